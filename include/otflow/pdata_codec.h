@@ -1,0 +1,115 @@
+/* OTLP codecs: protobuf decode/encode and OTLP/JSON decode/encode of the
+ * pdata tree (otflow/pdata.h).
+ *
+ * Sources: protobuf wire format (protobuf.dev/programming-guides/encoding);
+ * the OTLP/JSON mapping in opentelemetry-proto docs/specification.md
+ * ("JSON Protobuf Encoding"): trace/span ids as hex strings, enums as
+ * integers, 64-bit integers as decimal strings or numbers, lowerCamelCase
+ * keys (the decoder also accepts the proto field names, as protobuf's JSON
+ * parsers do).
+ *
+ * Decoding rules (all decoders):
+ * - Unknown fields are skipped, as proto3 requires; a known field number
+ *   with the wrong wire type is an error (OTF_E_WIRETYPE).
+ * - Strings must be valid UTF-8 (OTF_E_UTF8).
+ * - trace ids must be 0 or 16 bytes, span ids 0 or 8 (OTF_E_ID_LENGTH).
+ * - AnyValue nesting (array/kvlist inside array/kvlist) deeper than
+ *   limits->max_depth fails with OTF_E_DEPTH.
+ * - Input larger than limits->max_input_bytes fails with OTF_E_TOO_LARGE
+ *   before anything is read.
+ * - Repeated scalars are accepted packed and unpacked.
+ * - On failure the return is a negative OTF_E_* code, *err (if not NULL)
+ *   names the field path and byte offset, and the arena may hold partial
+ *   allocations (reset or close it); *out must not be used.
+ *
+ * Protobuf decode is zero-copy (strings point into the input); JSON decode
+ * copies unescaped strings and decoded ids into the arena.
+ *
+ * Encoders write canonical proto3: fields in field-number order, default
+ * values omitted, repeated scalars packed, minimal varints. They write each
+ * message exactly once, back to front, so no sizing pass is needed. The
+ * result is a new otf_buf_t (refcount 1) the caller unrefs.
+ *
+ * Thread rules: all functions are reentrant; distinct calls may run on
+ * distinct threads with distinct arenas.
+ */
+#ifndef OTFLOW_PDATA_CODEC_H
+#define OTFLOW_PDATA_CODEC_H
+
+#include "otflow/arena.h"
+#include "otflow/buf.h"
+#include "otflow/pdata.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct otf_pdata_limits {
+	size_t max_input_bytes; /* default OTF_PDATA_DEFAULT_MAX_INPUT */
+	uint32_t max_depth;     /* AnyValue nesting, default OTF_PDATA_DEFAULT_MAX_DEPTH */
+} otf_pdata_limits_t;
+
+/* 64 MiB: above the Collector's HTTP default (20 MiB) and gRPC default (4 MiB). */
+#define OTF_PDATA_DEFAULT_MAX_INPUT ((size_t)64 << 20)
+/* AnyValue depth: a scalar at top level is depth 1; each array or kvlist
+ * level adds one. 32 covers any sane attribute; protobuf's own recursion
+ * limit is 100. */
+#define OTF_PDATA_DEFAULT_MAX_DEPTH 32u
+
+/* Detail of a decode failure. */
+typedef struct otf_pdata_error {
+	int code;         /* the returned OTF_E_* code */
+	size_t offset;    /* byte offset in the input where it was detected */
+	char path[256];   /* e.g. "resource_spans[0].scope_spans[1].spans[3].trace_id" */
+	char detail[128]; /* what was expected, e.g. "16 bytes, got 15" */
+} otf_pdata_error_t;
+
+/* "path: message (detail) at byte N" into buf; returns buf. */
+const char *otf_pdata_error_format(const otf_pdata_error_t *err, char *buf, size_t size);
+
+/* limits NULL selects the defaults. */
+int otf_pdata_decode_traces(otf_traces_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,
+                            const otf_pdata_limits_t *limits, otf_pdata_error_t *err);
+int otf_pdata_decode_metrics(otf_metrics_t *out, const uint8_t *data, size_t len,
+                             otf_arena_t *arena, const otf_pdata_limits_t *limits,
+                             otf_pdata_error_t *err);
+int otf_pdata_decode_logs(otf_logs_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,
+                          const otf_pdata_limits_t *limits, otf_pdata_error_t *err);
+/* Export*ServiceResponse of the given signal. */
+int otf_pdata_decode_response(otf_export_response_t *out, otf_signal_t signal, const uint8_t *data,
+                              size_t len, otf_pdata_error_t *err);
+
+/* Encoders: *out receives a new buffer. Errors: OTF_E_NOMEM,
+ * OTF_E_ID_LENGTH (an id of the wrong length in the tree), OTF_E_DEPTH. */
+int otf_pdata_encode_traces(const otf_traces_t *in, otf_buf_t **out);
+int otf_pdata_encode_metrics(const otf_metrics_t *in, otf_buf_t **out);
+int otf_pdata_encode_logs(const otf_logs_t *in, otf_buf_t **out);
+int otf_pdata_encode_response(const otf_export_response_t *in, otf_signal_t signal,
+                              otf_buf_t **out);
+
+/* OTLP/JSON. The input need not be NUL-terminated. */
+int otf_pdata_json_decode_traces(otf_traces_t *out, const char *json, size_t len,
+                                 otf_arena_t *arena, const otf_pdata_limits_t *limits,
+                                 otf_pdata_error_t *err);
+int otf_pdata_json_decode_metrics(otf_metrics_t *out, const char *json, size_t len,
+                                  otf_arena_t *arena, const otf_pdata_limits_t *limits,
+                                  otf_pdata_error_t *err);
+int otf_pdata_json_decode_logs(otf_logs_t *out, const char *json, size_t len, otf_arena_t *arena,
+                               const otf_pdata_limits_t *limits, otf_pdata_error_t *err);
+int otf_pdata_json_decode_response(otf_export_response_t *out, otf_signal_t signal,
+                                   const char *json, size_t len, otf_arena_t *arena,
+                                   otf_pdata_error_t *err);
+
+/* JSON encoders write one compact JSON object (no trailing newline).
+ * 64-bit integers are written as decimal strings, as the OTLP/JSON spec's
+ * examples do; ids as lowercase hex. */
+int otf_pdata_json_encode_traces(const otf_traces_t *in, otf_buf_t **out);
+int otf_pdata_json_encode_metrics(const otf_metrics_t *in, otf_buf_t **out);
+int otf_pdata_json_encode_logs(const otf_logs_t *in, otf_buf_t **out);
+int otf_pdata_json_encode_response(const otf_export_response_t *in, otf_signal_t signal,
+                                   otf_buf_t **out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
