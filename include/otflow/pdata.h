@@ -1,7 +1,7 @@
 /* OTLP data model (pdata): traces, metrics and logs of opentelemetry-proto v1.
  *
- * Source: opentelemetry-proto, opentelemetry/proto/{common,resource,trace,
- * metrics,logs}/v1/*.proto and collector/{trace,metrics,logs}/v1/*.proto.
+ * Source: opentelemetry-proto, the v1 schemas common.proto, resource.proto,
+ * trace.proto, metrics.proto, logs.proto and the collector service protos.
  * Field names below are the proto field names; numbers in comments are the
  * proto field numbers.
  *
