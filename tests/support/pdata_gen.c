@@ -66,6 +66,15 @@ static size_t count(otf_gen_t *g)
 	}
 }
 
+/* Length of a level of the resource/scope/item hierarchy: rarely empty, so
+ * most trees reach the leaves (empty levels are still covered). */
+static size_t count_main(otf_gen_t *g)
+{
+	if (g->size == 0 || chance(g, 8))
+		return 0;
+	return 1 + (size_t)otf_gen_below(g, g->size);
+}
+
 /* ---- scalars ---- */
 
 static uint64_t gen_u64(otf_gen_t *g)
@@ -410,17 +419,17 @@ static void gen_span(otf_gen_t *g, otf_span_t *s)
 void otf_gen_traces(otf_gen_t *g, otf_traces_t *out)
 {
 	memset(out, 0, sizeof *out);
-	out->resource_spans_len = count(g);
+	out->resource_spans_len = count_main(g);
 	out->resource_spans = alloc_n(g, out->resource_spans_len, sizeof(otf_resource_spans_t));
 	for (size_t i = 0; i < out->resource_spans_len; i++) {
 		otf_resource_spans_t *rs = &out->resource_spans[i];
 		gen_resource(g, &rs->resource);
-		rs->scope_spans_len = count(g);
+		rs->scope_spans_len = count_main(g);
 		rs->scope_spans = alloc_n(g, rs->scope_spans_len, sizeof(otf_scope_spans_t));
 		for (size_t j = 0; j < rs->scope_spans_len; j++) {
 			otf_scope_spans_t *ss = &rs->scope_spans[j];
 			gen_scope(g, &ss->scope);
-			ss->spans_len = count(g);
+			ss->spans_len = count_main(g);
 			ss->spans = alloc_n(g, ss->spans_len, sizeof(otf_span_t));
 			for (size_t k = 0; k < ss->spans_len; k++)
 				gen_span(g, &ss->spans[k]);
@@ -559,7 +568,7 @@ static void gen_metric(otf_gen_t *g, otf_metric_t *m)
 	m->unit = gen_string(g);
 	/* NONE (a metric without data) is rarer than the real kinds. */
 	m->type = chance(g, 5) ? OTF_METRIC_NONE : types[otf_gen_below(g, 5)];
-	size_t n = m->type == OTF_METRIC_NONE ? 0 : count(g);
+	size_t n = m->type == OTF_METRIC_NONE ? 0 : count_main(g);
 	m->data_points_len = n;
 	switch (m->type) {
 	case OTF_METRIC_NONE:
@@ -600,18 +609,18 @@ static void gen_metric(otf_gen_t *g, otf_metric_t *m)
 void otf_gen_metrics(otf_gen_t *g, otf_metrics_t *out)
 {
 	memset(out, 0, sizeof *out);
-	out->resource_metrics_len = count(g);
+	out->resource_metrics_len = count_main(g);
 	out->resource_metrics =
 	    alloc_n(g, out->resource_metrics_len, sizeof(otf_resource_metrics_t));
 	for (size_t i = 0; i < out->resource_metrics_len; i++) {
 		otf_resource_metrics_t *rm = &out->resource_metrics[i];
 		gen_resource(g, &rm->resource);
-		rm->scope_metrics_len = count(g);
+		rm->scope_metrics_len = count_main(g);
 		rm->scope_metrics = alloc_n(g, rm->scope_metrics_len, sizeof(otf_scope_metrics_t));
 		for (size_t j = 0; j < rm->scope_metrics_len; j++) {
 			otf_scope_metrics_t *sm = &rm->scope_metrics[j];
 			gen_scope(g, &sm->scope);
-			sm->metrics_len = count(g);
+			sm->metrics_len = count_main(g);
 			sm->metrics = alloc_n(g, sm->metrics_len, sizeof(otf_metric_t));
 			for (size_t k = 0; k < sm->metrics_len; k++)
 				gen_metric(g, &sm->metrics[k]);
@@ -641,17 +650,17 @@ static void gen_log_record(otf_gen_t *g, otf_log_record_t *r)
 void otf_gen_logs(otf_gen_t *g, otf_logs_t *out)
 {
 	memset(out, 0, sizeof *out);
-	out->resource_logs_len = count(g);
+	out->resource_logs_len = count_main(g);
 	out->resource_logs = alloc_n(g, out->resource_logs_len, sizeof(otf_resource_logs_t));
 	for (size_t i = 0; i < out->resource_logs_len; i++) {
 		otf_resource_logs_t *rl = &out->resource_logs[i];
 		gen_resource(g, &rl->resource);
-		rl->scope_logs_len = count(g);
+		rl->scope_logs_len = count_main(g);
 		rl->scope_logs = alloc_n(g, rl->scope_logs_len, sizeof(otf_scope_logs_t));
 		for (size_t j = 0; j < rl->scope_logs_len; j++) {
 			otf_scope_logs_t *sl = &rl->scope_logs[j];
 			gen_scope(g, &sl->scope);
-			sl->log_records_len = count(g);
+			sl->log_records_len = count_main(g);
 			sl->log_records = alloc_n(g, sl->log_records_len, sizeof(otf_log_record_t));
 			for (size_t k = 0; k < sl->log_records_len; k++)
 				gen_log_record(g, &sl->log_records[k]);
