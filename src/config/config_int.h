@@ -7,7 +7,7 @@
 
 typedef struct otf__config_pair {
 	const char *key;
-	uint32_t line, column; /* of the key */
+	uint32_t line, column; /* of the key, in value->file */
 	otf_config_node_t *value;
 } otf__config_pair_t;
 

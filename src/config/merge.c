@@ -28,8 +28,10 @@ int otf__config_merge(otf_arena_t *a, otf_config_node_t *dst, otf_config_node_t 
 				return rc;
 			continue;
 		}
-		/* The key keeps its first position; the value (and so the
-		 * position errors about it report) is the later file's. */
+		/* Key and value positions both move to the later file, so
+		 * that errors about either point at the text that won. */
+		dp->line = sp->line;
+		dp->column = sp->column;
 		dp->value = sp->value;
 		sp->value->parent = dst;
 		sp->value->key = dp->key;

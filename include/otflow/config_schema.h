@@ -1,0 +1,130 @@
+/* Declarative config schema: a component describes its config struct once
+ * (key, type, offset, default, description) and gets parsing, validation
+ * and documentation from that one table (ARCHITECTURE.md, "Component
+ * definition").
+ *
+ * A schema is an array of otf_config_field_t ending with an entry whose key
+ * is NULL (OTF_CONFIG_FIELD_END). Example:
+ *
+ *   typedef struct { char *endpoint; int64_t timeout_ns; bool grpc_on; } my_cfg_t;
+ *   static const otf_config_field_t my_schema[] = {
+ *       {.key = "endpoint", .type = OTF_CFG_STRING, .hint = "host:port",
+ *        .offset = offsetof(my_cfg_t, endpoint), .def = "0.0.0.0:4317",
+ *        .desc = "Address to listen on."},
+ *       {.key = "timeout", .type = OTF_CFG_DURATION,
+ *        .offset = offsetof(my_cfg_t, timeout_ns), .def = "5s", .desc = "..."},
+ *       OTF_CONFIG_FIELD_END,
+ *   };
+ *
+ * Semantics follow the Collector's unmarshalling of component configs:
+ * defaults first, then the keys present in the YAML; unknown keys are
+ * errors; a key with a null value ("grpc:") keeps its default (and, with
+ * present_at, records that the key was given, which is how "protocols:
+ * grpc:" turns gRPC on with default settings).
+ *
+ * Ownership: strings, lists and maps in the struct are allocated with the
+ * counted allocator (otflow/alloc.h) and released by
+ * otf_config_schema_free(). The struct does not point into the config tree,
+ * so it outlives otf_config_destroy().
+ *
+ * Thread rules: no global state; different structs may be filled from
+ * different threads at once.
+ */
+#ifndef OTFLOW_CONFIG_SCHEMA_H
+#define OTFLOW_CONFIG_SCHEMA_H
+
+#include "otflow/config.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Field types and the C type stored at the field's offset. Defaults are
+ * text, parsed by the same rules as YAML values (otflow/config.h). */
+typedef enum otf_config_type {
+	OTF_CFG_BOOL = 1,    /* bool */
+	OTF_CFG_INT,         /* int64_t */
+	OTF_CFG_UINT,        /* uint64_t */
+	OTF_CFG_DOUBLE,      /* double */
+	OTF_CFG_STRING,      /* char * (owned; NULL when unset and no default) */
+	OTF_CFG_DURATION,    /* int64_t nanoseconds: "5s", "1m30s" */
+	OTF_CFG_SIZE,        /* uint64_t bytes: "4MiB", "20MB", 1048576 */
+	OTF_CFG_ENUM,        /* int: index into enum_values */
+	OTF_CFG_STRING_LIST, /* otf_config_strlist_t; default "a,b,c" */
+	OTF_CFG_OBJECT,      /* nested struct at offset, described by sub */
+	OTF_CFG_STRING_MAP,  /* otf_config_strmap_t (headers); default "k=v,k2=v2" */
+} otf_config_type_t;
+
+typedef struct otf_config_strlist {
+	char **items; /* n owned strings */
+	size_t n;
+} otf_config_strlist_t;
+
+typedef struct otf_config_strmap {
+	char **keys; /* n owned strings, in file order */
+	char **values;
+	size_t n;
+} otf_config_strmap_t;
+
+typedef struct otf_config_field {
+	const char *key; /* NULL ends the array */
+	otf_config_type_t type;
+	size_t offset;                      /* offsetof(struct, member) */
+	const char *def;                    /* default as text; NULL: zero / NULL / empty */
+	const char *desc;                   /* one line for the docs table */
+	bool required;                      /* key must appear (a null value counts) */
+	const char *const *enum_values;     /* OTF_CFG_ENUM: NULL-terminated */
+	const struct otf_config_field *sub; /* OTF_CFG_OBJECT: sub-schema */
+	const char *hint;                   /* shape, e.g. "host:port": errors, docs */
+	/* OTF_CONFIG_PRESENT(type, member): a bool set when the key appears.
+	 * 0 means no presence flag. Stored as offset + 1 so that zero-filled
+	 * entries mean "none". */
+	size_t present_at;
+} otf_config_field_t;
+
+#define OTF_CONFIG_FIELD_END \
+	{                    \
+		0            \
+	}
+#define OTF_CONFIG_PRESENT(type, member) (offsetof(type, member) + 1)
+
+/* Sets every field the schema describes to its default (recursively);
+ * fields without a default get zero, NULL or an empty list/map. The struct
+ * must hold no allocations from an earlier fill (they would leak). Returns
+ * 0, -ENOMEM, or OTF_E_INVAL when a default does not parse (a schema bug);
+ * on failure nothing stays allocated. */
+int otf_config_schema_defaults(const otf_config_field_t *schema, void *out);
+
+/* Defaults, then the values of node (a mapping; NULL or a null node means
+ * "all defaults"). Returns 0, -ENOMEM, OTF_E_INVAL (bad default), or
+ * OTF_E_CONFIG with *err (may be NULL) at the offending key, e.g.
+ *   config.yaml:5:7: receivers.otlp.protocols: unknown key "htp" (valid keys: grpc, http)
+ *   config.yaml:7:19: receivers.otlp.protocols.http.endpoint: expected a string "host:port", got a mapping
+ * On failure the struct holds no allocations (as after _free). */
+int otf_config_schema_apply(const otf_config_field_t *schema, const otf_config_node_t *node,
+                            void *out, otf_config_error_t *err);
+
+/* Releases strings, lists and maps the schema filled in, and resets them
+ * to NULL/empty; other fields are left alone. Safe to call twice. */
+void otf_config_schema_free(const otf_config_field_t *schema, void *out);
+
+/* Markdown table (| Key | Type | Default | Description |) of the schema;
+ * nested objects appear as dotted keys ("protocols.grpc.endpoint").
+ * Returns 0 or -errno from the stream. */
+int otf_config_schema_doc(const otf_config_field_t *schema, FILE *f);
+
+/* Value for key in a string map; NULL when absent. */
+const char *otf_config_strmap_get(const otf_config_strmap_t *m, const char *key);
+
+/* "bool", "duration", ... (for docs and messages). */
+const char *otf_config_type_name(otf_config_type_t type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
