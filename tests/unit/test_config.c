@@ -329,6 +329,13 @@ static void test_merge(void **state)
 	char p[128];
 	otf_config_node_path(otf_config_seq_at(procs, 0), p, sizeof(p));
 	assert_string_equal(p, "service.pipelines.traces.processors[0]");
+	/* a replaced pair's key position moves to the later file too */
+	const otf_config_node_t *traces = otf_config_get(root, "service.pipelines.traces");
+	uint32_t kl, kc;
+	assert_string_equal(otf_config_map_at(traces, 1, NULL), "processors");
+	otf_config_map_key_pos(traces, 1, &kl, &kc);
+	assert_int_equal(kl, 12);
+	assert_int_equal(kc, 7);
 	otf_config_destroy(cfg);
 
 	/* zero files: an empty mapping */
@@ -547,6 +554,33 @@ static void test_load_fails_cleanly_on_oom(void **state)
 		failures++;
 	}
 	assert_true(failures > 0);
+
+	/* files, env expansion and merge under allocation failure */
+	setenv("OTF_T_OOM", "value-from-env", 1);
+	char *a = write_temp(FULL);
+	char *b = write_temp("processors:\n  batch:\n    timeout: ${env:OTF_T_OOM}\n"
+	                     "service:\n  pipelines:\n    logs: {receivers: [otlp]}\n");
+	const char *paths[] = {a, b};
+	failures = 0;
+	for (int64_t n = 0; n < 10000; n++) {
+		otf_config_t *cfg;
+		otf_alloc_fail_after(n);
+		int rc = otf_config_load_files(paths, 2, &cfg, &err);
+		otf_alloc_fail_after(-1);
+		if (rc == 0) {
+			assert_string_equal(
+			    str_at(otf_config_root(cfg), "processors.batch.timeout"),
+			    "value-from-env");
+			otf_config_destroy(cfg);
+			break;
+		}
+		assert_int_equal(rc, -ENOMEM);
+		assert_string_equal(err.message, "out of memory");
+		failures++;
+	}
+	assert_true(failures > 0);
+	drop_temp(a);
+	drop_temp(b);
 	otf_alloc_stats(&after);
 	assert_int_equal(after.bytes_in_use, before.bytes_in_use);
 }
