@@ -4,6 +4,7 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -197,7 +198,7 @@ const otf_config_node_t *otf_config_get(const otf_config_node_t *node, const cha
 		if (node->kind == OTF_CONFIG_SEQUENCE) {
 			char *end;
 			unsigned long long i = strtoull(p, &end, 10);
-			if (len == 0 || end != p + len || i >= node->n)
+			if (!isdigit((unsigned char)*p) || end != p + len || i >= node->n)
 				return NULL;
 			node = node->items[i];
 		} else {

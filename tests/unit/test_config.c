@@ -161,6 +161,8 @@ static void test_full_collector_config(void **state)
 	/* misses */
 	assert_null(otf_config_get(root, "service.pipelines.logs"));
 	assert_null(otf_config_get(root, "service.extensions.1"));
+	assert_null(otf_config_get(root, "service.extensions.-0"));
+	assert_null(otf_config_get(root, "service.extensions. 0"));
 	assert_null(otf_config_get(root, "receivers.otlp.protocols.grpc.endpoint.x"));
 	assert_ptr_equal(otf_config_get(root, ""), root);
 
