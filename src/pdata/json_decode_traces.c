@@ -230,8 +230,8 @@ int otf_pdata_json_decode_response(otf_export_response_t *out, otf_signal_t sign
                                    const char *json, size_t len, otf_arena_t *arena,
                                    otf_pdata_error_t *err)
 {
-	response_ctx c = {out, NULL};
 	memset(out, 0, sizeof *out);
+	response_ctx c = {out, NULL};
 	switch (signal) {
 	case OTF_SIGNAL_TRACES:
 		c.rejected = "rejectedSpans";

@@ -223,6 +223,12 @@ void otf__jw_double(otf__jw *w, double v)
 			otf__jw_raw(w, "\"-Infinity\"", 11);
 		return;
 	}
+	/* "-0" would read back as the integer 0 in many parsers (json-c
+	 * included), losing the sign. */
+	if (v == 0 && signbit(v)) {
+		otf__jw_raw(w, "-0.0", 4);
+		return;
+	}
 	/* Shortest of 15/16/17 significant digits that reads back exactly; 17
 	 * always does. */
 	char b[40];
