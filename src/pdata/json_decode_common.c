@@ -608,42 +608,35 @@ static int kvlist_value_field(otf__jdec *d, const char *k, json_object *v, void 
 
 static int any_field(otf__jdec *d, const char *k, json_object *v, void *out)
 {
+	static const char *const members[] = {NULL,          "stringValue", "boolValue",
+	                                      "intValue",    "doubleValue", "arrayValue",
+	                                      "kvlistValue", "bytesValue"};
 	otf_any_value_t *a = out;
+	size_t t = 1;
+	while (t < sizeof members / sizeof members[0] && strcmp(k, members[t]))
+		t++;
+	if (t == sizeof members / sizeof members[0])
+		return 0;
 	/* A later oneof member replaces an earlier one. */
-	if (!strcmp(k, "stringValue")) {
-		memset(&a->u, 0, sizeof a->u);
-		a->type = OTF_ANY_STRING;
+	memset(&a->u, 0, sizeof a->u);
+	a->type = (otf_any_type_t)t;
+	switch (a->type) {
+	case OTF_ANY_STRING:
 		return otf__jdec_string(d, v, &a->u.string_value);
-	}
-	if (!strcmp(k, "boolValue")) {
-		memset(&a->u, 0, sizeof a->u);
-		a->type = OTF_ANY_BOOL;
+	case OTF_ANY_BOOL:
 		return otf__jdec_bool(d, v, &a->u.bool_value);
-	}
-	if (!strcmp(k, "intValue")) {
-		memset(&a->u, 0, sizeof a->u);
-		a->type = OTF_ANY_INT;
+	case OTF_ANY_INT:
 		return otf__jdec_i64(d, v, &a->u.int_value);
-	}
-	if (!strcmp(k, "doubleValue")) {
-		memset(&a->u, 0, sizeof a->u);
-		a->type = OTF_ANY_DOUBLE;
+	case OTF_ANY_DOUBLE:
 		return otf__jdec_double(d, v, &a->u.double_value);
-	}
-	if (!strcmp(k, "arrayValue")) {
-		memset(&a->u, 0, sizeof a->u);
-		a->type = OTF_ANY_ARRAY;
+	case OTF_ANY_ARRAY:
 		return otf__jdec_object(d, v, array_value_field, a);
-	}
-	if (!strcmp(k, "kvlistValue")) {
-		memset(&a->u, 0, sizeof a->u);
-		a->type = OTF_ANY_KVLIST;
+	case OTF_ANY_KVLIST:
 		return otf__jdec_object(d, v, kvlist_value_field, a);
-	}
-	if (!strcmp(k, "bytesValue")) {
-		memset(&a->u, 0, sizeof a->u);
-		a->type = OTF_ANY_BYTES;
+	case OTF_ANY_BYTES:
 		return otf__jdec_base64(d, v, &a->u.bytes_value);
+	case OTF_ANY_EMPTY:
+		break;
 	}
 	return 0;
 }
