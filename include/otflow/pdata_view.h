@@ -42,11 +42,11 @@
  * rejects, never the reverse: when otf_pdata_decode_*() succeeds the
  * counts below agree with the decoded tree.
  *
- * Duplicates: proto3 merges a singular message field that appears twice.
- * The counts follow that rule for Metric.data (occurrences of the same oneof
- * member add up; a different member starts over). The *_read functions
- * return the last occurrence of a singular field, which is what canonical
- * encoders (one occurrence each) make equivalent.
+ * Duplicates: when a singular field appears more than once, the *_read
+ * functions return its last occurrence. For Metric.data this is also what
+ * the counts and data point iterators use, the decoder's rule: the last
+ * oneof occurrence wins outright. (proto3 would merge two occurrences of
+ * the same member; canonical encoders never write two.)
  *
  * Errors: negative OTF_E_* codes: OTF_E_TRUNCATED, OTF_E_VARINT,
  * OTF_E_LENGTH (a length prefix runs past its enclosing message),
@@ -217,10 +217,9 @@ int otf_view_log_read(otf_bytes_t log_record, otf_view_log_t *out);
 typedef struct otf_view_metric {
 	otf_bytes_t name, description, unit;
 	otf_metric_type_t type; /* the data oneof member set last */
-	/* The Gauge/Sum/... message. When the member appears several times in
-	 * a row (merged by proto3), `data` is the last and `data_run` spans
-	 * from the first of them to the end of the metric. */
-	otf_bytes_t data;
+	otf_bytes_t data;       /* its Gauge/Sum/... message */
+	/* From the tag of that occurrence to the end of the metric (what
+	 * otf_view_data_points() walks). */
 	otf_bytes_t data_run;
 	int32_t aggregation_temporality; /* SUM, HISTOGRAM, EXP_HISTOGRAM */
 	bool is_monotonic;               /* SUM */
@@ -228,7 +227,7 @@ typedef struct otf_view_metric {
 
 int otf_view_metric_read(otf_bytes_t metric, otf_view_metric_t *out);
 
-/* Walks the data points of every merged occurrence of m->type. */
+/* Walks the data points of m's data message. */
 typedef struct otf_view_dp_iter {
 	otf_view_iter_t outer; /* occurrences of the data member in the metric */
 	otf_view_iter_t inner; /* data_points = 1 of one occurrence */

@@ -11,7 +11,7 @@ static otf_bytes_t bytes_of(const uint8_t *p, size_t n)
 void otf_view_iter_init(otf_view_iter_t *it, otf_bytes_t msg, uint32_t field)
 {
 	it->p = msg.ptr;
-	it->end = msg.ptr + msg.len;
+	it->end = otf__view_end(msg);
 	it->err_at = NULL;
 	it->field = field;
 	it->err = 0;
@@ -83,7 +83,7 @@ void otf_view_scope_attributes(otf_view_iter_t *it, otf_bytes_t scope)
 
 int otf_view_group_read(otf_bytes_t msg, otf_view_group_t *out)
 {
-	const uint8_t *p = msg.ptr, *end = msg.ptr + msg.len;
+	const uint8_t *p = msg.ptr, *end = otf__view_end(msg);
 	otf_bytes_t skip;
 	*out = (otf_view_group_t){0};
 	while (p < end) {
@@ -113,7 +113,7 @@ int otf_view_group_read(otf_bytes_t msg, otf_view_group_t *out)
 
 int otf_view_resource_read(otf_bytes_t resource, otf_view_resource_t *out)
 {
-	const uint8_t *p = resource.ptr, *end = resource.ptr + resource.len;
+	const uint8_t *p = resource.ptr, *end = otf__view_end(resource);
 	otf_bytes_t skip;
 	uint64_t v;
 	*out = (otf_view_resource_t){0};
@@ -145,7 +145,7 @@ int otf_view_resource_read(otf_bytes_t resource, otf_view_resource_t *out)
 
 int otf_view_scope_read(otf_bytes_t scope, otf_view_scope_t *out)
 {
-	const uint8_t *p = scope.ptr, *end = scope.ptr + scope.len;
+	const uint8_t *p = scope.ptr, *end = otf__view_end(scope);
 	otf_bytes_t skip;
 	uint64_t v;
 	*out = (otf_view_scope_t){0};
@@ -179,7 +179,7 @@ int otf_view_scope_read(otf_bytes_t scope, otf_view_scope_t *out)
 
 int otf_view_kv_read(otf_bytes_t kv, otf_bytes_t *key, otf_bytes_t *value)
 {
-	const uint8_t *p = kv.ptr, *end = kv.ptr + kv.len;
+	const uint8_t *p = kv.ptr, *end = otf__view_end(kv);
 	*key = bytes_of(NULL, 0);
 	*value = bytes_of(NULL, 0);
 	while (p < end) {
@@ -201,7 +201,7 @@ int otf_view_kv_read(otf_bytes_t kv, otf_bytes_t *key, otf_bytes_t *value)
 
 int otf_view_any_read(otf_bytes_t any, otf_view_any_t *out)
 {
-	const uint8_t *p = any.ptr, *end = any.ptr + any.len;
+	const uint8_t *p = any.ptr, *end = otf__view_end(any);
 	uint64_t v;
 	*out = (otf_view_any_t){0};
 	while (p < end) {
@@ -243,7 +243,7 @@ int otf_view_any_read(otf_bytes_t any, otf_view_any_t *out)
 /* Status (span field 15): message = 2, code = 3. */
 static int status_read(otf_bytes_t st, otf_view_span_t *out)
 {
-	const uint8_t *p = st.ptr, *end = st.ptr + st.len;
+	const uint8_t *p = st.ptr, *end = otf__view_end(st);
 	uint64_t v;
 	while (p < end) {
 		uint32_t f, wt;
@@ -266,7 +266,7 @@ static int status_read(otf_bytes_t st, otf_view_span_t *out)
 
 int otf_view_span_read(otf_bytes_t span, otf_view_span_t *out)
 {
-	const uint8_t *p = span.ptr, *end = span.ptr + span.len;
+	const uint8_t *p = span.ptr, *end = otf__view_end(span);
 	otf_bytes_t sub;
 	uint64_t v;
 	*out = (otf_view_span_t){0};
@@ -337,7 +337,7 @@ int otf_view_span_read(otf_bytes_t span, otf_view_span_t *out)
 
 int otf_view_event_read(otf_bytes_t event, otf_view_event_t *out)
 {
-	const uint8_t *p = event.ptr, *end = event.ptr + event.len;
+	const uint8_t *p = event.ptr, *end = otf__view_end(event);
 	otf_bytes_t sub;
 	uint64_t v;
 	*out = (otf_view_event_t){0};
@@ -371,7 +371,7 @@ int otf_view_event_read(otf_bytes_t event, otf_view_event_t *out)
 
 int otf_view_link_read(otf_bytes_t link, otf_view_link_t *out)
 {
-	const uint8_t *p = link.ptr, *end = link.ptr + link.len;
+	const uint8_t *p = link.ptr, *end = otf__view_end(link);
 	otf_bytes_t sub;
 	uint64_t v;
 	*out = (otf_view_link_t){0};
@@ -411,7 +411,7 @@ int otf_view_link_read(otf_bytes_t link, otf_view_link_t *out)
 
 int otf_view_log_read(otf_bytes_t log_record, otf_view_log_t *out)
 {
-	const uint8_t *p = log_record.ptr, *end = log_record.ptr + log_record.len;
+	const uint8_t *p = log_record.ptr, *end = otf__view_end(log_record);
 	otf_bytes_t sub;
 	uint64_t v;
 	*out = (otf_view_log_t){0};
@@ -525,7 +525,7 @@ static int count_3level(const uint8_t *data, size_t len, otf_view_counts_t *out)
 		otf_view_scopes(&sit, rg);
 		while ((rc = otf_view_iter_next(&sit, &sg)) > 0) {
 			out->scopes++;
-			rc = otf__view_count_field(sg.ptr, sg.ptr + sg.len, 2, &out->records,
+			rc = otf__view_count_field(sg.ptr, otf__view_end(sg), 2, &out->records,
 			                           &err_at);
 			if (rc) {
 				out->err_offset = (size_t)(err_at - data);

@@ -7,6 +7,13 @@
 #include "otflow/pdata_view.h"
 #include "pb_wire.h"
 
+/* End of a slice; an empty slice may have a NULL ptr, and NULL + 0 is
+ * undefined behaviour in C. */
+static inline const uint8_t *otf__view_end(otf_bytes_t b)
+{
+	return b.len ? b.ptr + b.len : b.ptr;
+}
+
 static inline int otf__view_len(const uint8_t **pp, const uint8_t *end, uint32_t wt,
                                 otf_bytes_t *out)
 {

@@ -12,7 +12,7 @@ static bool is_data_field(uint32_t f)
  * is_monotonic = 3 (SUM) of a data message; later occurrences override. */
 static int data_header_read(uint32_t type, otf_bytes_t d, otf_view_metric_t *out)
 {
-	const uint8_t *p = d.ptr, *end = d.ptr + d.len;
+	const uint8_t *p = d.ptr, *end = otf__view_end(d);
 	bool has_temp = type != OTF_METRIC_GAUGE && type != OTF_METRIC_SUMMARY;
 	otf_bytes_t skip;
 	uint64_t v;
@@ -40,7 +40,7 @@ static int data_header_read(uint32_t type, otf_bytes_t d, otf_view_metric_t *out
 
 int otf_view_metric_read(otf_bytes_t metric, otf_view_metric_t *out)
 {
-	const uint8_t *p = metric.ptr, *end = metric.ptr + metric.len;
+	const uint8_t *p = metric.ptr, *end = otf__view_end(metric);
 	const uint8_t *run = end;
 	otf_bytes_t sub;
 	*out = (otf_view_metric_t){0};
@@ -71,13 +71,11 @@ int otf_view_metric_read(otf_bytes_t metric, otf_view_metric_t *out)
 			rc = otf__view_len(&p, end, wt, &out->data);
 			if (rc)
 				break;
-			if ((uint32_t)out->type != f) {
-				/* Another oneof member: proto3 clears the old one. */
-				out->type = (otf_metric_type_t)f;
-				out->aggregation_temporality = 0;
-				out->is_monotonic = false;
-				run = at;
-			}
+			/* The last occurrence wins outright, as in the decoder. */
+			out->type = (otf_metric_type_t)f;
+			out->aggregation_temporality = 0;
+			out->is_monotonic = false;
+			run = at;
 			rc = data_header_read(f, out->data, out);
 		}
 		if (rc)
@@ -116,7 +114,7 @@ int otf_view_dp_next(otf_view_dp_iter_t *it, otf_bytes_t *out)
 
 int otf_view_data_point_read(otf_metric_type_t type, otf_bytes_t dp, otf_view_data_point_t *out)
 {
-	const uint8_t *p = dp.ptr, *end = dp.ptr + dp.len;
+	const uint8_t *p = dp.ptr, *end = otf__view_end(dp);
 	const bool number = type == OTF_METRIC_GAUGE || type == OTF_METRIC_SUM;
 	const uint32_t flags_field =
 	    (type == OTF_METRIC_HISTOGRAM || type == OTF_METRIC_EXP_HISTOGRAM) ? 10 : 8;
@@ -206,11 +204,9 @@ void otf_view_data_point_exemplars(otf_view_iter_t *it, otf_metric_type_t type, 
 		it->p = it->end;
 }
 
-/* Data points of one Metric, following proto3's merge of the data oneof:
- * repeats of one member add up, a different member starts over. */
+/* Data points of one Metric: those of the last data oneof occurrence. */
 static int metric_count(const uint8_t *p, const uint8_t *end, size_t *n, const uint8_t **err_at)
 {
-	uint32_t cur = 0;
 	size_t cnt = 0;
 	while (p < end) {
 		const uint8_t *at = p;
@@ -221,11 +217,8 @@ static int metric_count(const uint8_t *p, const uint8_t *end, size_t *n, const u
 				otf_bytes_t d;
 				rc = otf__view_len(&p, end, wt, &d);
 				if (rc == 0) {
-					if (f != cur) {
-						cur = f;
-						cnt = 0;
-					}
-					rc = otf__view_count_field(d.ptr, d.ptr + d.len, 1, &cnt,
+					cnt = 0;
+					rc = otf__view_count_field(d.ptr, otf__view_end(d), 1, &cnt,
 					                           err_at);
 					if (rc)
 						return rc;
@@ -259,7 +252,7 @@ int otf_view_count_metrics(const uint8_t *data, size_t len, otf_view_counts_t *o
 			otf_view_records(&mit, sg);
 			while ((rc = otf_view_iter_next(&mit, &m)) > 0) {
 				out->metrics++;
-				rc = metric_count(m.ptr, m.ptr + m.len, &out->records, &err_at);
+				rc = metric_count(m.ptr, otf__view_end(m), &out->records, &err_at);
 				if (rc) {
 					out->err_offset = (size_t)(err_at - data);
 					return rc;

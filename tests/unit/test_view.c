@@ -530,8 +530,8 @@ static void test_metrics(void **state)
 	free(in.b);
 }
 
-/* proto3 merges repeats of one oneof member; another member starts over. */
-static void test_metric_oneof_merge(void **state)
+/* The last Metric.data occurrence wins outright, as in the decoder. */
+static void test_metric_oneof_last(void **state)
 {
 	(void)state;
 	pb_t top = {0}, rg = {0}, sg = {0}, m = {0}, d = {0}, dp = {0};
@@ -547,13 +547,13 @@ static void test_metric_oneof_merge(void **state)
 	pb_msg(&d3, 1, &dp);
 	pb_msg(&m, 7, &d2); /* a Sum, then replaced: */
 	pb_msg(&m, 5, &d);  /* Gauge with 2 points */
-	pb_msg(&m, 5, &d3); /* merged: 3 points */
+	pb_msg(&m, 5, &d3); /* replaces it: 1 point */
 	pb_msg(&sg, 2, &m);
 	pb_msg(&rg, 2, &sg);
 	pb_msg(&top, 1, &rg);
 	otf_view_counts_t c;
 	assert_int_equal(otf_view_count_metrics(top.b, top.n, &c), 0);
-	assert_int_equal(c.records, 3);
+	assert_int_equal(c.records, 1);
 
 	otf_view_iter_t it;
 	otf_bytes_t b, x;
@@ -568,15 +568,15 @@ static void test_metric_oneof_merge(void **state)
 	assert_int_equal(mv.type, OTF_METRIC_GAUGE);
 	otf_view_dp_iter_t dit;
 	otf_view_data_points(&dit, &mv);
-	static const uint64_t want[] = {1, 2, 4};
+	static const uint64_t want[] = {4};
 	size_t n = 0;
 	while (otf_view_dp_next(&dit, &x) > 0) {
 		otf_view_data_point_t p;
 		assert_int_equal(otf_view_data_point_read(mv.type, x, &p), 0);
-		assert_true(n < 3);
+		assert_true(n < 1);
 		assert_int_equal(p.time_unix_nano, want[n++]);
 	}
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 1);
 	free(top.b);
 }
 
@@ -742,7 +742,7 @@ int main(void)
 	    cmocka_unit_test(test_traces_fields),
 	    cmocka_unit_test(test_any_kinds),
 	    cmocka_unit_test(test_metrics),
-	    cmocka_unit_test(test_metric_oneof_merge),
+	    cmocka_unit_test(test_metric_oneof_last),
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_truncation),
 	    cmocka_unit_test(test_count_throughput),
