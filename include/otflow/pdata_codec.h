@@ -18,6 +18,8 @@
  * - Input larger than limits->max_input_bytes fails with OTF_E_TOO_LARGE
  *   before anything is read.
  * - Repeated scalars are accepted packed and unpacked.
+ * - A singular message field that occurs more than once takes its last
+ *   occurrence whole (protobuf would merge them; each is still validated).
  * - On failure the return is a negative OTF_E_* code, *err (if not NULL)
  *   names the field path and byte offset, and the arena may hold partial
  *   allocations (reset or close it); *out must not be used.
