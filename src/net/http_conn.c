@@ -1,0 +1,524 @@
+/* One accepted HTTP/1.1 connection: read, parse, dispatch, respond.
+ *
+ * At most one request per connection is with the handler at a time, and
+ * the next pipelined request is only parsed once the previous answer has
+ * been written. That keeps answers in order, bounds what a client can make
+ * us queue, and means a handler is never re-entered from its own respond
+ * (the next request starts from the write callback).
+ *
+ * While a request is with the handler we keep reading, up to the read
+ * buffer's size, only to notice a disconnect: end of stream or a reset
+ * makes the request "not alive" and its answer a no-op. A half-closed
+ * client is therefore treated as gone, as OTLP clients never half-close. */
+#include "net/http_internal.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Read buffer per connection: bytes not yet parsed. */
+#define RBUF_CAP (64 * 1024)
+/* After the last answer on a connection we send FIN and drain the client
+ * for this long before closing, so that unread request bytes do not turn
+ * our close into a reset that destroys the answer in flight. */
+#define LINGER_MS 2000
+
+struct otf__http_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_shutdown_t shutdown;
+	otf_http_server_t *srv;
+	otf__http_conn_t *prev, *next;
+	otf__http_parser_t parser;
+	otf_http_request_t *cur; /* with the handler, not yet answered */
+	char *rbuf;
+	size_t rlen;
+	int handles_open;
+	bool reading;
+	bool writing;       /* a final answer is being written */
+	bool last_answer;   /* close (linger) once the answer is written */
+	bool continue_sent; /* "100 Continue" sent for the current request */
+	bool lingering;
+	bool closing;
+	struct sockaddr_storage peer;
+};
+
+struct otf_http_request {
+	otf__http_conn_t *conn; /* NULL once the client is gone */
+	otf__http_msg_t *msg;
+	otf_buf_t *body; /* decoded */
+	otf_http_str_t path, query;
+	struct sockaddr_storage peer;
+};
+
+typedef struct write_req {
+	uv_write_t w;
+	otf__http_conn_t *conn;
+	bool final; /* an answer, not an interim "100 Continue" */
+	size_t len;
+	char data[];
+} write_req_t;
+
+static void process(otf__http_conn_t *c);
+
+static void request_free(otf_http_request_t *r)
+{
+	otf__http_msg_destroy(r->msg);
+	otf_buf_unref(r->body);
+	otf_free(r);
+}
+
+static void on_handle_closed(uv_handle_t *h)
+{
+	otf__http_conn_t *c = h->data;
+	if (--c->handles_open > 0)
+		return;
+	otf_http_server_t *s = c->srv;
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	otf__http_parser_close(&c->parser);
+	otf_free(c->rbuf);
+	otf_free(c);
+	otf__http_server_conn_gone(s);
+}
+
+static void conn_close(otf__http_conn_t *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	if (c->cur) {
+		c->cur->conn = NULL; /* the handler's answer becomes a no-op */
+		c->cur = NULL;
+	}
+	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
+}
+
+static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
+{
+	otf__http_conn_t *c = h->data;
+	(void)suggested;
+	if (c->lingering) { /* bytes are discarded: reuse the whole buffer */
+		*buf = uv_buf_init(c->rbuf, RBUF_CAP);
+		return;
+	}
+	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(RBUF_CAP - c->rlen));
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+static void update_reading(otf__http_conn_t *c)
+{
+	bool want = !c->closing && (c->lingering || (!c->last_answer && c->rlen < RBUF_CAP));
+	if (want == c->reading)
+		return;
+	if (want && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+		conn_close(c);
+		return;
+	}
+	if (!want)
+		uv_read_stop((uv_stream_t *)&c->tcp);
+	c->reading = want;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	conn_close(t->data); /* idle, stalled mid-request, or linger over */
+}
+
+static void arm_timer(otf__http_conn_t *c, uint64_t ms)
+{
+	if (uv_timer_start(&c->timer, on_timer, ms, 0) < 0)
+		conn_close(c);
+}
+
+static void on_shutdown(uv_shutdown_t *req, int status)
+{
+	if (status < 0)
+		conn_close(req->data);
+}
+
+static void start_linger(otf__http_conn_t *c)
+{
+	c->lingering = true;
+	c->rlen = 0;
+	c->shutdown.data = c;
+	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+		conn_close(c);
+		return;
+	}
+	arm_timer(c, c->srv->closing ? 0 : LINGER_MS);
+	update_reading(c);
+}
+
+static void on_write(uv_write_t *w, int status)
+{
+	write_req_t *wr = (write_req_t *)w;
+	otf__http_conn_t *c = wr->conn;
+	bool final = wr->final;
+	otf_free(wr);
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (!final || c->closing)
+		return;
+	c->writing = false;
+	if (c->last_answer) {
+		start_linger(c);
+		return;
+	}
+	arm_timer(c, c->srv->cfg.idle_timeout_ms);
+	process(c);
+	update_reading(c);
+}
+
+static int queue_write(otf__http_conn_t *c, write_req_t *wr)
+{
+	wr->conn = c;
+	uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
+	int rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+	if (rc < 0) {
+		otf_free(wr);
+		conn_close(c);
+		return rc;
+	}
+	if (wr->final)
+		c->writing = true;
+	return 0;
+}
+
+static bool has_crlf(const char *s)
+{
+	return strpbrk(s, "\r\n") != NULL;
+}
+
+/* Formats and queues one answer; keep false makes it the last on c. */
+static int send_answer(otf__http_conn_t *c, bool head_only, bool http10, int status,
+                       const char *ctype, const void *body, size_t len,
+                       const otf_http_header_t *extra, size_t n_extra, bool keep)
+{
+	const char *reason = http_status_str((enum http_status)status);
+	size_t cap = 128 + strlen(reason) + (ctype ? strlen(ctype) : 0);
+	for (size_t i = 0; i < n_extra; i++)
+		cap += strlen(extra[i].name) + strlen(extra[i].value) + 4;
+	size_t send_len = head_only ? 0 : len;
+	write_req_t *wr = otf_malloc(sizeof *wr + cap + send_len);
+	if (!wr) {
+		conn_close(c);
+		return OTF_E_NOMEM;
+	}
+	wr->final = true;
+	char *p = wr->data;
+	p += sprintf(p, "HTTP/1.1 %d %s\r\n", status, reason);
+	if (ctype)
+		p += sprintf(p, "Content-Type: %s\r\n", ctype);
+	p += sprintf(p, "Content-Length: %zu\r\n", len);
+	if (!keep)
+		p += sprintf(p, "Connection: close\r\n");
+	else if (http10)
+		p += sprintf(p, "Connection: keep-alive\r\n");
+	for (size_t i = 0; i < n_extra; i++)
+		p += sprintf(p, "%s: %s\r\n", extra[i].name, extra[i].value);
+	p += sprintf(p, "\r\n");
+	if (send_len)
+		memcpy(p, body, send_len);
+	wr->len = (size_t)(p - wr->data) + send_len;
+	if (!keep)
+		c->last_answer = true;
+	/* A stalled reader must not hold the connection forever. */
+	arm_timer(c, c->srv->cfg.idle_timeout_ms);
+	return queue_write(c, wr);
+}
+
+static void send_error(otf__http_conn_t *c, int status, const char *msg, bool keep)
+{
+	if (!msg)
+		msg = http_status_str((enum http_status)status);
+	char text[256];
+	int n = snprintf(text, sizeof text, "%s\n", msg);
+	if (n < 0 || (size_t)n >= sizeof text)
+		n = (int)sizeof text - 1;
+	send_answer(c, false, false, status, "text/plain; charset=utf-8", text, (size_t)n, NULL, 0,
+	            keep && !c->last_answer && !c->srv->closing);
+}
+
+static void send_continue(otf__http_conn_t *c)
+{
+	static const char line[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	write_req_t *wr = otf_malloc(sizeof *wr + sizeof line);
+	if (!wr) {
+		conn_close(c);
+		return;
+	}
+	wr->final = false;
+	wr->len = sizeof line - 1;
+	memcpy(wr->data, line, wr->len);
+	queue_write(c, wr);
+}
+
+static void split_target(otf_http_request_t *r)
+{
+	const char *u = r->msg->head + r->msg->url_off;
+	size_t n = r->msg->url_len;
+	if (n && u[0] != '/') { /* absolute-form: drop scheme://authority */
+		const char *sep = strstr(u, "://");
+		if (sep) {
+			size_t skip = (size_t)(sep - u) + 3;
+			skip += strcspn(u + skip, "/?#");
+			u += skip;
+			n -= skip;
+		}
+	}
+	size_t path_len = strcspn(u, "?#");
+	r->path = (otf_http_str_t){path_len ? u : "/", path_len ? path_len : 1};
+	if (path_len < n && u[path_len] == '?') {
+		const char *q = u + path_len + 1;
+		r->query = (otf_http_str_t){q, strcspn(q, "#")};
+	} else {
+		r->query = (otf_http_str_t){u + n, 0};
+	}
+}
+
+static int decode_status(int rc)
+{
+	switch (rc) {
+	case OTF_E_TOO_LARGE:
+		return 413;
+	case OTF_E_UNSUPPORTED:
+		return 415;
+	case OTF_E_INVAL:
+		return 400;
+	default:
+		return 500;
+	}
+}
+
+static void dispatch(otf__http_conn_t *c, otf__http_msg_t *m)
+{
+	const otf__http_hdr_t *ce = otf__http_msg_header(m, "content-encoding", 16);
+	otf_buf_t *body = NULL;
+	const char *detail = NULL;
+	int rc = otf__http_decode(ce ? m->head + ce->value_off : NULL, ce ? ce->value_len : 0,
+	                          m->body, c->srv->cfg.max_body_bytes, &body, &detail);
+	if (rc < 0) {
+		/* The body was read in full, so the connection stays usable. */
+		send_error(c, decode_status(rc), detail, m->keep_alive && rc != OTF_E_NOMEM);
+		otf__http_msg_destroy(m);
+		return;
+	}
+	otf_http_request_t *r = otf_calloc(1, sizeof *r);
+	if (!r) {
+		otf_buf_unref(body);
+		otf__http_msg_destroy(m);
+		send_error(c, 500, "out of memory", false);
+		return;
+	}
+	r->conn = c;
+	r->msg = m;
+	r->body = body;
+	r->peer = c->peer;
+	split_target(r);
+	c->cur = r;
+	c->continue_sent = false;
+	uv_timer_stop(&c->timer); /* the handler's time is not client idleness */
+	c->srv->handler(r, c->srv->ctx);
+}
+
+static void process(otf__http_conn_t *c)
+{
+	while (!c->closing && !c->cur && !c->writing && !c->last_answer && c->rlen) {
+		otf__http_ev_t ev;
+		size_t n = otf__http_parser_feed(&c->parser, c->rbuf, c->rlen, &ev);
+		memmove(c->rbuf, c->rbuf + n, c->rlen - n);
+		c->rlen -= n;
+		if (ev == OTF__HTTP_EV_ERROR) {
+			send_error(c, c->parser.err_status, c->parser.err_msg, false);
+			break;
+		}
+		if (ev == OTF__HTTP_EV_NONE) {
+			if (c->parser.expect_continue && !c->continue_sent) {
+				c->continue_sent = true;
+				send_continue(c);
+			}
+			break;
+		}
+		dispatch(c, otf__http_parser_take(&c->parser));
+	}
+}
+
+static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
+{
+	otf__http_conn_t *c = st->data;
+	(void)buf;
+	if (nread < 0) { /* end of stream or error: the client is gone */
+		conn_close(c);
+		return;
+	}
+	if (nread == 0 || c->lingering)
+		return;
+	c->rlen += (size_t)nread;
+	if (!c->cur && !c->writing)
+		arm_timer(c, c->srv->cfg.idle_timeout_ms);
+	process(c);
+	update_reading(c);
+}
+
+void otf__http_conn_accept(otf_http_server_t *s)
+{
+	otf__http_conn_t *c = otf_calloc(1, sizeof *c);
+	char *rbuf = otf_malloc(RBUF_CAP);
+	if (!c || !rbuf || uv_tcp_init(s->loop, &c->tcp) < 0) {
+		/* Take the connection off the backlog anyway so that the
+		 * listener does not spin on it: accept and close at once. */
+		otf_free(c);
+		otf_free(rbuf);
+		int fd = -1;
+		uv_os_fd_t lfd;
+		if (uv_fileno((uv_handle_t *)&s->listener, &lfd) == 0)
+			fd = accept(lfd, NULL, NULL);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	c->rbuf = rbuf;
+	c->srv = s;
+	c->tcp.data = c;
+	c->timer.data = c;
+	uv_timer_init(s->loop, &c->timer); /* cannot fail */
+	c->handles_open = 2;
+	otf__http_parser_init(&c->parser, s->cfg.max_header_bytes, s->cfg.max_body_bytes);
+	c->next = s->conns;
+	if (s->conns)
+		s->conns->prev = c;
+	s->conns = c;
+	s->n_conns++;
+
+	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) < 0 ||
+	    s->n_conns > s->cfg.max_connections) {
+		conn_close(c);
+		return;
+	}
+	int len = sizeof c->peer;
+	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
+	uv_tcp_nodelay(&c->tcp, 1);
+	arm_timer(c, s->cfg.idle_timeout_ms);
+	update_reading(c);
+}
+
+otf__http_conn_t *otf__http_conn_next(const otf__http_conn_t *c)
+{
+	return c->next;
+}
+
+void otf__http_conn_drain(otf__http_conn_t *c)
+{
+	if (c->closing)
+		return;
+	if (c->lingering || (!c->cur && !c->writing)) {
+		conn_close(c);
+		return;
+	}
+	c->last_answer = true; /* answer the request in hand, then close */
+	update_reading(c);
+}
+
+/* Public request API. */
+
+const char *otf_http_request_method(const otf_http_request_t *req)
+{
+	return http_method_str((enum http_method)req->msg->method);
+}
+
+otf_http_str_t otf_http_request_path(const otf_http_request_t *req)
+{
+	return req->path;
+}
+
+otf_http_str_t otf_http_request_query(const otf_http_request_t *req)
+{
+	return req->query;
+}
+
+otf_http_str_t otf_http_request_header(const otf_http_request_t *req, const char *name)
+{
+	const otf__http_hdr_t *h = otf__http_msg_header(req->msg, name, strlen(name));
+	if (!h)
+		return (otf_http_str_t){NULL, 0};
+	return (otf_http_str_t){req->msg->head + h->value_off, h->value_len};
+}
+
+size_t otf_http_request_header_count(const otf_http_request_t *req)
+{
+	return req->msg->n_hdrs;
+}
+
+int otf_http_request_header_at(const otf_http_request_t *req, size_t i, otf_http_str_t *name,
+                               otf_http_str_t *value)
+{
+	if (i >= req->msg->n_hdrs)
+		return OTF_E_RANGE;
+	const otf__http_hdr_t *h = &req->msg->hdrs[i];
+	*name = (otf_http_str_t){req->msg->head + h->name_off, h->name_len};
+	*value = (otf_http_str_t){req->msg->head + h->value_off, h->value_len};
+	return 0;
+}
+
+otf_buf_t *otf_http_request_body(const otf_http_request_t *req)
+{
+	return req->body;
+}
+
+const struct sockaddr *otf_http_request_peer(const otf_http_request_t *req)
+{
+	return (const struct sockaddr *)&req->peer;
+}
+
+bool otf_http_request_alive(const otf_http_request_t *req)
+{
+	return req->conn != NULL;
+}
+
+int otf_http_respond(otf_http_request_t *req, int status, const char *content_type,
+                     const void *body, size_t len, const otf_http_header_t *extra, size_t n_extra)
+{
+	if (!req)
+		return OTF_E_INVAL;
+	otf__http_conn_t *c = req->conn;
+	if (!c) {
+		request_free(req);
+		return -ECONNRESET;
+	}
+	c->cur = NULL;
+	int rc = 0;
+	bool ok = status >= 200 && status <= 599 && (!content_type || !has_crlf(content_type)) &&
+	          (body || len == 0) && (extra || n_extra == 0);
+	for (size_t i = 0; ok && i < n_extra; i++)
+		ok = extra[i].name && extra[i].value && !has_crlf(extra[i].name) &&
+		     !has_crlf(extra[i].value);
+	if (!ok) {
+		send_error(c, 500, "invalid response from the request handler",
+		           req->msg->keep_alive);
+		rc = OTF_E_INVAL;
+	} else {
+		bool keep = req->msg->keep_alive && !c->last_answer && !c->srv->closing;
+		rc = send_answer(c, req->msg->method == HTTP_HEAD, req->msg->http_minor == 0,
+		                 status, content_type, body, len, extra, n_extra, keep);
+		if (rc < 0 && rc != OTF_E_NOMEM)
+			rc = -ECONNRESET; /* the write failed: the client is gone */
+	}
+	request_free(req);
+	/* Reading may have paused on a full buffer while the handler ran. */
+	update_reading(c);
+	return rc;
+}

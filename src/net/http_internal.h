@@ -1,0 +1,126 @@
+/* HTTP/1.1 server internals shared by src/net/http_*.c.
+ *
+ * Layers, bottom up:
+ *   http_parse.c     socket-free request parser on top of http_parser:
+ *                    feed bytes, get one event at a time; enforces the
+ *                    header and body limits.
+ *   http_encoding.c  Content-Encoding decompression, bounded.
+ *   http_conn.c      one accepted uv_tcp_t: read, parse, dispatch, respond.
+ *   http_server.c    listener, connection list, graceful close.
+ */
+#ifndef OTFLOW_NET_HTTP_INTERNAL_H
+#define OTFLOW_NET_HTTP_INTERNAL_H
+
+#include "otflow/buf.h"
+#include "otflow/http_server.h"
+
+#include <http_parser.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* More headers than this in one request is answered with 431. */
+#define OTF__HTTP_MAX_HEADERS 100
+
+typedef struct otf__http_hdr {
+	uint32_t name_off, name_len;
+	uint32_t value_off, value_len;
+} otf__http_hdr_t;
+
+/* One parsed request. Strings live in head (each NUL-terminated); body is
+ * the raw (still encoded) body, NULL when empty. */
+typedef struct otf__http_msg {
+	char *head; /* url, then name, value, name, value... */
+	size_t head_len, head_cap;
+	uint32_t url_off, url_len;
+	otf__http_hdr_t hdrs[OTF__HTTP_MAX_HEADERS];
+	uint32_t n_hdrs;
+	otf_buf_t *body;
+	uint8_t method; /* enum http_method */
+	uint8_t http_major, http_minor;
+	bool keep_alive;
+} otf__http_msg_t;
+
+void otf__http_msg_destroy(otf__http_msg_t *m);
+
+/* Case-insensitive lookup; the first match, or NULL. */
+const otf__http_hdr_t *otf__http_msg_header(const otf__http_msg_t *m, const char *name,
+                                            size_t name_len);
+
+typedef enum otf__http_ev {
+	OTF__HTTP_EV_NONE = 0, /* everything consumed, need more bytes */
+	OTF__HTTP_EV_MESSAGE,  /* a request is complete: take it */
+	OTF__HTTP_EV_ERROR,    /* the stream is unusable: answer err_status, close */
+} otf__http_ev_t;
+
+typedef struct otf__http_parser {
+	http_parser hp;
+	size_t max_header_bytes;
+	size_t max_body_bytes;
+	otf__http_msg_t *msg; /* message being built, NULL between messages */
+	size_t head_bytes;    /* request-line and header bytes counted so far */
+	int last_cb;          /* which data callback ran last (continuations) */
+	bool complete;        /* msg is done; feed returned EV_MESSAGE */
+	bool expect_continue; /* the client waits for "100 Continue" */
+	int err_status;       /* HTTP status to answer with after EV_ERROR */
+	const char *err_msg;  /* static text for that answer */
+} otf__http_parser_t;
+
+/* Limits are in bytes and must be non-zero. Allocates nothing. */
+void otf__http_parser_init(otf__http_parser_t *p, size_t max_header_bytes, size_t max_body_bytes);
+void otf__http_parser_close(otf__http_parser_t *p);
+
+/* Parses up to len bytes. Returns how many were consumed and sets *ev.
+ * After EV_MESSAGE, the unconsumed rest belongs to the next request: call
+ * otf__http_parser_take() before feeding it. After EV_ERROR the parser is
+ * dead; err_status / err_msg say why (400, 413, 431, 500). */
+size_t otf__http_parser_feed(otf__http_parser_t *p, const char *data, size_t len,
+                             otf__http_ev_t *ev);
+
+/* Hands over the completed message (caller destroys it) and readies the
+ * parser for the next one. NULL if no message is complete. */
+otf__http_msg_t *otf__http_parser_take(otf__http_parser_t *p);
+
+/* True while some bytes of a request have been seen but it is not complete. */
+bool otf__http_parser_mid_request(const otf__http_parser_t *p);
+
+/* Decodes body per the Content-Encoding value enc (NULL/empty = identity).
+ * On success *out holds a reference the caller owns (identity returns a new
+ * reference to in; in may be NULL for an empty body, then *out is NULL).
+ * Errors: OTF_E_TOO_LARGE (decoded size above max_out -> 413),
+ * OTF_E_UNSUPPORTED (unknown encoding -> 415), OTF_E_INVAL (corrupt data ->
+ * 400), OTF_E_NOMEM. *detail gets a static human-readable reason. */
+int otf__http_decode(const char *enc, size_t enc_len, otf_buf_t *in, size_t max_out,
+                     otf_buf_t **out, const char **detail);
+
+/* Connections (http_conn.c) and the server they belong to. */
+typedef struct otf__http_conn otf__http_conn_t;
+
+struct otf_http_server {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	otf_http_server_config_t cfg; /* defaults applied; host not kept */
+	otf_http_handler_cb handler;
+	void *ctx;
+	otf__http_conn_t *conns; /* doubly linked list of live connections */
+	uint32_t n_conns;
+	bool closing;
+	bool listener_closed;
+	otf_http_server_close_cb close_cb;
+	void *close_arg;
+};
+
+/* Accepts one pending connection from the listener. */
+void otf__http_conn_accept(otf_http_server_t *s);
+
+otf__http_conn_t *otf__http_conn_next(const otf__http_conn_t *c);
+
+/* Graceful close: idle connections close now, busy ones after their
+ * current response. */
+void otf__http_conn_drain(otf__http_conn_t *c);
+
+/* Called by a connection once its handles are closed and it is unlinked. */
+void otf__http_server_conn_gone(otf_http_server_t *s);
+
+#endif
