@@ -99,9 +99,10 @@ int otf_http_server_create(uv_loop_t *loop, const otf_http_server_config_t *cfg,
 /* The port actually bound (useful with port 0), or -errno. */
 int otf_http_server_bound_port(const otf_http_server_t *s);
 
-/* Graceful close: stops accepting now, closes idle connections, lets each
+/* Graceful close: stops accepting now; closes connections that have no
+ * request with the handler (idle, or a request still arriving); lets each
  * request already handed to the handler get its answer (sent with
- * "Connection: close"), then closes the rest. cb(arg) runs on the loop once
+ * "Connection: close"), then closes those connections too. cb(arg) runs on the loop once
  * everything is closed, never inside this call; the server's memory is
  * freed right after cb returns. Requests whose client is gone do not hold
  * the close up; a handler that never responds does. Call once. */

@@ -317,6 +317,10 @@ static void dispatch(otf__http_conn_t *c, otf__http_msg_t *m)
 		otf__http_msg_destroy(m);
 		return;
 	}
+	/* The handler may hold the request for long (until the pipeline
+	 * acks): keep only the decoded bytes. */
+	otf_buf_unref(m->body);
+	m->body = NULL;
 	otf_http_request_t *r = otf_calloc(1, sizeof *r);
 	if (!r) {
 		otf_buf_unref(body);

@@ -49,8 +49,17 @@ static void answer(otf_http_request_t *req, fixture_t *fx)
 	                 (int)path.len, path.ptr, q.len ? "?" : "", (int)q.len, q.ptr,
 	                 body ? (int)body->len : 0, body ? (const char *)body->data : "");
 	otf_http_str_t xt = otf_http_request_header(req, "x-test");
-	otf_http_header_t extra[] = {{"X-Echo", xt.ptr ? xt.ptr : "none"}};
-	int rc = otf_http_respond(req, 200, "text/plain", out, (size_t)n, extra, 1);
+	char peer[64] = "?";
+	const struct sockaddr_in *sa = (const struct sockaddr_in *)otf_http_request_peer(req);
+	if (sa->sin_family == AF_INET)
+		inet_ntop(AF_INET, &sa->sin_addr, peer, sizeof peer);
+	otf_http_header_t extra[] = {{"X-Echo", xt.ptr ? xt.ptr : "none"}, {"X-Peer", peer}};
+	int status = 200;
+	if (path.len == 4 && memcmp(path.ptr, "/bad", 4) == 0)
+		status = 99; /* the server must turn this into a 500 */
+	int rc = otf_http_respond(req, status, "text/plain", out, (size_t)n, extra, 2);
+	if (status == 99)
+		assert_int_equal(rc, OTF_E_INVAL);
 	if (rc == 0)
 		atomic_fetch_add(&fx->responded, 1);
 	else if (rc == -ECONNRESET)
@@ -259,6 +268,7 @@ static void test_get_post_echo(void **state)
 	assert_string_equal(r.body, "GET /hello?x=1&y=2|");
 	assert_non_null(strstr(r.head, "X-Echo: abc\r\n"));
 	assert_non_null(strstr(r.head, "Content-Type: text/plain\r\n"));
+	assert_non_null(strstr(r.head, "X-Peer: 127.0.0.1\r\n"));
 	assert_null(strstr(r.head, "Connection: close"));
 
 	cli_sends(c, "POST /v1/traces HTTP/1.1\r\nHost: t\r\nContent-Length: 11\r\n\r\n"
@@ -271,8 +281,49 @@ static void test_get_post_echo(void **state)
 	assert_int_equal(r.status, 100);
 	cli_sends(c, "abc");
 	expect_echo(c, "POST /e|abc");
+
+	/* HEAD: the length is announced, the body is not sent. */
+	cli_sends(c, "HEAD /h HTTP/1.1\r\n\r\n");
+	assert_true(cli_fill(c) > 0);
+	assert_non_null(strstr(c->buf, "Content-Length: 8\r\n"));
+	assert_true(c->len == (size_t)(strstr(c->buf, "\r\n\r\n") - c->buf) + 4);
+	c->len = 0;
+
+	/* An invalid answer from the handler becomes a 500. */
+	cli_sends(c, "GET /bad HTTP/1.1\r\n\r\n");
+	assert_true(cli_read(c, &r));
+	assert_int_equal(r.status, 500);
 	cli_free(c);
-	assert_int_equal(atomic_load(&fx->handled), 3);
+	assert_int_equal(atomic_load(&fx->handled), 5);
+	stop(fx);
+}
+
+static void test_max_connections_and_oom(void **state)
+{
+	(void)state;
+	otf_http_server_config_t cfg = {.host = "127.0.0.1", .max_connections = 1};
+	fixture_t *fx = start(MODE_ECHO, &cfg, 0);
+	client_t *first = cli_connect(fx->port);
+	cli_sends(first, "GET /1 HTTP/1.1\r\n\r\n");
+	expect_echo(first, "GET /1|");
+	client_t *second = cli_connect(fx->port); /* the kernel accepts it... */
+	assert_true(cli_closed(second));          /* ...and the server drops it */
+	cli_free(second);
+
+	/* Every allocation on the loop thread fails: the connection closes
+	 * (or answers 500) and nothing leaks; afterwards all is normal. */
+	otf_alloc_fail_after(0);
+	cli_sends(first, "POST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nhi");
+	response_t r;
+	if (cli_read(first, &r))
+		assert_int_equal(r.status, 500);
+	assert_true(cli_closed(first));
+	otf_alloc_fail_after(-1);
+	cli_free(first);
+	client_t *c = cli_connect(fx->port);
+	cli_sends(c, "GET /3 HTTP/1.1\r\n\r\n");
+	expect_echo(c, "GET /3|");
+	cli_free(c);
 	stop(fx);
 }
 
@@ -616,12 +667,18 @@ static void test_graceful_close(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_get_post_echo),      cmocka_unit_test(test_keep_alive_and_close),
-	    cmocka_unit_test(test_pipelined_in_order), cmocka_unit_test(test_body_limits),
-	    cmocka_unit_test(test_content_encoding),   cmocka_unit_test(test_garbage_closes),
-	    cmocka_unit_test(test_idle_timeout),       cmocka_unit_test(test_client_disconnects),
-	    cmocka_unit_test(test_delayed_response),   cmocka_unit_test(test_reuseport),
+	    cmocka_unit_test(test_get_post_echo),
+	    cmocka_unit_test(test_keep_alive_and_close),
+	    cmocka_unit_test(test_pipelined_in_order),
+	    cmocka_unit_test(test_body_limits),
+	    cmocka_unit_test(test_content_encoding),
+	    cmocka_unit_test(test_garbage_closes),
+	    cmocka_unit_test(test_idle_timeout),
+	    cmocka_unit_test(test_client_disconnects),
+	    cmocka_unit_test(test_delayed_response),
+	    cmocka_unit_test(test_reuseport),
 	    cmocka_unit_test(test_graceful_close),
+	    cmocka_unit_test(test_max_connections_and_oom),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
