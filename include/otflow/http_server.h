@@ -89,7 +89,9 @@ typedef void (*otf_http_server_close_cb)(void *arg);
 
 /* Binds, listens and starts accepting on loop. cfg is copied (host is only
  * used during the call). On success *out is the new server; on failure
- * nothing is left behind and *out is untouched.
+ * *out is untouched and the caller has nothing to clean up (in the rare
+ * case that libuv refuses the bound socket, the handle is released on the
+ * loop's next run, without any callback).
  * Errors: OTF_E_INVAL (NULL argument), OTF_E_NOMEM, -errno from socket,
  * bind or listen (-EADDRINUSE when the port is taken and reuseport is off
  * on either side), UV_EAI_* when host does not resolve. */
