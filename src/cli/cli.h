@@ -3,6 +3,29 @@
 #ifndef OTF_CLI_H
 #define OTF_CLI_H
 
+#include "otflow/service.h"
+
+#include <stddef.h>
+
 int otf_cli_pdata(int argc, char **argv);
+int otf_cli_run(int argc, char **argv);
+int otf_cli_validate(int argc, char **argv);
+int otf_cli_print_dag(int argc, char **argv);
+int otf_cli_components(int argc, char **argv);
+
+/* cli_config.c */
+int otf_cli_parse_configs(int argc, char **argv, const char **paths, size_t cap, size_t *n,
+                          const char **format);
+int otf_cli_load(const char **paths, size_t n, otf_config_t **cfg, otf_dag_t **dag,
+                 otf_service_settings_t *settings);
+
+/* cli_admin.c: the metrics (Prometheus text) and health_check endpoints on
+ * the main thread's loop. */
+struct uv_loop_s;
+typedef struct otf_admin otf_admin_t;
+int otf_admin_start(struct uv_loop_s *loop, const otf_service_settings_t *s, otf_engine_t *engine,
+                    otf_admin_t **out);
+void otf_admin_set_ready(otf_admin_t *a, int ready);
+void otf_admin_stop(otf_admin_t *a);
 
 #endif

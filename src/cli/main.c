@@ -6,16 +6,19 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: otflow <command> [options]\n"
-	           "\n"
-	           "commands:\n"
-	           "  pdata       convert and summarise OTLP payloads (protobuf <-> JSON)\n"
-	           "\n"
-	           "options:\n"
-	           "  --version   print the version\n"
-	           "  --help      this text\n"
-	           "\n"
-	           "'otflow <command> --help' describes a command.\n");
+	fputs("usage: otflow --config FILE [--config FILE ...]   run the collector\n"
+	      "       otflow <command> [options]\n"
+	      "\n"
+	      "commands:\n"
+	      "  validate    --config FILE...  check a configuration (exit 2 when invalid)\n"
+	      "  print-dag   --config FILE... [--format text|dot]  show the compiled dataflow\n"
+	      "  components  [--format markdown]  components, signals, stability, config keys\n"
+	      "  pdata       convert, summarise and validate OTLP payloads (protobuf, JSON)\n"
+	      "\n"
+	      "options:\n"
+	      "  --version   print the version\n"
+	      "  --help      this text\n",
+	      f);
 }
 
 int main(int argc, char **argv)
@@ -33,6 +36,14 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return 0;
 	}
+	if (!strncmp(cmd, "--config", 8) || !strcmp(cmd, "-c"))
+		return otf_cli_run(argc, argv);
+	if (!strcmp(cmd, "validate"))
+		return otf_cli_validate(argc - 1, argv + 1);
+	if (!strcmp(cmd, "print-dag"))
+		return otf_cli_print_dag(argc - 1, argv + 1);
+	if (!strcmp(cmd, "components"))
+		return otf_cli_components(argc - 1, argv + 1);
 	if (!strcmp(cmd, "pdata"))
 		return otf_cli_pdata(argc - 1, argv + 1);
 	fprintf(stderr, "otflow: unknown command '%s'\n", cmd);

@@ -1,0 +1,222 @@
+/* otflow component model: factories, the node API components call, messages,
+ * acknowledgements and control signals.
+ *
+ * Sources: seeds/phase4-pipeline-components.md (factories per kind with
+ * per-signal create and stability, consumer interfaces per signal) and
+ * seeds/dataflow-mechanics.md (messages {id, envelope, payload}, ACK/NACK
+ * reverse propagation, per-node control signals, bounded channels).
+ *
+ * Threads: every worker thread runs its own instance of every node on its
+ * own libuv loop (share-nothing). All functions below that take an
+ * otf_node_t or otf_msg_t must be called on that node's worker thread.
+ * Callbacks (consume, control) are always invoked on that thread, never
+ * inside the engine call that caused them (they are queued).
+ *
+ * ABI: otf_component_factory_t begins with abi_version and struct_size so
+ * that components built against an older header keep working; built-in
+ * components register through the same structure a plugin will use.
+ */
+#ifndef OTFLOW_COMPONENT_H
+#define OTFLOW_COMPONENT_H
+
+#include "otflow/buf.h"
+#include "otflow/pdata.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define OTF_COMPONENT_ABI_VERSION 1u
+#define OTF_SIGNAL_COUNT          3
+
+typedef enum otf_component_kind {
+	OTF_KIND_RECEIVER = 0,
+	OTF_KIND_PROCESSOR = 1,
+	OTF_KIND_EXPORTER = 2,
+	OTF_KIND_CONNECTOR = 3,
+	OTF_KIND_EXTENSION = 4,
+} otf_component_kind_t;
+
+/* Collector stability levels; UNDEFINED means the signal is unsupported. */
+typedef enum otf_stability {
+	OTF_STABILITY_UNDEFINED = 0,
+	OTF_STABILITY_DEVELOPMENT = 1,
+	OTF_STABILITY_ALPHA = 2,
+	OTF_STABILITY_BETA = 3,
+	OTF_STABILITY_STABLE = 4,
+	OTF_STABILITY_DEPRECATED = 5,
+} otf_stability_t;
+
+const char *otf_component_kind_name(otf_component_kind_t k); /* "receiver", ... */
+const char *otf_stability_name(otf_stability_t s);           /* "development", ... */
+
+typedef struct otf_node otf_node_t;
+typedef struct otf_msg otf_msg_t;
+struct otf_config_field; /* otflow/config_schema.h */
+
+/* ---- control signals (seeds/dataflow-mechanics.md) ---- */
+typedef enum otf_ctrl_type {
+	OTF_CTRL_ACK = 1, /* a message this node subscribed to was delivered */
+	OTF_CTRL_NACK,    /* ... was refused or failed */
+	OTF_CTRL_TMR,     /* a timer of this node expired */
+	OTF_CTRL_KIL,     /* shutdown: stop accepting, flush, then otf_node_shutdown_done */
+	/* Reserved for a later release: */
+	OTF_CTRL_CAN, /* cancellation */
+	OTF_CTRL_REB, /* resource budget */
+	OTF_CTRL_CFG, /* configuration change */
+	OTF_CTRL_ERR, /* error report */
+} otf_ctrl_type_t;
+
+/* Interests a node declares when subscribing to a message's outcome. */
+#define OTF_INTEREST_ACK            1u
+#define OTF_INTEREST_NACK           2u
+#define OTF_INTEREST_RETURN_PAYLOAD 4u /* control carries the payload back */
+
+typedef struct otf_ctrl {
+	otf_ctrl_type_t type;
+	uint64_t msg_id;     /* ACK/NACK: the message's id */
+	uint64_t calldata;   /* ACK/NACK: what the subscriber pushed; TMR: timer token */
+	otf_buf_t *payload;  /* with OTF_INTEREST_RETURN_PAYLOAD: a ref the node must unref */
+	otf_signal_t signal; /* ACK/NACK */
+	uint64_t items;      /* ACK/NACK: items the message held */
+	/* NACK only */
+	int error;        /* negative code */
+	bool permanent;   /* true: retrying cannot help (bad data); false: retryable */
+	char reason[160]; /* human-readable */
+} otf_ctrl_t;
+
+/* ---- factories ---- */
+
+/* Context handed to create: the node handle and the parsed config struct
+ * (read-only, shared by the instances on every worker). */
+typedef struct otf_create_ctx {
+	otf_node_t *node;
+	const void *config;
+	otf_signal_t signal;
+} otf_create_ctx_t;
+
+typedef struct otf_component_factory {
+	uint32_t abi_version; /* OTF_COMPONENT_ABI_VERSION */
+	uint32_t struct_size; /* sizeof(otf_component_factory_t) */
+	otf_component_kind_t kind;
+	const char *type;        /* "otlp", "debug", ... */
+	const char *description; /* one line, for `otflow components` and docs */
+	/* Stability per signal, indexed by otf_signal_t; UNDEFINED = unsupported. */
+	otf_stability_t stability[OTF_SIGNAL_COUNT];
+
+	/* Declarative config: schema entries (NULL-key terminated) describing a
+	 * struct of config_size bytes. otflow/config_schema.h. */
+	const struct otf_config_field *config_schema;
+	size_t config_size;
+	/* Optional cross-field validation after the schema applied; returns 0
+	 * or a negative code with a message in err (size errlen). */
+	int (*validate)(const void *config, char *err, size_t errlen);
+
+	/* Per-signal create (consumer interfaces are per signal too, below).
+	 * Called once per signal the node is wired for, on each worker. The
+	 * first call sees *instance == NULL and allocates; later calls for
+	 * the node's other signals receive the same instance (a component that
+	 * serves several signals, such as an OTLP receiver with one port, is
+	 * one instance). NULL entry = signal unsupported. */
+	int (*create[OTF_SIGNAL_COUNT])(const otf_create_ctx_t *ctx, void **instance);
+
+	/* After every node of the worker exists: receivers start listening. */
+	int (*start)(void *instance);
+	/* Data in (processors, exporters, connectors). The node owns msg and
+	 * must eventually otf_msg_ack/nack it, or forward it with
+	 * otf_node_send. Per-signal consumer entries; NULL = unsupported. */
+	void (*consume[OTF_SIGNAL_COUNT])(void *instance, otf_msg_t *msg);
+	/* Control signals for this node. */
+	void (*control)(void *instance, const otf_ctrl_t *ctrl);
+	/* Release everything; called after shutdown completed or timed out. */
+	void (*destroy)(void *instance);
+} otf_component_factory_t;
+
+/* Registers a factory (built-ins at startup; plugins later). Fails with
+ * OTF_E_INVAL for a bad abi_version/struct_size and -EEXIST for a duplicate
+ * (kind, type). Not thread-safe: call before the engine starts. */
+int otf_component_register(const otf_component_factory_t *f);
+const otf_component_factory_t *otf_component_find(otf_component_kind_t kind, const char *type);
+/* Iteration in registration order; NULL past the end. */
+const otf_component_factory_t *otf_component_at(size_t i);
+/* Registers every built-in component (idempotent). */
+void otf_components_register_builtins(void);
+
+/* ---- messages ---- */
+
+/* New message carrying payload (OTLP protobuf Export*ServiceRequest bytes of
+ * signal); takes over the caller's reference to payload. items = spans,
+ * data points or log records in it. NULL on OOM (payload is unref'd). */
+otf_msg_t *otf_msg_create(otf_node_t *node, otf_signal_t signal, otf_buf_t *payload,
+                          uint64_t items);
+uint64_t otf_msg_id(const otf_msg_t *m);
+otf_signal_t otf_msg_signal(const otf_msg_t *m);
+otf_buf_t *otf_msg_payload(const otf_msg_t *m); /* borrowed */
+uint64_t otf_msg_items(const otf_msg_t *m);
+/* Envelope: absolute deadline (ns since epoch, 0 = none), client metadata. */
+uint64_t otf_msg_deadline(const otf_msg_t *m);
+void otf_msg_set_deadline(otf_msg_t *m, uint64_t unix_nano);
+int otf_msg_header_add(otf_msg_t *m, const char *key, const char *value);
+const char *otf_msg_header_get(const otf_msg_t *m, const char *key);
+
+/* Pushes a subscription frame: when a downstream node acks/nacks this
+ * message, the nearest frame with a matching interest receives the control
+ * signal (frames without the interest are skipped). At most 16 frames. */
+int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64_t calldata);
+/* Outcome, by the node that owns the message (consumes it). */
+void otf_msg_ack(otf_msg_t *m);
+void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
+/* Drops a message nobody will ack (no control signal is sent). */
+void otf_msg_drop(otf_msg_t *m);
+
+/* ---- node API ---- */
+
+/* Sends msg to every consumer wired to this node for the message's signal
+ * (fan-out shares the payload, never copies it). On success the engine owns
+ * msg. On failure nothing was enqueued anywhere and the caller still owns
+ * msg (to nack, retry later or drop): -EAGAIN when a consumer's channel is
+ * full (backpressure), OTF_E_NOT_FOUND when nothing is wired for the
+ * signal, OTF_E_NOMEM. */
+int otf_node_send(otf_node_t *node, otf_msg_t *msg);
+/* True when something is wired to this node's output for signal s. */
+bool otf_node_has_output(const otf_node_t *node, otf_signal_t s);
+const char *otf_node_name(const otf_node_t *node); /* "receiver:otlp", ... */
+int otf_node_worker_index(const otf_node_t *node);
+struct uv_loop_s *otf_node_loop(otf_node_t *node);
+/* One-shot (repeat_ms 0) or repeating timer; expiry arrives as OTF_CTRL_TMR
+ * with calldata = token. Returns a timer id > 0 or a negative code. */
+int64_t otf_node_timer_start(otf_node_t *node, uint64_t timeout_ms, uint64_t repeat_ms,
+                             uint64_t token);
+void otf_node_timer_stop(otf_node_t *node, int64_t timer_id);
+/* Tells the engine this node finished its KIL handling. */
+void otf_node_shutdown_done(otf_node_t *node);
+
+/* Self-metrics (Collector names: otelcol_receiver_accepted_spans, ...). */
+typedef enum otf_node_counter {
+	OTF_COUNTER_ACCEPTED = 0, /* receiver: items accepted */
+	OTF_COUNTER_REFUSED,      /* receiver: items refused */
+	OTF_COUNTER_SENT,         /* exporter: items sent */
+	OTF_COUNTER_SEND_FAILED,  /* exporter: items that failed */
+	OTF_COUNTER_COUNT_
+} otf_node_counter_t;
+void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n);
+
+/* Logging through the engine (levels as the Collector: debug, info, warn, error). */
+typedef enum otf_log_level {
+	OTF_LOG_DEBUG = 0,
+	OTF_LOG_INFO = 1,
+	OTF_LOG_WARN = 2,
+	OTF_LOG_ERROR = 3,
+} otf_log_level_t;
+void otf_node_log(otf_node_t *node, otf_log_level_t level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif

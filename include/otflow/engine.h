@@ -1,0 +1,101 @@
+/* otflow engine: build a dataflow DAG, compile it, run it on worker threads.
+ *
+ * Source: seeds/dataflow-mechanics.md. A DAG has nodes (receivers,
+ * processors, exporters, connectors, each made by a registered factory) and
+ * edges (from a node's output port to another node, for a set of signals).
+ * Both config front-ends (Collector YAML service.pipelines, and the native
+ * `nodes`/`connections` format) build the same structure through this API.
+ *
+ * Compile checks: every edge's signals must be produced by its source and
+ * consumed by its target (factory stability per signal), no cycles, and
+ * nodes that cannot take part in a complete receiver -> exporter path are
+ * removed with a warning (partial path elimination).
+ *
+ * Threads: build and compile on one thread. otf_engine_* run the compiled
+ * DAG on runtime.workers threads; otf_engine_request_stop is thread-safe.
+ */
+#ifndef OTFLOW_ENGINE_H
+#define OTFLOW_ENGINE_H
+
+#include "otflow/component.h"
+
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct otf_config_node; /* otflow/config.h */
+
+typedef struct otf_dag otf_dag_t;
+
+#define OTF_SIGNAL_BIT(s) (1u << (s))
+#define OTF_SIGNALS_ALL   7u
+
+/* The `runtime:` config section. */
+typedef struct otf_runtime_config {
+	uint32_t workers;             /* worker threads; 0 = one per core */
+	uint32_t channel_capacity;    /* messages per node data channel, default 128 */
+	uint32_t control_capacity;    /* control signals per node queue, default 1024 */
+	uint64_t shutdown_timeout_ms; /* drain deadline on SIGTERM, default 10000 */
+} otf_runtime_config_t;
+
+void otf_runtime_config_defaults(otf_runtime_config_t *rt);
+
+int otf_dag_create(otf_dag_t **out);
+void otf_dag_destroy(otf_dag_t *dag);
+
+/* Adds a node named name (unique) made by the factory (kind, type) with its
+ * config from cfg (NULL = defaults). origin ("file:line") is used in
+ * messages. Errors: OTF_E_NOT_FOUND unknown type, OTF_E_CONFIG bad config,
+ * -EEXIST duplicate name; err receives a message naming the node. */
+int otf_dag_add_node(otf_dag_t *dag, const char *name, otf_component_kind_t kind, const char *type,
+                     const struct otf_config_node *cfg, const char *origin, char *err,
+                     size_t errlen);
+/* Index of a node by name, or -1. */
+int otf_dag_find(const otf_dag_t *dag, const char *name);
+/* Edge for the signals in mask (OTF_SIGNAL_BIT). Adding the same edge twice
+ * merges the signal sets. port NULL = "default". */
+int otf_dag_add_edge(otf_dag_t *dag, const char *from, const char *port, const char *to,
+                     uint32_t signals, char *err, size_t errlen);
+/* Validates and optimises; warnings go to the engine log. */
+int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen);
+/* Text (one node per line with its edges) or Graphviz DOT. */
+void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot);
+
+typedef struct otf_engine otf_engine_t;
+
+/* Instantiates every live node on each worker (the DAG must be compiled and
+ * outlive the engine) and starts the worker threads. */
+int otf_engine_start(otf_dag_t *dag, const otf_runtime_config_t *rt, otf_engine_t **out);
+/* Number of worker threads running. */
+int otf_engine_workers(const otf_engine_t *e);
+/* Asks every worker to shut down: receivers stop accepting, in-flight
+ * messages drain, exporters flush, within rt.shutdown_timeout_ms. Safe from
+ * any thread, idempotent. */
+void otf_engine_request_stop(otf_engine_t *e);
+/* Joins the workers; returns the number of messages that could not be
+ * delivered by the deadline (0 = clean), or a negative code when a worker
+ * failed to start. Then frees the engine. */
+int64_t otf_engine_join(otf_engine_t *e);
+
+/* Self-metrics snapshot, summed over workers. */
+typedef struct otf_node_stats {
+	const char *name;
+	otf_component_kind_t kind;
+	const char *type;
+	uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
+	uint32_t queue_depth;
+} otf_node_stats_t;
+/* Fills up to cap entries; returns the number of live nodes. Thread-safe. */
+size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap);
+
+/* Engine log threshold (service.telemetry.logs.level). */
+void otf_log_set_level(otf_log_level_t level);
+void otf_log(otf_log_level_t level, const char *who, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,45 @@
+/* otflow components: the registered factories, their signals and
+ * stability; with --format markdown, also every config key (the source of
+ * the tables in docs/components.md). */
+#include "cli/cli.h"
+
+#include "otflow/config_schema.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int otf_cli_components(int argc, char **argv)
+{
+	int markdown = argc > 2 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "markdown");
+	if (argc > 1 && !markdown) {
+		fprintf(stderr, "usage: otflow components [--format markdown]\n");
+		return 2;
+	}
+	otf_components_register_builtins();
+	if (!markdown)
+		printf("%-10s %-12s %-12s %-12s %-12s\n", "KIND", "TYPE", "TRACES", "METRICS",
+		       "LOGS");
+	for (size_t i = 0; otf_component_at(i); i++) {
+		const otf_component_factory_t *f = otf_component_at(i);
+		if (!markdown) {
+			printf("%-10s %-12s %-12s %-12s %-12s\n", otf_component_kind_name(f->kind),
+			       f->type, otf_stability_name(f->stability[0]),
+			       otf_stability_name(f->stability[1]),
+			       otf_stability_name(f->stability[2]));
+			continue;
+		}
+		printf("### %s `%s`\n\n%s\n\n| signal | stability |\n|---|---|\n",
+		       otf_component_kind_name(f->kind), f->type, f->description);
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+			printf("| %s | %s |\n", otf_signal_name((otf_signal_t)s),
+			       otf_stability_name(f->stability[s]));
+		printf("\n");
+		if (f->config_schema) {
+			otf_config_schema_doc(f->config_schema, stdout);
+			printf("\n");
+		} else {
+			printf("No configuration.\n\n");
+		}
+	}
+	return 0;
+}

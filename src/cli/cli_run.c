@@ -1,0 +1,136 @@
+/* otflow --config FILE...: run the collector until SIGINT/SIGTERM.
+ * otflow validate / print-dag: check or show the compiled DAG. */
+#include "cli/cli.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <uv.h>
+
+#define MAX_CONFIGS 16
+
+typedef struct run_state {
+	otf_engine_t *engine;
+	otf_admin_t *admin;
+	uv_signal_t sigint, sigterm;
+	int stopping;
+} run_state_t;
+
+static void on_signal(uv_signal_t *h, int signum)
+{
+	run_state_t *st = h->data;
+	if (st->stopping) {
+		otf_log(OTF_LOG_WARN, "service", "second signal: still draining, please wait");
+		return;
+	}
+	st->stopping = 1;
+	otf_log(OTF_LOG_INFO, "service", "received %s, shutting down",
+	        signum == SIGINT ? "SIGINT" : "SIGTERM");
+	if (st->admin)
+		otf_admin_set_ready(st->admin, 0);
+	otf_engine_request_stop(st->engine);
+	/* The loop ends once the admin endpoints and signal handles close;
+	 * the workers are joined after it. */
+	if (st->admin)
+		otf_admin_stop(st->admin);
+	st->admin = NULL;
+	uv_close((uv_handle_t *)&st->sigint, NULL);
+	uv_close((uv_handle_t *)&st->sigterm, NULL);
+}
+
+int otf_cli_run(int argc, char **argv)
+{
+	const char *paths[MAX_CONFIGS];
+	size_t n;
+	int rc = otf_cli_parse_configs(argc, argv, paths, MAX_CONFIGS, &n, NULL);
+	if (rc)
+		return rc;
+	otf_config_t *cfg;
+	otf_dag_t *dag;
+	otf_service_settings_t settings;
+	rc = otf_cli_load(paths, n, &cfg, &dag, &settings);
+	if (rc)
+		return rc;
+	signal(SIGPIPE, SIG_IGN);
+	run_state_t st;
+	memset(&st, 0, sizeof st);
+	rc = otf_engine_start(dag, &settings.runtime, &st.engine);
+	if (rc) {
+		otf_log(OTF_LOG_ERROR, "service", "cannot start: %s", otf_strerror(rc));
+		otf_dag_destroy(dag);
+		otf_config_destroy(cfg);
+		return 1;
+	}
+	uv_loop_t *loop = uv_default_loop();
+	rc = otf_admin_start(loop, &settings, st.engine, &st.admin);
+	if (rc)
+		otf_log(OTF_LOG_ERROR, "service", "metrics/health endpoint: %s", otf_strerror(rc));
+	uv_signal_init(loop, &st.sigint);
+	uv_signal_init(loop, &st.sigterm);
+	st.sigint.data = st.sigterm.data = &st;
+	uv_signal_start(&st.sigint, on_signal, SIGINT);
+	uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+	otf_log(OTF_LOG_INFO, "service", "everything is ready; %d worker(s) running",
+	        otf_engine_workers(st.engine));
+	if (st.admin)
+		otf_admin_set_ready(st.admin, 1);
+	uv_run(loop, UV_RUN_DEFAULT);
+	int64_t undelivered = otf_engine_join(st.engine);
+	uv_loop_close(loop);
+	if (undelivered > 0)
+		otf_log(OTF_LOG_ERROR, "service",
+		        "%lld message(s) could not be delivered before the "
+		        "shutdown deadline",
+		        (long long)undelivered);
+	else
+		otf_log(OTF_LOG_INFO, "service", "shutdown complete");
+	otf_dag_destroy(dag);
+	otf_config_destroy(cfg);
+	return 0;
+}
+
+int otf_cli_validate(int argc, char **argv)
+{
+	const char *paths[MAX_CONFIGS];
+	size_t n;
+	int rc = otf_cli_parse_configs(argc, argv, paths, MAX_CONFIGS, &n, NULL);
+	if (rc)
+		return rc;
+	otf_config_t *cfg;
+	otf_dag_t *dag;
+	otf_service_settings_t settings;
+	rc = otf_cli_load(paths, n, &cfg, &dag, &settings);
+	if (rc)
+		return rc;
+	printf("configuration is valid\n");
+	otf_dag_destroy(dag);
+	otf_config_destroy(cfg);
+	return 0;
+}
+
+int otf_cli_print_dag(int argc, char **argv)
+{
+	const char *paths[MAX_CONFIGS];
+	const char *format = "text";
+	size_t n;
+	int rc = otf_cli_parse_configs(argc, argv, paths, MAX_CONFIGS, &n, &format);
+	if (rc)
+		return rc;
+	if (strcmp(format, "text") && strcmp(format, "dot")) {
+		fprintf(stderr, "otflow print-dag: --format must be text or dot\n");
+		return 2;
+	}
+	otf_config_t *cfg;
+	otf_dag_t *dag;
+	otf_service_settings_t settings;
+	rc = otf_cli_load(paths, n, &cfg, &dag, &settings);
+	if (rc)
+		return rc;
+	otf_dag_print(dag, stdout, !strcmp(format, "dot"));
+	otf_dag_destroy(dag);
+	otf_config_destroy(cfg);
+	return 0;
+}

@@ -1,0 +1,353 @@
+/* receiver `otlp`, protocol http: OTLP/HTTP on POST /v1/traces, /v1/metrics
+ * and /v1/logs (OTLP specification, "OTLP/HTTP"). Every worker owns one
+ * HTTP server on the same endpoint (SO_REUSEPORT).
+ *
+ * wait_for_result false: the client gets 200 once the message is queued in
+ * the pipeline. true: the receiver subscribes to the message's outcome and
+ * answers after the acknowledgement unwinds: 200 on ACK, 400 on a permanent
+ * NACK, 503 with Retry-After on a retryable one, so delivery failures and
+ * backpressure reach the sender. */
+#include "otlp_http_ingest.h"
+#include "otlp_receiver_config.h"
+
+#include "otflow/alloc.h"
+#include "otflow/component.h"
+#include "otflow/err.h"
+#include "otflow/http_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct pending pending_t;
+
+typedef struct otlp_receiver {
+	otf_node_t *node;
+	const otlp_config_t *cfg;
+	otf_http_server_t *server;
+	pending_t *pending; /* requests waiting for their outcome */
+	bool closing;
+	bool destroyed;
+} otlp_receiver_t;
+
+struct pending {
+	otf_http_request_t *req;
+	otlp_encoding_t enc;
+	otf_signal_t signal;
+	uint64_t items;
+	pending_t *prev, *next;
+};
+
+static const char *const k_ct[] = {"application/x-protobuf", "application/json"};
+
+static void add_cors(otlp_receiver_t *r, otf_http_request_t *req, otf_http_header_t *h, size_t *n)
+{
+	otf_http_str_t origin = otf_http_request_header(req, "Origin");
+	if (!origin.ptr || !otlp_cors_origin_allowed(&r->cfg->protocols.http.cors, origin.ptr))
+		return;
+	h[(*n)++] = (otf_http_header_t){"Access-Control-Allow-Origin", origin.ptr};
+	h[(*n)++] = (otf_http_header_t){"Vary", "Origin"};
+}
+
+static void respond_status(otlp_receiver_t *r, otf_http_request_t *req, otlp_encoding_t enc,
+                           int http, int grpc_code, const char *msg)
+{
+	otf_http_header_t h[6];
+	size_t n = 0;
+	add_cors(r, req, h, &n);
+	if (http == 503 || http == 429)
+		h[n++] = (otf_http_header_t){"Retry-After", "1"};
+	otf_buf_t *b = otf__otlp_status_body(enc, grpc_code, msg);
+	otf_http_respond(req, http, k_ct[enc], b ? b->data : NULL, b ? b->len : 0, h, n);
+	otf_buf_unref(b);
+}
+
+static void respond_ok(otlp_receiver_t *r, otf_http_request_t *req, otf_signal_t s,
+                       otlp_encoding_t enc)
+{
+	otf_http_header_t h[4];
+	size_t n = 0;
+	add_cors(r, req, h, &n);
+	otf_buf_t *b = otf__otlp_success_body(s, enc);
+	otf_http_respond(req, 200, k_ct[enc], b ? b->data : NULL, b ? b->len : 0, h, n);
+	otf_buf_unref(b);
+}
+
+static void preflight(otlp_receiver_t *r, otf_http_request_t *req)
+{
+	const otlp_cors_t *c = &r->cfg->protocols.http.cors;
+	otf_http_str_t origin = otf_http_request_header(req, "Origin");
+	if (!origin.ptr || !otlp_cors_origin_allowed(c, origin.ptr)) {
+		otf_http_respond(req, 204, NULL, NULL, 0, NULL, 0);
+		return;
+	}
+	char headers[512], age[32];
+	otlp_cors_allowed_headers(c, headers, sizeof headers);
+	snprintf(age, sizeof age, "%lld", (long long)c->max_age);
+	otf_http_header_t h[6] = {
+	    {"Access-Control-Allow-Origin", origin.ptr},
+	    {"Access-Control-Allow-Methods", "POST, OPTIONS"},
+	    {"Access-Control-Allow-Headers", headers},
+	    {"Vary", "Origin"},
+	    {"Access-Control-Max-Age", age},
+	};
+	otf_http_respond(req, 204, NULL, NULL, 0, h, c->max_age > 0 ? 5 : 4);
+}
+
+static int path_signal(const otlp_receiver_t *r, otf_http_str_t p)
+{
+	const char *paths[3] = {r->cfg->protocols.http.traces_url_path,
+	                        r->cfg->protocols.http.metrics_url_path,
+	                        r->cfg->protocols.http.logs_url_path};
+	for (int s = 0; s < 3; s++)
+		if (paths[s] && strlen(paths[s]) == p.len && !memcmp(paths[s], p.ptr, p.len))
+			return s;
+	return -1;
+}
+
+static void copy_metadata(otf_http_request_t *req, otf_msg_t *m)
+{
+	size_t n = otf_http_request_header_count(req);
+	for (size_t i = 0; i < n; i++) {
+		otf_http_str_t k, v;
+		if (otf_http_request_header_at(req, i, &k, &v))
+			continue;
+		char key[128], val[1024];
+		snprintf(key, sizeof key, "%.*s", (int)k.len, k.ptr);
+		snprintf(val, sizeof val, "%.*s", (int)v.len, v.ptr);
+		otf_msg_header_add(m, key, val);
+	}
+}
+
+static void on_request(otf_http_request_t *req, void *ctx)
+{
+	otlp_receiver_t *r = ctx;
+	int s = path_signal(r, otf_http_request_path(req));
+	const char *method = otf_http_request_method(req);
+	if (s < 0 || !otf_node_has_output(r->node, (otf_signal_t)s)) {
+		otf_http_str_t p = otf_http_request_path(req);
+		char msg[300];
+		snprintf(msg, sizeof msg, "%.*s is not an OTLP path of this receiver", (int)p.len,
+		         p.ptr);
+		respond_status(r, req, OTLP_ENC_PROTO, 404, 5, msg);
+		return;
+	}
+	if (!strcmp(method, "OPTIONS")) {
+		preflight(r, req);
+		return;
+	}
+	if (strcmp(method, "POST")) {
+		otf_http_header_t h = {"Allow", "POST, OPTIONS"};
+		otf_buf_t *b =
+		    otf__otlp_status_body(OTLP_ENC_PROTO, 12, "method not allowed: use POST");
+		otf_http_respond(req, 405, k_ct[0], b ? b->data : NULL, b ? b->len : 0, &h, 1);
+		otf_buf_unref(b);
+		return;
+	}
+	otf_http_str_t ct = otf_http_request_header(req, "Content-Type");
+	int enc = otf__otlp_content_type(ct.ptr);
+	if (enc < 0) {
+		char msg[300];
+		snprintf(msg, sizeof msg,
+		         "unsupported Content-Type '%s': use application/x-protobuf or "
+		         "application/json",
+		         ct.ptr ? ct.ptr : "");
+		respond_status(r, req, OTLP_ENC_PROTO, 415, 3, msg);
+		return;
+	}
+	otf_buf_t *body = otf_http_request_body(req);
+	otf_buf_t *empty = NULL;
+	if (!body)
+		body = empty = otf_buf_create(0);
+	otlp_ingest_t in;
+	otf__otlp_ingest((otf_signal_t)s, (otlp_encoding_t)enc, body, &in);
+	otf_buf_unref(empty);
+	if (in.http_status != 200) {
+		otf_node_log(r->node, OTF_LOG_DEBUG, "refused: %s", in.message);
+		respond_status(r, req, (otlp_encoding_t)enc, in.http_status,
+		               in.http_status == 400 ? 3 : 14, in.message);
+		return;
+	}
+	otf_msg_t *m = otf_msg_create(r->node, (otf_signal_t)s, in.payload, in.items);
+	if (!m) {
+		respond_status(r, req, (otlp_encoding_t)enc, 503, 8, "out of memory");
+		return;
+	}
+	if (r->cfg->protocols.http.include_metadata)
+		copy_metadata(req, m);
+	pending_t *p = NULL;
+	if (r->cfg->wait_for_result) {
+		p = otf_calloc(1, sizeof *p);
+		if (!p || otf_msg_subscribe(m, r->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
+		                            (uint64_t)(uintptr_t)p)) {
+			otf_free(p);
+			otf_msg_drop(m);
+			respond_status(r, req, (otlp_encoding_t)enc, 503, 8, "out of memory");
+			return;
+		}
+	}
+	int rc = otf_node_send(r->node, m);
+	if (rc) {
+		otf_msg_drop(m);
+		otf_free(p);
+		otf_node_count(r->node, OTF_COUNTER_REFUSED, (otf_signal_t)s, in.items);
+		respond_status(r, req, (otlp_encoding_t)enc, 503, 14,
+		               rc == -EAGAIN ? "pipeline is full, retry later"
+		                             : "pipeline unavailable");
+		return;
+	}
+	if (!p) {
+		otf_node_count(r->node, OTF_COUNTER_ACCEPTED, (otf_signal_t)s, in.items);
+		respond_ok(r, req, (otf_signal_t)s, (otlp_encoding_t)enc);
+		return;
+	}
+	p->req = req;
+	p->enc = (otlp_encoding_t)enc;
+	p->signal = (otf_signal_t)s;
+	p->items = in.items;
+	p->next = r->pending;
+	if (r->pending)
+		r->pending->prev = p;
+	r->pending = p;
+}
+
+static void unlink_pending(otlp_receiver_t *r, pending_t *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		r->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+}
+
+static int create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	otlp_receiver_t *r = otf_calloc(1, sizeof *r);
+	if (!r)
+		return OTF_E_NOMEM;
+	r->node = ctx->node;
+	r->cfg = ctx->config;
+	*inst = r;
+	return 0;
+}
+
+static int start(void *inst)
+{
+	otlp_receiver_t *r = inst;
+	const otlp_http_t *h = &r->cfg->protocols.http;
+	otf_http_server_config_t sc;
+	memset(&sc, 0, sizeof sc);
+	char host[256];
+	uint16_t port;
+	int rc = otlp_parse_endpoint(h->endpoint, host, sizeof host, &port);
+	if (rc)
+		return rc;
+	sc.host = host;
+	sc.port = port;
+	sc.max_body_bytes = h->max_request_body_size;
+	sc.idle_timeout_ms = (uint32_t)(h->idle_timeout_ns / 1000000);
+	sc.reuseport = true;
+	rc = otf_http_server_create(otf_node_loop(r->node), &sc, on_request, r, &r->server);
+	if (rc) {
+		otf_node_log(r->node, OTF_LOG_ERROR, "cannot listen on %s: %s", h->endpoint,
+		             otf_strerror(rc));
+		return rc;
+	}
+	if (otf_node_worker_index(r->node) == 0)
+		otf_node_log(r->node, OTF_LOG_INFO, "OTLP/HTTP listening on %s", h->endpoint);
+	return 0;
+}
+
+static void server_closed(void *arg)
+{
+	otlp_receiver_t *r = arg;
+	r->server = NULL;
+	if (r->destroyed) {
+		otf_free(r);
+		return;
+	}
+	otf_node_shutdown_done(r->node);
+}
+
+static void answer(otlp_receiver_t *r, const otf_ctrl_t *c)
+{
+	pending_t *p = (pending_t *)(uintptr_t)c->calldata;
+	unlink_pending(r, p);
+	if (c->type == OTF_CTRL_ACK) {
+		otf_node_count(r->node, OTF_COUNTER_ACCEPTED, p->signal, p->items);
+		respond_ok(r, p->req, p->signal, p->enc);
+	} else {
+		otf_node_count(r->node, OTF_COUNTER_REFUSED, p->signal, p->items);
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s: %s", c->permanent ? "rejected" : "not delivered",
+		         c->reason[0] ? c->reason : otf_strerror(c->error));
+		respond_status(r, p->req, p->enc, c->permanent ? 400 : 503, c->permanent ? 3 : 14,
+		               msg);
+	}
+	otf_free(p);
+}
+
+static void control(void *inst, const otf_ctrl_t *c)
+{
+	otlp_receiver_t *r = inst;
+	switch (c->type) {
+	case OTF_CTRL_ACK:
+	case OTF_CTRL_NACK:
+		answer(r, c);
+		break;
+	case OTF_CTRL_KIL:
+		if (r->server && !r->closing) {
+			/* Stop accepting; requests already handed to us are
+			 * answered as their outcome arrives, then the server
+			 * reports closed. */
+			r->closing = true;
+			otf_http_server_close(r->server, server_closed, r);
+		} else if (!r->server) {
+			otf_node_shutdown_done(r->node);
+		}
+		break;
+	default:
+		break;
+	}
+	if (c->payload)
+		otf_buf_unref(c->payload);
+}
+
+static void destroy(void *inst)
+{
+	otlp_receiver_t *r = inst;
+	/* At the shutdown deadline some outcomes may never come: answer them
+	 * as retryable so clients resend elsewhere. */
+	while (r->pending) {
+		pending_t *p = r->pending;
+		unlink_pending(r, p);
+		respond_status(r, p->req, p->enc, 503, 14, "collector shutting down");
+		otf_free(p);
+	}
+	if (r->server) {
+		r->destroyed = true;
+		if (!r->closing)
+			otf_http_server_close(r->server, server_closed, r);
+		return; /* freed in server_closed */
+	}
+	otf_free(r);
+}
+
+const otf_component_factory_t otf_receiver_otlp_factory = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_RECEIVER,
+    .type = "otlp",
+    .description = "Receives OTLP over HTTP (protobuf and JSON).",
+    .stability = {OTF_STABILITY_BETA, OTF_STABILITY_BETA, OTF_STABILITY_BETA},
+    .config_schema = otlp_receiver_schema,
+    .config_size = sizeof(otlp_config_t),
+    .validate = otlp_receiver_validate,
+    .create = {create, create, create},
+    .start = start,
+    .control = control,
+    .destroy = destroy,
+};

@@ -1,0 +1,358 @@
+/* Config front-ends: Collector `service.pipelines` and the native
+ * `nodes`/`connections` format, both compiled into one DAG. */
+#include "engine/engine_internal.h"
+
+#include "otflow/err.h"
+#include "otflow/service.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define NAME_MAX_LEN 256
+
+static const char *const k_sections[] = {"receivers", "processors", "exporters", "connectors"};
+static const otf_component_kind_t k_kinds[] = {OTF_KIND_RECEIVER, OTF_KIND_PROCESSOR,
+                                               OTF_KIND_EXPORTER, OTF_KIND_CONNECTOR};
+
+static int parse_signal(const char *s, size_t n, otf_signal_t *out)
+{
+	static const char *const names[] = {"traces", "metrics", "logs"};
+	for (int i = 0; i < OTF_SIGNAL_COUNT; i++) {
+		if (strlen(names[i]) == n && !strncmp(s, names[i], n)) {
+			*out = (otf_signal_t)i;
+			return 0;
+		}
+	}
+	return OTF_E_CONFIG;
+}
+
+/* "type/name" -> type */
+static void id_type(const char *id, char *type, size_t cap)
+{
+	const char *slash = strchr(id, '/');
+	size_t n = slash ? (size_t)(slash - id) : strlen(id);
+	if (n >= cap)
+		n = cap - 1;
+	memcpy(type, id, n);
+	type[n] = '\0';
+}
+
+static void origin_of(const otf_config_node_t *n, char *buf, size_t cap)
+{
+	if (n && otf_config_node_file(n))
+		snprintf(buf, cap, "%s:%u", otf_config_node_file(n), otf_config_node_line(n));
+	else
+		buf[0] = '\0';
+}
+
+static int read_runtime(const otf_config_node_t *root, otf_runtime_config_t *rt,
+                        otf_config_error_t *err)
+{
+	otf_runtime_config_defaults(rt);
+	const otf_config_node_t *r = otf_config_map_get(root, "runtime");
+	if (!r || otf_config_node_kind(r) == OTF_CONFIG_NULL)
+		return 0;
+	if (otf_config_node_kind(r) != OTF_CONFIG_MAPPING)
+		return otf_config_errorf(err, r, "expected a mapping, got %s",
+		                         otf_config_kind_name(r));
+	for (size_t i = 0; i < otf_config_len(r); i++) {
+		const otf_config_node_t *v;
+		const char *k = otf_config_map_at(r, i, &v);
+		uint64_t u;
+		int64_t d;
+		int rc;
+		if (!strcmp(k, "workers")) {
+			rc = otf_config_read_uint64(v, &u, err);
+			rt->workers = (uint32_t)u;
+		} else if (!strcmp(k, "channel_capacity")) {
+			rc = otf_config_read_uint64(v, &u, err);
+			rt->channel_capacity = (uint32_t)u;
+			if (!rc && (u < 1 || u > 1u << 20))
+				rc = otf_config_errorf(err, v, "expected 1..1048576");
+		} else if (!strcmp(k, "control_capacity")) {
+			rc = otf_config_read_uint64(v, &u, err);
+			rt->control_capacity = (uint32_t)u;
+			if (!rc && (u < 16 || u > 1u << 20))
+				rc = otf_config_errorf(err, v, "expected 16..1048576");
+		} else if (!strcmp(k, "shutdown_timeout")) {
+			rc = otf_config_read_duration(v, &d, err);
+			rt->shutdown_timeout_ms = (uint64_t)(d / 1000000);
+		} else {
+			rc =
+			    otf_config_errorf(err, v,
+			                      "unknown key '%s' (valid: workers, channel_capacity, "
+			                      "control_capacity, shutdown_timeout)",
+			                      k);
+		}
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+static int read_telemetry(const otf_config_node_t *root, otf_service_settings_t *s,
+                          otf_config_error_t *err)
+{
+	snprintf(s->metrics_address, sizeof s->metrics_address, "localhost:8888");
+	snprintf(s->health_check_endpoint, sizeof s->health_check_endpoint, "localhost:13133");
+	s->log_level = OTF_LOG_INFO;
+	const otf_config_node_t *lvl = otf_config_get(root, "service.telemetry.logs.level");
+	if (lvl) {
+		const char *t = otf_config_scalar(lvl, NULL);
+		static const char *const names[] = {"debug", "info", "warn", "error"};
+		int found = -1;
+		for (int i = 0; t && i < 4; i++)
+			if (!strcasecmp(t, names[i]))
+				found = i;
+		if (found < 0)
+			return otf_config_errorf(err, lvl, "expected debug, info, warn or error");
+		s->log_level = (otf_log_level_t)found;
+	}
+	const otf_config_node_t *addr = otf_config_get(root, "service.telemetry.metrics.address");
+	if (addr) {
+		const char *t = otf_config_scalar(addr, NULL);
+		if (!t)
+			return otf_config_errorf(err, addr, "expected a string \"host:port\"");
+		snprintf(s->metrics_address, sizeof s->metrics_address, "%s", t);
+	}
+	const otf_config_node_t *level = otf_config_get(root, "service.telemetry.metrics.level");
+	if (level) {
+		const char *t = otf_config_scalar(level, NULL);
+		if (t && !strcmp(t, "none"))
+			s->metrics_address[0] = '\0';
+	}
+	return 0;
+}
+
+static int read_extensions(const otf_config_node_t *root, otf_service_settings_t *s,
+                           otf_config_error_t *err)
+{
+	const otf_config_node_t *defs = otf_config_map_get(root, "extensions");
+	const otf_config_node_t *used = otf_config_get(root, "service.extensions");
+	for (size_t i = 0; i < otf_config_len(used); i++) {
+		const otf_config_node_t *idn = otf_config_seq_at(used, i);
+		const char *id = otf_config_scalar(idn, NULL);
+		if (!id)
+			return otf_config_errorf(err, idn, "expected an extension id");
+		const otf_config_node_t *def = otf_config_map_get(defs, id);
+		if (!def)
+			return otf_config_errorf(
+			    err, idn, "extension '%s' is not defined under extensions", id);
+		char type[64];
+		id_type(id, type, sizeof type);
+		if (strcmp(type, "health_check"))
+			return otf_config_errorf(
+			    err, idn, "unknown extension type '%s' (supported: health_check)",
+			    type);
+		s->health_check = true;
+		for (size_t k = 0; k < otf_config_len(def); k++) {
+			const otf_config_node_t *v;
+			const char *key = otf_config_map_at(def, k, &v);
+			if (!strcmp(key, "endpoint") && otf_config_scalar(v, NULL))
+				snprintf(s->health_check_endpoint, sizeof s->health_check_endpoint,
+				         "%s", otf_config_scalar(v, NULL));
+			else if (strcmp(key, "path"))
+				return otf_config_errorf(
+				    err, v, "unknown key '%s' (valid: endpoint, path)", key);
+		}
+	}
+	return 0;
+}
+
+/* Adds "<kind>:<id>" for a component referenced by a pipeline, once. */
+static int ensure_component(otf_dag_t *dag, const otf_config_node_t *root, int section,
+                            const char *id, const otf_config_node_t *ref, char *name, size_t cap,
+                            otf_config_error_t *err)
+{
+	snprintf(name, cap, "%s:%s", otf_component_kind_name(k_kinds[section]), id);
+	if (otf_dag_find(dag, name) >= 0)
+		return 0;
+	const otf_config_node_t *defs = otf_config_map_get(root, k_sections[section]);
+	if (!defs || !otf_config_map_get(defs, id))
+		return otf_config_errorf(err, ref, "'%s' is not defined under %s", id,
+		                         k_sections[section]);
+	const otf_config_node_t *def = otf_config_map_get(defs, id);
+	char type[128], origin[160], msg[512];
+	id_type(id, type, sizeof type);
+	origin_of(def, origin, sizeof origin);
+	int rc = otf_dag_add_node(dag, name, k_kinds[section], type, def, origin, msg, sizeof msg);
+	if (rc)
+		return otf_config_errorf(err, def, "%s", msg);
+	return 0;
+}
+
+static int pipeline_list(const otf_config_node_t *pl, const char *key,
+                         const otf_config_node_t **out, otf_config_error_t *err)
+{
+	*out = otf_config_map_get(pl, key);
+	if (*out && otf_config_node_kind(*out) != OTF_CONFIG_SEQUENCE &&
+	    otf_config_node_kind(*out) != OTF_CONFIG_NULL)
+		return otf_config_errorf(err, *out, "expected a list of component ids, got %s",
+		                         otf_config_kind_name(*out));
+	return 0;
+}
+
+static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const char *pid,
+                          const otf_config_node_t *pl, otf_config_error_t *err)
+{
+	otf_signal_t sig;
+	const char *slash = strchr(pid, '/');
+	if (parse_signal(pid, slash ? (size_t)(slash - pid) : strlen(pid), &sig))
+		return otf_config_errorf(
+		    err, pl, "pipeline '%s': the id must start with traces, metrics or logs", pid);
+	for (size_t i = 0; i < otf_config_len(pl); i++) {
+		const otf_config_node_t *v;
+		const char *k = otf_config_map_at(pl, i, &v);
+		if (strcmp(k, "receivers") && strcmp(k, "processors") && strcmp(k, "exporters"))
+			return otf_config_errorf(
+			    err, v, "unknown key '%s' (valid: receivers, processors, exporters)",
+			    k);
+	}
+	const otf_config_node_t *recv, *proc, *exp;
+	int rc = pipeline_list(pl, "receivers", &recv, err);
+	if (!rc)
+		rc = pipeline_list(pl, "processors", &proc, err);
+	if (!rc)
+		rc = pipeline_list(pl, "exporters", &exp, err);
+	if (rc)
+		return rc;
+	if (!otf_config_len(recv))
+		return otf_config_errorf(err, pl, "pipeline '%s' must have at least one receiver",
+		                         pid);
+	if (!otf_config_len(exp))
+		return otf_config_errorf(err, pl, "pipeline '%s' must have at least one exporter",
+		                         pid);
+	uint32_t bit = OTF_SIGNAL_BIT(sig);
+	char msg[512];
+	/* Heads: the nodes whose output feeds the next stage. */
+	char heads[32][NAME_MAX_LEN];
+	size_t nheads = 0;
+	for (size_t i = 0; i < otf_config_len(recv) && nheads < 32; i++) {
+		const otf_config_node_t *idn = otf_config_seq_at(recv, i);
+		const char *id = otf_config_scalar(idn, NULL);
+		if (!id)
+			return otf_config_errorf(err, idn, "expected a receiver id");
+		const otf_config_node_t *conns = otf_config_map_get(root, "connectors");
+		int section = otf_config_map_get(conns, id) ? 3 : 0;
+		rc =
+		    ensure_component(dag, root, section, id, idn, heads[nheads], NAME_MAX_LEN, err);
+		if (rc)
+			return rc;
+		nheads++;
+	}
+	for (size_t i = 0; i < otf_config_len(proc); i++) {
+		const otf_config_node_t *idn = otf_config_seq_at(proc, i);
+		const char *id = otf_config_scalar(idn, NULL);
+		if (!id)
+			return otf_config_errorf(err, idn, "expected a processor id");
+		/* The Collector gives every pipeline its own processor instance. */
+		const otf_config_node_t *def =
+		    otf_config_map_get(otf_config_map_get(root, "processors"), id);
+		if (!def)
+			return otf_config_errorf(err, idn, "'%s' is not defined under processors",
+			                         id);
+		char name[NAME_MAX_LEN], type[128], origin[160];
+		snprintf(name, sizeof name, "processor:%s@%s", id, pid);
+		id_type(id, type, sizeof type);
+		origin_of(def, origin, sizeof origin);
+		rc = otf_dag_add_node(dag, name, OTF_KIND_PROCESSOR, type, def, origin, msg,
+		                      sizeof msg);
+		if (rc)
+			return otf_config_errorf(err, def, "%s", msg);
+		for (size_t h = 0; h < nheads; h++) {
+			rc = otf_dag_add_edge(dag, heads[h], NULL, name, bit, msg, sizeof msg);
+			if (rc)
+				return otf_config_errorf(err, idn, "%s", msg);
+		}
+		snprintf(heads[0], NAME_MAX_LEN, "%s", name);
+		nheads = 1;
+	}
+	for (size_t i = 0; i < otf_config_len(exp); i++) {
+		const otf_config_node_t *idn = otf_config_seq_at(exp, i);
+		const char *id = otf_config_scalar(idn, NULL);
+		if (!id)
+			return otf_config_errorf(err, idn, "expected an exporter id");
+		const otf_config_node_t *conns = otf_config_map_get(root, "connectors");
+		int section = otf_config_map_get(conns, id) ? 3 : 2;
+		char name[NAME_MAX_LEN];
+		rc = ensure_component(dag, root, section, id, idn, name, sizeof name, err);
+		if (rc)
+			return rc;
+		for (size_t h = 0; h < nheads; h++) {
+			rc = otf_dag_add_edge(dag, heads[h], NULL, name, bit, msg, sizeof msg);
+			if (rc)
+				return otf_config_errorf(err, idn, "%s", msg);
+		}
+	}
+	return 0;
+}
+
+static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err)
+{
+	for (size_t i = 0; i < otf_config_len(root); i++) {
+		const otf_config_node_t *v;
+		const char *k = otf_config_map_at(root, i, &v);
+		static const char *const known[] = {"receivers",  "processors", "exporters",
+		                                    "connectors", "extensions", "service",
+		                                    "runtime"};
+		bool ok = false;
+		for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)
+			ok |= !strcmp(k, known[j]);
+		if (!ok)
+			return otf_config_errorf(
+			    err, v,
+			    "unknown top-level key '%s' (valid: receivers, processors, "
+			    "exporters, connectors, extensions, service, runtime, or "
+			    "nodes/connections for the native format)",
+			    k);
+	}
+	const otf_config_node_t *pls = otf_config_get(root, "service.pipelines");
+	if (!pls || otf_config_node_kind(pls) != OTF_CONFIG_MAPPING || !otf_config_len(pls)) {
+		const otf_config_node_t *svc = otf_config_map_get(root, "service");
+		return otf_config_errorf(err, pls ? pls : (svc ? svc : root),
+		                         "service.pipelines must define at least one pipeline");
+	}
+	for (size_t i = 0; i < otf_config_len(pls); i++) {
+		const otf_config_node_t *pl;
+		const char *pid = otf_config_map_at(pls, i, &pl);
+		int rc = build_pipeline(dag, root, pid, pl, err);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_settings_t *settings,
+                      otf_config_error_t *err)
+{
+	const otf_config_node_t *root = otf_config_root(cfg);
+	memset(settings, 0, sizeof *settings);
+	int rc = read_runtime(root, &settings->runtime, err);
+	if (!rc)
+		rc = read_telemetry(root, settings, err);
+	if (!rc)
+		rc = read_extensions(root, settings, err);
+	if (rc)
+		return rc;
+	otf_log_set_level(settings->log_level);
+	otf_dag_t *dag;
+	rc = otf_dag_create(&dag);
+	if (rc)
+		return rc;
+	if (otf_config_map_get(root, "nodes"))
+		rc = otf__build_native(dag, root, err);
+	else
+		rc = build_collector(dag, root, err);
+	if (!rc) {
+		char msg[512];
+		rc = otf_dag_compile(dag, msg, sizeof msg);
+		if (rc)
+			otf_config_errorf(err, root, "%s", msg);
+	}
+	if (rc) {
+		otf_dag_destroy(dag);
+		return rc;
+	}
+	*out = dag;
+	return 0;
+}

@@ -1,0 +1,157 @@
+/* Engine internals: messages, node runtime state, workers, the compiled DAG.
+ * Cross-file internal (otf__ prefix); components use otflow/component.h. */
+#ifndef OTF_ENGINE_INTERNAL_H
+#define OTF_ENGINE_INTERNAL_H
+
+#include "otflow/component.h"
+#include "otflow/config.h"
+#include "otflow/engine.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <uv.h>
+
+#define OTF_MSG_MAX_FRAMES 16
+
+typedef struct otf_join otf_join_t;
+typedef struct otf_node_timer otf_node_timer_t;
+
+typedef struct otf_msg_frame {
+	otf_node_t *node;
+	uint32_t interests;
+	uint64_t calldata;
+} otf_msg_frame_t;
+
+typedef struct otf_msg_header {
+	char *key;
+	char *value;
+} otf_msg_header_t;
+
+struct otf_msg {
+	uint64_t id;
+	otf_signal_t signal;
+	otf_buf_t *payload;
+	uint64_t items;
+	uint64_t deadline;
+	struct otf_worker *worker;
+	otf_msg_header_t *headers;
+	uint32_t headers_len, headers_cap;
+	uint32_t nframes;
+	otf_msg_frame_t frames[OTF_MSG_MAX_FRAMES];
+	otf_join_t *join; /* fan-out parent, answered when every child is */
+};
+
+/* Fan-out join: the parent message waits for all children. */
+struct otf_join {
+	otf_msg_t *parent;
+	uint32_t pending;
+	bool failed;
+	bool permanent;
+	int error;
+	char reason[160];
+};
+
+/* ---- compiled DAG (shared, read-only once compiled) ---- */
+
+typedef struct otf_dag_edge {
+	uint32_t to;      /* node index */
+	uint32_t signals; /* bit (1 << otf_signal_t) */
+	char *port;       /* output port name, "default" */
+} otf_dag_edge_t;
+
+typedef struct otf_dag_node {
+	char *name;
+	char *type;
+	otf_component_kind_t kind;
+	const otf_component_factory_t *factory;
+	void *config; /* config_size bytes, schema-applied */
+	otf_dag_edge_t *edges;
+	size_t edges_len, edges_cap;
+	uint32_t in_signals;  /* signals arriving (from edges) */
+	uint32_t out_signals; /* signals leaving */
+	bool removed;         /* partial path elimination */
+	char origin[160];     /* "file:line" where it was defined */
+} otf_dag_node_t;
+
+struct otf_dag {
+	otf_dag_node_t *nodes;
+	size_t nodes_len, nodes_cap;
+	uint32_t *order; /* topological order of live nodes */
+	size_t order_len;
+	bool compiled;
+};
+
+/* ---- runtime ---- */
+
+typedef struct otf_ring {
+	void *slots;
+	uint32_t elem, cap, head, len;
+} otf_ring_t;
+
+struct otf_node {
+	const otf_dag_node_t *def;
+	uint32_t index;
+	struct otf_worker *worker;
+	void *instance;
+	otf_ring_t data;    /* otf_msg_t* */
+	otf_ring_t control; /* otf_ctrl_t */
+	bool runnable;
+	bool shutdown_done;
+	bool kil_sent;
+	otf_node_t *next_runnable;
+	otf_node_t **out[OTF_SIGNAL_COUNT];
+	uint32_t out_len[OTF_SIGNAL_COUNT];
+	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
+	_Atomic uint32_t queue_depth;
+};
+
+typedef struct otf_worker {
+	struct otf_engine *engine;
+	int index;
+	uv_loop_t loop;
+	uv_idle_t pump;
+	uv_async_t wake;
+	uv_timer_t deadline_timer;
+	uv_timer_t step_timer;
+	pthread_t thread;
+	otf_node_t *nodes;
+	size_t nodes_len;
+	otf_node_t *run_head, *run_tail;
+	otf_node_timer_t *timers;
+	uint64_t next_msg_id;
+	uint64_t live_msgs;
+	_Atomic int stop_requested;
+	int phase; /* 0 running, 1 receivers stopping, 2 draining, 3 done */
+	int start_error;
+	uint64_t undelivered; /* messages still alive at the deadline */
+} otf_worker_t;
+
+struct otf_engine {
+	otf_dag_t *dag;
+	otf_runtime_config_t rt;
+	otf_worker_t *workers;
+	int workers_len;
+	uv_sem_t started; /* each worker posts once after instantiating */
+};
+
+/* msg.c */
+void otf__msg_free(otf_msg_t *m);
+otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join);
+/* node.c */
+int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);
+void otf__ring_close(otf_ring_t *r);
+void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c);
+void otf__worker_schedule(otf_node_t *node);
+void otf__worker_pump_cb(uv_idle_t *h);
+void otf__worker_close_timers(otf_worker_t *w);
+/* native.c */
+int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err);
+/* component_config.c */
+int otf__component_config_apply(const otf_component_factory_t *f, const struct otf_config_node *cfg,
+                                void **out, char *err, size_t errlen);
+void otf__component_config_free(const otf_component_factory_t *f, void *config);
+/* log.c */
+void otf__log(otf_log_level_t level, const char *who, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
+
+#endif

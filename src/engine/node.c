@@ -1,0 +1,285 @@
+/* Node runtime: bounded data and control rings, the worker's run queue
+ * (control before data, a budget per turn), send with fan-out, timers,
+ * counters. Everything here runs on the node's worker thread. */
+#include "engine/engine_internal.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <errno.h>
+#include <string.h>
+
+int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap)
+{
+	r->slots = otf_calloc(cap, elem);
+	if (!r->slots)
+		return OTF_E_NOMEM;
+	r->elem = elem;
+	r->cap = cap;
+	r->head = r->len = 0;
+	return 0;
+}
+
+void otf__ring_close(otf_ring_t *r)
+{
+	otf_free(r->slots);
+	r->slots = NULL;
+}
+
+static bool ring_push(otf_ring_t *r, const void *v)
+{
+	if (r->len == r->cap)
+		return false;
+	uint32_t at = (r->head + r->len) % r->cap;
+	memcpy((char *)r->slots + (size_t)at * r->elem, v, r->elem);
+	r->len++;
+	return true;
+}
+
+static bool ring_pop(otf_ring_t *r, void *v)
+{
+	if (!r->len)
+		return false;
+	memcpy(v, (char *)r->slots + (size_t)r->head * r->elem, r->elem);
+	r->head = (r->head + 1) % r->cap;
+	r->len--;
+	return true;
+}
+
+void otf__worker_schedule(otf_node_t *node)
+{
+	if (node->runnable)
+		return;
+	otf_worker_t *w = node->worker;
+	node->runnable = true;
+	node->next_runnable = NULL;
+	if (w->run_tail)
+		w->run_tail->next_runnable = node;
+	else
+		w->run_head = node;
+	w->run_tail = node;
+	if (!uv_is_active((uv_handle_t *)&w->pump))
+		uv_idle_start(&w->pump, otf__worker_pump_cb);
+}
+
+void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c)
+{
+	if (!ring_push(&node->control, c)) {
+		/* Control signals must not be lost (an ACK answers a client):
+		 * grow the queue rather than drop, and say so. */
+		otf_ring_t bigger;
+		uint32_t ncap = node->control.cap * 2;
+		if (otf__ring_init(&bigger, sizeof(otf_ctrl_t), ncap) == 0) {
+			otf_ctrl_t tmp;
+			while (ring_pop(&node->control, &tmp))
+				ring_push(&bigger, &tmp);
+			otf__ring_close(&node->control);
+			node->control = bigger;
+			otf_node_log(node, OTF_LOG_WARN, "control queue grown to %u", ncap);
+			ring_push(&node->control, c);
+		} else {
+			otf_node_log(node, OTF_LOG_ERROR, "control signal lost: out of memory");
+			if (c->payload)
+				otf_buf_unref(c->payload);
+		}
+	}
+	otf__worker_schedule(node);
+}
+
+/* One turn of the worker's run queue: each runnable node handles all its
+ * control signals, then up to a budget of messages, so a flood of data
+ * cannot starve acknowledgements and one busy node cannot starve others. */
+void otf__worker_pump_cb(uv_idle_t *h)
+{
+	otf_worker_t *w = h->data;
+	otf_node_t *list = w->run_head;
+	w->run_head = w->run_tail = NULL;
+	while (list) {
+		otf_node_t *n = list;
+		list = n->next_runnable;
+		n->runnable = false;
+		const otf_component_factory_t *f = n->def->factory;
+		otf_ctrl_t c;
+		while (ring_pop(&n->control, &c)) {
+			if (f->control)
+				f->control(n->instance, &c);
+			else if (c.payload)
+				otf_buf_unref(c.payload);
+		}
+		for (int budget = 64; budget > 0; budget--) {
+			otf_msg_t *m;
+			if (!ring_pop(&n->data, &m))
+				break;
+			atomic_store_explicit(&n->queue_depth, n->data.len, memory_order_relaxed);
+			void (*consume)(void *, otf_msg_t *) = f->consume[m->signal];
+			if (consume)
+				consume(n->instance, m);
+			else
+				otf_msg_nack(m, OTF_E_UNSUPPORTED, true, "signal not supported");
+		}
+		if (n->data.len || n->control.len)
+			otf__worker_schedule(n);
+	}
+	if (!w->run_head)
+		uv_idle_stop(&w->pump);
+}
+
+int otf_node_send(otf_node_t *node, otf_msg_t *msg)
+{
+	otf_signal_t s = msg->signal;
+	uint32_t n = node->out_len[s];
+	if (n == 0)
+		return OTF_E_NOT_FOUND;
+	/* All or nothing: refuse before enqueuing anywhere. */
+	for (uint32_t i = 0; i < n; i++) {
+		otf_node_t *t = node->out[s][i];
+		if (t->data.len == t->data.cap)
+			return -EAGAIN;
+	}
+	if (n == 1) {
+		otf_node_t *t = node->out[s][0];
+		ring_push(&t->data, &msg);
+		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
+		otf__worker_schedule(t);
+		return 0;
+	}
+	otf_join_t *j = otf_calloc(1, sizeof *j);
+	otf_msg_t *kids[64];
+	if (!j || n > 64) {
+		otf_free(j);
+		return OTF_E_NOMEM;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		kids[i] = otf__msg_clone_for_fanout(msg, j);
+		if (!kids[i]) {
+			for (uint32_t k = 0; k < i; k++) {
+				kids[k]->join = NULL;
+				otf__msg_free(kids[k]);
+			}
+			otf_free(j);
+			return OTF_E_NOMEM;
+		}
+	}
+	j->parent = msg;
+	j->pending = n;
+	for (uint32_t i = 0; i < n; i++) {
+		otf_node_t *t = node->out[s][i];
+		ring_push(&t->data, &kids[i]);
+		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
+		otf__worker_schedule(t);
+	}
+	return 0;
+}
+
+bool otf_node_has_output(const otf_node_t *node, otf_signal_t s)
+{
+	return node->out_len[s] > 0;
+}
+
+const char *otf_node_name(const otf_node_t *node)
+{
+	return node->def->name;
+}
+
+int otf_node_worker_index(const otf_node_t *node)
+{
+	return node->worker->index;
+}
+
+struct uv_loop_s *otf_node_loop(otf_node_t *node)
+{
+	return &node->worker->loop;
+}
+
+/* Node timers: a per-worker list so they can be found by id and closed
+ * when the worker stops. */
+struct otf_node_timer {
+	uv_timer_t t;
+	otf_node_t *node;
+	uint64_t token;
+	int64_t id;
+	bool repeat;
+	otf_node_timer_t *next;
+};
+
+static void timer_close_cb(uv_handle_t *h)
+{
+	otf_free(h->data);
+}
+
+static void timer_unlink_close(otf_node_timer_t *nt)
+{
+	otf_worker_t *w = nt->node->worker;
+	for (otf_node_timer_t **pp = &w->timers; *pp; pp = &(*pp)->next) {
+		if (*pp == nt) {
+			*pp = nt->next;
+			break;
+		}
+	}
+	uv_timer_stop(&nt->t);
+	uv_close((uv_handle_t *)&nt->t, timer_close_cb);
+}
+
+static void timer_cb(uv_timer_t *t)
+{
+	otf_node_timer_t *nt = t->data;
+	otf_ctrl_t c;
+	memset(&c, 0, sizeof c);
+	c.type = OTF_CTRL_TMR;
+	c.calldata = nt->token;
+	otf__node_post_ctrl(nt->node, &c);
+	if (!nt->repeat)
+		timer_unlink_close(nt);
+}
+
+int64_t otf_node_timer_start(otf_node_t *node, uint64_t timeout_ms, uint64_t repeat_ms,
+                             uint64_t token)
+{
+	static _Atomic int64_t next_id;
+	otf_node_timer_t *nt = otf_malloc(sizeof *nt);
+	if (!nt)
+		return OTF_E_NOMEM;
+	int rc = uv_timer_init(&node->worker->loop, &nt->t);
+	if (rc) {
+		otf_free(nt);
+		return rc;
+	}
+	nt->t.data = nt;
+	nt->node = node;
+	nt->token = token;
+	nt->repeat = repeat_ms != 0;
+	nt->id = atomic_fetch_add(&next_id, 1) + 1;
+	nt->next = node->worker->timers;
+	node->worker->timers = nt;
+	uv_timer_start(&nt->t, timer_cb, timeout_ms, repeat_ms);
+	return nt->id;
+}
+
+void otf_node_timer_stop(otf_node_t *node, int64_t timer_id)
+{
+	for (otf_node_timer_t *nt = node->worker->timers; nt; nt = nt->next) {
+		if (nt->id == timer_id) {
+			timer_unlink_close(nt);
+			return;
+		}
+	}
+}
+
+void otf__worker_close_timers(otf_worker_t *w)
+{
+	while (w->timers)
+		timer_unlink_close(w->timers);
+}
+
+void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n)
+{
+	atomic_fetch_add_explicit(&node->counters[c][s], n, memory_order_relaxed);
+}
+
+void otf_node_log(otf_node_t *node, otf_log_level_t level, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	otf__log(level, node->def->name, fmt, ap);
+	va_end(ap);
+}
