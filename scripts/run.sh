@@ -1,18 +1,11 @@
 #!/bin/sh
-# make run: the main job. Until the engine lands this runs the codec's
-# command-line tool on the bundled samples: OTLP/JSON -> protobuf -> summary
-# -> OTLP/JSON again.
+# make run: the main job. Runs the collector on CONFIG (default
+# examples/default.yaml: OTLP/HTTP on localhost:4318 -> debug exporter and
+# file exporter writing otflow-output.jsonl). Stop it with Ctrl-C.
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build}
-bin="$build/otflow"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-for sig in traces metrics logs; do
-	in="examples/pdata/$sig.json"
-	echo "== $in"
-	"$bin" pdata convert --signal "$sig" --from json --to proto "$in" -o "$tmp/$sig.pb"
-	"$bin" pdata summary --signal "$sig" "$tmp/$sig.pb"
-	"$bin" pdata convert --signal "$sig" --from proto --to json "$tmp/$sig.pb"
-	echo
-done
+config=${2:-examples/default.yaml}
+echo "otflow: OTLP/HTTP on localhost:4318, metrics on localhost:8888/metrics, health on localhost:13133"
+echo "otflow: try: curl -XPOST -H 'Content-Type: application/json' --data @examples/pdata/traces.json localhost:4318/v1/traces"
+exec "$build/otflow" --config "$config"

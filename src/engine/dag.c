@@ -368,7 +368,8 @@ void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot)
 		otf_dag_edge_t *edges = otf_calloc(n->edges_len ? n->edges_len : 1, sizeof *edges);
 		if (!edges)
 			break;
-		memcpy(edges, n->edges, n->edges_len * sizeof *edges);
+		if (n->edges_len)
+			memcpy(edges, n->edges, n->edges_len * sizeof *edges);
 		qsort(edges, n->edges_len, sizeof *edges, cmp_edges);
 		for (size_t e = 0; e < n->edges_len; e++) {
 			const otf_dag_node_t *t = &dag->nodes[edges[e].to];
