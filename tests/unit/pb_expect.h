@@ -11,8 +11,11 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "otflow/arena.h"
 #include "otflow/buf.h"
 #include "otflow/pdata.h"
+#include "otflow/pdata_codec.h"
+#include "pdata_eq.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -174,5 +177,26 @@ static inline void fb_attrs(fb_t *f, uint32_t field)
 	fb_t kv = kv_fb();
 	fb_msg(f, field, &kv);
 }
+
+/* decode(encode(x)) == x: the encoder's bytes read back as the same tree. */
+#define OTF__PB_ROUNDTRIP(name, type)                                                     \
+	static inline void roundtrip_##name(const type *in, const otf_buf_t *b)           \
+	{                                                                                 \
+		otf_arena_t a;                                                            \
+		otf_arena_init(&a, 4096);                                                 \
+		type back;                                                                \
+		otf_pdata_error_t err;                                                    \
+		char diff[512] = "";                                                      \
+		int rc = otf_pdata_decode_##name(&back, b->data, b->len, &a, NULL, &err); \
+		assert_int_equal(rc, 0);                                                  \
+		if (!otf_eq_##name(in, &back, diff, sizeof diff)) {                       \
+			fprintf(stderr, "round trip: %s\n", diff);                        \
+			fail();                                                           \
+		}                                                                         \
+		otf_arena_close(&a);                                                      \
+	}
+OTF__PB_ROUNDTRIP(traces, otf_traces_t)
+OTF__PB_ROUNDTRIP(metrics, otf_metrics_t)
+OTF__PB_ROUNDTRIP(logs, otf_logs_t)
 
 #endif

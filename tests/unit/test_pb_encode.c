@@ -34,7 +34,10 @@ static int encode_log(const otf_log_record_t *rec, otf_buf_t **out)
 	otf_scope_logs_t sl = {.log_records = (otf_log_record_t *)rec, .log_records_len = 1};
 	otf_resource_logs_t rl = {.scope_logs = &sl, .scope_logs_len = 1};
 	otf_logs_t logs = {&rl, 1};
-	return otf_pdata_encode_logs(&logs, out);
+	int rc = otf_pdata_encode_logs(&logs, out);
+	if (rc == 0)
+		roundtrip_logs(&logs, *out);
+	return rc;
 }
 
 /* ---- tests ---- */
@@ -73,6 +76,7 @@ static void test_logs_literal(void **state)
 	/* clang-format on */
 	otf_buf_t *b = NULL;
 	assert_int_equal(otf_pdata_encode_logs(&logs, &b), 0);
+	roundtrip_logs(&logs, b);
 	check_lit(b, want, sizeof want);
 }
 
@@ -141,6 +145,7 @@ static void test_logs_all_fields(void **state)
 
 	otf_buf_t *b = NULL;
 	assert_int_equal(otf_pdata_encode_logs(&logs, &b), 0);
+	roundtrip_logs(&logs, b);
 	check(b, &top);
 }
 
@@ -313,6 +318,7 @@ static void test_traces_all_fields(void **state)
 
 	otf_buf_t *b = NULL;
 	assert_int_equal(otf_pdata_encode_traces(&traces, &b), 0);
+	roundtrip_traces(&traces, b);
 	check(b, &top);
 }
 
@@ -328,6 +334,7 @@ static void test_defaults_omitted(void **state)
 	static const uint8_t want_t[] = {0x0a, 0x04, 0x12, 0x02, 0x12, 0x00};
 	otf_buf_t *b = NULL;
 	assert_int_equal(otf_pdata_encode_traces(&t, &b), 0);
+	roundtrip_traces(&t, b);
 	check_lit(b, want_t, sizeof want_t);
 
 	otf_log_record_t rec = {0};
@@ -344,6 +351,7 @@ static void test_defaults_omitted(void **state)
 	static const uint8_t want_m[] = {0x0a, 0x08, 0x12, 0x06, 0x12,
 	                                 0x04, 0x2a, 0x02, 0x0a, 0x00};
 	assert_int_equal(otf_pdata_encode_metrics(&mt, &b), 0);
+	roundtrip_metrics(&mt, b);
 	check_lit(b, want_m, sizeof want_m);
 
 	/* Empty top-level containers: zero bytes. */
@@ -351,6 +359,18 @@ static void test_defaults_omitted(void **state)
 	assert_int_equal(otf_pdata_encode_traces(&t0, &b), 0);
 	assert_int_equal(b->len, 0);
 	otf_buf_unref(b);
+}
+
+static void roundtrip_response(const otf_export_response_t *in, otf_signal_t sig,
+                               const otf_buf_t *b)
+{
+	otf_export_response_t back;
+	char diff[256] = "";
+	assert_int_equal(otf_pdata_decode_response(&back, sig, b->data, b->len, NULL), 0);
+	if (!otf_eq_response(in, &back, diff, sizeof diff)) {
+		fprintf(stderr, "round trip: %s\n", diff);
+		fail();
+	}
 }
 
 static void test_response(void **state)
@@ -365,12 +385,14 @@ static void test_response(void **state)
 	r.has_partial_success = true;
 	static const uint8_t want0[] = {0x0a, 0x00};
 	assert_int_equal(otf_pdata_encode_response(&r, OTF_SIGNAL_METRICS, &b), 0);
+	roundtrip_response(&r, OTF_SIGNAL_METRICS, b);
 	check_lit(b, want0, sizeof want0);
 
 	r.rejected = 3;
 	r.error_message = S("x");
 	static const uint8_t want1[] = {0x0a, 0x05, 0x08, 0x03, 0x12, 0x01, 'x'};
 	assert_int_equal(otf_pdata_encode_response(&r, OTF_SIGNAL_LOGS, &b), 0);
+	roundtrip_response(&r, OTF_SIGNAL_LOGS, b);
 	check_lit(b, want1, sizeof want1);
 
 	r.rejected = -1;
@@ -378,6 +400,7 @@ static void test_response(void **state)
 	static const uint8_t want2[] = {0x0a, 0x0b, 0x08, 0xff, 0xff, 0xff, 0xff,
 	                                0xff, 0xff, 0xff, 0xff, 0xff, 0x01};
 	assert_int_equal(otf_pdata_encode_response(&r, OTF_SIGNAL_LOGS, &b), 0);
+	roundtrip_response(&r, OTF_SIGNAL_LOGS, b);
 	check_lit(b, want2, sizeof want2);
 
 	b = NULL;
@@ -550,6 +573,7 @@ static void test_growth(void **state)
 	fb_msg(&top, 1, &rlf);
 	otf_buf_t *b = NULL;
 	assert_int_equal(otf_pdata_encode_logs(&logs, &b), 0);
+	roundtrip_logs(&logs, b);
 	check(b, &top);
 	free(body);
 }
