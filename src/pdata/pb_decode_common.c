@@ -29,6 +29,15 @@ int otf__pbd_begin(otf__pbd_t *d, const void *out, const uint8_t *data, size_t l
 	return 0;
 }
 
+otf__pbd_vr otf__pbd_varint_slow(const uint8_t *p, const uint8_t *end)
+{
+	const uint8_t *q = p;
+	uint64_t v = 0;
+	int rc = otf__pb_varint_slow(&q, end, &v);
+	otf__pbd_vr r = {v, rc ? rc : (int)(q - p)};
+	return r;
+}
+
 /* ---- cold error helpers ---- */
 
 static size_t off(const otf__pbd_t *d, const uint8_t *at)
@@ -153,7 +162,7 @@ static int any_array(const otf__pbd_t *d, otf_any_value_t *v, const uint8_t *p, 
 	while (p < end) {
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 1) {
@@ -188,7 +197,7 @@ static int any_kvlist(const otf__pbd_t *d, otf_any_value_t *v, const uint8_t *p,
 	while (p < end) {
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 1) {
@@ -223,7 +232,7 @@ int otf__pbd_any(const otf__pbd_t *d, otf_any_value_t *v, const uint8_t *p, cons
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
 		uint64_t u = 0;
-		int rc = otf__pb_tag(&p, end, &f, &wt);
+		int rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -290,7 +299,7 @@ int otf__pbd_kv(const otf__pbd_t *d, otf_key_value_t *kv, const uint8_t *p, cons
 	while (p < end) {
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
-		int rc = otf__pb_tag(&p, end, &f, &wt);
+		int rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 1) {
@@ -299,6 +308,16 @@ int otf__pbd_kv(const otf__pbd_t *d, otf_key_value_t *kv, const uint8_t *p, cons
 			rc = otf__pbd_len(d, &p, end, wt, &s, &se, "value");
 			if (OTF_UNLIKELY(rc))
 				return rc;
+			/* Fast path for the common attribute value: one short
+			 * string_value and nothing else. Anything else, or a
+			 * failure, takes the general path (which reports it). */
+			if (se - s >= 2 && s[0] == 0x0a && s[1] < 0x80 && s[1] == se - s - 2 &&
+			    depth <= d->max_depth && otf__pbd_utf8_ok(s + 2, s[1])) {
+				kv->value.type = OTF_ANY_STRING;
+				kv->value.u.string_value.ptr = s + 2;
+				kv->value.u.string_value.len = s[1];
+				continue;
+			}
 			rc = otf__pbd_any(d, &kv->value, s, se, depth);
 			if (OTF_UNLIKELY(rc))
 				return otf__pbd_push(d, rc, "value", -1);
@@ -325,7 +344,7 @@ int otf__pbd_scope(const otf__pbd_t *d, otf_scope_t *sc, const uint8_t *p, const
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -380,7 +399,7 @@ static int entity_ref(const otf__pbd_t *d, otf_entity_ref_t *e, const uint8_t *p
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -421,7 +440,7 @@ int otf__pbd_resource(const otf__pbd_t *d, otf_resource_t *r, const uint8_t *p, 
 	while (p < end) {
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {

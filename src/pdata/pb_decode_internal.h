@@ -37,9 +37,11 @@
 #include <string.h>
 
 #if defined(__GNUC__)
-#define OTF__COLD __attribute__((cold, noinline))
+#define OTF__COLD   __attribute__((cold, noinline))
+#define OTF__INLINE static inline __attribute__((always_inline))
 #else
 #define OTF__COLD
+#define OTF__INLINE static inline
 #endif
 
 typedef struct otf__pbd {
@@ -74,6 +76,95 @@ int otf__pbd_fail_tag(const otf__pbd_t *d, int rc, const uint8_t *at, const uint
 /* A sub-message failed: prepend "field[index]" (index < 0: "field"). */
 int otf__pbd_push(const otf__pbd_t *d, int rc, const char *field, long index) OTF__COLD;
 
+/* ---- wire readers ----
+ * Same contracts as otf__pb_varint, otf__pb_tag, otf__pb_len and
+ * otf__pb_skip in pb_wire.h, but their slow path takes neither the
+ * cursor's nor the value's address (the result comes back in registers),
+ * so after inlining the decode loops keep the cursor in a register instead
+ * of storing it to the stack at every field. */
+
+typedef struct otf__pbd_vr {
+	uint64_t v;
+	int n; /* bytes read, or a negative OTF_E_* code */
+} otf__pbd_vr;
+
+otf__pbd_vr otf__pbd_varint_slow(const uint8_t *p, const uint8_t *end);
+
+OTF__INLINE int otf__pbd_rv(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	if (OTF_LIKELY(p < end && p[0] < 0x80)) {
+		*v = p[0];
+		*pp = p + 1;
+		return 0;
+	}
+	if (OTF_LIKELY(end - p >= 2 && p[1] < 0x80)) {
+		*v = (uint64_t)(p[0] & 0x7f) | ((uint64_t)p[1] << 7);
+		*pp = p + 2;
+		return 0;
+	}
+	otf__pbd_vr r = otf__pbd_varint_slow(p, end);
+	if (OTF_UNLIKELY(r.n < 0))
+		return r.n;
+	*v = r.v;
+	*pp = p + r.n;
+	return 0;
+}
+
+OTF__INLINE int otf__pbd_rtag(const uint8_t **pp, const uint8_t *end, uint32_t *field, uint32_t *wt)
+{
+	uint64_t t;
+	int rc = otf__pbd_rv(pp, end, &t);
+	if (OTF_UNLIKELY(rc))
+		return rc;
+	if (OTF_UNLIKELY(t > 0xffffffffu || (t >> 3) == 0))
+		return OTF_E_FIELD_NUMBER;
+	*field = (uint32_t)(t >> 3);
+	*wt = (uint32_t)(t & 7);
+	return 0;
+}
+
+OTF__INLINE int otf__pbd_rlen(const uint8_t **pp, const uint8_t *end, const uint8_t **sub,
+                              size_t *n)
+{
+	uint64_t l;
+	int rc = otf__pbd_rv(pp, end, &l);
+	if (OTF_UNLIKELY(rc))
+		return rc;
+	if (OTF_UNLIKELY(l > (uint64_t)(end - *pp)))
+		return OTF_E_LENGTH;
+	*sub = *pp;
+	*n = (size_t)l;
+	*pp += l;
+	return 0;
+}
+
+/* Groups are rejected, as in otf__pb_skip. */
+static inline int otf__pbd_rskip(const uint8_t **pp, const uint8_t *end, uint32_t wt)
+{
+	uint64_t v;
+	const uint8_t *sub;
+	size_t n;
+	switch (wt) {
+	case OTF_WT_VARINT:
+		return otf__pbd_rv(pp, end, &v);
+	case OTF_WT_I64:
+		if (OTF_UNLIKELY(end - *pp < 8))
+			return OTF_E_TRUNCATED;
+		*pp += 8;
+		return 0;
+	case OTF_WT_LEN:
+		return otf__pbd_rlen(pp, end, &sub, &n);
+	case OTF_WT_I32:
+		if (OTF_UNLIKELY(end - *pp < 4))
+			return OTF_E_TRUNCATED;
+		*pp += 4;
+		return 0;
+	default:
+		return OTF_E_WIRETYPE;
+	}
+}
+
 /* ---- the first scan ---- */
 
 /* Counts the LEN-typed occurrences of up to three field numbers (0 = none)
@@ -83,39 +174,38 @@ int otf__pbd_push(const otf__pbd_t *d, int rc, const char *field, long index) OT
 static inline void otf__pbd_count(const uint8_t *p, const uint8_t *end, uint32_t fa, uint32_t fb,
                                   uint32_t fc, size_t n[3])
 {
-	n[0] = n[1] = n[2] = 0;
+	size_t na = 0, nb = 0, nc = 0; /* locals, not n[]: they stay in registers */
 	while (p < end) {
 		uint64_t t, l;
-		if (OTF_UNLIKELY(otf__pb_varint(&p, end, &t)))
-			return;
-		switch (t & 7) {
-		case OTF_WT_LEN:
-			if (OTF_UNLIKELY(otf__pb_varint(&p, end, &l) || l > (uint64_t)(end - p)))
-				return;
+		if (OTF_UNLIKELY(otf__pbd_rv(&p, end, &t)))
+			break;
+		uint32_t wt = (uint32_t)t & 7;
+		if (OTF_LIKELY(wt == OTF_WT_LEN)) {
+			if (OTF_UNLIKELY(otf__pbd_rv(&p, end, &l) || l > (uint64_t)(end - p)))
+				break;
 			p += l;
 			t >>= 3;
-			n[0] += t == fa;
-			n[1] += t == fb;
-			n[2] += t == fc;
-			break;
-		case OTF_WT_VARINT:
-			if (OTF_UNLIKELY(otf__pb_varint(&p, end, &l)))
-				return;
-			break;
-		case OTF_WT_I64:
+			na += t == fa;
+			nb += t == fb;
+			nc += t == fc;
+		} else if (wt == OTF_WT_I64) {
 			if (OTF_UNLIKELY(end - p < 8))
-				return;
+				break;
 			p += 8;
-			break;
-		case OTF_WT_I32:
+		} else if (wt == OTF_WT_VARINT) {
+			if (OTF_UNLIKELY(otf__pbd_rv(&p, end, &l)))
+				break;
+		} else if (wt == OTF_WT_I32) {
 			if (OTF_UNLIKELY(end - p < 4))
-				return;
+				break;
 			p += 4;
+		} else {
 			break;
-		default:
-			return;
 		}
 	}
+	n[0] = na;
+	n[1] = nb;
+	n[2] = nc;
 }
 
 /* An uninitialised arena array of n elements (NULL when n is 0). */
@@ -141,21 +231,34 @@ static inline int otf__pbd_array(const otf__pbd_t *d, void **out, size_t n, size
 
 /* ---- field readers: the tag is read, *pp is at the value ---- */
 
-/* UTF-8 check with an inline all-ASCII fast path (most OTLP strings). */
-static inline bool otf__pbd_utf8_ok(const uint8_t *s, size_t n)
+/* UTF-8 check with an inline all-ASCII fast path (most OTLP strings):
+ * OR the bytes together a word at a time (overlapping loads for the tail)
+ * and test the high bits once. */
+OTF__INLINE bool otf__pbd_utf8_ok(const uint8_t *s, size_t n)
 {
-	uint64_t acc = 0, x;
-	size_t i = 0;
-	for (; i + 8 <= n; i += 8) {
-		memcpy(&x, s + i, 8);
-		acc |= x;
-	}
-	if (n >= 8 && i < n) {
+	uint64_t acc = 0, x, y;
+	if (n >= 8) {
+		size_t i = 0;
+		for (; i + 32 <= n; i += 32) {
+			uint64_t w[4];
+			memcpy(w, s + i, 32);
+			acc |= w[0] | w[1] | w[2] | w[3];
+		}
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&x, s + i, 8);
+			acc |= x;
+		}
 		memcpy(&x, s + n - 8, 8);
 		acc |= x;
+	} else if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		acc = a | b;
 	} else {
-		for (; i < n; i++)
-			acc |= s[i];
+		x = n ? s[0] : 0;
+		y = n > 1 ? s[n - 1] | s[n / 2] : 0;
+		acc = x | y;
 	}
 	if (OTF_LIKELY((acc & 0x8080808080808080ull) == 0))
 		return true;
@@ -163,9 +266,9 @@ static inline bool otf__pbd_utf8_ok(const uint8_t *s, size_t n)
 }
 
 /* A LEN field's range (sub-message or bytes). */
-static inline int otf__pbd_len(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end,
-                               uint32_t wt, const uint8_t **sub, const uint8_t **subend,
-                               const char *field)
+OTF__INLINE int otf__pbd_len(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end,
+                             uint32_t wt, const uint8_t **sub, const uint8_t **subend,
+                             const char *field)
 {
 	const uint8_t *at = *pp;
 	size_t n;
@@ -173,7 +276,7 @@ static inline int otf__pbd_len(const otf__pbd_t *d, const uint8_t **pp, const ui
 		(void)otf__pbd_fail_wt(d, at, wt, OTF_WT_LEN, field);
 		return OTF_E_WIRETYPE;
 	}
-	int rc = otf__pb_len(pp, end, sub, &n);
+	int rc = otf__pbd_rlen(pp, end, sub, &n);
 	if (OTF_UNLIKELY(rc)) {
 		(void)otf__pbd_fail(d, rc, at, end, field);
 		return rc;
@@ -194,8 +297,8 @@ static inline int otf__pbd_bytes(const otf__pbd_t *d, const uint8_t **pp, const 
 	return 0;
 }
 
-static inline int otf__pbd_str(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end,
-                               uint32_t wt, otf_bytes_t *out, const char *field)
+OTF__INLINE int otf__pbd_str(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end,
+                             uint32_t wt, otf_bytes_t *out, const char *field)
 {
 	const uint8_t *s, *se;
 	int rc = otf__pbd_len(d, pp, end, wt, &s, &se, field);
@@ -237,7 +340,7 @@ static inline int otf__pbd_varint(const otf__pbd_t *d, const uint8_t **pp, const
 		(void)otf__pbd_fail_wt(d, at, wt, OTF_WT_VARINT, field);
 		return OTF_E_WIRETYPE;
 	}
-	int rc = otf__pb_varint(pp, end, v);
+	int rc = otf__pbd_rv(pp, end, v);
 	if (OTF_UNLIKELY(rc)) {
 		(void)otf__pbd_fail(d, rc, at, end, field);
 		return rc;
@@ -320,7 +423,7 @@ static inline int otf__pbd_skip(const otf__pbd_t *d, const uint8_t **pp, const u
                                 const uint8_t *at, uint32_t field, uint32_t wt)
 {
 	const uint8_t *v = *pp;
-	int rc = otf__pb_skip(pp, end, wt);
+	int rc = otf__pbd_rskip(pp, end, wt);
 	if (OTF_UNLIKELY(rc)) {
 		(void)otf__pbd_fail_tag(d, rc, rc == OTF_E_WIRETYPE ? at : v, end, field, wt);
 		return rc;

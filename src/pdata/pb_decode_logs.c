@@ -14,7 +14,7 @@ static int log_record(const otf__pbd_t *d, otf_log_record_t *r, const uint8_t *p
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -82,7 +82,7 @@ static int scope_logs(const otf__pbd_t *d, otf_scope_logs_t *sl, const uint8_t *
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -130,7 +130,7 @@ static int resource_logs(const otf__pbd_t *d, otf_resource_logs_t *rl, const uin
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -182,7 +182,7 @@ int otf_pdata_decode_logs(otf_logs_t *out, const uint8_t *data, size_t len, otf_
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(&d, rc, at, end, 0, 0);
 		if (f == 1) {

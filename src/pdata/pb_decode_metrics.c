@@ -19,12 +19,12 @@ static void count_scalars(const uint8_t *p, const uint8_t *end, uint32_t la, uin
 	n[0] = n[1] = n[2] = n[3] = 0;
 	while (p < end) {
 		uint64_t t, l;
-		if (otf__pb_varint(&p, end, &t))
+		if (otf__pbd_rv(&p, end, &t))
 			return;
 		uint64_t f = t >> 3;
 		switch (t & 7) {
 		case OTF_WT_LEN:
-			if (otf__pb_varint(&p, end, &l) || l > (uint64_t)(end - p))
+			if (otf__pbd_rv(&p, end, &l) || l > (uint64_t)(end - p))
 				return;
 			n[0] += f == la;
 			n[1] += f == lb;
@@ -41,7 +41,7 @@ static void count_scalars(const uint8_t *p, const uint8_t *end, uint32_t la, uin
 			p += l;
 			break;
 		case OTF_WT_VARINT:
-			if (otf__pb_varint(&p, end, &l))
+			if (otf__pbd_rv(&p, end, &l))
 				return;
 			if (!fixed) {
 				n[2] += f == sa;
@@ -103,7 +103,7 @@ static int rep_varint(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *en
 	size_t i = *len;
 	while (s < se) {
 		const uint8_t *at = s;
-		rc = otf__pb_varint(&s, se, &arr[i]);
+		rc = otf__pbd_rv(&s, se, &arr[i]);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail(d, rc, at, se, field);
 		i++;
@@ -125,7 +125,7 @@ static int exemplar(const otf__pbd_t *d, otf_exemplar_t *e, const uint8_t *p, co
 		const uint8_t *at = p;
 		uint32_t f, wt;
 		uint64_t v = 0;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -193,7 +193,7 @@ static int number_dp(const otf__pbd_t *d, otf_number_data_point_t *dp, const uin
 		const uint8_t *at = p;
 		uint32_t f, wt;
 		uint64_t v = 0;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -255,7 +255,7 @@ static int histogram_dp(const otf__pbd_t *d, otf_histogram_data_point_t *dp, con
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -323,7 +323,7 @@ static int exp_buckets(const otf__pbd_t *d, otf_exp_buckets_t *b, const uint8_t 
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 1)
@@ -355,7 +355,7 @@ static int exp_histogram_dp(const otf__pbd_t *d, otf_exp_histogram_data_point_t 
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -429,7 +429,7 @@ static int quantile(const otf__pbd_t *d, otf_quantile_value_t *q, const uint8_t 
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		int rc = otf__pb_tag(&p, end, &f, &wt);
+		int rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 1)
@@ -460,7 +460,7 @@ static int summary_dp(const otf__pbd_t *d, otf_summary_data_point_t *dp, const u
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -535,7 +535,7 @@ static int metric_data(const otf__pbd_t *d, otf_metric_t *m, otf_metric_type_t t
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
 		uint64_t v = 0;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 1) {
@@ -596,7 +596,7 @@ static int metric(const otf__pbd_t *d, otf_metric_t *m, const uint8_t *p, const 
 	while (p < end) {
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -646,7 +646,7 @@ static int scope_metrics(const otf__pbd_t *d, otf_scope_metrics_t *sm, const uin
 	while (p < end) {
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -693,7 +693,7 @@ static int resource_metrics(const otf__pbd_t *d, otf_resource_metrics_t *rm, con
 	while (p < end) {
 		const uint8_t *at = p, *s, *se;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -747,7 +747,7 @@ int otf_pdata_decode_metrics(otf_metrics_t *out, const uint8_t *data, size_t len
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(&d, rc, at, end, 0, 0);
 		if (f == 1) {

@@ -15,7 +15,7 @@ static int partial_success(const otf__pbd_t *d, otf_export_response_t *out, cons
 		const uint8_t *at = p;
 		uint32_t f, wt;
 		uint64_t v = 0;
-		int rc = otf__pb_tag(&p, end, &f, &wt);
+		int rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 1) {
@@ -58,7 +58,7 @@ int otf_pdata_decode_response(otf_export_response_t *out, otf_signal_t signal, c
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		int rc = otf__pb_tag(&p, end, &f, &wt);
+		int rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(&d, rc, at, end, 0, 0);
 		if (f == 1) {

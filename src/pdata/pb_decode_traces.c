@@ -14,7 +14,7 @@ static int span_event(const otf__pbd_t *d, otf_span_event_t *e, const uint8_t *p
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -53,7 +53,7 @@ static int span_link(const otf__pbd_t *d, otf_span_link_t *l, const uint8_t *p, 
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -94,7 +94,7 @@ static int span_status(const otf__pbd_t *d, otf_status_t *st, const uint8_t *p, 
 	while (p < end) {
 		const uint8_t *at = p;
 		uint32_t f, wt;
-		int rc = otf__pb_tag(&p, end, &f, &wt);
+		int rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		if (f == 2)
@@ -127,7 +127,7 @@ static int span(const otf__pbd_t *d, otf_span_t *s, const uint8_t *p, const uint
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -225,7 +225,7 @@ static int scope_spans(const otf__pbd_t *d, otf_scope_spans_t *ss, const uint8_t
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -272,7 +272,7 @@ static int resource_spans(const otf__pbd_t *d, otf_resource_spans_t *rs, const u
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
 		switch (f) {
@@ -325,7 +325,7 @@ int otf_pdata_decode_traces(otf_traces_t *out, const uint8_t *data, size_t len, 
 	while (p < end) {
 		const uint8_t *at = p, *m, *me;
 		uint32_t f, wt;
-		rc = otf__pb_tag(&p, end, &f, &wt);
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail_tag(&d, rc, at, end, 0, 0);
 		if (f == 1) {
