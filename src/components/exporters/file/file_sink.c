@@ -102,7 +102,7 @@ static void prune_backups(otf_file_sink_t *s)
 	DIR *d = opendir(dir[0] ? dir : "/");
 	if (!d)
 		return;
-	char *names[1024];
+	char *names[1024] = {0};
 	size_t n = 0;
 	struct dirent *de;
 	while ((de = readdir(d)) && n < 1024)
