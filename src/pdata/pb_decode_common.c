@@ -1,6 +1,7 @@
 /* Protobuf decode of the shared OTLP messages (common.proto, resource.proto):
- * AnyValue, KeyValue, InstrumentationScope, Resource, EntityRef; argument
- * and limit checks; the cold error helpers. */
+ * AnyValue, KeyValue, InstrumentationScope, Resource, EntityRef; repeated
+ * scalars (packed and unpacked); argument and limit checks; the cold error
+ * helpers. */
 #include "pb_decode_internal.h"
 
 #include <stdio.h>
@@ -143,6 +144,108 @@ int otf__pbd_fail_tag(const otf__pbd_t *d, int rc, const uint8_t *at, const uint
 int otf__pbd_push(const otf__pbd_t *d, int rc, const char *field, long index)
 {
 	return otf__perr_push(d->err, rc, field, index);
+}
+
+/* ---- repeated scalars ---- */
+
+/* A packed varint run holds at most one element per byte below 0x80 (each
+ * varint ends with one), so the count is never too small even for malformed
+ * runs; a packed fixed64 run that is not a multiple of 8 fails later. */
+void otf__pbd_count_scalars(const uint8_t *p, const uint8_t *end, uint32_t la, uint32_t lb,
+                            uint32_t sa, uint32_t sb, bool fixed, size_t n[4])
+{
+	n[0] = n[1] = n[2] = n[3] = 0;
+	while (p < end) {
+		uint64_t t, l;
+		if (otf__pbd_rv(&p, end, &t))
+			return;
+		uint64_t f = t >> 3;
+		switch (t & 7) {
+		case OTF_WT_LEN:
+			if (otf__pbd_rv(&p, end, &l) || l > (uint64_t)(end - p))
+				return;
+			n[0] += f == la;
+			n[1] += f == lb;
+			if (f == sa || f == sb) {
+				size_t k = 0;
+				if (fixed) {
+					k = (size_t)l / 8;
+				} else {
+					for (uint64_t i = 0; i < l; i++)
+						k += p[i] < 0x80;
+				}
+				n[f == sa ? 2 : 3] += k;
+			}
+			p += l;
+			break;
+		case OTF_WT_VARINT:
+			if (otf__pbd_rv(&p, end, &l))
+				return;
+			if (!fixed) {
+				n[2] += f == sa;
+				n[3] += f == sb;
+			}
+			break;
+		case OTF_WT_I64:
+			if (end - p < 8)
+				return;
+			p += 8;
+			if (fixed) {
+				n[2] += f == sa;
+				n[3] += f == sb;
+			}
+			break;
+		case OTF_WT_I32:
+			if (end - p < 4)
+				return;
+			p += 4;
+			break;
+		default:
+			return;
+		}
+	}
+}
+
+int otf__pbd_rep_fixed64(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
+                         uint64_t *arr, size_t *len, const char *field)
+{
+	if (wt == OTF_WT_I64)
+		return otf__pbd_fixed64(d, pp, end, wt, &arr[(*len)++], field);
+	const uint8_t *s, *se;
+	int rc = otf__pbd_len(d, pp, end, wt, &s, &se, field);
+	if (OTF_UNLIKELY(rc))
+		return rc;
+	size_t n = (size_t)(se - s);
+	if (OTF_UNLIKELY(n % 8)) {
+		otf__perr_set(d->err, OTF_E_LENGTH, (size_t)(s - d->base),
+		              "packed 8-byte values: %zu bytes", n);
+		return otf__pbd_push(d, OTF_E_LENGTH, field, -1);
+	}
+	if (n)
+		memcpy(arr + *len, s, n); /* little-endian host, checked in CMake */
+	*len += n / 8;
+	return 0;
+}
+
+int otf__pbd_rep_varint(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
+                        uint64_t *arr, size_t *len, const char *field)
+{
+	if (wt == OTF_WT_VARINT)
+		return otf__pbd_varint(d, pp, end, wt, &arr[(*len)++], field);
+	const uint8_t *s, *se;
+	int rc = otf__pbd_len(d, pp, end, wt, &s, &se, field);
+	if (OTF_UNLIKELY(rc))
+		return rc;
+	size_t i = *len;
+	while (s < se) {
+		const uint8_t *at = s;
+		rc = otf__pbd_rv(&s, se, &arr[i]);
+		if (OTF_UNLIKELY(rc))
+			return otf__pbd_fail(d, rc, at, se, field);
+		i++;
+	}
+	*len = i;
+	return 0;
 }
 
 /* ---- AnyValue, KeyValue ---- */

@@ -431,6 +431,23 @@ static inline int otf__pbd_skip(const otf__pbd_t *d, const uint8_t **pp, const u
 	return 0;
 }
 
+/* ---- repeated scalars (pb_decode_common.c) ---- */
+
+/* The first scan of a message with repeated scalars: LEN occurrences of
+ * message fields la and lb into n[0], n[1]; elements of the repeated scalar
+ * fields sa and sb into n[2], n[3]. fixed: the scalars are 8-byte (I64, or
+ * packed len / 8), else varints (VARINT, or one per terminating byte of a
+ * packed run). Never too small, as with otf__pbd_count. */
+void otf__pbd_count_scalars(const uint8_t *p, const uint8_t *end, uint32_t la, uint32_t lb,
+                            uint32_t sa, uint32_t sb, bool fixed, size_t n[4]);
+/* One occurrence (packed or not) of a repeated fixed64/double or varint
+ * field, appended at arr[*len]; arr was sized by otf__pbd_count_scalars.
+ * Elements are copied: the wire is not aligned. */
+int otf__pbd_rep_fixed64(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
+                         uint64_t *arr, size_t *len, const char *field);
+int otf__pbd_rep_varint(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
+                        uint64_t *arr, size_t *len, const char *field);
+
 /* ---- shared message decoders (pb_decode_common.c) ---- */
 
 /* AnyValue at nesting depth `depth` (1 for a top-level value). */

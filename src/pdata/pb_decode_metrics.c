@@ -3,114 +3,8 @@
  *
  * Repeated scalars (histogram bucket_counts and explicit_bounds, exponential
  * histogram bucket counts) are accepted packed and unpacked, in any mix, as
- * protobuf parsers must; the elements are copied into an arena array sized
- * by the first scan (the wire is not aligned). */
+ * protobuf parsers must (otf__pbd_count_scalars, otf__pbd_rep_*). */
 #include "pb_decode_internal.h"
-
-/* The first scan of a message with repeated scalars: LEN occurrences of
- * message fields la and lb into n[0], n[1]; elements of the repeated scalar
- * fields sa and sb into n[2], n[3]. Scalars are fixed64 (fixed true: one
- * element per I64 field, len / 8 per packed field) or varints (one per
- * VARINT field, one per terminating byte of a packed field). As with
- * otf__pbd_count, the decode pass never finds more elements than this. */
-static void count_scalars(const uint8_t *p, const uint8_t *end, uint32_t la, uint32_t lb,
-                          uint32_t sa, uint32_t sb, bool fixed, size_t n[4])
-{
-	n[0] = n[1] = n[2] = n[3] = 0;
-	while (p < end) {
-		uint64_t t, l;
-		if (otf__pbd_rv(&p, end, &t))
-			return;
-		uint64_t f = t >> 3;
-		switch (t & 7) {
-		case OTF_WT_LEN:
-			if (otf__pbd_rv(&p, end, &l) || l > (uint64_t)(end - p))
-				return;
-			n[0] += f == la;
-			n[1] += f == lb;
-			if (f == sa || f == sb) {
-				size_t k = 0;
-				if (fixed) {
-					k = (size_t)l / 8;
-				} else {
-					for (uint64_t i = 0; i < l; i++)
-						k += p[i] < 0x80;
-				}
-				n[f == sa ? 2 : 3] += k;
-			}
-			p += l;
-			break;
-		case OTF_WT_VARINT:
-			if (otf__pbd_rv(&p, end, &l))
-				return;
-			if (!fixed) {
-				n[2] += f == sa;
-				n[3] += f == sb;
-			}
-			break;
-		case OTF_WT_I64:
-			if (end - p < 8)
-				return;
-			p += 8;
-			if (fixed) {
-				n[2] += f == sa;
-				n[3] += f == sb;
-			}
-			break;
-		case OTF_WT_I32:
-			if (end - p < 4)
-				return;
-			p += 4;
-			break;
-		default:
-			return;
-		}
-	}
-}
-
-/* One occurrence of a repeated fixed64/double field, packed or not,
- * appended to arr[*len]. */
-static int rep_fixed64(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
-                       uint64_t *arr, size_t *len, const char *field)
-{
-	if (wt == OTF_WT_I64)
-		return otf__pbd_fixed64(d, pp, end, wt, &arr[(*len)++], field);
-	const uint8_t *s, *se;
-	int rc = otf__pbd_len(d, pp, end, wt, &s, &se, field);
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	size_t n = (size_t)(se - s);
-	if (OTF_UNLIKELY(n % 8)) {
-		otf__perr_set(d->err, OTF_E_LENGTH, (size_t)(s - d->base),
-		              "packed 8-byte values: %zu bytes", n);
-		return otf__pbd_push(d, OTF_E_LENGTH, field, -1);
-	}
-	if (n)
-		memcpy(arr + *len, s, n); /* little-endian host, checked in CMake */
-	*len += n / 8;
-	return 0;
-}
-
-static int rep_varint(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
-                      uint64_t *arr, size_t *len, const char *field)
-{
-	if (wt == OTF_WT_VARINT)
-		return otf__pbd_varint(d, pp, end, wt, &arr[(*len)++], field);
-	const uint8_t *s, *se;
-	int rc = otf__pbd_len(d, pp, end, wt, &s, &se, field);
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	size_t i = *len;
-	while (s < se) {
-		const uint8_t *at = s;
-		rc = otf__pbd_rv(&s, se, &arr[i]);
-		if (OTF_UNLIKELY(rc))
-			return otf__pbd_fail(d, rc, at, se, field);
-		i++;
-	}
-	*len = i;
-	return 0;
-}
 
 static int exemplar(const otf__pbd_t *d, otf_exemplar_t *e, const uint8_t *p, const uint8_t *end)
 {
@@ -238,7 +132,7 @@ static int histogram_dp(const otf__pbd_t *d, otf_histogram_data_point_t *dp, con
 {
 	size_t n[4];
 	memset(dp, 0, sizeof *dp);
-	count_scalars(p, end, 9, 8, 6, 7, true, n);
+	otf__pbd_count_scalars(p, end, 9, 8, 6, 7, true, n);
 	int rc = otf__pbd_array(d, (void **)&dp->attributes.items, n[0], sizeof(otf_key_value_t), p,
 	                        "attributes");
 	if (OTF_LIKELY(!rc))
@@ -275,13 +169,14 @@ static int histogram_dp(const otf__pbd_t *d, otf_histogram_data_point_t *dp, con
 			dp->has_sum = true;
 			break;
 		case 6:
-			rc = rep_fixed64(d, &p, end, wt, dp->bucket_counts, &dp->bucket_counts_len,
-			                 "bucket_counts");
+			rc = otf__pbd_rep_fixed64(d, &p, end, wt, dp->bucket_counts,
+			                          &dp->bucket_counts_len, "bucket_counts");
 			break;
 		case 7:
 			/* double and uint64 have the same size; the bits are copied. */
-			rc = rep_fixed64(d, &p, end, wt, (uint64_t *)(void *)dp->explicit_bounds,
-			                 &dp->explicit_bounds_len, "explicit_bounds");
+			rc = otf__pbd_rep_fixed64(d, &p, end, wt,
+			                          (uint64_t *)(void *)dp->explicit_bounds,
+			                          &dp->explicit_bounds_len, "explicit_bounds");
 			break;
 		case 8:
 			rc = exemplar_elem(d, &dp->exemplars, &p, end, wt);
@@ -315,7 +210,7 @@ static int exp_buckets(const otf__pbd_t *d, otf_exp_buckets_t *b, const uint8_t 
 {
 	size_t n[4];
 	memset(b, 0, sizeof *b);
-	count_scalars(p, end, 0, 0, 2, 0, false, n);
+	otf__pbd_count_scalars(p, end, 0, 0, 2, 0, false, n);
 	int rc = otf__pbd_array(d, (void **)&b->bucket_counts, n[2], sizeof(uint64_t), p,
 	                        "bucket_counts");
 	if (OTF_UNLIKELY(rc))
@@ -329,8 +224,8 @@ static int exp_buckets(const otf__pbd_t *d, otf_exp_buckets_t *b, const uint8_t 
 		if (f == 1)
 			rc = otf__pbd_s32(d, &p, end, wt, &b->offset, "offset");
 		else if (f == 2)
-			rc = rep_varint(d, &p, end, wt, b->bucket_counts, &b->bucket_counts_len,
-			                "bucket_counts");
+			rc = otf__pbd_rep_varint(d, &p, end, wt, b->bucket_counts,
+			                         &b->bucket_counts_len, "bucket_counts");
 		else
 			rc = otf__pbd_skip(d, &p, end, at, f, wt);
 		if (OTF_UNLIKELY(rc))
