@@ -6,8 +6,10 @@
  * larger when one allocation needs more.
  *
  * otf_arena_init() allocates nothing, so it cannot fail and a closed or
- * never-used arena holds no memory. otf_arena_reset() keeps the first chunk
- * for reuse (the common case: one arena reused per request on a worker).
+ * never-used arena holds no memory. otf_arena_reset() keeps chunks of the
+ * configured size for reuse, up to OTF_ARENA_RETAIN_BYTES (the common case:
+ * one arena reused per request on a worker stops allocating after warm-up);
+ * oversize chunks are freed.
  *
  * Thread rules: an arena belongs to one thread at a time; no locking.
  */
@@ -24,12 +26,16 @@ extern "C" {
 typedef struct otf_arena_chunk otf_arena_chunk_t;
 
 typedef struct otf_arena {
-	unsigned char *cur;      /* next free byte in the current chunk */
-	unsigned char *end;      /* end of the current chunk */
-	otf_arena_chunk_t *head; /* newest chunk; list goes to older ones */
-	size_t chunk_size;       /* bytes per new chunk (default 64 KiB) */
-	size_t bytes_allocated;  /* bytes handed out since init/reset */
+	unsigned char *cur;       /* next free byte in the current chunk */
+	unsigned char *end;       /* end of the current chunk */
+	otf_arena_chunk_t *head;  /* newest chunk; list goes to older ones */
+	otf_arena_chunk_t *spare; /* chunks kept by reset, reused before malloc */
+	size_t chunk_size;        /* bytes per new chunk (default 64 KiB) */
+	size_t bytes_allocated;   /* bytes handed out since init/reset */
 } otf_arena_t;
+
+/* Bytes of chunks a reset keeps for reuse. */
+#define OTF_ARENA_RETAIN_BYTES ((size_t)4 << 20)
 
 /* chunk_size 0 selects the default of 64 KiB. */
 void otf_arena_init(otf_arena_t *a, size_t chunk_size);

@@ -19,6 +19,7 @@ void otf_arena_init(otf_arena_t *a, size_t chunk_size)
 {
 	a->cur = a->end = NULL;
 	a->head = NULL;
+	a->spare = NULL;
 	a->chunk_size = chunk_size ? chunk_size : DEFAULT_CHUNK;
 	a->bytes_allocated = 0;
 }
@@ -35,34 +36,42 @@ static void free_chain(otf_arena_chunk_t *c)
 void otf_arena_close(otf_arena_t *a)
 {
 	free_chain(a->head);
+	free_chain(a->spare);
 	a->head = NULL;
+	a->spare = NULL;
 	a->cur = a->end = NULL;
 	a->bytes_allocated = 0;
 }
 
 void otf_arena_reset(otf_arena_t *a)
 {
-	/* Keep the oldest chunk of the configured size (oversize chunks are
-	 * linked anywhere behind the head); free the rest. */
-	otf_arena_chunk_t *keep = NULL;
-	for (otf_arena_chunk_t *c = a->head; c; c = c->next)
-		if (c->size == a->chunk_size)
-			keep = c;
+	/* Standard-size chunks go to the spare list (up to the retain limit);
+	 * oversize ones are freed. The first spare becomes the current chunk. */
+	size_t kept = 0;
+	for (otf_arena_chunk_t *c = a->spare; c; c = c->next)
+		kept += c->size;
 	otf_arena_chunk_t *c = a->head;
 	while (c) {
 		otf_arena_chunk_t *n = c->next;
-		if (c != keep)
+		if (c->size == a->chunk_size && kept + c->size <= OTF_ARENA_RETAIN_BYTES) {
+			c->next = a->spare;
+			a->spare = c;
+			kept += c->size;
+		} else {
 			otf_free(c);
+		}
 		c = n;
 	}
-	a->head = keep;
+	a->head = NULL;
+	a->cur = a->end = NULL;
 	a->bytes_allocated = 0;
-	if (keep) {
-		keep->next = NULL;
-		a->cur = keep->data;
-		a->end = keep->data + keep->size;
-	} else {
-		a->cur = a->end = NULL;
+	if (a->spare) {
+		otf_arena_chunk_t *first = a->spare;
+		a->spare = first->next;
+		first->next = NULL;
+		a->head = first;
+		a->cur = first->data;
+		a->end = first->data + first->size;
 	}
 }
 
@@ -76,10 +85,16 @@ void *otf__arena_alloc_slow(otf_arena_t *a, size_t size)
 		csize = need;
 	if (csize > SIZE_MAX - sizeof(otf_arena_chunk_t))
 		return NULL;
-	otf_arena_chunk_t *c = otf_malloc(sizeof *c + csize);
-	if (!c)
-		return NULL;
-	c->size = csize;
+	otf_arena_chunk_t *c;
+	if (csize == a->chunk_size && a->spare) {
+		c = a->spare;
+		a->spare = c->next;
+	} else {
+		c = otf_malloc(sizeof *c + csize);
+		if (!c)
+			return NULL;
+		c->size = csize;
+	}
 	if (need > a->chunk_size && a->head) {
 		/* An oversize block gets its own chunk, linked behind the current
 		 * one, so the current chunk's free space is not wasted. */

@@ -209,8 +209,15 @@ void otf__pbd_count_scalars(const uint8_t *p, const uint8_t *end, uint32_t la, u
 int otf__pbd_rep_fixed64(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
                          uint64_t *arr, size_t *len, const char *field)
 {
-	if (wt == OTF_WT_I64)
-		return otf__pbd_fixed64(d, pp, end, wt, &arr[(*len)++], field);
+	if (wt == OTF_WT_I64) {
+		/* Read into a local first: when the value is truncated the count
+		 * scan did not count it, and arr may have no room (or be NULL). */
+		uint64_t v;
+		int r = otf__pbd_fixed64(d, pp, end, wt, &v, field);
+		if (!r)
+			arr[(*len)++] = v;
+		return r;
+	}
 	const uint8_t *s, *se;
 	int rc = otf__pbd_len(d, pp, end, wt, &s, &se, field);
 	if (OTF_UNLIKELY(rc))
@@ -230,8 +237,13 @@ int otf__pbd_rep_fixed64(const otf__pbd_t *d, const uint8_t **pp, const uint8_t 
 int otf__pbd_rep_varint(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *end, uint32_t wt,
                         uint64_t *arr, size_t *len, const char *field)
 {
-	if (wt == OTF_WT_VARINT)
-		return otf__pbd_varint(d, pp, end, wt, &arr[(*len)++], field);
+	if (wt == OTF_WT_VARINT) {
+		uint64_t v; /* see otf__pbd_rep_fixed64 */
+		int r = otf__pbd_varint(d, pp, end, wt, &v, field);
+		if (!r)
+			arr[(*len)++] = v;
+		return r;
+	}
 	const uint8_t *s, *se;
 	int rc = otf__pbd_len(d, pp, end, wt, &s, &se, field);
 	if (OTF_UNLIKELY(rc))
@@ -239,10 +251,11 @@ int otf__pbd_rep_varint(const otf__pbd_t *d, const uint8_t **pp, const uint8_t *
 	size_t i = *len;
 	while (s < se) {
 		const uint8_t *at = s;
-		rc = otf__pbd_rv(&s, se, &arr[i]);
+		uint64_t v; /* see otf__pbd_rep_fixed64 */
+		rc = otf__pbd_rv(&s, se, &v);
 		if (OTF_UNLIKELY(rc))
 			return otf__pbd_fail(d, rc, at, se, field);
-		i++;
+		arr[i++] = v;
 	}
 	*len = i;
 	return 0;

@@ -89,6 +89,25 @@ static void test_arena(void **state)
 	otf_arena_close(&a);
 }
 
+/* A reused arena stops allocating after the first request of a given size. */
+static void test_arena_reuse_no_malloc(void **state)
+{
+	(void)state;
+	otf_arena_t a;
+	otf_arena_init(&a, 4096);
+	otf_alloc_stats_t s0, s1;
+	for (int round = 0; round < 3; round++) {
+		if (round == 1)
+			otf_alloc_stats(&s0);
+		for (int i = 0; i < 100; i++)
+			assert_non_null(otf_arena_alloc(&a, 200)); /* ~5 chunks */
+		otf_arena_reset(&a);
+	}
+	otf_alloc_stats(&s1);
+	assert_int_equal(s1.allocs_total, s0.allocs_total);
+	otf_arena_close(&a);
+}
+
 static void test_buf_refcount(void **state)
 {
 	(void)state;

@@ -2113,6 +2113,36 @@ static void test_sweep(void **state)
 	assert_int_equal(sm->metrics[2].data_points.histogram[0].bucket_counts_len, 4);
 }
 
+/* Regression (found by the property tests and the fuzzer): a repeated
+ * scalar whose only element is truncated was counted as zero elements, and
+ * the decoder formed &arr[0] on a NULL array (UBSan). Both the packed form
+ * and the unpacked one must fail cleanly. */
+static void test_truncated_only_repeated_scalar(void **state)
+{
+	(void)state;
+	/* MetricsData > ResourceMetrics > ScopeMetrics > Metric > ExpHistogram >
+	 * data point > positive Buckets { bucket_counts (packed) = 0x80 } */
+	static const uint8_t packed[] = {0x0a, 0x0d, 0x12, 0x0b, 0x12, 0x09, 0x52, 0x07,
+	                                 0x0a, 0x05, 0x42, 0x03, 0x12, 0x01, 0x80};
+	/* the same Buckets with an unpacked varint element cut short (10 80) */
+	static const uint8_t unpacked[] = {0x0a, 0x0c, 0x12, 0x0a, 0x12, 0x08, 0x52,
+	                                   0x06, 0x0a, 0x04, 0x42, 0x02, 0x10, 0x80};
+	const uint8_t *cases[] = {packed, unpacked};
+	const size_t lens[] = {sizeof packed, sizeof unpacked};
+	for (int k = 0; k < 2; k++) {
+		uint8_t *in = malloc(lens[k]); /* exact size: ASan sees overreads */
+		memcpy(in, cases[k], lens[k]);
+		otf_arena_t a;
+		otf_arena_init(&a, 0);
+		otf_metrics_t m;
+		otf_pdata_error_t err;
+		int rc = otf_pdata_decode_metrics(&m, in, lens[k], &a, NULL, &err);
+		free(in);
+		assert_int_equal(rc, OTF_E_TRUNCATED);
+		otf_arena_close(&a);
+	}
+}
+
 static void test_error_format(void **state)
 {
 	(void)state;
@@ -2152,6 +2182,7 @@ int main(void)
 	    T(test_too_large),
 	    T(test_nomem),
 	    T(test_sweep),
+	    T(test_truncated_only_repeated_scalar),
 	    T(test_error_format),
 #undef T
 	};
