@@ -92,31 +92,13 @@ int otf_cli_run(int argc, char **argv)
 	return 0;
 }
 
-int otf_cli_validate(int argc, char **argv)
-{
-	const char *paths[MAX_CONFIGS];
-	size_t n;
-	int rc = otf_cli_parse_configs(argc, argv, paths, MAX_CONFIGS, &n, NULL);
-	if (rc)
-		return rc;
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t settings;
-	rc = otf_cli_load(paths, n, &cfg, &dag, &settings);
-	if (rc)
-		return rc;
-	printf("configuration is valid\n");
-	otf_dag_destroy(dag);
-	otf_config_destroy(cfg);
-	return 0;
-}
-
-int otf_cli_print_dag(int argc, char **argv)
+/* validate and print-dag: load and compile, then report or print. */
+static int load_and_show(int argc, char **argv, bool print)
 {
 	const char *paths[MAX_CONFIGS];
 	const char *format = "text";
 	size_t n;
-	int rc = otf_cli_parse_configs(argc, argv, paths, MAX_CONFIGS, &n, &format);
+	int rc = otf_cli_parse_configs(argc, argv, paths, MAX_CONFIGS, &n, print ? &format : NULL);
 	if (rc)
 		return rc;
 	if (strcmp(format, "text") && strcmp(format, "dot")) {
@@ -129,8 +111,21 @@ int otf_cli_print_dag(int argc, char **argv)
 	rc = otf_cli_load(paths, n, &cfg, &dag, &settings);
 	if (rc)
 		return rc;
-	otf_dag_print(dag, stdout, !strcmp(format, "dot"));
+	if (print)
+		otf_dag_print(dag, stdout, !strcmp(format, "dot"));
+	else
+		printf("configuration is valid\n");
 	otf_dag_destroy(dag);
 	otf_config_destroy(cfg);
 	return 0;
+}
+
+int otf_cli_validate(int argc, char **argv)
+{
+	return load_and_show(argc, argv, false);
+}
+
+int otf_cli_print_dag(int argc, char **argv)
+{
+	return load_and_show(argc, argv, true);
 }
