@@ -14,6 +14,7 @@ libuv1-dev
 libhttp-parser-dev
 libnghttp2-dev
 zlib1g-dev libzstd-dev
+libcurl4-openssl-dev
 libpq-dev postgresql
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates

@@ -1,0 +1,34 @@
+/* otflow-loadgen: an OTLP load generator (like the Collector's
+ * telemetrygen) for benchmarks and soak tests. */
+#ifndef OTF_LOADGEN_H
+#define OTF_LOADGEN_H
+
+#include "otflow/buf.h"
+#include "otflow/pdata.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct lg_options {
+	otf_signal_t signal;
+	bool grpc;               /* --protocol grpc | http */
+	const char *endpoint;    /* host:port */
+	double rate;             /* items per second, 0 = as fast as possible */
+	double duration_s;       /* seconds */
+	uint64_t max_requests;   /* 0 = until duration */
+	uint32_t batch;          /* items per request */
+	uint32_t connections;    /* concurrent requests, one connection each */
+	const char *compression; /* none | gzip */
+	uint32_t size;           /* approximate bytes per item */
+	bool json_summary;       /* print the summary as one JSON object */
+} lg_options_t;
+
+/* Builds one Export*ServiceRequest of opt->batch items of about opt->size
+ * bytes each, semantic-convention style. seq makes ids unique per request. */
+int lg_build_payload(const lg_options_t *opt, uint64_t seq, otf_buf_t **out);
+
+/* gzip of data into a new buffer. */
+int lg_gzip(const uint8_t *data, size_t len, otf_buf_t **out);
+
+#endif

@@ -1,0 +1,372 @@
+/* otflow-loadgen: sends OTLP requests (gRPC or HTTP, protobuf) at a given
+ * rate or as fast as possible over a number of connections, and reports
+ * items sent, acknowledged and failed, and export-call latency percentiles.
+ * HTTP/1.1 and HTTP/2 (h2c, for gRPC) come from libcurl's multi interface:
+ * one connection per concurrent request. */
+#include "loadgen.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <curl/curl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define N_PAYLOADS 16
+
+typedef struct slot {
+	CURL *easy;
+	bool busy;
+	bool grpc_ok;     /* grpc-status: 0 seen */
+	bool grpc_status; /* any grpc-status seen */
+	double started;
+} slot_t;
+
+typedef struct run {
+	lg_options_t o;
+	otf_buf_t *bodies[N_PAYLOADS];
+	struct curl_slist *headers;
+	char url[512];
+	uint64_t requests, items_sent, items_acked, items_failed;
+	double *lat;
+	size_t lat_len, lat_cap;
+	char last_error[256];
+} run_t;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static size_t discard(char *p, size_t sz, size_t n, void *u)
+{
+	(void)p;
+	(void)u;
+	return sz * n;
+}
+
+/* gRPC status arrives as a trailer; libcurl hands trailers to the header
+ * callback like headers. */
+static size_t on_header(char *p, size_t sz, size_t n, void *u)
+{
+	slot_t *s = u;
+	size_t len = sz * n;
+	if (len > 12 && !strncasecmp(p, "grpc-status:", 12)) {
+		s->grpc_status = true;
+		const char *v = p + 12;
+		while (*v == ' ')
+			v++;
+		s->grpc_ok = *v == '0';
+	}
+	return len;
+}
+
+static const char *const k_paths[][2] = {
+    {"/v1/traces", "/opentelemetry.proto.collector.trace.v1.TraceService/Export"},
+    {"/v1/metrics", "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export"},
+    {"/v1/logs", "/opentelemetry.proto.collector.logs.v1.LogsService/Export"},
+};
+
+static int prepare(run_t *r)
+{
+	bool gz = !strcmp(r->o.compression, "gzip");
+	for (int i = 0; i < N_PAYLOADS; i++) {
+		otf_buf_t *p;
+		int rc = lg_build_payload(&r->o, (uint64_t)i + 1, &p);
+		if (rc)
+			return rc;
+		if (gz) {
+			otf_buf_t *z;
+			rc = lg_gzip(p->data, p->len, &z);
+			otf_buf_unref(p);
+			if (rc)
+				return rc;
+			p = z;
+		}
+		if (r->o.grpc) {
+			/* gRPC message: compressed flag + 4-byte big-endian length */
+			otf_buf_t *f = otf_buf_create(p->len + 5);
+			if (!f)
+				return OTF_E_NOMEM;
+			f->data[0] = gz ? 1 : 0;
+			f->data[1] = (uint8_t)(p->len >> 24);
+			f->data[2] = (uint8_t)(p->len >> 16);
+			f->data[3] = (uint8_t)(p->len >> 8);
+			f->data[4] = (uint8_t)p->len;
+			memcpy(f->data + 5, p->data, p->len);
+			f->len = p->len + 5;
+			otf_buf_unref(p);
+			p = f;
+		}
+		r->bodies[i] = p;
+	}
+	snprintf(r->url, sizeof r->url, "http://%s%s", r->o.endpoint,
+	         k_paths[r->o.signal][r->o.grpc ? 1 : 0]);
+	if (r->o.grpc) {
+		r->headers = curl_slist_append(NULL, "Content-Type: application/grpc");
+		r->headers = curl_slist_append(r->headers, "TE: trailers");
+		if (gz)
+			r->headers = curl_slist_append(r->headers, "grpc-encoding: gzip");
+	} else {
+		r->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
+		if (gz)
+			r->headers = curl_slist_append(r->headers, "Content-Encoding: gzip");
+	}
+	r->headers = curl_slist_append(r->headers, "Expect:");
+	return 0;
+}
+
+static void start(run_t *r, CURLM *multi, slot_t *s)
+{
+	otf_buf_t *b = r->bodies[r->requests % N_PAYLOADS];
+	CURL *e = s->easy;
+	curl_easy_setopt(e, CURLOPT_URL, r->url);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)&b->data[0]);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
+	if (r->o.grpc)
+		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
+		                 (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+	s->busy = true;
+	s->grpc_ok = s->grpc_status = false;
+	s->started = now_s();
+	r->requests++;
+	r->items_sent += r->o.batch;
+	curl_multi_add_handle(multi, e);
+}
+
+static void finish(run_t *r, CURLM *multi, CURLMsg *msg)
+{
+	slot_t *s;
+	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
+	long code = 0;
+	curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
+	bool ok = msg->data.result == CURLE_OK && code == 200 && (!r->o.grpc || s->grpc_ok);
+	if (ok) {
+		r->items_acked += r->o.batch;
+	} else {
+		r->items_failed += r->o.batch;
+		snprintf(r->last_error, sizeof r->last_error, "%s, HTTP %ld%s",
+		         curl_easy_strerror(msg->data.result), code,
+		         r->o.grpc && !s->grpc_ok ? ", grpc-status not 0" : "");
+	}
+	if (r->lat_len == r->lat_cap) {
+		size_t ncap = r->lat_cap ? r->lat_cap * 2 : 4096;
+		double *n = otf_realloc(r->lat, ncap * sizeof *n);
+		if (n) {
+			r->lat = n;
+			r->lat_cap = ncap;
+		}
+	}
+	if (r->lat_len < r->lat_cap)
+		r->lat[r->lat_len++] = now_s() - s->started;
+	curl_multi_remove_handle(multi, msg->easy_handle);
+	s->busy = false;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double pct(const run_t *r, double p)
+{
+	if (!r->lat_len)
+		return 0;
+	size_t i = (size_t)ceil(p / 100.0 * (double)r->lat_len);
+	return r->lat[i ? i - 1 : 0] * 1000.0;
+}
+
+static void usage(FILE *f)
+{
+	fputs("usage: otflow-loadgen [options]\n"
+	      "  --signal traces|metrics|logs   (default logs)\n"
+	      "  --protocol grpc|http           (default grpc)\n"
+	      "  --endpoint HOST:PORT           (default localhost:4317 for grpc, 4318 for http)\n"
+	      "  --rate ITEMS_PER_S             0 = as fast as possible (default 0)\n"
+	      "  --duration SECONDS             (default 10)\n"
+	      "  --requests N                   stop after N requests (default: duration only)\n"
+	      "  --batch ITEMS                  items per request (default 1000)\n"
+	      "  --connections N                concurrent requests/connections (default 1)\n"
+	      "  --compression none|gzip        (default none)\n"
+	      "  --size BYTES                   approximate bytes per item (default 360)\n"
+	      "  --json                         print the summary as JSON\n",
+	      f);
+}
+
+static int parse(int argc, char **argv, lg_options_t *o)
+{
+	*o = (lg_options_t){.signal = OTF_SIGNAL_LOGS,
+	                    .grpc = true,
+	                    .duration_s = 10,
+	                    .batch = 1000,
+	                    .connections = 1,
+	                    .compression = "none",
+	                    .size = 360};
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--json")) {
+			o->json_summary = true;
+			continue;
+		}
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!v) {
+			fprintf(stderr, "otflow-loadgen: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (!strcmp(a, "--signal")) {
+			if (!strcmp(v, "traces"))
+				o->signal = OTF_SIGNAL_TRACES;
+			else if (!strcmp(v, "metrics"))
+				o->signal = OTF_SIGNAL_METRICS;
+			else if (!strcmp(v, "logs"))
+				o->signal = OTF_SIGNAL_LOGS;
+			else
+				return fprintf(stderr, "otflow-loadgen: bad --signal %s\n", v), 2;
+		} else if (!strcmp(a, "--protocol")) {
+			if (strcmp(v, "grpc") && strcmp(v, "http"))
+				return fprintf(stderr, "otflow-loadgen: bad --protocol %s\n", v), 2;
+			o->grpc = !strcmp(v, "grpc");
+		} else if (!strcmp(a, "--endpoint")) {
+			o->endpoint = v;
+		} else if (!strcmp(a, "--rate")) {
+			o->rate = atof(v);
+		} else if (!strcmp(a, "--duration")) {
+			o->duration_s = atof(v);
+		} else if (!strcmp(a, "--requests")) {
+			o->max_requests = strtoull(v, NULL, 10);
+		} else if (!strcmp(a, "--batch")) {
+			o->batch = (uint32_t)strtoul(v, NULL, 10);
+		} else if (!strcmp(a, "--connections")) {
+			o->connections = (uint32_t)strtoul(v, NULL, 10);
+		} else if (!strcmp(a, "--compression")) {
+			if (strcmp(v, "none") && strcmp(v, "gzip"))
+				return fprintf(stderr, "otflow-loadgen: bad --compression %s\n", v),
+				       2;
+			o->compression = v;
+		} else if (!strcmp(a, "--size")) {
+			o->size = (uint32_t)strtoul(v, NULL, 10);
+		} else {
+			fprintf(stderr, "otflow-loadgen: unknown option %s\n", a);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (!o->endpoint)
+		o->endpoint = o->grpc ? "localhost:4317" : "localhost:4318";
+	if (!o->batch || !o->connections || o->connections > 1024 || o->duration_s <= 0) {
+		fprintf(stderr,
+		        "otflow-loadgen: --batch, --connections (1..1024) and --duration must "
+		        "be positive\n");
+		return 2;
+	}
+	return 0;
+}
+
+static void report(run_t *r, double elapsed)
+{
+	qsort(r->lat, r->lat_len, sizeof *r->lat, cmp_double);
+	double rate = elapsed > 0 ? (double)r->items_acked / elapsed : 0;
+	if (r->o.json_summary) {
+		printf("{\"requests\":%llu,\"items_sent\":%llu,\"items_acked\":%llu,"
+		       "\"items_failed\":%llu,\"elapsed_s\":%.3f,\"acked_per_s\":%.1f,"
+		       "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+		       (unsigned long long)r->requests, (unsigned long long)r->items_sent,
+		       (unsigned long long)r->items_acked, (unsigned long long)r->items_failed,
+		       elapsed, rate, pct(r, 50), pct(r, 90), pct(r, 99), pct(r, 100));
+	} else {
+		printf("requests:      %llu\nitems sent:    %llu\nitems acked:   %llu\n"
+		       "items failed:  %llu\nelapsed:       %.3f s\nacked/s:       %.1f\n"
+		       "latency ms:    p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+		       (unsigned long long)r->requests, (unsigned long long)r->items_sent,
+		       (unsigned long long)r->items_acked, (unsigned long long)r->items_failed,
+		       elapsed, rate, pct(r, 50), pct(r, 90), pct(r, 99), pct(r, 100));
+	}
+	if (r->items_failed)
+		fprintf(stderr, "otflow-loadgen: last failure: %s\n", r->last_error);
+}
+
+int main(int argc, char **argv)
+{
+	run_t r;
+	memset(&r, 0, sizeof r);
+	int rc = parse(argc, argv, &r.o);
+	if (rc)
+		return rc;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	rc = prepare(&r);
+	if (rc) {
+		fprintf(stderr, "otflow-loadgen: cannot build payloads: %s\n", otf_strerror(rc));
+		return 1;
+	}
+	CURLM *multi = curl_multi_init();
+	/* one connection per concurrent request: no HTTP/2 multiplexing */
+	curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
+	slot_t *slots = otf_calloc(r.o.connections, sizeof *slots);
+	for (uint32_t i = 0; i < r.o.connections; i++)
+		slots[i].easy = curl_easy_init();
+	double t0 = now_s(), end = t0 + r.o.duration_s;
+	uint32_t busy = 0;
+	for (;;) {
+		double t = now_s();
+		bool more = t < end && (!r.o.max_requests || r.requests < r.o.max_requests);
+		double next = r.o.rate > 0 ? t0 + (double)r.items_sent / r.o.rate : t;
+		for (uint32_t i = 0; more && i < r.o.connections && next <= t; i++) {
+			if (slots[i].busy)
+				continue;
+			start(&r, multi, &slots[i]);
+			busy++;
+			more = !r.o.max_requests || r.requests < r.o.max_requests;
+			next = r.o.rate > 0 ? t0 + (double)r.items_sent / r.o.rate : t;
+		}
+		if (!more && !busy)
+			break;
+		int running;
+		curl_multi_perform(multi, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(multi, &left))) {
+			if (msg->msg == CURLMSG_DONE) {
+				finish(&r, multi, msg);
+				busy--;
+			}
+		}
+		int wait_ms = 50;
+		if (more && r.o.rate > 0 && next > t)
+			wait_ms = (int)((next - t) * 1000.0) + 1 < 50
+			              ? (int)((next - t) * 1000.0) + 1
+			              : 50;
+		else if (more && busy < r.o.connections)
+			wait_ms = 0;
+		if (wait_ms)
+			curl_multi_poll(multi, NULL, 0, wait_ms, NULL);
+	}
+	report(&r, now_s() - t0);
+	for (uint32_t i = 0; i < r.o.connections; i++)
+		curl_easy_cleanup(slots[i].easy);
+	otf_free(slots);
+	curl_multi_cleanup(multi);
+	curl_slist_free_all(r.headers);
+	for (int i = 0; i < N_PAYLOADS; i++)
+		otf_buf_unref(r.bodies[i]);
+	otf_free(r.lat);
+	curl_global_cleanup();
+	return r.items_failed ? 1 : 0;
+}
