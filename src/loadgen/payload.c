@@ -105,7 +105,7 @@ int lg_build_payload(const lg_options_t *opt, uint64_t seq, otf_buf_t **out)
 			lr[i].severity_number = 9;
 			lr[i].severity_text = str(&a, "INFO");
 			lr[i].body.type = OTF_ANY_STRING;
-			lr[i].body.u.string_value = padding(&a, opt->size, 230);
+			lr[i].body.u.string_value = padding(&a, opt->size, 317);
 			lr[i].attributes = attrs(&a, seq * n + i);
 			lr[i].trace_id = id(&a, 16, seq, i);
 			lr[i].span_id = id(&a, 8, seq * n + i, 0);
@@ -126,7 +126,7 @@ int lg_build_payload(const lg_options_t *opt, uint64_t seq, otf_buf_t **out)
 			sp[i].span_id = id(&a, 8, seq * n + i, 1);
 			if (i % 8)
 				sp[i].parent_span_id = id(&a, 8, seq * n + i - 1, 1);
-			sp[i].name = padding(&a, opt->size, 260);
+			sp[i].name = padding(&a, opt->size, 321);
 			sp[i].kind = OTF_SPAN_KIND_SERVER;
 			sp[i].start_time_unix_nano = now - 5000000;
 			sp[i].end_time_unix_nano = now;
