@@ -14,6 +14,8 @@ static void usage(FILE *f)
 	      "  print-dag   --config FILE... [--format text|dot]  show the compiled dataflow\n"
 	      "  components  [--format markdown]  components, signals, stability, config keys\n"
 	      "  pdata       convert, summarise and validate OTLP payloads (protobuf, JSON)\n"
+	      "  partial     migrate --config FILE... | --postgres CONNSTR  create the partial "
+	      "spans table\n"
 	      "\n"
 	      "options:\n"
 	      "  --version   print the version\n"
@@ -46,6 +48,8 @@ int main(int argc, char **argv)
 		return otf_cli_components(argc - 1, argv + 1);
 	if (!strcmp(cmd, "pdata"))
 		return otf_cli_pdata(argc - 1, argv + 1);
+	if (!strcmp(cmd, "partial"))
+		return otf_cli_partial(argc - 1, argv + 1);
 	fprintf(stderr, "otflow: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

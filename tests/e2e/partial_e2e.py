@@ -1,0 +1,420 @@
+#!/usr/bin/env python3
+"""End-to-end scenarios of the partial exporter and receiver (real otflow
+processes, real PostgreSQL from tests/e2e/pg_harness.sh, OTLP/HTTP with
+JSON bodies). Called by tests/sh/partial_e2e.sh with OTF_BIN, PG_DSN and,
+for the restart scenario, PG_DIR/PG_BINDIR/PG_PORT in the environment.
+
+usage: partial_e2e.py basic|exactly_once|db_restart WORKDIR
+Prints one line per failed check and "N passed, M failed"; exit 1 on failure.
+"""
+import atexit
+import base64
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+BIN = os.environ["OTF_BIN"]
+DSN = os.environ["PG_DSN"]
+HERE = os.path.dirname(os.path.abspath(__file__))
+passed = 0
+failed = 0
+
+
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what, flush=True)
+    return cond
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def sql(q):
+    out = subprocess.run(["psql", "-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-d", DSN,
+                          "-c", q], capture_output=True, text=True)
+    if out.returncode:
+        raise RuntimeError("psql: " + out.stderr)
+    return [l.split("|") for l in out.stdout.splitlines() if l]
+
+
+def harness(fn):
+    subprocess.run(["sh", "-c", ". %s/pg_harness.sh; %s" % (HERE, fn)], check=True)
+
+
+def kv(k, v):
+    if isinstance(v, bool):
+        return {"key": k, "value": {"boolValue": v}}
+    if isinstance(v, int):
+        return {"key": k, "value": {"intValue": str(v)}}
+    return {"key": k, "value": {"stringValue": v}}
+
+
+def attrs(lst):
+    out = {}
+    for a in lst or []:
+        v = a["value"]
+        out[a["key"]] = list(v.values())[0] if v else None
+    return out
+
+
+class Span:
+    def __init__(self, name):
+        self.name = name
+        self.trace_id = "%032x" % random.getrandbits(128)
+        self.span_id = "%016x" % random.getrandbits(64)
+        self.start = time.time_ns()
+
+    def traces(self):
+        return {"resourceSpans": [{
+            "resource": {"attributes": [kv("service.name", "spansvc")]},
+            "scopeSpans": [{
+                "scope": {"name": "partial-test", "version": "1"},
+                "spans": [{
+                    "traceId": self.trace_id, "spanId": self.span_id, "name": self.name,
+                    "kind": 1, "startTimeUnixNano": str(self.start),
+                    "attributes": [kv("job.id", "span-wins"), kv("n", 7)],
+                }]}]}]}
+
+
+def proto_b64(obj):
+    r = subprocess.run([BIN, "pdata", "convert", "--to", "proto"], input=json.dumps(obj).encode(),
+                       capture_output=True, check=True)
+    return base64.b64encode(r.stdout).decode()
+
+
+def record(span, event, freq="300ms", body="json", t=None, extra=None):
+    a = [kv("partial.event", event), kv("extra.attr", "from-log"), kv("job.id", "log-loses")]
+    if freq is not None and event == "heartbeat":
+        a.append(kv("partial.frequency", freq))
+    rec = {"timeUnixNano": str(t or time.time_ns()), "severityNumber": 9,
+           "severityText": "INFO", "traceId": span.trace_id, "spanId": span.span_id}
+    if body == "json":
+        a.append(kv("partial.body.type", "json/v1"))
+        rec["body"] = {"stringValue": json.dumps(span.traces())}
+    elif body == "proto":
+        rec["body"] = {"stringValue": proto_b64(span.traces())}
+    elif body == "bytes":
+        a.append(kv("partial.body.type", "proto"))
+        rec["body"] = {"bytesValue": proto_b64(span.traces())}
+    elif body is not None:
+        rec["body"] = {"stringValue": body}
+    rec["attributes"] = a + (extra or [])
+    return rec
+
+
+def post(port, records, expect=200):
+    req = {"resourceLogs": [{
+        "resource": {"attributes": [kv("service.name", "logsvc"), kv("host.name", "h1"),
+                                    kv("partial.secret", "no")]},
+        "scopeLogs": [{"scope": {"name": "partial"}, "logRecords": records}]}]}
+    r = urllib.request.Request("http://127.0.0.1:%d/v1/logs" % port,
+                               data=json.dumps(req).encode(),
+                               headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(r, timeout=15) as resp:
+            code = resp.status
+    except urllib.error.HTTPError as e:
+        code = e.code
+    except (urllib.error.URLError, ConnectionError):
+        code = -1
+    if expect is not None:
+        check(code == expect, "POST /v1/logs answered %s, expected %s" % (code, expect))
+    return code
+
+
+def wait_port(port, proc, log):
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if proc.poll() is not None:
+                break
+            time.sleep(0.05)
+    print(open(log).read())
+    raise SystemExit("otflow did not come up")
+
+
+RUNNING = []
+
+
+def kill_all():
+    for p in RUNNING:
+        if p.poll() is None:
+            p.kill()
+
+
+class Otflow:
+    def __init__(self, work, name, yaml, port=None):
+        self.cfg = os.path.join(work, name + ".yaml")
+        self.log = os.path.join(work, name + ".log")
+        with open(self.cfg, "w") as f:
+            f.write(yaml)
+        self.proc = subprocess.Popen([BIN, "--config", self.cfg], stdout=open(self.log, "w"),
+                                     stderr=subprocess.STDOUT)
+        RUNNING.append(self.proc)
+        if port:
+            wait_port(port, self.proc, self.log)
+
+    def stop(self):
+        self.proc.terminate()
+        rc = self.proc.wait(timeout=30)
+        check(rc == 0, "otflow %s exited %s on SIGTERM" % (self.cfg, rc))
+
+
+def read_spans(path):
+    spans = []
+    if not os.path.exists(path):
+        return spans
+    with open(path) as f:
+        for line in f:
+            if not line.strip():
+                continue
+            for rs in json.loads(line).get("resourceSpans", []):
+                for ss in rs.get("scopeSpans", []):
+                    for sp in ss.get("spans", []):
+                        spans.append((rs, ss, sp))
+    return spans
+
+
+def wait_for(pred, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return pred()
+
+
+def yaml_full(port, out, workers=2, extra_rcv="", extra_exp=""):
+    return """
+runtime: {workers: %d}
+receivers:
+  otlp:
+    protocols: {http: {endpoint: "127.0.0.1:%d"}}
+    wait_for_result: true
+  partial:
+    postgres: "%s"
+    gc_interval: 200ms
+    jitter: 50ms
+%s
+exporters:
+  partial:
+    postgres: "%s"
+    expiry_factor: 3
+    tombstone_ttl: 1s
+%s
+  file:
+    path: %s
+    flush_interval: 50ms
+service:
+  telemetry: {logs: {level: info}, metrics: {level: none}}
+  pipelines:
+    logs: {receivers: [otlp], exporters: [partial]}
+    traces: {receivers: [partial], exporters: [file]}
+""" % (workers, port, DSN, extra_rcv, DSN, extra_exp, out)
+
+
+def row(span):
+    r = sql("SELECT stopped_at IS NOT NULL, length(trace), seen_unix_nano, version, "
+            "expires_at > now() FROM partial_traces WHERE trace_id = '%s' AND span_id = '%s'"
+            % (span.trace_id, span.span_id))
+    return r[0] if r else None
+
+
+def scenario_basic(work):
+    port = free_port()
+    out = os.path.join(work, "basic.jsonl")
+    o = Otflow(work, "basic", yaml_full(port, out), port)
+    A, B, C, D, E, F = (Span(n) for n in "ABCDEF")
+    t_a = time.time_ns()
+    # JSON body (A, B, C), base64 protobuf string body (D), raw protobuf bytes body (F).
+    post(port, [record(A, "heartbeat", t=t_a), record(B, "heartbeat"), record(C, "heartbeat"),
+                record(D, "heartbeat", body="proto"), record(F, "heartbeat", body="bytes")])
+    n = sql("SELECT count(*) FROM partial_traces")[0][0]
+    check(n == "5", "5 rows after 5 heartbeats (wait_for_result means committed), got " + n)
+    for s in (A, B, C, D, F):
+        r = row(s)
+        check(r and r[0] == "f" and int(r[1]) > 0 and r[4] == "t",
+              "live row with a snapshot and a future expiry for %s: %s" % (s.name, r))
+    check(row(A)[2] == str(t_a), "seen_unix_nano is the log record's time")
+    # Records that must be skipped without failing the request, and one bad
+    # body that must not stop the good record after it (E).
+    post(port, [record(E, "start"), record(E, "heartbeat", freq=None),
+                record(E, "heartbeat", freq="0s"), record(E, "heartbeat", freq="-5s"),
+                record(E, "heartbeat", body="not base64 !!!"),
+                record(E, "heartbeat", body="{json", extra=[kv("partial.body.type", "json/v1")]),
+                record(E, "heartbeat", extra=[kv("partial.body.type", "json")]),
+                record(E, "heartbeat", freq="100000")])
+    r = row(E)
+    check(r is not None and r[0] == "f", "good record after bad ones stored: %s" % (r,))
+    # stop by body (B) and by the record's own ids with no body (C)
+    post(port, [record(B, "stop"), record(C, "stop", body=None)])
+    check(row(B)[0] == "t" and row(B)[1] == "0", "B is a tombstone: %s" % (row(B),))
+    check(row(C)[0] == "t", "C is a tombstone (ids from the log record): %s" % (row(C),))
+    # heartbeat after stop (reordering): ignored
+    post(port, [record(B, "heartbeat")])
+    check(row(B)[0] == "t" and row(B)[1] == "0", "heartbeat after stop ignored: %s" % (row(B),))
+    # an older heartbeat never overwrites a newer snapshot
+    v = row(A)[3]
+    post(port, [record(A, "heartbeat", t=t_a - 10**9)])
+    check(row(A)[2] == str(t_a) and row(A)[3] == v, "older heartbeat ignored: %s" % (row(A),))
+    # stop + heartbeat of one span in one request: the stop wins
+    post(port, [record(E, "stop"), record(E, "heartbeat")])
+    check(row(E)[0] == "t", "stop wins within one request: %s" % (row(E),))
+    # keep A alive for 2.5 s (expiry 900 ms); D and F expire meanwhile
+    last_a = t_a
+    end = time.time() + 2.5
+    while time.time() < end:
+        last_a = time.time_ns()
+        post(port, [record(A, "heartbeat", t=last_a)])
+        time.sleep(0.2)
+    names = [sp["name"] for _, _, sp in read_spans(out)]
+    check(sorted(names) == ["D", "F"], "only D and F emitted while A is alive: %s" % names)
+    check(wait_for(lambda: len(read_spans(out)) >= 3, 5), "A emitted once its heartbeats stop")
+    time.sleep(1.5)  # more cycles: nothing may be emitted twice
+    spans = read_spans(out)
+    names = sorted(sp["name"] for _, _, sp in spans)
+    check(names == ["A", "D", "F"], "emitted exactly A, D, F once each: %s" % names)
+    for rs, ss, sp in spans:
+        ra, sa = attrs(rs["resource"]["attributes"]), attrs(sp.get("attributes"))
+        s = {"A": A, "D": D, "F": F}[sp["name"]]
+        check(sp["traceId"] == s.trace_id and sp["spanId"] == s.span_id, "ids of " + s.name)
+        check(sa.get("partial.gc") is True, "partial.gc=true on %s: %s" % (s.name, sa))
+        check(sa.get("job.id") == "span-wins", "span attribute wins over log attribute")
+        check(sa.get("extra.attr") == "from-log", "log record attribute merged into span")
+        check(sa.get("n") == "7", "span int attribute kept: %s" % sa)
+        check(not [k for k in sa if k.startswith("partial.") and k != "partial.gc"],
+              "no partial.* log attributes on the span: %s" % sa)
+        check(ra.get("service.name") == "spansvc", "trace resource wins: %s" % ra)
+        check(ra.get("host.name") == "h1", "log resource attribute merged: %s" % ra)
+        check("partial.secret" not in ra, "partial.* resource attribute not merged")
+        check(ss["scope"]["name"] == "partial-test", "scope kept")
+        check(sp["startTimeUnixNano"] == str(s.start), "start time kept")
+        end_t = int(sp["endTimeUnixNano"])
+        if s is A:
+            check(end_t == last_a, "A ends at its last heartbeat (%d vs %d)" % (end_t, last_a))
+        else:
+            check(end_t > s.start, "end after start for " + s.name)
+    # rows of emitted spans are gone; tombstones purged after tombstone_ttl (1 s)
+    check(wait_for(lambda: sql("SELECT count(*) FROM partial_traces")[0][0] == "0", 5),
+          "table empty after emission and tombstone purge: %s" % sql(
+              "SELECT span_id, stopped_at IS NOT NULL FROM partial_traces"))
+    o.stop()
+
+
+def scenario_exactly_once(work):
+    """Several receiver processes (2 workers each) race for the same expired
+    rows: every span comes out exactly once."""
+    N = 3000
+    port = free_port()
+    exp = Otflow(work, "writer", """
+runtime: {workers: 2}
+receivers:
+  otlp:
+    protocols: {http: {endpoint: "127.0.0.1:%d"}}
+    wait_for_result: true
+exporters:
+  partial: {postgres: "%s", expiry_factor: 3}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    logs: {receivers: [otlp], exporters: [partial]}
+""" % (port, DSN), port)
+    spans = [Span("s%d" % i) for i in range(N)]
+    for i in range(0, N, 500):
+        post(port, [record(s, "heartbeat", freq="1h") for s in spans[i:i + 500]])
+    exp.stop()
+    check(sql("SELECT count(*) FROM partial_traces")[0][0] == str(N), "%d rows stored" % N)
+    outs, procs = [], []
+    for k in range(3):
+        out = os.path.join(work, "eo%d.jsonl" % k)
+        outs.append(out)
+        procs.append(Otflow(work, "rcv%d" % k, """
+runtime: {workers: 2}
+receivers:
+  partial: {postgres: "%s", gc_interval: 50ms, jitter: 20ms, batch_size: 100}
+exporters:
+  file: {path: %s, flush_interval: 50ms}
+service:
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    traces: {receivers: [partial], exporters: [file]}
+""" % (DSN, out)))
+    time.sleep(1.0)
+    check(sum(len(read_spans(o)) for o in outs) == 0, "nothing emitted before expiry")
+    sql("UPDATE partial_traces SET expires_at = now()")
+    check(wait_for(lambda: sql("SELECT count(*) FROM partial_traces")[0][0] == "0", 60),
+          "every row emitted and deleted")
+    time.sleep(0.5)
+    for p in procs:
+        p.stop()
+    seen = {}
+    per_proc = []
+    for o in outs:
+        got = read_spans(o)
+        per_proc.append(len(got))
+        for _, _, sp in got:
+            seen[sp["spanId"]] = seen.get(sp["spanId"], 0) + 1
+    dups = [k for k, v in seen.items() if v != 1]
+    check(len(seen) == N, "all %d spans emitted (got %d)" % (N, len(seen)))
+    check(not dups, "%d span(s) emitted more than once" % len(dups))
+    check(sum(1 for c in per_proc if c > 0) >= 2,
+          "the work was shared by several receivers: %s" % per_proc)
+    print("exactly_once: spans per receiver process", per_proc, flush=True)
+
+
+def scenario_db_restart(work):
+    port = free_port()
+    out = os.path.join(work, "restart.jsonl")
+    o = Otflow(work, "restart", yaml_full(port, out, workers=1,
+                                          extra_exp="    timeout: 2s"), port)
+    A, B = Span("A"), Span("B")
+    post(port, [record(A, "heartbeat", freq="200ms")])
+    check(row(A) is not None, "row stored before the restart")
+    harness("pg_server_stop")
+    code = post(port, [record(B, "heartbeat", freq="200ms")], expect=None)
+    check(code == 503, "database down: heartbeat answered 503 (retryable), got %s" % code)
+    time.sleep(1.0)  # A expires meanwhile; the receiver's cycles fail and retry
+    harness("pg_server_start")
+    ok = wait_for(lambda: post(port, [record(B, "heartbeat", freq="200ms")], expect=None) == 200,
+                  15)
+    check(ok, "the exporter reconnects after the restart")
+    check(wait_for(lambda: sorted(sp["name"] for _, _, sp in read_spans(out)) == ["A", "B"],
+                   15), "A and B emitted after the restart: %s" % [
+        sp["name"] for _, _, sp in read_spans(out)])
+    o.stop()
+    log = open(o.log).read()
+    check("unavailable" in log, "the outage was logged")
+
+
+def main():
+    atexit.register(kill_all)
+    random.seed()
+    name, work = sys.argv[1], sys.argv[2]
+    sql("DROP TABLE IF EXISTS partial_traces; DROP TABLE IF EXISTS otflow_partial_schema")
+    subprocess.run([BIN, "partial", "migrate", "--postgres", DSN], check=True,
+                   capture_output=True)
+    {"basic": scenario_basic, "exactly_once": scenario_exactly_once,
+     "db_restart": scenario_db_restart}[name](work)
+    print("%s: %d passed, %d failed" % (name, passed, failed))
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()
