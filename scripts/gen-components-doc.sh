@@ -28,6 +28,15 @@ Behaviour notes:
   interleave; json lines are OTLP/JSON (`otflow pdata convert` reads them back); proto records are
   `uint32 big-endian length + Export*ServiceRequest bytes`. Acknowledged after the write into the
   file's buffer; flushed every `flush_interval` and at shutdown.
+- **processor `batch`**: one batch per signal and per worker. Requests are merged by
+  concatenating their bytes (an Export*ServiceRequest is only its repeated resource groups), so
+  nothing is decoded; a request that would take a batch past `send_batch_max_size` is cut at an
+  item boundary and the resource, scope and metric around the cut are re-framed in both parts.
+  Sent when `send_batch_size` items are pending, `timeout` after the first item, and at shutdown.
+  The batch's ACK acknowledges every original request once all of its parts are acknowledged; a
+  NACK fails its originals at once with the same reason and permanence. While downstream refuses
+  batches (full channel) they wait and are retried every 5 ms, and input past
+  `max_pending_items` is refused as retryable (503 / UNAVAILABLE at the receiver).
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
   those where it is a receiver (same signal).
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.

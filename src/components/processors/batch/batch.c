@@ -1,0 +1,533 @@
+/* processor `batch`: merges requests into batches of send_batch_size items
+ * (spans, data points, log records), sent when the size is reached or
+ * `timeout` after the first item arrived, split so that none exceeds
+ * send_batch_max_size; one batch per signal and per worker (each worker
+ * runs its own instance). Settings and defaults are the Collector's
+ * (processor/batchprocessor).
+ *
+ * Merging needs no decoding: an Export*ServiceRequest is only `repeated
+ * Resource* = 1`, so the concatenation of requests is the request holding
+ * all their resource groups, in order (the Collector's batch processor
+ * appends resource groups the same way, without merging equal resources).
+ * Only a request cut by send_batch_max_size is walked and re-framed
+ * (batch_split.c).
+ *
+ * Acknowledgements: every original request is kept (with the part not yet
+ * batched) and listed in each batch holding a part of it. The batch
+ * processor subscribes to the outgoing batch; on ACK, an original whose
+ * parts are all placed and acknowledged is acked; on NACK its originals
+ * are nacked at once with the same error, permanence and reason (their
+ * unsent rest is dropped, so a client retry does not duplicate it).
+ *
+ * Bounded: when downstream refuses (otf_node_send -EAGAIN) the built batch
+ * waits in an outbox and is retried every few milliseconds, in order;
+ * while it waits, input that would take pending + waiting items past
+ * max_pending_items is refused as retryable, so memory stays flat and the
+ * backpressure reaches the receiver.
+ *
+ * Shutdown: at KIL everything pending is sent; shutdown is reported once
+ * the outbox is empty (the engine keeps exporters running until every
+ * message is answered). Data arriving after KIL is sent at once. */
+#include "batch_split.h"
+
+#include "otflow/alloc.h"
+#include "otflow/component.h"
+#include "otflow/config_schema.h"
+#include "otflow/err.h"
+#include "otflow/pdata_view.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+#define RETRY_MS 5
+
+typedef struct batch_config {
+	uint64_t send_batch_size;
+	uint64_t send_batch_max_size;
+	int64_t timeout_ns;
+	uint64_t max_pending_items;
+} batch_config_t;
+
+typedef struct origin origin_t;
+typedef struct batch_rec batch_rec_t;
+
+/* An original request. */
+struct origin {
+	otf_msg_t *msg;  /* NULL once answered */
+	otf_buf_t *rest; /* part not yet in a batch; NULL when all placed */
+	uint64_t rest_items;
+	uint32_t outstanding;    /* batches holding a part, not answered yet */
+	origin_t *next, *prev;   /* pending queue of its signal */
+	origin_t *anext, *aprev; /* every live origin, for destroy */
+};
+
+/* A batch sent downstream (or waiting in the outbox). */
+struct batch_rec {
+	otf_msg_t *msg; /* while in the outbox; NULL once sent */
+	uint64_t items;
+	batch_rec_t *next, *prev; /* outbox or in-flight list */
+	uint32_t n;
+	origin_t *parts[];
+};
+
+typedef struct sigstate {
+	origin_t *head, *tail;
+	uint64_t items;                   /* pending, not yet batched */
+	uint32_t norigins;                /* in the queue */
+	batch_rec_t *out_head, *out_tail; /* refused by downstream, in order */
+	uint64_t out_items;
+	int64_t timer; /* flush timer id, 0 when none */
+} sigstate_t;
+
+typedef struct batch {
+	otf_node_t *node;
+	const batch_config_t *cfg;
+	uint64_t bound;
+	sigstate_t sig[OTF_SIGNAL_COUNT];
+	origin_t *all;
+	batch_rec_t *inflight;
+	int64_t retry_timer;
+	bool killed, done;
+} batch_t;
+
+enum { TOKEN_RETRY = 100 };
+
+static void list_push(batch_rec_t **head, batch_rec_t *r)
+{
+	r->prev = NULL;
+	r->next = *head;
+	if (*head)
+		(*head)->prev = r;
+	*head = r;
+}
+
+static void list_unlink(batch_rec_t **head, batch_rec_t *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		*head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+}
+
+static void queue_remove(sigstate_t *ss, origin_t *o)
+{
+	if (o->prev)
+		o->prev->next = o->next;
+	else
+		ss->head = o->next;
+	if (o->next)
+		o->next->prev = o->prev;
+	else
+		ss->tail = o->prev;
+	o->next = o->prev = NULL;
+	ss->items -= o->rest_items;
+	ss->norigins--;
+	otf_buf_unref(o->rest);
+	o->rest = NULL;
+	o->rest_items = 0;
+}
+
+static void origin_maybe_free(batch_t *b, origin_t *o)
+{
+	if (o->msg || o->rest || o->outstanding)
+		return;
+	if (o->aprev)
+		o->aprev->anext = o->anext;
+	else
+		b->all = o->anext;
+	if (o->anext)
+		o->anext->aprev = o->aprev;
+	otf_free(o);
+}
+
+/* The outcome of one batch reaches the originals it holds parts of. */
+static void settle_rec(batch_t *b, otf_signal_t s, batch_rec_t *r, bool ok, int error,
+                       bool permanent, const char *reason)
+{
+	for (uint32_t i = 0; i < r->n; i++) {
+		origin_t *o = r->parts[i];
+		o->outstanding--;
+		if (!ok && o->msg) {
+			if (o->rest)
+				queue_remove(&b->sig[s], o);
+			otf_msg_nack(o->msg, error, permanent, reason);
+			o->msg = NULL;
+		} else if (ok && o->msg && !o->rest && !o->outstanding) {
+			otf_msg_ack(o->msg);
+			o->msg = NULL;
+		}
+		origin_maybe_free(b, o);
+	}
+	otf_free(r);
+}
+
+static void check_done(batch_t *b)
+{
+	if (!b->killed || b->done)
+		return;
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+		if (b->sig[s].head || b->sig[s].out_head)
+			return;
+	b->done = true;
+	otf_node_shutdown_done(b->node);
+}
+
+static void arm_retry(batch_t *b)
+{
+	if (b->retry_timer <= 0)
+		b->retry_timer = otf_node_timer_start(b->node, RETRY_MS, 0, TOKEN_RETRY);
+}
+
+/* Sends the outbox of signal s in order until downstream refuses. */
+static void drain_outbox(batch_t *b, otf_signal_t s)
+{
+	sigstate_t *ss = &b->sig[s];
+	while (ss->out_head) {
+		batch_rec_t *r = ss->out_head;
+		int rc = otf_node_send(b->node, r->msg);
+		if (rc == -EAGAIN) {
+			arm_retry(b);
+			return;
+		}
+		ss->out_head = r->next;
+		if (!ss->out_head)
+			ss->out_tail = NULL;
+		ss->out_items -= r->items;
+		if (rc) {
+			char reason[128];
+			snprintf(reason, sizeof reason, "batch: cannot send: %s", otf_strerror(rc));
+			otf_msg_drop(r->msg);
+			settle_rec(b, s, r, false, rc, false, reason);
+			continue;
+		}
+		r->msg = NULL;
+		list_push(&b->inflight, r);
+	}
+}
+
+/* Takes up to take items (whole originals, cutting the last one) off the
+ * front of the queue into one batch and queues it for sending. Returns
+ * false when nothing could be built (out of memory). */
+static bool build_one(batch_t *b, otf_signal_t s, uint64_t take)
+{
+	sigstate_t *ss = &b->sig[s];
+	uint32_t cap = ss->norigins;
+	batch_rec_t *r = otf_malloc(sizeof *r + cap * sizeof(origin_t *));
+	otf_buf_t **pieces = otf_malloc(cap * sizeof *pieces);
+	if (!r || !pieces) {
+		otf_free(r);
+		otf_free(pieces);
+		return false;
+	}
+	memset(r, 0, sizeof *r);
+	uint64_t need = take, deadline = 0;
+	size_t bytes = 0;
+	while (ss->head && r->n < cap) {
+		origin_t *o = ss->head;
+		otf_buf_t *piece;
+		uint64_t got;
+		bool cut = false;
+		if (o->rest_items <= need) {
+			piece = otf_buf_ref(o->rest);
+			got = o->rest_items;
+			queue_remove(ss, o);
+		} else if (need == 0) {
+			break;
+		} else {
+			otf_buf_t *h, *t;
+			otf_view_counts_t hc, tc;
+			int rc = otf__batch_split(s, o->rest->data, o->rest->len, need, &h, &t);
+			if (!rc && (otf_view_count(s, h->data, h->len, &hc) ||
+			            otf_view_count(s, t->data, t->len, &tc) || hc.records == 0 ||
+			            tc.records == 0)) {
+				otf_buf_unref(h);
+				otf_buf_unref(t);
+				rc = OTF_E_INVAL;
+			}
+			if (rc) {
+				/* Cannot cut here: send it whole, over the limit. */
+				otf_node_log(b->node, OTF_LOG_WARN,
+				             "cannot split a request (%s); sent whole",
+				             otf_strerror(rc));
+				piece = otf_buf_ref(o->rest);
+				got = o->rest_items;
+				queue_remove(ss, o);
+			} else {
+				piece = h;
+				got = hc.records;
+				otf_buf_unref(o->rest);
+				o->rest = t;
+				ss->items -= o->rest_items - tc.records;
+				o->rest_items = tc.records;
+				cut = true;
+			}
+		}
+		need = got < need ? need - got : 0;
+		pieces[r->n] = piece;
+		r->parts[r->n++] = o;
+		o->outstanding++;
+		r->items += got;
+		bytes += piece->len;
+		uint64_t dl = otf_msg_deadline(o->msg);
+		if (dl && (!deadline || dl < deadline))
+			deadline = dl;
+		if (cut)
+			break;
+	}
+	otf_buf_t *payload;
+	if (r->n == 1) {
+		payload = pieces[0]; /* one request: forwarded without a copy */
+	} else {
+		payload = otf_buf_create(bytes);
+		for (uint32_t i = 0; i < r->n; i++) {
+			if (payload) {
+				memcpy(payload->data + payload->len, pieces[i]->data,
+				       pieces[i]->len);
+				payload->len += pieces[i]->len;
+			}
+			otf_buf_unref(pieces[i]);
+		}
+	}
+	otf_free(pieces);
+	r->msg = payload ? otf_msg_create(b->node, s, payload, r->items) : NULL;
+	if (!r->msg || otf_msg_subscribe(r->msg, b->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
+	                                 (uint64_t)(uintptr_t)r)) {
+		if (r->msg)
+			otf_msg_drop(r->msg);
+		settle_rec(b, s, r, false, OTF_E_NOMEM, false, "batch: out of memory");
+		return true;
+	}
+	if (deadline)
+		otf_msg_set_deadline(r->msg, deadline);
+	r->next = NULL;
+	if (ss->out_tail)
+		ss->out_tail->next = r;
+	else
+		ss->out_head = r;
+	ss->out_tail = r;
+	ss->out_items += r->items;
+	return true;
+}
+
+/* Sends what the rules say is due: everything when forced (timer, KIL,
+ * timeout 0), else while at least send_batch_size items are pending. */
+static void flush(batch_t *b, otf_signal_t s, bool force)
+{
+	sigstate_t *ss = &b->sig[s];
+	const batch_config_t *cfg = b->cfg;
+	while (ss->head && (force || ss->items >= cfg->send_batch_size)) {
+		uint64_t take = ss->items;
+		if (cfg->send_batch_max_size && take > cfg->send_batch_max_size)
+			take = cfg->send_batch_max_size;
+		if (!build_one(b, s, take)) {
+			otf_node_log(b->node, OTF_LOG_WARN, "out of memory building a batch");
+			arm_retry(b);
+			break;
+		}
+	}
+	if (!ss->head && ss->timer > 0) {
+		otf_node_timer_stop(b->node, ss->timer);
+		ss->timer = 0;
+	}
+	drain_outbox(b, s);
+}
+
+static void consume(void *inst, otf_msg_t *m)
+{
+	batch_t *b = inst;
+	otf_signal_t s = otf_msg_signal(m);
+	sigstate_t *ss = &b->sig[s];
+	otf_buf_t *p = otf_msg_payload(m);
+	otf_view_counts_t c;
+	if (otf_view_count(s, p->data, p->len, &c)) {
+		otf_msg_nack(m, OTF_E_INVAL, true, "batch: malformed OTLP payload");
+		return;
+	}
+	uint64_t held = ss->items + ss->out_items;
+	if (ss->out_head && held + c.records > b->bound) {
+		otf_msg_nack(m, -EAGAIN, false, "batch: downstream is full, retry later");
+		return;
+	}
+	origin_t *o = otf_calloc(1, sizeof *o);
+	if (!o) {
+		otf_msg_nack(m, OTF_E_NOMEM, false, "batch: out of memory");
+		return;
+	}
+	o->msg = m;
+	o->rest = otf_buf_ref(p);
+	o->rest_items = c.records;
+	o->anext = b->all;
+	if (b->all)
+		b->all->aprev = o;
+	b->all = o;
+	o->prev = ss->tail;
+	if (ss->tail)
+		ss->tail->next = o;
+	else
+		ss->head = o;
+	ss->tail = o;
+	ss->items += c.records;
+	ss->norigins++;
+	bool force = b->killed || b->cfg->timeout_ns == 0;
+	if (!force && ss->timer <= 0) {
+		uint64_t ms = (uint64_t)(b->cfg->timeout_ns + 999999) / 1000000;
+		ss->timer = otf_node_timer_start(b->node, ms, 0, (uint64_t)s);
+		if (ss->timer < 0)
+			force = true;
+	}
+	flush(b, s, force);
+	check_done(b);
+}
+
+static void control(void *inst, const otf_ctrl_t *c)
+{
+	batch_t *b = inst;
+	switch (c->type) {
+	case OTF_CTRL_ACK:
+	case OTF_CTRL_NACK: {
+		batch_rec_t *r = (batch_rec_t *)(uintptr_t)c->calldata;
+		list_unlink(&b->inflight, r);
+		settle_rec(b, c->signal, r, c->type == OTF_CTRL_ACK, c->error, c->permanent,
+		           c->reason);
+		break;
+	}
+	case OTF_CTRL_TMR:
+		if (c->calldata == TOKEN_RETRY) {
+			b->retry_timer = 0;
+			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+				flush(b, (otf_signal_t)s, b->killed);
+		} else if (c->calldata < OTF_SIGNAL_COUNT) {
+			b->sig[c->calldata].timer = 0;
+			flush(b, (otf_signal_t)c->calldata, true);
+		}
+		check_done(b);
+		break;
+	case OTF_CTRL_KIL:
+		b->killed = true;
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+			flush(b, (otf_signal_t)s, true);
+		check_done(b);
+		break;
+	default:
+		break;
+	}
+	if (c->payload)
+		otf_buf_unref(c->payload);
+}
+
+static int create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	batch_t *b = otf_calloc(1, sizeof *b);
+	if (!b)
+		return OTF_E_NOMEM;
+	b->node = ctx->node;
+	b->cfg = ctx->config;
+	b->bound = b->cfg->max_pending_items;
+	if (!b->bound) {
+		uint64_t base = b->cfg->send_batch_max_size ? b->cfg->send_batch_max_size
+		                                            : b->cfg->send_batch_size;
+		b->bound = 2 * (base ? base : 8192);
+	}
+	*inst = b;
+	return 0;
+}
+
+static void destroy(void *inst)
+{
+	batch_t *b = inst;
+	/* Reached after shutdown completed or timed out: whatever is left is
+	 * released; the engine counts what was never delivered. */
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
+		sigstate_t *ss = &b->sig[s];
+		while (ss->head)
+			queue_remove(ss, ss->head);
+		while (ss->out_head) {
+			batch_rec_t *r = ss->out_head;
+			ss->out_head = r->next;
+			otf_msg_drop(r->msg);
+			otf_free(r);
+		}
+	}
+	while (b->inflight) {
+		batch_rec_t *r = b->inflight;
+		b->inflight = r->next;
+		otf_free(r);
+	}
+	while (b->all) {
+		origin_t *o = b->all;
+		b->all = o->anext;
+		if (o->msg)
+			otf_msg_drop(o->msg);
+		otf_free(o);
+	}
+	otf_free(b);
+}
+
+static int validate(const void *config, char *err, size_t errlen)
+{
+	const batch_config_t *c = config;
+	if (c->send_batch_max_size && c->send_batch_max_size < c->send_batch_size) {
+		snprintf(err, errlen,
+		         "send_batch_max_size (%llu) must be 0 or at least send_batch_size (%llu)",
+		         (unsigned long long)c->send_batch_max_size,
+		         (unsigned long long)c->send_batch_size);
+		return OTF_E_CONFIG;
+	}
+	if (c->timeout_ns < 0) {
+		snprintf(err, errlen, "timeout must not be negative");
+		return OTF_E_CONFIG;
+	}
+	return 0;
+}
+
+static const otf_config_field_t k_schema[] = {
+    {.key = "send_batch_size",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(batch_config_t, send_batch_size),
+     .def = "8192",
+     .desc = "Items (spans, data points, log records) after which a batch is sent regardless "
+             "of the timeout; a trigger, not a size limit (0 = send every request at once)."},
+    {.key = "send_batch_max_size",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(batch_config_t, send_batch_max_size),
+     .def = "0",
+     .desc = "Largest batch in items; larger ones are split (0 = no limit). Must be 0 or at "
+             "least send_batch_size."},
+    {.key = "timeout",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(batch_config_t, timeout_ns),
+     .def = "200ms",
+     .desc = "Time after the first item of a batch arrived when the batch is sent whatever its "
+             "size (0 = send at once)."},
+    {.key = "max_pending_items",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(batch_config_t, max_pending_items),
+     .def = "0",
+     .desc = "otflow: while downstream refuses batches, input beyond this many held items is "
+             "refused as retryable (0 = twice send_batch_max_size, or twice send_batch_size, "
+             "or 16384)."},
+    OTF_CONFIG_FIELD_END,
+};
+
+const otf_component_factory_t otf_processor_batch_factory = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_PROCESSOR,
+    .type = "batch",
+    .description = "Merges requests into batches by size and time, splits oversize ones; acks "
+                   "reach every original request.",
+    .stability = {OTF_STABILITY_BETA, OTF_STABILITY_BETA, OTF_STABILITY_BETA},
+    .config_schema = k_schema,
+    .config_size = sizeof(batch_config_t),
+    .validate = validate,
+    .create = {create, create, create},
+    .consume = {consume, consume, consume},
+    .control = control,
+    .destroy = destroy,
+};

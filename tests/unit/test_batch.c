@@ -1,0 +1,659 @@
+/* processor batch, engine-level: a test source sends encoded OTLP requests
+ * through `batch` into a test sink (components registered through the
+ * factory ABI like the built-ins). Checked: batches have the configured
+ * sizes, every record arrives once and in order with its resource and
+ * scope, merging without a cut is the byte concatenation of the requests,
+ * oversize requests are cut at send_batch_max_size (logs and metrics down
+ * to data points), timeout and KIL flush, acks and nacks reach every
+ * original exactly once, and a full downstream makes batch refuse input. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "otflow/alloc.h"
+#include "otflow/arena.h"
+#include "otflow/config.h"
+#include "otflow/err.h"
+#include "otflow/pdata_codec.h"
+#include "otflow/service.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAXR 64
+#define MAXB 256
+
+/* The scenario the test components play; reset before each engine run. */
+static struct {
+	otf_signal_t sig;
+	int nreq;
+	otf_buf_t *req[MAXR];
+	uint64_t items[MAXR];
+	int sink_mode; /* 0 ack, 1 nack every batch (permanent), 2 nack batch nack_at */
+	int nack_at;
+	pthread_mutex_t mu;
+	int acked[MAXR], nacked[MAXR];
+	bool permanent[MAXR];
+	char reason[MAXR][160];
+	int outcomes;
+	otf_buf_t *got[MAXB];
+	uint64_t got_items[MAXB];
+	int ngot;
+	uint64_t start_ns, first_batch_ns;
+} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void reset(otf_signal_t sig)
+{
+	for (int i = 0; i < g.nreq; i++)
+		otf_buf_unref(g.req[i]);
+	for (int i = 0; i < g.ngot; i++)
+		otf_buf_unref(g.got[i]);
+	pthread_mutex_t mu = g.mu;
+	memset(&g, 0, sizeof g);
+	g.mu = mu;
+	g.sig = sig;
+}
+
+/* ---- test_src: sends the scenario's requests, records their outcomes ---- */
+
+typedef struct tnode {
+	otf_node_t *node;
+	int nth;
+} tnode_t;
+
+static int t_create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (!*inst) {
+		tnode_t *t = otf_calloc(1, sizeof *t);
+		t->node = ctx->node;
+		*inst = t;
+	}
+	return 0;
+}
+
+static int src_start(void *inst)
+{
+	tnode_t *t = inst;
+	otf_node_timer_start(t->node, 1, 0, 1);
+	return 0;
+}
+
+static void src_control(void *inst, const otf_ctrl_t *c)
+{
+	tnode_t *t = inst;
+	if (c->type == OTF_CTRL_TMR) {
+		g.start_ns = now_ns();
+		for (int i = 0; i < g.nreq; i++) {
+			otf_msg_t *m =
+			    otf_msg_create(t->node, g.sig, otf_buf_ref(g.req[i]), g.items[i]);
+			otf_msg_subscribe(m, t->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
+			                  (uint64_t)i);
+			assert_int_equal(otf_node_send(t->node, m), 0);
+		}
+	} else if (c->type == OTF_CTRL_ACK || c->type == OTF_CTRL_NACK) {
+		int i = (int)c->calldata;
+		pthread_mutex_lock(&g.mu);
+		if (c->type == OTF_CTRL_ACK) {
+			g.acked[i]++;
+			assert_int_equal(c->items, g.items[i]);
+		} else {
+			g.nacked[i]++;
+			g.permanent[i] = c->permanent;
+			snprintf(g.reason[i], sizeof g.reason[i], "%s", c->reason);
+		}
+		g.outcomes++;
+		pthread_mutex_unlock(&g.mu);
+	} else if (c->type == OTF_CTRL_KIL) {
+		otf_node_shutdown_done(t->node);
+	}
+}
+
+/* ---- test_sink: keeps every batch, answers per sink_mode ---- */
+
+static void sink_consume(void *inst, otf_msg_t *m)
+{
+	(void)inst;
+	pthread_mutex_lock(&g.mu);
+	int k = g.ngot;
+	assert_true(k < MAXB);
+	g.got[k] = otf_buf_ref(otf_msg_payload(m));
+	g.got_items[k] = otf_msg_items(m);
+	if (!k)
+		g.first_batch_ns = now_ns();
+	g.ngot++;
+	pthread_mutex_unlock(&g.mu);
+	if (g.sink_mode == 1 || (g.sink_mode == 2 && k == g.nack_at))
+		otf_msg_nack(m, OTF_E_IO, g.sink_mode == 1, "sink refused");
+	else
+		otf_msg_ack(m);
+}
+
+static void sink_control(void *inst, const otf_ctrl_t *c)
+{
+	tnode_t *t = inst;
+	if (c->type == OTF_CTRL_KIL)
+		otf_node_shutdown_done(t->node);
+}
+
+static void t_destroy(void *inst)
+{
+	otf_free(inst);
+}
+
+static const otf_component_factory_t k_src = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_RECEIVER,
+    .type = "test_src",
+    .description = "test source",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .create = {t_create, t_create, t_create},
+    .start = src_start,
+    .control = src_control,
+    .destroy = t_destroy,
+};
+
+static const otf_component_factory_t k_sink = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_EXPORTER,
+    .type = "test_sink",
+    .description = "test sink",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .create = {t_create, t_create, t_create},
+    .consume = {sink_consume, sink_consume, sink_consume},
+    .control = sink_control,
+    .destroy = t_destroy,
+};
+
+/* ---- requests ---- */
+
+static otf_bytes_t B(const char *s)
+{
+	return (otf_bytes_t){(const uint8_t *)s, strlen(s)};
+}
+
+/* Logs request number r: nres resources x nscope scopes x nrec records;
+ * records are numbered from *seq on (body "r<seq>", time 1000 + seq). */
+static void add_logs(int nres, int nscope, int nrec, int *seq)
+{
+	otf_resource_logs_t rl[4];
+	otf_scope_logs_t sl[4][4];
+	otf_log_record_t lr[4][4][32];
+	otf_key_value_t rattr[4];
+	char names[4][32], bodies[4][4][32][16], scopes[4][16];
+	memset(rl, 0, sizeof rl);
+	memset(sl, 0, sizeof sl);
+	memset(lr, 0, sizeof lr);
+	memset(rattr, 0, sizeof rattr);
+	for (int a = 0; a < nres; a++) {
+		snprintf(names[a], sizeof names[a], "svc-%d-%d", g.nreq, a);
+		rattr[a].key = B("service.name");
+		rattr[a].value.type = OTF_ANY_STRING;
+		rattr[a].value.u.string_value = B(names[a]);
+		rl[a].resource.attributes.items = &rattr[a];
+		rl[a].resource.attributes.len = 1;
+		rl[a].schema_url = B("https://opentelemetry.io/schemas/1.26.0");
+		rl[a].scope_logs = sl[a];
+		rl[a].scope_logs_len = (size_t)nscope;
+		for (int b = 0; b < nscope; b++) {
+			snprintf(scopes[b], sizeof scopes[b], "scope-%d", b);
+			sl[a][b].scope.name = B(scopes[b]);
+			sl[a][b].log_records = lr[a][b];
+			sl[a][b].log_records_len = (size_t)nrec;
+			for (int c = 0; c < nrec; c++) {
+				int k = (*seq)++;
+				snprintf(bodies[a][b][c], sizeof bodies[a][b][c], "r%d", k);
+				lr[a][b][c].time_unix_nano = 1000u + (uint64_t)k;
+				lr[a][b][c].severity_number = 9;
+				lr[a][b][c].body.type = OTF_ANY_STRING;
+				lr[a][b][c].body.u.string_value = B(bodies[a][b][c]);
+			}
+		}
+	}
+	otf_logs_t l = {.resource_logs = rl, .resource_logs_len = (size_t)nres};
+	assert_int_equal(otf_pdata_encode_logs(&l, &g.req[g.nreq]), 0);
+	g.items[g.nreq++] = (uint64_t)(nres * nscope * nrec);
+}
+
+/* Walks every batch the sink got, in order: records must be r0..r<n-1>,
+ * each with the resource and scope of the request it came from. */
+static void check_logs(int n)
+{
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	int next = 0;
+	for (int i = 0; i < g.ngot; i++) {
+		otf_logs_t l;
+		assert_int_equal(
+		    otf_pdata_decode_logs(&l, g.got[i]->data, g.got[i]->len, &a, NULL, NULL), 0);
+		uint64_t items = 0;
+		for (size_t r = 0; r < l.resource_logs_len; r++) {
+			otf_resource_logs_t *rl = &l.resource_logs[r];
+			assert_int_equal(rl->resource.attributes.len, 1);
+			assert_int_equal(rl->schema_url.len, 39);
+			for (size_t s = 0; s < rl->scope_logs_len; s++) {
+				otf_scope_logs_t *sl = &rl->scope_logs[s];
+				for (size_t k = 0; k < sl->log_records_len; k++) {
+					otf_log_record_t *lr = &sl->log_records[k];
+					char want[16];
+					snprintf(want, sizeof want, "r%d", next);
+					assert_int_equal(lr->body.u.string_value.len, strlen(want));
+					assert_memory_equal(lr->body.u.string_value.ptr, want,
+					                    strlen(want));
+					assert_int_equal(lr->time_unix_nano,
+					                 1000u + (uint64_t)next);
+					assert_int_equal(sl->scope.name.len, 7); /* "scope-N" */
+					next++;
+					items++;
+				}
+			}
+		}
+		assert_int_equal(items, g.got_items[i]);
+		otf_arena_reset(&a);
+	}
+	assert_int_equal(next, n);
+	otf_arena_close(&a);
+}
+
+/* ---- running a pipeline ---- */
+
+static otf_engine_t *g_engine;
+static otf_dag_t *g_dag;
+static otf_config_t *g_cfg;
+
+static void start(const char *batch_cfg, const char *signal, unsigned channel_capacity)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "receivers: {test_src: }\n"
+	         "processors: {batch: %s}\n"
+	         "exporters: {test_sink: }\n"
+	         "service: {pipelines: {%s: {receivers: [test_src], processors: [batch], "
+	         "exporters: [test_sink]}}}\n"
+	         "runtime: {workers: 1, shutdown_timeout: 5s, channel_capacity: %u}\n",
+	         batch_cfg, signal, channel_capacity);
+	otf_config_error_t err;
+	otf_service_settings_t st;
+	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &g_cfg, &err),
+	                 0);
+	int rc = otf_service_build(g_cfg, &g_dag, &st, &err);
+	if (rc)
+		fail_msg("%s", err.text);
+	assert_int_equal(otf_engine_start(g_dag, &st.runtime, &g_engine), 0);
+}
+
+static int outcomes(void)
+{
+	pthread_mutex_lock(&g.mu);
+	int n = g.outcomes;
+	pthread_mutex_unlock(&g.mu);
+	return n;
+}
+
+static void wait_outcomes(int n)
+{
+	for (int i = 0; i < 1000 && outcomes() < n; i++)
+		usleep(5000);
+	assert_int_equal(outcomes(), n);
+}
+
+static void stop(void)
+{
+	otf_engine_request_stop(g_engine);
+	assert_int_equal(otf_engine_join(g_engine), 0);
+	otf_dag_destroy(g_dag);
+	otf_config_destroy(g_cfg);
+}
+
+static void expect_all_acked(void)
+{
+	for (int i = 0; i < g.nreq; i++) {
+		assert_int_equal(g.acked[i], 1);
+		assert_int_equal(g.nacked[i], 0);
+	}
+}
+
+/* ---- tests ---- */
+
+static void test_merge_to_exact_size(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	for (int i = 0; i < 20; i++)
+		add_logs(1, 1, 3, &seq); /* 60 records */
+	start("{send_batch_size: 10, send_batch_max_size: 10, timeout: 10s}", "logs", 128);
+	wait_outcomes(20);
+	expect_all_acked();
+	assert_int_equal(g.ngot, 6);
+	for (int i = 0; i < g.ngot; i++)
+		assert_int_equal(g.got_items[i], 10);
+	check_logs(60);
+	stop();
+}
+
+static void test_merge_is_concatenation(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	for (int i = 0; i < 20; i++)
+		add_logs(2, 1, 2, &seq); /* 4 records each */
+	start("{send_batch_size: 12, timeout: 10s}", "logs", 128);
+	/* Without a max size a batch is sent as soon as it holds >= 12 items:
+	 * 3 requests, and it is their bytes back to back; the last 2 requests
+	 * wait for the timeout or shutdown. */
+	wait_outcomes(18);
+	usleep(20000);
+	assert_int_equal(outcomes(), 18);
+	assert_int_equal(g.ngot, 6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(g.got_items[i], 12);
+		size_t off = 0;
+		for (int r = 3 * i; r < 3 * i + 3; r++) {
+			assert_true(off + g.req[r]->len <= g.got[i]->len);
+			assert_memory_equal(g.got[i]->data + off, g.req[r]->data, g.req[r]->len);
+			off += g.req[r]->len;
+		}
+		assert_int_equal(off, g.got[i]->len);
+	}
+	stop();
+	expect_all_acked();
+	assert_int_equal(g.ngot, 7);
+	assert_int_equal(g.got_items[6], 8);
+	check_logs(80);
+}
+
+static void test_timeout_flush(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	for (int i = 0; i < 5; i++)
+		add_logs(1, 2, 3, &seq); /* 30 records, far below send_batch_size */
+	start("{send_batch_size: 1000, timeout: 80ms}", "logs", 128);
+	wait_outcomes(5);
+	expect_all_acked();
+	assert_int_equal(g.ngot, 1);
+	assert_int_equal(g.got_items[0], 30);
+	assert_true(g.first_batch_ns - g.start_ns >= 70000000u);
+	check_logs(30);
+	stop();
+}
+
+static void test_split_logs(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	add_logs(1, 1, 4, &seq); /* 4 */
+	add_logs(3, 3, 3, &seq); /* 27: cut inside resources and scopes */
+	add_logs(2, 2, 1, &seq); /* 4 */
+	start("{send_batch_size: 10, send_batch_max_size: 10, timeout: 50ms}", "logs", 128);
+	wait_outcomes(3);
+	expect_all_acked();
+	/* 35 records: 10, 10, 10 by size, 5 at the timeout */
+	assert_int_equal(g.ngot, 4);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(g.got_items[i], 10);
+	assert_int_equal(g.got_items[3], 5);
+	check_logs(35);
+	stop();
+}
+
+static void add_metrics(int ngauge, int nsum)
+{
+	otf_number_data_point_t gp[32], sp[32];
+	memset(gp, 0, sizeof gp);
+	memset(sp, 0, sizeof sp);
+	for (int i = 0; i < ngauge; i++) {
+		gp[i].time_unix_nano = 100u + (uint64_t)i;
+		gp[i].value_type = OTF_NUMBER_INT;
+		gp[i].value.as_int = i;
+	}
+	for (int i = 0; i < nsum; i++) {
+		sp[i].time_unix_nano = 200u + (uint64_t)i;
+		sp[i].value_type = OTF_NUMBER_DOUBLE;
+		sp[i].value.as_double = 0.5 * i;
+	}
+	otf_metric_t m[2];
+	memset(m, 0, sizeof m);
+	m[0].name = B("queue.depth");
+	m[0].unit = B("{item}");
+	m[0].type = OTF_METRIC_GAUGE;
+	m[0].data_points.number = gp;
+	m[0].data_points_len = (size_t)ngauge;
+	m[1].name = B("bytes.sent");
+	m[1].unit = B("By");
+	m[1].type = OTF_METRIC_SUM;
+	m[1].data_points.number = sp;
+	m[1].data_points_len = (size_t)nsum;
+	m[1].aggregation_temporality = 2;
+	m[1].is_monotonic = true;
+	otf_scope_metrics_t sm = {.scope = {.name = B("meter")}, .metrics = m, .metrics_len = 2};
+	otf_resource_metrics_t rm;
+	memset(&rm, 0, sizeof rm);
+	rm.scope_metrics = &sm;
+	rm.scope_metrics_len = 1;
+	otf_metrics_t md = {.resource_metrics = &rm, .resource_metrics_len = 1};
+	assert_int_equal(otf_pdata_encode_metrics(&md, &g.req[g.nreq]), 0);
+	g.items[g.nreq++] = (uint64_t)(ngauge + nsum);
+}
+
+static void test_split_metrics_data_points(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_METRICS);
+	add_metrics(7, 5); /* 12 data points, cut into 3 + 3 + 3 + 3 */
+	start("{send_batch_size: 3, send_batch_max_size: 3, timeout: 10s}", "metrics", 128);
+	wait_outcomes(1);
+	expect_all_acked();
+	assert_int_equal(g.ngot, 4);
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	int gauge = 0, sum = 0;
+	for (int i = 0; i < g.ngot; i++) {
+		otf_metrics_t md;
+		assert_int_equal(
+		    otf_pdata_decode_metrics(&md, g.got[i]->data, g.got[i]->len, &a, NULL, NULL),
+		    0);
+		assert_int_equal(md.resource_metrics_len, 1);
+		assert_int_equal(md.resource_metrics[0].scope_metrics_len, 1);
+		otf_scope_metrics_t *sm = &md.resource_metrics[0].scope_metrics[0];
+		assert_int_equal(sm->scope.name.len, 5);
+		size_t items = 0;
+		for (size_t k = 0; k < sm->metrics_len; k++) {
+			otf_metric_t *m = &sm->metrics[k];
+			items += m->data_points_len;
+			if (m->type == OTF_METRIC_GAUGE) {
+				assert_memory_equal(m->name.ptr, "queue.depth", 11);
+				assert_memory_equal(m->unit.ptr, "{item}", 6);
+				for (size_t d = 0; d < m->data_points_len; d++) {
+					assert_int_equal(m->data_points.number[d].value.as_int,
+					                 gauge);
+					assert_int_equal(m->data_points.number[d].time_unix_nano,
+					                 100u + (uint64_t)gauge);
+					gauge++;
+				}
+			} else {
+				assert_int_equal(m->type, OTF_METRIC_SUM);
+				assert_memory_equal(m->name.ptr, "bytes.sent", 10);
+				assert_int_equal(m->aggregation_temporality, 2);
+				assert_true(m->is_monotonic);
+				for (size_t d = 0; d < m->data_points_len; d++) {
+					assert_true(m->data_points.number[d].value.as_double ==
+					            0.5 * sum);
+					sum++;
+				}
+			}
+		}
+		assert_int_equal(items, 3);
+		otf_arena_reset(&a);
+	}
+	assert_int_equal(gauge, 7);
+	assert_int_equal(sum, 5);
+	otf_arena_close(&a);
+	stop();
+}
+
+static void test_nack_reaches_every_original(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	for (int i = 0; i < 6; i++)
+		add_logs(1, 1, 5, &seq);
+	g.sink_mode = 1;
+	start("{send_batch_size: 10, send_batch_max_size: 10, timeout: 10s}", "logs", 128);
+	wait_outcomes(6);
+	for (int i = 0; i < 6; i++) {
+		assert_int_equal(g.acked[i], 0);
+		assert_int_equal(g.nacked[i], 1);
+		assert_true(g.permanent[i]);
+		assert_string_equal(g.reason[i], "sink refused");
+	}
+	stop();
+}
+
+static void test_split_original_nacked_once(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	add_logs(1, 1, 2, &seq); /* 0: in batch 0 */
+	add_logs(2, 2, 5, &seq); /* 1: 20 records over batches 0, 1, 2 */
+	add_logs(1, 1, 4, &seq); /* 2: batch 2 */
+	g.sink_mode = 2;
+	g.nack_at = 1; /* the middle part of request 1 fails */
+	start("{send_batch_size: 8, send_batch_max_size: 8, timeout: 50ms}", "logs", 128);
+	wait_outcomes(3);
+	usleep(100000); /* no second outcome may follow */
+	assert_int_equal(outcomes(), 3);
+	assert_int_equal(g.acked[0], 1);
+	assert_int_equal(g.nacked[1], 1);
+	assert_int_equal(g.acked[1], 0);
+	assert_false(g.permanent[1]);
+	assert_string_equal(g.reason[1], "sink refused");
+	assert_int_equal(g.acked[2], 1);
+	stop();
+}
+
+static void test_kil_flushes(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_TRACES);
+	/* a traces request with 4 spans, via the pdata tree */
+	uint8_t tid[16] = {1}, sid[4][8] = {{1}, {2}, {3}, {4}};
+	otf_span_t sp[4];
+	memset(sp, 0, sizeof sp);
+	for (int i = 0; i < 4; i++) {
+		sp[i].trace_id = (otf_bytes_t){tid, 16};
+		sp[i].span_id = (otf_bytes_t){sid[i], 8};
+		sp[i].name = B("op");
+		sp[i].start_time_unix_nano = 1;
+		sp[i].end_time_unix_nano = 2;
+	}
+	otf_scope_spans_t ss = {.spans = sp, .spans_len = 4};
+	otf_resource_spans_t rs;
+	memset(&rs, 0, sizeof rs);
+	rs.scope_spans = &ss;
+	rs.scope_spans_len = 1;
+	otf_traces_t t = {.resource_spans = &rs, .resource_spans_len = 1};
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(otf_pdata_encode_traces(&t, &g.req[g.nreq]), 0);
+		g.items[g.nreq++] = 4;
+	}
+	start("{send_batch_size: 1000, timeout: 60s}", "traces", 128);
+	for (int i = 0; i < 100 && !g.start_ns; i++)
+		usleep(2000);
+	usleep(20000);
+	assert_int_equal(outcomes(), 0); /* held by batch */
+	stop();                          /* KIL: flushed, acked, nothing undelivered */
+	assert_int_equal(g.ngot, 1);
+	assert_int_equal(g.got_items[0], 12);
+	assert_int_equal(outcomes(), 3);
+	expect_all_acked();
+}
+
+static void test_full_downstream_refuses(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	add_logs(1, 1, 20, &seq); /* 20 one-record batches into a 4-slot channel */
+	add_logs(1, 1, 1, &seq);  /* arrives while 16 wait: refused */
+	start("{send_batch_size: 1, send_batch_max_size: 1, timeout: 10s}", "logs", 4);
+	wait_outcomes(2);
+	assert_int_equal(g.acked[0], 1);
+	assert_int_equal(g.nacked[1], 1);
+	assert_false(g.permanent[1]);
+	assert_non_null(strstr(g.reason[1], "downstream is full"));
+	assert_int_equal(g.ngot, 20);
+	check_logs(20);
+	stop();
+}
+
+static void test_config_validation(void **state)
+{
+	(void)state;
+	const char *yaml = "receivers: {test_src: }\n"
+	                   "processors: {batch: {send_batch_size: 100, send_batch_max_size: 10}}\n"
+	                   "exporters: {test_sink: }\n"
+	                   "service: {pipelines: {logs: {receivers: [test_src], processors: "
+	                   "[batch], exporters: [test_sink]}}}\n";
+	otf_config_error_t err;
+	otf_service_settings_t st;
+	otf_config_t *cfg;
+	otf_dag_t *dag;
+	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &cfg, &err), 0);
+	assert_int_not_equal(otf_service_build(cfg, &dag, &st, &err), 0);
+	assert_non_null(strstr(err.text, "send_batch_max_size"));
+	otf_config_destroy(cfg);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	otf_components_register_builtins();
+	otf_component_register(&k_src);
+	otf_component_register(&k_sink);
+	otf_log_set_level(OTF_LOG_ERROR);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_merge_to_exact_size),
+	    cmocka_unit_test(test_merge_is_concatenation),
+	    cmocka_unit_test(test_timeout_flush),
+	    cmocka_unit_test(test_split_logs),
+	    cmocka_unit_test(test_split_metrics_data_points),
+	    cmocka_unit_test(test_nack_reaches_every_original),
+	    cmocka_unit_test(test_split_original_nacked_once),
+	    cmocka_unit_test(test_kil_flushes),
+	    cmocka_unit_test(test_full_downstream_refuses),
+	    cmocka_unit_test(test_config_validation),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
