@@ -37,6 +37,48 @@ Behaviour notes:
   NACK fails its originals at once with the same reason and permanence. While downstream refuses
   batches (full channel) they wait and are retried every 5 ms, and input past
   `max_pending_items` is refused as retryable (503 / UNAVAILABLE at the receiver).
+- **exporter `partial`** (logs; seeds/partial-collector-README.md): stores heartbeat snapshots of
+  long-running spans in PostgreSQL. A log record with `partial.event` `heartbeat` upserts one row
+  per span of its body (`partial.body.type` absent/`proto`: base64 protobuf string or bytes;
+  `json/v1`: OTLP/JSON, camelCase or snake_case), expiring `partial.frequency` (Go duration, or
+  milliseconds as a number) x `expiry_factor` later; the log's resource attributes merge into
+  the span's resource and its record attributes into the span, the trace's own keys win and
+  `partial.*` keys are never copied. `stop` turns the row into a tombstone kept `tombstone_ttl`,
+  so late or reordered heartbeats cannot resurrect a finished span (ids from the body, else the
+  record's trace_id/span_id); an older heartbeat (by the record's time) never overwrites a newer
+  one. Records that cannot be stored (no or unknown event, bad frequency, undecodable body,
+  all-zero ids) are skipped and logged, never failing the request. Each worker has one
+  non-blocking libpq connection on its event loop; requests queue while a statement runs and go
+  into one multi-row `INSERT ... ON CONFLICT` (up to `max_batch_rows`); the request is
+  acknowledged once its rows are committed, NACKed as retryable on a database error (idempotent
+  writes, safe to retry). A database down at start is retried with backoff, never fatal.
+  Expiry times use the database clock (`now()`), so exporter and receiver hosts need no clock
+  agreement.
+- **receiver `partial`** (traces): every `gc_interval` +- `jitter`, on each worker, one
+  autocommit statement purges expired tombstones and leases up to `batch_size` expired rows
+  (`FOR UPDATE SKIP LOCKED`, READ COMMITTED; `lease_owner` + `expires_at = now() +
+  lease_duration`), so concurrent receivers on any number of hosts take disjoint rows. The spans
+  go out as one request, each with `partial.gc = true` and, when it has none, an end time equal
+  to its last heartbeat. ACK deletes the rows still leased to this receiver at the emitted
+  version (a heartbeat meanwhile refreshes the row and keeps it); NACK releases them for the
+  next cycle. No transaction is open while spans travel. Exactly once while receivers live;
+  at least once when one dies or a delivery outlasts `lease_duration`. A full batch starts the
+  next cycle at once; a row whose snapshot does not decode is deleted and logged; a failed
+  delete is retried next cycle.
+- **partial spans table**, created by `otflow partial migrate --config FILE` (or `--postgres
+  CONNSTR`; idempotent, advisory-locked; upgrades the original Go collector's table in place):
+
+  | column | type | meaning |
+  |---|---|---|
+  | `trace_id`, `span_id` | text | lowercase hex (32 / 16); primary key `(span_id, trace_id)` |
+  | `trace` | bytea | protobuf TracesData: one resource, scope and span (empty for a tombstone) |
+  | `timestamp` | timestamptz | last write, database clock |
+  | `expires_at` | timestamptz | live: when GC may emit it; leased: lease end; tombstone: purge time (indexed) |
+  | `seen_unix_nano` | bigint | time of the newest heartbeat log record (SDK clock) |
+  | `stopped_at` | timestamptz | NULL = live; set = tombstone |
+  | `lease_owner` | text | receiver emitting the row, NULL otherwise |
+  | `version` | bigint | bumped on every write |
+
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
   those where it is a receiver (same signal).
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.

@@ -97,7 +97,7 @@ def proto_b64(obj):
     return base64.b64encode(r.stdout).decode()
 
 
-def record(span, event, freq="300ms", body="json", t=None, extra=None):
+def record(span, event, freq="5s", body="json", t=None, extra=None):
     a = [kv("partial.event", event), kv("extra.attr", "from-log"), kv("job.id", "log-loses")]
     if freq is not None and event == "heartbeat":
         a.append(kv("partial.frequency", freq))
@@ -244,8 +244,10 @@ def scenario_basic(work):
     A, B, C, D, E, F = (Span(n) for n in "ABCDEF")
     t_a = time.time_ns()
     # JSON body (A, B, C), base64 protobuf string body (D), raw protobuf bytes body (F).
+    # D and F expire 900 ms after this; the others live 15 s unless refreshed or stopped.
     post(port, [record(A, "heartbeat", t=t_a), record(B, "heartbeat"), record(C, "heartbeat"),
-                record(D, "heartbeat", body="proto"), record(F, "heartbeat", body="bytes")])
+                record(D, "heartbeat", freq="300ms", body="proto"),
+                record(F, "heartbeat", freq="300ms", body="bytes")])
     n = sql("SELECT count(*) FROM partial_traces")[0][0]
     check(n == "5", "5 rows after 5 heartbeats (wait_for_result means committed), got " + n)
     for s in (A, B, C, D, F):
@@ -272,7 +274,7 @@ def scenario_basic(work):
     check(row(B)[0] == "t" and row(B)[1] == "0", "heartbeat after stop ignored: %s" % (row(B),))
     # an older heartbeat never overwrites a newer snapshot
     v = row(A)[3]
-    post(port, [record(A, "heartbeat", t=t_a - 10**9)])
+    post(port, [record(A, "heartbeat", freq="300ms", t=t_a - 10**9)])
     check(row(A)[2] == str(t_a) and row(A)[3] == v, "older heartbeat ignored: %s" % (row(A),))
     # stop + heartbeat of one span in one request: the stop wins
     post(port, [record(E, "stop"), record(E, "heartbeat")])
@@ -282,7 +284,7 @@ def scenario_basic(work):
     end = time.time() + 2.5
     while time.time() < end:
         last_a = time.time_ns()
-        post(port, [record(A, "heartbeat", t=last_a)])
+        post(port, [record(A, "heartbeat", freq="300ms", t=last_a)])
         time.sleep(0.2)
     names = [sp["name"] for _, _, sp in read_spans(out)]
     check(sorted(names) == ["D", "F"], "only D and F emitted while A is alive: %s" % names)

@@ -31,6 +31,8 @@ else
 fi
 "$OTF_BIN" partial migrate --postgres "host=127.0.0.1 port=1 connect_timeout=2" 2>/dev/null
 [ $? -eq 1 ] || { echo "FAIL: migrate against no server must exit 1"; fail=1; }
+"$OTF_BIN" validate --config "$OTF_SOURCE_DIR/examples/partial.yaml" >/dev/null ||
+	{ echo "FAIL: examples/partial.yaml does not validate"; fail=1; }
 for s in basic exactly_once db_restart; do
 	python3 "$OTF_SOURCE_DIR/tests/e2e/partial_e2e.py" "$s" "$work" || fail=1
 done
