@@ -2,8 +2,9 @@
  * encode against protobuf-c's unpack (default allocator) and pack, on the
  * same request bytes, in the same process, so ratios are comparable even on
  * a noisy machine. Each figure is the best of ROUNDS rounds of at least
- * MIN_SECONDS each. Output: a Markdown table on stdout. */
-#include "loadgen.h"
+ * 0.25 s each: the best, not the mean, because on a shared machine
+ * interference only ever adds time. Output: a Markdown table on stdout. */
+#include "bench_data.h"
 #include "otlp.pb-c.h"
 
 #include "otflow/arena.h"
@@ -15,8 +16,9 @@
 #include <string.h>
 #include <time.h>
 
-#define ROUNDS      5
-#define MIN_SECONDS 0.25
+#define ROUNDS 5
+
+static double g_min_seconds = 0.25;
 
 static double now_s(void)
 {
@@ -25,6 +27,12 @@ static double now_s(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+typedef union tree {
+	otf_traces_t t;
+	otf_metrics_t m;
+	otf_logs_t l;
+} tree_t;
+
 typedef struct work {
 	otf_signal_t signal;
 	const char *name;
@@ -32,11 +40,7 @@ typedef struct work {
 	otf_buf_t *json; /* the same as OTLP/JSON */
 	uint64_t items;
 	otf_arena_t arena;
-	union {
-		otf_traces_t t;
-		otf_metrics_t m;
-		otf_logs_t l;
-	} tree;                /* decoded once, for the encoders */
+	tree_t tree;           /* decoded once, for the encoders */
 	ProtobufCMessage *pbc; /* the same, decoded by protobuf-c, for its packer */
 	uint8_t *pbc_out;
 } work_t;
@@ -53,12 +57,47 @@ static int op_views(work_t *w)
 	return rc;
 }
 
+static int read_attributes(otf_view_iter_t *ai)
+{
+	otf_bytes_t kv, key, val;
+	while (otf_view_iter_next(ai, &kv) == 1) {
+		if (otf_view_kv_read(kv, &key, &val))
+			return -1;
+		g_sink += key.len + val.len;
+	}
+	return ai->err;
+}
+
+/* A metric's fields, then each data point's common fields and attributes. */
+static int read_metric(otf_bytes_t rec)
+{
+	otf_view_metric_t m;
+	otf_view_dp_iter_t di;
+	otf_view_iter_t ai;
+	otf_bytes_t dp;
+	int rc;
+	if (otf_view_metric_read(rec, &m))
+		return -1;
+	g_sink += m.name.len;
+	otf_view_data_points(&di, &m);
+	while ((rc = otf_view_dp_next(&di, &dp)) == 1) {
+		otf_view_data_point_t d;
+		if (otf_view_data_point_read(m.type, dp, &d))
+			return -1;
+		g_sink += d.time_unix_nano + d.count;
+		otf_view_data_point_attributes(&ai, m.type, dp);
+		if (read_attributes(&ai))
+			return -1;
+	}
+	return rc;
+}
+
 /* Walks every record and reads its fields and attribute key/values as
  * slices: what a router or filter does without decoding. */
 static int op_views_read(work_t *w)
 {
 	otf_view_iter_t ri, si, ki, ai;
-	otf_bytes_t rg, sg, rec, kv, key, val;
+	otf_bytes_t rg, sg, rec;
 	otf_view_resources(&ri, w->pb->data, w->pb->len);
 	while (otf_view_iter_next(&ri, &rg) == 1) {
 		otf_view_scopes(&si, rg);
@@ -66,6 +105,11 @@ static int op_views_read(work_t *w)
 			otf_view_records(&ki, sg);
 			while (otf_view_iter_next(&ki, &rec) == 1) {
 				uint32_t attr_field;
+				if (w->signal == OTF_SIGNAL_METRICS) {
+					if (read_metric(rec))
+						return -1;
+					continue;
+				}
 				if (w->signal == OTF_SIGNAL_LOGS) {
 					otf_view_log_t l;
 					if (otf_view_log_read(rec, &l))
@@ -80,39 +124,36 @@ static int op_views_read(work_t *w)
 					attr_field = OTF_VIEW_SPAN_ATTRIBUTES;
 				}
 				otf_view_iter_init(&ai, rec, attr_field);
-				while (otf_view_iter_next(&ai, &kv) == 1) {
-					if (otf_view_kv_read(kv, &key, &val))
-						return -1;
-					g_sink += key.len + val.len;
-				}
-				if (ai.err)
-					return ai.err;
+				if (read_attributes(&ai))
+					return -1;
 			}
 		}
 	}
 	return ri.err;
 }
 
-static int decode(work_t *w, otf_arena_t *a, const otf_buf_t *b, bool json)
+static int decode_into(otf_signal_t s, tree_t *u, otf_arena_t *a, const uint8_t *data, size_t len,
+                       bool json)
 {
 	otf_pdata_error_t e;
-	union {
-		otf_traces_t t;
-		otf_metrics_t m;
-		otf_logs_t l;
-	} u;
-	const char *j = (const char *)b->data;
-	switch (w->signal) {
+	const char *j = (const char *)data;
+	switch (s) {
 	case OTF_SIGNAL_TRACES:
-		return json ? otf_pdata_json_decode_traces(&u.t, j, b->len, a, NULL, &e)
-		            : otf_pdata_decode_traces(&u.t, b->data, b->len, a, NULL, &e);
+		return json ? otf_pdata_json_decode_traces(&u->t, j, len, a, NULL, &e)
+		            : otf_pdata_decode_traces(&u->t, data, len, a, NULL, &e);
 	case OTF_SIGNAL_METRICS:
-		return json ? otf_pdata_json_decode_metrics(&u.m, j, b->len, a, NULL, &e)
-		            : otf_pdata_decode_metrics(&u.m, b->data, b->len, a, NULL, &e);
+		return json ? otf_pdata_json_decode_metrics(&u->m, j, len, a, NULL, &e)
+		            : otf_pdata_decode_metrics(&u->m, data, len, a, NULL, &e);
 	default:
-		return json ? otf_pdata_json_decode_logs(&u.l, j, b->len, a, NULL, &e)
-		            : otf_pdata_decode_logs(&u.l, b->data, b->len, a, NULL, &e);
+		return json ? otf_pdata_json_decode_logs(&u->l, j, len, a, NULL, &e)
+		            : otf_pdata_decode_logs(&u->l, data, len, a, NULL, &e);
 	}
+}
+
+static int decode(work_t *w, otf_arena_t *a, const otf_buf_t *b, bool json)
+{
+	tree_t u;
+	return decode_into(w->signal, &u, a, b->data, b->len, json);
 }
 
 static otf_arena_t g_arena;
@@ -206,7 +247,7 @@ static double measure(work_t *w, op_fn op)
 			}
 			n++;
 			t = now_s();
-		} while (t - t0 < MIN_SECONDS);
+		} while (t - t0 < g_min_seconds);
 		double per = (t - t0) / (double)n;
 		if (per < best)
 			best = per;
@@ -224,45 +265,126 @@ static void row(work_t *w, const char *what, size_t bytes, double sec, double re
 		printf(" |\n");
 }
 
-static void setup(work_t *w, otf_signal_t s, const char *name, uint32_t size)
+/* Records in protobuf-c's tree, counted independently of otflow. */
+static uint64_t pbc_records(otf_signal_t s, const ProtobufCMessage *msg)
+{
+	uint64_t n = 0;
+	if (s == OTF_SIGNAL_LOGS) {
+		const Otlp__LogsData *d = (const Otlp__LogsData *)msg;
+		for (size_t i = 0; i < d->n_resource_logs; i++)
+			for (size_t j = 0; j < d->resource_logs[i]->n_scope_logs; j++)
+				n += d->resource_logs[i]->scope_logs[j]->n_log_records;
+	} else if (s == OTF_SIGNAL_TRACES) {
+		const Otlp__TracesData *d = (const Otlp__TracesData *)msg;
+		for (size_t i = 0; i < d->n_resource_spans; i++)
+			for (size_t j = 0; j < d->resource_spans[i]->n_scope_spans; j++)
+				n += d->resource_spans[i]->scope_spans[j]->n_spans;
+	} else {
+		const Otlp__MetricsData *d = (const Otlp__MetricsData *)msg;
+		for (size_t i = 0; i < d->n_resource_metrics; i++)
+			for (size_t j = 0; j < d->resource_metrics[i]->n_scope_metrics; j++) {
+				const Otlp__ScopeMetrics *sm =
+				    d->resource_metrics[i]->scope_metrics[j];
+				for (size_t k = 0; k < sm->n_metrics; k++) {
+					const Otlp__Metric *m = sm->metrics[k];
+					switch (m->data_case) {
+					case OTLP__METRIC__DATA_GAUGE:
+						n += m->gauge->n_data_points;
+						break;
+					case OTLP__METRIC__DATA_SUM:
+						n += m->sum->n_data_points;
+						break;
+					case OTLP__METRIC__DATA_HISTOGRAM:
+						n += m->histogram->n_data_points;
+						break;
+					case OTLP__METRIC__DATA_EXPONENTIAL_HISTOGRAM:
+						n += m->exponential_histogram->n_data_points;
+						break;
+					case OTLP__METRIC__DATA_SUMMARY:
+						n += m->summary->n_data_points;
+						break;
+					default:
+						break;
+					}
+				}
+			}
+	}
+	return n;
+}
+
+/* Records in otflow's decoded tree. */
+static uint64_t tree_records(otf_signal_t s, const tree_t *t)
+{
+	uint64_t n = 0;
+	if (s == OTF_SIGNAL_LOGS) {
+		for (size_t i = 0; i < t->l.resource_logs_len; i++)
+			for (size_t j = 0; j < t->l.resource_logs[i].scope_logs_len; j++)
+				n += t->l.resource_logs[i].scope_logs[j].log_records_len;
+	} else if (s == OTF_SIGNAL_TRACES) {
+		for (size_t i = 0; i < t->t.resource_spans_len; i++)
+			for (size_t j = 0; j < t->t.resource_spans[i].scope_spans_len; j++)
+				n += t->t.resource_spans[i].scope_spans[j].spans_len;
+	} else {
+		for (size_t i = 0; i < t->m.resource_metrics_len; i++)
+			for (size_t j = 0; j < t->m.resource_metrics[i].scope_metrics_len; j++) {
+				const otf_scope_metrics_t *sm =
+				    &t->m.resource_metrics[i].scope_metrics[j];
+				for (size_t k = 0; k < sm->metrics_len; k++)
+					n += sm->metrics[k].data_points_len;
+			}
+	}
+	return n;
+}
+
+static void fail(const char *name, const char *what)
+{
+	fprintf(stderr, "codec_bench: %s: %s\n", name, what);
+	exit(1);
+}
+
+static void setup(work_t *w, otf_signal_t s, const char *name, size_t n)
 {
 	memset(w, 0, sizeof *w);
 	w->signal = s;
 	w->name = name;
-	lg_options_t o = {.signal = s, .batch = 1000, .size = size};
-	if (lg_build_payload(&o, 7, &w->pb)) {
-		fprintf(stderr, "codec_bench: cannot build %s\n", name);
-		exit(1);
-	}
+	int rc = s == OTF_SIGNAL_LOGS     ? bench_logs(n, &w->pb)
+	         : s == OTF_SIGNAL_TRACES ? bench_spans(n, &w->pb)
+	                                  : bench_metrics(n, &w->pb);
+	if (rc)
+		fail(name, "cannot build the request");
 	otf_view_counts_t c;
-	otf_view_count(s, w->pb->data, w->pb->len, &c);
+	if (otf_view_count(s, w->pb->data, w->pb->len, &c) || c.records != n)
+		fail(name, "views count differs from the records built");
 	w->items = c.records;
 	otf_arena_init(&w->arena, 1 << 20);
-	otf_pdata_error_t e;
-	int rc =
-	    s == OTF_SIGNAL_TRACES
-	        ? otf_pdata_decode_traces(&w->tree.t, w->pb->data, w->pb->len, &w->arena, NULL, &e)
-	    : s == OTF_SIGNAL_METRICS
-	        ? otf_pdata_decode_metrics(&w->tree.m, w->pb->data, w->pb->len, &w->arena, NULL, &e)
-	        : otf_pdata_decode_logs(&w->tree.l, w->pb->data, w->pb->len, &w->arena, NULL, &e);
-	if (rc || encode(w, true, &w->json)) {
-		fprintf(stderr, "codec_bench: cannot prepare %s\n", name);
-		exit(1);
-	}
-	/* Correctness before speed: protobuf-c must read the same bytes and
-	 * write them back identically (both encoders are canonical). */
+	if (decode_into(s, &w->tree, &w->arena, w->pb->data, w->pb->len, false) ||
+	    tree_records(s, &w->tree) != n)
+		fail(name, "otflow's decode differs from the records built");
+	if (encode(w, true, &w->json))
+		fail(name, "cannot encode JSON");
+	/* Correctness before speed: protobuf-c must read the same records from
+	 * our bytes and write them back identically (both encoders write
+	 * fields in number order with minimal varints), and our decoder must
+	 * read protobuf-c's bytes to the same counts. */
 	w->pbc = protobuf_c_message_unpack(pbc_desc(s), NULL, w->pb->len, w->pb->data);
-	if (!w->pbc) {
-		fprintf(stderr, "codec_bench: protobuf-c cannot read %s\n", name);
-		exit(1);
-	}
+	if (!w->pbc)
+		fail(name, "protobuf-c cannot read our bytes");
+	if (pbc_records(s, w->pbc) != n)
+		fail(name, "protobuf-c reads a different record count");
 	w->pbc_out = malloc(w->pb->len + 64);
-	size_t n = protobuf_c_message_pack(w->pbc, w->pbc_out);
-	if (n != w->pb->len || memcmp(w->pbc_out, w->pb->data, n)) {
-		fprintf(stderr, "codec_bench: protobuf-c re-encoding of %s differs from ours\n",
-		        name);
-		exit(1);
-	}
+	size_t len = protobuf_c_message_pack(w->pbc, w->pbc_out);
+	if (otf_view_count(s, w->pbc_out, len, &c) || c.records != n)
+		fail(name, "our views count protobuf-c's bytes differently");
+	if (len != w->pb->len || memcmp(w->pbc_out, w->pb->data, len))
+		fail(name, "protobuf-c's re-encoding differs from ours");
+	otf_arena_t a;
+	tree_t u;
+	otf_arena_init(&a, 1 << 20);
+	rc = decode_into(s, &u, &a, w->pbc_out, len, false);
+	uint64_t got = rc ? 0 : tree_records(s, &u);
+	otf_arena_close(&a);
+	if (got != n)
+		fail(name, "our decoder reads protobuf-c's bytes to other counts");
 }
 
 static void run(work_t *w)
@@ -270,9 +392,8 @@ static void run(work_t *w)
 	double pbc_unpack = measure(w, op_pbc_unpack);
 	double pbc_pack = measure(w, op_pbc_pack);
 	row(w, "views walk (count)", w->pb->len, measure(w, op_views), pbc_unpack);
-	if (w->signal != OTF_SIGNAL_METRICS)
-		row(w, "views read (every field, attributes)", w->pb->len,
-		    measure(w, op_views_read), pbc_unpack);
+	row(w, "views read (every field, attributes)", w->pb->len, measure(w, op_views_read),
+	    pbc_unpack);
 	row(w, "decode to tree", w->pb->len, measure(w, op_decode), pbc_unpack);
 	row(w, "protobuf-c unpack + free", w->pb->len, pbc_unpack, 0);
 	row(w, "encode", w->pb->len, measure(w, op_encode), pbc_pack);
@@ -283,14 +404,17 @@ static void run(work_t *w)
 	free(w->pbc_out);
 }
 
-int main(void)
+/* usage: codec_bench [MIN_SECONDS]   (a smaller value for a quick check) */
+int main(int argc, char **argv)
 {
+	if (argc > 1)
+		g_min_seconds = atof(argv[1]);
 	otf_arena_init(&g_arena, 1 << 20);
 	work_t w[3];
-	setup(&w[0], OTF_SIGNAL_LOGS, "logs", 360);
-	setup(&w[1], OTF_SIGNAL_TRACES, "spans", 800);
-	setup(&w[2], OTF_SIGNAL_METRICS, "data points", 300);
-	printf("| workload (1000 per request) | operation | MB/s | ns/item | vs protobuf-c |\n"
+	setup(&w[0], OTF_SIGNAL_LOGS, "logs", 1000);
+	setup(&w[1], OTF_SIGNAL_TRACES, "spans", 1000);
+	setup(&w[2], OTF_SIGNAL_METRICS, "data points", 1000);
+	printf("| workload (1000 per request) | operation | MB/s | ns/record | vs protobuf-c |\n"
 	       "|---|---|---|---|---|\n");
 	for (int i = 0; i < 3; i++) {
 		fprintf(stderr,
