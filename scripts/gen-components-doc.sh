@@ -79,6 +79,14 @@ Behaviour notes:
   | `lease_owner` | text | receiver emitting the row, NULL otherwise |
   | `version` | bigint | bumped on every write |
 
+- **processor `memory_limiter`**: measures the bytes in use of otflow's counted allocator (every
+  payload, message, arena and queue), the counterpart of the Collector reading the Go heap; not
+  RSS, which stays high after data is freed because the C allocator keeps freed pages. Every
+  `check_interval`: at or above the soft limit (limit - spike) messages are nacked as retryable
+  (`memory limit exceeded`) and the process-wide admission flag is raised, so the OTLP receivers
+  refuse requests before decoding them (HTTP 503 with `Retry-After`, gRPC RESOURCE_EXHAUSTED);
+  above the hard limit a warning is logged as well; below the soft limit data flows again.
+  Percentages are of the cgroup memory limit, or of MemTotal when there is none.
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
   those where it is a receiver (same signal).
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.

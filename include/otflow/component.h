@@ -216,6 +216,23 @@ typedef enum otf_log_level {
 void otf_node_log(otf_node_t *node, otf_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* ---- admission: the REB (resource budget) control signal, first form ----
+ * A process-wide flag raised while new data must be refused because a
+ * resource budget is exhausted (processor memory_limiter: memory above its
+ * soft limit). Receivers ask otf_admission_refused() before reading or
+ * decoding a request and refuse early: HTTP 503 with Retry-After, gRPC
+ * RESOURCE_EXHAUSTED. It is a flag rather than a control signal because
+ * receivers must see it before a message exists, on every worker at once.
+ * Each holder raises it with otf_admission_hold() and lowers it with one
+ * otf_admission_release(); it is up while any hold is. Memory is a
+ * process-wide resource, so one exhausted budget refuses on every
+ * receiver. A node refusing a message for the same reason nacks it with
+ * error OTF_E_NOMEM, permanent false; receivers answer that with the same
+ * statuses. Thread-safe (atomics); callable from any thread. */
+void otf_admission_hold(void);
+void otf_admission_release(void);
+bool otf_admission_refused(void);
+
 #ifdef __cplusplus
 }
 #endif

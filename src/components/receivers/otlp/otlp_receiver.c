@@ -122,6 +122,12 @@ static void copy_metadata(otf_http_request_t *req, otf_msg_t *m)
 static void on_request(otf_http_request_t *req, void *ctx)
 {
 	otlp_receiver_t *r = ctx;
+	if (otf_admission_refused()) { /* REB: memory_limiter above its soft limit */
+		int e = otf__otlp_content_type(otf_http_request_header(req, "Content-Type").ptr);
+		respond_status(r, req, e == OTLP_ENC_JSON ? OTLP_ENC_JSON : OTLP_ENC_PROTO, 503, 8,
+		               "memory limit exceeded, retry later");
+		return;
+	}
 	int s = path_signal(r, otf_http_request_path(req));
 	const char *method = otf_http_request_method(req);
 	if (s < 0 || !otf_node_has_output(r->node, (otf_signal_t)s)) {
