@@ -13,7 +13,7 @@ libyaml-dev
 libuv1-dev
 libhttp-parser-dev
 libnghttp2-dev
-zlib1g-dev libzstd-dev
+zlib1g-dev libzstd-dev zstd
 libcurl4-openssl-dev
 libpq-dev postgresql
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
