@@ -20,11 +20,15 @@ void otf_components_register_builtins(void)
 		return;
 	done = 1;
 	const otf_component_factory_t *all[] = {
-	    &otf_receiver_otlp_factory,    &otf_receiver_nop_factory,
-	    &otf_exporter_debug_factory,   &otf_exporter_file_factory,
-	    &otf_exporter_nop_factory,     &otf_connector_forward_factory,
+	    &otf_receiver_otlp_factory,
+	    &otf_receiver_nop_factory,
+	    &otf_exporter_debug_factory,
+	    &otf_exporter_file_factory,
+	    &otf_exporter_nop_factory,
+	    &otf_connector_forward_factory,
 	    &otf_processor_memory_limiter_factory,
-	    &otf_processor_batch_factory,  &otf_receiver_partial_factory,
+	    &otf_processor_batch_factory,
+	    &otf_receiver_partial_factory,
 	    &otf_exporter_partial_factory,
 	};
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -131,10 +131,8 @@ static void test_buf_refcount(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_err_table),
-	    cmocka_unit_test(test_alloc_counts_and_fails),
-	    cmocka_unit_test(test_arena),
-	    cmocka_unit_test(test_arena_reuse_no_malloc),
+	    cmocka_unit_test(test_err_table),    cmocka_unit_test(test_alloc_counts_and_fails),
+	    cmocka_unit_test(test_arena),        cmocka_unit_test(test_arena_reuse_no_malloc),
 	    cmocka_unit_test(test_buf_refcount),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
