@@ -87,7 +87,8 @@ receivers:
         endpoint: ${env:OTF_TEST_UNSET_ENDPOINT:-127.0.0.1:0}
 Y
 check merge_env 0 "configuration is valid" "$OTF_BIN" validate --config "$OTF_SOURCE_DIR/examples/default.yaml" --config "$tmp/override.yaml"
-check grpc_refused 2 "protocols.grpc" sh -c "printf 'receivers:\n  otlp:\n    protocols:\n      grpc:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [debug]}\n' > '$tmp/grpc.yaml'; '$OTF_BIN' validate --config '$tmp/grpc.yaml'"
+check grpc_valid 0 "configuration is valid" sh -c "printf 'receivers:\n  otlp:\n    protocols:\n      grpc:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [debug]}\n' > '$tmp/grpc.yaml'; '$OTF_BIN' validate --config '$tmp/grpc.yaml'"
+check grpc_bad_size 2 "protocols.grpc.max_recv_msg_size_mib" sh -c "printf 'receivers:\n  otlp:\n    protocols:\n      grpc: {max_recv_msg_size_mib: 0}\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [debug]}\n' > '$tmp/grpc.yaml'; '$OTF_BIN' validate --config '$tmp/grpc.yaml'"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

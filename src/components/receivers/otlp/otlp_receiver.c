@@ -1,12 +1,14 @@
-/* receiver `otlp`, protocol http: OTLP/HTTP on POST /v1/traces, /v1/metrics
- * and /v1/logs (OTLP specification, "OTLP/HTTP"). Every worker owns one
- * HTTP server on the same endpoint (SO_REUSEPORT).
+/* receiver `otlp`: protocol http here, OTLP/HTTP on POST /v1/traces,
+ * /v1/metrics and /v1/logs (OTLP specification, "OTLP/HTTP"); protocol grpc
+ * in otlp_grpc.c. Every worker owns one server per protocol on the same
+ * endpoint (SO_REUSEPORT).
  *
  * wait_for_result false: the client gets 200 once the message is queued in
  * the pipeline. true: the receiver subscribes to the message's outcome and
  * answers after the acknowledgement unwinds: 200 on ACK, 400 on a permanent
  * NACK, 503 with Retry-After on a retryable one, so delivery failures and
  * backpressure reach the sender. */
+#include "otlp_grpc.h"
 #include "otlp_http_ingest.h"
 #include "otlp_receiver_config.h"
 
@@ -25,7 +27,9 @@ typedef struct otlp_receiver {
 	otf_node_t *node;
 	const otlp_config_t *cfg;
 	otf_http_server_t *server;
-	pending_t *pending; /* requests waiting for their outcome */
+	otlp_grpc_rx_t *grpc;
+	int open;           /* servers not yet closed */
+	pending_t *pending; /* HTTP requests waiting for their outcome */
 	bool closing;
 	bool destroyed;
 } otlp_receiver_t;
@@ -240,9 +244,23 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	return 0;
 }
 
-static int start(void *inst)
+static void one_closed(otlp_receiver_t *r)
 {
-	otlp_receiver_t *r = inst;
+	if (--r->open > 0)
+		return;
+	if (r->destroyed)
+		otf_free(r);
+	else if (r->closing)
+		otf_node_shutdown_done(r->node);
+}
+
+static void grpc_closed(void *arg)
+{
+	one_closed(arg); /* r->grpc stays valid for late outcomes until destroy */
+}
+
+static int start_http(otlp_receiver_t *r)
+{
 	const otlp_http_t *h = &r->cfg->protocols.http;
 	otf_http_server_config_t sc;
 	memset(&sc, 0, sizeof sc);
@@ -264,18 +282,29 @@ static int start(void *inst)
 	}
 	if (otf_node_worker_index(r->node) == 0)
 		otf_node_log(r->node, OTF_LOG_INFO, "OTLP/HTTP listening on %s", h->endpoint);
+	r->open++;
 	return 0;
+}
+
+static int start(void *inst)
+{
+	otlp_receiver_t *r = inst;
+	int rc = 0;
+	if (r->cfg->protocols.grpc_set) {
+		rc = otf__otlp_grpc_start(r->node, r->cfg, grpc_closed, r, &r->grpc);
+		if (!rc)
+			r->open++;
+	}
+	if (!rc && r->cfg->protocols.http_set)
+		rc = start_http(r);
+	return rc;
 }
 
 static void server_closed(void *arg)
 {
 	otlp_receiver_t *r = arg;
 	r->server = NULL;
-	if (r->destroyed) {
-		otf_free(r);
-		return;
-	}
-	otf_node_shutdown_done(r->node);
+	one_closed(r);
 }
 
 static void answer(otlp_receiver_t *r, const otf_ctrl_t *c)
@@ -302,18 +331,25 @@ static void control(void *inst, const otf_ctrl_t *c)
 	switch (c->type) {
 	case OTF_CTRL_ACK:
 	case OTF_CTRL_NACK:
-		answer(r, c);
+		if (c->calldata & OTLP_GRPC_CALLDATA_TAG)
+			otf__otlp_grpc_outcome(r->grpc, c);
+		else
+			answer(r, c);
 		break;
 	case OTF_CTRL_KIL:
-		if (r->server && !r->closing) {
-			/* Stop accepting; requests already handed to us are
-			 * answered as their outcome arrives, then the server
-			 * reports closed. */
-			r->closing = true;
-			otf_http_server_close(r->server, server_closed, r);
-		} else if (!r->server) {
+		if (r->closing)
+			break;
+		/* Stop accepting; requests already handed to us are answered
+		 * as their outcome arrives, then the servers report closed. */
+		r->closing = true;
+		if (!r->open) {
 			otf_node_shutdown_done(r->node);
+			break;
 		}
+		if (r->server)
+			otf_http_server_close(r->server, server_closed, r);
+		if (r->grpc)
+			otf__otlp_grpc_close(r->grpc);
 		break;
 	default:
 		break;
@@ -333,13 +369,18 @@ static void destroy(void *inst)
 		respond_status(r, p->req, p->enc, 503, 14, "collector shutting down");
 		otf_free(p);
 	}
-	if (r->server) {
-		r->destroyed = true;
-		if (!r->closing)
-			otf_http_server_close(r->server, server_closed, r);
-		return; /* freed in server_closed */
+	/* Frees the gRPC state now, or once its server closed (grpc_closed
+	 * still runs then, never inside this call). */
+	if (r->grpc)
+		otf__otlp_grpc_destroy(r->grpc);
+	r->grpc = NULL;
+	if (!r->open) {
+		otf_free(r);
+		return;
 	}
-	otf_free(r);
+	r->destroyed = true; /* freed when the last server has closed */
+	if (r->server && !r->closing)
+		otf_http_server_close(r->server, server_closed, r);
 }
 
 const otf_component_factory_t otf_receiver_otlp_factory = {
@@ -347,7 +388,7 @@ const otf_component_factory_t otf_receiver_otlp_factory = {
     .struct_size = sizeof(otf_component_factory_t),
     .kind = OTF_KIND_RECEIVER,
     .type = "otlp",
-    .description = "Receives OTLP over HTTP (protobuf and JSON).",
+    .description = "Receives OTLP over gRPC and HTTP (protobuf and JSON).",
     .stability = {OTF_STABILITY_BETA, OTF_STABILITY_BETA, OTF_STABILITY_BETA},
     .config_schema = otlp_receiver_schema,
     .config_size = sizeof(otlp_config_t),

@@ -74,6 +74,65 @@ static const otf_config_field_t k_http[] = {
     OTF_CONFIG_FIELD_END,
 };
 
+static const otf_config_field_t k_grpc_server_params[] = {
+    {.key = "max_connection_idle",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_grpc_keepalive_server_t, max_connection_idle_ns),
+     .def = "0s",
+     .desc = "A connection without calls for this long is sent GOAWAY and closed (0 = never)."},
+    {.key = "max_connection_age",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_grpc_keepalive_server_t, max_connection_age_ns),
+     .def = "0s",
+     .desc = "A connection older than this is sent GOAWAY, so clients rebalance (0 = never)."},
+    {.key = "max_connection_age_grace",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_grpc_keepalive_server_t, max_connection_age_grace_ns),
+     .def = "0s",
+     .desc = "After max_connection_age, calls in progress get this long before the "
+             "connection is closed (0 = as long as they need)."},
+    {.key = "time",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_grpc_keepalive_server_t, time_ns),
+     .def = "2h",
+     .desc = "After this long without a frame from the client, send an HTTP/2 PING."},
+    {.key = "timeout",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_grpc_keepalive_server_t, timeout_ns),
+     .def = "20s",
+     .desc = "Close the connection when the PING is not answered within this long."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static const otf_config_field_t k_grpc_enforcement[] = {
+    {.key = "min_time",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_grpc_enforcement_t, min_time_ns),
+     .def = "5m",
+     .desc = "Client PINGs closer together than this are strikes; the third gets GOAWAY "
+             "ENHANCE_YOUR_CALM (\"too_many_pings\") and the connection is closed."},
+    {.key = "permit_without_stream",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otlp_grpc_enforcement_t, permit_without_stream),
+     .def = "false",
+     .desc = "Allow client PINGs while no call is open (otherwise they are strikes)."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static const otf_config_field_t k_grpc_keepalive[] = {
+    {.key = "server_parameters",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_grpc_keepalive_t, server_parameters),
+     .sub = k_grpc_server_params,
+     .desc = "Connection lifetime and server PINGs."},
+    {.key = "enforcement_policy",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_grpc_keepalive_t, enforcement_policy),
+     .sub = k_grpc_enforcement,
+     .desc = "How often clients may PING."},
+    OTF_CONFIG_FIELD_END,
+};
+
 static const otf_config_field_t k_grpc[] = {
     {.key = "endpoint",
      .type = OTF_CFG_STRING,
@@ -81,6 +140,44 @@ static const otf_config_field_t k_grpc[] = {
      .def = "localhost:4317",
      .hint = "host:port",
      .desc = "Address to listen on."},
+    {.key = "transport",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otlp_grpc_t, transport),
+     .def = "tcp",
+     .desc = "Only \"tcp\"."},
+    {.key = "max_recv_msg_size_mib",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(otlp_grpc_t, max_recv_msg_size_mib),
+     .def = "4",
+     .desc = "Largest request message in MiB, compressed or not; larger ones get "
+             "RESOURCE_EXHAUSTED without being buffered."},
+    {.key = "max_concurrent_streams",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(otlp_grpc_t, max_concurrent_streams),
+     .def = "0",
+     .desc = "Calls in progress per connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS); 0 "
+             "= 100."},
+    {.key = "read_buffer_size",
+     .type = OTF_CFG_SIZE,
+     .offset = offsetof(otlp_grpc_t, read_buffer_size),
+     .def = "512KiB",
+     .desc = "Accepted for Collector compatibility; otflow reads in 64 KiB chunks."},
+    {.key = "write_buffer_size",
+     .type = OTF_CFG_SIZE,
+     .offset = offsetof(otlp_grpc_t, write_buffer_size),
+     .def = "0",
+     .desc = "Accepted for Collector compatibility; not used."},
+    {.key = "include_metadata",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otlp_grpc_t, include_metadata),
+     .def = "false",
+     .desc = "Copy the call's request headers (gRPC metadata) into the message envelope."},
+    {.key = "keepalive",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_grpc_t, keepalive),
+     .sub = k_grpc_keepalive,
+     .desc = "Keepalive, like the Collector's (grpc-go ServerParameters and "
+             "EnforcementPolicy)."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -97,7 +194,8 @@ static const otf_config_field_t k_protocols[] = {
      .offset = offsetof(otlp_protocols_t, grpc),
      .sub = k_grpc,
      .present_at = OTF_CONFIG_PRESENT(otlp_protocols_t, grpc_set),
-     .desc = "OTLP/gRPC: not available in this version; configuring it is an error."},
+     .desc = "OTLP/gRPC (unary Export of the three OTLP services, h2c); enabled when the key "
+             "is present (\"grpc:\" alone takes the defaults)."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -145,18 +243,45 @@ int otlp_parse_endpoint(const char *endpoint, char *host, size_t cap, uint16_t *
 int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 {
 	const otlp_config_t *c = config;
-	if (c->protocols.grpc_set) {
-		snprintf(err, errlen,
-		         "protocols.grpc: OTLP/gRPC is not supported by this version of otflow; "
-		         "use protocols.http");
-		return OTF_E_CONFIG;
-	}
-	if (!c->protocols.http_set) {
-		snprintf(err, errlen, "protocols: enable at least one protocol (http)");
+	if (!c->protocols.http_set && !c->protocols.grpc_set) {
+		snprintf(err, errlen, "protocols: enable at least one protocol (grpc, http)");
 		return OTF_E_CONFIG;
 	}
 	char host[256];
 	uint16_t port;
+	if (c->protocols.grpc_set) {
+		const otlp_grpc_t *g = &c->protocols.grpc;
+		if (otlp_parse_endpoint(g->endpoint, host, sizeof host, &port)) {
+			snprintf(err, errlen,
+			         "protocols.grpc.endpoint: expected \"host:port\", got \"%s\"",
+			         g->endpoint ? g->endpoint : "");
+			return OTF_E_CONFIG;
+		}
+		if (!g->transport || strcmp(g->transport, "tcp")) {
+			snprintf(err, errlen,
+			         "protocols.grpc.transport: only \"tcp\" is supported");
+			return OTF_E_CONFIG;
+		}
+		if (g->max_recv_msg_size_mib == 0 || g->max_recv_msg_size_mib > 2047) {
+			snprintf(err, errlen,
+			         "protocols.grpc.max_recv_msg_size_mib: must be 1..2047 (a gRPC "
+			         "message length is a 31-bit number)");
+			return OTF_E_CONFIG;
+		}
+		if (g->max_concurrent_streams > UINT32_MAX) {
+			snprintf(err, errlen, "protocols.grpc.max_concurrent_streams: too large");
+			return OTF_E_CONFIG;
+		}
+		const otlp_grpc_keepalive_server_t *k = &g->keepalive.server_parameters;
+		if (k->max_connection_idle_ns < 0 || k->max_connection_age_ns < 0 ||
+		    k->max_connection_age_grace_ns < 0 || k->time_ns < 0 || k->timeout_ns < 0 ||
+		    g->keepalive.enforcement_policy.min_time_ns < 0) {
+			snprintf(err, errlen, "protocols.grpc.keepalive: durations must be >= 0");
+			return OTF_E_CONFIG;
+		}
+	}
+	if (!c->protocols.http_set)
+		return 0;
 	if (otlp_parse_endpoint(c->protocols.http.endpoint, host, sizeof host, &port)) {
 		snprintf(err, errlen, "protocols.http.endpoint: expected \"host:port\", got \"%s\"",
 		         c->protocols.http.endpoint ? c->protocols.http.endpoint : "");

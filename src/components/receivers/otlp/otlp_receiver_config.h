@@ -6,6 +6,10 @@
  *         endpoint: localhost:4318
  *         max_request_body_size: 20MiB
  *         ...
+ *       grpc:
+ *         endpoint: localhost:4317
+ *         max_recv_msg_size_mib: 4
+ *         keepalive: {server_parameters: {...}, enforcement_policy: {...}}
  */
 #ifndef OTF_OTLP_RECEIVER_CONFIG_H
 #define OTF_OTLP_RECEIVER_CONFIG_H
@@ -32,8 +36,34 @@ typedef struct otlp_http {
 	otlp_cors_t cors;
 } otlp_http_t;
 
+/* keepalive, as the Collector's configgrpc (grpc-go keepalive package). */
+typedef struct otlp_grpc_keepalive_server {
+	int64_t max_connection_idle_ns;      /* 0 = infinite */
+	int64_t max_connection_age_ns;       /* 0 = infinite */
+	int64_t max_connection_age_grace_ns; /* 0 = infinite */
+	int64_t time_ns;
+	int64_t timeout_ns;
+} otlp_grpc_keepalive_server_t;
+
+typedef struct otlp_grpc_enforcement {
+	int64_t min_time_ns;
+	bool permit_without_stream;
+} otlp_grpc_enforcement_t;
+
+typedef struct otlp_grpc_keepalive {
+	otlp_grpc_keepalive_server_t server_parameters;
+	otlp_grpc_enforcement_t enforcement_policy;
+} otlp_grpc_keepalive_t;
+
 typedef struct otlp_grpc {
 	char *endpoint;
+	char *transport; /* "tcp" only */
+	uint64_t max_recv_msg_size_mib;
+	uint64_t max_concurrent_streams; /* 0 = the server's default */
+	uint64_t read_buffer_size;       /* accepted, not used */
+	uint64_t write_buffer_size;      /* accepted, not used */
+	bool include_metadata;
+	otlp_grpc_keepalive_t keepalive;
 } otlp_grpc_t;
 
 typedef struct otlp_protocols {

@@ -1,0 +1,283 @@
+/* receiver `otlp`, protocol grpc: unary Export of
+ * opentelemetry.proto.collector.{trace,metrics,logs}.v1 (OTLP specification,
+ * "OTLP/gRPC"). Every worker owns one gRPC server on the same endpoint
+ * (SO_REUSEPORT).
+ *
+ * Statuses: OK with an Export*ServiceResponse; INVALID_ARGUMENT for a
+ * request that does not decode, or a permanent NACK; RESOURCE_EXHAUSTED
+ * when the pipeline is full (backpressure), memory ran out, the
+ * memory_limiter's admission flag is up (checked at the request headers,
+ * before the message is read) or a node nacked with OTF_E_NOMEM;
+ * UNAVAILABLE for a retryable NACK with wait_for_result or at shutdown;
+ * UNIMPLEMENTED for other methods; DEADLINE_EXCEEDED from the server when
+ * grpc-timeout passes first (the timeout also becomes the message's
+ * deadline, so downstream components can give up early). */
+#include "otlp_grpc.h"
+#include "otlp_http_ingest.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+#include "otflow/grpc_server.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct pending pending_t;
+
+struct otlp_grpc_rx {
+	otf_node_t *node;
+	const otlp_config_t *cfg;
+	otf_grpc_server_t *server;
+	pending_t *pending;
+	void (*closed)(void *);
+	void *closed_arg;
+	bool closing;
+	bool destroyed;
+};
+
+struct pending {
+	otf_grpc_call_t *call;
+	otf_signal_t signal;
+	uint64_t items;
+	pending_t *prev, *next;
+};
+
+static const char *const k_methods[OTF_SIGNAL_COUNT] = {
+    "/opentelemetry.proto.collector.trace.v1.TraceService/Export",
+    "/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+    "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+};
+
+static int method_signal(otf_http_str_t p)
+{
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+		if (p.len == strlen(k_methods[s]) && !memcmp(p.ptr, k_methods[s], p.len))
+			return s;
+	return -1;
+}
+
+static void respond_ok(otf_grpc_call_t *call, otf_signal_t s)
+{
+	otf_buf_t *b = otf__otlp_success_body(s, OTLP_ENC_PROTO);
+	if (!b) {
+		otf_grpc_respond_status(call, OTF_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	otf_grpc_respond(call, b->data, b->len);
+	otf_buf_unref(b);
+}
+
+static void copy_metadata(otf_grpc_call_t *call, otf_msg_t *m)
+{
+	size_t n = otf_grpc_call_header_count(call);
+	for (size_t i = 0; i < n; i++) {
+		otf_http_str_t k, v;
+		if (otf_grpc_call_header_at(call, i, &k, &v) || (k.len && k.ptr[0] == ':'))
+			continue;
+		char key[128], val[1024];
+		snprintf(key, sizeof key, "%.*s", (int)k.len, k.ptr);
+		snprintf(val, sizeof val, "%.*s", (int)v.len, v.ptr);
+		otf_msg_header_add(m, key, val);
+	}
+}
+
+static void link_pending(otlp_grpc_rx_t *g, pending_t *p)
+{
+	p->next = g->pending;
+	if (g->pending)
+		g->pending->prev = p;
+	g->pending = p;
+}
+
+static void unlink_pending(otlp_grpc_rx_t *g, pending_t *p)
+{
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		g->pending = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+}
+
+/* memory_limiter's admission flag (otflow/component.h): checked at the
+ * request headers, before the message is read. */
+static bool admit(void *ctx)
+{
+	(void)ctx;
+	return !otf_admission_refused();
+}
+
+static void on_call(otf_grpc_call_t *call, void *ctx)
+{
+	otlp_grpc_rx_t *g = ctx;
+	otf_http_str_t path = otf_grpc_call_path(call);
+	int s = method_signal(path);
+	if (s < 0 || !otf_node_has_output(g->node, (otf_signal_t)s)) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "unknown method %.*s for this receiver",
+		         (int)(path.len > 200 ? 200 : path.len), path.ptr ? path.ptr : "");
+		otf_grpc_respond_status(call, OTF_GRPC_UNIMPLEMENTED, msg);
+		return;
+	}
+	otlp_ingest_t in;
+	otf__otlp_ingest((otf_signal_t)s, OTLP_ENC_PROTO, otf_grpc_call_message(call), &in);
+	if (in.http_status != 200) {
+		otf_node_log(g->node, OTF_LOG_DEBUG, "refused: %s", in.message);
+		otf_grpc_respond_status(call,
+		                        in.http_status == 400 ? OTF_GRPC_INVALID_ARGUMENT
+		                                              : OTF_GRPC_RESOURCE_EXHAUSTED,
+		                        in.message);
+		return;
+	}
+	otf_msg_t *m = otf_msg_create(g->node, (otf_signal_t)s, in.payload, in.items);
+	if (!m) {
+		otf_grpc_respond_status(call, OTF_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+		return;
+	}
+	uint64_t deadline = otf_grpc_call_deadline_unix_ns(call);
+	if (deadline)
+		otf_msg_set_deadline(m, deadline);
+	if (g->cfg->protocols.grpc.include_metadata)
+		copy_metadata(call, m);
+	pending_t *p = NULL;
+	if (g->cfg->wait_for_result) {
+		p = otf_calloc(1, sizeof *p);
+		if (!p || otf_msg_subscribe(m, g->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
+		                            (uint64_t)(uintptr_t)p | OTLP_GRPC_CALLDATA_TAG)) {
+			otf_free(p);
+			otf_msg_drop(m);
+			otf_grpc_respond_status(call, OTF_GRPC_RESOURCE_EXHAUSTED, "out of memory");
+			return;
+		}
+	}
+	int rc = otf_node_send(g->node, m);
+	if (rc) {
+		otf_msg_drop(m);
+		otf_free(p);
+		otf_node_count(g->node, OTF_COUNTER_REFUSED, (otf_signal_t)s, in.items);
+		if (rc == -EAGAIN)
+			otf_grpc_respond_status(call, OTF_GRPC_RESOURCE_EXHAUSTED,
+			                        "pipeline is full, retry later");
+		else
+			otf_grpc_respond_status(call, OTF_GRPC_UNAVAILABLE, "pipeline unavailable");
+		return;
+	}
+	if (!p) {
+		otf_node_count(g->node, OTF_COUNTER_ACCEPTED, (otf_signal_t)s, in.items);
+		respond_ok(call, (otf_signal_t)s);
+		return;
+	}
+	p->call = call;
+	p->signal = (otf_signal_t)s;
+	p->items = in.items;
+	link_pending(g, p);
+}
+
+void otf__otlp_grpc_outcome(otlp_grpc_rx_t *g, const otf_ctrl_t *c)
+{
+	pending_t *p = (pending_t *)(uintptr_t)(c->calldata & ~(uint64_t)OTLP_GRPC_CALLDATA_TAG);
+	unlink_pending(g, p);
+	if (c->type == OTF_CTRL_ACK) {
+		otf_node_count(g->node, OTF_COUNTER_ACCEPTED, p->signal, p->items);
+		respond_ok(p->call, p->signal);
+	} else {
+		otf_node_count(g->node, OTF_COUNTER_REFUSED, p->signal, p->items);
+		char msg[256];
+		snprintf(msg, sizeof msg, "%s: %s", c->permanent ? "rejected" : "not delivered",
+		         c->reason[0] ? c->reason : otf_strerror(c->error));
+		/* A node refusing for memory nacks with OTF_E_NOMEM, retryable
+		 * (otflow/component.h, admission). */
+		int st = OTF_GRPC_UNAVAILABLE;
+		if (c->permanent)
+			st = OTF_GRPC_INVALID_ARGUMENT;
+		else if (c->error == OTF_E_NOMEM)
+			st = OTF_GRPC_RESOURCE_EXHAUSTED;
+		otf_grpc_respond_status(p->call, st, msg);
+	}
+	otf_free(p);
+}
+
+int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*closed)(void *),
+                         void *arg, otlp_grpc_rx_t **out)
+{
+	const otlp_grpc_t *gc = &cfg->protocols.grpc;
+	char host[256];
+	uint16_t port;
+	int rc = otlp_parse_endpoint(gc->endpoint, host, sizeof host, &port);
+	if (rc)
+		return rc;
+	otlp_grpc_rx_t *g = otf_calloc(1, sizeof *g);
+	if (!g)
+		return OTF_E_NOMEM;
+	g->node = node;
+	g->cfg = cfg;
+	g->closed = closed;
+	g->closed_arg = arg;
+	const otlp_grpc_keepalive_server_t *k = &gc->keepalive.server_parameters;
+	otf_grpc_server_config_t sc = {
+	    .host = host,
+	    .port = port,
+	    .max_recv_msg_bytes = (size_t)gc->max_recv_msg_size_mib << 20,
+	    .max_concurrent_streams = (uint32_t)gc->max_concurrent_streams,
+	    .max_connection_idle_ms = (uint64_t)k->max_connection_idle_ns / 1000000,
+	    .max_connection_age_ms = (uint64_t)k->max_connection_age_ns / 1000000,
+	    .max_connection_age_grace_ms = (uint64_t)k->max_connection_age_grace_ns / 1000000,
+	    .keepalive_time_ms = (uint64_t)k->time_ns / 1000000,
+	    .keepalive_timeout_ms = (uint64_t)k->timeout_ns / 1000000,
+	    .min_ping_time_ms = (uint64_t)gc->keepalive.enforcement_policy.min_time_ns / 1000000,
+	    .permit_without_stream = gc->keepalive.enforcement_policy.permit_without_stream,
+	    .reuseport = true,
+	    .admit = admit,
+	};
+	rc = otf_grpc_server_create(otf_node_loop(node), &sc, on_call, g, &g->server);
+	if (rc) {
+		otf_node_log(node, OTF_LOG_ERROR, "cannot listen on %s: %s", gc->endpoint,
+		             otf_strerror(rc));
+		otf_free(g);
+		return rc;
+	}
+	if (otf_node_worker_index(node) == 0)
+		otf_node_log(node, OTF_LOG_INFO, "OTLP/gRPC listening on %s", gc->endpoint);
+	*out = g;
+	return 0;
+}
+
+/* The server closes without waiting for calls whose client is gone, so
+ * outcomes may still arrive afterwards: g lives on until destroy. */
+static void server_closed(void *arg)
+{
+	otlp_grpc_rx_t *g = arg;
+	void (*cb)(void *) = g->closed;
+	void *cb_arg = g->closed_arg;
+	g->server = NULL;
+	if (g->destroyed)
+		otf_free(g);
+	cb(cb_arg);
+}
+
+void otf__otlp_grpc_close(otlp_grpc_rx_t *g)
+{
+	if (g->closing)
+		return;
+	g->closing = true;
+	otf_grpc_server_close(g->server, server_closed, g);
+}
+
+void otf__otlp_grpc_destroy(otlp_grpc_rx_t *g)
+{
+	/* Answer before closing: the server waits for every call it handed
+	 * out, and g may be freed once it has closed. */
+	while (g->pending) {
+		pending_t *p = g->pending;
+		unlink_pending(g, p);
+		otf_grpc_respond_status(p->call, OTF_GRPC_UNAVAILABLE, "collector shutting down");
+		otf_free(p);
+	}
+	if (!g->server) {
+		otf_free(g);
+		return;
+	}
+	g->destroyed = true; /* freed in server_closed */
+	otf__otlp_grpc_close(g);
+}

@@ -1,0 +1,132 @@
+/* gRPC server internals shared by src/net/grpc_*.c.
+ *
+ * Layers, bottom up:
+ *   grpc_frame.c   socket-free gRPC pieces: the length-prefixed message
+ *                  reader (limits enforced at the prefix), grpc-timeout,
+ *                  grpc-encoding, content-type, grpc-message encoding.
+ *   grpc_conn.c    one accepted uv_tcp_t driving an nghttp2 server session:
+ *                  streams become calls, answers become frames; keepalive.
+ *   grpc_server.c  listener, connection list, graceful close, public call
+ *                  accessors.
+ * HTTP/2 itself (framing, HPACK, flow control) is nghttp2's.
+ */
+#ifndef OTFLOW_NET_GRPC_INTERNAL_H
+#define OTFLOW_NET_GRPC_INTERNAL_H
+
+#include "otflow/buf.h"
+#include "otflow/grpc_server.h"
+
+#include <nghttp2/nghttp2.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+/* ---- grpc_frame.c ---- */
+
+/* Reads the request messages of one stream from DATA payload bytes fed in
+ * any split. Memory grows with the bytes that actually arrived, never to
+ * a length the client merely announced. */
+typedef struct otf__grpc_reader {
+	size_t max_len;    /* largest message accepted (before decompression) */
+	bool has_encoding; /* the stream's grpc-encoding is not identity */
+	uint8_t hdr[5];
+	uint8_t hdr_len;  /* prefix bytes seen of the current message */
+	bool compressed;  /* flag of the current / last message */
+	uint32_t msg_len; /* announced length of the current message */
+	otf_buf_t *msg;   /* current message being filled, then the first one */
+	uint32_t n_msgs;  /* complete messages */
+} otf__grpc_reader_t;
+
+void otf__grpc_reader_init(otf__grpc_reader_t *r, size_t max_len, bool has_encoding);
+void otf__grpc_reader_close(otf__grpc_reader_t *r);
+
+/* Consumes len bytes. Returns 0, or a gRPC status code (> 0) with a static
+ * *detail when the stream must be answered with that status now:
+ * RESOURCE_EXHAUSTED (announced length above max_len), INTERNAL (bad
+ * compressed flag, flag without grpc-encoding, a second message on a unary
+ * call, no memory: RESOURCE_EXHAUSTED). */
+int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len,
+                          const char **detail);
+
+/* At END_STREAM: exactly one complete message must have arrived. Decodes
+ * it per enc (NULL = identity) into *out (a reference the caller owns).
+ * Returns 0 or a gRPC status code with *detail. */
+int otf__grpc_reader_finish(otf__grpc_reader_t *r, const char *enc, size_t enc_len, otf_buf_t **out,
+                            const char **detail);
+
+/* grpc-timeout "1*8DIGIT unit" (H M S m u n) into ns; OTF_E_INVAL if malformed. */
+int otf__grpc_parse_timeout(const char *s, size_t n, uint64_t *ns);
+
+/* grpc-encoding: true for identity, gzip, deflate, zstd (the empty value
+ * counts as identity); *identity tells which. */
+bool otf__grpc_encoding_supported(const char *s, size_t n, bool *identity);
+
+/* "application/grpc", optionally followed by "+subtype" or ";params". */
+bool otf__grpc_content_type_ok(const char *s, size_t n);
+
+/* grpc-message percent-encoding (PROTOCOL-HTTP2.md: bytes outside
+ * 0x20..0x7E and '%' become %XX). Always NUL-terminates; truncates. */
+size_t otf__grpc_percent_encode(const char *msg, char *out, size_t cap);
+
+/* What the server advertises in grpc-accept-encoding. */
+#define OTF__GRPC_ACCEPT_ENCODING "identity,gzip,deflate,zstd"
+
+/* ---- grpc_conn.c / grpc_server.c ---- */
+
+typedef struct otf__grpc_conn otf__grpc_conn_t;
+
+struct otf_grpc_server {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	otf_grpc_server_config_t cfg; /* defaults applied; host not kept */
+	otf_grpc_handler_cb handler;
+	void *ctx;
+	otf__grpc_conn_t *conns;
+	uint32_t n_conns;
+	bool closing;
+	bool listener_closed;
+	otf_grpc_server_close_cb close_cb;
+	void *close_arg;
+};
+
+/* One stream = one call. Owned by its connection until handed to the
+ * handler; then the handler's answer frees it (conn NULL = orphaned, the
+ * stream is gone). */
+struct otf_grpc_call {
+	otf__grpc_conn_t *conn; /* NULL once the stream or connection is gone */
+	int32_t stream_id;
+	otf_grpc_call_t *prev, *next; /* the connection's open streams */
+	char *hdr;                    /* name\0value\0name\0value\0... */
+	size_t hdr_len, hdr_cap;
+	uint32_t n_hdrs;
+	otf__grpc_reader_t reader;
+	otf_buf_t *message; /* decoded request message */
+	uint64_t timeout_ns;
+	uint64_t deadline_mono_ms; /* uv_now-based; 0 = none */
+	uint64_t deadline_unix_ns;
+	/* response being sent */
+	uint8_t *resp;
+	size_t resp_len, resp_off;
+	bool with_handler; /* dispatched, not yet answered by the handler */
+	bool answered;     /* response or status submitted */
+	bool headers_done; /* request HEADERS complete */
+	bool rst_after;    /* reset (NO_ERROR) once our END_STREAM is out:
+	                    * the client may still be sending */
+	int status;        /* grpc-status of the response */
+	char status_msg[256];
+	struct sockaddr_storage peer;
+};
+
+void otf__grpc_conn_accept(otf_grpc_server_t *s);
+otf__grpc_conn_t *otf__grpc_conn_next(const otf__grpc_conn_t *c);
+/* GOAWAY; idle connections close now, busy ones after their calls. */
+void otf__grpc_conn_drain(otf__grpc_conn_t *c);
+void otf__grpc_server_conn_gone(otf_grpc_server_t *s);
+
+/* Submits the answer of a call still attached to its connection. */
+int otf__grpc_conn_answer(otf_grpc_call_t *call, int status, const char *message, const void *msg,
+                          size_t len);
+void otf__grpc_call_free(otf_grpc_call_t *call);
+
+#endif
