@@ -4,8 +4,11 @@
  *   grpc_frame.c   socket-free gRPC pieces: the length-prefixed message
  *                  reader (limits enforced at the prefix), grpc-timeout,
  *                  grpc-encoding, content-type, grpc-message encoding.
- *   grpc_conn.c    one accepted uv_tcp_t driving an nghttp2 server session:
- *                  streams become calls, answers become frames; keepalive.
+ *   grpc_session.c the nghttp2 server session of a connection: streams
+ *                  become calls, answers become frames; PING policing.
+ *   grpc_conn.c    one accepted uv_tcp_t feeding that session and writing
+ *                  its output; the connection's timers (deadlines,
+ *                  keepalive, idle, age); linger and close.
  *   grpc_server.c  listener, connection list, graceful close, public call
  *                  accessors.
  * HTTP/2 itself (framing, HPACK, flow control) is nghttp2's.
@@ -76,6 +79,32 @@ size_t otf__grpc_percent_encode(const char *msg, char *out, size_t cap);
 
 typedef struct otf__grpc_conn otf__grpc_conn_t;
 
+/* One connection (grpc_conn.c: socket, timer; grpc_session.c: nghttp2). */
+struct otf__grpc_conn {
+	uv_tcp_t tcp;
+	uv_timer_t timer;
+	uv_shutdown_t shutdown;
+	otf_grpc_server_t *srv;
+	otf__grpc_conn_t *prev, *next;
+	nghttp2_session *h2;
+	otf_grpc_call_t *calls; /* streams attached to this connection */
+	uint32_t n_calls;
+	int handles_open;
+	char *rbuf;
+	bool writing;
+	bool in_recv;
+	bool goaway; /* graceful GOAWAY sent: close once no call is left */
+	bool fatal;  /* close as soon as pending output is written */
+	bool lingering;
+	bool closing;
+	uint64_t created_ms, last_read_ms, idle_since_ms;
+	uint64_t ping_sent_ms; /* our keepalive PING outstanding, 0 = none */
+	uint64_t last_client_ping_ms;
+	int ping_strikes;
+	uint64_t grace_end_ms; /* max_connection_age_grace deadline, 0 = none */
+	struct sockaddr_storage peer;
+};
+
 struct otf_grpc_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
@@ -123,6 +152,27 @@ otf__grpc_conn_t *otf__grpc_conn_next(const otf__grpc_conn_t *c);
 /* GOAWAY; idle connections close now, busy ones after their calls. */
 void otf__grpc_conn_drain(otf__grpc_conn_t *c);
 void otf__grpc_server_conn_gone(otf_grpc_server_t *s);
+
+/* ms on the server loop's clock. */
+static inline uint64_t otf__grpc_now_ms(const otf__grpc_conn_t *c)
+{
+	return uv_now(c->srv->loop);
+}
+
+/* grpc_session.c */
+int otf__grpc_session_new(otf__grpc_conn_t *c);
+/* The stream is gone: a call the handler holds becomes an orphan whose
+ * answer is a no-op; any other is freed. */
+void otf__grpc_call_detach(otf__grpc_conn_t *c, otf_grpc_call_t *call);
+/* Trailers-Only status before (or instead of) the handler; req_ended false
+ * resets the stream after our END_STREAM, since the client may still send. */
+void otf__grpc_early_status(otf__grpc_conn_t *c, otf_grpc_call_t *call, bool req_ended, int http,
+                            int code, const char *message);
+
+/* grpc_conn.c: write pending session output (deferred while inside
+ * nghttp2's receive), and re-evaluate the connection's timers. */
+void otf__grpc_conn_flush(otf__grpc_conn_t *c);
+void otf__grpc_conn_tick(otf__grpc_conn_t *c);
 
 /* Submits the answer of a call still attached to its connection. */
 int otf__grpc_conn_answer(otf_grpc_call_t *call, int status, const char *message, const void *msg,

@@ -31,6 +31,21 @@ typedef struct body_src {
 	size_t len, off;
 } body_src_t;
 
+const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+long h2_raw_goaway_code(const uint8_t *b, long n)
+{
+	long off = 0;
+	while (off + 9 <= n) {
+		uint32_t len = (uint32_t)b[off] << 16 | (uint32_t)b[off + 1] << 8 | b[off + 2];
+		if (b[off + 3] == 7 && off + 9 + 8 <= n)
+			return (long)((uint32_t)b[off + 13] << 24 | (uint32_t)b[off + 14] << 16 |
+			              (uint32_t)b[off + 15] << 8 | b[off + 16]);
+		off += 9 + (long)len;
+	}
+	return -1;
+}
+
 int tcp_connect(int port)
 {
 	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);

@@ -63,6 +63,10 @@ const uint8_t *grpc_unframe(const h2_result_t *r, size_t *len);
 /* Raw TCP helpers for garbage tests: connect; send; read until EOF or
  * timeout; returns the bytes read (-1 on timeout without EOF). */
 int tcp_connect(int port);
+/* Error code of the first GOAWAY frame in raw server bytes, or -1. */
+long h2_raw_goaway_code(const uint8_t *b, long n);
+/* "PRI * HTTP/2.0..." client connection preface (24 bytes). */
+extern const char h2_preface[];
 long tcp_read_until_eof(int fd, uint8_t *buf, size_t cap, int timeout_ms);
 
 #endif

@@ -393,9 +393,33 @@ static void test_statuses(void **state)
 	otf_buf_unref(logs);
 }
 
-/* The binary: serves gRPC per a Collector config, exits 0 on SIGTERM with
- * the data in the file. */
-static void test_binary_sigterm(void **state)
+static void expect_status(int port, const char *path, const char *const *meta, const void *body,
+                          size_t len, int want)
+{
+	h2_result_t r;
+	assert_int_equal(h2_unary(port, path, meta, body, len, &r, 5000), 0);
+	assert_int_equal(r.grpc_status, want);
+	h2_result_free(&r);
+}
+
+/* A good client's export on its long-lived connection. */
+static void good_export(h2_conn_t *c, const otf_buf_t *req)
+{
+	size_t fl;
+	uint8_t *f = grpc_frame(req->data, req->len, 0, &fl);
+	h2_result_t r;
+	assert_true(h2_submit(c, NULL, k_methods[0], NULL, NULL, f, fl, &r) > 0);
+	assert_int_equal(h2_run(c, 5000), 0);
+	assert_int_equal(r.grpc_status, 0);
+	h2_result_free(&r);
+	free(f);
+}
+
+/* The binary, from a Collector config: bad input of every kind gets its
+ * status or a closed connection, a well-behaved client on its own
+ * connection keeps succeeding throughout, everything it sent is in the
+ * file, and SIGTERM exits 0. */
+static void test_binary_bad_input_and_sigterm(void **state)
 {
 	(void)state;
 	const char *bin = getenv("OTF_BIN");
@@ -408,7 +432,10 @@ static void test_binary_sigterm(void **state)
 	snprintf(out, sizeof out, "%s/bin.pb", g_dir);
 	snprintf(cfgp, sizeof cfgp, "%s/bin.yaml", g_dir);
 	snprintf(yaml, sizeof yaml,
-	         "receivers: {otlp: {protocols: {grpc: {endpoint: \"127.0.0.1:%d\"}}}}\n"
+	         "receivers:\n"
+	         "  otlp:\n"
+	         "    protocols:\n"
+	         "      grpc: {endpoint: \"127.0.0.1:%d\", max_recv_msg_size_mib: 1}\n"
 	         "exporters: {file: {path: %s, format: proto}}\n"
 	         "service:\n"
 	         "  telemetry: {metrics: {level: none}}\n"
@@ -435,17 +462,67 @@ static void test_binary_sigterm(void **state)
 	}
 	assert_true(up);
 	otf_buf_t *req = example(OTF_SIGNAL_TRACES);
-	h2_result_t r;
-	export_call(port, OTF_SIGNAL_TRACES, "gzip", NULL, req, &r);
-	assert_int_equal(r.grpc_status, 0);
-	h2_result_free(&r);
+	h2_conn_t *good = h2_connect(port);
+	assert_non_null(good);
+	int sent = 0;
+	uint8_t buf[4096];
+
+	/* Garbage, then HTTP/1.1: the connection is closed. */
+	int fd = tcp_connect(port);
+	assert_int_equal(write(fd, "\x16\x03\x01garbage garbage", 18), 18);
+	assert_true(tcp_read_until_eof(fd, buf, sizeof buf, 3000) >= 0);
+	close(fd);
+	good_export(good, req);
+	sent++;
+	fd = tcp_connect(port);
+	const char h1[] = "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n";
+	assert_int_equal(write(fd, h1, sizeof h1 - 1), (ssize_t)sizeof h1 - 1);
+	assert_true(tcp_read_until_eof(fd, buf, sizeof buf, 3000) >= 0);
+	close(fd);
+	good_export(good, req);
+	sent++;
+	/* Invalid frames: WINDOW_UPDATE with increment 0 on the connection. */
+	fd = tcp_connect(port);
+	const uint8_t frames[] = {0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 4, 8, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+	assert_int_equal(write(fd, h2_preface, 24), 24);
+	assert_int_equal(write(fd, frames, sizeof frames), (ssize_t)sizeof frames);
+	long got = tcp_read_until_eof(fd, buf, sizeof buf, 3000);
+	assert_int_equal(h2_raw_goaway_code(buf, got), 1 /* PROTOCOL_ERROR */);
+	close(fd);
+	good_export(good, req);
+	sent++;
+	/* Over max_recv_msg_size_mib, bad compression flag, unknown encoding,
+	 * unknown method, undecodable message. */
+	uint8_t big[5] = {0, 0, 0x10, 0, 1};
+	expect_status(port, k_methods[0], NULL, big, 5, OTF_GRPC_RESOURCE_EXHAUSTED);
+	uint8_t flag[6] = {1, 0, 0, 0, 1, 'x'};
+	expect_status(port, k_methods[0], NULL, flag, 6, OTF_GRPC_INTERNAL);
+	const char *snappy[] = {"grpc-encoding", "snappy", NULL};
+	expect_status(port, k_methods[0], snappy, flag, 6, OTF_GRPC_UNIMPLEMENTED);
+	uint8_t empty[5] = {0};
+	expect_status(port, "/opentelemetry.proto.collector.trace.v1.TraceService/Query", NULL,
+	              empty, 5, OTF_GRPC_UNIMPLEMENTED);
+	/* metrics are not wired in this pipeline */
+	expect_status(port, k_methods[1], NULL, empty, 5, OTF_GRPC_UNIMPLEMENTED);
+	uint8_t junk[8] = {0, 0, 0, 0, 3, 0x0a, 0x05, 0x01};
+	expect_status(port, k_methods[0], NULL, junk, 8, OTF_GRPC_INVALID_ARGUMENT);
+	good_export(good, req);
+	sent++;
+	assert_false(h2_eof(good));
+	h2_close(good);
+
 	kill(pid, SIGTERM);
 	int st = 0;
 	for (int i = 0; i < 1000 && waitpid(pid, &st, WNOHANG) == 0; i++)
 		usleep(10000);
 	assert_true(WIFEXITED(st));
 	assert_int_equal(WEXITSTATUS(st), 0);
-	expect_single_record(out, req);
+	uint8_t *d;
+	size_t n;
+	assert_int_equal(file_records(out, &d, &n), sent);
+	for (int i = 0; i < sent; i++)
+		assert_memory_equal(d + (size_t)i * (4 + req->len) + 4, req->data, req->len);
+	free(d);
 	otf_buf_unref(req);
 	unlink(out);
 	unlink(cfgp);
@@ -474,7 +551,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_export_all_signals),
 	    cmocka_unit_test(test_statuses),
-	    cmocka_unit_test(test_binary_sigterm),
+	    cmocka_unit_test(test_binary_bad_input_and_sigterm),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

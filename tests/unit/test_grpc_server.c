@@ -360,22 +360,6 @@ static void test_deadline(void **state)
 	srv_stop(v); /* the held call is answered at stop: a no-op */
 }
 
-/* Walks raw server bytes for a GOAWAY frame; returns its error code or -1. */
-static long find_goaway(const uint8_t *b, long n)
-{
-	long off = 0;
-	while (off + 9 <= n) {
-		uint32_t len = (uint32_t)b[off] << 16 | (uint32_t)b[off + 1] << 8 | b[off + 2];
-		if (b[off + 3] == 7 && off + 9 + 8 <= n)
-			return (long)((uint32_t)b[off + 13] << 24 | (uint32_t)b[off + 14] << 16 |
-			              (uint32_t)b[off + 15] << 8 | b[off + 16]);
-		off += 9 + (long)len;
-	}
-	return -1;
-}
-
-static const char k_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
-
 static void test_bad_input(void **state)
 {
 	(void)state;
@@ -405,26 +389,25 @@ static void test_bad_input(void **state)
 	fd = tcp_connect(v->port);
 	uint8_t frames[9 + 9] = {0, 0, 0, 4, 0, 0, 0, 0, 0, /* SETTINGS, empty */
 	                         0, 0, 0, 0, 0, 0, 0, 0, 0 /* DATA, stream 0 */};
-	assert_int_equal(write(fd, k_preface, sizeof k_preface - 1), (ssize_t)sizeof k_preface - 1);
+	assert_int_equal(write(fd, h2_preface, 24), (ssize_t)24);
 	assert_int_equal(write(fd, frames, sizeof frames), (ssize_t)sizeof frames);
 	long got = tcp_read_until_eof(fd, buf, sizeof buf, 3000);
 	assert_true(got > 0);
-	assert_int_equal(find_goaway(buf, got), 1 /* PROTOCOL_ERROR */);
+	assert_int_equal(h2_raw_goaway_code(buf, got), 1 /* PROTOCOL_ERROR */);
 	close(fd);
 	/* A frame longer than SETTINGS_MAX_FRAME_SIZE: FRAME_SIZE_ERROR. */
 	fd = tcp_connect(v->port);
 	uint8_t huge[9] = {0x01, 0, 0, 0, 0, 0, 0, 0, 1}; /* 64 KiB DATA */
-	assert_int_equal(write(fd, k_preface, sizeof k_preface - 1), (ssize_t)sizeof k_preface - 1);
+	assert_int_equal(write(fd, h2_preface, 24), (ssize_t)24);
 	assert_int_equal(write(fd, frames, 9), 9);
 	assert_int_equal(write(fd, huge, sizeof huge), (ssize_t)sizeof huge);
 	got = tcp_read_until_eof(fd, buf, sizeof buf, 3000);
 	assert_true(got > 0);
-	assert_int_equal(find_goaway(buf, got), 6 /* FRAME_SIZE_ERROR */);
+	assert_int_equal(h2_raw_goaway_code(buf, got), 6 /* FRAME_SIZE_ERROR */);
 	close(fd);
 	/* A stalled half frame from another client does not hold anyone up. */
 	int stalled = tcp_connect(v->port);
-	assert_int_equal(write(stalled, k_preface, sizeof k_preface - 1),
-	                 (ssize_t)sizeof k_preface - 1);
+	assert_int_equal(write(stalled, h2_preface, 24), (ssize_t)24);
 	assert_int_equal(write(stalled, frames, 4), 4);
 
 	/* The good connection still works, with concurrent streams. */
@@ -495,7 +478,7 @@ static void test_keepalive(void **state)
 	assert_false(h2_eof(c));
 	h2_close(c);
 	int fd = tcp_connect(v->port);
-	assert_int_equal(write(fd, k_preface, sizeof k_preface - 1), (ssize_t)sizeof k_preface - 1);
+	assert_int_equal(write(fd, h2_preface, 24), (ssize_t)24);
 	uint8_t settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
 	assert_int_equal(write(fd, settings, 9), 9);
 	uint8_t buf[4096];
