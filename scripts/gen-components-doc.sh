@@ -21,6 +21,19 @@ Behaviour notes:
   full or, with `wait_for_result`, when delivery failed in a retryable way. Protobuf bodies are
   validated and counted with the views walker and passed on without a copy; JSON bodies are
   converted to protobuf once. Browsers: CORS preflight per `cors`.
+- **receiver `otlp`** (OTLP/gRPC): unary `Export` of
+  `opentelemetry.proto.collector.{trace,metrics,logs}.v1.{Trace,Metrics,Logs}Service` over
+  cleartext HTTP/2 (nghttp2; the gRPC framing, statuses and trailers are otflow's);
+  `grpc-encoding` gzip, zstd, deflate or identity. Statuses: OK with an Export*ServiceResponse;
+  INVALID_ARGUMENT for an undecodable request or a permanent failure downstream;
+  RESOURCE_EXHAUSTED for a message over `max_recv_msg_size_mib` (refused at its 5-byte prefix,
+  never buffered), a full pipeline, or memory (the memory_limiter's flag is checked at the
+  request headers); UNAVAILABLE, with `wait_for_result`, for a retryable failure downstream and
+  at shutdown; DEADLINE_EXCEEDED when `grpc-timeout` passes first (the timeout is also the
+  message's deadline); UNIMPLEMENTED for other methods, signals without a pipeline and unknown
+  `grpc-encoding`s; INTERNAL for a bad compressed flag or corrupt compressed data. Connections
+  that do not speak HTTP/2 get GOAWAY and are closed. `keepalive` behaves as grpc-go's (PINGs
+  after `time`, GOAWAY for idle/aged connections, `too_many_pings` GOAWAY ENHANCE_YOUR_CALM).
 - **exporter `debug`**: to stderr. `basic` prints `Traces {"resources": N, "spans": M}` per
   request; `normal` one line per span / metric / log record; `detailed` every field in the
   Collector's layout.
