@@ -323,7 +323,7 @@ def scenario_basic(work):
 def scenario_exactly_once(work):
     """Several receiver processes (2 workers each) race for the same expired
     rows: every span comes out exactly once."""
-    N = 3000
+    N = 10000
     port = free_port()
     exp = Otflow(work, "writer", """
 runtime: {workers: 2}
