@@ -73,13 +73,10 @@ static void write_metrics(otf_admin_t *a, FILE *f)
 				if (st[i].kind != k_series[k].kind)
 					continue;
 				const char *id = strchr(st[i].name, ':');
-				/* transport is the Collector's label; OTLP/HTTP is
-				 * the one transport today. */
-				fprintf(f, "%s{%s=\"%s\"%s} %llu\n", name, label,
+				/* Counters are per component, not per transport, so the
+				 * Collector's transport label is left out. */
+				fprintf(f, "%s{%s=\"%s\"} %llu\n", name, label,
 				        id ? id + 1 : st[i].name,
-				        k_series[k].kind == OTF_KIND_RECEIVER
-				            ? ",transport=\"http\""
-				            : "",
 				        (unsigned long long)st[i].counters[k_series[k].c][s]);
 			}
 		}

@@ -28,6 +28,20 @@ typedef struct lg_options {
  * bytes each, semantic-convention style. seq makes ids unique per request. */
 int lg_build_payload(const lg_options_t *opt, uint64_t seq, otf_buf_t **out);
 
+/* Outcome of a run. */
+typedef struct lg_result {
+	uint64_t requests, items_sent, items_acked, items_failed;
+	double *lat; /* seconds per export call */
+	size_t lat_len, lat_cap;
+	char last_error[256];
+} lg_result_t;
+
+/* The gRPC path (grpc_path.c): bodies are gRPC-framed requests for path
+ * (/opentelemetry.proto.collector.<signal>.v1.<Service>/Export). The
+ * endpoint must be on this machine (127.0.0.1:PORT). */
+int lg_run_grpc(const lg_options_t *o, const char *path, otf_buf_t *const *bodies, size_t n_bodies,
+                lg_result_t *out);
+
 /* gzip of data into a new buffer. */
 int lg_gzip(const uint8_t *data, size_t len, otf_buf_t **out);
 

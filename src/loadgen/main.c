@@ -1,8 +1,8 @@
 /* otflow-loadgen: sends OTLP requests (gRPC or HTTP, protobuf) at a given
  * rate or as fast as possible over a number of connections, and reports
  * items sent, acknowledged and failed, and export-call latency percentiles.
- * HTTP/1.1 and HTTP/2 (h2c, for gRPC) come from libcurl's multi interface:
- * one connection per concurrent request. */
+ * HTTP/1.1 comes from libcurl's multi interface (one connection per
+ * concurrent request); gRPC from nghttp2 (grpc_path.c). */
 #include "loadgen.h"
 
 #include "otflow/alloc.h"
@@ -21,8 +21,6 @@
 typedef struct slot {
 	CURL *easy;
 	bool busy;
-	bool grpc_ok;     /* grpc-status: 0 seen */
-	bool grpc_status; /* any grpc-status seen */
 	double started;
 } slot_t;
 
@@ -31,10 +29,7 @@ typedef struct run {
 	otf_buf_t *bodies[N_PAYLOADS];
 	struct curl_slist *headers;
 	char url[512];
-	uint64_t requests, items_sent, items_acked, items_failed;
-	double *lat;
-	size_t lat_len, lat_cap;
-	char last_error[256];
+	lg_result_t res;
 } run_t;
 
 static double now_s(void)
@@ -49,22 +44,6 @@ static size_t discard(char *p, size_t sz, size_t n, void *u)
 	(void)p;
 	(void)u;
 	return sz * n;
-}
-
-/* gRPC status arrives as a trailer; libcurl hands trailers to the header
- * callback like headers. */
-static size_t on_header(char *p, size_t sz, size_t n, void *u)
-{
-	slot_t *s = u;
-	size_t len = sz * n;
-	if (len > 12 && !strncasecmp(p, "grpc-status:", 12)) {
-		s->grpc_status = true;
-		const char *v = p + 12;
-		while (*v == ' ')
-			v++;
-		s->grpc_ok = *v == '0';
-	}
-	return len;
 }
 
 static const char *const k_paths[][2] = {
@@ -108,12 +87,7 @@ static int prepare(run_t *r)
 	}
 	snprintf(r->url, sizeof r->url, "http://%s%s", r->o.endpoint,
 	         k_paths[r->o.signal][r->o.grpc ? 1 : 0]);
-	if (r->o.grpc) {
-		r->headers = curl_slist_append(NULL, "Content-Type: application/grpc");
-		r->headers = curl_slist_append(r->headers, "TE: trailers");
-		if (gz)
-			r->headers = curl_slist_append(r->headers, "grpc-encoding: gzip");
-	} else {
+	if (!r->o.grpc) {
 		r->headers = curl_slist_append(NULL, "Content-Type: application/x-protobuf");
 		if (gz)
 			r->headers = curl_slist_append(r->headers, "Content-Encoding: gzip");
@@ -124,25 +98,19 @@ static int prepare(run_t *r)
 
 static void start(run_t *r, CURLM *multi, slot_t *s)
 {
-	otf_buf_t *b = r->bodies[r->requests % N_PAYLOADS];
+	otf_buf_t *b = r->bodies[r->res.requests % N_PAYLOADS];
 	CURL *e = s->easy;
 	curl_easy_setopt(e, CURLOPT_URL, r->url);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, (const char *)&b->data[0]);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)b->len);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, r->headers);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
-	if (r->o.grpc)
-		curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
-		                 (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
 	s->busy = true;
-	s->grpc_ok = s->grpc_status = false;
 	s->started = now_s();
-	r->requests++;
-	r->items_sent += r->o.batch;
+	r->res.requests++;
+	r->res.items_sent += r->o.batch;
 	curl_multi_add_handle(multi, e);
 }
 
@@ -152,25 +120,24 @@ static void finish(run_t *r, CURLM *multi, CURLMsg *msg)
 	curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&s);
 	long code = 0;
 	curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &code);
-	bool ok = msg->data.result == CURLE_OK && code == 200 && (!r->o.grpc || s->grpc_ok);
+	bool ok = msg->data.result == CURLE_OK && code == 200;
 	if (ok) {
-		r->items_acked += r->o.batch;
+		r->res.items_acked += r->o.batch;
 	} else {
-		r->items_failed += r->o.batch;
-		snprintf(r->last_error, sizeof r->last_error, "%s, HTTP %ld%s",
-		         curl_easy_strerror(msg->data.result), code,
-		         r->o.grpc && !s->grpc_ok ? ", grpc-status not 0" : "");
+		r->res.items_failed += r->o.batch;
+		snprintf(r->res.last_error, sizeof r->res.last_error, "%s, HTTP %ld",
+		         curl_easy_strerror(msg->data.result), code);
 	}
-	if (r->lat_len == r->lat_cap) {
-		size_t ncap = r->lat_cap ? r->lat_cap * 2 : 4096;
-		double *n = otf_realloc(r->lat, ncap * sizeof *n);
+	if (r->res.lat_len == r->res.lat_cap) {
+		size_t ncap = r->res.lat_cap ? r->res.lat_cap * 2 : 4096;
+		double *n = otf_realloc(r->res.lat, ncap * sizeof *n);
 		if (n) {
-			r->lat = n;
-			r->lat_cap = ncap;
+			r->res.lat = n;
+			r->res.lat_cap = ncap;
 		}
 	}
-	if (r->lat_len < r->lat_cap)
-		r->lat[r->lat_len++] = now_s() - s->started;
+	if (r->res.lat_len < r->res.lat_cap)
+		r->res.lat[r->res.lat_len++] = now_s() - s->started;
 	curl_multi_remove_handle(multi, msg->easy_handle);
 	s->busy = false;
 }
@@ -183,10 +150,10 @@ static int cmp_double(const void *a, const void *b)
 
 static double pct(const run_t *r, double p)
 {
-	if (!r->lat_len)
+	if (!r->res.lat_len)
 		return 0;
-	size_t i = (size_t)ceil(p / 100.0 * (double)r->lat_len);
-	return r->lat[i ? i - 1 : 0] * 1000.0;
+	size_t i = (size_t)ceil(p / 100.0 * (double)r->res.lat_len);
+	return r->res.lat[i ? i - 1 : 0] * 1000.0;
 }
 
 static void usage(FILE *f)
@@ -282,25 +249,27 @@ static int parse(int argc, char **argv, lg_options_t *o)
 
 static void report(run_t *r, double elapsed)
 {
-	qsort(r->lat, r->lat_len, sizeof *r->lat, cmp_double);
-	double rate = elapsed > 0 ? (double)r->items_acked / elapsed : 0;
+	qsort(r->res.lat, r->res.lat_len, sizeof *r->res.lat, cmp_double);
+	double rate = elapsed > 0 ? (double)r->res.items_acked / elapsed : 0;
 	if (r->o.json_summary) {
 		printf("{\"requests\":%llu,\"items_sent\":%llu,\"items_acked\":%llu,"
 		       "\"items_failed\":%llu,\"elapsed_s\":%.3f,\"acked_per_s\":%.1f,"
 		       "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
-		       (unsigned long long)r->requests, (unsigned long long)r->items_sent,
-		       (unsigned long long)r->items_acked, (unsigned long long)r->items_failed,
-		       elapsed, rate, pct(r, 50), pct(r, 90), pct(r, 99), pct(r, 100));
+		       (unsigned long long)r->res.requests, (unsigned long long)r->res.items_sent,
+		       (unsigned long long)r->res.items_acked,
+		       (unsigned long long)r->res.items_failed, elapsed, rate, pct(r, 50),
+		       pct(r, 90), pct(r, 99), pct(r, 100));
 	} else {
 		printf("requests:      %llu\nitems sent:    %llu\nitems acked:   %llu\n"
 		       "items failed:  %llu\nelapsed:       %.3f s\nacked/s:       %.1f\n"
 		       "latency ms:    p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
-		       (unsigned long long)r->requests, (unsigned long long)r->items_sent,
-		       (unsigned long long)r->items_acked, (unsigned long long)r->items_failed,
-		       elapsed, rate, pct(r, 50), pct(r, 90), pct(r, 99), pct(r, 100));
+		       (unsigned long long)r->res.requests, (unsigned long long)r->res.items_sent,
+		       (unsigned long long)r->res.items_acked,
+		       (unsigned long long)r->res.items_failed, elapsed, rate, pct(r, 50),
+		       pct(r, 90), pct(r, 99), pct(r, 100));
 	}
-	if (r->items_failed)
-		fprintf(stderr, "otflow-loadgen: last failure: %s\n", r->last_error);
+	if (r->res.items_failed)
+		fprintf(stderr, "otflow-loadgen: last failure: %s\n", r->res.last_error);
 }
 
 int main(int argc, char **argv)
@@ -316,6 +285,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "otflow-loadgen: cannot build payloads: %s\n", otf_strerror(rc));
 		return 1;
 	}
+	if (r.o.grpc) {
+		double t0 = now_s();
+		rc = lg_run_grpc(&r.o, k_paths[r.o.signal][1], r.bodies, N_PAYLOADS, &r.res);
+		if (!rc)
+			report(&r, now_s() - t0);
+		for (int i = 0; i < N_PAYLOADS; i++)
+			otf_buf_unref(r.bodies[i]);
+		curl_slist_free_all(r.headers);
+		otf_free(r.res.lat);
+		curl_global_cleanup();
+		return rc ? rc : r.res.items_failed ? 1 : 0;
+	}
 	CURLM *multi = curl_multi_init();
 	/* one connection per concurrent request: no HTTP/2 multiplexing */
 	curl_multi_setopt(multi, CURLMOPT_PIPELINING, (long)CURLPIPE_NOTHING);
@@ -326,15 +307,15 @@ int main(int argc, char **argv)
 	uint32_t busy = 0;
 	for (;;) {
 		double t = now_s();
-		bool more = t < end && (!r.o.max_requests || r.requests < r.o.max_requests);
-		double next = r.o.rate > 0 ? t0 + (double)r.items_sent / r.o.rate : t;
+		bool more = t < end && (!r.o.max_requests || r.res.requests < r.o.max_requests);
+		double next = r.o.rate > 0 ? t0 + (double)r.res.items_sent / r.o.rate : t;
 		for (uint32_t i = 0; more && i < r.o.connections && next <= t; i++) {
 			if (slots[i].busy)
 				continue;
 			start(&r, multi, &slots[i]);
 			busy++;
-			more = !r.o.max_requests || r.requests < r.o.max_requests;
-			next = r.o.rate > 0 ? t0 + (double)r.items_sent / r.o.rate : t;
+			more = !r.o.max_requests || r.res.requests < r.o.max_requests;
+			next = r.o.rate > 0 ? t0 + (double)r.res.items_sent / r.o.rate : t;
 		}
 		if (!more && !busy)
 			break;
@@ -366,7 +347,7 @@ int main(int argc, char **argv)
 	curl_slist_free_all(r.headers);
 	for (int i = 0; i < N_PAYLOADS; i++)
 		otf_buf_unref(r.bodies[i]);
-	otf_free(r.lat);
+	otf_free(r.res.lat);
 	curl_global_cleanup();
-	return r.items_failed ? 1 : 0;
+	return r.res.items_failed ? 1 : 0;
 }

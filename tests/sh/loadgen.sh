@@ -15,12 +15,13 @@ free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 PORT=$(free_port)
+GPORT=$(free_port)
 MPORT=$(free_port)
 cat > "$tmp/c.yaml" <<Y
 receivers:
   otlp:
     wait_for_result: true
-    protocols: {http: {endpoint: "127.0.0.1:$PORT"}}
+    protocols: {http: {endpoint: "127.0.0.1:$PORT"}, grpc: {endpoint: "127.0.0.1:$GPORT"}}
 exporters:
   nop:
 service:
@@ -46,12 +47,17 @@ for sig in logs traces metrics; do
 	acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_acked"])' "$tmp/$sig.json")
 	[ "$acked" = 2000 ] || bad "$sig: acked $acked, want 2000"
 done
+# and over gRPC (logs only): 2000 more log records
+"$LG" --protocol grpc --endpoint "127.0.0.1:$GPORT" --signal logs --requests 20 --batch 100 \
+	--connections 2 --compression gzip --json > "$tmp/grpc.json" || bad "grpc: loadgen failed"
+acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_acked"])' "$tmp/grpc.json")
+[ "$acked" = 2000 ] || bad "grpc: acked $acked, want 2000"
 curl -s "http://127.0.0.1:$MPORT/metrics" > "$tmp/metrics.txt"
-for m in 'otelcol_exporter_sent_log_records{exporter="nop"} 2000' \
+for m in 'otelcol_exporter_sent_log_records{exporter="nop"} 4000' \
 	'otelcol_exporter_sent_spans{exporter="nop"} 2000' \
 	'otelcol_exporter_sent_metric_points{exporter="nop"} 2000' \
-	'otelcol_receiver_accepted_log_records{receiver="otlp",transport="http"} 2000' \
-	'otelcol_receiver_refused_log_records{receiver="otlp",transport="http"} 0'; do
+	'otelcol_receiver_accepted_log_records{receiver="otlp"} 4000' \
+	'otelcol_receiver_refused_log_records{receiver="otlp"} 0'; do
 	grep -qF "$m" "$tmp/metrics.txt" && pass=$((pass + 1)) || bad "metrics lack: $m"
 done
 grep -q '^otelcol_process_memory_rss [1-9]' "$tmp/metrics.txt" && pass=$((pass + 1)) || bad "no RSS metric"

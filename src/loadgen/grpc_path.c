@@ -1,0 +1,142 @@
+/* The load generator's gRPC path: one thread per connection, each with a
+ * blocking h2c client (nghttp2, tests/support/h2_client.c) making unary
+ * Export calls back to back, paced by a shared schedule. libcurl's HTTP/2
+ * in Debian 12 (7.88) fails every second gRPC call ("Error in the HTTP2
+ * framing layer"), so gRPC does not go through libcurl. */
+#include "loadgen.h"
+
+#include "h2_client.h"
+#include "otflow/alloc.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct shared {
+	const lg_options_t *o;
+	const char *path;
+	otf_buf_t *const *bodies;
+	size_t n_bodies;
+	int port;
+	double t0, end;
+	_Atomic uint64_t next; /* request sequence numbers handed out */
+} shared_t;
+
+typedef struct worker {
+	shared_t *sh;
+	pthread_t thread;
+	lg_result_t res;
+} worker_t;
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void record(lg_result_t *r, double seconds)
+{
+	if (r->lat_len == r->lat_cap) {
+		size_t ncap = r->lat_cap ? r->lat_cap * 2 : 1024;
+		double *n = otf_realloc(r->lat, ncap * sizeof *n);
+		if (!n)
+			return;
+		r->lat = n;
+		r->lat_cap = ncap;
+	}
+	r->lat[r->lat_len++] = seconds;
+}
+
+static void *run(void *arg)
+{
+	worker_t *w = arg;
+	shared_t *sh = w->sh;
+	const lg_options_t *o = sh->o;
+	const char *extra[] = {"grpc-encoding", "gzip", NULL};
+	bool gz = !strcmp(o->compression, "gzip");
+	h2_conn_t *c = NULL;
+	for (;;) {
+		uint64_t seq = atomic_fetch_add(&sh->next, 1);
+		if (o->max_requests && seq >= o->max_requests)
+			break;
+		double due = o->rate > 0 ? sh->t0 + (double)(seq * o->batch) / o->rate : 0;
+		double t = now_s();
+		if (t >= sh->end || due >= sh->end)
+			break;
+		if (due > t)
+			usleep((useconds_t)((due - t) * 1e6));
+		if (!c && !(c = h2_connect(sh->port))) {
+			w->res.items_failed += o->batch;
+			snprintf(w->res.last_error, sizeof w->res.last_error, "cannot connect");
+			usleep(10000);
+			continue;
+		}
+		otf_buf_t *b = sh->bodies[seq % sh->n_bodies];
+		h2_result_t res;
+		double t1 = now_s();
+		int32_t id = h2_submit(c, "POST", sh->path, "application/grpc", gz ? extra : NULL,
+		                       b->data, b->len, &res);
+		int rc = id > 0 ? h2_run(c, 30000) : -1;
+		record(&w->res, now_s() - t1);
+		w->res.requests++;
+		w->res.items_sent += o->batch;
+		if (rc == 0 && res.http_status == 200 && res.grpc_status == 0) {
+			w->res.items_acked += o->batch;
+		} else {
+			w->res.items_failed += o->batch;
+			snprintf(w->res.last_error, sizeof w->res.last_error,
+			         "HTTP %d, grpc-status %d %.180s", res.http_status, res.grpc_status,
+			         res.grpc_message);
+			if (rc || h2_eof(c)) {
+				h2_close(c);
+				c = NULL;
+			}
+		}
+		h2_result_free(&res);
+	}
+	if (c)
+		h2_close(c);
+	return NULL;
+}
+
+int lg_run_grpc(const lg_options_t *o, const char *path, otf_buf_t *const *bodies, size_t n_bodies,
+                lg_result_t *out)
+{
+	const char *colon = strrchr(o->endpoint, ':');
+	if (!colon) {
+		fprintf(stderr, "otflow-loadgen: --endpoint must be HOST:PORT\n");
+		return 2;
+	}
+	shared_t sh = {
+	    .o = o, .path = path, .bodies = bodies, .n_bodies = n_bodies, .port = atoi(colon + 1)};
+	sh.t0 = now_s();
+	sh.end = sh.t0 + o->duration_s;
+	atomic_init(&sh.next, 0);
+	worker_t *w = otf_calloc(o->connections, sizeof *w);
+	if (!w)
+		return 1;
+	for (uint32_t i = 0; i < o->connections; i++) {
+		w[i].sh = &sh;
+		pthread_create(&w[i].thread, NULL, run, &w[i]);
+	}
+	for (uint32_t i = 0; i < o->connections; i++) {
+		pthread_join(w[i].thread, NULL);
+		lg_result_t *r = &w[i].res;
+		out->requests += r->requests;
+		out->items_sent += r->items_sent;
+		out->items_acked += r->items_acked;
+		out->items_failed += r->items_failed;
+		if (r->last_error[0])
+			snprintf(out->last_error, sizeof out->last_error, "%s", r->last_error);
+		for (size_t k = 0; k < r->lat_len; k++)
+			record(out, r->lat[k]);
+		otf_free(r->lat);
+	}
+	otf_free(w);
+	return 0;
+}
