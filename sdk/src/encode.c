@@ -1,0 +1,119 @@
+/* Encoding of the pieces shared by every record: AnyValue, KeyValueRef lists (keys interned),
+ * SpanContext (span_id = 1, trace_id = 2: the schema's numbering, defect 11). Back to front:
+ * the last field is written first. */
+#include "otmm_internal.h"
+
+static size_t str_len(const otmm_value_t *v)
+{
+	if (!v->ptr)
+		return 0;
+	return v->len == (size_t)-1 ? strlen(v->ptr) : v->len;
+}
+
+static int enc_scalar(pbw_t *w, const otmm_value_t *v)
+{
+	switch (v->type) {
+	case OTMM_VAL_NONE:
+		return 0;
+	case OTMM_VAL_STRING:
+		pbw_bytes(w, 1, v->ptr, str_len(v));
+		return 0;
+	case OTMM_VAL_BOOL: /* oneof members are written even when zero */
+		pbw_uint(w, 2, v->b ? 1 : 0);
+		return 0;
+	case OTMM_VAL_INT:
+		pbw_uint(w, 3, (uint64_t)v->i);
+		return 0;
+	case OTMM_VAL_DOUBLE:
+		pbw_double(w, 4, v->d);
+		return 0;
+	case OTMM_VAL_BYTES:
+		pbw_bytes(w, 7, v->ptr, v->ptr ? v->len : 0);
+		return 0;
+	default:
+		return OTMM_E_INVAL;
+	}
+}
+
+int otmm__enc_value(pbw_t *w, const otmm_value_t *v)
+{
+	if (v->type != OTMM_VAL_ARRAY)
+		return enc_scalar(w, v);
+	const otmm_value_t *items = v->ptr;
+	if (v->len && !items)
+		return OTMM_E_INVAL;
+	size_t mark = pbw_len(w);
+	for (size_t i = v->len; i-- > 0;) {
+		size_t im = pbw_len(w);
+		int rc = enc_scalar(w, &items[i]); /* no nested arrays */
+		if (rc < 0)
+			return rc;
+		pbw_close(w, 1, im);
+	}
+	pbw_close(w, 5, mark);
+	return 0;
+}
+
+int otmm__enc_attrs(otmm_t *m, pbw_t *w, uint32_t field, const otmm_attr_t *a, size_t n)
+{
+	if (n && !a)
+		return OTMM_E_INVAL;
+	for (size_t i = n; i-- > 0;) {
+		size_t mark = pbw_len(w);
+		int rc = otmm__enc_value(w, &a[i].value);
+		if (rc < 0)
+			return rc;
+		pbw_close(w, 2, mark);
+		if (w->bad)
+			return OTMM_E_TOO_BIG; /* do not intern keys of a record that cannot fit */
+		int64_t key = otmm__intern_str(m, a[i].key);
+		if (key < 0)
+			return (int)key;
+		if (key)
+			pbw_uint(w, 1, (uint64_t)key);
+		pbw_close(w, field, mark);
+	}
+	return w->bad ? OTMM_E_TOO_BIG : 0;
+}
+
+void otmm__enc_span_context(pbw_t *w, uint32_t field, const otmm_span_context_t *c)
+{
+	size_t mark = pbw_len(w);
+	if (c->trace_flags)
+		pbw_fixed32(w, 3, c->trace_flags);
+	pbw_bytes(w, 2, c->trace_id, 16);
+	pbw_bytes(w, 1, c->span_id, 8);
+	pbw_close(w, field, mark);
+}
+
+/* An instrumentation scope entry (tracer, logger, meter), pointing at the resource. */
+int otmm_scope(otmm_t *m, const char *name, const char *version, const otmm_attr_t *attrs,
+               size_t n_attrs, otmm_scope_t *out)
+{
+	if (!m || !out)
+		return OTMM_E_INVAL;
+	/* InstrumentationScope: name_ref 1, version_ref 2, attributes 3, resource_ref 5 */
+	uint8_t buf[OTMM_MAX_RECORD];
+	pbw_t w;
+	pbw_init(&w, buf, sizeof(buf));
+	pbw_uint(&w, 5, (uint64_t)m->resource_ref);
+	int rc = otmm__enc_attrs(m, &w, 3, attrs, n_attrs);
+	if (rc < 0)
+		return rc;
+	int64_t v = otmm__intern_str(m, version);
+	int64_t n = otmm__intern_str(m, name);
+	if (v < 0 || n < 0)
+		return OTMM_E_DICT_FULL;
+	if (v)
+		pbw_uint(&w, 2, (uint64_t)v);
+	if (n)
+		pbw_uint(&w, 1, (uint64_t)n);
+	if (w.bad)
+		return OTMM_E_TOO_BIG;
+	int64_t ref = otmm__intern(m, w.p, pbw_len(&w));
+	if (ref < 0)
+		return (int)ref;
+	out->m = m;
+	out->ref = ref;
+	return 0;
+}
