@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """End-to-end scenarios of the partial exporter and receiver (real otflow
 processes, real PostgreSQL from tests/e2e/pg_harness.sh, OTLP/HTTP with
-JSON bodies). Called by tests/sh/partial_e2e.sh with OTF_BIN, PG_DSN and,
-for the restart scenario, PG_DIR/PG_BINDIR/PG_PORT in the environment.
+JSON bodies; the sdk scenario runs examples/partial.yaml and sends
+SDK-shaped heartbeats over OTLP/HTTP (protobuf) and OTLP/gRPC (curl, h2c)).
+Called by tests/sh/partial_e2e.sh with OTF_BIN, PG_DSN and, for the restart
+scenario, PG_DIR/PG_BINDIR/PG_PORT in the environment.
 
-usage: partial_e2e.py basic|exactly_once|db_restart WORKDIR
+usage: partial_e2e.py basic|exactly_once|db_restart|sdk WORKDIR
 Prints one line per failed check and "N passed, M failed"; exit 1 on failure.
 """
 import atexit
@@ -160,13 +162,15 @@ def kill_all():
 
 
 class Otflow:
-    def __init__(self, work, name, yaml, port=None):
-        self.cfg = os.path.join(work, name + ".yaml")
+    def __init__(self, work, name, yaml, port=None, cfg=None, env=None):
+        self.cfg = cfg or os.path.join(work, name + ".yaml")
         self.log = os.path.join(work, name + ".log")
-        with open(self.cfg, "w") as f:
-            f.write(yaml)
+        if not cfg:
+            with open(self.cfg, "w") as f:
+                f.write(yaml)
         self.proc = subprocess.Popen([BIN, "--config", self.cfg], stdout=open(self.log, "w"),
-                                     stderr=subprocess.STDOUT)
+                                     stderr=subprocess.STDOUT,
+                                     env=dict(os.environ, **(env or {})))
         RUNNING.append(self.proc)
         if port:
             wait_port(port, self.proc, self.log)
@@ -405,6 +409,140 @@ def scenario_db_restart(work):
     check("unavailable" in log, "the outage was logged")
 
 
+def py_heartbeat(trace_id, span_id, name, start, event="heartbeat", freq_ms=300):
+    """A log record as otel-partial-python builds it: camelCase OTLP/JSON
+    TracesData body (MessageToJson: enum names, int64 as strings, lowercase
+    hex ids), partial.* attributes, severity INFO, the span's context."""
+    span = {"traceId": trace_id, "spanId": span_id, "parentSpanId": "",
+            "name": name, "kind": "SPAN_KIND_INTERNAL", "startTimeUnixNano": str(start),
+            "attributes": [kv("rows.done", 42), kv("job.kind", "export")],
+            "status": {}, "flags": 256}
+    body = {"resourceSpans": [{"resource": {"attributes": [kv("service.name", "py-job")]},
+                               "scopeSpans": [{"scope": {"name": "jobs"}, "spans": [span]}]}]}
+    a = [kv("partial.event", event), kv("partial.body.type", "json/v1")]
+    if event == "heartbeat":
+        a.insert(1, kv("partial.frequency", "%dms" % freq_ms))
+    return {"timeUnixNano": str(time.time_ns()), "observedTimeUnixNano": str(time.time_ns()),
+            "severityNumber": 9, "severityText": "INFO", "traceId": trace_id,
+            "spanId": span_id, "flags": 1, "body": {"stringValue": json.dumps(body)},
+            "attributes": a}
+
+
+def dotnet_heartbeat(trace_id, span_id, name, start, freq_ms=300):
+    """A log record as otel-partial-dotnet builds it: hand-written snake_case
+    JSON body, trace_state filled with the activity status, every tag
+    stringified; attributes from the ILogger scope; severity Info."""
+    span = {"trace_id": trace_id, "span_id": span_id, "trace_state": "Unset",
+            "parent_span_id": "", "name": name, "kind": 1,
+            "start_time_unix_nano": start,
+            "attributes": [{"key": "rows.done", "value": {"string_value": "42"}}]}
+    body = {"resource_spans": [{
+        "resource": {"attributes": [{"key": "service.name",
+                                     "value": {"string_value": "dotnet-job"}}]},
+        "scope_spans": [{"scope": {"name": "Jobs"}, "spans": [span]}]}]}
+    return {"timeUnixNano": str(time.time_ns()), "severityNumber": 9,
+            "severityText": "Information", "traceId": trace_id, "spanId": span_id,
+            "body": {"stringValue": json.dumps(body)},
+            "attributes": [kv("partial.event", "heartbeat"),
+                           kv("partial.frequency", "%dms" % freq_ms),
+                           kv("partial.body.type", "json/v1")]}
+
+
+def logs_proto(records, service):
+    req = {"resourceLogs": [{"resource": {"attributes": [kv("service.name", service),
+                                                         kv("host.name", "sdk-host")]},
+                             "scopeLogs": [{"scope": {"name": "partial"},
+                                            "logRecords": records}]}]}
+    r = subprocess.run([BIN, "pdata", "convert", "--to", "proto"],
+                       input=json.dumps(req).encode(), capture_output=True, check=True)
+    return r.stdout
+
+
+def send_http_proto(port, body):
+    r = urllib.request.Request("http://127.0.0.1:%d/v1/logs" % port, data=body,
+                               headers={"Content-Type": "application/x-protobuf"})
+    try:
+        with urllib.request.urlopen(r, timeout=15) as resp:
+            return resp.status == 200
+    except (urllib.error.URLError, ConnectionError):
+        return False
+
+
+def send_grpc(work, port, body):
+    """One unary LogsService/Export call over h2c with curl: a
+    length-prefixed (uncompressed) message; success is grpc-status 0 in the
+    trailers (curl writes trailers with the headers)."""
+    f = os.path.join(work, "grpc.bin")
+    h = os.path.join(work, "grpc.hdr")
+    with open(f, "wb") as o:
+        o.write(b"\0" + len(body).to_bytes(4, "big") + body)
+    r = subprocess.run(["curl", "-sS", "--http2-prior-knowledge", "-m", "15",
+                        "-H", "content-type: application/grpc", "-H", "te: trailers",
+                        "--data-binary", "@" + f, "-D", h, "-o", os.devnull,
+                        "http://127.0.0.1:%d/opentelemetry.proto.collector.logs.v1."
+                        "LogsService/Export" % port], capture_output=True, text=True)
+    hdr = open(h).read().lower() if os.path.exists(h) else ""
+    ok = r.returncode == 0 and "grpc-status: 0" in hdr
+    if not ok:
+        print("grpc call: rc %d %s %s" % (r.returncode, r.stderr, hdr), flush=True)
+    return ok
+
+
+def scenario_sdk(work):
+    """examples/partial.yaml as shipped, fed SDK-shaped heartbeat and stop
+    logs over OTLP/HTTP (protobuf, as the Python OTLP exporter sends) and
+    OTLP/gRPC (as the .NET default): the same outcome on both transports."""
+    hport, gport = free_port(), free_port()
+    out = os.path.join(work, "sdk.jsonl")
+    o = Otflow(work, "sdk", None, gport, cfg=os.path.join(HERE, "..", "..", "examples",
+                                                          "partial.yaml"),
+               env={"OTFLOW_HTTP_ENDPOINT": "127.0.0.1:%d" % hport,
+                    "OTFLOW_GRPC_ENDPOINT": "127.0.0.1:%d" % gport,
+                    "OTFLOW_PARTIAL_POSTGRES": DSN, "OTFLOW_FILE_PATH": out,
+                    "OTFLOW_PARTIAL_GC_INTERVAL": "200ms", "OTFLOW_PARTIAL_JITTER": "50ms"})
+    wait_port(hport, o.proc, o.log)
+    want = {}
+    for tr in ("http", "grpc"):
+        ids = lambda: ("%032x" % random.getrandbits(128), "%016x" % random.getrandbits(64))
+        (pt, ps), (dt, ds), (st, ss) = ids(), ids(), ids()
+        t0 = time.time_ns()
+        py = logs_proto([py_heartbeat(pt, ps, "py-" + tr, t0),
+                         py_heartbeat(st, ss, "stopped-" + tr, t0)], "py-job")
+        dn = logs_proto([dotnet_heartbeat(dt, ds, "dotnet-" + tr, t0)], "dotnet-job")
+        stop = logs_proto([py_heartbeat(st, ss, "stopped-" + tr, t0, event="stop")], "py-job")
+        send = (lambda b: send_http_proto(hport, b)) if tr == "http" else \
+            (lambda b: send_grpc(work, gport, b))
+        for what, b in (("python heartbeats", py), (".NET heartbeat", dn), ("stop", stop)):
+            check(send(b), "%s over %s acknowledged" % (what, tr))
+        stored = sql("SELECT span_id, stopped_at IS NOT NULL FROM partial_traces "
+                     "WHERE span_id IN ('%s','%s','%s') ORDER BY span_id" % (ps, ds, ss))
+        check(sorted(map(tuple, stored)) == sorted([(ps, "f"), (ds, "f"), (ss, "t")]),
+              "%s: two live rows and a tombstone once acknowledged: %s" % (tr, stored))
+        want[ps] = (pt, "py-" + tr, t0, "py-job", {"rows.done": "42", "job.kind": "export"})
+        want[ds] = (dt, "dotnet-" + tr, t0, "dotnet-job", {"rows.done": "42"})
+    ok = wait_for(lambda: len(read_spans(out)) >= 4, 15)
+    time.sleep(1.5)  # more cycles: nothing may come twice, the stopped spans never
+    spans = read_spans(out)
+    check(ok and len(spans) == 4, "4 spans emitted once each: %s" %
+          [sp["name"] for _, _, sp in spans])
+    for rs, ss_, sp in spans:
+        w = want.get(sp["spanId"])
+        if not check(w is not None, "emitted span %s was expected" % sp.get("name")):
+            continue
+        tid, name, t0, svc, sattrs = w
+        a, ra = attrs(sp.get("attributes")), attrs(rs["resource"]["attributes"])
+        check(sp["traceId"] == tid and sp["name"] == name, "ids and name of " + name)
+        check(a.get("partial.gc") is True, "partial.gc=true on %s: %s" % (name, a))
+        check(all(a.get(k) == v for k, v in sattrs.items()), "%s attributes: %s" % (name, a))
+        check(ra.get("service.name") == svc and ra.get("host.name") == "sdk-host",
+              "%s resource (span's wins, log's merged): %s" % (name, ra))
+        check(sp["startTimeUnixNano"] == str(t0) and int(sp["endTimeUnixNano"]) > t0,
+              "%s start kept, end at the last heartbeat" % name)
+        check(not [k for k in a if k.startswith("partial.") and k != "partial.gc"],
+              "no partial.* log attributes on %s" % name)
+    o.stop()
+
+
 def main():
     atexit.register(kill_all)
     random.seed()
@@ -413,7 +551,7 @@ def main():
     subprocess.run([BIN, "partial", "migrate", "--postgres", DSN], check=True,
                    capture_output=True)
     {"basic": scenario_basic, "exactly_once": scenario_exactly_once,
-     "db_restart": scenario_db_restart}[name](work)
+     "db_restart": scenario_db_restart, "sdk": scenario_sdk}[name](work)
     print("%s: %d passed, %d failed" % (name, passed, failed))
     sys.exit(1 if failed else 0)
 

@@ -2,8 +2,10 @@
 # partial exporter + receiver end to end: a private PostgreSQL
 # (tests/e2e/pg_harness.sh, or OTF_TEST_POSTGRES), `otflow partial migrate`,
 # real otflow processes fed heartbeat/stop logs over OTLP/HTTP (JSON):
-# heartbeat/stop/tombstone/merge/skip rules, exactly-once emission with
-# three receiver processes racing, and a database restart under load.
+# heartbeat/stop/tombstone/merge/skip rules, exactly-once emission of 10,000
+# spans with three receiver processes racing, a database restart under load,
+# and examples/partial.yaml fed SDK-shaped (Python, .NET) heartbeats over
+# OTLP/HTTP and OTLP/gRPC.
 # Scenarios: tests/e2e/partial_e2e.py.
 set -u
 . "$OTF_SOURCE_DIR/tests/e2e/pg_harness.sh"
@@ -33,7 +35,7 @@ fi
 [ $? -eq 1 ] || { echo "FAIL: migrate against no server must exit 1"; fail=1; }
 "$OTF_BIN" validate --config "$OTF_SOURCE_DIR/examples/partial.yaml" >/dev/null ||
 	{ echo "FAIL: examples/partial.yaml does not validate"; fail=1; }
-for s in basic exactly_once db_restart; do
+for s in basic exactly_once db_restart sdk; do
 	python3 "$OTF_SOURCE_DIR/tests/e2e/partial_e2e.py" "$s" "$work" || fail=1
 done
 exit $fail
