@@ -73,11 +73,14 @@ Behaviour notes:
   lease_duration`), so concurrent receivers on any number of hosts take disjoint rows. The spans
   go out as one request, each with `partial.gc = true` and, when it has none, an end time equal
   to its last heartbeat. ACK deletes the rows still leased to this receiver at the emitted
-  version (a heartbeat meanwhile refreshes the row and keeps it); NACK releases them for the
-  next cycle. No transaction is open while spans travel. Exactly once while receivers live;
-  at least once when one dies or a delivery outlasts `lease_duration`. A full batch starts the
-  next cycle at once; a row whose snapshot does not decode is deleted and logged; a failed
-  delete is retried next cycle.
+  version (a heartbeat meanwhile refreshes the row and keeps it); a retryable NACK releases them
+  for the next cycle. No transaction is open while spans travel. Exactly once while receivers
+  live; at least once when one dies or a delivery outlasts `lease_duration`. A full batch starts
+  the next cycle at once. A permanent NACK counts a failure on each row, which then waits one
+  `gc_interval` and is sent alone at the start of a later cycle (so one refused span cannot
+  condemn its batch); at `max_permanent_failures` it moves to `partial_traces_dead` with the
+  reason, logged with a running count. A row whose snapshot does not decode moves there at once.
+  Rows there are never read again; a failed delete, move or release is retried next cycle.
 - **partial spans table**, created by `otflow partial migrate --config FILE` (or `--postgres
   CONNSTR`; idempotent, advisory-locked; upgrades the original Go collector's table in place):
 
@@ -91,6 +94,11 @@ Behaviour notes:
   | `stopped_at` | timestamptz | NULL = live; set = tombstone |
   | `lease_owner` | text | receiver emitting the row, NULL otherwise |
   | `version` | bigint | bumped on every write |
+  | `failures` | integer | permanent refusals by downstream so far |
+
+  Table `partial_traces_dead` (same migration): `trace_id`, `span_id`, `trace`, `timestamp`,
+  `seen_unix_nano`, `failures`, `reason` (text), `dead_at` (timestamptz): rows moved aside for an
+  operator to inspect, re-insert or delete.
 
 - **processor `memory_limiter`**: measures the bytes in use of otflow's counted allocator (every
   payload, message, arena and queue), the counterpart of the Collector reading the Go heap; not

@@ -24,7 +24,7 @@ exporters:
   partial: {postgres: "$PG_DSN"}
 Y
 if "$OTF_BIN" partial migrate --config "$work/m.yaml" 2>"$work/m.err" &&
-	[ "$(pg_sql "SELECT version FROM otflow_partial_schema")" = 2 ]; then
+	[ "$(pg_sql "SELECT version FROM otflow_partial_schema")" = 3 ]; then
 	echo "migrate --config: ok"
 else
 	echo "FAIL: otflow partial migrate --config"

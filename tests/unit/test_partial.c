@@ -2,7 +2,7 @@
  * skip rules) without a database, and, when OTF_TEST_PG_DSN names a
  * PostgreSQL (tests/sh/partial_unit.sh starts one), the receiver against a
  * downstream exporter that fails: NACKed spans stay in the table and are
- * delivered once it recovers; a poison row is deleted. */
+ * delivered once it recovers; a poison row is moved to partial_traces_dead. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -358,7 +358,7 @@ static void test_receiver_downstream_failure(void **state)
 	}
 	char err[256];
 	PGconn *c = db();
-	PQclear(PQexec(c, "DROP TABLE IF EXISTS partial_traces"));
+	PQclear(PQexec(c, "DROP TABLE IF EXISTS partial_traces, partial_traces_dead"));
 	assert_int_equal(partial_pg_migrate_blocking(dsn, err, sizeof err), 0);
 	/* 5 expired spans with real snapshots, 1 poison row */
 	for (int i = 0; i < 5; i++) {
@@ -412,7 +412,12 @@ static void test_receiver_downstream_failure(void **state)
 	assert_int_equal(atomic_load(&g_deliveries), 3);
 	assert_int_equal(atomic_load(&g_spans_ok), 5);
 	assert_int_equal(atomic_load(&g_gc_flag), 5); /* partial.gc, end = last heartbeat */
-	assert_int_equal(count(c, ""), 0);            /* delivered and poison rows deleted */
+	assert_int_equal(count(c, ""), 0);            /* delivered deleted, poison moved aside */
+	PGresult *dead = PQexec(c, "SELECT span_id, reason FROM partial_traces_dead");
+	assert_int_equal(PQntuples(dead), 1);
+	assert_string_equal(PQgetvalue(dead, 0, 0), "ffffffffffffffff");
+	assert_string_equal(PQgetvalue(dead, 0, 1), "stored snapshot is not a span");
+	PQclear(dead);
 	otf_dag_destroy(dag);
 	otf_config_destroy(cfg);
 	PQfinish(c);

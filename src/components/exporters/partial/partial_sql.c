@@ -26,18 +26,32 @@ const char partial_sql_migration[] =
     "  ADD COLUMN IF NOT EXISTS seen_unix_nano bigint NOT NULL DEFAULT 0,\n"
     "  ADD COLUMN IF NOT EXISTS stopped_at timestamptz,\n"
     "  ADD COLUMN IF NOT EXISTS lease_owner text,\n"
-    "  ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 1;\n"
+    "  ADD COLUMN IF NOT EXISTS version bigint NOT NULL DEFAULT 1,\n"
+    "  ADD COLUMN IF NOT EXISTS failures integer NOT NULL DEFAULT 0;\n"
     "CREATE INDEX IF NOT EXISTS idx_partial_traces_expires_at ON partial_traces (expires_at);\n"
+    "CREATE TABLE IF NOT EXISTS partial_traces_dead (\n"
+    "  trace_id text NOT NULL,\n"
+    "  span_id text NOT NULL,\n"
+    "  trace bytea NOT NULL,\n"
+    "  \"timestamp\" timestamptz NOT NULL,\n"
+    "  seen_unix_nano bigint NOT NULL,\n"
+    "  failures integer NOT NULL,\n"
+    "  reason text NOT NULL,\n"
+    "  dead_at timestamptz NOT NULL DEFAULT now()\n"
+    ");\n"
     "CREATE TABLE IF NOT EXISTS otflow_partial_schema (\n"
     "  id integer PRIMARY KEY CHECK (id = 1),\n"
     "  version integer NOT NULL\n"
     ");\n"
-    "INSERT INTO otflow_partial_schema VALUES (1, 2)\n"
-    "  ON CONFLICT (id) DO UPDATE SET version = GREATEST(otflow_partial_schema.version, 2);\n"
+    "INSERT INTO otflow_partial_schema VALUES (1, 3)\n"
+    "  ON CONFLICT (id) DO UPDATE SET version = GREATEST(otflow_partial_schema.version, 3);\n"
     "COMMIT;\n";
 
 /* Claim: purge expired tombstones, then lease up to $2 expired live rows to
- * owner $1 for $3 ms. FOR UPDATE SKIP LOCKED makes concurrent receivers
+ * owner $1 for $3 ms; $4 true takes only rows downstream refused
+ * permanently before (failures > 0; the receiver sends those one at a time,
+ * so that one bad span cannot drag a whole batch to the dead-letter table),
+ * false only the others. FOR UPDATE SKIP LOCKED makes concurrent receivers
  * take disjoint rows; a row another receiver leased a moment ago has a
  * future expires_at and fails the re-check, so it is not taken twice.
  * Autocommit (READ COMMITTED): the locks last for this statement only,
@@ -51,7 +65,7 @@ const char partial_sql_claim[] =
     "  WHERE d.span_id = x.span_id AND d.trace_id = x.trace_id),\n"
     "c AS (\n"
     "  SELECT span_id, trace_id FROM partial_traces\n"
-    "  WHERE expires_at < now() AND stopped_at IS NULL\n"
+    "  WHERE expires_at < now() AND stopped_at IS NULL AND (failures > 0) = $4::bool\n"
     "  ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)\n"
     "UPDATE partial_traces p\n"
     "  SET lease_owner = $1, expires_at = now() + $3::bigint * interval '1 millisecond'\n"
@@ -159,5 +173,32 @@ char *partial_sql_release(size_t n)
 	key_values(&b, n, 3);
 	sb_add(&b, "\nWHERE p.trace_id = v.t AND p.span_id = v.s AND p.version = v.ver "
 	           "AND p.lease_owner = $1");
+	return sb_done(&b);
+}
+
+char *partial_sql_fail(size_t n)
+{
+	sb_t b = {0};
+	/* Two disjoint halves of the same key set (failures + 1 below or at
+	 * the limit), so no row is modified twice in the statement. */
+	sb_add(&b, "WITH v(t, s, ver) AS (SELECT * FROM ");
+	key_values(&b, n, 5);
+	sb_add(&b,
+	       "),\n"
+	       "dead AS (DELETE FROM partial_traces p USING v\n"
+	       "  WHERE p.trace_id = v.t AND p.span_id = v.s AND p.version = v.ver\n"
+	       "  AND p.lease_owner = $1 AND p.failures + 1 >= $3::int\n"
+	       "  RETURNING p.trace_id, p.span_id, p.trace, p.\"timestamp\", p.seen_unix_nano,\n"
+	       "  p.failures + 1 AS failures),\n"
+	       "moved AS (INSERT INTO partial_traces_dead (trace_id, span_id, trace, "
+	       "\"timestamp\", seen_unix_nano, failures, reason)\n"
+	       "  SELECT trace_id, span_id, trace, \"timestamp\", seen_unix_nano, failures, "
+	       "$4::text FROM dead RETURNING 1),\n"
+	       "kept AS (UPDATE partial_traces p SET lease_owner = NULL, failures = p.failures + "
+	       "1,\n"
+	       "  expires_at = now() + $2::bigint * interval '1 millisecond' FROM v\n"
+	       "  WHERE p.trace_id = v.t AND p.span_id = v.s AND p.version = v.ver\n"
+	       "  AND p.lease_owner = $1 AND p.failures + 1 < $3::int RETURNING 1)\n"
+	       "SELECT (SELECT count(*) FROM moved), (SELECT count(*) FROM kept)");
 	return sb_done(&b);
 }

@@ -18,7 +18,15 @@
  *                               is being emitted; NULL otherwise
  *   version         bigint      bumped on every write; a receiver deletes a
  *                               row only if it is still the version it emitted
+ *   failures        integer     times downstream refused the span permanently
  *   PRIMARY KEY (span_id, trace_id), INDEX on (expires_at)
+ *
+ *
+ * Table `partial_traces_dead`: rows moved aside, never read again by the
+ * receiver (trace_id, span_id, trace, "timestamp", seen_unix_nano, failures,
+ * reason, dead_at): snapshots that do not decode, and spans downstream
+ * refused permanently max_permanent_failures times. Operators inspect,
+ * re-insert or delete them by hand.
  *
  * Every time comparison uses the database's now(), never a host clock, so
  * clock skew between exporter and receiver hosts cannot cause early GC. */
@@ -44,7 +52,12 @@ char *partial_sql_upsert(size_t n);
 char *partial_sql_delete(size_t n);
 /* $1 owner, $2 retry delay ms, then n triples. */
 char *partial_sql_release(size_t n);
-/* $1 owner, $2 max rows, $3 lease ms. Returns (binary): trace_id,
+/* Permanent failure: $1 owner, $2 retry delay ms, $3 failure limit, $4
+ * reason, then n triples. Rows reaching the limit move to
+ * partial_traces_dead, the others count the failure and wait the delay.
+ * Returns one row: moved, kept (bigint, text format). */
+char *partial_sql_fail(size_t n);
+/* $1 owner, $2 max rows, $3 lease ms, $4 suspects (bool). Returns (binary): trace_id,
  * span_id, version, seen_unix_nano, timestamp (us since epoch), trace. */
 extern const char partial_sql_claim[];
 

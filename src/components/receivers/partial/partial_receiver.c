@@ -11,16 +11,21 @@
  *      the receiver waits for the request's acknowledgement;
  *   3. ACK: the rows are deleted, but only if still leased to us at the
  *      version we emitted (a heartbeat in between refreshes the row and
- *      keeps it); NACK: the lease is released so the next cycle retries.
+ *      keeps it); retryable NACK: the lease is released so the next cycle
+ *      retries; permanent NACK: each row counts a failure and waits one
+ *      gc_interval, and at max_permanent_failures it moves to the
+ *      partial_traces_dead table (never re-read, never retried forever).
+ *      Rows with failures go out one per request at the start of the next
+ *      cycles, so one span downstream refuses cannot condemn its batch.
  * No transaction stays open while spans travel, and no row is emitted by
  * two receivers unless a lease expires first (a receiver died, or the
  * pipeline took longer than lease_duration): delivery is exactly once in
  * normal operation and at least once across crashes.
  *
  * A full batch starts the next cycle at once (backlog after an outage). A
- * row whose snapshot cannot be decoded is deleted and logged (the original
- * re-read such poison rows forever). A delete that fails is retried at the
- * start of the next cycle. */
+ * row whose snapshot cannot be decoded moves to partial_traces_dead and is
+ * logged (the original re-read such poison rows forever). A delete, move or
+ * release that fails is retried at the start of the next cycle. */
 #include "components/exporters/partial/partial_flatten.h"
 #include "components/exporters/partial/partial_pg.h"
 #include "components/exporters/partial/partial_sql.h"
@@ -33,6 +38,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,6 +50,7 @@ typedef struct partial_rcv_config {
 	int64_t lease_duration_ns;
 	int64_t batch_size;
 	int64_t timeout_ns;
+	int64_t max_permanent_failures;
 } partial_rcv_config_t;
 
 typedef struct rkey {
@@ -69,10 +76,15 @@ typedef struct partial_receiver {
 	rstate_t state;
 	bool closing;
 	bool again;        /* claim after settling (cycle start, or the last claim was full) */
+	bool suspects;     /* claiming rows with failures, one at a time */
 	int64_t timer;     /* > 0 while armed */
 	rkeys_t emitted;   /* rows in the request downstream */
 	rkeys_t to_delete; /* acknowledged or poison rows not yet deleted */
 	rkeys_t to_release;
+	rkeys_t to_fail; /* refused permanently by downstream */
+	rkeys_t to_bury; /* snapshot does not decode */
+	char fail_reason[160];
+	uint64_t dead_total; /* rows this instance moved to partial_traces_dead */
 	uint64_t cycle;
 } partial_receiver_t;
 
@@ -127,22 +139,36 @@ static void arm(partial_receiver_t *r, bool now)
 		             otf_strerror((int)id));
 }
 
-/* Runs a key statement (delete or release) over keys; cb gets ctx r. */
-static int keys_stmt(partial_receiver_t *r, bool del, const rkeys_t *keys, partial_pg_cb cb)
+typedef enum { K_DELETE, K_RELEASE, K_FAIL, K_BURY } kstmt_t;
+
+/* Runs a key statement over keys; cb gets ctx r. */
+static int keys_stmt(partial_receiver_t *r, kstmt_t kind, const rkeys_t *keys, partial_pg_cb cb)
 {
 	size_t n = keys->len > PARTIAL_MAX_ROWS ? PARTIAL_MAX_ROWS : keys->len;
-	size_t first = del ? 1 : 2;
+	size_t first = kind == K_DELETE ? 1 : kind == K_RELEASE ? 2 : 4;
 	size_t np = first + n * PARTIAL_KEY_PARAMS;
 	const char **vals = otf_arena_alloc(&r->arena, np * sizeof *vals);
-	char *sql = del ? partial_sql_delete(n) : partial_sql_release(n);
+	char *sql = kind == K_DELETE    ? partial_sql_delete(n)
+	            : kind == K_RELEASE ? partial_sql_release(n)
+	                                : partial_sql_fail(n);
 	if (!vals || !sql) {
 		otf_free(sql);
 		otf_arena_reset(&r->arena);
 		return OTF_E_NOMEM;
 	}
+	char delay[24], limit[24];
+	/* a refused span waits one interval, so its retries are cycles apart */
+	snprintf(delay, sizeof delay, "%" PRId64, r->cfg->gc_interval_ns / 1000000);
+	snprintf(limit, sizeof limit, "%" PRId64,
+	         kind == K_BURY ? (int64_t)1 : r->cfg->max_permanent_failures);
 	vals[0] = r->owner;
-	if (!del)
+	if (kind == K_RELEASE)
 		vals[1] = "0";
+	if (kind == K_FAIL || kind == K_BURY) {
+		vals[1] = delay;
+		vals[2] = limit;
+		vals[3] = kind == K_BURY ? "stored snapshot is not a span" : r->fail_reason;
+	}
 	for (size_t i = 0; i < n; i++) {
 		vals[first + i * 3] = keys->items[i].trace_id;
 		vals[first + i * 3 + 1] = keys->items[i].span_id;
@@ -192,6 +218,37 @@ static void on_released(void *ctx, PGresult *res, const char *err)
 	on_settled(ctx, res, err, &((partial_receiver_t *)ctx)->to_release, "release");
 }
 
+static void moved_aside(partial_receiver_t *r, PGresult *res, const char *err, bool poison)
+{
+	if (!err && PQntuples(res) == 1) {
+		uint64_t moved = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
+		r->dead_total += moved;
+		if (poison)
+			otf_node_count(r->node, OTF_COUNTER_REFUSED, OTF_SIGNAL_TRACES, moved);
+		if (moved)
+			otf_node_log(
+			    r->node, OTF_LOG_WARN,
+			    "moved %" PRIu64 " span(s) to partial_traces_dead (%s; %" PRIu64
+			    " by this receiver so far)",
+			    moved, poison ? "stored snapshot is not a span" : r->fail_reason,
+			    r->dead_total);
+	}
+}
+
+static void on_failed(void *ctx, PGresult *res, const char *err)
+{
+	partial_receiver_t *r = ctx;
+	moved_aside(r, res, err, false);
+	on_settled(ctx, res, err, &r->to_fail, "failure count");
+}
+
+static void on_buried(void *ctx, PGresult *res, const char *err)
+{
+	partial_receiver_t *r = ctx;
+	moved_aside(r, res, err, true);
+	on_settled(ctx, res, err, &r->to_bury, "move aside");
+}
+
 /* Deletes, then releases, what is pending; then claims when asked to
  * (start of a cycle, or the last claim was full), else ends the cycle. */
 static void settle_step(partial_receiver_t *r)
@@ -199,9 +256,13 @@ static void settle_step(partial_receiver_t *r)
 	r->state = R_SETTLE;
 	int rc;
 	if (r->to_delete.len) {
-		rc = keys_stmt(r, true, &r->to_delete, on_deleted);
+		rc = keys_stmt(r, K_DELETE, &r->to_delete, on_deleted);
+	} else if (r->to_bury.len) {
+		rc = keys_stmt(r, K_BURY, &r->to_bury, on_buried);
+	} else if (r->to_fail.len) {
+		rc = keys_stmt(r, K_FAIL, &r->to_fail, on_failed);
 	} else if (r->to_release.len) {
-		rc = keys_stmt(r, false, &r->to_release, on_released);
+		rc = keys_stmt(r, K_RELEASE, &r->to_release, on_released);
 	} else if (r->again && !r->closing) {
 		r->again = false;
 		claim(r);
@@ -283,7 +344,13 @@ static void on_claimed(void *ctx, PGresult *res, const char *err)
 		return;
 	}
 	int n = PQntuples(res);
-	r->again = n >= r->cfg->batch_size;
+	if (r->suspects) {
+		/* one suspect per request; none left: the ordinary rows */
+		r->again = true;
+		r->suspects = n > 0;
+	} else {
+		r->again = n >= r->cfg->batch_size;
+	}
 	if (!n) {
 		settle_step(r);
 		return;
@@ -307,10 +374,11 @@ static void on_claimed(void *ctx, PGresult *res, const char *err)
 		if (rc == OTF_E_NOMEM) {
 			k = key_add(&r->to_release);
 		} else if (rc) {
-			otf_node_log(r->node, OTF_LOG_ERROR,
-			             "deleting span %s/%s: its stored snapshot is not a span (%s)",
-			             key.trace_id, key.span_id, otf_strerror(rc));
-			k = key_add(&r->to_delete);
+			otf_node_log(
+			    r->node, OTF_LOG_ERROR,
+			    "moving span %s/%s aside: its stored snapshot is not a span (%s)",
+			    key.trace_id, key.span_id, otf_strerror(rc));
+			k = key_add(&r->to_bury);
 		} else {
 			k = key_add(&r->emitted);
 			good++;
@@ -351,11 +419,11 @@ static void on_claimed(void *ctx, PGresult *res, const char *err)
 static void claim(partial_receiver_t *r)
 {
 	char limit[24], lease[24];
-	snprintf(limit, sizeof limit, "%" PRId64, r->cfg->batch_size);
+	snprintf(limit, sizeof limit, "%" PRId64, r->suspects ? (int64_t)1 : r->cfg->batch_size);
 	snprintf(lease, sizeof lease, "%" PRId64, r->cfg->lease_duration_ns / 1000000);
-	const char *vals[3] = {r->owner, limit, lease};
+	const char *vals[4] = {r->owner, limit, lease, r->suspects ? "t" : "f"};
 	r->state = R_CLAIM;
-	if (partial_pg_query(r->pg, partial_sql_claim, 3, vals, NULL, NULL, true, on_claimed, r))
+	if (partial_pg_query(r->pg, partial_sql_claim, 4, vals, NULL, NULL, true, on_claimed, r))
 		cycle_end(r);
 }
 
@@ -365,6 +433,7 @@ static void cycle_start(partial_receiver_t *r)
 		return;
 	/* Leftovers of a failed cycle first, then the claim. */
 	r->again = true;
+	r->suspects = true;
 	settle_step(r);
 }
 
@@ -386,6 +455,16 @@ static void outcome(partial_receiver_t *r, const otf_ctrl_t *c)
 	if (c->type == OTF_CTRL_ACK) {
 		otf_node_count(r->node, OTF_COUNTER_ACCEPTED, OTF_SIGNAL_TRACES, c->items);
 		keys_append(&r->to_delete, &r->emitted);
+	} else if (c->permanent) {
+		otf_node_count(r->node, OTF_COUNTER_REFUSED, OTF_SIGNAL_TRACES, c->items);
+		snprintf(r->fail_reason, sizeof r->fail_reason, "%s",
+		         c->reason[0] ? c->reason : otf_strerror(c->error));
+		otf_node_log(
+		    r->node, OTF_LOG_WARN,
+		    "%zu span(s) refused permanently (%s); retried alone, moved aside after "
+		    "%" PRId64 " refusals",
+		    r->emitted.len, r->fail_reason, r->cfg->max_permanent_failures);
+		keys_append(&r->to_fail, &r->emitted);
 	} else {
 		otf_node_count(r->node, OTF_COUNTER_REFUSED, OTF_SIGNAL_TRACES, c->items);
 		otf_node_log(r->node, OTF_LOG_WARN,
@@ -472,6 +551,8 @@ static void destroy(void *inst)
 	otf_free(r->emitted.items);
 	otf_free(r->to_delete.items);
 	otf_free(r->to_release.items);
+	otf_free(r->to_fail.items);
+	otf_free(r->to_bury.items);
 	otf_arena_close(&r->arena);
 	otf_free(r);
 }
@@ -502,6 +583,10 @@ static int validate(const void *config, char *err, size_t errlen)
 	}
 	if (c->batch_size < 1 || c->batch_size > PARTIAL_MAX_ROWS) {
 		snprintf(err, errlen, "batch_size must be between 1 and %d", PARTIAL_MAX_ROWS);
+		return OTF_E_CONFIG;
+	}
+	if (c->max_permanent_failures < 1 || c->max_permanent_failures > 1000) {
+		snprintf(err, errlen, "max_permanent_failures must be between 1 and 1000");
 		return OTF_E_CONFIG;
 	}
 	return 0;
@@ -541,6 +626,12 @@ static const otf_config_field_t k_schema[] = {
      .offset = offsetof(partial_rcv_config_t, timeout_ns),
      .def = "5s",
      .desc = "Deadline of a connect or a statement; past it the connection is reset."},
+    {.key = "max_permanent_failures",
+     .type = OTF_CFG_INT,
+     .offset = offsetof(partial_rcv_config_t, max_permanent_failures),
+     .def = "3",
+     .desc = "After this many permanent refusals by downstream (one per gc_interval, the "
+             "span sent alone) a span moves to the partial_traces_dead table (1..1000)."},
     OTF_CONFIG_FIELD_END,
 };
 
