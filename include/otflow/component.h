@@ -193,7 +193,12 @@ struct uv_loop_s *otf_node_loop(otf_node_t *node);
 int64_t otf_node_timer_start(otf_node_t *node, uint64_t timeout_ms, uint64_t repeat_ms,
                              uint64_t token);
 void otf_node_timer_stop(otf_node_t *node, int64_t timer_id);
-/* Tells the engine this node finished its KIL handling. */
+/* Tells the engine this node finished its KIL handling. Safe to call from
+ * the node's own callbacks: the instance stays valid until destroy, which
+ * the engine calls later from its loop, never from inside this call. A
+ * node receives KIL only once every node feeding it reported done and its
+ * input channel is empty, so no data arrives after KIL unless an upstream
+ * node keeps sending after it reported done. */
 void otf_node_shutdown_done(otf_node_t *node);
 
 /* Self-metrics (Collector names: otelcol_receiver_accepted_spans, ...). */

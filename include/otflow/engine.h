@@ -75,8 +75,9 @@ int otf_engine_workers(const otf_engine_t *e);
  * any thread, idempotent. */
 void otf_engine_request_stop(otf_engine_t *e);
 /* Joins the workers; returns the number of messages that could not be
- * delivered by the deadline (0 = clean), or a negative code when a worker
- * failed to start. Then frees the engine. */
+ * delivered by the deadline (0 = clean; a message fanned out to several
+ * consumers counts once), or a negative code when a worker failed to
+ * start. Then frees the engine. */
 int64_t otf_engine_join(otf_engine_t *e);
 
 /* Self-metrics snapshot, summed over workers. */
@@ -87,7 +88,9 @@ typedef struct otf_node_stats {
 	uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	uint32_t queue_depth;
 } otf_node_stats_t;
-/* Fills up to cap entries; returns the number of live nodes. Thread-safe. */
+/* Fills up to cap entries; returns the number of live nodes. Thread-safe,
+ * also while workers shut down; counters of workers that finished are kept
+ * (they never decrease), queue depths are those of running workers. */
 size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap);
 
 /* Engine log threshold (service.telemetry.logs.level). */

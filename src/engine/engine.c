@@ -1,8 +1,9 @@
 /* Engine: worker threads, each with its own libuv loop and its own instance
  * of every live node (share-nothing), and the receiver-first shutdown:
  *   1. KIL to receivers: stop accepting, answer in-flight requests;
- *   2. KIL to processors and connectors, in topological order: flush;
- *   3. KIL to exporters once nothing is in flight upstream: finish sends;
+ *   2. KIL to each processor and connector once its predecessors are done
+ *      and its channel is empty (topological order): flush;
+ *   3. KIL to exporters likewise, once nothing is in flight upstream;
  *   4. destroy everything once every node reported done and no message is
  *      alive, or at the deadline (what is still alive is counted).
  */
@@ -22,68 +23,55 @@ void otf_runtime_config_defaults(otf_runtime_config_t *rt)
 	rt->shutdown_timeout_ms = 10000;
 }
 
-static bool stage_done(otf_worker_t *w, int stage)
+/* A node gets KIL once everything that feeds it has finished and nothing
+ * is queued for it: KIL is handled before data in a turn, so a KIL sent
+ * while a predecessor still flushes, or while messages wait in the node's
+ * channel, would reach it before that data. Receivers have no
+ * predecessors and go first; this is the receiver-first order, node by
+ * node along the topological order. */
+static bool kil_ready(otf_worker_t *w, const otf_node_t *n)
 {
-	const otf_dag_t *dag = w->engine->dag;
-	for (size_t k = 0; k < dag->order_len; k++) {
-		otf_node_t *n = &w->nodes[dag->order[k]];
-		int st = n->def->kind == OTF_KIND_RECEIVER   ? 1
-		         : n->def->kind == OTF_KIND_EXPORTER ? 3
-		                                             : 2;
-		if (st == stage && !n->shutdown_done)
+	const otf_engine_t *e = w->engine;
+	if (n->data.len)
+		return false;
+	for (uint32_t k = e->pred_off[n->index]; k < e->pred_off[n->index + 1]; k++) {
+		const otf_node_t *p = &w->nodes[e->preds[k]];
+		if (!p->shutdown_done || p->data.len)
 			return false;
 	}
 	return true;
 }
 
-static void send_kil(otf_worker_t *w, int stage)
-{
-	const otf_dag_t *dag = w->engine->dag;
-	for (size_t k = 0; k < dag->order_len; k++) {
-		otf_node_t *n = &w->nodes[dag->order[k]];
-		int st = n->def->kind == OTF_KIND_RECEIVER   ? 1
-		         : n->def->kind == OTF_KIND_EXPORTER ? 3
-		                                             : 2;
-		if (st != stage || n->kil_sent)
-			continue;
-		n->kil_sent = true;
-		if (!n->def->factory->control) {
-			n->shutdown_done = true;
-			continue;
-		}
-		otf_ctrl_t c;
-		memset(&c, 0, sizeof c);
-		c.type = OTF_CTRL_KIL;
-		otf__node_post_ctrl(n, &c);
-	}
-}
-
 static void finish(otf_worker_t *w);
 
-/* Advances the shutdown state machine; called from a 5 ms timer while
- * shutting down and whenever a node reports done. */
+/* Advances shutdown: sends KIL to every node that became ready, and ends
+ * the worker once every node reported done and no message is alive. Runs
+ * from the engine's timers only, never inside a component callback, so
+ * finish() never destroys an instance whose code is still running. */
 static void shutdown_step(otf_worker_t *w)
 {
-	if (w->phase == 0 || w->phase >= 4)
+	if (w->phase != 1)
 		return;
-	if (w->phase == 1) {
-		send_kil(w, 1);
-		if (!stage_done(w, 1))
-			return;
-		w->phase = 2;
+	const otf_dag_t *dag = w->engine->dag;
+	bool all_done = true;
+	for (size_t k = 0; k < dag->order_len; k++) {
+		otf_node_t *n = &w->nodes[dag->order[k]];
+		if (!n->kil_sent && kil_ready(w, n)) {
+			n->kil_sent = true;
+			if (!n->def->factory->control || !n->instance) {
+				n->shutdown_done = true;
+			} else {
+				otf_ctrl_t c;
+				memset(&c, 0, sizeof c);
+				c.type = OTF_CTRL_KIL;
+				otf__node_post_ctrl(n, &c);
+			}
+		}
+		if (!n->shutdown_done)
+			all_done = false;
 	}
-	if (w->phase == 2) {
-		send_kil(w, 2);
-		if (!stage_done(w, 2))
-			return;
-		w->phase = 3;
-	}
-	if (w->phase == 3) {
-		send_kil(w, 3);
-		if (!stage_done(w, 3) || w->live_msgs > 0 || w->run_head)
-			return;
+	if (all_done && w->live_msgs == 0 && !w->run_head)
 		finish(w);
-	}
 }
 
 static void step_timer_cb(uv_timer_t *t)
@@ -94,13 +82,14 @@ static void step_timer_cb(uv_timer_t *t)
 static void deadline_cb(uv_timer_t *t)
 {
 	otf_worker_t *w = t->data;
-	if (w->phase >= 4)
+	if (w->phase != 1)
 		return;
-	w->undelivered = w->live_msgs;
-	if (w->live_msgs)
+	/* Fan-out copies are parts of their parent: count messages, not parts. */
+	w->undelivered = w->live_msgs - w->live_children;
+	if (w->undelivered)
 		otf_log(OTF_LOG_ERROR, "engine",
 		        "worker %d: shutdown deadline reached with %llu message(s) undelivered",
-		        w->index, (unsigned long long)w->live_msgs);
+		        w->index, (unsigned long long)w->undelivered);
 	else
 		otf_log(OTF_LOG_WARN, "engine",
 		        "worker %d: shutdown deadline reached before every component finished",
@@ -110,8 +99,13 @@ static void deadline_cb(uv_timer_t *t)
 
 void otf_node_shutdown_done(otf_node_t *node)
 {
+	otf_worker_t *w = node->worker;
 	node->shutdown_done = true;
-	shutdown_step(node->worker);
+	/* Usually called from the node's own control callback: step on the
+	 * next loop turn rather than here, where finishing would destroy the
+	 * caller's instance under it. */
+	if (w->phase == 1)
+		uv_timer_start(&w->step_timer, step_timer_cb, 0, 5);
 }
 
 static void wake_cb(uv_async_t *a)
@@ -136,9 +130,9 @@ static void close_walk_cb(uv_handle_t *h, void *arg)
  * queued, then closes the engine's handles so uv_run returns. */
 static void finish(otf_worker_t *w)
 {
-	if (w->phase >= 4)
+	if (w->phase >= 2)
 		return;
-	w->phase = 4;
+	w->phase = 2;
 	const otf_dag_t *dag = w->engine->dag;
 	for (size_t k = 0; k < dag->order_len; k++) {
 		otf_node_t *n = &w->nodes[dag->order[k]];
@@ -153,16 +147,31 @@ static void finish(otf_worker_t *w)
 	uv_close((uv_handle_t *)&w->deadline_timer, NULL);
 	uv_close((uv_handle_t *)&w->step_timer, NULL);
 	uv_close((uv_handle_t *)&w->pump, NULL);
+	/* request_stop may run on another thread at any time: it must not
+	 * send to a closed handle (the loop's fd is gone after this). */
+	pthread_mutex_lock(&w->engine->lock);
+	w->wake_open = false;
+	pthread_mutex_unlock(&w->engine->lock);
 	uv_close((uv_handle_t *)&w->wake, NULL);
 }
 
 static void free_nodes(otf_worker_t *w)
 {
-	const otf_dag_t *dag = w->engine->dag;
-	if (!w->nodes)
+	otf_engine_t *e = w->engine;
+	const otf_dag_t *dag = e->dag;
+	pthread_mutex_lock(&e->lock);
+	otf_node_t *nodes = w->nodes;
+	w->nodes = NULL;
+	for (size_t i = 0; nodes && i < dag->nodes_len; i++)
+		for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
+			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+				e->retired[i][c][s] += atomic_load_explicit(
+				    &nodes[i].counters[c][s], memory_order_relaxed);
+	pthread_mutex_unlock(&e->lock);
+	if (!nodes)
 		return;
 	for (size_t i = 0; i < dag->nodes_len; i++) {
-		otf_node_t *n = &w->nodes[i];
+		otf_node_t *n = &nodes[i];
 		if (n->data.slots) {
 			otf_msg_t *m;
 			while (n->data.len) {
@@ -171,8 +180,9 @@ static void free_nodes(otf_worker_t *w)
 				       sizeof m);
 				n->data.head = (n->data.head + 1) % n->data.cap;
 				n->data.len--;
-				m->join = NULL; /* the join dies with the worker */
-				otf__msg_free(m);
+				/* A fan-out copy releases its join: the parent goes
+				 * with the last copy instead of leaking. */
+				otf__msg_discard(m);
 			}
 		}
 		otf__ring_close(&n->data);
@@ -187,17 +197,19 @@ static void free_nodes(otf_worker_t *w)
 		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
 			otf_free(n->out[s]);
 	}
-	otf_free(w->nodes);
-	w->nodes = NULL;
+	otf_free(nodes);
 }
 
 static int instantiate(otf_worker_t *w)
 {
 	otf_engine_t *e = w->engine;
 	const otf_dag_t *dag = e->dag;
-	w->nodes = otf_calloc(dag->nodes_len, sizeof *w->nodes);
-	if (!w->nodes)
+	otf_node_t *nodes = otf_calloc(dag->nodes_len, sizeof *nodes);
+	if (!nodes)
 		return OTF_E_NOMEM;
+	pthread_mutex_lock(&e->lock);
+	w->nodes = nodes;
+	pthread_mutex_unlock(&e->lock);
 	for (size_t k = 0; k < dag->order_len; k++) {
 		uint32_t i = dag->order[k];
 		otf_node_t *n = &w->nodes[i];
@@ -221,11 +233,20 @@ static int instantiate(otf_worker_t *w)
 			n->out[s] = otf_calloc(cnt, sizeof(otf_node_t *));
 			if (!n->out[s])
 				return OTF_E_NOMEM;
-			for (size_t ed = 0; ed < n->def->edges_len; ed++)
-				if ((n->def->edges[ed].signals & OTF_SIGNAL_BIT(s)) &&
-				    !dag->nodes[n->def->edges[ed].to].removed)
-					n->out[s][n->out_len[s]++] =
-					    &w->nodes[n->def->edges[ed].to];
+			for (size_t ed = 0; ed < n->def->edges_len; ed++) {
+				const otf_dag_edge_t *edge = &n->def->edges[ed];
+				if (!(edge->signals & OTF_SIGNAL_BIT(s)) ||
+				    dag->nodes[edge->to].removed)
+					continue;
+				/* Edges on different ports may lead to the same
+				 * node; it is one consumer and gets a message once
+				 * (send checks one free slot per consumer). */
+				bool dup = false;
+				for (uint32_t o = 0; o < n->out_len[s]; o++)
+					dup |= n->out[s][o] == &w->nodes[edge->to];
+				if (!dup)
+					n->out[s][n->out_len[s]++] = &w->nodes[edge->to];
+			}
 		}
 	}
 	/* Create and start sinks first, so a receiver never sends into a node
@@ -292,11 +313,68 @@ static int worker_init(otf_worker_t *w, otf_engine_t *e, int index)
 	w->pump.data = w;
 	uv_async_init(&w->loop, &w->wake, wake_cb);
 	w->wake.data = w;
+	w->wake_open = true;
 	uv_timer_init(&w->loop, &w->deadline_timer);
 	w->deadline_timer.data = w;
 	uv_timer_init(&w->loop, &w->step_timer);
 	w->step_timer.data = w;
 	return 0;
+}
+
+/* Loop handles of a worker whose thread never ran. */
+static void worker_close_unstarted(otf_worker_t *w)
+{
+	uv_walk(&w->loop, close_walk_cb, NULL);
+	uv_run(&w->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&w->loop);
+}
+
+/* Live predecessors of every node (edges between live nodes), for the
+ * shutdown order. */
+static int build_preds(otf_engine_t *e)
+{
+	const otf_dag_t *dag = e->dag;
+	e->pred_off = otf_calloc(dag->nodes_len + 1, sizeof *e->pred_off);
+	if (!e->pred_off)
+		return OTF_E_NOMEM;
+	size_t total = 0;
+	for (size_t i = 0; i < dag->nodes_len; i++) {
+		const otf_dag_node_t *n = &dag->nodes[i];
+		for (size_t ed = 0; !n->removed && ed < n->edges_len; ed++)
+			if (!dag->nodes[n->edges[ed].to].removed) {
+				e->pred_off[n->edges[ed].to + 1]++;
+				total++;
+			}
+	}
+	for (size_t i = 0; i < dag->nodes_len; i++)
+		e->pred_off[i + 1] += e->pred_off[i];
+	e->preds = otf_calloc(total ? total : 1, sizeof *e->preds);
+	uint32_t *fill = otf_calloc(dag->nodes_len, sizeof *fill);
+	if (!e->preds || !fill) {
+		otf_free(fill);
+		return OTF_E_NOMEM;
+	}
+	for (size_t i = 0; i < dag->nodes_len; i++) {
+		const otf_dag_node_t *n = &dag->nodes[i];
+		for (size_t ed = 0; !n->removed && ed < n->edges_len; ed++) {
+			uint32_t t = n->edges[ed].to;
+			if (!dag->nodes[t].removed)
+				e->preds[e->pred_off[t] + fill[t]++] = (uint32_t)i;
+		}
+	}
+	otf_free(fill);
+	return 0;
+}
+
+static void engine_free(otf_engine_t *e)
+{
+	uv_sem_destroy(&e->started);
+	pthread_mutex_destroy(&e->lock);
+	otf_free(e->pred_off);
+	otf_free(e->preds);
+	otf_free(e->retired);
+	otf_free(e->workers);
+	otf_free(e);
 }
 
 int otf_engine_start(otf_dag_t *dag, const otf_runtime_config_t *rt, otf_engine_t **out)
@@ -317,11 +395,16 @@ int otf_engine_start(otf_dag_t *dag, const otf_runtime_config_t *rt, otf_engine_
 	if (!e->rt.control_capacity)
 		e->rt.control_capacity = 1024;
 	e->workers = otf_calloc(e->rt.workers, sizeof *e->workers);
-	if (!e->workers || uv_sem_init(&e->started, 0)) {
+	e->retired = otf_calloc(dag->nodes_len, sizeof *e->retired);
+	if (!e->workers || !e->retired || build_preds(e) || uv_sem_init(&e->started, 0)) {
+		otf_free(e->pred_off);
+		otf_free(e->preds);
+		otf_free(e->retired);
 		otf_free(e->workers);
 		otf_free(e);
 		return OTF_E_NOMEM;
 	}
+	pthread_mutex_init(&e->lock, NULL);
 	int rc = 0;
 	for (uint32_t i = 0; i < e->rt.workers; i++) {
 		rc = worker_init(&e->workers[i], e, (int)i);
@@ -330,6 +413,7 @@ int otf_engine_start(otf_dag_t *dag, const otf_runtime_config_t *rt, otf_engine_
 		rc = pthread_create(&e->workers[i].thread, NULL, worker_main, &e->workers[i]);
 		if (rc) {
 			rc = -rc;
+			worker_close_unstarted(&e->workers[i]);
 			break;
 		}
 		e->workers_len++;
@@ -356,8 +440,15 @@ int otf_engine_workers(const otf_engine_t *e)
 void otf_engine_request_stop(otf_engine_t *e)
 {
 	for (int i = 0; i < e->workers_len; i++) {
-		atomic_store(&e->workers[i].stop_requested, 1);
-		uv_async_send(&e->workers[i].wake);
+		otf_worker_t *w = &e->workers[i];
+		if (atomic_exchange(&w->stop_requested, 1))
+			continue;
+		/* A worker that failed to start, or already finished, has closed
+		 * its loop: sending then would write to a closed descriptor. */
+		pthread_mutex_lock(&e->lock);
+		if (w->wake_open)
+			uv_async_send(&w->wake);
+		pthread_mutex_unlock(&e->lock);
 	}
 }
 
@@ -371,9 +462,7 @@ int64_t otf_engine_join(otf_engine_t *e)
 		if (e->workers[i].start_error)
 			err = e->workers[i].start_error;
 	}
-	uv_sem_destroy(&e->started);
-	otf_free(e->workers);
-	otf_free(e);
+	engine_free(e);
 	return err ? err : undelivered;
 }
 
@@ -381,6 +470,9 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap)
 {
 	const otf_dag_t *dag = e->dag;
 	size_t n = 0;
+	/* Workers free their nodes at the end of shutdown; the lock keeps
+	 * them alive while read, and what they counted stays in retired. */
+	pthread_mutex_lock(&e->lock);
 	for (size_t k = 0; k < dag->order_len; k++) {
 		uint32_t i = dag->order[k];
 		if (n < cap) {
@@ -389,9 +481,12 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap)
 			st->name = dag->nodes[i].name;
 			st->kind = dag->nodes[i].kind;
 			st->type = dag->nodes[i].type;
+			for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
+				for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+					st->counters[c][s] = e->retired[i][c][s];
 			for (int wi = 0; wi < e->workers_len; wi++) {
 				otf_worker_t *w = &e->workers[wi];
-				if (!w->nodes || w->phase >= 4)
+				if (!w->nodes)
 					continue;
 				otf_node_t *nd = &w->nodes[i];
 				for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
@@ -404,5 +499,6 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap)
 		}
 		n++;
 	}
+	pthread_mutex_unlock(&e->lock);
 	return n;
 }

@@ -37,6 +37,7 @@ struct otf_msg {
 	otf_msg_header_t *headers;
 	uint32_t headers_len, headers_cap;
 	uint32_t nframes;
+	bool child; /* a fan-out copy (not counted as undelivered on its own) */
 	otf_msg_frame_t frames[OTF_MSG_MAX_FRAMES];
 	otf_join_t *join; /* fan-out parent, answered when every child is */
 };
@@ -119,9 +120,11 @@ typedef struct otf_worker {
 	otf_node_t *run_head, *run_tail;
 	otf_node_timer_t *timers;
 	uint64_t next_msg_id;
-	uint64_t live_msgs;
+	uint64_t live_msgs;     /* every message alive on this worker */
+	uint64_t live_children; /* ... of which fan-out copies */
 	_Atomic int stop_requested;
-	int phase; /* 0 running, 1 receivers stopping, 2 draining, 3 done */
+	bool wake_open; /* wake may be sent to (engine lock) */
+	int phase;      /* 0 running, 1 shutting down, 2 finished */
 	int start_error;
 	uint64_t undelivered; /* messages still alive at the deadline */
 } otf_worker_t;
@@ -132,10 +135,21 @@ struct otf_engine {
 	otf_worker_t *workers;
 	int workers_len;
 	uv_sem_t started; /* each worker posts once after instantiating */
+	/* Guards every worker's nodes pointer, wake_open and retired against
+	 * otf_engine_stats and otf_engine_request_stop on other threads. */
+	pthread_mutex_t lock;
+	/* Counters of workers that have freed their nodes, per DAG node, so
+	 * that self-metrics stay monotonic through shutdown. */
+	uint64_t (*retired)[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
+	/* Live predecessors of each DAG node: preds[pred_off[i] .. pred_off[i+1]). */
+	uint32_t *pred_off, *preds;
 };
 
 /* msg.c */
 void otf__msg_free(otf_msg_t *m);
+/* Frees a message nobody will answer (worker teardown): a fan-out copy
+ * still releases its join, so the parent is freed with its last copy. */
+void otf__msg_discard(otf_msg_t *m);
 otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join);
 /* node.c */
 int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);

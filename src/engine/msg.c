@@ -106,7 +106,22 @@ void otf__msg_free(otf_msg_t *m)
 	otf_free(m->headers);
 	otf_buf_unref(m->payload);
 	m->worker->live_msgs--;
+	if (m->child)
+		m->worker->live_children--;
 	otf_free(m);
+}
+
+void otf__msg_discard(otf_msg_t *m)
+{
+	while (m) {
+		otf_join_t *j = m->join;
+		otf__msg_free(m);
+		m = NULL;
+		if (j && --j->pending == 0) {
+			m = j->parent;
+			otf_free(j);
+		}
+	}
 }
 
 otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
@@ -122,7 +137,9 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
 	c->items = parent->items;
 	c->deadline = parent->deadline;
 	c->join = join;
+	c->child = true;
 	parent->worker->live_msgs++;
+	parent->worker->live_children++;
 	for (uint32_t i = 0; i < parent->headers_len; i++) {
 		if (otf_msg_header_add(c, parent->headers[i].key, parent->headers[i].value)) {
 			c->join = NULL;
