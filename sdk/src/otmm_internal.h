@@ -145,14 +145,26 @@ static inline unsigned varint_size(uint64_t v)
 }
 static inline void pbw_varint(pbw_t *w, uint64_t v)
 {
-	uint8_t tmp[10];
-	unsigned n = 0;
-	do {
-		tmp[n++] = (uint8_t)((v & 0x7f) | 0x80);
+	if (v < 0x80) { /* lengths, tags and small values: one byte */
+		if (w->bad || w->p == w->start) {
+			w->bad = 1;
+			return;
+		}
+		*--w->p = (uint8_t)v;
+		return;
+	}
+	unsigned n = varint_size(v);
+	if (w->bad || (size_t)(w->p - w->start) < n) {
+		w->bad = 1;
+		return;
+	}
+	w->p -= n;
+	uint8_t *q = w->p;
+	while (v >= 0x80) {
+		*q++ = (uint8_t)(v | 0x80);
 		v >>= 7;
-	} while (v);
-	tmp[n - 1] &= 0x7f;
-	pbw_raw(w, tmp, n);
+	}
+	*q = (uint8_t)v;
 }
 static inline void pbw_tag(pbw_t *w, uint32_t field, uint32_t wt)
 {
@@ -165,12 +177,22 @@ static inline void pbw_uint(pbw_t *w, uint32_t field, uint64_t v)
 }
 static inline void pbw_fixed64(pbw_t *w, uint32_t field, uint64_t v)
 {
-	pbw_raw(w, &v, 8);
+	if (w->bad || w->p - w->start < 8) {
+		w->bad = 1;
+		return;
+	}
+	w->p -= 8;
+	memcpy(w->p, &v, 8);
 	pbw_tag(w, field, 1);
 }
 static inline void pbw_fixed32(pbw_t *w, uint32_t field, uint32_t v)
 {
-	pbw_raw(w, &v, 4);
+	if (w->bad || w->p - w->start < 4) {
+		w->bad = 1;
+		return;
+	}
+	w->p -= 4;
+	memcpy(w->p, &v, 4);
 	pbw_tag(w, field, 5);
 }
 static inline void pbw_double(pbw_t *w, uint32_t field, double d)
