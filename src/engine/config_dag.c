@@ -2,6 +2,7 @@
  * `nodes`/`connections` format, both compiled into one DAG. */
 #include "engine/engine_internal.h"
 
+#include "otflow/alloc.h"
 #include "otflow/err.h"
 #include "otflow/service.h"
 
@@ -164,7 +165,10 @@ static int ensure_component(otf_dag_t *dag, const otf_config_node_t *root, int s
                             const char *id, const otf_config_node_t *ref, char *name, size_t cap,
                             otf_config_error_t *err)
 {
-	snprintf(name, cap, "%s:%s", otf_component_kind_name(k_kinds[section]), id);
+	/* A truncated name could alias another component's node. */
+	if ((size_t)snprintf(name, cap, "%s:%s", otf_component_kind_name(k_kinds[section]), id) >=
+	    cap)
+		return otf_config_errorf(err, ref, "component id '%.40s...' is too long", id);
 	if (otf_dag_find(dag, name) >= 0)
 		return 0;
 	const otf_config_node_t *defs = otf_config_map_get(root, k_sections[section]);
@@ -224,45 +228,63 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 		                         pid);
 	uint32_t bit = OTF_SIGNAL_BIT(sig);
 	char msg[512];
-	/* Heads: the nodes whose output feeds the next stage. */
-	char heads[32][NAME_MAX_LEN];
+	/* Heads: the nodes whose output feeds the next stage (every receiver,
+	 * then the last processor). */
+	size_t nrecv = otf_config_len(recv);
+	char(*heads)[NAME_MAX_LEN] = otf_calloc(nrecv, sizeof *heads);
+	if (!heads)
+		return OTF_E_NOMEM;
 	size_t nheads = 0;
-	for (size_t i = 0; i < otf_config_len(recv) && nheads < 32; i++) {
+	for (size_t i = 0; i < nrecv; i++) {
 		const otf_config_node_t *idn = otf_config_seq_at(recv, i);
 		const char *id = otf_config_scalar(idn, NULL);
-		if (!id)
-			return otf_config_errorf(err, idn, "expected a receiver id");
+		if (!id) {
+			rc = otf_config_errorf(err, idn, "expected a receiver id");
+			goto out;
+		}
 		const otf_config_node_t *conns = otf_config_map_get(root, "connectors");
 		int section = otf_config_map_get(conns, id) ? 3 : 0;
 		rc =
 		    ensure_component(dag, root, section, id, idn, heads[nheads], NAME_MAX_LEN, err);
 		if (rc)
-			return rc;
+			goto out;
 		nheads++;
 	}
 	for (size_t i = 0; i < otf_config_len(proc); i++) {
 		const otf_config_node_t *idn = otf_config_seq_at(proc, i);
 		const char *id = otf_config_scalar(idn, NULL);
-		if (!id)
-			return otf_config_errorf(err, idn, "expected a processor id");
+		if (!id) {
+			rc = otf_config_errorf(err, idn, "expected a processor id");
+			goto out;
+		}
 		/* The Collector gives every pipeline its own processor instance. */
 		const otf_config_node_t *def =
 		    otf_config_map_get(otf_config_map_get(root, "processors"), id);
-		if (!def)
-			return otf_config_errorf(err, idn, "'%s' is not defined under processors",
-			                         id);
+		if (!def) {
+			rc =
+			    otf_config_errorf(err, idn, "'%s' is not defined under processors", id);
+			goto out;
+		}
 		char name[NAME_MAX_LEN], type[128], origin[160];
-		snprintf(name, sizeof name, "processor:%s@%s", id, pid);
+		if ((size_t)snprintf(name, sizeof name, "processor:%s@%s", id, pid) >=
+		    sizeof name) {
+			rc = otf_config_errorf(err, idn, "processor id '%.40s...' is too long", id);
+			goto out;
+		}
 		id_type(id, type, sizeof type);
 		origin_of(def, origin, sizeof origin);
 		rc = otf_dag_add_node(dag, name, OTF_KIND_PROCESSOR, type, def, origin, msg,
 		                      sizeof msg);
-		if (rc)
-			return otf_config_errorf(err, def, "%s", msg);
+		if (rc) {
+			rc = otf_config_errorf(err, def, "%s", msg);
+			goto out;
+		}
 		for (size_t h = 0; h < nheads; h++) {
 			rc = otf_dag_add_edge(dag, heads[h], NULL, name, bit, msg, sizeof msg);
-			if (rc)
-				return otf_config_errorf(err, idn, "%s", msg);
+			if (rc) {
+				rc = otf_config_errorf(err, idn, "%s", msg);
+				goto out;
+			}
 		}
 		snprintf(heads[0], NAME_MAX_LEN, "%s", name);
 		nheads = 1;
@@ -270,21 +292,27 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 	for (size_t i = 0; i < otf_config_len(exp); i++) {
 		const otf_config_node_t *idn = otf_config_seq_at(exp, i);
 		const char *id = otf_config_scalar(idn, NULL);
-		if (!id)
-			return otf_config_errorf(err, idn, "expected an exporter id");
+		if (!id) {
+			rc = otf_config_errorf(err, idn, "expected an exporter id");
+			goto out;
+		}
 		const otf_config_node_t *conns = otf_config_map_get(root, "connectors");
 		int section = otf_config_map_get(conns, id) ? 3 : 2;
 		char name[NAME_MAX_LEN];
 		rc = ensure_component(dag, root, section, id, idn, name, sizeof name, err);
 		if (rc)
-			return rc;
+			goto out;
 		for (size_t h = 0; h < nheads; h++) {
 			rc = otf_dag_add_edge(dag, heads[h], NULL, name, bit, msg, sizeof msg);
-			if (rc)
-				return otf_config_errorf(err, idn, "%s", msg);
+			if (rc) {
+				rc = otf_config_errorf(err, idn, "%s", msg);
+				goto out;
+			}
 		}
 	}
-	return 0;
+out:
+	otf_free(heads);
+	return rc;
 }
 
 static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err)

@@ -155,6 +155,8 @@ static int add_connection(otf_dag_t *dag, const otf_config_node_t *c, otf_config
 			return rc;
 	}
 	size_t n = otf_config_node_kind(to) == OTF_CONFIG_SEQUENCE ? otf_config_len(to) : 1;
+	if (!n)
+		return otf_config_errorf(err, to, "'to' lists no node");
 	for (size_t i = 0; i < n; i++) {
 		const otf_config_node_t *it =
 		    otf_config_node_kind(to) == OTF_CONFIG_SEQUENCE ? otf_config_seq_at(to, i) : to;

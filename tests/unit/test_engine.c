@@ -340,6 +340,124 @@ static void test_partial_path_elimination(void **state)
 	otf_config_destroy(c);
 }
 
+/* A pipeline with more receivers than the old fixed table of 32: every
+ * one of them is wired (the 33rd was silently dropped). */
+static void test_pipeline_many_receivers(void **state)
+{
+	(void)state;
+	char yaml[8192];
+	size_t n = 0;
+	n += (size_t)snprintf(yaml + n, sizeof yaml - n, "receivers:\n");
+	for (int i = 1; i <= 40; i++)
+		n += (size_t)snprintf(yaml + n, sizeof yaml - n, "  test_src/%d:\n", i);
+	n += (size_t)snprintf(yaml + n, sizeof yaml - n,
+	                      "exporters: {test_sink: }\n"
+	                      "service: {pipelines: {traces: {exporters: [test_sink], "
+	                      "receivers: [");
+	for (int i = 1; i <= 40; i++)
+		n += (size_t)snprintf(yaml + n, sizeof yaml - n, "%stest_src/%d", i > 1 ? ", " : "",
+		                      i);
+	snprintf(yaml + n, sizeof yaml - n, "]}}}\n");
+	otf_config_t *c;
+	otf_dag_t *d;
+	otf_service_settings_t s;
+	otf_config_error_t err;
+	assert_int_equal(build(yaml, &c, &d, &s, &err), 0);
+	char *p = print(d);
+	for (int i = 1; i <= 40; i++) {
+		char want[128];
+		snprintf(want, sizeof want,
+		         "receiver receiver:test_src/%d (type test_src)\n"
+		         "  -> exporter:test_sink [traces]\n",
+		         i);
+		if (!strstr(p, want))
+			fail_msg("missing:\n%s\nin:\n%s", want, p);
+	}
+	free(p);
+	otf_dag_destroy(d);
+	otf_config_destroy(c);
+}
+
+/* Ids whose node names would be cut at the name limit are refused: two
+ * long exporter ids differing only at the end must not become one node. */
+static void test_long_ids_refused(void **state)
+{
+	(void)state;
+	char a[400], yaml[2048];
+	memset(a, 'a', 300);
+	a[300] = '\0';
+	snprintf(yaml, sizeof yaml,
+	         "receivers: {test_src: }\n"
+	         "exporters: {test_sink/%s1: , test_sink/%s2: {refuse_odd: true}}\n"
+	         "service: {pipelines: {traces: {receivers: [test_src],\n"
+	         "  exporters: [test_sink/%s1, test_sink/%s2]}}}\n",
+	         a, a, a, a);
+	expect_error(yaml, "test.yaml:4:");
+	expect_error(yaml, "is too long");
+	snprintf(yaml, sizeof yaml,
+	         "receivers: {test_src: }\nexporters: {test_sink: }\n"
+	         "processors: {batch/%s: }\n"
+	         "service: {pipelines: {traces: {receivers: [test_src],\n"
+	         "  processors: [batch/%s], exporters: [test_sink]}}}\n",
+	         a, a);
+	expect_error(yaml, "is too long");
+}
+
+/* Collector config edge cases: the same receiver in two pipelines of one
+ * signal fans out; an exporter shared by two pipelines is one node fed by
+ * both; every pipeline has its own processor instances; a native `to: []`
+ * is an error, not a connection to nothing. */
+static void test_collector_edge_cases(void **state)
+{
+	(void)state;
+	otf_config_t *c;
+	otf_dag_t *d;
+	otf_service_settings_t s;
+	otf_config_error_t err;
+	const char *yaml = "receivers: {test_src: }\n"
+	                   "processors: {batch: }\n"
+	                   "exporters: {test_sink/a: , test_sink/b: }\n"
+	                   "service: {pipelines: {\n"
+	                   "  traces/1: {receivers: [test_src], processors: [batch],\n"
+	                   "             exporters: [test_sink/a]},\n"
+	                   "  traces/2: {receivers: [test_src], processors: [batch],\n"
+	                   "             exporters: [test_sink/a, test_sink/b]},\n"
+	                   "  metrics: {receivers: [test_src], exporters: [test_sink/a]}}}\n";
+	assert_int_equal(build(yaml, &c, &d, &s, &err), 0);
+	char *p = print(d);
+	assert_string_equal(p, "receiver receiver:test_src (type test_src)\n"
+	                       "  -> exporter:test_sink/a [metrics]\n"
+	                       "  -> processor:batch@traces/1 [traces]\n"
+	                       "  -> processor:batch@traces/2 [traces]\n"
+	                       "processor processor:batch@traces/1 (type batch)\n"
+	                       "  -> exporter:test_sink/a [traces]\n"
+	                       "processor processor:batch@traces/2 (type batch)\n"
+	                       "  -> exporter:test_sink/a [traces]\n"
+	                       "  -> exporter:test_sink/b [traces]\n"
+	                       "exporter exporter:test_sink/a (type test_sink)\n"
+	                       "exporter exporter:test_sink/b (type test_sink)\n");
+	free(p);
+	otf_dag_destroy(d);
+	otf_config_destroy(c);
+	expect_error("receivers: {test_src: }\nexporters: {test_sink: }\n"
+	             "service: {pipelines: {traces: {receivers: [], exporters: [test_sink]}}}\n",
+	             "at least one receiver");
+	expect_error("receivers: {test_src: }\nexporters: {test_sink: }\n"
+	             "service: {pipelines: {traces: {receivers: [test_src],\n"
+	             "  processors: [nope], exporters: [test_sink]}}}\n",
+	             "test.yaml:4:");
+	expect_error("nodes: {src: {type: test_src}, a: {type: test_sink}}\n"
+	             "connections:\n"
+	             "  - {from: src, to: a}\n"
+	             "  - {from: src, to: []}\n",
+	             "test.yaml:4:");
+	expect_error("nodes: {src: {type: test_src}, a: {type: test_sink}}\n"
+	             "connections:\n"
+	             "  - {from: src, to: []}\n"
+	             "  - {from: src, to: a}\n",
+	             "'to' lists no node");
+}
+
 static void test_runtime_fanout_ack_nack(void **state)
 {
 	(void)state;
@@ -372,6 +490,9 @@ int main(void)
 	    cmocka_unit_test(test_collector_and_native_same_dag),
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test(test_partial_path_elimination),
+	    cmocka_unit_test(test_pipeline_many_receivers),
+	    cmocka_unit_test(test_long_ids_refused),
+	    cmocka_unit_test(test_collector_edge_cases),
 	    cmocka_unit_test(test_runtime_fanout_ack_nack),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
