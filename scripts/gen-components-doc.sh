@@ -41,6 +41,30 @@ Behaviour notes:
   interleave; json lines are OTLP/JSON (`otflow pdata convert` reads them back); proto records are
   `uint32 big-endian length + Export*ServiceRequest bytes`. Acknowledged after the write into the
   file's buffer; flushed every `flush_interval` and at shutdown.
+- **exporters `otlphttp` and `otlp`, retry and queue** (the Collector's exporterhelper): each
+  worker has its own queue of `queue_size` (in `sizer` units: requests, items or protobuf
+  bytes), counting every request it holds (queued, in flight, waiting for a retry), and sends
+  `num_consumers` at a time. A request that does not fit is refused at once as retryable (the
+  receiver answers 503 / UNAVAILABLE, so the client backs off): a worker loop cannot block, so
+  `block_on_overflow` behaves the same, and unlike the Collector, which drops with an error, the
+  refusal reaches the sender. With `wait_for_result` (otflow's default; the Collector's is
+  false) a request is acknowledged upstream only when the server accepted it, which makes a
+  receiver's `wait_for_result` end to end. Retryable failures are retried after
+  `initial_interval` x `multiplier`^n (capped at `max_interval`), each randomized by +-
+  `randomization_factor`, until `max_elapsed_time` since the first attempt or the message's
+  deadline would pass; the server's Retry-After / RetryInfo is honoured as a lower bound.
+  Permanent failures and exhausted retries NACK the request (permanent / retryable), counted as
+  `send_failed`; a partial_success is logged and its rejected items counted as failed. At
+  shutdown nothing new is accepted, queued requests and those waiting for a retry get one more
+  attempt until the engine's `shutdown_timeout`, and what is left is dropped and counted as
+  undelivered. TLS is not supported yet: `tls.insecure: true` (gRPC) or an `http://` URL
+  (otlphttp); certificate settings are rejected.
+- **exporter `otlphttp`**: `POST` to `<endpoint>/v1/{traces,metrics,logs}` or the per-signal
+  URLs, over libcurl's multi interface on the worker loop (connections kept alive).
+  `encoding: proto` sends the request bytes as they came (never decoded), compressed per
+  `compression`; `encoding: json` converts to OTLP/JSON. 2xx is success (partial_success read
+  from the body); 429, 502, 503, 504, connection errors and timeouts are retryable, honouring
+  `Retry-After` (seconds or HTTP date); every other status is permanent.
 - **processor `batch`**: one batch per signal and per worker. Requests are merged by
   concatenating their bytes (an Export*ServiceRequest is only its repeated resource groups), so
   nothing is decoded; a request that would take a batch past `send_batch_max_size` is cut at an

@@ -1,0 +1,183 @@
+/* retry_on_failure and sending_queue: schema and validation, with the
+ * Collector's keys and defaults (exporter/exporterhelper README). */
+#include "exporterhelper.h"
+
+#include "otflow/err.h"
+
+#include <stddef.h>
+#include <stdio.h>
+
+const otf_config_field_t otf__exph_retry_schema[] = {
+    {.key = "enabled",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_exph_retry_config_t, enabled),
+     .def = "true",
+     .desc = "Retry requests that failed in a retryable way."},
+    {.key = "initial_interval",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otf_exph_retry_config_t, initial_interval_ns),
+     .def = "5s",
+     .desc = "Wait after the first failure before retrying."},
+    {.key = "randomization_factor",
+     .type = OTF_CFG_DOUBLE,
+     .offset = offsetof(otf_exph_retry_config_t, randomization_factor),
+     .def = "0.5",
+     .desc = "Jitter: each wait is the interval times a random factor in [1 - f, 1 + f]."},
+    {.key = "multiplier",
+     .type = OTF_CFG_DOUBLE,
+     .offset = offsetof(otf_exph_retry_config_t, multiplier),
+     .def = "1.5",
+     .desc = "Factor by which the interval grows after each attempt."},
+    {.key = "max_interval",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otf_exph_retry_config_t, max_interval_ns),
+     .def = "30s",
+     .desc = "Upper bound of the interval."},
+    {.key = "max_elapsed_time",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otf_exph_retry_config_t, max_elapsed_time_ns),
+     .def = "300s",
+     .desc = "Give up when the next attempt would start this long after the first "
+             "(0 = never give up)."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static const char *const k_sizers[] = {"requests", "items", "bytes", NULL};
+
+const otf_config_field_t otf__exph_queue_schema[] = {
+    {.key = "enabled",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_exph_queue_config_t, enabled),
+     .def = "true",
+     .desc = "Queue requests in memory and send them with num_consumers at a time. "
+             "false: no waiting line, num_consumers requests in flight at most, more are "
+             "refused (retryable)."},
+    {.key = "num_consumers",
+     .type = OTF_CFG_INT,
+     .offset = offsetof(otf_exph_queue_config_t, num_consumers),
+     .def = "10",
+     .desc = "Requests in flight at once per worker (an attempt or the wait before a "
+             "retry)."},
+    {.key = "queue_size",
+     .type = OTF_CFG_INT,
+     .offset = offsetof(otf_exph_queue_config_t, queue_size),
+     .def = "1000",
+     .desc = "Capacity per worker, in sizer units, counting every request held (queued, in "
+             "flight, waiting to retry); a request that does not fit is refused upstream "
+             "as retryable (503 / UNAVAILABLE at a receiver)."},
+    {.key = "sizer",
+     .type = OTF_CFG_ENUM,
+     .offset = offsetof(otf_exph_queue_config_t, sizer),
+     .def = "requests",
+     .enum_values = k_sizers,
+     .desc = "Unit of queue_size: requests, items (spans, data points, log records) or "
+             "bytes (protobuf)."},
+    {.key = "wait_for_result",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_exph_queue_config_t, wait_for_result),
+     .def = "true",
+     .desc = "Acknowledge a request upstream only once the server accepted it (otflow's "
+             "default; end-to-end delivery with the receiver's wait_for_result). false, the "
+             "Collector's default: acknowledged when queued."},
+    {.key = "block_on_overflow",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_exph_queue_config_t, block_on_overflow),
+     .def = "false",
+     .desc = "Accepted for Collector configs. A worker loop never blocks: a full queue "
+             "always refuses upstream with a retryable NACK, which the receiver turns "
+             "into backpressure on its client."},
+    OTF_CONFIG_FIELD_END,
+};
+
+int otf__exph_validate(const otf_exph_retry_config_t *r, const otf_exph_queue_config_t *q,
+                       char *err, size_t errlen)
+{
+	if (r->enabled) {
+		if (r->initial_interval_ns <= 0 || r->max_interval_ns <= 0) {
+			snprintf(err, errlen,
+			         "retry_on_failure: initial_interval and max_interval "
+			         "must be positive");
+			return OTF_E_CONFIG;
+		}
+		if (r->randomization_factor < 0 || r->randomization_factor > 1) {
+			snprintf(err, errlen,
+			         "retry_on_failure.randomization_factor: must be in [0, 1]");
+			return OTF_E_CONFIG;
+		}
+		if (r->multiplier < 1) {
+			snprintf(err, errlen, "retry_on_failure.multiplier: must be >= 1");
+			return OTF_E_CONFIG;
+		}
+		if (r->max_elapsed_time_ns < 0) {
+			snprintf(err, errlen,
+			         "retry_on_failure.max_elapsed_time: must not be negative");
+			return OTF_E_CONFIG;
+		}
+	}
+	if (q->num_consumers < 1 || q->num_consumers > 100000) {
+		snprintf(err, errlen, "sending_queue.num_consumers: must be in 1..100000");
+		return OTF_E_CONFIG;
+	}
+	if (q->enabled && q->queue_size < 1) {
+		snprintf(err, errlen, "sending_queue.queue_size: must be positive");
+		return OTF_E_CONFIG;
+	}
+	return 0;
+}
+
+const otf_config_field_t otf__exph_tls_schema[] = {
+    {.key = "insecure",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_exph_tls_config_t, insecure),
+     .def = "false",
+     .desc = "Plaintext connection (h2c for gRPC). otflow has no TLS yet: gRPC endpoints "
+             "need insecure: true, HTTP endpoints an http:// URL."},
+    {.key = "insecure_skip_verify",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_exph_tls_config_t, insecure_skip_verify),
+     .def = "false",
+     .desc = "Collector key; meaningless without TLS."},
+    {.key = "ca_file",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_tls_config_t, ca_file),
+     .desc = "Rejected until TLS support exists."},
+    {.key = "ca_pem",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_tls_config_t, ca_pem),
+     .desc = "Rejected until TLS support exists."},
+    {.key = "cert_file",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_tls_config_t, cert_file),
+     .desc = "Rejected until TLS support exists."},
+    {.key = "cert_pem",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_tls_config_t, cert_pem),
+     .desc = "Rejected until TLS support exists."},
+    {.key = "key_file",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_tls_config_t, key_file),
+     .desc = "Rejected until TLS support exists."},
+    {.key = "key_pem",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_tls_config_t, key_pem),
+     .desc = "Rejected until TLS support exists."},
+    {.key = "server_name_override",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_tls_config_t, server_name_override),
+     .desc = "Rejected until TLS support exists."},
+    OTF_CONFIG_FIELD_END,
+};
+
+int otf__exph_tls_validate(const otf_exph_tls_config_t *t, char *err, size_t errlen)
+{
+	const char *set[] = {t->ca_file,  t->ca_pem,  t->cert_file,           t->cert_pem,
+	                     t->key_file, t->key_pem, t->server_name_override};
+	for (size_t i = 0; i < sizeof set / sizeof set[0]; i++) {
+		if (set[i] && set[i][0]) {
+			snprintf(err, errlen,
+			         "tls: certificates are not supported yet; use insecure: true");
+			return OTF_E_CONFIG;
+		}
+	}
+	return 0;
+}

@@ -1,0 +1,212 @@
+/* exporterhelper: what the OTLP exporters share, as the Collector's
+ * exporter/exporterhelper: retry_on_failure (exponential backoff with
+ * jitter, bounded by max_elapsed_time), sending_queue (bounded, num_consumers
+ * requests in flight), per-attempt timeout, the acknowledgement of each
+ * message once its outcome is known, and request compression.
+ *
+ * A transport (otlp: gRPC client; otlphttp: libcurl) implements one send
+ * attempt (otf_exph_ops_t.send) and reports its outcome with
+ * otf__exph_done(). Everything here runs on the node's worker loop.
+ *
+ * Acknowledgements: a message is acknowledged upstream when the server
+ * accepted it (wait_for_result true, otflow's default) or as soon as it is
+ * queued (wait_for_result false, the Collector's default). It is NACKed
+ * permanent when the server refused it permanently, retryable when retries
+ * are exhausted (max_elapsed_time, or the message's deadline comes before
+ * the next attempt), when the queue is full, and at shutdown.
+ *
+ * Sources: opentelemetry-collector exporter/exporterhelper README (keys and
+ * defaults), cenkalti/backoff ExponentialBackOff (the schedule the Collector
+ * uses), OTLP specification "Failures" (retryable codes, throttling). */
+#ifndef OTF_EXPORTERHELPER_H
+#define OTF_EXPORTERHELPER_H
+
+#include "otflow/buf.h"
+#include "otflow/component.h"
+#include "otflow/config_schema.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* ---- configuration (exporterhelper.c) ---- */
+
+typedef struct otf_exph_retry_config {
+	bool enabled;
+	int64_t initial_interval_ns;
+	double randomization_factor;
+	double multiplier;
+	int64_t max_interval_ns;
+	int64_t max_elapsed_time_ns; /* 0 = retry forever */
+} otf_exph_retry_config_t;
+
+typedef enum otf_exph_sizer {
+	OTF_EXPH_SIZER_REQUESTS = 0,
+	OTF_EXPH_SIZER_ITEMS = 1,
+	OTF_EXPH_SIZER_BYTES = 2,
+} otf_exph_sizer_t;
+
+typedef struct otf_exph_queue_config {
+	bool enabled;
+	int64_t num_consumers;
+	int64_t queue_size; /* in sizer units */
+	int sizer;          /* otf_exph_sizer_t */
+	bool wait_for_result;
+	bool block_on_overflow;
+} otf_exph_queue_config_t;
+
+/* Schema fragments for the retry_on_failure and sending_queue objects
+ * (offsets relative to the structs above). */
+extern const otf_config_field_t otf__exph_retry_schema[];
+extern const otf_config_field_t otf__exph_queue_schema[];
+
+/* Cross-field checks; 0 or OTF_E_CONFIG with a message. */
+int otf__exph_validate(const otf_exph_retry_config_t *r, const otf_exph_queue_config_t *q,
+                       char *err, size_t errlen);
+
+/* ---- backoff (exph_retry.c): pure, for unit tests ---- */
+
+typedef struct otf_exph_backoff {
+	double cur_ns;     /* current interval before jitter */
+	uint64_t start_ns; /* first attempt, for max_elapsed_time */
+} otf_exph_backoff_t;
+
+void otf__exph_backoff_reset(otf_exph_backoff_t *b, const otf_exph_retry_config_t *c,
+                             uint64_t now_ns);
+/* Delay before the next attempt, in ns: cur * (1 +- randomization_factor)
+ * chosen by rnd in [0,1), then cur grows by multiplier up to max_interval.
+ * -1 (stop) when now - start + delay would pass max_elapsed_time. */
+int64_t otf__exph_backoff_next(otf_exph_backoff_t *b, const otf_exph_retry_config_t *c,
+                               uint64_t now_ns, double rnd);
+
+/* ---- compression (exph_compress.c) ---- */
+
+typedef enum otf_exph_compression {
+	OTF_EXPH_COMPRESSION_NONE = 0,
+	OTF_EXPH_COMPRESSION_GZIP = 1,
+	OTF_EXPH_COMPRESSION_ZSTD = 2,
+} otf_exph_compression_t;
+
+/* Compresses in into a new buffer *out (owned by the caller). Returns 0,
+ * OTF_E_NOMEM or OTF_E_IO (the library failed). NONE returns a new
+ * reference to in. */
+int otf__exph_compress(otf_exph_compression_t c, otf_buf_t *in, otf_buf_t **out);
+/* Parses "gzip", "zstd", "none" / "" (NULL = none); -1 for others. */
+int otf__exph_compression_parse(const char *s);
+const char *otf__exph_compression_name(otf_exph_compression_t c);
+
+/* ---- requests and the queue (exph_queue.c) ---- */
+
+typedef struct otf_exph otf_exph_t;
+typedef struct otf_exph_req otf_exph_req_t;
+
+struct otf_exph_req {
+	otf_exph_req_t *prev, *next; /* the list the request is on */
+	otf_msg_t *msg;              /* NULL once acknowledged early */
+	otf_buf_t *payload;          /* one reference, protobuf request bytes */
+	otf_signal_t signal;
+	uint64_t items;
+	uint64_t size;        /* in sizer units */
+	uint64_t deadline_ms; /* loop clock; 0 = none */
+	uint64_t due_ms;      /* next attempt (while waiting to retry) */
+	otf_exph_backoff_t backoff;
+	uint32_t attempts;
+	int state;
+	void *tdata;     /* the transport's per-attempt state */
+	otf_buf_t *body; /* the transport's encoded, compressed body, kept
+	                  * across attempts; released with the request */
+};
+
+/* A FIFO of requests plus the budget they hold: used counts every request
+ * the exporter holds (queued, in flight, waiting to retry), so memory is
+ * bounded by cap no matter where the requests are. */
+typedef struct otf_exph_queue {
+	otf_exph_req_t *head, *tail;
+	size_t len; /* requests in the FIFO */
+	uint64_t used, cap;
+} otf_exph_queue_t;
+
+void otf__exph_queue_init(otf_exph_queue_t *q, uint64_t cap);
+/* Takes size units of budget; OTF_E_NOSPACE when used + size > cap. */
+int otf__exph_queue_reserve(otf_exph_queue_t *q, uint64_t size);
+void otf__exph_queue_release(otf_exph_queue_t *q, uint64_t size);
+void otf__exph_queue_push(otf_exph_queue_t *q, otf_exph_req_t *r);
+otf_exph_req_t *otf__exph_queue_pop(otf_exph_queue_t *q); /* NULL when empty */
+
+/* ---- the sender (exph_sender.c) ---- */
+
+typedef enum otf_exph_outcome {
+	OTF_EXPH_OK = 0,
+	OTF_EXPH_RETRYABLE = 1,
+	OTF_EXPH_PERMANENT = 2,
+} otf_exph_outcome_t;
+
+typedef struct otf_exph_result {
+	otf_exph_outcome_t outcome;
+	int error;               /* negative code for the NACK */
+	uint64_t retry_after_ns; /* the server's throttling delay; 0 = none */
+	uint64_t rejected;       /* OK with partial_success: items the server rejected */
+	char reason[160];
+} otf_exph_result_t;
+
+typedef struct otf_exph_ops {
+	/* Starts one attempt of req, to end within timeout_ms (0 = no
+	 * limit). The outcome is reported with otf__exph_done(), later on
+	 * the loop and never inside this call. A non-zero return means
+	 * nothing was started and *fail (zeroed by the caller) holds the
+	 * attempt's outcome: retryable unless the transport set PERMANENT
+	 * (a body that cannot be encoded). */
+	int (*send)(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms, otf_exph_result_t *fail);
+	/* Shutdown: everything queued was sent or failed and nothing is in
+	 * flight. The exporter closes its transport and then reports
+	 * otf_node_shutdown_done. */
+	void (*drained)(void *ctx);
+} otf_exph_ops_t;
+
+/* Timer token the sender uses with otf_node_timer_start. */
+#define OTF_EXPH_TIMER_TOKEN 0x4558504854494d52ull
+
+otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *retry,
+                             const otf_exph_queue_config_t *queue, int64_t timeout_ns,
+                             const otf_exph_ops_t *ops, void *ctx);
+/* Takes msg (the exporter's consume). */
+void otf__exph_consume(otf_exph_t *h, otf_msg_t *msg);
+/* The outcome of the attempt the transport started for req. */
+void otf__exph_done(otf_exph_t *h, otf_exph_req_t *req, const otf_exph_result_t *res);
+/* TMR with OTF_EXPH_TIMER_TOKEN and KIL; true when handled (the caller
+ * still unrefs c->payload). */
+bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c);
+/* Requests in flight (their tdata belongs to the transport). */
+typedef void (*otf_exph_each_cb)(void *ctx, otf_exph_req_t *req);
+void otf__exph_each_inflight(otf_exph_t *h, otf_exph_each_cb cb, void *ctx);
+/* Frees everything; messages still held are dropped (the engine counts
+ * them as undelivered). The transport must have released every in-flight
+ * attempt's tdata first. */
+void otf__exph_destroy(otf_exph_t *h);
+
+/* ---- google.rpc.Status (exph_status.c) ---- */
+
+/* Parses a protobuf google.rpc.Status: code, message (copied into msg, cap
+ * bytes, NUL-terminated, may be NULL) and, among details, a
+ * google.rpc.RetryInfo's retry_delay (*retry_ns, 0 when absent). Returns 0
+ * or OTF_E_INVAL for malformed bytes. */
+int otf__exph_status_parse(const uint8_t *p, size_t n, int *code, char *msg, size_t cap,
+                           uint64_t *retry_ns);
+
+/* ---- tls (exporterhelper.c): accepted keys, plaintext only for now ---- */
+
+typedef struct otf_exph_tls_config {
+	bool insecure;
+	bool insecure_skip_verify;
+	char *ca_file, *ca_pem, *cert_file, *cert_pem, *key_file, *key_pem;
+	char *server_name_override;
+} otf_exph_tls_config_t;
+
+extern const otf_config_field_t otf__exph_tls_schema[];
+/* OTF_E_CONFIG with "tls: certificates are not supported yet; use insecure:
+ * true" when any certificate setting is given. */
+int otf__exph_tls_validate(const otf_exph_tls_config_t *t, char *err, size_t errlen);
+
+/* Item counts held, for tests and logs. */
+size_t otf__exph_queued(const otf_exph_t *h);
+
+#endif

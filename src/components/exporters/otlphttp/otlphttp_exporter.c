@@ -1,0 +1,399 @@
+/* exporter `otlphttp`: OTLP/HTTP client (OTLP specification, "OTLP/HTTP"):
+ * POST of Export*ServiceRequest bodies, protobuf as they came (never
+ * decoded) or converted to OTLP/JSON, compressed per config, over libcurl's
+ * multi interface on the worker loop (curl_uv.h), behind the shared queue
+ * and retries (exporterhelper.h).
+ *
+ * Answers: 2xx accepted (the body's partial_success is logged and its
+ * rejected items counted as failed); 429, 502, 503, 504 and connection
+ * errors or timeouts are retryable, honouring Retry-After (seconds or an
+ * HTTP date); every other status is permanent ("OTLP/HTTP Response"). */
+#include "curl_uv.h"
+#include "otlphttp_config.h"
+
+#include "otflow/alloc.h"
+#include "otflow/arena.h"
+#include "otflow/err.h"
+#include "otflow/pdata_codec.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+/* Larger answers are cut: a status message or partial_success is small. */
+#define RESP_MAX (64u * 1024)
+
+typedef struct otlphttp_exporter {
+	otf_node_t *node;
+	const otlphttp_config_t *cfg;
+	otf_exph_t *h;
+	otf_curl_uv_t *cu;
+	struct curl_slist *hdrs;
+	char *url[OTF_SIGNAL_COUNT];
+	otf_exph_compression_t compression;
+	bool json;
+	otf_arena_t arena;
+} otlphttp_exporter_t;
+
+typedef struct attempt {
+	CURL *easy;
+	otf_exph_req_t *req;
+	char retry_after[64];
+	bool resp_json;
+	size_t resp_len;
+	uint8_t resp[RESP_MAX];
+} attempt_t;
+
+static size_t on_body(char *p, size_t size, size_t n, void *ud)
+{
+	attempt_t *a = ud;
+	size_t len = size * n, room = RESP_MAX - a->resp_len;
+	memcpy(a->resp + a->resp_len, p, len < room ? len : room);
+	a->resp_len += len < room ? len : room;
+	return len;
+}
+
+static bool header_is(const char *line, size_t len, const char *name, const char **val,
+                      size_t *vlen)
+{
+	size_t nl = strlen(name);
+	if (len <= nl || strncasecmp(line, name, nl) || line[nl] != ':')
+		return false;
+	const char *v = line + nl + 1, *end = line + len;
+	while (v < end && (*v == ' ' || *v == '\t'))
+		v++;
+	while (end > v && isspace((unsigned char)end[-1]))
+		end--;
+	*val = v;
+	*vlen = (size_t)(end - v);
+	return true;
+}
+
+static size_t on_header(char *p, size_t size, size_t n, void *ud)
+{
+	attempt_t *a = ud;
+	size_t len = size * n;
+	const char *v;
+	size_t vl;
+	if (header_is(p, len, "Retry-After", &v, &vl))
+		snprintf(a->retry_after, sizeof a->retry_after, "%.*s", (int)vl, v);
+	else if (header_is(p, len, "Content-Type", &v, &vl))
+		a->resp_json = vl >= 16 && !strncasecmp(v, "application/json", 16);
+	return len;
+}
+
+/* Retry-After: delay-seconds or an HTTP-date (RFC 9110 10.2.3). */
+static uint64_t retry_after_ns(const char *v)
+{
+	if (!v[0])
+		return 0;
+	char *end;
+	unsigned long long s = strtoull(v, &end, 10);
+	if (end != v && !*end)
+		return s > 86400 ? 86400ull * 1000000000ull : s * 1000000000ull;
+	time_t t = curl_getdate(v, NULL);
+	time_t now = time(NULL);
+	if (t <= now)
+		return 0;
+	return (uint64_t)(t - now > 86400 ? 86400 : t - now) * 1000000000ull;
+}
+
+static int to_json(otlphttp_exporter_t *e, otf_signal_t s, const otf_buf_t *p, otf_buf_t **out,
+                   otf_pdata_error_t *perr)
+{
+	int rc;
+	if (s == OTF_SIGNAL_TRACES) {
+		otf_traces_t t;
+		rc = otf_pdata_decode_traces(&t, p->data, p->len, &e->arena, NULL, perr);
+		if (!rc)
+			rc = otf_pdata_json_encode_traces(&t, out);
+	} else if (s == OTF_SIGNAL_METRICS) {
+		otf_metrics_t m;
+		rc = otf_pdata_decode_metrics(&m, p->data, p->len, &e->arena, NULL, perr);
+		if (!rc)
+			rc = otf_pdata_json_encode_metrics(&m, out);
+	} else {
+		otf_logs_t l;
+		rc = otf_pdata_decode_logs(&l, p->data, p->len, &e->arena, NULL, perr);
+		if (!rc)
+			rc = otf_pdata_json_encode_logs(&l, out);
+	}
+	otf_arena_reset(&e->arena);
+	return rc;
+}
+
+/* The wire body, once per request (kept across retries). */
+static int make_body(otlphttp_exporter_t *e, otf_exph_req_t *req, otf_exph_result_t *fail)
+{
+	otf_buf_t *src = req->payload, *json = NULL;
+	int rc;
+	if (e->json) {
+		otf_pdata_error_t perr;
+		memset(&perr, 0, sizeof perr);
+		rc = to_json(e, req->signal, req->payload, &json, &perr);
+		if (rc) {
+			char buf[256];
+			fail->outcome = rc == OTF_E_NOMEM ? OTF_EXPH_RETRYABLE : OTF_EXPH_PERMANENT;
+			snprintf(fail->reason, sizeof fail->reason,
+			         "cannot convert to OTLP/JSON: %s",
+			         otf_pdata_error_format(&perr, buf, sizeof buf));
+			return rc;
+		}
+		src = json;
+	}
+	rc = otf__exph_compress(e->compression, src, &req->body);
+	otf_buf_unref(json);
+	return rc;
+}
+
+static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
+                        otf_exph_result_t *fail)
+{
+	otlphttp_exporter_t *e = ctx;
+	int rc;
+	if (!req->body && (rc = make_body(e, req, fail)))
+		return rc;
+	attempt_t *a = otf_malloc(sizeof *a);
+	if (!a)
+		return OTF_E_NOMEM;
+	memset(a, 0, offsetof(attempt_t, resp));
+	a->req = req;
+	a->easy = curl_easy_init();
+	if (!a->easy) {
+		otf_free(a);
+		return OTF_E_NOMEM;
+	}
+	CURL *c = a->easy;
+	curl_easy_setopt(c, CURLOPT_URL, e->url[req->signal]);
+	curl_easy_setopt(c, CURLOPT_POST, 1L);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)req->body->data);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->hdrs);
+	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
+	curl_easy_setopt(c, CURLOPT_PRIVATE, a);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	rc = otf__curl_uv_add(e->cu, c);
+	if (rc) {
+		curl_easy_cleanup(c);
+		otf_free(a);
+		return rc;
+	}
+	req->tdata = a;
+	return 0;
+}
+
+static void accepted(otlphttp_exporter_t *e, attempt_t *a, otf_exph_result_t *res)
+{
+	otf_export_response_t r;
+	int rc;
+	if (!a->resp_len)
+		return;
+	if (a->resp_json)
+		rc = otf_pdata_json_decode_response(&r, a->req->signal, (const char *)a->resp,
+		                                    a->resp_len, &e->arena, NULL);
+	else
+		rc = otf_pdata_decode_response(&r, a->req->signal, a->resp, a->resp_len, NULL);
+	if (!rc && (r.rejected > 0 || r.error_message.len)) {
+		res->rejected = r.rejected > 0 ? (uint64_t)r.rejected : 0;
+		snprintf(res->reason, sizeof res->reason, "%.*s", (int)r.error_message.len,
+		         (const char *)r.error_message.ptr);
+	}
+	otf_arena_reset(&e->arena);
+}
+
+/* google.rpc.Status message of an error answer, when there is one. */
+static void status_message(otlphttp_exporter_t *e, attempt_t *a, char *msg, size_t cap)
+{
+	msg[0] = '\0';
+	if (!a->resp_len)
+		return;
+	if (!a->resp_json) {
+		int code;
+		uint64_t ns;
+		if (otf__exph_status_parse(a->resp, a->resp_len, &code, msg, cap, &ns))
+			msg[0] = '\0';
+		return;
+	}
+	(void)e;
+	/* OTLP/JSON Status: quote the body, trimmed. */
+	snprintf(msg, cap, "%.*s", (int)(a->resp_len < 200 ? a->resp_len : 200),
+	         (const char *)a->resp);
+}
+
+static void on_done(void *ctx, CURL *easy, CURLcode result)
+{
+	otlphttp_exporter_t *e = ctx;
+	attempt_t *a = NULL;
+	curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&a);
+	otf_exph_result_t res;
+	memset(&res, 0, sizeof res);
+	if (result != CURLE_OK) {
+		res.outcome = OTF_EXPH_RETRYABLE;
+		res.error = OTF_E_IO;
+		snprintf(res.reason, sizeof res.reason, "POST %s: %s", e->url[a->req->signal],
+		         curl_easy_strerror(result));
+	} else {
+		long code = 0;
+		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
+		if (code >= 200 && code < 300) {
+			res.outcome = OTF_EXPH_OK;
+			accepted(e, a, &res);
+		} else {
+			char msg[128];
+			status_message(e, a, msg, sizeof msg);
+			bool retry = code == 429 || code == 502 || code == 503 || code == 504;
+			res.outcome = retry ? OTF_EXPH_RETRYABLE : OTF_EXPH_PERMANENT;
+			res.error = OTF_E_IO;
+			if (retry)
+				res.retry_after_ns = retry_after_ns(a->retry_after);
+			snprintf(res.reason, sizeof res.reason, "HTTP %ld from %s%s%s", code,
+			         e->url[a->req->signal], msg[0] ? ": " : "", msg);
+		}
+	}
+	otf_exph_req_t *req = a->req;
+	curl_easy_cleanup(easy);
+	otf_free(a);
+	otf__exph_done(e->h, req, &res);
+}
+
+static void free_exporter(void *arg)
+{
+	otlphttp_exporter_t *e = arg;
+	curl_slist_free_all(e->hdrs);
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+		otf_free(e->url[s]);
+	otf_arena_close(&e->arena);
+	otf_free(e);
+}
+
+static int build_headers(otlphttp_exporter_t *e)
+{
+	const otlphttp_config_t *c = e->cfg;
+	char line[1200];
+	struct curl_slist *l = NULL, *n;
+#define ADD(str)                                 \
+	do {                                     \
+		n = curl_slist_append(l, (str)); \
+		if (!n)                          \
+			goto oom;                \
+		l = n;                           \
+	} while (0)
+	ADD(e->json ? "Content-Type: application/json" : "Content-Type: application/x-protobuf");
+	if (e->compression != OTF_EXPH_COMPRESSION_NONE) {
+		snprintf(line, sizeof line, "Content-Encoding: %s",
+		         otf__exph_compression_name(e->compression));
+		ADD(line);
+	}
+	ADD("User-Agent: otflow/" OTF_VERSION);
+	ADD("Expect:"); /* no 100-continue round trip for large bodies */
+	for (size_t i = 0; i < c->headers.n; i++) {
+		snprintf(line, sizeof line, "%s: %s", c->headers.keys[i], c->headers.values[i]);
+		ADD(line);
+	}
+#undef ADD
+	e->hdrs = l;
+	return 0;
+oom:
+	curl_slist_free_all(l);
+	return OTF_E_NOMEM;
+}
+
+static const otf_exph_ops_t k_ops = {.send = send_attempt};
+
+static int create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	const otlphttp_config_t *c = ctx->config;
+	otlphttp_exporter_t *e = otf_calloc(1, sizeof *e);
+	if (!e)
+		return OTF_E_NOMEM;
+	e->node = ctx->node;
+	e->cfg = c;
+	e->json = c->encoding == 1;
+	e->compression = (otf_exph_compression_t)otf__exph_compression_parse(c->compression);
+	otf_arena_init(&e->arena, 0);
+	int rc = 0;
+	for (int s = 0; s < OTF_SIGNAL_COUNT && !rc; s++) {
+		char url[2048];
+		rc = otlphttp_url(c, (otf_signal_t)s, url, sizeof url);
+		if (!rc && !(e->url[s] = otf_strndup(url, strlen(url))))
+			rc = OTF_E_NOMEM;
+	}
+	if (!rc)
+		rc = build_headers(e);
+	if (!rc) {
+		e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns, &k_ops, e);
+		if (!e->h)
+			rc = OTF_E_NOMEM;
+	}
+	if (!rc)
+		rc = otf__curl_uv_create(otf_node_loop(e->node), on_done, e, &e->cu);
+	if (rc) {
+		otf__exph_destroy(e->h);
+		free_exporter(e);
+		return rc;
+	}
+	*inst = e;
+	return 0;
+}
+
+static void consume(void *inst, otf_msg_t *m)
+{
+	otlphttp_exporter_t *e = inst;
+	otf__exph_consume(e->h, m);
+}
+
+static void control(void *inst, const otf_ctrl_t *c)
+{
+	otlphttp_exporter_t *e = inst;
+	otf__exph_control(e->h, c);
+	if (c->payload)
+		otf_buf_unref(c->payload);
+}
+
+static void abort_attempt(void *ctx, otf_exph_req_t *req)
+{
+	otlphttp_exporter_t *e = ctx;
+	attempt_t *a = req->tdata;
+	if (!a)
+		return;
+	otf__curl_uv_remove(e->cu, a->easy);
+	curl_easy_cleanup(a->easy);
+	otf_free(a);
+	req->tdata = NULL;
+}
+
+static void destroy(void *inst)
+{
+	otlphttp_exporter_t *e = inst;
+	otf__exph_each_inflight(e->h, abort_attempt, e);
+	otf__exph_destroy(e->h);
+	e->h = NULL;
+	otf__curl_uv_close(e->cu, free_exporter, e);
+}
+
+const otf_component_factory_t otf_exporter_otlphttp_factory = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_EXPORTER,
+    .type = "otlphttp",
+    .description = "Sends OTLP over HTTP (protobuf or JSON) with retries and a sending queue.",
+    .stability = {OTF_STABILITY_BETA, OTF_STABILITY_BETA, OTF_STABILITY_BETA},
+    .config_schema = otlphttp_schema,
+    .config_size = sizeof(otlphttp_config_t),
+    .validate = otlphttp_validate,
+    .create = {create, create, create},
+    .consume = {consume, consume, consume},
+    .control = control,
+    .destroy = destroy,
+};

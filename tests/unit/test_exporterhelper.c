@@ -1,0 +1,262 @@
+/* exporterhelper (the OTLP exporters' shared retry and queue): the backoff
+ * schedule (jitter bounds, growth up to max_interval, max_elapsed_time,
+ * never stopping at 0), the queue (bounded budget, FIFO order, full
+ * refusal and release), request compression round trips through the
+ * server side's decoder, google.rpc.Status / RetryInfo parsing, and the
+ * configuration defaults and checks. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "components/exporters/exporterhelper/exporterhelper.h"
+#include "net/http_internal.h"
+
+#include "otflow/err.h"
+
+#include <string.h>
+
+#define S 1000000000ull
+
+static otf_exph_retry_config_t defaults(void)
+{
+	otf_exph_retry_config_t c;
+	memset(&c, 0, sizeof c);
+	assert_int_equal(otf_config_schema_defaults(otf__exph_retry_schema, &c), 0);
+	return c;
+}
+
+static void test_retry_defaults(void **st)
+{
+	(void)st;
+	otf_exph_retry_config_t c = defaults();
+	assert_true(c.enabled);
+	assert_int_equal(c.initial_interval_ns, 5 * S);
+	assert_true(c.randomization_factor == 0.5);
+	assert_true(c.multiplier == 1.5);
+	assert_int_equal(c.max_interval_ns, 30 * S);
+	assert_int_equal(c.max_elapsed_time_ns, 300 * S);
+	otf_exph_queue_config_t q;
+	memset(&q, 0, sizeof q);
+	assert_int_equal(otf_config_schema_defaults(otf__exph_queue_schema, &q), 0);
+	assert_true(q.enabled);
+	assert_int_equal(q.num_consumers, 10);
+	assert_int_equal(q.queue_size, 1000);
+	assert_int_equal(q.sizer, OTF_EXPH_SIZER_REQUESTS);
+	assert_true(q.wait_for_result);
+	char err[200];
+	assert_int_equal(otf__exph_validate(&c, &q, err, sizeof err), 0);
+	c.randomization_factor = 1.5;
+	assert_int_equal(otf__exph_validate(&c, &q, err, sizeof err), OTF_E_CONFIG);
+	assert_non_null(strstr(err, "randomization_factor"));
+	c = defaults();
+	q.num_consumers = 0;
+	assert_int_equal(otf__exph_validate(&c, &q, err, sizeof err), OTF_E_CONFIG);
+	assert_non_null(strstr(err, "num_consumers"));
+}
+
+/* The un-jittered intervals: 5, 7.5, 11.25, 16.875, 25.3125, then 30
+ * forever; each delay within interval * [0.5, 1.5]. */
+static void test_backoff_schedule(void **st)
+{
+	(void)st;
+	otf_exph_retry_config_t c = defaults();
+	c.max_elapsed_time_ns = 0; /* never stop */
+	const double want[] = {5, 7.5, 11.25, 16.875, 25.3125, 30, 30, 30};
+	otf_exph_backoff_t lo, mid, hi;
+	otf__exph_backoff_reset(&lo, &c, 0);
+	otf__exph_backoff_reset(&mid, &c, 0);
+	otf__exph_backoff_reset(&hi, &c, 0);
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		double w = want[i] * (double)S;
+		int64_t a = otf__exph_backoff_next(&lo, &c, 0, 0.0);
+		int64_t b = otf__exph_backoff_next(&mid, &c, 0, 0.5);
+		int64_t d = otf__exph_backoff_next(&hi, &c, 0, 0.999999999);
+		assert_true((double)a >= w * 0.5 - 1 && (double)a <= w * 0.5 + 1);
+		assert_true((double)b >= w - 2 && (double)b <= w + 2);
+		assert_true((double)d <= w * 1.5 + 2 && (double)d >= w * 1.5 - 40);
+	}
+	/* Any random value stays inside the bounds. */
+	otf_exph_backoff_t r;
+	otf__exph_backoff_reset(&r, &c, 0);
+	for (int i = 0; i < 100; i++) {
+		double cur = r.cur_ns;
+		int64_t d = otf__exph_backoff_next(&r, &c, 0, (double)(i % 10) / 10.0);
+		assert_true((double)d >= cur * 0.5 - 1 && (double)d <= cur * 1.5 + 1);
+		assert_true(r.cur_ns <= (double)c.max_interval_ns);
+	}
+	/* No jitter: exact values. */
+	c.randomization_factor = 0;
+	otf__exph_backoff_reset(&r, &c, 0);
+	assert_int_equal(otf__exph_backoff_next(&r, &c, 0, 0.0), 5 * S);
+	assert_int_equal(otf__exph_backoff_next(&r, &c, 0, 0.0), 7500000000ll);
+}
+
+static void test_backoff_max_elapsed(void **st)
+{
+	(void)st;
+	otf_exph_retry_config_t c = defaults();
+	c.randomization_factor = 0;
+	c.max_elapsed_time_ns = 20 * S;
+	otf_exph_backoff_t b;
+	otf__exph_backoff_reset(&b, &c, 100 * S);
+	/* t=100: wait 5 (ends 105, elapsed 5 <= 20) */
+	assert_int_equal(otf__exph_backoff_next(&b, &c, 100 * S, 0), 5 * S);
+	/* t=105: wait 7.5 -> elapsed 12.5 */
+	assert_int_equal(otf__exph_backoff_next(&b, &c, 105 * S, 0), 7500000000ll);
+	/* t=112.5: wait 11.25 would end at elapsed 23.75 > 20: stop */
+	assert_int_equal(otf__exph_backoff_next(&b, &c, 112500000000ull, 0), -1);
+	/* Exactly at the limit still retries. */
+	otf__exph_backoff_reset(&b, &c, 0);
+	assert_int_equal(otf__exph_backoff_next(&b, &c, 15 * S, 0), 5 * S);
+	otf__exph_backoff_reset(&b, &c, 0);
+	assert_int_equal(otf__exph_backoff_next(&b, &c, 15 * S + 1, 0), -1);
+}
+
+static void test_queue(void **st)
+{
+	(void)st;
+	otf_exph_queue_t q;
+	otf_exph_req_t r[5];
+	memset(r, 0, sizeof r);
+	otf__exph_queue_init(&q, 3);
+	assert_null(otf__exph_queue_pop(&q));
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(otf__exph_queue_reserve(&q, 1), 0);
+		r[i].items = (uint64_t)i;
+		otf__exph_queue_push(&q, &r[i]);
+	}
+	/* Full: refused, nothing changes. */
+	assert_int_equal(otf__exph_queue_reserve(&q, 1), OTF_E_NOSPACE);
+	assert_int_equal(q.used, 3);
+	assert_int_equal(q.len, 3);
+	/* Popping does not free budget (the request is still held: in
+	 * flight); releasing does. */
+	assert_ptr_equal(otf__exph_queue_pop(&q), &r[0]);
+	assert_int_equal(otf__exph_queue_reserve(&q, 1), OTF_E_NOSPACE);
+	otf__exph_queue_release(&q, 1);
+	assert_int_equal(otf__exph_queue_reserve(&q, 1), 0);
+	otf__exph_queue_push(&q, &r[3]);
+	assert_ptr_equal(otf__exph_queue_pop(&q), &r[1]);
+	assert_ptr_equal(otf__exph_queue_pop(&q), &r[2]);
+	assert_ptr_equal(otf__exph_queue_pop(&q), &r[3]);
+	assert_null(otf__exph_queue_pop(&q));
+	assert_int_equal(q.len, 0);
+	/* Items/bytes sizers: a request larger than the rest is refused, one
+	 * larger than the whole capacity always. */
+	otf__exph_queue_init(&q, 100);
+	assert_int_equal(otf__exph_queue_reserve(&q, 60), 0);
+	assert_int_equal(otf__exph_queue_reserve(&q, 41), OTF_E_NOSPACE);
+	assert_int_equal(otf__exph_queue_reserve(&q, 40), 0);
+	assert_int_equal(otf__exph_queue_reserve(&q, UINT64_MAX), OTF_E_NOSPACE);
+	otf__exph_queue_release(&q, 100);
+	assert_int_equal(otf__exph_queue_reserve(&q, 101), OTF_E_NOSPACE);
+	assert_int_equal(otf__exph_queue_reserve(&q, 100), 0);
+}
+
+static void test_compress(void **st)
+{
+	(void)st;
+	otf_buf_t *in = otf_buf_create(100000);
+	for (size_t i = 0; i < 100000; i++)
+		in->data[i] = (uint8_t)("otflow exporter "[i % 16] + (i / 997) % 3);
+	in->len = 100000;
+	static const char *const names[] = {"gzip", "zstd", "none"};
+	for (int k = 0; k < 3; k++) {
+		int c = otf__exph_compression_parse(names[k]);
+		assert_true(c >= 0);
+		assert_string_equal(otf__exph_compression_name((otf_exph_compression_t)c),
+		                    names[k]);
+		otf_buf_t *z = NULL, *back = NULL;
+		assert_int_equal(otf__exph_compress((otf_exph_compression_t)c, in, &z), 0);
+		if (c != OTF_EXPH_COMPRESSION_NONE)
+			assert_true(z->len < in->len / 4);
+		const char *detail = NULL;
+		const char *enc = c == OTF_EXPH_COMPRESSION_NONE ? "" : names[k];
+		assert_int_equal(otf__http_decode(enc, strlen(enc), z, 1 << 20, &back, &detail), 0);
+		assert_int_equal(back->len, in->len);
+		assert_memory_equal(back->data, in->data, in->len);
+		otf_buf_unref(back);
+		otf_buf_unref(z);
+	}
+	assert_int_equal(otf__exph_compression_parse("br"), -1);
+	assert_int_equal(otf__exph_compression_parse(NULL), OTF_EXPH_COMPRESSION_NONE);
+	otf_buf_unref(in);
+}
+
+static void test_status(void **st)
+{
+	(void)st;
+	/* Status{code 8, message "slow down", details [Any{RetryInfo{2.5s}},
+	 * Any{other}]} */
+	static const char type[] = "type.googleapis.com/google.rpc.RetryInfo";
+	uint8_t b[256], *p = b;
+	*p++ = 0x08;
+	*p++ = 8;
+	*p++ = 0x12;
+	*p++ = 9;
+	memcpy(p, "slow down", 9);
+	p += 9;
+	uint8_t ri[] = {0x0a, 6,    0x08, 2,    0x10,
+	                0x80, 0xca, 0xb5, 0xee, 0x01}; /* 2s + 500000000ns */
+	ri[1] = 8;
+	size_t any_len = 2 + (sizeof type - 1) + 2 + sizeof ri;
+	*p++ = 0x1a;
+	*p++ = (uint8_t)any_len;
+	*p++ = 0x0a;
+	*p++ = (uint8_t)(sizeof type - 1);
+	memcpy(p, type, sizeof type - 1);
+	p += sizeof type - 1;
+	*p++ = 0x12;
+	*p++ = (uint8_t)sizeof ri;
+	memcpy(p, ri, sizeof ri);
+	p += sizeof ri;
+	*p++ = 0x1a;
+	*p++ = 5;
+	*p++ = 0x0a;
+	*p++ = 3;
+	memcpy(p, "x/y", 3);
+	p += 3;
+	int code;
+	char msg[64];
+	uint64_t ns;
+	assert_int_equal(otf__exph_status_parse(b, (size_t)(p - b), &code, msg, sizeof msg, &ns),
+	                 0);
+	assert_int_equal(code, 8);
+	assert_string_equal(msg, "slow down");
+	assert_int_equal(ns, 2500000000ull);
+	/* Truncated input is an error; a short message buffer truncates. */
+	assert_int_equal(
+	    otf__exph_status_parse(b, (size_t)(p - b) - 1, &code, msg, sizeof msg, &ns),
+	    OTF_E_INVAL);
+	assert_int_equal(otf__exph_status_parse(b, 13, &code, msg, 5, &ns), 0);
+	assert_string_equal(msg, "slow");
+	assert_int_equal(ns, 0);
+}
+
+static void test_tls(void **st)
+{
+	(void)st;
+	otf_exph_tls_config_t t;
+	memset(&t, 0, sizeof t);
+	char err[200];
+	assert_int_equal(otf__exph_tls_validate(&t, err, sizeof err), 0);
+	char ca[] = "/etc/ca.pem";
+	t.ca_file = ca;
+	assert_int_equal(otf__exph_tls_validate(&t, err, sizeof err), OTF_E_CONFIG);
+	assert_string_equal(err, "tls: certificates are not supported yet; use insecure: true");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_retry_defaults),
+	    cmocka_unit_test(test_backoff_schedule),
+	    cmocka_unit_test(test_backoff_max_elapsed),
+	    cmocka_unit_test(test_queue),
+	    cmocka_unit_test(test_compress),
+	    cmocka_unit_test(test_status),
+	    cmocka_unit_test(test_tls),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
