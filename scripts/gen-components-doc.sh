@@ -132,6 +132,25 @@ Behaviour notes:
   refuse requests before decoding them (HTTP 503 with `Retry-After`, gRPC RESOURCE_EXHAUSTED);
   above the hard limit a warning is logged as well; below the soft limit data flows again.
   Percentages are of the cgroup memory limit, or of MemTotal when there is none.
+- **receiver `otlp_mmap`** (docs/mmap-protocol.md, "Reader (otlp_mmap receiver)"): drains
+  otlp-mmap files of format version 1 (libotmmap, the original project's SDKs; the rings of
+  version 1001 files too). `path` is one file, or a directory whose regular files are each drained
+  as they appear (one per application process; `*.otflow-ckpt` sidecars and dot files skipped).
+  Only worker 0's instance reads (a file has one reader index); it polls on its event loop: at once
+  while data flows, `wait.spin` checks then `wait.yield` loop turns when data stops, then sleeps
+  `wait.min_sleep` doubling to `wait.max_sleep`. Span lifecycle records become whole spans
+  (attribute updates de-duplicated by key, last wins; renames, links, end and status); spans that
+  never end are emitted after `span_ttl` (or when a new producer re-initialises the file, or past
+  `max_open_spans`) with `otflow.mmap.incomplete=true`. Events become log records; measurements
+  are aggregated per metric and attribute set (sums add increments, or keep observed totals for
+  sums declared CUMULATIVE; gauges keep the last value and its time; explicit histogram bounds
+  honoured) and sent every `metrics.export_interval`. Holes (claimed, never published) are skipped
+  after `hole_timeout`, or at once when no producer holds the file's lock; undecodable slots,
+  wrong id lengths, unset oneofs and unresolvable refs are skipped and counted, never fatal.
+  `at_most_once` stores each ring's reader index after encoding; `at_least_once` only after the
+  requests are acknowledged and the open spans are checkpointed to `<file>.otflow-ckpt`
+  (rename), so an otflow crash loses nothing; measurements are committed with the acknowledged
+  metric export (cumulative series restart with a new start time after a restart).
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
   those where it is a receiver (same signal).
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.

@@ -13,6 +13,7 @@ int otf_cli_validate(int argc, char **argv);
 int otf_cli_print_dag(int argc, char **argv);
 int otf_cli_components(int argc, char **argv);
 int otf_cli_partial(int argc, char **argv);
+int otf_cli_mmap(int argc, char **argv);
 
 /* cli_config.c */
 int otf_cli_parse_configs(int argc, char **argv, const char **paths, size_t cap, size_t *n,

@@ -16,6 +16,8 @@ static void usage(FILE *f)
 	      "  pdata       convert, summarise and validate OTLP payloads (protobuf, JSON)\n"
 	      "  partial     migrate --config FILE... | --postgres CONNSTR  create the partial "
 	      "spans table\n"
+	      "  mmap        dump FILE [--format text|json]  show an otlp-mmap file and its unread "
+	      "records\n"
 	      "\n"
 	      "options:\n"
 	      "  --version   print the version\n"
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 		return otf_cli_pdata(argc - 1, argv + 1);
 	if (!strcmp(cmd, "partial"))
 		return otf_cli_partial(argc - 1, argv + 1);
+	if (!strcmp(cmd, "mmap"))
+		return otf_cli_mmap(argc - 1, argv + 1);
 	fprintf(stderr, "otflow: unknown command '%s'\n", cmd);
 	usage(stderr);
 	return 2;

@@ -13,6 +13,7 @@ extern const otf_component_factory_t otf_processor_memory_limiter_factory;
 extern const otf_component_factory_t otf_processor_batch_factory;
 extern const otf_component_factory_t otf_receiver_partial_factory;
 extern const otf_component_factory_t otf_exporter_partial_factory;
+extern const otf_component_factory_t otf_receiver_otlp_mmap_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -23,6 +24,7 @@ void otf_components_register_builtins(void)
 	const otf_component_factory_t *all[] = {
 	    &otf_receiver_otlp_factory,
 	    &otf_receiver_nop_factory,
+	    &otf_receiver_otlp_mmap_factory,
 	    &otf_exporter_debug_factory,
 	    &otf_exporter_file_factory,
 	    &otf_exporter_otlphttp_factory,

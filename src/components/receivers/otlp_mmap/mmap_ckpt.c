@@ -1,0 +1,166 @@
+/* Checkpoint of a drain's open spans (at_least_once): a sidecar file
+ * "<file>.otflow-ckpt" next to the mmap file, replaced atomically (write a
+ * temporary, rename). Layout, little-endian:
+ *   "OTFMMCK1" | epoch u64 | pos[3] i64 | count u64 |
+ *   count x (ids[24] | scope_ref i64 | len u32 | records[len]) | "END1"
+ * A checkpoint whose epoch differs from the file's, or that is cut short,
+ * is ignored. See docs/mmap-protocol.md, "Reader (otlp_mmap receiver)". */
+#include "mmap_ckpt.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAGIC "OTFMMCK1"
+#define TAIL  "END1"
+
+typedef struct wctx {
+	otf_buf_t *b;
+	int err;
+} wctx_t;
+
+static void put(wctx_t *w, const void *p, size_t n)
+{
+	if (w->err)
+		return;
+	if (w->b->len + n > w->b->cap && otf_buf_reserve(&w->b, (w->b->len + n) * 2)) {
+		w->err = OTF_E_NOMEM;
+		return;
+	}
+	memcpy(w->b->data + w->b->len, p, n);
+	w->b->len += n;
+}
+
+static void each(void *ctx, const uint8_t ids[24], int64_t scope_ref, const uint8_t *recs,
+                 size_t len)
+{
+	wctx_t *w = ctx;
+	uint32_t l = (uint32_t)len;
+	put(w, ids, 24);
+	put(w, &scope_ref, 8);
+	put(w, &l, 4);
+	put(w, recs, len);
+}
+
+int otf__mmck_snapshot(const otf__mmd_t *d, const int64_t pos[OTF_MMR_RINGS], otf_buf_t **out)
+{
+	wctx_t w = {otf_buf_create(4096), 0};
+	if (!w.b)
+		return OTF_E_NOMEM;
+	uint64_t n = otf__mmd_open_spans(d);
+	put(&w, MAGIC, 8);
+	put(&w, &d->r.epoch, 8);
+	put(&w, pos, 8 * OTF_MMR_RINGS);
+	put(&w, &n, 8);
+	otf__mmd_each_open(d, each, &w);
+	put(&w, TAIL, 4);
+	if (w.err) {
+		otf_buf_unref(w.b);
+		return w.err;
+	}
+	*out = w.b;
+	return 0;
+}
+
+void otf__mmck_path(const char *file, char *out, size_t cap, bool tmp)
+{
+	snprintf(out, cap, "%s%s%s", file, OTF_MMCK_SUFFIX, tmp ? ".tmp" : "");
+}
+
+int otf__mmck_write(const char *file, const otf_buf_t *snap)
+{
+	char path[4096], tmp[4096];
+	otf__mmck_path(file, path, sizeof path, false);
+	otf__mmck_path(file, tmp, sizeof tmp, true);
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	size_t off = 0;
+	while (off < snap->len) {
+		ssize_t k = write(fd, snap->data + off, snap->len - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			int e = k < 0 ? -errno : OTF_E_IO;
+			close(fd);
+			unlink(tmp);
+			return e;
+		}
+		off += (size_t)k;
+	}
+	if (close(fd) || rename(tmp, path)) {
+		int e = -errno;
+		unlink(tmp);
+		return e;
+	}
+	return 0;
+}
+
+void otf__mmck_remove(const char *file)
+{
+	char path[4096];
+	otf__mmck_path(file, path, sizeof path, false);
+	unlink(path);
+}
+
+int otf__mmck_load(otf__mmd_t *d, const char *file, int64_t pos[OTF_MMR_RINGS], uint64_t mono_ns)
+{
+	char path[4096];
+	otf__mmck_path(file, path, sizeof path, false);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT ? OTF_E_NOT_FOUND : -errno;
+	struct stat st;
+	if (fstat(fd, &st) || st.st_size < 8 + 8 + 24 + 8 + 4 || st.st_size > ((off_t)1 << 32)) {
+		close(fd);
+		return OTF_E_INVAL;
+	}
+	size_t n = (size_t)st.st_size;
+	uint8_t *b = otf_malloc(n);
+	size_t got = 0;
+	while (b && got < n) {
+		ssize_t k = read(fd, b + got, n - got);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			break;
+		got += (size_t)k;
+	}
+	close(fd);
+	int rc = OTF_E_INVAL;
+	if (!b || got != n || memcmp(b, MAGIC, 8) || memcmp(b + n - 4, TAIL, 4))
+		goto out;
+	uint64_t epoch, count;
+	memcpy(&epoch, b + 8, 8);
+	if (epoch != d->r.epoch) {
+		rc = OTF_E_NOT_FOUND; /* another producer's state */
+		goto out;
+	}
+	memcpy(pos, b + 16, 8 * OTF_MMR_RINGS);
+	memcpy(&count, b + 40, 8);
+	size_t off = 48, end = n - 4;
+	for (uint64_t i = 0; i < count; i++) {
+		if (end - off < 36)
+			goto out;
+		int64_t scope_ref;
+		uint32_t l;
+		memcpy(&scope_ref, b + off + 24, 8);
+		memcpy(&l, b + off + 32, 4);
+		if (end - off - 36 < l)
+			goto out;
+		if ((rc = otf__mmd_restore_span(d, b + off, scope_ref, b + off + 36, l, mono_ns)))
+			goto out;
+		rc = OTF_E_INVAL;
+		off += 36 + l;
+	}
+	rc = off == end ? 0 : OTF_E_INVAL;
+out:
+	otf_free(b);
+	return rc;
+}
