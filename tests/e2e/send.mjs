@@ -1,12 +1,18 @@
 #!/usr/bin/env node
-// Sends a fixed set of spans, log records and metrics to an OTLP/HTTP
-// endpoint with the OpenTelemetry JS SDK, and prints on stdout a JSON
+// Sends a fixed set of spans, log records and metrics to an OTLP/HTTP or
+// OTLP/gRPC endpoint with the OpenTelemetry JS SDK, and prints on stdout a JSON
 // description of exactly what the SDK exported: every record as the SDK
 // handed it to the OTLP exporter (captured by wrapping the exporter), in a
 // normalised form that check.mjs compares against otflow's file output.
 //
 //   node send.mjs --protocol proto|json --endpoint http://127.0.0.1:PORT
 //                 [--compression none|gzip] [--run NAME]
+//   node send.mjs --protocol grpc --endpoint 127.0.0.1:PORT
+//                 [--compression none|gzip] [--run NAME]
+//
+// proto and json are OTLP/HTTP (POST /v1/{traces,logs,metrics}); grpc is
+// the SDK's OTLP/gRPC exporters (@grpc/grpc-js, plaintext h2c: the
+// endpoint is host:port, or http://host:port).
 //
 // Exits non-zero when any export did not succeed.
 import { context, trace, SpanKind, SpanStatusCode, TraceFlags, ValueType } from '@opentelemetry/api';
@@ -22,6 +28,9 @@ import { OTLPLogExporter as LogsProto } from '@opentelemetry/exporter-logs-otlp-
 import { OTLPLogExporter as LogsJson } from '@opentelemetry/exporter-logs-otlp-http';
 import { OTLPMetricExporter as MetricsProto } from '@opentelemetry/exporter-metrics-otlp-proto';
 import { OTLPMetricExporter as MetricsJson } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPTraceExporter as TraceGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPLogExporter as LogsGrpc } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPMetricExporter as MetricsGrpc } from '@opentelemetry/exporter-metrics-otlp-grpc';
 
 function parseArgs(argv) {
   const a = { protocol: 'proto', endpoint: 'http://127.0.0.1:4318', compression: 'none', run: '' };
@@ -32,7 +41,7 @@ function parseArgs(argv) {
     a[k.slice(2)] = v;
     i++;
   }
-  if (!['proto', 'json'].includes(a.protocol)) throw new Error(`--protocol proto|json, not ${a.protocol}`);
+  if (!['proto', 'json', 'grpc'].includes(a.protocol)) throw new Error(`--protocol proto|json|grpc, not ${a.protocol}`);
   if (!['none', 'gzip'].includes(a.compression)) throw new Error('--compression none|gzip');
   if (!a.run) a.run = `${a.protocol}-${a.compression}`;
   return a;
@@ -40,7 +49,13 @@ function parseArgs(argv) {
 
 const args = parseArgs(process.argv);
 const base = args.endpoint.replace(/\/+$/, '');
-const expCfg = (signal) => ({ url: `${base}/v1/${signal}`, compression: args.compression, timeoutMillis: 10000 });
+const grpc = args.protocol === 'grpc';
+// gRPC: the SDK takes an endpoint without a scheme as https (TLS); http://
+// selects insecure credentials, which is what otflow serves.
+const grpcUrl = /^[a-z]+:\/\//.test(base) ? base : `http://${base}`;
+const expCfg = (signal) => (grpc
+  ? { url: grpcUrl, compression: args.compression, timeoutMillis: 10000 }
+  : { url: `${base}/v1/${signal}`, compression: args.compression, timeoutMillis: 10000 });
 
 // ---- normalisation: SDK objects -> the OTLP/JSON shape check.mjs expects ----
 
@@ -196,6 +211,10 @@ function capture(signal, inner, sink, describe) {
 }
 
 const json = args.protocol === 'json';
+const pick = (Proto, Json, Grpc, signal) => {
+  const Exporter = grpc ? Grpc : json ? Json : Proto;
+  return new Exporter(expCfg(signal));
+};
 const sent = { protocol: args.protocol, compression: args.compression, run: args.run, spans: [], logs: [], metrics: [] };
 
 const resource = resourceFromAttributes({
@@ -213,7 +232,7 @@ const tracerProvider = new BasicTracerProvider({
   resource,
   spanProcessors: [
     new BatchSpanProcessor(
-      capture('traces', json ? new TraceJson(expCfg('traces')) : new TraceProto(expCfg('traces')), sent.spans,
+      capture('traces', pick(TraceProto, TraceJson, TraceGrpc, 'traces'), sent.spans,
         (spans) => spans.map(spanDesc)),
       { maxExportBatchSize: 3, scheduledDelayMillis: 50 },
     ),
@@ -223,14 +242,14 @@ const loggerProvider = new LoggerProvider({
   resource,
   processors: [
     new BatchLogRecordProcessor(
-      capture('logs', json ? new LogsJson(expCfg('logs')) : new LogsProto(expCfg('logs')), sent.logs,
+      capture('logs', pick(LogsProto, LogsJson, LogsGrpc, 'logs'), sent.logs,
         (logs) => logs.map(logDesc)),
       { maxExportBatchSize: 4, scheduledDelayMillis: 50 },
     ),
   ],
 });
 const metricReader = new PeriodicExportingMetricReader({
-  exporter: capture('metrics', json ? new MetricsJson(expCfg('metrics')) : new MetricsProto(expCfg('metrics')),
+  exporter: capture('metrics', pick(MetricsProto, MetricsJson, MetricsGrpc, 'metrics'),
     sent.metrics, (rms) => (Array.isArray(rms) ? rms : [rms]).flatMap(metricDescs)),
   exportIntervalMillis: 3600000, // only the explicit flush below exports
   exportTimeoutMillis: 10000,
