@@ -79,7 +79,7 @@ typedef enum otf_ctrl_type {
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;
-	uint64_t msg_id;     /* ACK/NACK: the message's id */
+	uint64_t msg_id;     /* ACK/NACK: the message's id; TMR: the timer id */
 	uint64_t calldata;   /* ACK/NACK: what the subscriber pushed; TMR: timer token */
 	otf_buf_t *payload;  /* with OTF_INTEREST_RETURN_PAYLOAD: a ref the node must unref */
 	otf_signal_t signal; /* ACK/NACK */
@@ -189,9 +189,13 @@ const char *otf_node_name(const otf_node_t *node); /* "receiver:otlp", ... */
 int otf_node_worker_index(const otf_node_t *node);
 struct uv_loop_s *otf_node_loop(otf_node_t *node);
 /* One-shot (repeat_ms 0) or repeating timer; expiry arrives as OTF_CTRL_TMR
- * with calldata = token. Returns a timer id > 0 or a negative code. */
+ * with calldata = token and msg_id = the timer id. Returns a timer id > 0
+ * or a negative code. A one-shot timer is gone once it fired. */
 int64_t otf_node_timer_start(otf_node_t *node, uint64_t timeout_ms, uint64_t repeat_ms,
                              uint64_t token);
+/* Stops the timer (no-op for an unknown or fired one-shot id). After it
+ * returns, no OTF_CTRL_TMR of that timer reaches the node, even one that
+ * was already queued; callable from the node's own control callback. */
 void otf_node_timer_stop(otf_node_t *node, int64_t timer_id);
 /* Tells the engine this node finished its KIL handling. Safe to call from
  * the node's own callbacks: the instance stays valid until destroy, which

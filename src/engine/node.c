@@ -101,6 +101,8 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		const otf_component_factory_t *f = n->def->factory;
 		otf_ctrl_t c;
 		while (ring_pop(&n->control, &c)) {
+			if (!c.type)
+				continue; /* a TMR withdrawn by otf_node_timer_stop */
 			if (f->control)
 				f->control(n->instance, &c);
 			else if (c.payload)
@@ -227,6 +229,7 @@ static void timer_cb(uv_timer_t *t)
 	memset(&c, 0, sizeof c);
 	c.type = OTF_CTRL_TMR;
 	c.calldata = nt->token;
+	c.msg_id = (uint64_t)nt->id; /* lets timer_stop withdraw it */
 	otf__node_post_ctrl(nt->node, &c);
 	if (!nt->repeat)
 		timer_unlink_close(nt);
@@ -260,8 +263,19 @@ void otf_node_timer_stop(otf_node_t *node, int64_t timer_id)
 	for (otf_node_timer_t *nt = node->worker->timers; nt; nt = nt->next) {
 		if (nt->id == timer_id) {
 			timer_unlink_close(nt);
-			return;
+			break;
 		}
+	}
+	/* An expiry may already wait in the control queue (a one-shot timer
+	 * that fired, or one that fired in the same loop turn as the timer
+	 * whose handler stops it): withdraw it, so that a stopped timer never
+	 * reaches the node, whose state for its token may be gone. Timer ids
+	 * are unique, so only this timer's expiries match. */
+	otf_ring_t *r = &node->control;
+	for (uint32_t k = 0; k < r->len; k++) {
+		otf_ctrl_t *c = (otf_ctrl_t *)r->slots + (r->head + k) % r->cap;
+		if (c->type == OTF_CTRL_TMR && c->msg_id == (uint64_t)timer_id)
+			c->type = 0;
 	}
 }
 

@@ -295,6 +295,69 @@ static const otf_component_factory_t k_tsink = {
     .destroy = plain_destroy,
 };
 
+/* ---- ttimer: a receiver exercising timers. On start: timers B (token 2)
+ * then A (token 1), both one-shot 5 ms, so both expire in one loop turn
+ * and B's expiry is handled first; B's handler stops A. And a repeating
+ * 1 ms timer (token 3) stopped from its own first expiry. */
+static _Atomic int g_tmr[4];
+
+typedef struct ttimer {
+	otf_node_t *node;
+	int64_t a, rep;
+} ttimer_t;
+
+static int ttimer_create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (!*inst) {
+		ttimer_t *t = otf_calloc(1, sizeof *t);
+		t->node = ctx->node;
+		*inst = t;
+	}
+	return 0;
+}
+
+static int ttimer_start(void *inst)
+{
+	ttimer_t *t = inst;
+	otf_node_timer_start(t->node, 5, 0, 2);
+	t->a = otf_node_timer_start(t->node, 5, 0, 1);
+	t->rep = otf_node_timer_start(t->node, 1, 1, 3);
+	atomic_fetch_add(&g_started, 1);
+	return 0;
+}
+
+static void ttimer_control(void *inst, const otf_ctrl_t *c)
+{
+	ttimer_t *t = inst;
+	if (c->type == OTF_CTRL_KIL) {
+		otf_node_shutdown_done(t->node);
+		return;
+	}
+	if (c->type != OTF_CTRL_TMR || c->calldata > 3)
+		return;
+	atomic_fetch_add(&g_tmr[c->calldata], 1);
+	if (c->calldata == 2)
+		otf_node_timer_stop(t->node, t->a);
+	if (c->calldata == 3) {
+		if (c->msg_id != (uint64_t)t->rep)
+			atomic_fetch_add(&g_tmr[0], 1); /* TMR names its timer */
+		otf_node_timer_stop(t->node, t->rep);
+	}
+}
+
+static const otf_component_factory_t k_ttimer = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_RECEIVER,
+    .type = "ttimer",
+    .description = "test timers",
+    .stability = {OTF_STABILITY_DEVELOPMENT, 0, 0},
+    .create = {ttimer_create, NULL, NULL},
+    .start = ttimer_start,
+    .control = ttimer_control,
+    .destroy = plain_destroy,
+};
+
 static int setup(void **state)
 {
 	(void)state;
@@ -302,6 +365,7 @@ static int setup(void **state)
 	otf_component_register(&k_tsrc);
 	otf_component_register(&k_thold);
 	otf_component_register(&k_tsink);
+	otf_component_register(&k_ttimer);
 	otf_log_set_level(OTF_LOG_ERROR);
 	return 0;
 }
@@ -533,6 +597,31 @@ static void test_start_failure_while_others_run(void **state)
 	}
 }
 
+/* A stopped timer never reaches its node, even when its expiry was already
+ * queued behind the handler that stops it; a repeating timer stopped from
+ * its own expiry fires once. */
+static void test_timer_stop_withdraws_queued_expiry(void **state)
+{
+	(void)state;
+	run_t r;
+	build(&r, "receivers: {ttimer: }\n"
+	          "exporters: {tsink: }\n"
+	          "service: {pipelines: {traces: {receivers: [ttimer], exporters: [tsink]}}}\n"
+	          "runtime: {workers: 1, shutdown_timeout: 5s}\n");
+	for (int i = 0; i < 4; i++)
+		atomic_store(&g_tmr[i], 0);
+	assert_int_equal(otf_engine_start(r.dag, &r.st.runtime, &r.e), 0);
+	assert_true(wait_for(&g_tmr[2], 1, 2000));
+	usleep(50000);
+	otf_engine_request_stop(r.e);
+	assert_int_equal(otf_engine_join(r.e), 0);
+	assert_int_equal(atomic_load(&g_tmr[2]), 1);
+	assert_int_equal(atomic_load(&g_tmr[1]), 0);
+	assert_int_equal(atomic_load(&g_tmr[3]), 1);
+	assert_int_equal(atomic_load(&g_tmr[0]), 0);
+	run_free(&r);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -545,6 +634,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_stats_through_shutdown),
 	    cmocka_unit_test(test_request_stop_twice),
 	    cmocka_unit_test(test_start_failure_while_others_run),
+	    cmocka_unit_test(test_timer_stop_withdraws_queued_expiry),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
