@@ -32,13 +32,24 @@ static void on_signal(uv_signal_t *h, int signum)
 	if (st->admin)
 		otf_admin_set_ready(st->admin, 0);
 	otf_engine_request_stop(st->engine);
-	/* The loop ends once the admin endpoints and signal handles close;
-	 * the workers are joined after it. */
+	/* The loop ends once the admin endpoints close; the workers are
+	 * joined after it. The signal handles stay installed, only unref'd:
+	 * closing them would restore the default action, and a second signal
+	 * during the drain would kill the process instead of letting it
+	 * finish (the deadline bounds the drain). */
 	if (st->admin)
 		otf_admin_stop(st->admin);
 	st->admin = NULL;
+	uv_unref((uv_handle_t *)&st->sigint);
+	uv_unref((uv_handle_t *)&st->sigterm);
+}
+
+static void close_signals(uv_loop_t *loop, run_state_t *st)
+{
 	uv_close((uv_handle_t *)&st->sigint, NULL);
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
+	uv_run(loop, UV_RUN_DEFAULT);
+	uv_loop_close(loop);
 }
 
 int otf_cli_run(int argc, char **argv)
@@ -57,29 +68,34 @@ int otf_cli_run(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	run_state_t st;
 	memset(&st, 0, sizeof st);
-	rc = otf_engine_start(dag, &settings.runtime, &st.engine);
-	if (rc) {
-		otf_log(OTF_LOG_ERROR, "service", "cannot start: %s", otf_strerror(rc));
-		otf_dag_destroy(dag);
-		otf_config_destroy(cfg);
-		return 1;
-	}
+	/* Catch SIGINT/SIGTERM before the workers start: receivers may accept
+	 * data as soon as their worker runs, and a signal during start-up must
+	 * drain like any other instead of killing the process. It is handled
+	 * once the loop runs, after start-up. */
 	uv_loop_t *loop = uv_default_loop();
-	rc = otf_admin_start(loop, &settings, st.engine, &st.admin);
-	if (rc)
-		otf_log(OTF_LOG_ERROR, "service", "metrics/health endpoint: %s", otf_strerror(rc));
 	uv_signal_init(loop, &st.sigint);
 	uv_signal_init(loop, &st.sigterm);
 	st.sigint.data = st.sigterm.data = &st;
 	uv_signal_start(&st.sigint, on_signal, SIGINT);
 	uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+	rc = otf_engine_start(dag, &settings.runtime, &st.engine);
+	if (rc) {
+		otf_log(OTF_LOG_ERROR, "service", "cannot start: %s", otf_strerror(rc));
+		close_signals(loop, &st);
+		otf_dag_destroy(dag);
+		otf_config_destroy(cfg);
+		return 1;
+	}
+	rc = otf_admin_start(loop, &settings, st.engine, &st.admin);
+	if (rc)
+		otf_log(OTF_LOG_ERROR, "service", "metrics/health endpoint: %s", otf_strerror(rc));
 	otf_log(OTF_LOG_INFO, "service", "everything is ready; %d worker(s) running",
 	        otf_engine_workers(st.engine));
 	if (st.admin)
 		otf_admin_set_ready(st.admin, 1);
 	uv_run(loop, UV_RUN_DEFAULT);
 	int64_t undelivered = otf_engine_join(st.engine);
-	uv_loop_close(loop);
+	close_signals(loop, &st);
 	if (undelivered > 0)
 		otf_log(OTF_LOG_ERROR, "service",
 		        "%lld message(s) could not be delivered before the "
