@@ -166,12 +166,22 @@ const char *otf_msg_header_get(const otf_msg_t *m, const char *key);
 
 /* Pushes a subscription frame: when a downstream node acks/nacks this
  * message, the nearest frame with a matching interest receives the control
- * signal (frames without the interest are skipped). At most 16 frames. */
+ * signal (frames without the interest are skipped). At most 16 frames.
+ * The outcome stops at that frame and the message is released: a node that
+ * subscribes must own the consequences upstream. The supported pattern
+ * (seeds/dataflow-mechanics.md: "each triggered component decides whether
+ * to propagate") is to subscribe to messages the node creates (a receiver's
+ * request, a batch), and to ack/nack the messages it consumed when the
+ * outcome arrives. Subscribing to a message and forwarding the same message
+ * leaves the frames below it unanswered: do not do that. */
 int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64_t calldata);
 /* Outcome, by the node that owns the message (consumes it). */
 void otf_msg_ack(otf_msg_t *m);
 void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
-/* Drops a message nobody will ack (no control signal is sent). */
+/* Drops a message nobody will ack: no control signal reaches its
+ * subscribers. Exception: a fan-out copy still answers its fan-out join as
+ * a retryable failure ("message dropped"), so the parent message is not
+ * left waiting. */
 void otf_msg_drop(otf_msg_t *m);
 
 /* ---- node API ---- */
