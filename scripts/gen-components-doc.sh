@@ -65,6 +65,14 @@ Behaviour notes:
   `compression`; `encoding: json` converts to OTLP/JSON. 2xx is success (partial_success read
   from the body); 429, 502, 503, 504, connection errors and timeouts are retryable, honouring
   `Retry-After` (seconds or HTTP date); every other status is permanent.
+- **exporter `otlp`** (OTLP/gRPC): unary `Export` calls over cleartext HTTP/2 (nghttp2 client
+  session on the worker loop; one connection per worker, opened on demand, reopened after it
+  closes or the server sends GOAWAY; calls are concurrent streams). The request bytes go out as
+  they came (never decoded), `grpc-encoding` per `compression`, `grpc-timeout` from `timeout`
+  or the message's deadline, `headers` as metadata. CANCELLED, DEADLINE_EXCEEDED, ABORTED,
+  OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS and connection failures are retried;
+  RESOURCE_EXHAUSTED only with a RetryInfo in `grpc-status-details-bin`, whose delay is
+  honoured; other statuses are permanent. No client keepalive PINGs yet.
 - **processor `batch`**: one batch per signal and per worker. Requests are merged by
   concatenating their bytes (an Export*ServiceRequest is only its repeated resource groups), so
   nothing is decoded; a request that would take a batch past `send_batch_max_size` is cut at an

@@ -8,6 +8,7 @@ extern const otf_component_factory_t otf_exporter_nop_factory;
 extern const otf_component_factory_t otf_exporter_debug_factory;
 extern const otf_component_factory_t otf_exporter_file_factory;
 extern const otf_component_factory_t otf_exporter_otlphttp_factory;
+extern const otf_component_factory_t otf_exporter_otlp_factory;
 extern const otf_component_factory_t otf_connector_forward_factory;
 extern const otf_component_factory_t otf_processor_memory_limiter_factory;
 extern const otf_component_factory_t otf_processor_batch_factory;
@@ -28,6 +29,7 @@ void otf_components_register_builtins(void)
 	    &otf_exporter_debug_factory,
 	    &otf_exporter_file_factory,
 	    &otf_exporter_otlphttp_factory,
+	    &otf_exporter_otlp_factory,
 	    &otf_exporter_nop_factory,
 	    &otf_connector_forward_factory,
 	    &otf_processor_memory_limiter_factory,

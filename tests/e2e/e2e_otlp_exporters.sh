@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # OTLP exporters end to end: otflow A (OTLP/HTTP receiver with
-# wait_for_result) -> exporter otlphttp -> otflow B (OTLP receiver -> file
-# exporters, protobuf records). Checked:
+# wait_for_result) -> exporter otlphttp or otlp (gRPC) -> otflow B (OTLP
+# HTTP and gRPC receiver -> file exporters, protobuf records). Checked:
 #  - content: the requests posted to A arrive at B byte for byte (encoding
-#    proto is pass-through: never decoded or re-encoded), also with encoding
-#    json (converted on the way) and every compression;
-#  - outage: B stopped for 10 s while otflow-loadgen sends through A with
-#    retry and queue enabled: every item A acknowledged to the loadgen is in
+#    proto and gRPC are pass-through: never decoded or re-encoded), also
+#    with encoding json (converted on the way) and every compression;
+#  - outage (both exporters): B stopped for 10 s while otflow-loadgen sends
+#    through A with retry and queue enabled: every item A acknowledged to the loadgen is in
 #    B's file after B restarts, and nothing failed;
 #  - overload: with a tiny queue and B down, A refuses with 503 at once
 #    (retryable) instead of buffering, and its RSS stays bounded.
@@ -155,36 +155,47 @@ content "otlphttp proto gzip" otlphttp "{endpoint: \"$H\"}"
 content "otlphttp proto zstd" otlphttp "{endpoint: \"$H\", compression: zstd}"
 content "otlphttp json none" otlphttp/json "{endpoint: \"$H\", encoding: json, compression: none}"
 content "otlphttp json gzip, per-signal URLs" otlphttp "{encoding: json, traces_endpoint: \"$H/v1/traces\", metrics_endpoint: \"$H/v1/metrics\", logs_endpoint: \"$H/v1/logs\"}"
+G="127.0.0.1:$B_GPORT"
+content "otlp (gRPC) gzip" otlp "{endpoint: \"$G\", tls: {insecure: true}}"
+content "otlp (gRPC) zstd" otlp/z "{endpoint: \"$G\", tls: {insecure: true}, compression: zstd}"
+content "otlp (gRPC) none, http:// endpoint" otlp "{endpoint: \"http://$G\", compression: none, headers: {X-Tenant: t1}}"
 
 
 # ---- outage: B stopped for $OUTAGE s while the loadgen sends through A ----
-a_config "$TMP/a.yaml" otlphttp "{endpoint: \"$H\", timeout: 2s, retry_on_failure: {initial_interval: 100ms, max_interval: 1s, max_elapsed_time: 120s}}"
-start a "$TMP/a.yaml" "$A_HEALTH"
-A_PID=$STARTED_PID
-off=$(fsize "$TMP/b_logs.pb")
-"$LG" --protocol http --endpoint "127.0.0.1:$A_PORT" --signal logs --rate 1000 --duration 6 \
-	--batch 20 --connections 32 --json > "$TMP/lg_outage.json" 2> "$TMP/lg_outage.err" &
-LG_PID=$!
-track "$LG_PID"
-sleep 1
-stop "B (outage begins)" "$B_PID"
-sleep "$OUTAGE"
-start b "$TMP/b.yaml" "$B_HEALTH"
-B_PID=$STARTED_PID
-wait_pid "$LG_PID" 90 || bad "loadgen (outage) exit status $?: $(cat "$TMP/lg_outage.err")"
-stop "A (outage)" "$A_PID"
-sleep 0.3
-acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_acked"])' "$TMP/lg_outage.json")
-failed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_failed"])' "$TMP/lg_outage.json")
-records "$TMP/b_logs.pb" "$off" > "$TMP/outage.records"
-nrec=$(wc -l < "$TMP/outage.records")
-# 32 requests were held in A (retrying or queued) across the outage.
-[ "$acked" -gt 640 ] && ok "outage: loadgen got $acked items acknowledged" ||
-	bad "outage: only $acked items acknowledged"
-expect_eq "outage: nothing failed at the sender" 0 "$failed"
-expect_eq "outage: every acknowledged item is at B after the restart" "$acked" "$((nrec * 20))"
-grep -q "Will retry the request" "$TMP/a.log" && ok "outage: A logged its retries" ||
-	bad "outage: A never retried"
+# outage NAME EXPORTER_ID EXPORTER_SETTINGS
+outage() {
+	a_config "$TMP/a.yaml" "$2" "$3"
+	start a "$TMP/a.yaml" "$A_HEALTH"
+	A_PID=$STARTED_PID
+	local off acked failed nrec
+	off=$(fsize "$TMP/b_logs.pb")
+	"$LG" --protocol http --endpoint "127.0.0.1:$A_PORT" --signal logs --rate 1000 --duration 6 \
+		--batch 20 --connections 32 --json > "$TMP/lg_outage.json" 2> "$TMP/lg_outage.err" &
+	LG_PID=$!
+	track "$LG_PID"
+	sleep 1
+	stop "B ($1 outage begins)" "$B_PID"
+	sleep "$OUTAGE"
+	start b "$TMP/b.yaml" "$B_HEALTH"
+	B_PID=$STARTED_PID
+	wait_pid "$LG_PID" 90 || bad "$1: loadgen exit status $?: $(cat "$TMP/lg_outage.err")"
+	stop "A ($1 outage)" "$A_PID"
+	sleep 0.3
+	acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_acked"])' "$TMP/lg_outage.json")
+	failed=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_failed"])' "$TMP/lg_outage.json")
+	nrec=$(records "$TMP/b_logs.pb" "$off" | wc -l)
+	# 32 requests were held in A (retrying or queued) across the outage.
+	[ "$acked" -gt 640 ] && ok "$1 outage: loadgen got $acked items acknowledged" ||
+		bad "$1 outage: only $acked items acknowledged"
+	expect_eq "$1 outage: nothing failed at the sender" 0 "$failed"
+	expect_eq "$1 outage: every acknowledged item is at B after the restart" "$acked" "$((nrec * 20))"
+	grep -q "Will retry the request" "$TMP/a.log" && ok "$1 outage: A logged its retries" ||
+		bad "$1 outage: A never retried"
+	: > "$TMP/a.log"
+}
+R="retry_on_failure: {initial_interval: 100ms, max_interval: 1s, max_elapsed_time: 120s}"
+outage otlphttp otlphttp "{endpoint: \"$H\", timeout: 2s, $R}"
+outage otlp otlp "{endpoint: \"127.0.0.1:$B_GPORT\", tls: {insecure: true}, timeout: 2s, $R}"
 
 # ---- overload: B down, a tiny queue: refused at once, memory flat ----
 # (one worker: queues are per worker)

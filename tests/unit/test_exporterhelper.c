@@ -10,9 +10,11 @@
 #include <cmocka.h>
 
 #include "components/exporters/exporterhelper/exporterhelper.h"
+#include "components/exporters/otlp/grpc_client.h"
 #include "net/http_internal.h"
 
 #include "otflow/err.h"
+#include "otflow/grpc_server.h"
 
 #include <string.h>
 
@@ -247,6 +249,47 @@ static void test_tls(void **st)
 	assert_string_equal(err, "tls: certificates are not supported yet; use insecure: true");
 }
 
+/* The otlp exporter's socket-free gRPC pieces. */
+static void test_grpc_client_frame(void **st)
+{
+	(void)st;
+	otf_buf_t *m = otf_buf_create_copy("hello", 5), *f = NULL;
+	assert_int_equal(otf__grpcc_frame(m, true, &f), 0);
+	assert_int_equal(f->len, 10);
+	assert_memory_equal(f->data, "\x01\x00\x00\x00\x05hello", 10);
+	otf_buf_unref(f);
+	otf_buf_unref(m);
+	char out[64];
+	otf__grpcc_percent_decode("caf%C3%A9 100%25 %zz%", 21, out, sizeof out);
+	assert_string_equal(out, "caf\xc3\xa9 100% %zz%");
+	otf__grpcc_percent_decode("abcdef", 6, out, 4);
+	assert_string_equal(out, "abc");
+	uint8_t bin[16];
+	assert_int_equal(otf__grpcc_base64_decode("aGVsbG8", 7, bin, sizeof bin), 5);
+	assert_memory_equal(bin, "hello", 5);
+	assert_int_equal(otf__grpcc_base64_decode("aGVsbG8=", 8, bin, sizeof bin), 5);
+	assert_int_equal(otf__grpcc_base64_decode("aGV*bG8", 7, bin, sizeof bin), -1);
+	assert_int_equal(otf__grpcc_base64_decode("aGVsbG8", 7, bin, 4), -1);
+	assert_int_equal(otf__grpcc_http_status(503), OTF_GRPC_UNAVAILABLE);
+	assert_int_equal(otf__grpcc_http_status(404), OTF_GRPC_UNIMPLEMENTED);
+	assert_int_equal(otf__grpcc_http_status(500), OTF_GRPC_UNKNOWN);
+	/* OTLP spec, "Failures": retryable codes; RESOURCE_EXHAUSTED only with
+	 * RetryInfo. */
+	const int yes[] = {1, 4, 10, 11, 14, 15};
+	for (size_t i = 0; i < sizeof yes / sizeof yes[0]; i++)
+		assert_true(otf__grpcc_retryable(yes[i], false));
+	const int no[] = {2, 3, 5, 6, 7, 9, 12, 13, 16};
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++)
+		assert_false(otf__grpcc_retryable(no[i], true));
+	assert_false(otf__grpcc_retryable(OTF_GRPC_RESOURCE_EXHAUSTED, false));
+	assert_true(otf__grpcc_retryable(OTF_GRPC_RESOURCE_EXHAUSTED, true));
+	char t[16];
+	otf__grpcc_timeout(5000, t);
+	assert_string_equal(t, "5000m");
+	otf__grpcc_timeout(100000000, t);
+	assert_string_equal(t, "100000S");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -257,6 +300,7 @@ int main(void)
 	    cmocka_unit_test(test_compress),
 	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_tls),
+	    cmocka_unit_test(test_grpc_client_frame),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

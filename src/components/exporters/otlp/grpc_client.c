@@ -1,0 +1,725 @@
+/* Unary gRPC client on nghttp2 + libuv (grpc_client.h). */
+#include "grpc_client.h"
+
+#include "components/exporters/exporterhelper/exporterhelper.h" /* status parse */
+#include "net/grpc_internal.h"                                  /* response reader */
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <ctype.h>
+#include <nghttp2/nghttp2.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { C_RESOLVING = 1, C_CONNECTING, C_READY, C_CLOSED };
+
+typedef struct conn conn_t;
+
+struct otf_grpcc_call {
+	otf_grpcc_t *cl;
+	conn_t *conn; /* NULL while waiting for a connection */
+	int32_t stream_id;
+	otf_grpcc_call_t *prev, *next; /* client's pending list or conn's list */
+	char *path;
+	otf_buf_t *body;
+	size_t off;
+	uint64_t timeout_ms, deadline_ms;
+	otf__grpc_reader_t reader;
+	otf_grpcc_result_t res;
+	bool got_status, timed_out, done;
+	char encoding[32];
+	otf_grpcc_cb cb;
+	void *arg;
+};
+
+struct conn {
+	uv_tcp_t tcp;
+	uv_getaddrinfo_t gai;
+	uv_connect_t connect;
+	otf_grpcc_t *cl;
+	conn_t *prev, *next; /* every open connection of the client */
+	nghttp2_session *h2;
+	int state;
+	bool goaway, writing, closing;
+	otf_grpcc_call_t *calls;
+	char rbuf[16384];
+};
+
+struct otf_grpcc {
+	uv_loop_t *loop;
+	char *host, *authority, *encoding;
+	uint16_t port;
+	char **meta; /* name, value, ..., NULL; names lower-cased */
+	size_t n_meta;
+	size_t max_recv;
+	conn_t *conn;              /* the connection new calls use */
+	conn_t *conns;             /* all of them (draining after GOAWAY too) */
+	otf_grpcc_call_t *pending; /* waiting for conn to be ready */
+	otf_grpcc_call_t *done;    /* finished, callbacks not yet run */
+	uv_timer_t timer;          /* deadlines; runs finished callbacks */
+	int handles;
+	bool closing;
+	otf_grpcc_close_cb close_cb;
+	void *close_arg;
+};
+
+typedef struct wreq {
+	uv_write_t req;
+	conn_t *conn;
+	size_t len;
+	uint8_t data[];
+} wreq_t;
+
+static void conn_close(conn_t *k);
+static void conn_flush(conn_t *k);
+static void on_timer(uv_timer_t *t);
+
+static void list_add(otf_grpcc_call_t **head, otf_grpcc_call_t *c)
+{
+	c->prev = NULL;
+	c->next = *head;
+	if (*head)
+		(*head)->prev = c;
+	*head = c;
+}
+
+static void list_del(otf_grpcc_call_t **head, otf_grpcc_call_t *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else if (*head == c)
+		*head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void call_free(otf_grpcc_call_t *c)
+{
+	otf__grpc_reader_close(&c->reader);
+	otf_buf_unref(c->body);
+	otf_buf_unref(c->res.response);
+	otf_free(c->path);
+	otf_free(c);
+}
+
+static void kick(otf_grpcc_t *cl)
+{
+	/* Finished calls' callbacks run from the timer, outside nghttp2's
+	 * callbacks and never inside otf__grpcc_call. */
+	if (!cl->closing)
+		uv_timer_start(&cl->timer, on_timer, 0, 100);
+}
+
+/* The call's outcome is known: off its list, onto the done list. */
+static void finish(otf_grpcc_call_t *c, int status, const char *msg)
+{
+	if (c->done)
+		return;
+	otf_grpcc_t *cl = c->cl;
+	if (c->conn) {
+		list_del(&c->conn->calls, c);
+		if (c->stream_id > 0 && c->conn->h2)
+			nghttp2_session_set_stream_user_data(c->conn->h2, c->stream_id, NULL);
+	} else {
+		list_del(&cl->pending, c);
+	}
+	c->conn = NULL;
+	c->done = true;
+	c->res.status = status;
+	if (msg)
+		snprintf(c->res.message, sizeof c->res.message, "%s", msg);
+	list_add(&cl->done, c);
+	kick(cl);
+}
+
+/* Status of a stream that closed (PROTOCOL-HTTP2.md, "Responses"). */
+static void stream_closed(otf_grpcc_call_t *c, uint32_t error_code)
+{
+	char why[160];
+	if (c->timed_out) {
+		finish(c, OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+		return;
+	}
+	if (c->res.http_status && c->res.http_status != 200) {
+		snprintf(why, sizeof why, "HTTP status %d%s%.100s", c->res.http_status,
+		         c->res.message[0] ? ": " : "", c->res.message);
+		finish(c, otf__grpcc_http_status(c->res.http_status), why);
+		return;
+	}
+	if (!c->got_status) {
+		if (error_code == NGHTTP2_REFUSED_STREAM)
+			finish(c, OTF_GRPC_UNAVAILABLE, "stream refused by the server");
+		else if (error_code == NGHTTP2_CANCEL)
+			finish(c, OTF_GRPC_CANCELLED, "stream cancelled by the server");
+		else {
+			snprintf(why, sizeof why, "stream closed without grpc-status (%s)",
+			         nghttp2_http2_strerror(error_code));
+			finish(c, error_code ? OTF_GRPC_INTERNAL : OTF_GRPC_UNKNOWN, why);
+		}
+		return;
+	}
+	if (c->res.status == OTF_GRPC_OK) {
+		const char *detail = NULL;
+		int st = otf__grpc_reader_finish(&c->reader, c->encoding, strlen(c->encoding),
+		                                 &c->res.response, &detail);
+		if (st &&
+		    !(st == OTF_GRPC_INTERNAL && c->reader.n_msgs == 0 && !c->reader.hdr_len)) {
+			snprintf(why, sizeof why, "bad response message: %s", detail ? detail : "");
+			finish(c, st, why);
+			return;
+		}
+	}
+	finish(c, c->res.status, NULL);
+}
+
+static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nl,
+                     const uint8_t *value, size_t vl, uint8_t flags, void *ud)
+{
+	(void)flags;
+	(void)ud;
+	otf_grpcc_call_t *c = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
+	if (!c)
+		return 0;
+#define IS(lit) (nl == sizeof(lit) - 1 && !memcmp(name, lit, nl))
+	if (IS(":status")) {
+		c->res.http_status = (int)strtol((const char *)value, NULL, 10);
+	} else if (IS("grpc-status")) {
+		c->got_status = true;
+		c->res.status = (int)strtol((const char *)value, NULL, 10);
+	} else if (IS("grpc-message")) {
+		otf__grpcc_percent_decode((const char *)value, vl, c->res.message,
+		                          sizeof c->res.message);
+	} else if (IS("grpc-encoding")) {
+		snprintf(c->encoding, sizeof c->encoding, "%.*s", (int)vl, (const char *)value);
+	} else if (IS("grpc-status-details-bin")) {
+		uint8_t bin[1024];
+		long n = otf__grpcc_base64_decode((const char *)value, vl, bin, sizeof bin);
+		int code;
+		uint64_t ns = 0;
+		if (n > 0 && !otf__exph_status_parse(bin, (size_t)n, &code, NULL, 0, &ns) && ns) {
+			c->res.retry_ns = ns;
+			c->res.has_retry_info = true;
+		}
+	}
+#undef IS
+	return 0;
+}
+
+static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid, const uint8_t *data, size_t len,
+                   void *ud)
+{
+	(void)flags;
+	(void)ud;
+	otf_grpcc_call_t *c = nghttp2_session_get_stream_user_data(s, sid);
+	if (!c)
+		return 0;
+	const char *detail = NULL;
+	int st = otf__grpc_reader_feed(&c->reader, data, len, &detail);
+	if (st) {
+		char why[160];
+		snprintf(why, sizeof why, "bad response: %s", detail ? detail : "");
+		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
+		finish(c, st, why);
+	}
+	return 0;
+}
+
+static int on_close(nghttp2_session *s, int32_t sid, uint32_t error_code, void *ud)
+{
+	(void)ud;
+	otf_grpcc_call_t *c = nghttp2_session_get_stream_user_data(s, sid);
+	if (c)
+		stream_closed(c, error_code);
+	return 0;
+}
+
+static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
+{
+	(void)s;
+	conn_t *k = ud;
+	if (f->hd.type == NGHTTP2_GOAWAY) {
+		/* Streams above last_stream_id are closed by nghttp2 as
+		 * REFUSED_STREAM; new calls go to a new connection. */
+		k->goaway = true;
+		if (k->cl->conn == k)
+			k->cl->conn = NULL;
+	}
+	return 0;
+}
+
+static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
+                         nghttp2_data_source *src, void *ud)
+{
+	(void)s;
+	(void)sid;
+	(void)ud;
+	otf_grpcc_call_t *c = src->ptr;
+	size_t left = c->body->len - c->off;
+	size_t n = left < len ? left : len;
+	memcpy(buf, c->body->data + c->off, n);
+	c->off += n;
+	if (c->off == c->body->len)
+		*flags |= NGHTTP2_DATA_FLAG_EOF;
+	return (ssize_t)n;
+}
+
+static void submit(conn_t *k, otf_grpcc_call_t *c)
+{
+	otf_grpcc_t *cl = k->cl;
+	char tmo[16];
+	nghttp2_nv nv[24 + 64];
+	size_t n = 0;
+#define NV(nm, val)                                                                     \
+	nv[n++] = (nghttp2_nv){(uint8_t *)(uintptr_t)(nm), (uint8_t *)(uintptr_t)(val), \
+	                       strlen(nm), strlen(val), NGHTTP2_NV_FLAG_NONE}
+	NV(":method", "POST");
+	NV(":scheme", "http");
+	NV(":path", c->path);
+	NV(":authority", cl->authority);
+	NV("content-type", "application/grpc");
+	NV("te", "trailers");
+	NV("user-agent", "grpc-c/otflow-" OTF_VERSION);
+	NV("grpc-accept-encoding", "identity,gzip,zstd,deflate");
+	if (cl->encoding)
+		NV("grpc-encoding", cl->encoding);
+	if (c->timeout_ms) {
+		otf__grpcc_timeout(c->timeout_ms, tmo);
+		NV("grpc-timeout", tmo);
+	}
+	for (size_t i = 0; i + 1 < cl->n_meta && n + 1 < sizeof nv / sizeof nv[0]; i += 2)
+		NV(cl->meta[i], cl->meta[i + 1]);
+#undef NV
+	nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_body};
+	c->conn = k;
+	list_add(&k->calls, c);
+	int32_t sid = nghttp2_submit_request(k->h2, NULL, nv, n, &dp, c);
+	if (sid < 0) {
+		finish(c, OTF_GRPC_UNAVAILABLE, nghttp2_strerror(sid));
+		return;
+	}
+	c->stream_id = sid;
+}
+
+static void on_write(uv_write_t *req, int status)
+{
+	wreq_t *w = (wreq_t *)req;
+	conn_t *k = w->conn;
+	otf_free(w);
+	k->writing = false;
+	if (status < 0) {
+		conn_close(k);
+		return;
+	}
+	conn_flush(k);
+}
+
+/* Writes what the session wants to send; one write in flight at a time. */
+static void conn_flush(conn_t *k)
+{
+	if (k->writing || k->closing || !k->h2)
+		return;
+	size_t cap = 65536, len = 0;
+	wreq_t *w = NULL;
+	for (;;) {
+		const uint8_t *d;
+		ssize_t n = nghttp2_session_mem_send(k->h2, &d);
+		if (n < 0) {
+			otf_free(w);
+			conn_close(k);
+			return;
+		}
+		if (n == 0)
+			break;
+		if (!w || len + (size_t)n > cap) {
+			size_t ncap = cap;
+			while (len + (size_t)n > ncap)
+				ncap *= 2;
+			wreq_t *nw = otf_realloc(w, sizeof *w + ncap);
+			if (!nw) {
+				otf_free(w);
+				conn_close(k);
+				return;
+			}
+			w = nw;
+			cap = ncap;
+		}
+		memcpy(w->data + len, d, (size_t)n);
+		len += (size_t)n;
+		if (len >= 256 * 1024)
+			break;
+	}
+	if (!len) {
+		otf_free(w);
+		if (!nghttp2_session_want_read(k->h2) && !nghttp2_session_want_write(k->h2))
+			conn_close(k);
+		else if (k->goaway && !k->calls)
+			conn_close(k);
+		return;
+	}
+	w->conn = k;
+	w->len = len;
+	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+	k->writing = true;
+	if (uv_write(&w->req, (uv_stream_t *)&k->tcp, &b, 1, on_write)) {
+		k->writing = false;
+		otf_free(w);
+		conn_close(k);
+	}
+}
+
+static void alloc_cb(uv_handle_t *h, size_t sz, uv_buf_t *b)
+{
+	(void)sz;
+	conn_t *k = h->data;
+	*b = uv_buf_init(k->rbuf, sizeof k->rbuf);
+}
+
+static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+{
+	conn_t *k = st->data;
+	if (n < 0) {
+		conn_close(k);
+		return;
+	}
+	if (n == 0)
+		return;
+	ssize_t rc = nghttp2_session_mem_recv(k->h2, (const uint8_t *)b->base, (size_t)n);
+	if (rc < 0) {
+		conn_close(k);
+		return;
+	}
+	conn_flush(k);
+}
+
+static void handle_gone(otf_grpcc_t *cl)
+{
+	if (--cl->handles > 0 || !cl->closing)
+		return;
+	otf_grpcc_close_cb cb = cl->close_cb;
+	void *arg = cl->close_arg;
+	for (size_t i = 0; i < cl->n_meta; i++)
+		otf_free(cl->meta[i]);
+	otf_free(cl->meta);
+	otf_free(cl->host);
+	otf_free(cl->authority);
+	otf_free(cl->encoding);
+	otf_free(cl);
+	if (cb)
+		cb(arg);
+}
+
+static void tcp_closed(uv_handle_t *h)
+{
+	conn_t *k = h->data;
+	otf_grpcc_t *cl = k->cl;
+	if (k->prev)
+		k->prev->next = k->next;
+	else
+		cl->conns = k->next;
+	if (k->next)
+		k->next->prev = k->prev;
+	otf_free(k);
+	handle_gone(cl);
+}
+
+/* Closes the connection; its calls end UNAVAILABLE (pending ones, waiting
+ * for this connection, too). */
+static void conn_close(conn_t *k)
+{
+	if (k->closing)
+		return;
+	k->closing = true;
+	otf_grpcc_t *cl = k->cl;
+	if (cl->conn == k) {
+		cl->conn = NULL;
+		while (cl->pending)
+			finish(cl->pending, OTF_GRPC_UNAVAILABLE, "connection failed");
+	}
+	while (k->calls)
+		finish(k->calls, OTF_GRPC_UNAVAILABLE, "connection closed");
+	if (k->h2)
+		nghttp2_session_del(k->h2);
+	k->h2 = NULL;
+	if (k->state == C_RESOLVING) {
+		/* The resolver's callback sees closing and frees. */
+		return;
+	}
+	k->state = C_CLOSED;
+	uv_close((uv_handle_t *)&k->tcp, tcp_closed);
+}
+
+static int session_new(conn_t *k)
+{
+	nghttp2_session_callbacks *cb;
+	if (nghttp2_session_callbacks_new(&cb))
+		return OTF_E_NOMEM;
+	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
+	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
+	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
+	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+	int rc = nghttp2_session_client_new(&k->h2, cb, k);
+	nghttp2_session_callbacks_del(cb);
+	if (rc)
+		return OTF_E_NOMEM;
+	/* A large window: responses are small, but so is the default. */
+	nghttp2_settings_entry s[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
+	                              {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
+	nghttp2_submit_settings(k->h2, NGHTTP2_FLAG_NONE, s, 2);
+	return 0;
+}
+
+static void on_connect(uv_connect_t *req, int status)
+{
+	conn_t *k = req->data;
+	otf_grpcc_t *cl = k->cl;
+	if (k->closing)
+		return;
+	if (status < 0 || session_new(k)) {
+		char why[160];
+		snprintf(why, sizeof why, "connect to %s:%u: %s", cl->host, cl->port,
+		         status < 0 ? uv_strerror(status) : "out of memory");
+		if (cl->conn == k) {
+			cl->conn = NULL;
+			while (cl->pending)
+				finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
+		}
+		conn_close(k);
+		return;
+	}
+	k->state = C_READY;
+	uv_tcp_nodelay(&k->tcp, 1);
+	uv_read_start((uv_stream_t *)&k->tcp, alloc_cb, on_read);
+	while (cl->conn == k && cl->pending) {
+		otf_grpcc_call_t *c = cl->pending;
+		list_del(&cl->pending, c);
+		submit(k, c);
+	}
+	conn_flush(k);
+}
+
+static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	conn_t *k = req->data;
+	otf_grpcc_t *cl = k->cl;
+	if (k->closing) {
+		uv_freeaddrinfo(ai);
+		k->state = C_CLOSED;
+		uv_close((uv_handle_t *)&k->tcp, tcp_closed);
+		return;
+	}
+	int rc = status;
+	if (!rc)
+		rc = uv_tcp_connect(&k->connect, &k->tcp, ai->ai_addr, on_connect);
+	uv_freeaddrinfo(ai);
+	if (rc) {
+		char why[160];
+		snprintf(why, sizeof why, "%s %s:%u: %s", status ? "resolve" : "connect to",
+		         cl->host, cl->port, uv_strerror(rc));
+		if (cl->conn == k) {
+			cl->conn = NULL;
+			while (cl->pending)
+				finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
+		}
+		k->state = C_CONNECTING;
+		conn_close(k);
+		return;
+	}
+	k->state = C_CONNECTING;
+}
+
+static conn_t *conn_open(otf_grpcc_t *cl)
+{
+	conn_t *k = otf_calloc(1, sizeof *k);
+	if (!k)
+		return NULL;
+	k->cl = cl;
+	if (uv_tcp_init(cl->loop, &k->tcp)) {
+		otf_free(k);
+		return NULL;
+	}
+	cl->handles++;
+	k->next = cl->conns;
+	if (cl->conns)
+		cl->conns->prev = k;
+	cl->conns = k;
+	k->tcp.data = k;
+	k->gai.data = k;
+	k->connect.data = k;
+	k->state = C_RESOLVING;
+	char port[8];
+	snprintf(port, sizeof port, "%u", cl->port);
+	struct addrinfo hints;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	int rc = uv_getaddrinfo(cl->loop, &k->gai, on_resolved, cl->host, port, &hints);
+	if (rc) {
+		k->closing = true;
+		k->state = C_CLOSED;
+		uv_close((uv_handle_t *)&k->tcp, tcp_closed);
+		return NULL;
+	}
+	return k;
+}
+
+static void on_timer(uv_timer_t *t)
+{
+	otf_grpcc_t *cl = t->data;
+	uint64_t now = uv_now(cl->loop);
+	/* Deadlines: waiting calls end here, streams are reset first. */
+	otf_grpcc_call_t *c = cl->pending, *nx;
+	for (; c; c = nx) {
+		nx = c->next;
+		if (c->deadline_ms && now >= c->deadline_ms)
+			finish(c, OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded while connecting");
+	}
+	for (conn_t *k = cl->conns; k; k = k->next) {
+		if (!k->h2)
+			continue;
+		for (c = k->calls; c; c = nx) {
+			nx = c->next;
+			if (c->deadline_ms && now >= c->deadline_ms && !c->timed_out) {
+				c->timed_out = true;
+				nghttp2_submit_rst_stream(k->h2, NGHTTP2_FLAG_NONE, c->stream_id,
+				                          NGHTTP2_CANCEL);
+				finish(c, OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+			}
+		}
+		conn_flush(k);
+	}
+	/* Callbacks last: they may start new calls. */
+	while (cl->done && !cl->closing) {
+		c = cl->done;
+		list_del(&cl->done, c);
+		c->cb(c->arg, &c->res);
+		call_free(c);
+	}
+	bool busy = cl->pending != NULL;
+	for (conn_t *k = cl->conns; k && !busy; k = k->next)
+		busy = k->calls != NULL;
+	if (!busy)
+		uv_timer_stop(t);
+	else
+		uv_timer_start(t, on_timer, 100, 100);
+}
+
+int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_t **out)
+{
+	otf_grpcc_t *cl = otf_calloc(1, sizeof *cl);
+	if (!cl)
+		return OTF_E_NOMEM;
+	cl->loop = loop;
+	cl->port = cfg->port;
+	cl->max_recv = cfg->max_recv_msg_bytes ? cfg->max_recv_msg_bytes : 4u << 20;
+	char auth[300];
+	snprintf(auth, sizeof auth, strchr(cfg->host, ':') ? "[%s]:%u" : "%s:%u", cfg->host,
+	         cfg->port);
+	const char *a = cfg->authority ? cfg->authority : auth;
+	cl->host = otf_strndup(cfg->host, strlen(cfg->host));
+	cl->authority = otf_strndup(a, strlen(a));
+	if (cfg->encoding)
+		cl->encoding = otf_strndup(cfg->encoding, strlen(cfg->encoding));
+	size_t n = 0;
+	while (cfg->meta && cfg->meta[n])
+		n++;
+	cl->meta = otf_calloc(n + 1, sizeof *cl->meta);
+	bool oom = !cl->host || !cl->authority || (cfg->encoding && !cl->encoding) || !cl->meta;
+	for (size_t i = 0; !oom && i < n; i++) {
+		cl->meta[i] = otf_strndup(cfg->meta[i], strlen(cfg->meta[i]));
+		oom = !cl->meta[i];
+		if (!oom && i % 2 == 0) /* HTTP/2 header names are lower case */
+			for (char *p = cl->meta[i]; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+		cl->n_meta = i + 1;
+	}
+	if (oom) {
+		cl->closing = true;
+		cl->handles = 1;
+		handle_gone(cl);
+		return OTF_E_NOMEM;
+	}
+	uv_timer_init(loop, &cl->timer);
+	cl->timer.data = cl;
+	cl->handles = 1;
+	*out = cl;
+	return 0;
+}
+
+otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *cl, const char *path, otf_buf_t *body,
+                                  uint64_t timeout_ms, otf_grpcc_cb cb, void *arg)
+{
+	otf_grpcc_call_t *c = otf_calloc(1, sizeof *c);
+	if (!c)
+		return NULL;
+	c->path = otf_strndup(path, strlen(path));
+	if (!c->path) {
+		otf_free(c);
+		return NULL;
+	}
+	c->cl = cl;
+	c->body = otf_buf_ref(body);
+	c->cb = cb;
+	c->arg = arg;
+	c->timeout_ms = timeout_ms;
+	c->deadline_ms = timeout_ms ? uv_now(cl->loop) + timeout_ms : 0;
+	otf__grpc_reader_init(&c->reader, cl->max_recv, true);
+	if (cl->conn && cl->conn->state == C_READY && !cl->conn->goaway) {
+		submit(cl->conn, c);
+		conn_flush(cl->conn);
+	} else {
+		list_add(&cl->pending, c);
+		if (!cl->conn && !(cl->conn = conn_open(cl)))
+			finish(c, OTF_GRPC_UNAVAILABLE, "cannot open a connection");
+	}
+	uv_timer_start(&cl->timer, on_timer, c->done ? 0 : 100, 100);
+	return c;
+}
+
+void otf__grpcc_cancel(otf_grpcc_call_t *c)
+{
+	otf_grpcc_t *cl = c->cl;
+	if (c->done) {
+		list_del(&cl->done, c);
+	} else if (c->conn) {
+		conn_t *k = c->conn;
+		list_del(&k->calls, c);
+		if (c->stream_id > 0 && k->h2) {
+			nghttp2_session_set_stream_user_data(k->h2, c->stream_id, NULL);
+			nghttp2_submit_rst_stream(k->h2, NGHTTP2_FLAG_NONE, c->stream_id,
+			                          NGHTTP2_CANCEL);
+			conn_flush(k);
+		}
+	} else {
+		list_del(&cl->pending, c);
+	}
+	call_free(c);
+}
+
+static void timer_closed(uv_handle_t *h)
+{
+	handle_gone(h->data);
+}
+
+void otf__grpcc_close(otf_grpcc_t *cl, otf_grpcc_close_cb cb, void *arg)
+{
+	cl->close_cb = cb;
+	cl->close_arg = arg;
+	/* Abandon calls first: conn_close would finish them. */
+	while (cl->pending)
+		otf__grpcc_cancel(cl->pending);
+	while (cl->done)
+		otf__grpcc_cancel(cl->done);
+	cl->conn = NULL;
+	for (conn_t *k = cl->conns; k; k = k->next) {
+		while (k->calls)
+			otf__grpcc_cancel(k->calls);
+		conn_close(k);
+	}
+	while (cl->done)
+		otf__grpcc_cancel(cl->done);
+	cl->closing = true;
+	uv_timer_stop(&cl->timer);
+	uv_close((uv_handle_t *)&cl->timer, timer_closed);
+}

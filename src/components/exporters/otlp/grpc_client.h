@@ -1,0 +1,85 @@
+/* A unary gRPC client over cleartext HTTP/2 (h2c, prior knowledge) on a
+ * libuv loop: the transport of the `otlp` exporter. HTTP/2 is nghttp2's
+ * client session; the gRPC layer (grpc/grpc doc/PROTOCOL-HTTP2.md) is ours:
+ * the 5-byte Length-Prefixed-Message, grpc-timeout, grpc-encoding, and the
+ * status from grpc-status / grpc-message / grpc-status-details-bin
+ * trailers, or from the HTTP status when the server is not speaking gRPC.
+ *
+ * One client keeps one connection, opened on the first call (name
+ * resolution on the libuv thread pool, non-blocking connect) and reopened
+ * on demand after it closed or the server sent GOAWAY; calls share it as
+ * concurrent streams (nghttp2 queues streams beyond the server's
+ * SETTINGS_MAX_CONCURRENT_STREAMS). A call that cannot be delivered
+ * (connection refused or lost, stream refused) ends UNAVAILABLE; one that
+ * outlives its timeout is reset and ends DEADLINE_EXCEEDED.
+ *
+ * The socket-free pieces (framing, percent and base64 decoding, status
+ * mapping) are in grpc_client_frame.c.
+ *
+ * Thread rules: a client and its calls belong to the loop's thread. */
+#ifndef OTF_GRPC_CLIENT_H
+#define OTF_GRPC_CLIENT_H
+
+#include "otflow/buf.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+typedef struct otf_grpcc otf_grpcc_t;
+typedef struct otf_grpcc_call otf_grpcc_call_t;
+
+typedef struct otf_grpcc_config {
+	const char *host; /* name or address; resolved per connection */
+	uint16_t port;
+	const char *authority;   /* :authority; NULL = host:port */
+	const char *encoding;    /* grpc-encoding of requests, NULL = identity */
+	const char *const *meta; /* extra headers: name, value, ..., NULL (copied) */
+	size_t max_recv_msg_bytes;
+} otf_grpcc_config_t;
+
+typedef struct otf_grpcc_result {
+	int status;          /* gRPC status code */
+	char message[256];   /* grpc-message, percent-decoded, or our reason */
+	uint64_t retry_ns;   /* RetryInfo.retry_delay from grpc-status-details-bin */
+	bool has_retry_info; /* a RetryInfo was present */
+	otf_buf_t *response; /* OK: the response message (borrowed for the callback) */
+	int http_status;     /* :status, 0 when none */
+} otf_grpcc_result_t;
+
+typedef void (*otf_grpcc_cb)(void *arg, const otf_grpcc_result_t *res);
+typedef void (*otf_grpcc_close_cb)(void *arg);
+
+int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_t **out);
+
+/* Starts a unary call of path with body, already framed (5-byte prefix +
+ * message, see otf__grpcc_frame; a reference is taken). timeout_ms 0 =
+ * none. cb runs once, on the loop, never inside this call. Returns the
+ * call (to cancel) or NULL on OOM. */
+otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *c, const char *path, otf_buf_t *body,
+                                  uint64_t timeout_ms, otf_grpcc_cb cb, void *arg);
+/* Abandons a call: its stream is reset, cb never runs. */
+void otf__grpcc_cancel(otf_grpcc_call_t *call);
+/* Closes the connection; calls still open are abandoned (no callbacks).
+ * cb(arg) runs once every handle is closed, never inside this call. */
+void otf__grpcc_close(otf_grpcc_t *c, otf_grpcc_close_cb cb, void *arg);
+
+/* ---- grpc_client_frame.c (socket-free) ---- */
+
+/* Length-Prefixed-Message: flag (1 = compressed), big-endian length, msg. */
+int otf__grpcc_frame(const otf_buf_t *msg, bool compressed, otf_buf_t **out);
+/* grpc-message percent-decoding; always NUL-terminates. */
+void otf__grpcc_percent_decode(const char *s, size_t n, char *out, size_t cap);
+/* Base64 (standard alphabet, padding optional, as grpc-*-bin headers) into
+ * out; the decoded length, or -1 when malformed or longer than cap. */
+long otf__grpcc_base64_decode(const char *s, size_t n, uint8_t *out, size_t cap);
+/* gRPC status for a non-200 HTTP answer (PROTOCOL-HTTP2.md,
+ * doc/http-grpc-status-mapping.md). */
+int otf__grpcc_http_status(int http);
+/* OTLP/gRPC: may this status be retried? ("Failures", OTLP spec) */
+bool otf__grpcc_retryable(int status, bool has_retry_info);
+/* grpc-timeout value for ms ("<n>m", at most 8 digits). */
+void otf__grpcc_timeout(uint64_t ms, char out[16]);
+
+#endif
