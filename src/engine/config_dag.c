@@ -141,9 +141,19 @@ static int read_extensions(const otf_config_node_t *root, otf_service_settings_t
 			    err, idn, "extension '%s' is not defined under extensions", id);
 		char type[64];
 		id_type(id, type, sizeof type);
+		/* Go-runtime debugging extensions that gateway configs commonly
+		 * carry have no meaning here: accepted, said, not started. */
+		if (!strcmp(type, "pprof") || !strcmp(type, "zpages")) {
+			otf_log(OTF_LOG_WARN, "config",
+			        "%s:%u: extension '%s' has no otflow equivalent; ignored",
+			        otf_config_node_file(idn), otf_config_node_line(idn), id);
+			continue;
+		}
 		if (strcmp(type, "health_check"))
 			return otf_config_errorf(
-			    err, idn, "unknown extension type '%s' (supported: health_check)",
+			    err, idn,
+			    "unknown extension type '%s' (supported: health_check; "
+			    "pprof and zpages are accepted and ignored)",
 			    type);
 		s->health_check = true;
 		for (size_t k = 0; k < otf_config_len(def); k++) {
