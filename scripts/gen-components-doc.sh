@@ -92,9 +92,10 @@ Behaviour notes:
   so late or reordered heartbeats cannot resurrect a finished span (ids from the body, else the
   record's trace_id/span_id); an older heartbeat (by the record's time) never overwrites a newer
   one. Records that cannot be stored (no or unknown event, bad frequency, undecodable body,
-  all-zero ids) are skipped and logged, never failing the request. Each worker has one
-  non-blocking libpq connection on its event loop; requests queue while a statement runs and go
-  into one multi-row `INSERT ... ON CONFLICT` (up to `max_batch_rows`); the request is
+  all-zero ids) are skipped and logged, never failing the request. Each worker has `pool_size`
+  non-blocking libpq connections on its event loop, one statement each at a time, so commits'
+  WAL flushes overlap; requests queue while statements run and go into the next multi-row
+  `INSERT ... ON CONFLICT` (up to `max_batch_rows`, rows in primary-key order); the request is
   acknowledged once its rows are committed, NACKed as retryable on a database error (idempotent
   writes, safe to retry). A database down at start is retried with backoff, never fatal.
   Expiry times use the database clock (`now()`), so exporter and receiver hosts need no clock

@@ -5,10 +5,17 @@
  *
  * Each request's log records become rows (partial_flatten.h). Rows queue
  * in arrival order and are written by one multi-row INSERT ... ON CONFLICT
- * per statement (up to max_batch_rows rows), one statement at a time on the
- * worker's own connection (partial_pg.h, non-blocking). While a statement
- * runs, newly arrived requests wait and go into the next one, so under load
- * the batches grow and the round trips are amortised. A request is
+ * per statement (up to max_batch_rows rows) on one of the worker's
+ * pool_size connections (partial_pg.h, non-blocking), one statement per
+ * connection at a time. While statements run, newly arrived requests wait
+ * and go into the next one, so under load the batches grow and the round
+ * trips are amortised. Several connections matter because a durable commit
+ * waits for its WAL flush: with one connection the worker idles through
+ * every flush, with several the flushes overlap (PostgreSQL group commit).
+ * Statements on different connections may hold the same span; the upsert's
+ * rules (tombstone final, newer heartbeat wins) make the result independent
+ * of their order, and rows are sorted by primary key in every statement so
+ * that concurrent statements lock rows in the same order (no deadlocks). A request is
  * acknowledged when every row it produced is committed; a database error
  * NACKs it as retryable (upsert and tombstone are idempotent, so a retry is
  * safe). Records that cannot be stored (no partial.event, bad frequency,
@@ -26,6 +33,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct partial_exp_config {
@@ -35,6 +43,7 @@ typedef struct partial_exp_config {
 	int64_t timeout_ns;
 	int64_t max_batch_rows;
 	int64_t max_queued_requests;
+	int64_t pool_size;
 } partial_exp_config_t;
 
 typedef struct pmsg pmsg_t;
@@ -46,22 +55,30 @@ struct pmsg {
 	pmsg_t *prev, *next;
 };
 
-typedef struct partial_exporter {
+typedef struct partial_exporter partial_exporter_t;
+
+typedef struct pconn {
+	partial_exporter_t *e;
+	partial_pg_t *pg;
+	partial_rows_t inflight; /* rows of the running statement */
+	bool busy;
+} pconn_t;
+
+struct partial_exporter {
 	otf_node_t *node;
 	const partial_exp_config_t *cfg;
-	partial_pg_t *pg;
+	pconn_t *conns; /* pool_size */
+	size_t nbusy;
 	otf_arena_t arena;
 	partial_rows_t queue; /* rows waiting, from qhead */
 	size_t qhead;
-	partial_rows_t inflight; /* rows of the running statement */
-	uint32_t *slots;         /* dedupe table for one statement */
+	uint32_t *slots; /* dedupe table for one statement */
 	size_t slots_cap;
-	bool busy;
 	bool closing;
 	pmsg_t *held; /* requests not yet answered */
 	size_t held_len;
 	uint64_t skipped_total;
-} partial_exporter_t;
+};
 
 static void finish_msg(partial_exporter_t *e, pmsg_t *p)
 {
@@ -85,15 +102,15 @@ static void finish_msg(partial_exporter_t *e, pmsg_t *p)
 
 static void maybe_done(partial_exporter_t *e)
 {
-	if (e->closing && !e->held && !e->busy)
+	if (e->closing && !e->held && !e->nbusy)
 		otf_node_shutdown_done(e->node);
 }
 
 /* Answers the rows of the finished statement (err NULL = committed). */
-static void complete(partial_exporter_t *e, const char *err)
+static void complete(partial_exporter_t *e, pconn_t *c, const char *err)
 {
-	for (size_t i = 0; i < e->inflight.len; i++) {
-		partial_row_t *r = &e->inflight.items[i];
+	for (size_t i = 0; i < c->inflight.len; i++) {
+		partial_row_t *r = &c->inflight.items[i];
 		pmsg_t *p = r->owner;
 		if (err && !p->failed) {
 			p->failed = true;
@@ -102,7 +119,7 @@ static void complete(partial_exporter_t *e, const char *err)
 		if (--p->rows_left == 0)
 			finish_msg(e, p);
 	}
-	partial_rows_clear(&e->inflight);
+	partial_rows_clear(&c->inflight);
 }
 
 static uint64_t key_hash(const partial_row_t *r)
@@ -132,22 +149,29 @@ static bool wins(const partial_row_t *cand, const partial_row_t *cur)
 	return cand->seen_unix_nano >= cur->seen_unix_nano;
 }
 
+/* Primary key order (span_id, trace_id): the lock order of every statement. */
+static int row_cmp(const void *a, const void *b)
+{
+	const partial_row_t *x = *(const partial_row_t *const *)a;
+	const partial_row_t *y = *(const partial_row_t *const *)b;
+	int c = memcmp(x->span_id, y->span_id, 16);
+	return c ? c : memcmp(x->trace_id, y->trace_id, 32);
+}
+
 static void on_result(void *ctx, PGresult *res, const char *err);
 
-static void kick(partial_exporter_t *e);
-
-/* Builds and submits one statement from the queue's head. */
-static void submit(partial_exporter_t *e)
+/* Builds and submits one statement from the queue's head on idle c. */
+static void submit(partial_exporter_t *e, pconn_t *c)
 {
 	size_t avail = e->queue.len - e->qhead;
 	size_t n = avail < (size_t)e->cfg->max_batch_rows ? avail : (size_t)e->cfg->max_batch_rows;
 	/* Move the rows to inflight. */
-	if (e->inflight.cap < n) {
-		partial_row_t *p = otf_realloc(e->inflight.items, n * sizeof *p);
+	if (c->inflight.cap < n) {
+		partial_row_t *p = otf_realloc(c->inflight.items, n * sizeof *p);
 		if (!p)
 			goto oom;
-		e->inflight.items = p;
-		e->inflight.cap = n;
+		c->inflight.items = p;
+		c->inflight.cap = n;
 	}
 	size_t cap = 16;
 	while (cap < 2 * n)
@@ -159,8 +183,8 @@ static void submit(partial_exporter_t *e)
 		e->slots = s;
 		e->slots_cap = cap;
 	}
-	memcpy(e->inflight.items, e->queue.items + e->qhead, n * sizeof(partial_row_t));
-	e->inflight.len = n;
+	memcpy(c->inflight.items, e->queue.items + e->qhead, n * sizeof(partial_row_t));
+	c->inflight.len = n;
 	e->qhead += n;
 	if (e->qhead == e->queue.len) {
 		e->queue.len = 0;
@@ -176,20 +200,20 @@ static void submit(partial_exporter_t *e)
 	memset(e->slots, 0xff, cap * sizeof *e->slots);
 	uint32_t *winners = otf_arena_alloc(&e->arena, n * sizeof *winners);
 	if (!winners) {
-		complete(e, "out of memory");
+		complete(e, c, "out of memory");
 		return;
 	}
 	size_t uniq = 0;
 	for (size_t i = 0; i < n; i++) {
-		partial_row_t *r = &e->inflight.items[i];
+		partial_row_t *r = &c->inflight.items[i];
 		size_t h = key_hash(r) & (cap - 1);
 		while (e->slots[h] != UINT32_MAX &&
-		       !key_eq(&e->inflight.items[winners[e->slots[h]]], r))
+		       !key_eq(&c->inflight.items[winners[e->slots[h]]], r))
 			h = (h + 1) & (cap - 1);
 		if (e->slots[h] == UINT32_MAX) {
 			e->slots[h] = (uint32_t)uniq;
 			winners[uniq++] = (uint32_t)i;
-		} else if (wins(r, &e->inflight.items[winners[e->slots[h]]])) {
+		} else if (wins(r, &c->inflight.items[winners[e->slots[h]]])) {
 			winners[e->slots[h]] = (uint32_t)i;
 		}
 	}
@@ -202,11 +226,22 @@ static void submit(partial_exporter_t *e)
 	if (!vals || !lens || !fmts || !nums || !sql) {
 		otf_free(sql);
 		otf_arena_reset(&e->arena);
-		complete(e, "out of memory");
+		complete(e, c, "out of memory");
 		return;
 	}
+	const partial_row_t **sorted =
+	    otf_arena_alloc(&e->arena, (uniq ? uniq : 1) * sizeof *sorted);
+	if (!sorted) {
+		otf_free(sql);
+		otf_arena_reset(&e->arena);
+		complete(e, c, "out of memory");
+		return;
+	}
+	for (size_t u = 0; u < uniq; u++)
+		sorted[u] = &c->inflight.items[winners[u]];
+	qsort(sorted, uniq, sizeof *sorted, row_cmp);
 	for (size_t u = 0; u < uniq; u++) {
-		const partial_row_t *r = &e->inflight.items[winners[u]];
+		const partial_row_t *r = sorted[u];
 		size_t k = u * PARTIAL_UPSERT_PARAMS;
 		char *ms = nums + u * 48, *seen = ms + 24;
 		snprintf(ms, 24, "%" PRId64, r->expiry_ms);
@@ -224,41 +259,56 @@ static void submit(partial_exporter_t *e)
 		fmts[k + 2] = 1;
 		lens[k + 2] = r->trace ? (int)r->trace->len : 0;
 	}
-	int rc = partial_pg_query(e->pg, sql, (int)np, vals, lens, fmts, false, on_result, e);
+	int rc = partial_pg_query(c->pg, sql, (int)np, vals, lens, fmts, false, on_result, c);
 	otf_free(sql);
 	otf_arena_reset(&e->arena);
 	if (rc) {
-		complete(e, rc == -ENOTCONN ? "database unavailable" : otf_strerror(rc));
+		complete(e, c, rc == -ENOTCONN ? "database unavailable" : otf_strerror(rc));
 		return;
 	}
-	e->busy = true;
+	c->busy = true;
+	e->nbusy++;
 	return;
 oom:
 	/* Rows stay queued; fail the statement's would-be rows later. */
 	otf_node_log(e->node, OTF_LOG_ERROR, "out of memory building a statement");
 }
 
+/* Fills every idle, reachable connection with a statement. */
 static void kick(partial_exporter_t *e)
 {
-	while (!e->busy && e->queue.len > e->qhead) {
+	for (int64_t i = 0; i < e->cfg->pool_size && e->queue.len > e->qhead; i++) {
+		pconn_t *c = &e->conns[i];
+		if (c->busy || !partial_pg_available(c->pg))
+			continue;
 		size_t before = e->queue.len - e->qhead;
-		submit(e);
-		if (!e->busy && e->queue.len - e->qhead == before)
+		submit(e, c);
+		if (!c->busy && e->queue.len - e->qhead == before)
 			break; /* out of memory: try again on the next request */
 	}
 }
 
+static bool any_available(const partial_exporter_t *e)
+{
+	for (int64_t i = 0; i < e->cfg->pool_size; i++)
+		if (partial_pg_available(e->conns[i].pg))
+			return true;
+	return false;
+}
+
 static void on_result(void *ctx, PGresult *res, const char *err)
 {
-	partial_exporter_t *e = ctx;
+	pconn_t *c = ctx;
+	partial_exporter_t *e = c->e;
 	(void)res;
-	e->busy = false;
+	c->busy = false;
+	e->nbusy--;
 	if (err) {
 		otf_node_log(
-		    e->node, OTF_LOG_WARN, "upsert of %zu row(s) failed: %s%s", e->inflight.len,
+		    e->node, OTF_LOG_WARN, "upsert of %zu row(s) failed: %s%s", c->inflight.len,
 		    err, strstr(err, "does not exist") ? " (run `otflow partial migrate`)" : "");
 	}
-	complete(e, err);
+	complete(e, c, err);
 	kick(e);
 	maybe_done(e);
 }
@@ -267,13 +317,13 @@ static void consume(void *inst, otf_msg_t *m)
 {
 	partial_exporter_t *e = inst;
 	uint64_t items = otf_msg_items(m);
-	if (e->closing || !partial_pg_available(e->pg) ||
-	    e->held_len >= (size_t)e->cfg->max_queued_requests) {
+	bool up = any_available(e);
+	if (e->closing || !up || e->held_len >= (size_t)e->cfg->max_queued_requests) {
 		otf_node_count(e->node, OTF_COUNTER_SEND_FAILED, OTF_SIGNAL_LOGS, items);
 		otf_msg_nack(m, e->closing ? OTF_E_IO : -EAGAIN, false,
-		             e->closing                     ? "exporter shutting down"
-		             : !partial_pg_available(e->pg) ? "postgres unavailable"
-		                                            : "too many requests queued");
+		             e->closing ? "exporter shutting down"
+		             : !up      ? "postgres unavailable"
+		                        : "too many requests queued");
 		return;
 	}
 	otf_buf_t *p = otf_msg_payload(m);
@@ -347,9 +397,19 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	e->node = ctx->node;
 	e->cfg = cfg;
 	otf_arena_init(&e->arena, 0);
-	int rc = partial_pg_create(otf_node_loop(e->node), cfg->postgres,
-	                           (uint64_t)(cfg->timeout_ns / 1000000), e->node, &e->pg);
+	e->conns = otf_calloc((size_t)cfg->pool_size, sizeof *e->conns);
+	int rc = e->conns ? 0 : OTF_E_NOMEM;
+	for (int64_t i = 0; !rc && i < cfg->pool_size; i++) {
+		e->conns[i].e = e;
+		/* one connection logs its outages; the others would repeat it */
+		rc = partial_pg_create(otf_node_loop(e->node), cfg->postgres,
+		                       (uint64_t)(cfg->timeout_ns / 1000000), i ? NULL : e->node,
+		                       &e->conns[i].pg);
+	}
 	if (rc) {
+		for (int64_t i = 0; e->conns && i < cfg->pool_size; i++)
+			partial_pg_destroy(e->conns[i].pg);
+		otf_free(e->conns);
 		otf_arena_close(&e->arena);
 		otf_free(e);
 		return rc;
@@ -372,7 +432,8 @@ static void control(void *inst, const otf_ctrl_t *c)
 static void destroy(void *inst)
 {
 	partial_exporter_t *e = inst;
-	partial_pg_destroy(e->pg);
+	for (int64_t i = 0; i < e->cfg->pool_size; i++)
+		partial_pg_destroy(e->conns[i].pg);
 	/* Only at the shutdown deadline can requests still be held. */
 	while (e->held) {
 		pmsg_t *p = e->held;
@@ -381,7 +442,9 @@ static void destroy(void *inst)
 		otf_free(p);
 	}
 	partial_rows_free(&e->queue);
-	partial_rows_free(&e->inflight);
+	for (int64_t i = 0; i < e->cfg->pool_size; i++)
+		partial_rows_free(&e->conns[i].inflight);
+	otf_free(e->conns);
 	otf_free(e->slots);
 	otf_arena_close(&e->arena);
 	otf_free(e);
@@ -400,6 +463,10 @@ static int validate(const void *config, char *err, size_t errlen)
 	}
 	if (c->max_batch_rows < 1 || c->max_batch_rows > PARTIAL_MAX_ROWS) {
 		snprintf(err, errlen, "max_batch_rows must be between 1 and %d", PARTIAL_MAX_ROWS);
+		return OTF_E_CONFIG;
+	}
+	if (c->pool_size < 1 || c->pool_size > 64) {
+		snprintf(err, errlen, "pool_size must be between 1 and 64");
 		return OTF_E_CONFIG;
 	}
 	if (c->max_queued_requests < 1) {
@@ -456,6 +523,12 @@ static const otf_config_field_t k_schema[] = {
      .def = "1024",
      .desc = "Requests a worker holds while waiting for the database; more are refused "
              "(retryable)."},
+    {.key = "pool_size",
+     .type = OTF_CFG_INT,
+     .offset = offsetof(partial_exp_config_t, pool_size),
+     .def = "4",
+     .desc = "PostgreSQL connections per worker (1..64); statements on them overlap their "
+             "commits' WAL flushes."},
     OTF_CONFIG_FIELD_END,
 };
 
