@@ -90,9 +90,29 @@ int64_t otmm__intern(otmm_t *m, const void *b, size_t n)
 	return dict_append(m, b, n); /* index crowded: not cached */
 }
 
+/* Attribute keys, event names and scope names are nearly always string literals passed by the
+ * same pointer on every call: a direct-mapped cache from the pointer to the ref skips the hash
+ * and the index probe. A hit is still verified against the entry's bytes (strlen + memcmp), so a
+ * pointer whose memory now holds another string (a reused buffer) is only a miss. The pointer and
+ * the ref are two atomics: a torn pair (pointer of one writer, ref of another) fails the
+ * verification too, and every ref stored is a complete string entry of this file (the release
+ * store of the ref carries the entry's bytes to the thread that acquires it). */
 int64_t otmm__intern_str(otmm_t *m, const char *s)
 {
 	if (!s || !*s)
 		return 0;
-	return otmm__intern(m, s, strlen(s));
+	size_t n = strlen(s);
+	otmm_key_cache_t *c =
+	    &m->key_cache[((uintptr_t)s * 0x9E3779B97F4A7C15ull) >> 55 & (OTMM_KEY_CACHE - 1)];
+	if (atomic_load_explicit(&c->ptr, memory_order_acquire) == s) {
+		int64_t ref = atomic_load_explicit(&c->ref, memory_order_acquire);
+		if (ref > 0 && entry_equals(m, ref, s, n))
+			return ref;
+	}
+	int64_t ref = otmm__intern(m, s, n);
+	if (ref > 0) {
+		atomic_store_explicit(&c->ref, ref, memory_order_release);
+		atomic_store_explicit(&c->ptr, s, memory_order_release);
+	}
+	return ref;
 }

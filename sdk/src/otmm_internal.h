@@ -77,6 +77,13 @@ typedef struct otmm_index_entry {
 
 #define OTMM_MAX_CALLBACKS 64
 
+/* string -> ref cache keyed by the caller's pointer (dict.c); each half is its own atomic */
+typedef struct otmm_key_cache {
+	_Atomic(const char *) ptr;
+	_Atomic int64_t ref;
+} otmm_key_cache_t;
+#define OTMM_KEY_CACHE 512 /* entries, a power of two */
+
 struct otmm {
 	int fd;
 	uint8_t *map;
@@ -101,6 +108,7 @@ struct otmm {
 	otmm_callback_fn cb_fn[OTMM_MAX_CALLBACKS];
 	void *cb_arg[OTMM_MAX_CALLBACKS];
 	int n_cb;
+	otmm_key_cache_t key_cache[OTMM_KEY_CACHE];
 };
 
 /* ---- back-to-front protobuf writer ----
