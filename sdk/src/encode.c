@@ -10,7 +10,10 @@ static size_t str_len(const otmm_value_t *v)
 	return v->len == (size_t)-1 ? strlen(v->ptr) : v->len;
 }
 
-static int enc_scalar(pbw_t *w, const otmm_value_t *v)
+/* The encoders below are inlined into callers that keep the writer in a local copy which never
+ * escapes: the compiler then holds it in registers instead of reloading it from the stack after
+ * every byte stored through it (a uint8_t store may alias anything). */
+static inline __attribute__((always_inline)) int enc_scalar(pbw_t *w, const otmm_value_t *v)
 {
 	switch (v->type) {
 	case OTMM_VAL_NONE:
@@ -35,7 +38,7 @@ static int enc_scalar(pbw_t *w, const otmm_value_t *v)
 	}
 }
 
-int otmm__enc_value(pbw_t *w, const otmm_value_t *v)
+static inline __attribute__((always_inline)) int enc_value(pbw_t *w, const otmm_value_t *v)
 {
 	if (v->type != OTMM_VAL_ARRAY)
 		return enc_scalar(w, v);
@@ -54,36 +57,41 @@ int otmm__enc_value(pbw_t *w, const otmm_value_t *v)
 	return 0;
 }
 
-int otmm__enc_attrs(otmm_t *m, pbw_t *w, uint32_t field, const otmm_attr_t *a, size_t n)
+int otmm__enc_value(pbw_t *out, const otmm_value_t *v)
+{
+	pbw_t w = *out;
+	int rc = enc_value(&w, v);
+	*out = w;
+	return rc;
+}
+
+int otmm__enc_attrs(otmm_t *m, pbw_t *out, uint32_t field, const otmm_attr_t *a, size_t n)
 {
 	if (n && !a)
 		return OTMM_E_INVAL;
+	pbw_t w = *out;
+	int rc = 0;
 	for (size_t i = n; i-- > 0;) {
-		size_t mark = pbw_len(w);
-		int rc = otmm__enc_value(w, &a[i].value);
+		size_t mark = pbw_len(&w);
+		rc = enc_value(&w, &a[i].value);
 		if (rc < 0)
-			return rc;
-		pbw_close(w, 2, mark);
-		if (w->bad)
-			return OTMM_E_TOO_BIG; /* do not intern keys of a record that cannot fit */
+			break;
+		pbw_close(&w, 2, mark);
+		if (w.bad)
+			break; /* do not intern keys of a record that cannot fit */
 		int64_t key = otmm__intern_str(m, a[i].key);
-		if (key < 0)
-			return (int)key;
+		if (key < 0) {
+			rc = (int)key;
+			break;
+		}
 		if (key)
-			pbw_uint(w, 1, (uint64_t)key);
-		pbw_close(w, field, mark);
+			pbw_uint(&w, 1, (uint64_t)key);
+		pbw_close(&w, field, mark);
 	}
-	return w->bad ? OTMM_E_TOO_BIG : 0;
-}
-
-void otmm__enc_span_context(pbw_t *w, uint32_t field, const otmm_span_context_t *c)
-{
-	size_t mark = pbw_len(w);
-	if (c->trace_flags)
-		pbw_fixed32(w, 3, c->trace_flags);
-	pbw_bytes(w, 2, c->trace_id, 16);
-	pbw_bytes(w, 1, c->span_id, 8);
-	pbw_close(w, field, mark);
+	*out = w;
+	if (rc < 0)
+		return rc;
+	return w.bad ? OTMM_E_TOO_BIG : 0;
 }
 
 /* An instrumentation scope entry (tracer, logger, meter), pointing at the resource. */

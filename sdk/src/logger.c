@@ -7,10 +7,10 @@ int otmm__emit_event(otmm_t *m, int64_t scope_ref, uint64_t time, int32_t severi
 {
 	uint8_t buf[OTMM_MAX_RECORD];
 	pbw_t w;
-	pbw_init(&w, buf, sizeof(buf));
+	otmm__record_init(m, RING_EVENTS, &w, buf, sizeof(buf));
 	/* Event: scope_ref 1, time 2, severity_number 3, severity_text 4, body 5,
 	 * event_name_ref 6, span_context 7, attributes 8 */
-	int rc = otmm__enc_attrs(m, &w, 8, attrs, n_attrs);
+	int rc = otmm__enc_attrs_local(m, &w, 8, attrs, n_attrs);
 	if (rc < 0)
 		goto fail;
 	if (otmm_span_context_is_valid(ctx))
@@ -24,7 +24,7 @@ int otmm__emit_event(otmm_t *m, int64_t scope_ref, uint64_t time, int32_t severi
 		pbw_uint(&w, 6, (uint64_t)name);
 	if (body && body->type != OTMM_VAL_NONE) {
 		size_t mark = pbw_len(&w);
-		rc = otmm__enc_value(&w, body);
+		rc = otmm__enc_value_local(&w, body);
 		if (rc < 0)
 			return rc;
 		pbw_close(&w, 5, mark);

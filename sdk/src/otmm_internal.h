@@ -240,7 +240,40 @@ int otmm__ensure_file(otmm_t *m, uint64_t end);
 /* encode.c */
 int otmm__enc_value(pbw_t *w, const otmm_value_t *v); /* AnyValue contents */
 int otmm__enc_attrs(otmm_t *m, pbw_t *w, uint32_t field, const otmm_attr_t *a, size_t n);
-void otmm__enc_span_context(pbw_t *w, uint32_t field, const otmm_span_context_t *c);
+static inline void otmm__enc_span_context(pbw_t *w, uint32_t field, const otmm_span_context_t *c)
+{
+	size_t mark = pbw_len(w);
+	if (c->trace_flags)
+		pbw_fixed32(w, 3, c->trace_flags);
+	pbw_bytes(w, 2, c->trace_id, 16);
+	pbw_bytes(w, 1, c->span_id, 8);
+	pbw_close(w, field, mark);
+}
+/* Record encoders keep their pbw_t in a local that never escapes, so that the compiler holds it in
+ * registers; these pass a copy to the out-of-line encoders. */
+static inline int otmm__enc_attrs_local(otmm_t *m, pbw_t *w, uint32_t field, const otmm_attr_t *a,
+                                        size_t n)
+{
+	pbw_t t = *w;
+	int rc = otmm__enc_attrs(m, &t, field, a, n);
+	*w = t;
+	return rc;
+}
+static inline int otmm__enc_value_local(pbw_t *w, const otmm_value_t *v)
+{
+	pbw_t t = *w;
+	int rc = otmm__enc_value(&t, v);
+	*w = t;
+	return rc;
+}
+/* Starts a record in a stack buffer of `cap` bytes, using only as much of it as one slot of
+ * `ring` holds: a larger record is dropped anyway, and encoding near the top of a 16 KiB frame
+ * made the callees' stack stores alias the record's bytes (4 KiB apart), which stalled them. */
+static inline void otmm__record_init(const otmm_t *m, int ring, pbw_t *w, uint8_t *buf, size_t cap)
+{
+	size_t slot = m->rings[ring].slot_size;
+	pbw_init(w, buf, slot < cap ? slot : cap);
+}
 /* finishes a record: prepends the varint length; returns the record's first byte */
 static inline int otmm__finish(pbw_t *w)
 {

@@ -4,14 +4,16 @@
 
 /* SpanEvent: trace_id 1, span_id 2, oneof event 11..15, scope_ref 20. The caller has written
  * the oneof member's contents after `w` was started by span_begin. */
-static void span_begin(const otmm_span_t *s, pbw_t *w, uint8_t *buf, size_t cap, size_t *mark)
+static inline __attribute__((always_inline)) void span_begin(const otmm_span_t *s, pbw_t *w,
+                                                             uint8_t *buf, size_t cap, size_t *mark)
 {
-	pbw_init(w, buf, cap);
+	otmm__record_init(s->m, RING_SPANS, w, buf, cap);
 	pbw_uint(w, 20, (uint64_t)s->scope_ref);
 	*mark = pbw_len(w);
 }
 
-static int span_finish(otmm_span_t *s, pbw_t *w, uint32_t field, size_t mark)
+static inline __attribute__((always_inline)) int span_finish(otmm_span_t *s, pbw_t *w,
+                                                             uint32_t field, size_t mark)
 {
 	pbw_close(w, field, mark);
 	pbw_bytes(w, 2, s->ctx.span_id, 8);
@@ -68,7 +70,7 @@ int otmm_span_start(const otmm_scope_t *tracer, const char *name, int kind,
 	if (has_parent && parent->is_remote)
 		flags |= 0x200u;
 	pbw_fixed32(&w, 16, flags);
-	int rc = otmm__enc_attrs(s->m, &w, 9, attrs, n_attrs);
+	int rc = otmm__enc_attrs_local(s->m, &w, 9, attrs, n_attrs);
 	if (rc < 0)
 		return enc_failed(s, rc);
 	pbw_fixed64(&w, 7, start_time ? start_time : otmm_now());
@@ -99,7 +101,8 @@ int otmm_span_set_attributes(otmm_span_t *s, const otmm_attr_t *attrs, size_t n_
 	pbw_t w;
 	size_t mark;
 	span_begin(s, &w, buf, sizeof(buf), &mark);
-	rc = otmm__enc_attrs(s->m, &w, 9, attrs, n_attrs); /* UpdateAttributes.attributes = 9 */
+	rc = otmm__enc_attrs_local(s->m, &w, 9, attrs,
+	                           n_attrs); /* UpdateAttributes.attributes = 9 */
 	if (rc < 0)
 		return enc_failed(s, rc);
 	return span_finish(s, &w, 14, mark);
