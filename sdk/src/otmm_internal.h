@@ -267,8 +267,9 @@ static inline int otmm__enc_value_local(pbw_t *w, const otmm_value_t *v)
 	return rc;
 }
 /* Starts a record in a stack buffer of `cap` bytes, using only as much of it as one slot of
- * `ring` holds: a larger record is dropped anyway, and encoding near the top of a 16 KiB frame
- * made the callees' stack stores alias the record's bytes (4 KiB apart), which stalled them. */
+ * `ring` holds: a larger record is dropped anyway, so it is refused as soon as it outgrows the
+ * slot (before more of its keys are interned), and the bytes written stay within a few cache
+ * lines of the callees' stack frames. */
 static inline void otmm__record_init(const otmm_t *m, int ring, pbw_t *w, uint8_t *buf, size_t cap)
 {
 	size_t slot = m->rings[ring].slot_size;
