@@ -65,6 +65,78 @@ int otmm__enc_value(pbw_t *out, const otmm_value_t *v)
 	return rc;
 }
 
+/* unchecked back-to-front varint: the caller has checked the room */
+static inline uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	if (v < 0x80) {
+		*--p = (uint8_t)v;
+		return p;
+	}
+	p -= varint_size(v);
+	uint8_t *q = p;
+	while (v >= 0x80) {
+		*q++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*q = (uint8_t)v;
+	return p;
+}
+
+/* A KeyValueRef with a string, int, bool or double value (nearly every attribute), written with
+ * one room check instead of one per byte: value bytes + tags and varints of at most 30 bytes.
+ * Returns 1 when written (or *rc < 0), 0 to take the checked path (same bytes). */
+static inline int fast_attr(otmm_t *m, pbw_t *w, uint8_t tag, const otmm_attr_t *a, int *rc)
+{
+	const otmm_value_t *v = &a->value;
+	uint8_t *p = w->p, *end = w->p;
+	size_t room = (size_t)(p - w->start);
+	if (w->bad || room < 40)
+		return 0;
+	switch (v->type) {
+	case OTMM_VAL_STRING: {
+		size_t n = str_len(v);
+		if (room < n + 40)
+			return 0;
+		p -= n;
+		if (n)
+			memcpy(p, v->ptr, n);
+		p = put_varint(p, n);
+		*--p = 0x0a; /* AnyValue.string_value = 1 */
+		break;
+	}
+	case OTMM_VAL_BOOL:
+		*--p = v->b ? 1 : 0;
+		*--p = 0x10; /* bool_value = 2 */
+		break;
+	case OTMM_VAL_INT:
+		p = put_varint(p, (uint64_t)v->i);
+		*--p = 0x18; /* int_value = 3 */
+		break;
+	case OTMM_VAL_DOUBLE:
+		p -= 8;
+		memcpy(p, &v->d, 8);
+		*--p = 0x21; /* double_value = 4, fixed64 */
+		break;
+	default:
+		return 0;
+	}
+	p = put_varint(p, (uint64_t)(end - p));
+	*--p = 0x12; /* KeyValueRef.value = 2 */
+	int64_t key = otmm__intern_str(m, a->key);
+	if (key < 0) {
+		*rc = (int)key;
+		return 1;
+	}
+	if (key) {
+		p = put_varint(p, (uint64_t)key);
+		*--p = 0x08; /* KeyValueRef.key_ref = 1 */
+	}
+	p = put_varint(p, (uint64_t)(end - p));
+	*--p = tag;
+	w->p = p;
+	return 1;
+}
+
 int otmm__enc_attrs(otmm_t *m, pbw_t *out, uint32_t field, const otmm_attr_t *a, size_t n)
 {
 	if (n && !a)
@@ -72,6 +144,11 @@ int otmm__enc_attrs(otmm_t *m, pbw_t *out, uint32_t field, const otmm_attr_t *a,
 	pbw_t w = *out;
 	int rc = 0;
 	for (size_t i = n; i-- > 0;) {
+		if (field < 16 && fast_attr(m, &w, (uint8_t)(field << 3 | 2), &a[i], &rc)) {
+			if (rc < 0)
+				break;
+			continue;
+		}
 		size_t mark = pbw_len(&w);
 		rc = enc_value(&w, &a[i].value);
 		if (rc < 0)
