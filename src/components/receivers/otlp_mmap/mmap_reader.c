@@ -13,6 +13,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Sequence numbers past this are not a real producer's (2^62 records):
+ * such indices make the file unreadable instead of overflowing. */
+#define MAX_SEQ ((int64_t)1 << 62)
+
 /* Remaps per epoch before growth is refused (a doubling dictionary needs
  * a few dozen at most; a file grown byte by byte would exhaust mappings). */
 #define MAX_OLD_MAPS 64
@@ -185,6 +189,9 @@ otf__mmr_state_t otf__mmr_check(otf__mmr_t *r)
 			for (int i = 0; i < OTF_MMR_RINGS; i++) {
 				otf__mmr_ring_t *g = &r->ring[i];
 				int64_t ri = ld64(r, g->off + 16);
+				if (ri < -1 || ri > MAX_SEQ)
+					return not_ready(r, OTF_MMR_BAD,
+					                 "reader_index out of range");
 				if (ri != g->stored) {
 					g->resets++;
 					g->stored = ri;
@@ -215,8 +222,8 @@ otf__mmr_state_t otf__mmr_check(otf__mmr_t *r)
 	for (int i = 0; i < OTF_MMR_RINGS; i++) {
 		otf__mmr_ring_t *g = &r->ring[i];
 		int64_t ri = ld64(r, g->off + 16);
-		if (ri < -1)
-			ri = -1;
+		if (ri < -1 || ri > MAX_SEQ)
+			return not_ready(r, OTF_MMR_BAD, "reader_index out of range");
 		g->stored = ri;
 		g->next = ri + 1;
 		g->hole_seq = -1;
@@ -266,7 +273,7 @@ int otf__mmr_next(otf__mmr_t *r, int ring, uint64_t now_ns, uint8_t *buf, size_t
 	uint64_t seq = (uint64_t)g->next;
 	if (!published(r, g, seq)) {
 		int64_t w = ld64(r, g->off + 24);
-		if (w < (int64_t)seq)
+		if (w < (int64_t)seq || w > MAX_SEQ)
 			return OTF_MMR_EMPTY; /* nothing claimed: the ring is drained */
 		if ((uint64_t)w - seq >= g->n) {
 			/* The writer is a lap or more ahead, which a writer honouring

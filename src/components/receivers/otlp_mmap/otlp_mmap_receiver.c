@@ -102,6 +102,7 @@ typedef struct mmap_receiver {
 	const mmap_cfg_t *cfg;
 	bool active, closing, is_dir;
 	uv_timer_t *timer;
+	uv_idle_t *soon; /* "poll again on the next loop turn" (see reschedule) */
 	mfile_t *files;
 	uint32_t next_id;
 	uint64_t idle;
@@ -413,10 +414,21 @@ static void scan_dir(mmap_receiver_t *r)
 }
 
 static void reschedule(mmap_receiver_t *r, bool busy);
+static void tick(mmap_receiver_t *r);
 
-static void tick(uv_timer_t *t)
+static void timer_cb(uv_timer_t *t)
 {
-	mmap_receiver_t *r = t->data;
+	tick(t->data);
+}
+
+static void soon_cb(uv_idle_t *h)
+{
+	uv_idle_stop(h);
+	tick(h->data);
+}
+
+static void tick(mmap_receiver_t *r)
+{
 	if (r->closing)
 		return;
 	uint64_t mono = uv_hrtime(), wall = wall_now();
@@ -471,8 +483,14 @@ static void reschedule(mmap_receiver_t *r, bool busy)
 		if (!ms)
 			ms = 1;
 	}
-	/* at_least_once with unacknowledged cuts: checkpoint soon */
-	uv_timer_start(r->timer, tick, ms, 0);
+	/* A 0 ms timer re-armed from its own callback runs again in the same
+	 * timer phase on libuv < 1.45 and starves the loop (the exporters on
+	 * this worker never run): "poll again now" is an idle handle, which
+	 * runs once per loop turn. */
+	if (!ms)
+		uv_idle_start(r->soon, soon_cb);
+	else
+		uv_timer_start(r->timer, timer_cb, ms, 0);
 }
 
 static mfile_t *file_by_id(mmap_receiver_t *r, uint32_t id)
@@ -529,6 +547,8 @@ static void control(void *inst, const otf_ctrl_t *c)
 		r->closing = true;
 		if (r->timer)
 			uv_timer_stop(r->timer);
+		if (r->soon)
+			uv_idle_stop(r->soon);
 		/* Read records go out; open spans stay in the file (at_most_once:
 		 * lost to this process; at_least_once: in the checkpoint). */
 		for (mfile_t *f = r->files; f; f = f->next)
@@ -543,7 +563,7 @@ static void control(void *inst, const otf_ctrl_t *c)
 		otf_buf_unref(c->payload);
 }
 
-static void timer_free(uv_handle_t *h)
+static void handle_free(uv_handle_t *h)
 {
 	otf_free(h);
 }
@@ -571,12 +591,20 @@ static int start(void *inst)
 	struct stat st;
 	r->is_dir = stat(r->cfg->path, &st) == 0 && S_ISDIR(st.st_mode);
 	r->timer = otf_malloc(sizeof *r->timer);
-	if (!r->timer)
+	r->soon = otf_malloc(sizeof *r->soon);
+	if (!r->timer || !r->soon) {
+		otf_free(r->timer);
+		otf_free(r->soon);
+		r->timer = NULL;
+		r->soon = NULL;
 		return OTF_E_NOMEM;
+	}
 	uv_timer_init(otf_node_loop(r->node), r->timer);
+	uv_idle_init(otf_node_loop(r->node), r->soon);
 	r->timer->data = r;
+	r->soon->data = r;
 	r->last_collect_ns = uv_hrtime();
-	uv_timer_start(r->timer, tick, 0, 0);
+	uv_idle_start(r->soon, soon_cb);
 	return 0;
 }
 
@@ -585,7 +613,9 @@ static void destroy(void *inst)
 	mmap_receiver_t *r = inst;
 	if (r->timer) {
 		uv_timer_stop(r->timer);
-		uv_close((uv_handle_t *)r->timer, timer_free);
+		uv_close((uv_handle_t *)r->timer, handle_free);
+		uv_idle_stop(r->soon);
+		uv_close((uv_handle_t *)r->soon, handle_free);
 	}
 	for (mfile_t *f = r->files, *n; f; f = n) {
 		n = f->next;
