@@ -26,6 +26,7 @@ rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 
 PROTO=${BENCH_PROTOCOL:-grpc}
 PORT=$(free_port)
+HTTP_PORT=$(free_port)
 SINK_PORT=$(free_port)
 
 write_config() { # wait_for_result, exporter block, pipeline exporters
@@ -35,7 +36,7 @@ receivers:
     wait_for_result: $1
     protocols:
       grpc: {endpoint: "127.0.0.1:$PORT"}
-      http: {endpoint: "127.0.0.1:$PORT"}
+      http: {endpoint: "127.0.0.1:$HTTP_PORT"}
 exporters:
 $2
 service:
@@ -49,6 +50,7 @@ Y
 	if [ "$PROTO" = http ] || ! "$OTF" validate --config "$tmp/otflow.yaml" > /dev/null 2>&1; then
 		# no gRPC receiver in this build: HTTP only
 		PROTO=http
+		PORT=$HTTP_PORT
 		sed -i '/grpc: {endpoint/d' "$tmp/otflow.yaml"
 	fi
 }
@@ -85,9 +87,11 @@ if "$OTF" validate --config "$tmp/sink.yaml" > /dev/null 2>&1 &&
 	"$OTF" components | grep -q '^exporter *otlp '; then
 	taskset -c 1 "$OTF" --config "$tmp/sink.yaml" > "$tmp/sink.log" 2>&1 &
 	pids="$pids $!"
-	EXPORTER_BLOCK="  otlp: {endpoint: \"127.0.0.1:$SINK_PORT\", tls: {insecure: true}, compression: none}"
+	# A bounded queue: with the Collector's default of 1000 requests (of
+	# ~360 KB here) a saturated pipeline would hold ~360 MiB before pushing back.
+	EXPORTER_BLOCK="  otlp: {endpoint: \"127.0.0.1:$SINK_PORT\", tls: {insecure: true}, compression: none, sending_queue: {queue_size: 64}}"
 	SINK="otlp"
-	SINK_DESC="otlp exporter (gRPC, no compression) to a second otflow with the nop exporter on core 1"
+	SINK_DESC="otlp exporter (gRPC, no compression, sending_queue.queue_size 64) to a second otflow with the nop exporter on core 1"
 fi
 
 # run NAME SIGNAL RATE EXTRA...: prints "acked/s cpu_us_per_item rss_mib p50 p99"

@@ -90,5 +90,7 @@ check merge_env 0 "configuration is valid" "$OTF_BIN" validate --config "$OTF_SO
 check grpc_valid 0 "configuration is valid" sh -c "printf 'receivers:\n  otlp:\n    protocols:\n      grpc:\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [debug]}\n' > '$tmp/grpc.yaml'; '$OTF_BIN' validate --config '$tmp/grpc.yaml'"
 check grpc_bad_size 2 "protocols.grpc.max_recv_msg_size_mib" sh -c "printf 'receivers:\n  otlp:\n    protocols:\n      grpc: {max_recv_msg_size_mib: 0}\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [debug]}\n' > '$tmp/grpc.yaml'; '$OTF_BIN' validate --config '$tmp/grpc.yaml'"
 
+check same_port 2 "is also the grpc endpoint" sh -c "printf 'receivers:\n  otlp:\n    protocols:\n      grpc: {endpoint: \"127.0.0.1:4317\"}\n      http: {endpoint: \"127.0.0.1:4317\"}\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [debug]}\n' > '$tmp/same.yaml'; '$OTF_BIN' validate --config '$tmp/same.yaml'"
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

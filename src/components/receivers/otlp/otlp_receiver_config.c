@@ -291,6 +291,22 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "protocols.http.max_request_body_size: must be > 0");
 		return OTF_E_CONFIG;
 	}
+	/* Listeners use SO_REUSEPORT (one per worker), so the same port for
+	 * both protocols would bind without error and the kernel would hand
+	 * gRPC connections to the HTTP/1.1 server at random. Refuse it; a
+	 * different host on the same port (two addresses) is fine. */
+	if (c->protocols.grpc_set) {
+		char ghost[256];
+		uint16_t gport;
+		if (!otlp_parse_endpoint(c->protocols.grpc.endpoint, ghost, sizeof ghost, &gport) &&
+		    gport == port && gport != 0 && !strcmp(ghost, host)) {
+			snprintf(err, errlen,
+			         "protocols.http.endpoint: \"%s\" is also the grpc endpoint; give "
+			         "each protocol its own port",
+			         c->protocols.http.endpoint);
+			return OTF_E_CONFIG;
+		}
+	}
 	return 0;
 }
 
