@@ -118,7 +118,7 @@ out=$(mktemp)
 	bench_machine
 	echo "- PostgreSQL $(pg_sql 'SHOW server_version'), private instance on loopback, default"
 	echo "  durability (fsync on, synchronous_commit on)"
-	echo "- command: \`sh bench/partial_bench.sh $build\` (${secs} s per step)"
+	echo "- command: \`make bench\` (runs \`sh bench/partial_bench.sh $(basename "$build")\`, ${secs} s per step)"
 	echo "- ingest: otflow ($workers workers, otlp receiver with wait_for_result, partial"
 	echo "  exporter with pool_size $pool) fed by $procs curl streams (one request in flight"
 	echo "  each) posting OTLP/protobuf requests of $per_req heartbeat records (json/v1 bodies)"
