@@ -506,10 +506,15 @@ def scenario_sdk(work):
         ids = lambda: ("%032x" % random.getrandbits(128), "%016x" % random.getrandbits(64))
         (pt, ps), (dt, ds), (st, ss) = ids(), ids(), ids()
         t0 = time.time_ns()
-        py = logs_proto([py_heartbeat(pt, ps, "py-" + tr, t0),
-                         py_heartbeat(st, ss, "stopped-" + tr, t0)], "py-job")
-        dn = logs_proto([dotnet_heartbeat(dt, ds, "dotnet-" + tr, t0)], "dotnet-job")
-        stop = logs_proto([py_heartbeat(st, ss, "stopped-" + tr, t0, event="stop")], "py-job")
+        # 2 s heartbeats (6 s expiry): the three calls of a transport must
+        # all land before the first expiry even on a loaded machine or under
+        # ASan, or the span that is stopped would already have been emitted.
+        py = logs_proto([py_heartbeat(pt, ps, "py-" + tr, t0, freq_ms=2000),
+                         py_heartbeat(st, ss, "stopped-" + tr, t0, freq_ms=2000)], "py-job")
+        dn = logs_proto([dotnet_heartbeat(dt, ds, "dotnet-" + tr, t0, freq_ms=2000)],
+                        "dotnet-job")
+        stop = logs_proto([py_heartbeat(st, ss, "stopped-" + tr, t0, event="stop",
+                                        freq_ms=2000)], "py-job")
         send = (lambda b: send_http_proto(hport, b)) if tr == "http" else \
             (lambda b: send_grpc(work, gport, b))
         for what, b in (("python heartbeats", py), (".NET heartbeat", dn), ("stop", stop)):
@@ -520,7 +525,7 @@ def scenario_sdk(work):
               "%s: two live rows and a tombstone once acknowledged: %s" % (tr, stored))
         want[ps] = (pt, "py-" + tr, t0, "py-job", {"rows.done": "42", "job.kind": "export"})
         want[ds] = (dt, "dotnet-" + tr, t0, "dotnet-job", {"rows.done": "42"})
-    ok = wait_for(lambda: len(read_spans(out)) >= 4, 15)
+    ok = wait_for(lambda: len(read_spans(out)) >= 4, 30)
     time.sleep(1.5)  # more cycles: nothing may come twice, the stopped spans never
     spans = read_spans(out)
     check(ok and len(spans) == 4, "4 spans emitted once each: %s" %
