@@ -415,8 +415,10 @@ static void reset_epoch(otf__mmd_t *d, uint64_t wall_ns)
 	 * the old refs, then forget everything. */
 	otf__mmd_expire(d, 0, wall_ns, true);
 	otf__mmd_cut(d);
+	d->no_cells = true;
 	if (d->series_len)
 		otf__mmd_collect(d, wall_ns);
+	d->no_cells = false;
 	otf__mmd_series_free(d);
 	otf__mmx_reset(&d->x);
 	d->metrics_start_ns = wall_ns;

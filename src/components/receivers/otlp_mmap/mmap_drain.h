@@ -59,6 +59,7 @@ typedef struct otf__mmd_stats {
 	uint64_t incomplete;      /* spans emitted without an end (marker attribute) */
 	uint64_t dropped_points;  /* measurements that could not be aggregated */
 	uint64_t encode_errors;
+	uint64_t bad_cells; /* format 1001 cells whose kind, buckets or metric disagree */
 } otf__mmd_stats_t;
 
 typedef struct otf__mmd {
@@ -83,6 +84,7 @@ typedef struct otf__mmd {
 	size_t series_cap, series_len;
 	uint64_t metrics_start_ns; /* wall time the aggregation state began */
 	uint64_t last_collect_ns;
+	bool no_cells; /* collecting for an epoch change: the cells are the new producer's */
 	/* requests ready to send */
 	otf__mmd_req_t *out;
 	size_t out_len, out_cap;
@@ -130,6 +132,24 @@ int otf__mmd_restore_span(otf__mmd_t *d, const uint8_t ids[24], int64_t scope_re
 /* mmap_metrics.c */
 int otf__mmd_measure(otf__mmd_t *d, const uint8_t *p, size_t n, uint64_t wall_ns);
 void otf__mmd_series_free(otf__mmd_t *d);
+/* One live format-1001 cell as read from the file (mmap_cells.c). */
+typedef struct otf__mmd_cell {
+	uint64_t index;
+	uint32_t kind; /* 1 sum i64, 2 sum f64, 3 gauge i64, 4 gauge f64, 5 histogram */
+	bool is_double;
+	int64_t metric_ref, attributes_ref;
+	uint64_t start_ns, time_ns;
+	int64_t i;
+	double f; /* double value, or the histogram's sum */
+	uint64_t count;
+	double min, max;
+	const uint64_t *buckets;
+	uint32_t nb;
+} otf__mmd_cell_t;
+/* Reads every live cell into the series table (collect does it first). */
+void otf__mmd_cells_load(otf__mmd_t *d);
+/* Sets the cumulative state of the cell's series (created on first sight). */
+int otf__mmd_cell_update(otf__mmd_t *d, const otf__mmd_cell_t *c);
 /* drain-internal: queue an encoded request */
 int otf__mmd_queue(otf__mmd_t *d, otf_signal_t s, otf_buf_t *payload, uint64_t items);
 

@@ -42,6 +42,14 @@ struct otf__mmd_series {
 	int32_t scale;
 	uint64_t zero;
 	ebuckets_t pos, neg;
+	/* format 1001: the series is a cell in the file, its state is
+	 * reloaded at each collection; prev_* is the state at the last delta
+	 * export (delta = difference). */
+	bool cell;
+	int64_t attrs_ref;
+	uint64_t prev_count;
+	double prev_sum;
+	uint64_t *prev_buckets;
 };
 
 static uint64_t series_hash(int64_t ref, const uint8_t *id, size_t n)
@@ -56,6 +64,7 @@ static void series_destroy(otf__mmd_series_t *s)
 {
 	otf_free(s->id);
 	otf_free(s->buckets);
+	otf_free(s->prev_buckets);
 	otf_free(s->pos.c);
 	otf_free(s->neg.c);
 	otf_free(s);
@@ -72,12 +81,12 @@ void otf__mmd_series_free(otf__mmd_t *d)
 }
 
 static otf__mmd_series_t **series_slot(otf__mmd_t *d, int64_t ref, const uint8_t *id, size_t n,
-                                       uint64_t h)
+                                       uint64_t h, bool cell)
 {
 	for (size_t i = h & (d->series_cap - 1);; i = (i + 1) & (d->series_cap - 1)) {
 		otf__mmd_series_t *s = d->series[i];
-		if (!s || (s->hash == h && s->metric_ref == ref && s->id_len == n &&
-		           !memcmp(s->id, id, n)))
+		if (!s || (s->hash == h && s->metric_ref == ref && s->cell == cell &&
+		           s->id_len == n && !memcmp(s->id, id, n)))
 			return &d->series[i];
 	}
 }
@@ -94,17 +103,17 @@ static int series_grow(otf__mmd_t *d)
 	for (size_t i = 0; i < oc; i++)
 		if (old[i])
 			*series_slot(d, old[i]->metric_ref, old[i]->id, old[i]->id_len,
-			             old[i]->hash) = old[i];
+			             old[i]->hash, old[i]->cell) = old[i];
 	otf_free(old);
 	return 0;
 }
 
 static otf__mmd_series_t *series_get(otf__mmd_t *d, int64_t ref, const uint8_t *id, size_t n,
-                                     uint64_t now)
+                                     uint64_t now, bool cell)
 {
-	uint64_t h = series_hash(ref, id, n);
+	uint64_t h = series_hash(ref, id, n) ^ (cell ? 0x9e3779b97f4a7c15ull : 0);
 	if (d->series_cap) {
-		otf__mmd_series_t *s = *series_slot(d, ref, id, n, h);
+		otf__mmd_series_t *s = *series_slot(d, ref, id, n, h, cell);
 		if (s)
 			return s;
 	}
@@ -121,10 +130,11 @@ static otf__mmd_series_t *series_get(otf__mmd_t *d, int64_t ref, const uint8_t *
 	s->id_len = n;
 	s->metric_ref = ref;
 	s->hash = h;
+	s->cell = cell;
 	s->start_ns = now;
 	s->min = INFINITY;
 	s->max = -INFINITY;
-	*series_slot(d, ref, id, n, h) = s;
+	*series_slot(d, ref, id, n, h, cell) = s;
 	d->series_len++;
 	return s;
 }
@@ -213,7 +223,7 @@ int otf__mmd_measure(otf__mmd_t *d, const uint8_t *p, size_t n, uint64_t wall_ns
 	if (idl < 0)
 		return (int)idl;
 	uint64_t t = ms.time_unix_nano ? ms.time_unix_nano : wall_ns;
-	otf__mmd_series_t *s = series_get(d, ms.metric_ref, id, (size_t)idl, t);
+	otf__mmd_series_t *s = series_get(d, ms.metric_ref, id, (size_t)idl, t, false);
 	if (!s)
 		return OTF_E_NOMEM;
 	double v = ms.type == OTF_NUMBER_INT ? (double)ms.as_int : ms.as_double;
@@ -275,6 +285,50 @@ int otf__mmd_measure(otf__mmd_t *d, const uint8_t *p, size_t n, uint64_t wall_ns
 	return 0;
 }
 
+int otf__mmd_cell_update(otf__mmd_t *d, const otf__mmd_cell_t *c)
+{
+	/* A cell is a series of its own: keyed by its index (its attribute
+	 * set is resolved from attributes_ref when exported). */
+	uint8_t id[8];
+	memcpy(id, &c->index, sizeof id);
+	otf__mmd_series_t *s = series_get(d, c->metric_ref, id, sizeof id, c->start_ns, true);
+	if (!s)
+		return OTF_E_NOMEM;
+	s->attrs_ref = c->attributes_ref;
+	s->vt = c->is_double ? OTF_NUMBER_DOUBLE : OTF_NUMBER_INT;
+	if (c->kind == 5) {
+		if (!s->buckets) {
+			s->buckets = otf_calloc(c->nb, sizeof *s->buckets);
+			s->prev_buckets = otf_calloc(c->nb, sizeof *s->prev_buckets);
+			if (!s->buckets || !s->prev_buckets) {
+				otf_free(s->buckets);
+				otf_free(s->prev_buckets);
+				s->buckets = s->prev_buckets = NULL;
+				return OTF_E_NOMEM;
+			}
+			s->nb = c->nb;
+		}
+		if (s->nb != c->nb)
+			return OTF_E_INVAL;
+		memcpy(s->buckets, c->buckets, c->nb * sizeof *s->buckets);
+		s->count = c->count;
+		s->sum = c->f;
+		s->min = c->min;
+		s->max = c->max;
+		s->touched = s->count != s->prev_count;
+		return 0;
+	}
+	s->i = c->i;
+	s->f = c->f;
+	if (c->kind >= 3) {
+		s->last_ns = c->time_ns;
+		s->touched = true;
+	} else {
+		s->touched = c->is_double ? s->f != s->prev_f : s->i != s->prev_i;
+	}
+	return 0;
+}
+
 /* ---- collection ---- */
 
 static int cmp_series(const void *a, const void *b)
@@ -311,6 +365,18 @@ static int32_t out_temporality(const otf__mmd_t *d, const otf__mmx_metric_t *m)
 
 static int point_attrs(otf__mmd_t *d, const otf__mmd_series_t *s, otf_attributes_t *out)
 {
+	uint32_t dropped = 0;
+	if (s->cell) {
+		/* An AttributeSet entry: repeated KeyValueRef, field 1. */
+		const uint8_t *p;
+		size_t len;
+		memset(out, 0, sizeof *out);
+		if (!s->attrs_ref)
+			return 0;
+		if (otf__mmr_dict(&d->r, s->attrs_ref, &p, &len))
+			return OTF_E_NOT_FOUND;
+		return otf__mmx_attrs(&d->x, &d->metric_arena, p, len, 1, out, &dropped);
+	}
 	/* The identity is KeyValueRef entries each with a varint length, which
 	 * is field 2 of a Measurement without the tag: re-wrap and decode. */
 	size_t n = 0;
@@ -343,7 +409,6 @@ static int point_attrs(otf__mmd_t *d, const otf__mmd_series_t *s, otf_attributes
 		memcpy(w + o, s->id + st, i - st);
 		o += i - st;
 	}
-	uint32_t dropped = 0;
 	return otf__mmx_attrs(&d->x, &d->metric_arena, w, o, 2, out, &dropped);
 }
 
@@ -366,7 +431,7 @@ static int fill_point(otf__mmd_t *d, otf__mmd_series_t *s, const otf__mmx_metric
 			p->start_time_unix_nano = start;
 			p->time_unix_nano = now;
 		}
-		bool obs_delta = delta && m->observable && m->agg == OTF_MMX_AGG_SUM;
+		bool obs_delta = delta && (m->observable || s->cell) && m->agg == OTF_MMX_AGG_SUM;
 		if (p->value_type == OTF_NUMBER_INT)
 			p->value.as_int = obs_delta ? s->i - s->prev_i : s->i;
 		else
@@ -393,6 +458,16 @@ static int fill_point(otf__mmd_t *d, otf__mmd_series_t *s, const otf__mmx_metric
 			memcpy(p->bucket_counts, s->buckets,
 			       (s->nb < nb ? s->nb : nb) * sizeof(uint64_t));
 		p->bucket_counts_len = nb;
+		if (delta && s->cell && s->buckets) {
+			/* The cell is cumulative: export the difference. min and max
+			 * of an interval are unknown unless it is the first one. */
+			for (size_t b = 0; b < nb && b < s->nb; b++)
+				p->bucket_counts[b] -= s->prev_buckets[b];
+			p->count = s->count - s->prev_count;
+			p->sum = s->sum - s->prev_sum;
+			if (s->prev_count)
+				p->has_min = p->has_max = false;
+		}
 		p->explicit_bounds = m->bounds;
 		p->explicit_bounds_len = m->bounds_len;
 		return 0;
@@ -425,6 +500,16 @@ static void series_restart(otf__mmd_series_t *s, const otf__mmx_metric_t *m, uin
 {
 	s->start_ns = now;
 	s->touched = false;
+	if (s->cell) {
+		/* The cell keeps the totals: remember them for the next difference. */
+		s->prev_i = s->i;
+		s->prev_f = s->f;
+		s->prev_count = s->count;
+		s->prev_sum = s->sum;
+		if (s->buckets)
+			memcpy(s->prev_buckets, s->buckets, s->nb * sizeof *s->buckets);
+		return;
+	}
 	if (m->agg == OTF_MMX_AGG_SUM) {
 		if (m->observable) {
 			s->prev_i = s->i;
@@ -451,6 +536,8 @@ static void series_restart(otf__mmd_series_t *s, const otf__mmx_metric_t *m, uin
 
 void otf__mmd_collect(otf__mmd_t *d, uint64_t now)
 {
+	if (!d->no_cells)
+		otf__mmd_cells_load(d);
 	if (!d->series_len)
 		return;
 	otf__mmd_series_t **all = otf_arena_alloc(&d->metric_arena, d->series_len * sizeof *all);
