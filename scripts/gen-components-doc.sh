@@ -142,9 +142,10 @@ Behaviour notes:
   above the hard limit a warning is logged as well; below the soft limit data flows again.
   Percentages are of the cgroup memory limit, or of MemTotal when there is none.
 - **receiver `otlp_mmap`** (docs/mmap-protocol.md, "Reader (otlp_mmap receiver)"): drains
-  otlp-mmap files of format version 1 (libotmmap, the original project's SDKs; the rings of
-  version 1001 files too). `path` is one file, or a directory whose regular files are each drained
-  as they appear (one per application process; `*.otflow-ckpt` sidecars and dot files skipped).
+  otlp-mmap files of format version 1 (libotmmap, the original project's SDKs) and libotmmap's
+  version 1001 (rings plus the in-file metric cells). `path` is one file, or a directory whose
+  regular files are each drained as they appear (one per application process; `*.otflow-ckpt`
+  sidecars and dot files skipped).
   Only worker 0's instance reads (a file has one reader index); it polls on its event loop: at once
   while data flows, `wait.spin` checks then `wait.yield` loop turns when data stops, then sleeps
   `wait.min_sleep` doubling to `wait.max_sleep`. Span lifecycle records become whole spans
@@ -153,8 +154,14 @@ Behaviour notes:
   `max_open_spans`) with `otflow.mmap.incomplete=true`. Events become log records; measurements
   are aggregated per metric and attribute set (sums add increments, or keep observed totals for
   sums declared CUMULATIVE; gauges keep the last value and its time; explicit histogram bounds
-  honoured) and sent every `metrics.export_interval`. Holes (claimed, never published) are skipped
-  after `hole_timeout`, or at once when no producer holds the file's lock; undecodable slots,
+  honoured) and sent every `metrics.export_interval`. In version 1001 files every live
+  aggregation cell is read at each export too: counters and up-down counters as sums with the
+  cell's start time and cumulative total, gauges with the cell's value and time, histograms with
+  the MetricRef's bounds, bucket counts (count derived from them), sum, min and max; with
+  `metrics.temporality: delta` the difference from the previous export is sent (histogram min/max
+  only for the first interval). The cells are in the file, so the last values still come out after
+  the application died. Holes (claimed, never published) are skipped after `hole_timeout`, or at
+  once when no producer holds the file's lock; undecodable slots,
   wrong id lengths, unset oneofs and unresolvable refs are skipped and counted, never fatal.
   `at_most_once` stores each ring's reader index after encoding; `at_least_once` only after the
   requests are acknowledged and the open spans are checkpointed to `<file>.otflow-ckpt`
