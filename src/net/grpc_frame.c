@@ -49,23 +49,6 @@ void otf__grpc_reader_close(otf__grpc_reader_t *r)
 	r->msg = NULL;
 }
 
-/* Growth step for a message buffer: double, at least 16 KiB, never beyond
- * the announced length. */
-static int grow(otf__grpc_reader_t *r, size_t need)
-{
-	otf_buf_t *b = r->msg;
-	if (b->cap >= need)
-		return 0;
-	size_t want = b->cap * 2;
-	if (want < need)
-		want = need;
-	if (want < 16384)
-		want = 16384;
-	if (want > r->msg_len)
-		want = r->msg_len;
-	return otf_buf_reserve(&r->msg, want);
-}
-
 int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len,
                           const char **detail)
 {
@@ -98,7 +81,10 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
 				*detail = "request message larger than max_recv_msg_size";
 				return OTF_GRPC_RESOURCE_EXHAUSTED;
 			}
-			r->msg = otf_buf_create(r->msg_len < 16384 ? r->msg_len : 16384);
+			/* The whole message at once (bounded by max_len just
+			 * above): each DATA chunk is copied once, never moved
+			 * by a realloc. Pages are touched only as data arrives. */
+			r->msg = otf_buf_create(r->msg_len);
 			if (!r->msg) {
 				*detail = "out of memory";
 				return OTF_GRPC_RESOURCE_EXHAUSTED;
@@ -107,10 +93,6 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
 		size_t left = r->msg_len - r->msg->len;
 		size_t take = left < len ? left : len;
 		if (take) {
-			if (grow(r, r->msg->len + take) < 0) {
-				*detail = "out of memory";
-				return OTF_GRPC_RESOURCE_EXHAUSTED;
-			}
 			memcpy(r->msg->data + r->msg->len, data, take);
 			r->msg->len += take;
 			data += take;

@@ -249,6 +249,51 @@ static void test_tls(void **st)
 	assert_string_equal(err, "tls: certificates are not supported yet; use insecure: true");
 }
 
+/* The write batch: nghttp2's bytes are copied into one stage (adjacent
+ * pieces merged), message slices are referenced in place and held until
+ * the batch is reset. */
+static void test_grpc_client_write_batch(void **st)
+{
+	(void)st;
+	otf_buf_t *m = otf_buf_create_copy("hello world", 11);
+	otf__grpcc_wbatch_t w;
+	memset(&w, 0, sizeof w);
+	uint8_t pfx[5];
+	otf__grpcc_prefix(11, false, pfx);
+	assert_memory_equal(pfx, "\x00\x00\x00\x00\x0b", 5);
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(otf__grpcc_stage_add(&w, (const uint8_t *)"HDR", 3), 0);
+		assert_int_equal(otf__grpcc_stage_add(&w, pfx, 5), 0);
+		assert_int_equal(otf__grpcc_slice_add(&w, m, 6, 5), 0);
+		assert_int_equal(otf__grpcc_stage_add(&w, (const uint8_t *)"T", 1), 0);
+		assert_int_equal(otf__grpcc_stage_add(&w, NULL, 0), 0);
+		assert_int_equal(w.nseg, 3);
+		assert_int_equal(w.total, 14);
+		assert_null(w.segs[0].ptr);
+		assert_int_equal(w.segs[0].len, 8);
+		assert_memory_equal(w.stage + w.segs[0].off, "HDR\x00\x00\x00\x00\x0b", 8);
+		assert_ptr_equal(w.segs[1].ptr, m->data + 6); /* not copied */
+		assert_int_equal(w.segs[1].len, 5);
+		assert_memory_equal(w.stage + w.segs[2].off, "T", 1);
+		assert_int_equal(atomic_load(&m->refcnt), 2);
+		size_t cap = w.stage_cap;
+		otf__grpcc_batch_reset(&w);
+		assert_int_equal(atomic_load(&m->refcnt), 1);
+		assert_int_equal(w.nseg + w.total + w.stage_len, 0);
+		assert_int_equal(w.stage_cap, cap); /* kept for the next write */
+	}
+	/* A piece larger than the stage grows it; free drops held messages. */
+	uint8_t big[70000];
+	memset(big, 7, sizeof big);
+	assert_int_equal(otf__grpcc_stage_add(&w, big, sizeof big), 0);
+	assert_int_equal(otf__grpcc_slice_add(&w, m, 0, 11), 0);
+	assert_true(w.stage_cap >= sizeof big);
+	assert_memory_equal(w.stage, big, sizeof big);
+	otf__grpcc_batch_free(&w);
+	assert_int_equal(atomic_load(&m->refcnt), 1);
+	otf_buf_unref(m);
+}
+
 /* The otlp exporter's socket-free gRPC pieces. */
 static void test_grpc_client_frame(void **st)
 {
@@ -301,6 +346,7 @@ int main(void)
 	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_tls),
 	    cmocka_unit_test(test_grpc_client_frame),
+	    cmocka_unit_test(test_grpc_client_write_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

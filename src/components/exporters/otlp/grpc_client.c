@@ -22,8 +22,9 @@ struct otf_grpcc_call {
 	int32_t stream_id;
 	otf_grpcc_call_t *prev, *next; /* client's pending list or conn's list */
 	char *path;
-	otf_buf_t *body;
-	size_t off;
+	otf_buf_t *body;   /* the request message, written after prefix */
+	uint8_t prefix[5]; /* Length-Prefixed-Message header */
+	size_t off;        /* bytes of prefix + body sent */
 	uint64_t timeout_ms, deadline_ms;
 	otf__grpc_reader_t reader;
 	otf_grpcc_result_t res;
@@ -43,6 +44,7 @@ struct conn {
 	int state;
 	bool goaway, writing, closing;
 	otf_grpcc_call_t *calls;
+	otf__grpcc_wbatch_t w;
 	char rbuf[16384];
 };
 
@@ -63,13 +65,6 @@ struct otf_grpcc {
 	otf_grpcc_close_cb close_cb;
 	void *close_arg;
 };
-
-typedef struct wreq {
-	uv_write_t req;
-	conn_t *conn;
-	size_t len;
-	uint8_t data[];
-} wreq_t;
 
 static void conn_close(conn_t *k);
 static void conn_flush(conn_t *k);
@@ -249,20 +244,51 @@ static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
 	return 0;
 }
 
+/* The request body is prefix + message. Only its length is decided here:
+ * the bytes go out in send_data (NO_COPY), right after, in the same
+ * nghttp2_session_mem_send. */
 static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
                          nghttp2_data_source *src, void *ud)
 {
 	(void)s;
 	(void)sid;
+	(void)buf;
 	(void)ud;
 	otf_grpcc_call_t *c = src->ptr;
-	size_t left = c->body->len - c->off;
+	size_t left = c->body->len + 5 - c->off;
 	size_t n = left < len ? left : len;
-	memcpy(buf, c->body->data + c->off, n);
-	c->off += n;
-	if (c->off == c->body->len)
+	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
+	if (n == left)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 	return (ssize_t)n;
+}
+
+static int send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t len,
+                     nghttp2_data_source *src, void *ud)
+{
+	(void)s;
+	static const uint8_t zeros[256];
+	conn_t *k = ud;
+	otf__grpcc_wbatch_t *w = &k->w;
+	otf_grpcc_call_t *c = src->ptr;
+	size_t pad = f->data.padlen;
+	uint8_t padlen = (uint8_t)(pad ? pad - 1 : 0);
+	if (otf__grpcc_stage_add(w, framehd, 9) || (pad && otf__grpcc_stage_add(w, &padlen, 1)))
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	if (c->off < 5) {
+		size_t n = 5 - c->off < len ? 5 - c->off : len;
+		if (otf__grpcc_stage_add(w, c->prefix + c->off, n))
+			return NGHTTP2_ERR_CALLBACK_FAILURE;
+		c->off += n;
+		len -= n;
+	}
+	if (otf__grpcc_slice_add(w, c->body, c->off - 5, len))
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	c->off += len;
+	if (pad > 1 && otf__grpcc_stage_add(w, zeros, pad - 1))
+		return NGHTTP2_ERR_CALLBACK_FAILURE;
+	/* Enough for one write: let conn_flush send it. */
+	return w->total >= 256 * 1024 ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 static void submit(conn_t *k, otf_grpcc_call_t *c)
@@ -304,9 +330,8 @@ static void submit(conn_t *k, otf_grpcc_call_t *c)
 
 static void on_write(uv_write_t *req, int status)
 {
-	wreq_t *w = (wreq_t *)req;
-	conn_t *k = w->conn;
-	otf_free(w);
+	conn_t *k = req->data;
+	otf__grpcc_batch_reset(&k->w);
 	k->writing = false;
 	if (status < 0) {
 		conn_close(k);
@@ -320,51 +345,46 @@ static void conn_flush(conn_t *k)
 {
 	if (k->writing || k->closing || !k->h2)
 		return;
-	size_t cap = 65536, len = 0;
-	wreq_t *w = NULL;
+	otf__grpcc_wbatch_t *w = &k->w;
 	for (;;) {
 		const uint8_t *d;
 		ssize_t n = nghttp2_session_mem_send(k->h2, &d);
-		if (n < 0) {
-			otf_free(w);
+		if (n < 0 || otf__grpcc_stage_add(w, d, n > 0 ? (size_t)n : 0)) {
+			otf__grpcc_batch_reset(w);
 			conn_close(k);
 			return;
 		}
-		if (n == 0)
-			break;
-		if (!w || len + (size_t)n > cap) {
-			size_t ncap = cap;
-			while (len + (size_t)n > ncap)
-				ncap *= 2;
-			wreq_t *nw = otf_realloc(w, sizeof *w + ncap);
-			if (!nw) {
-				otf_free(w);
-				conn_close(k);
-				return;
-			}
-			w = nw;
-			cap = ncap;
-		}
-		memcpy(w->data + len, d, (size_t)n);
-		len += (size_t)n;
-		if (len >= 256 * 1024)
+		/* 0 also when send_data paused the session */
+		if (n == 0 || w->total >= 256 * 1024)
 			break;
 	}
-	if (!len) {
-		otf_free(w);
+	if (!w->total) {
 		if (!nghttp2_session_want_read(k->h2) && !nghttp2_session_want_write(k->h2))
 			conn_close(k);
 		else if (k->goaway && !k->calls)
 			conn_close(k);
 		return;
 	}
-	w->conn = k;
-	w->len = len;
-	uv_buf_t b = uv_buf_init((char *)w->data, (unsigned)len);
+	if (w->nseg > w->buf_cap) {
+		uv_buf_t *nb = otf_realloc(w->bufs, w->nseg * sizeof *nb);
+		if (!nb) {
+			otf__grpcc_batch_reset(w);
+			conn_close(k);
+			return;
+		}
+		w->bufs = nb;
+		w->buf_cap = w->nseg;
+	}
+	for (size_t i = 0; i < w->nseg; i++) {
+		const otf__grpcc_wseg_t *g = &w->segs[i];
+		const uint8_t *p = g->ptr ? g->ptr : w->stage + g->off;
+		w->bufs[i] = uv_buf_init((char *)(uintptr_t)p, (unsigned)g->len);
+	}
+	w->req.data = k;
 	k->writing = true;
-	if (uv_write(&w->req, (uv_stream_t *)&k->tcp, &b, 1, on_write)) {
+	if (uv_write(&w->req, (uv_stream_t *)&k->tcp, w->bufs, (unsigned)w->nseg, on_write)) {
 		k->writing = false;
-		otf_free(w);
+		otf__grpcc_batch_reset(w);
 		conn_close(k);
 	}
 }
@@ -420,6 +440,7 @@ static void tcp_closed(uv_handle_t *h)
 		cl->conns = k->next;
 	if (k->next)
 		k->next->prev = k->prev;
+	otf__grpcc_batch_free(&k->w);
 	otf_free(k);
 	handle_gone(cl);
 }
@@ -459,6 +480,7 @@ static int session_new(conn_t *k)
 	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
 	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
 	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
+	nghttp2_session_callbacks_set_send_data_callback(cb, send_data);
 	int rc = nghttp2_session_client_new(&k->h2, cb, k);
 	nghttp2_session_callbacks_del(cb);
 	if (rc)
@@ -647,8 +669,8 @@ int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_
 	return 0;
 }
 
-otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *cl, const char *path, otf_buf_t *body,
-                                  uint64_t timeout_ms, otf_grpcc_cb cb, void *arg)
+otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *cl, const char *path, otf_buf_t *msg,
+                                  bool compressed, uint64_t timeout_ms, otf_grpcc_cb cb, void *arg)
 {
 	otf_grpcc_call_t *c = otf_calloc(1, sizeof *c);
 	if (!c)
@@ -659,7 +681,8 @@ otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *cl, const char *path, otf_buf_t *
 		return NULL;
 	}
 	c->cl = cl;
-	c->body = otf_buf_ref(body);
+	c->body = otf_buf_ref(msg);
+	otf__grpcc_prefix(msg->len, compressed, c->prefix);
 	c->cb = cb;
 	c->arg = arg;
 	c->timeout_ms = timeout_ms;

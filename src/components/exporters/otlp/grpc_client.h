@@ -14,7 +14,9 @@
  * outlives its timeout is reset and ends DEADLINE_EXCEEDED.
  *
  * The socket-free pieces (framing, percent and base64 decoding, status
- * mapping) are in grpc_client_frame.c.
+ * mapping) are in grpc_client_frame.c; the batch of one write (request
+ * messages go to the socket in place, DATA frames are nghttp2 NO_COPY) in
+ * grpc_client_write.c.
  *
  * Thread rules: a client and its calls belong to the loop's thread. */
 #ifndef OTF_GRPC_CLIENT_H
@@ -53,11 +55,12 @@ typedef void (*otf_grpcc_close_cb)(void *arg);
 
 int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_t **out);
 
-/* Starts a unary call of path with body, already framed (5-byte prefix +
- * message, see otf__grpcc_frame; a reference is taken). timeout_ms 0 =
- * none. cb runs once, on the loop, never inside this call. Returns the
- * call (to cancel) or NULL on OOM. */
-otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *c, const char *path, otf_buf_t *body,
+/* Starts a unary call of path with the request message msg (already
+ * compressed when compressed is set; a reference is taken and held until
+ * its bytes are written: they go to the socket without being copied, after
+ * the 5-byte prefix). timeout_ms 0 = none. cb runs once, on the loop, never
+ * inside this call. Returns the call (to cancel) or NULL on OOM. */
+otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *c, const char *path, otf_buf_t *msg, bool compressed,
                                   uint64_t timeout_ms, otf_grpcc_cb cb, void *arg);
 /* Abandons a call: its stream is reset, cb never runs. */
 void otf__grpcc_cancel(otf_grpcc_call_t *call);
@@ -69,6 +72,8 @@ void otf__grpcc_close(otf_grpcc_t *c, otf_grpcc_close_cb cb, void *arg);
 
 /* Length-Prefixed-Message: flag (1 = compressed), big-endian length, msg. */
 int otf__grpcc_frame(const otf_buf_t *msg, bool compressed, otf_buf_t **out);
+/* Just the 5-byte prefix of a message of len bytes (len <= UINT32_MAX). */
+void otf__grpcc_prefix(size_t len, bool compressed, uint8_t out[5]);
 /* grpc-message percent-decoding; always NUL-terminates. */
 void otf__grpcc_percent_decode(const char *s, size_t n, char *out, size_t cap);
 /* Base64 (standard alphabet, padding optional, as grpc-*-bin headers) into
@@ -81,5 +86,42 @@ int otf__grpcc_http_status(int http);
 bool otf__grpcc_retryable(int status, bool has_retry_info);
 /* grpc-timeout value for ms ("<n>m", at most 8 digits). */
 void otf__grpcc_timeout(uint64_t ms, char out[16]);
+
+/* ---- grpc_client_write.c (socket-free): the batch of one write ---- */
+
+/* One piece of a write: stage bytes (ptr NULL, at off) or a message slice. */
+typedef struct otf__grpcc_wseg {
+	const uint8_t *ptr;
+	size_t off, len;
+} otf__grpcc_wseg_t;
+
+/* What one uv_write sends (one in flight per connection). nghttp2's own
+ * frames are copied into stage; DATA payloads are not copied (DATA frames
+ * are NGHTTP2_DATA_FLAG_NO_COPY): segments point into the messages, held by
+ * refs until the write is done. The arrays keep their capacity across
+ * writes, so a steady flow allocates nothing. */
+typedef struct otf__grpcc_wbatch {
+	uv_write_t req;
+	uint8_t *stage;
+	size_t stage_len, stage_cap;
+	otf__grpcc_wseg_t *segs;
+	size_t nseg, seg_cap;
+	otf_buf_t **refs;
+	size_t nref, ref_cap;
+	uv_buf_t *bufs;
+	size_t buf_cap;
+	size_t total; /* bytes in this write */
+} otf__grpcc_wbatch_t;
+
+/* Appends n bytes (copied) to the stage, merged with a stage segment just
+ * before. 0 or OTF_E_NOMEM. */
+int otf__grpcc_stage_add(otf__grpcc_wbatch_t *w, const uint8_t *d, size_t n);
+/* Appends n bytes of msg from off, not copied: msg is held (a reference)
+ * until otf__grpcc_batch_reset. 0 or OTF_E_NOMEM. */
+int otf__grpcc_slice_add(otf__grpcc_wbatch_t *w, otf_buf_t *msg, size_t off, size_t n);
+/* Empties the batch (drops the held messages), keeping its capacity. */
+void otf__grpcc_batch_reset(otf__grpcc_wbatch_t *w);
+/* Empties it and frees its arrays. */
+void otf__grpcc_batch_free(otf__grpcc_wbatch_t *w);
 
 #endif

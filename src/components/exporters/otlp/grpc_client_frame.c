@@ -7,6 +7,16 @@
 #include <stdio.h>
 #include <string.h>
 
+void otf__grpcc_prefix(size_t len, bool compressed, uint8_t out[5])
+{
+	uint32_t n = (uint32_t)len;
+	out[0] = compressed ? 1 : 0;
+	out[1] = (uint8_t)(n >> 24);
+	out[2] = (uint8_t)(n >> 16);
+	out[3] = (uint8_t)(n >> 8);
+	out[4] = (uint8_t)n;
+}
+
 int otf__grpcc_frame(const otf_buf_t *msg, bool compressed, otf_buf_t **out)
 {
 	if (msg->len > UINT32_MAX)
@@ -15,11 +25,7 @@ int otf__grpcc_frame(const otf_buf_t *msg, bool compressed, otf_buf_t **out)
 	if (!b)
 		return OTF_E_NOMEM;
 	uint32_t n = (uint32_t)msg->len;
-	b->data[0] = compressed ? 1 : 0;
-	b->data[1] = (uint8_t)(n >> 24);
-	b->data[2] = (uint8_t)(n >> 16);
-	b->data[3] = (uint8_t)(n >> 8);
-	b->data[4] = (uint8_t)n;
+	otf__grpcc_prefix(n, compressed, b->data);
 	if (n)
 		memcpy(b->data + 5, msg->data, n);
 	b->len = (size_t)n + 5;

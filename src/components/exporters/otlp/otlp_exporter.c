@@ -129,10 +129,12 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 		rc = otf__exph_compress(e->compression, req->payload, &z);
 		if (rc)
 			return rc;
-		rc = otf__grpcc_frame(z, e->compression != OTF_EXPH_COMPRESSION_NONE, &req->body);
-		otf_buf_unref(z);
-		if (rc)
-			return rc;
+		if (z->len > UINT32_MAX) {
+			otf_buf_unref(z);
+			return OTF_E_TOO_LARGE;
+		}
+		/* The client writes the 5-byte prefix itself: no framed copy. */
+		req->body = z;
 	}
 	attempt_t *a = otf_calloc(1, sizeof *a);
 	if (!a)
@@ -140,7 +142,8 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 	a->e = e;
 	a->req = req;
 	a->call =
-	    otf__grpcc_call(e->client, k_methods[req->signal], req->body, timeout_ms, on_result, a);
+	    otf__grpcc_call(e->client, k_methods[req->signal], req->body,
+	                    e->compression != OTF_EXPH_COMPRESSION_NONE, timeout_ms, on_result, a);
 	if (!a->call) {
 		otf_free(a);
 		return OTF_E_NOMEM;
