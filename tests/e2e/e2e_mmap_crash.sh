@@ -89,7 +89,9 @@ for line in open(sys.argv[1]):
 PY
 # Metric sums: every published counter increment is in some delta point,
 # and at most one per kill more (published, killed before its manifest line).
-python3 - "$tmp/out.jsonl" "$tmp" "$RUNS" <<'PY' && ok || bad "metric totals"
+# Retried for a while: the last export interval and the file exporter's
+# flush interval may not have passed yet on a loaded machine.
+cat > "$tmp/metric_totals.py" <<'PY'
 import glob, json, sys
 total = 0
 for line in open(sys.argv[1]):
@@ -103,6 +105,15 @@ runs = int(sys.argv[3])
 print("requests", total, "published", want)
 assert want <= total <= want + runs, (total, want)
 PY
+metrics_ok=0
+for _ in $(seq 1 20); do
+	if python3 "$tmp/metric_totals.py" "$tmp/out.jsonl" "$tmp" "$RUNS" > "$tmp/metrics.txt" 2>&1; then
+		metrics_ok=1
+		break
+	fi
+	sleep 0.5
+done
+[ "$metrics_ok" -eq 1 ] && ok || bad "metric totals: $(tail -3 "$tmp/metrics.txt")"
 kill -TERM "$pid"
 wait "$pid"
 rc=$?
