@@ -76,6 +76,9 @@ const otf__mmx_metric_t *otf__mmx_metric(otf__mmx_t *x, int64_t ref);
 int otf__mmx_attrs(otf__mmx_t *x, otf_arena_t *a, const uint8_t *p, size_t n, uint32_t field,
                    otf_attributes_t *out, uint32_t *dropped);
 /* An mmap AnyValue message into *out (value_ref resolved). */
+/* A length-delimited UTF-8 string field at *pp (slice into the record). */
+int otf__mmx_str_field(const uint8_t **pp, const uint8_t *e, otf_bytes_t *out);
+
 int otf__mmx_any(otf__mmx_t *x, otf_arena_t *a, const uint8_t *p, size_t n, otf_any_value_t *out,
                  unsigned depth);
 
