@@ -119,12 +119,15 @@ wait "$pid"
 rc=$?
 pid=""
 [ "$rc" -eq 0 ] && ok || bad "otflow exited $rc"
-# Spans whose start but not end was published come out marked incomplete
-# (unless the end was published just before the kill, before its manifest
-# line: at most one per run); no span that ended is marked.
+# Spans whose start but not end was published come out marked incomplete.
+# A kill between publishing a record and writing its manifest line can move
+# one span per run either way (an end published but not in the manifest: one
+# fewer marked; a start published but not in the manifest: one more marked,
+# which verify already allows as slack); no span that ended is marked
+# (checked by verify above).
 open_spans=$(cat "$tmp"/man-* 2>/dev/null | awk '$1 == "start" {s[$2 " " $3] = 1} $1 == "span" {delete s[$2 " " $3]} END {print length(s)}')
 marked=$(grep -o '"otflow.mmap.incomplete"' "$tmp/out.jsonl" | wc -l)
-[ "$marked" -le "$open_spans" ] && [ $((open_spans - marked)) -le "$RUNS" ] && ok ||
+[ $((marked - open_spans)) -le "$RUNS" ] && [ $((open_spans - marked)) -le "$RUNS" ] && ok ||
 	bad "$open_spans span(s) left open, $marked marked incomplete"
 [ "$fail" -eq 0 ] || tail -5 "$tmp/otflow.log"
 echo "$pass passed, $fail failed"
