@@ -586,3 +586,50 @@ int otf__pbd_resource(const otf__pbd_t *d, otf_resource_t *r, const uint8_t *p, 
 	}
 	return 0;
 }
+
+int otf__pbd_group(const otf__pbd_t *d, const otf__pbd_group_desc_t *g, void *head, void **items,
+                   size_t *items_len, otf_bytes_t *schema_url, const uint8_t *p, const uint8_t *end)
+{
+	size_t n[3];
+	otf__pbd_count(p, end, 2, 0, 0, n);
+	int rc = otf__pbd_array(d, items, n[0], g->elem_size, p, g->items_name);
+	if (OTF_UNLIKELY(rc))
+		return rc;
+	const char *head_name = g->resource_head ? "resource" : "scope";
+	while (p < end) {
+		const uint8_t *at = p, *m, *me;
+		uint32_t f, wt;
+		rc = otf__pbd_rtag(&p, end, &f, &wt);
+		if (OTF_UNLIKELY(rc))
+			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
+		switch (f) {
+		case 1:
+			rc = otf__pbd_len(d, &p, end, wt, &m, &me, head_name);
+			if (OTF_UNLIKELY(rc))
+				return rc;
+			rc = g->resource_head ? otf__pbd_resource(d, head, m, me)
+			                      : otf__pbd_scope(d, head, m, me);
+			if (OTF_UNLIKELY(rc))
+				return otf__pbd_push(d, rc, head_name, -1);
+			break;
+		case 2:
+			rc = otf__pbd_len(d, &p, end, wt, &m, &me, g->items_name);
+			if (OTF_UNLIKELY(rc))
+				return rc;
+			rc = g->elem(d, (char *)*items + *items_len * g->elem_size, m, me);
+			if (OTF_UNLIKELY(rc))
+				return otf__pbd_push(d, rc, g->items_name, (long)*items_len);
+			(*items_len)++;
+			break;
+		case 3:
+			rc = otf__pbd_str(d, &p, end, wt, schema_url, "schema_url");
+			break;
+		default:
+			rc = otf__pbd_skip(d, &p, end, at, f, wt);
+			break;
+		}
+		if (OTF_UNLIKELY(rc))
+			return rc;
+	}
+	return 0;
+}

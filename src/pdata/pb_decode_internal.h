@@ -458,6 +458,23 @@ int otf__pbd_kv(const otf__pbd_t *d, otf_key_value_t *kv, const uint8_t *p, cons
 int otf__pbd_resource(const otf__pbd_t *d, otf_resource_t *r, const uint8_t *p, const uint8_t *end);
 int otf__pbd_scope(const otf__pbd_t *d, otf_scope_t *s, const uint8_t *p, const uint8_t *end);
 
+/* Resource* and Scope* messages of every signal share one shape: the head
+ * (Resource or InstrumentationScope) = 1, a repeated child = 2, schema_url
+ * = 3. One decoder serves all six; elem decodes one child into its slot. */
+typedef int (*otf__pbd_elem_fn)(const otf__pbd_t *d, void *elem, const uint8_t *p,
+                                const uint8_t *end);
+typedef struct otf__pbd_group_desc {
+	bool resource_head; /* head is a Resource, else an InstrumentationScope */
+	const char *items_name;
+	size_t elem_size;
+	otf__pbd_elem_fn elem;
+} otf__pbd_group_desc_t;
+/* head: an otf_resource_t or otf_scope_t; items, items_len and schema_url
+ * must be zero on entry (the caller clears its struct). */
+int otf__pbd_group(const otf__pbd_t *d, const otf__pbd_group_desc_t *g, void *head, void **items,
+                   size_t *items_len, otf_bytes_t *schema_url, const uint8_t *p,
+                   const uint8_t *end);
+
 /* One `repeated KeyValue` element (a top-level attribute, depth 1) into
  * a->items[a->len++]; the array was sized by the first scan. Fills d->err
  * with "field[index]" on failure. */

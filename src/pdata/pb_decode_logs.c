@@ -69,99 +69,31 @@ static int log_record(const otf__pbd_t *d, otf_log_record_t *r, const uint8_t *p
 	return 0;
 }
 
-static int scope_logs(const otf__pbd_t *d, otf_scope_logs_t *sl, const uint8_t *p,
-                      const uint8_t *end)
+static int log_record_elem(const otf__pbd_t *d, void *e, const uint8_t *p, const uint8_t *end)
 {
-	size_t n[3];
-	memset(sl, 0, sizeof *sl);
-	otf__pbd_count(p, end, 2, 0, 0, n);
-	int rc = otf__pbd_array(d, (void **)&sl->log_records, n[0], sizeof(otf_log_record_t), p,
-	                        "log_records");
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	while (p < end) {
-		const uint8_t *at = p, *m, *me;
-		uint32_t f, wt;
-		rc = otf__pbd_rtag(&p, end, &f, &wt);
-		if (OTF_UNLIKELY(rc))
-			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
-		switch (f) {
-		case 1:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "scope");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = otf__pbd_scope(d, &sl->scope, m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "scope", -1);
-			break;
-		case 2:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "log_records");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = log_record(d, &sl->log_records[sl->log_records_len], m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "log_records",
-				                     (long)sl->log_records_len);
-			sl->log_records_len++;
-			break;
-		case 3:
-			rc = otf__pbd_str(d, &p, end, wt, &sl->schema_url, "schema_url");
-			break;
-		default:
-			rc = otf__pbd_skip(d, &p, end, at, f, wt);
-			break;
-		}
-		if (OTF_UNLIKELY(rc))
-			return rc;
-	}
-	return 0;
+	return log_record(d, e, p, end);
 }
 
-static int resource_logs(const otf__pbd_t *d, otf_resource_logs_t *rl, const uint8_t *p,
+static const otf__pbd_group_desc_t k_scope_logs = {false, "log_records", sizeof(otf_log_record_t),
+                                                   log_record_elem};
+
+static int scope_logs(const otf__pbd_t *d, void *e, const uint8_t *p, const uint8_t *end)
+{
+	otf_scope_logs_t *g = e;
+	memset(g, 0, sizeof *g);
+	return otf__pbd_group(d, &k_scope_logs, &g->scope, (void **)&g->log_records,
+	                      &g->log_records_len, &g->schema_url, p, end);
+}
+
+static const otf__pbd_group_desc_t k_resource_logs = {true, "scope_logs", sizeof(otf_scope_logs_t),
+                                                      scope_logs};
+
+static int resource_logs(const otf__pbd_t *d, otf_resource_logs_t *g, const uint8_t *p,
                          const uint8_t *end)
 {
-	size_t n[3];
-	memset(rl, 0, sizeof *rl);
-	otf__pbd_count(p, end, 2, 0, 0, n);
-	int rc = otf__pbd_array(d, (void **)&rl->scope_logs, n[0], sizeof(otf_scope_logs_t), p,
-	                        "scope_logs");
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	while (p < end) {
-		const uint8_t *at = p, *m, *me;
-		uint32_t f, wt;
-		rc = otf__pbd_rtag(&p, end, &f, &wt);
-		if (OTF_UNLIKELY(rc))
-			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
-		switch (f) {
-		case 1:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "resource");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = otf__pbd_resource(d, &rl->resource, m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "resource", -1);
-			break;
-		case 2:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "scope_logs");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = scope_logs(d, &rl->scope_logs[rl->scope_logs_len], m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "scope_logs", (long)rl->scope_logs_len);
-			rl->scope_logs_len++;
-			break;
-		case 3:
-			rc = otf__pbd_str(d, &p, end, wt, &rl->schema_url, "schema_url");
-			break;
-		default:
-			rc = otf__pbd_skip(d, &p, end, at, f, wt);
-			break;
-		}
-		if (OTF_UNLIKELY(rc))
-			return rc;
-	}
-	return 0;
+	memset(g, 0, sizeof *g);
+	return otf__pbd_group(d, &k_resource_logs, &g->resource, (void **)&g->scope_logs,
+	                      &g->scope_logs_len, &g->schema_url, p, end);
 }
 
 int otf_pdata_decode_logs(otf_logs_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,

@@ -529,98 +529,31 @@ static int metric(const otf__pbd_t *d, otf_metric_t *m, const uint8_t *p, const 
 	return 0;
 }
 
-static int scope_metrics(const otf__pbd_t *d, otf_scope_metrics_t *sm, const uint8_t *p,
-                         const uint8_t *end)
+static int metric_elem(const otf__pbd_t *d, void *e, const uint8_t *p, const uint8_t *end)
 {
-	size_t n[3];
-	memset(sm, 0, sizeof *sm);
-	otf__pbd_count(p, end, 2, 0, 0, n);
-	int rc = otf__pbd_array(d, (void **)&sm->metrics, n[0], sizeof(otf_metric_t), p, "metrics");
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	while (p < end) {
-		const uint8_t *at = p, *s, *se;
-		uint32_t f, wt;
-		rc = otf__pbd_rtag(&p, end, &f, &wt);
-		if (OTF_UNLIKELY(rc))
-			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
-		switch (f) {
-		case 1:
-			rc = otf__pbd_len(d, &p, end, wt, &s, &se, "scope");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = otf__pbd_scope(d, &sm->scope, s, se);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "scope", -1);
-			break;
-		case 2:
-			rc = otf__pbd_len(d, &p, end, wt, &s, &se, "metrics");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = metric(d, &sm->metrics[sm->metrics_len], s, se);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "metrics", (long)sm->metrics_len);
-			sm->metrics_len++;
-			break;
-		case 3:
-			rc = otf__pbd_str(d, &p, end, wt, &sm->schema_url, "schema_url");
-			break;
-		default:
-			rc = otf__pbd_skip(d, &p, end, at, f, wt);
-			break;
-		}
-		if (OTF_UNLIKELY(rc))
-			return rc;
-	}
-	return 0;
+	return metric(d, e, p, end);
 }
 
-static int resource_metrics(const otf__pbd_t *d, otf_resource_metrics_t *rm, const uint8_t *p,
+static const otf__pbd_group_desc_t k_scope_metrics = {false, "metrics", sizeof(otf_metric_t),
+                                                      metric_elem};
+
+static int scope_metrics(const otf__pbd_t *d, void *e, const uint8_t *p, const uint8_t *end)
+{
+	otf_scope_metrics_t *g = e;
+	memset(g, 0, sizeof *g);
+	return otf__pbd_group(d, &k_scope_metrics, &g->scope, (void **)&g->metrics, &g->metrics_len,
+	                      &g->schema_url, p, end);
+}
+
+static const otf__pbd_group_desc_t k_resource_metrics = {
+    true, "scope_metrics", sizeof(otf_scope_metrics_t), scope_metrics};
+
+static int resource_metrics(const otf__pbd_t *d, otf_resource_metrics_t *g, const uint8_t *p,
                             const uint8_t *end)
 {
-	size_t n[3];
-	memset(rm, 0, sizeof *rm);
-	otf__pbd_count(p, end, 2, 0, 0, n);
-	int rc = otf__pbd_array(d, (void **)&rm->scope_metrics, n[0], sizeof(otf_scope_metrics_t),
-	                        p, "scope_metrics");
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	while (p < end) {
-		const uint8_t *at = p, *s, *se;
-		uint32_t f, wt;
-		rc = otf__pbd_rtag(&p, end, &f, &wt);
-		if (OTF_UNLIKELY(rc))
-			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
-		switch (f) {
-		case 1:
-			rc = otf__pbd_len(d, &p, end, wt, &s, &se, "resource");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = otf__pbd_resource(d, &rm->resource, s, se);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "resource", -1);
-			break;
-		case 2:
-			rc = otf__pbd_len(d, &p, end, wt, &s, &se, "scope_metrics");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = scope_metrics(d, &rm->scope_metrics[rm->scope_metrics_len], s, se);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "scope_metrics",
-				                     (long)rm->scope_metrics_len);
-			rm->scope_metrics_len++;
-			break;
-		case 3:
-			rc = otf__pbd_str(d, &p, end, wt, &rm->schema_url, "schema_url");
-			break;
-		default:
-			rc = otf__pbd_skip(d, &p, end, at, f, wt);
-			break;
-		}
-		if (OTF_UNLIKELY(rc))
-			return rc;
-	}
-	return 0;
+	memset(g, 0, sizeof *g);
+	return otf__pbd_group(d, &k_resource_metrics, &g->resource, (void **)&g->scope_metrics,
+	                      &g->scope_metrics_len, &g->schema_url, p, end);
 }
 
 int otf_pdata_decode_metrics(otf_metrics_t *out, const uint8_t *data, size_t len,

@@ -213,98 +213,30 @@ static int span(const otf__pbd_t *d, otf_span_t *s, const uint8_t *p, const uint
 	return 0;
 }
 
-static int scope_spans(const otf__pbd_t *d, otf_scope_spans_t *ss, const uint8_t *p,
-                       const uint8_t *end)
+static int span_elem(const otf__pbd_t *d, void *e, const uint8_t *p, const uint8_t *end)
 {
-	size_t n[3];
-	memset(ss, 0, sizeof *ss);
-	otf__pbd_count(p, end, 2, 0, 0, n);
-	int rc = otf__pbd_array(d, (void **)&ss->spans, n[0], sizeof(otf_span_t), p, "spans");
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	while (p < end) {
-		const uint8_t *at = p, *m, *me;
-		uint32_t f, wt;
-		rc = otf__pbd_rtag(&p, end, &f, &wt);
-		if (OTF_UNLIKELY(rc))
-			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
-		switch (f) {
-		case 1:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "scope");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = otf__pbd_scope(d, &ss->scope, m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "scope", -1);
-			break;
-		case 2:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "spans");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = span(d, &ss->spans[ss->spans_len], m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "spans", (long)ss->spans_len);
-			ss->spans_len++;
-			break;
-		case 3:
-			rc = otf__pbd_str(d, &p, end, wt, &ss->schema_url, "schema_url");
-			break;
-		default:
-			rc = otf__pbd_skip(d, &p, end, at, f, wt);
-			break;
-		}
-		if (OTF_UNLIKELY(rc))
-			return rc;
-	}
-	return 0;
+	return span(d, e, p, end);
 }
 
-static int resource_spans(const otf__pbd_t *d, otf_resource_spans_t *rs, const uint8_t *p,
+static const otf__pbd_group_desc_t k_scope_spans = {false, "spans", sizeof(otf_span_t), span_elem};
+
+static int scope_spans(const otf__pbd_t *d, void *e, const uint8_t *p, const uint8_t *end)
+{
+	otf_scope_spans_t *g = e;
+	memset(g, 0, sizeof *g);
+	return otf__pbd_group(d, &k_scope_spans, &g->scope, (void **)&g->spans, &g->spans_len,
+	                      &g->schema_url, p, end);
+}
+
+static const otf__pbd_group_desc_t k_resource_spans = {true, "scope_spans",
+                                                       sizeof(otf_scope_spans_t), scope_spans};
+
+static int resource_spans(const otf__pbd_t *d, otf_resource_spans_t *g, const uint8_t *p,
                           const uint8_t *end)
 {
-	size_t n[3];
-	memset(rs, 0, sizeof *rs);
-	otf__pbd_count(p, end, 2, 0, 0, n);
-	int rc = otf__pbd_array(d, (void **)&rs->scope_spans, n[0], sizeof(otf_scope_spans_t), p,
-	                        "scope_spans");
-	if (OTF_UNLIKELY(rc))
-		return rc;
-	while (p < end) {
-		const uint8_t *at = p, *m, *me;
-		uint32_t f, wt;
-		rc = otf__pbd_rtag(&p, end, &f, &wt);
-		if (OTF_UNLIKELY(rc))
-			return otf__pbd_fail_tag(d, rc, at, end, 0, 0);
-		switch (f) {
-		case 1:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "resource");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = otf__pbd_resource(d, &rs->resource, m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "resource", -1);
-			break;
-		case 2:
-			rc = otf__pbd_len(d, &p, end, wt, &m, &me, "scope_spans");
-			if (OTF_UNLIKELY(rc))
-				return rc;
-			rc = scope_spans(d, &rs->scope_spans[rs->scope_spans_len], m, me);
-			if (OTF_UNLIKELY(rc))
-				return otf__pbd_push(d, rc, "scope_spans",
-				                     (long)rs->scope_spans_len);
-			rs->scope_spans_len++;
-			break;
-		case 3:
-			rc = otf__pbd_str(d, &p, end, wt, &rs->schema_url, "schema_url");
-			break;
-		default:
-			rc = otf__pbd_skip(d, &p, end, at, f, wt);
-			break;
-		}
-		if (OTF_UNLIKELY(rc))
-			return rc;
-	}
-	return 0;
+	memset(g, 0, sizeof *g);
+	return otf__pbd_group(d, &k_resource_spans, &g->resource, (void **)&g->scope_spans,
+	                      &g->scope_spans_len, &g->schema_url, p, end);
 }
 
 int otf_pdata_decode_traces(otf_traces_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,
