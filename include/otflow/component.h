@@ -135,13 +135,24 @@ typedef struct otf_component_factory {
 	void (*control)(void *instance, const otf_ctrl_t *ctrl);
 	/* Release everything; called after shutdown completed or timed out. */
 	void (*destroy)(void *instance);
+
+	/* Other names of this type, NULL-terminated (NULL = none): the
+	 * Collector's lower_snake_case renames (`otlp_grpc` for `otlp`,
+	 * `otlp_http` for `otlphttp`), accepted in configs wherever the type
+	 * is ("otlp_http/backend"). The component id keeps the name written,
+	 * so node names and metrics labels follow the config. */
+	const char *const *aliases;
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with
- * OTF_E_INVAL for a bad abi_version/struct_size and -EEXIST for a duplicate
- * (kind, type). Not thread-safe: call before the engine starts. */
+ * OTF_E_INVAL for a bad abi_version/struct_size and -EEXIST when the type
+ * or one of its aliases is already a type or alias of that kind. Not
+ * thread-safe: call before the engine starts. */
 int otf_component_register(const otf_component_factory_t *f);
+/* The factory whose type or one of whose aliases is type; NULL if none. */
 const otf_component_factory_t *otf_component_find(otf_component_kind_t kind, const char *type);
+/* True when name is f's type or one of its aliases. */
+bool otf_component_has_name(const otf_component_factory_t *f, const char *name);
 /* Iteration in registration order; NULL past the end. */
 const otf_component_factory_t *otf_component_at(size_t i);
 /* Registers every built-in component (idempotent). */

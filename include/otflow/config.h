@@ -21,6 +21,13 @@
  *   document per file and a root that is not a mapping are errors. Anchors
  *   and aliases work (an alias is a copy); "<<" merge keys are plain keys.
  *
+ * Limits: a file (or in-memory text) may hold at most
+ * OTF_CONFIG_MAX_FILE_BYTES; a longer one, or a device that never ends
+ * (/dev/zero), is refused with OTF_E_CONFIG naming the file, after reading
+ * at most one byte more than the limit. Mappings of any size look up keys
+ * and detect duplicates in constant time (a hash index per mapping), so
+ * loading is linear in the file size.
+ *
  * Positions: every node keeps the file it came from and its 1-based line
  * and column, so errors point at the source. After a merge a node keeps the
  * position of the file that supplied it.
@@ -42,6 +49,10 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/* Largest configuration file or text accepted: real configurations are a
+ * few KiB, generated ones rarely reach 1 MiB. */
+#define OTF_CONFIG_MAX_FILE_BYTES (16u << 20)
 
 typedef struct otf_config otf_config_t;
 typedef struct otf_config_node otf_config_node_t;

@@ -18,7 +18,7 @@
  *
  * Semantics follow the Collector's unmarshalling of component configs:
  * defaults first, then the keys present in the YAML; unknown keys are
- * errors; a key with a null value ("grpc:") keeps its default (and, with
+ * errors; numeric values outside a field's min..max are errors; a key with a null value ("grpc:") keeps its default (and, with
  * present_at, records that the key was given, which is how "protocols:
  * grpc:" turns gRPC on with default settings).
  *
@@ -85,6 +85,13 @@ typedef struct otf_config_field {
 	 * 0 means no presence flag. Stored as offset + 1 so that zero-filled
 	 * entries mean "none". */
 	size_t present_at;
+	/* Inclusive bounds of numeric fields (int, uint, double, duration,
+	 * size) as text in the field's own syntax ("1", "10ms", "4MiB"); NULL
+	 * = unbounded. A value outside is an error naming the range and, when
+	 * set, range_why (why the bound exists). Shown in the docs table. */
+	const char *min;
+	const char *max;
+	const char *range_why;
 } otf_config_field_t;
 
 #define OTF_CONFIG_FIELD_END \

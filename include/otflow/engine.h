@@ -33,6 +33,9 @@ typedef struct otf_dag otf_dag_t;
 #define OTF_SIGNALS_ALL   7u
 
 /* The `runtime:` config section. */
+/* runtime.workers is refused above this many per online core. */
+#define OTF_WORKERS_PER_CORE 4
+
 typedef struct otf_runtime_config {
 	uint32_t workers;             /* worker threads; 0 = one per core */
 	uint32_t channel_capacity;    /* messages per node data channel, default 128 */

@@ -17,19 +17,28 @@ int otf_cli_components(int argc, char **argv)
 	}
 	otf_components_register_builtins();
 	if (!markdown)
-		printf("%-10s %-12s %-12s %-12s %-12s\n", "KIND", "TYPE", "TRACES", "METRICS",
-		       "LOGS");
+		printf("%-10s %-12s %-12s %-12s %-12s %s\n", "KIND", "TYPE", "TRACES", "METRICS",
+		       "LOGS", "ALIASES");
 	for (size_t i = 0; otf_component_at(i); i++) {
 		const otf_component_factory_t *f = otf_component_at(i);
 		if (!markdown) {
-			printf("%-10s %-12s %-12s %-12s %-12s\n", otf_component_kind_name(f->kind),
+			printf("%-10s %-12s %-12s %-12s %-12s", otf_component_kind_name(f->kind),
 			       f->type, otf_stability_name(f->stability[0]),
 			       otf_stability_name(f->stability[1]),
 			       otf_stability_name(f->stability[2]));
+			for (const char *const *a = f->aliases; a && *a; a++)
+				printf("%s%s", a == f->aliases ? " " : ",", *a);
+			printf("\n");
 			continue;
 		}
-		printf("### %s `%s`\n\n%s\n\n| signal | stability |\n|---|---|\n",
-		       otf_component_kind_name(f->kind), f->type, f->description);
+		printf("### %s `%s`\n\n%s\n\n", otf_component_kind_name(f->kind), f->type,
+		       f->description);
+		for (const char *const *a = f->aliases; a && *a; a++)
+			printf("%s`%s`", a == f->aliases ? "Also accepted as " : ", ", *a);
+		if (f->aliases && f->aliases[0])
+			printf(" (the same component; ids such as `%s/name` work too).\n\n",
+			       f->aliases[0]);
+		printf("| signal | stability |\n|---|---|\n");
 		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
 			printf("| %s | %s |\n", otf_signal_name((otf_signal_t)s),
 			       otf_stability_name(f->stability[s]));

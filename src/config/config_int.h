@@ -25,6 +25,12 @@ struct otf_config_node {
 	size_t n, cap;
 	otf_config_node_t **items; /* sequence */
 	otf__config_pair_t *pairs; /* mapping */
+	/* Mappings past a few keys: open-addressing hash index of pairs
+	 * (slot = pair index + 1, 0 = empty; hcap a power of two, at least
+	 * twice n), so that lookups and duplicate checks stay O(1) and a
+	 * 50k-key mapping loads in linear time. */
+	uint32_t *hidx;
+	size_t hcap;
 };
 
 struct otf_config {
@@ -38,6 +44,8 @@ otf_config_node_t *otf__config_node_new(otf_arena_t *a, otf_config_kind_t kind, 
 int otf__config_seq_push(otf_arena_t *a, otf_config_node_t *seq, otf_config_node_t *item);
 int otf__config_map_push(otf_arena_t *a, otf_config_node_t *map, const char *key, uint32_t line,
                          uint32_t column, otf_config_node_t *value);
+/* Index of key[0..len) in a mapping, or -1 (also for other kinds). */
+long otf__config_map_find(const otf_config_node_t *map, const char *key, size_t len);
 /* Deep copy (for YAML aliases); NULL on OOM. */
 otf_config_node_t *otf__config_node_copy(otf_arena_t *a, const otf_config_node_t *src);
 

@@ -10,10 +10,8 @@ int otf__config_merge(otf_arena_t *a, otf_config_node_t *dst, otf_config_node_t 
 {
 	for (size_t i = 0; i < src->n; i++) {
 		otf__config_pair_t *sp = &src->pairs[i];
-		otf__config_pair_t *dp = NULL;
-		for (size_t j = 0; j < dst->n && !dp; j++)
-			if (strcmp(dst->pairs[j].key, sp->key) == 0)
-				dp = &dst->pairs[j];
+		long j = otf__config_map_find(dst, sp->key, strlen(sp->key));
+		otf__config_pair_t *dp = j < 0 ? NULL : &dst->pairs[j];
 		if (!dp) {
 			int rc =
 			    otf__config_map_push(a, dst, sp->key, sp->line, sp->column, sp->value);

@@ -54,9 +54,72 @@ int otf__config_seq_push(otf_arena_t *a, otf_config_node_t *seq, otf_config_node
 	return 0;
 }
 
+/* Mappings up to this many keys are scanned: cheaper than hashing. */
+#define HASH_FROM 16
+
+static uint64_t key_hash(const char *k, size_t len)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)k[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+static void index_put(otf_config_node_t *m, size_t pair)
+{
+	const char *k = m->pairs[pair].key;
+	size_t mask = m->hcap - 1;
+	size_t at = (size_t)key_hash(k, strlen(k)) & mask;
+	while (m->hidx[at])
+		at = (at + 1) & mask;
+	m->hidx[at] = (uint32_t)pair + 1;
+}
+
+/* Old tables stay in the arena (geometric growth: at most 2x waste). */
+static int index_grow(otf_arena_t *a, otf_config_node_t *m)
+{
+	size_t cap = 64;
+	while (cap < m->n * 4)
+		cap *= 2;
+	uint32_t *t = otf_arena_calloc(a, cap, sizeof(*t));
+	if (!t)
+		return -ENOMEM;
+	m->hidx = t;
+	m->hcap = cap;
+	for (size_t i = 0; i < m->n; i++)
+		index_put(m, i);
+	return 0;
+}
+
+long otf__config_map_find(const otf_config_node_t *m, const char *key, size_t len)
+{
+	if (!m || m->kind != OTF_CONFIG_MAPPING)
+		return -1;
+	if (!m->hidx) {
+		for (size_t i = 0; i < m->n; i++) {
+			const char *k = m->pairs[i].key;
+			if (strncmp(k, key, len) == 0 && k[len] == '\0')
+				return (long)i;
+		}
+		return -1;
+	}
+	size_t mask = m->hcap - 1;
+	for (size_t at = (size_t)key_hash(key, len) & mask; m->hidx[at]; at = (at + 1) & mask) {
+		size_t i = m->hidx[at] - 1;
+		const char *k = m->pairs[i].key;
+		if (strncmp(k, key, len) == 0 && k[len] == '\0')
+			return (long)i;
+	}
+	return -1;
+}
+
 int otf__config_map_push(otf_arena_t *a, otf_config_node_t *map, const char *key, uint32_t line,
                          uint32_t column, otf_config_node_t *value)
 {
+	if (map->n >= UINT32_MAX - 1)
+		return -ENOMEM;
 	otf__config_pair_t *pairs = grow(a, map->pairs, map->n, &map->cap, sizeof(*pairs));
 	if (!pairs)
 		return -ENOMEM;
@@ -64,6 +127,11 @@ int otf__config_map_push(otf_arena_t *a, otf_config_node_t *map, const char *key
 	value->parent = map;
 	value->key = key;
 	map->pairs[map->n++] = (otf__config_pair_t){key, line, column, value};
+	if (map->n <= HASH_FROM)
+		return 0;
+	if (map->hcap < map->n * 2)
+		return index_grow(a, map);
+	index_put(map, map->n - 1);
 	return 0;
 }
 
@@ -173,14 +241,8 @@ void otf_config_map_key_pos(const otf_config_node_t *node, size_t i, uint32_t *l
 static const otf_config_node_t *map_get_n(const otf_config_node_t *node, const char *key,
                                           size_t len)
 {
-	if (!node || node->kind != OTF_CONFIG_MAPPING)
-		return NULL;
-	for (size_t i = 0; i < node->n; i++) {
-		const char *k = node->pairs[i].key;
-		if (strncmp(k, key, len) == 0 && k[len] == '\0')
-			return node->pairs[i].value;
-	}
-	return NULL;
+	long i = otf__config_map_find(node, key, len);
+	return i < 0 ? NULL : node->pairs[i].value;
 }
 
 const otf_config_node_t *otf_config_map_get(const otf_config_node_t *node, const char *key)

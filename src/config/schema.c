@@ -357,8 +357,75 @@ static int set_map(const otf_config_field_t *f, const otf_config_node_t *v, void
 	return 0;
 }
 
+/* -1 below min, 1 above max, 0 inside (or unbounded). */
+static int out_of_range(const otf_config_field_t *f, const void *out)
+{
+	union {
+		int64_t i;
+		uint64_t u;
+		double d;
+	} lo, hi;
+	otf_config_field_t tmp = *f;
+	tmp.offset = 0;
+	int below = 0, above = 0;
+	switch (f->type) {
+	case OTF_CFG_INT:
+	case OTF_CFG_DURATION: {
+		int64_t v = *(const int64_t *)(const void *)((const char *)out + f->offset);
+		below = f->min && parse_scalar(&tmp, f->min, &lo.i) == 0 && v < lo.i;
+		above = f->max && parse_scalar(&tmp, f->max, &hi.i) == 0 && v > hi.i;
+		break;
+	}
+	case OTF_CFG_UINT:
+	case OTF_CFG_SIZE: {
+		uint64_t v = *(const uint64_t *)(const void *)((const char *)out + f->offset);
+		below = f->min && parse_scalar(&tmp, f->min, &lo.u) == 0 && v < lo.u;
+		above = f->max && parse_scalar(&tmp, f->max, &hi.u) == 0 && v > hi.u;
+		break;
+	}
+	case OTF_CFG_DOUBLE: {
+		double v = *(const double *)(const void *)((const char *)out + f->offset);
+		below = f->min && parse_scalar(&tmp, f->min, &lo.d) == 0 && v < lo.d;
+		above = f->max && parse_scalar(&tmp, f->max, &hi.d) == 0 && v > hi.d;
+		break;
+	}
+	default:
+		break;
+	}
+	return below ? -1 : above ? 1 : 0;
+}
+
+static int range_error(const otf_config_field_t *f, const otf_config_node_t *v,
+                       otf_config_error_t *err)
+{
+	const char *s = otf_config_scalar(v, NULL);
+	char range[128];
+	if (f->min && f->max)
+		snprintf(range, sizeof(range), "%s..%s", f->min, f->max);
+	else if (f->min)
+		snprintf(range, sizeof(range), "at least %s", f->min);
+	else
+		snprintf(range, sizeof(range), "at most %s", f->max);
+	return otf_config_errorf(err, v, "%s is out of range: expected %s%s%s%s", s ? s : "value",
+	                         range, f->range_why ? " (" : "", f->range_why ? f->range_why : "",
+	                         f->range_why ? ")" : "");
+}
+
+static int set_value_raw(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
+                         otf_config_error_t *err);
+
 static int set_value(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
                      otf_config_error_t *err)
+{
+	int rc = set_value_raw(f, v, out, err);
+	if (rc == 0 && (f->min || f->max) && otf_config_node_kind(v) != OTF_CONFIG_NULL &&
+	    out_of_range(f, out))
+		return range_error(f, v, err);
+	return rc;
+}
+
+static int set_value_raw(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
+                         otf_config_error_t *err)
 {
 	/* A null value keeps the default, as mapstructure leaves a field
 	 * alone for a nil input; an object still checks its required keys. */
@@ -479,6 +546,17 @@ static void doc_rows(const otf_config_field_t *schema, const char *prefix, FILE 
 			fputs(" (", f);
 			cell(f, e->hint);
 			fputc(')', f);
+		}
+		if (e->min || e->max) {
+			fputs(e->min && e->max ? ", range "
+			      : e->min         ? ", at least "
+			                       : ", at most ",
+			      f);
+			cell(f, e->min ? e->min : e->max);
+			if (e->min && e->max) {
+				fputs("..", f);
+				cell(f, e->max);
+			}
 		}
 		fputs(" | ", f);
 		if (e->required) {

@@ -208,15 +208,13 @@ static int parse_mapping(ctx_t *c, yaml_event_t *start, const place_t *at, int d
 		yaml_event_delete(&kev);
 		if (!key)
 			return -ENOMEM;
-		for (size_t i = 0; i < map->n; i++) {
-			if (strcmp(map->pairs[i].key, key) == 0) {
-				char path[256];
-				otf_config_node_path(map, path, sizeof(path));
-				return otf__config_error_set(
-				    c->err, c->file, kl, kc, path,
-				    "key \"%s\" is already defined at line %u", key,
-				    map->pairs[i].line);
-			}
+		long dup = otf__config_map_find(map, key, strlen(key));
+		if (dup >= 0) {
+			char path[256];
+			otf_config_node_path(map, path, sizeof(path));
+			return otf__config_error_set(c->err, c->file, kl, kc, path,
+			                             "key \"%s\" is already defined at line %u",
+			                             key, map->pairs[dup].line);
 		}
 		yaml_event_t vev;
 		rc = next_event(c, &vev);
@@ -337,6 +335,9 @@ static int parse_text(otf_config_t *cfg, const char *name, const char *text, siz
 	return rc;
 }
 
+/* Reads at most OTF_CONFIG_MAX_FILE_BYTES + 1 bytes, so that a path such as
+ * /dev/zero or a runaway generated file ends in an error naming the file
+ * instead of growing the buffer until memory runs out. */
 static int read_file(const char *path, char **out, size_t *out_len, otf_config_error_t *err)
 {
 	FILE *f = fopen(path, "rb");
@@ -353,15 +354,23 @@ static int read_file(const char *path, char **out, size_t *out_len, otf_config_e
 		if (ferror(f)) {
 			rc = OTF_E_IO;
 			otf__config_error_set(err, path, 0, 0, NULL, "read error");
+		} else if (n > OTF_CONFIG_MAX_FILE_BYTES) {
+			rc = otf__config_error_set(err, path, 0, 0, NULL,
+			                           "the file is larger than %u MiB, the limit of "
+			                           "a configuration file",
+			                           OTF_CONFIG_MAX_FILE_BYTES >> 20);
 		} else if (n < cap) {
 			break;
 		} else {
-			char *nb = otf_realloc(buf, cap * 2);
+			size_t ncap = cap * 2;
+			if (ncap > (size_t)OTF_CONFIG_MAX_FILE_BYTES + 1)
+				ncap = (size_t)OTF_CONFIG_MAX_FILE_BYTES + 1;
+			char *nb = otf_realloc(buf, ncap);
 			if (!nb)
 				rc = -ENOMEM;
 			else
 				buf = nb;
-			cap *= 2;
+			cap = ncap;
 		}
 	}
 	fclose(f);
@@ -442,6 +451,11 @@ int otf_config_load_string(const char *name, const char *text, size_t len,
 {
 	*out = NULL;
 	clear_error(err);
+	if (len > OTF_CONFIG_MAX_FILE_BYTES)
+		return otf__config_error_set(err, name ? name : "<string>", 0, 0, NULL,
+		                             "the text is larger than %u MiB, the limit of a "
+		                             "configuration",
+		                             OTF_CONFIG_MAX_FILE_BYTES >> 20);
 	otf_config_t *cfg = config_new();
 	if (!cfg)
 		return oom(err, -ENOMEM);

@@ -3,11 +3,17 @@
 #include "engine/engine_internal.h"
 
 #include "otflow/alloc.h"
+#include "otflow/config_schema.h"
 #include "otflow/err.h"
 #include "otflow/service.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#define OTF_STR_(x) #x
+#define OTF_STR(x)  OTF_STR_(x)
 
 #define NAME_MAX_LEN 256
 
@@ -46,48 +52,77 @@ static void origin_of(const otf_config_node_t *n, char *buf, size_t cap)
 		buf[0] = '\0';
 }
 
+/* runtime: one schema, so that ranges, types and unknown keys get the same
+ * errors as component configs. */
+typedef struct runtime_cfg {
+	uint64_t workers, channel_capacity, control_capacity;
+	int64_t shutdown_timeout_ns;
+} runtime_cfg_t;
+
+static const otf_config_field_t k_runtime_schema[] = {
+    {.key = "workers",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(runtime_cfg_t, workers),
+     .def = "0",
+     .desc =
+         "Worker threads (0 = one per core); at most " OTF_STR(OTF_WORKERS_PER_CORE) " per core."},
+    {.key = "channel_capacity",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(runtime_cfg_t, channel_capacity),
+     .def = "128",
+     .min = "1",
+     .max = "1048576",
+     .desc = "Messages a node's input channel holds."},
+    {.key = "control_capacity",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(runtime_cfg_t, control_capacity),
+     .def = "1024",
+     .min = "16",
+     .max = "1048576",
+     .desc = "Control signals a node's queue holds before it grows."},
+    {.key = "shutdown_timeout",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(runtime_cfg_t, shutdown_timeout_ns),
+     .def = "10s",
+     .min = "0s",
+     .max = "24h",
+     .desc = "How long SIGTERM waits for in-flight data to drain."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static uint64_t online_cores(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n > 0 ? (uint64_t)n : 1;
+}
+
 static int read_runtime(const otf_config_node_t *root, otf_runtime_config_t *rt,
                         otf_config_error_t *err)
 {
 	otf_runtime_config_defaults(rt);
 	const otf_config_node_t *r = otf_config_map_get(root, "runtime");
-	if (!r || otf_config_node_kind(r) == OTF_CONFIG_NULL)
-		return 0;
-	if (otf_config_node_kind(r) != OTF_CONFIG_MAPPING)
-		return otf_config_errorf(err, r, "expected a mapping, got %s",
-		                         otf_config_kind_name(r));
-	for (size_t i = 0; i < otf_config_len(r); i++) {
-		const otf_config_node_t *v;
-		const char *k = otf_config_map_at(r, i, &v);
-		uint64_t u;
-		int64_t d;
-		int rc;
-		if (!strcmp(k, "workers")) {
-			rc = otf_config_read_uint64(v, &u, err);
-			rt->workers = (uint32_t)u;
-		} else if (!strcmp(k, "channel_capacity")) {
-			rc = otf_config_read_uint64(v, &u, err);
-			rt->channel_capacity = (uint32_t)u;
-			if (!rc && (u < 1 || u > 1u << 20))
-				rc = otf_config_errorf(err, v, "expected 1..1048576");
-		} else if (!strcmp(k, "control_capacity")) {
-			rc = otf_config_read_uint64(v, &u, err);
-			rt->control_capacity = (uint32_t)u;
-			if (!rc && (u < 16 || u > 1u << 20))
-				rc = otf_config_errorf(err, v, "expected 16..1048576");
-		} else if (!strcmp(k, "shutdown_timeout")) {
-			rc = otf_config_read_duration(v, &d, err);
-			rt->shutdown_timeout_ms = (uint64_t)(d / 1000000);
-		} else {
-			rc =
-			    otf_config_errorf(err, v,
-			                      "unknown key '%s' (valid: workers, channel_capacity, "
-			                      "control_capacity, shutdown_timeout)",
-			                      k);
-		}
-		if (rc)
-			return rc;
-	}
+	runtime_cfg_t c;
+	int rc = otf_config_schema_apply(k_runtime_schema, r, &c, err);
+	if (rc)
+		return rc;
+	/* Every worker is a thread with its own event loop, listening sockets
+	 * and copy of every pipeline: past a few per core they only add
+	 * contention and file descriptors (100000 workers end in "Too many
+	 * open files" long after validation said yes). */
+	uint64_t cores = online_cores(), cap = cores * OTF_WORKERS_PER_CORE;
+	if (c.workers > cap)
+		return otf_config_errorf(
+		    err, otf_config_map_get(r, "workers"),
+		    "%llu is out of range: expected 0..%llu (%u per core, %llu cores online: "
+		    "each worker is a thread with its own event loop, sockets and pipeline "
+		    "instances, and more workers than cores only add contention and file "
+		    "descriptors)",
+		    (unsigned long long)c.workers, (unsigned long long)cap,
+		    (unsigned)OTF_WORKERS_PER_CORE, (unsigned long long)cores);
+	rt->workers = (uint32_t)c.workers;
+	rt->channel_capacity = (uint32_t)c.channel_capacity;
+	rt->control_capacity = (uint32_t)c.control_capacity;
+	rt->shutdown_timeout_ms = (uint64_t)(c.shutdown_timeout_ns / 1000000);
 	return 0;
 }
 
@@ -130,6 +165,24 @@ static int read_extensions(const otf_config_node_t *root, otf_service_settings_t
 {
 	const otf_config_node_t *defs = otf_config_map_get(root, "extensions");
 	const otf_config_node_t *used = otf_config_get(root, "service.extensions");
+	if (defs && otf_config_node_kind(defs) != OTF_CONFIG_MAPPING &&
+	    otf_config_node_kind(defs) != OTF_CONFIG_NULL)
+		return otf_config_errorf(err, defs, "expected a mapping of extension ids, got %s",
+		                         otf_config_kind_name(defs));
+	/* Every defined extension must be of a known type, used or not, as
+	 * the Collector refuses an unknown type anywhere in the file. */
+	for (size_t i = 0; i < otf_config_len(defs); i++) {
+		const otf_config_node_t *v;
+		const char *id = otf_config_map_at(defs, i, &v);
+		char type[64];
+		id_type(id, type, sizeof type);
+		if (strcmp(type, "health_check") && strcmp(type, "pprof") && strcmp(type, "zpages"))
+			return otf_config_errorf(
+			    err, v,
+			    "unknown extension type '%s' (supported: health_check; "
+			    "pprof and zpages are accepted and ignored)",
+			    type);
+	}
 	for (size_t i = 0; i < otf_config_len(used); i++) {
 		const otf_config_node_t *idn = otf_config_seq_at(used, i);
 		const char *id = otf_config_scalar(idn, NULL);
@@ -325,6 +378,54 @@ out:
 	return rc;
 }
 
+/* Every component defined, used by a pipeline or not, must have a known
+ * type and a valid config (the Collector unmarshals them all); unused ones
+ * are then not instantiated. */
+static int check_definitions(const otf_config_node_t *root, otf_config_error_t *err)
+{
+	for (int s = 0; s < 4; s++) {
+		const otf_config_node_t *defs = otf_config_map_get(root, k_sections[s]);
+		if (defs && otf_config_node_kind(defs) != OTF_CONFIG_MAPPING &&
+		    otf_config_node_kind(defs) != OTF_CONFIG_NULL)
+			return otf_config_errorf(err, defs,
+			                         "expected a mapping of component ids, got %s",
+			                         otf_config_kind_name(defs));
+		for (size_t i = 0; i < otf_config_len(defs); i++) {
+			const otf_config_node_t *v;
+			const char *id = otf_config_map_at(defs, i, &v);
+			char type[128], msg[512];
+			id_type(id, type, sizeof type);
+			const otf_component_factory_t *f = otf_component_find(k_kinds[s], type);
+			if (!f)
+				return otf_config_errorf(
+				    err, v, "unknown %s type '%s' (see `otflow components`)",
+				    otf_component_kind_name(k_kinds[s]), type);
+			if (!f->config_schema) {
+				if (otf_config_len(v))
+					return otf_config_errorf(
+					    err, v, "type '%s' takes no configuration", type);
+				continue;
+			}
+			void *cfg = otf_calloc(1, f->config_size ? f->config_size : 1);
+			if (!cfg)
+				return OTF_E_NOMEM;
+			int rc = otf_config_schema_apply(f->config_schema, v, cfg, err);
+			if (!rc && f->validate) {
+				msg[0] = '\0';
+				rc = f->validate(cfg, msg, sizeof msg);
+				if (rc)
+					otf_config_errorf(err, v, "%s", msg);
+			}
+			if (!rc || f->validate)
+				otf_config_schema_free(f->config_schema, cfg);
+			otf_free(cfg);
+			if (rc)
+				return rc == OTF_E_CONFIG || f->validate ? OTF_E_CONFIG : rc;
+		}
+	}
+	return 0;
+}
+
 static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err)
 {
 	for (size_t i = 0; i < otf_config_len(root); i++) {
@@ -344,6 +445,9 @@ static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_co
 			    "nodes/connections for the native format)",
 			    k);
 	}
+	int rc = check_definitions(root, err);
+	if (rc)
+		return rc;
 	const otf_config_node_t *pls = otf_config_get(root, "service.pipelines");
 	if (!pls || otf_config_node_kind(pls) != OTF_CONFIG_MAPPING || !otf_config_len(pls)) {
 		const otf_config_node_t *svc = otf_config_map_get(root, "service");
@@ -353,7 +457,7 @@ static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_co
 	for (size_t i = 0; i < otf_config_len(pls); i++) {
 		const otf_config_node_t *pl;
 		const char *pid = otf_config_map_at(pls, i, &pl);
-		int rc = build_pipeline(dag, root, pid, pl, err);
+		rc = build_pipeline(dag, root, pid, pl, err);
 		if (rc)
 			return rc;
 	}

@@ -63,7 +63,7 @@ static int add_nodes(otf_dag_t *dag, const otf_config_node_t *nodes, otf_config_
 			/* The kind may be left out when only one kind has this type. */
 			int found = 0;
 			for (size_t j = 0; otf_component_at(j); j++) {
-				if (!strcmp(otf_component_at(j)->type, type)) {
+				if (otf_component_has_name(otf_component_at(j), type)) {
 					kind = otf_component_at(j)->kind;
 					found++;
 				}

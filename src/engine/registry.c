@@ -48,6 +48,16 @@ const char *otf_stability_name(otf_stability_t s)
 	return "unknown";
 }
 
+bool otf_component_has_name(const otf_component_factory_t *f, const char *name)
+{
+	if (!strcmp(f->type, name))
+		return true;
+	for (const char *const *a = f->aliases; a && *a; a++)
+		if (!strcmp(*a, name))
+			return true;
+	return false;
+}
+
 int otf_component_register(const otf_component_factory_t *f)
 {
 	/* A newer struct than ours is refused; an older (smaller) one would be
@@ -55,8 +65,12 @@ int otf_component_register(const otf_component_factory_t *f)
 	if (!f || f->abi_version != OTF_COMPONENT_ABI_VERSION ||
 	    f->struct_size != sizeof(otf_component_factory_t) || !f->type)
 		return OTF_E_INVAL;
+	/* A name (type or alias) must mean one factory per kind. */
 	if (otf_component_find(f->kind, f->type))
 		return -EEXIST;
+	for (const char *const *a = f->aliases; a && *a; a++)
+		if (otf_component_find(f->kind, *a) || !strcmp(*a, f->type))
+			return -EEXIST;
 	if (g_len == MAX_FACTORIES)
 		return OTF_E_NOSPACE;
 	g_factories[g_len++] = f;
@@ -66,7 +80,7 @@ int otf_component_register(const otf_component_factory_t *f)
 const otf_component_factory_t *otf_component_find(otf_component_kind_t kind, const char *type)
 {
 	for (size_t i = 0; i < g_len; i++)
-		if (g_factories[i]->kind == kind && !strcmp(g_factories[i]->type, type))
+		if (g_factories[i]->kind == kind && otf_component_has_name(g_factories[i], type))
 			return g_factories[i];
 	return NULL;
 }

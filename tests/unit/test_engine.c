@@ -303,7 +303,7 @@ static void test_config_errors(void **state)
 	    "service: {pipelines: {spans: {receivers: [test_src], exporters: [test_sink]}}}\n",
 	    "must start with traces, metrics or logs");
 	expect_error("recievers: {}\n", "unknown top-level key 'recievers'");
-	expect_error("runtime: {workers: 1, wrkrs: 2}\n", "unknown key 'wrkrs'");
+	expect_error("runtime: {workers: 1, wrkrs: 2}\n", "unknown key \"wrkrs\"");
 	/* a cycle through two forward connectors */
 	expect_error("receivers: {test_src: }\nconnectors: {forward/a: , forward/b: }\n"
 	             "exporters: {test_sink: }\n"

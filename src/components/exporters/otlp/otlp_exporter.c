@@ -324,6 +324,9 @@ static const otf_config_field_t k_schema[] = {
     OTF_CONFIG_FIELD_END,
 };
 
+/* The Collector's lower_snake_case name (v0.144), accepted as well. */
+static const char *const k_aliases[] = {"otlp_grpc", NULL};
+
 const otf_component_factory_t otf_exporter_otlp_factory = {
     .abi_version = OTF_COMPONENT_ABI_VERSION,
     .struct_size = sizeof(otf_component_factory_t),
@@ -338,4 +341,5 @@ const otf_component_factory_t otf_exporter_otlp_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .aliases = k_aliases,
 };

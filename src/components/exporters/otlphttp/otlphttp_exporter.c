@@ -382,6 +382,9 @@ static void destroy(void *inst)
 	otf__curl_uv_close(e->cu, free_exporter, e);
 }
 
+/* The Collector's lower_snake_case name (v0.144), accepted as well. */
+static const char *const k_aliases[] = {"otlp_http", NULL};
+
 const otf_component_factory_t otf_exporter_otlphttp_factory = {
     .abi_version = OTF_COMPONENT_ABI_VERSION,
     .struct_size = sizeof(otf_component_factory_t),
@@ -396,4 +399,5 @@ const otf_component_factory_t otf_exporter_otlphttp_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .aliases = k_aliases,
 };
