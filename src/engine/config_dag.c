@@ -126,40 +126,6 @@ static int read_runtime(const otf_config_node_t *root, otf_runtime_config_t *rt,
 	return 0;
 }
 
-static int read_telemetry(const otf_config_node_t *root, otf_service_settings_t *s,
-                          otf_config_error_t *err)
-{
-	snprintf(s->metrics_address, sizeof s->metrics_address, "localhost:8888");
-	snprintf(s->health_check_endpoint, sizeof s->health_check_endpoint, "localhost:13133");
-	s->log_level = OTF_LOG_INFO;
-	const otf_config_node_t *lvl = otf_config_get(root, "service.telemetry.logs.level");
-	if (lvl) {
-		const char *t = otf_config_scalar(lvl, NULL);
-		static const char *const names[] = {"debug", "info", "warn", "error"};
-		int found = -1;
-		for (int i = 0; t && i < 4; i++)
-			if (!strcasecmp(t, names[i]))
-				found = i;
-		if (found < 0)
-			return otf_config_errorf(err, lvl, "expected debug, info, warn or error");
-		s->log_level = (otf_log_level_t)found;
-	}
-	const otf_config_node_t *addr = otf_config_get(root, "service.telemetry.metrics.address");
-	if (addr) {
-		const char *t = otf_config_scalar(addr, NULL);
-		if (!t)
-			return otf_config_errorf(err, addr, "expected a string \"host:port\"");
-		snprintf(s->metrics_address, sizeof s->metrics_address, "%s", t);
-	}
-	const otf_config_node_t *level = otf_config_get(root, "service.telemetry.metrics.level");
-	if (level) {
-		const char *t = otf_config_scalar(level, NULL);
-		if (t && !strcmp(t, "none"))
-			s->metrics_address[0] = '\0';
-	}
-	return 0;
-}
-
 static int read_extensions(const otf_config_node_t *root, otf_service_settings_t *s,
                            otf_config_error_t *err)
 {
@@ -470,8 +436,10 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 	const otf_config_node_t *root = otf_config_root(cfg);
 	memset(settings, 0, sizeof *settings);
 	int rc = read_runtime(root, &settings->runtime, err);
+	snprintf(settings->health_check_endpoint, sizeof settings->health_check_endpoint,
+	         "localhost:13133");
 	if (!rc)
-		rc = read_telemetry(root, settings, err);
+		rc = otf__read_telemetry(root, settings, err);
 	if (!rc)
 		rc = read_extensions(root, settings, err);
 	if (rc)

@@ -160,6 +160,10 @@ void otf__worker_pump_cb(uv_idle_t *h);
 void otf__worker_close_timers(otf_worker_t *w);
 /* native.c */
 int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err);
+/* telemetry_config.c: service.telemetry into s->telemetry and s->log_level. */
+struct otf_service_settings;
+int otf__read_telemetry(const otf_config_node_t *root, struct otf_service_settings *s,
+                        otf_config_error_t *err);
 /* component_config.c */
 int otf__component_config_apply(const otf_component_factory_t *f, const struct otf_config_node *cfg,
                                 void **out, char *err, size_t errlen);
