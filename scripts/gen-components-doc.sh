@@ -36,7 +36,13 @@ Behaviour notes:
   after `time`, GOAWAY for idle/aged connections, `too_many_pings` GOAWAY ENHANCE_YOUR_CALM).
 - **exporter `debug`**: to stderr. `basic` prints `Traces {"resources": N, "spans": M}` per
   request; `normal` one line per span / metric / log record; `detailed` every field in the
-  Collector's layout.
+  Collector's layout. Output is sampled as the Collector's (zap's sampler, 1 s tick): per signal
+  and per second, across all workers of the component, the first `sampling_initial` requests
+  are printed, then every `sampling_thereafter`-th (0: none); the defaults (2, 1) print
+  everything. Requests not printed are not decoded, and every request is acknowledged and
+  counted as sent.
+- **Keys accepted and ignored**: a schema key marked ignored (today `tls.insecure_skip_verify`,
+  no TLS yet) logs `file:line:col: key.path: accepted and ignored: why` at startup when present.
 - **exporter `file`**: one process-wide file per path shared by all workers, records never
   interleave; json lines are OTLP/JSON (`otflow pdata convert` reads them back); proto records are
   `uint32 big-endian length + Export*ServiceRequest bytes`. Acknowledged after the write into the
@@ -45,9 +51,12 @@ Behaviour notes:
   worker has its own queue of `queue_size` (in `sizer` units: requests, items or protobuf
   bytes), counting every request it holds (queued, in flight, waiting for a retry), and sends
   `num_consumers` at a time. A request that does not fit is refused at once as retryable (the
-  receiver answers 503 / UNAVAILABLE, so the client backs off): a worker loop cannot block, so
-  `block_on_overflow` behaves the same, and unlike the Collector, which drops with an error, the
-  refusal reaches the sender. With `wait_for_result` (otflow's default; the Collector's is
+  receiver answers 503 / UNAVAILABLE, so the client backs off; unlike the Collector, which drops
+  with an error, the refusal reaches the sender). With `block_on_overflow: true` it waits for
+  room instead (oldest first; a newcomer never overtakes a waiting request), its client still
+  waiting for the answer, until its deadline (gRPC `grpc-timeout`) or at most the exporter's
+  `timeout` (30 s when 0), then is refused as retryable; the worker loop itself never blocks. At
+  most 4096 requests wait per worker; at shutdown waiting requests are refused. With `wait_for_result` (otflow's default; the Collector's is
   false) a request is acknowledged upstream only when the server accepted it, which makes a
   receiver's `wait_for_result` end to end. Retryable failures are retried after
   `initial_interval` x `multiplier`^n (capped at `max_interval`), each randomized by +-

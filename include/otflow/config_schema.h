@@ -92,6 +92,10 @@ typedef struct otf_config_field {
 	const char *min;
 	const char *max;
 	const char *range_why;
+	/* Accepted for compatibility but without effect here: why. When the
+	 * key appears, otf_config_schema_apply_ex reports a warning naming
+	 * file, line and key path ("accepted and ignored: <why>"). */
+	const char *ignored;
 } otf_config_field_t;
 
 #define OTF_CONFIG_FIELD_END \
@@ -115,6 +119,12 @@ int otf_config_schema_defaults(const otf_config_field_t *schema, void *out);
  * On failure the struct holds no allocations (as after _free). */
 int otf_config_schema_apply(const otf_config_field_t *schema, const otf_config_node_t *node,
                             void *out, otf_config_error_t *err);
+
+/* The same, reporting a warning through warn(user, w) (may be NULL) for
+ * every key present whose field is marked ignored. */
+int otf_config_schema_apply_ex(const otf_config_field_t *schema, const otf_config_node_t *node,
+                               void *out, otf_config_error_t *err, otf_config_warn_fn warn,
+                               void *warn_user);
 
 /* Releases strings, lists and maps the schema filled in, and resets them
  * to NULL/empty; other fields are left alone. Safe to call twice. */

@@ -282,8 +282,13 @@ static void list_keys(const otf_config_field_t *schema, char *buf, size_t cap)
 		at += (size_t)snprintf(buf + at, cap - at, "%s%s", at ? ", " : "", f->key);
 }
 
+typedef struct warn_ctx {
+	otf_config_warn_fn fn;
+	void *user;
+} warn_ctx_t;
+
 static int apply_map(const otf_config_field_t *schema, const otf_config_node_t *node, void *out,
-                     otf_config_error_t *err);
+                     otf_config_error_t *err, const warn_ctx_t *w);
 
 static int type_error(otf_config_error_t *err, const otf_config_node_t *v, const char *what,
                       const char *hint)
@@ -415,9 +420,11 @@ static int set_value_raw(const otf_config_field_t *f, const otf_config_node_t *v
                          otf_config_error_t *err);
 
 static int set_value(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
-                     otf_config_error_t *err)
+                     otf_config_error_t *err, const warn_ctx_t *w)
 {
-	int rc = set_value_raw(f, v, out, err);
+	int rc = f->type == OTF_CFG_OBJECT && otf_config_node_kind(v) != OTF_CONFIG_NULL
+	             ? apply_map(f->sub, v, SLOT(out, f, char), err, w)
+	             : set_value_raw(f, v, out, err);
 	if (rc == 0 && (f->min || f->max) && otf_config_node_kind(v) != OTF_CONFIG_NULL &&
 	    out_of_range(f, out))
 		return range_error(f, v, err);
@@ -457,13 +464,23 @@ static int set_value_raw(const otf_config_field_t *f, const otf_config_node_t *v
 	case OTF_CFG_STRING_MAP:
 		return set_map(f, v, out, err);
 	case OTF_CFG_OBJECT:
-		return apply_map(f->sub, v, SLOT(out, f, char), err);
+		return apply_map(f->sub, v, SLOT(out, f, char), err, NULL);
 	}
 	return OTF_E_INVAL;
 }
 
+static void warn_ignored(const otf_config_field_t *f, const otf_config_node_t *v,
+                         const warn_ctx_t *w)
+{
+	if (!w || !w->fn)
+		return;
+	otf_config_error_t e;
+	otf_config_errorf(&e, v, "accepted and ignored: %s", f->ignored);
+	w->fn(w->user, &e);
+}
+
 static int apply_map(const otf_config_field_t *schema, const otf_config_node_t *node, void *out,
-                     otf_config_error_t *err)
+                     otf_config_error_t *err, const warn_ctx_t *w)
 {
 	otf_config_kind_t kind = otf_config_node_kind(node);
 	if (kind != OTF_CONFIG_MAPPING && kind != OTF_CONFIG_NULL)
@@ -484,9 +501,11 @@ static int apply_map(const otf_config_field_t *schema, const otf_config_node_t *
 			                             "unknown key \"%s\" (valid keys: %s)", key,
 			                             keys[0] ? keys : "none");
 		}
-		int rc = set_value(f, v, out, err);
+		int rc = set_value(f, v, out, err, w);
 		if (rc < 0)
 			return rc;
+		if (f->ignored)
+			warn_ignored(f, v, w);
 		if (f->present_at)
 			*(bool *)(void *)((char *)out + f->present_at - 1) = true;
 	}
@@ -500,12 +519,20 @@ static int apply_map(const otf_config_field_t *schema, const otf_config_node_t *
 int otf_config_schema_apply(const otf_config_field_t *schema, const otf_config_node_t *node,
                             void *out, otf_config_error_t *err)
 {
+	return otf_config_schema_apply_ex(schema, node, out, err, NULL, NULL);
+}
+
+int otf_config_schema_apply_ex(const otf_config_field_t *schema, const otf_config_node_t *node,
+                               void *out, otf_config_error_t *err, otf_config_warn_fn warn,
+                               void *warn_user)
+{
+	warn_ctx_t w = {warn, warn_user};
 	if (err)
 		memset(err, 0, sizeof(*err));
 	zero_fields(schema, out);
 	int rc = fill_defaults(schema, out, err);
 	if (rc == 0)
-		rc = apply_map(schema, node, out, err);
+		rc = apply_map(schema, node, out, err, &w);
 	if (rc == -ENOMEM)
 		otf_config_errorf(err, node, "out of memory");
 	if (rc < 0)

@@ -24,7 +24,8 @@ int otf__component_config_apply(const otf_component_factory_t *f, const struct o
 	if (!c)
 		return OTF_E_NOMEM;
 	otf_config_error_t cerr;
-	int rc = otf_config_schema_apply(f->config_schema, cfg, c, &cerr);
+	int rc =
+	    otf_config_schema_apply_ex(f->config_schema, cfg, c, &cerr, otf__config_warn_log, NULL);
 	if (rc) {
 		snprintf(err, errlen, "%s", rc == OTF_E_CONFIG ? cerr.text : otf_strerror(rc));
 		otf_free(c);
@@ -40,6 +41,12 @@ int otf__component_config_apply(const otf_component_factory_t *f, const struct o
 	}
 	*out = c;
 	return 0;
+}
+
+void otf__config_warn_log(void *user, const otf_config_error_t *w)
+{
+	(void)user;
+	otf_log(OTF_LOG_WARN, "config", "%s", w->text);
 }
 
 void otf__component_config_free(const otf_component_factory_t *f, void *config)

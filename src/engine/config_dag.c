@@ -344,10 +344,33 @@ out:
 	return rc;
 }
 
+static bool component_used(otf_dag_t *dag, const otf_config_node_t *root, int section,
+                           const char *id)
+{
+	if (k_kinds[section] != OTF_KIND_PROCESSOR) {
+		char name[NAME_MAX_LEN];
+		snprintf(name, sizeof name, "%s:%s", otf_component_kind_name(k_kinds[section]), id);
+		return otf_dag_find(dag, name) >= 0;
+	}
+	const otf_config_node_t *pls = otf_config_get(root, "service.pipelines");
+	for (size_t i = 0; i < otf_config_len(pls); i++) {
+		const otf_config_node_t *pl;
+		otf_config_map_at(pls, i, &pl);
+		const otf_config_node_t *procs = otf_config_map_get(pl, "processors");
+		for (size_t j = 0; j < otf_config_len(procs); j++) {
+			const char *p = otf_config_scalar(otf_config_seq_at(procs, j), NULL);
+			if (p && !strcmp(p, id))
+				return true;
+		}
+	}
+	return false;
+}
+
 /* Every component defined, used by a pipeline or not, must have a known
  * type and a valid config (the Collector unmarshals them all); unused ones
- * are then not instantiated. */
-static int check_definitions(const otf_config_node_t *root, otf_config_error_t *err)
+ * are then not instantiated. Runs after the pipelines are built: used
+ * components were checked (once) when their nodes were added. */
+static int check_definitions(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err)
 {
 	for (int s = 0; s < 4; s++) {
 		const otf_config_node_t *defs = otf_config_map_get(root, k_sections[s]);
@@ -360,6 +383,8 @@ static int check_definitions(const otf_config_node_t *root, otf_config_error_t *
 			const otf_config_node_t *v;
 			const char *id = otf_config_map_at(defs, i, &v);
 			char type[128], msg[512];
+			if (component_used(dag, root, s, id))
+				continue; /* checked when its node was added */
 			id_type(id, type, sizeof type);
 			const otf_component_factory_t *f = otf_component_find(k_kinds[s], type);
 			if (!f)
@@ -375,7 +400,8 @@ static int check_definitions(const otf_config_node_t *root, otf_config_error_t *
 			void *cfg = otf_calloc(1, f->config_size ? f->config_size : 1);
 			if (!cfg)
 				return OTF_E_NOMEM;
-			int rc = otf_config_schema_apply(f->config_schema, v, cfg, err);
+			int rc = otf_config_schema_apply_ex(f->config_schema, v, cfg, err,
+			                                    otf__config_warn_log, NULL);
 			if (!rc && f->validate) {
 				msg[0] = '\0';
 				rc = f->validate(cfg, msg, sizeof msg);
@@ -411,9 +437,7 @@ static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_co
 			    "nodes/connections for the native format)",
 			    k);
 	}
-	int rc = check_definitions(root, err);
-	if (rc)
-		return rc;
+	int rc;
 	const otf_config_node_t *pls = otf_config_get(root, "service.pipelines");
 	if (!pls || otf_config_node_kind(pls) != OTF_CONFIG_MAPPING || !otf_config_len(pls)) {
 		const otf_config_node_t *svc = otf_config_map_get(root, "service");
@@ -427,7 +451,7 @@ static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_co
 		if (rc)
 			return rc;
 	}
-	return 0;
+	return check_definitions(dag, root, err);
 }
 
 int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_settings_t *settings,

@@ -168,6 +168,8 @@ int otf__read_telemetry(const otf_config_node_t *root, struct otf_service_settin
 int otf__component_config_apply(const otf_component_factory_t *f, const struct otf_config_node *cfg,
                                 void **out, char *err, size_t errlen);
 void otf__component_config_free(const otf_component_factory_t *f, void *config);
+/* Warning callback of config loading and schemas: logs w->text as WARN. */
+void otf__config_warn_log(void *user, const otf_config_error_t *w);
 /* log.c */
 void otf__log(otf_log_level_t level, const char *who, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

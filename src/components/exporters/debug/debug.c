@@ -1,6 +1,10 @@
 /* exporter `debug`: writes what it receives to stderr, like the Collector's
  * debug exporter. verbosity basic: one summary line per request; normal:
- * one line per span / data point / log record; detailed: every field. */
+ * one line per span / data point / log record; detailed: every field.
+ * sampling_initial / sampling_thereafter thin the output per second, per
+ * signal, across all workers of the component (one sampler per config, as
+ * the Collector has one per exporter); every request is still
+ * acknowledged and counted as sent. */
 #include "debug_format.h"
 
 #include "otflow/alloc.h"
@@ -14,6 +18,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct debug_config {
 	int verbosity; /* index into k_verbosity */
@@ -23,12 +28,59 @@ typedef struct debug_config {
 
 typedef struct debug_exporter {
 	otf_node_t *node;
+	const debug_config_t *config;
 	int verbosity; /* 0 basic, 1 normal, 2 detailed */
 	otf_arena_t arena;
 } debug_exporter_t;
 
-/* Workers share stderr: one dump at a time so requests do not interleave. */
+/* Workers share stderr: one dump at a time so requests do not interleave.
+ * The lock also guards the samplers. */
 static pthread_mutex_t g_out = PTHREAD_MUTEX_INITIALIZER;
+
+/* One sampler set per debug component, found by its config (shared by the
+ * component's instances on every worker). */
+#define MAX_SAMPLED 64
+static struct {
+	const void *config;
+	otf_debug_sampler_t s[OTF_SIGNAL_COUNT];
+} g_samplers[MAX_SAMPLED];
+
+bool otf__debug_sample(otf_debug_sampler_t *s, int64_t initial, int64_t thereafter, uint64_t now_ns)
+{
+	if (now_ns >= s->reset_at_ns) {
+		s->count = 1;
+		s->reset_at_ns = now_ns + 1000000000u;
+	} else {
+		s->count++;
+	}
+	uint64_t n = s->count, first = initial > 0 ? (uint64_t)initial : 0;
+	if (n <= first)
+		return true;
+	return thereafter > 0 && (n - first) % (uint64_t)thereafter == 0;
+}
+
+static otf_debug_sampler_t *sampler_of(const void *config, otf_signal_t sig)
+{
+	for (size_t i = 0; i < MAX_SAMPLED; i++) {
+		if (g_samplers[i].config == config)
+			return &g_samplers[i].s[sig];
+		if (!g_samplers[i].config) {
+			g_samplers[i].config = config;
+			return &g_samplers[i].s[sig];
+		}
+	}
+	return NULL; /* more debug exporters than slots: not sampled */
+}
+
+static bool sample(const debug_exporter_t *e, otf_signal_t sig)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	otf_debug_sampler_t *s = sampler_of(e->config, sig);
+	return !s || otf__debug_sample(s, e->config->sampling_initial,
+	                               e->config->sampling_thereafter, now);
+}
 
 static int create(const otf_create_ctx_t *ctx, void **inst)
 {
@@ -39,6 +91,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	if (!e)
 		return OTF_E_NOMEM;
 	e->node = ctx->node;
+	e->config = cfg;
 	e->verbosity = cfg->verbosity;
 	otf_arena_init(&e->arena, 0);
 	*inst = e;
@@ -53,6 +106,15 @@ static void consume(void *inst, otf_msg_t *m)
 	debug_exporter_t *e = inst;
 	otf_signal_t sig = otf_msg_signal(m);
 	otf_buf_t *p = otf_msg_payload(m);
+	/* Sampled out: nothing to print, so nothing to decode. */
+	pthread_mutex_lock(&g_out);
+	bool print = sample(e, sig);
+	pthread_mutex_unlock(&g_out);
+	if (!print) {
+		otf_node_count(e->node, OTF_COUNTER_SENT, sig, otf_msg_items(m));
+		otf_msg_ack(m);
+		return;
+	}
 	otf_pdata_error_t perr;
 	union {
 		otf_traces_t t;
@@ -76,10 +138,10 @@ static void consume(void *inst, otf_msg_t *m)
 	size_t resources = sig == OTF_SIGNAL_TRACES    ? u.t.resource_spans_len
 	                   : sig == OTF_SIGNAL_METRICS ? u.mt.resource_metrics_len
 	                                               : u.l.resource_logs_len;
+	pthread_mutex_lock(&g_out);
 	otf_node_log(e->node, OTF_LOG_INFO, "%s {\"resources\": %zu, \"%s\": %llu}", k_title[sig],
 	             resources, k_items[sig], (unsigned long long)otf_msg_items(m));
 	if (e->verbosity > 0) {
-		pthread_mutex_lock(&g_out);
 		if (sig == OTF_SIGNAL_TRACES)
 			otf__debug_traces(stderr, &u.t, e->verbosity == 2);
 		else if (sig == OTF_SIGNAL_METRICS)
@@ -87,8 +149,8 @@ static void consume(void *inst, otf_msg_t *m)
 		else
 			otf__debug_logs(stderr, &u.l, e->verbosity == 2);
 		fflush(stderr);
-		pthread_mutex_unlock(&g_out);
 	}
+	pthread_mutex_unlock(&g_out);
 	otf_arena_reset(&e->arena);
 	otf_node_count(e->node, OTF_COUNTER_SENT, sig, otf_msg_items(m));
 	otf_msg_ack(m);
@@ -124,12 +186,16 @@ static const otf_config_field_t k_schema[] = {
      .type = OTF_CFG_INT,
      .offset = offsetof(debug_config_t, sampling_initial),
      .def = "2",
-     .desc = "Accepted for Collector compatibility; every request is printed."},
+     .min = "0",
+     .desc = "Requests of a signal printed per second before sampling starts (all workers "
+             "together)."},
     {.key = "sampling_thereafter",
      .type = OTF_CFG_INT,
      .offset = offsetof(debug_config_t, sampling_thereafter),
      .def = "1",
-     .desc = "Accepted for Collector compatibility; every request is printed."},
+     .min = "0",
+     .desc = "After sampling_initial in a second, print every Nth request (0: none); "
+             "the rest are still acknowledged and counted as sent."},
     OTF_CONFIG_FIELD_END,
 };
 

@@ -13,6 +13,23 @@
 
 enum { ST_QUEUED = 1, ST_INFLIGHT, ST_WAITING };
 
+/* block_on_overflow: messages waiting for room in the queue, per worker.
+ * Each already holds its payload and a client waiting for the answer, so
+ * the list is bounded like connections are (4096 per worker and
+ * protocol); past it, refused as without blocking. */
+#define MAX_BLOCKED 4096
+/* Longest wait for room of a message without deadline when the exporter's
+ * timeout is 0 (none). */
+#define BLOCK_WAIT_DEFAULT_MS 30000u
+
+typedef struct blocked {
+	struct blocked *next;
+	otf_msg_t *msg;
+	uint64_t size;
+	uint64_t until_ms; /* loop clock: refused when still waiting then */
+	uint64_t since_ms;
+} blocked_t;
+
 struct otf_exph {
 	otf_node_t *node;
 	uv_loop_t *loop;
@@ -32,9 +49,14 @@ struct otf_exph {
 	bool closing;
 	bool drained;
 	bool in_dispatch;
+	bool block_on_overflow;
+	blocked_t *blocked, *blocked_tail; /* FIFO: room goes to the oldest */
+	size_t blocked_len;
 };
 
 static void dispatch(otf_exph_t *h);
+static void admit_blocked(otf_exph_t *h);
+static void arm_timer(otf_exph_t *h, uint64_t due_ms);
 
 static double rnd01(otf_exph_t *h)
 {
@@ -80,6 +102,7 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 	h->timeout_ms = timeout_ns > 0 ? (uint64_t)(timeout_ns + 999999) / 1000000 : 0;
 	h->ops = *ops;
 	h->ctx = ctx;
+	h->block_on_overflow = queue->enabled && queue->block_on_overflow;
 	if (queue->enabled) {
 		h->sizer = queue->sizer;
 		otf__exph_queue_init(&h->q, (uint64_t)queue->queue_size);
@@ -96,7 +119,7 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 
 static void check_drained(otf_exph_t *h)
 {
-	if (!h->closing || h->drained || h->q.len || h->busy)
+	if (!h->closing || h->drained || h->q.len || h->busy || h->blocked)
 		return;
 	h->drained = true;
 	if (h->ops.drained)
@@ -124,6 +147,7 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	otf_buf_unref(r->payload);
 	otf_buf_unref(r->body);
 	otf_free(r);
+	admit_blocked(h);
 	dispatch(h);
 	check_drained(h);
 }
@@ -230,50 +254,142 @@ static void dispatch(otf_exph_t *h)
 	h->in_dispatch = false;
 }
 
-void otf__exph_consume(otf_exph_t *h, otf_msg_t *m)
+static uint64_t msg_size(const otf_exph_t *h, otf_msg_t *m)
 {
-	otf_signal_t s = otf_msg_signal(m);
-	uint64_t items = otf_msg_items(m);
-	otf_buf_t *p = otf_msg_payload(m);
-	if (h->closing) {
-		otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, s, items);
-		otf_msg_nack(m, -EAGAIN, false, "exporter shutting down");
-		return;
-	}
-	uint64_t size = h->sizer == OTF_EXPH_SIZER_ITEMS   ? items
-	                : h->sizer == OTF_EXPH_SIZER_BYTES ? p->len
-	                                                   : 1;
-	if (otf__exph_queue_reserve(&h->q, size)) {
-		otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, s, items);
-		otf_msg_nack(m, -EAGAIN, false, "sending queue is full");
-		return;
-	}
+	return h->sizer == OTF_EXPH_SIZER_ITEMS   ? otf_msg_items(m)
+	       : h->sizer == OTF_EXPH_SIZER_BYTES ? otf_msg_payload(m)->len
+	                                          : 1;
+}
+
+static void refuse(otf_exph_t *h, otf_msg_t *m, int error, const char *why)
+{
+	otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, otf_msg_signal(m), otf_msg_items(m));
+	otf_msg_nack(m, error, false, why);
+}
+
+/* Loop-clock deadline of the message; 0 = none. */
+static uint64_t deadline_ms(otf_exph_t *h, otf_msg_t *m)
+{
+	uint64_t dl = otf_msg_deadline(m);
+	if (!dl)
+		return 0;
+	struct timespec ts;
+	uint64_t now_ns = 0;
+	if (!clock_gettime(CLOCK_REALTIME, &ts))
+		now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t left_ms = dl > now_ns ? (dl - now_ns) / 1000000 : 0;
+	return uv_now(h->loop) + (left_ms ? left_ms : 1);
+}
+
+/* Queues m, whose size units are already reserved. */
+static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
+{
 	otf_exph_req_t *r = otf_calloc(1, sizeof *r);
 	if (!r) {
 		otf__exph_queue_release(&h->q, size);
-		otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, s, items);
-		otf_msg_nack(m, OTF_E_NOMEM, false, "out of memory");
+		refuse(h, m, OTF_E_NOMEM, "out of memory");
 		return;
 	}
-	r->payload = otf_buf_ref(p);
-	r->signal = s;
-	r->items = items;
+	r->payload = otf_buf_ref(otf_msg_payload(m));
+	r->signal = otf_msg_signal(m);
+	r->items = otf_msg_items(m);
 	r->size = size;
 	r->state = ST_QUEUED;
-	uint64_t dl = otf_msg_deadline(m);
-	if (dl) {
-		struct timespec ts;
-		uint64_t now_ns = 0;
-		if (!clock_gettime(CLOCK_REALTIME, &ts))
-			now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-		uint64_t left_ms = dl > now_ns ? (dl - now_ns) / 1000000 : 0;
-		r->deadline_ms = uv_now(h->loop) + (left_ms ? left_ms : 1);
-	}
+	r->deadline_ms = deadline_ms(h, m);
 	if (h->wait_for_result)
 		r->msg = m;
 	else
 		otf_msg_ack(m);
 	otf__exph_queue_push(&h->q, r);
+}
+
+/* block_on_overflow: m waits for room instead of being refused, until its
+ * deadline (or the exporter's timeout when it has none). */
+static bool block(otf_exph_t *h, otf_msg_t *m, uint64_t size)
+{
+	if (!h->block_on_overflow || size > h->q.cap || h->blocked_len >= MAX_BLOCKED)
+		return false;
+	blocked_t *b = otf_calloc(1, sizeof *b);
+	if (!b)
+		return false;
+	uint64_t now = uv_now(h->loop);
+	uint64_t until = deadline_ms(h, m);
+	uint64_t wait = h->timeout_ms ? h->timeout_ms : BLOCK_WAIT_DEFAULT_MS;
+	if (!until || until > now + wait)
+		until = now + wait;
+	b->msg = m;
+	b->size = size;
+	b->since_ms = now;
+	b->until_ms = until;
+	if (h->blocked_tail)
+		h->blocked_tail->next = b;
+	else
+		h->blocked = b;
+	h->blocked_tail = b;
+	h->blocked_len++;
+	arm_timer(h, until);
+	return true;
+}
+
+/* Room was released: the oldest waiting messages go into the queue, in
+ * order (a large one at the head is not overtaken). */
+static void admit_blocked(otf_exph_t *h)
+{
+	while (h->blocked && !h->closing && !otf__exph_queue_reserve(&h->q, h->blocked->size)) {
+		blocked_t *b = h->blocked;
+		h->blocked = b->next;
+		if (!h->blocked)
+			h->blocked_tail = NULL;
+		h->blocked_len--;
+		enqueue(h, b->msg, b->size);
+		otf_free(b);
+	}
+}
+
+/* Refuses the waiting messages whose wait is over (all when closing);
+ * returns the earliest remaining end of a wait, 0 when none. */
+static uint64_t expire_blocked(otf_exph_t *h, uint64_t now)
+{
+	blocked_t **pp = &h->blocked, *last = NULL;
+	uint64_t next = 0;
+	while (*pp) {
+		blocked_t *b = *pp;
+		if (h->closing || b->until_ms <= now) {
+			*pp = b->next;
+			h->blocked_len--;
+			char why[96];
+			if (h->closing)
+				snprintf(why, sizeof why, "exporter shutting down");
+			else
+				snprintf(why, sizeof why, "sending queue is full (waited %llu ms)",
+				         (unsigned long long)(now - b->since_ms));
+			refuse(h, b->msg, -EAGAIN, why);
+			otf_free(b);
+			continue;
+		}
+		if (!next || b->until_ms < next)
+			next = b->until_ms;
+		last = b;
+		pp = &b->next;
+	}
+	h->blocked_tail = last;
+	return next;
+}
+
+void otf__exph_consume(otf_exph_t *h, otf_msg_t *m)
+{
+	if (h->closing) {
+		refuse(h, m, -EAGAIN, "exporter shutting down");
+		return;
+	}
+	uint64_t size = msg_size(h, m);
+	/* Earlier waiters first: a newcomer must not take the room they wait for. */
+	if (h->blocked || otf__exph_queue_reserve(&h->q, size)) {
+		if (!block(h, m, size))
+			refuse(h, m, -EAGAIN, "sending queue is full");
+		return;
+	}
+	enqueue(h, m, size);
 	dispatch(h);
 }
 
@@ -323,6 +439,9 @@ static void on_timer(otf_exph_t *h)
 		}
 		r = nx;
 	}
+	uint64_t bnext = expire_blocked(h, now);
+	if (bnext && (!next || bnext < next))
+		next = bnext;
 	if (next)
 		arm_timer(h, next);
 	while (due) {
@@ -349,7 +468,7 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 		if (h->timer_id > 0)
 			otf_node_timer_stop(h->node, h->timer_id);
 		h->timer_id = 0;
-		on_timer(h);
+		on_timer(h); /* also refuses the messages waiting for room */
 		dispatch(h);
 		check_drained(h);
 		return true;
@@ -388,5 +507,11 @@ void otf__exph_destroy(otf_exph_t *h)
 	free_list(h->q.head);
 	free_list(h->inflight);
 	free_list(h->waiting);
+	while (h->blocked) {
+		blocked_t *b = h->blocked;
+		h->blocked = b->next;
+		otf_msg_drop(b->msg);
+		otf_free(b);
+	}
 	otf_free(h);
 }

@@ -83,9 +83,10 @@ const otf_config_field_t otf__exph_queue_schema[] = {
      .type = OTF_CFG_BOOL,
      .offset = offsetof(otf_exph_queue_config_t, block_on_overflow),
      .def = "false",
-     .desc = "Accepted for Collector configs. A worker loop never blocks: a full queue "
-             "always refuses upstream with a retryable NACK, which the receiver turns "
-             "into backpressure on its client."},
+     .desc = "When the queue is full, a request waits for room (oldest first) instead of "
+             "being refused, until its deadline or at most the exporter's timeout (30s when "
+             "none), then is refused as retryable; the worker loop itself never blocks. At "
+             "most 4096 requests wait per worker. false: refused at once."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -136,7 +137,8 @@ const otf_config_field_t otf__exph_tls_schema[] = {
      .type = OTF_CFG_BOOL,
      .offset = offsetof(otf_exph_tls_config_t, insecure_skip_verify),
      .def = "false",
-     .desc = "Collector key; meaningless without TLS."},
+     .ignored = "otflow has no TLS yet, so there is no certificate to verify",
+     .desc = "Collector key; no effect without TLS (a warning says so at startup)."},
     {.key = "ca_file",
      .type = OTF_CFG_STRING,
      .offset = offsetof(otf_exph_tls_config_t, ca_file),
