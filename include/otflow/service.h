@@ -89,6 +89,7 @@ typedef struct otf_service_settings {
 	otf_log_level_t log_level;
 	bool health_check;               /* extension enabled in service.extensions */
 	char health_check_endpoint[128]; /* default "localhost:13133" */
+	char health_check_path[128];     /* default "/"; other paths get 404 */
 } otf_service_settings_t;
 
 /* Builds and compiles the DAG. On failure returns OTF_E_CONFIG (or another

@@ -22,6 +22,7 @@ struct otf_admin {
 	otf_http_server_t *metrics[OTF_TELEMETRY_MAX_READERS]; /* one per pull reader */
 	otf_http_server_t *health;
 	otf_telemetry_push_t *push;
+	char health_path[128];
 	int ready;
 	int open_servers;
 	uint64_t started_unix_nano;
@@ -62,6 +63,11 @@ static void on_health(otf_http_request_t *req, void *ctx)
 	otf_admin_t *a = ctx;
 	static const char up[] = "{\"status\":\"Server available\"}";
 	static const char down[] = "{\"status\":\"Server not available\"}";
+	otf_http_str_t p = otf_http_request_path(req);
+	if (p.len != strlen(a->health_path) || memcmp(p.ptr, a->health_path, p.len)) {
+		otf_http_respond(req, 404, "text/plain", "not found\n", 10, NULL, 0);
+		return;
+	}
 	if (a->ready)
 		otf_http_respond(req, 200, "application/json", up, sizeof up - 1, NULL, 0);
 	else
@@ -108,6 +114,8 @@ int otf_admin_start(uv_loop_t *loop, const otf_service_settings_t *s, otf_engine
 		return OTF_E_NOMEM;
 	a->engine = engine;
 	a->level = s->telemetry.level;
+	snprintf(a->health_path, sizeof a->health_path, "%s",
+	         s->health_check_path[0] ? s->health_check_path : "/");
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	a->started_unix_nano = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;

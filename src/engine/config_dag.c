@@ -178,12 +178,25 @@ static int read_extensions(const otf_config_node_t *root, otf_service_settings_t
 		for (size_t k = 0; k < otf_config_len(def); k++) {
 			const otf_config_node_t *v;
 			const char *key = otf_config_map_at(def, k, &v);
-			if (!strcmp(key, "endpoint") && otf_config_scalar(v, NULL))
+			const char *val = otf_config_scalar(v, NULL);
+			if (!strcmp(key, "endpoint") && val) {
 				snprintf(s->health_check_endpoint, sizeof s->health_check_endpoint,
-				         "%s", otf_config_scalar(v, NULL));
-			else if (strcmp(key, "path"))
+				         "%s", val);
+			} else if (!strcmp(key, "path") && val) {
+				if (val[0] != '/' || strlen(val) >= sizeof s->health_check_path)
+					return otf_config_errorf(
+					    err, v,
+					    "expected a path starting with '/' (at most %zu bytes)",
+					    sizeof s->health_check_path - 1);
+				snprintf(s->health_check_path, sizeof s->health_check_path, "%s",
+				         val);
+			} else if (otf_config_node_kind(v) != OTF_CONFIG_NULL ||
+			           (strcmp(key, "endpoint") && strcmp(key, "path"))) {
 				return otf_config_errorf(
-				    err, v, "unknown key '%s' (valid: endpoint, path)", key);
+				    err, v,
+				    "unknown key '%s' or not a string (valid: endpoint, path)",
+				    key);
+			}
 		}
 	}
 	return 0;
@@ -462,6 +475,7 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 	int rc = read_runtime(root, &settings->runtime, err);
 	snprintf(settings->health_check_endpoint, sizeof settings->health_check_endpoint,
 	         "localhost:13133");
+	snprintf(settings->health_check_path, sizeof settings->health_check_path, "/");
 	if (!rc)
 		rc = otf__read_telemetry(root, settings, err);
 	if (!rc)
