@@ -27,9 +27,12 @@ check() { # name, expected exit code, expected text, command...
 }
 
 # 1 GiB of address space: the 16 MiB bound fits, reading /dev/zero whole
-# does not. timeout bounds a loader that never stops.
+# does not. A sanitizer build cannot run under it (its shadow memory
+# reserves terabytes of address space): there only the timeout bounds it.
+limit="ulimit -v 1048576 2>/dev/null;"
+sh -c "$limit exec \"$OTF_BIN\" --version" >/dev/null 2>&1 || limit=""
 check dev_zero 2 "/dev/zero: the file is larger than 16 MiB" \
-	sh -c "ulimit -v 1048576 2>/dev/null; exec timeout 20 \"$OTF_BIN\" validate --config /dev/zero"
+	sh -c "$limit exec timeout 20 \"$OTF_BIN\" validate --config /dev/zero"
 
 cat > "$tmp/workers.yaml" <<'Y'
 receivers: {nop: }
