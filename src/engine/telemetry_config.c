@@ -189,8 +189,8 @@ static int read_headers(const otf_config_node_t *h, otf_telemetry_reader_t *r,
 static int read_otlp(const otf_config_node_t *o, const char *which, otf_telemetry_reader_t *r,
                      otf_config_error_t *err)
 {
-	static const char *const handled[] = {"protocol", "endpoint", "headers", "compression",
-	                                      "timeout",  "insecure", NULL};
+	static const char *const handled[] = {"protocol", "endpoint", "headers",  "compression",
+	                                      "timeout",  "insecure", "encoding", NULL};
 	static const char *const ignored[] = {
 	    "temporality_preference", "default_histogram_aggregation", "headers_list", NULL};
 	int rc =
@@ -214,6 +214,17 @@ static int read_otlp(const otf_config_node_t *o, const char *which, otf_telemetr
 		else
 			return otf_config_errorf(
 			    err, p, "expected http/protobuf, http/json or grpc, got '%s'", s);
+	}
+	/* otlp_http (the newer schema): encoding protobuf | json. */
+	const otf_config_node_t *enc = otf_config_map_get(o, "encoding");
+	if (enc) {
+		const char *s = otf_config_scalar(enc, NULL);
+		if (strcmp(which, "otlp_http"))
+			return otf_config_errorf(err, enc, "encoding is a key of otlp_http only");
+		if (s && !strcmp(s, "json"))
+			r->protocol = OTF_OTLP_HTTP_JSON;
+		else if (!s || strcmp(s, "protobuf"))
+			return otf_config_errorf(err, enc, "expected protobuf or json");
 	}
 	const otf_config_node_t *e = otf_config_map_get(o, "endpoint");
 	if (!e)

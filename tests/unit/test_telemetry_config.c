@@ -99,6 +99,11 @@ static void test_readers(void **state)
 	assert_int_equal(t->resource_len, 2);
 	assert_string_equal(t->resource_values[0], "gw");
 	assert_true(t->resource_null[1]);
+	assert_int_equal(build("  telemetry: {metrics: {readers: [{periodic: {exporter: "
+	                       "{otlp_http: {endpoint: x, encoding: json}}}}]}}\n",
+	                       &s, &err),
+	                 0);
+	assert_int_equal(s.telemetry.readers[0].protocol, OTF_OTLP_HTTP_JSON);
 }
 
 static void expect_error(const char *tel, const char *needle)
@@ -145,6 +150,12 @@ static void test_errors(void **state)
 	expect_error("  telemetry: {metrics: {readerz: []}}\n",
 	             "unknown key 'readerz' (valid: level, address, readers, views)");
 	expect_error("  telemetry: {logs: {level: loud}}\n", "expected debug, info, warn or error");
+	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_http: "
+	             "{endpoint: x, encoding: xml}}}}]}}\n",
+	             "expected protobuf or json");
+	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_grpc: "
+	             "{endpoint: x, protocol: grpc}}}}]}}\n",
+	             "protocol is set by the exporter name here (otlp_grpc)");
 }
 
 int main(void)
