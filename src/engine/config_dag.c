@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -357,26 +358,80 @@ out:
 	return rc;
 }
 
-static bool component_used(otf_dag_t *dag, const otf_config_node_t *root, int section,
-                           const char *id)
+static int cmp_str(const void *a, const void *b)
 {
-	if (k_kinds[section] != OTF_KIND_PROCESSOR) {
-		char name[NAME_MAX_LEN];
-		snprintf(name, sizeof name, "%s:%s", otf_component_kind_name(k_kinds[section]), id);
-		return otf_dag_find(dag, name) >= 0;
-	}
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Processor ids referenced by any pipeline, sorted (bsearch): one pass,
+ * so checking n processors against m pipelines is not n x m. */
+static int used_processors(const otf_config_node_t *root, const char ***out, size_t *n)
+{
 	const otf_config_node_t *pls = otf_config_get(root, "service.pipelines");
+	size_t total = 0;
+	for (size_t i = 0; i < otf_config_len(pls); i++) {
+		const otf_config_node_t *pl;
+		otf_config_map_at(pls, i, &pl);
+		total += otf_config_len(otf_config_map_get(pl, "processors"));
+	}
+	*n = 0;
+	*out = otf_calloc(total ? total : 1, sizeof **out);
+	if (!*out)
+		return OTF_E_NOMEM;
 	for (size_t i = 0; i < otf_config_len(pls); i++) {
 		const otf_config_node_t *pl;
 		otf_config_map_at(pls, i, &pl);
 		const otf_config_node_t *procs = otf_config_map_get(pl, "processors");
 		for (size_t j = 0; j < otf_config_len(procs); j++) {
 			const char *p = otf_config_scalar(otf_config_seq_at(procs, j), NULL);
-			if (p && !strcmp(p, id))
-				return true;
+			if (p)
+				(*out)[(*n)++] = p;
 		}
 	}
-	return false;
+	qsort(*out, *n, sizeof **out, cmp_str);
+	return 0;
+}
+
+static bool component_used(otf_dag_t *dag, int section, const char *id, const char **procs,
+                           size_t nprocs)
+{
+	if (k_kinds[section] == OTF_KIND_PROCESSOR)
+		return bsearch(&id, procs, nprocs, sizeof *procs, cmp_str) != NULL;
+	char name[NAME_MAX_LEN];
+	snprintf(name, sizeof name, "%s:%s", otf_component_kind_name(k_kinds[section]), id);
+	return otf_dag_find(dag, name) >= 0;
+}
+
+/* Type and config of one defined component (not instantiated). */
+static int check_one(const otf_config_node_t *v, const char *id, int s, otf_config_error_t *err)
+{
+	char type[128], msg[512];
+	id_type(id, type, sizeof type);
+	const otf_component_factory_t *f = otf_component_find(k_kinds[s], type);
+	if (!f)
+		return otf_config_errorf(err, v, "unknown %s type '%s' (see `otflow components`)",
+		                         otf_component_kind_name(k_kinds[s]), type);
+	if (!f->config_schema)
+		return otf_config_len(v)
+		           ? otf_config_errorf(err, v, "type '%s' takes no configuration", type)
+		           : 0;
+	void *cfg = otf_calloc(1, f->config_size ? f->config_size : 1);
+	if (!cfg)
+		return OTF_E_NOMEM;
+	int rc =
+	    otf_config_schema_apply_ex(f->config_schema, v, cfg, err, otf__config_warn_log, NULL);
+	if (rc) {
+		otf_free(cfg); /* apply left nothing allocated */
+		return rc;
+	}
+	if (f->validate) {
+		msg[0] = '\0';
+		if (f->validate(cfg, msg, sizeof msg))
+			rc = otf_config_errorf(err, v, "%s", msg);
+	}
+	otf_config_schema_free(f->config_schema, cfg);
+	otf_free(cfg);
+	return rc;
 }
 
 /* Every component defined, used by a pipeline or not, must have a known
@@ -385,50 +440,28 @@ static bool component_used(otf_dag_t *dag, const otf_config_node_t *root, int se
  * components were checked (once) when their nodes were added. */
 static int check_definitions(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err)
 {
-	for (int s = 0; s < 4; s++) {
+	const char **procs;
+	size_t nprocs;
+	int rc = used_processors(root, &procs, &nprocs);
+	for (int s = 0; s < 4 && !rc; s++) {
 		const otf_config_node_t *defs = otf_config_map_get(root, k_sections[s]);
 		if (defs && otf_config_node_kind(defs) != OTF_CONFIG_MAPPING &&
-		    otf_config_node_kind(defs) != OTF_CONFIG_NULL)
-			return otf_config_errorf(err, defs,
-			                         "expected a mapping of component ids, got %s",
-			                         otf_config_kind_name(defs));
-		for (size_t i = 0; i < otf_config_len(defs); i++) {
+		    otf_config_node_kind(defs) != OTF_CONFIG_NULL) {
+			rc = otf_config_errorf(err, defs,
+			                       "expected a mapping of component ids, got %s",
+			                       otf_config_kind_name(defs));
+			break;
+		}
+		for (size_t i = 0; i < otf_config_len(defs) && !rc; i++) {
 			const otf_config_node_t *v;
 			const char *id = otf_config_map_at(defs, i, &v);
-			char type[128], msg[512];
-			if (component_used(dag, root, s, id))
-				continue; /* checked when its node was added */
-			id_type(id, type, sizeof type);
-			const otf_component_factory_t *f = otf_component_find(k_kinds[s], type);
-			if (!f)
-				return otf_config_errorf(
-				    err, v, "unknown %s type '%s' (see `otflow components`)",
-				    otf_component_kind_name(k_kinds[s]), type);
-			if (!f->config_schema) {
-				if (otf_config_len(v))
-					return otf_config_errorf(
-					    err, v, "type '%s' takes no configuration", type);
-				continue;
-			}
-			void *cfg = otf_calloc(1, f->config_size ? f->config_size : 1);
-			if (!cfg)
-				return OTF_E_NOMEM;
-			int rc = otf_config_schema_apply_ex(f->config_schema, v, cfg, err,
-			                                    otf__config_warn_log, NULL);
-			if (!rc && f->validate) {
-				msg[0] = '\0';
-				rc = f->validate(cfg, msg, sizeof msg);
-				if (rc)
-					otf_config_errorf(err, v, "%s", msg);
-			}
-			if (!rc || f->validate)
-				otf_config_schema_free(f->config_schema, cfg);
-			otf_free(cfg);
-			if (rc)
-				return rc == OTF_E_CONFIG || f->validate ? OTF_E_CONFIG : rc;
+			if (!component_used(dag, s, id, procs, nprocs))
+				rc = check_one(v, id, s, err);
 		}
 	}
-	return 0;
+	if (procs)
+		otf_free(procs);
+	return rc;
 }
 
 static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err)

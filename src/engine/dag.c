@@ -50,14 +50,59 @@ void otf_dag_destroy(otf_dag_t *dag)
 	}
 	otf_free(dag->nodes);
 	otf_free(dag->order);
+	otf_free(dag->hidx);
 	otf_free(dag);
+}
+
+static size_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 1099511628211ull;
+	}
+	return (size_t)h;
+}
+
+static void index_put(otf_dag_t *dag, size_t i)
+{
+	size_t mask = dag->hcap - 1;
+	size_t at = name_hash(dag->nodes[i].name) & mask;
+	while (dag->hidx[at])
+		at = (at + 1) & mask;
+	dag->hidx[at] = (uint32_t)i + 1;
+}
+
+/* Adds node i (just appended) to the name index, growing it as needed. */
+static int index_add(otf_dag_t *dag, size_t i)
+{
+	if (dag->hcap < (i + 1) * 2) {
+		size_t cap = dag->hcap ? dag->hcap * 2 : 64;
+		while (cap < (i + 1) * 2)
+			cap *= 2;
+		uint32_t *t = otf_calloc(cap, sizeof *t);
+		if (!t)
+			return OTF_E_NOMEM;
+		otf_free(dag->hidx);
+		dag->hidx = t;
+		dag->hcap = cap;
+		for (size_t j = 0; j < i; j++)
+			index_put(dag, j);
+	}
+	index_put(dag, i);
+	return 0;
 }
 
 int otf_dag_find(const otf_dag_t *dag, const char *name)
 {
-	for (size_t i = 0; i < dag->nodes_len; i++)
+	if (!dag->hcap)
+		return -1;
+	size_t mask = dag->hcap - 1;
+	for (size_t at = name_hash(name) & mask; dag->hidx[at]; at = (at + 1) & mask) {
+		size_t i = dag->hidx[at] - 1;
 		if (!strcmp(dag->nodes[i].name, name))
 			return (int)i;
+	}
 	return -1;
 }
 
@@ -102,6 +147,12 @@ int otf_dag_add_node(otf_dag_t *dag, const char *name, otf_component_kind_t kind
 	n->kind = kind;
 	n->factory = f;
 	snprintf(n->origin, sizeof n->origin, "%s", where);
+	if (index_add(dag, dag->nodes_len)) {
+		otf_free(n->name);
+		otf_free(n->type);
+		otf__component_config_free(f, n->config);
+		return OTF_E_NOMEM;
+	}
 	dag->nodes_len++;
 	return 0;
 }

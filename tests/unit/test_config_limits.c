@@ -294,6 +294,71 @@ static void test_unknown_types_refused(void **state)
 	free(t);
 }
 
+/* n pipelines, each with its own receiver and processor, into one exporter:
+ * n unused processors on top. */
+static char *pipelines_text(size_t n)
+{
+	size_t cap = n * 160 + 256;
+	char *t = malloc(cap);
+	assert_non_null(t);
+	size_t at = (size_t)snprintf(t, cap, "receivers:\n");
+	for (size_t i = 0; i < n; i++)
+		at += (size_t)snprintf(t + at, cap - at, "  nop/%zu:\n", i);
+	at += (size_t)snprintf(t + at, cap - at, "exporters: {nop: }\nprocessors:\n");
+	for (size_t i = 0; i < 2 * n; i++)
+		at += (size_t)snprintf(t + at, cap - at, "  batch/%zu: {}\n", i);
+	at += (size_t)snprintf(t + at, cap - at,
+	                       "service:\n  telemetry: {metrics: {level: none}}\n  pipelines:\n");
+	for (size_t i = 0; i < n; i++)
+		at += (size_t)snprintf(
+		    t + at, cap - at,
+		    "    traces/%zu: {receivers: [nop/%zu], processors: [batch/%zu], "
+		    "exporters: [nop]}\n",
+		    i, i, i);
+	return t;
+}
+
+static double build_cost(const char *text)
+{
+	otf_components_register_builtins();
+	double best = 1e9;
+	for (int r = 0; r < 3; r++) {
+		otf_config_t *cfg;
+		otf_config_error_t err;
+		assert_int_equal(
+		    otf_config_load_string("p.yaml", text, strlen(text), NULL, &cfg, &err), 0);
+		otf_dag_t *dag;
+		otf_service_settings_t s;
+		double t0 = cpu_seconds();
+		int rc = otf_service_build(cfg, &dag, &s, &err);
+		double dt = cpu_seconds() - t0;
+		if (rc)
+			fail_msg("%s", err.text);
+		otf_dag_destroy(dag);
+		otf_config_destroy(cfg);
+		if (dt < best)
+			best = dt;
+	}
+	return best;
+}
+
+/* Building the DAG is linear in the pipelines too: node lookups by name
+ * and the used-processor check are indexed (20k pipelines took 14 s). */
+static void test_many_pipelines_linear(void **state)
+{
+	(void)state;
+	char *small = pipelines_text(2000), *large = pipelines_text(20000);
+	double ts = build_cost(small), tl = build_cost(large);
+	if (ts < 1e-4)
+		ts = 1e-4;
+	double ratio = tl / ts;
+	print_message("2k pipelines %.4f s, 20k pipelines %.4f s, ratio %.1f\n", ts, tl, ratio);
+	if (ratio > 35)
+		fail_msg("building 20k pipelines costs %.1fx 2k pipelines (linear: ~10x)", ratio);
+	free(small);
+	free(large);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +368,7 @@ int main(void)
 	    cmocka_unit_test(test_schema_ranges),
 	    cmocka_unit_test(test_workers_range),
 	    cmocka_unit_test(test_unknown_types_refused),
+	    cmocka_unit_test(test_many_pipelines_linear),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
