@@ -115,7 +115,10 @@ ids=$(for i in 1 2 3 4; do grep -c "00000000000000a$i" "$TMP/slow.log"; done | t
 expect_eq "each span delivered once" "1 1 1 1 " "$ids"
 stop_a
 
+stop_slow
 rm -f "$TMP/slow.log"
+# 1 s per request: the whole burst arrives while the first is in flight.
+start_slow 1
 a_config "$TMP/noblock.yaml" false 10s
 start_a "$TMP/noblock.yaml"
 codes=$(burst)
