@@ -5,6 +5,7 @@
 
 #include "otflow/config_schema.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -22,9 +23,10 @@ int otf_cli_components(int argc, char **argv)
 	for (size_t i = 0; otf_component_at(i); i++) {
 		const otf_component_factory_t *f = otf_component_at(i);
 		if (!markdown) {
-			printf("%-10s %-12s %-12s %-12s %-12s", otf_component_kind_name(f->kind),
+			bool aliased = f->aliases && f->aliases[0];
+			printf("%-10s %-12s %-12s %-12s %-*s", otf_component_kind_name(f->kind),
 			       f->type, otf_stability_name(f->stability[0]),
-			       otf_stability_name(f->stability[1]),
+			       otf_stability_name(f->stability[1]), aliased ? 12 : 0,
 			       otf_stability_name(f->stability[2]));
 			for (const char *const *a = f->aliases; a && *a; a++)
 				printf("%s%s", a == f->aliases ? " " : ",", *a);
