@@ -193,6 +193,25 @@ static int read_otlp(const otf_config_node_t *o, const char *which, otf_telemetr
 	                                      "timeout",  "insecure", "encoding", NULL};
 	static const char *const ignored[] = {
 	    "temporality_preference", "default_histogram_aggregation", "headers_list", NULL};
+	/* TLS keys of the schema: refused with the reason rather than as
+	 * unknown keys. */
+	static const char *const tls[] = {"certificate",
+	                                  "client_key",
+	                                  "client_certificate",
+	                                  "certificate_file",
+	                                  "client_key_file",
+	                                  "client_certificate_file",
+	                                  "tls",
+	                                  NULL};
+	for (size_t i = 0; i < otf_config_len(o); i++) {
+		const otf_config_node_t *v;
+		const char *k = otf_config_map_at(o, i, &v);
+		if (in_list(k, tls))
+			return otf_config_errorf(
+			    err, v,
+			    "TLS is not supported yet: use an http:// endpoint "
+			    "(and insecure: true for grpc)");
+	}
 	int rc =
 	    check_keys(o, handled, ignored,
 	               "otflow pushes cumulative sums and gauges only; it has no histograms", err);
