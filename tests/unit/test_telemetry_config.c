@@ -150,6 +150,10 @@ static void test_errors(void **state)
 	expect_error("  telemetry: {metrics: {readerz: []}}\n",
 	             "unknown key 'readerz' (valid: level, address, readers, views)");
 	expect_error("  telemetry: {logs: {level: loud}}\n", "expected debug, info, warn or error");
+	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp: "
+	             "{endpoint: x, certificate: /ca.pem}}}}]}}\n",
+	             "service.telemetry.metrics.readers[0].periodic.exporter.otlp.certificate: TLS "
+	             "is not supported yet");
 	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_http: "
 	             "{endpoint: x, encoding: xml}}}}]}}\n",
 	             "expected protobuf or json");
