@@ -19,7 +19,7 @@ libpq-dev postgresql
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates
 python3
-time util-linux procps
+time util-linux procps iproute2
 "
 
 missing=""
