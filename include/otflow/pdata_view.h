@@ -63,6 +63,7 @@
 #define OTFLOW_PDATA_VIEW_H
 
 #include "otflow/pdata.h"
+#include "otflow/pdata_codec.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -266,6 +267,9 @@ typedef struct otf_view_counts {
 	size_t metrics;    /* metrics only: Metric messages */
 	size_t records;    /* spans | data points | log records */
 	size_t err_offset; /* on failure: byte offset where it was detected */
+	/* otf_view_validate() only (0 from the count functions): */
+	size_t items;      /* every repeated message but attributes (see below) */
+	size_t attributes; /* KeyValue messages anywhere + ArrayValue elements */
 } otf_view_counts_t;
 
 /* Walks the whole input and fills *out (zeroed first). Records are skipped
@@ -275,6 +279,49 @@ int otf_view_count_traces(const uint8_t *data, size_t len, otf_view_counts_t *ou
 int otf_view_count_metrics(const uint8_t *data, size_t len, otf_view_counts_t *out);
 int otf_view_count_logs(const uint8_t *data, size_t len, otf_view_counts_t *out);
 int otf_view_count(otf_signal_t signal, const uint8_t *data, size_t len, otf_view_counts_t *out);
+
+/* ---- validation ---- */
+
+/* Bounds on what one request may make a decoder build. 0 selects no limit
+ * (max_items, max_attributes) or OTF_PDATA_DEFAULT_MAX_DEPTH (max_depth). */
+typedef struct otf_view_limits {
+	size_t max_items;      /* counts.items */
+	size_t max_attributes; /* counts.attributes */
+	uint32_t max_depth;    /* AnyValue nesting, as otf_pdata_limits_t */
+} otf_view_limits_t;
+
+/* Defaults of the otlp receiver (docs/pdata.md, "Ingress limits"). An
+ * empty log record is 2 bytes on the wire, so a 20 MiB body can announce
+ * 10 million of them; SDK batches hold 512 (BatchSpanProcessor) to 8192
+ * (the Collector's batch processor) records with up to 128 attributes
+ * each, far below these. */
+#define OTF_VIEW_DEFAULT_MAX_ITEMS      ((size_t)200000)
+#define OTF_VIEW_DEFAULT_MAX_ATTRIBUTES ((size_t)2000000)
+
+/* Walks the whole request and checks everything otf_pdata_decode_*()
+ * checks (wire types, lengths, UTF-8 of every string field, trace ids of
+ * 0/16 and span ids of 0/8 bytes, AnyValue depth, packed scalars), without
+ * allocating or copying: 0 exactly when the decoder would accept the input
+ * (with the same max_depth). Also fills *out: the count functions' fields
+ * (the same values), plus
+ *   items:      resource and scope groups, spans, span events, span links,
+ *               metrics, data points, exemplars, quantile values, entity
+ *               refs and log records (every repeated message other than
+ *               attributes);
+ *   attributes: every KeyValue (attributes, metadata, kvlist entries) and
+ *               every ArrayValue element;
+ * and stops with OTF_E_TOO_LARGE as soon as either passes its limit, so
+ * the cost of a refused request is bounded by the limit, not by what it
+ * announces. Errors: the decoder's codes (OTF_E_UTF8, OTF_E_ID_LENGTH,
+ * OTF_E_DEPTH, OTF_E_WIRETYPE, ...), OTF_E_TOO_LARGE, OTF_E_INVAL (unknown
+ * signal). *err (may be NULL) gets the field path and detail as the decoder
+ * writes them, except that a depth failure names the attribute or body
+ * holding the nesting rather than every level of it. limits NULL: no item
+ * or attribute limit, default depth. Cost: one pass over the bytes, about
+ * a third of a decode (bench/codec_bench.c, docs/benchmarks.md). */
+int otf_view_validate(otf_signal_t signal, const uint8_t *data, size_t len,
+                      const otf_view_limits_t *limits, otf_view_counts_t *out,
+                      otf_pdata_error_t *err);
 
 #ifdef __cplusplus
 }

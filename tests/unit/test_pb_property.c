@@ -27,6 +27,7 @@
 
 #include "otflow/err.h"
 #include "otflow/pdata_codec.h"
+#include "otflow/pdata_view.h"
 #include "pdata_eq.h"
 #include "pdata_gen.h"
 
@@ -426,16 +427,41 @@ static void test_json_truncation(void **state)
 
 /* ---- corruption ---- */
 
+static otf_signal_t signal_of(const sigops_t *s)
+{
+	return s->name[0] == 't'   ? OTF_SIGNAL_TRACES
+	       : s->name[0] == 'm' ? OTF_SIGNAL_METRICS
+	                           : OTF_SIGNAL_LOGS;
+}
+
 /* Decodes a corrupted input; if it decodes, the tree must be a valid one:
- * it encodes, and that encoding round-trips. */
+ * it encodes, and that encoding round-trips. The validating views walk
+ * must agree with the decoder: same verdict, same code, path and offset
+ * (depth failures name the holder, not the nesting: code and offset), and
+ * on success the count functions' counts. */
 static void check_corrupt(const sigops_t *s, uint64_t seed, const uint8_t *data, size_t len,
                           otf_arena_t *a, size_t pos)
 {
 	uint8_t *in = exact_copy(data, len);
-	otf_pdata_error_t err;
+	otf_pdata_error_t err, verr;
+	otf_view_counts_t vc, cc;
 	tree_t t, back;
 	otf_arena_reset(a);
 	int rc = s->dec(&t, in, len, a, &err);
+	int vrc = otf_view_validate(signal_of(s), in, len, NULL, &vc, &verr);
+	if (vrc != rc || (rc && (verr.offset != err.offset ||
+	                         (rc != OTF_E_DEPTH && strcmp(verr.path, err.path)))))
+		fail_msg("%s seed %" PRIu64 " byte %zu: decoder %s at %zu (%s), validate %s at %zu "
+		         "(%s)",
+		         s->name, seed, pos, otf_err_name(rc), err.offset, err.path,
+		         otf_err_name(vrc), verr.offset, verr.path);
+	if (rc == 0) {
+		assert_int_equal(otf_view_count(signal_of(s), in, len, &cc), 0);
+		assert_int_equal(vc.resources, cc.resources);
+		assert_int_equal(vc.scopes, cc.scopes);
+		assert_int_equal(vc.metrics, cc.metrics);
+		assert_int_equal(vc.records, cc.records);
+	}
 	if (rc < 0) {
 		assert_int_equal(err.code, rc);
 		free(in);
