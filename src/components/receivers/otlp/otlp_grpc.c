@@ -28,6 +28,7 @@ typedef struct pending pending_t;
 struct otlp_grpc_rx {
 	otf_node_t *node;
 	const otlp_config_t *cfg;
+	otf_view_limits_t limits;
 	otf_grpc_server_t *server;
 	pending_t *pending;
 	void (*closed)(void *);
@@ -121,7 +122,8 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 		return;
 	}
 	otlp_ingest_t in;
-	otf__otlp_ingest((otf_signal_t)s, OTLP_ENC_PROTO, otf_grpc_call_message(call), &in);
+	otf__otlp_ingest((otf_signal_t)s, OTLP_ENC_PROTO, otf_grpc_call_message(call), &g->limits,
+	                 &in);
 	if (in.http_status != 200) {
 		otf_node_log(g->node, OTF_LOG_DEBUG, "refused: %s", in.message);
 		otf_grpc_respond_status(call,
@@ -212,6 +214,7 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 		return OTF_E_NOMEM;
 	g->node = node;
 	g->cfg = cfg;
+	g->limits = otlp_view_limits(cfg);
 	g->closed = closed;
 	g->closed_arg = arg;
 	const otlp_grpc_keepalive_server_t *k = &gc->keepalive.server_parameters;

@@ -24,18 +24,6 @@ int otf__otlp_content_type(const char *ct)
 	return -1;
 }
 
-static int count(otf_signal_t s, const uint8_t *p, size_t n, otf_view_counts_t *c)
-{
-	switch (s) {
-	case OTF_SIGNAL_TRACES:
-		return otf_view_count_traces(p, n, c);
-	case OTF_SIGNAL_METRICS:
-		return otf_view_count_metrics(p, n, c);
-	default:
-		return otf_view_count_logs(p, n, c);
-	}
-}
-
 static int json_to_proto(otf_signal_t s, const otf_buf_t *body, otf_buf_t **out,
                          otf_pdata_error_t *perr)
 {
@@ -63,7 +51,8 @@ static int json_to_proto(otf_signal_t s, const otf_buf_t *body, otf_buf_t **out,
 	return rc;
 }
 
-void otf__otlp_ingest(otf_signal_t signal, otlp_encoding_t enc, otf_buf_t *body, otlp_ingest_t *out)
+void otf__otlp_ingest(otf_signal_t signal, otlp_encoding_t enc, otf_buf_t *body,
+                      const otf_view_limits_t *lim, otlp_ingest_t *out)
 {
 	memset(out, 0, sizeof *out);
 	out->signal = signal;
@@ -89,14 +78,20 @@ void otf__otlp_ingest(otf_signal_t signal, otlp_encoding_t enc, otf_buf_t *body,
 	} else {
 		payload = otf_buf_ref(body);
 	}
+	/* Everything a later decode would refuse is refused here, while the
+	 * client can still be told; a request that is acknowledged and then
+	 * fails to decode in an exporter is lost. Limits bound what the
+	 * decode may build, and stop this walk early. */
 	otf_view_counts_t c;
-	memset(&c, 0, sizeof c);
-	int rc = count(signal, payload->data, payload->len, &c);
+	otf_pdata_error_t perr;
+	memset(&perr, 0, sizeof perr);
+	int rc = otf_view_validate(signal, payload->data, payload->len, lim, &c, &perr);
 	if (rc < 0) {
+		char buf[300];
 		out->http_status = 400;
-		snprintf(out->message, sizeof out->message,
-		         "invalid OTLP protobuf %s request: %s at byte %zu",
-		         otf_signal_name(signal), otf_strerror(rc), c.err_offset);
+		snprintf(out->message, sizeof out->message, "invalid OTLP %s %s request: %s",
+		         enc == OTLP_ENC_JSON ? "JSON" : "protobuf", otf_signal_name(signal),
+		         otf_pdata_error_format(&perr, buf, sizeof buf));
 		otf_buf_unref(payload);
 		return;
 	}

@@ -9,6 +9,7 @@
 
 #include "otflow/buf.h"
 #include "otflow/pdata.h"
+#include "otflow/pdata_view.h"
 
 #include <stdbool.h>
 
@@ -30,11 +31,13 @@ typedef struct otlp_ingest {
 int otf__otlp_content_type(const char *content_type);
 
 /* Validates body for signal and produces the protobuf payload (JSON is
- * converted; protobuf is checked with the views walker and passed on as
- * it came, without a copy: the returned payload is a new reference to
- * body). Fills out->http_status 400 with a message for undecodable data. */
+ * converted; protobuf is checked with otf_view_validate, everything the
+ * decoder checks, and passed on as it came, without a copy: the returned
+ * payload is a new reference to body). Fills out->http_status 400 with a
+ * message naming the field path for data a decoder would refuse or that
+ * exceeds lim (NULL: no item or attribute limit), 503 when out of memory. */
 void otf__otlp_ingest(otf_signal_t signal, otlp_encoding_t enc, otf_buf_t *body,
-                      otlp_ingest_t *out);
+                      const otf_view_limits_t *lim, otlp_ingest_t *out);
 
 /* Export*ServiceResponse for signal in enc (no partial_success). */
 otf_buf_t *otf__otlp_success_body(otf_signal_t signal, otlp_encoding_t enc);

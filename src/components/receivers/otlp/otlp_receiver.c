@@ -26,6 +26,7 @@ typedef struct pending pending_t;
 typedef struct otlp_receiver {
 	otf_node_t *node;
 	const otlp_config_t *cfg;
+	otf_view_limits_t limits;
 	otf_http_server_t *server;
 	otlp_grpc_rx_t *grpc;
 	int open;           /* servers not yet closed */
@@ -170,7 +171,7 @@ static void on_request(otf_http_request_t *req, void *ctx)
 	if (!body)
 		body = empty = otf_buf_create(0);
 	otlp_ingest_t in;
-	otf__otlp_ingest((otf_signal_t)s, (otlp_encoding_t)enc, body, &in);
+	otf__otlp_ingest((otf_signal_t)s, (otlp_encoding_t)enc, body, &r->limits, &in);
 	otf_buf_unref(empty);
 	if (in.http_status != 200) {
 		otf_node_log(r->node, OTF_LOG_DEBUG, "refused: %s", in.message);
@@ -240,6 +241,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_NOMEM;
 	r->node = ctx->node;
 	r->cfg = ctx->config;
+	r->limits = otlp_view_limits(r->cfg);
 	*inst = r;
 	return 0;
 }

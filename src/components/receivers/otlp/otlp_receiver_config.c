@@ -212,6 +212,22 @@ const otf_config_field_t otlp_receiver_schema[] = {
      .def = "false",
      .desc = "Answer the client only after the pipeline acknowledged the data (delivery "
              "errors and backpressure reach the sender); false answers once queued."},
+    {.key = "max_items_per_request",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(otlp_config_t, max_items_per_request),
+     .def = "200000",
+     .desc = "otflow only: most items one request (either protocol) may hold: resource "
+             "and scope groups, spans, span events and links, metrics, data points, "
+             "exemplars and log records; more gets 400 / INVALID_ARGUMENT before anything "
+             "is decoded. An empty record is 2 bytes on the wire, so without a bound a "
+             "20 MiB body could make the pipeline build 10 million of them."},
+    {.key = "max_attributes_per_request",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(otlp_config_t, max_attributes_per_request),
+     .def = "2000000",
+     .desc = "otflow only: most attributes one request may hold (every KeyValue, "
+             "including kvlist entries and metadata, and every array element); more gets "
+             "400 / INVALID_ARGUMENT."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -245,6 +261,14 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 	const otlp_config_t *c = config;
 	if (!c->protocols.http_set && !c->protocols.grpc_set) {
 		snprintf(err, errlen, "protocols: enable at least one protocol (grpc, http)");
+		return OTF_E_CONFIG;
+	}
+	if (c->max_items_per_request == 0 || c->max_attributes_per_request == 0) {
+		snprintf(err, errlen,
+		         "%s: must be > 0 (the bound is what keeps a small request from "
+		         "announcing millions of items)",
+		         c->max_items_per_request == 0 ? "max_items_per_request"
+		                                       : "max_attributes_per_request");
 		return OTF_E_CONFIG;
 	}
 	char host[256];

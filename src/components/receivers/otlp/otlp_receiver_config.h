@@ -10,11 +10,14 @@
  *         endpoint: localhost:4317
  *         max_recv_msg_size_mib: 4
  *         keepalive: {server_parameters: {...}, enforcement_policy: {...}}
+ *     max_items_per_request: 200000          (otflow's own, both protocols)
+ *     max_attributes_per_request: 2000000
  */
 #ifndef OTF_OTLP_RECEIVER_CONFIG_H
 #define OTF_OTLP_RECEIVER_CONFIG_H
 
 #include "otflow/config_schema.h"
+#include "otflow/pdata_view.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -76,7 +79,18 @@ typedef struct otlp_protocols {
 typedef struct otlp_config {
 	otlp_protocols_t protocols;
 	bool wait_for_result;
+	uint64_t max_items_per_request;      /* otf_view_limits_t.max_items */
+	uint64_t max_attributes_per_request; /* otf_view_limits_t.max_attributes */
 } otlp_config_t;
+
+/* The ingress limits of a validated config (AnyValue depth: the decoder's
+ * default, so that everything accepted also decodes later). */
+static inline otf_view_limits_t otlp_view_limits(const otlp_config_t *c)
+{
+	otf_view_limits_t l = {(size_t)c->max_items_per_request,
+	                       (size_t)c->max_attributes_per_request, 0};
+	return l;
+}
 
 extern const otf_config_field_t otlp_receiver_schema[];
 int otlp_receiver_validate(const void *config, char *err, size_t errlen);
