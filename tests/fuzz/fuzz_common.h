@@ -74,19 +74,25 @@ static inline void counts_equal(const otf_view_counts_t *a, const otf_view_count
 	FUZZ_CHECK(a->records == b->records);
 }
 
-static inline int pb_decode(tree_t *t, otf_signal_t s, const uint8_t *d, size_t n, otf_arena_t *a)
+static inline int pb_decode_err(tree_t *t, otf_signal_t s, const uint8_t *d, size_t n,
+                                otf_arena_t *a, otf_pdata_error_t *err)
 {
-	otf_pdata_error_t err;
 	t->signal = s;
 	switch (s) {
 	case OTF_SIGNAL_TRACES:
-		return otf_pdata_decode_traces(&t->u.traces, d, n, a, NULL, &err);
+		return otf_pdata_decode_traces(&t->u.traces, d, n, a, NULL, err);
 	case OTF_SIGNAL_METRICS:
-		return otf_pdata_decode_metrics(&t->u.metrics, d, n, a, NULL, &err);
+		return otf_pdata_decode_metrics(&t->u.metrics, d, n, a, NULL, err);
 	case OTF_SIGNAL_LOGS:
-		return otf_pdata_decode_logs(&t->u.logs, d, n, a, NULL, &err);
+		return otf_pdata_decode_logs(&t->u.logs, d, n, a, NULL, err);
 	}
 	return OTF_E_INVAL;
+}
+
+static inline int pb_decode(tree_t *t, otf_signal_t s, const uint8_t *d, size_t n, otf_arena_t *a)
+{
+	otf_pdata_error_t err;
+	return pb_decode_err(t, s, d, n, a, &err);
 }
 
 static inline int json_decode(tree_t *t, otf_signal_t s, const uint8_t *d, size_t n, otf_arena_t *a)

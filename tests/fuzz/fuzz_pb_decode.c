@@ -4,6 +4,9 @@
  * - nothing crashes or reads out of bounds (ASan, UBSan);
  * - when the decoder accepts the input, the views accept it too and count
  *   the same resources, scopes, metrics and records;
+ * - the validating walk (otf_view_validate) accepts exactly what the
+ *   decoder accepts, fails with the same code at the same offset otherwise,
+ *   and counts what the views count;
  * - the decoded tree re-encodes, the encoding decodes to the same counts,
  *   and encoding is a fixed point: encode(decode(encode(t))) == encode(t).
  * The Export*ServiceResponse decoders are fed the same bytes. */
@@ -83,11 +86,20 @@ static void one_signal(otf_signal_t sig, const uint8_t *data, size_t size)
 		FUZZ_CHECK(vc.err_offset <= size);
 	view_walk(sig, data, size);
 
+	otf_view_counts_t xc;
+	otf_pdata_error_t xerr, derr;
+	int xrc = otf_view_validate(sig, data, size, NULL, &xc, &xerr);
+
 	otf_arena_t arena;
 	otf_arena_init(&arena, 0);
 	tree_t t, t2;
-	if (pb_decode(&t, sig, data, size, &arena) == 0) {
+	int drc = pb_decode_err(&t, sig, data, size, &arena, &derr);
+	FUZZ_CHECK(xrc == drc);
+	if (drc)
+		FUZZ_CHECK(xerr.offset == derr.offset);
+	if (drc == 0) {
 		FUZZ_CHECK(vrc == 0);
+		counts_equal(&xc, &vc);
 		tree_counts(&t, &tc);
 		counts_equal(&vc, &tc);
 
