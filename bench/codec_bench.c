@@ -43,6 +43,8 @@ typedef struct work {
 	tree_t tree;           /* decoded once, for the encoders */
 	ProtobufCMessage *pbc; /* the same, decoded by protobuf-c, for its packer */
 	uint8_t *pbc_out;
+	/* the ingress check side by side with the plain walk and the decode */
+	double validate_vs_views, validate_vs_decode, validate_ns;
 } work_t;
 
 typedef int (*op_fn)(work_t *w);
@@ -54,6 +56,17 @@ static int op_views(work_t *w)
 	otf_view_counts_t c;
 	int rc = otf_view_count(w->signal, w->pb->data, w->pb->len, &c);
 	g_sink += c.records;
+	return rc;
+}
+
+/* What the otlp receiver runs on every protobuf request: the whole walk
+ * with every check the decoder makes, and the receiver's default limits. */
+static int op_validate(work_t *w)
+{
+	otf_view_counts_t c;
+	otf_view_limits_t lim = {OTF_VIEW_DEFAULT_MAX_ITEMS, OTF_VIEW_DEFAULT_MAX_ATTRIBUTES, 0};
+	int rc = otf_view_validate(w->signal, w->pb->data, w->pb->len, &lim, &c, NULL);
+	g_sink += c.records + c.attributes;
 	return rc;
 }
 
@@ -407,18 +420,27 @@ static void run(work_t *w)
 		bool json, vs_pack;
 	} ops[] = {
 	    {"views", "views walk (count)", op_views, false, false},
+	    {"validate", "views validate (ingress check)", op_validate, false, false},
 	    {"read", "views read (every field, attributes)", op_views_read, false, false},
 	    {"decode", "decode to tree", op_decode, false, false},
 	    {"encode", "encode", op_encode, false, true},
 	    {"json-decode", "JSON decode (MB/s of JSON)", op_json_decode, true, false},
 	    {"json-encode", "JSON encode (MB/s of JSON)", op_json_encode, true, false},
 	};
+	double t_views = 0, t_validate = 0, t_decode = 0;
 	double pbc_unpack = wanted(w, "pbc-unpack") ? measure(w, op_pbc_unpack) : 0;
 	double pbc_pack = wanted(w, "pbc-pack") ? measure(w, op_pbc_pack) : 0;
 	for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
 		if (!wanted(w, ops[i].id))
 			continue;
-		row(w, ops[i].label, ops[i].json ? w->json->len : w->pb->len, measure(w, ops[i].op),
+		double sec = measure(w, ops[i].op);
+		if (ops[i].op == op_views)
+			t_views = sec;
+		else if (ops[i].op == op_validate)
+			t_validate = sec;
+		else if (ops[i].op == op_decode)
+			t_decode = sec;
+		row(w, ops[i].label, ops[i].json ? w->json->len : w->pb->len, sec,
 		    ops[i].json      ? 0
 		    : ops[i].vs_pack ? pbc_pack
 		                     : pbc_unpack);
@@ -430,12 +452,17 @@ static void run(work_t *w)
 	}
 	protobuf_c_message_free_unpacked(w->pbc, NULL);
 	free(w->pbc_out);
+	if (t_views > 0 && t_validate > 0 && t_decode > 0) {
+		w->validate_vs_views = t_validate / t_views;
+		w->validate_vs_decode = t_validate / t_decode;
+		w->validate_ns = t_validate * 1e9 / (double)w->items;
+	}
 }
 
 /* usage: codec_bench [MIN_SECONDS [WORKLOAD/OPERATION]]
  *   MIN_SECONDS: per round (default 0.25; smaller for a quick check).
  *   WORKLOAD/OPERATION: a prefix of e.g. "spans/decode" (workloads: logs,
- *   spans, data points; operations: views, read, decode, encode,
+ *   spans, data points; operations: views, validate, read, decode, encode,
  *   json-decode, json-encode, pbc-unpack, pbc-pack) to time only those,
  *   for a profiler. */
 int main(int argc, char **argv)
@@ -458,6 +485,13 @@ int main(int argc, char **argv)
 		        w[i].json->len);
 		run(&w[i]);
 	}
+	printf("\nIngress validation, same run (time of views validate / time of the other):\n\n"
+	       "| workload | validate / views walk (count) | validate / decode to tree | "
+	       "validate ns/record |\n|---|---|---|---|\n");
+	for (int i = 0; i < 3; i++)
+		if (w[i].validate_ns > 0)
+			printf("| %s | %.1fx | %.2f | %.1f |\n", w[i].name, w[i].validate_vs_views,
+			       w[i].validate_vs_decode, w[i].validate_ns);
 	printf("\nRequest sizes: ");
 	for (int i = 0; i < 3; i++)
 		printf("%s %zu B protobuf (%.0f B/item), %zu B JSON%s", w[i].name, w[i].pb->len,
