@@ -353,6 +353,8 @@ static size_t off(const vwalk_t *v, const uint8_t *at)
 
 static int over_limit(const vwalk_t *v, const uint8_t *at, const char *what, size_t limit)
 {
+	/* err->detail holds 128 bytes: the list of what counts is in the
+	 * docs (docs/pdata.md, "Ingress limits"), not here. */
 	return otf__perr_set(v->d.err, OTF_E_TOO_LARGE, off(v, at),
 	                     "more than %zu %s in one request", limit, what);
 }
@@ -530,10 +532,7 @@ static int walk_sub(vwalk_t *v, const vfield_t *fd, const uint8_t **pp, const ui
 	otf_view_counts_t *c = v->c;
 	if (fd->kind == VK_ITEM) {
 		if (OTF_UNLIKELY(++c->items > v->max_items)) {
-			over_limit(v, at,
-			           "items (resource and scope groups, spans, events, links, "
-			           "metrics, data points, exemplars, log records)",
-			           v->max_items);
+			over_limit(v, at, "items", v->max_items);
 			return otf__pbd_push(&v->d, OTF_E_TOO_LARGE, fd->name, index);
 		}
 		switch ((vclass_t)fd->cls) {
