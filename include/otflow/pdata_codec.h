@@ -102,6 +102,31 @@ int otf_pdata_json_decode_response(otf_export_response_t *out, otf_signal_t sign
                                    const char *json, size_t len, otf_arena_t *arena,
                                    otf_pdata_error_t *err);
 
+/* OTLP/JSON pre-scan: one pass over the text, no allocation, counting
+ * the objects and arrays that are array elements: elements of an array
+ * named attributes, values, metadata or filteredAttributes count as
+ * attributes (KeyValue, ArrayValue element), the others as items (spans,
+ * events, links, data points, exemplars, log records, resource and scope
+ * groups, ...), matching otf_view_validate()'s counts (otflow/pdata_view.h)
+ * closely enough to apply the same limits. json-c, which the JSON decoders
+ * use, allocates about 0.9 KB per object before anything is checked, and
+ * "{}" is 2 bytes, so the otlp receiver runs this before decoding. Stops
+ * with OTF_E_TOO_LARGE once a count passes its limit (limits NULL or 0:
+ * none); *err (may be NULL) gets the byte offset. Malformed JSON is not
+ * diagnosed (the decoder does), the counts are then estimates; a key
+ * spelled with \u escapes is not recognised (its elements count as
+ * items). */
+typedef struct otf_pdata_json_limits {
+	size_t max_items, max_attributes;
+} otf_pdata_json_limits_t;
+
+typedef struct otf_pdata_json_counts {
+	size_t items, attributes;
+} otf_pdata_json_counts_t;
+
+int otf_pdata_json_prescan(const char *json, size_t len, const otf_pdata_json_limits_t *lim,
+                           otf_pdata_json_counts_t *out, otf_pdata_error_t *err);
+
 /* JSON encoders write one compact JSON object (no trailing newline).
  * 64-bit integers are written as decimal strings, as the OTLP/JSON spec's
  * examples do; ids as lowercase hex. */

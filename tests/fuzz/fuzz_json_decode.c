@@ -1,5 +1,7 @@
 /* Fuzz target: OTLP/JSON input to the three JSON decoders.
  *
+ * The pre-scan (otf_pdata_json_prescan) runs on every input and, when a
+ * decoder accepts it, counts at least the items the tree holds.
  * When a decoder accepts the input: the tree encodes to JSON and to
  * protobuf; the JSON decodes again to a tree with the same protobuf
  * encoding; the protobuf encoding is accepted by the views and the
@@ -11,6 +13,8 @@
 
 static void one_signal(otf_signal_t sig, const uint8_t *data, size_t size)
 {
+	otf_pdata_json_counts_t any;
+	(void)otf_pdata_json_prescan((const char *)data, size, NULL, &any, NULL);
 	otf_arena_t arena;
 	otf_arena_init(&arena, 0);
 	tree_t t, t2, t3;
@@ -20,6 +24,10 @@ static void one_signal(otf_signal_t sig, const uint8_t *data, size_t size)
 	}
 	otf_view_counts_t tc, c;
 	tree_counts(&t, &tc);
+	/* the pre-scan never counts fewer items than the decoder built */
+	otf_pdata_json_counts_t pc;
+	FUZZ_CHECK(otf_pdata_json_prescan((const char *)data, size, NULL, &pc, NULL) == 0);
+	FUZZ_CHECK(pc.items + pc.attributes >= tc.resources + tc.scopes + tc.records);
 
 	otf_buf_t *j1 = NULL, *j2 = NULL, *p1 = NULL, *p2 = NULL;
 	FUZZ_CHECK(json_encode(&t, &j1) == 0);

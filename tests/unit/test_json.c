@@ -1132,9 +1132,42 @@ static void test_alloc_failure(void **state)
 	assert_int_equal(after.bytes_in_use, before.bytes_in_use);
 }
 
+/* The pre-scan counts items and attributes as the views' validation does,
+ * ignores brackets inside strings, and stops at a limit with the offset. */
+static void test_prescan(void **state)
+{
+	(void)state;
+	const char *j = "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"a[{\\\"\","
+	                "\"value\":{\"arrayValue\":{\"values\":[{\"intValue\":1},{}]}}}]},"
+	                "\"scopeLogs\":[{\"log_records\":[{},{\"attributes\":[{},{}]},{}]}]}]}";
+	otf_pdata_json_counts_t c;
+	otf_pdata_error_t err;
+	assert_int_equal(otf_pdata_json_prescan(j, strlen(j), NULL, &c, &err), 0);
+	assert_int_equal(c.items, 5);      /* resource group, scope group, 3 records */
+	assert_int_equal(c.attributes, 5); /* 1 + 2 array values + 2 */
+	otf_pdata_json_limits_t lim = {5, 5};
+	assert_int_equal(otf_pdata_json_prescan(j, strlen(j), &lim, &c, &err), 0);
+	lim.max_items = 4;
+	assert_int_equal(otf_pdata_json_prescan(j, strlen(j), &lim, &c, &err), OTF_E_TOO_LARGE);
+	assert_non_null(strstr(err.detail, "more than 4 items"));
+	assert_int_equal(j[err.offset], '{');
+	lim = (otf_pdata_json_limits_t){0, 4};
+	assert_int_equal(otf_pdata_json_prescan(j, strlen(j), &lim, &c, &err), OTF_E_TOO_LARGE);
+	assert_non_null(strstr(err.detail, "more than 4 attributes"));
+	/* the decoder agrees on the shape counted */
+	otf_logs_t l;
+	assert_int_equal(otf_pdata_json_decode_logs(&l, j, strlen(j), &arena, NULL, &err), 0);
+	assert_int_equal(l.resource_logs[0].scope_logs[0].log_records_len, 3);
+	/* unterminated strings and stray closers do not read past the end */
+	assert_int_equal(otf_pdata_json_prescan("[\"\\", 3, NULL, &c, &err), 0);
+	assert_int_equal(otf_pdata_json_prescan("]]}[{", 5, NULL, &c, &err), 0);
+	assert_int_equal(c.items, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_setup_teardown(test_prescan, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_traces_all_fields, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_traces_snake_case, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metrics_all_fields, setup, teardown),

@@ -61,7 +61,15 @@ void otf__otlp_ingest(otf_signal_t signal, otlp_encoding_t enc, otf_buf_t *body,
 	if (enc == OTLP_ENC_JSON) {
 		otf_pdata_error_t perr;
 		memset(&perr, 0, sizeof perr);
-		int rc = json_to_proto(signal, body, &payload, &perr);
+		/* json-c's tree costs ~0.9 KB per object and "{}" is 2 bytes:
+		 * apply the limits before it is built. */
+		otf_pdata_json_limits_t jl = {lim ? lim->max_items : 0,
+		                              lim ? lim->max_attributes : 0};
+		otf_pdata_json_counts_t jc;
+		int rc =
+		    otf_pdata_json_prescan((const char *)body->data, body->len, &jl, &jc, &perr);
+		if (!rc)
+			rc = json_to_proto(signal, body, &payload, &perr);
 		if (rc == OTF_E_NOMEM) {
 			out->http_status = 503;
 			snprintf(out->message, sizeof out->message, "out of memory");
