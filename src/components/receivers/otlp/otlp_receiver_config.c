@@ -215,6 +215,9 @@ const otf_config_field_t otlp_receiver_schema[] = {
     {.key = "max_items_per_request",
      .type = OTF_CFG_UINT,
      .offset = offsetof(otlp_config_t, max_items_per_request),
+     .min = "1",
+     .range_why = "the bound keeps a small request from making the pipeline build millions of "
+                  "items",
      .def = "200000",
      .desc = "otflow only: most items one request (either protocol) may hold: resource "
              "and scope groups, spans, span events and links, metrics, data points, "
@@ -224,6 +227,9 @@ const otf_config_field_t otlp_receiver_schema[] = {
     {.key = "max_attributes_per_request",
      .type = OTF_CFG_UINT,
      .offset = offsetof(otlp_config_t, max_attributes_per_request),
+     .min = "1",
+     .range_why = "the bound keeps a small request from making the pipeline build millions of "
+                  "items",
      .def = "2000000",
      .desc = "otflow only: most attributes one request may hold (every KeyValue, "
              "including kvlist entries and metadata, and every array element); more gets "
@@ -263,14 +269,7 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "protocols: enable at least one protocol (grpc, http)");
 		return OTF_E_CONFIG;
 	}
-	if (c->max_items_per_request == 0 || c->max_attributes_per_request == 0) {
-		snprintf(err, errlen,
-		         "%s: must be > 0 (the bound is what keeps a small request from "
-		         "announcing millions of items)",
-		         c->max_items_per_request == 0 ? "max_items_per_request"
-		                                       : "max_attributes_per_request");
-		return OTF_E_CONFIG;
-	}
+
 	char host[256];
 	uint16_t port;
 	if (c->protocols.grpc_set) {
