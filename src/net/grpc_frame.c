@@ -4,6 +4,7 @@
 #include "net/grpc_internal.h"
 #include "net/http_internal.h" /* otf__http_decode */
 
+#include "otflow/alloc.h"
 #include "otflow/err.h"
 
 #include <string.h>
@@ -81,24 +82,32 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
 				*detail = "request message larger than max_recv_msg_size";
 				return OTF_GRPC_RESOURCE_EXHAUSTED;
 			}
-			/* The whole message at once (bounded by max_len just
-			 * above): each DATA chunk is copied once, never moved
-			 * by a realloc. Pages are touched only as data arrives. */
-			r->msg = otf_buf_create(r->msg_len);
-			if (!r->msg) {
+			r->got = 0;
+		}
+		/* Memory follows the bytes that arrived (doubling, capped at the
+		 * announced length): a prefix alone reserves nothing, and a
+		 * message whose bytes come together is one exact allocation. */
+		size_t left = r->msg_len - r->got;
+		size_t take = left < len ? left : len;
+		if (take) {
+			int rc = otf__net_buf_grow(&r->msg, r->got + take, r->msg_len);
+			if (rc < 0) {
 				*detail = "out of memory";
 				return OTF_GRPC_RESOURCE_EXHAUSTED;
 			}
-		}
-		size_t left = r->msg_len - r->msg->len;
-		size_t take = left < len ? left : len;
-		if (take) {
-			memcpy(r->msg->data + r->msg->len, data, take);
-			r->msg->len += take;
+			memcpy(r->msg->data + r->got, data, take);
+			r->msg->len = r->got += take;
 			data += take;
 			len -= take;
 		}
-		if (r->msg->len == r->msg_len) {
+		if (r->got == r->msg_len) {
+			if (!r->msg) { /* an empty message */
+				r->msg = otf_buf_create(0);
+				if (!r->msg) {
+					*detail = "out of memory";
+					return OTF_GRPC_RESOURCE_EXHAUSTED;
+				}
+			}
 			r->n_msgs++;
 			/* hdr_len stays 5: the next byte is a second message */
 			if (len) {

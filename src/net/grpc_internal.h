@@ -37,6 +37,7 @@ typedef struct otf__grpc_reader {
 	uint8_t hdr_len;  /* prefix bytes seen of the current message */
 	bool compressed;  /* flag of the current / last message */
 	uint32_t msg_len; /* announced length of the current message */
+	size_t got;       /* bytes of it received so far */
 	otf_buf_t *msg;   /* current message being filled, then the first one */
 	uint32_t n_msgs;  /* complete messages */
 } otf__grpc_reader_t;

@@ -61,6 +61,8 @@ typedef struct otf__http_parser {
 	otf__http_msg_t *msg; /* message being built, NULL between messages */
 	size_t head_bytes;    /* request-line and header bytes counted so far */
 	int last_cb;          /* which data callback ran last (continuations) */
+	bool headers_done;    /* msg's request line and headers are complete */
+	size_t body_expect;   /* announced Content-Length, 0 = none / chunked */
 	bool complete;        /* msg is done; feed returned EV_MESSAGE */
 	bool expect_continue; /* the client waits for "100 Continue" */
 	int err_status;       /* HTTP status to answer with after EV_ERROR */
@@ -74,7 +76,9 @@ void otf__http_parser_close(otf__http_parser_t *p);
 /* Parses up to len bytes. Returns how many were consumed and sets *ev.
  * After EV_MESSAGE, the unconsumed rest belongs to the next request: call
  * otf__http_parser_take() before feeding it. After EV_ERROR the parser is
- * dead; err_status / err_msg say why (400, 413, 431, 500). */
+ * dead; err_status / err_msg say why (400, 413, 431, 500). Body memory is
+ * allocated as body bytes arrive (otf__net_buf_grow), never at the
+ * announced Content-Length. */
 size_t otf__http_parser_feed(otf__http_parser_t *p, const char *data, size_t len,
                              otf__http_ev_t *ev);
 
@@ -84,6 +88,20 @@ otf__http_msg_t *otf__http_parser_take(otf__http_parser_t *p);
 
 /* True while some bytes of a request have been seen but it is not complete. */
 bool otf__http_parser_mid_request(const otf__http_parser_t *p);
+/* True while a request has begun but its headers are not complete. */
+bool otf__http_parser_in_head(const otf__http_parser_t *p);
+
+/* Request bodies and gRPC messages grow with the bytes that arrived: the
+ * first allocation is at least this, then capacity doubles, never beyond
+ * what was announced. A whole body that arrives in one piece costs one
+ * exact allocation. */
+#define OTF__NET_BUF_FIRST 4096
+
+/* Makes *bp (NULL = none yet) hold at least need bytes: capacity
+ * max(need, 2 x old, OTF__NET_BUF_FIRST), capped at bound. Contents are
+ * kept; *bp must have one holder. OTF_E_TOO_LARGE if need > bound,
+ * OTF_E_NOMEM (then *bp is unchanged). */
+int otf__net_buf_grow(otf_buf_t **bp, size_t need, size_t bound);
 
 /* Decodes body per the Content-Encoding value enc (NULL/empty = identity).
  * On success *out holds a reference the caller owns (identity returns a new

@@ -89,6 +89,8 @@ static int on_message_begin(http_parser *hp)
 		return fail(p, 500, "out of memory");
 	p->head_bytes = 0;
 	p->last_cb = CB_NONE;
+	p->headers_done = false;
+	p->body_expect = 0;
 	return 0;
 }
 
@@ -169,11 +171,36 @@ static int on_headers_complete(http_parser *hp)
 	    strncasecmp(m->head + e->value_off, "100-continue", e->value_len) == 0)
 		p->expect_continue = true;
 
-	if ((hp->flags & F_CONTENTLENGTH) && hp->content_length > 0) {
-		m->body = otf_buf_create((size_t)hp->content_length);
-		if (!m->body)
-			return fail(p, 500, "out of memory");
+	/* No body memory yet: an announced length is only a promise. */
+	p->body_expect = (hp->flags & F_CONTENTLENGTH) ? (size_t)hp->content_length : 0;
+	p->headers_done = true;
+	return 0;
+}
+
+int otf__net_buf_grow(otf_buf_t **bp, size_t need, size_t bound)
+{
+	otf_buf_t *b = *bp;
+	size_t cap = b ? b->cap : 0;
+	if (need <= cap)
+		return 0;
+	if (need > bound)
+		return OTF_E_TOO_LARGE;
+	size_t ncap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+	if (ncap < OTF__NET_BUF_FIRST)
+		ncap = OTF__NET_BUF_FIRST;
+	if (ncap < need)
+		ncap = need;
+	if (ncap > bound)
+		ncap = bound;
+	otf_buf_t *n = otf_buf_create(ncap);
+	if (!n)
+		return OTF_E_NOMEM;
+	if (b) {
+		memcpy(n->data, b->data, b->len);
+		n->len = b->len;
+		otf_buf_unref(b);
 	}
+	*bp = n;
 	return 0;
 }
 
@@ -185,12 +212,9 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 	/* Chunked bodies have no announced size: count as they arrive. */
 	if (len > p->max_body_bytes - have)
 		return fail(p, 413, "request body larger than the configured limit");
-	if (!m->body) {
-		m->body = otf_buf_create(len > 4096 ? len : 4096);
-		if (!m->body)
-			return fail(p, 500, "out of memory");
-	}
-	if (otf_buf_reserve(&m->body, have + len) < 0)
+	/* Grow with the bytes that arrived, never further than announced. */
+	size_t bound = p->body_expect ? p->body_expect : p->max_body_bytes;
+	if (otf__net_buf_grow(&m->body, have + len, bound) < 0)
 		return fail(p, 500, "out of memory");
 	memcpy(m->body->data + have, at, len);
 	m->body->len = have + len;
@@ -248,6 +272,14 @@ size_t otf__http_parser_feed(otf__http_parser_t *p, const char *data, size_t len
 	if (HTTP_PARSER_ERRNO(&p->hp) == HPE_PAUSED)
 		http_parser_pause(&p->hp, 0);
 	size_t n = http_parser_execute(&p->hp, &settings, data, len);
+	/* A request line without a version is HTTP/0.9, for which
+	 * http_parser then waits for headers that never come: refuse it at
+	 * once instead of holding the connection until a timeout. */
+	if (p->msg && p->hp.http_major == 0 && p->hp.http_minor == 9) {
+		fail(p, 400, "HTTP/0.9 requests are not supported (no HTTP version)");
+		*ev = OTF__HTTP_EV_ERROR;
+		return n;
+	}
 	if (p->complete) {
 		/* Upgrade/CONNECT: the rest is another protocol we do not
 		 * speak; answer this request and close. */
@@ -283,6 +315,11 @@ otf__http_msg_t *otf__http_parser_take(otf__http_parser_t *p)
 bool otf__http_parser_mid_request(const otf__http_parser_t *p)
 {
 	return p->msg && !p->complete;
+}
+
+bool otf__http_parser_in_head(const otf__http_parser_t *p)
+{
+	return p->msg && !p->complete && !p->headers_done;
 }
 
 void otf__http_msg_destroy(otf__http_msg_t *m)
