@@ -64,6 +64,7 @@ typedef struct otf_http_header {
 #define OTF_HTTP_DEFAULT_MAX_BODY_BYTES   (4u * 1024 * 1024)
 #define OTF_HTTP_DEFAULT_MAX_HEADER_BYTES (16u * 1024)
 #define OTF_HTTP_DEFAULT_IDLE_TIMEOUT_MS  60000u
+#define OTF_HTTP_DEFAULT_READ_HEADER_TIMEOUT_MS 60000u
 #define OTF_HTTP_DEFAULT_MAX_CONNECTIONS  4096u
 
 /* Zero fields take the defaults above. */
@@ -74,8 +75,18 @@ typedef struct otf_http_server_config {
 	size_t max_body_bytes;    /* bytes, both on the wire and decompressed */
 	size_t max_header_bytes;  /* bytes of request line + header fields; values
 	                            * above 80 KiB are capped there by http_parser */
-	uint32_t idle_timeout_ms; /* ms without a byte from a client that is not
-	                            * waiting for its answer: connection closed */
+	uint32_t idle_timeout_ms; /* ms between requests without a byte from the
+	                            * client: connection closed. Also the limit
+	                            * per read while a body arrives when
+	                            * read_timeout_ms is 0, and for a client that
+	                            * does not read its answer */
+	uint32_t read_header_timeout_ms; /* ms from a request's first byte (from
+	                                  * the accept for the first request) to
+	                                  * the end of its headers: else 408 and
+	                                  * close (Go's ReadHeaderTimeout) */
+	uint32_t read_timeout_ms; /* ms from a request's first byte to its last:
+	                            * else 408 and close; 0 = no limit (Go's
+	                            * ReadTimeout) */
 	uint32_t max_connections; /* connections beyond this are closed at accept */
 	bool reuseport;           /* SO_REUSEPORT: share host:port between servers */
 } otf_http_server_config_t;

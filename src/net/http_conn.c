@@ -9,7 +9,22 @@
  * While a request is with the handler we keep reading, up to the read
  * buffer's size, only to notice a disconnect: end of stream or a reset
  * makes the request "not alive" and its answer a no-op. A half-closed
- * client is therefore treated as gone, as OTLP clients never half-close. */
+ * client is therefore treated as gone, as OTLP clients never half-close.
+ *
+ * Time limits (one timer; Go net/http's, as the Collector's confighttp):
+ * a request's line and headers must arrive within read_header_timeout of
+ * its first byte (of the accept, for the first request: whose first byte
+ * is due within the shorter of read_header_timeout and idle_timeout), so a
+ * client trickling header bytes is cut however often it sends; the whole
+ * request within read_timeout (0 = no limit); and no connection may stay
+ * silent for longer than idle_timeout, between requests or inside one. A
+ * request that times out is answered 408 and the connection closed; a
+ * connection that never sent a byte is just closed.
+ *
+ * Memory per connection: the read buffer exists only while unparsed bytes
+ * are held (an idle connection has none), the request head is at most
+ * max_header_bytes and the body grows with the bytes that arrived, up to
+ * max_body_bytes. */
 #include "net/http_internal.h"
 
 #include "otflow/alloc.h"
@@ -36,7 +51,9 @@ struct otf__http_conn {
 	otf__http_conn_t *prev, *next;
 	otf__http_parser_t parser;
 	otf_http_request_t *cur; /* with the handler, not yet answered */
-	char *rbuf;
+	uint64_t req_start_ms;   /* first byte of the request being read (loop
+	                          * clock), or the accept; 0 = between requests */
+	char *rbuf;              /* RBUF_CAP bytes while needed, else NULL */
 	size_t rlen;
 	int handles_open;
 	bool reading;
@@ -108,6 +125,10 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	otf__http_conn_t *c = h->data;
 	(void)suggested;
+	if (!c->rbuf && !(c->rbuf = otf_malloc(RBUF_CAP))) {
+		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
+		return;
+	}
 	if (c->lingering) { /* bytes are discarded: reuse the whole buffer */
 		*buf = uv_buf_init(c->rbuf, RBUF_CAP);
 		return;
@@ -116,6 +137,15 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
+
+/* An idle connection holds no read buffer. */
+static void release_rbuf(otf__http_conn_t *c)
+{
+	if (!c->rlen && !c->lingering) {
+		otf_free(c->rbuf);
+		c->rbuf = NULL;
+	}
+}
 
 static void update_reading(otf__http_conn_t *c)
 {
@@ -131,15 +161,65 @@ static void update_reading(otf__http_conn_t *c)
 	c->reading = want;
 }
 
+static void send_error(otf__http_conn_t *c, int status, const char *msg, bool keep);
+
+/* Waiting for the client (not with the handler, not writing). */
+static bool waiting_for_client(const otf__http_conn_t *c)
+{
+	return !c->closing && !c->cur && !c->writing && !c->last_answer && !c->lingering;
+}
+
+static uint64_t header_timeout_ms(const otf__http_conn_t *c)
+{
+	uint32_t t = c->srv->cfg.read_header_timeout_ms;
+	return t ? t : OTF_HTTP_DEFAULT_READ_HEADER_TIMEOUT_MS;
+}
+
 static void on_timer(uv_timer_t *t)
 {
-	conn_close(t->data); /* idle, stalled mid-request, or linger over */
+	otf__http_conn_t *c = t->data;
+	/* A request begun but not complete in time: say so, then close. */
+	if (waiting_for_client(c) && otf__http_parser_mid_request(&c->parser)) {
+		send_error(c, 408,
+		           otf__http_parser_in_head(&c->parser)
+		               ? "request headers not complete in time (read_header_timeout, "
+		                 "idle_timeout)"
+		               : "request body not complete in time (read_timeout, idle_timeout)",
+		           false);
+		return;
+	}
+	conn_close(c); /* silent, stalled writer, or linger over */
 }
 
 static void arm_timer(otf__http_conn_t *c, uint64_t ms)
 {
 	if (uv_timer_start(&c->timer, on_timer, ms, 0) < 0)
 		conn_close(c);
+}
+
+/* The deadline while waiting for the client; see the time limits above. */
+static void arm_wait(otf__http_conn_t *c)
+{
+	if (!waiting_for_client(c))
+		return;
+	const otf_http_server_config_t *cfg = &c->srv->cfg;
+	uint64_t now = uv_now(c->srv->loop);
+	if (!c->req_start_ms && (c->rlen || otf__http_parser_mid_request(&c->parser)))
+		c->req_start_ms = now ? now : 1;
+	if (!c->req_start_ms) {
+		arm_timer(c, cfg->idle_timeout_ms);
+		return;
+	}
+	/* Never silent for longer than idle_timeout, and the request as a
+	 * whole bounded by its own deadline. */
+	uint64_t end = now + cfg->idle_timeout_ms, head = header_timeout_ms(c), lim = 0;
+	if (!otf__http_parser_mid_request(&c->parser) || otf__http_parser_in_head(&c->parser))
+		lim = c->req_start_ms + head;
+	else if (cfg->read_timeout_ms)
+		lim = c->req_start_ms + cfg->read_timeout_ms;
+	if (lim && lim < end)
+		end = lim;
+	arm_timer(c, end > now ? end - now : 0);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -178,8 +258,10 @@ static void on_write(uv_write_t *w, int status)
 		start_linger(c);
 		return;
 	}
-	arm_timer(c, c->srv->cfg.idle_timeout_ms);
+	c->req_start_ms = 0; /* the next request starts at its first byte */
 	process(c);
+	arm_wait(c);
+	release_rbuf(c);
 	update_reading(c);
 }
 
@@ -335,6 +417,7 @@ static void dispatch(otf__http_conn_t *c, otf__http_msg_t *m)
 	split_target(r);
 	c->cur = r;
 	c->continue_sent = false;
+	c->req_start_ms = 0;
 	uv_timer_stop(&c->timer); /* the handler's time is not client idleness */
 	c->srv->handler(r, c->srv->ctx);
 }
@@ -372,21 +455,21 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || c->lingering)
 		return;
 	c->rlen += (size_t)nread;
-	if (!c->cur && !c->writing)
-		arm_timer(c, c->srv->cfg.idle_timeout_ms);
+	if (!c->req_start_ms && waiting_for_client(c))
+		c->req_start_ms = uv_now(c->srv->loop) ? uv_now(c->srv->loop) : 1;
 	process(c);
+	arm_wait(c);
+	release_rbuf(c);
 	update_reading(c);
 }
 
 void otf__http_conn_accept(otf_http_server_t *s)
 {
 	otf__http_conn_t *c = otf_calloc(1, sizeof *c);
-	char *rbuf = otf_malloc(RBUF_CAP);
-	if (!c || !rbuf || uv_tcp_init(s->loop, &c->tcp) < 0) {
+	if (!c || uv_tcp_init(s->loop, &c->tcp) < 0) {
 		/* Take the connection off the backlog anyway so that the
 		 * listener does not spin on it: accept and close at once. */
 		otf_free(c);
-		otf_free(rbuf);
 		int fd = -1;
 		uv_os_fd_t lfd;
 		if (uv_fileno((uv_handle_t *)&s->listener, &lfd) == 0)
@@ -395,7 +478,6 @@ void otf__http_conn_accept(otf_http_server_t *s)
 			close(fd);
 		return;
 	}
-	c->rbuf = rbuf;
 	c->srv = s;
 	c->tcp.data = c;
 	c->timer.data = c;
@@ -416,7 +498,8 @@ void otf__http_conn_accept(otf_http_server_t *s)
 	int len = sizeof c->peer;
 	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
 	uv_tcp_nodelay(&c->tcp, 1);
-	arm_timer(c, s->cfg.idle_timeout_ms);
+	c->req_start_ms = uv_now(s->loop) ? uv_now(s->loop) : 1; /* first byte due */
+	arm_wait(c);
 	update_reading(c);
 }
 

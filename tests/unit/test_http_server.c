@@ -548,6 +548,86 @@ static void test_idle_timeout(void **state)
 	stop(fx);
 }
 
+/* Trickles one byte of data every 50 ms (slowloris) while a good client is
+ * served; returns ms until the server answered and closed, or -1 if it was
+ * still open when the bytes ran out. The answer goes to *r. */
+static double trickle(fixture_t *fx, client_t *bad, const char *data, response_t *r)
+{
+	double t0 = now_ms();
+	client_t *good = cli_connect(fx->port);
+	for (size_t i = 0; data[i]; i++) {
+		if (send(bad->fd, data + i, 1, MSG_NOSIGNAL) != 1)
+			break; /* already closed */
+		char path[64], want[80];
+		snprintf(path, sizeof path, "GET /good%zu HTTP/1.1\r\n\r\n", i);
+		snprintf(want, sizeof want, "GET /good%zu|", i);
+		cli_sends(good, path);
+		expect_echo(good, want);
+		usleep(50 * 1000);
+		ssize_t n =
+		    recv(bad->fd, bad->buf + bad->len, sizeof bad->buf - bad->len, MSG_DONTWAIT);
+		if (n > 0)
+			bad->len += (size_t)n;
+		if (n >= 0 && bad->len && cli_read(bad, r) && cli_closed(bad)) {
+			cli_free(good);
+			return now_ms() - t0;
+		}
+	}
+	cli_free(good);
+	return -1;
+}
+
+static void test_slow_client_timeouts(void **state)
+{
+	(void)state;
+	otf_http_server_config_t cfg = {.host = "127.0.0.1",
+	                                .idle_timeout_ms = 5000,
+	                                .read_header_timeout_ms = 300,
+	                                .read_timeout_ms = 600};
+	fixture_t *fx = start(MODE_ECHO, &cfg, 0);
+	static const char slow_head[] = "POST /v1/traces HTTP/1.1\r\nHost: example\r\n"
+	                                "X-Slow: 0123456789012345678901234567890123456789"
+	                                "0123456789012345678901234567890123456789\r\n";
+	response_t r;
+
+	/* Header bytes trickle in: cut at read_header_timeout, however
+	 * often a byte arrives. */
+	client_t *bad = cli_connect(fx->port);
+	double ms = trickle(fx, bad, slow_head, &r);
+	assert_true(ms > 0);
+	assert_true(ms >= 250 && ms < 3000);
+	assert_int_equal(r.status, 408);
+	assert_non_null(strstr(r.body, "read_header_timeout"));
+	cli_free(bad);
+
+	/* Headers in time, then a body trickle: cut at read_timeout. */
+	bad = cli_connect(fx->port);
+	cli_sends(bad, "POST /v1/logs HTTP/1.1\r\nContent-Length: 200\r\n\r\n");
+	ms = trickle(fx, bad,
+	             "0123456789012345678901234567890123456789012345678901234567890123456789"
+	             "0123456789012345678901234567890123456789012345678901234567890123456789",
+	             &r);
+	assert_true(ms > 0);
+	assert_true(ms >= 500 && ms < 3000);
+	assert_int_equal(r.status, 408);
+	assert_non_null(strstr(r.body, "read_timeout"));
+	cli_free(bad);
+
+	/* HTTP/0.9 (no version): 400 at once, not after a timeout. */
+	bad = cli_connect(fx->port);
+	double t0 = now_ms();
+	cli_sends(bad, "GET /\r\n");
+	assert_true(cli_read(bad, &r));
+	assert_int_equal(r.status, 400);
+	assert_non_null(strstr(r.body, "HTTP/0.9"));
+	assert_true(cli_closed(bad));
+	assert_true(now_ms() - t0 < 250);
+	cli_free(bad);
+	assert_int_equal(atomic_load(&fx->handled),
+	                 atomic_load(&fx->responded)); /* only the good */
+	stop(fx);
+}
+
 static void wait_for(atomic_int *v, int want)
 {
 	for (int i = 0; i < 500 && atomic_load(v) < want; i++)
@@ -674,6 +754,7 @@ int main(void)
 	    cmocka_unit_test(test_content_encoding),
 	    cmocka_unit_test(test_garbage_closes),
 	    cmocka_unit_test(test_idle_timeout),
+	    cmocka_unit_test(test_slow_client_timeouts),
 	    cmocka_unit_test(test_client_disconnects),
 	    cmocka_unit_test(test_delayed_response),
 	    cmocka_unit_test(test_reuseport),

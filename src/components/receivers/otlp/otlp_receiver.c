@@ -275,6 +275,8 @@ static int start_http(otlp_receiver_t *r)
 	sc.port = port;
 	sc.max_body_bytes = h->max_request_body_size;
 	sc.idle_timeout_ms = (uint32_t)(h->idle_timeout_ns / 1000000);
+	sc.read_header_timeout_ms = (uint32_t)(h->read_header_timeout_ns / 1000000);
+	sc.read_timeout_ms = (uint32_t)(h->read_timeout_ns / 1000000);
 	sc.reuseport = true;
 	rc = otf_http_server_create(otf_node_loop(r->node), &sc, on_request, r, &r->server);
 	if (rc) {

@@ -45,7 +45,21 @@ static const otf_config_field_t k_http[] = {
      .type = OTF_CFG_DURATION,
      .offset = offsetof(otlp_http_t, idle_timeout_ns),
      .def = "60s",
-     .desc = "A connection that sends nothing for this long is closed."},
+     .desc = "Between requests, a connection that sends nothing for this long is closed; "
+             "while a body arrives (read_timeout 0) each read must come within it."},
+    {.key = "read_header_timeout",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_http_t, read_header_timeout_ns),
+     .def = "1m",
+     .desc = "A request's line and headers must arrive within this long of its first byte "
+             "(of the accept for the first request), else 408 and close: a client "
+             "trickling header bytes is cut however often it sends."},
+    {.key = "read_timeout",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(otlp_http_t, read_timeout_ns),
+     .def = "0s",
+     .desc = "A whole request, body included, must arrive within this long of its first "
+             "byte, else 408 and close (0 = no limit)."},
     {.key = "include_metadata",
      .type = OTF_CFG_BOOL,
      .offset = offsetof(otlp_http_t, include_metadata),
@@ -309,6 +323,22 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "protocols.http.endpoint: expected \"host:port\", got \"%s\"",
 		         c->protocols.http.endpoint ? c->protocols.http.endpoint : "");
 		return OTF_E_CONFIG;
+	}
+	const otlp_http_t *h = &c->protocols.http;
+	const struct {
+		const char *key;
+		int64_t ns;
+	} durs[] = {{"idle_timeout", h->idle_timeout_ns},
+	            {"read_header_timeout", h->read_header_timeout_ns},
+	            {"read_timeout", h->read_timeout_ns}};
+	for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
+		/* ms in 32 bits; 0 would mean the server's default */
+		bool zero_ok = i == 2;
+		if (durs[i].ns < (zero_ok ? 0 : 1000000) || durs[i].ns / 1000000 > UINT32_MAX) {
+			snprintf(err, errlen, "protocols.http.%s: must be %s and at most 49 days",
+			         durs[i].key, zero_ok ? ">= 0" : "at least 1ms");
+			return OTF_E_CONFIG;
+		}
 	}
 	if (c->protocols.http.max_request_body_size == 0) {
 		snprintf(err, errlen, "protocols.http.max_request_body_size: must be > 0");

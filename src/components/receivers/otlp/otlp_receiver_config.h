@@ -32,6 +32,8 @@ typedef struct otlp_http {
 	char *endpoint;
 	uint64_t max_request_body_size; /* bytes */
 	int64_t idle_timeout_ns;
+	int64_t read_header_timeout_ns;
+	int64_t read_timeout_ns; /* 0 = no limit */
 	bool include_metadata;
 	char *traces_url_path;
 	char *metrics_url_path;
