@@ -22,7 +22,12 @@
  * Answered by the server itself, without calling the handler:
  *   RESOURCE_EXHAUSTED  a message longer than max_recv_msg_bytes, before
  *                       compression (refused at its 5-byte prefix, before
- *                       any of it is buffered) or after it
+ *                       any of it is buffered) or after it; a DATA chunk
+ *                       that would take the connection's buffered request
+ *                       bytes above max_conn_buffer_bytes
+ * Memory follows the bytes that arrived: a message buffer grows as its
+ * DATA arrives (doubling, capped at the announced length), never to a
+ * length the prefix merely announces.
  *   UNIMPLEMENTED       an unknown grpc-encoding (with grpc-accept-encoding)
  *                       (also when cfg.admit refuses the call at its headers)
  *   INTERNAL            compressed flag set without a grpc-encoding, a flag
@@ -35,7 +40,8 @@
  *                       application/grpc[+proto|;...] (PROTOCOL-HTTP2.md
  *                       asks for 415; grpc-status UNIMPLEMENTED / INTERNAL)
  * A connection that does not speak HTTP/2 (bad preface, invalid frames) is
- * sent GOAWAY(PROTOCOL_ERROR) when possible and closed.
+ * sent GOAWAY(PROTOCOL_ERROR) when possible and closed; one whose preface
+ * and SETTINGS have not arrived within handshake_timeout_ms is closed.
  *
  * Keepalive, like grpc-go's keepalive.ServerParameters and
  * EnforcementPolicy (the Collector's configgrpc keepalive block):
@@ -105,6 +111,12 @@ typedef struct otf_grpc_call otf_grpc_call_t;
 #define OTF_GRPC_DEFAULT_KEEPALIVE_TIME_MS      (2u * 3600 * 1000)
 #define OTF_GRPC_DEFAULT_KEEPALIVE_TIMEOUT_MS   20000u
 #define OTF_GRPC_DEFAULT_MIN_PING_TIME_MS       (5u * 60 * 1000)
+#define OTF_GRPC_DEFAULT_HANDSHAKE_TIMEOUT_MS   20000u
+#define OTF_GRPC_DEFAULT_READ_BUFFER_BYTES      (64u * 1024)
+#define OTF_GRPC_DEFAULT_WRITE_BUFFER_BYTES     (256u * 1024)
+/* Default per-connection bound on buffered request bytes: the larger of
+ * this and twice max_recv_msg_bytes. */
+#define OTF_GRPC_DEFAULT_MAX_CONN_BUFFER_BYTES (16u * 1024 * 1024)
 
 /* Zero fields take the defaults above; durations in ms, 0 = default for
  * time/timeout/min_time and "never" for the max_connection_* ones. */
@@ -123,6 +135,21 @@ typedef struct otf_grpc_server_config {
 	uint64_t min_ping_time_ms;  /* enforcement_policy.min_time */
 	bool permit_without_stream; /* enforcement_policy.permit_without_stream */
 	bool reuseport;             /* SO_REUSEPORT */
+	/* ms from the accept until the client's connection preface and first
+	 * SETTINGS frame have arrived, else the connection is closed (grpc-go's
+	 * ConnectionTimeout; a client that sends nothing or trickles bytes). */
+	uint64_t handshake_timeout_ms;
+	/* Bytes read from the socket at a time (configgrpc read_buffer_size).
+	 * One buffer per server, shared by its connections: the session copies
+	 * what it keeps, so an idle connection holds no read buffer. */
+	size_t read_buffer_bytes;
+	/* Most bytes of HTTP/2 output gathered into one socket write
+	 * (configgrpc write_buffer_size). */
+	size_t write_buffer_bytes;
+	/* Request message bytes one connection may hold buffered across its
+	 * calls (messages not yet complete); a DATA chunk beyond it fails its
+	 * call with RESOURCE_EXHAUSTED. */
+	size_t max_conn_buffer_bytes;
 	/* Optional admission check at each call's request headers, with the
 	 * handler's ctx: false answers RESOURCE_EXHAUSTED before any of the
 	 * message is read (for example under a memory limit). */

@@ -61,21 +61,21 @@ typedef struct otf_http_header {
 	const char *value;
 } otf_http_header_t;
 
-#define OTF_HTTP_DEFAULT_MAX_BODY_BYTES   (4u * 1024 * 1024)
-#define OTF_HTTP_DEFAULT_MAX_HEADER_BYTES (16u * 1024)
-#define OTF_HTTP_DEFAULT_IDLE_TIMEOUT_MS  60000u
+#define OTF_HTTP_DEFAULT_MAX_BODY_BYTES         (4u * 1024 * 1024)
+#define OTF_HTTP_DEFAULT_MAX_HEADER_BYTES       (16u * 1024)
+#define OTF_HTTP_DEFAULT_IDLE_TIMEOUT_MS        60000u
 #define OTF_HTTP_DEFAULT_READ_HEADER_TIMEOUT_MS 60000u
-#define OTF_HTTP_DEFAULT_MAX_CONNECTIONS  4096u
+#define OTF_HTTP_DEFAULT_MAX_CONNECTIONS        4096u
 
 /* Zero fields take the defaults above. */
 typedef struct otf_http_server_config {
-	const char *host;         /* address or name to bind; NULL or "" = 0.0.0.0.
+	const char *host;                /* address or name to bind; NULL or "" = 0.0.0.0.
 	                            * Names are resolved once, blocking, in create */
-	uint16_t port;            /* 0 = an ephemeral port (see bound_port) */
-	size_t max_body_bytes;    /* bytes, both on the wire and decompressed */
-	size_t max_header_bytes;  /* bytes of request line + header fields; values
+	uint16_t port;                   /* 0 = an ephemeral port (see bound_port) */
+	size_t max_body_bytes;           /* bytes, both on the wire and decompressed */
+	size_t max_header_bytes;         /* bytes of request line + header fields; values
 	                            * above 80 KiB are capped there by http_parser */
-	uint32_t idle_timeout_ms; /* ms between requests without a byte from the
+	uint32_t idle_timeout_ms;        /* ms between requests without a byte from the
 	                            * client: connection closed. Also the limit
 	                            * per read while a body arrives when
 	                            * read_timeout_ms is 0, and for a client that
@@ -84,11 +84,11 @@ typedef struct otf_http_server_config {
 	                                  * the accept for the first request) to
 	                                  * the end of its headers: else 408 and
 	                                  * close (Go's ReadHeaderTimeout) */
-	uint32_t read_timeout_ms; /* ms from a request's first byte to its last:
+	uint32_t read_timeout_ms;        /* ms from a request's first byte to its last:
 	                            * else 408 and close; 0 = no limit (Go's
 	                            * ReadTimeout) */
-	uint32_t max_connections; /* connections beyond this are closed at accept */
-	bool reuseport;           /* SO_REUSEPORT: share host:port between servers */
+	uint32_t max_connections;        /* connections beyond this are closed at accept */
+	bool reuseport;                  /* SO_REUSEPORT: share host:port between servers */
 } otf_http_server_config_t;
 
 /* Called on the loop thread for each complete request. req stays valid

@@ -28,7 +28,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#define RBUF_CAP  (64 * 1024)
 #define LINGER_MS 1000
 
 typedef struct write_req {
@@ -54,7 +53,10 @@ static void on_handle_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	if (c->h2)
 		nghttp2_session_del(c->h2);
-	otf_free(c->rbuf);
+	if (!s->conns) { /* the last one: the shared read buffer goes too */
+		otf_free(s->rbuf);
+		s->rbuf = NULL;
+	}
 	otf_free(c);
 	otf__grpc_server_conn_gone(s);
 }
@@ -74,11 +76,36 @@ static void conn_close(otf__grpc_conn_t *c)
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
+size_t otf__grpc_read_buffer_bytes(const otf_grpc_server_t *s)
+{
+	return s->cfg.read_buffer_bytes ? s->cfg.read_buffer_bytes
+	                                : OTF_GRPC_DEFAULT_READ_BUFFER_BYTES;
+}
+
+size_t otf__grpc_conn_buffer_limit(const otf_grpc_server_t *s)
+{
+	if (s->cfg.max_conn_buffer_bytes)
+		return s->cfg.max_conn_buffer_bytes;
+	size_t two = s->cfg.max_recv_msg_bytes * 2;
+	return two > OTF_GRPC_DEFAULT_MAX_CONN_BUFFER_BYTES
+	           ? two
+	           : OTF_GRPC_DEFAULT_MAX_CONN_BUFFER_BYTES;
+}
+
+/* One read buffer per server: libuv calls on_read right after on_alloc on
+ * the same loop, and nghttp2 copies what it keeps before on_read returns,
+ * so no two connections ever use it at once. */
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	otf__grpc_conn_t *c = h->data;
+	otf_grpc_server_t *s = c->srv;
+	size_t n = otf__grpc_read_buffer_bytes(s);
 	(void)suggested;
-	*buf = uv_buf_init(c->rbuf, RBUF_CAP);
+	if (!s->rbuf && !(s->rbuf = otf_malloc(n))) {
+		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
+		return;
+	}
+	*buf = uv_buf_init(s->rbuf, (unsigned)n);
 }
 
 static void on_shutdown(uv_shutdown_t *req, int status)
@@ -168,7 +195,9 @@ void otf__grpc_conn_flush(otf__grpc_conn_t *c)
 		}
 		memcpy(wr->data + wr->len, data, (size_t)n);
 		wr->len += (size_t)n;
-		if (wr->len >= 256 * 1024)
+		if (wr->len >= (c->srv->cfg.write_buffer_bytes
+		                    ? c->srv->cfg.write_buffer_bytes
+		                    : OTF_GRPC_DEFAULT_WRITE_BUFFER_BYTES))
 			break; /* the rest after this write completes */
 	}
 	if (!wr)
@@ -242,6 +271,15 @@ void otf__grpc_conn_tick(otf__grpc_conn_t *c)
 		return;
 	const otf_grpc_server_config_t *cfg = &c->srv->cfg;
 	uint64_t now = otf__grpc_now_ms(c), next = 0;
+	if (!c->handshake_done) {
+		uint64_t hs = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
+		                                        : OTF_GRPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
+		if (now - c->created_ms >= hs) {
+			conn_close(c); /* not an HTTP/2 client, or a far too slow one */
+			return;
+		}
+		upd(&next, c->created_ms + hs);
+	}
 	for (otf_grpc_call_t *call = c->calls; call; call = call->next) {
 		if (call->answered || !call->deadline_mono_ms)
 			continue;
@@ -299,12 +337,10 @@ void otf__grpc_conn_tick(otf__grpc_conn_t *c)
 void otf__grpc_conn_accept(otf_grpc_server_t *s)
 {
 	otf__grpc_conn_t *c = otf_calloc(1, sizeof *c);
-	char *rbuf = otf_malloc(RBUF_CAP);
-	if (!c || !rbuf || uv_tcp_init(s->loop, &c->tcp) < 0) {
+	if (!c || uv_tcp_init(s->loop, &c->tcp) < 0) {
 		/* Take the connection off the backlog so that the listener
 		 * does not spin on it. */
 		otf_free(c);
-		otf_free(rbuf);
 		uv_os_fd_t lfd;
 		if (uv_fileno((uv_handle_t *)&s->listener, &lfd) == 0) {
 			int fd = accept(lfd, NULL, NULL);
@@ -313,7 +349,6 @@ void otf__grpc_conn_accept(otf_grpc_server_t *s)
 		}
 		return;
 	}
-	c->rbuf = rbuf;
 	c->srv = s;
 	c->tcp.data = c;
 	c->timer.data = c;

@@ -91,13 +91,14 @@ struct otf__grpc_conn {
 	otf_grpc_call_t *calls; /* streams attached to this connection */
 	uint32_t n_calls;
 	int handles_open;
-	char *rbuf;
 	bool writing;
 	bool in_recv;
 	bool goaway; /* graceful GOAWAY sent: close once no call is left */
 	bool fatal;  /* close as soon as pending output is written */
 	bool lingering;
 	bool closing;
+	bool handshake_done; /* the client's preface and SETTINGS arrived */
+	size_t buffered;     /* request bytes held by calls not yet complete */
 	uint64_t created_ms, last_read_ms, idle_since_ms;
 	uint64_t ping_sent_ms; /* our keepalive PING outstanding, 0 = none */
 	uint64_t last_client_ping_ms;
@@ -116,6 +117,7 @@ struct otf_grpc_server {
 	uint32_t n_conns;
 	bool closing;
 	bool listener_closed;
+	char *rbuf; /* the shared read buffer (grpc_conn.c), while connections exist */
 	otf_grpc_server_close_cb close_cb;
 	void *close_arg;
 };
@@ -131,6 +133,7 @@ struct otf_grpc_call {
 	size_t hdr_len, hdr_cap;
 	uint32_t n_hdrs;
 	otf__grpc_reader_t reader;
+	size_t buffered;    /* DATA bytes counted in conn->buffered */
 	otf_buf_t *message; /* decoded request message */
 	uint64_t timeout_ns;
 	uint64_t deadline_mono_ms; /* uv_now-based; 0 = none */
@@ -153,6 +156,12 @@ otf__grpc_conn_t *otf__grpc_conn_next(const otf__grpc_conn_t *c);
 /* GOAWAY; idle connections close now, busy ones after their calls. */
 void otf__grpc_conn_drain(otf__grpc_conn_t *c);
 void otf__grpc_server_conn_gone(otf_grpc_server_t *s);
+
+/* Configured sizes with defaults applied (0 = default). */
+size_t otf__grpc_read_buffer_bytes(const otf_grpc_server_t *s);
+size_t otf__grpc_conn_buffer_limit(const otf_grpc_server_t *s);
+/* The call's buffered bytes no longer count against its connection. */
+void otf__grpc_call_unbuffer(otf__grpc_conn_t *c, otf_grpc_call_t *call);
 
 /* ms on the server loop's clock. */
 static inline uint64_t otf__grpc_now_ms(const otf__grpc_conn_t *c)

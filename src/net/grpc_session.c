@@ -32,8 +32,15 @@ void otf__grpc_call_free(otf_grpc_call_t *call)
 	otf_free(call);
 }
 
+void otf__grpc_call_unbuffer(otf__grpc_conn_t *c, otf_grpc_call_t *call)
+{
+	c->buffered -= call->buffered;
+	call->buffered = 0;
+}
+
 static void unlink_call(otf__grpc_conn_t *c, otf_grpc_call_t *call)
 {
+	otf__grpc_call_unbuffer(c, call);
 	if (call->prev)
 		call->prev->next = call->next;
 	else
@@ -198,6 +205,7 @@ void otf__grpc_early_status(otf__grpc_conn_t *c, otf_grpc_call_t *call, bool req
 {
 	call->rst_after = !req_ended;
 	otf__grpc_reader_close(&call->reader);
+	otf__grpc_call_unbuffer(c, call);
 	if (submit_status(c, call, http, code, message) != 0)
 		nghttp2_submit_rst_stream(c->h2, NGHTTP2_FLAG_NONE, call->stream_id,
 		                          NGHTTP2_INTERNAL_ERROR);
@@ -267,6 +275,9 @@ static void request_end(otf__grpc_conn_t *c, otf_grpc_call_t *call)
 	const char *enc = call_header(call, "grpc-encoding", &el);
 	const char *detail = "invalid request message";
 	int st = otf__grpc_reader_finish(&call->reader, enc, el, &call->message, &detail);
+	/* Complete: from here the message is the pipeline's, counted by the
+	 * memory limiter, not a promise held by this connection. */
+	otf__grpc_call_unbuffer(c, call);
 	if (st) {
 		otf__grpc_early_status(c, call, true, 200, st, detail);
 		return;
@@ -332,6 +343,12 @@ static void client_ping(otf__grpc_conn_t *c)
 static int on_frame_recv(nghttp2_session *h2, const nghttp2_frame *f, void *ud)
 {
 	otf__grpc_conn_t *c = ud;
+	if (f->hd.type == NGHTTP2_SETTINGS && !(f->hd.flags & NGHTTP2_FLAG_ACK) &&
+	    !c->handshake_done) {
+		c->handshake_done = true; /* preface + SETTINGS: an HTTP/2 client */
+		otf__grpc_conn_tick(c);
+		return 0;
+	}
 	if (f->hd.type == NGHTTP2_PING) {
 		if (f->hd.flags & NGHTTP2_FLAG_ACK)
 			c->ping_sent_ms = 0;
@@ -361,6 +378,16 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t sid, const 
 	if (!call || call->answered || !call->headers_done)
 		return 0; /* answered early: the rest is discarded */
 	const char *detail = NULL;
+	/* Many calls each holding part of a message must not add up beyond
+	 * the connection's bound: fail the call that would cross it. */
+	if (len > otf__grpc_conn_buffer_limit(c->srv) - c->buffered) {
+		otf__grpc_early_status(c, call, false, 200, OTF_GRPC_RESOURCE_EXHAUSTED,
+		                       "request messages in progress on this connection exceed "
+		                       "its buffer limit");
+		return 0;
+	}
+	c->buffered += len;
+	call->buffered += len;
 	int st = otf__grpc_reader_feed(&call->reader, data, len, &detail);
 	if (st)
 		otf__grpc_early_status(c, call, false, 200, st, detail);

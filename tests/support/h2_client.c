@@ -29,6 +29,7 @@ struct h2_conn {
 typedef struct body_src {
 	const uint8_t *p;
 	size_t len, off;
+	bool hold; /* keep the stream open after the body (no END_STREAM) */
 } body_src_t;
 
 const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -216,13 +217,16 @@ static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t l
 	size_t n = b->len - b->off < len ? b->len - b->off : len;
 	memcpy(buf, b->p + b->off, n);
 	b->off += n;
-	if (b->off == b->len)
+	if (n == 0 && b->hold)
+		return NGHTTP2_ERR_DEFERRED;
+	if (b->off == b->len && !b->hold)
 		*flags |= NGHTTP2_DATA_FLAG_EOF;
 	return (ssize_t)n;
 }
 
-int32_t h2_submit(h2_conn_t *c, const char *method, const char *path, const char *ctype,
-                  const char *const *extra, const void *body, size_t len, h2_result_t *res)
+static int32_t submit(h2_conn_t *c, const char *method, const char *path, const char *ctype,
+                      const char *const *extra, const void *body, size_t len, h2_result_t *res,
+                      bool hold)
 {
 	memset(res, 0, sizeof *res);
 	res->grpc_status = -1;
@@ -243,6 +247,7 @@ int32_t h2_submit(h2_conn_t *c, const char *method, const char *path, const char
 	body_src_t *b = calloc(1, sizeof *b);
 	b->p = body;
 	b->len = len;
+	b->hold = hold;
 	nghttp2_data_provider dp = {.source.ptr = b, .read_callback = read_body};
 	int32_t id = nghttp2_submit_request(c->s, NULL, nv, n, &dp, res);
 	res->priv = b;
@@ -250,6 +255,18 @@ int32_t h2_submit(h2_conn_t *c, const char *method, const char *path, const char
 		c->open_streams++;
 	nghttp2_session_send(c->s);
 	return id;
+}
+
+int32_t h2_submit_open(h2_conn_t *c, const char *path, const void *body, size_t len,
+                       h2_result_t *res)
+{
+	return submit(c, NULL, path, NULL, NULL, body, len, res, true);
+}
+
+int32_t h2_submit(h2_conn_t *c, const char *method, const char *path, const char *ctype,
+                  const char *const *extra, const void *body, size_t len, h2_result_t *res)
+{
+	return submit(c, method, path, ctype, extra, body, len, res, false);
 }
 
 int h2_ping(h2_conn_t *c)

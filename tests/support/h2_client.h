@@ -30,6 +30,10 @@ h2_conn_t *h2_connect(int port);
  * method NULL = POST; ctype NULL = application/grpc. */
 int32_t h2_submit(h2_conn_t *c, const char *method, const char *path, const char *ctype,
                   const char *const *extra, const void *body, size_t len, h2_result_t *res);
+/* As h2_submit (POST, application/grpc) but the stream stays open after
+ * body: no END_STREAM, as a client that stops sending mid-message. */
+int32_t h2_submit_open(h2_conn_t *c, const char *path, const void *body, size_t len,
+                       h2_result_t *res);
 /* Runs I/O until every submitted stream has closed, the connection ended,
  * or timeout_ms passed. Returns 0 when all streams closed, -1 otherwise. */
 int h2_run(h2_conn_t *c, int timeout_ms);

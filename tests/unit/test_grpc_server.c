@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -517,6 +518,184 @@ static void test_keepalive(void **state)
 	srv_stop(v);
 }
 
+static uint64_t heap_now(void)
+{
+	otf_alloc_stats_t st;
+	otf_alloc_stats(&st);
+	return st.bytes_in_use;
+}
+
+/* A memory limiter stand-in: refuse calls while the counted heap is more
+ * than 512 MiB above where the test started. */
+static _Atomic uint64_t g_heap_base;
+static bool admit_under_limit(void *ctx)
+{
+	(void)ctx;
+	return heap_now() < g_heap_base + (512u << 20);
+}
+
+/* Every frame sent so far has been processed once a PING sent after
+ * them is acknowledged (frames are handled in order). */
+static void sync_conn(h2_conn_t *c)
+{
+	int want = h2_ping_acks(c) + 1;
+	h2_ping(c);
+	for (int i = 0; i < 200 && h2_ping_acks(c) < want; i++)
+		h2_pump(c, 10);
+	assert_int_equal(h2_ping_acks(c), want);
+}
+
+#define ATK_CONNS   5
+#define ATK_STREAMS 100
+
+/* 5 connections x 100 streams, each sending only a prefix announcing
+ * 4 MiB: the counted heap grows by what arrived (stream state), not by
+ * 2 GiB, and a well-behaved client is still admitted and served. */
+static void test_announced_prefixes(void **state)
+{
+	(void)state;
+	g_heap_base = heap_now();
+	otf_grpc_server_config_t cfg = {
+	    .admit = admit_under_limit, .permit_without_stream = true, .min_ping_time_ms = 1};
+	srv_t *v = srv_start(&cfg);
+	static h2_result_t res[ATK_CONNS][ATK_STREAMS];
+	h2_conn_t *atk[ATK_CONNS];
+	const uint8_t prefix[5] = {0, 0, 0x40, 0, 0}; /* 4 MiB */
+	uint64_t before = heap_now();
+	for (int i = 0; i < ATK_CONNS; i++) {
+		atk[i] = h2_connect(v->port);
+		assert_non_null(atk[i]);
+		h2_pump(atk[i], 20); /* the server's SETTINGS */
+		for (int k = 0; k < ATK_STREAMS; k++)
+			assert_true(h2_submit_open(atk[i], M_ECHO, prefix, 5, &res[i][k]) > 0);
+		sync_conn(atk[i]);
+	}
+	uint64_t grown = heap_now() - before;
+	print_message("counted heap: +%.1f MiB for %d announced 4 MiB messages\n",
+	              (double)grown / (1 << 20), ATK_CONNS * ATK_STREAMS);
+	assert_true(grown < (64u << 20));
+	uint8_t *p = pattern(100000);
+	h2_result_t r;
+	call(v->port, M_ECHO, NULL, p, 100000, 0, &r);
+	expect_echo(&r, p, 100000);
+	h2_result_free(&r);
+	free(p);
+	for (int i = 0; i < ATK_CONNS; i++) {
+		h2_close(atk[i]);
+		for (int k = 0; k < ATK_STREAMS; k++)
+			h2_result_free(&res[i][k]);
+	}
+	srv_stop(v);
+}
+
+/* Bytes that do arrive are bounded per connection: with 8 MiB allowed,
+ * 40 streams each sending 1 MiB of a 4 MiB message get at most 8 MiB
+ * buffered; the calls beyond it are answered RESOURCE_EXHAUSTED. */
+static void test_conn_buffer_bound(void **state)
+{
+	(void)state;
+	otf_grpc_server_config_t cfg = {.max_conn_buffer_bytes = 8u << 20,
+	                                .permit_without_stream = true,
+	                                .min_ping_time_ms = 1};
+	srv_t *v = srv_start(&cfg);
+	enum { N = 40, PART = 1 << 20 };
+	uint8_t *body = calloc(1, 5 + PART);
+	body[2] = 0x40; /* announces 4 MiB */
+	static h2_result_t res[N];
+	uint64_t before = heap_now();
+	h2_conn_t *c = h2_connect(v->port);
+	h2_pump(c, 20);
+	for (int k = 0; k < N; k++)
+		assert_true(h2_submit_open(c, M_ECHO, body, 5 + PART, &res[k]) > 0);
+	int refused = 0;
+	for (int i = 0; i < 300 && refused < N - 8; i++) {
+		h2_pump(c, 20);
+		refused = 0;
+		for (int k = 0; k < N; k++)
+			refused += res[k].grpc_status == OTF_GRPC_RESOURCE_EXHAUSTED;
+	}
+	sync_conn(c);
+	uint64_t grown = heap_now() - before;
+	print_message("counted heap: +%.1f MiB, %d of %d calls refused\n",
+	              (double)grown / (1 << 20), refused, N);
+	assert_true(refused >= N - 8);
+	for (int k = 0; k < N; k++)
+		if (res[k].grpc_status == OTF_GRPC_RESOURCE_EXHAUSTED)
+			assert_non_null(strstr(res[k].grpc_message, "buffer limit"));
+	assert_true(grown < (8u << 20) * 2 + (4u << 20));
+	h2_close(c);
+	for (int k = 0; k < N; k++)
+		h2_result_free(&res[k]);
+	free(body);
+	srv_stop(v);
+}
+
+static double mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* A client that trickles the connection preface (or sends nothing) is
+ * closed at handshake_timeout while a good client is served; the read
+ * buffer is one per server (read_buffer_bytes), not one per connection. */
+static void test_handshake_timeout_and_read_buffer(void **state)
+{
+	(void)state;
+	otf_grpc_server_config_t cfg = {.handshake_timeout_ms = 300, .read_buffer_bytes = 1u << 20};
+	srv_t *v = srv_start(&cfg);
+	uint64_t before = heap_now();
+	h2_conn_t *good = h2_connect(v->port);
+	h2_pump(good, 50);
+	uint64_t one = heap_now() - before;
+	assert_true(one >= (1u << 20)); /* the configured buffer is in use */
+	h2_conn_t *idle[20];
+	for (int i = 0; i < 20; i++) {
+		idle[i] = h2_connect(v->port);
+		h2_pump(idle[i], 20);
+	}
+	uint64_t more = heap_now() - before - one;
+	print_message("first connection +%.0f KiB, 20 more +%.0f KiB\n", (double)one / 1024,
+	              (double)more / 1024);
+	assert_true(more < 20u * (256u << 10));
+
+	int silent = tcp_connect(v->port);
+	int slow = tcp_connect(v->port);
+	double t0 = mono_ms(), closed_at = 0;
+	uint8_t buf[256];
+	for (int i = 0; i < 24 && !closed_at; i++) {
+		if (send(slow, h2_preface + i, 1, MSG_NOSIGNAL) != 1)
+			break;
+		uint8_t msg[16];
+		for (size_t k = 0; k < sizeof msg; k++)
+			msg[k] = (uint8_t)(i + k);
+		h2_result_t r;
+		size_t fl;
+		uint8_t *f = grpc_frame(msg, sizeof msg, 0, &fl);
+		assert_true(h2_submit(good, NULL, M_ECHO, NULL, NULL, f, fl, &r) > 0);
+		assert_int_equal(h2_run(good, 5000), 0);
+		expect_echo(&r, msg, sizeof msg);
+		h2_result_free(&r);
+		free(f);
+		usleep(50 * 1000);
+		ssize_t n = recv(slow, buf, sizeof buf, MSG_DONTWAIT);
+		while (n > 0) /* the server's SETTINGS */
+			n = recv(slow, buf, sizeof buf, MSG_DONTWAIT);
+		if (n == 0)
+			closed_at = mono_ms() - t0;
+	}
+	print_message("preface trickle closed after %.0f ms\n", closed_at);
+	assert_true(closed_at >= 250 && closed_at < 1100);
+	assert_true(tcp_read_until_eof(silent, buf, sizeof buf, 2000) >= 0);
+	close(silent);
+	close(slow);
+	for (int i = 0; i < 20; i++)
+		h2_close(idle[i]);
+	h2_close(good);
+	srv_stop(v);
+}
+
 static void test_close_waits_for_answers(void **state)
 {
 	(void)state;
@@ -560,6 +739,9 @@ int main(void)
 	    cmocka_unit_test(test_deadline),
 	    cmocka_unit_test(test_bad_input),
 	    cmocka_unit_test(test_keepalive),
+	    cmocka_unit_test(test_announced_prefixes),
+	    cmocka_unit_test(test_conn_buffer_bound),
+	    cmocka_unit_test(test_handshake_timeout_and_read_buffer),
 	    cmocka_unit_test(test_close_waits_for_answers),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,6 +231,8 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 	    .min_ping_time_ms = (uint64_t)gc->keepalive.enforcement_policy.min_time_ns / 1000000,
 	    .permit_without_stream = gc->keepalive.enforcement_policy.permit_without_stream,
 	    .reuseport = true,
+	    .read_buffer_bytes = (size_t)gc->read_buffer_size,
+	    .write_buffer_bytes = (size_t)gc->write_buffer_size,
 	    .admit = admit,
 	};
 	rc = otf_grpc_server_create(otf_node_loop(node), &sc, on_call, g, &g->server);

@@ -175,12 +175,14 @@ static const otf_config_field_t k_grpc[] = {
      .type = OTF_CFG_SIZE,
      .offset = offsetof(otlp_grpc_t, read_buffer_size),
      .def = "512KiB",
-     .desc = "Accepted for Collector compatibility; otflow reads in 64 KiB chunks."},
+     .desc = "Bytes read from a socket at a time (one buffer per worker, shared by its "
+             "connections; 0 = 64 KiB). At most 16MiB."},
     {.key = "write_buffer_size",
      .type = OTF_CFG_SIZE,
      .offset = offsetof(otlp_grpc_t, write_buffer_size),
      .def = "0",
-     .desc = "Accepted for Collector compatibility; not used."},
+     .desc = "Most bytes of HTTP/2 output gathered into one socket write (0 = 256 KiB). "
+             "At most 16MiB."},
     {.key = "include_metadata",
      .type = OTF_CFG_BOOL,
      .offset = offsetof(otlp_grpc_t, include_metadata),
@@ -303,6 +305,12 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 			snprintf(err, errlen,
 			         "protocols.grpc.max_recv_msg_size_mib: must be 1..2047 (a gRPC "
 			         "message length is a 31-bit number)");
+			return OTF_E_CONFIG;
+		}
+		if (g->read_buffer_size > (16u << 20) || g->write_buffer_size > (16u << 20)) {
+			snprintf(err, errlen, "protocols.grpc.%s: at most 16MiB",
+			         g->read_buffer_size > (16u << 20) ? "read_buffer_size"
+			                                           : "write_buffer_size");
 			return OTF_E_CONFIG;
 		}
 		if (g->max_concurrent_streams > UINT32_MAX) {

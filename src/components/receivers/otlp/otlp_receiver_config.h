@@ -65,8 +65,8 @@ typedef struct otlp_grpc {
 	char *transport; /* "tcp" only */
 	uint64_t max_recv_msg_size_mib;
 	uint64_t max_concurrent_streams; /* 0 = the server's default */
-	uint64_t read_buffer_size;       /* accepted, not used */
-	uint64_t write_buffer_size;      /* accepted, not used */
+	uint64_t read_buffer_size;       /* bytes per socket read; 0 = 64 KiB */
+	uint64_t write_buffer_size;      /* bytes gathered per socket write; 0 = 256 KiB */
 	bool include_metadata;
 	otlp_grpc_keepalive_t keepalive;
 } otlp_grpc_t;
