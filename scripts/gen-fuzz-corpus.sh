@@ -1,5 +1,6 @@
 #!/bin/sh
-# Regenerates the fuzz seed corpus (tests/fuzz/corpus/{pb,json}) from the
+# Regenerates the fuzz seed corpus (tests/fuzz/corpus/{pb,json}; http and
+# grpc via gen-fuzz-corpus-net.py) from the
 # bundled samples with our own CLI: protobuf and compact OTLP/JSON of each
 # sample, plus each scope group cut out on its own, so small seeds exist too.
 # Usage: scripts/gen-fuzz-corpus.sh [BUILD_DIR]   (default: build)
@@ -30,4 +31,5 @@ PY
 	"$bin" pdata convert --signal "$sig" --from proto --to json \
 		-o "$json/$sig-first.json" "$pb/$sig-first.pb"
 done
+scripts/gen-fuzz-corpus-net.py
 echo "gen-fuzz-corpus: $(find "$pb" -type f | wc -l) protobuf and $(find "$json" -type f | wc -l) JSON seeds"
