@@ -14,14 +14,21 @@
  * handled one at a time and answered in order (keep-alive and pipelining).
  *
  * Answered by the server itself, without calling the handler:
- *   400 malformed request, or a body that fails to decompress
+ *   400 malformed request, an HTTP/0.9 request line (no version), or a
+ *       body that fails to decompress
+ *   408 headers not complete within read_header_timeout_ms, the request
+ *       not within read_timeout_ms, or silence above idle_timeout_ms inside
+ *       a request
  *   413 body (Content-Length, chunked total, or decompressed size) above
  *       max_body_bytes; a too-large Content-Length is refused before any
  *       body byte is read
  *   415 unknown Content-Encoding
  *   431 request line + headers above max_header_bytes, or more than 100
  *       header fields
- * After a 400 from the parser or a 413/431 the connection is closed.
+ * After a 400 from the parser or a 408/413/431 the connection is closed.
+ * Body memory grows with the bytes that arrive (doubling, capped at the
+ * announced Content-Length), never to an announced length at once; an
+ * idle connection holds no read buffer.
  *
  * Thread rules: a server, its requests and every function below belong to
  * the thread running the server's loop. Only the body buffer (otf_buf_t,

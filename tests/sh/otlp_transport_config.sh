@@ -1,0 +1,82 @@
+#!/bin/sh
+# The otlp receiver's connection keys: http read_header_timeout /
+# read_timeout / idle_timeout and grpc read_buffer_size / write_buffer_size
+# validate (exit 0), and out-of-range values exit 2 naming file, line and
+# key; `otflow components` documents them (no key accepted silently).
+set -u
+pass=0
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+check() { # name, expected exit code, expected text, command...
+	name=$1 want=$2 text=$3
+	shift 3
+	out=$("$@" 2>&1)
+	rc=$?
+	if [ "$rc" -ne "$want" ]; then
+		echo "FAIL $name: exit $rc, want $want: $out"
+		fail=$((fail + 1))
+	elif ! printf '%s' "$out" | grep -qF -- "$text"; then
+		echo "FAIL $name: output lacks '$text': $out"
+		fail=$((fail + 1))
+	else
+		echo "ok $name"
+		pass=$((pass + 1))
+	fi
+}
+
+# cfg FILE GRPC_EXTRA HTTP_EXTRA: a config with those lines under each protocol.
+cfg() {
+	cat >"$1" <<Y
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:4317
+        $2
+      http:
+        endpoint: 127.0.0.1:4318
+        $3
+exporters:
+  debug:
+service:
+  pipelines:
+    traces: {receivers: [otlp], exporters: [debug]}
+Y
+}
+
+cfg "$tmp/ok.yaml" "read_buffer_size: 1KiB" "read_header_timeout: 2s"
+printf '        read_timeout: 30s\n        idle_timeout: 10s\n' >"$tmp/extra"
+sed -i "/read_header_timeout/r $tmp/extra" "$tmp/ok.yaml"
+sed -i 's/^        read_buffer_size: 1KiB$/        read_buffer_size: 1KiB\n        write_buffer_size: 64KiB/' "$tmp/ok.yaml"
+check "all connection keys validate" 0 "" "$OTF_BIN" validate --config "$tmp/ok.yaml"
+
+cfg "$tmp/rb.yaml" "read_buffer_size: 32MiB" ""
+check "read_buffer_size above 16MiB" 2 "rb.yaml:3: receiver 'receiver:otlp': protocols.grpc.read_buffer_size: at most 16MiB" \
+	"$OTF_BIN" validate --config "$tmp/rb.yaml"
+cfg "$tmp/wb.yaml" "write_buffer_size: 17MiB" ""
+check "write_buffer_size above 16MiB" 2 "protocols.grpc.write_buffer_size: at most 16MiB" \
+	"$OTF_BIN" validate --config "$tmp/wb.yaml"
+cfg "$tmp/rh.yaml" "" "read_header_timeout: 0s"
+check "read_header_timeout 0" 2 "protocols.http.read_header_timeout: must be at least 1ms" \
+	"$OTF_BIN" validate --config "$tmp/rh.yaml"
+cfg "$tmp/rt.yaml" "" "read_timeout: -1s"
+check "read_timeout negative" 2 "read_timeout" "$OTF_BIN" validate --config "$tmp/rt.yaml"
+
+comps=$("$OTF_BIN" components --format markdown 2>&1)
+for k in read_header_timeout read_timeout read_buffer_size write_buffer_size; do
+	if printf '%s' "$comps" | grep -F "$k" | grep -qiF "accepted for collector compatibility"; then
+		echo "FAIL $k is documented as accepted but unused"
+		fail=$((fail + 1))
+	elif printf '%s' "$comps" | grep -qF "$k"; then
+		echo "ok $k documented"
+		pass=$((pass + 1))
+	else
+		echo "FAIL $k missing from otflow components"
+		fail=$((fail + 1))
+	fi
+done
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
