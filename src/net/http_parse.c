@@ -192,14 +192,20 @@ int otf__net_buf_grow(otf_buf_t **bp, size_t need, size_t bound)
 		ncap = need;
 	if (ncap > bound)
 		ncap = bound;
-	otf_buf_t *n = otf_buf_create(ncap);
+	if (!b) {
+		otf_buf_t *n = otf_buf_create(ncap);
+		if (!n)
+			return OTF_E_NOMEM;
+		*bp = n;
+		return 0;
+	}
+	/* realloc, not create + copy: large blocks are mmap'd by the C
+	 * library and grow in place (mremap) without copying or faulting
+	 * their pages again. */
+	otf_buf_t *n = otf_realloc(b, sizeof *n + ncap);
 	if (!n)
 		return OTF_E_NOMEM;
-	if (b) {
-		memcpy(n->data, b->data, b->len);
-		n->len = b->len;
-		otf_buf_unref(b);
-	}
+	n->cap = ncap;
 	*bp = n;
 	return 0;
 }
