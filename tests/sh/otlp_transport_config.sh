@@ -53,16 +53,17 @@ sed -i 's/^        read_buffer_size: 1KiB$/        read_buffer_size: 1KiB\n     
 check "all connection keys validate" 0 "" "$OTF_BIN" validate --config "$tmp/ok.yaml"
 
 cfg "$tmp/rb.yaml" "read_buffer_size: 32MiB" ""
-check "read_buffer_size above 16MiB" 2 "rb.yaml:3: receiver 'receiver:otlp': protocols.grpc.read_buffer_size: at most 16MiB" \
+check "read_buffer_size above 16MiB" 2 "rb.yaml:6:27: receivers.otlp.protocols.grpc.read_buffer_size: 32MiB is out of range: expected at most 16MiB" \
 	"$OTF_BIN" validate --config "$tmp/rb.yaml"
 cfg "$tmp/wb.yaml" "write_buffer_size: 17MiB" ""
-check "write_buffer_size above 16MiB" 2 "protocols.grpc.write_buffer_size: at most 16MiB" \
+check "write_buffer_size above 16MiB" 2 "wb.yaml:6:28: receivers.otlp.protocols.grpc.write_buffer_size: 17MiB is out of range: expected at most 16MiB" \
 	"$OTF_BIN" validate --config "$tmp/wb.yaml"
 cfg "$tmp/rh.yaml" "" "read_header_timeout: 0s"
-check "read_header_timeout 0" 2 "protocols.http.read_header_timeout: must be at least 1ms" \
+check "read_header_timeout 0" 2 "rh.yaml:9:30: receivers.otlp.protocols.http.read_header_timeout: 0s is out of range: expected 1ms..1000h" \
 	"$OTF_BIN" validate --config "$tmp/rh.yaml"
 cfg "$tmp/rt.yaml" "" "read_timeout: -1s"
-check "read_timeout negative" 2 "read_timeout" "$OTF_BIN" validate --config "$tmp/rt.yaml"
+check "read_timeout negative" 2 "receivers.otlp.protocols.http.read_timeout: -1s is out of range: expected 0s..1000h" \
+	"$OTF_BIN" validate --config "$tmp/rt.yaml"
 
 comps=$("$OTF_BIN" components --format markdown 2>&1)
 for k in read_header_timeout read_timeout read_buffer_size write_buffer_size; do

@@ -45,12 +45,18 @@ static const otf_config_field_t k_http[] = {
      .type = OTF_CFG_DURATION,
      .offset = offsetof(otlp_http_t, idle_timeout_ns),
      .def = "60s",
+     .min = "1ms",
+     .max = "1000h",
+     .range_why = "milliseconds in 32 bits",
      .desc = "Between requests, a connection that sends nothing for this long is closed; "
              "while a body arrives (read_timeout 0) each read must come within it."},
     {.key = "read_header_timeout",
      .type = OTF_CFG_DURATION,
      .offset = offsetof(otlp_http_t, read_header_timeout_ns),
      .def = "1m",
+     .min = "1ms",
+     .max = "1000h",
+     .range_why = "milliseconds in 32 bits",
      .desc = "A request's line and headers must arrive within this long of its first byte "
              "(of the accept for the first request), else 408 and close: a client "
              "trickling header bytes is cut however often it sends."},
@@ -58,6 +64,9 @@ static const otf_config_field_t k_http[] = {
      .type = OTF_CFG_DURATION,
      .offset = offsetof(otlp_http_t, read_timeout_ns),
      .def = "0s",
+     .min = "0s",
+     .max = "1000h",
+     .range_why = "milliseconds in 32 bits",
      .desc = "A whole request, body included, must arrive within this long of its first "
              "byte, else 408 and close (0 = no limit)."},
     {.key = "include_metadata",
@@ -175,14 +184,17 @@ static const otf_config_field_t k_grpc[] = {
      .type = OTF_CFG_SIZE,
      .offset = offsetof(otlp_grpc_t, read_buffer_size),
      .def = "512KiB",
+     .max = "16MiB",
+     .range_why = "one buffer per worker, allocated while connections exist",
      .desc = "Bytes read from a socket at a time (one buffer per worker, shared by its "
-             "connections; 0 = 64 KiB). At most 16MiB."},
+             "connections; 0 = 64 KiB)."},
     {.key = "write_buffer_size",
      .type = OTF_CFG_SIZE,
      .offset = offsetof(otlp_grpc_t, write_buffer_size),
      .def = "0",
-     .desc = "Most bytes of HTTP/2 output gathered into one socket write (0 = 256 KiB). "
-             "At most 16MiB."},
+     .max = "16MiB",
+     .range_why = "one socket write per connection in flight",
+     .desc = "Most bytes of HTTP/2 output gathered into one socket write (0 = 256 KiB)."},
     {.key = "include_metadata",
      .type = OTF_CFG_BOOL,
      .offset = offsetof(otlp_grpc_t, include_metadata),
@@ -307,12 +319,6 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 			         "message length is a 31-bit number)");
 			return OTF_E_CONFIG;
 		}
-		if (g->read_buffer_size > (16u << 20) || g->write_buffer_size > (16u << 20)) {
-			snprintf(err, errlen, "protocols.grpc.%s: at most 16MiB",
-			         g->read_buffer_size > (16u << 20) ? "read_buffer_size"
-			                                           : "write_buffer_size");
-			return OTF_E_CONFIG;
-		}
 		if (g->max_concurrent_streams > UINT32_MAX) {
 			snprintf(err, errlen, "protocols.grpc.max_concurrent_streams: too large");
 			return OTF_E_CONFIG;
@@ -331,22 +337,6 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "protocols.http.endpoint: expected \"host:port\", got \"%s\"",
 		         c->protocols.http.endpoint ? c->protocols.http.endpoint : "");
 		return OTF_E_CONFIG;
-	}
-	const otlp_http_t *h = &c->protocols.http;
-	const struct {
-		const char *key;
-		int64_t ns;
-	} durs[] = {{"idle_timeout", h->idle_timeout_ns},
-	            {"read_header_timeout", h->read_header_timeout_ns},
-	            {"read_timeout", h->read_timeout_ns}};
-	for (size_t i = 0; i < sizeof durs / sizeof durs[0]; i++) {
-		/* ms in 32 bits; 0 would mean the server's default */
-		bool zero_ok = i == 2;
-		if (durs[i].ns < (zero_ok ? 0 : 1000000) || durs[i].ns / 1000000 > UINT32_MAX) {
-			snprintf(err, errlen, "protocols.http.%s: must be %s and at most 49 days",
-			         durs[i].key, zero_ok ? ">= 0" : "at least 1ms");
-			return OTF_E_CONFIG;
-		}
 	}
 	if (c->protocols.http.max_request_body_size == 0) {
 		snprintf(err, errlen, "protocols.http.max_request_body_size: must be > 0");
