@@ -40,8 +40,12 @@
  *                       application/grpc[+proto|;...] (PROTOCOL-HTTP2.md
  *                       asks for 415; grpc-status UNIMPLEMENTED / INTERNAL)
  * A connection that does not speak HTTP/2 (bad preface, invalid frames) is
- * sent GOAWAY(PROTOCOL_ERROR) when possible and closed; one whose preface
- * and SETTINGS have not arrived within handshake_timeout_ms is closed.
+ * sent GOAWAY(PROTOCOL_ERROR) when possible and closed. Slow clients:
+ * the preface and first SETTINGS frame must arrive within frame_timeout_ms
+ * of the accept, every later frame within frame_timeout_ms of its first
+ * byte, and a request's header block (HEADERS + CONTINUATION) within
+ * frame_timeout_ms of its start; otherwise the connection is closed, so a
+ * client trickling bytes holds it no longer than that.
  *
  * Keepalive, like grpc-go's keepalive.ServerParameters and
  * EnforcementPolicy (the Collector's configgrpc keepalive block):
@@ -111,7 +115,7 @@ typedef struct otf_grpc_call otf_grpc_call_t;
 #define OTF_GRPC_DEFAULT_KEEPALIVE_TIME_MS      (2u * 3600 * 1000)
 #define OTF_GRPC_DEFAULT_KEEPALIVE_TIMEOUT_MS   20000u
 #define OTF_GRPC_DEFAULT_MIN_PING_TIME_MS       (5u * 60 * 1000)
-#define OTF_GRPC_DEFAULT_HANDSHAKE_TIMEOUT_MS   20000u
+#define OTF_GRPC_DEFAULT_FRAME_TIMEOUT_MS       20000u
 #define OTF_GRPC_DEFAULT_READ_BUFFER_BYTES      (64u * 1024)
 #define OTF_GRPC_DEFAULT_WRITE_BUFFER_BYTES     (256u * 1024)
 /* Default per-connection bound on buffered request bytes: the larger of
@@ -135,10 +139,11 @@ typedef struct otf_grpc_server_config {
 	uint64_t min_ping_time_ms;  /* enforcement_policy.min_time */
 	bool permit_without_stream; /* enforcement_policy.permit_without_stream */
 	bool reuseport;             /* SO_REUSEPORT */
-	/* ms from the accept until the client's connection preface and first
-	 * SETTINGS frame have arrived, else the connection is closed (grpc-go's
-	 * ConnectionTimeout; a client that sends nothing or trickles bytes). */
-	uint64_t handshake_timeout_ms;
+	/* ms allowed for the preface + first SETTINGS (from the accept, as
+	 * grpc-go's ConnectionTimeout), for any one frame (from its first
+	 * byte) and for a request header block; else the connection is
+	 * closed. */
+	uint64_t frame_timeout_ms;
 	/* Bytes read from the socket at a time (configgrpc read_buffer_size).
 	 * One buffer per server, shared by its connections: the session copies
 	 * what it keeps, so an idle connection holds no read buffer. */

@@ -9,7 +9,8 @@
  *
  * One timer per connection serves every time limit: call deadlines
  * (grpc-timeout), max_connection_idle / age / age_grace, keepalive PING
- * and its timeout, and the linger after the last write. tick() computes
+ * and its timeout, the frame timeout (handshake, a frame, a header block
+ * arriving too slowly), and the linger after the last write. tick() computes
  * what is due and re-arms the timer for the earliest next event.
  *
  * Closing: a connection that ends (GOAWAY sent and no call left, or a
@@ -212,6 +213,39 @@ void otf__grpc_conn_flush(otf__grpc_conn_t *c)
 	c->writing = true;
 }
 
+/* Follows the client's frame boundaries (9-byte header: 24-bit length,
+ * type, flags, stream id; then the payload) to know since when the current
+ * frame has been arriving. */
+static void track_frames(otf__grpc_conn_t *c, const uint8_t *p, size_t n)
+{
+	while (n) {
+		size_t take;
+		if (c->preface_left) {
+			take = n < c->preface_left ? n : c->preface_left;
+			c->preface_left = (uint8_t)(c->preface_left - take);
+		} else if (c->fhdr_len < 9) {
+			if (c->fhdr_len == 0)
+				c->frame_start_ms = c->last_read_ms;
+			take = 9 - (size_t)c->fhdr_len < n ? 9 - (size_t)c->fhdr_len : n;
+			memcpy(c->fhdr + c->fhdr_len, p, take);
+			c->fhdr_len = (uint8_t)(c->fhdr_len + take);
+			if (c->fhdr_len == 9) {
+				c->frame_left = (uint32_t)c->fhdr[0] << 16 |
+				                (uint32_t)c->fhdr[1] << 8 | c->fhdr[2];
+				if (!c->frame_left)
+					c->fhdr_len = 0;
+			}
+		} else {
+			take = n < c->frame_left ? n : c->frame_left;
+			c->frame_left -= (uint32_t)take;
+			if (!c->frame_left)
+				c->fhdr_len = 0;
+		}
+		p += take;
+		n -= take;
+	}
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	otf__grpc_conn_t *c = st->data;
@@ -223,6 +257,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		return;
 	c->last_read_ms = otf__grpc_now_ms(c);
 	c->ping_sent_ms = 0; /* any frame proves the peer alive */
+	track_frames(c, (const uint8_t *)buf->base, (size_t)nread);
 	c->in_recv = true;
 	ssize_t rv = nghttp2_session_mem_recv(c->h2, (const uint8_t *)buf->base, (size_t)nread);
 	c->in_recv = false;
@@ -271,14 +306,25 @@ void otf__grpc_conn_tick(otf__grpc_conn_t *c)
 		return;
 	const otf_grpc_server_config_t *cfg = &c->srv->cfg;
 	uint64_t now = otf__grpc_now_ms(c), next = 0;
-	if (!c->handshake_done) {
-		uint64_t hs = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms
-		                                        : OTF_GRPC_DEFAULT_HANDSHAKE_TIMEOUT_MS;
-		if (now - c->created_ms >= hs) {
-			conn_close(c); /* not an HTTP/2 client, or a far too slow one */
+	/* Slow clients: the handshake, a frame, or a header block taking
+	 * longer than frame_timeout is a client holding the connection with
+	 * a trickle (HTTP/2's slowloris), or not an HTTP/2 client at all. */
+	uint64_t ft =
+	    cfg->frame_timeout_ms ? cfg->frame_timeout_ms : OTF_GRPC_DEFAULT_FRAME_TIMEOUT_MS;
+	uint64_t since = 0;
+	if (!c->handshake_done)
+		since = c->created_ms;
+	else if (c->fhdr_len)
+		since = c->frame_start_ms;
+	for (otf_grpc_call_t *call = c->calls; call; call = call->next)
+		if (!call->headers_done && !call->answered && (!since || call->begun_ms < since))
+			since = call->begun_ms;
+	if (since) {
+		if (now - since >= ft) {
+			conn_close(c);
 			return;
 		}
-		upd(&next, c->created_ms + hs);
+		upd(&next, since + ft);
 	}
 	for (otf_grpc_call_t *call = c->calls; call; call = call->next) {
 		if (call->answered || !call->deadline_mono_ms)
@@ -360,6 +406,7 @@ void otf__grpc_conn_accept(otf_grpc_server_t *s)
 	s->conns = c;
 	s->n_conns++;
 	c->created_ms = c->last_read_ms = c->idle_since_ms = otf__grpc_now_ms(c);
+	c->preface_left = 24;
 	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) < 0 ||
 	    s->n_conns > s->cfg.max_connections || otf__grpc_session_new(c) < 0) {
 		conn_close(c);

@@ -98,7 +98,14 @@ struct otf__grpc_conn {
 	bool lingering;
 	bool closing;
 	bool handshake_done; /* the client's preface and SETTINGS arrived */
-	size_t buffered;     /* request bytes held by calls not yet complete */
+	/* Frame boundaries of the client's bytes, tracked ahead of nghttp2
+	 * so that a frame trickled byte by byte is noticed. */
+	uint8_t preface_left;    /* bytes of the 24-byte preface still due */
+	uint8_t fhdr[9];         /* the current frame's header, fhdr_len bytes */
+	uint8_t fhdr_len;        /* 0 = between frames */
+	uint32_t frame_left;     /* payload bytes of the current frame still due */
+	uint64_t frame_start_ms; /* first byte of the current frame */
+	size_t buffered;         /* request bytes held by calls not yet complete */
 	uint64_t created_ms, last_read_ms, idle_since_ms;
 	uint64_t ping_sent_ms; /* our keepalive PING outstanding, 0 = none */
 	uint64_t last_client_ping_ms;
@@ -144,6 +151,7 @@ struct otf_grpc_call {
 	bool with_handler; /* dispatched, not yet answered by the handler */
 	bool answered;     /* response or status submitted */
 	bool headers_done; /* request HEADERS complete */
+	uint64_t begun_ms; /* the request header block started */
 	bool rst_after;    /* reset (NO_ERROR) once our END_STREAM is out:
 	                    * the client may still be sending */
 	int status;        /* grpc-status of the response */

@@ -296,6 +296,7 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 		return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE; /* resets the stream */
 	call->conn = c;
 	call->stream_id = f->hd.stream_id;
+	call->begun_ms = otf__grpc_now_ms(c);
 	call->peer = c->peer;
 	call->next = c->calls;
 	if (c->calls)

@@ -638,13 +638,45 @@ static double mono_ms(void)
 	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* A client that trickles the connection preface (or sends nothing) is
- * closed at handshake_timeout while a good client is served; the read
+/* Sends data step bytes per 50 ms on the raw socket fd while the good
+ * client makes a call each time (content checked); returns ms until the
+ * server closed fd, 0 if it never did. */
+static double raw_trickle(h2_conn_t *good, int fd, const uint8_t *data, size_t len, size_t step)
+{
+	double t0 = mono_ms();
+	uint8_t buf[256];
+	for (size_t i = 0; i < len; i += step) {
+		if (send(fd, data + i, step, MSG_NOSIGNAL) != (ssize_t)step)
+			return mono_ms() - t0; /* already reset by the server */
+		uint8_t msg[16];
+		for (size_t k = 0; k < sizeof msg; k++)
+			msg[k] = (uint8_t)(i + k);
+		h2_result_t r;
+		size_t fl;
+		uint8_t *f = grpc_frame(msg, sizeof msg, 0, &fl);
+		assert_true(h2_submit(good, NULL, M_ECHO, NULL, NULL, f, fl, &r) > 0);
+		assert_int_equal(h2_run(good, 5000), 0);
+		expect_echo(&r, msg, sizeof msg);
+		h2_result_free(&r);
+		free(f);
+		usleep(50 * 1000);
+		ssize_t n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		while (n > 0) /* the server's SETTINGS, ACKs */
+			n = recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
+			return mono_ms() - t0; /* FIN, or RST for a byte in flight */
+	}
+	return 0;
+}
+
+/* A client that trickles the connection preface, a frame or a header
+ * block (or sends nothing) is closed at frame_timeout while a good client
+ * is served; the read
  * buffer is one per server (read_buffer_bytes), not one per connection. */
 static void test_handshake_timeout_and_read_buffer(void **state)
 {
 	(void)state;
-	otf_grpc_server_config_t cfg = {.handshake_timeout_ms = 300, .read_buffer_bytes = 1u << 20};
+	otf_grpc_server_config_t cfg = {.frame_timeout_ms = 300, .read_buffer_bytes = 1u << 20};
 	srv_t *v = srv_start(&cfg);
 	uint64_t before = heap_now();
 	h2_conn_t *good = h2_connect(v->port);
@@ -662,37 +694,46 @@ static void test_handshake_timeout_and_read_buffer(void **state)
 	assert_true(more < 20u * (256u << 10));
 
 	int silent = tcp_connect(v->port);
-	int slow = tcp_connect(v->port);
-	double t0 = mono_ms(), closed_at = 0;
 	uint8_t buf[256];
-	for (int i = 0; i < 24 && !closed_at; i++) {
-		if (send(slow, h2_preface + i, 1, MSG_NOSIGNAL) != 1) {
-			closed_at = mono_ms() - t0; /* already reset by the server */
-			break;
-		}
-		uint8_t msg[16];
-		for (size_t k = 0; k < sizeof msg; k++)
-			msg[k] = (uint8_t)(i + k);
-		h2_result_t r;
-		size_t fl;
-		uint8_t *f = grpc_frame(msg, sizeof msg, 0, &fl);
-		assert_true(h2_submit(good, NULL, M_ECHO, NULL, NULL, f, fl, &r) > 0);
-		assert_int_equal(h2_run(good, 5000), 0);
-		expect_echo(&r, msg, sizeof msg);
-		h2_result_free(&r);
-		free(f);
-		usleep(50 * 1000);
-		ssize_t n = recv(slow, buf, sizeof buf, MSG_DONTWAIT);
-		while (n > 0) /* the server's SETTINGS */
-			n = recv(slow, buf, sizeof buf, MSG_DONTWAIT);
-		if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK))
-			closed_at = mono_ms() - t0; /* FIN, or RST for a byte in flight */
+	/* The preface itself, one byte per 50 ms. */
+	int slow = tcp_connect(v->port);
+	double ms = raw_trickle(good, slow, (const uint8_t *)h2_preface, 24, 1);
+	print_message("preface trickle closed after %.0f ms\n", ms);
+	assert_true(ms >= 250 && ms < 3000); /* well before 24 bytes x 50 ms */
+	close(slow);
+
+	/* A handshake in time, then one frame (a PING) byte by byte. */
+	static const uint8_t settings[9] = {0, 0, 0, 4, 0, 0, 0, 0, 0};
+	static const uint8_t ping[17] = {0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8};
+	slow = tcp_connect(v->port);
+	assert_int_equal(send(slow, h2_preface, 24, MSG_NOSIGNAL), 24);
+	assert_int_equal(send(slow, settings, 9, MSG_NOSIGNAL), 9);
+	ms = raw_trickle(good, slow, ping, sizeof ping, 1);
+	print_message("frame trickle closed after %.0f ms\n", ms);
+	assert_true(ms >= 250 && ms < 3000);
+	close(slow);
+
+	/* Whole frames, but a header block that never ends: HEADERS without
+	 * END_HEADERS (:method POST, :scheme http, :path /), then one
+	 * CONTINUATION (accept-encoding, static index 16) per 50 ms. */
+	static const uint8_t headers[12] = {0, 0, 3, 1, 0, 0, 0, 0, 1, 0x83, 0x86, 0x84};
+	uint8_t conts[40 * 10];
+	for (int k = 0; k < 40; k++) {
+		const uint8_t cont[10] = {0, 0, 1, 9, 0, 0, 0, 0, 1, 0x90};
+		memcpy(conts + k * 10, cont, 10);
 	}
-	print_message("preface trickle closed after %.0f ms\n", closed_at);
-	assert_true(closed_at >= 250 && closed_at < 3000); /* well before 24 bytes x 50 ms */
+	slow = tcp_connect(v->port);
+	assert_int_equal(send(slow, h2_preface, 24, MSG_NOSIGNAL), 24);
+	assert_int_equal(send(slow, settings, 9, MSG_NOSIGNAL), 9);
+	assert_int_equal(send(slow, headers, sizeof headers, MSG_NOSIGNAL),
+	                 (ssize_t)sizeof headers);
+	ms = raw_trickle(good, slow, conts, sizeof conts, 10);
+	print_message("header block trickle closed after %.0f ms\n", ms);
+	assert_true(ms >= 250 && ms < 3000);
+	close(slow);
+
 	assert_true(tcp_read_until_eof(silent, buf, sizeof buf, 2000) >= 0);
 	close(silent);
-	close(slow);
 	for (int i = 0; i < 20; i++)
 		h2_close(idle[i]);
 	h2_close(good);
