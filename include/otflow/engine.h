@@ -80,7 +80,15 @@ void otf_engine_request_stop(otf_engine_t *e);
 /* Joins the workers; returns the number of messages that could not be
  * delivered by the deadline (0 = clean; a message fanned out to several
  * consumers counts once), or a negative code when a worker failed to
- * start. Then frees the engine. */
+ * start. Then frees the engine.
+ * Bounded once a stop was requested: a worker still running
+ * runtime.shutdown_timeout + 1 s after the first otf_engine_request_stop
+ * (its loop stuck in a callback, or a component that neither finishes nor
+ * meets the deadline) is logged with the components that did not stop,
+ * and -ETIMEDOUT is returned with the engine still allocated (the stuck
+ * thread uses it). The caller should then exit the process (_exit: the
+ * thread may still touch what atexit handlers release); calling join
+ * again retries without waiting. Without a stop request it waits forever. */
 int64_t otf_engine_join(otf_engine_t *e);
 
 /* Self-metrics snapshot, summed over workers. */

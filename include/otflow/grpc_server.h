@@ -9,9 +9,9 @@
  * trailers (grpc-status 0) or a Trailers-Only HEADERS frame carrying
  * grpc-status and the percent-encoded grpc-message.
  *
- * One server = one listening socket on one loop; create one per worker
- * loop on the same host:port with reuseport set (SO_REUSEPORT), as with
- * otflow/http_server.h.
+ * One server = one listening handle on one loop; create one per worker
+ * loop on the same host:port with the same share_group, as with
+ * otflow/http_server.h (one exclusively bound socket per process).
  *
  * Each call whose request message arrived complete (one message, then
  * END_STREAM) and decompressed is handed to the handler, which answers with
@@ -138,7 +138,7 @@ typedef struct otf_grpc_server_config {
 	uint64_t keepalive_timeout_ms;
 	uint64_t min_ping_time_ms;  /* enforcement_policy.min_time */
 	bool permit_without_stream; /* enforcement_policy.permit_without_stream */
-	bool reuseport;             /* SO_REUSEPORT */
+	const void *share_group;    /* as in otf_http_server_config_t */
 	/* ms allowed for the preface + first SETTINGS (from the accept, as
 	 * grpc-go's ConnectionTimeout), for any one frame (from its first
 	 * byte) and for a request header block; else the connection is

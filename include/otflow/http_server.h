@@ -1,10 +1,12 @@
 /* HTTP/1.1 server on a libuv loop: the transport under the OTLP/HTTP
  * receiver (OTLP spec, "OTLP/HTTP").
  *
- * One server = one listening socket on one loop. To spread load over
+ * One server = one listening handle on one loop. To spread load over
  * several worker loops, create one server per loop on the same host:port
- * with reuseport set; the kernel balances new connections between them
- * (SO_REUSEPORT).
+ * with the same share_group: the first binds the port exclusively, the
+ * others poll a dup of that socket, and whichever loop accepts first gets
+ * the connection. Another process (or another group) binding the port
+ * gets -EADDRINUSE: a port is never silently shared.
  *
  * Per connection the server reads, parses (http_parser), enforces limits,
  * decompresses the body (Content-Encoding: gzip, deflate, zstd, identity)
@@ -95,7 +97,9 @@ typedef struct otf_http_server_config {
 	                            * else 408 and close; 0 = no limit (Go's
 	                            * ReadTimeout) */
 	uint32_t max_connections;        /* connections beyond this are closed at accept */
-	bool reuseport;                  /* SO_REUSEPORT: share host:port between servers */
+	const void *share_group;         /* non-NULL: servers of this process with the
+	                                  * same pointer and host:port share one
+	                                  * socket (any thread); NULL = own socket */
 } otf_http_server_config_t;
 
 /* Called on the loop thread for each complete request. req stays valid
@@ -111,8 +115,8 @@ typedef void (*otf_http_server_close_cb)(void *arg);
  * case that libuv refuses the bound socket, the handle is released on the
  * loop's next run, without any callback).
  * Errors: OTF_E_INVAL (NULL argument), OTF_E_NOMEM, -errno from socket,
- * bind or listen (-EADDRINUSE when the port is taken and reuseport is off
- * on either side), UV_EAI_* when host does not resolve. */
+ * bind or listen (-EADDRINUSE when the port is taken by another
+ * process or by a server of another share_group), UV_EAI_* when host does not resolve. */
 int otf_http_server_create(uv_loop_t *loop, const otf_http_server_config_t *cfg,
                            otf_http_handler_cb handler, void *ctx, otf_http_server_t **out);
 

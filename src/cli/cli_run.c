@@ -5,9 +5,11 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include <uv.h>
 
 #define MAX_CONFIGS 16
@@ -52,6 +54,21 @@ static void close_signals(uv_loop_t *loop, run_state_t *st)
 	uv_loop_close(loop);
 }
 
+/* Joins the workers; when one does not stop within shutdown_timeout
+ * (otf_engine_join named it) the process exits at once, non-zero: the stuck
+ * thread still uses the engine and the DAG, so nothing can be freed, and
+ * exit() would run atexit handlers under it. */
+static int64_t join_or_exit(otf_engine_t *e)
+{
+	int64_t rc = otf_engine_join(e);
+	if (rc == -ETIMEDOUT) {
+		otf_log(OTF_LOG_ERROR, "service", "shutdown did not complete; exiting");
+		fflush(NULL);
+		_exit(1);
+	}
+	return rc;
+}
+
 int otf_cli_run(int argc, char **argv)
 {
 	const char *paths[MAX_CONFIGS];
@@ -87,14 +104,30 @@ int otf_cli_run(int argc, char **argv)
 		return 1;
 	}
 	rc = otf_admin_start(loop, &settings, st.engine, &st.admin);
-	if (rc)
-		otf_log(OTF_LOG_ERROR, "service", "metrics/health endpoint: %s", otf_strerror(rc));
+	if (rc) {
+		/* Like a receiver's port: an endpoint that cannot be bound (most
+		 * often another process has it) fails the start, as in the
+		 * Collector; otf_admin_start named the endpoint. */
+		otf_log(OTF_LOG_ERROR, "service", "cannot start: metrics/health endpoint: %s",
+		        otf_strerror(rc));
+		st.stopping = 1;
+		otf_engine_request_stop(st.engine);
+		otf_admin_stop(st.admin);
+		uv_unref((uv_handle_t *)&st.sigint);
+		uv_unref((uv_handle_t *)&st.sigterm);
+		uv_run(loop, UV_RUN_DEFAULT);
+		join_or_exit(st.engine);
+		close_signals(loop, &st);
+		otf_dag_destroy(dag);
+		otf_config_destroy(cfg);
+		return 1;
+	}
 	otf_log(OTF_LOG_INFO, "service", "everything is ready; %d worker(s) running",
 	        otf_engine_workers(st.engine));
 	if (st.admin)
 		otf_admin_set_ready(st.admin, 1);
 	uv_run(loop, UV_RUN_DEFAULT);
-	int64_t undelivered = otf_engine_join(st.engine);
+	int64_t undelivered = join_or_exit(st.engine);
 	close_signals(loop, &st);
 	if (undelivered > 0)
 		otf_log(OTF_LOG_ERROR, "service",

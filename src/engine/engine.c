@@ -12,8 +12,15 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+/* What otf_engine_join waits beyond shutdown_timeout: a worker that met
+ * its own deadline still destroys its instances and closes its handles. */
+#define JOIN_GRACE_MS 1000
 
 void otf_runtime_config_defaults(otf_runtime_config_t *rt)
 {
@@ -100,7 +107,8 @@ static void deadline_cb(uv_timer_t *t)
 void otf_node_shutdown_done(otf_node_t *node)
 {
 	otf_worker_t *w = node->worker;
-	node->shutdown_done = true;
+	/* Atomic: a join that gives up reads it from the main thread. */
+	__atomic_store_n(&node->shutdown_done, true, __ATOMIC_RELAXED);
 	/* Usually called from the node's own control callback: step on the
 	 * next loop turn rather than here, where finishing would destroy the
 	 * caller's instance under it. */
@@ -113,7 +121,7 @@ static void wake_cb(uv_async_t *a)
 	otf_worker_t *w = a->data;
 	if (!atomic_load(&w->stop_requested) || w->phase != 0)
 		return;
-	w->phase = 1;
+	__atomic_store_n(&w->phase, 1, __ATOMIC_RELAXED);
 	uv_timer_start(&w->deadline_timer, deadline_cb, w->engine->rt.shutdown_timeout_ms, 0);
 	uv_timer_start(&w->step_timer, step_timer_cb, 5, 5);
 	shutdown_step(w);
@@ -132,7 +140,7 @@ static void finish(otf_worker_t *w)
 {
 	if (w->phase >= 2)
 		return;
-	w->phase = 2;
+	__atomic_store_n(&w->phase, 2, __ATOMIC_RELAXED);
 	const otf_dag_t *dag = w->engine->dag;
 	for (size_t k = 0; k < dag->order_len; k++) {
 		otf_node_t *n = &w->nodes[dag->order[k]];
@@ -437,8 +445,17 @@ int otf_engine_workers(const otf_engine_t *e)
 	return e->workers_len;
 }
 
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 void otf_engine_request_stop(otf_engine_t *e)
 {
+	uint64_t none = 0;
+	atomic_compare_exchange_strong(&e->stop_requested_ns, &none, mono_ns());
 	for (int i = 0; i < e->workers_len; i++) {
 		otf_worker_t *w = &e->workers[i];
 		if (atomic_exchange(&w->stop_requested, 1))
@@ -452,12 +469,70 @@ void otf_engine_request_stop(otf_engine_t *e)
 	}
 }
 
+/* Says what a worker that did not stop is still running: the components
+ * that have not reported done, or that it never saw the stop request
+ * (its loop is stuck inside some callback). */
+static void report_stuck(otf_engine_t *e, otf_worker_t *w)
+{
+	char what[512];
+	size_t len = 0;
+	what[0] = '\0';
+	pthread_mutex_lock(&e->lock);
+	const otf_dag_t *dag = e->dag;
+	for (size_t k = 0; w->nodes && k < dag->order_len; k++) {
+		const otf_node_t *n = &w->nodes[dag->order[k]];
+		if (__atomic_load_n(&n->shutdown_done, __ATOMIC_RELAXED) || len >= sizeof what)
+			continue;
+		/* The name is "kind:type/name", as in the other engine logs. */
+		int m =
+		    snprintf(what + len, sizeof what - len, "%s%s", len ? ", " : "", n->def->name);
+		if (m > 0)
+			len += (size_t)m;
+	}
+	pthread_mutex_unlock(&e->lock);
+	int phase = __atomic_load_n(&w->phase, __ATOMIC_RELAXED);
+	otf_log(OTF_LOG_ERROR, "engine",
+	        "worker %d did not stop within shutdown_timeout (%llu ms)%s; not stopped: %s",
+	        w->index, (unsigned long long)e->rt.shutdown_timeout_ms,
+	        phase == 0 ? ", its loop never took the stop request (stuck in a callback)" : "",
+	        len ? what : "its loop (every component reported done)");
+}
+
+/* Joins one worker, waiting until deadline_ns (CLOCK_MONOTONIC, 0 =
+ * forever); false if it is still running then. */
+static bool join_worker(otf_worker_t *w, uint64_t deadline_ns)
+{
+	if (w->joined)
+		return true;
+	int rc;
+	if (!deadline_ns) {
+		rc = pthread_join(w->thread, NULL);
+	} else {
+		struct timespec ts = {.tv_sec = (time_t)(deadline_ns / 1000000000u),
+		                      .tv_nsec = (long)(deadline_ns % 1000000000u)};
+		rc = pthread_clockjoin_np(w->thread, NULL, CLOCK_MONOTONIC, &ts);
+	}
+	w->joined = rc == 0;
+	return w->joined;
+}
+
 int64_t otf_engine_join(otf_engine_t *e)
 {
+	uint64_t stop_ns = atomic_load(&e->stop_requested_ns);
+	uint64_t deadline_ns =
+	    stop_ns ? stop_ns + (e->rt.shutdown_timeout_ms + JOIN_GRACE_MS) * 1000000u : 0;
+	bool stuck = false;
+	for (int i = 0; i < e->workers_len; i++)
+		if (!join_worker(&e->workers[i], deadline_ns)) {
+			report_stuck(e, &e->workers[i]);
+			stuck = true;
+		}
+	/* The stuck threads still use the engine: it stays allocated. */
+	if (stuck)
+		return -ETIMEDOUT;
 	int64_t undelivered = 0;
 	int err = 0;
 	for (int i = 0; i < e->workers_len; i++) {
-		pthread_join(e->workers[i].thread, NULL);
 		undelivered += (int64_t)e->workers[i].undelivered;
 		if (e->workers[i].start_error)
 			err = e->workers[i].start_error;

@@ -132,6 +132,7 @@ typedef struct otf_worker {
 	int phase;      /* 0 running, 1 shutting down, 2 finished */
 	int start_error;
 	uint64_t undelivered; /* messages still alive at the deadline */
+	bool joined;          /* thread joined (otf_engine_join) */
 } otf_worker_t;
 
 struct otf_engine {
@@ -148,6 +149,9 @@ struct otf_engine {
 	uint64_t (*retired)[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	/* Live predecessors of each DAG node: preds[pred_off[i] .. pred_off[i+1]). */
 	uint32_t *pred_off, *preds;
+	/* CLOCK_MONOTONIC ns of the first stop request, 0 = none yet: the
+	 * join deadline counts from there. */
+	_Atomic uint64_t stop_requested_ns;
 };
 
 /* msg.c */

@@ -117,6 +117,7 @@ struct otf__grpc_conn {
 struct otf_grpc_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
+	struct otf__net_share *share; /* listening socket shared with the group */
 	otf_grpc_server_config_t cfg; /* defaults applied; host not kept */
 	otf_grpc_handler_cb handler;
 	void *ctx;

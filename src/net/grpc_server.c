@@ -32,6 +32,7 @@ static void maybe_finish(otf_grpc_server_t *s)
 		return;
 	if (s->close_cb)
 		s->close_cb(s->close_arg);
+	otf__net_listen_unshare(s->share); /* our dup is closed with the handle */
 	otf_free(s);
 }
 
@@ -55,14 +56,17 @@ int otf_grpc_server_create(uv_loop_t *loop, const otf_grpc_server_config_t *cfg,
 {
 	if (!loop || !cfg || !handler || !out)
 		return OTF_E_INVAL;
-	int fd = otf__net_listen_socket(loop, cfg->host, cfg->port, cfg->reuseport);
+	otf__net_share_t *share;
+	int fd = otf__net_listen_socket(loop, cfg->host, cfg->port, cfg->share_group, &share);
 	if (fd < 0)
 		return fd;
 	otf_grpc_server_t *s = otf_calloc(1, sizeof *s);
 	if (!s) {
 		close(fd);
+		otf__net_listen_unshare(share);
 		return OTF_E_NOMEM;
 	}
+	s->share = share;
 	s->loop = loop;
 	s->cfg = *cfg;
 	apply_defaults(&s->cfg);

@@ -118,6 +118,7 @@ typedef struct otf__http_conn otf__http_conn_t;
 struct otf_http_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
+	struct otf__net_share *share; /* listening socket shared with the group */
 	otf_http_server_config_t cfg; /* defaults applied; host not kept */
 	otf_http_handler_cb handler;
 	void *ctx;

@@ -6,12 +6,22 @@
 #include <stdint.h>
 #include <uv.h>
 
+typedef struct otf__net_share otf__net_share_t;
+
 /* A listening, non-blocking TCP socket on host:port (host NULL or "" =
  * 0.0.0.0; names are resolved synchronously, so call at start-up), with
- * SO_REUSEADDR and, if reuseport, SO_REUSEPORT. Returns the fd, or -errno /
- * UV_EAI_*. libuv 1.44 has no UV_TCP_REUSEPORT (1.49), hence the socket is
- * made here and handed to uv_tcp_open. */
-int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, bool reuseport);
+ * SO_REUSEADDR, never SO_REUSEPORT (net_listen.c says why). With group
+ * NULL the socket is the caller's own and *share is NULL. With a group,
+ * the first call for (group, host, port) binds and every call, from any
+ * thread, returns a dup of that one socket and sets *share: release it
+ * with otf__net_listen_unshare once the returned fd is closed; the last
+ * release closes the socket. Returns the fd, or -errno (-EADDRINUSE when
+ * another socket, in this process or another, has the port) / UV_EAI_*. */
+int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, const void *group,
+                           otf__net_share_t **share);
+
+/* Drops one reference from otf__net_listen_socket; NULL is a no-op. */
+void otf__net_listen_unshare(otf__net_share_t *share);
 
 /* uv_tcp_init (handle->data = data) + uv_tcp_open(fd) + uv_listen. On
  * failure the fd is closed and the handle closed with close_cb (the caller

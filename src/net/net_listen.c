@@ -1,17 +1,59 @@
-/* Listening sockets shared by the HTTP/1.1 and gRPC servers: bind
- * (optionally SO_REUSEPORT so that every worker loop can listen on the
- * same host:port), hand to libuv, report the bound port. */
+/* Listening sockets shared by the HTTP/1.1 and gRPC servers: bind once per
+ * process and endpoint, share that socket between the servers of one
+ * group (one per worker loop), hand to libuv, report the bound port.
+ *
+ * Why not SO_REUSEPORT: on Linux any socket of the same effective uid may
+ * join a reuseport group, so a second otflow started on a port already in
+ * use would bind fine and the kernel would split the connections between
+ * the two processes. Instead the first server of a group binds exclusively
+ * (SO_REUSEADDR only, which does not allow two listeners on one port), and
+ * every server of the group, including the first, gets its own dup() of
+ * that socket for its loop. Each loop polls the same listening socket; a
+ * connection wakes every loop and exactly one accept() wins, the others
+ * see EAGAIN, which libuv treats as "nothing to do". A second process gets
+ * EADDRINUSE at bind. */
 #include "net/net_internal.h"
 
+#include "otflow/alloc.h"
+
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, bool reuseport)
+/* One exclusively bound socket and the servers sharing it. */
+struct otf__net_share {
+	otf__net_share_t *next;
+	const void *group;
+	char host[256];
+	uint16_t port;  /* as requested: 0 shares one ephemeral port */
+	uint16_t bound; /* the port bound (matches too) */
+	int fd;         /* the bound socket; each server holds a dup */
+	unsigned refs;
+};
+
+/* Servers are created by worker threads concurrently at start-up. */
+static pthread_mutex_t shares_lock = PTHREAD_MUTEX_INITIALIZER;
+static otf__net_share_t *shares;
+
+/* Unlinks and closes a share (lock held). */
+static void share_drop(otf__net_share_t *sh)
+{
+	for (otf__net_share_t **p = &shares; *p; p = &(*p)->next)
+		if (*p == sh) {
+			*p = sh->next;
+			break;
+		}
+	close(sh->fd);
+	otf_free(sh);
+}
+
+static int bind_socket(uv_loop_t *loop, const char *host, uint16_t port)
 {
 	char service[8];
 	snprintf(service, sizeof service, "%u", (unsigned)port);
@@ -23,8 +65,7 @@ int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, boo
 	uv_getaddrinfo_t gai;
 	/* A NULL callback makes uv_getaddrinfo synchronous: servers are
 	 * created at start-up, where blocking on a name lookup is acceptable. */
-	int rc =
-	    uv_getaddrinfo(loop, &gai, NULL, host && *host ? host : "0.0.0.0", service, &hints);
+	int rc = uv_getaddrinfo(loop, &gai, NULL, host, service, &hints);
 	if (rc < 0)
 		return rc;
 	struct addrinfo *ai = gai.addrinfo;
@@ -34,9 +75,9 @@ int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, boo
 		goto out;
 	}
 	int one = 1;
-	/* SO_REUSEADDR: rebind at once after a restart despite TIME_WAIT. */
+	/* SO_REUSEADDR: rebind at once after a restart despite TIME_WAIT; it
+	 * does not let a second socket listen on the port (see the top). */
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-	    (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0) ||
 	    bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, OTF__NET_LISTEN_BACKLOG) < 0) {
 		rc = -errno;
 		close(fd);
@@ -46,6 +87,73 @@ int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, boo
 out:
 	uv_freeaddrinfo(gai.addrinfo);
 	return rc;
+}
+
+int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, const void *group,
+                           otf__net_share_t **share)
+{
+	*share = NULL;
+	if (!host || !*host)
+		host = "0.0.0.0";
+	if (!group)
+		return bind_socket(loop, host, port);
+	if (strlen(host) >= sizeof shares->host)
+		return -ENAMETOOLONG;
+	pthread_mutex_lock(&shares_lock);
+	otf__net_share_t *sh = shares;
+	while (sh && (sh->group != group || (sh->port != port && sh->bound != port) ||
+	              strcmp(sh->host, host)))
+		sh = sh->next;
+	int rc = 0;
+	if (!sh) {
+		sh = otf_calloc(1, sizeof *sh);
+		if (!sh) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		/* Under the lock: the other workers of the group wait for this
+		 * bind instead of racing to it. */
+		sh->fd = bind_socket(loop, host, port);
+		if (sh->fd < 0) {
+			rc = sh->fd;
+			otf_free(sh);
+			goto out;
+		}
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof ss;
+		if (getsockname(sh->fd, (struct sockaddr *)&ss, &sl) == 0)
+			sh->bound =
+			    ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+			                                   : ((struct sockaddr_in *)&ss)->sin_port);
+		sh->group = group;
+		sh->port = port;
+		snprintf(sh->host, sizeof sh->host, "%s", host);
+		sh->next = shares;
+		shares = sh;
+	}
+	int fd = fcntl(sh->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0) {
+		rc = -errno;
+		if (!sh->refs)
+			share_drop(sh);
+		goto out;
+	}
+	sh->refs++;
+	*share = sh;
+	rc = fd;
+out:
+	pthread_mutex_unlock(&shares_lock);
+	return rc;
+}
+
+void otf__net_listen_unshare(otf__net_share_t *share)
+{
+	if (!share)
+		return;
+	pthread_mutex_lock(&shares_lock);
+	if (--share->refs == 0)
+		share_drop(share);
+	pthread_mutex_unlock(&shares_lock);
 }
 
 int otf__net_listen_handle(uv_loop_t *loop, uv_tcp_t *handle, void *data, int fd,

@@ -13,6 +13,7 @@
 #include "otflow/err.h"
 #include "otflow/service.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -35,11 +36,16 @@ static void reset(void)
 
 /* ---- tsrc: a receiver sending `count` traces messages 1 ms after start
  * (subscribed to their outcome); kil_send: one more message on KIL;
- * stubborn: never reports done; fail_worker: start fails on that worker. */
+ * stubborn: never reports done; fail_worker: start fails on that worker;
+ * block_kil: the KIL callback does not return while g_block is set, so the
+ * worker's loop is stuck (as in a livelock). */
+static _Atomic int g_block;
+
 typedef struct tsrc_cfg {
 	uint64_t count;
 	bool kil_send;
 	bool stubborn;
+	bool block_kil;
 	int64_t fail_worker;
 } tsrc_cfg_t;
 
@@ -96,6 +102,8 @@ static void tsrc_control(void *inst, const otf_ctrl_t *c)
 		atomic_fetch_add(&g_nacks, 1);
 		break;
 	case OTF_CTRL_KIL:
+		while (s->cfg->block_kil && atomic_load(&g_block))
+			usleep(1000);
 		if (s->cfg->kil_send)
 			tsrc_send(s);
 		if (!s->cfg->stubborn)
@@ -120,6 +128,10 @@ static const otf_config_field_t k_tsrc_schema[] = {
     {.key = "stubborn",
      .type = OTF_CFG_BOOL,
      .offset = offsetof(tsrc_cfg_t, stubborn),
+     .def = "false"},
+    {.key = "block_kil",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(tsrc_cfg_t, block_kil),
      .def = "false"},
     {.key = "fail_worker",
      .type = OTF_CFG_INT,
@@ -487,6 +499,67 @@ static void test_deadline_counts_and_frees_channels(void **state)
 	run_free(&r);
 }
 
+static void *unblock_later(void *arg)
+{
+	usleep((useconds_t)(uintptr_t)arg * 1000);
+	atomic_store(&g_block, 0);
+	return NULL;
+}
+
+/* A worker whose loop is stuck in a callback (the fd-exhaustion livelock
+ * was one) cannot meet its own deadline: the join still returns within
+ * shutdown_timeout + 1 s, with -ETIMEDOUT and the worker and component
+ * named, and the engine stays usable for a later join once the thread
+ * ends. The block is released after 4 s so that a join without a bound
+ * fails the timing assertion instead of hanging. */
+static void test_join_bounded_when_worker_stuck(void **state)
+{
+	(void)state;
+	run_t r;
+	build(&r, "receivers: {tsrc/stuck: {block_kil: true}}\n"
+	          "exporters: {tsink: }\n"
+	          "service: {pipelines: {traces: {receivers: [tsrc/stuck], exporters: [tsink]}}}\n"
+	          "runtime: {workers: 2, shutdown_timeout: 300ms}\n");
+	atomic_store(&g_block, 1);
+	assert_int_equal(otf_engine_start(r.dag, &r.st.runtime, &r.e), 0);
+	assert_true(wait_for(&g_started, 2, 2000));
+	pthread_t unblocker;
+	assert_int_equal(pthread_create(&unblocker, NULL, unblock_later, (void *)(uintptr_t)4000),
+	                 0);
+	/* The log goes to stderr: capture it in a file for the duration. */
+	FILE *logf = tmpfile();
+	assert_non_null(logf);
+	int logfd = fileno(logf);
+	fflush(stderr);
+	int saved = dup(STDERR_FILENO);
+	dup2(logfd, STDERR_FILENO);
+	uint64_t t0 = now_ms();
+	otf_engine_request_stop(r.e);
+	int64_t rc = otf_engine_join(r.e);
+	uint64_t took = now_ms() - t0;
+	fflush(stderr);
+	dup2(saved, STDERR_FILENO);
+	close(saved);
+	char log[4096];
+	ssize_t got = pread(logfd, log, sizeof log - 1, 0);
+	fclose(logf);
+	log[got > 0 ? got : 0] = '\0';
+	assert_int_equal(rc, -ETIMEDOUT);
+	assert_true(took >= 300);
+	assert_true(took < 300 + 1000 + 1500);
+	assert_non_null(strstr(log, "did not stop within shutdown_timeout (300 ms)"));
+	assert_non_null(strstr(log, "worker 0 did not stop"));
+	assert_non_null(strstr(log, "not stopped: receiver:tsrc/stuck"));
+	/* Once the callback returns the workers finish; join completes. */
+	pthread_join(unblocker, NULL);
+	for (int i = 0; i < 5000 && rc == -ETIMEDOUT; i++) {
+		usleep(1000);
+		rc = otf_engine_join(r.e);
+	}
+	assert_int_equal(rc, 0);
+	run_free(&r);
+}
+
 /* Two connections on different ports to the same node: it is one consumer
  * and gets each message once; with one free slot in its channel the send
  * must not lose a copy (which would leave the source unanswered). */
@@ -630,6 +703,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_shutdown_done_inside_callback),
 	    cmocka_unit_test(test_kil_after_queued_data),
 	    cmocka_unit_test(test_deadline_counts_and_frees_channels),
+	    cmocka_unit_test(test_join_bounded_when_worker_stuck),
 	    cmocka_unit_test(test_two_ports_same_target),
 	    cmocka_unit_test(test_stats_through_shutdown),
 	    cmocka_unit_test(test_request_stop_twice),

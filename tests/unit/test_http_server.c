@@ -684,19 +684,22 @@ static void count_close(void *arg)
 	(*(int *)arg)++;
 }
 
-static void test_reuseport(void **state)
+static void test_share_group(void **state)
 {
 	(void)state;
 	uv_loop_t loop;
 	uv_loop_init(&loop);
-	otf_http_server_config_t cfg = {.host = "127.0.0.1", .reuseport = true};
+	static const int group, other;
+	otf_http_server_config_t cfg = {.host = "127.0.0.1", .share_group = &group};
 	otf_http_server_t *a, *b, *c = NULL;
 	assert_int_equal(otf_http_server_create(&loop, &cfg, dummy_handler, NULL, &a), 0);
 	cfg.port = (uint16_t)otf_http_server_bound_port(a);
 	assert_int_equal(otf_http_server_create(&loop, &cfg, dummy_handler, NULL, &b), 0);
 	assert_int_equal(otf_http_server_bound_port(b), cfg.port);
-	/* Without SO_REUSEPORT the port is taken. */
-	cfg.reuseport = false;
+	/* Outside the group (own socket, or another group) the port is taken. */
+	cfg.share_group = NULL;
+	assert_int_equal(otf_http_server_create(&loop, &cfg, dummy_handler, NULL, &c), -EADDRINUSE);
+	cfg.share_group = &other;
 	assert_int_equal(otf_http_server_create(&loop, &cfg, dummy_handler, NULL, &c), -EADDRINUSE);
 	assert_null(c);
 	int closed = 0;
@@ -757,7 +760,7 @@ int main(void)
 	    cmocka_unit_test(test_slow_client_timeouts),
 	    cmocka_unit_test(test_client_disconnects),
 	    cmocka_unit_test(test_delayed_response),
-	    cmocka_unit_test(test_reuseport),
+	    cmocka_unit_test(test_share_group),
 	    cmocka_unit_test(test_graceful_close),
 	    cmocka_unit_test(test_max_connections_and_oom),
 	};

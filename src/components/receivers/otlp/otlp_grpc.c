@@ -230,7 +230,7 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 	    .keepalive_timeout_ms = (uint64_t)k->timeout_ns / 1000000,
 	    .min_ping_time_ms = (uint64_t)gc->keepalive.enforcement_policy.min_time_ns / 1000000,
 	    .permit_without_stream = gc->keepalive.enforcement_policy.permit_without_stream,
-	    .reuseport = true,
+	    .share_group = gc, /* one socket for this receiver's workers */
 	    .read_buffer_bytes = (size_t)gc->read_buffer_size,
 	    .write_buffer_bytes = (size_t)gc->write_buffer_size,
 	    .admit = admit,

@@ -277,7 +277,9 @@ static int start_http(otlp_receiver_t *r)
 	sc.idle_timeout_ms = (uint32_t)(h->idle_timeout_ns / 1000000);
 	sc.read_header_timeout_ms = (uint32_t)(h->read_header_timeout_ns / 1000000);
 	sc.read_timeout_ms = (uint32_t)(h->read_timeout_ns / 1000000);
-	sc.reuseport = true;
+	/* The config is one object for every worker's instance of this
+	 * receiver: the workers share one socket, nobody else can. */
+	sc.share_group = h;
 	rc = otf_http_server_create(otf_node_loop(r->node), &sc, on_request, r, &r->server);
 	if (rc) {
 		otf_node_log(r->node, OTF_LOG_ERROR, "cannot listen on %s: %s", h->endpoint,
