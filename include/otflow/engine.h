@@ -41,6 +41,9 @@ typedef struct otf_runtime_config {
 	uint32_t channel_capacity;    /* messages per node data channel, default 128 */
 	uint32_t control_capacity;    /* control signals per node queue, default 1024 */
 	uint64_t shutdown_timeout_ms; /* drain deadline on SIGTERM, default 10000 */
+	uint32_t max_connections;     /* inbound connections the process keeps
+	                               * open, all receivers and workers; 0 =
+	                               * derived from RLIMIT_NOFILE (otflow/net.h) */
 } otf_runtime_config_t;
 
 void otf_runtime_config_defaults(otf_runtime_config_t *rt);

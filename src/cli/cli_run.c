@@ -4,6 +4,7 @@
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
+#include "otflow/net.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -69,6 +70,33 @@ static int64_t join_or_exit(otf_engine_t *e)
 	return rc;
 }
 
+/* Raises the open-file limit as far as allowed and sizes the connection
+ * cap of every loop (the workers' and this thread's admin endpoints) to
+ * what the descriptors allow, so that a flood of connections is met by
+ * eviction instead of EMFILE (otflow/net.h). */
+static void apply_connection_limits(const otf_runtime_config_t *rt)
+{
+	uint64_t nofile;
+	int rc = otf_net_raise_nofile(&nofile);
+	if (rc)
+		otf_log(OTF_LOG_WARN, "service", "cannot raise the open-file limit: %s",
+		        otf_strerror(rc));
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+	uint32_t workers = rt->workers ? rt->workers : cores > 0 ? (uint32_t)cores : 1;
+	uint32_t cap = otf_net_connection_cap(nofile, workers + 1, rt->max_connections);
+	uint32_t fd_cap = otf_net_connection_cap(nofile, workers + 1, 0);
+	if (rt->max_connections && cap == fd_cap && rt->max_connections / (workers + 1) > fd_cap)
+		otf_log(OTF_LOG_WARN, "service",
+		        "runtime.max_connections %u is above what the open-file limit (%llu) "
+		        "allows; using %u per worker",
+		        rt->max_connections, (unsigned long long)nofile, cap);
+	otf_net_set_loop_connection_cap(cap);
+	otf_log(OTF_LOG_INFO, "service",
+	        "open-file limit %llu: at most %u connection(s) per worker, then the one idle "
+	        "the longest is closed",
+	        (unsigned long long)nofile, cap);
+}
+
 int otf_cli_run(int argc, char **argv)
 {
 	const char *paths[MAX_CONFIGS];
@@ -83,6 +111,7 @@ int otf_cli_run(int argc, char **argv)
 	if (rc)
 		return rc;
 	signal(SIGPIPE, SIG_IGN);
+	apply_connection_limits(&settings.runtime);
 	run_state_t st;
 	memset(&st, 0, sizeof st);
 	/* Catch SIGINT/SIGTERM before the workers start: receivers may accept

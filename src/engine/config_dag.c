@@ -56,7 +56,7 @@ static void origin_of(const otf_config_node_t *n, char *buf, size_t cap)
 /* runtime: one schema, so that ranges, types and unknown keys get the same
  * errors as component configs. */
 typedef struct runtime_cfg {
-	uint64_t workers, channel_capacity, control_capacity;
+	uint64_t workers, channel_capacity, control_capacity, max_connections;
 	int64_t shutdown_timeout_ns;
 } runtime_cfg_t;
 
@@ -88,6 +88,13 @@ static const otf_config_field_t k_runtime_schema[] = {
      .min = "0s",
      .max = "24h",
      .desc = "How long SIGTERM waits for in-flight data to drain."},
+    {.key = "max_connections",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(runtime_cfg_t, max_connections),
+     .def = "0",
+     .max = "4294967295",
+     .desc = "Inbound connections the process keeps open, all receivers and workers "
+             "(0 = from the open-file limit); at the cap the one idle the longest is closed."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -124,6 +131,7 @@ static int read_runtime(const otf_config_node_t *root, otf_runtime_config_t *rt,
 	rt->channel_capacity = (uint32_t)c.channel_capacity;
 	rt->control_capacity = (uint32_t)c.control_capacity;
 	rt->shutdown_timeout_ms = (uint64_t)(c.shutdown_timeout_ns / 1000000);
+	rt->max_connections = (uint32_t)c.max_connections;
 	return 0;
 }
 

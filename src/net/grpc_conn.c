@@ -52,6 +52,7 @@ static void on_handle_closed(uv_handle_t *h)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	otf__net_conns_remove(&c->link); /* may accept a paused connection */
 	if (c->h2)
 		nghttp2_session_del(c->h2);
 	if (!s->conns) { /* the last one: the shared read buffer goes too */
@@ -256,6 +257,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || c->lingering || c->closing)
 		return;
 	c->last_read_ms = otf__grpc_now_ms(c);
+	otf__net_conns_touch(&c->link);
 	c->ping_sent_ms = 0; /* any frame proves the peer alive */
 	track_frames(c, (const uint8_t *)buf->base, (size_t)nread);
 	c->in_recv = true;
@@ -380,6 +382,19 @@ void otf__grpc_conn_tick(otf__grpc_conn_t *c)
 		uv_timer_stop(&c->timer);
 }
 
+/* Eviction at the loop's connection cap: no stream open, nothing being
+ * written. */
+static bool link_idle(otf__net_link_t *l)
+{
+	const otf__grpc_conn_t *c = (void *)((char *)l - offsetof(otf__grpc_conn_t, link));
+	return !c->n_calls && !c->writing && !c->closing;
+}
+
+static void link_evict(otf__net_link_t *l)
+{
+	conn_close((void *)((char *)l - offsetof(otf__grpc_conn_t, link)));
+}
+
 void otf__grpc_conn_accept(otf_grpc_server_t *s)
 {
 	otf__grpc_conn_t *c = otf_calloc(1, sizeof *c);
@@ -405,6 +420,7 @@ void otf__grpc_conn_accept(otf_grpc_server_t *s)
 		s->conns->prev = c;
 	s->conns = c;
 	s->n_conns++;
+	otf__net_conns_add(s->reg, &c->link, link_idle, link_evict);
 	c->created_ms = c->last_read_ms = c->idle_since_ms = otf__grpc_now_ms(c);
 	c->preface_left = 24;
 	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) < 0 ||

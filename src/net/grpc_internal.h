@@ -16,6 +16,7 @@
 #ifndef OTFLOW_NET_GRPC_INTERNAL_H
 #define OTFLOW_NET_GRPC_INTERNAL_H
 
+#include "net/net_internal.h"
 #include "otflow/buf.h"
 #include "otflow/grpc_server.h"
 
@@ -112,12 +113,15 @@ struct otf__grpc_conn {
 	int ping_strikes;
 	uint64_t grace_end_ms; /* max_connection_age_grace deadline, 0 = none */
 	struct sockaddr_storage peer;
+	otf__net_link_t link; /* the loop's connection count (net_conns.c) */
 };
 
 struct otf_grpc_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
 	struct otf__net_share *share; /* listening socket shared with the group */
+	struct otf__net_conns *reg;   /* the loop's connection count (net_conns.c) */
+	otf__net_waiter_t waiter;     /* queued there while accept is paused */
 	otf_grpc_server_config_t cfg; /* defaults applied; host not kept */
 	otf_grpc_handler_cb handler;
 	void *ctx;

@@ -6,6 +6,8 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
+#include <stddef.h>
+
 #include <errno.h>
 #include <string.h>
 
@@ -33,6 +35,7 @@ static void maybe_finish(otf_grpc_server_t *s)
 	if (s->close_cb)
 		s->close_cb(s->close_arg);
 	otf__net_listen_unshare(s->share); /* our dup is closed with the handle */
+	otf__net_conns_put(s->reg);
 	otf_free(s);
 }
 
@@ -43,11 +46,25 @@ static void on_listener_closed(uv_handle_t *h)
 	maybe_finish(s);
 }
 
+/* Accepts the connection waiting in the listener once a slot is free. */
+static void on_resume(otf__net_waiter_t *w)
+{
+	otf_grpc_server_t *s = (void *)((char *)w - offsetof(otf_grpc_server_t, waiter));
+	if (!s->closing)
+		otf__grpc_conn_accept(s);
+}
+
 static void on_connection(uv_stream_t *st, int status)
 {
 	otf_grpc_server_t *s = st->data;
-	if (status < 0 || s->closing)
-		return; /* EMFILE and friends: the client retries */
+	if (status < 0) {
+		otf__net_accept_failed(s->reg, st, status);
+		return;
+	}
+	/* At the loop's cap with nothing idle to evict: return without
+	 * accepting, which pauses this listener until on_resume. */
+	if (s->closing || !otf__net_conns_admit(s->reg, &s->waiter, on_resume))
+		return;
 	otf__grpc_conn_accept(s);
 }
 
@@ -67,6 +84,7 @@ int otf_grpc_server_create(uv_loop_t *loop, const otf_grpc_server_config_t *cfg,
 		return OTF_E_NOMEM;
 	}
 	s->share = share;
+	s->reg = otf__net_conns_get(loop);
 	s->loop = loop;
 	s->cfg = *cfg;
 	apply_defaults(&s->cfg);
@@ -94,6 +112,7 @@ void otf_grpc_server_close(otf_grpc_server_t *s, otf_grpc_server_close_cb cb, vo
 	s->closing = true;
 	s->close_cb = cb;
 	s->close_arg = arg;
+	otf__net_conns_cancel(&s->waiter);
 	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 	/* A drained connection unlinks itself only in its close callback,
 	 * so the walk stays valid. */

@@ -63,6 +63,7 @@ struct otf__http_conn {
 	bool lingering;
 	bool closing;
 	struct sockaddr_storage peer;
+	otf__net_link_t link; /* the loop's connection count (net_conns.c) */
 };
 
 struct otf_http_request {
@@ -102,6 +103,7 @@ static void on_handle_closed(uv_handle_t *h)
 		s->conns = c->next;
 	if (c->next)
 		c->next->prev = c->prev;
+	otf__net_conns_remove(&c->link); /* may accept a paused connection */
 	otf__http_parser_close(&c->parser);
 	otf_free(c->rbuf);
 	otf_free(c);
@@ -454,6 +456,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	}
 	if (nread == 0 || c->lingering)
 		return;
+	otf__net_conns_touch(&c->link);
 	c->rlen += (size_t)nread;
 	if (!c->req_start_ms && waiting_for_client(c))
 		c->req_start_ms = uv_now(c->srv->loop) ? uv_now(c->srv->loop) : 1;
@@ -461,6 +464,19 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	arm_wait(c);
 	release_rbuf(c);
 	update_reading(c);
+}
+
+/* Eviction at the loop's connection cap: nothing with the handler and
+ * no answer being written (between requests, or one still arriving). */
+static bool link_idle(otf__net_link_t *l)
+{
+	const otf__http_conn_t *c = (void *)((char *)l - offsetof(otf__http_conn_t, link));
+	return !c->cur && !c->writing && !c->closing;
+}
+
+static void link_evict(otf__net_link_t *l)
+{
+	conn_close((void *)((char *)l - offsetof(otf__http_conn_t, link)));
 }
 
 void otf__http_conn_accept(otf_http_server_t *s)
@@ -489,6 +505,7 @@ void otf__http_conn_accept(otf_http_server_t *s)
 		s->conns->prev = c;
 	s->conns = c;
 	s->n_conns++;
+	otf__net_conns_add(s->reg, &c->link, link_idle, link_evict);
 
 	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) < 0 ||
 	    s->n_conns > s->cfg.max_connections) {

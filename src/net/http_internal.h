@@ -11,6 +11,7 @@
 #ifndef OTFLOW_NET_HTTP_INTERNAL_H
 #define OTFLOW_NET_HTTP_INTERNAL_H
 
+#include "net/net_internal.h"
 #include "otflow/buf.h"
 #include "otflow/http_server.h"
 
@@ -119,6 +120,8 @@ struct otf_http_server {
 	uv_loop_t *loop;
 	uv_tcp_t listener;
 	struct otf__net_share *share; /* listening socket shared with the group */
+	struct otf__net_conns *reg;   /* the loop's connection count (net_conns.c) */
+	otf__net_waiter_t waiter;     /* queued there while accept is paused */
 	otf_http_server_config_t cfg; /* defaults applied; host not kept */
 	otf_http_handler_cb handler;
 	void *ctx;

@@ -6,6 +6,8 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
+#include <stddef.h>
+
 #include <unistd.h>
 
 static void apply_defaults(otf_http_server_config_t *c)
@@ -28,6 +30,7 @@ static void maybe_finish(otf_http_server_t *s)
 	if (s->close_cb)
 		s->close_cb(s->close_arg);
 	otf__net_listen_unshare(s->share); /* our dup is closed with the handle */
+	otf__net_conns_put(s->reg);
 	otf_free(s);
 }
 
@@ -38,11 +41,25 @@ static void on_listener_closed(uv_handle_t *h)
 	maybe_finish(s);
 }
 
+/* Accepts the connection waiting in the listener once a slot is free. */
+static void on_resume(otf__net_waiter_t *w)
+{
+	otf_http_server_t *s = (void *)((char *)w - offsetof(otf_http_server_t, waiter));
+	if (!s->closing)
+		otf__http_conn_accept(s);
+}
+
 static void on_connection(uv_stream_t *st, int status)
 {
 	otf_http_server_t *s = st->data;
-	if (status < 0 || s->closing)
-		return; /* EMFILE and friends: the client retries */
+	if (status < 0) {
+		otf__net_accept_failed(s->reg, st, status);
+		return;
+	}
+	/* At the loop's cap with nothing idle to evict: return without
+	 * accepting, which pauses this listener until on_resume. */
+	if (s->closing || !otf__net_conns_admit(s->reg, &s->waiter, on_resume))
+		return;
 	otf__http_conn_accept(s);
 }
 
@@ -62,6 +79,7 @@ int otf_http_server_create(uv_loop_t *loop, const otf_http_server_config_t *cfg,
 		return OTF_E_NOMEM;
 	}
 	s->share = share;
+	s->reg = otf__net_conns_get(loop);
 	s->loop = loop;
 	s->cfg = *cfg;
 	apply_defaults(&s->cfg);
@@ -90,6 +108,7 @@ void otf_http_server_close(otf_http_server_t *s, otf_http_server_close_cb cb, vo
 	s->closing = true;
 	s->close_cb = cb;
 	s->close_arg = arg;
+	otf__net_conns_cancel(&s->waiter);
 	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 	/* drain may close a connection; unlinking happens in its close
 	 * callback, so walking the list here stays valid. */

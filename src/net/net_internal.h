@@ -34,4 +34,56 @@ int otf__net_bound_port(const uv_tcp_t *handle);
 
 #define OTF__NET_LISTEN_BACKLOG 511
 
+/* ---- connection accounting per loop (net_conns.c) ----
+ * Every server on a loop shares that loop's record; all calls on the
+ * loop's thread except get/put (any thread, start-up and teardown). */
+typedef struct otf__net_conns otf__net_conns_t;
+
+/* Embedded in each connection: its place in the loop's list, least
+ * recently active first, and what eviction asks of it. */
+typedef struct otf__net_link {
+	struct otf__net_link *prev, *next;
+	otf__net_conns_t *reg;                  /* NULL = not counted (evicted, or no record) */
+	bool (*idle)(struct otf__net_link *l);  /* may it be closed now? */
+	void (*evict)(struct otf__net_link *l); /* close it (uv_close) now */
+} otf__net_link_t;
+
+/* Embedded in each server: its listener, paused at the cap. */
+typedef struct otf__net_waiter {
+	struct otf__net_waiter *prev, *next;
+	otf__net_conns_t *reg; /* non-NULL while queued */
+	void (*resume)(struct otf__net_waiter *w);
+} otf__net_waiter_t;
+
+/* The loop's record, created on first use (refcounted); NULL on ENOMEM,
+ * which every function below accepts as "no accounting". */
+otf__net_conns_t *otf__net_conns_get(uv_loop_t *loop);
+void otf__net_conns_put(otf__net_conns_t *r);
+
+/* At a listener's connection callback, before uv_accept: true if a
+ * connection may be accepted now (below the cap, or the connection idle
+ * the longest was just evicted for it). False: nothing is idle; w is
+ * queued and the caller must return WITHOUT uv_accept, which pauses the
+ * listener (libuv stops polling it while a connection waits); resume(w)
+ * is called once a connection of this loop closes, and must accept. */
+bool otf__net_conns_admit(otf__net_conns_t *r, otf__net_waiter_t *w,
+                          void (*resume)(otf__net_waiter_t *w));
+/* Dequeues a paused listener (server close); no-op if not queued. */
+void otf__net_conns_cancel(otf__net_waiter_t *w);
+
+/* A connection accepted: counted, most recently active. */
+void otf__net_conns_add(otf__net_conns_t *r, otf__net_link_t *l, bool (*idle)(otf__net_link_t *),
+                        void (*evict)(otf__net_link_t *));
+/* Bytes arrived: most recently active. */
+void otf__net_conns_touch(otf__net_link_t *l);
+/* Its handles are closed: uncounted (no-op if evicted); may resume a
+ * paused listener of the loop, so call it where the loop may run code. */
+void otf__net_conns_remove(otf__net_link_t *l);
+
+/* A listener's connection callback got status < 0. For EMFILE/ENFILE
+ * makes room (evicts the connection idle the longest, else accepts and
+ * closes one pending connection with a reserve descriptor), so that
+ * libuv's accept loop does not spin; logs once. Other errors: nothing. */
+void otf__net_accept_failed(otf__net_conns_t *r, uv_stream_t *listener, int status);
+
 #endif
