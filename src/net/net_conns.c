@@ -30,7 +30,13 @@ struct otf__net_conns {
 	uint32_t n;                               /* connections counted */
 	otf__net_link_t *head, *tail;             /* least recently active first */
 	otf__net_waiter_t *wait_head, *wait_tail; /* listeners paused at the cap */
+	/* While listeners are paused: retries eviction, since a busy
+	 * connection becoming idle frees no slot by itself. */
+	uv_timer_t retry;
+	bool retry_init;
 };
+
+#define RETRY_MS 50
 
 static pthread_mutex_t loops_lock = PTHREAD_MUTEX_INITIALIZER;
 static otf__net_conns_t *loops;
@@ -108,6 +114,11 @@ otf__net_conns_t *otf__net_conns_get(uv_loop_t *loop)
 	return r;
 }
 
+static void free_record(uv_handle_t *h)
+{
+	otf_free(h->data);
+}
+
 void otf__net_conns_put(otf__net_conns_t *r)
 {
 	if (!r)
@@ -119,7 +130,14 @@ void otf__net_conns_put(otf__net_conns_t *r)
 				*p = r->next;
 				break;
 			}
-		otf_free(r);
+		/* On the loop thread (a server's teardown). A loop torn down with
+		 * servers still open (engine.c's last-resort walk) may have closed
+		 * the timer already, without a callback: r then stays allocated,
+		 * like those servers, rather than be freed under libuv. */
+		if (!r->retry_init)
+			otf_free(r);
+		else if (!uv_is_closing((uv_handle_t *)&r->retry))
+			uv_close((uv_handle_t *)&r->retry, free_record);
 	}
 	pthread_mutex_unlock(&loops_lock);
 }
@@ -202,18 +220,33 @@ static void dequeue(otf__net_waiter_t *w)
 	w->reg = NULL;
 }
 
+/* Paused listeners take the free slots, longest paused first; a slot is
+ * free below the cap or once an idle connection is evicted for it. */
+static void resume_waiters(otf__net_conns_t *r)
+{
+	uint32_t cap = atomic_load(&loop_cap);
+	while (r->wait_head && (r->n < cap || evict_one(r))) {
+		otf__net_waiter_t *w = r->wait_head;
+		dequeue(w);
+		w->resume(w); /* accepts: r->n grows */
+	}
+	if (!r->wait_head && r->retry_init)
+		uv_timer_stop(&r->retry);
+}
+
+static void on_retry(uv_timer_t *t)
+{
+	resume_waiters(t->data);
+}
+
 void otf__net_conns_remove(otf__net_link_t *l)
 {
 	otf__net_conns_t *r = l->reg;
 	if (!r)
 		return; /* evicted: already uncounted */
 	unlink_conn(l);
-	/* A slot is free: the listener paused longest takes it. */
-	if (r->wait_head && r->n < atomic_load(&loop_cap)) {
-		otf__net_waiter_t *w = r->wait_head;
-		dequeue(w);
-		w->resume(w);
-	}
+	if (r->wait_head)
+		resume_waiters(r);
 }
 
 static void warn_cap(uint32_t cap)
@@ -248,6 +281,14 @@ bool otf__net_conns_admit(otf__net_conns_t *r, otf__net_waiter_t *w,
 			r->wait_head = w;
 		r->wait_tail = w;
 	}
+	if (!r->retry_init) {
+		uv_timer_init(r->loop, &r->retry); /* cannot fail */
+		r->retry.data = r;
+		uv_unref((uv_handle_t *)&r->retry); /* does not keep a loop alive */
+		r->retry_init = true;
+	}
+	if (!uv_is_active((uv_handle_t *)&r->retry))
+		uv_timer_start(&r->retry, on_retry, RETRY_MS, RETRY_MS);
 	return false;
 }
 

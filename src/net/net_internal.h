@@ -65,7 +65,9 @@ void otf__net_conns_put(otf__net_conns_t *r);
  * the longest was just evicted for it). False: nothing is idle; w is
  * queued and the caller must return WITHOUT uv_accept, which pauses the
  * listener (libuv stops polling it while a connection waits); resume(w)
- * is called once a connection of this loop closes, and must accept. */
+ * is called once a slot frees (a connection of this loop closes, or one
+ * has become idle and is evicted: retried every 50 ms while paused), and
+ * must accept. */
 bool otf__net_conns_admit(otf__net_conns_t *r, otf__net_waiter_t *w,
                           void (*resume)(otf__net_waiter_t *w));
 /* Dequeues a paused listener (server close); no-op if not queued. */
