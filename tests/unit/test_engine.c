@@ -219,7 +219,8 @@ static const char *k_collector = "receivers:\n"
                                  "      exporters: [test_sink/a, test_sink/b]\n"
                                  "runtime:\n"
                                  "  workers: 2\n"
-                                 "  shutdown_timeout: 5s\n";
+                                 "  shutdown_timeout: 5s\n"
+                                 "  max_connections: 300\n";
 
 static const char *k_native =
     "nodes:\n"
@@ -250,6 +251,8 @@ static void test_collector_and_native_same_dag(void **state)
 	assert_null(strstr(p1, "unused")); /* defined but in no pipeline */
 	assert_int_equal(s1.runtime.workers, 2);
 	assert_int_equal(s1.runtime.shutdown_timeout_ms, 5000);
+	assert_int_equal(s1.runtime.max_connections, 300);
+	assert_int_equal(s2.runtime.max_connections, 0); /* derived from RLIMIT_NOFILE */
 	free(p1);
 	free(p2);
 	otf_dag_destroy(d1);
@@ -304,6 +307,7 @@ static void test_config_errors(void **state)
 	    "must start with traces, metrics or logs");
 	expect_error("recievers: {}\n", "unknown top-level key 'recievers'");
 	expect_error("runtime: {workers: 1, wrkrs: 2}\n", "unknown key \"wrkrs\"");
+	expect_error("runtime: {max_connections: 5000000000}\n", "out of range");
 	/* a cycle through two forward connectors */
 	expect_error("receivers: {test_src: }\nconnectors: {forward/a: , forward/b: }\n"
 	             "exporters: {test_sink: }\n"
