@@ -64,7 +64,9 @@ static int64_t join_or_exit(otf_engine_t *e)
 	int64_t rc = otf_engine_join(e);
 	if (rc == -ETIMEDOUT) {
 		otf_log(OTF_LOG_ERROR, "service", "shutdown did not complete; exiting");
-		fflush(NULL);
+		/* stderr only: fflush(NULL) would also flush the streams the
+		 * stuck worker writes to, and may block just like it. */
+		fflush(stderr);
 		_exit(1);
 	}
 	return rc;
