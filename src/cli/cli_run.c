@@ -139,7 +139,7 @@ int otf_cli_run(int argc, char **argv)
 		/* Like a receiver's port: an endpoint that cannot be bound (most
 		 * often another process has it) fails the start, as in the
 		 * Collector; otf_admin_start named the endpoint. */
-		otf_log(OTF_LOG_ERROR, "service", "cannot start: metrics/health endpoint: %s",
+		otf_log(OTF_LOG_ERROR, "service", "cannot start: telemetry or health endpoint: %s",
 		        otf_strerror(rc));
 		st.stopping = 1;
 		otf_engine_request_stop(st.engine);
