@@ -96,7 +96,8 @@ typedef struct otf_http_server_config {
 	uint32_t read_timeout_ms;        /* ms from a request's first byte to its last:
 	                            * else 408 and close; 0 = no limit (Go's
 	                            * ReadTimeout) */
-	uint32_t max_connections;        /* connections beyond this are closed at accept */
+	uint32_t max_connections;        /* connections beyond this are closed at accept
+	                                  * (the loop's cap, otflow/net.h, evicts instead) */
 	const void *share_group;         /* non-NULL: servers of this process with the
 	                                  * same pointer and host:port share one
 	                                  * socket (any thread); NULL = own socket */

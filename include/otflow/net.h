@@ -24,6 +24,8 @@ extern "C" {
 
 /* Descriptors kept out of the connection budget, plus nofile / 16. */
 #define OTF_NET_FD_RESERVE 64u
+/* Per-loop cap when no total is configured, whatever the limit allows. */
+#define OTF_NET_DEFAULT_LOOP_CONNECTIONS 4096u
 
 /* Raises the soft RLIMIT_NOFILE to the hard one (systemd's default soft
  * limit is 1024, the hard one much higher). *limit (optional) gets the
@@ -34,8 +36,8 @@ int otf_net_raise_nofile(uint64_t *limit);
 /* Connections per loop for a process with nofile descriptors and loops
  * loops (worker loops plus the main loop of the admin endpoints):
  * (nofile - OTF_NET_FD_RESERVE - nofile / 16) / loops, limited by
- * max_total / loops when max_total is not 0 (runtime.max_connections);
- * at least 1. */
+ * max_total / loops when max_total is not 0 (runtime.max_connections),
+ * else by OTF_NET_DEFAULT_LOOP_CONNECTIONS; at least 1. */
 uint32_t otf_net_connection_cap(uint64_t nofile, uint32_t loops, uint32_t max_total);
 
 /* Sets the per-loop cap (0 = none, the default: only each server's

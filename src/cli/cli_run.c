@@ -86,8 +86,9 @@ static void apply_connection_limits(const otf_runtime_config_t *rt)
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
 	uint32_t workers = rt->workers ? rt->workers : cores > 0 ? (uint32_t)cores : 1;
 	uint32_t cap = otf_net_connection_cap(nofile, workers + 1, rt->max_connections);
-	uint32_t fd_cap = otf_net_connection_cap(nofile, workers + 1, 0);
-	if (rt->max_connections && cap == fd_cap && rt->max_connections / (workers + 1) > fd_cap)
+	/* what the descriptors alone allow (no default ceiling) */
+	uint32_t fd_cap = otf_net_connection_cap(nofile, workers + 1, UINT32_MAX);
+	if (rt->max_connections && rt->max_connections / (workers + 1) > fd_cap)
 		otf_log(OTF_LOG_WARN, "service",
 		        "runtime.max_connections %u is above what the open-file limit (%llu) "
 		        "allows; using %u per worker",

@@ -87,6 +87,11 @@ uint32_t otf_net_connection_cap(uint64_t nofile, uint32_t loops_n, uint32_t max_
 	if (max_total && max_total < budget)
 		budget = max_total;
 	uint64_t cap = budget / loops_n;
+	/* Without a configured total, no more than the old per-server default
+	 * per loop: each connection holds a read buffer, and a hard limit of a
+	 * million descriptors is no reason to keep 300k idle clients. */
+	if (!max_total && cap > OTF_NET_DEFAULT_LOOP_CONNECTIONS)
+		cap = OTF_NET_DEFAULT_LOOP_CONNECTIONS;
 	if (cap < 1)
 		cap = 1; /* at least one connection per loop, or nothing works */
 	return cap > UINT32_MAX - 1 ? UINT32_MAX - 1 : (uint32_t)cap;

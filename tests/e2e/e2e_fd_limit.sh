@@ -172,4 +172,31 @@ delivered 4bf92f3577b34da6a3ce929d0e0e4736 && ok "its trace reached the file exp
 
 expect_eq "the connection limit is logged once" 1 "$(grep -c 'reached its connection limit' "$OTF_LOG")"
 otf_stop
+
+# runtime.max_connections sets the total without any open-file limit: 6
+# over one worker loop and the admin loop = 3 per loop. Of 20 idle
+# connections 3 stay, and a client is still served.
+OTF_BIN=$REAL_BIN
+printf 'runtime:\n  workers: 1\n  max_connections: 6\n' >"$TMP/max.yaml"
+if otf_start max "$TMP/fd.yaml" "$TMP/max.yaml"; then
+	rm -f "$TMP/idle.stop"
+	python3 "$E2E_DIR/idle_conns.py" 127.0.0.1 "$OTF_PORT" 20 "$TMP/idle-max.status" "$TMP/idle.stop" &
+	ATTACK=$!
+	track $ATTACK
+	for i in $(seq 1 100); do
+		[ "$(cat "$TMP/idle-max.status" 2>/dev/null)" = "open=3 closed=17 failed=0" ] && break
+		sleep 0.1
+	done
+	expect_eq "runtime.max_connections 6 (1 worker): idle connections kept" \
+		"open=3 closed=17 failed=0" "$(cat "$TMP/idle-max.status" 2>/dev/null)"
+	expect_eq "a client is served at runtime.max_connections" 200 \
+		"$(post 8a3c60f7d188f8fa79d48a391a778fa6)"
+	delivered 8a3c60f7d188f8fa79d48a391a778fa6 && ok "its trace reached the file exporter" ||
+		bad "trace 8a3c60f7d188f8fa79d48a391a778fa6 not in the file output"
+	touch "$TMP/idle.stop"
+	wait_pid $ATTACK 20
+	otf_stop
+else
+	bad "otflow did not start with runtime.max_connections"
+fi
 finish

@@ -146,9 +146,12 @@ static void test_cap_from_nofile(void **state)
 	/* runtime.max_connections lowers it, never raises it */
 	assert_int_equal(otf_net_connection_cap(1024, 3, 30), 10);
 	assert_int_equal(otf_net_connection_cap(256, 3, 100000), (256 - 64 - 16) / 3);
-	/* at least one per loop, and unlimited stays finite */
+	/* at least one per loop; a high limit alone gives the default ceiling,
+	 * a configured total may go past it, within the limit */
 	assert_int_equal(otf_net_connection_cap(50, 3, 0), 1);
-	assert_true(otf_net_connection_cap(UINT64_MAX, 1, 0) < UINT32_MAX);
+	assert_int_equal(otf_net_connection_cap(1048576, 3, 0), OTF_NET_DEFAULT_LOOP_CONNECTIONS);
+	assert_int_equal(otf_net_connection_cap(1048576, 3, 30000), 10000);
+	assert_true(otf_net_connection_cap(UINT64_MAX, 1, UINT32_MAX) < UINT32_MAX);
 }
 
 /* Cap 2: A and B served, then A active again; C arrives and evicts B (idle

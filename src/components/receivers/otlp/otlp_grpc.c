@@ -233,6 +233,8 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 	    .share_group = gc, /* one socket for this receiver's workers */
 	    .read_buffer_bytes = (size_t)gc->read_buffer_size,
 	    .write_buffer_bytes = (size_t)gc->write_buffer_size,
+	    /* the loop's cap applies (otflow/net.h): it evicts, this refuses */
+	    .max_connections = UINT32_MAX,
 	    .admit = admit,
 	};
 	rc = otf_grpc_server_create(otf_node_loop(node), &sc, on_call, g, &g->server);

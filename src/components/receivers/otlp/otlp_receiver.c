@@ -280,6 +280,9 @@ static int start_http(otlp_receiver_t *r)
 	/* The config is one object for every worker's instance of this
 	 * receiver: the workers share one socket, nobody else can. */
 	sc.share_group = h;
+	/* The limit is the loop's (runtime.max_connections, otflow/net.h),
+	 * which evicts the idle-longest connection instead of refusing. */
+	sc.max_connections = UINT32_MAX;
 	rc = otf_http_server_create(otf_node_loop(r->node), &sc, on_request, r, &r->server);
 	if (rc) {
 		otf_node_log(r->node, OTF_LOG_ERROR, "cannot listen on %s: %s", h->endpoint,
