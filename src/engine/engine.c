@@ -524,7 +524,9 @@ int64_t otf_engine_join(otf_engine_t *e)
 	bool stuck = false;
 	for (int i = 0; i < e->workers_len; i++)
 		if (!join_worker(&e->workers[i], deadline_ns)) {
-			report_stuck(e, &e->workers[i]);
+			if (!e->workers[i].reported_stuck)
+				report_stuck(e, &e->workers[i]);
+			e->workers[i].reported_stuck = true; /* once, however often joined */
 			stuck = true;
 		}
 	/* The stuck threads still use the engine: it stays allocated. */

@@ -133,6 +133,7 @@ typedef struct otf_worker {
 	int start_error;
 	uint64_t undelivered; /* messages still alive at the deadline */
 	bool joined;          /* thread joined (otf_engine_join) */
+	bool reported_stuck;  /* logged as not stopping by the deadline */
 } otf_worker_t;
 
 struct otf_engine {
