@@ -1,0 +1,933 @@
+/* OTTL lexer and recursive-descent parser (grammar: pkg/ottl LANGUAGE.md).
+ *
+ * One expression grammar serves values and conditions, lowest precedence
+ * first: or, and, not, comparison, + -, * /, unary -, primary. Whether an
+ * expression may stand where a boolean is needed (where clause, operand of
+ * and/or/not) is the checker's decision, so that `(1 + 2) == 3` and
+ * `(a == 1 or b == 2) and c` both parse without backtracking. */
+#include "ottl_internal.h"
+
+#include "otflow/err.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int ottl_errorf(ottl_err_t *e, size_t column, const char *fmt, ...)
+{
+	if (e) {
+		va_list ap;
+		va_start(ap, fmt);
+		e->column = column;
+		vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+		va_end(ap);
+	}
+	return OTF_E_INVAL;
+}
+
+/* ---- lexer ---- */
+
+static bool is_ident_start(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+}
+
+static bool is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+static size_t put_utf8(char *o, uint32_t cp)
+{
+	if (cp < 0x80) {
+		o[0] = (char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		o[0] = (char)(0xc0 | (cp >> 6));
+		o[1] = (char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		o[0] = (char)(0xe0 | (cp >> 12));
+		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
+		o[2] = (char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	o[0] = (char)(0xf0 | (cp >> 18));
+	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
+	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
+	o[3] = (char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+/* pdata strings are valid UTF-8 (the decoders check); literals keep it so. */
+static bool utf8_valid(const uint8_t *s, size_t n)
+{
+	for (size_t i = 0; i < n;) {
+		uint8_t c = s[i];
+		size_t k;
+		uint32_t cp, min;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xe0) == 0xc0) {
+			k = 1, cp = c & 0x1f, min = 0x80;
+		} else if ((c & 0xf0) == 0xe0) {
+			k = 2, cp = c & 0x0f, min = 0x800;
+		} else if ((c & 0xf8) == 0xf0) {
+			k = 3, cp = c & 0x07, min = 0x10000;
+		} else {
+			return false;
+		}
+		for (size_t j = 1; j <= k; j++) {
+			if (i + j >= n || (s[i + j] & 0xc0) != 0x80)
+				return false;
+			cp = (cp << 6) | (s[i + j] & 0x3f);
+		}
+		if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+			return false;
+		i += k + 1;
+	}
+	return true;
+}
+
+/* A double-quoted string with Go's escapes (\" \\ \n \r \t \xHH \uHHHH
+ * \UHHHHHHHH ...); *end receives the offset after the closing quote. */
+static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, ottl_tok_t *t,
+                      size_t *end, ottl_err_t *e)
+{
+	char *o = otf_arena_alloc(a, len - start + 1);
+	size_t n = 0, i = start + 1;
+	if (!o)
+		return OTF_E_NOMEM;
+	for (;;) {
+		if (i >= len)
+			return ottl_errorf(e, start, "unterminated string");
+		char c = s[i];
+		if (c == '"')
+			break;
+		if (c != '\\') {
+			o[n++] = c;
+			i++;
+			continue;
+		}
+		if (i + 1 >= len)
+			return ottl_errorf(e, start, "unterminated string");
+		char x = s[i + 1];
+		int digits = 0;
+		switch (x) {
+		case '"':
+			o[n++] = '"';
+			break;
+		case '\\':
+			o[n++] = '\\';
+			break;
+		case '\'':
+			o[n++] = '\'';
+			break;
+		case 'n':
+			o[n++] = '\n';
+			break;
+		case 'r':
+			o[n++] = '\r';
+			break;
+		case 't':
+			o[n++] = '\t';
+			break;
+		case 'a':
+			o[n++] = '\a';
+			break;
+		case 'b':
+			o[n++] = '\b';
+			break;
+		case 'f':
+			o[n++] = '\f';
+			break;
+		case 'v':
+			o[n++] = '\v';
+			break;
+		case 'x':
+			digits = 2;
+			break;
+		case 'u':
+			digits = 4;
+			break;
+		case 'U':
+			digits = 8;
+			break;
+		default:
+			return ottl_errorf(e, i, "unknown escape \\%c in string", x);
+		}
+		i += 2;
+		if (digits) {
+			uint32_t cp = 0;
+			for (int k = 0; k < digits; k++) {
+				int h = i + (size_t)k < len ? hexval(s[i + (size_t)k]) : -1;
+				if (h < 0)
+					return ottl_errorf(e, i - 2, "escape needs %d hex digits",
+					                   digits);
+				cp = cp * 16 + (uint32_t)h;
+			}
+			i += (size_t)digits;
+			if (digits == 2)
+				o[n++] = (char)cp;
+			else if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+				return ottl_errorf(e, i - (size_t)digits - 2,
+				                   "invalid code point in escape");
+			else
+				n += put_utf8(o + n, cp);
+		}
+	}
+	if (!utf8_valid((const uint8_t *)o, n))
+		return ottl_errorf(e, start, "string is not valid UTF-8");
+	t->kind = T_STRING;
+	t->text = o;
+	t->len = n;
+	*end = i + 1;
+	return 0;
+}
+
+static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, ottl_tok_t *t,
+                      size_t *end, ottl_err_t *e)
+{
+	size_t j = i;
+	if (s[i] == '0' && i + 1 < len && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
+		j = i + 2;
+		while (j < len && hexval(s[j]) >= 0)
+			j++;
+		size_t nd = j - i - 2;
+		if (nd == 0 || nd % 2)
+			return ottl_errorf(
+			    e, i, "bytes literal needs an even, non-zero number of hex digits");
+		uint8_t *b = otf_arena_alloc(a, nd / 2 + 1);
+		if (!b)
+			return OTF_E_NOMEM;
+		for (size_t k = 0; k < nd / 2; k++)
+			b[k] = (uint8_t)(hexval(s[i + 2 + 2 * k]) * 16 + hexval(s[i + 3 + 2 * k]));
+		t->kind = T_BYTES;
+		t->text = (const char *)b;
+		t->len = nd / 2;
+		*end = j;
+		return 0;
+	}
+	while (j < len && is_digit(s[j]))
+		j++;
+	bool is_float = false;
+	if (j < len && s[j] == '.') {
+		is_float = true;
+		j++;
+		if (j >= len || !is_digit(s[j]))
+			return ottl_errorf(e, i, "malformed number");
+		while (j < len && is_digit(s[j]))
+			j++;
+	}
+	if (j < len && (s[j] == 'e' || s[j] == 'E')) {
+		is_float = true;
+		j++;
+		if (j < len && (s[j] == '+' || s[j] == '-'))
+			j++;
+		if (j >= len || !is_digit(s[j]))
+			return ottl_errorf(e, i, "malformed number");
+		while (j < len && is_digit(s[j]))
+			j++;
+	}
+	if (j < len && (is_ident_start(s[j]) || s[j] == '.'))
+		return ottl_errorf(e, i, "malformed number");
+	char buf[64];
+	if (j - i >= sizeof buf)
+		return ottl_errorf(e, i, "number too long");
+	memcpy(buf, s + i, j - i);
+	buf[j - i] = 0;
+	if (is_float) {
+		t->kind = T_FLOAT;
+		t->d = strtod(buf, NULL);
+	} else {
+		uint64_t v = 0;
+		for (size_t k = 0; buf[k]; k++) {
+			uint64_t d = (uint64_t)(buf[k] - '0');
+			if (v > (UINT64_C(9223372036854775808) - d) / 10)
+				return ottl_errorf(e, i, "integer out of range");
+			v = v * 10 + d;
+		}
+		t->kind = T_INT;
+		/* 2^63 itself is only valid after a unary minus; the parser checks */
+		t->i = (int64_t)(v - (v == UINT64_C(9223372036854775808)));
+		t->d = (double)v;
+		if (v == UINT64_C(9223372036854775808))
+			t->len = 1; /* marks "needs negation" */
+	}
+	*end = j;
+	return 0;
+}
+
+int ottl_lex(const char *s, size_t len, otf_arena_t *a, ottl_tok_t **toks, size_t *ntoks,
+             ottl_err_t *e)
+{
+	size_t cap = 16, n = 0;
+	ottl_tok_t *v = otf_arena_alloc(a, cap * sizeof *v);
+	if (!v)
+		return OTF_E_NOMEM;
+	size_t i = 0;
+	for (;;) {
+		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
+			i++;
+		if (n == cap) {
+			ottl_tok_t *nv = otf_arena_alloc(a, 2 * cap * sizeof *v);
+			if (!nv)
+				return OTF_E_NOMEM;
+			memcpy(nv, v, n * sizeof *v);
+			v = nv;
+			cap *= 2;
+		}
+		ottl_tok_t *t = &v[n++];
+		memset(t, 0, sizeof *t);
+		t->pos = i;
+		if (i >= len) {
+			t->kind = T_EOF;
+			break;
+		}
+		char c = s[i];
+		char c2 = i + 1 < len ? s[i + 1] : 0;
+		size_t end = i + 1;
+		int rc = 0;
+		if (is_ident_start(c)) {
+			end = i;
+			while (end < len && (is_ident_start(s[end]) || is_digit(s[end])))
+				end++;
+			t->kind = T_IDENT;
+			t->text = s + i;
+			t->len = end - i;
+		} else if (is_digit(c)) {
+			rc = lex_number(s, len, i, a, t, &end, e);
+		} else if (c == '"') {
+			rc = lex_string(s, len, i, a, t, &end, e);
+		} else {
+			switch (c) {
+			case '(':
+				t->kind = T_LPAREN;
+				break;
+			case ')':
+				t->kind = T_RPAREN;
+				break;
+			case '[':
+				t->kind = T_LBRACK;
+				break;
+			case ']':
+				t->kind = T_RBRACK;
+				break;
+			case '{':
+				t->kind = T_LBRACE;
+				break;
+			case '}':
+				t->kind = T_RBRACE;
+				break;
+			case ',':
+				t->kind = T_COMMA;
+				break;
+			case ':':
+				t->kind = T_COLON;
+				break;
+			case '.':
+				t->kind = T_DOT;
+				break;
+			case '+':
+				t->kind = T_PLUS;
+				break;
+			case '-':
+				t->kind = T_MINUS;
+				break;
+			case '*':
+				t->kind = T_STAR;
+				break;
+			case '/':
+				t->kind = T_SLASH;
+				break;
+			case '=':
+				t->kind = c2 == '=' ? T_EQ : T_ASSIGN;
+				end += c2 == '=';
+				break;
+			case '!':
+				if (c2 != '=')
+					return ottl_errorf(e, i,
+					                   "unexpected '!' (use 'not' or '!=')");
+				t->kind = T_NE;
+				end++;
+				break;
+			case '<':
+				t->kind = c2 == '=' ? T_LE : T_LT;
+				end += c2 == '=';
+				break;
+			case '>':
+				t->kind = c2 == '=' ? T_GE : T_GT;
+				end += c2 == '=';
+				break;
+			default:
+				if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
+					return ottl_errorf(e, i, "unexpected byte 0x%02x",
+					                   (unsigned)(unsigned char)c);
+				return ottl_errorf(e, i, "unexpected character '%c'", c);
+			}
+		}
+		if (rc)
+			return rc;
+		i = end;
+	}
+	*toks = v;
+	*ntoks = n;
+	return 0;
+}
+
+/* ---- parser ---- */
+
+typedef struct parser {
+	const ottl_tok_t *t;
+	size_t n, i;
+	otf_arena_t *a;
+	ottl_err_t *e;
+	int depth;
+} parser_t;
+
+static const ottl_tok_t *peek(const parser_t *p)
+{
+	return &p->t[p->i < p->n ? p->i : p->n - 1];
+}
+
+static const ottl_tok_t *peek2(const parser_t *p)
+{
+	return &p->t[p->i + 1 < p->n ? p->i + 1 : p->n - 1];
+}
+
+static bool is_word(const ottl_tok_t *t, const char *w)
+{
+	return t->kind == T_IDENT && t->len == strlen(w) && memcmp(t->text, w, t->len) == 0;
+}
+
+static const char *tok_desc(const ottl_tok_t *t)
+{
+	switch (t->kind) {
+	case T_EOF:
+		return "end of input";
+	case T_IDENT:
+		return "identifier";
+	case T_STRING:
+		return "string";
+	case T_INT:
+		return "integer";
+	case T_FLOAT:
+		return "float";
+	case T_BYTES:
+		return "bytes";
+	case T_LPAREN:
+		return "'('";
+	case T_RPAREN:
+		return "')'";
+	case T_LBRACK:
+		return "'['";
+	case T_RBRACK:
+		return "']'";
+	case T_LBRACE:
+		return "'{'";
+	case T_RBRACE:
+		return "'}'";
+	case T_COMMA:
+		return "','";
+	case T_COLON:
+		return "':'";
+	case T_DOT:
+		return "'.'";
+	case T_ASSIGN:
+		return "'='";
+	default:
+		return "operator";
+	}
+}
+
+static int expect(parser_t *p, ottl_tok_kind_t k, const char *what)
+{
+	const ottl_tok_t *t = peek(p);
+	if (t->kind != k)
+		return ottl_errorf(p->e, t->pos, "expected %s, found %s", what, tok_desc(t));
+	p->i++;
+	return 0;
+}
+
+static ottl_node_t *node(parser_t *p, ottl_node_kind_t k, size_t pos)
+{
+	ottl_node_t *n = otf_arena_calloc(p->a, 1, sizeof *n);
+	if (n) {
+		n->kind = k;
+		n->pos = pos;
+		n->field = -1;
+	}
+	return n;
+}
+
+/* Growable arena array of node pointers. */
+typedef struct nvec {
+	ottl_node_t **v;
+	otf_bytes_t *names;
+	size_t n, cap;
+} nvec_t;
+
+static int nvec_push(parser_t *p, nvec_t *v, ottl_node_t *x, otf_bytes_t name)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 4;
+		ottl_node_t **nv = otf_arena_alloc(p->a, cap * sizeof *nv);
+		otf_bytes_t *nn = otf_arena_alloc(p->a, cap * sizeof *nn);
+		if (!nv || !nn)
+			return OTF_E_NOMEM;
+		if (v->n) {
+			memcpy(nv, v->v, v->n * sizeof *nv);
+			memcpy(nn, v->names, v->n * sizeof *nn);
+		}
+		v->v = nv;
+		v->names = nn;
+		v->cap = cap;
+	}
+	v->v[v->n] = x;
+	v->names[v->n] = name;
+	v->n++;
+	return 0;
+}
+
+static int parse_expr(parser_t *p, ottl_node_t **out);
+
+/* Trailing index expressions: ["key"] or [0] (or any expression). */
+static int parse_keys(parser_t *p, ottl_node_t *n)
+{
+	nvec_t keys = {0};
+	while (peek(p)->kind == T_LBRACK) {
+		p->i++;
+		ottl_node_t *k;
+		int rc = parse_expr(p, &k);
+		if (rc)
+			return rc;
+		if ((rc = expect(p, T_RBRACK, "']'")) ||
+		    (rc = nvec_push(p, &keys, k, (otf_bytes_t){0})))
+			return rc;
+	}
+	n->keys = keys.v;
+	n->nkeys = keys.n;
+	return 0;
+}
+
+static int parse_call(parser_t *p, ottl_node_t *n)
+{
+	p->i++; /* '(' */
+	nvec_t args = {0};
+	size_t *npos = NULL, npos_cap = 0;
+	bool named_seen = false;
+	if (peek(p)->kind != T_RPAREN) {
+		for (;;) {
+			otf_bytes_t name = {0};
+			const ottl_tok_t *t = peek(p);
+			if (args.n >= npos_cap) {
+				size_t cap = npos_cap ? 2 * npos_cap : 4;
+				size_t *np = otf_arena_alloc(p->a, cap * sizeof *np);
+				if (!np)
+					return OTF_E_NOMEM;
+				if (args.n)
+					memcpy(np, npos, args.n * sizeof *np);
+				npos = np;
+				npos_cap = cap;
+			}
+			npos[args.n] = t->pos;
+			if (t->kind == T_IDENT && peek2(p)->kind == T_ASSIGN) {
+				name = (otf_bytes_t){(const uint8_t *)t->text, t->len};
+				named_seen = true;
+				p->i += 2;
+			} else if (named_seen) {
+				return ottl_errorf(p->e, t->pos,
+				                   "positional argument after a named argument");
+			}
+			ottl_node_t *a;
+			int rc = parse_expr(p, &a);
+			if (rc || (rc = nvec_push(p, &args, a, name)))
+				return rc;
+			if (peek(p)->kind == T_COMMA) {
+				p->i++;
+				continue;
+			}
+			break;
+		}
+	}
+	int rc = expect(p, T_RPAREN, "',' or ')'");
+	if (rc)
+		return rc;
+	n->args = args.v;
+	n->arg_names = args.names;
+	n->name_pos = npos;
+	n->nargs = args.n;
+	return 0;
+}
+
+static bool is_enum_name(const ottl_tok_t *t)
+{
+	if (t->len < 2 || !(t->text[0] >= 'A' && t->text[0] <= 'Z'))
+		return false;
+	for (size_t i = 0; i < t->len; i++) {
+		char c = t->text[i];
+		if (!((c >= 'A' && c <= 'Z') || is_digit(c) || c == '_'))
+			return false;
+	}
+	return memchr(t->text, '_', t->len) != NULL;
+}
+
+static int parse_primary(parser_t *p, ottl_node_t **out)
+{
+	const ottl_tok_t *t = peek(p);
+	ottl_node_t *n;
+	int rc;
+	switch (t->kind) {
+	case T_STRING:
+	case T_BYTES:
+		if (!(n = node(p, N_LIT, t->pos)))
+			return OTF_E_NOMEM;
+		n->lit.type = t->kind == T_STRING ? OTF_ANY_STRING : OTF_ANY_BYTES;
+		n->lit.u.string_value = (otf_bytes_t){(const uint8_t *)t->text, t->len};
+		p->i++;
+		*out = n;
+		return 0;
+	case T_INT:
+		if (t->len == 1) /* 9223372036854775808 without a minus */
+			return ottl_errorf(p->e, t->pos, "integer out of range");
+		if (!(n = node(p, N_LIT, t->pos)))
+			return OTF_E_NOMEM;
+		n->lit.type = OTF_ANY_INT;
+		n->lit.u.int_value = t->i;
+		p->i++;
+		*out = n;
+		return 0;
+	case T_FLOAT:
+		if (!(n = node(p, N_LIT, t->pos)))
+			return OTF_E_NOMEM;
+		n->lit.type = OTF_ANY_DOUBLE;
+		n->lit.u.double_value = t->d;
+		p->i++;
+		*out = n;
+		return 0;
+	case T_LPAREN:
+		p->i++;
+		if ((rc = parse_expr(p, out)))
+			return rc;
+		return expect(p, T_RPAREN, "')'");
+	case T_LBRACK: {
+		if (!(n = node(p, N_LIST, t->pos)))
+			return OTF_E_NOMEM;
+		p->i++;
+		nvec_t items = {0};
+		if (peek(p)->kind != T_RBRACK) {
+			for (;;) {
+				ottl_node_t *x;
+				if ((rc = parse_expr(p, &x)) ||
+				    (rc = nvec_push(p, &items, x, (otf_bytes_t){0})))
+					return rc;
+				if (peek(p)->kind != T_COMMA)
+					break;
+				p->i++;
+			}
+		}
+		if ((rc = expect(p, T_RBRACK, "',' or ']'")))
+			return rc;
+		n->args = items.v;
+		n->nargs = items.n;
+		*out = n;
+		return 0;
+	}
+	case T_LBRACE: {
+		if (!(n = node(p, N_MAP, t->pos)))
+			return OTF_E_NOMEM;
+		p->i++;
+		nvec_t items = {0};
+		if (peek(p)->kind != T_RBRACE) {
+			for (;;) {
+				const ottl_tok_t *k = peek(p);
+				if (k->kind != T_STRING)
+					return ottl_errorf(p->e, k->pos,
+					                   "map key must be a string, found %s",
+					                   tok_desc(k));
+				p->i++;
+				if ((rc = expect(p, T_COLON, "':'")))
+					return rc;
+				ottl_node_t *x;
+				if ((rc = parse_expr(p, &x)) ||
+				    (rc = nvec_push(
+				         p, &items, x,
+				         (otf_bytes_t){(const uint8_t *)k->text, k->len})))
+					return rc;
+				if (peek(p)->kind != T_COMMA)
+					break;
+				p->i++;
+			}
+		}
+		if ((rc = expect(p, T_RBRACE, "',' or '}'")))
+			return rc;
+		n->args = items.v;
+		n->arg_names = items.names;
+		n->nargs = items.n;
+		*out = n;
+		return 0;
+	}
+	case T_IDENT:
+		break;
+	default:
+		return ottl_errorf(p->e, t->pos, "expected a value, found %s", tok_desc(t));
+	}
+	/* identifiers */
+	if (is_word(t, "true") || is_word(t, "false") || is_word(t, "nil")) {
+		if (!(n = node(p, N_LIT, t->pos)))
+			return OTF_E_NOMEM;
+		if (t->text[0] == 'n') {
+			n->lit.type = OTF_ANY_EMPTY;
+		} else {
+			n->lit.type = OTF_ANY_BOOL;
+			n->lit.u.bool_value = t->text[0] == 't';
+		}
+		p->i++;
+		*out = n;
+		return 0;
+	}
+	if (is_word(t, "and") || is_word(t, "or") || is_word(t, "not") || is_word(t, "where"))
+		return ottl_errorf(p->e, t->pos, "expected a value, found keyword '%.*s'",
+		                   (int)t->len, t->text);
+	if (peek2(p)->kind == T_LPAREN) {
+		if (!(n = node(p, N_CALL, t->pos)) ||
+		    !(n->segs = otf_arena_alloc(p->a, sizeof *n->segs)))
+			return OTF_E_NOMEM;
+		n->segs[0] = (otf_bytes_t){(const uint8_t *)t->text, t->len};
+		n->nsegs = 1;
+		p->i++;
+		if ((rc = parse_call(p, n)) || (rc = parse_keys(p, n)))
+			return rc;
+		*out = n;
+		return 0;
+	}
+	if (is_enum_name(t)) {
+		if (!(n = node(p, N_ENUM, t->pos)) ||
+		    !(n->segs = otf_arena_alloc(p->a, sizeof *n->segs)))
+			return OTF_E_NOMEM;
+		n->segs[0] = (otf_bytes_t){(const uint8_t *)t->text, t->len};
+		n->nsegs = 1;
+		p->i++;
+		*out = n;
+		return 0;
+	}
+	if (!(n = node(p, N_PATH, t->pos)))
+		return OTF_E_NOMEM;
+	nvec_t segs = {0};
+	for (;;) {
+		const ottl_tok_t *s = peek(p);
+		if (s->kind != T_IDENT)
+			return ottl_errorf(p->e, s->pos, "expected a path segment, found %s",
+			                   tok_desc(s));
+		if ((rc = nvec_push(p, &segs, NULL,
+		                    (otf_bytes_t){(const uint8_t *)s->text, s->len})))
+			return rc;
+		p->i++;
+		if (peek(p)->kind != T_DOT)
+			break;
+		p->i++;
+	}
+	n->segs = segs.names;
+	n->nsegs = segs.n;
+	if ((rc = parse_keys(p, n)))
+		return rc;
+	*out = n;
+	return 0;
+}
+
+static int parse_unary(parser_t *p, ottl_node_t **out)
+{
+	const ottl_tok_t *t = peek(p);
+	if (t->kind != T_MINUS)
+		return parse_primary(p, out);
+	p->i++;
+	const ottl_tok_t *x = peek(p);
+	ottl_node_t *n;
+	if (x->kind == T_INT || x->kind == T_FLOAT) { /* fold: -1, -2.5 */
+		if (!(n = node(p, N_LIT, t->pos)))
+			return OTF_E_NOMEM;
+		if (x->kind == T_INT) {
+			n->lit.type = OTF_ANY_INT;
+			n->lit.u.int_value = x->len == 1 ? INT64_MIN : -x->i;
+		} else {
+			n->lit.type = OTF_ANY_DOUBLE;
+			n->lit.u.double_value = -x->d;
+		}
+		p->i++;
+		*out = n;
+		return 0;
+	}
+	if (!(n = node(p, N_NEG, t->pos)) || !(n->args = otf_arena_alloc(p->a, sizeof *n->args)))
+		return OTF_E_NOMEM;
+	n->nargs = 1;
+	if (++p->depth > OTTL_MAX_DEPTH)
+		return ottl_errorf(p->e, t->pos, "expression nested deeper than %d",
+		                   OTTL_MAX_DEPTH);
+	int rc = parse_unary(p, &n->args[0]);
+	p->depth--;
+	*out = n;
+	return rc;
+}
+
+static int binary(parser_t *p, ottl_node_kind_t k, ottl_tok_kind_t op, size_t pos, ottl_node_t *l,
+                  ottl_node_t *r, ottl_node_t **out)
+{
+	ottl_node_t *n = node(p, k, pos);
+	if (!n || !(n->args = otf_arena_alloc(p->a, 2 * sizeof *n->args)))
+		return OTF_E_NOMEM;
+	n->args[0] = l;
+	n->args[1] = r;
+	n->nargs = 2;
+	n->op = op;
+	*out = n;
+	return 0;
+}
+
+static int parse_mul(parser_t *p, ottl_node_t **out)
+{
+	int rc = parse_unary(p, out);
+	while (!rc && (peek(p)->kind == T_STAR || peek(p)->kind == T_SLASH)) {
+		const ottl_tok_t *t = peek(p);
+		ottl_node_t *r;
+		p->i++;
+		if (!(rc = parse_unary(p, &r)))
+			rc = binary(p, N_MATH, t->kind, t->pos, *out, r, out);
+	}
+	return rc;
+}
+
+static int parse_add(parser_t *p, ottl_node_t **out)
+{
+	int rc = parse_mul(p, out);
+	while (!rc && (peek(p)->kind == T_PLUS || peek(p)->kind == T_MINUS)) {
+		const ottl_tok_t *t = peek(p);
+		ottl_node_t *r;
+		p->i++;
+		if (!(rc = parse_mul(p, &r)))
+			rc = binary(p, N_MATH, t->kind, t->pos, *out, r, out);
+	}
+	return rc;
+}
+
+static bool is_cmp(ottl_tok_kind_t k)
+{
+	return k >= T_EQ && k <= T_GE;
+}
+
+static int parse_cmp(parser_t *p, ottl_node_t **out)
+{
+	int rc = parse_add(p, out);
+	if (rc || !is_cmp(peek(p)->kind))
+		return rc;
+	const ottl_tok_t *t = peek(p);
+	ottl_node_t *r;
+	p->i++;
+	if ((rc = parse_add(p, &r)) || (rc = binary(p, N_CMP, t->kind, t->pos, *out, r, out)))
+		return rc;
+	if (is_cmp(peek(p)->kind))
+		return ottl_errorf(p->e, peek(p)->pos,
+		                   "comparisons do not chain; combine them with 'and'");
+	return 0;
+}
+
+static int parse_not(parser_t *p, ottl_node_t **out)
+{
+	const ottl_tok_t *t = peek(p);
+	if (!is_word(t, "not"))
+		return parse_cmp(p, out);
+	p->i++;
+	ottl_node_t *n = node(p, N_NOT, t->pos);
+	if (!n || !(n->args = otf_arena_alloc(p->a, sizeof *n->args)))
+		return OTF_E_NOMEM;
+	n->nargs = 1;
+	if (++p->depth > OTTL_MAX_DEPTH)
+		return ottl_errorf(p->e, t->pos, "expression nested deeper than %d",
+		                   OTTL_MAX_DEPTH);
+	int rc = parse_not(p, &n->args[0]);
+	p->depth--;
+	*out = n;
+	return rc;
+}
+
+static int parse_and(parser_t *p, ottl_node_t **out)
+{
+	int rc = parse_not(p, out);
+	while (!rc && is_word(peek(p), "and")) {
+		size_t pos = peek(p)->pos;
+		ottl_node_t *r;
+		p->i++;
+		if (!(rc = parse_not(p, &r)))
+			rc = binary(p, N_AND, T_EOF, pos, *out, r, out);
+	}
+	return rc;
+}
+
+static int parse_expr(parser_t *p, ottl_node_t **out)
+{
+	if (++p->depth > OTTL_MAX_DEPTH)
+		return ottl_errorf(p->e, peek(p)->pos, "expression nested deeper than %d",
+		                   OTTL_MAX_DEPTH);
+	int rc = parse_and(p, out);
+	while (!rc && is_word(peek(p), "or")) {
+		size_t pos = peek(p)->pos;
+		ottl_node_t *r;
+		p->i++;
+		if (!(rc = parse_and(p, &r)))
+			rc = binary(p, N_OR, T_EOF, pos, *out, r, out);
+	}
+	p->depth--;
+	return rc;
+}
+
+static int at_end(parser_t *p)
+{
+	const ottl_tok_t *t = peek(p);
+	if (t->kind != T_EOF)
+		return ottl_errorf(p->e, t->pos, "unexpected %s after the end of the expression",
+		                   tok_desc(t));
+	return 0;
+}
+
+int ottl_parse_statement(const ottl_tok_t *toks, size_t n, otf_arena_t *a, ottl_node_t **call,
+                         ottl_node_t **where, ottl_err_t *e)
+{
+	parser_t p = {toks, n, 0, a, e, 0};
+	const ottl_tok_t *t = peek(&p);
+	if (t->kind != T_IDENT || peek2(&p)->kind != T_LPAREN)
+		return ottl_errorf(e, t->pos,
+		                   "a statement starts with an editor call, like set(...)");
+	int rc = parse_primary(&p, call);
+	if (rc)
+		return rc;
+	if ((*call)->nkeys)
+		return ottl_errorf(e, (*call)->keys[0]->pos,
+		                   "an editor's result cannot be indexed");
+	*where = NULL;
+	if (is_word(peek(&p), "where")) {
+		p.i++;
+		if ((rc = parse_expr(&p, where)))
+			return rc;
+	}
+	return at_end(&p);
+}
+
+int ottl_parse_condition(const ottl_tok_t *toks, size_t n, otf_arena_t *a, ottl_node_t **cond,
+                         ottl_err_t *e)
+{
+	parser_t p = {toks, n, 0, a, e, 0};
+	int rc = parse_expr(&p, cond);
+	return rc ? rc : at_end(&p);
+}
