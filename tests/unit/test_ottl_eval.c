@@ -214,8 +214,8 @@ static void test_nil_semantics(void **state)
 	    "set(attributes[\"r6\"], true) where attributes[\"missing\"][\"deeper\"] == nil",
 	    "set(attributes[\"r7\"], true) where attributes[\"count\"] == 7.0",
 	    "set(attributes[\"r8\"], true) where attributes[\"count\"] == \"7\"",
-	    "set(attributes[\"r9\"], true) where \"abc\" < \"abd\" and 0x01 < 0x02 and false < "
-	    "true",
+	    ("set(attributes[\"r9\"], true) where \"abc\" < \"abd\" and 0x01 < 0x02 and false < "
+	     "true"),
 	    "set(attributes[\"r10\"], true) where attributes[\"nested\"][\"l\"] == [\"p\", true]",
 	};
 	otf_logs_t l;
@@ -239,8 +239,8 @@ static void test_map_editors(void **state)
 	const char *const s[] = {
 	    "delete_matching_keys(attributes, \"^tmp\\\\.\")",
 	    "delete_key(resource.attributes, \"host.name\")",
-	    "keep_keys(attributes, [\"http.method\", \"url.path\", \"count\", \"nested\"]) where "
-	    "severity_number == 9",
+	    ("keep_keys(attributes, [\"http.method\", \"url.path\", \"count\", \"nested\"]) where "
+	     "severity_number == 9"),
 	    "keep_matching_keys(attributes, \"^http\") where severity_number == 5",
 	};
 	otf_logs_t l;
@@ -581,8 +581,8 @@ static void test_statement_results_and_conditions(void **state)
 
 	const char *const c[] = {"attributes[\"http.method\"] == \"POST\"",
 	                         "Len(attributes[\"missing\"]) > 0",
-	                         "resource.attributes[\"service.name\"] == \"checkout\" and "
-	                         "not IsMatch(body, \"^y$\")"};
+	                         ("resource.attributes[\"service.name\"] == \"checkout\" and "
+	                          "not IsMatch(body, \"^y$\")")};
 	otf_ottl_program_t *q = NULL;
 	assert_int_equal(otf_ottl_compile_conditions(&q, OTF_OTTL_CTX_LOG, c, N(c), &e), 0);
 	assert_int_equal(otf_ottl_eval_condition(q, 0, &rec, &e), 0);

@@ -59,8 +59,8 @@ static void test_valid_statements(void **state)
 	    "set(log.attributes[\"a\"][\"b\"], 1)",
 	    "set(severity_text, \"FAIL\") where body == \"request failed\"",
 	    "set(severity_number, SEVERITY_NUMBER_ERROR) where IsMatch(body, \"^ERR\")",
-	    "set(attributes[\"x\"], -1.5e3) where not (severity_number < 9 or severity_number >= "
-	    "17)",
+	    ("set(attributes[\"x\"], -1.5e3) where not (severity_number < 9 or severity_number >= "
+	     "17)"),
 	    "set(attributes[\"b\"], 0xdeadBEEF)",
 	    "set(attributes[\"l\"], [1, \"two\", 3.0, true, nil, [], {}])",
 	    "set(attributes[\"m\"], {\"a\": 1, \"b\": {\"c\": [\"d\"]}})",
