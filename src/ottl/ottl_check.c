@@ -8,14 +8,14 @@
 
 #include <string.h>
 
-typedef struct ottl_enum {
+typedef struct otf__ottl_enum {
 	const char *name;
 	int64_t value;
-} ottl_enum_t;
+} otf__ottl_enum_t;
 
 /* pdata's enum numbering (SeverityNumber, Span.SpanKind, Status.StatusCode,
  * AggregationTemporality, pmetric.MetricType). */
-static const ottl_enum_t enums[] = {
+static const otf__ottl_enum_t enums[] = {
     {"SEVERITY_NUMBER_UNSPECIFIED", 0},
     {"SEVERITY_NUMBER_TRACE", 1},
     {"SEVERITY_NUMBER_TRACE2", 2},
@@ -63,16 +63,16 @@ static const ottl_enum_t enums[] = {
 
 typedef struct checker {
 	otf_ottl_context_t ctx;
-	ottl_err_t *e;
+	otf__ottl_err_t *e;
 	otf_arena_t *a; /* the program's arena: bound-argument arrays */
 } checker_t;
 
-static int check_value(checker_t *c, ottl_node_t *n);
-static int check_bool(checker_t *c, ottl_node_t *n);
+static int check_value(checker_t *c, otf__ottl_node_t *n);
+static int check_bool(checker_t *c, otf__ottl_node_t *n);
 
 /* The type an expression has before it runs; VT_ANY when only the run
  * can tell (paths with keys, math). */
-static ottl_vtype_t static_type(const ottl_node_t *n)
+static otf__ottl_vtype_t static_type(const otf__ottl_node_t *n)
 {
 	switch (n->kind) {
 	case N_LIT:
@@ -91,7 +91,7 @@ static ottl_vtype_t static_type(const ottl_node_t *n)
 			return VT_ANY; /* nil fits anywhere */
 		}
 	case N_PATH:
-		return n->nkeys ? VT_ANY : ottl_field_desc(n->field)->type;
+		return n->nkeys ? VT_ANY : otf__ottl_field_desc(n->field)->type;
 	case N_CALL:
 		return n->nkeys ? VT_ANY : n->func->returns;
 	case N_LIST:
@@ -108,40 +108,41 @@ static ottl_vtype_t static_type(const ottl_node_t *n)
 	}
 }
 
-static const char *vt_name(ottl_vtype_t t)
+static const char *vt_name(otf__ottl_vtype_t t)
 {
 	static const char *const names[] = {"any",   "string", "int",  "double", "bool",
 	                                    "bytes", "map",    "list", "time"};
 	return names[t];
 }
 
-static int check_keys(checker_t *c, ottl_node_t *n)
+static int check_keys(checker_t *c, otf__ottl_node_t *n)
 {
 	for (size_t i = 0; i < n->nkeys; i++) {
 		int rc = check_value(c, n->keys[i]);
 		if (rc)
 			return rc;
-		ottl_vtype_t t = static_type(n->keys[i]);
+		otf__ottl_vtype_t t = static_type(n->keys[i]);
 		if (t != VT_ANY && t != VT_STRING && t != VT_INT)
-			return ottl_errorf(c->e, n->keys[i]->pos,
-			                   "a key must be a string or an int, not %s", vt_name(t));
+			return otf__ottl_errorf(c->e, n->keys[i]->pos,
+			                        "a key must be a string or an int, not %s",
+			                        vt_name(t));
 	}
 	return 0;
 }
 
-static int check_path(checker_t *c, ottl_node_t *n)
+static int check_path(checker_t *c, otf__ottl_node_t *n)
 {
-	int f = ottl_field_resolve(c->ctx, n->segs, n->nsegs, n->pos, c->e);
+	int f = otf__ottl_field_resolve(c->ctx, n->segs, n->nsegs, n->pos, c->e);
 	if (f < 0)
 		return OTF_E_INVAL;
 	n->field = f;
-	if (n->nkeys && !ottl_field_desc(f)->indexable)
-		return ottl_errorf(c->e, n->keys[0]->pos, "path '%s' cannot be indexed",
-		                   ottl_field_desc(f)->name);
+	if (n->nkeys && !otf__ottl_field_desc(f)->indexable)
+		return otf__ottl_errorf(c->e, n->keys[0]->pos, "path '%s' cannot be indexed",
+		                        otf__ottl_field_desc(f)->name);
 	return check_keys(c, n);
 }
 
-static int compile_regex(checker_t *c, ottl_node_t *call, const ottl_node_t *arg)
+static int compile_regex(checker_t *c, otf__ottl_node_t *call, const otf__ottl_node_t *arg)
 {
 	int code;
 	PCRE2_SIZE off;
@@ -151,8 +152,9 @@ static int compile_regex(checker_t *c, ottl_node_t *call, const ottl_node_t *arg
 	if (!re) {
 		PCRE2_UCHAR msg[120];
 		pcre2_get_error_message(code, msg, sizeof msg);
-		return ottl_errorf(c->e, arg->pos, "invalid regex at offset %zu of the pattern: %s",
-		                   (size_t)off, (const char *)msg);
+		return otf__ottl_errorf(c->e, arg->pos,
+		                        "invalid regex at offset %zu of the pattern: %s",
+		                        (size_t)off, (const char *)msg);
 	}
 	if (call->re)
 		pcre2_code_free(call->re);
@@ -160,136 +162,142 @@ static int compile_regex(checker_t *c, ottl_node_t *call, const ottl_node_t *arg
 	return 0;
 }
 
-static bool type_fits(ottl_vtype_t want, ottl_vtype_t have)
+static bool type_fits(otf__ottl_vtype_t want, otf__ottl_vtype_t have)
 {
 	return have == VT_ANY || want == VT_ANY || want == have;
 }
 
-static int check_arg(checker_t *c, ottl_node_t *call, size_t slot, ottl_node_t *a)
+static int check_arg(checker_t *c, otf__ottl_node_t *call, size_t slot, otf__ottl_node_t *a)
 {
-	const ottl_param_t *p = &call->func->params[slot];
+	const otf__ottl_param_t *p = &call->func->params[slot];
 	const char *fn = call->func->name;
 	int rc;
 	switch (p->type) {
 	case P_SETTER:
 	case P_MAP_TARGET:
 		if (a->kind != N_PATH)
-			return ottl_errorf(c->e, a->pos, "argument '%s' of %s must be a path",
-			                   p->name, fn);
+			return otf__ottl_errorf(c->e, a->pos, "argument '%s' of %s must be a path",
+			                        p->name, fn);
 		if ((rc = check_path(c, a)))
 			return rc;
-		if (!ottl_field_desc(a->field)->settable)
-			return ottl_errorf(c->e, a->pos, "path '%s' is read-only",
-			                   ottl_field_desc(a->field)->name);
+		if (!otf__ottl_field_desc(a->field)->settable)
+			return otf__ottl_errorf(c->e, a->pos, "path '%s' is read-only",
+			                        otf__ottl_field_desc(a->field)->name);
 		if (p->type == P_MAP_TARGET && !type_fits(VT_MAP, static_type(a)))
-			return ottl_errorf(
-			    c->e, a->pos, "argument '%s' of %s must be a map, '%s' is a %s",
-			    p->name, fn, ottl_field_desc(a->field)->name, vt_name(static_type(a)));
+			return otf__ottl_errorf(c->e, a->pos,
+			                        "argument '%s' of %s must be a map, '%s' is a %s",
+			                        p->name, fn, otf__ottl_field_desc(a->field)->name,
+			                        vt_name(static_type(a)));
 		return 0;
 	case P_PATTERN:
 	case P_LITERAL_STR:
 		if (a->kind != N_LIT || a->lit.type != OTF_ANY_STRING)
-			return ottl_errorf(c->e, a->pos,
-			                   "argument '%s' of %s must be a string literal", p->name,
-			                   fn);
+			return otf__ottl_errorf(c->e, a->pos,
+			                        "argument '%s' of %s must be a string literal",
+			                        p->name, fn);
 		if (p->type == P_PATTERN)
 			return compile_regex(c, call, a);
 		if (p->choices) {
 			for (const char *const *ch = p->choices; *ch; ch++)
-				if (ottl_bytes_is(a->lit.u.string_value, *ch))
+				if (otf__ottl_bytes_is(a->lit.u.string_value, *ch))
 					return 0;
-			return ottl_errorf(c->e, a->pos,
-			                   "argument '%s' of %s: invalid value \"%.*s\"", p->name,
-			                   fn, (int)a->lit.u.string_value.len,
-			                   (const char *)a->lit.u.string_value.ptr);
+			return otf__ottl_errorf(c->e, a->pos,
+			                        "argument '%s' of %s: invalid value \"%.*s\"",
+			                        p->name, fn, (int)a->lit.u.string_value.len,
+			                        (const char *)a->lit.u.string_value.ptr);
 		}
 		return 0;
 	case P_STR_LIST:
 		if (a->kind != N_LIST)
-			return ottl_errorf(c->e, a->pos,
-			                   "argument '%s' of %s must be a list of strings", p->name,
-			                   fn);
+			return otf__ottl_errorf(c->e, a->pos,
+			                        "argument '%s' of %s must be a list of strings",
+			                        p->name, fn);
 		for (size_t i = 0; i < a->nargs; i++)
 			if (a->args[i]->kind != N_LIT || a->args[i]->lit.type != OTF_ANY_STRING)
-				return ottl_errorf(c->e, a->args[i]->pos,
-				                   "argument '%s' of %s must be a list of strings",
-				                   p->name, fn);
+				return otf__ottl_errorf(
+				    c->e, a->args[i]->pos,
+				    "argument '%s' of %s must be a list of strings", p->name, fn);
 		return 0;
 	default:
 		break;
 	}
 	if ((rc = check_value(c, a)))
 		return rc;
-	ottl_vtype_t want = p->type == P_STRING ? VT_STRING
-	                    : p->type == P_INT  ? VT_INT
-	                    : p->type == P_MAP  ? VT_MAP
-	                    : p->type == P_LIST ? VT_LIST
-	                                        : VT_ANY;
-	ottl_vtype_t have = static_type(a);
+	otf__ottl_vtype_t want = p->type == P_STRING ? VT_STRING
+	                         : p->type == P_INT  ? VT_INT
+	                         : p->type == P_MAP  ? VT_MAP
+	                         : p->type == P_LIST ? VT_LIST
+	                                             : VT_ANY;
+	otf__ottl_vtype_t have = static_type(a);
 	if (!type_fits(want, have))
-		return ottl_errorf(c->e, a->pos, "argument '%s' of %s must be a %s, found a %s",
-		                   p->name, fn, vt_name(want), vt_name(have));
+		return otf__ottl_errorf(c->e, a->pos,
+		                        "argument '%s' of %s must be a %s, found a %s", p->name, fn,
+		                        vt_name(want), vt_name(have));
 	return 0;
 }
 
-static int bind_call(checker_t *c, ottl_node_t *n, bool editor)
+static int bind_call(checker_t *c, otf__ottl_node_t *n, bool editor)
 {
-	const ottl_func_t *f = ottl_func_lookup((const char *)n->segs[0].ptr, n->segs[0].len);
+	const otf__ottl_func_t *f =
+	    otf__ottl_func_lookup((const char *)n->segs[0].ptr, n->segs[0].len);
 	if (!f)
-		return ottl_errorf(c->e, n->pos, "unknown function '%.*s'", (int)n->segs[0].len,
-		                   (const char *)n->segs[0].ptr);
+		return otf__ottl_errorf(c->e, n->pos, "unknown function '%.*s'",
+		                        (int)n->segs[0].len, (const char *)n->segs[0].ptr);
 	if (f->editor != editor)
-		return ottl_errorf(c->e, n->pos,
-		                   editor ? "'%s' is a converter; a statement starts with an editor"
-		                          : "'%s' is an editor; it cannot be used as a value",
-		                   f->name);
+		return otf__ottl_errorf(
+		    c->e, n->pos,
+		    editor ? "'%s' is a converter; a statement starts with an editor"
+		           : "'%s' is an editor; it cannot be used as a value",
+		    f->name);
 	n->func = f;
 	return 0;
 }
 
-static int check_call(checker_t *c, ottl_node_t *n, bool editor)
+static int check_call(checker_t *c, otf__ottl_node_t *n, bool editor)
 {
 	int rc = bind_call(c, n, editor);
 	if (rc)
 		return rc;
-	const ottl_func_t *f = n->func;
+	const otf__ottl_func_t *f = n->func;
 	n->bound = otf_arena_calloc(c->a, OTTL_MAX_PARAMS, sizeof *n->bound);
 	if (!n->bound)
 		return OTF_E_NOMEM;
 	size_t next = 0;
 	for (size_t i = 0; i < n->nargs; i++) {
-		ottl_node_t *arg = n->args[i];
+		otf__ottl_node_t *arg = n->args[i];
 		size_t slot;
 		if (n->arg_names && n->arg_names[i].len) {
 			otf_bytes_t nm = n->arg_names[i];
 			for (slot = 0; slot < f->nparams; slot++)
-				if (ottl_bytes_is(nm, f->params[slot].name))
+				if (otf__ottl_bytes_is(nm, f->params[slot].name))
 					break;
 			if (slot == f->nparams)
-				return ottl_errorf(c->e, n->name_pos[i],
-				                   "%s has no parameter named '%.*s'", f->name,
-				                   (int)nm.len, (const char *)nm.ptr);
+				return otf__ottl_errorf(c->e, n->name_pos[i],
+				                        "%s has no parameter named '%.*s'", f->name,
+				                        (int)nm.len, (const char *)nm.ptr);
 		} else {
 			slot = next++;
 			if (slot >= f->nparams)
-				return ottl_errorf(c->e, arg->pos, "%s takes at most %zu arguments",
-				                   f->name, f->nparams);
+				return otf__ottl_errorf(c->e, arg->pos,
+				                        "%s takes at most %zu arguments", f->name,
+				                        f->nparams);
 		}
 		if (n->bound[slot])
-			return ottl_errorf(c->e, n->name_pos[i], "argument '%s' of %s given twice",
-			                   f->params[slot].name, f->name);
+			return otf__ottl_errorf(c->e, n->name_pos[i],
+			                        "argument '%s' of %s given twice",
+			                        f->params[slot].name, f->name);
 		n->bound[slot] = arg;
 		if ((rc = check_arg(c, n, slot, arg)))
 			return rc;
 	}
 	for (size_t s = 0; s < f->nparams; s++)
 		if (!n->bound[s] && !f->params[s].optional)
-			return ottl_errorf(c->e, n->pos, "%s needs argument '%s' (%zu given)",
-			                   f->name, f->params[s].name, n->nargs);
+			return otf__ottl_errorf(c->e, n->pos, "%s needs argument '%s' (%zu given)",
+			                        f->name, f->params[s].name, n->nargs);
 	return check_keys(c, n);
 }
 
-static int check_value(checker_t *c, ottl_node_t *n)
+static int check_value(checker_t *c, otf__ottl_node_t *n)
 {
 	int rc;
 	switch (n->kind) {
@@ -297,14 +305,14 @@ static int check_value(checker_t *c, ottl_node_t *n)
 		return 0;
 	case N_ENUM:
 		for (size_t i = 0; i < sizeof enums / sizeof enums[0]; i++)
-			if (ottl_bytes_is(n->segs[0], enums[i].name)) {
+			if (otf__ottl_bytes_is(n->segs[0], enums[i].name)) {
 				n->kind = N_LIT;
 				n->lit.type = OTF_ANY_INT;
 				n->lit.u.int_value = enums[i].value;
 				return 0;
 			}
-		return ottl_errorf(c->e, n->pos, "unknown enum symbol '%.*s'", (int)n->segs[0].len,
-		                   (const char *)n->segs[0].ptr);
+		return otf__ottl_errorf(c->e, n->pos, "unknown enum symbol '%.*s'",
+		                        (int)n->segs[0].len, (const char *)n->segs[0].ptr);
 	case N_PATH:
 		return check_path(c, n);
 	case N_CALL:
@@ -318,19 +326,19 @@ static int check_value(checker_t *c, ottl_node_t *n)
 				return rc;
 		if (n->kind == N_MATH || n->kind == N_NEG)
 			for (size_t i = 0; i < n->nargs; i++) {
-				ottl_vtype_t t = static_type(n->args[i]);
+				otf__ottl_vtype_t t = static_type(n->args[i]);
 				if (t != VT_ANY && t != VT_INT && t != VT_DOUBLE && t != VT_TIME)
-					return ottl_errorf(c->e, n->args[i]->pos,
-					                   "arithmetic needs numbers, found a %s",
-					                   vt_name(t));
+					return otf__ottl_errorf(
+					    c->e, n->args[i]->pos,
+					    "arithmetic needs numbers, found a %s", vt_name(t));
 			}
 		return 0;
 	default:
-		return ottl_errorf(c->e, n->pos, "a condition cannot be used as a value here");
+		return otf__ottl_errorf(c->e, n->pos, "a condition cannot be used as a value here");
 	}
 }
 
-static int check_bool(checker_t *c, ottl_node_t *n)
+static int check_bool(checker_t *c, otf__ottl_node_t *n)
 {
 	int rc;
 	switch (n->kind) {
@@ -343,10 +351,11 @@ static int check_bool(checker_t *c, ottl_node_t *n)
 		return check_bool(c, n->args[0]);
 	case N_CMP:
 		for (int i = 0; i < 2; i++) {
-			ottl_node_kind_t k = n->args[i]->kind;
+			otf__ottl_node_kind_t k = n->args[i]->kind;
 			if (k == N_CMP || k == N_AND || k == N_OR || k == N_NOT)
-				return ottl_errorf(c->e, n->args[i]->pos,
-				                   "a condition cannot be compared; use and/or");
+				return otf__ottl_errorf(
+				    c->e, n->args[i]->pos,
+				    "a condition cannot be compared; use and/or");
 			if ((rc = check_value(c, n->args[i])))
 				return rc;
 		}
@@ -360,17 +369,17 @@ static int check_bool(checker_t *c, ottl_node_t *n)
 			return rc;
 		if (static_type(n) == VT_BOOL || static_type(n) == VT_ANY)
 			return 0;
-		return ottl_errorf(c->e, n->pos, "%s returns a %s, not a boolean", n->func->name,
-		                   vt_name(static_type(n)));
+		return otf__ottl_errorf(c->e, n->pos, "%s returns a %s, not a boolean",
+		                        n->func->name, vt_name(static_type(n)));
 	default:
 		break;
 	}
-	return ottl_errorf(
+	return otf__ottl_errorf(
 	    c->e, n->pos, "expected a condition (a comparison, true/false or a boolean converter)");
 }
 
-int ottl_check_statement(otf_ottl_context_t ctx, otf_arena_t *a, ottl_node_t *call,
-                         ottl_node_t *where, ottl_err_t *e)
+int otf__ottl_check_statement(otf_ottl_context_t ctx, otf_arena_t *a, otf__ottl_node_t *call,
+                              otf__ottl_node_t *where, otf__ottl_err_t *e)
 {
 	checker_t c = {ctx, e, a};
 	int rc = check_call(&c, call, true);
@@ -379,13 +388,14 @@ int ottl_check_statement(otf_ottl_context_t ctx, otf_arena_t *a, ottl_node_t *ca
 	return where ? check_bool(&c, where) : 0;
 }
 
-int ottl_check_condition(otf_ottl_context_t ctx, otf_arena_t *a, ottl_node_t *cond, ottl_err_t *e)
+int otf__ottl_check_condition(otf_ottl_context_t ctx, otf_arena_t *a, otf__ottl_node_t *cond,
+                              otf__ottl_err_t *e)
 {
 	checker_t c = {ctx, e, a};
 	return check_bool(&c, cond);
 }
 
-void ottl_release(ottl_node_t *n)
+void otf__ottl_release(otf__ottl_node_t *n)
 {
 	if (!n)
 		return;
@@ -394,7 +404,7 @@ void ottl_release(ottl_node_t *n)
 		n->re = NULL;
 	}
 	for (size_t i = 0; i < n->nargs; i++)
-		ottl_release(n->args[i]);
+		otf__ottl_release(n->args[i]);
 	for (size_t i = 0; i < n->nkeys; i++)
-		ottl_release(n->keys[i]);
+		otf__ottl_release(n->keys[i]);
 }

@@ -8,27 +8,27 @@
 #include <math.h>
 #include <string.h>
 
-typedef struct ottl_stmt {
-	ottl_node_t *call;  /* editor; NULL for a condition */
-	ottl_node_t *where; /* where clause, or the condition */
-} ottl_stmt_t;
+typedef struct otf__ottl_stmt {
+	otf__ottl_node_t *call;  /* editor; NULL for a condition */
+	otf__ottl_node_t *where; /* where clause, or the condition */
+} otf__ottl_stmt_t;
 
 struct otf_ottl_program {
 	otf_arena_t arena;
 	otf_ottl_context_t ctx;
 	bool conditions;
 	size_t n;
-	ottl_stmt_t *stmts;
+	otf__ottl_stmt_t *stmts;
 };
 
-static int eval_list(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
+static int eval_list(otf__ottl_run_t *r, const otf__ottl_node_t *n, otf_any_value_t *out)
 {
 	otf_any_value_t *items =
 	    n->nargs ? otf_arena_calloc(r->rec->arena, n->nargs, sizeof *items) : NULL;
 	if (n->nargs && !items)
 		return OTF_E_NOMEM;
 	for (size_t i = 0; i < n->nargs; i++) {
-		int rc = ottl_eval(r, n->args[i], &items[i]);
+		int rc = otf__ottl_eval(r, n->args[i], &items[i]);
 		if (rc)
 			return rc;
 	}
@@ -38,14 +38,15 @@ static int eval_list(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 	return 0;
 }
 
-static int eval_map(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
+static int eval_map(otf__ottl_run_t *r, const otf__ottl_node_t *n, otf_any_value_t *out)
 {
 	otf_key_value_t *items = NULL;
 	size_t len = 0;
 	for (size_t i = 0; i < n->nargs; i++) {
 		otf_any_value_t v;
-		int rc = ottl_eval(r, n->args[i], &v);
-		if (rc || (rc = ottl_map_put(r->rec->arena, &items, &len, n->arg_names[i], &v)))
+		int rc = otf__ottl_eval(r, n->args[i], &v);
+		if (rc ||
+		    (rc = otf__ottl_map_put(r->rec->arena, &items, &len, n->arg_names[i], &v)))
 			return rc;
 	}
 	out->type = OTF_ANY_KVLIST;
@@ -59,15 +60,15 @@ static bool is_num(const otf_any_value_t *v)
 	return v->type == OTF_ANY_INT || v->type == OTF_ANY_DOUBLE || v->type == OTTL_VAL_TIME;
 }
 
-static int eval_math(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
+static int eval_math(otf__ottl_run_t *r, const otf__ottl_node_t *n, otf_any_value_t *out)
 {
 	otf_any_value_t a, b;
-	int rc = ottl_eval(r, n->args[0], &a);
-	if (rc || (rc = ottl_eval(r, n->args[1], &b)))
+	int rc = otf__ottl_eval(r, n->args[0], &a);
+	if (rc || (rc = otf__ottl_eval(r, n->args[1], &b)))
 		return rc;
 	if (!is_num(&a) || !is_num(&b))
-		return ottl_errorf(r->e, n->pos, "arithmetic on a %s and a %s",
-		                   ottl_type_name(a.type), ottl_type_name(b.type));
+		return otf__ottl_errorf(r->e, n->pos, "arithmetic on a %s and a %s",
+		                        otf__ottl_type_name(a.type), otf__ottl_type_name(b.type));
 	if (a.type != OTF_ANY_DOUBLE && b.type != OTF_ANY_DOUBLE) {
 		int64_t x = a.u.int_value, y = b.u.int_value, z = 0;
 		bool ovf = false;
@@ -83,7 +84,7 @@ static int eval_math(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 			break;
 		default:
 			if (y == 0)
-				return ottl_errorf(r->e, n->pos, "division by zero");
+				return otf__ottl_errorf(r->e, n->pos, "division by zero");
 			if (x == INT64_MIN && y == -1)
 				ovf = true;
 			else
@@ -91,7 +92,7 @@ static int eval_math(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 			break;
 		}
 		if (ovf)
-			return ottl_errorf(r->e, n->pos, "integer overflow");
+			return otf__ottl_errorf(r->e, n->pos, "integer overflow");
 		out->type = a.type == OTTL_VAL_TIME && b.type != OTTL_VAL_TIME ? OTTL_VAL_TIME
 		                                                               : OTF_ANY_INT;
 		out->u.int_value = z;
@@ -112,7 +113,7 @@ static int eval_math(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 		break;
 	default:
 		if (y == 0)
-			return ottl_errorf(r->e, n->pos, "division by zero");
+			return otf__ottl_errorf(r->e, n->pos, "division by zero");
 		z = x / y;
 		break;
 	}
@@ -121,7 +122,7 @@ static int eval_math(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 	return 0;
 }
 
-int ottl_eval(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
+int otf__ottl_eval(otf__ottl_run_t *r, const otf__ottl_node_t *n, otf_any_value_t *out)
 {
 	int rc;
 	switch (n->kind) {
@@ -129,7 +130,7 @@ int ottl_eval(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 		*out = n->lit;
 		return 0;
 	case N_PATH:
-		return ottl_path_get(r, n, out);
+		return otf__ottl_path_get(r, n, out);
 	case N_CALL: {
 		otf_any_value_t v;
 		memset(&v, 0, sizeof v);
@@ -139,7 +140,7 @@ int ottl_eval(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 			*out = v;
 			return 0;
 		}
-		return ottl_index(r, n->keys, n->nkeys, v, out);
+		return otf__ottl_index(r, n->keys, n->nkeys, v, out);
 	}
 	case N_LIST:
 		return eval_list(r, n, out);
@@ -148,7 +149,7 @@ int ottl_eval(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 	case N_MATH:
 		return eval_math(r, n, out);
 	case N_NEG:
-		if ((rc = ottl_eval(r, n->args[0], out)))
+		if ((rc = otf__ottl_eval(r, n->args[0], out)))
 			return rc;
 		if (out->type == OTF_ANY_DOUBLE) {
 			out->u.double_value = -out->u.double_value;
@@ -158,9 +159,10 @@ int ottl_eval(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 			out->u.int_value = -out->u.int_value;
 			return 0;
 		}
-		return ottl_errorf(r->e, n->pos, "cannot negate a %s", ottl_type_name(out->type));
+		return otf__ottl_errorf(r->e, n->pos, "cannot negate a %s",
+		                        otf__ottl_type_name(out->type));
 	default:
-		rc = ottl_eval_bool(r, n);
+		rc = otf__ottl_eval_bool(r, n);
 		if (rc < 0)
 			return rc;
 		out->type = OTF_ANY_BOOL;
@@ -169,44 +171,45 @@ int ottl_eval(ottl_run_t *r, const ottl_node_t *n, otf_any_value_t *out)
 	}
 }
 
-int ottl_eval_bool(ottl_run_t *r, const ottl_node_t *n)
+int otf__ottl_eval_bool(otf__ottl_run_t *r, const otf__ottl_node_t *n)
 {
 	int rc;
 	switch (n->kind) {
 	case N_AND:
-		rc = ottl_eval_bool(r, n->args[0]);
-		return rc != 1 ? rc : ottl_eval_bool(r, n->args[1]);
+		rc = otf__ottl_eval_bool(r, n->args[0]);
+		return rc != 1 ? rc : otf__ottl_eval_bool(r, n->args[1]);
 	case N_OR:
-		rc = ottl_eval_bool(r, n->args[0]);
-		return rc != 0 ? rc : ottl_eval_bool(r, n->args[1]);
+		rc = otf__ottl_eval_bool(r, n->args[0]);
+		return rc != 0 ? rc : otf__ottl_eval_bool(r, n->args[1]);
 	case N_NOT:
-		rc = ottl_eval_bool(r, n->args[0]);
+		rc = otf__ottl_eval_bool(r, n->args[0]);
 		return rc < 0 ? rc : !rc;
 	case N_CMP: {
 		otf_any_value_t a, b;
-		if ((rc = ottl_eval(r, n->args[0], &a)) || (rc = ottl_eval(r, n->args[1], &b)))
+		if ((rc = otf__ottl_eval(r, n->args[0], &a)) ||
+		    (rc = otf__ottl_eval(r, n->args[1], &b)))
 			return rc;
-		return ottl_compare(&a, &b, n->op);
+		return otf__ottl_compare(&a, &b, n->op);
 	}
 	default: {
 		otf_any_value_t v;
-		if ((rc = ottl_eval(r, n, &v)))
+		if ((rc = otf__ottl_eval(r, n, &v)))
 			return rc;
 		if (v.type != OTF_ANY_BOOL)
-			return ottl_errorf(r->e, n->pos, "expected a boolean, got a %s",
-			                   ottl_type_name(v.type));
+			return otf__ottl_errorf(r->e, n->pos, "expected a boolean, got a %s",
+			                        otf__ottl_type_name(v.type));
 		return v.u.bool_value;
 	}
 	}
 }
 
-int ottl_arg(ottl_run_t *r, const ottl_node_t *call, size_t i, otf_any_value_t *out)
+int otf__ottl_arg(otf__ottl_run_t *r, const otf__ottl_node_t *call, size_t i, otf_any_value_t *out)
 {
 	if (!call->bound[i]) {
 		memset(out, 0, sizeof *out);
 		return 0;
 	}
-	return ottl_eval(r, call->bound[i], out);
+	return otf__ottl_eval(r, call->bound[i], out);
 }
 
 /* ---- compile ---- */
@@ -225,28 +228,28 @@ static int compile(otf_ottl_program_t **out, otf_ottl_context_t ctx, const char 
 	p->conditions = conditions;
 	p->stmts = n ? otf_arena_calloc(&p->arena, n, sizeof *p->stmts) : NULL;
 	int rc = n && !p->stmts ? OTF_E_NOMEM : 0;
-	ottl_err_t e = {0, ""};
+	otf__ottl_err_t e = {0, ""};
 	size_t i = 0;
 	for (; !rc && i < n; i++) {
-		ottl_tok_t *toks;
+		otf__ottl_tok_t *toks;
 		size_t ntoks;
 		const char *s = src[i] ? src[i] : "";
-		rc = ottl_lex(s, strlen(s), &p->arena, &toks, &ntoks, &e);
+		rc = otf__ottl_lex(s, strlen(s), &p->arena, &toks, &ntoks, &e);
 		if (rc)
 			break;
-		ottl_stmt_t *st = &p->stmts[i];
+		otf__ottl_stmt_t *st = &p->stmts[i];
 		if (conditions)
-			rc = ottl_parse_condition(toks, ntoks, &p->arena, &st->where, &e);
+			rc = otf__ottl_parse_condition(toks, ntoks, &p->arena, &st->where, &e);
 		else
-			rc =
-			    ottl_parse_statement(toks, ntoks, &p->arena, &st->call, &st->where, &e);
+			rc = otf__ottl_parse_statement(toks, ntoks, &p->arena, &st->call,
+			                               &st->where, &e);
 		if (rc)
 			break; /* a partial tree holds no regexes: the checker compiles them */
 		p->n = i + 1;  /* from here on destroy releases this statement's regexes */
 		if (conditions)
-			rc = ottl_check_condition(ctx, &p->arena, st->where, &e);
+			rc = otf__ottl_check_condition(ctx, &p->arena, st->where, &e);
 		else
-			rc = ottl_check_statement(ctx, &p->arena, st->call, st->where, &e);
+			rc = otf__ottl_check_statement(ctx, &p->arena, st->call, st->where, &e);
 		if (rc)
 			break;
 	}
@@ -283,8 +286,8 @@ void otf_ottl_program_destroy(otf_ottl_program_t *p)
 	if (!p)
 		return;
 	for (size_t i = 0; i < p->n; i++) {
-		ottl_release(p->stmts[i].call);
-		ottl_release(p->stmts[i].where);
+		otf__ottl_release(p->stmts[i].call);
+		otf__ottl_release(p->stmts[i].where);
 	}
 	otf_arena_close(&p->arena);
 	otf_free(p);
@@ -311,7 +314,7 @@ int otf_ottl_error_mode_parse(const char *name, size_t len)
 
 /* ---- run ---- */
 
-static void fill_err(otf_ottl_error_t *err, size_t i, const ottl_err_t *e, int rc)
+static void fill_err(otf_ottl_error_t *err, size_t i, const otf__ottl_err_t *e, int rc)
 {
 	if (!err)
 		return;
@@ -328,12 +331,12 @@ int otf_ottl_exec_statement(const otf_ottl_program_t *p, size_t i, otf_ottl_reco
 {
 	if (!p || i >= p->n || p->conditions || !rec || !rec->arena)
 		return OTF_E_INVAL;
-	ottl_err_t e = {0, ""};
-	ottl_run_t r = {rec, &e};
-	const ottl_stmt_t *st = &p->stmts[i];
+	otf__ottl_err_t e = {0, ""};
+	otf__ottl_run_t r = {rec, &e};
+	const otf__ottl_stmt_t *st = &p->stmts[i];
 	int rc = 1;
 	if (st->where)
-		rc = ottl_eval_bool(&r, st->where);
+		rc = otf__ottl_eval_bool(&r, st->where);
 	if (rc == 1) {
 		otf_any_value_t unused;
 		rc = st->call->func->call(&r, st->call, &unused);
@@ -350,9 +353,9 @@ int otf_ottl_eval_condition(const otf_ottl_program_t *p, size_t i, otf_ottl_reco
 {
 	if (!p || i >= p->n || !p->conditions || !rec || !rec->arena)
 		return OTF_E_INVAL;
-	ottl_err_t e = {0, ""};
-	ottl_run_t r = {rec, &e};
-	int rc = ottl_eval_bool(&r, p->stmts[i].where);
+	otf__ottl_err_t e = {0, ""};
+	otf__ottl_run_t r = {rec, &e};
+	int rc = otf__ottl_eval_bool(&r, p->stmts[i].where);
 	if (rc < 0)
 		fill_err(err, i, &e, rc);
 	return rc;

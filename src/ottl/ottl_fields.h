@@ -85,15 +85,15 @@ typedef struct dp_ref {
 
 /* The attribute list a map field designates; NULL for other fields or
  * when the record lacks that level. */
-otf_attributes_t *ottl_attrs_of(otf_ottl_record_t *r, int f);
+otf_attributes_t *otf__ottl_attrs_of(otf_ottl_record_t *r, int f);
 /* The record's data point; false when it has none. */
-bool ottl_dp_of(otf_ottl_record_t *r, dp_ref_t *d);
+bool otf__ottl_dp_of(otf_ottl_record_t *r, dp_ref_t *d);
 /* Error: the record lacks the path's context. */
-int ottl_missing(ottl_run_t *r, const ottl_node_t *path);
+int otf__ottl_missing(otf__ottl_run_t *r, const otf__ottl_node_t *path);
 /* The field's value without keys. */
-int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o);
+int otf__ottl_get_field(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *o);
 /* One key step into v; *slot is NULL for a missing key. */
-int ottl_step(ottl_run_t *r, const ottl_node_t *keynode, otf_any_value_t *v,
-              otf_any_value_t **slot);
+int otf__ottl_step(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_any_value_t *v,
+                   otf_any_value_t **slot);
 
 #endif

@@ -21,32 +21,35 @@ static void set_bool(otf_any_value_t *o, bool b)
 
 /* The Collector's StringLikeGetter: strings as they are, numbers and bools
  * formatted, nil stays nil. */
-static int string_like(ottl_run_t *r, const ottl_node_t *call, size_t slot, otf_any_value_t *out)
+static int string_like(otf__ottl_run_t *r, const otf__ottl_node_t *call, size_t slot,
+                       otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, slot, &v);
+	int rc = otf__ottl_arg(r, call, slot, &v);
 	if (rc)
 		return rc;
 	if (v.type == OTF_ANY_EMPTY || v.type == OTF_ANY_STRING) {
 		*out = v;
 		return 0;
 	}
-	return ottl_to_string(r->rec->arena, &v, out);
+	return otf__ottl_to_string(r->rec->arena, &v, out);
 }
 
-static int str_arg(ottl_run_t *r, const ottl_node_t *call, size_t slot, otf_any_value_t *out)
+static int str_arg(otf__ottl_run_t *r, const otf__ottl_node_t *call, size_t slot,
+                   otf_any_value_t *out)
 {
-	int rc = ottl_arg(r, call, slot, out);
+	int rc = otf__ottl_arg(r, call, slot, out);
 	if (rc)
 		return rc;
 	if (out->type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, call->bound[slot] ? call->bound[slot]->pos : call->pos,
-		                   "%s: %s must be a string, got a %s", call->func->name,
-		                   call->func->params[slot].name, ottl_type_name(out->type));
+		return otf__ottl_errorf(
+		    r->e, call->bound[slot] ? call->bound[slot]->pos : call->pos,
+		    "%s: %s must be a string, got a %s", call->func->name,
+		    call->func->params[slot].name, otf__ottl_type_name(out->type));
 	return 0;
 }
 
-static int c_is_match(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_is_match(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
 	int rc = string_like(r, call, 0, &v);
@@ -56,21 +59,21 @@ static int c_is_match(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *o
 		set_bool(out, false);
 		return 0;
 	}
-	if ((rc = ottl_re_match(r, call, v.u.string_value)) < 0)
+	if ((rc = otf__ottl_re_match(r, call, v.u.string_value)) < 0)
 		return rc;
 	set_bool(out, rc == 1);
 	return 0;
 }
 
-static int c_concat(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_concat(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t list, delim;
-	int rc = ottl_arg(r, call, 0, &list);
+	int rc = otf__ottl_arg(r, call, 0, &list);
 	if (rc || (rc = str_arg(r, call, 1, &delim)))
 		return rc;
 	if (list.type != OTF_ANY_ARRAY)
-		return ottl_errorf(r->e, call->bound[0]->pos, "Concat needs a list, got a %s",
-		                   ottl_type_name(list.type));
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Concat needs a list, got a %s",
+		                        otf__ottl_type_name(list.type));
 	size_t n = list.u.array_value.values_len, total = 0;
 	otf_any_value_t *parts = n ? otf_arena_alloc(r->rec->arena, n * sizeof *parts) : NULL;
 	if (n && !parts)
@@ -78,10 +81,10 @@ static int c_concat(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out
 	for (size_t i = 0; i < n; i++) {
 		const otf_any_value_t *x = &list.u.array_value.values[i];
 		if (x->type == OTF_ANY_EMPTY)
-			rc =
-			    ottl_string(r->rec->arena, "<nil>", 5, &parts[i]); /* Go's fmt of nil */
+			rc = otf__ottl_string(r->rec->arena, "<nil>", 5,
+			                      &parts[i]); /* Go's fmt of nil */
 		else
-			rc = ottl_to_string(r->rec->arena, x, &parts[i]);
+			rc = otf__ottl_to_string(r->rec->arena, x, &parts[i]);
 		if (rc)
 			return rc;
 		total += parts[i].u.string_value.len + (i ? delim.u.string_value.len : 0);
@@ -104,17 +107,17 @@ static int c_concat(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out
 	return 0;
 }
 
-static int c_split(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_split(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v, d;
-	int rc = ottl_arg(r, call, 0, &v);
+	int rc = otf__ottl_arg(r, call, 0, &v);
 	if (rc || (rc = str_arg(r, call, 1, &d)))
 		return rc;
 	if (v.type == OTF_ANY_EMPTY)
 		return 0; /* nil in, nil out */
 	if (v.type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, call->bound[0]->pos, "Split needs a string, got a %s",
-		                   ottl_type_name(v.type));
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Split needs a string, got a %s",
+		                        otf__ottl_type_name(v.type));
 	otf_bytes_t s = v.u.string_value, sep = d.u.string_value;
 	/* Go's strings.Split: an empty separator splits into characters */
 	size_t cap = s.len + 1, n = 0, start = 0;
@@ -150,12 +153,13 @@ static int c_split(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
 	return 0;
 }
 
-static int change_case(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out, bool upper)
+static int change_case(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out,
+                       bool upper)
 {
 	otf_any_value_t v;
 	int rc = str_arg(r, call, 0, &v);
 	if (rc ||
-	    (rc = ottl_string(r->rec->arena, v.u.string_value.ptr, v.u.string_value.len, out)))
+	    (rc = otf__ottl_string(r->rec->arena, v.u.string_value.ptr, v.u.string_value.len, out)))
 		return rc;
 	uint8_t *p = (uint8_t *)out->u.string_value.ptr;
 	for (size_t i = 0; i < out->u.string_value.len; i++) {
@@ -167,12 +171,12 @@ static int change_case(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *
 	return 0;
 }
 
-static int c_lower(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_lower(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	return change_case(r, call, out, false);
 }
 
-static int c_upper(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_upper(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	return change_case(r, call, out, true);
 }
@@ -187,10 +191,10 @@ static bool cstr(otf_bytes_t s, char *buf, size_t size)
 	return true;
 }
 
-static int c_int(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_int(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, 0, &v);
+	int rc = otf__ottl_arg(r, call, 0, &v);
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof *out); /* what cannot convert is nil */
@@ -225,10 +229,10 @@ static int c_int(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
 	return 0;
 }
 
-static int c_double(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_double(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, 0, &v);
+	int rc = otf__ottl_arg(r, call, 0, &v);
 	if (rc)
 		return rc;
 	memset(out, 0, sizeof *out);
@@ -261,16 +265,16 @@ static int c_double(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out
 	return 0;
 }
 
-static int c_string(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_string(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, 0, &v);
+	int rc = otf__ottl_arg(r, call, 0, &v);
 	if (rc || v.type == OTF_ANY_EMPTY) /* String(nil) is nil */
 		return rc;
-	return ottl_to_string(r->rec->arena, &v, out);
+	return otf__ottl_to_string(r->rec->arena, &v, out);
 }
 
-static int c_sha256(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_sha256(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
 	int rc = string_like(r, call, 0, &v);
@@ -279,14 +283,14 @@ static int c_sha256(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out
 	unsigned char md[32];
 	unsigned int mdlen = 0;
 	if (!EVP_Digest(v.u.string_value.ptr, v.u.string_value.len, md, &mdlen, EVP_sha256(), NULL))
-		return ottl_errorf(r->e, call->pos, "SHA256 failed");
-	return ottl_hex(r->rec->arena, (otf_bytes_t){md, mdlen}, out);
+		return otf__ottl_errorf(r->e, call->pos, "SHA256 failed");
+	return otf__ottl_hex(r->rec->arena, (otf_bytes_t){md, mdlen}, out);
 }
 
-static int c_len(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_len(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, 0, &v);
+	int rc = otf__ottl_arg(r, call, 0, &v);
 	if (rc)
 		return rc;
 	out->type = OTF_ANY_INT;
@@ -302,52 +306,52 @@ static int c_len(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
 		out->u.int_value = (int64_t)v.u.kvlist_value.values_len;
 		break;
 	default:
-		return ottl_errorf(r->e, call->bound[0]->pos, "Len of a %s is not defined",
-		                   ottl_type_name(v.type));
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Len of a %s is not defined",
+		                        otf__ottl_type_name(v.type));
 	}
 	return 0;
 }
 
-static int c_is_string(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_is_string(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, 0, &v);
+	int rc = otf__ottl_arg(r, call, 0, &v);
 	if (!rc)
 		set_bool(out, v.type == OTF_ANY_STRING);
 	return rc;
 }
 
-static int c_is_int(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_is_int(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, 0, &v);
+	int rc = otf__ottl_arg(r, call, 0, &v);
 	if (!rc)
 		set_bool(out, v.type == OTF_ANY_INT);
 	return rc;
 }
 
-static int id_of(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out, size_t n)
+static int id_of(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out, size_t n)
 {
-	int rc = ottl_arg(r, call, 0, out);
+	int rc = otf__ottl_arg(r, call, 0, out);
 	if (rc)
 		return rc;
 	if (out->type != OTF_ANY_BYTES || out->u.bytes_value.len != n)
-		return ottl_errorf(r->e, call->bound[0]->pos, "%s needs exactly %zu bytes",
-		                   call->func->name, n);
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "%s needs exactly %zu bytes",
+		                        call->func->name, n);
 	return 0;
 }
 
-static int c_trace_id(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_trace_id(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	return id_of(r, call, out, OTF_TRACE_ID_LEN);
 }
 
-static int c_span_id(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_span_id(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	return id_of(r, call, out, OTF_SPAN_ID_LEN);
 }
 
-static int c_now(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_now(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)r;
 	(void)call;
@@ -358,14 +362,15 @@ static int c_now(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
 	return 0;
 }
 
-static int c_unix_nano(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int c_unix_nano(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
-	int rc = ottl_arg(r, call, 0, out);
+	int rc = otf__ottl_arg(r, call, 0, out);
 	if (rc)
 		return rc;
 	if (out->type != OTTL_VAL_TIME)
-		return ottl_errorf(r->e, call->bound[0]->pos, "UnixNano needs a time, got a %s",
-		                   ottl_type_name(out->type));
+		return otf__ottl_errorf(r->e, call->bound[0]->pos,
+		                        "UnixNano needs a time, got a %s",
+		                        otf__ottl_type_name(out->type));
 	out->type = OTF_ANY_INT;
 	return 0;
 }
@@ -377,7 +382,7 @@ static int c_unix_nano(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *
 			n, t, false, NULL \
 		}                         \
 	}
-const ottl_func_t ottl_converters[] = {
+const otf__ottl_func_t otf__ottl_converters[] = {
     {"IsMatch",
      false,
      VT_BOOL,
@@ -411,17 +416,18 @@ const ottl_func_t ottl_converters[] = {
     {"UnixNano", false, VT_INT, ONE("time", P_ANY), c_unix_nano},
 };
 #undef ONE
-const size_t ottl_converters_len = sizeof ottl_converters / sizeof ottl_converters[0];
+const size_t otf__ottl_converters_len =
+    sizeof otf__ottl_converters / sizeof otf__ottl_converters[0];
 
-const ottl_func_t *ottl_func_lookup(const char *name, size_t len)
+const otf__ottl_func_t *otf__ottl_func_lookup(const char *name, size_t len)
 {
-	for (size_t i = 0; i < ottl_editors_len; i++)
-		if (strlen(ottl_editors[i].name) == len &&
-		    memcmp(ottl_editors[i].name, name, len) == 0)
-			return &ottl_editors[i];
-	for (size_t i = 0; i < ottl_converters_len; i++)
-		if (strlen(ottl_converters[i].name) == len &&
-		    memcmp(ottl_converters[i].name, name, len) == 0)
-			return &ottl_converters[i];
+	for (size_t i = 0; i < otf__ottl_editors_len; i++)
+		if (strlen(otf__ottl_editors[i].name) == len &&
+		    memcmp(otf__ottl_editors[i].name, name, len) == 0)
+			return &otf__ottl_editors[i];
+	for (size_t i = 0; i < otf__ottl_converters_len; i++)
+		if (strlen(otf__ottl_converters[i].name) == len &&
+		    memcmp(otf__ottl_converters[i].name, name, len) == 0)
+			return &otf__ottl_converters[i];
 	return NULL;
 }

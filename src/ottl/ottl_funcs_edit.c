@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int ottl_re_match(ottl_run_t *r, const ottl_node_t *call, otf_bytes_t s)
+int otf__ottl_re_match(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_bytes_t s)
 {
 	pcre2_match_data *md = pcre2_match_data_create_from_pattern(call->re, NULL);
 	if (!md)
@@ -19,13 +19,13 @@ int ottl_re_match(ottl_run_t *r, const ottl_node_t *call, otf_bytes_t s)
 		return 1;
 	if (rc == PCRE2_ERROR_NOMATCH)
 		return 0;
-	return ottl_errorf(r->e, call->pos, "regex match failed (PCRE2 error %d)", rc);
+	return otf__ottl_errorf(r->e, call->pos, "regex match failed (PCRE2 error %d)", rc);
 }
 
 /* Every match of call->re in s replaced by repl (Go's ReplaceAllString;
  * $1, ${1}, $name expand groups). */
-static int re_replace(ottl_run_t *r, const ottl_node_t *call, otf_bytes_t s, otf_bytes_t repl,
-                      otf_any_value_t *out)
+static int re_replace(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_bytes_t s,
+                      otf_bytes_t repl, otf_any_value_t *out)
 {
 	uint32_t opts = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH |
 	                PCRE2_SUBSTITUTE_UNKNOWN_UNSET | PCRE2_SUBSTITUTE_UNSET_EMPTY;
@@ -39,7 +39,8 @@ static int re_replace(ottl_run_t *r, const ottl_node_t *call, otf_bytes_t s, otf
 		return 0;
 	}
 	if (rc != PCRE2_ERROR_NOMEMORY && rc < 0)
-		return ottl_errorf(r->e, call->pos, "regex replace failed (PCRE2 error %d)", rc);
+		return otf__ottl_errorf(r->e, call->pos, "regex replace failed (PCRE2 error %d)",
+		                        rc);
 	PCRE2_SIZE cap = n + 1;
 	PCRE2_UCHAR *buf = otf_arena_alloc(r->rec->arena, cap);
 	if (!buf)
@@ -48,7 +49,8 @@ static int re_replace(ottl_run_t *r, const ottl_node_t *call, otf_bytes_t s, otf
 	rc = pcre2_substitute(call->re, s.ptr, s.len, 0, opts & ~PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
 	                      NULL, NULL, repl.ptr, repl.len, buf, &n);
 	if (rc < 0)
-		return ottl_errorf(r->e, call->pos, "regex replace failed (PCRE2 error %d)", rc);
+		return otf__ottl_errorf(r->e, call->pos, "regex replace failed (PCRE2 error %d)",
+		                        rc);
 	out->type = OTF_ANY_STRING;
 	out->u.string_value = (otf_bytes_t){buf, n};
 	return 0;
@@ -114,55 +116,56 @@ static bool glob_match(const uint8_t *p, size_t pn, const uint8_t *s, size_t sn)
 	return pi == pn;
 }
 
-static const ottl_node_t *target(const ottl_node_t *call)
+static const otf__ottl_node_t *target(const otf__ottl_node_t *call)
 {
 	return call->bound[0];
 }
 
-static int map_arg(ottl_run_t *r, const ottl_node_t *call, otf_key_value_t ***items, size_t **len)
+static int map_arg(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_key_value_t ***items,
+                   size_t **len)
 {
-	return ottl_path_map(r, target(call), items, len);
+	return otf__ottl_path_map(r, target(call), items, len);
 }
 
-static otf_bytes_t lit_str(const ottl_node_t *call, size_t slot)
+static otf_bytes_t lit_str(const otf__ottl_node_t *call, size_t slot)
 {
 	return call->bound[slot]->lit.u.string_value;
 }
 
-static int e_set(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_set(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, 1, &v);
+	int rc = otf__ottl_arg(r, call, 1, &v);
 	if (rc)
 		return rc;
 	if (v.type == OTF_ANY_EMPTY) /* no field takes nil: the Collector skips it */
 		return 0;
-	return ottl_path_set(r, target(call), &v);
+	return otf__ottl_path_set(r, target(call), &v);
 }
 
-static int e_delete_key(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_delete_key(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
 	size_t *len;
 	otf_any_value_t k;
 	int rc = map_arg(r, call, &items, &len);
-	if (rc || !items || (rc = ottl_arg(r, call, 1, &k)))
+	if (rc || !items || (rc = otf__ottl_arg(r, call, 1, &k)))
 		return rc;
 	if (k.type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, call->bound[1]->pos, "key must be a string, got a %s",
-		                   ottl_type_name(k.type));
+		return otf__ottl_errorf(r->e, call->bound[1]->pos, "key must be a string, got a %s",
+		                        otf__ottl_type_name(k.type));
 	for (size_t i = 0; i < *len; i++)
-		if (ottl_bytes_eq((*items)[i].key, k.u.string_value)) {
-			ottl_map_remove_at(*items, len, i);
+		if (otf__ottl_bytes_eq((*items)[i].key, k.u.string_value)) {
+			otf__ottl_map_remove_at(*items, len, i);
 			break;
 		}
 	return 0;
 }
 
 /* Keeps (keep=true) or deletes the keys the regex matches. */
-static int filter_matching(ottl_run_t *r, const ottl_node_t *call, bool keep)
+static int filter_matching(otf__ottl_run_t *r, const otf__ottl_node_t *call, bool keep)
 {
 	otf_key_value_t **items;
 	size_t *len;
@@ -171,7 +174,7 @@ static int filter_matching(ottl_run_t *r, const ottl_node_t *call, bool keep)
 		return rc;
 	size_t w = 0;
 	for (size_t i = 0; i < *len; i++) {
-		int m = ottl_re_match(r, call, (*items)[i].key);
+		int m = otf__ottl_re_match(r, call, (*items)[i].key);
 		if (m < 0)
 			return m;
 		if ((m == 1) == keep)
@@ -181,27 +184,29 @@ static int filter_matching(ottl_run_t *r, const ottl_node_t *call, bool keep)
 	return 0;
 }
 
-static int e_delete_matching_keys(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_delete_matching_keys(otf__ottl_run_t *r, const otf__ottl_node_t *call,
+                                  otf_any_value_t *out)
 {
 	(void)out;
 	return filter_matching(r, call, false);
 }
 
-static int e_keep_matching_keys(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_keep_matching_keys(otf__ottl_run_t *r, const otf__ottl_node_t *call,
+                                otf_any_value_t *out)
 {
 	(void)out;
 	return filter_matching(r, call, true);
 }
 
-static bool in_list(const ottl_node_t *list, otf_bytes_t key)
+static bool in_list(const otf__ottl_node_t *list, otf_bytes_t key)
 {
 	for (size_t i = 0; list && i < list->nargs; i++)
-		if (ottl_bytes_eq(list->args[i]->lit.u.string_value, key))
+		if (otf__ottl_bytes_eq(list->args[i]->lit.u.string_value, key))
 			return true;
 	return false;
 }
 
-static int e_keep_keys(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_keep_keys(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
@@ -217,53 +222,54 @@ static int e_keep_keys(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *
 	return 0;
 }
 
-static int e_replace_pattern(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_replace_pattern(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_any_value_t v, repl, res;
-	int rc = ottl_eval(r, target(call), &v);
-	if (rc || v.type != OTF_ANY_STRING || (rc = ottl_arg(r, call, 2, &repl)))
+	int rc = otf__ottl_eval(r, target(call), &v);
+	if (rc || v.type != OTF_ANY_STRING || (rc = otf__ottl_arg(r, call, 2, &repl)))
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, call->bound[2]->pos,
-		                   "replacement must be a string, got a %s",
-		                   ottl_type_name(repl.type));
+		return otf__ottl_errorf(r->e, call->bound[2]->pos,
+		                        "replacement must be a string, got a %s",
+		                        otf__ottl_type_name(repl.type));
 	if ((rc = re_replace(r, call, v.u.string_value, repl.u.string_value, &res)))
 		return rc;
-	return ottl_path_set(r, target(call), &res);
+	return otf__ottl_path_set(r, target(call), &res);
 }
 
-static int e_replace_match(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_replace_match(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_any_value_t v, repl;
-	int rc = ottl_eval(r, target(call), &v);
-	if (rc || v.type != OTF_ANY_STRING || (rc = ottl_arg(r, call, 2, &repl)))
+	int rc = otf__ottl_eval(r, target(call), &v);
+	if (rc || v.type != OTF_ANY_STRING || (rc = otf__ottl_arg(r, call, 2, &repl)))
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, call->bound[2]->pos,
-		                   "replacement must be a string, got a %s",
-		                   ottl_type_name(repl.type));
+		return otf__ottl_errorf(r->e, call->bound[2]->pos,
+		                        "replacement must be a string, got a %s",
+		                        otf__ottl_type_name(repl.type));
 	otf_bytes_t g = lit_str(call, 1);
 	if (!glob_match(g.ptr, g.len, v.u.string_value.ptr, v.u.string_value.len))
 		return 0;
-	return ottl_path_set(r, target(call), &repl);
+	return otf__ottl_path_set(r, target(call), &repl);
 }
 
-static int e_replace_all_patterns(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_replace_all_patterns(otf__ottl_run_t *r, const otf__ottl_node_t *call,
+                                  otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
 	size_t *len;
 	otf_any_value_t repl;
 	int rc = map_arg(r, call, &items, &len);
-	if (rc || !items || (rc = ottl_arg(r, call, 3, &repl)))
+	if (rc || !items || (rc = otf__ottl_arg(r, call, 3, &repl)))
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, call->bound[3]->pos,
-		                   "replacement must be a string, got a %s",
-		                   ottl_type_name(repl.type));
-	bool keys = ottl_bytes_is(lit_str(call, 1), "key");
+		return otf__ottl_errorf(r->e, call->bound[3]->pos,
+		                        "replacement must be a string, got a %s",
+		                        otf__ottl_type_name(repl.type));
+	bool keys = otf__ottl_bytes_is(lit_str(call, 1), "key");
 	for (size_t i = 0; i < *len; i++) {
 		otf_key_value_t *kv = &(*items)[i];
 		otf_any_value_t res;
@@ -272,8 +278,9 @@ static int e_replace_all_patterns(ottl_run_t *r, const ottl_node_t *call, otf_an
 				return rc;
 			/* a renamed key replaces an existing one of that name */
 			for (size_t j = 0; j < *len; j++)
-				if (j != i && ottl_bytes_eq((*items)[j].key, res.u.string_value)) {
-					ottl_map_remove_at(*items, len, j);
+				if (j != i &&
+				    otf__ottl_bytes_eq((*items)[j].key, res.u.string_value)) {
+					otf__ottl_map_remove_at(*items, len, j);
 					if (j < i)
 						i--;
 					break;
@@ -289,21 +296,22 @@ static int e_replace_all_patterns(ottl_run_t *r, const ottl_node_t *call, otf_an
 	return 0;
 }
 
-static int e_replace_all_matches(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_replace_all_matches(otf__ottl_run_t *r, const otf__ottl_node_t *call,
+                                 otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
 	size_t *len;
 	otf_any_value_t repl;
 	int rc = map_arg(r, call, &items, &len);
-	if (rc || !items || (rc = ottl_arg(r, call, 2, &repl)))
+	if (rc || !items || (rc = otf__ottl_arg(r, call, 2, &repl)))
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, call->bound[2]->pos,
-		                   "replacement must be a string, got a %s",
-		                   ottl_type_name(repl.type));
+		return otf__ottl_errorf(r->e, call->bound[2]->pos,
+		                        "replacement must be a string, got a %s",
+		                        otf__ottl_type_name(repl.type));
 	otf_any_value_t c;
-	if ((rc = ottl_value_copy(r->rec->arena, &repl, &c)))
+	if ((rc = otf__ottl_value_copy(r->rec->arena, &repl, &c)))
 		return rc;
 	otf_bytes_t g = lit_str(call, 1);
 	for (size_t i = 0; i < *len; i++) {
@@ -315,23 +323,23 @@ static int e_replace_all_matches(ottl_run_t *r, const ottl_node_t *call, otf_any
 	return 0;
 }
 
-static int int_arg(ottl_run_t *r, const ottl_node_t *call, size_t slot, int64_t *out)
+static int int_arg(otf__ottl_run_t *r, const otf__ottl_node_t *call, size_t slot, int64_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_arg(r, call, slot, &v);
+	int rc = otf__ottl_arg(r, call, slot, &v);
 	if (rc)
 		return rc;
 	if (v.type != OTF_ANY_INT)
-		return ottl_errorf(r->e, call->bound[slot]->pos, "%s must be an int, got a %s",
-		                   call->func->params[slot].name, ottl_type_name(v.type));
+		return otf__ottl_errorf(r->e, call->bound[slot]->pos, "%s must be an int, got a %s",
+		                        call->func->params[slot].name, otf__ottl_type_name(v.type));
 	if (v.u.int_value < 0)
-		return ottl_errorf(r->e, call->bound[slot]->pos, "%s must not be negative",
-		                   call->func->params[slot].name);
+		return otf__ottl_errorf(r->e, call->bound[slot]->pos, "%s must not be negative",
+		                        call->func->params[slot].name);
 	*out = v.u.int_value;
 	return 0;
 }
 
-static int e_truncate_all(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_truncate_all(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
@@ -353,7 +361,7 @@ static int e_truncate_all(ottl_run_t *r, const ottl_node_t *call, otf_any_value_
 	return 0;
 }
 
-static int e_limit(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_limit(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
@@ -364,7 +372,7 @@ static int e_limit(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
 		return rc;
 	if ((uint64_t)lim >= *len)
 		return 0;
-	const ottl_node_t *prio = call->bound[2];
+	const otf__ottl_node_t *prio = call->bound[2];
 	size_t nprio = 0;
 	for (size_t i = 0; i < *len; i++)
 		nprio += in_list(prio, (*items)[i].key);
@@ -384,37 +392,37 @@ static int e_limit(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
 	return 0;
 }
 
-static int e_merge_maps(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_merge_maps(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
 	size_t *len;
 	otf_any_value_t src;
 	int rc = map_arg(r, call, &items, &len);
-	if (rc || !items || (rc = ottl_arg(r, call, 1, &src)))
+	if (rc || !items || (rc = otf__ottl_arg(r, call, 1, &src)))
 		return rc;
 	if (src.type != OTF_ANY_KVLIST)
 		return 0; /* the Collector merges only maps */
 	otf_bytes_t strat = lit_str(call, 2);
-	bool ins = !ottl_bytes_is(strat, "update"), upd = !ottl_bytes_is(strat, "insert");
+	bool ins = !otf__ottl_bytes_is(strat, "update"), upd = !otf__ottl_bytes_is(strat, "insert");
 	/* copy first: the source may alias the target */
 	otf_any_value_t c;
-	if ((rc = ottl_value_copy(r->rec->arena, &src, &c)))
+	if ((rc = otf__ottl_value_copy(r->rec->arena, &src, &c)))
 		return rc;
 	for (size_t i = 0; i < c.u.kvlist_value.values_len; i++) {
 		otf_key_value_t *kv = &c.u.kvlist_value.values[i];
-		otf_key_value_t *have = ottl_map_find(*items, *len, kv->key);
+		otf_key_value_t *have = otf__ottl_map_find(*items, *len, kv->key);
 		if (have && upd)
 			have->value = kv->value;
 		else if (!have && ins &&
-		         (rc = ottl_map_put(r->rec->arena, items, len, kv->key, &kv->value)))
+		         (rc = otf__ottl_map_put(r->rec->arena, items, len, kv->key, &kv->value)))
 			return rc;
 	}
 	return 0;
 }
 
 typedef struct flat {
-	ottl_run_t *r;
+	otf__ottl_run_t *r;
 	otf_key_value_t *items;
 	size_t len;
 	int64_t depth;
@@ -470,23 +478,24 @@ static int flat_add(flat_t *f, otf_bytes_t key, const otf_any_value_t *v, int64_
 {
 	if ((v->type == OTF_ANY_KVLIST || v->type == OTF_ANY_ARRAY) && level < f->depth)
 		return flat_children(f, key, v, level + 1);
-	return ottl_map_put(f->r->rec->arena, &f->items, &f->len, key, v);
+	return otf__ottl_map_put(f->r->rec->arena, &f->items, &f->len, key, v);
 }
 
-static int e_flatten(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *out)
+static int e_flatten(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
 {
 	(void)out;
 	otf_key_value_t **items;
 	size_t *len;
 	otf_any_value_t prefix, depth;
 	int rc = map_arg(r, call, &items, &len);
-	if (rc || !items || (rc = ottl_arg(r, call, 1, &prefix)) ||
-	    (rc = ottl_arg(r, call, 2, &depth)))
+	if (rc || !items || (rc = otf__ottl_arg(r, call, 1, &prefix)) ||
+	    (rc = otf__ottl_arg(r, call, 2, &depth)))
 		return rc;
 	flat_t f = {r, NULL, 0, INT64_MAX};
 	if (depth.type == OTF_ANY_INT) {
 		if (depth.u.int_value < 0)
-			return ottl_errorf(r->e, call->bound[2]->pos, "depth must not be negative");
+			return otf__ottl_errorf(r->e, call->bound[2]->pos,
+			                        "depth must not be negative");
 		f.depth = depth.u.int_value;
 	}
 	otf_bytes_t pre = prefix.type == OTF_ANY_STRING ? prefix.u.string_value : (otf_bytes_t){0};
@@ -503,7 +512,7 @@ static int e_flatten(ottl_run_t *r, const ottl_node_t *call, otf_any_value_t *ou
 static const char *const modes[] = {"key", "value", NULL};
 static const char *const strategies[] = {"insert", "update", "upsert", NULL};
 
-const ottl_func_t ottl_editors[] = {
+const otf__ottl_func_t otf__ottl_editors[] = {
     {"set",
      true,
      VT_ANY,
@@ -598,4 +607,4 @@ const ottl_func_t ottl_editors[] = {
       {"depth", P_INT, true, NULL}},
      e_flatten},
 };
-const size_t ottl_editors_len = sizeof ottl_editors / sizeof ottl_editors[0];
+const size_t otf__ottl_editors_len = sizeof otf__ottl_editors / sizeof otf__ottl_editors[0];

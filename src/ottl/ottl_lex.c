@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-int ottl_errorf(ottl_err_t *e, size_t column, const char *fmt, ...)
+int otf__ottl_errorf(otf__ottl_err_t *e, size_t column, const char *fmt, ...)
 {
 	if (e) {
 		va_list ap;
@@ -100,8 +100,8 @@ static bool utf8_valid(const uint8_t *s, size_t n)
 
 /* A double-quoted string with Go's escapes (\" \\ \n \r \t \xHH \uHHHH
  * \UHHHHHHHH ...); *end receives the offset after the closing quote. */
-static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, ottl_tok_t *t,
-                      size_t *end, ottl_err_t *e)
+static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, otf__ottl_tok_t *t,
+                      size_t *end, otf__ottl_err_t *e)
 {
 	char *o = otf_arena_alloc(a, len - start + 1);
 	size_t n = 0, i = start + 1;
@@ -109,7 +109,7 @@ static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, o
 		return OTF_E_NOMEM;
 	for (;;) {
 		if (i >= len)
-			return ottl_errorf(e, start, "unterminated string");
+			return otf__ottl_errorf(e, start, "unterminated string");
 		char c = s[i];
 		if (c == '"')
 			break;
@@ -119,7 +119,7 @@ static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, o
 			continue;
 		}
 		if (i + 1 >= len)
-			return ottl_errorf(e, start, "unterminated string");
+			return otf__ottl_errorf(e, start, "unterminated string");
 		char x = s[i + 1];
 		int digits = 0;
 		switch (x) {
@@ -163,7 +163,7 @@ static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, o
 			digits = 8;
 			break;
 		default:
-			return ottl_errorf(e, i, "unknown escape \\%c in string", x);
+			return otf__ottl_errorf(e, i, "unknown escape \\%c in string", x);
 		}
 		i += 2;
 		if (digits) {
@@ -171,22 +171,22 @@ static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, o
 			for (int k = 0; k < digits; k++) {
 				int h = i + (size_t)k < len ? hexval(s[i + (size_t)k]) : -1;
 				if (h < 0)
-					return ottl_errorf(e, i - 2, "escape needs %d hex digits",
-					                   digits);
+					return otf__ottl_errorf(
+					    e, i - 2, "escape needs %d hex digits", digits);
 				cp = cp * 16 + (uint32_t)h;
 			}
 			i += (size_t)digits;
 			if (digits == 2)
 				o[n++] = (char)cp;
 			else if (cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-				return ottl_errorf(e, i - (size_t)digits - 2,
-				                   "invalid code point in escape");
+				return otf__ottl_errorf(e, i - (size_t)digits - 2,
+				                        "invalid code point in escape");
 			else
 				n += put_utf8(o + n, cp);
 		}
 	}
 	if (!utf8_valid((const uint8_t *)o, n))
-		return ottl_errorf(e, start, "string is not valid UTF-8");
+		return otf__ottl_errorf(e, start, "string is not valid UTF-8");
 	t->kind = T_STRING;
 	t->text = o;
 	t->len = n;
@@ -194,8 +194,8 @@ static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, o
 	return 0;
 }
 
-static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, ottl_tok_t *t,
-                      size_t *end, ottl_err_t *e)
+static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, otf__ottl_tok_t *t,
+                      size_t *end, otf__ottl_err_t *e)
 {
 	size_t j = i;
 	if (s[i] == '0' && i + 1 < len && (s[i + 1] == 'x' || s[i + 1] == 'X')) {
@@ -204,7 +204,7 @@ static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, ottl_
 			j++;
 		size_t nd = j - i - 2;
 		if (nd == 0 || nd % 2)
-			return ottl_errorf(
+			return otf__ottl_errorf(
 			    e, i, "bytes literal needs an even, non-zero number of hex digits");
 		uint8_t *b = otf_arena_alloc(a, nd / 2 + 1);
 		if (!b)
@@ -224,7 +224,7 @@ static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, ottl_
 		is_float = true;
 		j++;
 		if (j >= len || !is_digit(s[j]))
-			return ottl_errorf(e, i, "malformed number");
+			return otf__ottl_errorf(e, i, "malformed number");
 		while (j < len && is_digit(s[j]))
 			j++;
 	}
@@ -234,15 +234,15 @@ static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, ottl_
 		if (j < len && (s[j] == '+' || s[j] == '-'))
 			j++;
 		if (j >= len || !is_digit(s[j]))
-			return ottl_errorf(e, i, "malformed number");
+			return otf__ottl_errorf(e, i, "malformed number");
 		while (j < len && is_digit(s[j]))
 			j++;
 	}
 	if (j < len && (is_ident_start(s[j]) || s[j] == '.'))
-		return ottl_errorf(e, i, "malformed number");
+		return otf__ottl_errorf(e, i, "malformed number");
 	char buf[64];
 	if (j - i >= sizeof buf)
-		return ottl_errorf(e, i, "number too long");
+		return otf__ottl_errorf(e, i, "number too long");
 	memcpy(buf, s + i, j - i);
 	buf[j - i] = 0;
 	if (is_float) {
@@ -253,7 +253,7 @@ static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, ottl_
 		for (size_t k = 0; buf[k]; k++) {
 			uint64_t d = (uint64_t)(buf[k] - '0');
 			if (v > (UINT64_C(9223372036854775808) - d) / 10)
-				return ottl_errorf(e, i, "integer out of range");
+				return otf__ottl_errorf(e, i, "integer out of range");
 			v = v * 10 + d;
 		}
 		t->kind = T_INT;
@@ -267,11 +267,11 @@ static int lex_number(const char *s, size_t len, size_t i, otf_arena_t *a, ottl_
 	return 0;
 }
 
-int ottl_lex(const char *s, size_t len, otf_arena_t *a, ottl_tok_t **toks, size_t *ntoks,
-             ottl_err_t *e)
+int otf__ottl_lex(const char *s, size_t len, otf_arena_t *a, otf__ottl_tok_t **toks, size_t *ntoks,
+                  otf__ottl_err_t *e)
 {
 	size_t cap = 16, n = 0;
-	ottl_tok_t *v = otf_arena_alloc(a, cap * sizeof *v);
+	otf__ottl_tok_t *v = otf_arena_alloc(a, cap * sizeof *v);
 	if (!v)
 		return OTF_E_NOMEM;
 	size_t i = 0;
@@ -279,14 +279,14 @@ int ottl_lex(const char *s, size_t len, otf_arena_t *a, ottl_tok_t **toks, size_
 		while (i < len && (s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r'))
 			i++;
 		if (n == cap) {
-			ottl_tok_t *nv = otf_arena_alloc(a, 2 * cap * sizeof *v);
+			otf__ottl_tok_t *nv = otf_arena_alloc(a, 2 * cap * sizeof *v);
 			if (!nv)
 				return OTF_E_NOMEM;
 			memcpy(nv, v, n * sizeof *v);
 			v = nv;
 			cap *= 2;
 		}
-		ottl_tok_t *t = &v[n++];
+		otf__ottl_tok_t *t = &v[n++];
 		memset(t, 0, sizeof *t);
 		t->pos = i;
 		if (i >= len) {
@@ -355,8 +355,8 @@ int ottl_lex(const char *s, size_t len, otf_arena_t *a, ottl_tok_t **toks, size_
 				break;
 			case '!':
 				if (c2 != '=')
-					return ottl_errorf(e, i,
-					                   "unexpected '!' (use 'not' or '!=')");
+					return otf__ottl_errorf(
+					    e, i, "unexpected '!' (use 'not' or '!=')");
 				t->kind = T_NE;
 				end++;
 				break;
@@ -370,9 +370,9 @@ int ottl_lex(const char *s, size_t len, otf_arena_t *a, ottl_tok_t **toks, size_
 				break;
 			default:
 				if ((unsigned char)c < 0x20 || (unsigned char)c >= 0x7f)
-					return ottl_errorf(e, i, "unexpected byte 0x%02x",
-					                   (unsigned)(unsigned char)c);
-				return ottl_errorf(e, i, "unexpected character '%c'", c);
+					return otf__ottl_errorf(e, i, "unexpected byte 0x%02x",
+					                        (unsigned)(unsigned char)c);
+				return otf__ottl_errorf(e, i, "unexpected character '%c'", c);
 			}
 		}
 		if (rc)

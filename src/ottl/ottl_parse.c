@@ -13,29 +13,29 @@
 #include <string.h>
 
 typedef struct parser {
-	const ottl_tok_t *t;
+	const otf__ottl_tok_t *t;
 	size_t n, i;
 	otf_arena_t *a;
-	ottl_err_t *e;
+	otf__ottl_err_t *e;
 	int depth;
 } parser_t;
 
-static const ottl_tok_t *peek(const parser_t *p)
+static const otf__ottl_tok_t *peek(const parser_t *p)
 {
 	return &p->t[p->i < p->n ? p->i : p->n - 1];
 }
 
-static const ottl_tok_t *peek2(const parser_t *p)
+static const otf__ottl_tok_t *peek2(const parser_t *p)
 {
 	return &p->t[p->i + 1 < p->n ? p->i + 1 : p->n - 1];
 }
 
-static bool is_word(const ottl_tok_t *t, const char *w)
+static bool is_word(const otf__ottl_tok_t *t, const char *w)
 {
 	return t->kind == T_IDENT && t->len == strlen(w) && memcmp(t->text, w, t->len) == 0;
 }
 
-static const char *tok_desc(const ottl_tok_t *t)
+static const char *tok_desc(const otf__ottl_tok_t *t)
 {
 	switch (t->kind) {
 	case T_EOF:
@@ -75,18 +75,18 @@ static const char *tok_desc(const ottl_tok_t *t)
 	}
 }
 
-static int expect(parser_t *p, ottl_tok_kind_t k, const char *what)
+static int expect(parser_t *p, otf__ottl_tok_kind_t k, const char *what)
 {
-	const ottl_tok_t *t = peek(p);
+	const otf__ottl_tok_t *t = peek(p);
 	if (t->kind != k)
-		return ottl_errorf(p->e, t->pos, "expected %s, found %s", what, tok_desc(t));
+		return otf__ottl_errorf(p->e, t->pos, "expected %s, found %s", what, tok_desc(t));
 	p->i++;
 	return 0;
 }
 
-static ottl_node_t *node(parser_t *p, ottl_node_kind_t k, size_t pos)
+static otf__ottl_node_t *node(parser_t *p, otf__ottl_node_kind_t k, size_t pos)
 {
-	ottl_node_t *n = otf_arena_calloc(p->a, 1, sizeof *n);
+	otf__ottl_node_t *n = otf_arena_calloc(p->a, 1, sizeof *n);
 	if (n) {
 		n->kind = k;
 		n->pos = pos;
@@ -97,16 +97,16 @@ static ottl_node_t *node(parser_t *p, ottl_node_kind_t k, size_t pos)
 
 /* Growable arena array of node pointers. */
 typedef struct nvec {
-	ottl_node_t **v;
+	otf__ottl_node_t **v;
 	otf_bytes_t *names;
 	size_t n, cap;
 } nvec_t;
 
-static int nvec_push(parser_t *p, nvec_t *v, ottl_node_t *x, otf_bytes_t name)
+static int nvec_push(parser_t *p, nvec_t *v, otf__ottl_node_t *x, otf_bytes_t name)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 4;
-		ottl_node_t **nv = otf_arena_alloc(p->a, cap * sizeof *nv);
+		otf__ottl_node_t **nv = otf_arena_alloc(p->a, cap * sizeof *nv);
 		otf_bytes_t *nn = otf_arena_alloc(p->a, cap * sizeof *nn);
 		if (!nv || !nn)
 			return OTF_E_NOMEM;
@@ -124,15 +124,15 @@ static int nvec_push(parser_t *p, nvec_t *v, ottl_node_t *x, otf_bytes_t name)
 	return 0;
 }
 
-static int parse_expr(parser_t *p, ottl_node_t **out);
+static int parse_expr(parser_t *p, otf__ottl_node_t **out);
 
 /* Trailing index expressions: ["key"] or [0] (or any expression). */
-static int parse_keys(parser_t *p, ottl_node_t *n)
+static int parse_keys(parser_t *p, otf__ottl_node_t *n)
 {
 	nvec_t keys = {0};
 	while (peek(p)->kind == T_LBRACK) {
 		p->i++;
-		ottl_node_t *k;
+		otf__ottl_node_t *k;
 		int rc = parse_expr(p, &k);
 		if (rc)
 			return rc;
@@ -145,7 +145,7 @@ static int parse_keys(parser_t *p, ottl_node_t *n)
 	return 0;
 }
 
-static int parse_call(parser_t *p, ottl_node_t *n)
+static int parse_call(parser_t *p, otf__ottl_node_t *n)
 {
 	p->i++; /* '(' */
 	nvec_t args = {0};
@@ -154,7 +154,7 @@ static int parse_call(parser_t *p, ottl_node_t *n)
 	if (peek(p)->kind != T_RPAREN) {
 		for (;;) {
 			otf_bytes_t name = {0};
-			const ottl_tok_t *t = peek(p);
+			const otf__ottl_tok_t *t = peek(p);
 			if (!npos || args.n >= npos_cap) {
 				size_t cap = npos_cap ? 2 * npos_cap : 4;
 				size_t *np = otf_arena_alloc(p->a, cap * sizeof *np);
@@ -171,10 +171,10 @@ static int parse_call(parser_t *p, ottl_node_t *n)
 				named_seen = true;
 				p->i += 2;
 			} else if (named_seen) {
-				return ottl_errorf(p->e, t->pos,
-				                   "positional argument after a named argument");
+				return otf__ottl_errorf(
+				    p->e, t->pos, "positional argument after a named argument");
 			}
-			ottl_node_t *a;
+			otf__ottl_node_t *a;
 			int rc = parse_expr(p, &a);
 			if (rc || (rc = nvec_push(p, &args, a, name)))
 				return rc;
@@ -195,7 +195,7 @@ static int parse_call(parser_t *p, ottl_node_t *n)
 	return 0;
 }
 
-static bool is_enum_name(const ottl_tok_t *t)
+static bool is_enum_name(const otf__ottl_tok_t *t)
 {
 	if (t->len < 2 || !(t->text[0] >= 'A' && t->text[0] <= 'Z'))
 		return false;
@@ -207,10 +207,10 @@ static bool is_enum_name(const ottl_tok_t *t)
 	return memchr(t->text, '_', t->len) != NULL;
 }
 
-static int parse_primary(parser_t *p, ottl_node_t **out)
+static int parse_primary(parser_t *p, otf__ottl_node_t **out)
 {
-	const ottl_tok_t *t = peek(p);
-	ottl_node_t *n;
+	const otf__ottl_tok_t *t = peek(p);
+	otf__ottl_node_t *n;
 	int rc;
 	switch (t->kind) {
 	case T_STRING:
@@ -224,7 +224,7 @@ static int parse_primary(parser_t *p, ottl_node_t **out)
 		return 0;
 	case T_INT:
 		if (t->len == 1) /* 9223372036854775808 without a minus */
-			return ottl_errorf(p->e, t->pos, "integer out of range");
+			return otf__ottl_errorf(p->e, t->pos, "integer out of range");
 		if (!(n = node(p, N_LIT, t->pos)))
 			return OTF_E_NOMEM;
 		n->lit.type = OTF_ANY_INT;
@@ -252,7 +252,7 @@ static int parse_primary(parser_t *p, ottl_node_t **out)
 		nvec_t items = {0};
 		if (peek(p)->kind != T_RBRACK) {
 			for (;;) {
-				ottl_node_t *x;
+				otf__ottl_node_t *x;
 				if ((rc = parse_expr(p, &x)) ||
 				    (rc = nvec_push(p, &items, x, (otf_bytes_t){0})))
 					return rc;
@@ -275,15 +275,15 @@ static int parse_primary(parser_t *p, ottl_node_t **out)
 		nvec_t items = {0};
 		if (peek(p)->kind != T_RBRACE) {
 			for (;;) {
-				const ottl_tok_t *k = peek(p);
+				const otf__ottl_tok_t *k = peek(p);
 				if (k->kind != T_STRING)
-					return ottl_errorf(p->e, k->pos,
-					                   "map key must be a string, found %s",
-					                   tok_desc(k));
+					return otf__ottl_errorf(
+					    p->e, k->pos, "map key must be a string, found %s",
+					    tok_desc(k));
 				p->i++;
 				if ((rc = expect(p, T_COLON, "':'")))
 					return rc;
-				ottl_node_t *x;
+				otf__ottl_node_t *x;
 				if ((rc = parse_expr(p, &x)) ||
 				    (rc = nvec_push(
 				         p, &items, x,
@@ -305,7 +305,7 @@ static int parse_primary(parser_t *p, ottl_node_t **out)
 	case T_IDENT:
 		break;
 	default:
-		return ottl_errorf(p->e, t->pos, "expected a value, found %s", tok_desc(t));
+		return otf__ottl_errorf(p->e, t->pos, "expected a value, found %s", tok_desc(t));
 	}
 	/* identifiers */
 	if (is_word(t, "true") || is_word(t, "false") || is_word(t, "nil")) {
@@ -322,8 +322,8 @@ static int parse_primary(parser_t *p, ottl_node_t **out)
 		return 0;
 	}
 	if (is_word(t, "and") || is_word(t, "or") || is_word(t, "not") || is_word(t, "where"))
-		return ottl_errorf(p->e, t->pos, "expected a value, found keyword '%.*s'",
-		                   (int)t->len, t->text);
+		return otf__ottl_errorf(p->e, t->pos, "expected a value, found keyword '%.*s'",
+		                        (int)t->len, t->text);
 	if (peek2(p)->kind == T_LPAREN) {
 		if (!(n = node(p, N_CALL, t->pos)) ||
 		    !(n->segs = otf_arena_alloc(p->a, sizeof *n->segs)))
@@ -350,10 +350,10 @@ static int parse_primary(parser_t *p, ottl_node_t **out)
 		return OTF_E_NOMEM;
 	nvec_t segs = {0};
 	for (;;) {
-		const ottl_tok_t *s = peek(p);
+		const otf__ottl_tok_t *s = peek(p);
 		if (s->kind != T_IDENT)
-			return ottl_errorf(p->e, s->pos, "expected a path segment, found %s",
-			                   tok_desc(s));
+			return otf__ottl_errorf(p->e, s->pos, "expected a path segment, found %s",
+			                        tok_desc(s));
 		if ((rc = nvec_push(p, &segs, NULL,
 		                    (otf_bytes_t){(const uint8_t *)s->text, s->len})))
 			return rc;
@@ -370,14 +370,14 @@ static int parse_primary(parser_t *p, ottl_node_t **out)
 	return 0;
 }
 
-static int parse_unary(parser_t *p, ottl_node_t **out)
+static int parse_unary(parser_t *p, otf__ottl_node_t **out)
 {
-	const ottl_tok_t *t = peek(p);
+	const otf__ottl_tok_t *t = peek(p);
 	if (t->kind != T_MINUS)
 		return parse_primary(p, out);
 	p->i++;
-	const ottl_tok_t *x = peek(p);
-	ottl_node_t *n;
+	const otf__ottl_tok_t *x = peek(p);
+	otf__ottl_node_t *n;
 	if (x->kind == T_INT || x->kind == T_FLOAT) { /* fold: -1, -2.5 */
 		if (!(n = node(p, N_LIT, t->pos)))
 			return OTF_E_NOMEM;
@@ -396,18 +396,18 @@ static int parse_unary(parser_t *p, ottl_node_t **out)
 		return OTF_E_NOMEM;
 	n->nargs = 1;
 	if (++p->depth > OTTL_MAX_DEPTH)
-		return ottl_errorf(p->e, t->pos, "expression nested deeper than %d",
-		                   OTTL_MAX_DEPTH);
+		return otf__ottl_errorf(p->e, t->pos, "expression nested deeper than %d",
+		                        OTTL_MAX_DEPTH);
 	int rc = parse_unary(p, &n->args[0]);
 	p->depth--;
 	*out = n;
 	return rc;
 }
 
-static int binary(parser_t *p, ottl_node_kind_t k, ottl_tok_kind_t op, size_t pos, ottl_node_t *l,
-                  ottl_node_t *r, ottl_node_t **out)
+static int binary(parser_t *p, otf__ottl_node_kind_t k, otf__ottl_tok_kind_t op, size_t pos,
+                  otf__ottl_node_t *l, otf__ottl_node_t *r, otf__ottl_node_t **out)
 {
-	ottl_node_t *n = node(p, k, pos);
+	otf__ottl_node_t *n = node(p, k, pos);
 	if (!n || !(n->args = otf_arena_alloc(p->a, 2 * sizeof *n->args)))
 		return OTF_E_NOMEM;
 	n->args[0] = l;
@@ -418,12 +418,12 @@ static int binary(parser_t *p, ottl_node_kind_t k, ottl_tok_kind_t op, size_t po
 	return 0;
 }
 
-static int parse_mul(parser_t *p, ottl_node_t **out)
+static int parse_mul(parser_t *p, otf__ottl_node_t **out)
 {
 	int rc = parse_unary(p, out);
 	while (!rc && (peek(p)->kind == T_STAR || peek(p)->kind == T_SLASH)) {
-		const ottl_tok_t *t = peek(p);
-		ottl_node_t *r;
+		const otf__ottl_tok_t *t = peek(p);
+		otf__ottl_node_t *r;
 		p->i++;
 		if (!(rc = parse_unary(p, &r)))
 			rc = binary(p, N_MATH, t->kind, t->pos, *out, r, out);
@@ -431,12 +431,12 @@ static int parse_mul(parser_t *p, ottl_node_t **out)
 	return rc;
 }
 
-static int parse_add(parser_t *p, ottl_node_t **out)
+static int parse_add(parser_t *p, otf__ottl_node_t **out)
 {
 	int rc = parse_mul(p, out);
 	while (!rc && (peek(p)->kind == T_PLUS || peek(p)->kind == T_MINUS)) {
-		const ottl_tok_t *t = peek(p);
-		ottl_node_t *r;
+		const otf__ottl_tok_t *t = peek(p);
+		otf__ottl_node_t *r;
 		p->i++;
 		if (!(rc = parse_mul(p, &r)))
 			rc = binary(p, N_MATH, t->kind, t->pos, *out, r, out);
@@ -444,52 +444,52 @@ static int parse_add(parser_t *p, ottl_node_t **out)
 	return rc;
 }
 
-static bool is_cmp(ottl_tok_kind_t k)
+static bool is_cmp(otf__ottl_tok_kind_t k)
 {
 	return k >= T_EQ && k <= T_GE;
 }
 
-static int parse_cmp(parser_t *p, ottl_node_t **out)
+static int parse_cmp(parser_t *p, otf__ottl_node_t **out)
 {
 	int rc = parse_add(p, out);
 	if (rc || !is_cmp(peek(p)->kind))
 		return rc;
-	const ottl_tok_t *t = peek(p);
-	ottl_node_t *r;
+	const otf__ottl_tok_t *t = peek(p);
+	otf__ottl_node_t *r;
 	p->i++;
 	if ((rc = parse_add(p, &r)) || (rc = binary(p, N_CMP, t->kind, t->pos, *out, r, out)))
 		return rc;
 	if (is_cmp(peek(p)->kind))
-		return ottl_errorf(p->e, peek(p)->pos,
-		                   "comparisons do not chain; combine them with 'and'");
+		return otf__ottl_errorf(p->e, peek(p)->pos,
+		                        "comparisons do not chain; combine them with 'and'");
 	return 0;
 }
 
-static int parse_not(parser_t *p, ottl_node_t **out)
+static int parse_not(parser_t *p, otf__ottl_node_t **out)
 {
-	const ottl_tok_t *t = peek(p);
+	const otf__ottl_tok_t *t = peek(p);
 	if (!is_word(t, "not"))
 		return parse_cmp(p, out);
 	p->i++;
-	ottl_node_t *n = node(p, N_NOT, t->pos);
+	otf__ottl_node_t *n = node(p, N_NOT, t->pos);
 	if (!n || !(n->args = otf_arena_alloc(p->a, sizeof *n->args)))
 		return OTF_E_NOMEM;
 	n->nargs = 1;
 	if (++p->depth > OTTL_MAX_DEPTH)
-		return ottl_errorf(p->e, t->pos, "expression nested deeper than %d",
-		                   OTTL_MAX_DEPTH);
+		return otf__ottl_errorf(p->e, t->pos, "expression nested deeper than %d",
+		                        OTTL_MAX_DEPTH);
 	int rc = parse_not(p, &n->args[0]);
 	p->depth--;
 	*out = n;
 	return rc;
 }
 
-static int parse_and(parser_t *p, ottl_node_t **out)
+static int parse_and(parser_t *p, otf__ottl_node_t **out)
 {
 	int rc = parse_not(p, out);
 	while (!rc && is_word(peek(p), "and")) {
 		size_t pos = peek(p)->pos;
-		ottl_node_t *r;
+		otf__ottl_node_t *r;
 		p->i++;
 		if (!(rc = parse_not(p, &r)))
 			rc = binary(p, N_AND, T_EOF, pos, *out, r, out);
@@ -497,15 +497,15 @@ static int parse_and(parser_t *p, ottl_node_t **out)
 	return rc;
 }
 
-static int parse_expr(parser_t *p, ottl_node_t **out)
+static int parse_expr(parser_t *p, otf__ottl_node_t **out)
 {
 	if (++p->depth > OTTL_MAX_DEPTH)
-		return ottl_errorf(p->e, peek(p)->pos, "expression nested deeper than %d",
-		                   OTTL_MAX_DEPTH);
+		return otf__ottl_errorf(p->e, peek(p)->pos, "expression nested deeper than %d",
+		                        OTTL_MAX_DEPTH);
 	int rc = parse_and(p, out);
 	while (!rc && is_word(peek(p), "or")) {
 		size_t pos = peek(p)->pos;
-		ottl_node_t *r;
+		otf__ottl_node_t *r;
 		p->i++;
 		if (!(rc = parse_and(p, &r)))
 			rc = binary(p, N_OR, T_EOF, pos, *out, r, out);
@@ -516,27 +516,27 @@ static int parse_expr(parser_t *p, ottl_node_t **out)
 
 static int at_end(parser_t *p)
 {
-	const ottl_tok_t *t = peek(p);
+	const otf__ottl_tok_t *t = peek(p);
 	if (t->kind != T_EOF)
-		return ottl_errorf(p->e, t->pos, "unexpected %s after the end of the expression",
-		                   tok_desc(t));
+		return otf__ottl_errorf(
+		    p->e, t->pos, "unexpected %s after the end of the expression", tok_desc(t));
 	return 0;
 }
 
-int ottl_parse_statement(const ottl_tok_t *toks, size_t n, otf_arena_t *a, ottl_node_t **call,
-                         ottl_node_t **where, ottl_err_t *e)
+int otf__ottl_parse_statement(const otf__ottl_tok_t *toks, size_t n, otf_arena_t *a,
+                              otf__ottl_node_t **call, otf__ottl_node_t **where, otf__ottl_err_t *e)
 {
 	parser_t p = {toks, n, 0, a, e, 0};
-	const ottl_tok_t *t = peek(&p);
+	const otf__ottl_tok_t *t = peek(&p);
 	if (t->kind != T_IDENT || peek2(&p)->kind != T_LPAREN)
-		return ottl_errorf(e, t->pos,
-		                   "a statement starts with an editor call, like set(...)");
+		return otf__ottl_errorf(e, t->pos,
+		                        "a statement starts with an editor call, like set(...)");
 	int rc = parse_primary(&p, call);
 	if (rc)
 		return rc;
 	if ((*call)->nkeys)
-		return ottl_errorf(e, (*call)->keys[0]->pos,
-		                   "an editor's result cannot be indexed");
+		return otf__ottl_errorf(e, (*call)->keys[0]->pos,
+		                        "an editor's result cannot be indexed");
 	*where = NULL;
 	if (is_word(peek(&p), "where")) {
 		p.i++;
@@ -546,8 +546,8 @@ int ottl_parse_statement(const ottl_tok_t *toks, size_t n, otf_arena_t *a, ottl_
 	return at_end(&p);
 }
 
-int ottl_parse_condition(const ottl_tok_t *toks, size_t n, otf_arena_t *a, ottl_node_t **cond,
-                         ottl_err_t *e)
+int otf__ottl_parse_condition(const otf__ottl_tok_t *toks, size_t n, otf_arena_t *a,
+                              otf__ottl_node_t **cond, otf__ottl_err_t *e)
 {
 	parser_t p = {toks, n, 0, a, e, 0};
 	int rc = parse_expr(&p, cond);

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define C(x) OTF_OTTL_CTX_##x
-static const ottl_field_desc_t fields[F_COUNT] = {
+static const otf__ottl_field_desc_t fields[F_COUNT] = {
     [F_RES_ATTRS] = {C(RESOURCE), "attributes", VT_MAP, true, true},
     [F_RES_DROPPED] = {C(RESOURCE), "dropped_attributes_count", VT_INT, true, false},
     [F_RES_SCHEMA] = {C(RESOURCE), "schema_url", VT_STRING, true, false},
@@ -77,7 +77,7 @@ static const ottl_field_desc_t fields[F_COUNT] = {
 };
 #undef C
 
-const ottl_field_desc_t *ottl_field_desc(int field)
+const otf__ottl_field_desc_t *otf__ottl_field_desc(int field)
 {
 	return field >= 0 && field < F_COUNT ? &fields[field] : NULL;
 }
@@ -115,7 +115,7 @@ static bool reachable(otf_ottl_context_t from, otf_ottl_context_t to)
 
 static int prefix_ctx(otf_bytes_t s)
 {
-	if (ottl_bytes_is(s, "instrumentation_scope"))
+	if (otf__ottl_bytes_is(s, "instrumentation_scope"))
 		return OTF_OTTL_CTX_SCOPE;
 	return otf_ottl_context_parse((const char *)s.ptr, s.len);
 }
@@ -139,14 +139,15 @@ static int lookup(otf_ottl_context_t ctx, const otf_bytes_t *segs, size_t n)
 	return -1;
 }
 
-int ottl_field_resolve(otf_ottl_context_t ctx, const otf_bytes_t *segs, size_t nsegs, size_t pos,
-                       ottl_err_t *e)
+int otf__ottl_field_resolve(otf_ottl_context_t ctx, const otf_bytes_t *segs, size_t nsegs,
+                            size_t pos, otf__ottl_err_t *e)
 {
 	int pc = prefix_ctx(segs[0]);
 	if (pc >= 0 && nsegs > 1) {
 		if (!reachable(ctx, (otf_ottl_context_t)pc)) {
-			ottl_errorf(e, pos, "path '%.*s' is not available in the %s context",
-			            (int)segs[0].len, (const char *)segs[0].ptr, ctx_names[ctx]);
+			otf__ottl_errorf(e, pos, "path '%.*s' is not available in the %s context",
+			                 (int)segs[0].len, (const char *)segs[0].ptr,
+			                 ctx_names[ctx]);
 			return -1;
 		}
 		int f = lookup((otf_ottl_context_t)pc, segs + 1, nsegs - 1);
@@ -160,14 +161,14 @@ int ottl_field_resolve(otf_ottl_context_t ctx, const otf_bytes_t *segs, size_t n
 	size_t end = pos;
 	for (size_t i = 0; i < nsegs; i++)
 		end += segs[i].len + (i > 0);
-	ottl_errorf(e, pos, "unknown path '%.*s' in the %s context", (int)(end - pos),
-	            (const char *)segs[0].ptr, ctx_names[ctx]);
+	otf__ottl_errorf(e, pos, "unknown path '%.*s' in the %s context", (int)(end - pos),
+	                 (const char *)segs[0].ptr, ctx_names[ctx]);
 	return -1;
 }
 
 /* ---- get / set ---- */
 
-otf_attributes_t *ottl_attrs_of(otf_ottl_record_t *r, int f)
+otf_attributes_t *otf__ottl_attrs_of(otf_ottl_record_t *r, int f)
 {
 	switch (f) {
 	case F_RES_ATTRS:
@@ -203,7 +204,7 @@ otf_attributes_t *ottl_attrs_of(otf_ottl_record_t *r, int f)
 	}
 }
 
-bool ottl_dp_of(otf_ottl_record_t *r, dp_ref_t *d)
+bool otf__ottl_dp_of(otf_ottl_record_t *r, dp_ref_t *d)
 {
 	memset(d, 0, sizeof *d);
 	if (!r->metric || r->datapoint_index >= r->metric->data_points_len)
@@ -275,19 +276,19 @@ static void set_bytes(otf_any_value_t *o, otf_bytes_t s)
 
 static const otf_bytes_t empty_bytes = {(const uint8_t *)"", 0};
 
-int ottl_missing(ottl_run_t *r, const ottl_node_t *path)
+int otf__ottl_missing(otf__ottl_run_t *r, const otf__ottl_node_t *path)
 {
-	return ottl_errorf(r->e, path->pos, "the record has no %s",
-	                   otf_ottl_context_name(fields[path->field].ctx));
+	return otf__ottl_errorf(r->e, path->pos, "the record has no %s",
+	                        otf_ottl_context_name(fields[path->field].ctx));
 }
 
 /* The field's value without keys. */
-int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o)
+int otf__ottl_get_field(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *o)
 {
 	otf_ottl_record_t *rec = r->rec;
 	int f = path->field;
 	memset(o, 0, sizeof *o);
-	otf_attributes_t *at = ottl_attrs_of(rec, f);
+	otf_attributes_t *at = otf__ottl_attrs_of(rec, f);
 	if (at) {
 		o->type = OTF_ANY_KVLIST;
 		o->u.kvlist_value.values = at->items;
@@ -299,7 +300,7 @@ int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o)
 	    (c == OTF_OTTL_CTX_SCOPE && !rec->scope) || (c == OTF_OTTL_CTX_SPAN && !rec->span) ||
 	    (c == OTF_OTTL_CTX_SPANEVENT && !rec->event) ||
 	    (c == OTF_OTTL_CTX_METRIC && !rec->metric) || (c == OTF_OTTL_CTX_LOG && !rec->log))
-		return ottl_missing(r, path);
+		return otf__ottl_missing(r, path);
 	otf_span_t *s = rec->span;
 	otf_log_record_t *l = rec->log;
 	dp_ref_t d;
@@ -326,17 +327,17 @@ int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o)
 		set_bytes(o, s->trace_id);
 		break;
 	case F_SPAN_TRACE_ID_STR:
-		return ottl_hex(rec->arena, s->trace_id, o);
+		return otf__ottl_hex(rec->arena, s->trace_id, o);
 	case F_SPAN_SPAN_ID:
 		set_bytes(o, s->span_id);
 		break;
 	case F_SPAN_SPAN_ID_STR:
-		return ottl_hex(rec->arena, s->span_id, o);
+		return otf__ottl_hex(rec->arena, s->span_id, o);
 	case F_SPAN_PARENT_ID:
 		set_bytes(o, s->parent_span_id);
 		break;
 	case F_SPAN_PARENT_ID_STR:
-		return ottl_hex(rec->arena, s->parent_span_id, o);
+		return otf__ottl_hex(rec->arena, s->parent_span_id, o);
 	case F_SPAN_TRACE_STATE:
 		set_str(o, s->trace_state);
 		break;
@@ -426,8 +427,8 @@ int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o)
 	case F_DP_FLAGS:
 	case F_DP_COUNT:
 	case F_DP_SUM:
-		if (!ottl_dp_of(rec, &d))
-			return ottl_missing(r, path);
+		if (!otf__ottl_dp_of(rec, &d))
+			return otf__ottl_missing(r, path);
 		if (f == F_DP_START)
 			set_int(o, (int64_t)*d.start);
 		else if (f == F_DP_TIME)
@@ -477,7 +478,7 @@ int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o)
 		*o = l->body;
 		break;
 	case F_LOG_BODY_STR:
-		return ottl_to_string(rec->arena, &l->body, o);
+		return otf__ottl_to_string(rec->arena, &l->body, o);
 	case F_LOG_DROPPED:
 		set_int(o, l->dropped_attributes_count);
 		break;
@@ -488,17 +489,17 @@ int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o)
 		set_bytes(o, l->trace_id);
 		break;
 	case F_LOG_TRACE_ID_STR:
-		return ottl_hex(rec->arena, l->trace_id, o);
+		return otf__ottl_hex(rec->arena, l->trace_id, o);
 	case F_LOG_SPAN_ID:
 		set_bytes(o, l->span_id);
 		break;
 	case F_LOG_SPAN_ID_STR:
-		return ottl_hex(rec->arena, l->span_id, o);
+		return otf__ottl_hex(rec->arena, l->span_id, o);
 	case F_LOG_EVENT_NAME:
 		set_str(o, l->event_name);
 		break;
 	default:
-		return ottl_missing(r, path);
+		return otf__ottl_missing(r, path);
 	}
 	return 0;
 }
@@ -506,10 +507,11 @@ int ottl_get_field(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *o)
 /* Steps one key into v (a kvlist by string, an array by int); a missing
  * key gives nil, a key of the wrong kind is an error. *slot receives the
  * element's storage (NULL when missing). */
-int ottl_step(ottl_run_t *r, const ottl_node_t *keynode, otf_any_value_t *v, otf_any_value_t **slot)
+int otf__ottl_step(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_any_value_t *v,
+                   otf_any_value_t **slot)
 {
 	otf_any_value_t k;
-	int rc = ottl_eval(r, keynode, &k);
+	int rc = otf__ottl_eval(r, keynode, &k);
 	if (rc)
 		return rc;
 	*slot = NULL;
@@ -517,38 +519,38 @@ int ottl_step(ottl_run_t *r, const ottl_node_t *keynode, otf_any_value_t *v, otf
 		return 0;
 	if (k.type == OTF_ANY_STRING) {
 		if (v->type != OTF_ANY_KVLIST)
-			return ottl_errorf(r->e, keynode->pos,
-			                   "a %s cannot be indexed by a string key",
-			                   ottl_type_name(v->type));
-		otf_key_value_t *kv = ottl_map_find(v->u.kvlist_value.values,
-		                                    v->u.kvlist_value.values_len, k.u.string_value);
+			return otf__ottl_errorf(r->e, keynode->pos,
+			                        "a %s cannot be indexed by a string key",
+			                        otf__ottl_type_name(v->type));
+		otf_key_value_t *kv = otf__ottl_map_find(
+		    v->u.kvlist_value.values, v->u.kvlist_value.values_len, k.u.string_value);
 		if (kv)
 			*slot = &kv->value;
 		return 0;
 	}
 	if (k.type == OTF_ANY_INT) {
 		if (v->type != OTF_ANY_ARRAY)
-			return ottl_errorf(r->e, keynode->pos,
-			                   "a %s cannot be indexed by an integer",
-			                   ottl_type_name(v->type));
+			return otf__ottl_errorf(r->e, keynode->pos,
+			                        "a %s cannot be indexed by an integer",
+			                        otf__ottl_type_name(v->type));
 		if (k.u.int_value < 0 || (uint64_t)k.u.int_value >= v->u.array_value.values_len)
-			return ottl_errorf(r->e, keynode->pos,
-			                   "index %lld out of range (length %zu)",
-			                   (long long)k.u.int_value, v->u.array_value.values_len);
+			return otf__ottl_errorf(
+			    r->e, keynode->pos, "index %lld out of range (length %zu)",
+			    (long long)k.u.int_value, v->u.array_value.values_len);
 		*slot = &v->u.array_value.values[k.u.int_value];
 		return 0;
 	}
-	return ottl_errorf(r->e, keynode->pos, "a key must be a string or an integer, not %s",
-	                   ottl_type_name(k.type));
+	return otf__ottl_errorf(r->e, keynode->pos, "a key must be a string or an integer, not %s",
+	                        otf__ottl_type_name(k.type));
 }
 
 /* Navigates keys from the value v; out is nil for a missing key. */
-int ottl_index(ottl_run_t *r, ottl_node_t *const *keys, size_t nkeys, otf_any_value_t v,
-               otf_any_value_t *out)
+int otf__ottl_index(otf__ottl_run_t *r, otf__ottl_node_t *const *keys, size_t nkeys,
+                    otf_any_value_t v, otf_any_value_t *out)
 {
 	for (size_t i = 0; i < nkeys; i++) {
 		otf_any_value_t *slot;
-		int rc = ottl_step(r, keys[i], &v, &slot);
+		int rc = otf__ottl_step(r, keys[i], &v, &slot);
 		if (rc)
 			return rc;
 		if (!slot) {
@@ -561,13 +563,13 @@ int ottl_index(ottl_run_t *r, ottl_node_t *const *keys, size_t nkeys, otf_any_va
 	return 0;
 }
 
-int ottl_path_get(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t *out)
+int otf__ottl_path_get(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *out)
 {
 	otf_any_value_t v;
-	int rc = ottl_get_field(r, path, &v);
+	int rc = otf__ottl_get_field(r, path, &v);
 	if (rc || !path->nkeys) {
 		*out = v;
 		return rc;
 	}
-	return ottl_index(r, path->keys, path->nkeys, v, out);
+	return otf__ottl_index(r, path->keys, path->nkeys, v, out);
 }

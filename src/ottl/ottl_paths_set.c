@@ -8,10 +8,10 @@
 #include <string.h>
 
 /* The path's top-level storage for kvlist navigation when setting keys. */
-static int key_target(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t **slot)
+static int key_target(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t **slot)
 {
 	otf_ottl_record_t *rec = r->rec;
-	otf_attributes_t *at = ottl_attrs_of(rec, path->field);
+	otf_attributes_t *at = otf__ottl_attrs_of(rec, path->field);
 	if (at) {
 		*slot = NULL; /* keys go into the attribute list itself */
 		return 1;
@@ -20,21 +20,21 @@ static int key_target(ottl_run_t *r, const ottl_node_t *path, otf_any_value_t **
 		*slot = &rec->log->body;
 		return 0;
 	}
-	return ottl_missing(r, path);
+	return otf__ottl_missing(r, path);
 }
 
 /* Gets (creating when missing) the map slot named by key in a live map. */
-static int map_slot(ottl_run_t *r, const ottl_node_t *keynode, otf_key_value_t **items, size_t *len,
-                    otf_any_value_t **slot)
+static int map_slot(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_key_value_t **items,
+                    size_t *len, otf_any_value_t **slot)
 {
 	otf_any_value_t k;
-	int rc = ottl_eval(r, keynode, &k);
+	int rc = otf__ottl_eval(r, keynode, &k);
 	if (rc)
 		return rc;
 	if (k.type != OTF_ANY_STRING)
-		return ottl_errorf(r->e, keynode->pos, "a map key must be a string, not %s",
-		                   ottl_type_name(k.type));
-	otf_key_value_t *kv = ottl_map_find(*items, *len, k.u.string_value);
+		return otf__ottl_errorf(r->e, keynode->pos, "a map key must be a string, not %s",
+		                        otf__ottl_type_name(k.type));
+	otf_key_value_t *kv = otf__ottl_map_find(*items, *len, k.u.string_value);
 	if (!kv) {
 		otf_any_value_t nil = {0};
 		otf_bytes_t key;
@@ -42,7 +42,7 @@ static int map_slot(ottl_run_t *r, const ottl_node_t *keynode, otf_key_value_t *
 		                                 k.u.string_value.len)))
 			return OTF_E_NOMEM;
 		key.len = k.u.string_value.len;
-		if ((rc = ottl_map_put(r->rec->arena, items, len, key, &nil)))
+		if ((rc = otf__ottl_map_put(r->rec->arena, items, len, key, &nil)))
 			return rc;
 		kv = &(*items)[*len - 1];
 	}
@@ -52,11 +52,11 @@ static int map_slot(ottl_run_t *r, const ottl_node_t *keynode, otf_key_value_t *
 
 /* Writes v at keys below the value *slot (or below the attribute list
  * items/len when slot is NULL), creating maps for missing keys. */
-static int set_keys(ottl_run_t *r, const ottl_node_t *path, otf_key_value_t **items, size_t *len,
-                    otf_any_value_t *slot, const otf_any_value_t *v)
+static int set_keys(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_key_value_t **items,
+                    size_t *len, otf_any_value_t *slot, const otf_any_value_t *v)
 {
 	for (size_t i = 0; i < path->nkeys; i++) {
-		const ottl_node_t *kn = path->keys[i];
+		const otf__ottl_node_t *kn = path->keys[i];
 		int rc;
 		if (!slot) {
 			if ((rc = map_slot(r, kn, items, len, &slot)))
@@ -76,43 +76,45 @@ static int set_keys(ottl_run_t *r, const ottl_node_t *path, otf_key_value_t **it
 			slot = next;
 		} else if (slot->type == OTF_ANY_ARRAY) {
 			otf_any_value_t *next;
-			if ((rc = ottl_step(r, kn, slot, &next)))
+			if ((rc = otf__ottl_step(r, kn, slot, &next)))
 				return rc;
 			slot = next;
 		} else {
-			return ottl_errorf(r->e, kn->pos, "a %s cannot be indexed",
-			                   ottl_type_name(slot->type));
+			return otf__ottl_errorf(r->e, kn->pos, "a %s cannot be indexed",
+			                        otf__ottl_type_name(slot->type));
 		}
 	}
-	return ottl_value_copy(r->rec->arena, v, slot);
+	return otf__ottl_value_copy(r->rec->arena, v, slot);
 }
 
-static int type_err(ottl_run_t *r, const ottl_node_t *path, const otf_any_value_t *v,
+static int type_err(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v,
                     const char *want)
 {
-	return ottl_errorf(r->e, path->pos, "cannot set %s to a %s (needs %s)",
-	                   ottl_field_desc(path->field)->name, ottl_type_name(v->type), want);
+	return otf__ottl_errorf(r->e, path->pos, "cannot set %s to a %s (needs %s)",
+	                        otf__ottl_field_desc(path->field)->name,
+	                        otf__ottl_type_name(v->type), want);
 }
 
-static int want_int(ottl_run_t *r, const ottl_node_t *path, const otf_any_value_t *v, int64_t lo,
-                    int64_t hi, int64_t *out)
+static int want_int(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v,
+                    int64_t lo, int64_t hi, int64_t *out)
 {
 	if (v->type != OTF_ANY_INT && v->type != OTTL_VAL_TIME)
 		return type_err(r, path, v, "an int");
 	if (v->u.int_value < lo || v->u.int_value > hi)
-		return ottl_errorf(r->e, path->pos, "%lld out of range for %s",
-		                   (long long)v->u.int_value, ottl_field_desc(path->field)->name);
+		return otf__ottl_errorf(r->e, path->pos, "%lld out of range for %s",
+		                        (long long)v->u.int_value,
+		                        otf__ottl_field_desc(path->field)->name);
 	*out = v->u.int_value;
 	return 0;
 }
 
-static int want_str(ottl_run_t *r, const ottl_node_t *path, const otf_any_value_t *v,
+static int want_str(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v,
                     otf_bytes_t *dst)
 {
 	if (v->type != OTF_ANY_STRING)
 		return type_err(r, path, v, "a string");
 	otf_any_value_t c;
-	int rc = ottl_value_copy(r->rec->arena, v, &c);
+	int rc = otf__ottl_value_copy(r->rec->arena, v, &c);
 	if (!rc)
 		*dst = c.u.string_value;
 	return rc;
@@ -126,48 +128,48 @@ static int hexdig(uint8_t c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
-static int want_id(ottl_run_t *r, const ottl_node_t *path, const otf_any_value_t *v, size_t n,
-                   bool hex, otf_bytes_t *dst)
+static int want_id(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v,
+                   size_t n, bool hex, otf_bytes_t *dst)
 {
 	uint8_t *b = otf_arena_alloc(r->rec->arena, n);
 	if (!b)
 		return OTF_E_NOMEM;
 	if (hex) {
 		if (v->type != OTF_ANY_STRING || v->u.string_value.len != 2 * n)
-			return ottl_errorf(r->e, path->pos, "%s needs %zu hex digits",
-			                   ottl_field_desc(path->field)->name, 2 * n);
+			return otf__ottl_errorf(r->e, path->pos, "%s needs %zu hex digits",
+			                        otf__ottl_field_desc(path->field)->name, 2 * n);
 		for (size_t i = 0; i < n; i++) {
 			int hi = hexdig(v->u.string_value.ptr[2 * i]);
 			int lo = hexdig(v->u.string_value.ptr[2 * i + 1]);
 			if (hi < 0 || lo < 0)
-				return ottl_errorf(r->e, path->pos, "%s: invalid hex",
-				                   ottl_field_desc(path->field)->name);
+				return otf__ottl_errorf(r->e, path->pos, "%s: invalid hex",
+				                        otf__ottl_field_desc(path->field)->name);
 			b[i] = (uint8_t)(hi * 16 + lo);
 		}
 	} else {
 		if (v->type != OTF_ANY_BYTES || v->u.bytes_value.len != n)
-			return ottl_errorf(r->e, path->pos, "%s needs %zu bytes",
-			                   ottl_field_desc(path->field)->name, n);
+			return otf__ottl_errorf(r->e, path->pos, "%s needs %zu bytes",
+			                        otf__ottl_field_desc(path->field)->name, n);
 		memcpy(b, v->u.bytes_value.ptr, n);
 	}
 	*dst = (otf_bytes_t){b, n};
 	return 0;
 }
 
-static int set_field(ottl_run_t *r, const ottl_node_t *path, const otf_any_value_t *v)
+static int set_field(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v)
 {
 	otf_ottl_record_t *rec = r->rec;
 	int f = path->field;
 	otf_any_value_t probe;
-	int rc = ottl_get_field(r, path, &probe); /* checks the record has the context */
+	int rc = otf__ottl_get_field(r, path, &probe); /* checks the record has the context */
 	if (rc)
 		return rc;
-	otf_attributes_t *at = ottl_attrs_of(rec, f);
+	otf_attributes_t *at = otf__ottl_attrs_of(rec, f);
 	if (at) {
 		if (v->type != OTF_ANY_KVLIST)
 			return type_err(r, path, v, "a map");
 		otf_any_value_t c;
-		if ((rc = ottl_value_copy(rec->arena, v, &c)))
+		if ((rc = otf__ottl_value_copy(rec->arena, v, &c)))
 			return rc;
 		at->items = c.u.kvlist_value.values;
 		at->len = c.u.kvlist_value.values_len;
@@ -186,7 +188,7 @@ static int set_field(ottl_run_t *r, const ottl_node_t *path, const otf_any_value
 		return rc;
 	case F_RES_SCHEMA:
 		if (!rec->resource_schema_url)
-			return ottl_errorf(r->e, path->pos, "schema_url is not settable here");
+			return otf__ottl_errorf(r->e, path->pos, "schema_url is not settable here");
 		return want_str(r, path, v, rec->resource_schema_url);
 	case F_SCOPE_NAME:
 		return want_str(r, path, v, &rec->scope->name);
@@ -199,7 +201,7 @@ static int set_field(ottl_run_t *r, const ottl_node_t *path, const otf_any_value
 		return rc;
 	case F_SCOPE_SCHEMA:
 		if (!rec->scope_schema_url)
-			return ottl_errorf(r->e, path->pos, "schema_url is not settable here");
+			return otf__ottl_errorf(r->e, path->pos, "schema_url is not settable here");
 		return want_str(r, path, v, rec->scope_schema_url);
 	case F_SPAN_TRACE_ID:
 		return want_id(r, path, v, OTF_TRACE_ID_LEN, false, &s->trace_id);
@@ -234,9 +236,9 @@ static int set_field(ottl_run_t *r, const ottl_node_t *path, const otf_any_value
 	case F_LOG_BODY_STR:
 		if (v->type != OTF_ANY_STRING)
 			return type_err(r, path, v, "a string");
-		return ottl_value_copy(rec->arena, v, &l->body);
+		return otf__ottl_value_copy(rec->arena, v, &l->body);
 	case F_LOG_BODY:
-		return ottl_value_copy(rec->arena, v, &l->body);
+		return otf__ottl_value_copy(rec->arena, v, &l->body);
 	case F_LOG_TRACE_ID:
 		return want_id(r, path, v, OTF_TRACE_ID_LEN, false, &l->trace_id);
 	case F_LOG_TRACE_ID_STR:
@@ -254,18 +256,19 @@ static int set_field(ottl_run_t *r, const ottl_node_t *path, const otf_any_value
 	case F_DP_SUM:
 		if (v->type != OTF_ANY_DOUBLE)
 			return type_err(r, path, v, "a double");
-		if (!ottl_dp_of(rec, &d))
-			return ottl_missing(r, path);
+		if (!otf__ottl_dp_of(rec, &d))
+			return otf__ottl_missing(r, path);
 		if (f == F_DP_SUM) {
 			if (!d.sum)
-				return ottl_errorf(r->e, path->pos, "this data point has no sum");
+				return otf__ottl_errorf(r->e, path->pos,
+				                        "this data point has no sum");
 			*d.sum = v->u.double_value;
 			if (d.has_sum)
 				*d.has_sum = true;
 		} else {
 			if (!d.num)
-				return ottl_errorf(r->e, path->pos,
-				                   "this data point has no value_double");
+				return otf__ottl_errorf(r->e, path->pos,
+				                        "this data point has no value_double");
 			d.num->value_type = OTF_NUMBER_DOUBLE;
 			d.num->value.as_double = v->u.double_value;
 		}
@@ -344,8 +347,8 @@ static int set_field(ottl_run_t *r, const ottl_node_t *path, const otf_any_value
 	case F_DP_FLAGS:
 	case F_DP_VALUE_INT:
 	case F_DP_COUNT:
-		if (!ottl_dp_of(rec, &d))
-			return ottl_missing(r, path);
+		if (!otf__ottl_dp_of(rec, &d))
+			return otf__ottl_missing(r, path);
 		if (f == F_DP_START)
 			*d.start = u;
 		else if (f == F_DP_TIME)
@@ -354,23 +357,25 @@ static int set_field(ottl_run_t *r, const ottl_node_t *path, const otf_any_value
 			*d.flags = (uint32_t)u;
 		else if (f == F_DP_COUNT) {
 			if (!d.count)
-				return ottl_errorf(r->e, path->pos, "this data point has no count");
+				return otf__ottl_errorf(r->e, path->pos,
+				                        "this data point has no count");
 			*d.count = u;
 		} else {
 			if (!d.num)
-				return ottl_errorf(r->e, path->pos,
-				                   "this data point has no value_int");
+				return otf__ottl_errorf(r->e, path->pos,
+				                        "this data point has no value_int");
 			d.num->value_type = OTF_NUMBER_INT;
 			d.num->value.as_int = i;
 		}
 		break;
 	default:
-		return ottl_errorf(r->e, path->pos, "%s is read-only", ottl_field_desc(f)->name);
+		return otf__ottl_errorf(r->e, path->pos, "%s is read-only",
+		                        otf__ottl_field_desc(f)->name);
 	}
 	return 0;
 }
 
-int ottl_path_set(ottl_run_t *r, const ottl_node_t *path, const otf_any_value_t *v)
+int otf__ottl_path_set(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v)
 {
 	if (!path->nkeys)
 		return set_field(r, path, v);
@@ -379,15 +384,16 @@ int ottl_path_set(ottl_run_t *r, const ottl_node_t *path, const otf_any_value_t 
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {
-		otf_attributes_t *at = ottl_attrs_of(r->rec, path->field);
+		otf_attributes_t *at = otf__ottl_attrs_of(r->rec, path->field);
 		return set_keys(r, path, &at->items, &at->len, NULL, v);
 	}
 	return set_keys(r, path, NULL, NULL, slot, v);
 }
 
-int ottl_path_map(ottl_run_t *r, const ottl_node_t *path, otf_key_value_t ***items, size_t **len)
+int otf__ottl_path_map(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_key_value_t ***items,
+                       size_t **len)
 {
-	otf_attributes_t *at = ottl_attrs_of(r->rec, path->field);
+	otf_attributes_t *at = otf__ottl_attrs_of(r->rec, path->field);
 	otf_any_value_t *slot = NULL;
 	if (at && !path->nkeys) {
 		*items = &at->items;
@@ -399,18 +405,18 @@ int ottl_path_map(ottl_run_t *r, const ottl_node_t *path, otf_key_value_t ***ite
 		v.u.kvlist_value.values = at->items;
 		v.u.kvlist_value.values_len = at->len;
 		otf_any_value_t *s0;
-		int rc = ottl_step(r, path->keys[0], &v, &s0);
+		int rc = otf__ottl_step(r, path->keys[0], &v, &s0);
 		if (rc)
 			return rc;
 		slot = s0;
 	} else if (path->field == F_LOG_BODY && r->rec->log) {
 		slot = &r->rec->log->body;
 	} else {
-		return ottl_missing(r, path);
+		return otf__ottl_missing(r, path);
 	}
 	for (size_t i = at ? 1 : 0; slot && i < path->nkeys; i++) {
 		otf_any_value_t *next;
-		int rc = ottl_step(r, path->keys[i], slot, &next);
+		int rc = otf__ottl_step(r, path->keys[i], slot, &next);
 		if (rc)
 			return rc;
 		slot = next;

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-const char *ottl_type_name(otf_any_type_t t)
+const char *otf__ottl_type_name(otf_any_type_t t)
 {
 	switch (t) {
 	case OTF_ANY_EMPTY:
@@ -34,7 +34,7 @@ const char *ottl_type_name(otf_any_type_t t)
 	}
 }
 
-int ottl_string(otf_arena_t *a, const void *p, size_t n, otf_any_value_t *out)
+int otf__ottl_string(otf_arena_t *a, const void *p, size_t n, otf_any_value_t *out)
 {
 	void *c = otf_arena_memdup(a, p, n);
 	if (!c)
@@ -44,7 +44,7 @@ int ottl_string(otf_arena_t *a, const void *p, size_t n, otf_any_value_t *out)
 	return 0;
 }
 
-int ottl_hex(otf_arena_t *a, otf_bytes_t b, otf_any_value_t *out)
+int otf__ottl_hex(otf_arena_t *a, otf_bytes_t b, otf_any_value_t *out)
 {
 	static const char hx[] = "0123456789abcdef";
 	char *s = otf_arena_alloc(a, 2 * b.len + 1);
@@ -59,7 +59,7 @@ int ottl_hex(otf_arena_t *a, otf_bytes_t b, otf_any_value_t *out)
 	return 0;
 }
 
-int ottl_value_copy(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *out)
+int otf__ottl_value_copy(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *out)
 {
 	otf_any_value_t v = *in;
 	switch (in->type) {
@@ -78,7 +78,7 @@ int ottl_value_copy(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *
 		if (n && !items)
 			return OTF_E_NOMEM;
 		for (size_t i = 0; i < n; i++) {
-			int rc = ottl_value_copy(a, &in->u.array_value.values[i], &items[i]);
+			int rc = otf__ottl_value_copy(a, &in->u.array_value.values[i], &items[i]);
 			if (rc)
 				return rc;
 		}
@@ -96,7 +96,7 @@ int ottl_value_copy(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *
 			if (!k)
 				return OTF_E_NOMEM;
 			items[i].key = (otf_bytes_t){k, kv->key.len};
-			int rc = ottl_value_copy(a, &kv->value, &items[i].value);
+			int rc = otf__ottl_value_copy(a, &kv->value, &items[i].value);
 			if (rc)
 				return rc;
 		}
@@ -121,7 +121,7 @@ static int cmp_bytes(otf_bytes_t a, otf_bytes_t b)
 	return a.len < b.len ? -1 : a.len > b.len;
 }
 
-static bool order(int c, ottl_tok_kind_t op)
+static bool order(int c, otf__ottl_tok_kind_t op)
 {
 	switch (op) {
 	case T_EQ:
@@ -150,8 +150,8 @@ static bool kv_eq(const otf_any_value_t *l, const otf_any_value_t *r)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		const otf_key_value_t *a = &l->u.kvlist_value.values[i];
-		otf_key_value_t *b =
-		    ottl_map_find(r->u.kvlist_value.values, r->u.kvlist_value.values_len, a->key);
+		otf_key_value_t *b = otf__ottl_map_find(r->u.kvlist_value.values,
+		                                        r->u.kvlist_value.values_len, a->key);
 		if (!b || !deep_eq(&a->value, &b->value))
 			return false;
 	}
@@ -160,10 +160,10 @@ static bool kv_eq(const otf_any_value_t *l, const otf_any_value_t *r)
 
 static bool deep_eq(const otf_any_value_t *l, const otf_any_value_t *r)
 {
-	return ottl_compare(l, r, T_EQ);
+	return otf__ottl_compare(l, r, T_EQ);
 }
 
-bool ottl_compare(const otf_any_value_t *l, const otf_any_value_t *r, ottl_tok_kind_t op)
+bool otf__ottl_compare(const otf_any_value_t *l, const otf_any_value_t *r, otf__ottl_tok_kind_t op)
 {
 	otf_any_type_t lt = l->type, rt = r->type;
 	/* nil equals only nil; nil has no order */
@@ -352,7 +352,7 @@ static void write_value(sbuf_t *b, const otf_any_value_t *v, bool top)
 	}
 }
 
-int ottl_to_string(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *out)
+int otf__ottl_to_string(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *out)
 {
 	if (in->type == OTF_ANY_STRING) {
 		*out = *in;
@@ -370,18 +370,18 @@ int ottl_to_string(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *o
 
 /* ---- maps ---- */
 
-otf_key_value_t *ottl_map_find(otf_key_value_t *items, size_t len, otf_bytes_t key)
+otf_key_value_t *otf__ottl_map_find(otf_key_value_t *items, size_t len, otf_bytes_t key)
 {
 	for (size_t i = 0; i < len; i++)
-		if (ottl_bytes_eq(items[i].key, key))
+		if (otf__ottl_bytes_eq(items[i].key, key))
 			return &items[i];
 	return NULL;
 }
 
-int ottl_map_put(otf_arena_t *a, otf_key_value_t **items, size_t *len, otf_bytes_t key,
-                 const otf_any_value_t *v)
+int otf__ottl_map_put(otf_arena_t *a, otf_key_value_t **items, size_t *len, otf_bytes_t key,
+                      const otf_any_value_t *v)
 {
-	otf_key_value_t *kv = ottl_map_find(*items, *len, key);
+	otf_key_value_t *kv = otf__ottl_map_find(*items, *len, key);
 	if (kv) {
 		kv->value = *v;
 		return 0;
@@ -400,7 +400,7 @@ int ottl_map_put(otf_arena_t *a, otf_key_value_t **items, size_t *len, otf_bytes
 	return 0;
 }
 
-void ottl_map_remove_at(otf_key_value_t *items, size_t *len, size_t i)
+void otf__ottl_map_remove_at(otf_key_value_t *items, size_t *len, size_t i)
 {
 	memmove(&items[i], &items[i + 1], (*len - i - 1) * sizeof *items);
 	(*len)--;
