@@ -147,8 +147,9 @@ static int compile_regex(checker_t *c, otf__ottl_node_t *call, const otf__ottl_n
 	int code;
 	PCRE2_SIZE off;
 	/* Go's regexp works on UTF-8 text; so does the pattern here */
-	pcre2_code *re = pcre2_compile((PCRE2_SPTR)arg->lit.u.string_value.ptr,
-	                               arg->lit.u.string_value.len, PCRE2_UTF, &code, &off, NULL);
+	pcre2_code *re =
+	    pcre2_compile((PCRE2_SPTR)arg->lit.u.string_value.ptr, arg->lit.u.string_value.len,
+	                  PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C, &code, &off, NULL);
 	if (!re) {
 		PCRE2_UCHAR msg[120];
 		pcre2_get_error_message(code, msg, sizeof msg);

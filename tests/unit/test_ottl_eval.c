@@ -268,6 +268,9 @@ static void test_replace_editors(void **state)
 	    "replace_all_patterns(attributes, \"key\", \"^tmp\\\\.(.*)$\", \"t_$1\")",
 	    "replace_all_matches(attributes, \"P?ST\", \"verb\")",
 	    "replace_pattern(attributes[\"count\"], \"7\", \"8\")",
+	    "replace_pattern(body, \"a*\", \"-\") where body == \"ok\"",
+	    "set(attributes[\"empty\"], \"baac\") where severity_number == 5",
+	    "replace_pattern(attributes[\"empty\"], \"a*\", \"-\")",
 	};
 	otf_logs_t l;
 	run_logs(logs_json, OTF_OTTL_CTX_LOG, s, N(s), &l);
@@ -280,6 +283,9 @@ static void test_replace_editors(void **state)
 	assert_str_attr(&a->attributes, "http.method", "verb");
 	assert_int_attr(&a->attributes, "count", 7); /* not a string: left alone */
 	assert_str_attr(&log_n(&l, 1)->attributes, "http.method", "GET");
+	/* empty matches next to a match are replaced too (PCRE2; Go skips them) */
+	assert_bytes(log_n(&l, 1)->body.u.string_value, "-o-k-");
+	assert_str_attr(&log_n(&l, 1)->attributes, "empty", "-b--c-");
 }
 
 static void test_truncate_limit_merge_flatten(void **state)

@@ -166,6 +166,8 @@ static void test_invalid(void **state)
 	      "invalid value");
 	fails(L, false, "replace_pattern(body, body, \"x\")", 22, "string literal");
 	fails(L, false, "replace_pattern(body, \"a(b\", \"x\")", 22, "invalid regex");
+	/* \C could split a UTF-8 character: rejected, as RE2 does */
+	fails(L, false, "replace_pattern(body, \"a\\\\C\", \"x\")", 22, "invalid regex");
 	fails(L, false, "set(body, ToLowerCase(1))", 22, "must be a string");
 	fails(L, false, "set(body, SEVERITY_NUMBER_LOUD)", 10, "unknown enum symbol");
 	fails(L, false, "set(body, 1) where body", 19, "expected a condition");
