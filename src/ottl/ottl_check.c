@@ -144,18 +144,15 @@ static int check_path(checker_t *c, otf__ottl_node_t *n)
 
 static int compile_regex(checker_t *c, otf__ottl_node_t *call, const otf__ottl_node_t *arg)
 {
-	int code;
-	PCRE2_SIZE off;
-	/* Go's regexp works on UTF-8 text; so does the pattern here */
-	pcre2_code *re =
-	    pcre2_compile((PCRE2_SPTR)arg->lit.u.string_value.ptr, arg->lit.u.string_value.len,
-	                  PCRE2_UTF | PCRE2_NEVER_BACKSLASH_C, &code, &off, NULL);
-	if (!re) {
+	int code = 0;
+	size_t off = 0;
+	pcre2_code *re;
+	if (otf__ottl_re_compile(arg->lit.u.string_value, &re, &code, &off)) {
 		PCRE2_UCHAR msg[120];
 		pcre2_get_error_message(code, msg, sizeof msg);
 		return otf__ottl_errorf(c->e, arg->pos,
-		                        "invalid regex at offset %zu of the pattern: %s",
-		                        (size_t)off, (const char *)msg);
+		                        "invalid regex at offset %zu of the pattern: %s", off,
+		                        (const char *)msg);
 	}
 	if (call->re)
 		pcre2_code_free(call->re);

@@ -361,10 +361,11 @@ int otf_ottl_eval_condition(const otf_ottl_program_t *p, size_t i, otf_ottl_reco
 	return rc;
 }
 
-static void count_error(otf_ottl_stats_t *s, const otf_ottl_error_t *e)
+/* Where a statement's error goes: straight into stats when it is the
+ * first, else into scratch (only the first is kept). */
+static otf_ottl_error_t *err_slot(otf_ottl_stats_t *s, otf_ottl_error_t *scratch)
 {
-	if (s->errors++ == 0)
-		s->first_error = *e;
+	return s->errors ? scratch : &s->first_error;
 }
 
 int otf_ottl_exec_all(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode,
@@ -377,13 +378,13 @@ int otf_ottl_exec_all(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode,
 	}
 	stats->records++;
 	for (size_t i = 0; i < p->n; i++) {
-		otf_ottl_error_t e;
-		int rc = otf_ottl_exec_statement(p, i, rec, &e);
+		otf_ottl_error_t scratch;
+		int rc = otf_ottl_exec_statement(p, i, rec, err_slot(stats, &scratch));
 		if (rc == OTF_OTTL_APPLIED)
 			stats->applied++;
 		if (rc >= 0)
 			continue;
-		count_error(stats, &e);
+		stats->errors++;
 		if (mode == OTF_OTTL_ERROR_PROPAGATE || rc == OTF_E_NOMEM)
 			return rc;
 	}
@@ -400,15 +401,15 @@ int otf_ottl_match_any(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode,
 	}
 	stats->records++;
 	for (size_t i = 0; i < p->n; i++) {
-		otf_ottl_error_t e;
-		int rc = otf_ottl_eval_condition(p, i, rec, &e);
+		otf_ottl_error_t scratch;
+		int rc = otf_ottl_eval_condition(p, i, rec, err_slot(stats, &scratch));
 		if (rc == 1) {
 			stats->applied++;
 			return 1;
 		}
 		if (rc >= 0)
 			continue;
-		count_error(stats, &e);
+		stats->errors++;
 		if (mode == OTF_OTTL_ERROR_PROPAGATE || rc == OTF_E_NOMEM)
 			return rc;
 	}

@@ -8,54 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 
-int otf__ottl_re_match(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_bytes_t s)
-{
-	pcre2_match_data *md = pcre2_match_data_create_from_pattern(call->re, NULL);
-	if (!md)
-		return OTF_E_NOMEM;
-	int rc = pcre2_match(call->re, s.ptr, s.len, 0, 0, md, NULL);
-	pcre2_match_data_free(md);
-	if (rc >= 0)
-		return 1;
-	if (rc == PCRE2_ERROR_NOMATCH)
-		return 0;
-	return otf__ottl_errorf(r->e, call->pos, "regex match failed (PCRE2 error %d)", rc);
-}
-
-/* Every match of call->re in s replaced by repl (Go's ReplaceAllString;
- * $1, ${1}, $name expand groups). */
-static int re_replace(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_bytes_t s,
-                      otf_bytes_t repl, otf_any_value_t *out)
-{
-	uint32_t opts = PCRE2_SUBSTITUTE_GLOBAL | PCRE2_SUBSTITUTE_OVERFLOW_LENGTH |
-	                PCRE2_SUBSTITUTE_UNKNOWN_UNSET | PCRE2_SUBSTITUTE_UNSET_EMPTY;
-	PCRE2_UCHAR probe[1];
-	PCRE2_SIZE n = 0;
-	int rc = pcre2_substitute(call->re, s.ptr, s.len, 0, opts, NULL, NULL, repl.ptr, repl.len,
-	                          probe, &n);
-	if (rc >= 0 && n == 0) { /* fits in an empty buffer: the result is "" */
-		out->type = OTF_ANY_STRING;
-		out->u.string_value = (otf_bytes_t){(const uint8_t *)"", 0};
-		return 0;
-	}
-	if (rc != PCRE2_ERROR_NOMEMORY && rc < 0)
-		return otf__ottl_errorf(r->e, call->pos, "regex replace failed (PCRE2 error %d)",
-		                        rc);
-	PCRE2_SIZE cap = n + 1;
-	PCRE2_UCHAR *buf = otf_arena_alloc(r->rec->arena, cap);
-	if (!buf)
-		return OTF_E_NOMEM;
-	n = cap;
-	rc = pcre2_substitute(call->re, s.ptr, s.len, 0, opts & ~PCRE2_SUBSTITUTE_OVERFLOW_LENGTH,
-	                      NULL, NULL, repl.ptr, repl.len, buf, &n);
-	if (rc < 0)
-		return otf__ottl_errorf(r->e, call->pos, "regex replace failed (PCRE2 error %d)",
-		                        rc);
-	out->type = OTF_ANY_STRING;
-	out->u.string_value = (otf_bytes_t){buf, n};
-	return 0;
-}
-
 /* Glob (gobwas/glob without separators): * any run, ? one character
  * (UTF-8), [abc] [a-z] [!a] classes, \ escapes. */
 static bool glob_match(const uint8_t *p, size_t pn, const uint8_t *s, size_t sn)
@@ -233,7 +185,8 @@ static int e_replace_pattern(otf__ottl_run_t *r, const otf__ottl_node_t *call, o
 		return otf__ottl_errorf(r->e, call->bound[2]->pos,
 		                        "replacement must be a string, got a %s",
 		                        otf__ottl_type_name(repl.type));
-	if ((rc = re_replace(r, call, v.u.string_value, repl.u.string_value, &res)))
+	rc = otf__ottl_re_replace(r, call, v.u.string_value, repl.u.string_value, &res);
+	if (rc <= 0) /* an error, or no match: nothing to write */
 		return rc;
 	return otf__ottl_path_set(r, target(call), &res);
 }
@@ -274,8 +227,11 @@ static int e_replace_all_patterns(otf__ottl_run_t *r, const otf__ottl_node_t *ca
 		otf_key_value_t *kv = &(*items)[i];
 		otf_any_value_t res;
 		if (keys) {
-			if ((rc = re_replace(r, call, kv->key, repl.u.string_value, &res)))
+			rc = otf__ottl_re_replace(r, call, kv->key, repl.u.string_value, &res);
+			if (rc < 0)
 				return rc;
+			if (rc == 0)
+				continue;
 			/* a renamed key replaces an existing one of that name */
 			for (size_t j = 0; j < *len; j++)
 				if (j != i &&
@@ -287,8 +243,9 @@ static int e_replace_all_patterns(otf__ottl_run_t *r, const otf__ottl_node_t *ca
 				}
 			(*items)[i].key = res.u.string_value;
 		} else if (kv->value.type == OTF_ANY_STRING) {
-			if ((rc = re_replace(r, call, kv->value.u.string_value, repl.u.string_value,
-			                     &res)))
+			rc = otf__ottl_re_replace(r, call, kv->value.u.string_value,
+			                          repl.u.string_value, &res);
+			if (rc < 0)
 				return rc;
 			kv->value = res;
 		}

@@ -210,8 +210,15 @@ extern const size_t otf__ottl_editors_len;
 extern const otf__ottl_func_t otf__ottl_converters[];
 extern const size_t otf__ottl_converters_len;
 
-/* Regex helpers (ottl_funcs_edit.c): 1 when re matches anywhere in s
- * (Go's MatchString), 0 when not, negative on a match-time failure. */
+/* Regexes (ottl_regex.c). compile: OTF_E_INVAL with PCRE2's error code
+ * and the offset in the pattern. match: 1 when re matches anywhere in s
+ * (Go's MatchString), 0 when not, negative on a match-time failure (the
+ * match limit). replace: every match replaced by repl (Go's
+ * ReplaceAllString; $1, ${1}, $name expand groups) into the record's
+ * arena; returns the number of substitutions (0: *out is s itself). */
+int otf__ottl_re_compile(const otf_bytes_t pattern, pcre2_code **out, int *code, size_t *off);
+int otf__ottl_re_replace(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_bytes_t s,
+                         otf_bytes_t repl, otf_any_value_t *out);
 int otf__ottl_re_match(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_bytes_t s);
 
 /* ---- evaluator (ottl_eval.c) ---- */

@@ -379,7 +379,7 @@ int otf__ottl_path_set(otf__ottl_run_t *r, const otf__ottl_node_t *path, const o
 {
 	if (!path->nkeys)
 		return set_field(r, path, v);
-	otf_any_value_t *slot;
+	otf_any_value_t *slot = NULL;
 	int rc = key_target(r, path, &slot);
 	if (rc < 0)
 		return rc;

@@ -271,6 +271,11 @@ static void test_replace_editors(void **state)
 	    "replace_pattern(body, \"a*\", \"-\") where body == \"ok\"",
 	    "set(attributes[\"empty\"], \"baac\") where severity_number == 5",
 	    "replace_pattern(attributes[\"empty\"], \"a*\", \"-\")",
+	    /* grows past the first output buffer; more groups than the cached match block */
+	    "set(attributes[\"grow\"], \"aaaa\")",
+	    "replace_pattern(attributes[\"grow\"], \"a\", \"<0123456789>\")",
+	    ("replace_pattern(attributes[\"grow\"], "
+	     "\"(<)(0)(1)(2)(3)(4)(5)(6)(7)(8)(9)(>)(<)(0)(1)(2)(3)(4)(5)\", \"${19}${1}\")"),
 	};
 	otf_logs_t l;
 	run_logs(logs_json, OTF_OTTL_CTX_LOG, s, N(s), &l);
@@ -286,6 +291,7 @@ static void test_replace_editors(void **state)
 	/* empty matches next to a match are replaced too (PCRE2; Go skips them) */
 	assert_bytes(log_n(&l, 1)->body.u.string_value, "-o-k-");
 	assert_str_attr(&log_n(&l, 1)->attributes, "empty", "-b--c-");
+	assert_str_attr(&log_n(&l, 1)->attributes, "grow", "5<6789>5<6789>");
 }
 
 static void test_truncate_limit_merge_flatten(void **state)
