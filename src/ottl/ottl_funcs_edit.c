@@ -366,22 +366,31 @@ static int e_merge_maps(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_an
 	otf_any_value_t c;
 	if ((rc = otf__ottl_value_copy(r->rec->arena, &src, &c)))
 		return rc;
-	for (size_t i = 0; i < c.u.kvlist_value.values_len; i++) {
+	size_t n = c.u.kvlist_value.values_len, w = *len;
+	/* one new array with room for every insert, not one per key */
+	otf_key_value_t *dst =
+	    ins && n ? otf_arena_alloc(r->rec->arena, (w + n) * sizeof *dst) : *items;
+	if (!dst)
+		return OTF_E_NOMEM;
+	if (dst != *items && w)
+		memcpy(dst, *items, w * sizeof *dst);
+	for (size_t i = 0; i < n; i++) {
 		otf_key_value_t *kv = &c.u.kvlist_value.values[i];
-		otf_key_value_t *have = otf__ottl_map_find(*items, *len, kv->key);
+		otf_key_value_t *have = otf__ottl_map_find(dst, w, kv->key);
 		if (have && upd)
 			have->value = kv->value;
-		else if (!have && ins &&
-		         (rc = otf__ottl_map_put(r->rec->arena, items, len, kv->key, &kv->value)))
-			return rc;
+		else if (!have && ins)
+			dst[w++] = *kv;
 	}
+	*items = dst;
+	*len = w;
 	return 0;
 }
 
 typedef struct flat {
 	otf__ottl_run_t *r;
 	otf_key_value_t *items;
-	size_t len;
+	size_t len, cap;
 	int64_t depth;
 } flat_t;
 
@@ -435,7 +444,24 @@ static int flat_add(flat_t *f, otf_bytes_t key, const otf_any_value_t *v, int64_
 {
 	if ((v->type == OTF_ANY_KVLIST || v->type == OTF_ANY_ARRAY) && level < f->depth)
 		return flat_children(f, key, v, level + 1);
-	return otf__ottl_map_put(f->r->rec->arena, &f->items, &f->len, key, v);
+	otf_key_value_t *have = otf__ottl_map_find(f->items, f->len, key);
+	if (have) { /* "a.b" given and made from {"a": {"b"}}: the later one wins */
+		have->value = *v;
+		return 0;
+	}
+	if (f->len == f->cap) { /* doubling: flattening n keys costs O(n) memory */
+		size_t cap = f->cap ? 2 * f->cap : 16;
+		otf_key_value_t *n = otf_arena_alloc(f->r->rec->arena, cap * sizeof *n);
+		if (!n)
+			return OTF_E_NOMEM;
+		if (f->len)
+			memcpy(n, f->items, f->len * sizeof *n);
+		f->items = n;
+		f->cap = cap;
+	}
+	f->items[f->len].key = key;
+	f->items[f->len++].value = *v;
+	return 0;
 }
 
 static int e_flatten(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out)
@@ -448,7 +474,7 @@ static int e_flatten(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_v
 	if (rc || !items || (rc = otf__ottl_arg(r, call, 1, &prefix)) ||
 	    (rc = otf__ottl_arg(r, call, 2, &depth)))
 		return rc;
-	flat_t f = {r, NULL, 0, INT64_MAX};
+	flat_t f = {r, NULL, 0, 0, INT64_MAX};
 	if (depth.type == OTF_ANY_INT) {
 		if (depth.u.int_value < 0)
 			return otf__ottl_errorf(r->e, call->bound[2]->pos,

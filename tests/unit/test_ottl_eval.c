@@ -344,6 +344,45 @@ static void test_flatten_full(void **state)
 	assert_null(attr(a, "nested"));
 }
 
+/* flatten and merge_maps of n keys cost O(n) arena memory, not one copy
+ * of the list per key */
+static void test_flatten_merge_memory_linear(void **state)
+{
+	(void)state;
+	enum { KEYS = 2000 };
+	otf_key_value_t *inner = otf_arena_calloc(&arena, KEYS, sizeof *inner);
+	assert_non_null(inner);
+	for (size_t i = 0; i < KEYS; i++) {
+		char *k = otf_arena_alloc(&arena, 16);
+		int n = snprintf(k, 16, "k%zu", i);
+		inner[i].key = (otf_bytes_t){(const uint8_t *)k, (size_t)n};
+		inner[i].value.type = OTF_ANY_INT;
+		inner[i].value.u.int_value = (int64_t)i;
+	}
+	otf_key_value_t top = {{(const uint8_t *)"m", 1}, {.type = OTF_ANY_KVLIST}};
+	top.value.u.kvlist_value.values = inner;
+	top.value.u.kvlist_value.values_len = KEYS;
+	otf_log_record_t log = {0};
+	log.attributes.items = &top;
+	log.attributes.len = 1;
+	otf_ottl_record_t rec = {.log = &log, .arena = &arena};
+	const char *const s[] = {"merge_maps(attributes, attributes[\"m\"], \"upsert\")",
+	                         "flatten(attributes)"};
+	otf_ottl_program_t *p = compile(OTF_OTTL_CTX_LOG, s, N(s));
+	size_t before = arena.bytes_allocated;
+	otf_ottl_stats_t st = {0};
+	assert_int_equal(otf_ottl_exec_all(p, OTF_OTTL_ERROR_PROPAGATE, &rec, &st), 0);
+	size_t used = arena.bytes_allocated - before;
+	/* two copies of the source (merge), the merged list, the flat list with
+	 * doubling and the "m.kN" keys: well under 1 MiB; quadratic would be ~150 MiB */
+	if (used > ((size_t)1 << 20))
+		fail_msg("used %zu bytes of arena for %d keys", used, KEYS);
+	assert_int_equal(log.attributes.len, 2 * KEYS); /* k0.. and m.k0.. */
+	assert_int_attr(&log.attributes, "k1999", 1999);
+	assert_int_attr(&log.attributes, "m.k7", 7);
+	otf_ottl_program_destroy(p);
+}
+
 static void test_converters(void **state)
 {
 	(void)state;
@@ -630,6 +669,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_replace_editors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncate_limit_merge_flatten, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flatten_full, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_flatten_merge_memory_linear, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_converters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_span_contexts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metric_contexts, setup, teardown),
