@@ -13,6 +13,7 @@
 #include "otflow/ottl.h"
 #include "otflow/pdata_codec.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -649,6 +650,55 @@ static void test_statement_results_and_conditions(void **state)
 	otf_ottl_program_destroy(q);
 }
 
+/* One compiled program on several threads at once: it is read-only while
+ * running; each thread has its own tree, arena and regex match block. */
+typedef struct thread_job {
+	const otf_ottl_program_t *p;
+	int ok;
+} thread_job_t;
+
+static void *thread_main(void *arg)
+{
+	thread_job_t *j = arg;
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	j->ok = 1;
+	for (int it = 0; it < 200 && j->ok; it++) {
+		otf_arena_reset(&a);
+		otf_logs_t l;
+		otf_ottl_stats_t st = {0};
+		if (otf_pdata_json_decode_logs(&l, logs_json, strlen(logs_json), &a, NULL, NULL) ||
+		    otf_ottl_run_logs(j->p, OTF_OTTL_ERROR_PROPAGATE, &l, &a, &st))
+			j->ok = 0;
+		otf_log_record_t *r = &l.resource_logs[0].scope_logs[0].log_records[0];
+		if (!bytes_is(r->body.u.string_value, "payment failed for user=*** id=42") ||
+		    !attr(&r->attributes, "matched"))
+			j->ok = 0;
+	}
+	otf_arena_close(&a);
+	return NULL;
+}
+
+static void test_program_shared_by_threads(void **state)
+{
+	(void)state;
+	const char *const s[] = {
+	    "replace_pattern(body, \"user=\\\\w+\", \"user=***\")",
+	    "set(attributes[\"matched\"], true) where IsMatch(body, \"\\\\*{3}\")"};
+	otf_ottl_program_t *p = compile(OTF_OTTL_CTX_LOG, s, N(s));
+	pthread_t t[4];
+	thread_job_t jobs[4];
+	for (int i = 0; i < 4; i++) {
+		jobs[i] = (thread_job_t){p, 0};
+		assert_int_equal(pthread_create(&t[i], NULL, thread_main, &jobs[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(jobs[i].ok, 1);
+	}
+	otf_ottl_program_destroy(p);
+}
+
 static void test_wrong_signal_context(void **state)
 {
 	(void)state;
@@ -675,6 +725,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_metric_contexts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_statement_results_and_conditions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_program_shared_by_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_signal_context, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
