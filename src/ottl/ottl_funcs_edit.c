@@ -413,37 +413,46 @@ static int flat_key(flat_t *f, otf_bytes_t prefix, otf_bytes_t key, otf_bytes_t 
 
 static int flat_add(flat_t *f, otf_bytes_t key, const otf_any_value_t *v, int64_t level);
 
+static int flat_put(flat_t *f, otf_bytes_t key, const otf_any_value_t *v);
+
 static int flat_children(flat_t *f, otf_bytes_t prefix, const otf_any_value_t *v, int64_t level)
 {
-	int rc;
-	if (v->type == OTF_ANY_KVLIST) {
-		for (size_t i = 0; i < v->u.kvlist_value.values_len; i++) {
-			otf_bytes_t k;
-			const otf_key_value_t *kv = &v->u.kvlist_value.values[i];
-			if ((rc = flat_key(f, prefix, kv->key, &k)) ||
-			    (rc = flat_add(f, k, &kv->value, level)))
-				return rc;
-		}
-		return 0;
-	}
-	for (size_t i = 0; i < v->u.array_value.values_len; i++) {
-		char num[24];
-		int n = snprintf(num, sizeof num, "%zu", i);
+	for (size_t i = 0; i < v->u.kvlist_value.values_len; i++) {
 		otf_bytes_t k;
-		if ((rc = flat_key(f, prefix, (otf_bytes_t){(const uint8_t *)num, (size_t)n}, &k)))
-			return rc;
-		if (!prefix.len && !(k.ptr = otf_arena_memdup(f->r->rec->arena, num, (size_t)n)))
-			return OTF_E_NOMEM;
-		if ((rc = flat_add(f, k, &v->u.array_value.values[i], level)))
+		const otf_key_value_t *kv = &v->u.kvlist_value.values[i];
+		int rc = flat_key(f, prefix, kv->key, &k);
+		if (rc || (rc = flat_add(f, k, &kv->value, level)))
 			return rc;
 	}
 	return 0;
 }
 
+/* The Collector's flatten: a map within depth opens into "key.sub" keys;
+ * a list, at any depth, becomes "key.0", "key.1" holding its items as
+ * they are; anything else is stored under key. */
 static int flat_add(flat_t *f, otf_bytes_t key, const otf_any_value_t *v, int64_t level)
 {
-	if ((v->type == OTF_ANY_KVLIST || v->type == OTF_ANY_ARRAY) && level < f->depth)
+	if (v->type == OTF_ANY_KVLIST && level < f->depth)
 		return flat_children(f, key, v, level + 1);
+	if (v->type == OTF_ANY_ARRAY) {
+		for (size_t i = 0; i < v->u.array_value.values_len; i++) {
+			char num[24];
+			int n = snprintf(num, sizeof num, "%zu", i);
+			otf_bytes_t k,
+			    idx = {otf_arena_memdup(f->r->rec->arena, num, (size_t)n), (size_t)n};
+			if (!idx.ptr)
+				return OTF_E_NOMEM;
+			int rc = flat_key(f, key, idx, &k);
+			if (rc || (rc = flat_put(f, k, &v->u.array_value.values[i])))
+				return rc;
+		}
+		return 0;
+	}
+	return flat_put(f, key, v);
+}
+
+static int flat_put(flat_t *f, otf_bytes_t key, const otf_any_value_t *v)
+{
 	otf_key_value_t *have = otf__ottl_map_find(f->items, f->len, key);
 	if (have) { /* "a.b" given and made from {"a": {"b"}}: the later one wins */
 		have->value = *v;

@@ -326,15 +326,22 @@ static void test_truncate_limit_merge_flatten(void **state)
 	const otf_any_value_t *nb = attr(a, "f.nested.b");
 	assert_non_null(nb);
 	assert_int_equal(nb->type, OTF_ANY_KVLIST); /* depth 1: b stays a map */
-	const otf_any_value_t *nl = attr(a, "f.nested.l");
-	assert_int_equal(nl->type, OTF_ANY_ARRAY);
-	assert_int_equal(a->len, 6);
+	/* lists open at any depth, as the Collector's flatten does */
+	assert_str_attr(a, "f.nested.l.0", "p");
+	assert_int_equal(attr(a, "f.nested.l.1")->type, OTF_ANY_BOOL);
+	assert_null(attr(a, "f.nested.l"));
+	assert_int_equal(a->len, 7);
 }
 
 static void test_flatten_full(void **state)
 {
 	(void)state;
-	const char *const s[] = {"flatten(attributes) where severity_number == 9"};
+	const char *const s[] = {
+	    "set(attributes[\"lm\"], [{\"x\": 1}, [2]]) where severity_number == 9",
+	    "flatten(attributes) where severity_number == 9",
+	    "flatten(attributes, depth = 0) where severity_number == 5",
+	    "set(attributes[\"dl\"], [\"q\"]) where severity_number == 5",
+	    "flatten(attributes, \"z\", 0) where severity_number == 5"};
 	otf_logs_t l;
 	run_logs(logs_json, OTF_OTTL_CTX_LOG, s, N(s), &l);
 	otf_attributes_t *a = &log_n(&l, 0)->attributes;
@@ -343,6 +350,14 @@ static void test_flatten_full(void **state)
 	assert_str_attr(a, "nested.l.0", "p");
 	assert_int_equal(attr(a, "nested.l.1")->type, OTF_ANY_BOOL);
 	assert_null(attr(a, "nested"));
+	/* list items are kept as they are: a map or list inside a list is not opened */
+	assert_int_equal(attr(a, "lm.0")->type, OTF_ANY_KVLIST);
+	assert_int_equal(attr(a, "lm.1")->type, OTF_ANY_ARRAY);
+	/* depth 0 opens no map, but lists still */
+	otf_attributes_t *b = &log_n(&l, 1)->attributes;
+	assert_str_attr(b, "z.http.method", "GET");
+	assert_str_attr(b, "z.dl.0", "q");
+	assert_int_equal(b->len, 2);
 }
 
 /* flatten and merge_maps of n keys cost O(n) arena memory, not one copy
