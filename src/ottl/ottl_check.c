@@ -231,6 +231,12 @@ static int check_arg(checker_t *c, otf__ottl_node_t *call, size_t slot, otf__ott
 		return otf__ottl_errorf(c->e, a->pos,
 		                        "argument '%s' of %s must be a %s, found a %s", p->name, fn,
 		                        vt_name(want), vt_name(have));
+	/* every int parameter here is a limit or a depth; the Collector rejects
+	 * a negative literal when the statement loads */
+	if (p->type == P_INT && a->kind == N_LIT && a->lit.type == OTF_ANY_INT &&
+	    a->lit.u.int_value < 0)
+		return otf__ottl_errorf(c->e, a->pos, "argument '%s' of %s cannot be negative",
+		                        p->name, fn);
 	return 0;
 }
 
@@ -292,6 +298,13 @@ static int check_call(checker_t *c, otf__ottl_node_t *n, bool editor)
 		if (!n->bound[s] && !f->params[s].optional)
 			return otf__ottl_errorf(c->e, n->pos, "%s needs argument '%s' (%zu given)",
 			                        f->name, f->params[s].name, n->nargs);
+	/* limit(): the priority keys must fit in the limit (the Collector's check) */
+	if (strcmp(f->name, "limit") == 0 && n->bound[2] && n->bound[1]->kind == N_LIT &&
+	    n->bound[1]->lit.type == OTF_ANY_INT &&
+	    n->bound[1]->lit.u.int_value < (int64_t)n->bound[2]->nargs)
+		return otf__ottl_errorf(
+		    c->e, n->bound[1]->pos, "limit %lld is less than the %zu priority keys",
+		    (long long)n->bound[1]->lit.u.int_value, n->bound[2]->nargs);
 	return check_keys(c, n);
 }
 

@@ -327,22 +327,25 @@ static int e_limit(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_val
 	int rc = int_arg(r, call, 1, &lim);
 	if (rc || (rc = map_arg(r, call, &items, &len)) || !items)
 		return rc;
+	const otf__ottl_node_t *prio = call->bound[2];
+	if (prio && (uint64_t)lim < prio->nargs)
+		return otf__ottl_errorf(r->e, call->bound[1]->pos,
+		                        "limit %lld is less than the %zu priority keys",
+		                        (long long)lim, prio->nargs);
 	if ((uint64_t)lim >= *len)
 		return 0;
-	const otf__ottl_node_t *prio = call->bound[2];
 	size_t nprio = 0;
 	for (size_t i = 0; i < *len; i++)
 		nprio += in_list(prio, (*items)[i].key);
-	size_t room = (uint64_t)lim > nprio ? (size_t)lim - nprio : 0, w = 0, kept = 0;
+	/* priority keys always stay (the checker makes them fit when the limit
+	 * is a literal); the first others fill the rest, in order */
+	size_t room = (uint64_t)lim > nprio ? (size_t)lim - nprio : 0, w = 0;
 	for (size_t i = 0; i < *len; i++) {
 		bool p = in_list(prio, (*items)[i].key);
-		if (p && kept >= (size_t)lim)
-			continue;
 		if (!p && room == 0)
 			continue;
 		if (!p)
 			room--;
-		kept++;
 		(*items)[w++] = (*items)[i];
 	}
 	*len = w;

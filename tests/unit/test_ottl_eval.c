@@ -644,6 +644,12 @@ static void test_statement_results_and_conditions(void **state)
 	assert_int_equal(e.index, 2);
 	assert_int_equal(e.column, 25);
 	assert_non_null(strstr(e.msg, "Len of a nil"));
+	/* a computed limit is checked when it runs */
+	const char *const lim[] = {"limit(attributes, Len(attributes) - 1, [\"a\"])"};
+	otf_ottl_program_t *pl = compile(OTF_OTTL_CTX_LOG, lim, 1);
+	assert_int_equal(otf_ottl_exec_statement(pl, 0, &rec, &e), OTF_E_INVAL);
+	assert_non_null(strstr(e.msg, "less than the 1 priority keys"));
+	otf_ottl_program_destroy(pl);
 	otf_ottl_program_destroy(p);
 
 	const char *const c[] = {"attributes[\"http.method\"] == \"POST\"",

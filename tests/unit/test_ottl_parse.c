@@ -160,6 +160,10 @@ static void test_invalid(void **state)
 	fails(L, false, "delete_key(attributes, 1)", 23, "must be a string, found a int");
 	fails(L, false, "truncate_all(attributes, \"10\")", 25, "must be a int");
 	fails(L, false, "keep_keys(attributes, [\"a\", 1])", 28, "list of strings");
+	fails(L, false, "truncate_all(attributes, -1)", 25, "cannot be negative");
+	fails(L, false, "flatten(attributes, depth = -2)", 28, "cannot be negative");
+	fails(L, false, "limit(attributes, 1, [\"a\", \"b\"])", 18,
+	      "less than the 2 priority keys");
 	fails(L, false, "replace_all_patterns(attributes, \"both\", \"a\", \"b\")", 33,
 	      "invalid value");
 	fails(L, false, "merge_maps(attributes, resource.attributes, \"merge\")", 44,
