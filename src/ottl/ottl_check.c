@@ -110,8 +110,8 @@ static otf__ottl_vtype_t static_type(const otf__ottl_node_t *n)
 
 static const char *vt_name(otf__ottl_vtype_t t)
 {
-	static const char *const names[] = {"any",   "string", "int",  "double", "bool",
-	                                    "bytes", "map",    "list", "time"};
+	static const char *const names[] = {"any value", "a string", "an int", "a double", "a bool",
+	                                    "bytes",     "a map",    "a list", "a time"};
 	return names[t];
 }
 
@@ -182,10 +182,9 @@ static int check_arg(checker_t *c, otf__ottl_node_t *call, size_t slot, otf__ott
 			return otf__ottl_errorf(c->e, a->pos, "path '%s' is read-only",
 			                        otf__ottl_field_desc(a->field)->name);
 		if (p->type == P_MAP_TARGET && !type_fits(VT_MAP, static_type(a)))
-			return otf__ottl_errorf(c->e, a->pos,
-			                        "argument '%s' of %s must be a map, '%s' is a %s",
-			                        p->name, fn, otf__ottl_field_desc(a->field)->name,
-			                        vt_name(static_type(a)));
+			return otf__ottl_errorf(
+			    c->e, a->pos, "argument '%s' of %s must be a map, '%s' is %s", p->name,
+			    fn, otf__ottl_field_desc(a->field)->name, vt_name(static_type(a)));
 		return 0;
 	case P_PATTERN:
 	case P_LITERAL_STR:
@@ -228,9 +227,8 @@ static int check_arg(checker_t *c, otf__ottl_node_t *call, size_t slot, otf__ott
 	                                             : VT_ANY;
 	otf__ottl_vtype_t have = static_type(a);
 	if (!type_fits(want, have))
-		return otf__ottl_errorf(c->e, a->pos,
-		                        "argument '%s' of %s must be a %s, found a %s", p->name, fn,
-		                        vt_name(want), vt_name(have));
+		return otf__ottl_errorf(c->e, a->pos, "argument '%s' of %s must be %s, found %s",
+		                        p->name, fn, vt_name(want), vt_name(have));
 	/* every int parameter here is a limit or a depth; the Collector rejects
 	 * a negative literal when the statement loads */
 	if (p->type == P_INT && a->kind == N_LIT && a->lit.type == OTF_ANY_INT &&
@@ -341,7 +339,7 @@ static int check_value(checker_t *c, otf__ottl_node_t *n)
 				if (t != VT_ANY && t != VT_INT && t != VT_DOUBLE && t != VT_TIME)
 					return otf__ottl_errorf(
 					    c->e, n->args[i]->pos,
-					    "arithmetic needs numbers, found a %s", vt_name(t));
+					    "arithmetic needs numbers, found %s", vt_name(t));
 			}
 		return 0;
 	default:
@@ -380,8 +378,8 @@ static int check_bool(checker_t *c, otf__ottl_node_t *n)
 			return rc;
 		if (static_type(n) == VT_BOOL || static_type(n) == VT_ANY)
 			return 0;
-		return otf__ottl_errorf(c->e, n->pos, "%s returns a %s, not a boolean",
-		                        n->func->name, vt_name(static_type(n)));
+		return otf__ottl_errorf(c->e, n->pos, "%s returns %s, not a boolean", n->func->name,
+		                        vt_name(static_type(n)));
 	default:
 		break;
 	}

@@ -67,7 +67,7 @@ static int eval_math(otf__ottl_run_t *r, const otf__ottl_node_t *n, otf_any_valu
 	if (rc || (rc = otf__ottl_eval(r, n->args[1], &b)))
 		return rc;
 	if (!is_num(&a) || !is_num(&b))
-		return otf__ottl_errorf(r->e, n->pos, "arithmetic on a %s and a %s",
+		return otf__ottl_errorf(r->e, n->pos, "arithmetic on %s and %s",
 		                        otf__ottl_type_name(a.type), otf__ottl_type_name(b.type));
 	if (a.type != OTF_ANY_DOUBLE && b.type != OTF_ANY_DOUBLE) {
 		int64_t x = a.u.int_value, y = b.u.int_value, z = 0;
@@ -159,7 +159,7 @@ int otf__ottl_eval(otf__ottl_run_t *r, const otf__ottl_node_t *n, otf_any_value_
 			out->u.int_value = -out->u.int_value;
 			return 0;
 		}
-		return otf__ottl_errorf(r->e, n->pos, "cannot negate a %s",
+		return otf__ottl_errorf(r->e, n->pos, "cannot negate %s",
 		                        otf__ottl_type_name(out->type));
 	default:
 		rc = otf__ottl_eval_bool(r, n);
@@ -196,7 +196,7 @@ int otf__ottl_eval_bool(otf__ottl_run_t *r, const otf__ottl_node_t *n)
 		if ((rc = otf__ottl_eval(r, n, &v)))
 			return rc;
 		if (v.type != OTF_ANY_BOOL)
-			return otf__ottl_errorf(r->e, n->pos, "expected a boolean, got a %s",
+			return otf__ottl_errorf(r->e, n->pos, "expected a boolean, got %s",
 			                        otf__ottl_type_name(v.type));
 		return v.u.bool_value;
 	}

@@ -44,7 +44,7 @@ static int str_arg(otf__ottl_run_t *r, const otf__ottl_node_t *call, size_t slot
 	if (out->type != OTF_ANY_STRING)
 		return otf__ottl_errorf(
 		    r->e, call->bound[slot] ? call->bound[slot]->pos : call->pos,
-		    "%s: %s must be a string, got a %s", call->func->name,
+		    "%s: %s must be a string, got %s", call->func->name,
 		    call->func->params[slot].name, otf__ottl_type_name(out->type));
 	return 0;
 }
@@ -72,7 +72,7 @@ static int c_concat(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_va
 	if (rc || (rc = str_arg(r, call, 1, &delim)))
 		return rc;
 	if (list.type != OTF_ANY_ARRAY)
-		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Concat needs a list, got a %s",
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Concat needs a list, got %s",
 		                        otf__ottl_type_name(list.type));
 	size_t n = list.u.array_value.values_len, total = 0;
 	otf_any_value_t *parts = n ? otf_arena_alloc(r->rec->arena, n * sizeof *parts) : NULL;
@@ -116,7 +116,7 @@ static int c_split(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_val
 	if (v.type == OTF_ANY_EMPTY)
 		return 0; /* nil in, nil out */
 	if (v.type != OTF_ANY_STRING)
-		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Split needs a string, got a %s",
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Split needs a string, got %s",
 		                        otf__ottl_type_name(v.type));
 	otf_bytes_t s = v.u.string_value, sep = d.u.string_value;
 	/* Go's strings.Split: an empty separator splits into characters */
@@ -306,7 +306,7 @@ static int c_len(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value
 		out->u.int_value = (int64_t)v.u.kvlist_value.values_len;
 		break;
 	default:
-		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Len of a %s is not defined",
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "Len of %s is not defined",
 		                        otf__ottl_type_name(v.type));
 	}
 	return 0;
@@ -368,8 +368,7 @@ static int c_unix_nano(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any
 	if (rc)
 		return rc;
 	if (out->type != OTTL_VAL_TIME)
-		return otf__ottl_errorf(r->e, call->bound[0]->pos,
-		                        "UnixNano needs a time, got a %s",
+		return otf__ottl_errorf(r->e, call->bound[0]->pos, "UnixNano needs a time, got %s",
 		                        otf__ottl_type_name(out->type));
 	out->type = OTF_ANY_INT;
 	return 0;

@@ -106,7 +106,7 @@ static int e_delete_key(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_an
 	if (rc || !items || (rc = otf__ottl_arg(r, call, 1, &k)))
 		return rc;
 	if (k.type != OTF_ANY_STRING)
-		return otf__ottl_errorf(r->e, call->bound[1]->pos, "key must be a string, got a %s",
+		return otf__ottl_errorf(r->e, call->bound[1]->pos, "key must be a string, got %s",
 		                        otf__ottl_type_name(k.type));
 	for (size_t i = 0; i < *len; i++)
 		if (otf__ottl_bytes_eq((*items)[i].key, k.u.string_value)) {
@@ -183,7 +183,7 @@ static int e_replace_pattern(otf__ottl_run_t *r, const otf__ottl_node_t *call, o
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
 		return otf__ottl_errorf(r->e, call->bound[2]->pos,
-		                        "replacement must be a string, got a %s",
+		                        "replacement must be a string, got %s",
 		                        otf__ottl_type_name(repl.type));
 	rc = otf__ottl_re_replace(r, call, v.u.string_value, repl.u.string_value, &res);
 	if (rc <= 0) /* an error, or no match: nothing to write */
@@ -200,7 +200,7 @@ static int e_replace_match(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
 		return otf__ottl_errorf(r->e, call->bound[2]->pos,
-		                        "replacement must be a string, got a %s",
+		                        "replacement must be a string, got %s",
 		                        otf__ottl_type_name(repl.type));
 	otf_bytes_t g = lit_str(call, 1);
 	if (!glob_match(g.ptr, g.len, v.u.string_value.ptr, v.u.string_value.len))
@@ -220,7 +220,7 @@ static int e_replace_all_patterns(otf__ottl_run_t *r, const otf__ottl_node_t *ca
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
 		return otf__ottl_errorf(r->e, call->bound[3]->pos,
-		                        "replacement must be a string, got a %s",
+		                        "replacement must be a string, got %s",
 		                        otf__ottl_type_name(repl.type));
 	bool keys = otf__ottl_bytes_is(lit_str(call, 1), "key");
 	for (size_t i = 0; i < *len; i++) {
@@ -265,7 +265,7 @@ static int e_replace_all_matches(otf__ottl_run_t *r, const otf__ottl_node_t *cal
 		return rc;
 	if (repl.type != OTF_ANY_STRING)
 		return otf__ottl_errorf(r->e, call->bound[2]->pos,
-		                        "replacement must be a string, got a %s",
+		                        "replacement must be a string, got %s",
 		                        otf__ottl_type_name(repl.type));
 	otf_any_value_t c;
 	if ((rc = otf__ottl_value_copy(r->rec->arena, &repl, &c)))
@@ -287,7 +287,7 @@ static int int_arg(otf__ottl_run_t *r, const otf__ottl_node_t *call, size_t slot
 	if (rc)
 		return rc;
 	if (v.type != OTF_ANY_INT)
-		return otf__ottl_errorf(r->e, call->bound[slot]->pos, "%s must be an int, got a %s",
+		return otf__ottl_errorf(r->e, call->bound[slot]->pos, "%s must be an int, got %s",
 		                        call->func->params[slot].name, otf__ottl_type_name(v.type));
 	if (v.u.int_value < 0)
 		return otf__ottl_errorf(r->e, call->bound[slot]->pos, "%s must not be negative",

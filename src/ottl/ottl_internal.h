@@ -235,6 +235,7 @@ int otf__ottl_arg(otf__ottl_run_t *r, const otf__ottl_node_t *call, size_t i, ot
 int otf__ottl_value_copy(otf_arena_t *a, const otf_any_value_t *in, otf_any_value_t *out);
 /* OTTL equality and ordering; op is T_EQ..T_GE. */
 bool otf__ottl_compare(const otf_any_value_t *l, const otf_any_value_t *r, otf__ottl_tok_kind_t op);
+/* "a string", "an int", "nil", ...: ready for "got %s" messages. */
 const char *otf__ottl_type_name(otf_any_type_t t);
 /* Arena string of n bytes copied from p. */
 int otf__ottl_string(otf_arena_t *a, const void *p, size_t n, otf_any_value_t *out);

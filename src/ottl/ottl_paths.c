@@ -520,7 +520,7 @@ int otf__ottl_step(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_any_
 	if (k.type == OTF_ANY_STRING) {
 		if (v->type != OTF_ANY_KVLIST)
 			return otf__ottl_errorf(r->e, keynode->pos,
-			                        "a %s cannot be indexed by a string key",
+			                        "%s cannot be indexed by a string key",
 			                        otf__ottl_type_name(v->type));
 		otf_key_value_t *kv = otf__ottl_map_find(
 		    v->u.kvlist_value.values, v->u.kvlist_value.values_len, k.u.string_value);
@@ -531,7 +531,7 @@ int otf__ottl_step(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_any_
 	if (k.type == OTF_ANY_INT) {
 		if (v->type != OTF_ANY_ARRAY)
 			return otf__ottl_errorf(r->e, keynode->pos,
-			                        "a %s cannot be indexed by an integer",
+			                        "%s cannot be indexed by an integer",
 			                        otf__ottl_type_name(v->type));
 		if (k.u.int_value < 0 || (uint64_t)k.u.int_value >= v->u.array_value.values_len)
 			return otf__ottl_errorf(

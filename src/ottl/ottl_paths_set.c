@@ -80,7 +80,7 @@ static int set_keys(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_key_va
 				return rc;
 			slot = next;
 		} else {
-			return otf__ottl_errorf(r->e, kn->pos, "a %s cannot be indexed",
+			return otf__ottl_errorf(r->e, kn->pos, "%s cannot be indexed",
 			                        otf__ottl_type_name(slot->type));
 		}
 	}
@@ -90,7 +90,7 @@ static int set_keys(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_key_va
 static int type_err(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v,
                     const char *want)
 {
-	return otf__ottl_errorf(r->e, path->pos, "cannot set %s to a %s (needs %s)",
+	return otf__ottl_errorf(r->e, path->pos, "cannot set %s to %s (needs %s)",
 	                        otf__ottl_field_desc(path->field)->name,
 	                        otf__ottl_type_name(v->type), want);
 }

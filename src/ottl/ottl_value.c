@@ -16,21 +16,21 @@ const char *otf__ottl_type_name(otf_any_type_t t)
 	case OTF_ANY_EMPTY:
 		return "nil";
 	case OTF_ANY_STRING:
-		return "string";
+		return "a string";
 	case OTF_ANY_BOOL:
-		return "bool";
+		return "a bool";
 	case OTF_ANY_INT:
-		return "int";
+		return "an int";
 	case OTF_ANY_DOUBLE:
-		return "double";
+		return "a double";
 	case OTF_ANY_ARRAY:
-		return "list";
+		return "a list";
 	case OTF_ANY_KVLIST:
-		return "map";
+		return "a map";
 	case OTF_ANY_BYTES:
 		return "bytes";
 	default:
-		return t == OTTL_VAL_TIME ? "time" : "unknown";
+		return t == OTTL_VAL_TIME ? "a time" : "an unknown value";
 	}
 }
 

@@ -613,7 +613,7 @@ static void test_error_modes(void **state)
 		}
 		assert_int_equal(st.first_error.index, 0);
 		assert_int_equal(st.first_error.column, 4);
-		assert_non_null(strstr(st.first_error.msg, "cannot set severity_text to a int"));
+		assert_non_null(strstr(st.first_error.msg, "cannot set severity_text to an int"));
 		otf_ottl_program_destroy(p);
 	}
 	assert_int_equal(otf_ottl_error_mode_parse("ignore", 6), OTF_OTTL_ERROR_IGNORE);
@@ -643,7 +643,7 @@ static void test_statement_results_and_conditions(void **state)
 	assert_int_equal(otf_ottl_exec_statement(p, 2, &rec, &e), OTF_E_INVAL);
 	assert_int_equal(e.index, 2);
 	assert_int_equal(e.column, 25);
-	assert_non_null(strstr(e.msg, "Len of a nil"));
+	assert_non_null(strstr(e.msg, "Len of nil"));
 	/* a computed limit is checked when it runs */
 	const char *const lim[] = {"limit(attributes, Len(attributes) - 1, [\"a\"])"};
 	otf_ottl_program_t *pl = compile(OTF_OTTL_CTX_LOG, lim, 1);

@@ -157,8 +157,8 @@ static void test_invalid(void **state)
 	fails(L, false, "flatten(attributes, \"p\", prefix = \"q\")", 25, "given twice");
 	fails(L, false, "delete_key(\"attributes\", \"k\")", 11, "must be a path");
 	fails(L, false, "delete_key(severity_text, \"k\")", 11, "must be a map");
-	fails(L, false, "delete_key(attributes, 1)", 23, "must be a string, found a int");
-	fails(L, false, "truncate_all(attributes, \"10\")", 25, "must be a int");
+	fails(L, false, "delete_key(attributes, 1)", 23, "must be a string, found an int");
+	fails(L, false, "truncate_all(attributes, \"10\")", 25, "must be an int");
 	fails(L, false, "keep_keys(attributes, [\"a\", 1])", 28, "list of strings");
 	fails(L, false, "truncate_all(attributes, -1)", 25, "cannot be negative");
 	fails(L, false, "flatten(attributes, depth = -2)", 28, "cannot be negative");
@@ -175,7 +175,7 @@ static void test_invalid(void **state)
 	fails(L, false, "set(body, ToLowerCase(1))", 22, "must be a string");
 	fails(L, false, "set(body, SEVERITY_NUMBER_LOUD)", 10, "unknown enum symbol");
 	fails(L, false, "set(body, 1) where body", 19, "expected a condition");
-	fails(L, false, "set(body, 1) where Len(body)", 19, "returns a int, not a boolean");
+	fails(L, false, "set(body, 1) where Len(body)", 19, "returns an int, not a boolean");
 	fails(L, false, "set(body, 1) where 1 and true", 19, "expected a condition");
 	fails(L, false, "set(body, 1 == 1)", 12, "cannot be used as a value");
 	fails(L, false, "set(body, \"a\" + 1)", 10, "arithmetic needs numbers");
