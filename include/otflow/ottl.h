@@ -88,6 +88,16 @@ int otf_ottl_compile_statements(otf_ottl_program_t **out, otf_ottl_context_t ctx
 int otf_ottl_compile_conditions(otf_ottl_program_t **out, otf_ottl_context_t ctx,
                                 const char *const *conds, size_t n, otf_ottl_error_t *err);
 
+/* The context of statements (or conditions) whose every path carries a
+ * context prefix, as the Collector's transform processor infers it for a
+ * flat statement list: the most specific context named (span over scope
+ * over resource, spanevent over span, ...). OTF_E_INVAL, with err naming
+ * the statement and column, when a path has no prefix, when two contexts
+ * cannot be combined (span and log), when nothing names a context, or
+ * when a statement does not parse. Compile with the result afterwards. */
+int otf_ottl_infer_context(const char *const *stmts, size_t n, bool conditions,
+                           otf_ottl_context_t *out, otf_ottl_error_t *err);
+
 /* NULL is a no-op. */
 void otf_ottl_program_destroy(otf_ottl_program_t *p);
 

@@ -196,6 +196,55 @@ static void test_error_index(void **state)
 	assert_int_equal(e.column, 10);
 }
 
+static void infers(const char *const *s, size_t n, bool cond, otf_ottl_context_t want)
+{
+	otf_ottl_context_t got = OTF_OTTL_CTX_COUNT;
+	otf_ottl_error_t e = {0};
+	if (otf_ottl_infer_context(s, n, cond, &got, &e))
+		fail_msg("'%s': column %zu: %s", s[e.index], e.column, e.msg);
+	assert_int_equal(got, want);
+}
+
+static void infer_fails(const char *const *s, size_t n, size_t index, size_t col,
+                        const char *needle)
+{
+	otf_ottl_context_t got;
+	otf_ottl_error_t e = {0};
+	assert_int_equal(otf_ottl_infer_context(s, n, false, &got, &e), OTF_E_INVAL);
+	if (e.index != index || e.column != col || !strstr(e.msg, needle))
+		fail_msg("got statement %zu column %zu '%s'", e.index, e.column, e.msg);
+}
+
+static void test_infer_context(void **state)
+{
+	(void)state;
+	const char *a[] = {"set(resource.attributes[\"a\"], \"b\")",
+	                   "set(span.name, \"x\") where resource.attributes[\"a\"] == \"b\""};
+	infers(a, 1, false, OTF_OTTL_CTX_RESOURCE);
+	infers(a, 2, false, OTF_OTTL_CTX_SPAN);
+	const char *b[] = {"set(scope.name, \"s\")", "set(spanevent.name, span.name)"};
+	infers(b, 2, false, OTF_OTTL_CTX_SPANEVENT);
+	const char *c[] = {"datapoint.attributes[\"k\"] == metric.name",
+	                   "instrumentation_scope.version == \"1\""};
+	infers(c, 2, true, OTF_OTTL_CTX_DATAPOINT);
+	const char *d[] = {"set(log.body, Concat([resource.attributes[\"a\"]], \"\"))"};
+	infers(d, 1, false, OTF_OTTL_CTX_LOG);
+	/* the inferred context compiles the statements as written */
+	otf_ottl_program_t *p = NULL;
+	otf_ottl_error_t e = {0};
+	assert_int_equal(otf_ottl_compile_statements(&p, OTF_OTTL_CTX_SPAN, a, 2, &e), 0);
+	otf_ottl_program_destroy(p);
+
+	const char *x[] = {"set(span.name, \"x\")", "set(log.body, \"y\")"};
+	infer_fails(x, 2, 1, 4, "contexts span and log cannot be combined");
+	const char *y[] = {"set(span.name, name)"};
+	infer_fails(y, 1, 0, 15, "names no context");
+	const char *z[] = {"set(span.name, \"x\")", "set(span.name"};
+	infer_fails(z, 2, 1, 13, "expected");
+	const char *w[] = {"set(span.name, \"x\")", "delete_key(x, 1)"};
+	infer_fails(w, 2, 1, 11, "names no context");
+}
+
 static void test_deep_nesting_bounded(void **state)
 {
 	(void)state;
@@ -235,9 +284,9 @@ static void test_alloc_failure(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_valid_statements), cmocka_unit_test(test_invalid),
-	    cmocka_unit_test(test_error_index),      cmocka_unit_test(test_deep_nesting_bounded),
-	    cmocka_unit_test(test_alloc_failure),
+	    cmocka_unit_test(test_valid_statements),     cmocka_unit_test(test_invalid),
+	    cmocka_unit_test(test_error_index),          cmocka_unit_test(test_infer_context),
+	    cmocka_unit_test(test_deep_nesting_bounded), cmocka_unit_test(test_alloc_failure),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
