@@ -1,5 +1,6 @@
 /* Fuzz target: arbitrary text to the OTTL compiler, as a statement and as
- * a condition, for the log and span contexts. Whatever compiles also runs
+ * a condition, for the log, span and datapoint contexts, and to context
+ * inference. Whatever compiles also runs
  * on a small decoded request (so the evaluator sees every accepted shape)
  * and the edited tree must still encode to protobuf and decode again.
  * A rejected input must come with a column inside the input. */
@@ -21,6 +22,13 @@ static const char traces_json[] =
     "\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"0102030405060708\",\"name\":\"GET\","
     "\"kind\":2,\"attributes\":[{\"key\":\"http.route\",\"value\":{\"stringValue\":\"/a\"}}],"
     "\"events\":[{\"name\":\"e\"}],\"status\":{\"code\":2}}]}]}]}";
+
+static const char metrics_json[] =
+    "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":[{\"name\":"
+    "\"m\",\"sum\":{\"aggregationTemporality\":2,\"dataPoints\":[{\"asDouble\":1.5,"
+    "\"attributes\":[{\"key\":\"k\",\"value\":{\"stringValue\":\"v\"}}]}]}},{\"name\":"
+    "\"h\",\"histogram\":{\"dataPoints\":[{\"count\":\"3\",\"sum\":2.5,\"bucketCounts\":"
+    "[\"1\",\"2\"],\"explicitBounds\":[1]}]}}]}]}]}";
 
 static void run(const char *src, size_t len, otf_ottl_context_t ctx, bool cond)
 {
@@ -59,6 +67,17 @@ static void run(const char *src, size_t len, otf_ottl_context_t ctx, bool cond)
 				FUZZ_CHECK(otf_pdata_decode_logs(&back, out->data, out->len, &arena,
 				                                 NULL, NULL) == 0);
 		}
+	} else if (ctx == OTF_OTTL_CTX_DATAPOINT) {
+		otf_metrics_t m, back;
+		FUZZ_CHECK(otf_pdata_json_decode_metrics(&m, metrics_json, sizeof metrics_json - 1,
+		                                         &arena, NULL, NULL) == 0);
+		rc = otf_ottl_run_metrics(p, OTF_OTTL_ERROR_IGNORE, &m, &arena, &st);
+		FUZZ_CHECK(rc == 0);
+		rc = otf_pdata_encode_metrics(&m, &out);
+		FUZZ_CHECK(rc == 0 || rc == OTF_E_DEPTH);
+		if (!rc)
+			FUZZ_CHECK(otf_pdata_decode_metrics(&back, out->data, out->len, &arena,
+			                                    NULL, NULL) == 0);
 	} else {
 		otf_traces_t t, back;
 		FUZZ_CHECK(otf_pdata_json_decode_traces(&t, traces_json, sizeof traces_json - 1,
@@ -90,6 +109,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run(s, len, OTF_OTTL_CTX_LOG, false);
 	run(s, len, OTF_OTTL_CTX_LOG, true);
 	run(s, len, OTF_OTTL_CTX_SPAN, false);
+	run(s, len, OTF_OTTL_CTX_DATAPOINT, false);
+	for (int cond = 0; cond < 2; cond++) {
+		otf_ottl_context_t ctx;
+		otf_ottl_error_t e;
+		const char *src = s;
+		int rc = otf_ottl_infer_context(&src, 1, cond, &ctx, &e);
+		FUZZ_CHECK(rc == 0 || rc == OTF_E_INVAL || rc == OTF_E_NOMEM);
+		FUZZ_CHECK(rc != 0 || (unsigned)ctx < OTF_OTTL_CTX_COUNT);
+		FUZZ_CHECK(rc == 0 || rc == OTF_E_NOMEM || e.column <= len);
+	}
 	free(s);
 	return 0;
 }
