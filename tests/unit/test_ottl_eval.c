@@ -720,6 +720,30 @@ static void test_program_shared_by_threads(void **state)
 	otf_ottl_program_destroy(p);
 }
 
+/* A backtracking blow-up stops at PCRE2's match limit: a runtime error the
+ * caller's error_mode handles, never a hang. */
+static void test_regex_match_limit(void **state)
+{
+	(void)state;
+	otf_log_record_t log = {0};
+	char body[64];
+	memset(body, 'a', 40);
+	body[40] = 'b';
+	log.body.type = OTF_ANY_STRING;
+	log.body.u.string_value = (otf_bytes_t){(const uint8_t *)body, 41};
+	otf_ottl_record_t rec = {.log = &log, .arena = &arena};
+	const char *const c[] = {"IsMatch(body, \"^(a|aa)+$\")", "body != nil"};
+	otf_ottl_program_t *p = NULL;
+	otf_ottl_error_t e = {0};
+	assert_int_equal(otf_ottl_compile_conditions(&p, OTF_OTTL_CTX_LOG, c, 2, &e), 0);
+	assert_int_equal(otf_ottl_eval_condition(p, 0, &rec, &e), OTF_E_INVAL);
+	assert_non_null(strstr(e.msg, "regex match failed"));
+	otf_ottl_stats_t st = {0};
+	assert_int_equal(otf_ottl_match_any(p, OTF_OTTL_ERROR_IGNORE, &rec, &st), 1);
+	assert_int_equal(st.errors, 1);
+	otf_ottl_program_destroy(p);
+}
+
 static void test_wrong_signal_context(void **state)
 {
 	(void)state;
@@ -747,6 +771,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_error_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_statement_results_and_conditions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_program_shared_by_threads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_regex_match_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_signal_context, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
