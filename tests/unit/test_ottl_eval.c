@@ -533,6 +533,56 @@ static void test_span_contexts(void **state)
 	assert_bytes(t.resource_spans[0].scope_spans[0].scope.version, "2");
 }
 
+/* The OpenTelemetry demo's collector config (src/otel-collector/otelcol-config.yml):
+ * transform, error_mode ignore, span context; the statements as YAML hands them over. */
+static void test_demo_transform_statements(void **state)
+{
+	(void)state;
+	static const char js[] =
+	    "{\"resourceSpans\":[{\"resource\":{},\"scopeSpans\":[{\"spans\":["
+	    "{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"0102030405060708\","
+	    "\"name\":\"GET /api/products/OLJCESPC7Z?currencyCode=USD\"},"
+	    "{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"0102030405060709\","
+	    "\"name\":\"GET /api/cart?sessionId=9f2&currencyCode=EUR\"},"
+	    "{\"traceId\":\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"010203040506070a\","
+	    "\"name\":\"oteldemo.CartService/GetCart\"}]}]}]}";
+	const char *const s[] = {
+	    "replace_pattern(name, \"\\\\?.*\", \"\")",
+	    "replace_match(name, \"GET /api/products/*\", \"GET /api/products/{productId}\")"};
+	otf_traces_t t;
+	assert_int_equal(otf_pdata_json_decode_traces(&t, js, strlen(js), &arena, NULL, NULL), 0);
+	otf_ottl_program_t *p = compile(OTF_OTTL_CTX_SPAN, s, N(s));
+	otf_ottl_stats_t st = {0};
+	assert_int_equal(otf_ottl_run_traces(p, OTF_OTTL_ERROR_IGNORE, &t, &arena, &st), 0);
+	assert_int_equal(st.errors, 0);
+	assert_int_equal(st.records, 3);
+	otf_ottl_program_destroy(p);
+	otf_buf_t *b = NULL;
+	assert_int_equal(otf_pdata_encode_traces(&t, &b), 0);
+	otf_traces_t back;
+	assert_int_equal(otf_pdata_decode_traces(&back, b->data, b->len, &arena, NULL, NULL), 0);
+	otf_span_t *sp = back.resource_spans[0].scope_spans[0].spans;
+	assert_bytes(sp[0].name, "GET /api/products/{productId}");
+	assert_bytes(sp[1].name, "GET /api/cart");
+	assert_bytes(sp[2].name, "oteldemo.CartService/GetCart");
+	otf_buf_unref(b);
+
+	/* its metric statement, datapoint context */
+	const char *const m[] = {"set(attributes[\"collector\"], \"otel-collector\")"};
+	otf_metrics_t mt;
+	static const char mj[] =
+	    "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":[{\"name\":"
+	    "\"app.ads.count\",\"sum\":{\"dataPoints\":[{\"asInt\":\"1\"},{\"asInt\":\"2\"}]}}]}]}]"
+	    "}";
+	assert_int_equal(otf_pdata_json_decode_metrics(&mt, mj, strlen(mj), &arena, NULL, NULL), 0);
+	p = compile(OTF_OTTL_CTX_DATAPOINT, m, 1);
+	assert_int_equal(otf_ottl_run_metrics(p, OTF_OTTL_ERROR_IGNORE, &mt, &arena, &st), 0);
+	otf_ottl_program_destroy(p);
+	otf_metric_t *mm = &mt.resource_metrics[0].scope_metrics[0].metrics[0];
+	assert_str_attr(&mm->data_points.number[0].attributes, "collector", "otel-collector");
+	assert_str_attr(&mm->data_points.number[1].attributes, "collector", "otel-collector");
+}
+
 static const char metrics_json[] =
     "{\"resourceMetrics\":[{\"resource\":{},\"scopeMetrics\":[{\"metrics\":["
     "{\"name\":\"http.server.duration\",\"unit\":\"ms\",\"sum\":{\"aggregationTemporality\":2,"
@@ -767,6 +817,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_flatten_merge_memory_linear, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_converters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_span_contexts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_demo_transform_statements, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metric_contexts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_statement_results_and_conditions, setup, teardown),
