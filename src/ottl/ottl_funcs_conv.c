@@ -413,6 +413,7 @@ const otf__ottl_func_t otf__ottl_converters[] = {
     {"SpanID", false, VT_BYTES, ONE("bytes", P_ANY), c_span_id},
     {"Now", false, VT_TIME, 0, {{0}}, c_now},
     {"UnixNano", false, VT_INT, ONE("time", P_ANY), c_unix_nano},
+    {"ParseJSON", false, VT_ANY, ONE("target", P_STRING), otf__ottl_parse_json},
 };
 #undef ONE
 const size_t otf__ottl_converters_len =

@@ -73,6 +73,9 @@ typedef struct otf__ottl_err {
 int otf__ottl_errorf(otf__ottl_err_t *e, size_t column, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Whether n bytes are valid UTF-8 (no overlongs, no surrogates). */
+bool otf__ottl_utf8_valid(const uint8_t *s, size_t n);
+
 /* Tokenizes src into an arena array; OTF_E_INVAL with e set on a lexical
  * error, OTF_E_NOMEM. The last token is T_EOF. */
 int otf__ottl_lex(const char *src, size_t len, otf_arena_t *a, otf__ottl_tok_t **toks,
@@ -204,6 +207,8 @@ struct otf__ottl_func {
 	int (*call)(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out);
 };
 
+/* ParseJSON (ottl_funcs_json.c). */
+int otf__ottl_parse_json(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_any_value_t *out);
 const otf__ottl_func_t *otf__ottl_func_lookup(const char *name, size_t len);
 extern const otf__ottl_func_t otf__ottl_editors[];
 extern const size_t otf__ottl_editors_len;

@@ -68,7 +68,7 @@ static size_t put_utf8(char *o, uint32_t cp)
 }
 
 /* pdata strings are valid UTF-8 (the decoders check); literals keep it so. */
-static bool utf8_valid(const uint8_t *s, size_t n)
+bool otf__ottl_utf8_valid(const uint8_t *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		uint8_t c = s[i];
@@ -185,7 +185,7 @@ static int lex_string(const char *s, size_t len, size_t start, otf_arena_t *a, o
 				n += put_utf8(o + n, cp);
 		}
 	}
-	if (!utf8_valid((const uint8_t *)o, n))
+	if (!otf__ottl_utf8_valid((const uint8_t *)o, n))
 		return otf__ottl_errorf(e, start, "string is not valid UTF-8");
 	t->kind = T_STRING;
 	t->text = o;

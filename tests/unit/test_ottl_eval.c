@@ -399,6 +399,62 @@ static void test_flatten_merge_memory_linear(void **state)
 	otf_ottl_program_destroy(p);
 }
 
+static void test_parse_json(void **state)
+{
+	(void)state;
+	const char *const s[] = {("merge_maps(attributes, ParseJSON(\"{\\\"a\\\": 1, \\\"b\\\": "
+	                          "[true, null, \\\"x\\\"], "
+	                          "\\\"c\\\": {\\\"d\\\": \\\"\\\\u00e9\\\"}}\"), \"upsert\") "
+	                          "where severity_number == 9"),
+	                         "set(attributes[\"pj\"], ParseJSON(\"[1.5, 2] \"))"};
+	otf_logs_t l;
+	run_logs(logs_json, OTF_OTTL_CTX_LOG, s, N(s), &l);
+	otf_attributes_t *a = &log_n(&l, 0)->attributes;
+	const otf_any_value_t *v = attr(a, "a");
+	assert_int_equal(v->type,
+	                 OTF_ANY_DOUBLE); /* JSON numbers are doubles, as in the Collector */
+	assert_true(v->u.double_value == 1.0);
+	v = attr(a, "b");
+	assert_int_equal(v->type, OTF_ANY_ARRAY);
+	assert_int_equal(v->u.array_value.values_len, 3);
+	assert_int_equal(v->u.array_value.values[0].type, OTF_ANY_BOOL);
+	assert_int_equal(v->u.array_value.values[1].type, OTF_ANY_EMPTY);
+	assert_bytes(v->u.array_value.values[2].u.string_value, "x");
+	v = attr(a, "c");
+	assert_bytes(
+	    find_kv(v->u.kvlist_value.values, v->u.kvlist_value.values_len, "d")->u.string_value,
+	    "\xc3\xa9");
+	v = attr(&log_n(&l, 1)->attributes, "pj");
+	assert_int_equal(v->type, OTF_ANY_ARRAY);
+	assert_true(v->u.array_value.values[0].u.double_value == 1.5);
+	assert_null(attr(&log_n(&l, 1)->attributes, "a"));
+
+	otf_log_record_t log = {0};
+	otf_ottl_record_t rec = {.log = &log, .arena = &arena};
+	const char *const bad[] = {"set(body, ParseJSON(\"{\\\"a\\\": \"))",
+	                           "set(body, ParseJSON(\"1\"))", "set(body, ParseJSON(\"[1,]\"))",
+	                           "set(body, ParseJSON(\"{} x\"))"};
+	const char *const want[] = {"unexpected end", "needs an object or an array",
+	                            "ParseJSON:", "ParseJSON:"};
+	otf_ottl_program_t *p = compile(OTF_OTTL_CTX_LOG, bad, N(bad));
+	for (size_t i = 0; i < N(bad); i++) {
+		otf_ottl_error_t e = {0};
+		assert_int_equal(otf_ottl_exec_statement(p, i, &rec, &e), OTF_E_INVAL);
+		if (e.column != 10 || !strstr(e.msg, want[i]))
+			fail_msg("%s: column %zu '%s'", bad[i], e.column, e.msg);
+	}
+	assert_int_equal(log.body.type, OTF_ANY_EMPTY);
+	otf_ottl_program_destroy(p);
+	/* a lone surrogate escape becomes U+FFFD, as Go's encoding/json does */
+	const char *const sur[] = {"set(body, ParseJSON(\"[\\\"\\\\ud800\\\"]\"))"};
+	p = compile(OTF_OTTL_CTX_LOG, sur, 1);
+	otf_ottl_error_t e = {0};
+	assert_int_equal(otf_ottl_exec_statement(p, 0, &rec, &e), OTF_OTTL_APPLIED);
+	assert_int_equal(log.body.type, OTF_ANY_ARRAY);
+	assert_bytes(log.body.u.array_value.values[0].u.string_value, "\xef\xbf\xbd");
+	otf_ottl_program_destroy(p);
+}
+
 static void test_converters(void **state)
 {
 	(void)state;
@@ -816,6 +872,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_flatten_full, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flatten_merge_memory_linear, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_converters, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_parse_json, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_span_contexts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_demo_transform_statements, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metric_contexts, setup, teardown),
