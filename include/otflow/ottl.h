@@ -120,6 +120,9 @@ typedef struct otf_ottl_record {
 	otf_metric_t *metric;    /* metric, and the metric of a datapoint */
 	size_t datapoint_index;  /* datapoint: index into metric's data points */
 	otf_arena_t *arena;
+	/* The `cache` path: a scratch map per record (in arena, never encoded).
+	 * Zero it for each new record; otf_ottl_run_* do. */
+	otf_attributes_t cache;
 } otf_ottl_record_t;
 
 /* Result of one statement on one record. */

@@ -418,6 +418,7 @@ int otf_ottl_match_any(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode,
 
 #define RUN(rec)                                                     \
 	do {                                                         \
+		(rec).cache = (otf_attributes_t){0};                 \
 		int rc_ = otf_ottl_exec_all(p, mode, &(rec), stats); \
 		if (rc_)                                             \
 			return rc_;                                  \

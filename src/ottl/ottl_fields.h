@@ -70,6 +70,7 @@ enum {
 	F_LOG_SPAN_ID,
 	F_LOG_SPAN_ID_STR,
 	F_LOG_EVENT_NAME,
+	F_CACHE, /* every context: the record's scratch map */
 	F_COUNT
 };
 

@@ -74,6 +74,7 @@ static const otf__ottl_field_desc_t fields[F_COUNT] = {
     [F_LOG_SPAN_ID] = {C(LOG), "span_id", VT_BYTES, true, false},
     [F_LOG_SPAN_ID_STR] = {C(LOG), "span_id.string", VT_STRING, true, false},
     [F_LOG_EVENT_NAME] = {C(LOG), "event_name", VT_STRING, true, false},
+    [F_CACHE] = {OTF_OTTL_CTX_COUNT, "cache", VT_MAP, true, true},
 };
 #undef C
 
@@ -134,7 +135,8 @@ static int lookup(otf_ottl_context_t ctx, const otf_bytes_t *segs, size_t n)
 	}
 	name[len] = 0;
 	for (int f = 0; f < F_COUNT; f++)
-		if (fields[f].ctx == ctx && strcmp(fields[f].name, name) == 0)
+		if ((fields[f].ctx == ctx || fields[f].ctx == OTF_OTTL_CTX_COUNT) &&
+		    strcmp(fields[f].name, name) == 0)
 			return f;
 	return -1;
 }
@@ -183,6 +185,8 @@ otf_attributes_t *otf__ottl_attrs_of(otf_ottl_record_t *r, int f)
 		return r->metric ? &r->metric->metadata : NULL;
 	case F_LOG_ATTRS:
 		return r->log ? &r->log->attributes : NULL;
+	case F_CACHE:
+		return &r->cache;
 	case F_DP_ATTRS:
 		if (!r->metric || r->datapoint_index >= r->metric->data_points_len)
 			return NULL;

@@ -91,6 +91,11 @@ static otf_ottl_program_t *compile(otf_ottl_context_t ctx, const char *const *st
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
+static void compiles_in(otf_ottl_context_t ctx, const char *stmt)
+{
+	otf_ottl_program_destroy(compile(ctx, &stmt, 1));
+}
+
 /* Decodes JSON logs, runs stmts, re-encodes and decodes into *out. */
 static void run_logs(const char *json, otf_ottl_context_t ctx, const char *const *stmts, size_t n,
                      otf_logs_t *out)
@@ -453,6 +458,29 @@ static void test_parse_json(void **state)
 	assert_int_equal(log.body.type, OTF_ANY_ARRAY);
 	assert_bytes(log.body.u.array_value.values[0].u.string_value, "\xef\xbf\xbd");
 	otf_ottl_program_destroy(p);
+}
+
+/* cache: a scratch map per record, reset between records, never encoded */
+static void test_cache(void **state)
+{
+	(void)state;
+	static const char js[] =
+	    "{\"resourceLogs\":[{\"resource\":{},\"scopeLogs\":[{\"logRecords\":["
+	    "{\"body\":{\"stringValue\":\"{\\\"user\\\":{\\\"name\\\":\\\"ann\\\"},"
+	    "\\\"n\\\":2}\"}},{\"body\":{\"stringValue\":\"plain text\"}}]}]}]}";
+	const char *const s[] = {"set(cache, ParseJSON(body)) where IsMatch(body, \"^\\\\{\")",
+	                         "set(attributes[\"user\"], cache[\"user\"][\"name\"])",
+	                         "set(cache[\"seen\"], true)",
+	                         "set(attributes[\"keys\"], Len(log.cache))"};
+	otf_logs_t l;
+	run_logs(js, OTF_OTTL_CTX_LOG, s, N(s), &l);
+	otf_attributes_t *a = &log_n(&l, 0)->attributes, *b = &log_n(&l, 1)->attributes;
+	assert_str_attr(a, "user", "ann");
+	assert_int_attr(a, "keys", 3); /* user, n, seen */
+	assert_null(attr(b, "user"));
+	assert_int_attr(b, "keys", 1); /* only seen: the first record's cache is gone */
+	assert_int_equal(a->len, 2);
+	compiles_in(OTF_OTTL_CTX_SPAN, "set(span.cache[\"k\"], name)");
 }
 
 static void test_converters(void **state)
@@ -873,6 +901,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_flatten_merge_memory_linear, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_converters, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_parse_json, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cache, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_span_contexts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_demo_transform_statements, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_metric_contexts, setup, teardown),
