@@ -375,12 +375,47 @@ static int set_field(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf
 	return 0;
 }
 
+/* Checks every key before set_keys creates anything, so a statement that
+ * fails on a key leaves the record as it was: below a missing level only
+ * string keys can create maps; existing levels take step()'s rules. */
+static int check_keys(otf__ottl_run_t *r, const otf__ottl_node_t *path)
+{
+	otf_any_value_t cur;
+	int rc = otf__ottl_get_field(r, path, &cur);
+	bool missing = false;
+	for (size_t i = 0; !rc && i < path->nkeys; i++) {
+		const otf__ottl_node_t *kn = path->keys[i];
+		if (missing || cur.type == OTF_ANY_EMPTY) {
+			otf_any_value_t k;
+			if ((rc = otf__ottl_eval(r, kn, &k)))
+				break;
+			if (k.type != OTF_ANY_STRING)
+				rc = otf__ottl_errorf(r->e, kn->pos,
+				                      "a map key must be a string, not %s",
+				                      otf__ottl_type_name(k.type));
+			missing = true;
+			continue;
+		}
+		otf_any_value_t *slot;
+		if (!(rc = otf__ottl_step(r, kn, &cur, &slot))) {
+			if (slot)
+				cur = *slot;
+			else
+				missing = true;
+		}
+	}
+	return rc;
+}
+
 int otf__ottl_path_set(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v)
 {
 	if (!path->nkeys)
 		return set_field(r, path, v);
+	int rc = check_keys(r, path);
+	if (rc)
+		return rc;
 	otf_any_value_t *slot = NULL;
-	int rc = key_target(r, path, &slot);
+	rc = key_target(r, path, &slot);
 	if (rc < 0)
 		return rc;
 	if (rc == 1) {

@@ -776,6 +776,22 @@ static void test_statement_results_and_conditions(void **state)
 	assert_bytes(rec.log->body.u.string_value, "y");
 	assert_int_equal(otf_ottl_exec_statement(p, 2, &rec, &e), OTF_E_INVAL);
 	assert_int_equal(e.index, 2);
+	/* a bad key fails before anything is created */
+	{
+		const char *const bk[] = {"set(attributes[\"new\"][0], 1)",
+		                          "set(attributes[\"http.method\"][\"x\"], 1)"};
+		otf_ottl_program_t *pk = compile(OTF_OTTL_CTX_LOG, bk, 2);
+		size_t before = rec.log->attributes.len;
+		otf_ottl_error_t ek = {0};
+		assert_int_equal(otf_ottl_exec_statement(pk, 0, &rec, &ek), OTF_E_INVAL);
+		assert_non_null(strstr(ek.msg, "map key must be a string"));
+		assert_int_equal(ek.column, 22);
+		assert_int_equal(otf_ottl_exec_statement(pk, 1, &rec, &ek), OTF_E_INVAL);
+		assert_non_null(strstr(ek.msg, "cannot be indexed"));
+		assert_int_equal(rec.log->attributes.len, before);
+		assert_null(attr(&rec.log->attributes, "new"));
+		otf_ottl_program_destroy(pk);
+	}
 	assert_int_equal(e.column, 25);
 	assert_non_null(strstr(e.msg, "Len of nil"));
 	/* a computed limit is checked when it runs */
