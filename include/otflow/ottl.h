@@ -148,7 +148,7 @@ typedef struct otf_ottl_stats {
 	uint64_t records;             /* records visited */
 	uint64_t applied;             /* statements applied / conditions true */
 	uint64_t errors;              /* runtime errors (all modes) */
-	uint64_t dropped;             /* records removed (conditions: matched) */
+	uint64_t dropped;             /* records removed by otf_ottl_filter_* */
 	otf_ottl_error_t first_error; /* valid when errors > 0 */
 } otf_ottl_stats_t;
 
@@ -175,6 +175,22 @@ int otf_ottl_run_logs(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode, o
                       otf_arena_t *arena, otf_ottl_stats_t *stats);
 int otf_ottl_run_metrics(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode, otf_metrics_t *m,
                          otf_arena_t *arena, otf_ottl_stats_t *stats);
+
+/* Condition programs (the filter processor): remove every record any
+ * condition matches (an erroring condition counts as false under
+ * IGNORE/SILENT; PROPAGATE returns the error and leaves the request
+ * partly filtered, so the caller must drop or NACK it). Arrays are
+ * compacted in place; a scope left without records and a resource left
+ * without scopes are removed; for datapoint programs a metric left
+ * without points is removed; spanevent programs remove events and keep
+ * their spans. stats->dropped counts removed records. A context that does
+ * not belong to the signal, or a statement program, is OTF_E_INVAL. */
+int otf_ottl_filter_traces(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode, otf_traces_t *t,
+                           otf_arena_t *arena, otf_ottl_stats_t *stats);
+int otf_ottl_filter_logs(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode, otf_logs_t *l,
+                         otf_arena_t *arena, otf_ottl_stats_t *stats);
+int otf_ottl_filter_metrics(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode,
+                            otf_metrics_t *m, otf_arena_t *arena, otf_ottl_stats_t *stats);
 
 #ifdef __cplusplus
 }

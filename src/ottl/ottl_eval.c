@@ -293,6 +293,11 @@ void otf_ottl_program_destroy(otf_ottl_program_t *p)
 	otf_free(p);
 }
 
+bool otf__ottl_program_is_conditions(const otf_ottl_program_t *p)
+{
+	return p->conditions;
+}
+
 size_t otf_ottl_program_len(const otf_ottl_program_t *p)
 {
 	return p ? p->n : 0;

@@ -266,6 +266,9 @@ static inline bool otf__ottl_bytes_is(otf_bytes_t a, const char *s)
 	return a.len == n && (n == 0 || __builtin_memcmp(a.ptr, s, n) == 0);
 }
 
+/* Whether p was compiled from conditions (ottl_eval.c). */
+bool otf__ottl_program_is_conditions(const otf_ottl_program_t *p);
+
 /* ---- checker (ottl_check.c) ---- */
 
 /* Binds paths and calls of a parsed tree for ctx; e set on error. */

@@ -894,6 +894,93 @@ static void test_regex_match_limit(void **state)
 	otf_ottl_program_destroy(p);
 }
 
+static otf_ottl_program_t *conds(otf_ottl_context_t ctx, const char *const *c, size_t n)
+{
+	otf_ottl_program_t *p = NULL;
+	otf_ottl_error_t e = {0};
+	if (otf_ottl_compile_conditions(&p, ctx, c, n, &e))
+		fail_msg("condition %zu column %zu: %s", e.index, e.column, e.msg);
+	return p;
+}
+
+/* The filter processor's semantics: drop what matches, remove emptied
+ * scopes and resources, metrics without points; then encode and compare. */
+static void test_filter(void **state)
+{
+	(void)state;
+	otf_logs_t l;
+	assert_int_equal(
+	    otf_pdata_json_decode_logs(&l, logs_json, strlen(logs_json), &arena, NULL, NULL), 0);
+	const char *const c1[] = {"severity_number < SEVERITY_NUMBER_INFO",
+	                          "Len(attributes[\"missing\"]) > 0"};
+	otf_ottl_program_t *p = conds(OTF_OTTL_CTX_LOG, c1, 2);
+	otf_ottl_stats_t st = {0};
+	assert_int_equal(otf_ottl_filter_logs(p, OTF_OTTL_ERROR_IGNORE, &l, &arena, &st), 0);
+	assert_int_equal(st.dropped, 1);
+	assert_int_equal(st.errors,
+	                 1); /* record 1's second condition; record 2 matched the first */
+	assert_int_equal(l.resource_logs[0].scope_logs[0].log_records_len, 1);
+	assert_int_equal(log_n(&l, 0)->severity_number, 9);
+	/* propagate: the error comes back */
+	assert_int_equal(otf_ottl_filter_logs(p, OTF_OTTL_ERROR_PROPAGATE, &l, &arena, &st),
+	                 OTF_E_INVAL);
+	otf_ottl_program_destroy(p);
+	const char *const c2[] = {"resource.attributes[\"service.name\"] == \"checkout\""};
+	p = conds(OTF_OTTL_CTX_LOG, c2, 1);
+	assert_int_equal(otf_ottl_filter_logs(p, OTF_OTTL_ERROR_IGNORE, &l, &arena, NULL), 0);
+	assert_int_equal(l.resource_logs_len, 0); /* emptied scope and resource removed */
+	otf_ottl_program_destroy(p);
+
+	otf_traces_t t;
+	assert_int_equal(
+	    otf_pdata_json_decode_traces(&t, traces_json, strlen(traces_json), &arena, NULL, NULL),
+	    0);
+	const char *const c3[] = {"name == \"log\""};
+	p = conds(OTF_OTTL_CTX_SPANEVENT, c3, 1);
+	assert_int_equal(otf_ottl_filter_traces(p, OTF_OTTL_ERROR_IGNORE, &t, &arena, NULL), 0);
+	otf_ottl_program_destroy(p);
+	const char *const c4[] = {"kind == SPAN_KIND_CLIENT"};
+	p = conds(OTF_OTTL_CTX_SPAN, c4, 1);
+	assert_int_equal(otf_ottl_filter_traces(p, OTF_OTTL_ERROR_IGNORE, &t, &arena, NULL), 0);
+	otf_ottl_program_destroy(p);
+	otf_buf_t *b = NULL;
+	assert_int_equal(otf_pdata_encode_traces(&t, &b), 0);
+	otf_traces_t back;
+	assert_int_equal(otf_pdata_decode_traces(&back, b->data, b->len, &arena, NULL, NULL), 0);
+	otf_buf_unref(b);
+	otf_scope_spans_t *ss = &back.resource_spans[0].scope_spans[0];
+	assert_int_equal(ss->spans_len, 1);
+	assert_bytes(ss->spans[0].name, "GET /api");
+	assert_int_equal(ss->spans[0].events_len, 1);
+	assert_bytes(ss->spans[0].events[0].name, "exception");
+
+	otf_metrics_t m;
+	assert_int_equal(otf_pdata_json_decode_metrics(&m, metrics_json, strlen(metrics_json),
+	                                               &arena, NULL, NULL),
+	                 0);
+	const char *const c5[] = {"value_double < 0.5 and metric.type == METRIC_DATA_TYPE_SUM",
+	                          "metric.name == \"queue.size\""};
+	p = conds(OTF_OTTL_CTX_DATAPOINT, c5, 2);
+	st = (otf_ottl_stats_t){0};
+	assert_int_equal(otf_ottl_filter_metrics(p, OTF_OTTL_ERROR_IGNORE, &m, &arena, &st), 0);
+	assert_int_equal(st.dropped, 2);
+	otf_ottl_program_destroy(p);
+	otf_scope_metrics_t *sm = &m.resource_metrics[0].scope_metrics[0];
+	assert_int_equal(sm->metrics_len, 1); /* queue.size lost its only point */
+	assert_int_equal(sm->metrics[0].data_points_len, 1);
+	assert_true(sm->metrics[0].data_points.number[0].value.as_double == 0.75);
+	/* wrong program kinds */
+	const char *const st1[] = {"set(name, \"x\")"};
+	p = compile(OTF_OTTL_CTX_SPAN, st1, 1);
+	assert_int_equal(otf_ottl_filter_traces(p, OTF_OTTL_ERROR_IGNORE, &t, &arena, NULL),
+	                 OTF_E_INVAL);
+	otf_ottl_program_destroy(p);
+	p = conds(OTF_OTTL_CTX_LOG, c1, 1);
+	assert_int_equal(otf_ottl_filter_traces(p, OTF_OTTL_ERROR_IGNORE, &t, &arena, NULL),
+	                 OTF_E_INVAL);
+	otf_ottl_program_destroy(p);
+}
+
 static void test_wrong_signal_context(void **state)
 {
 	(void)state;
@@ -925,6 +1012,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_statement_results_and_conditions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_program_shared_by_threads, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_regex_match_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_filter, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_wrong_signal_context, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
