@@ -947,12 +947,12 @@ static void test_filter(void **state)
 	assert_int_equal(otf_pdata_encode_traces(&t, &b), 0);
 	otf_traces_t back;
 	assert_int_equal(otf_pdata_decode_traces(&back, b->data, b->len, &arena, NULL, NULL), 0);
-	otf_buf_unref(b);
 	otf_scope_spans_t *ss = &back.resource_spans[0].scope_spans[0];
 	assert_int_equal(ss->spans_len, 1);
 	assert_bytes(ss->spans[0].name, "GET /api");
 	assert_int_equal(ss->spans[0].events_len, 1);
 	assert_bytes(ss->spans[0].events[0].name, "exception");
+	otf_buf_unref(b); /* the decoded tree points into it */
 
 	otf_metrics_t m;
 	assert_int_equal(otf_pdata_json_decode_metrics(&m, metrics_json, strlen(metrics_json),
