@@ -58,12 +58,13 @@ static void run(const char *src, size_t len, otf_ottl_context_t ctx, bool cond)
 			    .arena = &arena};
 			rc = otf_ottl_match_any(p, OTF_OTTL_ERROR_IGNORE, &rec, &st);
 			FUZZ_CHECK(rc == 0 || rc == 1);
-			/* the filter walk removes exactly the matching record */
+			/* the filter walk: the one record dropped takes its scope and
+			 * resource along (not compared with rc: Now() may differ) */
 			otf_ottl_stats_t fs = {0};
 			FUZZ_CHECK(
 			    otf_ottl_filter_logs(p, OTF_OTTL_ERROR_IGNORE, &l, &arena, &fs) == 0);
-			FUZZ_CHECK(fs.dropped == (uint64_t)rc);
-			FUZZ_CHECK(l.resource_logs_len == (size_t)(1 - rc));
+			FUZZ_CHECK(fs.dropped <= 1);
+			FUZZ_CHECK(l.resource_logs_len == 1 - (size_t)fs.dropped);
 			FUZZ_CHECK(otf_pdata_encode_logs(&l, &out) == 0);
 		} else {
 			rc = otf_ottl_run_logs(p, OTF_OTTL_ERROR_IGNORE, &l, &arena, &st);
