@@ -16,6 +16,7 @@ libnghttp2-dev
 zlib1g-dev libzstd-dev zstd
 libcurl4-openssl-dev
 libpq-dev postgresql
+libpcre2-dev libssl-dev
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates
 python3
