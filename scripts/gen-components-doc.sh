@@ -107,6 +107,12 @@ Behaviour notes:
   `INSERT ... ON CONFLICT` (up to `max_batch_rows`, rows in primary-key order); the request is
   acknowledged once its rows are committed, NACKed as retryable on a database error (idempotent
   writes, safe to retry). A database down at start is retried with backoff, never fatal.
+  With `create_schema` (default true) each worker applies the schema migration (below) on its
+  first reachable connection before its first write, and again if a write finds the table
+  dropped; requests wait for it, so a fresh database needs no `otflow partial migrate`. Several
+  processes starting at once are safe (advisory lock, `IF NOT EXISTS`). `create_schema: false`
+  is for roles that may not create tables: writes to a missing table then fail the request with
+  the database's error (logged with a pointer to `otflow partial migrate`).
   Expiry times use the database clock (`now()`), so exporter and receiver hosts need no clock
   agreement.
 - **receiver `partial`** (traces): every `gc_interval` +- `jitter`, on each worker, one
@@ -123,8 +129,9 @@ Behaviour notes:
   condemn its batch); at `max_permanent_failures` it moves to `partial_traces_dead` with the
   reason, logged with a running count. A row whose snapshot does not decode moves there at once.
   Rows there are never read again; a failed delete, move or release is retried next cycle.
-- **partial spans table**, created by `otflow partial migrate --config FILE` (or `--postgres
-  CONNSTR`; idempotent, advisory-locked; upgrades the original Go collector's table in place):
+- **partial spans table**, created by the exporter at start (`create_schema`) or by `otflow
+  partial migrate --config FILE` (or `--postgres CONNSTR`); idempotent, advisory-locked; upgrades
+  the original Go collector's table in place:
 
   | column | type | meaning |
   |---|---|---|

@@ -2,7 +2,9 @@
  * (src/components/exporters/partial/partial_sql.h) in the database of every
  * partial exporter and receiver of a configuration, or in one database
  * given by --postgres. Idempotent; safe to run from several hosts at once
- * (advisory lock). The components never migrate by themselves. */
+ * (advisory lock). The partial exporter runs the same migration at start
+ * unless create_schema is false; this command is for databases where the
+ * collector's role may not create tables. */
 #include "cli/cli.h"
 #include "components/exporters/partial/partial_pg.h"
 

@@ -6,7 +6,7 @@ SDK-shaped heartbeats over OTLP/HTTP (protobuf) and OTLP/gRPC (curl, h2c)).
 Called by tests/sh/partial_e2e.sh with OTF_BIN, PG_DSN and, for the restart
 scenario, PG_DIR/PG_BINDIR/PG_PORT in the environment.
 
-usage: partial_e2e.py basic|exactly_once|db_restart|sdk WORKDIR
+usage: partial_e2e.py basic|exactly_once|db_restart|sdk|schema WORKDIR
 Prints one line per failed check and "N passed, M failed"; exit 1 on failure.
 """
 import atexit
@@ -17,6 +17,7 @@ import random
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -548,6 +549,113 @@ def scenario_sdk(work):
     o.stop()
 
 
+def yaml_exporter(port, extra=""):
+    return """
+runtime: {workers: 2}
+receivers:
+  otlp:
+    protocols: {http: {endpoint: "127.0.0.1:%d"}}
+    wait_for_result: true
+exporters:
+  partial:
+    postgres: "%s"
+%s
+service:
+  telemetry: {logs: {level: info}, metrics: {level: none}}
+  pipelines:
+    logs: {receivers: [otlp], exporters: [partial]}
+""" % (port, DSN, extra)
+
+
+def post_body(port, records):
+    """post() returning (status, body) for the error-message checks."""
+    req = {"resourceLogs": [{"resource": {"attributes": [kv("service.name", "logsvc")]},
+                             "scopeLogs": [{"logRecords": records}]}]}
+    r = urllib.request.Request("http://127.0.0.1:%d/v1/logs" % port,
+                               data=json.dumps(req).encode(),
+                               headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(r, timeout=15) as resp:
+            return resp.status, resp.read().decode(errors="replace")
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+
+
+def drop_schema():
+    sql("DROP TABLE IF EXISTS partial_traces; DROP TABLE IF EXISTS partial_traces_dead; "
+        "DROP TABLE IF EXISTS otflow_partial_schema")
+
+
+def tables():
+    return [r[0] for r in sql("SELECT tablename FROM pg_tables WHERE tablename LIKE "
+                              "'%partial%' ORDER BY 1")]
+
+
+def row_or_error(span):
+    try:
+        return row(span)
+    except RuntimeError as e:
+        return str(e).strip()
+
+
+def scenario_schema(work):
+    """The exporter creates its schema at start (create_schema, default true)."""
+    drop_schema()
+    # Fresh database, no migrate: the first heartbeat is stored.
+    port = free_port()
+    o = Otflow(work, "autoschema", yaml_exporter(port), port)
+    B = Span("B")
+    code, body = post_body(port, [record(B, "heartbeat")])
+    check(code == 200, "fresh database: heartbeat answered %s %r" % (code, body))
+    r = row_or_error(B)
+    check(isinstance(r, list) and r[0] == "f" and int(r[1]) > 0, "fresh database: heartbeat row stored: %s" % r)
+    check(sql("SELECT version FROM otflow_partial_schema") == [["3"]],
+          "schema version 3 recorded")
+    o.stop()
+    # Two processes (two workers each) starting at once on an empty database.
+    drop_schema()
+    ports = [free_port(), free_port()]
+    procs = [Otflow(work, "race%d" % i, yaml_exporter(p)) for i, p in enumerate(ports)]
+    for o, p in zip(procs, ports):
+        wait_port(p, o.proc, o.log)
+    spans = [Span("R%d" % i) for i in range(2)]
+    results = [None, None]
+
+    def send(i):
+        results[i] = post_body(ports[i], [record(spans[i], "heartbeat")])
+
+
+    ts = [threading.Thread(target=send, args=(i,)) for i in range(2)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    for i in range(2):
+        check(results[i] and results[i][0] == 200,
+              "process %d starting beside another: %s" % (i, results[i]))
+        r = row_or_error(spans[i])
+        check(isinstance(r, list) and r[0] == "f", "process %d: row stored: %s" % (i, r))
+    for o in procs:
+        o.stop()
+        log = open(o.log).read()
+        check("cannot create the partial_traces schema" not in log,
+              "no migration failure when starting together:\n" + log)
+
+    # create_schema: false on an empty database: today's behaviour, a clear error, nothing created.
+    drop_schema()
+    port = free_port()
+    o = Otflow(work, "noschema", yaml_exporter(port, "    create_schema: false"), port)
+    A = Span("A")
+    code, body = post_body(port, [record(A, "heartbeat")])
+    check(code != 200 and "partial_traces" in body and "does not exist" in body,
+          "create_schema false, no table: refused naming the table, got %s %r" % (code, body))
+    o.stop()
+    log = open(o.log).read()
+    check("otflow partial migrate" in log, "create_schema false: the log names the command:\n"
+          + log)
+    check(tables() == [], "create_schema false created tables: %s" % tables())
+
+
 def main():
     atexit.register(kill_all)
     random.seed()
@@ -556,7 +664,8 @@ def main():
     subprocess.run([BIN, "partial", "migrate", "--postgres", DSN], check=True,
                    capture_output=True)
     {"basic": scenario_basic, "exactly_once": scenario_exactly_once,
-     "db_restart": scenario_db_restart, "sdk": scenario_sdk}[name](work)
+     "db_restart": scenario_db_restart, "sdk": scenario_sdk,
+     "schema": scenario_schema}[name](work)
     print("%s: %d passed, %d failed" % (name, passed, failed))
     sys.exit(1 if failed else 0)
 

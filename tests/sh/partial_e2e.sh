@@ -4,8 +4,9 @@
 # real otflow processes fed heartbeat/stop logs over OTLP/HTTP (JSON):
 # heartbeat/stop/tombstone/merge/skip rules, exactly-once emission of 10,000
 # spans with three receiver processes racing, a database restart under load,
-# and examples/partial.yaml fed SDK-shaped (Python, .NET) heartbeats over
-# OTLP/HTTP and OTLP/gRPC.
+# examples/partial.yaml fed SDK-shaped (Python, .NET) heartbeats over
+# OTLP/HTTP and OTLP/gRPC, and the exporter creating its schema at start
+# (fresh database, two processes at once, create_schema: false).
 # Scenarios: tests/e2e/partial_e2e.py.
 set -u
 . "$OTF_SOURCE_DIR/tests/e2e/pg_harness.sh"
@@ -35,7 +36,7 @@ fi
 [ $? -eq 1 ] || { echo "FAIL: migrate against no server must exit 1"; fail=1; }
 "$OTF_BIN" validate --config "$OTF_SOURCE_DIR/examples/partial.yaml" >/dev/null ||
 	{ echo "FAIL: examples/partial.yaml does not validate"; fail=1; }
-for s in basic exactly_once db_restart sdk; do
+for s in ${OTF_PARTIAL_SCENARIOS:-basic exactly_once db_restart sdk schema}; do
 	python3 "$OTF_SOURCE_DIR/tests/e2e/partial_e2e.py" "$s" "$work" || fail=1
 done
 exit $fail

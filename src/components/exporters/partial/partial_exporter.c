@@ -19,7 +19,16 @@
  * acknowledged when every row it produced is committed; a database error
  * NACKs it as retryable (upsert and tombstone are idempotent, so a retry is
  * safe). Records that cannot be stored (no partial.event, bad frequency,
- * undecodable body) are skipped and counted, never failing the request. */
+ * undecodable body) are skipped and counted, never failing the request.
+ *
+ * Schema: with create_schema (the default) each worker's instance runs the
+ * migration (partial_sql.h: one transaction under an advisory lock, every
+ * step IF NOT EXISTS, so instances and processes starting together all
+ * succeed) on its first reachable connection before its first upsert, and
+ * again after an upsert finds the table missing. Rows wait for it; a failed
+ * migration fails them (retryable). Without create_schema the table is the
+ * operator's (`otflow partial migrate`) and a missing one fails every
+ * request with the database's error. */
 #include "partial_flatten.h"
 #include "partial_pg.h"
 #include "partial_sql.h"
@@ -44,6 +53,7 @@ typedef struct partial_exp_config {
 	int64_t max_batch_rows;
 	int64_t max_queued_requests;
 	int64_t pool_size;
+	bool create_schema;
 } partial_exp_config_t;
 
 typedef struct pmsg pmsg_t;
@@ -78,6 +88,8 @@ struct partial_exporter {
 	pmsg_t *held; /* requests not yet answered */
 	size_t held_len;
 	uint64_t skipped_total;
+	bool schema_ok; /* migration committed (or create_schema off) */
+	bool migrating;
 };
 
 static void finish_msg(partial_exporter_t *e, pmsg_t *p)
@@ -120,6 +132,72 @@ static void complete(partial_exporter_t *e, pconn_t *c, const char *err)
 			finish_msg(e, p);
 	}
 	partial_rows_clear(&c->inflight);
+}
+
+/* Fails every queued row (the migration they waited for failed). */
+static void fail_queued(partial_exporter_t *e, const char *err)
+{
+	size_t from = e->qhead, to = e->queue.len;
+	e->qhead = 0;
+	e->queue.len = 0;
+	for (size_t i = from; i < to; i++) {
+		partial_row_t *r = &e->queue.items[i];
+		pmsg_t *p = r->owner;
+		otf_buf_unref(r->trace);
+		r->trace = NULL;
+		if (!p->failed) {
+			p->failed = true;
+			snprintf(p->reason, sizeof p->reason, "postgres: %s", err);
+		}
+		if (--p->rows_left == 0)
+			finish_msg(e, p);
+	}
+}
+
+static void kick(partial_exporter_t *e);
+
+static void on_migrated(void *ctx, PGresult *res, const char *err)
+{
+	pconn_t *c = ctx;
+	partial_exporter_t *e = c->e;
+	(void)res;
+	c->busy = false;
+	e->nbusy--;
+	e->migrating = false;
+	if (err) {
+		otf_node_log(e->node, OTF_LOG_ERROR,
+		             "cannot create the partial_traces schema: %s (grant CREATE on the "
+		             "database, or run `otflow partial migrate` as its owner and set "
+		             "create_schema: false)",
+		             err);
+		fail_queued(e, err);
+	} else {
+		e->schema_ok = true;
+		otf_node_log(e->node, OTF_LOG_DEBUG, "partial_traces schema up to date");
+		kick(e);
+	}
+	maybe_done(e);
+}
+
+/* Starts the migration on an idle reachable connection; false when none. */
+static bool start_migration(partial_exporter_t *e)
+{
+	if (e->migrating)
+		return true;
+	for (int64_t i = 0; i < e->cfg->pool_size; i++) {
+		pconn_t *c = &e->conns[i];
+		if (c->busy || !partial_pg_available(c->pg))
+			continue;
+		int rc = partial_pg_query(c->pg, partial_sql_migration, 0, NULL, NULL, NULL, false,
+		                          on_migrated, c);
+		if (rc)
+			continue;
+		c->busy = true;
+		e->nbusy++;
+		e->migrating = true;
+		return true;
+	}
+	return false;
 }
 
 static uint64_t key_hash(const partial_row_t *r)
@@ -277,6 +355,11 @@ oom:
 /* Fills every idle, reachable connection with a statement. */
 static void kick(partial_exporter_t *e)
 {
+	if (!e->schema_ok) {
+		if (e->queue.len > e->qhead)
+			start_migration(e);
+		return;
+	}
 	for (int64_t i = 0; i < e->cfg->pool_size && e->queue.len > e->qhead; i++) {
 		pconn_t *c = &e->conns[i];
 		if (c->busy || !partial_pg_available(c->pg))
@@ -304,9 +387,16 @@ static void on_result(void *ctx, PGresult *res, const char *err)
 	c->busy = false;
 	e->nbusy--;
 	if (err) {
-		otf_node_log(
-		    e->node, OTF_LOG_WARN, "upsert of %zu row(s) failed: %s%s", c->inflight.len,
-		    err, strstr(err, "does not exist") ? " (run `otflow partial migrate`)" : "");
+		bool missing = strstr(err, "does not exist") != NULL;
+		otf_node_log(e->node, OTF_LOG_WARN, "upsert of %zu row(s) failed: %s%s",
+		             c->inflight.len, err,
+		             !missing                ? ""
+		             : e->cfg->create_schema ? " (creating the schema again)"
+		                                     : " (create_schema is false: run `otflow "
+		                                       "partial migrate`)");
+		/* Someone dropped the table: migrate again before the next upsert. */
+		if (missing && e->cfg->create_schema)
+			e->schema_ok = false;
 	}
 	complete(e, c, err);
 	kick(e);
@@ -396,6 +486,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_NOMEM;
 	e->node = ctx->node;
 	e->cfg = cfg;
+	e->schema_ok = !cfg->create_schema;
 	otf_arena_init(&e->arena, 0);
 	e->conns = otf_calloc((size_t)cfg->pool_size, sizeof *e->conns);
 	int rc = e->conns ? 0 : OTF_E_NOMEM;
@@ -529,6 +620,13 @@ static const otf_config_field_t k_schema[] = {
      .def = "4",
      .desc = "PostgreSQL connections per worker (1..64); statements on them overlap their "
              "commits' WAL flushes."},
+    {.key = "create_schema",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(partial_exp_config_t, create_schema),
+     .def = "true",
+     .desc = "Create or upgrade the partial_traces schema at start, before the first write "
+             "(advisory-locked, idempotent); false leaves it to `otflow partial migrate` and "
+             "fails writes while the table is missing."},
     OTF_CONFIG_FIELD_END,
 };
 

@@ -347,9 +347,13 @@ static void start_next(partial_pg_t *pg, bool from_submit)
 	if (pg->state != ST_READY || pg->running || !pg->head)
 		return;
 	pg_stmt_t *s = pg->head;
-	int ok =
-	    PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL, (const char *const *)s->values,
-	                      s->lengths, s->formats, s->binary_result ? 1 : 0);
+	/* Without parameters the simple protocol runs a script of several
+	 * statements (the schema migration); the extended one allows one. */
+	int ok = s->nparams == 0 && !s->binary_result
+	             ? PQsendQuery(pg->conn, s->sql)
+	             : PQsendQueryParams(pg->conn, s->sql, s->nparams, NULL,
+	                                 (const char *const *)s->values, s->lengths, s->formats,
+	                                 s->binary_result ? 1 : 0);
 	if (!ok) {
 		fail_soon(pg, from_submit, PQerrorMessage(pg->conn));
 		return;

@@ -48,7 +48,9 @@ void partial_pg_destroy(partial_pg_t *pg);
 
 /* Queues a statement. formats[i] 1 = binary parameter (lengths[i] bytes),
  * 0 = text (NUL-terminated); formats/lengths may be NULL for all-text.
- * binary_result selects the result format. Errors: -ENOTCONN while the
+ * binary_result selects the result format. With nparams 0 and a text
+ * result, sql may hold several statements separated by ';' (simple query
+ * protocol; the first error is reported). Errors: -ENOTCONN while the
  * database is unreachable (between reconnect attempts), OTF_E_NOMEM. */
 int partial_pg_query(partial_pg_t *pg, const char *sql, int nparams, const char *const *values,
                      const int *lengths, const int *formats, bool binary_result, partial_pg_cb cb,
