@@ -46,7 +46,11 @@ Behaviour notes:
 - **exporter `file`**: one process-wide file per path shared by all workers, records never
   interleave; json lines are OTLP/JSON (`otflow pdata convert` reads them back); proto records are
   `uint32 big-endian length + Export*ServiceRequest bytes`. Acknowledged after the write into the
-  file's buffer; flushed every `flush_interval` and at shutdown.
+  file's buffer; flushed every `flush_interval` and at shutdown, so a crash can lose acknowledged
+  data (docs/configuration.md, Durability). `sync: true` flushes and fsyncs each request (and the
+  directory of a new file) before acknowledging it. `compression: zstd` (the Collector's key and
+  layout): every request, json or proto, is one zstd frame preceded by the frame's length
+  (uint32 big-endian), so each frame decompresses alone (`zstd -d`).
 - **exporters `otlphttp` and `otlp`, retry and queue** (the Collector's exporterhelper): each
   worker has its own queue of `queue_size` (in `sizer` units: requests, items or protobuf
   bytes), counting every request it holds (queued, in flight, waiting for a retry), and sends

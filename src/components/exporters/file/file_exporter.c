@@ -4,7 +4,14 @@
  * every worker through one process-wide sink per path (a mutex keeps each
  * record whole); buffered writes are flushed every flush_interval and at
  * shutdown; the file is rotated when it exceeds rotation.max_megabytes,
- * keeping rotation.max_backups old files. */
+ * keeping rotation.max_backups old files.
+ *
+ * Durability: a request is acknowledged once it is in the process's buffer
+ * (lost if the process dies before the next flush) unless `sync` is on,
+ * which flushes and fsyncs every record before the acknowledgement.
+ * `compression: zstd` writes every record as one zstd frame behind its
+ * uint32 big-endian length (json and proto alike), as the Collector's
+ * fileexporter does. */
 #include "file_sink.h"
 
 #include "otflow/alloc.h"
@@ -15,6 +22,7 @@
 #include "otflow/pdata_codec.h"
 
 #include <stddef.h>
+#include <stdio.h>
 #include <string.h>
 
 typedef struct file_rotation {
@@ -27,6 +35,8 @@ typedef struct file_config {
 	int format; /* index into k_formats: 0 json, 1 proto */
 	int64_t flush_interval_ns;
 	bool append;
+	bool sync;
+	char *compression; /* "" or "zstd" */
 	file_rotation_t rotation;
 } file_config_t;
 
@@ -49,13 +59,21 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	e->node = ctx->node;
 	e->json = cfg->format == 0;
 	otf_arena_init(&e->arena, 0);
-	uint64_t max_bytes =
-	    cfg->rotation.max_megabytes > 0 ? (uint64_t)cfg->rotation.max_megabytes << 20 : 0;
-	int rc = otf_file_sink_open(cfg->path, cfg->append, max_bytes,
-	                            (int)cfg->rotation.max_backups, &e->sink);
+	otf_file_sink_opts_t o = {
+	    .append = cfg->append,
+	    .max_bytes =
+	        cfg->rotation.max_megabytes > 0 ? (uint64_t)cfg->rotation.max_megabytes << 20 : 0,
+	    .max_backups = (int)cfg->rotation.max_backups,
+	    .sync = cfg->sync,
+	    .zstd = cfg->compression && !strcmp(cfg->compression, "zstd"),
+	};
+	int rc = otf_file_sink_open(cfg->path, &o, &e->sink);
 	if (rc) {
 		otf_node_log(e->node, OTF_LOG_ERROR, "cannot open %s: %s", cfg->path,
-		             otf_strerror(rc));
+		             rc == OTF_E_CONFIG
+		                 ? "another file exporter writes this path with other sync or "
+		                   "compression settings"
+		                 : otf_strerror(rc));
 		otf_arena_close(&e->arena);
 		otf_free(e);
 		return rc;
@@ -156,6 +174,17 @@ static void destroy(void *inst)
 
 static const char *const k_formats[] = {"json", "proto", NULL};
 
+static int validate(const void *config, char *err, size_t errlen)
+{
+	const file_config_t *c = config;
+	if (c->compression && c->compression[0] && strcmp(c->compression, "zstd")) {
+		snprintf(err, errlen, "compression: unsupported algorithm \"%s\" (supported: zstd)",
+		         c->compression);
+		return OTF_E_CONFIG;
+	}
+	return 0;
+}
+
 static const otf_config_field_t k_rotation[] = {
     {.key = "max_megabytes",
      .type = OTF_CFG_INT,
@@ -193,6 +222,20 @@ static const otf_config_field_t k_schema[] = {
      .offset = offsetof(file_config_t, append),
      .def = "false",
      .desc = "Append to an existing file instead of truncating it at start."},
+    {.key = "sync",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(file_config_t, sync),
+     .def = "false",
+     .desc = "Flush and fsync every request before acknowledging it (data survives a crash "
+             "of the process or the host once acknowledged). Off: acknowledged data can sit "
+             "in the process's buffer up to flush_interval and in the page cache until the "
+             "kernel writes it."},
+    {.key = "compression",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(file_config_t, compression),
+     .def = "",
+     .desc = "zstd: each request is written as one zstd frame preceded by the frame's length "
+             "(uint32 big-endian), in both formats. Unset: no compression."},
     {.key = "rotation",
      .type = OTF_CFG_OBJECT,
      .offset = offsetof(file_config_t, rotation),
@@ -210,6 +253,7 @@ const otf_component_factory_t otf_exporter_file_factory = {
     .stability = {OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA},
     .config_schema = k_schema,
     .config_size = sizeof(file_config_t),
+    .validate = validate,
     .create = {create, create, create},
     .consume = {consume, consume, consume},
     .control = control,

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zstd.h>
 
 struct otf_file_sink {
 	char *path;
@@ -24,13 +25,33 @@ struct otf_file_sink {
 	uint64_t size;
 	uint64_t max_bytes;
 	int max_backups;
+	bool sync, zstd;
+	ZSTD_CCtx *cctx;
+	uint8_t *zbuf; /* compressed record */
+	size_t zcap;
 	otf_file_sink_t *next;
 };
 
 static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
 static otf_file_sink_t *g_sinks;
 
-static FILE *open_file(const char *path, bool append, uint64_t *size)
+/* A new file survives a crash only once its directory entry is on disk. */
+static void sync_dir(const char *path)
+{
+	char dir[4096];
+	const char *slash = strrchr(path, '/');
+	if (slash)
+		snprintf(dir, sizeof dir, "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	else
+		snprintf(dir, sizeof dir, ".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+}
+
+static FILE *open_file(const char *path, bool append, bool sync, uint64_t *size)
 {
 	/* 0600: telemetry may hold personal data; the operator widens it. */
 	int fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC), 0600);
@@ -41,15 +62,20 @@ static FILE *open_file(const char *path, bool append, uint64_t *size)
 	FILE *fp = fdopen(fd, append ? "a" : "w");
 	if (!fp)
 		close(fd);
+	else if (sync)
+		sync_dir(path);
 	return fp;
 }
 
-int otf_file_sink_open(const char *path, bool append, uint64_t max_bytes, int max_backups,
-                       otf_file_sink_t **out)
+int otf_file_sink_open(const char *path, const otf_file_sink_opts_t *o, otf_file_sink_t **out)
 {
 	pthread_mutex_lock(&g_mu);
 	for (otf_file_sink_t *s = g_sinks; s; s = s->next) {
 		if (!strcmp(s->path, path)) {
+			if (s->sync != o->sync || s->zstd != o->zstd) {
+				pthread_mutex_unlock(&g_mu);
+				return OTF_E_CONFIG;
+			}
 			s->refs++;
 			*out = s;
 			pthread_mutex_unlock(&g_mu);
@@ -59,12 +85,19 @@ int otf_file_sink_open(const char *path, bool append, uint64_t max_bytes, int ma
 	otf_file_sink_t *s = otf_calloc(1, sizeof *s);
 	int rc = OTF_E_NOMEM;
 	if (s && (s->path = otf_strndup(path, strlen(path)))) {
-		s->fp = open_file(path, append, &s->size);
+		s->fp = open_file(path, o->append, o->sync, &s->size);
+		if (s->fp && o->zstd && !(s->cctx = ZSTD_createCCtx())) {
+			fclose(s->fp);
+			s->fp = NULL;
+			errno = ENOMEM;
+		}
 		if (s->fp) {
 			pthread_mutex_init(&s->mu, NULL);
 			s->refs = 1;
-			s->max_bytes = max_bytes;
-			s->max_backups = max_backups;
+			s->max_bytes = o->max_bytes;
+			s->max_backups = o->max_backups;
+			s->sync = o->sync;
+			s->zstd = o->zstd;
 			s->next = g_sinks;
 			g_sinks = s;
 			*out = s;
@@ -133,7 +166,7 @@ static int rotate(otf_file_sink_t *s)
 	         ts.tv_nsec);
 	rename(s->path, name);
 	prune_backups(s);
-	s->fp = open_file(s->path, false, &s->size);
+	s->fp = open_file(s->path, false, s->sync, &s->size);
 	return s->fp ? 0 : -errno;
 }
 
@@ -145,6 +178,27 @@ int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len, otf
 		rc = OTF_E_IO;
 		goto out;
 	}
+	if (s->zstd) {
+		/* Level 3: zstd's default, what the Collector's encoder uses. */
+		size_t bound = ZSTD_compressBound(len);
+		if (s->zcap < bound) {
+			uint8_t *nb = otf_realloc(s->zbuf, bound);
+			if (!nb) {
+				rc = OTF_E_NOMEM;
+				goto out;
+			}
+			s->zbuf = nb;
+			s->zcap = bound;
+		}
+		size_t n = ZSTD_compressCCtx(s->cctx, s->zbuf, s->zcap, data, len, 3);
+		if (ZSTD_isError(n)) {
+			rc = OTF_E_IO;
+			goto out;
+		}
+		data = s->zbuf;
+		len = n;
+		kind = OTF_FILE_RECORD_LENGTH_PREFIX;
+	}
 	if (kind == OTF_FILE_RECORD_LENGTH_PREFIX) {
 		uint8_t hdr[4] = {(uint8_t)(len >> 24), (uint8_t)(len >> 16), (uint8_t)(len >> 8),
 		                  (uint8_t)len};
@@ -154,6 +208,9 @@ int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len, otf
 	if (!rc && len && fwrite(data, 1, len, s->fp) != len)
 		rc = -errno;
 	if (!rc && kind == OTF_FILE_RECORD_LINE && fputc('\n', s->fp) == EOF)
+		rc = -errno;
+	/* fflush + fsync: the acknowledgement waits for the disk. */
+	if (!rc && s->sync && (fflush(s->fp) == EOF || fsync(fileno(s->fp))))
 		rc = -errno;
 	if (!rc) {
 		s->size += len + (kind == OTF_FILE_RECORD_LINE ? 1 : 4);
@@ -192,6 +249,8 @@ void otf_file_sink_close(otf_file_sink_t *s)
 	pthread_mutex_unlock(&g_mu);
 	if (s->fp)
 		fclose(s->fp);
+	ZSTD_freeCCtx(s->cctx);
+	otf_free(s->zbuf);
 	pthread_mutex_destroy(&s->mu);
 	otf_free(s->path);
 	otf_free(s);

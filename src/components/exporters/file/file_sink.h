@@ -13,9 +13,26 @@ typedef enum otf_file_record {
 	OTF_FILE_RECORD_LENGTH_PREFIX = 1, /* uint32 big-endian length, then bytes */
 } otf_file_record_t;
 
-/* Opens (or shares) the sink for path. max_bytes 0 disables rotation. */
-int otf_file_sink_open(const char *path, bool append, uint64_t max_bytes, int max_backups,
-                       otf_file_sink_t **out);
+typedef struct otf_file_sink_opts {
+	bool append;        /* keep an existing file's content */
+	uint64_t max_bytes; /* rotate past this size; 0 = never */
+	int max_backups;    /* rotated files kept; 0 = all */
+	/* Each write is on disk (fflush + fsync; the directory too when a file
+	 * is created) before otf_file_sink_write returns. */
+	bool sync;
+	/* Each record becomes one zstd frame behind a uint32 big-endian length
+	 * of the frame (the Collector's fileexporter layout); kind is then
+	 * ignored: no newline, no uncompressed length. */
+	bool zstd;
+} otf_file_sink_opts_t;
+
+/* Opens (or shares) the sink for path. Every exporter sharing a path must
+ * ask for the same sync and zstd settings (OTF_E_CONFIG otherwise);
+ * rotation and append come from the first. Errors: negative errno,
+ * OTF_E_NOMEM, OTF_E_CONFIG. */
+int otf_file_sink_open(const char *path, const otf_file_sink_opts_t *o, otf_file_sink_t **out);
+/* Writes one record whole (thread-safe). Errors: negative errno from the
+ * write/fsync, OTF_E_IO, OTF_E_NOMEM. */
 int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len,
                         otf_file_record_t kind);
 void otf_file_sink_flush(otf_file_sink_t *s);
