@@ -7,7 +7,10 @@ JOBS       ?= $(shell nproc)
 CONFIG     ?= examples/default.yaml
 CMAKE_GEN  := -G Ninja
 
-.PHONY: all build deps run test test-unit test-asan test-fuzz lint format bench clean
+PREFIX     ?= /usr/local
+DESTDIR    ?=
+
+.PHONY: all build deps run test test-unit test-asan test-fuzz lint format bench clean install deb
 
 all: build
 
@@ -17,6 +20,14 @@ deps:
 build:
 	@cmake -S . -B $(BUILD) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOTF_WERROR=ON >/dev/null
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging root]: README.md, Install.
+install: build
+	@DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+# Debian package from the install tree: $(BUILD)/deb/otflow_VERSION_ARCH.deb
+deb: build
+	@./scripts/make-deb.sh $(BUILD) $(BUILD)/deb
 
 run: deps build
 	@./scripts/run.sh $(BUILD) $(CONFIG)

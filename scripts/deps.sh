@@ -19,7 +19,8 @@ libpq-dev postgresql
 libpcre2-dev libssl-dev
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates
-python3
+python3 python3-pip python3-venv
+strace dpkg-dev
 time util-linux procps iproute2
 "
 

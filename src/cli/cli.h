@@ -6,6 +6,7 @@
 #include "otflow/service.h"
 
 #include <stddef.h>
+#include <stdio.h>
 
 int otf_cli_pdata(int argc, char **argv);
 int otf_cli_run(int argc, char **argv);
@@ -20,6 +21,10 @@ int otf_cli_parse_configs(int argc, char **argv, const char **paths, size_t cap,
                           const char **format);
 int otf_cli_load(const char **paths, size_t n, otf_config_t **cfg, otf_dag_t **dag,
                  otf_service_settings_t *settings);
+/* validate's report: every component the service uses (pipelines and
+ * service.extensions of a Collector-format file), one line each with its
+ * kind, id and stability per signal it is used for. */
+void otf_cli_print_used(const otf_config_t *cfg, FILE *out);
 
 /* cli_admin.c: the metrics (Prometheus text) and health_check endpoints on
  * the main thread's loop. */

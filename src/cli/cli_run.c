@@ -194,8 +194,10 @@ static int load_and_show(int argc, char **argv, bool print)
 		return rc;
 	if (print)
 		otf_dag_print(dag, stdout, !strcmp(format, "dot"));
-	else
+	else {
 		printf("configuration is valid\n");
+		otf_cli_print_used(cfg, stdout);
+	}
 	otf_dag_destroy(dag);
 	otf_config_destroy(cfg);
 	return 0;

@@ -1,6 +1,10 @@
 /* otflow: entry point and subcommand dispatch. */
 #include "cli/cli.h"
 
+#include "otflow/component.h"
+
+#include <otmm.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -10,7 +14,9 @@ static void usage(FILE *f)
 	      "       otflow <command> [options]\n"
 	      "\n"
 	      "commands:\n"
-	      "  validate    --config FILE...  check a configuration (exit 2 when invalid)\n"
+	      "  validate    --config FILE...  check a configuration (exit 2 when invalid) and "
+	      "list\n"
+	      "              the components it uses with their stability\n"
 	      "  print-dag   --config FILE... [--format text|dot]  show the compiled dataflow\n"
 	      "  components  [--format markdown]  components, signals, stability, config keys\n"
 	      "  pdata       convert, summarise and validate OTLP payloads (protobuf, JSON)\n"
@@ -20,7 +26,7 @@ static void usage(FILE *f)
 	      "records\n"
 	      "\n"
 	      "options:\n"
-	      "  --version   print the version\n"
+	      "  --version   print the version, git commit and ABI versions\n"
 	      "  --help      this text\n",
 	      f);
 }
@@ -33,7 +39,14 @@ int main(int argc, char **argv)
 	}
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
-		printf("otflow %s\n", OTF_VERSION);
+		/* What a bug report needs: the build, and which plug-ins and files fit it. */
+		printf("otflow %s\n"
+		       "commit:                  %s\n"
+		       "component ABI:           %u\n"
+		       "otlp-mmap file formats:  %d, %d\n"
+		       "libotmmap SONAME:        libotmmap.so.%d\n",
+		       OTF_VERSION, OTF_GIT_COMMIT, OTF_COMPONENT_ABI_VERSION, OTMM_FORMAT_V1,
+		       OTMM_FORMAT_AGGREGATED, OTMM_SOVERSION);
 		return 0;
 	}
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {

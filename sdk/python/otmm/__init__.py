@@ -12,9 +12,10 @@ whatever a call has published survives a crash of the process.
         f.logger("shop").emit("done", severity_number=otmm.Severity.INFO)
         f.meter("shop").create_counter("orders").add(1, {"region": "eu"})
 
-The shared library is found through the OTMM_LIBRARY environment variable, then next to this
-package, then in a build directory of the source tree (build*/sdk/libotmmap.so), then on the
-system library path. Thread safety: a File, its tracers, loggers, meters and instruments may be
+The shared library is found through the OTMM_LIBRARY environment variable, then where `make
+install` put it (otmm/_installed.py), then next to this package, then in a build directory of the
+source tree (build*/sdk/libotmmap.so), then on the system library path. otmm.otel has the
+OpenTelemetry API's shape (TracerProvider, start_as_current_span) over it. Thread safety: a File, its tracers, loggers, meters and instruments may be
 used from any thread; a Span from one thread at a time.
 """
 
@@ -141,7 +142,13 @@ def _find_library():
     if env:
         return env
     here = os.path.dirname(os.path.abspath(__file__))
-    candidates = [os.path.join(here, "libotmmap.so")]
+    candidates = []
+    try:  # written by `make install` / the Debian package: the library installed beside it
+        from otmm._installed import LIBRARY
+        candidates.append(LIBRARY)
+    except ImportError:
+        pass
+    candidates.append(os.path.join(here, "libotmmap.so"))
     root = os.path.abspath(os.path.join(here, "..", "..", ".."))
     candidates += sorted(glob.glob(os.path.join(root, "build*", "sdk", "libotmmap.so")))
     for c in candidates:
