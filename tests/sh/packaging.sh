@@ -72,7 +72,11 @@ cat > "$tmp/pc.c" <<'C'
 #include <stdio.h>
 int main(void) { printf("%lld\n", (long long)OTMM_FORMAT_V1); return otmm_now() > 0 ? 0 : 1; }
 C
-if cc -o "$tmp/pc" "$tmp/pc.c" $(PKG_CONFIG_PATH="$d/lib/pkgconfig" pkg-config --cflags --libs otmm) 2> "$tmp/cc.log" &&
+# The build's compiler, with the build's sanitizers (an instrumented library needs their runtime).
+CC=$(sed -n 's/^CMAKE_C_COMPILER:[A-Z]*=//p' "$B/CMakeCache.txt")
+san=""
+[ "$asan" = 1 ] && san="-fsanitize=address,undefined"
+if ${CC:-cc} $san -o "$tmp/pc" "$tmp/pc.c" $(PKG_CONFIG_PATH="$d/lib/pkgconfig" pkg-config --cflags --libs otmm) 2> "$tmp/cc.log" &&
 	[ "$(LD_LIBRARY_PATH="$d/lib" "$tmp/pc")" = 1 ]; then ok; else bad "otmm.pc: $(cat "$tmp/cc.log")"; fi
 
 # Debian package: unpack into a temporary root, run validate on its default configuration.
