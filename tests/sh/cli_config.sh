@@ -2,26 +2,7 @@
 # otflow validate / print-dag / components from the command line: valid
 # configs pass, invalid ones exit 2 naming file, line and key.
 set -u
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, expected exit code, expected text, command...
-	name=$1 want=$2 text=$3
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "FAIL $name: exit $rc, want $want: $out"
-		fail=$((fail + 1))
-	elif ! printf '%s' "$out" | grep -qF -- "$text"; then
-		echo "FAIL $name: output lacks '$text': $out"
-		fail=$((fail + 1))
-	else
-		pass=$((pass + 1))
-	fi
-}
+. "$OTF_SOURCE_DIR/tests/support/check.sh"
 
 check version 0 "otflow " "$OTF_BIN" --version
 check help 0 "print-dag" "$OTF_BIN" --help
@@ -92,5 +73,4 @@ check grpc_bad_size 2 "protocols.grpc.max_recv_msg_size_mib" sh -c "printf 'rece
 
 check same_port 2 "is also the grpc endpoint" sh -c "printf 'receivers:\n  otlp:\n    protocols:\n      grpc: {endpoint: \"127.0.0.1:4317\"}\n      http: {endpoint: \"127.0.0.1:4317\"}\nexporters:\n  debug:\nservice:\n  pipelines:\n    traces: {receivers: [otlp], exporters: [debug]}\n' > '$tmp/same.yaml'; '$OTF_BIN' validate --config '$tmp/same.yaml'"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_done

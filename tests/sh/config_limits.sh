@@ -5,26 +5,7 @@
 # the per-core bound and unknown extension types fail validation naming
 # file, line and key.
 set -u
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, expected exit code, expected text, command...
-	name=$1 want=$2 text=$3
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "FAIL $name: exit $rc, want $want: $out"
-		fail=$((fail + 1))
-	elif ! printf '%s' "$out" | grep -qF -- "$text"; then
-		echo "FAIL $name: output lacks '$text': $out"
-		fail=$((fail + 1))
-	else
-		pass=$((pass + 1))
-	fi
-}
+. "$OTF_SOURCE_DIR/tests/support/check.sh"
 
 # 1 GiB of address space: the 16 MiB bound fits, reading /dev/zero whole
 # does not. A sanitizer build cannot run under it (its shadow memory
@@ -55,5 +36,4 @@ Y
 check unknown_extension 2 "ext.yaml:5:23: extensions.not_an_extension/1: unknown extension type 'not_an_extension'" \
 	"$OTF_BIN" validate --config "$tmp/ext.yaml"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_done

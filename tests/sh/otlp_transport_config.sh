@@ -4,27 +4,7 @@
 # validate (exit 0), and out-of-range values exit 2 naming file, line and
 # key; `otflow components` documents them (no key accepted silently).
 set -u
-pass=0
-fail=0
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-check() { # name, expected exit code, expected text, command...
-	name=$1 want=$2 text=$3
-	shift 3
-	out=$("$@" 2>&1)
-	rc=$?
-	if [ "$rc" -ne "$want" ]; then
-		echo "FAIL $name: exit $rc, want $want: $out"
-		fail=$((fail + 1))
-	elif ! printf '%s' "$out" | grep -qF -- "$text"; then
-		echo "FAIL $name: output lacks '$text': $out"
-		fail=$((fail + 1))
-	else
-		echo "ok $name"
-		pass=$((pass + 1))
-	fi
-}
+. "$OTF_SOURCE_DIR/tests/support/check.sh"
 
 # cfg FILE GRPC_EXTRA HTTP_EXTRA: a config with those lines under each protocol.
 cfg() {
@@ -79,5 +59,4 @@ for k in read_header_timeout read_timeout read_buffer_size write_buffer_size; do
 	fi
 done
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+check_done
