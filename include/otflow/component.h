@@ -142,6 +142,23 @@ typedef struct otf_component_factory {
 	 * is ("otlp_http/backend"). The component id keeps the name written,
 	 * so node names and metrics labels follow the config. */
 	const char *const *aliases;
+
+	/* Named output ports besides "default", NULL-terminated (NULL = only
+	 * "default"). Port 0 is always "default"; the port at ports[i] has
+	 * index i + 1 (otf_node_send_port). Edges may only leave from a
+	 * declared port: any other name is a config error. Routers declare
+	 * their routes here (type_router: traces, metrics, logs). */
+	const char *const *ports;
+
+	/* Connectors only: the signal pairs the connector supports, as the
+	 * Collector's CreateTracesToMetrics and friends: connector_pairs[in]
+	 * is the OTF_SIGNAL_BIT mask of output signals it can make from input
+	 * signal in. All zero = same signal only (in -> in). A DAG that wires
+	 * a connector for a pair it does not declare (data in a traces
+	 * pipeline, out into a metrics pipeline, with nothing to turn one into
+	 * the other) is refused by otf_dag_compile, naming the connector's
+	 * file:line, instead of dropping the data at run time. */
+	uint32_t connector_pairs[OTF_SIGNAL_COUNT];
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with
@@ -204,8 +221,20 @@ void otf_msg_drop(otf_msg_t *m);
  * full (backpressure), OTF_E_NOT_FOUND when nothing is wired for the
  * signal, OTF_E_NOMEM. */
 int otf_node_send(otf_node_t *node, otf_msg_t *msg);
-/* True when something is wired to this node's output for signal s. */
+/* Index of this node's output port name (0 = "default", i + 1 = the
+ * factory's ports[i]), or OTF_E_NOT_FOUND when the factory declares no
+ * such port. Resolve once (at create), then send by index. */
+int otf_node_port(const otf_node_t *node, const char *name);
+/* As otf_node_send, but only the consumers wired to output port `port`
+ * (an index from otf_node_port) receive msg; otf_node_send is port 0.
+ * OTF_E_NOT_FOUND when nothing is wired to that port for the signal (the
+ * caller decides: a router falls back to "default"), OTF_E_INVAL for an
+ * index the node does not have. */
+int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg);
+/* True when something is wired to any of this node's output ports for
+ * signal s; otf_node_port_has_output asks about one port. */
 bool otf_node_has_output(const otf_node_t *node, otf_signal_t s);
+bool otf_node_port_has_output(const otf_node_t *node, int port, otf_signal_t s);
 const char *otf_node_name(const otf_node_t *node); /* "receiver:otlp", ... */
 int otf_node_worker_index(const otf_node_t *node);
 struct uv_loop_s *otf_node_loop(otf_node_t *node);
