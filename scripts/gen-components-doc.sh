@@ -177,7 +177,12 @@ Behaviour notes:
   (rename), so an otflow crash loses nothing; measurements are committed with the acknowledged
   metric export (cumulative series restart with a new start time after a restart).
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
-  those where it is a receiver (same signal).
+  those where it is a receiver (same signal only: wiring it from a traces pipeline into a metrics
+  pipeline is a config error naming the connector's file:line).
+- **processor `type_router`**: output ports `traces`, `metrics`, `logs` and `default` (native
+  config: `from: router.traces`). Each message goes to the port of its signal, or to `default`
+  when that port has nothing wired; the message is passed on as it is (same payload, id and
+  acknowledgement path). A signal with neither is nacked as a permanent failure.
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 
 HDR

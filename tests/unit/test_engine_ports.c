@@ -45,6 +45,7 @@ static void reset(void)
 typedef struct psrc_cfg {
 	uint64_t count;
 	char *port;
+	int64_t signal; /* otf_signal_t */
 } psrc_cfg_t;
 
 typedef struct psrc {
@@ -85,7 +86,7 @@ static void psrc_control(void *inst, const otf_ctrl_t *c)
 	switch (c->type) {
 	case OTF_CTRL_TMR:
 		for (uint64_t i = 0; i < s->cfg->count; i++) {
-			otf_msg_t *m = otf_msg_create(s->node, OTF_SIGNAL_TRACES,
+			otf_msg_t *m = otf_msg_create(s->node, (otf_signal_t)s->cfg->signal,
 			                              otf_buf_create_copy("x", 1), 1);
 			otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
 			otf_msg_header_add(m, "X-Tenant", "acme");
@@ -124,6 +125,7 @@ static void plain_destroy(void *inst)
 static const otf_config_field_t k_psrc_schema[] = {
     {.key = "count", .type = OTF_CFG_UINT, .offset = offsetof(psrc_cfg_t, count), .def = "1"},
     {.key = "port", .type = OTF_CFG_STRING, .offset = offsetof(psrc_cfg_t, port)},
+    {.key = "signal", .type = OTF_CFG_INT, .offset = offsetof(psrc_cfg_t, signal), .def = "0"},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -135,10 +137,10 @@ static const otf_component_factory_t k_psrc = {
     .kind = OTF_KIND_RECEIVER,
     .type = "psrc",
     .description = "test source sending on a port",
-    .stability = {OTF_STABILITY_DEVELOPMENT, 0, 0},
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
     .config_schema = k_psrc_schema,
     .config_size = sizeof(psrc_cfg_t),
-    .create = {psrc_create, NULL, NULL},
+    .create = {psrc_create, psrc_create, psrc_create},
     .start = psrc_start,
     .control = psrc_control,
     .destroy = plain_destroy,
@@ -216,11 +218,11 @@ static const otf_component_factory_t k_psink = {
     .kind = OTF_KIND_EXPORTER,
     .type = "psink",
     .description = "test sink",
-    .stability = {OTF_STABILITY_DEVELOPMENT, 0, 0},
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
     .config_schema = k_psink_schema,
     .config_size = sizeof(psink_cfg_t),
-    .create = {psink_create, NULL, NULL},
-    .consume = {psink_consume, NULL, NULL},
+    .create = {psink_create, psink_create, psink_create},
+    .consume = {psink_consume, psink_consume, psink_consume},
     .control = psink_control,
     .destroy = plain_destroy,
 };
@@ -541,6 +543,53 @@ static void test_message_identity(void **state)
 	stop(&r);
 }
 
+#define ROUTER_YAML(signal, default_edge)                               \
+	"nodes:\n"                                                      \
+	"  src: {type: psrc, config: {count: 3, signal: " signal "}}\n" \
+	"  router: {type: type_router}\n"                               \
+	"  st: {type: psink, config: {id: 0}}\n"                        \
+	"  sl: {type: psink, config: {id: 1}}\n"                        \
+	"  sd: {type: psink, config: {id: 2}}\n"                        \
+	"connections:\n"                                                \
+	"  - {from: src, to: router}\n"                                 \
+	"  - {from: router.traces, to: st}\n"                           \
+	"  - {from: router.logs, to: sl}\n" default_edge                \
+	"runtime: {workers: 1, shutdown_timeout: 2s}\n"
+
+/* type_router: each signal to its port, unwired signals to default, and
+ * with no default a permanent nack (never a silent drop). */
+static void test_type_router(void **state)
+{
+	(void)state;
+	static const struct {
+		const char *yaml;
+		int sink, acks, permanent;
+	} cases[] = {
+	    {ROUTER_YAML("2", "  - {from: router.default, to: sd}\n"), 1, 3, 0}, /* logs */
+	    {ROUTER_YAML("0", "  - {from: router.default, to: sd}\n"), 0, 3, 0}, /* traces */
+	    {ROUTER_YAML("1", "  - {from: router.default, to: sd}\n"), 2, 3, 0}, /* metrics */
+	    {ROUTER_YAML("1", ""), -1, 0, 3},                                    /* no route */
+	};
+	for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+		run_t r;
+		build(&r, cases[c].yaml);
+		run_until_answered(&r, 3);
+		assert_int_equal(atomic_load(&g_acks), cases[c].acks);
+		assert_int_equal(atomic_load(&g_nack_permanent), cases[c].permanent);
+		for (int k = 0; k < 3; k++) {
+			int want = k == cases[c].sink ? 3 : 0;
+			if (atomic_load(&g_seen[k]) != want)
+				fail_msg("case %zu: sink %d saw %d messages, want %d", c, k,
+				         atomic_load(&g_seen[k]), want);
+		}
+		if (cases[c].sink >= 0)
+			for (int i = 0; i < 3; i++)
+				assert_int_equal(atomic_load(&g_ids[cases[c].sink][i]),
+				                 atomic_load(&g_sent_ids[i]));
+		stop(&r);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -557,6 +606,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_fanout_answers_before_slow_branch),
 	    cmocka_unit_test(test_fanout_bad_policy),
 	    cmocka_unit_test(test_message_identity),
+	    cmocka_unit_test(test_type_router),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
