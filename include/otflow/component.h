@@ -190,7 +190,19 @@ uint64_t otf_msg_items(const otf_msg_t *m);
 uint64_t otf_msg_deadline(const otf_msg_t *m);
 void otf_msg_set_deadline(otf_msg_t *m, uint64_t unix_nano);
 int otf_msg_header_add(otf_msg_t *m, const char *key, const char *value);
+/* First value of header key (case-insensitive, as HTTP and gRPC
+ * metadata), borrowed while m lives; NULL when absent. Receivers add the
+ * client's metadata; fan-out copies carry the same headers. */
 const char *otf_msg_header_get(const otf_msg_t *m, const char *key);
+/* Message identity (seeds/dataflow-mechanics.md): otf_msg_id is unique in
+ * the process (whatever the worker) and kept by fan-out copies. A node
+ * that makes one message out of others (batch) records their ids as the
+ * new message's sources, so an outcome can be correlated with every input
+ * it answers. add_source: 0 or OTF_E_NOMEM. sources: the count, with
+ * *ids borrowed while m lives (NULL when 0); direct inputs only (a batch
+ * of batches lists the inner batches' ids). */
+int otf_msg_add_source(otf_msg_t *m, uint64_t id);
+size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids);
 
 /* Pushes a subscription frame: when a downstream node acks/nacks this
  * message, the nearest frame with a matching interest receives the control

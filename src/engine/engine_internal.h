@@ -36,6 +36,8 @@ struct otf_msg {
 	struct otf_worker *worker;
 	otf_msg_header_t *headers;
 	uint32_t headers_len, headers_cap;
+	uint64_t *sources; /* ids of the messages this one was made from */
+	uint32_t sources_len, sources_cap;
 	uint32_t nframes;
 	bool child;          /* a fan-out copy (not counted as undelivered on its own) */
 	uint32_t join_index; /* a fan-out copy: its edge's position (primary = 0) */

@@ -104,6 +104,26 @@ const char *otf_msg_header_get(const otf_msg_t *m, const char *key)
 	return NULL;
 }
 
+int otf_msg_add_source(otf_msg_t *m, uint64_t id)
+{
+	if (m->sources_len == m->sources_cap) {
+		uint32_t ncap = m->sources_cap ? m->sources_cap * 2 : 4;
+		uint64_t *n = otf_realloc(m->sources, ncap * sizeof *n);
+		if (!n)
+			return OTF_E_NOMEM;
+		m->sources = n;
+		m->sources_cap = ncap;
+	}
+	m->sources[m->sources_len++] = id;
+	return 0;
+}
+
+size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids)
+{
+	*ids = m->sources_len ? m->sources : NULL;
+	return m->sources_len;
+}
+
 int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64_t calldata)
 {
 	if (m->nframes == OTF_MSG_MAX_FRAMES)
@@ -122,6 +142,7 @@ void otf__msg_free(otf_msg_t *m)
 		otf_free(m->headers[i].value);
 	}
 	otf_free(m->headers);
+	otf_free(m->sources);
 	otf_buf_unref(m->payload);
 	m->worker->live_msgs--;
 	if (m->child)
@@ -160,6 +181,13 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
 	parent->worker->live_children++;
 	for (uint32_t i = 0; i < parent->headers_len; i++) {
 		if (otf_msg_header_add(c, parent->headers[i].key, parent->headers[i].value)) {
+			c->join = NULL;
+			otf__msg_free(c);
+			return NULL;
+		}
+	}
+	for (uint32_t i = 0; i < parent->sources_len; i++) {
+		if (otf_msg_add_source(c, parent->sources[i])) {
 			c->join = NULL;
 			otf__msg_free(c);
 			return NULL;

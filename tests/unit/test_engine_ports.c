@@ -29,6 +29,9 @@ static _Atomic int g_seen[NSINK];
 static _Atomic uint64_t g_ids[NSINK][MAX_IDS];
 static _Atomic uint64_t g_sent_ids[MAX_IDS];
 static _Atomic int g_sent;
+static _Atomic uint64_t g_sources[MAX_IDS];
+static _Atomic int g_nsources;
+static char g_reason[160]; /* last nack's, written by the source's worker */
 
 static void reset(void)
 {
@@ -36,6 +39,7 @@ static void reset(void)
 	atomic_store(&g_nacks, 0);
 	atomic_store(&g_nack_permanent, 0);
 	atomic_store(&g_sent, 0);
+	atomic_store(&g_nsources, 0);
 	for (int i = 0; i < NSINK; i++)
 		atomic_store(&g_seen[i], 0);
 }
@@ -86,8 +90,11 @@ static void psrc_control(void *inst, const otf_ctrl_t *c)
 	switch (c->type) {
 	case OTF_CTRL_TMR:
 		for (uint64_t i = 0; i < s->cfg->count; i++) {
+			/* One empty span in one scope in one resource (traces
+			 * protobuf), for nodes that read the payload (batch). */
+			static const char span[] = {0x0a, 0x04, 0x12, 0x02, 0x12, 0x00};
 			otf_msg_t *m = otf_msg_create(s->node, (otf_signal_t)s->cfg->signal,
-			                              otf_buf_create_copy("x", 1), 1);
+			                              otf_buf_create_copy(span, sizeof span), 1);
 			otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
 			otf_msg_header_add(m, "X-Tenant", "acme");
 			uint64_t id = otf_msg_id(m);
@@ -106,6 +113,7 @@ static void psrc_control(void *inst, const otf_ctrl_t *c)
 		break;
 	case OTF_CTRL_NACK:
 		atomic_fetch_add(&g_nacks, 1);
+		snprintf(g_reason, sizeof g_reason, "%s", c->reason); /* one worker */
 		if (c->permanent)
 			atomic_fetch_add(&g_nack_permanent, 1);
 		break;
@@ -181,6 +189,13 @@ static void psink_consume(void *inst, otf_msg_t *m)
 	int slot = (int)k->cfg->id;
 	/* Headers travel with the message and its fan-out copies. */
 	const char *tenant = otf_msg_header_get(m, "x-tenant");
+	const uint64_t *src;
+	size_t nsrc = otf_msg_sources(m, &src);
+	for (size_t i = 0; i < nsrc; i++) {
+		int at_src = atomic_fetch_add(&g_nsources, 1);
+		if (at_src < MAX_IDS)
+			atomic_store(&g_sources[at_src], src[i]);
+	}
 	int at = atomic_fetch_add(&g_seen[slot], 1);
 	if (at < MAX_IDS)
 		atomic_store(&g_ids[slot][at],
@@ -543,6 +558,33 @@ static void test_message_identity(void **state)
 	stop(&r);
 }
 
+/* batch records the id of every request in its output (sources), so the
+ * batch's outcome can be correlated with each input. */
+static void test_batch_records_sources(void **state)
+{
+	(void)state;
+	run_t r;
+	build(&r, "nodes:\n"
+	          "  src: {type: psrc, config: {count: 4}}\n"
+	          "  batch: {type: batch, config: {send_batch_size: 4, timeout: 10s}}\n"
+	          "  s0: {type: psink, config: {id: 0}}\n"
+	          "connections:\n"
+	          "  - {from: src, to: batch}\n"
+	          "  - {from: batch, to: s0}\n"
+	          "runtime: {workers: 1, shutdown_timeout: 2s}\n");
+	run_until_answered(&r, 4);
+	if (atomic_load(&g_acks) != 4)
+		fail_msg("%d nacks: %s", atomic_load(&g_nacks), g_reason);
+	assert_int_equal(atomic_load(&g_seen[0]), 1);
+	assert_int_equal(atomic_load(&g_nsources), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(atomic_load(&g_sources[i]), atomic_load(&g_sent_ids[i]));
+	/* The batch is a new message with an id of its own. */
+	for (int i = 0; i < 4; i++)
+		assert_int_not_equal(atomic_load(&g_ids[0][0]), atomic_load(&g_sent_ids[i]));
+	stop(&r);
+}
+
 #define ROUTER_YAML(signal, default_edge)                               \
 	"nodes:\n"                                                      \
 	"  src: {type: psrc, config: {count: 3, signal: " signal "}}\n" \
@@ -607,6 +649,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_fanout_bad_policy),
 	    cmocka_unit_test(test_message_identity),
 	    cmocka_unit_test(test_type_router),
+	    cmocka_unit_test(test_batch_records_sources),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
