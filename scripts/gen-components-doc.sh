@@ -183,6 +183,11 @@ Behaviour notes:
   config: `from: router.traces`). Each message goes to the port of its signal, or to `default`
   when that port has nothing wired; the message is passed on as it is (same payload, id and
   acknowledgement path). A signal with neither is nacked as a permanent failure.
+- **processor `ack`** (ack controller): `mode: ingress` acks upstream once the message is handed
+  on (a full channel downstream is still refused, retryable) and owns a copy downstream; a later
+  failure there is counted in `otelcol_processor_dropped_*` and logged (scenario:
+  examples/scenarios/best-effort.yaml). `mode: downstream` passes the outcome of the external
+  system through. `pre_export` (ack on reaching the exporter's queue) is not available yet.
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 
 HDR

@@ -273,6 +273,7 @@ typedef enum otf_node_counter {
 	OTF_COUNTER_REFUSED,      /* receiver: items refused */
 	OTF_COUNTER_SENT,         /* exporter: items sent */
 	OTF_COUNTER_SEND_FAILED,  /* exporter: items that failed */
+	OTF_COUNTER_DROPPED,      /* processor: items dropped (ack at ingress, then lost) */
 	OTF_COUNTER_COUNT_
 } otf_node_counter_t;
 void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n);

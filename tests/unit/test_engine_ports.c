@@ -585,6 +585,53 @@ static void test_batch_records_sources(void **state)
 	stop(&r);
 }
 
+static uint64_t dropped_of(otf_engine_t *e, const char *name)
+{
+	otf_node_stats_t st[8];
+	size_t n = otf_engine_stats(e, st, 8);
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (!strcmp(st[i].name, name))
+			return st[i].counters[OTF_COUNTER_DROPPED][OTF_SIGNAL_TRACES];
+	return UINT64_MAX;
+}
+
+#define ACK_YAML(mode, sink_mode)                                     \
+	"nodes:\n"                                                    \
+	"  src: {type: psrc, config: {count: 4}}\n"                   \
+	"  ack: {type: ack, config: {mode: " mode "}}\n"              \
+	"  s0: {type: psink, config: {id: 0, mode: " sink_mode "}}\n" \
+	"connections:\n"                                              \
+	"  - {from: src, to: ack}\n"                                  \
+	"  - {from: ack, to: s0}\n"                                   \
+	"runtime: {workers: 1, shutdown_timeout: 2s}\n"
+
+/* ack: at ingress upstream is acked although the sink fails, the data is
+ * counted as dropped and the copy downstream names the original as its
+ * source; downstream mode passes the sink's failure on. */
+static void test_ack_node(void **state)
+{
+	(void)state;
+	run_t r;
+	build(&r, ACK_YAML("ingress", "nack"));
+	run_until_answered(&r, 4);
+	assert_int_equal(atomic_load(&g_acks), 4);
+	assert_true(wait_for(&g_seen[0], 4, 2000));
+	for (int i = 0; i < 200 && dropped_of(r.e, "ack") < 4; i++)
+		usleep(1000);
+	assert_int_equal(dropped_of(r.e, "ack"), 4);
+	assert_int_equal(atomic_load(&g_nsources), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(atomic_load(&g_sources[i]), atomic_load(&g_sent_ids[i]));
+	stop(&r);
+	build(&r, ACK_YAML("downstream", "nack"));
+	run_until_answered(&r, 4);
+	assert_int_equal(atomic_load(&g_nacks), 4);
+	assert_string_equal(g_reason, "sink down");
+	stop(&r);
+	static const char *const bad_mode[] = {"test.yaml:3", "mode", "ingress", NULL};
+	expect_error(ACK_YAML("pre_export", "ack"), bad_mode);
+}
+
 #define ROUTER_YAML(signal, default_edge)                               \
 	"nodes:\n"                                                      \
 	"  src: {type: psrc, config: {count: 3, signal: " signal "}}\n" \
@@ -650,6 +697,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_message_identity),
 	    cmocka_unit_test(test_type_router),
 	    cmocka_unit_test(test_batch_records_sources),
+	    cmocka_unit_test(test_ack_node),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
