@@ -544,14 +544,21 @@ void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot)
 		if (dot)
 			fprintf(f, "  \"%s\" [label=\"%s\\n%s:%s\"];\n", n->name, n->name,
 			        otf_component_kind_name(n->kind), n->type);
-		else if (n->factory->ports) {
-			char ports[256];
-			ports_str(n->factory, ports, sizeof ports);
-			fprintf(f, "%s %s (type %s, ports %s)\n", otf_component_kind_name(n->kind),
-			        n->name, n->type, ports);
-		} else {
-			fprintf(f, "%s %s (type %s)\n", otf_component_kind_name(n->kind), n->name,
-			        n->type);
+		else {
+			/* Declared ports and a fan-out policy other than all. */
+			char extra[320] = "";
+			if (n->factory->ports) {
+				char ports[256];
+				ports_str(n->factory, ports, sizeof ports);
+				snprintf(extra, sizeof extra, ", ports %s", ports);
+			}
+			if (n->fanout != OTF_FANOUT_ALL) {
+				size_t l = strlen(extra);
+				snprintf(extra + l, sizeof extra - l, ", fanout %s",
+				         otf_fanout_policy_name(n->fanout));
+			}
+			fprintf(f, "%s %s (type %s%s)\n", otf_component_kind_name(n->kind), n->name,
+			        n->type, extra);
 		}
 		otf_dag_edge_t *edges = otf_calloc(n->edges_len ? n->edges_len : 1, sizeof *edges);
 		if (!edges)
