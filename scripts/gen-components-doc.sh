@@ -182,7 +182,8 @@ Behaviour notes:
 - **processor `type_router`**: output ports `traces`, `metrics`, `logs` and `default` (native
   config: `from: router.traces`). Each message goes to the port of its signal, or to `default`
   when that port has nothing wired; the message is passed on as it is (same payload, id and
-  acknowledgement path). A signal with neither is nacked as a permanent failure.
+  acknowledgement path). A signal that arrives with neither wired is a config error naming the
+  router's file:line.
 - **processor `ack`** (ack controller): `mode: ingress` acks upstream once the message is handed
   on (a full channel downstream is still refused, retryable) and owns a copy downstream; a later
   failure there is counted in `otelcol_processor_dropped_*` and logged (scenario:

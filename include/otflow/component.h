@@ -159,6 +159,16 @@ typedef struct otf_component_factory {
 	 * the other) is refused by otf_dag_compile, naming the connector's
 	 * file:line, instead of dropping the data at run time. */
 	uint32_t connector_pairs[OTF_SIGNAL_COUNT];
+
+	/* Optional check of the node's wiring, at compile (after unconnected
+	 * nodes are removed): in_signals is the OTF_SIGNAL_BIT mask of what
+	 * arrives, port_signals[p] what leaves on port p (index as
+	 * otf_node_port; nports entries). Returns 0, or a negative code with a
+	 * message in err: the DAG is refused, the message prefixed with the
+	 * node's file:line and name. Routers use it to refuse a signal that
+	 * would have no route. */
+	int (*check_wiring)(const void *config, uint32_t in_signals, const uint32_t *port_signals,
+	                    uint32_t nports, char *err, size_t errlen);
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with

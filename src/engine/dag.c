@@ -431,6 +431,32 @@ static int check_connector_pairs(otf_dag_t *dag, char *err, size_t errlen)
 	return 0;
 }
 
+/* The factories' own wiring rules (check_wiring), over live edges. */
+static int check_wiring(otf_dag_t *dag, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < dag->nodes_len; i++) {
+		const otf_dag_node_t *n = &dag->nodes[i];
+		if (n->removed || !n->factory->check_wiring)
+			continue;
+		uint32_t nports = otf__factory_nports(n->factory);
+		uint32_t *ps = otf_calloc(nports, sizeof *ps);
+		if (!ps)
+			return OTF_E_NOMEM;
+		for (size_t e = 0; e < n->edges_len; e++)
+			if (!dag->nodes[n->edges[e].to].removed)
+				ps[n->edges[e].port_index] |= n->edges[e].signals;
+		char msg[256] = "";
+		int rc =
+		    n->factory->check_wiring(n->config, n->in_signals, ps, nports, msg, sizeof msg);
+		otf_free(ps);
+		if (rc)
+			return errf(err, errlen, rc, "%s%s%s '%s' (type %s): %s", n->origin,
+			            n->origin[0] ? ": " : "", otf_component_kind_name(n->kind),
+			            n->name, n->type, msg);
+	}
+	return 0;
+}
+
 int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen)
 {
 	if (!dag->nodes_len)
@@ -458,6 +484,11 @@ int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen)
 		return rc;
 	}
 	eliminate(dag);
+	rc = check_wiring(dag, err, errlen);
+	if (rc) {
+		otf_free(order);
+		return rc;
+	}
 	/* A topological order is the reverse of the DFS post-order. */
 	size_t w = 0;
 	uint32_t *topo = otf_calloc(dag->nodes_len, sizeof *topo);

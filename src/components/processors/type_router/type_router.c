@@ -3,9 +3,9 @@
  * nothing wired goes to `default`. The message itself is passed on (same
  * payload, same id, same acknowledgement path): routing copies nothing.
  *
- * A signal with neither its port nor `default` wired is nacked as a
- * permanent failure: no configuration change at run time could route it,
- * and the sender must learn its data went nowhere. */
+ * A signal that arrives with neither its port nor `default` wired is a
+ * config error (check_wiring); should one still arrive, it is nacked as a
+ * permanent failure, never dropped silently. */
 #include "otflow/alloc.h"
 #include "otflow/component.h"
 #include "otflow/err.h"
@@ -32,6 +32,22 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
 		r->port[s] = otf_node_port(ctx->node, k_ports[s]);
 	*inst = r;
+	return 0;
+}
+
+static int check_wiring(const void *config, uint32_t in, const uint32_t *ps, uint32_t nports,
+                        char *err, size_t errlen)
+{
+	(void)config;
+	for (int s = 0; s < OTF_SIGNAL_COUNT && (uint32_t)s + 1 < nports; s++) {
+		uint32_t bit = 1u << s;
+		if ((in & bit) && !(ps[s + 1] & bit) && !(ps[0] & bit)) {
+			snprintf(err, errlen,
+			         "%s arrive but neither port %s nor default is wired for them",
+			         otf_signal_name((otf_signal_t)s), k_ports[s]);
+			return OTF_E_CONFIG;
+		}
+	}
 	return 0;
 }
 
@@ -79,4 +95,5 @@ const otf_component_factory_t otf_processor_type_router_factory = {
     .control = control,
     .destroy = destroy,
     .ports = k_ports,
+    .check_wiring = check_wiring,
 };
