@@ -212,6 +212,10 @@ const char *otf_msg_header_get(const otf_msg_t *m, const char *key);
  * *ids borrowed while m lives (NULL when 0); direct inputs only (a batch
  * of batches lists the inner batches' ids). */
 int otf_msg_add_source(otf_msg_t *m, uint64_t id);
+/* Copies src's envelope (headers, deadline) onto dst, a message made to
+ * carry src's data on (the ack node's copy): 0 or OTF_E_NOMEM (dst then
+ * holds part of the headers). Sources and subscriptions are not copied. */
+int otf_msg_copy_envelope(otf_msg_t *dst, const otf_msg_t *src);
 size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids);
 
 /* Pushes a subscription frame: when a downstream node acks/nacks this

@@ -118,6 +118,15 @@ int otf_msg_add_source(otf_msg_t *m, uint64_t id)
 	return 0;
 }
 
+int otf_msg_copy_envelope(otf_msg_t *dst, const otf_msg_t *src)
+{
+	dst->deadline = src->deadline;
+	for (uint32_t i = 0; i < src->headers_len; i++)
+		if (otf_msg_header_add(dst, src->headers[i].key, src->headers[i].value))
+			return OTF_E_NOMEM;
+	return 0;
+}
+
 size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids)
 {
 	*ids = m->sources_len ? m->sources : NULL;

@@ -620,8 +620,14 @@ static void test_ack_node(void **state)
 		usleep(1000);
 	assert_int_equal(dropped_of(r.e, "ack"), 4);
 	assert_int_equal(atomic_load(&g_nsources), 4);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < 4; i++) {
 		assert_int_equal(atomic_load(&g_sources[i]), atomic_load(&g_sent_ids[i]));
+		/* The copy is a message of its own, with the original's headers
+		 * (psink records 0 for a message without X-Tenant). */
+		uint64_t copy = atomic_load(&g_ids[0][i]);
+		assert_true(copy != 0);
+		assert_int_not_equal(copy, atomic_load(&g_sent_ids[i]));
+	}
 	stop(&r);
 	build(&r, ACK_YAML("downstream", "nack"));
 	run_until_answered(&r, 4);

@@ -81,14 +81,13 @@ static void consume(void *inst, otf_msg_t *m)
 	otf_signal_t s = otf_msg_signal(m);
 	otf_msg_t *own =
 	    otf_msg_create(a->node, s, otf_buf_ref(otf_msg_payload(m)), otf_msg_items(m));
-	if (!own || otf_msg_add_source(own, otf_msg_id(m)) ||
+	if (!own || otf_msg_add_source(own, otf_msg_id(m)) || otf_msg_copy_envelope(own, m) ||
 	    otf_msg_subscribe(own, a->node, OTF_INTEREST_NACK, 0)) {
 		if (own)
 			otf_msg_drop(own);
 		otf_msg_nack(m, OTF_E_NOMEM, false, "ack: out of memory");
 		return;
 	}
-	otf_msg_set_deadline(own, otf_msg_deadline(m));
 	int rc = otf_node_send(a->node, own);
 	if (rc) {
 		otf_msg_drop(own);
