@@ -19,6 +19,13 @@ if grep -q "processor router (type type_router, ports default, traces, metrics, 
 else
 	bad "print-dag: $(cat "$TMP/dag.txt")"
 fi
+"$OTF_BIN" print-dag --format dot --config "$CFG" >"$TMP/dag.dot" 2>&1 || bad "print-dag dot"
+if grep -qF '"router" -> "file/traces" [label="traces: traces,metrics,logs"];' "$TMP/dag.dot" &&
+	grep -qF '"router" -> "file/default" [label="traces,metrics,logs"];' "$TMP/dag.dot"; then
+	ok "print-dag --format dot labels edges with their port"
+else
+	bad "print-dag dot: $(cat "$TMP/dag.dot")"
+fi
 unset OTF_E2E_PORT OTF_E2E_HEALTH_PORT OTF_E2E_OUT
 
 for s in traces logs metrics; do
