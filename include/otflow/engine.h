@@ -7,9 +7,12 @@
  * `nodes`/`connections` format) build the same structure through this API.
  *
  * Compile checks: every edge's signals must be produced by its source and
- * consumed by its target (factory stability per signal), no cycles, and
- * nodes that cannot take part in a complete receiver -> exporter path are
- * removed with a warning (partial path elimination).
+ * consumed by its target (factory stability per signal), every edge leaves
+ * from a port its source declares (otf_dag_add_edge), connectors are wired
+ * only for the signal pairs they declare, no cycles, nodes that cannot take
+ * part in a complete receiver -> exporter path are removed with a warning
+ * (partial path elimination), then each factory's check_wiring runs on
+ * what is left (a router refusing a signal it could not route).
  *
  * Threads: build and compile on one thread. otf_engine_* run the compiled
  * DAG on runtime.workers threads; otf_engine_request_stop is thread-safe.
