@@ -188,7 +188,18 @@ Behaviour notes:
   (rename), so an otflow crash loses nothing; measurements are committed with the acknowledged
   metric export (cumulative series restart with a new start time after a restart).
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
-  those where it is a receiver (same signal).
+  those where it is a receiver (same signal only: wiring it from a traces pipeline into a metrics
+  pipeline is a config error naming the connector's file:line).
+- **processor `type_router`**: output ports `traces`, `metrics`, `logs` and `default` (native
+  config: `from: router.traces`). Each message goes to the port of its signal, or to `default`
+  when that port has nothing wired; the message is passed on as it is (same payload, id and
+  acknowledgement path). A signal that arrives with neither wired is a config error naming the
+  router's file:line.
+- **processor `ack`** (ack controller): `mode: ingress` acks upstream once the message is handed
+  on (a full channel downstream is still refused, retryable) and owns a copy downstream; a later
+  failure there is counted in `otelcol_processor_dropped_*` and logged (scenario:
+  examples/scenarios/best-effort.yaml). `mode: downstream` passes the outcome of the external
+  system through. `pre_export` (ack on reaching the exporter's queue) is not available yet.
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 
 HDR

@@ -142,6 +142,33 @@ typedef struct otf_component_factory {
 	 * is ("otlp_http/backend"). The component id keeps the name written,
 	 * so node names and metrics labels follow the config. */
 	const char *const *aliases;
+
+	/* Named output ports besides "default", NULL-terminated (NULL = only
+	 * "default"). Port 0 is always "default"; the port at ports[i] has
+	 * index i + 1 (otf_node_send_port). Edges may only leave from a
+	 * declared port: any other name is a config error. Routers declare
+	 * their routes here (type_router: traces, metrics, logs). */
+	const char *const *ports;
+
+	/* Connectors only: the signal pairs the connector supports, as the
+	 * Collector's CreateTracesToMetrics and friends: connector_pairs[in]
+	 * is the OTF_SIGNAL_BIT mask of output signals it can make from input
+	 * signal in. All zero = same signal only (in -> in). A DAG that wires
+	 * a connector for a pair it does not declare (data in a traces
+	 * pipeline, out into a metrics pipeline, with nothing to turn one into
+	 * the other) is refused by otf_dag_compile, naming the connector's
+	 * file:line, instead of dropping the data at run time. */
+	uint32_t connector_pairs[OTF_SIGNAL_COUNT];
+
+	/* Optional check of the node's wiring, at compile (after unconnected
+	 * nodes are removed): in_signals is the OTF_SIGNAL_BIT mask of what
+	 * arrives, port_signals[p] what leaves on port p (index as
+	 * otf_node_port; nports entries). Returns 0, or a negative code with a
+	 * message in err: the DAG is refused, the message prefixed with the
+	 * node's file:line and name. Routers use it to refuse a signal that
+	 * would have no route. */
+	int (*check_wiring)(const void *config, uint32_t in_signals, const uint32_t *port_signals,
+	                    uint32_t nports, char *err, size_t errlen);
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with
@@ -173,7 +200,23 @@ uint64_t otf_msg_items(const otf_msg_t *m);
 uint64_t otf_msg_deadline(const otf_msg_t *m);
 void otf_msg_set_deadline(otf_msg_t *m, uint64_t unix_nano);
 int otf_msg_header_add(otf_msg_t *m, const char *key, const char *value);
+/* First value of header key (case-insensitive, as HTTP and gRPC
+ * metadata), borrowed while m lives; NULL when absent. Receivers add the
+ * client's metadata; fan-out copies carry the same headers. */
 const char *otf_msg_header_get(const otf_msg_t *m, const char *key);
+/* Message identity (seeds/dataflow-mechanics.md): otf_msg_id is unique in
+ * the process (whatever the worker) and kept by fan-out copies. A node
+ * that makes one message out of others (batch) records their ids as the
+ * new message's sources, so an outcome can be correlated with every input
+ * it answers. add_source: 0 or OTF_E_NOMEM. sources: the count, with
+ * *ids borrowed while m lives (NULL when 0); direct inputs only (a batch
+ * of batches lists the inner batches' ids). */
+int otf_msg_add_source(otf_msg_t *m, uint64_t id);
+/* Copies src's envelope (headers, deadline) onto dst, a message made to
+ * carry src's data on (the ack node's copy): 0 or OTF_E_NOMEM (dst then
+ * holds part of the headers). Sources and subscriptions are not copied. */
+int otf_msg_copy_envelope(otf_msg_t *dst, const otf_msg_t *src);
+size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids);
 
 /* Pushes a subscription frame: when a downstream node acks/nacks this
  * message, the nearest frame with a matching interest receives the control
@@ -204,8 +247,20 @@ void otf_msg_drop(otf_msg_t *m);
  * full (backpressure), OTF_E_NOT_FOUND when nothing is wired for the
  * signal, OTF_E_NOMEM. */
 int otf_node_send(otf_node_t *node, otf_msg_t *msg);
-/* True when something is wired to this node's output for signal s. */
+/* Index of this node's output port name (0 = "default", i + 1 = the
+ * factory's ports[i]), or OTF_E_NOT_FOUND when the factory declares no
+ * such port. Resolve once (at create), then send by index. */
+int otf_node_port(const otf_node_t *node, const char *name);
+/* As otf_node_send, but only the consumers wired to output port `port`
+ * (an index from otf_node_port) receive msg; otf_node_send is port 0.
+ * OTF_E_NOT_FOUND when nothing is wired to that port for the signal (the
+ * caller decides: a router falls back to "default"), OTF_E_INVAL for an
+ * index the node does not have. */
+int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg);
+/* True when something is wired to any of this node's output ports for
+ * signal s; otf_node_port_has_output asks about one port. */
 bool otf_node_has_output(const otf_node_t *node, otf_signal_t s);
+bool otf_node_port_has_output(const otf_node_t *node, int port, otf_signal_t s);
 const char *otf_node_name(const otf_node_t *node); /* "receiver:otlp", ... */
 int otf_node_worker_index(const otf_node_t *node);
 struct uv_loop_s *otf_node_loop(otf_node_t *node);
@@ -232,6 +287,7 @@ typedef enum otf_node_counter {
 	OTF_COUNTER_REFUSED,      /* receiver: items refused */
 	OTF_COUNTER_SENT,         /* exporter: items sent */
 	OTF_COUNTER_SEND_FAILED,  /* exporter: items that failed */
+	OTF_COUNTER_DROPPED,      /* processor: items dropped (ack at ingress, then lost) */
 	OTF_COUNTER_COUNT_
 } otf_node_counter_t;
 void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n);

@@ -7,9 +7,12 @@
  * `nodes`/`connections` format) build the same structure through this API.
  *
  * Compile checks: every edge's signals must be produced by its source and
- * consumed by its target (factory stability per signal), no cycles, and
- * nodes that cannot take part in a complete receiver -> exporter path are
- * removed with a warning (partial path elimination).
+ * consumed by its target (factory stability per signal), every edge leaves
+ * from a port its source declares (otf_dag_add_edge), connectors are wired
+ * only for the signal pairs they declare, no cycles, nodes that cannot take
+ * part in a complete receiver -> exporter path are removed with a warning
+ * (partial path elimination), then each factory's check_wiring runs on
+ * what is left (a router refusing a signal it could not route).
  *
  * Threads: build and compile on one thread. otf_engine_* run the compiled
  * DAG on runtime.workers threads; otf_engine_request_stop is thread-safe.
@@ -60,10 +63,36 @@ int otf_dag_add_node(otf_dag_t *dag, const char *name, otf_component_kind_t kind
                      size_t errlen);
 /* Index of a node by name, or -1. */
 int otf_dag_find(const otf_dag_t *dag, const char *name);
-/* Edge for the signals in mask (OTF_SIGNAL_BIT). Adding the same edge twice
- * merges the signal sets. port NULL = "default". */
+/* Edge for the signals in mask (OTF_SIGNAL_BIT) from output port `port`
+ * of `from` (NULL = "default"). Adding the same edge twice merges the
+ * signal sets. A port the source's factory does not declare
+ * (otf_component_factory_t.ports) is OTF_E_CONFIG, the message naming the
+ * node and its ports. */
 int otf_dag_add_edge(otf_dag_t *dag, const char *from, const char *port, const char *to,
                      uint32_t signals, char *err, size_t errlen);
+/* Fan-out acknowledgement policy of a node with several consumers on one
+ * port (seeds/dataflow-mechanics.md): when the message a node sends is
+ * copied to n consumers, how the copies' outcomes answer the original.
+ *   ALL          every copy must be acked; the first failure's reason is
+ *                the answer, given once every copy answered (default).
+ *   AT_LEAST_ONE acked as soon as one copy is acked; nacked once every
+ *                copy failed (permanent only if every failure was).
+ *   PRIMARY      the copy for the first consumer wired decides, as soon as
+ *                it answers; the others are best effort (their outcome is
+ *                ignored). Consumers are in edge order: the order of
+ *                `to:` in native connections, of exporters in a pipeline.
+ * Copies keep the original's message id (otf_msg_id). */
+typedef enum otf_fanout_policy {
+	OTF_FANOUT_ALL = 0,
+	OTF_FANOUT_AT_LEAST_ONE = 1,
+	OTF_FANOUT_PRIMARY = 2,
+} otf_fanout_policy_t;
+/* "all", "at_least_one", "primary"; parse returns 0 or OTF_E_CONFIG. */
+const char *otf_fanout_policy_name(otf_fanout_policy_t p);
+int otf_fanout_policy_parse(const char *s, otf_fanout_policy_t *out);
+/* Sets the policy of node name (OTF_E_NOT_FOUND when there is none). */
+int otf_dag_set_fanout(otf_dag_t *dag, const char *name, otf_fanout_policy_t p);
+
 /* Validates and optimises; warnings go to the engine log. */
 int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen);
 /* Text (one node per line with its edges) or Graphviz DOT. */

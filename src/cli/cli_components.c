@@ -40,6 +40,10 @@ int otf_cli_components(int argc, char **argv)
 		if (f->aliases && f->aliases[0])
 			printf(" (the same component; ids such as `%s/name` work too).\n\n",
 			       f->aliases[0]);
+		for (const char *const *p = f->ports; p && *p; p++)
+			printf("%s`%s`", p == f->ports ? "Output ports: `default`, " : ", ", *p);
+		if (f->ports && f->ports[0])
+			printf(".\n\n");
 		printf("| signal | stability |\n|---|---|\n");
 		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
 			printf("| %s | %s |\n", otf_signal_name((otf_signal_t)s),

@@ -86,6 +86,8 @@ int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
 	     "Number of items successfully sent to destination."},
 	    {OTF_KIND_EXPORTER, OTF_COUNTER_SEND_FAILED, "exporter_send_failed",
 	     "Number of items in failed attempts to send to destination."},
+	    {OTF_KIND_PROCESSOR, OTF_COUNTER_DROPPED, "processor_dropped",
+	     "Number of items dropped by the processor."},
 	};
 	for (size_t k = 0; k < sizeof k_series / sizeof k_series[0]; k++) {
 		for (int sig = 0; sig < OTF_SIGNAL_COUNT; sig++) {
@@ -95,8 +97,7 @@ int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
 			    add(out, name, k_series[k].help, k_unit[sig], true, n);
 			if (!m)
 				goto oom;
-			const char *key =
-			    k_series[k].kind == OTF_KIND_RECEIVER ? "receiver" : "exporter";
+			const char *key = otf_component_kind_name(k_series[k].kind);
 			for (size_t i = 0; i < n; i++) {
 				if (st[i].kind != k_series[k].kind)
 					continue;

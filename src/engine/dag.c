@@ -172,6 +172,68 @@ static bool consumes(const otf_dag_node_t *n, otf_signal_t s)
 	       n->factory->stability[s] != OTF_STABILITY_UNDEFINED;
 }
 
+int otf__factory_port(const otf_component_factory_t *f, const char *name)
+{
+	if (!strcmp(name, "default"))
+		return 0;
+	for (size_t i = 0; f->ports && f->ports[i]; i++)
+		if (!strcmp(f->ports[i], name))
+			return (int)i + 1;
+	return -1;
+}
+
+uint32_t otf__factory_nports(const otf_component_factory_t *f)
+{
+	uint32_t n = 1;
+	while (f->ports && f->ports[n - 1])
+		n++;
+	return n;
+}
+
+static void ports_str(const otf_component_factory_t *f, char *buf, size_t n)
+{
+	snprintf(buf, n, "default");
+	for (size_t i = 0; f->ports && f->ports[i]; i++) {
+		size_t l = strlen(buf);
+		snprintf(buf + l, n - l, ", %s", f->ports[i]);
+	}
+}
+
+const char *otf_fanout_policy_name(otf_fanout_policy_t p)
+{
+	switch (p) {
+	case OTF_FANOUT_AT_LEAST_ONE:
+		return "at_least_one";
+	case OTF_FANOUT_PRIMARY:
+		return "primary";
+	case OTF_FANOUT_ALL:
+	default:
+		return "all";
+	}
+}
+
+int otf_fanout_policy_parse(const char *s, otf_fanout_policy_t *out)
+{
+	static const otf_fanout_policy_t all[] = {OTF_FANOUT_ALL, OTF_FANOUT_AT_LEAST_ONE,
+	                                          OTF_FANOUT_PRIMARY};
+	for (size_t i = 0; s && i < 3; i++) {
+		if (!strcmp(s, otf_fanout_policy_name(all[i]))) {
+			*out = all[i];
+			return 0;
+		}
+	}
+	return OTF_E_CONFIG;
+}
+
+int otf_dag_set_fanout(otf_dag_t *dag, const char *name, otf_fanout_policy_t p)
+{
+	int i = otf_dag_find(dag, name);
+	if (i < 0)
+		return OTF_E_NOT_FOUND;
+	dag->nodes[i].fanout = p;
+	return 0;
+}
+
 int otf_dag_add_edge(otf_dag_t *dag, const char *from, const char *port, const char *to,
                      uint32_t signals, char *err, size_t errlen)
 {
@@ -184,6 +246,14 @@ int otf_dag_add_edge(otf_dag_t *dag, const char *from, const char *port, const c
 	if (!port)
 		port = "default";
 	otf_dag_node_t *n = &dag->nodes[fi];
+	int pi = otf__factory_port(n->factory, port);
+	if (pi < 0) {
+		char ports[256];
+		ports_str(n->factory, ports, sizeof ports);
+		return errf(err, errlen, OTF_E_CONFIG,
+		            "%s '%s' (type %s) has no output port '%s' (ports: %s)",
+		            otf_component_kind_name(n->kind), n->name, n->type, port, ports);
+	}
 	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
 		if (!(signals & OTF_SIGNAL_BIT(s)))
 			continue;
@@ -218,6 +288,7 @@ int otf_dag_add_edge(otf_dag_t *dag, const char *from, const char *port, const c
 	n->edges[n->edges_len].to = (uint32_t)ti;
 	n->edges[n->edges_len].signals = signals;
 	n->edges[n->edges_len].port = p;
+	n->edges[n->edges_len].port_index = (uint32_t)pi;
 	n->edges_len++;
 	return 0;
 }
@@ -305,6 +376,87 @@ static int visit(otf_dag_t *dag, uint32_t i, uint8_t *colour, uint32_t *order, s
 	return 0;
 }
 
+static void signals_str(uint32_t mask, char *buf, size_t n);
+
+/* Same signal only when the connector declares no pairs. */
+static uint32_t connector_outputs(const otf_component_factory_t *f, int in)
+{
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+		if (f->connector_pairs[s])
+			return f->connector_pairs[in];
+	return OTF_SIGNAL_BIT(in);
+}
+
+/* The Collector's rule for connectors: every signal a connector takes in
+ * must leave as a signal it can make from it, and every signal it sends
+ * must be made from one it takes in; otherwise data would be accepted and
+ * dropped at run time (no consumer for what the connector emits). */
+static int check_connector_pairs(otf_dag_t *dag, char *err, size_t errlen)
+{
+	compute_signals(dag);
+	for (size_t i = 0; i < dag->nodes_len; i++) {
+		const otf_dag_node_t *n = &dag->nodes[i];
+		if (n->kind != OTF_KIND_CONNECTOR || !n->in_signals || !n->out_signals)
+			continue;
+		const char *where = n->origin[0] ? n->origin : "";
+		const char *sep = n->origin[0] ? ": " : "";
+		uint32_t made = 0;
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
+			if (!(n->in_signals & OTF_SIGNAL_BIT(s)))
+				continue;
+			uint32_t outs = connector_outputs(n->factory, s);
+			made |= outs;
+			if (outs & n->out_signals)
+				continue;
+			char have[64], can[64];
+			signals_str(n->out_signals, have, sizeof have);
+			signals_str(outs, can, sizeof can);
+			return errf(err, errlen, OTF_E_CONFIG,
+			            "%s%sconnector '%s' (type %s) receives %s but is wired to "
+			            "emit only %s; from %s it can make: %s",
+			            where, sep, n->name, n->type, otf_signal_name((otf_signal_t)s),
+			            have, otf_signal_name((otf_signal_t)s),
+			            can[0] ? can : "nothing");
+		}
+		uint32_t orphan = n->out_signals & ~made;
+		if (orphan) {
+			char o[64];
+			signals_str(orphan, o, sizeof o);
+			return errf(err, errlen, OTF_E_CONFIG,
+			            "%s%sconnector '%s' (type %s) is wired to emit %s, which it "
+			            "cannot make from what it receives",
+			            where, sep, n->name, n->type, o);
+		}
+	}
+	return 0;
+}
+
+/* The factories' own wiring rules (check_wiring), over live edges. */
+static int check_wiring(otf_dag_t *dag, char *err, size_t errlen)
+{
+	for (size_t i = 0; i < dag->nodes_len; i++) {
+		const otf_dag_node_t *n = &dag->nodes[i];
+		if (n->removed || !n->factory->check_wiring)
+			continue;
+		uint32_t nports = otf__factory_nports(n->factory);
+		uint32_t *ps = otf_calloc(nports, sizeof *ps);
+		if (!ps)
+			return OTF_E_NOMEM;
+		for (size_t e = 0; e < n->edges_len; e++)
+			if (!dag->nodes[n->edges[e].to].removed)
+				ps[n->edges[e].port_index] |= n->edges[e].signals;
+		char msg[256] = "";
+		int rc =
+		    n->factory->check_wiring(n->config, n->in_signals, ps, nports, msg, sizeof msg);
+		otf_free(ps);
+		if (rc)
+			return errf(err, errlen, rc, "%s%s%s '%s' (type %s): %s", n->origin,
+			            n->origin[0] ? ": " : "", otf_component_kind_name(n->kind),
+			            n->name, n->type, msg);
+	}
+	return 0;
+}
+
 int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen)
 {
 	if (!dag->nodes_len)
@@ -326,7 +478,17 @@ int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen)
 		otf_free(order);
 		return rc;
 	}
+	rc = check_connector_pairs(dag, err, errlen);
+	if (rc) {
+		otf_free(order);
+		return rc;
+	}
 	eliminate(dag);
+	rc = check_wiring(dag, err, errlen);
+	if (rc) {
+		otf_free(order);
+		return rc;
+	}
 	/* A topological order is the reverse of the DFS post-order. */
 	size_t w = 0;
 	uint32_t *topo = otf_calloc(dag->nodes_len, sizeof *topo);
@@ -413,9 +575,22 @@ void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot)
 		if (dot)
 			fprintf(f, "  \"%s\" [label=\"%s\\n%s:%s\"];\n", n->name, n->name,
 			        otf_component_kind_name(n->kind), n->type);
-		else
-			fprintf(f, "%s %s (type %s)\n", otf_component_kind_name(n->kind), n->name,
-			        n->type);
+		else {
+			/* Declared ports and a fan-out policy other than all. */
+			char extra[320] = "";
+			if (n->factory->ports) {
+				char ports[256];
+				ports_str(n->factory, ports, sizeof ports);
+				snprintf(extra, sizeof extra, ", ports %s", ports);
+			}
+			if (n->fanout != OTF_FANOUT_ALL) {
+				size_t l = strlen(extra);
+				snprintf(extra + l, sizeof extra - l, ", fanout %s",
+				         otf_fanout_policy_name(n->fanout));
+			}
+			fprintf(f, "%s %s (type %s%s)\n", otf_component_kind_name(n->kind), n->name,
+			        n->type, extra);
+		}
 		otf_dag_edge_t *edges = otf_calloc(n->edges_len ? n->edges_len : 1, sizeof *edges);
 		if (!edges)
 			break;
@@ -429,7 +604,8 @@ void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot)
 			signals_str(edges[e].signals, sig, sizeof sig);
 			bool named = strcmp(edges[e].port, "default") != 0;
 			if (dot)
-				fprintf(f, "  \"%s\" -> \"%s\" [label=\"%s\"];\n", n->name, t->name,
+				fprintf(f, "  \"%s\" -> \"%s\" [label=\"%s%s%s\"];\n", n->name,
+				        t->name, named ? edges[e].port : "", named ? ": " : "",
 				        sig);
 			else
 				fprintf(f, "  -> %s [%s]%s%s\n", t->name, sig,

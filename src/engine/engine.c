@@ -202,8 +202,10 @@ static void free_nodes(otf_worker_t *w)
 			}
 		}
 		otf__ring_close(&n->control);
-		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
-			otf_free(n->out[s]);
+		for (uint32_t p = 0; p < n->nports; p++)
+			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+				otf_free(n->ports[p].out[s]);
+		otf_free(n->ports);
 	}
 	otf_free(nodes);
 }
@@ -230,32 +232,9 @@ static int instantiate(otf_worker_t *w)
 			    otf__ring_init(&n->control, sizeof(otf_ctrl_t), e->rt.control_capacity);
 		if (rc)
 			return rc;
-		for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
-			uint32_t cnt = 0;
-			for (size_t ed = 0; ed < n->def->edges_len; ed++)
-				if ((n->def->edges[ed].signals & OTF_SIGNAL_BIT(s)) &&
-				    !dag->nodes[n->def->edges[ed].to].removed)
-					cnt++;
-			if (!cnt)
-				continue;
-			n->out[s] = otf_calloc(cnt, sizeof(otf_node_t *));
-			if (!n->out[s])
-				return OTF_E_NOMEM;
-			for (size_t ed = 0; ed < n->def->edges_len; ed++) {
-				const otf_dag_edge_t *edge = &n->def->edges[ed];
-				if (!(edge->signals & OTF_SIGNAL_BIT(s)) ||
-				    dag->nodes[edge->to].removed)
-					continue;
-				/* Edges on different ports may lead to the same
-				 * node; it is one consumer and gets a message once
-				 * (send checks one free slot per consumer). */
-				bool dup = false;
-				for (uint32_t o = 0; o < n->out_len[s]; o++)
-					dup |= n->out[s][o] == &w->nodes[edge->to];
-				if (!dup)
-					n->out[s][n->out_len[s]++] = &w->nodes[edge->to];
-			}
-		}
+		rc = otf__node_wire(n, w->nodes, dag);
+		if (rc)
+			return rc;
 	}
 	/* Create and start sinks first, so a receiver never sends into a node
 	 * that does not exist yet. */

@@ -36,16 +36,22 @@ struct otf_msg {
 	struct otf_worker *worker;
 	otf_msg_header_t *headers;
 	uint32_t headers_len, headers_cap;
+	uint64_t *sources; /* ids of the messages this one was made from */
+	uint32_t sources_len, sources_cap;
 	uint32_t nframes;
-	bool child; /* a fan-out copy (not counted as undelivered on its own) */
+	bool child;          /* a fan-out copy (not counted as undelivered on its own) */
+	uint32_t join_index; /* a fan-out copy: its edge's position (primary = 0) */
 	otf_msg_frame_t frames[OTF_MSG_MAX_FRAMES];
 	otf_join_t *join; /* fan-out parent, answered when every child is */
 };
 
-/* Fan-out join: the parent message waits for all children. */
+/* Fan-out join: the parent message is answered by the node's fan-out
+ * policy (otf_fanout_policy_t); the join lives until every child answered,
+ * the parent only until it is answered (parent NULL after). */
 struct otf_join {
 	otf_msg_t *parent;
 	uint32_t pending;
+	otf_fanout_policy_t policy;
 	bool failed;
 	bool permanent;
 	int error;
@@ -55,9 +61,10 @@ struct otf_join {
 /* ---- compiled DAG (shared, read-only once compiled) ---- */
 
 typedef struct otf_dag_edge {
-	uint32_t to;      /* node index */
-	uint32_t signals; /* bit (1 << otf_signal_t) */
-	char *port;       /* output port name, "default" */
+	uint32_t to;         /* node index */
+	uint32_t signals;    /* bit (1 << otf_signal_t) */
+	char *port;          /* output port name, "default" */
+	uint32_t port_index; /* otf_node_port index of port */
 } otf_dag_edge_t;
 
 typedef struct otf_dag_node {
@@ -68,10 +75,11 @@ typedef struct otf_dag_node {
 	void *config; /* config_size bytes, schema-applied */
 	otf_dag_edge_t *edges;
 	size_t edges_len, edges_cap;
-	uint32_t in_signals;  /* signals arriving (from edges) */
-	uint32_t out_signals; /* signals leaving */
-	bool removed;         /* partial path elimination */
-	char origin[160];     /* "file:line" where it was defined */
+	uint32_t in_signals;        /* signals arriving (from edges) */
+	uint32_t out_signals;       /* signals leaving */
+	bool removed;               /* partial path elimination */
+	otf_fanout_policy_t fanout; /* how a fan-out's parent is answered */
+	char origin[160];           /* "file:line" where it was defined */
 } otf_dag_node_t;
 
 struct otf_dag {
@@ -89,6 +97,11 @@ struct otf_dag {
 
 /* ---- runtime ---- */
 
+typedef struct otf_node_port {
+	otf_node_t **out[OTF_SIGNAL_COUNT];
+	uint32_t out_len[OTF_SIGNAL_COUNT];
+} otf_node_port_t;
+
 typedef struct otf_ring {
 	void *slots;
 	uint32_t elem, cap, head, len;
@@ -105,8 +118,9 @@ struct otf_node {
 	bool shutdown_done;
 	bool kil_sent;
 	otf_node_t *next_runnable;
-	otf_node_t **out[OTF_SIGNAL_COUNT];
-	uint32_t out_len[OTF_SIGNAL_COUNT];
+	/* Consumers per output port (index as otf_node_port) and signal. */
+	otf_node_port_t *ports;
+	uint32_t nports;
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
 };
@@ -124,9 +138,9 @@ typedef struct otf_worker {
 	size_t nodes_len;
 	otf_node_t *run_head, *run_tail;
 	otf_node_timer_t *timers;
-	uint64_t next_msg_id;
-	uint64_t live_msgs;     /* every message alive on this worker */
-	uint64_t live_children; /* ... of which fan-out copies */
+	uint64_t next_msg_id, msg_id_limit; /* a block of process-unique ids */
+	uint64_t live_msgs;                 /* every message alive on this worker */
+	uint64_t live_children;             /* ... of which fan-out copies */
 	_Atomic int stop_requested;
 	bool wake_open; /* wake may be sent to (engine lock) */
 	int phase;      /* 0 running, 1 shutting down, 2 finished */
@@ -155,6 +169,10 @@ struct otf_engine {
 	_Atomic uint64_t stop_requested_ns;
 };
 
+/* dag.c: index of port name for factory f (0 = "default"), or -1. */
+int otf__factory_port(const otf_component_factory_t *f, const char *name);
+/* Number of output ports of f, "default" included. */
+uint32_t otf__factory_nports(const otf_component_factory_t *f);
 /* msg.c */
 void otf__msg_free(otf_msg_t *m);
 /* Frees a message nobody will answer (worker teardown): a fan-out copy
@@ -166,6 +184,9 @@ int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);
 void otf__ring_close(otf_ring_t *r);
 void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c);
 void otf__worker_schedule(otf_node_t *node);
+/* Builds node->ports from the node's DAG edges (live targets only);
+ * nodes is the worker's node array, indexed as the DAG. */
+int otf__node_wire(otf_node_t *node, otf_node_t *nodes, const otf_dag_t *dag);
 void otf__worker_pump_cb(uv_idle_t *h);
 void otf__worker_close_timers(otf_worker_t *w);
 /* native.c */

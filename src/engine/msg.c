@@ -5,7 +5,25 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
+#include <stdatomic.h>
 #include <string.h>
+
+/* Message ids are unique per process, not per worker, so that a message
+ * can be followed across workers, logs and outcomes. Each worker takes a
+ * block of ids at a time, so the shared counter is touched once per block
+ * rather than once per message. */
+#define ID_BLOCK 4096u
+static _Atomic uint64_t g_next_id_block;
+
+static uint64_t next_id(struct otf_worker *w)
+{
+	if (w->next_msg_id == w->msg_id_limit) {
+		uint64_t b = atomic_fetch_add_explicit(&g_next_id_block, 1, memory_order_relaxed);
+		w->next_msg_id = b * ID_BLOCK;
+		w->msg_id_limit = w->next_msg_id + ID_BLOCK;
+	}
+	return ++w->next_msg_id; /* never 0: ids start at 1 in each block */
+}
 
 otf_msg_t *otf_msg_create(otf_node_t *node, otf_signal_t signal, otf_buf_t *payload, uint64_t items)
 {
@@ -17,7 +35,7 @@ otf_msg_t *otf_msg_create(otf_node_t *node, otf_signal_t signal, otf_buf_t *payl
 	memset(m, 0, offsetof(otf_msg_t, frames));
 	m->join = NULL;
 	m->worker = node->worker;
-	m->id = ++node->worker->next_msg_id;
+	m->id = next_id(node->worker);
 	m->signal = signal;
 	m->payload = payload;
 	m->items = items;
@@ -86,6 +104,35 @@ const char *otf_msg_header_get(const otf_msg_t *m, const char *key)
 	return NULL;
 }
 
+int otf_msg_add_source(otf_msg_t *m, uint64_t id)
+{
+	if (m->sources_len == m->sources_cap) {
+		uint32_t ncap = m->sources_cap ? m->sources_cap * 2 : 4;
+		uint64_t *n = otf_realloc(m->sources, ncap * sizeof *n);
+		if (!n)
+			return OTF_E_NOMEM;
+		m->sources = n;
+		m->sources_cap = ncap;
+	}
+	m->sources[m->sources_len++] = id;
+	return 0;
+}
+
+int otf_msg_copy_envelope(otf_msg_t *dst, const otf_msg_t *src)
+{
+	dst->deadline = src->deadline;
+	for (uint32_t i = 0; i < src->headers_len; i++)
+		if (otf_msg_header_add(dst, src->headers[i].key, src->headers[i].value))
+			return OTF_E_NOMEM;
+	return 0;
+}
+
+size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids)
+{
+	*ids = m->sources_len ? m->sources : NULL;
+	return m->sources_len;
+}
+
 int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64_t calldata)
 {
 	if (m->nframes == OTF_MSG_MAX_FRAMES)
@@ -104,6 +151,7 @@ void otf__msg_free(otf_msg_t *m)
 		otf_free(m->headers[i].value);
 	}
 	otf_free(m->headers);
+	otf_free(m->sources);
 	otf_buf_unref(m->payload);
 	m->worker->live_msgs--;
 	if (m->child)
@@ -118,7 +166,7 @@ void otf__msg_discard(otf_msg_t *m)
 		otf__msg_free(m);
 		m = NULL;
 		if (j && --j->pending == 0) {
-			m = j->parent;
+			m = j->parent; /* NULL when the policy already answered it */
 			otf_free(j);
 		}
 	}
@@ -131,7 +179,7 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
 		return NULL;
 	memset(c, 0, offsetof(otf_msg_t, frames));
 	c->worker = parent->worker;
-	c->id = ++parent->worker->next_msg_id;
+	c->id = parent->id; /* a copy is the same message on another edge */
 	c->signal = parent->signal;
 	c->payload = otf_buf_ref(parent->payload);
 	c->items = parent->items;
@@ -147,7 +195,70 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
 			return NULL;
 		}
 	}
+	for (uint32_t i = 0; i < parent->sources_len; i++) {
+		if (otf_msg_add_source(c, parent->sources[i])) {
+			c->join = NULL;
+			otf__msg_free(c);
+			return NULL;
+		}
+	}
 	return c;
+}
+
+static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason);
+
+static void join_fail(otf_join_t *j, int error, bool permanent, const char *reason)
+{
+	if (!j->failed) {
+		j->failed = true;
+		j->permanent = permanent;
+		j->error = error;
+		snprintf(j->reason, sizeof j->reason, "%s", reason ? reason : "");
+	} else {
+		/* Keeps the first reason; permanent only if every failure is. */
+		j->permanent = j->permanent && permanent;
+	}
+}
+
+/* Copy idx of a fan-out answered: the node's fan-out policy decides when
+ * and how the parent is answered (otf_fanout_policy_t); the join itself
+ * goes with the last copy. */
+static void join_answer(otf_join_t *j, uint32_t idx, bool ok, int error, bool permanent,
+                        const char *reason)
+{
+	j->pending--;
+	if (j->parent) {
+		bool decided = false, dok = ok;
+		switch (j->policy) {
+		case OTF_FANOUT_AT_LEAST_ONE:
+			if (!ok)
+				join_fail(j, error, permanent, reason);
+			decided = ok || j->pending == 0;
+			break;
+		case OTF_FANOUT_PRIMARY:
+			if (idx == 0 && !ok)
+				join_fail(j, error, permanent, reason);
+			decided = idx == 0;
+			break;
+		case OTF_FANOUT_ALL:
+		default:
+			if (!ok && !j->failed)
+				join_fail(j, error, permanent, reason);
+			decided = j->pending == 0;
+			dok = !j->failed;
+			break;
+		}
+		if (decided) {
+			otf_msg_t *p = j->parent;
+			j->parent = NULL;
+			if (dok)
+				settle(p, true, 0, false, NULL);
+			else
+				settle(p, false, j->error, j->permanent, j->reason);
+		}
+	}
+	if (j->pending == 0)
+		otf_free(j);
 }
 
 /* Unwinds the subscription stack to the nearest frame interested in this
@@ -179,25 +290,10 @@ static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char 
 		return;
 	}
 	otf_join_t *j = m->join;
+	uint32_t idx = m->join_index;
 	otf__msg_free(m);
-	if (!j)
-		return;
-	/* A fan-out child: the parent is answered when the last child is; one
-	 * failure fails the parent (the first reason is kept). */
-	if (!ok && !j->failed) {
-		j->failed = true;
-		j->permanent = permanent;
-		j->error = error;
-		snprintf(j->reason, sizeof j->reason, "%s", reason ? reason : "");
-	}
-	if (--j->pending == 0) {
-		otf_msg_t *p = j->parent;
-		if (j->failed)
-			settle(p, false, j->error, j->permanent, j->reason);
-		else
-			settle(p, true, 0, false, NULL);
-		otf_free(j);
-	}
+	if (j)
+		join_answer(j, idx, ok, error, permanent, reason);
 }
 
 void otf_msg_ack(otf_msg_t *m)

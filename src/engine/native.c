@@ -3,9 +3,10 @@
  * fan-out across signals, chains shared between pipelines).
  *
  *   nodes:
- *     <name>: {kind: receiver|processor|exporter|connector, type: <type>, config: {...}}
+ *     <name>: {kind: receiver|processor|exporter|connector, type: <type>, config: {...},
+ *              fanout: all|at_least_one|primary}   # default all (engine.h)
  *   connections:
- *     - from: <name>
+ *     - from: <name> | <name>.<port>     # `port:` below, or after the dot
  *       to: <name> | [<name>, ...]
  *       port: <output port>          # default "default"
  *       signals: [traces, metrics, logs]  # default: every signal both ends support
@@ -42,7 +43,7 @@ static int add_nodes(otf_dag_t *dag, const otf_config_node_t *nodes, otf_config_
 			return otf_config_errorf(err, def,
 			                         "expected a mapping with kind, type, config");
 		const char *kind_s = NULL, *type = NULL;
-		const otf_config_node_t *cfg = NULL;
+		const otf_config_node_t *cfg = NULL, *fanout = NULL;
 		for (size_t k = 0; k < otf_config_len(def); k++) {
 			const otf_config_node_t *v;
 			const char *key = otf_config_map_at(def, k, &v);
@@ -52,9 +53,12 @@ static int add_nodes(otf_dag_t *dag, const otf_config_node_t *nodes, otf_config_
 				type = otf_config_scalar(v, NULL);
 			else if (!strcmp(key, "config"))
 				cfg = v;
+			else if (!strcmp(key, "fanout"))
+				fanout = v;
 			else
 				return otf_config_errorf(
-				    err, v, "unknown key '%s' (valid: kind, type, config)", key);
+				    err, v, "unknown key '%s' (valid: kind, type, config, fanout)",
+				    key);
 		}
 		if (!type)
 			return otf_config_errorf(err, def, "node '%s' needs a type", name);
@@ -86,6 +90,13 @@ static int add_nodes(otf_dag_t *dag, const otf_config_node_t *nodes, otf_config_
 		int rc = otf_dag_add_node(dag, name, kind, type, cfg, origin, msg, sizeof msg);
 		if (rc)
 			return otf_config_errorf(err, def, "%s", msg);
+		if (fanout) {
+			otf_fanout_policy_t p;
+			if (otf_fanout_policy_parse(otf_config_scalar(fanout, NULL), &p))
+				return otf_config_errorf(
+				    err, fanout, "fanout: expected all, at_least_one or primary");
+			otf_dag_set_fanout(dag, name, p);
+		}
 	}
 	return 0;
 }
@@ -144,10 +155,28 @@ static int add_connection(otf_dag_t *dag, const otf_config_node_t *c, otf_config
 	}
 	if (!from || !to)
 		return otf_config_errorf(err, c, "a connection needs from and to");
+	const otf_config_node_t *from_n = otf_config_map_get(c, "from");
+	char node_name[256];
 	int fi = otf_dag_find(dag, from);
+	const char *dot = strrchr(from, '.');
+	if (fi < 0 && dot && (size_t)(dot - from) < sizeof node_name) {
+		/* `from: router.port`: a node name may hold dots, so the whole
+		 * name wins over a split when such a node exists. */
+		snprintf(node_name, sizeof node_name, "%.*s", (int)(dot - from), from);
+		fi = otf_dag_find(dag, node_name);
+		if (fi >= 0) {
+			if (port)
+				return otf_config_errorf(
+				    err, otf_config_map_get(c, "port"),
+				    "port given twice: in from ('%s') and as port", from);
+			port = dot + 1;
+			from = node_name;
+		}
+	}
 	if (fi < 0)
-		return otf_config_errorf(err, otf_config_map_get(c, "from"), "unknown node '%s'",
-		                         from);
+		return otf_config_errorf(err, from_n, "unknown node '%s'", from);
+	const otf_config_node_t *port_key =
+	    otf_config_map_get(c, "port") ? otf_config_map_get(c, "port") : from_n;
 	uint32_t mask = 0;
 	if (sigs) {
 		int rc = signals_of(sigs, &mask, err);
@@ -170,6 +199,10 @@ static int add_connection(otf_dag_t *dag, const otf_config_node_t *c, otf_config
 			                         tn);
 		char msg[512];
 		int rc = otf_dag_add_edge(dag, from, port, tn, m, msg, sizeof msg);
+		if (rc && strstr(msg, "has no output port"))
+			/* An unknown port is the fault of the key naming it. */
+			return otf_config_errorf(err, port_key, "%s: %s",
+			                         port_key == from_n ? "from" : "port", msg);
 		if (rc)
 			return otf_config_errorf(err, it, "%s", msg);
 	}

@@ -126,20 +126,63 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		uv_idle_stop(&w->pump);
 }
 
+int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
+{
+	const otf_dag_node_t *def = n->def;
+	n->nports = otf__factory_nports(def->factory);
+	n->ports = otf_calloc(n->nports, sizeof *n->ports);
+	if (!n->ports)
+		return OTF_E_NOMEM;
+	for (size_t ed = 0; ed < def->edges_len; ed++) {
+		const otf_dag_edge_t *edge = &def->edges[ed];
+		otf_node_t *to = &nodes[edge->to];
+		if (dag->nodes[edge->to].removed)
+			continue; /* removed nodes are never instantiated */
+		otf_node_port_t *p = &n->ports[edge->port_index];
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
+			if (!(edge->signals & OTF_SIGNAL_BIT(s)))
+				continue;
+			/* Edges merge per (target, port), so a consumer appears
+			 * once per port and gets a message once. */
+			otf_node_t **grown =
+			    otf_realloc(p->out[s], (p->out_len[s] + 1) * sizeof *grown);
+			if (!grown)
+				return OTF_E_NOMEM;
+			grown[p->out_len[s]++] = to;
+			p->out[s] = grown;
+		}
+	}
+	return 0;
+}
+
+int otf_node_port(const otf_node_t *node, const char *name)
+{
+	int i = otf__factory_port(node->def->factory, name);
+	return i < 0 ? OTF_E_NOT_FOUND : i;
+}
+
 int otf_node_send(otf_node_t *node, otf_msg_t *msg)
 {
+	return otf_node_send_port(node, 0, msg);
+}
+
+int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
+{
+	if (port < 0 || (uint32_t)port >= node->nports)
+		return OTF_E_INVAL;
 	otf_signal_t s = msg->signal;
-	uint32_t n = node->out_len[s];
+	otf_node_t **out = node->ports[port].out[s];
+	uint32_t n = node->ports[port].out_len[s];
 	if (n == 0)
 		return OTF_E_NOT_FOUND;
 	/* All or nothing: refuse before enqueuing anywhere. */
 	for (uint32_t i = 0; i < n; i++) {
-		otf_node_t *t = node->out[s][i];
+		otf_node_t *t = out[i];
 		if (t->data.len == t->data.cap)
 			return -EAGAIN;
 	}
 	if (n == 1) {
-		otf_node_t *t = node->out[s][0];
+		otf_node_t *t = out[0];
 		ring_push(&t->data, &msg);
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
@@ -161,11 +204,13 @@ int otf_node_send(otf_node_t *node, otf_msg_t *msg)
 			otf_free(j);
 			return OTF_E_NOMEM;
 		}
+		kids[i]->join_index = i;
 	}
 	j->parent = msg;
 	j->pending = n;
+	j->policy = node->def->fanout;
 	for (uint32_t i = 0; i < n; i++) {
-		otf_node_t *t = node->out[s][i];
+		otf_node_t *t = out[i];
 		ring_push(&t->data, &kids[i]);
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
@@ -175,7 +220,15 @@ int otf_node_send(otf_node_t *node, otf_msg_t *msg)
 
 bool otf_node_has_output(const otf_node_t *node, otf_signal_t s)
 {
-	return node->out_len[s] > 0;
+	for (uint32_t p = 0; p < node->nports; p++)
+		if (node->ports[p].out_len[s])
+			return true;
+	return false;
+}
+
+bool otf_node_port_has_output(const otf_node_t *node, int port, otf_signal_t s)
+{
+	return port >= 0 && (uint32_t)port < node->nports && node->ports[port].out_len[s] > 0;
 }
 
 const char *otf_node_name(const otf_node_t *node)

@@ -303,6 +303,15 @@ static bool build_one(batch_t *b, otf_signal_t s, uint64_t take)
 	}
 	if (deadline)
 		otf_msg_set_deadline(r->msg, deadline);
+	/* Identity: the batch names every request it carries a part of. */
+	for (uint32_t i = 0; i < r->n; i++) {
+		if (otf_msg_add_source(r->msg, otf_msg_id(r->parts[i]->msg))) {
+			otf_msg_drop(r->msg);
+			r->msg = NULL;
+			settle_rec(b, s, r, false, OTF_E_NOMEM, false, "batch: out of memory");
+			return true;
+		}
+	}
 	r->next = NULL;
 	if (ss->out_tail)
 		ss->out_tail->next = r;
