@@ -6,6 +6,7 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 #include "otflow/pdata_codec.h"
+#include "otflow/selfmetric.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -60,6 +61,36 @@ static void point(otf_selfmetric_t *m, const char *key, const char *label, uint6
 	p->value = v;
 }
 
+/* Component-registered counters (otflow/selfmetric.h): one metric per
+ * name, one point per counter. */
+typedef struct comp_ctx {
+	otf_selfmetrics_t *s;
+	size_t first; /* index of the first component metric in s */
+	int err;
+} comp_ctx_t;
+
+#define MAX_COMPONENT_POINTS 64
+
+static void comp_counter(void *ctx, const otf_selfcounter_t *c, uint64_t v)
+{
+	comp_ctx_t *k = ctx;
+	otf_selfmetric_t *m = NULL;
+	for (size_t i = k->first; i < k->s->n && !m; i++)
+		if (!strcmp(k->s->m[i].name, c->name))
+			m = &k->s->m[i];
+	if (!m) {
+		if (k->s->n == OTF_SELFMETRICS_MAX)
+			return; /* more names than the snapshot holds: left out */
+		m = add(k->s, c->name, c->desc, c->unit, true, MAX_COMPONENT_POINTS);
+		if (!m) {
+			k->err = OTF_E_NOMEM;
+			return;
+		}
+	}
+	if (m->n < MAX_COMPONENT_POINTS)
+		point(m, c->label_key, c->label, v);
+}
+
 int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
                              uint64_t start_unix_nano, otf_selfmetrics_t *out)
 {
@@ -109,6 +140,10 @@ int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
 			}
 		}
 	}
+	comp_ctx_t comp = {out, out->n, 0};
+	otf_selfcounters_each(comp_counter, &comp);
+	if (comp.err)
+		goto oom;
 	if (level >= OTF_METRICS_LEVEL_NORMAL) {
 		otf_selfmetric_t *m =
 		    add(out, "otflow_node_queue_depth",

@@ -1,10 +1,13 @@
 /* Checkpoint of a drain's open spans (at_least_once): a sidecar file
  * "<file>.otflow-ckpt" next to the mmap file, replaced atomically (write a
  * temporary, rename). Layout, little-endian:
- *   "OTFMMCK1" | epoch u64 | pos[3] i64 | count u64 |
+ *   "OTFMMCK2" | epoch u64 | n[3] u64 | b[3] u64 | dictionary u64 |
+ *   pos[3] i64 | count u64 |
  *   count x (ids[24] | scope_ref i64 | len u32 | records[len]) | "END1"
- * A checkpoint whose epoch differs from the file's, or that is cut short,
- * is ignored. See docs/mmap-protocol.md, "Reader (otlp_mmap receiver)". */
+ * The checkpoint is untrusted input like the file: it is refused whole
+ * (nothing restored) unless its epoch and ring sizes are the file's, each
+ * position lies in [-1, writer_index] of its ring and the records parse
+ * to the end. See docs/mmap-protocol.md, "Reader (otlp_mmap receiver)". */
 #include "mmap_ckpt.h"
 
 #include "otflow/alloc.h"
@@ -17,8 +20,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "OTFMMCK1"
-#define TAIL  "END1"
+#define MAGIC "OTFMMCK2"
+/* magic, epoch, n[3], b[3], dictionary, pos[3], count */
+#define HEAD (8 + 8 + 24 + 24 + 8 + 24 + 8)
+#define TAIL "END1"
 
 typedef struct wctx {
 	otf_buf_t *b;
@@ -56,6 +61,11 @@ int otf__mmck_snapshot(const otf__mmd_t *d, const int64_t pos[OTF_MMR_RINGS], ot
 	uint64_t n = otf__mmd_open_spans(d);
 	put(&w, MAGIC, 8);
 	put(&w, &d->r.epoch, 8);
+	for (int i = 0; i < OTF_MMR_RINGS; i++)
+		put(&w, &d->r.ring[i].n, 8);
+	for (int i = 0; i < OTF_MMR_RINGS; i++)
+		put(&w, &d->r.ring[i].b, 8);
+	put(&w, &d->r.dict_off, 8);
 	put(&w, pos, 8 * OTF_MMR_RINGS);
 	put(&w, &n, 8);
 	otf__mmd_each_open(d, each, &w);
@@ -109,7 +119,85 @@ void otf__mmck_remove(const char *file)
 	unlink(path);
 }
 
-int otf__mmck_load(otf__mmd_t *d, const char *file, int64_t pos[OTF_MMR_RINGS], uint64_t mono_ns)
+static int refuse(char *why, size_t cap, const char *what)
+{
+	if (cap)
+		snprintf(why, cap, "%s", what);
+	return OTF_E_INVAL;
+}
+
+/* Walks the span entries; restores them only when restore is true. */
+static int spans(otf__mmd_t *d, const uint8_t *b, size_t n, bool restore, uint64_t mono_ns)
+{
+	uint64_t count;
+	memcpy(&count, b + HEAD - 8, 8);
+	size_t off = HEAD, end = n - 4;
+	for (uint64_t i = 0; i < count; i++) {
+		if (end - off < 36)
+			return OTF_E_INVAL;
+		int64_t scope_ref;
+		uint32_t l;
+		memcpy(&scope_ref, b + off + 24, 8);
+		memcpy(&l, b + off + 32, 4);
+		if (end - off - 36 < l)
+			return OTF_E_INVAL;
+		if (restore) {
+			int rc =
+			    otf__mmd_restore_span(d, b + off, scope_ref, b + off + 36, l, mono_ns);
+			if (rc)
+				return rc;
+		}
+		off += 36 + l;
+	}
+	return off == end ? 0 : OTF_E_INVAL;
+}
+
+int otf__mmck_parse(otf__mmd_t *d, const uint8_t *b, size_t n, int64_t pos[OTF_MMR_RINGS],
+                    uint64_t mono_ns, char *why, size_t why_cap)
+{
+	if (n < HEAD + 4 || memcmp(b, MAGIC, 8) || memcmp(b + n - 4, TAIL, 4))
+		return refuse(why, why_cap,
+		              "not a checkpoint of this otflow version, or cut short");
+	if (!d->r.ready)
+		return refuse(why, why_cap, "the file is not attached");
+	uint64_t epoch, dict, rn[OTF_MMR_RINGS], rb[OTF_MMR_RINGS];
+	int64_t p[OTF_MMR_RINGS];
+	memcpy(&epoch, b + 8, 8);
+	memcpy(rn, b + 16, sizeof rn);
+	memcpy(rb, b + 40, sizeof rb);
+	memcpy(&dict, b + 64, 8);
+	memcpy(p, b + 72, sizeof p);
+	if (epoch != d->r.epoch)
+		return refuse(why, why_cap, "written for another producer (epoch differs)");
+	for (int i = 0; i < OTF_MMR_RINGS; i++)
+		if (rn[i] != d->r.ring[i].n || rb[i] != d->r.ring[i].b)
+			return refuse(why, why_cap, "ring sizes differ from the file's");
+	if (dict != d->r.dict_off)
+		return refuse(why, why_cap, "dictionary offset differs from the file's");
+	for (int i = 0; i < OTF_MMR_RINGS; i++) {
+		/* A position past writer_index names records no producer ever
+		 * claimed: trusting it would skip every record up to it. */
+		int64_t w = otf__mmr_writer_index(&d->r, i);
+		if (p[i] < -1 || p[i] > w) {
+			if (why_cap)
+				snprintf(
+				    why, why_cap,
+				    "%s position %lld outside the ring's [-1, writer_index %lld]",
+				    otf__mmr_ring_name(i), (long long)p[i], (long long)w);
+			return OTF_E_INVAL;
+		}
+	}
+	if (spans(d, b, n, false, mono_ns))
+		return refuse(why, why_cap, "open-span records are damaged");
+	int rc = spans(d, b, n, true, mono_ns);
+	if (rc)
+		return refuse(why, why_cap, "open spans cannot be restored");
+	memcpy(pos, p, sizeof p);
+	return 0;
+}
+
+int otf__mmck_load(otf__mmd_t *d, const char *file, int64_t pos[OTF_MMR_RINGS], uint64_t mono_ns,
+                   char *why, size_t why_cap)
 {
 	char path[4096];
 	otf__mmck_path(file, path, sizeof path, false);
@@ -117,9 +205,9 @@ int otf__mmck_load(otf__mmd_t *d, const char *file, int64_t pos[OTF_MMR_RINGS], 
 	if (fd < 0)
 		return errno == ENOENT ? OTF_E_NOT_FOUND : -errno;
 	struct stat st;
-	if (fstat(fd, &st) || st.st_size < 8 + 8 + 24 + 8 + 4 || st.st_size > ((off_t)1 << 32)) {
+	if (fstat(fd, &st) || st.st_size < HEAD + 4 || st.st_size > ((off_t)1 << 32)) {
 		close(fd);
-		return OTF_E_INVAL;
+		return refuse(why, why_cap, "not a checkpoint (size)");
 	}
 	size_t n = (size_t)st.st_size;
 	uint8_t *b = otf_malloc(n);
@@ -133,34 +221,8 @@ int otf__mmck_load(otf__mmd_t *d, const char *file, int64_t pos[OTF_MMR_RINGS], 
 		got += (size_t)k;
 	}
 	close(fd);
-	int rc = OTF_E_INVAL;
-	if (!b || got != n || memcmp(b, MAGIC, 8) || memcmp(b + n - 4, TAIL, 4))
-		goto out;
-	uint64_t epoch, count;
-	memcpy(&epoch, b + 8, 8);
-	if (epoch != d->r.epoch) {
-		rc = OTF_E_NOT_FOUND; /* another producer's state */
-		goto out;
-	}
-	memcpy(pos, b + 16, 8 * OTF_MMR_RINGS);
-	memcpy(&count, b + 40, 8);
-	size_t off = 48, end = n - 4;
-	for (uint64_t i = 0; i < count; i++) {
-		if (end - off < 36)
-			goto out;
-		int64_t scope_ref;
-		uint32_t l;
-		memcpy(&scope_ref, b + off + 24, 8);
-		memcpy(&l, b + off + 32, 4);
-		if (end - off - 36 < l)
-			goto out;
-		if ((rc = otf__mmd_restore_span(d, b + off, scope_ref, b + off + 36, l, mono_ns)))
-			goto out;
-		rc = OTF_E_INVAL;
-		off += 36 + l;
-	}
-	rc = off == end ? 0 : OTF_E_INVAL;
-out:
+	int rc = b && got == n ? otf__mmck_parse(d, b, n, pos, mono_ns, why, why_cap)
+	                       : refuse(why, why_cap, "cannot be read");
 	otf_free(b);
 	return rc;
 }

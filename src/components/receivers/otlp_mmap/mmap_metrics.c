@@ -2,7 +2,9 @@
  *
  * A series is (metric_ref, the Measurement's attributes canonicalised by
  * key ref). Sums add increments, or keep the last observation for
- * observable instruments (a sum declared CUMULATIVE); gauges keep the
+ * observable instruments (a sum declared CUMULATIVE whose measurements
+ * carry no span context: the Java SDK declares its synchronous counters
+ * CUMULATIVE too, but only its add() writes a span context); gauges keep the
  * last value and its time; explicit histograms honour the MetricRef's
  * bounds; exponential histograms start at max_scale and halve the scale
  * when a value falls outside max_buckets. Points carry the collection
@@ -30,6 +32,7 @@ struct otf__mmd_series {
 	size_t id_len;
 	uint64_t start_ns, last_ns;
 	bool touched;
+	bool observed; /* sum of observed totals (last value wins), not of increments */
 	otf_number_type_t vt;
 	int64_t i;
 	double f;
@@ -228,7 +231,11 @@ int otf__mmd_measure(otf__mmd_t *d, const uint8_t *p, size_t n, uint64_t wall_ns
 		return OTF_E_NOMEM;
 	double v = ms.type == OTF_NUMBER_INT ? (double)ms.as_int : ms.as_double;
 	if (m->agg == OTF_MMX_AGG_SUM || m->agg == OTF_MMX_AGG_GAUGE) {
-		bool replace = m->agg == OTF_MMX_AGG_GAUGE || m->observable;
+		/* What a measurement of a CUMULATIVE sum means: docs/mmap-protocol.md
+		 * section 9, "Metrics". A series keeps what its first one said. */
+		if (!s->vt)
+			s->observed = m->observable && !ms.has_span_context;
+		bool replace = m->agg == OTF_MMX_AGG_GAUGE || s->observed;
 		if (!replace && m->monotonic && v < 0)
 			return OTF_E_RANGE; /* a monotonic sum never decreases */
 		if (!s->vt)
@@ -431,7 +438,7 @@ static int fill_point(otf__mmd_t *d, otf__mmd_series_t *s, const otf__mmx_metric
 			p->start_time_unix_nano = start;
 			p->time_unix_nano = now;
 		}
-		bool obs_delta = delta && (m->observable || s->cell) && m->agg == OTF_MMX_AGG_SUM;
+		bool obs_delta = delta && (s->observed || s->cell) && m->agg == OTF_MMX_AGG_SUM;
 		if (p->value_type == OTF_NUMBER_INT)
 			p->value.as_int = obs_delta ? s->i - s->prev_i : s->i;
 		else
@@ -511,7 +518,7 @@ static void series_restart(otf__mmd_series_t *s, const otf__mmx_metric_t *m, uin
 		return;
 	}
 	if (m->agg == OTF_MMX_AGG_SUM) {
-		if (m->observable) {
+		if (s->observed) {
 			s->prev_i = s->i;
 			s->prev_f = s->f;
 		} else {

@@ -44,7 +44,8 @@ typedef struct otf__mmx_metric {
 	int agg;
 	int32_t temporality; /* declared */
 	bool monotonic;
-	bool observable; /* sum declared CUMULATIVE: measurements are observed totals */
+	bool observable; /* sum declared CUMULATIVE: observed totals, unless a measurement
+	                  * carries a span context (otf__mmx_meas_t) */
 	double *bounds;
 	size_t bounds_len;
 	int64_t max_buckets, max_scale;
@@ -113,6 +114,7 @@ typedef struct otf__mmx_meas {
 	double as_double;
 	const uint8_t *msg; /* the whole message, for otf__mmx_attrs(field 2) */
 	size_t msg_len;
+	bool has_span_context; /* field 6 present: written by a synchronous API call */
 } otf__mmx_meas_t;
 int otf__mmx_meas(const uint8_t *p, size_t n, otf__mmx_meas_t *out);
 

@@ -1,6 +1,8 @@
 /* otlp-mmap file reader, format version 1: see mmap_reader.h. */
 #include "mmap_reader.h"
 
+#include "mmap_guard.h"
+
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
@@ -57,11 +59,22 @@ int otf__mmr_open(otf__mmr_t *r, const char *path, uint64_t hole_timeout_ns)
 	return otf__mmr_open_fd(r, fd, hole_timeout_ns);
 }
 
+static void unmap(void *p, size_t len)
+{
+	otf__mmg_unregister(p);
+	munmap(p, len);
+}
+
 static void drop_old(otf__mmr_t *r)
 {
 	for (size_t i = 0; i < r->old_len; i++)
-		munmap(r->old[i].p, r->old[i].len);
+		unmap(r->old[i].p, r->old[i].len);
 	r->old_len = 0;
+}
+
+bool otf__mmr_corrupt(const otf__mmr_t *r)
+{
+	return r->corrupt || r->fault;
 }
 
 void otf__mmr_close(otf__mmr_t *r)
@@ -69,7 +82,7 @@ void otf__mmr_close(otf__mmr_t *r)
 	drop_old(r);
 	otf_free(r->old);
 	if (r->map)
-		munmap(r->map, r->map_len);
+		unmap(r->map, r->map_len);
 	if (r->fd >= 0)
 		close(r->fd);
 	memset(r, 0, sizeof *r);
@@ -85,9 +98,13 @@ static int remap(otf__mmr_t *r)
 		return -errno;
 	if (st.st_size < 0 || (uint64_t)st.st_size == r->map_len)
 		return 0;
+	/* No producer shrinks a mapped file (they only grow the dictionary):
+	 * pages we hold pointers into are gone. */
+	if (r->map && (uint64_t)st.st_size < r->map_len)
+		return OTF_E_TRUNCATED;
 	if (st.st_size == 0) {
 		if (r->map)
-			munmap(r->map, r->map_len);
+			unmap(r->map, r->map_len);
 		drop_old(r);
 		r->map = NULL;
 		r->map_len = 0;
@@ -98,12 +115,16 @@ static int remap(otf__mmr_t *r)
 	void *p = mmap(NULL, (size_t)st.st_size, PROT_READ | PROT_WRITE, MAP_SHARED, r->fd, 0);
 	if (p == MAP_FAILED)
 		return -errno;
+	if (otf__mmg_register(p, (size_t)st.st_size, &r->fault)) {
+		munmap(p, (size_t)st.st_size);
+		return OTF_E_TOO_LARGE;
+	}
 	if (r->map) {
 		if (r->old_len == r->old_cap) {
 			size_t cap = r->old_cap ? r->old_cap * 2 : 4;
 			otf__mmr_map_t *o = otf_realloc(r->old, cap * sizeof *o);
 			if (!o) {
-				munmap(p, (size_t)st.st_size);
+				unmap(p, (size_t)st.st_size);
 				return OTF_E_NOMEM;
 			}
 			r->old = o;
@@ -156,7 +177,13 @@ static bool ring_ok(otf__mmr_t *r, int i, uint64_t off, uint64_t limit, bool *un
 
 otf__mmr_state_t otf__mmr_check(otf__mmr_t *r)
 {
+	if (otf__mmr_corrupt(r))
+		return not_ready(r, OTF_MMR_BAD, "the file shrank while mapped (corrupt)");
 	int rc = remap(r);
+	if (rc == OTF_E_TRUNCATED || r->fault) {
+		r->corrupt = true;
+		return not_ready(r, OTF_MMR_BAD, "the file shrank while mapped (corrupt)");
+	}
 	if (rc < 0)
 		return not_ready(r, OTF_MMR_BAD, "cannot map the file");
 	if (r->map_len < OTF_MMR_HEADER_SIZE + 32)
@@ -217,6 +244,8 @@ otf__mmr_state_t otf__mmr_check(otf__mmr_t *r)
 	r->agg_size = agg_size;
 	if (r->ready)
 		r->epoch_changes++;
+	if (epoch != r->epoch)
+		r->lock_seen = false; /* a new producer: its locking is not known yet */
 	r->dict_off = dict;
 	r->epoch = epoch;
 	for (int i = 0; i < OTF_MMR_RINGS; i++) {
@@ -250,19 +279,23 @@ bool otf__mmr_available(const otf__mmr_t *r, int ring)
 	if (!r->ready)
 		return false;
 	const otf__mmr_ring_t *g = &r->ring[ring];
-	return g->next >= 0 && published(r, g, (uint64_t)g->next);
+	return g->next >= 0 && published(r, g, (uint64_t)g->next) && !r->fault;
 }
 
-/* libotmmap holds flock(LOCK_EX) while it writes: when a shared lock can
- * be taken, no producer is alive and a hole will never be filled. The
- * probe is released at once. Writers that take no lock look "gone", so
- * this is asked only after a first poll found the hole unpublished. */
-static bool producer_gone(const otf__mmr_t *r)
+/* libotmmap holds flock(LOCK_EX) for its whole life: once that lock was
+ * seen held, a shared lock that can be taken means its producer is gone
+ * and a hole will never be filled. The probe is released at once. The
+ * original SDKs take no lock at all, so "no lock held" alone says nothing:
+ * a writer descheduled between claim and publish is alive, and only the
+ * full hole_timeout tells it from a dead one. */
+static bool producer_gone(otf__mmr_t *r)
 {
-	if (flock(r->fd, LOCK_SH | LOCK_NB))
+	if (flock(r->fd, LOCK_SH | LOCK_NB)) {
+		r->lock_seen = true;
 		return false;
+	}
 	flock(r->fd, LOCK_UN);
-	return true;
+	return r->lock_seen;
 }
 
 int otf__mmr_next(otf__mmr_t *r, int ring, uint64_t now_ns, uint8_t *buf, size_t cap, size_t *len)
@@ -320,6 +353,11 @@ int otf__mmr_next(otf__mmr_t *r, int ring, uint64_t now_ns, uint8_t *buf, size_t
 		return OTF_MMR_SKIP;
 	}
 	memcpy(buf, p, (size_t)l);
+	if (r->fault) {
+		r->corrupt = true; /* the copy may hold zeros of a vanished page */
+		not_ready(r, OTF_MMR_BAD, "the file shrank while mapped (corrupt)");
+		return OTF_MMR_EMPTY;
+	}
 	*len = (size_t)l;
 	g->read++;
 	return OTF_MMR_REC;
@@ -401,8 +439,10 @@ int otf__mmr_dict(otf__mmr_t *r, int64_t ref, const uint8_t **p, size_t *len)
 	int rc = dict_read(r, (uint64_t)ref, p, len);
 	if (rc == OTF_E_TRUNCATED && remap(r) == 1)
 		rc = dict_read(r, (uint64_t)ref, p, len);
+	if (r->fault)
+		return OTF_E_NOT_FOUND;
 	if (rc)
-		return rc == OTF_E_VARINT ? OTF_E_LENGTH : OTF_E_LENGTH;
+		return OTF_E_LENGTH;
 	/* An entry runs inside what writers reserved. */
 	if (end > 0 && (uint64_t)(*p - r->map) + *len > (uint64_t)end)
 		return OTF_E_LENGTH;

@@ -6,9 +6,12 @@
  * The file is untrusted input: every offset and length read from it is
  * checked against the mapping before use, and a record is copied out of
  * its slot before it is decoded, so a producer rewriting the file under us
- * can give wrong content but never an out-of-bounds access. The one
- * exception is a file truncated below its mapped size while mapped (SIGBUS
- * on access): otf__mmr_check() compares the size before every poll.
+ * can give wrong content but never an out-of-bounds access. A file
+ * truncated below its mapped size is corrupt: otf__mmr_check() compares
+ * the size before every poll, and an access that still hits a page past
+ * the end (the file shrank after the check) is contained by mmap_guard.h
+ * (the page reads zeros); either way the reader turns BAD for good and
+ * otf__mmr_corrupt() says so: its owner closes it and opens the file anew.
  *
  * Mappings are never unmapped while the reader lives (dictionary growth
  * maps the grown file again and keeps the old mapping), so no pointer
@@ -19,6 +22,7 @@
 #ifndef OTF_MMAP_READER_H
 #define OTF_MMAP_READER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -65,7 +69,10 @@ typedef struct otf__mmr {
 	otf__mmr_ring_t ring[OTF_MMR_RINGS];
 	uint64_t hole_timeout_ns;
 	uint64_t epoch_changes;
-	char why[128]; /* why the file is not ready, for logs and dump */
+	volatile sig_atomic_t fault; /* set by the SIGBUS guard (mmap_guard.h) */
+	bool corrupt;                /* shrank under the reader: close and reopen */
+	bool lock_seen;              /* a producer's flock was seen this epoch */
+	char why[128];               /* why the file is not ready, for logs and dump */
 } otf__mmr_t;
 
 /* Opens path read-write (reader_index is the reader's one write) without
@@ -98,7 +105,10 @@ otf__mmr_state_t otf__mmr_check(otf__mmr_t *r);
 /* Copies the message body of the record at the ring's cursor into buf
  * (capacity cap >= ring b) and advances the cursor (not reader_index).
  * now_ns (monotonic) times holes: a slot claimed (writer_index past it)
- * but not published for hole_timeout_ns is skipped and counted. */
+ * but not published for hole_timeout_ns is skipped and counted. Sooner
+ * only when the producer is known to be gone: its exclusive flock was
+ * seen held this epoch and can now be taken (libotmmap); writers that
+ * take no lock (every original SDK) always get the full timeout. */
 int otf__mmr_next(otf__mmr_t *r, int ring, uint64_t now_ns, uint8_t *buf, size_t cap, size_t *len);
 /* True when a record is published at the cursor (no copy, no side effect). */
 bool otf__mmr_available(const otf__mmr_t *r, int ring);
@@ -129,6 +139,10 @@ static inline int32_t otf__mmr_flag(uint64_t seq, uint32_t shift)
 {
 	return (int32_t)(uint32_t)(seq >> shift);
 }
+
+/* True once the file shrank under the reader (size check or contained
+ * SIGBUS): every later check is OTF_MMR_BAD; close and reopen the file. */
+bool otf__mmr_corrupt(const otf__mmr_t *r);
 
 const char *otf__mmr_ring_name(int ring); /* "events", "spans", "measurements" */
 

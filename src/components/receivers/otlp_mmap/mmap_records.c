@@ -321,8 +321,14 @@ int otf__mmx_meas(const uint8_t *p, size_t n, otf__mmx_meas_t *m)
 				m->type = OTF_NUMBER_DOUBLE;
 				m->as_double = otf__pb_u64_to_double(v);
 			}
-		} else if ((rc = otf__pb_skip(&p, e, wt))) {
-			return rc;
+		} else {
+			/* span_context = 6: present on the Java SDK's synchronous
+			 * measurements (even for an invalid context), never on its
+			 * observations */
+			if (f == 6 && wt == OTF_WT_LEN)
+				m->has_span_context = true;
+			if ((rc = otf__pb_skip(&p, e, wt)))
+				return rc;
 		}
 	}
 	if (!m->type)

@@ -22,6 +22,7 @@
  * time and loses no measurement). */
 #include "mmap_ckpt.h"
 #include "mmap_drain.h"
+#include "otlp_mmap_obs.h"
 
 #include "otflow/alloc.h"
 #include "otflow/component.h"
@@ -85,8 +86,12 @@ typedef struct mfile {
 	uint32_t id;
 	char *path;
 	otf__mmd_t d;
-	bool ready_logged, gone;
+	bool deleted; /* unlinked, replaced or corrupt: drained, then dropped */
+	bool final;   /* deleted: its last cut is out */
+	dev_t dev;
+	ino_t ino;
 	int last_rc;
+	otf__mmo_file_t obs;
 	cut_t cuts[MAX_CUTS]; /* ring buffer of cuts (at_least_once) */
 	size_t cut_head, cut_len;
 	uint64_t next_cut;
@@ -108,6 +113,7 @@ typedef struct mmap_receiver {
 	uint64_t idle;
 	uint64_t last_scan_ns, last_collect_ns;
 	uint64_t retry_at_ns;
+	otf__mmo_t obs;
 } mmap_receiver_t;
 
 static uint64_t wall_now(void)
@@ -139,12 +145,19 @@ static mfile_t *file_add(mmap_receiver_t *r, const char *path)
 	o.temporality = r->cfg->metrics.temporality;
 	otf__mmd_init(&f->d, &o);
 	int rc = otf__mmd_open(&f->d, path);
+	struct stat st;
+	if (!rc && fstat(f->d.r.fd, &st))
+		rc = -errno;
 	if (rc) {
 		otf__mmd_close(&f->d);
 		otf_free(f->path);
 		otf_free(f);
 		return NULL;
 	}
+	/* Followed by inode: a file replaced under the same name is another
+	 * file (scan_dir). */
+	f->dev = st.st_dev;
+	f->ino = st.st_ino;
 	f->id = ++r->next_id & 0xffffff;
 	f->meas_pos = -2;
 	f->next = r->files;
@@ -260,7 +273,7 @@ static void settle(mmap_receiver_t *r, mfile_t *f)
 		for (size_t i = 0; i < c->nmsgs; i++)
 			if (!c->msgs[i].done)
 				return;
-		if (c->snap) {
+		if (c->snap && !f->deleted) { /* the name may be another file's now */
 			int rc = otf__mmck_write(f->path, c->snap);
 			if (rc) {
 				otf_node_log(r->node, OTF_LOG_WARN,
@@ -314,7 +327,8 @@ static void attach(mmap_receiver_t *r, mfile_t *f, uint64_t mono)
 	int64_t pos[OTF_MMR_RINGS];
 	if (!alo(r))
 		return;
-	int rc = otf__mmck_load(&f->d, f->path, pos, mono);
+	char why[160];
+	int rc = otf__mmck_load(&f->d, f->path, pos, mono, why, sizeof why);
 	if (rc == 0) {
 		for (int i = 0; i < OTF_MMR_RINGS; i++) {
 			otf__mmr_ring_t *g = &f->d.r.ring[i];
@@ -327,7 +341,12 @@ static void attach(mmap_receiver_t *r, mfile_t *f, uint64_t mono)
 		otf_node_log(r->node, OTF_LOG_INFO, "%s: resumed %zu open span(s) from checkpoint",
 		             f->path, otf__mmd_open_spans(&f->d));
 	} else if (rc != OTF_E_NOT_FOUND) {
-		otf_node_log(r->node, OTF_LOG_WARN, "%s: ignoring damaged checkpoint", f->path);
+		/* Positions checked against the file's indices: the file's own
+		 * reader_index is the fallback. */
+		otf__mmo_add(&r->obs, &f->obs, OTF_MMO_CKPT_REFUSED, 1);
+		otf_node_log(r->node, OTF_LOG_WARN,
+		             "%s: checkpoint refused (%s); resuming at the file's reader index",
+		             f->path, rc == OTF_E_INVAL ? why : otf_strerror(rc));
 	}
 	f->meas_pos = f->d.r.ring[OTF_MMR_MEASUREMENTS].next - 1;
 }
@@ -370,6 +389,18 @@ static long drain_file(mmap_receiver_t *r, mfile_t *f, uint64_t mono, uint64_t w
 	}
 	if (n >= 0)
 		n = otf__mmd_poll(&f->d, mono, wall, (size_t)r->cfg->max_batch);
+	otf__mmo_sample(&r->obs, &f->obs, &f->d);
+	if (otf__mmr_corrupt(&f->d.r)) {
+		/* Shrunk under us: nothing read from it since can be trusted.
+		 * Dropped now, opened again by the next scan (at its own
+		 * reader_index, which we stored only for what we sent). */
+		otf__mmo_add(&r->obs, &f->obs, OTF_MMO_CORRUPT, 1);
+		otf__mmo_warn(&f->obs, r->node, f->path, mono, true);
+		f->deleted = true;
+		f->last_rc = OTF_E_TRUNCATED;
+		return 0;
+	}
+	otf__mmo_warn(&f->obs, r->node, f->path, mono, false);
 	if (n < 0) {
 		if (n != f->last_rc)
 			otf_node_log(r->node, n == OTF_E_NOT_FOUND ? OTF_LOG_DEBUG : OTF_LOG_WARN,
@@ -387,8 +418,37 @@ static long drain_file(mmap_receiver_t *r, mfile_t *f, uint64_t mono, uint64_t w
 	return n;
 }
 
-static void scan_dir(mmap_receiver_t *r)
+/* Adds the file at p unless the list holds its inode already; a listed
+ * file whose name now points to another inode was replaced: it is
+ * drained and dropped, and the new inode is another file. */
+static void track(mmap_receiver_t *r, const char *p)
 {
+	struct stat st;
+	if (stat(p, &st) || !S_ISREG(st.st_mode))
+		return;
+	for (mfile_t *f = r->files; f; f = f->next) {
+		if (f->deleted || strcmp(f->path, p))
+			continue;
+		if (f->dev == st.st_dev && f->ino == st.st_ino)
+			return;
+		f->deleted = true;
+	}
+	file_add(r, p);
+}
+
+static void scan(mmap_receiver_t *r)
+{
+	/* Unlinked files are drained and dropped: their disk space and
+	 * mapping are released only once nobody holds them. */
+	for (mfile_t *f = r->files; f; f = f->next) {
+		struct stat st;
+		if (!f->deleted && (fstat(f->d.r.fd, &st) || st.st_nlink == 0))
+			f->deleted = true;
+	}
+	if (!r->is_dir) {
+		track(r, r->cfg->path);
+		return;
+	}
 	DIR *dir = opendir(r->cfg->path);
 	if (!dir)
 		return;
@@ -401,16 +461,31 @@ static void scan_dir(mmap_receiver_t *r)
 		    (l > 4 && !strcmp(nm + l - 4, ".tmp")))
 			continue;
 		snprintf(p, sizeof p, "%s/%s", r->cfg->path, nm);
-		struct stat st;
-		if (stat(p, &st) || !S_ISREG(st.st_mode))
-			continue;
-		mfile_t *f = r->files;
-		while (f && strcmp(f->path, p))
-			f = f->next;
-		if (!f)
-			file_add(r, p);
+		track(r, p);
 	}
 	closedir(dir);
+}
+
+/* A deleted or replaced file: true once it is drained and what was read
+ * from it is out (open spans emitted incomplete: their producer's file
+ * is gone), so it can be closed. A corrupt one goes at once. */
+static bool retire(mmap_receiver_t *r, mfile_t *f, uint64_t mono, uint64_t wall, long n)
+{
+	if (otf__mmr_corrupt(&f->d.r))
+		return true;
+	if (n > 0 || f->has_held)
+		return false;
+	for (int k = 0; k < OTF_MMR_RINGS; k++)
+		if (otf__mmr_available(&f->d.r, k))
+			return false;
+	if (!f->final && f->d.attached) {
+		otf__mmd_expire(&f->d, mono, wall, true);
+		otf__mmd_collect(&f->d, wall);
+		f->meas_pos = f->d.r.ring[OTF_MMR_MEASUREMENTS].next - 1;
+		close_cut(r, f, mono, true);
+	}
+	f->final = true;
+	return !f->has_held && (!alo(r) || f->cut_len == 0);
 }
 
 static void reschedule(mmap_receiver_t *r, bool busy);
@@ -432,22 +507,27 @@ static void tick(mmap_receiver_t *r)
 	if (r->closing)
 		return;
 	uint64_t mono = uv_hrtime(), wall = wall_now();
-	if (!r->files || r->is_dir) {
-		if (mono - r->last_scan_ns >= (uint64_t)r->cfg->scan_interval_ns ||
-		    !r->last_scan_ns) {
-			r->last_scan_ns = mono;
-			if (r->is_dir)
-				scan_dir(r);
-			else if (!r->files)
-				file_add(r, r->cfg->path);
-		}
+	if (mono - r->last_scan_ns >= (uint64_t)r->cfg->scan_interval_ns || !r->last_scan_ns) {
+		r->last_scan_ns = mono;
+		scan(r);
 	}
 	bool collect = mono - r->last_collect_ns >= (uint64_t)r->cfg->metrics.export_interval_ns;
 	if (collect)
 		r->last_collect_ns = mono;
 	long total = 0;
-	for (mfile_t *f = r->files; f; f = f->next)
-		total += drain_file(r, f, mono, wall, collect);
+	for (mfile_t **pf = &r->files; *pf;) {
+		mfile_t *f = *pf;
+		long n = drain_file(r, f, mono, wall, collect);
+		total += n;
+		if (f->deleted && retire(r, f, mono, wall, n)) {
+			otf_node_log(r->node, OTF_LOG_INFO, "%s: closed (%s)", f->path,
+			             otf__mmr_corrupt(&f->d.r) ? "corrupt" : "deleted or replaced");
+			*pf = f->next;
+			file_free(f);
+			continue;
+		}
+		pf = &f->next;
+	}
 	if (!total && r->cfg->wait.spin > 0 && r->idle == 0) {
 		/* Data just stopped: a short spin catches the next record
 		 * without a loop turn. Bounded by wait.spin checks. */
@@ -604,6 +684,8 @@ static int start(void *inst)
 	r->timer->data = r;
 	r->soon->data = r;
 	r->last_collect_ns = uv_hrtime();
+	const char *id = strchr(otf_node_name(r->node), ':');
+	otf__mmo_init(&r->obs, id ? id + 1 : otf_node_name(r->node));
 	uv_idle_start(r->soon, soon_cb);
 	return 0;
 }
@@ -617,6 +699,7 @@ static void destroy(void *inst)
 		uv_idle_stop(r->soon);
 		uv_close((uv_handle_t *)r->soon, handle_free);
 	}
+	otf__mmo_close(&r->obs);
 	for (mfile_t *f = r->files, *n; f; f = n) {
 		n = f->next;
 		file_free(f);
