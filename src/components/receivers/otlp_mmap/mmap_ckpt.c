@@ -4,6 +4,8 @@
  *   "OTFMMCK2" | epoch u64 | n[3] u64 | b[3] u64 | dictionary u64 |
  *   pos[3] i64 | count u64 |
  *   count x (ids[24] | scope_ref i64 | len u32 | records[len]) | "END1"
+ * Version 1 ("OTFMMCK1", written by earlier otflow versions) lacks n, b
+ * and dictionary and is still read, with every other check.
  * The checkpoint is untrusted input like the file: it is refused whole
  * (nothing restored) unless its epoch and ring sizes are the file's, each
  * position lies in [-1, writer_index] of its ring and the records parse
@@ -20,10 +22,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define MAGIC "OTFMMCK2"
+#define MAGIC  "OTFMMCK2"
+#define MAGIC1 "OTFMMCK1"
 /* magic, epoch, n[3], b[3], dictionary, pos[3], count */
-#define HEAD (8 + 8 + 24 + 24 + 8 + 24 + 8)
-#define TAIL "END1"
+#define HEAD  (8 + 8 + 24 + 24 + 8 + 24 + 8)
+#define HEAD1 (8 + 8 + 24 + 8) /* version 1: magic, epoch, pos[3], count */
+#define TAIL  "END1"
 
 typedef struct wctx {
 	otf_buf_t *b;
@@ -127,11 +131,12 @@ static int refuse(char *why, size_t cap, const char *what)
 }
 
 /* Walks the span entries; restores them only when restore is true. */
-static int spans(otf__mmd_t *d, const uint8_t *b, size_t n, bool restore, uint64_t mono_ns)
+static int spans(otf__mmd_t *d, const uint8_t *b, size_t n, size_t head, bool restore,
+                 uint64_t mono_ns)
 {
 	uint64_t count;
-	memcpy(&count, b + HEAD - 8, 8);
-	size_t off = HEAD, end = n - 4;
+	memcpy(&count, b + head - 8, 8);
+	size_t off = head, end = n - 4;
 	for (uint64_t i = 0; i < count; i++) {
 		if (end - off < 36)
 			return OTF_E_INVAL;
@@ -155,25 +160,29 @@ static int spans(otf__mmd_t *d, const uint8_t *b, size_t n, bool restore, uint64
 int otf__mmck_parse(otf__mmd_t *d, const uint8_t *b, size_t n, int64_t pos[OTF_MMR_RINGS],
                     uint64_t mono_ns, char *why, size_t why_cap)
 {
-	if (n < HEAD + 4 || memcmp(b, MAGIC, 8) || memcmp(b + n - 4, TAIL, 4))
-		return refuse(why, why_cap,
-		              "not a checkpoint of this otflow version, or cut short");
+	bool v1 = n >= 8 && !memcmp(b, MAGIC1, 8);
+	size_t head = v1 ? HEAD1 : HEAD;
+	if (n < head + 4 || (!v1 && memcmp(b, MAGIC, 8)) || memcmp(b + n - 4, TAIL, 4))
+		return refuse(why, why_cap, "not an otflow checkpoint, or cut short");
 	if (!d->r.ready)
 		return refuse(why, why_cap, "the file is not attached");
-	uint64_t epoch, dict, rn[OTF_MMR_RINGS], rb[OTF_MMR_RINGS];
+	uint64_t epoch;
 	int64_t p[OTF_MMR_RINGS];
 	memcpy(&epoch, b + 8, 8);
-	memcpy(rn, b + 16, sizeof rn);
-	memcpy(rb, b + 40, sizeof rb);
-	memcpy(&dict, b + 64, 8);
-	memcpy(p, b + 72, sizeof p);
+	memcpy(p, b + head - 8 - sizeof p, sizeof p);
 	if (epoch != d->r.epoch)
 		return refuse(why, why_cap, "written for another producer (epoch differs)");
-	for (int i = 0; i < OTF_MMR_RINGS; i++)
-		if (rn[i] != d->r.ring[i].n || rb[i] != d->r.ring[i].b)
-			return refuse(why, why_cap, "ring sizes differ from the file's");
-	if (dict != d->r.dict_off)
-		return refuse(why, why_cap, "dictionary offset differs from the file's");
+	if (!v1) {
+		uint64_t dict, rn[OTF_MMR_RINGS], rb[OTF_MMR_RINGS];
+		memcpy(rn, b + 16, sizeof rn);
+		memcpy(rb, b + 40, sizeof rb);
+		memcpy(&dict, b + 64, 8);
+		for (int i = 0; i < OTF_MMR_RINGS; i++)
+			if (rn[i] != d->r.ring[i].n || rb[i] != d->r.ring[i].b)
+				return refuse(why, why_cap, "ring sizes differ from the file's");
+		if (dict != d->r.dict_off)
+			return refuse(why, why_cap, "dictionary offset differs from the file's");
+	}
 	for (int i = 0; i < OTF_MMR_RINGS; i++) {
 		/* A position past writer_index names records no producer ever
 		 * claimed: trusting it would skip every record up to it. */
@@ -187,9 +196,9 @@ int otf__mmck_parse(otf__mmd_t *d, const uint8_t *b, size_t n, int64_t pos[OTF_M
 			return OTF_E_INVAL;
 		}
 	}
-	if (spans(d, b, n, false, mono_ns))
+	if (spans(d, b, n, head, false, mono_ns))
 		return refuse(why, why_cap, "open-span records are damaged");
-	int rc = spans(d, b, n, true, mono_ns);
+	int rc = spans(d, b, n, head, true, mono_ns);
 	if (rc)
 		return refuse(why, why_cap, "open spans cannot be restored");
 	memcpy(pos, p, sizeof p);
@@ -205,7 +214,7 @@ int otf__mmck_load(otf__mmd_t *d, const char *file, int64_t pos[OTF_MMR_RINGS], 
 	if (fd < 0)
 		return errno == ENOENT ? OTF_E_NOT_FOUND : -errno;
 	struct stat st;
-	if (fstat(fd, &st) || st.st_size < HEAD + 4 || st.st_size > ((off_t)1 << 32)) {
+	if (fstat(fd, &st) || st.st_size < HEAD1 + 4 || st.st_size > ((off_t)1 << 32)) {
 		close(fd);
 		return refuse(why, why_cap, "not a checkpoint (size)");
 	}

@@ -523,6 +523,7 @@ static void tick(mmap_receiver_t *r)
 			otf_node_log(r->node, OTF_LOG_INFO, "%s: closed (%s)", f->path,
 			             otf__mmr_corrupt(&f->d.r) ? "corrupt" : "deleted or replaced");
 			*pf = f->next;
+			otf__mmo_warn(&f->obs, r->node, f->path, mono, true);
 			file_free(f);
 			continue;
 		}
@@ -631,9 +632,11 @@ static void control(void *inst, const otf_ctrl_t *c)
 			uv_idle_stop(r->soon);
 		/* Read records go out; open spans stay in the file (at_most_once:
 		 * lost to this process; at_least_once: in the checkpoint). */
-		for (mfile_t *f = r->files; f; f = f->next)
+		for (mfile_t *f = r->files; f; f = f->next) {
 			if (f->d.attached)
 				close_cut(r, f, uv_hrtime(), true);
+			otf__mmo_warn(&f->obs, r->node, f->path, uv_hrtime(), true);
+		}
 		otf_node_shutdown_done(r->node);
 		break;
 	default:
