@@ -25,7 +25,7 @@ Standard library only; shares no code with otflow or libotmmap.
                            is descheduled S seconds between claim and
                            publish while a second thread claims and
                            publishes the next slot
-  logs FILE --count N      log records "log-<i>" (writer_index N - 1)
+  logs FILE --count N      log records "log-<i>" (writer_index N - 1; N < 64, the ring has 64 slots)
   ckpt FILE --pos P        writes FILE.otflow-ckpt as otflow's earlier
                            versions did (format 1: magic, the file's
                            epoch, positions P,-1,-1, no open span)
@@ -241,7 +241,7 @@ def main():
     s.add_argument("--wait-file", default="")
     s = sub.add_parser("logs")
     s.add_argument("file")
-    s.add_argument("--count", type=int, default=99)
+    s.add_argument("--count", type=int, default=60)
     s = sub.add_parser("ckpt")
     s.add_argument("file")
     s.add_argument("--pos", type=int, required=True)
