@@ -19,7 +19,6 @@ static range_t g_ranges[OTF_MMG_MAX];
 static struct sigaction g_prev;
 static uintptr_t g_page;
 static uint64_t g_faults;
-static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 
 static void on_sigbus(int sig, siginfo_t *si, void *uc)
 {
@@ -47,20 +46,30 @@ static void on_sigbus(int sig, siginfo_t *si, void *uc)
 	sigaction(SIGBUS, &g_prev, NULL);
 }
 
+static pthread_mutex_t g_mu = PTHREAD_MUTEX_INITIALIZER;
+
+/* (Re)installs the handler when SIGBUS is not ours (first use, or code
+ * that set its own since: that one becomes the fallback). */
 static void install(void)
 {
-	g_page = (uintptr_t)sysconf(_SC_PAGESIZE);
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_sigbus;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGBUS, &sa, &g_prev);
+	pthread_mutex_lock(&g_mu);
+	struct sigaction cur;
+	if (!sigaction(SIGBUS, NULL, &cur) &&
+	    (!(cur.sa_flags & SA_SIGINFO) || cur.sa_sigaction != on_sigbus)) {
+		g_page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_sigaction = on_sigbus;
+		sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGBUS, &sa, &g_prev);
+	}
+	pthread_mutex_unlock(&g_mu);
 }
 
 int otf__mmg_register(const void *p, size_t len, volatile sig_atomic_t *flag)
 {
-	pthread_once(&g_once, install);
+	install();
 	for (size_t i = 0; i < OTF_MMG_MAX; i++) {
 		if (__atomic_load_n(&g_ranges[i].start, __ATOMIC_RELAXED))
 			continue;

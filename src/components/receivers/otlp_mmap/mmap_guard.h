@@ -25,7 +25,8 @@
 
 #define OTF_MMG_MAX 4096
 
-/* Installs the handler (once per process) and registers [p, p + len),
+/* Installs the handler (again, when other code replaced it since: that
+ * handler becomes the fallback) and registers [p, p + len),
  * whose faults set *flag to 1. 0, or OTF_E_NOSPACE when the table is full. */
 int otf__mmg_register(const void *p, size_t len, volatile sig_atomic_t *flag);
 /* Removes the mapping starting at p (before munmap). */
