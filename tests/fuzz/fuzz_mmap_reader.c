@@ -1,7 +1,8 @@
 /* libFuzzer target: arbitrary bytes as the content of an otlp-mmap file,
  * read by the otlp_mmap receiver's reader (the file is untrusted input).
  * Header, rings, dictionary, span assembly, logs, metric aggregation,
- * request encoding and the checkpoint snapshot all run; the sanitizers
+ * request encoding, the checkpoint snapshot and the checkpoint parser
+ * (the input doubles as a checkpoint) all run; the sanitizers
  * catch out-of-bounds reads, and every poll must terminate. A produced
  * request must decode with otflow's own decoder. */
 #include "components/receivers/otlp_mmap/mmap_ckpt.h"
@@ -73,6 +74,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			otf_buf_t *snap = NULL;
 			if (otf__mmck_snapshot(&d, pos, &snap) == 0)
 				otf_buf_unref(snap);
+			/* The input is also a checkpoint (untrusted like the file):
+			 * accepted positions lie in [-1, writer_index]. */
+			int64_t cp[OTF_MMR_RINGS] = {-1, -1, -1};
+			char why[160];
+			if (otf__mmck_parse(&d, data, size, cp, 5000, why, sizeof why) == 0)
+				for (int k = 0; k < OTF_MMR_RINGS; k++)
+					FUZZ_CHECK(cp[k] >= -1 &&
+					           cp[k] <= otf__mmr_writer_index(&d.r, k));
 		}
 		otf__mmd_cut(&d);
 		drain_out(&d);
