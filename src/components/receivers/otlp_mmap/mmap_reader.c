@@ -244,8 +244,13 @@ otf__mmr_state_t otf__mmr_check(otf__mmr_t *r)
 	r->agg_size = agg_size;
 	if (r->ready)
 		r->epoch_changes++;
-	if (epoch != r->epoch)
-		r->lock_seen = false; /* a new producer: its locking is not known yet */
+	if (epoch != r->epoch || !r->lock_seen) {
+		/* A new producer: does it hold libotmmap's lock? (It takes the
+		 * lock before it initialises the file, so it holds it by now.) */
+		r->lock_seen = flock(r->fd, LOCK_SH | LOCK_NB) != 0;
+		if (!r->lock_seen)
+			flock(r->fd, LOCK_UN);
+	}
 	r->dict_off = dict;
 	r->epoch = epoch;
 	for (int i = 0; i < OTF_MMR_RINGS; i++) {
