@@ -1,13 +1,12 @@
 #!/bin/bash
 # otlp_mmap against hostile files, directory mode:
 #  (a) a 64 MiB file toggled between 200 KiB and its full size every few
-#      milliseconds for 3 s while records referencing dictionary entries
-#      past 200 KiB flow: otflow survives (SIGBUS contained or the shrink
-#      seen by the size check), counts the file corrupt, and serves a file
-#      written afterwards;
-#  (b) a file deleted and re-created under the same name: the new file's
-#      deleted inode is drained and no longer mapped (/proc/PID/maps has
-#      no "(deleted)" mapping of it), and the new file's records arrive.
+#      milliseconds for 4 s while records and dictionary entries past
+#      200 KiB are read: otflow survives (before, SIGBUS killed it in most
+#      runs), counts the file corrupt and serves a file written afterwards;
+#  (b) a file deleted and re-created under the same name: the deleted inode
+#      is drained and no longer mapped (/proc/PID/maps has no "(deleted)"
+#      mapping of it), and the new file's records arrive.
 source "$(dirname "$0")/lib.sh"
 WDIR="$OTF_SOURCE_DIR/tests/e2e"
 D="$TMP/mm"
@@ -39,11 +38,15 @@ sys.path.insert(0, sys.argv[1])
 import mmap_orig_writer as w
 
 def shrink(path, seconds):
+    # 8 KiB slots: most of the events ring, the other rings and the
+    # dictionary lie past 200 KiB, so reading them races the shrink.
+    w.B = 8192
+    w.RING = 32 + 4 * w.N + w.N * w.B
+    w.SPANS, w.MEAS, w.DICT = 64 + w.RING, 64 + 2 * w.RING, 64 + 3 * w.RING
     big = 64 << 20
     w.SIZE = big
     f = w.File(path, w.now())
     sc = f.scope(b"hostile")
-    struct.pack_into("<q", f.m, w.DICT, 32 << 20)  # entries from 32 MiB on
     lock = threading.Lock()
     stop = time.time() + seconds
     fd = os.open(path, os.O_RDWR)
@@ -51,9 +54,16 @@ def shrink(path, seconds):
         while time.time() < stop:
             time.sleep(random.uniform(0.002, 0.02))
             with lock:
+                end = struct.unpack_from("<q", f.m, w.DICT)[0]
                 os.ftruncate(fd, 200 << 10)
                 time.sleep(random.uniform(0, 0.002))
                 os.ftruncate(fd, big)
+                # What lay past 200 KiB reads zeros now: restore the
+                # headers there (the reader sees the same layout again).
+                for off in (w.SPANS, w.MEAS):
+                    struct.pack_into("<qqqq", f.m, off, w.N, w.B, -1, -1)
+                    struct.pack_into("<%di" % w.N, f.m, off + 32, *([-1] * w.N))
+                struct.pack_into("<qq", f.m, w.DICT, end, 0)
     t = threading.Thread(target=toggle)
     t.start()
     i = 0
@@ -62,7 +72,7 @@ def shrink(path, seconds):
             for _ in range(20):
                 key = f.intern(b"hostile.key.%d" % i)
                 ev = w.fv(1, sc) + w.ff64(2, w.now()) + w.fl(5, w.fl(1, b"h-%d" % i))
-                ev += w.fl(8, w.fv(1, key) + w.fl(2, w.fl(1, b"v")))
+                ev += w.fl(8, w.fv(1, key) + w.fl(2, w.fl(1, b"v" * 4000)))
                 if struct.unpack_from("<q", f.m, w.EVENTS + 24)[0] - \
                    struct.unpack_from("<q", f.m, w.EVENTS + 16)[0] < w.N - 1:
                     f.write(w.EVENTS, ev)
@@ -120,7 +130,7 @@ old_unmapped() { ! grep -qF "$1 (deleted)" "/proc/$OTF_PID/maps"; }
 otf_start hostile "$TMP/c.yaml" || { bad "otflow did not start"; finish; }
 
 # (a)
-h shrink "$D/shrinking.mm" 3 || bad "shrinking writer failed"
+h shrink "$D/shrinking.mm" 4 || bad "shrinking writer failed"
 otf_alive && ok "otflow survives a file shrinking under it" || bad "otflow died: $(tail -3 "$OTF_LOG")"
 await "the shrinking file is counted corrupt" corrupt_seen
 rm -f "$D/shrinking.mm"
