@@ -165,7 +165,8 @@ Behaviour notes:
   otlp-mmap files of format version 1 (libotmmap, the original project's SDKs) and libotmmap's
   version 1001 (rings plus the in-file metric cells). `path` is one file, or a directory whose
   regular files are each drained as they appear (one per application process; `*.otflow-ckpt`
-  sidecars and dot files skipped).
+  sidecars and dot files skipped). Files are followed by inode: one deleted or replaced under its
+  name is drained, then closed and unmapped; the new inode is a new file.
   Only worker 0's instance reads (a file has one reader index); it polls on its event loop: at once
   while data flows, `wait.spin` checks then `wait.yield` loop turns when data stops, then sleeps
   `wait.min_sleep` doubling to `wait.max_sleep`. Span lifecycle records become whole spans
@@ -173,7 +174,8 @@ Behaviour notes:
   never end are emitted after `span_ttl` (or when a new producer re-initialises the file, or past
   `max_open_spans`) with `otflow.mmap.incomplete=true`. Events become log records; measurements
   are aggregated per metric and attribute set (sums add increments, or keep observed totals for
-  sums declared CUMULATIVE; gauges keep the last value and its time; explicit histogram bounds
+  sums declared CUMULATIVE whose measurements carry no span context, as the Java SDK's
+  observable instruments write them, while its `add()` writes increments with one; gauges keep the last value and its time; explicit histogram bounds
   honoured) and sent every `metrics.export_interval`. In version 1001 files every live
   aggregation cell is read at each export too: counters and up-down counters as sums with the
   cell's start time and cumulative total, gauges with the cell's value and time, histograms with
@@ -181,11 +183,17 @@ Behaviour notes:
   `metrics.temporality: delta` the difference from the previous export is sent (histogram min/max
   only for the first interval). The cells are in the file, so the last values still come out after
   the application died. Holes (claimed, never published) are skipped after `hole_timeout`, or at
-  once when no producer holds the file's lock; undecodable slots,
-  wrong id lengths, unset oneofs and unresolvable refs are skipped and counted, never fatal.
+  once when libotmmap's lock on the file was seen held and is free now (writers without a lock,
+  every original SDK, always get the full timeout); undecodable slots,
+  wrong id lengths, unset oneofs and unresolvable refs are skipped and counted, never fatal. A file
+  that shrinks under the reader is corrupt (a SIGBUS on its pages is contained), closed and read
+  again from its own reader index. Loss before the pipeline is counted as self-metrics
+  `otelcol_receiver_otlp_mmap_*` (producer drops, holes, undecodable records, epoch changes,
+  incomplete spans, corrupt files, refused checkpoints) and logged as rate-limited warnings.
   `at_most_once` stores each ring's reader index after encoding; `at_least_once` only after the
   requests are acknowledged and the open spans are checkpointed to `<file>.otflow-ckpt`
-  (rename), so an otflow crash loses nothing; measurements are committed with the acknowledged
+  (rename), so an otflow crash loses nothing; a checkpoint that does not match its file (epoch,
+  ring sizes, a position outside `[-1, writer_index]`) is refused, counted and logged; measurements are committed with the acknowledged
   metric export (cumulative series restart with a new start time after a restart).
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
   those where it is a receiver (same signal only: wiring it from a traces pipeline into a metrics
