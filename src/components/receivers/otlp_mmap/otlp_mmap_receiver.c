@@ -19,7 +19,14 @@
  * or dropped (permanent). Measurements are committed only when the metric
  * export that aggregated them is acknowledged (no aggregation state is
  * checkpointed: a restart restarts cumulative series with a new start
- * time and loses no measurement). */
+ * time and loses no measurement).
+ *
+ * Files: every scan_interval the path is looked at again and files are
+ * followed by inode, because a name can be re-used by another file while
+ * the old one is still mapped: an unlinked or replaced file is drained
+ * and then closed (its disk and address space released); a file that
+ * shrank under the reader (corrupt) is closed at once and opened again by
+ * the next scan. Loss before the pipeline is counted (otlp_mmap_obs.h). */
 #include "mmap_ckpt.h"
 #include "mmap_drain.h"
 #include "otlp_mmap_config.h"
@@ -132,7 +139,7 @@ static mfile_t *file_add(mmap_receiver_t *r, const char *path)
 		return NULL;
 	}
 	/* Followed by inode: a file replaced under the same name is another
-	 * file (scan_dir). */
+	 * file (track). */
 	f->dev = st.st_dev;
 	f->ino = st.st_ino;
 	f->id = ++r->next_id & 0xffffff;
