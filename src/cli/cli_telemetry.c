@@ -79,8 +79,10 @@ static void comp_counter(void *ctx, const otf_selfcounter_t *c, uint64_t v)
 		if (!strcmp(k->s->m[i].name, c->name))
 			m = &k->s->m[i];
 	if (!m) {
-		if (k->s->n == OTF_SELFMETRICS_MAX)
-			return; /* more names than the snapshot holds: left out */
+		/* The queue-depth, process and allocator metrics (7) come
+		 * after these: component names past the rest are left out. */
+		if (k->s->n + 8 >= OTF_SELFMETRICS_MAX)
+			return;
 		m = add(k->s, c->name, c->desc, c->unit, true, MAX_COMPONENT_POINTS);
 		if (!m) {
 			k->err = OTF_E_NOMEM;
