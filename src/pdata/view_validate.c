@@ -69,7 +69,7 @@ struct vmsg {
 	vfast_fn *fast; /* NULL: the table walk only */
 };
 
-static vfast_fn fast_span, fast_log, fast_number_dp, fast_histogram_dp;
+static vfast_fn fast_event, fast_status, fast_span, fast_log, fast_number_dp, fast_histogram_dp;
 
 #define F_STR(n)                         \
 	{                                \
@@ -137,11 +137,12 @@ static const vmsg_t m_resource = {{
 /* ---- trace.proto ---- */
 
 static const vmsg_t m_event = {{
-    [1] = F_I64("time_unix_nano"),
-    [2] = F_STR("name"),
-    [3] = F_ATTR("attributes"),
-    [4] = F_VARINT("dropped_attributes_count"),
-}};
+                                   [1] = F_I64("time_unix_nano"),
+                                   [2] = F_STR("name"),
+                                   [3] = F_ATTR("attributes"),
+                                   [4] = F_VARINT("dropped_attributes_count"),
+                               },
+                               fast_event};
 
 static const vmsg_t m_link = {{
     [1] = F_TID("trace_id"),
@@ -153,9 +154,10 @@ static const vmsg_t m_link = {{
 }};
 
 static const vmsg_t m_status = {{
-    [2] = F_STR("message"),
-    [3] = F_VARINT("code"),
-}};
+                                    [2] = F_STR("message"),
+                                    [3] = F_VARINT("code"),
+                                },
+                                fast_status};
 
 static const vmsg_t m_span = {{
                                   [1] = F_TID("trace_id"),
@@ -770,6 +772,17 @@ OTF__INLINE bool fattr(vwalk_t *v, const uint8_t **pp, const uint8_t *end)
 	return kv_fast(s, se) || walk_kv(v, s, se, 1) == 0;
 }
 
+/* A run of attributes: the encoders write them back to back, so the next
+ * one is taken here, without a trip through the caller's switch. */
+OTF__INLINE bool fattrs(vwalk_t *v, const uint8_t **pp, const uint8_t *end, uint8_t tag)
+{
+	do {
+		if (!fattr(v, pp, end))
+			return false;
+	} while (*pp < end && **pp == tag && (++*pp, true));
+	return true;
+}
+
 /* A string field: in range and valid UTF-8. */
 OTF__INLINE bool fstr(const uint8_t **pp, const uint8_t *end)
 {
@@ -798,13 +811,21 @@ OTF__INLINE bool fvarint(const uint8_t **pp, const uint8_t *end)
 	return otf__pbd_rv(pp, end, &u) == 0;
 }
 
-/* A repeated sub-message element (VK_ITEM), walked by its table. */
-static bool fitem(vwalk_t *v, const uint8_t **pp, const uint8_t *end, const vmsg_t *m)
+/* A singular sub-message (VK_MSG), by its fast walk or its table. */
+static bool fmsg(vwalk_t *v, const uint8_t **pp, const uint8_t *end, const vmsg_t *m)
 {
 	const uint8_t *s, *se;
-	if (!flen(pp, end, &s, &se) || OTF_UNLIKELY(++v->c->items > v->max_items))
+	if (!flen(pp, end, &s, &se))
 		return false;
-	return walk_msg(v, m, s, se) == 0;
+	return (m->fast && m->fast(v, s, se) == 0) || walk_msg(v, m, s, se) == 0;
+}
+
+/* A repeated sub-message element (VK_ITEM), counted as walk_sub counts it. */
+static bool fitem(vwalk_t *v, const uint8_t **pp, const uint8_t *end, const vmsg_t *m)
+{
+	if (OTF_UNLIKELY(++v->c->items > v->max_items))
+		return false;
+	return fmsg(v, pp, end, m);
 }
 
 /* A packed repeated fixed64 (bucket_counts, explicit_bounds). */
@@ -816,6 +837,62 @@ OTF__INLINE bool fpacked64(const uint8_t **pp, const uint8_t *end)
 
 /* Tags: field number << 3 | wire type, as the varint on the wire. */
 #define T(f, wt) (((f) << 3) | OTF_WT_##wt)
+
+static int fast_event(vwalk_t *v, const uint8_t *p, const uint8_t *end)
+{
+	vsaved_t sv = {v->c->items, v->c->attributes};
+	while (p < end) {
+		uint64_t t;
+		bool ok;
+		if (OTF_UNLIKELY(otf__pbd_rv(&p, end, &t)))
+			return bail(v, sv);
+		switch (t) {
+		case T(1, I64): /* time_unix_nano */
+			ok = fskip(&p, end, 8);
+			break;
+		case T(2, LEN): /* name */
+			ok = fstr(&p, end);
+			break;
+		case T(3, LEN): /* attributes */
+			ok = fattrs(v, &p, end, T(3, LEN));
+			break;
+		case T(4, VARINT): /* dropped_attributes_count */
+			ok = fvarint(&p, end);
+			break;
+		default:
+			ok = false;
+			break;
+		}
+		if (OTF_UNLIKELY(!ok))
+			return bail(v, sv);
+	}
+	return 0;
+}
+
+static int fast_status(vwalk_t *v, const uint8_t *p, const uint8_t *end)
+{
+	(void)v; /* nothing in a Status is counted */
+	while (p < end) {
+		uint64_t t;
+		bool ok;
+		if (OTF_UNLIKELY(otf__pbd_rv(&p, end, &t)))
+			return VF_BAIL;
+		switch (t) {
+		case T(2, LEN): /* message */
+			ok = fstr(&p, end);
+			break;
+		case T(3, VARINT): /* code */
+			ok = fvarint(&p, end);
+			break;
+		default:
+			ok = false;
+			break;
+		}
+		if (OTF_UNLIKELY(!ok))
+			return VF_BAIL;
+	}
+	return 0;
+}
 
 static int fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
@@ -846,7 +923,7 @@ static int fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 				ok = walk_any(v, s, se, 1) == 0;
 			break;
 		case T(6, LEN): /* attributes */
-			ok = fattr(v, &p, end);
+			ok = fattrs(v, &p, end, T(6, LEN));
 			break;
 		case T(8, I32): /* flags */
 			ok = fskip(&p, end, 4);
@@ -870,7 +947,6 @@ static int fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 static int fast_span(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
 	vsaved_t sv = {v->c->items, v->c->attributes};
-	const uint8_t *s, *se;
 	while (p < end) {
 		uint64_t t;
 		bool ok;
@@ -899,7 +975,7 @@ static int fast_span(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 			ok = fskip(&p, end, 8);
 			break;
 		case T(9, LEN): /* attributes */
-			ok = fattr(v, &p, end);
+			ok = fattrs(v, &p, end, T(9, LEN));
 			break;
 		case T(11, LEN): /* events */
 			ok = fitem(v, &p, end, &m_event);
@@ -908,7 +984,7 @@ static int fast_span(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 			ok = fitem(v, &p, end, &m_link);
 			break;
 		case T(15, LEN): /* status */
-			ok = flen(&p, end, &s, &se) && walk_msg(v, &m_status, s, se) == 0;
+			ok = fmsg(v, &p, end, &m_status);
 			break;
 		case T(16, I32): /* flags */
 			ok = fskip(&p, end, 4);
@@ -942,7 +1018,7 @@ static int fast_number_dp(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 			ok = fitem(v, &p, end, &m_exemplar);
 			break;
 		case T(7, LEN): /* attributes */
-			ok = fattr(v, &p, end);
+			ok = fattrs(v, &p, end, T(7, LEN));
 			break;
 		case T(8, VARINT): /* flags */
 			ok = fvarint(&p, end);
@@ -984,7 +1060,7 @@ static int fast_histogram_dp(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 			ok = fitem(v, &p, end, &m_exemplar);
 			break;
 		case T(9, LEN): /* attributes */
-			ok = fattr(v, &p, end);
+			ok = fattrs(v, &p, end, T(9, LEN));
 			break;
 		case T(10, VARINT): /* flags */
 			ok = fvarint(&p, end);
