@@ -70,6 +70,7 @@ struct vmsg {
 };
 
 static vfast_fn fast_event, fast_status, fast_span, fast_log, fast_number_dp, fast_histogram_dp;
+static vfast_fn fast_scope_spans, fast_scope_logs, fast_gauge, fast_sum, fast_histogram;
 
 #define F_STR(n)                         \
 	{                                \
@@ -180,10 +181,11 @@ static const vmsg_t m_span = {{
                               fast_span};
 
 static const vmsg_t m_scope_spans = {{
-    [1] = F_MSG("scope", m_scope),
-    [2] = F_ITEM("spans", VC_RECORD, m_span),
-    [3] = F_STR("schema_url"),
-}};
+                                         [1] = F_MSG("scope", m_scope),
+                                         [2] = F_ITEM("spans", VC_RECORD, m_span),
+                                         [3] = F_STR("schema_url"),
+                                     },
+                                     fast_scope_spans};
 
 static const vmsg_t m_resource_spans = {{
     [1] = F_MSG("resource", m_resource),
@@ -213,10 +215,11 @@ static const vmsg_t m_log_record = {{
                                     fast_log};
 
 static const vmsg_t m_scope_logs = {{
-    [1] = F_MSG("scope", m_scope),
-    [2] = F_ITEM("log_records", VC_RECORD, m_log_record),
-    [3] = F_STR("schema_url"),
-}};
+                                        [1] = F_MSG("scope", m_scope),
+                                        [2] = F_ITEM("log_records", VC_RECORD, m_log_record),
+                                        [3] = F_STR("schema_url"),
+                                    },
+                                    fast_scope_logs};
 
 static const vmsg_t m_resource_logs = {{
     [1] = F_MSG("resource", m_resource),
@@ -305,19 +308,22 @@ static const vmsg_t m_summary_dp = {{
 /* The decoder reads aggregation_temporality (2) only where it exists and
  * is_monotonic (3) only on Sum; elsewhere they are unknown fields. */
 static const vmsg_t m_gauge = {{
-    [1] = F_ITEM("data_points", VC_RECORD, m_number_dp),
-}};
+                                   [1] = F_ITEM("data_points", VC_RECORD, m_number_dp),
+                               },
+                               fast_gauge};
 
 static const vmsg_t m_sum = {{
-    [1] = F_ITEM("data_points", VC_RECORD, m_number_dp),
-    [2] = F_VARINT("aggregation_temporality"),
-    [3] = F_VARINT("is_monotonic"),
-}};
+                                 [1] = F_ITEM("data_points", VC_RECORD, m_number_dp),
+                                 [2] = F_VARINT("aggregation_temporality"),
+                                 [3] = F_VARINT("is_monotonic"),
+                             },
+                             fast_sum};
 
 static const vmsg_t m_histogram = {{
-    [1] = F_ITEM("data_points", VC_RECORD, m_histogram_dp),
-    [2] = F_VARINT("aggregation_temporality"),
-}};
+                                       [1] = F_ITEM("data_points", VC_RECORD, m_histogram_dp),
+                                       [2] = F_VARINT("aggregation_temporality"),
+                                   },
+                                   fast_histogram};
 
 static const vmsg_t m_exp_histogram = {{
     [1] = F_ITEM("data_points", VC_RECORD, m_exp_histogram_dp),
@@ -566,11 +572,11 @@ static int walk_sub(vwalk_t *v, const vfield_t *fd, const uint8_t **pp, const ui
 		}
 	}
 	size_t before = c->records;
-	if (fd->sub->fast && fd->sub->fast(v, s, se) == 0)
-		return 0; /* a record: no data member, nothing else to do */
-	rc = walk_msg(v, fd->sub, s, se);
-	if (OTF_UNLIKELY(rc))
-		return otf__pbd_push(&v->d, rc, fd->name, index);
+	if (!fd->sub->fast || fd->sub->fast(v, s, se)) {
+		rc = walk_msg(v, fd->sub, s, se);
+		if (OTF_UNLIKELY(rc))
+			return otf__pbd_push(&v->d, rc, fd->name, index);
+	}
 	if (fd->cls == VC_METRIC_DATA) {
 		/* The decoder keeps only the last data member: count its points. */
 		*last_data_points = c->records - before;
@@ -741,11 +747,12 @@ OTF__INLINE bool kv_fast(const uint8_t *s, const uint8_t *se)
 
 /* What the fast walks may change, to restore on a bail. */
 typedef struct vsaved {
-	size_t items, attributes;
+	size_t records, items, attributes;
 } vsaved_t;
 
 static int bail(vwalk_t *v, vsaved_t sv)
 {
+	v->c->records = sv.records;
 	v->c->items = sv.items;
 	v->c->attributes = sv.attributes;
 	return VF_BAIL;
@@ -828,6 +835,54 @@ static bool fitem(vwalk_t *v, const uint8_t **pp, const uint8_t *end, const vmsg
 	return fmsg(v, pp, end, m);
 }
 
+/* A record (span, log record, data point; VK_ITEM of VC_RECORD), counted as
+ * walk_sub counts it. A record the fast walk leaves is walked by its table
+ * here, so one unusual record does not send the whole list back. */
+static bool frecord(vwalk_t *v, const uint8_t **pp, const uint8_t *end, const vmsg_t *m)
+{
+	const uint8_t *s, *se;
+	if (!flen(pp, end, &s, &se) || OTF_UNLIKELY(++v->c->items > v->max_items))
+		return false;
+	v->c->records++;
+	return m->fast(v, s, se) == 0 || walk_msg(v, m, s, se) == 0;
+}
+
+/* A list of records with the fields around it (ScopeSpans, ScopeLogs,
+ * Gauge, Sum, Histogram): rec is the records' tag, str a string field's tag
+ * (schema_url), msg a singular message's (scope) and var1, var2 varints'
+ * (aggregation_temporality, is_monotonic); 0 where the message has none. */
+typedef struct vlist {
+	uint8_t rec, str, msg, var1, var2;
+	const vmsg_t *rec_m, *msg_m;
+} vlist_t;
+
+OTF__INLINE int fast_list(vwalk_t *v, const uint8_t *p, const uint8_t *end, const vlist_t *l)
+{
+	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
+	while (p < end) {
+		uint64_t t;
+		bool ok;
+		if (OTF_UNLIKELY(otf__pbd_rv(&p, end, &t)))
+			return bail(v, sv);
+		if (t == l->rec) {
+			do
+				ok = frecord(v, &p, end, l->rec_m);
+			while (ok && p < end && *p == l->rec && (++p, true));
+		} else if (t == l->str && t) {
+			ok = fstr(&p, end);
+		} else if (t == l->msg && t) {
+			ok = fmsg(v, &p, end, l->msg_m);
+		} else if ((t == l->var1 || t == l->var2) && t) {
+			ok = fvarint(&p, end);
+		} else {
+			ok = false;
+		}
+		if (OTF_UNLIKELY(!ok))
+			return bail(v, sv);
+	}
+	return 0;
+}
+
 /* A packed repeated fixed64 (bucket_counts, explicit_bounds). */
 OTF__INLINE bool fpacked64(const uint8_t **pp, const uint8_t *end)
 {
@@ -840,7 +895,7 @@ OTF__INLINE bool fpacked64(const uint8_t **pp, const uint8_t *end)
 
 static int fast_event(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
-	vsaved_t sv = {v->c->items, v->c->attributes};
+	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
 	while (p < end) {
 		uint64_t t;
 		bool ok;
@@ -896,7 +951,7 @@ static int fast_status(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 
 static int fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
-	vsaved_t sv = {v->c->items, v->c->attributes};
+	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
 	const uint8_t *s, *se;
 	while (p < end) {
 		uint64_t t;
@@ -946,7 +1001,7 @@ static int fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 
 static int fast_span(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
-	vsaved_t sv = {v->c->items, v->c->attributes};
+	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
 	while (p < end) {
 		uint64_t t;
 		bool ok;
@@ -1001,7 +1056,7 @@ static int fast_span(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 
 static int fast_number_dp(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
-	vsaved_t sv = {v->c->items, v->c->attributes};
+	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
 	while (p < end) {
 		uint64_t t;
 		bool ok;
@@ -1035,7 +1090,7 @@ static int fast_number_dp(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 
 static int fast_histogram_dp(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
-	vsaved_t sv = {v->c->items, v->c->attributes};
+	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
 	while (p < end) {
 		uint64_t t;
 		bool ok;
@@ -1073,6 +1128,36 @@ static int fast_histogram_dp(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 			return bail(v, sv);
 	}
 	return 0;
+}
+
+static int fast_scope_spans(vwalk_t *v, const uint8_t *p, const uint8_t *end)
+{
+	static const vlist_t l = {T(2, LEN), T(3, LEN), T(1, LEN), 0, 0, &m_span, &m_scope};
+	return fast_list(v, p, end, &l);
+}
+
+static int fast_scope_logs(vwalk_t *v, const uint8_t *p, const uint8_t *end)
+{
+	static const vlist_t l = {T(2, LEN), T(3, LEN), T(1, LEN), 0, 0, &m_log_record, &m_scope};
+	return fast_list(v, p, end, &l);
+}
+
+static int fast_gauge(vwalk_t *v, const uint8_t *p, const uint8_t *end)
+{
+	static const vlist_t l = {T(1, LEN), 0, 0, 0, 0, &m_number_dp, NULL};
+	return fast_list(v, p, end, &l);
+}
+
+static int fast_sum(vwalk_t *v, const uint8_t *p, const uint8_t *end)
+{
+	static const vlist_t l = {T(1, LEN), 0, 0, T(2, VARINT), T(3, VARINT), &m_number_dp, NULL};
+	return fast_list(v, p, end, &l);
+}
+
+static int fast_histogram(vwalk_t *v, const uint8_t *p, const uint8_t *end)
+{
+	static const vlist_t l = {T(1, LEN), 0, 0, T(2, VARINT), 0, &m_histogram_dp, NULL};
+	return fast_list(v, p, end, &l);
 }
 
 #undef T
