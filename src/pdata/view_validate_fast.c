@@ -54,6 +54,12 @@ OTF__INLINE bool kv_fast(const uint8_t *s, const uint8_t *se)
 	if (n < 4 || s[0] != 0x0a)
 		return false;
 	size_t lk = s[1];
+	/* The most common: a string_value. Key length, key, 0x12, value length,
+	 * 0x0a, string length and string are one run that must be ASCII, which
+	 * also makes each length a one-byte varint, as read here. */
+	if (lk + 6 <= n && s[2 + lk] == 0x12 && s[4 + lk] == 0x0a && lk + 4 + s[3 + lk] == n &&
+	    (size_t)s[5 + lk] + 2 == s[3 + lk])
+		return vascii(s + 1, n - 1);
 	if (lk >= 0x80 || lk + 4 > n || s[2 + lk] != 0x12)
 		return false;
 	size_t lv = s[3 + lk];
@@ -65,8 +71,6 @@ OTF__INLINE bool kv_fast(const uint8_t *s, const uint8_t *se)
 	if (lv < 2)
 		return false;
 	switch (a[0]) {
-	case 0x0a: /* string_value: key, 0x12, lv, 0x0a, ls and the string are one ASCII run */
-		return a[1] == lv - 2 && vascii(s + 2, n - 2);
 	case 0x10: /* bool_value */
 	case 0x18: /* int_value: a varint of 1-9 bytes ending the value */
 		if (lv > 10 || a[lv - 1] >= 0x80)
@@ -78,7 +82,7 @@ OTF__INLINE bool kv_fast(const uint8_t *s, const uint8_t *se)
 	case 0x21: /* double_value */
 		return lv == 9 && vascii(s + 2, lk);
 	default:
-		return false;
+		return false; /* a string with a multi-byte length, nested values, ... */
 	}
 }
 
