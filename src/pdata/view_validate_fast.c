@@ -26,13 +26,22 @@ OTF__INLINE bool vascii(const uint8_t *s, size_t n)
 {
 	uint64_t acc = 0, x;
 	if (n >= 8) {
-		size_t i = 0;
-		for (; i + 8 <= n; i += 8) {
-			memcpy(&x, s + i, 8);
-			acc |= x;
+		const uint8_t *q = s, *last = s + n - 8; /* the last word's start */
+		uint64_t y;
+		for (; last - q >= 16; q += 16) {
+			memcpy(&x, q, 8);
+			memcpy(&y, q + 8, 8);
+			acc |= x | y;
 		}
-		memcpy(&x, s + n - 8, 8);
-		acc |= x;
+		if (last - q >= 8) {
+			memcpy(&x, q, 8);
+			acc |= x;
+			q += 8;
+		}
+		/* last - q < 8: the words at q and at last meet or overlap */
+		memcpy(&x, q, 8);
+		memcpy(&y, last, 8);
+		acc |= x | y;
 	} else if (n >= 4) {
 		uint32_t a, b;
 		memcpy(&a, s, 4);

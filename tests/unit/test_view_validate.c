@@ -399,6 +399,37 @@ static void test_fast_walks_metrics(void **state)
 	free(md.b);
 }
 
+/* The ASCII test of a KeyValue's bytes sees every byte whatever the length
+ * (word loads with an overlapping tail): one 0xff anywhere in a key or a
+ * string value of 1-70 bytes is refused, and the same text without it is
+ * accepted. */
+static void test_ascii_every_position(void **state)
+{
+	(void)state;
+	char text[71], msg[400];
+	otf_view_counts_t c;
+	for (size_t n = 1; n <= 70; n++) {
+		for (size_t at = 0; at <= n; at++) { /* at == n: no bad byte */
+			for (int in_key = 0; in_key < 2; in_key++) {
+				memset(text, 'a', n);
+				text[n] = 0;
+				if (at < n)
+					text[at] = (char)0xff;
+				pb_t sp = {0};
+				good_span(&sp);
+				pb_attr_str(&sp, 9, in_key ? text : "k", in_key ? "v" : text);
+				pb_t td = traces_with(&sp);
+				int rc =
+				    validate(OTF_SIGNAL_TRACES, &td, NULL, &c, msg, sizeof msg);
+				if (rc != (at < n ? OTF_E_UTF8 : 0))
+					fail_msg("%zu bytes, 0xff at %zu, in the %s: %s", n, at,
+					         in_key ? "key" : "value", msg);
+				free(td.b);
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -406,7 +437,7 @@ int main(void)
 	    cmocka_unit_test(test_short_trace_id),     cmocka_unit_test(test_nesting),
 	    cmocka_unit_test(test_item_limit),         cmocka_unit_test(test_attribute_limit),
 	    cmocka_unit_test(test_metrics_counts),     cmocka_unit_test(test_fast_walks),
-	    cmocka_unit_test(test_fast_walks_metrics),
+	    cmocka_unit_test(test_fast_walks_metrics), cmocka_unit_test(test_ascii_every_position),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
