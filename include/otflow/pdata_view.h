@@ -317,8 +317,10 @@ typedef struct otf_view_limits {
  * signal). *err (may be NULL) gets the field path and detail as the decoder
  * writes them, except that a depth failure names the attribute or body
  * holding the nesting rather than every level of it. limits NULL: no item
- * or attribute limit, default depth. Cost: one pass over the bytes, about
- * three quarters of a decode (bench/codec_bench.c, docs/benchmarks.md). */
+ * or attribute limit, default depth. Cost: one pass over valid bytes of the
+ * usual shapes (a refused request: about two over the record list holding
+ * the error, to report its path), about a third of a decode
+ * (bench/codec_bench.c, docs/benchmarks.md). */
 int otf_view_validate(otf_signal_t signal, const uint8_t *data, size_t len,
                       const otf_view_limits_t *limits, otf_view_counts_t *out,
                       otf_pdata_error_t *err);

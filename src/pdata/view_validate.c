@@ -9,60 +9,14 @@
  * tables with the decoder's own field readers, so both accept the same
  * input and report the same field paths, but nothing is allocated or
  * copied. The walk also counts what a decode would build, against the
- * limits, so a small request cannot announce millions of items. */
-#include "pb_decode_internal.h"
-
-#include "otflow/pdata_view.h"
-
-/* Highest field number of any OTLP message walked here (Span.flags). */
-#define VF_MAX 17
-
-typedef enum vkind {
-	VK_SKIP = 0, /* unknown to the decoder: skipped */
-	VK_STR,
-	VK_REP_STR, /* repeated string: the path names the element */
-	VK_BYTES,
-	VK_TRACE_ID,
-	VK_SPAN_ID,
-	VK_VARINT,
-	VK_I64,
-	VK_I32,
-	VK_REP_I64,    /* repeated fixed64/double, packed or not */
-	VK_REP_VARINT, /* repeated varint, packed or not */
-	VK_MSG,        /* singular sub-message */
-	VK_ITEM,       /* repeated sub-message: one item each */
-	VK_ATTR,       /* repeated KeyValue at depth 1: one attribute each */
-	VK_ANY,        /* AnyValue at depth 1 (LogRecord.body) */
-} vkind_t;
-
-/* What an element counts as in otf_view_counts_t. */
-typedef enum vclass {
-	VC_NONE = 0,
-	VC_RESOURCE,
-	VC_SCOPE,
-	VC_METRIC,
-	VC_RECORD,      /* span, log record, data point */
-	VC_METRIC_DATA, /* Metric.data oneof member: only the last one's points count */
-} vclass_t;
-
-typedef struct vmsg vmsg_t;
-
-typedef struct vfield {
-	uint8_t kind; /* vkind_t */
-	uint8_t cls;  /* vclass_t */
-	const char *name;
-	const vmsg_t *sub;
-} vfield_t;
-
-struct vmsg {
-	vfield_t f[VF_MAX];
-};
-
-typedef struct vwalk {
-	otf__pbd_t d;
-	otf_view_counts_t *c;
-	size_t max_items, max_attributes;
-} vwalk_t;
+ * limits, so a small request cannot announce millions of items.
+ *
+ * The messages that make up most of a request (spans, log records, data
+ * points, the lists holding them) are first tried by a specialised walk
+ * (view_validate_fast.c, the table's `fast`); it hands anything it does not
+ * handle, errors included, back to the table walk, which stays the
+ * reference for what is accepted and how an error is reported. */
+#include "view_validate_internal.h"
 
 #define F_STR(n)                         \
 	{                                \
@@ -107,7 +61,7 @@ typedef struct vwalk {
 
 /* ---- common.proto, resource.proto ---- */
 
-static const vmsg_t m_scope = {{
+const vmsg_t otf__vv_scope = {{
     [1] = F_STR("name"),
     [2] = F_STR("version"),
     [3] = F_ATTR("attributes"),
@@ -129,14 +83,15 @@ static const vmsg_t m_resource = {{
 
 /* ---- trace.proto ---- */
 
-static const vmsg_t m_event = {{
-    [1] = F_I64("time_unix_nano"),
-    [2] = F_STR("name"),
-    [3] = F_ATTR("attributes"),
-    [4] = F_VARINT("dropped_attributes_count"),
-}};
+const vmsg_t otf__vv_event = {{
+                                  [1] = F_I64("time_unix_nano"),
+                                  [2] = F_STR("name"),
+                                  [3] = F_ATTR("attributes"),
+                                  [4] = F_VARINT("dropped_attributes_count"),
+                              },
+                              otf__vv_fast_event};
 
-static const vmsg_t m_link = {{
+const vmsg_t otf__vv_link = {{
     [1] = F_TID("trace_id"),
     [2] = F_SID("span_id"),
     [3] = F_STR("trace_state"),
@@ -145,39 +100,42 @@ static const vmsg_t m_link = {{
     [6] = F_I32("flags"),
 }};
 
-static const vmsg_t m_status = {{
-    [2] = F_STR("message"),
-    [3] = F_VARINT("code"),
-}};
+const vmsg_t otf__vv_status = {{
+                                   [2] = F_STR("message"),
+                                   [3] = F_VARINT("code"),
+                               },
+                               otf__vv_fast_status};
 
-static const vmsg_t m_span = {{
-    [1] = F_TID("trace_id"),
-    [2] = F_SID("span_id"),
-    [3] = F_STR("trace_state"),
-    [4] = F_SID("parent_span_id"),
-    [5] = F_STR("name"),
-    [6] = F_VARINT("kind"),
-    [7] = F_I64("start_time_unix_nano"),
-    [8] = F_I64("end_time_unix_nano"),
-    [9] = F_ATTR("attributes"),
-    [10] = F_VARINT("dropped_attributes_count"),
-    [11] = F_ITEM("events", VC_NONE, m_event),
-    [12] = F_VARINT("dropped_events_count"),
-    [13] = F_ITEM("links", VC_NONE, m_link),
-    [14] = F_VARINT("dropped_links_count"),
-    [15] = F_MSG("status", m_status),
-    [16] = F_I32("flags"),
-}};
+const vmsg_t otf__vv_span = {{
+                                 [1] = F_TID("trace_id"),
+                                 [2] = F_SID("span_id"),
+                                 [3] = F_STR("trace_state"),
+                                 [4] = F_SID("parent_span_id"),
+                                 [5] = F_STR("name"),
+                                 [6] = F_VARINT("kind"),
+                                 [7] = F_I64("start_time_unix_nano"),
+                                 [8] = F_I64("end_time_unix_nano"),
+                                 [9] = F_ATTR("attributes"),
+                                 [10] = F_VARINT("dropped_attributes_count"),
+                                 [11] = F_ITEM("events", VC_NONE, otf__vv_event),
+                                 [12] = F_VARINT("dropped_events_count"),
+                                 [13] = F_ITEM("links", VC_NONE, otf__vv_link),
+                                 [14] = F_VARINT("dropped_links_count"),
+                                 [15] = F_MSG("status", otf__vv_status),
+                                 [16] = F_I32("flags"),
+                             },
+                             otf__vv_fast_span};
 
-static const vmsg_t m_scope_spans = {{
-    [1] = F_MSG("scope", m_scope),
-    [2] = F_ITEM("spans", VC_RECORD, m_span),
-    [3] = F_STR("schema_url"),
-}};
+const vmsg_t otf__vv_scope_spans = {{
+                                        [1] = F_MSG("scope", otf__vv_scope),
+                                        [2] = F_ITEM("spans", VC_RECORD, otf__vv_span),
+                                        [3] = F_STR("schema_url"),
+                                    },
+                                    otf__vv_fast_scope_spans};
 
 static const vmsg_t m_resource_spans = {{
     [1] = F_MSG("resource", m_resource),
-    [2] = F_ITEM("scope_spans", VC_SCOPE, m_scope_spans),
+    [2] = F_ITEM("scope_spans", VC_SCOPE, otf__vv_scope_spans),
     [3] = F_STR("schema_url"),
 }};
 
@@ -187,29 +145,31 @@ static const vmsg_t m_traces = {{
 
 /* ---- logs.proto ---- */
 
-static const vmsg_t m_log_record = {{
-    [1] = F_I64("time_unix_nano"),
-    [2] = F_VARINT("severity_number"),
-    [3] = F_STR("severity_text"),
-    [5] = {VK_ANY, VC_NONE, "body", NULL},
-    [6] = F_ATTR("attributes"),
-    [7] = F_VARINT("dropped_attributes_count"),
-    [8] = F_I32("flags"),
-    [9] = F_TID("trace_id"),
-    [10] = F_SID("span_id"),
-    [11] = F_I64("observed_time_unix_nano"),
-    [12] = F_STR("event_name"),
-}};
+const vmsg_t otf__vv_log_record = {{
+                                       [1] = F_I64("time_unix_nano"),
+                                       [2] = F_VARINT("severity_number"),
+                                       [3] = F_STR("severity_text"),
+                                       [5] = {VK_ANY, VC_NONE, "body", NULL},
+                                       [6] = F_ATTR("attributes"),
+                                       [7] = F_VARINT("dropped_attributes_count"),
+                                       [8] = F_I32("flags"),
+                                       [9] = F_TID("trace_id"),
+                                       [10] = F_SID("span_id"),
+                                       [11] = F_I64("observed_time_unix_nano"),
+                                       [12] = F_STR("event_name"),
+                                   },
+                                   otf__vv_fast_log};
 
-static const vmsg_t m_scope_logs = {{
-    [1] = F_MSG("scope", m_scope),
-    [2] = F_ITEM("log_records", VC_RECORD, m_log_record),
-    [3] = F_STR("schema_url"),
-}};
+const vmsg_t otf__vv_scope_logs = {{
+                                       [1] = F_MSG("scope", otf__vv_scope),
+                                       [2] = F_ITEM("log_records", VC_RECORD, otf__vv_log_record),
+                                       [3] = F_STR("schema_url"),
+                                   },
+                                   otf__vv_fast_scope_logs};
 
 static const vmsg_t m_resource_logs = {{
     [1] = F_MSG("resource", m_resource),
-    [2] = F_ITEM("scope_logs", VC_SCOPE, m_scope_logs),
+    [2] = F_ITEM("scope_logs", VC_SCOPE, otf__vv_scope_logs),
     [3] = F_STR("schema_url"),
 }};
 
@@ -219,7 +179,7 @@ static const vmsg_t m_logs = {{
 
 /* ---- metrics.proto ---- */
 
-static const vmsg_t m_exemplar = {{
+const vmsg_t otf__vv_exemplar = {{
     [2] = F_I64("time_unix_nano"),
     [3] = F_I64("as_double"),
     [4] = F_SID("span_id"),
@@ -228,29 +188,31 @@ static const vmsg_t m_exemplar = {{
     [7] = F_ATTR("filtered_attributes"),
 }};
 
-static const vmsg_t m_number_dp = {{
-    [2] = F_I64("start_time_unix_nano"),
-    [3] = F_I64("time_unix_nano"),
-    [4] = F_I64("as_double"),
-    [5] = F_ITEM("exemplars", VC_NONE, m_exemplar),
-    [6] = F_I64("as_int"),
-    [7] = F_ATTR("attributes"),
-    [8] = F_VARINT("flags"),
-}};
+const vmsg_t otf__vv_number_dp = {{
+                                      [2] = F_I64("start_time_unix_nano"),
+                                      [3] = F_I64("time_unix_nano"),
+                                      [4] = F_I64("as_double"),
+                                      [5] = F_ITEM("exemplars", VC_NONE, otf__vv_exemplar),
+                                      [6] = F_I64("as_int"),
+                                      [7] = F_ATTR("attributes"),
+                                      [8] = F_VARINT("flags"),
+                                  },
+                                  otf__vv_fast_number_dp};
 
-static const vmsg_t m_histogram_dp = {{
-    [2] = F_I64("start_time_unix_nano"),
-    [3] = F_I64("time_unix_nano"),
-    [4] = F_I64("count"),
-    [5] = F_I64("sum"),
-    [6] = {VK_REP_I64, VC_NONE, "bucket_counts", NULL},
-    [7] = {VK_REP_I64, VC_NONE, "explicit_bounds", NULL},
-    [8] = F_ITEM("exemplars", VC_NONE, m_exemplar),
-    [9] = F_ATTR("attributes"),
-    [10] = F_VARINT("flags"),
-    [11] = F_I64("min"),
-    [12] = F_I64("max"),
-}};
+const vmsg_t otf__vv_histogram_dp = {{
+                                         [2] = F_I64("start_time_unix_nano"),
+                                         [3] = F_I64("time_unix_nano"),
+                                         [4] = F_I64("count"),
+                                         [5] = F_I64("sum"),
+                                         [6] = {VK_REP_I64, VC_NONE, "bucket_counts", NULL},
+                                         [7] = {VK_REP_I64, VC_NONE, "explicit_bounds", NULL},
+                                         [8] = F_ITEM("exemplars", VC_NONE, otf__vv_exemplar),
+                                         [9] = F_ATTR("attributes"),
+                                         [10] = F_VARINT("flags"),
+                                         [11] = F_I64("min"),
+                                         [12] = F_I64("max"),
+                                     },
+                                     otf__vv_fast_histogram_dp};
 
 static const vmsg_t m_exp_buckets = {{
     [1] = F_VARINT("offset"),
@@ -268,7 +230,7 @@ static const vmsg_t m_exp_histogram_dp = {{
     [8] = F_MSG("positive", m_exp_buckets),
     [9] = F_MSG("negative", m_exp_buckets),
     [10] = F_VARINT("flags"),
-    [11] = F_ITEM("exemplars", VC_NONE, m_exemplar),
+    [11] = F_ITEM("exemplars", VC_NONE, otf__vv_exemplar),
     [12] = F_I64("min"),
     [13] = F_I64("max"),
     [14] = F_I64("zero_threshold"),
@@ -291,20 +253,23 @@ static const vmsg_t m_summary_dp = {{
 
 /* The decoder reads aggregation_temporality (2) only where it exists and
  * is_monotonic (3) only on Sum; elsewhere they are unknown fields. */
-static const vmsg_t m_gauge = {{
-    [1] = F_ITEM("data_points", VC_RECORD, m_number_dp),
-}};
+const vmsg_t otf__vv_gauge = {{
+                                  [1] = F_ITEM("data_points", VC_RECORD, otf__vv_number_dp),
+                              },
+                              otf__vv_fast_gauge};
 
-static const vmsg_t m_sum = {{
-    [1] = F_ITEM("data_points", VC_RECORD, m_number_dp),
-    [2] = F_VARINT("aggregation_temporality"),
-    [3] = F_VARINT("is_monotonic"),
-}};
+const vmsg_t otf__vv_sum = {{
+                                [1] = F_ITEM("data_points", VC_RECORD, otf__vv_number_dp),
+                                [2] = F_VARINT("aggregation_temporality"),
+                                [3] = F_VARINT("is_monotonic"),
+                            },
+                            otf__vv_fast_sum};
 
-static const vmsg_t m_histogram = {{
-    [1] = F_ITEM("data_points", VC_RECORD, m_histogram_dp),
-    [2] = F_VARINT("aggregation_temporality"),
-}};
+const vmsg_t otf__vv_histogram = {{
+                                      [1] = F_ITEM("data_points", VC_RECORD, otf__vv_histogram_dp),
+                                      [2] = F_VARINT("aggregation_temporality"),
+                                  },
+                                  otf__vv_fast_histogram};
 
 static const vmsg_t m_exp_histogram = {{
     [1] = F_ITEM("data_points", VC_RECORD, m_exp_histogram_dp),
@@ -319,9 +284,9 @@ static const vmsg_t m_metric = {{
     [1] = F_STR("name"),
     [2] = F_STR("description"),
     [3] = F_STR("unit"),
-    [OTF_METRIC_GAUGE] = {VK_MSG, VC_METRIC_DATA, "gauge", &m_gauge},
-    [OTF_METRIC_SUM] = {VK_MSG, VC_METRIC_DATA, "sum", &m_sum},
-    [OTF_METRIC_HISTOGRAM] = {VK_MSG, VC_METRIC_DATA, "histogram", &m_histogram},
+    [OTF_METRIC_GAUGE] = {VK_MSG, VC_METRIC_DATA, "gauge", &otf__vv_gauge},
+    [OTF_METRIC_SUM] = {VK_MSG, VC_METRIC_DATA, "sum", &otf__vv_sum},
+    [OTF_METRIC_HISTOGRAM] = {VK_MSG, VC_METRIC_DATA, "histogram", &otf__vv_histogram},
     [OTF_METRIC_EXP_HISTOGRAM] = {VK_MSG, VC_METRIC_DATA, "exponential_histogram",
                                   &m_exp_histogram},
     [OTF_METRIC_SUMMARY] = {VK_MSG, VC_METRIC_DATA, "summary", &m_summary},
@@ -329,7 +294,7 @@ static const vmsg_t m_metric = {{
 }};
 
 static const vmsg_t m_scope_metrics = {{
-    [1] = F_MSG("scope", m_scope),
+    [1] = F_MSG("scope", otf__vv_scope),
     [2] = F_ITEM("metrics", VC_METRIC, m_metric),
     [3] = F_STR("schema_url"),
 }};
@@ -367,8 +332,6 @@ static inline int count_attr(vwalk_t *v, const uint8_t *at)
 	return 0;
 }
 
-static int walk_any(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint32_t depth);
-
 /* A nested failure: prepend the field, except for a depth failure, whose
  * path would be the nesting itself (32 levels of "values[0]" overflow the
  * path); it names the attribute or body that holds the nesting instead. */
@@ -377,7 +340,7 @@ static int nested(const vwalk_t *v, int rc, const char *field, long index)
 	return rc == OTF_E_DEPTH ? rc : otf__pbd_push(&v->d, rc, field, index);
 }
 
-static int walk_kv(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint32_t depth)
+int otf__vv_walk_kv(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint32_t depth)
 {
 	otf_bytes_t b;
 	while (p < end) {
@@ -396,7 +359,7 @@ static int walk_kv(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint32_t de
 			if (se - s >= 2 && s[0] == 0x0a && s[1] < 0x80 && s[1] == se - s - 2 &&
 			    depth <= v->d.max_depth && otf__pbd_utf8_ok(s + 2, s[1]))
 				continue;
-			rc = walk_any(v, s, se, depth);
+			rc = otf__vv_walk_any(v, s, se, depth);
 			if (OTF_UNLIKELY(rc))
 				return nested(v, rc, "value", -1);
 		} else {
@@ -429,7 +392,8 @@ static int walk_any_list(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint3
 			return rc;
 		rc = count_attr(v, at);
 		if (!rc)
-			rc = kv ? walk_kv(v, s, se, depth + 1) : walk_any(v, s, se, depth + 1);
+			rc = kv ? otf__vv_walk_kv(v, s, se, depth + 1)
+			        : otf__vv_walk_any(v, s, se, depth + 1);
 		if (OTF_UNLIKELY(rc))
 			return nested(v, rc, "values", i);
 		i++;
@@ -437,7 +401,7 @@ static int walk_any_list(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint3
 	return 0;
 }
 
-static int walk_any(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint32_t depth)
+int otf__vv_walk_any(vwalk_t *v, const uint8_t *p, const uint8_t *end, uint32_t depth)
 {
 	if (OTF_UNLIKELY(depth > v->d.max_depth))
 		return otf__perr_set(v->d.err, OTF_E_DEPTH, off(v, p),
@@ -518,8 +482,6 @@ static int walk_rep(vwalk_t *v, const uint8_t **pp, const uint8_t *end, uint32_t
 	return 0;
 }
 
-static int walk_msg(vwalk_t *v, const vmsg_t *m, const uint8_t *p, const uint8_t *end);
-
 /* A sub-message field (MSG or ITEM) of m at *pp; index is the element's
  * index for ITEM fields. */
 static int walk_sub(vwalk_t *v, const vfield_t *fd, const uint8_t **pp, const uint8_t *end,
@@ -553,9 +515,11 @@ static int walk_sub(vwalk_t *v, const vfield_t *fd, const uint8_t **pp, const ui
 		}
 	}
 	size_t before = c->records;
-	rc = walk_msg(v, fd->sub, s, se);
-	if (OTF_UNLIKELY(rc))
-		return otf__pbd_push(&v->d, rc, fd->name, index);
+	if (!fd->sub->fast || fd->sub->fast(v, s, se)) {
+		rc = otf__vv_walk_msg(v, fd->sub, s, se);
+		if (OTF_UNLIKELY(rc))
+			return otf__pbd_push(&v->d, rc, fd->name, index);
+	}
 	if (fd->cls == VC_METRIC_DATA) {
 		/* The decoder keeps only the last data member: count its points. */
 		*last_data_points = c->records - before;
@@ -564,7 +528,7 @@ static int walk_sub(vwalk_t *v, const vfield_t *fd, const uint8_t **pp, const ui
 	return 0;
 }
 
-static int walk_msg(vwalk_t *v, const vmsg_t *m, const uint8_t *p, const uint8_t *end)
+int otf__vv_walk_msg(vwalk_t *v, const vmsg_t *m, const uint8_t *p, const uint8_t *end)
 {
 	uint32_t idx[VF_MAX] = {0}; /* element index per repeated field, for paths */
 	size_t last_data_points = 0;
@@ -625,7 +589,7 @@ static int walk_msg(vwalk_t *v, const vmsg_t *m, const uint8_t *p, const uint8_t
 				return rc;
 			rc = count_attr(v, at);
 			if (!rc)
-				rc = walk_kv(v, s, se, 1);
+				rc = otf__vv_walk_kv(v, s, se, 1);
 			if (OTF_UNLIKELY(rc))
 				return otf__pbd_push(&v->d, rc, fd->name, (long)idx[f]);
 			idx[f]++;
@@ -634,7 +598,7 @@ static int walk_msg(vwalk_t *v, const vmsg_t *m, const uint8_t *p, const uint8_t
 			rc = otf__pbd_len(&v->d, &p, end, wt, &s, &se, fd->name);
 			if (OTF_UNLIKELY(rc))
 				return rc;
-			rc = walk_any(v, s, se, 1);
+			rc = otf__vv_walk_any(v, s, se, 1);
 			if (OTF_UNLIKELY(rc))
 				return otf__pbd_push(&v->d, rc, fd->name, -1);
 			break;
@@ -680,7 +644,7 @@ int otf_view_validate(otf_signal_t signal, const uint8_t *data, size_t len,
 	v.c = out;
 	v.max_items = limits && limits->max_items ? limits->max_items : SIZE_MAX;
 	v.max_attributes = limits && limits->max_attributes ? limits->max_attributes : SIZE_MAX;
-	rc = walk_msg(&v, top, v.d.base, v.d.base + len);
+	rc = otf__vv_walk_msg(&v, top, v.d.base, v.d.base + len);
 	if (rc)
 		out->err_offset = err->offset;
 	return rc;
