@@ -370,6 +370,8 @@ static int e_merge_maps(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_an
 	if ((rc = otf__ottl_value_copy(r->rec->arena, &src, &c)))
 		return rc;
 	size_t n = c.u.kvlist_value.values_len, w = *len;
+	if (n == 0)
+		return 0; /* nothing to merge; the target may have no array at all */
 	/* one new array with room for every insert, not one per key */
 	otf_key_value_t *dst =
 	    ins && n ? otf_arena_alloc(r->rec->arena, (w + n) * sizeof *dst) : *items;

@@ -201,6 +201,20 @@ static void test_truncate_limit_merge_flatten(void **state)
 	assert_int_equal(a->len, 7);
 }
 
+/* merge_maps of an empty map into a record that has no attributes at all
+ * (no array): nothing to do, not an allocation failure (found by fuzz_ottl) */
+static void test_merge_maps_empty_into_none(void **state)
+{
+	(void)state;
+	const char *const s[] = {"merge_maps(attributes, attributes, \"upsert\")",
+	                         "merge_maps(attributes, {}, \"insert\")"};
+	otf_logs_t l;
+	run_logs("{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"severityNumber\":9}]}]}]}",
+	         OTF_OTTL_CTX_LOG, s, N(s), &l);
+	assert_int_equal(log_n(&l, 0)->attributes.len, 0);
+	assert_int_equal(log_n(&l, 0)->severity_number, 9);
+}
+
 static void test_flatten_full(void **state)
 {
 	(void)state;
@@ -403,6 +417,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_set_where_severity, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_nil_semantics, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_map_editors, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_merge_maps_empty_into_none, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_replace_editors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncate_limit_merge_flatten, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_flatten_full, setup, teardown),
