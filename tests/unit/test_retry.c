@@ -408,6 +408,22 @@ static void test_bounded(void **state)
 	assert_int_equal(atomic_load(&g_acks), 1);
 }
 
+/* Shutdown does not wait out the backoff: messages waiting for their next
+ * attempt are nacked retryable at KIL. */
+static void test_shutdown_nacks_waiting(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, "count: 2", "initial_interval: 60s", "fail: -1");
+	for (int i = 0; i < 5000 && atomic_load(&g_seen) < 2; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&g_seen), 2);
+	stop(&r);
+	assert_int_equal(atomic_load(&g_nacks), 2);
+	assert_int_equal(atomic_load(&g_nack_permanent), 0);
+	assert_non_null(strstr(g_reason, "retry: shutting down"));
+}
+
 /* Keys out of range are config errors. */
 static void test_config_range(void **state)
 {
@@ -444,6 +460,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_max_elapsed_time),
 	    cmocka_unit_test(test_deadline),
 	    cmocka_unit_test(test_bounded),
+	    cmocka_unit_test(test_shutdown_nacks_waiting),
 	    cmocka_unit_test(test_config_range),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
