@@ -287,7 +287,9 @@ typedef enum otf_node_counter {
 	OTF_COUNTER_REFUSED,      /* receiver: items refused */
 	OTF_COUNTER_SENT,         /* exporter: items sent */
 	OTF_COUNTER_SEND_FAILED,  /* exporter: items that failed */
-	OTF_COUNTER_DROPPED,      /* processor: items dropped (ack at ingress, then lost) */
+	OTF_COUNTER_DROPPED,      /* processor: items dropped (ack at ingress, then lost;
+	                           * retry: refused past its bound or given up) */
+	OTF_COUNTER_RETRIED,      /* processor retry: items sent again after a failure */
 	OTF_COUNTER_COUNT_
 } otf_node_counter_t;
 void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n);

@@ -121,6 +121,8 @@ int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
 	     "Number of items in failed attempts to send to destination."},
 	    {OTF_KIND_PROCESSOR, OTF_COUNTER_DROPPED, "processor_dropped",
 	     "Number of items dropped by the processor."},
+	    {OTF_KIND_PROCESSOR, OTF_COUNTER_RETRIED, "processor_retried",
+	     "Number of items the processor sent again after a retryable failure."},
 	};
 	for (size_t k = 0; k < sizeof k_series / sizeof k_series[0]; k++) {
 		for (int sig = 0; sig < OTF_SIGNAL_COUNT; sig++) {

@@ -1,0 +1,353 @@
+/* processor `retry` (seeds/dataflow-mechanics.md): the retry of
+ * exporterhelper's retry_on_failure as a node of its own, so that any
+ * branch of a DAG can retry, not only an exporter's queue.
+ *
+ * Each message consumed is held (a reference to its payload, no copy) and
+ * carried downstream by a message of this node's own per attempt (same
+ * payload, the original's id as its source, headers and deadline kept),
+ * whose outcome the node subscribes to:
+ *   ACK            the original is acked;
+ *   NACK permanent the original is nacked permanent at once (retrying
+ *                  cannot help);
+ *   NACK retryable the node waits (exponential backoff with jitter, the
+ *                  Collector's schedule: otf__exph_backoff_next) and sends
+ *                  again; it gives up, nacking the original retryable, when
+ *                  max_elapsed_time would pass or the next attempt would
+ *                  start after the message's deadline (-ETIMEDOUT).
+ * A new attempt is a new message, because an outcome releases the message
+ * it answers; the payload reference kept here is what survives.
+ *
+ * Bounded: max_bytes (payload bytes) and max_items held per worker; a
+ * message that does not fit is nacked retryable at once. Refused and
+ * given-up items count as otelcol_processor_dropped_*, each resend as
+ * otelcol_processor_retried_* (self-metrics).
+ *
+ * Shutdown (KIL): messages waiting for their next attempt are nacked
+ * retryable at once; those in flight are answered with the outcome of
+ * their current attempt, without retrying. */
+#include "../../exporters/exporterhelper/exporterhelper.h"
+
+#include "otflow/alloc.h"
+#include "otflow/component.h"
+#include "otflow/config_schema.h"
+#include "otflow/err.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+#include <uv.h>
+
+typedef struct retry_config {
+	otf_exph_retry_config_t backoff; /* enabled is unused: the node is the switch */
+	uint64_t max_bytes;
+	uint64_t max_items;
+} retry_config_t;
+
+typedef struct held held_t;
+struct held {
+	held_t *prev, *next;
+	otf_msg_t *orig;     /* the message consumed, answered once */
+	otf_buf_t *payload;  /* one reference, resent per attempt */
+	otf_signal_t signal; /* of orig */
+	uint64_t items;
+	uint64_t deadline_ms; /* loop clock; 0 = none */
+	otf_exph_backoff_t backoff;
+	uint32_t attempts;
+	int64_t timer_id; /* > 0 while waiting for the next attempt */
+};
+
+typedef struct retry {
+	otf_node_t *node;
+	uv_loop_t *loop;
+	const retry_config_t *cfg;
+	held_t *list;
+	uint64_t bytes, items; /* held */
+	uint64_t rng;
+	bool closing;
+} retry_t;
+
+static const otf_config_field_t k_schema[] = {
+    {.key = "initial_interval",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(retry_config_t, backoff.initial_interval_ns),
+     .def = "5s",
+     .min = "1ms",
+     .desc = "Wait after the first retryable failure before sending again."},
+    {.key = "randomization_factor",
+     .type = OTF_CFG_DOUBLE,
+     .offset = offsetof(retry_config_t, backoff.randomization_factor),
+     .def = "0.5",
+     .min = "0",
+     .max = "1",
+     .desc = "Jitter: each wait is the interval times a random factor in [1 - f, 1 + f]."},
+    {.key = "multiplier",
+     .type = OTF_CFG_DOUBLE,
+     .offset = offsetof(retry_config_t, backoff.multiplier),
+     .def = "1.5",
+     .min = "1",
+     .desc = "Factor by which the interval grows after each attempt."},
+    {.key = "max_interval",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(retry_config_t, backoff.max_interval_ns),
+     .def = "30s",
+     .min = "1ms",
+     .desc = "Upper bound of the interval."},
+    {.key = "max_elapsed_time",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(retry_config_t, backoff.max_elapsed_time_ns),
+     .def = "300s",
+     .min = "0s",
+     .desc = "Give up (nack retryable upstream) when the next attempt would start this long "
+             "after the first (0 = never give up; the message's deadline still applies)."},
+    {.key = "max_bytes",
+     .type = OTF_CFG_SIZE,
+     .offset = offsetof(retry_config_t, max_bytes),
+     .def = "64MiB",
+     .min = "1",
+     .desc = "Payload bytes held per worker (in flight or waiting to retry); a message that "
+             "does not fit is nacked retryable and counted as dropped."},
+    {.key = "max_items",
+     .type = OTF_CFG_UINT,
+     .offset = offsetof(retry_config_t, max_items),
+     .def = "1000000",
+     .min = "1",
+     .desc = "Items (spans, data points, log records) held per worker, as max_bytes."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static double rnd01(retry_t *r)
+{
+	/* xorshift64*: jitter only. */
+	r->rng ^= r->rng >> 12;
+	r->rng ^= r->rng << 25;
+	r->rng ^= r->rng >> 27;
+	return (double)((r->rng * 2685821657736338717ull) >> 11) / 9007199254740992.0;
+}
+
+static int create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	retry_t *r = otf_calloc(1, sizeof *r);
+	if (!r)
+		return OTF_E_NOMEM;
+	r->node = ctx->node;
+	r->loop = otf_node_loop(ctx->node);
+	r->cfg = ctx->config;
+	r->rng = (uint64_t)uv_hrtime() ^ ((uint64_t)(uintptr_t)r << 16) ^ 0x9e3779b97f4a7c15ull;
+	*inst = r;
+	return 0;
+}
+
+/* Loop-clock deadline of m; 0 = none. */
+static uint64_t deadline_ms(retry_t *r, const otf_msg_t *m)
+{
+	uint64_t dl = otf_msg_deadline(m);
+	if (!dl)
+		return 0;
+	struct timespec ts;
+	uint64_t now_ns = 0;
+	if (!clock_gettime(CLOCK_REALTIME, &ts))
+		now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	uint64_t left_ms = dl > now_ns ? (dl - now_ns) / 1000000 : 0;
+	return uv_now(r->loop) + (left_ms ? left_ms : 1);
+}
+
+static void release(retry_t *r, held_t *h)
+{
+	if (h->timer_id > 0)
+		otf_node_timer_stop(r->node, h->timer_id);
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		r->list = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	r->bytes -= h->payload->len;
+	r->items -= h->items;
+	otf_buf_unref(h->payload);
+	otf_free(h);
+}
+
+/* Answers the original with a failure and forgets it. */
+static void give_up(retry_t *r, held_t *h, int error, bool permanent, const char *why)
+{
+	/* A permanent failure is downstream's verdict, counted there. */
+	if (!permanent)
+		otf_node_count(r->node, OTF_COUNTER_DROPPED, h->signal, h->items);
+	otf_msg_nack(h->orig, error, permanent, why);
+	release(r, h);
+}
+
+/* One attempt: a message of this node's own carries the payload on. */
+static void attempt(retry_t *r, held_t *h)
+{
+	otf_msg_t *m = otf_msg_create(r->node, h->signal, otf_buf_ref(h->payload), h->items);
+	if (!m || otf_msg_add_source(m, otf_msg_id(h->orig)) || otf_msg_copy_envelope(m, h->orig) ||
+	    otf_msg_subscribe(m, r->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
+	                      (uint64_t)(uintptr_t)h)) {
+		if (m)
+			otf_msg_drop(m);
+		give_up(r, h, OTF_E_NOMEM, false, "retry: out of memory");
+		return;
+	}
+	h->attempts++;
+	int rc = otf_node_send(r->node, m);
+	if (rc) {
+		otf_msg_drop(m);
+		if (h->attempts == 1) {
+			/* Nothing taken downstream: backpressure goes upstream as it
+			 * came, rather than being held here. */
+			otf_msg_nack(h->orig, rc, false,
+			             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
+			release(r, h);
+			return;
+		}
+		give_up(r, h, rc, false,
+		        rc == -EAGAIN ? "retry: downstream queue full" : otf_strerror(rc));
+	}
+}
+
+static void consume(void *inst, otf_msg_t *m)
+{
+	retry_t *r = inst;
+	otf_buf_t *p = otf_msg_payload(m);
+	uint64_t items = otf_msg_items(m);
+	if (r->closing) {
+		otf_msg_nack(m, -EAGAIN, false, "retry: shutting down");
+		return;
+	}
+	if (r->bytes + p->len > r->cfg->max_bytes || r->items + items > r->cfg->max_items) {
+		char why[160];
+		snprintf(why, sizeof why,
+		         "retry: holding %llu bytes, %llu items (max_bytes %llu, max_items %llu)",
+		         (unsigned long long)r->bytes, (unsigned long long)r->items,
+		         (unsigned long long)r->cfg->max_bytes,
+		         (unsigned long long)r->cfg->max_items);
+		otf_node_count(r->node, OTF_COUNTER_DROPPED, otf_msg_signal(m), items);
+		otf_msg_nack(m, OTF_E_NOMEM, false, why);
+		return;
+	}
+	held_t *h = otf_calloc(1, sizeof *h);
+	if (!h) {
+		otf_msg_nack(m, OTF_E_NOMEM, false, "retry: out of memory");
+		return;
+	}
+	h->orig = m;
+	h->payload = otf_buf_ref(p);
+	h->signal = otf_msg_signal(m);
+	h->items = items;
+	h->deadline_ms = deadline_ms(r, m);
+	otf__exph_backoff_reset(&h->backoff, &r->cfg->backoff, uv_now(r->loop) * 1000000ull);
+	h->next = r->list;
+	if (r->list)
+		r->list->prev = h;
+	r->list = h;
+	r->bytes += p->len;
+	r->items += items;
+	attempt(r, h);
+}
+
+static void on_nack(retry_t *r, held_t *h, const otf_ctrl_t *c)
+{
+	char why[256];
+	if (c->permanent || r->closing) {
+		snprintf(why, sizeof why, "%s%s", r->closing ? "retry: shutting down: " : "",
+		         c->reason);
+		give_up(r, h, c->error, c->permanent, why);
+		return;
+	}
+	uint64_t now = uv_now(r->loop);
+	int64_t delay =
+	    otf__exph_backoff_next(&h->backoff, &r->cfg->backoff, now * 1000000ull, rnd01(r));
+	if (delay < 0) {
+		snprintf(why, sizeof why, "retry: no more retries left after %u attempts: %s",
+		         h->attempts, c->reason);
+		otf_node_log(r->node, OTF_LOG_ERROR, "dropping %llu %s: %s",
+		             (unsigned long long)h->items, otf_signal_name(h->signal), why);
+		give_up(r, h, c->error, false, why);
+		return;
+	}
+	uint64_t delay_ms = ((uint64_t)delay + 999999) / 1000000;
+	if (h->deadline_ms && now + delay_ms >= h->deadline_ms) {
+		snprintf(why, sizeof why,
+		         "retry: deadline exceeded before the next attempt (in %llums): %s",
+		         (unsigned long long)delay_ms, c->reason);
+		give_up(r, h, -ETIMEDOUT, false, why);
+		return;
+	}
+	int64_t id =
+	    otf_node_timer_start(r->node, delay_ms ? delay_ms : 1, 0, (uint64_t)(uintptr_t)h);
+	if (id <= 0) {
+		give_up(r, h, (int)id, false, "retry: cannot start a timer");
+		return;
+	}
+	h->timer_id = id;
+	otf_node_log(r->node, OTF_LOG_INFO, "will retry %llu %s in %llums (attempt %u failed: %s)",
+	             (unsigned long long)h->items, otf_signal_name(h->signal),
+	             (unsigned long long)delay_ms, h->attempts, c->reason);
+}
+
+static void control(void *inst, const otf_ctrl_t *c)
+{
+	retry_t *r = inst;
+	held_t *h = (held_t *)(uintptr_t)c->calldata;
+	switch (c->type) {
+	case OTF_CTRL_ACK:
+		otf_msg_ack(h->orig);
+		release(r, h);
+		break;
+	case OTF_CTRL_NACK:
+		on_nack(r, h, c);
+		break;
+	case OTF_CTRL_TMR:
+		h->timer_id = 0;
+		otf_node_count(r->node, OTF_COUNTER_RETRIED, h->signal, h->items);
+		attempt(r, h);
+		break;
+	case OTF_CTRL_KIL: {
+		r->closing = true;
+		held_t *next;
+		for (held_t *w = r->list; w; w = next) {
+			next = w->next;
+			if (w->timer_id > 0)
+				give_up(r, w, -EAGAIN, false, "retry: shutting down");
+		}
+		otf_node_shutdown_done(r->node);
+		break;
+	}
+	default:
+		break;
+	}
+	if (c->payload)
+		otf_buf_unref(c->payload);
+}
+
+static void destroy(void *inst)
+{
+	retry_t *r = inst;
+	/* Outcomes that never came (the downstream node timed out): the
+	 * originals are dropped unanswered, as the engine does at shutdown. */
+	while (r->list) {
+		otf_msg_drop(r->list->orig);
+		release(r, r->list);
+	}
+	otf_free(r);
+}
+
+const otf_component_factory_t otf_processor_retry_factory = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_PROCESSOR,
+    .type = "retry",
+    .description = "Resends a message downstream after a retryable failure, with exponential "
+                   "backoff and jitter, within max_elapsed_time and the message's deadline.",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .config_schema = k_schema,
+    .config_size = sizeof(retry_config_t),
+    .create = {create, create, create},
+    .consume = {consume, consume, consume},
+    .control = control,
+    .destroy = destroy,
+};
