@@ -57,6 +57,16 @@ const char *otf_stability_name(otf_stability_t s);           /* "development", .
 
 typedef struct otf_node otf_node_t;
 typedef struct otf_msg otf_msg_t;
+struct otf_ext_create_ctx; /* otflow/extension.h */
+
+/* Interfaces an extension can provide (otflow/extension.h documents each
+ * vtable). Pipeline components find them by extension id. */
+typedef enum otf_ext_iface {
+	OTF_EXT_SERVER_AUTH = 0, /* receivers: check a request, name its client */
+	OTF_EXT_CLIENT_AUTH = 1, /* exporters: add credentials to a request */
+	OTF_EXT_STORAGE = 2,     /* sending queues: durable storage */
+	OTF_EXT_IFACE_COUNT
+} otf_ext_iface_t;
 struct otf_config_field; /* otflow/config_schema.h */
 
 /* ---- control signals (seeds/dataflow-mechanics.md) ---- */
@@ -169,6 +179,22 @@ typedef struct otf_component_factory {
 	 * would have no route. */
 	int (*check_wiring)(const void *config, uint32_t in_signals, const uint32_t *port_signals,
 	                    uint32_t nports, char *err, size_t errlen);
+
+	/* Extensions only (kind OTF_KIND_EXTENSION; otflow/extension.h): the
+	 * Collector's extensions, components outside the pipelines that
+	 * pipeline components use through an interface (authenticators,
+	 * storage). One instance per extension id enabled in
+	 * service.extensions, made when the service is built (ext_create:
+	 * parse and check, read small files; take no exclusive resource and
+	 * start no thread, since `otflow validate` builds too), started once
+	 * before the first worker creates its nodes (ext_start, optional: open
+	 * directories, take locks, start threads), destroyed with the DAG after
+	 * the engine joined. ext_ifaces[i] is the vtable of interface i
+	 * (otf_ext_iface_t) the extension provides, NULL when it does not. */
+	int (*ext_create)(const struct otf_ext_create_ctx *ctx, void **instance);
+	int (*ext_start)(void *instance);
+	void (*ext_destroy)(void *instance);
+	const void *ext_ifaces[OTF_EXT_IFACE_COUNT];
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with

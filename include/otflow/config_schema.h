@@ -96,6 +96,13 @@ typedef struct otf_config_field {
 	 * key appears, otf_config_schema_apply_ex reports a warning naming
 	 * file, line and key path ("accepted and ignored: <why>"). */
 	const char *ignored;
+	/* OTF_CFG_STRING fields that name an extension (`auth.authenticator`,
+	 * `sending_queue.storage`): 1 + the otf_ext_iface_t the extension must
+	 * provide; 0 = an ordinary string. The service front-end refuses a
+	 * value that is not an extension enabled in service.extensions, or one
+	 * without that interface, naming file:line and the key
+	 * (otflow/extension.h). */
+	uint8_t ext_ref;
 } otf_config_field_t;
 
 #define OTF_CONFIG_FIELD_END \

@@ -5,6 +5,7 @@
 #include "otflow/alloc.h"
 #include "otflow/config_schema.h"
 #include "otflow/err.h"
+#include "otflow/extension.h"
 #include "otflow/service.h"
 
 #include <stddef.h>
@@ -135,7 +136,76 @@ static int read_runtime(const otf_config_node_t *root, otf_runtime_config_t *rt,
 	return 0;
 }
 
-static int read_extensions(const otf_config_node_t *root, otf_service_settings_t *s,
+static bool builtin_extension(const char *type)
+{
+	return !strcmp(type, "health_check") || !strcmp(type, "pprof") || !strcmp(type, "zpages");
+}
+
+static int unknown_extension(otf_config_error_t *err, const otf_config_node_t *at, const char *type)
+{
+	return otf_config_errorf(err, at,
+	                         "unknown extension type '%s' (supported: health_check and the "
+	                         "types `otflow components` lists; pprof and zpages are "
+	                         "accepted and ignored)",
+	                         type);
+}
+
+static int read_health_check(const otf_config_node_t *def, otf_service_settings_t *s,
+                             otf_config_error_t *err)
+{
+	s->health_check = true;
+	for (size_t k = 0; k < otf_config_len(def); k++) {
+		const otf_config_node_t *v;
+		const char *key = otf_config_map_at(def, k, &v);
+		const char *val = otf_config_scalar(v, NULL);
+		if (!strcmp(key, "endpoint") && val) {
+			snprintf(s->health_check_endpoint, sizeof s->health_check_endpoint, "%s",
+			         val);
+		} else if (!strcmp(key, "path") && val) {
+			if (val[0] != '/' || strlen(val) >= sizeof s->health_check_path)
+				return otf_config_errorf(
+				    err, v, "expected a path starting with '/' (at most %zu bytes)",
+				    sizeof s->health_check_path - 1);
+			snprintf(s->health_check_path, sizeof s->health_check_path, "%s", val);
+		} else if (otf_config_node_kind(v) != OTF_CONFIG_NULL ||
+		           (strcmp(key, "endpoint") && strcmp(key, "path"))) {
+			return otf_config_errorf(
+			    err, v, "unknown key '%s' or not a string (valid: endpoint, path)",
+			    key);
+		}
+	}
+	return 0;
+}
+
+/* Config of a defined extension that service.extensions does not enable:
+ * checked like an unused component, not created. */
+static int check_extension_def(const otf_config_node_t *v, const char *type,
+                               otf_config_error_t *err)
+{
+	const otf_component_factory_t *f = otf_component_find(OTF_KIND_EXTENSION, type);
+	char msg[512];
+	void *cfg = NULL;
+	int rc = otf__component_config_apply(f, v, &cfg, msg, sizeof msg);
+	if (rc)
+		return rc == OTF_E_NOMEM ? rc : otf_config_errorf(err, v, "%s", msg);
+	otf__component_config_free(f, cfg);
+	return 0;
+}
+
+static bool extension_enabled(const otf_config_node_t *used, const char *id)
+{
+	for (size_t i = 0; i < otf_config_len(used); i++) {
+		const char *u = otf_config_scalar(otf_config_seq_at(used, i), NULL);
+		if (u && !strcmp(u, id))
+			return true;
+	}
+	return false;
+}
+
+/* extensions + service.extensions: health_check configures the built-in
+ * endpoint; registered extension types (otflow/extension.h) are created
+ * into dag, before any component that references one is added. */
+static int read_extensions(const otf_config_node_t *root, otf_service_settings_t *s, otf_dag_t *dag,
                            otf_config_error_t *err)
 {
 	const otf_config_node_t *defs = otf_config_map_get(root, "extensions");
@@ -144,19 +214,23 @@ static int read_extensions(const otf_config_node_t *root, otf_service_settings_t
 	    otf_config_node_kind(defs) != OTF_CONFIG_NULL)
 		return otf_config_errorf(err, defs, "expected a mapping of extension ids, got %s",
 		                         otf_config_kind_name(defs));
-	/* Every defined extension must be of a known type, used or not, as
-	 * the Collector refuses an unknown type anywhere in the file. */
+	/* Every defined extension must be of a known type and have a valid
+	 * config, used or not, as the Collector refuses an unknown type
+	 * anywhere in the file. */
 	for (size_t i = 0; i < otf_config_len(defs); i++) {
 		const otf_config_node_t *v;
 		const char *id = otf_config_map_at(defs, i, &v);
 		char type[64];
 		id_type(id, type, sizeof type);
-		if (strcmp(type, "health_check") && strcmp(type, "pprof") && strcmp(type, "zpages"))
-			return otf_config_errorf(
-			    err, v,
-			    "unknown extension type '%s' (supported: health_check; "
-			    "pprof and zpages are accepted and ignored)",
-			    type);
+		if (builtin_extension(type))
+			continue;
+		if (!otf_extension_type_known(type))
+			return unknown_extension(err, v, type);
+		if (!extension_enabled(used, id)) {
+			int rc = check_extension_def(v, type, err);
+			if (rc)
+				return rc;
+		}
 	}
 	for (size_t i = 0; i < otf_config_len(used); i++) {
 		const otf_config_node_t *idn = otf_config_seq_at(used, i);
@@ -177,36 +251,19 @@ static int read_extensions(const otf_config_node_t *root, otf_service_settings_t
 			        otf_config_node_file(idn), otf_config_node_line(idn), id);
 			continue;
 		}
-		if (strcmp(type, "health_check"))
-			return otf_config_errorf(
-			    err, idn,
-			    "unknown extension type '%s' (supported: health_check; "
-			    "pprof and zpages are accepted and ignored)",
-			    type);
-		s->health_check = true;
-		for (size_t k = 0; k < otf_config_len(def); k++) {
-			const otf_config_node_t *v;
-			const char *key = otf_config_map_at(def, k, &v);
-			const char *val = otf_config_scalar(v, NULL);
-			if (!strcmp(key, "endpoint") && val) {
-				snprintf(s->health_check_endpoint, sizeof s->health_check_endpoint,
-				         "%s", val);
-			} else if (!strcmp(key, "path") && val) {
-				if (val[0] != '/' || strlen(val) >= sizeof s->health_check_path)
-					return otf_config_errorf(
-					    err, v,
-					    "expected a path starting with '/' (at most %zu bytes)",
-					    sizeof s->health_check_path - 1);
-				snprintf(s->health_check_path, sizeof s->health_check_path, "%s",
-				         val);
-			} else if (otf_config_node_kind(v) != OTF_CONFIG_NULL ||
-			           (strcmp(key, "endpoint") && strcmp(key, "path"))) {
-				return otf_config_errorf(
-				    err, v,
-				    "unknown key '%s' or not a string (valid: endpoint, path)",
-				    key);
-			}
+		if (!strcmp(type, "health_check")) {
+			int rc = read_health_check(def, s, err);
+			if (rc)
+				return rc;
+			continue;
 		}
+		if (!otf_extension_type_known(type))
+			return unknown_extension(err, idn, type);
+		char origin[160], msg[512];
+		origin_of(def, origin, sizeof origin);
+		int rc = otf_dag_add_extension(dag, id, type, def, origin, msg, sizeof msg);
+		if (rc)
+			return rc == OTF_E_NOMEM ? rc : otf_config_errorf(err, def, "%s", msg);
 	}
 	return 0;
 }
@@ -519,8 +576,6 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 	snprintf(settings->health_check_path, sizeof settings->health_check_path, "/");
 	if (!rc)
 		rc = otf__read_telemetry(root, settings, err);
-	if (!rc)
-		rc = read_extensions(root, settings, err);
 	if (rc)
 		return rc;
 	otf_log_set_level(settings->log_level);
@@ -528,7 +583,11 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 	rc = otf_dag_create(&dag);
 	if (rc)
 		return rc;
-	if (otf_config_map_get(root, "nodes"))
+	/* Extensions first: components check their references to them. */
+	rc = read_extensions(root, settings, dag, err);
+	if (rc)
+		; /* reported */
+	else if (otf_config_map_get(root, "nodes"))
 		rc = otf__build_native(dag, root, err);
 	else
 		rc = build_collector(dag, root, err);

@@ -48,6 +48,7 @@ void otf_dag_destroy(otf_dag_t *dag)
 		otf_free(n->name);
 		otf_free(n->type);
 	}
+	otf__dag_extensions_destroy(dag);
 	otf_free(dag->nodes);
 	otf_free(dag->order);
 	otf_free(dag->hidx);
@@ -133,6 +134,11 @@ int otf_dag_add_node(otf_dag_t *dag, const char *name, otf_component_kind_t kind
 	char cerr[512];
 	cerr[0] = '\0';
 	int rc = otf__component_config_apply(f, cfg, &n->config, cerr, sizeof cerr);
+	if (!rc) {
+		rc = otf__check_ext_refs(dag, f, n->config, cfg, cerr, sizeof cerr);
+		if (rc)
+			otf__component_config_free(f, n->config);
+	}
 	if (rc)
 		return errf(err, errlen, rc, "%s%s%s '%s': %s", where, sep,
 		            otf_component_kind_name(kind), name, cerr);

@@ -368,6 +368,12 @@ int otf_engine_start(otf_dag_t *dag, const otf_runtime_config_t *rt, otf_engine_
 {
 	if (!dag->compiled)
 		return OTF_E_INVAL;
+	char xerr[512];
+	int xrc = otf__dag_extensions_start(dag, xerr, sizeof xerr);
+	if (xrc) {
+		otf_log(OTF_LOG_ERROR, "engine", "%s", xerr);
+		return xrc;
+	}
 	otf_engine_t *e = otf_calloc(1, sizeof *e);
 	if (!e)
 		return OTF_E_NOMEM;

@@ -93,6 +93,10 @@ struct otf_dag {
 	uint32_t *order; /* topological order of live nodes */
 	size_t order_len;
 	bool compiled;
+	/* Enabled extensions (extension.c), created by the front-end. */
+	struct otf_dag_ext *exts;
+	size_t exts_len, exts_cap;
+	bool exts_started;
 };
 
 /* ---- runtime ---- */
@@ -201,6 +205,15 @@ int otf__component_config_apply(const otf_component_factory_t *f, const struct o
 void otf__component_config_free(const otf_component_factory_t *f, void *config);
 /* Warning callback of config loading and schemas: logs w->text as WARN. */
 void otf__config_warn_log(void *user, const otf_config_error_t *w);
+
+/* extension.c: every config field of f marked ext_ref (config_schema.h)
+ * must name an extension of dag providing that interface; otherwise
+ * OTF_E_CONFIG with err naming the key's file:line:col and path. */
+int otf__check_ext_refs(const otf_dag_t *dag, const otf_component_factory_t *f, const void *config,
+                        const struct otf_config_node *cfg, char *err, size_t errlen);
+/* Starts every extension once (OTF_E_* with err naming the one failing). */
+int otf__dag_extensions_start(otf_dag_t *dag, char *err, size_t errlen);
+void otf__dag_extensions_destroy(otf_dag_t *dag);
 /* log.c */
 void otf__log(otf_log_level_t level, const char *who, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

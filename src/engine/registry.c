@@ -65,6 +65,8 @@ int otf_component_register(const otf_component_factory_t *f)
 	if (!f || f->abi_version != OTF_COMPONENT_ABI_VERSION ||
 	    f->struct_size != sizeof(otf_component_factory_t) || !f->type)
 		return OTF_E_INVAL;
+	if (f->kind == OTF_KIND_EXTENSION && !f->ext_create)
+		return OTF_E_INVAL;
 	/* A name (type or alias) must mean one factory per kind. */
 	if (otf_component_find(f->kind, f->type))
 		return -EEXIST;
