@@ -17,6 +17,7 @@ zlib1g-dev libzstd-dev zstd
 libcurl4-openssl-dev
 libpq-dev postgresql
 libpcre2-dev libssl-dev
+libcrypt-dev apache2-utils
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates
 python3 python3-pip python3-venv

@@ -58,6 +58,9 @@ typedef enum otf_config_type {
 	OTF_CFG_STRING_LIST, /* otf_config_strlist_t; default "a,b,c" */
 	OTF_CFG_OBJECT,      /* nested struct at offset, described by sub */
 	OTF_CFG_STRING_MAP,  /* otf_config_strmap_t (headers); default "k=v,k2=v2" */
+	OTF_CFG_OBJECT_LIST, /* otf_config_objlist_t: a sequence of mappings, each a
+	                      * struct of elem_size bytes described by sub (the
+	                      * attributes processor's `actions`); no default */
 } otf_config_type_t;
 
 typedef struct otf_config_strlist {
@@ -70,6 +73,14 @@ typedef struct otf_config_strmap {
 	char **values;
 	size_t n;
 } otf_config_strmap_t;
+
+typedef struct otf_config_objlist {
+	void *items; /* n structs of the field's elem_size bytes, owned */
+	size_t n;
+} otf_config_objlist_t;
+
+/* Element i of an object list, as a pointer to its struct type. */
+#define OTF_CONFIG_OBJLIST_AT(list, type, i) (&((type *)(list)->items)[i])
 
 typedef struct otf_config_field {
 	const char *key; /* NULL ends the array */
@@ -103,6 +114,8 @@ typedef struct otf_config_field {
 	 * without that interface, naming file:line and the key
 	 * (otflow/extension.h). */
 	uint8_t ext_ref;
+	/* OTF_CFG_OBJECT_LIST: sizeof the element struct. */
+	size_t elem_size;
 } otf_config_field_t;
 
 #define OTF_CONFIG_FIELD_END \

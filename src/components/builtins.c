@@ -19,6 +19,9 @@ extern const otf_component_factory_t otf_processor_failover_router_factory;
 extern const otf_component_factory_t otf_receiver_partial_factory;
 extern const otf_component_factory_t otf_exporter_partial_factory;
 extern const otf_component_factory_t otf_receiver_otlp_mmap_factory;
+extern const otf_component_factory_t otf_extension_bearertokenauth_factory;
+extern const otf_component_factory_t otf_extension_basicauth_factory;
+extern const otf_component_factory_t otf_extension_headers_setter_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -47,6 +50,9 @@ void otf_components_register_builtins(void)
 	    &otf_processor_failover_router_factory,
 	    &otf_receiver_partial_factory,
 	    &otf_exporter_partial_factory,
+	    &otf_extension_bearertokenauth_factory,
+	    &otf_extension_basicauth_factory,
+	    &otf_extension_headers_setter_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -36,6 +36,8 @@ const char *otf_config_type_name(otf_config_type_t type)
 		return "object";
 	case OTF_CFG_STRING_MAP:
 		return "map of strings";
+	case OTF_CFG_OBJECT_LIST:
+		return "list of objects";
 	}
 	return "unknown";
 }
@@ -68,6 +70,15 @@ static void free_map(otf_config_strmap_t *m)
 	*m = (otf_config_strmap_t){0};
 }
 
+static void free_objlist(const otf_config_field_t *f, otf_config_objlist_t *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		otf_config_schema_free(f->sub, (char *)l->items + i * f->elem_size);
+	otf_free(l->items);
+	l->items = NULL;
+	l->n = 0;
+}
+
 void otf_config_schema_free(const otf_config_field_t *schema, void *out)
 {
 	for (const otf_config_field_t *f = schema; f && f->key; f++) {
@@ -80,6 +91,8 @@ void otf_config_schema_free(const otf_config_field_t *schema, void *out)
 			free_map(SLOT(out, f, otf_config_strmap_t));
 		} else if (f->type == OTF_CFG_OBJECT) {
 			otf_config_schema_free(f->sub, SLOT(out, f, char));
+		} else if (f->type == OTF_CFG_OBJECT_LIST) {
+			free_objlist(f, SLOT(out, f, otf_config_objlist_t));
 		}
 	}
 }
@@ -118,6 +131,9 @@ static void zero_fields(const otf_config_field_t *schema, void *out)
 			break;
 		case OTF_CFG_OBJECT:
 			zero_fields(f->sub, SLOT(out, f, char));
+			break;
+		case OTF_CFG_OBJECT_LIST:
+			*SLOT(out, f, otf_config_objlist_t) = (otf_config_objlist_t){0};
 			break;
 		}
 		if (f->present_at)
@@ -419,10 +435,14 @@ static int range_error(const otf_config_field_t *f, const otf_config_node_t *v,
 static int set_value_raw(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
                          otf_config_error_t *err);
 
+static int set_objlist(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
+                       otf_config_error_t *err, const warn_ctx_t *w);
+
 static int set_value(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
                      otf_config_error_t *err, const warn_ctx_t *w)
 {
-	int rc = f->type == OTF_CFG_OBJECT && otf_config_node_kind(v) != OTF_CONFIG_NULL
+	int rc = f->type == OTF_CFG_OBJECT_LIST ? set_objlist(f, v, out, err, w)
+	         : f->type == OTF_CFG_OBJECT && otf_config_node_kind(v) != OTF_CONFIG_NULL
 	             ? apply_map(f->sub, v, SLOT(out, f, char), err, w)
 	             : set_value_raw(f, v, out, err);
 	if (rc == 0 && (f->min || f->max) && otf_config_node_kind(v) != OTF_CONFIG_NULL &&
@@ -465,8 +485,40 @@ static int set_value_raw(const otf_config_field_t *f, const otf_config_node_t *v
 		return set_map(f, v, out, err);
 	case OTF_CFG_OBJECT:
 		return apply_map(f->sub, v, SLOT(out, f, char), err, NULL);
+	case OTF_CFG_OBJECT_LIST:
+		return OTF_E_INVAL; /* set_value handles it */
 	}
 	return OTF_E_INVAL;
+}
+
+/* A sequence of mappings, each filled like an object: defaults, then its
+ * keys. A list given twice (merged configs) replaces the earlier one. */
+static int set_objlist(const otf_config_field_t *f, const otf_config_node_t *v, void *out,
+                       otf_config_error_t *err, const warn_ctx_t *w)
+{
+	otf_config_objlist_t *l = SLOT(out, f, otf_config_objlist_t);
+	free_objlist(f, l);
+	if (otf_config_node_kind(v) == OTF_CONFIG_NULL)
+		return 0;
+	if (otf_config_node_kind(v) != OTF_CONFIG_SEQUENCE)
+		return type_error(err, v, "a list of mappings", f->hint);
+	size_t n = otf_config_len(v);
+	if (!n)
+		return 0;
+	l->items = otf_calloc(n, f->elem_size);
+	if (!l->items)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		char *el = (char *)l->items + i * f->elem_size;
+		zero_fields(f->sub, el);
+		l->n = i + 1;
+		int rc = fill_defaults(f->sub, el, err);
+		if (!rc)
+			rc = apply_map(f->sub, otf_config_seq_at(v, i), el, err, w);
+		if (rc < 0)
+			return rc; /* the caller frees the whole struct */
+	}
+	return 0;
 }
 
 static void warn_ignored(const otf_config_field_t *f, const otf_config_node_t *v,
@@ -598,6 +650,11 @@ static void doc_rows(const otf_config_field_t *schema, const char *prefix, FILE 
 		fputs(" |\n", f);
 		if (e->type == OTF_CFG_OBJECT)
 			doc_rows(e->sub, key, f);
+		if (e->type == OTF_CFG_OBJECT_LIST) {
+			char item[260];
+			snprintf(item, sizeof item, "%s[]", key);
+			doc_rows(e->sub, item, f);
+		}
 	}
 }
 

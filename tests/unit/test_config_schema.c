@@ -446,6 +446,89 @@ static void test_doc(void **state)
 	free(buf);
 }
 
+/* A list of mappings: each element gets its defaults, then its keys;
+ * errors name the element's key; docs show "actions[].key". */
+typedef struct action_cfg {
+	char *key;
+	char *value;
+	int action;
+} action_cfg_t;
+typedef struct actions_cfg {
+	otf_config_objlist_t actions;
+} actions_cfg_t;
+static const char *const k_action_names[] = {"insert", "upsert", "delete", NULL};
+static const otf_config_field_t action_schema[] = {
+    {.key = "key", .type = OTF_CFG_STRING, .offset = offsetof(action_cfg_t, key), .required = true},
+    {.key = "value", .type = OTF_CFG_STRING, .offset = offsetof(action_cfg_t, value)},
+    {.key = "action",
+     .type = OTF_CFG_ENUM,
+     .offset = offsetof(action_cfg_t, action),
+     .def = "upsert",
+     .enum_values = k_action_names},
+    OTF_CONFIG_FIELD_END,
+};
+static const otf_config_field_t actions_schema[] = {
+    {.key = "actions",
+     .type = OTF_CFG_OBJECT_LIST,
+     .offset = offsetof(actions_cfg_t, actions),
+     .sub = action_schema,
+     .elem_size = sizeof(action_cfg_t)},
+    OTF_CONFIG_FIELD_END,
+};
+
+static void test_object_list(void **state)
+{
+	(void)state;
+	otf_config_t *cfg = load("actions:\n"
+	                         "  - {key: a, value: \"1\", action: insert}\n"
+	                         "  - key: b\n"
+	                         "  - {key: c, action: delete}\n");
+	actions_cfg_t c;
+	otf_config_error_t err;
+	int rc = otf_config_schema_apply(actions_schema, otf_config_root(cfg), &c, &err);
+	if (rc)
+		fail_msg("%s", err.text);
+	assert_int_equal(c.actions.n, 3);
+	const action_cfg_t *a = OTF_CONFIG_OBJLIST_AT(&c.actions, action_cfg_t, 0);
+	assert_string_equal(a->key, "a");
+	assert_string_equal(a->value, "1");
+	assert_int_equal(a->action, 0);
+	a = OTF_CONFIG_OBJLIST_AT(&c.actions, action_cfg_t, 1);
+	assert_string_equal(a->key, "b");
+	assert_null(a->value);
+	assert_int_equal(a->action, 1); /* default */
+	assert_int_equal(OTF_CONFIG_OBJLIST_AT(&c.actions, action_cfg_t, 2)->action, 2);
+	otf_config_schema_free(actions_schema, &c);
+	assert_int_equal(c.actions.n, 0);
+	otf_config_destroy(cfg);
+
+	cfg = load("actions:\n  - {key: a}\n  - {value: x}\n");
+	assert_int_equal(otf_config_schema_apply(actions_schema, otf_config_root(cfg), &c, &err),
+	                 OTF_E_CONFIG);
+	assert_non_null(strstr(err.text, "cfg.yaml:3:"));
+	assert_non_null(strstr(err.text, "missing required key \"key\""));
+	otf_config_destroy(cfg);
+	cfg = load("actions:\n  - {key: a, colour: red}\n");
+	assert_int_equal(otf_config_schema_apply(actions_schema, otf_config_root(cfg), &c, &err),
+	                 OTF_E_CONFIG);
+	assert_non_null(strstr(err.text, "unknown key \"colour\""));
+	otf_config_destroy(cfg);
+	cfg = load("actions: {key: a}\n");
+	assert_int_equal(otf_config_schema_apply(actions_schema, otf_config_root(cfg), &c, &err),
+	                 OTF_E_CONFIG);
+	assert_non_null(strstr(err.text, "expected a list of mappings"));
+	otf_config_destroy(cfg);
+
+	char *doc = NULL;
+	size_t dlen = 0;
+	FILE *f = open_memstream(&doc, &dlen);
+	assert_int_equal(otf_config_schema_doc(actions_schema, f), 0);
+	fclose(f);
+	assert_non_null(strstr(doc, "| `actions` | list of objects |"));
+	assert_non_null(strstr(doc, "| `actions[].action` | enum: `insert`, `upsert`, `delete` |"));
+	free(doc);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -456,6 +539,7 @@ int main(void)
 	    cmocka_unit_test(test_env_values_through_schema),
 	    cmocka_unit_test(test_apply_oom),
 	    cmocka_unit_test(test_doc),
+	    cmocka_unit_test(test_object_list),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,6 +144,8 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 			otf_msg_nack(r->msg, error ? error : OTF_E_IO, o == OTF_EXPH_PERMANENT,
 			             reason);
 	}
+	if (r->xdata && h->ops.release)
+		h->ops.release(h->ctx, r);
 	otf_buf_unref(r->payload);
 	otf_buf_unref(r->body);
 	otf_free(r);
@@ -296,6 +298,20 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	r->size = size;
 	r->state = ST_QUEUED;
 	r->deadline_ms = deadline_ms(h, m);
+	if (h->ops.capture) {
+		int rc = h->ops.capture(h->ctx, r, m);
+		if (rc) {
+			if (r->xdata && h->ops.release)
+				h->ops.release(h->ctx, r);
+			otf_buf_unref(r->payload);
+			otf_free(r);
+			otf__exph_queue_release(&h->q, size);
+			otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, otf_msg_signal(m),
+			               otf_msg_items(m));
+			otf_msg_nack(m, rc, true, "request headers could not be made");
+			return;
+		}
+	}
 	if (h->wait_for_result)
 		r->msg = m;
 	else
@@ -487,12 +503,14 @@ size_t otf__exph_queued(const otf_exph_t *h)
 	return h->q.len + h->busy;
 }
 
-static void free_list(otf_exph_req_t *r)
+static void free_list(otf_exph_t *h, otf_exph_req_t *r)
 {
 	while (r) {
 		otf_exph_req_t *nx = r->next;
 		if (r->msg)
 			otf_msg_drop(r->msg);
+		if (r->xdata && h->ops.release)
+			h->ops.release(h->ctx, r);
 		otf_buf_unref(r->payload);
 		otf_buf_unref(r->body);
 		otf_free(r);
@@ -504,9 +522,9 @@ void otf__exph_destroy(otf_exph_t *h)
 {
 	if (!h)
 		return;
-	free_list(h->q.head);
-	free_list(h->inflight);
-	free_list(h->waiting);
+	free_list(h, h->q.head);
+	free_list(h, h->inflight);
+	free_list(h, h->waiting);
 	while (h->blocked) {
 		blocked_t *b = h->blocked;
 		h->blocked = b->next;

@@ -112,6 +112,7 @@ struct otf_exph_req {
 	uint32_t attempts;
 	int state;
 	void *tdata;     /* the transport's per-attempt state */
+	void *xdata;     /* the exporter's per-request data (ops.capture) */
 	otf_buf_t *body; /* the transport's encoded, compressed body, kept
 	                  * across attempts; released with the request */
 };
@@ -160,6 +161,15 @@ typedef struct otf_exph_ops {
 	 * flight. The exporter closes its transport and then reports
 	 * otf_node_shutdown_done. */
 	void (*drained)(void *ctx);
+	/* Optional: called once per request when it is queued, while its
+	 * message (and so the client metadata in its envelope) is still
+	 * there: the message may be acknowledged right after, before any
+	 * attempt. The exporter keeps what it needs in req->xdata (the
+	 * request headers an authenticator computed). A non-zero return
+	 * refuses the message permanently with that code. release frees
+	 * xdata when the request ends. */
+	int (*capture)(void *ctx, otf_exph_req_t *req, const otf_msg_t *m);
+	void (*release)(void *ctx, otf_exph_req_t *req);
 } otf_exph_ops_t;
 
 /* Timer token the sender uses with otf_node_timer_start. */

@@ -32,6 +32,8 @@ struct otf_grpcc_call {
 	char encoding[32];
 	otf_grpcc_cb cb;
 	void *arg;
+	char **meta; /* per-call headers: name, value, ...; names lower-cased */
+	size_t n_meta;
 };
 
 struct conn {
@@ -95,6 +97,9 @@ static void call_free(otf_grpcc_call_t *c)
 	otf__grpc_reader_close(&c->reader);
 	otf_buf_unref(c->body);
 	otf_buf_unref(c->res.response);
+	for (size_t i = 0; i < c->n_meta; i++)
+		otf_free(c->meta[i]);
+	otf_free(c->meta);
 	otf_free(c->path);
 	otf_free(c);
 }
@@ -316,6 +321,8 @@ static void submit(conn_t *k, otf_grpcc_call_t *c)
 	}
 	for (size_t i = 0; i + 1 < cl->n_meta && n + 1 < sizeof nv / sizeof nv[0]; i += 2)
 		NV(cl->meta[i], cl->meta[i + 1]);
+	for (size_t i = 0; i + 1 < c->n_meta && n + 1 < sizeof nv / sizeof nv[0]; i += 2)
+		NV(c->meta[i], c->meta[i + 1]);
 #undef NV
 	nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_body};
 	c->conn = k;
@@ -669,14 +676,56 @@ int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_
 	return 0;
 }
 
+static void call_free_meta(otf_grpcc_call_t *c)
+{
+	for (size_t i = 0; i < c->n_meta; i++)
+		otf_free(c->meta[i]);
+	otf_free(c->meta);
+	c->meta = NULL;
+	c->n_meta = 0;
+}
+
+/* Copies name/value pairs, lower-casing names as HTTP/2 requires. */
+static int call_copy_meta(otf_grpcc_call_t *c, const char *const *meta)
+{
+	size_t n = 0;
+	while (meta && meta[n])
+		n++;
+	if (!n)
+		return 0;
+	c->meta = otf_calloc(n, sizeof *c->meta);
+	if (!c->meta)
+		return OTF_E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		c->meta[i] = otf_strndup(meta[i], strlen(meta[i]));
+		if (!c->meta[i]) {
+			call_free_meta(c);
+			return OTF_E_NOMEM;
+		}
+		c->n_meta = i + 1;
+		if (!(i & 1))
+			for (char *p = c->meta[i]; *p; p++)
+				*p = (char)tolower((unsigned char)*p);
+	}
+	return 0;
+}
+
 otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *cl, const char *path, otf_buf_t *msg,
                                   bool compressed, uint64_t timeout_ms, otf_grpcc_cb cb, void *arg)
+{
+	return otf__grpcc_call_ex(cl, path, msg, compressed, timeout_ms, NULL, cb, arg);
+}
+
+otf_grpcc_call_t *otf__grpcc_call_ex(otf_grpcc_t *cl, const char *path, otf_buf_t *msg,
+                                     bool compressed, uint64_t timeout_ms, const char *const *meta,
+                                     otf_grpcc_cb cb, void *arg)
 {
 	otf_grpcc_call_t *c = otf_calloc(1, sizeof *c);
 	if (!c)
 		return NULL;
 	c->path = otf_strndup(path, strlen(path));
-	if (!c->path) {
+	if (!c->path || call_copy_meta(c, meta)) {
+		otf_free(c->path);
 		otf_free(c);
 		return NULL;
 	}

@@ -62,6 +62,11 @@ int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_
  * inside this call. Returns the call (to cancel) or NULL on OOM. */
 otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *c, const char *path, otf_buf_t *msg, bool compressed,
                                   uint64_t timeout_ms, otf_grpcc_cb cb, void *arg);
+/* The same with per-call headers meta (name, value, ..., NULL; copied;
+ * names lower-cased), sent after the client's own. */
+otf_grpcc_call_t *otf__grpcc_call_ex(otf_grpcc_t *c, const char *path, otf_buf_t *msg,
+                                     bool compressed, uint64_t timeout_ms, const char *const *meta,
+                                     otf_grpcc_cb cb, void *arg);
 /* Abandons a call: its stream is reset, cb never runs. */
 void otf__grpcc_cancel(otf_grpcc_call_t *call);
 /* Closes the connection; calls still open are abandoned (no callbacks).

@@ -11,6 +11,7 @@
  * logged and its rejected items counted as failed. */
 #include "grpc_client.h"
 
+#include "../exporterhelper/exph_headers.h"
 #include "../exporterhelper/exporterhelper.h"
 
 #include "otflow/alloc.h"
@@ -31,6 +32,7 @@ typedef struct otlp_exp_config {
 	otf_config_strmap_t headers;
 	int64_t timeout_ns;
 	otf_exph_tls_config_t tls;
+	otf_exph_auth_config_t auth;
 	otf_exph_retry_config_t retry;
 	otf_exph_queue_config_t queue;
 } otlp_exp_config_t;
@@ -42,6 +44,10 @@ typedef struct otlp_exporter {
 	otf_grpcc_t *client;
 	otf_exph_compression_t compression;
 	char target[300];
+	/* auth.authenticator: the headers of each request, made when it is
+	 * queued (capture), replace the static `headers`. */
+	const otf_client_auth_iface_t *auth;
+	void *auth_inst;
 } otlp_exporter_t;
 
 static const char *const k_methods[OTF_SIGNAL_COUNT] = {
@@ -141,9 +147,11 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 		return OTF_E_NOMEM;
 	a->e = e;
 	a->req = req;
-	a->call =
-	    otf__grpcc_call(e->client, k_methods[req->signal], req->body,
-	                    e->compression != OTF_EXPH_COMPRESSION_NONE, timeout_ms, on_result, a);
+	const char **meta = req->xdata ? otf__exph_headers_flat(req->xdata) : NULL;
+	a->call = otf__grpcc_call_ex(e->client, k_methods[req->signal], req->body,
+	                             e->compression != OTF_EXPH_COMPRESSION_NONE, timeout_ms, meta,
+	                             on_result, a);
+	otf_free(meta);
 	if (!a->call) {
 		otf_free(a);
 		return OTF_E_NOMEM;
@@ -152,7 +160,32 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 	return 0;
 }
 
+static int capture(void *ctx, otf_exph_req_t *req, const otf_msg_t *m)
+{
+	otlp_exporter_t *e = ctx;
+	otf_exph_headers_t *h = otf_malloc(sizeof *h);
+	if (!h)
+		return OTF_E_NOMEM;
+	int rc = otf__exph_headers_make(h, &e->cfg->headers, e->auth, e->auth_inst, m);
+	if (rc) {
+		otf_free(h);
+		return rc;
+	}
+	req->xdata = h;
+	return 0;
+}
+
+static void release(void *ctx, otf_exph_req_t *req)
+{
+	(void)ctx;
+	otf__exph_headers_free(req->xdata);
+	otf_free(req->xdata);
+	req->xdata = NULL;
+}
+
 static const otf_exph_ops_t k_ops = {.send = send_attempt};
+static const otf_exph_ops_t k_ops_auth = {
+    .send = send_attempt, .capture = capture, .release = release};
 
 static int create(const otf_create_ctx_t *ctx, void **inst)
 {
@@ -179,7 +212,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		otf_free(e);
 		return OTF_E_NOMEM;
 	}
-	for (size_t i = 0; i < c->headers.n; i++) {
+	otf__exph_auth_resolve(ctx->node, &c->auth, &e->auth, &e->auth_inst);
+	for (size_t i = 0; !e->auth && i < c->headers.n; i++) {
 		meta[2 * i] = c->headers.keys[i];
 		meta[2 * i + 1] = c->headers.values[i];
 	}
@@ -195,7 +229,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	rc = otf__grpcc_create(otf_node_loop(e->node), &gc, &e->client);
 	otf_free(meta);
 	if (!rc) {
-		e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns, &k_ops, e);
+		e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns,
+		                        e->auth ? &k_ops_auth : &k_ops, e);
 		if (!e->h) {
 			otf__grpcc_close(e->client, otf_free, e);
 			return OTF_E_NOMEM;
@@ -311,6 +346,11 @@ static const otf_config_field_t k_schema[] = {
      .offset = offsetof(otlp_exp_config_t, tls),
      .sub = otf__exph_tls_schema,
      .desc = "TLS settings; insecure: true is required until TLS support exists."},
+    {.key = "auth",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_exp_config_t, auth),
+     .sub = otf__exph_auth_schema,
+     .desc = "Client authentication: headers from an authenticator extension, per call."},
     {.key = "retry_on_failure",
      .type = OTF_CFG_OBJECT,
      .offset = offsetof(otlp_exp_config_t, retry),

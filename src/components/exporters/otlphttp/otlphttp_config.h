@@ -4,6 +4,7 @@
 #ifndef OTF_OTLPHTTP_CONFIG_H
 #define OTF_OTLPHTTP_CONFIG_H
 
+#include "../exporterhelper/exph_headers.h"
 #include "../exporterhelper/exporterhelper.h"
 
 typedef struct otlphttp_config {
@@ -14,6 +15,7 @@ typedef struct otlphttp_config {
 	otf_config_strmap_t headers;
 	int64_t timeout_ns;
 	otf_exph_tls_config_t tls;
+	otf_exph_auth_config_t auth;
 	otf_exph_retry_config_t retry;
 	otf_exph_queue_config_t queue;
 } otlphttp_config_t;

@@ -36,6 +36,10 @@ typedef struct otlphttp_exporter {
 	otf_exph_compression_t compression;
 	bool json;
 	otf_arena_t arena;
+	/* auth.authenticator: each request gets its own header list, made
+	 * when it is queued (capture), in req->xdata. */
+	const otf_client_auth_iface_t *auth;
+	void *auth_inst;
 } otlphttp_exporter_t;
 
 typedef struct attempt {
@@ -171,7 +175,7 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)req->body->data);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, e->hdrs);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, req->xdata ? req->xdata : e->hdrs);
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
@@ -275,10 +279,13 @@ static void free_exporter(void *arg)
 	otf_free(e);
 }
 
-static int build_headers(otlphttp_exporter_t *e)
+/* The request headers: fixed ones, then hh (the static `headers` merged
+ * with an authenticator's), or the static `headers` when hh is NULL. */
+static int build_headers(otlphttp_exporter_t *e, const otf_exph_headers_t *hh,
+                         struct curl_slist **out)
 {
 	const otlphttp_config_t *c = e->cfg;
-	char line[1200];
+	char line[4200];
 	struct curl_slist *l = NULL, *n;
 #define ADD(str)                                 \
 	do {                                     \
@@ -295,19 +302,47 @@ static int build_headers(otlphttp_exporter_t *e)
 	}
 	ADD("User-Agent: otflow/" OTF_VERSION);
 	ADD("Expect:"); /* no 100-continue round trip for large bodies */
-	for (size_t i = 0; i < c->headers.n; i++) {
+	for (size_t i = 0; !hh && i < c->headers.n; i++) {
 		snprintf(line, sizeof line, "%s: %s", c->headers.keys[i], c->headers.values[i]);
 		ADD(line);
 	}
+	for (size_t i = 0; hh && i < hh->n; i++) {
+		snprintf(line, sizeof line, "%s: %s", hh->names[i], hh->values[i]);
+		ADD(line);
+	}
 #undef ADD
-	e->hdrs = l;
+	*out = l;
 	return 0;
 oom:
 	curl_slist_free_all(l);
 	return OTF_E_NOMEM;
 }
 
+static int capture(void *ctx, otf_exph_req_t *req, const otf_msg_t *m)
+{
+	otlphttp_exporter_t *e = ctx;
+	otf_exph_headers_t hh;
+	int rc = otf__exph_headers_make(&hh, &e->cfg->headers, e->auth, e->auth_inst, m);
+	if (rc)
+		return rc;
+	struct curl_slist *l = NULL;
+	rc = build_headers(e, &hh, &l);
+	otf__exph_headers_free(&hh);
+	if (!rc)
+		req->xdata = l;
+	return rc;
+}
+
+static void release(void *ctx, otf_exph_req_t *req)
+{
+	(void)ctx;
+	curl_slist_free_all(req->xdata);
+	req->xdata = NULL;
+}
+
 static const otf_exph_ops_t k_ops = {.send = send_attempt};
+static const otf_exph_ops_t k_ops_auth = {
+    .send = send_attempt, .capture = capture, .release = release};
 
 static int create(const otf_create_ctx_t *ctx, void **inst)
 {
@@ -329,10 +364,12 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		if (!rc && !(e->url[s] = otf_strndup(url, strlen(url))))
 			rc = OTF_E_NOMEM;
 	}
+	otf__exph_auth_resolve(ctx->node, &c->auth, &e->auth, &e->auth_inst);
 	if (!rc)
-		rc = build_headers(e);
+		rc = build_headers(e, NULL, &e->hdrs);
 	if (!rc) {
-		e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns, &k_ops, e);
+		e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns,
+		                        e->auth ? &k_ops_auth : &k_ops, e);
 		if (!e->h)
 			rc = OTF_E_NOMEM;
 	}

@@ -12,6 +12,7 @@
  * UNIMPLEMENTED for other methods; DEADLINE_EXCEEDED from the server when
  * grpc-timeout passes first (the timeout also becomes the message's
  * deadline, so downstream components can give up early). */
+#include "otlp_auth.h"
 #include "otlp_grpc.h"
 #include "otlp_http_ingest.h"
 
@@ -19,6 +20,7 @@
 #include "otflow/err.h"
 #include "otflow/grpc_server.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -31,6 +33,7 @@ struct otlp_grpc_rx {
 	otf_view_limits_t limits;
 	otf_grpc_server_t *server;
 	pending_t *pending;
+	otlp_auth_rx_t auth; /* protocols.grpc.auth */
 	void (*closed)(void *);
 	void *closed_arg;
 	bool closing;
@@ -76,11 +79,27 @@ static void copy_metadata(otf_grpc_call_t *call, otf_msg_t *m)
 		otf_http_str_t k, v;
 		if (otf_grpc_call_header_at(call, i, &k, &v) || (k.len && k.ptr[0] == ':'))
 			continue;
+		if (otlp_auth_reserved_key(k.ptr, k.len))
+			continue;
 		char key[128], val[1024];
 		snprintf(key, sizeof key, "%.*s", (int)k.len, k.ptr);
 		snprintf(val, sizeof val, "%.*s", (int)v.len, v.ptr);
 		otf_msg_header_add(m, key, val);
 	}
+}
+
+static const char *auth_header(void *ctx, const char *name, size_t *len)
+{
+	/* gRPC metadata names arrive lower-cased (HTTP/2). */
+	char lower[64];
+	size_t n = strlen(name);
+	if (n >= sizeof lower)
+		return NULL;
+	for (size_t i = 0; i <= n; i++)
+		lower[i] = (char)tolower((unsigned char)name[i]);
+	otf_http_str_t v = otf_grpc_call_header(ctx, lower);
+	*len = v.len;
+	return v.ptr;
 }
 
 static void link_pending(otlp_grpc_rx_t *g, pending_t *p)
@@ -121,6 +140,14 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 		otf_grpc_respond_status(call, OTF_GRPC_UNIMPLEMENTED, msg);
 		return;
 	}
+	otf_auth_result_t who;
+	if (g->auth.vt &&
+	    otlp_auth_check(g->node, &g->auth, auth_header, call, otf_grpc_call_peer(call), &who)) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "unauthenticated: %s", who.reason);
+		otf_grpc_respond_status(call, OTF_GRPC_UNAUTHENTICATED, msg);
+		return;
+	}
 	otlp_ingest_t in;
 	otf__otlp_ingest((otf_signal_t)s, OTLP_ENC_PROTO, otf_grpc_call_message(call), &g->limits,
 	                 &in);
@@ -142,6 +169,8 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 		otf_msg_set_deadline(m, deadline);
 	if (g->cfg->protocols.grpc.include_metadata)
 		copy_metadata(call, m);
+	if (g->auth.vt)
+		otlp_auth_envelope(m, &who);
 	pending_t *p = NULL;
 	if (g->cfg->wait_for_result) {
 		p = otf_calloc(1, sizeof *p);
@@ -215,6 +244,7 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 	g->node = node;
 	g->cfg = cfg;
 	g->limits = otlp_view_limits(cfg);
+	otlp_auth_resolve(node, &gc->auth, &g->auth);
 	g->closed = closed;
 	g->closed_arg = arg;
 	const otlp_grpc_keepalive_server_t *k = &gc->keepalive.server_parameters;

@@ -8,6 +8,7 @@
  * answers after the acknowledgement unwinds: 200 on ACK, 400 on a permanent
  * NACK, 503 with Retry-After on a retryable one, so delivery failures and
  * backpressure reach the sender. */
+#include "otlp_auth.h"
 #include "otlp_grpc.h"
 #include "otlp_http_ingest.h"
 #include "otlp_receiver_config.h"
@@ -29,8 +30,9 @@ typedef struct otlp_receiver {
 	otf_view_limits_t limits;
 	otf_http_server_t *server;
 	otlp_grpc_rx_t *grpc;
-	int open;           /* servers not yet closed */
-	pending_t *pending; /* HTTP requests waiting for their outcome */
+	int open;            /* servers not yet closed */
+	pending_t *pending;  /* HTTP requests waiting for their outcome */
+	otlp_auth_rx_t auth; /* protocols.http.auth */
 	bool closing;
 	bool destroyed;
 } otlp_receiver_t;
@@ -117,11 +119,20 @@ static void copy_metadata(otf_http_request_t *req, otf_msg_t *m)
 		otf_http_str_t k, v;
 		if (otf_http_request_header_at(req, i, &k, &v))
 			continue;
+		if (otlp_auth_reserved_key(k.ptr, k.len))
+			continue;
 		char key[128], val[1024];
 		snprintf(key, sizeof key, "%.*s", (int)k.len, k.ptr);
 		snprintf(val, sizeof val, "%.*s", (int)v.len, v.ptr);
 		otf_msg_header_add(m, key, val);
 	}
+}
+
+static const char *auth_header(void *ctx, const char *name, size_t *len)
+{
+	otf_http_str_t v = otf_http_request_header(ctx, name);
+	*len = v.len;
+	return v.ptr;
 }
 
 static void on_request(otf_http_request_t *req, void *ctx)
@@ -157,6 +168,15 @@ static void on_request(otf_http_request_t *req, void *ctx)
 	}
 	otf_http_str_t ct = otf_http_request_header(req, "Content-Type");
 	int enc = otf__otlp_content_type(ct.ptr);
+	otf_auth_result_t who;
+	if (r->auth.vt && otlp_auth_check(r->node, &r->auth, auth_header, req,
+	                                  otf_http_request_peer(req), &who)) {
+		char msg[200];
+		snprintf(msg, sizeof msg, "unauthenticated: %s", who.reason);
+		respond_status(r, req, enc == OTLP_ENC_JSON ? OTLP_ENC_JSON : OTLP_ENC_PROTO, 401,
+		               16, msg);
+		return;
+	}
 	if (enc < 0) {
 		char msg[300];
 		snprintf(msg, sizeof msg,
@@ -186,6 +206,8 @@ static void on_request(otf_http_request_t *req, void *ctx)
 	}
 	if (r->cfg->protocols.http.include_metadata)
 		copy_metadata(req, m);
+	if (r->auth.vt)
+		otlp_auth_envelope(m, &who);
 	pending_t *p = NULL;
 	if (r->cfg->wait_for_result) {
 		p = otf_calloc(1, sizeof *p);
@@ -242,6 +264,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	r->node = ctx->node;
 	r->cfg = ctx->config;
 	r->limits = otlp_view_limits(r->cfg);
+	otlp_auth_resolve(r->node, &r->cfg->protocols.http.auth, &r->auth);
 	*inst = r;
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* otlp receiver configuration: schema, validation, endpoint and CORS. */
 #include "otlp_receiver_config.h"
 
+#include "otflow/component.h"
 #include "otflow/err.h"
 
 #include <fnmatch.h>
@@ -8,6 +9,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+static const otf_config_field_t k_auth_schema[] = {
+    {.key = "authenticator",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otlp_auth_t, authenticator),
+     .ext_ref = 1 + OTF_EXT_SERVER_AUTH,
+     .desc = "Id of a server authenticator extension (bearertokenauth, basicauth) enabled in "
+             "service.extensions."},
+    OTF_CONFIG_FIELD_END,
+};
 
 static const otf_config_field_t k_cors[] = {
     {.key = "allowed_origins",
@@ -74,6 +85,12 @@ static const otf_config_field_t k_http[] = {
      .offset = offsetof(otlp_http_t, include_metadata),
      .def = "false",
      .desc = "Copy the request's HTTP headers into the message envelope (client metadata)."},
+    {.key = "auth",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_http_t, auth),
+     .sub = k_auth_schema,
+     .desc = "Server authentication: every request is checked by an authenticator extension; "
+             "refused ones get 401 and never reach the pipeline."},
     {.key = "traces_url_path",
      .type = OTF_CFG_STRING,
      .offset = offsetof(otlp_http_t, traces_url_path),
@@ -200,6 +217,12 @@ static const otf_config_field_t k_grpc[] = {
      .offset = offsetof(otlp_grpc_t, include_metadata),
      .def = "false",
      .desc = "Copy the call's request headers (gRPC metadata) into the message envelope."},
+    {.key = "auth",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_grpc_t, auth),
+     .sub = k_auth_schema,
+     .desc = "Server authentication: every call is checked by an authenticator extension; "
+             "refused ones end with UNAUTHENTICATED and never reach the pipeline."},
     {.key = "keepalive",
      .type = OTF_CFG_OBJECT,
      .offset = offsetof(otlp_grpc_t, keepalive),

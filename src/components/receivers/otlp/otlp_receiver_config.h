@@ -28,6 +28,12 @@ typedef struct otlp_cors {
 	int64_t max_age; /* seconds; 0 = no Access-Control-Max-Age */
 } otlp_cors_t;
 
+/* `auth: {authenticator: <extension id>}` (configauth): a server
+ * authenticator checks every request before it is read further. */
+typedef struct otlp_auth {
+	char *authenticator;
+} otlp_auth_t;
+
 typedef struct otlp_http {
 	char *endpoint;
 	uint64_t max_request_body_size; /* bytes */
@@ -35,6 +41,7 @@ typedef struct otlp_http {
 	int64_t read_header_timeout_ns;
 	int64_t read_timeout_ns; /* 0 = no limit */
 	bool include_metadata;
+	otlp_auth_t auth;
 	char *traces_url_path;
 	char *metrics_url_path;
 	char *logs_url_path;
@@ -68,6 +75,7 @@ typedef struct otlp_grpc {
 	uint64_t read_buffer_size;       /* bytes per socket read; 0 = 64 KiB */
 	uint64_t write_buffer_size;      /* bytes gathered per socket write; 0 = 256 KiB */
 	bool include_metadata;
+	otlp_auth_t auth;
 	otlp_grpc_keepalive_t keepalive;
 } otlp_grpc_t;
 
