@@ -17,6 +17,7 @@ zlib1g-dev libzstd-dev zstd
 libcurl4-openssl-dev
 libpq-dev postgresql
 libpcre2-dev libssl-dev
+golang-go
 libcrypt-dev apache2-utils
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates
@@ -35,6 +36,9 @@ done
 # Node.js for the end-to-end tests' OpenTelemetry JS SDK clients. A machine
 # may already carry a Node.js build that bundles npm (Debian's npm package
 # conflicts with those), so only ask Debian for what has no command yet.
+# Rust for the example plugin (examples/plugins/rust): a machine may carry
+# its own toolchain; otherwise Debian's.
+command -v cargo >/dev/null 2>&1 || missing="$missing cargo"
 command -v node >/dev/null 2>&1 || missing="$missing nodejs"
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
 

@@ -258,6 +258,16 @@ int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64
 /* Outcome, by the node that owns the message (consumes it). */
 void otf_msg_ack(otf_msg_t *m);
 void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
+/* The same, callable from any thread (a component's own threads: Go
+ * goroutines, a Rust thread pool): the outcome is queued on the message's
+ * worker and applied there on its next loop turn, in posting order. The
+ * caller must not touch m afterwards. Rules: every message still owned
+ * must be answered (or the component must stop posting) before the
+ * component's destroy returns; a completion posted after the worker
+ * finished is ignored. Out of memory while posting loses the outcome (the
+ * message then ends at the engine's shutdown like any unanswered one). */
+void otf_msg_ack_async(otf_msg_t *m);
+void otf_msg_nack_async(otf_msg_t *m, int error, bool permanent, const char *reason);
 /* Drops a message nobody will ack: no control signal reaches its
  * subscribers. Exception: a fan-out copy still answers its fan-out join as
  * a retryable failure ("message dropped"), so the parent message is not

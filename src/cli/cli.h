@@ -17,6 +17,8 @@ int otf_cli_partial(int argc, char **argv);
 int otf_cli_mmap(int argc, char **argv);
 
 /* cli_config.c */
+/* Loads a plugin (--plugin PATH); 0, or 2 after printing the error. */
+int otf_cli_load_plugin(const char *path);
 int otf_cli_parse_configs(int argc, char **argv, const char **paths, size_t cap, size_t *n,
                           const char **format);
 int otf_cli_load(const char **paths, size_t n, otf_config_t **cfg, otf_dag_t **dag,

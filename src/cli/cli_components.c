@@ -11,10 +11,21 @@
 
 int otf_cli_components(int argc, char **argv)
 {
-	int markdown = argc > 2 && !strcmp(argv[1], "--format") && !strcmp(argv[2], "markdown");
-	if (argc > 1 && !markdown) {
-		fprintf(stderr, "usage: otflow components [--format markdown]\n");
-		return 2;
+	int markdown = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--format") && i + 1 < argc &&
+		    !strcmp(argv[i + 1], "markdown")) {
+			markdown = 1;
+			i++;
+		} else if (!strcmp(argv[i], "--plugin") && i + 1 < argc) {
+			if (otf_cli_load_plugin(argv[++i]))
+				return 2;
+		} else {
+			fprintf(
+			    stderr,
+			    "usage: otflow components [--format markdown] [--plugin PATH]...\n");
+			return 2;
+		}
 	}
 	otf_components_register_builtins();
 	if (!markdown)

@@ -4,6 +4,7 @@
 
 #include "otflow/component.h"
 #include "otflow/pdata.h"
+#include "otflow/plugin.h"
 #include "otflow/service.h"
 
 #include <stdio.h>
@@ -15,6 +16,17 @@ static void warn_cb(void *user, const otf_config_error_t *w)
 	otf_log(OTF_LOG_WARN, "config", "%s", w->text);
 }
 
+int otf_cli_load_plugin(const char *path)
+{
+	otf_components_register_builtins(); /* a plugin type must not clash with one */
+	char err[600];
+	if (otf_plugin_load(path, err, sizeof err)) {
+		fprintf(stderr, "otflow: %s\n", err);
+		return 2;
+	}
+	return 0;
+}
+
 int otf_cli_parse_configs(int argc, char **argv, const char **paths, size_t cap, size_t *n,
                           const char **format)
 {
@@ -22,6 +34,17 @@ int otf_cli_parse_configs(int argc, char **argv, const char **paths, size_t cap,
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *val = NULL;
+		if (!strcmp(a, "--plugin") || !strncmp(a, "--plugin=", 9)) {
+			const char *p = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+			if (!p) {
+				fprintf(stderr, "otflow: --plugin needs a shared library path\n");
+				return 2;
+			}
+			int rc = otf_cli_load_plugin(p);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (!strncmp(a, "--config=", 9)) {
 			val = a + 9;
 		} else if (!strcmp(a, "--config") || !strcmp(a, "-c")) {

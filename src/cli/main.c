@@ -2,6 +2,7 @@
 #include "cli/cli.h"
 
 #include "otflow/component.h"
+#include "otflow/plugin.h"
 
 #include <otmm.h>
 
@@ -18,7 +19,8 @@ static void usage(FILE *f)
 	      "list\n"
 	      "              the components it uses with their stability\n"
 	      "  print-dag   --config FILE... [--format text|dot]  show the compiled dataflow\n"
-	      "  components  [--format markdown]  components, signals, stability, config keys\n"
+	      "  components  [--format markdown] [--plugin PATH]  components, signals, stability,\n"
+	      "              config keys\n"
 	      "  pdata       convert, summarise and validate OTLP payloads (protobuf, JSON)\n"
 	      "  partial     migrate --config FILE... | --postgres CONNSTR  create the partial "
 	      "spans table\n"
@@ -26,6 +28,8 @@ static void usage(FILE *f)
 	      "records\n"
 	      "\n"
 	      "options:\n"
+	      "  --plugin PATH  load a component plugin (shared library) first; with run,\n"
+	      "              validate, print-dag and components; also `plugins:` in a config\n"
 	      "  --version   print the version, git commit and ABI versions\n"
 	      "  --help      this text\n",
 	      f);
@@ -43,17 +47,19 @@ int main(int argc, char **argv)
 		printf("otflow %s\n"
 		       "commit:                  %s\n"
 		       "component ABI:           %u\n"
+		       "plugin ABI:              %u.%u\n"
 		       "otlp-mmap file formats:  %d, %d\n"
 		       "libotmmap SONAME:        libotmmap.so.%d\n",
-		       OTF_VERSION, OTF_GIT_COMMIT, OTF_COMPONENT_ABI_VERSION, OTMM_FORMAT_V1,
-		       OTMM_FORMAT_AGGREGATED, OTMM_SOVERSION);
+		       OTF_VERSION, OTF_GIT_COMMIT, OTF_COMPONENT_ABI_VERSION, OTF_PLUGIN_ABI_MAJOR,
+		       OTF_PLUGIN_ABI_MINOR, OTMM_FORMAT_V1, OTMM_FORMAT_AGGREGATED,
+		       OTMM_SOVERSION);
 		return 0;
 	}
 	if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
 		usage(stdout);
 		return 0;
 	}
-	if (!strncmp(cmd, "--config", 8) || !strcmp(cmd, "-c"))
+	if (!strncmp(cmd, "--config", 8) || !strcmp(cmd, "-c") || !strncmp(cmd, "--plugin", 8))
 		return otf_cli_run(argc, argv);
 	if (!strcmp(cmd, "validate"))
 		return otf_cli_validate(argc - 1, argv + 1);

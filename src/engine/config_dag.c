@@ -6,6 +6,7 @@
 #include "otflow/config_schema.h"
 #include "otflow/err.h"
 #include "otflow/extension.h"
+#include "otflow/plugin.h"
 #include "otflow/service.h"
 
 #include <stddef.h>
@@ -536,7 +537,7 @@ static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_co
 		const char *k = otf_config_map_at(root, i, &v);
 		static const char *const known[] = {"receivers",  "processors", "exporters",
 		                                    "connectors", "extensions", "service",
-		                                    "runtime"};
+		                                    "runtime",    "plugins"};
 		bool ok = false;
 		for (size_t j = 0; j < sizeof known / sizeof known[0]; j++)
 			ok |= !strcmp(k, known[j]);
@@ -544,7 +545,7 @@ static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_co
 			return otf_config_errorf(
 			    err, v,
 			    "unknown top-level key '%s' (valid: receivers, processors, "
-			    "exporters, connectors, extensions, service, runtime, or "
+			    "exporters, connectors, extensions, service, runtime, plugins, or "
 			    "nodes/connections for the native format)",
 			    k);
 	}
@@ -565,12 +566,45 @@ static int build_collector(otf_dag_t *dag, const otf_config_node_t *root, otf_co
 	return check_definitions(dag, root, err);
 }
 
+/* `plugins:` (both formats): shared libraries loaded before anything is
+ * built, so their component types are known; relative paths are relative
+ * to the config file that names them. */
+static int load_plugins(const otf_config_node_t *root, otf_config_error_t *err)
+{
+	const otf_config_node_t *pl = otf_config_map_get(root, "plugins");
+	if (!pl || otf_config_node_kind(pl) == OTF_CONFIG_NULL)
+		return 0;
+	if (otf_config_node_kind(pl) != OTF_CONFIG_SEQUENCE)
+		return otf_config_errorf(err, pl, "expected a list of plugin library paths, got %s",
+		                         otf_config_kind_name(pl));
+	for (size_t i = 0; i < otf_config_len(pl); i++) {
+		const otf_config_node_t *n = otf_config_seq_at(pl, i);
+		const char *p = otf_config_scalar(n, NULL);
+		if (!p || !*p)
+			return otf_config_errorf(err, n, "expected a plugin library path");
+		char path[4096], msg[600];
+		const char *file = otf_config_node_file(n);
+		const char *slash = file ? strrchr(file, '/') : NULL;
+		if (p[0] != '/' && slash)
+			snprintf(path, sizeof path, "%.*s/%s", (int)(slash - file), file, p);
+		else
+			snprintf(path, sizeof path, "%s", p);
+		int rc = otf_plugin_load(path, msg, sizeof msg);
+		if (rc)
+			return otf_config_errorf(err, n, "%s", msg);
+	}
+	return 0;
+}
+
 int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_settings_t *settings,
                       otf_config_error_t *err)
 {
 	const otf_config_node_t *root = otf_config_root(cfg);
 	memset(settings, 0, sizeof *settings);
-	int rc = read_runtime(root, &settings->runtime, err);
+	int rc = load_plugins(root, err);
+	if (rc)
+		return rc;
+	rc = read_runtime(root, &settings->runtime, err);
 	snprintf(settings->health_check_endpoint, sizeof settings->health_check_endpoint,
 	         "localhost:13133");
 	snprintf(settings->health_check_path, sizeof settings->health_check_path, "/");

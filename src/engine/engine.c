@@ -142,6 +142,9 @@ static void finish(otf_worker_t *w)
 		return;
 	__atomic_store_n(&w->phase, 2, __ATOMIC_RELAXED);
 	const otf_dag_t *dag = w->engine->dag;
+	/* Completions already posted are delivered; none can come after the
+	 * instances are destroyed (a component's threads end in destroy). */
+	otf__worker_async_close(w);
 	for (size_t k = 0; k < dag->order_len; k++) {
 		otf_node_t *n = &w->nodes[dag->order[k]];
 		if (n->instance && n->def->factory->destroy)
@@ -301,6 +304,7 @@ static int worker_init(otf_worker_t *w, otf_engine_t *e, int index)
 	uv_async_init(&w->loop, &w->wake, wake_cb);
 	w->wake.data = w;
 	w->wake_open = true;
+	otf__worker_async_init(w);
 	uv_timer_init(&w->loop, &w->deadline_timer);
 	w->deadline_timer.data = w;
 	uv_timer_init(&w->loop, &w->step_timer);

@@ -147,6 +147,12 @@ typedef struct otf_worker {
 	uint64_t live_children;             /* ... of which fan-out copies */
 	_Atomic int stop_requested;
 	bool wake_open; /* wake may be sent to (engine lock) */
+	/* Completions posted from other threads (msg_async.c): a list under
+	 * async_lock, drained on the loop by the `completions` handle. */
+	uv_async_t completions;
+	pthread_mutex_t async_lock;
+	struct otf_async_done *async_head, *async_tail;
+	bool async_open; /* completions may be sent to (async_lock) */
 	int phase;      /* 0 running, 1 shutting down, 2 finished */
 	int start_error;
 	uint64_t undelivered; /* messages still alive at the deadline */
@@ -193,6 +199,10 @@ void otf__worker_schedule(otf_node_t *node);
 int otf__node_wire(otf_node_t *node, otf_node_t *nodes, const otf_dag_t *dag);
 void otf__worker_pump_cb(uv_idle_t *h);
 void otf__worker_close_timers(otf_worker_t *w);
+/* msg_async.c: set up / drain and close a worker's cross-thread
+ * completions (otf_msg_ack_async). */
+void otf__worker_async_init(otf_worker_t *w);
+void otf__worker_async_close(otf_worker_t *w);
 /* native.c */
 int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err);
 /* telemetry_config.c: service.telemetry into s->telemetry and s->log_level. */

@@ -215,11 +215,11 @@ int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_
 		const otf_config_node_t *v;
 		const char *k = otf_config_map_at(root, i, &v);
 		if (strcmp(k, "nodes") && strcmp(k, "connections") && strcmp(k, "runtime") &&
-		    strcmp(k, "service") && strcmp(k, "extensions"))
+		    strcmp(k, "service") && strcmp(k, "extensions") && strcmp(k, "plugins"))
 			return otf_config_errorf(
 			    err, v,
 			    "unknown top-level key '%s' in a native config (valid: "
-			    "nodes, connections, runtime, service, extensions)",
+			    "nodes, connections, runtime, service, extensions, plugins)",
 			    k);
 	}
 	int rc = add_nodes(dag, otf_config_map_get(root, "nodes"), err);
