@@ -153,7 +153,7 @@ typedef struct otf_worker {
 	pthread_mutex_t async_lock;
 	struct otf_async_done *async_head, *async_tail;
 	bool async_open; /* completions may be sent to (async_lock) */
-	int phase;      /* 0 running, 1 shutting down, 2 finished */
+	int phase;       /* 0 running, 1 shutting down, 2 finished */
 	int start_error;
 	uint64_t undelivered; /* messages still alive at the deadline */
 	bool joined;          /* thread joined (otf_engine_join) */

@@ -1,0 +1,3 @@
+module otflow.example/gofiles
+
+go 1.19
