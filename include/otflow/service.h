@@ -21,6 +21,9 @@
 #include "otflow/config.h"
 #include "otflow/engine.h"
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -96,6 +99,58 @@ typedef struct otf_service_settings {
  * negative code) and err->text names file:line:col, key path and problem. */
 int otf_service_build(const otf_config_t *cfg, otf_dag_t **dag, otf_service_settings_t *settings,
                       otf_config_error_t *err);
+
+/* ---- embedding otflow in another program (libotflow.so, otflow.pc) ----
+ *
+ * An application links libotflow, starts a service from a config (the
+ * same YAML as `otflow --config`), pushes OTLP protobuf request bytes into
+ * a `push` receiver of that config by its id, and stops the service. The
+ * service runs on its own worker threads; nothing here needs a loop of the
+ * application's. Not started by the embedded service: the health_check
+ * endpoint and the self-metrics readers (service.telemetry), which are the
+ * otflow command's. docs/embedding.md.
+ *
+ *   receivers: {push/app: {}}
+ *   exporters: {otlp: {endpoint: backend:4317}}
+ *   service: {pipelines: {logs: {receivers: [push/app], exporters: [otlp]}}}
+ */
+typedef struct otf_embedded otf_embedded_t;
+
+/* Outcome of one push: code 0 delivered (ACK), else a negative OTF_E_* /
+ * -errno and whether retrying the same bytes can help (permanent false);
+ * reason is a message (never NULL, valid during the call). Called once per
+ * accepted push, from one of the service's worker threads: return quickly.
+ * Pushes still in the pipeline when a stop's shutdown deadline passes get
+ * no callback. */
+typedef void (*otf_push_cb)(void *arg, int code, bool permanent, const char *reason);
+
+/* Starts a service from YAML text (name is used in error messages as the
+ * file name) or from files merged in order. Registers the built-in
+ * components. Errors: OTF_E_CONFIG with err (file:line:key), or the
+ * engine's start error. */
+int otf_embedded_start_string(const char *name, const char *yaml, size_t len, otf_embedded_t **out,
+                              char *err, size_t errlen);
+int otf_embedded_start_files(const char *const *paths, size_t n, otf_embedded_t **out, char *err,
+                             size_t errlen);
+
+/* Pushes one Export*ServiceRequest (protobuf, len bytes, copied) of signal
+ * into the push receiver `receiver` ("push/app"). Any thread. Returns 0
+ * (cb will be called), or at once: the decoder's code for invalid bytes
+ * (OTF_E_UTF8, OTF_E_WIRETYPE, ...), OTF_E_NOT_FOUND no such running push
+ * receiver, -EAGAIN its queue is full (retry later), OTF_E_NOMEM; err (may
+ * be NULL) says why. */
+int otf_embedded_push(otf_embedded_t *e, const char *receiver, otf_signal_t signal,
+                      const void *data, size_t len, otf_push_cb cb, void *arg, char *err,
+                      size_t errlen);
+
+/* Stops: the receivers stop accepting, in-flight data drains (bounded by
+ * runtime.shutdown_timeout), the workers are joined and everything freed.
+ * Returns 0, or a negative code when a worker did not stop in time (the
+ * service is then leaked rather than freed under a running thread). */
+int otf_embedded_stop(otf_embedded_t *e);
+
+/* libotflow's version ("0.1.0"), for programs checking what they loaded. */
+const char *otf_library_version(void);
 
 #ifdef __cplusplus
 }

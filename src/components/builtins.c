@@ -19,6 +19,7 @@ extern const otf_component_factory_t otf_processor_failover_router_factory;
 extern const otf_component_factory_t otf_receiver_partial_factory;
 extern const otf_component_factory_t otf_exporter_partial_factory;
 extern const otf_component_factory_t otf_receiver_otlp_mmap_factory;
+extern const otf_component_factory_t otf_receiver_push_factory;
 extern const otf_component_factory_t otf_extension_bearertokenauth_factory;
 extern const otf_component_factory_t otf_extension_basicauth_factory;
 extern const otf_component_factory_t otf_extension_headers_setter_factory;
@@ -36,6 +37,7 @@ void otf_components_register_builtins(void)
 	    &otf_receiver_otlp_factory,
 	    &otf_receiver_nop_factory,
 	    &otf_receiver_otlp_mmap_factory,
+	    &otf_receiver_push_factory,
 	    &otf_exporter_debug_factory,
 	    &otf_exporter_file_factory,
 	    &otf_exporter_otlphttp_factory,

@@ -78,6 +78,18 @@ san=""
 [ "$asan" = 1 ] && san="-fsanitize=address,undefined"
 if ${CC:-cc} $san -o "$tmp/pc" "$tmp/pc.c" $(PKG_CONFIG_PATH="$d/lib/pkgconfig" pkg-config --cflags --libs otmm) 2> "$tmp/cc.log" &&
 	[ "$(LD_LIBRARY_PATH="$d/lib" "$tmp/pc")" = 1 ]; then ok; else bad "otmm.pc: $(cat "$tmp/cc.log")"; fi
+# otflow.pc builds the embedding example against the installed libotflow.so,
+# which then runs a pipeline in that program.
+for f in lib/libotflow.so.0 lib/libotflow.so include/otflow/service.h include/otflow/plugin.h \
+	lib/pkgconfig/otflow.pc; do
+	[ -e "$d/$f" ] && ok || bad "make install: $f missing"
+done
+readelf -d "$d/lib/libotflow.so.0" | grep -q 'SONAME.*\[libotflow\.so\.0\]' && ok || bad "libotflow has no SONAME libotflow.so.0"
+if ${CC:-cc} $san -o "$tmp/embed" "$OTF_SOURCE_DIR/examples/embed/embed.c" \
+	$(PKG_CONFIG_PATH="$d/lib/pkgconfig" pkg-config --cflags --libs otflow) -lpthread 2> "$tmp/cc2.log" &&
+	LD_LIBRARY_PATH="$d/lib" "$tmp/embed" "$tmp/embed.jsonl" 50 > "$tmp/embed.log" 2>&1 &&
+	[ "$(grep -o "embedded-[0-9]*" "$tmp/embed.jsonl" | sort -u | wc -l)" = 50 ]; then ok; else
+	bad "otflow.pc + embed example: $(cat "$tmp/cc2.log" "$tmp/embed.log" 2>/dev/null | tail -5)"; fi
 
 # Debian package: unpack into a temporary root, run validate on its default configuration.
 deb=$(sh "$OTF_SOURCE_DIR/scripts/make-deb.sh" "$B" "$tmp/deb" 2> "$tmp/deb.log") || bad "make-deb: $(cat "$tmp/deb.log")"
