@@ -163,13 +163,19 @@ def kill_all():
 
 
 class Otflow:
-    def __init__(self, work, name, yaml, port=None, cfg=None, env=None):
+    def __init__(self, work, name, yaml, port=None, cfg=None, env=None, extra=None):
         self.cfg = cfg or os.path.join(work, name + ".yaml")
         self.log = os.path.join(work, name + ".log")
         if not cfg:
             with open(self.cfg, "w") as f:
                 f.write(yaml)
-        self.proc = subprocess.Popen([BIN, "--config", self.cfg], stdout=open(self.log, "w"),
+        args = [BIN, "--config", self.cfg]
+        if extra:  # a second config merged over the first
+            path = os.path.join(work, name + "-extra.yaml")
+            with open(path, "w") as f:
+                f.write(extra)
+            args += ["--config", path]
+        self.proc = subprocess.Popen(args, stdout=open(self.log, "w"),
                                      stderr=subprocess.STDOUT,
                                      env=dict(os.environ, **(env or {})))
         RUNNING.append(self.proc)
@@ -500,7 +506,10 @@ def scenario_sdk(work):
                env={"OTFLOW_HTTP_ENDPOINT": "127.0.0.1:%d" % hport,
                     "OTFLOW_GRPC_ENDPOINT": "127.0.0.1:%d" % gport,
                     "OTFLOW_PARTIAL_POSTGRES": DSN, "OTFLOW_FILE_PATH": out,
-                    "OTFLOW_PARTIAL_GC_INTERVAL": "200ms", "OTFLOW_PARTIAL_JITTER": "50ms"})
+                    "OTFLOW_PARTIAL_GC_INTERVAL": "200ms", "OTFLOW_PARTIAL_JITTER": "50ms"},
+               # the shipped file serves self-metrics on :8888, which another
+               # process on the machine may hold: not what this test is about
+               extra="service: {telemetry: {metrics: {level: none}}}\n")
     wait_port(hport, o.proc, o.log)
     want = {}
     for tr in ("http", "grpc"):
