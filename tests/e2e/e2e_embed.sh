@@ -34,4 +34,34 @@ print(len(seen), sum(seen.values()))
 P
 )
 expect_eq "records in the file: distinct, total" "$N $N" "$got"
+
+# The Go embedding example (examples/embed/go, cgo + pkg-config otflow),
+# pushing from 16 goroutines at a time.
+BUILD=${OTF_BUILD_DIR:-$(dirname "$OTF_BIN")}
+if grep -q '^OTF_SANITIZE:BOOL=ON' "$BUILD/CMakeCache.txt" 2>/dev/null; then
+	# An instrumented libotflow needs the sanitizer runtime loaded first,
+	# which a Go executable does not do; the plain build runs this part.
+	echo "note: the Go embedding example is run by the non-sanitizer build"
+	finish
+fi
+if ! command -v go >/dev/null; then
+	echo "SKIPPED: the Go embedding example (no go; scripts/deps.sh installs it)"
+	finish
+fi
+if (cd "$OTF_SOURCE_DIR/examples/embed/go" && PKG_CONFIG_PATH="$BUILD/pkgconfig-build" \
+	GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" GOPROXY=off \
+	go build -o "$BUILD/plugins/embedgo" .) > "$TMP/go.log" 2>&1; then
+	ok "the Go embedding example builds"
+else
+	bad "go build: $(tail -10 "$TMP/go.log")"
+	finish
+fi
+if LD_LIBRARY_PATH="$BUILD" "$BUILD/plugins/embedgo" "$TMP/go.jsonl" 300 > "$TMP/embedgo.log" 2>&1 &&
+	grep -q '^pushed 300 from goroutines, failed 0' "$TMP/embedgo.log"; then
+	ok "the Go program pushed 300 requests, each acknowledged"
+else
+	bad "embedgo: $(tail -5 "$TMP/embedgo.log")"
+fi
+expect_eq "the Go program's records, each once" "300 300" \
+	"$(grep -o '"go-[0-9]*"' "$TMP/go.jsonl" | sort | uniq -c | awk '{d++; t+=$1} END {print d, t}')"
 finish

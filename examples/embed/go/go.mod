@@ -1,0 +1,3 @@
+module otflow.example/embedgo
+
+go 1.19
