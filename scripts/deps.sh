@@ -18,6 +18,7 @@ libcurl4-openssl-dev
 libpq-dev postgresql
 libpcre2-dev libssl-dev
 golang-go
+chromium
 libcrypt-dev apache2-utils
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates

@@ -136,6 +136,20 @@ typedef struct otf_node_stats {
  * (they never decrease), queue depths are those of running workers. */
 size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap);
 
+/* The live nodes and edges of a compiled DAG as JSON, with the counters
+ * and queue depth of each node from stats (nstats entries from
+ * otf_engine_stats; NULL = not running):
+ *   {"nodes": [{"id", "kind", "type", "origin", "in_signals": [...],
+ *               "ports": ["default", ...], "fanout", "status",
+ *               "counters": {"accepted", "refused", "sent", "send_failed",
+ *                            "dropped", "retried"}, "queue_depth"}],
+ *    "edges": [{"from", "port", "to", "signals": [...]}],
+ *    "fused_stages": []}
+ * *out (len bytes, NUL-terminated) is otf_free'd by the caller. Read-only:
+ * safe while the engine runs. */
+int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, size_t nstats,
+                          char **out, size_t *len);
+
 /* Engine log threshold (service.telemetry.logs.level). */
 void otf_log_set_level(otf_log_level_t level);
 void otf_log(otf_log_level_t level, const char *who, const char *fmt, ...)

@@ -93,6 +93,11 @@ typedef struct otf_service_settings {
 	bool health_check;               /* extension enabled in service.extensions */
 	char health_check_endpoint[128]; /* default "localhost:13133" */
 	char health_check_path[128];     /* default "/"; other paths get 404 */
+	/* service.admin.endpoint: the admin API and live DAG page (default
+	 * "localhost:8889"; "" turns it off). admin_explicit: the key was
+	 * given, so failing to bind it is fatal (the default only warns). */
+	char admin_endpoint[128];
+	bool admin_explicit;
 } otf_service_settings_t;
 
 /* Builds and compiles the DAG. On failure returns OTF_E_CONFIG (or another

@@ -33,7 +33,7 @@ void otf_cli_print_used(const otf_config_t *cfg, FILE *out);
 struct uv_loop_s;
 typedef struct otf_admin otf_admin_t;
 int otf_admin_start(struct uv_loop_s *loop, const otf_service_settings_t *s, otf_engine_t *engine,
-                    otf_admin_t **out);
+                    const otf_dag_t *dag, otf_admin_t **out);
 void otf_admin_set_ready(otf_admin_t *a, int ready);
 void otf_admin_stop(otf_admin_t *a);
 

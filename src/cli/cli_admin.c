@@ -6,6 +6,8 @@
 #include "cli/cli.h"
 #include "cli/cli_telemetry.h"
 
+#include "admin/admin.h"
+
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 #include "otflow/http_server.h"
@@ -21,6 +23,8 @@ struct otf_admin {
 	otf_metrics_level_t level;
 	otf_http_server_t *metrics[OTF_TELEMETRY_MAX_READERS]; /* one per pull reader */
 	otf_http_server_t *health;
+	otf_http_server_t *api; /* service.admin.endpoint */
+	const otf_dag_t *dag;
 	otf_telemetry_push_t *push;
 	char health_path[128];
 	int ready;
@@ -74,18 +78,42 @@ static void on_health(otf_http_request_t *req, void *ctx)
 		otf_http_respond(req, 503, "application/json", down, sizeof down - 1, NULL, 0);
 }
 
-static int listen_on(uv_loop_t *loop, const char *host, uint16_t port, otf_http_handler_cb cb,
-                     otf_admin_t *a, otf_http_server_t **out)
+static void on_api(otf_http_request_t *req, void *ctx)
+{
+	otf_admin_t *a = ctx;
+	otf_http_str_t p = otf_http_request_path(req);
+	otf_buf_t *body = otf_http_request_body(req);
+	otf_admin_reply_t r;
+	otf__admin_route(a->dag, a->engine, otf_http_request_method(req), p.ptr, p.len,
+	                 body ? body->len : 0, &r);
+	if (!r.body && !r.static_body) {
+		otf_http_respond(req, 500, "text/plain", "out of memory\n", 14, NULL, 0);
+		return;
+	}
+	otf_http_header_t h = {"Cache-Control", "no-store"};
+	otf_http_respond(req, r.status, r.content_type, r.body ? r.body : r.static_body, r.len, &h,
+	                 1);
+	otf_free(r.body);
+}
+
+static int listen_on_max(uv_loop_t *loop, const char *host, uint16_t port, otf_http_handler_cb cb,
+                         otf_admin_t *a, size_t max_body, otf_http_server_t **out)
 {
 	otf_http_server_config_t c;
 	memset(&c, 0, sizeof c);
 	c.host = host;
 	c.port = port;
-	c.max_body_bytes = 4096;
+	c.max_body_bytes = max_body;
 	int rc = otf_http_server_create(loop, &c, cb, a, out);
 	if (!rc)
 		a->open_servers++;
 	return rc;
+}
+
+static int listen_on(uv_loop_t *loop, const char *host, uint16_t port, otf_http_handler_cb cb,
+                     otf_admin_t *a, otf_http_server_t **out)
+{
+	return listen_on_max(loop, host, port, cb, a, 4096, out);
 }
 
 /* "host:port" or "[v6]:port" into host (brackets removed) and port. */
@@ -107,12 +135,13 @@ static int split_endpoint(const char *endpoint, char *host, size_t cap, uint16_t
 }
 
 int otf_admin_start(uv_loop_t *loop, const otf_service_settings_t *s, otf_engine_t *engine,
-                    otf_admin_t **out)
+                    const otf_dag_t *dag, otf_admin_t **out)
 {
 	otf_admin_t *a = otf_calloc(1, sizeof *a);
 	if (!a)
 		return OTF_E_NOMEM;
 	a->engine = engine;
+	a->dag = dag;
 	a->level = s->telemetry.level;
 	snprintf(a->health_path, sizeof a->health_path, "%s",
 	         s->health_check_path[0] ? s->health_check_path : "/");
@@ -140,6 +169,28 @@ int otf_admin_start(uv_loop_t *loop, const otf_service_settings_t *s, otf_engine
 	if (r3)
 		otf_log(OTF_LOG_ERROR, "service", "periodic metrics export: %s", otf_strerror(r3));
 	rc = rc ? rc : r3;
+	if (s->admin_endpoint[0]) {
+		char host[256];
+		uint16_t port = 0;
+		int r4 = split_endpoint(s->admin_endpoint, host, sizeof host, &port);
+		if (!r4) /* bodies over 1 MiB get 413 from the server */
+			r4 = listen_on_max(loop, host, port, on_api, a, 1u << 20, &a->api);
+		if (r4 && s->admin_explicit) {
+			otf_log(OTF_LOG_ERROR, "service", "admin endpoint %s: %s",
+			        s->admin_endpoint, otf_strerror(r4));
+			rc = rc ? rc : r4;
+		} else if (r4) {
+			/* The default endpoint is a convenience: another process
+			 * holding it must not stop this one. */
+			otf_log(OTF_LOG_WARN, "service",
+			        "admin endpoint %s (the default): %s; set service.admin.endpoint "
+			        "to choose another, or \"\" to turn it off",
+			        s->admin_endpoint, otf_strerror(r4));
+		} else {
+			otf_log(OTF_LOG_INFO, "service",
+			        "admin API and dataflow page on http://%s/", s->admin_endpoint);
+		}
+	}
 	if (s->health_check) {
 		char host[256];
 		uint16_t port = 0;
@@ -179,4 +230,6 @@ void otf_admin_stop(otf_admin_t *a)
 			otf_http_server_close(a->metrics[i], closed, a);
 	if (a->health)
 		otf_http_server_close(a->health, closed, a);
+	if (a->api)
+		otf_http_server_close(a->api, closed, a);
 }

@@ -135,7 +135,7 @@ int otf_cli_run(int argc, char **argv)
 		otf_config_destroy(cfg);
 		return 1;
 	}
-	rc = otf_admin_start(loop, &settings, st.engine, &st.admin);
+	rc = otf_admin_start(loop, &settings, st.engine, dag, &st.admin);
 	if (rc) {
 		/* Like a receiver's port: an endpoint that cannot be bound (most
 		 * often another process has it) fails the start, as in the

@@ -596,6 +596,52 @@ static int load_plugins(const otf_config_node_t *root, otf_config_error_t *err)
 	return 0;
 }
 
+/* service: only the Collector's keys and otflow's `admin`; an unknown key
+ * is an error rather than silently ignored. */
+static int read_service(const otf_config_node_t *root, otf_service_settings_t *s,
+                        otf_config_error_t *err)
+{
+	snprintf(s->admin_endpoint, sizeof s->admin_endpoint, "localhost:8889");
+	const otf_config_node_t *svc = otf_config_map_get(root, "service");
+	if (!svc || otf_config_node_kind(svc) != OTF_CONFIG_MAPPING)
+		return 0;
+	for (size_t i = 0; i < otf_config_len(svc); i++) {
+		const otf_config_node_t *v;
+		const char *k = otf_config_map_at(svc, i, &v);
+		if (!strcmp(k, "extensions") || !strcmp(k, "pipelines") || !strcmp(k, "telemetry"))
+			continue;
+		if (strcmp(k, "admin"))
+			return otf_config_errorf(
+			    err, v,
+			    "unknown key service.%s (valid: extensions, pipelines, "
+			    "telemetry, admin)",
+			    k);
+		if (otf_config_node_kind(v) == OTF_CONFIG_NULL)
+			continue;
+		if (otf_config_node_kind(v) != OTF_CONFIG_MAPPING)
+			return otf_config_errorf(err, v,
+			                         "expected a mapping {endpoint: host:port}");
+		for (size_t j = 0; j < otf_config_len(v); j++) {
+			const otf_config_node_t *ev;
+			const char *ek = otf_config_map_at(v, j, &ev);
+			const char *val = otf_config_scalar(ev, NULL);
+			if (strcmp(ek, "endpoint") || !val)
+				return otf_config_errorf(
+				    err, ev,
+				    "unknown key or not a string: service.admin.%s "
+				    "(valid: endpoint)",
+				    ek);
+			if (strlen(val) >= sizeof s->admin_endpoint || (*val && !strrchr(val, ':')))
+				return otf_config_errorf(err, ev,
+				                         "expected host:port, or \"\" to turn "
+				                         "the admin endpoint off");
+			snprintf(s->admin_endpoint, sizeof s->admin_endpoint, "%s", val);
+			s->admin_explicit = true;
+		}
+	}
+	return 0;
+}
+
 int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_settings_t *settings,
                       otf_config_error_t *err)
 {
@@ -610,6 +656,8 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 	snprintf(settings->health_check_path, sizeof settings->health_check_path, "/");
 	if (!rc)
 		rc = otf__read_telemetry(root, settings, err);
+	if (!rc)
+		rc = read_service(root, settings, err);
 	if (rc)
 		return rc;
 	otf_log_set_level(settings->log_level);

@@ -1,0 +1,158 @@
+/* Admin API routes (admin.h). Answers are JSON with an "error" member on
+ * failure, as the Collector's own endpoints do not define one. CFG
+ * (POST /api/v1/nodes/{id}/config) needs the control signal that is not
+ * built yet: it answers 501 naming that, not a silent success. */
+#include "admin/admin.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <json.h>
+#include <stdio.h>
+#include <string.h>
+
+#define MAX_NODES 4096
+
+static void error_reply(otf_admin_reply_t *out, int status, const char *msg)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "error", json_object_new_string(msg));
+	size_t n = 0;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
+	out->status = status;
+	out->content_type = "application/json";
+	out->body = otf_malloc(n + 1);
+	if (out->body) {
+		memcpy(out->body, s, n + 1);
+		out->len = n;
+	}
+	json_object_put(o);
+}
+
+/* The whole DAG with counters, or one node of it (id != NULL). */
+static void dag_reply(const otf_dag_t *dag, otf_engine_t *engine, const char *id,
+                      otf_admin_reply_t *out)
+{
+	static _Thread_local otf_node_stats_t stats[MAX_NODES];
+	size_t n = engine ? otf_engine_stats(engine, stats, MAX_NODES) : 0;
+	if (n > MAX_NODES)
+		n = MAX_NODES;
+	char *json = NULL;
+	size_t len = 0;
+	if (otf_dag_describe_json(dag, engine ? stats : NULL, n, &json, &len)) {
+		error_reply(out, 500, "out of memory");
+		return;
+	}
+	if (!id) {
+		out->status = 200;
+		out->content_type = "application/json";
+		out->body = json;
+		out->len = len;
+		return;
+	}
+	json_object *root = json_tokener_parse(json);
+	otf_free(json);
+	json_object *nodes = NULL, *hit = NULL;
+	if (root && json_object_object_get_ex(root, "nodes", &nodes)) {
+		for (size_t i = 0; i < json_object_array_length(nodes) && !hit; i++) {
+			json_object *nd = json_object_array_get_idx(nodes, i), *v;
+			if (json_object_object_get_ex(nd, "id", &v) &&
+			    !strcmp(json_object_get_string(v), id))
+				hit = nd;
+		}
+	}
+	if (!hit) {
+		char msg[300];
+		snprintf(msg, sizeof msg, "no node '%.200s' (GET /api/v1/dag lists them)", id);
+		json_object_put(root);
+		error_reply(out, 404, msg);
+		return;
+	}
+	size_t hn = 0;
+	const char *s = json_object_to_json_string_length(hit, JSON_C_TO_STRING_PLAIN, &hn);
+	out->status = 200;
+	out->content_type = "application/json";
+	out->body = otf_malloc(hn + 1);
+	if (out->body) {
+		memcpy(out->body, s, hn + 1);
+		out->len = hn;
+	}
+	json_object_put(root);
+}
+
+/* %XX decoding of a path segment (node ids hold ':' and '/'). */
+static void unescape(const char *p, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n && o + 1 < cap; i++) {
+		unsigned v;
+		if (p[i] == '%' && i + 2 < n && sscanf(p + i + 1, "%2x", &v) == 1) {
+			out[o++] = (char)v;
+			i += 2;
+		} else {
+			out[o++] = p[i];
+		}
+	}
+	out[o] = '\0';
+}
+
+void otf__admin_route(const otf_dag_t *dag, otf_engine_t *engine, const char *method,
+                      const char *path, size_t path_len, size_t body_len, otf_admin_reply_t *out)
+{
+	memset(out, 0, sizeof *out);
+	static const char k_nodes[] = "/api/v1/nodes/";
+	const size_t kn = sizeof k_nodes - 1;
+	bool get = !strcmp(method, "GET");
+	if (path_len == 1 && path[0] == '/' && get) {
+		out->status = 200;
+		out->content_type = "text/html; charset=utf-8";
+		out->static_body = otf__admin_page;
+		out->len = strlen(otf__admin_page);
+		return;
+	}
+	if (path_len == 11 && !memcmp(path, "/api/v1/dag", 11)) {
+		if (!get) {
+			error_reply(out, 405, "use GET");
+			return;
+		}
+		{
+			dag_reply(dag, engine, NULL, out);
+			return;
+		}
+	}
+	if (path_len > kn && !memcmp(path, k_nodes, kn)) {
+		const char *rest = path + kn;
+		size_t rn = path_len - kn;
+		static const char k_cfg[] = "/config";
+		bool cfg = rn > sizeof k_cfg - 1 &&
+		           !memcmp(rest + rn - (sizeof k_cfg - 1), k_cfg, sizeof k_cfg - 1);
+		char id[256];
+		unescape(rest, cfg ? rn - (sizeof k_cfg - 1) : rn, id, sizeof id);
+		if (cfg) {
+			if (strcmp(method, "POST")) {
+				error_reply(out, 405, "use POST with a JSON or YAML body");
+				return;
+			}
+			if (body_len > (1u << 20)) {
+				error_reply(out, 413, "body over 1 MiB");
+				return;
+			}
+			{
+				error_reply(
+				    out, 501,
+				    "changing a node's config at run time needs the CFG control "
+				    "signal, which otflow does not implement yet");
+				return;
+			}
+		}
+		if (!get) {
+			error_reply(out, 405, "use GET");
+			return;
+		}
+		{
+			dag_reply(dag, engine, id, out);
+			return;
+		}
+	}
+	error_reply(out, 404, "not found: GET /, /api/v1/dag, /api/v1/nodes/{id}");
+}
