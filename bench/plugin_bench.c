@@ -106,7 +106,7 @@ int main(int argc, char **argv)
 	                       "C plugin pass-through (abi_probe)",
 	                       "Rust plugin, nothing to drop (drop_attributes)"};
 	int n = argc > 2 ? 4 : 3;
-	double best[4];
+	double best[4] = {0, 0, 0, 0};
 	for (int k = 0; k < n; k++) {
 		best[k] = 1e18;
 		for (int round = 0; round < 3; round++) {
