@@ -318,6 +318,7 @@ typedef struct path {
 static int level(const otf_pdata_edit_t *e, const path_t *pt, wr_t *w, const uint8_t *p,
                  const uint8_t *end, int lvl, size_t *edited)
 {
+	bool seen_resource = false;
 	while (p < end) {
 		const uint8_t *f0 = p;
 		uint32_t f, wt;
@@ -355,6 +356,7 @@ static int level(const otf_pdata_edit_t *e, const path_t *pt, wr_t *w, const uin
 			rc = level(e, pt, w, sub, sub + len, L_RES_GROUP, edited);
 			break;
 		case 2:
+			seen_resource = true;
 			rc = holder(e, w, sub, sub + len, 1, edited);
 			break;
 		case 3:
@@ -367,6 +369,21 @@ static int level(const otf_pdata_edit_t *e, const path_t *pt, wr_t *w, const uin
 		if (rc)
 			return rc;
 		close_len(w, at);
+	}
+	if (lvl == L_RES_GROUP && pt->resource && !seen_resource) {
+		/* An empty resource is not on the wire, but an insert into it
+		 * must be. */
+		static const uint8_t tag = 0x0a;
+		size_t at;
+		int rc = open_len(w, &tag, 1, &at);
+		if (!rc)
+			rc = holder(e, w, p, p, 1, edited);
+		if (rc)
+			return rc;
+		if (w->buf->len == at)
+			w->buf->len = at - 6;
+		else
+			close_len(w, at);
 	}
 	return 0;
 }

@@ -19,10 +19,11 @@ int otf__attrproc_init(attrproc_t *p, otf_node_t *node, const otf_attr_actions_t
 {
 	p->node = node;
 	p->actions = acts;
-	p->include = inc;
-	p->exclude = exc;
+	static const otf_attr_match_t none;
+	p->include = inc ? inc : &none;
+	p->exclude = exc ? exc : &none;
 	p->resource = resource;
-	p->in_place = otf__attr_actions_in_place(acts) && !(inc && inc->set) && !(exc && exc->set);
+	p->in_place = otf__attr_actions_in_place(acts) && !p->include->set && !p->exclude->set;
 	if (p->in_place) {
 		otf_pdata_edit_op_t ops[OTF_PDATA_EDIT_MAX_OPS];
 		otf__attr_actions_edit_ops(acts, ops);
@@ -48,9 +49,7 @@ static bool skip(const attrproc_t *p, bool inc, bool exc)
 static int traces(const attrproc_t *p, otf_traces_t *t, otf_arena_t *arena, otf_attr_ctx_fn ctx,
                   const void *user)
 {
-	static const otf_attr_match_t none;
-	const otf_attr_match_t *inc = p->include ? p->include : &none;
-	const otf_attr_match_t *exc = p->exclude ? p->exclude : &none;
+	const otf_attr_match_t *inc = p->include, *exc = p->exclude;
 	for (size_t i = 0; i < t->resource_spans_len; i++) {
 		otf_resource_spans_t *rs = &t->resource_spans[i];
 		if (p->resource) {
@@ -76,9 +75,7 @@ static int traces(const attrproc_t *p, otf_traces_t *t, otf_arena_t *arena, otf_
 static int logs(const attrproc_t *p, otf_logs_t *l, otf_arena_t *arena, otf_attr_ctx_fn ctx,
                 const void *user)
 {
-	static const otf_attr_match_t none;
-	const otf_attr_match_t *inc = p->include ? p->include : &none;
-	const otf_attr_match_t *exc = p->exclude ? p->exclude : &none;
+	const otf_attr_match_t *inc = p->include, *exc = p->exclude;
 	for (size_t i = 0; i < l->resource_logs_len; i++) {
 		otf_resource_logs_t *rl = &l->resource_logs[i];
 		if (p->resource) {
@@ -121,9 +118,7 @@ static otf_attributes_t *point_attrs(otf_metric_t *me, size_t i)
 static int metrics(const attrproc_t *p, otf_metrics_t *mt, otf_arena_t *arena, otf_attr_ctx_fn ctx,
                    const void *user)
 {
-	static const otf_attr_match_t none;
-	const otf_attr_match_t *inc = p->include ? p->include : &none;
-	const otf_attr_match_t *exc = p->exclude ? p->exclude : &none;
+	const otf_attr_match_t *inc = p->include, *exc = p->exclude;
 	for (size_t i = 0; i < mt->resource_metrics_len; i++) {
 		otf_resource_metrics_t *rm = &mt->resource_metrics[i];
 		if (p->resource) {

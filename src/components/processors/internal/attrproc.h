@@ -18,7 +18,7 @@ typedef struct attrproc_pending attrproc_pending_t;
 typedef struct attrproc {
 	otf_node_t *node;
 	const otf_attr_actions_t *actions;
-	const otf_attr_match_t *include, *exclude; /* NULL for resource */
+	const otf_attr_match_t *include, *exclude; /* never NULL (an unset match) */
 	bool resource;                             /* act on resource attributes */
 	bool in_place;                             /* the byte editor can do it all */
 	otf_pdata_edit_t edit;
