@@ -1,14 +1,15 @@
 /* In-place attribute editor over OTLP protobuf bytes (otflow/pdata_edit.h).
  *
- * One forward pass writes the output: fields off the edited path are
- * copied as bytes; a message on the path gets its tag copied, five bytes
- * reserved for its length, its contents written, and then the real
- * (minimal) length varint put in front, moving the contents down when the
- * varint is shorter than five bytes. Five bytes hold any length below
- * 2^35, far above the decoder's input limit. In an attribute holder (log
- * record, span, resource) the other fields are copied first and the edited
- * attribute list follows them; attribute values are never decoded, only
- * the KeyValue's key and the byte range of its value. */
+ * One forward pass writes the output: runs of fields off the edited path
+ * are copied as bytes. An attribute holder (log record, span, resource)
+ * is parsed first (the key and value range of each KeyValue; values are
+ * never decoded), the ops run on that list, and its new length is known
+ * before it is written: its contents keep their order, a changed
+ * attribute is re-encoded where it was, a deleted one left out, new ones
+ * follow the end. A group (resource_*, scope_*) is written with room for
+ * a length varint of its old size and the contents moved only in the
+ * rare case the new length needs another size. An unchanged holder is one
+ * copy. */
 #include "otflow/pdata_edit.h"
 
 #include "otflow/alloc.h"
@@ -64,48 +65,100 @@ static inline void put_varint(wr_t *w, uint64_t v)
 	w->buf->len += varint_put(w->buf->data + w->buf->len, v);
 }
 
-/* Opens a length-delimited field on the path: its tag bytes, then room for
- * the length. Returns the offset of the contents. */
-static int open_len(wr_t *w, const uint8_t *tag, size_t taglen, size_t *at)
+/* Opens a length-delimited field on the path whose contents were olen
+ * bytes: its tag bytes, then room for a length of the same varint size
+ * (edits rarely change it). Returns the offset of the contents. */
+static int open_len(wr_t *w, const uint8_t *tag, size_t taglen, size_t olen, size_t *at,
+                    uint8_t *room)
 {
-	int rc = need(w, taglen + 5);
+	*room = (uint8_t)varint_len(olen);
+	int rc = need(w, taglen + *room);
 	if (rc)
 		return rc;
 	put(w, tag, taglen);
-	w->buf->len += 5;
+	w->buf->len += *room;
 	*at = w->buf->len;
 	return 0;
 }
 
-static void close_len(wr_t *w, size_t at)
+/* Puts the length in front of the contents, moving them when its varint
+ * does not fit the room left for it. */
+static int close_len(wr_t *w, size_t at, uint8_t room)
 {
 	size_t n = w->buf->len - at;
-	uint8_t v[5];
+	uint8_t v[10];
 	size_t vl = varint_put(v, n);
-	uint8_t *c = w->buf->data + at;
-	if (vl < 5)
-		memmove(c - 5 + vl, c, n);
-	memcpy(c - 5, v, vl);
-	w->buf->len -= 5 - vl;
+	if (OTF_UNLIKELY(vl != room)) {
+		if (vl > room) {
+			int rc = need(w, vl - room);
+			if (rc)
+				return rc;
+		}
+		uint8_t *c = w->buf->data + at;
+		memmove(c - room + vl, c, n);
+		w->buf->len = w->buf->len + vl - room;
+	}
+	memcpy(w->buf->data + at - room, v, vl);
+	return 0;
 }
 
 /* ---- one attribute list ---- */
 
+/* Keys of one list often share a length (semantic-convention names):
+ * the end bytes reject most of them before memcmp is called. */
+static inline bool key_eq(otf_bytes_t a, otf_bytes_t b)
+{
+	return a.len == b.len &&
+	       (a.len == 0 || (a.ptr[0] == b.ptr[0] && a.ptr[a.len - 1] == b.ptr[a.len - 1] &&
+	                       !memcmp(a.ptr, b.ptr, a.len)));
+}
+
+/* otf__pb_skip with the common wire types inline; the rest (groups, which
+ * the decoder refuses too) gets its error there. */
+static inline int skip(const uint8_t **pp, const uint8_t *end, uint32_t wt)
+{
+	const uint8_t *p = *pp;
+	switch (wt) {
+	case OTF_WT_VARINT:
+		for (int i = 0; i < 10 && p < end; i++)
+			if (*p++ < 0x80) {
+				*pp = p;
+				return 0;
+			}
+		break;
+	case OTF_WT_I64:
+		if (end - p >= 8) {
+			*pp = p + 8;
+			return 0;
+		}
+		break;
+	case OTF_WT_I32:
+		if (end - p >= 4) {
+			*pp = p + 4;
+			return 0;
+		}
+		break;
+	case OTF_WT_LEN: {
+		const uint8_t *sub;
+		size_t n;
+		return otf__pb_len(pp, end, &sub, &n);
+	}
+	default:
+		break;
+	}
+	return otf__pb_skip(pp, end, wt);
+}
+
 typedef struct slot {
 	otf_bytes_t key;
-	const uint8_t *raw; /* KeyValue contents when unchanged, else NULL */
-	size_t raw_len;
+	const uint8_t *f0, *f1;    /* the whole field (tag to end) in the input; NULL if new */
 	const uint8_t *hdr, *tail; /* value field payload: hdr then tail */
 	size_t hdr_len, tail_len;
-	bool has_val, live;
+	bool has_val, live, changed;
 } slot_t;
 
 static int parse_kv(const uint8_t *p, const uint8_t *end, slot_t *s)
 {
-	memset(s, 0, sizeof *s);
-	s->raw = p;
-	s->raw_len = (size_t)(end - p);
-	s->live = true;
 	while (p < end) {
 		uint32_t f, wt;
 		int rc = otf__pb_tag(&p, end, &f, &wt);
@@ -125,7 +178,7 @@ static int parse_kv(const uint8_t *p, const uint8_t *end, slot_t *s)
 				s->hdr_len = n;
 				s->has_val = true;
 			}
-		} else if ((rc = otf__pb_skip(&p, end, wt))) {
+		} else if ((rc = skip(&p, end, wt))) {
 			return rc;
 		}
 	}
@@ -135,7 +188,7 @@ static int parse_kv(const uint8_t *p, const uint8_t *end, slot_t *s)
 static slot_t *find(slot_t *s, size_t n, otf_bytes_t key)
 {
 	for (size_t i = 0; i < n; i++)
-		if (s[i].live && s[i].key.len == key.len && !memcmp(s[i].key.ptr, key.ptr, key.len))
+		if (s[i].live && key_eq(s[i].key, key))
 			return &s[i];
 	return NULL;
 }
@@ -168,7 +221,7 @@ static bool op_value(const otf_pdata_edit_t *e, size_t i, slot_t *s, size_t n, s
 
 static void set_value(slot_t *d, const slot_t *v)
 {
-	d->raw = NULL;
+	d->changed = true;
 	d->has_val = v->has_val;
 	d->hdr = v->hdr;
 	d->hdr_len = v->hdr_len;
@@ -186,9 +239,9 @@ static bool run_ops(const otf_pdata_edit_t *e, slot_t *s, size_t *n)
 		switch (op->kind) {
 		case OTF_EDIT_DELETE:
 			for (size_t j = 0; j < *n; j++)
-				if (s[j].live && s[j].key.len == op->key.len &&
-				    !memcmp(s[j].key.ptr, op->key.ptr, op->key.len)) {
+				if (s[j].live && key_eq(s[j].key, op->key)) {
 					s[j].live = false;
+					s[j].changed = true;
 					changed = true;
 				}
 			break;
@@ -215,24 +268,18 @@ static bool run_ops(const otf_pdata_edit_t *e, slot_t *s, size_t *n)
 	return changed;
 }
 
-static int emit_slot(wr_t *w, uint8_t tag, const slot_t *s)
+/* Size of the KeyValue contents a changed slot gets. */
+static size_t kv_size(const slot_t *s)
 {
-	size_t kv;
 	size_t vl = s->hdr_len + s->tail_len;
-	if (s->raw)
-		kv = s->raw_len;
-	else
-		kv = 1 + varint_len(s->key.len) + s->key.len +
-		     (s->has_val ? 1 + varint_len(vl) + vl : 0);
-	int rc = need(w, 1 + 5 + kv);
-	if (rc)
-		return rc;
+	return 1 + varint_len(s->key.len) + s->key.len + (s->has_val ? 1 + varint_len(vl) + vl : 0);
+}
+
+/* Writes a changed slot; need() was called for it. */
+static void emit_slot(wr_t *w, uint8_t tag, const slot_t *s, size_t kv)
+{
 	put(w, &tag, 1);
 	put_varint(w, kv);
-	if (s->raw) {
-		put(w, s->raw, s->raw_len);
-		return 0;
-	}
 	uint8_t t = 0x0a;
 	put(w, &t, 1);
 	put_varint(w, s->key.len);
@@ -240,66 +287,103 @@ static int emit_slot(wr_t *w, uint8_t tag, const slot_t *s)
 	if (s->has_val) {
 		t = 0x12;
 		put(w, &t, 1);
-		put_varint(w, vl);
+		put_varint(w, s->hdr_len + s->tail_len);
 		put(w, s->hdr, s->hdr_len);
 		put(w, s->tail, s->tail_len);
 	}
-	return 0;
 }
 
-/* Contents of an attribute holder: other fields copied, then the edited
- * list of field number attr_field. */
-static int holder(const otf_pdata_edit_t *e, wr_t *w, const uint8_t *p, const uint8_t *end,
-                  uint32_t attr_field, size_t *edited)
+/* An attribute holder (log record, span, resource) as a whole field: tag
+ * bytes, exact length, then the contents in their original order with
+ * changed attributes re-encoded where they were, deleted ones left out and
+ * new ones after the end. With synth (a resource absent from the wire)
+ * nothing is written unless an attribute is added. */
+static int holder(const otf_pdata_edit_t *e, wr_t *w, const uint8_t *tag, size_t taglen,
+                  const uint8_t *p, const uint8_t *end, uint32_t attr_field, bool synth,
+                  size_t *edited)
 {
 	slot_t stack[64], *s = stack;
 	size_t n = 0, cap = 64 - OTF_PDATA_EDIT_MAX_OPS;
+	const uint8_t *start = p;
 	int rc = 0;
 	while (p < end) {
 		const uint8_t *f0 = p;
 		uint32_t f, wt;
 		if ((rc = otf__pb_tag(&p, end, &f, &wt)))
 			goto out;
-		if (f == attr_field) {
-			const uint8_t *sub;
-			size_t len;
-			if (wt != OTF_WT_LEN) {
-				rc = OTF_E_WIRETYPE;
+		if (f != attr_field) {
+			if ((rc = skip(&p, end, wt)))
 				goto out;
-			}
-			if ((rc = otf__pb_len(&p, end, &sub, &len)))
-				goto out;
-			if (n == cap) {
-				size_t ncap = cap * 2;
-				slot_t *ns =
-				    otf_malloc((ncap + OTF_PDATA_EDIT_MAX_OPS) * sizeof *ns);
-				if (!ns) {
-					rc = OTF_E_NOMEM;
-					goto out;
-				}
-				memcpy(ns, s, n * sizeof *s);
-				if (s != stack)
-					otf_free(s);
-				s = ns;
-				cap = ncap;
-			}
-			if ((rc = parse_kv(sub, sub + len, &s[n])))
-				goto out;
-			n++;
 			continue;
 		}
-		if ((rc = otf__pb_skip(&p, end, wt)))
+		const uint8_t *sub;
+		size_t len;
+		if (wt != OTF_WT_LEN) {
+			rc = OTF_E_WIRETYPE;
 			goto out;
-		if ((rc = need(w, (size_t)(p - f0))))
+		}
+		if ((rc = otf__pb_len(&p, end, &sub, &len)))
 			goto out;
-		put(w, f0, (size_t)(p - f0));
+		if (OTF_UNLIKELY(n == cap)) {
+			size_t ncap = cap * 2;
+			slot_t *ns = otf_malloc((ncap + OTF_PDATA_EDIT_MAX_OPS) * sizeof *ns);
+			if (!ns) {
+				rc = OTF_E_NOMEM;
+				goto out;
+			}
+			memcpy(ns, s, n * sizeof *s);
+			if (s != stack)
+				otf_free(s);
+			s = ns;
+			cap = ncap;
+		}
+		slot_t *sl = &s[n++];
+		memset(sl, 0, sizeof *sl);
+		sl->f0 = f0;
+		sl->f1 = p;
+		sl->live = true;
+		if ((rc = parse_kv(sub, sub + len, sl)))
+			goto out;
 	}
-	if (run_ops(e, s, &n) && edited)
+	size_t orig = n;
+	bool changed = run_ops(e, s, &n);
+	if (changed && edited)
 		(*edited)++;
-	uint8_t tag = (uint8_t)(attr_field << 3 | OTF_WT_LEN);
-	for (size_t i = 0; i < n && !rc; i++)
+	size_t olen = (size_t)(end - start), nlen = olen;
+	for (size_t i = 0; i < n; i++) {
+		if (!s[i].changed)
+			continue;
+		if (i < orig)
+			nlen -= (size_t)(s[i].f1 - s[i].f0);
+		if (s[i].live) {
+			size_t kv = kv_size(&s[i]);
+			nlen += 1 + varint_len(kv) + kv;
+		}
+	}
+	if (synth && nlen == 0)
+		goto out;
+	if ((rc = need(w, taglen + 10 + nlen)))
+		goto out;
+	put(w, tag, taglen);
+	put_varint(w, nlen);
+	if (!changed) {
+		put(w, start, olen);
+		goto out;
+	}
+	uint8_t t = (uint8_t)(attr_field << 3 | OTF_WT_LEN);
+	const uint8_t *cur = start;
+	for (size_t i = 0; i < orig; i++) {
+		if (!s[i].changed)
+			continue;
+		put(w, cur, (size_t)(s[i].f0 - cur));
+		cur = s[i].f1;
 		if (s[i].live)
-			rc = emit_slot(w, tag, &s[i]);
+			emit_slot(w, t, &s[i], kv_size(&s[i]));
+	}
+	put(w, cur, (size_t)(end - cur));
+	for (size_t i = orig; i < n; i++)
+		if (s[i].live)
+			emit_slot(w, t, &s[i], kv_size(&s[i]));
 out:
 	if (s != stack)
 		otf_free(s);
@@ -319,11 +403,12 @@ static int level(const otf_pdata_edit_t *e, const path_t *pt, wr_t *w, const uin
                  const uint8_t *end, int lvl, size_t *edited)
 {
 	bool seen_resource = false;
+	const uint8_t *run = p; /* fields off the path not yet copied */
+	int rc;
 	while (p < end) {
 		const uint8_t *f0 = p;
 		uint32_t f, wt;
-		int rc = otf__pb_tag(&p, end, &f, &wt);
-		if (rc)
+		if ((rc = otf__pb_tag(&p, end, &f, &wt)))
 			return rc;
 		/* what this field is on the path: 0 off it */
 		int next = 0;
@@ -336,54 +421,46 @@ static int level(const otf_pdata_edit_t *e, const path_t *pt, wr_t *w, const uin
 		else if (lvl == L_SCOPE_GROUP && f == 2)
 			next = 4; /* record */
 		if (!next) {
-			if ((rc = otf__pb_skip(&p, end, wt)))
+			if ((rc = skip(&p, end, wt)))
 				return rc;
-			if ((rc = need(w, (size_t)(p - f0))))
-				return rc;
-			put(w, f0, (size_t)(p - f0));
 			continue;
 		}
 		if (wt != OTF_WT_LEN)
 			return OTF_E_WIRETYPE;
 		const uint8_t *tag_end = p, *sub;
 		size_t len, at;
+		uint8_t room;
 		if ((rc = otf__pb_len(&p, end, &sub, &len)))
 			return rc;
-		if ((rc = open_len(w, f0, (size_t)(tag_end - f0), &at)))
+		if ((rc = need(w, (size_t)(f0 - run))))
 			return rc;
-		switch (next) {
-		case 1:
-			rc = level(e, pt, w, sub, sub + len, L_RES_GROUP, edited);
-			break;
-		case 2:
-			seen_resource = true;
-			rc = holder(e, w, sub, sub + len, 1, edited);
-			break;
-		case 3:
-			rc = level(e, pt, w, sub, sub + len, L_SCOPE_GROUP, edited);
-			break;
-		default:
-			rc = holder(e, w, sub, sub + len, pt->record_attr, edited);
-			break;
+		put(w, run, (size_t)(f0 - run));
+		run = p;
+		if (next == 2 || next == 4) {
+			if (next == 2)
+				seen_resource = true;
+			rc = holder(e, w, f0, (size_t)(tag_end - f0), sub, sub + len,
+			            next == 2 ? 1 : pt->record_attr, false, edited);
+			if (rc)
+				return rc;
+			continue;
 		}
-		if (rc)
+		if ((rc = open_len(w, f0, (size_t)(tag_end - f0), len, &at, &room)))
 			return rc;
-		close_len(w, at);
+		rc = level(e, pt, w, sub, sub + len, next == 1 ? L_RES_GROUP : L_SCOPE_GROUP,
+		           edited);
+		if (rc || (rc = close_len(w, at, room)))
+			return rc;
 	}
+	if ((rc = need(w, (size_t)(end - run))))
+		return rc;
+	put(w, run, (size_t)(end - run));
 	if (lvl == L_RES_GROUP && pt->resource && !seen_resource) {
 		/* An empty resource is not on the wire, but an insert into it
 		 * must be. */
 		static const uint8_t tag = 0x0a;
-		size_t at;
-		int rc = open_len(w, &tag, 1, &at);
-		if (!rc)
-			rc = holder(e, w, p, p, 1, edited);
-		if (rc)
+		if ((rc = holder(e, w, &tag, 1, end, end, 1, true, edited)))
 			return rc;
-		if (w->buf->len == at)
-			w->buf->len = at - 6;
-		else
-			close_len(w, at);
 	}
 	return 0;
 }

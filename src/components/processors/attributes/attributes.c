@@ -96,9 +96,6 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 			    ctx->node, OTF_LOG_WARN,
 			    "include/exclude regexp (cacheenabled, cachemaxnumentries) accepted "
 			    "and ignored: there is no match cache");
-		otf_node_log(ctx->node, OTF_LOG_DEBUG, "%s",
-		             p->in_place ? "actions applied to the request bytes in place"
-		                         : "actions applied on the decoded request");
 	}
 	*inst = p;
 	return 0;

@@ -31,6 +31,11 @@ int otf__attrproc_init(attrproc_t *p, otf_node_t *node, const otf_attr_actions_t
 		                           resource ? OTF_EDIT_RESOURCE : OTF_EDIT_RECORDS))
 			p->in_place = false;
 	}
+	if (node && otf_node_worker_index(node) == 0)
+		otf_node_log(node, OTF_LOG_INFO, "%s",
+		             p->in_place ? "actions applied to the request bytes in place"
+		                         : "actions applied on the decoded request (an action or "
+		                           "include/exclude needs it)");
 	return 0;
 }
 
