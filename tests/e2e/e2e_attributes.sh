@@ -34,19 +34,24 @@ cat >"$TMP/traces.json" <<'JSON'
    "spanId":"eee19b7ec3c1b175","name":"add","kind":2,"startTimeUnixNano":"1","endTimeUnixNano":"2",
    "attributes":[{"key":"user.email","value":{"stringValue":"bob@example.com"}}]}]}]}]}
 JSON
+cat >"$TMP/metrics.json" <<'JSON'
+{"resourceMetrics":[{"resource":{},"scopeMetrics":[{"metrics":[{"name":"reqs","sum":{
+ "aggregationTemporality":2,"isMonotonic":true,"dataPoints":[{"asInt":"5","timeUnixNano":"3",
+ "attributes":[{"key":"user_agent.original","value":{"stringValue":"wget"}}]}]}}]}]}]}
+JSON
 
 if ! otf_start attrs "$CFG"; then
 	bad "otflow did not start"
 	finish
 fi
-for s in logs traces; do
+for s in logs traces metrics; do
 	code=$(curl -s -m 10 -o "$TMP/resp-$s" -w '%{http_code}' -H 'Content-Type: application/json' \
 		-H 'X-Tenant: acme' --data-binary "@$TMP/$s.json" "$OTF_URL/v1/$s")
 	expect_eq "POST $s" 200 "$code"
 done
 # the file exporter flushes every 100ms: wait for both requests (10s at most)
 i=0
-while [ $i -lt 100 ] && [ "$(grep -c . "$OTF_OUT" 2>/dev/null || echo 0)" -lt 2 ]; do
+while [ $i -lt 100 ] && [ "$(grep -c . "$OTF_OUT" 2>/dev/null || echo 0)" -lt 3 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
@@ -66,7 +71,8 @@ out, ann = sys.argv[1], sys.argv[2]
 docs = [json.loads(l) for l in open(out) if l.strip()]
 logs = [d for d in docs if "resourceLogs" in d]
 traces = [d for d in docs if "resourceSpans" in d]
-assert len(logs) == 1 and len(traces) == 1, f"{len(logs)} logs and {len(traces)} traces requests"
+metrics = [d for d in docs if "resourceMetrics" in d]
+assert len(logs) == 1 and len(traces) == 1 and len(metrics) == 1, f"{len(docs)} requests"
 
 def attrs(lst):
     r = {}
@@ -102,7 +108,9 @@ assert attrs(s0["attributes"]) == {"user.email": ("stringValue", ann),
 s1 = rs[1]["scopeSpans"][0]["spans"][0]
 assert s1["spanId"] == "eee19b7ec3c1b175"
 assert attrs(s1["attributes"]) == {"user.email": ("stringValue", "bob@example.com")}
-print("logs renamed, resource upserted/deleted; checkout span hashed (sha256sum), tenant acme, "
+dp = metrics[0]["resourceMetrics"][0]["scopeMetrics"][0]["metrics"][0]["sum"]["dataPoints"][0]
+assert dp["asInt"] == "5" and attrs(dp["attributes"]) == {"http.user_agent": ("stringValue", "wget")}, dp
+print("data point renamed; logs renamed, resource upserted/deleted; checkout span hashed (sha256sum), tenant acme, "
       "status converted; cart span untouched")
 PY
 	ok "$(cat "$TMP/check.txt")"
@@ -116,7 +124,7 @@ sed 's/action: hash}/action: hsh}/' "$CFG" >"$TMP/bad.yaml"
 OTF_E2E_PORT=$(free_port) OTF_E2E_HEALTH_PORT=$(free_port) OTF_E2E_OUT="$TMP/none" \
 	timeout 20 "$OTF_BIN" --config "$TMP/bad.yaml" >"$TMP/bad.log" 2>&1
 rc=$?
-if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'bad.yaml:27:.*processors.attributes/traces.actions.*unsupported action "hsh"' "$TMP/bad.log"; then
+if [ $rc -ne 0 ] && [ $rc -ne 124 ] && grep -q 'bad.yaml:28:.*processors.attributes/traces.actions.*unsupported action "hsh"' "$TMP/bad.log"; then
 	ok "bad action refused: $(grep -m1 hsh "$TMP/bad.log")"
 else
 	bad "bad action (exit $rc): $(cat "$TMP/bad.log")"

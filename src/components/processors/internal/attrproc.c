@@ -33,9 +33,11 @@ int otf__attrproc_init(attrproc_t *p, otf_node_t *node, const otf_attr_actions_t
 	}
 	if (node && otf_node_worker_index(node) == 0)
 		otf_node_log(node, OTF_LOG_INFO, "%s",
-		             p->in_place ? "actions applied to the request bytes in place"
-		                         : "actions applied on the decoded request (an action or "
-		                           "include/exclude needs it)");
+		             !p->in_place ? "actions applied on the decoded request (an action or "
+		                            "include/exclude needs it)"
+		             : resource   ? "actions applied to the request bytes in place"
+		                          : "actions applied to the request bytes in place (data "
+		                            "points: on the decoded request)");
 	return 0;
 }
 
@@ -246,8 +248,10 @@ void otf__attrproc_consume(attrproc_t *p, otf_msg_t *m)
 	char why[480];
 	/* The byte editor handles what it can; anything it refuses (malformed
 	 * on its path) goes the tree way, whose decoder says precisely why. */
-	if (p->in_place &&
-	    otf_pdata_edit_apply(&p->edit, otf_msg_signal(m), in->data, in->len, &out, NULL) == 0) {
+	otf_signal_t s = otf_msg_signal(m);
+	/* The editor has log records and spans, not data points. */
+	bool edit = p->in_place && (p->resource || s != OTF_SIGNAL_METRICS);
+	if (edit && otf_pdata_edit_apply(&p->edit, s, in->data, in->len, &out, NULL) == 0) {
 		p->in_place_msgs++;
 		relay(p, m, out);
 		return;
