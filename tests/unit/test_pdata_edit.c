@@ -282,6 +282,53 @@ static void test_rename_varint_growth(void **state)
 	otf_arena_close(&ar);
 }
 
+/* A record with more attributes than the editor's stack array: the
+ * scratch array on the heap, the same result as the tree path. */
+static void test_many_attributes(void **state)
+{
+	(void)state;
+	otf_arena_t ar;
+	otf_arena_init(&ar, 0);
+	enum { N = 150 };
+	otf_key_value_t kv[N];
+	char keys[N][8];
+	for (int i = 0; i < N; i++) {
+		snprintf(keys[i], sizeof keys[i], "k%d", i);
+		kv[i].key = bs(keys[i]);
+		kv[i].value.type = OTF_ANY_INT;
+		kv[i].value.u.int_value = i;
+	}
+	otf_span_t sp = {.name = bs("s"), .attributes = {kv, N}};
+	otf_scope_spans_t ss = {.spans = &sp, .spans_len = 1};
+	otf_resource_spans_t rs = {.scope_spans = &ss, .scope_spans_len = 1};
+	otf_traces_t t = {&rs, 1};
+	otf_buf_t *x = encode(OTF_SIGNAL_TRACES, &t);
+	otf_pdata_edit_op_t ops[3] = {
+	    {.kind = OTF_EDIT_INSERT, .key = bs("renamed"), .from_key = bs("k120")},
+	    {.kind = OTF_EDIT_DELETE, .key = bs("k120")},
+	    {.kind = OTF_EDIT_UPDATE, .key = bs("k149"), .value = {.type = OTF_ANY_BOOL}},
+	};
+	otf_pdata_edit_t e;
+	assert_int_equal(otf_pdata_edit_prepare(&e, ops, 3, OTF_EDIT_RECORDS), 0);
+	otf_buf_t *y = NULL;
+	assert_int_equal(otf_pdata_edit_apply(&e, OTF_SIGNAL_TRACES, x->data, x->len, &y, NULL), 0);
+	tree_t got, want;
+	assert_int_equal(decode(OTF_SIGNAL_TRACES, y->data, y->len, &got, &ar), 0);
+	otf_attributes_t *a = &got.t.resource_spans[0].scope_spans[0].spans[0].attributes;
+	assert_int_equal(a->len, N);
+	assert_memory_equal(a->items[N - 1].key.ptr, "renamed", 7);
+	assert_int_equal(a->items[N - 1].value.u.int_value, 120);
+	assert_int_equal(a->items[N - 2].value.type, OTF_ANY_BOOL);
+	assert_int_equal(decode(OTF_SIGNAL_TRACES, x->data, x->len, &want, &ar), 0);
+	apply_tree(OTF_SIGNAL_TRACES, ops, 3, OTF_EDIT_RECORDS, &want, &ar);
+	char diff[256];
+	if (!otf_eq_traces(&got.t, &want.t, diff, sizeof diff))
+		fail_msg("%s", diff);
+	otf_buf_unref(y);
+	otf_buf_unref(x);
+	otf_arena_close(&ar);
+}
+
 /* Every prefix of a request: an error, or output, never a read past the
  * end (the ASan build checks that). */
 static void test_truncated(void **state)
@@ -331,9 +378,8 @@ static void test_prepare_refuses(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_property),
-	    cmocka_unit_test(test_rename_varint_growth),
-	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_property),        cmocka_unit_test(test_rename_varint_growth),
+	    cmocka_unit_test(test_many_attributes), cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_prepare_refuses),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
