@@ -119,6 +119,40 @@ else
 	head -c 2000 "$OTF_OUT"
 fi
 
+# the outcome downstream reaches the client through the processor's own
+# message: an exporter whose backend is down fails the request retryable
+dead=$(free_port)
+cat >"$TMP/down.yaml" <<YAML
+receivers:
+  otlp:
+    wait_for_result: true
+    protocols: {http: {endpoint: "127.0.0.1:\${env:OTF_E2E_PORT}"}}
+processors:
+  attributes: {actions: [{key: a, value: 1, action: upsert}]}
+exporters:
+  otlphttp:
+    endpoint: http://127.0.0.1:$dead
+    timeout: 1s
+    retry_on_failure: {enabled: false}
+    sending_queue: {enabled: false}
+extensions:
+  health_check: {endpoint: "127.0.0.1:\${env:OTF_E2E_HEALTH_PORT}"}
+service:
+  extensions: [health_check]
+  telemetry: {metrics: {level: none}}
+  pipelines:
+    logs: {receivers: [otlp], processors: [attributes], exporters: [otlphttp]}
+YAML
+if otf_start down "$TMP/down.yaml"; then
+	code=$(curl -s -m 20 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "@$TMP/logs.json" "$OTF_URL/v1/logs")
+	expect_eq "backend down: the client learns it (retryable)" 503 "$code"
+	otf_alive && ok "otflow still up" || bad "otflow died"
+	otf_stop
+else
+	bad "otflow (backend down) did not start"
+fi
+
 # a bad action is a config error naming file, line and key
 sed 's/action: hash}/action: hsh}/' "$CFG" >"$TMP/bad.yaml"
 OTF_E2E_PORT=$(free_port) OTF_E2E_HEALTH_PORT=$(free_port) OTF_E2E_OUT="$TMP/none" \
