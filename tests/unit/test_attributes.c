@@ -59,7 +59,7 @@ static void release(const char *type, void *c)
 static const char *ctx_get(const void *user, const char *key)
 {
 	(void)user;
-	return !strcmp(key, "tenant") ? "acme" : NULL;
+	return !strcmp(key, "tenant") ? "acme" : !strcmp(key, "auth.username") ? "alice" : NULL;
 }
 
 typedef union tree {
@@ -140,7 +140,9 @@ static void test_readme_example(void **state)
 	    "  - {key: region, from_attribute: cloud.region,\n"
 	    "     default_value: us-east-1, action: insert}\n"
 	    "  - {key: tenant_id, from_context: metadata.tenant,\n"
-	    "     default_value: default-tenant, action: upsert}\n";
+	    "     default_value: default-tenant, action: upsert}\n"
+	    "  - {key: user, from_context: auth.username, action: insert}\n"
+	    "  - {key: none, from_context: metadata.absent, action: insert}\n";
 	tree_t out;
 	run("attributes", yaml, OTF_SIGNAL_TRACES,
 	    SPAN_JSON("{\"key\":\"db.table\",\"value\":{\"stringValue\":\"users\"}},"
@@ -166,7 +168,9 @@ static void test_readme_example(void **state)
 	assert_str_attr(a, "region", "us-east-1");
 	assert_str_attr(a, "tenant_id", "acme");
 	assert_str_attr(a, "key_original", "orig");
-	assert_int_equal(a->len, 7);
+	assert_str_attr(a, "user", "alice"); /* the authenticator's identity */
+	assert_null(attr(a, "none"));
+	assert_int_equal(a->len, 8);
 }
 
 /* insert/update/upsert from_attribute and value types; insert appends. */
@@ -491,7 +495,7 @@ static void test_config_errors(void **state)
 	refused("attributes", "actions:\n  - {key: a, action: convert, converted_type: bool}\n",
 	        "invalid converted_type", NULL);
 	refused("attributes",
-	        "actions:\n  - {key: a, from_context: auth.subject, action: insert}\n",
+	        "actions:\n  - {key: a, from_context: client.address, action: insert}\n",
 	        "not supported yet", "p.yaml:2:");
 	refused("attributes", "actions:\n  - {key: a, valu: 1, action: insert}\n",
 	        "unknown key \"valu\"", NULL);

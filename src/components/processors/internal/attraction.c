@@ -272,13 +272,14 @@ static int parse_action(otf_arena_t *ar, const otf_config_node_t *m, size_t idx,
 		if (from_attr)
 			a->from_attribute = arena_bytes(ar, from_attr, strlen(from_attr));
 		if (from_ctx && *from_ctx) {
-			if (!strncmp(from_ctx, "auth.", 5) || !strcmp(from_ctx, "client.address"))
+			if (!strcmp(from_ctx, "client.address"))
 				return otf_config_errorf(
 				    err, ctx_node,
-				    "from_context \"%s\" is not supported yet: no "
-				    "server authenticator or client address reaches "
-				    "processors (use metadata.<key>)",
-				    from_ctx);
+				    "from_context \"client.address\" is not supported "
+				    "yet: the peer address does not reach processors "
+				    "(use metadata.<key> or auth.<key>)");
+			/* auth.<key>: the receiver's authenticator put the identity
+			 * into the envelope under that very name. */
 			const char *h =
 			    !strncmp(from_ctx, "metadata.", 9) ? from_ctx + 9 : from_ctx;
 			a->from_context = otf_arena_memdup(ar, h, strlen(h) + 1);

@@ -26,8 +26,10 @@
  *   (a string in the Collector).
  * - from_context: `metadata.<key>` (and a bare key, as the Collector's
  *   fallback) read the message's client metadata (otf_msg_header_get,
- *   the first value); `auth.*` and `client.address` are refused at config
- *   load: no server authenticator or peer address reaches processors yet.
+ *   the first value); `auth.<key>` reads the identity the receiver's
+ *   authenticator put into the envelope (`auth.username`, `auth.subject`);
+ *   `client.address` is refused at config load: the peer address does not
+ *   reach processors yet.
  *
  * Ownership: everything parsed lives in the list's own arena, released by
  * otf__attr_actions_release(). Thread rules: a parsed list is read-only and
