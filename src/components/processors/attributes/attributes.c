@@ -29,8 +29,8 @@ static const otf_config_field_t k_schema[] = {
      .parse = otf__attr_actions_parse,
      .release = otf__attr_actions_release,
      .desc = "Actions applied in order: {key, action: insert|update|upsert|delete|hash|extract|"
-             "convert, value | from_attribute | from_context (metadata.<key>, auth.<key>), default_value, "
-             "pattern, converted_type: int|double|string}. hash is SHA-256 hex."},
+             "convert, value | from_attribute | from_context (metadata.<key>, auth.<key>), "
+             "default_value, pattern, converted_type: int|double|string}. hash is SHA-256 hex."},
     {.key = "include",
      .type = OTF_CFG_CUSTOM,
      .offset = offsetof(attributes_config_t, include),
