@@ -14,7 +14,8 @@
  * - insert appends at the end of the list;
  * - hash: SHA-256 of the value (string bytes; int and double as 8 bytes
  *   little endian; bool as one byte 1/0), lowercase hex; other types become
- *   "" (as the Collector's hasher);
+ *   "" (as the Collector's hasher); an attribute named by key and also
+ *   matched by pattern is hashed once (the Collector hashes it twice);
  * - extract: PCRE2 with named groups only; each group's text is upserted as
  *   a string (an unset group gives ""); a non-string source is left alone;
  * - convert: int (from double truncating, bool 1/0, decimal string),
