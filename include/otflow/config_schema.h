@@ -61,6 +61,7 @@ typedef enum otf_config_type {
 	OTF_CFG_OBJECT_LIST, /* otf_config_objlist_t: a sequence of mappings, each a
 	                      * struct of elem_size bytes described by sub (the
 	                      * attributes processor's `actions`); no default */
+	OTF_CFG_CUSTOM,      /* the field's own parse/release (below); no default */
 } otf_config_type_t;
 
 typedef struct otf_config_strlist {
@@ -116,6 +117,19 @@ typedef struct otf_config_field {
 	uint8_t ext_ref;
 	/* OTF_CFG_OBJECT_LIST: sizeof the element struct. */
 	size_t elem_size;
+	/* OTF_CFG_CUSTOM: for shapes the other types cannot say (the transform
+	 * processor's statements: a list of strings or of mappings). parse
+	 * fills the slot at offset from a non-null YAML value and reports a
+	 * refusal with otf_config_errorf() at the node it refuses (so the error
+	 * names file, line, column and key path); 0 or a negative code. release
+	 * frees what parse put in the slot and zeroes it; it is also called on
+	 * a zeroed slot. The slot is never reset by the schema (def is not
+	 * used): the struct must start zeroed, as the engine's calloc'd config
+	 * structs do. A value given
+	 * twice is released before the second parse. The docs show hint as the
+	 * type. */
+	int (*parse)(const otf_config_node_t *value, void *slot, otf_config_error_t *err);
+	void (*release)(void *slot);
 } otf_config_field_t;
 
 #define OTF_CONFIG_FIELD_END \

@@ -23,6 +23,8 @@ extern const otf_component_factory_t otf_receiver_push_factory;
 extern const otf_component_factory_t otf_extension_bearertokenauth_factory;
 extern const otf_component_factory_t otf_extension_basicauth_factory;
 extern const otf_component_factory_t otf_extension_headers_setter_factory;
+extern const otf_component_factory_t otf_processor_attributes_factory;
+extern const otf_component_factory_t otf_processor_resource_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -55,6 +57,8 @@ void otf_components_register_builtins(void)
 	    &otf_extension_bearertokenauth_factory,
 	    &otf_extension_basicauth_factory,
 	    &otf_extension_headers_setter_factory,
+	    &otf_processor_attributes_factory,
+	    &otf_processor_resource_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -38,6 +38,8 @@ const char *otf_config_type_name(otf_config_type_t type)
 		return "map of strings";
 	case OTF_CFG_OBJECT_LIST:
 		return "list of objects";
+	case OTF_CFG_CUSTOM:
+		return "custom";
 	}
 	return "unknown";
 }
@@ -93,6 +95,8 @@ void otf_config_schema_free(const otf_config_field_t *schema, void *out)
 			otf_config_schema_free(f->sub, SLOT(out, f, char));
 		} else if (f->type == OTF_CFG_OBJECT_LIST) {
 			free_objlist(f, SLOT(out, f, otf_config_objlist_t));
+		} else if (f->type == OTF_CFG_CUSTOM && f->release) {
+			f->release(SLOT(out, f, char));
 		}
 	}
 }
@@ -135,6 +139,8 @@ static void zero_fields(const otf_config_field_t *schema, void *out)
 		case OTF_CFG_OBJECT_LIST:
 			*SLOT(out, f, otf_config_objlist_t) = (otf_config_objlist_t){0};
 			break;
+		case OTF_CFG_CUSTOM:
+			break; /* the owner's struct starts zeroed (calloc) */
 		}
 		if (f->present_at)
 			*(bool *)(void *)((char *)out + f->present_at - 1) = false;
@@ -487,6 +493,12 @@ static int set_value_raw(const otf_config_field_t *f, const otf_config_node_t *v
 		return apply_map(f->sub, v, SLOT(out, f, char), err, NULL);
 	case OTF_CFG_OBJECT_LIST:
 		return OTF_E_INVAL; /* set_value handles it */
+	case OTF_CFG_CUSTOM:
+		if (!f->parse)
+			return OTF_E_INVAL;
+		if (f->release)
+			f->release(SLOT(out, f, char));
+		return f->parse(v, SLOT(out, f, char), err);
 	}
 	return OTF_E_INVAL;
 }
@@ -613,7 +625,8 @@ static void doc_rows(const otf_config_field_t *schema, const char *prefix, FILE 
 		fputs("| `", f);
 		cell(f, key);
 		fputs("` | ", f);
-		cell(f, otf_config_type_name(e->type));
+		cell(f, e->type == OTF_CFG_CUSTOM && e->hint ? e->hint
+		                                             : otf_config_type_name(e->type));
 		if (e->type == OTF_CFG_ENUM) {
 			for (size_t i = 0; e->enum_values && e->enum_values[i]; i++) {
 				fputs(i ? ", `" : ": `", f);
@@ -621,7 +634,7 @@ static void doc_rows(const otf_config_field_t *schema, const char *prefix, FILE 
 				fputc('`', f);
 			}
 		}
-		if (e->hint) {
+		if (e->hint && e->type != OTF_CFG_CUSTOM) {
 			fputs(" (", f);
 			cell(f, e->hint);
 			fputc(')', f);
