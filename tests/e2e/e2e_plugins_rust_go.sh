@@ -25,6 +25,14 @@ else
 	bad "cargo build: $(tail -20 "$TMP/cargo.log")"
 	finish
 fi
+# Its hand-written bindings must match the C headers' layouts.
+if cargo test --offline --release --quiet --manifest-path "$EX/rust/Cargo.toml" \
+	--target-dir "$BUILD/rust-target" > "$TMP/cargo-test.log" 2>&1; then
+	ok "the Rust bindings' layouts match the C headers"
+else
+	bad "cargo test: $(tail -20 "$TMP/cargo-test.log")"
+	finish
+fi
 RUST_SO="$BUILD/rust-target/release/libotflow_attr_drop.so"
 if (cd "$EX/go" && GOCACHE="$BUILD/go-cache" GOPATH="$BUILD/go-path" GOPROXY=off GOFLAGS=-mod=mod \
 	go build -buildmode=c-shared -o "$BUILD/plugins/gofiles.so" .) > "$TMP/go.log" 2>&1; then

@@ -76,7 +76,7 @@ pub struct StrList {
     pub n: usize,
 }
 
-/// otf_config_field_t (128 bytes).
+/// otf_config_field_t (144 bytes).
 #[repr(C)]
 pub struct ConfigField {
     pub key: *const c_char,
@@ -95,6 +95,8 @@ pub struct ConfigField {
     pub ignored: *const c_char,
     pub ext_ref: u8,
     pub elem_size: usize,
+    pub parse: usize,   // OTF_CFG_CUSTOM only: not used here
+    pub release: usize, // idem
 }
 unsafe impl Sync for ConfigField {}
 

@@ -60,6 +60,8 @@ static SCHEMA: [ConfigField; 3] = [
         ignored: NONE,
         ext_ref: 0,
         elem_size: 0,
+        parse: 0,
+        release: 0,
     },
     ConfigField {
         key: b"key_prefixes\0".as_ptr() as *const c_char,
@@ -78,6 +80,8 @@ static SCHEMA: [ConfigField; 3] = [
         ignored: NONE,
         ext_ref: 0,
         elem_size: 0,
+        parse: 0,
+        release: 0,
     },
     // OTF_CONFIG_FIELD_END: all zero.
     ConfigField {
@@ -97,6 +101,8 @@ static SCHEMA: [ConfigField; 3] = [
         ignored: NONE,
         ext_ref: 0,
         elem_size: 0,
+        parse: 0,
+        release: 0,
     },
 ];
 
@@ -216,7 +222,7 @@ mod tests {
     fn layouts_match_the_c_headers() {
         use super::abi::*;
         use std::mem::{offset_of, size_of};
-        assert_eq!(size_of::<ConfigField>(), 128);
+        assert_eq!(size_of::<ConfigField>(), 144);
         assert_eq!(offset_of!(ConfigField, ext_ref), 112);
         assert_eq!(size_of::<Factory>(), 184); // OTF_PLUGIN_FACTORY_MIN_SIZE
         assert_eq!(offset_of!(Factory, consume), 104);
