@@ -38,6 +38,13 @@ struct otf_msg {
 	uint32_t headers_len, headers_cap;
 	uint64_t *sources; /* ids of the messages this one was made from */
 	uint32_t sources_len, sources_cap;
+	/* Held by a plugin node (plugin.c): linked on that node's list while
+	 * the plugin owns the message, so its deadline can be enforced; an
+	 * expired message was answered upstream already and is only freed
+	 * when the plugin lets go of it. */
+	void *held_by;
+	struct otf_msg *held_prev, *held_next;
+	bool expired;
 	uint32_t nframes;
 	bool child;          /* a fan-out copy (not counted as undelivered on its own) */
 	uint32_t join_index; /* a fan-out copy: its edge's position (primary = 0) */
@@ -185,6 +192,13 @@ int otf__factory_port(const otf_component_factory_t *f, const char *name);
 uint32_t otf__factory_nports(const otf_component_factory_t *f);
 /* msg.c */
 void otf__msg_free(otf_msg_t *m);
+/* Answers m's upstream with a NACK now (frames, join) while m itself stays
+ * allocated with its payload for the component still holding it, which
+ * then only frees it (m->expired set). */
+void otf__msg_expire(otf_msg_t *m, int error, const char *reason);
+/* plugin.c: the outcome of a message a plugin node held (held_by or
+ * expired), applied on the worker: unlinks it, frees an expired one. */
+void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *reason);
 /* Frees a message nobody will answer (worker teardown): a fan-out copy
  * still releases its join, so the parent is freed with its last copy. */
 void otf__msg_discard(otf_msg_t *m);

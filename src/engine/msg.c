@@ -159,6 +159,32 @@ void otf__msg_free(otf_msg_t *m)
 	otf_free(m);
 }
 
+static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason);
+
+void otf__msg_expire(otf_msg_t *m, int error, const char *reason)
+{
+	/* A shell takes over the answering part (frames, join, the fan-out
+	 * child's accounting) and is settled as usual; m keeps its payload,
+	 * headers and sources for the holder. */
+	otf_msg_t *shell = otf_malloc(sizeof *shell);
+	if (!shell)
+		return; /* m stays unanswered, as it was */
+	memcpy(shell, m, sizeof *shell);
+	shell->headers = NULL;
+	shell->headers_len = shell->headers_cap = 0;
+	shell->sources = NULL;
+	shell->sources_len = shell->sources_cap = 0;
+	shell->payload = otf_buf_ref(m->payload);
+	shell->held_by = NULL;
+	shell->held_prev = shell->held_next = NULL;
+	m->worker->live_msgs++;
+	m->nframes = 0;
+	m->join = NULL;
+	m->child = false; /* the shell counts as the child now */
+	m->expired = true;
+	settle(shell, false, error, false, reason);
+}
+
 void otf__msg_discard(otf_msg_t *m)
 {
 	while (m) {

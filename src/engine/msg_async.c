@@ -31,7 +31,9 @@ static void drain(otf_worker_t *w)
 	pthread_mutex_unlock(&w->async_lock);
 	while (d) {
 		otf_async_done_t *next = d->next;
-		if (d->error)
+		if (d->msg->held_by || d->msg->expired)
+			otf__plugin_msg_done(d->msg, d->error, d->permanent, d->reason);
+		else if (d->error)
 			otf_msg_nack(d->msg, d->error, d->permanent, d->reason);
 		else
 			otf_msg_ack(d->msg);

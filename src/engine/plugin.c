@@ -1,6 +1,7 @@
 /* Plugin loading (otflow/plugin.h): dlopen, the ABI check, the host API
  * table, and registration of the plugin's factories all or nothing. */
 #include "engine/engine_internal.h"
+#include "engine/plugin_internal.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -23,7 +24,8 @@ typedef struct loaded {
 } loaded_t;
 
 typedef struct owned {
-	const otf_component_factory_t *f;
+	const otf_component_factory_t *f;    /* the host copy registered */
+	const otf_component_factory_t *orig; /* the plugin's */
 	const char *path;
 } owned_t;
 
@@ -94,13 +96,13 @@ static const otf_host_api_t k_host = {
     .msg_copy_envelope = otf_msg_copy_envelope,
     .msg_add_source = otf_msg_add_source,
     .msg_subscribe = otf_msg_subscribe,
-    .msg_ack = otf_msg_ack,
-    .msg_nack = otf_msg_nack,
-    .msg_drop = otf_msg_drop,
+    .msg_ack = otf__plugin_msg_ack,
+    .msg_nack = otf__plugin_msg_nack,
+    .msg_drop = otf__plugin_msg_drop,
     .msg_ack_async = otf_msg_ack_async,
     .msg_nack_async = otf_msg_nack_async,
-    .node_send = otf_node_send,
-    .node_send_port = otf_node_send_port,
+    .node_send = otf__plugin_node_send,
+    .node_send_port = otf__plugin_node_send_port,
     .node_port = otf_node_port,
     .node_name = otf_node_name,
     .node_worker_index = otf_node_worker_index,
@@ -140,17 +142,26 @@ const char *otf_plugin_of(const otf_component_factory_t *f)
 	return NULL;
 }
 
-/* A factory struct of the host's size: the plugin's when it is as large,
- * else a zero-extended copy (fields a plugin's older minor lacks). */
-static const otf_component_factory_t *widen(const otf_component_factory_t *f)
+const otf_component_factory_t *otf__plugin_original(const otf_component_factory_t *hf)
 {
-	if (f->struct_size == sizeof(otf_component_factory_t))
-		return f;
+	for (size_t i = 0; i < g_owned_len; i++)
+		if (g_owned[i].f == hf)
+			return g_owned[i].orig;
+	return hf;
+}
+
+/* The factory registered for a plugin's: a host copy of the host's size
+ * (zero-extended from an older minor's smaller struct) whose callbacks
+ * are the guard's (plugin_guard.c); the plugin's own stays as orig. */
+static otf_component_factory_t *widen(const otf_component_factory_t *f)
+{
 	otf_component_factory_t *w = otf_calloc(1, sizeof *w);
 	if (!w)
 		return NULL;
 	memcpy(w, f, f->struct_size);
 	w->struct_size = sizeof *w;
+	if (w->kind != OTF_KIND_EXTENSION)
+		otf__plugin_guard_factory(w);
 	return w; /* lives as long as the process, like the plugin */
 }
 
@@ -226,13 +237,20 @@ int otf_plugin_load(const char *path, char *err, size_t errlen)
 	const char *kept = g_loaded[g_loaded_len].path;
 	g_loaded_len++;
 	for (size_t i = 0; i < st.n; i++) {
-		const otf_component_factory_t *f = widen(st.f[i]);
-		if (!f || (rc = otf_component_register(f))) {
-			snprintf(err, errlen, "plugin %s: registering '%s' failed: %s", path,
-			         st.f[i]->type, otf_strerror(f ? rc : OTF_E_NOMEM));
-			return f ? rc : OTF_E_NOMEM;
+		otf_component_factory_t *f = widen(st.f[i]);
+		if (!f) {
+			snprintf(err, errlen, "plugin %s: out of memory", path);
+			return OTF_E_NOMEM;
 		}
-		g_owned[g_owned_len++] = (owned_t){f, kept};
+		/* Known before the first create can ask for it. */
+		g_owned[g_owned_len++] = (owned_t){f, st.f[i], kept};
+		if ((rc = otf_component_register(f))) {
+			g_owned_len--;
+			otf_free(f);
+			snprintf(err, errlen, "plugin %s: registering '%s' failed: %s", path,
+			         st.f[i]->type, otf_strerror(rc));
+			return rc;
+		}
 	}
 	return 0;
 }

@@ -7,6 +7,9 @@
  *   CLASH              registers type "batch", a built-in processor
  *   NO_INIT            exports no otf_plugin_init
  *   FAIL_INIT          otf_plugin_init fails
+ *   HOLD               `abi_hold`: keeps every message and acks them all
+ *                      600 ms after the first arrived (too late for a
+ *                      short deadline)
  * The factory is a pass-through processor `abi_probe` for logs. */
 #include "otflow/plugin.h"
 
@@ -27,6 +30,34 @@ static int create(const otf_create_ctx_t *ctx, void **instance)
 	return 0;
 }
 
+#ifdef HOLD
+static otf_msg_t *held[256];
+static int nheld;
+
+static void consume(void *instance, otf_msg_t *msg)
+{
+	if (nheld == 256) {
+		host->msg_nack(msg, -EAGAIN, false, "abi_hold: full");
+		return;
+	}
+	if (!nheld)
+		host->node_timer_start(instance, 600, 0, 7);
+	held[nheld++] = msg;
+}
+
+static void control(void *instance, const otf_ctrl_t *c)
+{
+	if (c->type == OTF_CTRL_TMR && c->calldata == 7) {
+		for (int i = 0; i < nheld; i++)
+			host->msg_ack(held[i]);
+		nheld = 0;
+	}
+	if (c->type == OTF_CTRL_KIL)
+		host->node_shutdown_done(instance);
+	if (c->payload)
+		host->buf_unref(c->payload);
+}
+#else
 static void consume(void *instance, otf_msg_t *msg)
 {
 	if (host->node_send(instance, msg))
@@ -40,6 +71,7 @@ static void control(void *instance, const otf_ctrl_t *c)
 	if (c->payload)
 		host->buf_unref(c->payload);
 }
+#endif
 
 __attribute__((unused)) static const otf_component_factory_t k_factory = {
     .abi_version = OTF_COMPONENT_ABI_VERSION,
@@ -51,6 +83,8 @@ __attribute__((unused)) static const otf_component_factory_t k_factory = {
     .kind = OTF_KIND_PROCESSOR,
 #ifdef CLASH
     .type = "batch",
+#elif defined(HOLD)
+    .type = "abi_hold",
 #else
     .type = "abi_probe",
 #endif
