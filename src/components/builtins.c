@@ -17,6 +17,7 @@ extern const otf_component_factory_t otf_processor_ack_factory;
 extern const otf_component_factory_t otf_processor_retry_factory;
 extern const otf_component_factory_t otf_processor_failover_router_factory;
 extern const otf_component_factory_t otf_processor_probabilistic_sampler_factory;
+extern const otf_component_factory_t otf_processor_tail_sampling_factory;
 extern const otf_component_factory_t otf_receiver_partial_factory;
 extern const otf_component_factory_t otf_exporter_partial_factory;
 extern const otf_component_factory_t otf_receiver_otlp_mmap_factory;
@@ -54,6 +55,7 @@ void otf_components_register_builtins(void)
 	    &otf_processor_retry_factory,
 	    &otf_processor_failover_router_factory,
 	    &otf_processor_probabilistic_sampler_factory,
+	    &otf_processor_tail_sampling_factory,
 	    &otf_receiver_partial_factory,
 	    &otf_exporter_partial_factory,
 	    &otf_extension_bearertokenauth_factory,

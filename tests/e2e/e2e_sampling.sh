@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# processors tail_sampling and probabilistic_sampler in a real otflow:
+# OTLP/HTTP JSON in, file exporters out.
+# - tail_sampling (decision_wait 300ms): a trace with an ERROR span (its
+#   spans in two requests) and a 700 ms trace are kept whole, a fast OK
+#   trace is dropped; late spans follow the decision (the ERROR trace's
+#   are forwarded, the dropped trace's are not).
+# - probabilistic_sampler (hash_seed 50%): of the Collector's
+#   TestLogsSampling records exactly the 45 the Collector keeps, the same
+#   set as the FNV algorithm recomputed in Python, each carrying
+#   sampling.threshold 8 and its sampling.randomness.
+# - policies that do not load are config errors with file:line.
+set -u
+. "$(dirname "$0")/lib.sh"
+PY="$E2E_DIR/sampling_check.py"
+CFG="$E2E_DIR/sampling.yaml"
+
+python3 "$PY" make-traces "$TMP"
+python3 "$PY" make-logs "$TMP/logs.json"
+
+# await_eq WHAT WANT CMD...: polls CMD (up to 10 s) until it prints WANT.
+await_eq() {
+	local what=$1 want=$2 got i=0
+	shift 2
+	while :; do
+		got=$("$@")
+		[ "$got" = "$want" ] && break
+		[ $i -ge 100 ] && break
+		sleep 0.1
+		i=$((i + 1))
+	done
+	expect_eq "$what" "$want" "$got"
+}
+
+post() {
+	curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "@$2" "$OTF_URL/v1/$1"
+}
+
+if ! otf_start sampling "$CFG"; then
+	bad "otflow did not start"
+	finish
+fi
+for r in r1 r2 r3; do
+	expect_eq "POST traces $r (acked once held)" 200 "$(post traces "$TMP/$r.json")"
+done
+A=$(printf 'aa%.0s' $(seq 16)) B=$(printf 'bb%.0s' $(seq 16)) C=$(printf 'cc%.0s' $(seq 16))
+want="$A:a1a1a1a1a1a1a1a1 $A:a2a2a2a2a2a2a2a2 $B:b1b1b1b1b1b1b1b1 $B:b2b2b2b2b2b2b2b2"
+await_eq "error trace and slow trace kept whole, fast trace dropped" "$want" \
+	python3 "$PY" spans "$OTF_OUT.traces"
+
+expect_eq "POST late spans" 200 "$(post traces "$TMP/late.json")"
+want=$(echo "$want $A:a3a3a3a3a3a3a3a3" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')
+await_eq "late span of the kept trace forwarded, of the dropped one not" \
+	"$want" python3 "$PY" spans "$OTF_OUT.traces"
+if grep -q "$C" "$OTF_OUT.traces"; then bad "a span of the dropped trace came out"; else ok "no span of the dropped trace"; fi
+
+expect_eq "POST logs" 200 "$(post logs "$TMP/logs.json")"
+want_logs=$(python3 "$PY" expect-logs)
+got_idx() { python3 "$PY" logs "$OTF_OUT.logs" | awk '{print $1}' | sort -n | tr '\n' ' ' | sed 's/ $//'; }
+await_eq "probabilistic_sampler keeps the Collector's 45 records" "$want_logs" got_idx
+bad_attrs=$(python3 "$PY" logs "$OTF_OUT.logs" | awk '$3 != "8" || length($4) != 14' | head -3)
+expect_eq "every kept record has sampling.threshold 8 and a 14-digit sampling.randomness" "" "$bad_attrs"
+otf_stop
+
+# Config errors: file:line and what is wrong.
+cat >"$TMP/bad-type.yaml" <<'Y'
+receivers: {otlp: {protocols: {http: {endpoint: 127.0.0.1:0}}}}
+processors:
+  tail_sampling:
+    policies:
+      - {name: p1, type: latencyy}
+exporters: {nop: {}}
+service: {pipelines: {traces: {receivers: [otlp], processors: [tail_sampling], exporters: [nop]}}}
+Y
+sed 's/{name: p1, type: latencyy}/{name: p1, type: string_attribute, string_attribute: {key: k, values: ["a("], enabled_regex_matching: true}}/' \
+	"$TMP/bad-type.yaml" >"$TMP/bad-regex.yaml"
+sed 's/{name: p1, type: latencyy}/{name: p1, type: ottl_condition, ottl_condition: {span: ["attributes[\\"x\\"] == "]}}/' \
+	"$TMP/bad-type.yaml" >"$TMP/bad-ottl.yaml"
+for c in "bad-type:5:.*unknown or unsupported policy type \"latencyy\"" \
+	"bad-regex:5:.*regex \"a\\(\" does not compile" \
+	"bad-ottl:5:.*span condition 0, column"; do
+	f=${c%%:*} rest=${c#*:} line=${rest%%:*} pat=${rest#*:}
+	if "$OTF_BIN" validate --config "$TMP/$f.yaml" >"$TMP/$f.out" 2>&1; then
+		bad "$f: validate accepted it"
+	elif grep -Eq "$f.yaml:$line:[0-9]+: .*$pat" "$TMP/$f.out"; then
+		ok "$f refused: $(grep -E "$f.yaml" "$TMP/$f.out" | head -1)"
+	else
+		bad "$f: unexpected message: $(cat "$TMP/$f.out")"
+	fi
+done
+finish

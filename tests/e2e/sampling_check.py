@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Helper of e2e_sampling.sh.
+
+make-traces OUTDIR: writes the requests the test posts (OTLP/JSON).
+make-logs FILE: 100 log records with the trace ids of the Collector's
+  TestLogsSampling (8 zero bytes, then byte i eight times).
+spans FILE: prints "traceid:spanid" of every span in a file exporter output,
+  sorted; "-" when the file is missing.
+logs FILE: prints the kept log records' index (time) and their sampling
+  attributes, one per line.
+expect-logs: the indexes a 50% hash_seed (seed 0) sampler keeps, computed
+  here from the Collector's algorithm (FNV-1a over the seed's 4 bytes and
+  the trace id, 14-bit bucket < 8192), independently of otflow's C code.
+"""
+import json
+import os
+import sys
+
+
+def span(tid, sid, name, start, end, code=0, attrs=None):
+    s = {"traceId": tid, "spanId": sid, "name": name, "kind": 2,
+         "startTimeUnixNano": str(start), "endTimeUnixNano": str(end),
+         "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in (attrs or {}).items()]}
+    if code:
+        s["status"] = {"code": code, "message": "boom"}
+    return s
+
+
+def request(spans):
+    return {"resourceSpans": [{"resource": {"attributes": [
+        {"key": "service.name", "value": {"stringValue": "shop"}}]},
+        "scopeSpans": [{"scope": {"name": "e2e"}, "spans": spans}]}]}
+
+
+T0 = 1_700_000_000_000_000_000
+ERR = "aa" * 16   # an ERROR span in the 2nd request: the whole trace is kept
+SLOW = "bb" * 16  # 700 ms end to end: latency keeps it
+FAST = "cc" * 16  # 10 ms, status OK: dropped
+
+
+def make_traces(outdir):
+    reqs = {
+        "r1": [span(ERR, "a1" * 8, "GET /cart", T0, T0 + 5_000_000, attrs={"step": "one"}),
+               span(FAST, "c1" * 8, "GET /home", T0, T0 + 10_000_000, code=1)],
+        "r2": [span(ERR, "a2" * 8, "SELECT", T0 + 1_000_000, T0 + 2_000_000, code=2),
+               span(SLOW, "b1" * 8, "POST /pay", T0, T0 + 200_000_000)],
+        "r3": [span(SLOW, "b2" * 8, "charge", T0 + 100_000_000, T0 + 700_000_000)],
+        # after the decisions: follow them
+        "late": [span(ERR, "a3" * 8, "late", T0 + 3_000_000, T0 + 4_000_000),
+                 span(FAST, "c2" * 8, "late", T0 + 3_000_000, T0 + 4_000_000)],
+    }
+    for k, v in reqs.items():
+        with open(os.path.join(outdir, k + ".json"), "w") as f:
+            json.dump(request(v), f)
+
+
+def make_logs(path):
+    recs = []
+    for i in range(100):
+        tid = "00" * 8 + ("%02x" % i) * 8
+        recs.append({"timeUnixNano": str(i + 1), "severityNumber": 5, "traceId": tid,
+                     "body": {"stringValue": "record %d" % i}})
+    with open(path, "w") as f:
+        json.dump({"resourceLogs": [{"resource": {}, "scopeLogs": [
+            {"scope": {"name": "e2e"}, "logRecords": recs}]}]}, f)
+
+
+def lines(path):
+    if not os.path.exists(path):
+        return None
+    out = []
+    with open(path) as f:
+        for ln in f:
+            ln = ln.strip()
+            if ln:
+                out.append(json.loads(ln))
+    return out
+
+
+def spans(path):
+    docs = lines(path)
+    if docs is None:
+        print("-")
+        return
+    got = []
+    for d in docs:
+        for rs in d.get("resourceSpans", []):
+            for ss in rs.get("scopeSpans", []):
+                for s in ss.get("spans", []):
+                    got.append("%s:%s" % (s["traceId"], s["spanId"]))
+    print(" ".join(sorted(got)))
+
+
+def logs(path):
+    docs = lines(path)
+    if docs is None:
+        print("-")
+        return
+    for d in docs:
+        for rl in d.get("resourceLogs", []):
+            for sl in rl.get("scopeLogs", []):
+                for r in sl.get("logRecords", []):
+                    a = {x["key"]: x["value"].get("stringValue") for x in r.get("attributes", [])}
+                    print(int(r["timeUnixNano"]) - 1, r["traceId"], a.get("sampling.threshold"),
+                          a.get("sampling.randomness"))
+
+
+def fnv1a32(data):
+    h = 0x811C9DC5
+    for b in data:
+        h = ((h ^ b) * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def expect_logs():
+    keep = []
+    for i in range(1, 100):  # i == 0: empty trace id, no randomness, fails closed
+        tid = bytes(8) + bytes([i]) * 8
+        h = fnv1a32(bytes(4) + tid)
+        if (h & 0x3FFF) < int(50 * 163.84):
+            keep.append(i)
+    print(" ".join(map(str, keep)))
+
+
+if __name__ == "__main__":
+    cmd = sys.argv[1]
+    if cmd == "make-traces":
+        make_traces(sys.argv[2])
+    elif cmd == "make-logs":
+        make_logs(sys.argv[2])
+    elif cmd == "spans":
+        spans(sys.argv[2])
+    elif cmd == "logs":
+        logs(sys.argv[2])
+    elif cmd == "expect-logs":
+        expect_logs()
