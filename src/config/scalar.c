@@ -33,6 +33,19 @@ int otf_config_parse_bool(const char *s, bool *out)
  * not mean. */
 static int parse_magnitude(const char *s, uint64_t *out)
 {
+	/* Digits may be grouped with '_' (100_000), as the Collector's YAML
+	 * decoder (go-yaml v3) reads integers: the README examples do. */
+	char plain[72];
+	if (strchr(s, '_') && isdigit((unsigned char)s[0])) {
+		size_t n = 0;
+		for (; *s && n + 1 < sizeof plain; s++)
+			if (*s != '_')
+				plain[n++] = *s;
+		if (*s)
+			return OTF_E_CONFIG;
+		plain[n] = 0;
+		s = plain;
+	}
 	int base = 10;
 	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		base = 16;

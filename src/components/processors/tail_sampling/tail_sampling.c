@@ -205,7 +205,7 @@ static int route(ts_t *t, const uint8_t id[16], const uint8_t *p, size_t n, int6
                  otf_buf_t **late, uint64_t *late_spans)
 {
 	otf__ts_entry_t *e = otf__ts_store_find(&t->store, id);
-	int known = e ? (e->state == TS_PENDING ? -1 : e->state == TS_KEPT)
+	int known = e ? (e->state == TSE_PENDING ? -1 : e->state == TSE_KEPT)
 	              : otf__ts_cache_lookup(&t->store, id);
 	if (known == 1) {
 		count(t, C_LATE_KEPT, (uint64_t)spans);

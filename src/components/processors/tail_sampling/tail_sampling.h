@@ -37,6 +37,8 @@ typedef enum otf__ts_type {
 	TS_OTTL_CONDITION,
 	TS_AND,
 	TS_COMPOSITE,
+	TS_DROP,
+	TS_TRACE_STATE,
 	TS_TYPE_COUNT
 } otf__ts_type_t;
 
@@ -46,6 +48,7 @@ typedef enum otf__ts_decision {
 	TS_SAMPLED,
 	TS_INVERT_SAMPLED,
 	TS_INVERT_NOT_SAMPLED,
+	TS_DROPPED, /* drop policy: wins over everything */
 	TS_ERROR,
 } otf__ts_decision_t;
 
@@ -55,12 +58,12 @@ struct otf__ts_policy {
 	otf__ts_type_t type;
 	/* latency (ms) */
 	int64_t threshold_ms, upper_threshold_ms;
-	/* numeric_attribute, string_attribute, boolean_attribute */
+	/* numeric_attribute, string_attribute, boolean_attribute, trace_state */
 	char *key;
 	int64_t min_value, max_value; /* numeric: absent = unbounded */
 	bool invert_match;
 	bool bool_value;
-	char **values; /* string_attribute */
+	char **values; /* string_attribute, trace_state */
 	size_t n_values;
 	bool regex;
 	bool cache_size_ignored; /* cache_max_size given: a Go LRU size, warned about */
@@ -78,7 +81,7 @@ struct otf__ts_policy {
 	/* ottl_condition */
 	otf_ottl_program_t *span_prog, *event_prog;
 	otf_ottl_error_mode_t error_mode;
-	/* and, composite: sub-policies (composite in evaluation order) */
+	/* and, drop, composite: sub-policies (composite in evaluation order) */
 	otf__ts_policy_t *subs;
 	size_t n_subs;
 	int64_t *alloc_sps; /* composite: spans per second per sub-policy */
@@ -128,9 +131,9 @@ typedef struct otf__ts_eval {
 } otf__ts_eval_t;
 
 /* The decision of one policy, and the final decision over every policy as
- * the Collector's makeDecision takes it (an InvertNotSampled anywhere
- * wins, then any Sampled, then InvertSampled when nothing said
- * NotSampled). *first (may be NULL) is the index of the policy whose
+ * the Collector's makeDecision takes it (a drop policy's Dropped wins,
+ * then an InvertNotSampled, then any Sampled, then InvertSampled when
+ * nothing said NotSampled). *first (may be NULL) is the index of the policy whose
  * decision it is (-1 when none). */
 otf__ts_decision_t otf__ts_policy_eval(const otf__ts_policy_t *p, const otf__ts_trace_t *t,
                                        otf__ts_eval_t *e);
@@ -144,7 +147,7 @@ uint64_t otf__ts_prob_threshold(double ratio);
 
 /* ---- the store (ts_store.c) ---- */
 
-typedef enum { TS_PENDING = 0, TS_KEPT, TS_DROPPED } otf__ts_state_kind_t;
+typedef enum { TSE_PENDING = 0, TSE_KEPT, TSE_DROPPED } otf__ts_state_kind_t;
 
 typedef struct otf__ts_entry otf__ts_entry_t;
 struct otf__ts_entry {

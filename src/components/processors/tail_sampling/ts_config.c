@@ -20,6 +20,7 @@ static const char *const k_type_names[TS_TYPE_COUNT] = {
     "probabilistic",  "status_code", "string_attribute",
     "rate_limiting",  "span_count",  "boolean_attribute",
     "ottl_condition", "and",         "composite",
+    "drop",           "trace_state",
 };
 
 /* Every type's keys in one scratch struct, filled by the type's schema. */
@@ -81,7 +82,10 @@ static const otf_config_field_t k_string[] = {
     {.key = "key", .type = OTF_CFG_STRING, .offset = offsetof(pcfg_t, key), .required = true},
     F("values", OTF_CFG_STRING_LIST, values, NULL, ""),
     F("enabled_regex_matching", OTF_CFG_BOOL, regex, "false", ""),
-    F("cache_max_size", OTF_CFG_INT, cache_max_size, "0", ""),
+    {.key = "cache_max_size",
+     .type = OTF_CFG_INT,
+     .offset = offsetof(pcfg_t, cache_max_size),
+     .present_at = OTF_CONFIG_PRESENT(pcfg_t, has_cache_size)},
     F("invert_match", OTF_CFG_BOOL, invert_match, "false", ""),
     OTF_CONFIG_FIELD_END,
 };
@@ -110,11 +114,20 @@ static const otf_config_field_t k_ottl[] = {
     F("spanevent", OTF_CFG_STRING_LIST, spanevent, NULL, ""),
     OTF_CONFIG_FIELD_END,
 };
+static const otf_config_field_t k_trace_state[] = {
+    {.key = "key", .type = OTF_CFG_STRING, .offset = offsetof(pcfg_t, key), .required = true},
+    {.key = "values",
+     .type = OTF_CFG_STRING_LIST,
+     .offset = offsetof(pcfg_t, values),
+     .required = true},
+    OTF_CONFIG_FIELD_END,
+};
 static const otf_config_field_t k_empty[] = {OTF_CONFIG_FIELD_END};
 
 static const otf_config_field_t *const k_type_schema[TS_TYPE_COUNT] = {
-    k_empty, k_latency,    k_numeric, k_probabilistic, k_status, k_string,
-    k_rate,  k_span_count, k_bool,    k_ottl,          NULL,     NULL,
+    k_empty,  k_latency, k_numeric,    k_probabilistic, k_status,
+    k_string, k_rate,    k_span_count, k_bool,          k_ottl,
+    NULL,     NULL,      NULL,         k_trace_state,
 };
 
 static void policy_free(otf__ts_policy_t *p)
@@ -228,6 +241,14 @@ static int parse_type_cfg(otf__ts_policy_t *p, const otf_config_node_t *at,
 		if (!rc && !c.status_codes.n)
 			rc = otf_config_errorf(err, at, "status_code: status_codes is empty");
 		break;
+	case TS_TRACE_STATE:
+		p->values = c.values.items; /* taken over */
+		p->n_values = c.values.n;
+		c.values.items = NULL;
+		c.values.n = 0;
+		if (strlen(c.key) > 256)
+			rc = otf_config_errorf(err, at, "trace_state: key longer than 256 bytes");
+		break;
 	case TS_STRING_ATTRIBUTE:
 		p->invert_match = c.invert_match;
 		p->regex = c.regex;
@@ -305,7 +326,7 @@ static int parse_type_cfg(otf__ts_policy_t *p, const otf_config_node_t *at,
 		break;
 	}
 	if (!rc && p->type != TS_STRING_ATTRIBUTE && p->type != TS_NUMERIC_ATTRIBUTE &&
-	    p->type != TS_BOOLEAN_ATTRIBUTE)
+	    p->type != TS_BOOLEAN_ATTRIBUTE && p->type != TS_TRACE_STATE)
 		otf_free(c.key), c.key = NULL;
 	if (!rc && c.key) {
 		p->key = c.key;
@@ -424,7 +445,7 @@ static int parse_policy(otf__ts_policy_t *p, const otf_config_node_t *v, size_t 
 	int t = 0;
 	while (t < TS_TYPE_COUNT && strcmp(k_type_names[t], type))
 		t++;
-	if (t == TS_TYPE_COUNT || (depth > 0 && t == TS_AND && depth > 1) ||
+	if (t == TS_TYPE_COUNT || (depth > 0 && (t == TS_AND || t == TS_DROP) && depth > 1) ||
 	    (depth > 0 && t == TS_COMPOSITE))
 		return otf_config_errorf(
 		    err, otf_config_map_get(v, "type"),
@@ -449,13 +470,13 @@ static int parse_policy(otf__ts_policy_t *p, const otf_config_node_t *v, size_t 
 	}
 	if (p->type == TS_RATE_LIMITING)
 		p->state = (*n_state)++;
-	if (p->type == TS_AND) {
-		const otf_config_node_t *subs = otf_config_map_get(tc, "and_sub_policy");
+	if (p->type == TS_AND || p->type == TS_DROP) {
+		const char *sk = p->type == TS_AND ? "and_sub_policy" : "drop_sub_policy";
+		const otf_config_node_t *subs = otf_config_map_get(tc, sk);
 		if (!subs || otf_config_len(tc) != 1)
 			return otf_config_errorf(err, tc ? tc : v,
-			                         "policy \"%s\": and needs "
-			                         "and_sub_policy (and nothing else)",
-			                         name);
+			                         "policy \"%s\": %s needs %s (and nothing else)",
+			                         name, type, sk);
 		return parse_list(subs, &p->subs, &p->n_subs, n_state, depth + 1, err);
 	}
 	if (p->type == TS_COMPOSITE) {
@@ -567,8 +588,9 @@ const otf_config_field_t otf__ts_schema[] = {
      .parse = policies_parse,
      .release = policies_release,
      .desc = "Policies (name, type and the type's settings): always_sample, latency, "
-             "numeric_attribute, probabilistic, status_code, string_attribute, rate_limiting, "
-             "span_count, boolean_attribute, ottl_condition, and, composite."},
+             "numeric_attribute, probabilistic, status_code, string_attribute, trace_state, "
+             "rate_limiting, span_count, boolean_attribute, ottl_condition, and, drop, "
+             "composite."},
     OTF_CONFIG_FIELD_END,
 };
 

@@ -152,6 +152,45 @@ static otf__ts_decision_t status_code(const otf__ts_policy_t *p, const otf_trace
 	return TS_NOT_SAMPLED;
 }
 
+/* trace_state (trace_state.go): a span whose W3C tracestate has key with
+ * one of the values. */
+static bool ts_member(otf_bytes_t ts, const otf__ts_policy_t *p)
+{
+	size_t kn = strlen(p->key), i = 0;
+	const char *s = (const char *)ts.ptr;
+	while (i < ts.len) {
+		size_t a = i;
+		while (i < ts.len && s[i] != ',')
+			i++;
+		size_t b = i++;
+		while (a < b && (s[a] == ' ' || s[a] == '\t'))
+			a++;
+		while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t'))
+			b--;
+		if (b - a > kn && s[a + kn] == '=' && !memcmp(s + a, p->key, kn)) {
+			const char *v = s + a + kn + 1;
+			size_t vn = b - a - kn - 1;
+			for (size_t j = 0; j < p->n_values; j++)
+				if (strlen(p->values[j]) == vn && !memcmp(p->values[j], v, vn))
+					return true;
+			return false;
+		}
+	}
+	return false;
+}
+
+static otf__ts_decision_t trace_state(const otf__ts_policy_t *p, const otf_traces_t *t)
+{
+	EACH_SPAN(t, rs, ss, sp)
+	{
+		(void)rs;
+		(void)ss;
+		if (ts_member(sp->trace_state, p))
+			return TS_SAMPLED;
+	}
+	return TS_NOT_SAMPLED;
+}
+
 static otf__ts_decision_t ottl_condition(const otf__ts_policy_t *p, otf_traces_t *t,
                                          otf__ts_eval_t *e)
 {
@@ -260,6 +299,8 @@ otf__ts_decision_t otf__ts_policy_eval(const otf__ts_policy_t *p, const otf__ts_
 	case TS_OTTL_CONDITION:
 		return ottl_condition(p, t->spans, e);
 	case TS_AND:
+	case TS_DROP:
+		/* and samples, drop drops, when every sub-policy samples. */
 		for (size_t i = 0; i < p->n_subs; i++) {
 			otf__ts_decision_t d = otf__ts_policy_eval(&p->subs[i], t, e);
 			if (d == TS_ERROR)
@@ -267,7 +308,9 @@ otf__ts_decision_t otf__ts_policy_eval(const otf__ts_policy_t *p, const otf__ts_
 			if (d == TS_NOT_SAMPLED || d == TS_INVERT_NOT_SAMPLED)
 				return TS_NOT_SAMPLED;
 		}
-		return TS_SAMPLED;
+		return p->type == TS_AND ? TS_SAMPLED : TS_DROPPED;
+	case TS_TRACE_STATE:
+		return trace_state(p, t->spans);
 	case TS_COMPOSITE:
 		return composite(p, t, e);
 	default:
@@ -290,7 +333,9 @@ bool otf__ts_decide(const otf__ts_config_t *cfg, const otf__ts_trace_t *t, otf__
 	}
 	bool sampled = false;
 	int who = -1;
-	if (by[TS_INVERT_NOT_SAMPLED] >= 0) {
+	if (by[TS_DROPPED] >= 0) {
+		who = by[TS_DROPPED];
+	} else if (by[TS_INVERT_NOT_SAMPLED] >= 0) {
 		who = by[TS_INVERT_NOT_SAMPLED];
 	} else if (by[TS_SAMPLED] >= 0) {
 		sampled = true;

@@ -177,7 +177,7 @@ otf__ts_entry_t *otf__ts_store_add(otf__ts_store_t *s, const uint8_t id[16], uin
 	*evicted_pending = false;
 	if (s->len >= s->max && s->oldest) {
 		otf__ts_entry_t *old = s->oldest;
-		*evicted_pending = old->state == TS_PENDING;
+		*evicted_pending = old->state == TSE_PENDING;
 		unlink_entry(s, old);
 		entry_free(old);
 	}
@@ -204,7 +204,7 @@ otf__ts_entry_t *otf__ts_store_add(otf__ts_store_t *s, const uint8_t id[16], uin
 
 void otf__ts_store_decided(otf__ts_store_t *s, otf__ts_entry_t *e, bool sampled)
 {
-	e->state = sampled ? TS_KEPT : TS_DROPPED;
+	e->state = sampled ? TSE_KEPT : TSE_DROPPED;
 	if (e->bytes) {
 		otf_buf_unref(e->bytes);
 		e->bytes = NULL;
