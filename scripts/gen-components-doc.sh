@@ -209,6 +209,39 @@ Behaviour notes:
   examples/scenarios/best-effort.yaml). `mode: downstream` passes the outcome of the external
   system through. `pre_export` (ack on reaching the exporter's queue) is not available yet.
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
+- **processor `probabilistic_sampler`** (traces, logs): decides each span / log record as the
+  Collector's processor does, so both keep the same traces. `hash_seed` (the default): FNV-1a of
+  the seed's 4 bytes and the trace id (logs: or `from_attribute`'s value), 14-bit buckets, the
+  percentage read as a float32; the randomness it used is written as `rv`. `proportional` and
+  `equalizing`: the trace id's last 7 bytes (or an arriving `rv`) against a 56-bit threshold
+  (OTEP 235). Kept spans carry the W3C tracestate `ot=rv:..;th:..` (other members kept, `ot`
+  first); kept log records the attributes `sampling.threshold` / `sampling.randomness`. An
+  unusable tracestate, a missing randomness or an arriving threshold the trace id contradicts is
+  dropped with `fail_closed` (default) or kept. `sampling.priority` on a span forces 0% / 100%;
+  logs use the attribute named by `sampling_priority` as a percentage. A request left empty is
+  acknowledged. Counted in `otelcol_processor_probabilistic_sampler_count_{traces,logs}_sampled`
+  and `..._not_sampled`.
+- **processor `tail_sampling`** (traces): spans are grouped by trace id **per worker** (a trace
+  whose spans arrive over connections served by different workers is decided per worker, on the
+  spans each saw; `runtime.workers: 1`, or one connection per trace source, keeps traces whole)
+  and held, the request acknowledged once stored. `decision_wait` after a trace's first span its
+  policies decide (checked every tenth of the wait, 10 ms to 1 s, where the Collector checks once
+  a second), and the kept traces leave as one request per round. The final decision is the
+  Collector's: a `drop` policy's drop wins, then an inverted not-sampled, then any sampled, then
+  an inverted sampled when no policy said not sampled. Policies: always_sample, latency,
+  numeric_attribute, probabilistic (FNV-1a 64 of `hash_salt` and the trace id), status_code,
+  string_attribute (exact, or PCRE2 regexes matched anywhere as Go's MatchString; Go RE2 syntax
+  differences: docs/ottl.md), trace_state, rate_limiting, span_count, boolean_attribute,
+  ottl_condition (conditions compiled at load), and, drop, composite (`policy_order`,
+  `rate_allocation`); `bytes_limiting` is not built. `num_traces` bounds the traces in memory,
+  pending and decided; past it the oldest is forgotten, counted in
+  `otelcol_processor_tail_sampling_sampling_trace_dropped_too_early` when it had no decision.
+  Later spans of a trace still in memory (or in `decision_cache`) follow its decision; otherwise
+  they start a new trace. At shutdown the pending traces are decided at once (dropped with
+  `drop_pending_traces_on_shutdown`). Other counters:
+  `otelcol_processor_tail_sampling_global_count_traces_{sampled,not_sampled}`,
+  `..._new_trace_id_received`, `..._late_spans_{kept,dropped}`,
+  `..._sampling_policy_evaluation_error`.
 
 HDR
 "$bin" components --format markdown

@@ -16,7 +16,7 @@
  * memory or in the decision caches. num_traces bounds the traces in
  * memory; the oldest is forgotten first, counted as dropped too early
  * when it had no decision yet. At shutdown the pending traces are decided
- * at once. */
+ * at once (or dropped, with drop_pending_traces_on_shutdown). */
 #include "tail_sampling.h"
 #include "../probabilistic_sampler/sampler_counters.h"
 
@@ -200,6 +200,15 @@ static void decide_due(ts_t *t, bool everything)
 	send_out(t, out, spans);
 }
 
+static void drop_pending(ts_t *t)
+{
+	otf__ts_entry_t *e;
+	while ((e = t->store.first_pending)) {
+		otf_node_count(t->node, OTF_COUNTER_DROPPED, OTF_SIGNAL_TRACES, (uint64_t)e->spans);
+		otf__ts_store_decided(&t->store, e, false);
+	}
+}
+
 /* Where the spans of one trace in a request go. */
 static int route(ts_t *t, const uint8_t id[16], const uint8_t *p, size_t n, int64_t spans,
                  otf_buf_t **late, uint64_t *late_spans)
@@ -358,7 +367,10 @@ static void control(void *inst, const otf_ctrl_t *c)
 		decide_due(t, false);
 		break;
 	case OTF_CTRL_KIL:
-		decide_due(t, true);
+		if (t->cfg->drop_pending_traces_on_shutdown)
+			drop_pending(t);
+		else
+			decide_due(t, true);
 		if (t->timer > 0)
 			otf_node_timer_stop(t->node, t->timer);
 		t->timer = -1; /* no restart: data after KIL is decided by the next tick, never */

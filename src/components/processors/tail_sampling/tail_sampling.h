@@ -102,6 +102,7 @@ typedef struct otf__ts_config {
 		uint64_t sampled_cache_size, non_sampled_cache_size;
 	} decision_cache;
 	bool sample_on_first_match;
+	bool drop_pending_traces_on_shutdown;
 	otf__ts_policies_t policies;
 } otf__ts_config_t;
 

@@ -580,6 +580,12 @@ const otf_config_field_t otf__ts_schema[] = {
      .offset = offsetof(otf__ts_config_t, sample_on_first_match),
      .def = "false",
      .desc = "Stop evaluating policies at the first that samples."},
+    {.key = "drop_pending_traces_on_shutdown",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf__ts_config_t, drop_pending_traces_on_shutdown),
+     .def = "false",
+     .desc = "At shutdown drop the traces still waiting instead of deciding them on the spans "
+             "received so far."},
     {.key = "policies",
      .type = OTF_CFG_CUSTOM,
      .offset = offsetof(otf__ts_config_t, policies),
