@@ -5,6 +5,8 @@
 #   spans in two requests) and a 700 ms trace are kept whole, a fast OK
 #   trace is dropped; late spans follow the decision (the ERROR trace's
 #   are forwarded, the dropped trace's are not).
+# - probabilistic_sampler on the same traces: the spans kept and their
+#   tracestate as the Collector's hash_seed algorithm (recomputed in Python).
 # - probabilistic_sampler (hash_seed 50%): of the Collector's
 #   TestLogsSampling records exactly the 45 the Collector keeps, the same
 #   set as the FNV algorithm recomputed in Python, each carrying
@@ -48,6 +50,15 @@ A=$(printf 'aa%.0s' $(seq 16)) B=$(printf 'bb%.0s' $(seq 16)) C=$(printf 'cc%.0s
 want="$A:a1a1a1a1a1a1a1a1 $A:a2a2a2a2a2a2a2a2 $B:b1b1b1b1b1b1b1b1 $B:b2b2b2b2b2b2b2b2"
 await_eq "error trace and slow trace kept whole, fast trace dropped" "$want" \
 	python3 "$PY" spans "$OTF_OUT.traces"
+
+want_ps=$(python3 "$PY" expect-ps "$TMP")
+await_eq "probabilistic_sampler keeps the spans the Collector keeps, with ot=rv:..;th:8" \
+	"$want_ps" python3 "$PY" ps-spans "$OTF_OUT.ps"
+case "$want_ps" in
+*"$(printf '12%.0s' $(seq 16))"*) bad "the test's trace 1212.. should be one that 50% drops" ;;
+"") bad "no span of the test is kept at 50%: the check above says nothing" ;;
+*) ok "the 50% sampler drops trace 1212.. and keeps the others" ;;
+esac
 
 expect_eq "POST late spans" 200 "$(post traces "$TMP/late.json")"
 want=$(echo "$want $A:a3a3a3a3a3a3a3a3" | tr ' ' '\n' | sort | tr '\n' ' ' | sed 's/ $//')

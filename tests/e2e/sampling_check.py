@@ -8,6 +8,9 @@ spans FILE: prints "traceid:spanid" of every span in a file exporter output,
   sorted; "-" when the file is missing.
 logs FILE: prints the kept log records' index (time) and their sampling
   attributes, one per line.
+ps-spans FILE / expect-ps OUTDIR: the spans probabilistic_sampler kept, with
+  their tracestate, and those the Collector's hash_seed algorithm (recomputed
+  here) keeps from r1..r3, with the ot=rv:..;th:8 it writes.
 expect-logs: the indexes a 50% hash_seed (seed 0) sampler keeps, computed
   here from the Collector's algorithm (FNV-1a over the seed's 4 bytes and
   the trace id, 14-bit bucket < 8192), independently of otflow's C code.
@@ -36,12 +39,14 @@ T0 = 1_700_000_000_000_000_000
 ERR = "aa" * 16   # an ERROR span in the 2nd request: the whole trace is kept
 SLOW = "bb" * 16  # 700 ms end to end: latency keeps it
 FAST = "cc" * 16  # 10 ms, status OK: dropped
+OTHER = "12" * 16  # fast too; and a trace id 50% hash_seed drops
 
 
 def make_traces(outdir):
     reqs = {
         "r1": [span(ERR, "a1" * 8, "GET /cart", T0, T0 + 5_000_000, attrs={"step": "one"}),
-               span(FAST, "c1" * 8, "GET /home", T0, T0 + 10_000_000, code=1)],
+               span(FAST, "c1" * 8, "GET /home", T0, T0 + 10_000_000, code=1),
+               span(OTHER, "d1" * 8, "GET /about", T0, T0 + 10_000_000)],
         "r2": [span(ERR, "a2" * 8, "SELECT", T0 + 1_000_000, T0 + 2_000_000, code=2),
                span(SLOW, "b1" * 8, "POST /pay", T0, T0 + 200_000_000)],
         "r3": [span(SLOW, "b2" * 8, "charge", T0 + 100_000_000, T0 + 700_000_000)],
@@ -112,6 +117,43 @@ def fnv1a32(data):
     return h
 
 
+def rnd_from_bytes(b, seed=0):
+    """randomnessFromBytes of sampler_mode.go: the r-value hash_seed writes."""
+    h32 = fnv1a32(seed.to_bytes(4, "little") + b)
+    hashed = h32 & 0x3FFF
+    unused18 = h32 >> 14
+    mixed28 = unused18 ^ (unused18 << 10)
+    return ((0x3FFF - hashed) << 42) | (mixed28 << 14) | hashed
+
+
+def ps_spans(path):
+    """traceid:spanid:tracestate of every span, sorted."""
+    docs = lines(path)
+    if docs is None:
+        print("-")
+        return
+    got = []
+    for d in docs:
+        for rs in d.get("resourceSpans", []):
+            for ss in rs.get("scopeSpans", []):
+                for s in ss.get("spans", []):
+                    got.append("%s:%s:%s" % (s["traceId"], s["spanId"], s.get("traceState", "")))
+    print(" ".join(sorted(got)))
+
+
+def expect_ps(outdir):
+    """The spans of r1..r3 a 50% hash_seed sampler keeps, with their tracestate."""
+    want = []
+    for k in ("r1", "r2", "r3"):
+        with open(os.path.join(outdir, k + ".json")) as f:
+            doc = json.load(f)
+        for s in doc["resourceSpans"][0]["scopeSpans"][0]["spans"]:
+            tid = bytes.fromhex(s["traceId"])
+            if (fnv1a32(bytes(4) + tid) & 0x3FFF) < 8192:
+                want.append("%s:%s:ot=rv:%014x;th:8" % (s["traceId"], s["spanId"], rnd_from_bytes(tid)))
+    print(" ".join(sorted(want)))
+
+
 def expect_logs():
     keep = []
     for i in range(1, 100):  # i == 0: empty trace id, no randomness, fails closed
@@ -132,5 +174,9 @@ if __name__ == "__main__":
         spans(sys.argv[2])
     elif cmd == "logs":
         logs(sys.argv[2])
+    elif cmd == "ps-spans":
+        ps_spans(sys.argv[2])
+    elif cmd == "expect-ps":
+        expect_ps(sys.argv[2])
     elif cmd == "expect-logs":
         expect_logs()
