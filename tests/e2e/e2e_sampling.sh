@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # processors tail_sampling and probabilistic_sampler in a real otflow:
 # OTLP/HTTP JSON in, file exporters out.
-# - tail_sampling (decision_wait 300ms): a trace with an ERROR span (its
+# - tail_sampling (decision_wait 2s): a trace with an ERROR span (its
 #   spans in two requests) and a 700 ms trace are kept whole, a fast OK
 #   trace is dropped; late spans follow the decision (the ERROR trace's
 #   are forwarded, the dropped trace's are not).
@@ -39,6 +39,8 @@ post() {
 		--data-binary "@$2" "$OTF_URL/v1/$1"
 }
 
+OTF_E2E_PROM=$(free_port)
+export OTF_E2E_PROM
 if ! otf_start sampling "$CFG"; then
 	bad "otflow did not start"
 	finish
@@ -72,6 +74,29 @@ got_idx() { python3 "$PY" logs "$OTF_OUT.logs" | awk '{print $1}' | sort -n | tr
 await_eq "probabilistic_sampler keeps the Collector's 45 records" "$want_logs" got_idx
 bad_attrs=$(python3 "$PY" logs "$OTF_OUT.logs" | awk '$3 != "8" || length($4) != 14' | head -3)
 expect_eq "every kept record has sampling.threshold 8 and a 14-digit sampling.randomness" "" "$bad_attrs"
+# Counters (Prometheus pull reader): decisions, late spans, items kept and
+# dropped, and the traces the num_traces: 2 instance forgets undecided
+# (r1 brings 3 new traces, r2 2, the late request 1: 4 forgotten, whose
+# spans a1, c1, d1 and a2 + a3 are 5 dropped spans).
+metric() { # NAME PROCESSOR
+	awk -v n="$1" -v p="processor=\"$2\"" '$1 == n "{" p "}" {print $2}' "$TMP/metrics.txt"
+}
+curl -s -m 10 "http://127.0.0.1:$OTF_E2E_PROM/metrics" >"$TMP/metrics.txt"
+TS=otelcol_processor_tail_sampling PS=otelcol_processor_probabilistic_sampler
+for c in "$TS""_global_count_traces_sampled tail_sampling@traces 2" \
+	"$TS""_global_count_traces_not_sampled tail_sampling@traces 2" \
+	"$TS""_new_trace_id_received tail_sampling@traces 4" \
+	"$TS""_late_spans_kept tail_sampling@traces 1" \
+	"$TS""_late_spans_dropped tail_sampling@traces 1" \
+	"$TS""_sampling_trace_dropped_too_early tail_sampling/small@traces/small 4" \
+	"otelcol_processor_dropped_spans tail_sampling/small@traces/small 5" \
+	"$PS""_count_traces_sampled probabilistic_sampler@traces/ps 7" \
+	"$PS""_count_traces_not_sampled probabilistic_sampler@traces/ps 1" \
+	"$PS""_count_logs_sampled probabilistic_sampler@logs 45" \
+	"$PS""_count_logs_not_sampled probabilistic_sampler@logs 55"; do
+	set -- $c
+	expect_eq "$1{processor=$2}" "$3" "$(metric "$1" "$2")"
+done
 otf_stop
 
 # Config errors: file:line and what is wrong.

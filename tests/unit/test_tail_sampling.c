@@ -513,23 +513,25 @@ static void test_store(void **state)
 	assert_int_equal(otf__ts_store_init(&s, 3, 1, 2, 2), 0);
 	uint8_t id[6][16];
 	memset(id, 0, sizeof id);
-	bool ev_pending;
+	int64_t ev_pending;
 	for (int i = 0; i < 6; i++)
 		id[i][15] = (uint8_t)(i + 1), id[i][8] = (uint8_t)(0x40 * i);
 	for (int i = 0; i < 3; i++) {
-		assert_non_null(otf__ts_store_add(&s, id[i], (uint64_t)i, &ev_pending));
-		assert_false(ev_pending);
+		otf__ts_entry_t *e = otf__ts_store_add(&s, id[i], (uint64_t)i, &ev_pending);
+		assert_non_null(e);
+		assert_int_equal(ev_pending, 0);
+		e->spans = 5 + i;
 	}
 	/* The oldest (id 0) is decided; adding a 4th forgets it, not counted. */
 	otf__ts_store_decided(&s, s.first_pending, true);
 	assert_ptr_equal(s.first_pending, otf__ts_store_find(&s, id[1]));
 	assert_non_null(otf__ts_store_add(&s, id[3], 3, &ev_pending));
-	assert_false(ev_pending);
+	assert_int_equal(ev_pending, 0);
 	assert_null(otf__ts_store_find(&s, id[0]));
 	assert_int_equal(otf__ts_cache_lookup(&s, id[0]), 1); /* still known as sampled */
 	/* A 5th forgets id 1, undecided: dropped too early. */
 	assert_non_null(otf__ts_store_add(&s, id[4], 4, &ev_pending));
-	assert_true(ev_pending);
+	assert_int_equal(ev_pending, 6); /* its spans, counted as dropped */
 	assert_null(otf__ts_store_find(&s, id[1]));
 	assert_int_equal(otf__ts_cache_lookup(&s, id[1]), -1);
 	assert_int_equal(s.len, 3);

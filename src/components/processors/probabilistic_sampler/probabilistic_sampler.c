@@ -128,19 +128,24 @@ typedef struct ps {
 	uint64_t errors_logged;
 } ps_t;
 
+/* Called once per signal the node serves: the counters of that signal. */
 static int create(const otf_create_ctx_t *ctx, void **inst)
 {
-	if (*inst)
-		return 0;
-	ps_t *p = otf_calloc(1, sizeof *p);
-	if (!p)
-		return OTF_E_NOMEM;
-	p->node = ctx->node;
-	otf__ps_sampler_init(&p->sampler, ctx->config);
-	for (int i = 0; i < C_N; i++)
-		p->c[i] = otf__sampler_counter_get(k_counters[i].name, k_counters[i].desc,
-		                                   k_counters[i].unit, otf_node_name(ctx->node));
-	*inst = p;
+	ps_t *p = *inst;
+	if (!p) {
+		p = otf_calloc(1, sizeof *p);
+		if (!p)
+			return OTF_E_NOMEM;
+		p->node = ctx->node;
+		otf__ps_sampler_init(&p->sampler, ctx->config);
+		*inst = p;
+	}
+	int first = ctx->signal == OTF_SIGNAL_TRACES ? C_TR_YES : C_LOG_YES;
+	for (int i = first; i < first + 2; i++)
+		if (!p->c[i])
+			p->c[i] =
+			    otf__sampler_counter_get(k_counters[i].name, k_counters[i].desc,
+			                             k_counters[i].unit, otf_node_name(ctx->node));
 	return 0;
 }
 

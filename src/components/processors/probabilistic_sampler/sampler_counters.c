@@ -23,8 +23,12 @@ otf_selfcounter_t *otf__sampler_counter_get(const char *name, const char *desc, 
 {
 	pthread_mutex_lock(&g_lock);
 	entry_t *e;
+	/* "processor:name@pipeline" -> "name@pipeline", as the engine's
+	 * otelcol_processor_* counters are labelled. */
+	const char *colon = strchr(label, ':');
+	const char *bare = colon ? colon + 1 : label;
 	for (e = g_list; e; e = e->next)
-		if (!strcmp(e->c.name, name) && !strcmp(e->c.label, label))
+		if (!strcmp(e->c.name, name) && !strcmp(e->c.label, bare))
 			break;
 	if (e) {
 		e->refs++;
@@ -33,7 +37,7 @@ otf_selfcounter_t *otf__sampler_counter_get(const char *name, const char *desc, 
 		e->c.desc = desc;
 		e->c.unit = unit;
 		e->c.label_key = "processor";
-		snprintf(e->c.label, sizeof e->c.label, "%s", label);
+		snprintf(e->c.label, sizeof e->c.label, "%s", bare);
 		e->refs = 1;
 		e->next = g_list;
 		g_list = e;

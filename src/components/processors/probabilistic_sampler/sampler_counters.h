@@ -12,7 +12,8 @@
 
 #include <stdint.h>
 
-/* name, desc and unit are static strings; label is the component id. */
+/* name, desc and unit are static strings; label is the node's name
+ * (otf_node_name; its "processor:" prefix is left out). */
 otf_selfcounter_t *otf__sampler_counter_get(const char *name, const char *desc, const char *unit,
                                             const char *label);
 void otf__sampler_counter_put(otf_selfcounter_t *c);

@@ -226,11 +226,12 @@ static int route(ts_t *t, const uint8_t id[16], const uint8_t *p, size_t n, int6
 		return 0;
 	}
 	if (!e) {
-		bool evicted = false;
+		int64_t evicted = 0;
 		e = otf__ts_store_add(&t->store, id, uv_now(t->loop), &evicted);
 		if (evicted) {
 			count(t, C_TOO_EARLY, 1);
-			otf_node_count(t->node, OTF_COUNTER_DROPPED, OTF_SIGNAL_TRACES, 1);
+			otf_node_count(t->node, OTF_COUNTER_DROPPED, OTF_SIGNAL_TRACES,
+			               (uint64_t)evicted);
 		}
 		if (!e)
 			return OTF_E_NOMEM;

@@ -182,10 +182,11 @@ int otf__ts_store_init(otf__ts_store_t *s, size_t max, size_t initial, uint32_t 
 void otf__ts_store_close(otf__ts_store_t *s);
 otf__ts_entry_t *otf__ts_store_find(otf__ts_store_t *s, const uint8_t id[16]);
 /* A new pending trace; when the store is full the oldest trace is removed
- * first and returned in *evicted_pending true when it had no decision yet
- * (the Collector's "dropped too early"). NULL on OOM. */
+ * first, and *evicted_spans is the number of spans it held when it had no
+ * decision yet (the Collector's "dropped too early"), else 0. NULL on
+ * OOM. */
 otf__ts_entry_t *otf__ts_store_add(otf__ts_store_t *s, const uint8_t id[16], uint64_t now_ms,
-                                   bool *evicted_pending);
+                                   int64_t *evicted_spans);
 /* Records the decision of a pending trace (releases its bytes) and enters
  * it in the matching decision cache. */
 void otf__ts_store_decided(otf__ts_store_t *s, otf__ts_entry_t *e, bool sampled);

@@ -172,12 +172,13 @@ static void maybe_grow(otf__ts_store_t *s)
 }
 
 otf__ts_entry_t *otf__ts_store_add(otf__ts_store_t *s, const uint8_t id[16], uint64_t now_ms,
-                                   bool *evicted_pending)
+                                   int64_t *evicted_spans)
 {
-	*evicted_pending = false;
+	*evicted_spans = 0;
 	if (s->len >= s->max && s->oldest) {
 		otf__ts_entry_t *old = s->oldest;
-		*evicted_pending = old->state == TSE_PENDING;
+		if (old->state == TSE_PENDING)
+			*evicted_spans = old->spans > 0 ? old->spans : 1;
 		unlink_entry(s, old);
 		entry_free(old);
 	}
