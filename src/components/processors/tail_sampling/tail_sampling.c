@@ -66,6 +66,7 @@ typedef struct ts {
 	otf_arena_t arena;
 	int64_t timer;
 	uint64_t wait_ms, tick_ms;
+	uint64_t nacks_logged;
 	otf_selfcounter_t *c[C_N];
 } ts_t;
 
@@ -128,6 +129,12 @@ static void send_out(ts_t *t, otf_buf_t *out, uint64_t spans)
 	if (!out)
 		return;
 	otf_msg_t *m = otf_msg_create(t->node, OTF_SIGNAL_TRACES, out, spans);
+	/* Nobody upstream waits for kept traces (their requests were acked
+	 * when stored): a failure downstream is counted here as dropped. */
+	if (m && otf_msg_subscribe(m, t->node, OTF_INTEREST_NACK, 0)) {
+		otf_msg_drop(m);
+		m = NULL;
+	}
 	if (!m) {
 		otf_node_count(t->node, OTF_COUNTER_DROPPED, OTF_SIGNAL_TRACES, spans);
 		return;
@@ -366,6 +373,13 @@ static void control(void *inst, const otf_ctrl_t *c)
 	switch (c->type) {
 	case OTF_CTRL_TMR:
 		decide_due(t, false);
+		break;
+	case OTF_CTRL_NACK:
+		otf_node_count(t->node, OTF_COUNTER_DROPPED, OTF_SIGNAL_TRACES, c->items);
+		if (t->nacks_logged++ < 10)
+			otf_node_log(t->node, OTF_LOG_WARN,
+			             "%llu sampled spans lost downstream: %s",
+			             (unsigned long long)c->items, c->reason);
 		break;
 	case OTF_CTRL_KIL:
 		if (t->cfg->drop_pending_traces_on_shutdown)
