@@ -278,6 +278,12 @@ static void test_config_errors(void **state)
 	     "{max_total_spans_per_second: 10, composite_sub_policy: [{name: s, type: "
 	     "always_sample}], rate_allocation: [{policy: t, percent: 10}]}}\n",
 	     "rate_allocation names \"t\""},
+	    /* A sub-policy refused inside a composite (fuzz_tail_sampling
+	     * found the sub-policies built before it leaking). */
+	    {"tail_sampling:\n  policies:\n    - {name: c, type: composite, composite: "
+	     "{max_total_spans_per_second: 10, composite_sub_policy: [{name: s, type: "
+	     "always_sample}, {name: t, type: latency, latency: {nope: 1}}]}}\n",
+	     "unknown key \"nope\""},
 	    {"tail_sampling:\n  decision_wait: 1s\n", "policies"},
 	};
 	for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {

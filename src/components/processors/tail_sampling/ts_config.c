@@ -365,15 +365,15 @@ static int parse_composite(otf__ts_policy_t *p, const otf_config_node_t *v, size
 		           : otf_config_errorf(err, v,
 		                               "composite: max_total_spans_per_second is "
 		                               "required");
-	otf__ts_policy_t *subs = NULL;
-	size_t n = 0;
 	p->state = (*n_state)++; /* the composite's own second */
-	int rc = sub ? parse_list(sub, &subs, &n, n_state, depth + 1, err)
+	/* Into p at once, so that a refusal part way leaves what was built
+	 * to the caller's release. */
+	int rc = sub ? parse_list(sub, &p->subs, &p->n_subs, n_state, depth + 1, err)
 	             : otf_config_errorf(err, v, "composite: composite_sub_policy is required");
 	if (rc)
 		return rc;
-	p->subs = subs;
-	p->n_subs = n;
+	otf__ts_policy_t *subs = p->subs;
+	size_t n = p->n_subs;
 	*n_state += n; /* one slot per sub-policy, after the composite's */
 	/* Evaluation follows policy_order when given. */
 	if (order) {
