@@ -5,8 +5,8 @@
  * Source of behaviour: opentelemetry-collector-contrib
  * processor/probabilisticsamplerprocessor (README.md, config.go,
  * sampler_mode.go, tracesprocessor.go, logsprocessor.go) and pkg/sampling.
- * Thread rules: a sampler is read-only after init; one per node config,
- * shared by the workers. */
+ * Thread rules: a sampler is read-only after init; each node instance
+ * (one per worker) initialises its own from the shared config. */
 #ifndef OTF_PROBABILISTIC_SAMPLER_H
 #define OTF_PROBABILISTIC_SAMPLER_H
 

@@ -80,7 +80,10 @@ typedef struct otf__ps_tracestate {
 
 /* Parses s (n bytes): 0, or -EINVAL when the Collector's parser refuses it
  * (syntax, sizes, an rv that is not 14 hex digits, a bad th). An empty
- * string is an empty tracestate. On error *ts is unusable. */
+ * string is an empty tracestate. On error *ts is unusable. One limit is
+ * otflow's: more than OTF__PS_MAX_OTEL other fields in `ot=` (the
+ * Collector keeps any number within its 256 bytes) is refused too, so
+ * such a span takes the fail_closed path. */
 int otf__ps_tracestate_parse(const char *s, size_t n, otf__ps_tracestate_t *ts);
 
 /* Serialises ts as the Collector does: "ot=rv:..;th:..;extra" first (when
