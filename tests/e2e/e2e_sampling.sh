@@ -53,6 +53,12 @@ want="$A:a1a1a1a1a1a1a1a1 $A:a2a2a2a2a2a2a2a2 $B:b1b1b1b1b1b1b1b1 $B:b2b2b2b2b2b
 await_eq "error trace and slow trace kept whole, fast trace dropped" "$want" \
 	python3 "$PY" spans "$OTF_OUT.traces"
 
+expect_eq "span a1 comes out as it went in (resource, scope, name, status, times, attributes)" \
+	"shop e2e GET /cart 0 1700000000000000000 1700000000005000000 step=one" \
+	"$(python3 "$PY" span "$OTF_OUT.traces" a1a1a1a1a1a1a1a1)"
+expect_eq "span a2 comes out as it went in" \
+	"shop e2e SELECT 2 1700000000001000000 1700000000002000000 " \
+	"$(python3 "$PY" span "$OTF_OUT.traces" a2a2a2a2a2a2a2a2)"
 want_ps=$(python3 "$PY" expect-ps "$TMP")
 await_eq "probabilistic_sampler keeps the spans the Collector keeps, with ot=rv:..;th:8" \
 	"$want_ps" python3 "$PY" ps-spans "$OTF_OUT.ps"

@@ -96,6 +96,24 @@ def spans(path):
     print(" ".join(sorted(got)))
 
 
+def span_detail(path, sid):
+    """resource service.name, scope name, span name, status code and
+    attributes of span sid, as the file holds them."""
+    for d in lines(path) or []:
+        for rs in d.get("resourceSpans", []):
+            res = {a["key"]: a["value"].get("stringValue") for a in rs.get("resource", {}).get("attributes", [])}
+            for ss in rs.get("scopeSpans", []):
+                for s in ss.get("spans", []):
+                    if s["spanId"] == sid:
+                        attrs = ",".join("%s=%s" % (a["key"], a["value"].get("stringValue"))
+                                         for a in s.get("attributes", []))
+                        print(res.get("service.name"), ss.get("scope", {}).get("name"), s["name"],
+                              s.get("status", {}).get("code", 0), s["startTimeUnixNano"],
+                              s["endTimeUnixNano"], attrs)
+                        return
+    print("-")
+
+
 def logs(path):
     docs = lines(path)
     if docs is None:
@@ -174,6 +192,8 @@ if __name__ == "__main__":
         spans(sys.argv[2])
     elif cmd == "logs":
         logs(sys.argv[2])
+    elif cmd == "span":
+        span_detail(sys.argv[2], sys.argv[3])
     elif cmd == "ps-spans":
         ps_spans(sys.argv[2])
     elif cmd == "expect-ps":
