@@ -311,6 +311,29 @@ static void test_probabilistic_hash(void **state)
 	assert_int_equal(otf__ts_prob_threshold(0.5), 9223372036854775807ull);
 	assert_int_equal(otf__ts_prob_threshold(1.0), UINT64_MAX);
 	assert_int_equal(otf__ts_prob_threshold(0), 0);
+	assert_int_equal(otf__ts_prob_threshold(1.5), UINT64_MAX); /* 150%: all */
+	assert_int_equal(otf__ts_prob_threshold(-0.5), 0);         /* -50%: none */
+	/* TestProbabilisticSampling: 100 000 random ids, the share sampled
+	 * within 0.2 points of the percentage (default and custom salt). */
+	static const struct {
+		double pct;
+		const char *salt;
+	} k[] = {{25, "default-hash-seed"}, {33, "default-hash-seed"}, {33, "test-salt"}};
+	for (size_t c = 0; c < sizeof k / sizeof k[0]; c++) {
+		uint64_t x = 88172645463325252ull, th = otf__ts_prob_threshold(k[c].pct / 100);
+		int sampled = 0;
+		for (int i = 0; i < 100000; i++) {
+			uint8_t tid[16];
+			for (int h = 0; h < 2; h++) {
+				x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+				memcpy(tid + 8 * h, &x, 8);
+			}
+			sampled += otf__ts_hash(k[c].salt, tid, 16) <= th;
+		}
+		double got = sampled / 1000.0;
+		if (got < k[c].pct - 0.2 || got > k[c].pct + 0.2)
+			fail_msg("%s at %g%%: %.2f%% sampled", k[c].salt, k[c].pct, got);
+	}
 }
 
 /* The decision table: one trace per row, the policy's decision. */

@@ -63,12 +63,11 @@ static const otf_config_field_t k_numeric[] = {
 };
 static const otf_config_field_t k_probabilistic[] = {
     F("hash_salt", OTF_CFG_STRING, hash_salt, NULL, ""),
+    /* Unbounded, as the Collector: past 100 keeps all, below 0 none. */
     {.key = "sampling_percentage",
      .type = OTF_CFG_DOUBLE,
      .offset = offsetof(pcfg_t, sampling_percentage),
-     .def = "0",
-     .min = "0",
-     .max = "100"},
+     .def = "0"},
     OTF_CONFIG_FIELD_END,
 };
 static const otf_config_field_t k_status[] = {
