@@ -8,7 +8,8 @@
  *   is nacked permanent.
  * - tail_sampling: both requests are acked before any decision (the node
  *   owns what it holds); after decision_wait the kept trace arrives as one
- *   request with the spans of both; the dropped trace never arrives. */
+ *   request with the spans of both; the dropped trace never arrives; a
+ *   kept trace refused downstream is counted as dropped spans. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -359,6 +360,36 @@ static void test_tail_node(void **state)
 	assert_int_equal(atomic_load(&g_nacks), 0);
 }
 
+/* Dropped spans counted for node id name (its kind prefix aside), traces. */
+static uint64_t dropped(run_t *r, const char *name)
+{
+	otf_node_stats_t st[8];
+	size_t n = otf_engine_stats(r->e, st, 8);
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (!strcmp(strchr(st[i].name, ':') ? strchr(st[i].name, ':') + 1 : st[i].name,
+		            name))
+			return st[i].counters[OTF_COUNTER_DROPPED][OTF_SIGNAL_TRACES];
+	fail_msg("no %s node in the stats", name);
+	return 0;
+}
+
+/* A kept trace refused downstream: nobody upstream waits any more (its
+ * requests were acked when stored), so its spans are counted as dropped. */
+static void test_tail_node_downstream_failure(void **state)
+{
+	(void)state;
+	run_t r;
+	g_payloads[0] = request((const uint8_t[][3]){{0xaa, 1, 2}, {0xaa, 2, 1}}, 2);
+	g_npayloads = 1;
+	start(&r, "tail_sampling",
+	      "decision_wait: 50ms, policies: [{name: a, type: always_sample}]", true);
+	AWAIT(atomic_load(&g_seen) >= 1, 10000, "the decision");
+	AWAIT(dropped(&r, "p") == 2, 5000, "2 dropped spans counted");
+	assert_int_equal(atomic_load(&g_acks), 1);
+	assert_int_equal(atomic_load(&g_nacks), 0);
+	stop(&r);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -381,6 +412,7 @@ int main(void)
 	    cmocka_unit_test(test_probabilistic_node),
 	    cmocka_unit_test(test_probabilistic_node_outcomes),
 	    cmocka_unit_test(test_tail_node),
+	    cmocka_unit_test(test_tail_node_downstream_failure),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
