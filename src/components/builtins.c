@@ -25,6 +25,7 @@ extern const otf_component_factory_t otf_extension_basicauth_factory;
 extern const otf_component_factory_t otf_extension_headers_setter_factory;
 extern const otf_component_factory_t otf_processor_attributes_factory;
 extern const otf_component_factory_t otf_processor_resource_factory;
+extern const otf_component_factory_t otf_processor_filter_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -59,6 +60,7 @@ void otf_components_register_builtins(void)
 	    &otf_extension_headers_setter_factory,
 	    &otf_processor_attributes_factory,
 	    &otf_processor_resource_factory,
+	    &otf_processor_filter_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
