@@ -26,6 +26,7 @@ extern const otf_component_factory_t otf_extension_headers_setter_factory;
 extern const otf_component_factory_t otf_processor_attributes_factory;
 extern const otf_component_factory_t otf_processor_resource_factory;
 extern const otf_component_factory_t otf_processor_filter_factory;
+extern const otf_component_factory_t otf_processor_transform_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -61,6 +62,7 @@ void otf_components_register_builtins(void)
 	    &otf_processor_attributes_factory,
 	    &otf_processor_resource_factory,
 	    &otf_processor_filter_factory,
+	    &otf_processor_transform_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
