@@ -208,6 +208,23 @@ Behaviour notes:
   failure there is counted in `otelcol_processor_dropped_*` and logged (scenario:
   examples/scenarios/best-effort.yaml). `mode: downstream` passes the outcome of the external
   system through. `pre_export` (ack on reaching the exporter's queue) is not available yet.
+- **processor `filter`** (OTTL, docs/ottl.md): drops what any condition matches. Conditions:
+  `trace_conditions` / `metric_conditions` / `log_conditions` (a string's context is inferred
+  from its path prefixes, `span.name`; or groups `{context, error_mode, conditions}`) and the
+  older per-context lists `traces.{resource,span,spanevent}`, `metrics.{resource,metric,
+  datapoint}`, `logs.{resource,log_record}`. The legacy `include`/`exclude` match_type form is
+  refused at load, naming the key. Contexts run from the top down (a dropped resource's spans are
+  not evaluated); an emptied scope, resource or metric is removed, a span whose events all went
+  stays; a request left empty is acked and not forwarded. Dropped items count as
+  `otelcol_processor_dropped_*`. A condition that does not compile is a config error with
+  file:line:col, the key path and the column in the condition.
+- **processor `transform`** (OTTL): statements per signal, run in the order written, each group
+  over every record of its context; a group's `conditions` (ORed) gate its statements. Default
+  `error_mode` ignore, as the Collector's. Both processors decode the request, run, and re-encode
+  only when something changed; the new payload travels in a message of the processor's own whose
+  outcome answers the original (so `wait_for_result` clients see the real outcome). Under
+  `error_mode: propagate` a runtime error nacks the request permanently with the OTTL error
+  (HTTP 400, gRPC INVALID_ARGUMENT).
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 
 HDR
