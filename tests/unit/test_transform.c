@@ -85,12 +85,15 @@ static int run(const char *yaml, otf_signal_t s, const char *json, ottlproc_tree
 static const char demo_spans[] = "{\"resourceSpans\":[{\"resource\":{\"attributes\":[" KV(
     "service.name",
     "frontend") "]},"
-                "\"scopeSpans\":[{\"scope\":{\"name\":\"next\"},\"spans\":[" SPAN("GET "
-                                                                                  "/api/products/"
-                                                                                  "OLJCESPC7Z?"
-                                                                                  "currencyCode="
-                                                                                  "USD") "," SPAN(
-                    "GET /api/cart?sessionId=1") "," SPAN("POST /api/checkout") "]}]}]}";
+                "\"scopeSpans\":[{\"scope\":{\"name\":\"next\"},\"spans\":[" SPAN(
+                    "GET "
+                    "/api/products/"
+                    "OLJCESPC7Z?"
+                    "currencyCode="
+                    "USD") "," SPAN("GET /api/cart?sessionId=1") "," SPAN("POST /api/checkout") "]}"
+                                                                                                "]}"
+                                                                                                "]"
+                                                                                                "}";
 
 /* The OpenTelemetry demo's collector config: span names lose their query
  * string, product ids become a placeholder. */
