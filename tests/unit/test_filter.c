@@ -289,6 +289,31 @@ static void test_top_down(void **state)
 	release(&c);
 }
 
+/* A group with an empty (or null) condition list does nothing (found by
+ * fuzz_ottl_config: such a group had no program and crashed the run). */
+static void test_empty_groups(void **state)
+{
+	(void)state;
+	otf_filter_config_t c;
+	parse_ok("trace_conditions:\n"
+	         "  - context: span\n"
+	         "    conditions: []\n"
+	         "  - context: resource\n"
+	         "    conditions:\n"
+	         "  - 'span.name == \"b\"'\n",
+	         &c);
+	assert_int_equal(c.trace_conditions.n, 1);
+	ottlproc_tree_t t;
+	decode_json(OTF_SIGNAL_TRACES, traces_json, &t);
+	otf_ottl_stats_t st = {0};
+	uint64_t logged = 0;
+	assert_int_equal(otf__filter_apply(&c, &t, &arena, &st, &logged), 0);
+	char got[256];
+	describe(&t, got, sizeof got);
+	assert_string_equal(got, "localhost / s1: a | web / s2: app_3 / s3: c[grpc.call,keep]");
+	release(&c);
+}
+
 static void test_error_modes(void **state)
 {
 	(void)state;
@@ -372,6 +397,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_readme_examples, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_top_down, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_groups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
 	};

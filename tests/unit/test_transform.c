@@ -265,6 +265,23 @@ static void test_error_modes(void **state)
 	assert_int_equal(st.errors, 2);
 }
 
+/* A group with no statements does nothing (fuzz_ottl_config). */
+static void test_empty_groups(void **state)
+{
+	(void)state;
+	ottlproc_tree_t t;
+	otf_ottl_stats_t st;
+	assert_int_equal(run("log_statements:\n"
+	                     "  - context: log\n"
+	                     "    conditions: ['body == \"ok\"']\n"
+	                     "    statements: []\n"
+	                     "  - set(log.attributes[\"x\"], 1) where log.body == \"ok\"\n",
+	                     OTF_SIGNAL_LOGS, logs_in, &t, &st),
+	                 0);
+	assert_null(attr(&log_at(&t, 0)->attributes, "x"));
+	assert_int_attr(&log_at(&t, 1)->attributes, "x", 1);
+}
+
 static void expect_error(const char *yaml, const char *want1, const char *want2)
 {
 	otf_transform_config_t c;
@@ -309,6 +326,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_demo_metrics, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_readme_logs, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_conditions, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_groups, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_modes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
 	};

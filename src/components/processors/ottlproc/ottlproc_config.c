@@ -231,8 +231,12 @@ static int parse_block(const otf_config_node_t *v, const sig_t *sig, bool statem
 		rc = compile(&ct, true, ctx, sig, v, &g.conds, err);
 	if (!rc && statements)
 		rc = compile(&st, false, ctx, sig, v, &g.stmts, err);
-	if (!rc)
+	/* An empty list is accepted and does nothing, as in the Collector; a
+	 * transform group's empty conditions gate nothing. */
+	if (!rc && (statements ? g.stmts != NULL : g.conds != NULL))
 		rc = add_group(gs, &g);
+	else if (!rc)
+		otf_ottl_program_destroy(g.conds);
 	if (rc) {
 		otf_ottl_program_destroy(g.conds);
 		otf_ottl_program_destroy(g.stmts);
