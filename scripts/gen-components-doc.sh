@@ -216,7 +216,8 @@ Behaviour notes:
   refused at load, naming the key. Contexts run from the top down (a dropped resource's spans are
   not evaluated); an emptied scope, resource or metric is removed, a span whose events all went
   stays; a request left empty is acked and not forwarded. Dropped items count as
-  `otelcol_processor_dropped_*`. A condition that does not compile is a config error with
+  `otelcol_processor_filter_{spans,datapoints,logs}_filtered` (the Collector's names, one point
+  per node) and `otelcol_processor_dropped_*`. A condition that does not compile is a config error with
   file:line:col, the key path and the column in the condition.
 - **processor `transform`** (OTTL): statements per signal, run in the order written, each group
   over every record of its context; a group's `conditions` (ORed) gate its statements. Default

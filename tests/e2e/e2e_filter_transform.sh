@@ -4,7 +4,8 @@
 # below WARN are dropped; span names are rewritten by the OpenTelemetry
 # demo's transform statements; a request left empty is answered 200 and
 # writes nothing; a statement failing under error_mode propagate answers
-# 400 with the OTTL error while otflow stays up. The file's content is
+# 400 with the OTTL error while otflow stays up; the dropped items are
+# counted under the Collector's otelcol_processor_filter_*_filtered names. The file's content is
 # compared exactly (names, ids, bodies, attributes). Config errors name
 # file:line:col, the key and the column in the statement.
 set -u
@@ -40,6 +41,8 @@ cat >"$TMP/logs-bad.json" <<J
 {"resourceLogs":[{"resource":{},"scopeLogs":[{"scope":{},"logRecords":[$(log 13 "bad level" '{"key":"level","value":{"intValue":"3"}}')]}]}]}
 J
 
+OTF_E2E_PROM_PORT=$(free_port)
+export OTF_E2E_PROM_PORT
 if ! otf_start ft "$CFG"; then
 	bad "otflow did not start"
 	finish
@@ -68,6 +71,16 @@ while [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
 done
+# Dropped items under the Collector's names, one point per filter node
+# whatever the number of workers (2 healthz spans per traces request; info
+# and debug, then trace and info, log records).
+metric() { # NAME NODE
+	curl -s -m 2 "http://127.0.0.1:$OTF_E2E_PROM_PORT/metrics" |
+		awk -v n="$1{processor=\"$2\"}" '$1 == n {print $2; c++} END {if (c != 1) print "points:" c+0}'
+}
+expect_eq "otelcol_processor_filter_spans_filtered" 4 "$(metric otelcol_processor_filter_spans_filtered filter@traces)"
+expect_eq "otelcol_processor_filter_logs_filtered" 4 "$(metric otelcol_processor_filter_logs_filtered filter@logs)"
+expect_eq "otelcol_processor_dropped_spans of the filter" 4 "$(metric otelcol_processor_dropped_spans filter@traces)"
 otf_stop
 
 cat >"$TMP/want.txt" <<W
@@ -112,7 +125,7 @@ fi
 
 # Config errors: file:line:col, the key, the column in the statement.
 sed 's/replace_match(name, /replace_match(nme, /' "$CFG" >"$TMP/bad.yaml"
-export OTF_E2E_PORT=1 OTF_E2E_HEALTH_PORT=2 OTF_E2E_OUT="$TMP/unused"
+export OTF_E2E_PORT=1 OTF_E2E_HEALTH_PORT=2 OTF_E2E_PROM_PORT=3 OTF_E2E_OUT="$TMP/unused"
 out=$("$OTF_BIN" validate --config "$TMP/bad.yaml" 2>&1)
 rc=$?
 if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q "bad.yaml:26:13: .*transform.trace_statements\[0\].statements\[1\]: OTTL statement: unknown path 'nme' .* at column 15"; then

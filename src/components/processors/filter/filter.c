@@ -21,13 +21,18 @@
  * The request is decoded into the tree, filtered, and re-encoded only
  * when something was dropped (otherwise the message goes on untouched);
  * a request left empty is acked and not forwarded. Dropped items count as
- * otelcol_processor_dropped_* (OTF_COUNTER_DROPPED). */
+ * otelcol_processor_dropped_* (OTF_COUNTER_DROPPED) and under the
+ * Collector's own names, otelcol_processor_filter_{spans,datapoints,logs}
+ * _filtered (one counter per node, shared by its instances on every
+ * worker). */
 #include "filter.h"
 
 #include "otflow/alloc.h"
 #include "otflow/config_schema.h"
 #include "otflow/err.h"
+#include "otflow/selfmetric.h"
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -134,10 +139,74 @@ int otf__filter_apply(const otf_filter_config_t *c, ottlproc_tree_t *t, otf_aren
 	return 0;
 }
 
+/* The Collector's filtered-items counters, one set per node: the node's
+ * instances on every worker share it (refcounted), so the endpoint shows
+ * one point per node. */
+typedef struct filtered filtered_t;
+struct filtered {
+	filtered_t *next;
+	int refs;
+	otf_selfcounter_t c[OTF_SIGNAL_COUNT];
+};
+
+static pthread_mutex_t g_filtered_mu = PTHREAD_MUTEX_INITIALIZER;
+static filtered_t *g_filtered;
+
+static filtered_t *filtered_get(const char *node_name)
+{
+	static const char *const names[OTF_SIGNAL_COUNT] = {
+	    "otelcol_processor_filter_spans_filtered",
+	    "otelcol_processor_filter_datapoints_filtered",
+	    "otelcol_processor_filter_logs_filtered"};
+	static const char *const units[OTF_SIGNAL_COUNT] = {"{spans}", "{datapoints}", "{records}"};
+	const char *id = strchr(node_name, ':');
+	id = id ? id + 1 : node_name;
+	pthread_mutex_lock(&g_filtered_mu);
+	filtered_t *f = g_filtered;
+	while (f && strcmp(f->c[0].label, id))
+		f = f->next;
+	if (!f && (f = otf_calloc(1, sizeof *f))) {
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
+			f->c[s].name = names[s];
+			f->c[s].desc = "Number of items dropped by the filter processor.";
+			f->c[s].unit = units[s];
+			f->c[s].label_key = "processor";
+			snprintf(f->c[s].label, sizeof f->c[s].label, "%s", id);
+			otf_selfcounter_register(&f->c[s]);
+		}
+		f->next = g_filtered;
+		g_filtered = f;
+	}
+	if (f)
+		f->refs++;
+	pthread_mutex_unlock(&g_filtered_mu);
+	return f;
+}
+
+static void filtered_put(filtered_t *f)
+{
+	if (!f)
+		return;
+	pthread_mutex_lock(&g_filtered_mu);
+	if (--f->refs == 0) {
+		for (filtered_t **p = &g_filtered; *p; p = &(*p)->next) {
+			if (*p == f) {
+				*p = f->next;
+				break;
+			}
+		}
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+			otf_selfcounter_unregister(&f->c[s]);
+		otf_free(f);
+	}
+	pthread_mutex_unlock(&g_filtered_mu);
+}
+
 typedef struct filter {
 	ottlproc_relay_t relay;
 	const otf_filter_config_t *cfg;
 	otf_arena_t arena;
+	filtered_t *filtered;
 } filter_t;
 
 static int create(const otf_create_ctx_t *ctx, void **inst)
@@ -149,6 +218,11 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_NOMEM;
 	f->relay.node = ctx->node;
 	f->cfg = ctx->config;
+	f->filtered = filtered_get(otf_node_name(ctx->node));
+	if (!f->filtered) {
+		otf_free(f);
+		return OTF_E_NOMEM;
+	}
 	otf_arena_init(&f->arena, 0);
 	*inst = f;
 	return 0;
@@ -198,8 +272,10 @@ static void consume(void *inst, otf_msg_t *m)
 		return;
 	}
 	uint64_t in = otf_msg_items(m);
-	if (in > items)
+	if (in > items) {
 		otf_node_count(f->relay.node, OTF_COUNTER_DROPPED, s, in - items);
+		otf_selfcounter_add(&f->filtered->c[s], in - items);
+	}
 	if (!items) {
 		/* Everything was filtered out: delivered, as far as anyone
 		 * upstream is concerned (the Collector returns success). */
@@ -220,6 +296,7 @@ static void destroy(void *inst)
 {
 	filter_t *f = inst;
 	otf__ottlproc_relay_close(&f->relay);
+	filtered_put(f->filtered);
 	otf_arena_close(&f->arena);
 	otf_free(f);
 }
