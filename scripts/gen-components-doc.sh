@@ -226,6 +226,15 @@ Behaviour notes:
   outcome answers the original (so `wait_for_result` clients see the real outcome). Under
   `error_mode: propagate` a runtime error nacks the request permanently with the OTTL error
   (HTTP 400, gRPC INVALID_ARGUMENT).
+- **processor `redaction`**: the Collector's order per attribute (ignored keys kept; keys not
+  allowed removed; allowed values kept; blocked key patterns mask the whole value; blocked values
+  mask each match) on resource, scope, span, span event, log record, data point attributes and
+  log bodies (maps walked with `a.b.[0]` paths), with the `redaction.*` summary attributes
+  (merged with an earlier redaction processor's). Masks are `****` or the hex digest under
+  `hash_function`. Regexes are PCRE2 (docs/ottl.md: differences from Go's RE2); empty matches
+  are replaced as Go's ReplaceAll does. `url_sanitizer` and `db_sanitizer` are not implemented:
+  enabling one is a config error. With `redact_all_types`, map and list values are seen as ""
+  (the Collector uses their JSON text).
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 
 HDR

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # processors filter and transform in a real otflow (OTLP/HTTP JSON in, file
 # exporter out): spans on /healthz, span events named debug and log records
-# below WARN are dropped; span names are rewritten by the OpenTelemetry
+# below WARN are dropped; card numbers in log attributes are masked by the
+# redaction processor (with its summary attributes); span names are rewritten by the OpenTelemetry
 # demo's transform statements; a request left empty is answered 200 and
 # writes nothing; a statement failing under error_mode propagate answers
 # 400 with the OTTL error while otflow stays up; the dropped items are
@@ -30,7 +31,7 @@ log() { # SEVERITY BODY [ATTRS]
 }
 cat >"$TMP/logs.json" <<J
 {"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"cart"}}]},
-"scopeLogs":[{"scope":{"name":"a"},"logRecords":[$(log 9 "info dropped"),$(log 13 "warn kept"),
+"scopeLogs":[{"scope":{"name":"a"},"logRecords":[$(log 9 "info dropped"),$(log 13 "warn kept" '{"key":"card","value":{"stringValue":"paid 4111111111111111"}}'),
 $(log 17 "error kept" '{"key":"level","value":{"stringValue":"E"}}')]},
 {"scope":{"name":"b"},"logRecords":[$(log 5 "debug dropped")]}]}]}
 J
@@ -86,7 +87,7 @@ otf_stop
 cat >"$TMP/want.txt" <<W
 traces frontend/next 1111111111111111 GET /api/products/{productId} events=cache.miss route=/api/products/{id}
 traces frontend/next 3333333333333333 POST /api/checkout events= route=/api/checkout
-logs cart/a 13 warn kept attrs=
+logs cart/a 13 warn kept attrs=card=paid ****,redaction.masked.keys=card,redaction.masked.count=1
 logs cart/a 17 error kept attrs=level=E sev_text=E
 traces frontend/next 1111111111111111 GET /api/products/{productId} events=cache.miss route=/api/products/{id}
 traces frontend/next 3333333333333333 POST /api/checkout events= route=/api/checkout
@@ -126,17 +127,19 @@ fi
 # Config errors: file:line:col, the key, the column in the statement.
 sed 's/replace_match(name, /replace_match(nme, /' "$CFG" >"$TMP/bad.yaml"
 export OTF_E2E_PORT=1 OTF_E2E_HEALTH_PORT=2 OTF_E2E_PROM_PORT=3 OTF_E2E_OUT="$TMP/unused"
+line=$(grep -n 'replace_match(name, ' "$CFG" | cut -d: -f1)
 out=$("$OTF_BIN" validate --config "$TMP/bad.yaml" 2>&1)
 rc=$?
-if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q "bad.yaml:26:13: .*transform.trace_statements\[0\].statements\[1\]: OTTL statement: unknown path 'nme' .* at column 15"; then
+if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q "bad.yaml:$line:13: .*transform.trace_statements\[0\].statements\[1\]: OTTL statement: unknown path 'nme' .* at column 15"; then
 	ok "a statement that does not check is a config error with its position"
 else
 	bad "validate (rc $rc): $out"
 fi
 sed '0,/^    traces:$/s//    traces:\n      include: {match_type: strict, services: [a]}/' "$CFG" >"$TMP/legacy.yaml"
+line=$(($(grep -n '^    traces:$' "$CFG" | head -1 | cut -d: -f1) + 1))
 out=$("$OTF_BIN" validate --config "$TMP/legacy.yaml" 2>&1)
 rc=$?
-if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q "legacy.yaml:18:16: .*filter.traces.include: the legacy traces.include form"; then
+if [ $rc -ne 0 ] && printf '%s' "$out" | grep -q "legacy.yaml:$line:16: .*filter.traces.include: the legacy traces.include form"; then
 	ok "the legacy include/exclude form is refused naming the key"
 else
 	bad "validate legacy (rc $rc): $out"
