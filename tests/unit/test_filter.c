@@ -290,7 +290,7 @@ static void test_top_down(void **state)
 }
 
 /* A group with an empty (or null) condition list does nothing (found by
- * fuzz_ottl_config: such a group had no program and crashed the run). */
+ * fuzz_processor_config: such a group had no program and crashed the run). */
 static void test_empty_groups(void **state)
 {
 	(void)state;

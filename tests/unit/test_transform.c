@@ -265,7 +265,7 @@ static void test_error_modes(void **state)
 	assert_int_equal(st.errors, 2);
 }
 
-/* A group with no statements does nothing (fuzz_ottl_config). */
+/* A group with no statements does nothing (fuzz_processor_config). */
 static void test_empty_groups(void **state)
 {
 	(void)state;

@@ -43,6 +43,9 @@ typedef struct otf_redaction_config {
 	int unsupported; /* url_sanitizer / db_sanitizer: refused by their parser */
 } otf_redaction_config_t;
 
+/* The factory's schema (redaction_config.c). */
+extern const otf_config_field_t otf__redaction_schema[];
+
 /* OTF_CFG_CUSTOM parse/release of a regex list (each pattern compiled;
  * one that does not is an error at its node, with PCRE2's message and
  * the offset in the pattern). */

@@ -1,11 +1,13 @@
 /* libFuzzer target: arbitrary bytes as YAML, applied to the schema fields
  * of the filter and transform processors (src/components/processors/
  * ottlproc/ottlproc_config.c: condition lists, legacy per-context blocks,
- * statement lists and groups, each compiled at load). Every input must
- * parse or fail with a positioned error naming a line; what parses holds
- * only programs of the contexts its signal allows; nothing may leak (the
- * programs are released by the schema's free) or read out of bounds. */
+ * statement lists and groups, each compiled at load) and to the redaction
+ * processor's schema (regex lists, sanitizer keys). Every input must parse
+ * or fail with a positioned error naming a line; what parses holds only
+ * programs of the contexts its signal allows; nothing may leak (programs
+ * and regexes are released by the schema's free) or read out of bounds. */
 #include "components/processors/ottlproc/ottlproc.h"
+#include "components/processors/redaction/redaction.h"
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
 
@@ -86,6 +88,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			}
 		}
 		otf_config_schema_free(k_schema, &c);
+	}
+	otf_redaction_config_t r;
+	memset(&r, 0, sizeof r);
+	rc = otf_config_schema_apply(otf__redaction_schema, otf_config_root(yaml), &r, &err);
+	if (rc) {
+		FUZZ_CHECK(err.text[0] != '\0');
+		FUZZ_CHECK(r.blocked_values.n == 0 && r.blocked_values.re == NULL);
+	} else {
+		char msg[256];
+		(void)otf__redaction_validate(&r, msg, sizeof msg);
+		otf_config_schema_free(otf__redaction_schema, &r);
 	}
 	otf_config_destroy(yaml);
 	return 0;
