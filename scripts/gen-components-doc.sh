@@ -235,6 +235,14 @@ Behaviour notes:
   are replaced as Go's ReplaceAll does. `url_sanitizer` and `db_sanitizer` are not implemented:
   enabling one is a config error. With `redact_all_types`, map and list values are seen as ""
   (the Collector uses their JSON text).
+- **processor `resourcedetection`** (also `resource_detection`, the Collector's newer name):
+  detectors `env` (`OTEL_RESOURCE_ATTRIBUTES`, `k=v,k2=v2`, values percent-decoded; a malformed
+  pair stops otflow at start, naming it) and `system` (`host.name` from `hostname_sources`,
+  `os.type`; `host.id` from the machine-id and `host.arch` when enabled in
+  `system.resource_attributes`) run once per worker at start, in the order listed (the first to
+  set an attribute wins), and are merged into every resource (`override: true` replaces the
+  request's values). The Collector's other detectors are accepted with a warning at start and
+  detect nothing; an unknown name is a config error.
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 
 HDR

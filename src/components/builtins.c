@@ -28,6 +28,7 @@ extern const otf_component_factory_t otf_processor_resource_factory;
 extern const otf_component_factory_t otf_processor_filter_factory;
 extern const otf_component_factory_t otf_processor_transform_factory;
 extern const otf_component_factory_t otf_processor_redaction_factory;
+extern const otf_component_factory_t otf_processor_resourcedetection_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -65,6 +66,7 @@ void otf_components_register_builtins(void)
 	    &otf_processor_filter_factory,
 	    &otf_processor_transform_factory,
 	    &otf_processor_redaction_factory,
+	    &otf_processor_resourcedetection_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

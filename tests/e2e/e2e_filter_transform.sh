@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # processors filter and transform in a real otflow (OTLP/HTTP JSON in, file
-# exporter out): spans on /healthz, span events named debug and log records
+# exporter out): resource attributes detected (env, system) are added to
+# the traces' resources without overriding theirs; spans on /healthz, span events named debug and log records
 # below WARN are dropped; card numbers in log attributes are masked by the
 # redaction processor (with its summary attributes); span names are rewritten by the OpenTelemetry
 # demo's transform statements; a request left empty is answered 200 and
@@ -44,6 +45,9 @@ J
 
 OTF_E2E_PROM_PORT=$(free_port)
 export OTF_E2E_PROM_PORT
+# The env detector's input; override: false keeps the request's service.name.
+export OTEL_RESOURCE_ATTRIBUTES="deployment.environment.name=e2e,service.name=from-env"
+HOST=$(python3 -c 'import socket; print(socket.gethostname())')
 if ! otf_start ft "$CFG"; then
 	bad "otflow did not start"
 	finish
@@ -84,13 +88,14 @@ expect_eq "otelcol_processor_filter_logs_filtered" 4 "$(metric otelcol_processor
 expect_eq "otelcol_processor_dropped_spans of the filter" 4 "$(metric otelcol_processor_dropped_spans filter@traces)"
 otf_stop
 
+RES="service.name=frontend,deployment.environment.name=e2e,host.name=$HOST,os.type=linux"
 cat >"$TMP/want.txt" <<W
-traces frontend/next 1111111111111111 GET /api/products/{productId} events=cache.miss route=/api/products/{id}
-traces frontend/next 3333333333333333 POST /api/checkout events= route=/api/checkout
+traces frontend/next 1111111111111111 GET /api/products/{productId} events=cache.miss route=/api/products/{id} res=$RES
+traces frontend/next 3333333333333333 POST /api/checkout events= route=/api/checkout res=$RES
 logs cart/a 13 warn kept attrs=card=paid ****,redaction.masked.keys=card,redaction.masked.count=1
 logs cart/a 17 error kept attrs=level=E sev_text=E
-traces frontend/next 1111111111111111 GET /api/products/{productId} events=cache.miss route=/api/products/{id}
-traces frontend/next 3333333333333333 POST /api/checkout events= route=/api/checkout
+traces frontend/next 1111111111111111 GET /api/products/{productId} events=cache.miss route=/api/products/{id} res=$RES
+traces frontend/next 3333333333333333 POST /api/checkout events= route=/api/checkout res=$RES
 W
 python3 - "$OTF_OUT" >"$TMP/got.txt" <<'PY'
 import json, sys
@@ -106,9 +111,10 @@ for line in open(sys.argv[1]):
     for rs in d.get("resourceSpans", []):
         for ss in rs.get("scopeSpans", []):
             for s in ss.get("spans", []):
-                print("traces %s/%s %s %s events=%s route=%s" % (svc(rs), ss["scope"]["name"],
+                print("traces %s/%s %s %s events=%s route=%s res=%s" % (svc(rs), ss["scope"]["name"],
                       s["spanId"], s["name"], ",".join(e["name"] for e in s.get("events", [])),
-                      attrs(s.get("attributes"))[len("http.route="):]))
+                      attrs(s.get("attributes"))[len("http.route="):],
+                      attrs(rs["resource"].get("attributes"))))
     for rl in d.get("resourceLogs", []):
         for sl in rl.get("scopeLogs", []):
             for r in sl.get("logRecords", []):

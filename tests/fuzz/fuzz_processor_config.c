@@ -2,12 +2,16 @@
  * of the filter and transform processors (src/components/processors/
  * ottlproc/ottlproc_config.c: condition lists, legacy per-context blocks,
  * statement lists and groups, each compiled at load) and to the redaction
- * processor's schema (regex lists, sanitizer keys). Every input must parse
+ * processor's schema (regex lists, sanitizer keys) and the
+ * resourcedetection processor's (detector list, attribute switches); and
+ * the input as OTEL_RESOURCE_ATTRIBUTES text (the env detector: parsed,
+ * or refused with a reason). Every input must parse
  * or fail with a positioned error naming a line; what parses holds only
  * programs of the contexts its signal allows; nothing may leak (programs
  * and regexes are released by the schema's free) or read out of bounds. */
 #include "components/processors/ottlproc/ottlproc.h"
 #include "components/processors/redaction/redaction.h"
+#include "components/processors/resourcedetection/resourcedetection.h"
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
 
@@ -60,8 +64,32 @@ static bool allowed(int field, otf_ottl_context_t c)
 	}
 }
 
+static void env_text(const uint8_t *data, size_t size)
+{
+	char *s = malloc(size + 1);
+	if (!s)
+		return;
+	memcpy(s, data, size);
+	s[size] = 0;
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	otf_attributes_t out = {0};
+	char why[256] = "";
+	int rc = otf__rd_parse_env(s, &a, &out, why, sizeof why);
+	if (rc == 0) {
+		for (size_t i = 0; i < out.len; i++)
+			FUZZ_CHECK(out.items[i].key.len > 0 &&
+			           out.items[i].value.type == OTF_ANY_STRING);
+	} else {
+		FUZZ_CHECK(rc == OTF_E_NOMEM || why[0] != '\0');
+	}
+	otf_arena_close(&a);
+	free(s);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	env_text(data, size);
 	otf_config_t *yaml = NULL;
 	otf_config_error_t err;
 	if (otf_config_load_string("fuzz.yaml", (const char *)data, size, NULL, &yaml, &err))
@@ -99,6 +127,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		char msg[256];
 		(void)otf__redaction_validate(&r, msg, sizeof msg);
 		otf_config_schema_free(otf__redaction_schema, &r);
+	}
+	otf_rd_config_t d;
+	memset(&d, 0, sizeof d);
+	rc = otf_config_schema_apply(otf__rd_schema, otf_config_root(yaml), &d, &err);
+	if (rc) {
+		FUZZ_CHECK(err.text[0] != '\0');
+	} else {
+		char msg[256];
+		FUZZ_CHECK(d.detectors.n <= OTF_RD_MAX_DETECTORS);
+		(void)otf__rd_validate(&d, msg, sizeof msg);
+		otf_config_schema_free(otf__rd_schema, &d);
 	}
 	otf_config_destroy(yaml);
 	return 0;
