@@ -317,6 +317,19 @@ static void test_config_errors(void **state)
 	             "OTTL condition: unknown path");
 	expect_error("log_statements: set(log.body, \"x\")\n", "t.yaml:1:17",
 	             "expected a list of OTTL statements");
+	expect_error(
+	    "log_statements:\n  - shared_cache: true\n    statements: ['set(log.body, \"x\")']\n",
+	    "t.yaml:2:19: log_statements[0].shared_cache", "not supported");
+	expect_error(
+	    "log_statements:\n  - flatten: true\n    statements: ['set(log.body, \"x\")']\n",
+	    "log_statements[0].flatten", "not supported");
+	otf_transform_config_t c;
+	otf_config_error_t err;
+	assert_int_equal(parse("log_statements:\n  - shared_cache: false\n    flatten: false\n"
+	                       "    statements: ['set(log.body, \"x\")']\n",
+	                       &c, &err),
+	                 0);
+	otf_config_schema_free(schema(), &c);
 }
 
 int main(void)

@@ -183,6 +183,20 @@ static int parse_context(const otf_config_node_t *v, otf_ottl_context_t *out,
 	return 0;
 }
 
+/* A transform group's shared_cache and flatten: accepted while false (the
+ * Collector's default); true is refused rather than silently ignored. */
+static int refuse_true(const otf_config_node_t *v, const char *key, otf_config_error_t *err)
+{
+	bool on = false;
+	int rc = otf_config_read_bool(v, &on, err);
+	if (rc || !on)
+		return rc;
+	return otf_config_errorf(err, v,
+	                         "%s: true is not supported (each group has its own cache, and "
+	                         "log records are not flattened)",
+	                         key);
+}
+
 /* One mapping group: {context, error_mode, conditions[, statements]}. */
 static int parse_block(const otf_config_node_t *v, const sig_t *sig, bool statements,
                        ottlproc_groups_t *gs, otf_config_error_t *err)
@@ -202,6 +216,8 @@ static int parse_block(const otf_config_node_t *v, const sig_t *sig, bool statem
 			cn = val;
 		else if (statements && !strcmp(k, "statements"))
 			sn = val;
+		else if (statements && (!strcmp(k, "shared_cache") || !strcmp(k, "flatten")))
+			rc = refuse_true(val, k, err);
 		else
 			rc = otf_config_errorf(err, val,
 			                       "unknown key \"%s\" (valid keys: context, "
