@@ -161,7 +161,8 @@ void otf__ottlproc_log_error(ottlproc_relay_t *r, const otf_ottl_stats_t *st)
 	if (r->errors <= r->errors_logged)
 		return;
 	otf_node_log(r->node, OTF_LOG_WARN,
-	             "OTTL error (error_mode ignore: record left as it was): statement %zu, "
+	             "OTTL error under error_mode ignore (the record is left as the failing "
+	             "statement found it; a failing condition counts as false): statement %zu, "
 	             "column %zu: %s (%llu errors so far)",
 	             st->first_error.index, st->first_error.column + 1, st->first_error.msg,
 	             (unsigned long long)r->errors);
