@@ -16,6 +16,7 @@
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
 #include "otflow/pdata_codec.h"
+#include "otflow/pdata_edit.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,14 +57,27 @@ static const workload_t workloads[] = {
      "allow_all_keys: true\nblocked_values: ['4[0-9]{12}(?:[0-9]{3})?']\nsummary: info\n",
      "`allow_all_keys`, one `blocked_values` pattern, `summary: info`"},
     {"resourcedetection", "detectors: [env]\n",
-     "`detectors: [env]` (2 attributes from OTEL_RESOURCE_ATTRIBUTES)"},
+     "`detectors: [env]` (2 attributes from OTEL_RESOURCE_ATTRIBUTES), decoded tree"},
+    {"resourcedetection", "detectors: [env]\n",
+     "the same as in-place edits of the bytes (what the processor runs; no decode)"},
 };
 
-/* One request: decode, run, encode. */
+/* One request: decode, run, encode (or, with edit, the in-place edit). */
 static double run_once(const workload_t *w, const void *cfg, const otf_buf_t *pb, otf_arena_t *a,
-                       const otf_attributes_t *detected)
+                       const otf_attributes_t *detected, const otf_pdata_edit_t *edit)
 {
 	double t0 = now_s();
+	if (edit) {
+		otf_buf_t *out = NULL;
+		size_t n = 0;
+		if (otf_pdata_edit_apply(edit, OTF_SIGNAL_LOGS, pb->data, pb->len, &out, &n) ||
+		    !n) {
+			fprintf(stderr, "processor_bench: in-place edit failed\n");
+			exit(1);
+		}
+		otf_buf_unref(out);
+		return now_s() - t0;
+	}
 	otf_arena_reset(a);
 	ottlproc_tree_t t = {.signal = OTF_SIGNAL_LOGS};
 	if (otf_pdata_decode_logs(&t.u.logs, pb->data, pb->len, a, NULL, NULL) != 0) {
@@ -155,12 +169,16 @@ int main(void)
 		if (!strcmp(w->processor, "resourcedetection") &&
 		    otf__rd_detect(cfg, &keep, &detected, why, sizeof why))
 			return 1;
+		otf_pdata_edit_t edit;
+		bool in_place = strstr(w->what, "in-place") != NULL;
+		if (in_place && otf__rd_edit_prepare(&edit, &detected, true))
+			return 1;
 		double best = 1e9;
 		for (int r = 0; r < ROUNDS; r++) {
 			double t = 0;
 			unsigned long iters = 0;
 			while (t < 0.25) {
-				t += run_once(w, cfg, pb, &a, &detected);
+				t += run_once(w, cfg, pb, &a, &detected, in_place ? &edit : NULL);
 				iters++;
 			}
 			double per = t / (double)(iters * LOGS);

@@ -24,7 +24,8 @@ trap 'rm -f "$out"' EXIT
 	echo "  run on the tree (configs applied from YAML by the processors' own schemas), protobuf"
 	echo "  encode; the message hand-over is not included. Best of 5 rounds of at least 0.25 s."
 	echo "  Target from the issue: a transform with a \`where\` clause on every record <= 300 ns/log."
-	echo "  The in-place byte editor (no decode) is not used by these processors yet."
+	echo "  resourcedetection runs as in-place edits of the bytes (otflow/pdata_edit.h, the"
+	echo "  row saying so: no decode, no encode); the other processors decode."
 	echo "- load average when the run started: $load (on a shared machine the figures vary by up"
 	echo "  to 2x between runs; the decode/encode row is the floor to compare with)"
 	echo

@@ -241,7 +241,8 @@ Behaviour notes:
   `os.type`; `host.id` from the machine-id and `host.arch` when enabled in
   `system.resource_attributes`) run once per worker at start, in the order listed (the first to
   set an attribute wins), and are merged into every resource (`override: true` replaces the
-  request's values). The Collector's other detectors are accepted with a warning at start and
+  request's values) as in-place edits of the request bytes (no decode; about 11 ns/log against
+  360 decoded, docs/benchmarks.md). The Collector's other detectors are accepted with a warning at start and
   detect nothing; an unknown name is a config error.
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 

@@ -4,7 +4,9 @@
  * os.type linux, host.arch and host.id only when enabled), detector order
  * (the first to set an attribute wins), override on and off, and config
  * errors (unknown detector, an attribute otflow cannot detect enabled, a
- * bad hostname source). */
+ * bad hostname source); the in-place edit of the request bytes the
+ * processor uses gives the same request as merging into the decoded tree,
+ * for every signal and both override settings. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,10 +14,13 @@
 
 #include "ottl_expect.h"
 
+#include "components/processors/ottlproc/ottlproc.h"
 #include "components/processors/resourcedetection/resourcedetection.h"
 #include "otflow/component.h"
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
+#include "otflow/pdata_edit.h"
+#include "pdata_eq.h"
 
 #include <stdlib.h>
 #include <sys/utsname.h>
@@ -173,6 +178,91 @@ static void test_merge(void **state)
 	}
 }
 
+#define SVC(v) "{\"key\":\"service.name\",\"value\":{\"stringValue\":\"" v "\"}}"
+
+static void test_in_place_equals_tree(void **state)
+{
+	(void)state;
+	static const char *const json[3] = {
+	    "{\"resourceSpans\":[{\"resource\":{\"attributes\":[" SVC(
+	        "cart") ","
+	                "{\"key\":\"host.name\",\"value\":{\"stringValue\":\"mine\"}}]},"
+	                "\"scopeSpans\":[{\"scope\":{\"name\":\"s\"},\"spans\":[{\"traceId\":"
+	                "\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"1112131415161718\","
+	                "\"name\":\"x\"}]}]},"
+	                "{\"scopeSpans\":[{\"scope\":{},\"spans\":[{\"traceId\":"
+	                "\"0102030405060708090a0b0c0d0e0f10\",\"spanId\":\"1112131415161718\","
+	                "\"name\":\"y\"}]}]}]}",
+	    "{\"resourceMetrics\":[{\"resource\":{\"attributes\":[" SVC(
+	        "cart") "]},"
+	                "\"scopeMetrics\":[{\"scope\":{},\"metrics\":[{\"name\":\"m\",\"gauge\":"
+	                "{\"dataPoints\":[{\"asInt\":\"3\"}]}}]}]}]}",
+	    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[" SVC(
+	        "cart") "]},"
+	                "\"scopeLogs\":[{\"scope\":{},\"logRecords\":[{\"body\":{\"stringValue\":"
+	                "\"b\"}}]}]},"
+	                "{\"resource\":{},\"scopeLogs\":[]}]}",
+	};
+	otf_key_value_t det_items[] = {KV("host.name", "h"), KV("service.name", "detected"),
+	                               KV("deployment.environment.name", "e2e")};
+	otf_attributes_t det = {det_items, 3};
+	for (int s = 0; s < 3; s++) {
+		for (int override = 0; override < 2; override++) {
+			ottlproc_tree_t in = {.signal = (otf_signal_t)s}, tree, edited;
+			size_t len = strlen(json[s]);
+			int rc = s == 0   ? otf_pdata_json_decode_traces(&in.u.traces, json[s], len,
+			                                                 &arena, NULL, NULL)
+			         : s == 1 ? otf_pdata_json_decode_metrics(&in.u.metrics, json[s],
+			                                                  len, &arena, NULL, NULL)
+			                  : otf_pdata_json_decode_logs(&in.u.logs, json[s], len,
+			                                               &arena, NULL, NULL);
+			assert_int_equal(rc, 0);
+			otf_buf_t *pb = NULL;
+			uint64_t items;
+			assert_int_equal(otf__ottlproc_encode(&in, &pb, &items), 0);
+			/* in place */
+			otf_pdata_edit_t e;
+			assert_int_equal(otf__rd_edit_prepare(&e, &det, override), 0);
+			otf_buf_t *out = NULL;
+			size_t n = 0;
+			assert_int_equal(
+			    otf_pdata_edit_apply(&e, (otf_signal_t)s, pb->data, pb->len, &out, &n),
+			    0);
+			assert_true(n > 0);
+			char why[128];
+			assert_int_equal(otf__ottlproc_decode((otf_signal_t)s, out, &arena, &edited,
+			                                      why, sizeof why),
+			                 0);
+			/* the tree */
+			assert_int_equal(otf__ottlproc_decode((otf_signal_t)s, pb, &arena, &tree,
+			                                      why, sizeof why),
+			                 0);
+			size_t nres = s == 0   ? tree.u.traces.resource_spans_len
+			              : s == 1 ? tree.u.metrics.resource_metrics_len
+			                       : tree.u.logs.resource_logs_len;
+			for (size_t i = 0; i < nres; i++) {
+				otf_resource_t *r =
+				    s == 0   ? &tree.u.traces.resource_spans[i].resource
+				    : s == 1 ? &tree.u.metrics.resource_metrics[i].resource
+				             : &tree.u.logs.resource_logs[i].resource;
+				assert_true(otf__rd_merge(&r->attributes, &det, override, &arena) >=
+				            0);
+			}
+			char diff[512] = "";
+			bool same =
+			    s == 0
+			        ? otf_eq_traces(&edited.u.traces, &tree.u.traces, diff, sizeof diff)
+			    : s == 1 ? otf_eq_metrics(&edited.u.metrics, &tree.u.metrics, diff,
+			                              sizeof diff)
+			             : otf_eq_logs(&edited.u.logs, &tree.u.logs, diff, sizeof diff);
+			if (!same)
+				fail_msg("signal %d override %d: %s", s, override, diff);
+			/* the bytes must outlive the trees decoded from them */
+			(void)otf_arena_memdup(&arena, "", 1);
+		}
+	}
+}
+
 static void expect_error(const char *yaml, const char *want1, const char *want2)
 {
 	otf_rd_config_t c;
@@ -203,6 +293,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_env, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_detectors, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_merge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_in_place_equals_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_config_errors, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -284,3 +284,15 @@ int otf__rd_merge(otf_attributes_t *res, const otf_attributes_t *detected, bool 
 	}
 	return changed ? 1 : 0;
 }
+
+int otf__rd_edit_prepare(otf_pdata_edit_t *e, const otf_attributes_t *detected, bool override)
+{
+	if (!detected->len || detected->len > OTF_PDATA_EDIT_MAX_OPS)
+		return OTF_E_INVAL;
+	otf_pdata_edit_op_t ops[OTF_PDATA_EDIT_MAX_OPS];
+	for (size_t i = 0; i < detected->len; i++)
+		ops[i] = (otf_pdata_edit_op_t){.kind = override ? OTF_EDIT_UPSERT : OTF_EDIT_INSERT,
+		                               .key = detected->items[i].key,
+		                               .value = detected->items[i].value};
+	return otf_pdata_edit_prepare(e, ops, detected->len, OTF_EDIT_RESOURCE);
+}

@@ -11,8 +11,12 @@
  * metadata service is absent. A malformed OTEL_RESOURCE_ATTRIBUTES stops
  * otflow from starting, as a failing detector stops the Collector.
  *
- * Per request: decode, merge into each resource, re-encode only when a
- * resource changed, relay (ottlproc.h). */
+ * Per request: the detected attributes are spliced into the resources of
+ * the protobuf bytes (otflow/pdata_edit.h: insert, or upsert with
+ * override), without decoding the request; only when the editor cannot
+ * (more than its op limit, bytes malformed on its path) is the request
+ * decoded, merged and re-encoded. Either way the new payload is relayed
+ * (ottlproc.h) and an unchanged one forwarded as it is. */
 #include "resourcedetection.h"
 
 #include "../ottlproc/ottlproc.h"
@@ -27,7 +31,9 @@ typedef struct rd {
 	const otf_rd_config_t *cfg;
 	otf_arena_t keep; /* the detected attributes, for the node's life */
 	otf_attributes_t detected;
-	otf_arena_t arena; /* per request */
+	otf_arena_t arena;     /* per request */
+	otf_pdata_edit_t edit; /* the merge as in-place edits, when in_place */
+	bool in_place;
 } rd_t;
 
 static int create(const otf_create_ctx_t *ctx, void **inst)
@@ -51,6 +57,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		otf_free(r);
 		return rc;
 	}
+	r->in_place = otf__rd_edit_prepare(&r->edit, &r->detected, r->cfg->override) == 0;
 	if (otf_node_worker_index(ctx->node) == 0) {
 		for (size_t i = 0; i < r->cfg->detectors.n; i++)
 			if (r->cfg->detectors.kind[i] == OTF_RD_UNIMPLEMENTED)
@@ -89,6 +96,24 @@ static void consume(void *inst, otf_msg_t *m)
 	if (!r->detected.len) {
 		otf__ottlproc_forward(&r->relay, m);
 		return;
+	}
+	if (r->in_place) {
+		/* Only the resources change: splice them in the bytes rather
+		 * than decode and re-encode the whole request. */
+		const otf_buf_t *p = otf_msg_payload(m);
+		otf_buf_t *out = NULL;
+		size_t edited = 0;
+		if (otf_pdata_edit_apply(&r->edit, otf_msg_signal(m), p->data, p->len, &out,
+		                         &edited) == 0) {
+			if (!edited) {
+				otf_buf_unref(out);
+				otf__ottlproc_forward(&r->relay, m);
+			} else {
+				otf__ottlproc_relay_send(&r->relay, m, out, otf_msg_items(m));
+			}
+			return;
+		}
+		/* malformed on the path walked: the decoder says precisely why */
 	}
 	char why[400];
 	ottlproc_tree_t t;

@@ -10,6 +10,7 @@
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
 #include "otflow/pdata.h"
+#include "otflow/pdata_edit.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -79,5 +80,12 @@ int otf__rd_detect(const otf_rd_config_t *c, otf_arena_t *arena, otf_attributes_
  * changed, 0 when not, OTF_E_NOMEM. New arrays in arena. */
 int otf__rd_merge(otf_attributes_t *res, const otf_attributes_t *detected, bool override,
                   otf_arena_t *arena);
+
+/* The same merge as in-place edits of the request bytes (otflow/
+ * pdata_edit.h): one INSERT (override false) or UPSERT (true) per
+ * detected attribute on the resources. 0, or OTF_E_INVAL when the editor
+ * cannot take it (more than OTF_PDATA_EDIT_MAX_OPS attributes); then the
+ * caller merges into the decoded tree. detected must outlive e. */
+int otf__rd_edit_prepare(otf_pdata_edit_t *e, const otf_attributes_t *detected, bool override);
 
 #endif
