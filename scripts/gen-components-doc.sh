@@ -208,6 +208,42 @@ Behaviour notes:
   failure there is counted in `otelcol_processor_dropped_*` and logged (scenario:
   examples/scenarios/best-effort.yaml). `mode: downstream` passes the outcome of the external
   system through. `pre_export` (ack on reaching the exporter's queue) is not available yet.
+- **processor `filter`** (OTTL, docs/ottl.md): drops what any condition matches. Conditions:
+  `trace_conditions` / `metric_conditions` / `log_conditions` (a string's context is inferred
+  from its path prefixes, `span.name`; or groups `{context, error_mode, conditions}`) and the
+  older per-context lists `traces.{resource,span,spanevent}`, `metrics.{resource,metric,
+  datapoint}`, `logs.{resource,log_record}`. The legacy `include`/`exclude` match_type form is
+  refused at load, naming the key. Contexts run from the top down (a dropped resource's spans are
+  not evaluated); an emptied scope, resource or metric is removed, a span whose events all went
+  stays; a request left empty is acked and not forwarded. Dropped items count as
+  `otelcol_processor_filter_{spans,datapoints,logs}_filtered` (the Collector's names, one point
+  per node) and `otelcol_processor_dropped_*`. A condition that does not compile is a config error with
+  file:line:col, the key path and the column in the condition.
+- **processor `transform`** (OTTL): statements per signal, run in the order written, each group
+  over every record of its context; a group's `conditions` (ORed) gate its statements. Default
+  `error_mode` ignore, as the Collector's. Both processors decode the request, run, and re-encode
+  only when something changed; the new payload travels in a message of the processor's own whose
+  outcome answers the original (so `wait_for_result` clients see the real outcome). Under
+  `error_mode: propagate` a runtime error nacks the request permanently with the OTTL error
+  (HTTP 400, gRPC INVALID_ARGUMENT).
+- **processor `redaction`**: the Collector's order per attribute (ignored keys kept; keys not
+  allowed removed; allowed values kept; blocked key patterns mask the whole value; blocked values
+  mask each match) on resource, scope, span, span event, log record, data point attributes and
+  log bodies (maps walked with `a.b.[0]` paths), with the `redaction.*` summary attributes
+  (merged with an earlier redaction processor's). Masks are `****` or the hex digest under
+  `hash_function`. Regexes are PCRE2 (docs/ottl.md: differences from Go's RE2); empty matches
+  are replaced as Go's ReplaceAll does. `url_sanitizer` and `db_sanitizer` are not implemented:
+  enabling one is a config error. With `redact_all_types`, map and list values are seen as ""
+  (the Collector uses their JSON text).
+- **processor `resourcedetection`** (also `resource_detection`, the Collector's newer name):
+  detectors `env` (`OTEL_RESOURCE_ATTRIBUTES`, `k=v,k2=v2`, values percent-decoded; a malformed
+  pair stops otflow at start, naming it) and `system` (`host.name` from `hostname_sources`,
+  `os.type`; `host.id` from the machine-id and `host.arch` when enabled in
+  `system.resource_attributes`) run once per worker at start, in the order listed (the first to
+  set an attribute wins), and are merged into every resource (`override: true` replaces the
+  request's values) as in-place edits of the request bytes (no decode; about 11 ns/log against
+  360 decoded, docs/benchmarks.md). The Collector's other detectors are accepted with a warning at start and
+  detect nothing; an unknown name is a config error.
 - **receiver / exporter `nop`**: produce nothing / acknowledge and discard everything.
 - **processor `probabilistic_sampler`** (traces, logs): decides each span / log record as the
   Collector's processor does, so both keep the same traces. `hash_seed` (the default): FNV-1a of

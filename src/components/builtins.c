@@ -27,6 +27,10 @@ extern const otf_component_factory_t otf_extension_basicauth_factory;
 extern const otf_component_factory_t otf_extension_headers_setter_factory;
 extern const otf_component_factory_t otf_processor_attributes_factory;
 extern const otf_component_factory_t otf_processor_resource_factory;
+extern const otf_component_factory_t otf_processor_filter_factory;
+extern const otf_component_factory_t otf_processor_transform_factory;
+extern const otf_component_factory_t otf_processor_redaction_factory;
+extern const otf_component_factory_t otf_processor_resourcedetection_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -63,6 +67,10 @@ void otf_components_register_builtins(void)
 	    &otf_extension_headers_setter_factory,
 	    &otf_processor_attributes_factory,
 	    &otf_processor_resource_factory,
+	    &otf_processor_filter_factory,
+	    &otf_processor_transform_factory,
+	    &otf_processor_redaction_factory,
+	    &otf_processor_resourcedetection_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
