@@ -159,6 +159,10 @@ typedef struct otf_grpc_server_config {
 	 * handler's ctx: false answers RESOURCE_EXHAUSTED before any of the
 	 * message is read (for example under a memory limit). */
 	bool (*admit)(void *ctx);
+	/* TLS on every connection (otflow/tls.h, a server context made with
+	 * alpn "h2"); NULL = plaintext h2c. Borrowed: it must outlive the
+	 * server. The handshake counts toward frame_timeout_ms from the accept. */
+	struct otf_tls_ctx *tls;
 } otf_grpc_server_config_t;
 
 /* Called on the loop thread for each complete call. call stays valid until
@@ -212,6 +216,9 @@ uint64_t otf_grpc_call_deadline_unix_ns(const otf_grpc_call_t *call);
 otf_buf_t *otf_grpc_call_message(const otf_grpc_call_t *call);
 
 const struct sockaddr *otf_grpc_call_peer(const otf_grpc_call_t *call);
+/* The subject (RFC 2253) of the client certificate the TLS handshake
+ * verified (mTLS), or NULL. Valid while the call is. */
+const char *otf_grpc_call_tls_subject(const otf_grpc_call_t *call);
 
 /* False once the answer would go nowhere: the client reset the stream or
  * left, or the server already answered DEADLINE_EXCEEDED. Answering is

@@ -101,6 +101,12 @@ typedef struct otf_http_server_config {
 	const void *share_group;         /* non-NULL: servers of this process with the
 	                                  * same pointer and host:port share one
 	                                  * socket (any thread); NULL = own socket */
+	/* TLS on every connection (otflow/tls.h, a server context made with
+	 * alpn "http/1.1": this server speaks HTTP/1.1 only, so a client
+	 * offering h2 and http/1.1 gets http/1.1); NULL = plaintext. Borrowed:
+	 * it must outlive the server. The handshake must be done within the
+	 * first-byte limit (read_header_timeout_ms / idle_timeout_ms). */
+	struct otf_tls_ctx *tls;
 } otf_http_server_config_t;
 
 /* Called on the loop thread for each complete request. req stays valid
@@ -161,6 +167,11 @@ otf_buf_t *otf_http_request_body(const otf_http_request_t *req);
 
 /* The client's address (sockaddr_in or sockaddr_in6). */
 const struct sockaddr *otf_http_request_peer(const otf_http_request_t *req);
+/* The subject (RFC 2253, "CN=client,O=example") of the client certificate
+ * the TLS handshake verified (mTLS: client_ca_file), or NULL (plaintext, or
+ * no client certificate). Valid while req is. For authenticators and the
+ * message envelope. */
+const char *otf_http_request_tls_subject(const otf_http_request_t *req);
 
 /* False once the client has disconnected (or the connection was closed
  * for a timeout). The answer would go nowhere; respond is still required

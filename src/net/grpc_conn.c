@@ -55,6 +55,7 @@ static void on_handle_closed(uv_handle_t *h)
 	otf__net_conns_remove(&c->link); /* may accept a paused connection */
 	if (c->h2)
 		nghttp2_session_del(c->h2);
+	otf__tls_io_free(&c->io);
 	if (!s->conns) { /* the last one: the shared read buffer goes too */
 		otf_free(s->rbuf);
 		s->rbuf = NULL;
@@ -74,7 +75,7 @@ static void conn_close(otf__grpc_conn_t *c)
 			nghttp2_session_set_stream_user_data(c->h2, call->stream_id, NULL);
 		otf__grpc_call_detach(c, call);
 	}
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	otf__tls_io_close(&c->io, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
@@ -127,7 +128,7 @@ static void start_linger(otf__grpc_conn_t *c)
 		return;
 	c->lingering = true;
 	c->shutdown.data = c;
-	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+	if (otf__tls_io_shutdown(&c->io, &c->shutdown, on_shutdown) < 0) {
 		conn_close(c);
 		return;
 	}
@@ -206,7 +207,7 @@ void otf__grpc_conn_flush(otf__grpc_conn_t *c)
 		return;
 	wr->conn = c;
 	uv_buf_t b = uv_buf_init((char *)wr->data, (unsigned)wr->len);
-	if (uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_write) < 0) {
+	if (otf__tls_io_write(&c->io, &wr->w, &b, 1, on_write) < 0) {
 		otf_free(wr);
 		conn_close(c);
 		return;
@@ -398,7 +399,7 @@ static void link_evict(otf__net_link_t *l)
 void otf__grpc_conn_accept(otf_grpc_server_t *s)
 {
 	otf__grpc_conn_t *c = otf_calloc(1, sizeof *c);
-	if (!c || uv_tcp_init(s->loop, &c->tcp) < 0) {
+	if (!c || otf__tls_io_init(s->loop, &c->io) < 0) {
 		/* Take the connection off the backlog so that the listener
 		 * does not spin on it. */
 		otf_free(c);
@@ -411,7 +412,7 @@ void otf__grpc_conn_accept(otf_grpc_server_t *s)
 		return;
 	}
 	c->srv = s;
-	c->tcp.data = c;
+	c->io.tcp.data = c;
 	c->timer.data = c;
 	uv_timer_init(s->loop, &c->timer);
 	c->handles_open = 2;
@@ -423,15 +424,16 @@ void otf__grpc_conn_accept(otf_grpc_server_t *s)
 	otf__net_conns_add(s->reg, &c->link, link_idle, link_evict);
 	c->created_ms = c->last_read_ms = c->idle_since_ms = otf__grpc_now_ms(c);
 	c->preface_left = 24;
-	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) < 0 ||
-	    s->n_conns > s->cfg.max_connections || otf__grpc_session_new(c) < 0) {
+	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->io.tcp) < 0 ||
+	    s->n_conns > s->cfg.max_connections || otf__grpc_session_new(c) < 0 ||
+	    otf__tls_io_accept(&c->io, s->cfg.tls) < 0) {
 		conn_close(c);
 		return;
 	}
 	int len = sizeof c->peer;
-	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
-	uv_tcp_nodelay(&c->tcp, 1);
-	if (uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+	uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&c->peer, &len);
+	uv_tcp_nodelay(&c->io.tcp, 1);
+	if (otf__tls_io_read_start(&c->io, on_alloc, on_read) < 0) {
 		conn_close(c);
 		return;
 	}

@@ -17,6 +17,7 @@
 #define OTFLOW_NET_GRPC_INTERNAL_H
 
 #include "net/net_internal.h"
+#include "net/tls_internal.h"
 #include "otflow/buf.h"
 #include "otflow/grpc_server.h"
 
@@ -83,7 +84,7 @@ typedef struct otf__grpc_conn otf__grpc_conn_t;
 
 /* One connection (grpc_conn.c: socket, timer; grpc_session.c: nghttp2). */
 struct otf__grpc_conn {
-	uv_tcp_t tcp;
+	otf__tls_io_t io; /* the socket, with TLS when the server has it */
 	uv_timer_t timer;
 	uv_shutdown_t shutdown;
 	otf_grpc_server_t *srv;
@@ -162,6 +163,7 @@ struct otf_grpc_call {
 	int status;        /* grpc-status of the response */
 	char status_msg[256];
 	struct sockaddr_storage peer;
+	char *tls_subject; /* the connection's verified client certificate, copied */
 };
 
 void otf__grpc_conn_accept(otf_grpc_server_t *s);

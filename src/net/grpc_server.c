@@ -194,6 +194,11 @@ const struct sockaddr *otf_grpc_call_peer(const otf_grpc_call_t *call)
 	return (const struct sockaddr *)&call->peer;
 }
 
+const char *otf_grpc_call_tls_subject(const otf_grpc_call_t *call)
+{
+	return call->tls_subject;
+}
+
 bool otf_grpc_call_alive(const otf_grpc_call_t *call)
 {
 	return call->conn && !call->answered;

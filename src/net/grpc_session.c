@@ -29,6 +29,7 @@ void otf__grpc_call_free(otf_grpc_call_t *call)
 	otf_buf_unref(call->message);
 	otf_free(call->hdr);
 	otf_free(call->resp);
+	otf_free(call->tls_subject);
 	otf_free(call);
 }
 
@@ -298,6 +299,8 @@ static int on_begin_headers(nghttp2_session *h2, const nghttp2_frame *f, void *u
 	call->stream_id = f->hd.stream_id;
 	call->begun_ms = otf__grpc_now_ms(c);
 	call->peer = c->peer;
+	if (c->io.peer_subject)
+		call->tls_subject = otf_strndup(c->io.peer_subject, strlen(c->io.peer_subject));
 	call->next = c->calls;
 	if (c->calls)
 		c->calls->prev = call;

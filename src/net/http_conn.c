@@ -26,6 +26,7 @@
  * max_header_bytes and the body grows with the bytes that arrived, up to
  * max_body_bytes. */
 #include "net/http_internal.h"
+#include "net/tls_internal.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -44,7 +45,7 @@
 #define LINGER_MS 2000
 
 struct otf__http_conn {
-	uv_tcp_t tcp;
+	otf__tls_io_t io; /* the socket, with TLS when the server has it */
 	uv_timer_t timer;
 	uv_shutdown_t shutdown;
 	otf_http_server_t *srv;
@@ -72,6 +73,7 @@ struct otf_http_request {
 	otf_buf_t *body; /* decoded */
 	otf_http_str_t path, query;
 	struct sockaddr_storage peer;
+	char *tls_subject; /* the connection's verified client certificate, copied */
 };
 
 typedef struct write_req {
@@ -88,6 +90,7 @@ static void request_free(otf_http_request_t *r)
 {
 	otf__http_msg_destroy(r->msg);
 	otf_buf_unref(r->body);
+	otf_free(r->tls_subject);
 	otf_free(r);
 }
 
@@ -105,6 +108,7 @@ static void on_handle_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	otf__net_conns_remove(&c->link); /* may accept a paused connection */
 	otf__http_parser_close(&c->parser);
+	otf__tls_io_free(&c->io);
 	otf_free(c->rbuf);
 	otf_free(c);
 	otf__http_server_conn_gone(s);
@@ -119,7 +123,7 @@ static void conn_close(otf__http_conn_t *c)
 		c->cur->conn = NULL; /* the handler's answer becomes a no-op */
 		c->cur = NULL;
 	}
-	uv_close((uv_handle_t *)&c->tcp, on_handle_closed);
+	otf__tls_io_close(&c->io, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
@@ -154,12 +158,12 @@ static void update_reading(otf__http_conn_t *c)
 	bool want = !c->closing && (c->lingering || (!c->last_answer && c->rlen < RBUF_CAP));
 	if (want == c->reading)
 		return;
-	if (want && uv_read_start((uv_stream_t *)&c->tcp, on_alloc, on_read) < 0) {
+	if (want && otf__tls_io_read_start(&c->io, on_alloc, on_read) < 0) {
 		conn_close(c);
 		return;
 	}
 	if (!want)
-		uv_read_stop((uv_stream_t *)&c->tcp);
+		otf__tls_io_read_stop(&c->io);
 	c->reading = want;
 }
 
@@ -235,7 +239,7 @@ static void start_linger(otf__http_conn_t *c)
 	c->lingering = true;
 	c->rlen = 0;
 	c->shutdown.data = c;
-	if (uv_shutdown(&c->shutdown, (uv_stream_t *)&c->tcp, on_shutdown) < 0) {
+	if (otf__tls_io_shutdown(&c->io, &c->shutdown, on_shutdown) < 0) {
 		conn_close(c);
 		return;
 	}
@@ -265,13 +269,16 @@ static void on_write(uv_write_t *w, int status)
 	arm_wait(c);
 	release_rbuf(c);
 	update_reading(c);
+	/* Requests TLS decrypted while reading was paused. */
+	if (!c->closing)
+		otf__tls_io_pull(&c->io);
 }
 
 static int queue_write(otf__http_conn_t *c, write_req_t *wr)
 {
 	wr->conn = c;
 	uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
-	int rc = uv_write(&wr->w, (uv_stream_t *)&c->tcp, &b, 1, on_write);
+	int rc = otf__tls_io_write(&c->io, &wr->w, &b, 1, on_write);
 	if (rc < 0) {
 		otf_free(wr);
 		conn_close(c);
@@ -416,6 +423,8 @@ static void dispatch(otf__http_conn_t *c, otf__http_msg_t *m)
 	r->msg = m;
 	r->body = body;
 	r->peer = c->peer;
+	if (c->io.peer_subject)
+		r->tls_subject = otf_strndup(c->io.peer_subject, strlen(c->io.peer_subject));
 	split_target(r);
 	c->cur = r;
 	c->continue_sent = false;
@@ -482,7 +491,7 @@ static void link_evict(otf__net_link_t *l)
 void otf__http_conn_accept(otf_http_server_t *s)
 {
 	otf__http_conn_t *c = otf_calloc(1, sizeof *c);
-	if (!c || uv_tcp_init(s->loop, &c->tcp) < 0) {
+	if (!c || otf__tls_io_init(s->loop, &c->io) < 0) {
 		/* Take the connection off the backlog anyway so that the
 		 * listener does not spin on it: accept and close at once. */
 		otf_free(c);
@@ -495,7 +504,7 @@ void otf__http_conn_accept(otf_http_server_t *s)
 		return;
 	}
 	c->srv = s;
-	c->tcp.data = c;
+	c->io.tcp.data = c;
 	c->timer.data = c;
 	uv_timer_init(s->loop, &c->timer); /* cannot fail */
 	c->handles_open = 2;
@@ -507,14 +516,14 @@ void otf__http_conn_accept(otf_http_server_t *s)
 	s->n_conns++;
 	otf__net_conns_add(s->reg, &c->link, link_idle, link_evict);
 
-	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->tcp) < 0 ||
-	    s->n_conns > s->cfg.max_connections) {
+	if (uv_accept((uv_stream_t *)&s->listener, (uv_stream_t *)&c->io.tcp) < 0 ||
+	    s->n_conns > s->cfg.max_connections || otf__tls_io_accept(&c->io, s->cfg.tls) < 0) {
 		conn_close(c);
 		return;
 	}
 	int len = sizeof c->peer;
-	uv_tcp_getpeername(&c->tcp, (struct sockaddr *)&c->peer, &len);
-	uv_tcp_nodelay(&c->tcp, 1);
+	uv_tcp_getpeername(&c->io.tcp, (struct sockaddr *)&c->peer, &len);
+	uv_tcp_nodelay(&c->io.tcp, 1);
 	c->req_start_ms = uv_now(s->loop) ? uv_now(s->loop) : 1; /* first byte due */
 	arm_wait(c);
 	update_reading(c);
@@ -586,6 +595,11 @@ otf_buf_t *otf_http_request_body(const otf_http_request_t *req)
 const struct sockaddr *otf_http_request_peer(const otf_http_request_t *req)
 {
 	return (const struct sockaddr *)&req->peer;
+}
+
+const char *otf_http_request_tls_subject(const otf_http_request_t *req)
+{
+	return req->tls_subject;
 }
 
 bool otf_http_request_alive(const otf_http_request_t *req)

@@ -36,6 +36,7 @@ struct otlp_grpc_rx {
 	otlp_auth_rx_t auth; /* protocols.grpc.auth */
 	void (*closed)(void *);
 	void *closed_arg;
+	otf_tls_ctx_t *tls; /* protocols.grpc.tls, shared by the workers */
 	bool closing;
 	bool destroyed;
 };
@@ -77,7 +78,8 @@ static void copy_metadata(otf_grpc_call_t *call, otf_msg_t *m)
 	size_t n = otf_grpc_call_header_count(call);
 	for (size_t i = 0; i < n; i++) {
 		otf_http_str_t k, v;
-		if (otf_grpc_call_header_at(call, i, &k, &v) || (k.len && k.ptr[0] == ':'))
+		if (otf_grpc_call_header_at(call, i, &k, &v) || (k.len && k.ptr[0] == ':') ||
+		    otlp_is_tls_subject_key(k.ptr, k.len))
 			continue;
 		if (otlp_auth_reserved_key(k.ptr, k.len))
 			continue;
@@ -171,6 +173,8 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 		copy_metadata(call, m);
 	if (g->auth.vt)
 		otlp_auth_envelope(m, &who);
+	if (otf_grpc_call_tls_subject(call))
+		otf_msg_header_add(m, OTLP_TLS_SUBJECT_KEY, otf_grpc_call_tls_subject(call));
 	pending_t *p = NULL;
 	if (g->cfg->wait_for_result) {
 		p = otf_calloc(1, sizeof *p);
@@ -267,15 +271,29 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 	    .max_connections = UINT32_MAX,
 	    .admit = admit,
 	};
+	if (gc->tls_set) {
+		char err[512];
+		rc = otf_tls_ctx_acquire(&gc->tls, &gc->tls, OTF_TLS_SERVER, "h2",
+		                         "protocols.grpc.tls", otf_node_name(node), &g->tls, err,
+		                         sizeof err);
+		if (rc) {
+			otf_node_log(node, OTF_LOG_ERROR, "%s", err);
+			otf_free(g);
+			return rc;
+		}
+		sc.tls = g->tls;
+	}
 	rc = otf_grpc_server_create(otf_node_loop(node), &sc, on_call, g, &g->server);
 	if (rc) {
+		otf_tls_ctx_release(g->tls);
 		otf_node_log(node, OTF_LOG_ERROR, "cannot listen on %s: %s", gc->endpoint,
 		             otf_strerror(rc));
 		otf_free(g);
 		return rc;
 	}
 	if (otf_node_worker_index(node) == 0)
-		otf_node_log(node, OTF_LOG_INFO, "OTLP/gRPC listening on %s", gc->endpoint);
+		otf_node_log(node, OTF_LOG_INFO, "OTLP/gRPC%s listening on %s",
+		             gc->tls_set ? " over TLS" : "", gc->endpoint);
 	*out = g;
 	return 0;
 }
@@ -288,8 +306,10 @@ static void server_closed(void *arg)
 	void (*cb)(void *) = g->closed;
 	void *cb_arg = g->closed_arg;
 	g->server = NULL;
-	if (g->destroyed)
+	if (g->destroyed) {
+		otf_tls_ctx_release(g->tls);
 		otf_free(g);
+	}
 	cb(cb_arg);
 }
 
@@ -312,6 +332,7 @@ void otf__otlp_grpc_destroy(otlp_grpc_rx_t *g)
 		otf_free(p);
 	}
 	if (!g->server) {
+		otf_tls_ctx_release(g->tls);
 		otf_free(g);
 		return;
 	}

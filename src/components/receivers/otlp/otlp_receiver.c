@@ -33,6 +33,7 @@ typedef struct otlp_receiver {
 	int open;            /* servers not yet closed */
 	pending_t *pending;  /* HTTP requests waiting for their outcome */
 	otlp_auth_rx_t auth; /* protocols.http.auth */
+	otf_tls_ctx_t *tls;  /* protocols.http.tls, shared by the workers */
 	bool closing;
 	bool destroyed;
 } otlp_receiver_t;
@@ -117,7 +118,8 @@ static void copy_metadata(otf_http_request_t *req, otf_msg_t *m)
 	size_t n = otf_http_request_header_count(req);
 	for (size_t i = 0; i < n; i++) {
 		otf_http_str_t k, v;
-		if (otf_http_request_header_at(req, i, &k, &v))
+		if (otf_http_request_header_at(req, i, &k, &v) ||
+		    otlp_is_tls_subject_key(k.ptr, k.len))
 			continue;
 		if (otlp_auth_reserved_key(k.ptr, k.len))
 			continue;
@@ -208,6 +210,8 @@ static void on_request(otf_http_request_t *req, void *ctx)
 		copy_metadata(req, m);
 	if (r->auth.vt)
 		otlp_auth_envelope(m, &who);
+	if (otf_http_request_tls_subject(req))
+		otf_msg_header_add(m, OTLP_TLS_SUBJECT_KEY, otf_http_request_tls_subject(req));
 	pending_t *p = NULL;
 	if (r->cfg->wait_for_result) {
 		p = otf_calloc(1, sizeof *p);
@@ -273,9 +277,10 @@ static void one_closed(otlp_receiver_t *r)
 {
 	if (--r->open > 0)
 		return;
-	if (r->destroyed)
+	if (r->destroyed) {
+		otf_tls_ctx_release(r->tls);
 		otf_free(r);
-	else if (r->closing)
+	} else if (r->closing)
 		otf_node_shutdown_done(r->node);
 }
 
@@ -306,6 +311,17 @@ static int start_http(otlp_receiver_t *r)
 	/* The limit is the loop's (runtime.max_connections, otflow/net.h),
 	 * which evicts the idle-longest connection instead of refusing. */
 	sc.max_connections = UINT32_MAX;
+	if (h->tls_set && !r->tls) {
+		char err[512];
+		rc = otf_tls_ctx_acquire(&h->tls, &h->tls, OTF_TLS_SERVER, "http/1.1",
+		                         "protocols.http.tls", otf_node_name(r->node), &r->tls, err,
+		                         sizeof err);
+		if (rc) {
+			otf_node_log(r->node, OTF_LOG_ERROR, "%s", err);
+			return rc;
+		}
+	}
+	sc.tls = r->tls;
 	rc = otf_http_server_create(otf_node_loop(r->node), &sc, on_request, r, &r->server);
 	if (rc) {
 		otf_node_log(r->node, OTF_LOG_ERROR, "cannot listen on %s: %s", h->endpoint,
@@ -313,7 +329,8 @@ static int start_http(otlp_receiver_t *r)
 		return rc;
 	}
 	if (otf_node_worker_index(r->node) == 0)
-		otf_node_log(r->node, OTF_LOG_INFO, "OTLP/HTTP listening on %s", h->endpoint);
+		otf_node_log(r->node, OTF_LOG_INFO, "OTLP/HTTP%s listening on %s",
+		             h->tls_set ? "S" : "", h->endpoint);
 	r->open++;
 	return 0;
 }
@@ -407,6 +424,7 @@ static void destroy(void *inst)
 		otf__otlp_grpc_destroy(r->grpc);
 	r->grpc = NULL;
 	if (!r->open) {
+		otf_tls_ctx_release(r->tls);
 		otf_free(r);
 		return;
 	}

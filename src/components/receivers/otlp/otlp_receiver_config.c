@@ -111,6 +111,12 @@ static const otf_config_field_t k_http[] = {
      .offset = offsetof(otlp_http_t, cors),
      .sub = k_cors,
      .desc = "Cross-origin requests from browsers, like the Collector's."},
+    {.key = "tls",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_http_t, tls),
+     .sub = otf_tls_server_schema,
+     .present_at = OTF_CONFIG_PRESENT(otlp_http_t, tls_set),
+     .desc = "Serve HTTPS (configtls; ALPN http/1.1: this server speaks HTTP/1.1 only)."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -229,6 +235,12 @@ static const otf_config_field_t k_grpc[] = {
      .sub = k_grpc_keepalive,
      .desc = "Keepalive, like the Collector's (grpc-go ServerParameters and "
              "EnforcementPolicy)."},
+    {.key = "tls",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otlp_grpc_t, tls),
+     .sub = otf_tls_server_schema,
+     .present_at = OTF_CONFIG_PRESENT(otlp_grpc_t, tls_set),
+     .desc = "Serve gRPC over TLS (configtls; ALPN h2)."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -353,6 +365,12 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 			snprintf(err, errlen, "protocols.grpc.keepalive: durations must be >= 0");
 			return OTF_E_CONFIG;
 		}
+		/* Certificates and keys are read now: a bad one is a startup error. */
+		int rc = g->tls_set ? otf_tls_config_check(&g->tls, OTF_TLS_SERVER,
+		                                           "protocols.grpc.tls", err, errlen)
+		                    : 0;
+		if (rc)
+			return rc;
 	}
 	if (!c->protocols.http_set)
 		return 0;
@@ -360,6 +378,12 @@ int otlp_receiver_validate(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "protocols.http.endpoint: expected \"host:port\", got \"%s\"",
 		         c->protocols.http.endpoint ? c->protocols.http.endpoint : "");
 		return OTF_E_CONFIG;
+	}
+	if (c->protocols.http.tls_set) {
+		int rc = otf_tls_config_check(&c->protocols.http.tls, OTF_TLS_SERVER,
+		                              "protocols.http.tls", err, errlen);
+		if (rc)
+			return rc;
 	}
 	if (c->protocols.http.max_request_body_size == 0) {
 		snprintf(err, errlen, "protocols.http.max_request_body_size: must be > 0");

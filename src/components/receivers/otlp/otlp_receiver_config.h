@@ -18,8 +18,11 @@
 
 #include "otflow/config_schema.h"
 #include "otflow/pdata_view.h"
+#include "otflow/tls.h"
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <strings.h>
 #include <stdint.h>
 
 typedef struct otlp_cors {
@@ -46,6 +49,8 @@ typedef struct otlp_http {
 	char *metrics_url_path;
 	char *logs_url_path;
 	otlp_cors_t cors;
+	otf_tls_config_t tls; /* used when tls_set (the key appears) */
+	bool tls_set;
 } otlp_http_t;
 
 /* keepalive, as the Collector's configgrpc (grpc-go keepalive package). */
@@ -77,6 +82,8 @@ typedef struct otlp_grpc {
 	bool include_metadata;
 	otlp_auth_t auth;
 	otlp_grpc_keepalive_t keepalive;
+	otf_tls_config_t tls; /* used when tls_set (the key appears) */
+	bool tls_set;
 } otlp_grpc_t;
 
 typedef struct otlp_protocols {
@@ -100,6 +107,15 @@ static inline otf_view_limits_t otlp_view_limits(const otlp_config_t *c)
 	otf_view_limits_t l = {(size_t)c->max_items_per_request,
 	                       (size_t)c->max_attributes_per_request, 0};
 	return l;
+}
+
+/* Envelope header holding the verified client certificate's subject
+ * (RFC 2253) of an mTLS connection, for authenticators, routers and
+ * attributes; a client-sent header of that name is never copied. */
+#define OTLP_TLS_SUBJECT_KEY "x-otflow-tls-subject"
+static inline bool otlp_is_tls_subject_key(const char *k, size_t n)
+{
+	return n == sizeof OTLP_TLS_SUBJECT_KEY - 1 && !strncasecmp(k, OTLP_TLS_SUBJECT_KEY, n);
 }
 
 extern const otf_config_field_t otlp_receiver_schema[];
