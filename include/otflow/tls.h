@@ -112,6 +112,14 @@ void otf_tls_ctx_destroy(otf_tls_ctx_t *ctx);
 int otf_tls_config_check(const otf_tls_config_t *cfg, otf_tls_role_t role, const char *where,
                          char *err, size_t errlen);
 
+/* cipher_suites (IANA names) as OpenSSL spells them: the TLS 1.2 list
+ * (cipher list syntax, "A:B") into v12 and the TLS 1.3 one into v13, each
+ * "" when the config names none of that family. For libcurl's
+ * CURLOPT_SSL_CIPHER_LIST / CURLOPT_TLS13_CIPHERS. 0 or OTF_E_CONFIG
+ * naming the unknown suite (where prefixes it), OTF_E_NOMEM. */
+int otf_tls_cipher_names(const otf_config_strlist_t *suites, const char *where, char *v12,
+                         size_t n12, char *v13, size_t n13, char *err, size_t errlen);
+
 /* Handshakes that failed (untrusted, expired or missing peer
  * certificate, plaintext on the TLS port, protocol errors), since
  * creation. Also exported as otelcol_tls_handshake_failures. */

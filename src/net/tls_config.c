@@ -264,11 +264,12 @@ static int parse_version(const char *s, int def, int *out)
 }
 
 /* cipher_suites: IANA names (as Go's crypto/tls spells them) mapped to
- * OpenSSL's through SSL_CIPHER_standard_name; TLS 1.3 suites go to
- * SSL_CTX_set_ciphersuites, the others to the cipher list. */
-static int set_suites(SSL_CTX *ctx, const otf_config_strlist_t *l, const char *where, char *err,
-                      size_t errlen)
+ * OpenSSL's through SSL_CIPHER_standard_name, every suite OpenSSL has
+ * (ALL:COMPLEMENTOFALL) being a candidate. */
+static int map_suites(SSL_CTX *ctx, const otf_config_strlist_t *l, const char *where, char *v12,
+                      size_t n12, char *v13, size_t n13, char *err, size_t errlen)
 {
+	v12[0] = v13[0] = '\0';
 	if (!l->n)
 		return 0;
 	SSL *probe = SSL_new(ctx);
@@ -276,7 +277,6 @@ static int set_suites(SSL_CTX *ctx, const otf_config_strlist_t *l, const char *w
 		return OTF_E_NOMEM;
 	SSL_set_cipher_list(probe, "ALL:COMPLEMENTOFALL");
 	STACK_OF(SSL_CIPHER) *all = SSL_get_ciphers(probe);
-	char v12[2048] = "", v13[1024] = "";
 	int rc = 0;
 	for (size_t i = 0; i < l->n && !rc; i++) {
 		const SSL_CIPHER *found = NULL;
@@ -295,15 +295,24 @@ static int set_suites(SSL_CTX *ctx, const otf_config_strlist_t *l, const char *w
 		}
 		bool t13 = SSL_CIPHER_get_kx_nid(found) == NID_kx_any; /* TLS 1.3 suites */
 		char *dst = t13 ? v13 : v12;
-		size_t cap = t13 ? sizeof v13 : sizeof v12, used = strlen(dst);
+		size_t cap = t13 ? n13 : n12, used = strlen(dst);
 		snprintf(dst + used, cap - used, "%s%s", used ? ":" : "",
 		         t13 ? SSL_CIPHER_standard_name(found) : SSL_CIPHER_get_name(found));
 	}
 	SSL_free(probe);
+	return rc;
+}
+
+/* TLS 1.3 suites go to SSL_CTX_set_ciphersuites, the others to the
+ * cipher list; a family the config does not name keeps OpenSSL's
+ * defaults, as Go does for TLS 1.3. */
+static int set_suites(SSL_CTX *ctx, const otf_config_strlist_t *l, const char *where, char *err,
+                      size_t errlen)
+{
+	char v12[2048], v13[1024];
+	int rc = map_suites(ctx, l, where, v12, sizeof v12, v13, sizeof v13, err, errlen);
 	if (rc)
 		return rc;
-	/* A list of only one family leaves the other at OpenSSL's defaults,
-	 * as Go does for TLS 1.3. */
 	if ((v12[0] && !SSL_CTX_set_cipher_list(ctx, v12)) ||
 	    (v13[0] && !SSL_CTX_set_ciphersuites(ctx, v13))) {
 		char why[128];
@@ -311,6 +320,17 @@ static int set_suites(SSL_CTX *ctx, const otf_config_strlist_t *l, const char *w
 		               ossl_reason(why, sizeof why));
 	}
 	return 0;
+}
+
+int otf_tls_cipher_names(const otf_config_strlist_t *suites, const char *where, char *v12,
+                         size_t n12, char *v13, size_t n13, char *err, size_t errlen)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	if (!ctx)
+		return OTF_E_NOMEM;
+	int rc = map_suites(ctx, suites, where ? where : "tls", v12, n12, v13, n13, err, errlen);
+	SSL_CTX_free(ctx);
+	return rc;
 }
 
 static int alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,

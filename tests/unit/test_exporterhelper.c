@@ -236,17 +236,22 @@ static void test_status(void **st)
 	assert_int_equal(ns, 0);
 }
 
+/* The exporters' tls block is configtls.ClientConfig: a CA that cannot
+ * be read is a startup error naming the key and the file. */
 static void test_tls(void **st)
 {
 	(void)st;
 	otf_exph_tls_config_t t;
 	memset(&t, 0, sizeof t);
 	char err[200];
-	assert_int_equal(otf__exph_tls_validate(&t, err, sizeof err), 0);
-	char ca[] = "/etc/ca.pem";
+	assert_int_equal(otf_tls_config_check(&t, OTF_TLS_CLIENT, "tls", err, sizeof err), 0);
+	char ca[] = "/nonexistent/ca.pem";
 	t.ca_file = ca;
-	assert_int_equal(otf__exph_tls_validate(&t, err, sizeof err), OTF_E_CONFIG);
-	assert_string_equal(err, "tls: certificates are not supported yet; use insecure: true");
+	assert_int_equal(otf_tls_config_check(&t, OTF_TLS_CLIENT, "tls", err, sizeof err),
+	                 OTF_E_CONFIG);
+	assert_string_equal(err,
+	                    "tls.ca_file: cannot read \"/nonexistent/ca.pem\": No such file or "
+	                    "directory");
 }
 
 /* The write batch: nghttp2's bytes are copied into one stage (adjacent

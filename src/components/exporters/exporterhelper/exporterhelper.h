@@ -24,6 +24,7 @@
 #include "otflow/buf.h"
 #include "otflow/component.h"
 #include "otflow/config_schema.h"
+#include "otflow/tls.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -202,19 +203,9 @@ void otf__exph_destroy(otf_exph_t *h);
 int otf__exph_status_parse(const uint8_t *p, size_t n, int *code, char *msg, size_t cap,
                            uint64_t *retry_ns);
 
-/* ---- tls (exporterhelper.c): accepted keys, plaintext only for now ---- */
+/* ---- tls: the Collector's configtls.ClientConfig (otflow/tls.h) ---- */
 
-typedef struct otf_exph_tls_config {
-	bool insecure;
-	bool insecure_skip_verify;
-	char *ca_file, *ca_pem, *cert_file, *cert_pem, *key_file, *key_pem;
-	char *server_name_override;
-} otf_exph_tls_config_t;
-
-extern const otf_config_field_t otf__exph_tls_schema[];
-/* OTF_E_CONFIG with "tls: certificates are not supported yet; use insecure:
- * true" when any certificate setting is given. */
-int otf__exph_tls_validate(const otf_exph_tls_config_t *t, char *err, size_t errlen);
+typedef otf_tls_config_t otf_exph_tls_config_t;
 
 /* Item counts held, for tests and logs. */
 size_t otf__exph_queued(const otf_exph_t *h);

@@ -3,6 +3,7 @@
 
 #include "components/exporters/exporterhelper/exporterhelper.h" /* status parse */
 #include "net/grpc_internal.h"                                  /* response reader */
+#include "net/tls_internal.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -13,6 +14,10 @@
 #include <string.h>
 
 enum { C_RESOLVING = 1, C_CONNECTING, C_READY, C_CLOSED };
+
+/* A server that accepts but never completes the TLS handshake (a
+ * plaintext server waiting for a request) is given up after this. */
+#define TLS_HANDSHAKE_MS 10000u
 
 typedef struct conn conn_t;
 
@@ -37,7 +42,7 @@ struct otf_grpcc_call {
 };
 
 struct conn {
-	uv_tcp_t tcp;
+	otf__tls_io_t io; /* the socket, with TLS when the client has it */
 	uv_getaddrinfo_t gai;
 	uv_connect_t connect;
 	otf_grpcc_t *cl;
@@ -45,6 +50,7 @@ struct conn {
 	nghttp2_session *h2;
 	int state;
 	bool goaway, writing, closing;
+	uint64_t connected_ms; /* TCP connected (loop clock): the handshake's start */
 	otf_grpcc_call_t *calls;
 	otf__grpcc_wbatch_t w;
 	char rbuf[16384];
@@ -54,7 +60,9 @@ struct otf_grpcc {
 	uv_loop_t *loop;
 	char *host, *authority, *encoding;
 	uint16_t port;
-	char **meta; /* name, value, ..., NULL; names lower-cased */
+	otf_tls_ctx_t *tls; /* NULL = h2c */
+	char *server_name;  /* SNI and the name verified */
+	char **meta;        /* name, value, ..., NULL; names lower-cased */
 	size_t n_meta;
 	size_t max_recv;
 	conn_t *conn;              /* the connection new calls use */
@@ -69,6 +77,7 @@ struct otf_grpcc {
 };
 
 static void conn_close(conn_t *k);
+static void conn_fail(conn_t *k, const char *why);
 static void conn_flush(conn_t *k);
 static void on_timer(uv_timer_t *t);
 
@@ -306,7 +315,7 @@ static void submit(conn_t *k, otf_grpcc_call_t *c)
 	nv[n++] = (nghttp2_nv){(uint8_t *)(uintptr_t)(nm), (uint8_t *)(uintptr_t)(val), \
 	                       strlen(nm), strlen(val), NGHTTP2_NV_FLAG_NONE}
 	NV(":method", "POST");
-	NV(":scheme", "http");
+	NV(":scheme", cl->tls ? "https" : "http");
 	NV(":path", c->path);
 	NV(":authority", cl->authority);
 	NV("content-type", "application/grpc");
@@ -389,7 +398,7 @@ static void conn_flush(conn_t *k)
 	}
 	w->req.data = k;
 	k->writing = true;
-	if (uv_write(&w->req, (uv_stream_t *)&k->tcp, w->bufs, (unsigned)w->nseg, on_write)) {
+	if (otf__tls_io_write(&k->io, &w->req, w->bufs, (unsigned)w->nseg, on_write)) {
 		k->writing = false;
 		otf__grpcc_batch_reset(w);
 		conn_close(k);
@@ -407,6 +416,14 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 {
 	conn_t *k = st->data;
 	if (n < 0) {
+		const char *tls = otf__tls_io_error(&k->io);
+		if (tls[0]) { /* say why: expired or untrusted certificate, ... */
+			char why[256];
+			snprintf(why, sizeof why, "TLS with %s:%u: %s", k->cl->host, k->cl->port,
+			         tls);
+			conn_fail(k, why);
+			return;
+		}
 		conn_close(k);
 		return;
 	}
@@ -430,6 +447,7 @@ static void handle_gone(otf_grpcc_t *cl)
 		otf_free(cl->meta[i]);
 	otf_free(cl->meta);
 	otf_free(cl->host);
+	otf_free(cl->server_name);
 	otf_free(cl->authority);
 	otf_free(cl->encoding);
 	otf_free(cl);
@@ -448,6 +466,7 @@ static void tcp_closed(uv_handle_t *h)
 	if (k->next)
 		k->next->prev = k->prev;
 	otf__grpcc_batch_free(&k->w);
+	otf__tls_io_free(&k->io);
 	otf_free(k);
 	handle_gone(cl);
 }
@@ -475,7 +494,22 @@ static void conn_close(conn_t *k)
 		return;
 	}
 	k->state = C_CLOSED;
-	uv_close((uv_handle_t *)&k->tcp, tcp_closed);
+	otf__tls_io_close(&k->io, tcp_closed);
+}
+
+/* The connection failed for a known reason: its calls and the ones
+ * waiting for it end UNAVAILABLE with it. */
+static void conn_fail(conn_t *k, const char *why)
+{
+	otf_grpcc_t *cl = k->cl;
+	if (cl->conn == k) {
+		cl->conn = NULL;
+		while (cl->pending)
+			finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
+	}
+	while (k->calls)
+		finish(k->calls, OTF_GRPC_UNAVAILABLE, why);
+	conn_close(k);
 }
 
 static int session_new(conn_t *k)
@@ -518,8 +552,17 @@ static void on_connect(uv_connect_t *req, int status)
 		return;
 	}
 	k->state = C_READY;
-	uv_tcp_nodelay(&k->tcp, 1);
-	uv_read_start((uv_stream_t *)&k->tcp, alloc_cb, on_read);
+	k->connected_ms = uv_now(cl->loop);
+	uv_tcp_nodelay(&k->io.tcp, 1);
+	/* The session first: reading then goes through it. */
+	if (otf__tls_io_connect(&k->io, cl->tls, cl->server_name) ||
+	    otf__tls_io_read_start(&k->io, alloc_cb, on_read) || k->io.failed) {
+		char why[256];
+		snprintf(why, sizeof why, "TLS with %s:%u: %s", cl->host, cl->port,
+		         k->io.err[0] ? k->io.err : "out of memory");
+		conn_fail(k, why);
+		return;
+	}
 	while (cl->conn == k && cl->pending) {
 		otf_grpcc_call_t *c = cl->pending;
 		list_del(&cl->pending, c);
@@ -535,12 +578,12 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 	if (k->closing) {
 		uv_freeaddrinfo(ai);
 		k->state = C_CLOSED;
-		uv_close((uv_handle_t *)&k->tcp, tcp_closed);
+		otf__tls_io_close(&k->io, tcp_closed);
 		return;
 	}
 	int rc = status;
 	if (!rc)
-		rc = uv_tcp_connect(&k->connect, &k->tcp, ai->ai_addr, on_connect);
+		rc = uv_tcp_connect(&k->connect, &k->io.tcp, ai->ai_addr, on_connect);
 	uv_freeaddrinfo(ai);
 	if (rc) {
 		char why[160];
@@ -564,7 +607,7 @@ static conn_t *conn_open(otf_grpcc_t *cl)
 	if (!k)
 		return NULL;
 	k->cl = cl;
-	if (uv_tcp_init(cl->loop, &k->tcp)) {
+	if (otf__tls_io_init(cl->loop, &k->io)) {
 		otf_free(k);
 		return NULL;
 	}
@@ -573,7 +616,7 @@ static conn_t *conn_open(otf_grpcc_t *cl)
 	if (cl->conns)
 		cl->conns->prev = k;
 	cl->conns = k;
-	k->tcp.data = k;
+	k->io.tcp.data = k;
 	k->gai.data = k;
 	k->connect.data = k;
 	k->state = C_RESOLVING;
@@ -587,7 +630,7 @@ static conn_t *conn_open(otf_grpcc_t *cl)
 	if (rc) {
 		k->closing = true;
 		k->state = C_CLOSED;
-		uv_close((uv_handle_t *)&k->tcp, tcp_closed);
+		otf__tls_io_close(&k->io, tcp_closed);
 		return NULL;
 	}
 	return k;
@@ -604,9 +647,18 @@ static void on_timer(uv_timer_t *t)
 		if (c->deadline_ms && now >= c->deadline_ms)
 			finish(c, OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded while connecting");
 	}
-	for (conn_t *k = cl->conns; k; k = k->next) {
+	for (conn_t *k = cl->conns, *kn; k; k = kn) {
+		kn = k->next;
 		if (!k->h2)
 			continue;
+		if (k->io.ssl && !k->io.hs_done && now - k->connected_ms >= TLS_HANDSHAKE_MS) {
+			char why[200];
+			snprintf(why, sizeof why,
+			         "TLS with %s:%u: no handshake within %u ms (not a TLS server?)",
+			         cl->host, cl->port, TLS_HANDSHAKE_MS);
+			conn_fail(k, why);
+			continue;
+		}
 		for (c = k->calls; c; c = nx) {
 			nx = c->next;
 			if (c->deadline_ms && now >= c->deadline_ms && !c->timed_out) {
@@ -647,6 +699,9 @@ int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_
 	         cfg->port);
 	const char *a = cfg->authority ? cfg->authority : auth;
 	cl->host = otf_strndup(cfg->host, strlen(cfg->host));
+	cl->tls = cfg->tls;
+	const char *sn = cfg->server_name && cfg->server_name[0] ? cfg->server_name : cfg->host;
+	cl->server_name = otf_strndup(sn, strlen(sn));
 	cl->authority = otf_strndup(a, strlen(a));
 	if (cfg->encoding)
 		cl->encoding = otf_strndup(cfg->encoding, strlen(cfg->encoding));
@@ -654,7 +709,8 @@ int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_
 	while (cfg->meta && cfg->meta[n])
 		n++;
 	cl->meta = otf_calloc(n + 1, sizeof *cl->meta);
-	bool oom = !cl->host || !cl->authority || (cfg->encoding && !cl->encoding) || !cl->meta;
+	bool oom = !cl->host || !cl->server_name || !cl->authority ||
+	           (cfg->encoding && !cl->encoding) || !cl->meta;
 	for (size_t i = 0; !oom && i < n; i++) {
 		cl->meta[i] = otf_strndup(cfg->meta[i], strlen(cfg->meta[i]));
 		oom = !cl->meta[i];

@@ -1,5 +1,5 @@
-/* A unary gRPC client over cleartext HTTP/2 (h2c, prior knowledge) on a
- * libuv loop: the transport of the `otlp` exporter. HTTP/2 is nghttp2's
+/* A unary gRPC client over HTTP/2, over TLS (ALPN h2, SNI; tls_io.c) or
+ * cleartext (h2c, prior knowledge), on a libuv loop: the transport of the `otlp` exporter. HTTP/2 is nghttp2's
  * client session; the gRPC layer (grpc/grpc doc/PROTOCOL-HTTP2.md) is ours:
  * the 5-byte Length-Prefixed-Message, grpc-timeout, grpc-encoding, and the
  * status from grpc-status / grpc-message / grpc-status-details-bin
@@ -39,6 +39,12 @@ typedef struct otf_grpcc_config {
 	const char *encoding;    /* grpc-encoding of requests, NULL = identity */
 	const char *const *meta; /* extra headers: name, value, ..., NULL (copied) */
 	size_t max_recv_msg_bytes;
+	/* TLS (otflow/tls.h, a client context made with alpn "h2"; borrowed:
+	 * it must outlive the client); NULL = h2c. A failed handshake ends the
+	 * calls UNAVAILABLE with the reason ("TLS with host:port: certificate
+	 * verify failed (certificate has expired)"). */
+	struct otf_tls_ctx *tls;
+	const char *server_name; /* SNI and the name verified; NULL = host */
 } otf_grpcc_config_t;
 
 typedef struct otf_grpcc_result {

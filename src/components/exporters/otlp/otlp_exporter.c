@@ -42,6 +42,7 @@ typedef struct otlp_exporter {
 	const otlp_exp_config_t *cfg;
 	otf_exph_t *h;
 	otf_grpcc_t *client;
+	otf_tls_ctx_t *tls; /* NULL = h2c; shared by the workers */
 	otf_exph_compression_t compression;
 	char target[300];
 	/* auth.authenticator: the headers of each request, made when it is
@@ -56,16 +57,20 @@ static const char *const k_methods[OTF_SIGNAL_COUNT] = {
     "/opentelemetry.proto.collector.logs.v1.LogsService/Export",
 };
 
-/* "host:port", "[v6]:port", or with an http:// scheme (plaintext, as the
- * Collector reads it). */
-static int parse_endpoint(const char *ep, char *host, size_t cap, uint16_t *port, bool *http)
+/* "host:port", "[v6]:port", or with a scheme, as the Collector reads it:
+ * http:// is plaintext whatever tls says, https:// is TLS. *scheme: 0
+ * none, 1 http, 2 https. */
+static int parse_endpoint(const char *ep, char *host, size_t cap, uint16_t *port, int *scheme)
 {
-	*http = false;
+	*scheme = 0;
 	if (!ep)
 		return OTF_E_CONFIG;
 	if (!strncasecmp(ep, "http://", 7)) {
 		ep += 7;
-		*http = true;
+		*scheme = 1;
+	} else if (!strncasecmp(ep, "https://", 8)) {
+		ep += 8;
+		*scheme = 2;
 	}
 	const char *colon = strrchr(ep, ':');
 	if (!colon || colon == ep)
@@ -187,6 +192,21 @@ static const otf_exph_ops_t k_ops = {.send = send_attempt};
 static const otf_exph_ops_t k_ops_auth = {
     .send = send_attempt, .capture = capture, .release = release};
 
+/* TLS unless tls.insecure, as the Collector's otlp exporter; the scheme
+ * of the endpoint decides when there is one. */
+static bool uses_tls(const otlp_exp_config_t *c, int scheme)
+{
+	return scheme == 2 || (scheme == 0 && !c->tls.insecure);
+}
+
+/* The client holds the TLS context until its last connection closed. */
+static void client_closed(void *arg)
+{
+	otlp_exporter_t *e = arg;
+	otf_tls_ctx_release(e->tls);
+	otf_free(e);
+}
+
 static int create(const otf_create_ctx_t *ctx, void **inst)
 {
 	if (*inst)
@@ -200,11 +220,21 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	e->compression = (otf_exph_compression_t)otf__exph_compression_parse(c->compression);
 	char host[256];
 	uint16_t port;
-	bool http;
-	int rc = parse_endpoint(c->endpoint, host, sizeof host, &port, &http);
+	int scheme;
+	int rc = parse_endpoint(c->endpoint, host, sizeof host, &port, &scheme);
 	if (rc) {
 		otf_free(e);
 		return rc;
+	}
+	if (uses_tls(c, scheme)) {
+		char err[512];
+		rc = otf_tls_ctx_acquire(&c->tls, &c->tls, OTF_TLS_CLIENT, "h2", "tls",
+		                         otf_node_name(e->node), &e->tls, err, sizeof err);
+		if (rc) {
+			otf_node_log(e->node, OTF_LOG_ERROR, "%s", err);
+			otf_free(e);
+			return rc;
+		}
 	}
 	snprintf(e->target, sizeof e->target, "%s", c->endpoint);
 	const char **meta = otf_calloc(2 * c->headers.n + 1, sizeof *meta);
@@ -225,6 +255,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	                    ? NULL
 	                    : otf__exph_compression_name(e->compression),
 	    .meta = meta,
+	    .tls = e->tls,
+	    .server_name = c->tls.server_name_override,
 	};
 	rc = otf__grpcc_create(otf_node_loop(e->node), &gc, &e->client);
 	otf_free(meta);
@@ -232,11 +264,12 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns,
 		                        e->auth ? &k_ops_auth : &k_ops, e);
 		if (!e->h) {
-			otf__grpcc_close(e->client, otf_free, e);
+			otf__grpcc_close(e->client, client_closed, e);
 			return OTF_E_NOMEM;
 		}
 	}
 	if (rc) {
+		otf_tls_ctx_release(e->tls);
 		otf_free(e);
 		return rc;
 	}
@@ -275,7 +308,7 @@ static void destroy(void *inst)
 	otf__exph_each_inflight(e->h, abort_attempt, e);
 	otf__exph_destroy(e->h);
 	e->h = NULL;
-	otf__grpcc_close(e->client, otf_free, e);
+	otf__grpcc_close(e->client, client_closed, e);
 }
 
 static int validate(const void *config, char *err, size_t errlen)
@@ -283,27 +316,18 @@ static int validate(const void *config, char *err, size_t errlen)
 	const otlp_exp_config_t *c = config;
 	char host[256];
 	uint16_t port;
-	bool http;
-	if (c->endpoint && !strncasecmp(c->endpoint, "https://", 8)) {
-		snprintf(err, errlen,
-		         "endpoint: https is not supported yet; use host:port with "
-		         "tls.insecure: true");
-		return OTF_E_CONFIG;
-	}
-	if (parse_endpoint(c->endpoint, host, sizeof host, &port, &http)) {
+	int scheme;
+	if (parse_endpoint(c->endpoint, host, sizeof host, &port, &scheme)) {
 		snprintf(err, errlen, "endpoint: expected \"host:port\", got \"%s\"",
 		         c->endpoint ? c->endpoint : "");
 		return OTF_E_CONFIG;
 	}
-	int rc = otf__exph_tls_validate(&c->tls, err, errlen);
+	/* Certificates and keys are read now: a bad one is a startup error. */
+	int rc = uses_tls(c, scheme)
+	             ? otf_tls_config_check(&c->tls, OTF_TLS_CLIENT, "tls", err, errlen)
+	             : 0;
 	if (rc)
 		return rc;
-	if (!c->tls.insecure && !http) {
-		snprintf(err, errlen,
-		         "tls: TLS is not supported yet; set tls.insecure: true for "
-		         "a plaintext (h2c) connection");
-		return OTF_E_CONFIG;
-	}
 	if (otf__exph_compression_parse(c->compression) < 0) {
 		snprintf(err, errlen, "compression: \"%s\" is not one of gzip, zstd, none",
 		         c->compression);
@@ -322,7 +346,7 @@ static const otf_config_field_t k_schema[] = {
      .offset = offsetof(otlp_exp_config_t, endpoint),
      .required = true,
      .hint = "host:port",
-     .desc = "Server to send to (an http:// prefix also means plaintext)."},
+     .desc = "Server to send to (http:// means plaintext, https:// TLS)."},
     {.key = "authority",
      .type = OTF_CFG_STRING,
      .offset = offsetof(otlp_exp_config_t, authority),
@@ -344,8 +368,8 @@ static const otf_config_field_t k_schema[] = {
     {.key = "tls",
      .type = OTF_CFG_OBJECT,
      .offset = offsetof(otlp_exp_config_t, tls),
-     .sub = otf__exph_tls_schema,
-     .desc = "TLS settings; insecure: true is required until TLS support exists."},
+     .sub = otf_tls_client_schema,
+     .desc = "TLS (configtls, ALPN h2): on unless insecure: true or an http:// endpoint."},
     {.key = "auth",
      .type = OTF_CFG_OBJECT,
      .offset = offsetof(otlp_exp_config_t, auth),

@@ -56,8 +56,8 @@ const otf_config_field_t otlphttp_schema[] = {
     {.key = "tls",
      .type = OTF_CFG_OBJECT,
      .offset = offsetof(otlphttp_config_t, tls),
-     .sub = otf__exph_tls_schema,
-     .desc = "TLS settings (https is not supported yet: use http:// URLs)."},
+     .sub = otf_tls_client_schema,
+     .desc = "TLS of https:// URLs (configtls through libcurl; http:// is plaintext)."},
     {.key = "auth",
      .type = OTF_CFG_OBJECT,
      .offset = offsetof(otlphttp_config_t, auth),
@@ -97,6 +97,7 @@ int otlphttp_validate(const void *config, char *err, size_t errlen)
 	const otlphttp_config_t *c = config;
 	static const char *const k_names[] = {"traces_endpoint", "metrics_endpoint",
 	                                      "logs_endpoint"};
+	bool https = false;
 	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
 		char url[2048];
 		if (otlphttp_url(c, (otf_signal_t)s, url, sizeof url)) {
@@ -106,13 +107,10 @@ int otlphttp_validate(const void *config, char *err, size_t errlen)
 			         k_names[s]);
 			return OTF_E_CONFIG;
 		}
-		if (!strncasecmp(url, "https://", 8)) {
-			snprintf(err, errlen, "%s: https is not supported yet; use an http:// URL",
-			         c->signal_endpoint[s] ? k_names[s] : "endpoint");
-			return OTF_E_CONFIG;
-		}
-		if (strncasecmp(url, "http://", 7)) {
-			snprintf(err, errlen, "%s: \"%s\" is not an http:// URL",
+		if (!strncasecmp(url, "https://", 8))
+			https = true;
+		else if (strncasecmp(url, "http://", 7)) {
+			snprintf(err, errlen, "%s: \"%s\" is not an http:// or https:// URL",
 			         c->signal_endpoint[s] ? k_names[s] : "endpoint", url);
 			return OTF_E_CONFIG;
 		}
@@ -126,8 +124,26 @@ int otlphttp_validate(const void *config, char *err, size_t errlen)
 		snprintf(err, errlen, "timeout: must not be negative");
 		return OTF_E_CONFIG;
 	}
-	int rc = otf__exph_tls_validate(&c->tls, err, errlen);
-	if (rc)
-		return rc;
+	int rc = 0;
+	if (https) {
+		/* libcurl takes SNI and the verified name from the URL. */
+		if (c->tls.server_name_override && c->tls.server_name_override[0]) {
+			snprintf(err, errlen,
+			         "tls.server_name_override: not available with otlphttp (libcurl "
+			         "verifies the URL's host): put that name in the endpoint URL");
+			return OTF_E_CONFIG;
+		}
+		/* Certificates and keys are read now: a bad one is a startup error.
+		 * An https:// URL is TLS whatever insecure says. */
+		otf_tls_config_t t = c->tls;
+		t.insecure = false;
+		rc = otf_tls_config_check(&t, OTF_TLS_CLIENT, "tls", err, errlen);
+		char v12[2048], v13[1024];
+		if (!rc)
+			rc = otf_tls_cipher_names(&c->tls.cipher_suites, "tls", v12, sizeof v12,
+			                          v13, sizeof v13, err, errlen);
+		if (rc)
+			return rc;
+	}
 	return otf__exph_validate(&c->retry, &c->queue, err, errlen);
 }

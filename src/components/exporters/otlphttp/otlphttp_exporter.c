@@ -18,6 +18,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -35,6 +36,7 @@ typedef struct otlphttp_exporter {
 	char *url[OTF_SIGNAL_COUNT];
 	otf_exph_compression_t compression;
 	bool json;
+	char ciphers12[2048], ciphers13[1024]; /* tls.cipher_suites, OpenSSL names */
 	otf_arena_t arena;
 	/* auth.authenticator: each request gets its own header list, made
 	 * when it is queued (capture), in req->xdata. */
@@ -46,6 +48,7 @@ typedef struct attempt {
 	CURL *easy;
 	otf_exph_req_t *req;
 	char retry_after[64];
+	char curl_err[CURL_ERROR_SIZE]; /* libcurl's detail ("SSL certificate problem: ...") */
 	bool resp_json;
 	size_t resp_len;
 	uint8_t resp[RESP_MAX];
@@ -153,6 +156,78 @@ static int make_body(otlphttp_exporter_t *e, otf_exph_req_t *req, otf_exph_resul
 	return rc;
 }
 
+/* include_system_ca_certs_pool next to ca_file/ca_pem: libcurl's CAINFO
+ * replaces the system pool, so it is added back to OpenSSL's context. */
+static CURLcode add_system_pool(CURL *c, void *ssl_ctx, void *arg)
+{
+	(void)c;
+	(void)arg;
+	SSL_CTX_set_default_verify_paths(ssl_ctx);
+	return CURLE_OK;
+}
+
+static long curl_version_opt(const char *v, bool max)
+{
+	static const char *const names[] = {"1.0", "1.1", "1.2", "1.3"};
+	static const long mins[] = {CURL_SSLVERSION_TLSv1_0, CURL_SSLVERSION_TLSv1_1,
+	                            CURL_SSLVERSION_TLSv1_2, CURL_SSLVERSION_TLSv1_3};
+	static const long maxs[] = {CURL_SSLVERSION_MAX_TLSv1_0, CURL_SSLVERSION_MAX_TLSv1_1,
+	                            CURL_SSLVERSION_MAX_TLSv1_2, CURL_SSLVERSION_MAX_TLSv1_3};
+	for (int i = 0; v && i < 4; i++)
+		if (!strcmp(v, names[i]))
+			return max ? maxs[i] : mins[i];
+	return max ? CURL_SSLVERSION_MAX_DEFAULT : CURL_SSLVERSION_TLSv1_2;
+}
+
+/* configtls through libcurl's options (validated at startup). libcurl
+ * reads the files at each new connection's handshake, so a rotated
+ * certificate is used by the next connection; the CA file is cached
+ * reload_interval long (CURLOPT_CA_CACHE_TIMEOUT). */
+static void set_tls(const otlphttp_exporter_t *e, CURL *c)
+{
+	const otf_tls_config_t *t = &e->cfg->tls;
+	struct curl_blob b;
+	if (t->ca_pem && t->ca_pem[0]) {
+		b = (struct curl_blob){t->ca_pem, strlen(t->ca_pem), CURL_BLOB_COPY};
+		curl_easy_setopt(c, CURLOPT_CAINFO_BLOB, &b);
+	} else if (t->ca_file && t->ca_file[0]) {
+		curl_easy_setopt(c, CURLOPT_CAINFO, t->ca_file);
+	}
+	bool has_ca = (t->ca_pem && t->ca_pem[0]) || (t->ca_file && t->ca_file[0]);
+	if (has_ca && t->include_system_ca_certs_pool)
+		curl_easy_setopt(c, CURLOPT_SSL_CTX_FUNCTION, add_system_pool);
+	curl_easy_setopt(c, CURLOPT_SSLCERTTYPE, "PEM");
+	curl_easy_setopt(c, CURLOPT_SSLKEYTYPE, "PEM");
+	if (t->cert_pem && t->cert_pem[0]) {
+		b = (struct curl_blob){t->cert_pem, strlen(t->cert_pem), CURL_BLOB_COPY};
+		curl_easy_setopt(c, CURLOPT_SSLCERT_BLOB, &b);
+	} else if (t->cert_file && t->cert_file[0]) {
+		curl_easy_setopt(c, CURLOPT_SSLCERT, t->cert_file);
+	}
+	if (t->key_pem && t->key_pem[0]) {
+		b = (struct curl_blob){t->key_pem, strlen(t->key_pem), CURL_BLOB_COPY};
+		curl_easy_setopt(c, CURLOPT_SSLKEY_BLOB, &b);
+	} else if (t->key_file && t->key_file[0]) {
+		curl_easy_setopt(c, CURLOPT_SSLKEY, t->key_file);
+	}
+	if (t->insecure_skip_verify) {
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+	curl_easy_setopt(c, CURLOPT_SSLVERSION,
+	                 curl_version_opt(t->min_version, false) |
+	                     curl_version_opt(t->max_version, true));
+	if (e->ciphers12[0])
+		curl_easy_setopt(c, CURLOPT_SSL_CIPHER_LIST, e->ciphers12);
+	if (e->ciphers13[0])
+		curl_easy_setopt(c, CURLOPT_TLS13_CIPHERS, e->ciphers13);
+	if (t->reload_interval_ns > 0)
+		curl_easy_setopt(c, CURLOPT_CA_CACHE_TIMEOUT,
+		                 (long)(t->reload_interval_ns / 1000000000
+		                            ? t->reload_interval_ns / 1000000000
+		                            : 1));
+}
+
 static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
                         otf_exph_result_t *fail)
 {
@@ -183,8 +258,11 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 	curl_easy_setopt(c, CURLOPT_HEADERDATA, a);
 	curl_easy_setopt(c, CURLOPT_PRIVATE, a);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, a->curl_err);
+	if (!strncasecmp(e->url[req->signal], "https://", 8))
+		set_tls(e, c);
 	rc = otf__curl_uv_add(e->cu, c);
 	if (rc) {
 		curl_easy_cleanup(c);
@@ -243,8 +321,8 @@ static void on_done(void *ctx, CURL *easy, CURLcode result)
 	if (result != CURLE_OK) {
 		res.outcome = OTF_EXPH_RETRYABLE;
 		res.error = OTF_E_IO;
-		snprintf(res.reason, sizeof res.reason, "POST %s: %s", e->url[a->req->signal],
-		         curl_easy_strerror(result));
+		snprintf(res.reason, sizeof res.reason, "POST %.55s: %.95s", e->url[a->req->signal],
+		         a->curl_err[0] ? a->curl_err : curl_easy_strerror(result));
 	} else {
 		long code = 0;
 		curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &code);
@@ -367,6 +445,11 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	otf__exph_auth_resolve(ctx->node, &c->auth, &e->auth, &e->auth_inst);
 	if (!rc)
 		rc = build_headers(e, NULL, &e->hdrs);
+	char err[256];
+	if (!rc)
+		rc = otf_tls_cipher_names(&c->tls.cipher_suites, "tls", e->ciphers12,
+		                          sizeof e->ciphers12, e->ciphers13, sizeof e->ciphers13,
+		                          err, sizeof err);
 	if (!rc) {
 		e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns,
 		                        e->auth ? &k_ops_auth : &k_ops, e);
