@@ -419,8 +419,7 @@ static void on_read(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 		const char *tls = otf__tls_io_error(&k->io);
 		if (tls[0]) { /* say why: expired or untrusted certificate, ... */
 			char why[256];
-			snprintf(why, sizeof why, "TLS with %s:%u: %s", k->cl->host, k->cl->port,
-			         tls);
+			snprintf(why, sizeof why, "TLS: %s", tls);
 			conn_fail(k, why);
 			return;
 		}
@@ -558,8 +557,7 @@ static void on_connect(uv_connect_t *req, int status)
 	if (otf__tls_io_connect(&k->io, cl->tls, cl->server_name) ||
 	    otf__tls_io_read_start(&k->io, alloc_cb, on_read) || k->io.failed) {
 		char why[256];
-		snprintf(why, sizeof why, "TLS with %s:%u: %s", cl->host, cl->port,
-		         k->io.err[0] ? k->io.err : "out of memory");
+		snprintf(why, sizeof why, "TLS: %s", k->io.err[0] ? k->io.err : "out of memory");
 		conn_fail(k, why);
 		return;
 	}
@@ -654,8 +652,8 @@ static void on_timer(uv_timer_t *t)
 		if (k->io.ssl && !k->io.hs_done && now - k->connected_ms >= TLS_HANDSHAKE_MS) {
 			char why[200];
 			snprintf(why, sizeof why,
-			         "TLS with %s:%u: no handshake within %u ms (not a TLS server?)",
-			         cl->host, cl->port, TLS_HANDSHAKE_MS);
+			         "TLS: no handshake within %u ms (not a TLS server?)",
+			         TLS_HANDSHAKE_MS);
 			conn_fail(k, why);
 			continue;
 		}
