@@ -242,7 +242,7 @@ if otf_start e "$TMP/e.yaml"; then
 		code=$(post "http://127.0.0.1:$A_HTTP/v1/logs" "$(body to-expired)")
 		expect_eq "exporter facing an expired certificate: 503 (retryable)" 503 "$code"
 		if grep -q "certificate has expired" "$TMP/resp"; then
-			ok "the NACK says why: $(grep -o 'TLS with[^"]*' "$TMP/resp")"
+			ok "the NACK says why: $(grep -o 'TLS: [^"]*' "$TMP/resp")"
 		else
 			bad "answer without the reason: $(cat "$TMP/resp")"
 		fi
