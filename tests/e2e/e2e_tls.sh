@@ -3,10 +3,7 @@
 # command (tls_certs.sh: CA, server for localhost/127.0.0.1, client, a
 # second CA and its client, an expired server certificate):
 #  1. curl --cacert --cert --key to OTLP/HTTPS with mTLS: 200 and the log
-#     record's body in the file exporter's output; the client's subject
-#     reaches the envelope (x-otflow-tls-subject, seen with include_metadata
-#     by nothing else: checked through the debug exporter's log? no: through
-#     the receiver's log line count of failures below);
+#     record's body in the file exporter's output (by name and by address);
 #  2. refusals, each closing that connection only: no client certificate,
 #     a client certificate from another CA (both logged with the peer
 #     address and the reason, and counted), plaintext HTTP on the TLS port
@@ -24,7 +21,8 @@
 #     sending on one kept-alive HTTPS connection: openssl s_client sees the
 #     new serial, and every request before, during and after is 200;
 #  6. a key that does not match its certificate, and a missing file: the
-#     config error names file:line and the key.
+#     config error names file:line and the key;
+#  7. examples/tls.yaml validates after the openssl one-liner it documents.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tls_certs.sh"
@@ -365,6 +363,16 @@ if printf '%s' "$out" | grep -q 'missing.yaml:[0-9]*:[0-9]*: .*protocols.http.tl
 	ok "unreadable CA file named with the key"
 else
 	bad "unreadable file not reported: $out"
+fi
+
+# 7. examples/tls.yaml is valid after its documented openssl one-liner
+mkdir -p "$TMP/example"
+line=$(grep '^#   openssl req -x509' "$OTF_SOURCE_DIR/examples/tls.yaml" | sed 's/^#   //')
+if (cd "$TMP/example" && bash -c "$line" >/dev/null 2>&1 &&
+	"$OTF_BIN" validate --config "$OTF_SOURCE_DIR/examples/tls.yaml" >/dev/null 2>&1); then
+	ok "examples/tls.yaml validates after its openssl one-liner"
+else
+	bad "examples/tls.yaml with the one-liner's files: $(cd "$TMP/example" && "$OTF_BIN" validate --config "$OTF_SOURCE_DIR/examples/tls.yaml" 2>&1 | tail -2)"
 fi
 
 OTF_PID=$B_PID OTF_LOG=$B_LOG
