@@ -87,8 +87,9 @@ typedef enum otf_tls_role {
  * and sets the versions and suites. alpn is the one protocol offered
  * (client) or selected when the peer offers it (server): "h2" or
  * "http/1.1"; NULL = no ALPN. where prefixes error messages and log lines
- * ("protocols.grpc.tls"); label (may be NULL) names the component in the
- * failure counter and logs. A server needs a certificate and key; a
+ * ("protocols.grpc.tls"); label (may be NULL) names the component: the
+ * failure counter's point and log lines say "<label> <where>"
+ * ("receiver:otlp protocols.grpc.tls"). A server needs a certificate and key; a
  * client config with insecure set is refused here (the caller uses no
  * context). Returns 0 or OTF_E_CONFIG with err, OTF_E_NOMEM. */
 int otf_tls_ctx_create(const otf_tls_config_t *cfg, otf_tls_role_t role, const char *alpn,

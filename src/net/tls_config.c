@@ -524,7 +524,8 @@ int otf_tls_ctx_create(const otf_tls_config_t *cfg, otf_tls_role_t role, const c
 		                  "certificate, plaintext on a TLS port, protocol errors)";
 		t->counter.unit = "{handshakes}";
 		t->counter.label_key = "component";
-		snprintf(t->counter.label, sizeof t->counter.label, "%s", label);
+		/* One point per tls block: a receiver has one per protocol. */
+		snprintf(t->counter.label, sizeof t->counter.label, "%s %s", label, t->where);
 		otf_selfcounter_register(&t->counter);
 		t->counter_on = true;
 	}

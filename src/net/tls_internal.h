@@ -63,6 +63,7 @@ typedef struct otf__tls_io {
 	bool client;
 	bool hs_done;
 	bool failed;
+	bool got_bytes;     /* the peer sent something */
 	char peer[64];      /* "addr:port" for logs */
 	char err[200];      /* why the session failed, "" = it did not */
 	char *peer_subject; /* verified peer certificate's subject (RFC 2253), or NULL */

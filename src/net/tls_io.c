@@ -356,6 +356,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)
 	}
 	if (nread == 0)
 		return;
+	io->got_bytes = true;
 	if (BIO_write(io->rbio, b->base, (int)nread) != (int)nread) {
 		snprintf(io->err, sizeof io->err, "out of memory");
 		uv_buf_t z = uv_buf_init(NULL, 0);
@@ -469,6 +470,16 @@ int otf__tls_io_shutdown(otf__tls_io_t *io, uv_shutdown_t *req, uv_shutdown_cb c
 void otf__tls_io_close(otf__tls_io_t *io, uv_close_cb cb)
 {
 	io->reading = false;
+	if (io->ssl && !io->hs_done && !io->failed && io->got_bytes && !io->client) {
+		/* A handshake begun and never finished: the connection's time
+		 * limit (or shutdown) closes it. */
+		snprintf(io->err, sizeof io->err,
+		         "handshake not complete when the connection closed");
+		otf__tls_ctx_failed(io->ctx);
+		otf_log(OTF_LOG_WARN, "tls",
+		        "%s: TLS handshake with %s not complete in time: closed",
+		        otf__tls_ctx_where(io->ctx), io->peer);
+	}
 	/* Owner writes never handed to the socket complete now, cancelled;
 	 * those in socket writes complete through libuv's cancellation. */
 	otf__tls_wnode_t *lists[2] = {io->held, io->sealed};

@@ -82,12 +82,20 @@ service:
   extensions: [health_check]
   telemetry:
     metrics:
-      level: none
+      level: basic
+      readers:
+        - pull:
+            exporter:
+              prometheus:
+                host: 127.0.0.1
+                port: ${env:OTF_E2E_PROM}
   pipelines:
     logs:
       receivers: [otlp]
       exporters: [file]
 EOF
+export OTF_E2E_PROM
+OTF_E2E_PROM=$(free_port)
 if ! otf_start b "$TMP/b.yaml"; then
 	bad "otflow with TLS receivers did not start"
 	finish
@@ -128,7 +136,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 if [ "$ms" -lt 3000 ]; then ok "the three refusals took ${ms} ms (closed at once)"; else
 	bad "refusals took ${ms} ms"
 fi
-if wait_until 5 grep -q "TLS handshake with 127.0.0.1:[0-9]* failed: peer did not return a certificate" "$B_LOG"; then
+if wait_until 5 grep -q "protocols.http.tls: TLS handshake with 127.0.0.1:[0-9]* failed: peer did not return a certificate" "$B_LOG"; then
 	ok "missing client certificate logged with the peer address and the reason"
 else
 	bad "no log line for the missing client certificate: $(grep tls "$B_LOG")"
@@ -167,6 +175,17 @@ closed*) ok "a stalled handshake is closed (${stall#closed }s; read_header_timeo
 *) bad "stalled handshake: $stall" ;;
 esac
 if kill -0 "$B_PID" 2>/dev/null; then ok "otflow is up after the refusals"; else bad "otflow died"; fi
+# Counted: no cert, other CA, plaintext, the stalled one (closed mid-handshake).
+failures() {
+	curl -s -m 2 "http://127.0.0.1:$OTF_E2E_PROM/metrics" |
+		awk '/^otelcol_tls_handshake_failures.*component="receiver:otlp protocols.http.tls"/ {print $NF}'
+}
+atleast4() { [ "$(failures)" -ge 4 ] 2>/dev/null; }
+if wait_until 5 atleast4; then
+	ok "failed handshakes counted: otelcol_tls_handshake_failures = $(failures)"
+else
+	bad "otelcol_tls_handshake_failures: '$(failures)'; $(curl -s "http://127.0.0.1:$OTF_E2E_PROM/metrics" | grep -i tls)"
+fi
 code=$(post "https://localhost:$B_PORT/v1/logs" "$(body after-refusals)" "${CURL_OK[@]}")
 expect_eq "a good client is served after the refusals" 200 "$code"
 
@@ -226,7 +245,9 @@ fi
 # 4. an expired server certificate seen by the exporter
 E_GRPC=$(free_port)
 export OTF_E2E_E_GRPC=$E_GRPC
-sed -e 's/OTF_E2E_GRPC_PORT/OTF_E2E_E_GRPC/' -e 's/server\.pem/expired.pem/' \
+export OTF_E2E_E_PROM
+OTF_E2E_E_PROM=$(free_port)
+sed -e 's/OTF_E2E_GRPC_PORT/OTF_E2E_E_GRPC/' -e 's/server\.pem/expired.pem/' -e 's/OTF_E2E_PROM/OTF_E2E_E_PROM/' \
 	-e 's/server\.key/expired.key/' "$TMP/b.yaml" >"$TMP/e.yaml"
 sed -e 's/OTF_E2E_B_GRPC/OTF_E2E_E_GRPC/' -e '/otlphttp:/,/retry_on_failure/d' \
 	-e 's/exporters: \[otlp, otlphttp\]/exporters: [otlp]/' \
