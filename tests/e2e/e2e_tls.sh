@@ -22,7 +22,9 @@
 #     new serial, and every request before, during and after is 200;
 #  6. a key that does not match its certificate, and a missing file: the
 #     config error names file:line and the key;
-#  7. examples/tls.yaml validates after the openssl one-liner it documents.
+#  7. examples/tls.yaml validates after the openssl one-liner it documents;
+#  8. the OpenTelemetry JS SDK's gRPC exporters with TLS credentials (CA and
+#     client certificate): the file holds exactly what the SDK exported.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tls_certs.sh"
@@ -384,6 +386,64 @@ if printf '%s' "$out" | grep -q 'missing.yaml:[0-9]*:[0-9]*: .*protocols.http.tl
 	ok "unreadable CA file named with the key"
 else
 	bad "unreadable file not reported: $out"
+fi
+
+# 8. the OpenTelemetry JS SDK's gRPC exporters with TLS credentials (CA and
+#    client certificate) into an mTLS gRPC receiver: the file holds exactly
+#    what the SDK exported.
+if e2e_npm_ci >"$TMP/npm.log" 2>&1; then
+	S_GRPC=$(free_port)
+	export OTF_E2E_S_GRPC=$S_GRPC
+	cat >"$TMP/s.yaml" <<'EOF'
+receivers:
+  otlp:
+    protocols:
+      grpc:
+        endpoint: 127.0.0.1:${env:OTF_E2E_S_GRPC}
+        tls:
+          cert_file: ${env:OTF_E2E_TLS_DIR}/server.pem
+          key_file: ${env:OTF_E2E_TLS_DIR}/server.key
+          client_ca_file: ${env:OTF_E2E_TLS_DIR}/ca.pem
+      http:
+        endpoint: 127.0.0.1:${env:OTF_E2E_PORT}
+exporters:
+  file:
+    path: ${env:OTF_E2E_OUT}
+    format: json
+    flush_interval: 100ms
+extensions:
+  health_check:
+    endpoint: 127.0.0.1:${env:OTF_E2E_HEALTH_PORT}
+service:
+  extensions: [health_check]
+  telemetry:
+    metrics:
+      level: none
+  pipelines:
+    traces: {receivers: [otlp], exporters: [file]}
+    metrics: {receivers: [otlp], exporters: [file]}
+    logs: {receivers: [otlp], exporters: [file]}
+EOF
+	OTF_PID=""
+	if otf_start sdk "$TMP/s.yaml"; then
+		if timeout 60 node "$E2E_DIR/send.mjs" --protocol grpc --endpoint "localhost:$S_GRPC" \
+			--ca "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key" --run tls \
+			>"$TMP/sent-tls.json" 2>"$TMP/send-tls.err"; then
+			ok "JS SDK gRPC exporters over mTLS: every export succeeded"
+		else
+			bad "send.mjs over TLS failed: $(tail -5 "$TMP/send-tls.err")"
+		fi
+		otf_stop
+		if timeout 60 node "$E2E_DIR/check.mjs" sdk "$OTF_OUT" "$TMP/sent-tls.json" >"$TMP/check.txt" 2>&1; then
+			ok "$(cat "$TMP/check.txt")"
+		else
+			bad "file output differs from what the SDK sent over TLS: $(head -20 "$TMP/check.txt")"
+		fi
+	else
+		bad "otflow for the SDK over TLS did not start"
+	fi
+else
+	echo "skip: npm ci failed, no JS SDK run ($(tail -3 "$TMP/npm.log"))"
 fi
 
 # 7. examples/tls.yaml is valid after its documented openssl one-liner

@@ -9,6 +9,10 @@
 //                 [--compression none|gzip] [--run NAME]
 //   node send.mjs --protocol grpc --endpoint 127.0.0.1:PORT
 //                 [--compression none|gzip] [--run NAME]
+//                 [--ca CA.pem [--cert CLIENT.pem --key CLIENT.key]]
+//
+// With --ca the gRPC exporters use TLS: grpc-js credentials.createSsl with
+// that CA (and the client certificate for mTLS), endpoint https://host:port.
 //
 // proto and json are OTLP/HTTP (POST /v1/{traces,logs,metrics}); grpc is
 // the SDK's OTLP/gRPC exporters (@grpc/grpc-js, plaintext h2c: the
@@ -31,9 +35,12 @@ import { OTLPMetricExporter as MetricsJson } from '@opentelemetry/exporter-metri
 import { OTLPTraceExporter as TraceGrpc } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPLogExporter as LogsGrpc } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPMetricExporter as MetricsGrpc } from '@opentelemetry/exporter-metrics-otlp-grpc';
+// The grpc-js the OTLP gRPC exporters use (their dependency, hoisted).
+import { credentials as grpcCredentials } from '@grpc/grpc-js';
+import { readFileSync } from 'node:fs';
 
 function parseArgs(argv) {
-  const a = { protocol: 'proto', endpoint: 'http://127.0.0.1:4318', compression: 'none', run: '' };
+  const a = { protocol: 'proto', endpoint: 'http://127.0.0.1:4318', compression: 'none', run: '', ca: '', cert: '', key: '' };
   for (let i = 2; i < argv.length; i++) {
     const k = argv[i];
     const v = argv[i + 1];
@@ -52,9 +59,15 @@ const base = args.endpoint.replace(/\/+$/, '');
 const grpc = args.protocol === 'grpc';
 // gRPC: the SDK takes an endpoint without a scheme as https (TLS); http://
 // selects insecure credentials, which is what otflow serves.
-const grpcUrl = /^[a-z]+:\/\//.test(base) ? base : `http://${base}`;
+const grpcUrl = /^[a-z]+:\/\//.test(base) ? base : `${args.ca ? 'https' : 'http'}://${base}`;
+const grpcTls = args.ca
+  ? {
+      credentials: grpcCredentials.createSsl(readFileSync(args.ca),
+        args.key ? readFileSync(args.key) : null, args.cert ? readFileSync(args.cert) : null),
+    }
+  : {};
 const expCfg = (signal) => (grpc
-  ? { url: grpcUrl, compression: args.compression, timeoutMillis: 10000 }
+  ? { url: grpcUrl, compression: args.compression, timeoutMillis: 10000, ...grpcTls }
   : { url: `${base}/v1/${signal}`, compression: args.compression, timeoutMillis: 10000 });
 
 // ---- normalisation: SDK objects -> the OTLP/JSON shape check.mjs expects ----
