@@ -16,7 +16,7 @@ libnghttp2-dev
 zlib1g-dev libzstd-dev zstd
 libcurl4-openssl-dev
 libpq-dev postgresql
-libpcre2-dev libssl-dev
+libpcre2-dev libssl-dev openssl
 golang-go
 chromium
 libcrypt-dev apache2-utils

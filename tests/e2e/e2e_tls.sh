@@ -16,7 +16,8 @@
 #     B's file holds the record twice;
 #  4. an exporter facing an expired server certificate: the client of A
 #     (wait_for_result) gets 503 (retryable, as the Collector treats a
-#     transport failure: UNAVAILABLE) with "certificate has expired";
+#     transport failure: UNAVAILABLE) with "certificate has expired"; the
+#     same exporter pointed at a plaintext port: 503 with the TLS reason;
 #  5. certificate rotation with reload_interval while a client keeps
 #     sending on one kept-alive HTTPS connection: openssl s_client sees the
 #     new serial, and every request before, during and after is 200;
@@ -103,6 +104,7 @@ if ! otf_start b "$TMP/b.yaml"; then
 	finish
 fi
 B_PORT=$OTF_PORT B_OUT=$OTF_OUT B_LOG=$OTF_LOG B_PID=$OTF_PID B_GRPC=$OTF_E2E_GRPC_PORT
+OTF_HEALTH_PORT_B=$OTF_HEALTH_PORT
 CURL_OK=(--cacert "$C/ca.pem" --cert "$C/client.pem" --key "$C/client.key")
 post() { # URL BODY [curl options...]: prints the HTTP code
 	local url=$1 b=$2
@@ -275,6 +277,21 @@ if otf_start e "$TMP/e.yaml"; then
 	otf_stop
 else
 	bad "otflow with the expired certificate did not start"
+fi
+# ... and a TLS exporter pointed at a plaintext port (B's health endpoint).
+sed -e "s/localhost:\${env:OTF_E2E_E_GRPC}/127.0.0.1:$OTF_HEALTH_PORT_B/" "$TMP/a2.yaml" >"$TMP/a3.yaml"
+OTF_PID=""
+if otf_start a3 "$TMP/a3.yaml"; then
+	code=$(post "http://127.0.0.1:$A_HTTP/v1/logs" "$(body to-plaintext)")
+	expect_eq "TLS exporter facing a plaintext port: 503 (retryable)" 503 "$code"
+	if grep -q '"not delivered: UNAVAILABLE from [^"]*TLS: ' "$TMP/resp"; then
+		ok "... with the TLS reason: $(grep -o 'TLS: [^"]*' "$TMP/resp")"
+	else
+		bad "answer without the TLS reason: $(cat "$TMP/resp")"
+	fi
+	otf_stop
+else
+	bad "otflow A3 did not start"
 fi
 
 # 5. rotation with reload_interval while a client keeps sending
