@@ -18,6 +18,8 @@
 #     (wait_for_result) gets 503 (retryable, as the Collector treats a
 #     transport failure: UNAVAILABLE) with "certificate has expired"; the
 #     same exporter pointed at a plaintext port: 503 with the TLS reason;
+#     insecure_skip_verify accepts the expired server; server_name_override
+#     naming another host is refused (hostname mismatch);
 #  5. certificate rotation with reload_interval while a client keeps
 #     sending on one kept-alive HTTPS connection: openssl s_client sees the
 #     new serial, and every request before, during and after is 200;
@@ -273,10 +275,36 @@ if otf_start e "$TMP/e.yaml"; then
 	else
 		bad "otflow A2 did not start"
 	fi
+	# insecure_skip_verify: the same expired server is accepted.
+	sed -e 's|ca_file: .*|insecure_skip_verify: true|' "$TMP/a2.yaml" >"$TMP/a2skip.yaml"
+	OTF_PID=""
+	if otf_start a2skip "$TMP/a2skip.yaml"; then
+		code=$(post "http://127.0.0.1:$A_HTTP/v1/logs" "$(body skip-verify)")
+		expect_eq "insecure_skip_verify: the expired server is used" 200 "$code"
+		otf_stop
+	else
+		bad "otflow A2 (insecure_skip_verify) did not start"
+	fi
 	OTF_PID=$E_PID
 	otf_stop
 else
 	bad "otflow with the expired certificate did not start"
+fi
+# server_name_override: the name verified is that one, not the endpoint's.
+sed -e 's/OTF_E2E_E_GRPC/OTF_E2E_B_GRPC/' \
+	-e 's|ca_file: \(.*\)|ca_file: \1\n      server_name_override: other.example|' "$TMP/a2.yaml" >"$TMP/a2name.yaml"
+OTF_PID=""
+if otf_start a2name "$TMP/a2name.yaml"; then
+	code=$(post "http://127.0.0.1:$A_HTTP/v1/logs" "$(body other-name)")
+	expect_eq "server_name_override naming another host: 503" 503 "$code"
+	if grep -q "hostname mismatch" "$TMP/resp"; then
+		ok "... refused for the name: $(grep -o 'TLS: [^"]*' "$TMP/resp")"
+	else
+		bad "server_name_override answer: $(cat "$TMP/resp")"
+	fi
+	otf_stop
+else
+	bad "otflow A2 (server_name_override) did not start"
 fi
 # ... and a TLS exporter pointed at a plaintext port (B's health endpoint).
 sed -e "s/localhost:\${env:OTF_E2E_E_GRPC}/127.0.0.1:$OTF_HEALTH_PORT_B/" "$TMP/a2.yaml" >"$TMP/a3.yaml"
