@@ -607,11 +607,11 @@ uint64_t otf_tls_ctx_reloads(const otf_tls_ctx_t *t)
 	return __atomic_load_n(&t->reloads, __ATOMIC_RELAXED);
 }
 
-void otf__tls_ctx_failed(otf_tls_ctx_t *t)
+uint64_t otf__tls_ctx_failed(otf_tls_ctx_t *t)
 {
-	__atomic_fetch_add(&t->failures, 1, __ATOMIC_RELAXED);
 	if (t->counter_on)
 		otf_selfcounter_add(&t->counter, 1);
+	return __atomic_add_fetch(&t->failures, 1, __ATOMIC_RELAXED);
 }
 
 const char *otf__tls_ctx_where(const otf_tls_ctx_t *t)

@@ -41,7 +41,8 @@
 
 /* A new session on the current context (reloads first when due). */
 SSL *otf__tls_ctx_new_ssl(otf_tls_ctx_t *t);
-void otf__tls_ctx_failed(otf_tls_ctx_t *t);
+/* Counts a failed handshake; returns the count so far (for rate-limited logs). */
+uint64_t otf__tls_ctx_failed(otf_tls_ctx_t *t);
 const char *otf__tls_ctx_where(const otf_tls_ctx_t *t);
 const char *otf__tls_ctx_alpn(const otf_tls_ctx_t *t);
 

@@ -226,10 +226,14 @@ static void fail(otf__tls_io_t *io, int ssl_err)
 	ERR_clear_error();
 	io->failed = true;
 	if (!io->hs_done) {
-		otf__tls_ctx_failed(io->ctx);
-		if (!io->client)
-			otf_log(OTF_LOG_WARN, "tls", "%s: TLS handshake with %s failed: %s",
-			        otf__tls_ctx_where(io->ctx), io->peer, io->err);
+		uint64_t n = otf__tls_ctx_failed(io->ctx);
+		/* Every failure is counted; a flood of them (a scanner) is not
+		 * a flood of log lines: the first 100, then one in 1000. */
+		if (!io->client && (n <= 100 || n % 1000 == 0))
+			otf_log(OTF_LOG_WARN, "tls", "%s: TLS handshake with %s failed: %s%s",
+			        otf__tls_ctx_where(io->ctx), io->peer, io->err,
+			        n == 100 ? " (100 failures: from now on one in 1000 is logged)"
+			                 : "");
 	}
 	if (http && !io->client) {
 		/* What Go's net/http answers, in plaintext, so that curl
@@ -475,10 +479,11 @@ void otf__tls_io_close(otf__tls_io_t *io, uv_close_cb cb)
 		 * limit (or shutdown) closes it. */
 		snprintf(io->err, sizeof io->err,
 		         "handshake not complete when the connection closed");
-		otf__tls_ctx_failed(io->ctx);
-		otf_log(OTF_LOG_WARN, "tls",
-		        "%s: TLS handshake with %s not complete in time: closed",
-		        otf__tls_ctx_where(io->ctx), io->peer);
+		uint64_t n = otf__tls_ctx_failed(io->ctx);
+		if (n <= 100 || n % 1000 == 0)
+			otf_log(OTF_LOG_WARN, "tls",
+			        "%s: TLS handshake with %s not complete in time: closed",
+			        otf__tls_ctx_where(io->ctx), io->peer);
 	}
 	/* Owner writes never handed to the socket complete now, cancelled;
 	 * those in socket writes complete through libuv's cancellation. */
