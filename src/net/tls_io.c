@@ -200,6 +200,43 @@ static int seal(otf__tls_io_t *io, const void *data, size_t len)
 	return SSL_write(io->ssl, data, (int)len) == (int)len ? 0 : OTF_E_IO;
 }
 
+/* Small pieces (HTTP/2 frame headers between message slices) are
+ * gathered into full records: one SSL_write per piece would make a record,
+ * with its header, tag and cipher call, per 9-byte frame header. */
+#define SEAL_STAGE (16 * 1024) /* a TLS record's largest plaintext */
+static _Thread_local char k_stage[SEAL_STAGE];
+
+static int seal_bufs(otf__tls_io_t *io, const uv_buf_t bufs[], unsigned n)
+{
+	size_t have = 0;
+	for (unsigned i = 0; i < n; i++) {
+		const char *p = bufs[i].base;
+		size_t len = bufs[i].len;
+		while (len) {
+			if (!have &&
+			    len >= SEAL_STAGE) { /* whole records straight from the piece */
+				size_t take = len - len % SEAL_STAGE;
+				if (seal(io, p, take))
+					return OTF_E_IO;
+				p += take;
+				len -= take;
+				continue;
+			}
+			size_t take = SEAL_STAGE - have < len ? SEAL_STAGE - have : len;
+			memcpy(k_stage + have, p, take);
+			have += take;
+			p += take;
+			len -= take;
+			if (have == SEAL_STAGE) {
+				if (seal(io, k_stage, have))
+					return OTF_E_IO;
+				have = 0;
+			}
+		}
+	}
+	return have ? seal(io, k_stage, have) : 0;
+}
+
 static void reason_text(otf__tls_io_t *io, int ssl_err)
 {
 	unsigned long e = ERR_peek_last_error();
@@ -441,13 +478,12 @@ int otf__tls_io_write(otf__tls_io_t *io, uv_write_t *req, const uv_buf_t bufs[],
 		return 0;
 	}
 	ERR_clear_error();
-	for (unsigned i = 0; i < n; i++)
-		if (seal(io, bufs[i].base, bufs[i].len)) {
-			otf_free(node);
-			reason_text(io, SSL_ERROR_SSL);
-			io->failed = true;
-			return UV_EPROTO;
-		}
+	if (seal_bufs(io, bufs, n)) {
+		otf_free(node);
+		reason_text(io, SSL_ERROR_SSL);
+		io->failed = true;
+		return UV_EPROTO;
+	}
 	seal_node(io, node);
 	int rc = flush(io);
 	if (rc) { /* not handed to the socket: the owner keeps req */
