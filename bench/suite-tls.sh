@@ -154,10 +154,10 @@ PY
 	cat "$tmp/table.md"
 	echo
 	echo "Target: TLS pass-through <= 1.6x plaintext CPU per log. Where it goes: one copy of each"
-	echo "message into the TLS record layer and AES-GCM in both directions (OpenSSL, AES-NI),
-about 0.2 µs per 360-byte log on each side; HTTP/2 frame headers and message slices are gathered
-into full 16 KiB records (with one record per piece the same hop acknowledged 207k logs/s
-instead of 305-348k);"
+	echo "message into the TLS record layer and AES-GCM in both directions (OpenSSL, AES-NI),"
+	echo "about 0.2 µs per 360-byte log on each side; HTTP/2 frame headers and message slices are gathered"
+	echo "into full 16 KiB records (with one record per piece the same hop acknowledged 207k logs/s"
+	echo "instead of 305-348k);"
 	echo "the memory BIOs add one copy of the ciphertext per socket read and write."
 } >"$out"
 bench_section tls "$out"
