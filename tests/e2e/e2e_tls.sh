@@ -80,11 +80,18 @@ exporters:
     path: ${env:OTF_E2E_OUT}
     format: json
     flush_interval: 100ms
+  otlphttp/identity:
+    endpoint: http://127.0.0.1:${env:OTF_E2E_CAPTURE}
+    encoding: json
+    compression: none
+    auth: {authenticator: headers_setter/cn}
 extensions:
   health_check:
     endpoint: 127.0.0.1:${env:OTF_E2E_HEALTH_PORT}
+  headers_setter/cn:
+    headers: [{key: X-Client, from_context: auth.cn, default_value: none}]
 service:
-  extensions: [health_check]
+  extensions: [health_check, headers_setter/cn]
   telemetry:
     metrics:
       level: basic
@@ -97,10 +104,15 @@ service:
   pipelines:
     logs:
       receivers: [otlp]
-      exporters: [file]
+      exporters: [file, otlphttp/identity]
 EOF
-export OTF_E2E_PROM
+export OTF_E2E_PROM OTF_E2E_CAPTURE
 OTF_E2E_PROM=$(free_port)
+# The client certificate's CN travels as auth.cn: B forwards every record to
+# this backend with X-Client from it (headers_setter).
+OTF_E2E_CAPTURE=$(free_port)
+python3 "$E2E_DIR/capture_http.py" "$OTF_E2E_CAPTURE" X-Client "$TMP/identity.txt" &
+track $!
 if ! otf_start b "$TMP/b.yaml"; then
 	bad "otflow with TLS receivers did not start"
 	finish
@@ -123,6 +135,12 @@ if wait_until 5 grep -q '"curl-mtls-1"' "$B_OUT"; then ok "the record reached th
 fi
 code=$(post "https://127.0.0.1:$B_PORT/v1/logs" "$(body curl-mtls-ip)" "${CURL_OK[@]}")
 expect_eq "the certificate is valid for 127.0.0.1 too" 200 "$code"
+if wait_until 5 grep -q 'curl-mtls-1' "$TMP/identity.txt"; then
+	expect_eq "the client certificate's CN is the identity (auth.cn)" "otflow-test-client" \
+		"$(grep -P '\tcurl-mtls-1$' "$TMP/identity.txt" | cut -f1)"
+else
+	bad "the identity backend got nothing: $(cat "$TMP/identity.txt" 2>/dev/null)"
+fi
 
 # 2. refusals
 t0=$(date +%s%N)

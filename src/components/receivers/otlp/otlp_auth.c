@@ -68,3 +68,31 @@ bool otlp_auth_reserved_key(const char *key, size_t len)
 {
 	return len >= 5 && !strncasecmp(key, "auth.", 5);
 }
+
+void otlp_auth_tls_envelope(otf_msg_t *m, const char *subject)
+{
+	if (!subject || !*subject)
+		return;
+	if (!otf_msg_header_get(m, "auth.subject"))
+		otf_msg_header_add(m, "auth.subject", subject);
+	/* The CN attribute: at the start or after an unescaped ','. */
+	char cn[256];
+	for (const char *p = subject; *p; p++) {
+		if ((p == subject || (p[-1] == ',' && (p - 1 == subject || p[-2] != '\\'))) &&
+		    !strncmp(p, "CN=", 3)) {
+			size_t n = 0;
+			for (const char *q = p + 3; *q && n + 1 < sizeof cn; q++) {
+				if (*q == '\\' && q[1]) {
+					cn[n++] = *++q;
+					continue;
+				}
+				if (*q == ',')
+					break;
+				cn[n++] = *q;
+			}
+			cn[n] = '\0';
+			otf_msg_header_add(m, "auth.cn", cn);
+			return;
+		}
+	}
+}

@@ -30,6 +30,11 @@ int otlp_auth_check(otf_node_t *node, const otlp_auth_rx_t *a,
 /* Adds "auth.<key>" entries of res to m's envelope. */
 void otlp_auth_envelope(otf_msg_t *m, const otf_auth_result_t *res);
 
+/* The verified client certificate's subject (RFC 2253, "CN=a,O=b") as
+ * the identity: auth.subject (unless an authenticator set one) and
+ * auth.cn, its common name. subject NULL: nothing. */
+void otlp_auth_tls_envelope(otf_msg_t *m, const char *subject);
+
 /* True for client metadata keys receivers must not copy: "auth.*" is
  * the authenticated identity's namespace. */
 bool otlp_auth_reserved_key(const char *key, size_t len);

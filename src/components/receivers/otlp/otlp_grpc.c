@@ -173,8 +173,10 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 		copy_metadata(call, m);
 	if (g->auth.vt)
 		otlp_auth_envelope(m, &who);
-	if (otf_grpc_call_tls_subject(call))
+	if (otf_grpc_call_tls_subject(call)) {
 		otf_msg_header_add(m, OTLP_TLS_SUBJECT_KEY, otf_grpc_call_tls_subject(call));
+		otlp_auth_tls_envelope(m, otf_grpc_call_tls_subject(call));
+	}
 	pending_t *p = NULL;
 	if (g->cfg->wait_for_result) {
 		p = otf_calloc(1, sizeof *p);

@@ -210,8 +210,10 @@ static void on_request(otf_http_request_t *req, void *ctx)
 		copy_metadata(req, m);
 	if (r->auth.vt)
 		otlp_auth_envelope(m, &who);
-	if (otf_http_request_tls_subject(req))
+	if (otf_http_request_tls_subject(req)) {
 		otf_msg_header_add(m, OTLP_TLS_SUBJECT_KEY, otf_http_request_tls_subject(req));
+		otlp_auth_tls_envelope(m, otf_http_request_tls_subject(req));
+	}
 	pending_t *p = NULL;
 	if (r->cfg->wait_for_result) {
 		p = otf_calloc(1, sizeof *p);
