@@ -1,0 +1,838 @@
+/* spanmetrics aggregator: spans in (protobuf views, no decode), series
+ * out (one ExportMetricsServiceRequest per flush).
+ *
+ * A series is identified by its data point attributes, kept as the
+ * protobuf bytes of a Resource message holding them (repeated KeyValue,
+ * field 1): the key is built in dimension order straight from the span's
+ * slices, hashed and compared as bytes, and at flush the same bytes
+ * decode into the data point's attributes. Resources are kept the same
+ * way (the ResourceSpans' Resource, copied), so nothing is decoded per
+ * span and the only per-span work is reading the span, the few attribute
+ * lookups the dimensions need, one hash and one probe. */
+#include "spanmetrics.h"
+
+#include "otflow/alloc.h"
+#include "otflow/arena.h"
+#include "otflow/err.h"
+#include "otflow/pdata_codec.h"
+#include "otflow/pdata_view.h"
+
+#include <math.h>
+#include <string.h>
+
+#define OVERFLOW_KEY "otel.metric.overflow"
+#define MAX_DIMS     64
+
+typedef struct series {
+	uint64_t hash;
+	uint32_t res;
+	uint32_t key_len;
+	uint8_t *key; /* Resource message bytes: the attributes */
+	uint64_t start_ns;
+	uint64_t calls;
+	uint64_t count; /* histogram */
+	double sum;
+	uint64_t *buckets; /* explicit: nbounds + 1 */
+	otf_sm_exph_t *exp;
+	bool overflow;
+} series_t;
+
+typedef struct resource {
+	uint64_t hash;
+	uint8_t *traces; /* TracesData{ResourceSpans{Resource}} bytes */
+	size_t traces_len;
+	size_t nseries;
+	int64_t overflow; /* series index, -1 */
+	uint64_t last_seen;
+} resource_t;
+
+struct otf_sm_agg {
+	const otf_sm_config_t *cfg;
+	double *bounds; /* explicit bounds in the unit */
+	size_t nbounds;
+	double divider; /* ns per unit */
+	int32_t max_size;
+	bool exponential, hist;
+	bool excl[4]; /* service.name, span.name, span.kind, status.code */
+	series_t *series;
+	size_t nseries, cap_series;
+	uint32_t *index; /* series index + 1, 0 empty */
+	size_t index_cap;
+	resource_t *res;
+	size_t nres, cap_res;
+	uint8_t *kb; /* key under construction */
+	size_t kb_len, kb_cap;
+	otf_sm_stats_t st;
+};
+
+/* ---- hashing ---- */
+
+static inline uint64_t rotl(uint64_t x, int r)
+{
+	return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t fmix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
+{
+	uint64_t h = seed ^ (n * 0x9e3779b97f4a7c15ull);
+	for (; n >= 8; n -= 8, p += 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		h = rotl(h ^ (v * 0x87c37b91114253d5ull), 31) * 0x4cf5ad432745937full;
+	}
+	uint64_t t = 0;
+	memcpy(&t, p, n);
+	h ^= t * 0x87c37b91114253d5ull;
+	return fmix(h);
+}
+
+/* ---- key encoding (protobuf KeyValue entries of a Resource) ---- */
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static int kb_reserve(otf_sm_agg_t *a, size_t more)
+{
+	if (a->kb_len + more <= a->kb_cap)
+		return 0;
+	size_t cap = a->kb_cap ? a->kb_cap : 256;
+	while (cap < a->kb_len + more)
+		cap *= 2;
+	uint8_t *p = otf_realloc(a->kb, cap);
+	if (!p)
+		return OTF_E_NOMEM;
+	a->kb = p;
+	a->kb_cap = cap;
+	return 0;
+}
+
+/* Appends KeyValue{key, value} as attribute field 1; value is the raw
+ * AnyValue message (str: a string written as AnyValue.string_value). */
+static int kb_kv(otf_sm_agg_t *a, const char *key, size_t klen, const uint8_t *val, size_t vlen,
+                 bool str)
+{
+	size_t any = str ? 1 + varint_len(vlen) + vlen : vlen;
+	size_t kv = 1 + varint_len(klen) + klen + 1 + varint_len(any) + any;
+	if (kb_reserve(a, 1 + varint_len(kv) + kv))
+		return OTF_E_NOMEM;
+	uint8_t *p = a->kb + a->kb_len;
+	*p++ = 0x0a;
+	p = put_varint(p, kv);
+	*p++ = 0x0a;
+	p = put_varint(p, klen);
+	memcpy(p, key, klen);
+	p += klen;
+	*p++ = 0x12;
+	p = put_varint(p, any);
+	if (str) {
+		*p++ = 0x0a;
+		p = put_varint(p, vlen);
+	}
+	if (vlen)
+		memcpy(p, val, vlen);
+	p += vlen;
+	a->kb_len = (size_t)(p - a->kb);
+	return 0;
+}
+
+/* traceutil.SpanKindStr / StatusCodeStr of the Collector. */
+static const char *kind_str(int32_t k)
+{
+	static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
+	                                    "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
+	                                    "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
+	return k >= 0 && k <= 5 ? names[k] : "";
+}
+
+static const char *status_str(int32_t c)
+{
+	static const char *const names[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
+	                                    "STATUS_CODE_ERROR"};
+	return c >= 0 && c <= 2 ? names[c] : "";
+}
+
+/* ---- tables ---- */
+
+static void series_free(series_t *s)
+{
+	otf_free(s->key);
+	otf_free(s->buckets);
+	if (s->exp)
+		otf_free(s->exp->counts);
+	otf_free(s->exp);
+}
+
+static int index_rebuild(otf_sm_agg_t *a, size_t want)
+{
+	size_t cap = 64;
+	while (cap < want * 2)
+		cap *= 2;
+	if (cap != a->index_cap) {
+		uint32_t *ix = otf_calloc(cap, sizeof *ix);
+		if (!ix)
+			return OTF_E_NOMEM;
+		otf_free(a->index);
+		a->index = ix;
+		a->index_cap = cap;
+	} else {
+		memset(a->index, 0, cap * sizeof *a->index);
+	}
+	for (size_t i = 0; i < a->nseries; i++) {
+		size_t j = a->series[i].hash & (a->index_cap - 1);
+		while (a->index[j])
+			j = (j + 1) & (a->index_cap - 1);
+		a->index[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+otf_sm_agg_t *otf_sm_agg_create(const otf_sm_config_t *cfg)
+{
+	otf_sm_agg_t *a = otf_calloc(1, sizeof *a);
+	if (!a)
+		return NULL;
+	a->cfg = cfg;
+	a->divider = cfg->histogram.unit == 1 ? 1e9 : 1e6;
+	a->hist = !cfg->histogram.disable;
+	a->exponential = cfg->histogram.has_exponential;
+	a->max_size = cfg->histogram.exponential.max_size > 0
+	                  ? (int32_t)cfg->histogram.exponential.max_size
+	                  : 160;
+	static const double def_ms[] = {2,   4,   6,    8,    10,   50,   100,   200,
+	                                400, 800, 1000, 1400, 2000, 5000, 10000, 15000};
+	const otf_sm_buckets_t *b = &cfg->histogram.explicit_.buckets;
+	a->nbounds = b->set ? b->n : sizeof def_ms / sizeof def_ms[0];
+	a->bounds = otf_calloc(a->nbounds ? a->nbounds : 1, sizeof *a->bounds);
+	if (!a->bounds || index_rebuild(a, 32)) {
+		otf_sm_agg_destroy(a);
+		return NULL;
+	}
+	for (size_t i = 0; i < a->nbounds; i++)
+		a->bounds[i] =
+		    b->set ? (double)b->ns[i] / a->divider : def_ms[i] * 1e6 / a->divider;
+	static const char *const defaults[] = {"service.name", "span.name", "span.kind",
+	                                       "status.code"};
+	for (size_t i = 0; i < cfg->exclude_dimensions.n; i++)
+		for (int d = 0; d < 4; d++)
+			if (!strcmp(cfg->exclude_dimensions.items[i], defaults[d]))
+				a->excl[d] = true;
+	return a;
+}
+
+void otf_sm_agg_destroy(otf_sm_agg_t *a)
+{
+	if (!a)
+		return;
+	for (size_t i = 0; i < a->nseries; i++)
+		series_free(&a->series[i]);
+	for (size_t i = 0; i < a->nres; i++)
+		otf_free(a->res[i].traces);
+	otf_free(a->series);
+	otf_free(a->res);
+	otf_free(a->index);
+	otf_free(a->bounds);
+	otf_free(a->kb);
+	otf_free(a);
+}
+
+void otf_sm_agg_stats(const otf_sm_agg_t *a, otf_sm_stats_t *out)
+{
+	*out = a->st;
+	out->series = a->nseries;
+	out->resources = a->nres;
+}
+
+static bool key_listed(const otf_config_strlist_t *l, otf_bytes_t k)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strlen(l->items[i]) == k.len && !memcmp(l->items[i], k.ptr, k.len))
+			return true;
+	return false;
+}
+
+/* The resource entry of ResourceSpans rs (resource bytes head), created
+ * when new; -1 when resource_metrics_cache_size entries exist; -2 OOM. */
+static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
+{
+	const otf_config_strlist_t *keys = &a->cfg->resource_metrics_key_attributes;
+	uint64_t h = 0x51ed270b;
+	otf_view_iter_t it;
+	otf_bytes_t kv, k, v;
+	otf_view_resource_attributes(&it, head);
+	while (otf_view_iter_next(&it, &kv) > 0) {
+		if (keys->n && (otf_view_kv_read(kv, &k, &v) || !key_listed(keys, k)))
+			continue;
+		h += hash_bytes(kv.ptr, kv.len, 7); /* a sum: attribute order does not matter */
+	}
+	for (size_t i = 0; i < a->nres; i++)
+		if (a->res[i].hash == h) {
+			a->res[i].last_seen = now;
+			return (int64_t)i;
+		}
+	if ((int64_t)a->nres >= a->cfg->resource_metrics_cache_size)
+		return -1;
+	if (a->nres == a->cap_res) {
+		size_t cap = a->cap_res ? a->cap_res * 2 : 8;
+		resource_t *r = otf_realloc(a->res, cap * sizeof *r);
+		if (!r)
+			return -2;
+		a->res = r;
+		a->cap_res = cap;
+	}
+	size_t inner = 1 + varint_len(head.len) + head.len;
+	size_t total = 1 + varint_len(inner) + inner;
+	uint8_t *t = otf_malloc(total), *p = t;
+	if (!t)
+		return -2;
+	*p++ = 0x0a;
+	p = put_varint(p, inner);
+	*p++ = 0x0a;
+	p = put_varint(p, head.len);
+	memcpy(p, head.ptr, head.len);
+	resource_t *r = &a->res[a->nres];
+	*r = (resource_t){
+	    .hash = h, .traces = t, .traces_len = total, .overflow = -1, .last_seen = now};
+	return (int64_t)a->nres++;
+}
+
+static series_t *series_new(otf_sm_agg_t *a, uint32_t res, uint64_t hash, const uint8_t *key,
+                            size_t klen, uint64_t now, bool overflow)
+{
+	if (a->nseries == a->cap_series) {
+		size_t cap = a->cap_series ? a->cap_series * 2 : 64;
+		series_t *s = otf_realloc(a->series, cap * sizeof *s);
+		if (!s)
+			return NULL;
+		a->series = s;
+		a->cap_series = cap;
+	}
+	if ((a->nseries + 1) * 2 > a->index_cap && index_rebuild(a, a->nseries + 1))
+		return NULL;
+	series_t s = {.hash = hash,
+	              .res = res,
+	              .key_len = (uint32_t)klen,
+	              .start_ns = now,
+	              .overflow = overflow};
+	s.key = otf_malloc(klen ? klen : 1);
+	if (!s.key)
+		return NULL;
+	memcpy(s.key, key, klen);
+	if (a->hist && !a->exponential) {
+		s.buckets = otf_calloc(a->nbounds + 1, sizeof *s.buckets);
+		if (!s.buckets)
+			goto oom;
+	} else if (a->hist) {
+		s.exp = otf_calloc(1, sizeof *s.exp);
+		if (!s.exp || !(s.exp->counts = otf_calloc((size_t)a->max_size, sizeof(uint64_t))))
+			goto oom;
+		s.exp->scale = 20;
+	}
+	size_t j = hash & (a->index_cap - 1);
+	while (a->index[j])
+		j = (j + 1) & (a->index_cap - 1);
+	a->index[j] = (uint32_t)a->nseries + 1;
+	a->series[a->nseries] = s;
+	a->res[res].nseries++;
+	return &a->series[a->nseries++];
+oom:
+	series_free(&s);
+	return NULL;
+}
+
+static series_t *series_find(otf_sm_agg_t *a, uint32_t res, uint64_t hash, uint64_t now)
+{
+	size_t j = hash & (a->index_cap - 1);
+	for (uint32_t ix; (ix = a->index[j]); j = (j + 1) & (a->index_cap - 1)) {
+		series_t *s = &a->series[ix - 1];
+		if (s->hash == hash && s->res == res && s->key_len == a->kb_len &&
+		    !memcmp(s->key, a->kb, a->kb_len))
+			return s;
+	}
+	resource_t *r = &a->res[res];
+	int64_t limit = a->cfg->aggregation_cardinality_limit;
+	if ((limit > 0 && (int64_t)r->nseries - (r->overflow >= 0) >= limit) ||
+	    a->nseries >= OTF_SM_MAX_SERIES) {
+		/* The Collector's overflow series: one per resource, whose only
+		 * attribute is otel.metric.overflow=true. */
+		if (r->overflow >= 0)
+			return &a->series[r->overflow];
+		static const uint8_t t[] = {0x10, 0x01}; /* AnyValue.bool_value = true */
+		a->kb_len = 0;
+		if (kb_kv(a, OVERFLOW_KEY, sizeof OVERFLOW_KEY - 1, t, sizeof t, false))
+			return NULL;
+		uint64_t h = hash_bytes(a->kb, a->kb_len, res);
+		series_t *s = series_new(a, res, h, a->kb, a->kb_len, now, true);
+		if (s)
+			r->overflow = s - a->series;
+		return s;
+	}
+	return series_new(a, res, hash, a->kb, a->kb_len, now, false);
+}
+
+static void observe(otf_sm_agg_t *a, series_t *s, double v)
+{
+	s->calls++;
+	if (!a->hist)
+		return;
+	s->count++;
+	s->sum += v;
+	if (s->exp) {
+		otf__sm_exph_add(s->exp, v, a->max_size);
+		return;
+	}
+	size_t lo = 0, hi = a->nbounds; /* first bound >= v, as sort.SearchFloat64s */
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (a->bounds[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	s->buckets[lo]++;
+}
+
+static size_t count_spans(otf_bytes_t rs)
+{
+	size_t n = 0;
+	otf_view_iter_t sit, pit;
+	otf_bytes_t ss, sp;
+	otf_view_scopes(&sit, rs);
+	while (otf_view_iter_next(&sit, &ss) > 0) {
+		otf_view_records(&pit, ss);
+		while (otf_view_iter_next(&pit, &sp) > 0)
+			n++;
+	}
+	return n;
+}
+
+int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t now)
+{
+	const otf_sm_config_t *cfg = a->cfg;
+	size_t nd = cfg->dimensions.n < MAX_DIMS ? cfg->dimensions.n : MAX_DIMS;
+	otf_bytes_t rdim[MAX_DIMS], sdim[MAX_DIMS];
+	otf_view_iter_t rit, sit, pit, ait;
+	otf_bytes_t rs, ss, sp, kv, k, v;
+	int rc;
+	otf_view_resources(&rit, data, len);
+	while ((rc = otf_view_iter_next(&rit, &rs)) > 0) {
+		otf_view_group_t g;
+		if ((rc = otf_view_group_read(rs, &g)))
+			return rc;
+		otf_bytes_t svc = {0};
+		bool has_svc = false;
+		memset(rdim, 0, nd * sizeof *rdim);
+		otf_view_resource_attributes(&ait, g.head);
+		while (otf_view_iter_next(&ait, &kv) > 0) {
+			if (otf_view_kv_read(kv, &k, &v))
+				continue;
+			if (k.len == 12 && !memcmp(k.ptr, "service.name", 12)) {
+				otf_view_any_t av;
+				if (otf_view_any_read(v, &av) == 0 && av.type == OTF_ANY_STRING) {
+					svc = av.u.bytes;
+					has_svc = true;
+				}
+			}
+			for (size_t d = 0; d < nd; d++)
+				if (strlen(cfg->dimensions.items[d].name) == k.len &&
+				    !memcmp(cfg->dimensions.items[d].name, k.ptr, k.len))
+					rdim[d] = v;
+		}
+		if (!has_svc) {
+			a->st.skipped_spans += count_spans(rs);
+			continue;
+		}
+		int64_t ri = resource_get(a, g.head, now);
+		if (ri == -2)
+			return OTF_E_NOMEM;
+		if (ri < 0) {
+			a->st.dropped_spans += count_spans(rs);
+			continue;
+		}
+		otf_view_scopes(&sit, rs);
+		while ((rc = otf_view_iter_next(&sit, &ss)) > 0) {
+			otf_view_group_t sg;
+			otf_view_scope_t scope = {0};
+			bool with_scope = false;
+			if (cfg->include_instrumentation_scope.n &&
+			    otf_view_group_read(ss, &sg) == 0 &&
+			    otf_view_scope_read(sg.head, &scope) == 0 && scope.name.len)
+				with_scope =
+				    key_listed(&cfg->include_instrumentation_scope, scope.name);
+			otf_view_records(&pit, ss);
+			while ((rc = otf_view_iter_next(&pit, &sp)) > 0) {
+				otf_view_span_t s;
+				if ((rc = otf_view_span_read(sp, &s)))
+					return rc;
+				a->kb_len = 0;
+				const char *ks = kind_str(s.kind), *cs = status_str(s.status_code);
+				if ((!a->excl[0] &&
+				     kb_kv(a, "service.name", 12, svc.ptr, svc.len, true)) ||
+				    (!a->excl[1] &&
+				     kb_kv(a, "span.name", 9, s.name.ptr, s.name.len, true)) ||
+				    (!a->excl[2] && kb_kv(a, "span.kind", 9, (const uint8_t *)ks,
+				                          strlen(ks), true)) ||
+				    (!a->excl[3] && kb_kv(a, "status.code", 11, (const uint8_t *)cs,
+				                          strlen(cs), true)))
+					return OTF_E_NOMEM;
+				if (nd) {
+					memset(sdim, 0, nd * sizeof *sdim);
+					otf_view_iter_init(&ait, sp, OTF_VIEW_SPAN_ATTRIBUTES);
+					while (otf_view_iter_next(&ait, &kv) > 0) {
+						if (otf_view_kv_read(kv, &k, &v))
+							continue;
+						for (size_t d = 0; d < nd; d++)
+							if (!sdim[d].ptr &&
+							    strlen(cfg->dimensions.items[d].name) ==
+							        k.len &&
+							    !memcmp(cfg->dimensions.items[d].name,
+							            k.ptr, k.len))
+								sdim[d] = v;
+					}
+					for (size_t d = 0; d < nd; d++) {
+						const otf_sm_dimension_t *dim =
+						    &cfg->dimensions.items[d];
+						otf_bytes_t val = sdim[d].ptr ? sdim[d] : rdim[d];
+						int e = 0;
+						if (val.ptr)
+							e = kb_kv(a, dim->name, strlen(dim->name),
+							          val.ptr, val.len, false);
+						else if (dim->def)
+							e = kb_kv(a, dim->name, strlen(dim->name),
+							          (const uint8_t *)dim->def,
+							          strlen(dim->def), true);
+						if (e)
+							return e;
+					}
+				}
+				if (with_scope &&
+				    (kb_kv(a, "span.instrumentation.scope.name", 31, scope.name.ptr,
+				           scope.name.len, true) ||
+				     (scope.version.len &&
+				      kb_kv(a, "span.instrumentation.scope.version", 34,
+				            scope.version.ptr, scope.version.len, true))))
+					return OTF_E_NOMEM;
+				uint64_t h = hash_bytes(a->kb, a->kb_len, (uint64_t)ri);
+				series_t *se = series_find(a, (uint32_t)ri, h, now);
+				if (!se)
+					return OTF_E_NOMEM;
+				double dur =
+				    s.end_time_unix_nano > s.start_time_unix_nano
+				        ? (double)(s.end_time_unix_nano - s.start_time_unix_nano) /
+				              a->divider
+				        : 0;
+				observe(a, se, dur);
+				a->st.spans++;
+				a->st.overflow_spans += se->overflow;
+			}
+			if (rc < 0)
+				return rc;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	return rc;
+}
+
+/* ---- flush ---- */
+
+/* Attributes of a key (or resource) from its stored bytes: wrapped as a
+ * TracesData{ResourceSpans{Resource}} and decoded (the tree points into
+ * the arena copy, which lives until the request is encoded). */
+static int decode_wrapped(otf_arena_t *ar, const uint8_t *t, size_t n, otf_resource_t *out)
+{
+	otf_traces_t tr;
+	int rc = otf_pdata_decode_traces(&tr, t, n, ar, NULL, NULL);
+	if (rc)
+		return rc;
+	if (tr.resource_spans_len != 1)
+		return OTF_E_INVAL;
+	*out = tr.resource_spans[0].resource;
+	return 0;
+}
+
+static int key_attrs(otf_arena_t *ar, const series_t *s, otf_attributes_t *out)
+{
+	size_t inner = 1 + varint_len(s->key_len) + s->key_len;
+	size_t total = 1 + varint_len(inner) + inner;
+	uint8_t *t = otf_arena_alloc(ar, total), *p = t;
+	if (!t)
+		return OTF_E_NOMEM;
+	*p++ = 0x0a;
+	p = put_varint(p, inner);
+	*p++ = 0x0a;
+	p = put_varint(p, s->key_len);
+	memcpy(p, s->key, s->key_len);
+	otf_resource_t r;
+	int rc = decode_wrapped(ar, t, total, &r);
+	if (rc == 0)
+		*out = r.attributes;
+	return rc;
+}
+
+static otf_bytes_t name_in(otf_arena_t *ar, const char *ns, const char *name)
+{
+	size_t nl = ns ? strlen(ns) : 0, ml = strlen(name);
+	char *p = otf_arena_alloc(ar, nl + 1 + ml);
+	if (!p)
+		return (otf_bytes_t){0};
+	if (nl) {
+		memcpy(p, ns, nl);
+		p[nl++] = '.';
+	}
+	memcpy(p + nl, name, ml);
+	return (otf_bytes_t){(const uint8_t *)p, nl + ml};
+}
+
+static int build(otf_sm_agg_t *a, uint64_t now, otf_buf_t **out, uint64_t *points)
+{
+	const otf_sm_config_t *cfg = a->cfg;
+	int32_t temp =
+	    cfg->aggregation_temporality == 1 ? OTF_TEMPORALITY_DELTA : OTF_TEMPORALITY_CUMULATIVE;
+	size_t nm = a->hist ? 2 : 1;
+	otf_arena_t ar;
+	otf_arena_init(&ar, 0);
+	int rc = OTF_E_NOMEM;
+	size_t *cnt = otf_calloc(a->nres + 1, sizeof *cnt);
+	size_t *pos = otf_calloc(a->nres + 1, sizeof *pos);
+	size_t *fill = otf_calloc(a->nres + 1, sizeof *fill);
+	if (!cnt || !pos || !fill)
+		goto done;
+	for (size_t i = 0; i < a->nseries; i++)
+		cnt[a->series[i].res] += a->series[i].calls > 0;
+	size_t nrm = 0;
+	for (size_t r = 0; r < a->nres; r++)
+		if (cnt[r])
+			pos[r] = nrm++;
+	rc = 0;
+	if (!nrm)
+		goto done;
+	rc = OTF_E_NOMEM;
+	otf_metrics_t m = {.resource_metrics =
+	                       otf_arena_calloc(&ar, nrm, sizeof(otf_resource_metrics_t)),
+	                   .resource_metrics_len = nrm};
+	if (!m.resource_metrics)
+		goto done;
+	for (size_t r = 0; r < a->nres; r++) {
+		if (!cnt[r])
+			continue;
+		otf_resource_metrics_t *rm = &m.resource_metrics[pos[r]];
+		if ((rc = decode_wrapped(&ar, a->res[r].traces, a->res[r].traces_len,
+		                         &rm->resource)))
+			goto done;
+		rc = OTF_E_NOMEM;
+		otf_scope_metrics_t *sm = otf_arena_calloc(&ar, 1, sizeof *sm);
+		otf_metric_t *mt = otf_arena_calloc(&ar, nm, sizeof *mt);
+		if (!sm || !mt)
+			goto done;
+		rm->scope_metrics = sm;
+		rm->scope_metrics_len = 1;
+		sm->scope.name = (otf_bytes_t){(const uint8_t *)"spanmetricsconnector", 20};
+		sm->metrics = mt;
+		sm->metrics_len = nm;
+		mt[0].name = name_in(&ar, cfg->namespace_, "calls");
+		mt[0].type = OTF_METRIC_SUM;
+		mt[0].aggregation_temporality = temp;
+		mt[0].is_monotonic = true;
+		mt[0].data_points.number =
+		    otf_arena_calloc(&ar, cnt[r], sizeof(otf_number_data_point_t));
+		mt[0].data_points_len = cnt[r];
+		if (!mt[0].name.ptr || !mt[0].data_points.number)
+			goto done;
+		if (nm == 2) {
+			mt[1].name = name_in(&ar, cfg->namespace_, "duration");
+			mt[1].unit =
+			    (otf_bytes_t){(const uint8_t *)(cfg->histogram.unit ? "s" : "ms"),
+			                  cfg->histogram.unit ? 1u : 2u};
+			mt[1].aggregation_temporality = temp;
+			mt[1].data_points_len = cnt[r];
+			if (a->exponential) {
+				mt[1].type = OTF_METRIC_EXP_HISTOGRAM;
+				mt[1].data_points.exp_histogram = otf_arena_calloc(
+				    &ar, cnt[r], sizeof(otf_exp_histogram_data_point_t));
+			} else {
+				mt[1].type = OTF_METRIC_HISTOGRAM;
+				mt[1].data_points.histogram = otf_arena_calloc(
+				    &ar, cnt[r], sizeof(otf_histogram_data_point_t));
+			}
+			if (!mt[1].name.ptr || !mt[1].data_points.histogram)
+				goto done;
+		}
+	}
+	for (size_t i = 0; i < a->nseries; i++) {
+		series_t *s = &a->series[i];
+		if (!s->calls)
+			continue;
+		otf_metric_t *mt = m.resource_metrics[pos[s->res]].scope_metrics[0].metrics;
+		size_t k = fill[s->res]++;
+		otf_attributes_t at;
+		if ((rc = key_attrs(&ar, s, &at)))
+			goto done;
+		otf_number_data_point_t *np = &mt[0].data_points.number[k];
+		np->attributes = at;
+		np->start_time_unix_nano = s->start_ns;
+		np->time_unix_nano = now;
+		np->value_type = OTF_NUMBER_INT;
+		np->value.as_int = (int64_t)s->calls;
+		(*points)++;
+		if (nm == 1)
+			continue;
+		(*points)++;
+		if (s->exp) {
+			otf_exp_histogram_data_point_t *ep = &mt[1].data_points.exp_histogram[k];
+			ep->attributes = at;
+			ep->start_time_unix_nano = s->start_ns;
+			ep->time_unix_nano = now;
+			ep->count = s->count;
+			ep->has_sum = true;
+			ep->sum = s->sum;
+			ep->scale = s->exp->scale;
+			ep->zero_count = s->exp->zero_count;
+			ep->positive.offset = s->exp->offset;
+			ep->positive.bucket_counts = s->exp->counts;
+			ep->positive.bucket_counts_len = s->exp->len;
+			ep->has_min = ep->has_max = s->exp->n > 0;
+			ep->min = s->exp->min;
+			ep->max = s->exp->max;
+		} else {
+			otf_histogram_data_point_t *hp = &mt[1].data_points.histogram[k];
+			hp->attributes = at;
+			hp->start_time_unix_nano = s->start_ns;
+			hp->time_unix_nano = now;
+			hp->count = s->count;
+			hp->has_sum = true;
+			hp->sum = s->sum;
+			hp->bucket_counts = s->buckets;
+			hp->bucket_counts_len = a->nbounds + 1;
+			hp->explicit_bounds = a->bounds;
+			hp->explicit_bounds_len = a->nbounds;
+		}
+	}
+	rc = otf_pdata_encode_metrics(&m, out);
+done:
+	otf_free(cnt);
+	otf_free(pos);
+	otf_free(fill);
+	otf_arena_close(&ar);
+	return rc;
+}
+
+static void series_reset(otf_sm_agg_t *a, series_t *s, uint64_t now)
+{
+	s->calls = s->count = 0;
+	s->sum = 0;
+	s->start_ns = now;
+	if (s->buckets)
+		memset(s->buckets, 0, (a->nbounds + 1) * sizeof *s->buckets);
+	if (s->exp) {
+		uint64_t *c = s->exp->counts;
+		memset(c, 0, (size_t)a->max_size * sizeof *c);
+		*s->exp = (otf_sm_exph_t){.scale = 20, .counts = c};
+	}
+}
+
+/* Drops the resources marked gone (and their series) and the series
+ * marked gone (calls == UINT64_MAX), then rebuilds the index. */
+static int compact(otf_sm_agg_t *a, bool *gone_res)
+{
+	size_t *remap = otf_calloc(a->nres + 1, sizeof *remap);
+	if (!remap)
+		return OTF_E_NOMEM;
+	size_t nr = 0;
+	for (size_t r = 0; r < a->nres; r++) {
+		if (gone_res[r]) {
+			otf_free(a->res[r].traces);
+			continue;
+		}
+		remap[r] = nr;
+		a->res[nr] = a->res[r];
+		a->res[nr].nseries = 0;
+		a->res[nr].overflow = -1;
+		nr++;
+	}
+	size_t ns = 0;
+	for (size_t i = 0; i < a->nseries; i++) {
+		series_t *s = &a->series[i];
+		if (gone_res[s->res] || s->calls == UINT64_MAX) {
+			series_free(s);
+			continue;
+		}
+		s->res = (uint32_t)remap[s->res];
+		a->series[ns] = *s;
+		a->res[s->res].nseries++;
+		if (s->overflow)
+			a->res[s->res].overflow = (int64_t)ns;
+		ns++;
+	}
+	a->nres = nr;
+	a->nseries = ns;
+	otf_free(remap);
+	return index_rebuild(a, ns);
+}
+
+int otf_sm_agg_flush(otf_sm_agg_t *a, uint64_t now, otf_buf_t **out, uint64_t *points)
+{
+	*out = NULL;
+	*points = 0;
+	int rc = build(a, now, out, points);
+	if (rc)
+		return rc;
+	bool delta = a->cfg->aggregation_temporality == 1;
+	int64_t exp = a->cfg->metrics_expiration_ns;
+	if (!delta && exp <= 0)
+		return 0;
+	bool *gone = otf_calloc(a->nres + 1, sizeof *gone);
+	size_t *live = otf_calloc(a->nres + 1, sizeof *live);
+	if (!gone || !live) {
+		otf_free(gone);
+		otf_free(live);
+		return 0; /* state kept as it is; the next flush tries again */
+	}
+	for (size_t r = 0; r < a->nres; r++)
+		gone[r] = exp > 0 && now - a->res[r].last_seen >= (uint64_t)exp;
+	if (delta) {
+		/* Delta: what was sent is reset and starts at this flush; a
+		 * series that saw nothing for a whole interval is dropped. */
+		for (size_t i = 0; i < a->nseries; i++) {
+			series_t *s = &a->series[i];
+			if (s->calls) {
+				series_reset(a, s, now);
+				live[s->res]++;
+			} else {
+				s->calls = UINT64_MAX;
+			}
+		}
+		for (size_t r = 0; r < a->nres; r++)
+			gone[r] = gone[r] || !live[r];
+	}
+	rc = compact(a, gone);
+	otf_free(gone);
+	otf_free(live);
+	return rc;
+}
