@@ -463,7 +463,8 @@ const otf_component_factory_t otf_connector_spanmetrics_factory = {
     .kind = OTF_KIND_CONNECTOR,
     .type = "spanmetrics",
     .description = "Aggregates request, error and duration (R.E.D.) metrics from spans.",
-    .stability = {OTF_STABILITY_ALPHA, OTF_STABILITY_UNDEFINED, OTF_STABILITY_UNDEFINED},
+    /* metrics: produced only (consume[metrics] is NULL). */
+    .stability = {OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA, OTF_STABILITY_UNDEFINED},
     .config_schema = otf_sm_schema,
     .config_size = sizeof(otf_sm_config_t),
     .validate = otf_sm_validate,
