@@ -517,13 +517,37 @@ static void test_config_errors(void **st)
 	otf_config_schema_free(otf_sm_schema, &cfg);
 }
 
+/* Bytes the views reject (kind with wire type 2) are an error, not a
+ * count; what the request held before stays as it was. */
+static void test_malformed(void **st)
+{
+	(void)st;
+	otf_sm_config_t cfg;
+	otf_config_error_t err;
+	assert_int_equal(load_cfg("spanmetrics:\n", &cfg, &err), 0);
+	otf_sm_agg_t *a = otf_sm_agg_create(&cfg);
+	static const uint8_t bad[] = {
+	    0x0a, 0x1e, /* resource_spans */
+	    0x0a, 0x15, 0x0a, 0x13, 0x0a, 0x0c, 's',  'e',  'r',  'v',  'i', 'c',
+	    'e',  '.',  'n',  'a',  'm',  'e',  0x12, 0x03, 0x0a, 0x01, 's', /* resource */
+	    0x12, 0x05, 0x12, 0x03, 0x32, 0x01, 0x00}; /* span: kind as bytes */
+	assert_int_equal(otf_sm_agg_add(a, bad, sizeof bad, T0), OTF_E_WIRETYPE);
+	assert_int_equal(otf_sm_agg_add(a, bad, sizeof bad - 1, T0) < 0, 1); /* truncated */
+	otf_sm_stats_t s;
+	otf_sm_agg_stats(a, &s);
+	assert_int_equal(s.spans, 0);
+	assert_int_equal(s.series, 0);
+	otf_sm_agg_destroy(a);
+	otf_config_schema_free(otf_sm_schema, &cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_defaults_cumulative), cmocka_unit_test(test_dimensions),
 	    cmocka_unit_test(test_cardinality_limit),   cmocka_unit_test(test_delta),
 	    cmocka_unit_test(test_exponential),         cmocka_unit_test(test_resources),
-	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_config_errors),       cmocka_unit_test(test_malformed),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	otf_config_destroy(g_yaml);

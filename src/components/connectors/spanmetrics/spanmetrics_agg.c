@@ -27,7 +27,9 @@ typedef struct series {
 	uint64_t hash;
 	uint32_t res;
 	uint32_t key_len;
-	uint8_t *key; /* Resource message bytes: the attributes */
+	uint8_t *key;  /* Resource message bytes: the attributes */
+	uint8_t *ckey; /* the compact lookup key (ck_span) */
+	uint32_t ckey_len;
 	uint64_t start_ns;
 	uint64_t calls;
 	uint64_t count; /* histogram */
@@ -53,15 +55,18 @@ struct otf_sm_agg {
 	double divider; /* ns per unit */
 	int32_t max_size;
 	bool exponential, hist;
-	bool excl[4]; /* service.name, span.name, span.kind, status.code */
+	bool excl[4];    /* service.name, span.name, span.kind, status.code */
+	size_t dlen[64]; /* strlen of the dimension names, not per span */
 	series_t *series;
 	size_t nseries, cap_series;
 	uint32_t *index; /* series index + 1, 0 empty */
 	size_t index_cap;
 	resource_t *res;
 	size_t nres, cap_res;
-	uint8_t *kb; /* key under construction */
+	uint8_t *kb; /* attributes of a new series under construction */
 	size_t kb_len, kb_cap;
+	uint8_t *ck; /* compact key of the span at hand */
+	size_t ck_len, ck_cap;
 	otf_sm_stats_t st;
 };
 
@@ -162,20 +167,26 @@ static int kb_kv(otf_sm_agg_t *a, const char *key, size_t klen, const uint8_t *v
 	return 0;
 }
 
-/* traceutil.SpanKindStr / StatusCodeStr of the Collector. */
-static const char *kind_str(int32_t k)
+/* Appends tag, then len-prefixed bytes, to the compact key. */
+static int ck_put(otf_sm_agg_t *a, uint8_t tag, const uint8_t *p, size_t n)
 {
-	static const char *const names[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
-	                                    "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
-	                                    "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
-	return k >= 0 && k <= 5 ? names[k] : "";
-}
-
-static const char *status_str(int32_t c)
-{
-	static const char *const names[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
-	                                    "STATUS_CODE_ERROR"};
-	return c >= 0 && c <= 2 ? names[c] : "";
+	if (a->ck_len + n + 11 > a->ck_cap) {
+		size_t cap = a->ck_cap ? a->ck_cap : 256;
+		while (cap < a->ck_len + n + 11)
+			cap *= 2;
+		uint8_t *q = otf_realloc(a->ck, cap);
+		if (!q)
+			return OTF_E_NOMEM;
+		a->ck = q;
+		a->ck_cap = cap;
+	}
+	uint8_t *q = a->ck + a->ck_len;
+	*q++ = tag;
+	q = put_varint(q, n);
+	if (n)
+		memcpy(q, p, n);
+	a->ck_len = (size_t)(q + n - a->ck);
+	return 0;
 }
 
 /* ---- tables ---- */
@@ -183,6 +194,7 @@ static const char *status_str(int32_t c)
 static void series_free(series_t *s)
 {
 	otf_free(s->key);
+	otf_free(s->ckey);
 	otf_free(s->buckets);
 	if (s->exp)
 		otf_free(s->exp->counts);
@@ -237,6 +249,8 @@ otf_sm_agg_t *otf_sm_agg_create(const otf_sm_config_t *cfg)
 	for (size_t i = 0; i < a->nbounds; i++)
 		a->bounds[i] =
 		    b->set ? (double)b->ns[i] / a->divider : def_ms[i] * 1e6 / a->divider;
+	for (size_t d = 0; d < cfg->dimensions.n && d < MAX_DIMS; d++)
+		a->dlen[d] = strlen(cfg->dimensions.items[d].name);
 	static const char *const defaults[] = {"service.name", "span.name", "span.kind",
 	                                       "status.code"};
 	for (size_t i = 0; i < cfg->exclude_dimensions.n; i++)
@@ -259,6 +273,7 @@ void otf_sm_agg_destroy(otf_sm_agg_t *a)
 	otf_free(a->index);
 	otf_free(a->bounds);
 	otf_free(a->kb);
+	otf_free(a->ck);
 	otf_free(a);
 }
 
@@ -322,9 +337,11 @@ static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 	return (int64_t)a->nres++;
 }
 
-static series_t *series_new(otf_sm_agg_t *a, uint32_t res, uint64_t hash, const uint8_t *key,
-                            size_t klen, uint64_t now, bool overflow)
+/* A new series keyed a->ck with the attributes a->kb. */
+static series_t *series_new(otf_sm_agg_t *a, uint32_t res, uint64_t hash, uint64_t now,
+                            bool overflow)
 {
+	size_t klen = a->kb_len;
 	if (a->nseries == a->cap_series) {
 		size_t cap = a->cap_series ? a->cap_series * 2 : 64;
 		series_t *s = otf_realloc(a->series, cap * sizeof *s);
@@ -341,9 +358,12 @@ static series_t *series_new(otf_sm_agg_t *a, uint32_t res, uint64_t hash, const 
 	              .start_ns = now,
 	              .overflow = overflow};
 	s.key = otf_malloc(klen ? klen : 1);
-	if (!s.key)
-		return NULL;
-	memcpy(s.key, key, klen);
+	s.ckey = otf_malloc(a->ck_len ? a->ck_len : 1);
+	s.ckey_len = (uint32_t)a->ck_len;
+	if (!s.key || !s.ckey)
+		goto oom;
+	memcpy(s.key, a->kb, klen);
+	memcpy(s.ckey, a->ck, a->ck_len);
 	if (a->hist && !a->exponential) {
 		s.buckets = otf_calloc(a->nbounds + 1, sizeof *s.buckets);
 		if (!s.buckets)
@@ -366,34 +386,51 @@ oom:
 	return NULL;
 }
 
-static series_t *series_find(otf_sm_agg_t *a, uint32_t res, uint64_t hash, uint64_t now)
+static series_t *series_lookup(otf_sm_agg_t *a, uint32_t res, uint64_t hash)
 {
 	size_t j = hash & (a->index_cap - 1);
 	for (uint32_t ix; (ix = a->index[j]); j = (j + 1) & (a->index_cap - 1)) {
 		series_t *s = &a->series[ix - 1];
-		if (s->hash == hash && s->res == res && s->key_len == a->kb_len &&
-		    !memcmp(s->key, a->kb, a->kb_len))
+		if (s->hash == hash && s->res == res && s->ckey_len == a->ck_len &&
+		    !memcmp(s->ckey, a->ck, a->ck_len))
 			return s;
 	}
-	resource_t *r = &a->res[res];
+	return NULL;
+}
+
+/* True when a new series of resource res goes to its overflow series. */
+static bool at_limit(const otf_sm_agg_t *a, uint32_t res)
+{
+	const resource_t *r = &a->res[res];
 	int64_t limit = a->cfg->aggregation_cardinality_limit;
-	if ((limit > 0 && (int64_t)r->nseries - (r->overflow >= 0) >= limit) ||
-	    a->nseries >= OTF_SM_MAX_SERIES) {
-		/* The Collector's overflow series: one per resource, whose only
-		 * attribute is otel.metric.overflow=true. */
-		if (r->overflow >= 0)
-			return &a->series[r->overflow];
-		static const uint8_t t[] = {0x10, 0x01}; /* AnyValue.bool_value = true */
-		a->kb_len = 0;
-		if (kb_kv(a, OVERFLOW_KEY, sizeof OVERFLOW_KEY - 1, t, sizeof t, false))
-			return NULL;
-		uint64_t h = hash_bytes(a->kb, a->kb_len, res);
-		series_t *s = series_new(a, res, h, a->kb, a->kb_len, now, true);
-		if (s)
-			r->overflow = s - a->series;
-		return s;
-	}
-	return series_new(a, res, hash, a->kb, a->kb_len, now, false);
+	return (limit > 0 && (int64_t)r->nseries - (r->overflow >= 0) >= limit) ||
+	       a->nseries >= OTF_SM_MAX_SERIES;
+}
+
+/* A series for a span whose key a->ck is new, attributes in a->kb; past
+ * the limits, the resource's overflow series. */
+static series_t *series_create(otf_sm_agg_t *a, uint32_t res, uint64_t hash, uint64_t now)
+{
+	resource_t *r = &a->res[res];
+	if (!at_limit(a, res))
+		return series_new(a, res, hash, now, false);
+	/* The Collector's overflow series: one per resource, whose only
+	 * attribute is otel.metric.overflow=true. Its compact key, the one
+	 * byte 0xff, is no key ck_span writes (those start with a tag < 8). */
+	if (r->overflow >= 0)
+		return &a->series[r->overflow];
+	static const uint8_t t[] = {0x10, 0x01}; /* AnyValue.bool_value = true */
+	static const uint8_t ov = 0xff;
+	a->kb_len = 0;
+	a->ck_len = 0;
+	if (kb_kv(a, OVERFLOW_KEY, sizeof OVERFLOW_KEY - 1, t, sizeof t, false) ||
+	    ck_put(a, ov, NULL, 0))
+		return NULL;
+	a->ck_len = 1; /* the tag alone */
+	series_t *s = series_new(a, res, hash_bytes(&ov, 1, res), now, true);
+	if (s)
+		r->overflow = s - a->series;
+	return s;
 }
 
 static void observe(otf_sm_agg_t *a, series_t *s, double v)
@@ -432,6 +469,227 @@ static size_t count_spans(otf_bytes_t rs)
 	return n;
 }
 
+/* What a series needs of a span. */
+typedef struct span_fields {
+	otf_bytes_t name;
+	int32_t kind, status_code;
+	uint64_t start, end;
+} span_fields_t;
+
+static int rd_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
+{
+	const uint8_t *p = *pp;
+	uint64_t r = 0;
+	for (int sh = 0; sh < 64; sh += 7) {
+		if (p >= end)
+			return OTF_E_TRUNCATED;
+		uint8_t b = *p++;
+		r |= (uint64_t)(b & 0x7f) << sh;
+		if (!(b & 0x80)) {
+			*pp = p;
+			*v = r;
+			return 0;
+		}
+	}
+	return OTF_E_VARINT;
+}
+
+/* One bounds-checked pass over a Span message (trace.proto: name 5, kind
+ * 6, start 7 and end 8 fixed64, attributes 9, status 15 {code 3}) that
+ * also picks the dimension attributes (first occurrence, as pcommon's Map
+ * Get), instead of otf_view_span_read plus an attribute walk: the span is
+ * read once, and a KeyValue is looked into only when its key is one of
+ * the dimension names. Errors as the views: OTF_E_TRUNCATED,
+ * OTF_E_VARINT, OTF_E_LENGTH, OTF_E_WIRETYPE, OTF_E_FIELD_NUMBER. */
+static int scan_span(const otf_sm_agg_t *a, otf_bytes_t sp, span_fields_t *f, otf_bytes_t *sdim,
+                     size_t nd)
+{
+	static const int8_t want[16] = {-1, 2, 2, 2, 2, 2, 0, 1, 1, 2, 0, 2, 0, 2, 0, 2};
+	const uint8_t *p = sp.ptr, *end = sp.ptr + sp.len;
+	memset(f, 0, sizeof *f);
+	memset(sdim, 0, nd * sizeof *sdim);
+	while (p < end) {
+		uint64_t tag, v;
+		int rc = rd_varint(&p, end, &tag);
+		if (rc)
+			return rc;
+		uint64_t field = tag >> 3;
+		unsigned wt = (unsigned)(tag & 7);
+		if (!field)
+			return OTF_E_FIELD_NUMBER;
+		if (field < 16 && want[field] >= 0 && (unsigned)want[field] != wt)
+			return OTF_E_WIRETYPE;
+		switch (wt) {
+		case 0:
+			if ((rc = rd_varint(&p, end, &v)))
+				return rc;
+			if (field == 6)
+				f->kind = (int32_t)v;
+			break;
+		case 1:
+			if (end - p < 8)
+				return OTF_E_TRUNCATED;
+			memcpy(&v, p, 8);
+			p += 8;
+			if (field == 7)
+				f->start = v;
+			else if (field == 8)
+				f->end = v;
+			break;
+		case 5:
+			if (end - p < 4)
+				return OTF_E_TRUNCATED;
+			p += 4;
+			break;
+		case 2: {
+			if ((rc = rd_varint(&p, end, &v)))
+				return rc;
+			if (v > (uint64_t)(end - p))
+				return OTF_E_LENGTH;
+			otf_bytes_t b = {p, (size_t)v};
+			p += v;
+			if (field == 5) {
+				f->name = b;
+			} else if (field == 9 && nd && b.len > 2 && b.ptr[0] == 0x0a &&
+			           b.ptr[1] < 0x80 && (size_t)b.ptr[1] + 2 <= b.len) {
+				/* KeyValue{key = 1, ...} with a short key: compare
+				 * the key in place, parse only on a match. */
+				size_t kl = b.ptr[1];
+				for (size_t d = 0; d < nd; d++) {
+					otf_bytes_t k, val;
+					if (sdim[d].ptr || a->dlen[d] != kl ||
+					    memcmp(a->cfg->dimensions.items[d].name, b.ptr + 2,
+					           kl) ||
+					    otf_view_kv_read(b, &k, &val))
+						continue;
+					sdim[d] = val;
+					break;
+				}
+			} else if (field == 9 && nd) {
+				otf_bytes_t k, val;
+				if (otf_view_kv_read(b, &k, &val) == 0)
+					for (size_t d = 0; d < nd; d++)
+						if (!sdim[d].ptr && a->dlen[d] == k.len &&
+						    !memcmp(a->cfg->dimensions.items[d].name, k.ptr,
+						            k.len)) {
+							sdim[d] = val;
+							break;
+						}
+			} else if (field == 15) {
+				const uint8_t *q = b.ptr, *qe = b.ptr + b.len;
+				f->status_code = 0;
+				while (q < qe) {
+					uint64_t t2, v2;
+					if ((rc = rd_varint(&q, qe, &t2)))
+						return rc;
+					if ((t2 & 7) == 0) {
+						if ((rc = rd_varint(&q, qe, &v2)))
+							return rc;
+						if ((t2 >> 3) == 3)
+							f->status_code = (int32_t)v2;
+					} else if ((t2 & 7) == 2) {
+						if ((rc = rd_varint(&q, qe, &v2)))
+							return rc;
+						if (v2 > (uint64_t)(qe - q))
+							return OTF_E_LENGTH;
+						q += v2;
+					} else if ((t2 & 7) == 1 || (t2 & 7) == 5) {
+						size_t w = (t2 & 7) == 1 ? 8 : 4;
+						if ((size_t)(qe - q) < w)
+							return OTF_E_TRUNCATED;
+						q += w;
+					} else {
+						return OTF_E_WIRETYPE;
+					}
+				}
+			}
+			break;
+		}
+		default:
+			return OTF_E_WIRETYPE;
+		}
+	}
+	return 0;
+}
+
+/* The compact lookup key of a span: what tells its series apart, each
+ * part a tag, a length and the bytes, in a fixed order (so no two spans
+ * of different attributes share one): service name, span name, kind and
+ * status (one byte each, out-of-range values as one value, because they
+ * all render as ""), each dimension's raw value or a marker for the
+ * default or its absence, the scope. The attributes themselves (span_key)
+ * are built only for a new series. */
+static int ck_span(otf_sm_agg_t *a, otf_bytes_t svc, const span_fields_t *s,
+                   const otf_bytes_t *sdim, const otf_bytes_t *rdim, const otf_view_scope_t *scope)
+{
+	size_t nd = a->cfg->dimensions.n < MAX_DIMS ? a->cfg->dimensions.n : MAX_DIMS;
+	uint8_t ks[2] = {
+	    (uint8_t)(s->kind >= 0 && s->kind <= 5 ? s->kind : 6),
+	    (uint8_t)(s->status_code >= 0 && s->status_code <= 2 ? s->status_code : 3)};
+	a->ck_len = 0;
+	if ((!a->excl[0] && ck_put(a, 1, svc.ptr, svc.len)) ||
+	    (!a->excl[1] && ck_put(a, 2, s->name.ptr, s->name.len)) ||
+	    (!a->excl[2] && ck_put(a, 3, ks, 1)) || (!a->excl[3] && ck_put(a, 3, ks + 1, 1)))
+		return OTF_E_NOMEM;
+	for (size_t d = 0; d < nd; d++) {
+		otf_bytes_t val = sdim[d].ptr ? sdim[d] : rdim[d];
+		if (ck_put(a, val.ptr ? 4 : 5, val.ptr, val.len))
+			return OTF_E_NOMEM;
+	}
+	if (scope && (ck_put(a, 6, scope->name.ptr, scope->name.len) ||
+	              ck_put(a, 7, scope->version.ptr, scope->version.len)))
+		return OTF_E_NOMEM;
+	return 0;
+}
+
+/* The series key of span sp (read into s) of a resource with service name
+ * svc and resource dimension values rdim: the attributes in the
+ * Collector's order (defaults, dimensions, scope), into a->kb. */
+static int span_key(otf_sm_agg_t *a, otf_bytes_t svc, const span_fields_t *s,
+                    const otf_bytes_t *sdim, const otf_bytes_t *rdim, const otf_view_scope_t *scope)
+{
+	static const char *const kinds[] = {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL",
+	                                    "SPAN_KIND_SERVER",      "SPAN_KIND_CLIENT",
+	                                    "SPAN_KIND_PRODUCER",    "SPAN_KIND_CONSUMER"};
+	static const uint8_t kind_len[] = {21, 18, 16, 16, 18, 18};
+	static const char *const codes[] = {"STATUS_CODE_UNSET", "STATUS_CODE_OK",
+	                                    "STATUS_CODE_ERROR"};
+	static const uint8_t code_len[] = {17, 14, 17};
+	const otf_sm_config_t *cfg = a->cfg;
+	size_t nd = cfg->dimensions.n < MAX_DIMS ? cfg->dimensions.n : MAX_DIMS;
+	bool kok = s->kind >= 0 && s->kind <= 5, cok = s->status_code >= 0 && s->status_code <= 2;
+	a->kb_len = 0;
+	/* traceutil.SpanKindStr / StatusCodeStr: "" for values out of range. */
+	if ((!a->excl[0] && kb_kv(a, "service.name", 12, svc.ptr, svc.len, true)) ||
+	    (!a->excl[1] && kb_kv(a, "span.name", 9, s->name.ptr, s->name.len, true)) ||
+	    (!a->excl[2] && kb_kv(a, "span.kind", 9, (const uint8_t *)(kok ? kinds[s->kind] : ""),
+	                          kok ? kind_len[s->kind] : 0, true)) ||
+	    (!a->excl[3] &&
+	     kb_kv(a, "status.code", 11, (const uint8_t *)(cok ? codes[s->status_code] : ""),
+	           cok ? code_len[s->status_code] : 0, true)))
+		return OTF_E_NOMEM;
+	if (nd) {
+		for (size_t d = 0; d < nd; d++) {
+			const otf_sm_dimension_t *dim = &cfg->dimensions.items[d];
+			otf_bytes_t val = sdim[d].ptr ? sdim[d] : rdim[d];
+			int e = 0;
+			if (val.ptr)
+				e = kb_kv(a, dim->name, a->dlen[d], val.ptr, val.len, false);
+			else if (dim->def)
+				e = kb_kv(a, dim->name, a->dlen[d], (const uint8_t *)dim->def,
+				          strlen(dim->def), true);
+			if (e)
+				return e;
+		}
+	}
+	if (scope && (kb_kv(a, "span.instrumentation.scope.name", 31, scope->name.ptr,
+	                    scope->name.len, true) ||
+	              (scope->version.len && kb_kv(a, "span.instrumentation.scope.version", 34,
+	                                           scope->version.ptr, scope->version.len, true))))
+		return OTF_E_NOMEM;
+	return 0;
+}
+
 int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t now)
 {
 	const otf_sm_config_t *cfg = a->cfg;
@@ -460,7 +718,7 @@ int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t no
 				}
 			}
 			for (size_t d = 0; d < nd; d++)
-				if (strlen(cfg->dimensions.items[d].name) == k.len &&
+				if (a->dlen[d] == k.len &&
 				    !memcmp(cfg->dimensions.items[d].name, k.ptr, k.len))
 					rdim[d] = v;
 		}
@@ -487,66 +745,24 @@ int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t no
 				    key_listed(&cfg->include_instrumentation_scope, scope.name);
 			otf_view_records(&pit, ss);
 			while ((rc = otf_view_iter_next(&pit, &sp)) > 0) {
-				otf_view_span_t s;
-				if ((rc = otf_view_span_read(sp, &s)))
+				span_fields_t s;
+				if ((rc = scan_span(a, sp, &s, sdim, nd)))
 					return rc;
-				a->kb_len = 0;
-				const char *ks = kind_str(s.kind), *cs = status_str(s.status_code);
-				if ((!a->excl[0] &&
-				     kb_kv(a, "service.name", 12, svc.ptr, svc.len, true)) ||
-				    (!a->excl[1] &&
-				     kb_kv(a, "span.name", 9, s.name.ptr, s.name.len, true)) ||
-				    (!a->excl[2] && kb_kv(a, "span.kind", 9, (const uint8_t *)ks,
-				                          strlen(ks), true)) ||
-				    (!a->excl[3] && kb_kv(a, "status.code", 11, (const uint8_t *)cs,
-				                          strlen(cs), true)))
-					return OTF_E_NOMEM;
-				if (nd) {
-					memset(sdim, 0, nd * sizeof *sdim);
-					otf_view_iter_init(&ait, sp, OTF_VIEW_SPAN_ATTRIBUTES);
-					while (otf_view_iter_next(&ait, &kv) > 0) {
-						if (otf_view_kv_read(kv, &k, &v))
-							continue;
-						for (size_t d = 0; d < nd; d++)
-							if (!sdim[d].ptr &&
-							    strlen(cfg->dimensions.items[d].name) ==
-							        k.len &&
-							    !memcmp(cfg->dimensions.items[d].name,
-							            k.ptr, k.len))
-								sdim[d] = v;
-					}
-					for (size_t d = 0; d < nd; d++) {
-						const otf_sm_dimension_t *dim =
-						    &cfg->dimensions.items[d];
-						otf_bytes_t val = sdim[d].ptr ? sdim[d] : rdim[d];
-						int e = 0;
-						if (val.ptr)
-							e = kb_kv(a, dim->name, strlen(dim->name),
-							          val.ptr, val.len, false);
-						else if (dim->def)
-							e = kb_kv(a, dim->name, strlen(dim->name),
-							          (const uint8_t *)dim->def,
-							          strlen(dim->def), true);
-						if (e)
-							return e;
-					}
+				const otf_view_scope_t *sc = with_scope ? &scope : NULL;
+				if ((rc = ck_span(a, svc, &s, sdim, rdim, sc)))
+					return rc;
+				uint64_t h = hash_bytes(a->ck, a->ck_len, (uint64_t)ri);
+				series_t *se = series_lookup(a, (uint32_t)ri, h);
+				if (!se) {
+					/* Attributes only for a series that will exist. */
+					if (!at_limit(a, (uint32_t)ri) &&
+					    (rc = span_key(a, svc, &s, sdim, rdim, sc)))
+						return rc;
+					if (!(se = series_create(a, (uint32_t)ri, h, now)))
+						return OTF_E_NOMEM;
 				}
-				if (with_scope &&
-				    (kb_kv(a, "span.instrumentation.scope.name", 31, scope.name.ptr,
-				           scope.name.len, true) ||
-				     (scope.version.len &&
-				      kb_kv(a, "span.instrumentation.scope.version", 34,
-				            scope.version.ptr, scope.version.len, true))))
-					return OTF_E_NOMEM;
-				uint64_t h = hash_bytes(a->kb, a->kb_len, (uint64_t)ri);
-				series_t *se = series_find(a, (uint32_t)ri, h, now);
-				if (!se)
-					return OTF_E_NOMEM;
 				double dur =
-				    s.end_time_unix_nano > s.start_time_unix_nano
-				        ? (double)(s.end_time_unix_nano - s.start_time_unix_nano) /
-				              a->divider
-				        : 0;
+				    s.end > s.start ? (double)(s.end - s.start) / a->divider : 0;
 				observe(a, se, dur);
 				a->st.spans++;
 				a->st.overflow_spans += se->overflow;
