@@ -198,6 +198,25 @@ Behaviour notes:
 - **connector `forward`**: passes messages unchanged from the pipelines where it is an exporter to
   those where it is a receiver (same signal only: wiring it from a traces pipeline into a metrics
   pipeline is a config error naming the connector's file:line).
+- **connector `spanmetrics`** (traces -> metrics; the Collector's spanmetricsconnector): per
+  resource with a `service.name` (others are skipped, as the Collector does), one series per
+  distinct `service.name`, `span.name`, `span.kind` (`SPAN_KIND_SERVER`, ...), `status.code`
+  (`STATUS_CODE_OK`, ...) and `dimensions` (span attribute, else resource attribute, else
+  `default`, else omitted). Every `metrics_flush_interval` it sends `<namespace>.calls` (monotonic
+  int sum) and `<namespace>.duration` (histogram in `histogram.unit`, explicit buckets with upper
+  bounds inclusive, or exponential with `max_size` buckets, base-2 scales as go-expohisto) under
+  scope `spanmetricsconnector`, with the resource's attributes. Spans are acknowledged once
+  counted; malformed spans are a permanent NACK. State is per worker (each worker sends its own
+  series: run one worker, or aggregate downstream, when series must not repeat per worker), and
+  bounded: `resource_metrics_cache_size` resources (spans of further resources are counted as
+  dropped), `aggregation_cardinality_limit` series per resource and 100000 per worker; past
+  them spans go to the resource's one series whose only attribute is
+  `otel.metric.overflow=true`, as the Collector's. Cumulative series keep their start time; delta
+  series restart at each flush and one without spans for an interval is dropped;
+  `metrics_expiration` drops a resource not seen for that long. The last interval is sent at
+  shutdown (the Collector drops it). Differences: no exemplars, no events metric, no
+  `calls_dimensions` / `histogram.dimensions` (accepted with a warning); a dimension value
+  keeps its type (the Collector keys an int 200 and a string "200" alike).
 - **processor `type_router`**: output ports `traces`, `metrics`, `logs` and `default` (native
   config: `from: router.traces`). Each message goes to the port of its signal, or to `default`
   when that port has nothing wired; the message is passed on as it is (same payload, id and
