@@ -537,6 +537,23 @@ static void test_malformed(void **st)
 	otf_sm_agg_stats(a, &s);
 	assert_int_equal(s.spans, 0);
 	assert_int_equal(s.series, 0);
+	/* A resource the decoder refuses (service.name not UTF-8; the views
+	 * do not check) is refused when first seen, so the state always
+	 * encodes: the next flush is not stuck on it (found by
+	 * fuzz_spanmetrics). */
+	uint8_t utf[sizeof bad];
+	memcpy(utf, bad, sizeof bad);
+	utf[24] = 0xff;                                                      /* the "s" */
+	memcpy(utf + sizeof bad - 3, (const uint8_t[]){0x2a, 0x01, 'a'}, 3); /* span name "a" */
+	assert_int_equal(otf_sm_agg_add(a, utf, sizeof utf, T0), OTF_E_UTF8);
+	otf_key_value_t ra[] = {KV("service.name", "ok")};
+	span_spec_t sp[] = {{"a", 2, 0, MS}};
+	add(a, traces(ra, 1, sp, 1), T0);
+	flushed_t f;
+	flush(a, T0 + MS, &f);
+	assert_int_equal(f.m.resource_metrics_len, 1);
+	assert_int_equal(f.points, 2);
+	flushed_done(&f);
 	otf_sm_agg_destroy(a);
 	otf_config_schema_free(otf_sm_schema, &cfg);
 }

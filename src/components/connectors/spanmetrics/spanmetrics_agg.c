@@ -68,6 +68,7 @@ struct otf_sm_agg {
 	uint8_t *ck; /* compact key of the span at hand */
 	size_t ck_len, ck_cap;
 	otf_sm_stats_t st;
+	int err; /* resource_get's failure */
 };
 
 /* ---- hashing ---- */
@@ -292,6 +293,31 @@ static bool key_listed(const otf_config_strlist_t *l, otf_bytes_t k)
 	return false;
 }
 
+/* Decodes Resource message bytes res (wrapped as a TracesData) with the
+ * decoder's checks: the views do not check UTF-8 or AnyValue depth, so a
+ * resource or a series key is checked once, when it is first kept, and
+ * everything kept decodes at flush. 0 or the decoder's code. */
+static int check_resource(const uint8_t *res, size_t n)
+{
+	size_t inner = 1 + varint_len(n) + n;
+	size_t total = 1 + varint_len(inner) + inner;
+	uint8_t *t = otf_malloc(total), *p = t;
+	if (!t)
+		return OTF_E_NOMEM;
+	*p++ = 0x0a;
+	p = put_varint(p, inner);
+	*p++ = 0x0a;
+	p = put_varint(p, n);
+	memcpy(p, res, n);
+	otf_arena_t ar;
+	otf_arena_init(&ar, 4096);
+	otf_traces_t tr;
+	int rc = otf_pdata_decode_traces(&tr, t, total, &ar, NULL, NULL);
+	otf_arena_close(&ar);
+	otf_free(t);
+	return rc;
+}
+
 /* The resource entry of ResourceSpans rs (resource bytes head), created
  * when new; -1 when resource_metrics_cache_size entries exist; -2 OOM. */
 static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
@@ -316,16 +342,25 @@ static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 	if (a->nres == a->cap_res) {
 		size_t cap = a->cap_res ? a->cap_res * 2 : 8;
 		resource_t *r = otf_realloc(a->res, cap * sizeof *r);
-		if (!r)
+		if (!r) {
+			a->err = OTF_E_NOMEM;
 			return -2;
+		}
 		a->res = r;
 		a->cap_res = cap;
 	}
 	size_t inner = 1 + varint_len(head.len) + head.len;
 	size_t total = 1 + varint_len(inner) + inner;
-	uint8_t *t = otf_malloc(total), *p = t;
-	if (!t)
+	int rc = check_resource(head.ptr, head.len);
+	if (rc) {
+		a->err = rc;
 		return -2;
+	}
+	uint8_t *t = otf_malloc(total), *p = t;
+	if (!t) {
+		a->err = OTF_E_NOMEM;
+		return -2;
+	}
 	*p++ = 0x0a;
 	p = put_varint(p, inner);
 	*p++ = 0x0a;
@@ -710,15 +745,16 @@ int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t no
 		while (otf_view_iter_next(&ait, &kv) > 0) {
 			if (otf_view_kv_read(kv, &k, &v))
 				continue;
-			if (k.len == 12 && !memcmp(k.ptr, "service.name", 12)) {
+			/* First occurrence wins (pcommon Map Get); a service.name
+			 * that is not a string counts as "" (Value.Str()). */
+			if (!has_svc && k.len == 12 && !memcmp(k.ptr, "service.name", 12)) {
 				otf_view_any_t av;
-				if (otf_view_any_read(v, &av) == 0 && av.type == OTF_ANY_STRING) {
+				has_svc = true;
+				if (otf_view_any_read(v, &av) == 0 && av.type == OTF_ANY_STRING)
 					svc = av.u.bytes;
-					has_svc = true;
-				}
 			}
 			for (size_t d = 0; d < nd; d++)
-				if (a->dlen[d] == k.len &&
+				if (!rdim[d].ptr && a->dlen[d] == k.len &&
 				    !memcmp(cfg->dimensions.items[d].name, k.ptr, k.len))
 					rdim[d] = v;
 		}
@@ -728,7 +764,7 @@ int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t no
 		}
 		int64_t ri = resource_get(a, g.head, now);
 		if (ri == -2)
-			return OTF_E_NOMEM;
+			return a->err; /* out of memory, or a resource the decoder refuses */
 		if (ri < 0) {
 			a->st.dropped_spans += count_spans(rs);
 			continue;
@@ -756,7 +792,8 @@ int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t no
 				if (!se) {
 					/* Attributes only for a series that will exist. */
 					if (!at_limit(a, (uint32_t)ri) &&
-					    (rc = span_key(a, svc, &s, sdim, rdim, sc)))
+					    ((rc = span_key(a, svc, &s, sdim, rdim, sc)) ||
+					     (rc = check_resource(a->kb, a->kb_len))))
 						return rc;
 					if (!(se = series_create(a, (uint32_t)ri, h, now)))
 						return OTF_E_NOMEM;
