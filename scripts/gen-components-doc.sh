@@ -199,7 +199,8 @@ Behaviour notes:
   those where it is a receiver (same signal only: wiring it from a traces pipeline into a metrics
   pipeline is a config error naming the connector's file:line).
 - **connector `spanmetrics`** (traces -> metrics; the Collector's spanmetricsconnector): per
-  resource with a `service.name` (others are skipped, as the Collector does), one series per
+  resource with a `service.name` (others are skipped, as the Collector does; a non-string one
+  counts as ""), one series per
   distinct `service.name`, `span.name`, `span.kind` (`SPAN_KIND_SERVER`, ...), `status.code`
   (`STATUS_CODE_OK`, ...) and `dimensions` (span attribute, else resource attribute, else
   `default`, else omitted). Every `metrics_flush_interval` it sends `<namespace>.calls` (monotonic
@@ -217,6 +218,18 @@ Behaviour notes:
   shutdown (the Collector drops it). Differences: no exemplars, no events metric, no
   `calls_dimensions` / `histogram.dimensions` (accepted with a warning); a dimension value
   keeps its type (the Collector keys an int 200 and a string "200" alike).
+- **connector `count`** (traces, metrics, logs -> metrics; the Collector's countconnector): per
+  consumed request, one metrics request: per input resource with counts, its attributes, scope
+  `otelcol/countconnector`, delta monotonic int sums stamped with the time of the count. A
+  section left out counts with its default metric (`trace.span.count`, `trace.span.event.count`,
+  `metric.count`, `metric.datapoint.count`, `log.record.count`, the Collector's descriptions); a
+  section given counts only its own metrics. `conditions` are OTTL (compiled at load; an error
+  names file:line and the column), ORed; `attributes` split a count per distinct value set, read
+  from the record's own attributes (non-strings as their text), `default_value` for records
+  without one, records without it and without a default not counted by that metric. The input
+  is acknowledged with its counts' outcome (the Collector returns the metrics consumer's error):
+  a refusal downstream reaches the sender; a condition's runtime error is a permanent NACK.
+  Nothing counted: acknowledged, nothing sent.
 - **processor `type_router`**: output ports `traces`, `metrics`, `logs` and `default` (native
   config: `from: router.traces`). Each message goes to the port of its signal, or to `default`
   when that port has nothing wired; the message is passed on as it is (same payload, id and
