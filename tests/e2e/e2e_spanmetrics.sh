@@ -4,7 +4,8 @@
 # pipeline writes OTLP/JSON lines with the file exporter. Awaited (bounded
 # poll) and checked exactly: metric names, the resource, every data
 # point's attributes, calls, histogram count, sum and bucket counts, and
-# that cumulative points keep their start time from flush to flush.
+# that cumulative points keep their start time from flush to flush; and
+# that the last interval is sent at shutdown.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -95,4 +96,26 @@ else
 	bad "metrics content: $(cat "$TMP/check.txt")"
 fi
 otf_stop
+
+# The last interval is sent at shutdown: with an interval of an hour,
+# nothing is flushed before SIGTERM, and everything is after it.
+export OTF_E2E_SM_INTERVAL=1h
+if ! otf_start spanmetrics-kil "$E2E_DIR/spanmetrics.yaml"; then
+	bad "otflow (1h interval) did not start"
+	finish
+fi
+code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data-binary "$BODY" "$OTF_URL/v1/traces")
+expect_eq "POST traces (1h interval)" 200 "$code"
+expect_eq "nothing flushed before the interval" 0 "$(cat "$OTF_OUT" 2>/dev/null | wc -l)"
+otf_stop
+got=$(python3 - "$OTF_OUT" <<'PY' 2>&1
+import json, sys
+(line,) = open(sys.argv[1]).read().splitlines()
+(rm,) = json.loads(line)["resourceMetrics"]
+mt = {m["name"]: m for m in rm["scopeMetrics"][0]["metrics"]}
+print(sorted(int(p["asInt"]) for p in mt["traces.span.metrics.calls"]["sum"]["dataPoints"]))
+PY
+)
+expect_eq "the interval's calls written at shutdown" "[1, 2]" "$got"
 finish
