@@ -129,7 +129,7 @@ static int tally_add(ctx_t *c, tally_t *t, const otf_attributes_t *at)
 		for (size_t j = h & (t->cap - 1); t->slots[j]; j = (j + 1) & (t->cap - 1)) {
 			entry_t *e = t->slots[j];
 			if (e->hash == h && e->klen == c->kb_len &&
-			    !memcmp(e->key, c->kb, c->kb_len)) {
+			    (!c->kb_len || !memcmp(e->key, c->kb, c->kb_len))) {
 				e->count++;
 				return 0;
 			}

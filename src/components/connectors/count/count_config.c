@@ -60,7 +60,8 @@ static int attrs_parse(otf_count_metric_t *m, const otf_config_node_t *v, otf_co
 	size_t n = otf_config_len(v);
 	if (!(m->attrs = otf_calloc(n ? n : 1, sizeof *m->attrs)))
 		return OTF_E_NOMEM;
-	for (size_t i = 0; i < n; i++, m->nattrs++) {
+	for (size_t i = 0; i < n; i++) {
+		m->nattrs = i + 1; /* zeroed by calloc: released on failure */
 		const otf_config_node_t *e = otf_config_seq_at(v, i);
 		if (otf_config_node_kind(e) != OTF_CONFIG_MAPPING)
 			return otf_config_errorf(err, e,
@@ -129,7 +130,8 @@ static int defs_parse(const otf_config_node_t *v, void *slot, otf_config_error_t
 	size_t n = otf_config_len(v);
 	if (!(d->items = otf_calloc(n ? n : 1, sizeof *d->items)))
 		return OTF_E_NOMEM;
-	for (size_t i = 0; i < n; i++, d->n++) {
+	for (size_t i = 0; i < n; i++) {
+		d->n = i + 1; /* zeroed by calloc: released on failure */
 		const otf_config_node_t *e;
 		const char *name = otf_config_map_at(v, i, &e);
 		otf_count_metric_t *m = &d->items[i];

@@ -40,7 +40,8 @@ static int dims_parse(const otf_config_node_t *v, void *slot, otf_config_error_t
 	d->items = otf_calloc(n ? n : 1, sizeof *d->items);
 	if (!d->items)
 		return OTF_E_NOMEM;
-	for (size_t i = 0; i < n; i++, d->n++) {
+	for (size_t i = 0; i < n; i++) {
+		d->n = i + 1; /* zeroed by calloc: released on failure */
 		const otf_config_node_t *e = otf_config_seq_at(v, i);
 		if (otf_config_node_kind(e) != OTF_CONFIG_MAPPING)
 			return otf_config_errorf(err, e,
