@@ -9,7 +9,7 @@
  * way (the ResourceSpans' Resource, copied), so nothing is decoded per
  * span and the only per-span work is reading the span, the few attribute
  * lookups the dimensions need, one hash and one probe. */
-#include "spanmetrics.h"
+#include "spanmetrics_int.h"
 
 #include "otflow/alloc.h"
 #include "otflow/arena.h"
@@ -19,57 +19,6 @@
 
 #include <math.h>
 #include <string.h>
-
-#define OVERFLOW_KEY "otel.metric.overflow"
-#define MAX_DIMS     64
-
-typedef struct series {
-	uint64_t hash;
-	uint32_t res;
-	uint32_t key_len;
-	uint8_t *key;  /* Resource message bytes: the attributes */
-	uint8_t *ckey; /* the compact lookup key (ck_span) */
-	uint32_t ckey_len;
-	uint64_t start_ns;
-	uint64_t calls;
-	uint64_t count; /* histogram */
-	double sum;
-	uint64_t *buckets; /* explicit: nbounds + 1 */
-	otf_sm_exph_t *exp;
-	bool overflow;
-} series_t;
-
-typedef struct resource {
-	uint64_t hash;
-	uint8_t *traces; /* TracesData{ResourceSpans{Resource}} bytes */
-	size_t traces_len;
-	size_t nseries;
-	int64_t overflow; /* series index, -1 */
-	uint64_t last_seen;
-} resource_t;
-
-struct otf_sm_agg {
-	const otf_sm_config_t *cfg;
-	double *bounds; /* explicit bounds in the unit */
-	size_t nbounds;
-	double divider; /* ns per unit */
-	int32_t max_size;
-	bool exponential, hist;
-	bool excl[4];    /* service.name, span.name, span.kind, status.code */
-	size_t dlen[64]; /* strlen of the dimension names, not per span */
-	series_t *series;
-	size_t nseries, cap_series;
-	uint32_t *index; /* series index + 1, 0 empty */
-	size_t index_cap;
-	resource_t *res;
-	size_t nres, cap_res;
-	uint8_t *kb; /* attributes of a new series under construction */
-	size_t kb_len, kb_cap;
-	uint8_t *ck; /* compact key of the span at hand */
-	size_t ck_len, ck_cap;
-	otf_sm_stats_t st;
-	int err; /* resource_get's failure */
-};
 
 /* ---- hashing ---- */
 
@@ -104,26 +53,6 @@ static uint64_t hash_bytes(const uint8_t *p, size_t n, uint64_t seed)
 
 /* ---- key encoding (protobuf KeyValue entries of a Resource) ---- */
 
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
 static int kb_reserve(otf_sm_agg_t *a, size_t more)
 {
 	if (a->kb_len + more <= a->kb_cap)
@@ -144,22 +73,22 @@ static int kb_reserve(otf_sm_agg_t *a, size_t more)
 static int kb_kv(otf_sm_agg_t *a, const char *key, size_t klen, const uint8_t *val, size_t vlen,
                  bool str)
 {
-	size_t any = str ? 1 + varint_len(vlen) + vlen : vlen;
-	size_t kv = 1 + varint_len(klen) + klen + 1 + varint_len(any) + any;
-	if (kb_reserve(a, 1 + varint_len(kv) + kv))
+	size_t any = str ? 1 + otf__sm_varint_len(vlen) + vlen : vlen;
+	size_t kv = 1 + otf__sm_varint_len(klen) + klen + 1 + otf__sm_varint_len(any) + any;
+	if (kb_reserve(a, 1 + otf__sm_varint_len(kv) + kv))
 		return OTF_E_NOMEM;
 	uint8_t *p = a->kb + a->kb_len;
 	*p++ = 0x0a;
-	p = put_varint(p, kv);
+	p = otf__sm_put_varint(p, kv);
 	*p++ = 0x0a;
-	p = put_varint(p, klen);
+	p = otf__sm_put_varint(p, klen);
 	memcpy(p, key, klen);
 	p += klen;
 	*p++ = 0x12;
-	p = put_varint(p, any);
+	p = otf__sm_put_varint(p, any);
 	if (str) {
 		*p++ = 0x0a;
-		p = put_varint(p, vlen);
+		p = otf__sm_put_varint(p, vlen);
 	}
 	if (vlen)
 		memcpy(p, val, vlen);
@@ -183,7 +112,7 @@ static int ck_put(otf_sm_agg_t *a, uint8_t tag, const uint8_t *p, size_t n)
 	}
 	uint8_t *q = a->ck + a->ck_len;
 	*q++ = tag;
-	q = put_varint(q, n);
+	q = otf__sm_put_varint(q, n);
 	if (n)
 		memcpy(q, p, n);
 	a->ck_len = (size_t)(q + n - a->ck);
@@ -192,7 +121,7 @@ static int ck_put(otf_sm_agg_t *a, uint8_t tag, const uint8_t *p, size_t n)
 
 /* ---- tables ---- */
 
-static void series_free(series_t *s)
+void otf__sm_series_free(series_t *s)
 {
 	otf_free(s->key);
 	otf_free(s->ckey);
@@ -202,7 +131,7 @@ static void series_free(series_t *s)
 	otf_free(s->exp);
 }
 
-static int index_rebuild(otf_sm_agg_t *a, size_t want)
+int otf__sm_index_rebuild(otf_sm_agg_t *a, size_t want)
 {
 	size_t cap = 64;
 	while (cap < want * 2)
@@ -243,7 +172,7 @@ otf_sm_agg_t *otf_sm_agg_create(const otf_sm_config_t *cfg)
 	const otf_sm_buckets_t *b = &cfg->histogram.explicit_.buckets;
 	a->nbounds = b->set ? b->n : sizeof def_ms / sizeof def_ms[0];
 	a->bounds = otf_calloc(a->nbounds ? a->nbounds : 1, sizeof *a->bounds);
-	if (!a->bounds || index_rebuild(a, 32)) {
+	if (!a->bounds || otf__sm_index_rebuild(a, 32)) {
 		otf_sm_agg_destroy(a);
 		return NULL;
 	}
@@ -266,7 +195,7 @@ void otf_sm_agg_destroy(otf_sm_agg_t *a)
 	if (!a)
 		return;
 	for (size_t i = 0; i < a->nseries; i++)
-		series_free(&a->series[i]);
+		otf__sm_series_free(&a->series[i]);
 	for (size_t i = 0; i < a->nres; i++)
 		otf_free(a->res[i].traces);
 	otf_free(a->series);
@@ -299,15 +228,15 @@ static bool key_listed(const otf_config_strlist_t *l, otf_bytes_t k)
  * everything kept decodes at flush. 0 or the decoder's code. */
 static int check_resource(const uint8_t *res, size_t n)
 {
-	size_t inner = 1 + varint_len(n) + n;
-	size_t total = 1 + varint_len(inner) + inner;
+	size_t inner = 1 + otf__sm_varint_len(n) + n;
+	size_t total = 1 + otf__sm_varint_len(inner) + inner;
 	uint8_t *t = otf_malloc(total), *p = t;
 	if (!t)
 		return OTF_E_NOMEM;
 	*p++ = 0x0a;
-	p = put_varint(p, inner);
+	p = otf__sm_put_varint(p, inner);
 	*p++ = 0x0a;
-	p = put_varint(p, n);
+	p = otf__sm_put_varint(p, n);
 	memcpy(p, res, n);
 	otf_arena_t ar;
 	otf_arena_init(&ar, 4096);
@@ -349,8 +278,8 @@ static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 		a->res = r;
 		a->cap_res = cap;
 	}
-	size_t inner = 1 + varint_len(head.len) + head.len;
-	size_t total = 1 + varint_len(inner) + inner;
+	size_t inner = 1 + otf__sm_varint_len(head.len) + head.len;
+	size_t total = 1 + otf__sm_varint_len(inner) + inner;
 	int rc = check_resource(head.ptr, head.len);
 	if (rc) {
 		a->err = rc;
@@ -362,9 +291,9 @@ static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 		return -2;
 	}
 	*p++ = 0x0a;
-	p = put_varint(p, inner);
+	p = otf__sm_put_varint(p, inner);
 	*p++ = 0x0a;
-	p = put_varint(p, head.len);
+	p = otf__sm_put_varint(p, head.len);
 	memcpy(p, head.ptr, head.len);
 	resource_t *r = &a->res[a->nres];
 	*r = (resource_t){
@@ -385,7 +314,7 @@ static series_t *series_new(otf_sm_agg_t *a, uint32_t res, uint64_t hash, uint64
 		a->series = s;
 		a->cap_series = cap;
 	}
-	if ((a->nseries + 1) * 2 > a->index_cap && index_rebuild(a, a->nseries + 1))
+	if ((a->nseries + 1) * 2 > a->index_cap && otf__sm_index_rebuild(a, a->nseries + 1))
 		return NULL;
 	series_t s = {.hash = hash,
 	              .res = res,
@@ -417,7 +346,7 @@ static series_t *series_new(otf_sm_agg_t *a, uint32_t res, uint64_t hash, uint64
 	a->res[res].nseries++;
 	return &a->series[a->nseries++];
 oom:
-	series_free(&s);
+	otf__sm_series_free(&s);
 	return NULL;
 }
 
@@ -810,282 +739,5 @@ int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t no
 		if (rc < 0)
 			return rc;
 	}
-	return rc;
-}
-
-/* ---- flush ---- */
-
-/* Attributes of a key (or resource) from its stored bytes: wrapped as a
- * TracesData{ResourceSpans{Resource}} and decoded (the tree points into
- * the arena copy, which lives until the request is encoded). */
-static int decode_wrapped(otf_arena_t *ar, const uint8_t *t, size_t n, otf_resource_t *out)
-{
-	otf_traces_t tr;
-	int rc = otf_pdata_decode_traces(&tr, t, n, ar, NULL, NULL);
-	if (rc)
-		return rc;
-	if (tr.resource_spans_len != 1)
-		return OTF_E_INVAL;
-	*out = tr.resource_spans[0].resource;
-	return 0;
-}
-
-static int key_attrs(otf_arena_t *ar, const series_t *s, otf_attributes_t *out)
-{
-	size_t inner = 1 + varint_len(s->key_len) + s->key_len;
-	size_t total = 1 + varint_len(inner) + inner;
-	uint8_t *t = otf_arena_alloc(ar, total), *p = t;
-	if (!t)
-		return OTF_E_NOMEM;
-	*p++ = 0x0a;
-	p = put_varint(p, inner);
-	*p++ = 0x0a;
-	p = put_varint(p, s->key_len);
-	memcpy(p, s->key, s->key_len);
-	otf_resource_t r;
-	int rc = decode_wrapped(ar, t, total, &r);
-	if (rc == 0)
-		*out = r.attributes;
-	return rc;
-}
-
-static otf_bytes_t name_in(otf_arena_t *ar, const char *ns, const char *name)
-{
-	size_t nl = ns ? strlen(ns) : 0, ml = strlen(name);
-	char *p = otf_arena_alloc(ar, nl + 1 + ml);
-	if (!p)
-		return (otf_bytes_t){0};
-	if (nl) {
-		memcpy(p, ns, nl);
-		p[nl++] = '.';
-	}
-	memcpy(p + nl, name, ml);
-	return (otf_bytes_t){(const uint8_t *)p, nl + ml};
-}
-
-static int build(otf_sm_agg_t *a, uint64_t now, otf_buf_t **out, uint64_t *points)
-{
-	const otf_sm_config_t *cfg = a->cfg;
-	int32_t temp =
-	    cfg->aggregation_temporality == 1 ? OTF_TEMPORALITY_DELTA : OTF_TEMPORALITY_CUMULATIVE;
-	size_t nm = a->hist ? 2 : 1;
-	otf_arena_t ar;
-	otf_arena_init(&ar, 0);
-	int rc = OTF_E_NOMEM;
-	size_t *cnt = otf_calloc(a->nres + 1, sizeof *cnt);
-	size_t *pos = otf_calloc(a->nres + 1, sizeof *pos);
-	size_t *fill = otf_calloc(a->nres + 1, sizeof *fill);
-	if (!cnt || !pos || !fill)
-		goto done;
-	for (size_t i = 0; i < a->nseries; i++)
-		cnt[a->series[i].res] += a->series[i].calls > 0;
-	size_t nrm = 0;
-	for (size_t r = 0; r < a->nres; r++)
-		if (cnt[r])
-			pos[r] = nrm++;
-	rc = 0;
-	if (!nrm)
-		goto done;
-	rc = OTF_E_NOMEM;
-	otf_metrics_t m = {.resource_metrics =
-	                       otf_arena_calloc(&ar, nrm, sizeof(otf_resource_metrics_t)),
-	                   .resource_metrics_len = nrm};
-	if (!m.resource_metrics)
-		goto done;
-	for (size_t r = 0; r < a->nres; r++) {
-		if (!cnt[r])
-			continue;
-		otf_resource_metrics_t *rm = &m.resource_metrics[pos[r]];
-		if ((rc = decode_wrapped(&ar, a->res[r].traces, a->res[r].traces_len,
-		                         &rm->resource)))
-			goto done;
-		rc = OTF_E_NOMEM;
-		otf_scope_metrics_t *sm = otf_arena_calloc(&ar, 1, sizeof *sm);
-		otf_metric_t *mt = otf_arena_calloc(&ar, nm, sizeof *mt);
-		if (!sm || !mt)
-			goto done;
-		rm->scope_metrics = sm;
-		rm->scope_metrics_len = 1;
-		sm->scope.name = (otf_bytes_t){(const uint8_t *)"spanmetricsconnector", 20};
-		sm->metrics = mt;
-		sm->metrics_len = nm;
-		mt[0].name = name_in(&ar, cfg->namespace_, "calls");
-		mt[0].type = OTF_METRIC_SUM;
-		mt[0].aggregation_temporality = temp;
-		mt[0].is_monotonic = true;
-		mt[0].data_points.number =
-		    otf_arena_calloc(&ar, cnt[r], sizeof(otf_number_data_point_t));
-		mt[0].data_points_len = cnt[r];
-		if (!mt[0].name.ptr || !mt[0].data_points.number)
-			goto done;
-		if (nm == 2) {
-			mt[1].name = name_in(&ar, cfg->namespace_, "duration");
-			mt[1].unit =
-			    (otf_bytes_t){(const uint8_t *)(cfg->histogram.unit ? "s" : "ms"),
-			                  cfg->histogram.unit ? 1u : 2u};
-			mt[1].aggregation_temporality = temp;
-			mt[1].data_points_len = cnt[r];
-			if (a->exponential) {
-				mt[1].type = OTF_METRIC_EXP_HISTOGRAM;
-				mt[1].data_points.exp_histogram = otf_arena_calloc(
-				    &ar, cnt[r], sizeof(otf_exp_histogram_data_point_t));
-			} else {
-				mt[1].type = OTF_METRIC_HISTOGRAM;
-				mt[1].data_points.histogram = otf_arena_calloc(
-				    &ar, cnt[r], sizeof(otf_histogram_data_point_t));
-			}
-			if (!mt[1].name.ptr || !mt[1].data_points.histogram)
-				goto done;
-		}
-	}
-	for (size_t i = 0; i < a->nseries; i++) {
-		series_t *s = &a->series[i];
-		if (!s->calls)
-			continue;
-		otf_metric_t *mt = m.resource_metrics[pos[s->res]].scope_metrics[0].metrics;
-		size_t k = fill[s->res]++;
-		otf_attributes_t at;
-		if ((rc = key_attrs(&ar, s, &at)))
-			goto done;
-		otf_number_data_point_t *np = &mt[0].data_points.number[k];
-		np->attributes = at;
-		np->start_time_unix_nano = s->start_ns;
-		np->time_unix_nano = now;
-		np->value_type = OTF_NUMBER_INT;
-		np->value.as_int = (int64_t)s->calls;
-		(*points)++;
-		if (nm == 1)
-			continue;
-		(*points)++;
-		if (s->exp) {
-			otf_exp_histogram_data_point_t *ep = &mt[1].data_points.exp_histogram[k];
-			ep->attributes = at;
-			ep->start_time_unix_nano = s->start_ns;
-			ep->time_unix_nano = now;
-			ep->count = s->count;
-			ep->has_sum = true;
-			ep->sum = s->sum;
-			ep->scale = s->exp->scale;
-			ep->zero_count = s->exp->zero_count;
-			ep->positive.offset = s->exp->offset;
-			ep->positive.bucket_counts = s->exp->counts;
-			ep->positive.bucket_counts_len = s->exp->len;
-			ep->has_min = ep->has_max = s->exp->n > 0;
-			ep->min = s->exp->min;
-			ep->max = s->exp->max;
-		} else {
-			otf_histogram_data_point_t *hp = &mt[1].data_points.histogram[k];
-			hp->attributes = at;
-			hp->start_time_unix_nano = s->start_ns;
-			hp->time_unix_nano = now;
-			hp->count = s->count;
-			hp->has_sum = true;
-			hp->sum = s->sum;
-			hp->bucket_counts = s->buckets;
-			hp->bucket_counts_len = a->nbounds + 1;
-			hp->explicit_bounds = a->bounds;
-			hp->explicit_bounds_len = a->nbounds;
-		}
-	}
-	rc = otf_pdata_encode_metrics(&m, out);
-done:
-	otf_free(cnt);
-	otf_free(pos);
-	otf_free(fill);
-	otf_arena_close(&ar);
-	return rc;
-}
-
-static void series_reset(otf_sm_agg_t *a, series_t *s, uint64_t now)
-{
-	s->calls = s->count = 0;
-	s->sum = 0;
-	s->start_ns = now;
-	if (s->buckets)
-		memset(s->buckets, 0, (a->nbounds + 1) * sizeof *s->buckets);
-	if (s->exp) {
-		uint64_t *c = s->exp->counts;
-		memset(c, 0, (size_t)a->max_size * sizeof *c);
-		*s->exp = (otf_sm_exph_t){.scale = 20, .counts = c};
-	}
-}
-
-/* Drops the resources marked gone (and their series) and the series
- * marked gone (calls == UINT64_MAX), then rebuilds the index. */
-static int compact(otf_sm_agg_t *a, bool *gone_res)
-{
-	size_t *remap = otf_calloc(a->nres + 1, sizeof *remap);
-	if (!remap)
-		return OTF_E_NOMEM;
-	size_t nr = 0;
-	for (size_t r = 0; r < a->nres; r++) {
-		if (gone_res[r]) {
-			otf_free(a->res[r].traces);
-			continue;
-		}
-		remap[r] = nr;
-		a->res[nr] = a->res[r];
-		a->res[nr].nseries = 0;
-		a->res[nr].overflow = -1;
-		nr++;
-	}
-	size_t ns = 0;
-	for (size_t i = 0; i < a->nseries; i++) {
-		series_t *s = &a->series[i];
-		if (gone_res[s->res] || s->calls == UINT64_MAX) {
-			series_free(s);
-			continue;
-		}
-		s->res = (uint32_t)remap[s->res];
-		a->series[ns] = *s;
-		a->res[s->res].nseries++;
-		if (s->overflow)
-			a->res[s->res].overflow = (int64_t)ns;
-		ns++;
-	}
-	a->nres = nr;
-	a->nseries = ns;
-	otf_free(remap);
-	return index_rebuild(a, ns);
-}
-
-int otf_sm_agg_flush(otf_sm_agg_t *a, uint64_t now, otf_buf_t **out, uint64_t *points)
-{
-	*out = NULL;
-	*points = 0;
-	int rc = build(a, now, out, points);
-	if (rc)
-		return rc;
-	bool delta = a->cfg->aggregation_temporality == 1;
-	int64_t exp = a->cfg->metrics_expiration_ns;
-	if (!delta && exp <= 0)
-		return 0;
-	bool *gone = otf_calloc(a->nres + 1, sizeof *gone);
-	size_t *live = otf_calloc(a->nres + 1, sizeof *live);
-	if (!gone || !live) {
-		otf_free(gone);
-		otf_free(live);
-		return 0; /* state kept as it is; the next flush tries again */
-	}
-	for (size_t r = 0; r < a->nres; r++)
-		gone[r] = exp > 0 && now - a->res[r].last_seen >= (uint64_t)exp;
-	if (delta) {
-		/* Delta: what was sent is reset and starts at this flush; a
-		 * series that saw nothing for a whole interval is dropped. */
-		for (size_t i = 0; i < a->nseries; i++) {
-			series_t *s = &a->series[i];
-			if (s->calls) {
-				series_reset(a, s, now);
-				live[s->res]++;
-			} else {
-				s->calls = UINT64_MAX;
-			}
-		}
-		for (size_t r = 0; r < a->nres; r++)
-			gone[r] = gone[r] || !live[r];
-	}
-	rc = compact(a, gone);
-	otf_free(gone);
-	otf_free(live);
 	return rc;
 }
