@@ -209,10 +209,10 @@ Behaviour notes:
   scope `spanmetricsconnector`, with the resource's attributes. Spans are acknowledged once
   counted; malformed spans are a permanent NACK. State is per worker (each worker sends its own
   series: run one worker, or aggregate downstream, when series must not repeat per worker), and
-  bounded: `resource_metrics_cache_size` resources (spans of further resources are counted as
-  dropped), `aggregation_cardinality_limit` series per resource and 100000 per worker; past
-  them spans go to the resource's one series whose only attribute is
-  `otel.metric.overflow=true`, as the Collector's. Cumulative series keep their start time; delta
+  bounded: `resource_metrics_cache_size` resources (a new one replaces the least recently
+  seen, with its series, as the Collector's LRU cache), `aggregation_cardinality_limit` series
+  per resource and 100000 per worker; past those two, spans go to the resource's one series
+  whose only attribute is `otel.metric.overflow=true`, as the Collector's. Cumulative series keep their start time; delta
   series restart at each flush and one without spans for an interval is dropped;
   `metrics_expiration` drops a resource not seen for that long. The last interval is sent at
   shutdown (the Collector drops it). Differences: no exemplars, no events metric, no

@@ -468,7 +468,6 @@ static void test_resources(void **st)
 	span_spec_t sp[] = {{"a", 2, 0, MS}};
 	add(a, traces(r1, 2, sp, 1), T0);
 	add(a, traces(r2, 2, sp, 1), T0); /* same key attributes: same resource */
-	add(a, traces(r3, 1, sp, 1), T0); /* past resource_metrics_cache_size */
 	add(a, traces(none, 1, sp, 1), T0);
 	flushed_t f;
 	flush(a, T0 + MS, &f);
@@ -480,10 +479,25 @@ static void test_resources(void **st)
 	             NULL),
 	    2);
 	flushed_done(&f);
+	/* Past resource_metrics_cache_size the least recently seen resource
+	 * goes, with its series, as in the Collector's LRU cache. */
+	add(a, traces(r3, 1, sp, 1), T0 + 2 * MS);
+	flush(a, T0 + 3 * MS, &f);
+	assert_int_equal(f.m.resource_metrics_len, 1);
+	c = metric(&f.m, 0, "traces.span.metrics.calls");
+	assert_int_equal(c->data_points_len, 1);
+	assert_int_equal(calls_of(c,
+	                          "service.name=cart,span.name=a,span.kind=SPAN_KIND_SERVER,"
+	                          "status.code=STATUS_CODE_UNSET",
+	                          NULL),
+	                 1);
+	flushed_done(&f);
 	otf_sm_stats_t s;
 	otf_sm_agg_stats(a, &s);
-	assert_int_equal(s.spans, 2);
-	assert_int_equal(s.dropped_spans, 1);
+	assert_int_equal(s.spans, 3);
+	assert_int_equal(s.evicted_resources, 1);
+	assert_int_equal(s.resources, 1);
+	assert_int_equal(s.series, 1);
 	assert_int_equal(s.skipped_spans, 1);
 	otf_sm_agg_destroy(a);
 	otf_config_schema_free(otf_sm_schema, &cfg);

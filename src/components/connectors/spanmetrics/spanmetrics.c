@@ -240,8 +240,8 @@ const otf_config_field_t otf_sm_schema[] = {
      .def = "1000",
      .min = "1",
      .offset = offsetof(CFG, resource_metrics_cache_size),
-     .desc = "Resources held per worker; spans of further resources are not counted (counted "
-             "as dropped)."},
+     .desc = "Resources held per worker; a new one replaces the least recently seen (and its "
+             "series)."},
     {.key = "resource_metrics_key_attributes",
      .type = OTF_CFG_STRING_LIST,
      .offset = offsetof(CFG, resource_metrics_key_attributes),
@@ -342,7 +342,7 @@ typedef struct spanmetrics {
 	const otf_sm_config_t *cfg;
 	otf_sm_agg_t *agg;
 	int64_t timer;
-	uint64_t overflow_logged, dropped_logged;
+	uint64_t overflow_logged, evicted_logged;
 } spanmetrics_t;
 
 static uint64_t unix_now(void)
@@ -399,15 +399,11 @@ static void consume(void *inst, otf_msg_t *m)
 		             "aggregation cardinality limit reached: further series are counted in "
 		             "the otel.metric.overflow series");
 	s->overflow_logged = st.overflow_spans;
-	if (st.dropped_spans > s->dropped_logged) {
-		otf_node_count(s->node, OTF_COUNTER_DROPPED, OTF_SIGNAL_TRACES,
-		               st.dropped_spans - s->dropped_logged);
-		if (!s->dropped_logged)
-			otf_node_log(s->node, OTF_LOG_WARN,
-			             "resource_metrics_cache_size resources held: spans of new "
-			             "resources are not counted");
-		s->dropped_logged = st.dropped_spans;
-	}
+	if (st.evicted_resources > s->evicted_logged && !s->evicted_logged)
+		otf_node_log(s->node, OTF_LOG_WARN,
+		             "resource_metrics_cache_size resources held: the least recently seen "
+		             "resource and its series are dropped for a new one");
+	s->evicted_logged = st.evicted_resources;
 	otf_msg_ack(m);
 }
 

@@ -112,10 +112,10 @@ void otf__sm_exph_add(otf_sm_exph_t *h, double v, int32_t max_size);
 typedef struct otf_sm_agg otf_sm_agg_t;
 
 typedef struct otf_sm_stats {
-	uint64_t spans;          /* spans counted into a series (overflow included) */
-	uint64_t overflow_spans; /* ... of them into an overflow series */
-	uint64_t skipped_spans;  /* resource without service.name (as the Collector) */
-	uint64_t dropped_spans;  /* resource_metrics_cache_size resources held: not counted */
+	uint64_t spans;             /* spans counted into a series (overflow included) */
+	uint64_t overflow_spans;    /* ... of them into an overflow series */
+	uint64_t skipped_spans;     /* resource without service.name (as the Collector) */
+	uint64_t evicted_resources; /* least recently seen, past resource_metrics_cache_size */
 	size_t series, resources;
 } otf_sm_stats_t;
 

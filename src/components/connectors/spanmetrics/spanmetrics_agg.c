@@ -248,7 +248,9 @@ static int check_resource(const uint8_t *res, size_t n)
 }
 
 /* The resource entry of ResourceSpans rs (resource bytes head), created
- * when new; -1 when resource_metrics_cache_size entries exist; -2 OOM. */
+ * when new; -2 with a->err on failure. With resource_metrics_cache_size
+ * resources held, the one seen least recently goes first, with its series
+ * (the Collector's LRU cache of resource metrics). */
 static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 {
 	const otf_config_strlist_t *keys = &a->cfg->resource_metrics_key_attributes;
@@ -266,8 +268,15 @@ static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 			a->res[i].last_seen = now;
 			return (int64_t)i;
 		}
-	if ((int64_t)a->nres >= a->cfg->resource_metrics_cache_size)
-		return -1;
+	if (a->nres && (int64_t)a->nres >= a->cfg->resource_metrics_cache_size) {
+		size_t old = 0;
+		for (size_t i = 1; i < a->nres; i++)
+			if (a->res[i].last_seen < a->res[old].last_seen)
+				old = i;
+		a->st.evicted_resources++;
+		if ((a->err = otf__sm_evict(a, old)))
+			return -2;
+	}
 	if (a->nres == a->cap_res) {
 		size_t cap = a->cap_res ? a->cap_res * 2 : 8;
 		resource_t *r = otf_realloc(a->res, cap * sizeof *r);
@@ -694,10 +703,6 @@ int otf_sm_agg_add(otf_sm_agg_t *a, const uint8_t *data, size_t len, uint64_t no
 		int64_t ri = resource_get(a, g.head, now);
 		if (ri == -2)
 			return a->err; /* out of memory, or a resource the decoder refuses */
-		if (ri < 0) {
-			a->st.dropped_spans += count_spans(rs);
-			continue;
-		}
 		otf_view_scopes(&sit, rs);
 		while ((rc = otf_view_iter_next(&sit, &ss)) > 0) {
 			otf_view_group_t sg;

@@ -244,6 +244,17 @@ static int compact(otf_sm_agg_t *a, bool *gone_res)
 	return otf__sm_index_rebuild(a, ns);
 }
 
+int otf__sm_evict(otf_sm_agg_t *a, size_t r)
+{
+	bool *gone = otf_calloc(a->nres + 1, sizeof *gone);
+	if (!gone)
+		return OTF_E_NOMEM;
+	gone[r] = true;
+	int rc = compact(a, gone);
+	otf_free(gone);
+	return rc;
+}
+
 int otf_sm_agg_flush(otf_sm_agg_t *a, uint64_t now, otf_buf_t **out, uint64_t *points)
 {
 	*out = NULL;

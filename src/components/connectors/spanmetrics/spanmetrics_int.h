@@ -81,6 +81,9 @@ static inline uint8_t *otf__sm_put_varint(uint8_t *p, uint64_t v)
 
 /* Frees what series s holds (not s itself). */
 void otf__sm_series_free(series_t *s);
+/* Removes resource r and its series (the index is rebuilt): 0 or
+ * OTF_E_NOMEM. Indices of later resources shift down by one. */
+int otf__sm_evict(otf_sm_agg_t *a, size_t r);
 /* Rebuilds the lookup index for at least want series: 0 or OTF_E_NOMEM. */
 int otf__sm_index_rebuild(otf_sm_agg_t *a, size_t want);
 
