@@ -137,6 +137,7 @@ static void delete_consumed(otf_wal_t *w)
 typedef struct scan_ctx {
 	otf_wal_t *w;
 	seg_t *s;
+	uint64_t max_ids; /* a segment of n bytes holds at most n / 24 records */
 	int err;
 } scan_ctx_t;
 
@@ -181,7 +182,8 @@ static void on_record(void *ctx, const otf_wal_record_t *r)
 	}
 	seg_t *s = c->s;
 	/* Ids only grow; one out of order (a copied file) is skipped. */
-	if ((w->nrecs && r->id <= w->recs[w->nrecs - 1].id) || (s->n && r->id < s->first)) {
+	if ((w->nrecs && r->id <= w->recs[w->nrecs - 1].id) || (s->n && r->id < s->first) ||
+	    r->id > UINT64_MAX / 2 || (s->n && r->id - s->first >= c->max_ids)) {
 		w->st.scan.corrupt_records++;
 		return;
 	}
@@ -272,7 +274,7 @@ static int recover_segment(otf_wal_t *w, uint64_t no)
 	                       !memcmp(p, OTF_WAL_FILE_MAGIC, OTF_WAL_FILE_HEADER)
 	                   ? OTF_WAL_FILE_HEADER
 	                   : 0;
-	scan_ctx_t c = {w, s, 0};
+	scan_ctx_t c = {w, s, n / OTF_WAL_HEADER + 1, 0};
 	size_t end = start + otf_wal_scan(p + start, n - start, on_record, &c, &w->st.scan);
 	otf_free(p);
 	if (c.err) {
