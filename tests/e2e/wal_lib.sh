@@ -8,6 +8,7 @@ FRONT_PORT=$(free_port)
 FRONT_HEALTH=$(free_port)
 B_PORT=$(free_port)
 B_HEALTH=$(free_port)
+FRONT_METRICS=$(free_port)
 QDIR="$TMP/queue"
 FRONT_PID=""
 B_PID=""
@@ -16,7 +17,7 @@ B_OUT="$TMP/backend.jsonl"
 # front_start LOGNAME: starts the front, waits (20 s at most) for health.
 front_start() {
 	OTF_PORT=$FRONT_PORT OTF_HEALTH_PORT=$FRONT_HEALTH OTF_BACKEND_PORT=$B_PORT \
-		OTF_QUEUE_DIR=$QDIR "$OTF_BIN" --config "$WAL_CFG" >>"$TMP/$1.log" 2>&1 &
+		OTF_METRICS_PORT=$FRONT_METRICS OTF_QUEUE_DIR=$QDIR "$OTF_BIN" --config "$WAL_CFG" >>"$TMP/$1.log" 2>&1 &
 	FRONT_PID=$!
 	track "$FRONT_PID"
 	local i=0

@@ -116,7 +116,7 @@ static void on_replayed(void *ctx, otf_signal_t sig, uint64_t id, uint64_t items
 	r->size = size_of(h, items, payload);
 	r->state = ST_QUEUED;
 	r->wal_id = id;
-	h->q.used += r->size;
+	otf__exph_queue_force(&h->q, r->size);
 	otf__exph_queue_push(&h->q, r);
 }
 
@@ -147,9 +147,14 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 	h->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)h ^ 0x9e3779b97f4a7c15ull;
 	if (!h->rng)
 		h->rng = 1;
+	if (queue->enabled) {
+		const char *id = strchr(otf_node_name(node), ':');
+		otf__exph_queue_gauges_attach(&h->q, id ? id + 1 : otf_node_name(node));
+	}
 	if (queue->enabled && queue->storage && queue->storage[0]) {
 		h->store = otf_calloc(1, sizeof *h->store);
 		if (!h->store || otf__exph_store_init(h->store, node, queue->storage)) {
+			otf__exph_queue_gauges_detach(&h->q);
 			otf_free(h->store);
 			otf_free(h);
 			return NULL;
@@ -651,6 +656,7 @@ void otf__exph_destroy(otf_exph_t *h)
 	free_list(h, h->q.head);
 	free_list(h, h->inflight);
 	free_list(h, h->waiting);
+	otf__exph_queue_gauges_detach(&h->q);
 	while (h->blocked) {
 		blocked_t *b = h->blocked;
 		h->blocked = b->next;

@@ -126,16 +126,27 @@ struct otf_exph_req {
 /* A FIFO of requests plus the budget they hold: used counts every request
  * the exporter holds (queued, in flight, waiting to retry), so memory is
  * bounded by cap no matter where the requests are. */
+typedef struct otf_exph_gauges otf_exph_gauges_t;
 typedef struct otf_exph_queue {
 	otf_exph_req_t *head, *tail;
 	size_t len; /* requests in the FIFO */
 	uint64_t used, cap;
+	otf_exph_gauges_t *g; /* the exporter's size/capacity self-metrics; may be NULL */
 } otf_exph_queue_t;
 
 void otf__exph_queue_init(otf_exph_queue_t *q, uint64_t cap);
 /* Takes size units of budget; OTF_E_NOSPACE when used + size > cap. */
 int otf__exph_queue_reserve(otf_exph_queue_t *q, uint64_t size);
+/* Takes size units even past cap (requests replayed from storage). */
+void otf__exph_queue_force(otf_exph_queue_t *q, uint64_t size);
 void otf__exph_queue_release(otf_exph_queue_t *q, uint64_t size);
+
+/* otelcol_exporter_queue_size and otelcol_exporter_queue_capacity
+ * (gauges, sizer units, attribute exporter=id): one pair per exporter id,
+ * shared by its workers (each adds its queue's used and cap). Attaches
+ * them to q (with q's cap counted) and detaches (used and cap taken off). */
+void otf__exph_queue_gauges_attach(otf_exph_queue_t *q, const char *exporter_id);
+void otf__exph_queue_gauges_detach(otf_exph_queue_t *q);
 void otf__exph_queue_push(otf_exph_queue_t *q, otf_exph_req_t *r);
 otf_exph_req_t *otf__exph_queue_pop(otf_exph_queue_t *q); /* NULL when empty */
 
