@@ -542,18 +542,26 @@ int otf_wal_append(otf_wal_t *w, const otf_wal_part_t *parts, size_t nparts, uin
 	int rc = 0;
 	seg_t *s = &w->segs[w->nsegs - 1];
 	uint64_t want = OTF_WAL_HEADER + len;
-	if (w->o.max_bytes && w->st.disk_bytes + want > w->o.max_bytes) {
-		rc = OTF_E_NOSPACE;
-		goto out;
-	}
+	bool full = w->o.max_bytes && w->st.disk_bytes + want > w->o.max_bytes;
 	if (w->fd < 0) {
 		rc = OTF_E_IO;
 		goto out;
 	}
-	if (s->bytes > OTF_WAL_FILE_HEADER && s->bytes + want > w->o.segment_bytes) {
+	/* A new segment past segment_bytes, or when the budget is spent and
+	 * the active segment is all consumed: the active one is never deleted,
+	 * so rolling is what gives its bytes back. */
+	if (s->bytes > OTF_WAL_FILE_HEADER &&
+	    (s->bytes + want > w->o.segment_bytes || (full && !s->live))) {
 		if ((rc = roll(w)))
 			goto out;
+		delete_consumed(w);
+		w->st.segments = w->nsegs;
 		s = &w->segs[w->nsegs - 1];
+		full = w->o.max_bytes && w->st.disk_bytes + want > w->o.max_bytes;
+	}
+	if (full) {
+		rc = OTF_E_NOSPACE;
+		goto out;
 	}
 	uint64_t n = s->n ? s->n + 1 : 1;
 	if ((rc = bits_grow(s, n, false)))
