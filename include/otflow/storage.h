@@ -46,10 +46,10 @@
 extern "C" {
 #endif
 
-#define OTF_WAL_REC_MAGIC 0x314c5741u /* "AWL1" on disk */
-#define OTF_WAL_HEADER 24u
-#define OTF_WAL_MAX_RECORD (256u << 20) /* payload bytes */
-#define OTF_WAL_FILE_MAGIC "OTFWAL1\n"  /* the first 8 bytes of a segment */
+#define OTF_WAL_REC_MAGIC   0x314c5741u /* "AWL1" on disk */
+#define OTF_WAL_HEADER      24u
+#define OTF_WAL_MAX_RECORD  (256u << 20) /* payload bytes */
+#define OTF_WAL_FILE_MAGIC  "OTFWAL1\n"  /* the first 8 bytes of a segment */
 #define OTF_WAL_FILE_HEADER 8u
 
 enum { OTF_WAL_APPEND = 1, OTF_WAL_ACK = 2 };
@@ -98,16 +98,16 @@ size_t otf_wal_scan(const uint8_t *p, size_t n, otf_wal_scan_cb cb, void *ctx,
 typedef struct otf_wal otf_wal_t;
 
 typedef struct otf_wal_options {
-	uint64_t segment_bytes;  /* a new segment past this size; 0 = 8 MiB */
-	uint64_t max_bytes;      /* bytes of all segments; appends past it fail; 0 = no limit */
-	bool fsync;              /* otf_wal_sync calls fdatasync */
-	bool create_directory;   /* mkdir -p the directory (mode dir_mode) */
-	uint32_t dir_mode;       /* 0 = 0750 */
+	uint64_t segment_bytes; /* a new segment past this size; 0 = 8 MiB */
+	uint64_t max_bytes;     /* bytes of all segments; appends past it fail; 0 = no limit */
+	bool fsync;             /* otf_wal_sync calls fdatasync */
+	bool create_directory;  /* mkdir -p the directory (mode dir_mode) */
+	uint32_t dir_mode;      /* 0 = 0750 */
 } otf_wal_options_t;
 
 typedef struct otf_wal_stats {
-	uint64_t pending;       /* records appended and not acknowledged */
-	uint64_t disk_bytes;    /* bytes of the segment files */
+	uint64_t pending;    /* records appended and not acknowledged */
+	uint64_t disk_bytes; /* bytes of the segment files */
 	uint64_t segments;
 	uint64_t recovered; /* pending records found at open */
 	otf_wal_scan_stats_t scan;

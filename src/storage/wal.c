@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #define DEFAULT_SEGMENT (8ull << 20)
-#define MAX_PARTS 8
+#define MAX_PARTS       8
 
 /* One segment file. Its APPENDs hold the ids first..first+n-1 (contiguous:
  * ids grow by one per append, all into the active segment); acked has a
@@ -270,10 +270,10 @@ static int recover_segment(otf_wal_t *w, uint64_t no)
 	}
 	/* A bad file header is scanned like any corruption: records past it
 	 * are still found. */
-	size_t start = n >= OTF_WAL_FILE_HEADER &&
-	                       !memcmp(p, OTF_WAL_FILE_MAGIC, OTF_WAL_FILE_HEADER)
-	                   ? OTF_WAL_FILE_HEADER
-	                   : 0;
+	size_t start =
+	    n >= OTF_WAL_FILE_HEADER && !memcmp(p, OTF_WAL_FILE_MAGIC, OTF_WAL_FILE_HEADER)
+	        ? OTF_WAL_FILE_HEADER
+	        : 0;
 	scan_ctx_t c = {w, s, n / OTF_WAL_HEADER + 1, 0};
 	size_t end = start + otf_wal_scan(p + start, n - start, on_record, &c, &w->st.scan);
 	otf_free(p);

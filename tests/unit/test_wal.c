@@ -360,6 +360,7 @@ static void test_max_bytes_pushes_back(void **state)
 	w = open_wal(0, OTF_WAL_FILE_HEADER + 2 * (OTF_WAL_HEADER + 4));
 	assert_int_equal(take(w), 1);
 	assert_string_equal(g_got.data[0], "3333");
+	otf_wal_close(w);
 }
 
 static void test_second_process_refused(void **state)

@@ -18,7 +18,7 @@
 #include <string.h>
 
 #define REC_VERSION 1
-#define REC_HDR 10
+#define REC_HDR     10
 
 int otf__exph_store_init(otf_exph_store_t *s, otf_node_t *node, const char *storage)
 {
@@ -34,7 +34,8 @@ int otf__exph_store_init(otf_exph_store_t *s, otf_node_t *node, const char *stor
 	id = id ? id + 1 : full;
 	const char *slash = strchr(id, '/');
 	size_t tlen = slash ? (size_t)(slash - id) : strlen(id);
-	snprintf(s->base, sizeof s->base, "exporter_%.*s_%s_", (int)tlen, id, slash ? slash + 1 : "");
+	snprintf(s->base, sizeof s->base, "exporter_%.*s_%s_", (int)tlen, id,
+	         slash ? slash + 1 : "");
 	for (char *p = s->base; *p; p++)
 		if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
 		      (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_'))
@@ -48,7 +49,8 @@ static int open_signal(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, 
 	if (s->wal[sig])
 		return 0;
 	if (s->failed[sig]) {
-		snprintf(why, cap, "sending queue storage unavailable: %s", otf_strerror(s->failed[sig]));
+		snprintf(why, cap, "sending queue storage unavailable: %s",
+		         otf_strerror(s->failed[sig]));
 		return s->failed[sig];
 	}
 	char name[200], err[512] = "";
@@ -88,8 +90,7 @@ static void on_recovered(void *ctx, uint64_t id, const uint8_t *data, size_t len
 	r->n++;
 }
 
-void otf__exph_store_replay(otf_exph_store_t *s, otf_node_t *node, otf_exph_replay_cb cb,
-                            void *ctx)
+void otf__exph_store_replay(otf_exph_store_t *s, otf_node_t *node, otf_exph_replay_cb cb, void *ctx)
 {
 	for (int sig = 0; sig < OTF_SIGNAL_COUNT; sig++) {
 		char name[200], why[256];

@@ -52,8 +52,8 @@ struct otf_exph {
 	bool block_on_overflow;
 	blocked_t *blocked, *blocked_tail; /* FIFO: room goes to the oldest */
 	size_t blocked_len;
-	otf_exph_store_t *store;     /* sending_queue.storage; NULL = memory only */
-	otf_exph_req_t *sync_head;   /* requests whose ack waits for the sync */
+	otf_exph_store_t *store;   /* sending_queue.storage; NULL = memory only */
+	otf_exph_req_t *sync_head; /* requests whose ack waits for the sync */
 	int64_t sync_timer;
 };
 

@@ -114,13 +114,13 @@ struct otf_exph_req {
 	otf_exph_backoff_t backoff;
 	uint32_t attempts;
 	int state;
-	void *tdata;     /* the transport's per-attempt state */
-	void *xdata;     /* the exporter's per-request data (ops.capture) */
-	otf_buf_t *body; /* the transport's encoded, compressed body, kept
-	                  * across attempts; released with the request */
-	uint64_t wal_id;              /* its record in the storage; 0 = none */
-	bool sync_wait;               /* msg acknowledged once the record is durable */
-	otf_exph_req_t *sync_next;    /* the list waiting for that sync */
+	void *tdata;               /* the transport's per-attempt state */
+	void *xdata;               /* the exporter's per-request data (ops.capture) */
+	otf_buf_t *body;           /* the transport's encoded, compressed body, kept
+	                           * across attempts; released with the request */
+	uint64_t wal_id;           /* its record in the storage; 0 = none */
+	bool sync_wait;            /* msg acknowledged once the record is durable */
+	otf_exph_req_t *sync_next; /* the list waiting for that sync */
 };
 
 /* A FIFO of requests plus the budget they hold: used counts every request
@@ -158,7 +158,7 @@ typedef struct otf_exph_store {
 	const otf_storage_iface_t *vt;
 	void *inst;
 	otf_wal_t *wal[OTF_SIGNAL_COUNT];
-	int failed[OTF_SIGNAL_COUNT];    /* the open's error, once failed */
+	int failed[OTF_SIGNAL_COUNT];     /* the open's error, once failed */
 	uint64_t token[OTF_SIGNAL_COUNT]; /* appended, not yet synced */
 	char base[160];                   /* "exporter_otlp_backend_" */
 } otf_exph_store_t;
@@ -225,7 +225,7 @@ typedef struct otf_exph_ops {
 /* Timer tokens the sender uses with otf_node_timer_start (retries and
  * waits; the storage's sync once per loop turn). */
 #define OTF_EXPH_TIMER_TOKEN 0x4558504854494d52ull
-#define OTF_EXPH_SYNC_TOKEN 0x4558504853594e43ull
+#define OTF_EXPH_SYNC_TOKEN  0x4558504853594e43ull
 
 otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *retry,
                              const otf_exph_queue_config_t *queue, int64_t timeout_ns,

@@ -194,7 +194,8 @@ static int validate(const void *config, char *err, size_t errlen)
 		return OTF_E_CONFIG;
 	}
 	if (parse_mode(c->directory_permissions, &mode)) {
-		snprintf(err, errlen, "directory_permissions: '%s' is not an octal mode (e.g. 0750)",
+		snprintf(err, errlen,
+		         "directory_permissions: '%s' is not an octal mode (e.g. 0750)",
 		         c->directory_permissions ? c->directory_permissions : "");
 		return OTF_E_CONFIG;
 	}
@@ -311,8 +312,8 @@ static int fs_queue_open(void *instance, const char *name, otf_wal_t **wal, char
 		if (rc != -EBUSY)
 			break;
 		clock_gettime(CLOCK_MONOTONIC, &now);
-		int64_t el = (int64_t)(now.tv_sec - t0.tv_sec) * 1000000000 +
-		             (now.tv_nsec - t0.tv_nsec);
+		int64_t el =
+		    (int64_t)(now.tv_sec - t0.tv_sec) * 1000000000 + (now.tv_nsec - t0.tv_nsec);
 		if (el >= f->timeout_ns)
 			break;
 		struct timespec d = {0, 20 * 1000000};
