@@ -2,9 +2,10 @@
 # A full durable queue pushes back (examples/scenarios/ack-ingress-wal.yaml
 # with a 256 KiB disk budget): the backend is down, a client posts until a
 # request is refused; the refusal is 503 with the reason ("storage is
-# full"), otflow stays up, nothing acknowledged is dropped: once the
-# backend is up every acknowledged record arrives, the space comes back and
-# new requests are acknowledged again.
+# full"), otflow stays up, nothing acknowledged is dropped: otflow is
+# stopped (SIGTERM) with the backend still down, then the backend comes up
+# and otflow restarts: every acknowledged record arrives, the space comes
+# back and new requests are acknowledged again.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/wal_lib.sh"
@@ -33,7 +34,11 @@ grep -q "^503 .*storage is full" "$TMP/refused.txt" && ok "the refusal says why:
 	bad "refusal: $(head -c 300 "$TMP/refused.txt")"
 kill -0 "$FRONT_PID" 2>/dev/null && ok "otflow stays up" || bad "otflow died"
 
+# A clean stop with the backend still down keeps the queue on disk.
+kill -TERM "$FRONT_PID" 2>/dev/null
+if wait_pid "$FRONT_PID" 30; then ok "SIGTERM with the backend down: exit 0"; else bad "front: exit status $?"; fi
 backend_start || finish
+front_start front2 || finish
 if await_all "$TMP/acked" 60 --expect "$n"; then
 	ok "every acknowledged record arrives: $(cat "$TMP/check.txt")"
 else
