@@ -310,6 +310,20 @@ static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 	}
 	if (!r->attempts)
 		otf__exph_backoff_reset(&r->backoff, &h->retry, now * 1000000ull);
+	/* A request replayed from storage has no captured headers yet: the
+	 * exporter's and the authenticator's are made now, without the
+	 * client's metadata (which is not stored). */
+	if (r->wal_id && !r->xdata && h->ops.capture) {
+		int rc = h->ops.capture(h->ctx, r, NULL);
+		if (rc) {
+			otf_exph_result_t res = {.outcome = OTF_EXPH_RETRYABLE, .error = rc};
+			snprintf(res.reason, sizeof res.reason,
+			         "request headers could not be made: %s", otf_strerror(rc));
+			r->attempts++;
+			retry_later(h, r, &res);
+			return;
+		}
+	}
 	uint64_t timeout = h->timeout_ms;
 	if (r->deadline_ms && (!timeout || r->deadline_ms - now < timeout))
 		timeout = r->deadline_ms - now;
