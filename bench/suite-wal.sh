@@ -123,6 +123,12 @@ out="$tmp/section.md"
 		set -- $(run "$DUR" "$EXT" ", file_storage/q" "$rate")
 		echo "| file_storage (fsync: true) | $label | $1 | $2 | $3 | $4 | $5 |"
 	done
+	echo
+	echo "The durable queue's fdatasync runs on the worker loop, once per loop turn for all the"
+	echo "requests of that turn: its latency (the WAL rows above) bounds a worker's turns per"
+	echo "second, so the saturation rate is about requests-per-turn x syncs-per-second, and the"
+	echo "requests of a turn wait for the sync (p50/p99). Moving the sync to a thread, with"
+	echo "the requests of the following turns gathering meanwhile, is the next step."
 } > "$out"
 bench_section wal "$out"
 echo "bench: wal figures written to docs/benchmarks.md"
