@@ -52,6 +52,35 @@ if timeout 60 python3 "$E2E_DIR/wal_client.py" "$FRONT_PORT" 500000 200 50 "$TMP
 else
 	bad "still refused after draining: $(tail -2 "$TMP/client2.txt")"
 fi
+# A second otflow on the same queue directory: the queue is locked by the
+# first; the second waits `timeout` (1s) for it, then refuses its requests
+# (503, saying why) and keeps running; the first is unaffected.
+P2=$(free_port) H2=$(free_port) M2=$(free_port)
+OTF_PORT=$P2 OTF_HEALTH_PORT=$H2 OTF_BACKEND_PORT=$B_PORT OTF_METRICS_PORT=$M2 OTF_QUEUE_DIR=$QDIR \
+	"$OTF_BIN" --config "$WAL_CFG" >"$TMP/second.log" 2>&1 &
+SECOND=$!
+track "$SECOND"
+i=0
+until [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$H2/")" = 200 ]; do
+	i=$((i + 1))
+	[ $i -lt 200 ] && kill -0 "$SECOND" 2>/dev/null || { bad "second otflow did not start: $(tail -3 "$TMP/second.log")"; break; }
+	sleep 0.1
+done
+code=$(curl -s -m 30 -o "$TMP/second.body" -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data-binary '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"x"}}]}]}]}' \
+	"http://127.0.0.1:$P2/v1/logs")
+if [ "$code" = 503 ] && grep -q "in use by another process" "$TMP/second.body"; then
+	ok "a second process on the same queue is refused with the reason: $(head -c 160 "$TMP/second.body")"
+else
+	bad "second process: $code $(head -c 300 "$TMP/second.body")"
+fi
+grep -q "queue in use by another process" "$TMP/second.log" && ok "and logs it" || bad "not logged: $(tail -3 "$TMP/second.log")"
+kill -TERM "$SECOND" 2>/dev/null
+wait_pid "$SECOND" 20 || bad "second otflow: exit status $?"
+: >"$TMP/acked3"
+timeout 60 python3 "$E2E_DIR/wal_client.py" "$FRONT_PORT" 700000 50 50 "$TMP/acked3" --once \
+	>"$TMP/client3.txt" 2>&1 && ok "the first still acknowledges" || bad "first: $(tail -2 "$TMP/client3.txt")"
+
 kill -TERM "$FRONT_PID" 2>/dev/null
 if wait_pid "$FRONT_PID" 20; then ok "front exits 0 on SIGTERM"; else bad "front: exit status $?"; fi
 kill -TERM "$B_PID" 2>/dev/null

@@ -49,8 +49,7 @@ static int open_signal(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, 
 	if (s->wal[sig])
 		return 0;
 	if (s->failed[sig]) {
-		snprintf(why, cap, "sending queue storage unavailable: %s",
-		         otf_strerror(s->failed[sig]));
+		snprintf(why, cap, "sending queue storage unavailable: %s", s->why[sig]);
 		return s->failed[sig];
 	}
 	char name[200], err[512] = "";
@@ -61,6 +60,7 @@ static int open_signal(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, 
 		 * (retryable) with the reason. */
 		s->failed[sig] = rc;
 		s->wal[sig] = NULL;
+		snprintf(s->why[sig], sizeof s->why[sig], "%s", err[0] ? err : otf_strerror(rc));
 		otf_node_log(node, OTF_LOG_ERROR, "sending queue storage for %s: %s", name, err);
 		snprintf(why, cap, "sending queue storage unavailable: %s", err);
 	}

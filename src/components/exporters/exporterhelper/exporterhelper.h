@@ -159,6 +159,7 @@ typedef struct otf_exph_store {
 	void *inst;
 	otf_wal_t *wal[OTF_SIGNAL_COUNT];
 	int failed[OTF_SIGNAL_COUNT];     /* the open's error, once failed */
+	char why[OTF_SIGNAL_COUNT][192];  /* and its message, for each refusal */
 	uint64_t token[OTF_SIGNAL_COUNT]; /* appended, not yet synced */
 	char base[160];                   /* "exporter_otlp_backend_" */
 } otf_exph_store_t;
