@@ -543,9 +543,13 @@ int otf_wal_append(otf_wal_t *w, const otf_wal_part_t *parts, size_t nparts, uin
 	seg_t *s = &w->segs[w->nsegs - 1];
 	uint64_t want = OTF_WAL_HEADER + len;
 	bool full = w->o.max_bytes && w->st.disk_bytes + want > w->o.max_bytes;
+	/* A segment that could not be created last time (descriptors, disk)
+	 * is tried again, so one failure does not stop the queue for good. */
 	if (w->fd < 0) {
-		rc = OTF_E_IO;
-		goto out;
+		if ((rc = open_active(w, w->segs[w->nsegs - 1].no + 1)))
+			goto out;
+		w->st.segments = w->nsegs;
+		s = &w->segs[w->nsegs - 1];
 	}
 	/* A new segment past segment_bytes, or when the budget is spent and
 	 * the active segment is all consumed: the active one is never deleted,
@@ -591,7 +595,9 @@ int otf_wal_sync(otf_wal_t *w, uint64_t token)
 		if (w->o.fsync) {
 			if (w->dir_dirty && !fsync(w->dirfd))
 				w->dir_dirty = false;
-			if (fdatasync(w->fd))
+			/* No active file (its creation failed): the roll
+			 * before synced everything written. */
+			if (w->fd >= 0 && fdatasync(w->fd))
 				rc = -errno;
 			w->st.syncs++;
 		}

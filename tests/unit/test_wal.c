@@ -18,6 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -363,6 +365,41 @@ static void test_max_bytes_pushes_back(void **state)
 	otf_wal_close(w);
 }
 
+/* A new segment that cannot be created (no descriptor left) fails that
+ * append only: the next one tries again. */
+static void test_failed_roll_recovers(void **state)
+{
+	(void)state;
+	int probe = dup(0);
+	assert_true(probe >= 0);
+	close(probe);
+	/* The WAL takes the lowest free descriptors: directory, lock, then
+	 * the active segment at probe + 2. */
+	otf_wal_t *w = open_wal(OTF_WAL_FILE_HEADER + 2 * (OTF_WAL_HEADER + 4), 0);
+	append_str(w, "1111");
+	append_str(w, "2222");
+	struct rlimit old, low;
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = (rlim_t)(probe + 2);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	otf_wal_part_t p = {"3333", 4};
+	uint64_t id = 0, tok = 0;
+	int rc = otf_wal_append(w, &p, 1, &id, &tok);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+	assert_int_equal(rc, -EMFILE);
+	/* Everything written before is durable all the same. */
+	assert_int_equal(otf_wal_sync(w, UINT64_MAX), 0);
+	/* Descriptors again: the queue goes on. */
+	assert_int_equal(otf_wal_append(w, &p, 1, &id, &tok), 0);
+	assert_int_equal(otf_wal_sync(w, tok), 0);
+	otf_wal_close(w);
+	w = open_wal(0, 0);
+	assert_int_equal(take(w), 3);
+	assert_string_equal(g_got.data[2], "3333");
+	otf_wal_close(w);
+}
+
 static void test_second_process_refused(void **state)
 {
 	(void)state;
@@ -392,6 +429,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_consumed_segments_deleted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_bytes_pushes_back, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_failed_roll_recovers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_process_refused, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
