@@ -78,7 +78,8 @@ Behaviour notes:
   it was sent or failed for good (a retryable failure at shutdown leaves it on disk); at
   start, what is on disk is queued again, in order, before anything new. With
   `wait_for_result: false` the request is acknowledged upstream once its record is durable:
-  one `fdatasync` per worker loop turn covers every request of that turn (group commit). A
+  one `fdatasync` on the queue's sync thread covers every request appended before it, the worker
+  loop going on meanwhile (group commit). A
   request that does not fit on disk (`max_bytes`) or whose write fails (disk full) is refused
   as retryable with the reason, counted as `send_failed`. docs/durability.md.
 - **extension `file_storage`**: one directory per queue, `exporter_<type>_<name>_<signal>` as

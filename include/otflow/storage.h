@@ -32,8 +32,9 @@
  * synced (a lost ACK means one duplicate after a crash, never a loss).
  *
  * Thread rules: every call takes the WAL's mutex, so workers may share one
- * WAL; otf_wal_sync holds it during fdatasync. Nothing here starts a
- * thread or touches a socket. Errors: negative codes (otflow/err.h), or
+ * WAL; fdatasync runs without it (appends go on meanwhile; a segment roll
+ * waits for it). Nothing here touches a socket; the only thread is the
+ * optional sync thread of otf_wal_sync_request. Errors: negative codes (otflow/err.h), or
  * -errno of the failing system call. */
 #ifndef OTFLOW_STORAGE_H
 #define OTFLOW_STORAGE_H
@@ -142,6 +143,14 @@ int otf_wal_append(otf_wal_t *w, const otf_wal_part_t *parts, size_t nparts, uin
 /* Makes every append up to token durable (at once when a later sync
  * already did). 0 or -errno of fdatasync. */
 int otf_wal_sync(otf_wal_t *w, uint64_t token);
+
+/* The same without waiting: the WAL's sync thread (started on first use,
+ * joined by otf_wal_close) makes every append up to token durable, and the
+ * appends made meanwhile gather for its next sync (group commit off the
+ * caller's thread). otf_wal_sync_poll tells whether token is done: true
+ * with *rc 0, or -errno of the fdatasync that covered it. */
+void otf_wal_sync_request(otf_wal_t *w, uint64_t token);
+bool otf_wal_sync_poll(otf_wal_t *w, uint64_t token, int *rc);
 
 /* Marks id consumed (each pending id once); deletes the oldest segments
  * whose records are all consumed. 0, OTF_E_NOT_FOUND (not pending), or

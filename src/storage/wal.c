@@ -53,6 +53,17 @@ struct otf_wal {
 	rec_t *recs;
 	size_t nrecs, caprecs;
 	otf_wal_stats_t st;
+	/* The sync thread (otf_wal_sync_request), started on first use; a
+	 * sync runs without the mutex (syncing set), so appends go on. */
+	pthread_cond_t cv, cv_idle;
+	pthread_t thr;
+	bool thr_on, stop, syncing;
+	uint64_t want_seq;
+	struct {
+		uint64_t lo, hi; /* write sequence numbers (lo, hi] a failed sync covered */
+		int rc;
+	} fail[8];
+	size_t nfail;
 };
 
 static int seg_path(uint64_t no, char *buf, size_t cap)
@@ -397,6 +408,8 @@ int otf_wal_open(const char *dir, const otf_wal_options_t *opt, otf_wal_t **out,
 	w->dirfd = w->lockfd = w->fd = -1;
 	w->next_id = 1;
 	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+	pthread_cond_init(&w->cv_idle, NULL);
 	int rc = 0;
 	const char *what = "";
 	if (!(w->dir = otf_strndup(dir, strlen(dir)))) {
@@ -514,10 +527,85 @@ static int write_record(otf_wal_t *w, uint32_t type, uint64_t id, const otf_wal_
 	return 0;
 }
 
+/* The outcome of the sync that covered token: 0, or the failed one's
+ * error. Called with the mutex. */
+static int outcome(const otf_wal_t *w, uint64_t token)
+{
+	for (size_t i = 0; i < w->nfail; i++)
+		if (token > w->fail[i].lo && token <= w->fail[i].hi)
+			return w->fail[i].rc;
+	return 0;
+}
+
+/* One sync of everything written so far, with the mutex held on entry and
+ * exit but not during fdatasync (the file stays open: roll and close wait
+ * for syncing to clear). */
+static int sync_now(otf_wal_t *w)
+{
+	while (w->syncing)
+		pthread_cond_wait(&w->cv_idle, &w->mu);
+	uint64_t prev = w->synced_seq, upto = w->write_seq;
+	if (upto <= prev)
+		return 0;
+	int rc = 0;
+	if (w->o.fsync) {
+		int fd = w->fd, dirfd = w->dirfd;
+		bool dir = w->dir_dirty;
+		w->dir_dirty = false;
+		w->syncing = true;
+		pthread_mutex_unlock(&w->mu);
+		if (dir && fsync(dirfd))
+			rc = -errno;
+		/* No active file (its creation failed): the roll before
+		 * synced everything written. */
+		if (!rc && fd >= 0 && fdatasync(fd))
+			rc = -errno;
+		pthread_mutex_lock(&w->mu);
+		w->syncing = false;
+		if (rc && dir)
+			w->dir_dirty = true;
+		w->st.syncs++;
+		pthread_cond_broadcast(&w->cv_idle);
+	}
+	if (rc) {
+		/* Remembered for the waiters of (prev, upto]; the oldest two
+		 * ranges merge when full (more refused, none acknowledged
+		 * wrongly). */
+		if (w->nfail == sizeof w->fail / sizeof w->fail[0]) {
+			w->fail[1].lo = w->fail[0].lo;
+			memmove(w->fail, w->fail + 1, (w->nfail - 1) * sizeof w->fail[0]);
+			w->nfail--;
+		}
+		w->fail[w->nfail].lo = prev;
+		w->fail[w->nfail].hi = upto;
+		w->fail[w->nfail].rc = rc;
+		w->nfail++;
+	}
+	if (upto > w->synced_seq)
+		w->synced_seq = upto;
+	return rc;
+}
+
+static void *sync_main(void *arg)
+{
+	otf_wal_t *w = arg;
+	pthread_mutex_lock(&w->mu);
+	while (!w->stop) {
+		if (w->want_seq > w->synced_seq)
+			(void)sync_now(w);
+		else
+			pthread_cond_wait(&w->cv, &w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
 /* Starts a new active segment (the old one made durable first, so that a
  * sync token taken in it stays meaningful). */
 static int roll(otf_wal_t *w)
 {
+	while (w->syncing)
+		pthread_cond_wait(&w->cv_idle, &w->mu);
 	if (w->o.fsync && w->synced_seq < w->write_seq && fdatasync(w->fd))
 		return -errno;
 	w->synced_seq = w->write_seq;
@@ -589,23 +677,41 @@ out:
 int otf_wal_sync(otf_wal_t *w, uint64_t token)
 {
 	pthread_mutex_lock(&w->mu);
-	int rc = 0;
-	if (token > w->synced_seq) {
-		uint64_t upto = w->write_seq;
-		if (w->o.fsync) {
-			if (w->dir_dirty && !fsync(w->dirfd))
-				w->dir_dirty = false;
-			/* No active file (its creation failed): the roll
-			 * before synced everything written. */
-			if (w->fd >= 0 && fdatasync(w->fd))
-				rc = -errno;
-			w->st.syncs++;
-		}
-		if (!rc)
-			w->synced_seq = upto;
-	}
+	if (token > w->write_seq)
+		token = w->write_seq; /* nothing past what was written */
+	while (token > w->synced_seq)
+		(void)sync_now(w);
+	int rc = outcome(w, token);
 	pthread_mutex_unlock(&w->mu);
 	return rc;
+}
+
+void otf_wal_sync_request(otf_wal_t *w, uint64_t token)
+{
+	pthread_mutex_lock(&w->mu);
+	if (token > w->write_seq)
+		token = w->write_seq;
+	if (token > w->synced_seq) {
+		if (token > w->want_seq)
+			w->want_seq = token;
+		if (!w->thr_on && !pthread_create(&w->thr, NULL, sync_main, w))
+			w->thr_on = true;
+		if (w->thr_on)
+			pthread_cond_signal(&w->cv);
+		else
+			(void)sync_now(w); /* no thread: at once, as otf_wal_sync */
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+bool otf_wal_sync_poll(otf_wal_t *w, uint64_t token, int *rc)
+{
+	pthread_mutex_lock(&w->mu);
+	bool done = token <= w->synced_seq;
+	if (done)
+		*rc = outcome(w, token);
+	pthread_mutex_unlock(&w->mu);
+	return done;
 }
 
 int otf_wal_ack(otf_wal_t *w, uint64_t id)
@@ -636,6 +742,13 @@ void otf_wal_close(otf_wal_t *w)
 {
 	if (!w)
 		return;
+	if (w->thr_on) {
+		pthread_mutex_lock(&w->mu);
+		w->stop = true;
+		pthread_cond_signal(&w->cv);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->thr, NULL);
+	}
 	if (w->fd >= 0) {
 		if (w->o.fsync && w->synced_seq < w->write_seq)
 			(void)fdatasync(w->fd);
@@ -652,6 +765,8 @@ void otf_wal_close(otf_wal_t *w)
 		otf_free(w->recs[i].data);
 	otf_free(w->recs);
 	otf_free(w->dir);
+	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->cv_idle);
 	pthread_mutex_destroy(&w->mu);
 	otf_free(w);
 }

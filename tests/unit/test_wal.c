@@ -21,6 +21,7 @@
 #include <errno.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 static char g_dir[256];
@@ -342,6 +343,51 @@ static void test_group_commit(void **state)
 	otf_wal_close(w);
 }
 
+/* The sync thread: a request returns at once, the poll says when the
+ * token is durable; appends made meanwhile are covered by a later sync. */
+static void test_group_commit_thread(void **state)
+{
+	(void)state;
+	otf_wal_t *w = open_wal(0, 0);
+	uint64_t id, tok = 0, first = 0;
+	for (int i = 0; i < 50; i++) {
+		otf_wal_part_t p = {"abc", 3};
+		assert_int_equal(otf_wal_append(w, &p, 1, &id, &tok), 0);
+		if (!i)
+			first = tok;
+	}
+	otf_wal_sync_request(w, tok);
+	/* Appends go on while the thread syncs. */
+	uint64_t later = 0;
+	otf_wal_part_t p = {"def", 3};
+	assert_int_equal(otf_wal_append(w, &p, 1, &id, &later), 0);
+	int rc = -1, i = 0;
+	while (!otf_wal_sync_poll(w, tok, &rc)) {
+		struct timespec d = {0, 1000000};
+		nanosleep(&d, NULL);
+		if (++i > 10000)
+			fail_msg("token %llu not durable after 10 s", (unsigned long long)tok);
+	}
+	assert_int_equal(rc, 0);
+	assert_true(otf_wal_sync_poll(w, first, &rc));
+	assert_int_equal(rc, 0);
+	otf_wal_sync_request(w, later);
+	for (i = 0; !otf_wal_sync_poll(w, later, &rc); i++) {
+		struct timespec d = {0, 1000000};
+		nanosleep(&d, NULL);
+		if (i > 10000)
+			fail_msg("later token not durable after 10 s");
+	}
+	otf_wal_stats_t st;
+	otf_wal_stats(w, &st);
+	assert_true(st.syncs >= 1 && st.syncs <= 2);
+	otf_wal_close(w);
+	w = open_wal(0, 0);
+	assert_int_equal(take(w), 51);
+	assert_string_equal(g_got.data[50], "def");
+	otf_wal_close(w);
+}
+
 static void test_max_bytes_pushes_back(void **state)
 {
 	(void)state;
@@ -428,6 +474,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_flipped_byte_in_the_middle, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_consumed_segments_deleted, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_group_commit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_group_commit_thread, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_max_bytes_pushes_back, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_failed_roll_recovers, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_process_refused, setup, teardown),

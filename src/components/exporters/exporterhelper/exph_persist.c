@@ -110,7 +110,8 @@ void otf__exph_store_replay(otf_exph_store_t *s, otf_node_t *node, otf_exph_repl
 }
 
 int otf__exph_store_put(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, uint64_t items,
-                        const otf_buf_t *payload, uint64_t *id, char *why, size_t cap)
+                        const otf_buf_t *payload, uint64_t *id, uint64_t *token, char *why,
+                        size_t cap)
 {
 	int rc = open_signal(s, node, sig, why, cap);
 	if (rc)
@@ -127,21 +128,29 @@ int otf__exph_store_put(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig,
 		snprintf(why, cap, "sending queue storage: write failed: %s", otf_strerror(rc));
 	else if (tok > s->token[sig])
 		s->token[sig] = tok;
+	if (!rc)
+		*token = tok;
 	return rc;
 }
 
-int otf__exph_store_sync(otf_exph_store_t *s)
+void otf__exph_store_sync(otf_exph_store_t *s, bool wait)
 {
-	int rc = 0;
 	for (int sig = 0; sig < OTF_SIGNAL_COUNT; sig++) {
-		if (!s->wal[sig] || !s->token[sig])
+		if (!s->wal[sig])
 			continue;
-		int r = otf_wal_sync(s->wal[sig], s->token[sig]);
+		/* Waiting covers the syncs already handed to the thread too. */
+		if (wait)
+			(void)otf_wal_sync(s->wal[sig], UINT64_MAX);
+		else if (s->token[sig])
+			otf_wal_sync_request(s->wal[sig], s->token[sig]);
 		s->token[sig] = 0;
-		if (r && !rc)
-			rc = r;
 	}
-	return rc;
+}
+
+bool otf__exph_store_synced(otf_exph_store_t *s, otf_signal_t sig, uint64_t token, int *rc)
+{
+	*rc = 0;
+	return !s->wal[sig] || otf_wal_sync_poll(s->wal[sig], token, rc);
 }
 
 void otf__exph_store_settle(otf_exph_store_t *s, otf_signal_t sig, uint64_t id)

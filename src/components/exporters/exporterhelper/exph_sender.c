@@ -190,16 +190,27 @@ static void sync_unlink(otf_exph_t *h, otf_exph_req_t *r)
 	r->sync_wait = false;
 }
 
-/* The loop turn's appends are made durable with one sync per signal, and
- * the messages waiting for it are acknowledged (group commit). */
-static void on_sync(otf_exph_t *h)
+/* Poll interval while a sync runs on the WAL's thread. */
+#define SYNC_POLL_MS 1
+
+/* Group commit: the appends of a loop turn are handed to the WAL's sync
+ * thread (one fdatasync per signal for all of them, and for what other
+ * workers appended), while this loop goes on taking requests; the messages
+ * whose records are durable are acknowledged here, the rest wait for the
+ * next poll. wait: sync here and now (shutdown). */
+static void on_sync(otf_exph_t *h, bool wait)
 {
 	h->sync_timer = 0;
-	int rc = otf__exph_store_sync(h->store);
-	otf_exph_req_t *r = h->sync_head;
-	h->sync_head = NULL;
-	while (r) {
-		otf_exph_req_t *nx = r->sync_next;
+	otf__exph_store_sync(h->store, wait);
+	otf_exph_req_t **pp = &h->sync_head;
+	while (*pp) {
+		otf_exph_req_t *r = *pp;
+		int rc;
+		if (!otf__exph_store_synced(h->store, r->signal, r->sync_token, &rc)) {
+			pp = &r->sync_next;
+			continue;
+		}
+		*pp = r->sync_next;
 		r->sync_next = NULL;
 		r->sync_wait = false;
 		if (r->msg) {
@@ -213,7 +224,12 @@ static void on_sync(otf_exph_t *h)
 			}
 			r->msg = NULL;
 		}
-		r = nx;
+	}
+	if (h->sync_head) {
+		int64_t id = otf_node_timer_start(h->node, SYNC_POLL_MS, 0, OTF_EXPH_SYNC_TOKEN);
+		h->sync_timer = id > 0 ? id : 0;
+		if (!h->sync_timer)
+			on_sync(h, true);
 	}
 }
 
@@ -422,7 +438,7 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	if (h->store) {
 		char why[256];
 		int rc = otf__exph_store_put(h->store, h->node, r->signal, r->items, r->payload,
-		                             &r->wal_id, why, sizeof why);
+		                             &r->wal_id, &r->sync_token, why, sizeof why);
 		if (rc) {
 			if (r->xdata && h->ops.release)
 				h->ops.release(h->ctx, r);
@@ -436,8 +452,8 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	if (h->wait_for_result) {
 		r->msg = m;
 	} else if (h->store) {
-		/* Acknowledged when the record is durable, at the end of
-		 * this loop turn. */
+		/* Acknowledged once the sync that covers its record
+		 * returned (on_sync). */
 		r->msg = m;
 		r->sync_wait = true;
 		r->sync_next = h->sync_head;
@@ -446,7 +462,7 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 			int64_t id = otf_node_timer_start(h->node, 0, 0, OTF_EXPH_SYNC_TOKEN);
 			h->sync_timer = id > 0 ? id : 0;
 			if (!h->sync_timer)
-				on_sync(h);
+				on_sync(h, true);
 		}
 	} else {
 		otf_msg_ack(m);
@@ -612,7 +628,7 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 	}
 	if (c->type == OTF_CTRL_TMR && c->calldata == OTF_EXPH_SYNC_TOKEN) {
 		if (h->store)
-			on_sync(h);
+			on_sync(h, false);
 		return true;
 	}
 	if (c->type == OTF_CTRL_KIL) {
@@ -624,7 +640,7 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 		h->closing = true;
 		if (h->sync_timer > 0) {
 			otf_node_timer_stop(h->node, h->sync_timer);
-			on_sync(h);
+			on_sync(h, true); /* every waiting client answered now */
 		}
 		if (h->timer_id > 0)
 			otf_node_timer_stop(h->node, h->timer_id);

@@ -95,7 +95,8 @@ const otf_config_field_t otf__exph_queue_schema[] = {
              "each request is written to disk before it is queued and removed once sent "
              "or failed for good; after a crash or restart what is on disk is sent again. "
              "With wait_for_result: false a request is acknowledged upstream once its "
-             "record is durable (fsync per the extension's fsync, one per loop turn). "
+             "record is durable (fsync per the extension's fsync, one for many requests, off the "
+             "worker loop). "
              "docs/durability.md."},
     OTF_CONFIG_FIELD_END,
 };

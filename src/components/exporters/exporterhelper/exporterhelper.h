@@ -120,6 +120,7 @@ struct otf_exph_req {
 	                           * across attempts; released with the request */
 	uint64_t wal_id;           /* its record in the storage; 0 = none */
 	bool sync_wait;            /* msg acknowledged once the record is durable */
+	uint64_t sync_token;       /* what makes it durable (otf__exph_store_synced) */
 	otf_exph_req_t *sync_next; /* the list waiting for that sync */
 };
 
@@ -173,13 +174,19 @@ typedef void (*otf_exph_replay_cb)(void *ctx, otf_signal_t sig, uint64_t id, uin
                                    otf_buf_t *payload);
 void otf__exph_store_replay(otf_exph_store_t *s, otf_node_t *node, otf_exph_replay_cb cb,
                             void *ctx);
-/* Appends a request's record (not yet durable: otf__exph_store_sync).
- * Errors with a reason in why: OTF_E_NOSPACE (max_bytes), -errno of the
- * write (disk full), or the open's error. */
+/* Appends a request's record, not yet durable: *token is what
+ * otf__exph_store_synced needs. Errors with a reason in why:
+ * OTF_E_NOSPACE (max_bytes), -errno of the write (disk full), or the
+ * open's error. */
 int otf__exph_store_put(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, uint64_t items,
-                        const otf_buf_t *payload, uint64_t *id, char *why, size_t cap);
-/* One sync per signal for everything put since the last: group commit. */
-int otf__exph_store_sync(otf_exph_store_t *s);
+                        const otf_buf_t *payload, uint64_t *id, uint64_t *token, char *why,
+                        size_t cap);
+/* One sync per signal for everything put since the last (group commit):
+ * on the WAL's sync thread (wait false: the caller polls), or here. */
+void otf__exph_store_sync(otf_exph_store_t *s, bool wait);
+/* True when the record of token is durable (*rc 0) or its sync failed
+ * (*rc the error). */
+bool otf__exph_store_synced(otf_exph_store_t *s, otf_signal_t sig, uint64_t token, int *rc);
 /* The request is done (sent, or failed for good): its record is consumed. */
 void otf__exph_store_settle(otf_exph_store_t *s, otf_signal_t sig, uint64_t id);
 void otf__exph_store_close(otf_exph_store_t *s);

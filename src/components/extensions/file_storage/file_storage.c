@@ -6,7 +6,7 @@
  *
  * Differences from the Collector, on purpose: `fsync` defaults to true
  * (otflow acknowledges a request upstream only once it is durable; group
- * commit makes that one fdatasync per loop turn, not one per request);
+ * commit makes that one fdatasync, on the queue's sync thread, for many requests);
  * compaction keys are accepted and have no effect (warned at startup): the
  * WAL deletes each segment once its records are consumed, so there is
  * nothing to compact. otflow adds max_bytes (the disk budget per queue)
@@ -121,8 +121,9 @@ static const otf_config_field_t k_schema[] = {
      .type = OTF_CFG_BOOL,
      .offset = offsetof(fs_cfg_t, fsync),
      .def = "true",
-     .desc = "fdatasync before a request is acknowledged upstream (one per loop turn for "
-             "every request queued in it: group commit). otflow's default; the Collector's "
+     .desc = "fdatasync before a request is acknowledged upstream (one, on the queue's sync "
+             "thread, for every request appended before it: group commit). otflow's default; "
+             "the Collector's "
              "is false. false: data survives the process being killed, not a power loss."},
     {.key = "create_directory",
      .type = OTF_CFG_BOOL,
