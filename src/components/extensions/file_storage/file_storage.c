@@ -398,6 +398,8 @@ const otf_component_factory_t otf_extension_file_storage_factory = {
     .struct_size = sizeof(otf_component_factory_t),
     .kind = OTF_KIND_EXTENSION,
     .type = "file_storage",
+    /* Extensions have no signals; the listing shows one level for all. */
+    .stability = {OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA},
     .description = "Durable storage for exporters' sending queues: a write-ahead log per queue "
                    "(sending_queue.storage).",
     .config_schema = k_schema,
