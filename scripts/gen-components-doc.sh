@@ -71,7 +71,22 @@ Behaviour notes:
   shutdown nothing new is accepted, queued requests and those waiting for a retry get one more
   attempt until the engine's `shutdown_timeout`, and what is left is dropped and counted as
   undelivered. TLS is not supported yet: `tls.insecure: true` (gRPC) or an `http://` URL
-  (otlphttp); certificate settings are rejected.
+  (otlphttp); certificate settings are rejected. `otelcol_exporter_queue_size` and
+  `otelcol_exporter_queue_capacity` (gauges, sizer units, all workers) say how full it is.
+- **persistent sending queue** (`sending_queue.storage: file_storage/x`): each request is
+  written to the extension's write-ahead log before it is queued, and its record consumed once
+  it was sent or failed for good (a retryable failure at shutdown leaves it on disk); at
+  start, what is on disk is queued again, in order, before anything new. With
+  `wait_for_result: false` the request is acknowledged upstream once its record is durable:
+  one `fdatasync` on the queue's sync thread covers every request appended before it, the worker
+  loop going on meanwhile (group commit). A
+  request that does not fit on disk (`max_bytes`) or whose write fails (disk full) is refused
+  as retryable with the reason, counted as `send_failed`. docs/durability.md.
+- **extension `file_storage`**: one directory per queue, `exporter_<type>_<name>_<signal>` as
+  the Collector names its storage clients, holding segment files (`<16 hex digits>.wal`) and a
+  `lock` file (one process per queue; a second waits up to `timeout`). A torn tail is
+  truncated and a corrupted record skipped at start, both counted in the log. The `compaction`
+  keys are accepted with a startup warning: consumed segments are deleted as they are consumed.
 - **exporter `otlphttp`**: `POST` to `<endpoint>/v1/{traces,metrics,logs}` or the per-signal
   URLs, over libcurl's multi interface on the worker loop (connections kept alive).
   `encoding: proto` sends the request bytes as they came (never decoded), compressed per

@@ -10,12 +10,18 @@
  * are static strings; the counter itself is owned by the component and
  * must stay valid until otf_selfcounter_unregister() returns.
  *
+ * A counter with gauge set is shown as a gauge (a value that goes up and
+ * down: a queue's size); it is changed with otf_selfcounter_add of a
+ * two's-complement delta ((uint64_t)-n to subtract n).
+ *
  * Thread rules: register/unregister from any thread (a mutex); add from
- * the owner's thread (relaxed atomic, so the main thread's snapshot reads
- * whole values). Errors: none (registration cannot fail). */
+ * the owner's thread, or from several threads for a shared gauge (relaxed
+ * atomic, so the main thread's snapshot reads whole values). Errors: none
+ * (registration cannot fail). */
 #ifndef OTF_SELFMETRIC_H
 #define OTF_SELFMETRIC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct otf_selfcounter {
@@ -26,6 +32,7 @@ typedef struct otf_selfcounter {
 	char label[160];
 	uint64_t value;
 	struct otf_selfcounter *next; /* registry link */
+	bool gauge;                   /* shown as a gauge, not a monotonic sum */
 } otf_selfcounter_t;
 
 void otf_selfcounter_register(otf_selfcounter_t *c);

@@ -55,11 +55,14 @@ int otf_cli_components(int argc, char **argv)
 			printf("%s`%s`", p == f->ports ? "Output ports: `default`, " : ", ", *p);
 		if (f->ports && f->ports[0])
 			printf(".\n\n");
-		printf("| signal | stability |\n|---|---|\n");
-		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
-			printf("| %s | %s |\n", otf_signal_name((otf_signal_t)s),
-			       otf_stability_name(f->stability[s]));
-		printf("\n");
+		/* Extensions are outside the pipelines: no signals. */
+		if (f->kind != OTF_KIND_EXTENSION) {
+			printf("| signal | stability |\n|---|---|\n");
+			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+				printf("| %s | %s |\n", otf_signal_name((otf_signal_t)s),
+				       otf_stability_name(f->stability[s]));
+			printf("\n");
+		}
 		if (f->config_schema) {
 			otf_config_schema_doc(f->config_schema, stdout);
 			printf("\n");

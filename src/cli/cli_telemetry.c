@@ -83,7 +83,7 @@ static void comp_counter(void *ctx, const otf_selfcounter_t *c, uint64_t v)
 		 * after these: component names past the rest are left out. */
 		if (k->s->n + 8 >= OTF_SELFMETRICS_MAX)
 			return;
-		m = add(k->s, c->name, c->desc, c->unit, true, MAX_COMPONENT_POINTS);
+		m = add(k->s, c->name, c->desc, c->unit, !c->gauge, MAX_COMPONENT_POINTS);
 		if (!m) {
 			k->err = OTF_E_NOMEM;
 			return;

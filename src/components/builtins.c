@@ -33,6 +33,7 @@ extern const otf_component_factory_t otf_processor_redaction_factory;
 extern const otf_component_factory_t otf_processor_resourcedetection_factory;
 extern const otf_component_factory_t otf_connector_spanmetrics_factory;
 extern const otf_component_factory_t otf_connector_count_factory;
+extern const otf_component_factory_t otf_extension_file_storage_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -75,6 +76,7 @@ void otf_components_register_builtins(void)
 	    &otf_processor_resourcedetection_factory,
 	    &otf_connector_spanmetrics_factory,
 	    &otf_connector_count_factory,
+	    &otf_extension_file_storage_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -52,6 +52,9 @@ struct otf_exph {
 	bool block_on_overflow;
 	blocked_t *blocked, *blocked_tail; /* FIFO: room goes to the oldest */
 	size_t blocked_len;
+	otf_exph_store_t *store;   /* sending_queue.storage; NULL = memory only */
+	otf_exph_req_t *sync_head; /* requests whose ack waits for the sync */
+	int64_t sync_timer;
 };
 
 static void dispatch(otf_exph_t *h);
@@ -87,6 +90,36 @@ static void list_del(otf_exph_req_t **head, otf_exph_req_t *r)
 	r->prev = r->next = NULL;
 }
 
+static uint64_t size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *payload)
+{
+	return h->sizer == OTF_EXPH_SIZER_ITEMS   ? items
+	       : h->sizer == OTF_EXPH_SIZER_BYTES ? payload->len
+	                                          : 1;
+}
+
+/* A request from the previous run, on disk and acknowledged upstream back
+ * then: queued past the budget if need be (it was within it when taken). */
+static void on_replayed(void *ctx, otf_signal_t sig, uint64_t id, uint64_t items,
+                        otf_buf_t *payload)
+{
+	otf_exph_t *h = ctx;
+	otf_exph_req_t *r = payload ? otf_calloc(1, sizeof *r) : NULL;
+	if (!r) {
+		otf_buf_unref(payload);
+		otf__exph_store_settle(h->store, sig, id);
+		otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, sig, items);
+		return;
+	}
+	r->payload = payload;
+	r->signal = sig;
+	r->items = items;
+	r->size = size_of(h, items, payload);
+	r->state = ST_QUEUED;
+	r->wal_id = id;
+	otf__exph_queue_force(&h->q, r->size);
+	otf__exph_queue_push(&h->q, r);
+}
+
 otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *retry,
                              const otf_exph_queue_config_t *queue, int64_t timeout_ns,
                              const otf_exph_ops_t *ops, void *ctx)
@@ -114,6 +147,23 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 	h->rng = uv_hrtime() ^ (uint64_t)(uintptr_t)h ^ 0x9e3779b97f4a7c15ull;
 	if (!h->rng)
 		h->rng = 1;
+	if (queue->enabled) {
+		const char *id = strchr(otf_node_name(node), ':');
+		otf__exph_queue_gauges_attach(&h->q, id ? id + 1 : otf_node_name(node));
+	}
+	if (queue->enabled && queue->storage && queue->storage[0]) {
+		h->store = otf_calloc(1, sizeof *h->store);
+		if (!h->store || otf__exph_store_init(h->store, node, queue->storage)) {
+			otf__exph_queue_gauges_detach(&h->q);
+			otf_free(h->store);
+			otf_free(h);
+			return NULL;
+		}
+		otf__exph_store_replay(h->store, node, on_replayed, h);
+		/* Sent once the exporter finished its own create. */
+		if (h->q.len)
+			arm_timer(h, uv_now(h->loop));
+	}
 	return h;
 }
 
@@ -128,6 +178,61 @@ static void check_drained(otf_exph_t *h)
 		otf_node_shutdown_done(h->node);
 }
 
+static void sync_unlink(otf_exph_t *h, otf_exph_req_t *r)
+{
+	for (otf_exph_req_t **pp = &h->sync_head; *pp; pp = &(*pp)->sync_next) {
+		if (*pp == r) {
+			*pp = r->sync_next;
+			break;
+		}
+	}
+	r->sync_next = NULL;
+	r->sync_wait = false;
+}
+
+/* Poll interval while a sync runs on the WAL's thread. */
+#define SYNC_POLL_MS 1
+
+/* Group commit: the appends of a loop turn are handed to the WAL's sync
+ * thread (one fdatasync per signal for all of them, and for what other
+ * workers appended), while this loop goes on taking requests; the messages
+ * whose records are durable are acknowledged here, the rest wait for the
+ * next poll. wait: sync here and now (shutdown). */
+static void on_sync(otf_exph_t *h, bool wait)
+{
+	h->sync_timer = 0;
+	otf__exph_store_sync(h->store, wait);
+	otf_exph_req_t **pp = &h->sync_head;
+	while (*pp) {
+		otf_exph_req_t *r = *pp;
+		int rc;
+		if (!otf__exph_store_synced(h->store, r->signal, r->sync_token, &rc)) {
+			pp = &r->sync_next;
+			continue;
+		}
+		*pp = r->sync_next;
+		r->sync_next = NULL;
+		r->sync_wait = false;
+		if (r->msg) {
+			if (rc) {
+				char why[160];
+				snprintf(why, sizeof why, "sending queue storage: sync failed: %s",
+				         otf_strerror(rc));
+				otf_msg_nack(r->msg, rc, false, why);
+			} else {
+				otf_msg_ack(r->msg);
+			}
+			r->msg = NULL;
+		}
+	}
+	if (h->sync_head) {
+		int64_t id = otf_node_timer_start(h->node, SYNC_POLL_MS, 0, OTF_EXPH_SYNC_TOKEN);
+		h->sync_timer = id > 0 ? id : 0;
+		if (!h->sync_timer)
+			on_sync(h, true);
+	}
+}
+
 /* The request's final outcome: acknowledge, release, free. */
 static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int error,
                    const char *reason)
@@ -135,6 +240,12 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	if (r->state != ST_QUEUED)
 		h->busy--;
 	otf__exph_queue_release(&h->q, r->size);
+	if (r->sync_wait)
+		sync_unlink(h, r);
+	/* On disk until sent or failed for good: a retryable failure because
+	 * the exporter is stopping leaves it for the next run. */
+	if (r->wal_id && !(h->closing && o == OTF_EXPH_RETRYABLE))
+		otf__exph_store_settle(h->store, r->signal, r->wal_id);
 	if (o != OTF_EXPH_OK)
 		otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, r->signal, r->items);
 	if (r->msg) {
@@ -215,6 +326,20 @@ static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 	}
 	if (!r->attempts)
 		otf__exph_backoff_reset(&r->backoff, &h->retry, now * 1000000ull);
+	/* A request replayed from storage has no captured headers yet: the
+	 * exporter's and the authenticator's are made now, without the
+	 * client's metadata (which is not stored). */
+	if (r->wal_id && !r->xdata && h->ops.capture) {
+		int rc = h->ops.capture(h->ctx, r, NULL);
+		if (rc) {
+			otf_exph_result_t res = {.outcome = OTF_EXPH_RETRYABLE, .error = rc};
+			snprintf(res.reason, sizeof res.reason,
+			         "request headers could not be made: %s", otf_strerror(rc));
+			r->attempts++;
+			retry_later(h, r, &res);
+			return;
+		}
+	}
 	uint64_t timeout = h->timeout_ms;
 	if (r->deadline_ms && (!timeout || r->deadline_ms - now < timeout))
 		timeout = r->deadline_ms - now;
@@ -258,9 +383,7 @@ static void dispatch(otf_exph_t *h)
 
 static uint64_t msg_size(const otf_exph_t *h, otf_msg_t *m)
 {
-	return h->sizer == OTF_EXPH_SIZER_ITEMS   ? otf_msg_items(m)
-	       : h->sizer == OTF_EXPH_SIZER_BYTES ? otf_msg_payload(m)->len
-	                                          : 1;
+	return size_of(h, otf_msg_items(m), otf_msg_payload(m));
 }
 
 static void refuse(otf_exph_t *h, otf_msg_t *m, int error, const char *why)
@@ -312,10 +435,38 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 			return;
 		}
 	}
-	if (h->wait_for_result)
+	if (h->store) {
+		char why[256];
+		int rc = otf__exph_store_put(h->store, h->node, r->signal, r->items, r->payload,
+		                             &r->wal_id, &r->sync_token, why, sizeof why);
+		if (rc) {
+			if (r->xdata && h->ops.release)
+				h->ops.release(h->ctx, r);
+			otf_buf_unref(r->payload);
+			otf_free(r);
+			otf__exph_queue_release(&h->q, size);
+			refuse(h, m, rc == OTF_E_NOSPACE ? -EAGAIN : rc, why);
+			return;
+		}
+	}
+	if (h->wait_for_result) {
 		r->msg = m;
-	else
+	} else if (h->store) {
+		/* Acknowledged once the sync that covers its record
+		 * returned (on_sync). */
+		r->msg = m;
+		r->sync_wait = true;
+		r->sync_next = h->sync_head;
+		h->sync_head = r;
+		if (!h->sync_timer) {
+			int64_t id = otf_node_timer_start(h->node, 0, 0, OTF_EXPH_SYNC_TOKEN);
+			h->sync_timer = id > 0 ? id : 0;
+			if (!h->sync_timer)
+				on_sync(h, true);
+		}
+	} else {
 		otf_msg_ack(m);
+	}
 	otf__exph_queue_push(&h->q, r);
 }
 
@@ -466,12 +617,18 @@ static void on_timer(otf_exph_t *h)
 		r->next = NULL;
 		attempt(h, r);
 	}
+	dispatch(h); /* requests replayed at create */
 }
 
 bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 {
 	if (c->type == OTF_CTRL_TMR && c->calldata == OTF_EXPH_TIMER_TOKEN) {
 		on_timer(h);
+		return true;
+	}
+	if (c->type == OTF_CTRL_TMR && c->calldata == OTF_EXPH_SYNC_TOKEN) {
+		if (h->store)
+			on_sync(h, false);
 		return true;
 	}
 	if (c->type == OTF_CTRL_KIL) {
@@ -481,6 +638,10 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 		 * engine's shutdown deadline: requests waiting for a retry get
 		 * their last attempt now. */
 		h->closing = true;
+		if (h->sync_timer > 0) {
+			otf_node_timer_stop(h->node, h->sync_timer);
+			on_sync(h, true); /* every waiting client answered now */
+		}
 		if (h->timer_id > 0)
 			otf_node_timer_stop(h->node, h->timer_id);
 		h->timer_id = 0;
@@ -525,11 +686,16 @@ void otf__exph_destroy(otf_exph_t *h)
 	free_list(h, h->q.head);
 	free_list(h, h->inflight);
 	free_list(h, h->waiting);
+	otf__exph_queue_gauges_detach(&h->q);
 	while (h->blocked) {
 		blocked_t *b = h->blocked;
 		h->blocked = b->next;
 		otf_msg_drop(b->msg);
 		otf_free(b);
+	}
+	if (h->store) {
+		otf__exph_store_close(h->store);
+		otf_free(h->store);
 	}
 	otf_free(h);
 }

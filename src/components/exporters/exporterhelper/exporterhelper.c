@@ -87,6 +87,17 @@ const otf_config_field_t otf__exph_queue_schema[] = {
              "being refused, until its deadline or at most the exporter's timeout (30s when "
              "none), then is refused as retryable; the worker loop itself never blocks. At "
              "most 4096 requests wait per worker. false: refused at once."},
+    {.key = "storage",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_exph_queue_config_t, storage),
+     .ext_ref = 1 + OTF_EXT_STORAGE,
+     .desc = "Id of a storage extension (file_storage/x) that makes the queue persistent: "
+             "each request is written to disk before it is queued and removed once sent "
+             "or failed for good; after a crash or restart what is on disk is sent again. "
+             "With wait_for_result: false a request is acknowledged upstream once its "
+             "record is durable (fsync per the extension's fsync, one for many requests, off the "
+             "worker loop). "
+             "docs/durability.md."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -117,6 +128,10 @@ int otf__exph_validate(const otf_exph_retry_config_t *r, const otf_exph_queue_co
 	}
 	if (q->num_consumers < 1 || q->num_consumers > 100000) {
 		snprintf(err, errlen, "sending_queue.num_consumers: must be in 1..100000");
+		return OTF_E_CONFIG;
+	}
+	if (!q->enabled && q->storage && q->storage[0]) {
+		snprintf(err, errlen, "sending_queue.storage: needs enabled: true");
 		return OTF_E_CONFIG;
 	}
 	if (q->enabled && q->queue_size < 1) {

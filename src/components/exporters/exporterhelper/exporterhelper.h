@@ -24,6 +24,7 @@
 #include "otflow/buf.h"
 #include "otflow/component.h"
 #include "otflow/config_schema.h"
+#include "otflow/storage.h"
 #include "otflow/tls.h"
 
 #include <stdbool.h>
@@ -53,6 +54,7 @@ typedef struct otf_exph_queue_config {
 	int sizer;          /* otf_exph_sizer_t */
 	bool wait_for_result;
 	bool block_on_overflow;
+	char *storage; /* a storage extension's id (file_storage/x); NULL = memory only */
 } otf_exph_queue_config_t;
 
 /* Schema fragments for the retry_on_failure and sending_queue objects
@@ -112,27 +114,82 @@ struct otf_exph_req {
 	otf_exph_backoff_t backoff;
 	uint32_t attempts;
 	int state;
-	void *tdata;     /* the transport's per-attempt state */
-	void *xdata;     /* the exporter's per-request data (ops.capture) */
-	otf_buf_t *body; /* the transport's encoded, compressed body, kept
-	                  * across attempts; released with the request */
+	void *tdata;               /* the transport's per-attempt state */
+	void *xdata;               /* the exporter's per-request data (ops.capture) */
+	otf_buf_t *body;           /* the transport's encoded, compressed body, kept
+	                           * across attempts; released with the request */
+	uint64_t wal_id;           /* its record in the storage; 0 = none */
+	bool sync_wait;            /* msg acknowledged once the record is durable */
+	uint64_t sync_token;       /* what makes it durable (otf__exph_store_synced) */
+	otf_exph_req_t *sync_next; /* the list waiting for that sync */
 };
 
 /* A FIFO of requests plus the budget they hold: used counts every request
  * the exporter holds (queued, in flight, waiting to retry), so memory is
  * bounded by cap no matter where the requests are. */
+typedef struct otf_exph_gauges otf_exph_gauges_t;
 typedef struct otf_exph_queue {
 	otf_exph_req_t *head, *tail;
 	size_t len; /* requests in the FIFO */
 	uint64_t used, cap;
+	otf_exph_gauges_t *g; /* the exporter's size/capacity self-metrics; may be NULL */
 } otf_exph_queue_t;
 
 void otf__exph_queue_init(otf_exph_queue_t *q, uint64_t cap);
 /* Takes size units of budget; OTF_E_NOSPACE when used + size > cap. */
 int otf__exph_queue_reserve(otf_exph_queue_t *q, uint64_t size);
+/* Takes size units even past cap (requests replayed from storage). */
+void otf__exph_queue_force(otf_exph_queue_t *q, uint64_t size);
 void otf__exph_queue_release(otf_exph_queue_t *q, uint64_t size);
+
+/* otelcol_exporter_queue_size and otelcol_exporter_queue_capacity
+ * (gauges, sizer units, attribute exporter=id): one pair per exporter id,
+ * shared by its workers (each adds its queue's used and cap). Attaches
+ * them to q (with q's cap counted) and detaches (used and cap taken off). */
+void otf__exph_queue_gauges_attach(otf_exph_queue_t *q, const char *exporter_id);
+void otf__exph_queue_gauges_detach(otf_exph_queue_t *q);
 void otf__exph_queue_push(otf_exph_queue_t *q, otf_exph_req_t *r);
 otf_exph_req_t *otf__exph_queue_pop(otf_exph_queue_t *q); /* NULL when empty */
+
+/* ---- the persistent queue (exph_persist.c) ---- */
+
+/* The storage behind a sending queue: one WAL per signal, opened when the
+ * first request of the signal comes (or at create, when one is on disk). */
+typedef struct otf_exph_store {
+	const otf_storage_iface_t *vt;
+	void *inst;
+	otf_wal_t *wal[OTF_SIGNAL_COUNT];
+	int failed[OTF_SIGNAL_COUNT];     /* the open's error, once failed */
+	char why[OTF_SIGNAL_COUNT][192];  /* and its message, for each refusal */
+	uint64_t token[OTF_SIGNAL_COUNT]; /* appended, not yet synced */
+	char base[160];                   /* "exporter_otlp_backend_" */
+} otf_exph_store_t;
+
+/* Finds the extension storage (an id checked at build). OTF_E_NOT_FOUND. */
+int otf__exph_store_init(otf_exph_store_t *s, otf_node_t *node, const char *storage);
+/* For each signal whose queue is on disk: opens it and hands its pending
+ * records to cb in order (payload: a new reference, NULL when the record
+ * cannot be read or memory ran out: cb settles id then). */
+typedef void (*otf_exph_replay_cb)(void *ctx, otf_signal_t sig, uint64_t id, uint64_t items,
+                                   otf_buf_t *payload);
+void otf__exph_store_replay(otf_exph_store_t *s, otf_node_t *node, otf_exph_replay_cb cb,
+                            void *ctx);
+/* Appends a request's record, not yet durable: *token is what
+ * otf__exph_store_synced needs. Errors with a reason in why:
+ * OTF_E_NOSPACE (max_bytes), -errno of the write (disk full), or the
+ * open's error. */
+int otf__exph_store_put(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, uint64_t items,
+                        const otf_buf_t *payload, uint64_t *id, uint64_t *token, char *why,
+                        size_t cap);
+/* One sync per signal for everything put since the last (group commit):
+ * on the WAL's sync thread (wait false: the caller polls), or here. */
+void otf__exph_store_sync(otf_exph_store_t *s, bool wait);
+/* True when the record of token is durable (*rc 0) or its sync failed
+ * (*rc the error). */
+bool otf__exph_store_synced(otf_exph_store_t *s, otf_signal_t sig, uint64_t token, int *rc);
+/* The request is done (sent, or failed for good): its record is consumed. */
+void otf__exph_store_settle(otf_exph_store_t *s, otf_signal_t sig, uint64_t id);
+void otf__exph_store_close(otf_exph_store_t *s);
 
 /* ---- the sender (exph_sender.c) ---- */
 
@@ -173,8 +230,10 @@ typedef struct otf_exph_ops {
 	void (*release)(void *ctx, otf_exph_req_t *req);
 } otf_exph_ops_t;
 
-/* Timer token the sender uses with otf_node_timer_start. */
+/* Timer tokens the sender uses with otf_node_timer_start (retries and
+ * waits; the storage's sync once per loop turn). */
 #define OTF_EXPH_TIMER_TOKEN 0x4558504854494d52ull
+#define OTF_EXPH_SYNC_TOKEN  0x4558504853594e43ull
 
 otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *retry,
                              const otf_exph_queue_config_t *queue, int64_t timeout_ns,
