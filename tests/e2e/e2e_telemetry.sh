@@ -47,6 +47,7 @@ extensions:
   health_check: {endpoint: "127.0.0.1:$A_HEALTH"}
 service:
   extensions: [health_check]
+  admin: {endpoint: ""} # not telemetry: its own port would be counted below
   telemetry:
     logs: {level: info, encoding: json}
     resource: {service.name: otflow-a, deployment.environment.name: e2e}
