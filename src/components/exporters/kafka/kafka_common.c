@@ -1,0 +1,611 @@
+/* Kafka connection keys, librdkafka configuration, the queue-to-loop pump
+ * and OTLP byte helpers shared by the kafka exporter and receiver
+ * (kafka_common.h). */
+#include "kafka_common.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+#include "otflow/pdata_view.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+static const otf_config_field_t k_sasl_schema[] = {
+    {.key = "username",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_sasl_config_t, username),
+     .desc = "SASL user (sasl.username)."},
+    {.key = "password",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_sasl_config_t, password),
+     .desc = "SASL password (sasl.password)."},
+    {.key = "mechanism",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_sasl_config_t, mechanism),
+     .desc = "PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512 (sasl.mechanisms)."},
+    {.key = "version",
+     .type = OTF_CFG_INT,
+     .offset = offsetof(otf_kafka_sasl_config_t, version),
+     .def = "0",
+     .min = "0",
+     .max = "1",
+     .ignored = "librdkafka chooses the SASL handshake version the broker supports",
+     .desc = "Collector key; accepted, librdkafka negotiates it (a warning says so)."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static const otf_config_field_t k_plain_schema[] = {
+    {.key = "username",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_plain_config_t, username),
+     .desc = "User; same as sasl with mechanism PLAIN."},
+    {.key = "password",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_plain_config_t, password),
+     .desc = "Password."},
+    OTF_CONFIG_FIELD_END,
+};
+
+const otf_config_field_t otf__kafka_auth_schema[] = {
+    {.key = "sasl",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otf_kafka_auth_config_t, sasl),
+     .sub = k_sasl_schema,
+     .desc = "SASL over the connection (SASL_PLAINTEXT, or SASL_SSL with tls)."},
+    {.key = "plain_text",
+     .type = OTF_CFG_OBJECT,
+     .offset = offsetof(otf_kafka_auth_config_t, plain_text),
+     .sub = k_plain_schema,
+     .desc = "Deprecated Collector form of sasl with mechanism PLAIN."},
+    OTF_CONFIG_FIELD_END,
+};
+
+const otf_config_field_t otf__kafka_tls_schema[] = {
+    {.key = "insecure",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_kafka_tls_config_t, insecure),
+     .def = "false",
+     .desc = "Plaintext connection although tls is present."},
+    {.key = "insecure_skip_verify",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(otf_kafka_tls_config_t, insecure_skip_verify),
+     .def = "false",
+     .desc = "Do not verify the broker's certificate "
+             "(enable.ssl.certificate.verification false)."},
+    {.key = "ca_file",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_tls_config_t, ca_file),
+     .desc = "CA certificates to verify the broker (ssl.ca.location)."},
+    {.key = "ca_pem",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_tls_config_t, ca_pem),
+     .desc = "The same as PEM text (ssl.ca.pem)."},
+    {.key = "cert_file",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_tls_config_t, cert_file),
+     .desc = "Client certificate (ssl.certificate.location)."},
+    {.key = "cert_pem",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_tls_config_t, cert_pem),
+     .desc = "The same as PEM text (ssl.certificate.pem)."},
+    {.key = "key_file",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_tls_config_t, key_file),
+     .desc = "Client private key (ssl.key.location)."},
+    {.key = "key_pem",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(otf_kafka_tls_config_t, key_pem),
+     .desc = "The same as PEM text (ssl.key.pem)."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static bool set(const char *s)
+{
+	return s && s[0];
+}
+
+static const char *sasl_mech(const otf_kafka_conn_config_t *c)
+{
+	if (set(c->auth.sasl.mechanism))
+		return c->auth.sasl.mechanism;
+	if (set(c->auth.plain_text.username))
+		return "PLAIN";
+	return NULL;
+}
+
+int otf__kafka_conn_validate(const otf_kafka_conn_config_t *c, char *err, size_t errlen)
+{
+	if (!c->brokers.n) {
+		snprintf(err, errlen, "brokers: at least one broker is required");
+		return OTF_E_CONFIG;
+	}
+	for (size_t i = 0; i < c->brokers.n; i++) {
+		if (!set(c->brokers.items[i]) || strchr(c->brokers.items[i], ',')) {
+			snprintf(err, errlen, "brokers[%zu]: expected \"host:port\", got \"%s\"", i,
+			         c->brokers.items[i] ? c->brokers.items[i] : "");
+			return OTF_E_CONFIG;
+		}
+	}
+	const char *m = c->auth.sasl.mechanism;
+	if (set(m) && strcmp(m, "PLAIN") && strcmp(m, "SCRAM-SHA-256") &&
+	    strcmp(m, "SCRAM-SHA-512")) {
+		snprintf(err, errlen,
+		         "auth.sasl.mechanism: \"%s\" is not one of PLAIN, SCRAM-SHA-256, "
+		         "SCRAM-SHA-512",
+		         m);
+		return OTF_E_CONFIG;
+	}
+	if (set(m) && (!set(c->auth.sasl.username) || !set(c->auth.sasl.password))) {
+		snprintf(err, errlen, "auth.sasl: username and password are required");
+		return OTF_E_CONFIG;
+	}
+	if (!set(m) && (set(c->auth.sasl.username) || set(c->auth.sasl.password))) {
+		snprintf(err, errlen, "auth.sasl.mechanism: required with username/password");
+		return OTF_E_CONFIG;
+	}
+	if (set(m) && set(c->auth.plain_text.username)) {
+		snprintf(err, errlen, "auth: set either sasl or plain_text, not both");
+		return OTF_E_CONFIG;
+	}
+	return 0;
+}
+
+int otf__kafka_conn_props(const otf_kafka_conn_config_t *c, const char **keys, const char **vals,
+                          char *buf, size_t cap)
+{
+	int n = 0;
+#define PUT(k, v)                             \
+	do {                                  \
+		if (n >= OTF_KAFKA_MAX_PROPS) \
+			return OTF_E_NOSPACE; \
+		keys[n] = (k);                \
+		vals[n] = (v);                \
+		n++;                          \
+	} while (0)
+	/* bootstrap.servers: the list joined with commas, in buf */
+	size_t used = 0;
+	for (size_t i = 0; i < c->brokers.n; i++) {
+		int w = snprintf(buf + used, cap - used, "%s%s", i ? "," : "", c->brokers.items[i]);
+		if (w < 0 || (size_t)w >= cap - used)
+			return OTF_E_NOSPACE;
+		used += (size_t)w;
+	}
+	PUT("bootstrap.servers", buf);
+	if (set(c->client_id))
+		PUT("client.id", c->client_id);
+	if (c->resolve_canonical)
+		PUT("client.dns.lookup", "resolve_canonical_bootstrap_servers_only");
+	bool tls = c->tls_present && !c->tls.insecure;
+	const char *mech = sasl_mech(c);
+	PUT("security.protocol",
+	    mech ? (tls ? "sasl_ssl" : "sasl_plaintext") : (tls ? "ssl" : "plaintext"));
+	if (mech) {
+		bool plain = !set(c->auth.sasl.mechanism);
+		PUT("sasl.mechanisms", mech);
+		PUT("sasl.username", plain ? c->auth.plain_text.username : c->auth.sasl.username);
+		PUT("sasl.password", plain ? c->auth.plain_text.password : c->auth.sasl.password);
+	}
+	if (tls) {
+		if (set(c->tls.ca_file))
+			PUT("ssl.ca.location", c->tls.ca_file);
+		if (set(c->tls.ca_pem))
+			PUT("ssl.ca.pem", c->tls.ca_pem);
+		if (set(c->tls.cert_file))
+			PUT("ssl.certificate.location", c->tls.cert_file);
+		if (set(c->tls.cert_pem))
+			PUT("ssl.certificate.pem", c->tls.cert_pem);
+		if (set(c->tls.key_file))
+			PUT("ssl.key.location", c->tls.key_file);
+		if (set(c->tls.key_pem))
+			PUT("ssl.key.pem", c->tls.key_pem);
+		if (c->tls.insecure_skip_verify)
+			PUT("enable.ssl.certificate.verification", "false");
+	}
+#undef PUT
+	return n;
+}
+
+rd_kafka_conf_t *otf__kafka_conf_new(const otf_kafka_conn_config_t *c, const char *const *keys,
+                                     const char *const *vals, char *err, size_t errlen)
+{
+	rd_kafka_conf_t *conf = rd_kafka_conf_new();
+	if (!conf) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	const char *k[OTF_KAFKA_MAX_PROPS], *v[OTF_KAFKA_MAX_PROPS];
+	char buf[2048];
+	int n = otf__kafka_conn_props(c, k, v, buf, sizeof buf);
+	if (n < 0) {
+		snprintf(err, errlen, "brokers: list too long");
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	char e[256];
+	for (int i = 0; i < n; i++) {
+		if (rd_kafka_conf_set(conf, k[i], v[i], e, sizeof e) != RD_KAFKA_CONF_OK) {
+			snprintf(err, errlen, "%s: %s", k[i], e);
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
+	for (size_t i = 0; keys && keys[i]; i++) {
+		if (rd_kafka_conf_set(conf, keys[i], vals[i], e, sizeof e) != RD_KAFKA_CONF_OK) {
+			snprintf(err, errlen, "%s: %s", keys[i], e);
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
+	return conf;
+}
+
+/* ---- pump ---- */
+
+struct otf_kafka_pump {
+	uv_poll_t poll;
+	uv_timer_t timer;
+	int fds[2];
+	rd_kafka_queue_t *q;
+	otf_kafka_pump_cb cb;
+	void *ctx;
+	int open_handles;
+	bool stopped;
+};
+
+static void pump_closed(uv_handle_t *h)
+{
+	otf_kafka_pump_t *p = h->data;
+	if (--p->open_handles == 0) {
+		close(p->fds[0]);
+		close(p->fds[1]);
+		otf_free(p);
+	}
+}
+
+static void pump_on_poll(uv_poll_t *h, int status, int events)
+{
+	otf_kafka_pump_t *p = h->data;
+	(void)status;
+	(void)events;
+	char sink[256];
+	while (read(p->fds[0], sink, sizeof sink) > 0) {
+	}
+	if (!p->stopped)
+		p->cb(p->ctx);
+}
+
+static void pump_on_timer(uv_timer_t *t)
+{
+	otf_kafka_pump_t *p = t->data;
+	if (!p->stopped)
+		p->cb(p->ctx);
+}
+
+otf_kafka_pump_t *otf__kafka_pump_create(uv_loop_t *loop, rd_kafka_queue_t *q, uint64_t timer_ms,
+                                         otf_kafka_pump_cb cb, void *ctx)
+{
+	otf_kafka_pump_t *p = otf_calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	if (pipe2(p->fds, O_NONBLOCK | O_CLOEXEC)) {
+		otf_free(p);
+		return NULL;
+	}
+	p->q = q;
+	p->cb = cb;
+	p->ctx = ctx;
+	if (uv_poll_init(loop, &p->poll, p->fds[0])) {
+		close(p->fds[0]);
+		close(p->fds[1]);
+		otf_free(p);
+		return NULL;
+	}
+	uv_timer_init(loop, &p->timer);
+	p->poll.data = p->timer.data = p;
+	p->open_handles = 2;
+	rd_kafka_queue_io_event_enable(q, p->fds[1], "1", 1);
+	uv_poll_start(&p->poll, UV_READABLE, pump_on_poll);
+	uv_timer_start(&p->timer, pump_on_timer, timer_ms, timer_ms);
+	return p;
+}
+
+void otf__kafka_pump_destroy(otf_kafka_pump_t *p)
+{
+	if (!p)
+		return;
+	p->stopped = true;
+	if (p->q) {
+		rd_kafka_queue_io_event_enable(p->q, -1, NULL, 0);
+		rd_kafka_queue_destroy(p->q);
+		p->q = NULL;
+	}
+	uv_close((uv_handle_t *)&p->poll, pump_closed);
+	uv_close((uv_handle_t *)&p->timer, pump_closed);
+}
+
+/* ---- OTLP bytes ---- */
+
+int otf__kafka_groups(const uint8_t *data, size_t len, otf_kafka_group_t *out, size_t cap)
+{
+	otf_view_iter_t it;
+	otf_bytes_t g;
+	int rc, n = 0;
+	otf_view_resources(&it, data, len);
+	while ((rc = otf_view_iter_next(&it, &g)) > 0) {
+		if ((size_t)n < cap) {
+			out[n].ptr = g.ptr;
+			out[n].len = g.len;
+		}
+		n++;
+	}
+	return rc < 0 ? rc : n;
+}
+
+static size_t varint_len(uint64_t v)
+{
+	size_t n = 1;
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
+static uint8_t *put_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+/* tag (field, wire type 2) + length */
+static uint8_t *put_ld(uint8_t *p, uint32_t field, size_t len)
+{
+	p = put_varint(p, (uint64_t)field << 3 | 2);
+	return put_varint(p, len);
+}
+
+static size_t ld_len(uint32_t field, size_t len)
+{
+	return varint_len((uint64_t)field << 3 | 2) + varint_len(len) + len;
+}
+
+size_t otf__kafka_group_wire_len(const otf_kafka_group_t *g)
+{
+	return ld_len(1, g->len);
+}
+
+void otf__kafka_group_write(otf_buf_t *b, const otf_kafka_group_t *g)
+{
+	uint8_t *p = put_ld(b->data + b->len, 1, g->len);
+	memcpy(p, g->ptr, g->len);
+	b->len = (size_t)(p + g->len - b->data);
+}
+
+static otf_bytes_t group_resource(const otf_kafka_group_t *g)
+{
+	otf_view_group_t vg;
+	otf_bytes_t msg = {.ptr = g->ptr, .len = g->len};
+	if (otf_view_group_read(msg, &vg) || !vg.has_head)
+		return (otf_bytes_t){0};
+	return vg.head;
+}
+
+int otf__kafka_group_attr(const otf_kafka_group_t *g, const char *key, size_t keylen,
+                          const uint8_t **val, size_t *vallen)
+{
+	otf_bytes_t res = group_resource(g), kv, k, v;
+	if (!res.ptr)
+		return 0;
+	otf_view_iter_t it;
+	otf_view_resource_attributes(&it, res);
+	int found = 0;
+	while (otf_view_iter_next(&it, &kv) > 0) {
+		if (otf_view_kv_read(kv, &k, &v) || k.len != keylen || memcmp(k.ptr, key, keylen))
+			continue;
+		otf_view_any_t any;
+		found = 0;
+		if (!otf_view_any_read(v, &any) && any.type == OTF_ANY_STRING) {
+			*val = any.u.bytes.ptr;
+			*vallen = any.u.bytes.len;
+			found = 1; /* the last occurrence wins, as in a decoded map */
+		}
+	}
+	return found;
+}
+
+typedef struct kvref {
+	otf_bytes_t k, v;
+} kvref_t;
+
+static int kv_cmp(const void *a, const void *b)
+{
+	const kvref_t *x = a, *y = b;
+	size_t n = x->k.len < y->k.len ? x->k.len : y->k.len;
+	int c = memcmp(x->k.ptr, y->k.ptr, n);
+	if (c)
+		return c;
+	return x->k.len < y->k.len ? -1 : x->k.len > y->k.len;
+}
+
+static uint64_t fnv(uint64_t h, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= p[i];
+		h *= 1099511628211ull;
+	}
+	return h;
+}
+
+int otf__kafka_group_hash(const otf_kafka_group_t *g, char hex[17])
+{
+	otf_bytes_t res = group_resource(g), kv;
+	uint64_t h = 14695981039346656037ull;
+	size_t n = 0;
+	otf_view_iter_t it;
+	if (res.ptr) {
+		otf_view_resource_attributes(&it, res);
+		while (otf_view_iter_next(&it, &kv) > 0)
+			n++;
+	}
+	kvref_t *a = n ? otf_calloc(n, sizeof *a) : NULL;
+	if (n && !a)
+		return OTF_E_NOMEM;
+	size_t i = 0;
+	if (n) {
+		otf_view_resource_attributes(&it, res);
+		while (i < n && otf_view_iter_next(&it, &kv) > 0)
+			if (!otf_view_kv_read(kv, &a[i].k, &a[i].v))
+				i++;
+		qsort(a, i, sizeof *a, kv_cmp);
+	}
+	for (size_t j = 0; j < i; j++) {
+		uint8_t sep = 0;
+		h = fnv(h, a[j].k.ptr, a[j].k.len);
+		h = fnv(h, &sep, 1);
+		h = fnv(h, a[j].v.ptr, a[j].v.len);
+		h = fnv(h, &sep, 1);
+	}
+	otf_free(a);
+	snprintf(hex, 17, "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+/* The fields of msg other than field `skip`, copied to dst when not NULL:
+ * their byte count, or OTF_E_LENGTH when a field runs past the end. */
+static int64_t other_fields(otf_bytes_t msg, uint32_t skip, uint8_t *dst)
+{
+	const uint8_t *q = msg.ptr, *end = msg.ptr + msg.len;
+	int64_t total = 0;
+	while (q < end) {
+		const uint8_t *start = q;
+		uint64_t tag = 0, l = 0;
+		int shift = 0;
+		while (q < end && (*q & 0x80) && shift < 63) {
+			tag |= (uint64_t)(*q++ & 0x7f) << shift;
+			shift += 7;
+		}
+		if (q >= end)
+			return OTF_E_LENGTH;
+		tag |= (uint64_t)*q++ << shift;
+		const uint8_t *f = q;
+		switch (tag & 7) {
+		case 0:
+			while (f < end && (*f & 0x80))
+				f++;
+			f++;
+			break;
+		case 1:
+			f += 8;
+			break;
+		case 5:
+			f += 4;
+			break;
+		case 2:
+			shift = 0;
+			while (f < end && (*f & 0x80) && shift < 63) {
+				l |= (uint64_t)(*f++ & 0x7f) << shift;
+				shift += 7;
+			}
+			if (f >= end)
+				return OTF_E_LENGTH;
+			l |= (uint64_t)*f++ << shift;
+			if (l > (uint64_t)(end - f))
+				return OTF_E_LENGTH;
+			f += l;
+			break;
+		default:
+			return OTF_E_WIRETYPE;
+		}
+		if (f > end)
+			return OTF_E_LENGTH;
+		if ((tag >> 3) != skip) {
+			if (dst) {
+				memcpy(dst, start, (size_t)(f - start));
+				dst += f - start;
+			}
+			total += f - start;
+		}
+		q = f;
+	}
+	return total;
+}
+
+/* KeyValue{key = 1, value = 2: AnyValue{string_value = 1}} as field 1 of
+ * a Resource. */
+static size_t kv_wire_len(size_t kl, size_t vl)
+{
+	size_t any = ld_len(1, vl);
+	return ld_len(1, ld_len(1, kl) + ld_len(2, any));
+}
+
+static uint8_t *kv_write(uint8_t *p, const char *k, size_t kl, const char *v, size_t vl)
+{
+	size_t any = ld_len(1, vl);
+	p = put_ld(p, 1, ld_len(1, kl) + ld_len(2, any));
+	p = put_ld(p, 1, kl);
+	memcpy(p, k, kl);
+	p += kl;
+	p = put_ld(p, 2, any);
+	p = put_ld(p, 1, vl);
+	memcpy(p, v, vl);
+	return p + vl;
+}
+
+int otf__kafka_add_resource_attrs(const uint8_t *data, size_t len, const char *const *keys,
+                                  const char *const *vals, size_t n, otf_buf_t **out)
+{
+	size_t extra = 0;
+	for (size_t i = 0; i < n; i++)
+		extra += kv_wire_len(strlen(keys[i]), strlen(vals[i]));
+	int ng = otf__kafka_groups(data, len, NULL, 0);
+	if (ng < 0)
+		return ng;
+	/* Each group grows by the attributes plus at most two longer length
+	 * prefixes (resource, group) and a resource tag. */
+	size_t cap = len + (size_t)ng * (extra + 24) + 16;
+	otf_buf_t *b = otf_buf_create(cap);
+	if (!b)
+		return OTF_E_NOMEM;
+	otf_view_iter_t it;
+	otf_bytes_t g;
+	int rc;
+	otf_view_resources(&it, data, len);
+	while ((rc = otf_view_iter_next(&it, &g)) > 0) {
+		/* The group's fields other than resource (1) are copied as they
+		 * are; the resource is rewritten with the attributes appended. */
+		otf_kafka_group_t kg = {g.ptr, g.len};
+		otf_bytes_t res = group_resource(&kg);
+		size_t res_len = (res.ptr ? res.len : 0) + extra;
+		int64_t rest = other_fields(g, 1, NULL);
+		if (rest < 0) {
+			otf_buf_unref(b);
+			return (int)rest;
+		}
+		uint8_t *p = b->data + b->len;
+		p = put_ld(p, 1, ld_len(1, res_len) + (size_t)rest);
+		p = put_ld(p, 1, res_len);
+		if (res.ptr) {
+			memcpy(p, res.ptr, res.len);
+			p += res.len;
+		}
+		for (size_t i = 0; i < n; i++)
+			p = kv_write(p, keys[i], strlen(keys[i]), vals[i], strlen(vals[i]));
+		p += other_fields(g, 1, p);
+		b->len = (size_t)(p - b->data);
+	}
+	if (rc < 0) {
+		otf_buf_unref(b);
+		return rc;
+	}
+	*out = b;
+	return 0;
+}
