@@ -4,6 +4,7 @@
 #include "kafka_common.h"
 
 #include "otflow/alloc.h"
+#include "otflow/component.h"
 #include "otflow/err.h"
 #include "otflow/pdata_view.h"
 
@@ -234,6 +235,12 @@ rd_kafka_conf_t *otf__kafka_conf_new(const otf_kafka_conn_config_t *c, const cha
 			return NULL;
 		}
 	}
+	if (rd_kafka_conf_set(conf, "log.queue", "true", e, sizeof e) != RD_KAFKA_CONF_OK) {
+		snprintf(err, errlen, "log.queue: %s", e);
+		rd_kafka_conf_destroy(conf);
+		return NULL;
+	}
+	rd_kafka_conf_set_log_cb(conf, otf__kafka_log_cb);
 	for (size_t i = 0; keys && keys[i]; i++) {
 		if (rd_kafka_conf_set(conf, keys[i], vals[i], e, sizeof e) != RD_KAFKA_CONF_OK) {
 			snprintf(err, errlen, "%s: %s", keys[i], e);
@@ -242,6 +249,18 @@ rd_kafka_conf_t *otf__kafka_conf_new(const otf_kafka_conn_config_t *c, const cha
 		}
 	}
 	return conf;
+}
+
+void otf__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+	otf_node_t **node = rd_kafka_opaque(rk);
+	if (!node || !*node)
+		return;
+	otf_log_level_t l = level <= 3   ? OTF_LOG_ERROR
+	                    : level == 4 ? OTF_LOG_WARN
+	                    : level <= 6 ? OTF_LOG_INFO
+	                                 : OTF_LOG_DEBUG;
+	otf_node_log(*node, l, "librdkafka %s: %s", fac, buf);
 }
 
 /* ---- pump ---- */

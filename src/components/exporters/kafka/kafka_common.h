@@ -121,6 +121,14 @@ int otf__kafka_conn_props(const otf_kafka_conn_config_t *c, const char **keys, c
 rd_kafka_conf_t *otf__kafka_conf_new(const otf_kafka_conn_config_t *c, const char *const *keys,
                                      const char *const *vals, char *err, size_t errlen);
 
+/* librdkafka's log lines through otf_node_log, on the worker: the
+ * configuration gets log.queue and this log_cb, and after rd_kafka_new
+ * the owner calls rd_kafka_set_log_queue(rk, NULL), so the lines wait in
+ * the main queue for the owner's poll instead of being written from
+ * librdkafka's threads. The handle's opaque must point to a struct whose
+ * first member is the owner's otf_node_t *. */
+void otf__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
+
 /* ---- loop glue ----
  * A librdkafka queue's "io event" (rd_kafka_queue_io_event_enable) writes a
  * byte to a pipe when the queue turns non-empty; a uv_poll on the pipe

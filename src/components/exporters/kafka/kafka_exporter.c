@@ -63,7 +63,7 @@ enum { ENC_PROTO = 0, ENC_JSON = 1 };
 typedef struct attempt attempt_t;
 
 typedef struct kexp {
-	otf_node_t *node;
+	otf_node_t *node; /* first: otf__kafka_log_cb */
 	const kexp_config_t *cfg;
 	otf_exph_t *h;
 	rd_kafka_t *rk;
@@ -468,6 +468,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		otf_free(e);
 		return OTF_E_CONFIG;
 	}
+	rd_kafka_set_log_queue(e->rk, NULL);
 	e->pump = otf__kafka_pump_create(otf_node_loop(e->node), rd_kafka_queue_get_main(e->rk),
 	                                 100, pump_cb, e);
 	e->h = otf__exph_create(e->node, &c->retry, &c->queue, c->timeout_ns, &k_ops, e);

@@ -74,7 +74,7 @@ typedef struct part {
 } part_t;
 
 typedef struct krcv {
-	otf_node_t *node;
+	otf_node_t *node; /* first: otf__kafka_log_cb */
 	const krcv_config_t *cfg;
 	uv_loop_t *loop;
 	rd_kafka_t *rk;
@@ -729,6 +729,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_CONFIG;
 	}
 	r->cooperative = !strcmp(c->rebalance_strategy, "cooperative-sticky");
+	rd_kafka_set_log_queue(r->rk, NULL);
 	rd_kafka_poll_set_consumer(r->rk);
 	*inst = r;
 	return 0;
