@@ -76,7 +76,7 @@ static void test_shuffled_ring(void **state)
 	memset(fin, 0, sizeof fin);
 	uint64_t rng = 42;
 	int64_t next = 0, pos = 0;
-	int64_t window[W];
+	int64_t window[W] = {0};
 	size_t wl = 0;
 	while (pos < N) {
 		while (wl < W && next < N && !otf__kafka_track_full(&t)) {
