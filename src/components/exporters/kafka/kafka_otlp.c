@@ -93,7 +93,8 @@ int otf__kafka_group_attr(const otf_kafka_group_t *g, const char *key, size_t ke
 	otf_view_resource_attributes(&it, res);
 	int found = 0;
 	while (otf_view_iter_next(&it, &kv) > 0) {
-		if (otf_view_kv_read(kv, &k, &v) || k.len != keylen || memcmp(k.ptr, key, keylen))
+		if (otf_view_kv_read(kv, &k, &v) || k.len != keylen ||
+		    (keylen && memcmp(k.ptr, key, keylen)))
 			continue;
 		otf_view_any_t any;
 		found = 0;
@@ -114,7 +115,7 @@ static int kv_cmp(const void *a, const void *b)
 {
 	const kvref_t *x = a, *y = b;
 	size_t n = x->k.len < y->k.len ? x->k.len : y->k.len;
-	int c = memcmp(x->k.ptr, y->k.ptr, n);
+	int c = n ? memcmp(x->k.ptr, y->k.ptr, n) : 0; /* an empty key may be NULL */
 	if (c)
 		return c;
 	return x->k.len < y->k.len ? -1 : x->k.len > y->k.len;
