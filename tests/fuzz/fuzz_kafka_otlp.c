@@ -3,12 +3,14 @@
  * kafka_otlp.c): resource groups, the resource attribute hash and lookup,
  * and the header_extraction rewrite with its own field walker. The
  * sanitizers catch out-of-bounds reads and writes past the estimated
- * output size; when the input is a valid request of a signal, the rewrite
+ * output size; the split per trace id (partition_traces_by_id) runs too; when the input is a valid request of a signal, the rewrite
  * must be one too, with the same resource and record counts, and the
  * groups written back one by one must give the input again. */
 #include "components/exporters/kafka/kafka_common.h"
 
 #include "fuzz_common.h"
+
+#include "otflow/alloc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -54,5 +56,29 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!rc)
 		FUZZ_CHECK(out->len <= out->cap);
 	otf_buf_unref(out);
+
+	/* partition_traces_by_id: the parts of a valid request are valid and
+	 * hold its spans, each once. */
+	otf_kafka_trace_part_t *parts = NULL;
+	size_t np = 0;
+	otf_view_counts_t tc;
+	bool valid = !otf_view_validate(OTF_SIGNAL_TRACES, data, size, NULL, &tc, NULL);
+	rc = otf__kafka_split_traces(data, size, &parts, &np);
+	if (valid)
+		FUZZ_CHECK(rc == 0);
+	size_t spans = 0;
+	for (size_t i = 0; i < np; i++) {
+		otf_view_counts_t pc;
+		FUZZ_CHECK(parts[i].buf->len <= parts[i].buf->cap);
+		if (valid) {
+			FUZZ_CHECK(otf_view_validate(OTF_SIGNAL_TRACES, parts[i].buf->data,
+			                             parts[i].buf->len, NULL, &pc, NULL) == 0);
+			spans += pc.records;
+		}
+		otf_buf_unref(parts[i].buf);
+	}
+	otf_free(parts);
+	if (valid)
+		FUZZ_CHECK(spans == tc.records);
 	return 0;
 }

@@ -30,7 +30,7 @@ Y
 out=$("$OTF_BIN" validate --config "$tmp/w.yaml" 2>&1)
 check "valid" 1 "configuration is valid" "$out"
 check "protocol_version warns" 1 "w.yaml:3:23: receivers.kafka.protocol_version: accepted and ignored" "$out"
-check "partition_traces_by_id warns" 1 "w.yaml:6:29: exporters.kafka.partition_traces_by_id: accepted and ignored" "$out"
+check "partition_traces_by_id works: no warning" 0 "w.yaml:6:29: exporters.kafka.partition_traces_by_id: accepted and ignored" "$out"
 check "sasl.version warns" 1 "exporters.kafka.auth.sasl.version: accepted and ignored" "$out"
 
 bad() { # name, yaml body of the exporter or receiver, pattern

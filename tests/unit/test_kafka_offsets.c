@@ -258,6 +258,7 @@ static void test_groups_and_hash(void **state)
 	assert_int_equal(vl, 2);
 	assert_memory_equal(v, "tA", 2);
 	assert_int_equal(otf__kafka_group_attr(&g[2], "topic", 5, &v, &vl), 0);
+	assert_int_equal(otf__kafka_group_attr(&g[2], "", 0, &v, &vl), 0);
 	/* groups written back one by one make the request again */
 	size_t total = 0;
 	for (int i = 0; i < 3; i++)
@@ -271,12 +272,116 @@ static void test_groups_and_hash(void **state)
 	otf_buf_unref(in);
 }
 
+/* Empty keys are NULL slices: sorting and looking them up must not pass
+ * NULL to memcmp (UBSan in the sanitizer build; found by fuzz_kafka_otlp). */
+static void test_empty_keys(void **state)
+{
+	(void)state;
+	otf_buf_t *in = logs_pb("{\"resourceLogs\":[{\"resource\":{\"attributes\":["
+	                        "{\"key\":\"\",\"value\":{\"stringValue\":\"x\"}},"
+	                        "{\"key\":\"\",\"value\":{\"stringValue\":\"y\"}}]}}]}");
+	otf_kafka_group_t g[1];
+	assert_int_equal(otf__kafka_groups(in->data, in->len, g, 1), 1);
+	char h[17];
+	assert_int_equal(otf__kafka_group_hash(&g[0], h), 0);
+	const uint8_t *v;
+	size_t vl;
+	assert_int_equal(otf__kafka_group_attr(&g[0], "", 0, &v, &vl), 1);
+	assert_memory_equal(v, "y", 1); /* the last one wins */
+	otf_buf_unref(in);
+}
+
+static char *traces_json(const uint8_t *p, size_t n)
+{
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	otf_traces_t t;
+	otf_buf_t *b = NULL;
+	assert_int_equal(otf_pdata_decode_traces(&t, p, n, &a, NULL, NULL), 0);
+	assert_int_equal(otf_pdata_json_encode_traces(&t, &b), 0);
+	char *s = calloc(1, b->len + 1);
+	memcpy(s, b->data, b->len);
+	otf_buf_unref(b);
+	otf_arena_close(&a);
+	return s;
+}
+
+#define T1                "11111111111111111111111111111111"
+#define T2                "22222222222222222222222222222222"
+#define SPAN(t, id, name) "{\"traceId\":\"" t "\",\"spanId\":\"" id "\",\"name\":\"" name "\"}"
+
+/* partition_traces_by_id: one request per trace id, each with the
+ * resources and scopes of its spans and nothing else; spans without a
+ * trace id together, without a key. */
+static void test_split_traces(void **state)
+{
+	(void)state;
+	const char *json = "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"r\","
+	                   "\"value\":{"
+	                   "\"stringValue\":\"A\"}}]},\"scopeSpans\":[{\"scope\":{\"name\":\"s1\"},"
+	                   "\"spans\":[" SPAN(T1, "0000000000000001", "a") "," SPAN(
+	                       T2, "0000000000000002",
+	                       "b") "," SPAN(T1, "0000000000000003",
+	                                     "c") "]},{\"scope\":{\"name\":\"s2\"},\"spans\":"
+	                                          "[" SPAN(T2, "0000000000000004",
+	                                                   "d") "]}]},{\"resource\":{"
+	                                                        "\"attributes\":[{\"key\":\"r\","
+	                                                        "\"value\":{\"stringValue\":\"B\"}}"
+	                                                        "]},\"scopeSpans\":[{\"spans\":["
+	                                                        "{\"spanId\":\"0000000000000005\","
+	                                                        "\"name\":\"e\"}," SPAN(
+	                                                            T1, "0000000000000006",
+	                                                            "f") "]}],\"schemaUrl\":\"u\"}]"
+	                                                                 "}";
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	otf_traces_t t;
+	otf_buf_t *in = NULL;
+	assert_int_equal(otf_pdata_json_decode_traces(&t, json, strlen(json), &a, NULL, NULL), 0);
+	assert_int_equal(otf_pdata_encode_traces(&t, &in), 0);
+	otf_arena_close(&a);
+	otf_kafka_trace_part_t *parts = NULL;
+	size_t n = 0;
+	assert_int_equal(otf__kafka_split_traces(in->data, in->len, &parts, &n), 0);
+	assert_int_equal(n, 3);
+	/* no trace id first (sorted by length), then T1, T2 */
+	assert_false(parts[0].has_key);
+	assert_true(parts[1].has_key);
+	assert_string_equal(parts[1].key, T1);
+	assert_string_equal(parts[2].key, T2);
+	char *j0 = traces_json(parts[0].buf->data, parts[0].buf->len);
+	char *j1 = traces_json(parts[1].buf->data, parts[1].buf->len);
+	char *j2 = traces_json(parts[2].buf->data, parts[2].buf->len);
+	assert_string_equal(
+	    j0, "{\"resourceSpans\":[{\"resource\":{\"attributes\":[{\"key\":\"r\",\"value\":"
+	        "{\"stringValue\":\"B\"}}]},\"scopeSpans\":[{\"spans\":[{\"spanId\":"
+	        "\"0000000000000005\",\"name\":\"e\"}]}],\"schemaUrl\":\"u\"}]}");
+	assert_non_null(strstr(j1, "\"name\":\"a\""));
+	assert_non_null(strstr(j1, "\"name\":\"c\""));
+	assert_non_null(strstr(j1, "\"name\":\"f\""));
+	assert_non_null(strstr(j1, "\"schemaUrl\":\"u\""));
+	assert_null(strstr(j1, "\"name\":\"b\""));
+	assert_null(strstr(j1, "\"name\":\"s2\"")); /* its scope holds no T1 span */
+	assert_non_null(strstr(j2, "\"name\":\"b\""));
+	assert_non_null(strstr(j2, "\"name\":\"d\""));
+	assert_non_null(strstr(j2, "\"name\":\"s2\""));
+	assert_null(strstr(j2, "\"stringValue\":\"B\"")); /* resource B has no T2 span */
+	free(j0);
+	free(j1);
+	free(j2);
+	for (size_t i = 0; i < n; i++)
+		otf_buf_unref(parts[i].buf);
+	otf_free(parts);
+	otf_buf_unref(in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_in_order_commit),    cmocka_unit_test(test_bounds_and_errors),
 	    cmocka_unit_test(test_shuffled_ring),      cmocka_unit_test(test_conn_props),
 	    cmocka_unit_test(test_add_resource_attrs), cmocka_unit_test(test_groups_and_hash),
+	    cmocka_unit_test(test_empty_keys),         cmocka_unit_test(test_split_traces),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -179,4 +179,18 @@ int otf__kafka_group_hash(const otf_kafka_group_t *g, char hex[17]);
 int otf__kafka_add_resource_attrs(const uint8_t *data, size_t len, const char *const *keys,
                                   const char *const *vals, size_t n, otf_buf_t **out);
 
+/* partition_traces_by_id: one request per trace id of a traces request
+ * (resources and scopes copied into each, only the spans of that trace
+ * kept), key = the trace id as 32 hex digits (no key for spans without a
+ * valid trace id), in trace id order. *out (otf_free; each buf unref'd by
+ * the caller) holds *n parts. 0, OTF_E_NOMEM or a negative decode code. */
+typedef struct otf_kafka_trace_part {
+	otf_buf_t *buf;
+	char key[33];
+	bool has_key;
+} otf_kafka_trace_part_t;
+
+int otf__kafka_split_traces(const uint8_t *data, size_t len, otf_kafka_trace_part_t **out,
+                            size_t *n);
+
 #endif

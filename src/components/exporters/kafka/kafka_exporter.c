@@ -179,9 +179,11 @@ static void pump_cb(void *ctx)
 typedef struct part {
 	otf_buf_t *buf;
 	char topic[256];
-	char key[17];
+	char key[33]; /* resource hash (16 hex digits) or trace id (32) */
 	bool has_key;
 } part_t;
+
+static void topic_from_group(kexp_t *e, part_t *pt);
 
 static int part_add(part_t **parts, size_t *n, size_t *cap, otf_buf_t *buf)
 {
@@ -224,6 +226,21 @@ static int to_json(otf_signal_t s, otf_buf_t *in, otf_buf_t **out)
 	return rc;
 }
 
+/* topic_from_attribute: the attribute of the message's first resource. */
+static void topic_from_group(kexp_t *e, part_t *pt)
+{
+	const char *a = e->cfg->topic_from_attribute;
+	otf_kafka_group_t g;
+	const uint8_t *v;
+	size_t vl;
+	if (!a || !a[0] || otf__kafka_groups(pt->buf->data, pt->buf->len, &g, 1) < 1)
+		return;
+	if (otf__kafka_group_attr(&g, a, strlen(a), &v, &vl) && vl && vl < sizeof pt->topic) {
+		memcpy(pt->topic, v, vl);
+		pt->topic[vl] = 0;
+	}
+}
+
 static bool by_resource(const kexp_t *e, otf_signal_t s)
 {
 	const kexp_config_t *c = e->cfg;
@@ -242,10 +259,39 @@ static int make_parts(kexp_t *e, otf_exph_req_t *req, part_t **parts, size_t *n,
 	otf_signal_t s = req->signal;
 	size_t max = (size_t)c->producer.max_message_bytes, cap = 0;
 	otf_buf_t *p = req->payload;
-	bool per_res = by_resource(e, s);
+	bool per_res = by_resource(e, s) && !(s == OTF_SIGNAL_TRACES && c->by_trace_id);
 	int rc;
 	*n = 0;
-	if (!per_res && (p->len <= max || e->enc[s] == ENC_JSON)) {
+	if (s == OTF_SIGNAL_TRACES && c->by_trace_id) {
+		otf_kafka_trace_part_t *tp = NULL;
+		size_t ntp = 0;
+		rc = otf__kafka_split_traces(p->data, p->len, &tp, &ntp);
+		if (rc && rc != OTF_E_NOMEM) {
+			fail->outcome = OTF_EXPH_PERMANENT;
+			snprintf(fail->reason, sizeof fail->reason, "request does not parse: %s",
+			         otf_strerror(rc));
+		}
+		for (size_t i = 0; i < ntp; i++) {
+			if (!rc && e->enc[s] == ENC_PROTO && tp[i].buf->len > max) {
+				fail->outcome = OTF_EXPH_PERMANENT;
+				snprintf(fail->reason, sizeof fail->reason,
+				         "the spans of trace %s take %zu bytes, more than "
+				         "producer.max_message_bytes (%zu)",
+				         tp[i].key, tp[i].buf->len, max);
+				rc = OTF_E_TOO_LARGE;
+			}
+			if (rc || part_add(parts, n, &cap, tp[i].buf)) {
+				rc = rc ? rc : OTF_E_NOMEM;
+				otf_buf_unref(tp[i].buf);
+				continue;
+			}
+			part_t *pt = &(*parts)[*n - 1];
+			memcpy(pt->key, tp[i].key, sizeof pt->key);
+			pt->has_key = tp[i].has_key;
+			topic_from_group(e, pt);
+		}
+		otf_free(tp);
+	} else if (!per_res && (p->len <= max || e->enc[s] == ENC_JSON)) {
 		rc = part_add(parts, n, &cap, otf_buf_ref(p));
 	} else {
 		int ng = otf__kafka_groups(p->data, p->len, NULL, 0);
@@ -667,8 +713,8 @@ static const otf_config_field_t k_schema[] = {
      .type = OTF_CFG_BOOL,
      .offset = offsetof(kexp_config_t, by_trace_id),
      .def = "false",
-     .ignored = "splitting requests per trace id is not implemented; messages have no key",
-     .desc = "Collector key; accepted without effect (a warning says so)."},
+     .desc = "One message per trace id (its resources and scopes, only its spans), "
+             "keyed by the trace id in hex, so a trace stays on one partition."},
     {.key = "partition_metrics_by_resource_attributes",
      .type = OTF_CFG_BOOL,
      .offset = offsetof(kexp_config_t, metrics_by_resource),

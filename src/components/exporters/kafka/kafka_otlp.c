@@ -294,3 +294,166 @@ int otf__kafka_add_resource_attrs(const uint8_t *data, size_t len, const char *c
 	*out = b;
 	return 0;
 }
+
+/* ---- partition_traces_by_id ---- */
+
+typedef struct tid {
+	uint8_t id[16];
+	uint8_t len; /* 16, or 0 for spans without a valid trace id */
+} tid_t;
+
+static int tid_cmp(const void *a, const void *b)
+{
+	const tid_t *x = a, *y = b;
+	if (x->len != y->len)
+		return x->len < y->len ? -1 : 1;
+	return memcmp(x->id, y->id, x->len);
+}
+
+static void span_tid(otf_bytes_t span, tid_t *t)
+{
+	otf_view_span_t v;
+	t->len = 0;
+	if (!otf_view_span_read(span, &v) && v.trace_id.len == 16) {
+		memcpy(t->id, v.trace_id.ptr, 16);
+		t->len = 16;
+	}
+}
+
+/* Bytes of the spans of scope group sg with trace id t (as field 2). */
+static size_t scope_match_len(otf_bytes_t sg, const tid_t *t)
+{
+	otf_view_iter_t it;
+	otf_bytes_t sp;
+	size_t n = 0;
+	otf_view_records(&it, sg);
+	while (otf_view_iter_next(&it, &sp) > 0) {
+		tid_t x;
+		span_tid(sp, &x);
+		if (!tid_cmp(&x, t))
+			n += ld_len(2, sp.len);
+	}
+	return n;
+}
+
+/* Content length of resource group rg restricted to trace t; 0: no span. */
+static size_t group_match_len(otf_bytes_t rg, const tid_t *t)
+{
+	otf_view_iter_t it;
+	otf_bytes_t sg;
+	size_t n = 0;
+	bool any = false;
+	otf_view_scopes(&it, rg);
+	while (otf_view_iter_next(&it, &sg) > 0) {
+		size_t m = scope_match_len(sg, t);
+		if (!m)
+			continue;
+		any = true;
+		n += ld_len(2, (size_t)other_fields(sg, 2, NULL) + m);
+	}
+	return any ? n + (size_t)other_fields(rg, 2, NULL) : 0;
+}
+
+static uint8_t *write_trace(uint8_t *p, const uint8_t *data, size_t len, const tid_t *t)
+{
+	otf_view_iter_t rit, sit, pit;
+	otf_bytes_t rg, sg, sp;
+	otf_view_resources(&rit, data, len);
+	while (otf_view_iter_next(&rit, &rg) > 0) {
+		size_t rl = group_match_len(rg, t);
+		if (!rl)
+			continue;
+		p = put_ld(p, 1, rl);
+		p += other_fields(rg, 2, p);
+		otf_view_scopes(&sit, rg);
+		while (otf_view_iter_next(&sit, &sg) > 0) {
+			size_t m = scope_match_len(sg, t);
+			if (!m)
+				continue;
+			p = put_ld(p, 2, (size_t)other_fields(sg, 2, NULL) + m);
+			p += other_fields(sg, 2, p);
+			otf_view_records(&pit, sg);
+			while (otf_view_iter_next(&pit, &sp) > 0) {
+				tid_t x;
+				span_tid(sp, &x);
+				if (tid_cmp(&x, t))
+					continue;
+				p = put_ld(p, 2, sp.len);
+				memcpy(p, sp.ptr, sp.len);
+				p += sp.len;
+			}
+		}
+	}
+	return p;
+}
+
+int otf__kafka_split_traces(const uint8_t *data, size_t len, otf_kafka_trace_part_t **out,
+                            size_t *nout)
+{
+	*out = NULL;
+	*nout = 0;
+	/* The request must walk cleanly: the copies below skip nothing. */
+	otf_view_counts_t c;
+	int rc = otf_view_count_traces(data, len, &c);
+	if (rc)
+		return rc;
+	tid_t *ids = otf_calloc(c.records ? c.records : 1, sizeof *ids);
+	if (!ids)
+		return OTF_E_NOMEM;
+	size_t n = 0;
+	otf_view_iter_t rit, sit, pit;
+	otf_bytes_t rg, sg, sp;
+	otf_view_resources(&rit, data, len);
+	while (otf_view_iter_next(&rit, &rg) > 0) {
+		if (other_fields(rg, 2, NULL) < 0) {
+			otf_free(ids);
+			return OTF_E_LENGTH;
+		}
+		otf_view_scopes(&sit, rg);
+		while (otf_view_iter_next(&sit, &sg) > 0) {
+			if (other_fields(sg, 2, NULL) < 0) {
+				otf_free(ids);
+				return OTF_E_LENGTH;
+			}
+			otf_view_records(&pit, sg);
+			while (n < c.records && otf_view_iter_next(&pit, &sp) > 0)
+				span_tid(sp, &ids[n++]);
+		}
+	}
+	qsort(ids, n, sizeof *ids, tid_cmp);
+	size_t d = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!d || tid_cmp(&ids[d - 1], &ids[i]))
+			ids[d++] = ids[i];
+	otf_kafka_trace_part_t *parts = otf_calloc(d ? d : 1, sizeof *parts);
+	if (!parts) {
+		otf_free(ids);
+		return OTF_E_NOMEM;
+	}
+	for (size_t i = 0; i < d; i++) {
+		size_t total = 0;
+		otf_view_resources(&rit, data, len);
+		while (otf_view_iter_next(&rit, &rg) > 0) {
+			size_t rl = group_match_len(rg, &ids[i]);
+			if (rl)
+				total += ld_len(1, rl);
+		}
+		otf_buf_t *b = otf_buf_create(total ? total : 1);
+		if (!b) {
+			for (size_t k = 0; k < i; k++)
+				otf_buf_unref(parts[k].buf);
+			otf_free(parts);
+			otf_free(ids);
+			return OTF_E_NOMEM;
+		}
+		b->len = (size_t)(write_trace(b->data, data, len, &ids[i]) - b->data);
+		parts[i].buf = b;
+		for (int k = 0; k < ids[i].len; k++)
+			snprintf(parts[i].key + 2 * k, 3, "%02x", ids[i].id[k]);
+		parts[i].has_key = ids[i].len == 16;
+	}
+	otf_free(ids);
+	*out = parts;
+	*nout = d;
+	return 0;
+}
