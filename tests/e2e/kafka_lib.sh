@@ -26,13 +26,17 @@ mock() {
 	[ "$reply" = ok ] || bad "mock '$*': ${reply:-no answer}"
 }
 
-# otf_run NAME CONFIG: starts otflow on CONFIG in the background (log
-# $TMP/NAME.log), sets PID_<NAME>; the environment carries the config's values.
+# otf_run NAME CONFIG [CONFIG...]: starts otflow on the configs (merged) in
+# the background (log $TMP/NAME.log), sets PID_<NAME>; the environment
+# carries the config's values.
 otf_run() {
-	"$OTF_BIN" --config "$2" >>"$TMP/$1.log" 2>&1 &
+	local name=$1 c args=()
+	shift
+	for c in "$@"; do args+=(--config "$c"); done
+	"$OTF_BIN" "${args[@]}" >>"$TMP/$name.log" 2>&1 &
 	local pid=$!
 	track "$pid"
-	eval "PID_$1=$pid"
+	eval "PID_$name=$pid"
 }
 
 # wait_http PORT NAME: until the OTLP/HTTP port of NAME accepts (10 s).
