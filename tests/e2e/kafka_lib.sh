@@ -80,6 +80,19 @@ wait_records() {
 	done
 }
 
+# wait_complete OUTS SENT SECONDS: until the outputs hold every record SENT
+# acknowledged (duplicates allowed: a count alone would be fooled by them).
+wait_complete() {
+	local end=$((SECONDS + $3))
+	until python3 "$KAFKA_TOOL" check "$1" "$2" --allow-dups >/dev/null 2>&1; do
+		if [ $SECONDS -ge $end ]; then
+			echo "wait_complete: not complete after $3 s"
+			return 1
+		fi
+		sleep 0.3
+	done
+}
+
 # stop NAME: SIGTERM, and exit 0 within 20 s.
 stop() {
 	local pid
