@@ -331,6 +331,11 @@ otf_kafka_pump_t *otf__kafka_pump_create(uv_loop_t *loop, rd_kafka_queue_t *q, u
 	return p;
 }
 
+rd_kafka_queue_t *otf__kafka_pump_queue(otf_kafka_pump_t *p)
+{
+	return p->q;
+}
+
 void otf__kafka_pump_destroy(otf_kafka_pump_t *p)
 {
 	if (!p)

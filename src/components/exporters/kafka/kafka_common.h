@@ -142,6 +142,8 @@ typedef void (*otf_kafka_pump_cb)(void *ctx);
  * loop when the queue has events and every timer_ms. NULL on failure. */
 otf_kafka_pump_t *otf__kafka_pump_create(uv_loop_t *loop, rd_kafka_queue_t *q, uint64_t timer_ms,
                                          otf_kafka_pump_cb cb, void *ctx);
+/* The queue watched (borrowed). */
+rd_kafka_queue_t *otf__kafka_pump_queue(otf_kafka_pump_t *p);
 /* Stops the callbacks at once; the handles are closed and the pump freed
  * later on the loop. The queue is released here (before rd_kafka_destroy). */
 void otf__kafka_pump_destroy(otf_kafka_pump_t *p);

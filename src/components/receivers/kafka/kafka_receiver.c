@@ -89,11 +89,13 @@ typedef struct krcv {
 	int64_t timer;
 	uint64_t timer_due;
 	bool closing, closed, started;
+	bool closing_async; /* rd_kafka_consumer_close_queue running */
 	uint64_t last_err_log_ms;
 	bool cooperative;
 } krcv_t;
 
 static void maybe_close(krcv_t *r);
+static void serve_close(krcv_t *r);
 
 /* ---- slots ---- */
 
@@ -540,6 +542,10 @@ static void pump_cb(void *ctx)
 	krcv_t *r = ctx;
 	if (r->closed || !r->started)
 		return;
+	if (r->closing_async) {
+		serve_close(r);
+		return;
+	}
 	for (int i = 0; i < 512; i++) {
 		rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 0);
 		if (!m)
@@ -606,9 +612,10 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		otf_node_log(r->node, OTF_LOG_INFO, "kafka: %d partition(s) assigned", parts->cnt);
 		return;
 	}
-	/* Revoked (or an error): what is marked is committed now, so the new
-	 * owner starts right after it. */
-	rd_kafka_commit(rk, NULL, 0);
+	/* Revoked (or an error): what is marked is committed now (queued
+	 * before the unassign, never waited for on the loop), so the new owner
+	 * starts right after it. */
+	rd_kafka_commit(rk, NULL, 1);
 	for (int i = 0; i < parts->cnt; i++) {
 		int pi = part_find(r, parts->elems[i].topic, parts->elems[i].partition);
 		if (pi >= 0)
@@ -640,16 +647,37 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 
 /* ---- lifecycle ---- */
 
+/* The consumer closes in librdkafka's background (it commits what is
+ * marked and leaves the group, revoking through on_rebalance) while the
+ * worker serves its queue: a close that waits for brokers never blocks
+ * the loop. */
 static void maybe_close(krcv_t *r)
 {
-	if (!r->closing || r->closed || r->inflight)
+	if (!r->closing || r->closed || r->closing_async || r->inflight)
+		return;
+	r->closing_async = true;
+	rd_kafka_error_t *e = rd_kafka_consumer_close_queue(r->rk, otf__kafka_pump_queue(r->pump));
+	if (e) {
+		otf_node_log(r->node, OTF_LOG_WARN, "kafka consumer close: %s",
+		             rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		r->closed = true;
+		otf__kafka_pump_destroy(r->pump);
+		r->pump = NULL;
+		otf_node_shutdown_done(r->node);
+	}
+}
+
+static void serve_close(krcv_t *r)
+{
+	rd_kafka_queue_t *q = otf__kafka_pump_queue(r->pump);
+	for (int i = 0; i < 512 && rd_kafka_queue_poll_callback(q, 0) > 0; i++) {
+	}
+	if (r->closed || !rd_kafka_consumer_closed(r->rk))
 		return;
 	r->closed = true;
 	otf__kafka_pump_destroy(r->pump);
 	r->pump = NULL;
-	/* Commits what is marked and leaves the group (revoking, above). */
-	rd_kafka_commit(r->rk, NULL, 0);
-	rd_kafka_consumer_close(r->rk);
 	otf_node_shutdown_done(r->node);
 }
 
@@ -814,17 +842,20 @@ static void destroy(void *inst)
 	krcv_t *r = inst;
 	otf__kafka_pump_destroy(r->pump);
 	r->pump = NULL;
-	if (!r->closed) {
-		r->closed = true;
-		rd_kafka_consumer_close(r->rk);
-	}
+	bool unclosed = !r->closed;
 	for (size_t i = 0; i < r->nparts; i++)
 		if (r->parts[i])
 			part_close(r, (int)i);
 	for (size_t i = 0; i < r->nheld; i++)
 		if (r->held[i].live)
 			held_free(r, (int)i);
-	rd_kafka_destroy(r->rk);
+	/* Not closed (the shutdown deadline passed, or no KIL): no second,
+	 * blocking close; the group sees the member leave by its session
+	 * timeout and nothing unacknowledged was committed. */
+	if (unclosed)
+		rd_kafka_destroy_flags(r->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	else
+		rd_kafka_destroy(r->rk);
 	otf_free(r->parts);
 	otf_free(r->held);
 	otf_free(r);
