@@ -488,7 +488,8 @@ static void send_held(krcv_t *r, int hi)
 	}
 	if (h->attempts)
 		otf_selfcounter_add(&p->redeliveries, 1);
-	otf_node_count(r->node, OTF_COUNTER_ACCEPTED, p->signal, h->items);
+	else /* a redelivery is not accepted twice */
+		otf_node_count(r->node, OTF_COUNTER_ACCEPTED, p->signal, h->items);
 	h->sent = true;
 	r->inflight++;
 }
