@@ -64,4 +64,14 @@ const char *const *otf__krcv_topics(const krcv_config_t *c, otf_signal_t s, size
 /* The encoding of signal s. */
 int otf__krcv_signal_encoding(const krcv_config_t *c, otf_signal_t s);
 
+/* The value of rkm as an Export*ServiceRequest of signal: otlp_proto
+ * validated as the otlp receiver validates (otf_view_validate, default
+ * limits) and copied, otlp_json decoded and encoded; header_extraction's
+ * headers appended to every resource. *out a new buffer, *items its
+ * records. Negative code with why (topic/partition offset: field path and
+ * detail) when the value is not a valid request: a permanent failure. */
+int otf__krcv_convert(const krcv_config_t *c, otf_signal_t signal, int enc,
+                      const rd_kafka_message_t *rkm, otf_buf_t **out, uint64_t *items, char *why,
+                      size_t whylen);
+
 #endif
