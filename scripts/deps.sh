@@ -20,6 +20,7 @@ libpcre2-dev libssl-dev openssl
 golang-go
 chromium
 libcrypt-dev apache2-utils
+librdkafka-dev
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates
 python3 python3-pip python3-venv

@@ -34,6 +34,8 @@ extern const otf_component_factory_t otf_processor_resourcedetection_factory;
 extern const otf_component_factory_t otf_connector_spanmetrics_factory;
 extern const otf_component_factory_t otf_connector_count_factory;
 extern const otf_component_factory_t otf_extension_file_storage_factory;
+extern const otf_component_factory_t otf_exporter_kafka_factory;
+extern const otf_component_factory_t otf_receiver_kafka_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -77,6 +79,8 @@ void otf_components_register_builtins(void)
 	    &otf_connector_spanmetrics_factory,
 	    &otf_connector_count_factory,
 	    &otf_extension_file_storage_factory,
+	    &otf_exporter_kafka_factory,
+	    &otf_receiver_kafka_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

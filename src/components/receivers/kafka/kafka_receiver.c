@@ -1,0 +1,794 @@
+/* receiver `kafka`: consumes OTLP messages from Kafka topics with
+ * librdkafka's group consumer, one group member per worker.
+ *
+ * Delivery (message_marking.after: true): every message is tracked per
+ * partition (kafka_offsets.h) and its offset is stored for commit only
+ * when the pipeline acknowledged it and every earlier message of the
+ * partition, so a crash or a rebalance redelivers at most the
+ * unacknowledged tail (at-least-once); in steady state nothing is consumed
+ * twice. A retryable NACK (and backpressure at send) keeps the message,
+ * pauses its partition and sends it again after error_backoff: nothing is
+ * skipped. A permanent NACK (or bytes that do not decode) is marked and
+ * counted only with message_marking.on_permanent_error (default on_error);
+ * otherwise it is redelivered like a retryable one and blocks its
+ * partition, as the Collector documents. At most max_inflight_per_partition
+ * messages of a partition are held; the partition is paused at the bound
+ * and resumed when it drains.
+ *
+ * Rebalance: revoked partitions commit what is marked and forget their
+ * held messages (late outcomes are ignored: slots carry a generation), so
+ * the new owner consumes them again from the committed offset.
+ *
+ * Envelope: kafka.topic, kafka.partition, kafka.offset and every Kafka
+ * header are message headers (the Collector's request metadata);
+ * header_extraction also adds the listed headers to every resource as
+ * kafka.header.<name>.
+ *
+ * Self-metrics per partition (otflow/selfmetric.h):
+ * otelcol_kafka_receiver_commits, _redeliveries, _skipped. */
+#include "kafka_offsets.h"
+#include "kafka_receiver.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+#include "otflow/pdata_codec.h"
+#include "otflow/pdata_view.h"
+#include "otflow/selfmetric.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#define TIMER_TOKEN 0x4b524356ull
+
+typedef struct held {
+	uint32_t gen;
+	int32_t next_free; /* free list; -1 = end */
+	bool live;
+	bool waiting; /* for a redelivery */
+	bool sent;    /* in the pipeline */
+	int part;
+	int64_t offset;
+	rd_kafka_message_t *rkm;
+	otf_buf_t *payload; /* converted once, reused by redeliveries */
+	uint64_t items;
+	uint32_t attempts;
+	otf_exph_backoff_t backoff;
+	uint64_t due_ms;
+	bool warned;
+} held_t;
+
+typedef struct part {
+	bool used;
+	char topic[256];
+	int32_t partition;
+	otf_signal_t signal;
+	int enc;
+	otf_kafka_track_t track;
+	rd_kafka_topic_partition_list_t *tp; /* this partition alone */
+	bool paused;
+	size_t waiting;
+	otf_selfcounter_t commits, redeliveries, skipped;
+} part_t;
+
+typedef struct krcv {
+	otf_node_t *node; /* first: otf__kafka_log_cb */
+	const krcv_config_t *cfg;
+	uv_loop_t *loop;
+	rd_kafka_t *rk;
+	otf_kafka_pump_t *pump;
+	uint32_t signals; /* wired, OTF_SIGNAL_BIT */
+	part_t **parts;   /* stable: counters are linked into a registry */
+	size_t nparts;
+	held_t *held;
+	size_t nheld;
+	int32_t free_head;
+	size_t inflight; /* held in the pipeline */
+	int64_t timer;
+	uint64_t timer_due;
+	bool closing, closed, started;
+	bool closing_async; /* rd_kafka_consumer_close_queue running */
+	uint64_t last_err_log_ms;
+	bool cooperative;
+} krcv_t;
+
+static void maybe_close(krcv_t *r);
+static void serve_close(krcv_t *r);
+
+/* ---- slots ---- */
+
+static int held_new(krcv_t *r)
+{
+	if (r->free_head < 0) {
+		size_t n = r->nheld ? r->nheld * 2 : 64;
+		held_t *h = otf_realloc(r->held, n * sizeof *h);
+		if (!h)
+			return OTF_E_NOMEM;
+		memset(h + r->nheld, 0, (n - r->nheld) * sizeof *h);
+		for (size_t i = r->nheld; i < n; i++)
+			h[i].next_free = i + 1 < n ? (int32_t)(i + 1) : -1;
+		r->free_head = (int32_t)r->nheld;
+		r->held = h;
+		r->nheld = n;
+	}
+	int i = r->free_head;
+	held_t *h = &r->held[i];
+	r->free_head = h->next_free;
+	uint32_t gen = h->gen + 1;
+	memset(h, 0, sizeof *h);
+	h->gen = gen;
+	h->live = true;
+	return i;
+}
+
+static void held_free(krcv_t *r, int i)
+{
+	held_t *h = &r->held[i];
+	if (h->rkm)
+		rd_kafka_message_destroy(h->rkm);
+	otf_buf_unref(h->payload);
+	if (h->sent)
+		r->inflight--;
+	if (h->waiting && h->part >= 0)
+		r->parts[h->part]->waiting--;
+	uint32_t gen = h->gen;
+	memset(h, 0, sizeof *h);
+	h->gen = gen;
+	h->next_free = r->free_head;
+	r->free_head = i;
+}
+
+/* ---- partitions ---- */
+
+static int part_find(krcv_t *r, const char *topic, int32_t partition)
+{
+	for (size_t i = 0; i < r->nparts; i++)
+		if (r->parts[i] && r->parts[i]->partition == partition &&
+		    !strcmp(r->parts[i]->topic, topic))
+			return (int)i;
+	return -1;
+}
+
+static otf_signal_t topic_signal(krcv_t *r, const char *topic, int *enc)
+{
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
+		if (!(r->signals & (1u << s)))
+			continue;
+		size_t n;
+		const char *const *t = otf__krcv_topics(r->cfg, (otf_signal_t)s, &n);
+		for (size_t i = 0; i < n; i++) {
+			if (!strcmp(t[i], topic)) {
+				*enc = otf__krcv_signal_encoding(r->cfg, (otf_signal_t)s);
+				return (otf_signal_t)s;
+			}
+		}
+	}
+	return (otf_signal_t)-1;
+}
+
+static void counter_init(otf_selfcounter_t *c, const char *name, const char *desc,
+                         const char *label)
+{
+	c->name = name;
+	c->desc = desc;
+	c->unit = "{messages}";
+	c->label_key = "partition";
+	snprintf(c->label, sizeof c->label, "%s", label);
+	c->value = 0;
+	otf_selfcounter_register(c);
+}
+
+static void part_open(krcv_t *r, const char *topic, int32_t partition)
+{
+	if (part_find(r, topic, partition) >= 0)
+		return;
+	int enc = 0;
+	otf_signal_t s = topic_signal(r, topic, &enc);
+	if ((int)s < 0)
+		return;
+	size_t i;
+	for (i = 0; i < r->nparts && r->parts[i]; i++) {
+	}
+	if (i == r->nparts) {
+		part_t **pp = otf_realloc(r->parts, (r->nparts + 1) * sizeof *pp);
+		if (!pp)
+			return;
+		r->parts = pp;
+		r->parts[r->nparts++] = NULL;
+	}
+	part_t *p = otf_calloc(1, sizeof *p);
+	if (!p)
+		return;
+	/* bound + slack: messages already fetched when the pause lands */
+	if (otf__kafka_track_init(&p->track, (size_t)r->cfg->max_inflight * 2 + 64)) {
+		otf_free(p);
+		return;
+	}
+	r->parts[i] = p;
+	p->tp = rd_kafka_topic_partition_list_new(1);
+	rd_kafka_topic_partition_list_add(p->tp, topic, partition);
+	snprintf(p->topic, sizeof p->topic, "%s", topic);
+	p->partition = partition;
+	p->signal = s;
+	p->enc = enc;
+	p->used = true;
+	char label[160];
+	snprintf(label, sizeof label, "%s %s/%d", otf_node_name(r->node), topic, (int)partition);
+	counter_init(&p->commits, "otelcol_kafka_receiver_commits",
+	             "Offset commits acknowledged by the group coordinator, per partition.", label);
+	counter_init(&p->redeliveries, "otelcol_kafka_receiver_redeliveries",
+	             "Messages sent again after a failure, per partition.", label);
+	counter_init(&p->skipped, "otelcol_kafka_receiver_skipped",
+	             "Messages marked although refused permanently, per partition.", label);
+}
+
+static void part_close(krcv_t *r, int pi)
+{
+	part_t *p = r->parts[pi];
+	/* Held messages are forgotten: the next owner starts at the commit. */
+	for (size_t i = 0; i < r->nheld; i++)
+		if (r->held[i].live && r->held[i].part == pi)
+			held_free(r, (int)i);
+	otf__kafka_track_close(&p->track);
+	rd_kafka_topic_partition_list_destroy(p->tp);
+	otf_selfcounter_unregister(&p->commits);
+	otf_selfcounter_unregister(&p->redeliveries);
+	otf_selfcounter_unregister(&p->skipped);
+	otf_free(p);
+	r->parts[pi] = NULL;
+}
+
+static void part_pause(krcv_t *r, part_t *p)
+{
+	if (p->paused)
+		return;
+	p->paused = true;
+	rd_kafka_pause_partitions(r->rk, p->tp);
+}
+
+static void part_maybe_resume(krcv_t *r, part_t *p)
+{
+	if (!p->paused || r->closing || p->waiting ||
+	    otf__kafka_track_len(&p->track) >= (size_t)r->cfg->max_inflight)
+		return;
+	p->paused = false;
+	rd_kafka_resume_partitions(r->rk, p->tp);
+}
+
+/* Marks position pos (next offset to consume) of p for commit. */
+static void part_store(krcv_t *r, part_t *p, int64_t pos)
+{
+	p->tp->elems[0].offset = pos;
+	rd_kafka_resp_err_t e = rd_kafka_offsets_store(r->rk, p->tp);
+	if (e)
+		otf_node_log(r->node, OTF_LOG_WARN, "cannot store offset %" PRId64 " of %s/%d: %s",
+		             pos, p->topic, (int)p->partition, rd_kafka_err2str(e));
+	else if (!r->cfg->autocommit.enable)
+		rd_kafka_commit(r->rk, p->tp, 1);
+}
+
+/* ---- sending ---- */
+
+static void arm_timer(krcv_t *r, uint64_t due)
+{
+	if (r->timer > 0 && r->timer_due <= due)
+		return;
+	if (r->timer > 0)
+		otf_node_timer_stop(r->node, r->timer);
+	uint64_t now = uv_now(r->loop);
+	int64_t id = otf_node_timer_start(r->node, due > now ? due - now : 1, 0, TIMER_TOKEN);
+	r->timer = id > 0 ? id : 0;
+	r->timer_due = due;
+}
+
+/* h waits for a redelivery after error_backoff; its partition pauses. */
+static void redeliver_later(krcv_t *r, int hi, const char *why)
+{
+	held_t *h = &r->held[hi];
+	part_t *p = r->parts[h->part];
+	if (r->closing) {
+		held_free(r, hi); /* not marked: consumed again after a restart */
+		maybe_close(r);
+		return;
+	}
+	uint64_t now = uv_now(r->loop);
+	const otf_exph_retry_config_t *bc = &r->cfg->error_backoff;
+	otf_exph_retry_config_t forever = *bc;
+	forever.max_elapsed_time_ns = 0;
+	if (!h->attempts)
+		otf__exph_backoff_reset(&h->backoff, &forever, now * 1000000ull);
+	int64_t delay = bc->enabled
+	                    ? otf__exph_backoff_next(&h->backoff, &forever, now * 1000000ull, 0.5)
+	                    : bc->initial_interval_ns;
+	if (bc->enabled && bc->max_elapsed_time_ns && !h->warned &&
+	    (int64_t)(now * 1000000ull - h->backoff.start_ns) > bc->max_elapsed_time_ns) {
+		h->warned = true;
+		otf_node_log(r->node, OTF_LOG_WARN,
+		             "%s/%d offset %" PRId64 " still failing after max_elapsed_time; "
+		             "redelivering, never skipping: %s",
+		             p->topic, (int)p->partition, h->offset, why);
+	}
+	h->attempts++;
+	h->waiting = true;
+	p->waiting++;
+	h->due_ms = now + (uint64_t)(delay > 0 ? delay : 1000000) / 1000000;
+	if (now - r->last_err_log_ms >= 1000 || !r->last_err_log_ms) {
+		r->last_err_log_ms = now;
+		otf_node_log(r->node, OTF_LOG_INFO,
+		             "%s/%d offset %" PRId64 " failed, redelivered in %llums: %s", p->topic,
+		             (int)p->partition, h->offset, (unsigned long long)(h->due_ms - now),
+		             why);
+	}
+	part_pause(r, p);
+	arm_timer(r, h->due_ms);
+}
+
+static void settle(krcv_t *r, int hi)
+{
+	held_t *h = &r->held[hi];
+	part_t *p = r->parts[h->part];
+	int64_t pos = otf__kafka_track_done(&p->track, h->offset);
+	if (pos > 0 && r->cfg->marking.after)
+		part_store(r, p, pos);
+	held_free(r, hi);
+	part_maybe_resume(r, p);
+	maybe_close(r);
+}
+
+static bool mark_permanent(const krcv_t *r)
+{
+	return r->cfg->marking.on_permanent_error_present ? r->cfg->marking.on_permanent_error
+	                                                  : r->cfg->marking.on_error;
+}
+
+static void permanent(krcv_t *r, int hi, const char *why)
+{
+	held_t *h = &r->held[hi];
+	part_t *p = r->parts[h->part];
+	if (!mark_permanent(r)) {
+		redeliver_later(r, hi, why);
+		return;
+	}
+	otf_selfcounter_add(&p->skipped, 1);
+	otf_node_count(r->node, OTF_COUNTER_REFUSED, p->signal, h->items);
+	otf_node_log(r->node, OTF_LOG_WARN,
+	             "%s/%d offset %" PRId64 " refused permanently, marked and skipped: %s",
+	             p->topic, (int)p->partition, h->offset, why);
+	settle(r, hi);
+}
+
+static void send_held(krcv_t *r, int hi)
+{
+	held_t *h = &r->held[hi];
+	part_t *p = r->parts[h->part];
+	char why[320];
+	if (!h->payload && otf__krcv_convert(r->cfg, p->signal, p->enc, h->rkm, &h->payload,
+	                                     &h->items, why, sizeof why)) {
+		permanent(r, hi, why);
+		return;
+	}
+	otf_msg_t *m = otf_msg_create(r->node, p->signal, otf_buf_ref(h->payload), h->items);
+	if (!m) {
+		redeliver_later(r, hi, "out of memory");
+		return;
+	}
+	char v[32];
+	otf_msg_header_add(m, "kafka.topic", p->topic);
+	snprintf(v, sizeof v, "%d", (int)p->partition);
+	otf_msg_header_add(m, "kafka.partition", v);
+	snprintf(v, sizeof v, "%" PRId64, h->offset);
+	otf_msg_header_add(m, "kafka.offset", v);
+	rd_kafka_headers_t *hdrs = NULL;
+	if (!rd_kafka_message_headers(h->rkm, &hdrs)) {
+		const char *name;
+		const void *val;
+		size_t vl;
+		for (size_t i = 0; !rd_kafka_header_get_all(hdrs, i, &name, &val, &vl); i++) {
+			char buf[512];
+			snprintf(buf, sizeof buf, "%.*s", (int)vl, val ? (const char *)val : "");
+			otf_msg_header_add(m, name, buf);
+		}
+	}
+	uint64_t cd = (uint64_t)h->gen << 32 | (uint32_t)hi;
+	int rc = otf_msg_subscribe(m, r->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, cd);
+	if (!rc)
+		rc = otf_node_send(r->node, m);
+	if (rc) {
+		otf_msg_drop(m);
+		redeliver_later(r, hi, rc == -EAGAIN ? "pipeline full" : otf_strerror(rc));
+		return;
+	}
+	if (h->attempts)
+		otf_selfcounter_add(&p->redeliveries, 1);
+	else /* a redelivery is not accepted twice */
+		otf_node_count(r->node, OTF_COUNTER_ACCEPTED, p->signal, h->items);
+	h->sent = true;
+	r->inflight++;
+}
+
+static void on_message(krcv_t *r, rd_kafka_message_t *rkm)
+{
+	if (rkm->err) {
+		if (rkm->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+			uint64_t now = uv_now(r->loop);
+			if (now - r->last_err_log_ms >= 5000 || !r->last_err_log_ms) {
+				r->last_err_log_ms = now;
+				otf_node_log(r->node, OTF_LOG_WARN, "kafka consumer: %s",
+				             rd_kafka_message_errstr(rkm));
+			}
+		}
+		rd_kafka_message_destroy(rkm);
+		return;
+	}
+	int pi = part_find(r, rd_kafka_topic_name(rkm->rkt), rkm->partition);
+	if (pi < 0 || r->closing) {
+		rd_kafka_message_destroy(rkm);
+		return;
+	}
+	part_t *p = r->parts[pi];
+	int rc = otf__kafka_track_add(&p->track, rkm->offset);
+	int hi = rc ? rc : held_new(r);
+	if (rc || hi < 0) {
+		/* Past the slack or out of memory: fetch it again later. */
+		if (rc != OTF_E_INVAL) {
+			rd_kafka_seek(rkm->rkt, rkm->partition, rkm->offset, 0);
+			part_pause(r, p);
+		}
+		if (!rc)
+			otf__kafka_track_done(&p->track, rkm->offset);
+		rd_kafka_message_destroy(rkm);
+		return;
+	}
+	held_t *h = &r->held[hi];
+	h->part = pi;
+	h->offset = rkm->offset;
+	h->rkm = rkm;
+	if (!r->cfg->marking.after)
+		part_store(r, p, rkm->offset + 1);
+	if (otf__kafka_track_len(&p->track) >= (size_t)r->cfg->max_inflight)
+		part_pause(r, p);
+	send_held(r, hi);
+}
+
+static void pump_cb(void *ctx)
+{
+	krcv_t *r = ctx;
+	if (r->closed || !r->started)
+		return;
+	if (r->closing_async) {
+		serve_close(r);
+		return;
+	}
+	for (int i = 0; i < 512; i++) {
+		rd_kafka_message_t *m = rd_kafka_consumer_poll(r->rk, 0);
+		if (!m)
+			break;
+		on_message(r, m);
+		if (r->closed)
+			break;
+	}
+}
+
+static void on_timer(krcv_t *r)
+{
+	r->timer = 0;
+	uint64_t now = uv_now(r->loop), next = 0;
+	for (size_t i = 0; i < r->nheld; i++) {
+		held_t *h = &r->held[i];
+		if (!h->live || !h->waiting)
+			continue;
+		if (h->due_ms <= now) {
+			part_t *p = r->parts[h->part];
+			h->waiting = false;
+			p->waiting--;
+			send_held(r, (int)i);
+			part_maybe_resume(r, p);
+		} else if (!next || h->due_ms < next) {
+			next = h->due_ms;
+		}
+	}
+	if (next)
+		arm_timer(r, next);
+}
+
+static void on_outcome(krcv_t *r, const otf_ctrl_t *c)
+{
+	uint32_t hi = (uint32_t)c->calldata, gen = (uint32_t)(c->calldata >> 32);
+	if (hi >= r->nheld || !r->held[hi].live || r->held[hi].gen != gen)
+		return; /* revoked meanwhile */
+	held_t *h = &r->held[hi];
+	h->sent = false;
+	r->inflight--;
+	if (c->type == OTF_CTRL_ACK) {
+		settle(r, (int)hi);
+		return;
+	}
+	if (c->permanent)
+		permanent(r, (int)hi, c->reason);
+	else
+		redeliver_later(r, (int)hi, c->reason);
+}
+
+/* ---- librdkafka callbacks (served from rd_kafka_consumer_poll) ---- */
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *parts, void *opaque)
+{
+	krcv_t *r = opaque;
+	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+		for (int i = 0; i < parts->cnt; i++)
+			part_open(r, parts->elems[i].topic, parts->elems[i].partition);
+		if (r->cooperative)
+			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
+		else
+			rd_kafka_assign(rk, parts);
+		otf_node_log(r->node, OTF_LOG_INFO, "kafka: %d partition(s) assigned", parts->cnt);
+		return;
+	}
+	/* Revoked (or an error): what is marked is committed now (queued
+	 * before the unassign, never waited for on the loop), so the new owner
+	 * starts right after it. */
+	rd_kafka_commit(rk, NULL, 1);
+	for (int i = 0; i < parts->cnt; i++) {
+		int pi = part_find(r, parts->elems[i].topic, parts->elems[i].partition);
+		if (pi >= 0)
+			part_close(r, pi);
+	}
+	if (r->cooperative)
+		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
+	else
+		rd_kafka_assign(rk, NULL);
+	otf_node_log(r->node, OTF_LOG_INFO, "kafka: %d partition(s) revoked", parts->cnt);
+	maybe_close(r);
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+	krcv_t *r = opaque;
+	(void)rk;
+	if (err || !offsets)
+		return;
+	for (int i = 0; i < offsets->cnt; i++) {
+		if (offsets->elems[i].err || offsets->elems[i].offset < 0)
+			continue;
+		int pi = part_find(r, offsets->elems[i].topic, offsets->elems[i].partition);
+		if (pi >= 0)
+			otf_selfcounter_add(&r->parts[pi]->commits, 1);
+	}
+}
+
+/* ---- lifecycle ---- */
+
+/* The consumer closes in librdkafka's background (it commits what is
+ * marked and leaves the group, revoking through on_rebalance) while the
+ * worker serves its queue: a close that waits for brokers never blocks
+ * the loop. */
+static void maybe_close(krcv_t *r)
+{
+	if (!r->closing || r->closed || r->closing_async || r->inflight)
+		return;
+	r->closing_async = true;
+	rd_kafka_error_t *e = rd_kafka_consumer_close_queue(r->rk, otf__kafka_pump_queue(r->pump));
+	if (e) {
+		otf_node_log(r->node, OTF_LOG_WARN, "kafka consumer close: %s",
+		             rd_kafka_error_string(e));
+		rd_kafka_error_destroy(e);
+		r->closed = true;
+		otf__kafka_pump_destroy(r->pump);
+		r->pump = NULL;
+		otf_node_shutdown_done(r->node);
+	}
+}
+
+static void serve_close(krcv_t *r)
+{
+	rd_kafka_queue_t *q = otf__kafka_pump_queue(r->pump);
+	for (int i = 0; i < 512 && rd_kafka_queue_poll_callback(q, 0) > 0; i++) {
+	}
+	if (r->closed || !rd_kafka_consumer_closed(r->rk))
+		return;
+	r->closed = true;
+	otf__kafka_pump_destroy(r->pump);
+	r->pump = NULL;
+	otf_node_shutdown_done(r->node);
+}
+
+static int create(const otf_create_ctx_t *ctx, void **inst)
+{
+	krcv_t *r = *inst;
+	if (r) {
+		r->signals |= 1u << ctx->signal;
+		return 0;
+	}
+	const krcv_config_t *c = ctx->config;
+	r = otf_calloc(1, sizeof *r);
+	if (!r)
+		return OTF_E_NOMEM;
+	r->node = ctx->node;
+	r->cfg = c;
+	r->loop = otf_node_loop(r->node);
+	r->signals = 1u << ctx->signal;
+	r->free_head = -1;
+	char sto[24], hb[24], ci[24], fmin[24], fmax[24], pmax[24], fwait[24], inst_id[300];
+	snprintf(sto, sizeof sto, "%lld", (long long)(c->session_timeout_ns / 1000000));
+	snprintf(hb, sizeof hb, "%lld", (long long)(c->heartbeat_interval_ns / 1000000));
+	snprintf(ci, sizeof ci, "%lld", (long long)(c->autocommit.interval_ns / 1000000));
+	snprintf(fmin, sizeof fmin, "%lld", (long long)c->min_fetch_size);
+	snprintf(fmax, sizeof fmax, "%lld", (long long)c->max_fetch_size);
+	snprintf(pmax, sizeof pmax, "%lld", (long long)c->max_partition_fetch_size);
+	snprintf(fwait, sizeof fwait, "%lld", (long long)(c->max_fetch_wait_ns / 1000000));
+	int w = otf_node_worker_index(r->node);
+	if (c->group_instance_id && c->group_instance_id[0])
+		snprintf(inst_id, sizeof inst_id, w ? "%s-%d" : "%s", c->group_instance_id, w);
+	const char *keys[16] = {"group.id",
+	                        "auto.offset.reset",
+	                        "session.timeout.ms",
+	                        "heartbeat.interval.ms",
+	                        "enable.auto.commit",
+	                        "auto.commit.interval.ms",
+	                        "enable.auto.offset.store",
+	                        "partition.assignment.strategy",
+	                        "fetch.min.bytes",
+	                        "fetch.max.bytes",
+	                        "max.partition.fetch.bytes",
+	                        "fetch.wait.max.ms",
+	                        NULL};
+	const char *vals[16] = {c->group_id,
+	                        c->initial_offset ? "earliest" : "latest",
+	                        sto,
+	                        hb,
+	                        c->autocommit.enable ? "true" : "false",
+	                        ci,
+	                        "false",
+	                        c->rebalance_strategy,
+	                        fmin,
+	                        fmax,
+	                        pmax,
+	                        fwait,
+	                        NULL};
+	if (c->group_instance_id && c->group_instance_id[0]) {
+		keys[12] = "group.instance.id";
+		vals[12] = inst_id;
+		keys[13] = NULL;
+	}
+	char err[512];
+	rd_kafka_conf_t *conf = otf__kafka_conf_new(&c->conn, keys, vals, err, sizeof err);
+	if (!conf) {
+		otf_node_log(r->node, OTF_LOG_ERROR, "kafka consumer configuration: %s", err);
+		otf_free(r);
+		return OTF_E_CONFIG;
+	}
+	rd_kafka_conf_set_rebalance_cb(conf, on_rebalance);
+	rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+	rd_kafka_conf_set_opaque(conf, r);
+	r->rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof err);
+	if (!r->rk) {
+		rd_kafka_conf_destroy(conf);
+		otf_node_log(r->node, OTF_LOG_ERROR, "kafka consumer: %s", err);
+		otf_free(r);
+		return OTF_E_CONFIG;
+	}
+	r->cooperative = !strcmp(c->rebalance_strategy, "cooperative-sticky");
+	rd_kafka_set_log_queue(r->rk, NULL);
+	rd_kafka_poll_set_consumer(r->rk);
+	*inst = r;
+	return 0;
+}
+
+static int start(void *inst)
+{
+	krcv_t *r = inst;
+	rd_kafka_topic_partition_list_t *subs = rd_kafka_topic_partition_list_new(4);
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
+		if (!(r->signals & (1u << s)))
+			continue;
+		size_t n;
+		const char *const *t = otf__krcv_topics(r->cfg, (otf_signal_t)s, &n);
+		for (size_t i = 0; i < n; i++) {
+			if (rd_kafka_topic_partition_list_find(subs, t[i], RD_KAFKA_PARTITION_UA)) {
+				otf_node_log(r->node, OTF_LOG_ERROR,
+				             "topic \"%s\" is configured for two signals", t[i]);
+				rd_kafka_topic_partition_list_destroy(subs);
+				return OTF_E_CONFIG;
+			}
+			rd_kafka_topic_partition_list_add(subs, t[i], RD_KAFKA_PARTITION_UA);
+		}
+	}
+	rd_kafka_resp_err_t e = rd_kafka_subscribe(r->rk, subs);
+	rd_kafka_topic_partition_list_destroy(subs);
+	if (e) {
+		otf_node_log(r->node, OTF_LOG_ERROR, "kafka subscribe: %s", rd_kafka_err2str(e));
+		return OTF_E_CONFIG;
+	}
+	r->pump =
+	    otf__kafka_pump_create(r->loop, rd_kafka_queue_get_consumer(r->rk), 100, pump_cb, r);
+	if (!r->pump)
+		return OTF_E_NOMEM;
+	r->started = true;
+	return 0;
+}
+
+static void control(void *inst, const otf_ctrl_t *c)
+{
+	krcv_t *r = inst;
+	switch (c->type) {
+	case OTF_CTRL_ACK:
+	case OTF_CTRL_NACK:
+		on_outcome(r, c);
+		break;
+	case OTF_CTRL_TMR:
+		if (c->calldata == TIMER_TOKEN)
+			on_timer(r);
+		break;
+	case OTF_CTRL_KIL:
+		if (r->closing)
+			break;
+		r->closing = true;
+		if (r->timer > 0)
+			otf_node_timer_stop(r->node, r->timer);
+		r->timer = 0;
+		/* Stop fetching; what waits for a redelivery is not marked and
+		 * comes again after a restart; in-flight outcomes are awaited. */
+		for (size_t i = 0; i < r->nparts; i++)
+			if (r->parts[i])
+				part_pause(r, r->parts[i]);
+		for (size_t i = 0; i < r->nheld; i++)
+			if (r->held[i].live && !r->held[i].sent)
+				held_free(r, (int)i);
+		if (!r->started) {
+			r->closed = true;
+			otf_node_shutdown_done(r->node);
+			break;
+		}
+		maybe_close(r);
+		break;
+	default:
+		break;
+	}
+	if (c->payload)
+		otf_buf_unref(c->payload);
+}
+
+static void destroy(void *inst)
+{
+	krcv_t *r = inst;
+	otf__kafka_pump_destroy(r->pump);
+	r->pump = NULL;
+	bool unclosed = !r->closed;
+	for (size_t i = 0; i < r->nparts; i++)
+		if (r->parts[i])
+			part_close(r, (int)i);
+	for (size_t i = 0; i < r->nheld; i++)
+		if (r->held[i].live)
+			held_free(r, (int)i);
+	/* Not closed (the shutdown deadline passed, or no KIL): no second,
+	 * blocking close; the group sees the member leave by its session
+	 * timeout and nothing unacknowledged was committed. */
+	if (unclosed)
+		rd_kafka_destroy_flags(r->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+	else
+		rd_kafka_destroy(r->rk);
+	otf_free(r->parts);
+	otf_free(r->held);
+	otf_free(r);
+}
+
+const otf_component_factory_t otf_receiver_kafka_factory = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_RECEIVER,
+    .type = "kafka",
+    .description = "Consumes OTLP (otlp_proto or otlp_json) from Kafka topics; offsets "
+                   "committed in order after the pipeline acknowledged (message_marking.after).",
+    .stability = {OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA},
+    .config_schema = otf__krcv_schema,
+    .config_size = sizeof(krcv_config_t),
+    .validate = otf__krcv_validate,
+    .create = {create, create, create},
+    .start = start,
+    .control = control,
+    .destroy = destroy,
+};
