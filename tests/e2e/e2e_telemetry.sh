@@ -105,7 +105,7 @@ A_PID=$STARTED_PID
 
 expect_eq "A listens on its receiver, health and pull reader ports only (no :8888)" \
 	"$(sorted "$A_PORT" "$A_HEALTH" "$A_PROM")" "$(ports_of "$A_PID")"
-grep -q "a.yaml:10: service.telemetry.logs.encoding: accepted and ignored" "$TMP/a.log" &&
+grep -q "a.yaml:11: service.telemetry.logs.encoding: accepted and ignored" "$TMP/a.log" &&
 	ok "ignored logs.encoding is warned about with file and line" ||
 	bad "no warning for logs.encoding: $(cat "$TMP/a.log")"
 grep -q "prometheus.without_units: accepted and ignored" "$TMP/a.log" &&
