@@ -195,6 +195,19 @@ typedef struct otf_component_factory {
 	int (*ext_start)(void *instance);
 	void (*ext_destroy)(void *instance);
 	const void *ext_ifaces[OTF_EXT_IFACE_COUNT];
+	/* Output ports named by the configuration (content_router: one per
+	 * route; the routing connector: one per table entry). When set it
+	 * replaces `ports`: config_port(config, i) is the name of port i + 1
+	 * (a string owned by config), NULL past the last. config is the
+	 * parsed config struct (NULL when the type has no schema). */
+	const char *(*config_port)(const void *config, uint32_t i);
+	/* Connectors whose output ports lead to different Collector pipelines
+	 * (routing, failover): the mask of output ports (bit p = port p, as
+	 * otf_node_port) whose data pipeline `pipeline` (its id, "logs/acme")
+	 * receives when it lists the connector among its receivers. 0 = the
+	 * connector's configuration sends nothing there: a config error naming
+	 * the pipeline. NULL: every pipeline is fed from port 0. */
+	uint64_t (*pipeline_ports)(const void *config, const char *pipeline);
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with

@@ -123,6 +123,15 @@ typedef struct otf_ottl_record {
 	/* The `cache` path: a scratch map per record (in arena, never encoded).
 	 * Zero it for each new record; otf_ottl_run_* do. */
 	otf_attributes_t cache;
+	/* The `request` path (request["X-Tenant"], the routing connector's
+	 * request context; every context has it, read only): the client
+	 * metadata of the request the record arrived in. request_header(user,
+	 * key) returns the first value of key (NUL-terminated; keys compare
+	 * case-insensitively, as HTTP headers and gRPC metadata), or NULL when
+	 * absent; request_header NULL: every key reads as nil. Typically
+	 * otf_msg_header_get on the message (otflow/component.h). */
+	const char *(*request_header)(const void *user, const char *key);
+	const void *request_user;
 } otf_ottl_record_t;
 
 /* Result of one statement on one record. */

@@ -77,6 +77,15 @@ int otf_pdata_decode_metrics(otf_metrics_t *out, const uint8_t *data, size_t len
                              otf_pdata_error_t *err);
 int otf_pdata_decode_logs(otf_logs_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,
                           const otf_pdata_limits_t *limits, otf_pdata_error_t *err);
+/* One Resource (resource.proto) or InstrumentationScope (common.proto)
+ * message alone, e.g. the head of a group found with otf_view_group_read
+ * (otflow/pdata_view.h): what a router needs to evaluate a condition on a
+ * resource or scope without decoding its records. Default limits; same
+ * errors as the request decoders, paths relative to the message. */
+int otf_pdata_decode_resource(otf_resource_t *out, const uint8_t *data, size_t len,
+                              otf_arena_t *arena, otf_pdata_error_t *err);
+int otf_pdata_decode_scope(otf_scope_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,
+                           otf_pdata_error_t *err);
 /* Export*ServiceResponse of the given signal. */
 int otf_pdata_decode_response(otf_export_response_t *out, otf_signal_t signal, const uint8_t *data,
                               size_t len, otf_pdata_error_t *err);

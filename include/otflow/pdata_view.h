@@ -90,6 +90,11 @@ void otf_view_iter_init(otf_view_iter_t *it, otf_bytes_t msg, uint32_t field);
  * negative OTF_E_* code on malformed input (repeated on later calls). */
 int otf_view_iter_next(otf_view_iter_t *it, otf_bytes_t *out);
 
+/* As otf_view_iter_next, and *raw = the whole occurrence, from its tag to
+ * its last byte: what a router copies verbatim to slice a request into
+ * several (content_router) without decoding and re-encoding it. */
+int otf_view_iter_next_raw(otf_view_iter_t *it, otf_bytes_t *out, otf_bytes_t *raw);
+
 /* Byte offset of the error relative to base (the start of the input), or
  * 0 when there is none. */
 size_t otf_view_iter_err_offset(const otf_view_iter_t *it, const uint8_t *base);

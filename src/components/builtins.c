@@ -36,6 +36,7 @@ extern const otf_component_factory_t otf_connector_count_factory;
 extern const otf_component_factory_t otf_extension_file_storage_factory;
 extern const otf_component_factory_t otf_exporter_kafka_factory;
 extern const otf_component_factory_t otf_receiver_kafka_factory;
+extern const otf_component_factory_t otf_processor_content_router_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -81,6 +82,7 @@ void otf_components_register_builtins(void)
 	    &otf_extension_file_storage_factory,
 	    &otf_exporter_kafka_factory,
 	    &otf_receiver_kafka_factory,
+	    &otf_processor_content_router_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

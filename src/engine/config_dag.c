@@ -305,6 +305,49 @@ static int pipeline_list(const otf_config_node_t *pl, const char *key,
 	return 0;
 }
 
+/* The output ports of a pipeline's receiver `name` that feed pipeline pid:
+ * port 0, or what a connector with pipeline_ports (routing, failover)
+ * routes there. */
+static int head_ports(otf_dag_t *dag, const char *name, const char *pid,
+                      const otf_config_node_t *ref, uint64_t *mask, otf_config_error_t *err)
+{
+	const otf_dag_node_t *n = &dag->nodes[otf_dag_find(dag, name)];
+	*mask = 1;
+	if (!n->factory->pipeline_ports)
+		return 0;
+	*mask = n->factory->pipeline_ports(n->config, pid);
+	if (!*mask)
+		return otf_config_errorf(err, ref,
+		                         "pipeline '%s' receives from connector '%s' (type %s), "
+		                         "whose configuration routes nothing to it",
+		                         pid, name + strlen("connector:"), n->type);
+	return 0;
+}
+
+/* Edges from every head (on each of its ports) to node `to`. */
+static int link_heads(otf_dag_t *dag, char (*heads)[NAME_MAX_LEN], const uint64_t *hports,
+                      size_t nheads, const char *to, uint32_t bit, const otf_config_node_t *ref,
+                      otf_config_error_t *err)
+{
+	char msg[512];
+	for (size_t h = 0; h < nheads; h++) {
+		const otf_dag_node_t *n = &dag->nodes[otf_dag_find(dag, heads[h])];
+		for (uint32_t p = 0; p < 64; p++) {
+			if (!(hports[h] & (1ull << p)))
+				continue;
+			const char *port =
+			    p ? otf__port_name(n->factory, n->config, p - 1) : "default";
+			if (!port)
+				return otf_config_errorf(err, ref, "connector '%s' has no port %u",
+				                         heads[h], p);
+			int rc = otf_dag_add_edge(dag, heads[h], port, to, bit, msg, sizeof msg);
+			if (rc)
+				return otf_config_errorf(err, ref, "%s", msg);
+		}
+	}
+	return 0;
+}
+
 static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const char *pid,
                           const otf_config_node_t *pl, otf_config_error_t *err)
 {
@@ -341,8 +384,12 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 	 * then the last processor). */
 	size_t nrecv = otf_config_len(recv);
 	char(*heads)[NAME_MAX_LEN] = otf_calloc(nrecv, sizeof *heads);
-	if (!heads)
+	uint64_t *hports = otf_calloc(nrecv ? nrecv : 1, sizeof *hports);
+	if (!heads || !hports) {
+		otf_free(heads);
+		otf_free(hports);
 		return OTF_E_NOMEM;
+	}
 	size_t nheads = 0;
 	for (size_t i = 0; i < nrecv; i++) {
 		const otf_config_node_t *idn = otf_config_seq_at(recv, i);
@@ -355,6 +402,9 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 		int section = otf_config_map_get(conns, id) ? 3 : 0;
 		rc =
 		    ensure_component(dag, root, section, id, idn, heads[nheads], NAME_MAX_LEN, err);
+		if (rc)
+			goto out;
+		rc = head_ports(dag, heads[nheads], pid, idn, &hports[nheads], err);
 		if (rc)
 			goto out;
 		nheads++;
@@ -388,14 +438,11 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 			rc = otf_config_errorf(err, def, "%s", msg);
 			goto out;
 		}
-		for (size_t h = 0; h < nheads; h++) {
-			rc = otf_dag_add_edge(dag, heads[h], NULL, name, bit, msg, sizeof msg);
-			if (rc) {
-				rc = otf_config_errorf(err, idn, "%s", msg);
-				goto out;
-			}
-		}
+		rc = link_heads(dag, heads, hports, nheads, name, bit, idn, err);
+		if (rc)
+			goto out;
 		snprintf(heads[0], NAME_MAX_LEN, "%s", name);
+		hports[0] = 1;
 		nheads = 1;
 	}
 	for (size_t i = 0; i < otf_config_len(exp); i++) {
@@ -411,16 +458,13 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 		rc = ensure_component(dag, root, section, id, idn, name, sizeof name, err);
 		if (rc)
 			goto out;
-		for (size_t h = 0; h < nheads; h++) {
-			rc = otf_dag_add_edge(dag, heads[h], NULL, name, bit, msg, sizeof msg);
-			if (rc) {
-				rc = otf_config_errorf(err, idn, "%s", msg);
-				goto out;
-			}
-		}
+		rc = link_heads(dag, heads, hports, nheads, name, bit, idn, err);
+		if (rc)
+			goto out;
 	}
 out:
 	otf_free(heads);
+	otf_free(hports);
 	return rc;
 }
 

@@ -178,30 +178,46 @@ static bool consumes(const otf_dag_node_t *n, otf_signal_t s)
 	       n->factory->stability[s] != OTF_STABILITY_UNDEFINED;
 }
 
-int otf__factory_port(const otf_component_factory_t *f, const char *name)
+/* Name of port i + 1 (i from 0) of a node of factory f with config: the
+ * factory's own list, or the one its configuration declares. */
+const char *otf__port_name(const otf_component_factory_t *f, const void *config, uint32_t i)
+{
+	if (f->config_port)
+		return f->config_port(config, i);
+	if (!f->ports)
+		return NULL;
+	for (uint32_t k = 0; k < i; k++)
+		if (!f->ports[k])
+			return NULL;
+	return f->ports[i];
+}
+
+int otf__factory_port(const otf_component_factory_t *f, const void *config, const char *name)
 {
 	if (!strcmp(name, "default"))
 		return 0;
-	for (size_t i = 0; f->ports && f->ports[i]; i++)
-		if (!strcmp(f->ports[i], name))
+	const char *p;
+	for (uint32_t i = 0; (p = otf__port_name(f, config, i)) != NULL; i++)
+		if (!strcmp(p, name))
 			return (int)i + 1;
 	return -1;
 }
 
-uint32_t otf__factory_nports(const otf_component_factory_t *f)
+uint32_t otf__factory_nports(const otf_component_factory_t *f, const void *config)
 {
 	uint32_t n = 1;
-	while (f->ports && f->ports[n - 1])
+	while (otf__port_name(f, config, n - 1))
 		n++;
 	return n;
 }
 
-static void ports_str(const otf_component_factory_t *f, char *buf, size_t n)
+static void ports_str(const otf_component_factory_t *f, const void *config, char *buf, size_t n)
 {
 	snprintf(buf, n, "default");
-	for (size_t i = 0; f->ports && f->ports[i]; i++) {
+	const char *p;
+	for (uint32_t i = 0; (p = otf__port_name(f, config, i)) != NULL; i++) {
 		size_t l = strlen(buf);
-		snprintf(buf + l, n - l, ", %s", f->ports[i]);
+		snprintf(buf + l, n - l, ", %s", p);
 	}
 }
 
@@ -252,10 +268,10 @@ int otf_dag_add_edge(otf_dag_t *dag, const char *from, const char *port, const c
 	if (!port)
 		port = "default";
 	otf_dag_node_t *n = &dag->nodes[fi];
-	int pi = otf__factory_port(n->factory, port);
+	int pi = otf__factory_port(n->factory, n->config, port);
 	if (pi < 0) {
 		char ports[256];
-		ports_str(n->factory, ports, sizeof ports);
+		ports_str(n->factory, n->config, ports, sizeof ports);
 		return errf(err, errlen, OTF_E_CONFIG,
 		            "%s '%s' (type %s) has no output port '%s' (ports: %s)",
 		            otf_component_kind_name(n->kind), n->name, n->type, port, ports);
@@ -444,7 +460,7 @@ static int check_wiring(otf_dag_t *dag, char *err, size_t errlen)
 		const otf_dag_node_t *n = &dag->nodes[i];
 		if (n->removed || !n->factory->check_wiring)
 			continue;
-		uint32_t nports = otf__factory_nports(n->factory);
+		uint32_t nports = otf__factory_nports(n->factory, n->config);
 		uint32_t *ps = otf_calloc(nports, sizeof *ps);
 		if (!ps)
 			return OTF_E_NOMEM;
@@ -584,9 +600,9 @@ void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot)
 		else {
 			/* Declared ports and a fan-out policy other than all. */
 			char extra[320] = "";
-			if (n->factory->ports) {
+			if (n->factory->ports || otf__port_name(n->factory, n->config, 0)) {
 				char ports[256];
-				ports_str(n->factory, ports, sizeof ports);
+				ports_str(n->factory, n->config, ports, sizeof ports);
 				snprintf(extra, sizeof extra, ", ports %s", ports);
 			}
 			if (n->fanout != OTF_FANOUT_ALL) {

@@ -65,8 +65,10 @@ int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, s
 		json_object_object_add(o, "in_signals", signals_array(n->in_signals));
 		json_object *ports = json_object_new_array();
 		json_object_array_add(ports, json_object_new_string("default"));
-		for (const char *const *p = n->factory->ports; p && *p; p++)
-			json_object_array_add(ports, json_object_new_string(*p));
+		const char *pn;
+		for (uint32_t pi = 0; (pn = otf__port_name(n->factory, n->config, pi)) != NULL;
+		     pi++)
+			json_object_array_add(ports, json_object_new_string(pn));
 		json_object_object_add(o, "ports", ports);
 		json_object_object_add(o, "fanout",
 		                       json_object_new_string(otf_fanout_policy_name(n->fanout)));

@@ -187,9 +187,11 @@ struct otf_engine {
 };
 
 /* dag.c: index of port name for factory f (0 = "default"), or -1. */
-int otf__factory_port(const otf_component_factory_t *f, const char *name);
-/* Number of output ports of f, "default" included. */
-uint32_t otf__factory_nports(const otf_component_factory_t *f);
+int otf__factory_port(const otf_component_factory_t *f, const void *config, const char *name);
+/* Number of output ports of f with config, "default" included. */
+uint32_t otf__factory_nports(const otf_component_factory_t *f, const void *config);
+/* Name of port i + 1 (factory ports or config_port); NULL past the last. */
+const char *otf__port_name(const otf_component_factory_t *f, const void *config, uint32_t i);
 /* msg.c */
 void otf__msg_free(otf_msg_t *m);
 /* Answers m's upstream with a NACK now (frames, join) while m itself stays

@@ -129,7 +129,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 {
 	const otf_dag_node_t *def = n->def;
-	n->nports = otf__factory_nports(def->factory);
+	n->nports = otf__factory_nports(def->factory, def->config);
 	n->ports = otf_calloc(n->nports, sizeof *n->ports);
 	if (!n->ports)
 		return OTF_E_NOMEM;
@@ -157,7 +157,7 @@ int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 
 int otf_node_port(const otf_node_t *node, const char *name)
 {
-	int i = otf__factory_port(node->def->factory, name);
+	int i = otf__factory_port(node->def->factory, node->def->config, name);
 	return i < 0 ? OTF_E_NOT_FOUND : i;
 }
 

@@ -2,7 +2,7 @@
  * the function table (arity, named and optional arguments, literal and
  * static types), folds enum symbols into integers and compiles regexes
  * once. Every error carries the column of the offending token. */
-#include "ottl_internal.h"
+#include "ottl_fields.h"
 
 #include "otflow/err.h"
 
@@ -139,6 +139,8 @@ static int check_path(checker_t *c, otf__ottl_node_t *n)
 	if (n->nkeys && !otf__ottl_field_desc(f)->indexable)
 		return otf__ottl_errorf(c->e, n->keys[0]->pos, "path '%s' cannot be indexed",
 		                        otf__ottl_field_desc(f)->name);
+	if (f == F_REQUEST && otf__ottl_request_check(n, c->e))
+		return OTF_E_INVAL;
 	return check_keys(c, n);
 }
 

@@ -70,7 +70,8 @@ enum {
 	F_LOG_SPAN_ID,
 	F_LOG_SPAN_ID_STR,
 	F_LOG_EVENT_NAME,
-	F_CACHE, /* every context: the record's scratch map */
+	F_CACHE,   /* every context: the record's scratch map */
+	F_REQUEST, /* every context: the request's client metadata (ottl_request.c) */
 	F_COUNT
 };
 
@@ -92,6 +93,10 @@ bool otf__ottl_dp_of(otf_ottl_record_t *r, dp_ref_t *d);
 /* Error: the record lacks the path's context. */
 int otf__ottl_missing(otf__ottl_run_t *r, const otf__ottl_node_t *path);
 /* The field's value without keys. */
+/* request["key"] (ottl_request.c): the check at compile (one key, read
+ * only) and the read (a string, nil when absent). */
+int otf__ottl_request_check(const otf__ottl_node_t *path, otf__ottl_err_t *e);
+int otf__ottl_request_get(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *out);
 int otf__ottl_get_field(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *o);
 /* One key step into v; *slot is NULL for a missing key. */
 int otf__ottl_step(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_any_value_t *v,

@@ -75,6 +75,7 @@ static const otf__ottl_field_desc_t fields[F_COUNT] = {
     [F_LOG_SPAN_ID_STR] = {C(LOG), "span_id.string", VT_STRING, true, false},
     [F_LOG_EVENT_NAME] = {C(LOG), "event_name", VT_STRING, true, false},
     [F_CACHE] = {OTF_OTTL_CTX_COUNT, "cache", VT_MAP, true, true},
+    [F_REQUEST] = {OTF_OTTL_CTX_COUNT, "request", VT_MAP, false, true},
 };
 #undef C
 
@@ -569,6 +570,8 @@ int otf__ottl_index(otf__ottl_run_t *r, otf__ottl_node_t *const *keys, size_t nk
 
 int otf__ottl_path_get(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *out)
 {
+	if (path->field == F_REQUEST)
+		return otf__ottl_request_get(r, path, out);
 	otf_any_value_t v;
 	int rc = otf__ottl_get_field(r, path, &v);
 	if (rc || !path->nkeys) {

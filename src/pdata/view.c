@@ -48,6 +48,41 @@ int otf_view_iter_next(otf_view_iter_t *it, otf_bytes_t *out)
 	return 0;
 }
 
+int otf_view_iter_next_raw(otf_view_iter_t *it, otf_bytes_t *out, otf_bytes_t *raw)
+{
+	/* The matching field's tag is the last one iter_next read: walk to it
+	 * with the same loop, remembering where each field began. */
+	if (OTF_UNLIKELY(it->err))
+		return it->err;
+	const uint8_t *p = it->p, *end = it->end;
+	while (p < end) {
+		const uint8_t *at = p;
+		uint32_t f, wt;
+		int rc = otf__pb_tag(&p, end, &f, &wt);
+		if (OTF_LIKELY(rc == 0)) {
+			if (f == it->field) {
+				rc = otf__view_len(&p, end, wt, out);
+				if (OTF_LIKELY(rc == 0)) {
+					it->p = p;
+					raw->ptr = at;
+					raw->len = (size_t)(p - at);
+					return 1;
+				}
+			} else {
+				rc = otf__pb_skip(&p, end, wt);
+			}
+		}
+		if (rc) {
+			it->err = rc;
+			it->err_at = at;
+			it->p = end;
+			return rc;
+		}
+	}
+	it->p = p;
+	return 0;
+}
+
 size_t otf_view_iter_err_offset(const otf_view_iter_t *it, const uint8_t *base)
 {
 	return it->err_at ? (size_t)(it->err_at - base) : 0;

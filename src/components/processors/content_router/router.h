@@ -1,0 +1,68 @@
+/* The routing core shared by processor `content_router` and the
+ * Collector's `routing` connector (one implementation: the connector is a
+ * content_router node whose ports are its table entries).
+ *
+ * Routes are OTTL conditions (otflow/ottl.h) compiled once per instance;
+ * route i sends on output port i + 1, unmatched data on port 0
+ * (`default`). The first route whose condition is true wins, as the
+ * connector's table (match_once is the only mode since v0.120.0).
+ *
+ * Per request: every ResourceSpans/ResourceLogs/ResourceMetrics group is
+ * evaluated on its Resource alone (decoded from the group's head, records
+ * untouched); with the scope context every Scope* group is evaluated on
+ * its scope and resource. When everything goes to one route the message
+ * itself is passed on (same payload, id and acknowledgement path). When
+ * groups go to different routes the request's bytes are sliced: one new
+ * request per route made of verbatim copies of its groups' byte ranges
+ * (never decoded and re-encoded; a resource split by scope is rebuilt
+ * from its resource, schema_url and scope ranges). Each split message is
+ * the node's own (envelope copied, original id as its source), subscribed
+ * to; the original is acked once every split is acked, and nacked when
+ * any failed (permanent when every failure was).
+ *
+ * Errors in a condition follow error_mode: propagate nacks the request
+ * as permanent (bad data or a bad condition: resending cannot help);
+ * ignore (logged, rate-limited) and silent treat the failing route as
+ * not matched, so the data goes on to the next routes and `default`.
+ *
+ * Thread rules: an instance lives on one worker, as every node. */
+#ifndef OTF_CONTENT_ROUTER_ROUTER_H
+#define OTF_CONTENT_ROUTER_ROUTER_H
+
+#include "otflow/component.h"
+#include "otflow/ottl.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Routes a router may have: port indexes travel in 64-bit masks. */
+#define OTF_CR_MAX_ROUTES 63
+
+enum { OTF_CR_CTX_RESOURCE = 0, OTF_CR_CTX_SCOPE = 1 };
+
+typedef struct otf__cr otf__cr_t;
+
+/* Compiles n conditions (n <= OTF_CR_MAX_ROUTES) in context ctx
+ * (OTF_CR_CTX_*); names[i] names route i in messages. error_mode is an
+ * otf_ottl_error_mode_t. node NULL: compile only (config validation), *out
+ * is then NULL. OTF_E_CONFIG with err naming the route and the column. */
+int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
+                   const char *const *names, size_t n, int ctx, int error_mode, char *err,
+                   size_t errlen);
+void otf__cr_destroy(otf__cr_t *r);
+void otf__cr_consume(otf__cr_t *r, otf_msg_t *m);
+/* ACK/NACK of split messages, KIL; unrefs a returned payload. */
+void otf__cr_control(otf__cr_t *r, const otf_ctrl_t *c);
+
+/* True when condition text is the literal `true` (surrounding blanks
+ * allowed): such a route matches everything, so nothing can be left for
+ * `default`. */
+bool otf__cr_cond_always(const char *cond);
+
+/* check_wiring for routers: every route has something wired; a signal
+ * that arrives must have `default` wired unless a route matches always
+ * (always != 0). names as otf__cr_create. */
+int otf__cr_check_wiring(const char *const *names, size_t n, bool always, uint32_t in,
+                         const uint32_t *ps, uint32_t nports, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,569 @@
+/* processor content_router, in the engine: routes by OTTL conditions on
+ * the resource, the scope and the client's metadata (request["X-Tenant"])
+ * to named ports, unmatched to `default`; a request whose resources go to
+ * different routes is split by slicing its bytes (each part is exactly the
+ * encoding of a request holding only that route's resources, in order);
+ * the original is acked once every part is, nacked when one fails;
+ * error_mode; wiring and condition errors at config time. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include "otflow/alloc.h"
+#include "otflow/arena.h"
+#include "otflow/config.h"
+#include "otflow/config_schema.h"
+#include "otflow/err.h"
+#include "otflow/pdata_codec.h"
+#include "otflow/service.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NSINK  3
+#define MAXMSG 8
+
+static _Atomic int g_acks, g_nacks, g_nack_permanent;
+static _Atomic uint64_t g_sent_id;
+static char g_reason[160];
+
+/* What each sink saw, written by the one worker, read after stop. */
+static _Atomic int g_seen[NSINK];
+static otf_buf_t *g_payload[NSINK][MAXMSG];
+static uint64_t g_id[NSINK][MAXMSG], g_source[NSINK][MAXMSG], g_items[NSINK][MAXMSG];
+
+static void reset(void)
+{
+	atomic_store(&g_acks, 0);
+	atomic_store(&g_nacks, 0);
+	atomic_store(&g_nack_permanent, 0);
+	g_reason[0] = 0;
+	for (int i = 0; i < NSINK; i++) {
+		for (int k = 0; k < MAXMSG; k++) {
+			if (g_payload[i][k])
+				otf_buf_unref(g_payload[i][k]);
+			g_payload[i][k] = NULL;
+		}
+		atomic_store(&g_seen[i], 0);
+	}
+}
+
+static const char *const k_json[] = {
+    /* 0: three resources, tenants a, b, c, one log each */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}},{\"body\":{\"stringValue\":\"a2\"}}]}]},"
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"b\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"b1\"}}]}]},"
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"c\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"c1\"}}]}]}]}",
+    /* 1, 2, 3: each resource of 0 alone */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}},{\"body\":{\"stringValue\":\"a2\"}}]}]}]}",
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"b\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"b1\"}}]}]}]}",
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"c\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"c1\"}}]}]}]}",
+    /* 4: one resource, scopes alpha and beta */
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{"
+    "\"stringValue\":\"a\"}}]},\"scopeLogs\":["
+    "{\"scope\":{\"name\":\"alpha\"},\"logRecords\":[{\"body\":{\"stringValue\":\"x\"}}]},"
+    "{\"scope\":{\"name\":\"beta\"},\"logRecords\":[{\"body\":{\"stringValue\":\"y\"}}]},"
+    "{\"scope\":{\"name\":\"alpha\"},\"logRecords\":[{\"body\":{\"stringValue\":\"z\"}}]}]}]}",
+    /* 5, 6: the alpha scopes of 4, its beta scope */
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{"
+    "\"stringValue\":\"a\"}}]},\"scopeLogs\":["
+    "{\"scope\":{\"name\":\"alpha\"},\"logRecords\":[{\"body\":{\"stringValue\":\"x\"}}]},"
+    "{\"scope\":{\"name\":\"alpha\"},\"logRecords\":[{\"body\":{\"stringValue\":\"z\"}}]}]}]}",
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{"
+    "\"stringValue\":\"a\"}}]},\"scopeLogs\":["
+    "{\"scope\":{\"name\":\"beta\"},\"logRecords\":[{\"body\":{\"stringValue\":\"y\"}}]}]}]}",
+};
+
+/* Protobuf of k_json[i] (the codec's canonical encoding). */
+static otf_buf_t *pb_of(int i)
+{
+	otf_arena_t a;
+	otf_arena_init(&a, 4096);
+	otf_logs_t l;
+	otf_buf_t *b = NULL;
+	if (otf_pdata_json_decode_logs(&l, k_json[i], strlen(k_json[i]), &a, NULL, NULL) ||
+	    otf_pdata_encode_logs(&l, &b))
+		fail_msg("payload %d does not encode", i);
+	otf_arena_close(&a);
+	return b;
+}
+
+/* ---- src: one logs message of payload k_json[payload] with header
+ * X-Tenant: tenant (when set), subscribed to its outcome. */
+typedef struct src_cfg {
+	int64_t payload;
+	char *tenant;
+} src_cfg_t;
+
+typedef struct src {
+	otf_node_t *node;
+	const src_cfg_t *cfg;
+} src_t;
+
+static int src_create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	src_t *s = otf_calloc(1, sizeof *s);
+	if (!s)
+		return OTF_E_NOMEM;
+	s->node = ctx->node;
+	s->cfg = ctx->config;
+	*inst = s;
+	return 0;
+}
+
+static int src_start(void *inst)
+{
+	src_t *s = inst;
+	otf_node_timer_start(s->node, 1, 0, 1);
+	return 0;
+}
+
+static void src_control(void *inst, const otf_ctrl_t *c)
+{
+	src_t *s = inst;
+	switch (c->type) {
+	case OTF_CTRL_TMR: {
+		otf_msg_t *m =
+		    otf_msg_create(s->node, OTF_SIGNAL_LOGS, pb_of((int)s->cfg->payload), 1);
+		if (s->cfg->tenant)
+			otf_msg_header_add(m, "x-tenant", s->cfg->tenant);
+		otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
+		atomic_store(&g_sent_id, otf_msg_id(m));
+		if (otf_node_send(s->node, m)) {
+			otf_msg_drop(m);
+			atomic_fetch_add(&g_nacks, 1);
+		}
+		break;
+	}
+	case OTF_CTRL_ACK:
+		atomic_fetch_add(&g_acks, 1);
+		break;
+	case OTF_CTRL_NACK:
+		snprintf(g_reason, sizeof g_reason, "%s", c->reason);
+		if (c->permanent)
+			atomic_fetch_add(&g_nack_permanent, 1);
+		atomic_fetch_add(&g_nacks, 1);
+		break;
+	case OTF_CTRL_KIL:
+		otf_node_shutdown_done(s->node);
+		break;
+	default:
+		break;
+	}
+}
+
+static void plain_destroy(void *inst)
+{
+	otf_free(inst);
+}
+
+static const otf_config_field_t k_src_schema[] = {
+    {.key = "payload", .type = OTF_CFG_INT, .offset = offsetof(src_cfg_t, payload), .def = "0"},
+    {.key = "tenant", .type = OTF_CFG_STRING, .offset = offsetof(src_cfg_t, tenant)},
+    OTF_CONFIG_FIELD_END,
+};
+
+static const otf_component_factory_t k_src = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_RECEIVER,
+    .type = "crsrc",
+    .description = "test source",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .config_schema = k_src_schema,
+    .config_size = sizeof(src_cfg_t),
+    .create = {src_create, src_create, src_create},
+    .start = src_start,
+    .control = src_control,
+    .destroy = plain_destroy,
+};
+
+/* ---- sink: keeps a reference to each payload; nacks when fail is set
+ * (permanent with permanent: true). */
+typedef struct sink_cfg {
+	int64_t id;
+	bool fail;
+	bool permanent;
+} sink_cfg_t;
+
+typedef struct sink {
+	otf_node_t *node;
+	const sink_cfg_t *cfg;
+} sink_t;
+
+static int sink_create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	sink_t *k = otf_calloc(1, sizeof *k);
+	if (!k)
+		return OTF_E_NOMEM;
+	k->node = ctx->node;
+	k->cfg = ctx->config;
+	*inst = k;
+	return 0;
+}
+
+static void sink_consume(void *inst, otf_msg_t *m)
+{
+	sink_t *k = inst;
+	int slot = (int)k->cfg->id;
+	int at = atomic_load(&g_seen[slot]);
+	if (at < MAXMSG) {
+		const uint64_t *src;
+		g_payload[slot][at] = otf_buf_ref(otf_msg_payload(m));
+		g_id[slot][at] = otf_msg_id(m);
+		g_source[slot][at] = otf_msg_sources(m, &src) == 1 ? src[0] : 0;
+		g_items[slot][at] = otf_msg_items(m);
+	}
+	atomic_fetch_add(&g_seen[slot], 1);
+	if (k->cfg->fail)
+		otf_msg_nack(m, OTF_E_IO, k->cfg->permanent, "sink down");
+	else
+		otf_msg_ack(m);
+}
+
+static void sink_control(void *inst, const otf_ctrl_t *c)
+{
+	sink_t *k = inst;
+	if (c->type == OTF_CTRL_KIL)
+		otf_node_shutdown_done(k->node);
+}
+
+static const otf_config_field_t k_sink_schema[] = {
+    {.key = "id", .type = OTF_CFG_INT, .offset = offsetof(sink_cfg_t, id), .def = "0"},
+    {.key = "fail", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, fail)},
+    {.key = "permanent", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, permanent)},
+    OTF_CONFIG_FIELD_END,
+};
+
+static const otf_component_factory_t k_sink = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_EXPORTER,
+    .type = "crsink",
+    .description = "test sink",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .config_schema = k_sink_schema,
+    .config_size = sizeof(sink_cfg_t),
+    .create = {sink_create, sink_create, sink_create},
+    .consume = {sink_consume, sink_consume, sink_consume},
+    .control = sink_control,
+    .destroy = plain_destroy,
+};
+
+static int setup(void **state)
+{
+	(void)state;
+	otf_components_register_builtins();
+	otf_component_register(&k_src);
+	otf_component_register(&k_sink);
+	otf_log_set_level(OTF_LOG_ERROR);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	reset();
+	return 0;
+}
+
+typedef struct run {
+	otf_config_t *cfg;
+	otf_dag_t *dag;
+	otf_service_settings_t st;
+	otf_engine_t *e;
+} run_t;
+
+static int build(run_t *r, const char *yaml, otf_config_error_t *err)
+{
+	memset(r, 0, sizeof *r);
+	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, err);
+	if (!rc)
+		rc = otf_service_build(r->cfg, &r->dag, &r->st, err);
+	return rc;
+}
+
+static void start(run_t *r, const char *yaml)
+{
+	reset();
+	otf_config_error_t err;
+	if (build(r, yaml, &err))
+		fail_msg("build: %s", err.text);
+	otf_log_set_level(OTF_LOG_ERROR);
+	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
+	for (int i = 0; i < 5000 && atomic_load(&g_acks) + atomic_load(&g_nacks) < 1; i++)
+		usleep(1000);
+	if (atomic_load(&g_acks) + atomic_load(&g_nacks) < 1)
+		fail_msg("the message was not answered within 5 s");
+	otf_engine_request_stop(r->e);
+	assert_int_equal(otf_engine_join(r->e), 0);
+	otf_dag_destroy(r->dag);
+	otf_config_destroy(r->cfg);
+}
+
+#define CR_YAML(src_cfg, cr_cfg, s0, s1, s2)                   \
+	"nodes:\n"                                             \
+	"  src: {type: crsrc, config: {" src_cfg "}}\n"        \
+	"  cr: {type: content_router, config: {" cr_cfg "}}\n" \
+	"  k0: {type: crsink, config: {id: 0, " s0 "}}\n"      \
+	"  k1: {type: crsink, config: {id: 1, " s1 "}}\n"      \
+	"  k2: {type: crsink, config: {id: 2, " s2 "}}\n"      \
+	"connections:\n"                                       \
+	"  - {from: src, to: cr}\n"                            \
+	"  - {from: cr.a, to: k0}\n"                           \
+	"  - {from: cr.b, to: k1}\n"                           \
+	"  - {from: cr.default, to: k2}\n"                     \
+	"runtime: {workers: 1, shutdown_timeout: 2s}\n"
+
+#define ROUTES_AB                                                                    \
+	"routes: {a: 'attributes[\"tenant\"] == \"a\"', b: 'attributes[\"tenant\"] " \
+	"== \"b\"'}"
+
+/* Sink slot got exactly one message whose bytes are k_json[want]'s
+ * encoding, a part of the sent message (its source) holding items. */
+static void expect_part(int slot, int want, uint64_t items)
+{
+	assert_int_equal(atomic_load(&g_seen[slot]), 1);
+	otf_buf_t *exp = pb_of(want);
+	otf_buf_t *got = g_payload[slot][0];
+	if (got->len != exp->len || memcmp(got->data, exp->data, exp->len))
+		fail_msg("sink %d: %zu bytes, not the %zu of payload %d", slot, got->len, exp->len,
+		         want);
+	otf_buf_unref(exp);
+	assert_int_equal(g_source[slot][0], atomic_load(&g_sent_id));
+	assert_int_equal(g_items[slot][0], items);
+}
+
+/* Three resources, three routes: each sink gets exactly its resource. */
+static void test_split_per_resource(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, CR_YAML("payload: 0", ROUTES_AB, "", "", ""));
+	assert_int_equal(atomic_load(&g_acks), 1);
+	assert_int_equal(atomic_load(&g_nacks), 0);
+	expect_part(0, 1, 2);
+	expect_part(1, 2, 1);
+	expect_part(2, 3, 1);
+}
+
+/* One route for everything: the message itself goes on (same id, same
+ * bytes, no copy). */
+static void test_single_route_passes_message(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, CR_YAML("payload: 1", ROUTES_AB, "", "", ""));
+	assert_int_equal(atomic_load(&g_acks), 1);
+	assert_int_equal(atomic_load(&g_seen[0]), 1);
+	assert_int_equal(atomic_load(&g_seen[1]) + atomic_load(&g_seen[2]), 0);
+	assert_int_equal(g_id[0][0], atomic_load(&g_sent_id));
+	otf_buf_t *exp = pb_of(1);
+	assert_int_equal(g_payload[0][0]->len, exp->len);
+	assert_memory_equal(g_payload[0][0]->data, exp->data, exp->len);
+	otf_buf_unref(exp);
+}
+
+/* request["X-Tenant"] reads the client metadata (case-insensitive). */
+static void test_request_header(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r,
+	      CR_YAML("payload: 0, tenant: acme",
+	              "routes: {a: 'request[\"X-Tenant\"] == \"acme\"', b: 'request[\"X-Tenant\"] "
+	              "== nil'}",
+	              "", "", ""));
+	assert_int_equal(atomic_load(&g_acks), 1);
+	assert_int_equal(atomic_load(&g_seen[0]), 1);
+	assert_int_equal(atomic_load(&g_seen[1]) + atomic_load(&g_seen[2]), 0);
+	/* without the header: route b (nil) */
+	start(&r,
+	      CR_YAML("payload: 0",
+	              "routes: {a: 'request[\"X-Tenant\"] == \"acme\"', b: 'request[\"X-Tenant\"] "
+	              "== nil'}",
+	              "", "", ""));
+	assert_int_equal(atomic_load(&g_seen[1]), 1);
+	assert_int_equal(atomic_load(&g_seen[0]) + atomic_load(&g_seen[2]), 0);
+}
+
+/* A part failing fails the original: retryable when any failure is,
+ * permanent when all are; the other parts were still delivered. */
+static void test_part_failure_nacks_original(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: true", "", ""));
+	assert_int_equal(atomic_load(&g_acks), 0);
+	assert_int_equal(atomic_load(&g_nacks), 1);
+	assert_int_equal(atomic_load(&g_nack_permanent), 0);
+	assert_non_null(strstr(g_reason, "sink down"));
+	expect_part(1, 2, 1);
+	expect_part(2, 3, 1);
+	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: true, permanent: true", "",
+	                  "fail: true, permanent: true"));
+	assert_int_equal(atomic_load(&g_nack_permanent), 1);
+}
+
+/* Scope context: one resource split by scope; each part holds the
+ * resource and only that route's scopes, in order. */
+static void test_split_per_scope(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, CR_YAML("payload: 4",
+	                  "context: scope, routes: {a: 'name == \"alpha\" and "
+	                  "resource.attributes[\"tenant\"] == \"a\"', b: 'name == \"gamma\"'}",
+	                  "", "", ""));
+	assert_int_equal(atomic_load(&g_acks), 1);
+	expect_part(0, 5, 2);
+	expect_part(2, 6, 1);
+	assert_int_equal(atomic_load(&g_seen[1]), 0);
+}
+
+/* error_mode: propagate nacks permanent naming the route; ignore takes
+ * the failing route as not matched. */
+static void test_error_mode(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r,
+	      CR_YAML("payload: 1", "routes: {a: 'Len(attributes[\"missing\"]) > 0', b: 'true'}",
+	              "", "", ""));
+	assert_int_equal(atomic_load(&g_nack_permanent), 1);
+	assert_non_null(strstr(g_reason, "route 'a'"));
+	assert_int_equal(atomic_load(&g_seen[0]) + atomic_load(&g_seen[1]), 0);
+	start(&r, CR_YAML("payload: 1",
+	                  "error_mode: ignore, routes: {a: 'Len(attributes[\"missing\"]) > 0', "
+	                  "b: 'attributes[\"tenant\"] == \"a\"'}",
+	                  "", "", ""));
+	assert_int_equal(atomic_load(&g_acks), 1);
+	assert_int_equal(atomic_load(&g_seen[1]), 1);
+}
+
+static void expect_error(const char *yaml, const char *needle)
+{
+	run_t r;
+	otf_config_error_t err;
+	int rc = build(&r, yaml, &err);
+	if (!rc) {
+		otf_dag_destroy(r.dag);
+		otf_config_destroy(r.cfg);
+		fail_msg("accepted; expected an error with '%s'", needle);
+	}
+	otf_config_destroy(r.cfg);
+	if (!strstr(err.text, "test.yaml:") || !strstr(err.text, needle))
+		fail_msg("error '%s' lacks test.yaml: or '%s'", err.text, needle);
+}
+
+static void test_config_errors(void **state)
+{
+	(void)state;
+	/* no default wired, unmatched possible */
+	expect_error("nodes:\n"
+	             "  src: {type: crsrc}\n"
+	             "  cr: {type: content_router, config: {" ROUTES_AB "}}\n"
+	             "  k0: {type: crsink}\n"
+	             "  k1: {type: crsink}\n"
+	             "connections:\n"
+	             "  - {from: src, to: cr}\n"
+	             "  - {from: cr.a, to: k0}\n"
+	             "  - {from: cr.b, to: k1}\n",
+	             "match no route have nowhere to go");
+	/* ... but a final `true` route makes default unnecessary */
+	run_t r;
+	otf_config_error_t err;
+	const char *ok = "nodes:\n"
+	                 "  src: {type: crsrc}\n"
+	                 "  cr: {type: content_router, config: {routes: {a: 'true'}}}\n"
+	                 "  k0: {type: crsink}\n"
+	                 "connections:\n"
+	                 "  - {from: src, to: cr}\n"
+	                 "  - {from: cr.a, to: k0}\n";
+	if (build(&r, ok, &err))
+		fail_msg("a router ending in `true` without default: %s", err.text);
+	otf_dag_destroy(r.dag);
+	otf_config_destroy(r.cfg);
+	/* a route with nothing wired */
+	expect_error("nodes:\n"
+	             "  src: {type: crsrc}\n"
+	             "  cr: {type: content_router, config: {" ROUTES_AB "}}\n"
+	             "  k0: {type: crsink}\n"
+	             "connections:\n"
+	             "  - {from: src, to: cr}\n"
+	             "  - {from: cr.a, to: k0}\n"
+	             "  - {from: cr.default, to: k0}\n",
+	             "route 'b' has nothing wired");
+	/* unknown port: the ports are the routes */
+	expect_error("nodes:\n"
+	             "  src: {type: crsrc}\n"
+	             "  cr: {type: content_router, config: {" ROUTES_AB "}}\n"
+	             "  k0: {type: crsink}\n"
+	             "connections:\n"
+	             "  - {from: src, to: cr}\n"
+	             "  - {from: cr.c, to: k0}\n",
+	             "no output port 'c' (ports: default, a, b)");
+	/* a condition that does not compile: route and column */
+	expect_error("nodes:\n"
+	             "  src: {type: crsrc}\n"
+	             "  cr: {type: content_router, config: {routes: {a: 'attributes[\"x\"] =='}}}\n"
+	             "  k0: {type: crsink}\n"
+	             "connections:\n"
+	             "  - {from: src, to: cr}\n"
+	             "  - {from: cr.default, to: k0}\n",
+	             "route 'a'");
+	expect_error("nodes:\n"
+	             "  src: {type: crsrc}\n"
+	             "  cr: {type: content_router, config: {routes: {default: 'true'}}}\n"
+	             "  k0: {type: crsink}\n"
+	             "connections:\n"
+	             "  - {from: src, to: cr}\n"
+	             "  - {from: cr.default, to: k0}\n",
+	             "'default' is the port of unmatched data");
+	/* request[] takes exactly one key */
+	expect_error("nodes:\n"
+	             "  src: {type: crsrc}\n"
+	             "  cr: {type: content_router, config: {routes: {a: 'request == nil'}}}\n"
+	             "  k0: {type: crsink}\n"
+	             "connections:\n"
+	             "  - {from: src, to: cr}\n"
+	             "  - {from: cr.default, to: k0}\n",
+	             "takes one key");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test_teardown(test_split_per_resource, teardown),
+	    cmocka_unit_test_teardown(test_single_route_passes_message, teardown),
+	    cmocka_unit_test_teardown(test_request_header, teardown),
+	    cmocka_unit_test_teardown(test_part_failure_nacks_original, teardown),
+	    cmocka_unit_test_teardown(test_split_per_scope, teardown),
+	    cmocka_unit_test_teardown(test_error_mode, teardown),
+	    cmocka_unit_test(test_config_errors),
+	};
+	return cmocka_run_group_tests(tests, setup, NULL);
+}
