@@ -37,6 +37,7 @@ extern const otf_component_factory_t otf_extension_file_storage_factory;
 extern const otf_component_factory_t otf_exporter_kafka_factory;
 extern const otf_component_factory_t otf_receiver_kafka_factory;
 extern const otf_component_factory_t otf_processor_content_router_factory;
+extern const otf_component_factory_t otf_connector_routing_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -83,6 +84,7 @@ void otf_components_register_builtins(void)
 	    &otf_exporter_kafka_factory,
 	    &otf_receiver_kafka_factory,
 	    &otf_processor_content_router_factory,
+	    &otf_connector_routing_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

@@ -554,6 +554,108 @@ static void test_config_errors(void **state)
 	             "takes one key");
 }
 
+/* Sink slot got, in any order, the encodings of k_json[want[0..n)]. */
+static void expect_parts(int slot, const int *want, int n)
+{
+	assert_int_equal(atomic_load(&g_seen[slot]), n);
+	for (int w = 0; w < n; w++) {
+		otf_buf_t *exp = pb_of(want[w]);
+		bool found = false;
+		for (int k = 0; k < n && !found; k++)
+			found = g_payload[slot][k]->len == exp->len &&
+			        !memcmp(g_payload[slot][k]->data, exp->data, exp->len);
+		otf_buf_unref(exp);
+		if (!found)
+			fail_msg("sink %d did not get payload %d", slot, want[w]);
+	}
+}
+
+/* The Collector's routing connector in Collector YAML: the table's
+ * pipelines receive their entry's resources (an entry with two pipelines
+ * feeds both), default_pipelines the rest; the original is acked once. */
+static void test_routing_connector(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, "receivers: {crsrc: {payload: 0}}\n"
+	          "exporters: {crsink/0: {id: 0}, crsink/1: {id: 1}, crsink/2: {id: 2}}\n"
+	          "connectors:\n"
+	          "  routing:\n"
+	          "    default_pipelines: [logs/c]\n"
+	          "    table:\n"
+	          "      - condition: attributes[\"tenant\"] == \"a\"\n"
+	          "        pipelines: [logs/a]\n"
+	          "      - statement: route() where attributes[\"tenant\"] == \"b\"\n"
+	          "        pipelines: [logs/b, logs/a]\n"
+	          "service:\n"
+	          "  pipelines:\n"
+	          "    logs: {receivers: [crsrc], exporters: [routing]}\n"
+	          "    logs/a: {receivers: [routing], exporters: [crsink/0]}\n"
+	          "    logs/b: {receivers: [routing], exporters: [crsink/1]}\n"
+	          "    logs/c: {receivers: [routing], exporters: [crsink/2]}\n"
+	          "runtime: {workers: 1, shutdown_timeout: 2s}\n");
+	assert_int_equal(atomic_load(&g_acks), 1);
+	assert_int_equal(atomic_load(&g_nacks), 0);
+	expect_parts(0, (const int[]){1, 2}, 2);
+	expect_parts(1, (const int[]){2}, 1);
+	expect_parts(2, (const int[]){3}, 1);
+}
+
+static void expect_collector_error(const char *table, const char *needle)
+{
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml,
+	         "receivers: {crsrc: {}}\n"
+	         "exporters: {crsink/0: {id: 0}, crsink/1: {id: 1}}\n"
+	         "connectors:\n"
+	         "  routing:\n"
+	         "%s"
+	         "service:\n"
+	         "  pipelines:\n"
+	         "    logs: {receivers: [crsrc], exporters: [routing]}\n"
+	         "    logs/a: {receivers: [routing], exporters: [crsink/0]}\n"
+	         "    logs/b: {receivers: [routing], exporters: [crsink/1]}\n",
+	         table);
+	expect_error(yaml, needle);
+}
+
+static void test_routing_connector_errors(void **state)
+{
+	(void)state;
+	expect_collector_error("    table:\n"
+	                       "      - {condition: 'true', pipelines: [logs/a]}\n",
+	                       "pipeline 'logs/b' receives from connector 'routing'");
+	expect_collector_error("    default_pipelines: [logs/b]\n"
+	                       "    table:\n"
+	                       "      - {statement: 'route() where true', condition: 'true', "
+	                       "pipelines: [logs/a]}\n",
+	                       "table[0]: exactly one of statement and condition");
+	expect_collector_error(
+	    "    default_pipelines: [logs/b]\n"
+	    "    table:\n"
+	    "      - {context: request, statement: 'route()', pipelines: [logs/a]}\n",
+	    "context request takes a condition");
+	expect_collector_error("    default_pipelines: [logs/b]\n"
+	                       "    table:\n"
+	                       "      - {context: span, condition: 'true', pipelines: [logs/a]}\n",
+	                       "context span is not supported");
+	expect_collector_error("    default_pipelines: [logs/b]\n"
+	                       "    table:\n"
+	                       "      - {statement: 'drop() where true', pipelines: [logs/a]}\n",
+	                       "route() where <condition>");
+	expect_collector_error("    default_pipelines: [logs/b]\n"
+	                       "    table:\n"
+	                       "      - {condition: 'attributes[', pipelines: [logs/a]}\n",
+	                       "route 'table[0]'");
+	expect_collector_error(
+	    "    table:\n"
+	    "      - {condition: 'attributes[\"t\"] == \"a\"', pipelines: [logs/a]}\n"
+	    "      - {condition: 'attributes[\"t\"] == \"b\"', pipelines: [logs/b]}\n",
+	    "set default_pipelines");
+	expect_collector_error("    default_pipelines: [logs/b]\n    table: []\n",
+	                       "at least one entry");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -564,6 +666,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_split_per_scope, teardown),
 	    cmocka_unit_test_teardown(test_error_mode, teardown),
 	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test_teardown(test_routing_connector, teardown),
+	    cmocka_unit_test(test_routing_connector_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

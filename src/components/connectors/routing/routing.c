@@ -1,0 +1,296 @@
+/* connector `routing`: the Collector's routing connector (spec:
+ * connector/routingconnector/README.md in opentelemetry-collector-contrib),
+ * compiled onto the content_router node: the same routing core (router.h),
+ * with one output port per table entry (`table[0]`, `table[1]`, ...)
+ * whose edges lead to that entry's pipelines, and `default` leading to
+ * default_pipelines (pipeline_ports tells the Collector front-end which
+ * ports feed which pipeline).
+ *
+ * Keys as the Collector's: table[].statement (`route() where <cond>`) or
+ * table[].condition, table[].context (resource, the default, or request:
+ * conditions on client metadata, `request["X-Tenant"] == "acme"`; the
+ * record contexts span, metric, datapoint and log are refused: they would
+ * split records, which this router does not do), table[].pipelines,
+ * default_pipelines, error_mode. The first entry that matches takes the
+ * data (the Collector's only mode since match_once was removed).
+ *
+ * Difference: without default_pipelines the Collector drops data that
+ * matches nothing, silently; here that configuration is refused (the
+ * router's check_wiring) unless an entry matches always, so no data is
+ * lost without a word. */
+#include "components/processors/content_router/router.h"
+
+#include "otflow/alloc.h"
+#include "otflow/config_schema.h"
+#include "otflow/err.h"
+
+#include <ctype.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <string.h>
+
+enum { CTX_RESOURCE = 0, CTX_REQUEST = 1 };
+
+typedef struct route_entry {
+	char *statement;
+	char *condition;
+	int context;
+	otf_config_strlist_t pipelines;
+} route_entry_t;
+
+typedef struct routing_config {
+	otf_config_objlist_t table; /* route_entry_t */
+	otf_config_strlist_t default_pipelines;
+	int error_mode;
+} routing_config_t;
+
+/* Contexts accepted by the key; the record ones get a clear refusal. */
+static const char *const k_contexts[] = {"resource", "request", "span", "metric",
+                                         "datapoint", "log", NULL};
+static const char *const k_error_modes[] = {"propagate", "ignore", "silent", NULL};
+
+static const otf_config_field_t k_entry_schema[] = {
+    {.key = "statement",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(route_entry_t, statement),
+     .desc = "`route() where <condition>`; not with context request."},
+    {.key = "condition",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(route_entry_t, condition),
+     .desc = "The OTTL condition (instead of statement); required for context request."},
+    {.key = "context",
+     .type = OTF_CFG_ENUM,
+     .offset = offsetof(route_entry_t, context),
+     .def = "resource",
+     .enum_values = k_contexts,
+     .desc = "resource, or request (client metadata: `request[\"X-Tenant\"] == \"acme\"`); "
+             "span, metric, datapoint and log are not supported (refused)."},
+    {.key = "pipelines",
+     .type = OTF_CFG_STRING_LIST,
+     .offset = offsetof(route_entry_t, pipelines),
+     .required = true,
+     .desc = "Pipelines that receive the data when the condition is true."},
+    OTF_CONFIG_FIELD_END,
+};
+
+static const otf_config_field_t k_schema[] = {
+    {.key = "table",
+     .type = OTF_CFG_OBJECT_LIST,
+     .offset = offsetof(routing_config_t, table),
+     .sub = k_entry_schema,
+     .elem_size = sizeof(route_entry_t),
+     .required = true,
+     .desc = "The routing table, in order: the first entry whose condition is true takes the "
+             "data (each resource is routed on its own; a request is split by resource)."},
+    {.key = "default_pipelines",
+     .type = OTF_CFG_STRING_LIST,
+     .offset = offsetof(routing_config_t, default_pipelines),
+     .desc = "Pipelines for data that matches no entry. Required unless an entry matches "
+             "always (unlike the Collector, which drops such data)."},
+    {.key = "error_mode",
+     .type = OTF_CFG_ENUM,
+     .offset = offsetof(routing_config_t, error_mode),
+     .def = "propagate",
+     .enum_values = k_error_modes,
+     .desc = "A condition that fails: propagate nacks the request (permanent); ignore "
+             "(logged) and silent route it to default_pipelines."},
+    OTF_CONFIG_FIELD_END,
+};
+
+/* clang-format off */
+static const char *const k_port_names[OTF_CR_MAX_ROUTES] = {
+    "table[0]", "table[1]", "table[2]", "table[3]", "table[4]", "table[5]", "table[6]", "table[7]", "table[8]", "table[9]", "table[10]", "table[11]", "table[12]", "table[13]", "table[14]", "table[15]", "table[16]", "table[17]", "table[18]", "table[19]", "table[20]", "table[21]", "table[22]", "table[23]", "table[24]", "table[25]", "table[26]", "table[27]", "table[28]", "table[29]", "table[30]", "table[31]", "table[32]", "table[33]", "table[34]", "table[35]", "table[36]", "table[37]", "table[38]", "table[39]", "table[40]", "table[41]", "table[42]", "table[43]", "table[44]", "table[45]", "table[46]", "table[47]", "table[48]", "table[49]", "table[50]", "table[51]", "table[52]", "table[53]", "table[54]", "table[55]", "table[56]", "table[57]", "table[58]", "table[59]", "table[60]", "table[61]", "table[62]"};
+/* clang-format on */
+
+static const route_entry_t *entry(const routing_config_t *c, size_t i)
+{
+	return (const route_entry_t *)((const char *)c->table.items + i * sizeof(route_entry_t));
+}
+
+/* The condition of entry e, into buf: its condition, or what follows
+ * `where` in `route() where <cond>` (`true` for a bare `route()`). NULL
+ * with why set when the statement has another shape. */
+static const char *condition_of(const route_entry_t *e, char *why, size_t whylen)
+{
+	if (e->condition)
+		return e->condition;
+	const char *s = e->statement;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (strncmp(s, "route", 5)) {
+		snprintf(why, whylen, "statement must be `route() where <condition>`");
+		return NULL;
+	}
+	s += 5;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s++ != '(')
+		goto bad;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (*s++ != ')')
+		goto bad;
+	while (isspace((unsigned char)*s))
+		s++;
+	if (!*s)
+		return "true";
+	if (strncmp(s, "where", 5) || !isspace((unsigned char)s[5]))
+		goto bad;
+	return s + 6;
+bad:
+	snprintf(why, whylen, "statement must be `route() where <condition>` (route takes no "
+	                      "arguments)");
+	return NULL;
+}
+
+/* The conditions of the table (array of n); NULL with err set. */
+static const char **conditions(const routing_config_t *c, char *err, size_t errlen)
+{
+	size_t n = c->table.n;
+	if (!n) {
+		snprintf(err, errlen, "table: at least one entry is required");
+		return NULL;
+	}
+	if (n > OTF_CR_MAX_ROUTES) {
+		snprintf(err, errlen, "table: %zu entries, at most %d", n, OTF_CR_MAX_ROUTES);
+		return NULL;
+	}
+	const char **conds = otf_calloc(n, sizeof *conds);
+	if (!conds) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const route_entry_t *e = entry(c, i);
+		char why[160] = "";
+		if (!e->statement == !e->condition)
+			snprintf(why, sizeof why, "exactly one of statement and condition is required");
+		else if (e->context == CTX_REQUEST && e->statement)
+			snprintf(why, sizeof why, "context request takes a condition, not a statement");
+		else if (e->context > CTX_REQUEST)
+			snprintf(why, sizeof why,
+			         "context %s is not supported (it would split records); use "
+			         "resource or request",
+			         k_contexts[e->context]);
+		else if (!e->pipelines.n)
+			snprintf(why, sizeof why, "pipelines must name at least one pipeline");
+		else
+			conds[i] = condition_of(e, why, sizeof why);
+		if (!conds[i]) {
+			snprintf(err, errlen, "table[%zu]: %s", i, why);
+			otf_free(conds);
+			return NULL;
+		}
+	}
+	return conds;
+}
+
+static int validate(const void *config, char *err, size_t errlen)
+{
+	const routing_config_t *c = config;
+	const char **conds = conditions(c, err, errlen);
+	if (!conds)
+		return OTF_E_CONFIG;
+	otf__cr_t *none;
+	char msg[300] = "";
+	int rc = otf__cr_create(&none, NULL, conds, k_port_names, c->table.n, OTF_CR_CTX_RESOURCE,
+	                        c->error_mode, msg, sizeof msg);
+	otf_free(conds);
+	if (rc == OTF_E_CONFIG)
+		snprintf(err, errlen, "%s", msg); /* "route 'table[i]': ..." */
+	return rc;
+}
+
+static const char *config_port(const void *config, uint32_t i)
+{
+	const routing_config_t *c = config;
+	return c && i < c->table.n && i < OTF_CR_MAX_ROUTES ? k_port_names[i] : NULL;
+}
+
+static bool lists(const otf_config_strlist_t *l, const char *pipeline)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (!strcmp(l->items[i], pipeline))
+			return true;
+	return false;
+}
+
+static uint64_t pipeline_ports(const void *config, const char *pipeline)
+{
+	const routing_config_t *c = config;
+	uint64_t mask = lists(&c->default_pipelines, pipeline) ? 1 : 0;
+	for (size_t i = 0; i < c->table.n && i < OTF_CR_MAX_ROUTES; i++)
+		if (lists(&entry(c, i)->pipelines, pipeline))
+			mask |= 1ull << (i + 1);
+	return mask;
+}
+
+static int check_wiring(const void *config, uint32_t in, const uint32_t *ps, uint32_t nports,
+                        char *err, size_t errlen)
+{
+	const routing_config_t *c = config;
+	bool always = false;
+	char why[8];
+	for (size_t i = 0; i < c->table.n; i++) {
+		const char *cond = condition_of(entry(c, i), why, sizeof why);
+		always |= cond && otf__cr_cond_always(cond);
+	}
+	int rc = otf__cr_check_wiring(k_port_names, c->table.n, always, in, ps, nports, err, errlen);
+	if (rc && !always && !(ps[0]))
+		snprintf(err + strlen(err), errlen - strlen(err), " (set default_pipelines)");
+	return rc;
+}
+
+static int create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	const routing_config_t *c = ctx->config;
+	char err[300];
+	const char **conds = conditions(c, err, sizeof err);
+	if (!conds)
+		return OTF_E_CONFIG;
+	otf__cr_t *r;
+	int rc = otf__cr_create(&r, ctx->node, conds, k_port_names, c->table.n,
+	                        OTF_CR_CTX_RESOURCE, c->error_mode, err, sizeof err);
+	otf_free(conds);
+	if (rc)
+		return rc;
+	*inst = r;
+	return 0;
+}
+
+static void consume(void *inst, otf_msg_t *m)
+{
+	otf__cr_consume(inst, m);
+}
+
+static void control(void *inst, const otf_ctrl_t *c)
+{
+	otf__cr_control(inst, c);
+}
+
+static void destroy(void *inst)
+{
+	otf__cr_destroy(inst);
+}
+
+const otf_component_factory_t otf_connector_routing_factory = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_CONNECTOR,
+    .type = "routing",
+    .description = "The Collector's routing connector: routes by OTTL conditions (resource, "
+                   "client metadata) to pipelines; runs as a content_router node.",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .config_schema = k_schema,
+    .config_size = sizeof(routing_config_t),
+    .validate = validate,
+    .create = {create, create, create},
+    .consume = {consume, consume, consume},
+    .control = control,
+    .destroy = destroy,
+    .check_wiring = check_wiring,
+    .config_port = config_port,
+    .pipeline_ports = pipeline_ports,
+};
