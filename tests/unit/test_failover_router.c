@@ -47,6 +47,7 @@ static void reset(void)
 typedef struct src_cfg {
 	uint64_t count;
 	uint64_t again_ms;
+	uint64_t repeat; /* batches after the first, again_ms apart */
 } src_cfg_t;
 
 typedef struct src {
@@ -79,8 +80,8 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 	src_t *s = inst;
 	switch (c->type) {
 	case OTF_CTRL_TMR:
-		if (c->calldata == 1 && s->cfg->again_ms)
-			otf_node_timer_start(s->node, s->cfg->again_ms, 0, 2);
+		if (s->cfg->again_ms && c->calldata <= s->cfg->repeat)
+			otf_node_timer_start(s->node, s->cfg->again_ms, 0, c->calldata + 1);
 		for (uint64_t i = 0; i < s->cfg->count; i++) {
 			static const char span[] = {0x0a, 0x04, 0x12, 0x02, 0x12, 0x00};
 			otf_msg_t *m = otf_msg_create(s->node, OTF_SIGNAL_TRACES,
@@ -122,6 +123,7 @@ static void plain_destroy(void *inst)
 static const otf_config_field_t k_src_schema[] = {
     {.key = "count", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, count), .def = "1"},
     {.key = "again_ms", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, again_ms)},
+    {.key = "repeat", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, repeat), .def = "1"},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -419,6 +421,109 @@ static void test_wiring_errors(void **state)
 	expect_error("  - {from: fo, to: a}\n", "port default");
 }
 
+/* Three levels, the first two down: after the switch to level 2, a probe
+ * cycle tries level 0 (retry_interval after the switch), and level 1 only
+ * retry_gap after that probe failed; a message failing in a probe goes
+ * straight back to the stable level, not through the unhealthy level
+ * between. Batches at 1, 301 and 601 ms: level 0 sees batches 1 and 2,
+ * level 1 batches 1 and 3, level 2 every batch. */
+static void test_retry_gap(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, "nodes:\n"
+	          "  src: {type: fsrc, config: {count: 1, again_ms: 300, repeat: 2}}\n"
+	          "  fo: {type: failover_router, config: {retry_interval: 100ms, retry_gap: "
+	          "100ms}}\n"
+	          "  a: {type: fsink, config: {id: 0, fail: -1}}\n"
+	          "  b: {type: fsink, config: {id: 1, fail: -1}}\n"
+	          "  c: {type: fsink, config: {id: 2}}\n"
+	          "connections:\n"
+	          "  - {from: src, to: fo}\n"
+	          "  - {from: fo.0, to: a}\n"
+	          "  - {from: fo.1, to: b}\n"
+	          "  - {from: fo.2, to: c}\n"
+	          "runtime: {workers: 1, shutdown_timeout: 2s}\n");
+	await_answers(3, 5000);
+	assert_int_equal(atomic_load(&g_acks), 3);
+	assert_int_equal(atomic_load(&g_seen[2]), 3);
+	assert_int_equal(atomic_load(&g_seen[0]), 2);
+	assert_int_equal(atomic_load(&g_seen[1]), 2);
+	assert_int_equal(atomic_load(&g_sources[0][1]), atomic_load(&g_sent_ids[1]));
+	assert_int_equal(atomic_load(&g_sources[1][1]), atomic_load(&g_sent_ids[2]));
+	stop(&r);
+}
+
+/* The Collector's failover connector in Collector YAML: priority_levels
+ * name the pipelines of each level; a level of two pipelines fails when
+ * one of them does, and its messages are resent to the next level. */
+static void test_failover_connector(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, "receivers: {fsrc: {count: 4}}\n"
+	          "exporters: {fsink/p: {id: 0, fail: -1}, fsink/p2: {id: 2}, fsink/s: {id: 1}}\n"
+	          "connectors:\n"
+	          "  failover:\n"
+	          "    priority_levels: [[traces/p, traces/p2], [traces/s]]\n"
+	          "    retry_interval: 10m\n"
+	          "service:\n"
+	          "  pipelines:\n"
+	          "    traces: {receivers: [fsrc], exporters: [failover]}\n"
+	          "    traces/p: {receivers: [failover], exporters: [fsink/p]}\n"
+	          "    traces/p2: {receivers: [failover], exporters: [fsink/p2]}\n"
+	          "    traces/s: {receivers: [failover], exporters: [fsink/s]}\n"
+	          "runtime: {workers: 1, shutdown_timeout: 2s}\n");
+	await_answers(4, 5000);
+	assert_int_equal(atomic_load(&g_acks), 4);
+	assert_true(atomic_load(&g_seen[0]) >= 1);
+	assert_int_equal(atomic_load(&g_seen[0]), atomic_load(&g_seen[2]));
+	expect_all_at(1);
+	stop(&r);
+}
+
+static void expect_collector_error(const char *levels, const char *needle)
+{
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "receivers: {fsrc: {}}\n"
+	         "exporters: {fsink/p: {id: 0}, fsink/s: {id: 1}}\n"
+	         "connectors:\n"
+	         "  failover:\n"
+	         "    priority_levels: %s\n"
+	         "service:\n"
+	         "  pipelines:\n"
+	         "    traces: {receivers: [fsrc], exporters: [failover]}\n"
+	         "    traces/p: {receivers: [failover], exporters: [fsink/p]}\n"
+	         "    traces/s: {receivers: [failover], exporters: [fsink/s]}\n",
+	         levels);
+	otf_config_t *cfg = NULL;
+	otf_dag_t *dag = NULL;
+	otf_service_settings_t st;
+	otf_config_error_t err;
+	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &cfg, &err);
+	if (!rc)
+		rc = otf_service_build(cfg, &dag, &st, &err);
+	if (!rc) {
+		otf_dag_destroy(dag);
+		otf_config_destroy(cfg);
+		fail_msg("accepted: %s", levels);
+	}
+	if (!strstr(err.text, "test.yaml:") || !strstr(err.text, needle))
+		fail_msg("error '%s' lacks test.yaml: or '%s'", err.text, needle);
+	otf_config_destroy(cfg);
+}
+
+static void test_failover_connector_errors(void **state)
+{
+	(void)state;
+	expect_collector_error("[[traces/p]]", "pipeline 'traces/s' receives from connector");
+	expect_collector_error("[[traces/p], [traces/s, traces/p]]", "listed twice");
+	expect_collector_error("[[traces/p], [], [traces/s]]", "a level needs a pipeline");
+	expect_collector_error("[]", "expected 1..8");
+	expect_collector_error("[traces/p, traces/s]", "expected a list of pipeline ids (a level)");
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -430,6 +535,9 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_probe_returns_to_primary),
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_wiring_errors),
+	    cmocka_unit_test(test_retry_gap),
+	    cmocka_unit_test(test_failover_connector),
+	    cmocka_unit_test(test_failover_connector_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

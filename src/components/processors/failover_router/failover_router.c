@@ -15,17 +15,25 @@
  *   NACK retryable resent to the next level; after the last level the
  *                  original is nacked retryable, naming the last reason.
  *
- * After a switch, every retry_interval the node probes the highest level
- * again (the next message goes to level 0; if it fails there it falls
- * through the levels as any other), at most max_retries times in a row
- * without success (0 = no limit); an ACK from level 0 resets the count.
+ * After a switch the node probes the levels above the current (stable)
+ * one, as the connector does: every retry_interval a probe cycle starts at
+ * level 0; a probe sends the next messages to that level; if one fails
+ * there it is resent from the stable level on, and retry_gap later the
+ * next higher level is probed, up to the one above the stable level; then
+ * the cycle waits retry_interval again. A probe that succeeds makes its
+ * level the stable one (and cycles go on for the levels above it). Each
+ * level is probed at most max_retries times without success (0 = no
+ * limit); a success there resets its count. Several edges on one level's
+ * port are a fan-out under the node's policy (`all` by default: the level
+ * fails when any of its destinations fails, the connector's rule).
  *
  * Bounded by max_bytes / max_items held per worker: a message past them is
  * nacked retryable and counted as dropped. Each worker keeps its own
- * current level (share-nothing). Not offered yet: the connector's
- * retry_gap and several pipelines per level. */
+ * current level (share-nothing). The Collector's `failover` connector
+ * compiles onto this node (src/components/connectors/failover/). */
+#include "failover_router.h"
+
 #include "otflow/alloc.h"
-#include "otflow/component.h"
 #include "otflow/config_schema.h"
 #include "otflow/err.h"
 
@@ -34,14 +42,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#define MAX_LEVELS 8
+#define MAX_LEVELS OTF_FO_MAX_LEVELS
 
-typedef struct fo_config {
-	int64_t retry_interval_ns;
-	int64_t max_retries;
-	uint64_t max_bytes;
-	uint64_t max_items;
-} fo_config_t;
+typedef otf__fo_config_t fo_config_t;
 
 typedef struct held held_t;
 struct held {
@@ -56,18 +59,20 @@ struct held {
 typedef struct fo {
 	otf_node_t *node;
 	const fo_config_t *cfg;
-	int port[MAX_LEVELS]; /* port index of level i */
-	int cur;              /* current level */
-	int64_t probe_timer;  /* > 0 while a probe is scheduled */
-	int64_t probes;       /* failed probes in a row */
-	bool probing;         /* level 0 is being tried again after a switch */
+	int port[MAX_LEVELS];       /* port index of level i */
+	int cur;                    /* level new messages go to */
+	int stable;                 /* level data returns to after a failed probe */
+	int64_t probe_timer;        /* > 0 while a probe is scheduled */
+	int64_t probes[MAX_LEVELS]; /* failed probes of each level in a row */
+	int probe;                  /* level being probed, -1 when none */
 	held_t *list;
 	uint64_t bytes, items;
 	bool closing;
 } fo_t;
 
 /* Level i is port "i" (index i + 1). */
-static const char *const k_ports[] = {"0", "1", "2", "3", "4", "5", "6", "7", NULL};
+const char *const otf__fo_ports[] = {"0", "1", "2", "3", "4", "5", "6", "7", NULL};
+#define k_ports otf__fo_ports
 
 static const otf_config_field_t k_schema[] = {
     {.key = "retry_interval",
@@ -75,15 +80,22 @@ static const otf_config_field_t k_schema[] = {
      .offset = offsetof(fo_config_t, retry_interval_ns),
      .def = "10m",
      .min = "1ms",
-     .desc = "After a switch to a lower level, how often the highest level (port 0) is tried "
-             "again."},
+     .desc = "After a switch to a lower level, how often a cycle of probes of the higher "
+             "levels (from port 0) starts."},
+    {.key = "retry_gap",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(fo_config_t, retry_gap_ns),
+     .def = "30s",
+     .min = "1ms",
+     .desc = "Within a probe cycle, the wait after a failed probe of one level before the next "
+             "level is probed."},
     {.key = "max_retries",
      .type = OTF_CFG_INT,
      .offset = offsetof(fo_config_t, max_retries),
      .def = "10",
      .min = "0",
-     .desc = "Probes of the highest level in a row without success before probing stops "
-             "(0 = no limit); a success there resets the count."},
+     .desc = "Probes of each level in a row without success before that level is no longer "
+             "probed (0 = no limit); a success there resets its count."},
     {.key = "max_bytes",
      .type = OTF_CFG_SIZE,
      .offset = offsetof(fo_config_t, max_bytes),
@@ -108,7 +120,7 @@ static int nlevels_for(const otf_node_t *node, const int *port, otf_signal_t s)
 	return n;
 }
 
-static int create(const otf_create_ctx_t *ctx, void **inst)
+int otf__fo_create(const otf_create_ctx_t *ctx, void **inst)
 {
 	if (*inst)
 		return 0;
@@ -117,6 +129,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_NOMEM;
 	f->node = ctx->node;
 	f->cfg = ctx->config;
+	f->probe = -1;
 	for (int i = 0; i < MAX_LEVELS; i++)
 		f->port[i] = otf_node_port(ctx->node, k_ports[i]);
 	*inst = f;
@@ -124,8 +137,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 }
 
 /* Levels are the ports 0, 1, ... without gaps; default has no meaning. */
-static int check_wiring(const void *config, uint32_t in, const uint32_t *ps, uint32_t nports,
-                        char *err, size_t errlen)
+int otf__fo_check_wiring(const void *config, uint32_t in, const uint32_t *ps, uint32_t nports,
+                         char *err, size_t errlen)
 {
 	(void)config;
 	if (nports && (ps[0] & in)) {
@@ -183,15 +196,32 @@ static void give_up(fo_t *f, held_t *h, int error, bool permanent, const char *w
 	release(f, h);
 }
 
+static bool may_probe(const fo_t *f, int level)
+{
+	return f->cfg->max_retries <= 0 || f->probes[level] < f->cfg->max_retries;
+}
+
+/* The next probe: the first level from `from` up to the one above the
+ * stable level that may still be probed, after `ns`; none: nothing. The
+ * timer token is that level. */
+static void schedule_probe_at(fo_t *f, int from, int64_t ns)
+{
+	if (f->probe_timer > 0 || f->closing)
+		return;
+	int level = from;
+	while (level < f->stable && !may_probe(f, level))
+		level++;
+	if (level >= f->stable)
+		return;
+	uint64_t ms = (uint64_t)ns / 1000000u;
+	int64_t id = otf_node_timer_start(f->node, ms ? ms : 1, 0, (uint64_t)level);
+	f->probe_timer = id > 0 ? id : 0;
+}
+
+/* A new probe cycle from level 0 after retry_interval. */
 static void schedule_probe(fo_t *f)
 {
-	if (f->probe_timer > 0 || f->cur == 0 || f->closing)
-		return;
-	if (f->cfg->max_retries > 0 && f->probes >= f->cfg->max_retries)
-		return;
-	uint64_t ms = (uint64_t)f->cfg->retry_interval_ns / 1000000u;
-	int64_t id = otf_node_timer_start(f->node, ms ? ms : 1, 0, 0);
-	f->probe_timer = id > 0 ? id : 0;
+	schedule_probe_at(f, 0, f->cfg->retry_interval_ns);
 }
 
 /* Sends h to `level`; on a send failure tries the levels after it. */
@@ -224,7 +254,7 @@ static void attempt(fo_t *f, held_t *h, int level, const char *last_reason)
 	give_up(f, h, -EAGAIN, false, why);
 }
 
-static void consume(void *inst, otf_msg_t *m)
+void otf__fo_consume(void *inst, otf_msg_t *m)
 {
 	fo_t *f = inst;
 	otf_buf_t *p = otf_msg_payload(m);
@@ -270,28 +300,46 @@ static void on_nack(fo_t *f, held_t *h, const otf_ctrl_t *c)
 	}
 	int n = nlevels_for(f->node, f->port, h->signal);
 	int next = h->level + 1;
-	if (h->level == 0 && f->probing) {
-		f->probing = false;
-		f->probes++;
-	}
-	if (next < n && f->cur <= h->level) {
+	if (f->probe >= 0 && h->level == f->probe) {
+		/* The probe failed: back to the stable level, whose turn it is to
+		 * take this message, and the next higher level retry_gap later. */
+		f->probes[h->level]++;
+		f->probe = -1;
+		f->cur = f->stable;
+		if (next < f->stable)
+			schedule_probe_at(f, next, f->cfg->retry_gap_ns);
+		else
+			schedule_probe(f);
+	} else if (next < n && f->cur <= h->level) {
 		otf_node_log(f->node, OTF_LOG_WARN, "level %d failed (%s): switching to level %d",
 		             h->level, c->reason, next);
-		f->cur = next;
+		f->cur = f->stable = next;
+		f->probe = -1;
 		schedule_probe(f);
 	}
+	/* A level below the stable one failed (a probe, or a message sent
+	 * during one): the stable level takes it, not the unhealthy ones
+	 * between. */
+	if (next < f->stable)
+		next = f->stable;
 	attempt(f, h, next, c->reason);
 }
 
-static void control(void *inst, const otf_ctrl_t *c)
+void otf__fo_control(void *inst, const otf_ctrl_t *c)
 {
 	fo_t *f = inst;
 	held_t *h = (held_t *)(uintptr_t)c->calldata;
 	switch (c->type) {
 	case OTF_CTRL_ACK:
-		if (h->level == 0) { /* level 0 is healthy: probing starts afresh */
-			f->probes = 0;
-			f->probing = false;
+		f->probes[h->level] = 0;
+		if (f->probe >= 0 && h->level == f->probe) {
+			/* The probed level works: it is the stable one now, and the
+			 * levels above it get their cycles. */
+			otf_node_log(f->node, OTF_LOG_INFO, "level %d is back: staying there",
+			             h->level);
+			f->stable = f->cur = h->level;
+			f->probe = -1;
+			schedule_probe(f);
 		}
 		otf_msg_ack(h->orig);
 		release(f, h);
@@ -301,11 +349,11 @@ static void control(void *inst, const otf_ctrl_t *c)
 		break;
 	case OTF_CTRL_TMR:
 		f->probe_timer = 0;
-		if (f->cur != 0) {
-			otf_node_log(f->node, OTF_LOG_INFO, "probing level 0 again (from level %d)",
-			             f->cur);
-			f->cur = 0;
-			f->probing = true;
+		if ((int)c->calldata < f->stable && f->probe < 0) {
+			otf_node_log(f->node, OTF_LOG_INFO,
+			             "probing level %d again (from level %d)", (int)c->calldata,
+			             f->stable);
+			f->cur = f->probe = (int)c->calldata;
 		}
 		break;
 	case OTF_CTRL_KIL:
@@ -322,7 +370,7 @@ static void control(void *inst, const otf_ctrl_t *c)
 		otf_buf_unref(c->payload);
 }
 
-static void destroy(void *inst)
+void otf__fo_destroy(void *inst)
 {
 	fo_t *f = inst;
 	while (f->list) {
@@ -338,15 +386,15 @@ const otf_component_factory_t otf_processor_failover_router_factory = {
     .kind = OTF_KIND_PROCESSOR,
     .type = "failover_router",
     .description = "Sends to the first healthy of ordered levels (ports 0, 1, ...); on a "
-                   "retryable failure switches and resends to the next, probes level 0 again "
+                   "retryable failure switches and resends to the next, probes the higher levels "
                    "every retry_interval.",
     .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
     .config_schema = k_schema,
     .config_size = sizeof(fo_config_t),
-    .create = {create, create, create},
-    .consume = {consume, consume, consume},
-    .control = control,
-    .destroy = destroy,
+    .create = {otf__fo_create, otf__fo_create, otf__fo_create},
+    .consume = {otf__fo_consume, otf__fo_consume, otf__fo_consume},
+    .control = otf__fo_control,
+    .destroy = otf__fo_destroy,
     .ports = k_ports,
-    .check_wiring = check_wiring,
+    .check_wiring = otf__fo_check_wiring,
 };
