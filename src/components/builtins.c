@@ -39,6 +39,7 @@ extern const otf_component_factory_t otf_receiver_kafka_factory;
 extern const otf_component_factory_t otf_processor_content_router_factory;
 extern const otf_component_factory_t otf_connector_routing_factory;
 extern const otf_component_factory_t otf_connector_failover_factory;
+extern const otf_component_factory_t otf_processor_deadline_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -87,6 +88,7 @@ void otf_components_register_builtins(void)
 	    &otf_processor_content_router_factory,
 	    &otf_connector_routing_factory,
 	    &otf_connector_failover_factory,
+	    &otf_processor_deadline_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)

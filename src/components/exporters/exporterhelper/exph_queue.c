@@ -140,3 +140,17 @@ otf_exph_req_t *otf__exph_queue_pop(otf_exph_queue_t *q)
 	q->len--;
 	return r;
 }
+
+void otf__exph_queue_remove(otf_exph_queue_t *q, otf_exph_req_t *r)
+{
+	if (r->prev)
+		r->prev->next = r->next;
+	else
+		q->head = r->next;
+	if (r->next)
+		r->next->prev = r->prev;
+	else
+		q->tail = r->prev;
+	r->next = r->prev = NULL;
+	q->len--;
+}

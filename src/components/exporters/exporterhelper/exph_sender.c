@@ -282,6 +282,12 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 {
 	const char *why = res->reason[0] ? res->reason : otf_strerror(res->error);
 	char msg[256];
+	if (r->deadline_ms && uv_now(h->loop) >= r->deadline_ms) {
+		/* The attempt was cut at the message's deadline. */
+		snprintf(msg, sizeof msg, "deadline exceeded: %s", why);
+		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT, msg);
+		return;
+	}
 	if (h->closing || !h->retry.enabled) {
 		snprintf(msg, sizeof msg, "%s%s", h->closing ? "exporter shutting down: " : "",
 		         why);
@@ -303,7 +309,7 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 	uint64_t delay_ms = ((uint64_t)delay + 999999) / 1000000;
 	if (r->deadline_ms && now + delay_ms >= r->deadline_ms) {
 		snprintf(msg, sizeof msg, "request will be cancelled before next retry: %s", why);
-		finish(h, r, OTF_EXPH_RETRYABLE, res->error, msg);
+		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT, msg);
 		return;
 	}
 	otf_node_log(h->node, OTF_LOG_INFO,
@@ -321,7 +327,7 @@ static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 {
 	uint64_t now = uv_now(h->loop);
 	if (r->deadline_ms && now >= r->deadline_ms) {
-		finish(h, r, OTF_EXPH_RETRYABLE, OTF_E_IO, "deadline exceeded before sending");
+		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT, "deadline exceeded before sending");
 		return;
 	}
 	if (!r->attempts)
@@ -468,6 +474,8 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 		otf_msg_ack(m);
 	}
 	otf__exph_queue_push(&h->q, r);
+	if (r->deadline_ms)
+		arm_timer(h, r->deadline_ms); /* expire_queued() when it passes */
 }
 
 /* block_on_overflow: m waits for room instead of being refused, until its
@@ -587,6 +595,35 @@ void otf__exph_done(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *r
 	retry_later(h, r, res);
 }
 
+/* Requests whose deadline passed while queued are nacked (-ETIMEDOUT)
+ * now rather than when they reach the head: nobody waits for them. The
+ * earliest deadline still queued, 0 = none. A walk of the queue per
+ * timer: queues are bounded by sending_queue.queue_size. */
+static uint64_t expire_queued(otf_exph_t *h, uint64_t now)
+{
+	otf_exph_req_t *dead = NULL, *r = h->q.head;
+	uint64_t next = 0;
+	while (r) {
+		otf_exph_req_t *nx = r->next;
+		if (r->deadline_ms && r->deadline_ms <= now) {
+			otf__exph_queue_remove(&h->q, r);
+			r->next = dead;
+			dead = r;
+		} else if (r->deadline_ms && (!next || r->deadline_ms < next)) {
+			next = r->deadline_ms;
+		}
+		r = nx;
+	}
+	while (dead) {
+		r = dead;
+		dead = r->next;
+		r->next = NULL;
+		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT,
+		       "deadline exceeded in the sending queue");
+	}
+	return next;
+}
+
 static void on_timer(otf_exph_t *h)
 {
 	h->timer_id = 0;
@@ -609,6 +646,9 @@ static void on_timer(otf_exph_t *h)
 	uint64_t bnext = expire_blocked(h, now);
 	if (bnext && (!next || bnext < next))
 		next = bnext;
+	uint64_t qnext = expire_queued(h, now);
+	if (qnext && (!next || qnext < next))
+		next = qnext;
 	if (next)
 		arm_timer(h, next);
 	while (due) {

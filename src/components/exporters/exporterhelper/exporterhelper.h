@@ -150,6 +150,8 @@ void otf__exph_queue_gauges_attach(otf_exph_queue_t *q, const char *exporter_id)
 void otf__exph_queue_gauges_detach(otf_exph_queue_t *q);
 void otf__exph_queue_push(otf_exph_queue_t *q, otf_exph_req_t *r);
 otf_exph_req_t *otf__exph_queue_pop(otf_exph_queue_t *q); /* NULL when empty */
+/* Unlinks r, which is in q (a request expiring while queued). */
+void otf__exph_queue_remove(otf_exph_queue_t *q, otf_exph_req_t *r);
 
 /* ---- the persistent queue (exph_persist.c) ---- */
 

@@ -25,6 +25,12 @@
  * max_pending_items is refused as retryable, so memory stays flat and the
  * backpressure reaches the receiver.
  *
+ * Deadlines (otf_msg_deadline, the deadline processor): a request that
+ * arrives past its deadline is nacked at once (-ETIMEDOUT); the batch is
+ * flushed no later than half the time its most urgent request has left
+ * (so the export gets the other half), and a built batch still waiting
+ * in the outbox when one of its requests' deadline passes is nacked.
+ *
  * Shutdown: at KIL everything pending is sent; shutdown is reported once
  * the outbox is empty (the engine keeps exporters running until every
  * message is answered). Data arriving after KIL is sent at once. */
@@ -40,8 +46,18 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
+#include <uv.h>
 
 #define RETRY_MS 5
+
+static uint64_t now_unix_ns(void)
+{
+	struct timespec ts;
+	if (clock_gettime(CLOCK_REALTIME, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
 
 typedef struct batch_config {
 	uint64_t send_batch_size;
@@ -78,7 +94,8 @@ typedef struct sigstate {
 	uint32_t norigins;                /* in the queue */
 	batch_rec_t *out_head, *out_tail; /* refused by downstream, in order */
 	uint64_t out_items;
-	int64_t timer; /* flush timer id, 0 when none */
+	int64_t timer;      /* flush timer id, 0 when none */
+	uint64_t timer_due; /* its loop time (ms) */
 } sigstate_t;
 
 typedef struct batch {
@@ -188,7 +205,8 @@ static void drain_outbox(batch_t *b, otf_signal_t s)
 	sigstate_t *ss = &b->sig[s];
 	while (ss->out_head) {
 		batch_rec_t *r = ss->out_head;
-		int rc = otf_node_send(b->node, r->msg);
+		uint64_t dl = otf_msg_deadline(r->msg);
+		int rc = dl && dl <= now_unix_ns() ? -ETIMEDOUT : otf_node_send(b->node, r->msg);
 		if (rc == -EAGAIN) {
 			arm_retry(b);
 			return;
@@ -199,7 +217,9 @@ static void drain_outbox(batch_t *b, otf_signal_t s)
 		ss->out_items -= r->items;
 		if (rc) {
 			char reason[128];
-			snprintf(reason, sizeof reason, "batch: cannot send: %s", otf_strerror(rc));
+			snprintf(reason, sizeof reason, "batch: cannot send: %s",
+			         rc == -ETIMEDOUT ? "deadline exceeded waiting for downstream"
+			                          : otf_strerror(rc));
 			otf_msg_drop(r->msg);
 			settle_rec(b, s, r, false, rc, false, reason);
 			continue;
@@ -356,6 +376,11 @@ static void consume(void *inst, otf_msg_t *m)
 		otf_msg_nack(m, OTF_E_INVAL, true, "batch: malformed OTLP payload");
 		return;
 	}
+	uint64_t dl = otf_msg_deadline(m), now = dl ? now_unix_ns() : 0;
+	if (dl && dl <= now) {
+		otf_msg_nack(m, -ETIMEDOUT, false, "batch: deadline exceeded on arrival");
+		return;
+	}
 	uint64_t held = ss->items + ss->out_items;
 	if (ss->out_head && held + c.records > b->bound) {
 		otf_msg_nack(m, -EAGAIN, false, "batch: downstream is full, retry later");
@@ -382,9 +407,17 @@ static void consume(void *inst, otf_msg_t *m)
 	ss->items += c.records;
 	ss->norigins++;
 	bool force = b->killed || b->cfg->timeout_ns == 0;
+	uint64_t ms = (uint64_t)(b->cfg->timeout_ns + 999999) / 1000000;
+	if (dl && (dl - now) / 2000000 < ms)
+		ms = (dl - now) / 2000000; /* half of what the request has left */
+	uint64_t due = uv_now(otf_node_loop(b->node)) + ms;
+	if (!force && ss->timer > 0 && due < ss->timer_due) {
+		otf_node_timer_stop(b->node, ss->timer);
+		ss->timer = 0;
+	}
 	if (!force && ss->timer <= 0) {
-		uint64_t ms = (uint64_t)(b->cfg->timeout_ns + 999999) / 1000000;
-		ss->timer = otf_node_timer_start(b->node, ms, 0, (uint64_t)s);
+		ss->timer = otf_node_timer_start(b->node, ms ? ms : 1, 0, (uint64_t)s);
+		ss->timer_due = due;
 		if (ss->timer < 0)
 			force = true;
 	}

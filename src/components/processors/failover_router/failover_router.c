@@ -41,6 +41,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_LEVELS OTF_FO_MAX_LEVELS
 
@@ -224,9 +225,26 @@ static void schedule_probe(fo_t *f)
 	schedule_probe_at(f, 0, f->cfg->retry_interval_ns);
 }
 
-/* Sends h to `level`; on a send failure tries the levels after it. */
+static bool past_deadline(const otf_msg_t *m)
+{
+	uint64_t dl = otf_msg_deadline(m);
+	struct timespec ts;
+	if (!dl || clock_gettime(CLOCK_REALTIME, &ts))
+		return false;
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec >= dl;
+}
+
+/* Sends h to `level`; on a send failure tries the levels after it. Past
+ * the message's deadline nothing is sent: the client no longer waits. */
 static void attempt(fo_t *f, held_t *h, int level, const char *last_reason)
 {
+	if (past_deadline(h->orig)) {
+		char why[224];
+		snprintf(why, sizeof why, "failover_router: deadline exceeded%s%s",
+		         last_reason ? ", last: " : "", last_reason ? last_reason : "");
+		give_up(f, h, -ETIMEDOUT, false, why);
+		return;
+	}
 	int n = nlevels_for(f->node, f->port, h->signal);
 	for (; level < n; level++) {
 		otf_msg_t *m =

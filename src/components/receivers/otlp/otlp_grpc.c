@@ -230,6 +230,8 @@ void otf__otlp_grpc_outcome(otlp_grpc_rx_t *g, const otf_ctrl_t *c)
 			st = OTF_GRPC_INVALID_ARGUMENT;
 		else if (c->error == OTF_E_NOMEM)
 			st = OTF_GRPC_RESOURCE_EXHAUSTED;
+		else if (c->error == -ETIMEDOUT) /* the message's deadline passed */
+			st = OTF_GRPC_DEADLINE_EXCEEDED;
 		otf_grpc_respond_status(p->call, st, msg);
 	}
 	otf_free(p);

@@ -370,7 +370,16 @@ static void answer(otlp_receiver_t *r, const otf_ctrl_t *c)
 		char msg[256];
 		snprintf(msg, sizeof msg, "%s: %s", c->permanent ? "rejected" : "not delivered",
 		         c->reason[0] ? c->reason : otf_strerror(c->error));
-		respond_status(r, p->req, p->enc, c->permanent ? 400 : 503, c->permanent ? 3 : 14,
+		/* A passed deadline is 504 (retryable for OTLP/HTTP clients) with
+		 * DEADLINE_EXCEEDED in the Status. */
+		bool late = !c->permanent && c->error == -ETIMEDOUT;
+		respond_status(r, p->req, p->enc,
+		               c->permanent ? 400
+		               : late       ? 504
+		                            : 503,
+		               c->permanent ? 3
+		               : late       ? 4
+		                            : 14,
 		               msg);
 	}
 	otf_free(p);
