@@ -359,11 +359,17 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 	for (size_t i = 0; i < otf_config_len(pl); i++) {
 		const otf_config_node_t *v;
 		const char *k = otf_config_map_at(pl, i, &v);
-		if (strcmp(k, "receivers") && strcmp(k, "processors") && strcmp(k, "exporters"))
+		if (strcmp(k, "receivers") && strcmp(k, "processors") && strcmp(k, "exporters") &&
+		    strcmp(k, "fanout"))
 			return otf_config_errorf(
-			    err, v, "unknown key '%s' (valid: receivers, processors, exporters)",
+			    err, v,
+			    "unknown key '%s' (valid: receivers, processors, exporters, fanout)",
 			    k);
 	}
+	const otf_config_node_t *fo = otf_config_map_get(pl, "fanout");
+	otf_fanout_policy_t policy = OTF_FANOUT_ALL;
+	if (fo && otf_fanout_policy_parse(otf_config_scalar(fo, NULL), &policy))
+		return otf_config_errorf(err, fo, "fanout: expected all, at_least_one or primary");
 	const otf_config_node_t *recv, *proc, *exp;
 	int rc = pipeline_list(pl, "receivers", &recv, err);
 	if (!rc)
@@ -444,6 +450,24 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 		snprintf(heads[0], NAME_MAX_LEN, "%s", name);
 		hports[0] = 1;
 		nheads = 1;
+	}
+	/* The pipeline's fan-out policy belongs to the node that feeds its
+	 * exporters: the last processor (the pipeline's own), else its
+	 * receivers, which are shared: two pipelines may not ask them for
+	 * different policies. */
+	for (size_t h = 0; fo && h < nheads; h++) {
+		otf_dag_node_t *n = &dag->nodes[otf_dag_find(dag, heads[h])];
+		if (n->kind != OTF_KIND_PROCESSOR && n->fanout != OTF_FANOUT_ALL &&
+		    n->fanout != policy) {
+			rc =
+			    otf_config_errorf(err, fo,
+			                      "fanout: '%s' already has fanout %s from another "
+			                      "pipeline; give this pipeline a processor to set its "
+			                      "own",
+			                      heads[h], otf_fanout_policy_name(n->fanout));
+			goto out;
+		}
+		n->fanout = policy;
 	}
 	for (size_t i = 0; i < otf_config_len(exp); i++) {
 		const otf_config_node_t *idn = otf_config_seq_at(exp, i);

@@ -508,6 +508,36 @@ static void test_fanout_answers_before_slow_branch(void **state)
 	assert_int_equal(atomic_load(&g_acks), 4);
 }
 
+/* Collector YAML: a pipeline's `fanout` key sets the policy of the node
+ * feeding its exporters (here its receiver; with processors, the last
+ * one); a shared receiver asked two policies is an error. */
+#define PIPE_FANOUT_YAML(fanout)                                                     \
+	"receivers: {psrc: {count: 4}}\n"                                            \
+	"exporters: {psink/0: {id: 0, mode: nack}, psink/1: {id: 1, mode: ack}}\n"   \
+	"service:\n"                                                                 \
+	"  pipelines:\n"                                                             \
+	"    traces: {receivers: [psrc], exporters: [psink/0, psink/1]" fanout "}\n" \
+	"runtime: {workers: 1, shutdown_timeout: 2s}\n"
+
+static void test_fanout_collector_pipeline(void **state)
+{
+	(void)state;
+	fanout_case(PIPE_FANOUT_YAML(", fanout: at_least_one"), 4, 0, 0);
+	fanout_case(PIPE_FANOUT_YAML(""), 0, 4, 0);
+	fanout_case(PIPE_FANOUT_YAML(", fanout: primary"), 0, 4, 0);
+	static const char *const bad[] = {"test.yaml:5", "fanout: expected all, at_least_one",
+	                                  NULL};
+	expect_error(PIPE_FANOUT_YAML(", fanout: most"), bad);
+	static const char *const clash[] = {"already has fanout at_least_one", NULL};
+	expect_error("receivers: {psrc: {}}\n"
+	             "exporters: {psink/0: {id: 0}, psink/1: {id: 1}}\n"
+	             "service:\n"
+	             "  pipelines:\n"
+	             "    traces: {receivers: [psrc], exporters: [psink/0], fanout: at_least_one}\n"
+	             "    traces/2: {receivers: [psrc], exporters: [psink/1], fanout: primary}\n",
+	             clash);
+}
+
 static void test_fanout_bad_policy(void **state)
 {
 	(void)state;
@@ -702,6 +732,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_fanout_primary),
 	    cmocka_unit_test(test_fanout_answers_before_slow_branch),
 	    cmocka_unit_test(test_fanout_bad_policy),
+	    cmocka_unit_test(test_fanout_collector_pipeline),
 	    cmocka_unit_test(test_message_identity),
 	    cmocka_unit_test(test_type_router),
 	    cmocka_unit_test(test_batch_records_sources),
