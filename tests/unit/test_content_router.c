@@ -112,6 +112,7 @@ static otf_buf_t *pb_of(int i)
 typedef struct src_cfg {
 	int64_t payload;
 	char *tenant;
+	char *tenant2; /* a second message, the same payload, this header */
 } src_cfg_t;
 
 typedef struct src {
@@ -154,6 +155,16 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 			otf_msg_drop(m);
 			atomic_fetch_add(&g_nacks, 1);
 		}
+		if (s->cfg->tenant2) {
+			m = otf_msg_create(s->node, OTF_SIGNAL_LOGS, pb_of((int)s->cfg->payload),
+			                   1);
+			otf_msg_header_add(m, "x-tenant", s->cfg->tenant2);
+			otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
+			if (otf_node_send(s->node, m)) {
+				otf_msg_drop(m);
+				atomic_fetch_add(&g_nacks, 1);
+			}
+		}
 		break;
 	}
 	case OTF_CTRL_ACK:
@@ -181,6 +192,7 @@ static void plain_destroy(void *inst)
 static const otf_config_field_t k_src_schema[] = {
     {.key = "payload", .type = OTF_CFG_INT, .offset = offsetof(src_cfg_t, payload), .def = "0"},
     {.key = "tenant", .type = OTF_CFG_STRING, .offset = offsetof(src_cfg_t, tenant)},
+    {.key = "tenant2", .type = OTF_CFG_STRING, .offset = offsetof(src_cfg_t, tenant2)},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -408,6 +420,26 @@ static void test_request_header(void **state)
 	              "", "", ""));
 	assert_int_equal(atomic_load(&g_seen[1]), 1);
 	assert_int_equal(atomic_load(&g_seen[0]) + atomic_load(&g_seen[2]), 0);
+}
+
+/* The same resource twice with different headers: the router's decision
+ * cache (keyed on the resource bytes and the headers read) must not give
+ * the second message the first one's route. */
+static void test_same_resource_other_header(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r,
+	      CR_YAML("payload: 1, tenant: acme, tenant2: other",
+	              "routes: {a: 'request[\"X-Tenant\"] == \"acme\"', b: 'request[\"X-Tenant\"] "
+	              "== \"other\"'}",
+	              "", "", ""));
+	for (int i = 0; i < 5000 && atomic_load(&g_acks) < 2; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&g_acks), 2);
+	assert_int_equal(atomic_load(&g_seen[0]), 1);
+	assert_int_equal(atomic_load(&g_seen[1]), 1);
+	assert_int_equal(atomic_load(&g_seen[2]), 0);
 }
 
 /* A part failing fails the original: retryable when any failure is,
@@ -662,6 +694,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_split_per_resource, teardown),
 	    cmocka_unit_test_teardown(test_single_route_passes_message, teardown),
 	    cmocka_unit_test_teardown(test_request_header, teardown),
+	    cmocka_unit_test_teardown(test_same_resource_other_header, teardown),
 	    cmocka_unit_test_teardown(test_part_failure_nacks_original, teardown),
 	    cmocka_unit_test_teardown(test_split_per_scope, teardown),
 	    cmocka_unit_test_teardown(test_error_mode, teardown),

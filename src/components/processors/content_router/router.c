@@ -39,8 +39,30 @@ typedef struct join {
 	struct join *prev, *next;
 } join_t;
 
+/* The last resource's decision, reused while the next resource has the
+ * same bytes and the headers its conditions read have the same values:
+ * conditions are functions of those alone (no Now(): see cacheable), and
+ * one client usually sends one resource over and over. */
+#define CACHE_HEAD_MAX 1024
+#define CACHE_URL_MAX  256
+#define CACHE_KEYS     4
+
+typedef struct decision_cache {
+	bool valid, recording, overflow;
+	int route;
+	size_t head_len, url_len, nkeys;
+	uint8_t head[CACHE_HEAD_MAX];
+	uint8_t url[CACHE_URL_MAX];
+	char key[CACHE_KEYS][64];
+	char val[CACHE_KEYS][128];
+	bool present[CACHE_KEYS];
+} decision_cache_t;
+
 struct otf__cr {
 	otf_node_t *node;
+	bool cacheable;       /* resource context, no condition reads the clock */
+	const otf_msg_t *msg; /* the message being routed (header lookups) */
+	decision_cache_t cache;
 	otf_ottl_program_t *prog;
 	const char *const *names;
 	size_t n;
@@ -99,6 +121,10 @@ int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
 	r->n = n;
 	r->ctx = ctx;
 	r->error_mode = error_mode;
+	r->cacheable = ctx == OTF_CR_CTX_RESOURCE;
+	for (size_t i = 0; i < n; i++)
+		if (strstr(conds[i], "Now("))
+			r->cacheable = false;
 	otf_arena_init(&r->arena, 4096);
 	*out = r;
 	return 0;
@@ -120,9 +146,65 @@ void otf__cr_destroy(otf__cr_t *r)
 	otf_free(r);
 }
 
+/* Header lookups of the conditions; while a decision is being made for
+ * the cache, each key read and its value are recorded with it. */
 static const char *header_of(const void *user, const char *key)
 {
-	return otf_msg_header_get(user, key);
+	otf__cr_t *r = (otf__cr_t *)user;
+	const char *v = otf_msg_header_get(r->msg, key);
+	decision_cache_t *c = &r->cache;
+	if (!c->recording || c->overflow)
+		return v;
+	for (size_t i = 0; i < c->nkeys; i++)
+		if (!strcmp(c->key[i], key))
+			return v;
+	if (c->nkeys == CACHE_KEYS || strlen(key) >= sizeof c->key[0] ||
+	    (v && strlen(v) >= sizeof c->val[0])) {
+		c->overflow = true;
+		return v;
+	}
+	snprintf(c->key[c->nkeys], sizeof c->key[0], "%s", key);
+	snprintf(c->val[c->nkeys], sizeof c->val[0], "%s", v ? v : "");
+	c->present[c->nkeys++] = v != NULL;
+	return v;
+}
+
+/* The cached route for a resource with head and schema_url, or -2. */
+static int cache_get(otf__cr_t *r, otf_bytes_t head, otf_bytes_t url)
+{
+	const decision_cache_t *c = &r->cache;
+	if (!c->valid || head.len != c->head_len || url.len != c->url_len ||
+	    memcmp(head.ptr, c->head, head.len) || memcmp(url.ptr, c->url, url.len))
+		return ROUTE_MIXED;
+	for (size_t i = 0; i < c->nkeys; i++) {
+		const char *v = otf_msg_header_get(r->msg, c->key[i]);
+		if ((v != NULL) != c->present[i] || (v && strcmp(v, c->val[i])))
+			return ROUTE_MIXED;
+	}
+	return c->route;
+}
+
+static void cache_begin(otf__cr_t *r, otf_bytes_t head, otf_bytes_t url)
+{
+	decision_cache_t *c = &r->cache;
+	c->valid = false;
+	c->overflow = head.len > CACHE_HEAD_MAX || url.len > CACHE_URL_MAX;
+	c->recording = !c->overflow;
+	c->nkeys = 0;
+	if (c->recording) {
+		memcpy(c->head, head.ptr, head.len);
+		memcpy(c->url, url.ptr, url.len);
+		c->head_len = head.len;
+		c->url_len = url.len;
+	}
+}
+
+static void cache_end(otf__cr_t *r, int route)
+{
+	decision_cache_t *c = &r->cache;
+	c->valid = c->recording && !c->overflow && route >= ROUTE_DEFAULT;
+	c->route = route;
+	c->recording = false;
 }
 
 /* The route of one record set (resource, or scope and resource): index,
@@ -423,7 +505,8 @@ void otf__cr_consume(otf__cr_t *r, otf_msg_t *m)
 	memset(&rec, 0, sizeof rec);
 	rec.arena = &r->arena;
 	rec.request_header = header_of;
-	rec.request_user = m;
+	rec.request_user = r;
+	r->msg = m;
 	char why[200] = "";
 	size_t n = 0, cap = 0;
 	unit_t *units = NULL;
@@ -450,6 +533,14 @@ void otf__cr_consume(otf__cr_t *r, otf_msg_t *m)
 		u->content = content;
 		otf_view_group_t g;
 		otf_resource_t res;
+		if (r->cacheable) {
+			if ((rc = otf_view_group_read(content, &g)))
+				break;
+			u->route = cache_get(r, g.head, g.schema_url);
+			if (u->route != ROUTE_MIXED)
+				continue;
+			cache_begin(r, g.head, g.schema_url);
+		}
 		if ((rc = decode_group_head(r, content, false, &g, &res)))
 			break;
 		otf_bytes_t url = g.schema_url;
@@ -459,8 +550,13 @@ void otf__cr_consume(otf__cr_t *r, otf_msg_t *m)
 		if (r->ctx == OTF_CR_CTX_SCOPE) {
 			rc = route_scopes(r, &rec, u, why, sizeof why);
 		} else {
+			uint64_t errors = r->eval_errors;
 			u->route = evaluate(r, &rec, why, sizeof why);
 			rc = u->route < ROUTE_DEFAULT ? u->route : 0;
+			/* A decision made with a failing condition is not kept. */
+			if (r->cacheable)
+				cache_end(r,
+				          rc || errors != r->eval_errors ? ROUTE_MIXED : u->route);
 		}
 		if (rc)
 			break;

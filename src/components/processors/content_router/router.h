@@ -20,6 +20,12 @@
  * to; the original is acked once every split is acked, and nacked when
  * any failed (permanent when every failure was).
  *
+ * Decision cache (resource context): the last resource's route is reused
+ * while the next resource has the same bytes (head and schema_url) and
+ * every header its conditions read has the same value; conditions are
+ * functions of those alone, except Now(), whose presence turns the cache
+ * off. A decision that met an evaluation error is not kept.
+ *
  * Errors in a condition follow error_mode: propagate nacks the request
  * as permanent (bad data or a bad condition: resending cannot help);
  * ignore (logged, rate-limited) and silent treat the failing route as

@@ -1,0 +1,306 @@
+/* Dataflow benchmark: CPU per message and per log record of DAG nodes on
+ * the engine's worker, side by side in one run (bench/suite-dataflow.sh):
+ *
+ *   pass-through        source -> sink
+ *   forward             source -> forward -> sink (the cost of a hop)
+ *   content_router      source -> content_router (2 routes) -> sink
+ *   ack -> retry        source -> ack (ingress) -> retry -> sink
+ *
+ * The source is a node that keeps WINDOW messages of the same 1000-log
+ * request (bench/bench_data.c: one resource with 8 attributes) in flight,
+ * each subscribed to its outcome, and sends the next one on every ACK; the
+ * sink acks at once. One worker. The figure is the worker thread's CPU
+ * time (CLOCK_THREAD_CPUTIME_ID) from the first send to the last answer,
+ * divided by the messages (and logs) sent: the engine's and the nodes'
+ * cost, no codec, no sockets. Each configuration runs ROUNDS times,
+ * interleaved with the others, and the best round counts (interference
+ * only adds time). Output: a Markdown table on stdout. */
+#include "bench_data.h"
+
+#include "otflow/alloc.h"
+#include "otflow/component.h"
+#include "otflow/config.h"
+#include "otflow/config_schema.h"
+#include "otflow/engine.h"
+#include "otflow/err.h"
+#include "otflow/service.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define ROUNDS   5
+#define MESSAGES 200000
+#define WINDOW   64
+#define LOGS     1000
+
+static otf_buf_t *g_payload;
+static _Atomic int g_done;
+static _Atomic uint64_t g_cpu_ns, g_failed;
+
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+typedef struct src {
+	otf_node_t *node;
+	uint64_t sent, answered, t0;
+} src_t;
+
+static int src_create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	src_t *s = otf_calloc(1, sizeof *s);
+	if (!s)
+		return OTF_E_NOMEM;
+	s->node = ctx->node;
+	*inst = s;
+	return 0;
+}
+
+static int src_start(void *inst)
+{
+	src_t *s = inst;
+	otf_node_timer_start(s->node, 1, 0, 1);
+	return 0;
+}
+
+static void send_one(src_t *s)
+{
+	otf_msg_t *m = otf_msg_create(s->node, OTF_SIGNAL_LOGS, otf_buf_ref(g_payload), LOGS);
+	if (!m || otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0) ||
+	    otf_node_send(s->node, m)) {
+		if (m)
+			otf_msg_drop(m);
+		atomic_fetch_add(&g_failed, 1);
+		s->answered++;
+	}
+	s->sent++;
+}
+
+static void src_control(void *inst, const otf_ctrl_t *c)
+{
+	src_t *s = inst;
+	switch (c->type) {
+	case OTF_CTRL_TMR:
+		s->t0 = thread_cpu_ns();
+		while (s->sent < WINDOW)
+			send_one(s);
+		break;
+	case OTF_CTRL_ACK:
+	case OTF_CTRL_NACK:
+		if (c->type == OTF_CTRL_NACK)
+			atomic_fetch_add(&g_failed, 1);
+		s->answered++;
+		if (s->sent < MESSAGES)
+			send_one(s);
+		else if (s->answered == MESSAGES) {
+			atomic_store(&g_cpu_ns, thread_cpu_ns() - s->t0);
+			atomic_store(&g_done, 1);
+		}
+		break;
+	case OTF_CTRL_KIL:
+		otf_node_shutdown_done(s->node);
+		break;
+	default:
+		break;
+	}
+	if (c->payload)
+		otf_buf_unref(c->payload);
+}
+
+static void plain_destroy(void *inst)
+{
+	otf_free(inst);
+}
+
+static const otf_component_factory_t k_src = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_RECEIVER,
+    .type = "bench_src",
+    .description = "benchmark source",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .create = {src_create, src_create, src_create},
+    .start = src_start,
+    .control = src_control,
+    .destroy = plain_destroy,
+};
+
+static int sink_create(const otf_create_ctx_t *ctx, void **inst)
+{
+	if (*inst)
+		return 0;
+	src_t *k = otf_calloc(1, sizeof *k);
+	if (!k)
+		return OTF_E_NOMEM;
+	k->node = ctx->node;
+	*inst = k;
+	return 0;
+}
+
+static void sink_consume(void *inst, otf_msg_t *m)
+{
+	(void)inst;
+	otf_msg_ack(m);
+}
+
+static void sink_control(void *inst, const otf_ctrl_t *c)
+{
+	src_t *k = inst;
+	if (c->type == OTF_CTRL_KIL)
+		otf_node_shutdown_done(k->node);
+	if (c->payload)
+		otf_buf_unref(c->payload);
+}
+
+static const otf_component_factory_t k_sink = {
+    .abi_version = OTF_COMPONENT_ABI_VERSION,
+    .struct_size = sizeof(otf_component_factory_t),
+    .kind = OTF_KIND_EXPORTER,
+    .type = "bench_sink",
+    .description = "benchmark sink",
+    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
+    .create = {sink_create, sink_create, sink_create},
+    .consume = {sink_consume, sink_consume, sink_consume},
+    .control = sink_control,
+    .destroy = plain_destroy,
+};
+
+typedef struct config {
+	const char *name;
+	int nodes;     /* nodes between source and sink */
+	int resources; /* resources evaluated per message */
+	const char *yaml;
+} config_t;
+
+#define RUNTIME "runtime: {workers: 1, channel_capacity: 256}\n"
+
+static const config_t k_configs[] = {
+    {"pass-through", 0, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: sink}\n" RUNTIME},
+    /* A node that only passes messages on: the engine's cost of one hop. */
+    {"forward (one hop, no work)", 1, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  fwd: {type: forward}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: fwd}\n"
+     "  - {from: fwd, to: sink}\n" RUNTIME},
+    /* The resource matches the second route: both conditions run. */
+    {"content_router (2 routes)", 1, 1,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  router:\n"
+     "    type: content_router\n"
+     "    config:\n"
+     "      routes:\n"
+     "        acme: 'request[\"X-Tenant\"] == \"acme\"'\n"
+     "        checkout: 'attributes[\"service.name\"] == \"checkout\"'\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: router}\n"
+     "  - {from: router.acme, to: sink}\n"
+     "  - {from: router.checkout, to: sink}\n"
+     "  - {from: router.default, to: sink}\n" RUNTIME},
+    {"ack (ingress) -> retry", 2, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  ack: {type: ack, config: {mode: ingress}}\n"
+     "  retry: {type: retry}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: ack}\n"
+     "  - {from: ack, to: retry}\n"
+     "  - {from: retry, to: sink}\n" RUNTIME},
+};
+#define NCONFIGS (sizeof k_configs / sizeof k_configs[0])
+
+/* One run of config c: the worker's CPU ns for MESSAGES messages. */
+static uint64_t run(const config_t *c)
+{
+	otf_config_t *cfg;
+	otf_dag_t *dag;
+	otf_service_settings_t st;
+	otf_engine_t *e;
+	otf_config_error_t err;
+	atomic_store(&g_done, 0);
+	atomic_store(&g_failed, 0);
+	if (otf_config_load_string("bench.yaml", c->yaml, strlen(c->yaml), NULL, &cfg, &err) ||
+	    otf_service_build(cfg, &dag, &st, &err)) {
+		fprintf(stderr, "dataflow_bench: %s: %s\n", c->name, err.text);
+		exit(1);
+	}
+	otf_log_set_level(OTF_LOG_ERROR);
+	if (otf_engine_start(dag, &st.runtime, &e)) {
+		fprintf(stderr, "dataflow_bench: %s: engine start failed\n", c->name);
+		exit(1);
+	}
+	for (int i = 0; i < 600000 && !atomic_load(&g_done); i++)
+		usleep(100);
+	if (!atomic_load(&g_done) || atomic_load(&g_failed)) {
+		fprintf(stderr, "dataflow_bench: %s: %s (%llu failed)\n", c->name,
+		        atomic_load(&g_done) ? "messages failed" : "did not finish",
+		        (unsigned long long)atomic_load(&g_failed));
+		exit(1);
+	}
+	otf_engine_request_stop(e);
+	otf_engine_join(e);
+	otf_dag_destroy(dag);
+	otf_config_destroy(cfg);
+	return atomic_load(&g_cpu_ns);
+}
+
+int main(void)
+{
+	otf_components_register_builtins();
+	otf_component_register(&k_src);
+	otf_component_register(&k_sink);
+	otf_log_set_level(OTF_LOG_ERROR);
+	if (bench_logs(LOGS, &g_payload)) {
+		fprintf(stderr, "dataflow_bench: no payload\n");
+		return 1;
+	}
+	uint64_t best[NCONFIGS];
+	for (size_t i = 0; i < NCONFIGS; i++)
+		best[i] = UINT64_MAX;
+	/* DATAFLOW_BENCH_ONLY=i runs configuration i alone (for a profiler). */
+	const char *only = getenv("DATAFLOW_BENCH_ONLY");
+	for (int r = 0; r < ROUNDS; r++)
+		for (size_t i = 0; i < NCONFIGS; i++) {
+			if (only && (size_t)atoi(only) != i)
+				continue;
+			uint64_t ns = run(&k_configs[i]);
+			if (ns < best[i])
+				best[i] = ns;
+		}
+	double base = (double)best[0] / MESSAGES;
+	printf("| pipeline | nodes added | CPU ns/message | CPU ns/log | added ns/message per node "
+	       "| target |\n");
+	printf("|---|---|---|---|---|---|\n");
+	for (size_t i = 0; i < NCONFIGS; i++) {
+		const config_t *c = &k_configs[i];
+		double per_msg = (double)best[i] / MESSAGES;
+		char added[32] = "-", target[48] = "-";
+		if (c->nodes) {
+			snprintf(added, sizeof added, "%.1f", (per_msg - base) / c->nodes);
+			snprintf(target, sizeof target, "<= %d", 10 + 5 * c->resources / c->nodes);
+		}
+		printf("| %s | %d | %.1f | %.3f | %s | %s |\n", c->name, c->nodes, per_msg,
+		       per_msg / LOGS, added, target);
+	}
+	otf_buf_unref(g_payload);
+	return 0;
+}
