@@ -45,8 +45,8 @@ typedef struct routing_config {
 } routing_config_t;
 
 /* Contexts accepted by the key; the record ones get a clear refusal. */
-static const char *const k_contexts[] = {"resource", "request", "span", "metric",
-                                         "datapoint", "log", NULL};
+static const char *const k_contexts[] = {"resource",  "request", "span", "metric",
+                                         "datapoint", "log",     NULL};
 static const char *const k_error_modes[] = {"propagate", "ignore", "silent", NULL};
 
 static const otf_config_field_t k_entry_schema[] = {
@@ -138,8 +138,9 @@ static const char *condition_of(const route_entry_t *e, char *why, size_t whylen
 		goto bad;
 	return s + 6;
 bad:
-	snprintf(why, whylen, "statement must be `route() where <condition>` (route takes no "
-	                      "arguments)");
+	snprintf(why, whylen,
+	         "statement must be `route() where <condition>` (route takes no "
+	         "arguments)");
 	return NULL;
 }
 
@@ -164,9 +165,11 @@ static const char **conditions(const routing_config_t *c, char *err, size_t errl
 		const route_entry_t *e = entry(c, i);
 		char why[160] = "";
 		if (!e->statement == !e->condition)
-			snprintf(why, sizeof why, "exactly one of statement and condition is required");
+			snprintf(why, sizeof why,
+			         "exactly one of statement and condition is required");
 		else if (e->context == CTX_REQUEST && e->statement)
-			snprintf(why, sizeof why, "context request takes a condition, not a statement");
+			snprintf(why, sizeof why,
+			         "context request takes a condition, not a statement");
 		else if (e->context > CTX_REQUEST)
 			snprintf(why, sizeof why,
 			         "context %s is not supported (it would split records); use "
@@ -235,7 +238,8 @@ static int check_wiring(const void *config, uint32_t in, const uint32_t *ps, uin
 		const char *cond = condition_of(entry(c, i), why, sizeof why);
 		always |= cond && otf__cr_cond_always(cond);
 	}
-	int rc = otf__cr_check_wiring(k_port_names, c->table.n, always, in, ps, nports, err, errlen);
+	int rc =
+	    otf__cr_check_wiring(k_port_names, c->table.n, always, in, ps, nports, err, errlen);
 	if (rc && !always && !(ps[0]))
 		snprintf(err + strlen(err), errlen - strlen(err), " (set default_pipelines)");
 	return rc;
@@ -251,8 +255,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	if (!conds)
 		return OTF_E_CONFIG;
 	otf__cr_t *r;
-	int rc = otf__cr_create(&r, ctx->node, conds, k_port_names, c->table.n,
-	                        OTF_CR_CTX_RESOURCE, c->error_mode, err, sizeof err);
+	int rc = otf__cr_create(&r, ctx->node, conds, k_port_names, c->table.n, OTF_CR_CTX_RESOURCE,
+	                        c->error_mode, err, sizeof err);
 	otf_free(conds);
 	if (rc)
 		return rc;

@@ -96,7 +96,7 @@ static uint64_t grpc_timeout_ns(const char *s)
 {
 	uint64_t v = 0;
 	size_t n = 0;
-	while (isdigit((unsigned char)s[n]) && n < 8)
+	while (n < 8 && isdigit((unsigned char)s[n]))
 		v = v * 10 + (uint64_t)(s[n++] - '0');
 	if (!n || !s[n] || s[n + 1])
 		return 0;
