@@ -231,8 +231,8 @@ static const config_t k_configs[] = {
 /* One run of config c: the worker's CPU ns for MESSAGES messages. */
 static uint64_t run(const config_t *c)
 {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
+	otf_config_t *cfg = NULL;
+	otf_dag_t *dag = NULL;
 	otf_service_settings_t st;
 	otf_engine_t *e;
 	otf_config_error_t err;

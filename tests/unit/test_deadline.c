@@ -203,8 +203,8 @@ static int setup(void **state)
 static void run(const char *yaml)
 {
 	reset();
-	otf_config_t *cfg;
-	otf_dag_t *dag;
+	otf_config_t *cfg = NULL;
+	otf_dag_t *dag = NULL;
 	otf_service_settings_t st;
 	otf_engine_t *e;
 	otf_config_error_t err;

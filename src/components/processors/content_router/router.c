@@ -169,12 +169,18 @@ static const char *header_of(const void *user, const char *key)
 	return v;
 }
 
+/* Absent fields are empty slices with a NULL pointer: memcmp and memcpy
+ * must not see those. */
+static bool same(otf_bytes_t b, const uint8_t *mem, size_t len)
+{
+	return b.len == len && (!len || !memcmp(b.ptr, mem, len));
+}
+
 /* The cached route for a resource with head and schema_url, or -2. */
 static int cache_get(otf__cr_t *r, otf_bytes_t head, otf_bytes_t url)
 {
 	const decision_cache_t *c = &r->cache;
-	if (!c->valid || head.len != c->head_len || url.len != c->url_len ||
-	    memcmp(head.ptr, c->head, head.len) || memcmp(url.ptr, c->url, url.len))
+	if (!c->valid || !same(head, c->head, c->head_len) || !same(url, c->url, c->url_len))
 		return ROUTE_MIXED;
 	for (size_t i = 0; i < c->nkeys; i++) {
 		const char *v = otf_msg_header_get(r->msg, c->key[i]);
@@ -192,8 +198,10 @@ static void cache_begin(otf__cr_t *r, otf_bytes_t head, otf_bytes_t url)
 	c->recording = !c->overflow;
 	c->nkeys = 0;
 	if (c->recording) {
-		memcpy(c->head, head.ptr, head.len);
-		memcpy(c->url, url.ptr, url.len);
+		if (head.len)
+			memcpy(c->head, head.ptr, head.len);
+		if (url.len)
+			memcpy(c->url, url.ptr, url.len);
 		c->head_len = head.len;
 		c->url_len = url.len;
 	}
