@@ -74,6 +74,8 @@ static void gate_consume(void *inst, otf_msg_t *m)
 		otf_msg_nack(m, OTF_E_INVAL, true, "bad data");
 	else if (!strcmp(o, "nack-nomem"))
 		otf_msg_nack(m, OTF_E_NOMEM, false, "memory limit");
+	else if (!strcmp(o, "nack-deadline")) /* a node past the message's deadline */
+		otf_msg_nack(m, -ETIMEDOUT, false, "deadline exceeded in the queue");
 	else if (g->n_held < 16) {
 		g->held[g->n_held++] = m; /* "hold": acked at shutdown */
 		atomic_fetch_add(&g_held_n, 1);
@@ -338,8 +340,9 @@ static void test_statuses(void **state)
 	    {"nack-retry", OTF_GRPC_UNAVAILABLE, "downstream is down"},
 	    {"nack-permanent", OTF_GRPC_INVALID_ARGUMENT, "bad data"},
 	    {"nack-nomem", OTF_GRPC_RESOURCE_EXHAUSTED, "memory limit"},
+	    {"nack-deadline", OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded in the queue"},
 	};
-	for (size_t i = 0; i < 3; i++) {
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
 		const char *meta[] = {"x-outcome", cases[i].outcome, NULL};
 		export_call(rn.port, OTF_SIGNAL_LOGS, NULL, meta, logs, &r);
 		assert_int_equal(r.grpc_status, cases[i].status);
