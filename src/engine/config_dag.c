@@ -356,6 +356,15 @@ static int build_pipeline(otf_dag_t *dag, const otf_config_node_t *root, const c
 	if (parse_signal(pid, slash ? (size_t)(slash - pid) : strlen(pid), &sig))
 		return otf_config_errorf(
 		    err, pl, "pipeline '%s': the id must start with traces, metrics or logs", pid);
+	/* A list or a scalar has no keys to check (found by fuzz_dag_config:
+	 * map_at gave a NULL key for a list). */
+	if (otf_config_node_kind(pl) != OTF_CONFIG_MAPPING &&
+	    otf_config_node_kind(pl) != OTF_CONFIG_NULL)
+		return otf_config_errorf(
+		    err, pl,
+		    "pipeline '%s': expected a mapping of receivers, processors "
+		    "and exporters, got %s",
+		    pid, otf_config_kind_name(pl));
 	for (size_t i = 0; i < otf_config_len(pl); i++) {
 		const otf_config_node_t *v;
 		const char *k = otf_config_map_at(pl, i, &v);

@@ -519,6 +519,20 @@ static void test_fanout_answers_before_slow_branch(void **state)
 	"    traces: {receivers: [psrc], exporters: [psink/0, psink/1]" fanout "}\n" \
 	"runtime: {workers: 1, shutdown_timeout: 2s}\n"
 
+/* A pipeline given as a list, not a mapping: an error at its line (it
+ * read a NULL key before; found by fuzz_dag_config). */
+static void test_pipeline_not_a_mapping(void **state)
+{
+	(void)state;
+	static const char *const needles[] = {
+	    "test.yaml:4", "pipeline 'logs/x': expected a mapping of receivers", NULL};
+	expect_error("receivers: {psrc: {}}\n"
+	             "service:\n"
+	             "  pipelines:\n"
+	             "    logs/x: [[a, b], [c]]\n",
+	             needles);
+}
+
 static void test_fanout_collector_pipeline(void **state)
 {
 	(void)state;
@@ -733,6 +747,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_fanout_answers_before_slow_branch),
 	    cmocka_unit_test(test_fanout_bad_policy),
 	    cmocka_unit_test(test_fanout_collector_pipeline),
+	    cmocka_unit_test(test_pipeline_not_a_mapping),
 	    cmocka_unit_test(test_message_identity),
 	    cmocka_unit_test(test_type_router),
 	    cmocka_unit_test(test_batch_records_sources),
