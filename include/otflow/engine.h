@@ -149,6 +149,10 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap);
  * safe while the engine runs. */
 int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, size_t nstats,
                           char **out, size_t *len);
+/* One node's object of the above, by id; OTF_E_NOT_FOUND for no live
+ * node of that id. */
+int otf_dag_describe_node_json(const otf_dag_t *dag, const char *id, const otf_node_stats_t *stats,
+                               size_t nstats, char **out, size_t *len);
 
 /* Engine log threshold (service.telemetry.logs.level). */
 void otf_log_set_level(otf_log_level_t level);

@@ -39,45 +39,23 @@ static void dag_reply(const otf_dag_t *dag, otf_engine_t *engine, const char *id
 		n = MAX_NODES;
 	char *json = NULL;
 	size_t len = 0;
-	if (otf_dag_describe_json(dag, engine ? stats : NULL, n, &json, &len)) {
-		error_reply(out, 500, "out of memory");
-		return;
-	}
-	if (!id) {
-		out->status = 200;
-		out->content_type = "application/json";
-		out->body = json;
-		out->len = len;
-		return;
-	}
-	json_object *root = json_tokener_parse(json);
-	otf_free(json);
-	json_object *nodes = NULL, *hit = NULL;
-	if (root && json_object_object_get_ex(root, "nodes", &nodes)) {
-		for (size_t i = 0; i < json_object_array_length(nodes) && !hit; i++) {
-			json_object *nd = json_object_array_get_idx(nodes, i), *v;
-			if (json_object_object_get_ex(nd, "id", &v) &&
-			    !strcmp(json_object_get_string(v), id))
-				hit = nd;
-		}
-	}
-	if (!hit) {
+	const otf_node_stats_t *st = engine ? stats : NULL;
+	int rc = id ? otf_dag_describe_node_json(dag, id, st, n, &json, &len)
+	            : otf_dag_describe_json(dag, st, n, &json, &len);
+	if (rc == OTF_E_NOT_FOUND) {
 		char msg[300];
 		snprintf(msg, sizeof msg, "no node '%.200s' (GET /api/v1/dag lists them)", id);
-		json_object_put(root);
 		error_reply(out, 404, msg);
 		return;
 	}
-	size_t hn = 0;
-	const char *s = json_object_to_json_string_length(hit, JSON_C_TO_STRING_PLAIN, &hn);
+	if (rc) {
+		error_reply(out, 500, "out of memory");
+		return;
+	}
 	out->status = 200;
 	out->content_type = "application/json";
-	out->body = otf_malloc(hn + 1);
-	if (out->body) {
-		memcpy(out->body, s, hn + 1);
-		out->len = hn;
-	}
-	json_object_put(root);
+	out->body = json;
+	out->len = len;
 }
 
 /* %XX decoding of a path segment (node ids hold ':' and '/'). */

@@ -40,6 +40,49 @@ static json_object *counters(const otf_node_stats_t *s)
 	return o;
 }
 
+static json_object *node_json(const otf_dag_node_t *n, const otf_node_stats_t *stats, size_t nstats)
+{
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(n->name));
+	json_object_object_add(o, "kind", json_object_new_string(otf_component_kind_name(n->kind)));
+	json_object_object_add(o, "type", json_object_new_string(n->type));
+	json_object_object_add(o, "origin", json_object_new_string(n->origin));
+	json_object_object_add(o, "in_signals", signals_array(n->in_signals));
+	json_object *ports = json_object_new_array();
+	json_object_array_add(ports, json_object_new_string("default"));
+	const char *pn;
+	for (uint32_t pi = 0; (pn = otf__port_name(n->factory, n->config, pi)) != NULL; pi++)
+		json_object_array_add(ports, json_object_new_string(pn));
+	json_object_object_add(o, "ports", ports);
+	json_object_object_add(o, "fanout",
+	                       json_object_new_string(otf_fanout_policy_name(n->fanout)));
+	const otf_node_stats_t *s = stats_of(n->name, stats, nstats);
+	if (s) {
+		json_object_object_add(o, "counters", counters(s));
+		json_object_object_add(o, "queue_depth", json_object_new_int64(s->queue_depth));
+	}
+	/* Status per node comes with the ERR signal (not yet emitted):
+	 * until then every running node is "ok". */
+	json_object_object_add(o, "status", json_object_new_string(stats ? "ok" : "stopped"));
+	return o;
+}
+
+/* A JSON text of o for the caller (otf_free), o released. */
+static int to_text(json_object *o, char **out, size_t *len)
+{
+	size_t n = 0;
+	const char *s = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
+	char *copy = s ? otf_malloc(n + 1) : NULL;
+	if (copy)
+		memcpy(copy, s, n + 1);
+	json_object_put(o);
+	if (!copy)
+		return OTF_E_NOMEM;
+	*out = copy;
+	*len = n;
+	return 0;
+}
+
 int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, size_t nstats,
                           char **out, size_t *len)
 {
@@ -56,33 +99,7 @@ int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, s
 		const otf_dag_node_t *n = &dag->nodes[i];
 		if (n->removed)
 			continue;
-		json_object *o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_string(n->name));
-		json_object_object_add(o, "kind",
-		                       json_object_new_string(otf_component_kind_name(n->kind)));
-		json_object_object_add(o, "type", json_object_new_string(n->type));
-		json_object_object_add(o, "origin", json_object_new_string(n->origin));
-		json_object_object_add(o, "in_signals", signals_array(n->in_signals));
-		json_object *ports = json_object_new_array();
-		json_object_array_add(ports, json_object_new_string("default"));
-		const char *pn;
-		for (uint32_t pi = 0; (pn = otf__port_name(n->factory, n->config, pi)) != NULL;
-		     pi++)
-			json_object_array_add(ports, json_object_new_string(pn));
-		json_object_object_add(o, "ports", ports);
-		json_object_object_add(o, "fanout",
-		                       json_object_new_string(otf_fanout_policy_name(n->fanout)));
-		const otf_node_stats_t *s = stats_of(n->name, stats, nstats);
-		if (s) {
-			json_object_object_add(o, "counters", counters(s));
-			json_object_object_add(o, "queue_depth",
-			                       json_object_new_int64(s->queue_depth));
-		}
-		/* Status per node comes with the ERR signal (not yet emitted):
-		 * until then every running node is "ok". */
-		json_object_object_add(o, "status",
-		                       json_object_new_string(stats ? "ok" : "stopped"));
-		json_object_array_add(nodes, o);
+		json_object_array_add(nodes, node_json(n, stats, nstats));
 		for (size_t e = 0; e < n->edges_len; e++) {
 			const otf_dag_edge_t *ed = &n->edges[e];
 			if (dag->nodes[ed->to].removed)
@@ -100,15 +117,14 @@ int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, s
 	json_object_object_add(root, "edges", edges);
 	/* Channel elimination is not done yet: no fused stages. */
 	json_object_object_add(root, "fused_stages", json_object_new_array());
-	size_t n = 0;
-	const char *s = json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
-	char *copy = s ? otf_malloc(n + 1) : NULL;
-	if (copy)
-		memcpy(copy, s, n + 1);
-	json_object_put(root);
-	if (!copy)
-		return OTF_E_NOMEM;
-	*out = copy;
-	*len = n;
-	return 0;
+	return to_text(root, out, len);
+}
+
+int otf_dag_describe_node_json(const otf_dag_t *dag, const char *id, const otf_node_stats_t *stats,
+                               size_t nstats, char **out, size_t *len)
+{
+	int i = otf_dag_find(dag, id);
+	if (i < 0 || dag->nodes[i].removed)
+		return OTF_E_NOT_FOUND;
+	return to_text(node_json(&dag->nodes[i], stats, nstats), out, len);
 }
