@@ -138,6 +138,11 @@ static int add_connection(otf_dag_t *dag, const otf_config_node_t *c, otf_config
 {
 	const char *from = NULL, *port = NULL;
 	const otf_config_node_t *to = NULL, *sigs = NULL;
+	/* A list or a scalar here has no keys to read (found by fuzz_dag_config). */
+	if (otf_config_node_kind(c) != OTF_CONFIG_MAPPING)
+		return otf_config_errorf(err, c,
+		                         "a connection must be a mapping {from, to}, got %s",
+		                         otf_config_kind_name(c));
 	for (size_t k = 0; k < otf_config_len(c); k++) {
 		const otf_config_node_t *v;
 		const char *key = otf_config_map_at(c, k, &v);

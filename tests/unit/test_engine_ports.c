@@ -369,6 +369,22 @@ static void expect_error(const char *yaml, const char *const *needles)
 	otf_config_destroy(r.cfg);
 }
 
+/* A connection that is a list or a scalar is refused (it crashed the
+ * native front-end before: found by fuzz_dag_config). */
+static void test_connection_not_a_mapping(void **state)
+{
+	(void)state;
+	static const char *const list[] = {"t.yaml:3:", "a connection must be a mapping", NULL};
+	expect_error("nodes: {a: {kind: receiver, type: nop}, b: {kind: exporter, type: nop}}\n"
+	             "connections:\n"
+	             "  - [a, b]\n",
+	             list);
+	expect_error("nodes: {a: {kind: receiver, type: nop}, b: {kind: exporter, type: nop}}\n"
+	             "connections:\n"
+	             "  - a\n",
+	             list);
+}
+
 /* An undeclared port names file:line, the key and the ports there are. */
 static void test_unknown_port_is_config_error(void **state)
 {
@@ -752,6 +768,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_type_router),
 	    cmocka_unit_test(test_batch_records_sources),
 	    cmocka_unit_test(test_ack_node),
+	    cmocka_unit_test(test_connection_not_a_mapping),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
