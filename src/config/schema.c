@@ -574,8 +574,15 @@ static int apply_map(const otf_config_field_t *schema, const otf_config_node_t *
 			*(bool *)(void *)((char *)out + f->present_at - 1) = true;
 	}
 	for (const otf_config_field_t *f = schema; f && f->key; f++) {
-		if (f->required && !otf_config_map_get(node, f->key))
+		if (!f->required)
+			continue;
+		const otf_config_node_t *kv = otf_config_map_get(node, f->key);
+		if (!kv)
 			return otf_config_errorf(err, node, "missing required key \"%s\"", f->key);
+		/* A null keeps the default, and a required key has none: the
+		 * component would get NULL where it was promised a value. */
+		if (otf_config_node_kind(kv) == OTF_CONFIG_NULL)
+			return otf_config_errorf(err, kv, "required key \"%s\" is null", f->key);
 	}
 	return 0;
 }

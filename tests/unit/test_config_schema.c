@@ -321,6 +321,11 @@ static void test_errors(void **state)
 	             "cfg.yaml:3:14: r.verbosity: expected one of \"basic\", \"normal\", "
 	             "\"detailed\", got \"loud\"");
 	expect_error("r:\n  timeout: 1s\n", "r", "cfg.yaml:2:3: r: missing required key \"name\"");
+	/* a null keeps the default, and a required key has none (found by
+	 * fuzz_tail_sampling: `key: NULL` reached strlen as a NULL pointer) */
+	expect_error("r:\n  name: NULL\n", "r",
+	             "cfg.yaml:2:9: r.name: required key \"name\" is null");
+	expect_error("r:\n  name: ~\n", "r", "cfg.yaml:2:9: r.name: required key \"name\" is null");
 	expect_error("r:\n  name: x\n  protocols:\n    grpc:\n      tls:\n        insecure: "
 	             "maybe\n",
 	             "r",
