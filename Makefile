@@ -10,7 +10,7 @@ CMAKE_GEN  := -G Ninja
 PREFIX     ?= /usr/local
 DESTDIR    ?=
 
-.PHONY: all build deps run test test-unit test-asan test-fuzz lint format bench clean install deb
+.PHONY: all build deps run test test-unit test-asan test-fuzz fuzz lint format bench clean install deb
 
 all: build
 
@@ -47,7 +47,17 @@ test-asan:
 
 test-fuzz:
 	@CC=clang cmake -S . -B $(BUILD_FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-		-DOTF_FUZZ=ON -DOTF_TESTS=OFF -DOTF_WERROR=ON >/dev/null
+		-DOTF_FUZZ=ON -DOTF_TESTS=OFF -DOTF_WERROR=ON -DOTF_FUZZ_SEED=1 -DOTF_FUZZ_TIME=20 >/dev/null
+	@cmake --build $(BUILD_FUZZ) -j $(JOBS)
+	@cd $(BUILD_FUZZ) && ctest --output-on-failure -j $(JOBS)
+
+# Longer fuzzing with random seeds (not part of make test): FUZZ_TIME
+# seconds per target; the corpus each run grows stays in $(BUILD_FUZZ).
+FUZZ_TIME ?= 300
+fuzz:
+	@CC=clang cmake -S . -B $(BUILD_FUZZ) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+		-DOTF_FUZZ=ON -DOTF_TESTS=OFF -DOTF_WERROR=ON -DOTF_FUZZ_SEED=0 \
+		-DOTF_FUZZ_TIME=$(FUZZ_TIME) >/dev/null
 	@cmake --build $(BUILD_FUZZ) -j $(JOBS)
 	@cd $(BUILD_FUZZ) && ctest --output-on-failure -j $(JOBS)
 
