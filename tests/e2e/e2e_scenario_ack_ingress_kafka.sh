@@ -5,8 +5,11 @@
 #  - backend A down from the start: every client is answered 200 at once
 #    (the answer cannot have waited for A: A's retry never gives up);
 #  - backend B, up, holds every record once (trace id, span id, body);
-#  - A started later receives every record once, and B got none twice
-#    (A's resends do not reach B; the receiver redelivered nothing).
+#  - while A is down the receiver commits nothing: its consumer lag
+#    (otelcol_kafka_receiver_offset_lag, summed over the partitions) grows
+#    to the 20 messages;
+#  - A started later receives every record once, the lag returns to 0, and
+#    B got none twice (A's resends do not reach B; nothing redelivered).
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$E2E_DIR/kafka_lib.sh"
@@ -38,7 +41,7 @@ start_backend() {
 # metric NAME FILTER: the sum of the series of NAME whose labels match FILTER.
 metric() {
 	curl -s -m 2 "http://127.0.0.1:$OTF_METRICS_PORT/metrics" |
-		awk -v n="$1" -v f="$2" '$1 ~ "^"n"({|$)" && $1 ~ f {s += $2} END {print s + 0}'
+		awk -v n="$1" -v f="$2" '$0 ~ "^"n"({| )" && $0 ~ f {s += $NF} END {print s + 0}'
 }
 # wait_metric NAME FILTER MIN SECONDS: until metric NAME FILTER >= MIN.
 wait_metric() {
@@ -78,6 +81,10 @@ fi
 wait_metric otelcol_processor_retried_log_records retry_a 200 30 &&
 	ok "retry_a resent while A was down: $(metric otelcol_processor_retried_log_records retry_a) records"
 
+# The consumer is behind by every message: nothing could be committed.
+wait_metric otelcol_kafka_receiver_offset_lag kafka_in 20 20 &&
+	ok "consumer lag while A is down: $(metric otelcol_kafka_receiver_offset_lag kafka_in) messages"
+
 # Backend A comes up (after a few of its retries): it receives everything.
 start_backend A "$OTF_BACKEND_A_PORT"
 if wait_records "$TMP/A.jsonl" 200 30 &&
@@ -86,9 +93,17 @@ if wait_records "$TMP/A.jsonl" 200 30 &&
 else
 	bad "backend A: $(python3 "$KAFKA_TOOL" check "$TMP/A.jsonl" "$TMP/sent" 2>&1 | head -3)"
 fi
+# Every offset committed: the lag is back to 0.
+end=$((SECONDS + 20))
+until [ "$(metric otelcol_kafka_receiver_offset_lag kafka_in)" = 0 ] || [ $SECONDS -ge $end ]; do
+	sleep 0.2
+done
+expect_eq "consumer lag back to 0 once A took everything" 0 \
+	"$(metric otelcol_kafka_receiver_offset_lag kafka_in)"
+expect_eq "the lag is shown per partition" 2 \
+	"$(curl -s "http://127.0.0.1:$OTF_METRICS_PORT/metrics" | grep -c '^otelcol_kafka_receiver_offset_lag{.*ingress_logs/')"
 # A record sent twice to B would show here (a resend to both branches,
 # or a redelivery by the receiver).
-sleep 1
 python3 "$KAFKA_TOOL" check "$TMP/B.jsonl" "$TMP/sent" >"$TMP/cb2" 2>&1 &&
 	ok "backend B still holds every record once: $(head -1 "$TMP/cb2")" ||
 	bad "backend B after A's return: $(head -3 "$TMP/cb2")"

@@ -24,7 +24,7 @@ export OTF_KAFKA_BROKERS=$BROKERS OTF_KAFKA_TOPIC=fo_logs OTF_KAFKA_GROUP=gfo \
 
 metric() {
 	curl -s -m 2 "http://127.0.0.1:$OTF_METRICS_PORT/metrics" |
-		awk -v n="$1" -v f="$2" '$1 ~ "^"n"({|$)" && $1 ~ f {s += $2} END {print s + 0}'
+		awk -v n="$1" -v f="$2" '$0 ~ "^"n"({| )" && $0 ~ f {s += $NF} END {print s + 0}'
 }
 # start_backend NAME PORT: otflow writing $TMP/NAME.jsonl, healthy.
 start_backend() {

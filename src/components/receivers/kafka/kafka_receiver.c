@@ -25,7 +25,8 @@
  * kafka.header.<name>.
  *
  * Self-metrics per partition (otflow/selfmetric.h):
- * otelcol_kafka_receiver_commits, _redeliveries, _skipped. */
+ * otelcol_kafka_receiver_commits, _redeliveries, _skipped, _offset_lag
+ * (kafka_receiver_metrics.c). */
 #include "kafka_offsets.h"
 #include "kafka_receiver.h"
 
@@ -70,7 +71,7 @@ typedef struct part {
 	rd_kafka_topic_partition_list_t *tp; /* this partition alone */
 	bool paused;
 	size_t waiting;
-	otf_selfcounter_t commits, redeliveries, skipped;
+	krcv_part_metrics_t m;
 } part_t;
 
 typedef struct krcv {
@@ -168,18 +169,6 @@ static otf_signal_t topic_signal(krcv_t *r, const char *topic, int *enc)
 	return (otf_signal_t)-1;
 }
 
-static void counter_init(otf_selfcounter_t *c, const char *name, const char *desc,
-                         const char *label)
-{
-	c->name = name;
-	c->desc = desc;
-	c->unit = "{messages}";
-	c->label_key = "partition";
-	snprintf(c->label, sizeof c->label, "%s", label);
-	c->value = 0;
-	otf_selfcounter_register(c);
-}
-
 static void part_open(krcv_t *r, const char *topic, int32_t partition)
 {
 	if (part_find(r, topic, partition) >= 0)
@@ -216,12 +205,7 @@ static void part_open(krcv_t *r, const char *topic, int32_t partition)
 	p->used = true;
 	char label[160];
 	snprintf(label, sizeof label, "%s %s/%d", otf_node_name(r->node), topic, (int)partition);
-	counter_init(&p->commits, "otelcol_kafka_receiver_commits",
-	             "Offset commits acknowledged by the group coordinator, per partition.", label);
-	counter_init(&p->redeliveries, "otelcol_kafka_receiver_redeliveries",
-	             "Messages sent again after a failure, per partition.", label);
-	counter_init(&p->skipped, "otelcol_kafka_receiver_skipped",
-	             "Messages marked although refused permanently, per partition.", label);
+	otf__krcv_metrics_open(&p->m, label);
 }
 
 static void part_close(krcv_t *r, int pi)
@@ -233,9 +217,7 @@ static void part_close(krcv_t *r, int pi)
 			held_free(r, (int)i);
 	otf__kafka_track_close(&p->track);
 	rd_kafka_topic_partition_list_destroy(p->tp);
-	otf_selfcounter_unregister(&p->commits);
-	otf_selfcounter_unregister(&p->redeliveries);
-	otf_selfcounter_unregister(&p->skipped);
+	otf__krcv_metrics_close(&p->m);
 	otf_free(p);
 	r->parts[pi] = NULL;
 }
@@ -351,7 +333,7 @@ static void permanent(krcv_t *r, int hi, const char *why)
 		redeliver_later(r, hi, why);
 		return;
 	}
-	otf_selfcounter_add(&p->skipped, 1);
+	otf_selfcounter_add(&p->m.skipped, 1);
 	otf_node_count(r->node, OTF_COUNTER_REFUSED, p->signal, h->items);
 	otf_node_log(r->node, OTF_LOG_WARN,
 	             "%s/%d offset %" PRId64 " refused permanently, marked and skipped: %s",
@@ -401,7 +383,7 @@ static void send_held(krcv_t *r, int hi)
 		return;
 	}
 	if (h->attempts)
-		otf_selfcounter_add(&p->redeliveries, 1);
+		otf_selfcounter_add(&p->m.redeliveries, 1);
 	else /* a redelivery is not accepted twice */
 		otf_node_count(r->node, OTF_COUNTER_ACCEPTED, p->signal, h->items);
 	h->sent = true;
@@ -445,6 +427,9 @@ static void on_message(krcv_t *r, rd_kafka_message_t *rkm)
 	h->part = pi;
 	h->offset = rkm->offset;
 	h->rkm = rkm;
+	if (p->m.first < 0)
+		p->m.first = rkm->offset;
+	otf__krcv_lag_update(&p->m, r->rk, p->topic, p->partition);
 	if (!r->cfg->marking.after)
 		part_store(r, p, rkm->offset + 1);
 	if (otf__kafka_track_len(&p->track) >= (size_t)r->cfg->max_inflight)
@@ -555,8 +540,12 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 		if (offsets->elems[i].err || offsets->elems[i].offset < 0)
 			continue;
 		int pi = part_find(r, offsets->elems[i].topic, offsets->elems[i].partition);
-		if (pi >= 0)
-			otf_selfcounter_add(&r->parts[pi]->commits, 1);
+		if (pi < 0)
+			continue;
+		part_t *p = r->parts[pi];
+		otf_selfcounter_add(&p->m.commits, 1);
+		p->m.committed = offsets->elems[i].offset;
+		otf__krcv_lag_update(&p->m, r->rk, p->topic, p->partition);
 	}
 }
 

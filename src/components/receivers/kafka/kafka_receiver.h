@@ -8,6 +8,7 @@
 #include "components/exporters/kafka/kafka_common.h"
 
 #include "otflow/component.h"
+#include "otflow/selfmetric.h"
 
 typedef struct krcv_signal {
 	otf_config_strlist_t topics;
@@ -73,5 +74,21 @@ int otf__krcv_signal_encoding(const krcv_config_t *c, otf_signal_t s);
 int otf__krcv_convert(const krcv_config_t *c, otf_signal_t signal, int enc,
                       const rd_kafka_message_t *rkm, otf_buf_t **out, uint64_t *items, char *why,
                       size_t whylen);
+
+/* Per-partition self-metrics (kafka_receiver_metrics.c), registered by
+ * open and unregistered by close; the values are updated on the worker's
+ * loop. lag (a gauge): the partition's high watermark as librdkafka last
+ * saw it in a fetch response, minus committed (the last offset the group
+ * coordinator acknowledged for it) or, before a commit, minus first (the
+ * first offset this member received); -1 = not known yet. A paused
+ * partition fetches nothing, so its watermark is the one of its last fetch. */
+typedef struct krcv_part_metrics {
+	otf_selfcounter_t commits, redeliveries, skipped, lag;
+	int64_t committed, first;
+} krcv_part_metrics_t;
+void otf__krcv_metrics_open(krcv_part_metrics_t *m, const char *label);
+void otf__krcv_metrics_close(krcv_part_metrics_t *m);
+void otf__krcv_lag_update(krcv_part_metrics_t *m, rd_kafka_t *rk, const char *topic,
+                          int32_t partition);
 
 #endif
