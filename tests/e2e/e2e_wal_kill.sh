@@ -100,6 +100,14 @@ fi
 grep -q "torn tail truncated: 1 .*corrupted records skipped: 1" "$TMP/front3.log" &&
 	ok "the corrupted record and the torn tail are counted" ||
 	bad "corruption not counted: $(grep -i "queue" "$TMP/front3.log" | head -3)"
+# ... and shown as self-metrics, per queue.
+curl -s -m 5 "http://127.0.0.1:$FRONT_METRICS/metrics" >"$TMP/metrics3.txt"
+for m in otelcol_file_storage_torn_tails otelcol_file_storage_corrupt_records; do
+	got=$(awk -v n="$m" '$0 ~ "^"n"({| )" && /exporter_otlphttp_backend_logs/ {print $NF}' "$TMP/metrics3.txt")
+	expect_eq "self-metric $m of the logs queue" 1 "$got"
+done
+got=$(awk '/^otelcol_file_storage_corrupt_bytes.*exporter_otlphttp_backend_logs/ {print $NF}' "$TMP/metrics3.txt")
+[ "${got:-0}" -gt 0 ] && ok "corrupted bytes counted: $got" || bad "otelcol_file_storage_corrupt_bytes: '${got:-}'"
 
 kill -TERM "$FRONT_PID" 2>/dev/null
 if wait_pid "$FRONT_PID" 20; then ok "front exits 0 on SIGTERM"; else bad "front: exit status $?"; fi

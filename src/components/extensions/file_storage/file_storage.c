@@ -20,6 +20,7 @@
 #include "otflow/engine.h"
 #include "otflow/err.h"
 #include "otflow/extension.h"
+#include "otflow/selfmetric.h"
 #include "otflow/storage.h"
 
 #include <errno.h>
@@ -163,7 +164,44 @@ typedef struct queue {
 	char *name;
 	otf_wal_t *wal;
 	int refs;
+	/* What recovery at open found damaged (otf_wal_scan_stats_t), as
+	 * self-metrics: a line in the log is easy to miss, a counter can be
+	 * alerted on. */
+	otf_selfcounter_t torn, torn_bytes, corrupt, corrupt_bytes;
 } queue_t;
+
+static void damage_counter(otf_selfcounter_t *c, const char *name, const char *desc,
+                           const char *unit, const char *queue, uint64_t value)
+{
+	*c = (otf_selfcounter_t){.name = name, .desc = desc, .unit = unit, .label_key = "queue"};
+	snprintf(c->label, sizeof c->label, "%s", queue);
+	c->value = value;
+	otf_selfcounter_register(c);
+}
+
+static void damage_counters_open(queue_t *q, const otf_wal_scan_stats_t *sc)
+{
+	damage_counter(&q->torn, "otelcol_file_storage_torn_tails",
+	               "Segment ends holding no valid record (a write torn by a crash), "
+	               "truncated when the queue was opened.",
+	               "{segments}", q->name, sc->torn_tails);
+	damage_counter(&q->torn_bytes, "otelcol_file_storage_torn_bytes",
+	               "Bytes truncated with torn tails.", "By", q->name, sc->torn_bytes);
+	damage_counter(&q->corrupt, "otelcol_file_storage_corrupt_records",
+	               "Runs of invalid bytes between valid records (CRC, magic or length "
+	               "wrong) skipped when the queue was opened; their requests are lost.",
+	               "{records}", q->name, sc->corrupt_records);
+	damage_counter(&q->corrupt_bytes, "otelcol_file_storage_corrupt_bytes",
+	               "Bytes skipped with corrupted records.", "By", q->name, sc->corrupt_bytes);
+}
+
+static void damage_counters_close(queue_t *q)
+{
+	otf_selfcounter_unregister(&q->torn);
+	otf_selfcounter_unregister(&q->torn_bytes);
+	otf_selfcounter_unregister(&q->corrupt);
+	otf_selfcounter_unregister(&q->corrupt_bytes);
+}
 
 typedef struct fs {
 	char id[128];
@@ -337,6 +375,7 @@ static int fs_queue_open(void *instance, const char *name, otf_wal_t **wal, char
 		        (unsigned long long)st.scan.torn_bytes,
 		        (unsigned long long)st.scan.corrupt_records,
 		        (unsigned long long)st.scan.corrupt_bytes);
+	damage_counters_open(q, &st.scan);
 	q->refs = 1;
 	q->next = f->queues;
 	f->queues = q;
@@ -355,6 +394,7 @@ static void fs_queue_release(void *instance, otf_wal_t *wal)
 			continue;
 		if (--q->refs == 0) {
 			*pp = q->next;
+			damage_counters_close(q);
 			otf_wal_close(q->wal);
 			otf_free(q->name);
 			otf_free(q);
@@ -378,6 +418,7 @@ static void fs_destroy(void *instance)
 	while (f->queues) {
 		queue_t *q = f->queues;
 		f->queues = q->next;
+		damage_counters_close(q);
 		otf_wal_close(q->wal);
 		otf_free(q->name);
 		otf_free(q);
