@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Seeds for tests/fuzz/fuzz_wal_replay.c (tests/fuzz/corpus/wal): segment
 bodies in the WAL record format (include/otflow/storage.h), clean, with an
-ACK, with a torn tail and with a flipped byte in the middle."""
+ACK, with a torn tail and with a flipped byte in the middle; and records
+whose payloads are queued requests (otf_qrec_*: version 1, version 2 with
+client metadata, version 2 with a malformed metadata block)."""
 import os
 import struct
 
@@ -39,5 +41,29 @@ badlen = bytearray(b"".join(recs))
 badlen[len(recs[0]) + 5] ^= 0x01
 seeds["badlen"] = bytes(badlen)
 for name, data in seeds.items():
+    with open(os.path.join(out, name), "wb") as f:
+        f.write(data)
+
+
+def qrec_v1(signal, items, body):
+    return struct.pack("<BBQ", 1, signal, items) + body
+
+
+def qrec_v2(signal, items, meta, body):
+    entries = b"".join(struct.pack("<HI", len(k), len(v)) + k + v for k, v in meta)
+    block = struct.pack("<I", len(meta)) + entries
+    return struct.pack("<BBQI", 2, signal, items, len(block)) + block + body
+
+
+meta = [(b"x-tenant", b"acme"), (b"authorization", b"Bearer t0k"), (b"empty", b"")]
+qseeds = {
+    "qrec-v1": b"".join(record(1, i, qrec_v1(2, 1, b"\x0a\x00req-%d" % i)) for i in range(1, 4)),
+    "qrec-v2": b"".join(record(1, i, qrec_v2(2, 1, meta[:i], b"\x0a\x00req-%d" % i))
+                        for i in range(1, 4)) + record(2, 2),
+    # count says 2 entries, the block holds 1
+    "qrec-v2-badmeta": record(1, 1, qrec_v2(2, 1, meta[:1], b"body")[:14] + struct.pack("<I", 2)
+                              + qrec_v2(2, 1, meta[:1], b"body")[18:]),
+}
+for name, data in qseeds.items():
     with open(os.path.join(out, name), "wb") as f:
         f.write(data)

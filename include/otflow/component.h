@@ -243,6 +243,11 @@ int otf_msg_header_add(otf_msg_t *m, const char *key, const char *value);
  * metadata), borrowed while m lives; NULL when absent. Receivers add the
  * client's metadata; fan-out copies carry the same headers. */
 const char *otf_msg_header_get(const otf_msg_t *m, const char *key);
+/* Every header in the order added: otf_msg_header_count of them, entry i
+ * (< count) in *key / *value, borrowed while m lives. For a node that
+ * keeps the envelope beyond the message (a persistent sending queue). */
+size_t otf_msg_header_count(const otf_msg_t *m);
+void otf_msg_header_at(const otf_msg_t *m, size_t i, const char **key, const char **value);
 /* Message identity (seeds/dataflow-mechanics.md): otf_msg_id is unique in
  * the process (whatever the worker) and kept by fan-out copies. A node
  * that makes one message out of others (batch) records their ids as the

@@ -162,6 +162,59 @@ void otf_wal_stats(otf_wal_t *w, otf_wal_stats_t *st);
 /* Closes the files; pending records stay on disk for the next open. */
 void otf_wal_close(otf_wal_t *w);
 
+/* ---- a queued request's payload (queue_record.c): pure, fuzzed ---- */
+
+/* What a sending queue appends for one request (docs/durability.md,
+ * little endian):
+ *
+ *   version 1:  u8 1, u8 signal, u64 items, body
+ *   version 2:  u8 2, u8 signal, u64 items, u32 meta_len, meta, body
+ *   meta:       u32 count, then count times: u16 key_len, u32 value_len,
+ *               key bytes, value bytes (no NUL; keys non-empty)
+ *
+ * meta is the request's client metadata (the message's envelope headers:
+ * what headers_setter's from_context, authenticators and routers read),
+ * so that a request replayed after a restart carries it again. Version 1
+ * records (no metadata) are still read. */
+#define OTF_QREC_V1       1
+#define OTF_QREC_V2       2
+#define OTF_QREC_MAX_META (64u << 10) /* metadata bytes kept per request */
+
+typedef struct otf_qrec {
+	uint8_t version, signal;
+	uint64_t items;
+	const uint8_t *meta; /* borrowed; the entries after the count */
+	uint32_t meta_len;   /* bytes at meta */
+	uint32_t nmeta;      /* entries */
+	const uint8_t *body; /* borrowed */
+	size_t body_len;
+} otf_qrec_t;
+
+/* Writes the version 2 head (everything before the body) into out (cap
+ * bytes), keeping the entries keys[i]/values[i] that fit in
+ * OTF_QREC_MAX_META (in order; an entry with an empty key is left out);
+ * *kept tells how many. Returns the head's length; a cap below
+ * otf_qrec_head_size's answer writes nothing and returns that answer. */
+size_t otf_qrec_head_size(const char *const *keys, const char *const *values, size_t n);
+size_t otf_qrec_encode_head(uint8_t *out, size_t cap, uint8_t signal, uint64_t items,
+                            const char *const *keys, const char *const *values, size_t n,
+                            size_t *kept);
+
+/* Parses a payload of either version: 0, or OTF_E_INVAL when it is short,
+ * of another version, or its metadata is malformed (lengths past the end,
+ * an empty key, over OTF_QREC_MAX_META). */
+int otf_qrec_parse(const uint8_t *p, size_t n, otf_qrec_t *r);
+
+/* One metadata entry of a parsed record. */
+typedef struct otf_qrec_entry {
+	const uint8_t *key, *value; /* borrowed, not NUL-terminated */
+	uint16_t key_len;
+	uint32_t value_len;
+} otf_qrec_entry_t;
+/* Reads the entry at *off (start at 0) and advances *off: false at the
+ * end. Only for records otf_qrec_parse accepted. */
+bool otf_qrec_meta_next(const otf_qrec_t *r, size_t *off, otf_qrec_entry_t *e);
+
 /* ---- the storage extension interface (ext_ifaces[OTF_EXT_STORAGE]) ---- */
 
 /* A queue name is the Collector's storage client name: kind, type, name

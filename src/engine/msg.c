@@ -104,6 +104,17 @@ const char *otf_msg_header_get(const otf_msg_t *m, const char *key)
 	return NULL;
 }
 
+size_t otf_msg_header_count(const otf_msg_t *m)
+{
+	return m->headers_len;
+}
+
+void otf_msg_header_at(const otf_msg_t *m, size_t i, const char **key, const char **value)
+{
+	*key = m->headers[i].key;
+	*value = m->headers[i].value;
+}
+
 int otf_msg_add_source(otf_msg_t *m, uint64_t id)
 {
 	if (m->sources_len == m->sources_cap) {

@@ -23,7 +23,9 @@ else
 fi
 python3 - "$FRONT_PORT" >"$TMP/refused.txt" 2>&1 <<'PY'
 import http.client, json, sys
-recs = [{"body": {"stringValue": "extra-%d" % i}} for i in range(50)]
+# Larger than the client's refused request (its records are about 100
+# bytes each): refused too, whatever space the budget has left.
+recs = [{"body": {"stringValue": "extra-%d-%s" % (i, "x" * 200)}} for i in range(50)]
 data = json.dumps({"resourceLogs": [{"scopeLogs": [{"logRecords": recs}]}]})
 c = http.client.HTTPConnection("127.0.0.1", int(sys.argv[1]), timeout=30)
 c.request("POST", "/v1/logs", data, {"Content-Type": "application/json"})

@@ -9,7 +9,11 @@
  *   torn tail (what recovery truncates to is a clean segment);
  * - opening a WAL directory holding the input as its segment recovers at
  *   most as many records as the scan found, the file is truncated to the
- *   valid end, and a second open finds no torn tail and the same records. */
+ *   valid end, and a second open finds no torn tail and the same records;
+ * - every recovered record is also parsed as a queued request
+ *   (otf_qrec_parse, the sending queue's payload): what parses has its
+ *   body and metadata entries within the record, the entries add up to
+ *   the metadata block, and encoding them again gives the same head. */
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 #include "otflow/storage.h"
@@ -41,9 +45,55 @@ static void on_scan(void *ctx, const otf_wal_record_t *r)
 	s->crc = otf_crc32c((uint32_t)s->crc, r->data, r->len) ^ r->id;
 }
 
+static void check_qrec(const uint8_t *data, size_t len)
+{
+	otf_qrec_t q;
+	if (otf_qrec_parse(data, len, &q))
+		return;
+	CHECK(q.body >= data && q.body + q.body_len == data + len);
+	if (q.version == OTF_QREC_V1) {
+		CHECK(q.nmeta == 0 && q.body == data + 10);
+		return;
+	}
+	const char **k = otf_malloc((q.nmeta + 1) * sizeof *k);
+	const char **v = otf_malloc((q.nmeta + 1) * sizeof *v);
+	char *strs = otf_malloc(q.meta_len + 2 * (size_t)q.nmeta + 1);
+	CHECK(k && v && strs);
+	char *sp = strs;
+	otf_qrec_entry_t e;
+	size_t off = 0, n = 0;
+	bool plain = true; /* no NUL inside: the entries survive as C strings */
+	while (otf_qrec_meta_next(&q, &off, &e)) {
+		CHECK(n < q.nmeta && e.key_len > 0);
+		plain = plain && !memchr(e.key, 0, e.key_len) && !memchr(e.value, 0, e.value_len);
+		CHECK(e.key >= q.meta && e.value + e.value_len <= q.meta + q.meta_len);
+		k[n] = sp;
+		memcpy(sp, e.key, e.key_len);
+		sp += e.key_len;
+		*sp++ = 0;
+		v[n] = sp;
+		memcpy(sp, e.value, e.value_len);
+		sp += e.value_len;
+		*sp++ = 0;
+		n++;
+	}
+	CHECK(n == q.nmeta && off == q.meta_len);
+	size_t head = (size_t)(q.body - data), kept = 0;
+	uint8_t *again = otf_malloc(head + 1);
+	CHECK(again);
+	size_t hl = otf_qrec_encode_head(again, head + 1, q.signal, q.items, k, v, n, &kept);
+	if (plain)
+		CHECK(hl == head && kept == n && !memcmp(again, data, head));
+	otf_free(again);
+	otf_free(strs);
+	otf_free(k);
+	otf_free(v);
+}
+
 static void on_recovered(void *ctx, uint64_t id, const uint8_t *data, size_t len)
 {
 	sum_t *s = ctx;
+	check_qrec(data, len);
 	s->n++;
 	s->crc = otf_crc32c((uint32_t)s->crc, data, len) ^ id;
 }

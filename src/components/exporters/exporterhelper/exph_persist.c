@@ -6,19 +6,22 @@
  * this file only adds "put before queueing, settle when done, replay at
  * create".
  *
- * Record payload: u8 version (1), u8 signal, u64 items (little endian),
- * then the request's protobuf bytes. */
+ * Record payload: a queued request record (otflow/storage.h,
+ * otf_qrec_*): version 2 with the message's headers (the client metadata
+ * headers_setter and authenticators read), then the request's protobuf
+ * bytes; version 1 records (no metadata) of an older otflow are replayed
+ * without metadata. */
 #include "exporterhelper.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 #include "otflow/extension.h"
+#include "otflow/storage.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#define REC_VERSION 1
-#define REC_HDR     10
+#define HEAD_STACK 512 /* heads of up to this many bytes are built on the stack */
 
 int otf__exph_store_init(otf_exph_store_t *s, otf_node_t *node, const char *storage)
 {
@@ -77,16 +80,19 @@ typedef struct replay_ctx {
 static void on_recovered(void *ctx, uint64_t id, const uint8_t *data, size_t len)
 {
 	replay_ctx_t *r = ctx;
-	if (len < REC_HDR || data[0] != REC_VERSION || data[1] != (uint8_t)r->sig) {
+	otf_qrec_t q;
+	if (otf_qrec_parse(data, len, &q) || q.signal != (uint8_t)r->sig) {
 		r->bad++;
-		r->cb(r->ctx, r->sig, id, 0, NULL); /* settled at once */
+		r->cb(r->ctx, r->sig, id, 0, NULL, NULL); /* settled at once */
 		return;
 	}
-	uint64_t items = 0;
-	for (int k = 0; k < 8; k++)
-		items |= (uint64_t)data[2 + k] << (8 * k);
-	otf_buf_t *b = otf_buf_create_copy(data + REC_HDR, len - REC_HDR);
-	r->cb(r->ctx, r->sig, id, items, b);
+	otf_buf_t *b = otf_buf_create_copy(q.body, q.body_len);
+	otf_buf_t *meta = NULL;
+	if (b && q.nmeta && !(meta = otf_buf_create_copy(data, (size_t)(q.body - data)))) {
+		otf_buf_unref(b);
+		b = NULL;
+	}
+	r->cb(r->ctx, r->sig, id, q.items, b, meta);
 	r->n++;
 }
 
@@ -110,18 +116,54 @@ void otf__exph_store_replay(otf_exph_store_t *s, otf_node_t *node, otf_exph_repl
 }
 
 int otf__exph_store_put(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, uint64_t items,
-                        const otf_buf_t *payload, uint64_t *id, uint64_t *token, char *why,
-                        size_t cap)
+                        const otf_buf_t *payload, const otf_msg_t *m, uint64_t *id, uint64_t *token,
+                        char *why, size_t cap)
 {
 	int rc = open_signal(s, node, sig, why, cap);
 	if (rc)
 		return rc;
-	uint8_t hdr[REC_HDR] = {REC_VERSION, (uint8_t)sig};
-	for (int k = 0; k < 8; k++)
-		hdr[2 + k] = (uint8_t)(items >> (8 * k));
-	otf_wal_part_t parts[2] = {{hdr, sizeof hdr}, {payload->data, payload->len}};
+	/* The envelope's headers, as arrays for the record's head. */
+	size_t n = m ? otf_msg_header_count(m) : 0;
+	const char *kstack[16], *vstack[16];
+	const char **keys = kstack, **values = vstack;
+	if (n > 16) {
+		keys = otf_malloc(n * sizeof *keys);
+		values = otf_malloc(n * sizeof *values);
+		if (!keys || !values) {
+			otf_free(keys == kstack ? NULL : keys);
+			otf_free(values == vstack ? NULL : values);
+			snprintf(why, cap, "sending queue storage: out of memory");
+			return OTF_E_NOMEM;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		otf_msg_header_at(m, i, &keys[i], &values[i]);
+	uint8_t hstack[HEAD_STACK], *head = hstack;
+	size_t hlen = otf_qrec_head_size(keys, values, n), kept = 0;
+	if (hlen > sizeof hstack && !(head = otf_malloc(hlen)))
+		rc = OTF_E_NOMEM;
+	else
+		otf_qrec_encode_head(head, hlen, (uint8_t)sig, items, keys, values, n, &kept);
+	if (keys != kstack) {
+		otf_free(keys);
+		otf_free(values);
+	}
+	if (rc) {
+		snprintf(why, cap, "sending queue storage: out of memory");
+		return rc;
+	}
+	if (kept < n && !s->warned_meta) {
+		s->warned_meta = true;
+		otf_node_log(node, OTF_LOG_WARN,
+		             "sending queue storage: %zu of %zu client metadata entries not stored "
+		             "(over %u bytes per request); a replayed request goes without them",
+		             n - kept, n, OTF_QREC_MAX_META);
+	}
+	otf_wal_part_t parts[2] = {{head, hlen}, {payload->data, payload->len}};
 	uint64_t tok = 0;
 	rc = otf_wal_append(s->wal[sig], parts, 2, id, &tok);
+	if (head != hstack)
+		otf_free(head);
 	if (rc == OTF_E_NOSPACE)
 		snprintf(why, cap, "sending queue storage is full (file_storage max_bytes)");
 	else if (rc)

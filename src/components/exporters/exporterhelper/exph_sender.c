@@ -4,6 +4,7 @@
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
+#include "otflow/storage.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -100,17 +101,19 @@ static uint64_t size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *pa
 /* A request from the previous run, on disk and acknowledged upstream back
  * then: queued past the budget if need be (it was within it when taken). */
 static void on_replayed(void *ctx, otf_signal_t sig, uint64_t id, uint64_t items,
-                        otf_buf_t *payload)
+                        otf_buf_t *payload, otf_buf_t *meta)
 {
 	otf_exph_t *h = ctx;
 	otf_exph_req_t *r = payload ? otf_calloc(1, sizeof *r) : NULL;
 	if (!r) {
 		otf_buf_unref(payload);
+		otf_buf_unref(meta);
 		otf__exph_store_settle(h->store, sig, id);
 		otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, sig, items);
 		return;
 	}
 	r->payload = payload;
+	r->meta = meta;
 	r->signal = sig;
 	r->items = items;
 	r->size = size_of(h, items, payload);
@@ -259,6 +262,7 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 		h->ops.release(h->ctx, r);
 	otf_buf_unref(r->payload);
 	otf_buf_unref(r->body);
+	otf_buf_unref(r->meta);
 	otf_free(r);
 	admit_blocked(h);
 	dispatch(h);
@@ -322,6 +326,41 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 	arm_timer(h, r->due_ms);
 }
 
+/* capture for a request replayed from storage: a message made for the
+ * call carries the metadata of its record (none for a version 1 record),
+ * so headers_setter's from_context finds what the client sent. */
+static int capture_replayed(otf_exph_t *h, otf_exph_req_t *r)
+{
+	otf_qrec_t q;
+	if (!r->meta || otf_qrec_parse(r->meta->data, r->meta->len, &q) || !q.nmeta)
+		return h->ops.capture(h->ctx, r, NULL);
+	otf_msg_t *m = otf_msg_create(h->node, r->signal, otf_buf_ref(r->payload), r->items);
+	if (!m)
+		return OTF_E_NOMEM;
+	otf_qrec_entry_t e;
+	char stack[512];
+	int rc = 0;
+	for (size_t off = 0; !rc && otf_qrec_meta_next(&q, &off, &e);) {
+		size_t need = (size_t)e.key_len + e.value_len + 2;
+		char *kv = need <= sizeof stack ? stack : otf_malloc(need);
+		if (!kv) {
+			rc = OTF_E_NOMEM;
+			break;
+		}
+		memcpy(kv, e.key, e.key_len);
+		kv[e.key_len] = 0;
+		memcpy(kv + e.key_len + 1, e.value, e.value_len);
+		kv[e.key_len + 1 + e.value_len] = 0;
+		rc = otf_msg_header_add(m, kv, kv + e.key_len + 1);
+		if (kv != stack)
+			otf_free(kv);
+	}
+	if (!rc)
+		rc = h->ops.capture(h->ctx, r, m);
+	otf_msg_drop(m);
+	return rc;
+}
+
 /* One attempt of a request already counted in busy. */
 static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 {
@@ -333,10 +372,10 @@ static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 	if (!r->attempts)
 		otf__exph_backoff_reset(&r->backoff, &h->retry, now * 1000000ull);
 	/* A request replayed from storage has no captured headers yet: the
-	 * exporter's and the authenticator's are made now, without the
-	 * client's metadata (which is not stored). */
+	 * exporter's and the authenticator's are made now, from the client
+	 * metadata stored with its record. */
 	if (r->wal_id && !r->xdata && h->ops.capture) {
-		int rc = h->ops.capture(h->ctx, r, NULL);
+		int rc = capture_replayed(h, r);
 		if (rc) {
 			otf_exph_result_t res = {.outcome = OTF_EXPH_RETRYABLE, .error = rc};
 			snprintf(res.reason, sizeof res.reason,
@@ -443,7 +482,7 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	}
 	if (h->store) {
 		char why[256];
-		int rc = otf__exph_store_put(h->store, h->node, r->signal, r->items, r->payload,
+		int rc = otf__exph_store_put(h->store, h->node, r->signal, r->items, r->payload, m,
 		                             &r->wal_id, &r->sync_token, why, sizeof why);
 		if (rc) {
 			if (r->xdata && h->ops.release)
@@ -714,6 +753,7 @@ static void free_list(otf_exph_t *h, otf_exph_req_t *r)
 			h->ops.release(h->ctx, r);
 		otf_buf_unref(r->payload);
 		otf_buf_unref(r->body);
+		otf_buf_unref(r->meta);
 		otf_free(r);
 		r = nx;
 	}

@@ -119,6 +119,8 @@ struct otf_exph_req {
 	otf_buf_t *body;           /* the transport's encoded, compressed body, kept
 	                           * across attempts; released with the request */
 	uint64_t wal_id;           /* its record in the storage; 0 = none */
+	otf_buf_t *meta;           /* replayed: its record's head with the client
+	                            * metadata (otf_qrec_parse), or NULL */
 	bool sync_wait;            /* msg acknowledged once the record is durable */
 	uint64_t sync_token;       /* what makes it durable (otf__exph_store_synced) */
 	otf_exph_req_t *sync_next; /* the list waiting for that sync */
@@ -165,24 +167,28 @@ typedef struct otf_exph_store {
 	char why[OTF_SIGNAL_COUNT][192];  /* and its message, for each refusal */
 	uint64_t token[OTF_SIGNAL_COUNT]; /* appended, not yet synced */
 	char base[160];                   /* "exporter_otlp_backend_" */
+	bool warned_meta;                 /* metadata over OTF_QREC_MAX_META, logged once */
 } otf_exph_store_t;
 
 /* Finds the extension storage (an id checked at build). OTF_E_NOT_FOUND. */
 int otf__exph_store_init(otf_exph_store_t *s, otf_node_t *node, const char *storage);
 /* For each signal whose queue is on disk: opens it and hands its pending
  * records to cb in order (payload: a new reference, NULL when the record
- * cannot be read or memory ran out: cb settles id then). */
+ * cannot be read or memory ran out: cb settles id then; meta: a new
+ * reference to the record's head when it holds client metadata, parsed
+ * again with otf_qrec_parse (otflow/storage.h), else NULL). */
 typedef void (*otf_exph_replay_cb)(void *ctx, otf_signal_t sig, uint64_t id, uint64_t items,
-                                   otf_buf_t *payload);
+                                   otf_buf_t *payload, otf_buf_t *meta);
 void otf__exph_store_replay(otf_exph_store_t *s, otf_node_t *node, otf_exph_replay_cb cb,
                             void *ctx);
 /* Appends a request's record, not yet durable: *token is what
  * otf__exph_store_synced needs. Errors with a reason in why:
  * OTF_E_NOSPACE (max_bytes), -errno of the write (disk full), or the
  * open's error. */
+/* m (may be NULL) gives the client metadata stored with the record. */
 int otf__exph_store_put(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig, uint64_t items,
-                        const otf_buf_t *payload, uint64_t *id, uint64_t *token, char *why,
-                        size_t cap);
+                        const otf_buf_t *payload, const otf_msg_t *m, uint64_t *id, uint64_t *token,
+                        char *why, size_t cap);
 /* One sync per signal for everything put since the last (group commit):
  * on the WAL's sync thread (wait false: the caller polls), or here. */
 void otf__exph_store_sync(otf_exph_store_t *s, bool wait);
