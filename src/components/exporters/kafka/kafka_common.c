@@ -261,6 +261,21 @@ void otf__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const c
 	otf_node_log(*node, l, "librdkafka %s: %s", fac, buf);
 }
 
+void otf__kafka_broker_error(char *dst, size_t cap, const char *reason)
+{
+	/* "sasl_ssl://host:9093/bootstrap: Failed to ... (after 0ms in state
+	 * AUTH_REQ)": without the broker prefix and the state suffix. */
+	const char *p = strstr(reason, "://");
+	const char *colon = p ? strstr(p, ": ") : NULL;
+	if (colon)
+		reason = colon + 2;
+	size_t n = strlen(reason);
+	const char *after = strstr(reason, " (after ");
+	if (after)
+		n = (size_t)(after - reason);
+	snprintf(dst, cap, "%.*s", (int)n, reason);
+}
+
 /* ---- pump ---- */
 
 struct otf_kafka_pump {

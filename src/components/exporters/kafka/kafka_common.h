@@ -127,6 +127,10 @@ rd_kafka_conf_t *otf__kafka_conf_new(const otf_kafka_conn_config_t *c, const cha
  * the main queue for the owner's poll instead of being written from
  * librdkafka's threads. The handle's opaque must point to a struct whose
  * first member is the owner's otf_node_t *. */
+/* The part of a librdkafka error callback's reason that names the cause
+ * (the broker prefix and the "(after Nms in state X)" suffix cut), into
+ * dst: "Failed to initialize SASL authentication: ...". */
+void otf__kafka_broker_error(char *dst, size_t cap, const char *reason);
 void otf__kafka_log_cb(const rd_kafka_t *rk, int level, const char *fac, const char *buf);
 
 /* ---- loop glue ----

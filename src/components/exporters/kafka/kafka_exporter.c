@@ -29,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <uv.h>
 
 typedef struct kexp_signal {
 	char *topic;
@@ -71,6 +72,11 @@ typedef struct kexp {
 	attempt_t *attempts; /* every attempt with messages in librdkafka */
 	char topic[OTF_SIGNAL_COUNT][256];
 	int enc[OTF_SIGNAL_COUNT];
+	/* The last connection-level error librdkafka reported (SASL or TLS
+	 * refused, broker unreachable) and when (loop clock): a delivery that
+	 * times out names it, so the client learns why and not only that. */
+	char broker_err[200];
+	uint64_t broker_err_ms;
 } kexp_t;
 
 /* One send attempt of a request: its messages' buffers and the delivery
@@ -84,7 +90,7 @@ struct attempt {
 	size_t pending;
 	rd_kafka_resp_err_t err;
 	bool permanent;
-	char reason[160];
+	char reason[sizeof(((otf_exph_result_t *)0)->reason)];
 };
 
 static const char *const k_default_topic[OTF_SIGNAL_COUNT] = {"otlp_spans", "otlp_metrics",
@@ -149,8 +155,34 @@ static void attempt_fail(attempt_t *a, rd_kafka_resp_err_t err, const char *topi
 		return; /* the first failure names the attempt */
 	a->err = err;
 	a->permanent = err_permanent(err);
+	kexp_t *e = a->e;
+	bool local = err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT ||
+	             err == RD_KAFKA_RESP_ERR__TRANSPORT ||
+	             err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN;
+	bool cause =
+	    local && e->broker_err[0] && uv_now(otf_node_loop(e->node)) - e->broker_err_ms < 60000;
 	snprintf(a->reason, sizeof a->reason, "kafka: %s: %s", topic ? topic : "produce",
-	         rd_kafka_err2str(err));
+	         cause && err == RD_KAFKA_RESP_ERR__MSG_TIMED_OUT ? "timed out"
+	                                                          : rd_kafka_err2str(err));
+	size_t l = strlen(a->reason); /* the cause appended, cut at the reason's size */
+	if (cause)
+		snprintf(a->reason + l, sizeof a->reason - l, ": %.*s", (int)(sizeof a->reason - l),
+		         e->broker_err);
+}
+
+/* librdkafka's error callback (rd_kafka_poll, on the loop): logged, and
+ * the last connection-level error kept for the delivery failures it
+ * explains ("1/1 brokers are down" says nothing the timeout does not). */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+	(void)rk;
+	kexp_t *e = opaque;
+	otf_node_log(e->node, OTF_LOG_ERROR, "librdkafka ERROR: %s: %s",
+	             rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+	if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+		return;
+	otf__kafka_broker_error(e->broker_err, sizeof e->broker_err, reason);
+	e->broker_err_ms = uv_now(otf_node_loop(e->node));
 }
 
 static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -506,6 +538,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_CONFIG;
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+	rd_kafka_conf_set_error_cb(conf, on_error);
 	rd_kafka_conf_set_opaque(conf, e);
 	e->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
 	if (!e->rk) {
