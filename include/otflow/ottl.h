@@ -31,6 +31,7 @@
 
 #include "otflow/arena.h"
 #include "otflow/pdata.h"
+#include "otflow/pdata_edit.h"
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -132,7 +133,50 @@ typedef struct otf_ottl_record {
 	 * otf_msg_header_get on the message (otflow/component.h). */
 	const char *(*request_header)(const void *user, const char *key);
 	const void *request_user;
+	/* In-place runs: the record read lazily from its protobuf bytes
+	 * (otf_ottl_lazy_init); NULL for a decoded tree. */
+	struct otf_ottl_lazy *lazy;
 } otf_ottl_record_t;
+
+/* A log record or span read lazily from its protobuf bytes, for the
+ * processors' in-place path (otf_pdata_rewrite, otflow/pdata_edit.h): the
+ * statements and conditions run unchanged on a record whose scalar fields
+ * come from one pass over its bytes (otf_view_log_read/_span_read), while
+ * attributes["key"] is answered from the bytes without decoding the list,
+ * and the attribute list, the body, the resource and the scope are decoded
+ * (otf_pdata_decode_attributes/_any/_resource/_scope) only when a path
+ * needs them whole (a write, a map read, a kvlist value). A write to a
+ * record field sets its wire field number in dirty, for
+ * otf_pdata_rec_t.patch_mask; the members then hold the new values.
+ *
+ * Fallback: what the lazy record cannot do sets err and makes every run
+ * function return it whatever the error mode: a write to the resource or
+ * scope from a record context (shared by other records: the tree path
+ * applies it), or bytes a partial decode refuses. The caller then runs the
+ * request through the decoded tree, which gives the same result or the
+ * precise error. err is OTF_E_UNSUPPORTED or the decoder's code. */
+typedef struct otf_ottl_lazy {
+	otf_signal_t signal; /* logs or traces */
+	otf_bytes_t record, body;
+	otf_bytes_t resource_msg, scope_msg;
+	otf_bytes_t resource_schema_url, scope_schema_url;
+	uint32_t loaded; /* private: what was decoded */
+	uint32_t dirty;  /* out: wire fields of the record written */
+	int err;         /* out: sticky fallback reason, 0 while none */
+	otf_resource_t resource;
+	otf_scope_t scope;
+	union {
+		otf_log_record_t log;
+		otf_span_t span;
+	} u;
+} otf_ottl_lazy_t;
+
+/* Sets up lz and *rec (zeroed, then resource, scope, and log or span
+ * pointing into lz) for one record handed over by otf_pdata_rewrite; the
+ * caller may set rec->request_header afterwards. 0, or the view's error
+ * for bytes it cannot read (fall back). */
+int otf_ottl_lazy_init(otf_ottl_lazy_t *lz, otf_ottl_record_t *rec, otf_signal_t s,
+                       const otf_pdata_rec_t *in, otf_arena_t *arena);
 
 /* Result of one statement on one record. */
 enum {

@@ -86,6 +86,15 @@ int otf_pdata_decode_resource(otf_resource_t *out, const uint8_t *data, size_t l
                               otf_arena_t *arena, otf_pdata_error_t *err);
 int otf_pdata_decode_scope(otf_scope_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,
                            otf_pdata_error_t *err);
+/* The `repeated KeyValue` field number `field` of any message (a log
+ * record's attributes = 6, a span's = 9, a resource's = 1), alone, and one
+ * AnyValue message: what the OTTL processors' in-place path decodes when a
+ * statement needs a record's whole attribute list or its body. Same
+ * checks, limits and errors as the request decoders; values alias data. */
+int otf_pdata_decode_attributes(otf_attributes_t *out, const uint8_t *msg, size_t len,
+                                uint32_t field, otf_arena_t *arena, otf_pdata_error_t *err);
+int otf_pdata_decode_any(otf_any_value_t *out, const uint8_t *data, size_t len, otf_arena_t *arena,
+                         otf_pdata_error_t *err);
 /* Export*ServiceResponse of the given signal. */
 int otf_pdata_decode_response(otf_export_response_t *out, otf_signal_t signal, const uint8_t *data,
                               size_t len, otf_pdata_error_t *err);

@@ -39,6 +39,7 @@
 #include "otflow/buf.h"
 #include "otflow/pdata.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -94,6 +95,65 @@ int otf_pdata_edit_prepare(otf_pdata_edit_t *e, const otf_pdata_edit_op_t *ops, 
  * number of attribute lists that changed. Errors as above, OTF_E_NOMEM. */
 int otf_pdata_edit_apply(const otf_pdata_edit_t *e, otf_signal_t s, const uint8_t *in, size_t len,
                          otf_buf_t **out, size_t *edited);
+
+/* ---- per-record rewrite (pdata_rewrite.c) ----
+ *
+ * The OTTL processors' in-place path (filter, transform): every log record
+ * or span of a request is handed to a callback with the bytes of its record
+ * and of its resource and scope; the callback keeps it (copied as bytes),
+ * drops it, or patches it: the wire fields named in patch_mask are left out
+ * of the copy and re-encoded from the struct the callback points to (the
+ * protobuf encoder's encoding of those members, so an absent or default
+ * member writes nothing). Other fields, unknown ones included, keep their
+ * bytes and order; the patched fields follow them. Enclosing lengths are
+ * rewritten. Only the path to the records is parsed; the record is parsed
+ * only when patched (to leave the replaced fields out).
+ *
+ * Contract: for input the decoder accepts, decode(output) equals the tree
+ * obtained by decoding the input, dropping the dropped records, replacing
+ * the patched members, and (with prune) removing every scope group left
+ * without records and every resource group left without scopes, the OTTL
+ * filter walkers' rule (tests/unit/test_ottl_inplace.c,
+ * tests/fuzz/fuzz_ottl_inplace.c). Metrics are refused (OTF_E_INVAL).
+ *
+ * Thread rules: reentrant; the callback runs on the caller's thread. */
+
+typedef enum otf_pdata_rec_action {
+	OTF_PDATA_REC_KEEP = 0,
+	OTF_PDATA_REC_DROP = 1,
+	OTF_PDATA_REC_PATCH = 2,
+} otf_pdata_rec_action_t;
+
+typedef struct otf_pdata_rec {
+	/* in: slices of the input (empty when absent) */
+	otf_bytes_t resource, resource_schema_url; /* Resource message, schema_url */
+	otf_bytes_t scope, scope_schema_url;       /* InstrumentationScope, schema_url */
+	otf_bytes_t record;                        /* LogRecord or Span message */
+	/* out, for OTF_PDATA_REC_PATCH: bit n = wire field n of the record
+	 * (1..16) is replaced by the member of patch_log (logs) or patch_span
+	 * (traces; events and links, fields 11 and 13, cannot be patched). */
+	uint32_t patch_mask;
+	const otf_log_record_t *patch_log;
+	const otf_span_t *patch_span;
+} otf_pdata_rec_t;
+
+/* Returns an otf_pdata_rec_action_t, or a negative code that stops the
+ * rewrite and is returned from otf_pdata_rewrite. */
+typedef int (*otf_pdata_rec_fn)(void *user, otf_pdata_rec_t *rec);
+
+typedef struct otf_pdata_rewrite_stats {
+	size_t records; /* seen */
+	size_t patched;
+	size_t dropped;
+} otf_pdata_rewrite_stats_t;
+
+/* Rewrites request in[0..len) of signal s (logs or traces) into *out
+ * (refcount 1, the caller unrefs). 0, the callback's error, OTF_E_NOMEM,
+ * or a wire error on the walked path (OTF_E_TRUNCATED, OTF_E_WIRETYPE,
+ * ...: the caller falls back to a full decode, which reports it). */
+int otf_pdata_rewrite(otf_signal_t s, const uint8_t *in, size_t len, bool prune,
+                      otf_pdata_rec_fn fn, void *user, otf_buf_t **out,
+                      otf_pdata_rewrite_stats_t *st);
 
 #ifdef __cplusplus
 }

@@ -348,6 +348,8 @@ int otf_ottl_exec_statement(const otf_ottl_program_t *p, size_t i, otf_ottl_reco
 		if (!rc)
 			rc = OTF_OTTL_APPLIED;
 	}
+	if (__builtin_expect(rec->lazy && rec->lazy->err, 0))
+		return rec->lazy->err; /* the caller falls back to the tree */
 	if (rc < 0)
 		fill_err(err, i, &e, rc);
 	return rc;
@@ -361,6 +363,8 @@ int otf_ottl_eval_condition(const otf_ottl_program_t *p, size_t i, otf_ottl_reco
 	otf__ottl_err_t e = {0, ""};
 	otf__ottl_run_t r = {rec, &e};
 	int rc = otf__ottl_eval_bool(&r, p->stmts[i].where);
+	if (__builtin_expect(rec->lazy && rec->lazy->err, 0))
+		return rec->lazy->err; /* the caller falls back to the tree */
 	if (rc < 0)
 		fill_err(err, i, &e, rc);
 	return rc;
@@ -389,6 +393,8 @@ int otf_ottl_exec_all(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode,
 			stats->applied++;
 		if (rc >= 0)
 			continue;
+		if (rec->lazy && rec->lazy->err)
+			return rc;
 		stats->errors++;
 		if (mode == OTF_OTTL_ERROR_PROPAGATE || rc == OTF_E_NOMEM)
 			return rc;
@@ -414,6 +420,8 @@ int otf_ottl_match_any(const otf_ottl_program_t *p, otf_ottl_error_mode_t mode,
 		}
 		if (rc >= 0)
 			continue;
+		if (rec->lazy && rec->lazy->err)
+			return rc;
 		stats->errors++;
 		if (mode == OTF_OTTL_ERROR_PROPAGATE || rc == OTF_E_NOMEM)
 			return rc;

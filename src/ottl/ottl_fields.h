@@ -102,4 +102,13 @@ int otf__ottl_get_field(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_an
 int otf__ottl_step(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_any_value_t *v,
                    otf_any_value_t **slot);
 
+/* Lazy records (ottl_lazy.c, otf_ottl_lazy_t): load what field needs
+ * (sticky error in lazy->err); answer attributes["k"] from the bytes (1
+ * answered into *out, 0 when the list must be decoded, negative on an
+ * error of the key expression); note a write (negative when the field
+ * cannot be written in place). */
+void otf__ottl_lazy_load(otf_ottl_record_t *rec, int field);
+int otf__ottl_lazy_attr(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *out);
+int otf__ottl_lazy_write(otf__ottl_run_t *r, const otf__ottl_node_t *path);
+
 #endif

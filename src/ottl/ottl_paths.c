@@ -173,6 +173,8 @@ int otf__ottl_field_resolve(otf_ottl_context_t ctx, const otf_bytes_t *segs, siz
 
 otf_attributes_t *otf__ottl_attrs_of(otf_ottl_record_t *r, int f)
 {
+	if (__builtin_expect(r->lazy != NULL, 0))
+		otf__ottl_lazy_load(r, f);
 	switch (f) {
 	case F_RES_ATTRS:
 		return r->resource ? &r->resource->attributes : NULL;
@@ -293,6 +295,8 @@ int otf__ottl_get_field(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_an
 	otf_ottl_record_t *rec = r->rec;
 	int f = path->field;
 	memset(o, 0, sizeof *o);
+	if (__builtin_expect(rec->lazy != NULL, 0))
+		otf__ottl_lazy_load(rec, f);
 	otf_attributes_t *at = otf__ottl_attrs_of(rec, f);
 	if (at) {
 		o->type = OTF_ANY_KVLIST;
@@ -573,7 +577,11 @@ int otf__ottl_path_get(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any
 	if (path->field == F_REQUEST)
 		return otf__ottl_request_get(r, path, out);
 	otf_any_value_t v;
-	int rc = otf__ottl_get_field(r, path, &v);
+	int rc;
+	if (__builtin_expect(r->rec->lazy != NULL, 0) &&
+	    (rc = otf__ottl_lazy_attr(r, path, out)) != 0)
+		return rc < 0 ? rc : 0;
+	rc = otf__ottl_get_field(r, path, &v);
 	if (rc || !path->nkeys) {
 		*out = v;
 		return rc;

@@ -409,6 +409,11 @@ static int check_keys(otf__ottl_run_t *r, const otf__ottl_node_t *path)
 
 int otf__ottl_path_set(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v)
 {
+	if (__builtin_expect(r->rec->lazy != NULL, 0)) {
+		int rc = otf__ottl_lazy_write(r, path);
+		if (rc)
+			return rc;
+	}
 	if (!path->nkeys)
 		return set_field(r, path, v);
 	int rc = check_keys(r, path);
@@ -428,6 +433,11 @@ int otf__ottl_path_set(otf__ottl_run_t *r, const otf__ottl_node_t *path, const o
 int otf__ottl_path_map(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_key_value_t ***items,
                        size_t **len)
 {
+	if (__builtin_expect(r->rec->lazy != NULL, 0)) {
+		int rc = otf__ottl_lazy_write(r, path);
+		if (rc)
+			return rc;
+	}
 	otf_attributes_t *at = otf__ottl_attrs_of(r->rec, path->field);
 	otf_any_value_t *slot = NULL;
 	if (at && !path->nkeys) {

@@ -18,8 +18,12 @@
  * with the OTTL error; ignore logs (rate-limited) and treats the
  * condition as false; silent does the same without logging.
  *
- * The request is decoded into the tree, filtered, and re-encoded only
- * when something was dropped (otherwise the message goes on untouched);
+ * When every group runs on the signal's records (log, span) the request
+ * is filtered in place: conditions run on lazy records over the bytes and
+ * the request is rewritten without the dropped records (ottlproc.h,
+ * otf__ottlproc_inplace); otherwise it is decoded into the tree, filtered
+ * and re-encoded. Either way it is rewritten only when something was
+ * dropped (otherwise the message goes on untouched);
  * a request left empty is acked and not forwarded. Dropped items count as
  * otelcol_processor_dropped_* (OTF_COUNTER_DROPPED) and under the
  * Collector's own names, otelcol_processor_filter_{spans,datapoints,logs}
@@ -139,6 +143,17 @@ int otf__filter_apply(const otf_filter_config_t *c, ottlproc_tree_t *t, otf_aren
 	return 0;
 }
 
+int otf__filter_inplace(const otf_filter_config_t *c, otf_signal_t s, const otf_buf_t *in,
+                        otf_arena_t *arena, otf_ottl_stats_t *st, uint64_t *logged_errors,
+                        ottlproc_inplace_result_t *res)
+{
+	const ottlproc_groups_t *l[2];
+	lists_of(c, s, l);
+	*logged_errors = 0;
+	return otf__ottlproc_inplace(true, l, 2, c->error_mode, s, in, arena, st, logged_errors,
+	                             res);
+}
+
 /* The Collector's filtered-items counters, one set per node: the node's
  * instances on every worker share it (refcounted), so the endpoint shows
  * one point per node. */
@@ -239,14 +254,22 @@ static void consume(void *inst, otf_msg_t *m)
 	char why[400];
 	ottlproc_tree_t t;
 	otf_arena_reset(&f->arena);
-	int rc = otf__ottlproc_decode(s, otf_msg_payload(m), &f->arena, &t, why, sizeof why);
-	if (rc) {
-		otf_msg_nack(m, rc, true, why);
-		return;
-	}
 	otf_ottl_stats_t st = {0};
 	uint64_t logged = 0;
-	rc = otf__filter_apply(f->cfg, &t, &f->arena, &st, &logged);
+	ottlproc_inplace_result_t ip;
+	otf_buf_t *out = NULL;
+	uint64_t items = 0;
+	int rc = otf__filter_inplace(f->cfg, s, otf_msg_payload(m), &f->arena, &st, &logged, &ip);
+	if (rc == 0) {
+		otf_arena_reset(&f->arena);
+		rc = otf__ottlproc_decode(s, otf_msg_payload(m), &f->arena, &t, why, sizeof why);
+		if (rc) {
+			otf_msg_nack(m, rc, true, why);
+			return;
+		}
+		rc = otf__filter_apply(f->cfg, &t, &f->arena, &st, &logged);
+		ip.out = NULL;
+	}
 	if (rc < 0) {
 		if (rc == OTF_E_NOMEM) {
 			otf_msg_nack(m, rc, false, "filter: out of memory");
@@ -260,12 +283,17 @@ static void consume(void *inst, otf_msg_t *m)
 	if (logged)
 		otf__ottlproc_log_error(&f->relay, &st);
 	if (!st.dropped) {
+		otf_buf_unref(ip.out);
 		otf__ottlproc_forward(&f->relay, m);
 		return;
 	}
-	otf_buf_t *out;
-	uint64_t items;
-	rc = otf__ottlproc_encode(&t, &out, &items);
+	if (ip.out) {
+		out = ip.out;
+		items = ip.items;
+		rc = 0;
+	} else {
+		rc = otf__ottlproc_encode(&t, &out, &items);
+	}
 	if (rc) {
 		otf_msg_nack(m, rc, rc != OTF_E_NOMEM,
 		             "filter: cannot encode the filtered request");

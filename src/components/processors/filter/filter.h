@@ -21,4 +21,11 @@ bool otf__filter_has(const otf_filter_config_t *c, otf_signal_t s);
 int otf__filter_apply(const otf_filter_config_t *c, ottlproc_tree_t *t, otf_arena_t *arena,
                       otf_ottl_stats_t *st, uint64_t *logged_errors);
 
+/* The in-place path for signal s (otf__ottlproc_inplace, ottlproc.h):
+ * 1 ran (res), 0 the request needs otf__filter_apply, negative the first
+ * error under propagate or OTF_E_NOMEM. *logged_errors as above. */
+int otf__filter_inplace(const otf_filter_config_t *c, otf_signal_t s, const otf_buf_t *in,
+                        otf_arena_t *arena, otf_ottl_stats_t *st, uint64_t *logged_errors,
+                        ottlproc_inplace_result_t *res);
+
 #endif

@@ -127,4 +127,35 @@ void otf__ottlproc_relay_close(ottlproc_relay_t *r);
 /* Logs a runtime error of error_mode ignore, at most at powers of two. */
 void otf__ottlproc_log_error(ottlproc_relay_t *r, const otf_ottl_stats_t *st);
 
+/* The in-place path (ottlproc_inplace.c): the groups run on lazy records
+ * (otf_ottl_lazy_t) over the request bytes, and the request is rewritten
+ * record by record (otf_pdata_rewrite) instead of decoded and re-encoded.
+ * Only groups on the signal's record context (log, span) run so: a group
+ * on resource, scope, span events, metrics or data points sends the
+ * request down the tree path, as does a write to the resource or scope
+ * from a record, or bytes the partial decode refuses.
+ *
+ * filter false (transform): every record runs every group in order, a
+ * group's conditions (any true) gating its statements; filter true: a
+ * record any group matches is dropped, and scopes and resources left empty
+ * are removed. The outcome decodes to what the tree path encodes (the
+ * groups are independent per record: none of them writes what another
+ * record reads, which is why resource and scope writes take the tree).
+ *
+ * Returns 1 when it ran: res->out is the new request (the caller owns it)
+ * with res->items records, or NULL when no record changed or was dropped
+ * (forward the original); 0 when the request needs the tree path (nothing
+ * was changed, *st and *logged as on entry); negative: the first error
+ * under propagate (st->first_error) or OTF_E_NOMEM. st and *logged
+ * accumulate as in otf__transform_apply / otf__filter_apply. */
+typedef struct ottlproc_inplace_result {
+	otf_buf_t *out;
+	uint64_t items;
+	size_t patched, dropped;
+} ottlproc_inplace_result_t;
+
+int otf__ottlproc_inplace(bool filter, const ottlproc_groups_t *const *lists, size_t nlists,
+                          int proc_mode, otf_signal_t s, const otf_buf_t *in, otf_arena_t *arena,
+                          otf_ottl_stats_t *st, uint64_t *logged, ottlproc_inplace_result_t *res);
+
 #endif

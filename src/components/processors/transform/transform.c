@@ -15,8 +15,13 @@
  * the failing statement found it; silent the same without logging;
  * propagate nacks the message permanently with the OTTL error.
  *
- * The request is decoded into the tree, changed, and re-encoded only when
- * a statement applied (otherwise the message goes on untouched). */
+ * When every group runs on the signal's records (log, span), the request
+ * is changed in place: statements run on lazy records over the bytes and
+ * only the records they wrote are re-encoded (ottlproc.h,
+ * otf__ottlproc_inplace). Otherwise (resource, scope, span event, metric
+ * or data point groups, a write to the resource from a record), it is
+ * decoded into the tree, changed, and re-encoded only when a statement
+ * applied. Either way an unchanged request goes on untouched. */
 #include "transform.h"
 
 #include "otflow/alloc.h"
@@ -209,6 +214,16 @@ int otf__transform_apply(const otf_transform_config_t *c, ottlproc_tree_t *t, ot
 	return 0;
 }
 
+int otf__transform_inplace(const otf_transform_config_t *c, otf_signal_t s, const otf_buf_t *in,
+                           otf_arena_t *arena, otf_ottl_stats_t *st, uint64_t *logged_errors,
+                           ottlproc_inplace_result_t *res)
+{
+	const ottlproc_groups_t *gs = otf__transform_groups(c, s);
+	*logged_errors = 0;
+	return otf__ottlproc_inplace(false, &gs, 1, c->error_mode, s, in, arena, st, logged_errors,
+	                             res);
+}
+
 typedef struct transform {
 	ottlproc_relay_t relay;
 	const otf_transform_config_t *cfg;
@@ -240,14 +255,29 @@ static void consume(void *inst, otf_msg_t *m)
 	char why[400];
 	ottlproc_tree_t t;
 	otf_arena_reset(&x->arena);
-	int rc = otf__ottlproc_decode(s, otf_msg_payload(m), &x->arena, &t, why, sizeof why);
-	if (rc) {
-		otf_msg_nack(m, rc, true, why);
-		return;
-	}
 	otf_ottl_stats_t st = {0};
 	uint64_t logged = 0;
-	rc = otf__transform_apply(x->cfg, &t, &x->arena, &st, &logged);
+	ottlproc_inplace_result_t ip;
+	int rc =
+	    otf__transform_inplace(x->cfg, s, otf_msg_payload(m), &x->arena, &st, &logged, &ip);
+	if (rc > 0) {
+		if (logged)
+			otf__ottlproc_log_error(&x->relay, &st);
+		if (ip.out)
+			otf__ottlproc_relay_send(&x->relay, m, ip.out, ip.items);
+		else
+			otf__ottlproc_forward(&x->relay, m);
+		return;
+	}
+	if (rc == 0) {
+		otf_arena_reset(&x->arena);
+		rc = otf__ottlproc_decode(s, otf_msg_payload(m), &x->arena, &t, why, sizeof why);
+		if (rc) {
+			otf_msg_nack(m, rc, true, why);
+			return;
+		}
+		rc = otf__transform_apply(x->cfg, &t, &x->arena, &st, &logged);
+	}
 	if (rc < 0) {
 		if (rc == OTF_E_NOMEM) {
 			otf_msg_nack(m, rc, false, "transform: out of memory");
