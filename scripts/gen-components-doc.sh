@@ -222,11 +222,12 @@ Behaviour notes:
   int sum) and `<namespace>.duration` (histogram in `histogram.unit`, explicit buckets with upper
   bounds inclusive, or exponential with `max_size` buckets, base-2 scales as go-expohisto) under
   scope `spanmetricsconnector`, with the resource's attributes. Spans are acknowledged once
-  counted; malformed spans are a permanent NACK. State is per worker (each worker sends its own
-  series: run one worker, or aggregate downstream, when series must not repeat per worker), and
-  bounded: `resource_metrics_cache_size` resources (a new one replaces the least recently
-  seen, with its series, as the Collector's LRU cache), `aggregation_cardinality_limit` series
-  per resource and 100000 per worker; past those two, spans go to the resource's one series
+  counted; malformed spans are a permanent NACK. The workers share one state (a lock taken
+  once per request; the first instance's timer flushes, the last one shut down sends the last
+  interval), so an interval has one series per dimension set counted across workers, and it is
+  bounded for the node: `resource_metrics_cache_size` resources (a new one replaces the least
+  recently seen, with its series, as the Collector's LRU cache), `aggregation_cardinality_limit`
+  series per resource and 100000 in all; past those two, spans go to the resource's one series
   whose only attribute is `otel.metric.overflow=true`, as the Collector's. Cumulative series keep their start time; delta
   series restart at each flush and one without spans for an interval is dropped;
   `metrics_expiration` drops a resource not seen for that long. The last interval is sent at
@@ -268,8 +269,13 @@ Behaviour notes:
   file:line:col, the key path and the column in the condition.
 - **processor `transform`** (OTTL): statements per signal, run in the order written, each group
   over every record of its context; a group's `conditions` (ORed) gate its statements. Default
-  `error_mode` ignore, as the Collector's. Both processors decode the request, run, and re-encode
-  only when something changed; the new payload travels in a message of the processor's own whose
+  `error_mode` ignore, as the Collector's. When every group of a signal runs on its records (log,
+  span), both processors work on the request bytes: conditions and statements run on records
+  read lazily (`attributes["k"]` looked up in the bytes, a list or body decoded only when a
+  statement needs it whole), records nobody changed are copied, changed fields re-encoded,
+  dropped records left out (docs/ottl.md, "In place"); otherwise (resource, scope, span event,
+  metric or data point groups, a write to the resource from a record) they decode the request,
+  run, and re-encode. Either way a request nothing changed goes on untouched; the new payload travels in a message of the processor's own whose
   outcome answers the original (so `wait_for_result` clients see the real outcome). Under
   `error_mode: propagate` a runtime error nacks the request permanently with the OTTL error
   (HTTP 400, gRPC INVALID_ARGUMENT).

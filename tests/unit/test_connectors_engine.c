@@ -5,7 +5,9 @@
  * as permanent with a reason, and sends its metrics on its timer (items =
  * data points, calls = the spans acked); count answers each request with
  * its counts' outcome: acked when the sink acks, nacked with the sink's
- * permanence and reason when it refuses. */
+ * permanence and reason when it refuses; with 2 workers (each sending
+ * the requests), spanmetrics sends one series per dimension set counted
+ * across both, once, with the cardinality limit applied to the node. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -195,7 +197,7 @@ static otf_engine_t *g_engine;
 static otf_dag_t *g_dag;
 static otf_config_t *g_cfg;
 
-static void start(const char *connector)
+static void start_workers(const char *connector, int workers)
 {
 	char yaml[1024];
 	snprintf(yaml, sizeof yaml,
@@ -204,9 +206,9 @@ static void start(const char *connector)
 	         "exporters: {test_sink: }\n"
 	         "service: {pipelines: {traces: {receivers: [test_src], exporters: [%.*s]},\n"
 	         "  metrics: {receivers: [%.*s], exporters: [test_sink]}}}\n"
-	         "runtime: {workers: 1, shutdown_timeout: 5s}\n",
+	         "runtime: {workers: %d, shutdown_timeout: 5s}\n",
 	         connector, (int)strcspn(connector, ":"), connector, (int)strcspn(connector, ":"),
-	         connector);
+	         connector, workers);
 	otf_config_error_t err;
 	otf_service_settings_t st;
 	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &g_cfg, &err),
@@ -215,6 +217,11 @@ static void start(const char *connector)
 	if (rc)
 		fail_msg("%s", err.text);
 	assert_int_equal(otf_engine_start(g_dag, &st.runtime, &g_engine), 0);
+}
+
+static void start(const char *connector)
+{
+	start_workers(connector, 1);
 }
 
 static void stop(void)
@@ -281,6 +288,109 @@ static void test_spanmetrics_engine(void **st)
 	reset();
 }
 
+/* One request: service "checkout" with a span of each of 3 names, service
+ * "limited" with a span of each of 5 names. */
+static void add_two_services(void)
+{
+	static const char *const names[] = {"a", "b", "c", "n0", "n1", "n2", "n3", "n4"};
+	otf_span_t sp[8];
+	memset(sp, 0, sizeof sp);
+	for (size_t i = 0; i < 8; i++) {
+		sp[i].name = B(names[i]);
+		sp[i].kind = OTF_SPAN_KIND_SERVER;
+		sp[i].start_time_unix_nano = 1000;
+		sp[i].end_time_unix_nano = 1000 + 3000000;
+	}
+	otf_key_value_t ra[2] = {{.key = B("service.name"), .value = {.type = OTF_ANY_STRING}},
+	                         {.key = B("service.name"), .value = {.type = OTF_ANY_STRING}}};
+	ra[0].value.u.string_value = B("checkout");
+	ra[1].value.u.string_value = B("limited");
+	otf_scope_spans_t ss[2] = {{.spans = sp, .spans_len = 3},
+	                           {.spans = sp + 3, .spans_len = 5}};
+	otf_resource_spans_t rs[2] = {
+	    {.resource = {.attributes = {&ra[0], 1}}, .scope_spans = &ss[0], .scope_spans_len = 1},
+	    {.resource = {.attributes = {&ra[1], 1}}, .scope_spans = &ss[1], .scope_spans_len = 1}};
+	otf_traces_t t = {rs, 2};
+	assert_int_equal(otf_pdata_encode_traces(&t, &g.req[g.nreq]), 0);
+	g.items[g.nreq++] = 8;
+}
+
+/* Calls per "service/span name" of a metrics request (the overflow series
+ * as "service/overflow"); *points = calls data points seen. */
+static void calls_by(const otf_buf_t *b, char keys[][32], int64_t *vals, size_t *n)
+{
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	otf_metrics_t m;
+	assert_int_equal(otf_pdata_decode_metrics(&m, b->data, b->len, &a, NULL, NULL), 0);
+	*n = 0;
+	for (size_t r = 0; r < m.resource_metrics_len; r++) {
+		const otf_resource_metrics_t *rm = &m.resource_metrics[r];
+		const otf_bytes_t svc = rm->resource.attributes.items[0].value.u.string_value;
+		const otf_scope_metrics_t *sm = &rm->scope_metrics[0];
+		for (size_t i = 0; i < sm->metrics_len; i++) {
+			if (sm->metrics[i].name.len != 25 ||
+			    memcmp(sm->metrics[i].name.ptr, "traces.span.metrics.calls", 25))
+				continue;
+			for (size_t d = 0; d < sm->metrics[i].data_points_len; d++) {
+				const otf_number_data_point_t *p =
+				    &sm->metrics[i].data_points.number[d];
+				otf_bytes_t nm = B("overflow");
+				for (size_t k = 0; k < p->attributes.len; k++)
+					if (p->attributes.items[k].key.len == 9 &&
+					    !memcmp(p->attributes.items[k].key.ptr, "span.name", 9))
+						nm = p->attributes.items[k].value.u.string_value;
+				assert_true(*n < 16);
+				snprintf(keys[*n], 32, "%.*s/%.*s", (int)svc.len,
+				         (const char *)svc.ptr, (int)nm.len, (const char *)nm.ptr);
+				vals[(*n)++] = p->value.as_int;
+			}
+		}
+	}
+	otf_arena_close(&a);
+}
+
+static void test_spanmetrics_two_workers(void **st)
+{
+	(void)st;
+	reset();
+	for (int i = 0; i < 4; i++)
+		add_two_services();
+	/* an hour: nothing before shutdown, then the one last interval */
+	start_workers("spanmetrics: {metrics_flush_interval: 1h, aggregation_cardinality_limit: 3}",
+	              2);
+	wait_for(&g.outcomes, 8, "the outcomes of 4 requests from each of 2 workers");
+	stop();
+	assert_int_equal(g.acked[0] + g.acked[1] + g.acked[2] + g.acked[3], 8);
+	/* one metrics request, not one per worker */
+	assert_int_equal(g.ngot, 1);
+	char keys[16][32];
+	int64_t vals[16];
+	size_t n;
+	calls_by(g.got[0], keys, vals, &n);
+	int64_t limited = 0, overflow = -1;
+	size_t limited_series = 0;
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(keys[i], keys[j]))
+				fail_msg("series %s twice", keys[i]);
+		if (!strncmp(keys[i], "checkout/", 9)) {
+			if (vals[i] != 8)
+				fail_msg("%s: %lld calls, want 8", keys[i], (long long)vals[i]);
+		} else if (!strcmp(keys[i], "limited/overflow")) {
+			overflow = vals[i];
+		} else {
+			limited_series++;
+			limited += vals[i];
+		}
+	}
+	assert_int_equal(n, 3 + 3 + 1);
+	assert_int_equal(limited_series, 3);
+	assert_true(overflow > 0);
+	assert_int_equal(limited + overflow, 8 * 5);
+	reset();
+}
+
 static void test_count_outcome(void **st)
 {
 	(void)st;
@@ -311,6 +421,7 @@ int main(void)
 	otf_component_register(&k_sink);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_spanmetrics_engine),
+	    cmocka_unit_test(test_spanmetrics_two_workers),
 	    cmocka_unit_test(test_count_outcome),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

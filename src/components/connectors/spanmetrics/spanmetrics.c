@@ -1,9 +1,24 @@
 /* connector `spanmetrics`: traces in, R.E.D. metrics out (calls and a
  * duration histogram per series), the Collector's spanmetrics connector.
- * Spans are counted per worker (spanmetrics_agg.c) and acked once counted:
- * the connector owns them, as the Collector's ConsumeTraces returns nil.
+ * Spans are counted (spanmetrics_agg.c) and acked once counted: the
+ * connector owns them, as the Collector's ConsumeTraces returns nil.
  * Every metrics_flush_interval (and once at shutdown) the series go out as
- * a new metrics request on the node's metrics outputs. */
+ * a new metrics request on the node's metrics outputs.
+ *
+ * Workers: the node's instances on every worker share one aggregator, so
+ * an interval has one series per dimension set and the cardinality limit,
+ * the resource cache and the per-node series bound hold for the node, as
+ * in the Collector's single process. One mutex guards it, taken once per
+ * request (not per span) by the instance that received the request, and
+ * by the one instance that flushes (the first created; its timer alone
+ * runs). Why a lock and not per-worker state merged at flush: the merge
+ * would have to re-key every series, merge exponential histograms of
+ * different scales, and still could not apply the cardinality limit when
+ * a series is born (a series that overflows on one worker may exist on
+ * another); the aggregation under the lock is a few hash lookups per span
+ * (docs/benchmarks.md, spanmetrics: ~0.1 us/span), so two workers wait on
+ * each other only for that part of their work, never for decoding or
+ * receiving. The last instance shut down sends the last interval. */
 #include "spanmetrics.h"
 
 #include "otflow/alloc.h"
@@ -12,6 +27,7 @@
 #include "otflow/err.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -240,7 +256,8 @@ const otf_config_field_t otf_sm_schema[] = {
      .def = "1000",
      .min = "1",
      .offset = offsetof(CFG, resource_metrics_cache_size),
-     .desc = "Resources held per worker; a new one replaces the least recently seen (and its "
+     .desc = "Resources held (per node, across workers); a new one replaces the least recently "
+             "seen (and its "
              "series)."},
     {.key = "resource_metrics_key_attributes",
      .type = OTF_CFG_STRING_LIST,
@@ -300,7 +317,7 @@ const otf_config_field_t otf_sm_schema[] = {
      .def = "0",
      .min = "0",
      .offset = offsetof(CFG, aggregation_cardinality_limit),
-     .desc = "Series per resource (0: no limit but the hard bound of 100000 per worker); "
+     .desc = "Series per resource (0: no limit but the hard bound of 100000 per node); "
              "further spans go to one series with only otel.metric.overflow=true."},
     OTF_CONFIG_FIELD_END,
 };
@@ -337,13 +354,74 @@ int otf_sm_validate(const void *config, char *err, size_t errlen)
 
 /* ---- node ---- */
 
-typedef struct spanmetrics {
+typedef struct spanmetrics spanmetrics_t;
+
+/* The state of one node, shared by its instances (keyed by the config,
+ * which the engine gives every worker's instance of a node and no other
+ * node). */
+typedef struct shared shared_t;
+struct shared {
+	shared_t *next;
+	const otf_sm_config_t *cfg;
+	pthread_mutex_t mu; /* guards agg and the fields below */
+	otf_sm_agg_t *agg;
+	int refs;               /* instances */
+	int live;               /* instances not shut down yet */
+	spanmetrics_t *flusher; /* runs the timer */
+	uint64_t overflow_logged, evicted_logged;
+};
+
+struct spanmetrics {
 	otf_node_t *node;
 	const otf_sm_config_t *cfg;
-	otf_sm_agg_t *agg;
+	shared_t *sh;
 	int64_t timer;
-	uint64_t overflow_logged, evicted_logged;
-} spanmetrics_t;
+};
+
+static pthread_mutex_t g_shared_mu = PTHREAD_MUTEX_INITIALIZER;
+static shared_t *g_shared;
+
+static shared_t *shared_get(spanmetrics_t *s)
+{
+	pthread_mutex_lock(&g_shared_mu);
+	shared_t *sh = g_shared;
+	while (sh && sh->cfg != s->cfg)
+		sh = sh->next;
+	if (!sh && (sh = otf_calloc(1, sizeof *sh))) {
+		sh->cfg = s->cfg;
+		if (!(sh->agg = otf_sm_agg_create(s->cfg))) {
+			otf_free(sh);
+			sh = NULL;
+		} else {
+			pthread_mutex_init(&sh->mu, NULL);
+			sh->flusher = s;
+			sh->next = g_shared;
+			g_shared = sh;
+		}
+	}
+	if (sh) {
+		sh->refs++;
+		sh->live++;
+	}
+	pthread_mutex_unlock(&g_shared_mu);
+	return sh;
+}
+
+static void shared_put(shared_t *sh)
+{
+	pthread_mutex_lock(&g_shared_mu);
+	if (--sh->refs == 0) {
+		for (shared_t **p = &g_shared; *p; p = &(*p)->next)
+			if (*p == sh) {
+				*p = sh->next;
+				break;
+			}
+		otf_sm_agg_destroy(sh->agg);
+		pthread_mutex_destroy(&sh->mu);
+		otf_free(sh);
+	}
+	pthread_mutex_unlock(&g_shared_mu);
+}
 
 static uint64_t unix_now(void)
 {
@@ -361,7 +439,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_NOMEM;
 	s->node = ctx->node;
 	s->cfg = ctx->config;
-	if (!(s->agg = otf_sm_agg_create(s->cfg))) {
+	s->timer = -1;
+	if (!(s->sh = shared_get(s))) {
 		otf_free(s);
 		return OTF_E_NOMEM;
 	}
@@ -372,6 +451,11 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 static int start(void *inst)
 {
 	spanmetrics_t *s = inst;
+	pthread_mutex_lock(&g_shared_mu);
+	bool flusher = s->sh->flusher == s;
+	pthread_mutex_unlock(&g_shared_mu);
+	if (!flusher)
+		return 0;
 	uint64_t ms = (uint64_t)(s->cfg->metrics_flush_interval_ns / 1000000);
 	if (!ms)
 		ms = 1;
@@ -382,8 +466,20 @@ static int start(void *inst)
 static void consume(void *inst, otf_msg_t *m)
 {
 	spanmetrics_t *s = inst;
+	shared_t *sh = s->sh;
 	otf_buf_t *p = otf_msg_payload(m);
-	int rc = otf_sm_agg_add(s->agg, p->data, p->len, unix_now());
+	otf_sm_stats_t st;
+	bool log_overflow = false, log_evicted = false;
+	pthread_mutex_lock(&sh->mu);
+	int rc = otf_sm_agg_add(sh->agg, p->data, p->len, unix_now());
+	otf_sm_agg_stats(sh->agg, &st);
+	if (st.overflow_spans > sh->overflow_logged && !sh->overflow_logged)
+		log_overflow = true;
+	sh->overflow_logged = st.overflow_spans;
+	if (st.evicted_resources > sh->evicted_logged && !sh->evicted_logged)
+		log_evicted = true;
+	sh->evicted_logged = st.evicted_resources;
+	pthread_mutex_unlock(&sh->mu);
 	if (rc == OTF_E_NOMEM) {
 		otf_msg_nack(m, rc, false, "spanmetrics: out of memory");
 		return;
@@ -392,18 +488,14 @@ static void consume(void *inst, otf_msg_t *m)
 		otf_msg_nack(m, rc, true, "spanmetrics: malformed traces request");
 		return;
 	}
-	otf_sm_stats_t st;
-	otf_sm_agg_stats(s->agg, &st);
-	if (st.overflow_spans > s->overflow_logged && !s->overflow_logged)
+	if (log_overflow)
 		otf_node_log(s->node, OTF_LOG_WARN,
 		             "aggregation cardinality limit reached: further series are counted in "
 		             "the otel.metric.overflow series");
-	s->overflow_logged = st.overflow_spans;
-	if (st.evicted_resources > s->evicted_logged && !s->evicted_logged)
+	if (log_evicted)
 		otf_node_log(s->node, OTF_LOG_WARN,
 		             "resource_metrics_cache_size resources held: the least recently seen "
 		             "resource and its series are dropped for a new one");
-	s->evicted_logged = st.evicted_resources;
 	otf_msg_ack(m);
 }
 
@@ -411,7 +503,9 @@ static void flush(spanmetrics_t *s)
 {
 	otf_buf_t *out;
 	uint64_t points;
-	int rc = otf_sm_agg_flush(s->agg, unix_now(), &out, &points);
+	pthread_mutex_lock(&s->sh->mu);
+	int rc = otf_sm_agg_flush(s->sh->agg, unix_now(), &out, &points);
+	pthread_mutex_unlock(&s->sh->mu);
 	if (rc) {
 		otf_node_log(s->node, OTF_LOG_ERROR, "building metrics failed: %s",
 		             otf_strerror(rc));
@@ -439,8 +533,15 @@ static void control(void *inst, const otf_ctrl_t *c)
 	} else if (c->type == OTF_CTRL_NACK) {
 		otf_node_log(s->node, OTF_LOG_WARN, "metrics refused downstream: %s", c->reason);
 	} else if (c->type == OTF_CTRL_KIL) {
-		otf_node_timer_stop(s->node, s->timer);
-		flush(s); /* what was counted since the last interval */
+		if (s->timer >= 0)
+			otf_node_timer_stop(s->node, s->timer);
+		/* the last instance down sends what was counted since the last
+		 * interval: the others may still have been counting */
+		pthread_mutex_lock(&g_shared_mu);
+		bool last = --s->sh->live == 0;
+		pthread_mutex_unlock(&g_shared_mu);
+		if (last)
+			flush(s);
 		otf_node_shutdown_done(s->node);
 	}
 	if (c->payload)
@@ -450,7 +551,7 @@ static void control(void *inst, const otf_ctrl_t *c)
 static void destroy(void *inst)
 {
 	spanmetrics_t *s = inst;
-	otf_sm_agg_destroy(s->agg);
+	shared_put(s->sh);
 	otf_free(s);
 }
 

@@ -12,8 +12,9 @@
  * Units: durations in ns (config), histogram values in the configured unit
  * (ms or s); timestamps ns since the UNIX epoch.
  *
- * Thread rules: one aggregator per worker (share-nothing), used from that
- * worker only; the config is read-only and shared.
+ * Thread rules: an aggregator is not thread-safe; the connector shares one
+ * per node between its workers' instances and serializes every call with
+ * a mutex (spanmetrics.c says why). The config is read-only and shared.
  */
 #ifndef OTFLOW_SPANMETRICS_H
 #define OTFLOW_SPANMETRICS_H
@@ -89,7 +90,7 @@ typedef struct otf_sm_config {
 extern const otf_config_field_t otf_sm_schema[];
 int otf_sm_validate(const void *config, char *err, size_t errlen);
 
-/* Hard bound on series per worker, whatever the config: past it, new
+/* Hard bound on series per aggregator (per node), whatever the config: past it, new
  * series of every resource go to that resource's overflow series. */
 #define OTF_SM_MAX_SERIES ((size_t)100000)
 
