@@ -5,7 +5,9 @@
  * arena, run, encode the result. Configs are the processors' own schemas
  * applied to YAML, as at config load. Each figure is the best of ROUNDS
  * rounds of at least 0.25 s (interference on a shared machine only adds
- * time). Output: a Markdown table on stdout. */
+ * time). Output: a Markdown table on stdout; an argument runs only the
+ * workloads whose processor or description contains it, or the one at
+ * that position (1-based). */
 #include "bench_data.h"
 
 #include "components/processors/filter/filter.h"
@@ -139,8 +141,10 @@ static double run_once(const workload_t *w, const void *cfg, const otf_buf_t *pb
 	return now_s() - t0;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	/* argv[1]: run only the workloads whose processor or description has it */
+	const char *only = argc > 1 ? argv[1] : NULL;
 	otf_components_register_builtins();
 	setenv("OTEL_RESOURCE_ATTRIBUTES", "deployment.environment.name=prod,cloud.region=eu-1", 1);
 	otf_buf_t *pb = NULL;
@@ -178,6 +182,9 @@ int main(void)
 	printf("| (none) | decode and encode only | %.0f |\n", floor * 1e9);
 	for (size_t k = 0; k < sizeof workloads / sizeof workloads[0]; k++) {
 		const workload_t *w = &workloads[k];
+		if (only && !strstr(w->what, only) && strcmp(w->processor, only) &&
+		    (size_t)atoi(only) != k + 1)
+			continue;
 		const otf_component_factory_t *f =
 		    otf_component_find(OTF_KIND_PROCESSOR, w->processor);
 		otf_config_t *yaml = NULL;

@@ -155,6 +155,8 @@ typedef struct otf_ottl_record {
  * applies it), or bytes a partial decode refuses. The caller then runs the
  * request through the decoded tree, which gives the same result or the
  * precise error. err is OTF_E_UNSUPPORTED or the decoder's code. */
+#define OTF_OTTL_LAZY_OPS 8
+
 typedef struct otf_ottl_lazy {
 	otf_signal_t signal; /* logs or traces */
 	otf_bytes_t record, body;
@@ -169,6 +171,12 @@ typedef struct otf_ottl_lazy {
 		otf_log_record_t log;
 		otf_span_t span;
 	} u;
+	/* out: set(attributes["k"], scalar) and delete_key(attributes, "k")
+	 * on a list not decoded, for otf_pdata_rec_t.attr_ops (a read of an
+	 * edited key, or more edits than fit, decodes the list and replays
+	 * them on it) */
+	size_t nops;
+	otf_pdata_attr_op_t ops[OTF_OTTL_LAZY_OPS];
 } otf_ottl_lazy_t;
 
 /* Sets up lz and *rec (zeroed, then resource, scope, and log or span

@@ -104,7 +104,8 @@ int otf_pdata_edit_apply(const otf_pdata_edit_t *e, otf_signal_t s, const uint8_
  * drops it, or patches it: the wire fields named in patch_mask are left out
  * of the copy and re-encoded from the struct the callback points to (the
  * protobuf encoder's encoding of those members, so an absent or default
- * member writes nothing). Other fields, unknown ones included, keep their
+ * member writes nothing), and attr_ops edit single attributes without
+ * re-encoding the list. Other fields, unknown ones included, keep their
  * bytes and order; the patched fields follow them. Enclosing lengths are
  * rewritten. Only the path to the records is parsed; the record is parsed
  * only when patched (to leave the replaced fields out).
@@ -124,6 +125,16 @@ typedef enum otf_pdata_rec_action {
 	OTF_PDATA_REC_PATCH = 2,
 } otf_pdata_rec_action_t;
 
+/* An OTTL edit of one key of a record's attribute list, as the tree does
+ * it: set replaces the value of the key's first occurrence, or appends
+ * the key when it is absent; delete (delete_key) removes the first
+ * occurrence. */
+typedef struct otf_pdata_attr_op {
+	bool del;
+	otf_bytes_t key;
+	otf_any_value_t value; /* set: a string, bool, int or double */
+} otf_pdata_attr_op_t;
+
 typedef struct otf_pdata_rec {
 	/* in: slices of the input (empty when absent) */
 	otf_bytes_t resource, resource_schema_url; /* Resource message, schema_url */
@@ -135,6 +146,12 @@ typedef struct otf_pdata_rec {
 	uint32_t patch_mask;
 	const otf_log_record_t *patch_log;
 	const otf_span_t *patch_span;
+	/* and/or: edits applied in order to the record's attribute list
+	 * (ignored when patch_mask replaces the list): changed attributes are
+	 * re-encoded where they were, deleted ones left out, new ones follow
+	 * the record's last field. */
+	const otf_pdata_attr_op_t *attr_ops;
+	size_t attr_nops;
 } otf_pdata_rec_t;
 
 /* Returns an otf_pdata_rec_action_t, or a negative code that stops the

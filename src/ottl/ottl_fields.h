@@ -110,5 +110,12 @@ int otf__ottl_step(otf__ottl_run_t *r, const otf__ottl_node_t *keynode, otf_any_
 void otf__ottl_lazy_load(otf_ottl_record_t *rec, int field);
 int otf__ottl_lazy_attr(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_any_value_t *out);
 int otf__ottl_lazy_write(otf__ottl_run_t *r, const otf__ottl_node_t *path);
+/* set(attributes["k"], scalar) and delete_key(attributes, "k") on the
+ * record's own list while it is not decoded: noted as an
+ * otf_pdata_attr_op_t (1), or 0 when the caller must take the tree path
+ * (negative: an error of the key expression, OTF_E_NOMEM). */
+int otf__ottl_lazy_attr_set(otf__ottl_run_t *r, const otf__ottl_node_t *path,
+                            const otf_any_value_t *v);
+int otf__ottl_lazy_attr_del(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_bytes_t key);
 
 #endif

@@ -1,7 +1,7 @@
 /* OTTL editors (ottlfuncs README, "Editors"): they change the record in
  * place. A target of the wrong type is left alone, as the Collector does;
  * invalid arguments that only the run can see are errors. */
-#include "ottl_internal.h"
+#include "ottl_fields.h"
 
 #include "otflow/err.h"
 
@@ -102,7 +102,16 @@ static int e_delete_key(otf__ottl_run_t *r, const otf__ottl_node_t *call, otf_an
 	otf_key_value_t **items;
 	size_t *len;
 	otf_any_value_t k;
-	int rc = map_arg(r, call, &items, &len);
+	int rc;
+	if (r->rec->lazy) {
+		/* in place: noted for the rewriter while the list is not decoded */
+		if ((rc = otf__ottl_arg(r, call, 1, &k)))
+			return rc;
+		if (k.type == OTF_ANY_STRING &&
+		    (rc = otf__ottl_lazy_attr_del(r, target(call), k.u.string_value)) != 0)
+			return rc < 0 ? rc : 0;
+	}
+	rc = map_arg(r, call, &items, &len);
 	if (rc || !items || (rc = otf__ottl_arg(r, call, 1, &k)))
 		return rc;
 	if (k.type != OTF_ANY_STRING)

@@ -20,32 +20,60 @@ enum {
 	LZ_BODY = 1u << 1,
 	LZ_RESOURCE = 1u << 2,
 	LZ_SCOPE = 1u << 3,
+	LZ_SCALARS = 1u << 4,
 };
 
 int otf_ottl_lazy_init(otf_ottl_lazy_t *lz, otf_ottl_record_t *rec, otf_signal_t s,
                        const otf_pdata_rec_t *in, otf_arena_t *arena)
 {
-	memset(lz, 0, offsetof(otf_ottl_lazy_t, u));
-	memset(rec, 0, sizeof *rec);
+	if (s != OTF_SIGNAL_LOGS && s != OTF_SIGNAL_TRACES)
+		return OTF_E_INVAL;
+	/* Member by member, no memset: this runs once per record, and the
+	 * parts not set here (resource, scope, the record's members) are
+	 * written whole when they are loaded, never read before. */
 	lz->signal = s;
 	lz->record = in->record;
+	lz->body = (otf_bytes_t){NULL, 0};
 	lz->resource_msg = in->resource;
 	lz->scope_msg = in->scope;
 	lz->resource_schema_url = in->resource_schema_url;
 	lz->scope_schema_url = in->scope_schema_url;
+	lz->loaded = 0;
+	lz->dirty = 0;
+	lz->err = 0;
+	lz->nops = 0;
 	rec->resource = &lz->resource;
 	rec->resource_schema_url = &lz->resource_schema_url;
 	rec->scope = &lz->scope;
 	rec->scope_schema_url = &lz->scope_schema_url;
+	rec->span = s == OTF_SIGNAL_TRACES ? &lz->u.span : NULL;
+	rec->event = NULL;
+	rec->log = s == OTF_SIGNAL_LOGS ? &lz->u.log : NULL;
+	rec->metric = NULL;
+	rec->datapoint_index = 0;
 	rec->arena = arena;
+	rec->cache = (otf_attributes_t){0};
+	rec->request_header = NULL;
+	rec->request_user = NULL;
 	rec->lazy = lz;
+	if (s == OTF_SIGNAL_TRACES) {
+		lz->u.span.events = NULL;
+		lz->u.span.events_len = 0;
+		lz->u.span.links = NULL;
+		lz->u.span.links_len = 0;
+	}
+	return 0;
+}
+
+/* The record's scalar fields in one pass over its bytes (the view). */
+static int scalars(otf_ottl_lazy_t *lz)
+{
 	int rc;
-	if (s == OTF_SIGNAL_LOGS) {
+	if (lz->signal == OTF_SIGNAL_LOGS) {
 		otf_view_log_t v;
-		if ((rc = otf_view_log_read(in->record, &v)))
+		if ((rc = otf_view_log_read(lz->record, &v)))
 			return rc;
 		otf_log_record_t *l = &lz->u.log;
-		memset(l, 0, sizeof *l);
 		l->time_unix_nano = v.time_unix_nano;
 		l->observed_time_unix_nano = v.observed_time_unix_nano;
 		l->severity_number = v.severity_number;
@@ -56,18 +84,16 @@ int otf_ottl_lazy_init(otf_ottl_lazy_t *lz, otf_ottl_record_t *rec, otf_signal_t
 		l->span_id = v.span_id;
 		l->event_name = v.event_name;
 		lz->body = v.body;
-		if (!v.has_body)
+		if (!v.has_body) {
+			l->body = (otf_any_value_t){0};
 			lz->loaded |= LZ_BODY;
-		rec->log = l;
+		}
 		return 0;
 	}
-	if (s != OTF_SIGNAL_TRACES)
-		return OTF_E_INVAL;
 	otf_view_span_t v;
-	if ((rc = otf_view_span_read(in->record, &v)))
+	if ((rc = otf_view_span_read(lz->record, &v)))
 		return rc;
 	otf_span_t *sp = &lz->u.span;
-	memset(sp, 0, sizeof *sp);
 	sp->trace_id = v.trace_id;
 	sp->span_id = v.span_id;
 	sp->parent_span_id = v.parent_span_id;
@@ -82,8 +108,31 @@ int otf_ottl_lazy_init(otf_ottl_lazy_t *lz, otf_ottl_record_t *rec, otf_signal_t
 	sp->dropped_links_count = v.dropped_links_count;
 	sp->status.code = (otf_status_code_t)v.status_code;
 	sp->status.message = v.status_message;
-	rec->span = sp;
 	return 0;
+}
+
+/* The single-attribute edits noted so far, applied to the decoded list
+ * as the tree applies them (otf__ottl_map_put, delete_key's first
+ * occurrence); the list is then re-encoded whole. */
+static void replay(otf_ottl_lazy_t *lz, otf_arena_t *a)
+{
+	otf_attributes_t *at =
+	    lz->signal == OTF_SIGNAL_LOGS ? &lz->u.log.attributes : &lz->u.span.attributes;
+	for (size_t i = 0; i < lz->nops && !lz->err; i++) {
+		const otf_pdata_attr_op_t *op = &lz->ops[i];
+		if (!op->del) {
+			if (otf__ottl_map_put(a, &at->items, &at->len, op->key, &op->value))
+				lz->err = OTF_E_NOMEM;
+			continue;
+		}
+		for (size_t j = 0; j < at->len; j++)
+			if (otf__ottl_bytes_eq(at->items[j].key, op->key)) {
+				otf__ottl_map_remove_at(at->items, &at->len, j);
+				break;
+			}
+	}
+	lz->nops = 0;
+	lz->dirty |= 1u << (lz->signal == OTF_SIGNAL_LOGS ? 6 : 9);
 }
 
 /* Decodes what field needs of a lazy record, once; a failure is sticky in
@@ -92,6 +141,25 @@ void otf__ottl_lazy_load(otf_ottl_record_t *rec, int field)
 {
 	otf_ottl_lazy_t *lz = rec->lazy;
 	uint32_t bit;
+	if (!(lz->loaded & LZ_SCALARS) && field != F_LOG_ATTRS && field != F_SPAN_ATTRS &&
+	    field < F_COUNT) {
+		otf_ottl_context_t c = otf__ottl_field_desc(field)->ctx;
+		if (c == OTF_OTTL_CTX_LOG || c == OTF_OTTL_CTX_SPAN) {
+			lz->loaded |= LZ_SCALARS;
+			int rc = lz->err ? lz->err : scalars(lz);
+			if (rc) {
+				/* the run stops at the end of the statement; until then
+				 * the record reads as empty */
+				if (lz->signal == OTF_SIGNAL_LOGS)
+					memset(&lz->u.log, 0, sizeof lz->u.log);
+				else
+					memset(&lz->u.span, 0, sizeof lz->u.span);
+				lz->loaded |= LZ_BODY | LZ_ATTRS;
+				lz->err = rc;
+				return;
+			}
+		}
+	}
 	switch (field) {
 	case F_LOG_ATTRS:
 	case F_SPAN_ATTRS:
@@ -114,29 +182,46 @@ void otf__ottl_lazy_load(otf_ottl_record_t *rec, int field)
 	default:
 		return;
 	}
-	if ((lz->loaded & bit) || lz->err)
+	if (lz->loaded & bit)
 		return;
 	lz->loaded |= bit;
-	int rc = 0;
-	if (bit == LZ_ATTRS && lz->signal == OTF_SIGNAL_LOGS)
-		rc = otf_pdata_decode_attributes(&lz->u.log.attributes, lz->record.ptr,
-		                                 lz->record.len, OTF_VIEW_LOG_ATTRIBUTES,
-		                                 rec->arena, NULL);
-	else if (bit == LZ_ATTRS)
-		rc = otf_pdata_decode_attributes(&lz->u.span.attributes, lz->record.ptr,
-		                                 lz->record.len, OTF_VIEW_SPAN_ATTRIBUTES,
-		                                 rec->arena, NULL);
-	else if (bit == LZ_BODY)
-		rc = otf_pdata_decode_any(&lz->u.log.body, lz->body.ptr, lz->body.len, rec->arena,
-		                          NULL);
-	else if (bit == LZ_RESOURCE)
-		rc = otf_pdata_decode_resource(&lz->resource, lz->resource_msg.ptr,
-		                               lz->resource_msg.len, rec->arena, NULL);
-	else
-		rc = otf_pdata_decode_scope(&lz->scope, lz->scope_msg.ptr, lz->scope_msg.len,
-		                            rec->arena, NULL);
-	if (rc)
+	int rc = lz->err; /* failed before: read as empty (below) */
+	if (!rc) {
+		if (bit == LZ_ATTRS && lz->signal == OTF_SIGNAL_LOGS)
+			rc = otf_pdata_decode_attributes(&lz->u.log.attributes, lz->record.ptr,
+			                                 lz->record.len, OTF_VIEW_LOG_ATTRIBUTES,
+			                                 rec->arena, NULL);
+		else if (bit == LZ_ATTRS)
+			rc = otf_pdata_decode_attributes(&lz->u.span.attributes, lz->record.ptr,
+			                                 lz->record.len, OTF_VIEW_SPAN_ATTRIBUTES,
+			                                 rec->arena, NULL);
+		else if (bit == LZ_BODY)
+			rc = otf_pdata_decode_any(&lz->u.log.body, lz->body.ptr, lz->body.len,
+			                          rec->arena, NULL);
+		else if (bit == LZ_RESOURCE)
+			rc = otf_pdata_decode_resource(&lz->resource, lz->resource_msg.ptr,
+			                               lz->resource_msg.len, rec->arena, NULL);
+		else
+			rc = otf_pdata_decode_scope(&lz->scope, lz->scope_msg.ptr,
+			                            lz->scope_msg.len, rec->arena, NULL);
+	}
+	if (rc) {
+		/* as above: empty until the statement ends */
+		if (bit == LZ_ATTRS && lz->signal == OTF_SIGNAL_LOGS)
+			lz->u.log.attributes = (otf_attributes_t){0};
+		else if (bit == LZ_ATTRS)
+			lz->u.span.attributes = (otf_attributes_t){0};
+		else if (bit == LZ_BODY)
+			lz->u.log.body = (otf_any_value_t){0};
+		else if (bit == LZ_RESOURCE)
+			memset(&lz->resource, 0, sizeof lz->resource);
+		else
+			memset(&lz->scope, 0, sizeof lz->scope);
 		lz->err = rc;
+		return;
+	}
+	if (bit == LZ_ATTRS && lz->nops)
+		replay(lz, rec->arena);
 }
 
 /* The message and field number holding the attribute list of field, and
@@ -181,6 +266,9 @@ int otf__ottl_lazy_attr(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_an
 		return rc;
 	if (k.type != OTF_ANY_STRING)
 		return 0; /* the tree path reports it */
+	for (size_t i = 0; bit == LZ_ATTRS && i < lz->nops; i++)
+		if (otf__ottl_bytes_eq(lz->ops[i].key, k.u.string_value))
+			return 0; /* edited: decode the list, replay, read it there */
 	otf_view_iter_t it;
 	otf_bytes_t kv, key, val;
 	otf_any_value_t v = {0};
@@ -313,4 +401,63 @@ int otf__ottl_lazy_write(otf__ottl_run_t *r, const otf__ottl_node_t *path)
 		return lz->err;
 	lz->dirty |= 1u << w;
 	return 0;
+}
+
+/* The attribute field id of the lazy record's own list. */
+static int own_attrs(const otf_ottl_lazy_t *lz)
+{
+	return lz->signal == OTF_SIGNAL_LOGS ? F_LOG_ATTRS : F_SPAN_ATTRS;
+}
+
+static int note_op(otf__ottl_run_t *r, bool del, otf_bytes_t key, const otf_any_value_t *v)
+{
+	otf_ottl_lazy_t *lz = r->rec->lazy;
+	otf_pdata_attr_op_t *op = &lz->ops[lz->nops];
+	memset(op, 0, sizeof *op);
+	op->del = del;
+	op->key.ptr = otf_arena_memdup(r->rec->arena, key.ptr ? (const void *)key.ptr : "",
+	                               key.len ? key.len : 1);
+	op->key.len = key.len;
+	if (!op->key.ptr)
+		return OTF_E_NOMEM;
+	if (!del) {
+		op->value = *v;
+		if (v->type == OTF_ANY_STRING) {
+			otf_bytes_t sv = v->u.string_value;
+			op->value.u.string_value.ptr = otf_arena_memdup(
+			    r->rec->arena, sv.ptr ? (const void *)sv.ptr : "", sv.len ? sv.len : 1);
+			if (!op->value.u.string_value.ptr)
+				return OTF_E_NOMEM;
+		}
+	}
+	lz->nops++;
+	return 1;
+}
+
+int otf__ottl_lazy_attr_set(otf__ottl_run_t *r, const otf__ottl_node_t *path,
+                            const otf_any_value_t *v)
+{
+	otf_ottl_lazy_t *lz = r->rec->lazy;
+	if (path->field != own_attrs(lz) || path->nkeys != 1 || (lz->loaded & LZ_ATTRS) ||
+	    lz->nops == OTF_OTTL_LAZY_OPS)
+		return 0;
+	if (v->type != OTF_ANY_STRING && v->type != OTF_ANY_BOOL && v->type != OTF_ANY_INT &&
+	    v->type != OTF_ANY_DOUBLE)
+		return 0;
+	otf_any_value_t k;
+	int rc = otf__ottl_eval(r, path->keys[0], &k);
+	if (rc)
+		return rc;
+	if (k.type != OTF_ANY_STRING)
+		return 0;
+	return note_op(r, false, k.u.string_value, v);
+}
+
+int otf__ottl_lazy_attr_del(otf__ottl_run_t *r, const otf__ottl_node_t *path, otf_bytes_t key)
+{
+	otf_ottl_lazy_t *lz = r->rec->lazy;
+	if (path->field != own_attrs(lz) || path->nkeys || (lz->loaded & LZ_ATTRS) ||
+	    lz->nops == OTF_OTTL_LAZY_OPS)
+		return 0;
+	return note_op(r, true, key, NULL);
 }

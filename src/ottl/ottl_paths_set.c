@@ -410,7 +410,10 @@ static int check_keys(otf__ottl_run_t *r, const otf__ottl_node_t *path)
 int otf__ottl_path_set(otf__ottl_run_t *r, const otf__ottl_node_t *path, const otf_any_value_t *v)
 {
 	if (__builtin_expect(r->rec->lazy != NULL, 0)) {
-		int rc = otf__ottl_lazy_write(r, path);
+		int rc = otf__ottl_lazy_attr_set(r, path, v);
+		if (rc)
+			return rc < 0 ? rc : 0;
+		rc = otf__ottl_lazy_write(r, path);
 		if (rc)
 			return rc;
 	}

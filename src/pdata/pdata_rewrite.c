@@ -8,6 +8,7 @@
  * length varint (the rare resize moves it, as in pdata_edit.c). */
 #include "otflow/pdata_edit.h"
 
+#include "otflow/alloc.h"
 #include "otflow/pdata_view.h"
 #include "pb_encode_internal.h"
 #include "pdata_wr.h"
@@ -82,6 +83,161 @@ static void span_fields(otf__pb_wr *w, const otf_span_t *s, uint32_t mask)
 		otf__pbe_id(w, 1, s->trace_id, OTF_TRACE_ID_LEN);
 }
 
+/* ---- single-attribute edits (otf_pdata_attr_op_t) ---- */
+
+typedef struct aslot {
+	otf_bytes_t key;
+	const uint8_t *f0; /* the KeyValue field in the record; NULL if appended */
+	uint8_t hdr[12];   /* a changed value: this head, then tail (a string's bytes) */
+	uint8_t hdr_len;
+	otf_bytes_t tail;
+	bool live, changed;
+} aslot_t;
+
+/* The AnyValue of a set, as a head and the string's bytes. */
+static void any_head(aslot_t *s, const otf_any_value_t *v)
+{
+	size_t k = 0;
+	s->tail = (otf_bytes_t){NULL, 0};
+	switch (v->type) {
+	case OTF_ANY_STRING:
+		s->hdr[k++] = 0x0a;
+		k += varint_put(s->hdr + k, v->u.string_value.len);
+		s->tail = v->u.string_value;
+		break;
+	case OTF_ANY_BOOL:
+		s->hdr[k++] = 0x10;
+		s->hdr[k++] = v->u.bool_value ? 1 : 0;
+		break;
+	case OTF_ANY_INT:
+		s->hdr[k++] = 0x18;
+		k += varint_put(s->hdr + k, (uint64_t)v->u.int_value);
+		break;
+	case OTF_ANY_DOUBLE: {
+		uint64_t u = otf__pb_double_to_u64(v->u.double_value);
+		s->hdr[k++] = 0x21;
+		memcpy(s->hdr + k, &u, 8);
+		k += 8;
+		break;
+	}
+	default: /* the caller sends only scalars; anything else: an empty value */
+		break;
+	}
+	s->hdr_len = (uint8_t)k;
+}
+
+/* KeyValue contents size of a changed slot. */
+static size_t kv_len(const aslot_t *s)
+{
+	size_t vl = s->hdr_len + s->tail.len;
+	return 1 + varint_len(s->key.len) + s->key.len + 1 + varint_len(vl) + vl;
+}
+
+static int emit_kv(wr_t *w, uint32_t field, const aslot_t *s)
+{
+	size_t kv = kv_len(s), vl = s->hdr_len + s->tail.len;
+	int rc = need(w, 2 + 10 + kv);
+	if (rc)
+		return rc;
+	uint8_t t = (uint8_t)(field << 3 | OTF_WT_LEN);
+	put(w, &t, 1);
+	put_varint(w, kv);
+	t = 0x0a;
+	put(w, &t, 1);
+	put_varint(w, s->key.len);
+	put(w, s->key.ptr, s->key.len);
+	t = 0x12;
+	put(w, &t, 1);
+	put_varint(w, vl);
+	put(w, s->hdr, s->hdr_len);
+	put(w, s->tail.ptr, s->tail.len);
+	return 0;
+}
+
+/* The attribute slots of record r (field afield), then the ops run on
+ * them with the tree's semantics. *out is stack or a heap array the
+ * caller frees when it is not stack. */
+static int attr_slots(otf_bytes_t r, uint32_t afield, const otf_pdata_attr_op_t *ops, size_t nops,
+                      aslot_t *stack, size_t stack_cap, aslot_t **out, size_t *n)
+{
+	aslot_t *s = stack;
+	size_t cap = stack_cap - nops, len = 0;
+	const uint8_t *p = r.ptr, *end = r.ptr + r.len;
+	int rc;
+	*out = s;
+	while (p < end) {
+		const uint8_t *f0 = p, *sub;
+		uint32_t f, wt;
+		size_t l;
+		if ((rc = otf__pb_tag(&p, end, &f, &wt)))
+			return rc;
+		if (f != afield) {
+			if ((rc = skip(&p, end, wt)))
+				return rc;
+			continue;
+		}
+		if (wt != OTF_WT_LEN)
+			return OTF_E_WIRETYPE;
+		if ((rc = otf__pb_len(&p, end, &sub, &l)))
+			return rc;
+		if (len == cap) {
+			aslot_t *ns = otf_malloc((cap * 2 + nops) * sizeof *ns);
+			if (!ns)
+				return OTF_E_NOMEM;
+			memcpy(ns, s, len * sizeof *s);
+			if (s != stack)
+				otf_free(s);
+			*out = s = ns;
+			cap *= 2;
+		}
+		aslot_t *a = &s[len++];
+		memset(a, 0, sizeof *a);
+		a->f0 = f0;
+		a->live = true;
+		/* the key: KeyValue.key = 1 (last occurrence, as the decoder) */
+		const uint8_t *q = sub, *qe = sub + l;
+		while (q < qe) {
+			uint32_t kf, kwt;
+			if ((rc = otf__pb_tag(&q, qe, &kf, &kwt)))
+				return rc;
+			if (kf == 1 && kwt == OTF_WT_LEN) {
+				const uint8_t *ks;
+				size_t kl;
+				if ((rc = otf__pb_len(&q, qe, &ks, &kl)))
+					return rc;
+				a->key = (otf_bytes_t){ks, kl};
+			} else if ((rc = skip(&q, qe, kwt))) {
+				return rc;
+			}
+		}
+	}
+	for (size_t i = 0; i < nops; i++) {
+		const otf_pdata_attr_op_t *op = &ops[i];
+		aslot_t *hit = NULL;
+		for (size_t j = 0; j < len && !hit; j++)
+			if (s[j].live && s[j].key.len == op->key.len &&
+			    (!op->key.len || !memcmp(s[j].key.ptr, op->key.ptr, op->key.len)))
+				hit = &s[j];
+		if (op->del) {
+			if (hit) {
+				hit->live = false;
+				hit->changed = true;
+			}
+			continue;
+		}
+		if (!hit) {
+			hit = &s[len++];
+			memset(hit, 0, sizeof *hit);
+			hit->key = op->key;
+			hit->live = true;
+		}
+		hit->changed = true;
+		any_head(hit, &op->value);
+	}
+	*n = len;
+	return 0;
+}
+
 typedef struct rw {
 	wr_t w;
 	otf__pb_wr scratch;
@@ -117,30 +273,50 @@ static int patch(rw_t *x, const uint8_t *tag, size_t taglen, otf_bytes_t r)
 		return OTF_E_INVAL;
 	if (sw->err)
 		return sw->err;
+	uint32_t afield = x->s == OTF_SIGNAL_LOGS ? 6 : 9;
+	aslot_t stack[48], *sl = stack;
+	size_t ns = 0, si = 0;
+	int rc = 0;
+	bool ops = x->rec.attr_nops && !(mask & (1u << afield));
+	if (ops && x->rec.attr_nops > 16)
+		return OTF_E_INVAL;
+	if (ops &&
+	    (rc = attr_slots(r, afield, x->rec.attr_ops, x->rec.attr_nops, stack, 48, &sl, &ns)))
+		goto out;
 	size_t at;
 	uint8_t room;
-	int rc = open_len(&x->w, tag, taglen, r.len, &at, &room);
-	if (rc)
-		return rc;
+	if ((rc = open_len(&x->w, tag, taglen, r.len, &at, &room)))
+		goto out;
 	const uint8_t *p = r.ptr, *end = r.ptr + r.len, *run = p;
 	while (p < end) {
 		const uint8_t *f0 = p;
 		uint32_t f, wt;
 		if ((rc = otf__pb_tag(&p, end, &f, &wt)) || (rc = skip(&p, end, wt)))
-			return rc;
-		if (f < 32 && (mask & (1u << f))) {
+			goto out;
+		bool cut = f < 32 && (mask & (1u << f));
+		bool edit = ops && f == afield && sl[si++].changed;
+		if (cut || edit) {
 			if ((rc = need(&x->w, (size_t)(f0 - run))))
-				return rc;
+				goto out;
 			put(&x->w, run, (size_t)(f0 - run));
 			run = p;
 		}
+		if (edit && sl[si - 1].live && (rc = emit_kv(&x->w, afield, &sl[si - 1])))
+			goto out;
 	}
 	size_t enc = otf__pb_wr_size(sw);
 	if ((rc = need(&x->w, (size_t)(end - run) + enc)))
-		return rc;
+		goto out;
 	put(&x->w, run, (size_t)(end - run));
 	put(&x->w, sw->p, enc);
-	return close_len(&x->w, at, room);
+	for (; si < ns; si++) /* appended */
+		if (sl[si].live && (rc = emit_kv(&x->w, afield, &sl[si])))
+			goto out;
+	rc = close_len(&x->w, at, room);
+out:
+	if (sl != stack)
+		otf_free(sl);
+	return rc;
 }
 
 enum { L_REQUEST, L_RES_GROUP, L_SCOPE_GROUP };
@@ -189,6 +365,8 @@ static int level(rw_t *x, const uint8_t *p, const uint8_t *end, int lvl, size_t 
 			x->rec.patch_mask = 0;
 			x->rec.patch_log = NULL;
 			x->rec.patch_span = NULL;
+			x->rec.attr_ops = NULL;
+			x->rec.attr_nops = 0;
 			x->st->records++;
 			rc = x->fn(x->user, &x->rec);
 			if (rc < 0)
@@ -198,7 +376,7 @@ static int level(rw_t *x, const uint8_t *p, const uint8_t *end, int lvl, size_t 
 				continue;
 			}
 			(*kept)++;
-			if (rc == OTF_PDATA_REC_PATCH && x->rec.patch_mask) {
+			if (rc == OTF_PDATA_REC_PATCH && (x->rec.patch_mask || x->rec.attr_nops)) {
 				x->st->patched++;
 				if ((rc = patch(x, f0, (size_t)(tag_end - f0), x->rec.record)))
 					return rc;

@@ -63,6 +63,8 @@ def attrs(a):
     return ",".join("%s=%s" % (kv["key"], kv["value"].get("stringValue", kv["value"].get("boolValue"))) for kv in a)
 last = None
 for line in open(sys.argv[1]):
+    if not line.endswith("\n"):
+        break  # the exporter is writing it
     m = json.loads(line)
     got = {}
     for rm in m.get("resourceMetrics", []):

@@ -134,6 +134,38 @@ const inplace_case_t inplace_cases[] = {
      "    - 'IsMatch(name, \".*grpc.*\")'\n",
      false},
     {"filter", M, "metrics:\n  metric:\n    - 'name == \"x\"'\n", false},
+    /* single-attribute edits noted for the rewriter, duplicates, a read of
+     * an edited key (the list decoded and the edits replayed), absent keys */
+    {"transform", L,
+     "log_statements:\n"
+     "  - context: log\n"
+     "    statements:\n"
+     "      - 'delete_key(attributes, \"k\")'\n"
+     "      - 'set(attributes[\"new\"], 1.5)'\n"
+     "      - 'delete_key(attributes, \"new\")'\n"
+     "      - 'set(attributes[\"new\"], \"again\")'\n"
+     "      - 'set(attributes[\"http.request.method\"], \"PATCH\")'\n"
+     "      - 'delete_key(attributes, \"absent\")'\n"
+     "      - 'set(attributes[\"n\"], 7) where attributes[\"http.request.method\"] == \"GET\"'\n"
+     "      - 'set(attributes[\"k_after\"], attributes[\"k\"])'\n",
+     true},
+    /* more edits than the lazy record notes: the rest on the decoded list */
+    {"transform", T,
+     "trace_statements:\n"
+     "  - context: span\n"
+     "    statements:\n"
+     "      - 'set(attributes[\"a1\"], 1)'\n"
+     "      - 'set(attributes[\"a2\"], true)'\n"
+     "      - 'set(attributes[\"a3\"], \"3\")'\n"
+     "      - 'delete_key(attributes, \"http.url\")'\n"
+     "      - 'set(attributes[\"a5\"], 5)'\n"
+     "      - 'set(attributes[\"a6\"], 6)'\n"
+     "      - 'set(attributes[\"a7\"], 7)'\n"
+     "      - 'set(attributes[\"a8\"], 8)'\n"
+     "      - 'set(attributes[\"a9\"], 9)'\n"
+     "      - 'delete_key(attributes, \"a1\")'\n"
+     "      - 'set(attributes[\"container.name\"], \"c\") where name == \"app_3\"'\n",
+     true},
 };
 const size_t inplace_cases_len = sizeof inplace_cases / sizeof inplace_cases[0];
 

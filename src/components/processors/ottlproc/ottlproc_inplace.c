@@ -89,9 +89,11 @@ static int on_record(void *user, otf_pdata_rec_t *in)
 				return OTF_PDATA_REC_DROP;
 			}
 		}
-	if (!x->lz.dirty)
+	if (!x->lz.dirty && !x->lz.nops)
 		return OTF_PDATA_REC_KEEP;
 	in->patch_mask = x->lz.dirty;
+	in->attr_ops = x->lz.ops;
+	in->attr_nops = x->lz.nops;
 	if (x->s == OTF_SIGNAL_LOGS)
 		in->patch_log = &x->lz.u.log;
 	else
