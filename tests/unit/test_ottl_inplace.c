@@ -288,12 +288,45 @@ static void test_unknown_fields_kept(void **state)
 	inplace_free(&c, cfg);
 }
 
+/* Bytes the views cannot walk (a record cut short, a record field of the
+ * wrong wire type) send the request to the tree path, which reports the
+ * decoder's error; nothing is returned from the in-place path. */
+static void test_malformed_falls_back(void **state)
+{
+	(void)state;
+	const inplace_case_t *c = &inplace_cases[1]; /* the where clause on every record */
+	otf_transform_config_t *cfg = inplace_load(c);
+	assert_non_null(cfg);
+	static const uint8_t cut[] = {0x0a, 0x06, 0x12, 0x04, 0x12, 0x09, 0x1a, 0x04}; /* short */
+	static const uint8_t wt[] = {0x0a, 0x04, 0x12,
+	                             0x02, 0x10, 0x01}; /* log_records as varint */
+	const uint8_t *in[] = {cut, wt};
+	size_t n[] = {sizeof cut, sizeof wt};
+	for (int i = 0; i < 2; i++) {
+		otf_buf_t *b = otf_buf_create(n[i]);
+		memcpy(b->data, in[i], n[i]);
+		b->len = n[i];
+		otf_ottl_stats_t st = {0};
+		uint64_t logged = 0;
+		ottlproc_inplace_result_t ip;
+		assert_int_equal(
+		    otf__transform_inplace(cfg, OTF_SIGNAL_LOGS, b, &arena, &st, &logged, &ip), 0);
+		assert_null(ip.out);
+		assert_int_equal(st.records, 0);
+		otf_logs_t l;
+		assert_true(otf_pdata_decode_logs(&l, b->data, b->len, &arena, NULL, NULL) < 0);
+		otf_buf_unref(b);
+	}
+	inplace_free(c, cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_setup_teardown(test_cases_equal_tree, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_demo_names_in_place, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unknown_fields_kept, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_malformed_falls_back, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
