@@ -98,6 +98,19 @@ typedef struct otf_ctrl {
 	int error;        /* negative code */
 	bool permanent;   /* true: retrying cannot help (bad data); false: retryable */
 	char reason[160]; /* human-readable */
+	/* NACK retryable only: the least time, in ns, to wait before sending
+	 * the data again, as the server that refused it asked (gRPC
+	 * google.rpc.RetryInfo.retry_delay with RESOURCE_EXHAUSTED or
+	 * UNAVAILABLE; HTTP Retry-After with 429 or 503; OTLP specification,
+	 * "Failures" and "Throttling"). 0 = no such request. Set by
+	 * otf_msg_nack_throttled; a fan-out join passes on the longest delay of
+	 * its failed copies. Retrying nodes (retry, exporterhelper's
+	 * retry_on_failure) wait at least this long, as the Collector's
+	 * exporterhelper does with a throttle error (not capped by
+	 * max_interval; max_elapsed_time and the message's deadline still end
+	 * the retries). Appended after reason: the layout before it is
+	 * unchanged for plugins of ABI 1.0. */
+	uint64_t retry_after_ns;
 } otf_ctrl_t;
 
 /* ---- factories ---- */
@@ -276,6 +289,13 @@ int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64
 /* Outcome, by the node that owns the message (consumes it). */
 void otf_msg_ack(otf_msg_t *m);
 void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
+/* A retryable NACK (permanent false) carrying the server's throttle delay
+ * retry_after_ns (ns; 0 = none, the same as otf_msg_nack): the subscriber
+ * receives it in otf_ctrl_t.retry_after_ns. Exporters call it when the
+ * server answered RESOURCE_EXHAUSTED / UNAVAILABLE with a RetryInfo, or
+ * 429 / 503 with Retry-After, and they do not retry themselves. error 0
+ * becomes OTF_E_IO. */
+void otf_msg_nack_throttled(otf_msg_t *m, int error, uint64_t retry_after_ns, const char *reason);
 /* The same, callable from any thread (a component's own threads: Go
  * goroutines, a Rust thread pool): the outcome is queued on the message's
  * worker and applied there on its next loop turn, in posting order. The
@@ -286,6 +306,8 @@ void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
  * message then ends at the engine's shutdown like any unanswered one). */
 void otf_msg_ack_async(otf_msg_t *m);
 void otf_msg_nack_async(otf_msg_t *m, int error, bool permanent, const char *reason);
+void otf_msg_nack_throttled_async(otf_msg_t *m, int error, uint64_t retry_after_ns,
+                                  const char *reason);
 /* Drops a message nobody will ack: no control signal reaches its
  * subscribers. Exception: a fan-out copy still answers its fan-out join as
  * a retryable failure ("message dropped"), so the parent message is not

@@ -254,6 +254,9 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	if (r->msg) {
 		if (o == OTF_EXPH_OK)
 			otf_msg_ack(r->msg);
+		else if (o == OTF_EXPH_RETRYABLE && r->retry_after_ns)
+			otf_msg_nack_throttled(r->msg, error ? error : OTF_E_IO, r->retry_after_ns,
+			                       reason);
 		else
 			otf_msg_nack(r->msg, error ? error : OTF_E_IO, o == OTF_EXPH_PERMANENT,
 			             reason);
@@ -286,6 +289,7 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 {
 	const char *why = res->reason[0] ? res->reason : otf_strerror(res->error);
 	char msg[256];
+	r->retry_after_ns = res->retry_after_ns;
 	if (r->deadline_ms && uv_now(h->loop) >= r->deadline_ms) {
 		/* The attempt was cut at the message's deadline. */
 		snprintf(msg, sizeof msg, "deadline exceeded: %s", why);
@@ -308,6 +312,8 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 		finish(h, r, OTF_EXPH_RETRYABLE, res->error, msg);
 		return;
 	}
+	/* The Collector's retry sender: max(backoff, throttle delay), not
+	 * capped by max_interval. */
 	if (res->retry_after_ns > (uint64_t)delay)
 		delay = (int64_t)res->retry_after_ns;
 	uint64_t delay_ms = ((uint64_t)delay + 999999) / 1000000;

@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Retry-After reaches the retry node, with real processes: OTLP/HTTP client
+# -> otflow (examples/scenarios/retry.yaml: retry node, 100 ms backoff ->
+# otlphttp exporter with its own retry off) -> a backend answering the first
+# export 429 "Retry-After: 2" (tests/e2e/throttle_http.py). The exporter's
+# NACK carries the 2 s, so the retry node sends again no earlier than 2 s
+# after the refusal (not 100 ms); the client is told 200; the backend
+# accepted the spans posted, once. Then the same with 503 and the exporter's
+# own retry_on_failure (no retry node).
+set -u
+. "$(dirname "$0")/lib.sh"
+TRACES="$OTF_SOURCE_DIR/examples/pdata/traces.json"
+"$OTF_BIN" pdata convert --signal traces --from json --to json "$TRACES" -o "$TMP/expect.json" ||
+	bad "pdata convert"
+
+# run NAME CONFIG CODE: one client post through CONFIG to a backend that
+# refuses the first export with CODE and Retry-After: 2.
+run() {
+	local name=$1 cfg=$2 code=$3 d="$TMP/$1"
+	mkdir -p "$d"
+	local bport fport fhealth
+	bport=$(free_port) fport=$(free_port) fhealth=$(free_port)
+	python3 "$E2E_DIR/throttle_http.py" "$bport" "$d" "$code" 2 1 2>"$d/backend.err" &
+	local bpid=$!
+	track "$bpid"
+	OTF_PORT=$fport OTF_HEALTH_PORT=$fhealth OTF_BACKEND_PORT=$bport \
+		"$OTF_BIN" --config "$cfg" >"$d/front.log" 2>&1 &
+	local fpid=$!
+	track "$fpid"
+	local i=0
+	until [ -e "$d/ready" ] &&
+		[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$fhealth/")" = 200 ]; do
+		i=$((i + 1))
+		if [ $i -ge 150 ] || ! kill -0 "$fpid" 2>/dev/null; then
+			bad "$name: front or backend did not start: $(tail -3 "$d/front.log" "$d/backend.err")"
+			return
+		fi
+		sleep 0.1
+	done
+	local told
+	told=$(curl -s -m 30 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+		--data-binary "@$TRACES" "http://127.0.0.1:$fport/v1/traces")
+	expect_eq "$name: client told" 200 "$told"
+	expect_eq "$name: backend answers (refused, then accepted)" "$code 200" \
+		"$(awk '{print $2}' "$d/log" 2>/dev/null | xargs)"
+	local gap
+	gap=$(awk 'NR == 1 {a = $1} NR == 2 {printf "%d", ($1 - a) / 1000000}' "$d/log")
+	if [ "${gap:-0}" -ge 2000 ]; then
+		ok "$name: resent ${gap} ms after the $code (Retry-After: 2)"
+	else
+		bad "$name: resent ${gap:-?} ms after the $code, before Retry-After: 2"
+	fi
+	"$OTF_BIN" pdata convert --signal traces --from proto --to json "$d/body.1" -o "$d/got.json" ||
+		bad "$name: accepted body is not an OTLP traces request"
+	if timeout 60 node "$E2E_DIR/check.mjs" same "$d/got.json" "$TMP/expect.json" >"$d/c.txt" 2>&1; then
+		ok "$name: the backend accepted exactly the spans posted"
+	else
+		bad "$name: accepted spans differ: $(head -5 "$d/c.txt")"
+	fi
+	cmp -s "$d/body.0" "$d/body.1" && ok "$name: the resend carries the same bytes" ||
+		bad "$name: the resend differs from the refused export"
+	kill -TERM "$fpid" 2>/dev/null
+	wait_pid "$fpid" 20 && ok "$name: front exits 0" || bad "$name: front exit status $?"
+	untrack "$fpid"
+	kill "$bpid" 2>/dev/null
+	wait "$bpid" 2>/dev/null
+	untrack "$bpid"
+}
+
+run retry-node "$OTF_SOURCE_DIR/examples/scenarios/retry.yaml" 429
+
+# The exporter's own retry: retry.yaml without the node, retry_on_failure on.
+sed -e '/^  retry:/,/^      max_bytes/d' -e 's/{from: otlp, to: retry}/{from: otlp, to: backend}/' \
+	-e '/{from: retry, to: backend}/d' \
+	-e 's/retry_on_failure: {enabled: false}/retry_on_failure: {enabled: true, initial_interval: 100ms, randomization_factor: 0}/' \
+	"$OTF_SOURCE_DIR/examples/scenarios/retry.yaml" >"$TMP/exporter-retry.yaml"
+grep -q "type: retry" "$TMP/exporter-retry.yaml" && bad "exporter-retry.yaml still has the node"
+run exporter-retry "$TMP/exporter-retry.yaml" 503
+finish
