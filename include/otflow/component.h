@@ -80,12 +80,17 @@ typedef enum otf_ctrl_type {
 	OTF_CTRL_REB, /* resource budget */
 	OTF_CTRL_CFG, /* configuration change */
 	OTF_CTRL_ERR, /* error report */
+	/* A message this node subscribed to with OTF_INTEREST_QUEUED was
+	 * accepted into an exporter's sending queue (otf_msg_queued); its
+	 * ACK or NACK still follows. */
+	OTF_CTRL_QUEUED,
 } otf_ctrl_type_t;
 
 /* Interests a node declares when subscribing to a message's outcome. */
 #define OTF_INTEREST_ACK            1u
 #define OTF_INTEREST_NACK           2u
 #define OTF_INTEREST_RETURN_PAYLOAD 4u /* control carries the payload back */
+#define OTF_INTEREST_QUEUED         8u /* OTF_CTRL_QUEUED (the ack node's pre_export) */
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;
@@ -308,6 +313,17 @@ void otf_msg_ack_async(otf_msg_t *m);
 void otf_msg_nack_async(otf_msg_t *m, int error, bool permanent, const char *reason);
 void otf_msg_nack_throttled_async(otf_msg_t *m, int error, uint64_t retry_after_ns,
                                   const char *reason);
+/* The owner of m (an exporter) took it into its sending queue and answers
+ * for it from there: the nearest frame subscribed with OTF_INTEREST_QUEUED
+ * receives OTF_CTRL_QUEUED (once; the message stays the caller's and its
+ * ACK/NACK comes later as usual). A fan-out copy passes it to its parent
+ * by the fan-out policy: all = every copy queued, at_least_one = the
+ * first, primary = the primary copy. Nodes that carry data on in messages
+ * of their own (retry, batch, failover_router) do not pass it on, so a
+ * subscriber above them hears only the final outcome. No-op without such
+ * a frame. Exporterhelper calls it when a message enters the queue
+ * (with sending_queue.storage: once its record is durable). */
+void otf_msg_queued(otf_msg_t *m);
 /* Drops a message nobody will ack: no control signal reaches its
  * subscribers. Exception: a fan-out copy still answers its fan-out join as
  * a retryable failure ("message dropped"), so the parent message is not

@@ -154,6 +154,8 @@ typedef struct otf_host_api {
 	                           const char *reason);
 	void (*msg_nack_throttled_async)(otf_msg_t *m, int error, uint64_t retry_after_ns,
 	                                 const char *reason);
+	/* ABI 1.1: an exporter took m into its queue (otf_msg_queued). */
+	void (*msg_queued)(otf_msg_t *m);
 } otf_host_api_t;
 
 /* What a plugin exports (see the top of this file); declared here so a C

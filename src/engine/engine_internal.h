@@ -64,6 +64,8 @@ struct otf_join {
 	int error;
 	char reason[160];
 	uint64_t retry_after_ns; /* the longest throttle delay of a failed copy */
+	uint32_t total;          /* copies made */
+	uint32_t queued;         /* copies reported queued (otf_msg_queued) */
 };
 
 /* ---- compiled DAG (shared, read-only once compiled) ---- */

@@ -358,6 +358,40 @@ void otf_msg_nack_throttled(otf_msg_t *m, int error, uint64_t retry_after_ns, co
 	settle(m, false, error ? error : OTF_E_IO, false, reason, retry_after_ns);
 }
 
+void otf_msg_queued(otf_msg_t *m)
+{
+	while (m) {
+		for (uint32_t i = m->nframes; i-- > 0;) {
+			otf_msg_frame_t *f = &m->frames[i];
+			if (!(f->interests & OTF_INTEREST_QUEUED))
+				continue;
+			/* Once: the frame keeps its ACK/NACK interests. */
+			f->interests &= ~OTF_INTEREST_QUEUED;
+			otf_ctrl_t c;
+			memset(&c, 0, sizeof c);
+			c.type = OTF_CTRL_QUEUED;
+			c.msg_id = m->id;
+			c.calldata = f->calldata;
+			c.signal = m->signal;
+			c.items = m->items;
+			otf__node_post_ctrl(f->node, &c);
+			return;
+		}
+		/* A fan-out copy: the parent counts as queued by the node's
+		 * fan-out policy (every copy, any copy, the primary one). */
+		otf_join_t *j = m->join;
+		if (!j || !j->parent)
+			return;
+		j->queued++;
+		bool decided = j->policy == OTF_FANOUT_AT_LEAST_ONE ? j->queued == 1
+		               : j->policy == OTF_FANOUT_PRIMARY    ? m->join_index == 0
+		                                                    : j->queued == j->total;
+		if (!decided)
+			return;
+		m = j->parent;
+	}
+}
+
 void otf_msg_drop(otf_msg_t *m)
 {
 	if (m->join) {

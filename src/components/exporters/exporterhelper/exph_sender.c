@@ -222,6 +222,9 @@ static void on_sync(otf_exph_t *h, bool wait)
 				snprintf(why, sizeof why, "sending queue storage: sync failed: %s",
 				         otf_strerror(rc));
 				otf_msg_nack(r->msg, rc, false, why);
+			} else if (r->sync_queued) {
+				otf_msg_queued(r->msg);
+				continue; /* still answered with the outcome */
 			} else {
 				otf_msg_ack(r->msg);
 			}
@@ -457,6 +460,22 @@ static uint64_t deadline_ms(otf_exph_t *h, otf_msg_t *m)
 	return uv_now(h->loop) + (left_ms ? left_ms : 1);
 }
 
+/* r's message is answered (acked, or reported queued) by on_sync once
+ * the sync that covers its record returned. */
+static void sync_wait(otf_exph_t *h, otf_exph_req_t *r, bool queued)
+{
+	r->sync_wait = true;
+	r->sync_queued = queued;
+	r->sync_next = h->sync_head;
+	h->sync_head = r;
+	if (!h->sync_timer) {
+		int64_t id = otf_node_timer_start(h->node, 0, 0, OTF_EXPH_SYNC_TOKEN);
+		h->sync_timer = id > 0 ? id : 0;
+		if (!h->sync_timer)
+			on_sync(h, true);
+	}
+}
+
 /* Queues m, whose size units are already reserved. */
 static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 {
@@ -502,19 +521,15 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	}
 	if (h->wait_for_result) {
 		r->msg = m;
+		if (!h->store)
+			otf_msg_queued(m);
+		else
+			sync_wait(h, r, true); /* queued once its record is durable */
 	} else if (h->store) {
 		/* Acknowledged once the sync that covers its record
 		 * returned (on_sync). */
 		r->msg = m;
-		r->sync_wait = true;
-		r->sync_next = h->sync_head;
-		h->sync_head = r;
-		if (!h->sync_timer) {
-			int64_t id = otf_node_timer_start(h->node, 0, 0, OTF_EXPH_SYNC_TOKEN);
-			h->sync_timer = id > 0 ? id : 0;
-			if (!h->sync_timer)
-				on_sync(h, true);
-		}
+		sync_wait(h, r, false);
 	} else {
 		otf_msg_ack(m);
 	}

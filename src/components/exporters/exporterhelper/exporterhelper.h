@@ -16,7 +16,10 @@
  * the next attempt), when the queue is full, and at shutdown. A retryable
  * NACK after the server asked for a delay (RetryInfo, Retry-After) carries
  * it (otf_msg_nack_throttled), so that a retry node upstream waits as
- * long when retry_on_failure is off.
+ * long when retry_on_failure is off. With wait_for_result, a message taken
+ * into the queue is reported queued (otf_msg_queued: the ack node's
+ * pre_export acknowledges upstream then), once its record is durable when
+ * the queue has storage.
  *
  * Sources: opentelemetry-collector exporter/exporterhelper README (keys and
  * defaults), cenkalti/backoff ExponentialBackOff (the schedule the Collector
@@ -127,6 +130,7 @@ struct otf_exph_req {
 	bool sync_wait;            /* msg acknowledged once the record is durable */
 	uint64_t sync_token;       /* what makes it durable (otf__exph_store_synced) */
 	otf_exph_req_t *sync_next; /* the list waiting for that sync */
+	bool sync_queued;          /* the sync reports msg queued, not acked */
 	uint64_t retry_after_ns;   /* the last attempt's throttle delay; a
 	                            * retryable NACK carries it upstream */
 };
