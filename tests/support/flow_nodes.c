@@ -46,6 +46,13 @@ void otf_tf_reset(void)
 	memset(&otf_tf, 0, sizeof otf_tf);
 }
 
+int otf_tf_teardown(void **state)
+{
+	(void)state;
+	otf_tf_reset();
+	return 0;
+}
+
 void otf_tf_add(otf_signal_t s, otf_buf_t *payload, uint64_t items)
 {
 	assert_true(g_nqueue < OTF_TF_MAX);
@@ -82,8 +89,11 @@ bool otf_tf_was_sent(uint64_t id)
 
 typedef struct src_cfg {
 	uint64_t count;
-	uint64_t deadline_ms;
+	int64_t signal;
+	int64_t deadline_ms;
 	uint64_t delay_ms;
+	uint64_t again_ms;
+	uint64_t repeat;
 	char *header;
 	bool nosub;
 } src_cfg_t;
@@ -132,8 +142,9 @@ static void src_send(tnode_t *t, otf_signal_t s, otf_buf_t *payload, uint64_t it
 	}
 	if (!c->nosub)
 		otf_msg_subscribe(m, t->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
+	uint64_t now = otf_tf_now_ns();
 	if (c->deadline_ms)
-		otf_msg_set_deadline(m, otf_tf_now_ns() + c->deadline_ms * 1000000ull);
+		otf_msg_set_deadline(m, (uint64_t)((int64_t)now + c->deadline_ms * 1000000));
 	if (c->header && strchr(c->header, '=')) {
 		char k[128];
 		const char *eq = strchr(c->header, '=');
@@ -141,10 +152,12 @@ static void src_send(tnode_t *t, otf_signal_t s, otf_buf_t *payload, uint64_t it
 		otf_msg_header_add(m, k, eq + 1);
 	}
 	uint64_t id = otf_msg_id(m);
-	atomic_store(&otf_tf.sent_ns, otf_tf_now_ns());
+	atomic_store(&otf_tf.sent_ns, now);
 	if (otf_node_send(t->node, m)) {
+		/* Refused at the handover: an answer like any refusal. */
 		otf_msg_drop(m);
 		atomic_fetch_add(&otf_tf.send_failed, 1);
+		atomic_fetch_add(&otf_tf.nacks, 1);
 		return;
 	}
 	int k = atomic_fetch_add(&otf_tf.sent, 1);
@@ -158,6 +171,8 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 	const src_cfg_t *cfg = t->cfg;
 	switch (c->type) {
 	case OTF_CTRL_TMR:
+		if (cfg->again_ms && c->calldata <= cfg->repeat)
+			otf_node_timer_start(t->node, cfg->again_ms, 0, c->calldata + 1);
 		if (g_nqueue) {
 			for (int i = 0; i < g_nqueue; i++)
 				src_send(t, g_queue[i].signal, otf_buf_ref(g_queue[i].payload),
@@ -165,7 +180,7 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 		} else {
 			static const char span[] = {0x0a, 0x04, 0x12, 0x02, 0x12, 0x00};
 			for (uint64_t i = 0; i < cfg->count; i++)
-				src_send(t, OTF_SIGNAL_TRACES,
+				src_send(t, (otf_signal_t)cfg->signal,
 				         otf_buf_create_copy(span, sizeof span), 1);
 		}
 		break;
@@ -198,8 +213,16 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 
 static const otf_config_field_t k_src_schema[] = {
     {.key = "count", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, count), .def = "1"},
-    {.key = "deadline_ms", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, deadline_ms)},
+    {.key = "signal",
+     .type = OTF_CFG_INT,
+     .offset = offsetof(src_cfg_t, signal),
+     .def = "0",
+     .min = "0",
+     .max = "2"},
+    {.key = "deadline_ms", .type = OTF_CFG_INT, .offset = offsetof(src_cfg_t, deadline_ms)},
     {.key = "delay_ms", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, delay_ms)},
+    {.key = "again_ms", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, again_ms)},
+    {.key = "repeat", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, repeat), .def = "1"},
     {.key = "header", .type = OTF_CFG_STRING, .offset = offsetof(src_cfg_t, header)},
     {.key = "nosub", .type = OTF_CFG_BOOL, .offset = offsetof(src_cfg_t, nosub)},
     OTF_CONFIG_FIELD_END,

@@ -7,9 +7,13 @@
  *
  *   tf_src  (receiver) config:
  *     count        messages to send when the queue set with otf_tf_add is
- *                  empty: copies of a one-span traces message (default 1)
- *     deadline_ms  deadline of each message from its send (0 = none)
+ *                  empty: copies of a one-span message (default 1)
+ *     signal       of those (otf_signal_t, default 0 = traces)
+ *     deadline_ms  deadline of each message from its send (0 = none;
+ *                  negative: already past)
  *     delay_ms     wait after start before sending (default 1)
+ *     again_ms     send the same again this long after each send (0 = once) ...
+ *     repeat       ... this many more times (default 1)
  *     header       "key=value": an envelope header on each message
  *     nosub        true: send without subscribing (outcomes not recorded)
  *   tf_sink (exporter) config:
@@ -53,9 +57,11 @@ typedef struct otf_tf_sink_rec {
 
 typedef struct otf_tf_state {
 	/* source */
+	/* answers: acks + nacks (a send refused at the handover counts as a
+	 * nack, and in send_failed) */
 	_Atomic int sent, acks, nacks, nack_permanent, send_failed;
 	_Atomic uint64_t sent_ids[OTF_TF_MAX];
-	_Atomic uint64_t sent_ns;                 /* CLOCK_REALTIME of the send */
+	_Atomic uint64_t sent_ns; /* CLOCK_REALTIME of the last send, its deadline base */
 	_Atomic uint64_t answered_ns[OTF_TF_MAX]; /* per answer, in answer order */
 	_Atomic int error;                        /* last NACK's */
 	_Atomic uint64_t retry_after_ns;          /* last NACK's */
@@ -69,6 +75,8 @@ extern otf_tf_state_t otf_tf;
 void otf_tf_register(void);
 /* Clears the state and the queued messages (between runs). */
 void otf_tf_reset(void);
+/* cmocka group teardown: otf_tf_reset (releases the recorded payloads). */
+int otf_tf_teardown(void **state);
 /* Queues a message for tf_src: takes the caller's reference to payload. */
 void otf_tf_add(otf_signal_t s, otf_buf_t *payload, uint64_t items);
 /* Source answers (acks + nacks) reach n within ms; fails the test if not. */

@@ -301,13 +301,6 @@ static int setup(void **state)
 	return 0;
 }
 
-static int teardown(void **state)
-{
-	(void)state;
-	otf_tf_reset();
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -318,5 +311,5 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_nack_carries_delay),
 	    cmocka_unit_test(test_fanout_join_carries_delay),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, setup, otf_tf_teardown);
 }
