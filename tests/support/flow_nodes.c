@@ -26,6 +26,14 @@ typedef struct queued {
 
 static queued_t g_queue[OTF_TF_MAX];
 static int g_nqueue;
+static otf_buf_t *(*g_payload_fn)(int i);
+static otf_signal_t g_payload_signal;
+
+void otf_tf_set_payloads(otf_buf_t *(*fn)(int i), otf_signal_t signal)
+{
+	g_payload_fn = fn;
+	g_payload_signal = signal;
+}
 
 uint64_t otf_tf_now_ns(void)
 {
@@ -89,6 +97,9 @@ bool otf_tf_was_sent(uint64_t id)
 
 typedef struct src_cfg {
 	uint64_t count;
+	int64_t payload;
+	uint64_t items;
+	char *header2;
 	int64_t signal;
 	int64_t deadline_ms;
 	uint64_t delay_ms;
@@ -132,7 +143,18 @@ static int src_start(void *inst)
 	return 0;
 }
 
-static void src_send(tnode_t *t, otf_signal_t s, otf_buf_t *payload, uint64_t items)
+static void add_header(otf_msg_t *m, const char *kv)
+{
+	const char *eq = kv ? strchr(kv, '=') : NULL;
+	if (!eq)
+		return;
+	char k[128];
+	snprintf(k, sizeof k, "%.*s", (int)(eq - kv), kv);
+	otf_msg_header_add(m, k, eq + 1);
+}
+
+static void src_send(tnode_t *t, otf_signal_t s, otf_buf_t *payload, uint64_t items,
+                     const char *header)
 {
 	const src_cfg_t *c = t->cfg;
 	otf_msg_t *m = otf_msg_create(t->node, s, payload, items);
@@ -145,12 +167,7 @@ static void src_send(tnode_t *t, otf_signal_t s, otf_buf_t *payload, uint64_t it
 	uint64_t now = otf_tf_now_ns();
 	if (c->deadline_ms)
 		otf_msg_set_deadline(m, (uint64_t)((int64_t)now + c->deadline_ms * 1000000));
-	if (c->header && strchr(c->header, '=')) {
-		char k[128];
-		const char *eq = strchr(c->header, '=');
-		snprintf(k, sizeof k, "%.*s", (int)(eq - c->header), c->header);
-		otf_msg_header_add(m, k, eq + 1);
-	}
+	add_header(m, header);
 	uint64_t id = otf_msg_id(m);
 	atomic_store(&otf_tf.sent_ns, now);
 	if (otf_node_send(t->node, m)) {
@@ -176,12 +193,19 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 		if (g_nqueue) {
 			for (int i = 0; i < g_nqueue; i++)
 				src_send(t, g_queue[i].signal, otf_buf_ref(g_queue[i].payload),
-				         g_queue[i].items);
+				         g_queue[i].items, cfg->header);
+		} else if (cfg->payload >= 0 && g_payload_fn) {
+			for (uint64_t i = 0; i < cfg->count; i++)
+				src_send(t, g_payload_signal, g_payload_fn((int)cfg->payload),
+				         cfg->items, cfg->header);
+			if (cfg->header2)
+				src_send(t, g_payload_signal, g_payload_fn((int)cfg->payload),
+				         cfg->items, cfg->header2);
 		} else {
 			static const char span[] = {0x0a, 0x04, 0x12, 0x02, 0x12, 0x00};
 			for (uint64_t i = 0; i < cfg->count; i++)
 				src_send(t, (otf_signal_t)cfg->signal,
-				         otf_buf_create_copy(span, sizeof span), 1);
+				         otf_buf_create_copy(span, sizeof span), 1, cfg->header);
 		}
 		break;
 	case OTF_CTRL_ACK:
@@ -213,6 +237,9 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 
 static const otf_config_field_t k_src_schema[] = {
     {.key = "count", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, count), .def = "1"},
+    {.key = "payload", .type = OTF_CFG_INT, .offset = offsetof(src_cfg_t, payload), .def = "-1"},
+    {.key = "items", .type = OTF_CFG_UINT, .offset = offsetof(src_cfg_t, items), .def = "1"},
+    {.key = "header2", .type = OTF_CFG_STRING, .offset = offsetof(src_cfg_t, header2)},
     {.key = "signal",
      .type = OTF_CFG_INT,
      .offset = offsetof(src_cfg_t, signal),

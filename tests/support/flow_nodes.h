@@ -8,6 +8,9 @@
  *   tf_src  (receiver) config:
  *     count        messages to send when the queue set with otf_tf_add is
  *                  empty: copies of a one-span message (default 1)
+ *     payload      >= 0: those messages carry the test's payload number
+ *                  `payload` (otf_tf_set_payloads) instead, `items` items
+ *     header2      one more such message, with this header instead
  *     signal       of those (otf_signal_t, default 0 = traces)
  *     deadline_ms  deadline of each message from its send (0 = none;
  *                  negative: already past)
@@ -77,6 +80,9 @@ void otf_tf_register(void);
 void otf_tf_reset(void);
 /* cmocka group teardown: otf_tf_reset (releases the recorded payloads). */
 int otf_tf_teardown(void **state);
+/* Where tf_src's `payload: i` comes from: fn(i), a new reference, of
+ * signal. */
+void otf_tf_set_payloads(otf_buf_t *(*fn)(int i), otf_signal_t signal);
 /* Queues a message for tf_src: takes the caller's reference to payload. */
 void otf_tf_add(otf_signal_t s, otf_buf_t *payload, uint64_t items);
 /* Source answers (acks + nacks) reach n within ms; fails the test if not. */
