@@ -26,6 +26,7 @@ typedef struct queued {
 
 static queued_t g_queue[OTF_TF_MAX];
 static int g_nqueue;
+static int g_next; /* index of the next message the source makes (calldata) */
 static otf_buf_t *(*g_payload_fn)(int i);
 static otf_signal_t g_payload_signal;
 
@@ -51,6 +52,7 @@ void otf_tf_reset(void)
 	for (int i = 0; i < g_nqueue; i++)
 		otf_buf_unref(g_queue[i].payload);
 	g_nqueue = 0;
+	g_next = 0;
 	memset(&otf_tf, 0, sizeof otf_tf);
 }
 
@@ -163,7 +165,9 @@ static void src_send(tnode_t *t, otf_signal_t s, otf_buf_t *payload, uint64_t it
 		return;
 	}
 	if (!c->nosub)
-		otf_msg_subscribe(m, t->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
+		otf_msg_subscribe(m, t->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
+		                  (uint64_t)g_next);
+	g_next++;
 	uint64_t now = otf_tf_now_ns();
 	if (c->deadline_ms)
 		otf_msg_set_deadline(m, (uint64_t)((int64_t)now + c->deadline_ms * 1000000));
@@ -213,6 +217,17 @@ static void src_control(void *inst, const otf_ctrl_t *c)
 		int k = atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks);
 		if (k < OTF_TF_MAX)
 			atomic_store(&otf_tf.answered_ns[k], otf_tf_now_ns());
+		uint64_t i = c->calldata; /* the message's index */
+		if (i < OTF_TF_MAX) {
+			atomic_store(&otf_tf.answer_items[i], c->items);
+			if (c->type == OTF_CTRL_NACK) {
+				otf_tf.permanent[i] = c->permanent;
+				snprintf(otf_tf.reasons[i], sizeof otf_tf.reasons[i], "%s",
+				         c->reason);
+			}
+			atomic_fetch_add(
+			    c->type == OTF_CTRL_ACK ? &otf_tf.acked[i] : &otf_tf.nacked[i], 1);
+		}
 		if (c->type == OTF_CTRL_ACK) {
 			atomic_fetch_add(&otf_tf.acks, 1);
 			break;
@@ -274,7 +289,9 @@ static const otf_component_factory_t k_src = {
 
 typedef struct sink_cfg {
 	int64_t slot;
-	int64_t fail; /* -1 = always */
+	int64_t fail;    /* -1 = always */
+	int64_t nack_at; /* -1 = none */
+	char *reason;
 	bool permanent;
 	uint64_t throttle_ms;
 	bool hold;
@@ -302,14 +319,17 @@ static void sink_consume(void *inst, otf_msg_t *m)
 		r->payload[k] = otf_buf_ref(otf_msg_payload(m));
 	}
 	atomic_fetch_add(&r->seen, 1);
-	if (c->fail < 0 || t->failed < c->fail) {
+	if (k == c->nack_at) {
+		atomic_fetch_add(&r->nacked, 1);
+		otf_msg_nack(m, OTF_E_IO, false, c->reason);
+	} else if (c->fail < 0 || t->failed < c->fail) {
 		t->failed++;
 		atomic_fetch_add(&r->nacked, 1);
 		if (c->throttle_ms)
 			otf_msg_nack_throttled(m, -EAGAIN, c->throttle_ms * 1000000ull,
 			                       "sink throttled");
 		else
-			otf_msg_nack(m, OTF_E_IO, c->permanent, "sink down");
+			otf_msg_nack(m, OTF_E_IO, c->permanent, c->reason);
 	} else if (c->hold && t->nheld < OTF_TF_MAX) {
 		t->held[t->nheld++] = m;
 	} else {
@@ -342,6 +362,11 @@ static const otf_config_field_t k_sink_schema[] = {
      .min = "0",
      .max = "3"},
     {.key = "fail", .type = OTF_CFG_INT, .offset = offsetof(sink_cfg_t, fail), .def = "0"},
+    {.key = "nack_at", .type = OTF_CFG_INT, .offset = offsetof(sink_cfg_t, nack_at), .def = "-1"},
+    {.key = "reason",
+     .type = OTF_CFG_STRING,
+     .offset = offsetof(sink_cfg_t, reason),
+     .def = "sink down"},
     {.key = "permanent", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, permanent)},
     {.key = "throttle_ms", .type = OTF_CFG_UINT, .offset = offsetof(sink_cfg_t, throttle_ms)},
     {.key = "hold", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, hold)},

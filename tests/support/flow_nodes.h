@@ -22,6 +22,8 @@
  *   tf_sink (exporter) config:
  *     slot         which otf_tf.sink[] records it (0..OTF_TF_SINKS-1)
  *     fail         nack the first `fail` messages (-1 = every one)
+ *     nack_at      nack (retryable) the message of that index (0 = first)
+ *     reason       the reason of those nacks (default "sink down")
  *     permanent    those nacks are permanent
  *     throttle_ms  those nacks are retryable with this throttle delay
  *                  (otf_msg_nack_throttled), as a server's RetryInfo
@@ -66,9 +68,14 @@ typedef struct otf_tf_state {
 	_Atomic uint64_t sent_ids[OTF_TF_MAX];
 	_Atomic uint64_t sent_ns; /* CLOCK_REALTIME of the last send, its deadline base */
 	_Atomic uint64_t answered_ns[OTF_TF_MAX]; /* per answer, in answer order */
-	_Atomic int error;                        /* last NACK's */
-	_Atomic uint64_t retry_after_ns;          /* last NACK's */
-	char reason[200];                         /* last NACK's */
+	/* per message, by its index in sending order (as calldata) */
+	_Atomic int acked[OTF_TF_MAX], nacked[OTF_TF_MAX];
+	_Atomic uint64_t answer_items[OTF_TF_MAX]; /* otf_ctrl_t.items */
+	bool permanent[OTF_TF_MAX];
+	char reasons[OTF_TF_MAX][160];
+	_Atomic int error;               /* last NACK's */
+	_Atomic uint64_t retry_after_ns; /* last NACK's */
+	char reason[200];                /* last NACK's */
 	otf_tf_sink_rec_t sink[OTF_TF_SINKS];
 } otf_tf_state_t;
 
