@@ -314,6 +314,7 @@ static void sink_consume(void *inst, otf_msg_t *m)
 		atomic_store(&r->id[k], otf_msg_id(m));
 		atomic_store(&r->source[k], nsrc ? src[0] : 0);
 		atomic_store(&r->items[k], otf_msg_items(m));
+		atomic_store(&r->signal[k], (int)otf_msg_signal(m));
 		atomic_store(&r->deadline[k], otf_msg_deadline(m));
 		atomic_store(&r->arrived_ns[k], otf_tf_now_ns());
 		r->payload[k] = otf_buf_ref(otf_msg_payload(m));

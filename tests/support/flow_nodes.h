@@ -52,6 +52,7 @@ typedef struct otf_tf_sink_rec {
 	_Atomic uint64_t id[OTF_TF_MAX];         /* otf_msg_id of each */
 	_Atomic uint64_t source[OTF_TF_MAX];     /* its first source id, 0 = none */
 	_Atomic uint64_t items[OTF_TF_MAX];      /* otf_msg_items */
+	_Atomic int signal[OTF_TF_MAX];          /* otf_msg_signal */
 	_Atomic uint64_t deadline[OTF_TF_MAX];   /* otf_msg_deadline */
 	_Atomic uint64_t arrived_ns[OTF_TF_MAX]; /* CLOCK_REALTIME */
 	otf_buf_t *payload[OTF_TF_MAX];          /* a reference, freed by otf_tf_reset */
