@@ -295,6 +295,7 @@ typedef struct sink_cfg {
 	bool permanent;
 	uint64_t throttle_ms;
 	bool hold;
+	bool queued;
 } sink_cfg_t;
 
 static void sink_consume(void *inst, otf_msg_t *m)
@@ -320,6 +321,8 @@ static void sink_consume(void *inst, otf_msg_t *m)
 		r->payload[k] = otf_buf_ref(otf_msg_payload(m));
 	}
 	atomic_fetch_add(&r->seen, 1);
+	if (c->queued)
+		otf_msg_queued(m); /* as an exporter's sending queue taking it */
 	if (k == c->nack_at) {
 		atomic_fetch_add(&r->nacked, 1);
 		otf_msg_nack(m, OTF_E_IO, false, c->reason);
@@ -371,6 +374,7 @@ static const otf_config_field_t k_sink_schema[] = {
     {.key = "permanent", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, permanent)},
     {.key = "throttle_ms", .type = OTF_CFG_UINT, .offset = offsetof(sink_cfg_t, throttle_ms)},
     {.key = "hold", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, hold)},
+    {.key = "queued", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, queued)},
     OTF_CONFIG_FIELD_END,
 };
 

@@ -29,6 +29,8 @@
  *                  (otf_msg_nack_throttled), as a server's RetryInfo
  *     hold         keep every message it does not nack until KIL (acked
  *                  then)
+ *     queued       report each message queued (otf_msg_queued) on arrival,
+ *                  before answering it, as an exporter's sending queue
  *
  * Threads: the components run on the engine's workers; the state below is
  * written there and read by the test thread (atomics; strings and
