@@ -18,7 +18,9 @@ Behaviour notes:
   google.rpc.Status message saying what was wrong (undecodable body, bad gzip); 404 unknown path;
   405 other methods; 413 body over `max_request_body_size` (refused before the body is read when
   Content-Length says so); 415 other content types; 503 with `Retry-After` when the pipeline is
-  full or, with `wait_for_result`, when delivery failed in a retryable way. Protobuf bodies are
+  full or, with `wait_for_result`, when delivery failed in a retryable way (`Retry-After` is
+  then the delay a server downstream asked for, in seconds rounded up, when there was one, else
+  1; over gRPC such a delay is a google.rpc.RetryInfo in `grpc-status-details-bin`). Protobuf bodies are
   validated and counted with the views walker and passed on without a copy; JSON bodies are
   converted to protobuf once. Browsers: CORS preflight per `cors`.
 - **receiver `otlp`** (OTLP/gRPC): unary `Export` of
