@@ -61,6 +61,31 @@ else
 fi
 grep -q "dropped" "$TMP/front.log" && bad "the ack node dropped data: $(grep dropped "$TMP/front.log")"
 
+# Without a sending queue to report (queue disabled), pre_export acts as
+# downstream, and says so once at the first such delivery.
+sed 's/^      enabled: true # unused$//; /^    sending_queue:/,/^      queue_size:/s/^      enabled: true$/      enabled: false/' \
+	"$CFG" >"$TMP/noqueue.yaml"
+grep -A1 "sending_queue:" "$TMP/noqueue.yaml" | grep -q "enabled: false" || bad "noqueue.yaml: queue still on"
+P2=$(free_port) H2=$(free_port)
+OTF_PORT=$P2 OTF_HEALTH_PORT=$H2 OTF_BACKEND_PORT=$B_PORT OTF_WORKERS=1 \
+	"$OTF_BIN" --config "$TMP/noqueue.yaml" >"$TMP/noqueue.log" 2>&1 &
+NQ_PID=$!
+track "$NQ_PID"
+i=0
+until [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$H2/")" = 200 ]; do
+	i=$((i + 1))
+	[ $i -lt 100 ] && kill -0 "$NQ_PID" 2>/dev/null || { bad "noqueue front did not start"; break; }
+	sleep 0.1
+done
+for k in 1 2; do
+	expect_eq "no queue: client $k told (backend up)" 200 "$(curl -s -m 30 -o /dev/null -w '%{http_code}' \
+		-H 'Content-Type: application/json' --data-binary "@$TRACES" "http://127.0.0.1:$P2/v1/traces")"
+done
+expect_eq "no queue: pre_export warns once that it acts as downstream" 1 \
+	"$(grep -c "mode pre_export: a message was delivered without a queued report" "$TMP/noqueue.log")"
+kill -TERM "$NQ_PID" 2>/dev/null
+wait_pid "$NQ_PID" 20 || bad "noqueue front: exit status $?"
+
 otf_stop
 kill -TERM "$FRONT_PID" 2>/dev/null
 if wait_pid "$FRONT_PID" 20; then ok "front exits 0 on SIGTERM"; else bad "front: exit status $?"; fi

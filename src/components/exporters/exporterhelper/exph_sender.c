@@ -36,6 +36,7 @@ struct otf_exph {
 	uv_loop_t *loop;
 	otf_exph_retry_config_t retry;
 	bool wait_for_result;
+	bool queue_enabled; /* sending_queue.enabled: takes reports queued */
 	int sizer;
 	uint64_t max_busy;   /* num_consumers */
 	uint64_t timeout_ms; /* per attempt; 0 = none */
@@ -134,6 +135,7 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 	h->loop = otf_node_loop(node);
 	h->retry = *retry;
 	h->wait_for_result = queue->enabled ? queue->wait_for_result : true;
+	h->queue_enabled = queue->enabled;
 	h->max_busy = (uint64_t)(queue->num_consumers > 0 ? queue->num_consumers : 1);
 	h->timeout_ms = timeout_ns > 0 ? (uint64_t)(timeout_ns + 999999) / 1000000 : 0;
 	h->ops = *ops;
@@ -521,9 +523,11 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	}
 	if (h->wait_for_result) {
 		r->msg = m;
-		if (!h->store)
+		/* Without a sending queue the request is only in flight: the
+		 * sender waits for the result as the Collector's does. */
+		if (h->queue_enabled && !h->store)
 			otf_msg_queued(m);
-		else
+		else if (h->queue_enabled)
 			sync_wait(h, r, true); /* queued once its record is durable */
 	} else if (h->store) {
 		/* Acknowledged once the sync that covers its record

@@ -16,8 +16,8 @@
  * the next attempt), when the queue is full, and at shutdown. A retryable
  * NACK after the server asked for a delay (RetryInfo, Retry-After) carries
  * it (otf_msg_nack_throttled), so that a retry node upstream waits as
- * long when retry_on_failure is off. With wait_for_result, a message taken
- * into the queue is reported queued (otf_msg_queued: the ack node's
+ * long when retry_on_failure is off. With sending_queue enabled and
+ * wait_for_result, a message taken into the queue is reported queued (otf_msg_queued: the ack node's
  * pre_export acknowledges upstream then), once its record is durable when
  * the queue has storage.
  *

@@ -51,6 +51,7 @@ typedef struct ack {
 	const ack_config_t *cfg;
 	pending_t *pending;      /* pre_export: copies in flight */
 	uint64_t dropped_logged; /* drops already logged (rate limit: powers of two) */
+	bool warned_unqueued;    /* pre_export: an ack came without a queued report */
 	uint64_t dropped;
 } ack_t;
 
@@ -170,8 +171,18 @@ static void pre_export_control(ack_t *a, const otf_ctrl_t *c)
 		p->orig = NULL;
 		break;
 	case OTF_CTRL_ACK:
-		if (p->orig)
+		if (p->orig) {
+			/* Delivered without passing a sending queue that reports:
+			 * the mode acts as downstream here; say so once. */
+			if (!a->warned_unqueued)
+				otf_node_log(
+				    a->node, OTF_LOG_WARN,
+				    "mode pre_export: a message was delivered without a queued "
+				    "report (no sending_queue with wait_for_result: true right "
+				    "after this node?); acknowledging on delivery, as downstream");
+			a->warned_unqueued = true;
 			otf_msg_ack(p->orig);
+		}
 		forget(a, p);
 		break;
 	case OTF_CTRL_NACK:
