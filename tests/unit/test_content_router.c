@@ -255,6 +255,12 @@ static void test_part_failure_nacks_original(void **state)
 	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: -1, permanent: true", "",
 	                  "fail: -1, permanent: true"));
 	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 1);
+	/* A throttled part: the original's NACK carries the longest delay. */
+	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: -1, throttle_ms: 300", "",
+	                  "fail: -1, throttle_ms: 800"));
+	assert_int_equal(atomic_load(&otf_tf.nacks), 1);
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
+	assert_int_equal(atomic_load(&otf_tf.retry_after_ns), 800000000ull);
 }
 
 /* Scope context: one resource split by scope; each part holds the

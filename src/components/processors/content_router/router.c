@@ -36,6 +36,7 @@ typedef struct join {
 	uint32_t failures, permanent_failures;
 	int error;
 	char reason[160];
+	uint64_t retry_after_ns; /* the longest throttle delay of a failed part */
 	struct join *prev, *next;
 } join_t;
 
@@ -463,8 +464,11 @@ static void join_settle(otf__cr_t *r, join_t *j)
 {
 	if (--j->pending)
 		return;
-	if (j->failures)
-		otf_msg_nack(j->orig, j->error, j->permanent_failures == j->failures, j->reason);
+	bool permanent = j->permanent_failures == j->failures;
+	if (j->failures && !permanent && j->retry_after_ns)
+		otf_msg_nack_throttled(j->orig, j->error, j->retry_after_ns, j->reason);
+	else if (j->failures)
+		otf_msg_nack(j->orig, j->error, permanent, j->reason);
 	else
 		otf_msg_ack(j->orig);
 	if (j->prev)
@@ -623,8 +627,13 @@ void otf__cr_control(otf__cr_t *r, const otf_ctrl_t *c)
 	if (c->type == OTF_CTRL_ACK || c->type == OTF_CTRL_NACK) {
 		join_t *j = (join_t *)(uintptr_t)c->calldata;
 		if (j) {
-			if (c->type == OTF_CTRL_NACK)
+			if (c->type == OTF_CTRL_NACK) {
 				join_fail(j, c->error, c->permanent, c->reason);
+				/* A part a server throttled: the original is retried
+				 * no sooner, as a fan-out join does. */
+				if (c->retry_after_ns > j->retry_after_ns)
+					j->retry_after_ns = c->retry_after_ns;
+			}
 			join_settle(r, j);
 		}
 	} else if (c->type == OTF_CTRL_KIL) {
