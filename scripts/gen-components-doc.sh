@@ -18,7 +18,9 @@ Behaviour notes:
   google.rpc.Status message saying what was wrong (undecodable body, bad gzip); 404 unknown path;
   405 other methods; 413 body over `max_request_body_size` (refused before the body is read when
   Content-Length says so); 415 other content types; 503 with `Retry-After` when the pipeline is
-  full or, with `wait_for_result`, when delivery failed in a retryable way. Protobuf bodies are
+  full or, with `wait_for_result`, when delivery failed in a retryable way (`Retry-After` is
+  then the delay a server downstream asked for, in seconds rounded up, when there was one, else
+  1; over gRPC such a delay is a google.rpc.RetryInfo in `grpc-status-details-bin`). Protobuf bodies are
   validated and counted with the views walker and passed on without a copy; JSON bodies are
   converted to protobuf once. Browsers: CORS preflight per `cors`.
 - **receiver `otlp`** (OTLP/gRPC): unary `Export` of
@@ -254,8 +256,16 @@ Behaviour notes:
 - **processor `ack`** (ack controller): `mode: ingress` acks upstream once the message is handed
   on (a full channel downstream is still refused, retryable) and owns a copy downstream; a later
   failure there is counted in `otelcol_processor_dropped_*` and logged (scenario:
-  examples/scenarios/best-effort.yaml). `mode: downstream` passes the outcome of the external
-  system through. `pre_export` (ack on reaching the exporter's queue) is not available yet.
+  examples/scenarios/best-effort.yaml). `mode: pre_export` acks upstream when an exporter
+  downstream took the message into its sending queue (with `sending_queue.wait_for_result: true`
+  the queue reports that moment; with `storage`, once the record is durable): a full queue is
+  a retryable failure upstream, a later failure is counted as dropped (scenario:
+  examples/scenarios/pre-export.yaml). Only messages the exporter receives as the ack node sent
+  them report it (fan-outs by their policy); through a `retry`, `batch` or `failover_router`
+  in between, the node waits for the final outcome as with `downstream`. `mode: downstream`
+  passes the outcome of the external system through. A retryable failure carries a server's
+  throttle delay (RetryInfo, Retry-After), which the `retry` node and `retry_on_failure` wait
+  out.
 - **processor `filter`** (OTTL, docs/ottl.md): drops what any condition matches. Conditions:
   `trace_conditions` / `metric_conditions` / `log_conditions` (a string's context is inferred
   from its path prefixes, `span.name`; or groups `{context, error_mode, conditions}`) and the

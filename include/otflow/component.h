@@ -80,12 +80,17 @@ typedef enum otf_ctrl_type {
 	OTF_CTRL_REB, /* resource budget */
 	OTF_CTRL_CFG, /* configuration change */
 	OTF_CTRL_ERR, /* error report */
+	/* A message this node subscribed to with OTF_INTEREST_QUEUED was
+	 * accepted into an exporter's sending queue (otf_msg_queued); its
+	 * ACK or NACK still follows. */
+	OTF_CTRL_QUEUED,
 } otf_ctrl_type_t;
 
 /* Interests a node declares when subscribing to a message's outcome. */
 #define OTF_INTEREST_ACK            1u
 #define OTF_INTEREST_NACK           2u
 #define OTF_INTEREST_RETURN_PAYLOAD 4u /* control carries the payload back */
+#define OTF_INTEREST_QUEUED         8u /* OTF_CTRL_QUEUED (the ack node's pre_export) */
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;
@@ -98,6 +103,19 @@ typedef struct otf_ctrl {
 	int error;        /* negative code */
 	bool permanent;   /* true: retrying cannot help (bad data); false: retryable */
 	char reason[160]; /* human-readable */
+	/* NACK retryable only: the least time, in ns, to wait before sending
+	 * the data again, as the server that refused it asked (gRPC
+	 * google.rpc.RetryInfo.retry_delay with RESOURCE_EXHAUSTED or
+	 * UNAVAILABLE; HTTP Retry-After with 429 or 503; OTLP specification,
+	 * "Failures" and "Throttling"). 0 = no such request. Set by
+	 * otf_msg_nack_throttled; a fan-out join passes on the longest delay of
+	 * its failed copies. Retrying nodes (retry, exporterhelper's
+	 * retry_on_failure) wait at least this long, as the Collector's
+	 * exporterhelper does with a throttle error (not capped by
+	 * max_interval; max_elapsed_time and the message's deadline still end
+	 * the retries). Appended after reason: the layout before it is
+	 * unchanged for plugins of ABI 1.0. */
+	uint64_t retry_after_ns;
 } otf_ctrl_t;
 
 /* ---- factories ---- */
@@ -276,6 +294,13 @@ int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64
 /* Outcome, by the node that owns the message (consumes it). */
 void otf_msg_ack(otf_msg_t *m);
 void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
+/* A retryable NACK (permanent false) carrying the server's throttle delay
+ * retry_after_ns (ns; 0 = none, the same as otf_msg_nack): the subscriber
+ * receives it in otf_ctrl_t.retry_after_ns. Exporters call it when the
+ * server answered RESOURCE_EXHAUSTED / UNAVAILABLE with a RetryInfo, or
+ * 429 / 503 with Retry-After, and they do not retry themselves. error 0
+ * becomes OTF_E_IO. */
+void otf_msg_nack_throttled(otf_msg_t *m, int error, uint64_t retry_after_ns, const char *reason);
 /* The same, callable from any thread (a component's own threads: Go
  * goroutines, a Rust thread pool): the outcome is queued on the message's
  * worker and applied there on its next loop turn, in posting order. The
@@ -286,6 +311,19 @@ void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
  * message then ends at the engine's shutdown like any unanswered one). */
 void otf_msg_ack_async(otf_msg_t *m);
 void otf_msg_nack_async(otf_msg_t *m, int error, bool permanent, const char *reason);
+void otf_msg_nack_throttled_async(otf_msg_t *m, int error, uint64_t retry_after_ns,
+                                  const char *reason);
+/* The owner of m (an exporter) took it into its sending queue and answers
+ * for it from there: the nearest frame subscribed with OTF_INTEREST_QUEUED
+ * receives OTF_CTRL_QUEUED (once; the message stays the caller's and its
+ * ACK/NACK comes later as usual). A fan-out copy passes it to its parent
+ * by the fan-out policy: all = every copy queued, at_least_one = the
+ * first, primary = the primary copy. Nodes that carry data on in messages
+ * of their own (retry, batch, failover_router) do not pass it on, so a
+ * subscriber above them hears only the final outcome. No-op without such
+ * a frame. Exporterhelper calls it when a message enters the queue
+ * (with sending_queue.storage: once its record is durable). */
+void otf_msg_queued(otf_msg_t *m);
 /* Drops a message nobody will ack: no control signal reaches its
  * subscribers. Exception: a fan-out copy still answers its fan-out join as
  * a retryable failure ("message dropped"), so the parent message is not

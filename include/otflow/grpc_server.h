@@ -237,6 +237,14 @@ int otf_grpc_respond(otf_grpc_call_t *call, const void *msg, size_t len);
  * outside 0..16 (INTERNAL is sent instead). */
 int otf_grpc_respond_status(otf_grpc_call_t *call, int code, const char *message);
 
+/* As otf_grpc_respond_status, with details: the serialized google.rpc.Status
+ * (len bytes, copied), sent base64 as grpc-status-details-bin so that the
+ * client finds a RetryInfo among its details (OTLP specification,
+ * "Failures": RESOURCE_EXHAUSTED / UNAVAILABLE with retry_delay). Without
+ * details (NULL or 0 bytes), or out of memory, the status alone is sent. */
+int otf_grpc_respond_status_details(otf_grpc_call_t *call, int code, const char *message,
+                                    const void *details, size_t len);
+
 #ifdef __cplusplus
 }
 #endif

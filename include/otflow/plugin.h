@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define OTF_PLUGIN_ABI_MAJOR 1u
-#define OTF_PLUGIN_ABI_MINOR 0u
+#define OTF_PLUGIN_ABI_MINOR 1u
 #define OTF_PLUGIN_ABI       ((OTF_PLUGIN_ABI_MAJOR << 16) | OTF_PLUGIN_ABI_MINOR)
 
 /* The smallest factory struct accepted from a plugin: every field up to
@@ -146,6 +146,16 @@ typedef struct otf_host_api {
 	int (*encode_traces)(const otf_traces_t *in, otf_buf_t **out);
 	int (*encode_metrics)(const otf_metrics_t *in, otf_buf_t **out);
 	int (*encode_logs)(const otf_logs_t *in, otf_buf_t **out);
+
+	/* ABI 1.1 (check struct_size first): a retryable NACK carrying the
+	 * server's throttle delay (otflow/component.h, otf_msg_nack_throttled);
+	 * the _async one from any thread. */
+	void (*msg_nack_throttled)(otf_msg_t *m, int error, uint64_t retry_after_ns,
+	                           const char *reason);
+	void (*msg_nack_throttled_async)(otf_msg_t *m, int error, uint64_t retry_after_ns,
+	                                 const char *reason);
+	/* ABI 1.1: an exporter took m into its queue (otf_msg_queued). */
+	void (*msg_queued)(otf_msg_t *m);
 } otf_host_api_t;
 
 /* What a plugin exports (see the top of this file); declared here so a C

@@ -123,6 +123,9 @@ int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
 	     "Number of items dropped by the processor."},
 	    {OTF_KIND_PROCESSOR, OTF_COUNTER_RETRIED, "processor_retried",
 	     "Number of items the processor sent again after a retryable failure."},
+	    {OTF_KIND_CONNECTOR, OTF_COUNTER_DROPPED, "connector_dropped",
+	     "Number of items dropped by the connector (routing: matched no table entry, "
+	     "without default_pipelines)."},
 	};
 	for (size_t k = 0; k < sizeof k_series / sizeof k_series[0]; k++) {
 		for (int sig = 0; sig < OTF_SIGNAL_COUNT; sig++) {

@@ -63,6 +63,9 @@ struct otf_join {
 	bool permanent;
 	int error;
 	char reason[160];
+	uint64_t retry_after_ns; /* the longest throttle delay of a failed copy */
+	uint32_t total;          /* copies made */
+	uint32_t queued;         /* copies reported queued (otf_msg_queued) */
 };
 
 /* ---- compiled DAG (shared, read-only once compiled) ---- */
@@ -200,7 +203,8 @@ void otf__msg_free(otf_msg_t *m);
 void otf__msg_expire(otf_msg_t *m, int error, const char *reason);
 /* plugin.c: the outcome of a message a plugin node held (held_by or
  * expired), applied on the worker: unlinks it, frees an expired one. */
-void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *reason);
+void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *reason,
+                          uint64_t retry_after_ns);
 /* Frees a message nobody will answer (worker teardown): a fan-out copy
  * still releases its join, so the parent is freed with its last copy. */
 void otf__msg_discard(otf_msg_t *m);

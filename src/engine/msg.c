@@ -170,7 +170,8 @@ void otf__msg_free(otf_msg_t *m)
 	otf_free(m);
 }
 
-static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason);
+static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
+                   uint64_t retry_after_ns);
 
 void otf__msg_expire(otf_msg_t *m, int error, const char *reason)
 {
@@ -193,7 +194,7 @@ void otf__msg_expire(otf_msg_t *m, int error, const char *reason)
 	m->join = NULL;
 	m->child = false; /* the shell counts as the child now */
 	m->expired = true;
-	settle(shell, false, error, false, reason);
+	settle(shell, false, error, false, reason, 0);
 }
 
 void otf__msg_discard(otf_msg_t *m)
@@ -242,10 +243,16 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
 	return c;
 }
 
-static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason);
+static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
+                   uint64_t retry_after_ns);
 
-static void join_fail(otf_join_t *j, int error, bool permanent, const char *reason)
+static void join_fail(otf_join_t *j, int error, bool permanent, const char *reason,
+                      uint64_t retry_after_ns)
 {
+	/* The longest throttle delay a failed copy was given: retrying the
+	 * parent sooner would meet that server's refusal again. */
+	if (retry_after_ns > j->retry_after_ns)
+		j->retry_after_ns = retry_after_ns;
 	if (!j->failed) {
 		j->failed = true;
 		j->permanent = permanent;
@@ -261,7 +268,7 @@ static void join_fail(otf_join_t *j, int error, bool permanent, const char *reas
  * and how the parent is answered (otf_fanout_policy_t); the join itself
  * goes with the last copy. */
 static void join_answer(otf_join_t *j, uint32_t idx, bool ok, int error, bool permanent,
-                        const char *reason)
+                        const char *reason, uint64_t retry_after_ns)
 {
 	j->pending--;
 	if (j->parent) {
@@ -269,18 +276,18 @@ static void join_answer(otf_join_t *j, uint32_t idx, bool ok, int error, bool pe
 		switch (j->policy) {
 		case OTF_FANOUT_AT_LEAST_ONE:
 			if (!ok)
-				join_fail(j, error, permanent, reason);
+				join_fail(j, error, permanent, reason, retry_after_ns);
 			decided = ok || j->pending == 0;
 			break;
 		case OTF_FANOUT_PRIMARY:
 			if (idx == 0 && !ok)
-				join_fail(j, error, permanent, reason);
+				join_fail(j, error, permanent, reason, retry_after_ns);
 			decided = idx == 0;
 			break;
 		case OTF_FANOUT_ALL:
 		default:
 			if (!ok && !j->failed)
-				join_fail(j, error, permanent, reason);
+				join_fail(j, error, permanent, reason, retry_after_ns);
 			decided = j->pending == 0;
 			dok = !j->failed;
 			break;
@@ -289,9 +296,10 @@ static void join_answer(otf_join_t *j, uint32_t idx, bool ok, int error, bool pe
 			otf_msg_t *p = j->parent;
 			j->parent = NULL;
 			if (dok)
-				settle(p, true, 0, false, NULL);
+				settle(p, true, 0, false, NULL, 0);
 			else
-				settle(p, false, j->error, j->permanent, j->reason);
+				settle(p, false, j->error, j->permanent, j->reason,
+				       j->permanent ? 0 : j->retry_after_ns);
 		}
 	}
 	if (j->pending == 0)
@@ -300,7 +308,8 @@ static void join_answer(otf_join_t *j, uint32_t idx, bool ok, int error, bool pe
 
 /* Unwinds the subscription stack to the nearest frame interested in this
  * outcome, posts the control signal there, and frees the message. */
-static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason)
+static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
+                   uint64_t retry_after_ns)
 {
 	uint32_t want = ok ? OTF_INTEREST_ACK : OTF_INTEREST_NACK;
 	while (m->nframes > 0) {
@@ -319,6 +328,7 @@ static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char 
 		if (!ok) {
 			c.error = error;
 			c.permanent = permanent;
+			c.retry_after_ns = permanent ? 0 : retry_after_ns;
 			if (reason)
 				snprintf(c.reason, sizeof c.reason, "%s", reason);
 		}
@@ -330,17 +340,56 @@ static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char 
 	uint32_t idx = m->join_index;
 	otf__msg_free(m);
 	if (j)
-		join_answer(j, idx, ok, error, permanent, reason);
+		join_answer(j, idx, ok, error, permanent, reason, retry_after_ns);
 }
 
 void otf_msg_ack(otf_msg_t *m)
 {
-	settle(m, true, 0, false, NULL);
+	settle(m, true, 0, false, NULL, 0);
 }
 
 void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason)
 {
-	settle(m, false, error, permanent, reason);
+	settle(m, false, error, permanent, reason, 0);
+}
+
+void otf_msg_nack_throttled(otf_msg_t *m, int error, uint64_t retry_after_ns, const char *reason)
+{
+	settle(m, false, error ? error : OTF_E_IO, false, reason, retry_after_ns);
+}
+
+void otf_msg_queued(otf_msg_t *m)
+{
+	while (m) {
+		for (uint32_t i = m->nframes; i-- > 0;) {
+			otf_msg_frame_t *f = &m->frames[i];
+			if (!(f->interests & OTF_INTEREST_QUEUED))
+				continue;
+			/* Once: the frame keeps its ACK/NACK interests. */
+			f->interests &= ~OTF_INTEREST_QUEUED;
+			otf_ctrl_t c;
+			memset(&c, 0, sizeof c);
+			c.type = OTF_CTRL_QUEUED;
+			c.msg_id = m->id;
+			c.calldata = f->calldata;
+			c.signal = m->signal;
+			c.items = m->items;
+			otf__node_post_ctrl(f->node, &c);
+			return;
+		}
+		/* A fan-out copy: the parent counts as queued by the node's
+		 * fan-out policy (every copy, any copy, the primary one). */
+		otf_join_t *j = m->join;
+		if (!j || !j->parent)
+			return;
+		j->queued++;
+		bool decided = j->policy == OTF_FANOUT_AT_LEAST_ONE ? j->queued == 1
+		               : j->policy == OTF_FANOUT_PRIMARY    ? m->join_index == 0
+		                                                    : j->queued == j->total;
+		if (!decided)
+			return;
+		m = j->parent;
+	}
 }
 
 void otf_msg_drop(otf_msg_t *m)
@@ -349,7 +398,7 @@ void otf_msg_drop(otf_msg_t *m)
 		/* A fan-out child must still answer its join, or the parent
 		 * would wait forever. */
 		m->nframes = 0;
-		settle(m, false, OTF_E_IO, false, "message dropped");
+		settle(m, false, OTF_E_IO, false, "message dropped", 0);
 		return;
 	}
 	otf__msg_free(m);

@@ -20,6 +20,7 @@ typedef struct otf_async_done {
 	otf_msg_t *msg;
 	int error; /* 0 = ack */
 	bool permanent;
+	uint64_t retry_after_ns;
 	char reason[160];
 } otf_async_done_t;
 
@@ -32,7 +33,10 @@ static void drain(otf_worker_t *w)
 	while (d) {
 		otf_async_done_t *next = d->next;
 		if (d->msg->held_by || d->msg->expired)
-			otf__plugin_msg_done(d->msg, d->error, d->permanent, d->reason);
+			otf__plugin_msg_done(d->msg, d->error, d->permanent, d->reason,
+			                     d->retry_after_ns);
+		else if (d->error && d->retry_after_ns)
+			otf_msg_nack_throttled(d->msg, d->error, d->retry_after_ns, d->reason);
 		else if (d->error)
 			otf_msg_nack(d->msg, d->error, d->permanent, d->reason);
 		else
@@ -65,7 +69,8 @@ void otf__worker_async_close(otf_worker_t *w)
 		uv_close((uv_handle_t *)&w->completions, NULL);
 }
 
-static void post(otf_msg_t *m, int error, bool permanent, const char *reason)
+static void post(otf_msg_t *m, int error, bool permanent, const char *reason,
+                 uint64_t retry_after_ns)
 {
 	otf_worker_t *w = m->worker;
 	otf_async_done_t *d = otf_malloc(sizeof *d);
@@ -81,6 +86,7 @@ static void post(otf_msg_t *m, int error, bool permanent, const char *reason)
 	d->msg = m;
 	d->error = error;
 	d->permanent = permanent;
+	d->retry_after_ns = permanent ? 0 : retry_after_ns;
 	snprintf(d->reason, sizeof d->reason, "%s", reason ? reason : "");
 	if (w->async_tail)
 		w->async_tail->next = d;
@@ -93,10 +99,16 @@ static void post(otf_msg_t *m, int error, bool permanent, const char *reason)
 
 void otf_msg_ack_async(otf_msg_t *m)
 {
-	post(m, 0, false, NULL);
+	post(m, 0, false, NULL, 0);
 }
 
 void otf_msg_nack_async(otf_msg_t *m, int error, bool permanent, const char *reason)
 {
-	post(m, error ? error : OTF_E_IO, permanent, reason);
+	post(m, error ? error : OTF_E_IO, permanent, reason, 0);
+}
+
+void otf_msg_nack_throttled_async(otf_msg_t *m, int error, uint64_t retry_after_ns,
+                                  const char *reason)
+{
+	post(m, error ? error : OTF_E_IO, false, reason, retry_after_ns);
 }

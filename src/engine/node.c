@@ -208,6 +208,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 	}
 	j->parent = msg;
 	j->pending = n;
+	j->total = n;
 	j->policy = node->def->fanout;
 	for (uint32_t i = 0; i < n; i++) {
 		otf_node_t *t = out[i];

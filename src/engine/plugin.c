@@ -132,6 +132,9 @@ static const otf_host_api_t k_host = {
     .encode_traces = otf_pdata_encode_traces,
     .encode_metrics = otf_pdata_encode_metrics,
     .encode_logs = otf_pdata_encode_logs,
+    .msg_nack_throttled = otf__plugin_msg_nack_throttled,
+    .msg_nack_throttled_async = otf_msg_nack_throttled_async,
+    .msg_queued = otf_msg_queued,
 };
 
 const char *otf_plugin_of(const otf_component_factory_t *f)

@@ -191,13 +191,16 @@ void otf__plugin_guard_factory(otf_component_factory_t *hf)
 
 /* ---- the host table's message calls, for plugins ---- */
 
-void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *reason)
+void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *reason,
+                          uint64_t retry_after_ns)
 {
 	if (release(m)) {
 		otf__msg_free(m);
 		return;
 	}
-	if (error)
+	if (error && retry_after_ns && !permanent)
+		otf_msg_nack_throttled(m, error, retry_after_ns, reason);
+	else if (error)
 		otf_msg_nack(m, error, permanent, reason);
 	else
 		otf_msg_ack(m);
@@ -205,12 +208,18 @@ void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *r
 
 void otf__plugin_msg_ack(otf_msg_t *m)
 {
-	otf__plugin_msg_done(m, 0, false, NULL);
+	otf__plugin_msg_done(m, 0, false, NULL, 0);
 }
 
 void otf__plugin_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason)
 {
-	otf__plugin_msg_done(m, error ? error : OTF_E_IO, permanent, reason);
+	otf__plugin_msg_done(m, error ? error : OTF_E_IO, permanent, reason, 0);
+}
+
+void otf__plugin_msg_nack_throttled(otf_msg_t *m, int error, uint64_t retry_after_ns,
+                                    const char *reason)
+{
+	otf__plugin_msg_done(m, error ? error : OTF_E_IO, false, reason, retry_after_ns);
 }
 
 void otf__plugin_msg_drop(otf_msg_t *m)

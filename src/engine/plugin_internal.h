@@ -12,6 +12,8 @@ void otf__plugin_guard_factory(otf_component_factory_t *hf);
 
 void otf__plugin_msg_ack(otf_msg_t *m);
 void otf__plugin_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
+void otf__plugin_msg_nack_throttled(otf_msg_t *m, int error, uint64_t retry_after_ns,
+                                    const char *reason);
 void otf__plugin_msg_drop(otf_msg_t *m);
 int otf__plugin_node_send(otf_node_t *node, otf_msg_t *m);
 int otf__plugin_node_send_port(otf_node_t *node, int port, otf_msg_t *m);

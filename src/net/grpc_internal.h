@@ -162,6 +162,10 @@ struct otf_grpc_call {
 	                    * the client may still be sending */
 	int status;        /* grpc-status of the response */
 	char status_msg[256];
+	/* grpc-status-details-bin of a status answer, base64 (borrowed for
+	 * the submit only: nghttp2 copies header values) */
+	const char *details_b64;
+	size_t details_b64_len;
 	struct sockaddr_storage peer;
 	char *tls_subject; /* the connection's verified client certificate, copied */
 };

@@ -142,17 +142,21 @@ static int submit_status(otf__grpc_conn_t *c, otf_grpc_call_t *call, int http, i
 	snprintf(st, sizeof st, "%d", http);
 	snprintf(gs, sizeof gs, "%d", code);
 	size_t el = otf__grpc_percent_encode(message, enc, sizeof enc);
-	nghttp2_nv nv[5] = {
+	nghttp2_nv nv[6] = {
 	    NV(":status", st, strlen(st)),
 	    NV("content-type", "application/grpc", 16),
 	    NV("grpc-status", gs, strlen(gs)),
 	    NV("grpc-message", enc, el),
 	    NV("grpc-accept-encoding", OTF__GRPC_ACCEPT_ENCODING,
 	       sizeof OTF__GRPC_ACCEPT_ENCODING - 1),
+	    NV("grpc-status-details-bin", call->details_b64 ? call->details_b64 : "",
+	       call->details_b64_len),
 	};
 	size_t n = el ? 4 : 3;
 	if (code == OTF_GRPC_UNIMPLEMENTED)
 		nv[n++] = nv[4];
+	if (call->details_b64_len)
+		nv[n++] = nv[5];
 	call->answered = true;
 	call->status = code;
 	return nghttp2_submit_response(c->h2, call->stream_id, nv, n, NULL);

@@ -1,6 +1,6 @@
 /* processor batch, engine-level: a test source sends encoded OTLP requests
- * through `batch` into a test sink (components registered through the
- * factory ABI like the built-ins). Checked: batches have the configured
+ * through `batch` into a test sink (tests/support/flow_nodes.h, registered
+ * through the factory ABI like the built-ins). Checked: batches have the configured
  * sizes, every record arrives once and in order with its resource and
  * scope, merging without a cut is the byte concatenation of the requests,
  * oversize requests are cut at send_batch_max_size (logs and metrics down
@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "flow_nodes.h"
 
 #include "otflow/alloc.h"
 #include "otflow/arena.h"
@@ -26,9 +28,10 @@
 #include <unistd.h>
 
 #define MAXR 64
-#define MAXB 256
 
-/* The scenario the test components play; reset before each engine run. */
+/* The scenario: the requests the source sends (in order, message i = request
+ * i) and how the sink answers; reset before each engine run. What arrives
+ * and the outcomes are in otf_tf (flow_nodes.h). */
 static struct {
 	otf_signal_t sig;
 	int nreq;
@@ -36,147 +39,16 @@ static struct {
 	uint64_t items[MAXR];
 	int sink_mode; /* 0 ack, 1 nack every batch (permanent), 2 nack batch nack_at */
 	int nack_at;
-	pthread_mutex_t mu;
-	int acked[MAXR], nacked[MAXR];
-	bool permanent[MAXR];
-	char reason[MAXR][160];
-	int outcomes;
-	otf_buf_t *got[MAXB];
-	uint64_t got_items[MAXB];
-	int ngot;
-	uint64_t start_ns, first_batch_ns;
-} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+} g;
 
 static void reset(otf_signal_t sig)
 {
 	for (int i = 0; i < g.nreq; i++)
 		otf_buf_unref(g.req[i]);
-	for (int i = 0; i < g.ngot; i++)
-		otf_buf_unref(g.got[i]);
-	pthread_mutex_t mu = g.mu;
 	memset(&g, 0, sizeof g);
-	g.mu = mu;
 	g.sig = sig;
+	otf_tf_reset();
 }
-
-/* ---- test_src: sends the scenario's requests, records their outcomes ---- */
-
-typedef struct tnode {
-	otf_node_t *node;
-	int nth;
-} tnode_t;
-
-static int t_create(const otf_create_ctx_t *ctx, void **inst)
-{
-	if (!*inst) {
-		tnode_t *t = otf_calloc(1, sizeof *t);
-		t->node = ctx->node;
-		*inst = t;
-	}
-	return 0;
-}
-
-static int src_start(void *inst)
-{
-	tnode_t *t = inst;
-	otf_node_timer_start(t->node, 1, 0, 1);
-	return 0;
-}
-
-static void src_control(void *inst, const otf_ctrl_t *c)
-{
-	tnode_t *t = inst;
-	if (c->type == OTF_CTRL_TMR) {
-		g.start_ns = now_ns();
-		for (int i = 0; i < g.nreq; i++) {
-			otf_msg_t *m =
-			    otf_msg_create(t->node, g.sig, otf_buf_ref(g.req[i]), g.items[i]);
-			otf_msg_subscribe(m, t->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
-			                  (uint64_t)i);
-			assert_int_equal(otf_node_send(t->node, m), 0);
-		}
-	} else if (c->type == OTF_CTRL_ACK || c->type == OTF_CTRL_NACK) {
-		int i = (int)c->calldata;
-		pthread_mutex_lock(&g.mu);
-		if (c->type == OTF_CTRL_ACK) {
-			g.acked[i]++;
-			assert_int_equal(c->items, g.items[i]);
-		} else {
-			g.nacked[i]++;
-			g.permanent[i] = c->permanent;
-			snprintf(g.reason[i], sizeof g.reason[i], "%s", c->reason);
-		}
-		g.outcomes++;
-		pthread_mutex_unlock(&g.mu);
-	} else if (c->type == OTF_CTRL_KIL) {
-		otf_node_shutdown_done(t->node);
-	}
-}
-
-/* ---- test_sink: keeps every batch, answers per sink_mode ---- */
-
-static void sink_consume(void *inst, otf_msg_t *m)
-{
-	(void)inst;
-	pthread_mutex_lock(&g.mu);
-	int k = g.ngot;
-	assert_true(k < MAXB);
-	g.got[k] = otf_buf_ref(otf_msg_payload(m));
-	g.got_items[k] = otf_msg_items(m);
-	if (!k)
-		g.first_batch_ns = now_ns();
-	g.ngot++;
-	pthread_mutex_unlock(&g.mu);
-	if (g.sink_mode == 1 || (g.sink_mode == 2 && k == g.nack_at))
-		otf_msg_nack(m, OTF_E_IO, g.sink_mode == 1, "sink refused");
-	else
-		otf_msg_ack(m);
-}
-
-static void sink_control(void *inst, const otf_ctrl_t *c)
-{
-	tnode_t *t = inst;
-	if (c->type == OTF_CTRL_KIL)
-		otf_node_shutdown_done(t->node);
-}
-
-static void t_destroy(void *inst)
-{
-	otf_free(inst);
-}
-
-static const otf_component_factory_t k_src = {
-    .abi_version = OTF_COMPONENT_ABI_VERSION,
-    .struct_size = sizeof(otf_component_factory_t),
-    .kind = OTF_KIND_RECEIVER,
-    .type = "test_src",
-    .description = "test source",
-    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
-    .create = {t_create, t_create, t_create},
-    .start = src_start,
-    .control = src_control,
-    .destroy = t_destroy,
-};
-
-static const otf_component_factory_t k_sink = {
-    .abi_version = OTF_COMPONENT_ABI_VERSION,
-    .struct_size = sizeof(otf_component_factory_t),
-    .kind = OTF_KIND_EXPORTER,
-    .type = "test_sink",
-    .description = "test sink",
-    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
-    .create = {t_create, t_create, t_create},
-    .consume = {sink_consume, sink_consume, sink_consume},
-    .control = sink_control,
-    .destroy = t_destroy,
-};
 
 /* ---- requests ---- */
 
@@ -235,10 +107,12 @@ static void check_logs(int n)
 	otf_arena_t a;
 	otf_arena_init(&a, 0);
 	int next = 0;
-	for (int i = 0; i < g.ngot; i++) {
+	for (int i = 0; i < atomic_load(&otf_tf.sink[0].seen); i++) {
 		otf_logs_t l;
-		assert_int_equal(
-		    otf_pdata_decode_logs(&l, g.got[i]->data, g.got[i]->len, &a, NULL, NULL), 0);
+		assert_int_equal(otf_pdata_decode_logs(&l, otf_tf.sink[0].payload[i]->data,
+		                                       otf_tf.sink[0].payload[i]->len, &a, NULL,
+		                                       NULL),
+		                 0);
 		uint64_t items = 0;
 		for (size_t r = 0; r < l.resource_logs_len; r++) {
 			otf_resource_logs_t *rl = &l.resource_logs[r];
@@ -261,7 +135,7 @@ static void check_logs(int n)
 				}
 			}
 		}
-		assert_int_equal(items, g.got_items[i]);
+		assert_int_equal(items, otf_tf.sink[0].items[i]);
 		otf_arena_reset(&a);
 	}
 	assert_int_equal(next, n);
@@ -276,15 +150,21 @@ static otf_config_t *g_cfg;
 
 static void start(const char *batch_cfg, const char *signal, unsigned channel_capacity)
 {
-	char yaml[1024];
+	char yaml[1024], sink[96] = "";
+	if (g.sink_mode == 1)
+		snprintf(sink, sizeof sink, "fail: -1, permanent: true, reason: sink refused");
+	else if (g.sink_mode == 2)
+		snprintf(sink, sizeof sink, "nack_at: %d, reason: sink refused", g.nack_at);
+	for (int i = 0; i < g.nreq; i++)
+		otf_tf_add(g.sig, otf_buf_ref(g.req[i]), g.items[i]);
 	snprintf(yaml, sizeof yaml,
-	         "receivers: {test_src: }\n"
+	         "receivers: {tf_src: }\n"
 	         "processors: {batch: %s}\n"
-	         "exporters: {test_sink: }\n"
-	         "service: {pipelines: {%s: {receivers: [test_src], processors: [batch], "
-	         "exporters: [test_sink]}}}\n"
+	         "exporters: {tf_sink: {%s}}\n"
+	         "service: {pipelines: {%s: {receivers: [tf_src], processors: [batch], "
+	         "exporters: [tf_sink]}}}\n"
 	         "runtime: {workers: 1, shutdown_timeout: 5s, channel_capacity: %u}\n",
-	         batch_cfg, signal, channel_capacity);
+	         batch_cfg, sink, signal, channel_capacity);
 	otf_config_error_t err;
 	otf_service_settings_t st;
 	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &g_cfg, &err),
@@ -297,17 +177,20 @@ static void start(const char *batch_cfg, const char *signal, unsigned channel_ca
 
 static int outcomes(void)
 {
-	pthread_mutex_lock(&g.mu);
-	int n = g.outcomes;
-	pthread_mutex_unlock(&g.mu);
-	return n;
+	return atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks);
 }
 
+/* Every request handed over, n answered; an ack reports its request's
+ * items. */
 static void wait_outcomes(int n)
 {
 	for (int i = 0; i < 1000 && outcomes() < n; i++)
 		usleep(5000);
 	assert_int_equal(outcomes(), n);
+	assert_int_equal(atomic_load(&otf_tf.send_failed), 0);
+	for (int i = 0; i < g.nreq; i++)
+		if (atomic_load(&otf_tf.acked[i]))
+			assert_int_equal(atomic_load(&otf_tf.answer_items[i]), g.items[i]);
 }
 
 static void stop(void)
@@ -321,8 +204,9 @@ static void stop(void)
 static void expect_all_acked(void)
 {
 	for (int i = 0; i < g.nreq; i++) {
-		assert_int_equal(g.acked[i], 1);
-		assert_int_equal(g.nacked[i], 0);
+		assert_int_equal(atomic_load(&otf_tf.answer_items[i]), g.items[i]);
+		assert_int_equal(atomic_load(&otf_tf.acked[i]), 1);
+		assert_int_equal(atomic_load(&otf_tf.nacked[i]), 0);
 	}
 }
 
@@ -338,9 +222,9 @@ static void test_merge_to_exact_size(void **state)
 	start("{send_batch_size: 10, send_batch_max_size: 10, timeout: 10s}", "logs", 128);
 	wait_outcomes(20);
 	expect_all_acked();
-	assert_int_equal(g.ngot, 6);
-	for (int i = 0; i < g.ngot; i++)
-		assert_int_equal(g.got_items[i], 10);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 6);
+	for (int i = 0; i < atomic_load(&otf_tf.sink[0].seen); i++)
+		assert_int_equal(otf_tf.sink[0].items[i], 10);
 	check_logs(60);
 	stop();
 }
@@ -359,21 +243,22 @@ static void test_merge_is_concatenation(void **state)
 	wait_outcomes(18);
 	usleep(20000);
 	assert_int_equal(outcomes(), 18);
-	assert_int_equal(g.ngot, 6);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 6);
 	for (int i = 0; i < 6; i++) {
-		assert_int_equal(g.got_items[i], 12);
+		assert_int_equal(otf_tf.sink[0].items[i], 12);
 		size_t off = 0;
 		for (int r = 3 * i; r < 3 * i + 3; r++) {
-			assert_true(off + g.req[r]->len <= g.got[i]->len);
-			assert_memory_equal(g.got[i]->data + off, g.req[r]->data, g.req[r]->len);
+			assert_true(off + g.req[r]->len <= otf_tf.sink[0].payload[i]->len);
+			assert_memory_equal(otf_tf.sink[0].payload[i]->data + off, g.req[r]->data,
+			                    g.req[r]->len);
 			off += g.req[r]->len;
 		}
-		assert_int_equal(off, g.got[i]->len);
+		assert_int_equal(off, otf_tf.sink[0].payload[i]->len);
 	}
 	stop();
 	expect_all_acked();
-	assert_int_equal(g.ngot, 7);
-	assert_int_equal(g.got_items[6], 8);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 7);
+	assert_int_equal(otf_tf.sink[0].items[6], 8);
 	check_logs(80);
 }
 
@@ -387,9 +272,9 @@ static void test_timeout_flush(void **state)
 	start("{send_batch_size: 1000, timeout: 80ms}", "logs", 128);
 	wait_outcomes(5);
 	expect_all_acked();
-	assert_int_equal(g.ngot, 1);
-	assert_int_equal(g.got_items[0], 30);
-	assert_true(g.first_batch_ns - g.start_ns >= 70000000u);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
+	assert_int_equal(otf_tf.sink[0].items[0], 30);
+	assert_true(otf_tf.sink[0].arrived_ns[0] - otf_tf.sent_ns >= 70000000u);
 	check_logs(30);
 	stop();
 }
@@ -406,10 +291,10 @@ static void test_split_logs(void **state)
 	wait_outcomes(3);
 	expect_all_acked();
 	/* 35 records: 10, 10, 10 by size, 5 at the timeout */
-	assert_int_equal(g.ngot, 4);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 4);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(g.got_items[i], 10);
-	assert_int_equal(g.got_items[3], 5);
+		assert_int_equal(otf_tf.sink[0].items[i], 10);
+	assert_int_equal(otf_tf.sink[0].items[3], 5);
 	check_logs(35);
 	stop();
 }
@@ -461,15 +346,16 @@ static void test_split_metrics_data_points(void **state)
 	start("{send_batch_size: 3, send_batch_max_size: 3, timeout: 10s}", "metrics", 128);
 	wait_outcomes(1);
 	expect_all_acked();
-	assert_int_equal(g.ngot, 4);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 4);
 	otf_arena_t a;
 	otf_arena_init(&a, 0);
 	int gauge = 0, sum = 0;
-	for (int i = 0; i < g.ngot; i++) {
+	for (int i = 0; i < atomic_load(&otf_tf.sink[0].seen); i++) {
 		otf_metrics_t md;
-		assert_int_equal(
-		    otf_pdata_decode_metrics(&md, g.got[i]->data, g.got[i]->len, &a, NULL, NULL),
-		    0);
+		assert_int_equal(otf_pdata_decode_metrics(&md, otf_tf.sink[0].payload[i]->data,
+		                                          otf_tf.sink[0].payload[i]->len, &a, NULL,
+		                                          NULL),
+		                 0);
 		assert_int_equal(md.resource_metrics_len, 1);
 		assert_int_equal(md.resource_metrics[0].scope_metrics_len, 1);
 		otf_scope_metrics_t *sm = &md.resource_metrics[0].scope_metrics[0];
@@ -520,10 +406,10 @@ static void test_nack_reaches_every_original(void **state)
 	start("{send_batch_size: 10, send_batch_max_size: 10, timeout: 10s}", "logs", 128);
 	wait_outcomes(6);
 	for (int i = 0; i < 6; i++) {
-		assert_int_equal(g.acked[i], 0);
-		assert_int_equal(g.nacked[i], 1);
-		assert_true(g.permanent[i]);
-		assert_string_equal(g.reason[i], "sink refused");
+		assert_int_equal(atomic_load(&otf_tf.acked[i]), 0);
+		assert_int_equal(atomic_load(&otf_tf.nacked[i]), 1);
+		assert_true(otf_tf.permanent[i]);
+		assert_string_equal(otf_tf.reasons[i], "sink refused");
 	}
 	stop();
 }
@@ -542,12 +428,12 @@ static void test_split_original_nacked_once(void **state)
 	wait_outcomes(3);
 	usleep(100000); /* no second outcome may follow */
 	assert_int_equal(outcomes(), 3);
-	assert_int_equal(g.acked[0], 1);
-	assert_int_equal(g.nacked[1], 1);
-	assert_int_equal(g.acked[1], 0);
-	assert_false(g.permanent[1]);
-	assert_string_equal(g.reason[1], "sink refused");
-	assert_int_equal(g.acked[2], 1);
+	assert_int_equal(atomic_load(&otf_tf.acked[0]), 1);
+	assert_int_equal(atomic_load(&otf_tf.nacked[1]), 1);
+	assert_int_equal(atomic_load(&otf_tf.acked[1]), 0);
+	assert_false(otf_tf.permanent[1]);
+	assert_string_equal(otf_tf.reasons[1], "sink refused");
+	assert_int_equal(atomic_load(&otf_tf.acked[2]), 1);
 	stop();
 }
 
@@ -577,13 +463,13 @@ static void test_kil_flushes(void **state)
 		g.items[g.nreq++] = 4;
 	}
 	start("{send_batch_size: 1000, timeout: 60s}", "traces", 128);
-	for (int i = 0; i < 100 && !g.start_ns; i++)
+	for (int i = 0; i < 100 && !atomic_load(&otf_tf.sent); i++)
 		usleep(2000);
 	usleep(20000);
 	assert_int_equal(outcomes(), 0); /* held by batch */
 	stop();                          /* KIL: flushed, acked, nothing undelivered */
-	assert_int_equal(g.ngot, 1);
-	assert_int_equal(g.got_items[0], 12);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
+	assert_int_equal(otf_tf.sink[0].items[0], 12);
 	assert_int_equal(outcomes(), 3);
 	expect_all_acked();
 }
@@ -597,11 +483,11 @@ static void test_full_downstream_refuses(void **state)
 	add_logs(1, 1, 1, &seq);  /* arrives while 16 wait: refused */
 	start("{send_batch_size: 1, send_batch_max_size: 1, timeout: 10s}", "logs", 4);
 	wait_outcomes(2);
-	assert_int_equal(g.acked[0], 1);
-	assert_int_equal(g.nacked[1], 1);
-	assert_false(g.permanent[1]);
-	assert_non_null(strstr(g.reason[1], "downstream is full"));
-	assert_int_equal(g.ngot, 20);
+	assert_int_equal(atomic_load(&otf_tf.acked[0]), 1);
+	assert_int_equal(atomic_load(&otf_tf.nacked[1]), 1);
+	assert_false(otf_tf.permanent[1]);
+	assert_non_null(strstr(otf_tf.reasons[1], "downstream is full"));
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 20);
 	check_logs(20);
 	stop();
 }
@@ -609,11 +495,11 @@ static void test_full_downstream_refuses(void **state)
 static void test_config_validation(void **state)
 {
 	(void)state;
-	const char *yaml = "receivers: {test_src: }\n"
+	const char *yaml = "receivers: {tf_src: }\n"
 	                   "processors: {batch: {send_batch_size: 100, send_batch_max_size: 10}}\n"
-	                   "exporters: {test_sink: }\n"
-	                   "service: {pipelines: {logs: {receivers: [test_src], processors: "
-	                   "[batch], exporters: [test_sink]}}}\n";
+	                   "exporters: {tf_sink: }\n"
+	                   "service: {pipelines: {logs: {receivers: [tf_src], processors: "
+	                   "[batch], exporters: [tf_sink]}}}\n";
 	otf_config_error_t err;
 	otf_service_settings_t st;
 	otf_config_t *cfg;
@@ -628,8 +514,7 @@ static int setup(void **state)
 {
 	(void)state;
 	otf_components_register_builtins();
-	otf_component_register(&k_src);
-	otf_component_register(&k_sink);
+	otf_tf_register();
 	otf_log_set_level(OTF_LOG_ERROR);
 	return 0;
 }

@@ -1,6 +1,7 @@
 /* Connectors spanmetrics and count in a running engine: a test source
  * sends encoded trace requests through the connector into a test sink on
- * a metrics pipeline (components registered through the factory ABI).
+ * a metrics pipeline (tests/support/flow_nodes.h, registered through the
+ * factory ABI).
  * Checked: spanmetrics acks a request once counted, nacks a malformed one
  * as permanent with a reason, and sends its metrics on its timer (items =
  * data points, calls = the spans acked); count answers each request with
@@ -12,6 +13,8 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "flow_nodes.h"
 
 #include "otflow/alloc.h"
 #include "otflow/arena.h"
@@ -26,135 +29,23 @@
 #include <unistd.h>
 
 #define MAXR 8
-#define MAXB 64
 
+/* The requests the source sends (message i = request i) and whether the
+ * sink refuses; what arrives and the outcomes are in otf_tf. */
 static struct {
 	int nreq;
 	otf_buf_t *req[MAXR];
 	uint64_t items[MAXR];
 	bool sink_nack;
-	pthread_mutex_t mu;
-	int acked[MAXR], nacked[MAXR];
-	bool permanent[MAXR];
-	char reason[MAXR][160];
-	int outcomes;
-	otf_buf_t *got[MAXB];
-	uint64_t got_items[MAXB];
-	int ngot;
-} g = {.mu = PTHREAD_MUTEX_INITIALIZER};
+} g;
 
 static void reset(void)
 {
 	for (int i = 0; i < g.nreq; i++)
 		otf_buf_unref(g.req[i]);
-	for (int i = 0; i < g.ngot; i++)
-		otf_buf_unref(g.got[i]);
-	pthread_mutex_t mu = g.mu;
 	memset(&g, 0, sizeof g);
-	g.mu = mu;
+	otf_tf_reset();
 }
-
-typedef struct tnode {
-	otf_node_t *node;
-} tnode_t;
-
-static int t_create(const otf_create_ctx_t *ctx, void **inst)
-{
-	if (!*inst) {
-		tnode_t *t = otf_calloc(1, sizeof *t);
-		t->node = ctx->node;
-		*inst = t;
-	}
-	return 0;
-}
-
-static int src_start(void *inst)
-{
-	tnode_t *t = inst;
-	otf_node_timer_start(t->node, 1, 0, 1);
-	return 0;
-}
-
-static void src_control(void *inst, const otf_ctrl_t *c)
-{
-	tnode_t *t = inst;
-	if (c->type == OTF_CTRL_TMR) {
-		for (int i = 0; i < g.nreq; i++) {
-			otf_msg_t *m = otf_msg_create(t->node, OTF_SIGNAL_TRACES,
-			                              otf_buf_ref(g.req[i]), g.items[i]);
-			otf_msg_subscribe(m, t->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
-			                  (uint64_t)i);
-			assert_int_equal(otf_node_send(t->node, m), 0);
-		}
-	} else if (c->type == OTF_CTRL_ACK || c->type == OTF_CTRL_NACK) {
-		int i = (int)c->calldata;
-		pthread_mutex_lock(&g.mu);
-		if (c->type == OTF_CTRL_ACK) {
-			g.acked[i]++;
-		} else {
-			g.nacked[i]++;
-			g.permanent[i] = c->permanent;
-			snprintf(g.reason[i], sizeof g.reason[i], "%s", c->reason);
-		}
-		g.outcomes++;
-		pthread_mutex_unlock(&g.mu);
-	} else if (c->type == OTF_CTRL_KIL) {
-		otf_node_shutdown_done(t->node);
-	}
-}
-
-static void sink_consume(void *inst, otf_msg_t *m)
-{
-	(void)inst;
-	pthread_mutex_lock(&g.mu);
-	assert_true(g.ngot < MAXB);
-	assert_int_equal(otf_msg_signal(m), OTF_SIGNAL_METRICS);
-	g.got[g.ngot] = otf_buf_ref(otf_msg_payload(m));
-	g.got_items[g.ngot++] = otf_msg_items(m);
-	pthread_mutex_unlock(&g.mu);
-	if (g.sink_nack)
-		otf_msg_nack(m, OTF_E_IO, true, "sink refused");
-	else
-		otf_msg_ack(m);
-}
-
-static void sink_control(void *inst, const otf_ctrl_t *c)
-{
-	tnode_t *t = inst;
-	if (c->type == OTF_CTRL_KIL)
-		otf_node_shutdown_done(t->node);
-}
-
-static void t_destroy(void *inst)
-{
-	otf_free(inst);
-}
-
-static const otf_component_factory_t k_src = {
-    .abi_version = OTF_COMPONENT_ABI_VERSION,
-    .struct_size = sizeof(otf_component_factory_t),
-    .kind = OTF_KIND_RECEIVER,
-    .type = "test_src",
-    .description = "test source",
-    .stability = {OTF_STABILITY_DEVELOPMENT, 0, 0},
-    .create = {t_create, NULL, NULL},
-    .start = src_start,
-    .control = src_control,
-    .destroy = t_destroy,
-};
-
-static const otf_component_factory_t k_sink = {
-    .abi_version = OTF_COMPONENT_ABI_VERSION,
-    .struct_size = sizeof(otf_component_factory_t),
-    .kind = OTF_KIND_EXPORTER,
-    .type = "test_sink",
-    .description = "test sink",
-    .stability = {0, OTF_STABILITY_DEVELOPMENT, 0},
-    .create = {NULL, t_create, NULL},
-    .consume = {NULL, sink_consume, NULL},
-    .control = sink_control,
-    .destroy = t_destroy,
-};
 
 static otf_bytes_t B(const char *s)
 {
@@ -200,15 +91,18 @@ static otf_config_t *g_cfg;
 static void start_workers(const char *connector, int workers)
 {
 	char yaml[1024];
+	for (int i = 0; i < g.nreq; i++)
+		otf_tf_add(OTF_SIGNAL_TRACES, otf_buf_ref(g.req[i]), g.items[i]);
 	snprintf(yaml, sizeof yaml,
-	         "receivers: {test_src: }\n"
+	         "receivers: {tf_src: }\n"
 	         "connectors: {%s}\n"
-	         "exporters: {test_sink: }\n"
-	         "service: {pipelines: {traces: {receivers: [test_src], exporters: [%.*s]},\n"
-	         "  metrics: {receivers: [%.*s], exporters: [test_sink]}}}\n"
+	         "exporters: {tf_sink: {%s}}\n"
+	         "service: {pipelines: {traces: {receivers: [tf_src], exporters: [%.*s]},\n"
+	         "  metrics: {receivers: [%.*s], exporters: [tf_sink]}}}\n"
 	         "runtime: {workers: %d, shutdown_timeout: 5s}\n",
-	         connector, (int)strcspn(connector, ":"), connector, (int)strcspn(connector, ":"),
-	         connector, workers);
+	         connector, g.sink_nack ? "fail: -1, permanent: true, reason: sink refused" : "",
+	         (int)strcspn(connector, ":"), connector, (int)strcspn(connector, ":"), connector,
+	         workers);
 	otf_config_error_t err;
 	otf_service_settings_t st;
 	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &g_cfg, &err),
@@ -230,23 +124,10 @@ static void stop(void)
 	assert_int_equal(otf_engine_join(g_engine), 0);
 	otf_dag_destroy(g_dag);
 	otf_config_destroy(g_cfg);
-}
-
-static int locked(const int *v)
-{
-	pthread_mutex_lock(&g.mu);
-	int n = *v;
-	pthread_mutex_unlock(&g.mu);
-	return n;
-}
-
-/* Bounded wait (10 s) for *v >= n. */
-static void wait_for(const int *v, int n, const char *what)
-{
-	for (int i = 0; i < 2000 && locked(v) < n; i++)
-		usleep(5000);
-	if (locked(v) < n)
-		fail_msg("waited 10 s for %s: %d of %d", what, locked(v), n);
+	/* Every request was handed over; only metrics reached the sink. */
+	assert_int_equal(atomic_load(&otf_tf.send_failed), 0);
+	for (int k = 0; k < atomic_load(&otf_tf.sink[0].seen) && k < OTF_TF_MAX; k++)
+		assert_int_equal(atomic_load(&otf_tf.sink[0].signal[k]), OTF_SIGNAL_METRICS);
 }
 
 static int64_t calls_of(const otf_buf_t *b)
@@ -273,18 +154,20 @@ static void test_spanmetrics_engine(void **st)
 	add_malformed();
 	add_traces(2);
 	start("spanmetrics: {metrics_flush_interval: 50ms}");
-	wait_for(&g.outcomes, 3, "the outcomes of 3 requests");
-	wait_for(&g.ngot, 1, "a metrics request");
+	otf_tf_await_answers(3, 10000);
+	otf_tf_await_seen(0, 1, 10000);
 	stop();
-	assert_int_equal(g.acked[0], 1);
-	assert_int_equal(g.acked[2], 1);
-	assert_int_equal(g.nacked[1], 1);
-	assert_true(g.permanent[1]);
-	assert_string_equal(g.reason[1], "spanmetrics: malformed traces request");
+	assert_int_equal(atomic_load(&otf_tf.acked[0]), 1);
+	assert_int_equal(atomic_load(&otf_tf.acked[2]), 1);
+	assert_int_equal(atomic_load(&otf_tf.nacked[1]), 1);
+	assert_true(otf_tf.permanent[1]);
+	assert_string_equal(otf_tf.reasons[1], "spanmetrics: malformed traces request");
 	/* Every flush carries the cumulative calls of the 5 spans acked (the
 	 * malformed request counted nothing: it failed on its first span). */
-	assert_int_equal(calls_of(g.got[g.ngot - 1]), 5);
-	assert_int_equal(g.got_items[g.ngot - 1], 2); /* calls + duration points */
+	assert_int_equal(calls_of(otf_tf.sink[0].payload[atomic_load(&otf_tf.sink[0].seen) - 1]),
+	                 5);
+	assert_int_equal(otf_tf.sink[0].items[atomic_load(&otf_tf.sink[0].seen) - 1],
+	                 2); /* calls + duration points */
 	reset();
 }
 
@@ -359,15 +242,16 @@ static void test_spanmetrics_two_workers(void **st)
 	/* an hour: nothing before shutdown, then the one last interval */
 	start_workers("spanmetrics: {metrics_flush_interval: 1h, aggregation_cardinality_limit: 3}",
 	              2);
-	wait_for(&g.outcomes, 8, "the outcomes of 4 requests from each of 2 workers");
+	/* each worker's source sends the 4 requests */
+	otf_tf_await_answers(8, 10000);
 	stop();
-	assert_int_equal(g.acked[0] + g.acked[1] + g.acked[2] + g.acked[3], 8);
+	assert_int_equal(atomic_load(&otf_tf.acks), 8);
 	/* one metrics request, not one per worker */
-	assert_int_equal(g.ngot, 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
 	char keys[16][32];
 	int64_t vals[16];
 	size_t n;
-	calls_by(g.got[0], keys, vals, &n);
+	calls_by(otf_tf.sink[0].payload[0], keys, vals, &n);
 	int64_t limited = 0, overflow = -1;
 	size_t limited_series = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -398,27 +282,26 @@ static void test_count_outcome(void **st)
 	add_traces(2);
 	add_traces(1);
 	start("count: {}");
-	wait_for(&g.outcomes, 2, "the outcomes of 2 requests");
+	otf_tf_await_answers(2, 10000);
 	stop();
-	assert_int_equal(g.acked[0] + g.acked[1], 2);
-	assert_int_equal(g.ngot, 2);
+	assert_int_equal(atomic_load(&otf_tf.acked[0]) + atomic_load(&otf_tf.acked[1]), 2);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 2);
 	reset();
 	add_traces(2);
 	g.sink_nack = true;
 	start("count: {}");
-	wait_for(&g.outcomes, 1, "the outcome of 1 request");
+	otf_tf_await_answers(1, 10000);
 	stop();
-	assert_int_equal(g.nacked[0], 1);
-	assert_true(g.permanent[0]);
-	assert_string_equal(g.reason[0], "sink refused");
+	assert_int_equal(atomic_load(&otf_tf.nacked[0]), 1);
+	assert_true(otf_tf.permanent[0]);
+	assert_string_equal(otf_tf.reasons[0], "sink refused");
 	reset();
 }
 
 int main(void)
 {
 	otf_components_register_builtins();
-	otf_component_register(&k_src);
-	otf_component_register(&k_sink);
+	otf_tf_register();
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_spanmetrics_engine),
 	    cmocka_unit_test(test_spanmetrics_two_workers),

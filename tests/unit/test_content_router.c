@@ -4,11 +4,14 @@
  * different routes is split by slicing its bytes (each part is exactly the
  * encoding of a request holding only that route's resources, in order);
  * the original is acked once every part is, nacked when one fails;
- * error_mode; wiring and condition errors at config time. */
+ * error_mode; wiring and condition errors at config time. The test source
+ * and sinks are tests/support/flow_nodes.h's. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+
+#include "flow_nodes.h"
 
 #include "otflow/alloc.h"
 #include "otflow/arena.h"
@@ -23,34 +26,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-#define NSINK  3
-#define MAXMSG 8
-
-static _Atomic int g_acks, g_nacks, g_nack_permanent;
-static _Atomic uint64_t g_sent_id;
-static char g_reason[160];
-
-/* What each sink saw, written by the one worker, read after stop. */
-static _Atomic int g_seen[NSINK];
-static otf_buf_t *g_payload[NSINK][MAXMSG];
-static uint64_t g_id[NSINK][MAXMSG], g_source[NSINK][MAXMSG], g_items[NSINK][MAXMSG];
-
-static void reset(void)
-{
-	atomic_store(&g_acks, 0);
-	atomic_store(&g_nacks, 0);
-	atomic_store(&g_nack_permanent, 0);
-	g_reason[0] = 0;
-	for (int i = 0; i < NSINK; i++) {
-		for (int k = 0; k < MAXMSG; k++) {
-			if (g_payload[i][k])
-				otf_buf_unref(g_payload[i][k]);
-			g_payload[i][k] = NULL;
-		}
-		atomic_store(&g_seen[i], 0);
-	}
-}
 
 static const char *const k_json[] = {
     /* 0: three resources, tenants a, b, c, one log each */
@@ -107,190 +82,12 @@ static otf_buf_t *pb_of(int i)
 	return b;
 }
 
-/* ---- src: one logs message of payload k_json[payload] with header
- * X-Tenant: tenant (when set), subscribed to its outcome. */
-typedef struct src_cfg {
-	int64_t payload;
-	char *tenant;
-	char *tenant2; /* a second message, the same payload, this header */
-} src_cfg_t;
-
-typedef struct src {
-	otf_node_t *node;
-	const src_cfg_t *cfg;
-} src_t;
-
-static int src_create(const otf_create_ctx_t *ctx, void **inst)
-{
-	if (*inst)
-		return 0;
-	src_t *s = otf_calloc(1, sizeof *s);
-	if (!s)
-		return OTF_E_NOMEM;
-	s->node = ctx->node;
-	s->cfg = ctx->config;
-	*inst = s;
-	return 0;
-}
-
-static int src_start(void *inst)
-{
-	src_t *s = inst;
-	otf_node_timer_start(s->node, 1, 0, 1);
-	return 0;
-}
-
-static void src_control(void *inst, const otf_ctrl_t *c)
-{
-	src_t *s = inst;
-	switch (c->type) {
-	case OTF_CTRL_TMR: {
-		otf_msg_t *m =
-		    otf_msg_create(s->node, OTF_SIGNAL_LOGS, pb_of((int)s->cfg->payload), 1);
-		if (s->cfg->tenant)
-			otf_msg_header_add(m, "x-tenant", s->cfg->tenant);
-		otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
-		atomic_store(&g_sent_id, otf_msg_id(m));
-		if (otf_node_send(s->node, m)) {
-			otf_msg_drop(m);
-			atomic_fetch_add(&g_nacks, 1);
-		}
-		if (s->cfg->tenant2) {
-			m = otf_msg_create(s->node, OTF_SIGNAL_LOGS, pb_of((int)s->cfg->payload),
-			                   1);
-			otf_msg_header_add(m, "x-tenant", s->cfg->tenant2);
-			otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0);
-			if (otf_node_send(s->node, m)) {
-				otf_msg_drop(m);
-				atomic_fetch_add(&g_nacks, 1);
-			}
-		}
-		break;
-	}
-	case OTF_CTRL_ACK:
-		atomic_fetch_add(&g_acks, 1);
-		break;
-	case OTF_CTRL_NACK:
-		snprintf(g_reason, sizeof g_reason, "%s", c->reason);
-		if (c->permanent)
-			atomic_fetch_add(&g_nack_permanent, 1);
-		atomic_fetch_add(&g_nacks, 1);
-		break;
-	case OTF_CTRL_KIL:
-		otf_node_shutdown_done(s->node);
-		break;
-	default:
-		break;
-	}
-}
-
-static void plain_destroy(void *inst)
-{
-	otf_free(inst);
-}
-
-static const otf_config_field_t k_src_schema[] = {
-    {.key = "payload", .type = OTF_CFG_INT, .offset = offsetof(src_cfg_t, payload), .def = "0"},
-    {.key = "tenant", .type = OTF_CFG_STRING, .offset = offsetof(src_cfg_t, tenant)},
-    {.key = "tenant2", .type = OTF_CFG_STRING, .offset = offsetof(src_cfg_t, tenant2)},
-    OTF_CONFIG_FIELD_END,
-};
-
-static const otf_component_factory_t k_src = {
-    .abi_version = OTF_COMPONENT_ABI_VERSION,
-    .struct_size = sizeof(otf_component_factory_t),
-    .kind = OTF_KIND_RECEIVER,
-    .type = "crsrc",
-    .description = "test source",
-    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
-    .config_schema = k_src_schema,
-    .config_size = sizeof(src_cfg_t),
-    .create = {src_create, src_create, src_create},
-    .start = src_start,
-    .control = src_control,
-    .destroy = plain_destroy,
-};
-
-/* ---- sink: keeps a reference to each payload; nacks when fail is set
- * (permanent with permanent: true). */
-typedef struct sink_cfg {
-	int64_t id;
-	bool fail;
-	bool permanent;
-} sink_cfg_t;
-
-typedef struct sink {
-	otf_node_t *node;
-	const sink_cfg_t *cfg;
-} sink_t;
-
-static int sink_create(const otf_create_ctx_t *ctx, void **inst)
-{
-	if (*inst)
-		return 0;
-	sink_t *k = otf_calloc(1, sizeof *k);
-	if (!k)
-		return OTF_E_NOMEM;
-	k->node = ctx->node;
-	k->cfg = ctx->config;
-	*inst = k;
-	return 0;
-}
-
-static void sink_consume(void *inst, otf_msg_t *m)
-{
-	sink_t *k = inst;
-	int slot = (int)k->cfg->id;
-	int at = atomic_load(&g_seen[slot]);
-	if (at < MAXMSG) {
-		const uint64_t *src;
-		g_payload[slot][at] = otf_buf_ref(otf_msg_payload(m));
-		g_id[slot][at] = otf_msg_id(m);
-		g_source[slot][at] = otf_msg_sources(m, &src) == 1 ? src[0] : 0;
-		g_items[slot][at] = otf_msg_items(m);
-	}
-	atomic_fetch_add(&g_seen[slot], 1);
-	if (k->cfg->fail)
-		otf_msg_nack(m, OTF_E_IO, k->cfg->permanent, "sink down");
-	else
-		otf_msg_ack(m);
-}
-
-static void sink_control(void *inst, const otf_ctrl_t *c)
-{
-	sink_t *k = inst;
-	if (c->type == OTF_CTRL_KIL)
-		otf_node_shutdown_done(k->node);
-}
-
-static const otf_config_field_t k_sink_schema[] = {
-    {.key = "id", .type = OTF_CFG_INT, .offset = offsetof(sink_cfg_t, id), .def = "0"},
-    {.key = "fail", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, fail)},
-    {.key = "permanent", .type = OTF_CFG_BOOL, .offset = offsetof(sink_cfg_t, permanent)},
-    OTF_CONFIG_FIELD_END,
-};
-
-static const otf_component_factory_t k_sink = {
-    .abi_version = OTF_COMPONENT_ABI_VERSION,
-    .struct_size = sizeof(otf_component_factory_t),
-    .kind = OTF_KIND_EXPORTER,
-    .type = "crsink",
-    .description = "test sink",
-    .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
-    .config_schema = k_sink_schema,
-    .config_size = sizeof(sink_cfg_t),
-    .create = {sink_create, sink_create, sink_create},
-    .consume = {sink_consume, sink_consume, sink_consume},
-    .control = sink_control,
-    .destroy = plain_destroy,
-};
-
 static int setup(void **state)
 {
 	(void)state;
 	otf_components_register_builtins();
-	otf_component_register(&k_src);
-	otf_component_register(&k_sink);
+	otf_tf_register();
+	otf_tf_set_payloads(pb_of, OTF_SIGNAL_LOGS);
 	otf_log_set_level(OTF_LOG_ERROR);
 	return 0;
 }
@@ -298,7 +95,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	(void)state;
-	reset();
+	otf_tf_reset();
 	return 0;
 }
 
@@ -320,15 +117,15 @@ static int build(run_t *r, const char *yaml, otf_config_error_t *err)
 
 static void start(run_t *r, const char *yaml)
 {
-	reset();
+	otf_tf_reset();
 	otf_config_error_t err;
 	if (build(r, yaml, &err))
 		fail_msg("build: %s", err.text);
 	otf_log_set_level(OTF_LOG_ERROR);
 	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
-	for (int i = 0; i < 5000 && atomic_load(&g_acks) + atomic_load(&g_nacks) < 1; i++)
+	for (int i = 0; i < 5000 && atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < 1; i++)
 		usleep(1000);
-	if (atomic_load(&g_acks) + atomic_load(&g_nacks) < 1)
+	if (atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < 1)
 		fail_msg("the message was not answered within 5 s");
 	otf_engine_request_stop(r->e);
 	assert_int_equal(otf_engine_join(r->e), 0);
@@ -338,11 +135,11 @@ static void start(run_t *r, const char *yaml)
 
 #define CR_YAML(src_cfg, cr_cfg, s0, s1, s2)                   \
 	"nodes:\n"                                             \
-	"  src: {type: crsrc, config: {" src_cfg "}}\n"        \
+	"  src: {type: tf_src, config: {" src_cfg "}}\n"       \
 	"  cr: {type: content_router, config: {" cr_cfg "}}\n" \
-	"  k0: {type: crsink, config: {id: 0, " s0 "}}\n"      \
-	"  k1: {type: crsink, config: {id: 1, " s1 "}}\n"      \
-	"  k2: {type: crsink, config: {id: 2, " s2 "}}\n"      \
+	"  k0: {type: tf_sink, config: {slot: 0, " s0 "}}\n"   \
+	"  k1: {type: tf_sink, config: {slot: 1, " s1 "}}\n"   \
+	"  k2: {type: tf_sink, config: {slot: 2, " s2 "}}\n"   \
 	"connections:\n"                                       \
 	"  - {from: src, to: cr}\n"                            \
 	"  - {from: cr.a, to: k0}\n"                           \
@@ -358,15 +155,15 @@ static void start(run_t *r, const char *yaml)
  * encoding, a part of the sent message (its source) holding items. */
 static void expect_part(int slot, int want, uint64_t items)
 {
-	assert_int_equal(atomic_load(&g_seen[slot]), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[slot].seen), 1);
 	otf_buf_t *exp = pb_of(want);
-	otf_buf_t *got = g_payload[slot][0];
+	otf_buf_t *got = otf_tf.sink[slot].payload[0];
 	if (got->len != exp->len || memcmp(got->data, exp->data, exp->len))
 		fail_msg("sink %d: %zu bytes, not the %zu of payload %d", slot, got->len, exp->len,
 		         want);
 	otf_buf_unref(exp);
-	assert_int_equal(g_source[slot][0], atomic_load(&g_sent_id));
-	assert_int_equal(g_items[slot][0], items);
+	assert_int_equal(otf_tf.sink[slot].source[0], atomic_load(&otf_tf.sent_ids[0]));
+	assert_int_equal(otf_tf.sink[slot].items[0], items);
 }
 
 /* Three resources, three routes: each sink gets exactly its resource. */
@@ -375,8 +172,8 @@ static void test_split_per_resource(void **state)
 	(void)state;
 	run_t r;
 	start(&r, CR_YAML("payload: 0", ROUTES_AB, "", "", ""));
-	assert_int_equal(atomic_load(&g_acks), 1);
-	assert_int_equal(atomic_load(&g_nacks), 0);
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
 	expect_part(0, 1, 2);
 	expect_part(1, 2, 1);
 	expect_part(2, 3, 1);
@@ -389,13 +186,13 @@ static void test_single_route_passes_message(void **state)
 	(void)state;
 	run_t r;
 	start(&r, CR_YAML("payload: 1", ROUTES_AB, "", "", ""));
-	assert_int_equal(atomic_load(&g_acks), 1);
-	assert_int_equal(atomic_load(&g_seen[0]), 1);
-	assert_int_equal(atomic_load(&g_seen[1]) + atomic_load(&g_seen[2]), 0);
-	assert_int_equal(g_id[0][0], atomic_load(&g_sent_id));
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[1].seen) + atomic_load(&otf_tf.sink[2].seen), 0);
+	assert_int_equal(otf_tf.sink[0].id[0], atomic_load(&otf_tf.sent_ids[0]));
 	otf_buf_t *exp = pb_of(1);
-	assert_int_equal(g_payload[0][0]->len, exp->len);
-	assert_memory_equal(g_payload[0][0]->data, exp->data, exp->len);
+	assert_int_equal(otf_tf.sink[0].payload[0]->len, exp->len);
+	assert_memory_equal(otf_tf.sink[0].payload[0]->data, exp->data, exp->len);
 	otf_buf_unref(exp);
 }
 
@@ -405,21 +202,21 @@ static void test_request_header(void **state)
 	(void)state;
 	run_t r;
 	start(&r,
-	      CR_YAML("payload: 0, tenant: acme",
+	      CR_YAML("payload: 0, header: x-tenant=acme",
 	              "routes: {a: 'request[\"X-Tenant\"] == \"acme\"', b: 'request[\"X-Tenant\"] "
 	              "== nil'}",
 	              "", "", ""));
-	assert_int_equal(atomic_load(&g_acks), 1);
-	assert_int_equal(atomic_load(&g_seen[0]), 1);
-	assert_int_equal(atomic_load(&g_seen[1]) + atomic_load(&g_seen[2]), 0);
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[1].seen) + atomic_load(&otf_tf.sink[2].seen), 0);
 	/* without the header: route b (nil) */
 	start(&r,
 	      CR_YAML("payload: 0",
 	              "routes: {a: 'request[\"X-Tenant\"] == \"acme\"', b: 'request[\"X-Tenant\"] "
 	              "== nil'}",
 	              "", "", ""));
-	assert_int_equal(atomic_load(&g_seen[1]), 1);
-	assert_int_equal(atomic_load(&g_seen[0]) + atomic_load(&g_seen[2]), 0);
+	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen) + atomic_load(&otf_tf.sink[2].seen), 0);
 }
 
 /* The same resource twice with different headers: the router's decision
@@ -430,16 +227,16 @@ static void test_same_resource_other_header(void **state)
 	(void)state;
 	run_t r;
 	start(&r,
-	      CR_YAML("payload: 1, tenant: acme, tenant2: other",
+	      CR_YAML("payload: 1, header: x-tenant=acme, header2: x-tenant=other",
 	              "routes: {a: 'request[\"X-Tenant\"] == \"acme\"', b: 'request[\"X-Tenant\"] "
 	              "== \"other\"'}",
 	              "", "", ""));
-	for (int i = 0; i < 5000 && atomic_load(&g_acks) < 2; i++)
+	for (int i = 0; i < 5000 && atomic_load(&otf_tf.acks) < 2; i++)
 		usleep(1000);
-	assert_int_equal(atomic_load(&g_acks), 2);
-	assert_int_equal(atomic_load(&g_seen[0]), 1);
-	assert_int_equal(atomic_load(&g_seen[1]), 1);
-	assert_int_equal(atomic_load(&g_seen[2]), 0);
+	assert_int_equal(atomic_load(&otf_tf.acks), 2);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[2].seen), 0);
 }
 
 /* A part failing fails the original: retryable when any failure is,
@@ -448,16 +245,22 @@ static void test_part_failure_nacks_original(void **state)
 {
 	(void)state;
 	run_t r;
-	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: true", "", ""));
-	assert_int_equal(atomic_load(&g_acks), 0);
-	assert_int_equal(atomic_load(&g_nacks), 1);
-	assert_int_equal(atomic_load(&g_nack_permanent), 0);
-	assert_non_null(strstr(g_reason, "sink down"));
+	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: -1", "", ""));
+	assert_int_equal(atomic_load(&otf_tf.acks), 0);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 1);
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
+	assert_non_null(strstr(otf_tf.reason, "sink down"));
 	expect_part(1, 2, 1);
 	expect_part(2, 3, 1);
-	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: true, permanent: true", "",
-	                  "fail: true, permanent: true"));
-	assert_int_equal(atomic_load(&g_nack_permanent), 1);
+	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: -1, permanent: true", "",
+	                  "fail: -1, permanent: true"));
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 1);
+	/* A throttled part: the original's NACK carries the longest delay. */
+	start(&r, CR_YAML("payload: 0", ROUTES_AB, "fail: -1, throttle_ms: 300", "",
+	                  "fail: -1, throttle_ms: 800"));
+	assert_int_equal(atomic_load(&otf_tf.nacks), 1);
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
+	assert_int_equal(atomic_load(&otf_tf.retry_after_ns), 800000000ull);
 }
 
 /* Scope context: one resource split by scope; each part holds the
@@ -470,10 +273,10 @@ static void test_split_per_scope(void **state)
 	                  "context: scope, routes: {a: 'name == \"alpha\" and "
 	                  "resource.attributes[\"tenant\"] == \"a\"', b: 'name == \"gamma\"'}",
 	                  "", "", ""));
-	assert_int_equal(atomic_load(&g_acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
 	expect_part(0, 5, 2);
 	expect_part(2, 6, 1);
-	assert_int_equal(atomic_load(&g_seen[1]), 0);
+	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 0);
 }
 
 /* error_mode: propagate nacks permanent naming the route; ignore takes
@@ -485,15 +288,15 @@ static void test_error_mode(void **state)
 	start(&r,
 	      CR_YAML("payload: 1", "routes: {a: 'Len(attributes[\"missing\"]) > 0', b: 'true'}",
 	              "", "", ""));
-	assert_int_equal(atomic_load(&g_nack_permanent), 1);
-	assert_non_null(strstr(g_reason, "route 'a'"));
-	assert_int_equal(atomic_load(&g_seen[0]) + atomic_load(&g_seen[1]), 0);
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 1);
+	assert_non_null(strstr(otf_tf.reason, "route 'a'"));
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen) + atomic_load(&otf_tf.sink[1].seen), 0);
 	start(&r, CR_YAML("payload: 1",
 	                  "error_mode: ignore, routes: {a: 'Len(attributes[\"missing\"]) > 0', "
 	                  "b: 'attributes[\"tenant\"] == \"a\"'}",
 	                  "", "", ""));
-	assert_int_equal(atomic_load(&g_acks), 1);
-	assert_int_equal(atomic_load(&g_seen[1]), 1);
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 1);
 }
 
 static void expect_error(const char *yaml, const char *needle)
@@ -516,10 +319,10 @@ static void test_config_errors(void **state)
 	(void)state;
 	/* no default wired, unmatched possible */
 	expect_error("nodes:\n"
-	             "  src: {type: crsrc}\n"
+	             "  src: {type: tf_src}\n"
 	             "  cr: {type: content_router, config: {" ROUTES_AB "}}\n"
-	             "  k0: {type: crsink}\n"
-	             "  k1: {type: crsink}\n"
+	             "  k0: {type: tf_sink}\n"
+	             "  k1: {type: tf_sink}\n"
 	             "connections:\n"
 	             "  - {from: src, to: cr}\n"
 	             "  - {from: cr.a, to: k0}\n"
@@ -529,9 +332,9 @@ static void test_config_errors(void **state)
 	run_t r;
 	otf_config_error_t err;
 	const char *ok = "nodes:\n"
-	                 "  src: {type: crsrc}\n"
+	                 "  src: {type: tf_src}\n"
 	                 "  cr: {type: content_router, config: {routes: {a: 'true'}}}\n"
-	                 "  k0: {type: crsink}\n"
+	                 "  k0: {type: tf_sink}\n"
 	                 "connections:\n"
 	                 "  - {from: src, to: cr}\n"
 	                 "  - {from: cr.a, to: k0}\n";
@@ -541,9 +344,9 @@ static void test_config_errors(void **state)
 	otf_config_destroy(r.cfg);
 	/* a route with nothing wired */
 	expect_error("nodes:\n"
-	             "  src: {type: crsrc}\n"
+	             "  src: {type: tf_src}\n"
 	             "  cr: {type: content_router, config: {" ROUTES_AB "}}\n"
-	             "  k0: {type: crsink}\n"
+	             "  k0: {type: tf_sink}\n"
 	             "connections:\n"
 	             "  - {from: src, to: cr}\n"
 	             "  - {from: cr.a, to: k0}\n"
@@ -551,35 +354,35 @@ static void test_config_errors(void **state)
 	             "route 'b' has nothing wired");
 	/* unknown port: the ports are the routes */
 	expect_error("nodes:\n"
-	             "  src: {type: crsrc}\n"
+	             "  src: {type: tf_src}\n"
 	             "  cr: {type: content_router, config: {" ROUTES_AB "}}\n"
-	             "  k0: {type: crsink}\n"
+	             "  k0: {type: tf_sink}\n"
 	             "connections:\n"
 	             "  - {from: src, to: cr}\n"
 	             "  - {from: cr.c, to: k0}\n",
 	             "no output port 'c' (ports: default, a, b)");
 	/* a condition that does not compile: route and column */
 	expect_error("nodes:\n"
-	             "  src: {type: crsrc}\n"
+	             "  src: {type: tf_src}\n"
 	             "  cr: {type: content_router, config: {routes: {a: 'attributes[\"x\"] =='}}}\n"
-	             "  k0: {type: crsink}\n"
+	             "  k0: {type: tf_sink}\n"
 	             "connections:\n"
 	             "  - {from: src, to: cr}\n"
 	             "  - {from: cr.default, to: k0}\n",
 	             "route 'a'");
 	expect_error("nodes:\n"
-	             "  src: {type: crsrc}\n"
+	             "  src: {type: tf_src}\n"
 	             "  cr: {type: content_router, config: {routes: {default: 'true'}}}\n"
-	             "  k0: {type: crsink}\n"
+	             "  k0: {type: tf_sink}\n"
 	             "connections:\n"
 	             "  - {from: src, to: cr}\n"
 	             "  - {from: cr.default, to: k0}\n",
 	             "'default' is the port of unmatched data");
 	/* request[] takes exactly one key */
 	expect_error("nodes:\n"
-	             "  src: {type: crsrc}\n"
+	             "  src: {type: tf_src}\n"
 	             "  cr: {type: content_router, config: {routes: {a: 'request == nil'}}}\n"
-	             "  k0: {type: crsink}\n"
+	             "  k0: {type: tf_sink}\n"
 	             "connections:\n"
 	             "  - {from: src, to: cr}\n"
 	             "  - {from: cr.default, to: k0}\n",
@@ -589,13 +392,13 @@ static void test_config_errors(void **state)
 /* Sink slot got, in any order, the encodings of k_json[want[0..n)]. */
 static void expect_parts(int slot, const int *want, int n)
 {
-	assert_int_equal(atomic_load(&g_seen[slot]), n);
+	assert_int_equal(atomic_load(&otf_tf.sink[slot].seen), n);
 	for (int w = 0; w < n; w++) {
 		otf_buf_t *exp = pb_of(want[w]);
 		bool found = false;
 		for (int k = 0; k < n && !found; k++)
-			found = g_payload[slot][k]->len == exp->len &&
-			        !memcmp(g_payload[slot][k]->data, exp->data, exp->len);
+			found = otf_tf.sink[slot].payload[k]->len == exp->len &&
+			        !memcmp(otf_tf.sink[slot].payload[k]->data, exp->data, exp->len);
 		otf_buf_unref(exp);
 		if (!found)
 			fail_msg("sink %d did not get payload %d", slot, want[w]);
@@ -609,8 +412,8 @@ static void test_routing_connector(void **state)
 {
 	(void)state;
 	run_t r;
-	start(&r, "receivers: {crsrc: {payload: 0}}\n"
-	          "exporters: {crsink/0: {id: 0}, crsink/1: {id: 1}, crsink/2: {id: 2}}\n"
+	start(&r, "receivers: {tf_src: {payload: 0}}\n"
+	          "exporters: {tf_sink/0: {slot: 0}, tf_sink/1: {slot: 1}, tf_sink/2: {slot: 2}}\n"
 	          "connectors:\n"
 	          "  routing:\n"
 	          "    default_pipelines: [logs/c]\n"
@@ -621,32 +424,95 @@ static void test_routing_connector(void **state)
 	          "        pipelines: [logs/b, logs/a]\n"
 	          "service:\n"
 	          "  pipelines:\n"
-	          "    logs: {receivers: [crsrc], exporters: [routing]}\n"
-	          "    logs/a: {receivers: [routing], exporters: [crsink/0]}\n"
-	          "    logs/b: {receivers: [routing], exporters: [crsink/1]}\n"
-	          "    logs/c: {receivers: [routing], exporters: [crsink/2]}\n"
+	          "    logs: {receivers: [tf_src], exporters: [routing]}\n"
+	          "    logs/a: {receivers: [routing], exporters: [tf_sink/0]}\n"
+	          "    logs/b: {receivers: [routing], exporters: [tf_sink/1]}\n"
+	          "    logs/c: {receivers: [routing], exporters: [tf_sink/2]}\n"
 	          "runtime: {workers: 1, shutdown_timeout: 2s}\n");
-	assert_int_equal(atomic_load(&g_acks), 1);
-	assert_int_equal(atomic_load(&g_nacks), 0);
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
 	expect_parts(0, (const int[]){1, 2}, 2);
 	expect_parts(1, (const int[]){2}, 1);
 	expect_parts(2, (const int[]){3}, 1);
+}
+
+/* Without default_pipelines (as the Collector) data that matches no entry
+ * is dropped, the request acked, and the drop counted on the connector:
+ * payload 0's tenant c log is dropped while a and b reach their pipelines;
+ * payload 3 (tenant c alone) is dropped whole. */
+static void run_drops(int payload, uint64_t *dropped)
+{
+	char yaml[2048];
+	snprintf(yaml, sizeof yaml,
+	         "receivers: {tf_src: {payload: %d}}\n"
+	         "exporters: {tf_sink/0: {slot: 0}, tf_sink/1: {slot: 1}}\n"
+	         "connectors:\n"
+	         "  routing:\n"
+	         "    table:\n"
+	         "      - condition: attributes[\"tenant\"] == \"a\"\n"
+	         "        pipelines: [logs/a]\n"
+	         "      - condition: attributes[\"tenant\"] == \"b\"\n"
+	         "        pipelines: [logs/b]\n"
+	         "service:\n"
+	         "  pipelines:\n"
+	         "    logs: {receivers: [tf_src], exporters: [routing]}\n"
+	         "    logs/a: {receivers: [routing], exporters: [tf_sink/0]}\n"
+	         "    logs/b: {receivers: [routing], exporters: [tf_sink/1]}\n"
+	         "runtime: {workers: 1, shutdown_timeout: 2s}\n",
+	         payload);
+	otf_tf_reset();
+	run_t r;
+	otf_config_error_t err;
+	if (build(&r, yaml, &err))
+		fail_msg("build: %s", err.text);
+	otf_log_set_level(OTF_LOG_ERROR);
+	assert_int_equal(otf_engine_start(r.dag, &r.st.runtime, &r.e), 0);
+	for (int i = 0; i < 5000 && atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < 1; i++)
+		usleep(1000);
+	if (atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < 1)
+		fail_msg("the message was not answered within 5 s");
+	otf_node_stats_t st[8];
+	size_t n = otf_engine_stats(r.e, st, 8);
+	*dropped = UINT64_MAX;
+	for (size_t i = 0; i < n && i < 8; i++)
+		if (st[i].kind == OTF_KIND_CONNECTOR && strstr(st[i].name, "routing"))
+			*dropped = st[i].counters[OTF_COUNTER_DROPPED][OTF_SIGNAL_LOGS];
+	otf_engine_request_stop(r.e);
+	assert_int_equal(otf_engine_join(r.e), 0);
+	otf_dag_destroy(r.dag);
+	otf_config_destroy(r.cfg);
+}
+
+static void test_routing_connector_drops_unmatched(void **state)
+{
+	(void)state;
+	uint64_t dropped;
+	run_drops(0, &dropped);
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
+	expect_parts(0, (const int[]){1}, 1);
+	expect_parts(1, (const int[]){2}, 1);
+	assert_int_equal(dropped, 1); /* c1 */
+	run_drops(3, &dropped);
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen) + atomic_load(&otf_tf.sink[1].seen), 0);
+	assert_int_equal(dropped, 1);
 }
 
 static void expect_collector_error(const char *table, const char *needle)
 {
 	char yaml[2048];
 	snprintf(yaml, sizeof yaml,
-	         "receivers: {crsrc: {}}\n"
-	         "exporters: {crsink/0: {id: 0}, crsink/1: {id: 1}}\n"
+	         "receivers: {tf_src: {}}\n"
+	         "exporters: {tf_sink/0: {slot: 0}, tf_sink/1: {slot: 1}}\n"
 	         "connectors:\n"
 	         "  routing:\n"
 	         "%s"
 	         "service:\n"
 	         "  pipelines:\n"
-	         "    logs: {receivers: [crsrc], exporters: [routing]}\n"
-	         "    logs/a: {receivers: [routing], exporters: [crsink/0]}\n"
-	         "    logs/b: {receivers: [routing], exporters: [crsink/1]}\n",
+	         "    logs: {receivers: [tf_src], exporters: [routing]}\n"
+	         "    logs/a: {receivers: [routing], exporters: [tf_sink/0]}\n"
+	         "    logs/b: {receivers: [routing], exporters: [tf_sink/1]}\n",
 	         table);
 	expect_error(yaml, needle);
 }
@@ -670,7 +536,7 @@ static void test_routing_connector_errors(void **state)
 	expect_collector_error("    default_pipelines: [logs/b]\n"
 	                       "    table:\n"
 	                       "      - {context: span, condition: 'true', pipelines: [logs/a]}\n",
-	                       "context span is not supported");
+	                       "context span is not supported: otflow routes whole resources");
 	expect_collector_error("    default_pipelines: [logs/b]\n"
 	                       "    table:\n"
 	                       "      - {statement: 'drop() where true', pipelines: [logs/a]}\n",
@@ -679,11 +545,6 @@ static void test_routing_connector_errors(void **state)
 	                       "    table:\n"
 	                       "      - {condition: 'attributes[', pipelines: [logs/a]}\n",
 	                       "route 'table[0]'");
-	expect_collector_error(
-	    "    table:\n"
-	    "      - {condition: 'attributes[\"t\"] == \"a\"', pipelines: [logs/a]}\n"
-	    "      - {condition: 'attributes[\"t\"] == \"b\"', pipelines: [logs/b]}\n",
-	    "set default_pipelines");
 	expect_collector_error("    default_pipelines: [logs/b]\n    table: []\n",
 	                       "at least one entry");
 }
@@ -701,6 +562,7 @@ int main(void)
 	    cmocka_unit_test(test_config_errors),
 	    cmocka_unit_test_teardown(test_routing_connector, teardown),
 	    cmocka_unit_test(test_routing_connector_errors),
+	    cmocka_unit_test_teardown(test_routing_connector_drops_unmatched, teardown),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -695,7 +695,7 @@ static void test_ack_node(void **state)
 	assert_string_equal(g_reason, "sink down");
 	stop(&r);
 	static const char *const bad_mode[] = {"test.yaml:3", "mode", "ingress", NULL};
-	expect_error(ACK_YAML("pre_export", "ack"), bad_mode);
+	expect_error(ACK_YAML("at_export", "ack"), bad_mode);
 }
 
 #define ROUTER_YAML(signal, default_edge)                               \

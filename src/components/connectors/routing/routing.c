@@ -14,10 +14,15 @@
  * default_pipelines, error_mode. The first entry that matches takes the
  * data (the Collector's only mode since match_once was removed).
  *
- * Difference: without default_pipelines the Collector drops data that
- * matches nothing, silently; here that configuration is refused (the
- * router's check_wiring) unless an entry matches always, so no data is
- * lost without a word. */
+ * Without default_pipelines, data that matches no entry is dropped, as the
+ * Collector does (acknowledged upstream), but not silently: the drops are
+ * counted (otelcol_connector_dropped_*, attribute connector) and the first
+ * is logged as a warning naming the connector.
+ *
+ * Limitation: the record contexts (span, metric, datapoint, log) are
+ * refused with a config error naming the entry: routing single records
+ * would mean splitting a scope's records between requests, while this
+ * router moves whole resources (and scopes) as verbatim byte ranges. */
 #include "components/processors/content_router/router.h"
 
 #include "otflow/alloc.h"
@@ -42,6 +47,10 @@ typedef struct routing_config {
 	otf_config_objlist_t table; /* route_entry_t */
 	otf_config_strlist_t default_pipelines;
 	int error_mode;
+	/* Not a key: drops of unmatched data by the node's instances on every
+	 * worker (the config is the one thing they share), so that the first
+	 * is logged once per process. */
+	_Atomic uint64_t drops;
 } routing_config_t;
 
 /* Contexts accepted by the key; the record ones get a clear refusal. */
@@ -85,8 +94,8 @@ static const otf_config_field_t k_schema[] = {
     {.key = "default_pipelines",
      .type = OTF_CFG_STRING_LIST,
      .offset = offsetof(routing_config_t, default_pipelines),
-     .desc = "Pipelines for data that matches no entry. Required unless an entry matches "
-             "always (unlike the Collector, which drops such data)."},
+     .desc = "Pipelines for data that matches no entry. Without it such data is dropped "
+             "(as the Collector), counted in otelcol_connector_dropped_* and logged."},
     {.key = "error_mode",
      .type = OTF_CFG_ENUM,
      .offset = offsetof(routing_config_t, error_mode),
@@ -172,8 +181,8 @@ static const char **conditions(const routing_config_t *c, char *err, size_t errl
 			         "context request takes a condition, not a statement");
 		else if (e->context > CTX_REQUEST)
 			snprintf(why, sizeof why,
-			         "context %s is not supported (it would split records); use "
-			         "resource or request",
+			         "context %s is not supported: otflow routes whole resources, "
+			         "not single records; use resource or request",
 			         k_contexts[e->context]);
 		else if (!e->pipelines.n)
 			snprintf(why, sizeof why, "pipelines must name at least one pipeline");
@@ -232,7 +241,9 @@ static int check_wiring(const void *config, uint32_t in, const uint32_t *ps, uin
                         char *err, size_t errlen)
 {
 	const routing_config_t *c = config;
-	bool always = false;
+	/* No default_pipelines: unmatched data is dropped (counted), so
+	 * default needs nothing wired. */
+	bool always = !c->default_pipelines.n;
 	char why[8];
 	for (size_t i = 0; i < c->table.n; i++) {
 		const char *cond = condition_of(entry(c, i), why, sizeof why);
@@ -260,6 +271,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	otf_free(conds);
 	if (rc)
 		return rc;
+	if (!c->default_pipelines.n)
+		otf__cr_drop_unmatched(r, (_Atomic uint64_t *)&c->drops);
 	*inst = r;
 	return 0;
 }

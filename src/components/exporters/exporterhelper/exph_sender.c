@@ -36,6 +36,7 @@ struct otf_exph {
 	uv_loop_t *loop;
 	otf_exph_retry_config_t retry;
 	bool wait_for_result;
+	bool queue_enabled; /* sending_queue.enabled: takes reports queued */
 	int sizer;
 	uint64_t max_busy;   /* num_consumers */
 	uint64_t timeout_ms; /* per attempt; 0 = none */
@@ -134,6 +135,7 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 	h->loop = otf_node_loop(node);
 	h->retry = *retry;
 	h->wait_for_result = queue->enabled ? queue->wait_for_result : true;
+	h->queue_enabled = queue->enabled;
 	h->max_busy = (uint64_t)(queue->num_consumers > 0 ? queue->num_consumers : 1);
 	h->timeout_ms = timeout_ns > 0 ? (uint64_t)(timeout_ns + 999999) / 1000000 : 0;
 	h->ops = *ops;
@@ -222,6 +224,9 @@ static void on_sync(otf_exph_t *h, bool wait)
 				snprintf(why, sizeof why, "sending queue storage: sync failed: %s",
 				         otf_strerror(rc));
 				otf_msg_nack(r->msg, rc, false, why);
+			} else if (r->sync_queued) {
+				otf_msg_queued(r->msg);
+				continue; /* still answered with the outcome */
 			} else {
 				otf_msg_ack(r->msg);
 			}
@@ -254,6 +259,9 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	if (r->msg) {
 		if (o == OTF_EXPH_OK)
 			otf_msg_ack(r->msg);
+		else if (o == OTF_EXPH_RETRYABLE && r->retry_after_ns)
+			otf_msg_nack_throttled(r->msg, error ? error : OTF_E_IO, r->retry_after_ns,
+			                       reason);
 		else
 			otf_msg_nack(r->msg, error ? error : OTF_E_IO, o == OTF_EXPH_PERMANENT,
 			             reason);
@@ -286,6 +294,7 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 {
 	const char *why = res->reason[0] ? res->reason : otf_strerror(res->error);
 	char msg[256];
+	r->retry_after_ns = res->retry_after_ns;
 	if (r->deadline_ms && uv_now(h->loop) >= r->deadline_ms) {
 		/* The attempt was cut at the message's deadline. */
 		snprintf(msg, sizeof msg, "deadline exceeded: %s", why);
@@ -308,6 +317,8 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 		finish(h, r, OTF_EXPH_RETRYABLE, res->error, msg);
 		return;
 	}
+	/* The Collector's retry sender: max(backoff, throttle delay), not
+	 * capped by max_interval. */
 	if (res->retry_after_ns > (uint64_t)delay)
 		delay = (int64_t)res->retry_after_ns;
 	uint64_t delay_ms = ((uint64_t)delay + 999999) / 1000000;
@@ -451,6 +462,22 @@ static uint64_t deadline_ms(otf_exph_t *h, otf_msg_t *m)
 	return uv_now(h->loop) + (left_ms ? left_ms : 1);
 }
 
+/* r's message is answered (acked, or reported queued) by on_sync once
+ * the sync that covers its record returned. */
+static void sync_wait(otf_exph_t *h, otf_exph_req_t *r, bool queued)
+{
+	r->sync_wait = true;
+	r->sync_queued = queued;
+	r->sync_next = h->sync_head;
+	h->sync_head = r;
+	if (!h->sync_timer) {
+		int64_t id = otf_node_timer_start(h->node, 0, 0, OTF_EXPH_SYNC_TOKEN);
+		h->sync_timer = id > 0 ? id : 0;
+		if (!h->sync_timer)
+			on_sync(h, true);
+	}
+}
+
 /* Queues m, whose size units are already reserved. */
 static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 {
@@ -496,19 +523,17 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	}
 	if (h->wait_for_result) {
 		r->msg = m;
+		/* Without a sending queue the request is only in flight: the
+		 * sender waits for the result as the Collector's does. */
+		if (h->queue_enabled && !h->store)
+			otf_msg_queued(m);
+		else if (h->queue_enabled)
+			sync_wait(h, r, true); /* queued once its record is durable */
 	} else if (h->store) {
 		/* Acknowledged once the sync that covers its record
 		 * returned (on_sync). */
 		r->msg = m;
-		r->sync_wait = true;
-		r->sync_next = h->sync_head;
-		h->sync_head = r;
-		if (!h->sync_timer) {
-			int64_t id = otf_node_timer_start(h->node, 0, 0, OTF_EXPH_SYNC_TOKEN);
-			h->sync_timer = id > 0 ? id : 0;
-			if (!h->sync_timer)
-				on_sync(h, true);
-		}
+		sync_wait(h, r, false);
 	} else {
 		otf_msg_ack(m);
 	}

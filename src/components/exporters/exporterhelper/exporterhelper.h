@@ -13,7 +13,13 @@
  * queued (wait_for_result false, the Collector's default). It is NACKed
  * permanent when the server refused it permanently, retryable when retries
  * are exhausted (max_elapsed_time, or the message's deadline comes before
- * the next attempt), when the queue is full, and at shutdown.
+ * the next attempt), when the queue is full, and at shutdown. A retryable
+ * NACK after the server asked for a delay (RetryInfo, Retry-After) carries
+ * it (otf_msg_nack_throttled), so that a retry node upstream waits as
+ * long when retry_on_failure is off. With sending_queue enabled and
+ * wait_for_result, a message taken into the queue is reported queued (otf_msg_queued: the ack node's
+ * pre_export acknowledges upstream then), once its record is durable when
+ * the queue has storage.
  *
  * Sources: opentelemetry-collector exporter/exporterhelper README (keys and
  * defaults), cenkalti/backoff ExponentialBackOff (the schedule the Collector
@@ -124,6 +130,9 @@ struct otf_exph_req {
 	bool sync_wait;            /* msg acknowledged once the record is durable */
 	uint64_t sync_token;       /* what makes it durable (otf__exph_store_synced) */
 	otf_exph_req_t *sync_next; /* the list waiting for that sync */
+	bool sync_queued;          /* the sync reports msg queued, not acked */
+	uint64_t retry_after_ns;   /* the last attempt's throttle delay; a
+	                            * retryable NACK carries it upstream */
 };
 
 /* A FIFO of requests plus the budget they hold: used counts every request

@@ -36,6 +36,7 @@ typedef struct join {
 	uint32_t failures, permanent_failures;
 	int error;
 	char reason[160];
+	uint64_t retry_after_ns; /* the longest throttle delay of a failed part */
 	struct join *prev, *next;
 } join_t;
 
@@ -71,6 +72,7 @@ struct otf__cr {
 	otf_arena_t arena; /* per request: decoded heads, units */
 	join_t *joins;     /* waiting for their splits' answers */
 	uint64_t eval_errors, eval_errors_logged;
+	_Atomic uint64_t *drops; /* non-NULL: unmatched data is dropped */
 };
 
 bool otf__cr_cond_always(const char *cond)
@@ -405,6 +407,23 @@ static int port_of(const otf__cr_t *r, int route, otf_signal_t s)
 	return otf_node_port_has_output(r->node, 0, s) ? 0 : -1;
 }
 
+void otf__cr_drop_unmatched(otf__cr_t *r, _Atomic uint64_t *drops)
+{
+	r->drops = drops;
+}
+
+/* Unmatched data dropped: counted, and the node's first drop (whatever
+ * the worker) logged, so a table that misses data says so once. */
+static void drop(otf__cr_t *r, otf_signal_t s, uint64_t items)
+{
+	otf_node_count(r->node, OTF_COUNTER_DROPPED, s, items);
+	if (atomic_fetch_add(r->drops, 1) == 0)
+		otf_node_log(r->node, OTF_LOG_WARN,
+		             "dropped %llu %s that match no table entry (no default_pipelines); "
+		             "further drops are only counted (otelcol_connector_dropped_*)",
+		             (unsigned long long)items, otf_signal_name(s));
+}
+
 static void nack_send(otf_msg_t *m, int rc)
 {
 	otf_msg_nack(m, rc, false, rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
@@ -414,6 +433,11 @@ static void pass_on(otf__cr_t *r, otf_msg_t *m, int route)
 {
 	otf_signal_t s = otf_msg_signal(m);
 	int port = port_of(r, route, s);
+	if (port < 0 && route == ROUTE_DEFAULT && r->drops) {
+		drop(r, s, otf_msg_items(m));
+		otf_msg_ack(m);
+		return;
+	}
 	if (port < 0) {
 		char why[200];
 		snprintf(why, sizeof why, "no route for %s: route '%s' nor default is wired",
@@ -440,8 +464,11 @@ static void join_settle(otf__cr_t *r, join_t *j)
 {
 	if (--j->pending)
 		return;
-	if (j->failures)
-		otf_msg_nack(j->orig, j->error, j->permanent_failures == j->failures, j->reason);
+	bool permanent = j->permanent_failures == j->failures;
+	if (j->failures && !permanent && j->retry_after_ns)
+		otf_msg_nack_throttled(j->orig, j->error, j->retry_after_ns, j->reason);
+	else if (j->failures)
+		otf_msg_nack(j->orig, j->error, permanent, j->reason);
 	else
 		otf_msg_ack(j->orig);
 	if (j->prev)
@@ -475,7 +502,8 @@ static void split(otf__cr_t *r, otf_msg_t *m, const unit_t *units, size_t nunits
 		if (!any)
 			continue;
 		int port = port_of(r, route, s);
-		if (port < 0) {
+		bool dropped = port < 0 && route == ROUTE_DEFAULT && r->drops;
+		if (port < 0 && !dropped) {
 			join_fail(j, OTF_E_NOT_FOUND, true, "content_router: no route wired");
 			continue;
 		}
@@ -483,6 +511,11 @@ static void split(otf__cr_t *r, otf_msg_t *m, const unit_t *units, size_t nunits
 		otf_view_counts_t cnt = {0};
 		if (b)
 			otf_view_count(s, b->data, b->len, &cnt);
+		if (dropped) {
+			drop(r, s, cnt.records);
+			otf_buf_unref(b);
+			continue;
+		}
 		otf_msg_t *part = b ? otf_msg_create(r->node, s, b, cnt.records) : NULL;
 		if (!part || otf_msg_copy_envelope(part, m) ||
 		    otf_msg_add_source(part, otf_msg_id(m)) ||
@@ -594,8 +627,13 @@ void otf__cr_control(otf__cr_t *r, const otf_ctrl_t *c)
 	if (c->type == OTF_CTRL_ACK || c->type == OTF_CTRL_NACK) {
 		join_t *j = (join_t *)(uintptr_t)c->calldata;
 		if (j) {
-			if (c->type == OTF_CTRL_NACK)
+			if (c->type == OTF_CTRL_NACK) {
 				join_fail(j, c->error, c->permanent, c->reason);
+				/* A part a server throttled: the original is retried
+				 * no sooner, as a fan-out join does. */
+				if (c->retry_after_ns > j->retry_after_ns)
+					j->retry_after_ns = c->retry_after_ns;
+			}
 			join_settle(r, j);
 		}
 	} else if (c->type == OTF_CTRL_KIL) {

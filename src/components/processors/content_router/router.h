@@ -38,6 +38,7 @@
 #include "otflow/component.h"
 #include "otflow/ottl.h"
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -56,6 +57,12 @@ int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
                    const char *const *names, size_t n, int ctx, int error_mode, char *err,
                    size_t errlen);
 void otf__cr_destroy(otf__cr_t *r);
+/* Data that matches no route is dropped instead of going to `default`
+ * (the routing connector without default_pipelines, as the Collector's):
+ * acknowledged, counted as OTF_COUNTER_DROPPED, and logged once per
+ * process: *drops counts the drops of the node on every worker (shared by
+ * its instances, atomic), and the first is logged as a warning. */
+void otf__cr_drop_unmatched(otf__cr_t *r, _Atomic uint64_t *drops);
 void otf__cr_consume(otf__cr_t *r, otf_msg_t *m);
 /* ACK/NACK of split messages, KIL; unrefs a returned payload. */
 void otf__cr_control(otf__cr_t *r, const otf_ctrl_t *c);

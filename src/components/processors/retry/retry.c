@@ -13,7 +13,10 @@
  *                  Collector's schedule: otf__exph_backoff_next) and sends
  *                  again; it gives up, nacking the original retryable, when
  *                  max_elapsed_time would pass or the next attempt would
- *                  start after the message's deadline (-ETIMEDOUT).
+ *                  start after the message's deadline (-ETIMEDOUT). A
+ *                  NACK carrying the server's throttle delay
+ *                  (otf_ctrl_t.retry_after_ns: RetryInfo, Retry-After)
+ *                  makes the wait at least that long.
  * A new attempt is a new message, because an outcome releases the message
  * it answers; the payload reference kept here is what survives.
  *
@@ -269,6 +272,11 @@ static void on_nack(retry_t *r, held_t *h, const otf_ctrl_t *c)
 		give_up(r, h, c->error, false, why);
 		return;
 	}
+	/* The server asked for a pause (RetryInfo, Retry-After): at least
+	 * that long, as exporterhelper's retry sender (max(backoff, throttle
+	 * delay), not capped by max_interval). */
+	if (c->retry_after_ns > (uint64_t)delay)
+		delay = (int64_t)c->retry_after_ns;
 	uint64_t delay_ms = ((uint64_t)delay + 999999) / 1000000;
 	if (h->deadline_ms && now + delay_ms >= h->deadline_ms) {
 		snprintf(why, sizeof why,

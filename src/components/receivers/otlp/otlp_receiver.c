@@ -57,17 +57,30 @@ static void add_cors(otlp_receiver_t *r, otf_http_request_t *req, otf_http_heade
 	h[(*n)++] = (otf_http_header_t){"Vary", "Origin"};
 }
 
-static void respond_status(otlp_receiver_t *r, otf_http_request_t *req, otlp_encoding_t enc,
-                           int http, int grpc_code, const char *msg)
+/* retry_after_ns: the throttle delay a NACK carried (otf_ctrl_t), passed
+ * on to the client as Retry-After in whole seconds, rounded up; 0 = the
+ * default 1 s. */
+static void respond_status_after(otlp_receiver_t *r, otf_http_request_t *req, otlp_encoding_t enc,
+                                 int http, int grpc_code, const char *msg, uint64_t retry_after_ns)
 {
 	otf_http_header_t h[6];
 	size_t n = 0;
+	char ra[24] = "1";
 	add_cors(r, req, h, &n);
+	if (retry_after_ns)
+		snprintf(ra, sizeof ra, "%llu",
+		         (unsigned long long)((retry_after_ns + 999999999ull) / 1000000000ull));
 	if (http == 503 || http == 429)
-		h[n++] = (otf_http_header_t){"Retry-After", "1"};
+		h[n++] = (otf_http_header_t){"Retry-After", ra};
 	otf_buf_t *b = otf__otlp_status_body(enc, grpc_code, msg);
 	otf_http_respond(req, http, k_ct[enc], b ? b->data : NULL, b ? b->len : 0, h, n);
 	otf_buf_unref(b);
+}
+
+static void respond_status(otlp_receiver_t *r, otf_http_request_t *req, otlp_encoding_t enc,
+                           int http, int grpc_code, const char *msg)
+{
+	respond_status_after(r, req, enc, http, grpc_code, msg, 0);
 }
 
 static void respond_ok(otlp_receiver_t *r, otf_http_request_t *req, otf_signal_t s,
@@ -373,14 +386,14 @@ static void answer(otlp_receiver_t *r, const otf_ctrl_t *c)
 		/* A passed deadline is 504 (retryable for OTLP/HTTP clients) with
 		 * DEADLINE_EXCEEDED in the Status. */
 		bool late = !c->permanent && c->error == -ETIMEDOUT;
-		respond_status(r, p->req, p->enc,
-		               c->permanent ? 400
-		               : late       ? 504
-		                            : 503,
-		               c->permanent ? 3
-		               : late       ? 4
-		                            : 14,
-		               msg);
+		respond_status_after(r, p->req, p->enc,
+		                     c->permanent ? 400
+		                     : late       ? 504
+		                                  : 503,
+		                     c->permanent ? 3
+		                     : late       ? 4
+		                                  : 14,
+		                     msg, c->retry_after_ns);
 	}
 	otf_free(p);
 }
