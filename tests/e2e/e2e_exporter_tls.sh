@@ -7,6 +7,11 @@
 #     endpoint's, 127.0.0.1:PORT, as the Collector sends it (B forwards it
 #     with include_metadata + headers_setter to a capture backend); the same
 #     exporter without the override is refused (hostname mismatch);
+#  2. the otlp exporter's TLS handshake is bounded by its timeout: against
+#     a socket that accepts and never answers, timeout 2s, each export
+#     fails retryable (503, UNAVAILABLE with "no handshake within") in
+#     2s + slack, twice in a row; with timeout 11s it is not given up at
+#     the 10 s that used to be fixed but at 11 s; the process stays up.
 set -u
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tls_certs.sh"
@@ -82,8 +87,22 @@ fi
 B_PORT=$OTF_PORT B_OUT=$OTF_OUT B_PID=$OTF_PID
 
 # ---- A: otlphttp with and without the override; otlp to a silent socket ----
-export OTF_E2E_B="$B_PORT" OTF_E2E_NOSNO
+export OTF_E2E_B="$B_PORT" OTF_E2E_NOSNO OTF_E2E_STALL OTF_E2E_SILENT OTF_E2E_STALL11
+OTF_E2E_STALL11=$(free_port)
 OTF_E2E_NOSNO=$(free_port)
+OTF_E2E_STALL=$(free_port)
+OTF_E2E_SILENT=$(free_port)
+python3 - "$OTF_E2E_SILENT" <<'PY' &
+import socket, sys
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1])))
+s.listen(16)
+held = []
+while True:  # accept, never answer the ClientHello
+    held.append(s.accept()[0])
+PY
+track $!
 cat >"$TMP/a.yaml" <<'EOF'
 receivers:
   otlp:
@@ -94,6 +113,14 @@ receivers:
     wait_for_result: true
     protocols:
       http: {endpoint: "127.0.0.1:${env:OTF_E2E_NOSNO}"}
+  otlp/stall:
+    wait_for_result: true
+    protocols:
+      http: {endpoint: "127.0.0.1:${env:OTF_E2E_STALL}"}
+  otlp/stall11:
+    wait_for_result: true
+    protocols:
+      http: {endpoint: "127.0.0.1:${env:OTF_E2E_STALL11}"}
 exporters:
   otlphttp/sno:
     endpoint: https://127.0.0.1:${env:OTF_E2E_B}
@@ -107,6 +134,18 @@ exporters:
     encoding: json
     retry_on_failure: {enabled: false}
     tls: {ca_file: "${env:OTF_E2E_TLS_DIR}/ca.pem"}
+  otlp/stall:
+    endpoint: 127.0.0.1:${env:OTF_E2E_SILENT}
+    timeout: 2s
+    retry_on_failure: {enabled: false}
+    sending_queue: {enabled: false}
+    tls: {ca_file: "${env:OTF_E2E_TLS_DIR}/ca.pem"}
+  otlp/stall11:
+    endpoint: 127.0.0.1:${env:OTF_E2E_SILENT}
+    timeout: 11s
+    retry_on_failure: {enabled: false}
+    sending_queue: {enabled: false}
+    tls: {ca_file: "${env:OTF_E2E_TLS_DIR}/ca.pem"}
 extensions:
   health_check:
     endpoint: 127.0.0.1:${env:OTF_E2E_HEALTH_PORT}
@@ -116,6 +155,8 @@ service:
   pipelines:
     logs/sno: {receivers: [otlp], exporters: [otlphttp/sno]}
     logs/nosno: {receivers: [otlp/nosno], exporters: [otlphttp/nosno]}
+    logs/stall: {receivers: [otlp/stall], exporters: [otlp/stall]}
+    logs/stall11: {receivers: [otlp/stall11], exporters: [otlp/stall11]}
 EOF
 if ! otf_start a "$TMP/a.yaml"; then
 	bad "A did not start"
@@ -139,6 +180,25 @@ if grep -q "127.0.0.1" "$TMP/resp" && grep -qi "certificate\|SSL" "$TMP/resp"; t
 	ok "... with the certificate name reason: $(head -c 200 "$TMP/resp")"
 else bad "no-override answer: $(cat "$TMP/resp")"; fi
 
+# 2. handshake bounded by timeout
+for i in 1 2; do
+	got=$(post "http://127.0.0.1:$OTF_E2E_STALL/v1/logs" "$(body stall-$i)")
+	code=${got% *} secs=${got#* }
+	ms=$(awk -v s="$secs" 'BEGIN { printf "%d", s * 1000 }')
+	expect_eq "export $i to a server that never answers the handshake: 503 (retryable)" 503 "$code"
+	if grep -q "UNAVAILABLE.*no handshake within" "$TMP/resp"; then
+		ok "... UNAVAILABLE with the reason: $(head -c 160 "$TMP/resp")"
+	else bad "... answer: $(cat "$TMP/resp")"; fi
+	if [ "$ms" -ge 1800 ] && [ "$ms" -le 5000 ]; then
+		ok "... after ${ms} ms (timeout 2s)"
+	else bad "... after ${ms} ms, want 2000 ms + slack"; fi
+done
+got=$(post "http://127.0.0.1:$OTF_E2E_STALL11/v1/logs" "$(body stall-11)")
+ms=$(awk -v s="${got#* }" 'BEGIN { printf "%d", s * 1000 }')
+expect_eq "timeout 11s, a stalled handshake: 503" 503 "${got% *}"
+if [ "$ms" -ge 10800 ] && [ "$ms" -le 15000 ] && grep -q "no handshake within" "$TMP/resp"; then
+	ok "... given up after ${ms} ms, at the exporter's timeout (not a fixed 10 s)"
+else bad "... after ${ms} ms: $(cat "$TMP/resp")"; fi
 if otf_alive; then ok "A is still up"; else bad "A died"; fi
 got=$(post "http://127.0.0.1:$A_PORT/v1/logs" "$(body after-stall)")
 expect_eq "A still delivers through its other exporter" 200 "${got% *}"
