@@ -23,6 +23,7 @@
 #include "otflow/err.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <nghttp2/nghttp2.h>
 #include <stdio.h>
 #include <string.h>
@@ -520,6 +521,10 @@ int otf__http2_respond(otf_http_request_t *r, int status, const char *ctype, con
                        size_t len, const otf_http_header_t *extra, size_t n_extra)
 {
 	h2s_t *st = r->h2s;
+	if (!st) { /* the stream or the connection is gone */
+		otf__http_request_free(r);
+		return -ECONNRESET;
+	}
 	otf__http2_t *h = st->h;
 	otf__http_conn_t *c = h->conn;
 	st->req = NULL;

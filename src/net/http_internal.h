@@ -7,6 +7,7 @@
  *   http_encoding.c  Content-Encoding decompression, bounded.
  *   http2_session.c  socket-free HTTP/2 (nghttp2) server session: streams
  *                    become the same requests, for h2 / h2c connections.
+ *   http_request.c   the request the handler gets: accessors, freeing.
  *   http_conn.c      one accepted uv_tcp_t: read, parse, dispatch, respond.
  *   http_server.c    listener, connection list, graceful close.
  */
@@ -219,16 +220,17 @@ bool otf__http2_done(const otf__http2_t *h);
 uint32_t otf__http2_pending(const otf__http2_t *h);
 /* Graceful close: GOAWAY, the streams begun are still answered. */
 void otf__http2_goaway(otf__http2_t *h);
-/* otf_http_respond for a request that came over HTTP/2; the same rules. */
+/* otf_http_respond for a request that came over HTTP/2; the same rules
+ * (-ECONNRESET, a no-op but the free, once its stream is gone). */
 int otf__http2_respond(otf_http_request_t *r, int status, const char *ctype, const void *body,
                        size_t len, const otf_http_header_t *extra, size_t n_extra);
 /* http_conn.c: the session has output (from outside a read callback). */
 void otf__http_conn_h2_flush(otf__http_conn_t *c);
-/* http_conn.c: frees a request (shared by both protocols). */
+/* http_request.c: frees a request (shared by both protocols). */
 void otf__http_request_free(otf_http_request_t *r);
-/* http_conn.c: path and query of r->msg's target into r. */
+/* http_request.c: path and query of r->msg's target into r. */
 void otf__http_split_target(otf_http_request_t *r);
-/* http_conn.c: the Content-Encoding error's status (413, 415, 400, 500). */
+/* http_request.c: the Content-Encoding error's status (413, 415, 400, 500). */
 int otf__http_decode_status(int rc);
 
 #endif
