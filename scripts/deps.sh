@@ -23,6 +23,7 @@ libcrypt-dev apache2-utils
 librdkafka-dev
 protobuf-compiler libprotobuf-c-dev protobuf-c-compiler
 curl ca-certificates
+nghttp2-client
 python3 python3-pip python3-venv
 strace dpkg-dev
 time util-linux procps iproute2

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Writes the seed corpus of the HTTP/1.1 parser and gRPC reader fuzz targets
-(tests/fuzz/corpus/{http,grpc}), including the attack shapes of the
+"""Writes the seed corpus of the HTTP/1.1 parser, HTTP/2 session and gRPC
+reader fuzz targets (tests/fuzz/corpus/{http,http2,grpc}), including the attack shapes of the
 hardening work: an announced 20 MiB body with headers only, a header
 trickle cut short, HTTP/0.9, a 4 MiB gRPC prefix with no message, a
 compressed flag without grpc-encoding, two messages on a unary call.
@@ -60,11 +60,59 @@ grpc = {
     "truncated": b"\xf8\x0a" + frame(BODY)[:-3],
 }
 
-for name, seeds in (("http", http), ("grpc", grpc)):
+
+
+def h2(ftype, flags, sid, payload):
+    """One HTTP/2 frame: 24-bit length, type, flags, stream id."""
+    return struct.pack(">I", len(payload))[1:] + bytes([ftype, flags]) + struct.pack(">I", sid) + payload
+
+
+def hpack(*fields):
+    """Literal header fields without indexing, no Huffman (RFC 7541 6.2.2)."""
+    out = b""
+    for k, v in fields:
+        out += b"\x00" + bytes([len(k)]) + k + bytes([len(v)]) + v
+    return out
+
+
+SETTINGS = h2(4, 0, 0, b"")
+POST = ((b":method", b"POST"), (b":scheme", b"http"), (b":authority", b"x"))
+END_STREAM, END_HEADERS = 1, 4
+GZ = gzip.compress(BODY, mtime=0)
+http2 = {
+    # control: byte 0 >= 192 = one feed, else 1 + b0 % 64 bytes per feed;
+    # byte 1: % 3 answer now / after the feed / never, 4 and 8 small limits
+    "post-json": b"\xc0\x00" + SETTINGS
+    + h2(1, END_HEADERS, 1, hpack(*POST, (b":path", b"/v1/traces"), (b"content-type", b"application/json"),
+                                  (b"content-length", b"%d" % len(BODY))))
+    + h2(0, END_STREAM, 1, BODY),
+    "post-json-trickle-later": b"\x06\x01" + SETTINGS
+    + h2(1, END_HEADERS, 1, hpack(*POST, (b":path", b"/v1/logs")))
+    + h2(0, 0, 1, BODY[:10]) + h2(0, END_STREAM, 1, BODY[10:]),
+    "gzip-two-streams": b"\xc0\x01" + SETTINGS
+    + h2(1, END_HEADERS, 1, hpack(*POST, (b":path", b"/v1/logs"), (b"content-encoding", b"gzip")))
+    + h2(1, END_HEADERS, 3, hpack(*POST, (b":path", b"/v1/metrics")))
+    + h2(0, END_STREAM, 3, b"{}") + h2(0, END_STREAM, 1, GZ),
+    "get-no-body": b"\xc0\x00" + SETTINGS
+    + h2(1, END_HEADERS | END_STREAM, 1, hpack((b":method", b"GET"), (b":scheme", b"http"), (b":path", b"/?q=1"))),
+    "announce-20MiB": b"\xc0\x04" + SETTINGS
+    + h2(1, END_HEADERS, 1, hpack(*POST, (b":path", b"/v1/traces"), (b"content-length", b"20971520")))
+    + h2(0, 0, 1, BODY),
+    "continuation": b"\xc0\x02" + SETTINGS
+    + h2(1, 0, 1, hpack(*POST)) + h2(9, END_HEADERS, 1, hpack((b":path", b"/v1/traces"), (b"x-a", b"b")))
+    + h2(0, END_STREAM, 1, BODY),
+    "reset-mid-body": b"\xc0\x01" + SETTINGS
+    + h2(1, END_HEADERS, 1, hpack(*POST, (b":path", b"/v1/traces")))
+    + h2(0, 0, 1, BODY[:5]) + h2(3, 0, 1, struct.pack(">I", 8)),
+    "no-path": b"\xc0\x00" + SETTINGS + h2(1, END_HEADERS | END_STREAM, 1, hpack((b":method", b"POST"),)),
+    "goaway-ping": b"\xc0\x00" + SETTINGS + h2(6, 0, 0, b"12345678") + h2(7, 0, 0, struct.pack(">II", 0, 0)),
+}
+
+for name, seeds in (("http", http), ("http2", http2), ("grpc", grpc)):
     d = os.path.join(root, name)
     shutil.rmtree(d, ignore_errors=True)
     os.makedirs(d)
     for k, v in seeds.items():
         with open(os.path.join(d, k), "wb") as f:
             f.write(v)
-print(f"gen-fuzz-corpus-net: {len(http)} HTTP and {len(grpc)} gRPC seeds")
+print(f"gen-fuzz-corpus-net: {len(http)} HTTP, {len(http2)} HTTP/2 and {len(grpc)} gRPC seeds")

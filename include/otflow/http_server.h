@@ -8,6 +8,14 @@
  * the connection. Another process (or another group) binding the port
  * gets -EADDRINUSE: a port is never silently shared.
  *
+ * HTTP/2 on the same port (src/net/http2_session.c, nghttp2): over TLS when
+ * ALPN selects "h2", in plaintext when the client's first bytes are the
+ * HTTP/2 connection preface (h2c with prior knowledge; no Upgrade). Each
+ * stream is one request with the same accessors, limits and answers as
+ * below; streams of a connection are handled concurrently (up to 100) and
+ * answered in any order. idle_timeout_ms is the only time limit there:
+ * silence while no request is with the handler closes the connection.
+ *
  * Per connection the server reads, parses (http_parser), enforces limits,
  * decompresses the body (Content-Encoding: gzip, deflate, zstd, identity)
  * and hands each complete request to the handler. The handler answers
@@ -102,10 +110,11 @@ typedef struct otf_http_server_config {
 	                                  * same pointer and host:port share one
 	                                  * socket (any thread); NULL = own socket */
 	/* TLS on every connection (otflow/tls.h, a server context made with
-	 * alpn "http/1.1": this server speaks HTTP/1.1 only, so a client
-	 * offering h2 and http/1.1 gets http/1.1); NULL = plaintext. Borrowed:
-	 * it must outlive the server. The handshake must be done within the
-	 * first-byte limit (read_header_timeout_ms / idle_timeout_ms). */
+	 * alpn "h2,http/1.1": a client negotiating h2 is served HTTP/2, one
+	 * offering http/1.1 only, or no ALPN, HTTP/1.1); NULL = plaintext.
+	 * Borrowed: it must outlive the server. The handshake must be done
+	 * within the first-byte limit (read_header_timeout_ms /
+	 * idle_timeout_ms). */
 	struct otf_tls_ctx *tls;
 } otf_http_server_config_t;
 

@@ -68,6 +68,13 @@ typedef struct otf_telemetry_reader {
 	size_t headers_len;
 	char header_names[OTF_TELEMETRY_MAX_HEADERS][128];
 	char header_values[OTF_TELEMETRY_MAX_HEADERS][512];
+	/* TLS of the push: on for an https:// endpoint, and for gRPC without a
+	 * scheme when insecure: false or a certificate key is set. Paths of
+	 * PEM files, "" = none (CAs: the system pool). */
+	bool tls;
+	char ca_file[512];   /* tls.ca_file, certificate(_file) */
+	char cert_file[512]; /* tls.cert_file, client_certificate(_file) */
+	char key_file[512];  /* tls.key_file, client_key(_file) */
 } otf_telemetry_reader_t;
 
 typedef struct otf_telemetry_settings {

@@ -84,9 +84,11 @@ typedef enum otf_tls_role {
 
 /* Builds a context: loads every certificate and key now (so that a bad
  * file is a startup error), checks that the key matches the certificate,
- * and sets the versions and suites. alpn is the one protocol offered
- * (client) or selected when the peer offers it (server): "h2" or
- * "http/1.1"; NULL = no ALPN. where prefixes error messages and log lines
+ * and sets the versions and suites. alpn is the protocols offered
+ * (client) or selected when the peer offers one (server), comma-separated,
+ * most preferred first, at most 31 characters: "h2", "http/1.1" or
+ * "h2,http/1.1" (the OTLP/HTTP port; the server picks the first of its
+ * list the client offers); NULL = no ALPN. where prefixes error messages and log lines
  * ("protocols.grpc.tls"); label (may be NULL) names the component: the
  * failure counter's point and log lines say "<label> <where>"
  * ("receiver:otlp protocols.grpc.tls"). A server needs a certificate and key; a

@@ -2,8 +2,10 @@
  * snapshot of otflow's own metrics (cli_telemetry.c) is encoded with
  * otflow's pdata encoder and sent as an OTLP ExportMetricsServiceRequest,
  * over HTTP (libcurl's multi interface on the main loop, the otlphttp
- * exporter's transport) or gRPC (the otlp exporter's h2c client). Cumulative
- * sums, as the Collector's default temporality.
+ * exporter's transport; https:// is libcurl's TLS) or gRPC (the otlp
+ * exporter's client: h2c, or TLS with ALPN h2 and SNI through an
+ * otf_tls_ctx_t, as the otlp exporter). Cumulative sums, as the
+ * Collector's default temporality.
  *
  * One export per reader at a time: a tick while the previous export is
  * still in flight is skipped (the next snapshot carries the totals anyway).
@@ -18,6 +20,7 @@
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
+#include "otflow/tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +45,7 @@ typedef struct push_reader {
 	otf_buf_t *body;         /* http, held while in flight */
 	otf_grpcc_t *gc;         /* grpc */
 	otf_grpcc_call_t *call;  /* grpc, the export in flight */
+	otf_tls_ctx_t *tls;      /* grpc over TLS; freed after the client closed */
 	const char **meta;       /* grpc headers: name, value, ..., NULL */
 	int state;               /* 0 unknown, 1 ok, -1 failing */
 } push_reader_t;
@@ -153,7 +157,16 @@ static void tick(uv_timer_t *t)
 	curl_easy_setopt(c, CURLOPT_HTTPHEADER, r->hdrs);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http");
+	const otf_telemetry_reader_t *tc = r->cfg;
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, tc->tls ? "https" : "http");
+	if (tc->tls) { /* files checked at startup (telemetry_config.c) */
+		if (tc->ca_file[0])
+			curl_easy_setopt(c, CURLOPT_CAINFO, tc->ca_file);
+		if (tc->cert_file[0]) {
+			curl_easy_setopt(c, CURLOPT_SSLCERT, tc->cert_file);
+			curl_easy_setopt(c, CURLOPT_SSLKEY, tc->key_file);
+		}
+	}
 	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)r->cfg->timeout_ms);
 	r->easy = c;
 	r->body = body;
@@ -198,12 +211,27 @@ static int setup_reader(push_reader_t *r, uv_loop_t *loop)
 			r->meta[2 * i] = c->header_names[i];
 			r->meta[2 * i + 1] = c->header_values[i];
 		}
+		if (c->tls) {
+			otf_tls_config_t tc = {
+			    .ca_file = c->ca_file[0] ? (char *)c->ca_file : NULL,
+			    .cert_file = c->cert_file[0] ? (char *)c->cert_file : NULL,
+			    .key_file = c->key_file[0] ? (char *)c->key_file : NULL};
+			char err[400];
+			int rc = otf_tls_ctx_create(&tc, OTF_TLS_CLIENT, "h2", "tls", "telemetry",
+			                            &r->tls, err, sizeof err);
+			if (rc) {
+				otf_log(OTF_LOG_ERROR, "telemetry", "%s: %s", c->origin, err);
+				return rc;
+			}
+		}
 		otf_grpcc_config_t gc = {
 		    .host = r->host,
 		    .port = r->port,
 		    .encoding = c->gzip ? "gzip" : NULL,
 		    .meta = r->meta,
 		    .max_recv_msg_bytes = 1u << 20,
+		    .tls = r->tls,
+		    .handshake_timeout_ms = c->timeout_ms,
 		};
 		return otf__grpcc_create(loop, &gc, &r->gc);
 	}
@@ -255,6 +283,7 @@ static void free_push(otf_telemetry_push_t *p)
 	for (size_t i = 0; i < p->n; i++) {
 		curl_slist_free_all(p->r[i].hdrs);
 		otf_free(p->r[i].meta);
+		otf_tls_ctx_destroy(p->r[i].tls); /* its client is closed */
 	}
 	otf_free(p);
 }

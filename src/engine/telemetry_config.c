@@ -14,6 +14,8 @@
  *             timeout: 30000           # ms
  *             exporter:
  *               otlp: {protocol: http/protobuf, endpoint: http://host:4318}
+ *               (https:// and gRPC TLS: tls {ca_file, cert_file, key_file, insecure};
+ *               read_tls says when TLS is on)
  *     resource: {service.name: my-otflow}
  *
  * Keys the Collector accepts that have no effect here are warned about at
@@ -22,7 +24,9 @@
 
 #include "otflow/err.h"
 #include "otflow/service.h"
+#include "otflow/tls.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -185,33 +189,124 @@ static int read_headers(const otf_config_node_t *h, otf_telemetry_reader_t *r,
 	return 0;
 }
 
+/* The push's TLS, in each form the configuration schema has had: the
+ * older otlp's certificate / client_certificate / client_key, otlp_http's
+ * and otlp_grpc's *_file keys, and the tls block {ca_file, cert_file,
+ * key_file, insecure}. TLS for https://; for gRPC without a scheme when
+ * insecure is false or a certificate is given (plaintext otherwise, as
+ * otflow always did there). Files are read now: a bad one is a config
+ * error at its line. */
+static int read_tls(const otf_config_node_t *o, const otf_config_node_t *ep,
+                    otf_telemetry_reader_t *r, otf_config_error_t *err)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} flat[] = {
+	    {"certificate", offsetof(otf_telemetry_reader_t, ca_file)},
+	    {"certificate_file", offsetof(otf_telemetry_reader_t, ca_file)},
+	    {"client_certificate", offsetof(otf_telemetry_reader_t, cert_file)},
+	    {"client_certificate_file", offsetof(otf_telemetry_reader_t, cert_file)},
+	    {"client_key", offsetof(otf_telemetry_reader_t, key_file)},
+	    {"client_key_file", offsetof(otf_telemetry_reader_t, key_file)},
+	};
+	const otf_config_node_t *at = NULL; /* a TLS key, for errors */
+	int rc;
+	for (size_t i = 0; i < sizeof flat / sizeof flat[0]; i++) {
+		const otf_config_node_t *v = otf_config_map_get(o, flat[i].key);
+		if (v && (rc = read_str(v, (char *)r + flat[i].off, 512, "a file path", err)))
+			return rc;
+		at = v ? v : at;
+	}
+	int insecure = -1; /* not set */
+	const otf_config_node_t *inn = otf_config_map_get(o, "insecure");
+	const otf_config_node_t *t = otf_config_map_get(o, "tls");
+	if (t) {
+		static const char *const keys[] = {"ca_file", "cert_file", "key_file", "insecure",
+		                                   NULL};
+		if ((rc = check_keys(t, keys, NULL, "", err)))
+			return rc;
+		static const struct {
+			const char *key;
+			size_t off;
+		} blk[] = {
+		    {"ca_file", offsetof(otf_telemetry_reader_t, ca_file)},
+		    {"cert_file", offsetof(otf_telemetry_reader_t, cert_file)},
+		    {"key_file", offsetof(otf_telemetry_reader_t, key_file)},
+		};
+		for (size_t i = 0; i < 3; i++) {
+			const otf_config_node_t *v = otf_config_map_get(t, blk[i].key);
+			if (v &&
+			    (rc = read_str(v, (char *)r + blk[i].off, 512, "a file path", err)))
+				return rc;
+			at = v ? v : at;
+		}
+		if (otf_config_map_get(t, "insecure"))
+			inn = otf_config_map_get(t, "insecure");
+	}
+	if (inn) {
+		bool b;
+		if ((rc = otf_config_read_bool(inn, &b, err)))
+			return rc;
+		insecure = b;
+	}
+	bool https = !strncasecmp(r->endpoint, "https://", 8);
+	bool http = !strncasecmp(r->endpoint, "http://", 7);
+	bool certs = r->ca_file[0] || r->cert_file[0] || r->key_file[0];
+	if (r->protocol != OTF_OTLP_GRPC) {
+		if (inn && !https)
+			return otf_config_errorf(err, inn,
+			                         "insecure is for otlp_grpc; an http:// endpoint "
+			                         "is plaintext, https:// is TLS");
+		r->tls = https;
+	} else if (insecure == 1) {
+		if (https)
+			return otf_config_errorf(err, inn,
+			                         "insecure: true with an https:// endpoint");
+		r->tls = false;
+	} else {
+		r->tls = https || (!http && (insecure == 0 || certs));
+	}
+	if (certs && !r->tls)
+		return otf_config_errorf(err, at,
+		                         "a certificate for a plaintext endpoint: use https:// (or "
+		                         "leave insecure unset or false for otlp_grpc)");
+	if (!r->tls)
+		return 0;
+	if (!!r->cert_file[0] != !!r->key_file[0])
+		return otf_config_errorf(err, at,
+		                         "a client certificate needs its key, and a key "
+		                         "its certificate");
+	otf_tls_config_t tc = {.ca_file = r->ca_file[0] ? r->ca_file : NULL,
+	                       .cert_file = r->cert_file[0] ? r->cert_file : NULL,
+	                       .key_file = r->key_file[0] ? r->key_file : NULL};
+	char msg[400];
+	if (otf_tls_config_check(&tc, OTF_TLS_CLIENT, "tls", msg, sizeof msg))
+		return otf_config_errorf(err, at ? at : ep, "%s", msg);
+	return 0;
+}
+
 /* exporter: otlp: {protocol, ...} or the schema's newer otlp_http / otlp_grpc. */
 static int read_otlp(const otf_config_node_t *o, const char *which, otf_telemetry_reader_t *r,
                      otf_config_error_t *err)
 {
-	static const char *const handled[] = {"protocol", "endpoint", "headers",  "compression",
-	                                      "timeout",  "insecure", "encoding", NULL};
+	static const char *const handled[] = {"protocol",
+	                                      "endpoint",
+	                                      "headers",
+	                                      "compression",
+	                                      "timeout",
+	                                      "insecure",
+	                                      "encoding",
+	                                      "tls",
+	                                      "certificate",
+	                                      "client_certificate",
+	                                      "client_key",
+	                                      "certificate_file",
+	                                      "client_certificate_file",
+	                                      "client_key_file",
+	                                      NULL};
 	static const char *const ignored[] = {
 	    "temporality_preference", "default_histogram_aggregation", "headers_list", NULL};
-	/* TLS keys of the schema: refused with the reason rather than as
-	 * unknown keys. */
-	static const char *const tls[] = {"certificate",
-	                                  "client_key",
-	                                  "client_certificate",
-	                                  "certificate_file",
-	                                  "client_key_file",
-	                                  "client_certificate_file",
-	                                  "tls",
-	                                  NULL};
-	for (size_t i = 0; i < otf_config_len(o); i++) {
-		const otf_config_node_t *v;
-		const char *k = otf_config_map_at(o, i, &v);
-		if (in_list(k, tls))
-			return otf_config_errorf(
-			    err, v,
-			    "TLS is not supported yet: use an http:// endpoint "
-			    "(and insecure: true for grpc)");
-	}
 	int rc =
 	    check_keys(o, handled, ignored,
 	               "otflow pushes cumulative sums and gauges only; it has no histograms", err);
@@ -250,9 +345,6 @@ static int read_otlp(const otf_config_node_t *o, const char *which, otf_telemetr
 		return otf_config_errorf(err, o, "missing required key 'endpoint'");
 	if ((rc = read_str(e, r->endpoint, sizeof r->endpoint, "a URL", err)))
 		return rc;
-	if (!strncasecmp(r->endpoint, "https://", 8))
-		return otf_config_errorf(err, e,
-		                         "TLS is not supported yet: use an http:// endpoint");
 	const otf_config_node_t *h = otf_config_map_get(o, "headers");
 	if (h && (rc = read_headers(h, r, err)))
 		return rc;
@@ -266,16 +358,7 @@ static int read_otlp(const otf_config_node_t *o, const char *which, otf_telemetr
 	const otf_config_node_t *t = otf_config_map_get(o, "timeout");
 	if (t && (rc = read_ms(t, &r->timeout_ms, err)))
 		return rc;
-	const otf_config_node_t *in = otf_config_map_get(o, "insecure");
-	if (in) {
-		bool b;
-		if ((rc = otf_config_read_bool(in, &b, err)))
-			return rc;
-		if (!b)
-			return otf_config_errorf(
-			    err, in, "TLS is not supported yet: insecure must be true (cleartext)");
-	}
-	return 0;
+	return read_tls(o, e, r, err);
 }
 
 static int read_exporter(const otf_config_node_t *ex, bool pull, otf_telemetry_reader_t *r,

@@ -44,38 +44,6 @@
  * our close into a reset that destroys the answer in flight. */
 #define LINGER_MS 2000
 
-struct otf__http_conn {
-	otf__tls_io_t io; /* the socket, with TLS when the server has it */
-	uv_timer_t timer;
-	uv_shutdown_t shutdown;
-	otf_http_server_t *srv;
-	otf__http_conn_t *prev, *next;
-	otf__http_parser_t parser;
-	otf_http_request_t *cur; /* with the handler, not yet answered */
-	uint64_t req_start_ms;   /* first byte of the request being read (loop
-	                          * clock), or the accept; 0 = between requests */
-	char *rbuf;              /* RBUF_CAP bytes while needed, else NULL */
-	size_t rlen;
-	int handles_open;
-	bool reading;
-	bool writing;       /* a final answer is being written */
-	bool last_answer;   /* close (linger) once the answer is written */
-	bool continue_sent; /* "100 Continue" sent for the current request */
-	bool lingering;
-	bool closing;
-	struct sockaddr_storage peer;
-	otf__net_link_t link; /* the loop's connection count (net_conns.c) */
-};
-
-struct otf_http_request {
-	otf__http_conn_t *conn; /* NULL once the client is gone */
-	otf__http_msg_t *msg;
-	otf_buf_t *body; /* decoded */
-	otf_http_str_t path, query;
-	struct sockaddr_storage peer;
-	char *tls_subject; /* the connection's verified client certificate, copied */
-};
-
 typedef struct write_req {
 	uv_write_t w;
 	otf__http_conn_t *conn;
@@ -85,14 +53,6 @@ typedef struct write_req {
 } write_req_t;
 
 static void process(otf__http_conn_t *c);
-
-static void request_free(otf_http_request_t *r)
-{
-	otf__http_msg_destroy(r->msg);
-	otf_buf_unref(r->body);
-	otf_free(r->tls_subject);
-	otf_free(r);
-}
 
 static void on_handle_closed(uv_handle_t *h)
 {
@@ -108,6 +68,7 @@ static void on_handle_closed(uv_handle_t *h)
 		c->next->prev = c->prev;
 	otf__net_conns_remove(&c->link); /* may accept a paused connection */
 	otf__http_parser_close(&c->parser);
+	otf__http2_free(c->h2);
 	otf__tls_io_free(&c->io);
 	otf_free(c->rbuf);
 	otf_free(c);
@@ -181,9 +142,17 @@ static uint64_t header_timeout_ms(const otf__http_conn_t *c)
 	return t ? t : OTF_HTTP_DEFAULT_READ_HEADER_TIMEOUT_MS;
 }
 
+static void arm_timer(otf__http_conn_t *c, uint64_t ms);
+
 static void on_timer(uv_timer_t *t)
 {
 	otf__http_conn_t *c = t->data;
+	/* HTTP/2: idle_timeout of silence while no request is with the
+	 * handler (a stream trickling its body counts as silence too). */
+	if (c->h2 && !c->lingering && otf__http2_pending(c->h2)) {
+		arm_timer(c, c->srv->cfg.idle_timeout_ms);
+		return;
+	}
 	/* A request begun but not complete in time: say so, then close. */
 	if (waiting_for_client(c) && otf__http_parser_mid_request(&c->parser)) {
 		send_error(c, 408,
@@ -245,6 +214,119 @@ static void start_linger(otf__http_conn_t *c)
 	}
 	arm_timer(c, c->srv->closing ? 0 : LINGER_MS);
 	update_reading(c);
+}
+
+/* ---- HTTP/2 (the session is http2_session.c's) ---- */
+
+/* Session output written per socket write, at most. */
+#define H2_WRITE_MAX (256 * 1024)
+
+static void h2_on_write(uv_write_t *w, int status)
+{
+	write_req_t *wr = (write_req_t *)w;
+	otf__http_conn_t *c = wr->conn;
+	otf_free(wr);
+	c->h2_writing = false;
+	if (status < 0) {
+		conn_close(c);
+		return;
+	}
+	if (!c->closing)
+		otf__http_conn_h2_flush(c);
+}
+
+/* Collects the session's pending output into one write; one in flight. */
+void otf__http_conn_h2_flush(otf__http_conn_t *c)
+{
+	if (c->h2_writing || c->closing || c->lingering)
+		return;
+	write_req_t *wr = NULL;
+	size_t cap = 0;
+	for (;;) {
+		const uint8_t *data;
+		ssize_t n = otf__http2_send(c->h2, &data);
+		if (n < 0) {
+			otf_free(wr);
+			conn_close(c);
+			return;
+		}
+		if (n == 0)
+			break;
+		size_t have = wr ? wr->len : 0;
+		if (have + (size_t)n > cap) {
+			size_t ncap = cap ? cap * 2 : 16384;
+			while (ncap < have + (size_t)n)
+				ncap *= 2;
+			write_req_t *nw = otf_realloc(wr, sizeof *nw + ncap);
+			if (!nw) {
+				otf_free(wr);
+				conn_close(c);
+				return;
+			}
+			if (!wr)
+				nw->len = 0;
+			wr = nw;
+			cap = ncap;
+		}
+		memcpy(wr->data + wr->len, data, (size_t)n);
+		wr->len += (size_t)n;
+		if (wr->len >= H2_WRITE_MAX)
+			break; /* the rest once this write is done */
+	}
+	if (!wr) {
+		/* Nothing left to say: GOAWAY done and no stream, or broken. */
+		if (otf__http2_done(c->h2))
+			start_linger(c);
+		return;
+	}
+	wr->conn = c;
+	wr->final = false;
+	uv_buf_t b = uv_buf_init(wr->data, (unsigned)wr->len);
+	if (otf__tls_io_write(&c->io, &wr->w, &b, 1, h2_on_write) < 0) {
+		otf_free(wr);
+		conn_close(c);
+		return;
+	}
+	c->h2_writing = true;
+}
+
+/* Feeds bytes to the session, writes its answer, re-arms idle_timeout. */
+static void h2_input(otf__http_conn_t *c, const char *p, size_t n)
+{
+	otf__http2_recv(c->h2, (const uint8_t *)p, n); /* failure: GOAWAY queued */
+	if (c->closing)
+		return;
+	otf__http_conn_h2_flush(c);
+	if (!c->closing && !c->lingering)
+		arm_timer(c, c->srv->cfg.idle_timeout_ms);
+}
+
+/* The first bytes decide the protocol: HTTP/2 when TLS negotiated "h2" or
+ * the client's preface opens the connection (h2c with prior knowledge,
+ * which Go's server accepts on the same port), else HTTP/1.1. Returns
+ * false while the bytes so far are a prefix of the preface. */
+static bool choose_protocol(otf__http_conn_t *c)
+{
+	bool h2 = otf__tls_io_alpn_is(&c->io, "h2");
+	if (!h2) {
+		size_t n = c->rlen < OTF__HTTP2_PREFACE_LEN ? c->rlen : OTF__HTTP2_PREFACE_LEN;
+		if (memcmp(c->rbuf, OTF__HTTP2_PREFACE, n) != 0) {
+			c->proto_known = true;
+			return true;
+		}
+		if (n < OTF__HTTP2_PREFACE_LEN)
+			return false;
+		h2 = true;
+	}
+	c->proto_known = true;
+	if (!(c->h2 = otf__http2_new(c))) {
+		conn_close(c);
+		return true;
+	}
+	size_t n = c->rlen;
+	c->rlen = 0;
+	h2_input(c, c->rbuf, n);
+	return true;
 }
 
 static void on_write(uv_write_t *w, int status)
@@ -358,43 +440,6 @@ static void send_continue(otf__http_conn_t *c)
 	queue_write(c, wr);
 }
 
-static void split_target(otf_http_request_t *r)
-{
-	const char *u = r->msg->head + r->msg->url_off;
-	size_t n = r->msg->url_len;
-	if (n && u[0] != '/') { /* absolute-form: drop scheme://authority */
-		const char *sep = strstr(u, "://");
-		if (sep) {
-			size_t skip = (size_t)(sep - u) + 3;
-			skip += strcspn(u + skip, "/?#");
-			u += skip;
-			n -= skip;
-		}
-	}
-	size_t path_len = strcspn(u, "?#");
-	r->path = (otf_http_str_t){path_len ? u : "/", path_len ? path_len : 1};
-	if (path_len < n && u[path_len] == '?') {
-		const char *q = u + path_len + 1;
-		r->query = (otf_http_str_t){q, strcspn(q, "#")};
-	} else {
-		r->query = (otf_http_str_t){u + n, 0};
-	}
-}
-
-static int decode_status(int rc)
-{
-	switch (rc) {
-	case OTF_E_TOO_LARGE:
-		return 413;
-	case OTF_E_UNSUPPORTED:
-		return 415;
-	case OTF_E_INVAL:
-		return 400;
-	default:
-		return 500;
-	}
-}
-
 static void dispatch(otf__http_conn_t *c, otf__http_msg_t *m)
 {
 	const otf__http_hdr_t *ce = otf__http_msg_header(m, "content-encoding", 16);
@@ -404,7 +449,8 @@ static void dispatch(otf__http_conn_t *c, otf__http_msg_t *m)
 	                          m->body, c->srv->cfg.max_body_bytes, &body, &detail);
 	if (rc < 0) {
 		/* The body was read in full, so the connection stays usable. */
-		send_error(c, decode_status(rc), detail, m->keep_alive && rc != OTF_E_NOMEM);
+		send_error(c, otf__http_decode_status(rc), detail,
+		           m->keep_alive && rc != OTF_E_NOMEM);
 		otf__http_msg_destroy(m);
 		return;
 	}
@@ -425,7 +471,7 @@ static void dispatch(otf__http_conn_t *c, otf__http_msg_t *m)
 	r->peer = c->peer;
 	if (c->io.peer_subject)
 		r->tls_subject = otf_strndup(c->io.peer_subject, strlen(c->io.peer_subject));
-	split_target(r);
+	otf__http_split_target(r);
 	c->cur = r;
 	c->continue_sent = false;
 	c->req_start_ms = 0;
@@ -458,7 +504,6 @@ static void process(otf__http_conn_t *c)
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	otf__http_conn_t *c = st->data;
-	(void)buf;
 	if (nread < 0) { /* end of stream or error: the client is gone */
 		conn_close(c);
 		return;
@@ -466,7 +511,23 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (nread == 0 || c->lingering)
 		return;
 	otf__net_conns_touch(&c->link);
+	if (c->h2) {
+		h2_input(c, buf->base, (size_t)nread);
+		release_rbuf(c);
+		return;
+	}
 	c->rlen += (size_t)nread;
+	if (!c->proto_known) {
+		if (!choose_protocol(c)) {
+			arm_wait(c); /* the first-byte limit covers the preface */
+			return;
+		}
+		if (c->h2 || c->closing) {
+			if (!c->closing)
+				release_rbuf(c);
+			return;
+		}
+	}
 	if (!c->req_start_ms && waiting_for_client(c))
 		c->req_start_ms = uv_now(c->srv->loop) ? uv_now(c->srv->loop) : 1;
 	process(c);
@@ -480,6 +541,8 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 static bool link_idle(otf__net_link_t *l)
 {
 	const otf__http_conn_t *c = (void *)((char *)l - offsetof(otf__http_conn_t, link));
+	if (c->h2)
+		return !otf__http2_pending(c->h2) && !c->h2_writing && !c->closing;
 	return !c->cur && !c->writing && !c->closing;
 }
 
@@ -538,73 +601,18 @@ void otf__http_conn_drain(otf__http_conn_t *c)
 {
 	if (c->closing)
 		return;
+	if (c->h2 && !c->lingering) {
+		/* GOAWAY; the streams begun get their answers, then close. */
+		otf__http2_goaway(c->h2);
+		otf__http_conn_h2_flush(c);
+		return;
+	}
 	if (c->lingering || (!c->cur && !c->writing)) {
 		conn_close(c);
 		return;
 	}
 	c->last_answer = true; /* answer the request in hand, then close */
 	update_reading(c);
-}
-
-/* Public request API. */
-
-const char *otf_http_request_method(const otf_http_request_t *req)
-{
-	return http_method_str((enum http_method)req->msg->method);
-}
-
-otf_http_str_t otf_http_request_path(const otf_http_request_t *req)
-{
-	return req->path;
-}
-
-otf_http_str_t otf_http_request_query(const otf_http_request_t *req)
-{
-	return req->query;
-}
-
-otf_http_str_t otf_http_request_header(const otf_http_request_t *req, const char *name)
-{
-	const otf__http_hdr_t *h = otf__http_msg_header(req->msg, name, strlen(name));
-	if (!h)
-		return (otf_http_str_t){NULL, 0};
-	return (otf_http_str_t){req->msg->head + h->value_off, h->value_len};
-}
-
-size_t otf_http_request_header_count(const otf_http_request_t *req)
-{
-	return req->msg->n_hdrs;
-}
-
-int otf_http_request_header_at(const otf_http_request_t *req, size_t i, otf_http_str_t *name,
-                               otf_http_str_t *value)
-{
-	if (i >= req->msg->n_hdrs)
-		return OTF_E_RANGE;
-	const otf__http_hdr_t *h = &req->msg->hdrs[i];
-	*name = (otf_http_str_t){req->msg->head + h->name_off, h->name_len};
-	*value = (otf_http_str_t){req->msg->head + h->value_off, h->value_len};
-	return 0;
-}
-
-otf_buf_t *otf_http_request_body(const otf_http_request_t *req)
-{
-	return req->body;
-}
-
-const struct sockaddr *otf_http_request_peer(const otf_http_request_t *req)
-{
-	return (const struct sockaddr *)&req->peer;
-}
-
-const char *otf_http_request_tls_subject(const otf_http_request_t *req)
-{
-	return req->tls_subject;
-}
-
-bool otf_http_request_alive(const otf_http_request_t *req)
-{
-	return req->conn != NULL;
 }
 
 int otf_http_respond(otf_http_request_t *req, int status, const char *content_type,
@@ -614,9 +622,11 @@ int otf_http_respond(otf_http_request_t *req, int status, const char *content_ty
 		return OTF_E_INVAL;
 	otf__http_conn_t *c = req->conn;
 	if (!c) {
-		request_free(req);
+		otf__http_request_free(req);
 		return -ECONNRESET;
 	}
+	if (req->h2s)
+		return otf__http2_respond(req, status, content_type, body, len, extra, n_extra);
 	c->cur = NULL;
 	int rc = 0;
 	bool ok = status >= 200 && status <= 599 && (!content_type || !has_crlf(content_type)) &&
@@ -635,7 +645,7 @@ int otf_http_respond(otf_http_request_t *req, int status, const char *content_ty
 		if (rc < 0 && rc != OTF_E_NOMEM)
 			rc = -ECONNRESET; /* the write failed: the client is gone */
 	}
-	request_free(req);
+	otf__http_request_free(req);
 	/* Reading may have paused on a full buffer while the handler ran. */
 	update_reading(c);
 	return rc;

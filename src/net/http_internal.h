@@ -1,10 +1,13 @@
-/* HTTP/1.1 server internals shared by src/net/http_*.c.
+/* HTTP server internals shared by src/net/http_*.c and http2_session.c.
  *
  * Layers, bottom up:
  *   http_parse.c     socket-free request parser on top of http_parser:
  *                    feed bytes, get one event at a time; enforces the
  *                    header and body limits.
  *   http_encoding.c  Content-Encoding decompression, bounded.
+ *   http2_session.c  socket-free HTTP/2 (nghttp2) server session: streams
+ *                    become the same requests, for h2 / h2c connections.
+ *   http_request.c   the request the handler gets: accessors, freeing.
  *   http_conn.c      one accepted uv_tcp_t: read, parse, dispatch, respond.
  *   http_server.c    listener, connection list, graceful close.
  */
@@ -12,6 +15,7 @@
 #define OTFLOW_NET_HTTP_INTERNAL_H
 
 #include "net/net_internal.h"
+#include "net/tls_internal.h"
 #include "otflow/buf.h"
 #include "otflow/http_server.h"
 
@@ -133,6 +137,49 @@ struct otf_http_server {
 	void *close_arg;
 };
 
+/* One accepted connection (http_conn.c) and a request given to the
+ * handler; shared with http2_session.c. */
+typedef struct otf__http2 otf__http2_t;
+
+struct otf__http_conn {
+	otf__tls_io_t io; /* the socket, with TLS when the server has it */
+	uv_timer_t timer;
+	uv_shutdown_t shutdown;
+	otf_http_server_t *srv;
+	otf__http_conn_t *prev, *next;
+	otf__http_parser_t parser;
+	otf_http_request_t *cur; /* with the handler, not yet answered */
+	uint64_t req_start_ms;   /* first byte of the request being read (loop
+	                          * clock), or the accept; 0 = between requests */
+	char *rbuf;              /* RBUF_CAP bytes while needed, else NULL */
+	size_t rlen;
+	int handles_open;
+	bool reading;
+	bool writing;       /* a final answer is being written */
+	bool last_answer;   /* close (linger) once the answer is written */
+	bool continue_sent; /* "100 Continue" sent for the current request */
+	bool lingering;
+	bool closing;
+	struct sockaddr_storage peer;
+	otf__net_link_t link; /* the loop's connection count (net_conns.c) */
+	/* HTTP/2 (http2_session.c): chosen by ALPN "h2" or by the client's
+	 * connection preface in its first bytes (h2c with prior knowledge). */
+	bool proto_known; /* HTTP/1.1 or HTTP/2 decided */
+	bool h2_writing;  /* a write of session output is in flight */
+	otf__http2_t *h2; /* the session, NULL = HTTP/1.1 */
+};
+
+struct otf_http_request {
+	otf__http_conn_t *conn; /* NULL once the client is gone */
+	otf__http_msg_t *msg;
+	otf_buf_t *body; /* decoded */
+	otf_http_str_t path, query;
+	struct sockaddr_storage peer;
+	char *tls_subject;             /* the connection's verified client certificate, copied */
+	struct otf__http2_stream *h2s; /* HTTP/2: its stream, NULL = HTTP/1.1 or
+	                                * the stream is gone (then conn is NULL) */
+};
+
 /* Accepts one pending connection from the listener. */
 void otf__http_conn_accept(otf_http_server_t *s);
 
@@ -144,5 +191,46 @@ void otf__http_conn_drain(otf__http_conn_t *c);
 
 /* Called by a connection once its handles are closed and it is unlinked. */
 void otf__http_server_conn_gone(otf_http_server_t *s);
+
+/* ---- HTTP/2 (http2_session.c) ----
+ * The nghttp2 server session of one connection, socket- and TLS-free:
+ * bytes in through otf__http2_recv, bytes out through otf__http2_send,
+ * which the connection (http_conn.c) writes. Each stream is one request:
+ * :method, :path and the header fields become an otf__http_msg_t (with
+ * :authority as Host when the client sent none), the DATA frames its
+ * body, so that the handler sees exactly what HTTP/1.1 gives it; the
+ * same limits and answers apply (413, 415, 400, 431), per stream. */
+
+/* The preface an HTTP/2 client sends first (RFC 9113, 3.4). */
+#define OTF__HTTP2_PREFACE     "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+#define OTF__HTTP2_PREFACE_LEN 24
+
+/* A session on c, with our SETTINGS queued. NULL on ENOMEM. */
+otf__http2_t *otf__http2_new(otf__http_conn_t *c);
+/* Frees the session; requests with the handler become "not alive". */
+void otf__http2_free(otf__http2_t *h);
+/* Feeds the client's bytes. A negative return: the connection is broken
+ * (not HTTP/2, a flood): a GOAWAY is queued, close once it is written. */
+int otf__http2_recv(otf__http2_t *h, const uint8_t *data, size_t len);
+/* Next output bytes (valid until the next call), 0 = none, < 0 fatal. */
+ssize_t otf__http2_send(otf__http2_t *h, const uint8_t **data);
+/* Nothing more to read nor write: the connection may close. */
+bool otf__http2_done(const otf__http2_t *h);
+/* Requests with the handler, not yet answered. */
+uint32_t otf__http2_pending(const otf__http2_t *h);
+/* Graceful close: GOAWAY, the streams begun are still answered. */
+void otf__http2_goaway(otf__http2_t *h);
+/* otf_http_respond for a request that came over HTTP/2; the same rules
+ * (-ECONNRESET, a no-op but the free, once its stream is gone). */
+int otf__http2_respond(otf_http_request_t *r, int status, const char *ctype, const void *body,
+                       size_t len, const otf_http_header_t *extra, size_t n_extra);
+/* http_conn.c: the session has output (from outside a read callback). */
+void otf__http_conn_h2_flush(otf__http_conn_t *c);
+/* http_request.c: frees a request (shared by both protocols). */
+void otf__http_request_free(otf_http_request_t *r);
+/* http_request.c: path and query of r->msg's target into r. */
+void otf__http_split_target(otf_http_request_t *r);
+/* http_request.c: the Content-Encoding error's status (413, 415, 400, 500). */
+int otf__http_decode_status(int rc);
 
 #endif

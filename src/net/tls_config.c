@@ -113,7 +113,7 @@ struct otf_tls_ctx {
 	SSL_CTX *ssl;         /* current; swapped on reload (lock) */
 	otf_tls_config_t cfg; /* a copy of the strings this context re-reads */
 	otf_tls_role_t role;
-	char alpn[16];
+	char alpn[32]; /* comma-separated, most preferred first */
 	char where[96];
 	int64_t reload_ns;
 	uint64_t next_reload_ns; /* monotonic; 0 = never */
@@ -333,22 +333,26 @@ int otf_tls_cipher_names(const otf_config_strlist_t *suites, const char *where, 
 	return rc;
 }
 
+/* want is the server's list, comma-separated, most preferred first: the
+ * first of it the client offers wins (Go's server prefers h2 likewise). */
 static int alpn_select(SSL *s, const unsigned char **out, unsigned char *outlen,
                        const unsigned char *in, unsigned int inlen, void *arg)
 {
 	(void)s;
-	const char *want = arg;
-	size_t wl = strlen(want);
-	for (unsigned i = 0; i < inlen;) {
-		unsigned l = in[i];
-		if (i + 1 + l > inlen)
-			break;
-		if (l == wl && !memcmp(in + i + 1, want, wl)) {
-			*out = in + i + 1;
-			*outlen = (unsigned char)l;
-			return SSL_TLSEXT_ERR_OK;
+	for (const char *want = arg; *want;) {
+		size_t wl = strcspn(want, ",");
+		for (unsigned i = 0; i < inlen;) {
+			unsigned l = in[i];
+			if (i + 1 + l > inlen)
+				break;
+			if (l == wl && !memcmp(in + i + 1, want, wl)) {
+				*out = in + i + 1;
+				*outlen = (unsigned char)l;
+				return SSL_TLSEXT_ERR_OK;
+			}
+			i += 1 + l;
 		}
-		i += 1 + l;
+		want += wl + (want[wl] == ',');
 	}
 	/* No common protocol: go on without ALPN; the HTTP/2 or HTTP/1.1
 	 * code then tells a client speaking something else. */

@@ -95,6 +95,9 @@ void otf__tls_io_close(otf__tls_io_t *io, uv_close_cb cb);
 /* After the handle's close callback: frees the session. */
 void otf__tls_io_free(otf__tls_io_t *io);
 
+/* True when the handshake selected ALPN protocol proto ("h2"). */
+bool otf__tls_io_alpn_is(const otf__tls_io_t *io, const char *proto);
+
 /* Why the session failed ("" when it did not). */
 static inline const char *otf__tls_io_error(const otf__tls_io_t *io)
 {

@@ -113,13 +113,20 @@ int otf__tls_io_connect(otf__tls_io_t *io, otf_tls_ctx_t *ctx, const char *serve
 	io->client = true;
 	SSL_set_connect_state(io->ssl);
 	const char *alpn = otf__tls_ctx_alpn(ctx);
-	unsigned char proto[17];
-	size_t al = strlen(alpn);
-	if (al && al < sizeof proto) {
-		proto[0] = (unsigned char)al;
-		memcpy(proto + 1, alpn, al);
-		SSL_set_alpn_protos(io->ssl, proto, (unsigned)al + 1);
+	/* "h2,http/1.1" in the wire format: each name after its length. */
+	unsigned char proto[33];
+	size_t pl = 0;
+	for (const char *a = alpn; *a && pl < sizeof proto;) {
+		size_t l = strcspn(a, ",");
+		if (l && l < 256 && pl + 1 + l <= sizeof proto) {
+			proto[pl] = (unsigned char)l;
+			memcpy(proto + pl + 1, a, l);
+			pl += 1 + l;
+		}
+		a += l + (a[l] == ',');
 	}
+	if (pl)
+		SSL_set_alpn_protos(io->ssl, proto, (unsigned)pl);
 	if (server_name && server_name[0]) {
 		unsigned char bin[16];
 		bool ip = inet_pton(AF_INET, server_name, bin) == 1 ||
@@ -545,4 +552,14 @@ void otf__tls_io_free(otf__tls_io_t *io)
 	io->ssl = NULL;
 	otf_free(io->peer_subject);
 	io->peer_subject = NULL;
+}
+
+bool otf__tls_io_alpn_is(const otf__tls_io_t *io, const char *proto)
+{
+	if (!io->ssl || !io->hs_done)
+		return false;
+	const unsigned char *p = NULL;
+	unsigned n = 0;
+	SSL_get0_alpn_selected(io->ssl, &p, &n);
+	return p && n == strlen(proto) && !memcmp(p, proto, n);
 }

@@ -104,6 +104,39 @@ static void test_readers(void **state)
 	                       &s, &err),
 	                 0);
 	assert_int_equal(s.telemetry.readers[0].protocol, OTF_OTLP_HTTP_JSON);
+	assert_false(s.telemetry.readers[0].tls);
+}
+
+/* When the push uses TLS: https://; gRPC without a scheme when insecure is
+ * false; plaintext for http:// and, as before, a bare gRPC host:port. */
+static void test_tls(void **state)
+{
+	(void)state;
+	otf_service_settings_t s;
+	otf_config_error_t err;
+	static const struct {
+		const char *exp;
+		bool tls;
+	} cases[] = {
+	    {"otlp_http: {endpoint: 'https://h:4318'}", true},
+	    {"otlp_http: {endpoint: 'http://h:4318'}", false},
+	    {"otlp: {protocol: grpc, endpoint: 'https://h:4317'}", true},
+	    {"otlp_grpc: {endpoint: 'h:4317'}", false},
+	    {"otlp_grpc: {endpoint: 'h:4317', insecure: true}", false},
+	    {"otlp_grpc: {endpoint: 'h:4317', insecure: false}", true},
+	    {"otlp_grpc: {endpoint: 'h:4317', tls: {insecure: false}}", true},
+	    {"otlp_grpc: {endpoint: 'http://h:4317'}", false},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char tel[512];
+		snprintf(tel, sizeof tel,
+		         "  telemetry: {metrics: {readers: [{periodic: {exporter: {%s}}}]}}\n",
+		         cases[i].exp);
+		if (build(tel, &s, &err))
+			fail_msg("%s: %s", cases[i].exp, err.text);
+		if (s.telemetry.readers[0].tls != cases[i].tls)
+			fail_msg("%s: tls %d", cases[i].exp, s.telemetry.readers[0].tls);
+	}
 }
 
 static void expect_error(const char *tel, const char *needle)
@@ -134,9 +167,18 @@ static void test_errors(void **state)
 	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp: "
 	             "{protocol: thrift, endpoint: x}}}}]}}\n",
 	             "expected http/protobuf, http/json or grpc, got 'thrift'");
-	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp: "
-	             "{endpoint: 'https://x'}}}}]}}\n",
-	             "TLS is not supported yet");
+	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_grpc: "
+	             "{endpoint: 'https://x', insecure: true}}}}]}}\n",
+	             "insecure: true with an https:// endpoint");
+	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_http: "
+	             "{endpoint: 'https://x', tls: {cert_file: /c.pem}}}}}]}}\n",
+	             "a client certificate needs its key");
+	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_http: "
+	             "{endpoint: 'https://x', tls: {server_name: y}}}}}]}}\n",
+	             "unknown key 'server_name' (valid: ca_file, cert_file, key_file, insecure)");
+	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_http: "
+	             "{endpoint: 'https://x', tls: {ca_file: /nonexistent/ca.pem}}}}}]}}\n",
+	             "tls.ca_file: cannot read \"/nonexistent/ca.pem\"");
 	expect_error("  telemetry: {metrics: {readers: [{periodic: {interval: 0, exporter: "
 	             "{otlp: {endpoint: x}}}}]}}\n",
 	             "expected 1..86400000 ms");
@@ -152,8 +194,8 @@ static void test_errors(void **state)
 	expect_error("  telemetry: {logs: {level: loud}}\n", "expected debug, info, warn or error");
 	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp: "
 	             "{endpoint: x, certificate: /ca.pem}}}}]}}\n",
-	             "service.telemetry.metrics.readers[0].periodic.exporter.otlp.certificate: TLS "
-	             "is not supported yet");
+	             "service.telemetry.metrics.readers[0].periodic.exporter.otlp.certificate: a "
+	             "certificate for a plaintext endpoint");
 	expect_error("  telemetry: {metrics: {readers: [{periodic: {exporter: {otlp_http: "
 	             "{endpoint: x, encoding: xml}}}}]}}\n",
 	             "expected protobuf or json");
@@ -168,6 +210,7 @@ int main(void)
 	    cmocka_unit_test(test_defaults_and_address),
 	    cmocka_unit_test(test_readers),
 	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_tls),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -16,7 +16,8 @@
 enum { C_RESOLVING = 1, C_CONNECTING, C_READY, C_CLOSED };
 
 /* A server that accepts but never completes the TLS handshake (a
- * plaintext server waiting for a request) is given up after this. */
+ * plaintext server waiting for a request) is given up after the client's
+ * handshake_timeout_ms, or this when that is 0. */
 #define TLS_HANDSHAKE_MS 10000u
 
 typedef struct conn conn_t;
@@ -65,6 +66,7 @@ struct otf_grpcc {
 	char **meta;        /* name, value, ..., NULL; names lower-cased */
 	size_t n_meta;
 	size_t max_recv;
+	uint64_t handshake_ms;     /* a TLS handshake's limit from the TCP connect */
 	conn_t *conn;              /* the connection new calls use */
 	conn_t *conns;             /* all of them (draining after GOAWAY too) */
 	otf_grpcc_call_t *pending; /* waiting for conn to be ready */
@@ -634,10 +636,38 @@ static conn_t *conn_open(otf_grpcc_t *cl)
 	return k;
 }
 
+/* A call waiting on k (attached, or pending while k is the connection
+ * being opened) is past its deadline. */
+static bool calls_due(const conn_t *k, uint64_t now)
+{
+	for (const otf_grpcc_call_t *c = k->calls; c; c = c->next)
+		if (c->deadline_ms && now >= c->deadline_ms)
+			return true;
+	for (const otf_grpcc_call_t *c = k->cl->conn == k ? k->cl->pending : NULL; c; c = c->next)
+		if (c->deadline_ms && now >= c->deadline_ms)
+			return true;
+	return false;
+}
+
 static void on_timer(uv_timer_t *t)
 {
 	otf_grpcc_t *cl = t->data;
 	uint64_t now = uv_now(cl->loop);
+	/* A stalled handshake first, so that its calls end with that reason
+	 * (UNAVAILABLE) rather than a bare deadline. */
+	for (conn_t *k = cl->conns, *kn; k; k = kn) {
+		kn = k->next;
+		if (!k->h2 || k->closing || !k->io.ssl || k->io.hs_done)
+			continue;
+		uint64_t took = now - k->connected_ms;
+		if (took >= cl->handshake_ms || calls_due(k, now)) {
+			char why[200];
+			snprintf(why, sizeof why,
+			         "TLS: no handshake within %llu ms (not a TLS server?)",
+			         (unsigned long long)took);
+			conn_fail(k, why);
+		}
+	}
 	/* Deadlines: waiting calls end here, streams are reset first. */
 	otf_grpcc_call_t *c = cl->pending, *nx;
 	for (; c; c = nx) {
@@ -647,16 +677,8 @@ static void on_timer(uv_timer_t *t)
 	}
 	for (conn_t *k = cl->conns, *kn; k; k = kn) {
 		kn = k->next;
-		if (!k->h2)
+		if (!k->h2 || k->closing)
 			continue;
-		if (k->io.ssl && !k->io.hs_done && now - k->connected_ms >= TLS_HANDSHAKE_MS) {
-			char why[200];
-			snprintf(why, sizeof why,
-			         "TLS: no handshake within %u ms (not a TLS server?)",
-			         TLS_HANDSHAKE_MS);
-			conn_fail(k, why);
-			continue;
-		}
 		for (c = k->calls; c; c = nx) {
 			nx = c->next;
 			if (c->deadline_ms && now >= c->deadline_ms && !c->timed_out) {
@@ -692,6 +714,7 @@ int otf__grpcc_create(uv_loop_t *loop, const otf_grpcc_config_t *cfg, otf_grpcc_
 	cl->loop = loop;
 	cl->port = cfg->port;
 	cl->max_recv = cfg->max_recv_msg_bytes ? cfg->max_recv_msg_bytes : 4u << 20;
+	cl->handshake_ms = cfg->handshake_timeout_ms ? cfg->handshake_timeout_ms : TLS_HANDSHAKE_MS;
 	char auth[300];
 	snprintf(auth, sizeof auth, strchr(cfg->host, ':') ? "[%s]:%u" : "%s:%u", cfg->host,
 	         cfg->port);

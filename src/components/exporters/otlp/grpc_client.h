@@ -45,6 +45,11 @@ typedef struct otf_grpcc_config {
 	 * verify failed (certificate has expired)"). */
 	struct otf_tls_ctx *tls;
 	const char *server_name; /* SNI and the name verified; NULL = host */
+	/* ms from the TCP connect for the TLS handshake; past it the
+	 * connection fails and its calls end UNAVAILABLE ("TLS: no handshake
+	 * within N ms"). The exporter's timeout, as the Collector's dial is
+	 * bounded by the request's context; 0 = 10 s. */
+	uint64_t handshake_timeout_ms;
 } otf_grpcc_config_t;
 
 typedef struct otf_grpcc_result {

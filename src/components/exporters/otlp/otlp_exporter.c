@@ -257,6 +257,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	    .meta = meta,
 	    .tls = e->tls,
 	    .server_name = c->tls.server_name_override,
+	    .handshake_timeout_ms = (uint64_t)c->timeout_ns / 1000000,
 	};
 	rc = otf__grpcc_create(otf_node_loop(e->node), &gc, &e->client);
 	otf_free(meta);

@@ -126,13 +126,6 @@ int otlphttp_validate(const void *config, char *err, size_t errlen)
 	}
 	int rc = 0;
 	if (https) {
-		/* libcurl takes SNI and the verified name from the URL. */
-		if (c->tls.server_name_override && c->tls.server_name_override[0]) {
-			snprintf(err, errlen,
-			         "tls.server_name_override: not available with otlphttp (libcurl "
-			         "verifies the URL's host): put that name in the endpoint URL");
-			return OTF_E_CONFIG;
-		}
 		/* Certificates and keys are read now: a bad one is a startup error.
 		 * An https:// URL is TLS whatever insecure says. */
 		otf_tls_config_t t = c->tls;

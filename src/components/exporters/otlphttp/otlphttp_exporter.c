@@ -34,6 +34,13 @@ typedef struct otlphttp_exporter {
 	otf_curl_uv_t *cu;
 	struct curl_slist *hdrs;
 	char *url[OTF_SIGNAL_COUNT];
+	/* tls.server_name_override on an https:// URL: the URL asked of
+	 * libcurl names the override (SNI, verified name), CURLOPT_CONNECT_TO
+	 * sends it to the endpoint's host, and Host stays the endpoint's, as
+	 * Go's transport does with tls.Config.ServerName. */
+	char *sni_url[OTF_SIGNAL_COUNT];
+	struct curl_slist *connect_to[OTF_SIGNAL_COUNT];
+	char *host_hdr[OTF_SIGNAL_COUNT]; /* "Host: endpoint-host[:port]" */
 	otf_exph_compression_t compression;
 	bool json;
 	char ciphers12[2048], ciphers13[1024]; /* tls.cipher_suites, OpenSSL names */
@@ -49,6 +56,7 @@ typedef struct attempt {
 	otf_exph_req_t *req;
 	char retry_after[64];
 	char curl_err[CURL_ERROR_SIZE]; /* libcurl's detail ("SSL certificate problem: ...") */
+	struct curl_slist *hdrs;        /* with server_name_override: Host + the headers */
 	bool resp_json;
 	size_t resp_len;
 	uint8_t resp[RESP_MAX];
@@ -246,11 +254,30 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 		return OTF_E_NOMEM;
 	}
 	CURL *c = a->easy;
-	curl_easy_setopt(c, CURLOPT_URL, e->url[req->signal]);
+	struct curl_slist *hdrs = req->xdata ? req->xdata : e->hdrs;
+	if (e->connect_to[req->signal]) {
+		struct curl_slist *l = curl_slist_append(NULL, e->host_hdr[req->signal]), *n;
+		for (const struct curl_slist *h = hdrs; l && h; h = h->next) {
+			if (!(n = curl_slist_append(l, h->data))) {
+				curl_slist_free_all(l);
+				l = NULL;
+			}
+		}
+		if (!l) {
+			curl_easy_cleanup(c);
+			otf_free(a);
+			return OTF_E_NOMEM;
+		}
+		a->hdrs = hdrs = l;
+		curl_easy_setopt(c, CURLOPT_URL, e->sni_url[req->signal]);
+		curl_easy_setopt(c, CURLOPT_CONNECT_TO, e->connect_to[req->signal]);
+	} else {
+		curl_easy_setopt(c, CURLOPT_URL, e->url[req->signal]);
+	}
 	curl_easy_setopt(c, CURLOPT_POST, 1L);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDS, (const char *)req->body->data);
 	curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body->len);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, req->xdata ? req->xdata : e->hdrs);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 	curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, a);
@@ -266,6 +293,7 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 	rc = otf__curl_uv_add(e->cu, c);
 	if (rc) {
 		curl_easy_cleanup(c);
+		curl_slist_free_all(a->hdrs);
 		otf_free(a);
 		return rc;
 	}
@@ -343,6 +371,7 @@ static void on_done(void *ctx, CURL *easy, CURLcode result)
 	}
 	otf_exph_req_t *req = a->req;
 	curl_easy_cleanup(easy);
+	curl_slist_free_all(a->hdrs);
 	otf_free(a);
 	otf__exph_done(e->h, req, &res);
 }
@@ -351,8 +380,12 @@ static void free_exporter(void *arg)
 {
 	otlphttp_exporter_t *e = arg;
 	curl_slist_free_all(e->hdrs);
-	for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
 		otf_free(e->url[s]);
+		otf_free(e->sni_url[s]);
+		otf_free(e->host_hdr[s]);
+		curl_slist_free_all(e->connect_to[s]);
+	}
 	otf_arena_close(&e->arena);
 	otf_free(e);
 }
@@ -394,6 +427,44 @@ static int build_headers(otlphttp_exporter_t *e, const otf_exph_headers_t *hh,
 oom:
 	curl_slist_free_all(l);
 	return OTF_E_NOMEM;
+}
+
+/* The URL with its host replaced by name, "name:port:host:port" for
+ * CURLOPT_CONNECT_TO, and the Host header of the original URL. */
+static int name_override(otlphttp_exporter_t *e, int s, const char *name)
+{
+	CURLU *u = curl_url();
+	char *host = NULL, *port = NULL, *given_port = NULL, *url = NULL;
+	int rc = OTF_E_NOMEM;
+	if (!u)
+		return rc;
+	if (curl_url_set(u, CURLUPART_URL, e->url[s], 0) ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) ||
+	    curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT)) {
+		rc = OTF_E_CONFIG;
+		goto out;
+	}
+	if (curl_url_get(u, CURLUPART_PORT, &given_port, 0))
+		given_port = NULL; /* none in the URL */
+	if (curl_url_set(u, CURLUPART_HOST, name, 0) || curl_url_get(u, CURLUPART_URL, &url, 0))
+		goto out;
+	char line[600];
+	/* An IPv6 name in CONNECT_TO is bracketed, as CURLUPART_HOST gives it. */
+	snprintf(line, sizeof line, "%s:%s:%s:%s", name, port, host, port);
+	e->connect_to[s] = curl_slist_append(NULL, line);
+	snprintf(line, sizeof line, "Host: %s%s%s", host, given_port ? ":" : "",
+	         given_port ? given_port : "");
+	e->host_hdr[s] = otf_strndup(line, strlen(line));
+	e->sni_url[s] = otf_strndup(url, strlen(url));
+	if (e->connect_to[s] && e->host_hdr[s] && e->sni_url[s])
+		rc = 0;
+out:
+	curl_free(host);
+	curl_free(port);
+	curl_free(given_port);
+	curl_free(url);
+	curl_url_cleanup(u);
+	return rc;
 }
 
 static int capture(void *ctx, otf_exph_req_t *req, const otf_msg_t *m)
@@ -442,6 +513,10 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		if (!rc && !(e->url[s] = otf_strndup(url, strlen(url))))
 			rc = OTF_E_NOMEM;
 	}
+	const char *sno = c->tls.server_name_override;
+	for (int s = 0; s < OTF_SIGNAL_COUNT && !rc && sno && sno[0]; s++)
+		if (!strncasecmp(e->url[s], "https://", 8))
+			rc = name_override(e, s, sno);
 	otf__exph_auth_resolve(ctx->node, &c->auth, &e->auth, &e->auth_inst);
 	if (!rc)
 		rc = build_headers(e, NULL, &e->hdrs);
@@ -489,6 +564,7 @@ static void abort_attempt(void *ctx, otf_exph_req_t *req)
 		return;
 	otf__curl_uv_remove(e->cu, a->easy);
 	curl_easy_cleanup(a->easy);
+	curl_slist_free_all(a->hdrs);
 	otf_free(a);
 	req->tdata = NULL;
 }

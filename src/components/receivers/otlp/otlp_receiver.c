@@ -328,7 +328,7 @@ static int start_http(otlp_receiver_t *r)
 	sc.max_connections = UINT32_MAX;
 	if (h->tls_set && !r->tls) {
 		char err[512];
-		rc = otf_tls_ctx_acquire(&h->tls, &h->tls, OTF_TLS_SERVER, "http/1.1",
+		rc = otf_tls_ctx_acquire(&h->tls, &h->tls, OTF_TLS_SERVER, "h2,http/1.1",
 		                         "protocols.http.tls", otf_node_name(r->node), &r->tls, err,
 		                         sizeof err);
 		if (rc) {

@@ -116,7 +116,8 @@ static const otf_config_field_t k_http[] = {
      .offset = offsetof(otlp_http_t, tls),
      .sub = otf_tls_server_schema,
      .present_at = OTF_CONFIG_PRESENT(otlp_http_t, tls_set),
-     .desc = "Serve HTTPS (configtls; ALPN http/1.1: this server speaks HTTP/1.1 only)."},
+     .desc =
+         "Serve HTTPS (configtls; ALPN h2 and http/1.1: HTTP/2 when the client negotiates it)."},
     OTF_CONFIG_FIELD_END,
 };
 
