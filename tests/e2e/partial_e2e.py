@@ -212,7 +212,7 @@ def wait_for(pred, timeout):
     return pred()
 
 
-def yaml_full(port, out, workers=2, extra_rcv="", extra_exp=""):
+def yaml_full(port, out, workers=2, extra_rcv="", extra_exp="", tombstone_ttl="1s"):
     return """
 runtime: {workers: %d}
 receivers:
@@ -228,7 +228,7 @@ exporters:
   partial:
     postgres: "%s"
     expiry_factor: 3
-    tombstone_ttl: 1s
+    tombstone_ttl: %s
 %s
   file:
     path: %s
@@ -238,7 +238,7 @@ service:
   pipelines:
     logs: {receivers: [otlp], exporters: [partial]}
     traces: {receivers: [partial], exporters: [file]}
-""" % (workers, port, DSN, extra_rcv, DSN, extra_exp, out)
+""" % (workers, port, DSN, extra_rcv, DSN, tombstone_ttl, extra_exp, out)
 
 
 def row(span):
@@ -251,7 +251,10 @@ def row(span):
 def scenario_basic(work):
     port = free_port()
     out = os.path.join(work, "basic.jsonl")
-    o = Otflow(work, "basic", yaml_full(port, out), port)
+    # Tombstones live 6 s: the checks on B's tombstone below must see it
+    # even when a loaded machine takes seconds between its stop and them
+    # (with 1 s it was purged first and the late heartbeat made a new row).
+    o = Otflow(work, "basic", yaml_full(port, out, tombstone_ttl="6s"), port)
     A, B, C, D, E, F = (Span(n) for n in "ABCDEF")
     t_a = time.time_ns()
     # JSON body (A, B, C), base64 protobuf string body (D), raw protobuf bytes body (F).
@@ -328,8 +331,8 @@ def scenario_basic(work):
             check(end_t == last_a, "A ends at its last heartbeat (%d vs %d)" % (end_t, last_a))
         else:
             check(end_t > s.start, "end after start for " + s.name)
-    # rows of emitted spans are gone; tombstones purged after tombstone_ttl (1 s)
-    check(wait_for(lambda: sql("SELECT count(*) FROM partial_traces")[0][0] == "0", 5),
+    # rows of emitted spans are gone; tombstones purged after tombstone_ttl (6 s)
+    check(wait_for(lambda: sql("SELECT count(*) FROM partial_traces")[0][0] == "0", 20),
           "table empty after emission and tombstone purge: %s" % sql(
               "SELECT span_id, stopped_at IS NOT NULL FROM partial_traces"))
     o.stop()
