@@ -75,9 +75,9 @@ typedef enum otf_ctrl_type {
 	OTF_CTRL_NACK,    /* ... was refused or failed */
 	OTF_CTRL_TMR,     /* a timer of this node expired */
 	OTF_CTRL_KIL,     /* shutdown: stop accepting, flush, then otf_node_shutdown_done */
+	OTF_CTRL_CAN,     /* cancellation of a message id (otf_msg_cancel), downstream */
+	OTF_CTRL_REB,     /* the budget downstream of this node changed (otf_node_budget) */
 	/* Reserved for a later release: */
-	OTF_CTRL_CAN, /* cancellation */
-	OTF_CTRL_REB, /* resource budget */
 	OTF_CTRL_CFG, /* configuration change */
 	OTF_CTRL_ERR, /* error report */
 	/* A message this node subscribed to with OTF_INTEREST_QUEUED was
@@ -85,6 +85,25 @@ typedef enum otf_ctrl_type {
 	 * ACK or NACK still follows. */
 	OTF_CTRL_QUEUED,
 } otf_ctrl_type_t;
+
+/* A resource budget (REB, otf_node_publish_budget): what a node can take
+ * now. Units: bytes = payload bytes (otf_buf_t len of the messages),
+ * items = spans, data points or log records, msgs = messages (requests).
+ * OTF_BUDGET_UNLIMITED in a field = no limit on it; 0 in any field = stop
+ * (nothing may be sent). retry_after_ms: the publisher's guess of when
+ * room returns (receivers put it in Retry-After / RetryInfo; 0 = 1 s).
+ * flags OTF_BUDGET_RATE: the limit is a rate (receivers answer HTTP 429,
+ * gRPC RESOURCE_EXHAUSTED); otherwise a capacity (HTTP 503, gRPC
+ * UNAVAILABLE). */
+#define OTF_BUDGET_UNLIMITED UINT64_MAX
+#define OTF_BUDGET_RATE      1u
+typedef struct otf_budget {
+	uint64_t bytes;
+	uint64_t items;
+	uint64_t msgs;
+	uint32_t retry_after_ms;
+	uint32_t flags;
+} otf_budget_t;
 
 /* Interests a node declares when subscribing to a message's outcome. */
 #define OTF_INTEREST_ACK            1u
@@ -116,6 +135,8 @@ typedef struct otf_ctrl {
 	 * the retries). Appended after reason: the layout before it is
 	 * unchanged for plugins of ABI 1.0. */
 	uint64_t retry_after_ns;
+	/* REB only: the budget now downstream of the node (otf_node_budget). */
+	otf_budget_t budget;
 } otf_ctrl_t;
 
 /* ---- factories ---- */
@@ -382,6 +403,8 @@ typedef enum otf_node_counter {
 	OTF_COUNTER_DROPPED,      /* processor: items dropped (ack at ingress, then lost;
 	                           * retry: refused past its bound or given up) */
 	OTF_COUNTER_RETRIED,      /* processor retry: items sent again after a failure */
+	OTF_COUNTER_CANCELLED,    /* any node: items of cancelled messages (CAN) it dropped,
+	                           * did not retry, did not send, or aborted */
 	OTF_COUNTER_COUNT_
 } otf_node_counter_t;
 void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n);
@@ -396,19 +419,81 @@ typedef enum otf_log_level {
 void otf_node_log(otf_node_t *node, otf_log_level_t level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* ---- admission: the REB (resource budget) control signal, first form ----
- * A process-wide flag raised while new data must be refused because a
- * resource budget is exhausted (processor memory_limiter: memory above its
- * soft limit). Receivers ask otf_admission_refused() before reading or
- * decoding a request and refuse early: HTTP 503 with Retry-After, gRPC
- * RESOURCE_EXHAUSTED. It is a flag rather than a control signal because
- * receivers must see it before a message exists, on every worker at once.
- * Each holder raises it with otf_admission_hold() and lowers it with one
- * otf_admission_release(); it is up while any hold is. Memory is a
- * process-wide resource, so one exhausted budget refuses on every
- * receiver. A node refusing a message for the same reason nacks it with
- * error OTF_E_NOMEM, permanent false; receivers answer that with the same
- * statuses. Thread-safe (atomics); callable from any thread. */
+/* ---- REB: resource budgets, reverse propagation (engine/budget.c) ----
+ * Any node may publish what it can take (otf_budget_t): an exporter's
+ * sending queue its free space, memory_limiter 0 above its soft limit, the
+ * admission processor what its thresholds leave. The budget travels
+ * upstream, nearest node first, on the publisher's worker (budgets are per
+ * worker, like the nodes: each worker's receivers feed its own queues).
+ * Each node's budget is the minimum of its own (when it published one) and
+ * of what it passes on from downstream: by default (OTF_BUDGET_PASS) the
+ * minimum over every consumer it is wired to, on every port (a fan-out can
+ * go no faster than its slowest output); OTF_BUDGET_ABSORB passes nothing
+ * (a node that buffers or sheds on its own, as a sampler could). A node
+ * whose downstream budget changed gets OTF_CTRL_REB with the new value in
+ * ctrl.budget, queued like every control signal; nodes that do not care
+ * ignore it. Receivers honour it: they ask otf_node_budget() before reading
+ * a request and refuse while it is 0 (HTTP 503 / 429 with Retry-After,
+ * gRPC UNAVAILABLE / RESOURCE_EXHAUSTED with RetryInfo) and stop reading
+ * the sockets of refused clients until the budget returns (TCP
+ * backpressure). Each message a node sends spends its size (1 msg, its
+ * items and payload bytes) from that node's downstream budget until the
+ * next publication replaces it, so a burst cannot outrun a publisher that
+ * reports free space minus what is already on its way
+ * (otf_node_input_pending). Worker thread only, like everything here. */
+
+/* Publishes node's own budget (copied; NULL withdraws it: no limit of its
+ * own) and propagates the change upstream now. Cheap when nothing changed
+ * (the same value again propagates nothing). 0 or OTF_E_NOMEM. */
+int otf_node_publish_budget(otf_node_t *node, const otf_budget_t *b);
+/* OTF_BUDGET_PASS (default) or OTF_BUDGET_ABSORB, see above; call at create. */
+#define OTF_BUDGET_PASS   0u
+#define OTF_BUDGET_ABSORB 1u
+int otf_node_budget_policy(otf_node_t *node, uint32_t policy);
+/* The budget downstream of node (what its consumers can take, minus what
+ * it sent since they last published); every field OTF_BUDGET_UNLIMITED
+ * when nothing downstream published one. */
+otf_budget_t otf_node_budget(const otf_node_t *node);
+/* True when the downstream budget can take a message of bytes and items
+ * (0 = not known yet: only a 0 budget refuses). */
+bool otf_budget_admits(const otf_budget_t *b, uint64_t bytes, uint64_t items);
+/* Messages, items and payload bytes waiting in node's input channel
+ * (sent to it, not yet consumed): what a publisher subtracts from its free
+ * space. Any pointer may be NULL. */
+void otf_node_input_pending(const otf_node_t *node, uint64_t *msgs, uint64_t *items,
+                            uint64_t *bytes);
+
+/* ---- CAN: cancellation of a message, downstream (engine/cancel.c) ----
+ * Whoever answers a message's client (a receiver whose client
+ * disconnected or whose gRPC deadline passed; the deadline processor when
+ * it expires a message) cancels its id: the id is remembered on the
+ * worker, and OTF_CTRL_CAN (msg_id, reason) goes to every node downstream
+ * of node, nearest first, so that each copy of the message stops: a copy
+ * still in a channel is dropped by the engine before it reaches consume
+ * (nacked permanent -ECANCELED, counted OTF_COUNTER_CANCELLED on the node
+ * it was queued for); nodes holding one (an exporter's queue, a retry
+ * waiting) drop it, stop retrying, skip a send not yet started, abort one
+ * in flight where the protocol allows, and count it. The set of cancelled
+ * ids per worker is bounded (OTF_CANCEL_REMEMBERED, newest kept): a copy
+ * that surfaces after that many later cancellations is delivered, as it
+ * would have been without CAN. Fan-out copies share their message's id
+ * and so are cancelled together. Worker thread only. 0 or OTF_E_NOMEM. */
+#define OTF_CANCEL_REMEMBERED 1024u
+int otf_msg_cancel(otf_node_t *node, uint64_t msg_id, const char *reason);
+/* True when msg_id was cancelled on node's worker (see above). */
+bool otf_node_msg_cancelled(const otf_node_t *node, uint64_t msg_id);
+
+/* ---- admission: process-wide flag (compatibility) ----
+ * The first form of REB, kept for components built against it: a
+ * process-wide flag raised while new data must be refused because a
+ * process-wide resource is exhausted. Receivers still ask
+ * otf_admission_refused() before reading a request (refusing as for a 0
+ * budget). memory_limiter publishes REB 0 upstream and also holds this
+ * flag, because memory is shared by every pipeline of the process. Each
+ * holder raises it with otf_admission_hold() and lowers it with one
+ * otf_admission_release(); it is up while any hold is. A node refusing a
+ * message for memory nacks it with OTF_E_NOMEM, permanent false.
+ * Thread-safe (atomics); callable from any thread. */
 void otf_admission_hold(void);
 void otf_admission_release(void);
 bool otf_admission_refused(void);

@@ -199,6 +199,18 @@ bool otf_http_request_alive(const otf_http_request_t *req);
 int otf_http_respond(otf_http_request_t *req, int status, const char *content_type,
                      const void *body, size_t len, const otf_http_header_t *extra, size_t n_extra);
 
+/* Backpressure (the REB signal, otflow/component.h): after req's answer
+ * its connection reads nothing more, so a client that keeps sending fills
+ * its socket buffers and blocks (TCP backpressure) instead of our memory.
+ * Bytes already read stay buffered (at most the 64 KiB read buffer) and
+ * are parsed on resume. Call before otf_http_respond(req). The idle
+ * timeout still applies to a held connection. */
+void otf_http_request_hold_connection(otf_http_request_t *req);
+/* Every held connection of s reads again. */
+void otf_http_server_resume(otf_http_server_t *s);
+/* Connections of s held now (for tests and logs). */
+size_t otf_http_server_held(const otf_http_server_t *s);
+
 #ifdef __cplusplus
 }
 #endif

@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define OTF_PLUGIN_ABI_MAJOR 1u
-#define OTF_PLUGIN_ABI_MINOR 1u
+#define OTF_PLUGIN_ABI_MINOR 2u
 #define OTF_PLUGIN_ABI       ((OTF_PLUGIN_ABI_MAJOR << 16) | OTF_PLUGIN_ABI_MINOR)
 
 /* The smallest factory struct accepted from a plugin: every field up to
@@ -156,6 +156,13 @@ typedef struct otf_host_api {
 	                                 const char *reason);
 	/* ABI 1.1: an exporter took m into its queue (otf_msg_queued). */
 	void (*msg_queued)(otf_msg_t *m);
+	/* ABI 1.2: control signals REB and CAN (otflow/component.h). A
+	 * plugin built for 1.2 may call these; check host->abi (or
+	 * struct_size) before using them on an older host. */
+	int (*node_publish_budget)(otf_node_t *node, const otf_budget_t *b);
+	otf_budget_t (*node_budget)(const otf_node_t *node);
+	int (*msg_cancel)(otf_node_t *node, uint64_t msg_id, const char *reason);
+	bool (*node_msg_cancelled)(const otf_node_t *node, uint64_t msg_id);
 } otf_host_api_t;
 
 /* What a plugin exports (see the top of this file); declared here so a C

@@ -126,6 +126,12 @@ int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
 	    {OTF_KIND_CONNECTOR, OTF_COUNTER_DROPPED, "connector_dropped",
 	     "Number of items dropped by the connector (routing: matched no table entry, "
 	     "without default_pipelines)."},
+	    {OTF_KIND_RECEIVER, OTF_COUNTER_CANCELLED, "receiver_cancelled",
+	     "Number of items of cancelled messages (CAN) dropped at this receiver."},
+	    {OTF_KIND_PROCESSOR, OTF_COUNTER_CANCELLED, "processor_cancelled",
+	     "Number of items of cancelled messages (CAN) dropped before or in the processor."},
+	    {OTF_KIND_EXPORTER, OTF_COUNTER_CANCELLED, "exporter_cancelled",
+	     "Number of items of cancelled messages (CAN) the exporter did not send or aborted."},
 	};
 	for (size_t k = 0; k < sizeof k_series / sizeof k_series[0]; k++) {
 		for (int sig = 0; sig < OTF_SIGNAL_COUNT; sig++) {

@@ -29,7 +29,7 @@ static const otf_node_stats_t *stats_of(const char *name, const otf_node_stats_t
 static json_object *counters(const otf_node_stats_t *s)
 {
 	static const char *const k_names[OTF_COUNTER_COUNT_] = {
-	    "accepted", "refused", "sent", "send_failed", "dropped", "retried"};
+	    "accepted", "refused", "sent", "send_failed", "dropped", "retried", "cancelled"};
 	json_object *o = json_object_new_object();
 	for (int c = 0; c < OTF_COUNTER_COUNT_; c++) {
 		uint64_t total = 0;

@@ -211,6 +211,8 @@ static void free_nodes(otf_worker_t *w)
 		otf_free(n->ports);
 	}
 	otf_free(nodes);
+	otf__budget_close(w);
+	otf__cancel_close(w);
 }
 
 static int instantiate(otf_worker_t *w)

@@ -165,9 +165,11 @@ typedef struct otf_worker {
 	bool async_open; /* completions may be sent to (async_lock) */
 	int phase;       /* 0 running, 1 shutting down, 2 finished */
 	int start_error;
-	uint64_t undelivered; /* messages still alive at the deadline */
-	bool joined;          /* thread joined (otf_engine_join) */
-	bool reported_stuck;  /* logged as not stopping by the deadline */
+	uint64_t undelivered;         /* messages still alive at the deadline */
+	bool joined;                  /* thread joined (otf_engine_join) */
+	struct otf__budget *budgets;  /* budget.c: per node, NULL until a publish */
+	struct otf__cancels *cancels; /* cancel.c: cancelled ids, NULL until one */
+	bool reported_stuck;          /* logged as not stopping by the deadline */
 } otf_worker_t;
 
 struct otf_engine {
@@ -244,6 +246,14 @@ int otf__check_ext_refs(const otf_dag_t *dag, const otf_component_factory_t *f, 
 /* Starts every extension once (OTF_E_* with err naming the one failing). */
 int otf__dag_extensions_start(otf_dag_t *dag, char *err, size_t errlen);
 void otf__dag_extensions_destroy(otf_dag_t *dag);
+/* budget.c: a message node sent spends from its downstream budget;
+ * close frees the worker's budgets (free_nodes). */
+void otf__budget_spent(otf_node_t *node, const otf_msg_t *m);
+void otf__budget_close(otf_worker_t *w);
+/* cancel.c: true when m's id was cancelled on its worker (the pump drops
+ * such a message instead of handing it to consume); close frees the set. */
+bool otf__msg_is_cancelled(otf_msg_t *m);
+void otf__cancel_close(otf_worker_t *w);
 /* log.c */
 void otf__log(otf_log_level_t level, const char *who, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

@@ -100,7 +100,11 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		n->runnable = false;
 		const otf_component_factory_t *f = n->def->factory;
 		otf_ctrl_t c;
-		while (ring_pop(&n->control, &c)) {
+		/* Only the signals queued before this turn: a handler that posts
+		 * control again (a REB answered by a publication, a NACK storm)
+		 * runs again next turn, after timers and I/O had theirs. */
+		uint32_t nctl = n->control.len;
+		while (nctl-- > 0 && ring_pop(&n->control, &c)) {
 			if (!c.type)
 				continue; /* a TMR withdrawn by otf_node_timer_stop */
 			if (f->control)
@@ -113,6 +117,12 @@ void otf__worker_pump_cb(uv_idle_t *h)
 			if (!ring_pop(&n->data, &m))
 				break;
 			atomic_store_explicit(&n->queue_depth, n->data.len, memory_order_relaxed);
+			if (w->cancels && otf__msg_is_cancelled(m)) {
+				/* CAN: a copy still queued is dropped here (cancel.c). */
+				otf_node_count(n, OTF_COUNTER_CANCELLED, m->signal, m->items);
+				otf_msg_nack(m, -ECANCELED, true, "cancelled while queued");
+				continue;
+			}
 			void (*consume)(void *, otf_msg_t *) = f->consume[m->signal];
 			if (consume)
 				consume(n->instance, m);
@@ -186,6 +196,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 		ring_push(&t->data, &msg);
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
+		otf__budget_spent(node, msg);
 		return 0;
 	}
 	otf_join_t *j = otf_calloc(1, sizeof *j);
@@ -216,6 +227,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
 	}
+	otf__budget_spent(node, msg);
 	return 0;
 }
 

@@ -135,6 +135,10 @@ static const otf_host_api_t k_host = {
     .msg_nack_throttled = otf__plugin_msg_nack_throttled,
     .msg_nack_throttled_async = otf_msg_nack_throttled_async,
     .msg_queued = otf_msg_queued,
+    .node_publish_budget = otf_node_publish_budget,
+    .node_budget = otf_node_budget,
+    .msg_cancel = otf_msg_cancel,
+    .node_msg_cancelled = otf_node_msg_cancelled,
 };
 
 const char *otf_plugin_of(const otf_component_factory_t *f)

@@ -265,7 +265,7 @@ static void request_headers(otf__grpc_conn_t *c, otf_grpc_call_t *call, bool end
 	}
 	if (c->srv->cfg.admit && !c->srv->cfg.admit(c->srv->ctx)) {
 		otf__grpc_early_status(c, call, ended, 200, OTF_GRPC_RESOURCE_EXHAUSTED,
-		                       "memory limit exceeded, retry later");
+		                       "memory limit or pipeline budget exhausted, retry later");
 		return;
 	}
 	otf__grpc_reader_init(&call->reader, c->srv->cfg.max_recv_msg_bytes, !identity);

@@ -116,7 +116,8 @@ static void release_rbuf(otf__http_conn_t *c)
 
 static void update_reading(otf__http_conn_t *c)
 {
-	bool want = !c->closing && (c->lingering || (!c->last_answer && c->rlen < RBUF_CAP));
+	bool want =
+	    !c->closing && (c->lingering || (!c->last_answer && !c->held && c->rlen < RBUF_CAP));
 	if (want == c->reading)
 		return;
 	if (want && otf__tls_io_read_start(&c->io, on_alloc, on_read) < 0) {
@@ -649,4 +650,27 @@ int otf_http_respond(otf_http_request_t *req, int status, const char *content_ty
 	/* Reading may have paused on a full buffer while the handler ran. */
 	update_reading(c);
 	return rc;
+}
+
+void otf_http_request_hold_connection(otf_http_request_t *req)
+{
+	otf__http_conn_t *c = req->conn;
+	if (!c || c->closing)
+		return;
+	c->held = true;
+	update_reading(c);
+}
+
+void otf__http_conn_resume(otf__http_conn_t *c)
+{
+	if (!c->held)
+		return;
+	c->held = false;
+	update_reading(c);
+	process(c); /* bytes read before the hold */
+}
+
+bool otf__http_conn_held(const otf__http_conn_t *c)
+{
+	return c->held;
 }

@@ -160,6 +160,7 @@ struct otf__http_conn {
 	bool continue_sent; /* "100 Continue" sent for the current request */
 	bool lingering;
 	bool closing;
+	bool held; /* reads nothing until otf_http_server_resume (REB backpressure) */
 	struct sockaddr_storage peer;
 	otf__net_link_t link; /* the loop's connection count (net_conns.c) */
 	/* HTTP/2 (http2_session.c): chosen by ALPN "h2" or by the client's
@@ -188,6 +189,11 @@ otf__http_conn_t *otf__http_conn_next(const otf__http_conn_t *c);
 /* Graceful close: idle connections close now, busy ones after their
  * current response. */
 void otf__http_conn_drain(otf__http_conn_t *c);
+
+/* Backpressure (otf_http_request_hold_connection): reads again, and
+ * parses what was read before the hold; no-op when not held. */
+void otf__http_conn_resume(otf__http_conn_t *c);
+bool otf__http_conn_held(const otf__http_conn_t *c);
 
 /* Called by a connection once its handles are closed and it is unlinked. */
 void otf__http_server_conn_gone(otf_http_server_t *s);

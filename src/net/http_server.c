@@ -121,3 +121,23 @@ void otf__http_server_conn_gone(otf_http_server_t *s)
 	s->n_conns--;
 	maybe_finish(s);
 }
+
+void otf_http_server_resume(otf_http_server_t *s)
+{
+	/* Resuming may close a connection (a read error): take the next one
+	 * first. */
+	otf__http_conn_t *c = s->conns;
+	while (c) {
+		otf__http_conn_t *nx = otf__http_conn_next(c);
+		otf__http_conn_resume(c);
+		c = nx;
+	}
+}
+
+size_t otf_http_server_held(const otf_http_server_t *s)
+{
+	size_t n = 0;
+	for (otf__http_conn_t *c = s->conns; c; c = otf__http_conn_next(c))
+		n += otf__http_conn_held(c);
+	return n;
+}

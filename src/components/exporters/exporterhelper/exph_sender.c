@@ -99,6 +99,41 @@ static uint64_t size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *pa
 	                                          : 1;
 }
 
+/* REB (otflow/component.h): the queue's free space, less what is already
+ * on its way in the exporter's channel, is the budget it publishes
+ * upstream in its sizer's unit; 0 when full (or messages wait for room),
+ * so the receivers refuse before reading instead of the queue after.
+ * Called after every change of used; propagates only when the value
+ * changed. */
+static void publish_budget(otf_exph_t *h)
+{
+	uint64_t pend_msgs, pend_items, pend_bytes;
+	otf_node_input_pending(h->node, &pend_msgs, &pend_items, &pend_bytes);
+	uint64_t pend = h->sizer == OTF_EXPH_SIZER_ITEMS   ? pend_items
+	                : h->sizer == OTF_EXPH_SIZER_BYTES ? pend_bytes
+	                                                   : pend_msgs;
+	uint64_t free = h->q.used < h->q.cap ? h->q.cap - h->q.used : 0;
+	free = free > pend ? free - pend : 0;
+	if (h->blocked || h->closing)
+		free = 0;
+	otf_budget_t b = {OTF_BUDGET_UNLIMITED, OTF_BUDGET_UNLIMITED, OTF_BUDGET_UNLIMITED, 1000,
+	                  0};
+	if (h->sizer == OTF_EXPH_SIZER_ITEMS)
+		b.items = free;
+	else if (h->sizer == OTF_EXPH_SIZER_BYTES)
+		b.bytes = free;
+	else
+		b.msgs = free;
+	if (!free) {
+		b.bytes = b.items = b.msgs = 0;
+		/* Room comes back when a request finishes: at the earliest the
+		 * next retry of the oldest waiting one. */
+		uint64_t iv = (uint64_t)h->retry.initial_interval_ns / 1000000;
+		b.retry_after_ms = iv > 1000 ? (uint32_t)(iv > 60000 ? 60000 : iv) : 1000;
+	}
+	otf_node_publish_budget(h->node, &b);
+}
+
 /* A request from the previous run, on disk and acknowledged upstream back
  * then: queued past the budget if need be (it was within it when taken). */
 static void on_replayed(void *ctx, otf_signal_t sig, uint64_t id, uint64_t items,
@@ -274,6 +309,7 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	otf_free(r);
 	admit_blocked(h);
 	dispatch(h);
+	publish_budget(h);
 	check_drained(h);
 }
 
@@ -626,10 +662,12 @@ void otf__exph_consume(otf_exph_t *h, otf_msg_t *m)
 	if (h->blocked || otf__exph_queue_reserve(&h->q, size)) {
 		if (!block(h, m, size))
 			refuse(h, m, -EAGAIN, "sending queue is full");
+		publish_budget(h);
 		return;
 	}
 	enqueue(h, m, size);
 	dispatch(h);
+	publish_budget(h);
 }
 
 void otf__exph_done(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *res)

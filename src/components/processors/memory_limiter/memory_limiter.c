@@ -16,8 +16,9 @@
  * they are small and do not grow with traffic.
  *
  * Above the soft limit: messages are nacked (OTF_E_NOMEM, retryable,
- * "memory limit exceeded") and the process-wide admission flag is held
- * (otf_admission_hold), so receivers refuse requests before reading them
+ * "memory limit exceeded"), a 0 budget is published upstream (REB) and
+ * the process-wide admission flag is held (otf_admission_hold), so
+ * receivers refuse requests before reading them
  * (HTTP 503 + Retry-After, gRPC RESOURCE_EXHAUSTED). Above the hard limit
  * a warning is logged as well (the Collector would force a GC; there is
  * nothing to collect here). Below the soft limit data flows again. */
@@ -118,6 +119,11 @@ static void check(memory_limiter_t *ml)
 	if (refuse != ml->refusing) {
 		ml->refusing = refuse;
 		if (refuse) {
+			/* REB 0 upstream (its receivers refuse before reading), and
+			 * the process-wide flag for every other receiver: memory is
+			 * the whole process's. */
+			otf_budget_t zero = {0, 0, 0, 1000, 0};
+			otf_node_publish_budget(ml->node, &zero);
 			otf_admission_hold();
 			ml->holding = true;
 			otf_node_log(ml->node, OTF_LOG_WARN,
@@ -125,6 +131,7 @@ static void check(memory_limiter_t *ml)
 			             " MiB: refusing data",
 			             used / MIB, ml->soft / MIB);
 		} else {
+			otf_node_publish_budget(ml->node, NULL);
 			otf_admission_release();
 			ml->holding = false;
 			otf_node_log(ml->node, OTF_LOG_INFO,

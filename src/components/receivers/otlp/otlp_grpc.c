@@ -126,8 +126,12 @@ static void unlink_pending(otlp_grpc_rx_t *g, pending_t *p)
  * request headers, before the message is read. */
 static bool admit(void *ctx)
 {
-	(void)ctx;
-	return !otf_admission_refused();
+	otlp_grpc_rx_t *g = ctx;
+	if (otf_admission_refused())
+		return false;
+	/* REB: a 0 budget downstream refuses at the headers too. */
+	otf_budget_t b = otf_node_budget(g->node);
+	return otf_budget_admits(&b, 0, 0);
 }
 
 static void on_call(otf_grpc_call_t *call, void *ctx)

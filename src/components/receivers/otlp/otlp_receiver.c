@@ -36,6 +36,7 @@ typedef struct otlp_receiver {
 	otf_tls_ctx_t *tls;  /* protocols.http.tls, shared by the workers */
 	bool closing;
 	bool destroyed;
+	bool held; /* connections held back for a 0 budget (REB) */
 } otlp_receiver_t;
 
 struct pending {
@@ -81,6 +82,30 @@ static void respond_status(otlp_receiver_t *r, otf_http_request_t *req, otlp_enc
                            int http, int grpc_code, const char *msg)
 {
 	respond_status_after(r, req, enc, http, grpc_code, msg, 0);
+}
+
+/* REB (otflow/component.h): the budget downstream is 0 or too small for
+ * this request. 503 for a capacity, 429 for a rate, with the publisher's
+ * Retry-After; the connection then reads nothing until the budget
+ * returns (control, REB), so a client that keeps sending is held back by
+ * TCP instead of by our memory. */
+static void refuse_budget(otlp_receiver_t *r, otf_http_request_t *req, otlp_encoding_t enc,
+                          const otf_budget_t *b, const char *why)
+{
+	otf_http_header_t h[6];
+	size_t n = 0;
+	add_cors(r, req, h, &n);
+	char ra[24];
+	uint32_t ms = b ? b->retry_after_ms : 0;
+	snprintf(ra, sizeof ra, "%u", ms ? (ms + 999) / 1000 : 1);
+	h[n++] = (otf_http_header_t){"Retry-After", ra};
+	bool rate = b && (b->flags & OTF_BUDGET_RATE);
+	otf_buf_t *body = otf__otlp_status_body(enc, rate ? 8 : 14, why);
+	otf_http_request_hold_connection(req);
+	r->held = true;
+	otf_http_respond(req, rate ? 429 : 503, k_ct[enc], body ? body->data : NULL,
+	                 body ? body->len : 0, h, n);
+	otf_buf_unref(body);
 }
 
 static void respond_ok(otlp_receiver_t *r, otf_http_request_t *req, otf_signal_t s,
@@ -153,10 +178,18 @@ static const char *auth_header(void *ctx, const char *name, size_t *len)
 static void on_request(otf_http_request_t *req, void *ctx)
 {
 	otlp_receiver_t *r = ctx;
-	if (otf_admission_refused()) { /* REB: memory_limiter above its soft limit */
+	if (otf_admission_refused()) { /* process-wide: memory above a soft limit */
 		int e = otf__otlp_content_type(otf_http_request_header(req, "Content-Type").ptr);
 		respond_status(r, req, e == OTLP_ENC_JSON ? OTLP_ENC_JSON : OTLP_ENC_PROTO, 503, 8,
 		               "memory limit exceeded, retry later");
+		return;
+	}
+	otf_budget_t budget = otf_node_budget(r->node);
+	otf_buf_t *raw = otf_http_request_body(req);
+	if (!otf_budget_admits(&budget, raw ? raw->len : 0, 0)) {
+		int e = otf__otlp_content_type(otf_http_request_header(req, "Content-Type").ptr);
+		refuse_budget(r, req, e == OTLP_ENC_JSON ? OTLP_ENC_JSON : OTLP_ENC_PROTO, &budget,
+		              "pipeline is full (resource budget exhausted), retry later");
 		return;
 	}
 	int s = path_signal(r, otf_http_request_path(req));
@@ -212,6 +245,14 @@ static void on_request(otf_http_request_t *req, void *ctx)
 		otf_node_log(r->node, OTF_LOG_DEBUG, "refused: %s", in.message);
 		respond_status(r, req, (otlp_encoding_t)enc, in.http_status,
 		               in.http_status == 400 ? 3 : 14, in.message);
+		return;
+	}
+	if (!otf_budget_admits(&budget, in.payload ? in.payload->len : 0, in.items)) {
+		otf_buf_unref(in.payload);
+		otf_node_count(r->node, OTF_COUNTER_REFUSED, (otf_signal_t)s, in.items);
+		refuse_budget(r, req, (otlp_encoding_t)enc, &budget,
+		              "request larger than the pipeline can take now (resource budget), "
+		              "retry later");
 		return;
 	}
 	otf_msg_t *m = otf_msg_create(r->node, (otf_signal_t)s, in.payload, in.items);
@@ -408,6 +449,15 @@ static void control(void *inst, const otf_ctrl_t *c)
 			otf__otlp_grpc_outcome(r->grpc, c);
 		else
 			answer(r, c);
+		break;
+	case OTF_CTRL_REB:
+		/* Budget back: held connections read again (the requests they
+		 * sent meanwhile were waiting in the kernel). */
+		if (otf_budget_admits(&c->budget, 0, 0)) {
+			if (r->held && r->server)
+				otf_http_server_resume(r->server);
+			r->held = false;
+		}
 		break;
 	case OTF_CTRL_KIL:
 		if (r->closing)
