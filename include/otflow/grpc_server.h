@@ -159,6 +159,14 @@ typedef struct otf_grpc_server_config {
 	 * handler's ctx: false answers RESOURCE_EXHAUSTED before any of the
 	 * message is read (for example under a memory limit). */
 	bool (*admit)(void *ctx);
+	/* Optional: a call the handler holds (not yet answered) stopped being
+	 * alive: why OTF_GRPC_CANCELLED (the client reset the stream or the
+	 * connection was lost) or OTF_GRPC_DEADLINE_EXCEEDED (grpc-timeout
+	 * passed; the server answered). Called once per call, on the loop,
+	 * with the handler's ctx; the handler still answers call (a no-op
+	 * then) and must not do so inside this callback. The OTLP receiver
+	 * cancels the call's message (CAN, otflow/component.h). */
+	void (*call_gone)(otf_grpc_call_t *call, int why, void *ctx);
 	/* TLS on every connection (otflow/tls.h, a server context made with
 	 * alpn "h2"); NULL = plaintext h2c. Borrowed: it must outlive the
 	 * server. The handshake counts toward frame_timeout_ms from the accept. */

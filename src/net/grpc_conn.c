@@ -336,6 +336,7 @@ void otf__grpc_conn_tick(otf__grpc_conn_t *c)
 			bool ended = call->with_handler;
 			otf__grpc_early_status(c, call, ended, 200, OTF_GRPC_DEADLINE_EXCEEDED,
 			                       "deadline exceeded (grpc-timeout)");
+			otf__grpc_call_gone(c, call, OTF_GRPC_DEADLINE_EXCEEDED);
 		} else {
 			upd(&next, call->deadline_mono_ms);
 		}

@@ -154,13 +154,14 @@ struct otf_grpc_call {
 	/* response being sent */
 	uint8_t *resp;
 	size_t resp_len, resp_off;
-	bool with_handler; /* dispatched, not yet answered by the handler */
-	bool answered;     /* response or status submitted */
-	bool headers_done; /* request HEADERS complete */
-	uint64_t begun_ms; /* the request header block started */
-	bool rst_after;    /* reset (NO_ERROR) once our END_STREAM is out:
+	bool with_handler;  /* dispatched, not yet answered by the handler */
+	bool answered;      /* response or status submitted */
+	bool gone_reported; /* cfg.call_gone called for it */
+	bool headers_done;  /* request HEADERS complete */
+	uint64_t begun_ms;  /* the request header block started */
+	bool rst_after;     /* reset (NO_ERROR) once our END_STREAM is out:
 	                    * the client may still be sending */
-	int status;        /* grpc-status of the response */
+	int status;         /* grpc-status of the response */
 	char status_msg[256];
 	/* grpc-status-details-bin of a status answer, base64 (borrowed for
 	 * the submit only: nghttp2 copies header values) */
@@ -207,5 +208,10 @@ void otf__grpc_conn_tick(otf__grpc_conn_t *c);
 int otf__grpc_conn_answer(otf_grpc_call_t *call, int status, const char *message, const void *msg,
                           size_t len);
 void otf__grpc_call_free(otf_grpc_call_t *call);
+
+/* A call with the handler stops being alive (why: OTF_GRPC_CANCELLED for
+ * a reset stream or a lost connection, OTF_GRPC_DEADLINE_EXCEEDED): tells
+ * the handler once (cfg.call_gone). */
+void otf__grpc_call_gone(otf__grpc_conn_t *c, otf_grpc_call_t *call, int why);
 
 #endif

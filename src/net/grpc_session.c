@@ -56,8 +56,17 @@ static void unlink_call(otf__grpc_conn_t *c, otf_grpc_call_t *call)
 
 /* The stream is gone: a call the handler holds becomes an orphan whose
  * answer is a no-op; any other is freed. */
+void otf__grpc_call_gone(otf__grpc_conn_t *c, otf_grpc_call_t *call, int why)
+{
+	if (!call->with_handler || call->gone_reported || !c->srv->cfg.call_gone)
+		return;
+	call->gone_reported = true;
+	c->srv->cfg.call_gone(call, why, c->srv->ctx);
+}
+
 void otf__grpc_call_detach(otf__grpc_conn_t *c, otf_grpc_call_t *call)
 {
+	otf__grpc_call_gone(c, call, OTF_GRPC_CANCELLED);
 	unlink_call(c, call);
 	if (!call->with_handler)
 		otf__grpc_call_free(call);

@@ -57,6 +57,7 @@ extensions:
   health_check: {endpoint: "127.0.0.1:$HEALTH"}
 service:
   extensions: [health_check]
+  admin: {endpoint: ""}
   telemetry: {metrics: {level: none}}
   pipelines:
     traces: {receivers: [otlp], exporters: [otlphttp]}

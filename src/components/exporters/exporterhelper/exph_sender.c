@@ -290,7 +290,9 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	if (r->wal_id && !(h->closing && o == OTF_EXPH_RETRYABLE))
 		otf__exph_store_settle(h->store, r->signal, r->wal_id);
 	if (o != OTF_EXPH_OK)
-		otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, r->signal, r->items);
+		otf_node_count(h->node,
+		               r->cancelled ? OTF_COUNTER_CANCELLED : OTF_COUNTER_SEND_FAILED,
+		               r->signal, r->items);
 	if (r->msg) {
 		if (o == OTF_EXPH_OK)
 			otf_msg_ack(r->msg);
@@ -412,6 +414,11 @@ static int capture_replayed(otf_exph_t *h, otf_exph_req_t *r)
 static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 {
 	uint64_t now = uv_now(h->loop);
+	if (r->msg_id && otf_node_msg_cancelled(h->node, r->msg_id)) {
+		r->cancelled = true; /* CAN: a send not yet started is skipped */
+		finish(h, r, OTF_EXPH_PERMANENT, -ECANCELED, "cancelled before sending");
+		return;
+	}
 	if (r->deadline_ms && now >= r->deadline_ms) {
 		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT, "deadline exceeded before sending");
 		return;
@@ -526,6 +533,7 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	r->payload = otf_buf_ref(otf_msg_payload(m));
 	r->signal = otf_msg_signal(m);
 	r->items = otf_msg_items(m);
+	r->msg_id = otf_msg_id(m);
 	r->size = size;
 	r->state = ST_QUEUED;
 	r->deadline_ms = deadline_ms(h, m);
@@ -762,8 +770,69 @@ static void on_timer(otf_exph_t *h)
 	dispatch(h); /* requests replayed at create */
 }
 
+/* CAN: every request of message id ends now, wherever it is. */
+static void cancel(otf_exph_t *h, uint64_t id, const char *reason)
+{
+	otf_exph_req_t *dead = NULL;
+	for (otf_exph_req_t *r = h->q.head, *nx; r; r = nx) {
+		nx = r->next;
+		if (r->msg_id == id) {
+			otf__exph_queue_remove(&h->q, r);
+			r->next = dead;
+			dead = r;
+		}
+	}
+	for (otf_exph_req_t *r = h->waiting, *nx; r; r = nx) {
+		nx = r->next;
+		if (r->msg_id == id) {
+			list_del(&h->waiting, r);
+			r->next = dead;
+			dead = r;
+		}
+	}
+	for (otf_exph_req_t *r = h->inflight, *nx; r && h->ops.abort; r = nx) {
+		nx = r->next;
+		if (r->msg_id == id) {
+			list_del(&h->inflight, r);
+			h->ops.abort(h->ctx, r);
+			r->tdata = NULL;
+			r->next = dead;
+			dead = r;
+		}
+	}
+	for (blocked_t **pp = &h->blocked; *pp;) {
+		blocked_t *b = *pp;
+		if (otf_msg_id(b->msg) != id) {
+			pp = &b->next;
+			continue;
+		}
+		*pp = b->next;
+		if (h->blocked_tail == b) {
+			h->blocked_tail = NULL;
+			for (blocked_t *t = h->blocked; t; t = t->next)
+				h->blocked_tail = t;
+		}
+		h->blocked_len--;
+		otf_node_count(h->node, OTF_COUNTER_CANCELLED, otf_msg_signal(b->msg),
+		               otf_msg_items(b->msg));
+		otf_msg_nack(b->msg, -ECANCELED, true, reason);
+		otf_free(b);
+	}
+	while (dead) {
+		otf_exph_req_t *r = dead;
+		dead = r->next;
+		r->next = NULL;
+		r->cancelled = true;
+		finish(h, r, OTF_EXPH_PERMANENT, -ECANCELED, reason);
+	}
+}
+
 bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 {
+	if (c->type == OTF_CTRL_CAN) {
+		cancel(h, c->msg_id, c->reason[0] ? c->reason : "cancelled");
+		return true;
+	}
 	if (c->type == OTF_CTRL_TMR && c->calldata == OTF_EXPH_TIMER_TOKEN) {
 		on_timer(h);
 		return true;

@@ -127,6 +127,8 @@ struct otf_exph_req {
 	uint64_t wal_id;           /* its record in the storage; 0 = none */
 	otf_buf_t *meta;           /* replayed: its record's head with the client
 	                            * metadata (otf_qrec_parse), or NULL */
+	uint64_t msg_id;           /* its message's id (CAN); 0 = replayed from storage */
+	bool cancelled;            /* CAN: ends counted as cancelled, not as failed */
 	bool sync_wait;            /* msg acknowledged once the record is durable */
 	uint64_t sync_token;       /* what makes it durable (otf__exph_store_synced) */
 	otf_exph_req_t *sync_next; /* the list waiting for that sync */
@@ -245,6 +247,12 @@ typedef struct otf_exph_ops {
 	 * xdata when the request ends. */
 	int (*capture)(void *ctx, otf_exph_req_t *req, const otf_msg_t *m);
 	void (*release)(void *ctx, otf_exph_req_t *req);
+	/* Optional: aborts req's attempt in flight (CAN: its message was
+	 * cancelled): the transport stops it (gRPC: RST_STREAM CANCEL; HTTP:
+	 * the transfer removed), frees tdata and reports nothing; the sender
+	 * ends the request. Without it a cancelled attempt runs to its end
+	 * and is not retried. */
+	void (*abort)(void *ctx, otf_exph_req_t *req);
 } otf_exph_ops_t;
 
 /* Timer tokens the sender uses with otf_node_timer_start (retries and
@@ -259,8 +267,12 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 void otf__exph_consume(otf_exph_t *h, otf_msg_t *msg);
 /* The outcome of the attempt the transport started for req. */
 void otf__exph_done(otf_exph_t *h, otf_exph_req_t *req, const otf_exph_result_t *res);
-/* TMR with OTF_EXPH_TIMER_TOKEN and KIL; true when handled (the caller
- * still unrefs c->payload). */
+/* TMR with OTF_EXPH_TIMER_TOKEN, KIL and CAN; true when handled (the
+ * caller still unrefs c->payload). CAN (otflow/component.h): the
+ * cancelled message's request is dropped from the queue, its retry
+ * stopped, its attempt in flight aborted (ops.abort), and a send not yet
+ * started is skipped; nacked -ECANCELED, permanent (nobody waits for
+ * it), counted OTF_COUNTER_CANCELLED instead of send_failed. */
 bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c);
 /* Requests in flight (their tdata belongs to the transport). */
 typedef void (*otf_exph_each_cb)(void *ctx, otf_exph_req_t *req);

@@ -489,9 +489,10 @@ static void release(void *ctx, otf_exph_req_t *req)
 	req->xdata = NULL;
 }
 
-static const otf_exph_ops_t k_ops = {.send = send_attempt};
+static void abort_attempt(void *ctx, otf_exph_req_t *req);
+static const otf_exph_ops_t k_ops = {.send = send_attempt, .abort = abort_attempt};
 static const otf_exph_ops_t k_ops_auth = {
-    .send = send_attempt, .capture = capture, .release = release};
+    .send = send_attempt, .capture = capture, .release = release, .abort = abort_attempt};
 
 static int create(const otf_create_ctx_t *ctx, void **inst)
 {

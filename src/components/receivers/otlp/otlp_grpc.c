@@ -45,6 +45,7 @@ struct pending {
 	otf_grpc_call_t *call;
 	otf_signal_t signal;
 	uint64_t items;
+	uint64_t msg_id; /* cancelled (CAN) when the call dies first */
 	pending_t *prev, *next;
 };
 
@@ -134,6 +135,26 @@ static bool admit(void *ctx)
 	return otf_budget_admits(&b, 0, 0);
 }
 
+/* CAN: the client reset the stream, left, or its grpc-timeout passed
+ * while its message is in the pipeline: nobody waits for the outcome, so
+ * every copy downstream stops (queued copies dropped, retries stopped,
+ * sends skipped or aborted). The outcome still comes back and answers the
+ * dead call (a no-op). */
+static void call_gone(otf_grpc_call_t *call, int why, void *ctx)
+{
+	otlp_grpc_rx_t *g = ctx;
+	for (pending_t *p = g->pending; p; p = p->next) {
+		if (p->call != call)
+			continue;
+		otf_node_count(g->node, OTF_COUNTER_CANCELLED, p->signal, p->items);
+		otf_msg_cancel(g->node, p->msg_id,
+		               why == OTF_GRPC_DEADLINE_EXCEEDED
+		                   ? "client's deadline (grpc-timeout) passed"
+		                   : "client cancelled the call or disconnected");
+		return;
+	}
+}
+
 static void on_call(otf_grpc_call_t *call, void *ctx)
 {
 	otlp_grpc_rx_t *g = ctx;
@@ -192,6 +213,7 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 			return;
 		}
 	}
+	uint64_t id = otf_msg_id(m);
 	int rc = otf_node_send(g->node, m);
 	if (rc) {
 		otf_msg_drop(m);
@@ -212,6 +234,7 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 	p->call = call;
 	p->signal = (otf_signal_t)s;
 	p->items = in.items;
+	p->msg_id = id;
 	link_pending(g, p);
 }
 
@@ -337,6 +360,7 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 	    /* the loop's cap applies (otflow/net.h): it evicts, this refuses */
 	    .max_connections = UINT32_MAX,
 	    .admit = admit,
+	    .call_gone = call_gone,
 	};
 	if (gc->tls_set) {
 		char err[512];
