@@ -174,8 +174,9 @@ Behaviour notes:
   payload, message, arena and queue), the counterpart of the Collector reading the Go heap; not
   RSS, which stays high after data is freed because the C allocator keeps freed pages. Every
   `check_interval`: at or above the soft limit (limit - spike) messages are nacked as retryable
-  (`memory limit exceeded`) and the process-wide admission flag is raised, so the OTLP receivers
-  refuse requests before decoding them (HTTP 503 with `Retry-After`, gRPC RESOURCE_EXHAUSTED);
+  (`memory limit exceeded`), a 0 resource budget (REB) is published upstream and the
+  process-wide admission flag is raised, so the OTLP receivers refuse requests before decoding
+  them (HTTP 503 with `Retry-After`, gRPC RESOURCE_EXHAUSTED);
   above the hard limit a warning is logged as well; below the soft limit data flows again.
   Percentages are of the cgroup memory limit, or of MemTotal when there is none.
 - **receiver `otlp_mmap`** (docs/mmap-protocol.md, "Reader (otlp_mmap receiver)"): drains
@@ -341,6 +342,17 @@ Behaviour notes:
   `otelcol_processor_tail_sampling_global_count_traces_{sampled,not_sampled}`,
   `..._new_trace_id_received`, `..._late_spans_{kept,dropped}`,
   `..._sampling_policy_evaluation_error`.
+- **processor `admission`**: an admission controller. It publishes a resource budget (REB,
+  docs/architecture.md "Control plane") from its thresholds: messages and payload bytes it
+  forwarded whose outcome has not come back (`max_in_flight_messages`, `max_in_flight_bytes`:
+  everything queued or in flight downstream), the process's resident memory (`max_rss_mib`,
+  checked every `check_interval`) and an items-per-second `rate_limit` (a bucket of one
+  second's worth, refilled every `check_interval`). The OTLP receivers in front of it refuse
+  once the budget is spent: HTTP 503 (429 for the rate) with `Retry-After` (`retry_after`, or
+  the refill time for the rate), gRPC RESOURCE_EXHAUSTED, and the refused HTTP connection reads
+  nothing more until the budget returns (TCP backpressure). Each message is carried on by a copy
+  whose outcome answers the original. With no threshold set it only passes data on (a startup
+  warning says so). Budgets are per worker.
 
 HDR
 "$bin" components --format markdown

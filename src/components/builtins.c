@@ -11,6 +11,7 @@ extern const otf_component_factory_t otf_exporter_otlphttp_factory;
 extern const otf_component_factory_t otf_exporter_otlp_factory;
 extern const otf_component_factory_t otf_connector_forward_factory;
 extern const otf_component_factory_t otf_processor_memory_limiter_factory;
+extern const otf_component_factory_t otf_processor_admission_factory;
 extern const otf_component_factory_t otf_processor_batch_factory;
 extern const otf_component_factory_t otf_processor_type_router_factory;
 extern const otf_component_factory_t otf_processor_ack_factory;
@@ -89,6 +90,7 @@ void otf_components_register_builtins(void)
 	    &otf_connector_routing_factory,
 	    &otf_connector_failover_factory,
 	    &otf_processor_deadline_factory,
+	    &otf_processor_admission_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
