@@ -231,9 +231,19 @@ static bool wait_metric(uint16_t port, const char *prefix, double want, int ms, 
 	return false;
 }
 
-static void test_cancelled_message_never_sent(void **state)
+/* Who retries: the exporter's retry_on_failure, or a retry processor in
+ * front of an exporter that does not retry. */
+typedef struct variant {
+	const char *processors; /* the pipeline's processors: line */
+	const char *exp_retry;  /* the exporter's retry_on_failure */
+	const char *held;       /* metric that shows the message is held */
+	double held_value;      /* ... at this value (exact) or more */
+	bool held_exact;
+	const char *cancelled; /* metric counting the copy it stopped */
+} variant_t;
+
+static void run_variant(const variant_t *v)
 {
-	(void)state;
 	const char *bin = getenv("OTF_BIN");
 	if (!bin)
 		skip();
@@ -248,33 +258,33 @@ static void test_cancelled_message_never_sent(void **state)
 	snprintf(log, sizeof log, "%s/otflow.log", d);
 	FILE *f = fopen(cfg, "w");
 	assert_non_null(f);
-	fprintf(
-	    f,
-	    "receivers:\n"
-	    "  otlp:\n"
-	    "    wait_for_result: true\n"
-	    "    protocols: {grpc: {endpoint: 127.0.0.1:%u}}\n"
-	    "exporters:\n"
-	    "  otlphttp:\n"
-	    "    endpoint: http://127.0.0.1:%u\n"
-	    "    compression: none\n"
-	    "    retry_on_failure: {enabled: true, initial_interval: 50ms, max_interval: 100ms,\n"
-	    "                       max_elapsed_time: 0s}\n"
-	    "    sending_queue: {wait_for_result: true}\n"
-	    "extensions:\n"
-	    "  health_check: {endpoint: 127.0.0.1:%u}\n"
-	    "service:\n"
-	    "  extensions: [health_check]\n"
-	    "  admin: {endpoint: \"\"}\n"
-	    "  telemetry:\n"
-	    "    metrics:\n"
-	    "      level: basic\n"
-	    "      readers:\n"
-	    "        - pull: {exporter: {prometheus: {host: 127.0.0.1, port: %u,\n"
-	    "                 without_units: true}}}\n"
-	    "  pipelines: {traces: {receivers: [otlp], exporters: [otlphttp]}}\n"
-	    "runtime: {workers: 1, shutdown_timeout: 2s}\n",
-	    rx, back, health, prom);
+	fprintf(f,
+	        "receivers:\n"
+	        "  otlp:\n"
+	        "    wait_for_result: true\n"
+	        "    protocols: {grpc: {endpoint: 127.0.0.1:%u}}\n"
+	        "exporters:\n"
+	        "  otlphttp:\n"
+	        "    endpoint: http://127.0.0.1:%u\n"
+	        "    compression: none\n"
+	        "    retry_on_failure: %s\n"
+	        "    sending_queue: {wait_for_result: true}\n"
+	        "processors:\n"
+	        "  retry: {initial_interval: 50ms, max_interval: 100ms, max_elapsed_time: 0s}\n"
+	        "extensions:\n"
+	        "  health_check: {endpoint: 127.0.0.1:%u}\n"
+	        "service:\n"
+	        "  extensions: [health_check]\n"
+	        "  admin: {endpoint: \"\"}\n"
+	        "  telemetry:\n"
+	        "    metrics:\n"
+	        "      level: basic\n"
+	        "      readers:\n"
+	        "        - pull: {exporter: {prometheus: {host: 127.0.0.1, port: %u,\n"
+	        "                 without_units: true}}}\n"
+	        "  pipelines: {traces: {receivers: [otlp], %s exporters: [otlphttp]}}\n"
+	        "runtime: {workers: 1, shutdown_timeout: 2s}\n",
+	        rx, back, v->exp_retry, health, prom, v->processors);
 	fclose(f);
 	g_child = fork();
 	assert_true(g_child >= 0);
@@ -303,9 +313,9 @@ static void test_cancelled_message_never_sent(void **state)
 	h2_result_t res1;
 	memset(&res1, 0, sizeof res1);
 	assert_true(h2_submit(c, NULL, TRACES, NULL, NULL, fr1, f1, &res1) > 0);
-	/* The exporter holds it (attempting, failing: backend down). */
+	/* It is held (attempted, failing: backend down). */
 	h2_pump(c, 50);
-	assert_true(wait_metric(prom, "otelcol_exporter_queue_size", 1, 5000, true));
+	assert_true(wait_metric(prom, v->held, v->held_value, 5000, v->held_exact));
 	h2_close(c);
 	h2_result_free(&res1);
 
@@ -322,7 +332,7 @@ static void test_cancelled_message_never_sent(void **state)
 
 	/* The cancel is counted where it began and where it stopped a copy. */
 	assert_true(wait_metric(prom, "otelcol_receiver_cancelled_spans", 1, 5000, false));
-	assert_true(wait_metric(prom, "otelcol_exporter_cancelled_spans", 1, 5000, false));
+	assert_true(wait_metric(prom, v->cancelled, 1, 5000, false));
 	assert_true(wait_metric(prom, "otelcol_exporter_queue_size", 0, 5000, true));
 
 	/* 3. the backend comes up: a new span is delivered, the others never. */
@@ -356,16 +366,46 @@ static void test_cancelled_message_never_sent(void **state)
 	close(g_back_fd);
 	free(r1), free(fr1), free(r2), free(fr2), free(r3), free(fr3);
 	free(g_bodies);
+	g_bodies = NULL;
+	g_bodies_len = 0;
+	g_back_fd = -1;
+	atomic_store(&g_back_stop, 0);
 	unlink(cfg);
 	unlink(log);
 	rmdir(d);
+}
+
+static void test_exporter_retry_stops(void **state)
+{
+	(void)state;
+	variant_t v = {"",
+	               "{enabled: true, initial_interval: 50ms, max_interval: 100ms, "
+	               "max_elapsed_time: 0s}",
+	               "otelcol_exporter_queue_size",
+	               1,
+	               true,
+	               "otelcol_exporter_cancelled_spans"};
+	run_variant(&v);
+}
+
+static void test_retry_processor_stops(void **state)
+{
+	(void)state;
+	variant_t v = {"processors: [retry],",
+	               "{enabled: false}",
+	               "otelcol_processor_retried_spans",
+	               1,
+	               false,
+	               "otelcol_processor_cancelled_spans"};
+	run_variant(&v);
 }
 
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_teardown(test_cancelled_message_never_sent, kill_child),
+	    cmocka_unit_test_teardown(test_exporter_retry_stops, kill_child),
+	    cmocka_unit_test_teardown(test_retry_processor_stops, kill_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,9 @@ struct held {
 	uint64_t deadline_ms; /* loop clock; 0 = none */
 	otf_exph_backoff_t backoff;
 	uint32_t attempts;
-	int64_t timer_id; /* > 0 while waiting for the next attempt */
+	int64_t timer_id;    /* > 0 while waiting for the next attempt */
+	uint64_t attempt_id; /* id of the attempt's message (CAN passes on to it) */
+	bool cancelled;      /* CAN: the attempt's outcome ends it, no retry */
 };
 
 typedef struct retry {
@@ -196,6 +198,7 @@ static void attempt(retry_t *r, held_t *h)
 		return;
 	}
 	h->attempts++;
+	h->attempt_id = otf_msg_id(m);
 	int rc = otf_node_send(r->node, m);
 	if (rc) {
 		otf_msg_drop(m);
@@ -252,9 +255,35 @@ static void consume(void *inst, otf_msg_t *m)
 	attempt(r, h);
 }
 
+/* CAN of an original: waiting, it is answered and forgotten now; with an
+ * attempt downstream, that attempt is cancelled too and its outcome ends
+ * it (no retry). */
+static void cancel(retry_t *r, uint64_t id, const char *reason)
+{
+	for (held_t *h = r->list; h; h = h->next) {
+		if (otf_msg_id(h->orig) != id)
+			continue;
+		if (h->timer_id > 0) {
+			otf_node_count(r->node, OTF_COUNTER_CANCELLED, h->signal, h->items);
+			otf_msg_nack(h->orig, -ECANCELED, true, reason);
+			release(r, h);
+		} else if (!h->cancelled) {
+			h->cancelled = true;
+			otf_msg_cancel(r->node, h->attempt_id, reason);
+		}
+		return;
+	}
+}
+
 static void on_nack(retry_t *r, held_t *h, const otf_ctrl_t *c)
 {
 	char why[256];
+	if (h->cancelled) {
+		otf_node_count(r->node, OTF_COUNTER_CANCELLED, h->signal, h->items);
+		otf_msg_nack(h->orig, -ECANCELED, true, "retry: cancelled");
+		release(r, h);
+		return;
+	}
 	if (c->permanent || r->closing) {
 		snprintf(why, sizeof why, "%s%s", r->closing ? "retry: shutting down: " : "",
 		         c->reason);
@@ -302,6 +331,9 @@ static void control(void *inst, const otf_ctrl_t *c)
 	retry_t *r = inst;
 	held_t *h = (held_t *)(uintptr_t)c->calldata;
 	switch (c->type) {
+	case OTF_CTRL_CAN:
+		cancel(r, c->msg_id, c->reason[0] ? c->reason : "cancelled");
+		break;
 	case OTF_CTRL_ACK:
 		otf_msg_ack(h->orig);
 		release(r, h);
