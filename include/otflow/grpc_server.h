@@ -167,6 +167,11 @@ typedef struct otf_grpc_server_config {
 	 * then) and must not do so inside this callback. The OTLP receiver
 	 * cancels the call's message (CAN, otflow/component.h). */
 	void (*call_gone)(otf_grpc_call_t *call, int why, void *ctx);
+	/* Optional, instead of admit: 0 admits the call; a gRPC status code
+	 * refuses it at its headers with message msg (cap bytes, NUL-ended)
+	 * and, when *retry_ms is set, a google.rpc.RetryInfo of that delay in
+	 * grpc-status-details-bin (the resource-budget refusal, REB). */
+	int (*admit_status)(void *ctx, char *msg, size_t cap, uint32_t *retry_ms);
 	/* TLS on every connection (otflow/tls.h, a server context made with
 	 * alpn "h2"); NULL = plaintext h2c. Borrowed: it must outlive the
 	 * server. The handshake counts toward frame_timeout_ms from the accept. */

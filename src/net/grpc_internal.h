@@ -157,6 +157,7 @@ struct otf_grpc_call {
 	bool with_handler;  /* dispatched, not yet answered by the handler */
 	bool answered;      /* response or status submitted */
 	bool gone_reported; /* cfg.call_gone called for it */
+	uint32_t retry_ms;  /* RetryInfo in a refusal's status details; 0 = none */
 	bool headers_done;  /* request HEADERS complete */
 	uint64_t begun_ms;  /* the request header block started */
 	bool rst_after;     /* reset (NO_ERROR) once our END_STREAM is out:

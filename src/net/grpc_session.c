@@ -143,11 +143,83 @@ static ssize_t read_resp(nghttp2_session *h2, int32_t sid, uint8_t *buf, size_t 
 		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NONE \
 	}
 
+static size_t put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+/* grpc-status-details-bin: base64 (unpadded) of a google.rpc.Status {code, message,
+ * details: [Any google.rpc.RetryInfo {retry_delay: Duration}]}, the form
+ * grpc-go and the OTLP exporters read a server's throttling delay from. */
+static size_t retry_details(int code, const char *message, uint32_t retry_ms, char *out, size_t cap)
+{
+	static const char k_type[] = "type.googleapis.com/google.rpc.RetryInfo";
+	uint8_t dur[24], ri[32], any[96], st[512];
+	size_t dn = 0, rn = 0, an = 0, sn = 0;
+	dur[dn++] = 0x08;
+	dn += put_varint(dur + dn, retry_ms / 1000);
+	if (retry_ms % 1000) {
+		dur[dn++] = 0x10;
+		dn += put_varint(dur + dn, (uint64_t)(retry_ms % 1000) * 1000000u);
+	}
+	ri[rn++] = 0x0a;
+	rn += put_varint(ri + rn, dn);
+	memcpy(ri + rn, dur, dn);
+	rn += dn;
+	any[an++] = 0x0a;
+	an += put_varint(any + an, sizeof k_type - 1);
+	memcpy(any + an, k_type, sizeof k_type - 1);
+	an += sizeof k_type - 1;
+	any[an++] = 0x12;
+	an += put_varint(any + an, rn);
+	memcpy(any + an, ri, rn);
+	an += rn;
+	size_t ml = message ? strlen(message) : 0;
+	if (ml > 300)
+		ml = 300;
+	st[sn++] = 0x08;
+	sn += put_varint(st + sn, (uint64_t)code);
+	if (ml) {
+		st[sn++] = 0x12;
+		sn += put_varint(st + sn, ml);
+		memcpy(st + sn, message, ml);
+		sn += ml;
+	}
+	st[sn++] = 0x1a;
+	sn += put_varint(st + sn, an);
+	memcpy(st + sn, any, an);
+	sn += an;
+	static const char k_b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < sn && o + 4 < cap; i += 3) {
+		uint32_t v = (uint32_t)st[i] << 16;
+		if (i + 1 < sn)
+			v |= (uint32_t)st[i + 1] << 8;
+		if (i + 2 < sn)
+			v |= st[i + 2];
+		out[o++] = k_b64[(v >> 18) & 63];
+		out[o++] = k_b64[(v >> 12) & 63];
+		if (i + 1 < sn)
+			out[o++] = k_b64[(v >> 6) & 63];
+		if (i + 2 < sn)
+			out[o++] = k_b64[v & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /* Trailers-Only answer, optionally with an HTTP status other than 200. */
 static int submit_status(otf__grpc_conn_t *c, otf_grpc_call_t *call, int http, int code,
                          const char *message)
 {
-	char st[4], gs[4], enc[512];
+	char st[4], gs[4], enc[512], det[1024];
 	snprintf(st, sizeof st, "%d", http);
 	snprintf(gs, sizeof gs, "%d", code);
 	size_t el = otf__grpc_percent_encode(message, enc, sizeof enc);
@@ -158,14 +230,19 @@ static int submit_status(otf__grpc_conn_t *c, otf_grpc_call_t *call, int http, i
 	    NV("grpc-message", enc, el),
 	    NV("grpc-accept-encoding", OTF__GRPC_ACCEPT_ENCODING,
 	       sizeof OTF__GRPC_ACCEPT_ENCODING - 1),
-	    NV("grpc-status-details-bin", call->details_b64 ? call->details_b64 : "",
+	    NV("grpc-status-details-bin", call->details_b64 ? call->details_b64 : det,
 	       call->details_b64_len),
 	};
 	size_t n = el ? 4 : 3;
 	if (code == OTF_GRPC_UNIMPLEMENTED)
 		nv[n++] = nv[4];
-	if (call->details_b64_len)
+	if (call->details_b64_len) {
 		nv[n++] = nv[5];
+	} else if (call->retry_ms) { /* a refusal at the headers (admit_status) */
+		nv[5].value = (uint8_t *)det;
+		nv[5].valuelen = retry_details(code, message, call->retry_ms, det, sizeof det);
+		nv[n++] = nv[5];
+	}
 	call->answered = true;
 	call->status = code;
 	return nghttp2_submit_response(c->h2, call->stream_id, nv, n, NULL);
@@ -271,6 +348,16 @@ static void request_headers(otf__grpc_conn_t *c, otf_grpc_call_t *call, bool end
 		uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 		call->deadline_unix_ns =
 		    call->timeout_ns > UINT64_MAX - now ? UINT64_MAX : now + call->timeout_ns;
+	}
+	if (c->srv->cfg.admit_status) {
+		char why[256] = "";
+		uint32_t retry = 0;
+		int code = c->srv->cfg.admit_status(c->srv->ctx, why, sizeof why, &retry);
+		if (code) {
+			call->retry_ms = retry;
+			otf__grpc_early_status(c, call, ended, 200, code, why);
+			return;
+		}
 	}
 	if (c->srv->cfg.admit && !c->srv->cfg.admit(c->srv->ctx)) {
 		otf__grpc_early_status(c, call, ended, 200, OTF_GRPC_RESOURCE_EXHAUSTED,

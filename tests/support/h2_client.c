@@ -125,6 +125,8 @@ static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *
 		r->http_status = atoi((const char *)v);
 	else if (kl == 11 && !memcmp(k, "grpc-status", 11))
 		r->grpc_status = atoi((const char *)v);
+	else if (kl == 23 && !memcmp(k, "grpc-status-details-bin", 23))
+		snprintf(r->status_details, sizeof r->status_details, "%.*s", (int)vl, v);
 	else if (kl == 20 && !memcmp(k, "grpc-accept-encoding", 20))
 		snprintf(r->accept_encoding, sizeof r->accept_encoding, "%.*s", (int)vl, v);
 	else if (kl == 12 && !memcmp(k, "grpc-message", 12)) {

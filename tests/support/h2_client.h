@@ -13,7 +13,8 @@ typedef struct h2_result {
 	int grpc_status;        /* -1 when absent */
 	char grpc_message[512]; /* percent-decoded */
 	char accept_encoding[128];
-	uint8_t *data; /* DATA payload (gRPC framed), malloc'd */
+	char status_details[1024]; /* grpc-status-details-bin, as sent (base64) */
+	uint8_t *data;             /* DATA payload (gRPC framed), malloc'd */
 	size_t data_len;
 	bool closed;       /* the stream closed */
 	uint32_t rst_code; /* error code at stream close */

@@ -19,6 +19,8 @@
 #include "otflow/pdata_codec.h"
 #include "otflow/service.h"
 
+#include "components/exporters/exporterhelper/exporterhelper.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -76,7 +78,12 @@ static void gate_consume(void *inst, otf_msg_t *m)
 		otf_msg_nack(m, OTF_E_NOMEM, false, "memory limit");
 	else if (!strcmp(o, "nack-deadline")) /* a node past the message's deadline */
 		otf_msg_nack(m, -ETIMEDOUT, false, "deadline exceeded in the queue");
-	else if (g->n_held < 16) {
+	else if (!strcmp(o, "reb0")) { /* budget 0 for a second (REB) */
+		otf_budget_t zero = {0, 0, 0, 2500, 0};
+		otf_node_publish_budget(g->node, &zero);
+		otf_node_timer_start(g->node, 1000, 0, 7);
+		otf_msg_ack(m);
+	} else if (g->n_held < 16) {
 		g->held[g->n_held++] = m; /* "hold": acked at shutdown */
 		atomic_fetch_add(&g_held_n, 1);
 	} else
@@ -86,6 +93,8 @@ static void gate_consume(void *inst, otf_msg_t *m)
 static void gate_control(void *inst, const otf_ctrl_t *c)
 {
 	gate_t *g = inst;
+	if (c->type == OTF_CTRL_TMR && c->calldata == 7)
+		otf_node_publish_budget(g->node, NULL);
 	if (c->type != OTF_CTRL_KIL)
 		return;
 	for (int i = 0; i < g->n_held; i++)
@@ -325,6 +334,41 @@ static void test_export_all_signals(void **state)
 	}
 }
 
+/* Standard base64 (padded) into out; the byte count. */
+static size_t b64_decode(const char *in, uint8_t *out, size_t cap)
+{
+	size_t n = 0;
+	uint32_t acc = 0;
+	int bits = 0;
+	for (; *in && *in != '='; in++) {
+		const char *k = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+		const char *at = strchr(k, *in);
+		if (!at)
+			return 0;
+		acc = acc << 6 | (uint32_t)(at - k);
+		bits += 6;
+		if (bits >= 8 && n < cap) {
+			bits -= 8;
+			out[n++] = (uint8_t)(acc >> bits);
+		}
+	}
+	return n;
+}
+
+/* The RetryInfo delay (ns) in an answer's grpc-status-details-bin, with
+ * the Status code it carries in *code; 0 when absent. */
+static uint64_t retry_info_ns(const h2_result_t *r, int *code)
+{
+	uint8_t raw[768];
+	size_t n = b64_decode(r->status_details, raw, sizeof raw);
+	uint64_t ns = 0;
+	char msg[256];
+	*code = -1;
+	if (!n || otf__exph_status_parse(raw, n, code, msg, sizeof msg, &ns))
+		return 0;
+	return ns;
+}
+
 static void test_statuses(void **state)
 {
 	(void)state;
@@ -355,7 +399,47 @@ static void test_statuses(void **state)
 	otf_admission_release();
 	assert_int_equal(r.grpc_status, OTF_GRPC_RESOURCE_EXHAUSTED);
 	assert_non_null(strstr(r.grpc_message, "memory limit"));
+	int dcode;
+	assert_int_equal(retry_info_ns(&r, &dcode), 1000000000ull);
+	assert_int_equal(dcode, OTF_GRPC_RESOURCE_EXHAUSTED);
 	h2_result_free(&r);
+	/* REB: a node downstream publishes budget 0 (retry in 2.5 s): the
+	 * next call is refused at its headers, UNAVAILABLE with RetryInfo;
+	 * once the budget is withdrawn calls are accepted again. */
+	/* Budgets are per worker: both calls on one connection, so on the
+	 * worker whose gate published. */
+	const char *reb[] = {"x-outcome", "reb0", NULL};
+	size_t fl;
+	uint8_t *fr = grpc_frame(logs->data, logs->len, 0, &fl);
+	h2_conn_t *hc = h2_connect(rn.port);
+	assert_non_null(hc);
+	memset(&r, 0, sizeof r);
+	assert_true(h2_submit(hc, NULL, k_methods[OTF_SIGNAL_LOGS], NULL, reb, fr, fl, &r) > 0);
+	assert_int_equal(h2_run(hc, 10000), 0);
+	assert_int_equal(r.grpc_status, 0);
+	h2_result_free(&r);
+	memset(&r, 0, sizeof r);
+	assert_true(h2_submit(hc, NULL, k_methods[OTF_SIGNAL_LOGS], NULL, NULL, fr, fl, &r) > 0);
+	assert_int_equal(h2_run(hc, 10000), 0);
+	assert_int_equal(r.grpc_status, OTF_GRPC_UNAVAILABLE);
+	assert_non_null(strstr(r.grpc_message, "resource budget"));
+	assert_int_equal(retry_info_ns(&r, &dcode), 2500000000ull);
+	assert_int_equal(dcode, OTF_GRPC_UNAVAILABLE);
+	h2_result_free(&r);
+	int st = -1;
+	for (int i = 0; i < 100 && st != 0; i++) {
+		memset(&r, 0, sizeof r);
+		assert_true(
+		    h2_submit(hc, NULL, k_methods[OTF_SIGNAL_LOGS], NULL, NULL, fr, fl, &r) > 0);
+		assert_int_equal(h2_run(hc, 10000), 0);
+		st = r.grpc_status;
+		h2_result_free(&r);
+		if (st)
+			h2_pump(hc, 50);
+	}
+	assert_int_equal(st, 0);
+	h2_close(hc);
+	free(fr);
 	/* grpc-timeout: the message carries the deadline; a pipeline slower
 	 * than that gives DEADLINE_EXCEEDED. */
 	struct timespec ts;

@@ -125,14 +125,27 @@ static void unlink_pending(otlp_grpc_rx_t *g, pending_t *p)
 
 /* memory_limiter's admission flag (otflow/component.h): checked at the
  * request headers, before the message is read. */
-static bool admit(void *ctx)
+static int admit_status(void *ctx, char *msg, size_t cap, uint32_t *retry_ms)
 {
 	otlp_grpc_rx_t *g = ctx;
-	if (otf_admission_refused())
-		return false;
-	/* REB: a 0 budget downstream refuses at the headers too. */
+	if (otf_admission_refused()) {
+		snprintf(msg, cap, "memory limit exceeded, retry later");
+		*retry_ms = 1000;
+		return OTF_GRPC_RESOURCE_EXHAUSTED;
+	}
+	/* REB: a 0 budget downstream refuses at the headers, with the
+	 * publisher's delay as RetryInfo: UNAVAILABLE for a capacity (queue
+	 * full), RESOURCE_EXHAUSTED for a rate. */
 	otf_budget_t b = otf_node_budget(g->node);
-	return otf_budget_admits(&b, 0, 0);
+	if (otf_budget_admits(&b, 0, 0))
+		return 0;
+	*retry_ms = b.retry_after_ms ? b.retry_after_ms : 1000;
+	if (b.flags & OTF_BUDGET_RATE) {
+		snprintf(msg, cap, "rate limit reached (resource budget), retry later");
+		return OTF_GRPC_RESOURCE_EXHAUSTED;
+	}
+	snprintf(msg, cap, "pipeline is full (resource budget exhausted), retry later");
+	return OTF_GRPC_UNAVAILABLE;
 }
 
 /* CAN: the client reset the stream, left, or its grpc-timeout passed
@@ -359,7 +372,7 @@ int otf__otlp_grpc_start(otf_node_t *node, const otlp_config_t *cfg, void (*clos
 	    .write_buffer_bytes = (size_t)gc->write_buffer_size,
 	    /* the loop's cap applies (otflow/net.h): it evicts, this refuses */
 	    .max_connections = UINT32_MAX,
-	    .admit = admit,
+	    .admit_status = admit_status,
 	    .call_gone = call_gone,
 	};
 	if (gc->tls_set) {
