@@ -111,9 +111,12 @@ static void *back_conn(void *arg)
 			have += (size_t)n;
 		}
 		pthread_mutex_lock(&g_mu);
-		g_bodies = realloc(g_bodies, g_bodies_len + clen + 1);
-		memcpy(g_bodies + g_bodies_len, buf + head, clen);
-		g_bodies_len += clen;
+		char *nb = realloc(g_bodies, g_bodies_len + clen + 1);
+		if (nb) {
+			g_bodies = nb;
+			memcpy(g_bodies + g_bodies_len, buf + head, clen);
+			g_bodies_len += clen;
+		}
 		pthread_mutex_unlock(&g_mu);
 		const char *ok = "HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\n"
 		                 "Content-Length: 0\r\n\r\n";
