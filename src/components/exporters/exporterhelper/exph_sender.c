@@ -204,6 +204,8 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 		if (h->q.len)
 			arm_timer(h, uv_now(h->loop));
 	}
+	/* The receivers know the room before the first burst, not after. */
+	publish_budget(h);
 	return h;
 }
 

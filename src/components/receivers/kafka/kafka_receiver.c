@@ -93,6 +93,7 @@ typedef struct krcv {
 	bool closing_async; /* rd_kafka_consumer_close_queue running */
 	uint64_t last_err_log_ms;
 	bool cooperative;
+	bool starved; /* REB: the budget downstream is 0, every partition paused */
 } krcv_t;
 
 static void maybe_close(krcv_t *r);
@@ -232,7 +233,7 @@ static void part_pause(krcv_t *r, part_t *p)
 
 static void part_maybe_resume(krcv_t *r, part_t *p)
 {
-	if (!p->paused || r->closing || p->waiting ||
+	if (!p->paused || r->closing || r->starved || p->waiting ||
 	    otf__kafka_track_len(&p->track) >= (size_t)r->cfg->max_inflight)
 		return;
 	p->paused = false;
@@ -410,6 +411,17 @@ static void on_message(krcv_t *r, rd_kafka_message_t *rkm)
 		return;
 	}
 	part_t *p = r->parts[pi];
+	otf_budget_t b = otf_node_budget(r->node);
+	if (!r->starved && !otf_budget_admits(&b, rkm->len, 0))
+		r->starved = true; /* spent by what was sent: REB resumes */
+	if (r->starved) {
+		/* Fetched before the pause took effect: fetch it again once
+		 * the budget returns, rather than push it into a full pipeline. */
+		rd_kafka_seek(rkm->rkt, rkm->partition, rkm->offset, 0);
+		part_pause(r, p); /* one assigned meanwhile */
+		rd_kafka_message_destroy(rkm);
+		return;
+	}
 	int rc = otf__kafka_track_add(&p->track, rkm->offset);
 	int hi = rc ? rc : held_new(r);
 	if (rc || hi < 0) {
@@ -712,6 +724,26 @@ static void control(void *inst, const otf_ctrl_t *c)
 		if (c->calldata == TIMER_TOKEN)
 			on_timer(r);
 		break;
+	case OTF_CTRL_REB: {
+		/* REB: budget 0 downstream pauses every partition (nothing is
+		 * fetched into a pipeline that would refuse it); its return
+		 * resumes those with room. */
+		bool starve = !otf_budget_admits(&c->budget, 0, 0);
+		if (starve == r->starved || r->closing)
+			break;
+		r->starved = starve;
+		for (size_t i = 0; i < r->nparts; i++) {
+			if (!r->parts[i])
+				continue;
+			if (starve)
+				part_pause(r, r->parts[i]);
+			else
+				part_maybe_resume(r, r->parts[i]);
+		}
+		otf_node_log(r->node, OTF_LOG_DEBUG, "%s partitions: resource budget %s",
+		             starve ? "pausing" : "resuming", starve ? "exhausted" : "back");
+		break;
+	}
 	case OTF_CTRL_KIL:
 		if (r->closing)
 			break;
