@@ -107,6 +107,17 @@ static uint64_t size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *pa
  * changed. */
 static void publish_budget(otf_exph_t *h)
 {
+	if (h->block_on_overflow && !h->closing) {
+		/* Full, messages wait for room (their clients wait too): the
+		 * receivers are stopped only once the waiting room is full. */
+		if (h->blocked_len < MAX_BLOCKED) {
+			otf_node_publish_budget(h->node, NULL);
+			return;
+		}
+		otf_budget_t zero = {0, 0, 0, 1000, 0};
+		otf_node_publish_budget(h->node, &zero);
+		return;
+	}
 	uint64_t pend_msgs, pend_items, pend_bytes;
 	otf_node_input_pending(h->node, &pend_msgs, &pend_items, &pend_bytes);
 	uint64_t pend = h->sizer == OTF_EXPH_SIZER_ITEMS   ? pend_items
@@ -114,7 +125,7 @@ static void publish_budget(otf_exph_t *h)
 	                                                   : pend_msgs;
 	uint64_t free = h->q.used < h->q.cap ? h->q.cap - h->q.used : 0;
 	free = free > pend ? free - pend : 0;
-	if (h->blocked || h->closing)
+	if (h->closing)
 		free = 0;
 	otf_budget_t b = {OTF_BUDGET_UNLIMITED, OTF_BUDGET_UNLIMITED, OTF_BUDGET_UNLIMITED, 1000,
 	                  0};
