@@ -116,6 +116,13 @@ typedef struct otf_http_server_config {
 	 * within the first-byte limit (read_header_timeout_ms /
 	 * idle_timeout_ms). */
 	struct otf_tls_ctx *tls;
+	/* Optional: a request the handler holds (not yet answered) lost its
+	 * client (disconnect, reset, or the connection closed for a
+	 * timeout). Called once, on the loop, with the handler's ctx; the
+	 * handler still answers req (a no-op then) and must not do so inside
+	 * this callback. The OTLP receiver cancels the request's message (CAN,
+	 * otflow/component.h). */
+	void (*request_gone)(otf_http_request_t *req, void *ctx);
 } otf_http_server_config_t;
 
 /* Called on the loop thread for each complete request. req stays valid

@@ -81,8 +81,11 @@ static void conn_close(otf__http_conn_t *c)
 		return;
 	c->closing = true;
 	if (c->cur) {
-		c->cur->conn = NULL; /* the handler's answer becomes a no-op */
+		otf_http_request_t *req = c->cur;
+		req->conn = NULL; /* the handler's answer becomes a no-op */
 		c->cur = NULL;
+		if (c->srv->cfg.request_gone)
+			c->srv->cfg.request_gone(req, c->srv->ctx);
 	}
 	otf__tls_io_close(&c->io, on_handle_closed);
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);

@@ -243,6 +243,7 @@ typedef struct variant {
 	double held_value;      /* ... at this value (exact) or more */
 	bool held_exact;
 	const char *cancelled; /* metric counting the copy it stopped */
+	bool http;             /* the client leaving is an OTLP/HTTP one */
 } variant_t;
 
 static void run_variant(const variant_t *v)
@@ -256,6 +257,7 @@ static void run_variant(const variant_t *v)
 	char *d = mkdtemp(dbuf);
 	assert_non_null(d);
 	uint16_t rx = free_port(), back = free_port(), prom = free_port(), health = free_port();
+	uint16_t hrx = free_port();
 	char cfg[600], log[600];
 	snprintf(cfg, sizeof cfg, "%s/otflow.yaml", d);
 	snprintf(log, sizeof log, "%s/otflow.log", d);
@@ -265,7 +267,7 @@ static void run_variant(const variant_t *v)
 	        "receivers:\n"
 	        "  otlp:\n"
 	        "    wait_for_result: true\n"
-	        "    protocols: {grpc: {endpoint: 127.0.0.1:%u}}\n"
+	        "    protocols: {grpc: {endpoint: 127.0.0.1:%u}, http: {endpoint: 127.0.0.1:%u}}\n"
 	        "exporters:\n"
 	        "  otlphttp:\n"
 	        "    endpoint: http://127.0.0.1:%u\n"
@@ -287,7 +289,7 @@ static void run_variant(const variant_t *v)
 	        "                 without_units: true}}}\n"
 	        "  pipelines: {traces: {receivers: [otlp], %s exporters: [otlphttp]}}\n"
 	        "runtime: {workers: 1, shutdown_timeout: 2s}\n",
-	        rx, back, v->exp_retry, health, prom, v->processors);
+	        rx, hrx, back, v->exp_retry, health, prom, v->processors);
 	fclose(f);
 	g_child = fork();
 	assert_true(g_child >= 0);
@@ -311,16 +313,30 @@ static void run_variant(const variant_t *v)
 	size_t n1, f1;
 	uint8_t *r1 = span_req("can-disconnected", &n1);
 	uint8_t *fr1 = grpc_frame(r1, n1, 0, &f1);
-	h2_conn_t *c = h2_connect(rx);
-	assert_non_null(c);
-	h2_result_t res1;
-	memset(&res1, 0, sizeof res1);
-	assert_true(h2_submit(c, NULL, TRACES, NULL, NULL, fr1, f1, &res1) > 0);
-	/* It is held (attempted, failing: backend down). */
-	h2_pump(c, 50);
-	assert_true(wait_metric(prom, v->held, v->held_value, 5000, v->held_exact));
-	h2_close(c);
-	h2_result_free(&res1);
+	if (v->http) {
+		int fd = tcp_connect(hrx);
+		assert_true(fd >= 0);
+		char head[256];
+		int hl = snprintf(head, sizeof head,
+		                  "POST /v1/traces HTTP/1.1\r\nHost: x\r\nContent-Type: "
+		                  "application/x-protobuf\r\nContent-Length: %zu\r\n\r\n",
+		                  n1);
+		assert_true(write(fd, head, (size_t)hl) == hl);
+		assert_true(write(fd, r1, n1) == (ssize_t)n1);
+		assert_true(wait_metric(prom, v->held, v->held_value, 5000, v->held_exact));
+		close(fd);
+	} else {
+		h2_conn_t *c = h2_connect(rx);
+		assert_non_null(c);
+		h2_result_t res1;
+		memset(&res1, 0, sizeof res1);
+		assert_true(h2_submit(c, NULL, TRACES, NULL, NULL, fr1, f1, &res1) > 0);
+		/* It is held (attempted, failing: backend down). */
+		h2_pump(c, 50);
+		assert_true(wait_metric(prom, v->held, v->held_value, 5000, v->held_exact));
+		h2_close(c);
+		h2_result_free(&res1);
+	}
 
 	/* 2. grpc-timeout passes while the exporter retries. */
 	size_t n2, f2;
@@ -391,6 +407,20 @@ static void test_exporter_retry_stops(void **state)
 	run_variant(&v);
 }
 
+static void test_http_client_disconnect(void **state)
+{
+	(void)state;
+	variant_t v = {"",
+	               "{enabled: true, initial_interval: 50ms, max_interval: 100ms, "
+	               "max_elapsed_time: 0s}",
+	               "otelcol_exporter_queue_size",
+	               1,
+	               true,
+	               "otelcol_exporter_cancelled_spans",
+	               true};
+	run_variant(&v);
+}
+
 static void test_retry_processor_stops(void **state)
 {
 	(void)state;
@@ -409,6 +439,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test_teardown(test_exporter_retry_stops, kill_child),
 	    cmocka_unit_test_teardown(test_retry_processor_stops, kill_child),
+	    cmocka_unit_test_teardown(test_http_client_disconnect, kill_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -44,6 +44,7 @@ struct pending {
 	otlp_encoding_t enc;
 	otf_signal_t signal;
 	uint64_t items;
+	uint64_t msg_id; /* cancelled (CAN) when the client leaves first */
 	pending_t *prev, *next;
 };
 
@@ -279,6 +280,7 @@ static void on_request(otf_http_request_t *req, void *ctx)
 			return;
 		}
 	}
+	uint64_t id = otf_msg_id(m);
 	int rc = otf_node_send(r->node, m);
 	if (rc) {
 		otf_msg_drop(m);
@@ -298,10 +300,25 @@ static void on_request(otf_http_request_t *req, void *ctx)
 	p->enc = (otlp_encoding_t)enc;
 	p->signal = (otf_signal_t)s;
 	p->items = in.items;
+	p->msg_id = id;
 	p->next = r->pending;
 	if (r->pending)
 		r->pending->prev = p;
 	r->pending = p;
+}
+
+/* CAN: the client left while its message is in the pipeline (the
+ * outcome still comes and answers the dead request, a no-op). */
+static void request_gone(otf_http_request_t *req, void *ctx)
+{
+	otlp_receiver_t *r = ctx;
+	for (pending_t *p = r->pending; p; p = p->next) {
+		if (p->req != req)
+			continue;
+		otf_node_count(r->node, OTF_COUNTER_CANCELLED, p->signal, p->items);
+		otf_msg_cancel(r->node, p->msg_id, "client disconnected");
+		return;
+	}
 }
 
 static void unlink_pending(otlp_receiver_t *r, pending_t *p)
@@ -378,6 +395,7 @@ static int start_http(otlp_receiver_t *r)
 		}
 	}
 	sc.tls = r->tls;
+	sc.request_gone = request_gone;
 	rc = otf_http_server_create(otf_node_loop(r->node), &sc, on_request, r, &r->server);
 	if (rc) {
 		otf_node_log(r->node, OTF_LOG_ERROR, "cannot listen on %s: %s", h->endpoint,
