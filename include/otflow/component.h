@@ -459,7 +459,8 @@ otf_budget_t otf_node_budget(const otf_node_t *node);
 bool otf_budget_admits(const otf_budget_t *b, uint64_t bytes, uint64_t items);
 /* Messages, items and payload bytes waiting in node's input channel
  * (sent to it, not yet consumed): what a publisher subtracts from its free
- * space. Any pointer may be NULL. */
+ * space. Any pointer may be NULL; messages alone cost O(1), items or
+ * bytes a walk of the channel (at most runtime.channel_capacity). */
 void otf_node_input_pending(const otf_node_t *node, uint64_t *msgs, uint64_t *items,
                             uint64_t *bytes);
 

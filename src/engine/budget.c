@@ -16,6 +16,7 @@ typedef struct otf__budget {
 	otf_budget_t down; /* minimum over the node's consumers, less what it sent */
 	otf_budget_t eff;  /* what it passes upstream */
 	bool has_own;
+	bool queued; /* in propagate's queue: its predecessors are recomputed then */
 	uint32_t policy;
 } budget_t;
 
@@ -99,7 +100,8 @@ static void post_reb(otf_node_t *n, const otf_budget_t *b)
  * recomputes what it has downstream, hears of it (REB) when that changed,
  * and passes it on when its own eff changed. BFS gives the nearest node
  * first; a DAG is acyclic, and a node is visited again only when its eff
- * changed again, so this ends. */
+ * changed again, so this ends. A node already queued is not queued again:
+ * its predecessors read its latest eff when it comes up. */
 static int propagate(otf_worker_t *w, budget_t *st, uint32_t start)
 {
 	const otf_engine_t *e = w->engine;
@@ -109,8 +111,10 @@ static int propagate(otf_worker_t *w, budget_t *st, uint32_t start)
 	if (!q)
 		return OTF_E_NOMEM;
 	q[tail++ % cap] = start;
+	st[start].queued = true;
 	while (head != tail) {
 		uint32_t at = q[head++ % cap];
+		st[at].queued = false;
 		for (uint32_t k = e->pred_off[at]; k < e->pred_off[at + 1]; k++) {
 			otf_node_t *p = &w->nodes[e->preds[k]];
 			budget_t *pb = &st[p->index];
@@ -123,8 +127,10 @@ static int propagate(otf_worker_t *w, budget_t *st, uint32_t start)
 			if (beq(&ne, &pb->eff))
 				continue;
 			pb->eff = ne;
-			if (tail - head < cap)
+			if (!pb->queued) {
+				pb->queued = true;
 				q[tail++ % cap] = p->index;
+			}
 		}
 	}
 	if (q != small)
@@ -186,7 +192,7 @@ void otf_node_input_pending(const otf_node_t *node, uint64_t *msgs, uint64_t *it
 {
 	const otf_ring_t *r = &node->data;
 	uint64_t it = 0, by = 0;
-	for (uint32_t k = 0; k < r->len; k++) {
+	for (uint32_t k = 0; (items || bytes) && k < r->len; k++) {
 		const otf_msg_t *m = ((otf_msg_t *const *)r->slots)[(r->head + k) % r->cap];
 		it += m->items;
 		by += m->payload ? m->payload->len : 0;

@@ -118,11 +118,14 @@ static void publish_budget(otf_exph_t *h)
 		otf_node_publish_budget(h->node, &zero);
 		return;
 	}
-	uint64_t pend_msgs, pend_items, pend_bytes;
-	otf_node_input_pending(h->node, &pend_msgs, &pend_items, &pend_bytes);
-	uint64_t pend = h->sizer == OTF_EXPH_SIZER_ITEMS   ? pend_items
-	                : h->sizer == OTF_EXPH_SIZER_BYTES ? pend_bytes
-	                                                   : pend_msgs;
+	uint64_t pend = 0;
+	/* Only the sizer's unit: messages are counted, items and bytes walked. */
+	if (h->sizer == OTF_EXPH_SIZER_ITEMS)
+		otf_node_input_pending(h->node, NULL, &pend, NULL);
+	else if (h->sizer == OTF_EXPH_SIZER_BYTES)
+		otf_node_input_pending(h->node, NULL, NULL, &pend);
+	else
+		otf_node_input_pending(h->node, &pend, NULL, NULL);
 	uint64_t free = h->q.used < h->q.cap ? h->q.cap - h->q.used : 0;
 	free = free > pend ? free - pend : 0;
 	if (h->closing)
