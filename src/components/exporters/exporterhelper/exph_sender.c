@@ -12,52 +12,7 @@
 #include <time.h>
 #include <uv.h>
 
-enum { ST_QUEUED = 1, ST_INFLIGHT, ST_WAITING };
-
-/* block_on_overflow: messages waiting for room in the queue, per worker.
- * Each already holds its payload and a client waiting for the answer, so
- * the list is bounded like connections are (4096 per worker and
- * protocol); past it, refused as without blocking. */
-#define MAX_BLOCKED 4096
-/* Longest wait for room of a message without deadline when the exporter's
- * timeout is 0 (none). */
-#define BLOCK_WAIT_DEFAULT_MS 30000u
-
-typedef struct blocked {
-	struct blocked *next;
-	otf_msg_t *msg;
-	uint64_t size;
-	uint64_t until_ms; /* loop clock: refused when still waiting then */
-	uint64_t since_ms;
-} blocked_t;
-
-struct otf_exph {
-	otf_node_t *node;
-	uv_loop_t *loop;
-	otf_exph_retry_config_t retry;
-	bool wait_for_result;
-	bool queue_enabled; /* sending_queue.enabled: takes reports queued */
-	int sizer;
-	uint64_t max_busy;   /* num_consumers */
-	uint64_t timeout_ms; /* per attempt; 0 = none */
-	otf_exph_ops_t ops;
-	void *ctx;
-	otf_exph_queue_t q;
-	otf_exph_req_t *inflight, *waiting;
-	uint64_t busy; /* requests taken from the FIFO and not finished */
-	int64_t timer_id;
-	uint64_t timer_due_ms;
-	uint64_t rng;
-	bool closing;
-	bool drained;
-	bool in_dispatch;
-	bool block_on_overflow;
-	blocked_t *blocked, *blocked_tail; /* FIFO: room goes to the oldest */
-	size_t blocked_len;
-	otf_exph_store_t *store;   /* sending_queue.storage; NULL = memory only */
-	otf_exph_req_t *sync_head; /* requests whose ack waits for the sync */
-	int64_t sync_timer;
-};
+#include "exph_sender_internal.h"
 
 static void dispatch(otf_exph_t *h);
 static void admit_blocked(otf_exph_t *h);
@@ -97,55 +52,6 @@ static uint64_t size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *pa
 	return h->sizer == OTF_EXPH_SIZER_ITEMS   ? items
 	       : h->sizer == OTF_EXPH_SIZER_BYTES ? payload->len
 	                                          : 1;
-}
-
-/* REB (otflow/component.h): the queue's free space, less what is already
- * on its way in the exporter's channel, is the budget it publishes
- * upstream in its sizer's unit; 0 when full (or messages wait for room),
- * so the receivers refuse before reading instead of the queue after.
- * Called after every change of used; propagates only when the value
- * changed. */
-static void publish_budget(otf_exph_t *h)
-{
-	if (h->block_on_overflow && !h->closing) {
-		/* Full, messages wait for room (their clients wait too): the
-		 * receivers are stopped only once the waiting room is full. */
-		if (h->blocked_len < MAX_BLOCKED) {
-			otf_node_publish_budget(h->node, NULL);
-			return;
-		}
-		otf_budget_t zero = {0, 0, 0, 1000, 0};
-		otf_node_publish_budget(h->node, &zero);
-		return;
-	}
-	uint64_t pend = 0;
-	/* Only the sizer's unit: messages are counted, items and bytes walked. */
-	if (h->sizer == OTF_EXPH_SIZER_ITEMS)
-		otf_node_input_pending(h->node, NULL, &pend, NULL);
-	else if (h->sizer == OTF_EXPH_SIZER_BYTES)
-		otf_node_input_pending(h->node, NULL, NULL, &pend);
-	else
-		otf_node_input_pending(h->node, &pend, NULL, NULL);
-	uint64_t free = h->q.used < h->q.cap ? h->q.cap - h->q.used : 0;
-	free = free > pend ? free - pend : 0;
-	if (h->closing)
-		free = 0;
-	otf_budget_t b = {OTF_BUDGET_UNLIMITED, OTF_BUDGET_UNLIMITED, OTF_BUDGET_UNLIMITED, 1000,
-	                  0};
-	if (h->sizer == OTF_EXPH_SIZER_ITEMS)
-		b.items = free;
-	else if (h->sizer == OTF_EXPH_SIZER_BYTES)
-		b.bytes = free;
-	else
-		b.msgs = free;
-	if (!free) {
-		b.bytes = b.items = b.msgs = 0;
-		/* Room comes back when a request finishes: at the earliest the
-		 * next retry of the oldest waiting one. */
-		uint64_t iv = (uint64_t)h->retry.initial_interval_ns / 1000000;
-		b.retry_after_ms = iv > 1000 ? (uint32_t)(iv > 60000 ? 60000 : iv) : 1000;
-	}
-	otf_node_publish_budget(h->node, &b);
 }
 
 /* A request from the previous run, on disk and acknowledged upstream back
@@ -219,7 +125,7 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 			arm_timer(h, uv_now(h->loop));
 	}
 	/* The receivers know the room before the first burst, not after. */
-	publish_budget(h);
+	otf__exph_publish_budget(h);
 	return h;
 }
 
@@ -327,8 +233,19 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	otf_free(r);
 	admit_blocked(h);
 	dispatch(h);
-	publish_budget(h);
+	otf__exph_publish_budget(h);
 	check_drained(h);
+}
+
+void otf__exph_finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int error,
+                      const char *reason)
+{
+	finish(h, r, o, error, reason);
+}
+
+void otf__exph_list_del(otf_exph_req_t **head, otf_exph_req_t *r)
+{
+	list_del(head, r);
 }
 
 static void arm_timer(otf_exph_t *h, uint64_t due_ms)
@@ -686,12 +603,12 @@ void otf__exph_consume(otf_exph_t *h, otf_msg_t *m)
 	if (h->blocked || otf__exph_queue_reserve(&h->q, size)) {
 		if (!block(h, m, size))
 			refuse(h, m, -EAGAIN, "sending queue is full");
-		publish_budget(h);
+		otf__exph_publish_budget(h);
 		return;
 	}
 	enqueue(h, m, size);
 	dispatch(h);
-	publish_budget(h);
+	otf__exph_publish_budget(h);
 }
 
 void otf__exph_done(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *res)
@@ -786,67 +703,10 @@ static void on_timer(otf_exph_t *h)
 	dispatch(h); /* requests replayed at create */
 }
 
-/* CAN: every request of message id ends now, wherever it is. */
-static void cancel(otf_exph_t *h, uint64_t id, const char *reason)
-{
-	otf_exph_req_t *dead = NULL;
-	for (otf_exph_req_t *r = h->q.head, *nx; r; r = nx) {
-		nx = r->next;
-		if (r->msg_id == id) {
-			otf__exph_queue_remove(&h->q, r);
-			r->next = dead;
-			dead = r;
-		}
-	}
-	for (otf_exph_req_t *r = h->waiting, *nx; r; r = nx) {
-		nx = r->next;
-		if (r->msg_id == id) {
-			list_del(&h->waiting, r);
-			r->next = dead;
-			dead = r;
-		}
-	}
-	for (otf_exph_req_t *r = h->inflight, *nx; r && h->ops.abort; r = nx) {
-		nx = r->next;
-		if (r->msg_id == id) {
-			list_del(&h->inflight, r);
-			h->ops.abort(h->ctx, r);
-			r->tdata = NULL;
-			r->next = dead;
-			dead = r;
-		}
-	}
-	for (blocked_t **pp = &h->blocked; *pp;) {
-		blocked_t *b = *pp;
-		if (otf_msg_id(b->msg) != id) {
-			pp = &b->next;
-			continue;
-		}
-		*pp = b->next;
-		if (h->blocked_tail == b) {
-			h->blocked_tail = NULL;
-			for (blocked_t *t = h->blocked; t; t = t->next)
-				h->blocked_tail = t;
-		}
-		h->blocked_len--;
-		otf_node_count(h->node, OTF_COUNTER_CANCELLED, otf_msg_signal(b->msg),
-		               otf_msg_items(b->msg));
-		otf_msg_nack(b->msg, -ECANCELED, true, reason);
-		otf_free(b);
-	}
-	while (dead) {
-		otf_exph_req_t *r = dead;
-		dead = r->next;
-		r->next = NULL;
-		r->cancelled = true;
-		finish(h, r, OTF_EXPH_PERMANENT, -ECANCELED, reason);
-	}
-}
-
 bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 {
 	if (c->type == OTF_CTRL_CAN) {
-		cancel(h, c->msg_id, c->reason[0] ? c->reason : "cancelled");
+		otf__exph_cancel(h, c->msg_id, c->reason[0] ? c->reason : "cancelled");
 		return true;
 	}
 	if (c->type == OTF_CTRL_TMR && c->calldata == OTF_EXPH_TIMER_TOKEN) {

@@ -1,0 +1,67 @@
+/* Sender internals shared by exph_sender.c and exph_reb.c (the control
+ * plane: REB publication, CAN). Not for the transports. */
+#ifndef OTF_EXPH_SENDER_INTERNAL_H
+#define OTF_EXPH_SENDER_INTERNAL_H
+
+#include "exporterhelper.h"
+
+#include <uv.h>
+
+enum { ST_QUEUED = 1, ST_INFLIGHT, ST_WAITING };
+
+/* block_on_overflow: messages waiting for room in the queue, per worker.
+ * Each already holds its payload and a client waiting for the answer, so
+ * the list is bounded like connections are (4096 per worker and
+ * protocol); past it, refused as without blocking. */
+#define MAX_BLOCKED 4096
+/* Longest wait for room of a message without deadline when the exporter's
+ * timeout is 0 (none). */
+#define BLOCK_WAIT_DEFAULT_MS 30000u
+
+typedef struct blocked {
+	struct blocked *next;
+	otf_msg_t *msg;
+	uint64_t size;
+	uint64_t until_ms; /* loop clock: refused when still waiting then */
+	uint64_t since_ms;
+} blocked_t;
+
+struct otf_exph {
+	otf_node_t *node;
+	uv_loop_t *loop;
+	otf_exph_retry_config_t retry;
+	bool wait_for_result;
+	bool queue_enabled; /* sending_queue.enabled: takes reports queued */
+	int sizer;
+	uint64_t max_busy;   /* num_consumers */
+	uint64_t timeout_ms; /* per attempt; 0 = none */
+	otf_exph_ops_t ops;
+	void *ctx;
+	otf_exph_queue_t q;
+	otf_exph_req_t *inflight, *waiting;
+	uint64_t busy; /* requests taken from the FIFO and not finished */
+	int64_t timer_id;
+	uint64_t timer_due_ms;
+	uint64_t rng;
+	bool closing;
+	bool drained;
+	bool in_dispatch;
+	bool block_on_overflow;
+	blocked_t *blocked, *blocked_tail; /* FIFO: room goes to the oldest */
+	size_t blocked_len;
+	otf_exph_store_t *store;   /* sending_queue.storage; NULL = memory only */
+	otf_exph_req_t *sync_head; /* requests whose ack waits for the sync */
+	int64_t sync_timer;
+};
+
+/* exph_sender.c: the request's final outcome (acknowledge, release, free,
+ * then admit, dispatch and publish); unlink from an inflight/waiting list. */
+void otf__exph_finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int error,
+                      const char *reason);
+void otf__exph_list_del(otf_exph_req_t **head, otf_exph_req_t *r);
+/* exph_reb.c: publishes the queue's room upstream (REB); ends every
+ * request of a cancelled message (CAN). */
+void otf__exph_publish_budget(otf_exph_t *h);
+void otf__exph_cancel(otf_exph_t *h, uint64_t id, const char *reason);
+
+#endif
