@@ -170,8 +170,12 @@ typedef struct otf_grpc_server_config {
 	/* Optional, instead of admit: 0 admits the call; a gRPC status code
 	 * refuses it at its headers with message msg (cap bytes, NUL-ended)
 	 * and, when *retry_ms is set, a google.rpc.RetryInfo of that delay in
-	 * grpc-status-details-bin (the resource-budget refusal, REB). */
-	int (*admit_status)(void *ctx, char *msg, size_t cap, uint32_t *retry_ms);
+	 * grpc-status-details-bin (the resource-budget refusal, REB). With
+	 * *hold set the connection then reads nothing more (TCP backpressure:
+	 * no frame, PING included, is read) until otf_grpc_server_resume; its
+	 * time limits still apply (a client stopped mid-frame is closed at
+	 * frame_timeout). */
+	int (*admit_status)(void *ctx, char *msg, size_t cap, uint32_t *retry_ms, bool *hold);
 	/* TLS on every connection (otflow/tls.h, a server context made with
 	 * alpn "h2"); NULL = plaintext h2c. Borrowed: it must outlive the
 	 * server. The handshake counts toward frame_timeout_ms from the accept. */
@@ -201,6 +205,9 @@ int otf_grpc_server_bound_port(const otf_grpc_server_t *s);
  * right after cb returns. A handler that never answers holds the close up.
  * Call once. */
 void otf_grpc_server_close(otf_grpc_server_t *s, otf_grpc_server_close_cb cb, void *arg);
+
+/* Every connection held by admit_status reads again. */
+void otf_grpc_server_resume(otf_grpc_server_t *s);
 
 /* Call accessors; strings point into call and stay valid until the answer. */
 

@@ -461,3 +461,22 @@ void otf__grpc_conn_drain(otf__grpc_conn_t *c)
 	otf__grpc_conn_flush(c);
 	maybe_finish(c);
 }
+
+void otf__grpc_conn_hold(otf__grpc_conn_t *c)
+{
+	if (c->held || c->closing || c->lingering)
+		return;
+	c->held = true;
+	otf__tls_io_read_stop(&c->io);
+}
+
+void otf__grpc_conn_resume(otf__grpc_conn_t *c)
+{
+	if (!c->held)
+		return;
+	c->held = false;
+	if (c->closing || c->lingering)
+		return;
+	if (otf__tls_io_read_start(&c->io, on_alloc, on_read) < 0)
+		conn_close(c);
+}

@@ -99,6 +99,7 @@ struct otf__grpc_conn {
 	bool fatal;  /* close as soon as pending output is written */
 	bool lingering;
 	bool closing;
+	bool held;           /* reads nothing until otf_grpc_server_resume (REB backpressure) */
 	bool handshake_done; /* the client's preface and SETTINGS arrived */
 	/* Frame boundaries of the client's bytes, tracked ahead of nghttp2
 	 * so that a frame trickled byte by byte is noticed. */
@@ -174,6 +175,10 @@ struct otf_grpc_call {
 
 void otf__grpc_conn_accept(otf_grpc_server_t *s);
 otf__grpc_conn_t *otf__grpc_conn_next(const otf__grpc_conn_t *c);
+/* Backpressure: the connection stops / starts reading (REB, admit_status
+ * asking to hold). */
+void otf__grpc_conn_hold(otf__grpc_conn_t *c);
+void otf__grpc_conn_resume(otf__grpc_conn_t *c);
 /* GOAWAY; idle connections close now, busy ones after their calls. */
 void otf__grpc_conn_drain(otf__grpc_conn_t *c);
 void otf__grpc_server_conn_gone(otf_grpc_server_t *s);

@@ -280,3 +280,13 @@ int otf_grpc_respond_status_details(otf_grpc_call_t *call, int code, const char 
 	otf_free(b);
 	return rc;
 }
+
+void otf_grpc_server_resume(otf_grpc_server_t *s)
+{
+	otf__grpc_conn_t *c = s->conns;
+	while (c) {
+		otf__grpc_conn_t *nx = otf__grpc_conn_next(c);
+		otf__grpc_conn_resume(c);
+		c = nx;
+	}
+}

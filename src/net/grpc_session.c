@@ -352,10 +352,13 @@ static void request_headers(otf__grpc_conn_t *c, otf_grpc_call_t *call, bool end
 	if (c->srv->cfg.admit_status) {
 		char why[256] = "";
 		uint32_t retry = 0;
-		int code = c->srv->cfg.admit_status(c->srv->ctx, why, sizeof why, &retry);
+		bool hold = false;
+		int code = c->srv->cfg.admit_status(c->srv->ctx, why, sizeof why, &retry, &hold);
 		if (code) {
 			call->retry_ms = retry;
 			otf__grpc_early_status(c, call, ended, 200, code, why);
+			if (hold)
+				otf__grpc_conn_hold(c);
 			return;
 		}
 	}

@@ -426,6 +426,14 @@ static void test_statuses(void **state)
 	assert_int_equal(retry_info_ns(&r, &dcode), 2500000000ull);
 	assert_int_equal(dcode, OTF_GRPC_UNAVAILABLE);
 	h2_result_free(&r);
+	/* The refused connection is held: a call on it is not read while the
+	 * budget is 0 (withdrawn after 1 s), then answered OK. */
+	memset(&r, 0, sizeof r);
+	assert_true(h2_submit(hc, NULL, k_methods[OTF_SIGNAL_LOGS], NULL, NULL, fr, fl, &r) > 0);
+	assert_int_equal(h2_run(hc, 200), -1);
+	assert_int_equal(h2_run(hc, 10000), 0);
+	assert_int_equal(r.grpc_status, 0);
+	h2_result_free(&r);
 	int st = -1;
 	for (int i = 0; i < 100 && st != 0; i++) {
 		memset(&r, 0, sizeof r);

@@ -39,6 +39,7 @@ struct otlp_grpc_rx {
 	otf_tls_ctx_t *tls; /* protocols.grpc.tls, shared by the workers */
 	bool closing;
 	bool destroyed;
+	bool held; /* connections held back for a 0 budget (REB) */
 };
 
 struct pending {
@@ -125,7 +126,7 @@ static void unlink_pending(otlp_grpc_rx_t *g, pending_t *p)
 
 /* memory_limiter's admission flag (otflow/component.h): checked at the
  * request headers, before the message is read. */
-static int admit_status(void *ctx, char *msg, size_t cap, uint32_t *retry_ms)
+static int admit_status(void *ctx, char *msg, size_t cap, uint32_t *retry_ms, bool *hold)
 {
 	otlp_grpc_rx_t *g = ctx;
 	if (otf_admission_refused()) {
@@ -140,6 +141,10 @@ static int admit_status(void *ctx, char *msg, size_t cap, uint32_t *retry_ms)
 	if (otf_budget_admits(&b, 0, 0))
 		return 0;
 	*retry_ms = b.retry_after_ms ? b.retry_after_ms : 1000;
+	/* The connection reads nothing more until the budget returns (the
+	 * receiver's REB, otf__otlp_grpc_resume). */
+	*hold = true;
+	g->held = true;
 	if (b.flags & OTF_BUDGET_RATE) {
 		snprintf(msg, cap, "rate limit reached (resource budget), retry later");
 		return OTF_GRPC_RESOURCE_EXHAUSTED;
@@ -442,4 +447,12 @@ void otf__otlp_grpc_destroy(otlp_grpc_rx_t *g)
 	}
 	g->destroyed = true; /* freed in server_closed */
 	otf__otlp_grpc_close(g);
+}
+
+void otf__otlp_grpc_resume(otlp_grpc_rx_t *g)
+{
+	if (!g->held || !g->server)
+		return;
+	g->held = false;
+	otf_grpc_server_resume(g->server);
 }

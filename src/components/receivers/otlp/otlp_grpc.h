@@ -32,4 +32,7 @@ void otf__otlp_grpc_close(otlp_grpc_rx_t *g);
  * once it closed (closed(arg) still runs then). */
 void otf__otlp_grpc_destroy(otlp_grpc_rx_t *g);
 
+/* REB: the budget is back, connections held for it read again. */
+void otf__otlp_grpc_resume(otlp_grpc_rx_t *g);
+
 #endif

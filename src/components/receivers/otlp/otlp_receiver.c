@@ -475,6 +475,8 @@ static void control(void *inst, const otf_ctrl_t *c)
 			if (r->held && r->server)
 				otf_http_server_resume(r->server);
 			r->held = false;
+			if (r->grpc)
+				otf__otlp_grpc_resume(r->grpc);
 		}
 		break;
 	case OTF_CTRL_KIL:
