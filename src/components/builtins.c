@@ -40,6 +40,8 @@ extern const otf_component_factory_t otf_processor_content_router_factory;
 extern const otf_component_factory_t otf_connector_routing_factory;
 extern const otf_component_factory_t otf_connector_failover_factory;
 extern const otf_component_factory_t otf_processor_deadline_factory;
+extern const otf_component_factory_t otf_processor_cumulativetodelta_factory;
+extern const otf_component_factory_t otf_processor_deltatocumulative_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -89,6 +91,8 @@ void otf_components_register_builtins(void)
 	    &otf_connector_routing_factory,
 	    &otf_connector_failover_factory,
 	    &otf_processor_deadline_factory,
+	    &otf_processor_cumulativetodelta_factory,
+	    &otf_processor_deltatocumulative_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
