@@ -42,6 +42,7 @@ extern const otf_component_factory_t otf_connector_failover_factory;
 extern const otf_component_factory_t otf_processor_deadline_factory;
 extern const otf_component_factory_t otf_processor_cumulativetodelta_factory;
 extern const otf_component_factory_t otf_processor_deltatocumulative_factory;
+extern const otf_component_factory_t otf_processor_interval_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -93,6 +94,7 @@ void otf_components_register_builtins(void)
 	    &otf_processor_deadline_factory,
 	    &otf_processor_cumulativetodelta_factory,
 	    &otf_processor_deltatocumulative_factory,
+	    &otf_processor_interval_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
