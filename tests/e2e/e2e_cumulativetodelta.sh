@@ -8,7 +8,9 @@
 # Then 40 points of a second counter from four concurrent clients: the
 # deltas sent tile [first start, last timestamp] with no gap or overlap
 # and add up to the counter's last value. A metric the include does not
-# name stays cumulative, untouched.
+# name stays cumulative, untouched. A second pipeline converts the same
+# requests.total to deltas and back with deltatocumulative: running totals
+# 5, 12, 20, 23, 29 from the first start time (the reset's 3 counted).
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -96,6 +98,35 @@ if [ $? -eq 0 ]; then
 else
 	bad "deltas: $(cat "$TMP/check.txt")"
 	head -c 3000 "$OTF_OUT" 2>/dev/null
+fi
+i=0
+while [ $i -lt 100 ] && [ "$(cat "$OTF_OUT.dtc" 2>/dev/null | grep -c requests.total)" -lt 5 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+python3 - "$OTF_OUT.dtc" "$START" >"$TMP/check2.txt" 2>&1 <<'PY'
+import json, sys
+start = int(sys.argv[2])
+got = []
+for l in open(sys.argv[1]):
+    for rm in json.loads(l)["resourceMetrics"]:
+        for sm in rm["scopeMetrics"]:
+            for m in sm["metrics"]:
+                s = m["sum"]
+                for p in s["dataPoints"]:
+                    got.append((m["name"], s["aggregationTemporality"], int(p["startTimeUnixNano"]),
+                                int(p["timeUnixNano"]), int(p["asInt"])))
+S = 1000000000
+want = [("requests.total", 2, start, start + (i + 1) * S, v) for i, v in enumerate([5, 12, 20, 23, 29])]
+tot = [g for g in got if g[0] == "requests.total"]
+assert tot == want, tot
+print([g[4] for g in tot])
+PY
+if [ $? -eq 0 ]; then
+	ok "round trip through deltatocumulative: $(cat "$TMP/check2.txt")"
+else
+	bad "round trip: $(cat "$TMP/check2.txt")"
+	head -c 3000 "$OTF_OUT.dtc" 2>/dev/null
 fi
 if otf_alive; then ok "otflow still running"; else bad "otflow died"; fi
 otf_stop

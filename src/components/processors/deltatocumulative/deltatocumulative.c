@@ -137,8 +137,9 @@ static int hist_point(otf_series_map_t *map, otf_series_key_t mk, otf_histogram_
 			otf__series_map_remove_unlock(map, e);
 			return OTF_E_NOMEM;
 		}
-		h->b = (uint64_t *)(h + 1);
-		h->x = (double *)(h->b + nb);
+		uint8_t *mem = (uint8_t *)(h + 1); /* buckets, then bounds: 8-byte items */
+		h->b = (uint64_t *)(void *)mem;
+		h->x = (double *)(void *)(mem + nb * sizeof *h->b);
 		h->nb = nb;
 		h->nx = nx;
 		if (nx)
