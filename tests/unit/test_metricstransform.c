@@ -206,6 +206,12 @@ static void test_readme_examples(void **st)
 	run(P "    - include: system.cpu.usage\n      action: update\n      operations:\n        - "
 	      "action: toggle_scalar_data_type\n",
 	    "system.cpu.usage:s|=3|=2.75", "system.cpu.usage:s|=3.00|=2");
+	/* A double outside int64's range saturates (the cast was undefined:
+	 * found by fuzz_metrics_state, its input kept in
+	 * corpus/metrics_state/regress-toggle-huge-double.pb). */
+	run(P "    - include: m\n      action: update\n      operations:\n        - action: "
+	      "toggle_scalar_data_type\n",
+	    "m:s|=1.0e300|=-1.0e300|=-2.50", "m:s|=9223372036854775807|=-9223372036854775808|=-2");
 	/* Scale value: seconds to milliseconds */
 	run(P "    - include: system.cpu.usage\n      action: update\n      operations:\n        - "
 	      "action: experimental_scale_value\n          experimental_scale: 1000\n",

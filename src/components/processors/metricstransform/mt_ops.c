@@ -25,6 +25,19 @@ static otf_bytes_t bs(const char *s)
 	return (otf_bytes_t){(const uint8_t *)s, strlen(s)};
 }
 
+/* double to int64 saturating (NaN: 0): the cast is undefined outside the
+ * range, and a point's double may be anything. */
+static int64_t to_i64(double d)
+{
+	if (d != d)
+		return 0;
+	if (d >= 9223372036854775807.0)
+		return INT64_MAX;
+	if (d <= -9223372036854775808.0)
+		return INT64_MIN;
+	return (int64_t)d;
+}
+
 static otf_attributes_t *pt_attrs(otf_metric_t *m, size_t i)
 {
 	switch (m->type) {
@@ -175,7 +188,7 @@ static void toggle(otf_metric_t *m)
 			p->value.as_double = (double)p->value.as_int;
 		} else if (p->value_type == OTF_NUMBER_DOUBLE) {
 			p->value_type = OTF_NUMBER_INT;
-			p->value.as_int = (int64_t)p->value.as_double;
+			p->value.as_int = to_i64(p->value.as_double);
 		}
 	}
 }
@@ -186,7 +199,7 @@ static void scale(double f, otf_metric_t *m)
 		if (m->type == OTF_METRIC_GAUGE || m->type == OTF_METRIC_SUM) {
 			otf_number_data_point_t *p = &m->data_points.number[i];
 			if (p->value_type == OTF_NUMBER_INT)
-				p->value.as_int = (int64_t)((double)p->value.as_int * f);
+				p->value.as_int = to_i64((double)p->value.as_int * f);
 			else
 				p->value.as_double *= f;
 		} else if (m->type == OTF_METRIC_HISTOGRAM) {
@@ -296,7 +309,7 @@ static void merge_numbers(otf_number_data_point_t *pts, const grp_t *g, size_t n
 		if (is_int)
 			isum = (int64_t)((uint64_t)isum + (uint64_t)(p->value_type == OTF_NUMBER_INT
 			                                                 ? p->value.as_int
-			                                                 : (int64_t)v));
+			                                                 : to_i64(v)));
 		sum += v;
 		mn = v < mn ? v : mn;
 		mx = v > mx ? v : mx;
@@ -326,7 +339,7 @@ static void merge_numbers(otf_number_data_point_t *pts, const grp_t *g, size_t n
 		qsort(scratch, n, sizeof *scratch, dbl_cmp);
 		r = n % 2 ? scratch[n / 2] : (scratch[n / 2 - 1] + scratch[n / 2]) / 2;
 		if (is_int)
-			r = (double)(int64_t)r;
+			r = (double)to_i64(r);
 		break;
 	default:
 		if (is_int) {
@@ -337,7 +350,7 @@ static void merge_numbers(otf_number_data_point_t *pts, const grp_t *g, size_t n
 		break;
 	}
 	if (is_int)
-		out->value.as_int = (int64_t)r;
+		out->value.as_int = to_i64(r);
 	else
 		out->value.as_double = r;
 }
