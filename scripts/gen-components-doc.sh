@@ -360,10 +360,12 @@ Behaviour notes:
   point. Differences: a point not after the previous one of its series is dropped (with several
   workers it may be processed after a later one; dropping it keeps the deltas adding up to the
   counter's increase); delta histograms have no min/max; NaN points are dropped.
-- **processor `deltatocumulative`** (the Collector's deltatocumulativeprocessor): delta sums and
-  delta histograms become running totals from the series' first start time; a sample starting
-  before the series, not after its last timestamp, of another value type or bucket layout is
-  dropped. Exponential histograms pass unchanged (not merged yet).
+- **processor `deltatocumulative`** (the Collector's deltatocumulativeprocessor): delta sums,
+  histograms and exponential histograms become running totals from the series' first start time;
+  a sample starting before the series, not after its last timestamp, of another value type or
+  explicit bucket layout is dropped. Exponential histograms add at the smaller of the two scales,
+  lowered further while a bucket side would span more than 160 buckets; the zero threshold is the
+  larger one (buckets below it are not moved into the zero count).
 - **processor `interval`** (the Collector's intervalprocessor): holds the latest point (by
   timestamp) of each series of cumulative monotonic sums, cumulative histograms and exponential
   histograms, gauges and summaries (`pass_through` sends those two on at once), removes them from

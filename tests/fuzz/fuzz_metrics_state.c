@@ -104,7 +104,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	FUZZ_CHECK(otf_pdata_decode_metrics(&m, data, size, &a, NULL, NULL) == 0);
 	otf_dtc_stats_t ds = {0};
-	FUZZ_CHECK(otf__dtc_apply(g_dtc, &m, now, &ds) == 0);
+	FUZZ_CHECK(otf__dtc_apply(g_dtc, &m, now, &a, &ds) == 0);
 	FUZZ_CHECK(points(&m) <= in);
 	for (size_t r = 0; r < m.resource_metrics_len; r++)
 		for (size_t s = 0; s < m.resource_metrics[r].scope_metrics_len; s++) {

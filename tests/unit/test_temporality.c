@@ -503,7 +503,10 @@ static void test_ctd_config_errors(void **st_)
 static void dtc(otf_series_map_t *m, req_t *r, uint64_t now, otf_dtc_stats_t *st)
 {
 	memset(st, 0, sizeof *st);
-	assert_int_equal(otf__dtc_apply(m, &r->md, now, st), 0);
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	assert_int_equal(otf__dtc_apply(m, &r->md, now, &a, st), 0);
+	otf_arena_close(&a); /* no exponential histograms here: nothing points into it */
 }
 
 /* Deltas 3, 4, 5 over consecutive windows: totals 3, 7, 12 from the first
@@ -619,6 +622,105 @@ static void test_dtc_histogram(void **st_)
 	otf__series_map_put(m);
 }
 
+/* Exponential histograms: samples of scale 1 and 0 add at scale 0
+ * (buckets 0 and 1 of scale 1 are bucket 0 of scale 0), negative indices
+ * floor correctly, and a side spanning more than 160 buckets is brought
+ * to a lower scale with every count kept. */
+static void expo_req(otf_resource_metrics_t *rm, otf_scope_metrics_t *sm, otf_metric_t *m,
+                     otf_metrics_t *md, otf_exp_histogram_data_point_t *p)
+{
+	memset(m, 0, sizeof *m);
+	m->name = B("rpc.duration");
+	m->type = OTF_METRIC_EXP_HISTOGRAM;
+	m->aggregation_temporality = OTF_TEMPORALITY_DELTA;
+	m->data_points.exp_histogram = p;
+	m->data_points_len = 1;
+	*sm = (otf_scope_metrics_t){.metrics = m, .metrics_len = 1};
+	*rm = (otf_resource_metrics_t){.scope_metrics = sm, .scope_metrics_len = 1};
+	*md = (otf_metrics_t){.resource_metrics = rm, .resource_metrics_len = 1};
+}
+
+static void test_dtc_exponential(void **st_)
+{
+	(void)st_;
+	otf_series_map_t *map = new_map("processor:deltatocumulative/e", 0, otf__dtc_free_state);
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	otf_resource_metrics_t rm;
+	otf_scope_metrics_t sm;
+	otf_metric_t m;
+	otf_metrics_t md;
+	otf_dtc_stats_t st = {0};
+	uint64_t c1[2] = {1, 2}, c2[1] = {3}, c3[5] = {1, 0, 0, 0, 1}, n3[1] = {2};
+	otf_exp_histogram_data_point_t p = {.start_time_unix_nano = T0,
+	                                    .time_unix_nano = T0 + S,
+	                                    .count = 4,
+	                                    .has_sum = true,
+	                                    .sum = 5,
+	                                    .scale = 1,
+	                                    .zero_count = 1,
+	                                    .positive = {0, c1, 2}};
+	expo_req(&rm, &sm, &m, &md, &p);
+	assert_int_equal(otf__dtc_apply(map, &md, 1, &a, &st), 0);
+	assert_int_equal(m.aggregation_temporality, OTF_TEMPORALITY_CUMULATIVE);
+	assert_int_equal(p.scale, 1);
+	assert_int_equal(p.positive.bucket_counts_len, 2);
+	p = (otf_exp_histogram_data_point_t){.start_time_unix_nano = T0 + S,
+	                                     .time_unix_nano = T0 + 2 * S,
+	                                     .count = 3,
+	                                     .has_sum = true,
+	                                     .sum = 2,
+	                                     .scale = 0,
+	                                     .positive = {0, c2, 1}};
+	expo_req(&rm, &sm, &m, &md, &p);
+	assert_int_equal(otf__dtc_apply(map, &md, 1, &a, &st), 0);
+	assert_int_equal(p.scale, 0);
+	assert_int_equal(p.count, 7);
+	assert_int_equal(p.zero_count, 1);
+	assert_true(p.sum == 7);
+	assert_int_equal(p.start_time_unix_nano, T0);
+	assert_int_equal(p.positive.offset, 0);
+	assert_int_equal(p.positive.bucket_counts_len, 1);
+	assert_int_equal(p.positive.bucket_counts[0], 6);
+	p = (otf_exp_histogram_data_point_t){.start_time_unix_nano = T0 + 2 * S,
+	                                     .time_unix_nano = T0 + 3 * S,
+	                                     .count = 4,
+	                                     .scale = 0,
+	                                     .positive = {-2, c3, 5},
+	                                     .negative = {-1, n3, 1}};
+	expo_req(&rm, &sm, &m, &md, &p);
+	assert_int_equal(otf__dtc_apply(map, &md, 1, &a, &st), 0);
+	assert_int_equal(p.count, 11);
+	assert_int_equal(p.positive.offset, -2);
+	assert_int_equal(p.positive.bucket_counts_len, 5);
+	static const uint64_t want[5] = {1, 0, 6, 0, 1};
+	assert_memory_equal(p.positive.bucket_counts, want, sizeof want);
+	assert_int_equal(p.negative.offset, -1);
+	assert_int_equal(p.negative.bucket_counts[0], 2);
+	/* 200 buckets at scale 0 (indices -2..197 with the total's): scale -1
+	 * halves the span to 100 buckets */
+	uint64_t wide[200];
+	for (int i = 0; i < 200; i++)
+		wide[i] = 1;
+	p = (otf_exp_histogram_data_point_t){.start_time_unix_nano = T0 + 3 * S,
+	                                     .time_unix_nano = T0 + 4 * S,
+	                                     .count = 200,
+	                                     .scale = 0,
+	                                     .positive = {-2, wide, 200}};
+	expo_req(&rm, &sm, &m, &md, &p);
+	assert_int_equal(otf__dtc_apply(map, &md, 1, &a, &st), 0);
+	assert_int_equal(p.scale, -1);
+	assert_int_equal(p.positive.offset, -1);
+	assert_int_equal(p.positive.bucket_counts_len, 100); /* -1..98 */
+	uint64_t total = 0;
+	for (size_t i = 0; i < p.positive.bucket_counts_len; i++)
+		total += p.positive.bucket_counts[i];
+	assert_int_equal(total, 8 + 200);
+	assert_int_equal(p.count, 211);
+	otf_arena_close(&a);
+	otf__series_map_put(map);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -633,6 +735,7 @@ int main(void)
 	    cmocka_unit_test(test_dtc_sum),
 	    cmocka_unit_test(test_dtc_max_streams),
 	    cmocka_unit_test(test_dtc_histogram),
+	    cmocka_unit_test(test_dtc_exponential),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	otf_config_destroy(g_yaml);

@@ -1,5 +1,5 @@
-/* processor `deltatocumulative` (deltatocumulative.h): delta sums and
- * delta histograms to cumulative, the running totals in a series state
+/* processor `deltatocumulative` (deltatocumulative.h): delta sums,
+ * histograms and exponential histograms to cumulative, the running totals in a series state
  * shared by the node's instances on every worker (internal/series.h says
  * why shared rather than routed). The request is decoded, converted and
  * re-encoded when a metric converted; otherwise it goes on untouched. */
@@ -56,7 +56,10 @@ typedef struct hist_total {
 
 void otf__dtc_free_state(otf_series_entry_t *e)
 {
-	otf_free(e->data);
+	if (e->u[3] == OTF_DTC_EXPO_TAG)
+		otf__dtc_expo_free(e->data);
+	else
+		otf_free(e->data);
 	e->data = NULL;
 }
 
@@ -183,7 +186,8 @@ static int hist_point(otf_series_map_t *map, otf_series_key_t mk, otf_histogram_
 	return 1;
 }
 
-int otf__dtc_apply(otf_series_map_t *map, otf_metrics_t *md, uint64_t now_ns, otf_dtc_stats_t *st)
+int otf__dtc_apply(otf_series_map_t *map, otf_metrics_t *md, uint64_t now_ns, otf_arena_t *arena,
+                   otf_dtc_stats_t *st)
 {
 	for (size_t r = 0; r < md->resource_metrics_len; r++) {
 		otf_resource_metrics_t *rm = &md->resource_metrics[r];
@@ -195,8 +199,8 @@ int otf__dtc_apply(otf_series_map_t *map, otf_metrics_t *md, uint64_t now_ns, ot
 			for (size_t i = 0; i < sm->metrics_len; i++) {
 				otf_metric_t *m = &sm->metrics[i];
 				if (m->aggregation_temporality != OTF_TEMPORALITY_DELTA ||
-				    (m->type != OTF_METRIC_SUM &&
-				     m->type != OTF_METRIC_HISTOGRAM)) {
+				    (m->type != OTF_METRIC_SUM && m->type != OTF_METRIC_HISTOGRAM &&
+				     m->type != OTF_METRIC_EXP_HISTOGRAM)) {
 					sm->metrics[mo++] = *m;
 					continue;
 				}
@@ -210,12 +214,19 @@ int otf__dtc_apply(otf_series_map_t *map, otf_metrics_t *md, uint64_t now_ns, ot
 						keep = number_point(map, mk, p, now_ns, st);
 						if (keep > 0)
 							m->data_points.number[o++] = *p;
-					} else {
+					} else if (m->type == OTF_METRIC_HISTOGRAM) {
 						otf_histogram_data_point_t *p =
 						    &m->data_points.histogram[j];
 						keep = hist_point(map, mk, p, now_ns, st);
 						if (keep > 0)
 							m->data_points.histogram[o++] = *p;
+					} else {
+						otf_exp_histogram_data_point_t *p =
+						    &m->data_points.exp_histogram[j];
+						keep = otf__dtc_expo_point(map, mk, p, now_ns,
+						                           arena, st);
+						if (keep > 0)
+							m->data_points.exp_histogram[o++] = *p;
 					}
 					if (keep < 0)
 						return keep;
@@ -289,7 +300,7 @@ static void consume(void *inst, otf_msg_t *m)
 		return;
 	}
 	otf_dtc_stats_t st = {0};
-	rc = otf__dtc_apply(p->map, &t.u.metrics, otf__series_mono_ns(), &st);
+	rc = otf__dtc_apply(p->map, &t.u.metrics, otf__series_mono_ns(), &p->arena, &st);
 	if (rc) {
 		otf_msg_nack(m, rc, false, "deltatocumulative: out of memory");
 		return;
@@ -350,7 +361,7 @@ const otf_component_factory_t otf_processor_deltatocumulative_factory = {
     .struct_size = sizeof(otf_component_factory_t),
     .kind = OTF_KIND_PROCESSOR,
     .type = "deltatocumulative",
-    .description = "Converts delta sums and delta histograms to cumulative temporality "
+    .description = "Converts delta sums and (exponential) histograms to cumulative temporality "
                    "(running totals shared by all workers).",
     .stability = {OTF_STABILITY_UNDEFINED, OTF_STABILITY_ALPHA, OTF_STABILITY_UNDEFINED},
     .config_schema = otf_dtc_schema,

@@ -16,9 +16,10 @@
  * starts a new total). Histograms add count, sum and buckets and keep the
  * smallest min and largest max.
  *
- * Difference, and why: exponential histograms pass unchanged (their
- * merge needs a scale change; not done yet). Series bound: max_streams,
- * and at most OTF_SERIES_HARD_MAX whatever it says.
+ * Exponential histograms (dtc_expo.c) add at the smaller of the two
+ * scales, lowered further while a bucket side would span more than 160
+ * buckets. Series bound: max_streams, and at most OTF_SERIES_HARD_MAX
+ * whatever it says.
  *
  * Thread rules: the config is read-only; otf__dtc_apply is thread-safe
  * against the same map. */
@@ -26,6 +27,7 @@
 #define OTF_DELTATOCUMULATIVE_H
 
 #include "components/processors/internal/series.h"
+#include "otflow/arena.h"
 #include "otflow/config_schema.h"
 #include "otflow/pdata.h"
 
@@ -46,9 +48,20 @@ typedef struct otf_dtc_stats {
 	uint64_t metrics;   /* metrics converted */
 } otf_dtc_stats_t;
 
-/* Converts md in place (dropped points and metrics left empty removed).
+/* Converts md in place (dropped points and metrics left empty removed);
+ * exponential histograms' bucket arrays are replaced by copies in arena.
  * now_ns: the monotonic clock (staleness). 0 or OTF_E_NOMEM. */
-int otf__dtc_apply(otf_series_map_t *map, otf_metrics_t *md, uint64_t now_ns, otf_dtc_stats_t *st);
+int otf__dtc_apply(otf_series_map_t *map, otf_metrics_t *md, uint64_t now_ns, otf_arena_t *arena,
+                   otf_dtc_stats_t *st);
 void otf__dtc_free_state(otf_series_entry_t *e);
+
+/* dtc_expo.c: one exponential histogram sample (1 keep, 0 drop, or a
+ * negative code); its state is tagged u[3] == OTF_DTC_EXPO_TAG. */
+#define OTF_DTC_EXPO_MAX_BUCKETS 160
+#define OTF_DTC_EXPO_TAG         100u
+int otf__dtc_expo_point(otf_series_map_t *map, otf_series_key_t mk,
+                        otf_exp_histogram_data_point_t *p, uint64_t now, otf_arena_t *a,
+                        otf_dtc_stats_t *st);
+void otf__dtc_expo_free(void *data);
 
 #endif
