@@ -76,9 +76,9 @@ static void setup(void)
 	FUZZ_CHECK(otf__mt_compile(&g_mt, &g_mtx) == 0);
 	otf_config_destroy(c);
 	g_ctdc.initial_value = OTF_CTD_INITIAL_KEEP;
-	g_ctd = otf__series_map_get("fuzz:ctd", 64, otf__ctd_free_state);
-	g_dtc = otf__series_map_get("fuzz:dtc", 64, otf__dtc_free_state);
-	g_iv = otf__series_map_get("fuzz:iv", 64, otf__interval_free_state);
+	g_ctd = otf__series_map_get("fuzz:ctd", NULL, 64, otf__ctd_free_state);
+	g_dtc = otf__series_map_get("fuzz:dtc", NULL, 64, otf__dtc_free_state);
+	g_iv = otf__series_map_get("fuzz:iv", NULL, 64, otf__interval_free_state);
 	FUZZ_CHECK(g_ctd && g_dtc && g_iv);
 }
 

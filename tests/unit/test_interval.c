@@ -141,7 +141,7 @@ static void test_readme_flow(void **st)
 	assert_false(c.pass_through.gauge);
 	assert_false(c.pass_through.summary);
 	otf_series_map_t *m =
-	    otf__series_map_get("processor:interval/readme", 0, otf__interval_free_state);
+	    otf__series_map_get("processor:interval/readme", NULL, 0, otf__interval_free_state);
 	static const struct {
 		uint64_t ts;
 		const char *name;
@@ -199,7 +199,7 @@ static void test_types(void **st)
 	load("p:\n  interval: 15s\n  pass_through:\n    gauge: true\n", &c);
 	assert_int_equal(c.interval_ns, 15000000000ll);
 	otf_series_map_t *m =
-	    otf__series_map_get("processor:interval/types", 0, otf__interval_free_state);
+	    otf__series_map_get("processor:interval/types", NULL, 0, otf__interval_free_state);
 	one_t o;
 	one(&o, "svc", "g", OTF_METRIC_GAUGE, 0, false, "k", "v", 1, 1.0);
 	assert_int_equal(take(&c, m, &o), 1); /* pass_through.gauge */

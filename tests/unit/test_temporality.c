@@ -138,7 +138,7 @@ static int load(const otf_config_field_t *schema, const char *yaml, void *cfg, s
 
 static otf_series_map_t *new_map(const char *name, size_t max, otf_series_free_fn fn)
 {
-	otf_series_map_t *m = otf__series_map_get(name, max, fn);
+	otf_series_map_t *m = otf__series_map_get(name, NULL, max, fn);
 	assert_non_null(m);
 	return m;
 }
@@ -429,6 +429,14 @@ static void test_ctd_shared_by_workers(void **st_)
 	otf_series_map_t *m = new_map("processor:cumulativetodelta/race", 0, otf__ctd_free_state);
 	otf_series_map_t *m2 = new_map("processor:cumulativetodelta/race", 0, otf__ctd_free_state);
 	assert_ptr_equal(m, m2);
+	/* The same node name in another engine (another config struct) is
+	 * another map. */
+	static const int other_engine;
+	otf_series_map_t *m3 = otf__series_map_get("processor:cumulativetodelta/race",
+	                                           &other_engine, 0, otf__ctd_free_state);
+	assert_non_null(m3);
+	assert_ptr_not_equal(m, m3);
+	otf__series_map_put(m3);
 	race_t x = {.c = &c, .m = m};
 	pthread_t a, b;
 	assert_int_equal(pthread_create(&a, NULL, race_run, &x), 0);

@@ -304,7 +304,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	p->relay.node = ctx->node;
 	p->cfg = ctx->config;
 	p->started = otf__series_unix_ns();
-	p->map = otf__series_map_get(otf_node_name(ctx->node), 0, otf__ctd_free_state);
+	p->map = otf__series_map_get(otf_node_name(ctx->node), ctx->config, 0, otf__ctd_free_state);
 	if (!p->map) {
 		otf_free(p);
 		return OTF_E_NOMEM;

@@ -266,7 +266,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	p->cfg = ctx->config;
 	/* 0: no limit (the Collector's "0 disables"), the map's hard bound. */
 	size_t max = p->cfg->max_streams > 0 ? (size_t)p->cfg->max_streams : 0;
-	p->map = otf__series_map_get(otf_node_name(ctx->node), max, otf__dtc_free_state);
+	p->map =
+	    otf__series_map_get(otf_node_name(ctx->node), ctx->config, max, otf__dtc_free_state);
 	if (!p->map) {
 		otf_free(p);
 		return OTF_E_NOMEM;

@@ -138,6 +138,7 @@ struct otf_series_map {
 	otf_series_map_t *next; /* registry */
 	int refs;
 	char name[160];
+	const void *owner;
 	size_t max;
 	otf_series_free_fn free_data;
 	size_t count; /* atomic */
@@ -162,15 +163,16 @@ uint64_t otf__series_unix_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-otf_series_map_t *otf__series_map_get(const char *node_name, size_t max_series,
+otf_series_map_t *otf__series_map_get(const char *node_name, const void *owner, size_t max_series,
                                       otf_series_free_fn free_data)
 {
 	pthread_mutex_lock(&g_mu);
 	otf_series_map_t *m = g_maps;
-	while (m && strcmp(m->name, node_name))
+	while (m && (m->owner != owner || strcmp(m->name, node_name)))
 		m = m->next;
 	if (!m && (m = otf_calloc(1, sizeof *m))) {
 		snprintf(m->name, sizeof m->name, "%s", node_name);
+		m->owner = owner;
 		m->max = max_series && max_series < OTF_SERIES_HARD_MAX ? max_series
 		                                                        : OTF_SERIES_HARD_MAX;
 		m->free_data = free_data;

@@ -71,11 +71,14 @@ typedef struct otf_series_map otf_series_map_t;
  * destroyed) to release its data. */
 typedef void (*otf_series_free_fn)(otf_series_entry_t *e);
 
-/* The map of node `node_name` ("processor:cumulativetodelta/x"), created on
+/* The map of node `node_name` ("processor:cumulativetodelta/x") of the
+ * engine whose parsed config struct is `owner` (the create context's
+ * config: one per engine, shared by the node's instances on every
+ * worker, so two engines in one process never share a map), created on
  * the first call and shared (refcounted) by the later ones with the same
- * name: each worker's instance calls it at create and _put at destroy.
- * max_series 0 = no bound but OTF_SERIES_HARD_MAX. NULL on OOM. */
-otf_series_map_t *otf__series_map_get(const char *node_name, size_t max_series,
+ * name and owner: each worker's instance calls it at create and _put at
+ * destroy. max_series 0 = no bound but OTF_SERIES_HARD_MAX. NULL on OOM. */
+otf_series_map_t *otf__series_map_get(const char *node_name, const void *owner, size_t max_series,
                                       otf_series_free_fn free_data);
 void otf__series_map_put(otf_series_map_t *m);
 

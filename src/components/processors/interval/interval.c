@@ -375,7 +375,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		return OTF_E_NOMEM;
 	p->relay.node = ctx->node;
 	p->cfg = ctx->config;
-	p->map = otf__series_map_get(otf_node_name(ctx->node), 0, otf__interval_free_state);
+	p->map =
+	    otf__series_map_get(otf_node_name(ctx->node), ctx->config, 0, otf__interval_free_state);
 	if (!p->map) {
 		otf_free(p);
 		return OTF_E_NOMEM;
