@@ -378,8 +378,10 @@ Behaviour notes:
   `new_name`, named capture groups as labels), `new_name` with `$${1}` expanded, then
   `operations` in order. Merged points (aggregate_labels, aggregate_label_values, combine with
   `aggregation_type`) take the earliest start time and the latest timestamp; gauges and sums merge
-  with sum, mean, min, max, count or median, histograms with sum (same bounds). Refused at load:
-  `experimental_match_labels`, the `group` action.
+  with sum, mean, min, max, count or median, histograms with sum (same bounds).
+  `experimental_match_labels` selects metrics with a point having those labels (values as regexps
+  with `match_type: regexp`); insert copies only those points, update and combine act on the whole
+  metric. The `group` action is refused at load.
 
 HDR
 "$bin" components --format markdown

@@ -160,6 +160,22 @@ static void test_readme_examples(void **st)
 	      "host.cpu.utilization\n",
 	    "host.cpu.usage:g|cpu=0=5|cpu=1=7;other:g|=1",
 	    "host.cpu.usage:g|cpu=0=5|cpu=1=7;host.cpu.utilization:g|cpu=0=5|cpu=1=7;other:g|=1");
+	/* ... with matching label values: only those points are copied */
+	run(P "    - include: host.cpu.usage\n      action: insert\n      new_name: "
+	      "host.cpu.utilization\n      match_type: strict\n      experimental_match_labels: "
+	      "{\"container\": \"my_container\"}\n",
+	    "host.cpu.usage:g|container=my_container=5|container=other=7;x:g|container=my_"
+	    "container=1",
+	    "host.cpu.usage:g|container=my_container=5|container=other=7;host.cpu.utilization:g|"
+	    "container=my_container=5;x:g|container=my_container=1");
+	/* ... with regexp: pods with non-empty values; a metric without such a
+	 * point is not copied */
+	run(P "    - include: host.cpu.usage\n      action: insert\n      new_name: "
+	      "host.cpu.utilization\n      match_type: regexp\n      experimental_match_labels: "
+	      "{\"pod\": \"(.|\\\\s)*\\\\S(.|\\\\s)*\"}\n",
+	    "host.cpu.usage:g|pod=a=1|pod= =2|cpu=0=3;host.cpu.usage.x:g|pod= =4",
+	    "host.cpu.usage:g|pod=a=1|pod= =2|cpu=0=3;host.cpu.utilization:g|pod=a=1;"
+	    "host.cpu.usage.x:g|pod= =4");
 	/* Rename metric */
 	run(P "    - include: system.cpu.usage\n      action: update\n      new_name: "
 	      "system.cpu.usage_time\n",
@@ -384,8 +400,9 @@ static void test_config_errors(void **st)
 	    {P "    - include: a\n      action: combine\n      new_name: b\n",
 	     "match_type must be regexp"},
 	    {P "    - include: a\n      action: rename\n", "action"},
-	    {P "    - include: a\n      action: update\n      experimental_match_labels: {a: b}\n",
-	     "experimental_match_labels is not supported"},
+	    {P "    - include: a\n      match_type: regexp\n      action: update\n      "
+	       "experimental_match_labels: {pod: '(x'}\n",
+	     "experimental_match_labels.pod: regular expression"},
 	    {P "    - include: a\n      action: group\n", "action group is not supported"},
 	    {P "    - include: '(a'\n      match_type: regexp\n      action: update\n",
 	     "does not compile"},

@@ -104,7 +104,8 @@ static const otf_config_field_t k_transform[] = {
     {.key = "experimental_match_labels",
      .type = OTF_CFG_STRING_MAP,
      .offset = offsetof(TR, experimental_match_labels),
-     .desc = "Not implemented: refused when given."},
+     .desc = "Labels (and values; regexp patterns with match_type regexp) one of a metric's "
+             "points must have for the transform to apply; insert copies only those points."},
     {.key = "action",
      .type = OTF_CFG_ENUM,
      .enum_values = k_actions,
@@ -235,8 +236,16 @@ int otf__mt_validate(const void *config, char *err, size_t errlen)
 			BAD("transforms[%zu]: action group is not supported (use the groupbyattrs "
 			    "way: not implemented here)",
 			    t);
-		if (tr->experimental_match_labels.n)
-			BAD("transforms[%zu]: experimental_match_labels is not supported", t);
+		for (size_t k = 0; tr->match_type == 1 && k < tr->experimental_match_labels.n;
+		     k++) {
+			char why[400];
+			const char *v = tr->experimental_match_labels.values[k];
+			void *re = otf__regex_compile(v, strlen(v), why, sizeof why);
+			if (!re)
+				BAD("transforms[%zu].experimental_match_labels.%s: %s", t,
+				    tr->experimental_match_labels.keys[k], why);
+			otf__regex_free(re);
+		}
 		if (tr->group_resource_labels.n)
 			BAD("transforms[%zu]: group_resource_labels needs action group, which is "
 			    "not supported",
@@ -282,10 +291,36 @@ int otf__mt_compile(const otf_mt_config_t *c, otf_mt_compiled_t *out)
 	out->re = otf_calloc(c->transforms.n ? c->transforms.n : 1, sizeof *out->re);
 	if (!out->re)
 		return OTF_E_NOMEM;
+	out->lre = otf_calloc(c->transforms.n ? c->transforms.n : 1, sizeof *out->lre);
+	out->nl = otf_calloc(c->transforms.n ? c->transforms.n : 1, sizeof *out->nl);
+	if (!out->lre || !out->nl) {
+		otf_free(out->re);
+		otf_free(out->lre);
+		otf_free(out->nl);
+		out->re = NULL;
+		out->lre = NULL;
+		out->nl = NULL;
+		return OTF_E_NOMEM;
+	}
 	out->n = c->transforms.n;
 	for (size_t t = 0; t < c->transforms.n; t++) {
 		const otf_mt_transform_t *tr = OTF_CONFIG_OBJLIST_AT(&c->transforms, TR, t);
 		char why[400];
+		const otf_config_strmap_t *ml = &tr->experimental_match_labels;
+		if (tr->match_type == 1 && ml->n) {
+			out->nl[t] = ml->n;
+			if (!(out->lre[t] = otf_calloc(ml->n, sizeof *out->lre[t]))) {
+				otf__mt_compiled_free(out);
+				return OTF_E_NOMEM;
+			}
+			for (size_t k = 0; k < ml->n; k++) {
+				if (!(out->lre[t][k] = otf__regex_compile(
+				          ml->values[k], strlen(ml->values[k]), why, sizeof why))) {
+					otf__mt_compiled_free(out);
+					return OTF_E_CONFIG;
+				}
+			}
+		}
 		if (tr->match_type == 1 &&
 		    !(out->re[t] =
 		          otf__regex_compile(tr->include, strlen(tr->include), why, sizeof why))) {
@@ -298,22 +333,113 @@ int otf__mt_compile(const otf_mt_config_t *c, otf_mt_compiled_t *out)
 
 void otf__mt_compiled_free(otf_mt_compiled_t *x)
 {
-	for (size_t i = 0; i < x->n; i++)
+	for (size_t i = 0; i < x->n; i++) {
 		if (x->re[i])
 			otf__regex_free(x->re[i]);
+		/* lre[i] has one slot per label of its transform; freed up to
+		 * the first empty one (compile stops at a failure). */
+		for (size_t k = 0; x->lre[i] && k < x->nl[i] && x->lre[i][k]; k++)
+			otf__regex_free(x->lre[i][k]);
+		if (x->lre[i])
+			otf_free(x->lre[i]);
+	}
 	otf_free(x->re);
+	otf_free(x->lre);
+	otf_free(x->nl);
 	x->re = NULL;
+	x->lre = NULL;
+	x->nl = NULL;
 	x->n = 0;
 }
 
 /* ---- apply ---- */
 
-static bool matches(const otf_mt_transform_t *tr, const void *re, const otf_metric_t *m)
+/* What selects metrics: the include pattern (NULL: strict) and the
+ * experimental_match_labels value patterns (NULL: strict values). */
+typedef struct mt_sel {
+	const void *re;
+	void *const *lre;
+} mt_sel_t;
+
+static const otf_attributes_t *pt_attrs_of(const otf_metric_t *m, size_t i)
 {
-	if (re)
-		return otf__regex_search(re, m->name.ptr, m->name.len);
-	size_t n = strlen(tr->include);
-	return m->name.len == n && (!n || !memcmp(m->name.ptr, tr->include, n));
+	switch (m->type) {
+	case OTF_METRIC_HISTOGRAM:
+		return &m->data_points.histogram[i].attributes;
+	case OTF_METRIC_EXP_HISTOGRAM:
+		return &m->data_points.exp_histogram[i].attributes;
+	case OTF_METRIC_SUMMARY:
+		return &m->data_points.summary[i].attributes;
+	default:
+		return &m->data_points.number[i].attributes;
+	}
+}
+
+/* Every experimental_match_labels label present with a matching string
+ * value (strict: equal; regexp: the pattern finds a match). */
+static bool point_matches(const otf_mt_transform_t *tr, const mt_sel_t *sel,
+                          const otf_attributes_t *at)
+{
+	const otf_config_strmap_t *ml = &tr->experimental_match_labels;
+	for (size_t k = 0; k < ml->n; k++) {
+		size_t kl = strlen(ml->keys[k]);
+		const otf_key_value_t *kv = NULL;
+		for (size_t i = 0; i < at->len && !kv; i++)
+			if (at->items[i].key.len == kl &&
+			    !memcmp(at->items[i].key.ptr, ml->keys[k], kl))
+				kv = &at->items[i];
+		if (!kv || kv->value.type != OTF_ANY_STRING)
+			return false;
+		otf_bytes_t v = kv->value.u.string_value;
+		size_t vl = strlen(ml->values[k]);
+		if (sel->lre && sel->lre[k]
+		        ? !otf__regex_search(sel->lre[k], v.ptr, v.len)
+		        : v.len != vl || (vl && memcmp(v.ptr, ml->values[k], vl)))
+			return false;
+	}
+	return true;
+}
+
+static bool matches(const otf_mt_transform_t *tr, const mt_sel_t *sel, const otf_metric_t *m)
+{
+	if (sel->re) {
+		if (!otf__regex_search(sel->re, m->name.ptr, m->name.len))
+			return false;
+	} else {
+		size_t n = strlen(tr->include);
+		if (m->name.len != n || (n && memcmp(m->name.ptr, tr->include, n)))
+			return false;
+	}
+	if (!tr->experimental_match_labels.n)
+		return true;
+	/* As the Collector: a metric is selected when one of its points has
+	 * the labels. */
+	for (size_t i = 0; i < m->data_points_len; i++)
+		if (point_matches(tr, sel, pt_attrs_of(m, i)))
+			return true;
+	return false;
+}
+
+/* insert with experimental_match_labels: the copy keeps only the points
+ * that have the labels. */
+static void keep_matching_points(const otf_mt_transform_t *tr, const mt_sel_t *sel, otf_metric_t *m)
+{
+	if (!tr->experimental_match_labels.n)
+		return;
+	size_t ps = m->type == OTF_METRIC_HISTOGRAM       ? sizeof(otf_histogram_data_point_t)
+	            : m->type == OTF_METRIC_EXP_HISTOGRAM ? sizeof(otf_exp_histogram_data_point_t)
+	            : m->type == OTF_METRIC_SUMMARY       ? sizeof(otf_summary_data_point_t)
+	                                                  : sizeof(otf_number_data_point_t);
+	uint8_t *base = (uint8_t *)(void *)m->data_points.number;
+	size_t o = 0;
+	for (size_t i = 0; i < m->data_points_len; i++) {
+		if (!point_matches(tr, sel, pt_attrs_of(m, i)))
+			continue;
+		if (o != i)
+			memcpy(base + o * ps, base + i * ps, ps);
+		o++;
+	}
+	m->data_points_len = o;
 }
 
 static int rename_metric(const otf_mt_transform_t *tr, const void *re, otf_metric_t *m,
@@ -453,13 +579,13 @@ static int submatch_labels(const otf_mt_transform_t *tr, const void *re, otf_met
 	return 0;
 }
 
-static int combine(const otf_mt_transform_t *tr, const void *re, otf_scope_metrics_t *sm,
+static int combine(const otf_mt_transform_t *tr, const mt_sel_t *sel, otf_scope_metrics_t *sm,
                    otf_arena_t *a, otf_mt_stats_t *st)
 {
 	size_t first = SIZE_MAX, total = 0;
 	for (size_t i = 0; i < sm->metrics_len; i++) {
 		const otf_metric_t *m = &sm->metrics[i];
-		if (!matches(tr, re, m))
+		if (!matches(tr, sel, m))
 			continue;
 		if (first == SIZE_MAX) {
 			first = i;
@@ -490,11 +616,11 @@ static int combine(const otf_mt_transform_t *tr, const void *re, otf_scope_metri
 	size_t np = 0, mo = 0, slot = 0;
 	for (size_t i = 0; i < sm->metrics_len; i++) {
 		otf_metric_t m = sm->metrics[i];
-		if (!matches(tr, re, &m)) {
+		if (!matches(tr, sel, &m)) {
 			sm->metrics[mo++] = m;
 			continue;
 		}
-		int rc = submatch_labels(tr, re, &m, a);
+		int rc = submatch_labels(tr, sel->re, &m, a);
 		if (rc)
 			return rc;
 		if (m.data_points_len)
@@ -518,17 +644,17 @@ static int combine(const otf_mt_transform_t *tr, const void *re, otf_scope_metri
 	return 0;
 }
 
-static int transform_scope(const otf_mt_transform_t *tr, const void *re, otf_scope_metrics_t *sm,
-                           otf_arena_t *a, otf_mt_stats_t *st)
+static int transform_scope(const otf_mt_transform_t *tr, const mt_sel_t *sel,
+                           otf_scope_metrics_t *sm, otf_arena_t *a, otf_mt_stats_t *st)
 {
 	if (tr->action == OTF_MT_COMBINE)
-		return combine(tr, re, sm, a, st);
+		return combine(tr, sel, sm, a, st);
 	if (tr->action == OTF_MT_UPDATE) {
 		for (size_t i = 0; i < sm->metrics_len; i++) {
 			otf_metric_t *m = &sm->metrics[i];
-			if (!matches(tr, re, m))
+			if (!matches(tr, sel, m))
 				continue;
-			int rc = rename_metric(tr, re, m, a);
+			int rc = rename_metric(tr, sel->re, m, a);
 			if (!rc)
 				rc = run_ops(tr, m, a);
 			if (rc)
@@ -540,7 +666,7 @@ static int transform_scope(const otf_mt_transform_t *tr, const void *re, otf_sco
 	/* insert: each copy right after its original */
 	size_t n = 0;
 	for (size_t i = 0; i < sm->metrics_len; i++)
-		n += matches(tr, re, &sm->metrics[i]);
+		n += matches(tr, sel, &sm->metrics[i]);
 	if (!n)
 		return 0;
 	otf_metric_t *ms = otf_arena_alloc(a, (sm->metrics_len + n) * sizeof *ms);
@@ -549,12 +675,14 @@ static int transform_scope(const otf_mt_transform_t *tr, const void *re, otf_sco
 	size_t o = 0;
 	for (size_t i = 0; i < sm->metrics_len; i++) {
 		ms[o++] = sm->metrics[i];
-		if (!matches(tr, re, &sm->metrics[i]))
+		if (!matches(tr, sel, &sm->metrics[i]))
 			continue;
 		otf_metric_t *c = &ms[o++];
 		int rc = copy_metric(&sm->metrics[i], c, a);
 		if (!rc)
-			rc = rename_metric(tr, re, c, a);
+			keep_matching_points(tr, sel, c);
+		if (!rc)
+			rc = rename_metric(tr, sel->re, c, a);
 		if (!rc)
 			rc = run_ops(tr, c, a);
 		if (rc)
@@ -573,9 +701,10 @@ int otf__mt_apply(const otf_mt_config_t *c, const otf_mt_compiled_t *x, otf_metr
 		otf_resource_metrics_t *rm = &md->resource_metrics[r];
 		for (size_t s = 0; s < rm->scope_metrics_len; s++) {
 			for (size_t t = 0; t < c->transforms.n; t++) {
+				mt_sel_t sel = {x->re[t], x->lre[t]};
 				int rc =
 				    transform_scope(OTF_CONFIG_OBJLIST_AT(&c->transforms, TR, t),
-				                    x->re[t], &rm->scope_metrics[s], arena, st);
+				                    &sel, &rm->scope_metrics[s], arena, st);
 				if (rc)
 					return rc;
 			}

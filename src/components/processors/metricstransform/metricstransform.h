@@ -22,9 +22,14 @@
  * the same bounds). A merged point has the earliest start time and the
  * latest timestamp.
  *
+ * experimental_match_labels: a metric is selected when one of its points
+ * has every label with its value (regexp patterns with match_type
+ * regexp); insert copies only those points; update and combine act on
+ * the whole metric.
+ *
  * Within one request only (as the Collector's: no state across requests).
- * Refused at load, naming the key: experimental_match_labels and the
- * group action (not implemented).
+ * Refused at load, naming the transform: the group action (not
+ * implemented).
  *
  * Thread rules: the config is read-only; otf__mt_apply allocates in the
  * caller's arena. */
@@ -88,9 +93,13 @@ extern const otf_config_field_t otf_mt_schema[];
  * requires) and compiles the regexps once to report their errors. */
 int otf__mt_validate(const void *config, char *err, size_t errlen);
 
-/* Compiled include patterns, one per transform (NULL for strict). */
+/* Compiled include patterns, one per transform (NULL for strict), and
+ * per transform the experimental_match_labels value patterns (NULL for
+ * strict; nl[t] of them). */
 typedef struct otf_mt_compiled {
 	void **re;
+	void ***lre;
+	size_t *nl;
 	size_t n;
 } otf_mt_compiled_t;
 
