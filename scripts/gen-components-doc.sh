@@ -381,7 +381,8 @@ Behaviour notes:
   with sum, mean, min, max, count or median, histograms with sum (same bounds).
   `experimental_match_labels` selects metrics with a point having those labels (values as regexps
   with `match_type: regexp`); insert copies only those points, update and combine act on the whole
-  metric. The `group` action is refused at load.
+  metric. `group` moves the matching metrics of each resource to a new resource (its attributes
+  plus `group_resource_labels`) after the others.
 
 HDR
 "$bin" components --format markdown

@@ -403,7 +403,10 @@ static void test_config_errors(void **st)
 	    {P "    - include: a\n      match_type: regexp\n      action: update\n      "
 	       "experimental_match_labels: {pod: '(x'}\n",
 	     "experimental_match_labels.pod: regular expression"},
-	    {P "    - include: a\n      action: group\n", "action group is not supported"},
+	    {P "    - include: a\n      action: group\n",
+	     "missing required field \"group_resource_labels\""},
+	    {P "    - include: a\n      action: update\n      group_resource_labels: {a: b}\n",
+	     "group_resource_labels needs action group"},
 	    {P "    - include: '(a'\n      match_type: regexp\n      action: update\n",
 	     "does not compile"},
 	    {P "    - include: a\n      action: update\n      operations:\n        - action: "
@@ -429,13 +432,70 @@ static void test_config_errors(void **st)
 	}
 }
 
+/* The README's "Group Metrics": the pod and container metrics move to
+ * resources of their own (the original's attributes plus
+ * group_resource_labels), the rest stays. */
+static void test_group(void **st)
+{
+	(void)st;
+	otf_mt_config_t c;
+	char msg[512] = "";
+	int rc =
+	    load(P "    - include: ^k8s\\.pod\\.(.*)$$\n      match_type: regexp\n      action: "
+	           "group\n      group_resource_labels: {\"resouce.type\": \"k8s.pod\", "
+	           "\"source\": \"kubelet\"}\n    - include: ^container\\.(.*)$$\n      "
+	           "match_type: regexp\n      action: group\n      group_resource_labels: "
+	           "{\"resouce.type\": \"container\", \"source\": \"kubelet\"}\n",
+	         &c, msg, sizeof msg);
+	if (rc)
+		fail_msg("%s", msg);
+	otf_mt_compiled_t x;
+	assert_int_equal(otf__mt_compile(&c, &x), 0);
+	otf_arena_t a;
+	otf_arena_init(&a, 0);
+	otf_scope_metrics_t sm = {.scope = {.name = {(const uint8_t *)"kubeletstats", 12}}};
+	parse_metrics("k8s.pod.cpu:g|=1;container.memory:g|=2;node.cpu:g|=3;k8s.pod.mem:g|=4", &a,
+	              &sm);
+	otf_key_value_t host = {.key = {(const uint8_t *)"host", 4},
+	                        .value = {.type = OTF_ANY_STRING}};
+	host.value.u.string_value = (otf_bytes_t){(const uint8_t *)"h1", 2};
+	otf_resource_metrics_t rm = {
+	    .resource = {.attributes = {&host, 1}}, .scope_metrics = &sm, .scope_metrics_len = 1};
+	otf_metrics_t md = {.resource_metrics = &rm, .resource_metrics_len = 1};
+	otf_mt_stats_t s = {0};
+	assert_int_equal(otf__mt_apply(&c, &x, &md, &a, &s), 0);
+	assert_int_equal(md.resource_metrics_len, 3);
+	char got[512];
+	render(&md.resource_metrics[0].scope_metrics[0], got, sizeof got);
+	assert_string_equal(got, "node.cpu:g|=3");
+	static const char *const want[2][2] = {{"k8s.pod", "k8s.pod.cpu:g|=1;k8s.pod.mem:g|=4"},
+	                                       {"container", "container.memory:g|=2"}};
+	for (int g = 0; g < 2; g++) {
+		const otf_resource_metrics_t *r = &md.resource_metrics[1 + g];
+		const otf_attributes_t *at = &r->resource.attributes;
+		assert_int_equal(at->len, 3);
+		assert_memory_equal(at->items[0].key.ptr, "host", 4);
+		assert_memory_equal(at->items[1].key.ptr, "resouce.type", 12);
+		assert_int_equal(at->items[1].value.u.string_value.len, strlen(want[g][0]));
+		assert_memory_equal(at->items[1].value.u.string_value.ptr, want[g][0],
+		                    strlen(want[g][0]));
+		assert_memory_equal(at->items[2].value.u.string_value.ptr, "kubelet", 7);
+		assert_int_equal(r->scope_metrics_len, 1);
+		assert_memory_equal(r->scope_metrics[0].scope.name.ptr, "kubeletstats", 12);
+		render(&r->scope_metrics[0], got, sizeof got);
+		assert_string_equal(got, want[g][1]);
+	}
+	otf_arena_close(&a);
+	otf__mt_compiled_free(&x);
+	otf_config_schema_free(otf_mt_schema, &c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_readme_examples),
-	    cmocka_unit_test(test_aggregation_types),
-	    cmocka_unit_test(test_histogram_sum),
-	    cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_readme_examples), cmocka_unit_test(test_aggregation_types),
+	    cmocka_unit_test(test_histogram_sum),   cmocka_unit_test(test_config_errors),
+	    cmocka_unit_test(test_group),
 	};
 	int rc = cmocka_run_group_tests(tests, NULL, NULL);
 	otf_config_destroy(g_yaml);

@@ -111,8 +111,8 @@ static const otf_config_field_t k_transform[] = {
      .enum_values = k_actions,
      .required = true,
      .offset = offsetof(TR, action),
-     .desc = "update in place, insert a copy, combine the matches into one metric (group: "
-             "not implemented, refused)."},
+     .desc = "update in place, insert a copy, combine the matches into one metric, group "
+             "the matches under a new resource."},
     {.key = "new_name",
      .type = OTF_CFG_STRING,
      .offset = offsetof(TR, new_name),
@@ -131,7 +131,7 @@ static const otf_config_field_t k_transform[] = {
     {.key = "group_resource_labels",
      .type = OTF_CFG_STRING_MAP,
      .offset = offsetof(TR, group_resource_labels),
-     .desc = "group: not implemented (refused with the action)."},
+     .desc = "group: attributes added to the new resource (required by group)."},
     {.key = "operations",
      .type = OTF_CFG_OBJECT_LIST,
      .sub = k_op,
@@ -232,9 +232,10 @@ int otf__mt_validate(const void *config, char *err, size_t errlen)
 		const otf_mt_transform_t *tr = OTF_CONFIG_OBJLIST_AT(&c->transforms, TR, t);
 		if (empty(tr->include))
 			BAD("transforms[%zu]: missing required field \"include\"", t);
-		if (tr->action == OTF_MT_GROUP)
-			BAD("transforms[%zu]: action group is not supported (use the groupbyattrs "
-			    "way: not implemented here)",
+		if (tr->action == OTF_MT_GROUP && !tr->group_resource_labels.n)
+			BAD("transforms[%zu]: missing required field \"group_resource_labels\" "
+			    "while "
+			    "\"action\" is group",
 			    t);
 		for (size_t k = 0; tr->match_type == 1 && k < tr->experimental_match_labels.n;
 		     k++) {
@@ -246,10 +247,8 @@ int otf__mt_validate(const void *config, char *err, size_t errlen)
 				    tr->experimental_match_labels.keys[k], why);
 			otf__regex_free(re);
 		}
-		if (tr->group_resource_labels.n)
-			BAD("transforms[%zu]: group_resource_labels needs action group, which is "
-			    "not supported",
-			    t);
+		if (tr->group_resource_labels.n && tr->action != OTF_MT_GROUP)
+			BAD("transforms[%zu]: group_resource_labels needs action group", t);
 		if ((tr->action == OTF_MT_INSERT || tr->action == OTF_MT_COMBINE) &&
 		    empty(tr->new_name))
 			BAD("transforms[%zu]: missing required field \"new_name\" while \"action\" "
@@ -694,17 +693,99 @@ static int transform_scope(const otf_mt_transform_t *tr, const mt_sel_t *sel,
 	return 0;
 }
 
+/* group (the Collector's groupMetrics): the matching metrics of each
+ * resource move to a new resource (its attributes plus
+ * group_resource_labels, upserted), under copies of their scopes, added
+ * after the original resources; what would be left empty is not kept. */
+static int group(const otf_mt_transform_t *tr, const mt_sel_t *sel, otf_metrics_t *md,
+                 otf_arena_t *a, otf_mt_stats_t *st)
+{
+	size_t nr = md->resource_metrics_len, add = 0;
+	otf_resource_metrics_t *out = otf_arena_alloc(a, 2 * (nr ? nr : 1) * sizeof *out);
+	if (!out)
+		return OTF_E_NOMEM;
+	if (nr)
+		memcpy(out, md->resource_metrics, nr * sizeof *out);
+	for (size_t r = 0; r < nr; r++) {
+		otf_resource_metrics_t *rm = &out[r];
+		otf_resource_metrics_t g = *rm;
+		g.scope_metrics =
+		    otf_arena_alloc(a, (rm->scope_metrics_len ? rm->scope_metrics_len : 1) *
+		                           sizeof *g.scope_metrics);
+		if (!g.scope_metrics)
+			return OTF_E_NOMEM;
+		g.scope_metrics_len = 0;
+		for (size_t s = 0; s < rm->scope_metrics_len; s++) {
+			otf_scope_metrics_t *sm = &rm->scope_metrics[s];
+			otf_scope_metrics_t gs = *sm;
+			gs.metrics = otf_arena_alloc(a, (sm->metrics_len ? sm->metrics_len : 1) *
+			                                    sizeof *gs.metrics);
+			if (!gs.metrics)
+				return OTF_E_NOMEM;
+			gs.metrics_len = 0;
+			size_t mo = 0;
+			for (size_t i = 0; i < sm->metrics_len; i++) {
+				if (matches(tr, sel, &sm->metrics[i]))
+					gs.metrics[gs.metrics_len++] = sm->metrics[i];
+				else
+					sm->metrics[mo++] = sm->metrics[i];
+			}
+			sm->metrics_len = mo;
+			if (gs.metrics_len)
+				g.scope_metrics[g.scope_metrics_len++] = gs;
+		}
+		if (!g.scope_metrics_len)
+			continue;
+		const otf_config_strmap_t *l = &tr->group_resource_labels;
+		otf_attributes_t *at = &g.resource.attributes;
+		otf_key_value_t *items = otf_arena_alloc(a, (at->len + l->n) * sizeof *items);
+		if (!items)
+			return OTF_E_NOMEM;
+		if (at->len)
+			memcpy(items, at->items, at->len * sizeof *items);
+		size_t n = at->len;
+		for (size_t k = 0; k < l->n; k++) {
+			otf_bytes_t key = {(const uint8_t *)l->keys[k], strlen(l->keys[k])};
+			otf_key_value_t *kv = NULL;
+			for (size_t i = 0; i < n && !kv; i++)
+				if (items[i].key.len == key.len &&
+				    !memcmp(items[i].key.ptr, key.ptr, key.len))
+					kv = &items[i];
+			if (!kv)
+				kv = &items[n++];
+			kv->key = key;
+			kv->value = (otf_any_value_t){.type = OTF_ANY_STRING};
+			kv->value.u.string_value =
+			    (otf_bytes_t){(const uint8_t *)l->values[k], strlen(l->values[k])};
+		}
+		*at = (otf_attributes_t){items, n};
+		out[nr + add++] = g;
+		st->changed++;
+	}
+	md->resource_metrics = out;
+	md->resource_metrics_len = nr + add;
+	return 0;
+}
+
 int otf__mt_apply(const otf_mt_config_t *c, const otf_mt_compiled_t *x, otf_metrics_t *md,
                   otf_arena_t *arena, otf_mt_stats_t *st)
 {
-	for (size_t r = 0; r < md->resource_metrics_len; r++) {
-		otf_resource_metrics_t *rm = &md->resource_metrics[r];
-		for (size_t s = 0; s < rm->scope_metrics_len; s++) {
-			for (size_t t = 0; t < c->transforms.n; t++) {
-				mt_sel_t sel = {x->re[t], x->lre[t]};
+	/* Transform by transform: a later one sees what earlier ones made
+	 * (the Collector's order); within a transform, scope by scope. */
+	for (size_t t = 0; t < c->transforms.n; t++) {
+		const otf_mt_transform_t *tr = OTF_CONFIG_OBJLIST_AT(&c->transforms, TR, t);
+		mt_sel_t sel = {x->re[t], x->lre[t]};
+		if (tr->action == OTF_MT_GROUP) {
+			int rc = group(tr, &sel, md, arena, st);
+			if (rc)
+				return rc;
+			continue;
+		}
+		for (size_t r = 0; r < md->resource_metrics_len; r++) {
+			otf_resource_metrics_t *rm = &md->resource_metrics[r];
+			for (size_t s = 0; s < rm->scope_metrics_len; s++) {
 				int rc =
-				    transform_scope(OTF_CONFIG_OBJLIST_AT(&c->transforms, TR, t),
-				                    &sel, &rm->scope_metrics[s], arena, st);
+				    transform_scope(tr, &sel, &rm->scope_metrics[s], arena, st);
 				if (rc)
 					return rc;
 			}

@@ -27,9 +27,11 @@
  * regexp); insert copies only those points; update and combine act on
  * the whole metric.
  *
- * Within one request only (as the Collector's: no state across requests).
- * Refused at load, naming the transform: the group action (not
- * implemented).
+ * group: the matching metrics of each resource move to a new resource
+ * (its attributes plus group_resource_labels) after the others.
+ *
+ * Within one request only (as the Collector's: no state across
+ * requests).
  *
  * Thread rules: the config is read-only; otf__mt_apply allocates in the
  * caller's arena. */
