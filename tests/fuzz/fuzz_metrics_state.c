@@ -66,7 +66,9 @@ static void setup(void)
 	    "      operations:\n"
 	    "        - {action: aggregate_label_values, label: b, aggregated_values: [x, y], "
 	    "new_value: z, aggregation_type: mean}\n"
-	    "        - {action: add_label, new_label: v, new_value: '{{version}}'}\n";
+	    "        - {action: add_label, new_label: v, new_value: '{{version}}'}\n"
+	    "    - include: '^c'\n      match_type: regexp\n      action: group\n"
+	    "      group_resource_labels: {g: x, service.name: y}\n";
 	otf_config_t *c = NULL;
 	otf_config_error_t err;
 	FUZZ_CHECK(otf_config_load_string("f.yaml", yaml, sizeof yaml - 1, NULL, &c, &err) == 0);
