@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# processor interval with a real otflow on two workers: the README's
-# metric flow posted as OTLP/HTTP JSON, one point per connection. The
-# delta metric is written at once; at the interval (3s) the latest point
-# of each test_metric series (foo 12.8 at t=8, bar 6.4 at t=10), not the
-# points it replaced. A point posted after that is sent at shutdown.
+# processor interval with a real otflow on two workers. First with an
+# interval longer than the test (60s): the README's metric flow posted as
+# OTLP/HTTP JSON, one point per connection; the delta metric is written
+# at once and nothing else; at SIGTERM the held points are sent: the
+# latest of each test_metric series (foo 12.8 at t=8, bar 6.4 at t=10),
+# not the points they replaced. Then with a 200ms interval: a point is
+# sent by the timer, and once sent it is forgotten (a later point is sent
+# at a later interval; the first is never sent twice).
 set -u
 . "$(dirname "$0")/lib.sh"
 
+export OTF_E2E_INTERVAL=60s
 if ! otf_start interval "$E2E_DIR/interval.yaml"; then
 	bad "otflow did not start"
 	finish
@@ -38,14 +42,36 @@ for l in open(sys.argv[1]):
 PY
 }
 i=0
-while [ $i -lt 100 ] && [ "$(points | grep -c test_metric)" -lt 2 ]; do
+while [ $i -lt 100 ] && ! points | grep -q other_metric; do
 	sleep 0.1
 	i=$((i + 1))
 done
-got=$(points | sort | tr '\n' ';')
-expect_eq "delta passed at once, the interval's latest points" \
-	"other_metric 1 fruitType=orange 4 77.4;test_metric 2 labelA=bar 10 6.4;test_metric 2 labelA=foo 8 12.8;" "$got"
-expect_eq "one more POST answered" 200 "$(post test_metric 2 labelA foo 12 20.5)"
+expect_eq "the delta metric passed at once, nothing held sent" \
+	"other_metric 1 fruitType=orange 4 77.4;" "$(points | sort | tr '\n' ';')"
 otf_stop
-expect_eq "held point sent at shutdown" "test_metric 2 labelA=foo 12 20.5" "$(points | grep ' 12 ')"
+expect_eq "at shutdown, the latest point of each series" \
+	"other_metric 1 fruitType=orange 4 77.4;test_metric 2 labelA=bar 10 6.4;test_metric 2 labelA=foo 8 12.8;" \
+	"$(points | sort | tr '\n' ';')"
+
+export OTF_E2E_INTERVAL=200ms
+if ! otf_start interval-timer "$E2E_DIR/interval.yaml"; then
+	bad "otflow (200ms) did not start"
+	finish
+fi
+expect_eq "first point answered" 200 "$(post test_metric 2 labelA foo 20 1.5)"
+i=0
+while [ $i -lt 100 ] && ! points | grep -q " 20 "; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_eq "sent by the interval timer" "test_metric 2 labelA=foo 20 1.5" "$(points)"
+expect_eq "second point answered" 200 "$(post test_metric 2 labelA foo 21 2.5)"
+i=0
+while [ $i -lt 100 ] && ! points | grep -q " 21 "; do
+	sleep 0.1
+	i=$((i + 1))
+done
+expect_eq "the next interval sends only the new point" \
+	"test_metric 2 labelA=foo 20 1.5;test_metric 2 labelA=foo 21 2.5;" "$(points | tr '\n' ';')"
+otf_stop
 finish
