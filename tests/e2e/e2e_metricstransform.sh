@@ -19,11 +19,8 @@ BODY=$(printf '{"resourceMetrics":[{"resource":{"attributes":[{"key":"host.name"
 code=$(curl -s -m 10 -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 	--data-binary "$BODY" "$OTF_URL/v1/metrics")
 expect_eq "POST answered" 200 "$code"
-i=0
-while [ $i -lt 100 ] && [ ! -s "$OTF_OUT" ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+# Retried (bounded) until the exporter's line is complete.
+check() {
 python3 - "$OTF_OUT" >"$TMP/check.txt" 2>&1 <<'PY'
 import json, sys
 lines = [json.loads(l) for l in open(sys.argv[1])]
@@ -49,7 +46,14 @@ want = [("system.cpu.usage", agg), ("system.processor.usage.stat", agg),
 assert got == want, got
 print([g[0] for g in got])
 PY
-if [ $? -eq 0 ]; then
+}
+i=0
+until check; do
+	i=$((i + 1))
+	[ $i -lt 100 ] || break
+	sleep 0.1
+done
+if check; then
 	ok "metrics transformed: $(cat "$TMP/check.txt")"
 else
 	bad "metrics: $(cat "$TMP/check.txt")"
