@@ -353,6 +353,48 @@ Behaviour notes:
   nothing more until the budget returns (TCP backpressure). Each message is carried on by a copy
   whose outcome answers the original. With no threshold set it only passes data on (a startup
   warning says so). Budgets are per worker.
+- **Series state of `cumulativetodelta`, `deltatocumulative`, `interval`**: one map per node
+  shared by its instances on every worker (64 shards, one mutex each, keyed by a 128-bit hash of
+  resource attributes, scope name/version/attributes, metric name/unit/type/temporality/
+  monotonicity and the point's attributes, attribute order ignored), because the points of one
+  series arrive on whichever worker took the client's connection; routing them to one worker would
+  cost a cross-worker hop per request. At most 1048576 series per node (deltatocumulative:
+  `max_streams`); points of new series past it are dropped and counted in
+  `otelcol_processor_series_refused`; stale series are removed by a sweep at the staleness period
+  and counted in `otelcol_processor_series_evicted`. Requests are decoded, converted and encoded
+  again only when a metric was converted; a request left without points is acknowledged.
+- **processor `cumulativetodelta`** (the Collector's cumulativetodeltaprocessor): converts
+  cumulative monotonic sums and cumulative histograms (not exponential ones, non-monotonic sums,
+  gauges, summaries) named by `include` and not by `exclude`. A delta point starts at the previous
+  point's timestamp; a value below the previous one (a histogram count below) is a reset and is the
+  delta itself. The point's start time is part of the series identity (as the Collector), so a
+  restarted counter with a new start time is a new series and `initial_value` decides its first
+  point. Differences: a point not after the previous one of its series is dropped (with several
+  workers it may be processed after a later one; dropping it keeps the deltas adding up to the
+  counter's increase); delta histograms have no min/max; NaN points are dropped.
+- **processor `deltatocumulative`** (the Collector's deltatocumulativeprocessor): delta sums,
+  histograms and exponential histograms become running totals from the series' first start time;
+  a sample starting before the series, not after its last timestamp, of another value type or
+  explicit bucket layout is dropped. Exponential histograms add at the smaller of the two scales,
+  lowered further while a bucket side would span more than 160 buckets; the zero threshold is the
+  larger one (buckets below it are not moved into the zero count).
+- **processor `interval`** (the Collector's intervalprocessor): holds the latest point (by
+  timestamp) of each series of cumulative monotonic sums, cumulative histograms and exponential
+  histograms, gauges and summaries (`pass_through` sends those two on at once), removes them from
+  the request, and sends them at each `interval` grouped by resource, scope and metric; the state
+  is then empty. Worker 0's timer sends (the state is shared); at shutdown each worker sends what is
+  held. Delta metrics and non-monotonic sums pass at once.
+- **processor `metricstransform`** (the Collector's metricstransformprocessor), within one
+  request: `transforms` in order, selected by `include` (strict name or PCRE2 regexp, unanchored),
+  `action` update / insert (a copy after the original) / combine (every match of a scope into
+  `new_name`, named capture groups as labels), `new_name` with `$${1}` expanded, then
+  `operations` in order. Merged points (aggregate_labels, aggregate_label_values, combine with
+  `aggregation_type`) take the earliest start time and the latest timestamp; gauges and sums merge
+  with sum, mean, min, max, count or median, histograms with sum (same bounds).
+  `experimental_match_labels` selects metrics with a point having those labels (values as regexps
+  with `match_type: regexp`); insert copies only those points, update and combine act on the whole
+  metric. `group` moves the matching metrics of each resource to a new resource (its attributes
+  plus `group_resource_labels`) after the others.
 
 HDR
 "$bin" components --format markdown

@@ -41,6 +41,10 @@ extern const otf_component_factory_t otf_processor_content_router_factory;
 extern const otf_component_factory_t otf_connector_routing_factory;
 extern const otf_component_factory_t otf_connector_failover_factory;
 extern const otf_component_factory_t otf_processor_deadline_factory;
+extern const otf_component_factory_t otf_processor_cumulativetodelta_factory;
+extern const otf_component_factory_t otf_processor_deltatocumulative_factory;
+extern const otf_component_factory_t otf_processor_interval_factory;
+extern const otf_component_factory_t otf_processor_metricstransform_factory;
 
 void otf_components_register_builtins(void)
 {
@@ -91,6 +95,10 @@ void otf_components_register_builtins(void)
 	    &otf_connector_failover_factory,
 	    &otf_processor_deadline_factory,
 	    &otf_processor_admission_factory,
+	    &otf_processor_cumulativetodelta_factory,
+	    &otf_processor_deltatocumulative_factory,
+	    &otf_processor_interval_factory,
+	    &otf_processor_metricstransform_factory,
 	};
 	/* clang-format on */
 	for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
