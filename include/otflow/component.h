@@ -77,8 +77,9 @@ typedef enum otf_ctrl_type {
 	OTF_CTRL_KIL,     /* shutdown: stop accepting, flush, then otf_node_shutdown_done */
 	OTF_CTRL_CAN,     /* cancellation of a message id (otf_msg_cancel), downstream */
 	OTF_CTRL_REB,     /* the budget downstream of this node changed (otf_node_budget) */
-	/* Reserved for a later release: */
-	OTF_CTRL_CFG, /* configuration change */
+	/* Configuration change: handled by the engine, which calls the
+	 * factory's reconfigure between messages; control() never sees it. */
+	OTF_CTRL_CFG,
 	OTF_CTRL_ERR, /* error report */
 	/* A message this node subscribed to with OTF_INTEREST_QUEUED was
 	 * accepted into an exporter's sending queue (otf_msg_queued); its
@@ -247,6 +248,21 @@ typedef struct otf_component_factory {
 	 * connector's configuration sends nothing there: a config error naming
 	 * the pipeline. NULL: every pipeline is fed from port 0. */
 	uint64_t (*pipeline_ports)(const void *config, const char *pipeline);
+	/* Optional (plugin ABI 1.2): live reconfiguration, the CFG control
+	 * signal (POST /api/v1/nodes/{id}/config, SIGHUP). The engine calls it
+	 * on each worker's instance between two messages (never inside
+	 * consume or control), with config a new struct that passed the schema
+	 * and validate; it is read-only, outlives the instance and replaces
+	 * ctx->config from create. The component switches to it at once (so
+	 * the next message follows it) and may keep its state (queues,
+	 * pending batches, counters). Returns 0, or a negative code with a
+	 * message in err: that worker's instance keeps the old config, and the
+	 * caller is answered with the error. NULL: the type cannot change its
+	 * config while running; the admin API answers 409 and a reload that
+	 * changes such a node is refused. Changes of output ports (a
+	 * content_router's routes) are shape changes and are refused by the
+	 * engine before this is called. */
+	int (*reconfigure)(void *instance, const void *config, char *err, size_t errlen);
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with

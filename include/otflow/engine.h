@@ -136,6 +136,37 @@ typedef struct otf_node_stats {
  * (they never decrease), queue depths are those of running workers. */
 size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap);
 
+/* CFG, live reconfiguration of one node (src/engine/reconfig.c). cfg is
+ * the node's new config mapping (the same keys as under the node's id in
+ * the config file); it is applied with the node's schema and validate,
+ * then delivered as OTF_CTRL_CFG to the node's instance on every worker,
+ * which applies it between two messages (no message sees half a config).
+ * Blocks the caller until every worker applied it, at most 5 s. Call
+ * from one thread at a time (the admin endpoint's and the reload's, the
+ * main loop). Returns 0 (err empty), or with err set:
+ *   OTF_E_NOT_FOUND  no live node of that id;
+ *   OTF_E_CONFIG     the schema or validate refused cfg (err: the text);
+ *   OTF_E_UNSUPPORTED the type has no reconfigure hook, or cfg changes
+ *                    the node's output ports (a DAG shape change);
+ *   -ETIMEDOUT       a worker did not apply it within 5 s;
+ *   other            a worker's reconfigure failed (its instance keeps
+ *                    the old config), OTF_E_NOMEM. */
+struct otf_config_node;
+int otf_engine_reconfigure(otf_engine_t *e, const char *id, const struct otf_config_node *cfg,
+                           char *err, size_t errlen);
+/* True when node i of a compiled dag is live (not removed: it runs). */
+bool otf_dag_node_live(const otf_dag_t *dag, size_t i);
+/* What otf_engine_reconfigure checks before delivering, without an
+ * engine: 0, or OTF_E_NOT_FOUND, OTF_E_CONFIG (the schema's text),
+ * OTF_E_UNSUPPORTED (no reconfigure hook; output ports would change). */
+int otf_dag_node_config_check(const otf_dag_t *dag, const char *id,
+                              const struct otf_config_node *cfg, char *err, size_t errlen);
+/* As otf_engine_reconfigure with a config struct already made from the
+ * node's schema (a reloaded DAG's, otf_dag_take_config); takes it over in
+ * every case. */
+int otf_engine_reconfigure_struct(otf_engine_t *e, const char *id, void *config, char *err,
+                                  size_t errlen);
+
 /* The live nodes and edges of a compiled DAG as JSON, with the counters
  * and queue depth of each node from stats (nstats entries from
  * otf_engine_stats; NULL = not running):

@@ -1,12 +1,17 @@
 /* Admin API routes (admin.h). Answers are JSON with an "error" member on
  * failure, as the Collector's own endpoints do not define one. CFG
- * (POST /api/v1/nodes/{id}/config) needs the control signal that is not
- * built yet: it answers 501 naming that, not a silent success. */
+ * (POST /api/v1/nodes/{id}/config) answers 200 once every worker runs the
+ * new config (otf_engine_reconfigure), 400 with the schema's error text,
+ * 404 for an unknown node, 409 for a node whose type cannot change its
+ * config while running, 413 over 1 MiB, 415 for a body neither JSON nor
+ * YAML. */
 #include "admin/admin.h"
 
 #include "otflow/alloc.h"
+#include "otflow/config.h"
 #include "otflow/err.h"
 
+#include <errno.h>
 #include <json.h>
 #include <stdio.h>
 #include <string.h>
@@ -74,8 +79,64 @@ static void unescape(const char *p, size_t n, char *out, size_t cap)
 	out[o] = '\0';
 }
 
+/* The node's id exists and is live (running, or would run). */
+static bool node_known(const otf_dag_t *dag, const char *id)
+{
+	int i = otf_dag_find(dag, id);
+	return i >= 0 && otf_dag_node_live(dag, (size_t)i);
+}
+
+static void cfg_reply(const otf_dag_t *dag, otf_engine_t *engine, const char *id, const char *ctype,
+                      size_t ctype_len, const char *body, size_t body_len, otf_admin_reply_t *out)
+{
+	char msg[1400];
+	if (!node_known(dag, id)) {
+		snprintf(msg, sizeof msg, "no node '%.200s' (GET /api/v1/dag lists them)", id);
+		error_reply(out, 404, msg);
+		return;
+	}
+	otf_config_t *cfg = NULL;
+	int status = otf__admin_cfg_parse(ctype, ctype_len, body, body_len, &cfg, msg, sizeof msg);
+	if (status) {
+		error_reply(out, status, msg);
+		return;
+	}
+	int rc;
+	if (engine) {
+		rc = otf_engine_reconfigure(engine, id, otf_config_root(cfg), msg, sizeof msg);
+	} else {
+		rc = otf_dag_node_config_check(dag, id, otf_config_root(cfg), msg, sizeof msg);
+	}
+	otf_config_destroy(cfg);
+	if (rc) {
+		status = rc == OTF_E_NOT_FOUND     ? 404
+		         : rc == OTF_E_UNSUPPORTED ? 409
+		         : rc == -ETIMEDOUT        ? 504
+		         : rc == OTF_E_NOMEM       ? 500
+		                                   : 400;
+		error_reply(out, status, msg);
+		return;
+	}
+	json_object *o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string(id));
+	json_object_object_add(o, "applied", json_object_new_boolean(engine != NULL));
+	json_object_object_add(o, "workers",
+	                       json_object_new_int(engine ? otf_engine_workers(engine) : 0));
+	size_t n = 0;
+	const char *js = json_object_to_json_string_length(o, JSON_C_TO_STRING_PLAIN, &n);
+	out->status = 200;
+	out->content_type = "application/json";
+	out->body = otf_malloc(n + 1);
+	if (out->body) {
+		memcpy(out->body, js, n + 1);
+		out->len = n;
+	}
+	json_object_put(o);
+}
+
 void otf__admin_route(const otf_dag_t *dag, otf_engine_t *engine, const char *method,
-                      const char *path, size_t path_len, size_t body_len, otf_admin_reply_t *out)
+                      const char *path, size_t path_len, const char *ctype, size_t ctype_len,
+                      const char *body, size_t body_len, otf_admin_reply_t *out)
 {
 	memset(out, 0, sizeof *out);
 	static const char k_nodes[] = "/api/v1/nodes/";
@@ -93,10 +154,8 @@ void otf__admin_route(const otf_dag_t *dag, otf_engine_t *engine, const char *me
 			error_reply(out, 405, "use GET");
 			return;
 		}
-		{
-			dag_reply(dag, engine, NULL, out);
-			return;
-		}
+		dag_reply(dag, engine, NULL, out);
+		return;
 	}
 	if (path_len > kn && !memcmp(path, k_nodes, kn)) {
 		const char *rest = path + kn;
@@ -115,22 +174,17 @@ void otf__admin_route(const otf_dag_t *dag, otf_engine_t *engine, const char *me
 				error_reply(out, 413, "body over 1 MiB");
 				return;
 			}
-			{
-				error_reply(
-				    out, 501,
-				    "changing a node's config at run time needs the CFG control "
-				    "signal, which otflow does not implement yet");
-				return;
-			}
+			cfg_reply(dag, engine, id, ctype, ctype_len, body, body_len, out);
+			return;
 		}
 		if (!get) {
 			error_reply(out, 405, "use GET");
 			return;
 		}
-		{
-			dag_reply(dag, engine, id, out);
-			return;
-		}
+		dag_reply(dag, engine, id, out);
+		return;
 	}
-	error_reply(out, 404, "not found: GET /, /api/v1/dag, /api/v1/nodes/{id}");
+	error_reply(out, 404,
+	            "not found: GET /, /api/v1/dag, /api/v1/nodes/{id}, POST "
+	            "/api/v1/nodes/{id}/config");
 }

@@ -47,6 +47,7 @@ void otf_dag_destroy(otf_dag_t *dag)
 			otf__component_config_free(n->factory, n->config);
 		otf_free(n->name);
 		otf_free(n->type);
+		otf_free(n->config_canon);
 	}
 	otf__dag_extensions_destroy(dag);
 	otf_free(dag->nodes);
@@ -152,6 +153,7 @@ int otf_dag_add_node(otf_dag_t *dag, const char *name, otf_component_kind_t kind
 	}
 	n->kind = kind;
 	n->factory = f;
+	n->config_canon = otf__config_canon(cfg); /* NULL (OOM): always "changed" */
 	snprintf(n->origin, sizeof n->origin, "%s", where);
 	if (index_add(dag, dag->nodes_len)) {
 		otf_free(n->name);

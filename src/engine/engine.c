@@ -201,6 +201,8 @@ static void free_nodes(otf_worker_t *w)
 			otf_ctrl_t *c = n->control.slots;
 			for (uint32_t k = 0; k < n->control.len; k++) {
 				otf_ctrl_t *x = &c[(n->control.head + k) % n->control.cap];
+				if (x->type == OTF_CTRL_CFG)
+					otf__node_cfg_discard(x);
 				otf_buf_unref(x->payload);
 			}
 		}
@@ -367,6 +369,7 @@ static void engine_free(otf_engine_t *e)
 	otf_free(e->preds);
 	otf_free(e->retired);
 	otf_free(e->workers);
+	otf__engine_reconfig_free(e);
 	otf_free(e);
 }
 

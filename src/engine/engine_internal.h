@@ -90,6 +90,7 @@ typedef struct otf_dag_node {
 	bool removed;               /* partial path elimination */
 	otf_fanout_policy_t fanout; /* how a fan-out's parent is answered */
 	char origin[160];           /* "file:line" where it was defined */
+	char *config_canon;         /* reconfig.c: its config's canonical text (reload diff) */
 } otf_dag_node_t;
 
 struct otf_dag {
@@ -163,7 +164,9 @@ typedef struct otf_worker {
 	pthread_mutex_t async_lock;
 	struct otf_async_done *async_head, *async_tail;
 	bool async_open; /* completions may be sent to (async_lock) */
-	int phase;       /* 0 running, 1 shutting down, 2 finished */
+	/* CFG requests for this worker (reconfig.c), same lock and wake-up. */
+	struct otf_cfg_post *cfg_head, *cfg_tail;
+	int phase; /* 0 running, 1 shutting down, 2 finished */
 	int start_error;
 	uint64_t undelivered;         /* messages still alive at the deadline */
 	bool joined;                  /* thread joined (otf_engine_join) */
@@ -189,6 +192,8 @@ struct otf_engine {
 	/* CLOCK_MONOTONIC ns of the first stop request, 0 = none yet: the
 	 * join deadline counts from there. */
 	_Atomic uint64_t stop_requested_ns;
+	/* Configs replaced by CFG (reconfig.c), freed with the engine. */
+	struct otf_cfg_retired *cfg_retired;
 };
 
 /* dag.c: index of port name for factory f (0 = "default"), or -1. */
@@ -254,6 +259,23 @@ void otf__budget_close(otf_worker_t *w);
  * such a message instead of handing it to consume); close frees the set. */
 bool otf__msg_is_cancelled(otf_msg_t *m);
 void otf__cancel_close(otf_worker_t *w);
+/* reconfig.c: CFG on the worker (the pump hands it OTF_CTRL_CFG), a CFG
+ * left in a ring at teardown, the worker's posted requests, the engine's
+ * retired configs, the canonical text of a config subtree (NULL on OOM;
+ * otf_free), the index of live node id or -1; a node's new config
+ * struct from cfg (its schema, validate, extension references). */
+void otf__node_cfg(otf_node_t *n, const otf_ctrl_t *c);
+void otf__node_cfg_discard(const otf_ctrl_t *c);
+void otf__worker_cfg_drain(otf_worker_t *w);
+void otf__engine_reconfig_free(otf_engine_t *e);
+char *otf__config_canon(const struct otf_config_node *cfg);
+int otf__dag_live_node(const otf_dag_t *dag, const char *id);
+int otf__node_config_make(const otf_dag_t *dag, const char *id, const struct otf_config_node *cfg,
+                          void **out, char *err, size_t errlen);
+/* Replaces node id's config with config (taken over) and, when not NULL,
+ * its canonical text canon (taken over). */
+int otf__engine_reconfigure(otf_engine_t *e, const char *id, void *config, char *canon, char *err,
+                            size_t errlen);
 /* log.c */
 void otf__log(otf_log_level_t level, const char *who, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

@@ -49,6 +49,7 @@ static void drain(otf_worker_t *w)
 static void completions_cb(uv_async_t *a)
 {
 	drain(a->data);
+	otf__worker_cfg_drain(a->data);
 }
 
 void otf__worker_async_init(otf_worker_t *w)
@@ -65,6 +66,7 @@ void otf__worker_async_close(otf_worker_t *w)
 	pthread_mutex_lock(&w->async_lock);
 	w->async_open = false;
 	pthread_mutex_unlock(&w->async_lock);
+	otf__worker_cfg_drain(w); /* phase 2: each answered as not applied */
 	if (!uv_is_closing((uv_handle_t *)&w->completions))
 		uv_close((uv_handle_t *)&w->completions, NULL);
 }

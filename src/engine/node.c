@@ -107,6 +107,10 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		while (nctl-- > 0 && ring_pop(&n->control, &c)) {
 			if (!c.type)
 				continue; /* a TMR withdrawn by otf_node_timer_stop */
+			if (c.type == OTF_CTRL_CFG) {
+				otf__node_cfg(n, &c); /* between messages, by the engine */
+				continue;
+			}
 			if (f->control)
 				f->control(n->instance, &c);
 			else if (c.payload)

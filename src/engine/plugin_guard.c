@@ -157,6 +157,13 @@ static void t_control(void *instance, const otf_ctrl_t *c)
 		otf_node_shutdown_done(g->node);
 }
 
+/* Only installed when the plugin's factory (ABI 1.1 or later) has one. */
+static int t_reconfigure(void *instance, const void *config, char *err, size_t errlen)
+{
+	guard_t *g = instance;
+	return g->inst ? g->pf->reconfigure(g->inst, config, err, errlen) : 0;
+}
+
 static void t_destroy(void *instance)
 {
 	guard_t *g = instance;
@@ -187,6 +194,8 @@ void otf__plugin_guard_factory(otf_component_factory_t *hf)
 	hf->start = t_start;
 	hf->control = t_control;
 	hf->destroy = t_destroy;
+	if (hf->reconfigure)
+		hf->reconfigure = t_reconfigure;
 }
 
 /* ---- the host table's message calls, for plugins ---- */

@@ -461,6 +461,17 @@ static void control(void *inst, const otf_ctrl_t *c)
 		otf_buf_unref(c->payload);
 }
 
+static void set_config(batch_t *b, const batch_config_t *c)
+{
+	b->cfg = c;
+	b->bound = c->max_pending_items;
+	if (!b->bound) {
+		uint64_t base =
+		    c->send_batch_max_size ? c->send_batch_max_size : c->send_batch_size;
+		b->bound = 2 * (base ? base : 8192);
+	}
+}
+
 static int create(const otf_create_ctx_t *ctx, void **inst)
 {
 	if (*inst)
@@ -469,14 +480,19 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	if (!b)
 		return OTF_E_NOMEM;
 	b->node = ctx->node;
-	b->cfg = ctx->config;
-	b->bound = b->cfg->max_pending_items;
-	if (!b->bound) {
-		uint64_t base = b->cfg->send_batch_max_size ? b->cfg->send_batch_max_size
-		                                            : b->cfg->send_batch_size;
-		b->bound = 2 * (base ? base : 8192);
-	}
+	set_config(b, ctx->config);
 	*inst = b;
+	return 0;
+}
+
+/* CFG: sizes, timeout and bound from the next message on; what is queued
+ * stays and leaves by the new sizes (a timer already armed keeps its
+ * expiry, the next one uses the new timeout). */
+static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	set_config(inst, config);
 	return 0;
 }
 
@@ -572,4 +588,5 @@ const otf_component_factory_t otf_processor_batch_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .reconfigure = reconfigure,
 };

@@ -320,6 +320,17 @@ static void control(void *inst, const otf_ctrl_t *c)
 	otf__ottlproc_relay_control(&f->relay, c);
 }
 
+/* CFG: the new rules (compiled by the schema into config) from the next
+ * message on; the relay's in-flight messages are untouched. */
+static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	filter_t *f = inst;
+	f->cfg = config;
+	return 0;
+}
+
 static void destroy(void *inst)
 {
 	filter_t *f = inst;
@@ -343,4 +354,5 @@ const otf_component_factory_t otf_processor_filter_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .reconfigure = reconfigure,
 };

@@ -274,6 +274,17 @@ static void destroy(void *inst)
 	otf_free(p);
 }
 
+/* CFG: the decision parameters are all derived from the config; held
+ * messages keep their outcome. */
+static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	ps_t *p = inst;
+	otf__ps_sampler_init(&p->sampler, config);
+	return 0;
+}
+
 const otf_component_factory_t otf_processor_probabilistic_sampler_factory = {
     .abi_version = OTF_COMPONENT_ABI_VERSION,
     .struct_size = sizeof(otf_component_factory_t),
@@ -290,4 +301,5 @@ const otf_component_factory_t otf_processor_probabilistic_sampler_factory = {
     .consume = {consume, NULL, consume},
     .control = control,
     .destroy = destroy,
+    .reconfigure = reconfigure,
 };
