@@ -154,6 +154,21 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap);
 struct otf_config_node;
 int otf_engine_reconfigure(otf_engine_t *e, const char *id, const struct otf_config_node *cfg,
                            char *err, size_t errlen);
+/* Reload (SIGHUP, src/engine/reload.c): next is a compiled DAG built from
+ * the reloaded files. Nodes whose config text changed get the new config
+ * in place, as otf_engine_reconfigure does (taken from next, whose entry
+ * is then NULL; next keeps the rest and is the caller's to destroy);
+ * nodes whose config did not change are not touched and keep their state.
+ * Returns the number of nodes changed (>= 0; their ids in changed,
+ * ", "-separated), or a negative code with err: OTF_E_UNSUPPORTED when
+ * next has another shape (a node or pipeline added or removed, a type, a
+ * connection or a fan-out policy changed) or a changed node cannot change
+ * live (no reconfigure hook, other output ports): nothing was applied;
+ * another code: a node's reconfigure failed, err names it and how many
+ * were applied before it. Same thread rule as otf_engine_reconfigure. */
+int otf_engine_reload(otf_engine_t *e, otf_dag_t *next, char *changed, size_t changed_len,
+                      char *err, size_t errlen);
+
 /* True when node i of a compiled dag is live (not removed: it runs). */
 bool otf_dag_node_live(const otf_dag_t *dag, size_t i);
 /* What otf_engine_reconfigure checks before delivering, without an

@@ -37,4 +37,13 @@ int otf_admin_start(struct uv_loop_s *loop, const otf_service_settings_t *s, otf
 void otf_admin_set_ready(otf_admin_t *a, int ready);
 void otf_admin_stop(otf_admin_t *a);
 
+/* cli_reload.c: SIGHUP reloads paths[0..n) (kept by the caller); cfg
+ * is the configuration running (still the caller's), level its log
+ * level. run: on the main loop, with the engine running. */
+typedef struct otf_cli_reload otf_cli_reload_t;
+otf_cli_reload_t *otf_cli_reload_create(const char *const *paths, size_t n, otf_config_t *cfg,
+                                        otf_log_level_t level);
+void otf_cli_reload_run(otf_cli_reload_t *r, otf_engine_t *engine);
+void otf_cli_reload_destroy(otf_cli_reload_t *r);
+
 #endif

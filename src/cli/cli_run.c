@@ -18,9 +18,22 @@
 typedef struct run_state {
 	otf_engine_t *engine;
 	otf_admin_t *admin;
-	uv_signal_t sigint, sigterm;
+	uv_signal_t sigint, sigterm, sighup;
 	int stopping;
+	otf_cli_reload_t *reload;
 } run_state_t;
+
+static void on_sighup(uv_signal_t *h, int signum)
+{
+	(void)signum;
+	run_state_t *st = h->data;
+	if (st->stopping || !st->reload) {
+		otf_log(OTF_LOG_WARN, "service", "SIGHUP ignored: %s",
+		        st->stopping ? "shutting down" : "still starting");
+		return;
+	}
+	otf_cli_reload_run(st->reload, st->engine);
+}
 
 static void on_signal(uv_signal_t *h, int signum)
 {
@@ -45,12 +58,14 @@ static void on_signal(uv_signal_t *h, int signum)
 	st->admin = NULL;
 	uv_unref((uv_handle_t *)&st->sigint);
 	uv_unref((uv_handle_t *)&st->sigterm);
+	uv_unref((uv_handle_t *)&st->sighup);
 }
 
 static void close_signals(uv_loop_t *loop, run_state_t *st)
 {
 	uv_close((uv_handle_t *)&st->sigint, NULL);
 	uv_close((uv_handle_t *)&st->sigterm, NULL);
+	uv_close((uv_handle_t *)&st->sighup, NULL);
 	uv_run(loop, UV_RUN_DEFAULT);
 	uv_loop_close(loop);
 }
@@ -127,6 +142,9 @@ int otf_cli_run(int argc, char **argv)
 	st.sigint.data = st.sigterm.data = &st;
 	uv_signal_start(&st.sigint, on_signal, SIGINT);
 	uv_signal_start(&st.sigterm, on_signal, SIGTERM);
+	uv_signal_init(loop, &st.sighup);
+	st.sighup.data = &st;
+	uv_signal_start(&st.sighup, on_sighup, SIGHUP);
 	rc = otf_engine_start(dag, &settings.runtime, &st.engine);
 	if (rc) {
 		otf_log(OTF_LOG_ERROR, "service", "cannot start: %s", otf_strerror(rc));
@@ -147,6 +165,7 @@ int otf_cli_run(int argc, char **argv)
 		otf_admin_stop(st.admin);
 		uv_unref((uv_handle_t *)&st.sigint);
 		uv_unref((uv_handle_t *)&st.sigterm);
+		uv_unref((uv_handle_t *)&st.sighup);
 		uv_run(loop, UV_RUN_DEFAULT);
 		join_or_exit(st.engine);
 		close_signals(loop, &st);
@@ -158,9 +177,11 @@ int otf_cli_run(int argc, char **argv)
 	        otf_engine_workers(st.engine));
 	if (st.admin)
 		otf_admin_set_ready(st.admin, 1);
+	st.reload = otf_cli_reload_create(paths, n, cfg, settings.log_level);
 	uv_run(loop, UV_RUN_DEFAULT);
 	int64_t undelivered = join_or_exit(st.engine);
 	close_signals(loop, &st);
+	otf_cli_reload_destroy(st.reload);
 	if (undelivered > 0)
 		otf_log(OTF_LOG_ERROR, "service",
 		        "%lld message(s) could not be delivered before the "

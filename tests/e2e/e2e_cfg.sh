@@ -82,40 +82,7 @@ read -r acc sent dropped <<< "$counts"
 	bad "counters: accepted $acc, sent $sent, dropped $dropped"
 otf_stop
 
-verdict=$(python3 - "$TMP/load.log" "$OTF_OUT" "$T0" "$T1" <<'P'
-import json, sys
-log, out, t0, t1 = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
-seen = {}
-for line in open(out):
-    for rl in json.loads(line).get("resourceLogs", []):
-        for sl in rl.get("scopeLogs", []):
-            for r in sl.get("logRecords", []):
-                k, n = r["body"]["stringValue"].split("-")
-                seen.setdefault(int(n), []).append(k)
-old = new = between = 0
-errs = []
-for line in open(log):
-    n, s, e, st = line.split()
-    n, s, e = int(n), int(s), int(e)
-    got = sorted(seen.get(n, []))
-    if st != "200":
-        errs.append("request %d: status %s" % (n, st))
-    elif e < t0:
-        old += 1
-        if got != ["b"]:
-            errs.append("request %d before the change: %s out" % (n, got))
-    elif s > t1:
-        new += 1
-        if got != ["a"]:
-            errs.append("request %d after the change: %s out" % (n, got))
-    else:
-        between += 1
-        if got not in (["a"], ["b"]):
-            errs.append("request %d during the change: %s out" % (n, got))
-print("ok" if not errs and old and new else "; ".join(errs[:5]) or "old %d new %d" % (old, new))
-print(old, new, between)
-P
-)
+verdict=$(python3 "$E2E_DIR/cfg_load.py" check "$TMP/load.log" "$OTF_OUT" "$T0" "$T1")
 expect_eq "every request follows the rule in force when it ran (one record out each)" ok \
 	"$(sed -n 1p <<< "$verdict")"
 echo "requests before / after / during the change: $(sed -n 2p <<< "$verdict")"
