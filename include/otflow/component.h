@@ -80,7 +80,9 @@ typedef enum otf_ctrl_type {
 	/* Configuration change: handled by the engine, which calls the
 	 * factory's reconfigure between messages; control() never sees it. */
 	OTF_CTRL_CFG,
-	OTF_CTRL_ERR, /* error report */
+	/* Error report: consumed by the engine (otf_node_error), never
+	 * delivered to a node's control(). */
+	OTF_CTRL_ERR,
 	/* A message this node subscribed to with OTF_INTEREST_QUEUED was
 	 * accepted into an exporter's sending queue (otf_msg_queued); its
 	 * ACK or NACK still follows. */
@@ -424,6 +426,47 @@ typedef enum otf_node_counter {
 	OTF_COUNTER_COUNT_
 } otf_node_counter_t;
 void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n);
+
+/* ---- ERR: component errors and status (src/engine/status.c) ----
+ * Status of a component as the Collector's componentstatus. The engine
+ * derives it from what the node's instances report: starting until the
+ * engine runs, then ok; an instance's recoverable error (the backend is
+ * down, an export attempt failed) makes the node recoverable_error until
+ * that instance reports otf_node_recovered; a permanent error stays until
+ * restart; stopping/stopped during shutdown. The node's status is the
+ * worst of its instances on every worker (permanent > recoverable > ok). */
+typedef enum otf_component_status {
+	OTF_STATUS_STARTING = 0,
+	OTF_STATUS_OK,
+	OTF_STATUS_RECOVERABLE_ERROR,
+	OTF_STATUS_PERMANENT_ERROR,
+	OTF_STATUS_FATAL_ERROR,
+	OTF_STATUS_STOPPING,
+	OTF_STATUS_STOPPED,
+} otf_component_status_t;
+/* "StatusOK", "StatusRecoverableError", ... (healthcheckv2's names). */
+const char *otf_component_status_name(otf_component_status_t s);
+
+typedef enum otf_err_severity {
+	OTF_ERR_DATA = 0,        /* bad or dropped data: counted and logged, status unchanged */
+	OTF_ERR_RECOVERABLE = 1, /* the component may recover (status recoverable_error) */
+	OTF_ERR_PERMANENT = 2,   /* needs a human (status permanent_error until restart) */
+} otf_err_severity_t;
+
+/* Reports an error of this node (the ERR signal; its consumer is the
+ * engine): reason is a short stable key ("export_failed",
+ * "decode_error", "database_down", "dropped"; at most 47 bytes kept), the
+ * formatted message says what happened. The engine counts it in the
+ * self-metric otelcol_component_errors{component, reason}, logs it
+ * rate-limited (the first of a node and reason at once, then at most one
+ * line per 10 s with the number left out) and sets the status by
+ * severity. Node thread only; cheap enough per failed request. */
+void otf_node_error(otf_node_t *node, otf_err_severity_t sev, const char *reason, const char *fmt,
+                    ...) __attribute__((format(printf, 4, 5)));
+/* This instance works again (a send succeeded): a recoverable error is
+ * cleared (status ok once no instance of the node reports one). Cheap
+ * when there was none: call it on every success. Node thread only. */
+void otf_node_recovered(otf_node_t *node);
 
 /* Logging through the engine (levels as the Collector: debug, info, warn, error). */
 typedef enum otf_log_level {

@@ -130,6 +130,11 @@ typedef struct otf_node_stats {
 	const char *type;
 	uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	uint32_t queue_depth;
+	/* ERR (otflow/component.h): the node's derived status, since when
+	 * (unix ns), and the last error's reason and message ("" = none). */
+	otf_component_status_t status;
+	uint64_t status_unix_nano;
+	char error[120];
 } otf_node_stats_t;
 /* Fills up to cap entries; returns the number of live nodes. Thread-safe,
  * also while workers shut down; counters of workers that finished are kept
@@ -186,7 +191,10 @@ int otf_engine_reconfigure_struct(otf_engine_t *e, const char *id, void *config,
  * and queue depth of each node from stats (nstats entries from
  * otf_engine_stats; NULL = not running):
  *   {"nodes": [{"id", "kind", "type", "origin", "in_signals": [...],
- *               "ports": ["default", ...], "fanout", "status",
+ *               "ports": ["default", ...], "fanout",
+ *               "status": "starting" | "ok" | "recoverable_error" |
+ *                         "permanent_error" | "stopping" | "stopped",
+ *               "error" (the last error, while the status is an error),
  *               "counters": {"accepted", "refused", "sent", "send_failed",
  *                            "dropped", "retried"}, "queue_depth"}],
  *    "edges": [{"from", "port", "to", "signals": [...]}],

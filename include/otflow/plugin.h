@@ -163,6 +163,11 @@ typedef struct otf_host_api {
 	otf_budget_t (*node_budget)(const otf_node_t *node);
 	int (*msg_cancel)(otf_node_t *node, uint64_t msg_id, const char *reason);
 	bool (*node_msg_cancelled)(const otf_node_t *node, uint64_t msg_id);
+	/* ABI 1.3: ERR (otflow/component.h: otf_node_error with a finished
+	 * message, otf_node_recovered). Node thread only. Check struct_size. */
+	void (*node_error)(otf_node_t *node, otf_err_severity_t sev, const char *reason,
+	                   const char *message);
+	void (*node_recovered)(otf_node_t *node);
 } otf_host_api_t;
 
 /* What a plugin exports (see the top of this file); declared here so a C

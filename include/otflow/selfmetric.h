@@ -33,6 +33,9 @@ typedef struct otf_selfcounter {
 	uint64_t value;
 	struct otf_selfcounter *next; /* registry link */
 	bool gauge;                   /* shown as a gauge, not a monotonic sum */
+	/* Optional second attribute (NULL = none): the ERR counters' reason. */
+	const char *label2_key;
+	char label2[48];
 } otf_selfcounter_t;
 
 void otf_selfcounter_register(otf_selfcounter_t *c);

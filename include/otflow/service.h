@@ -100,6 +100,15 @@ typedef struct otf_service_settings {
 	bool health_check;               /* extension enabled in service.extensions */
 	char health_check_endpoint[128]; /* default "localhost:13133" */
 	char health_check_path[128];     /* default "/"; other paths get 404 */
+	/* health_check's healthcheckv2 keys: use_v2 answers with the
+	 * component status JSON (per pipeline and component, ?pipeline=,
+	 * ?verbose); component_health decides which errors make it unhealthy
+	 * (HTTP 503): include_permanent_errors, include_recoverable_errors
+	 * once a recoverable error lasted recovery_duration (default 5m). */
+	bool health_v2;
+	bool health_include_permanent;
+	bool health_include_recoverable;
+	int64_t health_recovery_ns;
 	/* service.admin.endpoint: the admin API and live DAG page (default
 	 * "localhost:8889"; "" turns it off). admin_explicit: the key was
 	 * given, so failing to bind it is fatal (the default only warns). */

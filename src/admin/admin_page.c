@@ -1,7 +1,8 @@
 /* The live DAG page served at GET / of the admin endpoint: one HTML file,
  * no external assets, that fetches /api/v1/dag every second and draws the
  * nodes (columns by depth from the receivers), edges and counters as SVG,
- * each node coloured by its status. */
+ * each node coloured by its status (ERR: ok, recoverable_error, ...; the
+ * last error as the node's tooltip). */
 #include "admin/admin.h"
 
 const char otf__admin_page[] =
@@ -11,8 +12,9 @@ const char otf__admin_page[] =
     "body{font:13px system-ui,sans-serif;margin:16px;background:#fafafa;color:#222}\n"
     "h1{font-size:16px;margin:0 0 8px}#meta{color:#666;margin-bottom:8px}\n"
     "rect.node{rx:6;ry:6;stroke-width:2}\n"
-    ".ok{fill:#e8f5e9;stroke:#2e7d32}.error{fill:#ffebee;stroke:#c62828}\n"
-    ".stopped{fill:#eeeeee;stroke:#757575}\n"
+    ".ok{fill:#e8f5e9;stroke:#2e7d32}.starting{fill:#e3f2fd;stroke:#1565c0}\n"
+    ".recoverable_error{fill:#fff3e0;stroke:#ef6c00}.permanent_error{fill:#ffebee;stroke:#c62828}\n"
+    ".stopping,.stopped{fill:#eeeeee;stroke:#757575}\n"
     "text.name{font-weight:600}text.count{fill:#444;font-size:11px}\n"
     "line.edge{stroke:#90a4ae;stroke-width:1.5;marker-end:url(#arrow)}\n"
     "text.port{fill:#607d8b;font-size:10px}\n"
@@ -44,6 +46,7 @@ const char otf__admin_page[] =
     "  grp.appendChild(el('rect',{class:'node '+(n.status||'ok'),x:q.x,y:q.y,width:W,"
     "height:H}));\n"
     "  grp.appendChild(el('text',{class:'name',x:q.x+8,y:q.y+18},n.id));\n"
+    "  if(n.error)grp.appendChild(el('title',{},n.status+': '+n.error));\n"
     "  const c=n.counters||{};const inn=(c.accepted||0)+(c.sent||0);\n"
     "  grp.appendChild(el('text',{class:'count',x:q.x+8,y:q.y+36},"
     "n.kind+' '+n.type+' \\u00b7 queue '+(n.queue_depth||0)));\n"

@@ -35,6 +35,9 @@ typedef struct otf_admin otf_admin_t;
 int otf_admin_start(struct uv_loop_s *loop, const otf_service_settings_t *s, otf_engine_t *engine,
                     const otf_dag_t *dag, otf_admin_t **out);
 void otf_admin_set_ready(otf_admin_t *a, int ready);
+/* The config running (its service.pipelines group health_check's v2
+ * status); borrowed until otf_admin_stop. */
+void otf_admin_set_config(otf_admin_t *a, const otf_config_t *cfg);
 void otf_admin_stop(otf_admin_t *a);
 
 /* cli_reload.c: SIGHUP reloads paths[0..n) (kept by the caller); cfg

@@ -4,6 +4,7 @@
  * (cli_telemetry_push.c) and the health_check extension (default
  * localhost:13133/). */
 #include "cli/cli.h"
+#include "cli/cli_health.h"
 #include "cli/cli_telemetry.h"
 
 #include "admin/admin.h"
@@ -27,6 +28,9 @@ struct otf_admin {
 	const otf_dag_t *dag;
 	otf_telemetry_push_t *push;
 	char health_path[128];
+	bool health_v2;
+	otf_cli_health_t health_cfg;
+	const otf_config_t *cfg; /* for the pipelines of the v2 status */
 	int ready;
 	int open_servers;
 	uint64_t started_unix_nano;
@@ -70,6 +74,19 @@ static void on_health(otf_http_request_t *req, void *ctx)
 	otf_http_str_t p = otf_http_request_path(req);
 	if (p.len != strlen(a->health_path) || memcmp(p.ptr, a->health_path, p.len)) {
 		otf_http_respond(req, 404, "text/plain", "not found\n", 10, NULL, 0);
+		return;
+	}
+	if (a->health_v2) {
+		otf_http_str_t q = otf_http_request_query(req);
+		char *body = NULL;
+		size_t len = 0;
+		int st = otf_cli_health_reply(&a->health_cfg, a->ready ? a->engine : NULL, a->cfg,
+		                              q.ptr ? q.ptr : "", q.ptr ? q.len : 0, &body, &len);
+		if (body)
+			otf_http_respond(req, st, "application/json", body, len, NULL, 0);
+		else
+			otf_http_respond(req, 500, "text/plain", "out of memory\n", 14, NULL, 0);
+		otf_free(body);
 		return;
 	}
 	if (a->ready)
@@ -149,6 +166,11 @@ int otf_admin_start(uv_loop_t *loop, const otf_service_settings_t *s, otf_engine
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	a->started_unix_nano = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	a->health_v2 = s->health_v2;
+	a->health_cfg = (otf_cli_health_t){.include_permanent = s->health_include_permanent,
+	                                   .include_recoverable = s->health_include_recoverable,
+	                                   .recovery_ns = s->health_recovery_ns,
+	                                   .start_ns = a->started_unix_nano};
 	*out = a;
 	int rc = 0;
 	/* Pull readers: only those configured (level none leaves none), so the
@@ -209,6 +231,11 @@ int otf_admin_start(uv_loop_t *loop, const otf_service_settings_t *s, otf_engine
 void otf_admin_set_ready(otf_admin_t *a, int ready)
 {
 	a->ready = ready;
+}
+
+void otf_admin_set_config(otf_admin_t *a, const otf_config_t *cfg)
+{
+	a->cfg = cfg;
 }
 
 static void closed(void *arg)

@@ -175,8 +175,10 @@ int otf_cli_run(int argc, char **argv)
 	}
 	otf_log(OTF_LOG_INFO, "service", "everything is ready; %d worker(s) running",
 	        otf_engine_workers(st.engine));
-	if (st.admin)
+	if (st.admin) {
+		otf_admin_set_config(st.admin, cfg);
 		otf_admin_set_ready(st.admin, 1);
+	}
 	st.reload = otf_cli_reload_create(paths, n, cfg, settings.log_level);
 	uv_run(loop, UV_RUN_DEFAULT);
 	int64_t undelivered = join_or_exit(st.engine);

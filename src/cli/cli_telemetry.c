@@ -89,8 +89,12 @@ static void comp_counter(void *ctx, const otf_selfcounter_t *c, uint64_t v)
 			return;
 		}
 	}
-	if (m->n < MAX_COMPONENT_POINTS)
+	if (m->n < MAX_COMPONENT_POINTS) {
 		point(m, c->label_key, c->label, v);
+		otf_selfmetric_point_t *p = &m->points[m->n - 1];
+		p->label2_key = c->label2_key;
+		snprintf(p->label2, sizeof p->label2, "%s", c->label2_key ? c->label2 : "");
+	}
 }
 
 int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
@@ -215,7 +219,11 @@ void otf__selfmetrics_prometheus(const otf_selfmetrics_t *s, FILE *f)
 		        m->counter ? "counter" : "gauge");
 		for (size_t j = 0; j < m->n; j++) {
 			const otf_selfmetric_point_t *p = &m->points[j];
-			if (p->label_key)
+			if (p->label_key && p->label2_key)
+				fprintf(f, "%s{%s=\"%s\",%s=\"%s\"} %llu\n", m->name, p->label_key,
+				        p->label, p->label2_key, p->label2,
+				        (unsigned long long)p->value);
+			else if (p->label_key)
 				fprintf(f, "%s{%s=\"%s\"} %llu\n", m->name, p->label_key, p->label,
 				        (unsigned long long)p->value);
 			else
@@ -244,7 +252,7 @@ int otf__selfmetrics_encode(const otf_selfmetrics_t *s, const otf_telemetry_sett
 		points += s->m[i].n;
 	otf_metric_t *metrics = otf_calloc(s->n ? s->n : 1, sizeof *metrics);
 	otf_number_data_point_t *dps = otf_calloc(points ? points : 1, sizeof *dps);
-	otf_key_value_t *attrs = otf_calloc(points ? points : 1, sizeof *attrs);
+	otf_key_value_t *attrs = otf_calloc(points ? 2 * points : 1, sizeof *attrs);
 	otf_key_value_t res[3 + OTF_TELEMETRY_MAX_RESOURCE];
 	int rc = OTF_E_NOMEM;
 	if (!metrics || !dps || !attrs)
@@ -287,9 +295,13 @@ int otf__selfmetrics_encode(const otf_selfmetrics_t *s, const otf_telemetry_sett
 			const otf_selfmetric_point_t *p = &m->points[j];
 			otf_number_data_point_t *d = &dps[at];
 			if (p->label_key) {
-				kv_str(&attrs[at], p->label_key, p->label);
-				d->attributes.items = &attrs[at];
+				kv_str(&attrs[2 * at], p->label_key, p->label);
+				d->attributes.items = &attrs[2 * at];
 				d->attributes.len = 1;
+				if (p->label2_key) {
+					kv_str(&attrs[2 * at + 1], p->label2_key, p->label2);
+					d->attributes.len = 2;
+				}
 			}
 			d->start_time_unix_nano = m->counter ? s->start_unix_nano : 0;
 			d->time_unix_nano = s->time_unix_nano;

@@ -20,8 +20,10 @@
 #include <stdio.h>
 
 typedef struct otf_selfmetric_point {
-	const char *label_key; /* "receiver", "exporter", "node"; NULL = no attribute */
-	char label[160];       /* component id or node name */
+	const char *label_key;  /* "receiver", "exporter", "node"; NULL = no attribute */
+	char label[160];        /* component id or node name */
+	const char *label2_key; /* a second attribute, NULL = none */
+	char label2[48];
 	uint64_t value;
 } otf_selfmetric_point_t;
 

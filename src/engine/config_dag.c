@@ -159,7 +159,11 @@ static int read_health_check(const otf_config_node_t *def, otf_service_settings_
 		const otf_config_node_t *v;
 		const char *key = otf_config_map_at(def, k, &v);
 		const char *val = otf_config_scalar(v, NULL);
-		if (!strcmp(key, "endpoint") && val) {
+		if (!strcmp(key, "use_v2") || !strcmp(key, "component_health")) {
+			int rc = otf__read_health_v2(key, v, s, err); /* health_config.c */
+			if (rc)
+				return rc;
+		} else if (!strcmp(key, "endpoint") && val) {
 			snprintf(s->health_check_endpoint, sizeof s->health_check_endpoint, "%s",
 			         val);
 		} else if (!strcmp(key, "path") && val) {
@@ -171,7 +175,9 @@ static int read_health_check(const otf_config_node_t *def, otf_service_settings_
 		} else if (otf_config_node_kind(v) != OTF_CONFIG_NULL ||
 		           (strcmp(key, "endpoint") && strcmp(key, "path"))) {
 			return otf_config_errorf(
-			    err, v, "unknown key '%s' or not a string (valid: endpoint, path)",
+			    err, v,
+			    "unknown key '%s' or not a string (valid: endpoint, path, use_v2, "
+			    "component_health)",
 			    key);
 		}
 	}
@@ -731,6 +737,7 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 	snprintf(settings->health_check_endpoint, sizeof settings->health_check_endpoint,
 	         "localhost:13133");
 	snprintf(settings->health_check_path, sizeof settings->health_check_path, "/");
+	settings->health_recovery_ns = 5ll * 60 * 1000000000ll; /* healthcheckv2's 5m */
 	if (!rc)
 		rc = otf__read_telemetry(root, settings, err);
 	if (!rc)

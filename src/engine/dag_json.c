@@ -61,9 +61,14 @@ static json_object *node_json(const otf_dag_node_t *n, const otf_node_stats_t *s
 		json_object_object_add(o, "counters", counters(s));
 		json_object_object_add(o, "queue_depth", json_object_new_int64(s->queue_depth));
 	}
-	/* Status per node comes with the ERR signal (not yet emitted):
-	 * until then every running node is "ok". */
-	json_object_object_add(o, "status", json_object_new_string(stats ? "ok" : "stopped"));
+	/* The status the engine derives from the node's ERR reports. */
+	static const char *const k_status[] = {
+	    "starting", "ok",     "recoverable_error", "permanent_error", "fatal_error",
+	    "stopping", "stopped"};
+	const char *st = !s ? "stopped" : (unsigned)s->status < 7u ? k_status[s->status] : "ok";
+	json_object_object_add(o, "status", json_object_new_string(st));
+	if (s && s->error[0])
+		json_object_object_add(o, "error", json_object_new_string(s->error));
 	return o;
 }
 

@@ -370,6 +370,7 @@ static void engine_free(otf_engine_t *e)
 	otf_free(e->retired);
 	otf_free(e->workers);
 	otf__engine_reconfig_free(e);
+	otf__status_free(e);
 	otf_free(e);
 }
 
@@ -398,7 +399,9 @@ int otf_engine_start(otf_dag_t *dag, const otf_runtime_config_t *rt, otf_engine_
 		e->rt.control_capacity = 1024;
 	e->workers = otf_calloc(e->rt.workers, sizeof *e->workers);
 	e->retired = otf_calloc(dag->nodes_len, sizeof *e->retired);
-	if (!e->workers || !e->retired || build_preds(e) || uv_sem_init(&e->started, 0)) {
+	if (!e->workers || !e->retired || build_preds(e) || otf__status_init(e) ||
+	    uv_sem_init(&e->started, 0)) {
+		otf__status_free(e);
 		otf_free(e->pred_off);
 		otf_free(e->preds);
 		otf_free(e->retired);
@@ -567,6 +570,7 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap)
 				st->queue_depth +=
 				    atomic_load_explicit(&nd->queue_depth, memory_order_relaxed);
 			}
+			otf__status_fill(e, i, st);
 		}
 		n++;
 	}

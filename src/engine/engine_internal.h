@@ -138,6 +138,7 @@ struct otf_node {
 	uint32_t nports;
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
+	uint8_t err_status; /* status.c: this instance's (otf_component_status_t) */
 };
 
 typedef struct otf_worker {
@@ -194,6 +195,8 @@ struct otf_engine {
 	_Atomic uint64_t stop_requested_ns;
 	/* Configs replaced by CFG (reconfig.c), freed with the engine. */
 	struct otf_cfg_retired *cfg_retired;
+	/* ERR: per-node status and error counters (status.c). */
+	struct otf_status_table *status;
 };
 
 /* dag.c: index of port name for factory f (0 = "default"), or -1. */
@@ -236,6 +239,9 @@ int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_
 struct otf_service_settings;
 int otf__read_telemetry(const otf_config_node_t *root, struct otf_service_settings *s,
                         otf_config_error_t *err);
+/* health_config.c: health_check's use_v2 or component_health (key) into s. */
+int otf__read_health_v2(const char *key, const struct otf_config_node *v,
+                        struct otf_service_settings *s, otf_config_error_t *err);
 /* component_config.c */
 int otf__component_config_apply(const otf_component_factory_t *f, const struct otf_config_node *cfg,
                                 void **out, char *err, size_t errlen);
@@ -276,6 +282,12 @@ int otf__node_config_make(const otf_dag_t *dag, const char *id, const struct otf
  * its canonical text canon (taken over). */
 int otf__engine_reconfigure(otf_engine_t *e, const char *id, void *config, char *canon, char *err,
                             size_t errlen);
+/* status.c: the status table (made before the workers start, freed with
+ * the engine) and node i's status into st. */
+typedef struct otf_status_table otf_status_table_t;
+int otf__status_init(otf_engine_t *e);
+void otf__status_free(otf_engine_t *e);
+void otf__status_fill(otf_engine_t *e, uint32_t i, otf_node_stats_t *st);
 /* log.c */
 void otf__log(otf_log_level_t level, const char *who, const char *fmt, va_list ap)
     __attribute__((format(printf, 3, 0)));

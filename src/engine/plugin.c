@@ -77,6 +77,12 @@ static void host_log(otf_node_t *node, otf_log_level_t level, const char *line)
 		otf_log(level, "plugin", "%s", line ? line : "");
 }
 
+static void host_node_error(otf_node_t *node, otf_err_severity_t sev, const char *reason,
+                            const char *message)
+{
+	otf_node_error(node, sev, reason, "%s", message ? message : "");
+}
+
 static otf_buf_t *host_buf_ref(otf_buf_t *b)
 {
 	return otf_buf_ref(b);
@@ -139,6 +145,8 @@ static const otf_host_api_t k_host = {
     .node_budget = otf_node_budget,
     .msg_cancel = otf_msg_cancel,
     .node_msg_cancelled = otf_node_msg_cancelled,
+    .node_error = host_node_error,
+    .node_recovered = otf_node_recovered,
 };
 
 const char *otf_plugin_of(const otf_component_factory_t *f)

@@ -625,9 +625,17 @@ void otf__exph_done(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *r
 		otf_node_count(h->node, OTF_COUNTER_SENT, r->signal, r->items - rej);
 		if (rej)
 			otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, r->signal, rej);
+		otf_node_recovered(h->node); /* ERR: the backend answers again */
 		finish(h, r, OTF_EXPH_OK, 0, NULL);
 		return;
 	}
+	/* ERR: a refused request is about its data (status unchanged); a
+	 * retryable failure means the backend is unreachable or overloaded. */
+	if (res->outcome == OTF_EXPH_PERMANENT)
+		otf_node_error(h->node, OTF_ERR_DATA, "export_rejected", "%s", res->reason);
+	else
+		otf_node_error(h->node, OTF_ERR_RECOVERABLE, "export_failed", "%s",
+		               res->reason[0] ? res->reason : otf_strerror(res->error));
 	if (res->outcome == OTF_EXPH_PERMANENT) {
 		otf_node_log(h->node, OTF_LOG_ERROR,
 		             "Exporting failed. The error is not retryable. Dropping %llu %s: %s",
