@@ -25,11 +25,13 @@ static const char k_config[] =
     "  filter: {log_conditions: ['log.attributes[\"k\"] == \"a\"']}\n"
     "  batch: {}\n"
     "  probabilistic_sampler: {sampling_percentage: 50}\n"
+    "  attributes: {actions: [{key: a, value: b, action: insert}]}\n"
+    "  transform: {log_statements: ['set(log.body, \"x\")']}\n"
     "exporters: {nop: {}}\n"
     "service:\n"
     "  pipelines:\n"
-    "    logs: {receivers: [otlp], processors: [filter, batch, probabilistic_sampler], "
-    "exporters: [nop]}\n";
+    "    logs: {receivers: [otlp], processors: [filter, batch, probabilistic_sampler, "
+    "attributes, transform], exporters: [nop]}\n";
 
 static const char k_native[] = "nodes:\n"
                                "  in: {kind: receiver, type: nop}\n"
@@ -111,6 +113,18 @@ static void test_statuses(void **state)
 	assert_int_equal(POST("processor:probabilistic_sampler@logs", "application/json",
 	                      "{\"sampling_percentage\": 5}"),
 	                 200);
+	assert_int_equal(POST("processor:attributes@logs", "application/yaml",
+	                      "actions: [{key: c, action: delete}]"),
+	                 200);
+	assert_int_equal(POST("processor:attributes@logs", "application/yaml",
+	                      "actions: [{key: c, action: nope}]"),
+	                 400);
+	assert_int_equal(POST("processor:transform@logs", "application/yaml",
+	                      "log_statements: ['set(log.body, \"y\")']"),
+	                 200);
+	assert_int_equal(POST("processor:transform@logs", "application/yaml",
+	                      "log_statements: ['set(log.nope, 1)']"),
+	                 400);
 	otf_admin_reply_t r;
 	otf__admin_route(dag, NULL, "POST", "/api/v1/nodes/x/config", 22, "application/json", 16,
 	                 "{}", (1u << 20) + 1, &r);

@@ -111,6 +111,17 @@ static void control(void *inst, const otf_ctrl_t *c)
 	otf__attrproc_control(inst, c);
 }
 
+/* CFG: the new actions and include/exclude (compiled by the schema) from
+ * the next message on; messages waiting for their copy's outcome stay. */
+static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	attrproc_t *p = inst;
+	const attributes_config_t *c = config;
+	return otf__attrproc_init(p, p->node, &c->actions, &c->include, &c->exclude, false);
+}
+
 static void destroy(void *inst)
 {
 	otf__attrproc_close(inst);
@@ -133,4 +144,5 @@ const otf_component_factory_t otf_processor_attributes_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .reconfigure = reconfigure,
 };

@@ -364,6 +364,17 @@ static void control(void *inst, const otf_ctrl_t *c)
 		otf_buf_unref(c->payload);
 }
 
+/* CFG: backoff and bounds from the next decision on; held messages keep
+ * their attempts so far (their next interval follows the new backoff). */
+static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	retry_t *r = inst;
+	r->cfg = config;
+	return 0;
+}
+
 static void destroy(void *inst)
 {
 	retry_t *r = inst;
@@ -390,4 +401,5 @@ const otf_component_factory_t otf_processor_retry_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .reconfigure = reconfigure,
 };

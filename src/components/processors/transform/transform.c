@@ -311,6 +311,17 @@ static void control(void *inst, const otf_ctrl_t *c)
 	otf__ottlproc_relay_control(&x->relay, c);
 }
 
+/* CFG: the new statements (compiled by the schema) from the next message
+ * on; the relay's in-flight messages are untouched. */
+static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
+{
+	(void)err;
+	(void)errlen;
+	transform_t *x = inst;
+	x->cfg = config;
+	return 0;
+}
+
 static void destroy(void *inst)
 {
 	transform_t *x = inst;
@@ -333,4 +344,5 @@ const otf_component_factory_t otf_processor_transform_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .reconfigure = reconfigure,
 };
