@@ -148,6 +148,8 @@ static void conn_drop(partial_pg_t *pg, const char *why)
 	if (!pg->logged_down)
 		pg_log(pg, OTF_LOG_WARN, "unavailable: ", msg);
 	pg->logged_down = true;
+	if (pg->node) /* ERR: recoverable until the connection is back */
+		otf_node_error(pg->node, OTF_ERR_RECOVERABLE, "database_down", "%s", msg);
 	poll_close(pg);
 	if (pg->conn)
 		PQfinish(pg->conn);
@@ -200,6 +202,8 @@ static void connect_step(partial_pg_t *pg)
 		if (pg->logged_down)
 			pg_log(pg, OTF_LOG_INFO, "connection restored", "");
 		pg->logged_down = false;
+		if (pg->node)
+			otf_node_recovered(pg->node);
 		uv_timer_stop(pg->timer);
 		rc = poll_set(pg, UV_READABLE);
 		if (!rc)

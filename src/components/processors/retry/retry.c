@@ -179,8 +179,10 @@ static void release(retry_t *r, held_t *h)
 static void give_up(retry_t *r, held_t *h, int error, bool permanent, const char *why)
 {
 	/* A permanent failure is downstream's verdict, counted there. */
-	if (!permanent)
+	if (!permanent) {
 		otf_node_count(r->node, OTF_COUNTER_DROPPED, h->signal, h->items);
+		otf_node_error(r->node, OTF_ERR_DATA, "dropped", "%s", why ? why : "given up");
+	}
 	otf_msg_nack(h->orig, error, permanent, why);
 	release(r, h);
 }
@@ -232,6 +234,7 @@ static void consume(void *inst, otf_msg_t *m)
 		         (unsigned long long)r->cfg->max_bytes,
 		         (unsigned long long)r->cfg->max_items);
 		otf_node_count(r->node, OTF_COUNTER_DROPPED, otf_msg_signal(m), items);
+		otf_node_error(r->node, OTF_ERR_DATA, "dropped", "%s", why);
 		otf_msg_nack(m, OTF_E_NOMEM, false, why);
 		return;
 	}

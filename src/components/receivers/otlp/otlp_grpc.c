@@ -198,6 +198,8 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 	                 &in);
 	if (in.http_status != 200) {
 		otf_node_log(g->node, OTF_LOG_DEBUG, "refused: %s", in.message);
+		if (in.http_status == 400) /* ERR: the client's data, status unchanged */
+			otf_node_error(g->node, OTF_ERR_DATA, "decode_error", "%s", in.message);
 		otf_grpc_respond_status(call,
 		                        in.http_status == 400 ? OTF_GRPC_INVALID_ARGUMENT
 		                                              : OTF_GRPC_RESOURCE_EXHAUSTED,

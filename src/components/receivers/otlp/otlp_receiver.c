@@ -244,6 +244,8 @@ static void on_request(otf_http_request_t *req, void *ctx)
 	otf_buf_unref(empty);
 	if (in.http_status != 200) {
 		otf_node_log(r->node, OTF_LOG_DEBUG, "refused: %s", in.message);
+		if (in.http_status == 400) /* ERR: the client's data, status unchanged */
+			otf_node_error(r->node, OTF_ERR_DATA, "decode_error", "%s", in.message);
 		respond_status(r, req, (otlp_encoding_t)enc, in.http_status,
 		               in.http_status == 400 ? 3 : 14, in.message);
 		return;
