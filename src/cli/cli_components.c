@@ -56,10 +56,11 @@ int otf_cli_components(int argc, char **argv)
 		if (f->ports && f->ports[0])
 			printf(".\n\n");
 		if (f->kind != OTF_KIND_EXTENSION)
-			printf("Live reconfiguration (CFG: `POST /api/v1/nodes/{id}/config`, SIGHUP): "
-			       "%s\n\n",
-			       f->reconfigure ? "in place, between two messages."
-			                      : "no (409; change the file and restart).");
+			printf(
+			    "Live reconfiguration (CFG: `POST /api/v1/nodes/{id}/config`, SIGHUP): "
+			    "%s\n\n",
+			    f->reconfigure ? "in place, between two messages."
+			                   : "no (409; change the file and restart).");
 		/* Extensions are outside the pipelines: no signals. */
 		if (f->kind != OTF_KIND_EXTENSION) {
 			printf("| signal | stability |\n|---|---|\n");
