@@ -184,7 +184,8 @@ void otf_node_error(otf_node_t *node, otf_err_severity_t sev, const char *reason
 			if (t->inst[at] < s)
 				t->inst[at] = s;
 			__atomic_store_n(&node->err_status, t->inst[at], __ATOMIC_RELAXED);
-			snprintf(t->error[node->index], sizeof t->error[0], "%.40s: %.76s", reason, msg);
+			snprintf(t->error[node->index], sizeof t->error[0], "%.40s: %.76s", reason,
+			         msg);
 			aggregate(t, node->index, now);
 		}
 		pthread_mutex_unlock(&t->mu);
