@@ -176,8 +176,34 @@ static int errf(char *err, size_t errlen, int rc, const char *fmt, ...)
 	return rc;
 }
 
+/* The factory's wiring rule (check_wiring) for config over dn's live
+ * edges: a change that would make the DAG invalid (a router route that
+ * no longer matches everything while nothing is wired to default). */
+static int check_rewire(const otf_dag_t *dag, const otf_dag_node_t *dn, const void *config,
+                        char *err, size_t errlen)
+{
+	const otf_component_factory_t *f = dn->factory;
+	if (!f->check_wiring)
+		return 0;
+	uint32_t nports = otf__factory_nports(f, config);
+	uint32_t *ps = otf_calloc(nports, sizeof *ps);
+	if (!ps)
+		return OTF_E_NOMEM;
+	for (size_t e = 0; e < dn->edges_len; e++)
+		if (!dag->nodes[dn->edges[e].to].removed && dn->edges[e].port_index < nports)
+			ps[dn->edges[e].port_index] |= dn->edges[e].signals;
+	char msg[256] = "";
+	int rc = f->check_wiring(config, dn->in_signals, ps, nports, msg, sizeof msg);
+	otf_free(ps);
+	if (rc)
+		return errf(err, errlen, OTF_E_CONFIG,
+		            "the new config does not fit the node's wiring: %s", msg);
+	return 0;
+}
+
 /* Whether node dn can take config while running. */
-static int check_change(const otf_dag_node_t *dn, const void *config, char *err, size_t errlen)
+static int check_change(const otf_dag_t *dag, const otf_dag_node_t *dn, const void *config,
+                        char *err, size_t errlen)
 {
 	const otf_component_factory_t *f = dn->factory;
 	if (!f->reconfigure)
@@ -189,7 +215,7 @@ static int check_change(const otf_dag_node_t *dn, const void *config, char *err,
 		return errf(err, errlen, OTF_E_UNSUPPORTED,
 		            "the new config changes the node's output ports, a change of the "
 		            "DAG's shape: restart to apply it");
-	return 0;
+	return check_rewire(dag, dn, config, err, errlen);
 }
 
 int otf__dag_live_node(const otf_dag_t *dag, const char *id)
@@ -269,7 +295,7 @@ int otf__engine_reconfigure(otf_engine_t *e, const char *id, void *config, char 
 	}
 	otf_dag_node_t *dn = &dag->nodes[i];
 	const otf_component_factory_t *f = dn->factory;
-	int rc = check_change(dn, config, err, errlen);
+	int rc = check_change(dag, dn, config, err, errlen);
 	if (rc) {
 		otf__component_config_free(f, config);
 		otf_free(canon);
@@ -345,7 +371,7 @@ int otf_dag_node_config_check(const otf_dag_t *dag, const char *id,
 	if (rc)
 		return rc;
 	const otf_dag_node_t *dn = &dag->nodes[otf_dag_find(dag, id)];
-	rc = check_change(dn, config, err, errlen);
+	rc = check_change(dag, dn, config, err, errlen);
 	otf__component_config_free(dn->factory, config);
 	return rc;
 }

@@ -2,8 +2,9 @@
  * engine NULL: parse and check only): JSON and YAML bodies by
  * Content-Type, the node's schema errors as 400 with their text and
  * position, 404 unknown node, 409 a type without reconfigure or a change
- * of output ports (content_router's routes), 413 over 1 MiB, 415 another
- * content type; and the canonical config text the reload compares. */
+ * of output ports (content_router's route names), 400 a change its wiring
+ * does not allow, 413 over 1 MiB, 415 another content type; and the
+ * canonical config text the reload compares. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -137,13 +138,37 @@ static void test_statuses(void **state)
 	otf_dag_destroy(dag);
 }
 
-static void test_ports_change_is_shape_change(void **state)
+static const char k_native_always[] = "nodes:\n"
+                                      "  in: {kind: receiver, type: nop}\n"
+                                      "  cr:\n"
+                                      "    kind: processor\n"
+                                      "    type: content_router\n"
+                                      "    config: {routes: {a: 'true'}}\n"
+                                      "  out: {kind: exporter, type: nop}\n"
+                                      "connections:\n"
+                                      "  - {from: in, to: cr}\n"
+                                      "  - {from: cr, port: a, to: out}\n";
+
+static void test_router_tables(void **state)
 {
 	(void)state;
 	otf_dag_t *dag = build(k_native);
 	char msg[2000];
-	/* content_router has no reconfigure hook: 409 either way. */
+	/* New conditions for the same routes: in place. */
+	assert_int_equal(
+	    POST("cr", "application/yaml", "routes: {a: 'attributes[\"t\"] == \"b\"'}"), 200);
+	/* Other route names are other ports: a change of the DAG's shape. */
 	assert_int_equal(POST("cr", "application/yaml", "routes: {b: 'true'}"), 409);
+	assert_non_null(strstr(msg, "output ports"));
+	assert_int_equal(POST("cr", "application/yaml", "routes: {a: 'nope('}"), 400);
+	otf_dag_destroy(dag);
+	/* Nothing is wired to default because route a matches everything: a
+	 * condition that may not match would leave data nowhere to go. */
+	dag = build(k_native_always);
+	assert_int_equal(
+	    POST("cr", "application/yaml", "routes: {a: 'attributes[\"t\"] == \"b\"'}"), 400);
+	assert_non_null(strstr(msg, "does not fit the node's wiring"));
+	assert_int_equal(POST("cr", "application/yaml", "routes: {a: ' true '}"), 200);
 	otf_dag_destroy(dag);
 }
 
@@ -185,7 +210,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_statuses),
-	    cmocka_unit_test(test_ports_change_is_shape_change),
+	    cmocka_unit_test(test_router_tables),
 	    cmocka_unit_test(test_canon),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -121,6 +121,16 @@ static void control(void *inst, const otf_ctrl_t *c)
 	otf__cr_control(inst, c);
 }
 
+/* CFG: new conditions for the same routes (the engine refuses other route
+ * names: they are the node's ports) from the next request on. */
+static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
+{
+	const cr_config_t *c = config;
+	return otf__cr_set_routes(inst, (const char *const *)c->routes.values,
+	                          (const char *const *)c->routes.keys, c->routes.n, c->context,
+	                          c->error_mode, err, errlen);
+}
+
 static void destroy(void *inst)
 {
 	otf__cr_destroy(inst);
@@ -143,4 +153,5 @@ const otf_component_factory_t otf_processor_content_router_factory = {
     .destroy = destroy,
     .check_wiring = check_wiring,
     .config_port = config_port,
+    .reconfigure = reconfigure,
 };

@@ -132,6 +132,27 @@ int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
 	return 0;
 }
 
+int otf__cr_set_routes(otf__cr_t *r, const char *const *conds, const char *const *names, size_t n,
+                       int ctx, int error_mode, char *err, size_t errlen)
+{
+	otf__cr_t *x;
+	int rc = otf__cr_create(&x, r->node, conds, names, n, ctx, error_mode, err, errlen);
+	if (rc)
+		return rc;
+	otf_ottl_program_t *old = r->prog;
+	r->prog = x->prog;
+	r->names = names;
+	r->n = n;
+	r->ctx = ctx;
+	r->error_mode = error_mode;
+	r->cacheable = x->cacheable;
+	r->cache.valid = false;
+	r->cache.recording = false;
+	x->prog = old; /* destroyed with the scratch router */
+	otf__cr_destroy(x);
+	return 0;
+}
+
 void otf__cr_destroy(otf__cr_t *r)
 {
 	if (!r)

@@ -63,6 +63,13 @@ void otf__cr_destroy(otf__cr_t *r);
  * process: *drops counts the drops of the node on every worker (shared by
  * its instances, atomic), and the first is logged as a warning. */
 void otf__cr_drop_unmatched(otf__cr_t *r, _Atomic uint64_t *drops);
+/* CFG: replaces r's routes (the same number and names: its ports stay)
+ * with conds compiled in ctx, and its error_mode, from the next request
+ * on; the decision cache is dropped, splits waiting for answers stay.
+ * names must outlive r (the new config's). On error (as otf__cr_create)
+ * r keeps its routes. */
+int otf__cr_set_routes(otf__cr_t *r, const char *const *conds, const char *const *names, size_t n,
+                       int ctx, int error_mode, char *err, size_t errlen);
 void otf__cr_consume(otf__cr_t *r, otf_msg_t *m);
 /* ACK/NACK of split messages, KIL; unrefs a returned payload. */
 void otf__cr_control(otf__cr_t *r, const otf_ctrl_t *c);
