@@ -36,6 +36,7 @@ for _ in $(seq 200); do [ "$(answered)" -ge 30 ] && break; sleep 0.05; done
 T0=$(mono)
 got=$(cfg application/json '{"log_conditions": ["log.attributes[\"k\"] == \"b\""]}' "$FILTER")
 T1=$(mono)
+echo "POST answered (applied on every worker) in $(((T1 - T0) / 1000000)) ms under load"
 expect_eq "POST a new filter rule: 200, applied on both workers" \
 	'200 {"id":"processor:filter@logs","applied":true,"workers":2}' "$got"
 for _ in $(seq 200); do [ "$(answered_after "$T1")" -ge 30 ] && break; sleep 0.05; done

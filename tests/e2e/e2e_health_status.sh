@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# ERR and component status: an otlphttp exporter whose backend is down
+# ERR and component status (two workers): an otlphttp exporter whose backend is down
 # reports export_failed (a recoverable error) on each failed attempt; the
 # health_check extension with use_v2 and component_health
 # (include_recoverable_errors, recovery_duration 0s) then answers 503, its
@@ -41,7 +41,7 @@ service:
       level: basic
       readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: $PROM}}}}]
   pipelines: {logs: {receivers: [otlp], exporters: [otlphttp]}}
-runtime: {workers: 1}
+runtime: {workers: 2}
 Y
 "$OTF_BIN" --config "$TMP/c.yaml" > "$TMP/otflow.log" 2>&1 &
 PID=$!
