@@ -250,7 +250,7 @@ typedef struct otf_component_factory {
 	 * connector's configuration sends nothing there: a config error naming
 	 * the pipeline. NULL: every pipeline is fed from port 0. */
 	uint64_t (*pipeline_ports)(const void *config, const char *pipeline);
-	/* Optional (plugin ABI 1.2): live reconfiguration, the CFG control
+	/* Optional (plugin ABI 1.3): live reconfiguration, the CFG control
 	 * signal (POST /api/v1/nodes/{id}/config, SIGHUP). The engine calls it
 	 * on each worker's instance between two messages (never inside
 	 * consume or control), with config a new struct that passed the schema

@@ -60,7 +60,7 @@ extern "C" {
 #endif
 
 #define OTF_PLUGIN_ABI_MAJOR 1u
-#define OTF_PLUGIN_ABI_MINOR 2u
+#define OTF_PLUGIN_ABI_MINOR 3u
 #define OTF_PLUGIN_ABI       ((OTF_PLUGIN_ABI_MAJOR << 16) | OTF_PLUGIN_ABI_MINOR)
 
 /* The smallest factory struct accepted from a plugin: every field up to

@@ -54,8 +54,8 @@ validate() { # EXPECT_RC PLUGIN NEEDLE WHAT
 }
 validate 0 abi_current "" "a plugin of the host's ABI loads"
 validate 0 abi_old_factory "" "a factory struct of an older minor loads"
-validate 2 abi_newer_minor "built for plugin ABI 1.9, this otflow has 1.2" "a newer minor is refused, both versions named"
-validate 2 abi_other_major "built for plugin ABI 2.2, this otflow has 1.2" "another major is refused, both versions named"
+validate 2 abi_newer_minor "built for plugin ABI 1.9, this otflow has 1.3" "a newer minor is refused, both versions named"
+validate 2 abi_other_major "built for plugin ABI 2.3, this otflow has 1.3" "another major is refused, both versions named"
 validate 2 abi_clash "processor type 'batch' is already taken by a built-in component" "a type clashing with a built-in is refused"
 validate 2 abi_no_init "missing entry point otf_plugin_init" "a missing entry point is refused"
 validate 2 abi_fail_init "abi_fail_init.so: otf_plugin_init failed" "a failing init is refused"
