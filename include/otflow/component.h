@@ -9,8 +9,14 @@
  * Threads: every worker thread runs its own instance of every node on its
  * own libuv loop (share-nothing). All functions below that take an
  * otf_node_t or otf_msg_t must be called on that node's worker thread.
- * Callbacks (consume, control) are always invoked on that thread, never
- * inside the engine call that caused them (they are queued).
+ * Callbacks (consume, control) are always invoked on that thread. Control
+ * callbacks are never invoked inside the engine call that caused them
+ * (they are queued). Consume is queued too, except on a fused edge
+ * (channel elimination, otf_dag_set_fuse in otflow/engine.h): there the
+ * upstream node's otf_node_send, made from its own consume, may run this
+ * node's consume before it returns. So after a successful send a node
+ * must not touch the message it sent (it may already be answered and
+ * freed), and the outcome still arrives later, as a queued control.
  *
  * ABI: otf_component_factory_t begins with abi_version and struct_size so
  * that components built against an older header keep working; built-in
@@ -355,7 +361,7 @@ void otf_msg_drop(otf_msg_t *m);
 
 /* Sends msg to every consumer wired to this node for the message's signal
  * (fan-out shares the payload, never copies it). On success the engine owns
- * msg. On failure nothing was enqueued anywhere and the caller still owns
+ * msg (on a fused edge the consumer may have run already: do not touch it). On failure nothing was enqueued anywhere and the caller still owns
  * msg (to nack, retry later or drop): -EAGAIN when a consumer's channel is
  * full (backpressure), OTF_E_NOT_FOUND when nothing is wired for the
  * signal, OTF_E_NOMEM. */

@@ -28,6 +28,7 @@ void otf_runtime_config_defaults(otf_runtime_config_t *rt)
 	rt->channel_capacity = 128;
 	rt->control_capacity = 1024;
 	rt->shutdown_timeout_ms = 10000;
+	rt->fuse = true;
 }
 
 /* A node gets KIL once everything that feeds it has finished and nothing

@@ -75,6 +75,7 @@ typedef struct otf_dag_edge {
 	uint32_t signals;    /* bit (1 << otf_signal_t) */
 	char *port;          /* output port name, "default" */
 	uint32_t port_index; /* otf_node_port index of port */
+	bool fused;          /* part of a fused stage (fuse.c): a direct call */
 } otf_dag_edge_t;
 
 typedef struct otf_dag_node {
@@ -90,6 +91,7 @@ typedef struct otf_dag_node {
 	bool removed;               /* partial path elimination */
 	otf_fanout_policy_t fanout; /* how a fan-out's parent is answered */
 	char origin[160];           /* "file:line" where it was defined */
+	uint32_t stage;             /* fused stage (fuse.c), 1-based; 0 = in none */
 } otf_dag_node_t;
 
 struct otf_dag {
@@ -103,6 +105,8 @@ struct otf_dag {
 	uint32_t *order; /* topological order of live nodes */
 	size_t order_len;
 	bool compiled;
+	bool no_fuse;    /* runtime.fuse: false (otf_dag_set_fuse) */
+	uint32_t stages; /* fused stages found by otf_dag_compile */
 	/* Enabled extensions (extension.c), created by the front-end. */
 	struct otf_dag_ext *exts;
 	size_t exts_len, exts_cap;
@@ -137,6 +141,7 @@ struct otf_node {
 	uint32_t nports;
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
+	bool fused_in; /* its one input edge is fused: the sender may call consume */
 };
 
 typedef struct otf_worker {
@@ -152,6 +157,10 @@ typedef struct otf_worker {
 	size_t nodes_len;
 	otf_node_t *run_head, *run_tail;
 	otf_node_timer_t *timers;
+	/* The node whose consume runs now (innermost), NULL outside consume;
+	 * and how many direct calls of fused stages are nested (fuse.c). */
+	otf_node_t *consuming;
+	uint32_t fuse_depth;
 	uint64_t next_msg_id, msg_id_limit; /* a block of process-unique ids */
 	uint64_t live_msgs;                 /* every message alive on this worker */
 	uint64_t live_children;             /* ... of which fan-out copies */
@@ -225,6 +234,17 @@ void otf__worker_close_timers(otf_worker_t *w);
  * completions (otf_msg_ack_async). */
 void otf__worker_async_init(otf_worker_t *w);
 void otf__worker_async_close(otf_worker_t *w);
+/* fuse.c: channel elimination. otf__dag_fuse marks the fused edges and
+ * stages of a compiled DAG (none when dag->no_fuse or OTFLOW_FUSE=0).
+ * otf__node_consume runs node's consume for m as the pump does (the node
+ * is the one consuming while it runs). otf__fuse_send delivers m to `to`
+ * by a direct call when the edge from `from` is fused and a direct call is
+ * safe now, returning true (m is then `to`'s); false: use the ring. */
+void otf__dag_fuse(otf_dag_t *dag);
+void otf__node_consume(otf_node_t *node, otf_msg_t *m);
+bool otf__fuse_send(otf_node_t *from, otf_node_t *to, otf_msg_t *m);
+/* Text lines "fused stage N: a -> b -> c" for print-dag. */
+void otf__dag_print_stages(const otf_dag_t *dag, FILE *f);
 /* native.c */
 int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err);
 /* telemetry_config.c: service.telemetry into s->telemetry and s->log_level. */

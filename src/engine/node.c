@@ -123,11 +123,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 				otf_msg_nack(m, -ECANCELED, true, "cancelled while queued");
 				continue;
 			}
-			void (*consume)(void *, otf_msg_t *) = f->consume[m->signal];
-			if (consume)
-				consume(n->instance, m);
-			else
-				otf_msg_nack(m, OTF_E_UNSUPPORTED, true, "signal not supported");
+			otf__node_consume(n, m);
 		}
 		if (n->data.len || n->control.len)
 			otf__worker_schedule(n);
@@ -161,6 +157,8 @@ int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 			grown[p->out_len[s]++] = to;
 			p->out[s] = grown;
 		}
+		if (edge->fused)
+			to->fused_in = true;
 	}
 	return 0;
 }
@@ -193,6 +191,8 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 	}
 	if (n == 1) {
 		otf_node_t *t = out[0];
+		if (otf__fuse_send(node, t, msg))
+			return 0;
 		ring_push(&t->data, &msg);
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
