@@ -96,8 +96,9 @@ int otf_dag_set_fanout(otf_dag_t *dag, const char *name, otf_fanout_policy_t p);
 
 /* Channel elimination (runtime.fuse, default on): whether otf_dag_compile
  * fuses linear chains into stages. A stage is a chain of nodes where each
- * edge is its source's only live edge and its target's only live input,
- * the source a processor or connector; on it otf_node_send from the
+ * node is the only live successor of the one before (one edge, or one per
+ * port, all to it) and that one is its only live input, the one before a
+ * processor or connector; on it otf_node_send from the
  * sender's consume calls the next node's consume directly (same worker)
  * instead of queueing, falling back to the channel when that node has
  * messages queued, past 8 nested calls, and for sends from control

@@ -3,9 +3,9 @@
  * passes along it by direct call instead of a ring push and a scheduler
  * turn per hop.
  *
- * An edge A -> B is fused when it is A's only live edge (one port, one
- * target), A is the only live node feeding B, and A is a processor or a
- * connector: receivers send from their socket callbacks, never from
+ * The edges A -> B are fused when B is A's only live successor (one edge,
+ * or one per port of A, all to B), A is the only live node feeding B, and
+ * A is a processor or a connector: receivers send from their socket callbacks, never from
  * consume, so they always use the ring. Every worker runs its own
  * instance of every node, so both ends are always on the same worker.
  *
@@ -78,16 +78,26 @@ void otf__dag_fuse(otf_dag_t *dag)
 		otf_dag_node_t *n = &dag->nodes[i];
 		if (n->removed || (n->kind != OTF_KIND_PROCESSOR && n->kind != OTF_KIND_CONNECTOR))
 			continue;
-		size_t live = 0, at = 0;
-		for (size_t e = 0; e < n->edges_len; e++)
-			if (live_edge(dag, n, e)) {
-				live++;
-				at = e;
-			}
-		if (live == 1 && indeg[n->edges[at].to] == 1) {
-			n->edges[at].fused = true;
-			fused_in[n->edges[at].to] = true;
+		/* One successor, fed only by n: n's edges may still be several,
+		 * one per port (a router whose routes all lead to one exporter),
+		 * as long as they all end at that successor. */
+		size_t live = 0;
+		int64_t to = -1;
+		for (size_t e = 0; e < n->edges_len; e++) {
+			if (!live_edge(dag, n, e))
+				continue;
+			if (to == -1)
+				to = n->edges[e].to;
+			else if (to != (int64_t)n->edges[e].to)
+				to = -2;
+			live++;
 		}
+		if (to < 0 || indeg[to] != live)
+			continue;
+		for (size_t e = 0; e < n->edges_len; e++)
+			if (live_edge(dag, n, e))
+				n->edges[e].fused = true;
+		fused_in[to] = true;
 	}
 	/* Stages: from each node with a fused out-edge and no fused in-edge,
 	 * along the fused edges (topological order numbers them stably). */

@@ -549,6 +549,40 @@ static void test_branch_not_fused(void **state)
 	otf_config_destroy(r.cfg);
 }
 
+/* A router whose ports all lead to the same next node is no branch: its
+ * edges are fused, and the stage runs through it. */
+static void test_ports_to_one_node(void **state)
+{
+	(void)state;
+	bool on = !fuse_env_off();
+	run_t r;
+	build(&r, "nodes:\n"
+	          "  src: {type: fsrc, config: {count: 20}}\n"
+	          "  p1: {type: fpass, config: {id: 1}}\n"
+	          "  router: {type: type_router}\n"
+	          "  p2: {type: fpass, config: {id: 2}}\n"
+	          "  sink: {type: fsink}\n"
+	          "connections:\n"
+	          "  - {from: src, to: p1}\n"
+	          "  - {from: p1, to: router}\n"
+	          "  - {from: router.traces, to: p2}\n"
+	          "  - {from: router.default, to: p2}\n"
+	          "  - {from: p2, to: sink}\n"
+	          "runtime: {workers: 1, shutdown_timeout: 2s}\n");
+	char *text = print_dag(r.dag);
+	if (on != (strstr(text, "fused stage 1: p1 -> router -> p2 -> sink\n") != NULL) ||
+	    on != (strstr(text, "  -> p2 [traces] port traces fused\n") != NULL))
+		fail_msg("print-dag:\n%s", text);
+	free(text);
+	start_and_wait(&r, 20);
+	assert_int_equal(atomic_load(&g_acks), 20);
+	assert_int_equal(atomic_load(&g_seen), 20);
+	for (int i = 0; i < 20; i++)
+		assert_int_equal(atomic_load(&g_seen_src[i]), atomic_load(&g_sent_ids[i]));
+	assert_int_equal(atomic_load(&g_direct[2]), on ? 20 : 0);
+	stop(&r);
+}
+
 /* Re-entrancy: p1 sends two messages from one consume; both reach the
  * sink (fused: by direct call) in order a, b per original, each original is
  * acked once both parts are. */
@@ -720,6 +754,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_chain4_fuse_off),
 	    cmocka_unit_test(test_stages_shown),
 	    cmocka_unit_test(test_branch_not_fused),
+	    cmocka_unit_test(test_ports_to_one_node),
 	    cmocka_unit_test(test_two_sends_from_consume),
 	    cmocka_unit_test(test_send_from_ack_callback),
 	    cmocka_unit_test(test_depth_bounded),
