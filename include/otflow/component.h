@@ -116,6 +116,12 @@ typedef struct otf_budget {
 #define OTF_INTEREST_NACK           2u
 #define OTF_INTEREST_RETURN_PAYLOAD 4u /* control carries the payload back */
 #define OTF_INTEREST_QUEUED         8u /* OTF_CTRL_QUEUED (the ack node's pre_export) */
+/* The outcome hands the message itself back (otf_ctrl_t.msg) instead of
+ * releasing it: the frames below this one are kept, and the node owns the
+ * message again, to answer it (otf_msg_ack/nack, which goes on upstream)
+ * or to send it again with a new subscription (the retry node: one
+ * message per original, whatever the attempts). */
+#define OTF_INTEREST_RETURN_MSG 16u
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;
@@ -143,6 +149,9 @@ typedef struct otf_ctrl {
 	uint64_t retry_after_ns;
 	/* REB only: the budget now downstream of the node (otf_node_budget). */
 	otf_budget_t budget;
+	/* ACK/NACK with OTF_INTEREST_RETURN_MSG: the message, the node's again
+	 * (it must answer, resend or drop it); NULL otherwise. */
+	otf_msg_t *msg;
 } otf_ctrl_t;
 
 /* ---- factories ---- */
@@ -318,6 +327,9 @@ size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids);
  * outcome arrives. Subscribing to a message and forwarding the same message
  * leaves the frames below it unanswered: do not do that. */
 int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64_t calldata);
+/* Pops the frame node pushed last, if it is the top one (a send that
+ * failed after subscribing): 0, or OTF_E_NOT_FOUND (nothing popped). */
+int otf_msg_unsubscribe(otf_msg_t *m, otf_node_t *node);
 /* Outcome, by the node that owns the message (consumes it). */
 void otf_msg_ack(otf_msg_t *m);
 void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
@@ -366,6 +378,16 @@ void otf_msg_drop(otf_msg_t *m);
  * full (backpressure), OTF_E_NOT_FOUND when nothing is wired for the
  * signal, OTF_E_NOMEM. */
 int otf_node_send(otf_node_t *node, otf_msg_t *msg);
+/* Sends m on (as otf_node_send) and, once that succeeded, acks m to its
+ * upstream at once (the subscribers below, or its fan-out join) while m
+ * itself goes on downstream, subscribed by node with interests and
+ * calldata (0 = none): the ack node's ingress mode without a message of
+ * its own (same id, headers, payload). On failure nothing was sent or
+ * answered and the caller still owns m as it was. OTF_E_UNSUPPORTED when
+ * the subscriber to be acked asked for the message back
+ * (OTF_INTEREST_RETURN_MSG): it cannot have it while it travels on, so
+ * the caller must carry the data on in a message of its own. */
+int otf_node_send_acked(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata);
 /* Index of this node's output port name (0 = "default", i + 1 = the
  * factory's ports[i]), or OTF_E_NOT_FOUND when the factory declares no
  * such port. Resolve once (at create), then send by index. */

@@ -203,6 +203,8 @@ static void free_nodes(otf_worker_t *w)
 			for (uint32_t k = 0; k < n->control.len; k++) {
 				otf_ctrl_t *x = &c[(n->control.head + k) % n->control.cap];
 				otf_buf_unref(x->payload);
+				if (x->msg)
+					otf__msg_discard(x->msg);
 			}
 		}
 		otf__ring_close(&n->control);

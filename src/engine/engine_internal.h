@@ -6,6 +6,7 @@
 #include "otflow/component.h"
 #include "otflow/config.h"
 #include "otflow/engine.h"
+#include "otflow/err.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -142,6 +143,8 @@ struct otf_node {
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
 	bool fused_in; /* its one input edge is fused: the sender may call consume */
+	/* def->factory->consume, copied here: read once per message and hop. */
+	void (*consume[OTF_SIGNAL_COUNT])(void *instance, otf_msg_t *msg);
 };
 
 typedef struct otf_worker {
@@ -219,6 +222,10 @@ void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *r
 /* Frees a message nobody will answer (worker teardown): a fan-out copy
  * still releases its join, so the parent is freed with its last copy. */
 void otf__msg_discard(otf_msg_t *m);
+/* Answers a stack copy of a message's answering part (frames, join, id,
+ * signal, items, payload or NULL) as ACK, releasing only its payload
+ * reference (msg_handover.c). */
+void otf__msg_settle_shell(otf_msg_t *shell);
 otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join);
 /* node.c */
 int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);
@@ -241,8 +248,33 @@ void otf__worker_async_close(otf_worker_t *w);
  * by a direct call when the edge from `from` is fused and a direct call is
  * safe now, returning true (m is then `to`'s); false: use the ring. */
 void otf__dag_fuse(otf_dag_t *dag);
-void otf__node_consume(otf_node_t *node, otf_msg_t *m);
-bool otf__fuse_send(otf_node_t *from, otf_node_t *to, otf_msg_t *m);
+/* Inline: on the path of every message, once per hop. */
+static inline void otf__node_consume(otf_node_t *node, otf_msg_t *m)
+{
+	otf_worker_t *w = node->worker;
+	otf_node_t *outer = w->consuming;
+	void (*consume)(void *, otf_msg_t *) = node->consume[m->signal];
+	w->consuming = node;
+	if (consume)
+		consume(node->instance, m);
+	else
+		otf_msg_nack(m, OTF_E_UNSUPPORTED, true, "signal not supported");
+	w->consuming = outer;
+}
+/* Direct calls nested at most: a longer stage continues through the
+ * channel from there (each consume may use a few KiB of stack). */
+#define OTF_FUSE_MAX_DEPTH 8
+static inline bool otf__fuse_send(otf_node_t *from, otf_node_t *to, otf_msg_t *m)
+{
+	otf_worker_t *w = from->worker;
+	if (!to->fused_in || w->consuming != from || to->data.len ||
+	    w->fuse_depth >= OTF_FUSE_MAX_DEPTH || !to->instance)
+		return false;
+	w->fuse_depth++;
+	otf__node_consume(to, m);
+	w->fuse_depth--;
+	return true;
+}
 /* Text lines "fused stage N: a -> b -> c" for print-dag. */
 void otf__dag_print_stages(const otf_dag_t *dag, FILE *f);
 /* native.c */

@@ -16,7 +16,7 @@
  *     goes through the ring, so control handlers never run downstream data
  *     code inside them and the turn's control-before-data order holds;
  *   - B's ring is empty: messages queued for B earlier are not overtaken;
- *   - fewer than FUSE_MAX_DEPTH direct calls are nested (bounded stack).
+ *   - fewer than OTF_FUSE_MAX_DEPTH (8) direct calls are nested (bounded stack).
  * ACK/NACK still travel through the control rings, so a node is never
  * re-entered by the outcome of what it sent, and the DAG is acyclic, so a
  * direct call never reaches the node that made it. Subscription frames,
@@ -29,10 +29,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* Direct calls nested at most: a longer stage continues through the ring
- * from there (each consume may use a few KiB of stack). */
-#define FUSE_MAX_DEPTH 8
 
 void otf_dag_set_fuse(otf_dag_t *dag, bool on)
 {
@@ -122,31 +118,6 @@ void otf__dag_fuse(otf_dag_t *dag)
 	}
 	otf_free(fused_in);
 	otf_free(indeg);
-}
-
-void otf__node_consume(otf_node_t *node, otf_msg_t *m)
-{
-	otf_worker_t *w = node->worker;
-	otf_node_t *outer = w->consuming;
-	void (*consume)(void *, otf_msg_t *) = node->def->factory->consume[m->signal];
-	w->consuming = node;
-	if (consume)
-		consume(node->instance, m);
-	else
-		otf_msg_nack(m, OTF_E_UNSUPPORTED, true, "signal not supported");
-	w->consuming = outer;
-}
-
-bool otf__fuse_send(otf_node_t *from, otf_node_t *to, otf_msg_t *m)
-{
-	otf_worker_t *w = from->worker;
-	if (!to->fused_in || w->consuming != from || to->data.len ||
-	    w->fuse_depth >= FUSE_MAX_DEPTH || !to->instance)
-		return false;
-	w->fuse_depth++;
-	otf__node_consume(to, m);
-	w->fuse_depth--;
-	return true;
 }
 
 void otf__dag_print_stages(const otf_dag_t *dag, FILE *f)

@@ -81,6 +81,8 @@ void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c)
 			otf_node_log(node, OTF_LOG_ERROR, "control signal lost: out of memory");
 			if (c->payload)
 				otf_buf_unref(c->payload);
+			if (c->msg)
+				otf__msg_discard(c->msg);
 		}
 	}
 	otf__worker_schedule(node);
@@ -107,10 +109,13 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		while (nctl-- > 0 && ring_pop(&n->control, &c)) {
 			if (!c.type)
 				continue; /* a TMR withdrawn by otf_node_timer_stop */
-			if (f->control)
+			if (f->control) {
 				f->control(n->instance, &c);
-			else if (c.payload)
+			} else {
 				otf_buf_unref(c.payload);
+				if (c.msg)
+					otf__msg_discard(c.msg);
+			}
 		}
 		for (int budget = 64; budget > 0; budget--) {
 			otf_msg_t *m;
@@ -135,6 +140,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 {
 	const otf_dag_node_t *def = n->def;
+	memcpy(n->consume, def->factory->consume, sizeof n->consume);
 	n->nports = otf__factory_nports(def->factory, def->config);
 	n->ports = otf_calloc(n->nports, sizeof *n->ports);
 	if (!n->ports)
@@ -183,6 +189,8 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 	uint32_t n = node->ports[port].out_len[s];
 	if (n == 0)
 		return OTF_E_NOT_FOUND;
+	if (n == 1 && otf__fuse_send(node, out[0], msg))
+		return 0; /* fused: consumed by direct call (its channel was empty) */
 	/* All or nothing: refuse before enqueuing anywhere. */
 	for (uint32_t i = 0; i < n; i++) {
 		otf_node_t *t = out[i];
@@ -191,8 +199,6 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 	}
 	if (n == 1) {
 		otf_node_t *t = out[0];
-		if (otf__fuse_send(node, t, msg))
-			return 0;
 		ring_push(&t->data, &msg);
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
