@@ -717,6 +717,27 @@ static void test_ack_node(void **state)
 	assert_int_equal(atomic_load(&g_nacks), 4);
 	assert_string_equal(g_reason, "sink down");
 	stop(&r);
+	/* A fan-out copy handed on at ingress answers its join at once: the
+	 * source is acked once the other branch acks too. */
+	build(&r, "nodes:\n"
+	          "  src: {type: psrc, config: {count: 4}}\n"
+	          "  ack: {type: ack, config: {mode: ingress}}\n"
+	          "  s0: {type: psink, config: {id: 0, mode: nack}}\n"
+	          "  s1: {type: psink, config: {id: 1}}\n"
+	          "connections:\n"
+	          "  - {from: src, to: [ack, s1]}\n"
+	          "  - {from: ack, to: s0}\n"
+	          "runtime: {workers: 1, shutdown_timeout: 2s}\n");
+	run_until_answered(&r, 4);
+	assert_int_equal(atomic_load(&g_acks), 4);
+	assert_int_equal(atomic_load(&g_nacks), 0);
+	assert_true(wait_for(&g_seen[0], 4, 2000));
+	for (int i = 0; i < 200 && dropped_of(r.e, "ack") < 4; i++)
+		usleep(1000);
+	assert_int_equal(dropped_of(r.e, "ack"), 4);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(atomic_load(&g_ids[0][i]), atomic_load(&g_sent_ids[i]));
+	stop(&r);
 	static const char *const bad_mode[] = {"test.yaml:3", "mode", "ingress", NULL};
 	expect_error(ACK_YAML("at_export", "ack"), bad_mode);
 }
