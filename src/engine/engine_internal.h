@@ -143,6 +143,10 @@ struct otf_node {
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
 	bool fused_in; /* its one input edge is fused: the sender may call consume */
+	/* Its one live edge, fused, on port default: the next node and the
+	 * edge's signals (otf_node_send's short path); NULL otherwise. */
+	otf_node_t *fused_next;
+	uint32_t fused_signals;
 	/* def->factory->consume, copied here: read once per message and hop. */
 	void (*consume[OTF_SIGNAL_COUNT])(void *instance, otf_msg_t *msg);
 };

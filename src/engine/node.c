@@ -163,8 +163,13 @@ int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 			grown[p->out_len[s]++] = to;
 			p->out[s] = grown;
 		}
-		if (edge->fused)
+		if (edge->fused) {
 			to->fused_in = true;
+			if (def->edges_len == 1 && edge->port_index == 0) {
+				n->fused_next = to;
+				n->fused_signals = edge->signals;
+			}
+		}
 	}
 	return 0;
 }
@@ -177,6 +182,10 @@ int otf_node_port(const otf_node_t *node, const char *name)
 
 int otf_node_send(otf_node_t *node, otf_msg_t *msg)
 {
+	/* A fused stage's hop without the port and consumer lookup. */
+	if (node->fused_next && (node->fused_signals & OTF_SIGNAL_BIT(msg->signal)) &&
+	    otf__fuse_send(node, node->fused_next, msg))
+		return 0;
 	return otf_node_send_port(node, 0, msg);
 }
 
