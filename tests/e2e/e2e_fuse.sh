@@ -4,7 +4,8 @@
 # chain, so it is one fused stage: print-dag and /api/v1/dag name it, and
 # with runtime.fuse: false neither does. The same requests through both
 # give the same file, every record (body, the attribute inserted) as
-# posted, every client answered 200.
+# posted, every client answered 200. The admin page (headless Chromium)
+# draws the stage's edges bold.
 set -u
 . "$(dirname "$0")/lib.sh"
 
@@ -50,6 +51,9 @@ post() { # request $1 with $2 records r<$1>-<i>
 		--data "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[$recs]}]}]}" "$OTF_URL/v1/logs"
 }
 
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+[ -n "$CHROME" ] || echo "SKIPPED: the admin page in a browser (no chromium; scripts/deps.sh installs it)"
+
 # The same requests with fusing on and off: same records out.
 for fuse in true false; do
 	export OTF_E2E_ADMIN_PORT OTF_E2E_FUSE=$fuse
@@ -62,6 +66,15 @@ for fuse in true false; do
 	for r in 1 2 3 4 5; do codes="$codes$(post "$r" $((r * 3)))"; done
 	expect_eq "fuse $fuse: 5 requests answered 200 (wait_for_result)" 200200200200200 "$codes"
 	curl -s -m 5 "http://127.0.0.1:$OTF_E2E_ADMIN_PORT/api/v1/dag" > "$TMP/dag-$fuse.json"
+	if [ "$fuse" = true ] && [ "${OTFLOW_FUSE:-}" != 0 ] && [ -n "$CHROME" ]; then
+		# The live page draws the stage's two edges bold and counts it.
+		dom=$(timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+			--user-data-dir="$TMP/chrome" --virtual-time-budget=4000 --dump-dom \
+			"http://127.0.0.1:$OTF_E2E_ADMIN_PORT/" 2> "$TMP/chrome.log")
+		expect_eq "the admin page: fused edges drawn bold, the stage counted" "2 1" \
+			"$(printf '%s' "$dom" | grep -o 'class="edge fused"' | wc -l) $(printf '%s' "$dom" |
+				grep -c '3 edges, 1 fused stage (bold edges')"
+	fi
 	otf_stop
 	got=$(python3 - "$TMP/dag-$fuse.json" <<'P'
 import json, sys
