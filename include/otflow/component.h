@@ -119,8 +119,8 @@ typedef struct otf_budget {
 /* The outcome hands the message itself back (otf_ctrl_t.msg) instead of
  * releasing it: the frames below this one are kept, and the node owns the
  * message again, to answer it (otf_msg_ack/nack, which goes on upstream)
- * or to send it again with a new subscription (the retry node: one
- * message per original, whatever the attempts). */
+ * or to send it again with a new subscription (a retrying node that
+ * resends the same message instead of one of its own per attempt). */
 #define OTF_INTEREST_RETURN_MSG 16u
 
 typedef struct otf_ctrl {

@@ -8,7 +8,7 @@
  *               headers and deadline kept, no copy); a later failure there
  *               is counted as dropped (otelcol_processor_dropped_*) and
  *               logged, not reported. When the subscriber upstream asked
- *               for the message back (a retry node before this one), a
+ *               for the message back (OTF_INTEREST_RETURN_MSG), a
  *               message of the node's own carries the data on instead
  *               (same payload reference, the original's id as its source).
  *   pre_export  upstream is acked when an exporter downstream took the
@@ -112,8 +112,8 @@ static void consume(void *inst, otf_msg_t *m)
 			return;
 		}
 	}
-	/* pre_export, and ingress when upstream wants the message back (a
-	 * retry node before this one): a message of this node's own carries
+	/* pre_export, and ingress when upstream wants the message back
+	 * (OTF_INTEREST_RETURN_MSG): a message of this node's own carries
 	 * the data on, so that the original can be answered before its
 	 * outcome. */
 	pending_t *p = NULL;
