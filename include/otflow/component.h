@@ -9,8 +9,14 @@
  * Threads: every worker thread runs its own instance of every node on its
  * own libuv loop (share-nothing). All functions below that take an
  * otf_node_t or otf_msg_t must be called on that node's worker thread.
- * Callbacks (consume, control) are always invoked on that thread, never
- * inside the engine call that caused them (they are queued).
+ * Callbacks (consume, control) are always invoked on that thread. Control
+ * callbacks are never invoked inside the engine call that caused them
+ * (they are queued). Consume is queued too, except on a fused edge
+ * (channel elimination, otf_dag_set_fuse in otflow/engine.h): there the
+ * upstream node's otf_node_send, made from its own consume, may run this
+ * node's consume before it returns. So after a successful send a node
+ * must not touch the message it sent (it may already be answered and
+ * freed), and the outcome still arrives later, as a queued control.
  *
  * ABI: otf_component_factory_t begins with abi_version and struct_size so
  * that components built against an older header keep working; built-in
@@ -113,6 +119,12 @@ typedef struct otf_budget {
 #define OTF_INTEREST_NACK           2u
 #define OTF_INTEREST_RETURN_PAYLOAD 4u /* control carries the payload back */
 #define OTF_INTEREST_QUEUED         8u /* OTF_CTRL_QUEUED (the ack node's pre_export) */
+/* The outcome hands the message itself back (otf_ctrl_t.msg) instead of
+ * releasing it: the frames below this one are kept, and the node owns the
+ * message again, to answer it (otf_msg_ack/nack, which goes on upstream)
+ * or to send it again with a new subscription (a retrying node that
+ * resends the same message instead of one of its own per attempt). */
+#define OTF_INTEREST_RETURN_MSG 16u
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;
@@ -140,6 +152,9 @@ typedef struct otf_ctrl {
 	uint64_t retry_after_ns;
 	/* REB only: the budget now downstream of the node (otf_node_budget). */
 	otf_budget_t budget;
+	/* ACK/NACK with OTF_INTEREST_RETURN_MSG: the message, the node's again
+	 * (it must answer, resend or drop it); NULL otherwise. */
+	otf_msg_t *msg;
 } otf_ctrl_t;
 
 /* ---- factories ---- */
@@ -330,6 +345,9 @@ size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids);
  * outcome arrives. Subscribing to a message and forwarding the same message
  * leaves the frames below it unanswered: do not do that. */
 int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64_t calldata);
+/* Pops the frame node pushed last, if it is the top one (a send that
+ * failed after subscribing): 0, or OTF_E_NOT_FOUND (nothing popped). */
+int otf_msg_unsubscribe(otf_msg_t *m, otf_node_t *node);
 /* Outcome, by the node that owns the message (consumes it). */
 void otf_msg_ack(otf_msg_t *m);
 void otf_msg_nack(otf_msg_t *m, int error, bool permanent, const char *reason);
@@ -373,11 +391,21 @@ void otf_msg_drop(otf_msg_t *m);
 
 /* Sends msg to every consumer wired to this node for the message's signal
  * (fan-out shares the payload, never copies it). On success the engine owns
- * msg. On failure nothing was enqueued anywhere and the caller still owns
+ * msg (on a fused edge the consumer may have run already: do not touch it). On failure nothing was enqueued anywhere and the caller still owns
  * msg (to nack, retry later or drop): -EAGAIN when a consumer's channel is
  * full (backpressure), OTF_E_NOT_FOUND when nothing is wired for the
  * signal, OTF_E_NOMEM. */
 int otf_node_send(otf_node_t *node, otf_msg_t *msg);
+/* Sends m on (as otf_node_send) and, once that succeeded, acks m to its
+ * upstream at once (the subscribers below, or its fan-out join) while m
+ * itself goes on downstream, subscribed by node with interests and
+ * calldata (0 = none): the ack node's ingress mode without a message of
+ * its own (same id, headers, payload). On failure nothing was sent or
+ * answered and the caller still owns m as it was. OTF_E_UNSUPPORTED when
+ * the subscriber to be acked asked for the message back
+ * (OTF_INTEREST_RETURN_MSG): it cannot have it while it travels on, so
+ * the caller must carry the data on in a message of its own. */
+int otf_node_send_acked(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata);
 /* Index of this node's output port name (0 = "default", i + 1 = the
  * factory's ports[i]), or OTF_E_NOT_FOUND when the factory declares no
  * such port. Resolve once (at create), then send by index. */

@@ -47,6 +47,7 @@ typedef struct otf_runtime_config {
 	uint32_t max_connections;     /* inbound connections the process keeps
 	                               * open, all receivers and workers; 0 =
 	                               * derived from RLIMIT_NOFILE (otflow/net.h) */
+	bool fuse;                    /* channel elimination (otf_dag_set_fuse), default true */
 } otf_runtime_config_t;
 
 void otf_runtime_config_defaults(otf_runtime_config_t *rt);
@@ -93,9 +94,24 @@ int otf_fanout_policy_parse(const char *s, otf_fanout_policy_t *out);
 /* Sets the policy of node name (OTF_E_NOT_FOUND when there is none). */
 int otf_dag_set_fanout(otf_dag_t *dag, const char *name, otf_fanout_policy_t p);
 
+/* Channel elimination (runtime.fuse, default on): whether otf_dag_compile
+ * fuses linear chains into stages. A stage is a chain of nodes where each
+ * node is the only live successor of the one before (one edge, or one per
+ * port, all to it) and that one is its only live input, the one before a
+ * processor or connector; on it otf_node_send from the
+ * sender's consume calls the next node's consume directly (same worker)
+ * instead of queueing, falling back to the channel when that node has
+ * messages queued, past 8 nested calls, and for sends from control
+ * callbacks (timers, ACK/NACK, KIL) or from receivers. Outcomes, counters
+ * and the shutdown order are the same either way. The environment
+ * variable OTFLOW_FUSE=0 turns it off whatever is set here (tests run
+ * both ways). Call before otf_dag_compile. */
+void otf_dag_set_fuse(otf_dag_t *dag, bool on);
 /* Validates and optimises; warnings go to the engine log. */
 int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen);
-/* Text (one node per line with its edges) or Graphviz DOT. */
+/* Text (one node per line with its edges, a fused edge ending in "fused",
+ * then one line per fused stage: "fused stage N: a -> b -> c") or Graphviz
+ * DOT (fused edges bold, labelled "(fused)"). */
 void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot);
 
 typedef struct otf_engine otf_engine_t;
@@ -197,8 +213,9 @@ int otf_engine_reconfigure_struct(otf_engine_t *e, const char *id, void *config,
  *               "error" (the last error, while the status is an error),
  *               "counters": {"accepted", "refused", "sent", "send_failed",
  *                            "dropped", "retried"}, "queue_depth"}],
- *    "edges": [{"from", "port", "to", "signals": [...]}],
- *    "fused_stages": []}
+ *    "edges": [{"from", "port", "to", "signals": [...], "fused": bool}],
+ *    "fused_stages": [{"stage": N, "nodes": ["a", "b", ...]}]}
+ * (a node in a fused stage also has "stage": N).
  * *out (len bytes, NUL-terminated) is otf_free'd by the caller. Read-only:
  * safe while the engine runs. */
 int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, size_t nstats,

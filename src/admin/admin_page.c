@@ -2,7 +2,7 @@
  * no external assets, that fetches /api/v1/dag every second and draws the
  * nodes (columns by depth from the receivers), edges and counters as SVG,
  * each node coloured by its status (ERR: ok, recoverable_error, ...; the
- * last error as the node's tooltip). */
+ * last error as the node's tooltip), the edges of fused stages bold. */
 #include "admin/admin.h"
 
 const char otf__admin_page[] =
@@ -17,6 +17,7 @@ const char otf__admin_page[] =
     ".stopping,.stopped{fill:#eeeeee;stroke:#757575}\n"
     "text.name{font-weight:600}text.count{fill:#444;font-size:11px}\n"
     "line.edge{stroke:#90a4ae;stroke-width:1.5;marker-end:url(#arrow)}\n"
+    "line.edge.fused{stroke:#1565c0;stroke-width:4}\n"
     "text.port{fill:#607d8b;font-size:10px}\n"
     "</style></head><body>\n"
     "<h1>otflow dataflow</h1><div id=\"meta\">loading&hellip;</div>\n"
@@ -38,7 +39,8 @@ const char otf__admin_page[] =
     "function draw(d){const g=document.getElementById('g');g.replaceChildren();\n"
     " const p=layout(d);let maxy=0;\n"
     " d.edges.forEach(e=>{const a=p[e.from],b=p[e.to];if(!a||!b)return;"
-    "g.appendChild(el('line',{class:'edge',x1:a.x+W,y1:a.y+H/2,x2:b.x,y2:b.y+H/2}));"
+    "g.appendChild(el('line',{class:e.fused?'edge "
+    "fused':'edge',x1:a.x+W,y1:a.y+H/2,x2:b.x,y2:b.y+H/2}));"
     "if(e.port!=='default')g.appendChild(el('text',{class:'port',x:a.x+W+4,"
     "y:a.y+H/2-4},e.port))});\n"
     " d.nodes.forEach(n=>{const q=p[n.id];maxy=Math.max(maxy,q.y+H);\n"
@@ -56,8 +58,10 @@ const char otf__admin_page[] =
     "fmt(c.dropped):'')));\n"
     "  g.appendChild(grp)});\n"
     " document.getElementById('dag').setAttribute('height',maxy+40);\n"
+    " const fs=(d.fused_stages||[]).length;\n"
     " document.getElementById('meta').textContent=d.nodes.length+' nodes, '+d.edges.length+"
-    "' edges \\u00b7 updated '+new Date().toLocaleTimeString()}\n"
+    "' edges, '+fs+' fused stage'+(fs===1?'':'s')+' (bold edges: direct calls) \\u00b7 updated '+"
+    "new Date().toLocaleTimeString()}\n"
     "async function tick(){try{const r=await fetch('/api/v1/dag');draw(await r.json())}"
     "catch(e){document.getElementById('meta').textContent='unreachable: '+e}}\n"
     "tick();setInterval(tick,1000);\n"

@@ -60,6 +60,7 @@ static void origin_of(const otf_config_node_t *n, char *buf, size_t cap)
 typedef struct runtime_cfg {
 	uint64_t workers, channel_capacity, control_capacity, max_connections;
 	int64_t shutdown_timeout_ns;
+	bool fuse;
 } runtime_cfg_t;
 
 static const otf_config_field_t k_runtime_schema[] = {
@@ -97,6 +98,12 @@ static const otf_config_field_t k_runtime_schema[] = {
      .max = "4294967295",
      .desc = "Inbound connections the process keeps open, all receivers and workers "
              "(0 = from the open-file limit); at the cap the one idle the longest is closed."},
+    {.key = "fuse",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(runtime_cfg_t, fuse),
+     .def = "true",
+     .desc = "Channel elimination: a linear chain of nodes (no branch between them) runs as "
+             "one fused stage, a message passing by direct call instead of a channel per hop."},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -134,6 +141,7 @@ static int read_runtime(const otf_config_node_t *root, otf_runtime_config_t *rt,
 	rt->control_capacity = (uint32_t)c.control_capacity;
 	rt->shutdown_timeout_ms = (uint64_t)(c.shutdown_timeout_ns / 1000000);
 	rt->max_connections = (uint32_t)c.max_connections;
+	rt->fuse = c.fuse;
 	return 0;
 }
 
@@ -759,6 +767,7 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 		rc = build_collector(dag, root, err);
 	if (!rc) {
 		char msg[512];
+		otf_dag_set_fuse(dag, settings->runtime.fuse);
 		rc = otf_dag_compile(dag, msg, sizeof msg);
 		if (rc)
 			otf_config_errorf(err, root, "%s", msg);

@@ -533,6 +533,7 @@ int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen)
 	otf_free(dag->order);
 	dag->order = topo;
 	dag->order_len = w;
+	otf__dag_fuse(dag);
 	dag->compiled = true;
 	return 0;
 }
@@ -627,17 +628,21 @@ void otf_dag_print(const otf_dag_t *dag, FILE *f, bool dot)
 				continue;
 			signals_str(edges[e].signals, sig, sizeof sig);
 			bool named = strcmp(edges[e].port, "default") != 0;
+			bool fused = edges[e].fused;
 			if (dot)
-				fprintf(f, "  \"%s\" -> \"%s\" [label=\"%s%s%s\"];\n", n->name,
-				        t->name, named ? edges[e].port : "", named ? ": " : "",
-				        sig);
+				fprintf(f, "  \"%s\" -> \"%s\" [label=\"%s%s%s%s\"%s];\n", n->name,
+				        t->name, named ? edges[e].port : "", named ? ": " : "", sig,
+				        fused ? " (fused)" : "", fused ? ", style=bold" : "");
 			else
-				fprintf(f, "  -> %s [%s]%s%s\n", t->name, sig,
-				        named ? " port " : "", named ? edges[e].port : "");
+				fprintf(f, "  -> %s [%s]%s%s%s\n", t->name, sig,
+				        named ? " port " : "", named ? edges[e].port : "",
+				        fused ? " fused" : "");
 		}
 		otf_free(edges);
 	}
 	if (dot)
 		fprintf(f, "}\n");
+	else
+		otf__dag_print_stages(dag, f);
 	otf_free(idx);
 }

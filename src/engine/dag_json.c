@@ -56,6 +56,8 @@ static json_object *node_json(const otf_dag_node_t *n, const otf_node_stats_t *s
 	json_object_object_add(o, "ports", ports);
 	json_object_object_add(o, "fanout",
 	                       json_object_new_string(otf_fanout_policy_name(n->fanout)));
+	if (n->stage)
+		json_object_object_add(o, "stage", json_object_new_int64(n->stage));
 	const otf_node_stats_t *s = stats_of(n->name, stats, nstats);
 	if (s) {
 		json_object_object_add(o, "counters", counters(s));
@@ -70,6 +72,32 @@ static json_object *node_json(const otf_dag_node_t *n, const otf_node_stats_t *s
 	if (s && s->error[0])
 		json_object_object_add(o, "error", json_object_new_string(s->error));
 	return o;
+}
+
+/* [{"stage": N, "nodes": [names along the fused edges]}] (fuse.c). */
+static json_object *fused_stages(const otf_dag_t *dag)
+{
+	json_object *a = json_object_new_array();
+	for (uint32_t id = 1; id <= dag->stages; id++) {
+		const otf_dag_node_t *c = NULL;
+		for (size_t k = 0; k < dag->order_len && !c; k++)
+			if (dag->nodes[dag->order[k]].stage == id)
+				c = &dag->nodes[dag->order[k]];
+		json_object *names = json_object_new_array();
+		while (c) {
+			json_object_array_add(names, json_object_new_string(c->name));
+			const otf_dag_node_t *next = NULL;
+			for (size_t e = 0; e < c->edges_len; e++)
+				if (c->edges[e].fused)
+					next = &dag->nodes[c->edges[e].to];
+			c = next;
+		}
+		json_object *st = json_object_new_object();
+		json_object_object_add(st, "stage", json_object_new_int64(id));
+		json_object_object_add(st, "nodes", names);
+		json_object_array_add(a, st);
+	}
+	return a;
 }
 
 /* A JSON text of o for the caller (otf_free), o released. */
@@ -115,13 +143,13 @@ int otf_dag_describe_json(const otf_dag_t *dag, const otf_node_stats_t *stats, s
 			json_object_object_add(eo, "to",
 			                       json_object_new_string(dag->nodes[ed->to].name));
 			json_object_object_add(eo, "signals", signals_array(ed->signals));
+			json_object_object_add(eo, "fused", json_object_new_boolean(ed->fused));
 			json_object_array_add(edges, eo);
 		}
 	}
 	json_object_object_add(root, "nodes", nodes);
 	json_object_object_add(root, "edges", edges);
-	/* Channel elimination is not done yet: no fused stages. */
-	json_object_object_add(root, "fused_stages", json_object_new_array());
+	json_object_object_add(root, "fused_stages", fused_stages(dag));
 	return to_text(root, out, len);
 }
 

@@ -28,6 +28,7 @@ void otf_runtime_config_defaults(otf_runtime_config_t *rt)
 	rt->channel_capacity = 128;
 	rt->control_capacity = 1024;
 	rt->shutdown_timeout_ms = 10000;
+	rt->fuse = true;
 }
 
 /* A node gets KIL once everything that feeds it has finished and nothing
@@ -204,6 +205,8 @@ static void free_nodes(otf_worker_t *w)
 				if (x->type == OTF_CTRL_CFG)
 					otf__node_cfg_discard(x);
 				otf_buf_unref(x->payload);
+				if (x->msg)
+					otf__msg_discard(x->msg);
 			}
 		}
 		otf__ring_close(&n->control);

@@ -6,6 +6,7 @@
 #include "otflow/component.h"
 #include "otflow/config.h"
 #include "otflow/engine.h"
+#include "otflow/err.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -75,6 +76,7 @@ typedef struct otf_dag_edge {
 	uint32_t signals;    /* bit (1 << otf_signal_t) */
 	char *port;          /* output port name, "default" */
 	uint32_t port_index; /* otf_node_port index of port */
+	bool fused;          /* part of a fused stage (fuse.c): a direct call */
 } otf_dag_edge_t;
 
 typedef struct otf_dag_node {
@@ -91,6 +93,7 @@ typedef struct otf_dag_node {
 	otf_fanout_policy_t fanout; /* how a fan-out's parent is answered */
 	char origin[160];           /* "file:line" where it was defined */
 	char *config_canon;         /* reconfig.c: its config's canonical text (reload diff) */
+	uint32_t stage;             /* fused stage (fuse.c), 1-based; 0 = in none */
 } otf_dag_node_t;
 
 struct otf_dag {
@@ -104,6 +107,8 @@ struct otf_dag {
 	uint32_t *order; /* topological order of live nodes */
 	size_t order_len;
 	bool compiled;
+	bool no_fuse;    /* runtime.fuse: false (otf_dag_set_fuse) */
+	uint32_t stages; /* fused stages found by otf_dag_compile */
 	/* Enabled extensions (extension.c), created by the front-end. */
 	struct otf_dag_ext *exts;
 	size_t exts_len, exts_cap;
@@ -139,6 +144,13 @@ struct otf_node {
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
 	uint8_t err_status; /* status.c: this instance's (otf_component_status_t) */
+	bool fused_in; /* its one input edge is fused: the sender may call consume */
+	/* Its one live edge, fused, on port default: the next node and the
+	 * edge's signals (otf_node_send's short path); NULL otherwise. */
+	otf_node_t *fused_next;
+	uint32_t fused_signals;
+	/* def->factory->consume, copied here: read once per message and hop. */
+	void (*consume[OTF_SIGNAL_COUNT])(void *instance, otf_msg_t *msg);
 };
 
 typedef struct otf_worker {
@@ -154,6 +166,10 @@ typedef struct otf_worker {
 	size_t nodes_len;
 	otf_node_t *run_head, *run_tail;
 	otf_node_timer_t *timers;
+	/* The node whose consume runs now (innermost), NULL outside consume;
+	 * and how many direct calls of fused stages are nested (fuse.c). */
+	otf_node_t *consuming;
+	uint32_t fuse_depth;
 	uint64_t next_msg_id, msg_id_limit; /* a block of process-unique ids */
 	uint64_t live_msgs;                 /* every message alive on this worker */
 	uint64_t live_children;             /* ... of which fan-out copies */
@@ -218,6 +234,10 @@ void otf__plugin_msg_done(otf_msg_t *m, int error, bool permanent, const char *r
 /* Frees a message nobody will answer (worker teardown): a fan-out copy
  * still releases its join, so the parent is freed with its last copy. */
 void otf__msg_discard(otf_msg_t *m);
+/* Answers a stack copy of a message's answering part (frames, join, id,
+ * signal, items, payload or NULL) as ACK, releasing only its payload
+ * reference (msg_handover.c). */
+void otf__msg_settle_shell(otf_msg_t *shell);
 otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join);
 /* node.c */
 int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);
@@ -233,6 +253,42 @@ void otf__worker_close_timers(otf_worker_t *w);
  * completions (otf_msg_ack_async). */
 void otf__worker_async_init(otf_worker_t *w);
 void otf__worker_async_close(otf_worker_t *w);
+/* fuse.c: channel elimination. otf__dag_fuse marks the fused edges and
+ * stages of a compiled DAG (none when dag->no_fuse or OTFLOW_FUSE=0).
+ * otf__node_consume runs node's consume for m as the pump does (the node
+ * is the one consuming while it runs). otf__fuse_send delivers m to `to`
+ * by a direct call when the edge from `from` is fused and a direct call is
+ * safe now, returning true (m is then `to`'s); false: use the ring. */
+void otf__dag_fuse(otf_dag_t *dag);
+/* Inline: on the path of every message, once per hop. */
+static inline void otf__node_consume(otf_node_t *node, otf_msg_t *m)
+{
+	otf_worker_t *w = node->worker;
+	otf_node_t *outer = w->consuming;
+	void (*consume)(void *, otf_msg_t *) = node->consume[m->signal];
+	w->consuming = node;
+	if (consume)
+		consume(node->instance, m);
+	else
+		otf_msg_nack(m, OTF_E_UNSUPPORTED, true, "signal not supported");
+	w->consuming = outer;
+}
+/* Direct calls nested at most: a longer stage continues through the
+ * channel from there (each consume may use a few KiB of stack). */
+#define OTF_FUSE_MAX_DEPTH 8
+static inline bool otf__fuse_send(otf_node_t *from, otf_node_t *to, otf_msg_t *m)
+{
+	otf_worker_t *w = from->worker;
+	if (!to->fused_in || w->consuming != from || to->data.len ||
+	    w->fuse_depth >= OTF_FUSE_MAX_DEPTH || !to->instance)
+		return false;
+	w->fuse_depth++;
+	otf__node_consume(to, m);
+	w->fuse_depth--;
+	return true;
+}
+/* Text lines "fused stage N: a -> b -> c" for print-dag. */
+void otf__dag_print_stages(const otf_dag_t *dag, FILE *f);
 /* native.c */
 int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_error_t *err);
 /* telemetry_config.c: service.telemetry into s->telemetry and s->log_level. */

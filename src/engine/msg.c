@@ -173,6 +173,14 @@ void otf__msg_free(otf_msg_t *m)
 static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
                    uint64_t retry_after_ns);
 
+int otf_msg_unsubscribe(otf_msg_t *m, otf_node_t *node)
+{
+	if (!m->nframes || m->frames[m->nframes - 1].node != node)
+		return OTF_E_NOT_FOUND;
+	m->nframes--;
+	return 0;
+}
+
 void otf__msg_expire(otf_msg_t *m, int error, const char *reason)
 {
 	/* A shell takes over the answering part (frames, join, the fan-out
@@ -307,9 +315,26 @@ static void join_answer(otf_join_t *j, uint32_t idx, bool ok, int error, bool pe
 }
 
 /* Unwinds the subscription stack to the nearest frame interested in this
- * outcome, posts the control signal there, and frees the message. */
+ * outcome, posts the control signal there, and frees the message (or, for
+ * OTF_INTEREST_RETURN_MSG, hands it back with the frames below kept). A
+ * shell (otf__msg_settle_shell) is a stack copy of a message's answering
+ * part: only its payload reference is released. */
+static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
+                      uint64_t retry_after_ns, bool shell);
+
 static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
                    uint64_t retry_after_ns)
+{
+	settle_ex(m, ok, error, permanent, reason, retry_after_ns, false);
+}
+
+void otf__msg_settle_shell(otf_msg_t *shell)
+{
+	settle_ex(shell, true, 0, false, NULL, 0, true);
+}
+
+static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
+                      uint64_t retry_after_ns, bool shell)
 {
 	uint32_t want = ok ? OTF_INTEREST_ACK : OTF_INTEREST_NACK;
 	while (m->nframes > 0) {
@@ -332,13 +357,22 @@ static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char 
 			if (reason)
 				snprintf(c.reason, sizeof c.reason, "%s", reason);
 		}
+		bool back = !shell && (f->interests & OTF_INTEREST_RETURN_MSG);
+		if (back)
+			c.msg = m;
 		otf__node_post_ctrl(f->node, &c);
-		otf__msg_free(m);
+		if (shell)
+			otf_buf_unref(m->payload);
+		else if (!back)
+			otf__msg_free(m);
 		return;
 	}
 	otf_join_t *j = m->join;
 	uint32_t idx = m->join_index;
-	otf__msg_free(m);
+	if (shell)
+		otf_buf_unref(m->payload);
+	else
+		otf__msg_free(m);
 	if (j)
 		join_answer(j, idx, ok, error, permanent, reason, retry_after_ns);
 }
@@ -363,6 +397,11 @@ void otf_msg_queued(otf_msg_t *m)
 	while (m) {
 		for (uint32_t i = m->nframes; i-- > 0;) {
 			otf_msg_frame_t *f = &m->frames[i];
+			/* A node getting the message back (retry) answers for it
+			 * upstream: like a node that carries data on in messages
+			 * of its own, it does not pass the report on. */
+			if (f->interests & OTF_INTEREST_RETURN_MSG)
+				return;
 			if (!(f->interests & OTF_INTEREST_QUEUED))
 				continue;
 			/* Once: the frame keeps its ACK/NACK interests. */

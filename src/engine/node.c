@@ -81,6 +81,8 @@ void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c)
 			otf_node_log(node, OTF_LOG_ERROR, "control signal lost: out of memory");
 			if (c->payload)
 				otf_buf_unref(c->payload);
+			if (c->msg)
+				otf__msg_discard(c->msg);
 		}
 	}
 	otf__worker_schedule(node);
@@ -111,10 +113,13 @@ void otf__worker_pump_cb(uv_idle_t *h)
 				otf__node_cfg(n, &c); /* between messages, by the engine */
 				continue;
 			}
-			if (f->control)
+			if (f->control) {
 				f->control(n->instance, &c);
-			else if (c.payload)
+			} else {
 				otf_buf_unref(c.payload);
+				if (c.msg)
+					otf__msg_discard(c.msg);
+			}
 		}
 		for (int budget = 64; budget > 0; budget--) {
 			otf_msg_t *m;
@@ -127,11 +132,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 				otf_msg_nack(m, -ECANCELED, true, "cancelled while queued");
 				continue;
 			}
-			void (*consume)(void *, otf_msg_t *) = f->consume[m->signal];
-			if (consume)
-				consume(n->instance, m);
-			else
-				otf_msg_nack(m, OTF_E_UNSUPPORTED, true, "signal not supported");
+			otf__node_consume(n, m);
 		}
 		if (n->data.len || n->control.len)
 			otf__worker_schedule(n);
@@ -143,6 +144,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 {
 	const otf_dag_node_t *def = n->def;
+	memcpy(n->consume, def->factory->consume, sizeof n->consume);
 	n->nports = otf__factory_nports(def->factory, def->config);
 	n->ports = otf_calloc(n->nports, sizeof *n->ports);
 	if (!n->ports)
@@ -165,6 +167,13 @@ int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 			grown[p->out_len[s]++] = to;
 			p->out[s] = grown;
 		}
+		if (edge->fused) {
+			to->fused_in = true;
+			if (def->edges_len == 1 && edge->port_index == 0) {
+				n->fused_next = to;
+				n->fused_signals = edge->signals;
+			}
+		}
 	}
 	return 0;
 }
@@ -177,6 +186,10 @@ int otf_node_port(const otf_node_t *node, const char *name)
 
 int otf_node_send(otf_node_t *node, otf_msg_t *msg)
 {
+	/* A fused stage's hop without the port and consumer lookup. */
+	if (node->fused_next && (node->fused_signals & OTF_SIGNAL_BIT(msg->signal)) &&
+	    otf__fuse_send(node, node->fused_next, msg))
+		return 0;
 	return otf_node_send_port(node, 0, msg);
 }
 
@@ -189,6 +202,8 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 	uint32_t n = node->ports[port].out_len[s];
 	if (n == 0)
 		return OTF_E_NOT_FOUND;
+	if (n == 1 && otf__fuse_send(node, out[0], msg))
+		return 0; /* fused: consumed by direct call (its channel was empty) */
 	/* All or nothing: refuse before enqueuing anywhere. */
 	for (uint32_t i = 0; i < n; i++) {
 		otf_node_t *t = out[i];

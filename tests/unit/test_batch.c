@@ -163,8 +163,11 @@ static void start(const char *batch_cfg, const char *signal, unsigned channel_ca
 	         "exporters: {tf_sink: {%s}}\n"
 	         "service: {pipelines: {%s: {receivers: [tf_src], processors: [batch], "
 	         "exporters: [tf_sink]}}}\n"
-	         "runtime: {workers: 1, shutdown_timeout: 5s, channel_capacity: %u}\n",
-	         batch_cfg, sink, signal, channel_capacity);
+	         "runtime: {workers: 1, shutdown_timeout: 5s, channel_capacity: %u%s}\n",
+	         batch_cfg, sink, signal, channel_capacity,
+	         /* A small channel is the test's full downstream: keep it
+	          * (batch -> sink would be a fused stage, with no channel). */
+	         channel_capacity < 128 ? ", fuse: false" : "");
 	otf_config_error_t err;
 	otf_service_settings_t st;
 	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &g_cfg, &err),

@@ -3,11 +3,14 @@
  *
  *   downstream  the message is passed on as it is; upstream learns the
  *               outcome of the external system (today's behaviour).
- *   ingress     upstream is acked as soon as the message is handed on; the
- *               node owns a copy downstream (same payload reference, id
- *               recorded as its source, headers and deadline kept) and a
- *               later failure there is counted as dropped
- *               (otelcol_processor_dropped_*) and logged, not reported.
+ *   ingress     upstream is acked as soon as the message is handed on
+ *               (otf_node_send_acked: the same message goes on, its id,
+ *               headers and deadline kept, no copy); a later failure there
+ *               is counted as dropped (otelcol_processor_dropped_*) and
+ *               logged, not reported. When the subscriber upstream asked
+ *               for the message back (OTF_INTEREST_RETURN_MSG), a
+ *               message of the node's own carries the data on instead
+ *               (same payload reference, the original's id as its source).
  *   pre_export  upstream is acked when an exporter downstream took the
  *               message into its sending queue (otf_msg_queued; with
  *               sending_queue.storage once its record is durable): the
@@ -97,9 +100,22 @@ static void consume(void *inst, otf_msg_t *m)
 			nack_send_failure(m, rc);
 		return;
 	}
-	/* Ingress, pre_export: a message of this node's own carries the data
-	 * on, so that the original can be answered before its outcome. */
 	bool pre = a->cfg->mode == MODE_PRE_EXPORT;
+	if (!pre) {
+		/* Ingress: upstream is acked once the message is handed on, and
+		 * the message goes on subscribed by this node (its failures are
+		 * drops). */
+		int hrc = otf_node_send_acked(a->node, m, OTF_INTEREST_NACK, 0);
+		if (hrc != OTF_E_UNSUPPORTED) {
+			if (hrc)
+				nack_send_failure(m, hrc);
+			return;
+		}
+	}
+	/* pre_export, and ingress when upstream wants the message back
+	 * (OTF_INTEREST_RETURN_MSG): a message of this node's own carries
+	 * the data on, so that the original can be answered before its
+	 * outcome. */
 	pending_t *p = NULL;
 	if (pre && !(p = otf_calloc(1, sizeof *p))) {
 		otf_msg_nack(m, OTF_E_NOMEM, false, "ack: out of memory");

@@ -1,0 +1,103 @@
+/* otf_node_send_acked: a message answered upstream while it travels on
+ * (the ack node's ingress mode). Before, the ack node made a message of
+ * its own per message (allocation, envelope copy, a source id) because an
+ * outcome releases the message it answers; here the upstream part of the
+ * subscription stack is cut off and answered from a stack copy instead,
+ * and the message itself goes on. */
+#include "engine/engine_internal.h"
+
+#include "otflow/err.h"
+
+#include <string.h>
+
+/* The common case: a subscriber takes the ACK (no join to answer). Its
+ * control signal is built before the send and posted after it, as settle
+ * would have; the frames from it down are m's no more. */
+static int send_then_post(otf_node_t *node, otf_msg_t *m, uint32_t at, uint32_t interests,
+                          uint64_t calldata)
+{
+	otf_msg_frame_t top[OTF_MSG_MAX_FRAMES];
+	uint32_t n = m->nframes;
+	memcpy(top, m->frames, n * sizeof *top);
+	const otf_msg_frame_t *f = &top[at];
+	otf_ctrl_t c;
+	memset(&c, 0, sizeof c);
+	c.type = OTF_CTRL_ACK;
+	c.msg_id = m->id;
+	c.calldata = f->calldata;
+	c.signal = m->signal;
+	c.items = m->items;
+	if (f->interests & OTF_INTEREST_RETURN_PAYLOAD)
+		c.payload = otf_buf_ref(m->payload);
+	m->nframes = 0;
+	if (interests)
+		otf_msg_subscribe(m, node, interests, calldata); /* cannot fail: no frames */
+	int rc = otf_node_send(node, m);
+	if (rc) {
+		memcpy(m->frames, top, n * sizeof *top);
+		m->nframes = n;
+		otf_buf_unref(c.payload);
+		return rc;
+	}
+	otf__node_post_ctrl(f->node, &c);
+	return 0;
+}
+
+int otf_node_send_acked(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata)
+{
+	uint32_t n = m->nframes;
+	int64_t at = -1; /* the frame the ACK reaches, as settle finds it */
+	for (uint32_t k = n; k-- > 0;) {
+		uint32_t in = m->frames[k].interests;
+		if (!(in & OTF_INTEREST_ACK))
+			continue;
+		/* The subscriber the ACK reaches wants the message back: it
+		 * cannot have it while it travels on. */
+		if (in & OTF_INTEREST_RETURN_MSG)
+			return OTF_E_UNSUPPORTED;
+		at = k;
+		break;
+	}
+	if (at >= 0 && !m->child)
+		return send_then_post(node, m, (uint32_t)at, interests, calldata);
+	bool want_payload = at >= 0 && (m->frames[at].interests & OTF_INTEREST_RETURN_PAYLOAD);
+	/* The answering part: what settle reads (frames, join, id, signal,
+	 * items, the payload if the subscriber asked for it). */
+	otf_msg_t shell;
+	memset(&shell, 0, offsetof(otf_msg_t, frames));
+	shell.id = m->id;
+	shell.signal = m->signal;
+	shell.items = m->items;
+	shell.worker = m->worker;
+	shell.nframes = n;
+	memcpy(shell.frames, m->frames, n * sizeof *m->frames);
+	shell.join = m->join;
+	shell.join_index = m->join_index;
+	shell.payload = want_payload ? otf_buf_ref(m->payload) : NULL;
+	bool child = m->child;
+	/* m goes on as a message of its own: no frames below, no join, not a
+	 * fan-out copy any more (the shell answers for that). */
+	m->nframes = 0;
+	m->join = NULL;
+	if (child) {
+		m->child = false;
+		m->worker->live_children--;
+	}
+	if (interests)
+		otf_msg_subscribe(m, node, interests, calldata); /* cannot fail: no frames */
+	int rc = otf_node_send(node, m);
+	if (rc) {
+		/* Nothing was sent: m is the caller's again, as it came. */
+		memcpy(m->frames, shell.frames, n * sizeof *m->frames);
+		m->nframes = n;
+		m->join = shell.join;
+		if (child) {
+			m->child = true;
+			m->worker->live_children++;
+		}
+		otf_buf_unref(shell.payload);
+		return rc;
+	}
+	otf__msg_settle_shell(&shell);
+	return 0;
+}
