@@ -4,10 +4,12 @@
 #include "cli/cli_telemetry.h"
 
 #include "otflow/alloc.h"
+#include "otflow/engine.h"
 #include "otflow/err.h"
 #include "otflow/pdata_codec.h"
 #include "otflow/selfmetric.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -69,7 +71,18 @@ typedef struct comp_ctx {
 	int err;
 } comp_ctx_t;
 
-#define MAX_COMPONENT_POINTS 64
+#define MAX_COMPONENT_POINTS 256
+
+/* What does not fit is left out of the snapshot, said once per process
+ * (a metric silently missing was found by a test, not by a user). */
+static void left_out(const char *what, const char *name)
+{
+	static atomic_bool said;
+	if (!atomic_exchange(&said, true))
+		otf_log(OTF_LOG_WARN, "telemetry",
+		        "self-metrics: %s full, %s left out of the snapshot (and possibly others)",
+		        what, name);
+}
 
 static void comp_counter(void *ctx, const otf_selfcounter_t *c, uint64_t v)
 {
@@ -81,15 +94,19 @@ static void comp_counter(void *ctx, const otf_selfcounter_t *c, uint64_t v)
 	if (!m) {
 		/* The queue-depth, process and allocator metrics (7) come
 		 * after these: component names past the rest are left out. */
-		if (k->s->n + 8 >= OTF_SELFMETRICS_MAX)
+		if (k->s->n + 8 >= OTF_SELFMETRICS_MAX) {
+			left_out("the metric table", c->name);
 			return;
+		}
 		m = add(k->s, c->name, c->desc, c->unit, !c->gauge, MAX_COMPONENT_POINTS);
 		if (!m) {
 			k->err = OTF_E_NOMEM;
 			return;
 		}
 	}
-	if (m->n < MAX_COMPONENT_POINTS) {
+	if (m->n >= MAX_COMPONENT_POINTS) {
+		left_out("a metric's points", c->name);
+	} else {
 		point(m, c->label_key, c->label, v);
 		otf_selfmetric_point_t *p = &m->points[m->n - 1];
 		p->label2_key = c->label2_key;

@@ -36,7 +36,7 @@ typedef struct otf_selfmetric {
 	size_t n;
 } otf_selfmetric_t;
 
-#define OTF_SELFMETRICS_MAX 64 /* engine and process metrics, then component ones */
+#define OTF_SELFMETRICS_MAX 256 /* engine and process metrics, then component ones */
 
 typedef struct otf_selfmetrics {
 	otf_selfmetric_t m[OTF_SELFMETRICS_MAX];

@@ -144,7 +144,7 @@ struct otf_node {
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
 	uint8_t err_status; /* status.c: this instance's (otf_component_status_t) */
-	bool fused_in; /* its one input edge is fused: the sender may call consume */
+	bool fused_in;      /* its one input edge is fused: the sender may call consume */
 	/* Its one live edge, fused, on port default: the next node and the
 	 * edge's signals (otf_node_send's short path); NULL otherwise. */
 	otf_node_t *fused_next;
