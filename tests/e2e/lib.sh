@@ -149,7 +149,13 @@ otf_stop() {
 		ok "otflow exits 0 on SIGTERM"
 	else
 		bad "otflow exit status after SIGTERM: $rc (124: still running after 20s)"
-		sed 's/^/  | /' "$OTF_LOG" | tail -20
+		# a sanitizer report: its kind and stack, not only its shadow legend
+		if grep -q '^==[0-9]*==ERROR' "$OTF_LOG"; then
+			sed -n '/^==[0-9]*==ERROR/,/^SUMMARY/p' "$OTF_LOG" | grep -v '^  0x\|^Shadow' |
+				sed 's/^/  | /' | head -60
+		else
+			sed 's/^/  | /' "$OTF_LOG" | tail -20
+		fi
 	fi
 }
 
