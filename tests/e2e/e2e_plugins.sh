@@ -105,4 +105,32 @@ expect_eq "the records at or above INFO, and the one without severity, arrive in
 kill -TERM "$PID"
 wait_pid "$PID" 20
 expect_eq "exit status after SIGTERM" 0 "$?"
+
+# A plugin that fails a message: a client waiting for the result is told, with the plugin's
+# reason, and the process stays up for the next request.
+cp "$PLUGINS/abi_reject.so" "$TMP/conf/"
+sed -e 's#\./severity_filter.so#./abi_reject.so#' \
+	-e 's#severity_filter: {min_severity_number: 9}#abi_reject: {}#' \
+	-e 's#processors: \[severity_filter\]#processors: [abi_reject]#' \
+	-e 's#otlp: {protocols:#otlp: {wait_for_result: true, protocols:#' \
+	"$TMP/conf/c.yaml" > "$TMP/conf/reject.yaml"
+OTF_E2E_PORT=$PORT "$OTF_BIN" --config "$TMP/conf/reject.yaml" > "$TMP/r.log" 2>&1 &
+PID=$!
+track "$PID"
+for _ in $(seq 100); do
+	[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HEALTH/")" = 200 ] && break
+	sleep 0.1
+done
+for i in 1 2; do
+	code=$(curl -s -m 20 -o "$TMP/reject.body" -w '%{http_code}' -XPOST -H 'Content-Type: application/json' --data "$body" "http://127.0.0.1:$PORT/v1/logs")
+	expect_eq "request $i refused by the plugin: 400 (permanent)" 400 "$code"
+	if grep -q 'abi_reject: records refused by the plugin' "$TMP/reject.body"; then
+		ok "request $i: the answer carries the plugin's reason"
+	else
+		bad "request $i: answer body $(head -c 300 "$TMP/reject.body")"
+	fi
+done
+kill -TERM "$PID"
+wait_pid "$PID" 20
+expect_eq "exit status after SIGTERM" 0 "$?"
 finish

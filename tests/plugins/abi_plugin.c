@@ -10,6 +10,8 @@
  *   HOLD               `abi_hold`: keeps every message and acks them all
  *                      600 ms after the first arrived (too late for a
  *                      short deadline)
+ *   REJECT             `abi_reject`: NACKs every message, permanent,
+ *                      with its own reason (what a client must be told)
  * The factory is a pass-through processor `abi_probe` for logs. */
 #include "otflow/plugin.h"
 
@@ -60,6 +62,11 @@ static void control(void *instance, const otf_ctrl_t *c)
 #else
 static void consume(void *instance, otf_msg_t *msg)
 {
+#ifdef REJECT
+	(void)instance;
+	host->msg_nack(msg, -EINVAL, true, "abi_reject: records refused by the plugin");
+	return;
+#endif
 	if (host->node_send(instance, msg))
 		host->msg_nack(msg, -EAGAIN, false, "abi_probe: pipeline full");
 }
@@ -85,6 +92,8 @@ __attribute__((unused)) static const otf_component_factory_t k_factory = {
     .type = "batch",
 #elif defined(HOLD)
     .type = "abi_hold",
+#elif defined(REJECT)
+    .type = "abi_reject",
 #else
     .type = "abi_probe",
 #endif
