@@ -291,17 +291,11 @@ static int start(void *inst)
 static void consume(void *inst, otf_msg_t *m)
 {
 	dtc_t *p = inst;
-	char why[400];
 	ottlproc_tree_t t;
-	otf_arena_reset(&p->arena);
-	int rc = otf__ottlproc_decode(OTF_SIGNAL_METRICS, otf_msg_payload(m), &p->arena, &t, why,
-	                              sizeof why);
-	if (rc) {
-		otf_msg_nack(m, rc, true, why);
+	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->arena, &t))
 		return;
-	}
 	otf_dtc_stats_t st = {0};
-	rc = otf__dtc_apply(p->map, &t.u.metrics, otf__series_mono_ns(), &p->arena, &st);
+	int rc = otf__dtc_apply(p->map, &t.u.metrics, otf__series_mono_ns(), &p->arena, &st);
 	if (rc) {
 		otf_msg_nack(m, rc, false, "deltatocumulative: out of memory");
 		return;
@@ -315,23 +309,8 @@ static void consume(void *inst, otf_msg_t *m)
 		otf__ottlproc_forward(&p->relay, m);
 		return;
 	}
-	otf_buf_t *out;
-	uint64_t items;
-	rc = otf__ottlproc_encode(&t, &out, &items);
-	if (rc) {
-		otf_msg_nack(m, rc, rc != OTF_E_NOMEM,
-		             "deltatocumulative: cannot encode the request");
-		return;
-	}
-	uint64_t in = otf_msg_items(m);
-	if (in > items)
-		otf_node_count(p->relay.node, OTF_COUNTER_DROPPED, OTF_SIGNAL_METRICS, in - items);
-	if (!items) {
-		otf_buf_unref(out);
-		otf_msg_ack(m);
-		return;
-	}
-	otf__ottlproc_relay_send(&p->relay, m, out, items);
+	otf__ottlproc_send_tree(&p->relay, m, &t, OTTLPROC_COUNT_DROPPED | OTTLPROC_ACK_EMPTY,
+	                        "deltatocumulative");
 }
 
 static void control(void *inst, const otf_ctrl_t *c)

@@ -403,18 +403,12 @@ static int start(void *inst)
 static void consume(void *inst, otf_msg_t *m)
 {
 	interval_t *p = inst;
-	char why[400];
 	ottlproc_tree_t t;
-	otf_arena_reset(&p->arena);
-	int rc = otf__ottlproc_decode(OTF_SIGNAL_METRICS, otf_msg_payload(m), &p->arena, &t, why,
-	                              sizeof why);
-	if (rc) {
-		otf_msg_nack(m, rc, true, why);
+	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->arena, &t))
 		return;
-	}
 	uint64_t held = 0, refused = 0;
-	rc = otf__interval_take(p->cfg, p->map, &t.u.metrics, otf__series_mono_ns(), &held,
-	                        &refused);
+	int rc = otf__interval_take(p->cfg, p->map, &t.u.metrics, otf__series_mono_ns(), &held,
+	                            &refused);
 	if (rc) {
 		otf_msg_nack(m, rc, rc != OTF_E_NOMEM, "interval: cannot hold the points");
 		return;
@@ -429,20 +423,7 @@ static void consume(void *inst, otf_msg_t *m)
 		otf__ottlproc_forward(&p->relay, m);
 		return;
 	}
-	otf_buf_t *out;
-	uint64_t items;
-	if ((rc = otf__ottlproc_encode(&t, &out, &items))) {
-		otf_msg_nack(m, rc, rc != OTF_E_NOMEM, "interval: cannot encode the request");
-		return;
-	}
-	if (!items) {
-		/* Everything is held: delivered as far as the sender is
-		 * concerned (the Collector returns success too). */
-		otf_buf_unref(out);
-		otf_msg_ack(m);
-		return;
-	}
-	otf__ottlproc_relay_send(&p->relay, m, out, items);
+	otf__ottlproc_send_tree(&p->relay, m, &t, OTTLPROC_ACK_EMPTY, "interval");
 }
 
 static void flush(interval_t *p)

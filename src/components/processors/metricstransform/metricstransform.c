@@ -825,15 +825,10 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 static void consume(void *inst, otf_msg_t *m)
 {
 	mt_t *p = inst;
-	char why[400];
 	ottlproc_tree_t t;
-	otf_arena_reset(&p->arena);
-	int rc = otf__ottlproc_decode(OTF_SIGNAL_METRICS, otf_msg_payload(m), &p->arena, &t, why,
-	                              sizeof why);
-	if (rc) {
-		otf_msg_nack(m, rc, true, why);
+	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->arena, &t))
 		return;
-	}
+	int rc;
 	otf_mt_stats_t st = {0};
 	if ((rc = otf__mt_apply(p->cfg, &p->re, &t.u.metrics, &p->arena, &st))) {
 		otf_msg_nack(m, rc, false, "metricstransform: out of memory");
@@ -843,19 +838,7 @@ static void consume(void *inst, otf_msg_t *m)
 		otf__ottlproc_forward(&p->relay, m);
 		return;
 	}
-	otf_buf_t *out;
-	uint64_t items;
-	if ((rc = otf__ottlproc_encode(&t, &out, &items))) {
-		otf_msg_nack(m, rc, rc != OTF_E_NOMEM,
-		             "metricstransform: cannot encode the request");
-		return;
-	}
-	if (!items) {
-		otf_buf_unref(out);
-		otf_msg_ack(m);
-		return;
-	}
-	otf__ottlproc_relay_send(&p->relay, m, out, items);
+	otf__ottlproc_send_tree(&p->relay, m, &t, OTTLPROC_ACK_EMPTY, "metricstransform");
 }
 
 static void control(void *inst, const otf_ctrl_t *c)

@@ -120,6 +120,23 @@ void otf__ottlproc_relay_send(ottlproc_relay_t *r, otf_msg_t *m, otf_buf_t *payl
                               uint64_t items);
 /* Forwards m itself (nothing changed); nacks it when the send fails. */
 void otf__ottlproc_forward(ottlproc_relay_t *r, otf_msg_t *m);
+
+/* Decodes m's payload (signal s) into t, in arena after resetting it: 0,
+ * or m is nacked (permanent: these bytes will never decode, with the
+ * decoder's message) and the code returned; m is then answered. */
+int otf__ottlproc_decode_msg(otf_msg_t *m, otf_signal_t s, otf_arena_t *arena, ottlproc_tree_t *t);
+
+/* otf__ottlproc_send_tree flags. */
+#define OTTLPROC_COUNT_DROPPED 1u /* items m had beyond t's: counted dropped */
+#define OTTLPROC_ACK_EMPTY     2u /* t holds no item: ack m, send nothing */
+
+/* The tail of a processor that edited the tree: encodes t and carries it on
+ * in place of m (otf__ottlproc_relay_send), as flags say for what was
+ * removed. An encode failure nacks m with "<what>: cannot encode the
+ * request" (retryable only when out of memory). m is answered or owned by
+ * the relay on return. */
+void otf__ottlproc_send_tree(ottlproc_relay_t *r, otf_msg_t *m, const ottlproc_tree_t *t,
+                             unsigned flags, const char *what);
 /* ACK/NACK of our messages and KIL; unrefs c->payload. */
 void otf__ottlproc_relay_control(ottlproc_relay_t *r, const otf_ctrl_t *c);
 /* Drops the originals still waiting (shutdown timed out downstream). */

@@ -83,6 +83,41 @@ void otf__ottlproc_forward(ottlproc_relay_t *r, otf_msg_t *m)
 		nack_send(m, rc);
 }
 
+int otf__ottlproc_decode_msg(otf_msg_t *m, otf_signal_t s, otf_arena_t *arena, ottlproc_tree_t *t)
+{
+	char why[400];
+	otf_arena_reset(arena);
+	int rc = otf__ottlproc_decode(s, otf_msg_payload(m), arena, t, why, sizeof why);
+	if (rc)
+		otf_msg_nack(m, rc, true, why);
+	return rc;
+}
+
+void otf__ottlproc_send_tree(ottlproc_relay_t *r, otf_msg_t *m, const ottlproc_tree_t *t,
+                             unsigned flags, const char *what)
+{
+	otf_buf_t *out;
+	uint64_t items;
+	int rc = otf__ottlproc_encode(t, &out, &items);
+	if (rc) {
+		char why[160];
+		snprintf(why, sizeof why, "%s: cannot encode the request", what);
+		otf_msg_nack(m, rc, rc != OTF_E_NOMEM, why);
+		return;
+	}
+	uint64_t in = otf_msg_items(m);
+	if ((flags & OTTLPROC_COUNT_DROPPED) && in > items)
+		otf_node_count(r->node, OTF_COUNTER_DROPPED, t->signal, in - items);
+	if ((flags & OTTLPROC_ACK_EMPTY) && !items) {
+		/* Everything was removed or is held: delivered, as far as the
+		 * sender is concerned (the Collector returns success too). */
+		otf_buf_unref(out);
+		otf_msg_ack(m);
+		return;
+	}
+	otf__ottlproc_relay_send(r, m, out, items);
+}
+
 static void unlink_pending(ottlproc_relay_t *r, ottlproc_pending_t *p)
 {
 	if (p->prev)

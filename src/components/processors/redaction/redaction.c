@@ -40,17 +40,11 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 static void consume(void *inst, otf_msg_t *m)
 {
 	redaction_t *r = inst;
-	char why[400];
 	ottlproc_tree_t t;
-	otf_arena_reset(&r->arena);
-	int rc = otf__ottlproc_decode(otf_msg_signal(m), otf_msg_payload(m), &r->arena, &t, why,
-	                              sizeof why);
-	if (rc) {
-		otf_msg_nack(m, rc, true, why);
+	if (otf__ottlproc_decode_msg(m, otf_msg_signal(m), &r->arena, &t))
 		return;
-	}
 	otf_redaction_stats_t st = {0};
-	rc = otf__redaction_apply(r->cfg, &t, &r->arena, &st);
+	int rc = otf__redaction_apply(r->cfg, &t, &r->arena, &st);
 	if (rc < 0) {
 		otf_msg_nack(m, rc, false, "redaction: out of memory");
 		return;
@@ -59,15 +53,7 @@ static void consume(void *inst, otf_msg_t *m)
 		otf__ottlproc_forward(&r->relay, m);
 		return;
 	}
-	otf_buf_t *out;
-	uint64_t items;
-	rc = otf__ottlproc_encode(&t, &out, &items);
-	if (rc) {
-		otf_msg_nack(m, rc, rc != OTF_E_NOMEM,
-		             "redaction: cannot encode the redacted request");
-		return;
-	}
-	otf__ottlproc_relay_send(&r->relay, m, out, items);
+	otf__ottlproc_send_tree(&r->relay, m, &t, 0, "redaction");
 }
 
 static void control(void *inst, const otf_ctrl_t *c)

@@ -115,15 +115,10 @@ static void consume(void *inst, otf_msg_t *m)
 		}
 		/* malformed on the path walked: the decoder says precisely why */
 	}
-	char why[400];
 	ottlproc_tree_t t;
-	otf_arena_reset(&r->arena);
-	int rc = otf__ottlproc_decode(otf_msg_signal(m), otf_msg_payload(m), &r->arena, &t, why,
-	                              sizeof why);
-	if (rc) {
-		otf_msg_nack(m, rc, true, why);
+	if (otf__ottlproc_decode_msg(m, otf_msg_signal(m), &r->arena, &t))
 		return;
-	}
+	int rc;
 	bool changed = false;
 	for (size_t i = 0; i < resources(&t); i++) {
 		rc = otf__rd_merge(&resource_at(&t, i)->attributes, &r->detected, r->cfg->override,
@@ -138,15 +133,7 @@ static void consume(void *inst, otf_msg_t *m)
 		otf__ottlproc_forward(&r->relay, m);
 		return;
 	}
-	otf_buf_t *out;
-	uint64_t items;
-	rc = otf__ottlproc_encode(&t, &out, &items);
-	if (rc) {
-		otf_msg_nack(m, rc, rc != OTF_E_NOMEM,
-		             "resourcedetection: cannot encode the request");
-		return;
-	}
-	otf__ottlproc_relay_send(&r->relay, m, out, items);
+	otf__ottlproc_send_tree(&r->relay, m, &t, 0, "resourcedetection");
 }
 
 static void control(void *inst, const otf_ctrl_t *c)

@@ -294,15 +294,7 @@ static void consume(void *inst, otf_msg_t *m)
 		otf__ottlproc_forward(&x->relay, m);
 		return;
 	}
-	otf_buf_t *out;
-	uint64_t items;
-	rc = otf__ottlproc_encode(&t, &out, &items);
-	if (rc) {
-		otf_msg_nack(m, rc, rc != OTF_E_NOMEM,
-		             "transform: cannot encode the transformed request");
-		return;
-	}
-	otf__ottlproc_relay_send(&x->relay, m, out, items);
+	otf__ottlproc_send_tree(&x->relay, m, &t, 0, "transform");
 }
 
 static void control(void *inst, const otf_ctrl_t *c)
