@@ -6,7 +6,7 @@
  * A request left without points is acked and not forwarded. */
 #include "cumulativetodelta.h"
 
-#include "components/processors/ottlproc/ottlproc.h"
+#include "components/processors/internal/series_node.h"
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
@@ -285,12 +285,9 @@ int otf__ctd_apply(const otf_ctd_config_t *c, otf_series_map_t *map, otf_metrics
 /* ---- node ---- */
 
 typedef struct ctd {
-	ottlproc_relay_t relay;
+	otf_series_node_t sn;
 	const otf_ctd_config_t *cfg;
-	otf_series_map_t *map;
-	otf_arena_t arena;
 	uint64_t started;
-	int64_t timer;
 	uint64_t refused_logged;
 } ctd_t;
 
@@ -301,15 +298,12 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	ctd_t *p = otf_calloc(1, sizeof *p);
 	if (!p)
 		return OTF_E_NOMEM;
-	p->relay.node = ctx->node;
 	p->cfg = ctx->config;
 	p->started = otf__series_unix_ns();
-	p->map = otf__series_map_get(otf_node_name(ctx->node), ctx->config, 0, otf__ctd_free_state);
-	if (!p->map) {
+	if (otf__series_node_init(&p->sn, ctx, 0, otf__ctd_free_state)) {
 		otf_free(p);
 		return OTF_E_NOMEM;
 	}
-	otf_arena_init(&p->arena, 0);
 	*inst = p;
 	return 0;
 }
@@ -321,37 +315,34 @@ static int start(void *inst)
 		return 0;
 	/* Sweeps at the staleness period (at least 1 s apart): an entry then
 	 * lives at most twice max_staleness past its last point. */
-	uint64_t ms = (uint64_t)(p->cfg->max_staleness_ns / 1000000);
-	if (ms < 1000)
-		ms = 1000;
-	p->timer = otf_node_timer_start(p->relay.node, ms, ms, 1);
-	return p->timer < 0 ? (int)p->timer : 0;
+	return otf__series_node_start_timer(&p->sn, (uint64_t)(p->cfg->max_staleness_ns / 1000000),
+	                                    1000);
 }
 
 static void consume(void *inst, otf_msg_t *m)
 {
 	ctd_t *p = inst;
 	ottlproc_tree_t t;
-	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->arena, &t))
+	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->sn.arena, &t))
 		return;
 	otf_ctd_stats_t st = {0};
 	int rc =
-	    otf__ctd_apply(p->cfg, p->map, &t.u.metrics, p->started, otf__series_mono_ns(), &st);
+	    otf__ctd_apply(p->cfg, p->sn.map, &t.u.metrics, p->started, otf__series_mono_ns(), &st);
 	if (rc) {
 		otf_msg_nack(m, rc, false, "cumulativetodelta: out of memory");
 		return;
 	}
 	if (st.refused && !p->refused_logged)
-		otf_node_log(p->relay.node, OTF_LOG_WARN,
+		otf_node_log(p->sn.relay.node, OTF_LOG_WARN,
 		             "series bound reached (%zu series): points of new series are dropped "
 		             "(otelcol_processor_series_refused)",
 		             (size_t)OTF_SERIES_HARD_MAX);
 	p->refused_logged += st.refused;
 	if (!st.metrics) {
-		otf__ottlproc_forward(&p->relay, m);
+		otf__ottlproc_forward(&p->sn.relay, m);
 		return;
 	}
-	otf__ottlproc_send_tree(&p->relay, m, &t, OTTLPROC_COUNT_DROPPED | OTTLPROC_ACK_EMPTY,
+	otf__ottlproc_send_tree(&p->sn.relay, m, &t, OTTLPROC_COUNT_DROPPED | OTTLPROC_ACK_EMPTY,
 	                        "cumulativetodelta");
 }
 
@@ -359,22 +350,18 @@ static void control(void *inst, const otf_ctrl_t *c)
 {
 	ctd_t *p = inst;
 	if (c->type == OTF_CTRL_TMR) {
-		uint64_t now = otf__series_mono_ns(), age = (uint64_t)p->cfg->max_staleness_ns;
-		if (now > age)
-			otf__series_map_evict(p->map, now - age);
+		otf__series_node_evict(&p->sn, (uint64_t)p->cfg->max_staleness_ns);
 		return;
 	}
-	if (c->type == OTF_CTRL_KIL && p->timer > 0)
-		otf_node_timer_stop(p->relay.node, p->timer);
-	otf__ottlproc_relay_control(&p->relay, c);
+	if (c->type == OTF_CTRL_KIL)
+		otf__series_node_stop_timer(&p->sn);
+	otf__ottlproc_relay_control(&p->sn.relay, c);
 }
 
 static void destroy(void *inst)
 {
 	ctd_t *p = inst;
-	otf__ottlproc_relay_close(&p->relay);
-	otf__series_map_put(p->map);
-	otf_arena_close(&p->arena);
+	otf__series_node_close(&p->sn);
 	otf_free(p);
 }
 

@@ -5,7 +5,7 @@
  * re-encoded when a metric converted; otherwise it goes on untouched. */
 #include "deltatocumulative.h"
 
-#include "components/processors/ottlproc/ottlproc.h"
+#include "components/processors/internal/series_node.h"
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
@@ -247,11 +247,8 @@ int otf__dtc_apply(otf_series_map_t *map, otf_metrics_t *md, uint64_t now_ns, ot
 /* ---- node ---- */
 
 typedef struct dtc {
-	ottlproc_relay_t relay;
+	otf_series_node_t sn;
 	const otf_dtc_config_t *cfg;
-	otf_series_map_t *map;
-	otf_arena_t arena;
-	int64_t timer;
 	uint64_t refused_logged;
 } dtc_t;
 
@@ -262,17 +259,13 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	dtc_t *p = otf_calloc(1, sizeof *p);
 	if (!p)
 		return OTF_E_NOMEM;
-	p->relay.node = ctx->node;
 	p->cfg = ctx->config;
 	/* 0: no limit (the Collector's "0 disables"), the map's hard bound. */
 	size_t max = p->cfg->max_streams > 0 ? (size_t)p->cfg->max_streams : 0;
-	p->map =
-	    otf__series_map_get(otf_node_name(ctx->node), ctx->config, max, otf__dtc_free_state);
-	if (!p->map) {
+	if (otf__series_node_init(&p->sn, ctx, max, otf__dtc_free_state)) {
 		otf_free(p);
 		return OTF_E_NOMEM;
 	}
-	otf_arena_init(&p->arena, 0);
 	*inst = p;
 	return 0;
 }
@@ -281,35 +274,32 @@ static int start(void *inst)
 {
 	dtc_t *p = inst;
 	/* Sweeps at the staleness period (at least 1 s apart). */
-	uint64_t ms = (uint64_t)(p->cfg->max_stale_ns / 1000000);
-	if (ms < 1000)
-		ms = 1000;
-	p->timer = otf_node_timer_start(p->relay.node, ms, ms, 1);
-	return p->timer < 0 ? (int)p->timer : 0;
+	return otf__series_node_start_timer(&p->sn, (uint64_t)(p->cfg->max_stale_ns / 1000000),
+	                                    1000);
 }
 
 static void consume(void *inst, otf_msg_t *m)
 {
 	dtc_t *p = inst;
 	ottlproc_tree_t t;
-	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->arena, &t))
+	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->sn.arena, &t))
 		return;
 	otf_dtc_stats_t st = {0};
-	int rc = otf__dtc_apply(p->map, &t.u.metrics, otf__series_mono_ns(), &p->arena, &st);
+	int rc = otf__dtc_apply(p->sn.map, &t.u.metrics, otf__series_mono_ns(), &p->sn.arena, &st);
 	if (rc) {
 		otf_msg_nack(m, rc, false, "deltatocumulative: out of memory");
 		return;
 	}
 	if (st.refused && !p->refused_logged)
-		otf_node_log(p->relay.node, OTF_LOG_WARN,
+		otf_node_log(p->sn.relay.node, OTF_LOG_WARN,
 		             "max_streams reached: samples of new series are dropped "
 		             "(otelcol_processor_series_refused)");
 	p->refused_logged += st.refused;
 	if (!st.metrics) {
-		otf__ottlproc_forward(&p->relay, m);
+		otf__ottlproc_forward(&p->sn.relay, m);
 		return;
 	}
-	otf__ottlproc_send_tree(&p->relay, m, &t, OTTLPROC_COUNT_DROPPED | OTTLPROC_ACK_EMPTY,
+	otf__ottlproc_send_tree(&p->sn.relay, m, &t, OTTLPROC_COUNT_DROPPED | OTTLPROC_ACK_EMPTY,
 	                        "deltatocumulative");
 }
 
@@ -317,22 +307,18 @@ static void control(void *inst, const otf_ctrl_t *c)
 {
 	dtc_t *p = inst;
 	if (c->type == OTF_CTRL_TMR) {
-		uint64_t now = otf__series_mono_ns(), age = (uint64_t)p->cfg->max_stale_ns;
-		if (now > age)
-			otf__series_map_evict(p->map, now - age);
+		otf__series_node_evict(&p->sn, (uint64_t)p->cfg->max_stale_ns);
 		return;
 	}
-	if (c->type == OTF_CTRL_KIL && p->timer > 0)
-		otf_node_timer_stop(p->relay.node, p->timer);
-	otf__ottlproc_relay_control(&p->relay, c);
+	if (c->type == OTF_CTRL_KIL)
+		otf__series_node_stop_timer(&p->sn);
+	otf__ottlproc_relay_control(&p->sn.relay, c);
 }
 
 static void destroy(void *inst)
 {
 	dtc_t *p = inst;
-	otf__ottlproc_relay_close(&p->relay);
-	otf__series_map_put(p->map);
-	otf_arena_close(&p->arena);
+	otf__series_node_close(&p->sn);
 	otf_free(p);
 }
 

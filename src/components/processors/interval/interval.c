@@ -1,7 +1,7 @@
 /* processor `interval` (interval.h). */
 #include "interval.h"
 
-#include "components/processors/ottlproc/ottlproc.h"
+#include "components/processors/internal/series_node.h"
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 #include "otflow/pdata_codec.h"
@@ -358,11 +358,8 @@ int otf__interval_flush(otf_series_map_t *map, otf_buf_t **out, uint64_t *points
 /* ---- node ---- */
 
 typedef struct interval {
-	ottlproc_relay_t relay;
+	otf_series_node_t sn;
 	const otf_interval_config_t *cfg;
-	otf_series_map_t *map;
-	otf_arena_t arena;
-	int64_t timer;
 	bool refused_logged;
 } interval_t;
 
@@ -373,15 +370,11 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	interval_t *p = otf_calloc(1, sizeof *p);
 	if (!p)
 		return OTF_E_NOMEM;
-	p->relay.node = ctx->node;
 	p->cfg = ctx->config;
-	p->map =
-	    otf__series_map_get(otf_node_name(ctx->node), ctx->config, 0, otf__interval_free_state);
-	if (!p->map) {
+	if (otf__series_node_init(&p->sn, ctx, 0, otf__interval_free_state)) {
 		otf_free(p);
 		return OTF_E_NOMEM;
 	}
-	otf_arena_init(&p->arena, 0);
 	*inst = p;
 	return 0;
 }
@@ -391,23 +384,19 @@ static int start(void *inst)
 	interval_t *p = inst;
 	/* One sender per interval: the state is shared, so worker 0's timer
 	 * alone sends it (worker 0 always exists). */
-	if (otf_node_worker_index(p->relay.node) != 0)
+	if (otf_node_worker_index(p->sn.relay.node) != 0)
 		return 0;
-	uint64_t ms = (uint64_t)(p->cfg->interval_ns / 1000000);
-	if (!ms)
-		ms = 1;
-	p->timer = otf_node_timer_start(p->relay.node, ms, ms, 1);
-	return p->timer < 0 ? (int)p->timer : 0;
+	return otf__series_node_start_timer(&p->sn, (uint64_t)(p->cfg->interval_ns / 1000000), 1);
 }
 
 static void consume(void *inst, otf_msg_t *m)
 {
 	interval_t *p = inst;
 	ottlproc_tree_t t;
-	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->arena, &t))
+	if (otf__ottlproc_decode_msg(m, OTF_SIGNAL_METRICS, &p->sn.arena, &t))
 		return;
 	uint64_t held = 0, refused = 0;
-	int rc = otf__interval_take(p->cfg, p->map, &t.u.metrics, otf__series_mono_ns(), &held,
+	int rc = otf__interval_take(p->cfg, p->sn.map, &t.u.metrics, otf__series_mono_ns(), &held,
 	                            &refused);
 	if (rc) {
 		otf_msg_nack(m, rc, rc != OTF_E_NOMEM, "interval: cannot hold the points");
@@ -415,37 +404,37 @@ static void consume(void *inst, otf_msg_t *m)
 	}
 	if (refused && !p->refused_logged) {
 		p->refused_logged = true;
-		otf_node_log(p->relay.node, OTF_LOG_WARN,
+		otf_node_log(p->sn.relay.node, OTF_LOG_WARN,
 		             "series bound reached: points of new series are dropped "
 		             "(otelcol_processor_series_refused)");
 	}
 	if (!held && !refused) {
-		otf__ottlproc_forward(&p->relay, m);
+		otf__ottlproc_forward(&p->sn.relay, m);
 		return;
 	}
-	otf__ottlproc_send_tree(&p->relay, m, &t, OTTLPROC_ACK_EMPTY, "interval");
+	otf__ottlproc_send_tree(&p->sn.relay, m, &t, OTTLPROC_ACK_EMPTY, "interval");
 }
 
 static void flush(interval_t *p)
 {
 	otf_buf_t *out;
 	uint64_t points;
-	int rc = otf__interval_flush(p->map, &out, &points);
+	int rc = otf__interval_flush(p->sn.map, &out, &points);
 	if (rc)
-		otf_node_log(p->relay.node, OTF_LOG_ERROR, "building the interval's metrics: %s",
+		otf_node_log(p->sn.relay.node, OTF_LOG_ERROR, "building the interval's metrics: %s",
 		             otf_strerror(rc));
 	if (!out)
 		return;
-	otf_msg_t *m = otf_msg_create(p->relay.node, OTF_SIGNAL_METRICS, out, points);
+	otf_msg_t *m = otf_msg_create(p->sn.relay.node, OTF_SIGNAL_METRICS, out, points);
 	if (!m)
 		return;
 	/* calldata 0 marks our own interval messages (the relay's carry a
 	 * pending entry). */
-	otf_msg_subscribe(m, p->relay.node, OTF_INTEREST_NACK, 0);
-	rc = otf_node_send(p->relay.node, m);
+	otf_msg_subscribe(m, p->sn.relay.node, OTF_INTEREST_NACK, 0);
+	rc = otf_node_send(p->sn.relay.node, m);
 	if (rc) {
-		otf_node_count(p->relay.node, OTF_COUNTER_DROPPED, OTF_SIGNAL_METRICS, points);
-		otf_node_log(p->relay.node, OTF_LOG_WARN, "interval metrics not sent: %s",
+		otf_node_count(p->sn.relay.node, OTF_COUNTER_DROPPED, OTF_SIGNAL_METRICS, points);
+		otf_node_log(p->sn.relay.node, OTF_LOG_WARN, "interval metrics not sent: %s",
 		             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 		otf_msg_drop(m);
 	}
@@ -460,26 +449,23 @@ static void control(void *inst, const otf_ctrl_t *c)
 	}
 	if ((c->type == OTF_CTRL_NACK || c->type == OTF_CTRL_ACK) && c->calldata == 0) {
 		if (c->type == OTF_CTRL_NACK)
-			otf_node_log(p->relay.node, OTF_LOG_WARN,
+			otf_node_log(p->sn.relay.node, OTF_LOG_WARN,
 			             "interval metrics refused downstream: %s", c->reason);
 		if (c->payload)
 			otf_buf_unref(c->payload);
 		return;
 	}
 	if (c->type == OTF_CTRL_KIL) {
-		if (p->timer > 0)
-			otf_node_timer_stop(p->relay.node, p->timer);
+		otf__series_node_stop_timer(&p->sn);
 		flush(p); /* what is held is sent before the pipeline stops */
 	}
-	otf__ottlproc_relay_control(&p->relay, c);
+	otf__ottlproc_relay_control(&p->sn.relay, c);
 }
 
 static void destroy(void *inst)
 {
 	interval_t *p = inst;
-	otf__ottlproc_relay_close(&p->relay);
-	otf__series_map_put(p->map);
-	otf_arena_close(&p->arena);
+	otf__series_node_close(&p->sn);
 	otf_free(p);
 }
 
