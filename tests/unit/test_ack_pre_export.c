@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "engine_run.h"
 #include "flow_nodes.h"
 
 #include "otflow/config.h"
@@ -21,33 +22,12 @@
 #include <string.h>
 #include <unistd.h>
 
-typedef struct run {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t st;
-	otf_engine_t *e;
-} run_t;
+typedef otf_test_run_t run_t;
 
 static void start(run_t *r, const char *yaml)
 {
-	memset(r, 0, sizeof *r);
 	otf_tf_reset();
-	otf_config_error_t err;
-	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, &err);
-	if (!rc)
-		rc = otf_service_build(r->cfg, &r->dag, &r->st, &err);
-	if (rc)
-		fail_msg("build: %s", err.text);
-	otf_log_set_level(OTF_LOG_ERROR);
-	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
-}
-
-static void stop(run_t *r)
-{
-	otf_engine_request_stop(r->e);
-	assert_int_equal(otf_engine_join(r->e), 0);
-	otf_dag_destroy(r->dag);
-	otf_config_destroy(r->cfg);
+	otf_test_run_begin(r, yaml);
 }
 
 static uint64_t dropped(run_t *r)
@@ -85,7 +65,7 @@ static void test_acked_when_queued(void **state)
 	assert_int_equal(atomic_load(&otf_tf.sink[0].acked), 0); /* still held */
 	for (int i = 0; i < 3; i++)
 		assert_true(otf_tf_was_sent(atomic_load(&otf_tf.sink[0].source[i])));
-	stop(&r);
+	otf_test_run_stop(&r);
 	assert_int_equal(atomic_load(&otf_tf.sink[0].acked), 3); /* at KIL */
 }
 
@@ -102,14 +82,14 @@ static void test_failures_before_and_after(void **state)
 	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
 	assert_string_equal(otf_tf.reason, "sending queue is full");
 	assert_int_equal(dropped(&r), 0);
-	stop(&r);
+	otf_test_run_stop(&r);
 	start(&r, ONE("queued: true, fail: -1"));
 	otf_tf_await_answers(3, 5000);
 	assert_int_equal(atomic_load(&otf_tf.acks), 3);
 	for (int i = 0; i < 200 && dropped(&r) < 3; i++)
 		usleep(5000);
 	assert_int_equal(dropped(&r), 3);
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 /* No queued report (no queue downstream): the outcome is passed on. */
@@ -121,7 +101,7 @@ static void test_no_report_passes_outcome(void **state)
 	otf_tf_await_seen(0, 3, 5000);
 	usleep(50000);
 	assert_int_equal(atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks), 0);
-	stop(&r); /* the sink acks at KIL: then upstream is acked */
+	otf_test_run_stop(&r); /* the sink acks at KIL: then upstream is acked */
 	assert_int_equal(atomic_load(&otf_tf.acks), 3);
 }
 
@@ -146,7 +126,7 @@ static int early_answers(const char *yaml)
 	for (int i = 0; i < 100 && atomic_load(&otf_tf.acks) < 2; i++)
 		usleep(2000);
 	int n = atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks);
-	stop(&r);
+	otf_test_run_stop(&r);
 	return n;
 }
 

@@ -8,6 +8,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "engine_run.h"
+
 #include "otflow/alloc.h"
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
@@ -221,25 +223,14 @@ static const otf_component_factory_t k_src = {
 static const otf_component_factory_t k_pub = PUB(OTF_KIND_EXPORTER, "cppub");
 static const otf_component_factory_t k_mid = PUB(OTF_KIND_PROCESSOR, "cpmid");
 
-typedef struct run {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t st;
-	otf_engine_t *e;
-} run_t;
+typedef otf_test_run_t run_t;
 
 static void start(run_t *r, int mode, const char *yaml)
 {
 	atomic_store(&g_mode, mode);
 	g_rebs = g_ticks = g_storm = g_acks = g_stop = g_sent = 0;
 	g_last_reb_items = g_at_tmr_items = g_spent_items = 0;
-	otf_config_error_t err;
-	if (otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, &err))
-		fail_msg("load: %s", err.text);
-	if (otf_service_build(r->cfg, &r->dag, &r->st, &err))
-		fail_msg("build: %s", err.text);
-	otf_log_set_level(OTF_LOG_ERROR);
-	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
+	otf_test_run_begin(r, yaml);
 }
 
 static uint64_t now_ms(void)

@@ -7,6 +7,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "engine_run.h"
+
 #include "otflow/alloc.h"
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
@@ -385,31 +387,17 @@ static int setup(void **state)
 	return 0;
 }
 
-typedef struct run {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t st;
-	otf_engine_t *e;
-} run_t;
+typedef otf_test_run_t run_t;
 
 static void build(run_t *r, const char *yaml)
 {
-	otf_config_error_t err;
-	memset(r, 0, sizeof *r);
 	reset();
-	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, &err);
-	if (rc)
-		fail_msg("load: %s", err.text);
-	rc = otf_service_build(r->cfg, &r->dag, &r->st, &err);
-	if (rc)
-		fail_msg("build: %s", err.text);
-	otf_log_set_level(OTF_LOG_ERROR);
+	otf_test_run_build(r, yaml);
 }
 
 static void run_free(run_t *r)
 {
-	otf_dag_destroy(r->dag);
-	otf_config_destroy(r->cfg);
+	otf_test_run_free(r);
 }
 
 static uint64_t now_ms(void)

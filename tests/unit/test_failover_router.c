@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "engine_run.h"
 #include "flow_nodes.h"
 
 #include "otflow/alloc.h"
@@ -33,34 +34,13 @@ static int setup(void **state)
 	return 0;
 }
 
-typedef struct run {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t st;
-	otf_engine_t *e;
-} run_t;
+typedef otf_test_run_t run_t;
 
-/* Builds and starts yaml, one worker. */
+/* Builds and starts yaml. */
 static void start(run_t *r, const char *yaml)
 {
-	memset(r, 0, sizeof *r);
 	otf_tf_reset();
-	otf_config_error_t err;
-	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, &err);
-	if (!rc)
-		rc = otf_service_build(r->cfg, &r->dag, &r->st, &err);
-	if (rc)
-		fail_msg("build: %s", err.text);
-	otf_log_set_level(OTF_LOG_ERROR);
-	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
-}
-
-static void stop(run_t *r)
-{
-	otf_engine_request_stop(r->e);
-	assert_int_equal(otf_engine_join(r->e), 0);
-	otf_dag_destroy(r->dag);
-	otf_config_destroy(r->cfg);
+	otf_test_run_begin(r, yaml);
 }
 
 #define FO_YAML(fo_cfg, p_cfg, s_cfg, src_cfg)                  \
@@ -103,7 +83,7 @@ static void test_switches_and_resends(void **state)
 	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
 	assert_true(atomic_load(&otf_tf.sink[0].seen) >= 1);
 	expect_all_at(1);
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 /* Every level down: a retryable NACK naming the last failure. */
@@ -118,7 +98,7 @@ static void test_all_levels_fail(void **state)
 	assert_non_null(strstr(otf_tf.reason, "every level failed"));
 	assert_non_null(strstr(otf_tf.reason, "sink down"));
 	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 2);
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 /* Bad data fails everywhere: a permanent NACK goes up without a switch. */
@@ -130,7 +110,7 @@ static void test_permanent_passed_up(void **state)
 	otf_tf_await_answers(2, 5000);
 	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 2);
 	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 0);
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 /* The primary fails once: the first message goes on to the secondary.
@@ -147,13 +127,13 @@ static void test_probe_returns_to_primary(void **state)
 	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 2); /* the failure, then the probe */
 	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 1);
 	assert_int_equal(atomic_load(&otf_tf.sink[0].source[1]), atomic_load(&otf_tf.sent_ids[1]));
-	stop(&r);
+	otf_test_run_stop(&r);
 	start(&r, FO_YAML("retry_interval: 10m", "fail: 1", "fail: 0", "count: 1, again_ms: 300"));
 	otf_tf_await_answers(2, 5000);
 	assert_int_equal(atomic_load(&otf_tf.acks), 2);
 	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
 	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 2);
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 /* Held items are bounded: the third message is refused at once. */
@@ -166,7 +146,7 @@ static void test_bounded(void **state)
 	assert_int_equal(atomic_load(&otf_tf.nacks), 1);
 	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
 	assert_non_null(strstr(otf_tf.reason, "max_items 2"));
-	stop(&r);
+	otf_test_run_stop(&r);
 	assert_int_equal(atomic_load(&otf_tf.acks), 2);
 }
 
@@ -240,7 +220,7 @@ static void test_retry_gap(void **state)
 	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 2);
 	assert_int_equal(atomic_load(&otf_tf.sink[0].source[1]), atomic_load(&otf_tf.sent_ids[1]));
 	assert_int_equal(atomic_load(&otf_tf.sink[1].source[1]), atomic_load(&otf_tf.sent_ids[2]));
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 /* The Collector's failover connector in Collector YAML: priority_levels
@@ -269,7 +249,7 @@ static void test_failover_connector(void **state)
 	assert_true(atomic_load(&otf_tf.sink[0].seen) >= 1);
 	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), atomic_load(&otf_tf.sink[2].seen));
 	expect_all_at(1);
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 static void expect_collector_error(const char *levels, const char *needle)

@@ -12,6 +12,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "engine_run.h"
+
 #include "otflow/alloc.h"
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
@@ -355,29 +357,17 @@ static int setup(void **state)
 	return 0;
 }
 
-typedef struct run {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t st;
-	otf_engine_t *e;
-} run_t;
+typedef otf_test_run_t run_t;
 
 static void build(run_t *r, const char *yaml)
 {
-	otf_config_error_t err;
-	memset(r, 0, sizeof *r);
 	reset();
-	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, &err);
-	if (!rc)
-		rc = otf_service_build(r->cfg, &r->dag, &r->st, &err);
-	otf_log_set_level(OTF_LOG_ERROR);
-	if (rc)
-		fail_msg("build: %s", err.text);
+	otf_test_run_build(r, yaml);
 }
 
 static void start_and_wait(run_t *r, int answers)
 {
-	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
+	otf_test_run_start(r);
 	for (int i = 0; i < 5000 && atomic_load(&g_acks) + atomic_load(&g_nacks) < answers; i++)
 		usleep(1000);
 	if (atomic_load(&g_acks) + atomic_load(&g_nacks) < answers)
@@ -387,10 +377,7 @@ static void start_and_wait(run_t *r, int answers)
 
 static void stop(run_t *r)
 {
-	otf_engine_request_stop(r->e);
-	assert_int_equal(otf_engine_join(r->e), 0);
-	otf_dag_destroy(r->dag);
-	otf_config_destroy(r->cfg);
+	otf_test_run_stop(r);
 }
 
 static uint64_t counter_of(otf_engine_t *e, const char *name, otf_node_counter_t c)

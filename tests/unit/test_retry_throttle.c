@@ -10,6 +10,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "engine_run.h"
 #include "flow_nodes.h"
 
 #include "otflow/config.h"
@@ -146,33 +147,12 @@ static void srv_stop(srv_t *v)
 	}
 }
 
-typedef struct run {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t st;
-	otf_engine_t *e;
-} run_t;
+typedef otf_test_run_t run_t;
 
 static void start(run_t *r, const char *yaml)
 {
-	memset(r, 0, sizeof *r);
 	otf_tf_reset();
-	otf_config_error_t err;
-	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, &err);
-	if (!rc)
-		rc = otf_service_build(r->cfg, &r->dag, &r->st, &err);
-	if (rc)
-		fail_msg("build: %s", err.text);
-	otf_log_set_level(OTF_LOG_ERROR);
-	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
-}
-
-static void stop(run_t *r)
-{
-	otf_engine_request_stop(r->e);
-	assert_int_equal(otf_engine_join(r->e), 0);
-	otf_dag_destroy(r->dag);
-	otf_config_destroy(r->cfg);
+	otf_test_run_begin(r, yaml);
 }
 
 static const uint8_t k_span[] = {0x0a, 0x04, 0x12, 0x02, 0x12, 0x00};
@@ -225,7 +205,7 @@ static void test_retry_node_waits_retry_info(void **state)
 	run_t r;
 	start(&r, yaml);
 	expect_resent_after(1200);
-	stop(&r);
+	otf_test_run_stop(&r);
 	srv_stop(v);
 }
 
@@ -246,7 +226,7 @@ static void test_exporter_retry_waits_retry_info(void **state)
 	run_t r;
 	start(&r, yaml);
 	expect_resent_after(1200);
-	stop(&r);
+	otf_test_run_stop(&r);
 	srv_stop(v);
 }
 
@@ -268,7 +248,7 @@ static void test_nack_carries_delay(void **state)
 	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
 	assert_int_equal(atomic_load(&otf_tf.retry_after_ns), 2500000000ull);
 	assert_int_equal(atomic_load(&g_calls), 1);
-	stop(&r);
+	otf_test_run_stop(&r);
 	srv_stop(v);
 }
 
@@ -289,7 +269,7 @@ static void test_fanout_join_carries_delay(void **state)
 	assert_int_equal(atomic_load(&otf_tf.nacks), 1);
 	assert_int_equal(atomic_load(&otf_tf.retry_after_ns), 700000000ull);
 	assert_string_equal(otf_tf.reason, "sink throttled");
-	stop(&r);
+	otf_test_run_stop(&r);
 }
 
 static int setup(void **state)

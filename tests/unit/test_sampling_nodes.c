@@ -15,6 +15,8 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include "engine_run.h"
+
 #include "otflow/alloc.h"
 #include "otflow/config.h"
 #include "otflow/config_schema.h"
@@ -177,12 +179,7 @@ static const otf_component_factory_t k_sink = {
     .destroy = n_destroy,
 };
 
-typedef struct run {
-	otf_config_t *cfg;
-	otf_dag_t *dag;
-	otf_service_settings_t st;
-	otf_engine_t *e;
-} run_t;
+typedef otf_test_run_t run_t;
 
 static void start(run_t *r, const char *proc, const char *proc_cfg, bool sink_nacks)
 {
@@ -197,24 +194,13 @@ static void start(run_t *r, const char *proc, const char *proc_cfg, bool sink_na
 	         "  - {from: p, to: sink}\n"
 	         "runtime: {workers: 1, shutdown_timeout: 2s}\n",
 	         proc, proc_cfg, sink_nacks ? "true" : "false");
-	memset(r, 0, sizeof *r);
 	reset();
-	otf_config_error_t err;
-	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &r->cfg, &err);
-	if (!rc)
-		rc = otf_service_build(r->cfg, &r->dag, &r->st, &err);
-	if (rc)
-		fail_msg("build: %s", err.text);
-	otf_log_set_level(OTF_LOG_ERROR);
-	assert_int_equal(otf_engine_start(r->dag, &r->st.runtime, &r->e), 0);
+	otf_test_run_begin(r, yaml);
 }
 
 static void stop(run_t *r)
 {
-	otf_engine_request_stop(r->e);
-	assert_int_equal(otf_engine_join(r->e), 0);
-	otf_dag_destroy(r->dag);
-	otf_config_destroy(r->cfg);
+	otf_test_run_stop(r);
 	for (size_t i = 0; i < g_npayloads; i++)
 		otf_buf_unref(g_payloads[i]);
 	g_npayloads = 0;
