@@ -135,29 +135,7 @@ printf '%s\n' "$prom" | grep -q '^otflow_alloc_calls [1-9]' &&
 
 # Push: the value 3 arrives at B through both transports, with the resource.
 check_push() { # FILE -> "value service.name env instance-id-set" of the newest export
-	python3 - "$1" <<'PY'
-import json, sys
-best = None
-try:
-    lines = open(sys.argv[1]).read().splitlines()
-except FileNotFoundError:
-    lines = []
-for line in lines:
-    for rm in json.loads(line).get("resourceMetrics", []):
-        res = {a["key"]: a["value"].get("stringValue") for a in rm.get("resource", {}).get("attributes", [])}
-        for sm in rm.get("scopeMetrics", []):
-            for m in sm.get("metrics", []):
-                if m["name"] != "otelcol_receiver_accepted_spans":
-                    continue
-                s = m.get("sum", {})
-                for dp in s.get("dataPoints", []):
-                    attrs = {a["key"]: a["value"].get("stringValue") for a in dp.get("attributes", [])}
-                    if attrs.get("receiver") == "otlp" and s.get("isMonotonic") and s.get("aggregationTemporality") == 2:
-                        best = "%s %s %s %s" % (dp.get("asInt"), res.get("service.name"),
-                                                res.get("deployment.environment.name"),
-                                                bool(res.get("service.instance.id")))
-print(best)
-PY
+	python3 "$E2E_DIR/telemetry_point.py" "$1"
 }
 for t in http grpc; do
 	got=""

@@ -95,26 +95,7 @@ start() { # NAME CONFIG HEALTH_PORT -> STARTED_PID
 	finish
 }
 check_push() { # FILE -> "value service.name" of the newest accepted_spans point
-	python3 - "$1" <<'PY'
-import json, sys
-best = None
-try:
-    lines = open(sys.argv[1]).read().splitlines()
-except FileNotFoundError:
-    lines = []
-for line in lines:
-    for rm in json.loads(line).get("resourceMetrics", []):
-        res = {a["key"]: a["value"].get("stringValue") for a in rm.get("resource", {}).get("attributes", [])}
-        for sm in rm.get("scopeMetrics", []):
-            for m in sm.get("metrics", []):
-                if m["name"] != "otelcol_receiver_accepted_spans":
-                    continue
-                for dp in m.get("sum", {}).get("dataPoints", []):
-                    attrs = {a["key"]: a["value"].get("stringValue") for a in dp.get("attributes", [])}
-                    if attrs.get("receiver") == "otlp":
-                        best = "%s %s" % (dp.get("asInt"), res.get("service.name"))
-print(best)
-PY
+	python3 "$E2E_DIR/telemetry_point.py" "$1" | cut -d" " -f1,2
 }
 span() { printf '{"traceId":"%s","spanId":"%s","name":"s","startTimeUnixNano":"1","endTimeUnixNano":"2"}' "$1" "$2"; }
 spans="{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[$(span 0af7651916cd43dd8448eb211c80319c b7ad6b7169203331),$(span 0af7651916cd43dd8448eb211c80319c b7ad6b7169203332),$(span 0af7651916cd43dd8448eb211c80319c b7ad6b7169203333)]}]}]}"
