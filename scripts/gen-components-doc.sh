@@ -31,8 +31,9 @@ Behaviour notes:
   RESOURCE_EXHAUSTED for a message over `max_recv_msg_size_mib` (refused at its 5-byte prefix,
   never buffered), a full pipeline, or memory (the memory_limiter's flag is checked at the
   request headers); UNAVAILABLE, with `wait_for_result`, for a retryable failure downstream and
-  at shutdown; DEADLINE_EXCEEDED when `grpc-timeout` passes first (the timeout is also the
-  message's deadline); UNIMPLEMENTED for other methods, signals without a pipeline and unknown
+  at shutdown; DEADLINE_EXCEEDED when `grpc-timeout` passes first (with `wait_for_result` the
+  timeout is also the message's deadline; without, the client is not waiting and the data has
+  none); UNIMPLEMENTED for other methods, signals without a pipeline and unknown
   `grpc-encoding`s; INTERNAL for a bad compressed flag or corrupt compressed data. Connections
   that do not speak HTTP/2 get GOAWAY and are closed. `keepalive` behaves as grpc-go's (PINGs
   after `time`, GOAWAY for idle/aged connections, `too_many_pings` GOAWAY ENHANCE_YOUR_CALM).

@@ -11,7 +11,8 @@
  * UNAVAILABLE for a retryable NACK with wait_for_result or at shutdown;
  * UNIMPLEMENTED for other methods; DEADLINE_EXCEEDED from the server when
  * grpc-timeout passes first (the timeout also becomes the message's
- * deadline, so downstream components can give up early). */
+ * deadline with wait_for_result, so downstream components can give up
+ * early; without it the client does not wait and the data has no deadline). */
 #include "otlp_auth.h"
 #include "otlp_grpc.h"
 #include "otlp_http_ingest.h"
@@ -211,8 +212,12 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 		otf_grpc_respond_status(call, OTF_GRPC_RESOURCE_EXHAUSTED, "out of memory");
 		return;
 	}
+	/* The client's deadline bounds the message only while the client
+	 * waits for its outcome: answered at once (wait_for_result false),
+	 * the data is ours to deliver however long it takes, as in the
+	 * Collector, whose batch and queue detach the request's context. */
 	uint64_t deadline = otf_grpc_call_deadline_unix_ns(call);
-	if (deadline)
+	if (deadline && g->cfg->wait_for_result)
 		otf_msg_set_deadline(m, deadline);
 	if (g->cfg->protocols.grpc.include_metadata)
 		copy_metadata(call, m);
