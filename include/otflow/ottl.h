@@ -204,6 +204,33 @@ int otf_ottl_exec_statement(const otf_ottl_program_t *p, size_t i, otf_ottl_reco
 int otf_ottl_eval_condition(const otf_ottl_program_t *p, size_t i, otf_ottl_record_t *rec,
                             otf_ottl_error_t *err);
 
+/* Fast conditions (ottl_fast.c): condition i of a resource-context
+ * program compiled to direct byte compares when it is made only of
+ * `attributes["k"] == "v"` / `!=` (a string literal or nil, either side),
+ * `request["H"] == "v"` / `!=`, `true`, `false`, and `and`, `or`, `not` of
+ * those; *out NULL (return 0) for any other shape, which the tree
+ * evaluator keeps. The result equals otf_ottl_eval_condition's on every
+ * resource the decoder accepts (tests/unit/test_ottl_fast.c,
+ * tests/fuzz/fuzz_ottl_fast.c), without decoding it: the first KeyValue
+ * with the key decides, nil equals only nil, another type than the
+ * literal's is unequal. Ownership: the caller destroys *out, before p (it
+ * points at p's literals). Thread rules: immutable after compile, any
+ * thread. Errors: OTF_E_NOMEM. */
+typedef struct otf_ottl_fast otf_ottl_fast_t;
+enum { OTF_OTTL_FAST_UNSURE = 2 }; /* bytes the views refuse: ask the tree */
+int otf_ottl_fast_compile(const otf_ottl_program_t *p, size_t i, otf_ottl_fast_t **out);
+void otf_ottl_fast_destroy(otf_ottl_fast_t *f);
+/* The distinct request[] keys the condition reads (NUL-terminated, as
+ * request_header receives them), slot 0 .. count - 1. */
+size_t otf_ottl_fast_header_count(const otf_ottl_fast_t *f);
+const char *otf_ottl_fast_header_key(const otf_ottl_fast_t *f, size_t slot);
+/* Evaluates on resource (the encoded Resource message, absent = empty)
+ * with hdr_vals[slot] the value of header key slot (NULL: absent), looked
+ * up once per request by the caller: 1 true, 0 false,
+ * OTF_OTTL_FAST_UNSURE when the bytes are malformed (evaluate with the
+ * tree, which reports the error). No allocation. */
+int otf_ottl_fast_eval(const otf_ottl_fast_t *f, otf_bytes_t resource, const char *const *hdr_vals);
+
 /* Counters of a run; the caller adds them up and exports them. */
 typedef struct otf_ottl_stats {
 	uint64_t records;             /* records visited */

@@ -95,6 +95,37 @@ int otf_view_iter_next(otf_view_iter_t *it, otf_bytes_t *out);
  * several (content_router) without decoding and re-encoding it. */
 int otf_view_iter_next_raw(otf_view_iter_t *it, otf_bytes_t *out, otf_bytes_t *raw);
 
+/* The common shape, inline for hot loops: a length-delimited field with
+ * a one-byte tag and a length that fits at *pp. Returns its field number
+ * with *pp past the length and *len set; 0 (nothing moved) for anything
+ * else (a longer tag, another wire type, a length past end): read it with
+ * the functions here, which also report malformed bytes. */
+static inline uint32_t otf_view_ld_field(const uint8_t **pp, const uint8_t *end, size_t *len)
+{
+	const uint8_t *p = *pp;
+	if (end - p < 2 || (p[0] & 0x87) != 0x02)
+		return 0;
+	uint32_t f = (uint32_t)p[0] >> 3;
+	uint64_t n = p[1];
+	p += 2;
+	if (n & 0x80) {
+		n &= 0x7f;
+		for (int shift = 7;; shift += 7) {
+			if (p == end || shift > 28)
+				return 0;
+			uint8_t b = *p++;
+			n |= (uint64_t)(b & 0x7f) << shift;
+			if (!(b & 0x80))
+				break;
+		}
+	}
+	if (n > (uint64_t)(end - p))
+		return 0;
+	*len = (size_t)n;
+	*pp = p;
+	return f;
+}
+
 /* Byte offset of the error relative to base (the start of the input), or
  * 0 when there is none. */
 size_t otf_view_iter_err_offset(const otf_view_iter_t *it, const uint8_t *base);

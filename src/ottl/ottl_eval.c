@@ -298,6 +298,16 @@ bool otf__ottl_program_is_conditions(const otf_ottl_program_t *p)
 	return p->conditions;
 }
 
+const otf__ottl_node_t *otf__ottl_program_condition(const otf_ottl_program_t *p, size_t i)
+{
+	return p && p->conditions && i < p->n ? p->stmts[i].where : NULL;
+}
+
+otf_ottl_context_t otf__ottl_program_context(const otf_ottl_program_t *p)
+{
+	return p->ctx;
+}
+
 size_t otf_ottl_program_len(const otf_ottl_program_t *p)
 {
 	return p ? p->n : 0;

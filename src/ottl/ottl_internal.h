@@ -268,6 +268,10 @@ static inline bool otf__ottl_bytes_is(otf_bytes_t a, const char *s)
 
 /* Whether p was compiled from conditions (ottl_eval.c). */
 bool otf__ottl_program_is_conditions(const otf_ottl_program_t *p);
+/* The checked tree of condition i (NULL when p holds statements or i is
+ * out of range) and p's context: for ottl_fast.c. */
+const otf__ottl_node_t *otf__ottl_program_condition(const otf_ottl_program_t *p, size_t i);
+otf_ottl_context_t otf__ottl_program_context(const otf_ottl_program_t *p);
 
 /* ---- checker (ottl_check.c) ---- */
 

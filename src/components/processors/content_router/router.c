@@ -65,6 +65,11 @@ struct otf__cr {
 	const otf_msg_t *msg; /* the message being routed (header lookups) */
 	decision_cache_t cache;
 	otf_ottl_program_t *prog;
+	/* Fast path: every route compiled to byte compares (otf_ottl_fast_t),
+	 * their request[] values looked up once per request (hdr, hdr_done). */
+	bool all_fast;
+	otf_ottl_fast_t *fast[OTF_CR_MAX_ROUTES];
+	const char *hdr[OTF_CR_MAX_ROUTES][8];
 	const char *const *names;
 	size_t n;
 	int ctx;
@@ -85,6 +90,29 @@ bool otf__cr_cond_always(const char *cond)
 		if (!isspace((unsigned char)*cond))
 			return false;
 	return true;
+}
+
+static void fast_drop(otf__cr_t *r)
+{
+	for (size_t i = 0; i < OTF_CR_MAX_ROUTES; i++) {
+		otf_ottl_fast_destroy(r->fast[i]);
+		r->fast[i] = NULL;
+	}
+	r->all_fast = false;
+}
+
+/* The fast path is taken when every route has a fast form: one route
+ * without it would need the decoded resource anyway. */
+static void fast_build(otf__cr_t *r)
+{
+	fast_drop(r);
+	bool all = r->ctx == OTF_CR_CTX_RESOURCE && r->n > 0;
+	for (size_t i = 0; all && i < r->n; i++)
+		all = !otf_ottl_fast_compile(r->prog, i, &r->fast[i]) && r->fast[i] &&
+		      otf_ottl_fast_header_count(r->fast[i]) <= 8;
+	if (!all)
+		fast_drop(r);
+	r->all_fast = all;
 }
 
 int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
@@ -128,6 +156,7 @@ int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
 		if (strstr(conds[i], "Now("))
 			r->cacheable = false;
 	otf_arena_init(&r->arena, 4096);
+	fast_build(r);
 	*out = r;
 	return 0;
 }
@@ -148,6 +177,7 @@ int otf__cr_set_routes(otf__cr_t *r, const char *const *conds, const char *const
 	r->cacheable = x->cacheable;
 	r->cache.valid = false;
 	r->cache.recording = false;
+	fast_build(r);
 	x->prog = old; /* destroyed with the scratch router */
 	otf__cr_destroy(x);
 	return 0;
@@ -164,6 +194,7 @@ void otf__cr_destroy(otf__cr_t *r)
 		r->joins = j->next;
 		otf_free(j);
 	}
+	fast_drop(r);
 	otf_ottl_program_destroy(r->prog);
 	otf_arena_close(&r->arena);
 	otf_free(r);
@@ -559,8 +590,83 @@ static void split(otf__cr_t *r, otf_msg_t *m, const unit_t *units, size_t nunits
 	join_settle(r, j);
 }
 
+/* A Resource* group's head (field 1, the last one wins) as
+ * otf_view_group_read finds it, read inline when every field has the
+ * common shape; the view function otherwise. */
+static int group_head(otf_bytes_t msg, otf_bytes_t *head)
+{
+	const uint8_t *p = msg.ptr, *end = msg.ptr + msg.len;
+	*head = (otf_bytes_t){NULL, 0};
+	while (p < end) {
+		size_t n;
+		uint32_t f = otf_view_ld_field(&p, end, &n);
+		if (!f) {
+			otf_view_group_t g;
+			int rc = otf_view_group_read(msg, &g);
+			*head = g.head;
+			return rc;
+		}
+		if (f == 1)
+			*head = (otf_bytes_t){p, n};
+		p += n;
+	}
+	return 0;
+}
+
+/* Every resource evaluated by the fast conditions on its bytes: when they
+ * all go to one route the message is passed on and true is returned;
+ * false (nothing done) when resources go to different routes or bytes are
+ * malformed: the general path below decides (and splits, or reports). */
+static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
+{
+	const otf_buf_t *payload = otf_msg_payload(m);
+	const uint8_t *p = payload->data, *end = payload->data + payload->len;
+	uint64_t looked_up = 0;
+	int first = ROUTE_MIXED;
+	while (p < end) {
+		/* *Data: resource_* = 1; any other shape is the general path's */
+		size_t len;
+		uint32_t field = otf_view_ld_field(&p, end, &len);
+		if (!field)
+			return false;
+		otf_bytes_t content = {p, len}, head;
+		p += len;
+		if (field != 1)
+			continue;
+		if (group_head(content, &head))
+			return false;
+		int route = ROUTE_DEFAULT;
+		for (size_t i = 0; i < r->n; i++) {
+			const otf_ottl_fast_t *f = r->fast[i];
+			if (!(looked_up & (1ull << i))) {
+				/* the request's headers: once per request */
+				size_t nk = otf_ottl_fast_header_count(f);
+				for (size_t k = 0; k < nk; k++)
+					r->hdr[i][k] =
+					    otf_msg_header_get(m, otf_ottl_fast_header_key(f, k));
+				looked_up |= 1ull << i;
+			}
+			int v = otf_ottl_fast_eval(f, head, r->hdr[i]);
+			if (v == OTF_OTTL_FAST_UNSURE)
+				return false;
+			if (v) {
+				route = (int)i;
+				break;
+			}
+		}
+		if (first == ROUTE_MIXED)
+			first = route;
+		else if (route != first)
+			return false;
+	}
+	pass_on(r, m, first == ROUTE_MIXED ? ROUTE_DEFAULT : first);
+	return true;
+}
+
 void otf__cr_consume(otf__cr_t *r, otf_msg_t *m)
 {
+	if (r->all_fast && fast_consume(r, m))
+		return;
 	otf_buf_t *payload = otf_msg_payload(m);
 	otf_arena_reset(&r->arena);
 	otf_ottl_record_t rec;

@@ -20,6 +20,15 @@
  * to; the original is acked once every split is acked, and nacked when
  * any failed (permanent when every failure was).
  *
+ * Fast path (resource context): when every route's condition has the
+ * fast form (otf_ottl_fast_t in otflow/ottl.h: attributes["k"] == "v",
+ * request["H"] == "v", and/or/not of those), each resource is evaluated
+ * on its encoded bytes with no decode and no allocation, the request's
+ * headers looked up once per request; when the resources all go to one
+ * route the message is passed on from there. Resources for different
+ * routes, bytes the fast form is unsure of, and every other condition
+ * take the general path below (same results: tests/unit/test_ottl_fast.c).
+ *
  * Decision cache (resource context): the last resource's route is reused
  * while the next resource has the same bytes (head and schema_url) and
  * every header its conditions read has the same value; conditions are
