@@ -2,23 +2,29 @@
  * exporterhelper's retry_on_failure as a node of its own, so that any
  * branch of a DAG can retry, not only an exporter's queue.
  *
- * Each message consumed is held (a reference to its payload, no copy) and
- * carried downstream by a message of this node's own per attempt (same
- * payload, the original's id as its source, headers and deadline kept),
- * whose outcome the node subscribes to:
- *   ACK            the original is acked;
- *   NACK permanent the original is nacked permanent at once (retrying
+ * Each message consumed is sent on itself (same id, payload, headers and
+ * deadline), subscribed to with OTF_INTEREST_RETURN_MSG: its outcome hands
+ * the message back instead of releasing it, so the node keeps no copy and
+ * makes no message of its own per attempt:
+ *   ACK            the message is acked (on upstream);
+ *   NACK permanent the message is nacked permanent at once (retrying
  *                  cannot help);
- *   NACK retryable the node waits (exponential backoff with jitter, the
- *                  Collector's schedule: otf__exph_backoff_next) and sends
- *                  again; it gives up, nacking the original retryable, when
- *                  max_elapsed_time would pass or the next attempt would
- *                  start after the message's deadline (-ETIMEDOUT). A
- *                  NACK carrying the server's throttle delay
- *                  (otf_ctrl_t.retry_after_ns: RetryInfo, Retry-After)
- *                  makes the wait at least that long.
- * A new attempt is a new message, because an outcome releases the message
- * it answers; the payload reference kept here is what survives.
+ *   NACK retryable the node keeps the message and waits (exponential
+ *                  backoff with jitter, the Collector's schedule:
+ *                  otf__exph_backoff_next), then sends it again; it gives
+ *                  up, nacking it retryable, when max_elapsed_time would
+ *                  pass or the next attempt would start after the
+ *                  message's deadline (-ETIMEDOUT). A NACK carrying the
+ *                  server's throttle delay (otf_ctrl_t.retry_after_ns:
+ *                  RetryInfo, Retry-After) makes the wait at least that
+ *                  long.
+ * The bookkeeping of a message (held_t) comes from a per-instance free
+ * list: no allocation per message once the list is warm.
+ *
+ * CAN: the message keeps its id downstream, so the engine's CAN reaches
+ * the nodes after this one by itself; a message waiting here is answered
+ * cancelled at once, one in flight is marked and its outcome ends it (no
+ * retry), and a resend of a cancelled id is dropped by the engine.
  *
  * Bounded: max_bytes (payload bytes) and max_items held per worker; a
  * message that does not fit is nacked retryable at once. Refused and
@@ -50,16 +56,17 @@ typedef struct retry_config {
 typedef struct held held_t;
 struct held {
 	held_t *prev, *next;
-	otf_msg_t *orig;     /* the message consumed, answered once */
-	otf_buf_t *payload;  /* one reference, resent per attempt */
-	otf_signal_t signal; /* of orig */
-	uint64_t items;
+	otf_msg_t *msg;      /* while waiting for the next attempt; NULL in flight */
+	uint64_t id;         /* the message's (CAN) */
+	otf_signal_t signal; /* of the message */
+	uint64_t items, bytes;
 	uint64_t deadline_ms; /* loop clock; 0 = none */
 	otf_exph_backoff_t backoff;
+	uint64_t start_ms;    /* loop clock at the first attempt */
+	bool backoff_started; /* the schedule is set up at the first failure */
 	uint32_t attempts;
-	int64_t timer_id;    /* > 0 while waiting for the next attempt */
-	uint64_t attempt_id; /* id of the attempt's message (CAN passes on to it) */
-	bool cancelled;      /* CAN: the attempt's outcome ends it, no retry */
+	int64_t timer_id; /* > 0 while waiting for the next attempt */
+	bool cancelled;   /* CAN: the attempt's outcome ends it, no retry */
 };
 
 typedef struct retry {
@@ -67,6 +74,7 @@ typedef struct retry {
 	uv_loop_t *loop;
 	const retry_config_t *cfg;
 	held_t *list;
+	held_t *spare;         /* free list (next): bookkeeping without malloc */
 	uint64_t bytes, items; /* held */
 	uint64_t rng;
 	bool closing;
@@ -169,50 +177,48 @@ static void release(retry_t *r, held_t *h)
 		r->list = h->next;
 	if (h->next)
 		h->next->prev = h->prev;
-	r->bytes -= h->payload->len;
+	r->bytes -= h->bytes;
 	r->items -= h->items;
-	otf_buf_unref(h->payload);
-	otf_free(h);
+	h->next = r->spare;
+	r->spare = h;
 }
 
-/* Answers the original with a failure and forgets it. */
-static void give_up(retry_t *r, held_t *h, int error, bool permanent, const char *why)
+/* Answers m (the held message, back from downstream or waiting) with a
+ * failure and forgets it. */
+static void give_up(retry_t *r, held_t *h, otf_msg_t *m, int error, bool permanent, const char *why)
 {
 	/* A permanent failure is downstream's verdict, counted there. */
 	if (!permanent) {
 		otf_node_count(r->node, OTF_COUNTER_DROPPED, h->signal, h->items);
 		otf_node_error(r->node, OTF_ERR_DATA, "dropped", "%s", why ? why : "given up");
 	}
-	otf_msg_nack(h->orig, error, permanent, why);
 	release(r, h);
+	otf_msg_nack(m, error, permanent, why);
 }
 
-/* One attempt: a message of this node's own carries the payload on. */
-static void attempt(retry_t *r, held_t *h)
+#define INTERESTS (OTF_INTEREST_ACK | OTF_INTEREST_NACK | OTF_INTEREST_RETURN_MSG)
+
+/* One attempt: m itself goes on, to come back with its outcome. */
+static void attempt(retry_t *r, held_t *h, otf_msg_t *m)
 {
-	otf_msg_t *m = otf_msg_create(r->node, h->signal, otf_buf_ref(h->payload), h->items);
-	if (!m || otf_msg_add_source(m, otf_msg_id(h->orig)) || otf_msg_copy_envelope(m, h->orig) ||
-	    otf_msg_subscribe(m, r->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
-	                      (uint64_t)(uintptr_t)h)) {
-		if (m)
-			otf_msg_drop(m);
-		give_up(r, h, OTF_E_NOMEM, false, "retry: out of memory");
+	h->msg = NULL;
+	if (otf_msg_subscribe(m, r->node, INTERESTS, (uint64_t)(uintptr_t)h)) {
+		give_up(r, h, m, OTF_E_NOMEM, false, "retry: too many subscribers");
 		return;
 	}
 	h->attempts++;
-	h->attempt_id = otf_msg_id(m);
 	int rc = otf_node_send(r->node, m);
 	if (rc) {
-		otf_msg_drop(m);
+		otf_msg_unsubscribe(m, r->node);
 		if (h->attempts == 1) {
 			/* Nothing taken downstream: backpressure goes upstream as it
 			 * came, rather than being held here. */
-			otf_msg_nack(h->orig, rc, false,
-			             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 			release(r, h);
+			otf_msg_nack(m, rc, false,
+			             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 			return;
 		}
-		give_up(r, h, rc, false,
+		give_up(r, h, m, rc, false,
 		        rc == -EAGAIN ? "retry: downstream queue full" : otf_strerror(rc));
 	}
 }
@@ -238,24 +244,34 @@ static void consume(void *inst, otf_msg_t *m)
 		otf_msg_nack(m, OTF_E_NOMEM, false, why);
 		return;
 	}
-	held_t *h = otf_calloc(1, sizeof *h);
-	if (!h) {
+	held_t *h = r->spare;
+	if (h)
+		r->spare = h->next;
+	else if (!(h = otf_malloc(sizeof *h))) {
 		otf_msg_nack(m, OTF_E_NOMEM, false, "retry: out of memory");
 		return;
 	}
-	h->orig = m;
-	h->payload = otf_buf_ref(p);
+	/* Member by member: this runs once per message. The deadline and the
+	 * backoff schedule are read at the first failure, not here: most
+	 * messages never fail. */
+	h->prev = NULL;
+	h->msg = NULL;
+	h->id = otf_msg_id(m);
 	h->signal = otf_msg_signal(m);
 	h->items = items;
-	h->deadline_ms = deadline_ms(r, m);
-	otf__exph_backoff_reset(&h->backoff, &r->cfg->backoff, uv_now(r->loop) * 1000000ull);
+	h->bytes = p->len;
+	h->start_ms = uv_now(r->loop);
+	h->backoff_started = false;
+	h->attempts = 0;
+	h->timer_id = 0;
+	h->cancelled = false;
 	h->next = r->list;
 	if (r->list)
 		r->list->prev = h;
 	r->list = h;
 	r->bytes += p->len;
 	r->items += items;
-	attempt(r, h);
+	attempt(r, h, m);
 }
 
 /* CAN of an original: waiting, it is answered and forgotten now; with an
@@ -264,36 +280,44 @@ static void consume(void *inst, otf_msg_t *m)
 static void cancel(retry_t *r, uint64_t id, const char *reason)
 {
 	for (held_t *h = r->list; h; h = h->next) {
-		if (otf_msg_id(h->orig) != id)
+		if (h->id != id)
 			continue;
 		if (h->timer_id > 0) {
+			otf_msg_t *m = h->msg;
 			otf_node_count(r->node, OTF_COUNTER_CANCELLED, h->signal, h->items);
-			otf_msg_nack(h->orig, -ECANCELED, true, reason);
 			release(r, h);
-		} else if (!h->cancelled) {
+			otf_msg_nack(m, -ECANCELED, true, reason);
+		} else {
+			/* in flight: the CAN reaches the nodes downstream too */
 			h->cancelled = true;
-			otf_msg_cancel(r->node, h->attempt_id, reason);
 		}
 		return;
 	}
 }
 
-static void on_nack(retry_t *r, held_t *h, const otf_ctrl_t *c)
+static void on_nack(retry_t *r, held_t *h, otf_msg_t *m, const otf_ctrl_t *c)
 {
 	char why[256];
 	if (h->cancelled) {
 		otf_node_count(r->node, OTF_COUNTER_CANCELLED, h->signal, h->items);
-		otf_msg_nack(h->orig, -ECANCELED, true, "retry: cancelled");
 		release(r, h);
+		otf_msg_nack(m, -ECANCELED, true, "retry: cancelled");
 		return;
 	}
 	if (c->permanent || r->closing) {
 		snprintf(why, sizeof why, "%s%s", r->closing ? "retry: shutting down: " : "",
 		         c->reason);
-		give_up(r, h, c->error, c->permanent, why);
+		give_up(r, h, m, c->error, c->permanent, why);
 		return;
 	}
 	uint64_t now = uv_now(r->loop);
+	if (!h->backoff_started) {
+		/* Set up at the first failure (most messages never fail), the
+		 * schedule counted from the first attempt, as before. */
+		h->backoff_started = true;
+		h->deadline_ms = deadline_ms(r, m);
+		otf__exph_backoff_reset(&h->backoff, &r->cfg->backoff, h->start_ms * 1000000ull);
+	}
 	int64_t delay =
 	    otf__exph_backoff_next(&h->backoff, &r->cfg->backoff, now * 1000000ull, rnd01(r));
 	if (delay < 0) {
@@ -301,7 +325,7 @@ static void on_nack(retry_t *r, held_t *h, const otf_ctrl_t *c)
 		         h->attempts, c->reason);
 		otf_node_log(r->node, OTF_LOG_ERROR, "dropping %llu %s: %s",
 		             (unsigned long long)h->items, otf_signal_name(h->signal), why);
-		give_up(r, h, c->error, false, why);
+		give_up(r, h, m, c->error, false, why);
 		return;
 	}
 	/* The server asked for a pause (RetryInfo, Retry-After): at least
@@ -314,16 +338,17 @@ static void on_nack(retry_t *r, held_t *h, const otf_ctrl_t *c)
 		snprintf(why, sizeof why,
 		         "retry: deadline exceeded before the next attempt (in %llums): %s",
 		         (unsigned long long)delay_ms, c->reason);
-		give_up(r, h, -ETIMEDOUT, false, why);
+		give_up(r, h, m, -ETIMEDOUT, false, why);
 		return;
 	}
 	int64_t id =
 	    otf_node_timer_start(r->node, delay_ms ? delay_ms : 1, 0, (uint64_t)(uintptr_t)h);
 	if (id <= 0) {
-		give_up(r, h, (int)id, false, "retry: cannot start a timer");
+		give_up(r, h, m, (int)id, false, "retry: cannot start a timer");
 		return;
 	}
 	h->timer_id = id;
+	h->msg = m;
 	otf_node_log(r->node, OTF_LOG_INFO, "will retry %llu %s in %llums (attempt %u failed: %s)",
 	             (unsigned long long)h->items, otf_signal_name(h->signal),
 	             (unsigned long long)delay_ms, h->attempts, c->reason);
@@ -338,16 +363,16 @@ static void control(void *inst, const otf_ctrl_t *c)
 		cancel(r, c->msg_id, c->reason[0] ? c->reason : "cancelled");
 		break;
 	case OTF_CTRL_ACK:
-		otf_msg_ack(h->orig);
 		release(r, h);
+		otf_msg_ack(c->msg);
 		break;
 	case OTF_CTRL_NACK:
-		on_nack(r, h, c);
+		on_nack(r, h, c->msg, c);
 		break;
 	case OTF_CTRL_TMR:
 		h->timer_id = 0;
 		otf_node_count(r->node, OTF_COUNTER_RETRIED, h->signal, h->items);
-		attempt(r, h);
+		attempt(r, h, h->msg);
 		break;
 	case OTF_CTRL_KIL: {
 		r->closing = true;
@@ -355,7 +380,7 @@ static void control(void *inst, const otf_ctrl_t *c)
 		for (held_t *w = r->list; w; w = next) {
 			next = w->next;
 			if (w->timer_id > 0)
-				give_up(r, w, -EAGAIN, false, "retry: shutting down");
+				give_up(r, w, w->msg, -EAGAIN, false, "retry: shutting down");
 		}
 		otf_node_shutdown_done(r->node);
 		break;
@@ -381,11 +406,18 @@ static int reconfigure(void *inst, const void *config, char *err, size_t errlen)
 static void destroy(void *inst)
 {
 	retry_t *r = inst;
-	/* Outcomes that never came (the downstream node timed out): the
-	 * originals are dropped unanswered, as the engine does at shutdown. */
+	/* Messages waiting for an attempt are dropped unanswered, as the
+	 * engine does at shutdown; those in flight are the engine's. */
 	while (r->list) {
-		otf_msg_drop(r->list->orig);
-		release(r, r->list);
+		held_t *h = r->list;
+		if (h->msg)
+			otf_msg_drop(h->msg);
+		release(r, h);
+	}
+	while (r->spare) {
+		held_t *h = r->spare;
+		r->spare = h->next;
+		otf_free(h);
 	}
 	otf_free(r);
 }
