@@ -9,6 +9,8 @@
 #include "otflow/err.h"
 
 #include <pthread.h>
+#include <stddef.h>
+#include <string.h>
 #include <stdatomic.h>
 #include <uv.h>
 
@@ -243,6 +245,18 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join);
 int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);
 void otf__ring_close(otf_ring_t *r);
 void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c);
+/* Zeroes c for an ACK (ack true: all but reason, which is made "", as
+ * the control ring carries an ACK) or whole. */
+static inline void otf__ctrl_clear(otf_ctrl_t *c, bool ack)
+{
+	if (!ack) {
+		memset(c, 0, sizeof *c);
+		return;
+	}
+	memset(c, 0, offsetof(otf_ctrl_t, reason));
+	c->reason[0] = '\0';
+	memset(&c->retry_after_ns, 0, sizeof *c - offsetof(otf_ctrl_t, retry_after_ns));
+}
 void otf__worker_schedule(otf_node_t *node);
 /* Builds node->ports from the node's DAG edges (live targets only);
  * nodes is the worker's node array, indexed as the DAG. */

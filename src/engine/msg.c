@@ -342,7 +342,7 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
 		if (!(f->interests & want))
 			continue;
 		otf_ctrl_t c;
-		memset(&c, 0, sizeof c);
+		otf__ctrl_clear(&c, ok);
 		c.type = ok ? OTF_CTRL_ACK : OTF_CTRL_NACK;
 		c.msg_id = m->id;
 		c.calldata = f->calldata;

@@ -21,7 +21,7 @@ static int send_then_post(otf_node_t *node, otf_msg_t *m, uint32_t at, uint32_t 
 	memcpy(top, m->frames, n * sizeof *top);
 	const otf_msg_frame_t *f = &top[at];
 	otf_ctrl_t c;
-	memset(&c, 0, sizeof c);
+	otf__ctrl_clear(&c, true);
 	c.type = OTF_CTRL_ACK;
 	c.msg_id = m->id;
 	c.calldata = f->calldata;

@@ -26,12 +26,22 @@ void otf__ring_close(otf_ring_t *r)
 	r->slots = NULL;
 }
 
+/* Slot index arithmetic without a division: head < cap, len <= cap. */
+static inline uint32_t ring_at(const otf_ring_t *r, uint32_t k)
+{
+	uint32_t at = r->head + k;
+	return at >= r->cap ? at - r->cap : at;
+}
+
 static bool ring_push(otf_ring_t *r, const void *v)
 {
 	if (r->len == r->cap)
 		return false;
-	uint32_t at = (r->head + r->len) % r->cap;
-	memcpy((char *)r->slots + (size_t)at * r->elem, v, r->elem);
+	uint32_t at = ring_at(r, r->len);
+	if (r->elem == sizeof(void *)) /* the data rings: one pointer */
+		memcpy((char *)r->slots + (size_t)at * sizeof(void *), v, sizeof(void *));
+	else
+		memcpy((char *)r->slots + (size_t)at * r->elem, v, r->elem);
 	r->len++;
 	return true;
 }
@@ -40,8 +50,45 @@ static bool ring_pop(otf_ring_t *r, void *v)
 {
 	if (!r->len)
 		return false;
-	memcpy(v, (char *)r->slots + (size_t)r->head * r->elem, r->elem);
-	r->head = (r->head + 1) % r->cap;
+	if (r->elem == sizeof(void *))
+		memcpy(v, (char *)r->slots + (size_t)r->head * sizeof(void *), sizeof(void *));
+	else
+		memcpy(v, (char *)r->slots + (size_t)r->head * r->elem, r->elem);
+	r->head = ring_at(r, 1);
+	r->len--;
+	return true;
+}
+
+/* Control signals: an ACK has no reason, so its 160 bytes are neither
+ * copied in nor out (the reason reads as ""); every other type whole. An
+ * ACK per message and hop made these copies most of a hop's cost. */
+static inline void ctrl_copy(otf_ctrl_t *dst, const otf_ctrl_t *src)
+{
+	if (src->type == OTF_CTRL_ACK) {
+		memcpy(dst, src, offsetof(otf_ctrl_t, reason));
+		dst->reason[0] = '\0';
+		memcpy(&dst->retry_after_ns, &src->retry_after_ns,
+		       sizeof *dst - offsetof(otf_ctrl_t, retry_after_ns));
+	} else {
+		*dst = *src;
+	}
+}
+
+static bool ctrl_push(otf_ring_t *r, const otf_ctrl_t *c)
+{
+	if (r->len == r->cap)
+		return false;
+	ctrl_copy((otf_ctrl_t *)r->slots + ring_at(r, r->len), c);
+	r->len++;
+	return true;
+}
+
+static bool ctrl_pop(otf_ring_t *r, otf_ctrl_t *c)
+{
+	if (!r->len)
+		return false;
+	ctrl_copy(c, (const otf_ctrl_t *)r->slots + r->head);
+	r->head = ring_at(r, 1);
 	r->len--;
 	return true;
 }
@@ -64,19 +111,19 @@ void otf__worker_schedule(otf_node_t *node)
 
 void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c)
 {
-	if (!ring_push(&node->control, c)) {
+	if (!ctrl_push(&node->control, c)) {
 		/* Control signals must not be lost (an ACK answers a client):
 		 * grow the queue rather than drop, and say so. */
 		otf_ring_t bigger;
 		uint32_t ncap = node->control.cap * 2;
 		if (otf__ring_init(&bigger, sizeof(otf_ctrl_t), ncap) == 0) {
 			otf_ctrl_t tmp;
-			while (ring_pop(&node->control, &tmp))
-				ring_push(&bigger, &tmp);
+			while (ctrl_pop(&node->control, &tmp))
+				ctrl_push(&bigger, &tmp);
 			otf__ring_close(&node->control);
 			node->control = bigger;
 			otf_node_log(node, OTF_LOG_WARN, "control queue grown to %u", ncap);
-			ring_push(&node->control, c);
+			ctrl_push(&node->control, c);
 		} else {
 			otf_node_log(node, OTF_LOG_ERROR, "control signal lost: out of memory");
 			if (c->payload)
@@ -106,7 +153,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		 * control again (a REB answered by a publication, a NACK storm)
 		 * runs again next turn, after timers and I/O had theirs. */
 		uint32_t nctl = n->control.len;
-		while (nctl-- > 0 && ring_pop(&n->control, &c)) {
+		while (nctl-- > 0 && ctrl_pop(&n->control, &c)) {
 			if (!c.type)
 				continue; /* a TMR withdrawn by otf_node_timer_stop */
 			if (c.type == OTF_CTRL_CFG) {

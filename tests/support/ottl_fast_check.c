@@ -30,8 +30,8 @@ const char *const ottl_fast_conds[] = {
     "attributes[\"tenant\"] == \"acme\" or not (attributes[\"k\"] == \"x\")",
     "not attributes[\"service.name\"] == \"checkout\"",
     "not (request[\"X-Tenant\"] == \"acme\" and attributes[\"tenant\"] != nil)",
-    "(attributes[\"k\"] == \"x\" or attributes[\"k\"] == \"\") and "
-    "(request[\"X-Tenant\"] != \"other\" or attributes[\"service.name\"] == \"acme\")",
+    ("(attributes[\"k\"] == \"x\" or attributes[\"k\"] == \"\") and "
+     "(request[\"X-Tenant\"] != \"other\" or attributes[\"service.name\"] == \"acme\")"),
     "true",
     "false",
     "true and attributes[\"k\"] != \"x\"",
