@@ -595,7 +595,7 @@ static void split(otf__cr_t *r, otf_msg_t *m, const unit_t *units, size_t nunits
  * common shape; the view function otherwise. */
 static int group_head(otf_bytes_t msg, otf_bytes_t *head)
 {
-	const uint8_t *p = msg.ptr, *end = msg.ptr + msg.len;
+	const uint8_t *p = msg.ptr, *end = msg.len ? msg.ptr + msg.len : p;
 	*head = (otf_bytes_t){NULL, 0};
 	while (p < end) {
 		size_t n;
