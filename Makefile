@@ -11,6 +11,7 @@ PREFIX     ?= /usr/local
 DESTDIR    ?=
 
 .PHONY: all build deps run test test-unit test-asan test-fuzz fuzz lint format bench clean install deb
+.PHONY: bench-check bench-baseline
 
 all: build
 
@@ -72,6 +73,16 @@ bench: deps
 		-DOTF_TESTS=OFF >/dev/null
 	@cmake --build $(BUILD_BENCH) -j $(JOBS)
 	@./bench/run.sh $(BUILD_BENCH)
+
+# Regression check (not part of make test): short codec and pipeline runs,
+# each figure a ratio against a reference from the same run, compared with
+# the baseline block of docs/benchmarks.md; fails when one is > 25% worse.
+# bench-baseline writes this machine's run as the new baseline.
+bench-check bench-baseline: deps
+	@cmake -S . -B $(BUILD_BENCH) $(CMAKE_GEN) -DCMAKE_BUILD_TYPE=Release -DOTF_BENCH=ON \
+		-DOTF_TESTS=OFF >/dev/null
+	@cmake --build $(BUILD_BENCH) -j $(JOBS)
+	@./bench/check.sh $(BUILD_BENCH) $(if $(filter bench-baseline,$@),--update)
 
 clean:
 	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_FUZZ) $(BUILD_BENCH)

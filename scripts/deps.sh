@@ -27,6 +27,7 @@ nghttp2-client
 python3 python3-pip python3-venv
 strace dpkg-dev
 time util-linux procps iproute2
+gnuplot-nox
 "
 
 missing=""

@@ -22,6 +22,7 @@ typedef struct lg_options {
 	const char *compression; /* none | gzip */
 	uint32_t size;           /* approximate bytes per item */
 	bool json_summary;       /* print the summary as one JSON object */
+	const char *latency_out; /* --latency-out FILE: every latency, ms, sorted */
 } lg_options_t;
 
 /* Builds one Export*ServiceRequest of opt->batch items of about opt->size

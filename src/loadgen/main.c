@@ -1,6 +1,7 @@
 /* otflow-loadgen: sends OTLP requests (gRPC or HTTP, protobuf) at a given
  * rate or as fast as possible over a number of connections, and reports
- * items sent, acknowledged and failed, and export-call latency percentiles.
+ * items sent, acknowledged and failed, and export-call latency percentiles
+ * (at a fixed rate counted from each request's scheduled send time).
  * HTTP/1.1 comes from libcurl's multi interface (one connection per
  * concurrent request); gRPC from nghttp2 (grpc_path.c). */
 #include "loadgen.h"
@@ -96,7 +97,8 @@ static int prepare(run_t *r)
 	return 0;
 }
 
-static void start(run_t *r, CURLM *multi, slot_t *s)
+/* due: the request's scheduled send time at a fixed rate, else 0 (now). */
+static void start(run_t *r, CURLM *multi, slot_t *s, double due)
 {
 	otf_buf_t *b = r->bodies[r->res.requests % N_PAYLOADS];
 	CURL *e = s->easy;
@@ -108,7 +110,9 @@ static void start(run_t *r, CURLM *multi, slot_t *s)
 	curl_easy_setopt(e, CURLOPT_PRIVATE, s);
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, 30000L);
 	s->busy = true;
-	s->started = now_s();
+	/* latency from the scheduled send time (no coordinated omission): a
+	 * request sent late because every connection was busy counts its wait */
+	s->started = due > 0 ? due : now_s();
 	r->res.requests++;
 	r->res.items_sent += r->o.batch;
 	curl_multi_add_handle(multi, e);
@@ -169,7 +173,8 @@ static void usage(FILE *f)
 	      "  --connections N                concurrent requests/connections (default 1)\n"
 	      "  --compression none|gzip        (default none)\n"
 	      "  --size BYTES                   approximate bytes per item (default 360)\n"
-	      "  --json                         print the summary as JSON\n",
+	      "  --json                         print the summary as JSON\n"
+	      "  --latency-out FILE             write every latency (ms, ascending), one a line\n",
 	      f);
 }
 
@@ -228,6 +233,8 @@ static int parse(int argc, char **argv, lg_options_t *o)
 				return fprintf(stderr, "otflow-loadgen: bad --compression %s\n", v),
 				       2;
 			o->compression = v;
+		} else if (!strcmp(a, "--latency-out")) {
+			o->latency_out = v;
 		} else if (!strcmp(a, "--size")) {
 			o->size = (uint32_t)strtoul(v, NULL, 10);
 		} else {
@@ -254,22 +261,33 @@ static void report(run_t *r, double elapsed)
 	if (r->o.json_summary) {
 		printf("{\"requests\":%llu,\"items_sent\":%llu,\"items_acked\":%llu,"
 		       "\"items_failed\":%llu,\"elapsed_s\":%.3f,\"acked_per_s\":%.1f,"
-		       "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}}\n",
+		       "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
+		       "\"max\":%.3f}}\n",
 		       (unsigned long long)r->res.requests, (unsigned long long)r->res.items_sent,
 		       (unsigned long long)r->res.items_acked,
 		       (unsigned long long)r->res.items_failed, elapsed, rate, pct(r, 50),
-		       pct(r, 90), pct(r, 99), pct(r, 100));
+		       pct(r, 90), pct(r, 99), pct(r, 99.9), pct(r, 100));
 	} else {
 		printf("requests:      %llu\nitems sent:    %llu\nitems acked:   %llu\n"
 		       "items failed:  %llu\nelapsed:       %.3f s\nacked/s:       %.1f\n"
-		       "latency ms:    p50 %.3f  p90 %.3f  p99 %.3f  max %.3f\n",
+		       "latency ms:    p50 %.3f  p90 %.3f  p99 %.3f  p999 %.3f  max %.3f\n",
 		       (unsigned long long)r->res.requests, (unsigned long long)r->res.items_sent,
 		       (unsigned long long)r->res.items_acked,
 		       (unsigned long long)r->res.items_failed, elapsed, rate, pct(r, 50),
-		       pct(r, 90), pct(r, 99), pct(r, 100));
+		       pct(r, 90), pct(r, 99), pct(r, 99.9), pct(r, 100));
 	}
 	if (r->res.items_failed)
 		fprintf(stderr, "otflow-loadgen: last failure: %s\n", r->res.last_error);
+	if (r->o.latency_out) {
+		FILE *f = fopen(r->o.latency_out, "w");
+		if (!f) {
+			fprintf(stderr, "otflow-loadgen: cannot write %s\n", r->o.latency_out);
+			return;
+		}
+		for (size_t i = 0; i < r->res.lat_len; i++)
+			fprintf(f, "%.4f\n", r->res.lat[i] * 1000.0);
+		fclose(f);
+	}
 }
 
 int main(int argc, char **argv)
@@ -312,7 +330,7 @@ int main(int argc, char **argv)
 		for (uint32_t i = 0; more && i < r.o.connections && next <= t; i++) {
 			if (slots[i].busy)
 				continue;
-			start(&r, multi, &slots[i]);
+			start(&r, multi, &slots[i], r.o.rate > 0 ? next : 0);
 			busy++;
 			more = !r.o.max_requests || r.res.requests < r.o.max_requests;
 			next = r.o.rate > 0 ? t0 + (double)r.res.items_sent / r.o.rate : t;

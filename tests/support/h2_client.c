@@ -24,6 +24,11 @@ struct h2_conn {
 	char goaway_debug[64];
 	int ping_acks;
 	int pings;
+	/* h2_set_coalesce: frames gathered here, written by one send() per
+	 * nghttp2_session_send round */
+	bool coalesce;
+	uint8_t *wbuf;
+	size_t wlen, wcap;
 };
 
 typedef struct body_src {
@@ -96,10 +101,49 @@ static ssize_t send_cb(nghttp2_session *s, const uint8_t *data, size_t len, int 
 	h2_conn_t *c = ud;
 	(void)s;
 	(void)flags;
+	if (c->coalesce) {
+		if (c->wlen + len > c->wcap) {
+			size_t ncap = c->wcap ? c->wcap : 65536;
+			while (ncap < c->wlen + len)
+				ncap *= 2;
+			uint8_t *n = realloc(c->wbuf, ncap);
+			if (!n)
+				return NGHTTP2_ERR_CALLBACK_FAILURE;
+			c->wbuf = n;
+			c->wcap = ncap;
+		}
+		memcpy(c->wbuf + c->wlen, data, len);
+		c->wlen += len;
+		return (ssize_t)len;
+	}
 	ssize_t w = send(c->fd, data, len, MSG_NOSIGNAL);
 	if (w < 0)
 		return errno == EAGAIN ? NGHTTP2_ERR_WOULDBLOCK : NGHTTP2_ERR_CALLBACK_FAILURE;
 	return w;
+}
+
+/* nghttp2_session_send, then (coalescing) the gathered frames in one
+ * blocking write. */
+static void session_send(h2_conn_t *c)
+{
+	nghttp2_session_send(c->s);
+	size_t off = 0;
+	while (off < c->wlen) {
+		ssize_t w = send(c->fd, c->wbuf + off, c->wlen - off, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			c->eof = true;
+			break;
+		}
+		off += (size_t)w;
+	}
+	c->wlen = 0;
+}
+
+void h2_set_coalesce(h2_conn_t *c, bool on)
+{
+	c->coalesce = on;
 }
 
 static int pct(int ch)
@@ -205,7 +249,7 @@ h2_conn_t *h2_connect(int port)
 	nghttp2_session_client_new(&c->s, cb, c);
 	nghttp2_session_callbacks_del(cb);
 	nghttp2_submit_settings(c->s, NGHTTP2_FLAG_NONE, NULL, 0);
-	nghttp2_session_send(c->s);
+	session_send(c);
 	return c;
 }
 
@@ -255,7 +299,7 @@ static int32_t submit(h2_conn_t *c, const char *method, const char *path, const 
 	res->priv = b;
 	if (id > 0)
 		c->open_streams++;
-	nghttp2_session_send(c->s);
+	session_send(c);
 	return id;
 }
 
@@ -274,7 +318,7 @@ int32_t h2_submit(h2_conn_t *c, const char *method, const char *path, const char
 int h2_ping(h2_conn_t *c)
 {
 	int rc = nghttp2_submit_ping(c->s, NGHTTP2_FLAG_NONE, NULL);
-	nghttp2_session_send(c->s);
+	session_send(c);
 	return rc;
 }
 
@@ -292,7 +336,7 @@ static int io(h2_conn_t *c, int timeout_ms, bool until_streams_done)
 			break;
 		struct pollfd p = {.fd = c->fd, .events = POLLIN};
 		if (poll(&p, 1, (int)(left < 50 ? left : 50)) <= 0) {
-			nghttp2_session_send(c->s);
+			session_send(c);
 			continue;
 		}
 		uint8_t buf[16384];
@@ -305,7 +349,7 @@ static int io(h2_conn_t *c, int timeout_ms, bool until_streams_done)
 			c->eof = true;
 			break;
 		}
-		nghttp2_session_send(c->s);
+		session_send(c);
 	}
 	return c->open_streams > 0 ? -1 : 0;
 }
@@ -350,6 +394,7 @@ void h2_close(h2_conn_t *c)
 		return;
 	nghttp2_session_del(c->s);
 	close(c->fd);
+	free(c->wbuf);
 	free(c);
 }
 

@@ -25,6 +25,11 @@ typedef struct h2_conn h2_conn_t;
 
 /* Connects to 127.0.0.1:port and sends the preface + SETTINGS. */
 h2_conn_t *h2_connect(int port);
+/* Coalescing (off by default): the frames of each send round (a request's
+ * HEADERS and every DATA frame its window allows) go out in one write, as
+ * real gRPC clients write, instead of one send() per frame; the load
+ * generator uses it so the server is not woken once per 16 KiB frame. */
+void h2_set_coalesce(h2_conn_t *c, bool on);
 /* Starts a POST of body to path with content-type application/grpc and
  * te: trailers plus extra headers (name, value, ..., NULL). res must stay
  * valid until the stream closed. Returns the stream id (> 0) or < 0.
