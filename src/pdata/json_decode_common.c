@@ -234,22 +234,26 @@ typedef struct array_ctx {
 	const char *name;
 	size_t esize;
 	uint8_t *arr;
-	size_t n;
+	size_t n, cap;
 } array_ctx;
 
-static int array_begin(void *ctx, size_t n)
+/* Elements go into an arena array that doubles as it fills (the old one
+ * stays in the arena until its reset): counting the elements first would
+ * make the parser walk each array twice. */
+static int array_grow(array_ctx *c)
 {
-	array_ctx *c = ctx;
-	c->n = n;
-	if (!n)
-		return 0;
-	c->arr = otf_arena_calloc(c->d->arena, n, c->esize);
-	if (!c->arr) {
-		int rc = otf__perr_set(c->d->err, OTF_E_NOMEM, 0, "%zu elements", n);
+	size_t cap = c->cap ? 2 * c->cap : 4;
+	uint8_t *arr = otf_arena_calloc(c->d->arena, cap, c->esize);
+	if (!arr) {
+		int rc = otf__perr_set(c->d->err, OTF_E_NOMEM, 0, "%zu elements", cap);
 		otf__perr_push(c->d->err, rc, c->name, -1);
 		c->d->pushed = true;
 		return rc;
 	}
+	if (c->n)
+		memcpy(arr, c->arr, c->n * c->esize);
+	c->arr = arr;
+	c->cap = cap;
 	return 0;
 }
 
@@ -257,9 +261,13 @@ static int array_elem(void *ctx, size_t i, otf__jval *v)
 {
 	array_ctx *c = ctx;
 	otf__jdec *d = c->d;
-	int rc = v->type != OTF__JT_NULL
-	             ? c->fn(d, v, c->arr + i * c->esize)
-	             : otf__perr_set(d->err, OTF_E_JSON_TYPE, 0, "null array element");
+	int rc;
+	if (i >= c->cap && (rc = array_grow(c)) != 0)
+		return rc;
+	c->n = i + 1;
+	rc = v->type != OTF__JT_NULL
+	         ? c->fn(d, v, c->arr + i * c->esize)
+	         : otf__perr_set(d->err, OTF_E_JSON_TYPE, 0, "null array element");
 	if (rc && rc != OTF__JSJ_SYNTAX) {
 		otf__perr_push(d->err, rc, c->name, (long)i);
 		d->pushed = true;
@@ -276,8 +284,8 @@ int otf__jdec_array(otf__jdec *d, otf__jval *v, const char *name, size_t esize, 
 		d->pushed = true;
 		return rc;
 	}
-	array_ctx c = {d, fn, name, esize, NULL, 0};
-	int rc = otf__jsj_array(v, array_begin, array_elem, &c);
+	array_ctx c = {d, fn, name, esize, NULL, 0, 0};
+	int rc = otf__jsj_array(v, NULL, array_elem, &c);
 	if (rc)
 		return rc;
 	memcpy(items_ptr, &c.arr, sizeof c.arr);
