@@ -451,6 +451,15 @@ static bool double_to_int(double x, bool *neg, uint64_t *mag)
 static bool int_text(const otf__jval *v, bool *neg, uint64_t *mag)
 {
 	const char *s = v->s;
+	if (v->n <= 19) { /* no overflow possible */
+		size_t i = s[0] == '-' ? 1 : 0;
+		uint64_t m = 0;
+		for (; i < v->n; i++)
+			m = m * 10 + (unsigned)(s[i] - '0');
+		*neg = s[0] == '-';
+		*mag = m;
+		return true;
+	}
 	size_t i = s[0] == '-' ? 1 : 0;
 	uint64_t m = 0;
 	for (; i < v->n; i++) {
@@ -469,7 +478,23 @@ static bool int_text(const otf__jval *v, bool *neg, uint64_t *mag)
  * stops at its end. */
 static double num_double(const otf__jval *v)
 {
-	return strtod(v->s, NULL);
+	return v->has_d ? v->d : strtod(v->s, NULL);
+}
+
+/* At most 19 decimal digits (so no overflow) as a number; false otherwise. */
+static inline bool digits19(const char *s, size_t n, uint64_t *out)
+{
+	if (n == 0 || n > 19)
+		return false;
+	uint64_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned dg = (unsigned)(unsigned char)s[i] - '0';
+		if (dg > 9)
+			return false;
+		m = m * 10 + dg;
+	}
+	*out = m;
+	return true;
 }
 
 /* Any integer form (number, integral double, decimal or exponent string) as
@@ -489,6 +514,11 @@ static int get_int(otf__jdec *d, otf__jval *v, bool *neg, uint64_t *mag)
 	case OTF__JT_STRING: {
 		const char *s = v->s;
 		size_t n = v->n;
+		/* the common form: a decimal string of a uint64 timestamp */
+		if (n && digits19(s + (s[0] == '-'), n - (s[0] == '-'), mag)) {
+			*neg = s[0] == '-';
+			return 0;
+		}
 		if (!numeric_string(s, n))
 			return otf__perr_set(d->err, OTF_E_JSON_TYPE, 0,
 			                     "expected an integer string");

@@ -341,6 +341,11 @@ template <typename V> static int read_value(otf__jsj *p, V &val, otf__jval *out)
 		out->type = is_int ? OTF__JT_INT : OTF__JT_DOUBLE;
 		out->s = raw.data();
 		out->n = raw.size();
+		// simdjson's conversion is correctly rounded, as strtod's is, and
+		// much faster; it refuses what overflows, which the caller then
+		// converts from the text (to an infinity, an error there).
+		if (!is_int)
+			out->has_d = val.get_double().get(out->d) == SUCCESS;
 		return 0;
 	}
 	case ondemand::json_type::boolean:

@@ -52,10 +52,12 @@ typedef struct otf__jval {
 	bool b;         /* OTF__JT_BOOL */
 	bool surrogate; /* string held a lone surrogate escape, rendered as U+FFFD */
 	bool walked;    /* set once the container was walked */
-	const char *s;  /* string bytes (unescaped) or number text */
-	size_t n;       /* their length */
-	size_t off;     /* string: offset of its opening quote in the input */
-	void *impl;     /* container: the On-Demand value (or document) */
+	bool has_d;     /* OTF__JT_DOUBLE: d holds the value (else convert s) */
+	double d;
+	const char *s; /* string bytes (unescaped) or number text */
+	size_t n;      /* their length */
+	size_t off;    /* string: offset of its opening quote in the input */
+	void *impl;    /* container: the On-Demand value (or document) */
 	otf__jsj *p;
 } otf__jval;
 
