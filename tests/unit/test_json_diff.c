@@ -261,10 +261,10 @@ static void mutations(const char *data, size_t len, otf_signal_t sig)
 	static const char repl[] = {'"', '{', '}', '[', ']', ',', ':', '\\',       '0', '9',
 	                            '-', 'e', '.', 'x', ' ', 'n', 't', (char)0xff, 'A'};
 	char *buf = malloc(len + 1);
-	size_t step = len / 97 + 1;
+	size_t step = len / 61 + 1; /* ~60 cuts and ~60 positions per input */
 	for (size_t cut = 0; cut < len; cut += step)
 		check(sig, data, cut, "truncated");
-	for (size_t i = 0; i < len; i += step / 3 + 1) {
+	for (size_t i = 0; i < len; i += step) {
 		for (size_t r = 0; r < sizeof repl; r++) {
 			memcpy(buf, data, len);
 			buf[i] = repl[r];
