@@ -209,7 +209,7 @@ static int object_member(void *ctx, const char *key, otf__jval *v)
 	if (v->type == OTF__JT_NULL) /* null: the field keeps its default */
 		return 0;
 	char kb[64];
-	const char *k = norm_key(key, kb, sizeof kb);
+	const char *k = v->key_underscore ? norm_key(key, kb, sizeof kb) : key;
 	d->pushed = false;
 	int rc = c->fn(d, k, v, c->out);
 	if (rc) {

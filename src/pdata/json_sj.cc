@@ -458,8 +458,9 @@ extern "C" int otf__jsj_object(otf__jval *v, otf__jsj_field_cb cb, void *ctx)
 		const char *k0 = rk.raw();
 		const char *q = k0;
 		const char *end = p->base + p->len;
+		bool us = false; // a '_': the caller normalises the key
 		while (q < end && *q != '"' && *q != '\\')
-			q++;
+			us |= *q++ == '_';
 		if (q < end && *q == '"') {
 			key_cstr(kb, sizeof kb, k0, (size_t)(q - k0));
 		} else if (p->surrogates) {
@@ -470,16 +471,19 @@ extern "C" int otf__jsj_object(otf__jval *v, otf__jsj_field_cb cb, void *ctx)
 				return fail_at(p, OTF_E_JSON, (size_t)(k0 - p->base),
 				               "invalid string escape");
 			key_cstr(kb, sizeof kb, ks, kn);
+			us = std::strchr(kb, '_') != nullptr;
 		} else {
 			std::string_view ks;
 			if ((ec = f.unescaped_key().get(ks)))
 				return fail(p, ec);
 			key_cstr(kb, sizeof kb, ks.data(), ks.size());
+			us = std::strchr(kb, '_') != nullptr;
 		}
 		ondemand::value &val = f.value();
 		otf__jval cv;
 		if ((rc = read_value(p, val, &cv)))
 			return rc;
+		cv.key_underscore = us;
 		if ((rc = cb(ctx, kb, &cv)))
 			return rc;
 		if ((rc = skip(&cv)))

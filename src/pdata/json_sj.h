@@ -49,10 +49,11 @@ typedef struct otf__jsj otf__jsj;
 
 typedef struct otf__jval {
 	otf__jtype type;
-	bool b;         /* OTF__JT_BOOL */
-	bool surrogate; /* string held a lone surrogate escape, rendered as U+FFFD */
-	bool walked;    /* set once the container was walked */
-	bool has_d;     /* OTF__JT_DOUBLE: d holds the value (else convert s) */
+	bool b;              /* OTF__JT_BOOL */
+	bool surrogate;      /* string held a lone surrogate escape, rendered as U+FFFD */
+	bool walked;         /* set once the container was walked */
+	bool key_underscore; /* object member: its key holds a '_' */
+	bool has_d;          /* OTF__JT_DOUBLE: d holds the value (else convert s) */
 	double d;
 	const char *s; /* string bytes (unescaped) or number text */
 	size_t n;      /* their length */
