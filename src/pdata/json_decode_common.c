@@ -346,7 +346,7 @@ int otf__jdec_id(otf__jdec *d, otf__jval *v, otf_bytes_t *out, size_t id_len)
 		int hi = hex_digit((unsigned char)s[2 * i]);
 		int lo = hex_digit((unsigned char)s[2 * i + 1]);
 		bad |= hi | lo;
-		p[i] = (uint8_t)(hi << 4 | lo);
+		p[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo); /* garbage when bad */
 	}
 	if (bad < 0) {
 		for (size_t i = 0; i < n; i++)
