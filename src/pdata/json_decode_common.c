@@ -135,6 +135,7 @@ int otf__jdec_begin(otf__jdec *d, otf__jval *root, const char *json, size_t len,
 	if (rc) {
 		otf_free(d->fixed);
 		d->fixed = NULL;
+		otf__jsj_trim();
 	}
 	if (rc == OTF__JSJ_SYNTAX)
 		return syntax_error(d);
@@ -143,6 +144,7 @@ int otf__jdec_begin(otf__jdec *d, otf__jval *root, const char *json, size_t len,
 	if (root->type != OTF__JT_OBJECT) {
 		otf_free(d->fixed);
 		d->fixed = NULL;
+		otf__jsj_trim();
 		return otf__perr_set(err, OTF_E_JSON_TYPE, 0,
 		                     "expected an object at top level, got %s", type_name(root));
 	}
@@ -163,6 +165,7 @@ int otf__jdec_end(otf__jdec *d, int rc)
 		rc = syntax_error(d);
 	otf_free(d->fixed);
 	d->fixed = NULL;
+	otf__jsj_trim();
 	return rc;
 }
 

@@ -54,6 +54,14 @@ extern "C" void otf__jsj_release(void)
 	t_parser.reset();
 }
 
+extern "C" void otf__jsj_trim(void)
+{
+	// simdjson's index and string buffer plus the padded copy: ~7 bytes per
+	// input byte, kept for the next request up to this input size.
+	if (t_parser && t_parser->cap > OTF__JSJ_KEEP_BYTES + SIMDJSON_PADDING)
+		t_parser.reset();
+}
+
 extern "C" const otf__jsj_error_t *otf__jsj_error(const otf__jsj *p)
 {
 	return &p->err;
@@ -540,9 +548,15 @@ extern "C" int otf__jsj_parse(otf__jsj *p, const char *json, size_t len, size_t 
 	size_t need = len + SIMDJSON_PADDING;
 	if (p->cap < need) {
 		p->buf.reset(new (std::nothrow) char[need]);
-		p->scratch.reset(new (std::nothrow) char[need]);
-		p->cap = p->buf && p->scratch ? need : 0;
+		p->cap = p->buf ? need : 0;
 		if (!p->cap)
+			return OTF_E_NOMEM;
+	}
+	// the fallback unescaping's output, only for inputs that need it
+	if (surrogates && p->scratch_cap < need) {
+		p->scratch.reset(new (std::nothrow) char[need]);
+		p->scratch_cap = p->scratch ? need : 0;
+		if (!p->scratch_cap)
 			return OTF_E_NOMEM;
 	}
 	std::memcpy(p->buf.get(), json, len);

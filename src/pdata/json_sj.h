@@ -104,6 +104,11 @@ size_t otf__jsj_first_bad_utf8(const unsigned char *s, size_t n);
 
 /* Frees the calling thread's parser buffers (tests: leak checks). */
 void otf__jsj_release(void);
+/* Frees them when the last input was larger than OTF__JSJ_KEEP_BYTES, so
+ * that one large request does not pin ~7x its size per thread; the
+ * decoders call it when they end. */
+#define OTF__JSJ_KEEP_BYTES (1u << 20)
+void otf__jsj_trim(void);
 
 #ifdef __cplusplus
 }

@@ -10,9 +10,10 @@
  * JSON: json-c in strict mode still accepts NaN/Infinity literals, "1.",
  * "-01" and raw control characters in strings; the new decoder refuses them
  * as malformed. Also allowed: integer literals beyond 64 bits (json-c
- * saturated them silently, the new decoder reports OTF_E_RANGE), objects
- * with a repeated key (json-c kept the last value at the first position,
- * the new decoder reads the members in input order), and a top-level value
+ * saturated them silently, the new decoder reports OTF_E_RANGE), inputs
+ * with an object that repeats a key (json-c kept only the last value, at
+ * the first one's position; the new decoder reads every member in input
+ * order, so an earlier bad one is an error), and a top-level value
  * that is not an object (both refuse it, json-c sometimes as malformed).
  */
 #ifndef OTF_TEST_JSON_DIFF_H
