@@ -107,7 +107,7 @@ void otf__jsj_release(void);
 /* Frees them when the last input was larger than OTF__JSJ_KEEP_BYTES, so
  * that one large request does not pin ~7x its size per thread; the
  * decoders call it when they end. */
-#define OTF__JSJ_KEEP_BYTES (1u << 20)
+#define OTF__JSJ_KEEP_BYTES (2u << 20)
 void otf__jsj_trim(void);
 
 #ifdef __cplusplus
