@@ -51,7 +51,7 @@ typedef struct otf__jdec {
 	 * number or enum name holds), and a kept string is checked against the
 	 * input's own bytes: OTF_E_UTF8 with its field path, as before. */
 	char *fixed;
-	/* Set once an error path segment was pushed by an array helper, so the
+	/* Set once an error path segment was pushed by the array walker, so the
 	 * enclosing object walker does not push the field name a second time. */
 	bool pushed;
 } otf__jdec;

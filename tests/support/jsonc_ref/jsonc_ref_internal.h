@@ -27,7 +27,7 @@ typedef struct ref__jdec {
 	 * U+FFFD is rejected as OTF_E_UTF8 (bad_offset is the escape's offset). */
 	bool bad_surrogate;
 	size_t bad_offset;
-	/* Set once an error path segment was pushed by an array helper, so the
+	/* Set once an error path segment was pushed by the array walker, so the
 	 * enclosing object walker does not push the field name a second time. */
 	bool pushed;
 } ref__jdec;
