@@ -8,7 +8,7 @@ PKGS="
 build-essential cmake ninja-build pkg-config git
 clang clang-format clang-tidy cppcheck libclang-rt-14-dev
 libcmocka-dev
-libjson-c-dev
+libjson-c-dev libsimdjson-dev libyajl-dev
 libyaml-dev
 libuv1-dev
 libhttp-parser-dev

@@ -1,9 +1,10 @@
-/* OTLP/JSON decoding: input checks, json-c tokenizing, the object/array
- * walkers, scalar conversions (strings, hex ids, base64, 32/64-bit integers
+/* OTLP/JSON decoding: input checks, the object/array walkers over the
+ * On-Demand parser (json_sj.h), scalar conversions (strings, hex ids, base64, 32/64-bit integers
  * from numbers or strings, doubles with NaN/Infinity, enums by number or
  * name) and the messages shared by every signal. */
 #include "json_internal.h"
 
+#include "otflow/alloc.h"
 #include "otflow/err.h"
 #include "pb_wire.h"
 #include "pdata_err.h"
@@ -15,15 +16,15 @@
 
 /* ---- input ---- */
 
-static int hex_digit(int c)
+/* Without branches on the digit's kind: in random hex ids, digits and
+ * letters alternate unpredictably, and the mispredictions cost more than
+ * the rest of the id's decoding. */
+static inline int hex_digit(int c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	unsigned d = (unsigned)c - '0';
+	unsigned l = ((unsigned)c | 0x20u) - 'a';
+	int v = d < 10 ? (int)d : (int)l + 10;
+	return d < 10 || l < 6 ? v : -1;
 }
 
 static bool hex4(const char *p, const char *end, unsigned *cp)
@@ -42,8 +43,8 @@ static bool hex4(const char *p, const char *end, unsigned *cp)
 }
 
 /* Finds the first \u escape of an unpaired surrogate. A backslash can only
- * occur inside strings in well-formed JSON (json-c rejects the rest), so no
- * string tracking is needed. Returns the escape's offset or -1. */
+ * occur inside strings in well-formed JSON (the rest is a syntax error), so
+ * no string tracking is needed. Returns the escape's offset or -1. */
 static long find_lone_surrogate(const char *json, size_t len)
 {
 	const char *p = json, *end = json + len;
@@ -70,19 +71,34 @@ static long find_lone_surrogate(const char *json, size_t len)
 	return -1;
 }
 
-int otf__jdec_begin(otf__jdec *d, json_object **root, const char *json, size_t len,
-                    otf_arena_t *arena, const otf_pdata_limits_t *limits, otf_pdata_error_t *err)
+/* json-c's names of the JSON types, which the error details use. */
+static const char *type_name(const otf__jval *v)
+{
+	static const char *const names[] = {"null",   "boolean", "int",  "double",
+	                                    "string", "object",  "array"};
+	return names[v->type];
+}
+
+static int syntax_error(otf__jdec *d)
+{
+	const otf__jsj_error_t *e = otf__jsj_error(d->p);
+	return otf__perr_set(d->err, e->code, e->offset, "%s", e->detail);
+}
+
+int otf__jdec_begin(otf__jdec *d, otf__jval *root, const char *json, size_t len, otf_arena_t *arena,
+                    const otf_pdata_limits_t *limits, otf_pdata_error_t *err)
 {
 	size_t max_in = limits && limits->max_input_bytes ? limits->max_input_bytes
 	                                                  : OTF_PDATA_DEFAULT_MAX_INPUT;
 	uint32_t max_depth =
 	    limits && limits->max_depth ? limits->max_depth : OTF_PDATA_DEFAULT_MAX_DEPTH;
 	memset(d, 0, sizeof *d);
+	memset(root, 0, sizeof *root);
 	d->arena = arena;
 	d->err = err;
 	d->max_depth = max_depth;
-	*root = NULL;
-	/* json-c takes an int length. */
+	/* The limit json-c's int length imposed, kept so that the same inputs
+	 * are refused. */
 	if (len > max_in || len > INT_MAX)
 		return otf__perr_set(err, OTF_E_TOO_LARGE, 0, "%zu bytes, limit %zu", len, max_in);
 	if (!json || !arena)
@@ -97,38 +113,60 @@ int otf__jdec_begin(otf__jdec *d, json_object **root, const char *json, size_t l
 	uint64_t jdepth = 24 + 4 * (uint64_t)max_depth;
 	if (jdepth > 16384)
 		jdepth = 16384;
-	struct json_tokener *tok = json_tokener_new_ex((int)jdepth);
-	if (!tok)
-		return otf__perr_set(err, OTF_E_NOMEM, 0, "json tokener");
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	json_object *obj = json_tokener_parse_ex(tok, json, (int)len);
-	enum json_tokener_error je = json_tokener_get_error(tok);
-	size_t end = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	if (je == json_tokener_continue) {
-		json_object_put(obj);
-		return otf__perr_set(err, OTF_E_JSON, len, "unexpected end of input");
-	}
-	if (je != json_tokener_success) {
-		json_object_put(obj);
-		return otf__perr_set(err, je == json_tokener_error_depth ? OTF_E_DEPTH : OTF_E_JSON,
-		                     end, "%s", json_tokener_error_desc(je));
-	}
-	for (size_t i = end; i < len; i++) {
-		if (json[i] != ' ' && json[i] != '\t' && json[i] != '\n' && json[i] != '\r') {
-			json_object_put(obj);
-			return otf__perr_set(err, OTF_E_JSON, i, "data after the top-level value");
+	d->json = json;
+	d->len = len;
+	d->jdepth = (size_t)jdepth;
+	d->p = otf__jsj_get();
+	if (!d->p)
+		return otf__perr_set(err, OTF_E_NOMEM, 0, "json parser");
+	int rc = otf__jsj_parse(d->p, json, len, d->jdepth, d->bad_surrogate, root);
+	if (rc == OTF__JSJ_SYNTAX && otf__jsj_error(d->p)->code == OTF_E_UTF8) {
+		d->fixed = otf_malloc(len);
+		if (!d->fixed)
+			return otf__perr_set(err, OTF_E_NOMEM, 0, "json input copy");
+		memcpy(d->fixed, json, len);
+		for (size_t i = 0; i < len;) {
+			i += otf__jsj_first_bad_utf8((const unsigned char *)d->fixed + i, len - i);
+			if (i < len)
+				d->fixed[i++] = 0x7f;
 		}
+		rc = otf__jsj_parse(d->p, d->fixed, len, d->jdepth, d->bad_surrogate, root);
 	}
-	if (!json_object_is_type(obj, json_type_object)) {
-		int rc = otf__perr_set(err, OTF_E_JSON_TYPE, 0,
-		                       "expected an object at top level, got %s",
-		                       json_type_to_name(json_object_get_type(obj)));
-		json_object_put(obj);
-		return rc;
+	if (rc) {
+		otf_free(d->fixed);
+		d->fixed = NULL;
+		otf__jsj_trim();
 	}
-	*root = obj;
+	if (rc == OTF__JSJ_SYNTAX)
+		return syntax_error(d);
+	if (rc)
+		return otf__perr_set(err, rc, 0, "json parser");
+	if (root->type != OTF__JT_OBJECT) {
+		otf_free(d->fixed);
+		d->fixed = NULL;
+		otf__jsj_trim();
+		return otf__perr_set(err, OTF_E_JSON_TYPE, 0,
+		                     "expected an object at top level, got %s", type_name(root));
+	}
 	return 0;
+}
+
+int otf__jdec_end(otf__jdec *d, int rc)
+{
+	if (rc == 0)
+		rc = otf__jsj_finish(d->p);
+	if (rc == OTF__JSJ_SYNTAX)
+		rc = syntax_error(d);
+	/* A walking error stopped the parse early: malformed JSON further on
+	 * is what json-c reported, having tokenized the whole input first. */
+	else if (rc && rc != OTF_E_NOMEM &&
+	         otf__jsj_validate(d->p, d->fixed ? d->fixed : d->json, d->len, d->jdepth,
+	                           d->bad_surrogate) == OTF__JSJ_SYNTAX)
+		rc = syntax_error(d);
+	otf_free(d->fixed);
+	d->fixed = NULL;
+	otf__jsj_trim();
+	return rc;
 }
 
 /* ---- walkers ---- */
@@ -156,86 +194,127 @@ static const char *norm_key(const char *k, char *buf, size_t size)
 	return buf;
 }
 
-static const char *type_name(json_object *v)
-{
-	return json_type_to_name(json_object_get_type(v));
-}
-
-static int type_error(otf__jdec *d, const char *want, json_object *v)
+static int type_error(otf__jdec *d, const char *want, const otf__jval *v)
 {
 	return otf__perr_set(d->err, OTF_E_JSON_TYPE, 0, "expected %s, got %s", want, type_name(v));
 }
 
-int otf__jdec_object(otf__jdec *d, json_object *v, otf__jfield_fn fn, void *out)
+typedef struct object_ctx {
+	otf__jdec *d;
+	otf__jfield_fn fn;
+	void *out;
+} object_ctx;
+
+static int object_member(void *ctx, const char *key, otf__jval *v)
 {
-	if (!json_object_is_type(v, json_type_object))
-		return type_error(d, "object", v);
-	struct json_object_iter it;
-	json_object_object_foreachC(v, it)
-	{
-		if (!it.val) /* null: the field keeps its default */
-			continue;
-		char kb[64];
-		const char *k = norm_key(it.key, kb, sizeof kb);
+	object_ctx *c = ctx;
+	otf__jdec *d = c->d;
+	if (v->type == OTF__JT_NULL) /* null: the field keeps its default */
+		return 0;
+	char kb[64];
+	const char *k = v->key_underscore ? norm_key(key, kb, sizeof kb) : key;
+	d->pushed = false;
+	int rc = c->fn(d, k, v, c->out);
+	if (rc) {
+		if (!d->pushed && rc != OTF__JSJ_SYNTAX)
+			otf__perr_push(d->err, rc, k, -1);
 		d->pushed = false;
-		int rc = fn(d, k, it.val, out);
-		if (rc) {
-			if (!d->pushed)
-				otf__perr_push(d->err, rc, k, -1);
-			d->pushed = false;
-			return rc;
-		}
 	}
+	return rc;
+}
+
+int otf__jdec_object(otf__jdec *d, otf__jval *v, otf__jfield_fn fn, void *out)
+{
+	if (v->type != OTF__JT_OBJECT)
+		return type_error(d, "object", v);
+	object_ctx c = {d, fn, out};
+	return otf__jsj_object(v, object_member, &c);
+}
+
+typedef struct array_ctx {
+	otf__jdec *d;
+	otf__jelem_fn fn;
+	const char *name;
+	size_t esize;
+	uint8_t *arr;
+	size_t n, cap;
+} array_ctx;
+
+/* Elements go into an arena array that doubles as it fills (the old one
+ * stays in the arena until its reset): counting the elements first would
+ * make the parser walk each array twice. */
+static int array_grow(array_ctx *c)
+{
+	size_t cap = c->cap ? 2 * c->cap : 4;
+	uint8_t *arr = otf_arena_calloc(c->d->arena, cap, c->esize);
+	if (!arr) {
+		int rc = otf__perr_set(c->d->err, OTF_E_NOMEM, 0, "%zu elements", cap);
+		otf__perr_push(c->d->err, rc, c->name, -1);
+		c->d->pushed = true;
+		return rc;
+	}
+	if (c->n)
+		memcpy(arr, c->arr, c->n * c->esize);
+	c->arr = arr;
+	c->cap = cap;
 	return 0;
 }
 
-int otf__jdec_array(otf__jdec *d, json_object *v, const char *name, size_t esize, void *items_ptr,
+static int array_elem(void *ctx, size_t i, otf__jval *v)
+{
+	array_ctx *c = ctx;
+	otf__jdec *d = c->d;
+	int rc;
+	if (i >= c->cap && (rc = array_grow(c)) != 0)
+		return rc;
+	c->n = i + 1;
+	rc = v->type != OTF__JT_NULL
+	         ? c->fn(d, v, c->arr + i * c->esize)
+	         : otf__perr_set(d->err, OTF_E_JSON_TYPE, 0, "null array element");
+	if (rc && rc != OTF__JSJ_SYNTAX) {
+		otf__perr_push(d->err, rc, c->name, (long)i);
+		d->pushed = true;
+	}
+	return rc;
+}
+
+int otf__jdec_array(otf__jdec *d, otf__jval *v, const char *name, size_t esize, void *items_ptr,
                     size_t *len, otf__jelem_fn fn)
 {
-	int rc;
-	if (!json_object_is_type(v, json_type_array)) {
-		rc = type_error(d, "array", v);
-		goto fail;
+	if (v->type != OTF__JT_ARRAY) {
+		int rc = type_error(d, "array", v);
+		otf__perr_push(d->err, rc, name, -1);
+		d->pushed = true;
+		return rc;
 	}
-	size_t n = json_object_array_length(v);
-	uint8_t *arr = NULL;
-	if (n) {
-		arr = otf_arena_calloc(d->arena, n, esize);
-		if (!arr) {
-			rc = otf__perr_set(d->err, OTF_E_NOMEM, 0, "%zu elements", n);
-			goto fail;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(v, i);
-		rc = e ? fn(d, e, arr + i * esize)
-		       : otf__perr_set(d->err, OTF_E_JSON_TYPE, 0, "null array element");
-		if (rc) {
-			otf__perr_push(d->err, rc, name, (long)i);
-			d->pushed = true;
-			return rc;
-		}
-	}
-	memcpy(items_ptr, &arr, sizeof arr);
-	*len = n;
+	array_ctx c = {d, fn, name, esize, NULL, 0, 0};
+	int rc = otf__jsj_array(v, NULL, array_elem, &c);
+	if (rc)
+		return rc;
+	memcpy(items_ptr, &c.arr, sizeof c.arr);
+	*len = c.n;
 	return 0;
-fail:
-	otf__perr_push(d->err, rc, name, -1);
-	d->pushed = true;
-	return rc;
 }
 
 /* ---- scalars ---- */
 
-int otf__jdec_string(otf__jdec *d, json_object *v, otf_bytes_t *out)
+int otf__jdec_string(otf__jdec *d, otf__jval *v, otf_bytes_t *out)
 {
-	if (!json_object_is_type(v, json_type_string))
+	if (v->type != OTF__JT_STRING)
 		return type_error(d, "string", v);
-	const char *s = json_object_get_string(v);
-	size_t n = (size_t)json_object_get_string_len(v);
-	if (!otf__utf8_valid((const uint8_t *)s, n))
-		return otf__perr_set(d->err, OTF_E_UTF8, 0, "invalid UTF-8 bytes");
-	/* json-c replaced a lone surrogate escape with U+FFFD; see otf__jdec. */
+	const char *s = v->s;
+	size_t n = v->n;
+	/* The parser checked the UTF-8 of the whole input, unless it held
+	 * invalid bytes (see otf__jdec.fixed): then the input's own bytes of
+	 * this string are checked (escapes are ASCII, so valid either way). */
+	if (d->fixed) {
+		const char *q0 = d->json + v->off + 1, *q = q0, *end = d->json + d->len;
+		while (q < end && *q != '"')
+			q += *q == '\\' && end - q > 1 ? 2 : 1;
+		if (!otf__utf8_valid((const uint8_t *)q0, (size_t)(q - q0)))
+			return otf__perr_set(d->err, OTF_E_UTF8, 0, "invalid UTF-8 bytes");
+	}
+	/* a lone surrogate escape decoded to U+FFFD; see otf__jdec */
 	if (d->bad_surrogate && memmem(s, n, "\xef\xbf\xbd", 3))
 		return otf__perr_set(d->err, OTF_E_UTF8, d->bad_offset,
 		                     "unpaired surrogate escape");
@@ -247,12 +326,12 @@ int otf__jdec_string(otf__jdec *d, json_object *v, otf_bytes_t *out)
 	return 0;
 }
 
-int otf__jdec_id(otf__jdec *d, json_object *v, otf_bytes_t *out, size_t id_len)
+int otf__jdec_id(otf__jdec *d, otf__jval *v, otf_bytes_t *out, size_t id_len)
 {
-	if (!json_object_is_type(v, json_type_string))
+	if (v->type != OTF__JT_STRING)
 		return type_error(d, "hex string", v);
-	const char *s = json_object_get_string(v);
-	size_t n = (size_t)json_object_get_string_len(v);
+	const char *s = v->s;
+	size_t n = v->n;
 	if (n == 0) {
 		out->ptr = NULL;
 		out->len = 0;
@@ -265,13 +344,18 @@ int otf__jdec_id(otf__jdec *d, json_object *v, otf_bytes_t *out, size_t id_len)
 	uint8_t *p = otf_arena_alloc(d->arena, id_len);
 	if (!p)
 		return otf__perr_set(d->err, OTF_E_NOMEM, 0, "id");
+	int bad = 0;
 	for (size_t i = 0; i < id_len; i++) {
 		int hi = hex_digit((unsigned char)s[2 * i]);
 		int lo = hex_digit((unsigned char)s[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			return otf__perr_set(d->err, OTF_E_HEX, 0, "non-hex character at %zu",
-			                     2 * i + (hi < 0 ? 0 : 1));
-		p[i] = (uint8_t)(hi << 4 | lo);
+		bad |= hi | lo;
+		p[i] = (uint8_t)((unsigned)hi << 4 | (unsigned)lo); /* garbage when bad */
+	}
+	if (bad < 0) {
+		for (size_t i = 0; i < n; i++)
+			if (hex_digit((unsigned char)s[i]) < 0)
+				return otf__perr_set(d->err, OTF_E_HEX, 0,
+				                     "non-hex character at %zu", i);
 	}
 	out->ptr = p;
 	out->len = id_len;
@@ -293,12 +377,12 @@ static int b64_value(int c)
 	return -1;
 }
 
-int otf__jdec_base64(otf__jdec *d, json_object *v, otf_bytes_t *out)
+int otf__jdec_base64(otf__jdec *d, otf__jval *v, otf_bytes_t *out)
 {
-	if (!json_object_is_type(v, json_type_string))
+	if (v->type != OTF__JT_STRING)
 		return type_error(d, "base64 string", v);
-	const char *s = json_object_get_string(v);
-	size_t n = (size_t)json_object_get_string_len(v);
+	const char *s = v->s;
+	size_t n = v->n;
 	/* Padding is optional; when present it must complete a 4-char group. */
 	size_t pad = 0;
 	while (n && s[n - 1] == '=' && pad < 2) {
@@ -336,11 +420,11 @@ int otf__jdec_base64(otf__jdec *d, json_object *v, otf_bytes_t *out)
 	return 0;
 }
 
-int otf__jdec_bool(otf__jdec *d, json_object *v, bool *out)
+int otf__jdec_bool(otf__jdec *d, otf__jval *v, bool *out)
 {
-	if (!json_object_is_type(v, json_type_boolean))
+	if (v->type != OTF__JT_BOOL)
 		return type_error(d, "boolean", v);
-	*out = json_object_get_boolean(v) != 0;
+	*out = v->b;
 	return 0;
 }
 
@@ -370,26 +454,79 @@ static bool double_to_int(double x, bool *neg, uint64_t *mag)
 	return true;
 }
 
+/* The sign and magnitude of an integer number's text (checked by the
+ * parser: -?digits); false beyond 64 bits. */
+static bool int_text(const otf__jval *v, bool *neg, uint64_t *mag)
+{
+	const char *s = v->s;
+	if (v->n <= 19) { /* no overflow possible */
+		size_t i = s[0] == '-' ? 1 : 0;
+		uint64_t m = 0;
+		for (; i < v->n; i++)
+			m = m * 10 + (unsigned)(s[i] - '0');
+		*neg = s[0] == '-';
+		*mag = m;
+		return true;
+	}
+	size_t i = s[0] == '-' ? 1 : 0;
+	uint64_t m = 0;
+	for (; i < v->n; i++) {
+		unsigned dg = (unsigned)(s[i] - '0');
+		if (m > (UINT64_MAX - dg) / 10)
+			return false;
+		m = m * 10 + dg;
+	}
+	*neg = s[0] == '-';
+	*mag = m;
+	return true;
+}
+
+/* A number's text as a double (correctly rounded by strtod, as json-c did).
+ * The text is followed by a delimiter or the input's NUL padding, so strtod
+ * stops at its end. */
+static double num_double(const otf__jval *v)
+{
+	return v->has_d ? v->d : strtod(v->s, NULL);
+}
+
+/* At most 19 decimal digits (so no overflow) as a number; false otherwise. */
+static inline bool digits19(const char *s, size_t n, uint64_t *out)
+{
+	if (n == 0 || n > 19)
+		return false;
+	uint64_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned dg = (unsigned)(unsigned char)s[i] - '0';
+		if (dg > 9)
+			return false;
+		m = m * 10 + dg;
+	}
+	*out = m;
+	return true;
+}
+
 /* Any integer form (number, integral double, decimal or exponent string) as
  * sign and magnitude. */
-static int get_int(otf__jdec *d, json_object *v, bool *neg, uint64_t *mag)
+static int get_int(otf__jdec *d, otf__jval *v, bool *neg, uint64_t *mag)
 {
-	switch (json_object_get_type(v)) {
-	case json_type_int: {
-		int64_t i = json_object_get_int64(v);
-		*neg = i < 0;
-		*mag = i < 0 ? 0u - (uint64_t)i : json_object_get_uint64(v);
+	switch (v->type) {
+	case OTF__JT_INT:
+		if (!int_text(v, neg, mag))
+			return otf__perr_set(d->err, OTF_E_RANGE, 0, "integer beyond 64 bits");
 		return 0;
-	}
-	case json_type_double:
-		if (!double_to_int(json_object_get_double(v), neg, mag))
+	case OTF__JT_DOUBLE:
+		if (!double_to_int(num_double(v), neg, mag))
 			return otf__perr_set(d->err, OTF_E_RANGE, 0,
-			                     "%.17g is not a 64-bit integer",
-			                     json_object_get_double(v));
+			                     "%.17g is not a 64-bit integer", num_double(v));
 		return 0;
-	case json_type_string: {
-		const char *s = json_object_get_string(v);
-		size_t n = (size_t)json_object_get_string_len(v);
+	case OTF__JT_STRING: {
+		const char *s = v->s;
+		size_t n = v->n;
+		/* the common form: a decimal string of a uint64 timestamp */
+		if (n && digits19(s + (s[0] == '-'), n - (s[0] == '-'), mag)) {
+			*neg = s[0] == '-';
+			return 0;
+		}
 		if (!numeric_string(s, n))
 			return otf__perr_set(d->err, OTF_E_JSON_TYPE, 0,
 			                     "expected an integer string");
@@ -440,7 +577,7 @@ static int range_error(otf__jdec *d, bool neg, uint64_t mag, const char *type)
 	                     (unsigned long long)mag, type);
 }
 
-int otf__jdec_u32(otf__jdec *d, json_object *v, uint32_t *out)
+int otf__jdec_u32(otf__jdec *d, otf__jval *v, uint32_t *out)
 {
 	bool neg;
 	uint64_t mag;
@@ -453,7 +590,7 @@ int otf__jdec_u32(otf__jdec *d, json_object *v, uint32_t *out)
 	return 0;
 }
 
-int otf__jdec_i32(otf__jdec *d, json_object *v, int32_t *out)
+int otf__jdec_i32(otf__jdec *d, otf__jval *v, int32_t *out)
 {
 	bool neg;
 	uint64_t mag;
@@ -466,7 +603,7 @@ int otf__jdec_i32(otf__jdec *d, json_object *v, int32_t *out)
 	return 0;
 }
 
-int otf__jdec_u64(otf__jdec *d, json_object *v, uint64_t *out)
+int otf__jdec_u64(otf__jdec *d, otf__jval *v, uint64_t *out)
 {
 	bool neg;
 	uint64_t mag;
@@ -479,7 +616,7 @@ int otf__jdec_u64(otf__jdec *d, json_object *v, uint64_t *out)
 	return 0;
 }
 
-int otf__jdec_i64(otf__jdec *d, json_object *v, int64_t *out)
+int otf__jdec_i64(otf__jdec *d, otf__jval *v, int64_t *out)
 {
 	bool neg;
 	uint64_t mag;
@@ -493,26 +630,29 @@ int otf__jdec_i64(otf__jdec *d, json_object *v, int64_t *out)
 	return 0;
 }
 
-int otf__jdec_double(otf__jdec *d, json_object *v, double *out)
+int otf__jdec_double(otf__jdec *d, otf__jval *v, double *out)
 {
-	switch (json_object_get_type(v)) {
-	case json_type_int: {
-		int64_t i = json_object_get_int64(v);
-		*out = i < 0 ? (double)i : (double)json_object_get_uint64(v);
+	switch (v->type) {
+	case OTF__JT_INT: {
+		bool neg;
+		uint64_t mag;
+		*out = !int_text(v, &neg, &mag) ? num_double(v)
+		       : neg && mag             ? -(double)mag
+		                                : (double)mag;
 		return 0;
 	}
-	case json_type_double: {
-		double x = json_object_get_double(v);
-		/* json-c turns an overflowing literal (1e400) into infinity;
-		 * OTLP/JSON spells infinity as a string. */
+	case OTF__JT_DOUBLE: {
+		double x = num_double(v);
+		/* An overflowing literal (1e400) reads as infinity; OTLP/JSON spells
+		 * infinity as a string. */
 		if (isinf(x))
 			return otf__perr_set(d->err, OTF_E_RANGE, 0, "number overflows a double");
 		*out = x;
 		return 0;
 	}
-	case json_type_string: {
-		const char *s = json_object_get_string(v);
-		size_t n = (size_t)json_object_get_string_len(v);
+	case OTF__JT_STRING: {
+		const char *s = v->s;
+		size_t n = v->n;
 		if (n == 3 && !memcmp(s, "NaN", 3)) {
 			*out = NAN;
 			return 0;
@@ -547,13 +687,15 @@ int otf__jdec_double(otf__jdec *d, json_object *v, double *out)
 	}
 }
 
-int otf__jdec_enum(otf__jdec *d, json_object *v, const char *const *names, size_t n, int32_t *out)
+int otf__jdec_enum(otf__jdec *d, otf__jval *v, const char *const *names, size_t n, int32_t *out)
 {
-	if (json_object_is_type(v, json_type_string)) {
-		const char *s = json_object_get_string(v);
-		if (isalpha((unsigned char)s[0])) {
+	if (v->type == OTF__JT_STRING) {
+		/* compared as a C string, up to an escaped NUL */
+		const char *s = v->s;
+		size_t sn = strnlen(s, v->n);
+		if (sn && isalpha((unsigned char)s[0])) {
 			for (size_t i = 0; i < n; i++) {
-				if (!strcmp(s, names[i])) {
+				if (strlen(names[i]) == sn && !memcmp(s, names[i], sn)) {
 					*out = (int32_t)i;
 					return 0;
 				}
@@ -566,7 +708,7 @@ int otf__jdec_enum(otf__jdec *d, json_object *v, const char *const *names, size_
 
 /* ---- shared messages ---- */
 
-static int kv_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int kv_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_key_value_t *kv = out;
 	if (!strcmp(k, "key"))
@@ -576,17 +718,17 @@ static int kv_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int kv_elem(otf__jdec *d, json_object *v, void *elem)
+static int kv_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, kv_field, elem);
 }
 
-int otf__jdec_attributes(otf__jdec *d, json_object *v, const char *name, otf_attributes_t *out)
+int otf__jdec_attributes(otf__jdec *d, otf__jval *v, const char *name, otf_attributes_t *out)
 {
 	return otf__jdec_array(d, v, name, sizeof *out->items, &out->items, &out->len, kv_elem);
 }
 
-static int array_value_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int array_value_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_any_value_t *a = out;
 	if (!strcmp(k, "values"))
@@ -596,7 +738,7 @@ static int array_value_field(otf__jdec *d, const char *k, json_object *v, void *
 	return 0;
 }
 
-static int kvlist_value_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int kvlist_value_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_any_value_t *a = out;
 	if (!strcmp(k, "values"))
@@ -606,7 +748,7 @@ static int kvlist_value_field(otf__jdec *d, const char *k, json_object *v, void 
 	return 0;
 }
 
-static int any_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int any_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	static const char *const members[] = {NULL,          "stringValue", "boolValue",
 	                                      "intValue",    "doubleValue", "arrayValue",
@@ -641,7 +783,7 @@ static int any_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-int otf__jdec_any(otf__jdec *d, json_object *v, void *out)
+int otf__jdec_any(otf__jdec *d, otf__jval *v, void *out)
 {
 	if (++d->depth > d->max_depth)
 		return otf__perr_set(d->err, OTF_E_DEPTH, 0, "AnyValue nesting deeper than %u",
@@ -651,12 +793,12 @@ int otf__jdec_any(otf__jdec *d, json_object *v, void *out)
 	return rc;
 }
 
-static int string_elem(otf__jdec *d, json_object *v, void *elem)
+static int string_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_string(d, v, elem);
 }
 
-static int entity_ref_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int entity_ref_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_entity_ref_t *e = out;
 	if (!strcmp(k, "schemaUrl"))
@@ -673,12 +815,12 @@ static int entity_ref_field(otf__jdec *d, const char *k, json_object *v, void *o
 	return 0;
 }
 
-static int entity_ref_elem(otf__jdec *d, json_object *v, void *elem)
+static int entity_ref_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, entity_ref_field, elem);
 }
 
-static int resource_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int resource_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_resource_t *r = out;
 	if (!strcmp(k, "attributes"))
@@ -691,12 +833,12 @@ static int resource_field(otf__jdec *d, const char *k, json_object *v, void *out
 	return 0;
 }
 
-int otf__jdec_resource(otf__jdec *d, json_object *v, void *out)
+int otf__jdec_resource(otf__jdec *d, otf__jval *v, void *out)
 {
 	return otf__jdec_object(d, v, resource_field, out);
 }
 
-static int scope_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int scope_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_scope_t *s = out;
 	if (!strcmp(k, "name"))
@@ -710,7 +852,7 @@ static int scope_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-int otf__jdec_scope(otf__jdec *d, json_object *v, void *out)
+int otf__jdec_scope(otf__jdec *d, otf__jval *v, void *out)
 {
 	return otf__jdec_object(d, v, scope_field, out);
 }

@@ -17,7 +17,7 @@ static const char *const severity_names[] = {
     "SEVERITY_NUMBER_FATAL4",
 };
 
-static int log_record_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int log_record_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_log_record_t *r = out;
 	switch (k[0]) {
@@ -65,12 +65,12 @@ static int log_record_field(otf__jdec *d, const char *k, json_object *v, void *o
 	return 0;
 }
 
-static int log_record_elem(otf__jdec *d, json_object *v, void *elem)
+static int log_record_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, log_record_field, elem);
 }
 
-static int scope_logs_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int scope_logs_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_scope_logs_t *sl = out;
 	if (!strcmp(k, "scope"))
@@ -83,12 +83,12 @@ static int scope_logs_field(otf__jdec *d, const char *k, json_object *v, void *o
 	return 0;
 }
 
-static int scope_logs_elem(otf__jdec *d, json_object *v, void *elem)
+static int scope_logs_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, scope_logs_field, elem);
 }
 
-static int resource_logs_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int resource_logs_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_resource_logs_t *rl = out;
 	if (!strcmp(k, "resource"))
@@ -101,12 +101,12 @@ static int resource_logs_field(otf__jdec *d, const char *k, json_object *v, void
 	return 0;
 }
 
-static int resource_logs_elem(otf__jdec *d, json_object *v, void *elem)
+static int resource_logs_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, resource_logs_field, elem);
 }
 
-static int logs_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int logs_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_logs_t *l = out;
 	if (!strcmp(k, "resourceLogs"))
@@ -119,12 +119,12 @@ int otf_pdata_json_decode_logs(otf_logs_t *out, const char *json, size_t len, ot
                                const otf_pdata_limits_t *limits, otf_pdata_error_t *err)
 {
 	otf__jdec d;
-	json_object *root;
+	otf__jval root;
 	memset(out, 0, sizeof *out);
 	int rc = otf__jdec_begin(&d, &root, json, len, arena, limits, err);
 	if (rc)
 		return rc;
-	rc = otf__jdec_object(&d, root, logs_field, out);
-	json_object_put(root);
+	rc = otf__jdec_object(&d, &root, logs_field, out);
+	rc = otf__jdec_end(&d, rc);
 	return rc;
 }

@@ -10,24 +10,24 @@ static const char *const temporality_names[] = {
     "AGGREGATION_TEMPORALITY_CUMULATIVE",
 };
 
-static int temporality(otf__jdec *d, json_object *v, int32_t *out)
+static int temporality(otf__jdec *d, otf__jval *v, int32_t *out)
 {
 	return otf__jdec_enum(d, v, temporality_names,
 	                      sizeof temporality_names / sizeof temporality_names[0], out);
 }
 
-static int u64_elem(otf__jdec *d, json_object *v, void *elem)
+static int u64_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_u64(d, v, elem);
 }
 
-static int double_elem(otf__jdec *d, json_object *v, void *elem)
+static int double_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_double(d, v, elem);
 }
 
 /* Decodes an optional double and marks it present. */
-static int opt_double(otf__jdec *d, json_object *v, bool *has, double *out)
+static int opt_double(otf__jdec *d, otf__jval *v, bool *has, double *out)
 {
 	int rc = otf__jdec_double(d, v, out);
 	if (!rc)
@@ -35,7 +35,7 @@ static int opt_double(otf__jdec *d, json_object *v, bool *has, double *out)
 	return rc;
 }
 
-static int exemplar_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int exemplar_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_exemplar_t *e = out;
 	if (!strcmp(k, "filteredAttributes"))
@@ -57,17 +57,17 @@ static int exemplar_field(otf__jdec *d, const char *k, json_object *v, void *out
 	return 0;
 }
 
-static int exemplar_elem(otf__jdec *d, json_object *v, void *elem)
+static int exemplar_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, exemplar_field, elem);
 }
 
-static int exemplars(otf__jdec *d, json_object *v, const char *k, otf_exemplars_t *out)
+static int exemplars(otf__jdec *d, otf__jval *v, const char *k, otf_exemplars_t *out)
 {
 	return otf__jdec_array(d, v, k, sizeof *out->items, &out->items, &out->len, exemplar_elem);
 }
 
-static int number_dp_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int number_dp_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_number_data_point_t *p = out;
 	if (!strcmp(k, "attributes"))
@@ -91,12 +91,12 @@ static int number_dp_field(otf__jdec *d, const char *k, json_object *v, void *ou
 	return 0;
 }
 
-static int number_dp_elem(otf__jdec *d, json_object *v, void *elem)
+static int number_dp_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, number_dp_field, elem);
 }
 
-static int histogram_dp_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int histogram_dp_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_histogram_data_point_t *p = out;
 	if (!strcmp(k, "attributes"))
@@ -126,12 +126,12 @@ static int histogram_dp_field(otf__jdec *d, const char *k, json_object *v, void 
 	return 0;
 }
 
-static int histogram_dp_elem(otf__jdec *d, json_object *v, void *elem)
+static int histogram_dp_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, histogram_dp_field, elem);
 }
 
-static int buckets_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int buckets_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_exp_buckets_t *b = out;
 	if (!strcmp(k, "offset"))
@@ -142,7 +142,7 @@ static int buckets_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int exp_histogram_dp_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int exp_histogram_dp_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_exp_histogram_data_point_t *p = out;
 	if (!strcmp(k, "attributes"))
@@ -176,12 +176,12 @@ static int exp_histogram_dp_field(otf__jdec *d, const char *k, json_object *v, v
 	return 0;
 }
 
-static int exp_histogram_dp_elem(otf__jdec *d, json_object *v, void *elem)
+static int exp_histogram_dp_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, exp_histogram_dp_field, elem);
 }
 
-static int quantile_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int quantile_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_quantile_value_t *q = out;
 	if (!strcmp(k, "quantile"))
@@ -191,12 +191,12 @@ static int quantile_field(otf__jdec *d, const char *k, json_object *v, void *out
 	return 0;
 }
 
-static int quantile_elem(otf__jdec *d, json_object *v, void *elem)
+static int quantile_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, quantile_field, elem);
 }
 
-static int summary_dp_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int summary_dp_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_summary_data_point_t *p = out;
 	if (!strcmp(k, "attributes"))
@@ -217,14 +217,14 @@ static int summary_dp_field(otf__jdec *d, const char *k, json_object *v, void *o
 	return 0;
 }
 
-static int summary_dp_elem(otf__jdec *d, json_object *v, void *elem)
+static int summary_dp_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, summary_dp_field, elem);
 }
 
 /* Members of Gauge, Sum, Histogram, ExponentialHistogram and Summary; the
  * metric's type (already set) selects the data point kind. */
-static int data_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int data_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_metric_t *m = out;
 	if (!strcmp(k, "dataPoints")) {
@@ -260,7 +260,7 @@ static int data_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int metric_data(otf__jdec *d, json_object *v, otf_metric_t *m, otf_metric_type_t type)
+static int metric_data(otf__jdec *d, otf__jval *v, otf_metric_t *m, otf_metric_type_t type)
 {
 	/* A later oneof member replaces an earlier one. */
 	m->type = type;
@@ -271,7 +271,7 @@ static int metric_data(otf__jdec *d, json_object *v, otf_metric_t *m, otf_metric
 	return otf__jdec_object(d, v, data_field, m);
 }
 
-static int metric_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int metric_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_metric_t *m = out;
 	if (!strcmp(k, "name"))
@@ -295,12 +295,12 @@ static int metric_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int metric_elem(otf__jdec *d, json_object *v, void *elem)
+static int metric_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, metric_field, elem);
 }
 
-static int scope_metrics_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int scope_metrics_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_scope_metrics_t *sm = out;
 	if (!strcmp(k, "scope"))
@@ -313,12 +313,12 @@ static int scope_metrics_field(otf__jdec *d, const char *k, json_object *v, void
 	return 0;
 }
 
-static int scope_metrics_elem(otf__jdec *d, json_object *v, void *elem)
+static int scope_metrics_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, scope_metrics_field, elem);
 }
 
-static int resource_metrics_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int resource_metrics_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_resource_metrics_t *rm = out;
 	if (!strcmp(k, "resource"))
@@ -331,12 +331,12 @@ static int resource_metrics_field(otf__jdec *d, const char *k, json_object *v, v
 	return 0;
 }
 
-static int resource_metrics_elem(otf__jdec *d, json_object *v, void *elem)
+static int resource_metrics_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, resource_metrics_field, elem);
 }
 
-static int metrics_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int metrics_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_metrics_t *m = out;
 	if (!strcmp(k, "resourceMetrics"))
@@ -350,12 +350,12 @@ int otf_pdata_json_decode_metrics(otf_metrics_t *out, const char *json, size_t l
                                   otf_pdata_error_t *err)
 {
 	otf__jdec d;
-	json_object *root;
+	otf__jval root;
 	memset(out, 0, sizeof *out);
 	int rc = otf__jdec_begin(&d, &root, json, len, arena, limits, err);
 	if (rc)
 		return rc;
-	rc = otf__jdec_object(&d, root, metrics_field, out);
-	json_object_put(root);
+	rc = otf__jdec_object(&d, &root, metrics_field, out);
+	rc = otf__jdec_end(&d, rc);
 	return rc;
 }

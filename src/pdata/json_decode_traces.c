@@ -18,7 +18,7 @@ static const char *const status_code_names[] = {
 
 #define N_NAMES(a) (sizeof(a) / sizeof((a)[0]))
 
-static int event_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int event_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_span_event_t *e = out;
 	if (!strcmp(k, "timeUnixNano"))
@@ -32,12 +32,12 @@ static int event_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int event_elem(otf__jdec *d, json_object *v, void *elem)
+static int event_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, event_field, elem);
 }
 
-static int link_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int link_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_span_link_t *l = out;
 	if (!strcmp(k, "traceId"))
@@ -55,12 +55,12 @@ static int link_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int link_elem(otf__jdec *d, json_object *v, void *elem)
+static int link_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, link_field, elem);
 }
 
-static int status_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int status_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_status_t *s = out;
 	if (!strcmp(k, "message"))
@@ -71,7 +71,7 @@ static int status_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int span_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int span_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_span_t *s = out;
 	switch (k[0]) {
@@ -134,12 +134,12 @@ static int span_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int span_elem(otf__jdec *d, json_object *v, void *elem)
+static int span_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, span_field, elem);
 }
 
-static int scope_spans_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int scope_spans_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_scope_spans_t *ss = out;
 	if (!strcmp(k, "scope"))
@@ -152,12 +152,12 @@ static int scope_spans_field(otf__jdec *d, const char *k, json_object *v, void *
 	return 0;
 }
 
-static int scope_spans_elem(otf__jdec *d, json_object *v, void *elem)
+static int scope_spans_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, scope_spans_field, elem);
 }
 
-static int resource_spans_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int resource_spans_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_resource_spans_t *rs = out;
 	if (!strcmp(k, "resource"))
@@ -170,12 +170,12 @@ static int resource_spans_field(otf__jdec *d, const char *k, json_object *v, voi
 	return 0;
 }
 
-static int resource_spans_elem(otf__jdec *d, json_object *v, void *elem)
+static int resource_spans_elem(otf__jdec *d, otf__jval *v, void *elem)
 {
 	return otf__jdec_object(d, v, resource_spans_field, elem);
 }
 
-static int traces_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int traces_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	otf_traces_t *t = out;
 	if (!strcmp(k, "resourceSpans"))
@@ -189,13 +189,13 @@ int otf_pdata_json_decode_traces(otf_traces_t *out, const char *json, size_t len
                                  otf_pdata_error_t *err)
 {
 	otf__jdec d;
-	json_object *root;
+	otf__jval root;
 	memset(out, 0, sizeof *out);
 	int rc = otf__jdec_begin(&d, &root, json, len, arena, limits, err);
 	if (rc)
 		return rc;
-	rc = otf__jdec_object(&d, root, traces_field, out);
-	json_object_put(root);
+	rc = otf__jdec_object(&d, &root, traces_field, out);
+	rc = otf__jdec_end(&d, rc);
 	return rc;
 }
 
@@ -206,7 +206,7 @@ typedef struct response_ctx {
 	const char *rejected; /* the signal's rejected_* field, camelCase */
 } response_ctx;
 
-static int partial_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int partial_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	response_ctx *c = out;
 	if (!strcmp(k, c->rejected))
@@ -216,7 +216,7 @@ static int partial_field(otf__jdec *d, const char *k, json_object *v, void *out)
 	return 0;
 }
 
-static int response_field(otf__jdec *d, const char *k, json_object *v, void *out)
+static int response_field(otf__jdec *d, const char *k, otf__jval *v, void *out)
 {
 	response_ctx *c = out;
 	if (!strcmp(k, "partialSuccess")) {
@@ -246,11 +246,11 @@ int otf_pdata_json_decode_response(otf_export_response_t *out, otf_signal_t sign
 		return otf__perr_set(err, OTF_E_INVAL, 0, "unknown signal %d", (int)signal);
 	}
 	otf__jdec d;
-	json_object *root;
+	otf__jval root;
 	int rc = otf__jdec_begin(&d, &root, json, len, arena, NULL, err);
 	if (rc)
 		return rc;
-	rc = otf__jdec_object(&d, root, response_field, &c);
-	json_object_put(root);
+	rc = otf__jdec_object(&d, &root, response_field, &c);
+	rc = otf__jdec_end(&d, rc);
 	return rc;
 }

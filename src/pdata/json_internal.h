@@ -1,15 +1,19 @@
 /* OTLP/JSON codec internals shared by json_decode_*.c, json_encode_*.c and
  * json_write.c (otf__ prefix for cross-file symbols).
  *
- * Decoding: json-c tokenizes the whole input into its own tree (with a depth
- * limit), then the per-signal decoders walk that tree into the arena tree.
- * Keys are normalised to lowerCamelCase before matching ("trace_id" ->
- * "traceId"), so both the OTLP/JSON names and the proto field names are
- * accepted; the normalised name is what error paths show.
+ * Decoding: simdjson's On-Demand parser (through the C interface of
+ * json_sj.h) hands the per-signal decoders one value at a time, in input
+ * order, and they write straight into the arena tree: no tree of the JSON
+ * is built. Keys are normalised to lowerCamelCase before matching
+ * ("trace_id" -> "traceId"), so both the OTLP/JSON names and the proto
+ * field names are accepted; the normalised name is what error paths show.
  *
- * json-c keeps no positions in its tree, so errors found while walking
- * (wrong types, bad ids, ranges) carry offset 0 and rely on the field path;
- * only malformed-JSON errors and the input-size check carry a byte offset.
+ * Errors found while walking (wrong types, bad ids, ranges) carry the field
+ * path and offset 0, as with the former json-c decoder; malformed JSON
+ * (syntax, nesting, invalid UTF-8) and the input-size check carry a byte
+ * offset and no path. Malformed JSON wins over a walking error anywhere in
+ * the input (the input is validated again after a walking error), as when
+ * json-c tokenized the whole input first.
  *
  * Encoding: a small forward writer appending to an otf_buf_t. Keys and
  * commas are handled by otf__jw_key(): a comma is written unless the last
@@ -18,9 +22,9 @@
 #ifndef OTF_PDATA_JSON_INTERNAL_H
 #define OTF_PDATA_JSON_INTERNAL_H
 
+#include "json_sj.h"
 #include "otflow/pdata_codec.h"
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -31,60 +35,73 @@
 typedef struct otf__jdec {
 	otf_arena_t *arena;
 	otf_pdata_error_t *err;
+	otf__jsj *p;
+	const char *json; /* the input, for the validation after an error */
+	size_t len;
+	size_t jdepth;      /* JSON nesting limit */
 	uint32_t max_depth; /* AnyValue nesting limit */
 	uint32_t depth;     /* current AnyValue nesting */
-	/* The input held a \u escape of a lone surrogate. json-c silently turns
-	 * those into U+FFFD, so while this is set a kept string containing
+	/* The input held a \u escape of a lone surrogate. Such escapes decode
+	 * to U+FFFD (json-c's way), so while this is set a kept string containing
 	 * U+FFFD is rejected as OTF_E_UTF8 (bad_offset is the escape's offset). */
 	bool bad_surrogate;
 	size_t bad_offset;
-	/* Set once an error path segment was pushed by an array helper, so the
+	/* The input held bytes that are not UTF-8. It is parsed from a copy
+	 * with each such byte replaced by 0x7f (which no field name, id,
+	 * number or enum name holds), and a kept string is checked against the
+	 * input's own bytes: OTF_E_UTF8 with its field path, as before. */
+	char *fixed;
+	/* Set once an error path segment was pushed by the array walker, so the
 	 * enclosing object walker does not push the field name a second time. */
 	bool pushed;
 } otf__jdec;
 
 /* Called for each non-null member with the normalised key; unknown keys
  * return 0. */
-typedef int (*otf__jfield_fn)(otf__jdec *d, const char *key, json_object *v, void *out);
+typedef int (*otf__jfield_fn)(otf__jdec *d, const char *key, otf__jval *v, void *out);
 /* Decodes one array element (never JSON null) into *elem. */
-typedef int (*otf__jelem_fn)(otf__jdec *d, json_object *v, void *elem);
+typedef int (*otf__jelem_fn)(otf__jdec *d, otf__jval *v, void *elem);
 
-/* Checks the size, tokenizes and requires a top-level object. On success
- * *root holds a json-c reference the caller drops with json_object_put(). */
-int otf__jdec_begin(otf__jdec *d, json_object **root, const char *json, size_t len,
-                    otf_arena_t *arena, const otf_pdata_limits_t *limits, otf_pdata_error_t *err);
+/* Checks the size, starts the parse and requires a top-level object in
+ * *root. */
+int otf__jdec_begin(otf__jdec *d, otf__jval *root, const char *json, size_t len, otf_arena_t *arena,
+                    const otf_pdata_limits_t *limits, otf_pdata_error_t *err);
+/* Ends a decode whose walk returned rc: checks that nothing follows the
+ * top-level object and turns a syntax error into its OTF_E_* code and
+ * detail. Returns the final code. */
+int otf__jdec_end(otf__jdec *d, int rc);
 
 /* Walks an object: JSON_TYPE unless v is an object; on a member's failure
  * the member's name is pushed onto the error path. */
-int otf__jdec_object(otf__jdec *d, json_object *v, otf__jfield_fn fn, void *out);
+int otf__jdec_object(otf__jdec *d, otf__jval *v, otf__jfield_fn fn, void *out);
 
 /* Decodes an array into a zeroed arena array of esize-byte elements and
  * stores its address into *items_ptr (items_ptr is the address of the
  * struct's `T *items` member; written with memcpy, so any T works). Pushes
  * "name[i]" on an element's failure ("name" when v is not an array). A JSON
  * null array never gets here: the object walker skips null members. */
-int otf__jdec_array(otf__jdec *d, json_object *v, const char *name, size_t esize, void *items_ptr,
+int otf__jdec_array(otf__jdec *d, otf__jval *v, const char *name, size_t esize, void *items_ptr,
                     size_t *len, otf__jelem_fn fn);
 
 /* Scalars. Each returns 0 or a negative OTF_E_* code with the detail set. */
-int otf__jdec_string(otf__jdec *d, json_object *v, otf_bytes_t *out);
-int otf__jdec_id(otf__jdec *d, json_object *v, otf_bytes_t *out, size_t id_len);
-int otf__jdec_base64(otf__jdec *d, json_object *v, otf_bytes_t *out);
-int otf__jdec_bool(otf__jdec *d, json_object *v, bool *out);
-int otf__jdec_u32(otf__jdec *d, json_object *v, uint32_t *out);
-int otf__jdec_i32(otf__jdec *d, json_object *v, int32_t *out);
-int otf__jdec_u64(otf__jdec *d, json_object *v, uint64_t *out);
-int otf__jdec_i64(otf__jdec *d, json_object *v, int64_t *out);
-int otf__jdec_double(otf__jdec *d, json_object *v, double *out);
+int otf__jdec_string(otf__jdec *d, otf__jval *v, otf_bytes_t *out);
+int otf__jdec_id(otf__jdec *d, otf__jval *v, otf_bytes_t *out, size_t id_len);
+int otf__jdec_base64(otf__jdec *d, otf__jval *v, otf_bytes_t *out);
+int otf__jdec_bool(otf__jdec *d, otf__jval *v, bool *out);
+int otf__jdec_u32(otf__jdec *d, otf__jval *v, uint32_t *out);
+int otf__jdec_i32(otf__jdec *d, otf__jval *v, int32_t *out);
+int otf__jdec_u64(otf__jdec *d, otf__jval *v, uint64_t *out);
+int otf__jdec_i64(otf__jdec *d, otf__jval *v, int64_t *out);
+int otf__jdec_double(otf__jdec *d, otf__jval *v, double *out);
 /* An enum: an int32 number (or numeric string) or one of the value names;
  * names[i] is the name of value i, n the count. */
-int otf__jdec_enum(otf__jdec *d, json_object *v, const char *const *names, size_t n, int32_t *out);
+int otf__jdec_enum(otf__jdec *d, otf__jval *v, const char *const *names, size_t n, int32_t *out);
 
 /* Messages shared by all signals. */
-int otf__jdec_attributes(otf__jdec *d, json_object *v, const char *name, otf_attributes_t *out);
-int otf__jdec_any(otf__jdec *d, json_object *v, void *out); /* otf_any_value_t */
-int otf__jdec_resource(otf__jdec *d, json_object *v, void *out);
-int otf__jdec_scope(otf__jdec *d, json_object *v, void *out);
+int otf__jdec_attributes(otf__jdec *d, otf__jval *v, const char *name, otf_attributes_t *out);
+int otf__jdec_any(otf__jdec *d, otf__jval *v, void *out); /* otf_any_value_t */
+int otf__jdec_resource(otf__jdec *d, otf__jval *v, void *out);
+int otf__jdec_scope(otf__jdec *d, otf__jval *v, void *out);
 
 /* ---- encoding ---- */
 

@@ -561,6 +561,13 @@ static const err_case ERR_CASES[] = {
     {OTF_SIGNAL_TRACES, "{} x", OTF_E_JSON, "", 3},
     {OTF_SIGNAL_TRACES, "", OTF_E_JSON, "", 0},
     {OTF_SIGNAL_TRACES, "{\"a\":01}", OTF_E_JSON, "", -1},
+    /* not JSON, though json-c accepted it (tests/support/jsonc_ref/json_diff.h) */
+    {OTF_SIGNAL_TRACES, "{\"a\":NaN}", OTF_E_JSON, "", -1},
+    {OTF_SIGNAL_TRACES, "{\"a\":1.}", OTF_E_JSON, "", -1},
+    {OTF_SIGNAL_TRACES, "{\"a\":-01}", OTF_E_JSON, "", -1},
+    {OTF_SIGNAL_TRACES, "{\"a\":\"\x01\"}", OTF_E_JSON, "", -1},
+    /* malformed under an unknown key: still malformed */
+    {OTF_SIGNAL_TRACES, "{\"x\":[1 2],\"resourceSpans\":[]}", OTF_E_JSON, "", -1},
     /* wrong types */
     {OTF_SIGNAL_TRACES, "[]", OTF_E_JSON_TYPE, "", -1},
     {OTF_SIGNAL_TRACES, "{\"resourceSpans\":{}}", OTF_E_JSON_TYPE, "resourceSpans", -1},
@@ -619,6 +626,11 @@ static const err_case ERR_CASES[] = {
     {OTF_SIGNAL_LOGS, LOG("{\"body\":{\"intValue\":\"9223372036854775808\"}}"), OTF_E_RANGE,
      LPATH ".body.intValue", -1},
     {OTF_SIGNAL_LOGS, LOG("{\"body\":{\"intValue\":9223372036854775808}}"), OTF_E_RANGE,
+     LPATH ".body.intValue", -1},
+    /* json-c saturated literals beyond 64 bits silently */
+    {OTF_SIGNAL_LOGS, LOG("{\"timeUnixNano\":18446744073709551616}"), OTF_E_RANGE,
+     LPATH ".timeUnixNano", -1},
+    {OTF_SIGNAL_LOGS, LOG("{\"body\":{\"intValue\":-9223372036854775809}}"), OTF_E_RANGE,
      LPATH ".body.intValue", -1},
     {OTF_SIGNAL_LOGS, LOG("{\"body\":{\"intValue\":1.5}}"), OTF_E_RANGE, LPATH ".body.intValue",
      -1},
