@@ -64,7 +64,7 @@ out=$(mktemp)
 	echo "  Two paths side by side, interleaved round by round: **direct** (the default: each log"
 	echo "  record and span is encoded once, as it is decoded, into the bytes of its scope group;"
 	echo "  the cut wraps the groups into an exactly sized request) and **pdata tree** (the"
-	echo "  reference, \\`via_tree\\`: pending items decoded into the tree, each request encoded"
+	echo "  reference, opts.via_tree: pending items decoded into the tree, each request encoded"
 	echo "  from it at the cut; tests/unit/test_mmap_direct.c checks both give the same bytes)."
 	echo "  Each with the reader's mapping faulted in before the clock starts (**warm**: a receiver"
 	echo "  past its first lap of the rings, the pages shared with the producer already mapped)"
