@@ -160,7 +160,7 @@ static int hdr_put(otf__mmd_dir_t *g, const otf_scope_t *sc, const otf_resource_
 	if (g->w.err)
 		return g->w.err;
 	size_t n = otf__pb_wr_size(&g->w);
-	if (!reserve(&g->hdr, &g->hdr_cap, g->hdr_len, n))
+	if (!reserve(&g->hdr, &g->hdr_cap, g->hdr_len, n + 1)) /* + 1: never NULL, even empty */
 		return OTF_E_NOMEM;
 	memcpy(g->hdr + g->hdr_len, g->w.p, n);
 	*off = g->hdr_len;
