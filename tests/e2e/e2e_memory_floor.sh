@@ -8,7 +8,8 @@
 # an idle otflow with two workers (OTLP gRPC + HTTP -> batch -> nop, the
 # admin endpoint on) keeps its private anonymous memory (RssAnon) under
 # 3 MiB, and the admin DAG route still reports every node with the
-# counters of what was sent (its table is now sized per request).
+# counters of what was sent (its table is now sized per request). The
+# libraries of components the config does not use are not mapped at all.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -56,6 +57,16 @@ done
 threads=$(awk '/^Threads:/ {print $2}' "/proc/$PID/status")
 [ "$threads" -ge 3 ] && ok "main thread and two workers running ($threads threads)" ||
 	bad "threads: $threads"
+
+# libcurl, libpq and librdkafka (and their dependency trees) are loaded by
+# the components that use them, at first use: a config without them maps none.
+for lib in libcurl libpq librdkafka libgnutls; do
+	if grep -q "/$lib\.so" "/proc/$PID/maps"; then
+		bad "idle otflow without otlphttp, partial or kafka components maps $lib"
+	else
+		ok "idle otflow does not map $lib"
+	fi
+done
 
 # Sanitizer builds map shadow memory and keep freed blocks in quarantine:
 # their RSS says nothing about otflow's.

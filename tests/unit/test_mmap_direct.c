@@ -54,6 +54,7 @@ static void write_file(void)
 	assert_int_equal(otmm_scope(m, "meter", NULL, NULL, 0, &meter), 0);
 
 	otmm_span_t spans[12];
+	memset(spans, 0, sizeof spans);
 	for (int i = 0; i < 12; i++) {
 		char name[32];
 		snprintf(name, sizeof name, "span-%d", i);

@@ -148,15 +148,10 @@ int otf__mmd_dir_add(otf__mmd_t *d, otf__mmd_dir_t *g, int64_t scope_ref, const 
 	return rc;
 }
 
-/* The scope or resource field (field 1) encoded into hdr; offset, length. */
-static int hdr_put(otf__mmd_dir_t *g, const otf_scope_t *sc, const otf_resource_t *res, size_t *off,
-                   size_t *len)
+/* What the scratch writer holds (a scope or resource field) appended to hdr;
+ * its offset and length. */
+static int hdr_take(otf__mmd_dir_t *g, size_t *off, size_t *len)
 {
-	wr_reset(&g->w);
-	if (sc)
-		otf__pbe_scope(&g->w, 1, sc);
-	else
-		otf__pbe_resource(&g->w, 1, res);
 	if (g->w.err)
 		return g->w.err;
 	size_t n = otf__pb_wr_size(&g->w);
@@ -167,6 +162,20 @@ static int hdr_put(otf__mmd_dir_t *g, const otf_scope_t *sc, const otf_resource_
 	*len = n;
 	g->hdr_len += n;
 	return 0;
+}
+
+static int hdr_scope(otf__mmd_dir_t *g, const otf_scope_t *sc, size_t *off, size_t *len)
+{
+	wr_reset(&g->w);
+	otf__pbe_scope(&g->w, 1, sc);
+	return hdr_take(g, off, len);
+}
+
+static int hdr_resource(otf__mmd_dir_t *g, const otf_resource_t *res, size_t *off, size_t *len)
+{
+	wr_reset(&g->w);
+	otf__pbe_resource(&g->w, 1, res);
+	return hdr_take(g, off, len);
 }
 
 static size_t field_len(size_t n)
@@ -200,12 +209,12 @@ void otf__mmd_dir_flush(otf__mmd_t *d, otf__mmd_dir_t *g)
 			res[r] = &n->scope->resource; /* the last one wins, as in the tree */
 		n->res = (int)r;
 		if (!rc)
-			rc = hdr_put(g, n->scope ? &n->scope->scope : &k_no_scope, NULL, &n->sc_off,
-			             &n->sc_len);
+			rc = hdr_scope(g, n->scope ? &n->scope->scope : &k_no_scope, &n->sc_off,
+			               &n->sc_len);
 		n->body = n->sc_len + n->len;
 	}
 	for (size_t r = 0; r < m && !rc; r++) {
-		rc = hdr_put(g, NULL, res[r], &res_off[r], &res_len[r]);
+		rc = hdr_resource(g, res[r], &res_off[r], &res_len[r]);
 		res_body[r] = res_len[r];
 		for (size_t j = 0; j < g->k; j++)
 			if (g->g[j].res == (int)r)
