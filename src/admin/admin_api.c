@@ -38,15 +38,29 @@ static void error_reply(otf_admin_reply_t *out, int status, const char *msg)
 static void dag_reply(const otf_dag_t *dag, otf_engine_t *engine, const char *id,
                       otf_admin_reply_t *out)
 {
-	static _Thread_local otf_node_stats_t stats[MAX_NODES];
-	size_t n = engine ? otf_engine_stats(engine, stats, MAX_NODES) : 0;
+	/* Sized per request from the live node count: a static thread-local
+	 * table for MAX_NODES would be ~1.4 MiB of TLS that glibc zeroes in
+	 * every thread at its start (each worker's RSS), for a route the main
+	 * thread answers now and then. */
+	otf_node_stats_t *stats = NULL;
+	size_t n = engine ? otf_engine_stats(engine, NULL, 0) : 0;
 	if (n > MAX_NODES)
 		n = MAX_NODES;
+	if (n && !(stats = otf_calloc(n, sizeof *stats))) {
+		error_reply(out, 500, "out of memory");
+		return;
+	}
+	if (n) {
+		size_t live = otf_engine_stats(engine, stats, n);
+		if (live < n)
+			n = live; /* the DAG of an engine does not grow, but stay safe */
+	}
 	char *json = NULL;
 	size_t len = 0;
 	const otf_node_stats_t *st = engine ? stats : NULL;
 	int rc = id ? otf_dag_describe_node_json(dag, id, st, n, &json, &len)
 	            : otf_dag_describe_json(dag, st, n, &json, &len);
+	otf_free(stats);
 	if (rc == OTF_E_NOT_FOUND) {
 		char msg[300];
 		snprintf(msg, sizeof msg, "no node '%.200s' (GET /api/v1/dag lists them)", id);

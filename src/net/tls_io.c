@@ -17,6 +17,7 @@
 #include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -39,9 +40,46 @@ typedef struct sock_write {
 	char data[];
 } sock_write_t;
 
-/* Socket reads: libuv calls on_read right after alloc on this thread and
- * the bytes are copied into the read BIO before it returns. */
-static _Thread_local char k_cipher[64 * 1024];
+/* Gathering of small pieces into whole TLS records (seal_bufs). */
+#define SEAL_STAGE (16 * 1024) /* a TLS record's largest plaintext */
+
+/* Per-thread scratch of TLS connections. cipher: socket reads (libuv calls
+ * on_read right after alloc on this thread and the bytes are copied into
+ * the read BIO before it returns); stage: see seal_bufs. Allocated at the
+ * thread's first TLS read or write and freed when the thread exits: as
+ * static _Thread_local arrays these 80 KiB were part of the static TLS
+ * block that glibc zeroes in every thread at its start, so each worker paid
+ * them in RSS also when nothing spoke TLS. */
+typedef struct tls_scratch {
+	char cipher[64 * 1024];
+	char stage[SEAL_STAGE];
+} tls_scratch_t;
+
+static pthread_key_t g_scratch_key;
+static pthread_once_t g_scratch_once = PTHREAD_ONCE_INIT;
+static _Thread_local tls_scratch_t *k_scratch;
+
+static void scratch_free(void *p)
+{
+	otf_free(p);
+}
+
+static void scratch_key_init(void)
+{
+	(void)pthread_key_create(&g_scratch_key, scratch_free);
+}
+
+/* NULL when out of memory. */
+static tls_scratch_t *scratch(void)
+{
+	if (k_scratch)
+		return k_scratch;
+	pthread_once(&g_scratch_once, scratch_key_init);
+	k_scratch = otf_malloc(sizeof *k_scratch);
+	if (k_scratch)
+		(void)pthread_setspecific(g_scratch_key, k_scratch);
+	return k_scratch;
+}
 
 int otf__tls_io_init(uv_loop_t *loop, otf__tls_io_t *io)
 {
@@ -210,11 +248,12 @@ static int seal(otf__tls_io_t *io, const void *data, size_t len)
 /* Small pieces (HTTP/2 frame headers between message slices) are
  * gathered into full records: one SSL_write per piece would make a record,
  * with its header, tag and cipher call, per 9-byte frame header. */
-#define SEAL_STAGE (16 * 1024) /* a TLS record's largest plaintext */
-static _Thread_local char k_stage[SEAL_STAGE];
-
 static int seal_bufs(otf__tls_io_t *io, const uv_buf_t bufs[], unsigned n)
 {
+	tls_scratch_t *sc = scratch();
+	if (!sc)
+		return OTF_E_NOMEM;
+	char *k_stage = sc->stage;
 	size_t have = 0;
 	for (unsigned i = 0; i < n; i++) {
 		const char *p = bufs[i].base;
@@ -383,7 +422,9 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *b)
 {
 	(void)h;
 	(void)suggested;
-	*b = uv_buf_init(k_cipher, sizeof k_cipher);
+	tls_scratch_t *sc = scratch();
+	/* no buffer: libuv reports UV_ENOBUFS to on_read */
+	*b = sc ? uv_buf_init(sc->cipher, sizeof sc->cipher) : uv_buf_init(NULL, 0);
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *b)

@@ -209,6 +209,12 @@ void otf__pbe_attributes(otf__pb_wr *w, uint32_t field, const otf_attributes_t *
 void otf__pbe_resource(otf__pb_wr *w, uint32_t field, const otf_resource_t *r);
 void otf__pbe_scope(otf__pb_wr *w, uint32_t field, const otf_scope_t *s);
 
+/* One LogRecord / Span message's contents (without its key and length), for
+ * callers that encode records one at a time and assemble the request
+ * around them (the otlp_mmap receiver encodes each record as it drains it). */
+void otf__pbe_log_record(otf__pb_wr *w, const otf_log_record_t *r);
+void otf__pbe_span(otf__pb_wr *w, const otf_span_t *s);
+
 /* Starts a writer with room for about `estimate` bytes; on failure returns
  * OTF_E_NOMEM and the writer must not be used further. */
 int otf__pbe_begin(otf__pb_wr *w, size_t estimate);

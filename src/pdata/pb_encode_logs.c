@@ -21,6 +21,11 @@ static void log_record(otf__pb_wr *w, const otf_log_record_t *r)
 	otf__pbe_fixed64(w, 1, r->time_unix_nano);
 }
 
+void otf__pbe_log_record(otf__pb_wr *w, const otf_log_record_t *r)
+{
+	log_record(w, r);
+}
+
 static void scope_logs(otf__pb_wr *w, const otf_scope_logs_t *sl)
 {
 	otf__pbe_bytes(w, 3, sl->schema_url);

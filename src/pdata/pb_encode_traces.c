@@ -53,6 +53,11 @@ static void span(otf__pb_wr *w, const otf_span_t *s)
 	otf__pbe_id(w, 1, s->trace_id, OTF_TRACE_ID_LEN);
 }
 
+void otf__pbe_span(otf__pb_wr *w, const otf_span_t *s)
+{
+	span(w, s);
+}
+
 static void scope_spans(otf__pb_wr *w, const otf_scope_spans_t *ss)
 {
 	otf__pbe_bytes(w, 3, ss->schema_url);

@@ -97,6 +97,10 @@ if [ -f "$deb" ]; then
 	[ "$(dpkg-deb -f "$deb" Package)" = otflow ] && [ "$(dpkg-deb -f "$deb" Version)" = "$want_ver" ] && ok ||
 		bad "deb control: $(dpkg-deb -f "$deb")"
 	dpkg-deb -f "$deb" Depends | grep -q 'libuv1' && ok || bad "deb Depends lacks libuv1: $(dpkg-deb -f "$deb" Depends)"
+	# loaded at first use (dlopen), so dpkg-shlibdeps alone would leave them out
+	for p in libcurl4 libpq5 librdkafka1; do
+		dpkg-deb -f "$deb" Depends | grep -q "$p" && ok || bad "deb Depends lacks $p: $(dpkg-deb -f "$deb" Depends)"
+	done
 	dpkg -x "$deb" "$tmp/root"
 	for f in usr/bin/otflow usr/lib/libotmmap.so.0 usr/include/otmm.h usr/lib/pkgconfig/otmm.pc \
 		usr/lib/python3/dist-packages/otmm/otel.py etc/otflow/otflow.yaml usr/share/otflow/otflow.service; do

@@ -19,7 +19,7 @@
 #include "otflow/buf.h"
 #include "otflow/config_schema.h"
 
-#include <librdkafka/rdkafka.h>
+#include "rdkafka_dl.h" /* <librdkafka/rdkafka.h>, loaded at first use */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

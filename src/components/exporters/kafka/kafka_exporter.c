@@ -466,7 +466,7 @@ static int send_attempt(void *ctx, otf_exph_req_t *req, uint64_t timeout_ms,
 	otf_free(parts);
 	if (!produced) {
 		fail->outcome = err_permanent(perr) ? OTF_EXPH_PERMANENT : OTF_EXPH_RETRYABLE;
-		snprintf(fail->reason, sizeof fail->reason, "kafka: %s: %s", ptopic,
+		snprintf(fail->reason, sizeof fail->reason, "kafka: %.120s: %s", ptopic,
 		         rd_kafka_err2str(perr));
 		a->req = NULL;
 		attempt_free(a);

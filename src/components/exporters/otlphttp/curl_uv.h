@@ -7,7 +7,7 @@
 #ifndef OTF_CURL_UV_H
 #define OTF_CURL_UV_H
 
-#include <curl/curl.h>
+#include "curl_dl.h" /* <curl/curl.h>, its functions loaded at first use */
 #include <uv.h>
 
 typedef struct otf_curl_uv otf_curl_uv_t;

@@ -28,7 +28,7 @@
 #ifndef OTF_PARTIAL_PG_H
 #define OTF_PARTIAL_PG_H
 
-#include <libpq-fe.h>
+#include "pq_dl.h" /* <libpq-fe.h>, its functions loaded at first use */
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>

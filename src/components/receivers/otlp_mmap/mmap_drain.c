@@ -51,6 +51,17 @@ int otf__mmd_init(otf__mmd_t *d, const otf__mmd_opts_t *o)
 	otf_arena_init(&d->metric_arena, 0);
 	for (int i = 0; i < OTF_MMR_RINGS; i++)
 		d->cut[i] = -1;
+	if (!d->o.via_tree) {
+		d->dlogs = otf__mmd_dir_create(OTF_SIGNAL_LOGS);
+		d->dspans = otf__mmd_dir_create(OTF_SIGNAL_TRACES);
+		if (!d->dlogs || !d->dspans) {
+			/* Out of memory this early: the tree path needs nothing more. */
+			otf__mmd_dir_destroy(d->dlogs);
+			otf__mmd_dir_destroy(d->dspans);
+			d->dlogs = d->dspans = NULL;
+			d->o.via_tree = true;
+		}
+	}
 	return 0;
 }
 
@@ -103,6 +114,8 @@ void otf__mmd_close(otf__mmd_t *d)
 	otf_free(d->spans);
 	otf_free(d->logs);
 	otf_free(d->rec);
+	otf__mmd_dir_destroy(d->dlogs);
+	otf__mmd_dir_destroy(d->dspans);
 	otf_arena_close(&d->span_arena);
 	otf_arena_close(&d->log_arena);
 	otf_arena_close(&d->metric_arena);
@@ -275,6 +288,77 @@ static otf_key_value_t k_incomplete = {
     .key = {(const uint8_t *)OTF_MMD_INCOMPLETE_KEY, sizeof OTF_MMD_INCOMPLETE_KEY - 1},
     .value = {.type = OTF_ANY_BOOL, .u.bool_value = true}};
 
+/* Applies the stored lifecycle records [recs, recs+len) and then the End
+ * record (end_len > 0) to sp. 0 or OTF_E_NOMEM. */
+static int apply_recs(otf__mmd_t *d, otf_span_t *sp, const uint8_t *recs, size_t len,
+                      const uint8_t *endc, size_t end_len)
+{
+	int rc = 0;
+	for (size_t i = 0; i < len && rc != OTF_E_NOMEM;) {
+		uint32_t kind = recs[i++];
+		uint64_t l = 0;
+		unsigned sh = 0;
+		while (i < len && (recs[i] & 0x80)) {
+			l |= (uint64_t)(recs[i++] & 0x7f) << sh;
+			sh += 7;
+		}
+		if (i >= len)
+			break;
+		l |= (uint64_t)recs[i++] << sh;
+		if (l > len - i)
+			break;
+		rc = otf__mmx_span_apply(&d->x, &d->span_arena, sp, kind, recs + i, (size_t)l);
+		i += (size_t)l;
+	}
+	if (endc && rc != OTF_E_NOMEM)
+		rc = otf__mmx_span_apply(&d->x, &d->span_arena, sp, 12, endc, end_len);
+	return rc == OTF_E_NOMEM ? rc : 0;
+}
+
+/* Dedup of attributes, and the marker of a span emitted without its end. */
+static int span_finish(otf__mmd_t *d, otf_span_t *sp, uint64_t incomplete_wall_ns)
+{
+	otf__mmx_attrs_dedup(&sp->attributes);
+	if (!incomplete_wall_ns)
+		return 0;
+	otf_key_value_t *kv =
+	    otf_arena_alloc(&d->span_arena, (sp->attributes.len + 1) * sizeof *kv);
+	if (!kv)
+		return OTF_E_NOMEM;
+	if (sp->attributes.len)
+		memcpy(kv, sp->attributes.items, sp->attributes.len * sizeof *kv);
+	kv[sp->attributes.len] = k_incomplete;
+	sp->attributes.items = kv;
+	sp->attributes.len++;
+	sp->end_time_unix_nano = incomplete_wall_ns > sp->start_time_unix_nano
+	                             ? incomplete_wall_ns
+	                             : sp->start_time_unix_nano;
+	d->st.incomplete++;
+	return 0;
+}
+
+/* Direct path: the span is assembled on the stack from the open entry's
+ * records (no copies) and encoded at once into its scope group. */
+static void emit_span_direct(otf__mmd_t *d, otf__mmd_ospan_t *s, const uint8_t *end_body,
+                             size_t end_len, uint64_t incomplete_wall_ns)
+{
+	otf_span_t sp;
+	memset(&sp, 0, sizeof sp);
+	sp.trace_id = (otf_bytes_t){s->ids, 16};
+	sp.span_id = (otf_bytes_t){s->ids + 16, 8};
+	int rc = apply_recs(d, &sp, s->recs, s->len, end_len ? end_body : NULL, end_len);
+	if (!rc)
+		rc = span_finish(d, &sp, incomplete_wall_ns);
+	if (!rc)
+		rc = otf__mmd_dir_add(d, d->dspans, s->scope_ref, &sp);
+	ospan_free(s);
+	if (rc) {
+		d->st.encode_errors++;
+		return;
+	}
+	d->st.spans++;
+}
+
 /* Assembles the span from its stored records (+ the End record) into the
  * pending list and frees the open entry. incomplete_wall_ns != 0 marks a
  * span emitted without its end. */
@@ -282,6 +366,10 @@ static void emit_span(otf__mmd_t *d, otf__mmd_ospan_t *s, const uint8_t *end_bod
                       uint64_t incomplete_wall_ns)
 {
 	span_unlink(d, s);
+	if (d->dspans) {
+		emit_span_direct(d, s, end_body, end_len, incomplete_wall_ns);
+		return;
+	}
 	struct pend_span *ps = grow(d->spans, &d->spans_cap, d->spans_len, sizeof *ps);
 	uint8_t *ids = otf_arena_memdup(&d->span_arena, s->ids, 24);
 	uint8_t *recs = otf_arena_memdup(&d->span_arena, s->recs, s->len);
@@ -298,46 +386,14 @@ static void emit_span(otf__mmd_t *d, otf__mmd_ospan_t *s, const uint8_t *end_bod
 	otf_span_t *sp = &ps->span;
 	sp->trace_id = (otf_bytes_t){ids, 16};
 	sp->span_id = (otf_bytes_t){ids + 16, 8};
-	int rc = 0;
-	for (size_t i = 0; i < s->len && rc != OTF_E_NOMEM;) {
-		uint32_t kind = recs[i++];
-		uint64_t l = 0;
-		unsigned sh = 0;
-		while (i < s->len && (recs[i] & 0x80)) {
-			l |= (uint64_t)(recs[i++] & 0x7f) << sh;
-			sh += 7;
-		}
-		if (i >= s->len)
-			break;
-		l |= (uint64_t)recs[i++] << sh;
-		if (l > s->len - i)
-			break;
-		rc = otf__mmx_span_apply(&d->x, &d->span_arena, sp, kind, recs + i, (size_t)l);
-		i += (size_t)l;
-	}
-	if (endc && rc != OTF_E_NOMEM)
-		rc = otf__mmx_span_apply(&d->x, &d->span_arena, sp, 12, endc, end_len);
+	int rc = apply_recs(d, sp, recs, s->len, endc, end_len);
 	ospan_free(s);
 	if (rc == OTF_E_NOMEM) {
 		d->st.encode_errors++;
 		return;
 	}
-	otf__mmx_attrs_dedup(&sp->attributes);
-	if (incomplete_wall_ns) {
-		otf_key_value_t *kv =
-		    otf_arena_alloc(&d->span_arena, (sp->attributes.len + 1) * sizeof *kv);
-		if (!kv)
-			return;
-		if (sp->attributes.len)
-			memcpy(kv, sp->attributes.items, sp->attributes.len * sizeof *kv);
-		kv[sp->attributes.len] = k_incomplete;
-		sp->attributes.items = kv;
-		sp->attributes.len++;
-		sp->end_time_unix_nano = incomplete_wall_ns > sp->start_time_unix_nano
-		                             ? incomplete_wall_ns
-		                             : sp->start_time_unix_nano;
-		d->st.incomplete++;
-	}
+	if (span_finish(d, sp, incomplete_wall_ns))
+		return;
 	d->spans_len++;
 	d->st.spans++;
 }
@@ -388,6 +444,22 @@ static void span_record(otf__mmd_t *d, const uint8_t *p, size_t n, uint64_t mono
 
 static void log_record(otf__mmd_t *d, const uint8_t *p, size_t n)
 {
+	if (d->dlogs) {
+		/* Decoded straight from the copy of the slot and encoded at once:
+		 * nothing of it outlives this call but its bytes. */
+		otf_log_record_t lr;
+		int64_t scope_ref;
+		if (otf__mmx_event(&d->x, &d->log_arena, p, n, &lr, &scope_ref)) {
+			d->st.bad_records++;
+			return;
+		}
+		if (otf__mmd_dir_add(d, d->dlogs, scope_ref, &lr)) {
+			d->st.encode_errors++;
+			return;
+		}
+		d->st.logs++;
+		return;
+	}
 	struct pend_log *pl = grow(d->logs, &d->logs_cap, d->logs_len, sizeof *pl);
 	uint8_t *c = otf_arena_memdup(&d->log_arena, p, n);
 	if (!pl || !c) {
@@ -466,11 +538,11 @@ long otf__mmd_poll(otf__mmd_t *d, uint64_t mono_ns, uint64_t wall_ns, size_t max
 			d->st.records[ring]++;
 			if (ring == OTF_MMR_SPANS) {
 				span_record(d, d->rec, n, mono_ns, wall_ns);
-				if (d->spans_len >= d->o.max_batch)
+				if (d->spans_len + otf__mmd_dir_items(d->dspans) >= d->o.max_batch)
 					flush_traces(d);
 			} else if (ring == OTF_MMR_EVENTS) {
 				log_record(d, d->rec, n);
-				if (d->logs_len >= d->o.max_batch)
+				if (d->logs_len + otf__mmd_dir_items(d->dlogs) >= d->o.max_batch)
 					flush_logs(d);
 			} else if (otf__mmd_measure(d, d->rec, n, wall_ns)) {
 				d->st.dropped_points++;
@@ -541,6 +613,11 @@ static size_t group_resources(group_t *g, size_t k, int64_t *res_refs)
 
 static void flush_traces(otf__mmd_t *d)
 {
+	if (d->dspans) {
+		otf__mmd_dir_flush(d, d->dspans);
+		otf_arena_reset(&d->span_arena);
+		return;
+	}
 	size_t done = 0;
 	while (done < d->spans_len) {
 		group_t g[MAX_GROUPS];
@@ -591,6 +668,11 @@ static void flush_traces(otf__mmd_t *d)
 
 static void flush_logs(otf__mmd_t *d)
 {
+	if (d->dlogs) {
+		otf__mmd_dir_flush(d, d->dlogs);
+		otf_arena_reset(&d->log_arena);
+		return;
+	}
 	size_t done = 0;
 	while (done < d->logs_len) {
 		group_t g[MAX_GROUPS];
@@ -640,9 +722,9 @@ static void flush_logs(otf__mmd_t *d)
 
 void otf__mmd_cut(otf__mmd_t *d)
 {
-	if (d->spans_len)
+	if (d->spans_len || otf__mmd_dir_items(d->dspans))
 		flush_traces(d);
-	if (d->logs_len)
+	if (d->logs_len || otf__mmd_dir_items(d->dlogs))
 		flush_logs(d);
 	for (int i = 0; i < OTF_MMR_RINGS; i++)
 		d->cut[i] = d->r.ring[i].next - 1;

@@ -37,6 +37,10 @@ typedef struct otf__mmd_opts {
 	size_t max_series;        /* metric series beyond it are dropped (counted) */
 	size_t max_batch;         /* items per request */
 	int temporality;          /* OTF_MMD_TEMP_* */
+	/* Reference path: decode spans and log records into the pdata tree and
+	 * encode each request from it at the cut (how the drain worked first;
+	 * tests and the benchmark compare the default direct path with it). */
+	bool via_tree;
 } otf__mmd_opts_t;
 
 void otf__mmd_opts_default(otf__mmd_opts_t *o);
@@ -48,6 +52,8 @@ typedef struct otf__mmd_req {
 } otf__mmd_req_t;
 
 typedef struct otf__mmd_ospan otf__mmd_ospan_t;
+/* Requests of one signal built directly (mmap_direct.c). */
+typedef struct otf__mmd_dir otf__mmd_dir_t;
 typedef struct otf__mmd_series otf__mmd_series_t;
 
 typedef struct otf__mmd_stats {
@@ -85,6 +91,8 @@ typedef struct otf__mmd {
 	uint64_t metrics_start_ns; /* wall time the aggregation state began */
 	uint64_t last_collect_ns;
 	bool no_cells; /* collecting for an epoch change: the cells are the new producer's */
+	/* direct path (!o.via_tree): records encoded as they are decoded */
+	otf__mmd_dir_t *dlogs, *dspans;
 	/* requests ready to send */
 	otf__mmd_req_t *out;
 	size_t out_len, out_cap;
@@ -150,6 +158,15 @@ typedef struct otf__mmd_cell {
 void otf__mmd_cells_load(otf__mmd_t *d);
 /* Sets the cumulative state of the cell's series (created on first sight). */
 int otf__mmd_cell_update(otf__mmd_t *d, const otf__mmd_cell_t *c);
+/* mmap_direct.c: each item (an otf_log_record_t for the logs builder, an
+ * otf_span_t for the traces one) is encoded at once into its scope group;
+ * a 65th scope flushes first. Flush wraps the groups into one request
+ * (queued) and starts over. add: 0 or a negative code (item not added). */
+otf__mmd_dir_t *otf__mmd_dir_create(otf_signal_t signal);
+void otf__mmd_dir_destroy(otf__mmd_dir_t *g);
+int otf__mmd_dir_add(otf__mmd_t *d, otf__mmd_dir_t *g, int64_t scope_ref, const void *item);
+void otf__mmd_dir_flush(otf__mmd_t *d, otf__mmd_dir_t *g);
+size_t otf__mmd_dir_items(const otf__mmd_dir_t *g);
 /* drain-internal: queue an encoded request */
 int otf__mmd_queue(otf__mmd_t *d, otf_signal_t s, otf_buf_t *payload, uint64_t items);
 
