@@ -260,6 +260,7 @@ static void reset_seen(void)
 static void test_one_connection_both_workers(void **state)
 {
 	(void)state;
+	reset_seen();
 	running_t rn;
 	engine_up(&rn);
 	h2_conn_t *c = h2_connect(rn.port);
@@ -318,6 +319,7 @@ static void test_one_connection_both_workers(void **state)
 static void test_cancel_reaches_peer(void **state)
 {
 	(void)state;
+	reset_seen();
 	running_t rn;
 	engine_up(&rn);
 	atomic_store(&g_held, 0);
