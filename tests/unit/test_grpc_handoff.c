@@ -5,7 +5,8 @@
  * records which worker each request reached and nacks those marked so.
  * With OTFLOW_HANDOFF=always the requests must run on both workers, every
  * record arrive exactly once, and each stream get its own request's
- * answer (OK, or INVALID_ARGUMENT with the exporter's reason). A second
+ * answer (OK, or INVALID_ARGUMENT with the exporter's reason), and each
+ * message carry its call's grpc-timeout as its deadline. A second
  * case holds requests on the peer and resets the client's connection: the
  * peer's messages must be cancelled (CAN travels to the worker that has
  * them). */
@@ -42,6 +43,7 @@ static const char k_logs[] = "/opentelemetry.proto.collector.logs.v1.LogsService
 
 typedef struct seen {
 	int worker;
+	uint64_t deadline; /* the message's, unix ns */
 	uint8_t *data;
 	size_t len;
 } seen_t;
@@ -81,6 +83,7 @@ static void rec_consume(void *inst, otf_msg_t *m)
 	if (g_nseen < (int)(sizeof g_seen / sizeof g_seen[0])) {
 		seen_t *s = &g_seen[g_nseen++];
 		s->worker = otf_node_worker_index(r->node);
+		s->deadline = otf_msg_deadline(m);
 		s->data = malloc(b->len);
 		memcpy(s->data, b->data, b->len);
 		s->len = b->len;
@@ -273,8 +276,13 @@ static void test_one_connection_both_workers(void **state)
 		frames[i] = grpc_frame(msg, ml, 0, &fl);
 		free(msg);
 		memset(&res[i], 0, sizeof res[i]);
-		assert_true(h2_submit(c, NULL, k_logs, NULL, NULL, frames[i], fl, &res[i]) > 0);
+		/* The call's deadline must travel with the request. */
+		static const char *const timeout[] = {"grpc-timeout", "30S", NULL};
+		assert_true(h2_submit(c, NULL, k_logs, NULL, timeout, frames[i], fl, &res[i]) > 0);
 	}
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint64_t now = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	assert_int_equal(h2_run(c, 20000), 0);
 	for (int i = 0; i < NREQ; i++) {
 		assert_int_equal(res[i].http_status, 200);
@@ -294,6 +302,7 @@ static void test_one_connection_both_workers(void **state)
 	assert_int_equal(g_nseen, NREQ);
 	for (int s = 0; s < g_nseen; s++) {
 		assert_in_range(g_seen[s].worker, 0, 1);
+		assert_in_range(g_seen[s].deadline, now + 25000000000ull, now + 31000000000ull);
 		per_worker[g_seen[s].worker]++;
 	}
 	for (int i = 0; i < NREQ; i++)
