@@ -306,8 +306,6 @@ static int worker_init(otf_worker_t *w, otf_engine_t *e, int index)
 	int rc = uv_loop_init(&w->loop);
 	if (rc)
 		return rc;
-	/* The busy share the hand-off between workers reads (handoff.c). */
-	uv_loop_configure(&w->loop, UV_METRICS_IDLE_TIME);
 	uv_idle_init(&w->loop, &w->pump);
 	w->pump.data = w;
 	uv_async_init(&w->loop, &w->wake, wake_cb);

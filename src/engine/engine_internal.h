@@ -191,13 +191,13 @@ typedef struct otf_worker {
 	struct otf__cancels *cancels; /* cancel.c: cancelled ids, NULL until one */
 	bool reported_stuck;          /* logged as not stopping by the deadline */
 	/* handoff.c: work posted by other workers (async_lock, the
-	 * completions handle), how many wait, this loop's busy share in
+	 * completions handle), how many wait, this thread's CPU share in
 	 * per mille and when it was sampled (read by the other workers). */
 	struct otf_peer_post *peer_head, *peer_tail;
 	_Atomic uint32_t peer_queued;
 	_Atomic uint32_t busy_pm;
 	_Atomic uint64_t busy_at;
-	uint64_t load_t0, load_idle0;
+	uint64_t load_t0, load_cpu0;
 	uint32_t rr; /* OTFLOW_HANDOFF=always: next worker */
 } otf_worker_t;
 

@@ -13,11 +13,14 @@
  * A post is a node index, a function and its argument in a FIFO per
  * worker, under the worker's async_lock and woken by its completions
  * handle (msg_async.c): one lock and one wake-up per request, nothing
- * shared per item. Load: each worker samples its loop's busy share from
- * libuv's idle time (UV_METRICS_IDLE_TIME) whenever it is asked for a
- * peer or runs posts, and publishes it in one relaxed atomic; a request
- * is handed off only while its own worker is saturated, so an unloaded
- * process keeps the lower latency of staying on one loop. */
+ * shared per item. Load: each worker samples its thread's CPU share
+ * (CLOCK_THREAD_CPUTIME_ID over >= 5 ms) whenever it is asked for a peer
+ * or runs posts, and publishes it in one relaxed atomic; a request is
+ * handed off only while its own worker is busy (>= 50% of a core) and
+ * clearly busier than another (by 10 points or more), so an unloaded
+ * process keeps the lower latency of staying on one loop, a saturated
+ * worker sheds what another can take, and two evenly loaded workers hand
+ * nothing back and forth. */
 #include "engine/engine_internal.h"
 
 #include "otflow/alloc.h"
@@ -26,6 +29,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 typedef struct otf_peer_post {
 	struct otf_peer_post *next;
@@ -34,9 +38,9 @@ typedef struct otf_peer_post {
 	void *arg;
 } otf_peer_post_t;
 
-#define LOAD_WINDOW_NS 2000000ull  /* busy share sampled over >= 2 ms */
-#define LOAD_STALE_NS  20000000ull /* older: that loop sampled nothing since */
-#define SATURATED_PM   900u
+#define LOAD_WINDOW_NS 5000000ull  /* CPU share sampled over >= 5 ms */
+#define LOAD_STALE_NS  50000000ull /* older: that worker sampled nothing since */
+#define BUSY_PM        500u
 #define MARGIN_PM      100u
 #define MAX_WAITING    4u
 
@@ -58,21 +62,31 @@ static int mode(void)
 	return m;
 }
 
-/* This loop's busy share over the last window, published for the others. */
+/* This worker thread's CPU share over the last window, published for the
+ * others. CPU time rather than the loop's idle time: on a machine whose
+ * cores the clients share, a worker preempted while runnable is not
+ * idle in epoll either, yet it is not doing work. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static void sample_load(otf_worker_t *w)
 {
 	uint64_t now = uv_hrtime();
 	if (now - w->load_t0 < LOAD_WINDOW_NS)
 		return;
-	uint64_t idle = uv_metrics_idle_time(&w->loop);
+	uint64_t cpu = thread_cpu_ns();
 	if (w->load_t0) {
-		uint64_t span = now - w->load_t0, idled = idle - w->load_idle0;
-		uint32_t busy = idled >= span ? 0 : (uint32_t)(1000 - idled * 1000 / span);
+		uint64_t span = now - w->load_t0, used = cpu - w->load_cpu0;
+		uint32_t busy = used >= span ? 1000 : (uint32_t)(used * 1000 / span);
 		atomic_store_explicit(&w->busy_pm, busy, memory_order_relaxed);
 		atomic_store_explicit(&w->busy_at, now, memory_order_relaxed);
 	}
 	w->load_t0 = now;
-	w->load_idle0 = idle;
+	w->load_cpu0 = cpu;
 }
 
 int otf_node_handoff_peer(otf_node_t *node)
@@ -90,7 +104,7 @@ int otf_node_handoff_peer(otf_node_t *node)
 	}
 	sample_load(w);
 	uint32_t mine = atomic_load_explicit(&w->busy_pm, memory_order_relaxed);
-	if (mine < SATURATED_PM)
+	if (mine < BUSY_PM)
 		return -1;
 	uint64_t now = uv_hrtime();
 	int best = -1;
