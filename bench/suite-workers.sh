@@ -1,5 +1,5 @@
 #!/bin/sh
-# Worker scaling: OTLP/gRPC logs (1000 records of ~340 B per request) into
+# Worker scaling: OTLP/gRPC logs (1000 records of ~310 B per request) into
 # otflow -> nop exporter with runtime.workers 1 and 2, on this machine's
 # two cores with the client niced to 19 beside it (bench/workers_run.py:
 # many = otflow-loadgen, 16 connections; one = h2load, 1 connection x 32
@@ -50,7 +50,7 @@ out="$tmp/section.md"
 	echo
 	bench_machine
 	echo "- command: \`make bench\` (bench/suite-workers.sh; BASE_OTFLOW=path adds a baseline"
-	echo "  binary side by side): OTLP/gRPC logs, 1000 records of ~340 B per request, otflow ->"
+	echo "  binary side by side): OTLP/gRPC logs, 1000 records of ~310 B per request, otflow ->"
 	echo "  nop exporter, \`runtime.workers\` 1 and 2, no pinning, the client under \`nice -n 19\`"
 	echo "  on the same 2 cores. *many*: otflow-loadgen, 16 connections, one call at a time each;"
 	echo "  *one*: h2load, 1 connection, 32 concurrent streams (the request checked valid with"

@@ -2,7 +2,7 @@
 """Worker scaling runs for bench/suite-workers.sh (public tools only).
 
 One run: otflow (OTLP/gRPC receiver -> nop exporter, runtime.workers W)
-takes OTLP/gRPC logs (1000 records of ~340 B per request) from a client
+takes OTLP/gRPC logs (1000 records of ~310 B per request) from a client
 niced to 19 on the same two cores, for a few seconds:
   many: otflow-loadgen, 16 connections, one call at a time each;
   one:  h2load (nghttp2-client), 1 connection, 32 concurrent streams.

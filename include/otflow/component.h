@@ -579,10 +579,10 @@ bool otf_node_msg_cancelled(const otf_node_t *node, uint64_t msg_id);
  *
  * otf_node_handoff_peer: the index of the worker to hand the request just
  * completed on node's worker to, or -1 to keep it here. -1 with one worker
- * or OTFLOW_HANDOFF=0. Default (auto): only while node's worker is
- * saturated (its loop busy >= 90% over the last ~2 ms, libuv's idle-time
- * metric), to the least busy other worker that is at least 10 points less
- * busy and has fewer than 4 hand-offs waiting. OTFLOW_HANDOFF=always
+ * or OTFLOW_HANDOFF=0. Default (auto): only while node's worker is busy
+ * (its thread used >= 50% of a core over the last >= 5 ms), to the least
+ * busy other worker that is at least 10 points less busy and has fewer
+ * than 4 hand-offs waiting. OTFLOW_HANDOFF=always
  * spreads requests round robin over every worker, this one included (a
  * test switch). Worker thread only.
  *
