@@ -533,8 +533,9 @@ static bool hand_off(otlp_grpc_rx_t *g, otf_grpc_call_t *call, otf_signal_t s)
 	h->seq = p->seq = ++g->seq;
 	h->signal = s;
 	h->body = otf_buf_ref(otf_grpc_call_message(call));
-	h->deadline = otf_grpc_call_deadline_unix_ns(call);
 	h->wait = g->cfg->wait_for_result;
+	/* As on_call: the client's deadline only while it waits. */
+	h->deadline = h->wait ? otf_grpc_call_deadline_unix_ns(call) : 0;
 	p->call = call;
 	p->signal = s;
 	p->hand = h;
