@@ -1,11 +1,13 @@
-/* Accept balance between workers (src/net/grpc_server.c, net_listen.c):
+/* Accept balance between workers (src/net/grpc_server.c, http_server.c,
+ * net_listen.c):
  * every worker polls the one listening socket and the first loop to wake
  * accepts, so a burst of connections used to land mostly on one worker
  * (16 connections split about 2:1, 12:4 and worse seen). A loop with
  * more connections than another now lets the others accept first. Here
  * 12 connections open at once to an in-process engine with 2 workers
  * (hand-off off, so each request runs where its connection is); one call
- * on each then tells which worker has it: each worker must hold 6 +- 1. */
+ * on each then tells which worker has it: each worker must hold 6 +- 1.
+ * The same for OTLP/HTTP (HTTP/1.1 keep-alive connections, one POST each). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -198,18 +200,20 @@ typedef struct running {
 	otf_config_t *cfg;
 	otf_dag_t *dag;
 	otf_engine_t *eng;
-	int port;
+	int port, http_port;
 } running_t;
 
 static void engine_up(running_t *rn)
 {
 	rn->port = free_port();
+	rn->http_port = free_port();
 	char yaml[1024];
 	snprintf(yaml, sizeof yaml,
 	         "receivers:\n"
 	         "  otlp:\n"
 	         "    wait_for_result: true\n"
-	         "    protocols: {grpc: {endpoint: \"127.0.0.1:%d\"}}\n"
+	         "    protocols: {grpc: {endpoint: \"127.0.0.1:%d\"},\n"
+	         "                http: {endpoint: \"127.0.0.1:%d\"}}\n"
 	         "exporters:\n"
 	         "  test_rec:\n"
 	         "service:\n"
@@ -217,7 +221,7 @@ static void engine_up(running_t *rn)
 	         "  pipelines:\n"
 	         "    logs: {receivers: [otlp], exporters: [test_rec]}\n"
 	         "runtime: {workers: 2}\n",
-	         rn->port);
+	         rn->port, rn->http_port);
 	otf_config_error_t err;
 	assert_int_equal(
 	    otf_config_load_string("handoff.yaml", yaml, strlen(yaml), NULL, &rn->cfg, &err), 0);
@@ -294,6 +298,63 @@ static void test_burst_of_connections_split_evenly(void **state)
 	reset_seen();
 }
 
+/* One POST /v1/logs on an open keep-alive connection; the status code. */
+static int http_post(int fd, const uint8_t *body, size_t len)
+{
+	char head[256];
+	int hl = snprintf(head, sizeof head,
+	                  "POST /v1/logs HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+	                  "Content-Type: application/x-protobuf\r\nContent-Length: %zu\r\n\r\n",
+	                  len);
+	assert_int_equal(write(fd, head, (size_t)hl), hl);
+	assert_int_equal(write(fd, body, len), (ssize_t)len);
+	char resp[4096];
+	size_t got = 0;
+	while (got < sizeof resp - 1) { /* the status line is enough */
+		ssize_t n = read(fd, resp + got, sizeof resp - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		resp[got] = 0;
+		if (strstr(resp, "\r\n\r\n"))
+			break;
+	}
+	int code = 0;
+	if (sscanf(resp, "HTTP/1.1 %d", &code) != 1)
+		return -1;
+	return code;
+}
+
+static void test_http_burst_split_evenly(void **state)
+{
+	(void)state;
+	reset_seen();
+	running_t rn;
+	engine_up(&rn);
+	int fd[NCONN];
+	for (int i = 0; i < NCONN; i++) {
+		fd[i] = tcp_connect(rn.http_port);
+		assert_true(fd[i] >= 0);
+	}
+	for (int i = 0; i < NCONN; i++) {
+		size_t ml;
+		uint8_t *msg = logs_request(i, "", &ml);
+		assert_int_equal(http_post(fd[i], msg, ml), 200);
+		free(msg);
+	}
+	for (int i = 0; i < NCONN; i++)
+		close(fd[i]);
+	engine_down(&rn);
+	int per_worker[2] = {0, 0};
+	assert_int_equal(g_nseen, NCONN);
+	for (int s = 0; s < g_nseen; s++)
+		per_worker[g_seen[s].worker]++;
+	fprintf(stderr, "HTTP connections per worker: %d %d\n", per_worker[0], per_worker[1]);
+	assert_in_range(per_worker[0], NCONN / 2 - 1, NCONN / 2 + 1);
+	assert_in_range(per_worker[1], NCONN / 2 - 1, NCONN / 2 + 1);
+	reset_seen();
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -308,6 +369,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_burst_of_connections_split_evenly),
+	    cmocka_unit_test(test_http_burst_split_evenly),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }
