@@ -3,7 +3,7 @@
  * Workers share nothing on the data path, so a connection's requests all
  * run on the worker that accepted it: one busy connection (one client,
  * many concurrent streams) keeps one core busy and leaves the others idle.
- * The connection itself cannot move (its socket, HTTP/2 session and
+ * The connection itself cannot move (its socket, HTTP/2 state and
  * timers belong to its loop), but a request is complete at its message
  * boundary, and from there on only the node's instance matters: a
  * receiver posts the request to another worker's instance of the same

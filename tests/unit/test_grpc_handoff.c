@@ -138,7 +138,7 @@ static const otf_component_factory_t k_rec = {
     .destroy = rec_destroy,
 };
 
-/* ---- helpers ---- */
+/* ---- test utilities ---- */
 
 static int free_port(void)
 {
