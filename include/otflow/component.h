@@ -571,6 +571,33 @@ int otf_msg_cancel(otf_node_t *node, uint64_t msg_id, const char *reason);
 /* True when msg_id was cancelled on node's worker (see above). */
 bool otf_node_msg_cancelled(const otf_node_t *node, uint64_t msg_id);
 
+/* ---- hand-off between workers (src/engine/handoff.c) ----
+ * A connection stays on the worker that accepted it (its I/O and HTTP/2
+ * state are that loop's), but a complete request need not: a receiver may
+ * run the rest of a request (validation, the pipeline) on the same node's
+ * instance of another worker and get the outcome back by the same means.
+ *
+ * otf_node_handoff_peer: the index of the worker to hand the request just
+ * completed on node's worker to, or -1 to keep it here. -1 with one worker
+ * or OTFLOW_HANDOFF=0. Default (auto): only while node's worker is busy
+ * (its thread used >= 50% of a core over the last >= 5 ms), to the least
+ * busy other worker that is at least 10 points less busy and has fewer
+ * than 4 hand-offs waiting. OTFLOW_HANDOFF=always
+ * spreads requests round robin over every worker, this one included (a
+ * test switch). Worker thread only.
+ *
+ * otf_node_post_worker: runs fn on worker `worker`'s loop with that
+ * worker's instance of node and the node itself, status 0, in the order
+ * posted. When that worker finishes before fn ran, fn runs there with
+ * instance NULL and status -ECANCELED (peer still valid for another post,
+ * e.g. an answer back; arg is fn's to release).
+ * Returns 0 (fn will run exactly once), OTF_E_INVAL for a bad index,
+ * -ECANCELED when that worker no longer takes posts, OTF_E_NOMEM (fn never
+ * runs then). Any thread; fn never runs inside this call. */
+typedef void (*otf_worker_fn)(void *instance, otf_node_t *peer, void *arg, int status);
+int otf_node_handoff_peer(otf_node_t *node);
+int otf_node_post_worker(otf_node_t *node, int worker, otf_worker_fn fn, void *arg);
+
 /* ---- admission: process-wide flag (compatibility) ----
  * The first form of REB, kept for components built against it: a
  * process-wide flag raised while new data must be refused because a

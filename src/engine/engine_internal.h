@@ -192,6 +192,15 @@ typedef struct otf_worker {
 	struct otf__budget *budgets;  /* budget.c: per node, NULL until a publish */
 	struct otf__cancels *cancels; /* cancel.c: cancelled ids, NULL until one */
 	bool reported_stuck;          /* logged as not stopping by the deadline */
+	/* handoff.c: work posted by other workers (async_lock, the
+	 * completions handle), how many wait, this thread's CPU share in
+	 * per mille and when it was sampled (read by the other workers). */
+	struct otf_peer_post *peer_head, *peer_tail;
+	_Atomic uint32_t peer_queued;
+	_Atomic uint32_t busy_pm;
+	_Atomic uint64_t busy_at;
+	uint64_t load_t0, load_cpu0;
+	uint32_t rr; /* OTFLOW_HANDOFF=always: next worker */
 } otf_worker_t;
 
 struct otf_engine {
@@ -267,6 +276,9 @@ void otf__worker_close_timers(otf_worker_t *w);
  * completions (otf_msg_ack_async). */
 void otf__worker_async_init(otf_worker_t *w);
 void otf__worker_async_close(otf_worker_t *w);
+/* handoff.c: runs (or, closing, cancels) the posts from other workers;
+ * lock held by neither. */
+void otf__worker_peer_drain(otf_worker_t *w, bool closing);
 /* fuse.c: channel elimination. otf__dag_fuse marks the fused edges and
  * stages of a compiled DAG (none when dag->no_fuse or OTFLOW_FUSE=0).
  * otf__node_consume runs node's consume for m as the pump does (the node

@@ -50,6 +50,7 @@ static void completions_cb(uv_async_t *a)
 {
 	drain(a->data);
 	otf__worker_cfg_drain(a->data);
+	otf__worker_peer_drain(a->data, false);
 }
 
 void otf__worker_async_init(otf_worker_t *w)
@@ -66,7 +67,8 @@ void otf__worker_async_close(otf_worker_t *w)
 	pthread_mutex_lock(&w->async_lock);
 	w->async_open = false;
 	pthread_mutex_unlock(&w->async_lock);
-	otf__worker_cfg_drain(w); /* phase 2: each answered as not applied */
+	otf__worker_cfg_drain(w);        /* phase 2: each answered as not applied */
+	otf__worker_peer_drain(w, true); /* posts from other workers: cancelled */
 	if (!uv_is_closing((uv_handle_t *)&w->completions))
 		uv_close((uv_handle_t *)&w->completions, NULL);
 }

@@ -30,7 +30,7 @@ static void apply_defaults(otf_grpc_server_config_t *c)
 
 static void maybe_finish(otf_grpc_server_t *s)
 {
-	if (!s->closing || !s->listener_closed || s->n_conns)
+	if (!s->closing || !s->listener_closed || !s->defer_closed || s->n_conns)
 		return;
 	if (s->close_cb)
 		s->close_cb(s->close_arg);
@@ -46,12 +46,38 @@ static void on_listener_closed(uv_handle_t *h)
 	maybe_finish(s);
 }
 
+static void on_defer_closed(uv_handle_t *h)
+{
+	otf_grpc_server_t *s = h->data;
+	s->defer_closed = true;
+	maybe_finish(s);
+}
+
+static void on_resume(otf__net_waiter_t *w);
+
+/* Accepts (the connection libuv holds for us) unless the loop's cap
+ * pauses the listener, and publishes the new count for the balance. */
+static void accept_now(otf_grpc_server_t *s)
+{
+	if (s->closing || !otf__net_conns_admit(s->reg, &s->waiter, on_resume))
+		return;
+	otf__grpc_conn_accept(s);
+	otf__net_share_set(s->share, s->slot, s->n_conns);
+}
+
+static void on_defer(uv_timer_t *t)
+{
+	accept_now(t->data);
+}
+
 /* Accepts the connection waiting in the listener once a slot is free. */
 static void on_resume(otf__net_waiter_t *w)
 {
 	otf_grpc_server_t *s = (void *)((char *)w - offsetof(otf_grpc_server_t, waiter));
-	if (!s->closing)
+	if (!s->closing) {
 		otf__grpc_conn_accept(s);
+		otf__net_share_set(s->share, s->slot, s->n_conns);
+	}
 }
 
 static void on_connection(uv_stream_t *st, int status)
@@ -61,11 +87,21 @@ static void on_connection(uv_stream_t *st, int status)
 		otf__net_accept_failed(s->reg, st, status);
 		return;
 	}
-	/* At the loop's cap with nothing idle to evict: return without
-	 * accepting, which pauses this listener until on_resume. */
-	if (s->closing || !otf__net_conns_admit(s->reg, &s->waiter, on_resume))
+	/* Every worker's loop polls the one listening socket and the first
+	 * to wake accepts, so a burst of connections lands mostly on one
+	 * worker. A loop with more connections than another lets the others
+	 * go first: it returns without accepting, which pauses its listener
+	 * (libuv holds the connection it took), and accepts that one a moment
+	 * later. The connection is not moved, only the next ones go where
+	 * there is room. */
+	if (!s->closing && otf__net_share_ahead(s->share, s->slot)) {
+		if (!uv_is_active((uv_handle_t *)&s->defer))
+			uv_timer_start(&s->defer, on_defer, OTF__NET_ACCEPT_DEFER_MS, 0);
 		return;
-	otf__grpc_conn_accept(s);
+	}
+	/* At the loop's cap with nothing idle to evict: accept_now returns
+	 * without accepting, which pauses this listener until on_resume. */
+	accept_now(s);
 }
 
 int otf_grpc_server_create(uv_loop_t *loop, const otf_grpc_server_config_t *cfg,
@@ -90,10 +126,15 @@ int otf_grpc_server_create(uv_loop_t *loop, const otf_grpc_server_config_t *cfg,
 	apply_defaults(&s->cfg);
 	s->handler = handler;
 	s->ctx = ctx;
+	s->slot = otf__net_share_join(share);
+	uv_timer_init(loop, &s->defer);
+	s->defer.data = s;
 	int rc =
 	    otf__net_listen_handle(loop, &s->listener, s, fd, on_connection, on_listener_closed);
 	if (rc < 0) {
 		s->closing = true; /* freed in on_listener_closed, no callback */
+		otf__net_share_leave(share, s->slot);
+		uv_close((uv_handle_t *)&s->defer, on_defer_closed);
 		return rc;
 	}
 	*out = s;
@@ -113,6 +154,8 @@ void otf_grpc_server_close(otf_grpc_server_t *s, otf_grpc_server_close_cb cb, vo
 	s->close_cb = cb;
 	s->close_arg = arg;
 	otf__net_conns_cancel(&s->waiter);
+	otf__net_share_leave(s->share, s->slot);
+	uv_close((uv_handle_t *)&s->defer, on_defer_closed);
 	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 	/* A drained connection unlinks itself only in its close callback,
 	 * so the walk stays valid. */
@@ -123,6 +166,8 @@ void otf_grpc_server_close(otf_grpc_server_t *s, otf_grpc_server_close_cb cb, vo
 void otf__grpc_server_conn_gone(otf_grpc_server_t *s)
 {
 	s->n_conns--;
+	if (!s->closing)
+		otf__net_share_set(s->share, s->slot, s->n_conns);
 	maybe_finish(s);
 }
 

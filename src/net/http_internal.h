@@ -126,6 +126,9 @@ struct otf_http_server {
 	struct otf__net_share *share; /* listening socket shared with the group */
 	struct otf__net_conns *reg;   /* the loop's connection count (net_conns.c) */
 	otf__net_waiter_t waiter;     /* queued there while accept is paused */
+	int slot;                     /* in the share's accept balance (-1: none) */
+	uv_timer_t defer;             /* accept deferred while this loop is ahead */
+	bool defer_closed;
 	otf_http_server_config_t cfg; /* defaults applied; host not kept */
 	otf_http_handler_cb handler;
 	void *ctx;

@@ -25,7 +25,7 @@ static void apply_defaults(otf_http_server_config_t *c)
 
 static void maybe_finish(otf_http_server_t *s)
 {
-	if (!s->closing || !s->listener_closed || s->n_conns)
+	if (!s->closing || !s->listener_closed || !s->defer_closed || s->n_conns)
 		return;
 	if (s->close_cb)
 		s->close_cb(s->close_arg);
@@ -41,12 +41,36 @@ static void on_listener_closed(uv_handle_t *h)
 	maybe_finish(s);
 }
 
+static void on_defer_closed(uv_handle_t *h)
+{
+	otf_http_server_t *s = h->data;
+	s->defer_closed = true;
+	maybe_finish(s);
+}
+
 /* Accepts the connection waiting in the listener once a slot is free. */
 static void on_resume(otf__net_waiter_t *w)
 {
 	otf_http_server_t *s = (void *)((char *)w - offsetof(otf_http_server_t, waiter));
-	if (!s->closing)
+	if (!s->closing) {
 		otf__http_conn_accept(s);
+		otf__net_share_set(s->share, s->slot, s->n_conns);
+	}
+}
+
+/* Accepts (the connection libuv holds for us) unless the loop's cap
+ * pauses the listener, and publishes the new count for the balance. */
+static void accept_now(otf_http_server_t *s)
+{
+	if (s->closing || !otf__net_conns_admit(s->reg, &s->waiter, on_resume))
+		return;
+	otf__http_conn_accept(s);
+	otf__net_share_set(s->share, s->slot, s->n_conns);
+}
+
+static void on_defer(uv_timer_t *t)
+{
+	accept_now(t->data);
 }
 
 static void on_connection(uv_stream_t *st, int status)
@@ -56,11 +80,16 @@ static void on_connection(uv_stream_t *st, int status)
 		otf__net_accept_failed(s->reg, st, status);
 		return;
 	}
-	/* At the loop's cap with nothing idle to evict: return without
-	 * accepting, which pauses this listener until on_resume. */
-	if (s->closing || !otf__net_conns_admit(s->reg, &s->waiter, on_resume))
+	/* Accept balance between the workers' loops, as in grpc_server.c: a
+	 * loop ahead in connections lets the others take the next ones. */
+	if (!s->closing && otf__net_share_ahead(s->share, s->slot)) {
+		if (!uv_is_active((uv_handle_t *)&s->defer))
+			uv_timer_start(&s->defer, on_defer, OTF__NET_ACCEPT_DEFER_MS, 0);
 		return;
-	otf__http_conn_accept(s);
+	}
+	/* At the loop's cap with nothing idle to evict: accept_now returns
+	 * without accepting, which pauses this listener until on_resume. */
+	accept_now(s);
 }
 
 int otf_http_server_create(uv_loop_t *loop, const otf_http_server_config_t *cfg,
@@ -85,11 +114,16 @@ int otf_http_server_create(uv_loop_t *loop, const otf_http_server_config_t *cfg,
 	apply_defaults(&s->cfg);
 	s->handler = handler;
 	s->ctx = ctx;
+	s->slot = otf__net_share_join(share);
+	uv_timer_init(loop, &s->defer);
+	s->defer.data = s;
 	int rc =
 	    otf__net_listen_handle(loop, &s->listener, s, fd, on_connection, on_listener_closed);
 	if (rc < 0) {
 		/* Freed in on_listener_closed; no callback reaches the caller. */
 		s->closing = true;
+		otf__net_share_leave(share, s->slot);
+		uv_close((uv_handle_t *)&s->defer, on_defer_closed);
 		return rc;
 	}
 	*out = s;
@@ -109,6 +143,8 @@ void otf_http_server_close(otf_http_server_t *s, otf_http_server_close_cb cb, vo
 	s->close_cb = cb;
 	s->close_arg = arg;
 	otf__net_conns_cancel(&s->waiter);
+	otf__net_share_leave(s->share, s->slot);
+	uv_close((uv_handle_t *)&s->defer, on_defer_closed);
 	uv_close((uv_handle_t *)&s->listener, on_listener_closed);
 	/* drain may close a connection; unlinking happens in its close
 	 * callback, so walking the list here stays valid. */
@@ -119,6 +155,8 @@ void otf_http_server_close(otf_http_server_t *s, otf_http_server_close_cb cb, vo
 void otf__http_server_conn_gone(otf_http_server_t *s)
 {
 	s->n_conns--;
+	if (!s->closing)
+		otf__net_share_set(s->share, s->slot, s->n_conns);
 	maybe_finish(s);
 }
 

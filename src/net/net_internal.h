@@ -23,6 +23,15 @@ int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, con
 /* Drops one reference from otf__net_listen_socket; NULL is a no-op. */
 void otf__net_listen_unshare(otf__net_share_t *share);
 
+/* Accept balance between the servers (worker loops) of one share: each
+ * takes a slot (-1: none left, or share NULL) and publishes its count of
+ * connections there; ahead = this slot has more connections than another
+ * open slot, so its loop should let the others accept first. Any thread. */
+int otf__net_share_join(otf__net_share_t *share);
+void otf__net_share_set(otf__net_share_t *share, int slot, uint32_t conns);
+void otf__net_share_leave(otf__net_share_t *share, int slot);
+bool otf__net_share_ahead(const otf__net_share_t *share, int slot);
+
 /* uv_tcp_init (handle->data = data) + uv_tcp_open(fd) + uv_listen. On
  * failure the fd is closed and the handle closed with close_cb (the caller
  * frees its memory there); returns -errno. */
@@ -33,6 +42,11 @@ int otf__net_listen_handle(uv_loop_t *loop, uv_tcp_t *handle, void *data, int fd
 int otf__net_bound_port(const uv_tcp_t *handle);
 
 #define OTF__NET_LISTEN_BACKLOG 511
+/* Servers of one share that take part in the accept balance; more accept
+ * as they come. */
+#define OTF__NET_SHARE_SLOTS 256
+/* How long a loop that is ahead lets the others accept (net_listen.c). */
+#define OTF__NET_ACCEPT_DEFER_MS 2
 
 /* ---- connection accounting per loop (net_conns.c) ----
  * Every server on a loop shares that loop's record; all calls on the

@@ -21,10 +21,13 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#define SLOT_GONE UINT32_MAX
 
 /* One exclusively bound socket and the servers sharing it. */
 struct otf__net_share {
@@ -35,6 +38,10 @@ struct otf__net_share {
 	uint16_t bound; /* the port bound (matches too) */
 	int fd;         /* the bound socket; each server holds a dup */
 	unsigned refs;
+	/* Connections per server of the group (accept balance), SLOT_GONE
+	 * for a server that left; slots handed out: nslots. */
+	_Atomic uint32_t nslots;
+	_Atomic uint32_t conns[OTF__NET_SHARE_SLOTS];
 };
 
 /* Servers are created by worker threads concurrently at start-up. */
@@ -144,6 +151,47 @@ int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, con
 out:
 	pthread_mutex_unlock(&shares_lock);
 	return rc;
+}
+
+int otf__net_share_join(otf__net_share_t *share)
+{
+	if (!share)
+		return -1;
+	pthread_mutex_lock(&shares_lock);
+	uint32_t n = atomic_load(&share->nslots);
+	int slot = -1;
+	if (n < OTF__NET_SHARE_SLOTS) {
+		atomic_store(&share->conns[n], 0);
+		atomic_store(&share->nslots, n + 1);
+		slot = (int)n;
+	}
+	pthread_mutex_unlock(&shares_lock);
+	return slot;
+}
+
+void otf__net_share_set(otf__net_share_t *share, int slot, uint32_t conns)
+{
+	if (share && slot >= 0)
+		atomic_store_explicit(&share->conns[slot], conns, memory_order_relaxed);
+}
+
+void otf__net_share_leave(otf__net_share_t *share, int slot)
+{
+	otf__net_share_set(share, slot, SLOT_GONE);
+}
+
+bool otf__net_share_ahead(const otf__net_share_t *share, int slot)
+{
+	if (!share || slot < 0)
+		return false;
+	uint32_t mine = atomic_load_explicit(&share->conns[slot], memory_order_relaxed);
+	uint32_t n = atomic_load_explicit(&share->nslots, memory_order_relaxed);
+	for (uint32_t i = 0; i < n; i++) {
+		uint32_t v = atomic_load_explicit(&share->conns[i], memory_order_relaxed);
+		if (v < mine) /* SLOT_GONE is never below */
+			return true;
+	}
+	return false;
 }
 
 void otf__net_listen_unshare(otf__net_share_t *share)

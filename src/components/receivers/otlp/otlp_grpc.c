@@ -27,6 +27,7 @@
 #include <string.h>
 
 typedef struct pending pending_t;
+typedef struct hand hand_t;
 
 struct otlp_grpc_rx {
 	otf_node_t *node;
@@ -40,7 +41,9 @@ struct otlp_grpc_rx {
 	otf_tls_ctx_t *tls; /* protocols.grpc.tls, shared by the workers */
 	bool closing;
 	bool destroyed;
-	bool held; /* connections held back for a 0 budget (REB) */
+	bool held;     /* connections held back for a 0 budget (REB) */
+	hand_t *hands; /* requests of other workers' connections in our pipeline */
+	uint64_t seq;  /* pending records made */
 };
 
 struct pending {
@@ -48,7 +51,33 @@ struct pending {
 	otf_signal_t signal;
 	uint64_t items;
 	uint64_t msg_id; /* cancelled (CAN) when the call dies first */
+	uint64_t seq;    /* unique per receiver: a hand-off's answer finds it */
+	hand_t *hand;    /* handed off: the record's address (a key, never read) */
+	int peer;        /* ... and the worker it went to */
 	pending_t *prev, *next;
+};
+
+/* A request handed from the connection's worker (origin) to another
+ * worker's instance (peer) at the message boundary: the peer validates
+ * it, runs it into its pipeline and sends the answer back. Owned by one
+ * side at a time, passed with each post (otf_node_post_worker). */
+struct hand {
+	int origin;   /* the connection's worker */
+	uint64_t seq; /* its pending record's seq there */
+	otf_signal_t signal;
+	otf_buf_t *body; /* the gRPC message, decompressed */
+	uint64_t deadline;
+	bool wait; /* wait_for_result: the peer answers at the outcome */
+	/* peer side, while its message is in the pipeline */
+	otlp_grpc_rx_t *peer;
+	uint64_t msg_id;
+	hand_t *prev, *next;
+	/* the answer, written by the peer before it posts back */
+	uint64_t items;
+	int code; /* OTF_GRPC_*; 0 = OK */
+	bool refused;
+	uint64_t retry_after_ns;
+	char msg[320];
 };
 
 static const char *const k_methods[OTF_SIGNAL_COUNT] = {
@@ -159,12 +188,18 @@ static int admit_status(void *ctx, char *msg, size_t cap, uint32_t *retry_ms, bo
  * every copy downstream stops (queued copies dropped, retries stopped,
  * sends skipped or aborted). The outcome still comes back and answers the
  * dead call (a no-op). */
+static void hand_cancel_post(otlp_grpc_rx_t *g, pending_t *p, int why);
+
 static void call_gone(otf_grpc_call_t *call, int why, void *ctx)
 {
 	otlp_grpc_rx_t *g = ctx;
 	for (pending_t *p = g->pending; p; p = p->next) {
 		if (p->call != call)
 			continue;
+		if (p->hand) {
+			hand_cancel_post(g, p, why);
+			return;
+		}
 		otf_node_count(g->node, OTF_COUNTER_CANCELLED, p->signal, p->items);
 		otf_msg_cancel(g->node, p->msg_id,
 		               why == OTF_GRPC_DEADLINE_EXCEEDED
@@ -173,6 +208,8 @@ static void call_gone(otf_grpc_call_t *call, int why, void *ctx)
 		return;
 	}
 }
+
+static bool hand_off(otlp_grpc_rx_t *g, otf_grpc_call_t *call, otf_signal_t s);
 
 static void on_call(otf_grpc_call_t *call, void *ctx)
 {
@@ -194,6 +231,11 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 		otf_grpc_respond_status(call, OTF_GRPC_UNAUTHENTICATED, msg);
 		return;
 	}
+	/* Metadata, auth and TLS subject go into the envelope from the call,
+	 * which stays here: such requests are not handed off. */
+	if (!g->cfg->protocols.grpc.include_metadata && !g->auth.vt &&
+	    !otf_grpc_call_tls_subject(call) && hand_off(g, call, (otf_signal_t)s))
+		return;
 	otlp_ingest_t in;
 	otf__otlp_ingest((otf_signal_t)s, OTLP_ENC_PROTO, otf_grpc_call_message(call), &g->limits,
 	                 &in);
@@ -316,8 +358,250 @@ static size_t status_with_retry_info(uint8_t *b, size_t cap, int code, const cha
 	return n + al;
 }
 
+/* The status a NACK is answered with, its message into msg. */
+static int nack_status(const otf_ctrl_t *c, char *msg, size_t cap)
+{
+	snprintf(msg, cap, "%s: %s", c->permanent ? "rejected" : "not delivered",
+	         c->reason[0] ? c->reason : otf_strerror(c->error));
+	/* A node refusing for memory nacks with OTF_E_NOMEM, retryable
+	 * (otflow/component.h, admission). */
+	if (c->permanent)
+		return OTF_GRPC_INVALID_ARGUMENT;
+	if (c->error == OTF_E_NOMEM)
+		return OTF_GRPC_RESOURCE_EXHAUSTED;
+	if (c->error == -ETIMEDOUT) /* the message's deadline passed */
+		return OTF_GRPC_DEADLINE_EXCEEDED;
+	return OTF_GRPC_UNAVAILABLE;
+}
+
+static void respond_failure(otf_grpc_call_t *call, int st, const char *msg, uint64_t retry_after_ns)
+{
+	uint8_t details[512];
+	size_t dn = 0;
+	if (retry_after_ns && (st == OTF_GRPC_UNAVAILABLE || st == OTF_GRPC_RESOURCE_EXHAUSTED))
+		dn = status_with_retry_info(details, sizeof details, st, msg, retry_after_ns);
+	otf_grpc_respond_status_details(call, st, msg, details, dn);
+}
+
+/* ---- hand-off: a complete request of this worker's connection runs on
+ * another worker's instance (otf_node_handoff_peer says when and where).
+ * Origin: the call stays pending here (answers, CAN); the request's bytes
+ * go to the peer. Peer: the same validation, envelope and send as on_call,
+ * then the answer (at once, or at the outcome with wait_for_result) goes
+ * back, and the origin answers the call if it still waits. Neither side
+ * touches the record while the other owns it; the origin finds the call
+ * again by seq (it may have answered it at shutdown meanwhile). ---- */
+
+static void hand_free(hand_t *h)
+{
+	otf_buf_unref(h->body);
+	otf_free(h);
+}
+
+/* Origin: the peer's answer. */
+static void hand_done(void *inst, otf_node_t *node, void *arg, int status)
+{
+	(void)node;
+	hand_t *h = arg;
+	otlp_grpc_rx_t *g = status ? NULL : otf__otlp_receiver_grpc(inst);
+	pending_t *p = g ? g->pending : NULL;
+	while (p && !(p->hand && p->seq == h->seq))
+		p = p->next;
+	if (p) {
+		unlink_pending(g, p);
+		if (!h->code)
+			otf_node_count(g->node, OTF_COUNTER_ACCEPTED, p->signal, h->items);
+		else if (h->refused)
+			otf_node_count(g->node, OTF_COUNTER_REFUSED, p->signal, h->items);
+		if (!h->code)
+			respond_ok(p->call, p->signal);
+		else
+			respond_failure(p->call, h->code, h->msg, h->retry_after_ns);
+		otf_free(p);
+	}
+	hand_free(h);
+}
+
+/* Peer: the answer goes back to the origin (which, when it finished
+ * already, answered the call at its shutdown). */
+static void hand_back(otf_node_t *node, hand_t *h, int code, bool refused, const char *msg,
+                      uint64_t retry_after_ns)
+{
+	h->code = code;
+	h->refused = refused;
+	h->retry_after_ns = retry_after_ns;
+	snprintf(h->msg, sizeof h->msg, "%s", msg ? msg : "");
+	if (otf_node_post_worker(node, h->origin, hand_done, h))
+		hand_free(h);
+}
+
+static void hand_unlink(otlp_grpc_rx_t *g, hand_t *h)
+{
+	if (h->prev)
+		h->prev->next = h->next;
+	else
+		g->hands = h->next;
+	if (h->next)
+		h->next->prev = h->prev;
+	h->prev = h->next = NULL;
+}
+
+/* Peer: on_call's work from the validation on, into this pipeline. */
+static void hand_run(void *inst, otf_node_t *node, void *arg, int status)
+{
+	hand_t *h = arg;
+	otlp_grpc_rx_t *g = status ? NULL : otf__otlp_receiver_grpc(inst);
+	if (!g || g->closing || g->destroyed) {
+		hand_back(node, h, OTF_GRPC_UNAVAILABLE, false, "collector shutting down", 0);
+		return;
+	}
+	/* REB: this worker's budget, as the origin's was checked at the
+	 * headers (the connection is not ours to hold: the client retries). */
+	otf_budget_t b = otf_node_budget(g->node);
+	if (!otf_budget_admits(&b, 0, 0)) {
+		bool rate = b.flags & OTF_BUDGET_RATE;
+		hand_back(node, h, rate ? OTF_GRPC_RESOURCE_EXHAUSTED : OTF_GRPC_UNAVAILABLE, true,
+		          rate ? "rate limit reached (resource budget), retry later"
+		               : "pipeline is full (resource budget exhausted), retry later",
+		          (uint64_t)(b.retry_after_ms ? b.retry_after_ms : 1000) * 1000000ull);
+		return;
+	}
+	otlp_ingest_t in;
+	otf__otlp_ingest(h->signal, OTLP_ENC_PROTO, h->body, &g->limits, &in);
+	if (in.http_status != 200) {
+		otf_node_log(g->node, OTF_LOG_DEBUG, "refused: %s", in.message);
+		if (in.http_status == 400)
+			otf_node_error(g->node, OTF_ERR_DATA, "decode_error", "%s", in.message);
+		hand_back(node, h,
+		          in.http_status == 400 ? OTF_GRPC_INVALID_ARGUMENT
+		                                : OTF_GRPC_RESOURCE_EXHAUSTED,
+		          false, in.message, 0);
+		return;
+	}
+	h->items = in.items;
+	otf_msg_t *m = otf_msg_create(g->node, h->signal, in.payload, in.items);
+	if (!m) {
+		hand_back(node, h, OTF_GRPC_RESOURCE_EXHAUSTED, false, "out of memory", 0);
+		return;
+	}
+	if (h->deadline)
+		otf_msg_set_deadline(m, h->deadline);
+	if (h->wait && otf_msg_subscribe(m, g->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
+	                                 (uint64_t)(uintptr_t)h | OTLP_GRPC_CALLDATA_TAG |
+	                                     OTLP_GRPC_HAND_TAG)) {
+		otf_msg_drop(m);
+		hand_back(node, h, OTF_GRPC_RESOURCE_EXHAUSTED, false, "out of memory", 0);
+		return;
+	}
+	uint64_t id = otf_msg_id(m);
+	int rc = otf_node_send(g->node, m);
+	if (rc) {
+		otf_msg_drop(m);
+		hand_back(node, h,
+		          rc == -EAGAIN ? OTF_GRPC_RESOURCE_EXHAUSTED : OTF_GRPC_UNAVAILABLE, true,
+		          rc == -EAGAIN ? "pipeline is full, retry later" : "pipeline unavailable",
+		          0);
+		return;
+	}
+	if (!h->wait) {
+		hand_back(node, h, 0, false, NULL, 0);
+		return;
+	}
+	h->peer = g;
+	h->msg_id = id;
+	h->next = g->hands;
+	if (g->hands)
+		g->hands->prev = h;
+	g->hands = h;
+}
+
+/* Origin: hands call's request to another worker when this one is
+ * saturated; false = run it here. */
+static bool hand_off(otlp_grpc_rx_t *g, otf_grpc_call_t *call, otf_signal_t s)
+{
+	int peer = otf_node_handoff_peer(g->node);
+	if (peer < 0)
+		return false;
+	hand_t *h = otf_calloc(1, sizeof *h);
+	pending_t *p = otf_calloc(1, sizeof *p);
+	if (!h || !p) {
+		otf_free(h);
+		otf_free(p);
+		return false;
+	}
+	h->origin = otf_node_worker_index(g->node);
+	h->seq = p->seq = ++g->seq;
+	h->signal = s;
+	h->body = otf_buf_ref(otf_grpc_call_message(call));
+	h->wait = g->cfg->wait_for_result;
+	/* As on_call: the client's deadline only while it waits. */
+	h->deadline = h->wait ? otf_grpc_call_deadline_unix_ns(call) : 0;
+	p->call = call;
+	p->signal = s;
+	p->hand = h;
+	p->peer = peer;
+	if (otf_node_post_worker(g->node, peer, hand_run, h)) {
+		hand_free(h);
+		otf_free(p);
+		return false;
+	}
+	link_pending(g, p);
+	return true;
+}
+
+typedef struct hand_cancel {
+	hand_t *key;
+	uint64_t seq;
+	int why;
+} hand_cancel_t;
+
+/* Peer: CAN for a handed request whose client went away, if it is still
+ * in this pipeline (the record is only compared, it may be gone). */
+static void hand_cancel_run(void *inst, otf_node_t *node, void *arg, int status)
+{
+	(void)node;
+	hand_cancel_t *k = arg;
+	otlp_grpc_rx_t *g = status ? NULL : otf__otlp_receiver_grpc(inst);
+	for (hand_t *h = g ? g->hands : NULL; h; h = h->next) {
+		if (h != k->key || h->seq != k->seq)
+			continue;
+		otf_node_count(g->node, OTF_COUNTER_CANCELLED, h->signal, h->items);
+		otf_msg_cancel(g->node, h->msg_id,
+		               k->why == OTF_GRPC_DEADLINE_EXCEEDED
+		                   ? "client's deadline (grpc-timeout) passed"
+		                   : "client cancelled the call or disconnected");
+		break;
+	}
+	otf_free(k);
+}
+
+static void hand_cancel_post(otlp_grpc_rx_t *g, pending_t *p, int why)
+{
+	hand_cancel_t *k = otf_malloc(sizeof *k);
+	if (!k)
+		return;
+	k->key = p->hand;
+	k->seq = p->seq;
+	k->why = why;
+	if (otf_node_post_worker(g->node, p->peer, hand_cancel_run, k))
+		otf_free(k);
+}
+
 void otf__otlp_grpc_outcome(otlp_grpc_rx_t *g, const otf_ctrl_t *c)
 {
+	char msg[256];
+	if (c->calldata & OTLP_GRPC_HAND_TAG) {
+		hand_t *h = (hand_t *)(uintptr_t)(c->calldata & ~(uint64_t)(OTLP_GRPC_CALLDATA_TAG |
+		                                                            OTLP_GRPC_HAND_TAG));
+		hand_unlink(g, h);
+		if (c->type == OTF_CTRL_ACK) {
+			hand_back(g->node, h, 0, false, NULL, 0);
+			return;
+		}
+		int st = nack_status(c, msg, sizeof msg);
+		hand_back(g->node, h, st, true, msg, c->permanent ? 0 : c->retry_after_ns);
+		return;
+	}
 	pending_t *p = (pending_t *)(uintptr_t)(c->calldata & ~(uint64_t)OTLP_GRPC_CALLDATA_TAG);
 	unlink_pending(g, p);
 	if (c->type == OTF_CTRL_ACK) {
@@ -325,25 +609,8 @@ void otf__otlp_grpc_outcome(otlp_grpc_rx_t *g, const otf_ctrl_t *c)
 		respond_ok(p->call, p->signal);
 	} else {
 		otf_node_count(g->node, OTF_COUNTER_REFUSED, p->signal, p->items);
-		char msg[256];
-		snprintf(msg, sizeof msg, "%s: %s", c->permanent ? "rejected" : "not delivered",
-		         c->reason[0] ? c->reason : otf_strerror(c->error));
-		/* A node refusing for memory nacks with OTF_E_NOMEM, retryable
-		 * (otflow/component.h, admission). */
-		int st = OTF_GRPC_UNAVAILABLE;
-		if (c->permanent)
-			st = OTF_GRPC_INVALID_ARGUMENT;
-		else if (c->error == OTF_E_NOMEM)
-			st = OTF_GRPC_RESOURCE_EXHAUSTED;
-		else if (c->error == -ETIMEDOUT) /* the message's deadline passed */
-			st = OTF_GRPC_DEADLINE_EXCEEDED;
-		uint8_t details[512];
-		size_t dn = 0;
-		if (c->retry_after_ns && !c->permanent &&
-		    (st == OTF_GRPC_UNAVAILABLE || st == OTF_GRPC_RESOURCE_EXHAUSTED))
-			dn = status_with_retry_info(details, sizeof details, st, msg,
-			                            c->retry_after_ns);
-		otf_grpc_respond_status_details(p->call, st, msg, details, dn);
+		int st = nack_status(c, msg, sizeof msg);
+		respond_failure(p->call, st, msg, c->permanent ? 0 : c->retry_after_ns);
 	}
 	otf_free(p);
 }
@@ -446,6 +713,11 @@ void otf__otlp_grpc_destroy(otlp_grpc_rx_t *g)
 		unlink_pending(g, p);
 		otf_grpc_respond_status(p->call, OTF_GRPC_UNAVAILABLE, "collector shutting down");
 		otf_free(p);
+	}
+	while (g->hands) {
+		hand_t *h = g->hands;
+		hand_unlink(g, h);
+		hand_back(g->node, h, OTF_GRPC_UNAVAILABLE, false, "collector shutting down", 0);
 	}
 	if (!g->server) {
 		otf_tls_ctx_release(g->tls);

@@ -10,6 +10,9 @@
 #include "otflow/component.h"
 
 #define OTLP_GRPC_CALLDATA_TAG 1u
+/* With OTLP_GRPC_CALLDATA_TAG: the outcome of a request handed over from
+ * another worker (otlp_grpc.c, "hand-off"). */
+#define OTLP_GRPC_HAND_TAG 2u
 
 typedef struct otlp_grpc_rx otlp_grpc_rx_t;
 
@@ -32,6 +35,9 @@ void otf__otlp_grpc_close(otlp_grpc_rx_t *g);
  * once it closed (closed(arg) still runs then). */
 void otf__otlp_grpc_destroy(otlp_grpc_rx_t *g);
 
+/* otlp_receiver.c: the gRPC state of a receiver instance (NULL when it
+ * has none or it was destroyed), for requests handed between workers. */
+otlp_grpc_rx_t *otf__otlp_receiver_grpc(void *instance);
 /* REB: the budget is back, connections held for it read again. */
 void otf__otlp_grpc_resume(otlp_grpc_rx_t *g);
 

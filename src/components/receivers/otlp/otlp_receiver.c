@@ -459,6 +459,11 @@ static void answer(otlp_receiver_t *r, const otf_ctrl_t *c)
 	otf_free(p);
 }
 
+otlp_grpc_rx_t *otf__otlp_receiver_grpc(void *instance)
+{
+	return instance ? ((otlp_receiver_t *)instance)->grpc : NULL;
+}
+
 static void control(void *inst, const otf_ctrl_t *c)
 {
 	otlp_receiver_t *r = inst;

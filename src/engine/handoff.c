@@ -1,0 +1,180 @@
+/* Hand-off of complete requests between workers (otflow/component.h).
+ *
+ * Workers share nothing on the data path, so a connection's requests all
+ * run on the worker that accepted it: one busy connection (one client,
+ * many concurrent streams) keeps one core busy and leaves the others idle.
+ * The connection itself cannot move (its socket, HTTP/2 state and
+ * timers belong to its loop), but a request is complete at its message
+ * boundary, and from there on only the node's instance matters: a
+ * receiver posts the request to another worker's instance of the same
+ * node (otf_node_post_worker), which runs it into that worker's pipeline
+ * and posts the outcome back the same way.
+ *
+ * A post is a node index, a function and its argument in a FIFO per
+ * worker, under the worker's async_lock and woken by its completions
+ * handle (msg_async.c): one lock and one wake-up per request, nothing
+ * shared per item. Load: each worker samples its thread's CPU share
+ * (CLOCK_THREAD_CPUTIME_ID over >= 5 ms) whenever it is asked for a peer
+ * or runs posts, and publishes it in one relaxed atomic; a request is
+ * handed off only while its own worker is busy (>= 50% of a core) and
+ * clearly busier than another (by 10 points or more), so an unloaded
+ * process keeps the lower latency of staying on one loop, a saturated
+ * worker sheds what another can take, and two evenly loaded workers hand
+ * nothing back and forth. */
+#include "engine/engine_internal.h"
+
+#include "otflow/alloc.h"
+#include "otflow/err.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+typedef struct otf_peer_post {
+	struct otf_peer_post *next;
+	uint32_t node_index;
+	otf_worker_fn fn;
+	void *arg;
+} otf_peer_post_t;
+
+#define LOAD_WINDOW_NS 5000000ull  /* CPU share sampled over >= 5 ms */
+#define LOAD_STALE_NS  50000000ull /* older: that worker sampled nothing since */
+#define BUSY_PM        500u
+#define MARGIN_PM      100u
+#define MAX_WAITING    4u
+
+enum { MODE_UNSET = -1, MODE_OFF = 0, MODE_AUTO = 1, MODE_ALWAYS = 2 };
+static _Atomic int g_mode = MODE_UNSET;
+
+static int mode(void)
+{
+	int m = atomic_load_explicit(&g_mode, memory_order_relaxed);
+	if (m != MODE_UNSET)
+		return m;
+	const char *v = getenv("OTFLOW_HANDOFF");
+	m = MODE_AUTO;
+	if (v && (!strcmp(v, "0") || !strcmp(v, "off") || !strcmp(v, "false")))
+		m = MODE_OFF;
+	else if (v && !strcmp(v, "always"))
+		m = MODE_ALWAYS;
+	atomic_store_explicit(&g_mode, m, memory_order_relaxed);
+	return m;
+}
+
+/* This worker thread's CPU share over the last window, published for the
+ * others. CPU time rather than the loop's idle time: on a machine whose
+ * cores the clients share, a worker preempted while runnable is not
+ * idle in epoll either, yet it is not doing work. */
+static uint64_t thread_cpu_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void sample_load(otf_worker_t *w)
+{
+	uint64_t now = uv_hrtime();
+	if (now - w->load_t0 < LOAD_WINDOW_NS)
+		return;
+	uint64_t cpu = thread_cpu_ns();
+	if (w->load_t0) {
+		uint64_t span = now - w->load_t0, used = cpu - w->load_cpu0;
+		uint32_t busy = used >= span ? 1000 : (uint32_t)(used * 1000 / span);
+		atomic_store_explicit(&w->busy_pm, busy, memory_order_relaxed);
+		atomic_store_explicit(&w->busy_at, now, memory_order_relaxed);
+	}
+	w->load_t0 = now;
+	w->load_cpu0 = cpu;
+}
+
+int otf_node_handoff_peer(otf_node_t *node)
+{
+	otf_worker_t *w = node->worker;
+	otf_engine_t *e = w->engine;
+	if (e->workers_len < 2)
+		return -1;
+	int m = mode();
+	if (m == MODE_OFF)
+		return -1;
+	if (m == MODE_ALWAYS) {
+		int i = (int)(w->rr++ % (uint32_t)e->workers_len);
+		return i == w->index ? -1 : i;
+	}
+	sample_load(w);
+	uint32_t mine = atomic_load_explicit(&w->busy_pm, memory_order_relaxed);
+	if (mine < BUSY_PM)
+		return -1;
+	uint64_t now = uv_hrtime();
+	int best = -1;
+	uint32_t best_busy = mine > MARGIN_PM ? mine - MARGIN_PM : 0;
+	for (int i = 0; i < e->workers_len; i++) {
+		otf_worker_t *o = &e->workers[i];
+		if (o == w ||
+		    atomic_load_explicit(&o->peer_queued, memory_order_relaxed) >= MAX_WAITING)
+			continue;
+		uint64_t at = atomic_load_explicit(&o->busy_at, memory_order_relaxed);
+		uint32_t busy = now - at > LOAD_STALE_NS
+		                    ? 0
+		                    : atomic_load_explicit(&o->busy_pm, memory_order_relaxed);
+		if (busy < best_busy) {
+			best_busy = busy;
+			best = i;
+		}
+	}
+	return best;
+}
+
+int otf_node_post_worker(otf_node_t *node, int worker, otf_worker_fn fn, void *arg)
+{
+	otf_engine_t *e = node->worker->engine;
+	if (worker < 0 || worker >= e->workers_len || !fn)
+		return OTF_E_INVAL;
+	otf_worker_t *w = &e->workers[worker];
+	otf_peer_post_t *p = otf_malloc(sizeof *p);
+	if (!p)
+		return OTF_E_NOMEM;
+	p->next = NULL;
+	p->node_index = node->index;
+	p->fn = fn;
+	p->arg = arg;
+	pthread_mutex_lock(&w->async_lock);
+	if (!w->async_open) {
+		pthread_mutex_unlock(&w->async_lock);
+		otf_free(p);
+		return -ECANCELED;
+	}
+	if (w->peer_tail)
+		w->peer_tail->next = p;
+	else
+		w->peer_head = p;
+	w->peer_tail = p;
+	atomic_fetch_add_explicit(&w->peer_queued, 1, memory_order_relaxed);
+	uv_async_send(&w->completions);
+	pthread_mutex_unlock(&w->async_lock);
+	return 0;
+}
+
+void otf__worker_peer_drain(otf_worker_t *w, bool closing)
+{
+	pthread_mutex_lock(&w->async_lock);
+	otf_peer_post_t *p = w->peer_head;
+	w->peer_head = w->peer_tail = NULL;
+	pthread_mutex_unlock(&w->async_lock);
+	if (p && !closing)
+		sample_load(w);
+	while (p) {
+		otf_peer_post_t *next = p->next;
+		atomic_fetch_sub_explicit(&w->peer_queued, 1, memory_order_relaxed);
+		/* The nodes are freed only after the loop ended, and posts
+		 * stop before that (async_open). */
+		otf_node_t *n = &w->nodes[p->node_index];
+		if (!closing && n->instance)
+			p->fn(n->instance, n, p->arg, 0);
+		else
+			p->fn(NULL, n, p->arg, -ECANCELED);
+		otf_free(p);
+		p = next;
+	}
+}
