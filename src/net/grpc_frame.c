@@ -90,7 +90,10 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
 		size_t left = r->msg_len - r->got;
 		size_t take = left < len ? left : len;
 		if (take) {
-			int rc = otf__net_buf_grow(&r->msg, r->got + take, r->msg_len);
+			size_t want = r->got + take;
+			if (!r->msg || r->msg->cap < want) /* growing: for what arrived too */
+				want += left - take < r->ahead ? left - take : r->ahead;
+			int rc = otf__net_buf_grow(&r->msg, want, r->msg_len);
 			if (rc < 0) {
 				*detail = "out of memory";
 				return OTF_GRPC_RESOURCE_EXHAUSTED;
@@ -117,6 +120,21 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
 		}
 	}
 	return 0;
+}
+
+size_t otf__grpc_reader_left(const otf__grpc_reader_t *r)
+{
+	if (r->hdr_len < 5 || r->n_msgs)
+		return 0;
+	return r->msg_len - r->got;
+}
+
+size_t otf__grpc_wake_bytes(size_t msg_left, size_t allowance)
+{
+	size_t n = msg_left < allowance ? msg_left : allowance;
+	if (n < OTF__GRPC_WAKE_MIN)
+		return 1;
+	return n > OTF__GRPC_WAKE_MAX ? OTF__GRPC_WAKE_MAX : n;
 }
 
 int otf__grpc_reader_finish(otf__grpc_reader_t *r, const char *enc, size_t enc_len, otf_buf_t **out,

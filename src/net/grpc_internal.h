@@ -42,6 +42,11 @@ typedef struct otf__grpc_reader {
 	size_t got;       /* bytes of it received so far */
 	otf_buf_t *msg;   /* current message being filled, then the first one */
 	uint32_t n_msgs;  /* complete messages */
+	/* Set by the caller before a feed: bytes that already arrived behind
+	 * the ones fed (the rest of its read buffer). The message's memory
+	 * is reserved for those too, so a message read whole is one exact
+	 * allocation rather than a doubling chain of copies. 0 = unknown. */
+	size_t ahead;
 } otf__grpc_reader_t;
 
 void otf__grpc_reader_init(otf__grpc_reader_t *r, size_t max_len, bool has_encoding);
@@ -54,6 +59,26 @@ void otf__grpc_reader_close(otf__grpc_reader_t *r);
  * call, no memory: RESOURCE_EXHAUSTED). */
 int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len,
                           const char **detail);
+
+/* Payload bytes of the current message still due: the client announced
+ * them in the prefix, so they arrive unless it resets the stream. 0 when
+ * no message is in progress. */
+size_t otf__grpc_reader_left(const otf__grpc_reader_t *r);
+
+/* Wake batching: below this many certain bytes a wakeup per segment is
+ * cheap enough; above OTF__GRPC_WAKE_MAX a message is read in parts
+ * anyway (and the kernel doubles the receive buffer to twice the mark). */
+#define OTF__GRPC_WAKE_MIN (64u * 1024)
+#define OTF__GRPC_WAKE_MAX (512u * 1024)
+/* How long a raised mark may hold back bytes that did arrive (a client
+ * that reset its stream mid-message sends no more of it). */
+#define OTF__GRPC_WAKE_HOLD_MS 2
+
+/* The socket's SO_RCVLOWAT for msg_left payload bytes still due, of which
+ * the client may send allowance before it needs our WINDOW_UPDATE: the
+ * bytes certain to come, capped at OTF__GRPC_WAKE_MAX, or 1 (wake on any
+ * byte) below OTF__GRPC_WAKE_MIN. */
+size_t otf__grpc_wake_bytes(size_t msg_left, size_t allowance);
 
 /* At END_STREAM: exactly one complete message must have arrived. Decodes
  * it per enc (NULL = identity) into *out (a reference the caller owns).
@@ -109,6 +134,12 @@ struct otf__grpc_conn {
 	uint32_t frame_left;     /* payload bytes of the current frame still due */
 	uint64_t frame_start_ms; /* first byte of the current frame */
 	size_t buffered;         /* request bytes held by calls not yet complete */
+	/* SO_RCVLOWAT in force (1 = the default, wake on any byte), raised while
+	 * a large message is due so that it is read in one wakeup, not one per
+	 * segment; since wake_since_ms, for at most OTF__GRPC_WAKE_HOLD_MS. */
+	size_t wake_bytes;
+	uint64_t wake_since_ms;
+	const uint8_t *in, *in_end; /* the bytes nghttp2 is reading, during mem_recv */
 	uint64_t created_ms, last_read_ms, idle_since_ms;
 	uint64_t ping_sent_ms; /* our keepalive PING outstanding, 0 = none */
 	uint64_t last_client_ping_ms;

@@ -495,7 +495,12 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t sid, const 
 	}
 	c->buffered += len;
 	call->buffered += len;
+	/* nghttp2 hands DATA payload straight from our read buffer: what
+	 * follows it there has arrived already. */
+	call->reader.ahead =
+	    data >= c->in && data + len <= c->in_end ? (size_t)(c->in_end - (data + len)) : 0;
 	int st = otf__grpc_reader_feed(&call->reader, data, len, &detail);
+	call->reader.ahead = 0;
 	if (st)
 		otf__grpc_early_status(c, call, false, 200, st, detail);
 	return 0;
