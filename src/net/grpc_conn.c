@@ -18,15 +18,10 @@
  * (discarding) for a short linger, so unread client bytes do not turn the
  * close into a reset that destroys our last frames in flight.
  *
- * Wakeups: a large request arrives in many TCP segments, and a loop woken
- * by each reads each on its own (about 6 epoll_wait + read per 340 kB
- * message at 100 requests/s). While a message is due whose prefix
- * announced more bytes, SO_RCVLOWAT asks the kernel to wake us only once
- * those have arrived (capped by what flow control lets the client send, so
- * the mark is always reachable), and the connection timer lowers the mark
- * again after OTF__GRPC_WAKE_HOLD_MS in case the client reset the stream.
- * End of stream and errors wake regardless of the mark. Plaintext only: a
- * TLS session may hold decrypted bytes of its own.
+ * Wakeups: a message whose prefix announced many bytes is woken for once
+ * they arrived (net_internal.h, wake batching), about 1 epoll_wait + read
+ * instead of 6 for 340 kB; the mark is capped by what flow control lets
+ * the client send, so it is always reachable.
  *
  * Writes go out with uv_try_write first: an answer that fits in the
  * socket buffer (all of them, in practice) then costs one write(2) and no
@@ -284,14 +279,7 @@ static void track_frames(otf__grpc_conn_t *c, const uint8_t *p, size_t n)
 
 static void set_wake_bytes(otf__grpc_conn_t *c, size_t n)
 {
-	if (n == c->wake_bytes)
-		return;
-	uv_os_fd_t fd;
-	int v = (int)n;
-	if (uv_fileno((uv_handle_t *)&c->io.tcp, &fd) < 0 ||
-	    setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, &v, sizeof v) < 0)
-		return; /* the mark stays where it was: at worst a wakeup per segment */
-	c->wake_bytes = n;
+	otf__net_set_wake_bytes(&c->io.tcp, &c->wake_bytes, n);
 }
 
 /* After the client's bytes were processed: the mark for the next wakeup. */
@@ -308,7 +296,7 @@ static void update_wake(otf__grpc_conn_t *c)
 			}
 		}
 	}
-	if (left >= OTF__GRPC_WAKE_MIN) {
+	if (left >= OTF__NET_WAKE_MIN) {
 		/* What the client may still send before it needs a
 		 * WINDOW_UPDATE from us, on the stream and on the connection. */
 		int32_t sw = nghttp2_session_get_stream_effective_local_window_size(c->h2, sid) -
@@ -316,7 +304,7 @@ static void update_wake(otf__grpc_conn_t *c)
 		int32_t cw = nghttp2_session_get_effective_local_window_size(c->h2) -
 		             nghttp2_session_get_effective_recv_data_length(c->h2);
 		int32_t allow = sw < cw ? sw : cw;
-		want = otf__grpc_wake_bytes(left, allow > 0 ? (size_t)allow : 0);
+		want = otf__net_wake_bytes(left, allow > 0 ? (size_t)allow : 0);
 	}
 	set_wake_bytes(c, want);
 	if (want > 1)
@@ -446,10 +434,10 @@ void otf__grpc_conn_tick(otf__grpc_conn_t *c)
 		}
 	}
 	if (c->wake_bytes > 1) {
-		if (now - c->wake_since_ms >= OTF__GRPC_WAKE_HOLD_MS)
+		if (now - c->wake_since_ms >= OTF__NET_WAKE_HOLD_MS)
 			set_wake_bytes(c, 1); /* the kernel wakes us if bytes wait */
 		else
-			upd(&next, c->wake_since_ms + OTF__GRPC_WAKE_HOLD_MS);
+			upd(&next, c->wake_since_ms + OTF__NET_WAKE_HOLD_MS);
 	}
 	if (c->ping_sent_ms) {
 		if (now - c->ping_sent_ms >= cfg->keepalive_timeout_ms) {

@@ -129,14 +129,6 @@ size_t otf__grpc_reader_left(const otf__grpc_reader_t *r)
 	return r->msg_len - r->got;
 }
 
-size_t otf__grpc_wake_bytes(size_t msg_left, size_t allowance)
-{
-	size_t n = msg_left < allowance ? msg_left : allowance;
-	if (n < OTF__GRPC_WAKE_MIN)
-		return 1;
-	return n > OTF__GRPC_WAKE_MAX ? OTF__GRPC_WAKE_MAX : n;
-}
-
 int otf__grpc_reader_finish(otf__grpc_reader_t *r, const char *enc, size_t enc_len, otf_buf_t **out,
                             const char **detail)
 {

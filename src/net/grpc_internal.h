@@ -65,21 +65,6 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
  * no message is in progress. */
 size_t otf__grpc_reader_left(const otf__grpc_reader_t *r);
 
-/* Wake batching: below this many certain bytes a wakeup per segment is
- * cheap enough; above OTF__GRPC_WAKE_MAX a message is read in parts
- * anyway (and the kernel doubles the receive buffer to twice the mark). */
-#define OTF__GRPC_WAKE_MIN (64u * 1024)
-#define OTF__GRPC_WAKE_MAX (512u * 1024)
-/* How long a raised mark may hold back bytes that did arrive (a client
- * that reset its stream mid-message sends no more of it). */
-#define OTF__GRPC_WAKE_HOLD_MS 2
-
-/* The socket's SO_RCVLOWAT for msg_left payload bytes still due, of which
- * the client may send allowance before it needs our WINDOW_UPDATE: the
- * bytes certain to come, capped at OTF__GRPC_WAKE_MAX, or 1 (wake on any
- * byte) below OTF__GRPC_WAKE_MIN. */
-size_t otf__grpc_wake_bytes(size_t msg_left, size_t allowance);
-
 /* At END_STREAM: exactly one complete message must have arrived. Decodes
  * it per enc (NULL = identity) into *out (a reference the caller owns).
  * Returns 0 or a gRPC status code with *detail. */
@@ -136,7 +121,8 @@ struct otf__grpc_conn {
 	size_t buffered;         /* request bytes held by calls not yet complete */
 	/* SO_RCVLOWAT in force (1 = the default, wake on any byte), raised while
 	 * a large message is due so that it is read in one wakeup, not one per
-	 * segment; since wake_since_ms, for at most OTF__GRPC_WAKE_HOLD_MS. */
+	 * segment; since wake_since_ms, for at most OTF__NET_WAKE_HOLD_MS
+	 * (net_internal.h). */
 	size_t wake_bytes;
 	uint64_t wake_since_ms;
 	const uint8_t *in, *in_end; /* the bytes nghttp2 is reading, during mem_recv */

@@ -24,7 +24,14 @@
  * Memory per connection: the read buffer exists only while unparsed bytes
  * are held (an idle connection has none), the request head is at most
  * max_header_bytes and the body grows with the bytes that arrived, up to
- * max_body_bytes. */
+ * max_body_bytes.
+ *
+ * Wakeups: while a body announced by Content-Length is due, the socket's
+ * SO_RCVLOWAT is raised to the bytes still due (net_internal.h, wake
+ * batching), so a 340 kB body is one wakeup instead of one per segment;
+ * the timer lowers it after OTF__NET_WAKE_HOLD_MS and then serves the
+ * deadline it was set for (wait_end_ms), so a stalled client still meets
+ * its time limits. */
 #include "net/http_internal.h"
 #include "net/tls_internal.h"
 
@@ -151,6 +158,16 @@ static void arm_timer(otf__http_conn_t *c, uint64_t ms);
 static void on_timer(uv_timer_t *t)
 {
 	otf__http_conn_t *c = t->data;
+	if (c->wake_bytes > 1) {
+		/* The hold is over: whatever arrived wakes us now; the wait's
+		 * own deadline stays what it was. */
+		otf__net_set_wake_bytes(&c->io.tcp, &c->wake_bytes, 1);
+		uint64_t now = uv_now(c->srv->loop);
+		if (waiting_for_client(c) && c->wait_end_ms > now) {
+			arm_timer(c, c->wait_end_ms - now);
+			return;
+		}
+	}
 	/* HTTP/2: idle_timeout of silence while no request is with the
 	 * handler (a stream trickling its body counts as silence too). */
 	if (c->h2 && !c->lingering && otf__http2_pending(c->h2)) {
@@ -198,6 +215,14 @@ static void arm_wait(otf__http_conn_t *c)
 		lim = c->req_start_ms + cfg->read_timeout_ms;
 	if (lim && lim < end)
 		end = lim;
+	c->wait_end_ms = end;
+	/* A body due: wake once it arrived, or after the hold. */
+	size_t left = c->io.ssl || c->held ? 0 : otf__http_parser_body_left(&c->parser);
+	otf__net_set_wake_bytes(&c->io.tcp, &c->wake_bytes, otf__net_wake_bytes(left, SIZE_MAX));
+	if (c->wake_bytes > 1 && end > now + OTF__NET_WAKE_HOLD_MS) {
+		arm_timer(c, OTF__NET_WAKE_HOLD_MS);
+		return;
+	}
 	arm_timer(c, end > now ? end - now : 0);
 }
 
@@ -571,6 +596,7 @@ void otf__http_conn_accept(otf_http_server_t *s)
 		return;
 	}
 	c->srv = s;
+	c->wake_bytes = 1; /* the socket's default SO_RCVLOWAT */
 	c->io.tcp.data = c;
 	c->timer.data = c;
 	uv_timer_init(s->loop, &c->timer); /* cannot fail */

@@ -3,6 +3,7 @@
 #define OTFLOW_NET_NET_INTERNAL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <uv.h>
 
@@ -101,5 +102,33 @@ void otf__net_conns_remove(otf__net_link_t *l);
  * closes one pending connection with a reserve descriptor), so that
  * libuv's accept loop does not spin; logs once. Other errors: nothing. */
 void otf__net_accept_failed(otf__net_conns_t *r, uv_stream_t *listener, int status);
+
+/* ---- net_wake.c: wake batching for large requests ----
+ * A large request arrives in many TCP segments, and a loop woken by each
+ * reads each on its own. While a request announced more bytes (a gRPC
+ * message prefix, a Content-Length), the servers raise the socket's
+ * SO_RCVLOWAT to the bytes certain to come, so the kernel wakes them once
+ * those have arrived; the connection timer lowers it again after
+ * OTF__NET_WAKE_HOLD_MS in case the client stops sending (a gRPC stream
+ * reset mid-message, a stalled client). End of stream and errors wake
+ * regardless of the mark. Plaintext only: a TLS session may hold
+ * decrypted bytes of its own. */
+
+/* Below this many certain bytes a wakeup per segment is cheap enough;
+ * above OTF__NET_WAKE_MAX a request is read in parts anyway (the kernel
+ * lets the receive buffer grow to twice the mark). */
+#define OTF__NET_WAKE_MIN     (64u * 1024)
+#define OTF__NET_WAKE_MAX     (512u * 1024)
+#define OTF__NET_WAKE_HOLD_MS 2
+
+/* The mark for left bytes still due, of which the client may send
+ * allowance before it needs anything from us (HTTP/2 flow control; SIZE_MAX
+ * for HTTP/1.1): min(left, allowance) capped at OTF__NET_WAKE_MAX, or 1
+ * (wake on any byte) below OTF__NET_WAKE_MIN. */
+size_t otf__net_wake_bytes(size_t left, size_t allowance);
+
+/* Sets SO_RCVLOWAT on tcp to n unless *cur already is n; *cur follows
+ * (unchanged when the call fails: at worst a wakeup per segment). */
+void otf__net_set_wake_bytes(uv_tcp_t *tcp, size_t *cur, size_t n);
 
 #endif
