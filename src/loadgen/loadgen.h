@@ -23,6 +23,7 @@ typedef struct lg_options {
 	uint32_t size;           /* approximate bytes per item */
 	bool json_summary;       /* print the summary as one JSON object */
 	const char *latency_out; /* --latency-out FILE: every latency, ms, sorted */
+	const char *write_body;  /* write one request body here and exit (for other clients) */
 } lg_options_t;
 
 /* Builds one Export*ServiceRequest of opt->batch items of about opt->size

@@ -174,7 +174,10 @@ static void usage(FILE *f)
 	      "  --compression none|gzip        (default none)\n"
 	      "  --size BYTES                   approximate bytes per item (default 360)\n"
 	      "  --json                         print the summary as JSON\n"
-	      "  --latency-out FILE             write every latency (ms, ascending), one a line\n",
+	      "  --latency-out FILE             write every latency (ms, ascending), one a line\n"
+	      "  --write-body FILE              write one request body (gRPC: with its 5-byte\n"
+	      "                                 message prefix) to FILE and exit, for another\n"
+	      "                                 client such as h2load -d FILE\n",
 	      f);
 }
 
@@ -235,6 +238,8 @@ static int parse(int argc, char **argv, lg_options_t *o)
 			o->compression = v;
 		} else if (!strcmp(a, "--latency-out")) {
 			o->latency_out = v;
+		} else if (!strcmp(a, "--write-body")) {
+			o->write_body = v;
 		} else if (!strcmp(a, "--size")) {
 			o->size = (uint32_t)strtoul(v, NULL, 10);
 		} else {
@@ -302,6 +307,22 @@ int main(int argc, char **argv)
 	if (rc) {
 		fprintf(stderr, "otflow-loadgen: cannot build payloads: %s\n", otf_strerror(rc));
 		return 1;
+	}
+	if (r.o.write_body) {
+		/* The same bytes this client sends (the first payload), so that
+		 * an independent client measures the same requests. */
+		FILE *f = fopen(r.o.write_body, "wb");
+		const otf_buf_t *b = r.bodies[0]; /* gRPC: already with its prefix */
+		bool ok = f && fwrite(b->data, 1, b->len, f) == b->len;
+		if (f && fclose(f) != 0)
+			ok = false;
+		if (!ok)
+			fprintf(stderr, "otflow-loadgen: cannot write %s\n", r.o.write_body);
+		for (int i = 0; i < N_PAYLOADS; i++)
+			otf_buf_unref(r.bodies[i]);
+		curl_slist_free_all(r.headers);
+		curl_global_cleanup();
+		return ok ? 0 : 1;
 	}
 	if (r.o.grpc) {
 		double t0 = now_s();

@@ -102,15 +102,21 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	otf__http_conn_t *c = h->data;
 	(void)suggested;
-	if (!c->rbuf && !(c->rbuf = otf_malloc(RBUF_CAP))) {
+	if (!c->rbuf) {
+		/* Woken for a raised mark: that many bytes have arrived, and
+		 * are read at once rather than in RBUF_CAP pieces. */
+		c->rcap = c->wake_bytes > RBUF_CAP ? c->wake_bytes : RBUF_CAP;
+		c->rbuf = otf_malloc(c->rcap);
+	}
+	if (!c->rbuf) {
 		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
 		return;
 	}
 	if (c->lingering) { /* bytes are discarded: reuse the whole buffer */
-		*buf = uv_buf_init(c->rbuf, RBUF_CAP);
+		*buf = uv_buf_init(c->rbuf, (unsigned)c->rcap);
 		return;
 	}
-	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(RBUF_CAP - c->rlen));
+	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
@@ -127,7 +133,8 @@ static void release_rbuf(otf__http_conn_t *c)
 static void update_reading(otf__http_conn_t *c)
 {
 	bool want =
-	    !c->closing && (c->lingering || (!c->last_answer && !c->held && c->rlen < RBUF_CAP));
+	    !c->closing &&
+	    (c->lingering || (!c->last_answer && !c->held && (!c->rbuf || c->rlen < c->rcap)));
 	if (want == c->reading)
 		return;
 	if (want && otf__tls_io_read_start(&c->io, on_alloc, on_read) < 0) {

@@ -157,7 +157,8 @@ struct otf__http_conn {
 	otf_http_request_t *cur; /* with the handler, not yet answered */
 	uint64_t req_start_ms;   /* first byte of the request being read (loop
 	                          * clock), or the accept; 0 = between requests */
-	char *rbuf;              /* RBUF_CAP bytes while needed, else NULL */
+	char *rbuf;              /* rcap bytes while needed, else NULL */
+	size_t rcap;             /* RBUF_CAP, or the raised SO_RCVLOWAT it was allocated for */
 	size_t rlen;
 	int handles_open;
 	bool reading;

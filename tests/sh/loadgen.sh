@@ -52,11 +52,21 @@ done
 	--connections 2 --compression gzip --json > "$tmp/grpc.json" || bad "grpc: loadgen failed"
 acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_acked"])' "$tmp/grpc.json")
 [ "$acked" = 2000 ] || bad "grpc: acked $acked, want 2000"
+# --write-body: the request it sends, for other clients; sent once each by
+# curl (OTLP/HTTP) and nghttp (gRPC): 100 log records more each.
+"$LG" --protocol http --batch 100 --write-body "$tmp/h.bin" || bad "write-body http failed"
+"$LG" --protocol grpc --batch 100 --write-body "$tmp/g.bin" || bad "write-body grpc failed"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/x-protobuf' \
+	--data-binary @"$tmp/h.bin" "http://127.0.0.1:$PORT/v1/logs")
+[ "$code" = 200 ] && pass=$((pass + 1)) || bad "write-body http: status $code"
+nghttp -v -d "$tmp/g.bin" -H 'content-type: application/grpc' -H 'te: trailers' \
+	"http://127.0.0.1:$GPORT/opentelemetry.proto.collector.logs.v1.LogsService/Export" 2>&1 |
+	grep -aq 'grpc-status: 0' && pass=$((pass + 1)) || bad "write-body grpc: no grpc-status 0"
 curl -s "http://127.0.0.1:$MPORT/metrics" > "$tmp/metrics.txt"
-for m in 'otelcol_exporter_sent_log_records{exporter="nop"} 4000' \
+for m in 'otelcol_exporter_sent_log_records{exporter="nop"} 4200' \
 	'otelcol_exporter_sent_spans{exporter="nop"} 2000' \
 	'otelcol_exporter_sent_metric_points{exporter="nop"} 2000' \
-	'otelcol_receiver_accepted_log_records{receiver="otlp"} 4000' \
+	'otelcol_receiver_accepted_log_records{receiver="otlp"} 4200' \
 	'otelcol_receiver_refused_log_records{receiver="otlp"} 0'; do
 	grep -qF "$m" "$tmp/metrics.txt" && pass=$((pass + 1)) || bad "metrics lack: $m"
 done
