@@ -24,14 +24,7 @@
  * Memory per connection: the read buffer exists only while unparsed bytes
  * are held (an idle connection has none), the request head is at most
  * max_header_bytes and the body grows with the bytes that arrived, up to
- * max_body_bytes.
- *
- * Wakeups: while a body announced by Content-Length is due, the socket's
- * SO_RCVLOWAT is raised to the bytes still due (net_internal.h, wake
- * batching), so a 340 kB body is one wakeup instead of one per segment;
- * the timer lowers it after OTF__NET_WAKE_HOLD_MS and then serves the
- * deadline it was set for (wait_end_ms), so a stalled client still meets
- * its time limits. */
+ * max_body_bytes. */
 #include "net/http_internal.h"
 #include "net/tls_internal.h"
 
@@ -102,21 +95,15 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	otf__http_conn_t *c = h->data;
 	(void)suggested;
-	if (!c->rbuf) {
-		/* Woken for a raised mark: that many bytes have arrived, and
-		 * are read at once rather than in RBUF_CAP pieces. */
-		c->rcap = c->wake_bytes > RBUF_CAP ? c->wake_bytes : RBUF_CAP;
-		c->rbuf = otf_malloc(c->rcap);
-	}
-	if (!c->rbuf) {
+	if (!c->rbuf && !(c->rbuf = otf_malloc(RBUF_CAP))) {
 		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
 		return;
 	}
 	if (c->lingering) { /* bytes are discarded: reuse the whole buffer */
-		*buf = uv_buf_init(c->rbuf, (unsigned)c->rcap);
+		*buf = uv_buf_init(c->rbuf, RBUF_CAP);
 		return;
 	}
-	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(c->rcap - c->rlen));
+	*buf = uv_buf_init(c->rbuf + c->rlen, (unsigned)(RBUF_CAP - c->rlen));
 }
 
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf);
@@ -133,8 +120,7 @@ static void release_rbuf(otf__http_conn_t *c)
 static void update_reading(otf__http_conn_t *c)
 {
 	bool want =
-	    !c->closing &&
-	    (c->lingering || (!c->last_answer && !c->held && (!c->rbuf || c->rlen < c->rcap)));
+	    !c->closing && (c->lingering || (!c->last_answer && !c->held && c->rlen < RBUF_CAP));
 	if (want == c->reading)
 		return;
 	if (want && otf__tls_io_read_start(&c->io, on_alloc, on_read) < 0) {
@@ -165,16 +151,6 @@ static void arm_timer(otf__http_conn_t *c, uint64_t ms);
 static void on_timer(uv_timer_t *t)
 {
 	otf__http_conn_t *c = t->data;
-	if (c->wake_bytes > 1) {
-		/* The hold is over: whatever arrived wakes us now; the wait's
-		 * own deadline stays what it was. */
-		otf__net_set_wake_bytes(&c->io.tcp, &c->wake_bytes, 1);
-		uint64_t now = uv_now(c->srv->loop);
-		if (waiting_for_client(c) && c->wait_end_ms > now) {
-			arm_timer(c, c->wait_end_ms - now);
-			return;
-		}
-	}
 	/* HTTP/2: idle_timeout of silence while no request is with the
 	 * handler (a stream trickling its body counts as silence too). */
 	if (c->h2 && !c->lingering && otf__http2_pending(c->h2)) {
@@ -222,14 +198,6 @@ static void arm_wait(otf__http_conn_t *c)
 		lim = c->req_start_ms + cfg->read_timeout_ms;
 	if (lim && lim < end)
 		end = lim;
-	c->wait_end_ms = end;
-	/* A body due: wake once it arrived, or after the hold. */
-	size_t left = c->io.ssl || c->held ? 0 : otf__http_parser_body_left(&c->parser);
-	otf__net_set_wake_bytes(&c->io.tcp, &c->wake_bytes, otf__net_wake_bytes(left, SIZE_MAX));
-	if (c->wake_bytes > 1 && end > now + OTF__NET_WAKE_HOLD_MS) {
-		arm_timer(c, OTF__NET_WAKE_HOLD_MS);
-		return;
-	}
 	arm_timer(c, end > now ? end - now : 0);
 }
 
@@ -603,7 +571,6 @@ void otf__http_conn_accept(otf_http_server_t *s)
 		return;
 	}
 	c->srv = s;
-	c->wake_bytes = 1; /* the socket's default SO_RCVLOWAT */
 	c->io.tcp.data = c;
 	c->timer.data = c;
 	uv_timer_init(s->loop, &c->timer); /* cannot fail */

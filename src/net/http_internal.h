@@ -95,9 +95,6 @@ otf__http_msg_t *otf__http_parser_take(otf__http_parser_t *p);
 bool otf__http_parser_mid_request(const otf__http_parser_t *p);
 /* True while a request has begun but its headers are not complete. */
 bool otf__http_parser_in_head(const otf__http_parser_t *p);
-/* Body bytes of the current request still due by its Content-Length (0
- * when none is in progress or the body is chunked). */
-size_t otf__http_parser_body_left(const otf__http_parser_t *p);
 
 /* Request bodies and gRPC messages grow with the bytes that arrived: the
  * first allocation is at least this, then capacity doubles, never beyond
@@ -157,8 +154,7 @@ struct otf__http_conn {
 	otf_http_request_t *cur; /* with the handler, not yet answered */
 	uint64_t req_start_ms;   /* first byte of the request being read (loop
 	                          * clock), or the accept; 0 = between requests */
-	char *rbuf;              /* rcap bytes while needed, else NULL */
-	size_t rcap;             /* RBUF_CAP, or the raised SO_RCVLOWAT it was allocated for */
+	char *rbuf;              /* RBUF_CAP bytes while needed, else NULL */
 	size_t rlen;
 	int handles_open;
 	bool reading;
@@ -168,12 +164,6 @@ struct otf__http_conn {
 	bool lingering;
 	bool closing;
 	bool held; /* reads nothing until otf_http_server_resume (REB backpressure) */
-	/* SO_RCVLOWAT in force (1 = the default), raised to the body bytes
-	 * still due so that a large body is read in one wakeup, not one per
-	 * segment, for at most OTF__NET_WAKE_HOLD_MS (net_internal.h);
-	 * wait_end_ms is the deadline the connection timer serves meanwhile. */
-	size_t wake_bytes;
-	uint64_t wait_end_ms;
 	struct sockaddr_storage peer;
 	otf__net_link_t link; /* the loop's connection count (net_conns.c) */
 	/* HTTP/2 (http2_session.c): chosen by ALPN "h2" or by the client's

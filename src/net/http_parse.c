@@ -328,14 +328,6 @@ bool otf__http_parser_in_head(const otf__http_parser_t *p)
 	return p->msg && !p->complete && !p->headers_done;
 }
 
-size_t otf__http_parser_body_left(const otf__http_parser_t *p)
-{
-	if (!p->msg || p->complete || !p->headers_done || !p->body_expect)
-		return 0;
-	size_t have = p->msg->body ? p->msg->body->len : 0;
-	return have < p->body_expect ? p->body_expect - have : 0;
-}
-
 void otf__http_msg_destroy(otf__http_msg_t *m)
 {
 	if (!m)

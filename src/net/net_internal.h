@@ -106,13 +106,14 @@ void otf__net_accept_failed(otf__net_conns_t *r, uv_stream_t *listener, int stat
 /* ---- net_wake.c: wake batching for large requests ----
  * A large request arrives in many TCP segments, and a loop woken by each
  * reads each on its own. While a request announced more bytes (a gRPC
- * message prefix, a Content-Length), the servers raise the socket's
- * SO_RCVLOWAT to the bytes certain to come, so the kernel wakes them once
- * those have arrived; the connection timer lowers it again after
- * OTF__NET_WAKE_HOLD_MS in case the client stops sending (a gRPC stream
- * reset mid-message, a stalled client). End of stream and errors wake
- * regardless of the mark. Plaintext only: a TLS session may hold
- * decrypted bytes of its own. */
+ * message prefix), the server raises the socket's SO_RCVLOWAT to the bytes
+ * certain to come, so the kernel wakes it once those have arrived; the
+ * connection timer lowers it again after OTF__NET_WAKE_HOLD_MS in case the
+ * client stops sending (a stream reset mid-message, a stalled client). End
+ * of stream and errors wake regardless of the mark. Plaintext only: a TLS
+ * session may hold decrypted bytes of its own. Not used for HTTP/1.1:
+ * its bodies mostly arrive in one wakeup already (about 1.3 epoll_wait per
+ * 340 kB request, against 4-6 for gRPC's DATA frames). */
 
 /* Below this many certain bytes a wakeup per segment is cheap enough;
  * above OTF__NET_WAKE_MAX a request is read in parts anyway (the kernel
@@ -122,8 +123,8 @@ void otf__net_accept_failed(otf__net_conns_t *r, uv_stream_t *listener, int stat
 #define OTF__NET_WAKE_HOLD_MS 2
 
 /* The mark for left bytes still due, of which the client may send
- * allowance before it needs anything from us (HTTP/2 flow control; SIZE_MAX
- * for HTTP/1.1): min(left, allowance) capped at OTF__NET_WAKE_MAX, or 1
+ * allowance before it needs anything from us (HTTP/2 flow control):
+ * min(left, allowance) capped at OTF__NET_WAKE_MAX, or 1
  * (wake on any byte) below OTF__NET_WAKE_MIN. */
 size_t otf__net_wake_bytes(size_t left, size_t allowance);
 

@@ -1,9 +1,8 @@
-/* Per-request cost of the gRPC and HTTP/1.1 servers: a large request is
- * woken for once (SO_RCVLOWAT raised to the bytes its gRPC prefix or its
- * Content-Length announced, within what flow control lets the client
- * send), lowered again when the client stops sending; and a gRPC message
- * read whole is one exact allocation. Real sockets; nghttp2's client
- * session for gRPC (tests/support/h2_client.c). */
+/* Per-request cost of the gRPC server: a large message is woken for once
+ * (SO_RCVLOWAT raised to the bytes its prefix announced, within what flow
+ * control lets the client send), lowered again when the client stops
+ * sending; and a message read whole is one exact allocation. Real sockets
+ * and nghttp2's client session (tests/support/h2_client.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,7 +12,6 @@
 #include "net/grpc_internal.h"
 #include "otflow/alloc.h"
 #include "otflow/grpc_server.h"
-#include "otflow/http_server.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -249,149 +247,12 @@ static void test_mark_follows_the_message(void **state)
 	srv_stop(v);
 }
 
-static void http_handler(otf_http_request_t *req, void *ctx)
-{
-	(void)ctx;
-	otf_buf_t *b = otf_http_request_body(req);
-	char text[64];
-	int n = snprintf(text, sizeof text, "%zu %u", b ? b->len : 0,
-	                 b && b->len ? (unsigned)b->data[b->len - 1] : 0u);
-	otf_http_respond(req, 200, "text/plain", text, (size_t)n, NULL, 0);
-}
-
-typedef struct hsrv {
-	uv_loop_t loop;
-	uv_async_t stop;
-	pthread_t th;
-	otf_http_server_t *s;
-	bool closed;
-} hsrv_t;
-
-static void hsrv_closed(void *arg)
-{
-	((hsrv_t *)arg)->closed = true;
-}
-
-static void hsrv_on_stop(uv_async_t *a)
-{
-	hsrv_t *v = a->data;
-	otf_http_server_close(v->s, hsrv_closed, v);
-	uv_close((uv_handle_t *)a, NULL);
-}
-
-static void *hsrv_main(void *arg)
-{
-	hsrv_t *v = arg;
-	uv_run(&v->loop, UV_RUN_DEFAULT);
-	return NULL;
-}
-
-static void send_all(int fd, const void *p, size_t n)
-{
-	const char *b = p;
-	while (n) {
-		ssize_t w = send(fd, b, n, 0);
-		assert_true(w > 0);
-		b += w;
-		n -= (size_t)w;
-	}
-}
-
-/* HTTP/1.1: a quarter of a 400 kB body sent: the mark is the rest (seen
- * within bounded retries, as the hold may pass on a loaded machine); the
- * client stalls and the mark comes down within a bounded time; the rest
- * then completes the request, whose body arrived whole (length and last
- * byte echoed). */
-static void test_http_mark_follows_the_body(void **state)
-{
-	(void)state;
-	hsrv_t *v = calloc(1, sizeof *v);
-	assert_int_equal(uv_loop_init(&v->loop), 0);
-	otf_http_server_config_t cfg = {.host = "127.0.0.1"};
-	assert_int_equal(otf_http_server_create(&v->loop, &cfg, http_handler, NULL, &v->s), 0);
-	int port = otf_http_server_bound_port(v->s);
-	uv_async_init(&v->loop, &v->stop, hsrv_on_stop);
-	v->stop.data = v;
-	pthread_create(&v->th, NULL, hsrv_main, v);
-
-	const size_t len = 400000, part = 100000;
-	uint8_t *p = pattern(len);
-	int fd = tcp_connect(port);
-	assert_true(fd >= 0);
-	char head[200];
-	int hl = snprintf(head, sizeof head,
-	                  "POST /v1/logs HTTP/1.1\r\nHost: x\r\n"
-	                  "Content-Type: application/x-protobuf\r\nContent-Length: %zu\r\n\r\n",
-	                  len);
-	send_all(fd, head, (size_t)hl);
-	int sfd = -1;
-	for (int i = 0; i < 200 && sfd < 0; i++) {
-		DIR *d = opendir("/proc/self/fd");
-		struct dirent *e;
-		while ((e = readdir(d)) && sfd < 0) {
-			int f = atoi(e->d_name);
-			struct sockaddr_in a, pa;
-			socklen_t al = sizeof a, pl = sizeof pa;
-			if (f > 2 && f != fd && getsockname(f, (struct sockaddr *)&a, &al) == 0 &&
-			    a.sin_family == AF_INET && ntohs(a.sin_port) == port &&
-			    getpeername(f, (struct sockaddr *)&pa, &pl) == 0)
-				sfd = f;
-		}
-		closedir(d);
-		if (sfd < 0)
-			usleep(5000);
-	}
-	assert_true(sfd >= 0);
-	size_t sent = 0;
-	int m = 1;
-	/* Up to three quarters in parts: after each, the mark is what is
-	 * still due, unless the hold already ran out. */
-	while (sent < 3 * part && m == 1) {
-		send_all(fd, p + sent, part);
-		sent += part;
-		for (int i = 0; i < 100 && (m = lowat(sfd)) != (int)(len - sent); i++)
-			usleep(200);
-	}
-	assert_int_equal(m, (int)(len - sent));
-	for (int i = 0; i < 200 && lowat(sfd) != 1; i++)
-		usleep(5000);
-	assert_int_equal(lowat(sfd), 1);
-	send_all(fd, p + sent, len - sent);
-	char resp[512];
-	size_t got = 0;
-	while (got < sizeof resp - 1 && !strstr(resp, "\r\n\r\n")) {
-		ssize_t r = recv(fd, resp + got, sizeof resp - 1 - got, 0);
-		assert_true(r > 0);
-		got += (size_t)r;
-		resp[got] = '\0';
-	}
-	char want[64];
-	snprintf(want, sizeof want, "%zu %u", len, (unsigned)p[len - 1]);
-	for (int i = 0; i < 100 && !strstr(resp, want); i++) {
-		ssize_t r = recv(fd, resp + got, sizeof resp - 1 - got, 0);
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-		resp[got] = '\0';
-	}
-	assert_non_null(strstr(resp, "HTTP/1.1 200"));
-	assert_non_null(strstr(resp, want));
-	close(fd);
-	free(p);
-	uv_async_send(&v->stop);
-	pthread_join(v->th, NULL);
-	assert_true(v->closed);
-	assert_int_equal(uv_loop_close(&v->loop), 0);
-	free(v);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_policy),
 	    cmocka_unit_test(test_message_read_whole_is_one_allocation),
 	    cmocka_unit_test(test_mark_follows_the_message),
-	    cmocka_unit_test(test_http_mark_follows_the_body),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
