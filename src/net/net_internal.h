@@ -111,9 +111,9 @@ void otf__net_accept_failed(otf__net_conns_t *r, uv_stream_t *listener, int stat
  * connection timer lowers it again after OTF__NET_WAKE_HOLD_MS in case the
  * client stops sending (a stream reset mid-message, a stalled client). End
  * of stream and errors wake regardless of the mark. Plaintext only: a TLS
- * session may hold decrypted bytes of its own. Not used for HTTP/1.1:
- * its bodies mostly arrive in one wakeup already (about 1.3 epoll_wait per
- * 340 kB request, against 4-6 for gRPC's DATA frames). */
+ * session may hold decrypted bytes of its own. Not used for HTTP/1.1 yet:
+ * a raised mark there slowed libcurl clients at saturation, whose bodies
+ * arrive in about 1.3 wakeups anyway (docs/benchmarks.md, request). */
 
 /* Below this many certain bytes a wakeup per segment is cheap enough;
  * above OTF__NET_WAKE_MAX a request is read in parts anyway (the kernel
