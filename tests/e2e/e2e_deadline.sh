@@ -4,7 +4,8 @@
 # takes the exporter's one consumer; three more with the default 1 s
 # deadline wait in the sending queue. Each is answered 504 with
 # DEADLINE_EXCEEDED (code 4) when its own deadline passes: the three
-# after about 1 s (at least one nacked by the queue itself, without
+# after about 1 s (at least one while still queued, by the queue or the
+# deadline processor's backstop, without
 # waiting for the consumer), the first after about 4 s (its attempt cut at
 # its deadline), none after the exporter's 30 s timeout; otflow stays up.
 set -u
