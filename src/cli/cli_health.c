@@ -11,10 +11,14 @@
  * or it has a permanent error and include_permanent_errors is set, or a
  * recoverable error older than recovery_duration and
  * include_recoverable_errors is set. A pipeline is healthy when all its
- * components are, the collector when all its pipelines are. Unhealthy is
- * HTTP 503 (healthcheckv2 answers 500 for errors and 503 for the
- * lifecycle states; otflow answers 503 for both, so a probe sees one
- * "not available" code). The status shown is the most relevant one:
+ * components are, the collector when all its pipelines are. The HTTP
+ * code is healthcheckv2's ("Mapping of Component Status to HTTP Status"
+ * in its README): 200 when healthy; unhealthy, 503 when the status shown
+ * is a lifecycle one (starting, stopping, stopped: not available yet or
+ * any more) and 500 when it is an error that counts. The Collector has no
+ * key to change these codes, so neither has otflow. The legacy mode
+ * (without use_v2, cli_admin.c) keeps its 503 for starting and stopping.
+ * The status shown is the most relevant one:
  * permanent before recoverable, reversed when only recoverable errors
  * count (as healthcheckv2). Native-format configs have no pipelines: all
  * their nodes form "pipeline:dag". */
@@ -104,6 +108,21 @@ static void agg_add(const otf_cli_health_t *h, agg_t *a, otf_component_status_t 
 	}
 	a->healthy = a->any ? a->healthy && ok : ok;
 	a->any = true;
+}
+
+/* HTTP code of an aggregate (see the top of this file). */
+static int http_code(const agg_t *a)
+{
+	if (a->healthy)
+		return 200;
+	switch (a->status) {
+	case OTF_STATUS_STARTING:
+	case OTF_STATUS_STOPPING:
+	case OTF_STATUS_STOPPED:
+		return 503;
+	default:
+		return 500;
+	}
 }
 
 static json_object *status_obj(const agg_t *a)
@@ -225,6 +244,7 @@ int otf_cli_health_reply(const otf_cli_health_t *h, otf_engine_t *engine, const 
 	agg_t all = {0};
 	bool found = false;
 	json_object *only = NULL;
+	agg_t only_agg = {0};
 	if (otf_config_len(pls)) {
 		for (size_t i = 0; i < otf_config_len(pls); i++) {
 			const otf_config_node_t *pl;
@@ -243,9 +263,10 @@ int otf_cli_health_reply(const otf_cli_health_t *h, otf_engine_t *engine, const 
 			json_object *po = status_obj(&p);
 			if (pc)
 				json_object_object_add(po, "components", pc);
-			if (one)
+			if (one) {
 				only = po;
-			else {
+				only_agg = p;
+			} else {
 				char key[240];
 				snprintf(key, sizeof key, "pipeline:%s", pid);
 				json_object_object_add(comps, key, po);
@@ -266,10 +287,12 @@ int otf_cli_health_reply(const otf_cli_health_t *h, otf_engine_t *engine, const 
 		json_object *po = status_obj(&p);
 		if (pc)
 			json_object_object_add(po, "components", pc);
-		if (one)
+		if (one) {
 			only = po;
-		else
+			only_agg = p;
+		} else {
 			json_object_object_add(comps, "pipeline:dag", po);
+		}
 	}
 	if (!engine) /* not running yet, or shutting down */
 		all = (agg_t){.status = OTF_STATUS_STARTING, .since = now, .any = true};
@@ -281,7 +304,7 @@ int otf_cli_health_reply(const otf_cli_health_t *h, otf_engine_t *engine, const 
 		status = 404;
 		json_object_put(comps);
 	} else {
-		agg_t top = one ? (agg_t){0} : all;
+		agg_t top = one ? only_agg : all;
 		if (one) {
 			/* The pipeline's own object, start_time first as the
 			 * Collector's. */
@@ -289,8 +312,6 @@ int otf_cli_health_reply(const otf_cli_health_t *h, otf_engine_t *engine, const 
 			json_object_object_foreach(only, k, v)
 			    json_object_object_add(out, k, json_object_get(v));
 			json_object_put(only);
-			top.healthy =
-			    json_object_get_boolean(json_object_object_get(out, "healthy"));
 			json_object_put(comps);
 		} else {
 			out = status_obj(&all);
@@ -302,7 +323,7 @@ int otf_cli_health_reply(const otf_cli_health_t *h, otf_engine_t *engine, const 
 		char t[80];
 		rfc3339(h->start_ns, t, sizeof t);
 		json_object_object_add(out, "start_time", json_object_new_string(t));
-		status = top.healthy ? 200 : 503;
+		status = http_code(&top);
 	}
 	size_t l = 0;
 	const char *s = json_object_to_json_string_length(out, JSON_C_TO_STRING_PLAIN, &l);

@@ -16,7 +16,8 @@ typedef struct otf_cli_health {
 } otf_cli_health_t;
 
 /* The answer to GET <path>?query (query of qlen bytes, without '?'):
- * returns the HTTP status (200, 503, 404 for an unknown ?pipeline=) with
+ * returns the HTTP status (200 healthy; unhealthy 500 for an error, 503
+ * for starting / stopping / stopped; 404 for an unknown ?pipeline=) with
  * *body (JSON, otf_free; NULL on OOM) of *len bytes. engine NULL: not
  * running (StatusStarting, 503). cfg: the config running, whose
  * service.pipelines group the components (NULL or none: "pipeline:dag"). */

@@ -101,9 +101,16 @@ static void stream_free(h2s_t *st)
 		st->next->prev = st->prev;
 	h->buffered -= body_len(st);
 	if (st->req) { /* the handler's answer becomes a no-op */
-		st->req->conn = NULL;
-		st->req->h2s = NULL;
+		otf_http_request_t *req = st->req;
+		otf_http_server_t *srv = h->conn->srv;
+		req->conn = NULL;
+		req->h2s = NULL;
 		h->pending--;
+		/* The client reset the stream or the connection went before the
+		 * answer: the handler hears it as from HTTP/1.1 (request_gone),
+		 * so the receiver cancels the request's message. */
+		if (srv->cfg.request_gone)
+			srv->cfg.request_gone(req, srv->ctx);
 	}
 	otf__http_msg_destroy(st->msg);
 	otf_free(st->resp);

@@ -4,7 +4,8 @@
 # takes the exporter's one consumer; three more with the default 1 s
 # deadline wait in the sending queue. Each is answered 504 with
 # DEADLINE_EXCEEDED (code 4) when its own deadline passes: the three
-# after about 1 s (at least one nacked by the queue itself, without
+# after about 1 s (at least one while still queued, by the queue or the
+# deadline processor's backstop, without
 # waiting for the consumer), the first after about 4 s (its attempt cut at
 # its deadline), none after the exporter's 30 s timeout; otflow stays up.
 set -u
@@ -56,13 +57,16 @@ for i in 0 1 2 3; do
 		if [ "$ms" -ge 3500 ] && [ "$ms" -lt 8000 ]; then ok "request 0 answered at its own 4 s deadline"; else bad "request 0 after $ms ms"; fi
 	else
 		if [ "$ms" -lt 3000 ]; then ok "request $i answered at its 1 s deadline, before request 0"; else bad "request $i after $ms ms"; fi
-		grep -q "in the sending queue" "$TMP/body.$i" && queued=$((queued + 1))
+		# Answered while queued: by the queue itself, or (a loaded loop
+		# running both timers in one turn) by the deadline processor's
+		# backstop 2 ms later, which cancels the queued copy.
+		grep -qE "in the sending queue|deadline: deadline exceeded" "$TMP/body.$i" && queued=$((queued + 1))
 	fi
 done
 if [ "$queued" -ge 1 ]; then
-	ok "$queued requests nacked by the sending queue when their deadline passed"
+	ok "$queued queued requests answered when their deadline passed"
 else
-	bad "no request was nacked by the queue itself"
+	bad "no queued request was answered at its deadline"
 fi
 if otf_alive; then ok "otflow still running"; else bad "otflow died"; fi
 otf_stop

@@ -2,7 +2,8 @@
 # ERR and component status (two workers): an otlphttp exporter whose backend is down
 # reports export_failed (a recoverable error) on each failed attempt; the
 # health_check extension with use_v2 and component_health
-# (include_recoverable_errors, recovery_duration 0s) then answers 503, its
+# (include_recoverable_errors, recovery_duration 0s) then answers 500 (an
+# error, as healthcheckv2; 503 is for starting / stopping / stopped), its
 # JSON (?verbose) shows pipeline:logs and exporter:otlphttp in
 # StatusRecoverableError with the error, /api/v1/dag shows the node's
 # status "recoverable_error", and the self-metric otelcol_component_errors
@@ -59,8 +60,8 @@ P
 curl -s -m 5 -o /dev/null -XPOST -H 'Content-Type: application/json' \
 	--data '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"survivor"}}]}]}]}' \
 	"http://127.0.0.1:$PORT/v1/logs"
-for _ in $(seq 100); do [ "$(code)" = 503 ] && break; sleep 0.05; done
-expect_eq "backend down: health 503" 503 "$(code)"
+for _ in $(seq 100); do [ "$(code)" = 500 ] && break; sleep 0.05; done
+expect_eq "backend down: health 500 (an error, not a lifecycle state)" 500 "$(code)"
 code "?verbose" > /dev/null
 got=$(python3 - "$TMP/h.json" <<'P'
 import json, sys
@@ -74,7 +75,7 @@ P
 )
 expect_eq "verbose: pipeline and exporter recoverable, receiver ok" \
 	"StatusRecoverableError False StatusRecoverableError False StatusRecoverableError False StatusOK True" "$got"
-expect_eq "?pipeline=logs: 503" 503 "$(code "?pipeline=logs")"
+expect_eq "?pipeline=logs: 500" 500 "$(code "?pipeline=logs")"
 expect_eq "?pipeline=nope: 404" 404 "$(code "?pipeline=nope")"
 st=$(curl -s -m 5 "http://127.0.0.1:$ADMIN/api/v1/nodes/exporter:otlphttp" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], "export_failed" in d.get("error",""))')
 expect_eq "/api/v1/nodes: status recoverable_error with the error" "recoverable_error True" "$st"

@@ -346,6 +346,18 @@ static void sink_consume(void *inst, otf_msg_t *m)
 static void sink_control(void *inst, const otf_ctrl_t *c)
 {
 	tnode_t *t = inst;
+	if (c->type == OTF_CTRL_CAN) {
+		/* As an exporter's send not yet started: skipped. */
+		for (size_t i = 0; i < t->nheld; i++) {
+			if (otf_msg_id(t->held[i]) != c->msg_id)
+				continue;
+			atomic_fetch_add(&otf_tf.sink[((const sink_cfg_t *)t->cfg)->slot].cancelled,
+			                 1);
+			otf_msg_nack(t->held[i], -ECANCELED, true, c->reason);
+			t->held[i] = t->held[--t->nheld];
+			break;
+		}
+	}
 	if (c->type == OTF_CTRL_KIL) {
 		const sink_cfg_t *cfg = t->cfg;
 		for (size_t i = 0; i < t->nheld; i++) {

@@ -28,7 +28,8 @@
  *     throttle_ms  those nacks are retryable with this throttle delay
  *                  (otf_msg_nack_throttled), as a server's RetryInfo
  *     hold         keep every message it does not nack until KIL (acked
- *                  then)
+ *                  then); a CAN of one drops it (nacked permanent
+ *                  -ECANCELED, counted in `cancelled`)
  *     queued       report each message queued (otf_msg_queued) on arrival,
  *                  before answering it, as an exporter's sending queue
  *
@@ -61,6 +62,7 @@ typedef struct otf_tf_sink_rec {
 	_Atomic int nsources;                    /* every source id of every message */
 	_Atomic uint64_t sources[OTF_TF_MAX];
 	_Atomic int acked, nacked; /* answers it gave */
+	_Atomic int cancelled;     /* held messages a CAN dropped (not in nacked) */
 } otf_tf_sink_rec_t;
 
 typedef struct otf_tf_state {

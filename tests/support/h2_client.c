@@ -322,6 +322,13 @@ int h2_ping(h2_conn_t *c)
 	return rc;
 }
 
+int h2_rst(h2_conn_t *c, int32_t stream_id)
+{
+	int rc = nghttp2_submit_rst_stream(c->s, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_CANCEL);
+	nghttp2_session_send(c->s);
+	return rc;
+}
+
 int h2_write_raw(h2_conn_t *c, const void *data, size_t len)
 {
 	return send(c->fd, data, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;

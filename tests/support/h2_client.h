@@ -50,6 +50,8 @@ void h2_pump(h2_conn_t *c, int ms);
 int h2_pings_received(const h2_conn_t *c);
 /* Sends a PING (not waiting). */
 int h2_ping(h2_conn_t *c);
+/* Resets stream_id (RST_STREAM CANCEL, as a client giving up), sent now. */
+int h2_rst(h2_conn_t *c, int32_t stream_id);
 /* Writes raw bytes on the socket (bypassing the session). */
 int h2_write_raw(h2_conn_t *c, const void *data, size_t len);
 /* GOAWAY received: its error code and debug data; false if none. */

@@ -243,7 +243,12 @@ typedef struct variant {
 	double held_value;      /* ... at this value (exact) or more */
 	bool held_exact;
 	const char *cancelled; /* metric counting the copy it stopped */
-	bool http;             /* the client leaving is an OTLP/HTTP one */
+	enum {
+		LEAVE_GRPC,   /* an OTLP/gRPC client disconnects */
+		LEAVE_HTTP1,  /* an OTLP/HTTP (HTTP/1.1) client disconnects */
+		LEAVE_H2,     /* an OTLP/HTTP over HTTP/2 client disconnects */
+		LEAVE_H2_RST, /* ... resets its stream (RST_STREAM), connection kept */
+	} leave;
 } variant_t;
 
 static void run_variant(const variant_t *v)
@@ -313,7 +318,26 @@ static void run_variant(const variant_t *v)
 	size_t n1, f1;
 	uint8_t *r1 = span_req("can-disconnected", &n1);
 	uint8_t *fr1 = grpc_frame(r1, n1, 0, &f1);
-	if (v->http) {
+	if (v->leave == LEAVE_H2 || v->leave == LEAVE_H2_RST) {
+		h2_conn_t *c = h2_connect(hrx);
+		assert_non_null(c);
+		h2_result_t res1;
+		memset(&res1, 0, sizeof res1);
+		int32_t sid =
+		    h2_submit(c, NULL, "/v1/traces", "application/x-protobuf", NULL, r1, n1, &res1);
+		assert_true(sid > 0);
+		h2_pump(c, 50);
+		assert_true(wait_metric(prom, v->held, v->held_value, 5000, v->held_exact));
+		if (v->leave == LEAVE_H2_RST) {
+			assert_int_equal(h2_rst(c, sid), 0);
+			/* The connection stays: only the stream was given up. */
+			assert_true(
+			    wait_metric(prom, "otelcol_receiver_cancelled_spans", 1, 5000, false));
+			assert_false(h2_eof(c));
+		}
+		h2_close(c);
+		h2_result_free(&res1);
+	} else if (v->leave == LEAVE_HTTP1) {
 		int fd = tcp_connect(hrx);
 		assert_true(fd >= 0);
 		char head[256];
@@ -417,7 +441,38 @@ static void test_http_client_disconnect(void **state)
 	               1,
 	               true,
 	               "otelcol_exporter_cancelled_spans",
-	               true};
+	               LEAVE_HTTP1};
+	run_variant(&v);
+}
+
+/* OTLP/HTTP over HTTP/2 (h2c): the connection closes, or only the stream
+ * is reset, while the exporter retries. Before, the HTTP/2 session freed
+ * the stream without telling the receiver, and the span was delivered. */
+static void test_http2_client_disconnect(void **state)
+{
+	(void)state;
+	variant_t v = {"",
+	               "{enabled: true, initial_interval: 50ms, max_interval: 100ms, "
+	               "max_elapsed_time: 0s}",
+	               "otelcol_exporter_queue_size",
+	               1,
+	               true,
+	               "otelcol_exporter_cancelled_spans",
+	               LEAVE_H2};
+	run_variant(&v);
+}
+
+static void test_http2_stream_reset(void **state)
+{
+	(void)state;
+	variant_t v = {"",
+	               "{enabled: true, initial_interval: 50ms, max_interval: 100ms, "
+	               "max_elapsed_time: 0s}",
+	               "otelcol_exporter_queue_size",
+	               1,
+	               true,
+	               "otelcol_exporter_cancelled_spans",
+	               LEAVE_H2_RST};
 	run_variant(&v);
 }
 
@@ -440,6 +495,8 @@ int main(void)
 	    cmocka_unit_test_teardown(test_exporter_retry_stops, kill_child),
 	    cmocka_unit_test_teardown(test_retry_processor_stops, kill_child),
 	    cmocka_unit_test_teardown(test_http_client_disconnect, kill_child),
+	    cmocka_unit_test_teardown(test_http2_client_disconnect, kill_child),
+	    cmocka_unit_test_teardown(test_http2_stream_reset, kill_child),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

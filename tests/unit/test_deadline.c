@@ -3,7 +3,9 @@
  * max_timeout, never later than one already set), a message already late
  * nacked with -ETIMEDOUT; and the nodes that hold messages honouring it:
  * batch flushes before the deadline instead of after its timeout and
- * refuses a late arrival, failover_router sends nothing past it. The test
+ * refuses a late arrival, failover_router sends nothing past it; at the
+ * deadline the processor itself answers and cancels what is still held
+ * (CAN). The test
  * source and sink are tests/support/flow_nodes.h's. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -180,6 +182,85 @@ static void test_failover_honours_deadline(void **state)
 	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 0);
 }
 
+/* Items counted OTF_COUNTER_CANCELLED on node `name` (-1: no such node). */
+static int64_t cancelled_on(otf_engine_t *e, const char *name)
+{
+	otf_node_stats_t st[16];
+	size_t n = otf_engine_stats(e, st, 16);
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (!strcmp(st[i].name, name)) {
+			uint64_t sum = 0;
+			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+				sum += st[i].counters[OTF_COUNTER_CANCELLED][s];
+			return (int64_t)sum;
+		}
+	return -1;
+}
+
+/* The deadline passes while retry's second attempt is held by a sink that
+ * does not watch deadlines (as a plugin exporter): the deadline processor
+ * nacks the client's message -ETIMEDOUT at its deadline and cancels its
+ * copy (CAN): the sink drops the held attempt, retry stops (no third
+ * attempt), both count it as cancelled. Before, the message stayed held
+ * until shutdown and the client got no answer. */
+static void test_expiry_cancels(void **state)
+{
+	(void)state;
+	const char *yaml =
+	    "nodes:\n"
+	    "  src: {type: tf_src}\n"
+	    "  dl: {type: deadline, config: {timeout: 400ms}}\n"
+	    "  r: {type: retry, config: {initial_interval: 50ms, max_interval: 50ms,\n"
+	    "      randomization_factor: 0, max_elapsed_time: 0s}}\n"
+	    "  k: {type: tf_sink, config: {fail: 1, hold: true}}\n"
+	    "connections:\n"
+	    "  - {from: src, to: dl}\n"
+	    "  - {from: dl, to: r}\n"
+	    "  - {from: r, to: k}\n"
+	    "runtime: {workers: 1, shutdown_timeout: 2s}\n";
+	otf_tf_reset();
+	otf_config_t *cfg = NULL;
+	otf_dag_t *dag = NULL;
+	otf_service_settings_t st;
+	otf_engine_t *e;
+	otf_config_error_t err;
+	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, &cfg, &err);
+	if (!rc)
+		rc = otf_service_build(cfg, &dag, &st, &err);
+	if (rc)
+		fail_msg("build: %s", err.text);
+	assert_int_equal(otf_engine_start(dag, &st.runtime, &e), 0);
+	/* Answered at its deadline, not at shutdown. */
+	otf_tf_await_answers(1, 5000);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 1);
+	assert_int_equal(atomic_load(&otf_tf.error), -ETIMEDOUT);
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
+	assert_non_null(strstr(otf_tf.reason, "deadline exceeded"));
+	uint64_t took = atomic_load(&otf_tf.answered_ns[0]) - atomic_load(&otf_tf.sent_ns);
+	if (took < 400 * MS || took > 3000 * MS)
+		fail_msg("answered %llu ms after the send (deadline 400 ms)",
+		         (unsigned long long)(took / MS));
+	/* The held attempt dropped, retry's copy released: counted on each. */
+	int64_t on_retry = 0;
+	for (int i = 0; i < 5000 && (on_retry = cancelled_on(e, "r")) < 1; i++)
+		usleep(1000);
+	if (on_retry != 1)
+		fail_msg("r counted %lld cancelled items, want 1", (long long)on_retry);
+	assert_int_equal(cancelled_on(e, "dl"), 1);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].cancelled), 1);
+	/* Two attempts (one failed, one held and cancelled): no resend after
+	 * the expiry, retry holds nothing any more. */
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 2);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].acked), 0);
+	otf_engine_request_stop(e);
+	assert_int_equal(otf_engine_join(e), 0);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 2);
+	/* Nothing answered twice. */
+	assert_int_equal(atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks), 1);
+	otf_dag_destroy(dag);
+	otf_config_destroy(cfg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -188,6 +269,7 @@ int main(void)
 	    cmocka_unit_test(test_late_nacked),
 	    cmocka_unit_test(test_batch_honours_deadline),
 	    cmocka_unit_test(test_failover_honours_deadline),
+	    cmocka_unit_test(test_expiry_cancels),
 	};
 	return cmocka_run_group_tests(tests, setup, otf_tf_teardown);
 }

@@ -4,7 +4,8 @@
  * sampling_initial / sampling_thereafter thin the output per second, per
  * signal, across all workers of the component (one sampler per config, as
  * the Collector has one per exporter); every request is still
- * acknowledged and counted as sent. */
+ * acknowledged and counted as sent. A dump (normal, detailed) that cannot
+ * be written is an ERR, write_failed, recoverable until one is written. */
 #include "debug_format.h"
 
 #include "otflow/alloc.h"
@@ -14,6 +15,7 @@
 #include "otflow/err.h"
 #include "otflow/pdata_codec.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -138,19 +140,33 @@ static void consume(void *inst, otf_msg_t *m)
 	size_t resources = sig == OTF_SIGNAL_TRACES    ? u.t.resource_spans_len
 	                   : sig == OTF_SIGNAL_METRICS ? u.mt.resource_metrics_len
 	                                               : u.l.resource_logs_len;
+	int out_err = 0;
 	pthread_mutex_lock(&g_out);
 	otf_node_log(e->node, OTF_LOG_INFO, "%s {\"resources\": %zu, \"%s\": %llu}", k_title[sig],
 	             resources, k_items[sig], (unsigned long long)otf_msg_items(m));
 	if (e->verbosity > 0) {
+		errno = 0; /* what a failed write of the dump leaves */
 		if (sig == OTF_SIGNAL_TRACES)
 			otf__debug_traces(stderr, &u.t, e->verbosity == 2);
 		else if (sig == OTF_SIGNAL_METRICS)
 			otf__debug_metrics(stderr, &u.mt, e->verbosity == 2);
 		else
 			otf__debug_logs(stderr, &u.l, e->verbosity == 2);
-		fflush(stderr);
+		/* ERR: output that cannot be written (a full disk, a closed
+		 * pipe) is the status, recoverable; the data is acked anyway
+		 * (the output is for a human, nothing downstream waits). */
+		if (fflush(stderr) == EOF || ferror(stderr)) {
+			int err = errno ? errno : EIO;
+			clearerr(stderr);
+			out_err = -err;
+		}
 	}
 	pthread_mutex_unlock(&g_out);
+	if (out_err)
+		otf_node_error(e->node, OTF_ERR_RECOVERABLE, "write_failed",
+		               "cannot write the output to stderr: %s", otf_strerror(out_err));
+	else if (e->verbosity > 0)
+		otf_node_recovered(e->node);
 	otf_arena_reset(&e->arena);
 	otf_node_count(e->node, OTF_COUNTER_SENT, sig, otf_msg_items(m));
 	otf_msg_ack(m);

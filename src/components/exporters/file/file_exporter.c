@@ -11,7 +11,14 @@
  * which flushes and fsyncs every record before the acknowledgement.
  * `compression: zstd` writes every record as one zstd frame behind its
  * uint32 big-endian length (json and proto alike), as the Collector's
- * fileexporter does. */
+ * fileexporter does.
+ *
+ * Errors (ERR, otflow/component.h): a failed write (ENOSPC, the directory
+ * removed, permissions: the request is nacked retryable), a failed
+ * flush of buffered records (write_failed too: those records are lost)
+ * and a failed rotation (rotation_failed: the record was written and is
+ * acked; later writes open the file again) make the status a recoverable
+ * error; a synchronous write or a flush that succeeds clears it. */
 #include "file_sink.h"
 
 #include "otflow/alloc.h"
@@ -42,6 +49,8 @@ typedef struct file_config {
 
 typedef struct file_exporter {
 	otf_node_t *node;
+	const char *path;
+	bool sync;
 	otf_file_sink_t *sink;
 	bool json;
 	otf_arena_t arena;
@@ -57,6 +66,8 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	if (!e)
 		return OTF_E_NOMEM;
 	e->node = ctx->node;
+	e->path = cfg->path;
+	e->sync = cfg->sync;
 	e->json = cfg->format == 0;
 	otf_arena_init(&e->arena, 0);
 	otf_file_sink_opts_t o = {
@@ -121,7 +132,7 @@ static void consume(void *inst, otf_msg_t *m)
 	file_exporter_t *e = inst;
 	otf_signal_t sig = otf_msg_signal(m);
 	otf_buf_t *p = otf_msg_payload(m);
-	int rc;
+	int rc, rot = 0;
 	if (e->json) {
 		otf_buf_t *j = NULL;
 		otf_pdata_error_t perr;
@@ -136,28 +147,48 @@ static void consume(void *inst, otf_msg_t *m)
 			otf_msg_nack(m, rc, true, "payload cannot be converted to OTLP/JSON");
 			return;
 		}
-		rc = otf_file_sink_write(e->sink, j->data, j->len, OTF_FILE_RECORD_LINE);
+		rc = otf_file_sink_write(e->sink, j->data, j->len, OTF_FILE_RECORD_LINE, &rot);
 		otf_buf_unref(j);
 	} else {
-		rc = otf_file_sink_write(e->sink, p->data, p->len, OTF_FILE_RECORD_LENGTH_PREFIX);
+		rc = otf_file_sink_write(e->sink, p->data, p->len, OTF_FILE_RECORD_LENGTH_PREFIX,
+		                         &rot);
 	}
 	if (rc) {
-		otf_node_log(e->node, OTF_LOG_ERROR, "write failed: %s", otf_strerror(rc));
+		otf_node_error(e->node, OTF_ERR_RECOVERABLE, "write_failed", "cannot write %s: %s",
+		               e->path, otf_strerror(rc));
 		otf_node_count(e->node, OTF_COUNTER_SEND_FAILED, sig, otf_msg_items(m));
 		otf_msg_nack(m, rc, false, "file write failed");
 		return;
 	}
+	if (rot)
+		otf_node_error(e->node, OTF_ERR_RECOVERABLE, "rotation_failed",
+		               "cannot rotate %s (no file until it can be opened again): %s",
+		               e->path, otf_strerror(rot));
+	else if (e->sync)
+		otf_node_recovered(e->node); /* on disk: the file works again */
 	otf_node_count(e->node, OTF_COUNTER_SENT, sig, otf_msg_items(m));
 	otf_msg_ack(m);
+}
+
+/* Buffered records written back: the outcome is the node's status. */
+static void flush_sink(file_exporter_t *e)
+{
+	int rc = otf_file_sink_flush(e->sink);
+	if (rc)
+		otf_node_error(e->node, OTF_ERR_RECOVERABLE, "write_failed",
+		               "cannot write buffered records to %s (lost): %s", e->path,
+		               otf_strerror(rc));
+	else
+		otf_node_recovered(e->node);
 }
 
 static void control(void *inst, const otf_ctrl_t *c)
 {
 	file_exporter_t *e = inst;
 	if (c->type == OTF_CTRL_TMR) {
-		otf_file_sink_flush(e->sink);
+		flush_sink(e);
 	} else if (c->type == OTF_CTRL_KIL) {
-		otf_file_sink_flush(e->sink);
+		flush_sink(e);
 		otf_node_shutdown_done(e->node);
 	}
 	if (c->payload)

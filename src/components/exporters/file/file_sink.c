@@ -164,20 +164,33 @@ static int rotate(otf_file_sink_t *s)
 	snprintf(name, sizeof name, "%s.%04d%02d%02dT%02d%02d%02d.%09ld", s->path,
 	         tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	         ts.tv_nsec);
+	/* A failed rename (the file or its directory removed) still opens a
+	 * new file when it can: only a failed open is an error. */
 	rename(s->path, name);
 	prune_backups(s);
 	s->fp = open_file(s->path, false, s->sync, &s->size);
 	return s->fp ? 0 : -errno;
 }
 
-int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len, otf_file_record_t kind)
+/* After a failed rotation there is no file: each write tries to open it
+ * again (appending), so writing resumes once the path works again. */
+static int reopen(otf_file_sink_t *s)
+{
+	if (s->fp)
+		return 0;
+	s->fp = open_file(s->path, true, s->sync, &s->size);
+	return s->fp ? 0 : -errno;
+}
+
+int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len, otf_file_record_t kind,
+                        int *rotate_err)
 {
 	pthread_mutex_lock(&s->mu);
-	int rc = 0;
-	if (!s->fp) {
-		rc = OTF_E_IO;
+	int rc = reopen(s);
+	if (rotate_err)
+		*rotate_err = 0;
+	if (rc)
 		goto out;
-	}
 	if (s->zstd) {
 		/* Level 3: zstd's default, what the Collector's encoder uses. */
 		size_t bound = ZSTD_compressBound(len);
@@ -214,20 +227,26 @@ int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len, otf
 		rc = -errno;
 	if (!rc) {
 		s->size += len + (kind == OTF_FILE_RECORD_LINE ? 1 : 4);
-		if (s->max_bytes && s->size > s->max_bytes)
-			rc = rotate(s);
+		/* The record is written whatever happens to the rotation. */
+		int rr = s->max_bytes && s->size > s->max_bytes ? rotate(s) : 0;
+		if (rr && rotate_err)
+			*rotate_err = rr;
 	}
 out:
 	pthread_mutex_unlock(&s->mu);
 	return rc ? (rc < 0 ? rc : OTF_E_IO) : 0;
 }
 
-void otf_file_sink_flush(otf_file_sink_t *s)
+int otf_file_sink_flush(otf_file_sink_t *s)
 {
 	pthread_mutex_lock(&s->mu);
-	if (s->fp)
-		fflush(s->fp);
+	int rc = reopen(s); /* no file since a failed rotation: still failing? */
+	if (!rc && fflush(s->fp) == EOF) {
+		rc = errno ? -errno : OTF_E_IO;
+		clearerr(s->fp); /* the next flush tries again */
+	}
 	pthread_mutex_unlock(&s->mu);
+	return rc;
 }
 
 void otf_file_sink_close(otf_file_sink_t *s)
@@ -237,7 +256,7 @@ void otf_file_sink_close(otf_file_sink_t *s)
 	pthread_mutex_lock(&g_mu);
 	if (--s->refs > 0) {
 		pthread_mutex_unlock(&g_mu);
-		otf_file_sink_flush(s);
+		(void)otf_file_sink_flush(s); /* the others keep the file */
 		return;
 	}
 	for (otf_file_sink_t **pp = &g_sinks; *pp; pp = &(*pp)->next) {

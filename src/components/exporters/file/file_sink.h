@@ -31,11 +31,18 @@ typedef struct otf_file_sink_opts {
  * rotation and append come from the first. Errors: negative errno,
  * OTF_E_NOMEM, OTF_E_CONFIG. */
 int otf_file_sink_open(const char *path, const otf_file_sink_opts_t *o, otf_file_sink_t **out);
-/* Writes one record whole (thread-safe). Errors: negative errno from the
- * write/fsync, OTF_E_IO, OTF_E_NOMEM. */
-int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len,
-                        otf_file_record_t kind);
-void otf_file_sink_flush(otf_file_sink_t *s);
+/* Writes one record whole (thread-safe). Errors (the record is not
+ * written): negative errno from the open (after a failed rotation left
+ * no file, each write opens it again), write or fsync, OTF_E_IO,
+ * OTF_E_NOMEM. A rotation after the record failed to open the new file:
+ * the record is written (0), *rotate_err (if not NULL; else 0) is that
+ * negative errno and the next write opens the file again. */
+int otf_file_sink_write(otf_file_sink_t *s, const uint8_t *data, size_t len, otf_file_record_t kind,
+                        int *rotate_err);
+/* fflush of the buffered records: 0 or the negative errno (ENOSPC, EIO)
+ * of a failed write-back (those records are lost), or of the open when a
+ * failed rotation left no file and it still cannot be opened. */
+int otf_file_sink_flush(otf_file_sink_t *s);
 void otf_file_sink_close(otf_file_sink_t *s);
 
 #endif

@@ -31,6 +31,14 @@
  * (so the export gets the other half), and a built batch still waiting
  * in the outbox when one of its requests' deadline passes is nacked.
  *
+ * Cancellation (CAN, otflow/component.h): a request whose client left
+ * (or whose deadline the deadline processor expired) is taken out of the
+ * pending queue before the batch is built: its items not yet in a batch
+ * are dropped (counted as cancelled) and it is nacked -ECANCELED; the
+ * other requests of that batch are sent as they would have been, and the
+ * batch's sources name only what it carries. A part already in a built
+ * batch (sent, or waiting in the outbox) goes with it.
+ *
  * Shutdown: at KIL everything pending is sent; shutdown is reported once
  * the outbox is empty (the engine keeps exporters running until every
  * message is answered). Data arriving after KIL is sent at once. */
@@ -425,10 +433,37 @@ static void consume(void *inst, otf_msg_t *m)
 	check_done(b);
 }
 
+/* CAN of request id: its unbatched rest leaves the pending queue. */
+static void cancel(batch_t *b, uint64_t id, const char *reason)
+{
+	for (origin_t *o = b->all; o; o = o->anext) {
+		if (!o->msg || otf_msg_id(o->msg) != id)
+			continue;
+		if (!o->rest)
+			return; /* all of it is in built batches: they answer it */
+		otf_signal_t s = otf_msg_signal(o->msg);
+		sigstate_t *ss = &b->sig[s];
+		otf_node_count(b->node, OTF_COUNTER_CANCELLED, s, o->rest_items);
+		queue_remove(ss, o);
+		otf_msg_nack(o->msg, -ECANCELED, true, reason);
+		o->msg = NULL;
+		origin_maybe_free(b, o);
+		if (!ss->head && ss->timer > 0) {
+			otf_node_timer_stop(b->node, ss->timer);
+			ss->timer = 0;
+		}
+		check_done(b);
+		return;
+	}
+}
+
 static void control(void *inst, const otf_ctrl_t *c)
 {
 	batch_t *b = inst;
 	switch (c->type) {
+	case OTF_CTRL_CAN:
+		cancel(b, c->msg_id, c->reason[0] ? c->reason : "batch: cancelled");
+		break;
 	case OTF_CTRL_ACK:
 	case OTF_CTRL_NACK: {
 		batch_rec_t *r = (batch_rec_t *)(uintptr_t)c->calldata;
