@@ -155,6 +155,11 @@ typedef struct otf_ctrl {
 	/* ACK/NACK with OTF_INTEREST_RETURN_MSG: the message, the node's again
 	 * (it must answer, resend or drop it); NULL otherwise. */
 	otf_msg_t *msg;
+	/* Engine-private, components ignore it: which instance of a rebuilt
+	 * node (a CFG without reconfigure, engine.h) an ACK, NACK, QUEUED or
+	 * TMR belongs to, so that the instance being replaced still gets the
+	 * outcomes of what it sent. 0 = the node's current instance. */
+	uint32_t instance_gen;
 } otf_ctrl_t;
 
 /* ---- factories ---- */
