@@ -194,6 +194,7 @@ int otf__node_rebuild(otf_node_t *n, const void *config, char *err, size_t errle
 		otf_ctrl_t c;
 		memset(&c, 0, sizeof c);
 		c.type = OTF_CTRL_KIL;
+		c.calldata = OTF_KIL_HANDOVER;
 		n->cur_gen = old_gen;
 		f->control(o->instance, &c);
 		n->cur_gen = gen;
@@ -204,6 +205,33 @@ int otf__node_rebuild(otf_node_t *n, const void *config, char *err, size_t errle
 	/* What waited in the channel is the new instance's now. */
 	if (n->data.len)
 		otf__worker_schedule(n);
+	return 0;
+}
+
+int otf_node_requeue(otf_node_t *n, otf_msg_t *msg)
+{
+	if (!n->olds || !n->instance)
+		return OTF_E_INVAL;
+	otf_ring_t *r = &n->data;
+	if (r->len == r->cap) {
+		/* What the old instance held must not be lost for lack of
+		 * room: the channel grows, as control queues do. */
+		otf_ring_t bigger;
+		if (otf__ring_init(&bigger, r->elem, r->cap * 2))
+			return OTF_E_NOMEM;
+		for (uint32_t k = 0; k < r->len; k++)
+			memcpy((char *)bigger.slots + (size_t)k * r->elem,
+			       (char *)r->slots + (size_t)((r->head + k) % r->cap) * r->elem,
+			       r->elem);
+		bigger.len = r->len;
+		otf__ring_close(r);
+		*r = bigger;
+	}
+	memcpy((char *)r->slots + (size_t)((r->head + r->len) % r->cap) * r->elem, &msg,
+	       sizeof msg);
+	r->len++;
+	atomic_store_explicit(&n->queue_depth, r->len, memory_order_relaxed);
+	otf__worker_schedule(n);
 	return 0;
 }
 

@@ -14,7 +14,11 @@
 #     the old one, each exactly once over both;
 #  4. the otlp exporter's endpoint moves from backend B1 to backend B2
 #     (two other otflow processes) under load: every record answered 200
-#     reached B1 or B2 exactly once, and each backend got some.
+#     reached B1 or B2 exactly once, and each backend got some;
+#  5. the sending queue survives the rebuild: with the receiver answering
+#     at once and the otlp exporter's backend down, records wait in the
+#     queue (retrying); the endpoint moved to a live backend B3, every one
+#     of them reaches B3, exactly once.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -174,4 +178,30 @@ n1=$(python3 -c 'import sys,json; print(sum(1 for l in open(sys.argv[1]) for _ i
 n2=$(python3 -c 'import sys,json; print(sum(1 for l in open(sys.argv[1]) for _ in [0]))' "$TMP/b2.jsonl" 2>/dev/null || echo 0)
 [ "$n1" -gt 0 ] && [ "$n2" -gt 0 ] && ok "both backends got data (B1 $n1, B2 $n2 lines)" ||
 	bad "B1 $n1, B2 $n2 lines"
+# ---- 5: what waits in the sending queue goes to the new endpoint ----
+backend b3 || finish
+B3PID=$BPID
+B3PORT=$BPORT
+OTF_E2E_BACKEND=$(free_port) # nothing listens there
+sed -e 's/wait_for_result: true/wait_for_result: false/' \
+	-e 's/tls: {insecure: true}/tls: {insecure: true}\n    retry_on_failure: {initial_interval: 100ms, max_interval: 200ms}/' \
+	"$E2E_DIR/rebuild.yaml" > "$C"
+grep -q 'initial_interval: 100ms' "$C" || bad "no retry settings in $C"
+rm -f "$TMP/load.log"
+otf_start queue "$C" || { bad "otflow (dead backend) did not start"; finish; }
+load_start "$OTF_PORT"
+more "$OTF_PORT" 40
+load_stop
+queued=$(ok200 "$OTF_PORT")
+got=$(cfg exporter:otlp "{\"endpoint\": \"127.0.0.1:$B3PORT\", \"tls\": {\"insecure\": true}}")
+expect_eq "otlp exporter endpoint from a dead backend to B3: 200" \
+	'200 {"id":"exporter:otlp","applied":true,"workers":2}' "$got"
+out3() { python3 "$E2E_DIR/rebuild_load.py" check "$TMP/load.log" "$TMP/b3.jsonl" | sed -n 2p | cut -d' ' -f3; }
+for _ in $(seq 200); do [ "$(out3)" -ge "$queued" ] 2>/dev/null && break; sleep 0.1; done
+otf_stop
+kill -TERM "$B3PID"
+wait_pid "$B3PID" 20 || bad "backend b3 did not exit 0"
+verdict=$(python3 "$E2E_DIR/rebuild_load.py" check "$TMP/load.log" "$TMP/b3.jsonl")
+expect_eq "every record queued for the dead backend ($queued answered 200) reached B3 exactly once" \
+	ok "$(sed -n 1p <<< "$verdict")"
 finish

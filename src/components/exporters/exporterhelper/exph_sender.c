@@ -675,6 +675,56 @@ static uint64_t expire_queued(otf_exph_t *h, uint64_t now)
 	return next;
 }
 
+/* The node is rebuilt (a new endpoint): what is queued or waiting for a
+ * retry goes to the new instance instead of a last attempt here, so the
+ * sending queue's content survives the change. A request acknowledged
+ * early (its message gone) travels as a new message of its payload. With
+ * storage the new instance replays the records itself: nothing is moved. */
+static void free_list(otf_exph_t *h, otf_exph_req_t *r);
+static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r)
+{
+	while (r) {
+		otf_exph_req_t *nx = r->next;
+		otf_msg_t *m = r->msg;
+		if (!m)
+			m = otf_msg_create(h->node, r->signal, otf_buf_ref(r->payload), r->items);
+		if (m && otf_node_requeue(h->node, m) == 0) {
+			if (r->state != ST_QUEUED)
+				h->busy--; /* a retry's wait counts as taken */
+			r->msg = NULL;
+			otf__exph_queue_release(&h->q, r->size);
+			r->next = NULL;
+			free_list(h, r);
+		} else {
+			if (m && m != r->msg)
+				otf_msg_drop(m);
+			/* Kept where it was: it gets its last attempt here. */
+			if (r->state == ST_QUEUED)
+				otf__exph_queue_push(&h->q, r);
+			else
+				list_add(&h->waiting, r);
+		}
+		r = nx;
+	}
+}
+
+static void hand_over(otf_exph_t *h)
+{
+	if (h->store)
+		return;
+	otf_exph_req_t *list = NULL, *r;
+	while ((r = otf__exph_queue_pop(&h->q)) != NULL) {
+		r->next = list;
+		list = r;
+	}
+	while ((r = h->waiting) != NULL) {
+		list_del(&h->waiting, r);
+		r->next = list;
+		list = r;
+	}
+	hand_over_list(h, list);
+}
+
 static void on_timer(otf_exph_t *h)
 {
 	h->timer_id = 0;
@@ -729,6 +779,8 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 	if (c->type == OTF_CTRL_KIL) {
 		if (h->closing)
 			return true;
+		if (c->calldata == OTF_KIL_HANDOVER)
+			hand_over(h);
 		/* Stop accepting; send what is queued, once each, until the
 		 * engine's shutdown deadline: requests waiting for a retry get
 		 * their last attempt now. */
