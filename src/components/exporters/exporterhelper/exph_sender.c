@@ -261,6 +261,8 @@ static void arm_timer(otf_exph_t *h, uint64_t due_ms)
 	h->timer_due_ms = due_ms;
 }
 
+static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r);
+
 static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *res)
 {
 	const char *why = res->reason[0] ? res->reason : otf_strerror(res->error);
@@ -270,6 +272,14 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 		/* The attempt was cut at the message's deadline. */
 		snprintf(msg, sizeof msg, "deadline exceeded: %s", why);
 		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT, msg);
+		return;
+	}
+	if (h->closing && h->handed_over && h->retry.enabled) {
+		/* In flight when the node was rebuilt: its retry is the new
+		 * instance's (a new endpoint), not a loss here. */
+		r->next = NULL;
+		hand_over_list(h, r);
+		check_drained(h);
 		return;
 	}
 	if (h->closing || !h->retry.enabled) {
@@ -712,6 +722,7 @@ static void hand_over(otf_exph_t *h)
 {
 	if (h->store)
 		return;
+	h->handed_over = true;
 	otf_exph_req_t *list = NULL, *r;
 	while ((r = otf__exph_queue_pop(&h->q)) != NULL) {
 		r->next = list;
