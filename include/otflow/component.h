@@ -155,6 +155,11 @@ typedef struct otf_ctrl {
 	/* ACK/NACK with OTF_INTEREST_RETURN_MSG: the message, the node's again
 	 * (it must answer, resend or drop it); NULL otherwise. */
 	otf_msg_t *msg;
+	/* Engine-private, components ignore it: which instance of a rebuilt
+	 * node (a CFG without reconfigure, engine.h) an ACK, NACK, QUEUED or
+	 * TMR belongs to, so that the instance being replaced still gets the
+	 * outcomes of what it sent. 0 = the node's current instance. */
+	uint32_t instance_gen;
 } otf_ctrl_t;
 
 /* ---- factories ---- */
@@ -439,6 +444,19 @@ void otf_node_timer_stop(otf_node_t *node, int64_t timer_id);
  * input channel is empty, so no data arrives after KIL unless an upstream
  * node keeps sending after it reported done. */
 void otf_node_shutdown_done(otf_node_t *node);
+/* KIL's calldata when the instance is being replaced by a new one of the
+ * same node (a config change rebuilds the node, otflow/engine.h) rather
+ * than shut down: data arrives at the new instance already, and what the
+ * old one holds but has not started to send may be handed to it with
+ * otf_node_requeue instead of being flushed (an exporter whose endpoint
+ * changed sends its queue to the new endpoint). Otherwise 0. */
+#define OTF_KIL_HANDOVER 1u
+/* From a replaced instance only (after KIL with OTF_KIL_HANDOVER): puts
+ * msg, which the caller owns, into the node's own input channel, where
+ * the node's new instance consumes it like any message (its frames and
+ * outcome unchanged). 0, or OTF_E_INVAL when the node is not being
+ * rebuilt (msg stays the caller's). */
+int otf_node_requeue(otf_node_t *node, otf_msg_t *msg);
 
 /* Self-metrics (Collector names: otelcol_receiver_accepted_spans, ...). */
 typedef enum otf_node_counter {

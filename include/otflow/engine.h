@@ -161,14 +161,25 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap);
  * the node's new config mapping (the same keys as under the node's id in
  * the config file); it is applied with the node's schema and validate,
  * then delivered as OTF_CTRL_CFG to the node's instance on every worker,
- * which applies it between two messages (no message sees half a config).
+ * which applies it between two messages (no message sees half a config):
+ * in place through the factory's reconfigure, or, for a type without one,
+ * by a rebuild (src/engine/rebuild.c): a new instance from cfg takes over
+ * the node (its channel, edges, counters), the old one gets KIL and
+ * drains beside it (a receiver answers what it accepted, an exporter
+ * sends its queue) and is destroyed once it reported done. A receiver's
+ * listening socket on an unchanged endpoint passes to the new instance;
+ * a changed port is bound before the old one is closed.
  * Blocks the caller until every worker applied it, at most 5 s. Call
  * from one thread at a time (the admin endpoint's and the reload's, the
  * main loop). Returns 0 (err empty), or with err set:
  *   OTF_E_NOT_FOUND  no live node of that id;
  *   OTF_E_CONFIG     the schema or validate refused cfg (err: the text);
- *   OTF_E_UNSUPPORTED the type has no reconfigure hook, or cfg changes
- *                    the node's output ports (a DAG shape change);
+ *   OTF_E_UNSUPPORTED cfg changes the node's output ports (a DAG shape
+ *                    change);
+ *   OTF_E_IO         a rebuild's new instance failed to create or start
+ *                    on a worker (a port taken): that worker's old
+ *                    instance keeps running, err says which and why;
+ *   -EBUSY           a rebuild's previous old instance still drains;
  *   -ETIMEDOUT       a worker did not apply it within 5 s;
  *   other            a worker's reconfigure failed (its instance keeps
  *                    the old config), OTF_E_NOMEM. */
@@ -183,8 +194,9 @@ int otf_engine_reconfigure(otf_engine_t *e, const char *id, const struct otf_con
  * Returns the number of nodes changed (>= 0; their ids in changed,
  * ", "-separated), or a negative code with err: OTF_E_UNSUPPORTED when
  * next has another shape (a node or pipeline added or removed, a type, a
- * connection or a fan-out policy changed) or a changed node cannot change
- * live (no reconfigure hook, other output ports): nothing was applied;
+ * connection or a fan-out policy changed) or a changed node's output ports
+ * change: nothing was applied; a changed node of a type without
+ * reconfigure is rebuilt as otf_engine_reconfigure says;
  * another code: a node's reconfigure failed, err names it and how many
  * were applied before it. Same thread rule as otf_engine_reconfigure. */
 int otf_engine_reload(otf_engine_t *e, otf_dag_t *next, char *changed, size_t changed_len,
@@ -194,7 +206,7 @@ int otf_engine_reload(otf_engine_t *e, otf_dag_t *next, char *changed, size_t ch
 bool otf_dag_node_live(const otf_dag_t *dag, size_t i);
 /* What otf_engine_reconfigure checks before delivering, without an
  * engine: 0, or OTF_E_NOT_FOUND, OTF_E_CONFIG (the schema's text),
- * OTF_E_UNSUPPORTED (no reconfigure hook; output ports would change). */
+ * OTF_E_UNSUPPORTED (output ports would change). */
 int otf_dag_node_config_check(const otf_dag_t *dag, const char *id,
                               const struct otf_config_node *cfg, char *err, size_t errlen);
 /* As otf_engine_reconfigure with a config struct already made from the

@@ -2,9 +2,11 @@
  * failure, as the Collector's own endpoints do not define one. CFG
  * (POST /api/v1/nodes/{id}/config) answers 200 once every worker runs the
  * new config (otf_engine_reconfigure), 400 with the schema's error text,
- * 404 for an unknown node, 409 for a node whose type cannot change its
- * config while running, 413 over 1 MiB, 415 for a body neither JSON nor
- * YAML. */
+ * 404 for an unknown node, 409 for a change of the node's output ports
+ * (a DAG shape change) or a rebuild while the last one's old instance
+ * still drains, 500 when a rebuilt node's new instance could not start
+ * (the old one keeps running), 504 past the wait, 413 over 1 MiB, 415 for
+ * a body neither JSON nor YAML. */
 #include "admin/admin.h"
 
 #include "otflow/alloc.h"
@@ -125,8 +127,10 @@ static void cfg_reply(const otf_dag_t *dag, otf_engine_t *engine, const char *id
 	if (rc) {
 		status = rc == OTF_E_NOT_FOUND     ? 404
 		         : rc == OTF_E_UNSUPPORTED ? 409
+		         : rc == -EBUSY            ? 409
 		         : rc == -ETIMEDOUT        ? 504
 		         : rc == OTF_E_NOMEM       ? 500
+		         : rc == OTF_E_IO          ? 500
 		                                   : 400;
 		error_reply(out, status, msg);
 		return;

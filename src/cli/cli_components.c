@@ -60,7 +60,8 @@ int otf_cli_components(int argc, char **argv)
 			    "Live reconfiguration (CFG: `POST /api/v1/nodes/{id}/config`, SIGHUP): "
 			    "%s\n\n",
 			    f->reconfigure ? "in place, between two messages."
-			                   : "no (409; change the file and restart).");
+			                   : "rebuilt: a new instance takes over, the old one "
+			                     "drains beside it.");
 		/* Extensions are outside the pipelines: no signals. */
 		if (f->kind != OTF_KIND_EXTENSION) {
 			printf("| signal | stability |\n|---|---|\n");

@@ -148,6 +148,7 @@ static void finish(otf_worker_t *w)
 	otf__worker_async_close(w);
 	for (size_t k = 0; k < dag->order_len; k++) {
 		otf_node_t *n = &w->nodes[dag->order[k]];
+		otf__node_rebuild_close(n);
 		if (n->instance && n->def->factory->destroy)
 			n->def->factory->destroy(n->instance);
 		n->instance = NULL;

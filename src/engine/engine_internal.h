@@ -23,6 +23,7 @@ typedef struct otf_msg_frame {
 	otf_node_t *node;
 	uint32_t interests;
 	uint64_t calldata;
+	uint32_t gen; /* node->cur_gen at subscribe: the instance (rebuild.c) */
 } otf_msg_frame_t;
 
 typedef struct otf_msg_header {
@@ -153,6 +154,12 @@ struct otf_node {
 	uint32_t fused_signals;
 	/* def->factory->consume, copied here: read once per message and hop. */
 	void (*consume[OTF_SIGNAL_COUNT])(void *instance, otf_msg_t *msg);
+	/* rebuild.c: the generation of instance (bumped by each rebuild), the
+	 * one that subscriptions and timers made now belong to (an older one
+	 * while the engine calls a replaced instance), and the replaced
+	 * instances still draining. */
+	uint32_t gen, cur_gen, gen_seq;
+	struct otf_rebuild_old *olds;
 };
 
 typedef struct otf_worker {
@@ -364,6 +371,19 @@ int otf__node_config_make(const otf_dag_t *dag, const char *id, const struct otf
  * its canonical text canon (taken over). */
 int otf__engine_reconfigure(otf_engine_t *e, const char *id, void *config, char *canon, char *err,
                             size_t errlen);
+/* rebuild.c: CFG for a node whose type has no reconfigure hook, on the
+ * worker: a new instance is made from config and takes over at once, the
+ * old one gets KIL and drains beside it (0, or an error in err with the
+ * old instance still the node's); a control for a replaced instance
+ * (instance_gen) goes to it; rebuild_close (finish) destroys those still
+ * draining. Main thread: the listening sockets of the old config are held
+ * open and shared with the new one around the delivery. */
+int otf__node_rebuild(otf_node_t *n, const void *config, char *err, size_t errlen);
+void otf__node_ctrl_old(otf_node_t *n, otf_ctrl_t *c);
+void otf__node_rebuild_close(otf_node_t *n);
+struct otf__net_hold;
+struct otf__net_hold *otf__rebuild_hold(const otf_dag_node_t *dn, const void *config);
+void otf__rebuild_release(struct otf__net_hold *h, bool adopted);
 /* status.c: the status table (made before the workers start, freed with
  * the engine) and node i's status into st. */
 typedef struct otf_status_table otf_status_table_t;

@@ -151,6 +151,7 @@ int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64
 	m->frames[m->nframes].node = node;
 	m->frames[m->nframes].interests = interests;
 	m->frames[m->nframes].calldata = calldata;
+	m->frames[m->nframes].gen = node->cur_gen;
 	m->nframes++;
 	return 0;
 }
@@ -346,6 +347,7 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
 		c.type = ok ? OTF_CTRL_ACK : OTF_CTRL_NACK;
 		c.msg_id = m->id;
 		c.calldata = f->calldata;
+		c.instance_gen = f->gen + 1;
 		c.signal = m->signal;
 		c.items = m->items;
 		if (f->interests & OTF_INTEREST_RETURN_PAYLOAD)
@@ -411,6 +413,7 @@ void otf_msg_queued(otf_msg_t *m)
 			c.type = OTF_CTRL_QUEUED;
 			c.msg_id = m->id;
 			c.calldata = f->calldata;
+			c.instance_gen = f->gen + 1;
 			c.signal = m->signal;
 			c.items = m->items;
 			otf__node_post_ctrl(f->node, &c);

@@ -25,6 +25,7 @@ static int send_then_post(otf_node_t *node, otf_msg_t *m, uint32_t at, uint32_t 
 	c.type = OTF_CTRL_ACK;
 	c.msg_id = m->id;
 	c.calldata = f->calldata;
+	c.instance_gen = f->gen + 1;
 	c.signal = m->signal;
 	c.items = m->items;
 	if (f->interests & OTF_INTEREST_RETURN_PAYLOAD)

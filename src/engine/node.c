@@ -160,7 +160,9 @@ void otf__worker_pump_cb(uv_idle_t *h)
 				otf__node_cfg(n, &c); /* between messages, by the engine */
 				continue;
 			}
-			if (f->control) {
+			if (c.instance_gen && c.instance_gen - 1 != n->gen) {
+				otf__node_ctrl_old(n, &c); /* a replaced instance's (rebuild.c) */
+			} else if (f->control) {
 				f->control(n->instance, &c);
 			} else {
 				otf_buf_unref(c.payload);
@@ -332,6 +334,7 @@ struct otf_node_timer {
 	otf_node_t *node;
 	uint64_t token;
 	int64_t id;
+	uint32_t gen; /* the instance that started it (rebuild.c) */
 	bool repeat;
 	otf_node_timer_t *next;
 };
@@ -361,6 +364,7 @@ static void timer_cb(uv_timer_t *t)
 	memset(&c, 0, sizeof c);
 	c.type = OTF_CTRL_TMR;
 	c.calldata = nt->token;
+	c.instance_gen = nt->gen + 1;
 	c.msg_id = (uint64_t)nt->id; /* lets timer_stop withdraw it */
 	otf__node_post_ctrl(nt->node, &c);
 	if (!nt->repeat)
@@ -382,6 +386,7 @@ int64_t otf_node_timer_start(otf_node_t *node, uint64_t timeout_ms, uint64_t rep
 	nt->t.data = nt;
 	nt->node = node;
 	nt->token = token;
+	nt->gen = node->cur_gen;
 	nt->repeat = repeat_ms != 0;
 	nt->id = atomic_fetch_add(&next_id, 1) + 1;
 	nt->next = node->worker->timers;

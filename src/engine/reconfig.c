@@ -90,6 +90,8 @@ void otf__node_cfg(otf_node_t *n, const otf_ctrl_t *c)
 	int rc = 0;
 	if (n->instance && f->reconfigure)
 		rc = f->reconfigure(n->instance, r->config, err, sizeof err);
+	else if (n->instance)
+		rc = otf__node_rebuild(n, r->config, err, sizeof err); /* rebuild.c */
 	if (rc)
 		otf_node_log(n, OTF_LOG_ERROR, "new config refused on worker %d: %s",
 		             n->worker->index, err[0] ? err : otf_strerror(rc));
@@ -206,11 +208,7 @@ static int check_change(const otf_dag_t *dag, const otf_dag_node_t *dn, const vo
                         char *err, size_t errlen)
 {
 	const otf_component_factory_t *f = dn->factory;
-	if (!f->reconfigure)
-		return errf(err, errlen, OTF_E_UNSUPPORTED,
-		            "node does not support live reconfiguration (%s %s: change the file "
-		            "and restart)",
-		            otf_component_kind_name(dn->kind), dn->type);
+	/* A type without reconfigure is rebuilt (rebuild.c). */
 	if (!same_ports(f, dn->config, config))
 		return errf(err, errlen, OTF_E_UNSUPPORTED,
 		            "the new config changes the node's output ports, a change of the "
@@ -302,7 +300,11 @@ int otf__engine_reconfigure(otf_engine_t *e, const char *id, void *config, char 
 		return rc;
 	}
 	int applied = 0;
+	/* A rebuilt receiver's sockets stay open until every worker's new
+	 * instance has its own (rebuild.c). */
+	struct otf__net_hold *hold = f->reconfigure ? NULL : otf__rebuild_hold(dn, config);
 	rc = deliver(e, (uint32_t)i, config, &applied, err, errlen);
+	otf__rebuild_release(hold, applied > 0);
 	if (rc == -ETIMEDOUT || applied) {
 		/* Some instance may read it, now or later: swap, keep the old. */
 		void *old = dn->config;

@@ -1,13 +1,13 @@
 /* Reload (SIGHUP): the running engine takes the node configs of a DAG
  * built from the reloaded files (otf_engine_reload, engine.h).
  *
- * Only changes of node configs are applied, in place, through CFG
- * (reconfig.c): a node whose config text did not change is not touched
- * and keeps its state (queues, pending batches, counters). A DAG of
- * another shape (a node or pipeline added or removed, a type changed, an
- * edge or a fan-out policy changed) is refused, as is a changed node
- * whose type cannot reconfigure or whose output ports would change: the
- * caller keeps the old configuration running. Everything is checked
+ * Only changes of node configs are applied, through CFG (reconfig.c): in
+ * place, or by a rebuild for a type without reconfigure (rebuild.c). A
+ * node whose config text did not change is not touched and keeps its
+ * state (queues, pending batches, counters). A DAG of another shape (a
+ * node or pipeline added or removed, a type changed, an edge or a fan-out
+ * policy changed) is refused, as is a changed node whose output ports
+ * would change: the caller keeps the old configuration running. Everything is checked
  * before anything is applied, so a refused reload changes nothing. */
 #include "engine/engine_internal.h"
 
@@ -96,12 +96,7 @@ int otf_engine_reload(otf_engine_t *e, otf_dag_t *next, char *changed_out, size_
 		const otf_dag_node_t *a = &cur->nodes[i], *b = &next->nodes[i];
 		if (a->removed || !changed(a, b))
 			continue;
-		if (!a->factory->reconfigure)
-			return errf(
-			    err, errlen, OTF_E_UNSUPPORTED,
-			    "%s: %s '%s' changes, and its type cannot change its config while "
-			    "running",
-			    b->origin, otf_component_kind_name(a->kind), a->name);
+		/* A type without reconfigure is rebuilt (rebuild.c). */
 		for (uint32_t p = 0;; p++) {
 			const char *x = otf__port_name(a->factory, a->config, p);
 			const char *y = otf__port_name(b->factory, b->config, p);

@@ -33,6 +33,18 @@ void otf__net_share_set(otf__net_share_t *share, int slot, uint32_t conns);
 void otf__net_share_leave(otf__net_share_t *share, int slot);
 bool otf__net_share_ahead(const otf__net_share_t *share, int slot);
 
+/* Live rebuild of a node (engine rebuild.c): holds a reference on every
+ * shared socket whose group lies in the old config struct [old, old +
+ * len), and lets the same offset in config find it as well, so a new
+ * instance on the same port gets a dup of the socket the old instances
+ * listen on, and a changed port is closed only once released. Release
+ * with adopt true makes the new group the owner (the new config stays),
+ * false drops the second name (the old config stays). Any thread. NULL
+ * when nothing is shared (release of NULL is a no-op). */
+typedef struct otf__net_hold otf__net_hold_t;
+otf__net_hold_t *otf__net_listen_hold(const void *old, size_t len, const void *config);
+void otf__net_listen_release(otf__net_hold_t *h, bool adopt);
+
 /* uv_tcp_init (handle->data = data) + uv_tcp_open(fd) + uv_listen. On
  * failure the fd is closed and the handle closed with close_cb (the caller
  * frees its memory there); returns -errno. */

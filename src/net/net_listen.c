@@ -33,6 +33,7 @@
 struct otf__net_share {
 	otf__net_share_t *next;
 	const void *group;
+	const void *alias; /* a second group finding it, while held (hold) */
 	char host[256];
 	uint16_t port;  /* as requested: 0 shares one ephemeral port */
 	uint16_t bound; /* the port bound (matches too) */
@@ -108,8 +109,8 @@ int otf__net_listen_socket(uv_loop_t *loop, const char *host, uint16_t port, con
 		return -ENAMETOOLONG;
 	pthread_mutex_lock(&shares_lock);
 	otf__net_share_t *sh = shares;
-	while (sh && (sh->group != group || (sh->port != port && sh->bound != port) ||
-	              strcmp(sh->host, host)))
+	while (sh && ((sh->group != group && sh->alias != group) ||
+	              (sh->port != port && sh->bound != port) || strcmp(sh->host, host)))
 		sh = sh->next;
 	int rc = 0;
 	if (!sh) {
@@ -231,4 +232,54 @@ int otf__net_bound_port(const uv_tcp_t *handle)
 	if (ss.ss_family == AF_INET6)
 		return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
 	return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+}
+
+/* A rebuilt node's new config finds the old config's sockets: groups are
+ * addresses inside a component's config struct (the receiver's protocol
+ * settings), so the group at offset k of the old struct is matched by
+ * offset k of the new one. The hold keeps each socket open meanwhile, so
+ * the old instance closing its copy does not close the port before the
+ * new instance has its own. */
+struct otf__net_hold {
+	struct otf__net_hold *next;
+	otf__net_share_t *sh;
+};
+
+otf__net_hold_t *otf__net_listen_hold(const void *old, size_t len, const void *config)
+{
+	otf__net_hold_t *list = NULL;
+	uintptr_t lo = (uintptr_t)old, nlo = (uintptr_t)config;
+	pthread_mutex_lock(&shares_lock);
+	for (otf__net_share_t *sh = shares; sh; sh = sh->next) {
+		uintptr_t g = (uintptr_t)sh->group;
+		if (g < lo || g >= lo + len || sh->alias)
+			continue;
+		otf__net_hold_t *h = otf_malloc(sizeof *h);
+		if (!h)
+			break; /* that socket is not shared: the port may be refused */
+		h->sh = sh;
+		h->next = list;
+		list = h;
+		sh->refs++;
+		sh->alias = (const void *)(nlo + (g - lo));
+	}
+	pthread_mutex_unlock(&shares_lock);
+	return list;
+}
+
+void otf__net_listen_release(otf__net_hold_t *h, bool adopt)
+{
+	pthread_mutex_lock(&shares_lock);
+	while (h) {
+		otf__net_hold_t *next = h->next;
+		otf__net_share_t *sh = h->sh;
+		if (adopt)
+			sh->group = sh->alias;
+		sh->alias = NULL;
+		if (--sh->refs == 0)
+			share_drop(sh);
+		otf_free(h);
+		h = next;
+	}
+	pthread_mutex_unlock(&shares_lock);
 }

@@ -2,7 +2,7 @@
 # The admin endpoint (service.admin.endpoint): GET /api/v1/dag lists the
 # running nodes, ports and edges with counters that match what was sent;
 # /api/v1/nodes/{id} one node, 404 for an unknown one; the CFG route answers
-# 409 for a node that cannot change live (e2e_cfg.sh tests the rest) and a
+# 200 for a node rebuilt (no in-place change) (e2e_cfg.sh tests the rest) and a
 # body over 1 MiB 413; GET / is a page that
 # headless Chromium renders into an SVG with every node's name and an item
 # counter that grows while records are sent. A bad service key is refused.
@@ -67,7 +67,7 @@ expect_eq "counters: accepted and sent by each exporter, ports, origin" "7 7 7 [
 one=$(api "/api/v1/nodes/exporter%3Anop")
 printf '%s' "$one" | grep -q '"id":"exporter:nop"' && ok "GET /api/v1/nodes/{id}" || bad "node: $one"
 expect_eq "unknown node: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN/api/v1/nodes/nope")"
-expect_eq "CFG route: 409 for a node that cannot change live" 409 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'Content-Type: application/json' --data '{}' "http://127.0.0.1:$ADMIN/api/v1/nodes/exporter:nop/config")"
+expect_eq "CFG route: 200 for a node rebuilt with its new config" 200 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST -H 'Content-Type: application/json' --data '{}' "http://127.0.0.1:$ADMIN/api/v1/nodes/exporter:nop/config")"
 head -c 1100000 /dev/zero | tr '\0' a > "$TMP/big"
 expect_eq "a body over 1 MiB: 413" 413 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST --data-binary @"$TMP/big" "http://127.0.0.1:$ADMIN/api/v1/nodes/exporter:nop/config")"
 ctype=$(curl -s -o /dev/null -w '%{content_type}' "http://127.0.0.1:$ADMIN/")

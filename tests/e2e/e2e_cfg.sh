@@ -7,7 +7,8 @@
 # each request out, never both, never none), and the counters add up:
 # accepted = sent + dropped. Then the bad requests: unknown key and bad
 # OTTL (400 with the schema's text), malformed JSON (400), text/plain
-# (415), unknown node (404), a node whose type cannot change live (409),
+# (415), unknown node (404), a node whose type is rebuilt (200, the file
+# exporter: the next records go to its new path),
 # over 1 MiB (413), and a YAML body that works; the process stays up.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -61,11 +62,9 @@ got=$(cfg application/json '["x"]' "$FILTER")
 case "$got" in "400 "*"must be a JSON object"*) ok "a JSON array: 400" ;; *) bad "array: $got" ;; esac
 expect_eq "text/plain: 415" 415 "$(cfg text/plain '{}' "$FILTER" | cut -d' ' -f1)"
 expect_eq "unknown node: 404" 404 "$(cfg application/json '{}' nope | cut -d' ' -f1)"
-got=$(cfg application/json "{\"path\": \"$TMP/other.jsonl\"}" exporter:file)
-case "$got" in
-"409 "*"does not support live reconfiguration"*) ok "exporter file: 409" ;;
-*) bad "exporter file: $got" ;;
-esac
+got=$(cfg application/json "{\"path\": \"$TMP/other.jsonl\", \"format\": \"json\"}" exporter:file)
+expect_eq "exporter file (rebuilt): 200 on both workers" \
+	'200 {"id":"exporter:file","applied":true,"workers":2}' "$got"
 head -c 1100000 /dev/zero | tr '\0' ' ' > "$TMP/big"
 expect_eq "over 1 MiB: 413" 413 "$(curl -s -o /dev/null -w '%{http_code}' -XPOST \
 	-H 'Content-Type: application/json' --data-binary @"$TMP/big" "$A/api/v1/nodes/$FILTER/config")"

@@ -261,6 +261,8 @@ static void arm_timer(otf_exph_t *h, uint64_t due_ms)
 	h->timer_due_ms = due_ms;
 }
 
+static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r);
+
 static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *res)
 {
 	const char *why = res->reason[0] ? res->reason : otf_strerror(res->error);
@@ -270,6 +272,14 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 		/* The attempt was cut at the message's deadline. */
 		snprintf(msg, sizeof msg, "deadline exceeded: %s", why);
 		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT, msg);
+		return;
+	}
+	if (h->closing && h->handed_over && h->retry.enabled) {
+		/* In flight when the node was rebuilt: its retry is the new
+		 * instance's (a new endpoint), not a loss here. */
+		r->next = NULL;
+		hand_over_list(h, r);
+		check_drained(h);
 		return;
 	}
 	if (h->closing || !h->retry.enabled) {
@@ -675,6 +685,57 @@ static uint64_t expire_queued(otf_exph_t *h, uint64_t now)
 	return next;
 }
 
+/* The node is rebuilt (a new endpoint): what is queued or waiting for a
+ * retry goes to the new instance instead of a last attempt here, so the
+ * sending queue's content survives the change. A request acknowledged
+ * early (its message gone) travels as a new message of its payload. With
+ * storage the new instance replays the records itself: nothing is moved. */
+static void free_list(otf_exph_t *h, otf_exph_req_t *r);
+static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r)
+{
+	while (r) {
+		otf_exph_req_t *nx = r->next;
+		otf_msg_t *m = r->msg;
+		if (!m)
+			m = otf_msg_create(h->node, r->signal, otf_buf_ref(r->payload), r->items);
+		if (m && otf_node_requeue(h->node, m) == 0) {
+			if (r->state != ST_QUEUED)
+				h->busy--; /* a retry's wait counts as taken */
+			r->msg = NULL;
+			otf__exph_queue_release(&h->q, r->size);
+			r->next = NULL;
+			free_list(h, r);
+		} else {
+			if (m && m != r->msg)
+				otf_msg_drop(m);
+			/* Kept where it was: it gets its last attempt here. */
+			if (r->state == ST_QUEUED)
+				otf__exph_queue_push(&h->q, r);
+			else
+				list_add(&h->waiting, r);
+		}
+		r = nx;
+	}
+}
+
+static void hand_over(otf_exph_t *h)
+{
+	if (h->store)
+		return;
+	h->handed_over = true;
+	otf_exph_req_t *list = NULL, *r;
+	while ((r = otf__exph_queue_pop(&h->q)) != NULL) {
+		r->next = list;
+		list = r;
+	}
+	while ((r = h->waiting) != NULL) {
+		list_del(&h->waiting, r);
+		r->next = list;
+		list = r;
+	}
+	hand_over_list(h, list);
+}
+
 static void on_timer(otf_exph_t *h)
 {
 	h->timer_id = 0;
@@ -729,6 +790,8 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 	if (c->type == OTF_CTRL_KIL) {
 		if (h->closing)
 			return true;
+		if (c->calldata == OTF_KIL_HANDOVER)
+			hand_over(h);
 		/* Stop accepting; send what is queued, once each, until the
 		 * engine's shutdown deadline: requests waiting for a retry get
 		 * their last attempt now. */

@@ -45,6 +45,7 @@ struct otf_exph {
 	uint64_t rng;
 	bool closing;
 	bool drained;
+	bool handed_over; /* KIL of a rebuild: the new instance takes what fails */
 	bool in_dispatch;
 	bool block_on_overflow;
 	blocked_t *blocked, *blocked_tail; /* FIFO: room goes to the oldest */
