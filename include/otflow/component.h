@@ -238,7 +238,10 @@ typedef struct otf_component_factory {
 	 * otf_node_port; nports entries). Returns 0, or a negative code with a
 	 * message in err: the DAG is refused, the message prefixed with the
 	 * node's file:line and name. Routers use it to refuse a signal that
-	 * would have no route. */
+	 * would have no route. It is also called, before that removal, for a
+	 * node that data reaches but that has no edge out at all (every
+	 * port_signals 0), so such a node is refused by its rule instead of
+	 * removed with a warning (an ack node with no downstream). */
 	int (*check_wiring)(const void *config, uint32_t in_signals, const uint32_t *port_signals,
 	                    uint32_t nports, char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
 #include "otflow/service.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,29 @@ static void origin_of(const otf_config_node_t *n, char *buf, size_t cap)
 		snprintf(buf, cap, "%s:%u", otf_config_node_file(n), otf_config_node_line(n));
 	else
 		buf[0] = '\0';
+}
+
+/* An error of otf_dag_compile that starts with a node's origin
+ * ("file:line: ...", origin_of) is reported at that position: prefixing
+ * the root's would point at line 1 of the file. Others (no path remains)
+ * are about the file as a whole. */
+static int compile_error(otf_config_error_t *err, const otf_config_node_t *root, const char *msg)
+{
+	for (const char *c = strchr(msg, ':'); c && err; c = strchr(c + 1, ':')) {
+		if (c == msg || memchr(msg, ' ', (size_t)(c - msg)))
+			break;
+		char *end;
+		unsigned long line = strtoul(c + 1, &end, 10);
+		if (end == c + 1 || strncmp(end, ": ", 2) || !line || line > UINT32_MAX)
+			continue;
+		memset(err, 0, sizeof *err);
+		snprintf(err->file, sizeof err->file, "%.*s", (int)(c - msg), msg);
+		err->line = (uint32_t)line;
+		snprintf(err->message, sizeof err->message, "%s", end + 2);
+		snprintf(err->text, sizeof err->text, "%s", msg);
+		return OTF_E_CONFIG;
+	}
+	return otf_config_errorf(err, root, "%s", msg);
 }
 
 /* runtime: one schema, so that ranges, types and unknown keys get the same
@@ -770,7 +794,7 @@ int otf_service_build(const otf_config_t *cfg, otf_dag_t **out, otf_service_sett
 		otf_dag_set_fuse(dag, settings->runtime.fuse);
 		rc = otf_dag_compile(dag, msg, sizeof msg);
 		if (rc)
-			otf_config_errorf(err, root, "%s", msg);
+			compile_error(err, root, msg);
 	}
 	if (rc) {
 		otf_dag_destroy(dag);

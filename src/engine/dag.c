@@ -385,10 +385,11 @@ static int visit(otf_dag_t *dag, uint32_t i, uint8_t *colour, uint32_t *order, s
 		if (dag->nodes[t].removed)
 			continue;
 		if (colour[t] == 1)
-			return errf(
-			    err, errlen, OTF_E_CONFIG,
-			    "cycle: '%s' -> '%s' closes a loop (a dataflow must be acyclic)",
-			    n->name, dag->nodes[t].name);
+			return errf(err, errlen, OTF_E_CONFIG,
+			            "%s%scycle: '%s' -> '%s' closes a loop (a dataflow must be "
+			            "acyclic)",
+			            n->origin, n->origin[0] ? ": " : "", n->name,
+			            dag->nodes[t].name);
 		if (colour[t] == 0) {
 			int rc = visit(dag, t, colour, order, olen, err, errlen);
 			if (rc)
@@ -455,28 +456,56 @@ static int check_connector_pairs(otf_dag_t *dag, char *err, size_t errlen)
 	return 0;
 }
 
-/* The factories' own wiring rules (check_wiring), over live edges. */
+/* The factory's own wiring rule (check_wiring) for node n, over its live
+ * edges. */
+static int wiring_of(const otf_dag_t *dag, const otf_dag_node_t *n, char *err, size_t errlen)
+{
+	uint32_t nports = otf__factory_nports(n->factory, n->config);
+	uint32_t *ps = otf_calloc(nports ? nports : 1, sizeof *ps);
+	if (!ps)
+		return OTF_E_NOMEM;
+	for (size_t e = 0; e < n->edges_len; e++)
+		if (!dag->nodes[n->edges[e].to].removed && n->edges[e].port_index < nports)
+			ps[n->edges[e].port_index] |= n->edges[e].signals;
+	char msg[256] = "";
+	int rc = n->factory->check_wiring(n->config, n->in_signals, ps, nports, msg, sizeof msg);
+	otf_free(ps);
+	if (rc)
+		return errf(err, errlen, rc, "%s%s%s '%s' (type %s): %s", n->origin,
+		            n->origin[0] ? ": " : "", otf_component_kind_name(n->kind), n->name,
+		            n->type, msg);
+	return 0;
+}
+
+/* The factories' own wiring rules, over live edges. */
 static int check_wiring(otf_dag_t *dag, char *err, size_t errlen)
 {
 	for (size_t i = 0; i < dag->nodes_len; i++) {
 		const otf_dag_node_t *n = &dag->nodes[i];
 		if (n->removed || !n->factory->check_wiring)
 			continue;
-		uint32_t nports = otf__factory_nports(n->factory, n->config);
-		uint32_t *ps = otf_calloc(nports, sizeof *ps);
-		if (!ps)
-			return OTF_E_NOMEM;
-		for (size_t e = 0; e < n->edges_len; e++)
-			if (!dag->nodes[n->edges[e].to].removed)
-				ps[n->edges[e].port_index] |= n->edges[e].signals;
-		char msg[256] = "";
-		int rc =
-		    n->factory->check_wiring(n->config, n->in_signals, ps, nports, msg, sizeof msg);
-		otf_free(ps);
+		int rc = wiring_of(dag, n, err, errlen);
 		if (rc)
-			return errf(err, errlen, rc, "%s%s%s '%s' (type %s): %s", n->origin,
-			            n->origin[0] ? ": " : "", otf_component_kind_name(n->kind),
-			            n->name, n->type, msg);
+			return rc;
+	}
+	return 0;
+}
+
+/* A node that data reaches but that has no edge out at all would be
+ * removed by elimination with a warning only. For a component with a
+ * wiring rule (a router with nothing wired, an ack node with no
+ * downstream) that is a mistake in the file, not a partial path: its rule
+ * is asked first, so the error names the node's file:line. */
+static int check_dead_ends(otf_dag_t *dag, char *err, size_t errlen)
+{
+	compute_signals(dag);
+	for (size_t i = 0; i < dag->nodes_len; i++) {
+		const otf_dag_node_t *n = &dag->nodes[i];
+		if (n->removed || !n->factory->check_wiring || !n->in_signals || n->out_signals)
+			continue;
+		int rc = wiring_of(dag, n, err, errlen);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }
@@ -503,6 +532,8 @@ int otf_dag_compile(otf_dag_t *dag, char *err, size_t errlen)
 		return rc;
 	}
 	rc = check_connector_pairs(dag, err, errlen);
+	if (!rc)
+		rc = check_dead_ends(dag, err, errlen);
 	if (rc) {
 		otf_free(order);
 		return rc;

@@ -732,6 +732,67 @@ static void test_ack_node(void **state)
 	expect_error(ACK_YAML("at_export", "ack"), bad_mode);
 }
 
+/* Wiring mistakes found when the DAG is compiled name the file:line of the
+ * node at fault, not line 1 of the file: a cycle through routers, an ack
+ * node with no downstream and a router with nothing wired (both used to
+ * be removed with a warning only, while another path kept the file
+ * valid). */
+static void expect_at(const char *yaml, const char *at, const char *needle)
+{
+	run_t r;
+	otf_config_error_t err;
+	int rc = try_build(&r, yaml, &err);
+	if (!rc) {
+		run_free(&r);
+		fail_msg("accepted, expected '%s%s'", at, needle);
+	}
+	if (strncmp(err.text, at, strlen(at)) || !strstr(err.text, needle))
+		fail_msg("error '%s' is not '%s...%s'", err.text, at, needle);
+	assert_string_equal(err.file, "test.yaml");
+	assert_int_equal(err.line, (uint32_t)atoi(at + strlen("test.yaml:")));
+	otf_config_destroy(r.cfg);
+}
+
+static void test_compile_errors_name_the_node(void **state)
+{
+	(void)state;
+	expect_at("nodes:\n"
+	          "  src: {type: psrc}\n"
+	          "  r1: {type: type_router}\n"
+	          "  r2: {type: type_router}\n"
+	          "  sa: {type: psink}\n"
+	          "connections:\n"
+	          "  - {from: src, to: r1}\n"
+	          "  - {from: r1.traces, to: r2}\n"
+	          "  - {from: r2.traces, to: r1}\n"
+	          "  - {from: r1.default, to: sa}\n"
+	          "  - {from: r2.default, to: sa}\n",
+	          "test.yaml:4: ", "cycle: 'r2' -> 'r1' closes a loop");
+	expect_at(
+	    "nodes:\n"
+	    "  src: {type: psrc}\n"
+	    "  ack: {type: ack, config: {mode: ingress}}\n"
+	    "  sa: {type: psink}\n"
+	    "connections:\n"
+	    "  - {from: src, to: [ack, sa]}\n",
+	    "test.yaml:3: ", "processor 'ack' (type ack): traces arrive but nothing is wired");
+	expect_at("nodes:\n"
+	          "  src: {type: psrc}\n"
+	          "  sa: {type: psink}\n"
+	          "  router: {type: type_router}\n"
+	          "connections:\n"
+	          "  - {from: src, to: [sa, router]}\n",
+	          "test.yaml:4: ", "neither port traces nor default is wired");
+	expect_at("receivers: {otlp: {protocols: {http: {endpoint: 127.0.0.1:0}}}}\n"
+	          "exporters: {debug: }\n"
+	          "connectors: {forward: }\n"
+	          "service:\n"
+	          "  pipelines:\n"
+	          "    traces: {receivers: [otlp], exporters: [forward]}\n"
+	          "    metrics: {receivers: [forward], exporters: [debug]}\n",
+	          "test.yaml:3: ", "connector 'connector:forward'");
+}
+
 #define ROUTER_YAML(signal, default_edge)                               \
 	"nodes:\n"                                                      \
 	"  src: {type: psrc, config: {count: 3, signal: " signal "}}\n" \
@@ -803,6 +864,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_batch_records_sources),
 	    cmocka_unit_test(test_ack_node),
 	    cmocka_unit_test(test_connection_not_a_mapping),
+	    cmocka_unit_test(test_compile_errors_name_the_node),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -35,6 +35,7 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 
 enum { MODE_INGRESS = 0, MODE_DOWNSTREAM = 1, MODE_PRE_EXPORT = 2 };
 
@@ -83,6 +84,28 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	a->node = ctx->node;
 	a->cfg = ctx->config;
 	*inst = a;
+	return 0;
+}
+
+/* The node decides when data downstream of it counts as delivered: a
+ * signal that arrives with nothing downstream for it would be acked (or
+ * its failure counted) with nowhere to go, so that wiring is refused
+ * rather than the node removed with a warning (dag.c). */
+static int check_wiring(const void *config, uint32_t in, const uint32_t *ps, uint32_t nports,
+                        char *err, size_t errlen)
+{
+	(void)config;
+	uint32_t out = 0;
+	for (uint32_t p = 0; p < nports; p++)
+		out |= ps[p];
+	for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+		if (in & ~out & (1u << s)) {
+			snprintf(err, errlen,
+			         "%s arrive but nothing is wired downstream of this ack node: add "
+			         "a connection from it",
+			         otf_signal_name((otf_signal_t)s));
+			return OTF_E_CONFIG;
+		}
 	return 0;
 }
 
@@ -258,4 +281,5 @@ const otf_component_factory_t otf_processor_ack_factory = {
     .consume = {consume, consume, consume},
     .control = control,
     .destroy = destroy,
+    .check_wiring = check_wiring,
 };
