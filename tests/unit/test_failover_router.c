@@ -2,7 +2,8 @@
  * `0`); a retryable NACK there switches to the next level and resends the
  * message to it, so every message is delivered while one level works; a
  * permanent NACK is passed up at once, all levels failing gives a
- * retryable NACK; level 0 is probed again after retry_interval; wiring
+ * retryable NACK; level 0 is probed again after retry_interval, at most
+ * max_retries times in a row; wiring
  * with gaps or on `default` is a config error; what is held is bounded.
  * The test source and sinks are tests/support/flow_nodes.h's. */
 #include <stdarg.h>
@@ -133,6 +134,31 @@ static void test_probe_returns_to_primary(void **state)
 	assert_int_equal(atomic_load(&otf_tf.acks), 2);
 	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
 	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 2);
+	otf_test_run_stop(&r);
+}
+
+/* max_retries: a level that keeps failing is probed at most that many
+ * times in a row, then no longer. The primary always fails; 8 messages
+ * 150 ms apart with retry_interval 20ms: with max_retries 2 the primary
+ * sees the first message and two probes, every message lands on the
+ * secondary; with 0 (no limit) nearly every message probes it. */
+static void test_max_retries(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, FO_YAML("retry_interval: 20ms, max_retries: 2", "fail: -1", "fail: 0",
+	                  "count: 1, again_ms: 150, repeat: 7"));
+	otf_tf_await_answers(8, 10000);
+	assert_int_equal(atomic_load(&otf_tf.acks), 8);
+	expect_all_at(1);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 3);
+	otf_test_run_stop(&r);
+	start(&r, FO_YAML("retry_interval: 20ms, max_retries: 0", "fail: -1", "fail: 0",
+	                  "count: 1, again_ms: 150, repeat: 7"));
+	otf_tf_await_answers(8, 10000);
+	assert_int_equal(atomic_load(&otf_tf.acks), 8);
+	expect_all_at(1);
+	assert_true(atomic_load(&otf_tf.sink[0].seen) >= 5);
 	otf_test_run_stop(&r);
 }
 
@@ -306,6 +332,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_wiring_errors),
 	    cmocka_unit_test(test_retry_gap),
+	    cmocka_unit_test(test_max_retries),
 	    cmocka_unit_test(test_failover_connector),
 	    cmocka_unit_test(test_failover_connector_errors),
 	};
