@@ -3,8 +3,8 @@
  * message to it, so every message is delivered while one level works; a
  * permanent NACK is passed up at once, all levels failing gives a
  * retryable NACK; level 0 is probed again after retry_interval, at most
- * max_retries times in a row; wiring
- * with gaps or on `default` is a config error; what is held is bounded.
+ * max_retries times in a row; wiring with gaps or on `default` is a
+ * config error; what is held is bounded.
  * The test source and sinks are tests/support/flow_nodes.h's. */
 #include <stdarg.h>
 #include <stddef.h>
