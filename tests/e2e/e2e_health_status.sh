@@ -6,7 +6,8 @@
 # error, as healthcheckv2; 503 is for starting / stopping / stopped), its
 # JSON (?verbose) shows pipeline:logs and exporter:otlphttp in
 # StatusRecoverableError with the error, /api/v1/dag shows the node's
-# status "recoverable_error", and the self-metric otelcol_component_errors
+# status "recoverable_error" (the dataflow page, in headless Chromium,
+# colours its box so), and the self-metric otelcol_component_errors
 # counts it per component and reason. The backend comes up: the retried
 # export succeeds, health is 200 with StatusOK everywhere, the node "ok",
 # and the record reached the backend. The log line of the repeated error
@@ -79,6 +80,18 @@ expect_eq "?pipeline=logs: 500" 500 "$(code "?pipeline=logs")"
 expect_eq "?pipeline=nope: 404" 404 "$(code "?pipeline=nope")"
 st=$(curl -s -m 5 "http://127.0.0.1:$ADMIN/api/v1/nodes/exporter:otlphttp" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["status"], "export_failed" in d.get("error",""))')
 expect_eq "/api/v1/nodes: status recoverable_error with the error" "recoverable_error True" "$st"
+# The dataflow page (headless Chromium) colours the node by that status.
+CHROME=$(command -v chromium || command -v chromium-browser || true)
+page_status() { # the class of exporter:otlphttp's box in the rendered page
+	[ -n "$CHROME" ] || { echo "no chromium"; return; }
+	timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+		--user-data-dir="$TMP/chrome" --virtual-time-budget=3000 --dump-dom \
+		"http://127.0.0.1:$ADMIN/" 2>"$TMP/chrome.log" | python3 -c '
+import re, sys
+m = re.search(r"<g id=\"node-exporter:otlphttp\"><rect class=\"([^\"]*)\"", sys.stdin.read())
+print(m.group(1) if m else "none")'
+}
+expect_eq "the page draws the exporter in its error colour" "node recoverable_error" "$(page_status)"
 n=$(curl -s -m 5 "http://127.0.0.1:$PROM/metrics" | sed -n 's/^otelcol_component_errors{component="exporter:otlphttp",reason="export_failed"} \([0-9]*\)$/\1/p')
 [ "${n:-0}" -ge 2 ] && ok "otelcol_component_errors{component, reason} counts the attempts ($n)" ||
 	bad "metric: '$n'"
@@ -99,6 +112,7 @@ print(d["status"], p["status"], p["components"]["exporter:otlphttp"]["status"], 
 expect_eq "recovered: StatusOK everywhere, no error" "StatusOK StatusOK StatusOK False" "$got"
 st=$(curl -s -m 5 "http://127.0.0.1:$ADMIN/api/v1/nodes/exporter:otlphttp" | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')
 expect_eq "/api/v1/nodes: status ok" ok "$st"
+expect_eq "the page draws the exporter ok again" "node ok" "$(page_status)"
 for _ in $(seq 100); do grep -q survivor "$TMP/cap.txt" 2>/dev/null && break; sleep 0.05; done
 grep -q survivor "$TMP/cap.txt" && ok "the record retried through the outage arrived" || bad "record lost"
 grep -q "recovered: status ok" "$TMP/otflow.log" && ok "recovery logged" || bad "no recovery line"
