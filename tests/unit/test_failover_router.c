@@ -3,7 +3,8 @@
  * message to it, so every message is delivered while one level works; a
  * permanent NACK is passed up at once, all levels failing gives a
  * retryable NACK; level 0 is probed again after retry_interval, at most
- * max_retries times in a row; wiring with gaps or on `default` is a
+ * max_retries times in a row; an attempt not answered within
+ * attempt_timeout fails its level; wiring with gaps or on `default` is a
  * config error; what is held is bounded.
  * The test source and sinks are tests/support/flow_nodes.h's. */
 #include <stdarg.h>
@@ -159,6 +160,33 @@ static void test_max_retries(void **state)
 	assert_int_equal(atomic_load(&otf_tf.acks), 8);
 	expect_all_at(1);
 	assert_true(atomic_load(&otf_tf.sink[0].seen) >= 5);
+	otf_test_run_stop(&r);
+}
+
+/* attempt_timeout: a primary that takes the messages and never answers
+ * (hold) fails its level once the timeout passes: each attempt there is
+ * cancelled (CAN drops the held copy) and its message resent to the
+ * secondary, every one acked, none lost. Without it the messages wait at
+ * the primary. */
+static void test_attempt_timeout(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, FO_YAML("attempt_timeout: 100ms", "hold: true", "fail: 0", "count: 3"));
+	otf_tf_await_answers(3, 5000);
+	assert_int_equal(atomic_load(&otf_tf.acks), 3);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
+	expect_all_at(1);
+	int at_primary = atomic_load(&otf_tf.sink[0].seen);
+	assert_true(at_primary >= 1);
+	for (int i = 0; i < 2000 && atomic_load(&otf_tf.sink[0].cancelled) < at_primary; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].cancelled), at_primary);
+	otf_test_run_stop(&r);
+	start(&r, FO_YAML("", "hold: true", "fail: 0", "count: 3"));
+	usleep(400000);
+	assert_int_equal(atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks), 0);
+	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 0);
 	otf_test_run_stop(&r);
 }
 
@@ -333,6 +361,7 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_wiring_errors),
 	    cmocka_unit_test(test_retry_gap),
 	    cmocka_unit_test(test_max_retries),
+	    cmocka_unit_test(test_attempt_timeout),
 	    cmocka_unit_test(test_failover_connector),
 	    cmocka_unit_test(test_failover_connector_errors),
 	};

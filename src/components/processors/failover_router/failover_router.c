@@ -23,7 +23,10 @@
  * the cycle waits retry_interval again. A probe that succeeds makes its
  * level the stable one (and cycles go on for the levels above it). Each
  * level is probed at most max_retries times without success (0 = no
- * limit); a success there resets its count. Several edges on one level's
+ * limit); a success there resets its count. With attempt_timeout, an
+ * attempt not answered within it counts as that level failing: its copy
+ * is cancelled downstream (CAN) and the message resent to the next level;
+ * the late outcome of a cancelled attempt is ignored. Several edges on one level's
  * port are a fan-out under the node's policy (`all` by default: the level
  * fails when any of its destinations fails, the connector's rule).
  *
@@ -48,13 +51,25 @@
 typedef otf__fo_config_t fo_config_t;
 
 typedef struct held held_t;
+typedef struct try_rec try_t;
+
+/* One attempt in flight: the calldata of its copy's subscription and the
+ * token of its attempt_timeout timer. */
+struct try_rec {
+	try_t *prev, *next; /* fo.tries: every attempt whose outcome is to come */
+	held_t *h;          /* NULL once timed out: its late outcome is ignored */
+	int64_t timer;      /* > 0 while attempt_timeout runs */
+	uint64_t copy_id;
+};
+
 struct held {
 	held_t *prev, *next;
 	otf_msg_t *orig;
 	otf_buf_t *payload; /* one reference */
 	otf_signal_t signal;
 	uint64_t items;
-	int level; /* of the attempt in flight */
+	int level;  /* of the attempt in flight */
+	try_t *cur; /* the attempt in flight, NULL between attempts */
 };
 
 typedef struct fo {
@@ -67,6 +82,7 @@ typedef struct fo {
 	int64_t probes[MAX_LEVELS]; /* failed probes of each level in a row */
 	int probe;                  /* level being probed, -1 when none */
 	held_t *list;
+	try_t *tries;
 	uint64_t bytes, items;
 	bool closing;
 } fo_t;
@@ -97,6 +113,13 @@ static const otf_config_field_t k_schema[] = {
      .min = "0",
      .desc = "Probes of each level in a row without success before that level is no longer "
              "probed (0 = no limit); a success there resets its count."},
+    {.key = "attempt_timeout",
+     .type = OTF_CFG_DURATION,
+     .offset = offsetof(fo_config_t, attempt_timeout_ns),
+     .def = "0s",
+     .desc = "An attempt on a level not answered within this counts as that level failing: "
+             "its copy is cancelled downstream and the message resent to the next level "
+             "(0 = wait for the answer)."},
     {.key = "max_bytes",
      .type = OTF_CFG_SIZE,
      .offset = offsetof(fo_config_t, max_bytes),
@@ -247,23 +270,40 @@ static void attempt(fo_t *f, held_t *h, int level, const char *last_reason)
 	}
 	int n = nlevels_for(f->node, f->port, h->signal);
 	for (; level < n; level++) {
+		try_t *t = otf_calloc(1, sizeof *t);
 		otf_msg_t *m =
-		    otf_msg_create(f->node, h->signal, otf_buf_ref(h->payload), h->items);
+		    t ? otf_msg_create(f->node, h->signal, otf_buf_ref(h->payload), h->items)
+		      : NULL;
 		if (!m || otf_msg_add_source(m, otf_msg_id(h->orig)) ||
 		    otf_msg_copy_envelope(m, h->orig) ||
 		    otf_msg_subscribe(m, f->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
-		                      (uint64_t)(uintptr_t)h)) {
+		                      (uint64_t)(uintptr_t)t)) {
 			if (m)
 				otf_msg_drop(m);
+			otf_free(t);
 			give_up(f, h, OTF_E_NOMEM, false, "failover_router: out of memory");
 			return;
 		}
+		t->h = h;
+		t->copy_id = otf_msg_id(m);
 		int rc = otf_node_send_port(f->node, f->port[level], m);
 		if (!rc) {
 			h->level = level;
+			h->cur = t;
+			t->next = f->tries;
+			if (f->tries)
+				f->tries->prev = t;
+			f->tries = t;
+			if (f->cfg->attempt_timeout_ns > 0) {
+				uint64_t ms = (uint64_t)f->cfg->attempt_timeout_ns / 1000000u;
+				int64_t id = otf_node_timer_start(f->node, ms ? ms : 1, 0,
+				                                  (uint64_t)(uintptr_t)t);
+				t->timer = id > 0 ? id : 0;
+			}
 			return;
 		}
 		otf_msg_drop(m);
+		otf_free(t);
 		last_reason = rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc);
 	}
 	char why[224];
@@ -343,10 +383,58 @@ static void on_nack(fo_t *f, held_t *h, const otf_ctrl_t *c)
 	attempt(f, h, next, c->reason);
 }
 
+/* The outcome of attempt t has come: t is done; its message, or NULL when
+ * the attempt had timed out (its outcome no longer counts). */
+static held_t *try_done(fo_t *f, try_t *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		f->tries = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	if (t->timer > 0)
+		otf_node_timer_stop(f->node, t->timer);
+	held_t *h = t->h;
+	if (h)
+		h->cur = NULL;
+	otf_free(t);
+	return h;
+}
+
+/* attempt_timeout passed for t: its copy is cancelled downstream and the
+ * message goes on as if that level had failed. */
+static void try_expired(fo_t *f, try_t *t)
+{
+	held_t *h = t->h;
+	t->timer = 0;
+	if (!h)
+		return;
+	t->h = NULL; /* stays in fo.tries until its (ignored) outcome */
+	h->cur = NULL;
+	otf_ctrl_t c;
+	memset(&c, 0, sizeof c);
+	c.type = OTF_CTRL_NACK;
+	c.error = -ETIMEDOUT;
+	snprintf(c.reason, sizeof c.reason,
+	         "failover_router: level %d did not answer within attempt_timeout (%lld ms)",
+	         h->level, (long long)(f->cfg->attempt_timeout_ns / 1000000));
+	otf_msg_cancel(f->node, t->copy_id, c.reason);
+	on_nack(f, h, &c);
+}
+
 void otf__fo_control(void *inst, const otf_ctrl_t *c)
 {
 	fo_t *f = inst;
-	held_t *h = (held_t *)(uintptr_t)c->calldata;
+	held_t *h = NULL;
+	if (c->type == OTF_CTRL_ACK || c->type == OTF_CTRL_NACK) {
+		h = try_done(f, (try_t *)(uintptr_t)c->calldata);
+		if (!h) {
+			if (c->payload)
+				otf_buf_unref(c->payload);
+			return;
+		}
+	}
 	switch (c->type) {
 	case OTF_CTRL_ACK:
 		f->probes[h->level] = 0;
@@ -366,6 +454,10 @@ void otf__fo_control(void *inst, const otf_ctrl_t *c)
 		on_nack(f, h, c);
 		break;
 	case OTF_CTRL_TMR:
+		if (c->calldata >= MAX_LEVELS) { /* an attempt's timer (a try_t) */
+			try_expired(f, (try_t *)(uintptr_t)c->calldata);
+			break;
+		}
 		f->probe_timer = 0;
 		if ((int)c->calldata < f->stable && f->probe < 0) {
 			otf_node_log(f->node, OTF_LOG_INFO,
@@ -379,6 +471,11 @@ void otf__fo_control(void *inst, const otf_ctrl_t *c)
 		if (f->probe_timer > 0)
 			otf_node_timer_stop(f->node, f->probe_timer);
 		f->probe_timer = 0;
+		for (try_t *t = f->tries; t; t = t->next)
+			if (t->timer > 0) {
+				otf_node_timer_stop(f->node, t->timer);
+				t->timer = 0;
+			}
 		otf_node_shutdown_done(f->node);
 		break;
 	default:
@@ -394,6 +491,11 @@ void otf__fo_destroy(void *inst)
 	while (f->list) {
 		otf_msg_drop(f->list->orig);
 		release(f, f->list);
+	}
+	while (f->tries) {
+		try_t *t = f->tries;
+		f->tries = t->next;
+		otf_free(t);
 	}
 	otf_free(f);
 }

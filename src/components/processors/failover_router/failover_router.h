@@ -18,6 +18,7 @@ typedef struct otf__fo_config {
 	int64_t max_retries;
 	uint64_t max_bytes;
 	uint64_t max_items;
+	int64_t attempt_timeout_ns; /* 0: none (the connector has no such key) */
 } otf__fo_config_t;
 
 /* "0" .. "7", NULL-terminated: level i is port i + 1. */
