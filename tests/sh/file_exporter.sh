@@ -160,6 +160,12 @@ sed -e 's/format: proto/format: proto\n    compression: gzip/' "$tmp/proto.yaml"
 "$OTF_BIN" validate --config "$tmp/bad.yaml" > "$tmp/bad.out" 2>&1
 [ $? -eq 2 ] && grep -q "compression.*gzip.*zstd" "$tmp/bad.out" && ok ||
 	bad "compression: gzip must be refused naming zstd: $(cat "$tmp/bad.out")"
+# An empty path is a config error (it was accepted, then failed at start,
+# and a CFG setting it answered 500 instead of 400).
+sed -e "s|path: $tmp/out.pb|path: \"\"|" "$tmp/proto.yaml" > "$tmp/nopath.yaml"
+"$OTF_BIN" validate --config "$tmp/nopath.yaml" > "$tmp/nopath.out" 2>&1
+[ $? -eq 2 ] && grep -q "nopath.yaml:[0-9]*:.*path: must name a file" "$tmp/nopath.out" && ok ||
+	bad "path \"\" must be refused naming file:line: $(cat "$tmp/nopath.out")"
 
 # sync: an acknowledged request is in the file even when otflow is killed
 # (SIGKILL) right after the acknowledgement; without sync it may still sit in

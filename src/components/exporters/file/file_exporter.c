@@ -208,6 +208,10 @@ static const char *const k_formats[] = {"json", "proto", NULL};
 static int validate(const void *config, char *err, size_t errlen)
 {
 	const file_config_t *c = config;
+	if (!c->path || !c->path[0]) {
+		snprintf(err, errlen, "path: must name a file");
+		return OTF_E_CONFIG;
+	}
 	if (c->compression && c->compression[0] && strcmp(c->compression, "zstd")) {
 		snprintf(err, errlen, "compression: unsupported algorithm \"%s\" (supported: zstd)",
 		         c->compression);
