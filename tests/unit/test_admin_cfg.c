@@ -4,7 +4,8 @@
  * position, 404 unknown node, 409 a type without reconfigure or a change
  * of output ports (content_router's route names), 400 a change its wiring
  * does not allow, 413 over 1 MiB, 415 another content type; and the
- * canonical config text the reload compares. */
+ * canonical config text the reload compares; the endpoint's default
+ * (localhost:8889). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -208,12 +209,56 @@ static void test_canon(void **state)
 	otf_free(g);
 }
 
+/* The admin endpoint is on by default and bound to localhost (anyone who
+ * reaches it can change the pipeline); "" turns it off; a value without a
+ * port is refused naming file:line. */
+static void settings_of(const char *text, otf_service_settings_t *st, int want_rc,
+                        otf_config_error_t *err)
+{
+	otf_components_register_builtins();
+	otf_config_t *cfg = NULL;
+	assert_int_equal(otf_config_load_string("t.yaml", text, strlen(text), NULL, &cfg, err), 0);
+	otf_dag_t *dag = NULL;
+	int rc = otf_service_build(cfg, &dag, st, err);
+	if (!rc)
+		otf_dag_destroy(dag);
+	otf_config_destroy(cfg);
+	if ((rc != 0) != (want_rc != 0))
+		fail_msg("otf_service_build: %d (%s)", rc, rc ? err->text : "accepted");
+}
+
+static void test_admin_endpoint_default(void **state)
+{
+	(void)state;
+	static const char base[] = "receivers: {nop: {}}\nexporters: {nop: {}}\nservice:\n"
+	                           "  pipelines: {logs: {receivers: [nop], exporters: [nop]}}\n";
+	otf_service_settings_t st;
+	otf_config_error_t err;
+	settings_of(base, &st, 0, &err);
+	assert_string_equal(st.admin_endpoint, "localhost:8889");
+	assert_false(st.admin_explicit);
+	char text[512];
+	snprintf(text, sizeof text, "%s  admin: {endpoint: \"\"}\n", base);
+	settings_of(text, &st, 0, &err);
+	assert_string_equal(st.admin_endpoint, "");
+	snprintf(text, sizeof text, "%s  admin: {endpoint: \"127.0.0.1:9999\"}\n", base);
+	settings_of(text, &st, 0, &err);
+	assert_string_equal(st.admin_endpoint, "127.0.0.1:9999");
+	assert_true(st.admin_explicit);
+	snprintf(text, sizeof text, "%s  admin: {endpoint: localhost}\n", base);
+	settings_of(text, &st, -1, &err);
+	if (!strstr(err.text, "t.yaml:5:"))
+		fail_msg("%s", err.text);
+	assert_non_null(strstr(err.text, "expected host:port"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_statuses),
 	    cmocka_unit_test(test_router_tables),
 	    cmocka_unit_test(test_canon),
+	    cmocka_unit_test(test_admin_endpoint_default),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
