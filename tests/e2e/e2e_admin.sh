@@ -5,7 +5,8 @@
 # 200 for a node rebuilt (no in-place change) (e2e_cfg.sh tests the rest) and a
 # body over 1 MiB 413; GET / is a page that
 # headless Chromium renders into an SVG with every node's name and an item
-# counter that grows while records are sent. A bad service key is refused.
+# counter that grows while records are sent, and paints (its screenshot is
+# far from an empty page's). A bad service key is refused.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -90,6 +91,12 @@ import re, sys
 m = re.search(r"<g id=\"node-exporter:nop\">.*?data-items=\"(\d+)\"", sys.stdin.read(), re.S)
 print(m.group(1) if m else "none")'
 }
+shot() { # PNG [URL]: a screenshot of the page (or URL) as painted
+	timeout 60 "$CHROME" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+		--user-data-dir="$TMP/chrome" --virtual-time-budget=4000 --window-size=1200,700 \
+		--hide-scrollbars --screenshot="$1" "${2:-http://127.0.0.1:$ADMIN/}" \
+		2>>"$TMP/chrome.log" >/dev/null
+}
 dom1=$(render)
 for n in receiver:otlp processor:batch@logs exporter:nop exporter:file; do
 	printf '%s' "$dom1" | grep -q "<text class=\"name\"[^>]*>$n</text>" && ok "the page draws $n" ||
@@ -104,6 +111,16 @@ for _ in $(seq 100); do
 done
 c2=$(render | items)
 expect_eq "the page's counter follows (20 items)" 20 "$c2"
+# Painted, not only in the DOM: a screenshot of the page holds far more
+# than one of an empty page (the PNG of a blank 1200x700 is a few kB; the
+# four boxes, their text and edges are several times that).
+shot "$TMP/page.png"
+shot "$TMP/blank.png" "data:text/html,<body></body>"
+page=$(stat -c %s "$TMP/page.png" 2>/dev/null || echo 0)
+blank=$(stat -c %s "$TMP/blank.png" 2>/dev/null || echo 0)
+[ "$blank" -gt 0 ] && [ "$page" -gt $((blank * 3)) ] &&
+	ok "the screenshot shows a drawn page ($page bytes; empty page $blank)" ||
+	bad "the screenshot looks empty: $page bytes, empty page $blank: $(tail -3 "$TMP/chrome.log")"
 kill -TERM "$PID"
 wait_pid "$PID" 20
 expect_eq "exit status after SIGTERM" 0 "$?"
