@@ -536,7 +536,8 @@ static void test_routing_connector_errors(void **state)
 	expect_collector_error("    default_pipelines: [logs/b]\n"
 	                       "    table:\n"
 	                       "      - {context: span, condition: 'true', pipelines: [logs/a]}\n",
-	                       "context span is not supported: otflow routes whole resources");
+	                       "table[0]: context span routes spans, but the connector receives "
+	                       "no traces");
 	expect_collector_error("    default_pipelines: [logs/b]\n"
 	                       "    table:\n"
 	                       "      - {statement: 'drop() where true', pipelines: [logs/a]}\n",

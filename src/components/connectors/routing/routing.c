@@ -7,23 +7,24 @@
  * ports feed which pipeline).
  *
  * Keys as the Collector's: table[].statement (`route() where <cond>`) or
- * table[].condition, table[].context (resource, the default, or request:
+ * table[].condition, table[].context (resource, the default; request:
  * conditions on client metadata, `request["X-Tenant"] == "acme"`; the
- * record contexts span, metric, datapoint and log are refused: they would
- * split records, which this router does not do), table[].pipelines,
- * default_pipelines, error_mode. The first entry that matches takes the
- * data (the Collector's only mode since match_once was removed).
+ * record contexts span, metric, datapoint and log: conditions on each
+ * record, records.h), table[].pipelines, default_pipelines, error_mode.
+ * The first entry that matches takes the data (the Collector's only mode
+ * since match_once was removed). A table of resource and request entries
+ * runs on the content_router core alone (per resource, its fast path); a
+ * table with a record entry runs records.h, which splits requests by
+ * record.
  *
  * Without default_pipelines, data that matches no entry is dropped, as the
  * Collector does (acknowledged upstream), but not silently: the drops are
  * counted (otelcol_connector_dropped_*, attribute connector) and the first
  * is logged as a warning naming the connector.
  *
- * Limitation: the record contexts (span, metric, datapoint, log) are
- * refused with a config error naming the entry: routing single records
- * would mean splitting a scope's records between requests, while this
- * router moves whole resources (and scopes) as verbatim byte ranges. */
-#include "components/processors/content_router/router.h"
+ * A record entry whose signal never arrives (a span entry in a connector
+ * fed only logs) would do nothing: a config error naming the entry. */
+#include "records.h"
 
 #include "otflow/alloc.h"
 #include "otflow/config_schema.h"
@@ -34,7 +35,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { CTX_RESOURCE = 0, CTX_REQUEST = 1 };
+enum { CTX_RESOURCE = OTF_RR_RESOURCE, CTX_REQUEST = OTF_RR_REQUEST };
 
 typedef struct route_entry {
 	char *statement;
@@ -53,9 +54,11 @@ typedef struct routing_config {
 	_Atomic uint64_t drops;
 } routing_config_t;
 
-/* Contexts accepted by the key; the record ones get a clear refusal. */
+/* Contexts of the key, in the order of OTF_RR_* (records.h). */
 static const char *const k_contexts[] = {"resource",  "request", "span", "metric",
                                          "datapoint", "log",     NULL};
+/* What a record context routes, for messages. */
+static const char *const k_routed[] = {"", "", "spans", "metrics", "data points", "log records"};
 static const char *const k_error_modes[] = {"propagate", "ignore", "silent", NULL};
 
 static const otf_config_field_t k_entry_schema[] = {
@@ -72,8 +75,9 @@ static const otf_config_field_t k_entry_schema[] = {
      .offset = offsetof(route_entry_t, context),
      .def = "resource",
      .enum_values = k_contexts,
-     .desc = "resource, or request (client metadata: `request[\"X-Tenant\"] == \"acme\"`); "
-             "span, metric, datapoint and log are not supported (refused)."},
+     .desc = "resource, request (client metadata: `request[\"X-Tenant\"] == \"acme\"`), "
+             "or a record context: span, metric, datapoint, log (each record routed on its "
+             "own, the request split by record)."},
     {.key = "pipelines",
      .type = OTF_CFG_STRING_LIST,
      .offset = offsetof(route_entry_t, pipelines),
@@ -90,7 +94,8 @@ static const otf_config_field_t k_schema[] = {
      .elem_size = sizeof(route_entry_t),
      .required = true,
      .desc = "The routing table, in order: the first entry whose condition is true takes the "
-             "data (each resource is routed on its own; a request is split by resource)."},
+             "data (each resource, or with a record context each record, is routed on its "
+             "own; a request is split accordingly)."},
     {.key = "default_pipelines",
      .type = OTF_CFG_STRING_LIST,
      .offset = offsetof(routing_config_t, default_pipelines),
@@ -179,11 +184,6 @@ static const char **conditions(const routing_config_t *c, char *err, size_t errl
 		else if (e->context == CTX_REQUEST && e->statement)
 			snprintf(why, sizeof why,
 			         "context request takes a condition, not a statement");
-		else if (e->context > CTX_REQUEST)
-			snprintf(why, sizeof why,
-			         "context %s is not supported: otflow routes whole resources, "
-			         "not single records; use resource or request",
-			         k_contexts[e->context]);
 		else if (!e->pipelines.n)
 			snprintf(why, sizeof why, "pipelines must name at least one pipeline");
 		else
@@ -197,20 +197,47 @@ static const char **conditions(const routing_config_t *c, char *err, size_t errl
 	return conds;
 }
 
-static int validate(const void *config, char *err, size_t errlen)
+/* The instance: the content_router core, or record routing when the
+ * table has a record entry. */
+typedef struct routing {
+	otf__cr_t *cr;
+	otf__rr_t *rr;
+} routing_t;
+
+static bool by_record(const routing_config_t *c, int *ctxs)
 {
-	const routing_config_t *c = config;
+	bool any = false;
+	for (size_t i = 0; i < c->table.n && i < OTF_CR_MAX_ROUTES; i++) {
+		ctxs[i] = entry(c, i)->context;
+		any |= otf__rr_is_record(ctxs[i]);
+	}
+	return any;
+}
+
+/* Compiles the table into *out (node NULL: compile only). */
+static int build(routing_t *out, otf_node_t *node, const routing_config_t *c, char *err,
+                 size_t errlen)
+{
 	const char **conds = conditions(c, err, errlen);
 	if (!conds)
 		return OTF_E_CONFIG;
-	otf__cr_t *none;
+	int ctxs[OTF_CR_MAX_ROUTES];
 	char msg[300] = "";
-	int rc = otf__cr_create(&none, NULL, conds, k_port_names, c->table.n, OTF_CR_CTX_RESOURCE,
-	                        c->error_mode, msg, sizeof msg);
+	int rc = by_record(c, ctxs)
+	             ? otf__rr_create(&out->rr, node, conds, ctxs, k_port_names, c->table.n,
+	                              c->error_mode, msg, sizeof msg)
+	             : otf__cr_create(&out->cr, node, conds, k_port_names, c->table.n,
+	                              OTF_CR_CTX_RESOURCE, c->error_mode, msg, sizeof msg);
 	otf_free(conds);
 	if (rc == OTF_E_CONFIG)
 		snprintf(err, errlen, "%s", msg); /* "route 'table[i]': ..." */
 	return rc;
+}
+
+static int validate(const void *config, char *err, size_t errlen)
+{
+	routing_t none = {0};
+	return build(&none, NULL, config, err, errlen);
 }
 
 static const char *config_port(const void *config, uint32_t i)
@@ -246,8 +273,21 @@ static int check_wiring(const void *config, uint32_t in, const uint32_t *ps, uin
 	bool always = !c->default_pipelines.n;
 	char why[8];
 	for (size_t i = 0; i < c->table.n; i++) {
+		/* a record entry sees no container left without records */
 		const char *cond = condition_of(entry(c, i), why, sizeof why);
-		always |= cond && otf__cr_cond_always(cond);
+		always |=
+		    cond && !otf__rr_is_record(entry(c, i)->context) && otf__cr_cond_always(cond);
+	}
+	for (size_t i = 0; i < c->table.n; i++) {
+		int ctx = entry(c, i)->context;
+		otf_signal_t s = otf__rr_signal(ctx);
+		if (otf__rr_is_record(ctx) && !(in & (1u << s))) {
+			snprintf(
+			    err, errlen,
+			    "table[%zu]: context %s routes %s, but the connector receives no %s", i,
+			    k_contexts[ctx], k_routed[ctx], otf_signal_name(s));
+			return OTF_E_CONFIG;
+		}
 	}
 	int rc =
 	    otf__cr_check_wiring(k_port_names, c->table.n, always, in, ps, nports, err, errlen);
@@ -261,35 +301,49 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	if (*inst)
 		return 0;
 	const routing_config_t *c = ctx->config;
+	routing_t *r = otf_calloc(1, sizeof *r);
+	if (!r)
+		return OTF_E_NOMEM;
 	char err[300];
-	const char **conds = conditions(c, err, sizeof err);
-	if (!conds)
-		return OTF_E_CONFIG;
-	otf__cr_t *r;
-	int rc = otf__cr_create(&r, ctx->node, conds, k_port_names, c->table.n, OTF_CR_CTX_RESOURCE,
-	                        c->error_mode, err, sizeof err);
-	otf_free(conds);
-	if (rc)
+	int rc = build(r, ctx->node, c, err, sizeof err);
+	if (rc) {
+		otf_free(r);
 		return rc;
-	if (!c->default_pipelines.n)
-		otf__cr_drop_unmatched(r, (_Atomic uint64_t *)&c->drops);
+	}
+	if (!c->default_pipelines.n && r->rr)
+		otf__rr_drop_unmatched(r->rr, (_Atomic uint64_t *)&c->drops);
+	else if (!c->default_pipelines.n)
+		otf__cr_drop_unmatched(r->cr, (_Atomic uint64_t *)&c->drops);
 	*inst = r;
 	return 0;
 }
 
 static void consume(void *inst, otf_msg_t *m)
 {
-	otf__cr_consume(inst, m);
+	routing_t *r = inst;
+	if (r->rr)
+		otf__rr_consume(r->rr, m);
+	else
+		otf__cr_consume(r->cr, m);
 }
 
 static void control(void *inst, const otf_ctrl_t *c)
 {
-	otf__cr_control(inst, c);
+	routing_t *r = inst;
+	if (r->rr)
+		otf__rr_control(r->rr, c);
+	else
+		otf__cr_control(r->cr, c);
 }
 
 static void destroy(void *inst)
 {
-	otf__cr_destroy(inst);
+	routing_t *r = inst;
+	if (!r)
+		return;
+	otf__rr_destroy(r->rr);
+	otf__cr_destroy(r->cr);
+	otf_free(r);
 }
 
 const otf_component_factory_t otf_connector_routing_factory = {
@@ -298,7 +352,8 @@ const otf_component_factory_t otf_connector_routing_factory = {
     .kind = OTF_KIND_CONNECTOR,
     .type = "routing",
     .description = "The Collector's routing connector: routes by OTTL conditions (resource, "
-                   "client metadata) to pipelines; runs as a content_router node.",
+                   "client metadata, span, log, metric, data point) to pipelines; runs as a "
+                   "content_router node.",
     .stability = {OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT, OTF_STABILITY_DEVELOPMENT},
     .config_schema = k_schema,
     .config_size = sizeof(routing_config_t),

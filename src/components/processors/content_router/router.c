@@ -128,7 +128,7 @@ int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
 	otf_ottl_error_t oe;
 	otf_ottl_context_t oc =
 	    ctx == OTF_CR_CTX_SCOPE ? OTF_OTTL_CTX_SCOPE : OTF_OTTL_CTX_RESOURCE;
-	int rc = n ? otf_ottl_compile_conditions(&p, oc, conds, n, &oe) : 0;
+	int rc = n && conds ? otf_ottl_compile_conditions(&p, oc, conds, n, &oe) : 0;
 	if (rc == OTF_E_NOMEM)
 		return rc;
 	if (rc) {
@@ -151,12 +151,13 @@ int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
 	r->n = n;
 	r->ctx = ctx;
 	r->error_mode = error_mode;
-	r->cacheable = ctx == OTF_CR_CTX_RESOURCE;
-	for (size_t i = 0; i < n; i++)
+	r->cacheable = ctx == OTF_CR_CTX_RESOURCE && conds;
+	for (size_t i = 0; conds && i < n; i++)
 		if (strstr(conds[i], "Now("))
 			r->cacheable = false;
 	otf_arena_init(&r->arena, 4096);
-	fast_build(r);
+	if (conds) /* routes of the caller's: nothing to evaluate */
+		fast_build(r);
 	*out = r;
 	return 0;
 }
@@ -481,7 +482,7 @@ static void nack_send(otf_msg_t *m, int rc)
 	otf_msg_nack(m, rc, false, rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 }
 
-static void pass_on(otf__cr_t *r, otf_msg_t *m, int route)
+void otf__cr_pass_on(otf__cr_t *r, otf_msg_t *m, int route)
 {
 	otf_signal_t s = otf_msg_signal(m);
 	int port = port_of(r, route, s);
@@ -535,9 +536,28 @@ static void join_settle(otf__cr_t *r, join_t *j)
 /* Sends one message per route that received data; the original waits. */
 static void split(otf__cr_t *r, otf_msg_t *m, const unit_t *units, size_t nunits)
 {
+	otf_buf_t *parts[OTF_CR_MAX_ROUTES + 1] = {NULL};
+	for (int route = ROUTE_DEFAULT; route < (int)r->n; route++) {
+		bool any = false;
+		for (size_t i = 0; i < nunits && !any; i++)
+			any = unit_has(&units[i], route);
+		if (any && !(parts[route + 1] = build_part(units, nunits, route))) {
+			for (int k = 0; k <= route; k++)
+				otf_buf_unref(parts[k]);
+			otf_msg_nack(m, OTF_E_NOMEM, false, "content_router: out of memory");
+			return;
+		}
+	}
+	otf__cr_send_parts(r, m, parts);
+}
+
+void otf__cr_send_parts(otf__cr_t *r, otf_msg_t *m, otf_buf_t **parts)
+{
 	otf_signal_t s = otf_msg_signal(m);
 	join_t *j = otf_calloc(1, sizeof *j);
 	if (!j) {
+		for (size_t k = 0; k <= r->n; k++)
+			otf_buf_unref(parts[k]);
 		otf_msg_nack(m, OTF_E_NOMEM, false, "content_router: out of memory");
 		return;
 	}
@@ -548,27 +568,24 @@ static void split(otf__cr_t *r, otf_msg_t *m, const unit_t *units, size_t nunits
 		r->joins->prev = j;
 	r->joins = j;
 	for (int route = ROUTE_DEFAULT; route < (int)r->n; route++) {
-		bool any = false;
-		for (size_t i = 0; i < nunits && !any; i++)
-			any = unit_has(&units[i], route);
-		if (!any)
+		otf_buf_t *b = parts[route + 1];
+		if (!b)
 			continue;
 		int port = port_of(r, route, s);
 		bool dropped = port < 0 && route == ROUTE_DEFAULT && r->drops;
 		if (port < 0 && !dropped) {
+			otf_buf_unref(b);
 			join_fail(j, OTF_E_NOT_FOUND, true, "content_router: no route wired");
 			continue;
 		}
-		otf_buf_t *b = build_part(units, nunits, route);
 		otf_view_counts_t cnt = {0};
-		if (b)
-			otf_view_count(s, b->data, b->len, &cnt);
+		otf_view_count(s, b->data, b->len, &cnt);
 		if (dropped) {
 			drop(r, s, cnt.records);
 			otf_buf_unref(b);
 			continue;
 		}
-		otf_msg_t *part = b ? otf_msg_create(r->node, s, b, cnt.records) : NULL;
+		otf_msg_t *part = otf_msg_create(r->node, s, b, cnt.records);
 		if (!part || otf_msg_copy_envelope(part, m) ||
 		    otf_msg_add_source(part, otf_msg_id(m)) ||
 		    otf_msg_subscribe(part, r->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
@@ -659,7 +676,7 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 		else if (route != first)
 			return false;
 	}
-	pass_on(r, m, first == ROUTE_MIXED ? ROUTE_DEFAULT : first);
+	otf__cr_pass_on(r, m, first == ROUTE_MIXED ? ROUTE_DEFAULT : first);
 	return true;
 }
 
@@ -744,7 +761,7 @@ void otf__cr_consume(otf__cr_t *r, otf_msg_t *m)
 	for (size_t i = 1; i < n && one; i++)
 		one = units[i].route == first;
 	if (one)
-		pass_on(r, m, first);
+		otf__cr_pass_on(r, m, first);
 	else
 		split(r, m, units, n);
 }

@@ -61,7 +61,10 @@ typedef struct otf__cr otf__cr_t;
 /* Compiles n conditions (n <= OTF_CR_MAX_ROUTES) in context ctx
  * (OTF_CR_CTX_*); names[i] names route i in messages. error_mode is an
  * otf_ottl_error_mode_t. node NULL: compile only (config validation), *out
- * is then NULL. OTF_E_CONFIG with err naming the route and the column. */
+ * is then NULL. OTF_E_CONFIG with err naming the route and the column.
+ * conds NULL: n routes the caller decides itself (the routing connector's
+ * record contexts), sent with otf__cr_pass_on / otf__cr_send_parts; the
+ * router then only sends, joins and drops (never call otf__cr_consume). */
 int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
                    const char *const *names, size_t n, int ctx, int error_mode, char *err,
                    size_t errlen);
@@ -80,6 +83,16 @@ void otf__cr_drop_unmatched(otf__cr_t *r, _Atomic uint64_t *drops);
 int otf__cr_set_routes(otf__cr_t *r, const char *const *conds, const char *const *names, size_t n,
                        int ctx, int error_mode, char *err, size_t errlen);
 void otf__cr_consume(otf__cr_t *r, otf_msg_t *m);
+/* Passes m on to route (0 .. n - 1, or -1: default) as otf__cr_consume
+ * does when all its data has one route: same message, or dropped when
+ * unmatched data is dropped, nacked when nothing is wired for it. */
+void otf__cr_pass_on(otf__cr_t *r, otf_msg_t *m, int route);
+/* Splits m: parts[0] is the request for default, parts[i + 1] route i's
+ * (NULL: nothing for it), each sent as a message of the node's own
+ * (envelope copied, m's id as its source); m is acked once every part is,
+ * nacked when one fails (permanent when every failure was). Takes the
+ * references in parts[0 .. n]. */
+void otf__cr_send_parts(otf__cr_t *r, otf_msg_t *m, otf_buf_t **parts);
 /* ACK/NACK of split messages, KIL; unrefs a returned payload. */
 void otf__cr_control(otf__cr_t *r, const otf_ctrl_t *c);
 
