@@ -124,6 +124,7 @@ typedef struct out {
 	size_t n;
 } out_t;
 
+static void put(out_t *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(out_t *o, const char *fmt, ...)
 {
 	va_list ap;
