@@ -55,6 +55,7 @@ enum {
 };
 
 typedef struct otf__rr otf__rr_t;
+typedef struct otf__rr_split otf__rr_split_t;
 
 /* True when a context is a record one (span, metric, datapoint, log). */
 bool otf__rr_is_record(int ctx);
@@ -73,5 +74,32 @@ void otf__rr_destroy(otf__rr_t *r);
 void otf__rr_drop_unmatched(otf__rr_t *r, _Atomic uint64_t *drops);
 void otf__rr_consume(otf__rr_t *r, otf_msg_t *m);
 void otf__rr_control(otf__rr_t *r, const otf_ctrl_t *c);
+
+/* The routing without a node (records_split.c; also what the fuzz target
+ * drives). create: as otf__rr_create without sending. */
+int otf__rr_split_create(otf__rr_split_t **out, const char *const *conds, const int *ctxs,
+                         const char *const *names, size_t n, int error_mode, char *err,
+                         size_t errlen);
+void otf__rr_split_destroy(otf__rr_split_t *x);
+
+/* *single when a request is split between routes. */
+#define OTF_RR_SPLIT (-2)
+
+/* Routes request b of signal s; header(user, key) answers request[]
+ * paths (NULL: every key absent). On 0, *single is the route (entry
+ * index, or -1: default) that has all of it, or OTF_RR_SPLIT and parts[0]
+ * (default), parts[i + 1] (entry i) hold each route's request, NULL for a
+ * route without records: new references, the caller's. A negative code
+ * for a request the decoder refuses or a failing condition under
+ * propagate, why naming the field or the entry (empty when there is
+ * nothing to add to the code); OTF_E_NOMEM. Thread rules: one caller at a
+ * time per x (its scratch arena is reset per call). */
+int otf__rr_split_run(otf__rr_split_t *x, otf_signal_t s, const otf_buf_t *b,
+                      const char *(*header)(const void *user, const char *key), const void *user,
+                      int *single, otf_buf_t **parts, char *why, size_t whylen);
+
+/* Failing conditions taken as false (ignore, silent) so far; *last the
+ * message of the latest ("route 'table[i]': ..."). */
+uint64_t otf__rr_split_errors(const otf__rr_split_t *x, const char **last);
 
 #endif
