@@ -517,6 +517,42 @@ static void test_no_default_drops(void **state)
 	expect_sink(2, OTF_SIGNAL_LOGS, "a@https://s/a{s1@https://s/1:x1} b{s3:x2}");
 }
 
+/* A scope without records and a resource without scopes: the entries of
+ * a record context cannot see them, resource entries can; the rest is
+ * default's. */
+static void test_empty_containers(void **state)
+{
+	(void)state;
+	run_one(
+	    CONNECTOR("logs", "    default_pipelines: [logs/2]\n"
+	                      "    table:\n"
+	                      "      - context: log\n"
+	                      "        condition: attributes[\"region\"] == \"east\"\n"
+	                      "        pipelines: [logs/0]\n"
+	                      "      - condition: attributes[\"tenant\"] == \"d\"\n"
+	                      "        pipelines: [logs/1]\n"),
+	    OTF_SIGNAL_LOGS,
+	    "{\"resourceLogs\":[" RES(
+	        "a", "",
+	        "Logs\":[{\"scope\":{\"name\":\"s1\"},"
+	        "\"logRecords\":[" LOG(
+	            "e1", "INFO",
+	            KV("region",
+	               "east")) "]},"
+	                        "{\"scope\":{\"name\":\"s2\"}}]") ","
+	                                                          "{\"resource\":{\"attributes\":"
+	                                                          "[" KV("tenant",
+	                                                                 "c") "]}},"
+	                                                                      "{\"resource\":{"
+	                                                                      "\"attributes\":[" KV(
+	                                                                          "tenant",
+	                                                                          "d") "]}}]}");
+	assert_int_equal(atomic_load(&otf_tf.acks), 1);
+	expect_sink(0, OTF_SIGNAL_LOGS, "a{s1:e1}");
+	expect_sink(1, OTF_SIGNAL_LOGS, "d{}");
+	expect_sink(2, OTF_SIGNAL_LOGS, "a{s2:} c{}");
+}
+
 static void test_config_errors(void **state)
 {
 	(void)state;
@@ -553,6 +589,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_metric_and_datapoint_contexts, teardown),
 	    cmocka_unit_test_teardown(test_error_mode, teardown),
 	    cmocka_unit_test_teardown(test_no_default_drops, teardown),
+	    cmocka_unit_test_teardown(test_empty_containers, teardown),
 	    cmocka_unit_test(test_config_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
