@@ -31,5 +31,20 @@ PY
 	"$bin" pdata convert --signal "$sig" --from proto --to json \
 		-o "$json/$sig-first.json" "$pb/$sig-first.pb"
 done
+# fuzz_routing_records: byte 0 = signal (0 traces, 1 metrics, 2 logs), + 4
+# the table with a datapoint entry, + 8 the X-Tenant header; then the pb.
+routing=tests/fuzz/corpus/routing
+rm -rf "$routing"
+mkdir -p "$routing"
+python3 - "$pb" "$routing" <<'PY'
+import os, sys
+pb, out = sys.argv[1:]
+for name in sorted(os.listdir(pb)):
+    sig = {"traces": 0, "metrics": 1, "logs": 2}[name.split(".")[0].split("-")[0]]
+    body = open(os.path.join(pb, name), "rb").read()
+    for extra in (0, 4, 12):
+        with open(os.path.join(out, "%s-%d" % (name, extra)), "wb") as f:
+            f.write(bytes([sig | extra]) + body)
+PY
 scripts/gen-fuzz-corpus-net.py
 echo "gen-fuzz-corpus: $(find "$pb" -type f | wc -l) protobuf and $(find "$json" -type f | wc -l) JSON seeds"

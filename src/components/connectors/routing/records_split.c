@@ -9,6 +9,7 @@
 #include "otflow/pdata_codec.h"
 #include "otflow/pdata_view.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -38,10 +39,16 @@ struct otf__rr_split {
 
 /* One container or record of the request in walk order: the routes its
  * records go to (BIT mask) and the index of its first child in the next
- * level's array. */
+ * level's array. While a route's request is built: the size of its part
+ * of a split container (computed by the sizing pass, used by the writing
+ * pass), and a split resource's or scope's head and schema_url (read
+ * once). */
 typedef struct node {
 	uint64_t mask;
 	size_t first;
+	size_t size;
+	bool env;
+	otf_view_group_t group;
 } node_t;
 
 typedef struct vec {
@@ -145,7 +152,7 @@ static long push(otf__rr_split_t *r, vec_t *v, size_t first)
 		v->v = nv;
 		v->cap = cap;
 	}
-	v->v[v->n] = (node_t){0, first};
+	v->v[v->n] = (node_t){.first = first};
 	return (long)v->n++;
 }
 
@@ -190,6 +197,8 @@ static int decide(otf__rr_split_t *r, otf_signal_t s, int lv, otf_ottl_record_t 
 			otf_ottl_error_t oe;
 			rec->cache = (otf_attributes_t){0};
 			v = otf_ottl_eval_condition(r->prog[i], 0, rec, &oe);
+			if (v < 0 && rec->lazy && rec->lazy->err)
+				return OTF_E_UNSUPPORTED; /* the bytes: decode the request */
 			if (v < 0) {
 				if (r->error_mode == OTF_OTTL_ERROR_PROPAGATE || v == OTF_E_NOMEM) {
 					snprintf(why, whylen, "route '%.40s': %.140s", r->names[i],
@@ -235,10 +244,50 @@ static int decode(otf__rr_split_t *r, otf_signal_t s, const otf_buf_t *b, tree_t
 	return rc;
 }
 
-/* Points rec at resource i of the tree; its scope count, or -1 when the
- * tree has no such resource (views and decoder disagree). */
-static long at_resource(tree_t *t, otf_signal_t s, size_t i, otf_ottl_record_t *rec)
+/* Where the conditions read the records: the decoded request (t), or,
+ * for logs and traces, each record read lazily from its bytes (t NULL:
+ * otf_ottl_lazy_t, the in-place path of filter and transform: no decode of
+ * what no condition reads). */
+typedef struct walk {
+	otf_signal_t s;
+	tree_t *t;
+	otf_ottl_record_t *rec;
+	otf_ottl_lazy_t lz;
+	otf_pdata_rec_t in; /* lazy: the current resource and scope */
+	otf_arena_t *arena;
+	const char *(*header)(const void *user, const char *key);
+	const void *user;
+} walk_t;
+
+/* Lazy: no count to check the byte walk against. */
+#define UNCOUNTED LONG_MAX
+
+/* Lazy: rec is the record with bytes x (empty: a container's decision). */
+static void lazy_at(walk_t *w, otf_bytes_t x)
 {
+	w->in.record = x;
+	otf_ottl_lazy_init(&w->lz, w->rec, w->s, &w->in, w->arena);
+	w->rec->request_header = w->header;
+	w->rec->request_user = w->user;
+}
+
+/* Points rec at resource i (bytes g); its scope count, or -1 when the
+ * tree has no such resource (views and decoder disagree). */
+static long at_resource(walk_t *w, size_t i, otf_bytes_t g)
+{
+	otf_ottl_record_t *rec = w->rec;
+	tree_t *t = w->t;
+	otf_signal_t s = w->s;
+	if (!t) {
+		otf_view_group_t vg;
+		if (otf_view_group_read(g, &vg))
+			return -1;
+		w->in.resource = vg.head;
+		w->in.resource_schema_url = vg.schema_url;
+		w->in.scope = w->in.scope_schema_url = (otf_bytes_t){NULL, 0};
+		lazy_at(w, (otf_bytes_t){NULL, 0});
+		return UNCOUNTED;
+	}
 	if (s == OTF_SIGNAL_TRACES && i < t->t.resource_spans_len) {
 		otf_resource_spans_t *x = &t->t.resource_spans[i];
 		rec->resource = &x->resource;
@@ -260,9 +309,21 @@ static long at_resource(tree_t *t, otf_signal_t s, size_t i, otf_ottl_record_t *
 	return -1;
 }
 
-/* Points rec at scope j of resource i; its record count, or -1. */
-static long at_scope(tree_t *t, otf_signal_t s, size_t i, size_t j, otf_ottl_record_t *rec)
+/* Points rec at scope j (bytes g) of resource i; its record count, or -1. */
+static long at_scope(walk_t *w, size_t i, size_t j, otf_bytes_t g)
 {
+	otf_ottl_record_t *rec = w->rec;
+	tree_t *t = w->t;
+	otf_signal_t s = w->s;
+	if (!t) {
+		otf_view_group_t vg;
+		if (otf_view_group_read(g, &vg))
+			return -1;
+		w->in.scope = vg.head;
+		w->in.scope_schema_url = vg.schema_url;
+		lazy_at(w, (otf_bytes_t){NULL, 0});
+		return UNCOUNTED;
+	}
 	if (s == OTF_SIGNAL_TRACES && j < t->t.resource_spans[i].scope_spans_len) {
 		otf_scope_spans_t *x = &t->t.resource_spans[i].scope_spans[j];
 		rec->scope = &x->scope;
@@ -284,16 +345,19 @@ static long at_scope(tree_t *t, otf_signal_t s, size_t i, size_t j, otf_ottl_rec
 	return -1;
 }
 
-/* Points rec at record k of scope j of resource i (bounds checked). */
-static void at_record(tree_t *t, otf_signal_t s, size_t i, size_t j, size_t k,
-                      otf_ottl_record_t *rec)
+/* Points rec at record k (bytes x) of scope j of resource i (bounds
+ * checked). */
+static void at_record(walk_t *w, size_t i, size_t j, size_t k, otf_bytes_t x)
 {
-	if (s == OTF_SIGNAL_TRACES)
-		rec->span = &t->t.resource_spans[i].scope_spans[j].spans[k];
-	else if (s == OTF_SIGNAL_LOGS)
-		rec->log = &t->l.resource_logs[i].scope_logs[j].log_records[k];
+	tree_t *t = w->t;
+	if (!t)
+		lazy_at(w, x);
+	else if (w->s == OTF_SIGNAL_TRACES)
+		w->rec->span = &t->t.resource_spans[i].scope_spans[j].spans[k];
+	else if (w->s == OTF_SIGNAL_LOGS)
+		w->rec->log = &t->l.resource_logs[i].scope_logs[j].log_records[k];
 	else
-		rec->metric = &t->m.resource_metrics[i].scope_metrics[j].metrics[k];
+		w->rec->metric = &t->m.resource_metrics[i].scope_metrics[j].metrics[k];
 }
 
 /* The routes of a metric's data points (split by data point). */
@@ -334,10 +398,11 @@ static int classify_points(otf__rr_split_t *r, otf_bytes_t metric, long ki, cls_
 }
 
 /* The records of scope j of resource i. */
-static int classify_records(otf__rr_split_t *r, otf_signal_t s, tree_t *t, otf_bytes_t scope,
-                            size_t i, size_t j, long nrec, long si, cls_t *c,
-                            otf_ottl_record_t *rec, char *why, size_t whylen)
+static int classify_records(otf__rr_split_t *r, walk_t *w, otf_bytes_t scope, size_t i, size_t j,
+                            long nrec, long si, cls_t *c, char *why, size_t whylen)
 {
+	otf_signal_t s = w->s;
+	otf_ottl_record_t *rec = w->rec;
 	otf_view_iter_t it;
 	otf_bytes_t x;
 	int rc;
@@ -346,7 +411,7 @@ static int classify_records(otf__rr_split_t *r, otf_signal_t s, tree_t *t, otf_b
 	while ((rc = otf_view_iter_next(&it, &x)) > 0) {
 		if (k >= nrec)
 			return OTF_E_INVAL;
-		at_record(t, s, i, j, (size_t)k++, rec);
+		at_record(w, i, j, (size_t)k++, x);
 		long ki = push(r, &c->rec, c->dp.n);
 		if (ki < 0)
 			return OTF_E_NOMEM;
@@ -366,9 +431,11 @@ static int classify_records(otf__rr_split_t *r, otf_signal_t s, tree_t *t, otf_b
 	rec->metric = NULL;
 	if (rc < 0)
 		return rc;
-	if (k != nrec)
+	if (k != nrec && nrec != UNCOUNTED)
 		return OTF_E_INVAL;
 	if (!k) {
+		if (!w->t)
+			lazy_at(w, (otf_bytes_t){NULL, 0});
 		int route = decide(r, s, LV_SCOPE, rec, why, whylen);
 		if (route < ROUTE_DEFAULT)
 			return route;
@@ -379,9 +446,10 @@ static int classify_records(otf__rr_split_t *r, otf_signal_t s, tree_t *t, otf_b
 
 /* Every record of the request: c holds each container's routes; *all the
  * union. 0, or a negative code with why set when it says more. */
-static int classify(otf__rr_split_t *r, otf_signal_t s, tree_t *t, const otf_buf_t *b, cls_t *c,
-                    otf_ottl_record_t *rec, uint64_t *all, char *why, size_t whylen)
+static int classify(otf__rr_split_t *r, walk_t *w, const otf_buf_t *b, cls_t *c, uint64_t *all,
+                    char *why, size_t whylen)
 {
+	otf_ottl_record_t *rec = w->rec;
 	otf_view_iter_t rit, sit;
 	otf_bytes_t rg, sg;
 	int rc;
@@ -389,7 +457,7 @@ static int classify(otf__rr_split_t *r, otf_signal_t s, tree_t *t, const otf_buf
 	forget(r, OTF_RR_REQUEST);
 	otf_view_resources(&rit, b->data, b->len);
 	while ((rc = otf_view_iter_next(&rit, &rg)) > 0) {
-		long nscopes = at_resource(t, s, i, rec);
+		long nscopes = at_resource(w, i, rg);
 		long ri = nscopes < 0 ? -1 : push(r, &c->res, c->scope.n);
 		if (ri < 0)
 			return nscopes < 0 ? OTF_E_INVAL : OTF_E_NOMEM;
@@ -397,11 +465,11 @@ static int classify(otf__rr_split_t *r, otf_signal_t s, tree_t *t, const otf_buf
 		long j = 0;
 		otf_view_scopes(&sit, rg);
 		while ((rc = otf_view_iter_next(&sit, &sg)) > 0) {
-			long nrec = j < nscopes ? at_scope(t, s, i, (size_t)j, rec) : -1;
+			long nrec = j < nscopes ? at_scope(w, i, (size_t)j, sg) : -1;
 			long si = nrec < 0 ? -1 : push(r, &c->scope, c->rec.n);
 			if (si < 0)
 				return nrec < 0 ? OTF_E_INVAL : OTF_E_NOMEM;
-			if ((rc = classify_records(r, s, t, sg, i, (size_t)j, nrec, si, c, rec, why,
+			if ((rc = classify_records(r, w, sg, i, (size_t)j, nrec, si, c, why,
 			                           whylen)))
 				return rc;
 			c->res.v[ri].mask |= c->scope.v[si].mask;
@@ -411,10 +479,12 @@ static int classify(otf__rr_split_t *r, otf_signal_t s, tree_t *t, const otf_buf
 		rec->scope_schema_url = NULL;
 		if (rc < 0)
 			return rc;
-		if (j != nscopes)
+		if (j != nscopes && nscopes != UNCOUNTED)
 			return OTF_E_INVAL;
 		if (!j) {
-			int route = decide(r, s, LV_RESOURCE, rec, why, whylen);
+			if (!w->t)
+				at_resource(w, i, rg);
+			int route = decide(r, w->s, LV_RESOURCE, rec, why, whylen);
 			if (route < ROUTE_DEFAULT)
 				return route;
 			c->res.v[ri].mask = BIT(route);
@@ -464,6 +534,27 @@ static size_t copy_field(uint8_t *dst, otf_bytes_t msg, uint32_t f)
 	otf_view_iter_init(&it, msg, f);
 	while (otf_view_iter_next_raw(&it, &c, &raw) > 0)
 		len += put_bytes(dst ? dst + len : NULL, raw);
+	return len;
+}
+
+/* A split Resource* or Scope* group's own fields: its head (field 1) and
+ * schema_url (3), the decoder's (last) occurrences, read once. */
+static size_t envelope(uint8_t *dst, otf_bytes_t msg, node_t *n)
+{
+	if (!n->env) {
+		n->env = true;
+		if (otf_view_group_read(msg, &n->group))
+			memset(&n->group, 0, sizeof n->group); /* classified before: cannot fail */
+	}
+	size_t len = 0;
+	if (n->group.has_head) {
+		len += put_header(dst, 1, n->group.head.len);
+		len += put_bytes(dst ? dst + len : NULL, n->group.head);
+	}
+	if (n->group.schema_url.len) {
+		len += put_header(dst ? dst + len : NULL, 3, n->group.schema_url.len);
+		len += put_bytes(dst ? dst + len : NULL, n->group.schema_url);
+	}
 	return len;
 }
 
@@ -523,74 +614,83 @@ static size_t metric_part(uint8_t *dst, otf_bytes_t metric, const node_t *rn, co
 	return len;
 }
 
+/* The writers below run twice per route: dst NULL sizes a split
+ * container's part and keeps it in its node, dst writes it with those
+ * sizes, so every level is walked twice per route whatever the depth. */
+
 /* A Scope* group split between routes, for route: its message. */
-static size_t scope_part(uint8_t *dst, otf_bytes_t scope, const node_t *sn, const cls_t *c,
-                         int route)
+static size_t scope_part(uint8_t *dst, otf_bytes_t scope, node_t *sn, cls_t *c, int route)
 {
-	size_t len = copy_field(dst, scope, 1);
-	len += copy_field(dst ? dst + len : NULL, scope, 3);
+	size_t len = envelope(dst, scope, sn);
 	otf_view_iter_t it;
 	otf_bytes_t x, raw;
 	size_t ki = sn->first;
 	otf_view_iter_init(&it, scope, 2);
 	while (otf_view_iter_next_raw(&it, &x, &raw) > 0) {
-		const node_t *kn = &c->rec.v[ki++];
+		node_t *kn = &c->rec.v[ki++];
 		if (!(kn->mask & BIT(route)))
 			continue;
 		if (one_route(kn->mask)) {
 			len += put_bytes(dst ? dst + len : NULL, raw);
 			continue;
 		}
-		size_t m = metric_part(NULL, x, kn, c, route);
-		len += put_header(dst ? dst + len : NULL, 2, m);
-		len += metric_part(dst ? dst + len : NULL, x, kn, c, route);
+		if (!dst)
+			kn->size = metric_part(NULL, x, kn, c, route);
+		len += put_header(dst ? dst + len : NULL, 2, kn->size);
+		if (dst)
+			metric_part(dst + len, x, kn, c, route);
+		len += kn->size;
 	}
 	return len;
 }
 
 /* A Resource* group split between routes, for route: its message. */
-static size_t resource_part(uint8_t *dst, otf_bytes_t res, const node_t *rn, const cls_t *c,
-                            int route)
+static size_t resource_part(uint8_t *dst, otf_bytes_t res, node_t *rn, cls_t *c, int route)
 {
-	size_t len = copy_field(dst, res, 1);
-	len += copy_field(dst ? dst + len : NULL, res, 3);
+	size_t len = envelope(dst, res, rn);
 	otf_view_iter_t it;
 	otf_bytes_t x, raw;
 	size_t si = rn->first;
 	otf_view_iter_init(&it, res, 2);
 	while (otf_view_iter_next_raw(&it, &x, &raw) > 0) {
-		const node_t *sn = &c->scope.v[si++];
+		node_t *sn = &c->scope.v[si++];
 		if (!(sn->mask & BIT(route)))
 			continue;
 		if (one_route(sn->mask)) {
 			len += put_bytes(dst ? dst + len : NULL, raw);
 			continue;
 		}
-		size_t m = scope_part(NULL, x, sn, c, route);
-		len += put_header(dst ? dst + len : NULL, 2, m);
-		len += scope_part(dst ? dst + len : NULL, x, sn, c, route);
+		if (!dst)
+			sn->size = scope_part(NULL, x, sn, c, route);
+		len += put_header(dst ? dst + len : NULL, 2, sn->size);
+		if (dst)
+			scope_part(dst + len, x, sn, c, route);
+		len += sn->size;
 	}
 	return len;
 }
 
 /* The request for route; dst NULL: its size. */
-static size_t request_part(uint8_t *dst, const otf_buf_t *b, const cls_t *c, int route)
+static size_t request_part(uint8_t *dst, const otf_buf_t *b, cls_t *c, int route)
 {
 	otf_view_iter_t it;
 	otf_bytes_t x, raw;
 	size_t len = 0, ri = 0;
 	otf_view_resources(&it, b->data, b->len);
 	while (otf_view_iter_next_raw(&it, &x, &raw) > 0) {
-		const node_t *rn = &c->res.v[ri++];
+		node_t *rn = &c->res.v[ri++];
 		if (!(rn->mask & BIT(route)))
 			continue;
 		if (one_route(rn->mask)) {
 			len += put_bytes(dst ? dst + len : NULL, raw);
 			continue;
 		}
-		size_t m = resource_part(NULL, x, rn, c, route);
-		len += put_header(dst ? dst + len : NULL, 1, m);
-		len += resource_part(dst ? dst + len : NULL, x, rn, c, route);
+		if (!dst)
+			rn->size = resource_part(NULL, x, rn, c, route);
+		len += put_header(dst ? dst + len : NULL, 1, rn->size);
+		if (dst)
+			resource_part(dst + len, x, rn, c, route);
+		len += rn->size;
 	}
 	return len;
 }
@@ -599,21 +699,31 @@ int otf__rr_split_run(otf__rr_split_t *r, otf_signal_t s, const otf_buf_t *b,
                       const char *(*header)(const void *user, const char *key), const void *user,
                       int *single, otf_buf_t **parts, char *why, size_t whylen)
 {
-	otf_arena_reset(&r->arena);
 	why[0] = 0;
 	*single = ROUTE_DEFAULT;
 	tree_t t;
 	cls_t c;
-	memset(&c, 0, sizeof c);
 	otf_ottl_record_t rec;
-	memset(&rec, 0, sizeof rec);
-	rec.arena = &r->arena;
-	rec.request_header = header;
-	rec.request_user = user;
+	walk_t w = {.s = s, .rec = &rec, .arena = &r->arena, .header = header, .user = user};
 	uint64_t all = 0;
-	int rc = decode(r, s, b, &t, why, whylen);
-	if (!rc)
-		rc = classify(r, s, &t, b, &c, &rec, &all, why, whylen);
+	int rc = OTF_E_UNSUPPORTED;
+	/* Logs and traces: lazily from the bytes; a record the lazy reader
+	 * cannot do (OTF_E_UNSUPPORTED), and metrics: the decoded request. */
+	for (int pass = s == OTF_SIGNAL_METRICS; pass < 2 && rc == OTF_E_UNSUPPORTED; pass++) {
+		otf_arena_reset(&r->arena);
+		memset(&c, 0, sizeof c);
+		memset(&rec, 0, sizeof rec);
+		rec.arena = &r->arena;
+		rec.request_header = header;
+		rec.request_user = user;
+		all = 0;
+		w.t = pass ? &t : NULL;
+		rc = pass ? decode(r, s, b, &t, why, whylen) : 0;
+		if (!rc)
+			rc = classify(r, &w, b, &c, &all, why, whylen);
+		if (rc == OTF_E_UNSUPPORTED && !pass)
+			why[0] = 0;
+	}
 	if (rc < 0)
 		return rc;
 	if (one_route(all)) {
