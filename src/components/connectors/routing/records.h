@@ -26,9 +26,12 @@
  * joining their answers and dropping unmatched data (no default_pipelines)
  * are the content_router's (router.h, otf__cr_send_parts).
  *
- * Evaluation reads the decoded request (otf_pdata_decode_*; a request the
- * decoder refuses is nacked permanent naming the field), walked in step
- * with its bytes.
+ * Evaluation: log records and spans are read lazily from their bytes
+ * (otf_ottl_lazy_t, the in-place path of filter and transform: scalars in
+ * one pass, attributes["k"] from the bytes, nothing decoded that no
+ * condition reads); metrics, and a request the lazy reader cannot do, are
+ * decoded (otf_pdata_decode_*: a request the decoder refuses is nacked
+ * permanent naming the field) and walked in step with their bytes.
  *
  * Errors: error_mode as router.h: propagate nacks the request (permanent,
  * naming the entry), ignore (logged, rate-limited) and silent take the
