@@ -5,7 +5,8 @@
 # then severity) and every span (by name, then the resource's tenant) lands
 # in the file of the first entry true for it, the rest in the default
 # pipelines' files, under their own resource and scope (attributes and
-# schema_url kept). Exact content of each of the six files.
+# schema_url kept). Exact content of each of the six files; then once more
+# with error_mode ignore and a failing entry first.
 set -u
 . "$(dirname "$0")/lib.sh"
 CFG="$E2E_DIR/routing-records.yaml"
@@ -67,6 +68,28 @@ for f in east errors logs-other get tenant-b spans-other; do
 		ok "file/$f holds exactly its records"
 	else
 		bad "file/$f is not exactly its records:"
+		head -20 "$TMP/c.txt"
+	fi
+done
+
+# error_mode ignore: an entry whose condition fails on every record (Len
+# of a missing attribute) is not taken, logged once naming it; the
+# records go on down the table as before.
+sed 's/^    table:$/    error_mode: ignore\n    table:\n      - context: log\n        condition: Len(attributes["missing"]) > 0\n        pipelines: [logs\/east]/' \
+	"$CFG" >"$TMP/ignore.yaml"
+if ! otf_start ignore "$TMP/ignore.yaml"; then
+	bad "error_mode ignore: otflow did not start"
+	finish
+fi
+expect_eq "error_mode ignore: POST of six log records" 200 "$(post logs "$TMP/logs.json")"
+otf_stop
+n=$(grep -c "route 'table\[0\]' not taken, its condition failed" "$OTF_LOG")
+expect_eq "error_mode ignore: the failing entry logged once" 1 "$n"
+for f in east errors logs-other; do
+	if timeout 60 node "$E2E_DIR/check.mjs" same "$OTF_OUT.$f" "$TMP/expect-$f.json" >"$TMP/c.txt" 2>&1; then
+		ok "error_mode ignore: file/$f holds exactly its records"
+	else
+		bad "error_mode ignore: file/$f is not exactly its records:"
 		head -20 "$TMP/c.txt"
 	fi
 done

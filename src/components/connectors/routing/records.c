@@ -118,8 +118,7 @@ void otf__rr_consume(otf__rr_t *r, otf_msg_t *m)
 	uint64_t errors = otf__rr_split_errors(r->x, &last);
 	/* ignore: logged, then at doubling counts (1, 2, 4, ...) */
 	if (r->error_mode == OTF_OTTL_ERROR_IGNORE && errors > r->eval_errors_logged) {
-		otf_node_log(r->node, OTF_LOG_WARN,
-		             "%s: not taken, the condition failed (%llu failures so far)", last,
+		otf_node_log(r->node, OTF_LOG_WARN, "%s (%llu failures so far)", last,
 		             (unsigned long long)errors);
 		r->eval_errors_logged = errors * 2;
 	}

@@ -102,7 +102,8 @@ int otf__rr_split_run(otf__rr_split_t *x, otf_signal_t s, const otf_buf_t *b,
                       int *single, otf_buf_t **parts, char *why, size_t whylen);
 
 /* Failing conditions taken as false (ignore, silent) so far; *last the
- * message of the latest ("route 'table[i]': ..."). */
+ * message of the latest ("route 'table[i]' not taken, its condition
+ * failed: ..."). */
 uint64_t otf__rr_split_errors(const otf__rr_split_t *x, const char **last);
 
 #endif

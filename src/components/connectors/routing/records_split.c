@@ -34,7 +34,7 @@ struct otf__rr_split {
 	 * metric: -1 not yet, 0 false, 1 true. */
 	int8_t once[OTF_CR_MAX_ROUTES];
 	uint64_t eval_errors; /* under ignore and silent */
-	char last_error[260];
+	char last_error[300];
 };
 
 /* One container or record of the request in walk order: the routes its
@@ -207,7 +207,8 @@ static int decide(otf__rr_split_t *r, otf_signal_t s, int lv, otf_ottl_record_t 
 				}
 				r->eval_errors++;
 				snprintf(r->last_error, sizeof r->last_error,
-				         "route '%.40s': %.200s", r->names[i], oe.msg);
+				         "route '%.40s' not taken, its condition failed: %.200s",
+				         r->names[i], oe.msg);
 				v = 0;
 			}
 			if (cached)
