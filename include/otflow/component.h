@@ -314,6 +314,17 @@ otf_msg_t *otf_msg_create(otf_node_t *node, otf_signal_t signal, otf_buf_t *payl
 uint64_t otf_msg_id(const otf_msg_t *m);
 otf_signal_t otf_msg_signal(const otf_msg_t *m);
 otf_buf_t *otf_msg_payload(const otf_msg_t *m); /* borrowed */
+/* Drops m's reference to its payload while the node keeps m to answer it
+ * later (the batch processor, once the bytes are copied into its batch):
+ * the buffer is freed now unless another holder (a fan-out parent, a
+ * relaying node's copy) keeps it. Afterwards otf_msg_payload(m) is NULL;
+ * id, envelope, sources and subscriptions are kept, and the ACK/NACK
+ * reaches upstream as usual with its items. 0, or OTF_E_UNSUPPORTED
+ * (nothing changed) when a subscriber of m asked for the payload or the
+ * message back with the outcome (OTF_INTEREST_RETURN_PAYLOAD,
+ * OTF_INTEREST_RETURN_MSG): the bytes are still needed. Worker thread of
+ * m only; do not send m on afterwards. */
+int otf_msg_release_payload(otf_msg_t *m);
 uint64_t otf_msg_items(const otf_msg_t *m);
 /* Envelope: absolute deadline (ns since epoch, 0 = none), client metadata. */
 uint64_t otf_msg_deadline(const otf_msg_t *m);

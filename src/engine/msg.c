@@ -58,6 +58,19 @@ otf_buf_t *otf_msg_payload(const otf_msg_t *m)
 	return m->payload;
 }
 
+int otf_msg_release_payload(otf_msg_t *m)
+{
+	/* A frame that gets the payload (or the whole message, to send it
+	 * again) back with the outcome still needs the bytes. */
+	for (uint32_t i = 0; i < m->nframes; i++)
+		if (m->frames[i].interests &
+		    (OTF_INTEREST_RETURN_PAYLOAD | OTF_INTEREST_RETURN_MSG))
+			return OTF_E_UNSUPPORTED;
+	otf_buf_unref(m->payload);
+	m->payload = NULL;
+	return 0;
+}
+
 uint64_t otf_msg_items(const otf_msg_t *m)
 {
 	return m->items;
@@ -195,7 +208,7 @@ void otf__msg_expire(otf_msg_t *m, int error, const char *reason)
 	shell->headers_len = shell->headers_cap = 0;
 	shell->sources = NULL;
 	shell->sources_len = shell->sources_cap = 0;
-	shell->payload = otf_buf_ref(m->payload);
+	shell->payload = m->payload ? otf_buf_ref(m->payload) : NULL;
 	shell->held_by = NULL;
 	shell->held_prev = shell->held_next = NULL;
 	m->worker->live_msgs++;
@@ -228,7 +241,7 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
 	c->worker = parent->worker;
 	c->id = parent->id; /* a copy is the same message on another edge */
 	c->signal = parent->signal;
-	c->payload = otf_buf_ref(parent->payload);
+	c->payload = parent->payload ? otf_buf_ref(parent->payload) : NULL;
 	c->items = parent->items;
 	c->deadline = parent->deadline;
 	c->join = join;
@@ -350,7 +363,7 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
 		c.instance_gen = f->gen + 1;
 		c.signal = m->signal;
 		c.items = m->items;
-		if (f->interests & OTF_INTEREST_RETURN_PAYLOAD)
+		if ((f->interests & OTF_INTEREST_RETURN_PAYLOAD) && m->payload)
 			c.payload = otf_buf_ref(m->payload);
 		if (!ok) {
 			c.error = error;

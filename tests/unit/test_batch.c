@@ -495,6 +495,98 @@ static void test_full_downstream_refuses(void **state)
 	stop();
 }
 
+/* tf_src's `payload: 0`: a fresh copy of the big request each time, so the
+ * message holds the only reference and what batch keeps of it shows in
+ * the counted allocator. */
+static otf_buf_t *g_big;
+static otf_buf_t *big_copy(int i)
+{
+	(void)i;
+	return otf_buf_create_copy(g_big->data, g_big->len);
+}
+
+static uint64_t heap_bytes(void)
+{
+	otf_alloc_stats_t st;
+	otf_alloc_stats(&st);
+	return st.bytes_in_use;
+}
+
+/* Memory: while a batch of 8 requests of ~1 MB is in flight (the sink
+ * holds it), batch keeps the 8 originals only to answer them: their
+ * payloads were released when their bytes went into the batch, so the
+ * heap holds each byte once (the batch), not the inputs and the batch
+ * made of them (16 MB). Acks stay exact: each original, once, with its
+ * items; the batch is the requests' bytes back to back. */
+static void test_inputs_released_into_batch(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	enum { NREQ = 8, NREC = 256, BODY = 4000 };
+	static char body[BODY + 1];
+	memset(body, 'x', BODY);
+	otf_log_record_t lr[NREC];
+	memset(lr, 0, sizeof lr);
+	for (int i = 0; i < NREC; i++) {
+		lr[i].time_unix_nano = 1000u + (uint64_t)i;
+		lr[i].body.type = OTF_ANY_STRING;
+		lr[i].body.u.string_value = (otf_bytes_t){(const uint8_t *)body, BODY};
+	}
+	otf_scope_logs_t sl = {.log_records = lr, .log_records_len = NREC};
+	otf_resource_logs_t rl;
+	memset(&rl, 0, sizeof rl);
+	rl.scope_logs = &sl;
+	rl.scope_logs_len = 1;
+	otf_logs_t l = {.resource_logs = &rl, .resource_logs_len = 1};
+	assert_int_equal(otf_pdata_encode_logs(&l, &g_big), 0);
+	size_t S = g_big->len;
+	assert_true(S > 1000000);
+	otf_tf_set_payloads(big_copy, OTF_SIGNAL_LOGS);
+	uint64_t base = heap_bytes();
+	char yaml[1024];
+	snprintf(yaml, sizeof yaml,
+	         "receivers: {tf_src: {payload: 0, count: %d, items: %d}}\n"
+	         "processors: {batch: {send_batch_size: %d, timeout: 10s}}\n"
+	         "exporters: {tf_sink: {hold: true}}\n"
+	         "service: {pipelines: {logs: {receivers: [tf_src], processors: [batch], "
+	         "exporters: [tf_sink]}}}\n"
+	         "runtime: {workers: 1, shutdown_timeout: 5s}\n",
+	         NREQ, NREC, NREQ * NREC);
+	otf_config_error_t err;
+	otf_service_settings_t st;
+	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &g_cfg, &err),
+	                 0);
+	if (otf_service_build(g_cfg, &g_dag, &st, &err))
+		fail_msg("%s", err.text);
+	assert_int_equal(otf_engine_start(g_dag, &st.runtime, &g_engine), 0);
+	otf_tf_await_seen(0, 1, 5000);
+	uint64_t held = heap_bytes() - base;
+	/* The batch (8 S of data in at most 9 S of capacity: room for one more
+	 * request) plus the engine's own structures (well under S); keeping
+	 * the inputs too would be 16 S. */
+	if (held >= (uint64_t)(NREQ + 4) * S)
+		fail_msg("%llu bytes held with one %zu-byte batch in flight: the inputs were kept",
+		         (unsigned long long)held, (size_t)NREQ * S);
+	assert_true(held >= (uint64_t)NREQ * S);
+	assert_int_equal(outcomes(), 0); /* held by the sink */
+	assert_int_equal(otf_tf.sink[0].items[0], NREQ * NREC);
+	otf_buf_t *got = otf_tf.sink[0].payload[0];
+	assert_int_equal(got->len, NREQ * S);
+	for (int i = 0; i < NREQ; i++)
+		assert_memory_equal(got->data + (size_t)i * S, g_big->data, S);
+	stop(); /* KIL: the sink acks what it holds */
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
+	assert_int_equal(outcomes(), NREQ);
+	for (int i = 0; i < NREQ; i++) {
+		assert_int_equal(atomic_load(&otf_tf.acked[i]), 1);
+		assert_int_equal(atomic_load(&otf_tf.nacked[i]), 0);
+		assert_int_equal(atomic_load(&otf_tf.answer_items[i]), NREC);
+	}
+	otf_tf_set_payloads(NULL, OTF_SIGNAL_LOGS);
+	otf_buf_unref(g_big);
+	g_big = NULL;
+}
+
 static void test_config_validation(void **state)
 {
 	(void)state;
@@ -541,6 +633,7 @@ int main(void)
 	    cmocka_unit_test(test_split_original_nacked_once),
 	    cmocka_unit_test(test_kil_flushes),
 	    cmocka_unit_test(test_full_downstream_refuses),
+	    cmocka_unit_test(test_inputs_released_into_batch),
 	    cmocka_unit_test(test_config_validation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -12,8 +12,18 @@
  * Only a request cut by send_batch_max_size is walked and re-framed
  * (batch_split.c).
  *
- * Acknowledgements: every original request is kept (with the part not yet
- * batched) and listed in each batch holding a part of it. The batch
+ * Memory: the pending requests of a signal are appended, as they arrive,
+ * to one buffer that becomes the next batch (sized from the previous
+ * batch, or from send_batch_size items at the bytes per item seen, so it
+ * is not regrown on the way), and each request's own payload is released
+ * at once (otf_msg_release_payload; kept when a node upstream asked for
+ * it back): a worker holds each pending byte once, never the inputs and
+ * the batch made of them together. A request arriving alone is kept by
+ * reference, so one that fills a batch by itself is sent without a copy.
+ *
+ * Acknowledgements: every original request is kept (its message, for the
+ * answer, and how many of its items are not batched yet) and listed in
+ * each batch holding a part of it. The batch
  * processor subscribes to the outgoing batch; on ACK, an original whose
  * parts are all placed and acknowledged is acked; on NACK its originals
  * are nacked at once with the same error, permanence and reason (their
@@ -79,9 +89,10 @@ typedef struct batch_rec batch_rec_t;
 
 /* An original request. */
 struct origin {
-	otf_msg_t *msg;  /* NULL once answered */
-	otf_buf_t *rest; /* part not yet in a batch; NULL when all placed */
+	otf_msg_t *msg; /* NULL once answered */
+	bool queued;    /* part of it not yet in a batch (in the pending queue) */
 	uint64_t rest_items;
+	size_t rest_len;         /* that part's bytes in its signal's acc */
 	uint32_t outstanding;    /* batches holding a part, not answered yet */
 	origin_t *next, *prev;   /* pending queue of its signal */
 	origin_t *anext, *aprev; /* every live origin, for destroy */
@@ -98,6 +109,12 @@ struct batch_rec {
 
 typedef struct sigstate {
 	origin_t *head, *tail;
+	/* The queued origins' unbatched parts, back to back in queue order:
+	 * the next batch. acc_own: written by this node (else it is the one
+	 * queued request's payload, by reference, never written). */
+	otf_buf_t *acc;
+	bool acc_own;
+	size_t last_len;                  /* bytes of the last batch built */
 	uint64_t items;                   /* pending, not yet batched */
 	uint32_t norigins;                /* in the queue */
 	batch_rec_t *out_head, *out_tail; /* refused by downstream, in order */
@@ -138,7 +155,9 @@ static void list_unlink(batch_rec_t **head, batch_rec_t *r)
 		r->next->prev = r->prev;
 }
 
-static void queue_remove(sigstate_t *ss, origin_t *o)
+/* Takes o out of the pending queue; its bytes stay in acc (the caller
+ * moves or cuts them). */
+static void queue_unlink(sigstate_t *ss, origin_t *o)
 {
 	if (o->prev)
 		o->prev->next = o->next;
@@ -151,14 +170,32 @@ static void queue_remove(sigstate_t *ss, origin_t *o)
 	o->next = o->prev = NULL;
 	ss->items -= o->rest_items;
 	ss->norigins--;
-	otf_buf_unref(o->rest);
-	o->rest = NULL;
+	o->queued = false;
 	o->rest_items = 0;
+	o->rest_len = 0;
+}
+
+/* Drops o's unbatched part: out of the queue and its bytes out of acc. */
+static void queue_remove(sigstate_t *ss, origin_t *o)
+{
+	size_t off = 0;
+	for (origin_t *p = ss->head; p && p != o; p = p->next)
+		off += p->rest_len;
+	size_t len = o->rest_len;
+	queue_unlink(ss, o);
+	if (!ss->head) {
+		otf_buf_unref(ss->acc);
+		ss->acc = NULL;
+	} else if (len) {
+		/* Several origins: acc is this node's own buffer. */
+		memmove(ss->acc->data + off, ss->acc->data + off + len, ss->acc->len - off - len);
+		ss->acc->len -= len;
+	}
 }
 
 static void origin_maybe_free(batch_t *b, origin_t *o)
 {
-	if (o->msg || o->rest || o->outstanding)
+	if (o->msg || o->queued || o->outstanding)
 		return;
 	if (o->aprev)
 		o->aprev->anext = o->anext;
@@ -177,11 +214,11 @@ static void settle_rec(batch_t *b, otf_signal_t s, batch_rec_t *r, bool ok, int 
 		origin_t *o = r->parts[i];
 		o->outstanding--;
 		if (!ok && o->msg) {
-			if (o->rest)
+			if (o->queued)
 				queue_remove(&b->sig[s], o);
 			otf_msg_nack(o->msg, error, permanent, reason);
 			o->msg = NULL;
-		} else if (ok && o->msg && !o->rest && !o->outstanding) {
+		} else if (ok && o->msg && !o->queued && !o->outstanding) {
 			otf_msg_ack(o->msg);
 			o->msg = NULL;
 		}
@@ -237,6 +274,87 @@ static void drain_outbox(batch_t *b, otf_signal_t s)
 	}
 }
 
+/* Capacity for acc once it holds len bytes of items items: the size of
+ * the last batch (the steady state), else send_batch_size items at the
+ * bytes per item seen, with room for one more request of req_len bytes
+ * (the one that crosses send_batch_size); at least len. */
+static size_t acc_capacity(const batch_t *b, const sigstate_t *ss, size_t len, uint64_t items,
+                           size_t req_len)
+{
+	uint64_t want = b->cfg->send_batch_size;
+	uint64_t per = items ? (len + items - 1) / items : len;
+	uint64_t cap = len + (want > items ? (want - items) * per : 0) + req_len;
+	if (ss->last_len && ss->last_len + req_len < cap)
+		cap = ss->last_len + req_len;
+	if (cap < len + req_len)
+		cap = len + req_len;
+	return (size_t)cap;
+}
+
+/* acc becomes a buffer of this node's own with room for at least len
+ * bytes more: 0 or OTF_E_NOMEM (acc unchanged). */
+static int acc_room(batch_t *b, sigstate_t *ss, size_t len, uint64_t items)
+{
+	otf_buf_t *a = ss->acc;
+	if (ss->acc_own && a->cap - a->len >= len)
+		return 0;
+	size_t cap = acc_capacity(b, ss, a->len + len, ss->items + items, len);
+	if (ss->acc_own) {
+		/* Only when the requests grew past the estimate: by the bytes per
+		 * item now, and by half at least, so a stream of growing requests
+		 * is not copied once per request. */
+		size_t half = (a->len + len) + (a->len + len) / 2;
+		uint64_t want = b->cfg->send_batch_size, n_items = ss->items + items;
+		uint64_t per = n_items ? (a->len + len + n_items - 1) / n_items : 1;
+		cap = a->len + len + (want > n_items ? (want - n_items) * per : 0);
+		if (cap < half)
+			cap = half;
+		otf_buf_t *n = otf_realloc(a, sizeof *n + cap);
+		if (!n)
+			return OTF_E_NOMEM;
+		n->cap = cap;
+		ss->acc = n;
+		return 0;
+	}
+	otf_buf_t *n = otf_buf_create(cap);
+	if (!n)
+		return OTF_E_NOMEM;
+	memcpy(n->data, a->data, a->len);
+	n->len = a->len;
+	otf_buf_unref(a);
+	ss->acc = n;
+	ss->acc_own = true;
+	return 0;
+}
+
+/* acc without its first drop bytes, with ins (ins_len bytes, may be 0)
+ * in their place, left items then pending: 0 or OTF_E_NOMEM (acc
+ * unchanged). */
+static int acc_replace_prefix(batch_t *b, sigstate_t *ss, size_t drop, const uint8_t *ins,
+                              size_t ins_len, uint64_t left)
+{
+	otf_buf_t *a = ss->acc;
+	size_t keep = a->len - drop;
+	if (ss->acc_own && ins_len + keep <= a->cap) {
+		memmove(a->data + ins_len, a->data + drop, keep);
+		if (ins_len)
+			memcpy(a->data, ins, ins_len);
+		a->len = ins_len + keep;
+		return 0;
+	}
+	otf_buf_t *n = otf_buf_create(acc_capacity(b, ss, ins_len + keep, left, 0));
+	if (!n)
+		return OTF_E_NOMEM;
+	if (ins_len)
+		memcpy(n->data, ins, ins_len);
+	memcpy(n->data + ins_len, a->data + drop, keep);
+	n->len = ins_len + keep;
+	otf_buf_unref(a);
+	ss->acc = n;
+	ss->acc_own = true;
+	return 0;
+}
+
 /* Takes up to take items (whole originals, cutting the last one) off the
  * front of the queue into one batch and queues it for sending. Returns
  * false when nothing could be built (out of memory). */
@@ -245,83 +363,107 @@ static bool build_one(batch_t *b, otf_signal_t s, uint64_t take)
 	sigstate_t *ss = &b->sig[s];
 	uint32_t cap = ss->norigins;
 	batch_rec_t *r = otf_malloc(sizeof *r + cap * sizeof(origin_t *));
-	otf_buf_t **pieces = otf_malloc(cap * sizeof *pieces);
-	if (!r || !pieces) {
-		otf_free(r);
-		otf_free(pieces);
+	if (!r)
 		return false;
-	}
 	memset(r, 0, sizeof *r);
 	uint64_t need = take, deadline = 0;
-	size_t bytes = 0;
-	while (ss->head && r->n < cap) {
-		origin_t *o = ss->head;
-		otf_buf_t *piece;
-		uint64_t got;
-		bool cut = false;
+	size_t whole = 0; /* bytes of the origins placed whole: acc's prefix */
+	uint32_t nwhole = 0;
+	uint64_t placed = 0;
+	origin_t *cut = NULL;
+	otf_buf_t *h = NULL, *t = NULL;
+	otf_view_counts_t hc = {0}, tc = {0};
+	/* Find the cut first: nothing changes if the split fails for memory. */
+	for (origin_t *o = ss->head; o && nwhole < cap; o = o->next) {
 		if (o->rest_items <= need) {
-			piece = otf_buf_ref(o->rest);
-			got = o->rest_items;
-			queue_remove(ss, o);
-		} else if (need == 0) {
-			break;
-		} else {
-			otf_buf_t *h, *t;
-			otf_view_counts_t hc, tc;
-			int rc = otf__batch_split(s, o->rest->data, o->rest->len, need, &h, &t);
-			if (!rc && (otf_view_count(s, h->data, h->len, &hc) ||
-			            otf_view_count(s, t->data, t->len, &tc) || hc.records == 0 ||
-			            tc.records == 0)) {
-				otf_buf_unref(h);
-				otf_buf_unref(t);
-				rc = OTF_E_INVAL;
-			}
-			if (rc) {
-				/* Cannot cut here: send it whole, over the limit. */
-				otf_node_log(b->node, OTF_LOG_WARN,
-				             "cannot split a request (%s); sent whole",
-				             otf_strerror(rc));
-				piece = otf_buf_ref(o->rest);
-				got = o->rest_items;
-				queue_remove(ss, o);
-			} else {
-				piece = h;
-				got = hc.records;
-				otf_buf_unref(o->rest);
-				o->rest = t;
-				ss->items -= o->rest_items - tc.records;
-				o->rest_items = tc.records;
-				cut = true;
-			}
+			need -= o->rest_items;
+			placed += o->rest_items;
+			whole += o->rest_len;
+			nwhole++;
+			continue;
 		}
-		need = got < need ? need - got : 0;
-		pieces[r->n] = piece;
+		if (need == 0)
+			break;
+		int rc = otf__batch_split(s, ss->acc->data + whole, o->rest_len, need, &h, &t);
+		if (!rc && (otf_view_count(s, h->data, h->len, &hc) ||
+		            otf_view_count(s, t->data, t->len, &tc) || hc.records == 0 ||
+		            tc.records == 0)) {
+			otf_buf_unref(h);
+			otf_buf_unref(t);
+			rc = OTF_E_INVAL;
+		}
+		if (rc == OTF_E_NOMEM) {
+			otf_free(r);
+			return false;
+		}
+		if (rc) {
+			/* Cannot cut here: send it whole, over the limit. */
+			otf_node_log(b->node, OTF_LOG_WARN,
+			             "cannot split a request (%s); sent whole", otf_strerror(rc));
+			h = t = NULL;
+			whole += o->rest_len;
+			placed += o->rest_items;
+			nwhole++;
+		} else {
+			cut = o;
+			placed += hc.records;
+		}
+		break;
+	}
+	otf_buf_t *payload;
+	if (whole == ss->acc->len) {
+		/* All of it: acc is the batch (a request alone: its own payload,
+		 * forwarded without a copy). */
+		payload = ss->acc;
+		ss->acc = NULL;
+	} else {
+		payload = otf_buf_create(whole + (h ? h->len : 0));
+		if (payload) {
+			memcpy(payload->data, ss->acc->data, whole);
+			if (h)
+				memcpy(payload->data + whole, h->data, h->len);
+			payload->len = whole + (h ? h->len : 0);
+		}
+		if (!payload ||
+		    acc_replace_prefix(b, ss, whole + (cut ? cut->rest_len : 0), t ? t->data : NULL,
+		                       t ? t->len : 0, ss->items - placed)) {
+			otf_buf_unref(payload);
+			otf_buf_unref(h);
+			otf_buf_unref(t);
+			otf_free(r);
+			return false;
+		}
+	}
+	ss->last_len = payload->len;
+	/* The parts: the origins placed whole, then the cut one's head. */
+	while (ss->head && (r->n < nwhole || ss->head == cut)) {
+		origin_t *o = ss->head;
+		uint64_t got;
+		if (o == cut) {
+			got = hc.records;
+			ss->items -= o->rest_items - tc.records;
+			o->rest_items = tc.records;
+			o->rest_len = t->len;
+		} else {
+			got = o->rest_items;
+			queue_unlink(ss, o);
+		}
 		r->parts[r->n++] = o;
 		o->outstanding++;
 		r->items += got;
-		bytes += piece->len;
 		uint64_t dl = otf_msg_deadline(o->msg);
 		if (dl && (!deadline || dl < deadline))
 			deadline = dl;
-		if (cut)
+		if (o == cut)
 			break;
 	}
-	otf_buf_t *payload;
-	if (r->n == 1) {
-		payload = pieces[0]; /* one request: forwarded without a copy */
-	} else {
-		payload = otf_buf_create(bytes);
-		for (uint32_t i = 0; i < r->n; i++) {
-			if (payload) {
-				memcpy(payload->data + payload->len, pieces[i]->data,
-				       pieces[i]->len);
-				payload->len += pieces[i]->len;
-			}
-			otf_buf_unref(pieces[i]);
-		}
+	otf_buf_unref(h);
+	otf_buf_unref(t);
+	if (!ss->head) {
+		otf_buf_unref(ss->acc); /* NULL, or an empty rest */
+		ss->acc = NULL;
 	}
-	otf_free(pieces);
-	r->msg = payload ? otf_msg_create(b->node, s, payload, r->items) : NULL;
+	r->msg = otf_msg_create(b->node, s, payload, r->items);
 	if (!r->msg || otf_msg_subscribe(r->msg, b->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK,
 	                                 (uint64_t)(uintptr_t)r)) {
 		if (r->msg)
@@ -395,13 +537,25 @@ static void consume(void *inst, otf_msg_t *m)
 		return;
 	}
 	origin_t *o = otf_calloc(1, sizeof *o);
-	if (!o) {
+	if (!o || (ss->acc && acc_room(b, ss, p->len, c.records))) {
+		otf_free(o);
 		otf_msg_nack(m, OTF_E_NOMEM, false, "batch: out of memory");
 		return;
 	}
+	size_t plen = p->len;
+	if (ss->acc) {
+		memcpy(ss->acc->data + ss->acc->len, p->data, p->len);
+		ss->acc->len += p->len;
+	} else {
+		ss->acc = otf_buf_ref(p);
+		ss->acc_own = false;
+	}
+	/* Its bytes are in acc now: the message is kept only to be answered. */
+	(void)otf_msg_release_payload(m);
 	o->msg = m;
-	o->rest = otf_buf_ref(p);
+	o->queued = true;
 	o->rest_items = c.records;
+	o->rest_len = plen;
 	o->anext = b->all;
 	if (b->all)
 		b->all->aprev = o;
@@ -439,7 +593,7 @@ static void cancel(batch_t *b, uint64_t id, const char *reason)
 	for (origin_t *o = b->all; o; o = o->anext) {
 		if (!o->msg || otf_msg_id(o->msg) != id)
 			continue;
-		if (!o->rest)
+		if (!o->queued)
 			return; /* all of it is in built batches: they answer it */
 		otf_signal_t s = otf_msg_signal(o->msg);
 		sigstate_t *ss = &b->sig[s];
@@ -539,7 +693,9 @@ static void destroy(void *inst)
 	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
 		sigstate_t *ss = &b->sig[s];
 		while (ss->head)
-			queue_remove(ss, ss->head);
+			queue_unlink(ss, ss->head);
+		otf_buf_unref(ss->acc);
+		ss->acc = NULL;
 		while (ss->out_head) {
 			batch_rec_t *r = ss->out_head;
 			ss->out_head = r->next;
