@@ -4,8 +4,11 @@
 # 1000 logs per request, 4 connections) and under 10x that offered load;
 # writes the "memory" section of docs/benchmarks.md.
 # usage: bench/suite-memory.sh BUILD_DIR
-#   MEM_BASE_BIN=path/to/otflow: the idle figures of a second binary (a
-#   baseline build) measured in the same run, side by side.
+#   MEM_BASE_BIN=path/to/otflow: the figures of a second binary (a baseline
+#   build) measured in the same run, side by side: idle, and each load run
+#   interleaved with this build's.
+#   MEM_RUNS=N: load runs per binary and rate, the best (lowest max RSS)
+#   reported (default 1; 3 with MEM_BASE_BIN).
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}
@@ -63,10 +66,15 @@ idle() {
 	stop
 }
 
-# series RATE SECONDS: RSS (kB) each second while otflow-loadgen offers RATE
-# logs/s over gRPC; prints "max min last samples..." and the loadgen's summary in $tmp/lg.json
+# series BIN RATE SECONDS: RSS (kB) each second while otflow-loadgen offers
+# RATE logs/s over gRPC; prints "max min last cpu accepted samples..." (cpu:
+# otflow's utime + stime over the run, in seconds; accepted: the loadgen's
+# acked logs/s)
 series() {
-	start "$build/otflow"
+	bin=$1
+	shift
+	start "$bin"
+	t0=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 	"$build/otflow-loadgen" --protocol grpc --endpoint "127.0.0.1:$grpc" --signal logs \
 		--rate "$1" --batch 1000 --connections 4 --duration "$2" --json > "$tmp/lg.json" 2>/dev/null &
 	lg=$!
@@ -78,21 +86,39 @@ series() {
 		n=$((n + 1))
 	done
 	wait "$lg" || true
+	cpu=$(awk -v t0="$t0" -v hz="$(getconf CLK_TCK)" '{printf "%.2f", ($14 + $15 - t0) / hz}' "/proc/$pid/stat")
 	stop
-	echo "$s" | awk '{mx = 0; mn = 1e12; for (i = 1; i <= NF; i++) {if ($i > mx) mx = $i; if ($i < mn) mn = $i}
-	                  printf "%d %d %d", mx, mn, $NF; for (i = 1; i <= NF; i++) printf " %d", $i; print ""}'
+	acc=$(accepted)
+	echo "$s" | awk -v c="$cpu" -v a="$acc" '{mx = 0; mn = 1e12; for (i = 1; i <= NF; i++) {if ($i > mx) mx = $i; if ($i < mn) mn = $i}
+	                  printf "%d %d %d %s %s", mx, mn, $NF, c, a; for (i = 1; i <= NF; i++) printf " %d", $i; print ""}'
 }
 accepted() {
 	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print("%.0f" % d["acked_per_s"])' "$tmp/lg.json" 2>/dev/null || echo "?"
+}
+# best OLD NEW: the series line with the lower max RSS
+best() {
+	if [ -z "$1" ] || [ "${2%% *}" -lt "${1%% *}" ]; then echo "$2"; else echo "$1"; fi
+}
+# row NAME RATE LINE: one row of the load table
+row() {
+	echo "$3" | awk -v b="$1" -v r="$2" '{printf "| %s | %s | %s | %s | %s | %s | %s |", b, r, $5, $1, $2, $3, $4; for (i = 6; i <= NF; i++) printf " %s", $i; print " |"}'
 }
 
 rows=$(idle current "$build/otflow")
 base_rows=""
 [ -n "${MEM_BASE_BIN:-}" ] && [ -x "$MEM_BASE_BIN" ] && base_rows=$(idle baseline "$MEM_BASE_BIN")
-load=$(series 100000 10)
-load_acc=$(accepted)
-over=$(series 1000000 10)
-over_acc=$(accepted)
+have_base=""
+[ -n "$base_rows" ] && have_base=1
+runs=${MEM_RUNS:-$([ -n "$have_base" ] && echo 3 || echo 1)}
+load="" over="" bload="" bover=""
+i=0
+while [ $i -lt "$runs" ]; do
+	load=$(best "$load" "$(series "$build/otflow" 100000 10)")
+	[ -n "$have_base" ] && bload=$(best "$bload" "$(series "$MEM_BASE_BIN" 100000 10)")
+	over=$(best "$over" "$(series "$build/otflow" 1000000 10)")
+	[ -n "$have_base" ] && bover=$(best "$bover" "$(series "$MEM_BASE_BIN" 1000000 10)")
+	i=$((i + 1))
+done
 
 out=$(mktemp)
 {
@@ -123,13 +149,17 @@ out=$(mktemp)
 		echo
 	done
 	echo "- under load: \`otflow-loadgen --protocol grpc --rate R --batch 1000 --connections 4"
-	echo "  --duration 10\` (R = 100000, then 1000000: 10x), VmRSS sampled each second (kB)."
+	echo "  --duration 10\` (R = 100000, then 1000000: 10x), VmRSS sampled each second (kB);"
+	echo "  CPU = otflow's utime + stime over the run (s). Best (lowest max RSS) of $runs run(s)"
+	echo "  per binary and rate; with a baseline, its runs alternate with the current build's."
 	echo "  Targets: <= 12 MiB at 100k logs/s, flat under 10x overload."
 	echo
-	echo "| offered logs/s | accepted logs/s | max RSS | min RSS | last RSS | RSS each second |"
-	echo "|---|---|---|---|---|---|"
-	echo "$load" | awk -v r=100000 -v a="$load_acc" '{printf "| %s | %s | %s | %s | %s |", r, a, $1, $2, $3; for (i = 4; i <= NF; i++) printf " %s", $i; print " |"}'
-	echo "$over" | awk -v r=1000000 -v a="$over_acc" '{printf "| %s | %s | %s | %s | %s |", r, a, $1, $2, $3; for (i = 4; i <= NF; i++) printf " %s", $i; print " |"}'
+	echo "| binary | offered logs/s | accepted logs/s | max RSS | min RSS | last RSS | CPU s | RSS each second |"
+	echo "|---|---|---|---|---|---|---|---|"
+	row current 100000 "$load"
+	[ -n "$have_base" ] && row baseline 100000 "$bload"
+	row current 1000000 "$over"
+	[ -n "$have_base" ] && row baseline 1000000 "$bover"
 	echo
 	[ -f bench/memory_notes.md ] && cat bench/memory_notes.md
 } > "$out"

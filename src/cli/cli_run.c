@@ -180,8 +180,10 @@ int otf_cli_run(int argc, char **argv)
 		otf_admin_set_ready(st.admin, 1);
 	}
 	st.reload = otf_cli_reload_create(paths, n, cfg, settings.log_level);
+	otf_cli_memtrim_t *trim = otf_cli_memtrim_start(loop);
 	uv_run(loop, UV_RUN_DEFAULT);
 	int64_t undelivered = join_or_exit(st.engine);
+	otf_cli_memtrim_stop(trim);
 	close_signals(loop, &st);
 	otf_cli_reload_destroy(st.reload);
 	if (undelivered > 0)

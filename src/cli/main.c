@@ -17,8 +17,14 @@
  * page per 4 KiB it is written into, and an munmap or MADV_DONTNEED when
  * freed, on every request (a third of a single gRPC connection's worker
  * time in perf). Request buffers up to 8 MiB stay in the arenas, and up to
- * 16 MiB of free top is kept for the next request; a GLIBC_TUNABLES
- * setting for malloc wins. */
+ * 16 MiB of free top is kept for the next request; what a burst leaves
+ * free is given back once it is over (cli_memtrim.c). One arena for every
+ * thread: glibc's default of one per thread (per worker) kept each
+ * worker's high-water mark apart (a buffer freed by one worker could not
+ * serve the other), and malloc_trim cannot cut a thread arena's free top.
+ * The workers allocate a few times per request (messages, not records),
+ * so they hardly contend for its lock. A GLIBC_TUNABLES setting for
+ * malloc wins. */
 static void malloc_tune(void)
 {
 	const char *t = getenv("GLIBC_TUNABLES");
@@ -26,6 +32,7 @@ static void malloc_tune(void)
 		return;
 	mallopt(M_MMAP_THRESHOLD, 8 << 20);
 	mallopt(M_TRIM_THRESHOLD, 16 << 20);
+	mallopt(M_ARENA_MAX, 1);
 }
 
 static void usage(FILE *f)
