@@ -587,6 +587,63 @@ static void test_inputs_released_into_batch(void **state)
 	g_big = NULL;
 }
 
+/* A node upstream that gets its message back to send it again (retry,
+ * OTF_INTEREST_RETURN_MSG) still needs its payload: batch keeps it then.
+ * The sink fails the first batch (retryable), retry resends the three
+ * requests, and the second batch is their bytes back to back; each
+ * request is acked once with its items. */
+static void test_payload_kept_for_retry_upstream(void **state)
+{
+	(void)state;
+	reset(OTF_SIGNAL_LOGS);
+	int seq = 0;
+	for (int i = 0; i < 3; i++)
+		add_logs(1, 1, 4, &seq);
+	for (int i = 0; i < g.nreq; i++)
+		otf_tf_add(g.sig, otf_buf_ref(g.req[i]), g.items[i]);
+	const char *yaml = "nodes:\n"
+	                   "  src: {type: tf_src}\n"
+	                   "  retry: {type: retry, config: {initial_interval: 10ms}}\n"
+	                   "  batch: {type: batch, config: {send_batch_size: 12, timeout: 10s}}\n"
+	                   "  sink: {type: tf_sink, config: {fail: 1}}\n"
+	                   "connections:\n"
+	                   "  - {from: src, to: retry}\n"
+	                   "  - {from: retry, to: batch}\n"
+	                   "  - {from: batch, to: sink}\n"
+	                   "runtime: {workers: 1, shutdown_timeout: 5s}\n";
+	otf_config_error_t err;
+	otf_service_settings_t st;
+	assert_int_equal(otf_config_load_string("t.yaml", yaml, strlen(yaml), NULL, &g_cfg, &err),
+	                 0);
+	if (otf_service_build(g_cfg, &g_dag, &st, &err))
+		fail_msg("%s", err.text);
+	assert_int_equal(otf_engine_start(g_dag, &st.runtime, &g_engine), 0);
+	wait_outcomes(3);
+	expect_all_acked();
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 2);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].nacked), 1);
+	/* Both batches: the three requests' bytes back to back, each once (the
+	 * retries may come back in another order). */
+	for (int b = 0; b < 2; b++) {
+		otf_buf_t *got = otf_tf.sink[0].payload[b];
+		size_t off = 0;
+		bool used[3] = {false, false, false};
+		for (int k = 0; k < 3; k++) {
+			int hit = -1;
+			for (int i = 0; i < 3 && hit < 0; i++)
+				if (!used[i] && off + g.req[i]->len <= got->len &&
+				    !memcmp(got->data + off, g.req[i]->data, g.req[i]->len))
+					hit = i;
+			if (hit < 0)
+				fail_msg("batch %d: bytes at %zu are none of the requests", b, off);
+			used[hit] = true;
+			off += g.req[hit]->len;
+		}
+		assert_int_equal(off, got->len);
+	}
+	stop();
+}
+
 static void test_config_validation(void **state)
 {
 	(void)state;
@@ -634,6 +691,7 @@ int main(void)
 	    cmocka_unit_test(test_kil_flushes),
 	    cmocka_unit_test(test_full_downstream_refuses),
 	    cmocka_unit_test(test_inputs_released_into_batch),
+	    cmocka_unit_test(test_payload_kept_for_retry_upstream),
 	    cmocka_unit_test(test_config_validation),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
