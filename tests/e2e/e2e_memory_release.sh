@@ -4,7 +4,7 @@
 # 4 KiB), but what a burst leaves free goes back to the kernel once it is
 # over (src/cli/cli_memtrim.c; one malloc arena for every thread, so that
 # malloc_trim can cut it). A 2-worker otflow (OTLP gRPC -> batch -> nop)
-# takes 3 s of 200 requests/s of 1000 logs; every record is acked; then,
+# takes 3 s of 200 requests/s of 1000 logs; every record sent is acked; then,
 # with no traffic, its private anonymous memory (RssAnon) falls back under
 # 4 MiB within 10 s (it stayed at its high-water mark, 15-18 MiB, before).
 # shellcheck source=tests/e2e/lib.sh
@@ -48,8 +48,15 @@ anon() { awk '/^RssAnon:/ {print $2}' "/proc/$PID/status"; }
 "$LG" --protocol grpc --endpoint "127.0.0.1:$GRPC" --signal logs --rate 200000 --batch 1000 \
 	--connections 4 --duration 3 --json >"$TMP/lg.json" 2>"$TMP/lg.err"
 high=$(anon)
-expect_eq "every record of the burst acked (sent acked failed)" "600000 600000 0" \
-	"$(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["items_sent"], d["items_acked"], d["items_failed"])' "$TMP/lg.json" 2>/dev/null)"
+# On a loaded machine the client may send fewer than 600 requests in 3 s:
+# every record it sent must be acked.
+read -r sent acked failed < <(python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["items_sent"], d["items_acked"], d["items_failed"])' "$TMP/lg.json" 2>/dev/null)
+if [ "${sent:-0}" -ge 100000 ] && [ "$acked" = "$sent" ] && [ "$failed" = 0 ]; then
+	ok "every record of the burst acked: $acked of $sent"
+else
+	bad "burst: sent ${sent:-?}, acked ${acked:-?}, failed ${failed:-?} (want >= 100000 sent, all acked)"
+	sed 's/^/  | /' "$TMP/lg.err" | tail -5
+fi
 
 low=$high
 for _ in $(seq 100); do
