@@ -49,9 +49,12 @@ otf_cli_reload_t *otf_cli_reload_create(const char *const *paths, size_t n, otf_
 void otf_cli_reload_run(otf_cli_reload_t *r, otf_engine_t *engine);
 void otf_cli_reload_destroy(otf_cli_reload_t *r);
 
-/* cli_memtrim.c: gives the memory freed after a burst back to the kernel
- * (a 1 s timer on loop, unref'd); NULL when out of memory (nothing then
- * runs). stop: closes it (the loop must run once more to free it). */
+/* cli_memtrim.c: malloc_tune at process start (one malloc arena);
+ * memtrim_start once the workers run: the steady-state malloc thresholds,
+ * and a 1 s timer on loop (unref'd) that gives the memory freed after a
+ * burst back to the kernel; NULL when out of memory (no timer then).
+ * stop: closes it (the loop must run once more to free it). */
+void otf_cli_malloc_tune(void);
 typedef struct otf_cli_memtrim otf_cli_memtrim_t;
 struct uv_loop_s;
 otf_cli_memtrim_t *otf_cli_memtrim_start(struct uv_loop_s *loop);

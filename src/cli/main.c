@@ -6,34 +6,9 @@
 
 #include <otmm.h>
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* glibc serves requests above its mmap threshold (128 KiB at first) with a
- * fresh mmap and gives a worker arena's free top back above the trim
- * threshold: a 340 KiB OTLP request then costs a page fault and a zeroed
- * page per 4 KiB it is written into, and an munmap or MADV_DONTNEED when
- * freed, on every request (a third of a single gRPC connection's worker
- * time in perf). Request buffers up to 8 MiB stay in the arenas, and up to
- * 16 MiB of free top is kept for the next request; what a burst leaves
- * free is given back once it is over (cli_memtrim.c). One arena for every
- * thread: glibc's default of one per thread (per worker) kept each
- * worker's high-water mark apart (a buffer freed by one worker could not
- * serve the other), and malloc_trim cannot cut a thread arena's free top.
- * The workers allocate a few times per request (messages, not records),
- * so they hardly contend for its lock. A GLIBC_TUNABLES setting for
- * malloc wins. */
-static void malloc_tune(void)
-{
-	const char *t = getenv("GLIBC_TUNABLES");
-	if (t && strstr(t, "glibc.malloc."))
-		return;
-	mallopt(M_MMAP_THRESHOLD, 8 << 20);
-	mallopt(M_TRIM_THRESHOLD, 16 << 20);
-	mallopt(M_ARENA_MAX, 1);
-}
 
 static void usage(FILE *f)
 {
@@ -67,7 +42,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	malloc_tune();
+	otf_cli_malloc_tune();
 	const char *cmd = argv[1];
 	if (!strcmp(cmd, "--version") || !strcmp(cmd, "version")) {
 		/* What a bug report needs: the build, and which plug-ins and files fit it. */
