@@ -191,16 +191,26 @@ int otf_engine_reconfigure(otf_engine_t *e, const char *id, const struct otf_con
  * in place, as otf_engine_reconfigure does (taken from next, whose entry
  * is then NULL; next keeps the rest and is the caller's to destroy);
  * nodes whose config did not change are not touched and keep their state.
+ * A DAG of another shape (nodes or pipelines added or removed, edges
+ * changed, a node's type, signals or output ports changed) is switched to
+ * live (src/engine/reshape.c): kept nodes keep their instances and are
+ * rewired, new ones are started on every worker, removed ones drain and
+ * are destroyed; next's nodes are then moved out (it is still the
+ * caller's to destroy) and otf_engine_dag returns the new DAG.
  * Returns the number of nodes changed (>= 0; their ids in changed,
- * ", "-separated), or a negative code with err: OTF_E_UNSUPPORTED when
- * next has another shape (a node or pipeline added or removed, a type, a
- * connection or a fan-out policy changed) or a changed node's output ports
- * change: nothing was applied; a changed node of a type without
- * reconfigure is rebuilt as otf_engine_reconfigure says;
- * another code: a node's reconfigure failed, err names it and how many
- * were applied before it. Same thread rule as otf_engine_reconfigure. */
+ * ", "-separated, each with what happened to it when the shape changed),
+ * or a negative code with err: OTF_E_IO when a new node failed to create
+ * or start on some worker (err: its file:line, id and error; nothing was
+ * applied: the running DAG stays), OTF_E_UNSUPPORTED when a changed
+ * node's change cannot be applied (nothing was applied); another code: a
+ * node's reconfigure failed, err names it and how many were applied
+ * before it. Same thread rule as otf_engine_reconfigure. */
 int otf_engine_reload(otf_engine_t *e, otf_dag_t *next, char *changed, size_t changed_len,
                       char *err, size_t errlen);
+/* The DAG the engine runs now: the one it was started with until a reload
+ * changed the shape, then the engine's (valid until the next such reload
+ * or otf_engine_join). Main thread (the one calling otf_engine_reload). */
+const otf_dag_t *otf_engine_dag(const otf_engine_t *e);
 
 /* True when node i of a compiled dag is live (not removed: it runs). */
 bool otf_dag_node_live(const otf_dag_t *dag, size_t i);

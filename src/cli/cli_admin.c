@@ -102,8 +102,10 @@ static void on_api(otf_http_request_t *req, void *ctx)
 	otf_buf_t *body = otf_http_request_body(req);
 	otf_admin_reply_t r;
 	otf_http_str_t ct = otf_http_request_header(req, "content-type");
-	otf__admin_route(a->dag, a->engine, otf_http_request_method(req), p.ptr, p.len, ct.ptr,
-	                 ct.len, body ? (const char *)body->data : NULL, body ? body->len : 0, &r);
+	/* The engine's DAG: a reload may have changed its shape. */
+	otf__admin_route(a->engine ? otf_engine_dag(a->engine) : a->dag, a->engine,
+	                 otf_http_request_method(req), p.ptr, p.len, ct.ptr, ct.len,
+	                 body ? (const char *)body->data : NULL, body ? body->len : 0, &r);
 	if (!r.body && !r.static_body) {
 		otf_http_respond(req, 500, "text/plain", "out of memory\n", 14, NULL, 0);
 		return;

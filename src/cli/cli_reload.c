@@ -3,8 +3,10 @@
  * (every schema, validate and check); a file that fails leaves the
  * running configuration as it is and the error is logged with its
  * file:line. A valid one goes to otf_engine_reload: node configs that
- * changed are applied in place, everything else keeps running; a change
- * of the DAG's shape is refused with a log line saying what changed.
+ * changed are applied in place, everything else keeps running; a DAG of
+ * another shape is switched to live (pipelines and components added or
+ * removed: src/engine/reshape.c), or refused with a log line saying why
+ * (a new node that fails to start) and the old one keeps running.
  * service.telemetry.logs.level applies at once; other service settings
  * (runtime, extensions, service.admin, service.telemetry.metrics) are
  * read at start only, and a change of them is logged as such. */
@@ -129,10 +131,16 @@ void otf_cli_reload_run(otf_cli_reload_t *r, otf_engine_t *engine)
 	otf_dag_destroy(dag);
 	if (n == OTF_E_UNSUPPORTED) {
 		otf_log(OTF_LOG_ERROR, "service",
-		        "reload refused, the running configuration stays: %s (a change of the "
-		        "DAG's shape, or of a node that cannot change while running, needs a "
-		        "restart)",
+		        "reload refused, the running configuration stays: %s (a change of a "
+		        "node that cannot change while running needs a restart)",
 		        why);
+		otf_config_destroy(cfg);
+		return;
+	}
+	if (n == OTF_E_IO) {
+		/* A new node failed to start (a port in use): nothing applied. */
+		otf_log(OTF_LOG_ERROR, "service",
+		        "reload refused, the running configuration stays: %s", why);
 		otf_config_destroy(cfg);
 		return;
 	}

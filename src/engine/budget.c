@@ -27,7 +27,7 @@ static budget_t *state(otf_worker_t *w)
 {
 	if (w->budgets)
 		return w->budgets;
-	size_t n = w->engine->dag->nodes_len;
+	size_t n = w->nodes_span;
 	budget_t *b = otf_calloc(n ? n : 1, sizeof *b);
 	if (!b)
 		return NULL;
@@ -104,8 +104,7 @@ static void post_reb(otf_node_t *n, const otf_budget_t *b)
  * its predecessors read its latest eff when it comes up. */
 static int propagate(otf_worker_t *w, budget_t *st, uint32_t start)
 {
-	const otf_engine_t *e = w->engine;
-	size_t cap = e->dag->nodes_len + 1, head = 0, tail = 0;
+	size_t cap = w->nodes_span + 1, head = 0, tail = 0;
 	uint32_t small[64];
 	uint32_t *q = cap <= 64 ? small : otf_malloc(cap * sizeof *q);
 	if (!q)
@@ -115,8 +114,8 @@ static int propagate(otf_worker_t *w, budget_t *st, uint32_t start)
 	while (head != tail) {
 		uint32_t at = q[head++ % cap];
 		st[at].queued = false;
-		for (uint32_t k = e->pred_off[at]; k < e->pred_off[at + 1]; k++) {
-			otf_node_t *p = &w->nodes[e->preds[k]];
+		for (uint32_t k = w->pred_off[at]; k < w->pred_off[at + 1]; k++) {
+			otf_node_t *p = w->nodes[w->preds[k]];
 			budget_t *pb = &st[p->index];
 			otf_budget_t d = compute_down(w, st, p);
 			if (beq(&d, &pb->down))
@@ -220,6 +219,23 @@ void otf__budget_spent(otf_node_t *node, const otf_msg_t *m)
 	spend(&nb->down.msgs, 1);
 	spend(&nb->down.items, m->items);
 	spend(&nb->down.bytes, m->payload ? m->payload->len : 0);
+}
+
+int otf__budget_grow(otf_worker_t *w, size_t n)
+{
+	if (n <= w->nodes_span)
+		return 0;
+	if (w->budgets) {
+		budget_t *b = otf_realloc(w->budgets, n * sizeof *b);
+		if (!b)
+			return OTF_E_NOMEM;
+		memset(b + w->nodes_span, 0, (n - w->nodes_span) * sizeof *b);
+		for (size_t i = w->nodes_span; i < n; i++)
+			b[i].own = b[i].down = b[i].eff = k_unlimited;
+		w->budgets = b;
+	}
+	w->nodes_span = n;
+	return 0;
 }
 
 void otf__budget_close(otf_worker_t *w)

@@ -48,7 +48,7 @@ int otf_msg_cancel(otf_node_t *node, uint64_t msg_id, const char *reason)
 		return OTF_E_NOMEM;
 	w->cancels->ids[slot(msg_id)] = msg_id;
 	/* Every node downstream, once each, nearest first (breadth-first). */
-	size_t n = w->engine->dag->nodes_len;
+	size_t n = w->nodes_span;
 	uint32_t *q = otf_malloc((n + 1) * sizeof *q);
 	bool *seen = otf_calloc(n + 1, sizeof *seen);
 	if (!q || !seen) {
@@ -60,7 +60,7 @@ int otf_msg_cancel(otf_node_t *node, uint64_t msg_id, const char *reason)
 	q[tail++] = node->index;
 	seen[node->index] = true;
 	while (head < tail) {
-		otf_node_t *at = &w->nodes[q[head++]];
+		otf_node_t *at = w->nodes[q[head++]];
 		for (uint32_t p = 0; p < at->nports; p++)
 			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
 				for (uint32_t i = 0; i < at->ports[p].out_len[s]; i++) {

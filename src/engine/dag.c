@@ -95,6 +95,23 @@ static int index_add(otf_dag_t *dag, size_t i)
 	return 0;
 }
 
+int otf__dag_reindex(otf_dag_t *dag)
+{
+	size_t cap = 64;
+	while (cap < (dag->nodes_len + 1) * 2)
+		cap *= 2;
+	uint32_t *t = otf_calloc(cap, sizeof *t);
+	if (!t)
+		return OTF_E_NOMEM;
+	otf_free(dag->hidx);
+	dag->hidx = t;
+	dag->hcap = cap;
+	for (size_t i = 0; i < dag->nodes_len; i++)
+		if (!dag->nodes[i].removed)
+			index_put(dag, i);
+	return 0;
+}
+
 int otf_dag_find(const otf_dag_t *dag, const char *name)
 {
 	if (!dag->hcap)

@@ -39,11 +39,10 @@ void otf_runtime_config_defaults(otf_runtime_config_t *rt)
  * node along the topological order. */
 static bool kil_ready(otf_worker_t *w, const otf_node_t *n)
 {
-	const otf_engine_t *e = w->engine;
 	if (n->data.len)
 		return false;
-	for (uint32_t k = e->pred_off[n->index]; k < e->pred_off[n->index + 1]; k++) {
-		const otf_node_t *p = &w->nodes[e->preds[k]];
+	for (uint32_t k = w->pred_off[n->index]; k < w->pred_off[n->index + 1]; k++) {
+		const otf_node_t *p = w->nodes[w->preds[k]];
 		if (!p->shutdown_done || p->data.len)
 			return false;
 	}
@@ -60,10 +59,10 @@ static void shutdown_step(otf_worker_t *w)
 {
 	if (w->phase != 1)
 		return;
-	const otf_dag_t *dag = w->engine->dag;
+	const otf_dag_t *dag = w->dag;
 	bool all_done = true;
 	for (size_t k = 0; k < dag->order_len; k++) {
-		otf_node_t *n = &w->nodes[dag->order[k]];
+		otf_node_t *n = w->nodes[dag->order[k]];
 		if (!n->kil_sent && kil_ready(w, n)) {
 			n->kil_sent = true;
 			if (!n->def->factory->control || !n->instance) {
@@ -142,17 +141,18 @@ static void finish(otf_worker_t *w)
 	if (w->phase >= 2)
 		return;
 	__atomic_store_n(&w->phase, 2, __ATOMIC_RELAXED);
-	const otf_dag_t *dag = w->engine->dag;
+	const otf_dag_t *dag = w->dag;
 	/* Completions already posted are delivered; none can come after the
 	 * instances are destroyed (a component's threads end in destroy). */
 	otf__worker_async_close(w);
-	for (size_t k = 0; k < dag->order_len; k++) {
-		otf_node_t *n = &w->nodes[dag->order[k]];
+	for (size_t k = 0; w->nodes && k < dag->order_len; k++) {
+		otf_node_t *n = w->nodes[dag->order[k]];
 		otf__node_rebuild_close(n);
 		if (n->instance && n->def->factory->destroy)
 			n->def->factory->destroy(n->instance);
 		n->instance = NULL;
 	}
+	otf__reshape_finish(w); /* nodes removed by a reload, still draining */
 	otf__worker_close_timers(w);
 	uv_timer_stop(&w->deadline_timer);
 	uv_timer_stop(&w->step_timer);
@@ -168,55 +168,67 @@ static void finish(otf_worker_t *w)
 	uv_close((uv_handle_t *)&w->wake, NULL);
 }
 
+/* Frees one node's rings (what is still queued discarded) and ports. */
+void otf__node_free_rt(otf_node_t *n)
+{
+	if (n->data.slots) {
+		otf_msg_t *m;
+		while (n->data.len) {
+			memcpy(&m, (char *)n->data.slots + (size_t)n->data.head * n->data.elem,
+			       sizeof m);
+			n->data.head = (n->data.head + 1) % n->data.cap;
+			n->data.len--;
+			/* A fan-out copy releases its join: the parent goes
+				 * with the last copy instead of leaking. */
+			otf__msg_discard(m);
+		}
+	}
+	otf__ring_close(&n->data);
+	if (n->control.slots) {
+		otf_ctrl_t *c = n->control.slots;
+		for (uint32_t k = 0; k < n->control.len; k++) {
+			otf_ctrl_t *x = &c[(n->control.head + k) % n->control.cap];
+			if (x->type == OTF_CTRL_CFG)
+				otf__node_cfg_discard(x);
+			otf_buf_unref(x->payload);
+			if (x->msg)
+				otf__msg_discard(x->msg);
+		}
+	}
+	otf__ring_close(&n->control);
+	for (uint32_t p = 0; p < n->nports; p++)
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+			otf_free(n->ports[p].out[s]);
+	otf_free(n->ports);
+	n->ports = NULL;
+	n->nports = 0;
+}
+
 static void free_nodes(otf_worker_t *w)
 {
 	otf_engine_t *e = w->engine;
-	const otf_dag_t *dag = e->dag;
 	pthread_mutex_lock(&e->lock);
-	otf_node_t *nodes = w->nodes;
+	otf_node_t **nodes = w->nodes;
+	size_t len = w->nodes_len;
 	w->nodes = NULL;
-	for (size_t i = 0; nodes && i < dag->nodes_len; i++)
+	w->nodes_len = 0;
+	for (size_t i = 0; nodes && i < len; i++)
 		for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
 			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
 				e->retired[i][c][s] += atomic_load_explicit(
-				    &nodes[i].counters[c][s], memory_order_relaxed);
+				    &nodes[i]->counters[c][s], memory_order_relaxed);
 	pthread_mutex_unlock(&e->lock);
-	if (!nodes)
-		return;
-	for (size_t i = 0; i < dag->nodes_len; i++) {
-		otf_node_t *n = &nodes[i];
-		if (n->data.slots) {
-			otf_msg_t *m;
-			while (n->data.len) {
-				memcpy(&m,
-				       (char *)n->data.slots + (size_t)n->data.head * n->data.elem,
-				       sizeof m);
-				n->data.head = (n->data.head + 1) % n->data.cap;
-				n->data.len--;
-				/* A fan-out copy releases its join: the parent goes
-				 * with the last copy instead of leaking. */
-				otf__msg_discard(m);
-			}
-		}
-		otf__ring_close(&n->data);
-		if (n->control.slots) {
-			otf_ctrl_t *c = n->control.slots;
-			for (uint32_t k = 0; k < n->control.len; k++) {
-				otf_ctrl_t *x = &c[(n->control.head + k) % n->control.cap];
-				if (x->type == OTF_CTRL_CFG)
-					otf__node_cfg_discard(x);
-				otf_buf_unref(x->payload);
-				if (x->msg)
-					otf__msg_discard(x->msg);
-			}
-		}
-		otf__ring_close(&n->control);
-		for (uint32_t p = 0; p < n->nports; p++)
-			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
-				otf_free(n->ports[p].out[s]);
-		otf_free(n->ports);
+	for (size_t i = 0; nodes && i < len; i++) {
+		otf__node_free_rt(nodes[i]);
+		/* The block holds the nodes the worker started with; those a
+		 * reload added have their own allocation. */
+		if (i >= w->node_block_len)
+			otf_free(nodes[i]);
 	}
+	otf_free(w->node_block);
+	w->node_block = NULL;
 	otf_free(nodes);
+	otf__reshape_free(w);
 	otf__budget_close(w);
 	otf__cancel_close(w);
 }
@@ -225,15 +237,32 @@ static int instantiate(otf_worker_t *w)
 {
 	otf_engine_t *e = w->engine;
 	const otf_dag_t *dag = e->dag;
-	otf_node_t *nodes = otf_calloc(dag->nodes_len, sizeof *nodes);
-	if (!nodes)
+	otf_node_t *block = otf_calloc(dag->nodes_len, sizeof *block);
+	otf_node_t **nodes = otf_calloc(dag->nodes_len, sizeof *nodes);
+	if (!block || !nodes) {
+		otf_free(block);
+		otf_free(nodes);
 		return OTF_E_NOMEM;
+	}
+	for (size_t i = 0; i < dag->nodes_len; i++) {
+		nodes[i] = &block[i];
+		nodes[i]->def = &dag->nodes[i];
+		nodes[i]->index = (uint32_t)i;
+		nodes[i]->worker = w;
+	}
+	w->node_block = block;
+	w->node_block_len = dag->nodes_len;
+	w->dag = dag;
+	w->pred_off = e->pred_off;
+	w->preds = e->preds;
+	w->nodes_span = dag->nodes_len;
 	pthread_mutex_lock(&e->lock);
 	w->nodes = nodes;
+	w->nodes_len = dag->nodes_len;
 	pthread_mutex_unlock(&e->lock);
 	for (size_t k = 0; k < dag->order_len; k++) {
 		uint32_t i = dag->order[k];
-		otf_node_t *n = &w->nodes[i];
+		otf_node_t *n = w->nodes[i];
 		n->def = &dag->nodes[i];
 		n->index = i;
 		n->worker = w;
@@ -250,7 +279,7 @@ static int instantiate(otf_worker_t *w)
 	/* Create and start sinks first, so a receiver never sends into a node
 	 * that does not exist yet. */
 	for (size_t k = dag->order_len; k-- > 0;) {
-		otf_node_t *n = &w->nodes[dag->order[k]];
+		otf_node_t *n = w->nodes[dag->order[k]];
 		const otf_component_factory_t *f = n->def->factory;
 		uint32_t sigs = n->def->in_signals | n->def->out_signals;
 		for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
@@ -268,7 +297,7 @@ static int instantiate(otf_worker_t *w)
 		}
 	}
 	for (size_t k = dag->order_len; k-- > 0;) {
-		otf_node_t *n = &w->nodes[dag->order[k]];
+		otf_node_t *n = w->nodes[dag->order[k]];
 		if (n->instance && n->def->factory->start) {
 			int rc = n->def->factory->start(n->instance);
 			if (rc) {
@@ -330,26 +359,28 @@ static void worker_close_unstarted(otf_worker_t *w)
 
 /* Live predecessors of every node (edges between live nodes), for the
  * shutdown order. */
-static int build_preds(otf_engine_t *e)
+int otf__dag_preds(const otf_dag_t *dag, uint32_t **off, uint32_t **preds_out)
 {
-	const otf_dag_t *dag = e->dag;
-	e->pred_off = otf_calloc(dag->nodes_len + 1, sizeof *e->pred_off);
-	if (!e->pred_off)
+	uint32_t *pred_off = otf_calloc(dag->nodes_len + 1, sizeof *pred_off);
+	*off = pred_off;
+	*preds_out = NULL;
+	if (!pred_off)
 		return OTF_E_NOMEM;
 	size_t total = 0;
 	for (size_t i = 0; i < dag->nodes_len; i++) {
 		const otf_dag_node_t *n = &dag->nodes[i];
 		for (size_t ed = 0; !n->removed && ed < n->edges_len; ed++)
 			if (!dag->nodes[n->edges[ed].to].removed) {
-				e->pred_off[n->edges[ed].to + 1]++;
+				pred_off[n->edges[ed].to + 1]++;
 				total++;
 			}
 	}
 	for (size_t i = 0; i < dag->nodes_len; i++)
-		e->pred_off[i + 1] += e->pred_off[i];
-	e->preds = otf_calloc(total ? total : 1, sizeof *e->preds);
+		pred_off[i + 1] += pred_off[i];
+	uint32_t *preds = otf_calloc(total ? total : 1, sizeof *preds);
+	*preds_out = preds;
 	uint32_t *fill = otf_calloc(dag->nodes_len, sizeof *fill);
-	if (!e->preds || !fill) {
+	if (!preds || !fill) {
 		otf_free(fill);
 		return OTF_E_NOMEM;
 	}
@@ -358,11 +389,16 @@ static int build_preds(otf_engine_t *e)
 		for (size_t ed = 0; !n->removed && ed < n->edges_len; ed++) {
 			uint32_t t = n->edges[ed].to;
 			if (!dag->nodes[t].removed)
-				e->preds[e->pred_off[t] + fill[t]++] = (uint32_t)i;
+				preds[pred_off[t] + fill[t]++] = (uint32_t)i;
 		}
 	}
 	otf_free(fill);
 	return 0;
+}
+
+static int build_preds(otf_engine_t *e)
+{
+	return otf__dag_preds(e->dag, &e->pred_off, &e->preds);
 }
 
 static void engine_free(otf_engine_t *e)
@@ -374,6 +410,7 @@ static void engine_free(otf_engine_t *e)
 	otf_free(e->retired);
 	otf_free(e->workers);
 	otf__engine_reconfig_free(e);
+	otf__reshape_engine_free(e);
 	otf__status_free(e);
 	otf_free(e);
 }
@@ -392,6 +429,8 @@ int otf_engine_start(otf_dag_t *dag, const otf_runtime_config_t *rt, otf_engine_
 	if (!e)
 		return OTF_E_NOMEM;
 	e->dag = dag;
+	e->dag0 = dag;
+	e->nodes_ready = dag->nodes_len;
 	e->rt = *rt;
 	if (!e->rt.workers) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -481,7 +520,9 @@ static void report_stuck(otf_engine_t *e, otf_worker_t *w)
 	pthread_mutex_lock(&e->lock);
 	const otf_dag_t *dag = e->dag;
 	for (size_t k = 0; w->nodes && k < dag->order_len; k++) {
-		const otf_node_t *n = &w->nodes[dag->order[k]];
+		if (dag->order[k] >= w->nodes_len)
+			continue;
+		const otf_node_t *n = w->nodes[dag->order[k]];
 		if (__atomic_load_n(&n->shutdown_done, __ATOMIC_RELAXED) || len >= sizeof what)
 			continue;
 		/* The name is "kind:type/name", as in the other engine logs. */
@@ -564,9 +605,9 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap)
 					st->counters[c][s] = e->retired[i][c][s];
 			for (int wi = 0; wi < e->workers_len; wi++) {
 				otf_worker_t *w = &e->workers[wi];
-				if (!w->nodes)
+				if (!w->nodes || i >= w->nodes_len)
 					continue;
-				otf_node_t *nd = &w->nodes[i];
+				otf_node_t *nd = w->nodes[i];
 				for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
 					for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
 						st->counters[c][s] += atomic_load_explicit(

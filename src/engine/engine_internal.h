@@ -147,6 +147,7 @@ struct otf_node {
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
 	uint8_t err_status; /* status.c: this instance's (otf_component_status_t) */
+	bool gone;          /* removed by a reload and destroyed (reshape.c) */
 	bool fused_in;      /* its one input edge is fused: the sender may call consume */
 	/* Its one live edge, fused, on port default: the next node and the
 	 * edge's signals (otf_node_send's short path); NULL otherwise. */
@@ -171,8 +172,19 @@ typedef struct otf_worker {
 	uv_timer_t deadline_timer;
 	uv_timer_t step_timer;
 	pthread_t thread;
-	otf_node_t *nodes;
-	size_t nodes_len;
+	/* Its nodes, indexed as the DAG (node ids); pointers, since a reload
+	 * of another shape (reshape.c) swaps the array between turns while
+	 * kept nodes stay where components point at them. dag is the DAG they
+	 * follow now and pred_off/preds its live predecessors (the engine's
+	 * may be a newer one until this worker switched); nodes_span is how
+	 * many indexes the per-node arrays (budgets, cancel queues) cover. */
+	otf_node_t **nodes;
+	size_t nodes_len, nodes_span;
+	otf_node_t *node_block; /* nodes[0 .. node_block_len) at start */
+	size_t node_block_len;
+	const otf_dag_t *dag;
+	const uint32_t *pred_off, *preds;
+	struct otf_reshape_w *reshape; /* reshape.c: removed nodes draining */
 	otf_node_t *run_head, *run_tail;
 	otf_node_timer_t *timers;
 	/* The node whose consume runs now (innermost), NULL outside consume;
@@ -224,6 +236,13 @@ struct otf_engine {
 	uint64_t (*retired)[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
 	/* Live predecessors of each DAG node: preds[pred_off[i] .. pred_off[i+1]). */
 	uint32_t *pred_off, *preds;
+	/* reshape.c: the DAG the engine was started with (its extensions;
+	 * the caller's to destroy), the DAGs and predecessor tables replaced
+	 * by reloads (freed with the engine), and how many node indexes every
+	 * worker has instantiated (a handoff goes only to those). */
+	const otf_dag_t *dag0;
+	struct otf_dag_old *dag_olds;
+	_Atomic size_t nodes_ready;
 	/* CLOCK_MONOTONIC ns of the first stop request, 0 = none yet: the
 	 * join deadline counts from there. */
 	_Atomic uint64_t stop_requested_ns;
@@ -276,7 +295,7 @@ static inline void otf__ctrl_clear(otf_ctrl_t *c, bool ack)
 void otf__worker_schedule(otf_node_t *node);
 /* Builds node->ports from the node's DAG edges (live targets only);
  * nodes is the worker's node array, indexed as the DAG. */
-int otf__node_wire(otf_node_t *node, otf_node_t *nodes, const otf_dag_t *dag);
+int otf__node_wire(otf_node_t *node, otf_node_t *const *nodes, const otf_dag_t *dag);
 void otf__worker_pump_cb(uv_idle_t *h);
 void otf__worker_close_timers(otf_worker_t *w);
 /* msg_async.c: set up / drain and close a worker's cross-thread
@@ -384,10 +403,57 @@ void otf__node_rebuild_close(otf_node_t *n);
 struct otf__net_hold;
 struct otf__net_hold *otf__rebuild_hold(const otf_dag_node_t *dn, const void *config);
 void otf__rebuild_release(struct otf__net_hold *h, bool adopted);
+/* engine.c: live predecessors of every node of dag (edges between live
+ * nodes) into *off and *preds (otf_free), for the KIL order and REB. */
+/* engine.c: frees node's rings (discarding what is queued) and ports. */
+void otf__node_free_rt(otf_node_t *n);
+int otf__dag_preds(const otf_dag_t *dag, uint32_t **off, uint32_t **preds);
+/* dag.c: rebuilds the name index from dag's live nodes. */
+int otf__dag_reindex(otf_dag_t *dag);
+/* budget.c: makes room for n node indexes (the new ones unlimited). */
+int otf__budget_grow(otf_worker_t *w, size_t n);
+/* handoff.c: runs fn(NULL, NULL, arg, status) on worker w's loop between
+ * turns (status -ECANCELED when w finishes first); 0 or -ECANCELED. */
+int otf__worker_post(otf_worker_t *w, otf_worker_fn fn, void *arg);
+/* dag_diff.c: what a reload changes, node by node (by id). Per node of
+ * next: OTF_DIFF_NONE (not live), KEPT (a live node of cur of the same
+ * id, type, signals and output ports: its instances stay; from[] is its
+ * index in cur), ADDED (no such node in cur), REPLACED (cur's node of
+ * that id is of another type, signals or ports: removed, this one new).
+ * cur_removed[i]: cur's live node i has no kept counterpart (removed or
+ * replaced). changed: a kept node's config text differs; rewired: its
+ * live edges (target ids, ports, signals) or fan-out policy differ.
+ * same_shape: nothing added or removed, nothing rewired, and every kept
+ * node at its own index (then a reload only reconfigures). */
+typedef enum {
+	OTF_DIFF_NONE = 0,
+	OTF_DIFF_KEPT,
+	OTF_DIFF_ADDED,
+	OTF_DIFF_REPLACED
+} otf_diff_state_t;
+typedef struct otf_dag_diff {
+	uint8_t *state;    /* [next->nodes_len] otf_diff_state_t */
+	int32_t *from;     /* [next->nodes_len] cur index of a kept node, else -1 */
+	bool *changed;     /* [next->nodes_len] */
+	bool *rewired;     /* [next->nodes_len] */
+	bool *cur_removed; /* [cur->nodes_len] */
+	size_t kept, changed_n, rewired_n, added, removed;
+	bool same_shape;
+} otf_dag_diff_t;
+int otf__dag_diff(const otf_dag_t *cur, const otf_dag_t *next, otf_dag_diff_t *d);
+void otf__dag_diff_free(otf_dag_diff_t *d);
+/* reshape.c: a reload of another shape (otf_engine_reload); a worker's
+ * removed nodes at finish and free_nodes. */
+int otf__engine_reshape(otf_engine_t *e, otf_dag_t *next, char *changed, size_t changed_len,
+                        char *err, size_t errlen);
+void otf__reshape_finish(otf_worker_t *w);
+void otf__reshape_free(otf_worker_t *w);
+void otf__reshape_engine_free(otf_engine_t *e);
 /* status.c: the status table (made before the workers start, freed with
  * the engine) and node i's status into st. */
 typedef struct otf_status_table otf_status_table_t;
 int otf__status_init(otf_engine_t *e);
+int otf__status_grow(otf_engine_t *e, size_t n);
 void otf__status_free(otf_engine_t *e);
 void otf__status_fill(otf_engine_t *e, uint32_t i, otf_node_stats_t *st);
 /* log.c */

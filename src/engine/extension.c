@@ -53,7 +53,9 @@ const void *otf_dag_extension(const otf_dag_t *dag, const char *id, otf_ext_ifac
 const void *otf_node_extension(otf_node_t *node, const char *id, otf_ext_iface_t iface,
                                void **instance)
 {
-	return otf_dag_extension(node->worker->engine->dag, id, iface, instance);
+	/* Extensions are started once, with the first DAG (reloads keep
+	 * them: reshape.c). */
+	return otf_dag_extension(node->worker->engine->dag0, id, iface, instance);
 }
 
 static void ext_free(otf_dag_ext_t *x)

@@ -126,17 +126,13 @@ int otf_node_handoff_peer(otf_node_t *node)
 	return best;
 }
 
-int otf_node_post_worker(otf_node_t *node, int worker, otf_worker_fn fn, void *arg)
+static int post_to(otf_worker_t *w, uint32_t node_index, otf_worker_fn fn, void *arg)
 {
-	otf_engine_t *e = node->worker->engine;
-	if (worker < 0 || worker >= e->workers_len || !fn)
-		return OTF_E_INVAL;
-	otf_worker_t *w = &e->workers[worker];
 	otf_peer_post_t *p = otf_malloc(sizeof *p);
 	if (!p)
 		return OTF_E_NOMEM;
 	p->next = NULL;
-	p->node_index = node->index;
+	p->node_index = node_index;
 	p->fn = fn;
 	p->arg = arg;
 	pthread_mutex_lock(&w->async_lock);
@@ -156,6 +152,23 @@ int otf_node_post_worker(otf_node_t *node, int worker, otf_worker_fn fn, void *a
 	return 0;
 }
 
+int otf_node_post_worker(otf_node_t *node, int worker, otf_worker_fn fn, void *arg)
+{
+	otf_engine_t *e = node->worker->engine;
+	if (worker < 0 || worker >= e->workers_len || !fn)
+		return OTF_E_INVAL;
+	/* A node a reload adds exists on every worker only once each has
+	 * switched to the new DAG (reshape.c). */
+	if (node->index >= atomic_load_explicit(&e->nodes_ready, memory_order_acquire))
+		return -ECANCELED;
+	return post_to(&e->workers[worker], node->index, fn, arg);
+}
+
+int otf__worker_post(otf_worker_t *w, otf_worker_fn fn, void *arg)
+{
+	return post_to(w, UINT32_MAX, fn, arg);
+}
+
 void otf__worker_peer_drain(otf_worker_t *w, bool closing)
 {
 	pthread_mutex_lock(&w->async_lock);
@@ -169,7 +182,14 @@ void otf__worker_peer_drain(otf_worker_t *w, bool closing)
 		atomic_fetch_sub_explicit(&w->peer_queued, 1, memory_order_relaxed);
 		/* The nodes are freed only after the loop ended, and posts
 		 * stop before that (async_open). */
-		otf_node_t *n = &w->nodes[p->node_index];
+		if (p->node_index == UINT32_MAX) {
+			/* The engine's own work (reshape.c). */
+			p->fn(NULL, NULL, p->arg, closing ? -ECANCELED : 0);
+			otf_free(p);
+			p = next;
+			continue;
+		}
+		otf_node_t *n = w->nodes[p->node_index];
 		if (!closing && n->instance)
 			p->fn(n->instance, n, p->arg, 0);
 		else

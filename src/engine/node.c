@@ -160,8 +160,10 @@ void otf__worker_pump_cb(uv_idle_t *h)
 				otf__node_cfg(n, &c); /* between messages, by the engine */
 				continue;
 			}
-			if (c.instance_gen && c.instance_gen - 1 != n->gen) {
-				otf__node_ctrl_old(n, &c); /* a replaced instance's (rebuild.c) */
+			if ((c.instance_gen && c.instance_gen - 1 != n->gen) || n->gone) {
+				/* A replaced instance's (rebuild.c), or one a reload
+				 * removed and destroyed (reshape.c). */
+				otf__node_ctrl_old(n, &c);
 			} else if (f->control) {
 				f->control(n->instance, &c);
 			} else {
@@ -175,6 +177,11 @@ void otf__worker_pump_cb(uv_idle_t *h)
 			if (!ring_pop(&n->data, &m))
 				break;
 			atomic_store_explicit(&n->queue_depth, n->data.len, memory_order_relaxed);
+			if (__builtin_expect(n->gone, 0)) {
+				otf_msg_nack(m, OTF_E_IO, false,
+				             "its node was removed by a reload");
+				continue;
+			}
 			if (w->cancels && otf__msg_is_cancelled(m)) {
 				/* CAN: a copy still queued is dropped here (cancel.c). */
 				otf_node_count(n, OTF_COUNTER_CANCELLED, m->signal, m->items);
@@ -190,7 +197,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		uv_idle_stop(&w->pump);
 }
 
-int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
+int otf__node_wire(otf_node_t *n, otf_node_t *const *nodes, const otf_dag_t *dag)
 {
 	const otf_dag_node_t *def = n->def;
 	memcpy(n->consume, def->factory->consume, sizeof n->consume);
@@ -200,7 +207,7 @@ int otf__node_wire(otf_node_t *n, otf_node_t *nodes, const otf_dag_t *dag)
 		return OTF_E_NOMEM;
 	for (size_t ed = 0; ed < def->edges_len; ed++) {
 		const otf_dag_edge_t *edge = &def->edges[ed];
-		otf_node_t *to = &nodes[edge->to];
+		otf_node_t *to = nodes[edge->to];
 		if (dag->nodes[edge->to].removed)
 			continue; /* removed nodes are never instantiated */
 		otf_node_port_t *p = &n->ports[edge->port_index];

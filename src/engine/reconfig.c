@@ -113,7 +113,8 @@ void otf__worker_cfg_drain(otf_worker_t *w)
 	pthread_mutex_unlock(&w->async_lock);
 	while (p) {
 		struct otf_cfg_post *next = p->next;
-		otf_node_t *n = w->nodes ? &w->nodes[p->req->node] : NULL;
+		otf_node_t *n =
+		    w->nodes && p->req->node < w->nodes_len ? w->nodes[p->req->node] : NULL;
 		if (n && n->instance && w->phase == 0) {
 			otf_ctrl_t c;
 			memset(&c, 0, sizeof c);

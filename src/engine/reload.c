@@ -81,6 +81,11 @@ static bool changed(const otf_dag_node_t *a, const otf_dag_node_t *b)
 	return !a->config_canon || !b->config_canon || strcmp(a->config_canon, b->config_canon);
 }
 
+const otf_dag_t *otf_engine_dag(const otf_engine_t *e)
+{
+	return e->dag;
+}
+
 int otf_engine_reload(otf_engine_t *e, otf_dag_t *next, char *changed_out, size_t changed_len,
                       char *err, size_t errlen)
 {
@@ -88,6 +93,13 @@ int otf_engine_reload(otf_engine_t *e, otf_dag_t *next, char *changed_out, size_
 	if (changed_out && changed_len)
 		changed_out[0] = '\0';
 	otf_dag_t *cur = e->dag;
+	otf_dag_diff_t d;
+	if (otf__dag_diff(cur, next, &d))
+		return errf(err, errlen, OTF_E_NOMEM, "out of memory");
+	bool same = d.same_shape;
+	otf__dag_diff_free(&d);
+	if (!same)
+		return otf__engine_reshape(e, next, changed_out, changed_len, err, errlen);
 	int rc = same_shape(cur, next, err, errlen);
 	if (rc)
 		return rc;

@@ -36,6 +36,7 @@ typedef struct otf_err_entry {
 struct otf_status_table {
 	pthread_mutex_t mu;
 	int workers;
+	size_t nodes;    /* indexes covered (grown by a reload: reshape.c) */
 	uint8_t *inst;   /* [node * workers + worker]: otf_component_status_t */
 	uint8_t *agg;    /* per node */
 	uint64_t *since; /* per node: unix ns of the last change of agg */
@@ -85,8 +86,47 @@ int otf__status_init(otf_engine_t *e)
 			t->inst[i * w + k] = OTF_STATUS_OK;
 	}
 	pthread_mutex_init(&t->mu, NULL);
+	t->nodes = n;
 	e->status = t;
 	return 0;
+}
+
+int otf__status_grow(otf_engine_t *e, size_t n)
+{
+	otf_status_table_t *t = e->status;
+	if (!t)
+		return 0;
+	pthread_mutex_lock(&t->mu);
+	int rc = 0;
+	if (n > t->nodes) {
+		size_t w = (size_t)t->workers, old = t->nodes;
+		uint8_t *inst = otf_realloc(t->inst, n * w + 1);
+		if (inst)
+			t->inst = inst;
+		uint8_t *agg = inst ? otf_realloc(t->agg, n + 1) : NULL;
+		if (agg)
+			t->agg = agg;
+		uint64_t *since = agg ? otf_realloc(t->since, (n + 1) * sizeof *since) : NULL;
+		if (since)
+			t->since = since;
+		char(*error)[120] = since ? otf_realloc(t->error, (n + 1) * sizeof *error) : NULL;
+		if (error) {
+			t->error = error;
+			uint64_t now = unix_ns();
+			for (size_t i = old; i < n; i++) {
+				t->agg[i] = OTF_STATUS_OK;
+				t->since[i] = now;
+				t->error[i][0] = '\0';
+				for (size_t k = 0; k < w; k++)
+					t->inst[i * w + k] = OTF_STATUS_OK;
+			}
+			t->nodes = n;
+		} else {
+			rc = OTF_E_NOMEM;
+		}
+	}
+	pthread_mutex_unlock(&t->mu);
+	return rc;
 }
 
 void otf__status_free(otf_engine_t *e)
