@@ -449,6 +449,15 @@ int otf__engine_reshape(otf_engine_t *e, otf_dag_t *next, char *changed, size_t 
 void otf__reshape_finish(otf_worker_t *w);
 void otf__reshape_free(otf_worker_t *w);
 void otf__reshape_engine_free(otf_engine_t *e);
+/* reshape_build.c: the new DAG m from next for cur and their diff d
+ * (reshape.c says how it is indexed): NULL on OOM. (*aside)[i] and
+ * (*aside_canon)[i] hold next's config and its text of kept node i while m
+ * has cur's, borrowed; (*is_new)[i] marks m's new nodes, (*removed)[i]
+ * cur's nodes this reload removes. unborrow gives cur back what m
+ * borrowed (m then owns the asides), so m can be destroyed alone. */
+otf_dag_t *otf__reshape_build(const otf_dag_t *cur, otf_dag_t *next, const otf_dag_diff_t *d,
+                              void ***aside, char ***aside_canon, bool **is_new, bool **removed);
+void otf__reshape_unborrow(const otf_dag_t *cur, otf_dag_t *m, void **aside, char **aside_canon);
 /* status.c: the status table (made before the workers start, freed with
  * the engine) and node i's status into st. */
 typedef struct otf_status_table otf_status_table_t;

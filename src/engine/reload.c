@@ -1,14 +1,16 @@
-/* Reload (SIGHUP): the running engine takes the node configs of a DAG
- * built from the reloaded files (otf_engine_reload, engine.h).
+/* Reload (SIGHUP): the running engine takes a DAG built from the
+ * reloaded files (otf_engine_reload, engine.h).
  *
- * Only changes of node configs are applied, through CFG (reconfig.c): in
- * place, or by a rebuild for a type without reconfigure (rebuild.c). A
- * node whose config text did not change is not touched and keeps its
- * state (queues, pending batches, counters). A DAG of another shape (a
- * node or pipeline added or removed, a type changed, an edge or a fan-out
- * policy changed) is refused, as is a changed node whose output ports
- * would change: the caller keeps the old configuration running. Everything is checked
- * before anything is applied, so a refused reload changes nothing. */
+ * The two DAGs are compared node by node (dag_diff.c). Of the same shape
+ * (the same live nodes at the same indexes, the same edges and fan-out
+ * policies), only changes of node configs are applied, through CFG
+ * (reconfig.c): in place, or by a rebuild for a type without reconfigure
+ * (rebuild.c). A node whose config text did not change is not touched and
+ * keeps its state (queues, pending batches, counters). Everything is
+ * checked before anything is applied, so a refused reload changes
+ * nothing. Of another shape (nodes or pipelines added or removed, edges
+ * changed, a node's type, signals or ports changed), the engine switches
+ * to the new DAG live (reshape.c). */
 #include "engine/engine_internal.h"
 
 #include "otflow/err.h"
