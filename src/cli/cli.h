@@ -47,6 +47,9 @@ typedef struct otf_cli_reload otf_cli_reload_t;
 otf_cli_reload_t *otf_cli_reload_create(const char *const *paths, size_t n, otf_config_t *cfg,
                                         otf_log_level_t level);
 void otf_cli_reload_run(otf_cli_reload_t *r, otf_engine_t *engine);
+/* The configuration the last applied reload loaded (or the first one):
+ * the pipelines health_check reports. Kept until destroy. */
+const otf_config_t *otf_cli_reload_config(const otf_cli_reload_t *r);
 void otf_cli_reload_destroy(otf_cli_reload_t *r);
 
 /* cli_memtrim.c: malloc_tune at process start (one malloc arena);

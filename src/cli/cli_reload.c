@@ -103,6 +103,11 @@ void otf_cli_reload_destroy(otf_cli_reload_t *r)
 static const char *const k_restart_only[] = {"runtime", "extensions", "service.extensions",
                                              "service.admin", "service.telemetry.metrics"};
 
+const otf_config_t *otf_cli_reload_config(const otf_cli_reload_t *r)
+{
+	return r->cfgs[r->cfgs_len - 1];
+}
+
 void otf_cli_reload_run(otf_cli_reload_t *r, otf_engine_t *engine)
 {
 	otf_log(OTF_LOG_INFO, "service", "received SIGHUP, reloading the configuration");

@@ -33,6 +33,9 @@ static void on_sighup(uv_signal_t *h, int signum)
 		return;
 	}
 	otf_cli_reload_run(st->reload, st->engine);
+	/* health_check reports the pipelines of the config running now. */
+	if (st->admin)
+		otf_admin_set_config(st->admin, otf_cli_reload_config(st->reload));
 }
 
 static void on_signal(uv_signal_t *h, int signum)

@@ -12,7 +12,9 @@
 # - both added pipelines are removed: the second file gets what was
 #   still pending (a 30 s flush interval: nothing was written before the
 #   removal), is closed, and the removed receiver stops listening;
-# - GET /api/v1/dag shows each shape; in the first pipeline's file every
+# - a batch processor is added to the running pipeline, then removed
+#   (what it holds is flushed to the kept exporter);
+# - GET /api/v1/dag and health_check show each shape; in the first pipeline's file every
 #   answered record is exactly once (nothing lost or duplicated), and
 #   every request was answered 200.
 # shellcheck source=tests/e2e/lib.sh
@@ -27,29 +29,35 @@ B="$TMP/b.jsonl"
 CF="$TMP/c.jsonl"
 ADMIN="http://127.0.0.1:$OTF_E2E_ADMIN_PORT"
 
-# cfg [b] [c] [taken]: the config with the optional pipelines.
+# cfg [b] [c] [taken] [batch]: the config with the optional pipelines
+# (batch: a batch processor in the first one).
 cfg() {
-	local b=0 c=0 t=0 x
+	local b=0 c=0 t=0 p=0 x
 	for x in "$@"; do
-		case $x in b) b=1 ;; c) c=1 ;; taken) t=1 ;; esac
+		case $x in b) b=1 ;; c) c=1 ;; taken) t=1 ;; batch) p=1 ;; esac
 	done
 	{
 		echo 'receivers:'
 		echo '  otlp: {wait_for_result: true, protocols: {http: {endpoint: "127.0.0.1:${env:OTF_E2E_PORT}"}}}'
 		[ $c = 1 ] && echo '  otlp/2: {wait_for_result: true, protocols: {http: {endpoint: "127.0.0.1:${env:OTF_E2E_PORT2}"}}}'
 		[ $t = 1 ] && echo '  otlp/3: {protocols: {http: {endpoint: "127.0.0.1:${env:OTF_E2E_PORT3}"}}}'
+		[ $p = 1 ] && printf 'processors:\n  batch: {timeout: 300ms}\n'
 		echo 'exporters:'
 		echo '  file/a: {path: "${env:OTF_E2E_OUT}", format: json, flush_interval: 50ms}'
 		[ $b = 1 ] && echo "  file/b: {path: \"$B\", format: json, flush_interval: 30s}"
 		[ $c = 1 ] && echo "  file/c: {path: \"$CF\", format: json, flush_interval: 50ms}"
 		echo 'extensions:'
-		echo '  health_check: {endpoint: "127.0.0.1:${env:OTF_E2E_HEALTH_PORT}"}'
+		echo '  health_check: {endpoint: "127.0.0.1:${env:OTF_E2E_HEALTH_PORT}", use_v2: true}'
 		echo 'service:'
 		echo '  extensions: [health_check]'
 		echo '  admin: {endpoint: "127.0.0.1:${env:OTF_E2E_ADMIN_PORT}"}'
 		echo '  telemetry: {metrics: {level: none}}'
 		echo '  pipelines:'
-		echo '    logs/a: {receivers: [otlp], exporters: [file/a]}'
+		if [ $p = 1 ]; then
+			echo '    logs/a: {receivers: [otlp], processors: [batch], exporters: [file/a]}'
+		else
+			echo '    logs/a: {receivers: [otlp], exporters: [file/a]}'
+		fi
 		[ $b = 1 ] && echo '    logs/b: {receivers: [otlp], exporters: [file/b]}'
 		[ $c = 1 ] && echo '    logs/c: {receivers: [otlp/2], exporters: [file/c]}'
 		[ $t = 1 ] && echo '    logs/t: {receivers: [otlp/3], exporters: [file/a]}'
@@ -100,6 +108,12 @@ wait_log 1 "reload: 2 node(s) changed" &&
 	bad "no reload line: $(grep reload "$OTF_LOG")"
 T1=$(mono)
 expect_eq "the DAG shows the added exporter" "exporter:file/a exporter:file/b receiver:otlp" "$(nodes)"
+# health: the pipelines health_check reports, sorted.
+health() {
+	curl -s -m 5 "http://127.0.0.1:$OTF_HEALTH_PORT/?verbose" |
+		python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["components"])))'
+}
+expect_eq "health_check reports the added pipeline" "pipeline:logs/a pipeline:logs/b" "$(health)"
 more_after "$T1" "the pipeline was added"
 
 # 2. A pipeline with a new receiver on a new port.
@@ -161,6 +175,7 @@ wait_log 1 "receiver:otlp/2 removed" &&
 	ok "SIGHUP removes both pipelines" || bad "no reload line: $(grep reload "$OTF_LOG")"
 T4=$(mono)
 expect_eq "the DAG is the first one again" "exporter:file/a receiver:otlp" "$(nodes)"
+expect_eq "health_check reports the first pipeline only" "pipeline:logs/a" "$(health)"
 closed=0
 for _ in $(seq 200); do
 	if ! ls -l "/proc/$OTF_PID/fd" 2>/dev/null | grep -qF -- "$B" &&
@@ -191,6 +206,24 @@ late=$(awk -v t="$T4" '$2 > t && $3 == 200 {print $1}' "$TMP/load.log" | sort |
 	ok "file/b has each of the $(wc -l <<< "$want") records answered while it ran, once, nothing after" ||
 	bad "file/b: missing $(wc -w <<< "$missing") (e.g. $(head -c 60 <<< "$missing")), $dups duplicated, $late after its removal"
 
+
+# 5. A processor added to the running pipeline, then removed: what it
+# holds when removed is flushed to the kept exporter (checked below).
+cfg batch
+kill -HUP "$OTF_PID"
+wait_log 1 "processor:batch@logs/a added" && ok "SIGHUP adds a processor to a pipeline" ||
+	bad "no reload line: $(grep reload "$OTF_LOG" | tail -2)"
+expect_eq "the DAG shows it" "exporter:file/a processor:batch@logs/a receiver:otlp" "$(nodes)"
+T5=$(mono)
+more_after "$T5" "the processor was added"
+cfg
+kill -HUP "$OTF_PID"
+wait_log 1 "processor:batch@logs/a removed" && ok "SIGHUP removes it again" ||
+	bad "no reload line: $(grep reload "$OTF_LOG" | tail -2)"
+T6=$(mono)
+expect_eq "the DAG is the first one again" "exporter:file/a receiver:otlp" "$(nodes)"
+more_after "$T6" "the processor was removed"
+
 touch "$TMP/stop"
 wait_pid "$LOAD" 20
 otf_stop
@@ -201,6 +234,6 @@ ina=$(python3 "$E2E_DIR/reshape_load.py" count "$OTF_OUT" a)
 missing=$(comm -23 <(awk '$3 == 200 {print $1}' "$TMP/load.log" | sort) <(awk '{print $1}' <<< "$ina" | sort) | wc -l)
 dups=$(awk '$2 != 1' <<< "$ina" | wc -l)
 [ "$missing" = 0 ] && [ "$dups" = 0 ] &&
-	ok "file/a has each of the $ok200 answered records exactly once through four reloads" ||
+	ok "file/a has each of the $ok200 answered records exactly once through six reloads" ||
 	bad "file/a: $missing missing, $dups duplicated"
 finish
