@@ -185,6 +185,7 @@ typedef struct otf_worker {
 	const otf_dag_t *dag;
 	const uint32_t *pred_off, *preds;
 	struct otf_reshape_w *reshape; /* reshape.c: removed nodes draining */
+	bool drop_nacks; /* reshape.c: otf_msg_drop NACKs (a removed node's destroy) */
 	otf_node_t *run_head, *run_tail;
 	otf_node_timer_t *timers;
 	/* The node whose consume runs now (innermost), NULL outside consume;

@@ -449,6 +449,13 @@ void otf_msg_queued(otf_msg_t *m)
 
 void otf_msg_drop(otf_msg_t *m)
 {
+	if (m->worker && m->worker->drop_nacks) {
+		/* A node removed by a reload is being destroyed (reshape.c):
+		 * what it still holds is refused retryable upstream, so no
+		 * sender waits for an answer that cannot come. */
+		otf_msg_nack(m, OTF_E_IO, false, "its node was removed by a reload");
+		return;
+	}
 	if (m->join) {
 		/* A fan-out child must still answer its join, or the parent
 		 * would wait forever. */

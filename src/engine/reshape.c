@@ -364,8 +364,11 @@ static void drain_item_done(struct otf_reshape_w *rw, size_t k, bool timed_out)
 	else
 		otf_node_log(n, OTF_LOG_INFO, "worker %d: removed by the reload, drained",
 		             n->worker->index);
-	destroy_instance(n);
+	/* What it still holds is NACKed retryable, not dropped (msg.c). */
 	n->gone = true;
+	n->worker->drop_nacks = true;
+	destroy_instance(n);
+	n->worker->drop_nacks = false;
 	otf_free(rw->items[k].preds);
 	rw->items[k] = rw->items[--rw->items_len];
 }
@@ -380,6 +383,16 @@ static bool item_ready(const drain_item_t *it)
 			return false; /* not drained and destroyed yet */
 	}
 	return true;
+}
+
+/* Whether another removed node still draining is fed by n. */
+static bool feeds_another(const struct otf_reshape_w *rw, const otf_node_t *n)
+{
+	for (size_t k = 0; k < rw->items_len; k++)
+		for (uint32_t q = 0; q < rw->items[k].npreds; q++)
+			if (rw->items[k].preds[q] == n)
+				return true;
+	return false;
 }
 
 static void drain_cb(uv_timer_t *t)
@@ -405,7 +418,11 @@ static void drain_cb(uv_timer_t *t)
 			drain_item_done(rw, k, false);
 			continue;
 		}
-		if (late) {
+		if (late && !feeds_another(rw, n)) {
+			/* Downstream first: what it held, NACKed, reaches the
+			 * removed nodes above while they still run (a receiver
+			 * answers its client with the reason), and they go on
+			 * a later turn. */
 			drain_item_done(rw, k, true);
 			continue;
 		}

@@ -67,8 +67,7 @@ cfg() {
 mono() { python3 -c 'import time; print(time.monotonic_ns())'; }
 # wait_log N TEXT: waits (10 s) until the log has N lines with TEXT.
 wait_log() {
-	local i
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		[ "$(grep -cF -- "$2" "$OTF_LOG")" -ge "$1" ] && return 0
 		sleep 0.05
 	done
@@ -77,8 +76,7 @@ wait_log() {
 answered_after() { awk -v t="$1" '$2 > t && $3 == 200' "$TMP/load.log" | wc -l; }
 # more_after NS: waits until 20 requests answered 200 after NS.
 more_after() {
-	local i
-	for i in $(seq 200); do
+	for _ in $(seq 200); do
 		[ "$(answered_after "$1")" -ge 20 ] && return 0
 		sleep 0.05
 	done
@@ -165,8 +163,17 @@ more_after "$T3" "the refused reloads"
 otf_alive && ok "still running after the refused reloads" || bad "otflow died"
 
 # 4. Both added pipelines removed.
+# open_fd PATH: otflow has PATH open.
+open_fd() {
+	local f
+	for f in "/proc/$OTF_PID/fd/"*; do
+		[ "$(readlink "$f" 2>/dev/null)" = "$1" ] && return 0
+	done
+	return 1
+}
 [ ! -s "$B" ] && ok "nothing of file/b written before its removal (pending in its buffer)" ||
 	echo "note: file/b already has $(wc -l < "$B") line(s) (its buffer filled)"
+open_fd "$B" && ok "file/b is open while its pipeline runs" || bad "file/b is not open"
 T4a=$(mono)
 cfg
 kill -HUP "$OTF_PID"
@@ -178,8 +185,7 @@ expect_eq "the DAG is the first one again" "exporter:file/a receiver:otlp" "$(no
 expect_eq "health_check reports the first pipeline only" "pipeline:logs/a" "$(health)"
 closed=0
 for _ in $(seq 200); do
-	if ! ls -l "/proc/$OTF_PID/fd" 2>/dev/null | grep -qF -- "$B" &&
-		! ls -l "/proc/$OTF_PID/fd" 2>/dev/null | grep -qF -- "$CF"; then
+	if ! open_fd "$B" && ! open_fd "$CF"; then
 		closed=1
 		break
 	fi
