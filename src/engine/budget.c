@@ -221,6 +221,25 @@ void otf__budget_spent(otf_node_t *node, const otf_msg_t *m)
 	spend(&nb->down.bytes, m->payload ? m->payload->len : 0);
 }
 
+void otf__budget_rewired(otf_worker_t *w)
+{
+	budget_t *st = w->budgets;
+	if (!st)
+		return;
+	/* Sinks first: each node's consumers have their eff already. */
+	const otf_dag_t *dag = w->dag;
+	for (size_t k = dag->order_len; k-- > 0;) {
+		otf_node_t *n = w->nodes[dag->order[k]];
+		budget_t *nb = &st[n->index];
+		otf_budget_t d = compute_down(w, st, n);
+		if (!beq(&d, &nb->down)) {
+			nb->down = d;
+			post_reb(n, &d);
+		}
+		nb->eff = compute_eff(nb);
+	}
+}
+
 int otf__budget_grow(otf_worker_t *w, size_t n)
 {
 	if (n <= w->nodes_span)

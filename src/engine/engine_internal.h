@@ -411,8 +411,11 @@ void otf__node_free_rt(otf_node_t *n);
 int otf__dag_preds(const otf_dag_t *dag, uint32_t **off, uint32_t **preds);
 /* dag.c: rebuilds the name index from dag's live nodes. */
 int otf__dag_reindex(otf_dag_t *dag);
-/* budget.c: makes room for n node indexes (the new ones unlimited). */
+/* budget.c: makes room for n node indexes (the new ones unlimited);
+ * rewired recomputes every live node's downstream budget after a reload
+ * changed edges (a removed exporter's 0 no longer holds its receiver). */
 int otf__budget_grow(otf_worker_t *w, size_t n);
+void otf__budget_rewired(otf_worker_t *w);
 /* handoff.c: runs fn(NULL, NULL, arg, status) on worker w's loop between
  * turns (status -ECANCELED when w finishes first); 0 or -ECANCELED. */
 int otf__worker_post(otf_worker_t *w, otf_worker_fn fn, void *arg);

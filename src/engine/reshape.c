@@ -301,6 +301,7 @@ static void commit(otf_worker_t *w, reshape_req_t *r)
 	w->dag = m;
 	w->pred_off = r->pred_off;
 	w->preds = r->preds;
+	otf__budget_rewired(w);
 	/* The removed nodes drain, in the running DAG's order. */
 	bool any = false;
 	for (size_t k = 0; k < r->cur->order_len; k++) {
