@@ -116,6 +116,9 @@ struct otf_dag {
 	struct otf_dag_ext *exts;
 	size_t exts_len, exts_cap;
 	bool exts_started;
+	/* A DAG a reload switched to (reshape.c) has none of its own: it
+	 * uses those of the DAG the engine started with. */
+	const struct otf_dag *ext_dag;
 };
 
 /* ---- runtime ---- */

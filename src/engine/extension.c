@@ -33,6 +33,8 @@ bool otf_extension_type_known(const char *type)
 
 static const otf_dag_ext_t *find(const otf_dag_t *dag, const char *id)
 {
+	if (dag->ext_dag)
+		dag = dag->ext_dag; /* a reload's DAG: the first one's extensions */
 	for (size_t i = 0; i < dag->exts_len; i++)
 		if (!strcmp(dag->exts[i].id, id))
 			return &dag->exts[i];

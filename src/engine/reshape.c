@@ -344,7 +344,9 @@ static void commit(otf_worker_t *w, reshape_req_t *r)
 	}
 }
 
-static void drain_item_done(struct otf_reshape_w *rw, size_t k, bool timed_out)
+enum { DRAINED, TIMED_OUT, AT_SHUTDOWN };
+
+static void drain_item_done(struct otf_reshape_w *rw, size_t k, int how)
 {
 	otf_node_t *n = rw->items[k].n;
 	otf_msg_t *m;
@@ -357,12 +359,12 @@ static void drain_item_done(struct otf_reshape_w *rw, size_t k, bool timed_out)
 		otf_msg_nack(m, OTF_E_IO, false, "its node was removed by a reload");
 	}
 	atomic_store_explicit(&n->queue_depth, 0, memory_order_relaxed);
-	if (timed_out)
+	if (how == TIMED_OUT)
 		otf_node_log(n, OTF_LOG_WARN,
 		             "worker %d: removed by the reload, not drained within %llu ms: "
 		             "destroyed, %u queued message(s) NACKed (retryable)",
 		             n->worker->index, (unsigned long long)rw->drain_ms, left);
-	else
+	else if (how == DRAINED)
 		otf_node_log(n, OTF_LOG_INFO, "worker %d: removed by the reload, drained",
 		             n->worker->index);
 	/* What it still holds is NACKed retryable, not dropped (msg.c). */
@@ -416,7 +418,7 @@ static void drain_cb(uv_timer_t *t)
 			}
 		}
 		if (it->kil_sent && __atomic_load_n(&n->shutdown_done, __ATOMIC_RELAXED)) {
-			drain_item_done(rw, k, false);
+			drain_item_done(rw, k, DRAINED);
 			continue;
 		}
 		if (late && !feeds_another(rw, n)) {
@@ -424,7 +426,7 @@ static void drain_cb(uv_timer_t *t)
 			 * removed nodes above while they still run (a receiver
 			 * answers its client with the reason), and they go on
 			 * a later turn. */
-			drain_item_done(rw, k, true);
+			drain_item_done(rw, k, TIMED_OUT);
 			continue;
 		}
 		k++;
@@ -466,7 +468,7 @@ void otf__reshape_finish(otf_worker_t *w)
 		return;
 	unprepare(w);
 	while (rw->items_len)
-		drain_item_done(rw, rw->items_len - 1, false);
+		drain_item_done(rw, rw->items_len - 1, AT_SHUTDOWN);
 	if (rw->timer_init) {
 		uv_timer_stop(&rw->timer);
 		if (!uv_is_closing((uv_handle_t *)&rw->timer))

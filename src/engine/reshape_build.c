@@ -96,6 +96,7 @@ otf_dag_t *otf__reshape_build(const otf_dag_t *cur, otf_dag_t *next, const otf_d
 		m->order[k] = map[next->order[k]];
 	m->order_len = next->order_len;
 	m->no_fuse = next->no_fuse;
+	m->ext_dag = cur->ext_dag ? cur->ext_dag : cur;
 	otf_free(map);
 	map = NULL;
 	if (otf__dag_reindex(m))

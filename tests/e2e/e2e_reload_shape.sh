@@ -222,6 +222,13 @@ wait_log 1 "processor:batch@logs/a added" && ok "SIGHUP adds a processor to a pi
 expect_eq "the DAG shows it" "exporter:file/a processor:batch@logs/a receiver:otlp" "$(nodes)"
 T5=$(mono)
 more_after "$T5" "the processor was added"
+# CFG reaches the added node on every worker (its id is past the
+# ones the workers started with).
+code=$(curl -s -m 10 -o "$TMP/cfg.out" -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
+	--data '{"timeout": "100ms"}' "$ADMIN/api/v1/nodes/processor:batch@logs%2Fa/config")
+[ "$code" = 200 ] && grep -q "processor:batch@logs/a: new config applied on 2 worker(s)" "$OTF_LOG" &&
+	ok "POST config to the added processor: 200, applied on both workers" ||
+	bad "CFG of the added node: $code $(head -c 200 "$TMP/cfg.out")"
 cfg
 kill -HUP "$OTF_PID"
 wait_log 1 "processor:batch@logs/a removed" && ok "SIGHUP removes it again" ||
