@@ -5,25 +5,30 @@
 # budget 0: the receiver refuses with 503. A reload removes the otlphttp
 # pipeline: the receiver's budget is recomputed from its new consumers
 # (the file exporter), so it accepts again, and what it takes lands in
-# the file.
+# the file. The receiver authenticates with a bearertokenauth extension:
+# after the reload, a config posted to it that names the extension is
+# applied (the new DAG uses the extensions the process started with).
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-export OTF_E2E_DEAD
+export OTF_E2E_DEAD OTF_E2E_ADMIN_PORT
 OTF_E2E_DEAD=$(free_port) # nothing listens there
+OTF_E2E_ADMIN_PORT=$(free_port)
 C="$TMP/reb.yaml"
 # cfg [q]: with the pipeline to the dead backend.
 cfg() {
 	{
 		echo 'receivers:'
-		echo '  otlp: {wait_for_result: false, protocols: {http: {endpoint: "127.0.0.1:${env:OTF_E2E_PORT}"}}}'
+		echo '  otlp: {wait_for_result: false, protocols: {http: {endpoint: "127.0.0.1:${env:OTF_E2E_PORT}", auth: {authenticator: bearertokenauth/x}}}}'
 		echo 'exporters:'
 		echo '  file: {path: "${env:OTF_E2E_OUT}", format: json, flush_interval: 50ms}'
 		[ "${1:-}" = q ] && echo '  otlphttp/q: {endpoint: "http://127.0.0.1:${env:OTF_E2E_DEAD}", encoding: json, timeout: 1s, retry_on_failure: {enabled: true, initial_interval: 100ms, max_interval: 200ms, max_elapsed_time: 0s}, sending_queue: {queue_size: 5, num_consumers: 1}}'
 		echo 'extensions:'
 		echo '  health_check: {endpoint: "127.0.0.1:${env:OTF_E2E_HEALTH_PORT}"}'
+		echo '  bearertokenauth/x: {token: s3cret}'
 		echo 'service:'
-		echo '  extensions: [health_check]'
+		echo '  extensions: [health_check, bearertokenauth/x]'
+		echo '  admin: {endpoint: "127.0.0.1:${env:OTF_E2E_ADMIN_PORT}"}'
 		echo '  telemetry: {metrics: {level: none}}'
 		echo '  pipelines:'
 		echo '    logs: {receivers: [otlp], exporters: [file]}'
@@ -34,6 +39,7 @@ cfg() {
 # post N: sends record "r-N"; prints the status.
 post() {
 	curl -s -m 5 -o /dev/null -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
+		-H 'Authorization: Bearer s3cret' \
 		--data "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":\"r-$1\"}}]}]}]}" \
 		"$OTF_URL/v1/logs"
 }
@@ -60,7 +66,14 @@ for _ in $(seq 100); do
 	sleep 0.05
 done
 expect_eq "the receiver accepts again (its budget is the file exporter's)" 200 "$code"
+body="{\"wait_for_result\": true, \"protocols\": {\"http\": {\"endpoint\": \"127.0.0.1:$OTF_PORT\", \"auth\": {\"authenticator\": \"bearertokenauth/x\"}}}}"
+code=$(curl -s -m 10 -o "$TMP/cfg.out" -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
+	--data "$body" "http://127.0.0.1:$OTF_E2E_ADMIN_PORT/api/v1/nodes/receiver:otlp/config")
+expect_eq "a config naming the extension is applied after the reload ($(head -c 150 "$TMP/cfg.out"))" 200 "$code"
+expect_eq "the rebuilt receiver takes the token" 200 "$(post rebuilt)"
 otf_stop
+grep -q '"r-rebuilt"' "$OTF_OUT" && ok "the record after the rebuild is in the file" ||
+	bad "r-rebuilt missing from the file"
 grep -q '"r-after"' "$OTF_OUT" && ok "the record it accepted is in the file" ||
 	bad "r-after missing from the file"
 finish
