@@ -92,6 +92,8 @@ nodes() {
 cfg
 otf_start shape "$C" || { bad "otflow did not start"; finish; }
 expect_eq "the DAG at start" "exporter:file/a receiver:otlp" "$(nodes)"
+: > "$TMP/load.log"
+: > "$TMP/load2.log"
 python3 "$E2E_DIR/reshape_load.py" "$OTF_PORT" a "$TMP/load.log" "$TMP/stop" &
 LOAD=$!
 track "$LOAD"
