@@ -689,13 +689,17 @@ int otf__engine_reshape(otf_engine_t *e, otf_dag_t *next, char *changed, size_t 
 		changed[0] = '\0';
 	int n = 0;
 	for (size_t i = 0; i < cur->nodes_len; i++)
-		if (removed[i]) {
+		if (removed[i] && otf_dag_find(m, m->nodes[i].name) < 0) {
 			names_add(changed, changed_len, &used, "removed", m->nodes[i].name);
 			n++;
 		}
 	for (size_t i = 0; i < m->nodes_len; i++)
 		if (is_new[i]) {
-			names_add(changed, changed_len, &used, "added", m->nodes[i].name);
+			/* Of the same id as a removed one: its type, signals or
+			 * output ports changed. */
+			bool re = otf__dag_live_node(cur, m->nodes[i].name) >= 0;
+			names_add(changed, changed_len, &used, re ? "replaced" : "added",
+			          m->nodes[i].name);
 			n++;
 		}
 	for (size_t j = 0; j < next->nodes_len; j++) {

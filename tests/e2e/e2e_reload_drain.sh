@@ -5,6 +5,9 @@
 # then destroyed: the request it still held is NACKed retryable upstream,
 # so the client waiting for it is answered at once (not after 30 s) with a
 # retryable status naming the reload; the other pipeline serves all along.
+# Then a traces pipeline on the same receiver and exporter: both change
+# signals and are replaced (the receiver on its listening socket), and
+# take traces and logs.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -12,7 +15,8 @@ export OTF_E2E_PORT2 OTF_E2E_HANG
 OTF_E2E_PORT2=$(free_port)
 OTF_E2E_HANG=$(free_port)
 C="$TMP/drain.yaml"
-# cfg [h]: with the pipeline to the hanging backend.
+# cfg [h|t]: with the pipeline to the hanging backend, or with a traces
+# pipeline on the same receiver and exporter.
 cfg() {
 	{
 		echo 'receivers:'
@@ -29,6 +33,7 @@ cfg() {
 		echo '  pipelines:'
 		echo '    logs: {receivers: [otlp], exporters: [file]}'
 		[ "${1:-}" = h ] && echo '    logs/h: {receivers: [otlp/h], exporters: [otlphttp/h]}'
+		[ "${1:-}" = t ] && echo '    traces: {receivers: [otlp], exporters: [file]}'
 		echo 'runtime: {workers: 1, shutdown_timeout: 1s}'
 	} > "$C"
 }
@@ -76,6 +81,23 @@ grep -q "exporter:otlphttp/h.*not drained within 1000 ms" "$OTF_LOG" &&
 code=$(curl -s -m 5 -o /dev/null -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
 	--data "${body/held/after}" "$OTF_URL/v1/logs")
 expect_eq "the other pipeline still serves" 200 "$code"
+
+# The receiver and exporter also in a traces pipeline: their signals
+# change, so both are replaced, the receiver on its listening socket.
+cfg t
+kill -HUP "$OTF_PID"
+for _ in $(seq 200); do grep -q "reload: .*receiver:otlp replaced" "$OTF_LOG" && break; sleep 0.05; done
+grep -q "reload: 2 node(s) changed: receiver:otlp replaced, exporter:file replaced" "$OTF_LOG" &&
+	ok "SIGHUP: a traces pipeline on the receiver replaces it and the exporter" ||
+	bad "no reload line: $(grep reload "$OTF_LOG" | tail -1)"
+span='{"resourceSpans":[{"scopeSpans":[{"spans":[{"traceId":"0102030405060708090a0b0c0d0e0f10","spanId":"0102030405060708","name":"span-after","startTimeUnixNano":"1","endTimeUnixNano":"2"}]}]}]}'
+expect_eq "the replaced receiver takes traces on its port" 200 "$(curl -s -m 5 -o /dev/null \
+	-w '%{http_code}' -XPOST -H 'Content-Type: application/json' --data "$span" "$OTF_URL/v1/traces")"
+expect_eq "... and logs" 200 "$(curl -s -m 5 -o /dev/null -w '%{http_code}' -XPOST \
+	-H 'Content-Type: application/json' --data "${body/held/logs-after}" "$OTF_URL/v1/logs")"
 otf_stop
 grep -q '"after"' "$OTF_OUT" && ok "its record is in its file" || bad "the record after is missing"
+grep -q '"span-after"' "$OTF_OUT" && grep -q '"logs-after"' "$OTF_OUT" &&
+	ok "the span and the record after the replacement are in the file" ||
+	bad "span-after or logs-after missing"
 finish
