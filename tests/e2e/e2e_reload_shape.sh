@@ -74,10 +74,10 @@ wait_log() {
 	return 1
 }
 answered_after() { awk -v t="$1" '$2 > t && $3 == 200' "$TMP/load.log" | wc -l; }
-# more_after NS: waits until 20 requests answered 200 after NS.
+# more_after NS WHAT [N]: waits until N (20) requests answered 200 after NS.
 more_after() {
 	for _ in $(seq 200); do
-		[ "$(answered_after "$1")" -ge 20 ] && return 0
+		[ "$(answered_after "$1")" -ge "${3:-20}" ] && return 0
 		sleep 0.05
 	done
 	bad "only $(answered_after "$1") requests answered after $2"
@@ -223,7 +223,7 @@ wait_log 1 "processor:batch@logs/a added" && ok "SIGHUP adds a processor to a pi
 	bad "no reload line: $(grep reload "$OTF_LOG" | tail -2)"
 expect_eq "the DAG shows it" "exporter:file/a processor:batch@logs/a receiver:otlp" "$(nodes)"
 T5=$(mono)
-more_after "$T5" "the processor was added"
+more_after "$T5" "the processor was added" 3 # each waits for the batch's 300 ms
 # CFG reaches the added node on every worker (its id is past the
 # ones the workers started with).
 code=$(curl -s -m 10 -o "$TMP/cfg.out" -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
