@@ -113,6 +113,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	otf_grpc_server_t *s = c->srv;
 	size_t n = otf__grpc_read_buffer_bytes(s);
 	(void)suggested;
+	if (otf__grpc_direct_alloc(c, buf))
+		return;
 	if (!s->rbuf && !(s->rbuf = otf_malloc(n))) {
 		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
 		return;
@@ -311,6 +313,32 @@ static void update_wake(otf__grpc_conn_t *c)
 		c->wake_since_ms = otf__grpc_now_ms(c);
 }
 
+void otf__grpc_conn_input(otf__grpc_conn_t *c, const uint8_t *p, size_t n)
+{
+	if (c->closing || !n)
+		return;
+	track_frames(c, p, n);
+	c->in_recv = true;
+	c->in = p;
+	c->in_end = p + n;
+	ssize_t rv = nghttp2_session_mem_recv(c->h2, p, n);
+	c->in = c->in_end = NULL;
+	c->in_recv = false;
+	if (rv < 0) {
+		/* Not HTTP/2 at all (bad preface) or a flood: say so once if
+		 * the peer can parse it, then leave. */
+		nghttp2_session_terminate_session(c->h2, rv == NGHTTP2_ERR_FLOODED
+		                                             ? NGHTTP2_ENHANCE_YOUR_CALM
+		                                             : NGHTTP2_PROTOCOL_ERROR);
+		c->fatal = true;
+	}
+}
+
+void otf__grpc_conn_fail(otf__grpc_conn_t *c)
+{
+	conn_close(c);
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	otf__grpc_conn_t *c = st->data;
@@ -323,21 +351,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	c->last_read_ms = otf__grpc_now_ms(c);
 	otf__net_conns_touch(&c->link);
 	c->ping_sent_ms = 0; /* any frame proves the peer alive */
-	track_frames(c, (const uint8_t *)buf->base, (size_t)nread);
-	c->in_recv = true;
-	c->in = (const uint8_t *)buf->base;
-	c->in_end = c->in + nread;
-	ssize_t rv = nghttp2_session_mem_recv(c->h2, (const uint8_t *)buf->base, (size_t)nread);
-	c->in = c->in_end = NULL;
-	c->in_recv = false;
-	if (rv < 0) {
-		/* Not HTTP/2 at all (bad preface) or a flood: say so once if
-		 * the peer can parse it, then leave. */
-		nghttp2_session_terminate_session(c->h2, rv == NGHTTP2_ERR_FLOODED
-		                                             ? NGHTTP2_ENHANCE_YOUR_CALM
-		                                             : NGHTTP2_PROTOCOL_ERROR);
-		c->fatal = true;
-	}
+	otf__grpc_conn_input(c, (const uint8_t *)buf->base, (size_t)nread);
+	/* A read straight into a message that filled what it was given: the
+	 * rest of the message is probably waiting too. */
+	if ((char *)buf->base != c->srv->rbuf && (size_t)nread == buf->len)
+		otf__grpc_direct_drain(c);
 	if (c->closing)
 		return;
 	update_wake(c);

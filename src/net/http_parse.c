@@ -8,6 +8,7 @@
 #include "net/http_internal.h"
 
 #include "otflow/alloc.h"
+#include "otflow/bufpool.h"
 #include "otflow/err.h"
 
 #include <stdlib.h>
@@ -199,6 +200,8 @@ int otf__net_buf_grow(otf_buf_t **bp, size_t need, size_t bound)
 		*bp = n;
 		return 0;
 	}
+	if (b->flags & OTF_BUF_POOLED) /* pool memory: move the bytes */
+		return otf_buf_reserve(bp, ncap) < 0 ? OTF_E_NOMEM : 0;
 	/* realloc, not create + copy: large blocks are mmap'd by the C
 	 * library and grow in place (mremap) without copying or faulting
 	 * their pages again. */
