@@ -223,9 +223,15 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 		return fail(p, 413, "request body larger than the configured limit");
 	/* Grow with the bytes that arrived, never further than announced. */
 	size_t bound = p->body_expect ? p->body_expect : p->max_body_bytes;
+	if (!m->body && p->body_expect >= OTF__NET_DIRECT_MIN && p->body_expect <= p->reserve_max) {
+		/* The body has begun: its whole buffer, from the pool. */
+		if (!(m->body = otf_bufpool_get(p->pool, p->body_expect)))
+			return fail(p, 500, "out of memory");
+	}
 	if (otf__net_buf_grow(&m->body, have + len, bound) < 0)
 		return fail(p, 500, "out of memory");
-	memcpy(m->body->data + have, at, len);
+	if (m->body->data + have != (const uint8_t *)at) /* else read in place */
+		memcpy(m->body->data + have, at, len);
 	m->body->len = have + len;
 	return 0;
 }
