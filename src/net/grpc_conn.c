@@ -119,6 +119,8 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
 		return;
 	}
+	if (c->big && !c->io.ssl && n > OTF__GRPC_SHORT_READ)
+		n = OTF__GRPC_SHORT_READ;
 	*buf = uv_buf_init(s->rbuf, (unsigned)n);
 }
 
@@ -352,9 +354,9 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	otf__net_conns_touch(&c->link);
 	c->ping_sent_ms = 0; /* any frame proves the peer alive */
 	otf__grpc_conn_input(c, (const uint8_t *)buf->base, (size_t)nread);
-	/* A read straight into a message that filled what it was given: the
-	 * rest of the message is probably waiting too. */
-	if ((char *)buf->base != c->srv->rbuf && (size_t)nread == buf->len)
+	/* A read that filled what it was given (straight into a message, or
+	 * a short one): the rest of a large message is probably waiting. */
+	if ((size_t)nread == buf->len)
 		otf__grpc_direct_drain(c);
 	if (c->closing)
 		return;

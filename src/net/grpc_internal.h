@@ -98,6 +98,11 @@ size_t otf__grpc_percent_encode(const char *msg, char *out, size_t cap);
 
 /* ---- grpc_conn.c / grpc_server.c ---- */
 
+/* A read between large messages: the next one's HEADERS, its first DATA
+ * frame header and message prefix; the rest then goes straight into the
+ * message (grpc_direct.c). */
+#define OTF__GRPC_SHORT_READ (16u * 1024)
+
 typedef struct otf__grpc_conn otf__grpc_conn_t;
 
 /* One connection (grpc_conn.c: socket, timer; grpc_session.c: nghttp2). */
@@ -119,6 +124,10 @@ struct otf__grpc_conn {
 	bool closing;
 	bool held;           /* reads nothing until otf_grpc_server_resume (REB backpressure) */
 	bool handshake_done; /* the client's preface and SETTINGS arrived */
+	/* The last message was taken whole (large): the next read between
+	 * messages is short (OTF__GRPC_SHORT_READ), so that the bulk of the
+	 * next large message is read in place, not into the read buffer. */
+	bool big;
 	/* Frame boundaries of the client's bytes, tracked ahead of nghttp2
 	 * so that a frame trickled byte by byte is noticed. */
 	uint8_t preface_left;    /* bytes of the 24-byte preface still due */

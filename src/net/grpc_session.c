@@ -522,6 +522,8 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t sid, const 
 	size_t res = filling ? call->reader.msg_len : 0;
 	c->reserved += res - call->reserved;
 	call->reserved = res;
+	if (call->reader.n_msgs) /* what the next message probably is */
+		c->big = call->reader.reserved;
 	if (st)
 		otf__grpc_early_status(c, call, false, 200, st, detail);
 	return 0;
