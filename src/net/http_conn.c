@@ -556,7 +556,7 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 		release_rbuf(c);
 		return;
 	}
-	if (buf->base != c->rbuf + c->rlen) { /* read into the body (on_alloc) */
+	if (!c->rbuf || buf->base != c->rbuf + c->rlen) { /* read into the body (on_alloc) */
 		direct_input(c, buf->base, (size_t)nread);
 		arm_wait(c);
 		release_rbuf(c);

@@ -210,7 +210,7 @@ static void raw_call(srv_t *v, const uint8_t *msg, size_t len, const size_t *siz
 	assert_non_null(c);
 	h2_pump(c, 20);
 	h2_result_t r = {0};
-	int32_t sid = h2_submit_open(c, M_ECHO, NULL, 0, &r);
+	int32_t sid = h2_submit_open(c, M_ECHO, "", 0, &r);
 	assert_true(sid > 0);
 	sync_conn(c); /* HEADERS out */
 	int sfd = server_side_fd(v->port);
