@@ -23,6 +23,10 @@
  * instead of 6 for 340 kB; the mark is capped by what flow control lets
  * the client send, so it is always reachable.
  *
+ * Large messages are read in place, not through the read buffer
+ * (grpc_direct.c): on_alloc points the read at the message, and a read
+ * that filled its buffer is followed by scatter reads of the rest.
+ *
  * Writes go out with uv_try_write first: an answer that fits in the
  * socket buffer (all of them, in practice) then costs one write(2) and no
  * write request, epoll_ctl or extra loop turn for its callback. */

@@ -24,7 +24,9 @@
  * Memory per connection: the read buffer exists only while unparsed bytes
  * are held (an idle connection has none), the request head is at most
  * max_header_bytes and the body grows with the bytes that arrived, up to
- * max_body_bytes. */
+ * max_body_bytes; a Content-Length body of OTF__NET_DIRECT_MIN or more is
+ * taken whole from the loop's buffer pool at its first bytes, and the rest
+ * is read straight into it (on_alloc, direct_input). */
 #include "net/http_internal.h"
 #include "net/tls_internal.h"
 

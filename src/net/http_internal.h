@@ -89,7 +89,8 @@ void otf__http_parser_close(otf__http_parser_t *p);
  * otf__http_parser_take() before feeding it. After EV_ERROR the parser is
  * dead; err_status / err_msg say why (400, 413, 431, 500). Body memory is
  * allocated as body bytes arrive (otf__net_buf_grow), never at the
- * announced Content-Length. */
+ * announced Content-Length before its first byte; a large one within
+ * reserve_max is then taken whole (see reserve_max). */
 size_t otf__http_parser_feed(otf__http_parser_t *p, const char *data, size_t len,
                              otf__http_ev_t *ev);
 
