@@ -374,6 +374,45 @@ static void test_max_recv_before_allocation(void **state)
 	srv_stop(v);
 }
 
+/* 40 streams on one connection each announce 300 kB and send 10 bytes:
+ * only as many buffers are taken whole as fit OTF__NET_RESERVE_MAX (the
+ * others grow with their bytes), so prefixes alone hold little. */
+static void test_reserve_bounded_per_connection(void **state)
+{
+	(void)state;
+	srv_t *v = srv_start(0);
+	const size_t len = 300000;
+	uint8_t *p = pattern(len, 7);
+	size_t fl;
+	uint8_t *f = grpc_frame(p, len, 0, &fl);
+	h2_conn_t *c = h2_connect(v->port);
+	assert_non_null(c);
+	h2_pump(c, 20);
+	sync_conn(c);
+	uint64_t before = heap_now();
+	static h2_result_t res[40];
+	for (int i = 0; i < 40; i++)
+		assert_true(h2_submit_open(c, M_ECHO, f, 5 + 10, &res[i]) > 0);
+	sync_conn(c);
+	otf_bufpool_stats_t st = pool_stats(v);
+	uint64_t grown = heap_now() - before;
+	print_message("%zu buffers taken whole, heap +%.1f MiB\n", st.out_count,
+	              (double)grown / (1 << 20));
+	assert_int_equal(st.out_count, OTF__NET_RESERVE_MAX / len);
+	assert_true(grown < 2 * OTF__NET_RESERVE_MAX);
+	h2_close(c);
+	for (int i = 0; i < 40; i++)
+		h2_result_free(&res[i]);
+	for (int i = 0; i < 500 && pool_stats(v).out_count != 0; i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	assert_int_equal(pool_stats(v).out_count, 0);
+	free(f);
+	free(p);
+	srv_stop(v);
+}
+
 /* Announces 340 kB, sends 100 kB and closes: the reserved buffer goes
  * back, nothing is held (ASan checks the rest), and the next client is
  * served. */
@@ -420,6 +459,7 @@ int main(void)
 	    cmocka_unit_test(test_larger_than_pool),
 	    cmocka_unit_test(test_max_recv_before_allocation),
 	    cmocka_unit_test(test_short_then_close),
+	    cmocka_unit_test(test_reserve_bounded_per_connection),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
