@@ -70,7 +70,7 @@ if command -v nghttp > /dev/null 2>&1; then
 	fi
 fi
 
-PERF_EV="syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_setsockopt,sched:sched_switch"
+PERF_EV="syscalls:sys_enter_read,syscalls:sys_enter_readv,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_setsockopt,sched:sched_switch"
 HAVE_PERF=0
 if command -v perf > /dev/null 2>&1 &&
 	perf stat -e syscalls:sys_enter_read -p "$OPID" -o /dev/null -- sleep 0.1 > /dev/null 2>&1; then
@@ -78,7 +78,7 @@ if command -v perf > /dev/null 2>&1 &&
 fi
 
 # client: loadgen | h2load; proto: grpc | http; rps: requests/s, 0 = saturation.
-# Prints "acked/s ns_per_log reads epoll_waits writes epoll_ctl setsockopt switches failed"
+# Prints "acked/s ns_per_log reads readvs epoll_waits writes epoll_ctl setsockopt switches failed"
 run() {
 	client=$1 proto=$2 rps=$3
 	[ "$proto" = grpc ] && port=$GP || port=$HP
@@ -132,7 +132,7 @@ for line in open(perf, errors="replace"):
         counts[f[2].split(":")[-1]] = int(f[0])
 def per(name):
     return f"{counts[name] / max(reqs, 1):.1f}" if name in counts else "n/a"
-print(f"{rate:.0f} {(int(c1) - int(c0)) / logs:.0f} {per('sys_enter_read')} {per('sys_enter_epoll_wait')} "
+print(f"{rate:.0f} {(int(c1) - int(c0)) / logs:.0f} {per('sys_enter_read')} {per('sys_enter_readv')} {per('sys_enter_epoll_wait')} "
       f"{per('sys_enter_write')} {per('sys_enter_epoll_ctl')} {per('sys_enter_setsockopt')} "
       f"{per('sched_switch')} {failed}")
 PY
@@ -152,8 +152,8 @@ out="$tmp/section.md"
 	echo "  /proc/PID/task/*/schedstat. Per request: syscalls and context switches of otflow from"
 	echo "  \`perf stat\` tracepoints (n/a when perf may not read them)."
 	echo
-	echo "| client | protocol | offered | logs/s | CPU ns/log | read | epoll_wait | write | epoll_ctl | setsockopt | ctx switches | failed |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| client | protocol | offered | logs/s | CPU ns/log | read | readv | epoll_wait | write | epoll_ctl | setsockopt | ctx switches | failed |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for proto in grpc http; do
 		for rps in 100 0; do
 			[ "$rps" = 0 ] && offered=saturation || offered="100 req/s (100k logs/s)"
@@ -162,7 +162,7 @@ out="$tmp/section.md"
 				name=otflow-loadgen
 				[ "$client" = h2load ] && { [ "$proto" = grpc ] && name=h2load || name="h2load --h1"; }
 				set -- $(run "$client" "$proto" "$rps")
-				echo "| $name | $proto | $offered | $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 |"
+				echo "| $name | $proto | $offered | $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 | ${10} |"
 			done
 		done
 	done

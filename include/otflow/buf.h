@@ -22,7 +22,7 @@ extern "C" {
 
 typedef struct otf_buf {
 	_Atomic uint32_t refcnt;
-	uint32_t flags; /* reserved, 0 */
+	uint32_t flags; /* 0, or OTF_BUF_POOLED (otflow/bufpool.h): set by the allocator */
 	size_t len;     /* bytes used */
 	size_t cap;     /* bytes available in data */
 	_Alignas(16) uint8_t data[];

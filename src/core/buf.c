@@ -2,6 +2,7 @@
 #include "otflow/buf.h"
 
 #include "otflow/alloc.h"
+#include "otflow/bufpool.h"
 #include "otflow/err.h"
 
 #include <string.h>
@@ -34,7 +35,11 @@ void otf_buf_unref(otf_buf_t *b)
 {
 	if (!b)
 		return;
-	if (atomic_fetch_sub_explicit(&b->refcnt, 1, memory_order_acq_rel) == 1)
+	if (atomic_fetch_sub_explicit(&b->refcnt, 1, memory_order_acq_rel) != 1)
+		return;
+	if (b->flags & OTF_BUF_POOLED)
+		otf__bufpool_release(b);
+	else
 		otf_free(b);
 }
 
@@ -51,6 +56,16 @@ int otf_buf_reserve(otf_buf_t **bp, size_t cap)
 	}
 	if (ncap > SIZE_MAX - sizeof(otf_buf_t))
 		return OTF_E_NOMEM;
+	if (b->flags & OTF_BUF_POOLED) { /* not ours to realloc: move the bytes */
+		otf_buf_t *n = otf_buf_create(ncap);
+		if (!n)
+			return OTF_E_NOMEM;
+		memcpy(n->data, b->data, b->len);
+		n->len = b->len;
+		otf_buf_unref(b);
+		*bp = n;
+		return 0;
+	}
 	otf_buf_t *n = otf_realloc(b, sizeof *n + ncap);
 	if (!n)
 		return OTF_E_NOMEM;

@@ -23,6 +23,10 @@
  * instead of 6 for 340 kB; the mark is capped by what flow control lets
  * the client send, so it is always reachable.
  *
+ * Large messages are read in place, not through the read buffer
+ * (grpc_direct.c): on_alloc points the read at the message, and a read
+ * that filled its buffer is followed by scatter reads of the rest.
+ *
  * Writes go out with uv_try_write first: an answer that fits in the
  * socket buffer (all of them, in practice) then costs one write(2) and no
  * write request, epoll_ctl or extra loop turn for its callback. */
@@ -113,10 +117,14 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	otf_grpc_server_t *s = c->srv;
 	size_t n = otf__grpc_read_buffer_bytes(s);
 	(void)suggested;
+	if (otf__grpc_direct_alloc(c, buf))
+		return;
 	if (!s->rbuf && !(s->rbuf = otf_malloc(n))) {
 		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
 		return;
 	}
+	if (c->big && !c->io.ssl && n > OTF__GRPC_SHORT_READ)
+		n = OTF__GRPC_SHORT_READ;
 	*buf = uv_buf_init(s->rbuf, (unsigned)n);
 }
 
@@ -311,6 +319,32 @@ static void update_wake(otf__grpc_conn_t *c)
 		c->wake_since_ms = otf__grpc_now_ms(c);
 }
 
+void otf__grpc_conn_input(otf__grpc_conn_t *c, const uint8_t *p, size_t n)
+{
+	if (c->closing || !n)
+		return;
+	track_frames(c, p, n);
+	c->in_recv = true;
+	c->in = p;
+	c->in_end = p + n;
+	ssize_t rv = nghttp2_session_mem_recv(c->h2, p, n);
+	c->in = c->in_end = NULL;
+	c->in_recv = false;
+	if (rv < 0) {
+		/* Not HTTP/2 at all (bad preface) or a flood: say so once if
+		 * the peer can parse it, then leave. */
+		nghttp2_session_terminate_session(c->h2, rv == NGHTTP2_ERR_FLOODED
+		                                             ? NGHTTP2_ENHANCE_YOUR_CALM
+		                                             : NGHTTP2_PROTOCOL_ERROR);
+		c->fatal = true;
+	}
+}
+
+void otf__grpc_conn_fail(otf__grpc_conn_t *c)
+{
+	conn_close(c);
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	otf__grpc_conn_t *c = st->data;
@@ -323,21 +357,11 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	c->last_read_ms = otf__grpc_now_ms(c);
 	otf__net_conns_touch(&c->link);
 	c->ping_sent_ms = 0; /* any frame proves the peer alive */
-	track_frames(c, (const uint8_t *)buf->base, (size_t)nread);
-	c->in_recv = true;
-	c->in = (const uint8_t *)buf->base;
-	c->in_end = c->in + nread;
-	ssize_t rv = nghttp2_session_mem_recv(c->h2, (const uint8_t *)buf->base, (size_t)nread);
-	c->in = c->in_end = NULL;
-	c->in_recv = false;
-	if (rv < 0) {
-		/* Not HTTP/2 at all (bad preface) or a flood: say so once if
-		 * the peer can parse it, then leave. */
-		nghttp2_session_terminate_session(c->h2, rv == NGHTTP2_ERR_FLOODED
-		                                             ? NGHTTP2_ENHANCE_YOUR_CALM
-		                                             : NGHTTP2_PROTOCOL_ERROR);
-		c->fatal = true;
-	}
+	otf__grpc_conn_input(c, (const uint8_t *)buf->base, (size_t)nread);
+	/* A read that filled what it was given (straight into a message, or
+	 * a short one): the rest of a large message is probably waiting. */
+	if ((size_t)nread == buf->len)
+		otf__grpc_direct_drain(c);
 	if (c->closing)
 		return;
 	update_wake(c);

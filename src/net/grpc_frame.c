@@ -5,6 +5,7 @@
 #include "net/http_internal.h" /* otf__http_decode */
 
 #include "otflow/alloc.h"
+#include "otflow/bufpool.h"
 #include "otflow/err.h"
 
 #include <string.h>
@@ -83,6 +84,19 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
 				return OTF_GRPC_RESOURCE_EXHAUSTED;
 			}
 			r->got = 0;
+			/* A large message gets its whole buffer now, from the
+			 * loop's pool, so that its bytes can be read straight into
+			 * it (grpc_direct.c) and no doubling chain of copies
+			 * follows. The caller bounds what a call may hold. */
+			if (!r->msg && r->msg_len >= OTF__NET_DIRECT_MIN &&
+			    r->msg_len <= r->reserve_max) {
+				r->msg = otf_bufpool_get(r->pool, r->msg_len);
+				if (!r->msg) {
+					*detail = "out of memory";
+					return OTF_GRPC_RESOURCE_EXHAUSTED;
+				}
+				r->reserved = true;
+			}
 		}
 		/* Memory follows the bytes that arrived (doubling, capped at the
 		 * announced length): a prefix alone reserves nothing, and a
@@ -98,7 +112,9 @@ int otf__grpc_reader_feed(otf__grpc_reader_t *r, const uint8_t *data, size_t len
 				*detail = "out of memory";
 				return OTF_GRPC_RESOURCE_EXHAUSTED;
 			}
-			memcpy(r->msg->data + r->got, data, take);
+			/* Read in place already (grpc_direct.c): nothing to copy. */
+			if (r->msg->data + r->got != data)
+				memcpy(r->msg->data + r->got, data, take);
 			r->msg->len = r->got += take;
 			data += take;
 			len -= take;

@@ -30,8 +30,9 @@
 /* ---- grpc_frame.c ---- */
 
 /* Reads the request messages of one stream from DATA payload bytes fed in
- * any split. Memory grows with the bytes that actually arrived, never to
- * a length the client merely announced. */
+ * any split. Memory grows with the bytes that actually arrived, except for
+ * a large message within reserve_max, whose buffer is taken whole at its
+ * prefix (after the max_len check) and counted by the caller as held. */
 typedef struct otf__grpc_reader {
 	size_t max_len;    /* largest message accepted (before decompression) */
 	bool has_encoding; /* the stream's grpc-encoding is not identity */
@@ -47,6 +48,13 @@ typedef struct otf__grpc_reader {
 	 * is reserved for those too, so a message read whole is one exact
 	 * allocation rather than a doubling chain of copies. 0 = unknown. */
 	size_t ahead;
+	/* A message of at least OTF__NET_DIRECT_MIN bytes and at most
+	 * reserve_max (set by the caller before a feed: what the call may
+	 * still hold within its connection's buffer limit; 0 = never) is
+	 * allocated whole at its prefix, from pool (NULL = malloc). */
+	size_t reserve_max;
+	struct otf_bufpool *pool;
+	bool reserved; /* the current message's buffer was taken whole */
 } otf__grpc_reader_t;
 
 void otf__grpc_reader_init(otf__grpc_reader_t *r, size_t max_len, bool has_encoding);
@@ -90,6 +98,11 @@ size_t otf__grpc_percent_encode(const char *msg, char *out, size_t cap);
 
 /* ---- grpc_conn.c / grpc_server.c ---- */
 
+/* A read between large messages: the next one's HEADERS, its first DATA
+ * frame header and message prefix; the rest then goes straight into the
+ * message (grpc_direct.c). */
+#define OTF__GRPC_SHORT_READ (16u * 1024)
+
 typedef struct otf__grpc_conn otf__grpc_conn_t;
 
 /* One connection (grpc_conn.c: socket, timer; grpc_session.c: nghttp2). */
@@ -111,6 +124,10 @@ struct otf__grpc_conn {
 	bool closing;
 	bool held;           /* reads nothing until otf_grpc_server_resume (REB backpressure) */
 	bool handshake_done; /* the client's preface and SETTINGS arrived */
+	/* The last message was taken whole (large): the next read between
+	 * messages is short (OTF__GRPC_SHORT_READ), so that the bulk of the
+	 * next large message is read in place, not into the read buffer. */
+	bool big;
 	/* Frame boundaries of the client's bytes, tracked ahead of nghttp2
 	 * so that a frame trickled byte by byte is noticed. */
 	uint8_t preface_left;    /* bytes of the 24-byte preface still due */
@@ -119,6 +136,8 @@ struct otf__grpc_conn {
 	uint32_t frame_left;     /* payload bytes of the current frame still due */
 	uint64_t frame_start_ms; /* first byte of the current frame */
 	size_t buffered;         /* request bytes held by calls not yet complete */
+	size_t reserved;         /* of the calls' whole message buffers, not yet filled
+	                          * (at most OTF__NET_RESERVE_MAX) */
 	/* SO_RCVLOWAT in force (1 = the default, wake on any byte), raised while
 	 * a large message is due so that it is read in one wakeup, not one per
 	 * segment; since wake_since_ms, for at most OTF__NET_WAKE_HOLD_MS
@@ -126,6 +145,11 @@ struct otf__grpc_conn {
 	size_t wake_bytes;
 	uint64_t wake_since_ms;
 	const uint8_t *in, *in_end; /* the bytes nghttp2 is reading, during mem_recv */
+	/* Direct reads into a message buffer (grpc_direct.c): the stream and
+	 * DATA frame length last seen, a slot for a frame header read alone. */
+	int32_t direct_sid;
+	uint32_t direct_fs;
+	uint8_t direct_hdr[9];
 	uint64_t created_ms, last_read_ms, idle_since_ms;
 	uint64_t ping_sent_ms; /* our keepalive PING outstanding, 0 = none */
 	uint64_t last_client_ping_ms;
@@ -152,6 +176,9 @@ struct otf_grpc_server {
 	bool closing;
 	bool listener_closed;
 	char *rbuf; /* the shared read buffer (grpc_conn.c), while connections exist */
+	/* Scatter reads straight into messages, and of them those whose
+	 * framing was guessed wrong (grpc_direct.c; read by tests). */
+	uint64_t direct_reads, direct_misses;
 	otf_grpc_server_close_cb close_cb;
 	void *close_arg;
 };
@@ -168,6 +195,7 @@ struct otf_grpc_call {
 	uint32_t n_hdrs;
 	otf__grpc_reader_t reader;
 	size_t buffered;    /* DATA bytes counted in conn->buffered */
+	size_t reserved;    /* its message's length counted in conn->reserved */
 	otf_buf_t *message; /* decoded request message */
 	uint64_t timeout_ns;
 	uint64_t deadline_mono_ms; /* uv_now-based; 0 = none */
@@ -214,6 +242,18 @@ static inline uint64_t otf__grpc_now_ms(const otf__grpc_conn_t *c)
 {
 	return uv_now(c->srv->loop);
 }
+
+/* Feeds the client's bytes p[0..n) to the session (frame tracking, then
+ * nghttp2); a session error ends the connection (fatal). */
+void otf__grpc_conn_input(otf__grpc_conn_t *c, const uint8_t *p, size_t n);
+/* Closes the connection now (out of memory, a broken socket). */
+void otf__grpc_conn_fail(otf__grpc_conn_t *c);
+
+/* grpc_direct.c: reading a large message straight into its buffer.
+ * alloc: true with *buf set when the next read should land there (on_alloc);
+ * drain: after such a read filled its buffer, scatter reads of the rest. */
+bool otf__grpc_direct_alloc(otf__grpc_conn_t *c, uv_buf_t *buf);
+void otf__grpc_direct_drain(otf__grpc_conn_t *c);
 
 /* grpc_session.c */
 int otf__grpc_session_new(otf__grpc_conn_t *c);

@@ -37,6 +37,8 @@ void otf__grpc_call_unbuffer(otf__grpc_conn_t *c, otf_grpc_call_t *call)
 {
 	c->buffered -= call->buffered;
 	call->buffered = 0;
+	c->reserved -= call->reserved;
+	call->reserved = 0;
 }
 
 static void unlink_call(otf__grpc_conn_t *c, otf_grpc_call_t *call)
@@ -487,20 +489,41 @@ static int on_data_chunk(nghttp2_session *h2, uint8_t flags, int32_t sid, const 
 	const char *detail = NULL;
 	/* Many calls each holding part of a message must not add up beyond
 	 * the connection's bound: fail the call that would cross it. */
-	if (len > otf__grpc_conn_buffer_limit(c->srv) - c->buffered) {
+	size_t limit = otf__grpc_conn_buffer_limit(c->srv);
+	size_t room = limit > c->buffered ? limit - c->buffered : 0;
+	if (len > room) {
 		otf__grpc_early_status(c, call, false, 200, OTF_GRPC_RESOURCE_EXHAUSTED,
 		                       "request messages in progress on this connection exceed "
 		                       "its buffer limit");
 		return 0;
 	}
-	c->buffered += len;
-	call->buffered += len;
+	/* A message buffer taken whole at its prefix counts as held from
+	 * then on: announcing costs a client nothing, so announced bytes
+	 * must fit the same bound as received ones. */
+	size_t unearned =
+	    c->reserved < OTF__NET_RESERVE_MAX ? OTF__NET_RESERVE_MAX - c->reserved : 0;
+	call->reader.reserve_max =
+	    call->buffered + room < unearned ? call->buffered + room : unearned;
+	call->reader.pool = otf__net_conns_pool(c->srv->reg);
 	/* nghttp2 hands DATA payload straight from our read buffer: what
 	 * follows it there has arrived already. */
 	call->reader.ahead =
 	    data >= c->in && data + len <= c->in_end ? (size_t)(c->in_end - (data + len)) : 0;
 	int st = otf__grpc_reader_feed(&call->reader, data, len, &detail);
 	call->reader.ahead = 0;
+	size_t held = call->buffered + len;
+	if (call->reader.msg && call->reader.msg_len > held) /* reserved whole */
+		held = call->reader.msg_len;
+	c->buffered += held - call->buffered;
+	call->buffered = held;
+	/* Reserved and not yet filled: bounded per connection apart from
+	 * the held bytes, so that prefixes alone reserve little. */
+	bool filling = call->reader.reserved && !call->reader.n_msgs && !st;
+	size_t res = filling ? call->reader.msg_len : 0;
+	c->reserved += res - call->reserved;
+	call->reserved = res;
+	if (call->reader.n_msgs) /* what the next message probably is */
+		c->big = call->reader.reserved;
 	if (st)
 		otf__grpc_early_status(c, call, false, 200, st, detail);
 	return 0;

@@ -24,7 +24,9 @@
  * Memory per connection: the read buffer exists only while unparsed bytes
  * are held (an idle connection has none), the request head is at most
  * max_header_bytes and the body grows with the bytes that arrived, up to
- * max_body_bytes. */
+ * max_body_bytes; a Content-Length body of OTF__NET_DIRECT_MIN or more is
+ * taken whole from the loop's buffer pool at its first bytes, and the rest
+ * is read straight into it (on_alloc, direct_input). */
 #include "net/http_internal.h"
 #include "net/tls_internal.h"
 
@@ -91,10 +93,32 @@ static void conn_close(otf__http_conn_t *c)
 	uv_close((uv_handle_t *)&c->timer, on_handle_closed);
 }
 
+/* The body being read, when the next read may land straight in it: a
+ * Content-Length body taken whole (http_parse.c), nothing unparsed in
+ * the read buffer, plaintext HTTP/1.1, and the connection reading for
+ * this request (not for a disconnect while the handler has one). */
+static otf_buf_t *direct_body(const otf__http_conn_t *c)
+{
+	const otf__http_parser_t *p = &c->parser;
+	if (c->io.ssl || c->h2 || !c->proto_known || c->lingering || c->closing || c->cur ||
+	    c->writing || c->last_answer || c->rlen || !p->headers_done || p->complete || !p->msg)
+		return NULL;
+	otf_buf_t *b = p->msg->body;
+	if (!b || !p->body_expect || b->cap < p->body_expect || b->len >= p->body_expect)
+		return NULL;
+	return b;
+}
+
 static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 {
 	otf__http_conn_t *c = h->data;
 	(void)suggested;
+	otf_buf_t *b = direct_body(c);
+	if (b) { /* one copy, kernel to body, instead of two */
+		size_t due = c->parser.body_expect - b->len;
+		*buf = uv_buf_init((char *)b->data + b->len, (unsigned)due);
+		return;
+	}
 	if (!c->rbuf && !(c->rbuf = otf_malloc(RBUF_CAP))) {
 		*buf = uv_buf_init(NULL, 0); /* on_read gets UV_ENOBUFS: close */
 		return;
@@ -505,6 +529,20 @@ static void process(otf__http_conn_t *c)
 	}
 }
 
+/* Body bytes read in place: the parser sees them where they are (and
+ * copies nothing); a complete request goes to the handler as process()
+ * would send it. */
+static void direct_input(otf__http_conn_t *c, const char *p, size_t n)
+{
+	otf__http_ev_t ev;
+	c->srv->direct_reads++;
+	otf__http_parser_feed(&c->parser, p, n, &ev);
+	if (ev == OTF__HTTP_EV_ERROR)
+		send_error(c, c->parser.err_status, c->parser.err_msg, false);
+	else if (ev == OTF__HTTP_EV_MESSAGE)
+		dispatch(c, otf__http_parser_take(&c->parser));
+}
+
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	otf__http_conn_t *c = st->data;
@@ -518,6 +556,13 @@ static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 	if (c->h2) {
 		h2_input(c, buf->base, (size_t)nread);
 		release_rbuf(c);
+		return;
+	}
+	if (!c->rbuf || buf->base != c->rbuf + c->rlen) { /* read into the body (on_alloc) */
+		direct_input(c, buf->base, (size_t)nread);
+		arm_wait(c);
+		release_rbuf(c);
+		update_reading(c);
 		return;
 	}
 	c->rlen += (size_t)nread;
@@ -576,6 +621,8 @@ void otf__http_conn_accept(otf_http_server_t *s)
 	uv_timer_init(s->loop, &c->timer); /* cannot fail */
 	c->handles_open = 2;
 	otf__http_parser_init(&c->parser, s->cfg.max_header_bytes, s->cfg.max_body_bytes);
+	c->parser.reserve_max = OTF__NET_RESERVE_MAX;
+	c->parser.pool = otf__net_conns_pool(s->reg);
 	c->next = s->conns;
 	if (s->conns)
 		s->conns->prev = c;

@@ -68,6 +68,12 @@ typedef struct otf__http_parser {
 	int last_cb;          /* which data callback ran last (continuations) */
 	bool headers_done;    /* msg's request line and headers are complete */
 	size_t body_expect;   /* announced Content-Length, 0 = none / chunked */
+	/* A Content-Length body of at least OTF__NET_DIRECT_MIN and at most
+	 * reserve_max bytes (0 = never; set by the connection) is allocated
+	 * whole at its first bytes, from pool (NULL = malloc), so that the
+	 * connection can read the rest straight into it (http_conn.c). */
+	size_t reserve_max;
+	struct otf_bufpool *pool;
 	bool complete;        /* msg is done; feed returned EV_MESSAGE */
 	bool expect_continue; /* the client waits for "100 Continue" */
 	int err_status;       /* HTTP status to answer with after EV_ERROR */
@@ -83,7 +89,8 @@ void otf__http_parser_close(otf__http_parser_t *p);
  * otf__http_parser_take() before feeding it. After EV_ERROR the parser is
  * dead; err_status / err_msg say why (400, 413, 431, 500). Body memory is
  * allocated as body bytes arrive (otf__net_buf_grow), never at the
- * announced Content-Length. */
+ * announced Content-Length before its first byte; a large one within
+ * reserve_max is then taken whole (see reserve_max). */
 size_t otf__http_parser_feed(otf__http_parser_t *p, const char *data, size_t len,
                              otf__http_ev_t *ev);
 
@@ -125,6 +132,7 @@ struct otf_http_server {
 	uv_tcp_t listener;
 	struct otf__net_share *share; /* listening socket shared with the group */
 	struct otf__net_conns *reg;   /* the loop's connection count (net_conns.c) */
+	uint64_t direct_reads;        /* reads straight into a body (http_conn.c; tests) */
 	otf__net_waiter_t waiter;     /* queued there while accept is paused */
 	int slot;                     /* in the share's accept balance (-1: none) */
 	uv_timer_t defer;             /* accept deferred while this loop is ahead */

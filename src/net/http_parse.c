@@ -8,6 +8,7 @@
 #include "net/http_internal.h"
 
 #include "otflow/alloc.h"
+#include "otflow/bufpool.h"
 #include "otflow/err.h"
 
 #include <stdlib.h>
@@ -199,6 +200,8 @@ int otf__net_buf_grow(otf_buf_t **bp, size_t need, size_t bound)
 		*bp = n;
 		return 0;
 	}
+	if (b->flags & OTF_BUF_POOLED) /* pool memory: move the bytes */
+		return otf_buf_reserve(bp, ncap) < 0 ? OTF_E_NOMEM : 0;
 	/* realloc, not create + copy: large blocks are mmap'd by the C
 	 * library and grow in place (mremap) without copying or faulting
 	 * their pages again. */
@@ -220,9 +223,15 @@ static int on_body(http_parser *hp, const char *at, size_t len)
 		return fail(p, 413, "request body larger than the configured limit");
 	/* Grow with the bytes that arrived, never further than announced. */
 	size_t bound = p->body_expect ? p->body_expect : p->max_body_bytes;
+	if (!m->body && p->body_expect >= OTF__NET_DIRECT_MIN && p->body_expect <= p->reserve_max) {
+		/* The body has begun: its whole buffer, from the pool. */
+		if (!(m->body = otf_bufpool_get(p->pool, p->body_expect)))
+			return fail(p, 500, "out of memory");
+	}
 	if (otf__net_buf_grow(&m->body, have + len, bound) < 0)
 		return fail(p, 500, "out of memory");
-	memcpy(m->body->data + have, at, len);
+	if (m->body->data + have != (const uint8_t *)at) /* else read in place */
+		memcpy(m->body->data + have, at, len);
 	m->body->len = have + len;
 	return 0;
 }

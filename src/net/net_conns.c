@@ -12,6 +12,7 @@
 #include "net/net_internal.h"
 
 #include "otflow/alloc.h"
+#include "otflow/bufpool.h"
 #include "otflow/engine.h"
 #include "otflow/net.h"
 
@@ -34,6 +35,8 @@ struct otf__net_conns {
 	 * connection becoming idle frees no slot by itself. */
 	uv_timer_t retry;
 	bool retry_init;
+	/* Large request buffers of the loop's servers (otf__net_conns_pool). */
+	otf_bufpool_t *pool;
 };
 
 #define RETRY_MS 50
@@ -108,6 +111,7 @@ otf__net_conns_t *otf__net_conns_get(uv_loop_t *loop)
 	if (!r) {
 		r = otf_calloc(1, sizeof *r);
 		if (r) {
+			r->pool = otf_bufpool_create(OTF__NET_POOL_BYTES); /* NULL: no pool */
 			r->loop = loop;
 			r->next = loops;
 			loops = r;
@@ -117,6 +121,11 @@ otf__net_conns_t *otf__net_conns_get(uv_loop_t *loop)
 		r->refs++;
 	pthread_mutex_unlock(&loops_lock);
 	return r;
+}
+
+otf_bufpool_t *otf__net_conns_pool(const otf__net_conns_t *r)
+{
+	return r ? r->pool : NULL;
 }
 
 static void free_record(uv_handle_t *h)
@@ -135,6 +144,8 @@ void otf__net_conns_put(otf__net_conns_t *r)
 				*p = r->next;
 				break;
 			}
+		otf_bufpool_destroy(r->pool); /* buffers still out free themselves */
+		r->pool = NULL;
 		/* On the loop thread (a server's teardown). A loop torn down with
 		 * servers still open (engine.c's last-resort walk) may have closed
 		 * the timer already, without a callback: r then stays allocated,

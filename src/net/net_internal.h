@@ -87,6 +87,20 @@ typedef struct otf__net_waiter {
 otf__net_conns_t *otf__net_conns_get(uv_loop_t *loop);
 void otf__net_conns_put(otf__net_conns_t *r);
 
+/* The loop's pool of large request buffers (otflow/bufpool.h), shared by
+ * its gRPC and HTTP servers: a request message or body of at least
+ * OTF__NET_DIRECT_MIN bytes is allocated from it at its announced length,
+ * so its pages are mapped already. Keeps at most OTF__NET_POOL_BYTES idle.
+ * NULL (no record, no memory) = plain allocations. */
+struct otf_bufpool;
+struct otf_bufpool *otf__net_conns_pool(const otf__net_conns_t *r);
+#define OTF__NET_POOL_BYTES (1024u * 1024)
+#define OTF__NET_DIRECT_MIN (64u * 1024)
+/* Announcing costs a client nothing: per connection, the whole buffers
+ * taken for messages and bodies still arriving stay within this; beyond
+ * it, memory grows with the bytes that arrived as before. */
+#define OTF__NET_RESERVE_MAX (1024u * 1024)
+
 /* At a listener's connection callback, before uv_accept: true if a
  * connection may be accepted now (below the cap, or the connection idle
  * the longest was just evicted for it). False: nothing is idle; w is
