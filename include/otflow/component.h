@@ -352,6 +352,24 @@ int otf_msg_add_source(otf_msg_t *m, uint64_t id);
  * holds part of the headers). Sources and subscriptions are not copied. */
 int otf_msg_copy_envelope(otf_msg_t *dst, const otf_msg_t *src);
 size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids);
+/* Source slices: where each source's data lies in m's payload, so that a
+ * node holding m can drop the part of one input that was cancelled (CAN)
+ * without decoding: the batch processor records them, an exporter's
+ * sending queue cuts what it holds before a send (otf_slices_cut). A
+ * slice is off..off+len bytes of the payload (whole top-level fields of
+ * the Export*ServiceRequest, so that what remains is a request too) and
+ * the items in them; slices are added in ascending order and do not
+ * overlap. add_source_slice adds id as a source too: 0 or OTF_E_NOMEM.
+ * source_slices: the count (0 when none were recorded), *s borrowed while
+ * m lives. Fan-out copies carry them (same payload); a node that makes a
+ * new message from m starts without them. */
+typedef struct otf_msg_slice {
+	uint64_t id;
+	uint64_t off, len; /* bytes */
+	uint64_t items;
+} otf_msg_slice_t;
+int otf_msg_add_source_slice(otf_msg_t *m, uint64_t id, uint64_t off, uint64_t len, uint64_t items);
+size_t otf_msg_source_slices(const otf_msg_t *m, const otf_msg_slice_t **s);
 
 /* Pushes a subscription frame: when a downstream node acks/nacks this
  * message, the nearest frame with a matching interest receives the control
@@ -602,6 +620,17 @@ void otf_node_input_pending(const otf_node_t *node, uint64_t *msgs, uint64_t *it
 int otf_msg_cancel(otf_node_t *node, uint64_t msg_id, const char *reason);
 /* True when msg_id was cancelled on node's worker (see above). */
 bool otf_node_msg_cancelled(const otf_node_t *node, uint64_t msg_id);
+/* Cuts from payload the slices (n of them, as otf_msg_source_slices gives)
+ * whose source drop(ctx, id) says to drop (otf_node_msg_cancelled for
+ * CAN). Returns 0 with *out NULL when none is dropped; 0 with *out a new
+ * buffer holding the rest in order (len 0 when every byte was dropped),
+ * *dropped_items their items, and slices/n updated to the rest (offsets
+ * into *out); OTF_E_INVAL when the slices do not describe payload (out of
+ * range, unordered, or not on top-level field boundaries: nothing is
+ * changed, the caller keeps payload whole); OTF_E_NOMEM. Pure: any thread. */
+typedef bool (*otf_slice_drop_fn)(void *ctx, uint64_t id);
+int otf_slices_cut(const otf_buf_t *payload, otf_msg_slice_t *slices, size_t *n,
+                   otf_slice_drop_fn drop, void *ctx, otf_buf_t **out, uint64_t *dropped_items);
 
 /* ---- hand-off between workers (src/engine/handoff.c) ----
  * A connection stays on the worker that accepted it (its I/O and HTTP/2

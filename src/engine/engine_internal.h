@@ -42,6 +42,8 @@ struct otf_msg {
 	uint32_t headers_len, headers_cap;
 	uint64_t *sources; /* ids of the messages this one was made from */
 	uint32_t sources_len, sources_cap;
+	otf_msg_slice_t *slices; /* where each source's data is in payload (batch) */
+	uint32_t slices_len, slices_cap;
 	/* Held by a plugin node (plugin.c): linked on that node's list while
 	 * the plugin owns the message, so its deadline can be enforced; an
 	 * expired message was answered upstream already and is only freed

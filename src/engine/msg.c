@@ -157,6 +157,28 @@ size_t otf_msg_sources(const otf_msg_t *m, const uint64_t **ids)
 	return m->sources_len;
 }
 
+int otf_msg_add_source_slice(otf_msg_t *m, uint64_t id, uint64_t off, uint64_t len, uint64_t items)
+{
+	if (m->slices_len == m->slices_cap) {
+		uint32_t ncap = m->slices_cap ? m->slices_cap * 2 : 4;
+		otf_msg_slice_t *n = otf_realloc(m->slices, ncap * sizeof *n);
+		if (!n)
+			return OTF_E_NOMEM;
+		m->slices = n;
+		m->slices_cap = ncap;
+	}
+	if (otf_msg_add_source(m, id))
+		return OTF_E_NOMEM;
+	m->slices[m->slices_len++] = (otf_msg_slice_t){id, off, len, items};
+	return 0;
+}
+
+size_t otf_msg_source_slices(const otf_msg_t *m, const otf_msg_slice_t **s)
+{
+	*s = m->slices_len ? m->slices : NULL;
+	return m->slices_len;
+}
+
 int otf_msg_subscribe(otf_msg_t *m, otf_node_t *node, uint32_t interests, uint64_t calldata)
 {
 	if (m->nframes == OTF_MSG_MAX_FRAMES)
@@ -177,6 +199,7 @@ void otf__msg_free(otf_msg_t *m)
 	}
 	otf_free(m->headers);
 	otf_free(m->sources);
+	otf_free(m->slices);
 	otf_buf_unref(m->payload);
 	m->worker->live_msgs--;
 	if (m->child)
@@ -208,6 +231,8 @@ void otf__msg_expire(otf_msg_t *m, int error, const char *reason)
 	shell->headers_len = shell->headers_cap = 0;
 	shell->sources = NULL;
 	shell->sources_len = shell->sources_cap = 0;
+	shell->slices = NULL;
+	shell->slices_len = shell->slices_cap = 0;
 	shell->payload = m->payload ? otf_buf_ref(m->payload) : NULL;
 	shell->held_by = NULL;
 	shell->held_prev = shell->held_next = NULL;
@@ -261,6 +286,17 @@ otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join)
 			otf__msg_free(c);
 			return NULL;
 		}
+	}
+	if (parent->slices_len) {
+		/* Same payload: the slices hold for the copy too. */
+		c->slices = otf_malloc(parent->slices_len * sizeof *c->slices);
+		if (!c->slices) {
+			c->join = NULL;
+			otf__msg_free(c);
+			return NULL;
+		}
+		memcpy(c->slices, parent->slices, parent->slices_len * sizeof *c->slices);
+		c->slices_len = c->slices_cap = parent->slices_len;
 	}
 	return c;
 }

@@ -56,13 +56,65 @@ void otf__exph_publish_budget(otf_exph_t *h)
 	otf_node_publish_budget(h->node, &b);
 }
 
-/* CAN: every request of message id ends now, wherever it is. */
+static bool is_cancelled(void *ctx, uint64_t id)
+{
+	return otf_node_msg_cancelled(ctx, id);
+}
+
+bool otf__exph_cut_cancelled(otf_exph_t *h, otf_exph_req_t *r)
+{
+	size_t n = r->nslices;
+	otf_buf_t *rest;
+	uint64_t items;
+	int rc = otf_slices_cut(r->payload, r->slices, &n, is_cancelled, h->node, &rest, &items);
+	if (rc || !rest) {
+		if (rc == OTF_E_INVAL) {
+			/* Not the payload the batch described: sent whole. */
+			otf_free(r->slices);
+			r->slices = NULL;
+			r->nslices = 0;
+		}
+		return false;
+	}
+	otf_node_count(h->node, OTF_COUNTER_CANCELLED, r->signal, items);
+	r->items = items < r->items ? r->items - items : 0;
+	r->nslices = n;
+	otf_buf_unref(r->payload);
+	r->payload = rest;
+	/* The transport's encoded body is of the whole batch: made again. */
+	otf_buf_unref(r->body);
+	r->body = NULL;
+	return n == 0 && rest->len == 0;
+}
+
+bool otf__exph_all_cancelled(otf_exph_t *h, const otf_exph_req_t *r)
+{
+	if (!r->nslices)
+		return false;
+	for (size_t i = 0; i < r->nslices; i++)
+		if (!otf_node_msg_cancelled(h->node, r->slices[i].id))
+			return false;
+	return true;
+}
+
+static bool has_source(const otf_exph_req_t *r, uint64_t id)
+{
+	for (size_t i = 0; i < r->nslices; i++)
+		if (r->slices[i].id == id)
+			return true;
+	return false;
+}
+
+/* CAN: every request of message id ends now, wherever it is; a request
+ * that holds id's records among others' (a batch) loses those records
+ * while it is queued or waits for a retry, and is aborted in flight only
+ * once nothing else is left in it. */
 void otf__exph_cancel(otf_exph_t *h, uint64_t id, const char *reason)
 {
 	otf_exph_req_t *dead = NULL;
 	for (otf_exph_req_t *r = h->q.head, *nx; r; r = nx) {
 		nx = r->next;
-		if (r->msg_id == id) {
+		if (r->msg_id == id || (has_source(r, id) && otf__exph_cut_cancelled(h, r))) {
 			otf__exph_queue_remove(&h->q, r);
 			r->next = dead;
 			dead = r;
@@ -70,7 +122,7 @@ void otf__exph_cancel(otf_exph_t *h, uint64_t id, const char *reason)
 	}
 	for (otf_exph_req_t *r = h->waiting, *nx; r; r = nx) {
 		nx = r->next;
-		if (r->msg_id == id) {
+		if (r->msg_id == id || (has_source(r, id) && otf__exph_cut_cancelled(h, r))) {
 			otf__exph_list_del(&h->waiting, r);
 			r->next = dead;
 			dead = r;
@@ -78,7 +130,7 @@ void otf__exph_cancel(otf_exph_t *h, uint64_t id, const char *reason)
 	}
 	for (otf_exph_req_t *r = h->inflight, *nx; r && h->ops.abort; r = nx) {
 		nx = r->next;
-		if (r->msg_id == id) {
+		if (r->msg_id == id || (has_source(r, id) && otf__exph_all_cancelled(h, r))) {
 			otf__exph_list_del(&h->inflight, r);
 			h->ops.abort(h->ctx, r);
 			r->tdata = NULL;

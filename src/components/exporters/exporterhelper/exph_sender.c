@@ -230,6 +230,7 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	otf_buf_unref(r->payload);
 	otf_buf_unref(r->body);
 	otf_buf_unref(r->meta);
+	otf_free(r->slices);
 	otf_free(r);
 	admit_blocked(h);
 	dispatch(h);
@@ -362,6 +363,11 @@ static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 		finish(h, r, OTF_EXPH_PERMANENT, -ECANCELED, "cancelled before sending");
 		return;
 	}
+	if (r->nslices && otf__exph_cut_cancelled(h, r)) {
+		r->cancelled = true; /* every input of the batch was cancelled */
+		finish(h, r, OTF_EXPH_PERMANENT, -ECANCELED, "cancelled before sending");
+		return;
+	}
 	if (r->deadline_ms && now >= r->deadline_ms) {
 		finish(h, r, OTF_EXPH_RETRYABLE, -ETIMEDOUT, "deadline exceeded before sending");
 		return;
@@ -480,12 +486,19 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 	r->size = size;
 	r->state = ST_QUEUED;
 	r->deadline_ms = deadline_ms(h, m);
+	const otf_msg_slice_t *sl;
+	size_t nsl = otf_msg_source_slices(m, &sl);
+	if (nsl && (r->slices = otf_malloc(nsl * sizeof *sl)) != NULL) {
+		memcpy(r->slices, sl, nsl * sizeof *sl);
+		r->nslices = nsl; /* without memory: sent whole, as without CAN */
+	}
 	if (h->ops.capture) {
 		int rc = h->ops.capture(h->ctx, r, m);
 		if (rc) {
 			if (r->xdata && h->ops.release)
 				h->ops.release(h->ctx, r);
 			otf_buf_unref(r->payload);
+			otf_free(r->slices);
 			otf_free(r);
 			otf__exph_queue_release(&h->q, size);
 			otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, otf_msg_signal(m),
@@ -502,6 +515,7 @@ static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
 			if (r->xdata && h->ops.release)
 				h->ops.release(h->ctx, r);
 			otf_buf_unref(r->payload);
+			otf_free(r->slices);
 			otf_free(r);
 			otf__exph_queue_release(&h->q, size);
 			refuse(h, m, rc == OTF_E_NOSPACE ? -EAGAIN : rc, why);
@@ -833,6 +847,7 @@ static void free_list(otf_exph_t *h, otf_exph_req_t *r)
 		otf_buf_unref(r->payload);
 		otf_buf_unref(r->body);
 		otf_buf_unref(r->meta);
+		otf_free(r->slices);
 		otf_free(r);
 		r = nx;
 	}

@@ -64,5 +64,11 @@ void otf__exph_list_del(otf_exph_req_t **head, otf_exph_req_t *r);
  * request of a cancelled message (CAN). */
 void otf__exph_publish_budget(otf_exph_t *h);
 void otf__exph_cancel(otf_exph_t *h, uint64_t id, const char *reason);
+/* CAN into a request made of several inputs (a batch): cuts the records
+ * of the cancelled ones out of r (counted cancelled). True when nothing
+ * is left of r: the caller ends it cancelled. */
+bool otf__exph_cut_cancelled(otf_exph_t *h, otf_exph_req_t *r);
+/* True when r is made of inputs that are all cancelled. */
+bool otf__exph_all_cancelled(otf_exph_t *h, const otf_exph_req_t *r);
 
 #endif

@@ -120,15 +120,18 @@ struct otf_exph_req {
 	otf_exph_backoff_t backoff;
 	uint32_t attempts;
 	int state;
-	void *tdata;               /* the transport's per-attempt state */
-	void *xdata;               /* the exporter's per-request data (ops.capture) */
-	otf_buf_t *body;           /* the transport's encoded, compressed body, kept
+	void *tdata;             /* the transport's per-attempt state */
+	void *xdata;             /* the exporter's per-request data (ops.capture) */
+	otf_buf_t *body;         /* the transport's encoded, compressed body, kept
 	                           * across attempts; released with the request */
-	uint64_t wal_id;           /* its record in the storage; 0 = none */
-	otf_buf_t *meta;           /* replayed: its record's head with the client
+	uint64_t wal_id;         /* its record in the storage; 0 = none */
+	otf_buf_t *meta;         /* replayed: its record's head with the client
 	                            * metadata (otf_qrec_parse), or NULL */
-	uint64_t msg_id;           /* its message's id (CAN); 0 = replayed from storage */
-	bool cancelled;            /* CAN: ends counted as cancelled, not as failed */
+	uint64_t msg_id;         /* its message's id (CAN); 0 = replayed from storage */
+	bool cancelled;          /* CAN: ends counted as cancelled, not as failed */
+	otf_msg_slice_t *slices; /* its message's source slices (a batch), cut
+	                            * when one of them is cancelled; NULL = none */
+	size_t nslices;
 	bool sync_wait;            /* msg acknowledged once the record is durable */
 	uint64_t sync_token;       /* what makes it durable (otf__exph_store_synced) */
 	otf_exph_req_t *sync_next; /* the list waiting for that sync */
@@ -272,7 +275,15 @@ void otf__exph_done(otf_exph_t *h, otf_exph_req_t *req, const otf_exph_result_t 
  * cancelled message's request is dropped from the queue, its retry
  * stopped, its attempt in flight aborted (ops.abort), and a send not yet
  * started is skipped; nacked -ECANCELED, permanent (nobody waits for
- * it), counted OTF_COUNTER_CANCELLED instead of send_failed. */
+ * it), counted OTF_COUNTER_CANCELLED instead of send_failed. A request
+ * made of several inputs (a batch: its message's source slices) loses
+ * only the cancelled inputs' records while it is queued or waiting to
+ * retry (and at the start of each attempt); the others' records are sent
+ * and its outcome acknowledged as before. Once every input is cancelled
+ * it ends as a cancelled message does, an attempt in flight included;
+ * an attempt in flight with inputs left runs to its end. A request whose
+ * record is in storage keeps its record whole (after a restart the
+ * cancelled records are sent again: at least once). */
 bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c);
 /* Requests in flight (their tdata belongs to the transport). */
 typedef void (*otf_exph_each_cb)(void *ctx, otf_exph_req_t *req);

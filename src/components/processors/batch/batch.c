@@ -47,7 +47,11 @@
  * are dropped (counted as cancelled) and it is nacked -ECANCELED; the
  * other requests of that batch are sent as they would have been, and the
  * batch's sources name only what it carries. A part already in a built
- * batch (sent, or waiting in the outbox) goes with it.
+ * batch (waiting in the outbox, or sent) is answered cancelled at once
+ * too; each batch records where every request's part lies in it (source
+ * slices), and the exporter's sending queue cuts the cancelled parts out
+ * before it sends (exporterhelper: a send not yet started, a retry), or
+ * drops the batch when nothing else is left in it.
  *
  * Shutdown: at KIL everything pending is sent; shutdown is reported once
  * the outbox is empty (the engine keeps exporters running until every
@@ -363,8 +367,12 @@ static bool build_one(batch_t *b, otf_signal_t s, uint64_t take)
 	sigstate_t *ss = &b->sig[s];
 	uint32_t cap = ss->norigins;
 	batch_rec_t *r = otf_malloc(sizeof *r + cap * sizeof(origin_t *));
-	if (!r)
+	otf_msg_slice_t *sl = otf_malloc(cap * sizeof *sl);
+	if (!r || !sl) {
+		otf_free(r);
+		otf_free(sl);
 		return false;
+	}
 	memset(r, 0, sizeof *r);
 	uint64_t need = take, deadline = 0;
 	size_t whole = 0; /* bytes of the origins placed whole: acc's prefix */
@@ -394,6 +402,7 @@ static bool build_one(batch_t *b, otf_signal_t s, uint64_t take)
 		}
 		if (rc == OTF_E_NOMEM) {
 			otf_free(r);
+			otf_free(sl);
 			return false;
 		}
 		if (rc) {
@@ -431,23 +440,30 @@ static bool build_one(batch_t *b, otf_signal_t s, uint64_t take)
 			otf_buf_unref(h);
 			otf_buf_unref(t);
 			otf_free(r);
+			otf_free(sl);
 			return false;
 		}
 	}
 	ss->last_len = payload->len;
-	/* The parts: the origins placed whole, then the cut one's head. */
+	/* The parts: the origins placed whole, then the cut one's head; each
+	 * one's bytes in payload (a slice) follow the previous one's. */
+	uint64_t off = 0;
 	while (ss->head && (r->n < nwhole || ss->head == cut)) {
 		origin_t *o = ss->head;
-		uint64_t got;
+		uint64_t got, len;
 		if (o == cut) {
 			got = hc.records;
+			len = h->len;
 			ss->items -= o->rest_items - tc.records;
 			o->rest_items = tc.records;
 			o->rest_len = t->len;
 		} else {
 			got = o->rest_items;
+			len = o->rest_len;
 			queue_unlink(ss, o);
 		}
+		sl[r->n] = (otf_msg_slice_t){otf_msg_id(o->msg), off, len, got};
+		off += len;
 		r->parts[r->n++] = o;
 		o->outstanding++;
 		r->items += got;
@@ -468,20 +484,25 @@ static bool build_one(batch_t *b, otf_signal_t s, uint64_t take)
 	                                 (uint64_t)(uintptr_t)r)) {
 		if (r->msg)
 			otf_msg_drop(r->msg);
+		otf_free(sl);
 		settle_rec(b, s, r, false, OTF_E_NOMEM, false, "batch: out of memory");
 		return true;
 	}
 	if (deadline)
 		otf_msg_set_deadline(r->msg, deadline);
-	/* Identity: the batch names every request it carries a part of. */
+	/* Identity: the batch names every request it carries a part of,
+	 * and where that part is, so that a cancelled one can be cut out
+	 * downstream before the batch is sent (otf_slices_cut). */
 	for (uint32_t i = 0; i < r->n; i++) {
-		if (otf_msg_add_source(r->msg, otf_msg_id(r->parts[i]->msg))) {
+		if (otf_msg_add_source_slice(r->msg, sl[i].id, sl[i].off, sl[i].len, sl[i].items)) {
 			otf_msg_drop(r->msg);
 			r->msg = NULL;
+			otf_free(sl);
 			settle_rec(b, s, r, false, OTF_E_NOMEM, false, "batch: out of memory");
 			return true;
 		}
 	}
+	otf_free(sl);
 	r->next = NULL;
 	if (ss->out_tail)
 		ss->out_tail->next = r;
@@ -587,18 +608,21 @@ static void consume(void *inst, otf_msg_t *m)
 	check_done(b);
 }
 
-/* CAN of request id: its unbatched rest leaves the pending queue. */
+/* CAN of request id: its unbatched rest leaves the pending queue; its
+ * parts in built batches are cut out downstream (the batch records where
+ * each request's part lies: otf_msg_add_source_slice). Either way it is
+ * answered cancelled now, so a built batch's outcome no longer reaches it. */
 static void cancel(batch_t *b, uint64_t id, const char *reason)
 {
 	for (origin_t *o = b->all; o; o = o->anext) {
 		if (!o->msg || otf_msg_id(o->msg) != id)
 			continue;
-		if (!o->queued)
-			return; /* all of it is in built batches: they answer it */
 		otf_signal_t s = otf_msg_signal(o->msg);
 		sigstate_t *ss = &b->sig[s];
-		otf_node_count(b->node, OTF_COUNTER_CANCELLED, s, o->rest_items);
-		queue_remove(ss, o);
+		if (o->queued) {
+			otf_node_count(b->node, OTF_COUNTER_CANCELLED, s, o->rest_items);
+			queue_remove(ss, o);
+		}
 		otf_msg_nack(o->msg, -ECANCELED, true, reason);
 		o->msg = NULL;
 		origin_maybe_free(b, o);
