@@ -288,6 +288,16 @@ typedef struct otf_component_factory {
 	 * content_router's routes) are shape changes and are refused by the
 	 * engine before this is called. */
 	int (*reconfigure)(void *instance, const void *config, char *err, size_t errlen);
+
+	/* Optional (after reconfigure; a plugin's shorter struct has none):
+	 * whether a node of this type can be rebuilt (reconfigure NULL) from
+	 * old_config to new_config while it runs, before any worker is told.
+	 * Returns 0, or OTF_E_UNSUPPORTED with why in err: the change is
+	 * refused (admin API 409, reload refused) and the node keeps running.
+	 * An exporter with a persistent sending queue refuses a change of its
+	 * sending_queue.storage (its records would stay behind). Main thread. */
+	int (*check_rebuild)(const void *old_config, const void *new_config, char *err,
+	                     size_t errlen);
 } otf_component_factory_t;
 
 /* Registers a factory (built-ins at startup; plugins later). Fails with

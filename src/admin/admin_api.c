@@ -3,8 +3,9 @@
  * (POST /api/v1/nodes/{id}/config) answers 200 once every worker runs the
  * new config (otf_engine_reconfigure), 400 with the schema's error text,
  * 404 for an unknown node, 409 for a change of the node's output ports
- * (a DAG shape change) or a rebuild while the last one's old instance
- * still drains, 500 when a rebuilt node's new instance could not start
+ * (a DAG shape change), a rebuild while the last one's old instance
+ * still drains, or a change its factory's check_rebuild refuses (an
+ * exporter's sending_queue.storage), 500 when a rebuilt node's new instance could not start
  * (the old one keeps running), 504 past the wait, 413 over 1 MiB, 415 for
  * a body neither JSON nor YAML. */
 #include "admin/admin.h"

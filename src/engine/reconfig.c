@@ -214,6 +214,12 @@ static int check_change(const otf_dag_t *dag, const otf_dag_node_t *dn, const vo
 		return errf(err, errlen, OTF_E_UNSUPPORTED,
 		            "the new config changes the node's output ports, a change of the "
 		            "DAG's shape: restart to apply it");
+	if (!f->reconfigure && f->check_rebuild) {
+		char why[384] = "";
+		int rc = f->check_rebuild(dn->config, config, why, sizeof why);
+		if (rc)
+			return errf(err, errlen, rc, "%s", why[0] ? why : otf_strerror(rc));
+	}
 	return check_rewire(dag, dn, config, err, errlen);
 }
 

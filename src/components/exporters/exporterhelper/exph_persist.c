@@ -195,6 +195,12 @@ bool otf__exph_store_synced(otf_exph_store_t *s, otf_signal_t sig, uint64_t toke
 	return !s->wal[sig] || otf_wal_sync_poll(s->wal[sig], token, rc);
 }
 
+int otf__exph_store_open(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig)
+{
+	char why[256];
+	return open_signal(s, node, sig, why, sizeof why);
+}
+
 void otf__exph_store_settle(otf_exph_store_t *s, otf_signal_t sig, uint64_t id)
 {
 	if (s->wal[sig])

@@ -54,6 +54,11 @@ static uint64_t size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *pa
 	                                          : 1;
 }
 
+uint64_t otf__exph_size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *payload)
+{
+	return size_of(h, items, payload);
+}
+
 /* A request from the previous run, on disk and acknowledged upstream back
  * then: queued past the budget if need be (it was within it when taken). */
 static void on_replayed(void *ctx, otf_signal_t sig, uint64_t id, uint64_t items,
@@ -124,6 +129,7 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 		if (h->q.len)
 			arm_timer(h, uv_now(h->loop));
 	}
+	otf__exph_live_add(h);
 	/* The receivers know the room before the first burst, not after. */
 	otf__exph_publish_budget(h);
 	return h;
@@ -618,6 +624,8 @@ static uint64_t expire_blocked(otf_exph_t *h, uint64_t now)
 
 void otf__exph_consume(otf_exph_t *h, otf_msg_t *m)
 {
+	if (h->adopt && otf__exph_adopt(h, m))
+		return; /* the replaced instance's request, with its record */
 	if (h->closing) {
 		refuse(h, m, -EAGAIN, "exporter shutting down");
 		return;
@@ -709,6 +717,24 @@ static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r)
 {
 	while (r) {
 		otf_exph_req_t *nx = r->next;
+		if (h->store) {
+			/* Its record goes with it (exph_handover.c). */
+			r->next = NULL;
+			if (otf__exph_pass(h, r)) {
+			} else if (r->state == ST_QUEUED) {
+				otf__exph_queue_push(&h->q, r);
+			} else if (h->closing) {
+				/* Its last attempt failed: the record stays
+				 * on disk for the next run. */
+				finish(h, r, OTF_EXPH_RETRYABLE, OTF_E_IO,
+				       "exporter shutting down: the new instance could not take "
+				       "the request");
+			} else {
+				list_add(&h->waiting, r);
+			}
+			r = nx;
+			continue;
+		}
 		otf_msg_t *m = r->msg;
 		if (!m)
 			m = otf_msg_create(h->node, r->signal, otf_buf_ref(r->payload), r->items);
@@ -734,8 +760,6 @@ static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r)
 
 static void hand_over(otf_exph_t *h)
 {
-	if (h->store)
-		return;
 	h->handed_over = true;
 	otf_exph_req_t *list = NULL, *r;
 	while ((r = otf__exph_queue_pop(&h->q)) != NULL) {
@@ -804,8 +828,15 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 	if (c->type == OTF_CTRL_KIL) {
 		if (h->closing)
 			return true;
-		if (c->calldata == OTF_KIL_HANDOVER)
+		if (c->calldata == OTF_KIL_HANDOVER) {
+			if (h->store && h->sync_timer > 0) {
+				/* Answered first: a request handed over is on
+				 * no list of this instance's. */
+				otf_node_timer_stop(h->node, h->sync_timer);
+				on_sync(h, true);
+			}
 			hand_over(h);
+		}
 		/* Stop accepting; send what is queued, once each, until the
 		 * engine's shutdown deadline: requests waiting for a retry get
 		 * their last attempt now. */
@@ -836,6 +867,16 @@ size_t otf__exph_queued(const otf_exph_t *h)
 	return h->q.len + h->busy;
 }
 
+void otf__exph_admit(otf_exph_t *h, otf_exph_req_t *r)
+{
+	otf__exph_queue_force(&h->q, r->size);
+	otf__exph_queue_push(&h->q, r);
+	if (r->deadline_ms)
+		arm_timer(h, r->deadline_ms);
+	dispatch(h);
+	otf__exph_publish_budget(h);
+}
+
 static void free_list(otf_exph_t *h, otf_exph_req_t *r)
 {
 	while (r) {
@@ -857,6 +898,8 @@ void otf__exph_destroy(otf_exph_t *h)
 {
 	if (!h)
 		return;
+	otf__exph_live_del(h);
+	otf__exph_forget_adopted(h);
 	free_list(h, h->q.head);
 	free_list(h, h->inflight);
 	free_list(h, h->waiting);

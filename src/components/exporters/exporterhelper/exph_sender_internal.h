@@ -53,6 +53,11 @@ struct otf_exph {
 	otf_exph_store_t *store;   /* sending_queue.storage; NULL = memory only */
 	otf_exph_req_t *sync_head; /* requests whose ack waits for the sync */
 	int64_t sync_timer;
+	/* Rebuild with storage (exph_handover.c): every live sender, to find
+	 * a node's new instance; the requests handed to this one, each waiting
+	 * for its requeued message (hand_msg) to be consumed here. */
+	otf_exph_t *live_prev, *live_next;
+	otf_exph_req_t *adopt;
 };
 
 /* exph_sender.c: the request's final outcome (acknowledge, release, free,
@@ -70,5 +75,21 @@ void otf__exph_cancel(otf_exph_t *h, uint64_t id, const char *reason);
 bool otf__exph_cut_cancelled(otf_exph_t *h, otf_exph_req_t *r);
 /* True when r is made of inputs that are all cancelled. */
 bool otf__exph_all_cancelled(otf_exph_t *h, const otf_exph_req_t *r);
+
+/* exph_handover.c: a rebuilt node's requests with records in storage go
+ * to its new instance, records and all. live_add/live_del at create and
+ * destroy; pass: r (unlinked from h's lists) is the new instance's now
+ * (false: no new instance sharing the same storage, or no room in the
+ * channel: r stays h's); adopt: m is a message passed so, taken into h's
+ * queue (false: not one); forget: at destroy, what was passed and never
+ * consumed (the channel was dropped) is freed, its records kept. */
+void otf__exph_live_add(otf_exph_t *h);
+void otf__exph_live_del(otf_exph_t *h);
+bool otf__exph_pass(otf_exph_t *h, otf_exph_req_t *r);
+bool otf__exph_adopt(otf_exph_t *h, otf_msg_t *m);
+void otf__exph_forget_adopted(otf_exph_t *h);
+/* exph_sender.c, for the above: r's size in h's sizer; queue and send. */
+uint64_t otf__exph_size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *payload);
+void otf__exph_admit(otf_exph_t *h, otf_exph_req_t *r);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include <stddef.h>
 #include <stdio.h>
+#include <string.h>
 
 const otf_config_field_t otf__exph_retry_schema[] = {
     {.key = "enabled",
@@ -139,4 +140,26 @@ int otf__exph_validate(const otf_exph_retry_config_t *r, const otf_exph_queue_co
 		return OTF_E_CONFIG;
 	}
 	return 0;
+}
+
+static const char *storage_of(const otf_exph_queue_config_t *q)
+{
+	return q->enabled && q->storage && q->storage[0] ? q->storage : NULL;
+}
+
+int otf__exph_check_rebuild(const otf_exph_queue_config_t *old, const otf_exph_queue_config_t *nu,
+                            char *err, size_t errlen)
+{
+	const char *a = storage_of(old), *b = storage_of(nu);
+	/* Memory to storage is a move like any other: the queued requests
+	 * are requeued into the new instance, which writes their records. */
+	if (!a || (b && !strcmp(a, b)))
+		return 0;
+	snprintf(err, errlen,
+	         "sending_queue.storage cannot change from '%s' to '%s%s' while running: the "
+	         "persistent queue's records are in %s, and the new instance would neither send "
+	         "them nor see them again (they would wait there for a restart with the old "
+	         "setting); drain the queue first or restart with the new setting",
+	         a, b ? b : "", b ? "" : "(none)", a);
+	return OTF_E_UNSUPPORTED;
 }

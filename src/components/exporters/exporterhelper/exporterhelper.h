@@ -72,6 +72,21 @@ extern const otf_config_field_t otf__exph_queue_schema[];
 int otf__exph_validate(const otf_exph_retry_config_t *r, const otf_exph_queue_config_t *q,
                        char *err, size_t errlen);
 
+/* check_rebuild (otflow/component.h) of the exporters: a node rebuilt
+ * while it runs hands its persistent queue to the new instance only when
+ * both use the same storage: a change of sending_queue.storage from a
+ * storage (to another, or to none) is OTF_E_UNSUPPORTED with why. */
+int otf__exph_check_rebuild(const otf_exph_queue_config_t *old, const otf_exph_queue_config_t *nu,
+                            char *err, size_t errlen);
+/* Defines static check_rebuild(old, new, err, errlen) for config struct
+ * type T whose member `queue` is its sending queue's config. */
+#define OTF_EXPH_CHECK_REBUILD(T)                                                              \
+	static int check_rebuild(const void *a, const void *b, char *err, size_t errlen)       \
+	{                                                                                      \
+		return otf__exph_check_rebuild(&((const T *)a)->queue, &((const T *)b)->queue, \
+		                               err, errlen);                                   \
+	}
+
 /* ---- backoff (exph_retry.c): pure, for unit tests ---- */
 
 typedef struct otf_exph_backoff {
@@ -129,6 +144,8 @@ struct otf_exph_req {
 	                            * metadata (otf_qrec_parse), or NULL */
 	uint64_t msg_id;         /* its message's id (CAN); 0 = replayed from storage */
 	bool cancelled;          /* CAN: ends counted as cancelled, not as failed */
+	otf_msg_t *hand_msg;     /* handed to the node's new instance (rebuild
+	                            * with storage): the message requeued for it */
 	otf_msg_slice_t *slices; /* its message's source slices (a batch), cut
 	                            * when one of them is cancelled; NULL = none */
 	size_t nslices;
@@ -209,6 +226,8 @@ void otf__exph_store_sync(otf_exph_store_t *s, bool wait);
 /* True when the record of token is durable (*rc 0) or its sync failed
  * (*rc the error). */
 bool otf__exph_store_synced(otf_exph_store_t *s, otf_signal_t sig, uint64_t token, int *rc);
+/* Opens sig's WAL now (as put would): 0 or the open's error. */
+int otf__exph_store_open(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig);
 /* The request is done (sent, or failed for good): its record is consumed. */
 void otf__exph_store_settle(otf_exph_store_t *s, otf_signal_t sig, uint64_t id);
 void otf__exph_store_close(otf_exph_store_t *s);

@@ -782,6 +782,8 @@ static const otf_config_field_t k_schema[] = {
     OTF_CONFIG_FIELD_END,
 };
 
+OTF_EXPH_CHECK_REBUILD(kexp_config_t)
+
 const otf_component_factory_t otf_exporter_kafka_factory = {
     .abi_version = OTF_COMPONENT_ABI_VERSION,
     .struct_size = sizeof(otf_component_factory_t),
@@ -796,5 +798,6 @@ const otf_component_factory_t otf_exporter_kafka_factory = {
     .create = {create, create, create},
     .consume = {consume, consume, consume},
     .control = control,
+    .check_rebuild = check_rebuild,
     .destroy = destroy,
 };

@@ -393,6 +393,8 @@ static const otf_config_field_t k_schema[] = {
 /* The Collector's lower_snake_case name (v0.144), accepted as well. */
 static const char *const k_aliases[] = {"otlp_grpc", NULL};
 
+OTF_EXPH_CHECK_REBUILD(otlp_exp_config_t)
+
 const otf_component_factory_t otf_exporter_otlp_factory = {
     .abi_version = OTF_COMPONENT_ABI_VERSION,
     .struct_size = sizeof(otf_component_factory_t),
@@ -406,6 +408,7 @@ const otf_component_factory_t otf_exporter_otlp_factory = {
     .create = {create, create, create},
     .consume = {consume, consume, consume},
     .control = control,
+    .check_rebuild = check_rebuild,
     .destroy = destroy,
     .aliases = k_aliases,
 };

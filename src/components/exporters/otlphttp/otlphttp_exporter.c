@@ -582,6 +582,8 @@ static void destroy(void *inst)
 /* The Collector's lower_snake_case name (v0.144), accepted as well. */
 static const char *const k_aliases[] = {"otlp_http", NULL};
 
+OTF_EXPH_CHECK_REBUILD(otlphttp_config_t)
+
 const otf_component_factory_t otf_exporter_otlphttp_factory = {
     .abi_version = OTF_COMPONENT_ABI_VERSION,
     .struct_size = sizeof(otf_component_factory_t),
@@ -595,6 +597,7 @@ const otf_component_factory_t otf_exporter_otlphttp_factory = {
     .create = {create, create, create},
     .consume = {consume, consume, consume},
     .control = control,
+    .check_rebuild = check_rebuild,
     .destroy = destroy,
     .aliases = k_aliases,
 };
