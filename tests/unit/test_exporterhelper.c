@@ -340,6 +340,28 @@ static void test_grpc_client_frame(void **st)
 	assert_string_equal(t, "100000S");
 }
 
+/* A live rebuild keeps the persistent queue only in the same storage:
+ * its records cannot follow a change of sending_queue.storage. */
+static void test_check_rebuild(void **st)
+{
+	(void)st;
+	char q[] = "file_storage/q", other[] = "file_storage/other", err[512];
+	otf_exph_queue_config_t mem = {.enabled = true, .queue_size = 10, .num_consumers = 1};
+	otf_exph_queue_config_t inq = mem, inother = mem, off = mem;
+	inq.storage = q;
+	inother.storage = other;
+	off.enabled = false;
+	assert_int_equal(otf__exph_check_rebuild(&inq, &inq, err, sizeof err), 0);
+	assert_int_equal(otf__exph_check_rebuild(&mem, &inq, err, sizeof err), 0);
+	assert_int_equal(otf__exph_check_rebuild(&mem, &off, err, sizeof err), 0);
+	assert_int_equal(otf__exph_check_rebuild(&inq, &inother, err, sizeof err),
+	                 OTF_E_UNSUPPORTED);
+	assert_non_null(strstr(err, "cannot change from 'file_storage/q' to 'file_storage/other'"));
+	assert_int_equal(otf__exph_check_rebuild(&inq, &mem, err, sizeof err), OTF_E_UNSUPPORTED);
+	assert_non_null(strstr(err, "to '(none)'"));
+	assert_int_equal(otf__exph_check_rebuild(&inq, &off, err, sizeof err), OTF_E_UNSUPPORTED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -351,6 +373,7 @@ int main(void)
 	    cmocka_unit_test(test_status),
 	    cmocka_unit_test(test_tls),
 	    cmocka_unit_test(test_grpc_client_frame),
+	    cmocka_unit_test(test_check_rebuild),
 	    cmocka_unit_test(test_grpc_client_write_batch),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
