@@ -141,3 +141,70 @@ void otf__exph_forget_adopted(otf_exph_t *h)
 		otf_free(r);
 	}
 }
+
+/* The node is rebuilt (a new endpoint): what is queued or waiting for a
+ * retry goes to the new instance instead of a last attempt here, so the
+ * sending queue's content survives the change. A request acknowledged
+ * early (its message gone) travels as a new message of its payload. With
+ * storage the request moves with its record (otf__exph_pass above). */
+void otf__exph_hand_over_list(otf_exph_t *h, otf_exph_req_t *r)
+{
+	while (r) {
+		otf_exph_req_t *nx = r->next;
+		if (h->store) {
+			/* Its record goes with it. */
+			r->next = NULL;
+			if (otf__exph_pass(h, r)) {
+			} else if (r->state == ST_QUEUED) {
+				otf__exph_queue_push(&h->q, r);
+			} else if (h->closing) {
+				/* Its last attempt failed: the record stays
+				 * on disk for the next run. */
+				otf__exph_finish(
+				    h, r, OTF_EXPH_RETRYABLE, OTF_E_IO,
+				    "exporter shutting down: the new instance could not take "
+				    "the request");
+			} else {
+				otf__exph_list_add(&h->waiting, r);
+			}
+			r = nx;
+			continue;
+		}
+		otf_msg_t *m = r->msg;
+		if (!m)
+			m = otf_msg_create(h->node, r->signal, otf_buf_ref(r->payload), r->items);
+		if (m && otf_node_requeue(h->node, m) == 0) {
+			if (r->state != ST_QUEUED)
+				h->busy--; /* a retry's wait counts as taken */
+			r->msg = NULL;
+			otf__exph_queue_release(&h->q, r->size);
+			r->next = NULL;
+			otf__exph_free_list(h, r);
+		} else {
+			if (m && m != r->msg)
+				otf_msg_drop(m);
+			/* Kept where it was: it gets its last attempt here. */
+			if (r->state == ST_QUEUED)
+				otf__exph_queue_push(&h->q, r);
+			else
+				otf__exph_list_add(&h->waiting, r);
+		}
+		r = nx;
+	}
+}
+
+void otf__exph_hand_over(otf_exph_t *h)
+{
+	h->handed_over = true;
+	otf_exph_req_t *list = NULL, *r;
+	while ((r = otf__exph_queue_pop(&h->q)) != NULL) {
+		r->next = list;
+		list = r;
+	}
+	while ((r = h->waiting) != NULL) {
+		otf__exph_list_del(&h->waiting, r);
+		r->next = list;
+		list = r;
+	}
+	otf__exph_hand_over_list(h, list);
+}

@@ -255,6 +255,11 @@ void otf__exph_list_del(otf_exph_req_t **head, otf_exph_req_t *r)
 	list_del(head, r);
 }
 
+void otf__exph_list_add(otf_exph_req_t **head, otf_exph_req_t *r)
+{
+	list_add(head, r);
+}
+
 static void arm_timer(otf_exph_t *h, uint64_t due_ms)
 {
 	if (h->timer_id > 0 && h->timer_due_ms <= due_ms)
@@ -267,8 +272,6 @@ static void arm_timer(otf_exph_t *h, uint64_t due_ms)
 	h->timer_id = id > 0 ? id : 0;
 	h->timer_due_ms = due_ms;
 }
-
-static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r);
 
 static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *res)
 {
@@ -285,7 +288,7 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 		/* In flight when the node was rebuilt: its retry is the new
 		 * instance's (a new endpoint), not a loss here. */
 		r->next = NULL;
-		hand_over_list(h, r);
+		otf__exph_hand_over_list(h, r);
 		check_drained(h);
 		return;
 	}
@@ -707,73 +710,6 @@ static uint64_t expire_queued(otf_exph_t *h, uint64_t now)
 	return next;
 }
 
-/* The node is rebuilt (a new endpoint): what is queued or waiting for a
- * retry goes to the new instance instead of a last attempt here, so the
- * sending queue's content survives the change. A request acknowledged
- * early (its message gone) travels as a new message of its payload. With
- * storage the new instance replays the records itself: nothing is moved. */
-static void free_list(otf_exph_t *h, otf_exph_req_t *r);
-static void hand_over_list(otf_exph_t *h, otf_exph_req_t *r)
-{
-	while (r) {
-		otf_exph_req_t *nx = r->next;
-		if (h->store) {
-			/* Its record goes with it (exph_handover.c). */
-			r->next = NULL;
-			if (otf__exph_pass(h, r)) {
-			} else if (r->state == ST_QUEUED) {
-				otf__exph_queue_push(&h->q, r);
-			} else if (h->closing) {
-				/* Its last attempt failed: the record stays
-				 * on disk for the next run. */
-				finish(h, r, OTF_EXPH_RETRYABLE, OTF_E_IO,
-				       "exporter shutting down: the new instance could not take "
-				       "the request");
-			} else {
-				list_add(&h->waiting, r);
-			}
-			r = nx;
-			continue;
-		}
-		otf_msg_t *m = r->msg;
-		if (!m)
-			m = otf_msg_create(h->node, r->signal, otf_buf_ref(r->payload), r->items);
-		if (m && otf_node_requeue(h->node, m) == 0) {
-			if (r->state != ST_QUEUED)
-				h->busy--; /* a retry's wait counts as taken */
-			r->msg = NULL;
-			otf__exph_queue_release(&h->q, r->size);
-			r->next = NULL;
-			free_list(h, r);
-		} else {
-			if (m && m != r->msg)
-				otf_msg_drop(m);
-			/* Kept where it was: it gets its last attempt here. */
-			if (r->state == ST_QUEUED)
-				otf__exph_queue_push(&h->q, r);
-			else
-				list_add(&h->waiting, r);
-		}
-		r = nx;
-	}
-}
-
-static void hand_over(otf_exph_t *h)
-{
-	h->handed_over = true;
-	otf_exph_req_t *list = NULL, *r;
-	while ((r = otf__exph_queue_pop(&h->q)) != NULL) {
-		r->next = list;
-		list = r;
-	}
-	while ((r = h->waiting) != NULL) {
-		list_del(&h->waiting, r);
-		r->next = list;
-		list = r;
-	}
-	hand_over_list(h, list);
-}
-
 static void on_timer(otf_exph_t *h)
 {
 	h->timer_id = 0;
@@ -835,7 +771,7 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 				otf_node_timer_stop(h->node, h->sync_timer);
 				on_sync(h, true);
 			}
-			hand_over(h);
+			otf__exph_hand_over(h);
 		}
 		/* Stop accepting; send what is queued, once each, until the
 		 * engine's shutdown deadline: requests waiting for a retry get
@@ -877,7 +813,7 @@ void otf__exph_admit(otf_exph_t *h, otf_exph_req_t *r)
 	otf__exph_publish_budget(h);
 }
 
-static void free_list(otf_exph_t *h, otf_exph_req_t *r)
+void otf__exph_free_list(otf_exph_t *h, otf_exph_req_t *r)
 {
 	while (r) {
 		otf_exph_req_t *nx = r->next;
@@ -900,9 +836,9 @@ void otf__exph_destroy(otf_exph_t *h)
 		return;
 	otf__exph_live_del(h);
 	otf__exph_forget_adopted(h);
-	free_list(h, h->q.head);
-	free_list(h, h->inflight);
-	free_list(h, h->waiting);
+	otf__exph_free_list(h, h->q.head);
+	otf__exph_free_list(h, h->inflight);
+	otf__exph_free_list(h, h->waiting);
 	otf__exph_queue_gauges_detach(&h->q);
 	while (h->blocked) {
 		blocked_t *b = h->blocked;

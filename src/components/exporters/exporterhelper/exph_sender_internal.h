@@ -65,6 +65,10 @@ struct otf_exph {
 void otf__exph_finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int error,
                       const char *reason);
 void otf__exph_list_del(otf_exph_req_t **head, otf_exph_req_t *r);
+void otf__exph_list_add(otf_exph_req_t **head, otf_exph_req_t *r);
+/* Frees a list of requests (next-linked) without an outcome: messages
+ * dropped (counted undelivered by the engine). */
+void otf__exph_free_list(otf_exph_t *h, otf_exph_req_t *r);
 /* exph_reb.c: publishes the queue's room upstream (REB); ends every
  * request of a cancelled message (CAN). */
 void otf__exph_publish_budget(otf_exph_t *h);
@@ -88,6 +92,11 @@ void otf__exph_live_del(otf_exph_t *h);
 bool otf__exph_pass(otf_exph_t *h, otf_exph_req_t *r);
 bool otf__exph_adopt(otf_exph_t *h, otf_msg_t *m);
 void otf__exph_forget_adopted(otf_exph_t *h);
+/* KIL with OTF_KIL_HANDOVER: what is queued or waits for a retry goes to
+ * the new instance; hand_over_list: the requests of list r (next-linked,
+ * unlinked from every list of h). */
+void otf__exph_hand_over(otf_exph_t *h);
+void otf__exph_hand_over_list(otf_exph_t *h, otf_exph_req_t *r);
 /* exph_sender.c, for the above: r's size in h's sizer; queue and send. */
 uint64_t otf__exph_size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *payload);
 void otf__exph_admit(otf_exph_t *h, otf_exph_req_t *r);
