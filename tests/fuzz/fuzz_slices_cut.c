@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	unsigned mask = data[1];
 	if (size < 2 + 4 * ns)
 		return 0;
-	otf_msg_slice_t sl[16], orig[16];
+	otf_msg_slice_t sl[16] = {{0}}, orig[16];
 	const uint8_t *p = data + 2;
 	for (size_t i = 0; i < ns; i++, p += 4)
 		sl[i] = (otf_msg_slice_t){.id = i % 8,

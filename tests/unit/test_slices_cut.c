@@ -82,7 +82,7 @@ static void make(batch3_t *b)
 static void test_cut_middle(void **state)
 {
 	(void)state;
-	batch3_t b;
+	batch3_t b = {0};
 	make(&b);
 	g_drop[0] = 101;
 	size_t n = 3;
@@ -114,7 +114,7 @@ static void test_cut_middle(void **state)
 static void test_cut_none_and_all(void **state)
 {
 	(void)state;
-	batch3_t b;
+	batch3_t b = {0};
 	make(&b);
 	size_t n = 3;
 	otf_buf_t *out = (otf_buf_t *)&n;
@@ -139,7 +139,7 @@ static void test_cut_none_and_all(void **state)
 static void test_refuses_bad_slices(void **state)
 {
 	(void)state;
-	batch3_t b;
+	batch3_t b = {0};
 	make(&b);
 	g_drop[0] = 101;
 	otf_msg_slice_t saved[3];
