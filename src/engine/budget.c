@@ -137,6 +137,62 @@ static int propagate(otf_worker_t *w, budget_t *st, uint32_t start)
 	return 0;
 }
 
+static bool stops(const otf_budget_t *b)
+{
+	return !b->bytes || !b->items || !b->msgs;
+}
+
+/* A publication also refreshes what the nodes upstream spent from it
+ * since the last one (otf__budget_spent): without this, a publisher whose
+ * value did not change (a queue that empties as fast as it fills) never
+ * gave back what its senders spent, and a receiver whose sends went
+ * through a batch reached 0 after queue_size messages and stopped reading
+ * for good. Every ancestor once (visited marks, breadth-first); the REB
+ * signal goes only to a node whose budget turns from stop to go or back,
+ * since receivers read otf_node_budget at each request anyway. */
+static int refresh_spent(otf_worker_t *w, budget_t *st, uint32_t start)
+{
+	size_t cap = w->nodes_span + 1, head = 0, tail = 0;
+	uint32_t small[64];
+	bool seen_small[64];
+	uint32_t *q = cap <= 64 ? small : otf_malloc(cap * sizeof *q);
+	bool *seen = cap <= 64 ? seen_small : otf_calloc(cap, sizeof *seen);
+	if (!q || !seen) {
+		if (q != small)
+			otf_free(q);
+		if (seen != seen_small)
+			otf_free(seen);
+		return OTF_E_NOMEM;
+	}
+	if (seen == seen_small)
+		memset(seen_small, 0, sizeof seen_small);
+	q[tail++] = start;
+	seen[start] = true;
+	while (head != tail) {
+		uint32_t at = q[head++];
+		for (uint32_t k = w->pred_off[at]; k < w->pred_off[at + 1]; k++) {
+			otf_node_t *p = w->nodes[w->preds[k]];
+			if (seen[p->index])
+				continue;
+			seen[p->index] = true;
+			q[tail++] = p->index;
+			budget_t *pb = &st[p->index];
+			otf_budget_t d = compute_down(w, st, p);
+			if (beq(&d, &pb->down))
+				continue;
+			bool was_stop = stops(&pb->down);
+			pb->down = d;
+			if (was_stop != stops(&d))
+				post_reb(p, &d);
+		}
+	}
+	if (q != small)
+		otf_free(q);
+	if (seen != seen_small)
+		otf_free(seen);
+	return 0;
+}
+
 int otf_node_publish_budget(otf_node_t *node, const otf_budget_t *b)
 {
 	otf_worker_t *w = node->worker;
@@ -149,10 +205,13 @@ int otf_node_publish_budget(otf_node_t *node, const otf_budget_t *b)
 	nb->has_own = b != NULL;
 	nb->own = b ? *b : k_unlimited;
 	otf_budget_t ne = compute_eff(nb);
-	if (beq(&ne, &nb->eff))
-		return 0;
-	nb->eff = ne;
-	return propagate(w, st, node->index);
+	if (!beq(&ne, &nb->eff)) {
+		nb->eff = ne;
+		int rc = propagate(w, st, node->index);
+		if (rc)
+			return rc;
+	}
+	return refresh_spent(w, st, node->index);
 }
 
 int otf_node_budget_policy(otf_node_t *node, uint32_t policy)

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-enum { MODE_REB, MODE_STORM, MODE_DATA };
+enum { MODE_REB, MODE_STORM, MODE_DATA, MODE_REFRESH };
 static _Atomic int g_mode;
 static _Atomic int g_rebs, g_ticks, g_storm, g_acks, g_stop, g_sent;
 static _Atomic uint64_t g_last_reb_items, g_at_tmr_items, g_spent_items;
@@ -107,6 +107,11 @@ static void src_control(void *inst, const otf_ctrl_t *ct)
 			otf_budget_t b = otf_node_budget(c->node);
 			atomic_store(&g_at_tmr_items, b.items);
 			assert_int_equal(otf_node_send(c->node, mk(c, 3)), 0);
+		} else if (g_mode == MODE_REFRESH) {
+			atomic_store(&g_at_tmr_items, otf_node_budget(c->node).items);
+			assert_int_equal(otf_node_send(c->node, mk(c, 3)), 0);
+			/* Spent at once, before the publisher saw it. */
+			atomic_store(&g_last_reb_items, otf_node_budget(c->node).items);
 		} else if (g_mode == MODE_STORM) {
 			otf_msg_nack(mk(c, 1), -EIO, false, "storm");
 		}
@@ -119,6 +124,10 @@ static void src_control(void *inst, const otf_ctrl_t *ct)
 		}
 		break;
 	case OTF_CTRL_ACK:
+		/* The publisher republished its unchanged budget before it
+		 * acknowledged: what this node spent is given back. */
+		if (g_mode == MODE_REFRESH)
+			atomic_store(&g_spent_items, otf_node_budget(c->node).items);
 		atomic_fetch_add(&g_acks, 1);
 		break;
 	case OTF_CTRL_KIL:
@@ -131,11 +140,13 @@ static void src_control(void *inst, const otf_ctrl_t *ct)
 }
 
 /* cppub: publishes {items} at start (negative: nothing), withdraws it
- * at its first message when withdraw is set; acks everything. */
+ * at its first message when withdraw is set, publishes the same value
+ * again at each message when republish is set; acks everything. */
 typedef struct pub_cfg {
 	int64_t items;
 	bool withdraw;
 	bool absorb;
+	bool republish;
 } pub_cfg_t;
 
 static const otf_config_field_t k_pub_schema[] = {
@@ -145,6 +156,10 @@ static const otf_config_field_t k_pub_schema[] = {
      .offset = offsetof(pub_cfg_t, withdraw),
      .def = "false"},
     {.key = "absorb", .type = OTF_CFG_BOOL, .offset = offsetof(pub_cfg_t, absorb), .def = "false"},
+    {.key = "republish",
+     .type = OTF_CFG_BOOL,
+     .offset = offsetof(pub_cfg_t, republish),
+     .def = "false"},
     OTF_CONFIG_FIELD_END,
 };
 
@@ -182,6 +197,8 @@ static void pub_consume(void *inst, otf_msg_t *m)
 	pub_t *p = inst;
 	if (p->cfg->withdraw)
 		otf_node_publish_budget(p->node, NULL);
+	if (p->cfg->republish)
+		pub_start(p);
 	if (otf_node_has_output(p->node, OTF_SIGNAL_TRACES)) {
 		if (otf_node_send(p->node, m))
 			otf_msg_nack(m, -EAGAIN, false, "full");
@@ -297,6 +314,31 @@ static void test_reb_fanout_minimum_and_spend(void **state)
 	stop(&r, 3000);
 }
 
+/* A publisher whose value does not change (a queue emptied as fast as it
+ * fills) still gives back what was spent from it two hops upstream: the
+ * otlp receiver behind a batch stopped reading for good after queue_size
+ * requests when only a changed value was propagated. */
+static void test_reb_unchanged_republish_refreshes_spent(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, MODE_REFRESH,
+	      "nodes:\n"
+	      "  src: {type: cpsrc}\n"
+	      "  mid: {type: cpmid}\n"
+	      "  a: {type: cppub, config: {items: 10, republish: true}}\n"
+	      "connections:\n"
+	      "  - {from: src, to: mid}\n"
+	      "  - {from: mid, to: a}\n"
+	      "runtime: {workers: 1, shutdown_timeout: 2s}\n");
+	if (!wait_for(&g_acks, 1, 3000))
+		fail_msg("no ACK: at tmr %llu", (unsigned long long)g_at_tmr_items);
+	assert_int_equal(atomic_load(&g_at_tmr_items), 10);
+	assert_int_equal(atomic_load(&g_last_reb_items), 7);
+	assert_int_equal(atomic_load(&g_spent_items), 10);
+	stop(&r, 3000);
+}
+
 /* mid absorbs budgets: nothing reaches src. */
 static void test_reb_absorbed(void **state)
 {
@@ -365,6 +407,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_reb_fanout_minimum_and_spend),
 	    cmocka_unit_test(test_reb_absorbed),
+	    cmocka_unit_test(test_reb_unchanged_republish_refreshes_spent),
 	    cmocka_unit_test(test_nack_storm_does_not_starve_timers_or_shutdown),
 	    cmocka_unit_test(test_data_flood_does_not_starve_control),
 	};
