@@ -197,6 +197,11 @@ typedef struct otf_worker {
 	 * and how many direct calls of fused stages are nested (fuse.c). */
 	otf_node_t *consuming;
 	uint32_t fuse_depth;
+	/* The node whose control signals the pump delivers now, NULL
+	 * otherwise: with consuming, the node that answers a message (msg.c
+	 * counts a NACK no one hears at it). */
+	otf_node_t *answering;
+	uint64_t unheard_log_ns;            /* msg.c: last log of a lost NACK outside any node */
 	uint64_t next_msg_id, msg_id_limit; /* a block of process-unique ids */
 	uint64_t live_msgs;                 /* every message alive on this worker */
 	uint64_t live_children;             /* ... of which fan-out copies */
@@ -318,12 +323,26 @@ void otf__worker_peer_drain(otf_worker_t *w, bool closing);
  * by a direct call when the edge from `from` is fused and a direct call is
  * safe now, returning true (m is then `to`'s); false: use the ring. */
 void otf__dag_fuse(otf_dag_t *dag);
+/* Adds v to one of node's engine counters (OTF_COUNTER_ITEMS_IN ...).
+ * Only node's worker writes those, so a relaxed load and store suffice:
+ * plain moves, no locked add, and readers on other threads (stats) see a
+ * whole value. */
+static inline void otf__node_tally(otf_node_t *node, otf_node_counter_t c, otf_signal_t s,
+                                   uint64_t v)
+{
+	_Atomic uint64_t *p = &node->counters[c][s];
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
+	                      memory_order_relaxed);
+}
 /* Inline: on the path of every message, once per hop. */
 static inline void otf__node_consume(otf_node_t *node, otf_msg_t *m)
 {
 	otf_worker_t *w = node->worker;
 	otf_node_t *outer = w->consuming;
-	void (*consume)(void *, otf_msg_t *) = node->consume[m->signal];
+	otf_signal_t s = m->signal;
+	void (*consume)(void *, otf_msg_t *) = node->consume[s];
+	otf__node_tally(node, OTF_COUNTER_ITEMS_IN, s, m->items);
+	otf__node_tally(node, OTF_COUNTER_MSGS_IN, s, 1);
 	w->consuming = node;
 	if (consume)
 		consume(node->instance, m);

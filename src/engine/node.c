@@ -153,9 +153,15 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		 * control again (a REB answered by a publication, a NACK storm)
 		 * runs again next turn, after timers and I/O had theirs. */
 		uint32_t nctl = n->control.len;
+		w->answering = n;
 		while (nctl-- > 0 && ctrl_pop(&n->control, &c)) {
 			if (!c.type)
 				continue; /* a TMR withdrawn by otf_node_timer_stop */
+			if (c.type == OTF_CTRL_ACK || c.type == OTF_CTRL_NACK)
+				otf__node_tally(n,
+				                c.type == OTF_CTRL_ACK ? OTF_COUNTER_ACKS
+				                                       : OTF_COUNTER_NACKS,
+				                c.signal, 1);
 			if (c.type == OTF_CTRL_CFG) {
 				otf__node_cfg(n, &c); /* between messages, by the engine */
 				continue;
@@ -172,6 +178,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 					otf__msg_discard(c.msg);
 			}
 		}
+		w->answering = NULL;
 		for (int budget = 64; budget > 0; budget--) {
 			otf_msg_t *m;
 			if (!ring_pop(&n->data, &m))
@@ -240,12 +247,24 @@ int otf_node_port(const otf_node_t *node, const char *name)
 	return i < 0 ? OTF_E_NOT_FOUND : i;
 }
 
+/* The engine's out counters of node, once per successful send. */
+static inline void sent_out(otf_node_t *node, otf_signal_t s, uint64_t items)
+{
+	otf__node_tally(node, OTF_COUNTER_ITEMS_OUT, s, items);
+	otf__node_tally(node, OTF_COUNTER_MSGS_OUT, s, 1);
+}
+
 int otf_node_send(otf_node_t *node, otf_msg_t *msg)
 {
 	/* A fused stage's hop without the port and consumer lookup. */
-	if (node->fused_next && (node->fused_signals & OTF_SIGNAL_BIT(msg->signal)) &&
-	    otf__fuse_send(node, node->fused_next, msg))
-		return 0;
+	if (node->fused_next && (node->fused_signals & OTF_SIGNAL_BIT(msg->signal))) {
+		otf_signal_t s = msg->signal;
+		uint64_t items = msg->items; /* msg is the next node's after the call */
+		if (otf__fuse_send(node, node->fused_next, msg)) {
+			sent_out(node, s, items);
+			return 0;
+		}
+	}
 	return otf_node_send_port(node, 0, msg);
 }
 
@@ -258,8 +277,11 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 	uint32_t n = node->ports[port].out_len[s];
 	if (n == 0)
 		return OTF_E_NOT_FOUND;
-	if (n == 1 && otf__fuse_send(node, out[0], msg))
+	uint64_t items = msg->items; /* msg is the next node's after a direct call */
+	if (n == 1 && otf__fuse_send(node, out[0], msg)) {
+		sent_out(node, s, items);
 		return 0; /* fused: consumed by direct call (its channel was empty) */
+	}
 	/* All or nothing: refuse before enqueuing anywhere. */
 	for (uint32_t i = 0; i < n; i++) {
 		otf_node_t *t = out[i];
@@ -272,6 +294,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
 		otf__budget_spent(node, msg);
+		sent_out(node, s, items);
 		return 0;
 	}
 	otf_join_t *j = otf_calloc(1, sizeof *j);
@@ -303,6 +326,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 		otf__worker_schedule(t);
 	}
 	otf__budget_spent(node, msg);
+	sent_out(node, s, items);
 	return 0;
 }
 

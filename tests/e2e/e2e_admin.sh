@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The admin endpoint (service.admin.endpoint): GET /api/v1/dag lists the
-# running nodes, ports and edges with counters that match what was sent;
+# running nodes, ports and edges with counters that match what was sent
+# (the engine's items/messages in and out of every node, a processor's too);
 # /api/v1/nodes/{id} one node, 404 for an unknown one; the CFG route answers
 # 200 for a node rebuilt (no in-place change) (e2e_cfg.sh tests the rest) and a
 # body over 1 MiB 413; GET / is a page that
@@ -60,11 +61,17 @@ print(" ".join(sorted("%s>%s:%s" % (e["from"], e["to"], ",".join(e["signals"])) 
 print(nodes["receiver:otlp"]["counters"]["accepted"], nodes["exporter:nop"]["counters"]["sent"],
       nodes["exporter:file"]["counters"]["sent"], nodes["processor:batch@logs"]["ports"],
       nodes["receiver:otlp"]["origin"].rsplit("/", 1)[-1])
+b = nodes["processor:batch@logs"]["counters"]
+print(b["items_in"], b["items_out"], b["messages_in"], b["messages_out"],
+      nodes["receiver:otlp"]["counters"]["items_out"], nodes["exporter:nop"]["counters"]["items_in"])
 P
 )
 expect_eq "nodes" "exporter:file exporter:nop processor:batch@logs receiver:otlp" "$(sed -n 1p <<< "$got")"
 expect_eq "edges" "processor:batch@logs>exporter:file:logs processor:batch@logs>exporter:nop:logs receiver:otlp>processor:batch@logs:logs" "$(sed -n 2p <<< "$got")"
 expect_eq "counters: accepted and sent by each exporter, ports, origin" "7 7 7 ['default'] c.yaml:1" "$(sed -n 3p <<< "$got")"
+# The engine counts every node's items and messages in and out, the
+# processor's too (before, only receivers and exporters counted).
+expect_eq "batch processor: items in/out, messages in/out; receiver out, exporter in" "7 7 1 1 7 7" "$(sed -n 4p <<< "$got")"
 one=$(api "/api/v1/nodes/exporter%3Anop")
 printf '%s' "$one" | grep -q '"id":"exporter:nop"' && ok "GET /api/v1/nodes/{id}" || bad "node: $one"
 expect_eq "unknown node: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN/api/v1/nodes/nope")"
