@@ -382,7 +382,8 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
  * (counted per node and reason, logged at most once per 10 s per node
  * and reason: status.c). A cancelled message (CAN) is counted as such
  * where it is dropped. */
-static void unheard(const otf_msg_t *m, bool permanent, const char *reason)
+__attribute__((noinline, cold)) static void unheard(const otf_msg_t *m, bool permanent,
+                                                    const char *reason)
 {
 	otf_worker_t *w = m->worker;
 	otf_node_t *who = w->consuming ? w->consuming : w->answering;
