@@ -511,6 +511,24 @@ typedef enum otf_node_counter {
 	OTF_COUNTER_RETRIED,      /* processor retry: items sent again after a failure */
 	OTF_COUNTER_CANCELLED,    /* any node: items of cancelled messages (CAN) it dropped,
 	                           * did not retry, did not send, or aborted */
+	/* Counted by the engine itself for every node (src/engine/node.c,
+	 * msg.c), never by components: items and messages delivered to the
+	 * node's consume (ring or fused direct call) and sent by it
+	 * (otf_node_send*, once per send whatever the fan-out), the items
+	 * taken from the message (otf_msg_items, no decode); ACK and NACK
+	 * signals delivered to the node (messages, the outcomes of messages
+	 * it subscribed to); items of messages the node refused (NACK) or
+	 * let expire when no one upstream hears it, the client being
+	 * answered already (a receiver with wait_for_result false). Each is
+	 * written only by the node's worker, read summed over workers by
+	 * otf_engine_stats. */
+	OTF_COUNTER_ITEMS_IN,
+	OTF_COUNTER_ITEMS_OUT,
+	OTF_COUNTER_MSGS_IN,
+	OTF_COUNTER_MSGS_OUT,
+	OTF_COUNTER_ACKS,
+	OTF_COUNTER_NACKS,
+	OTF_COUNTER_DROPPED_ANSWERED,
 	OTF_COUNTER_COUNT_
 } otf_node_counter_t;
 void otf_node_count(otf_node_t *node, otf_node_counter_t c, otf_signal_t s, uint64_t n);

@@ -174,6 +174,37 @@ int otf__selfmetrics_collect(otf_engine_t *engine, otf_metrics_level_t level,
 			}
 		}
 	}
+	/* The Collector's processor metrics (processorhelper, 0.110+): items
+	 * in and out of every processor, per signal as the otel.signal
+	 * attribute, as the engine counts them (OTF_COUNTER_ITEMS_IN/OUT). */
+	static const struct {
+		otf_node_counter_t c;
+		const char *name, *help;
+	} k_flow[] = {
+	    {OTF_COUNTER_ITEMS_IN, "otelcol_processor_incoming_items",
+	     "Number of items passed to the processor."},
+	    {OTF_COUNTER_ITEMS_OUT, "otelcol_processor_outgoing_items",
+	     "Number of items emitted from the processor."},
+	};
+	static const char *const k_signal[] = {"traces", "metrics", "logs"};
+	for (size_t k = 0; k < sizeof k_flow / sizeof k_flow[0]; k++) {
+		otf_selfmetric_t *m =
+		    add(out, k_flow[k].name, k_flow[k].help, "{items}", true, n * OTF_SIGNAL_COUNT);
+		if (!m)
+			goto oom;
+		for (size_t i = 0; i < n; i++) {
+			if (st[i].kind != OTF_KIND_PROCESSOR)
+				continue;
+			const char *id = strchr(st[i].name, ':');
+			for (int sig = 0; sig < OTF_SIGNAL_COUNT; sig++) {
+				point(m, "processor", id ? id + 1 : st[i].name,
+				      st[i].counters[k_flow[k].c][sig]);
+				otf_selfmetric_point_t *p = &m->points[m->n - 1];
+				p->label2_key = "otel_signal";
+				snprintf(p->label2, sizeof p->label2, "%s", k_signal[sig]);
+			}
+		}
+	}
 	comp_ctx_t comp = {out, out->n, 0};
 	otf_selfcounters_each(comp_counter, &comp);
 	if (comp.err)

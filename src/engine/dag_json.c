@@ -28,8 +28,12 @@ static const otf_node_stats_t *stats_of(const char *name, const otf_node_stats_t
 
 static json_object *counters(const otf_node_stats_t *s)
 {
-	static const char *const k_names[OTF_COUNTER_COUNT_] = {
-	    "accepted", "refused", "sent", "send_failed", "dropped", "retried", "cancelled"};
+	static const char *const k_names[] = {
+	    "accepted",     "refused",   "sent",     "send_failed",         "dropped",
+	    "retried",      "cancelled", "items_in", "items_out",           "messages_in",
+	    "messages_out", "acks",      "nacks",    "dropped_after_answer"};
+	_Static_assert(sizeof k_names / sizeof k_names[0] == OTF_COUNTER_COUNT_,
+	               "a name for every otf_node_counter_t");
 	json_object *o = json_object_new_object();
 	for (int c = 0; c < OTF_COUNTER_COUNT_; c++) {
 		uint64_t total = 0;

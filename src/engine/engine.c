@@ -204,6 +204,43 @@ void otf__node_free_rt(otf_node_t *n)
 	n->nports = 0;
 }
 
+/* Node i's counters on one worker (nodes) added to dst, its items and
+ * messages out on fused edges read from the node they lead to: what it
+ * consumed not through its channel (otf_node_t.ring_in). */
+static void add_counters(const otf_dag_t *dag, otf_node_t *const *nodes, size_t len, uint32_t i,
+                         uint64_t dst[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT])
+{
+	const otf_node_t *nd = nodes[i];
+	for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+			dst[c][s] +=
+			    atomic_load_explicit(&nd->counters[c][s], memory_order_relaxed);
+	if (i >= dag->nodes_len)
+		return; /* a reload switching: a node of the next DAG */
+	/* A fused node's edges all lead to one successor (fuse.c). */
+	const otf_dag_node_t *def = &dag->nodes[i];
+	for (size_t ed = 0; ed < def->edges_len; ed++) {
+		if (!def->edges[ed].fused)
+			continue;
+		if (def->edges[ed].to >= len)
+			break; /* a reload switching: the edges of the next DAG */
+		const otf_node_t *to = nodes[def->edges[ed].to];
+		for (int k = 0; k < 2; k++) {
+			otf_node_counter_t in = k ? OTF_COUNTER_MSGS_IN : OTF_COUNTER_ITEMS_IN;
+			otf_node_counter_t out = k ? OTF_COUNTER_MSGS_OUT : OTF_COUNTER_ITEMS_OUT;
+			for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
+				/* ring_in first: it is counted before the in. */
+				uint64_t ring =
+				    atomic_load_explicit(&to->ring_in[k][s], memory_order_relaxed);
+				uint64_t all = atomic_load_explicit(&to->counters[in][s],
+				                                    memory_order_relaxed);
+				dst[out][s] += all > ring ? all - ring : 0;
+			}
+		}
+		break;
+	}
+}
+
 static void free_nodes(otf_worker_t *w)
 {
 	otf_engine_t *e = w->engine;
@@ -213,10 +250,7 @@ static void free_nodes(otf_worker_t *w)
 	w->nodes = NULL;
 	w->nodes_len = 0;
 	for (size_t i = 0; nodes && i < len; i++)
-		for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
-			for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
-				e->retired[i][c][s] += atomic_load_explicit(
-				    &nodes[i]->counters[c][s], memory_order_relaxed);
+		add_counters(e->dag, nodes, len, (uint32_t)i, e->retired[i]);
 	pthread_mutex_unlock(&e->lock);
 	for (size_t i = 0; nodes && i < len; i++) {
 		otf__node_free_rt(nodes[i]);
@@ -608,10 +642,7 @@ size_t otf_engine_stats(otf_engine_t *e, otf_node_stats_t *out, size_t cap)
 				if (!w->nodes || i >= w->nodes_len)
 					continue;
 				otf_node_t *nd = w->nodes[i];
-				for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
-					for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
-						st->counters[c][s] += atomic_load_explicit(
-						    &nd->counters[c][s], memory_order_relaxed);
+				add_counters(dag, w->nodes, w->nodes_len, i, st->counters);
 				st->queue_depth +=
 				    atomic_load_explicit(&nd->queue_depth, memory_order_relaxed);
 			}

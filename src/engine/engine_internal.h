@@ -150,6 +150,12 @@ struct otf_node {
 	otf_node_port_t *ports;
 	uint32_t nports;
 	_Atomic uint64_t counters[OTF_COUNTER_COUNT_][OTF_SIGNAL_COUNT];
+	/* A node with fused_in: items [0] and messages [1] of its ITEMS_IN
+	 * and MSGS_IN that came through its channel. Its one predecessor's
+	 * out is read as what it sent through channels plus the rest of
+	 * this node's in (engine.c): a fused hop counts two counters, at
+	 * the node called, not four (the two after the call cost 2 ns). */
+	_Atomic uint64_t ring_in[2][OTF_SIGNAL_COUNT];
 	_Atomic uint32_t queue_depth;
 	uint8_t err_status; /* status.c: this instance's (otf_component_status_t) */
 	bool gone;          /* removed by a reload and destroyed (reshape.c) */
@@ -197,6 +203,11 @@ typedef struct otf_worker {
 	 * and how many direct calls of fused stages are nested (fuse.c). */
 	otf_node_t *consuming;
 	uint32_t fuse_depth;
+	/* The node whose control signals the pump delivers now, NULL
+	 * otherwise: with consuming, the node that answers a message (msg.c
+	 * counts a NACK no one hears at it). */
+	otf_node_t *answering;
+	uint64_t unheard_log_ns;            /* msg.c: last log of a lost NACK outside any node */
 	uint64_t next_msg_id, msg_id_limit; /* a block of process-unique ids */
 	uint64_t live_msgs;                 /* every message alive on this worker */
 	uint64_t live_children;             /* ... of which fan-out copies */
@@ -302,6 +313,10 @@ void otf__worker_schedule(otf_node_t *node);
 /* Builds node->ports from the node's DAG edges (live targets only);
  * nodes is the worker's node array, indexed as the DAG. */
 int otf__node_wire(otf_node_t *node, otf_node_t *const *nodes, const otf_dag_t *dag);
+/* Before node is rewired (reshape.c): its out on a fused edge, read from
+ * the node called (otf_node_t.ring_in), becomes its own counters, so the
+ * counts stay whatever the new wiring fuses. Node's worker. */
+void otf__node_fused_fold(otf_node_t *node);
 void otf__worker_pump_cb(uv_idle_t *h);
 void otf__worker_close_timers(otf_worker_t *w);
 /* msg_async.c: set up / drain and close a worker's cross-thread
@@ -318,12 +333,29 @@ void otf__worker_peer_drain(otf_worker_t *w, bool closing);
  * by a direct call when the edge from `from` is fused and a direct call is
  * safe now, returning true (m is then `to`'s); false: use the ring. */
 void otf__dag_fuse(otf_dag_t *dag);
+static inline void otf__tally(_Atomic uint64_t *p, uint64_t v)
+{
+	atomic_store_explicit(p, atomic_load_explicit(p, memory_order_relaxed) + v,
+	                      memory_order_relaxed);
+}
+/* Adds v to one of node's engine counters (OTF_COUNTER_ITEMS_IN ...).
+ * Only node's worker writes those, so a relaxed load and store suffice:
+ * plain moves, no locked add, and readers on other threads (stats) see a
+ * whole value. */
+static inline void otf__node_tally(otf_node_t *node, otf_node_counter_t c, otf_signal_t s,
+                                   uint64_t v)
+{
+	otf__tally(&node->counters[c][s], v);
+}
 /* Inline: on the path of every message, once per hop. */
 static inline void otf__node_consume(otf_node_t *node, otf_msg_t *m)
 {
 	otf_worker_t *w = node->worker;
 	otf_node_t *outer = w->consuming;
-	void (*consume)(void *, otf_msg_t *) = node->consume[m->signal];
+	otf_signal_t s = m->signal;
+	void (*consume)(void *, otf_msg_t *) = node->consume[s];
+	otf__node_tally(node, OTF_COUNTER_ITEMS_IN, s, m->items);
+	otf__node_tally(node, OTF_COUNTER_MSGS_IN, s, 1);
 	w->consuming = node;
 	if (consume)
 		consume(node->instance, m);
@@ -340,6 +372,7 @@ static inline bool otf__fuse_send(otf_node_t *from, otf_node_t *to, otf_msg_t *m
 	if (!to->fused_in || w->consuming != from || to->data.len ||
 	    w->fuse_depth >= OTF_FUSE_MAX_DEPTH || !to->instance)
 		return false;
+	/* from's out: counted as to's in (otf_node_t.ring_in). */
 	w->fuse_depth++;
 	otf__node_consume(to, m);
 	w->fuse_depth--;

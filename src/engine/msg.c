@@ -5,6 +5,7 @@
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
+#include <errno.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -372,6 +373,41 @@ static void join_answer(otf_join_t *j, uint32_t idx, bool ok, int error, bool pe
 static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
                       uint64_t retry_after_ns, bool shell);
 
+/* A NACK (or an expiry) that no frame is interested in and no fan-out
+ * join waits for: whoever sent the data was answered already (a receiver
+ * with wait_for_result false acks at ingress), so the data is lost here
+ * and nothing else would say so. Counted at the node answering it (the
+ * one consuming, or the one whose control signal is being handled) as
+ * OTF_COUNTER_DROPPED_ANSWERED and reported as an ERR of severity data
+ * (counted per node and reason, logged at most once per 10 s per node
+ * and reason: status.c). A cancelled message (CAN) is counted as such
+ * where it is dropped. */
+__attribute__((noinline, cold)) static void unheard(const otf_msg_t *m, bool permanent,
+                                                    const char *reason)
+{
+	otf_worker_t *w = m->worker;
+	otf_node_t *who = w->consuming ? w->consuming : w->answering;
+	const char *why = permanent ? "refused_after_answer" : "failed_after_answer";
+	if (who) {
+		otf__node_tally(who, OTF_COUNTER_DROPPED_ANSWERED, m->signal, m->items);
+		otf_node_error(who, OTF_ERR_DATA, why,
+		               "%llu %s dropped after the client was answered: %s",
+		               (unsigned long long)m->items, otf_signal_name(m->signal),
+		               reason && *reason ? reason : "no reason given");
+		return;
+	}
+	/* Outside any node (a deadline timer, shutdown): logged once per
+	 * 10 s per worker, no node to count it at. */
+	uint64_t now = uv_hrtime();
+	if (!w->unheard_log_ns || now - w->unheard_log_ns >= 10000000000ull) {
+		w->unheard_log_ns = now;
+		otf_log(OTF_LOG_WARN, "engine",
+		        "%s: %llu %s dropped after the client was answered: %s", why,
+		        (unsigned long long)m->items, otf_signal_name(m->signal),
+		        reason && *reason ? reason : "no reason given");
+	}
+}
+
 static void settle(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
                    uint64_t retry_after_ns)
 {
@@ -420,6 +456,8 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
 	}
 	otf_join_t *j = m->join;
 	uint32_t idx = m->join_index;
+	if (!ok && !j && error != -ECANCELED)
+		unheard(m, permanent, reason);
 	if (shell)
 		otf_buf_unref(m->payload);
 	else

@@ -153,9 +153,15 @@ void otf__worker_pump_cb(uv_idle_t *h)
 		 * control again (a REB answered by a publication, a NACK storm)
 		 * runs again next turn, after timers and I/O had theirs. */
 		uint32_t nctl = n->control.len;
+		w->answering = n;
 		while (nctl-- > 0 && ctrl_pop(&n->control, &c)) {
 			if (!c.type)
 				continue; /* a TMR withdrawn by otf_node_timer_stop */
+			if (c.type == OTF_CTRL_ACK || c.type == OTF_CTRL_NACK)
+				otf__node_tally(n,
+				                c.type == OTF_CTRL_ACK ? OTF_COUNTER_ACKS
+				                                       : OTF_COUNTER_NACKS,
+				                c.signal, 1);
 			if (c.type == OTF_CTRL_CFG) {
 				otf__node_cfg(n, &c); /* between messages, by the engine */
 				continue;
@@ -172,6 +178,7 @@ void otf__worker_pump_cb(uv_idle_t *h)
 					otf__msg_discard(c.msg);
 			}
 		}
+		w->answering = NULL;
 		for (int budget = 64; budget > 0; budget--) {
 			otf_msg_t *m;
 			if (!ring_pop(&n->data, &m))
@@ -187,6 +194,10 @@ void otf__worker_pump_cb(uv_idle_t *h)
 				otf_node_count(n, OTF_COUNTER_CANCELLED, m->signal, m->items);
 				otf_msg_nack(m, -ECANCELED, true, "cancelled while queued");
 				continue;
+			}
+			if (n->fused_in) { /* see otf_node_t.ring_in */
+				otf__tally(&n->ring_in[0][m->signal], m->items);
+				otf__tally(&n->ring_in[1][m->signal], 1);
 			}
 			otf__node_consume(n, m);
 		}
@@ -234,10 +245,48 @@ int otf__node_wire(otf_node_t *n, otf_node_t *const *nodes, const otf_dag_t *dag
 	return 0;
 }
 
+void otf__node_fused_fold(otf_node_t *n)
+{
+	for (uint32_t p = 0; p < n->nports; p++)
+		for (int s = 0; s < OTF_SIGNAL_COUNT; s++)
+			for (uint32_t k = 0; k < n->ports[p].out_len[s]; k++) {
+				otf_node_t *to = n->ports[p].out[s][k];
+				if (!to->fused_in)
+					continue;
+				/* to's only predecessor is n (fuse.c): what to consumed
+				 * not through its channel is n's out, made n's own. */
+				for (int j = 0; j < 2; j++) {
+					otf_node_counter_t in =
+					    j ? OTF_COUNTER_MSGS_IN : OTF_COUNTER_ITEMS_IN;
+					otf_node_counter_t out =
+					    j ? OTF_COUNTER_MSGS_OUT : OTF_COUNTER_ITEMS_OUT;
+					for (int g = 0; g < OTF_SIGNAL_COUNT; g++) {
+						uint64_t all = atomic_load_explicit(
+						    &to->counters[in][g], memory_order_relaxed);
+						uint64_t ring = atomic_load_explicit(
+						    &to->ring_in[j][g], memory_order_relaxed);
+						otf__node_tally(n, out, (otf_signal_t)g,
+						                all - ring);
+						atomic_store_explicit(&to->ring_in[j][g], all,
+						                      memory_order_relaxed);
+					}
+				}
+				return;
+			}
+}
+
 int otf_node_port(const otf_node_t *node, const char *name)
 {
 	int i = otf__factory_port(node->def->factory, node->def->config, name);
 	return i < 0 ? OTF_E_NOT_FOUND : i;
+}
+
+/* The engine's out counters of node, once per successful send through
+ * the channels (otf__fuse_send counts a direct call's). */
+static inline void sent_out(otf_node_t *node, otf_signal_t s, uint64_t items)
+{
+	otf__node_tally(node, OTF_COUNTER_ITEMS_OUT, s, items);
+	otf__node_tally(node, OTF_COUNTER_MSGS_OUT, s, 1);
 }
 
 int otf_node_send(otf_node_t *node, otf_msg_t *msg)
@@ -245,7 +294,7 @@ int otf_node_send(otf_node_t *node, otf_msg_t *msg)
 	/* A fused stage's hop without the port and consumer lookup. */
 	if (node->fused_next && (node->fused_signals & OTF_SIGNAL_BIT(msg->signal)) &&
 	    otf__fuse_send(node, node->fused_next, msg))
-		return 0;
+		return 0; /* counted out by otf__fuse_send */
 	return otf_node_send_port(node, 0, msg);
 }
 
@@ -260,6 +309,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 		return OTF_E_NOT_FOUND;
 	if (n == 1 && otf__fuse_send(node, out[0], msg))
 		return 0; /* fused: consumed by direct call (its channel was empty) */
+	uint64_t items = msg->items;
 	/* All or nothing: refuse before enqueuing anywhere. */
 	for (uint32_t i = 0; i < n; i++) {
 		otf_node_t *t = out[i];
@@ -272,6 +322,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 		atomic_store_explicit(&t->queue_depth, t->data.len, memory_order_relaxed);
 		otf__worker_schedule(t);
 		otf__budget_spent(node, msg);
+		sent_out(node, s, items);
 		return 0;
 	}
 	otf_join_t *j = otf_calloc(1, sizeof *j);
@@ -303,6 +354,7 @@ int otf_node_send_port(otf_node_t *node, int port, otf_msg_t *msg)
 		otf__worker_schedule(t);
 	}
 	otf__budget_spent(node, msg);
+	sent_out(node, s, items);
 	return 0;
 }
 

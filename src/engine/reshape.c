@@ -270,6 +270,8 @@ static void commit(otf_worker_t *w, reshape_req_t *r)
 	rw->prep_len = 0;
 	for (size_t i = 0; i < m->nodes_len; i++)
 		nodes[i]->def = &m->nodes[i];
+	for (size_t i = 0; i < m->nodes_len; i++)
+		otf__node_fused_fold(nodes[i]); /* node counters, before the rewiring */
 	/* Removed nodes keep their ports: what they flush goes where it
 	 * went. Every live node is wired to the new edges. */
 	for (size_t k = 0; k < m->order_len; k++) {

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The admin endpoint (service.admin.endpoint): GET /api/v1/dag lists the
-# running nodes, ports and edges with counters that match what was sent;
+# running nodes, ports and edges with counters that match what was sent
+# (the engine's items/messages in and out of every node, a processor's too, also
+# as otelcol_processor_incoming_items/outgoing_items on /metrics);
 # /api/v1/nodes/{id} one node, 404 for an unknown one; the CFG route answers
 # 200 for a node rebuilt (no in-place change) (e2e_cfg.sh tests the rest) and a
 # body over 1 MiB 413; GET / is a page that
@@ -13,6 +15,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PORT=$(free_port)
 ADMIN=$(free_port)
 HEALTH=$(free_port)
+PROM=$(free_port)
 cat > "$TMP/c.yaml" <<Y
 receivers: {otlp: {protocols: {http: {endpoint: "127.0.0.1:$PORT"}}}}
 processors: {batch: {timeout: 50ms}}
@@ -21,7 +24,10 @@ extensions: {health_check: {endpoint: "127.0.0.1:$HEALTH"}}
 service:
   extensions: [health_check]
   admin: {endpoint: "127.0.0.1:$ADMIN"}
-  telemetry: {metrics: {level: none}}
+  telemetry:
+    metrics:
+      level: basic
+      readers: [{pull: {exporter: {prometheus: {host: 127.0.0.1, port: $PROM}}}}]
   pipelines: {logs: {receivers: [otlp], processors: [batch], exporters: [nop, file]}}
 runtime: {workers: 1}
 Y
@@ -60,11 +66,22 @@ print(" ".join(sorted("%s>%s:%s" % (e["from"], e["to"], ",".join(e["signals"])) 
 print(nodes["receiver:otlp"]["counters"]["accepted"], nodes["exporter:nop"]["counters"]["sent"],
       nodes["exporter:file"]["counters"]["sent"], nodes["processor:batch@logs"]["ports"],
       nodes["receiver:otlp"]["origin"].rsplit("/", 1)[-1])
+b = nodes["processor:batch@logs"]["counters"]
+print(b["items_in"], b["items_out"], b["messages_in"], b["messages_out"],
+      nodes["receiver:otlp"]["counters"]["items_out"], nodes["exporter:nop"]["counters"]["items_in"])
 P
 )
 expect_eq "nodes" "exporter:file exporter:nop processor:batch@logs receiver:otlp" "$(sed -n 1p <<< "$got")"
 expect_eq "edges" "processor:batch@logs>exporter:file:logs processor:batch@logs>exporter:nop:logs receiver:otlp>processor:batch@logs:logs" "$(sed -n 2p <<< "$got")"
 expect_eq "counters: accepted and sent by each exporter, ports, origin" "7 7 7 ['default'] c.yaml:1" "$(sed -n 3p <<< "$got")"
+# The engine counts every node's items and messages in and out, the
+# processor's too (before, only receivers and exporters counted).
+expect_eq "batch processor: items in/out, messages in/out; receiver out, exporter in" "7 7 1 1 7 7" "$(sed -n 4p <<< "$got")"
+prom=$(curl -s -m 5 "http://127.0.0.1:$PROM/metrics")
+flow=$(for m in incoming outgoing; do
+	printf '%s\n' "$prom" | sed -n "s/^otelcol_processor_${m}_items{processor=\"batch@logs\",otel_signal=\"logs\"} \([0-9]*\)\$/\1/p"
+done | tr '\n' ' ')
+expect_eq "/metrics: otelcol_processor_incoming_items and outgoing_items of the batch processor" "7 7 " "$flow"
 one=$(api "/api/v1/nodes/exporter%3Anop")
 printf '%s' "$one" | grep -q '"id":"exporter:nop"' && ok "GET /api/v1/nodes/{id}" || bad "node: $one"
 expect_eq "unknown node: 404" 404 "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$ADMIN/api/v1/nodes/nope")"
