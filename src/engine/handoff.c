@@ -19,7 +19,7 @@
  * it is asked for a peer or runs posts, and publishes its CPU share in
  * one relaxed atomic. A request is handed off only while its own worker
  * is saturated (demand >= 50% of the window, of which it ran >= 2%) and
- * another worker ran at least 1/8 less, so an unloaded process keeps the
+ * another worker ran at least 1/16 less, so an unloaded process keeps the
  * lower latency of staying on one loop, a saturated worker sheds what
  * another can take, and two evenly loaded workers hand nothing back and
  * forth. Saturation by demand, not by CPU time alone: on cores the
@@ -56,14 +56,16 @@ typedef struct otf_peer_post {
 #define LOAD_STALE_NS  100000000ull /* older: that worker sampled nothing since */
 #define DEMAND_PM      500u         /* saturated: ran or waited to run, per mille */
 #define CPU_FLOOR_PM   20u          /* ... of which it ran at least this */
-/* A peer takes requests while it ran 1/8 less than this worker: relative,
- * because on shared cores both run far less than a core (an absolute 10
- * points was most of their share, so the split stopped well short). */
-#define MARGIN_DIV 8u
+/* A peer takes requests while it ran 1/16 less than this worker:
+ * relative, because on shared cores both run far less than a core (an
+ * absolute 10 points was most of their share, so the split stopped well
+ * short of even). */
+#define MARGIN_DIV 16u
 /* Posts a peer has not taken yet (it is running its pipeline, or not
- * scheduled): beyond this, requests stay home. 4 capped one connection's
- * 32 streams at a third handed off while the peer had CPU to spare. */
-#define MAX_WAITING 16u
+ * scheduled): beyond this, requests stay home. A bound for a peer stuck
+ * in a blocking call; 4 and 16 capped one connection's 32 streams well
+ * short of an even split while the peer ran less than the owner. */
+#define MAX_WAITING 64u
 
 enum { MODE_UNSET = -1, MODE_OFF = 0, MODE_AUTO = 1, MODE_ALWAYS = 2 };
 static _Atomic int g_mode = MODE_UNSET;
