@@ -227,6 +227,7 @@ typedef struct otf_worker {
 	_Atomic uint32_t peer_queued;
 	_Atomic uint32_t busy_pm;
 	_Atomic uint64_t busy_at;
+	_Atomic uint64_t taken_at; /* last chosen as a peer (uv_hrtime) */
 	uint64_t load_t0, load_cpu0, load_run0;
 	uint32_t demand_pm;
 	int load_fd;

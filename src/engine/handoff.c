@@ -12,14 +12,15 @@
  *
  * A post is a node index, a function and its argument in a FIFO per
  * worker, under the worker's async_lock and woken by its completions
- * handle (msg_async.c): one lock and one wake-up per request, nothing
- * shared per item. Load: each worker samples its thread's CPU share
+ * handle (msg_async.c): one lock and at most one wake-up per post (none
+ * while the handle is still pending), nothing shared per item. Load: each worker samples its thread's CPU share
  * and its demand (CPU time plus the time it was runnable but waiting for
  * a CPU, both from /proc/thread-self/schedstat, over >= 20 ms) whenever
  * it is asked for a peer or runs posts, and publishes its CPU share in
  * one relaxed atomic. A request is handed off only while its own worker
  * is saturated (demand >= 50% of the window, of which it ran >= 2%) and
- * another worker ran at least 1/16 less, so an unloaded process keeps the
+ * another worker ran at least 1/16 less (and this one is not taking
+ * requests from another itself), so an unloaded process keeps the
  * lower latency of staying on one loop, a saturated worker sheds what
  * another can take, and two evenly loaded workers hand nothing back and
  * forth. Saturation by demand, not by CPU time alone: on cores the
@@ -27,7 +28,7 @@
  * preempted part of the time, and its CPU share stays far below a core
  * although it is the bottleneck (one connection's worker beside h2load
  * ran 0.3-0.5 of a core, which a ">= 50% CPU" test read as not busy, so
- * 81% of the work stayed on it). The CPU floor keeps a worker that only
+ * it kept most or all of its requests). The CPU floor keeps a worker that only
  * waits long for each of a few wake-ups (an overloaded machine, a low
  * rate) from counting as saturated. The comparison is by CPU share: the
  * work each worker actually did. */
@@ -169,6 +170,12 @@ int otf_node_handoff_peer(otf_node_t *node)
 	if (w->demand_pm < DEMAND_PM || mine < CPU_FLOOR_PM)
 		return -1;
 	uint64_t now = uv_hrtime();
+	/* A worker that takes requests from another does not hand its own
+	 * away in the same window: two saturated workers (many connections)
+	 * within the margin of each other would otherwise trade requests
+	 * back and forth, paying the hop both ways for nothing. */
+	if (now - atomic_load_explicit(&w->taken_at, memory_order_relaxed) < LOAD_WINDOW_NS)
+		return -1;
 	int best = -1;
 	uint32_t best_busy = mine - mine / MARGIN_DIV;
 	for (int i = 0; i < e->workers_len; i++) {
@@ -185,6 +192,8 @@ int otf_node_handoff_peer(otf_node_t *node)
 			best = i;
 		}
 	}
+	if (best >= 0)
+		atomic_store_explicit(&e->workers[best].taken_at, now, memory_order_relaxed);
 	return best;
 }
 

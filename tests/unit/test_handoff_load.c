@@ -6,7 +6,8 @@
  * spinning threads, so it runs about a third of the time and waits to
  * run the rest. It must still hand requests to an idle peer in nearly
  * every load window (it did in almost none while the load was its CPU
- * time alone). A peer just as loaded takes nothing, and a worker that
+ * time alone). A peer just as loaded takes nothing, a worker that takes
+ * requests from another hands none of its own away, and a worker that
  * mostly sleeps keeps its requests (it is not saturated, whatever the
  * machine's load makes it wait for each wake-up). */
 #include <stdarg.h>
@@ -70,8 +71,10 @@ static uint64_t now_ns(void)
 /* Asks for a peer until WINDOWS new load windows were sampled (the first
  * two skipped: the first has no history); returns in how many of them
  * the answer was worker 1. peer_busy: worker 1's published load (0: an
- * idle peer). nap_us: sleep between the asks (0: ask back to back). */
-static int handed_windows(fake_t *f, uint32_t peer_busy, unsigned nap_us)
+ * idle peer). nap_us: sleep between the asks (0: ask back to back).
+ * taking: worker 0 is itself being handed requests (just chosen as a
+ * peer by another worker before each ask). */
+static int handed_windows(fake_t *f, uint32_t peer_busy, unsigned nap_us, bool taking)
 {
 	uint64_t last = 0, deadline = now_ns() + 20000000000ull;
 	int seen = -2, handed = 0;
@@ -80,6 +83,8 @@ static int handed_windows(fake_t *f, uint32_t peer_busy, unsigned nap_us)
 			fail_msg("only %d load windows sampled in 20 s", seen);
 		atomic_store(&f->w[1].busy_pm, peer_busy);
 		atomic_store(&f->w[1].busy_at, uv_hrtime());
+		if (taking)
+			atomic_store(&f->w[0].taken_at, uv_hrtime());
 		int peer = otf_node_handoff_peer(&f->node);
 		uint64_t at = atomic_load(&f->w[0].busy_at);
 		if (at != last) {
@@ -111,7 +116,8 @@ static void unpin(void)
 }
 
 /* Sharing one core with two spinners: saturated, handed to the idle
- * peer; not to a peer just as loaded. */
+ * peer; not to a peer just as loaded, and not while it takes requests
+ * from another worker itself. */
 static void test_contended_worker_hands_off(void **state)
 {
 	(void)state;
@@ -121,16 +127,18 @@ static void test_contended_worker_hands_off(void **state)
 	for (int i = 0; i < 2; i++)
 		assert_int_equal(pthread_create(&t[i], NULL, spinner, NULL), 0);
 	fake_t *f = fake_new();
-	int idle_peer = handed_windows(f, 0, 0);
-	int busy_peer = handed_windows(f, 1000, 0);
+	int idle_peer = handed_windows(f, 0, 0, false);
+	int busy_peer = handed_windows(f, 1000, 0, false);
+	int taking = handed_windows(f, 0, 0, true);
 	atomic_store(&g_spin, false);
 	for (int i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
 	unpin();
 	fprintf(stderr,
-	        "contended: handed in %d of %d windows (idle peer), %d (busy peer); "
-	        "last cpu %u per mille, demand %u\n",
-	        idle_peer, WINDOWS, busy_peer, atomic_load(&f->w[0].busy_pm), f->w[0].demand_pm);
+	        "contended: handed in %d of %d windows (idle peer), %d (busy peer), %d (while "
+	        "taking others' requests); last cpu %u per mille, demand %u\n",
+	        idle_peer, WINDOWS, busy_peer, taking, atomic_load(&f->w[0].busy_pm),
+	        f->w[0].demand_pm);
 	otf__worker_load_close(&f->w[0]);
 	free(f);
 	if (idle_peer < WINDOWS * 3 / 4)
@@ -140,6 +148,11 @@ static void test_contended_worker_hands_off(void **state)
 	 * as if that worker had stopped sampling) when this thread waited
 	 * that long for its core between storing it and asking. */
 	assert_true(busy_peer <= 2);
+	/* Taking requests from another worker, it hands none of its own away
+	 * (two saturated workers would trade requests back and forth); a
+	 * window may slip through when this thread waited over 20 ms for its
+	 * core between the other's choice and its own ask. */
+	assert_true(taking <= WINDOWS / 4);
 }
 
 /* Mostly asleep (5 ms naps): not saturated, nothing handed off. */
@@ -147,7 +160,7 @@ static void test_sleeping_worker_keeps_requests(void **state)
 {
 	(void)state;
 	fake_t *f = fake_new();
-	int handed = handed_windows(f, 0, 5000);
+	int handed = handed_windows(f, 0, 5000, false);
 	fprintf(stderr, "sleeping: handed in %d of %d windows; last cpu %u, demand %u\n", handed,
 	        WINDOWS, atomic_load(&f->w[0].busy_pm), f->w[0].demand_pm);
 	otf__worker_load_close(&f->w[0]);
