@@ -10,7 +10,8 @@ on the same two cores, for a few seconds:
           got too little of the shared cores to keep its connection's
           worker saturated, which is what this case is about;
   onelg:  otflow-loadgen, 1 connection, BENCH_STREAMS calls per wave
-          (--streams), not niced either.
+          (--streams), not niced either;
+  onegz:  as onelg with gzip-compressed requests (--compression gzip).
 Per-thread CPU comes from /proc/PID/task/TID/schedstat (ns on CPU), read
 before and after the window. Printed per run: items acknowledged per
 second, items per otflow CPU-second, and the busiest worker's CPU share:
@@ -132,9 +133,11 @@ def main():
         c0 = thread_cpu(p.pid)
         t0 = time.monotonic()
         streams = os.environ.get("BENCH_STREAMS", "32")
-        if mode in ("many", "onelg"):
+        if mode in ("many", "onelg", "onegz"):
             conns = ["--connections", "16"] if mode == "many" else [
                 "--connections", "1", "--streams", streams]
+            if mode == "onegz":
+                conns += ["--compression", "gzip"]
             nice = "19" if mode == "many" else os.environ.get("BENCH_H2LOAD_NICE", "0")
             out = subprocess.run(
                 ["nice", "-n", nice, loadgen, "--endpoint", "127.0.0.1:%d" % port, "--signal",
