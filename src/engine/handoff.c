@@ -174,7 +174,7 @@ int otf_node_handoff_peer(otf_node_t *node)
 	 * away in the same window: two saturated workers (many connections)
 	 * within the margin of each other would otherwise trade requests
 	 * back and forth, paying the hop both ways for nothing. */
-	if (now - atomic_load_explicit(&w->taken_at, memory_order_relaxed) < LOAD_WINDOW_NS)
+	if (now < atomic_load_explicit(&w->taken_at, memory_order_relaxed) + LOAD_WINDOW_NS)
 		return -1;
 	int best = -1;
 	uint32_t best_busy = mine - mine / MARGIN_DIV;
