@@ -1,13 +1,14 @@
 #!/bin/sh
 # Worker scaling: OTLP/gRPC logs (1000 records of ~310 B per request) into
 # otflow -> nop exporter with runtime.workers 1 and 2, on this machine's
-# two cores with the client niced to 19 beside it (bench/workers_run.py:
-# many = otflow-loadgen, 16 connections; one = h2load, 1 connection x 32
-# streams). Figures from per-thread CPU (/proc/PID/task/*/schedstat), not
-# wall clock: items per otflow CPU-second, and "capacity", items divided
-# by the busiest worker's CPU time, i.e. the throughput when every worker
-# has a core to itself, which a shared 2-core machine cannot show
-# directly. Best of N interleaved rounds; with BASE_OTFLOW set (an otflow
+# two cores with the client beside it (bench/workers_run.py: many =
+# otflow-loadgen, 16 connections, niced to 19; one = h2load, 1 connection
+# x 32 streams; onelg = otflow-loadgen, 1 connection x 32 streams; onegz =
+# the same, gzip).
+# Figures from per-thread CPU (/proc/PID/task/*/schedstat), not wall
+# clock: items per otflow CPU-second, and "capacity", items divided by the
+# busiest worker's CPU time, i.e. the throughput when every worker has a
+# core to itself, which a shared 2-core machine cannot show directly. Best of N interleaved rounds; with BASE_OTFLOW set (an otflow
 # built from another commit) the same runs for it, side by side.
 # Writes the "workers" section of docs/benchmarks.md. Public tools only.
 # usage: bench/suite-workers.sh BUILD_DIR
@@ -28,8 +29,9 @@ bins="new=$OTF"
 r=0
 while [ $r -lt "$ROUNDS" ]; do
 	for b in $bins; do
-		for run in many:1 many:2 one:1 one:2 one+transform:1 one+transform:2 \
-			one+transform:2:always; do
+		for run in many:1 many:2 one:1 one:2 one:2:always one+transform:1 \
+			one+transform:2 one+transform:2:always onelg:1 onelg:2 \
+			onelg+transform:1 onelg+transform:2 onegz:1 onegz:2; do
 			mode=${run%%:*}
 			rest=${run#*:}
 			w=${rest%%:*}
@@ -51,10 +53,14 @@ out="$tmp/section.md"
 	bench_machine
 	echo "- command: \`make bench\` (bench/suite-workers.sh; BASE_OTFLOW=path adds a baseline"
 	echo "  binary side by side): OTLP/gRPC logs, 1000 records of ~310 B per request, otflow ->"
-	echo "  nop exporter, \`runtime.workers\` 1 and 2, no pinning, the client under \`nice -n 19\`"
-	echo "  on the same 2 cores. *many*: otflow-loadgen, 16 connections, one call at a time each;"
+	echo "  nop exporter, \`runtime.workers\` 1 and 2, no pinning, the client on the same 2 cores."
+	echo "  *many*: otflow-loadgen under \`nice -n 19\`, 16 connections, one call at a time each;"
 	echo "  *one*: h2load, 1 connection, 32 concurrent streams (the request checked valid with"
 	echo "  \`otflow pdata validate\` first: h2load counts HTTP 200s, which a gRPC error also is);"
+	echo "  *onelg*: otflow-loadgen, 1 connection, waves of 32 concurrent calls (\`--streams 32\`);"
+	echo "  *onegz*: the same with gzip-compressed requests (\`--compression gzip\`)."
+	echo "  The one-connection clients are not niced: at nice 19 they got too little of the shared"
+	echo "  cores to keep the connection's worker saturated, and saturation is what they test."
 	echo "  *transform*: a transform processor (2 OTTL statements per record) before the nop"
 	echo "  exporter. *OTFLOW_HANDOFF=always*: requests handed round robin whatever the load (what"
 	echo "  can move off the connection's worker). $ROUNDS interleaved rounds of ${SECS} s, best of"
@@ -78,7 +84,7 @@ for r in runs:
 print("| binary | client, pipeline | workers | acked/s | items/CPU-s | capacity | 2w/1w | split | failed |")
 print("|---|---|---|---|---|---|---|---|---|")
 for b in ("base", "new"):
-    for mode in ("many", "one", "one+transform"):
+    for mode in ("many", "one", "one+transform", "onelg", "onelg+transform", "onegz"):
         for w, env in ((1, ""), (2, ""), (2, "OTFLOW_HANDOFF=always")):
             r = best.get((b, mode, w, env))
             if not r:

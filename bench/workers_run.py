@@ -3,9 +3,15 @@
 
 One run: otflow (OTLP/gRPC receiver -> nop exporter, runtime.workers W)
 takes OTLP/gRPC logs (1000 records of ~310 B per request) from a client
-niced to 19 on the same two cores, for a few seconds:
-  many: otflow-loadgen, 16 connections, one call at a time each;
-  one:  h2load (nghttp2-client), 1 connection, 32 concurrent streams.
+on the same two cores, for a few seconds:
+  many:   otflow-loadgen, 16 connections, one call at a time each;
+  one:    h2load (nghttp2-client), 1 connection, BENCH_STREAMS (32)
+          concurrent streams, not niced (BENCH_H2LOAD_NICE): at nice 19 it
+          got too little of the shared cores to keep its connection's
+          worker saturated, which is what this case is about;
+  onelg:  otflow-loadgen, 1 connection, BENCH_STREAMS calls per wave
+          (--streams), not niced either;
+  onegz:  as onelg with gzip-compressed requests (--compression gzip).
 Per-thread CPU comes from /proc/PID/task/TID/schedstat (ns on CPU), read
 before and after the window. Printed per run: items acknowledged per
 second, items per otflow CPU-second, and the busiest worker's CPU share:
@@ -126,11 +132,17 @@ def main():
         # Workers are the threads after the main one, in creation order.
         c0 = thread_cpu(p.pid)
         t0 = time.monotonic()
-        if mode == "many":
+        streams = os.environ.get("BENCH_STREAMS", "32")
+        if mode in ("many", "onelg", "onegz"):
+            conns = ["--connections", "16"] if mode == "many" else [
+                "--connections", "1", "--streams", streams]
+            if mode == "onegz":
+                conns += ["--compression", "gzip"]
+            nice = "19" if mode == "many" else os.environ.get("BENCH_H2LOAD_NICE", "0")
             out = subprocess.run(
-                ["nice", "-n", "19", loadgen, "--endpoint", "127.0.0.1:%d" % port, "--signal",
-                 "logs", "--duration", str(secs), "--batch", "1000", "--connections", "16",
-                 "--json"], capture_output=True, text=True).stdout
+                ["nice", "-n", nice, loadgen, "--endpoint", "127.0.0.1:%d" % port, "--signal",
+                 "logs", "--duration", str(secs), "--batch", "1000"] + conns + ["--json"],
+                capture_output=True, text=True).stdout
             r = json.loads(out)
             items = r["items_acked"]
             failed = r["items_failed"]
@@ -146,7 +158,8 @@ def main():
             with open(body, "wb") as f:
                 f.write(b"\x00" + struct.pack(">I", len(msg)) + msg)
             out = subprocess.run(
-                ["nice", "-n", os.environ.get("BENCH_H2LOAD_NICE", "19"), "h2load", "-c1", "-m32", "-D", str(int(secs)), "-d", body,
+                ["nice", "-n", os.environ.get("BENCH_H2LOAD_NICE", "0"), "h2load", "-c1",
+                 "-m" + streams, "-D", str(int(secs)), "-d", body,
                  "-H", "content-type: application/grpc", "-H", "te: trailers",
                  "http://127.0.0.1:%d/opentelemetry.proto.collector.logs.v1.LogsService/Export"
                  % port], capture_output=True, text=True).stdout

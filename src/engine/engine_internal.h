@@ -230,12 +230,18 @@ typedef struct otf_worker {
 	bool reported_stuck;          /* logged as not stopping by the deadline */
 	/* handoff.c: work posted by other workers (async_lock, the
 	 * completions handle), how many wait, this thread's CPU share in
-	 * per mille and when it was sampled (read by the other workers). */
+	 * per mille and when it was sampled (read by the other workers); its
+	 * demand (ran, or runnable waiting for a CPU) in per mille (its own);
+	 * its /proc schedstat descriptor + 1 (0 not open yet, -1 closed or
+	 * unavailable: CPU time only, demand = CPU share). */
 	struct otf_peer_post *peer_head, *peer_tail;
 	_Atomic uint32_t peer_queued;
 	_Atomic uint32_t busy_pm;
 	_Atomic uint64_t busy_at;
-	uint64_t load_t0, load_cpu0;
+	_Atomic uint64_t taken_at; /* last chosen as a peer (uv_hrtime) */
+	uint64_t load_t0, load_cpu0, load_run0;
+	uint32_t demand_pm;
+	int load_fd;
 	uint32_t rr; /* OTFLOW_HANDOFF=always: next worker */
 } otf_worker_t;
 
@@ -326,6 +332,13 @@ void otf__worker_async_close(otf_worker_t *w);
 /* handoff.c: runs (or, closing, cancels) the posts from other workers;
  * lock held by neither. */
 void otf__worker_peer_drain(otf_worker_t *w, bool closing);
+/* handoff.c: samples the calling thread's load into w (busy_pm: ran,
+ * per mille of the last >= 5 ms; demand_pm: ran or runnable), at most
+ * once per window; called only on w's own thread (w zeroed before the
+ * first call). _close releases what sampling opened (the peer drain at
+ * closing does); sampling afterwards uses CPU time alone. */
+void otf__worker_load_sample(otf_worker_t *w);
+void otf__worker_load_close(otf_worker_t *w);
 /* fuse.c: channel elimination. otf__dag_fuse marks the fused edges and
  * stages of a compiled DAG (none when dag->no_fuse or OTFLOW_FUSE=0).
  * otf__node_consume runs node's consume for m as the pump does (the node

@@ -12,24 +12,37 @@
  *
  * A post is a node index, a function and its argument in a FIFO per
  * worker, under the worker's async_lock and woken by its completions
- * handle (msg_async.c): one lock and one wake-up per request, nothing
- * shared per item. Load: each worker samples its thread's CPU share
- * (CLOCK_THREAD_CPUTIME_ID over >= 5 ms) whenever it is asked for a peer
- * or runs posts, and publishes it in one relaxed atomic; a request is
- * handed off only while its own worker is busy (>= 50% of a core) and
- * clearly busier than another (by 10 points or more), so an unloaded
- * process keeps the lower latency of staying on one loop, a saturated
- * worker sheds what another can take, and two evenly loaded workers hand
- * nothing back and forth. */
+ * handle (msg_async.c): one lock and at most one wake-up per post (none
+ * while the handle is still pending), nothing shared per item. Load: each worker samples its thread's CPU share
+ * and its demand (CPU time plus the time it was runnable but waiting for
+ * a CPU, both from /proc/thread-self/schedstat, over >= 20 ms) whenever
+ * it is asked for a peer or runs posts, and publishes its CPU share in
+ * one relaxed atomic. A request is handed off only while its own worker
+ * is saturated (demand >= 50% of the window, of which it ran >= 2%) and
+ * another worker ran at least 1/16 less (and this one is not taking
+ * requests from another itself), so an unloaded process keeps the
+ * lower latency of staying on one loop, a saturated worker sheds what
+ * another can take, and two evenly loaded workers hand nothing back and
+ * forth. Saturation by demand, not by CPU time alone: on cores the
+ * client (or anything else) shares, a worker with requests waiting is
+ * preempted part of the time, and its CPU share stays far below a core
+ * although it is the bottleneck (one connection's worker beside h2load
+ * ran 0.3-0.5 of a core, which a ">= 50% CPU" test read as not busy, so
+ * it kept most or all of its requests). The CPU floor keeps a worker that only
+ * waits long for each of a few wake-ups (an overloaded machine, a low
+ * rate) from counting as saturated. The comparison is by CPU share: the
+ * work each worker actually did. */
 #include "engine/engine_internal.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 typedef struct otf_peer_post {
 	struct otf_peer_post *next;
@@ -38,11 +51,22 @@ typedef struct otf_peer_post {
 	void *arg;
 } otf_peer_post_t;
 
-#define LOAD_WINDOW_NS 5000000ull  /* CPU share sampled over >= 5 ms */
-#define LOAD_STALE_NS  50000000ull /* older: that worker sampled nothing since */
-#define BUSY_PM        500u
-#define MARGIN_PM      100u
-#define MAX_WAITING    4u
+/* Windows of >= 20 ms: several scheduler slices of a loaded machine, so
+ * one slice more or less does not swing a sample (5 ms ones did). */
+#define LOAD_WINDOW_NS 20000000ull
+#define LOAD_STALE_NS  100000000ull /* older: that worker sampled nothing since */
+#define DEMAND_PM      500u         /* saturated: ran or waited to run, per mille */
+#define CPU_FLOOR_PM   20u          /* ... of which it ran at least this */
+/* A peer takes requests while it ran 1/16 less than this worker:
+ * relative, because on shared cores both run far less than a core (an
+ * absolute 10 points was most of their share, so the split stopped well
+ * short of even). */
+#define MARGIN_DIV 16u
+/* Posts a peer has not taken yet (it is running its pipeline, or not
+ * scheduled): beyond this, requests stay home. A bound for a peer stuck
+ * in a blocking call; 4 and 16 capped one connection's 32 streams well
+ * short of an even split while the peer ran less than the owner. */
+#define MAX_WAITING 64u
 
 enum { MODE_UNSET = -1, MODE_OFF = 0, MODE_AUTO = 1, MODE_ALWAYS = 2 };
 static _Atomic int g_mode = MODE_UNSET;
@@ -62,10 +86,6 @@ static int mode(void)
 	return m;
 }
 
-/* This worker thread's CPU share over the last window, published for the
- * others. CPU time rather than the loop's idle time: on a machine whose
- * cores the clients share, a worker preempted while runnable is not
- * idle in epoll either, yet it is not doing work. */
 static uint64_t thread_cpu_ns(void)
 {
 	struct timespec ts;
@@ -73,20 +93,63 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static void sample_load(otf_worker_t *w)
+/* The calling worker thread's time on a CPU and time runnable on a run
+ * queue (ns): /proc/thread-self/schedstat, opened once by the thread
+ * itself and read with one pread per sample; CPU time alone (wait 0)
+ * where that file is missing or fails. */
+static void thread_times(otf_worker_t *w, uint64_t *cpu, uint64_t *wait)
+{
+	if (w->load_fd == 0) {
+		int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+		w->load_fd = fd >= 0 ? fd + 1 : -1;
+	}
+	if (w->load_fd > 0) {
+		char b[96];
+		ssize_t n = pread(w->load_fd - 1, b, sizeof b - 1, 0);
+		if (n > 0) {
+			b[n] = 0;
+			char *end;
+			*cpu = strtoull(b, &end, 10);
+			*wait = strtoull(end, NULL, 10);
+			return;
+		}
+		close(w->load_fd - 1);
+		w->load_fd = -1;
+		w->load_t0 = 0; /* the next window starts on the other clock */
+	}
+	*cpu = thread_cpu_ns();
+	*wait = 0;
+}
+
+static uint32_t per_mille(uint64_t part, uint64_t whole)
+{
+	return part >= whole ? 1000 : (uint32_t)(part * 1000 / whole);
+}
+
+void otf__worker_load_sample(otf_worker_t *w)
 {
 	uint64_t now = uv_hrtime();
 	if (now - w->load_t0 < LOAD_WINDOW_NS)
 		return;
-	uint64_t cpu = thread_cpu_ns();
+	uint64_t cpu, run;
+	thread_times(w, &cpu, &run);
 	if (w->load_t0) {
-		uint64_t span = now - w->load_t0, used = cpu - w->load_cpu0;
-		uint32_t busy = used >= span ? 1000 : (uint32_t)(used * 1000 / span);
-		atomic_store_explicit(&w->busy_pm, busy, memory_order_relaxed);
+		uint64_t span = now - w->load_t0;
+		uint64_t used = cpu - w->load_cpu0, waited = run - w->load_run0;
+		w->demand_pm = per_mille(used + waited, span);
+		atomic_store_explicit(&w->busy_pm, per_mille(used, span), memory_order_relaxed);
 		atomic_store_explicit(&w->busy_at, now, memory_order_relaxed);
 	}
 	w->load_t0 = now;
 	w->load_cpu0 = cpu;
+	w->load_run0 = run;
+}
+
+void otf__worker_load_close(otf_worker_t *w)
+{
+	if (w->load_fd > 0)
+		close(w->load_fd - 1);
+	w->load_fd = -1;
 }
 
 int otf_node_handoff_peer(otf_node_t *node)
@@ -102,13 +165,19 @@ int otf_node_handoff_peer(otf_node_t *node)
 		int i = (int)(w->rr++ % (uint32_t)e->workers_len);
 		return i == w->index ? -1 : i;
 	}
-	sample_load(w);
+	otf__worker_load_sample(w);
 	uint32_t mine = atomic_load_explicit(&w->busy_pm, memory_order_relaxed);
-	if (mine < BUSY_PM)
+	if (w->demand_pm < DEMAND_PM || mine < CPU_FLOOR_PM)
 		return -1;
 	uint64_t now = uv_hrtime();
+	/* A worker that takes requests from another does not hand its own
+	 * away in the same window: two saturated workers (many connections)
+	 * within the margin of each other would otherwise trade requests
+	 * back and forth, paying the hop both ways for nothing. */
+	if (now < atomic_load_explicit(&w->taken_at, memory_order_relaxed) + LOAD_WINDOW_NS)
+		return -1;
 	int best = -1;
-	uint32_t best_busy = mine > MARGIN_PM ? mine - MARGIN_PM : 0;
+	uint32_t best_busy = mine - mine / MARGIN_DIV;
 	for (int i = 0; i < e->workers_len; i++) {
 		otf_worker_t *o = &e->workers[i];
 		if (o == w ||
@@ -123,6 +192,8 @@ int otf_node_handoff_peer(otf_node_t *node)
 			best = i;
 		}
 	}
+	if (best >= 0)
+		atomic_store_explicit(&e->workers[best].taken_at, now, memory_order_relaxed);
 	return best;
 }
 
@@ -176,7 +247,9 @@ void otf__worker_peer_drain(otf_worker_t *w, bool closing)
 	w->peer_head = w->peer_tail = NULL;
 	pthread_mutex_unlock(&w->async_lock);
 	if (p && !closing)
-		sample_load(w);
+		otf__worker_load_sample(w);
+	if (closing)
+		otf__worker_load_close(w);
 	while (p) {
 		otf_peer_post_t *next = p->next;
 		atomic_fetch_sub_explicit(&w->peer_queued, 1, memory_order_relaxed);

@@ -70,51 +70,78 @@ static void *run(void *arg)
 	}
 	pthread_barrier_wait(&sh->ready);
 	pthread_barrier_wait(&sh->go);
-	for (;;) {
-		uint64_t seq = atomic_fetch_add(&sh->next, 1);
-		if (o->max_requests && seq >= o->max_requests)
-			break;
-		double due = o->rate > 0 ? sh->t0 + (double)(seq * o->batch) / o->rate : 0;
-		double t = now_s();
-		if (t >= sh->end || due >= sh->end)
-			break;
-		if (due > t)
-			usleep((useconds_t)((due - t) * 1e6));
-		if (!c && (c = h2_connect(sh->port)))
-			h2_set_coalesce(c, true);
-		if (!c) {
-			w->res.items_failed += o->batch;
-			snprintf(w->res.last_error, sizeof w->res.last_error, "cannot connect");
-			usleep(10000);
-			continue;
-		}
-		otf_buf_t *b = sh->bodies[seq % sh->n_bodies];
-		h2_result_t res;
-		/* At a fixed rate the latency counts from the scheduled send time:
-		 * a request that waited for a busy connection or a late wakeup
-		 * waited in the client's queue, and leaving that out (coordinated
-		 * omission) would hide exactly the stalls a tail figure is for. */
-		double t1 = o->rate > 0 ? due : now_s();
-		int32_t id = h2_submit(c, "POST", sh->path, "application/grpc", gz ? extra : NULL,
-		                       b->data, b->len, &res);
-		int rc = id > 0 ? h2_run(c, 30000) : -1;
-		record(&w->res, now_s() - t1);
-		w->res.requests++;
-		w->res.items_sent += o->batch;
-		if (rc == 0 && res.http_status == 200 && res.grpc_status == 0) {
-			w->res.items_acked += o->batch;
-		} else {
-			w->res.items_failed += o->batch;
-			snprintf(w->res.last_error, sizeof w->res.last_error,
-			         "HTTP %d, grpc-status %d %.180s", res.http_status, res.grpc_status,
-			         res.grpc_message);
-			if (rc || h2_eof(c)) {
-				h2_close(c);
-				c = NULL;
+	/* --streams N: N calls submitted on the connection, then run until
+	 * all closed (a wave); each call's latency ends with its wave. */
+	uint32_t ns = o->streams ? o->streams : 1;
+	h2_result_t *res = otf_calloc(ns, sizeof *res);
+	double *t1 = otf_calloc(ns, sizeof *t1);
+	bool stop = !res || !t1;
+	while (!stop) {
+		uint32_t n = 0;
+		bool broken = false;
+		while (n < ns) {
+			uint64_t seq = atomic_fetch_add(&sh->next, 1);
+			if (o->max_requests && seq >= o->max_requests) {
+				stop = true;
+				break;
+			}
+			double due = o->rate > 0 ? sh->t0 + (double)(seq * o->batch) / o->rate : 0;
+			double t = now_s();
+			if (t >= sh->end || due >= sh->end) {
+				stop = true;
+				break;
+			}
+			if (due > t)
+				usleep((useconds_t)((due - t) * 1e6));
+			if (!c && (c = h2_connect(sh->port)))
+				h2_set_coalesce(c, true);
+			if (!c) {
+				w->res.items_failed += o->batch;
+				snprintf(w->res.last_error, sizeof w->res.last_error,
+				         "cannot connect");
+				usleep(10000);
+				break;
+			}
+			otf_buf_t *b = sh->bodies[seq % sh->n_bodies];
+			/* At a fixed rate the latency counts from the scheduled send
+			 * time: a request that waited for a busy connection or a late
+			 * wakeup waited in the client's queue, and leaving that out
+			 * (coordinated omission) would hide exactly the stalls a tail
+			 * figure is for. */
+			t1[n] = o->rate > 0 ? due : now_s();
+			memset(&res[n], 0, sizeof res[n]);
+			int32_t id = h2_submit(c, "POST", sh->path, "application/grpc",
+			                       gz ? extra : NULL, b->data, b->len, &res[n]);
+			n++;
+			if (id <= 0) {
+				broken = true;
+				break;
 			}
 		}
-		h2_result_free(&res);
+		if (!n)
+			continue;
+		int rc = broken ? -1 : h2_run(c, 30000);
+		for (uint32_t k = 0; k < n; k++) {
+			record(&w->res, now_s() - t1[k]);
+			w->res.requests++;
+			w->res.items_sent += o->batch;
+			if (rc == 0 && res[k].http_status == 200 && res[k].grpc_status == 0) {
+				w->res.items_acked += o->batch;
+			} else {
+				w->res.items_failed += o->batch;
+				snprintf(w->res.last_error, sizeof w->res.last_error,
+				         "HTTP %d, grpc-status %d %.180s", res[k].http_status,
+				         res[k].grpc_status, res[k].grpc_message);
+			}
+			h2_result_free(&res[k]);
+		}
+		if (c && (rc || h2_eof(c))) {
+			h2_close(c);
+			c = NULL;
+		}
 	}
+	otf_free(res);
+	otf_free(t1);
 	if (c)
 		h2_close(c);
 	return NULL;

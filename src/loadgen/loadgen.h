@@ -19,6 +19,7 @@ typedef struct lg_options {
 	uint64_t max_requests;   /* 0 = until duration */
 	uint32_t batch;          /* items per request */
 	uint32_t connections;    /* concurrent requests, one connection each */
+	uint32_t streams;        /* gRPC: concurrent calls per connection (waves) */
 	const char *compression; /* none | gzip */
 	uint32_t size;           /* approximate bytes per item */
 	bool json_summary;       /* print the summary as one JSON object */

@@ -171,6 +171,8 @@ static void usage(FILE *f)
 	      "  --requests N                   stop after N requests (default: duration only)\n"
 	      "  --batch ITEMS                  items per request (default 1000)\n"
 	      "  --connections N                concurrent requests/connections (default 1)\n"
+	      "  --streams N                    gRPC: N concurrent calls on each connection,\n"
+	      "                                 sent in waves of N (default 1)\n"
 	      "  --compression none|gzip        (default none)\n"
 	      "  --size BYTES                   approximate bytes per item (default 360)\n"
 	      "  --json                         print the summary as JSON\n"
@@ -188,6 +190,7 @@ static int parse(int argc, char **argv, lg_options_t *o)
 	                    .duration_s = 10,
 	                    .batch = 1000,
 	                    .connections = 1,
+	                    .streams = 1,
 	                    .compression = "none",
 	                    .size = 360};
 	for (int i = 1; i < argc; i++) {
@@ -231,6 +234,8 @@ static int parse(int argc, char **argv, lg_options_t *o)
 			o->batch = (uint32_t)strtoul(v, NULL, 10);
 		} else if (!strcmp(a, "--connections")) {
 			o->connections = (uint32_t)strtoul(v, NULL, 10);
+		} else if (!strcmp(a, "--streams")) {
+			o->streams = (uint32_t)strtoul(v, NULL, 10);
 		} else if (!strcmp(a, "--compression")) {
 			if (strcmp(v, "none") && strcmp(v, "gzip"))
 				return fprintf(stderr, "otflow-loadgen: bad --compression %s\n", v),
@@ -254,6 +259,10 @@ static int parse(int argc, char **argv, lg_options_t *o)
 		fprintf(stderr,
 		        "otflow-loadgen: --batch, --connections (1..1024) and --duration must "
 		        "be positive\n");
+		return 2;
+	}
+	if (!o->streams || o->streams > 1000 || (o->streams > 1 && !o->grpc)) {
+		fprintf(stderr, "otflow-loadgen: --streams must be 1..1000 (gRPC only)\n");
 		return 2;
 	}
 	return 0;

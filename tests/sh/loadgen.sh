@@ -52,6 +52,13 @@ done
 	--connections 2 --compression gzip --json > "$tmp/grpc.json" || bad "grpc: loadgen failed"
 acked=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["items_acked"])' "$tmp/grpc.json")
 [ "$acked" = 2000 ] || bad "grpc: acked $acked, want 2000"
+# --streams: 8 concurrent calls on one connection, in waves: 4000 more
+acked=$("$LG" --protocol grpc --endpoint "127.0.0.1:$GPORT" --signal logs --requests 40 \
+	--batch 100 --connections 1 --streams 8 --json |
+	python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["items_acked"], r["requests"])')
+[ "$acked" = "4000 40" ] && pass=$((pass + 1)) || bad "grpc --streams 8: acked/requests $acked, want 4000 40"
+"$LG" --protocol http --streams 2 --requests 1 > /dev/null 2>&1
+[ $? = 2 ] && pass=$((pass + 1)) || bad "--streams over HTTP not refused with exit 2"
 # --write-body: the request it sends, for other clients; sent once each by
 # curl (OTLP/HTTP) and nghttp (gRPC): 100 log records more each.
 "$LG" --protocol http --batch 100 --write-body "$tmp/h.bin" || bad "write-body http failed"
@@ -63,10 +70,10 @@ nghttp -v -d "$tmp/g.bin" -H 'content-type: application/grpc' -H 'te: trailers' 
 	"http://127.0.0.1:$GPORT/opentelemetry.proto.collector.logs.v1.LogsService/Export" 2>&1 |
 	grep -aq 'grpc-status: 0' && pass=$((pass + 1)) || bad "write-body grpc: no grpc-status 0"
 curl -s "http://127.0.0.1:$MPORT/metrics" > "$tmp/metrics.txt"
-for m in 'otelcol_exporter_sent_log_records{exporter="nop"} 4200' \
+for m in 'otelcol_exporter_sent_log_records{exporter="nop"} 8200' \
 	'otelcol_exporter_sent_spans{exporter="nop"} 2000' \
 	'otelcol_exporter_sent_metric_points{exporter="nop"} 2000' \
-	'otelcol_receiver_accepted_log_records{receiver="otlp"} 4200' \
+	'otelcol_receiver_accepted_log_records{receiver="otlp"} 8200' \
 	'otelcol_receiver_refused_log_records{receiver="otlp"} 0'; do
 	grep -qF "$m" "$tmp/metrics.txt" && pass=$((pass + 1)) || bad "metrics lack: $m"
 done
