@@ -380,6 +380,21 @@ static uint64_t run(const config_t *c)
 	return atomic_load(&g_cpu_ns);
 }
 
+/* i is in the comma-separated list of indexes only. */
+static bool selected(const char *only, size_t i)
+{
+	for (const char *p = only; *p;) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+		if (end == p)
+			return false;
+		if (v == i)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
 int main(void)
 {
 	otf_components_register_builtins();
@@ -394,11 +409,12 @@ int main(void)
 	uint64_t best[NCONFIGS];
 	for (size_t i = 0; i < NCONFIGS; i++)
 		best[i] = UINT64_MAX;
-	/* DATAFLOW_BENCH_ONLY=i runs configuration i alone (for a profiler). */
+	/* DATAFLOW_BENCH_ONLY=i[,j...] runs those configurations alone (for a
+	 * profiler, or a quick comparison with the baseline, 0). */
 	const char *only = getenv("DATAFLOW_BENCH_ONLY");
 	for (int r = 0; r < ROUNDS; r++)
 		for (size_t i = 0; i < NCONFIGS; i++) {
-			if (only && (size_t)atoi(only) != i)
+			if (only && !selected(only, i))
 				continue;
 			/* Twice in a row: the first run after another configuration
 			 * pays for the allocator and caches the other one left. */
@@ -414,6 +430,8 @@ int main(void)
 	printf("|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < NCONFIGS; i++) {
 		const config_t *c = &k_configs[i];
+		if (best[i] == UINT64_MAX)
+			continue; /* not selected */
 		double per_msg =
 		    (double)best[i] / (c->validate || c->per_record ? MESSAGES / 40 : MESSAGES);
 		if (c->validate && !c->nodes)
