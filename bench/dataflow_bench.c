@@ -4,7 +4,9 @@
  *   pass-through        source -> sink
  *   forward             source -> forward -> sink (the cost of a hop)
  *   content_router      source -> content_router (2 routes) -> sink
- *   ack -> retry        source -> ack (ingress) -> retry -> sink
+ *   ack -> retry        source -> ack (ingress) -> retry -> sink, and
+ *                       each of the two alone
+ *   deadline            source -> deadline (timeout 5s) -> sink
  *   4 pass-through      source -> 4 x bench_pass -> sink, fused and not
  *   (content_router and ack -> retry also once with runtime.fuse: false)
  *   OTLP baseline       the source validates each request as the OTLP
@@ -312,6 +314,31 @@ static const config_t k_configs[] = {
      "  - {from: router.checkout, to: sink}\n"
      "  - {from: router.default, to: sink}\n" RUNTIME_NOFUSE},
     {"ack (ingress) -> retry, not fused", 2, 0, ACK_RETRY RUNTIME_NOFUSE},
+    {"ack (ingress) alone", 1, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  ack: {type: ack, config: {mode: ingress}}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: ack}\n"
+     "  - {from: ack, to: sink}\n" RUNTIME},
+    {"retry alone", 1, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  retry: {type: retry}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: retry}\n"
+     "  - {from: retry, to: sink}\n" RUNTIME},
+    /* Every message gets a deadline and is watched until its outcome. */
+    {"deadline (timeout 5s)", 1, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  dl: {type: deadline, config: {timeout: 5s}}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: dl}\n"
+     "  - {from: dl, to: sink}\n" RUNTIME},
     {"OTLP baseline: validate as the receiver, no processors", 0, 0,
      "nodes:\n"
      "  src: {type: bench_src}\n"

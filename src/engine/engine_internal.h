@@ -281,6 +281,9 @@ void otf__msg_discard(otf_msg_t *m);
  * signal, items, payload or NULL) as ACK, releasing only its payload
  * reference (msg_handover.c). */
 void otf__msg_settle_shell(otf_msg_t *shell);
+/* ... as a NACK (otf_msg_nack_throttled's rules for retry_after_ns). */
+void otf__msg_settle_shell_nack(otf_msg_t *shell, int error, bool permanent,
+                                uint64_t retry_after_ns, const char *reason);
 otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join);
 /* node.c */
 int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);

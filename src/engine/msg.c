@@ -383,6 +383,12 @@ void otf__msg_settle_shell(otf_msg_t *shell)
 	settle_ex(shell, true, 0, false, NULL, 0, true);
 }
 
+void otf__msg_settle_shell_nack(otf_msg_t *shell, int error, bool permanent,
+                                uint64_t retry_after_ns, const char *reason)
+{
+	settle_ex(shell, false, error, permanent, reason, permanent ? 0 : retry_after_ns, true);
+}
+
 static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
                       uint64_t retry_after_ns, bool shell)
 {
