@@ -9,9 +9,62 @@ build=${1:-build-bench}
 . bench/lib.sh
 pin=""
 command -v taskset >/dev/null 2>&1 && [ "$(nproc)" -gt 1 ] && pin="taskset -c 1"
-table=$($pin "$build/bench/dataflow_bench")
 out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+runs=$(mktemp -d)
+trap 'rm -rf "$out" "$runs"' EXIT
+# DATAFLOW_BASE=DIR: a second build (the baseline commit's build-bench)
+# runs interleaved with this one, three times each (each run is already
+# best of 5 rounds): the table shows both side by side, the best of all
+# runs per row. DATAFLOW_BASE_LABEL names the baseline in the table.
+base=${DATAFLOW_BASE:-}
+if [ -n "$base" ]; then
+	for i in 1 2 3; do
+		$pin "$base/bench/dataflow_bench" > "$runs/base.$i"
+		$pin "$build/bench/dataflow_bench" > "$runs/new.$i"
+	done
+	table=$(python3 - "$runs" "${DATAFLOW_BASE_LABEL:-baseline}" <<'PY'
+import glob, sys
+runs, label = sys.argv[1], sys.argv[2]
+def load(kind):
+    best, order = {}, []
+    for f in sorted(glob.glob(f"{runs}/{kind}.*")):
+        for line in open(f):
+            c = [x.strip() for x in line.strip().strip("|").split("|")]
+            if len(c) < 7 or not c[1].isdigit():
+                continue
+            name, nodes, ns, target = c[0], int(c[1]), float(c[2]), c[6]
+            if name not in best:
+                order.append(name)
+                best[name] = (nodes, ns, target)
+            elif ns < best[name][1]:
+                best[name] = (nodes, ns, target)
+    return best, order
+old, _ = load("base")
+new, order = load("new")
+def added(rows, name):
+    if name not in rows:
+        return None
+    nodes, ns, _ = rows[name]
+    if not nodes:
+        return None
+    ref = "OTLP baseline: validate as the receiver, no processors" if name.startswith("OTLP") else "pass-through"
+    return (ns - rows[ref][1]) / nodes if ref in rows else None
+def f(v):
+    return "-" if v is None else f"{v:.1f}"
+print(f"| pipeline | nodes added | {label}: CPU ns/message | after: CPU ns/message | after / {label} "
+      f"| {label}: added ns/message per node | after: added ns/message per node | target |")
+print("|---|---|---|---|---|---|---|---|")
+for name in order:
+    nodes, ns, target = new[name]
+    o = old.get(name)
+    ratio = f"{ns / o[1]:.2f}" if o else "-"
+    print(f"| {name} | {nodes} | {f(o[1] if o else None)} | {ns:.1f} | {ratio} "
+          f"| {f(added(old, name))} | {f(added(new, name))} | {target} |")
+PY
+)
+else
+	table=$($pin "$build/bench/dataflow_bench")
+fi
 {
 	echo "## Dataflow nodes (issue 9: routers and delivery nodes; issue 10: fused stages)"
 	echo

@@ -163,7 +163,7 @@ int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, u
 	/* m is no fan-out copy any more: the part answers its join. */
 	if (child)
 		shell->worker->live_children--;
-	shell->payload = want_payload ? otf_buf_ref(m->payload) : NULL;
+	shell->payload = want_payload && m->payload ? otf_buf_ref(m->payload) : NULL;
 	*up = u;
 	return 0;
 }

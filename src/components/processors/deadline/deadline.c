@@ -83,12 +83,23 @@ struct held {
 /* The upstream part's storage after the struct, aligned for any type. */
 #define HELD_HEAD ((sizeof(held_t) + 15) & ~(size_t)15)
 
+/* A heap entry: the key beside its message, so that sifting reads the
+ * array only. */
+typedef struct slot {
+	uint64_t key;
+	held_t *h;
+} slot_t;
+
 typedef struct deadline {
 	otf_node_t *node;
 	uv_loop_t *loop;
 	const deadline_config_t *cfg;
-	held_t **heap; /* min-heap by key */
+	slot_t *heap; /* min-heap by key */
 	uint32_t n, cap;
+	/* CLOCK_REALTIME read once per loop iteration (at loop_ms): a read
+	 * costs more than the rest of a message's work here, and a deadline
+	 * is kept to the millisecond. */
+	uint64_t clock_ns, clock_loop_ms;
 	held_t *expired; /* answered at their deadline, outcome still to come */
 	held_t *spare;
 	int64_t timer_id;   /* > 0 while the timer is armed */
@@ -187,16 +198,16 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 
 static void heap_swap(deadline_t *d, uint32_t a, uint32_t b)
 {
-	held_t *t = d->heap[a];
+	slot_t t = d->heap[a];
 	d->heap[a] = d->heap[b];
 	d->heap[b] = t;
-	d->heap[a]->hidx = a;
-	d->heap[b]->hidx = b;
+	d->heap[a].h->hidx = a;
+	d->heap[b].h->hidx = b;
 }
 
 static void heap_up(deadline_t *d, uint32_t i)
 {
-	while (i > 0 && d->heap[(i - 1) / 2]->key > d->heap[i]->key) {
+	while (i > 0 && d->heap[(i - 1) / 2].key > d->heap[i].key) {
 		heap_swap(d, i, (i - 1) / 2);
 		i = (i - 1) / 2;
 	}
@@ -206,9 +217,9 @@ static void heap_down(deadline_t *d, uint32_t i)
 {
 	for (;;) {
 		uint32_t l = 2 * i + 1, r = l + 1, m = i;
-		if (l < d->n && d->heap[l]->key < d->heap[m]->key)
+		if (l < d->n && d->heap[l].key < d->heap[m].key)
 			m = l;
-		if (r < d->n && d->heap[r]->key < d->heap[m]->key)
+		if (r < d->n && d->heap[r].key < d->heap[m].key)
 			m = r;
 		if (m == i)
 			return;
@@ -221,7 +232,7 @@ static bool heap_push(deadline_t *d, held_t *h)
 {
 	if (d->n == d->cap) {
 		uint32_t ncap = d->cap ? d->cap * 2 : 64;
-		held_t **nh = otf_realloc(d->heap, ncap * sizeof *nh);
+		slot_t *nh = otf_realloc(d->heap, ncap * sizeof *nh);
 		if (!nh)
 			return false;
 		d->heap = nh;
@@ -229,7 +240,7 @@ static bool heap_push(deadline_t *d, held_t *h)
 	}
 	h->hidx = d->n;
 	h->watched = true;
-	d->heap[d->n++] = h;
+	d->heap[d->n++] = (slot_t){h->key, h};
 	heap_up(d, h->hidx);
 	return true;
 }
@@ -241,9 +252,11 @@ static void heap_remove(deadline_t *d, held_t *h)
 	if (--d->n == i)
 		return;
 	d->heap[i] = d->heap[d->n];
-	d->heap[i]->hidx = i;
-	heap_up(d, i);
-	heap_down(d, d->heap[i]->hidx);
+	d->heap[i].h->hidx = i;
+	if (i > 0 && d->heap[(i - 1) / 2].key > d->heap[i].key)
+		heap_up(d, i);
+	else
+		heap_down(d, i);
 }
 
 static held_t *take(deadline_t *d)
@@ -268,12 +281,12 @@ static void give_back(deadline_t *d, held_t *h)
  * keys in order: no timer call per message). */
 static void arm(deadline_t *d, uint64_t now)
 {
-	if (!d->n || (d->timer_id > 0 && d->armed_key <= d->heap[0]->key))
+	if (!d->n || (d->timer_id > 0 && d->armed_key <= d->heap[0].key))
 		return;
 	if (d->timer_id > 0)
 		otf_node_timer_stop(d->node, d->timer_id);
 	d->timer_id = 0;
-	uint64_t key = d->heap[0]->key;
+	uint64_t key = d->heap[0].key;
 	/* the loop clock, which the timer counts from, may be behind */
 	uv_update_time(d->loop);
 	uint64_t ms = key > now ? (key - now + 999999) / 1000000 : 0;
@@ -349,7 +362,12 @@ static void consume(void *inst, otf_msg_t *m)
 {
 	deadline_t *d = inst;
 	const deadline_config_t *cfg = d->cfg;
-	uint64_t now = now_unix_ns();
+	uint64_t loop_ms = uv_now(d->loop);
+	if (!d->clock_ns || loop_ms != d->clock_loop_ms) {
+		d->clock_ns = now_unix_ns();
+		d->clock_loop_ms = loop_ms;
+	}
+	uint64_t now = d->clock_ns;
 	uint64_t have = otf_msg_deadline(m), want = 0;
 	uint64_t client = 0;
 	if (cfg->client_timeout) {
@@ -443,8 +461,8 @@ static void on_timer(deadline_t *d)
 {
 	d->timer_id = 0;
 	uint64_t now = now_unix_ns();
-	while (d->n && d->heap[0]->key <= now)
-		expire(d, d->heap[0]);
+	while (d->n && d->heap[0].key <= now)
+		expire(d, d->heap[0].h);
 	arm(d, now);
 }
 
@@ -473,8 +491,8 @@ static void control(void *inst, const otf_ctrl_t *c)
 		 * answers the original). A detached message kept its id: the CAN
 		 * reaches the nodes after this one by itself. */
 		for (uint32_t i = 0; i < d->n; i++)
-			if (d->heap[i]->orig && d->heap[i]->id == c->msg_id) {
-				otf_msg_cancel(d->node, d->heap[i]->copy_id,
+			if (d->heap[i].h->orig && d->heap[i].h->id == c->msg_id) {
+				otf_msg_cancel(d->node, d->heap[i].h->copy_id,
 				               c->reason[0] ? c->reason : "cancelled");
 				break;
 			}
@@ -498,7 +516,7 @@ static void destroy(void *inst)
 	 * upstream parts and originals are released unanswered, as the engine
 	 * does at shutdown; the messages in flight are the engine's. */
 	for (uint32_t i = 0; i < d->n; i++) {
-		held_t *h = d->heap[i];
+		held_t *h = d->heap[i].h;
 		if (h->up)
 			otf_msg_upstream_discard(h->up);
 		else if (h->orig)
