@@ -4,7 +4,9 @@
  *   pass-through        source -> sink
  *   forward             source -> forward -> sink (the cost of a hop)
  *   content_router      source -> content_router (2 routes) -> sink
- *   ack -> retry        source -> ack (ingress) -> retry -> sink
+ *   ack -> retry        source -> ack (ingress) -> retry -> sink, and
+ *                       each of the two alone
+ *   deadline            source -> deadline (timeout 5s) -> sink
  *   4 pass-through      source -> 4 x bench_pass -> sink, fused and not
  *   (content_router and ack -> retry also once with runtime.fuse: false)
  *   OTLP baseline       the source validates each request as the OTLP
@@ -312,6 +314,31 @@ static const config_t k_configs[] = {
      "  - {from: router.checkout, to: sink}\n"
      "  - {from: router.default, to: sink}\n" RUNTIME_NOFUSE},
     {"ack (ingress) -> retry, not fused", 2, 0, ACK_RETRY RUNTIME_NOFUSE},
+    {"ack (ingress) alone", 1, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  ack: {type: ack, config: {mode: ingress}}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: ack}\n"
+     "  - {from: ack, to: sink}\n" RUNTIME},
+    {"retry alone", 1, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  retry: {type: retry}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: retry}\n"
+     "  - {from: retry, to: sink}\n" RUNTIME},
+    /* Every message gets a deadline and is watched until its outcome. */
+    {"deadline (timeout 5s)", 1, 0,
+     "nodes:\n"
+     "  src: {type: bench_src}\n"
+     "  dl: {type: deadline, config: {timeout: 5s}}\n"
+     "  sink: {type: bench_sink}\n"
+     "connections:\n"
+     "  - {from: src, to: dl}\n"
+     "  - {from: dl, to: sink}\n" RUNTIME},
     {"OTLP baseline: validate as the receiver, no processors", 0, 0,
      "nodes:\n"
      "  src: {type: bench_src}\n"
@@ -380,6 +407,21 @@ static uint64_t run(const config_t *c)
 	return atomic_load(&g_cpu_ns);
 }
 
+/* i is in the comma-separated list of indexes only. */
+static bool selected(const char *only, size_t i)
+{
+	for (const char *p = only; *p;) {
+		char *end;
+		unsigned long v = strtoul(p, &end, 10);
+		if (end == p)
+			return false;
+		if (v == i)
+			return true;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return false;
+}
+
 int main(void)
 {
 	otf_components_register_builtins();
@@ -394,11 +436,12 @@ int main(void)
 	uint64_t best[NCONFIGS];
 	for (size_t i = 0; i < NCONFIGS; i++)
 		best[i] = UINT64_MAX;
-	/* DATAFLOW_BENCH_ONLY=i runs configuration i alone (for a profiler). */
+	/* DATAFLOW_BENCH_ONLY=i[,j...] runs those configurations alone (for a
+	 * profiler, or a quick comparison with the baseline, 0). */
 	const char *only = getenv("DATAFLOW_BENCH_ONLY");
 	for (int r = 0; r < ROUNDS; r++)
 		for (size_t i = 0; i < NCONFIGS; i++) {
-			if (only && (size_t)atoi(only) != i)
+			if (only && !selected(only, i))
 				continue;
 			/* Twice in a row: the first run after another configuration
 			 * pays for the allocator and caches the other one left. */
@@ -414,6 +457,8 @@ int main(void)
 	printf("|---|---|---|---|---|---|---|\n");
 	for (size_t i = 0; i < NCONFIGS; i++) {
 		const config_t *c = &k_configs[i];
+		if (best[i] == UINT64_MAX)
+			continue; /* not selected */
 		double per_msg =
 		    (double)best[i] / (c->validate || c->per_record ? MESSAGES / 40 : MESSAGES);
 		if (c->validate && !c->nodes)

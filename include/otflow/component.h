@@ -453,6 +453,38 @@ int otf_node_send(otf_node_t *node, otf_msg_t *msg);
  * (OTF_INTEREST_RETURN_MSG): it cannot have it while it travels on, so
  * the caller must carry the data on in a message of its own. */
 int otf_node_send_acked(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata);
+/* The upstream part of a message (its subscribers below the sender and
+ * its fan-out join), cut off by otf_node_send_detached and answered later
+ * by the node that holds it: the deadline processor's way of answering a
+ * client at the deadline while the message itself is still downstream,
+ * with no copy of it. Storage is the caller's: otf_msg_upstream_size()
+ * bytes, aligned for any type, alive until the part is answered or
+ * discarded. Worker thread only. */
+typedef struct otf_msg_upstream otf_msg_upstream_t;
+size_t otf_msg_upstream_size(void);
+/* Sends m on (as otf_node_send) with its upstream part moved into storage
+ * (returned as *up on success): m goes on with the same id, headers and
+ * payload, subscribed by node only (interests, calldata), so its outcome
+ * reaches node and stops there; node answers upstream through *up, at
+ * that outcome or before it. On failure nothing was sent or moved and the
+ * caller still owns m as it was. OTF_E_UNSUPPORTED when the subscriber an
+ * ACK or a NACK would reach wants the message itself back
+ * (OTF_INTEREST_RETURN_MSG: retry upstream): the caller must carry the
+ * data on in a message of its own. */
+int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                           void *storage, otf_msg_upstream_t **up);
+/* Answers a detached upstream part once, as otf_msg_ack / otf_msg_nack /
+ * otf_msg_nack_throttled (retry_after_ns 0 = none) would have answered the
+ * message; its storage is the caller's again after the call. */
+void otf_msg_upstream_ack(otf_msg_upstream_t *up);
+void otf_msg_upstream_nack(otf_msg_upstream_t *up, int error, bool permanent,
+                           uint64_t retry_after_ns, const char *reason);
+/* Passes a QUEUED report on to the part (otf_msg_queued); the part still
+ * waits for its answer. */
+void otf_msg_upstream_queued(otf_msg_upstream_t *up);
+/* Releases a part nobody will answer (teardown), as the engine discards
+ * messages then: a fan-out join still lets its parent go. */
+void otf_msg_upstream_discard(otf_msg_upstream_t *up);
 /* Index of this node's output port name (0 = "default", i + 1 = the
  * factory's ports[i]), or OTF_E_NOT_FOUND when the factory declares no
  * such port. Resolve once (at create), then send by index. */

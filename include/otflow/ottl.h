@@ -231,6 +231,32 @@ const char *otf_ottl_fast_header_key(const otf_ottl_fast_t *f, size_t slot);
  * tree, which reports the error). No allocation. */
 int otf_ottl_fast_eval(const otf_ottl_fast_t *f, otf_bytes_t resource, const char *const *hdr_vals);
 
+/* A router's routes as one fast set: conds[0 .. n) evaluated in order on
+ * one resource, the first true one wins, as n calls of otf_ottl_fast_eval
+ * would decide (and the tree: tests/unit/test_ottl_fast.c,
+ * tests/fuzz/fuzz_ottl_fast.c), but the resource's attributes are walked
+ * once for every route's keys, at the first attribute compare, not once
+ * per compare. Header keys are the union of the conditions' (slots of
+ * otf_ottl_fast_set_header_key, looked up once per request). *out NULL
+ * (return 0) past OTF_OTTL_FAST_SET_MAX_KEYS distinct attribute keys or
+ * OTF_OTTL_FAST_SET_MAX_HEADERS header keys. Ownership: conds (the array
+ * and each condition) must outlive the set; the caller destroys it.
+ * Thread rules: immutable after create, any thread. Errors: OTF_E_NOMEM. */
+typedef struct otf_ottl_fast_set otf_ottl_fast_set_t;
+#define OTF_OTTL_FAST_SET_MAX_KEYS    64
+#define OTF_OTTL_FAST_SET_MAX_HEADERS 16
+enum { OTF_OTTL_FAST_SET_NONE = -1, OTF_OTTL_FAST_SET_UNSURE = -2 };
+int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
+                             otf_ottl_fast_set_t **out);
+void otf_ottl_fast_set_destroy(otf_ottl_fast_set_t *s);
+size_t otf_ottl_fast_set_header_count(const otf_ottl_fast_set_t *s);
+const char *otf_ottl_fast_set_header_key(const otf_ottl_fast_set_t *s, size_t slot);
+/* The index of the first true condition on resource, NONE when none is,
+ * UNSURE when bytes the views refuse decide it (ask the tree). hdr_vals
+ * by set header slot. No allocation. */
+int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                           const char *const *hdr_vals);
+
 /* Counters of a run; the caller adds them up and exports them. */
 typedef struct otf_ottl_stats {
 	uint64_t records;             /* records visited */

@@ -298,11 +298,20 @@ void otf__msg_discard(otf_msg_t *m);
  * signal, items, payload or NULL) as ACK, releasing only its payload
  * reference (msg_handover.c). */
 void otf__msg_settle_shell(otf_msg_t *shell);
+/* ... as a NACK (otf_msg_nack_throttled's rules for retry_after_ns). */
+void otf__msg_settle_shell_nack(otf_msg_t *shell, int error, bool permanent,
+                                uint64_t retry_after_ns, const char *reason);
 otf_msg_t *otf__msg_clone_for_fanout(otf_msg_t *parent, otf_join_t *join);
 /* node.c */
 int otf__ring_init(otf_ring_t *r, uint32_t elem, uint32_t cap);
 void otf__ring_close(otf_ring_t *r);
 void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c);
+/* The same in two steps, the signal built in its queue slot (no copy):
+ * the next free slot (the queue grown if full; NULL when it cannot grow:
+ * post a copy instead, which reports the loss), then commit it. Nothing
+ * may be posted to node in between. */
+otf_ctrl_t *otf__node_ctrl_slot(otf_node_t *node);
+void otf__node_ctrl_commit(otf_node_t *node);
 /* Zeroes c for an ACK (ack true: all but reason, which is made "", as
  * the control ring carries an ACK) or whole. */
 static inline void otf__ctrl_clear(otf_ctrl_t *c, bool ack)

@@ -419,6 +419,12 @@ void otf__msg_settle_shell(otf_msg_t *shell)
 	settle_ex(shell, true, 0, false, NULL, 0, true);
 }
 
+void otf__msg_settle_shell_nack(otf_msg_t *shell, int error, bool permanent,
+                                uint64_t retry_after_ns, const char *reason)
+{
+	settle_ex(shell, false, error, permanent, reason, permanent ? 0 : retry_after_ns, true);
+}
+
 static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
                       uint64_t retry_after_ns, bool shell)
 {
@@ -427,27 +433,36 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
 		otf_msg_frame_t *f = &m->frames[--m->nframes];
 		if (!(f->interests & want))
 			continue;
-		otf_ctrl_t c;
-		otf__ctrl_clear(&c, ok);
-		c.type = ok ? OTF_CTRL_ACK : OTF_CTRL_NACK;
-		c.msg_id = m->id;
-		c.calldata = f->calldata;
-		c.instance_gen = f->gen + 1;
-		c.signal = m->signal;
-		c.items = m->items;
+		/* Built in the subscriber's queue slot: one ACK per message and
+		 * hop, a copy less each. */
+		otf_ctrl_t tmp;
+		otf_ctrl_t *slot = otf__node_ctrl_slot(f->node);
+		otf_ctrl_t *c = slot;
+		if (!c)
+			c = &tmp; /* filled below, then posted as a copy */
+		otf__ctrl_clear(c, ok);
+		c->type = ok ? OTF_CTRL_ACK : OTF_CTRL_NACK;
+		c->msg_id = m->id;
+		c->calldata = f->calldata;
+		c->instance_gen = f->gen + 1;
+		c->signal = m->signal;
+		c->items = m->items;
 		if ((f->interests & OTF_INTEREST_RETURN_PAYLOAD) && m->payload)
-			c.payload = otf_buf_ref(m->payload);
+			c->payload = otf_buf_ref(m->payload);
 		if (!ok) {
-			c.error = error;
-			c.permanent = permanent;
-			c.retry_after_ns = permanent ? 0 : retry_after_ns;
+			c->error = error;
+			c->permanent = permanent;
+			c->retry_after_ns = permanent ? 0 : retry_after_ns;
 			if (reason)
-				snprintf(c.reason, sizeof c.reason, "%s", reason);
+				snprintf(c->reason, sizeof c->reason, "%s", reason);
 		}
 		bool back = !shell && (f->interests & OTF_INTEREST_RETURN_MSG);
 		if (back)
-			c.msg = m;
-		otf__node_post_ctrl(f->node, &c);
+			c->msg = m;
+		if (slot)
+			otf__node_ctrl_commit(f->node);
+		else
+			otf__node_post_ctrl(f->node, &tmp);
 		if (shell)
 			otf_buf_unref(m->payload);
 		else if (!back)

@@ -1,11 +1,13 @@
 /* otf_node_send_acked: a message answered upstream while it travels on
- * (the ack node's ingress mode). Before, the ack node made a message of
+ * (the ack node's ingress mode); otf_node_send_detached: the same cut of
+ * the subscription stack, answered later by the sender (deadline). Before, the ack node made a message of
  * its own per message (allocation, envelope copy, a source id) because an
  * outcome releases the message it answers; here the upstream part of the
  * subscription stack is cut off and answered from a stack copy instead,
  * and the message itself goes on. */
 #include "engine/engine_internal.h"
 
+#include "otflow/alloc.h"
 #include "otflow/err.h"
 
 #include <string.h>
@@ -101,4 +103,97 @@ int otf_node_send_acked(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint
 	}
 	otf__msg_settle_shell(&shell);
 	return 0;
+}
+
+/* The detached part is a message shell in the caller's storage: what
+ * settle reads (frames, join, id, signal, items, a payload reference when
+ * a subscriber below asked for it), settled with settle's shell rule. */
+struct otf_msg_upstream {
+	otf_msg_t shell;
+};
+
+size_t otf_msg_upstream_size(void)
+{
+	return sizeof(struct otf_msg_upstream);
+}
+
+int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                           void *storage, otf_msg_upstream_t **up)
+{
+	uint32_t n = m->nframes;
+	bool want_payload = false;
+	/* The frames an ACK and a NACK reach must not want the message back:
+	 * a shell has none to give (settle's shell rule). */
+	bool acked = false, nacked = false;
+	for (uint32_t k = n; k-- > 0 && !(acked && nacked);) {
+		uint32_t in = m->frames[k].interests;
+		bool a = !acked && (in & OTF_INTEREST_ACK), x = !nacked && (in & OTF_INTEREST_NACK);
+		if ((a || x) && (in & OTF_INTEREST_RETURN_MSG))
+			return OTF_E_UNSUPPORTED;
+		if ((a || x) && (in & OTF_INTEREST_RETURN_PAYLOAD))
+			want_payload = true;
+		acked = acked || a;
+		nacked = nacked || x;
+	}
+	otf_msg_upstream_t *u = storage;
+	otf_msg_t *shell = &u->shell;
+	memset(shell, 0, offsetof(otf_msg_t, frames));
+	shell->id = m->id;
+	shell->signal = m->signal;
+	shell->items = m->items;
+	shell->worker = m->worker;
+	shell->nframes = n;
+	memcpy(shell->frames, m->frames, n * sizeof *m->frames);
+	shell->join = m->join;
+	shell->join_index = m->join_index;
+	bool child = m->child;
+	m->nframes = 0;
+	m->join = NULL;
+	m->child = false;
+	if (interests)
+		otf_msg_subscribe(m, node, interests, calldata); /* cannot fail: no frames */
+	int rc = otf_node_send(node, m);
+	if (rc) {
+		memcpy(m->frames, shell->frames, n * sizeof *m->frames);
+		m->nframes = n;
+		m->join = shell->join;
+		m->child = child;
+		return rc;
+	}
+	/* m is no fan-out copy any more: the part answers its join. */
+	if (child)
+		shell->worker->live_children--;
+	shell->payload = want_payload && m->payload ? otf_buf_ref(m->payload) : NULL;
+	*up = u;
+	return 0;
+}
+
+void otf_msg_upstream_ack(otf_msg_upstream_t *up)
+{
+	otf__msg_settle_shell(&up->shell);
+}
+
+void otf_msg_upstream_nack(otf_msg_upstream_t *up, int error, bool permanent,
+                           uint64_t retry_after_ns, const char *reason)
+{
+	otf__msg_settle_shell_nack(&up->shell, error ? error : OTF_E_IO, permanent, retry_after_ns,
+	                           reason);
+}
+
+void otf_msg_upstream_queued(otf_msg_upstream_t *up)
+{
+	otf_msg_queued(&up->shell);
+}
+
+void otf_msg_upstream_discard(otf_msg_upstream_t *up)
+{
+	otf_msg_t *shell = &up->shell;
+	otf_buf_unref(shell->payload);
+	otf_join_t *j = shell->join;
+	if (j && --j->pending == 0) {
+		otf_msg_t *parent = j->parent; /* NULL when its policy answered it */
+		otf_free(j);
+		if (parent)
+			otf__msg_discard(parent);
+	}
 }

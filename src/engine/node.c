@@ -88,8 +88,10 @@ static bool ctrl_pop(otf_ring_t *r, otf_ctrl_t *c)
 	if (!r->len)
 		return false;
 	ctrl_copy(c, (const otf_ctrl_t *)r->slots + r->head);
-	r->head = ring_at(r, 1);
-	r->len--;
+	/* An emptied queue starts again at its first slot: the slots in use
+	 * stay the few at the front (in cache), instead of every signal
+	 * landing on the next of control_capacity 272-byte slots. */
+	r->head = --r->len ? ring_at(r, 1) : 0;
 	return true;
 }
 
@@ -109,20 +111,41 @@ void otf__worker_schedule(otf_node_t *node)
 		uv_idle_start(&w->pump, otf__worker_pump_cb);
 }
 
+/* Control signals must not be lost (an ACK answers a client): a full
+ * queue grows rather than drops, and says so. 0, or OTF_E_NOMEM. */
+static int ctrl_grow(otf_node_t *node)
+{
+	otf_ring_t bigger;
+	uint32_t ncap = node->control.cap * 2;
+	if (otf__ring_init(&bigger, sizeof(otf_ctrl_t), ncap))
+		return OTF_E_NOMEM;
+	otf_ctrl_t tmp;
+	while (ctrl_pop(&node->control, &tmp))
+		ctrl_push(&bigger, &tmp);
+	otf__ring_close(&node->control);
+	node->control = bigger;
+	otf_node_log(node, OTF_LOG_WARN, "control queue grown to %u", ncap);
+	return 0;
+}
+
+otf_ctrl_t *otf__node_ctrl_slot(otf_node_t *node)
+{
+	otf_ring_t *r = &node->control;
+	if (r->len == r->cap && ctrl_grow(node))
+		return NULL;
+	return (otf_ctrl_t *)r->slots + ring_at(r, r->len);
+}
+
+void otf__node_ctrl_commit(otf_node_t *node)
+{
+	node->control.len++;
+	otf__worker_schedule(node);
+}
+
 void otf__node_post_ctrl(otf_node_t *node, const otf_ctrl_t *c)
 {
 	if (!ctrl_push(&node->control, c)) {
-		/* Control signals must not be lost (an ACK answers a client):
-		 * grow the queue rather than drop, and say so. */
-		otf_ring_t bigger;
-		uint32_t ncap = node->control.cap * 2;
-		if (otf__ring_init(&bigger, sizeof(otf_ctrl_t), ncap) == 0) {
-			otf_ctrl_t tmp;
-			while (ctrl_pop(&node->control, &tmp))
-				ctrl_push(&bigger, &tmp);
-			otf__ring_close(&node->control);
-			node->control = bigger;
-			otf_node_log(node, OTF_LOG_WARN, "control queue grown to %u", ncap);
+		if (ctrl_grow(node) == 0) {
 			ctrl_push(&node->control, c);
 		} else {
 			otf_node_log(node, OTF_LOG_ERROR, "control signal lost: out of memory");

@@ -31,7 +31,7 @@ typedef enum fast_op {
 	OP_AND,   /* a, b: node indexes */
 	OP_OR,
 	OP_NOT,      /* a */
-	OP_ATTR_CMP, /* key, val (val.ptr NULL: nil), ne */
+	OP_ATTR_CMP, /* slot into attr_keys, val (val.ptr NULL: nil), ne */
 	OP_HDR_CMP,  /* slot into hdr_keys, val (ptr NULL: nil), ne */
 } fast_op_t;
 
@@ -40,7 +40,7 @@ typedef struct fast_node {
 	bool b, ne;
 	uint8_t a, c; /* operands of AND/OR/NOT */
 	uint8_t slot;
-	otf_bytes_t key, val;
+	otf_bytes_t val;
 } fast_node_t;
 
 struct otf_ottl_fast {
@@ -49,6 +49,10 @@ struct otf_ottl_fast {
 	size_t root;
 	char hdr_keys[FAST_MAX_KEYS][REQUEST_KEY_MAX];
 	size_t nkeys;
+	/* The distinct attribute keys the condition reads: one walk over the
+	 * resource's attributes finds them all (scan below). */
+	otf_bytes_t attr_keys[FAST_MAX_NODES];
+	size_t nattr;
 	/* Literal bytes (keys, values) live in the program's arena, which
 	 * outlives this (see otf_ottl_fast_compile). */
 };
@@ -113,8 +117,14 @@ static int build(otf_ottl_fast_t *f, const otf__ottl_node_t *n, int depth)
 		if (x.val.ptr == NULL && !lit_nil(v))
 			x.val.ptr = (const uint8_t *)""; /* the empty string, not nil */
 		if (keyed_path(p, F_RES_ATTRS)) {
+			otf_bytes_t k = p->keys[0]->lit.u.string_value;
+			size_t s = 0;
+			while (s < f->nattr && !otf__ottl_bytes_eq(f->attr_keys[s], k))
+				s++;
+			if (s == f->nattr)
+				f->attr_keys[f->nattr++] = k; /* at most one per node */
 			x.op = OP_ATTR_CMP;
-			x.key = p->keys[0]->lit.u.string_value;
+			x.slot = (uint8_t)s;
 		} else if (keyed_path(p, F_REQUEST)) {
 			otf_bytes_t k = p->keys[0]->lit.u.string_value;
 			x.op = OP_HDR_CMP;
@@ -187,15 +197,29 @@ const char *otf_ottl_fast_header_key(const otf_ottl_fast_t *f, size_t slot)
  * was a third of a fast condition's cost. */
 static inline bool eq(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	uint64_t x, y;
-	while (n >= 8) {
-		memcpy(&x, a, 8);
-		memcpy(&y, b, 8);
-		if (x != y)
-			return false;
-		a += 8;
-		b += 8;
-		n -= 8;
+	uint64_t x, y, x2, y2;
+	uint32_t u, v, u2, v2;
+	if (n >= 8) {
+		/* whole words, the last one overlapping the one before */
+		while (n > 8) {
+			memcpy(&x, a, 8);
+			memcpy(&y, b, 8);
+			if (x != y)
+				return false;
+			a += 8;
+			b += 8;
+			n -= 8;
+		}
+		memcpy(&x2, a + n - 8, 8);
+		memcpy(&y2, b + n - 8, 8);
+		return x2 == y2;
+	}
+	if (n >= 4) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&u2, a + n - 4, 4);
+		memcpy(&v2, b + n - 4, 4);
+		return u == v && u2 == v2;
 	}
 	while (n--)
 		if (*a++ != *b++)
@@ -208,6 +232,14 @@ static inline bool eq(const uint8_t *a, const uint8_t *b, size_t n)
 static inline bool kv_fast(otf_bytes_t kv, otf_bytes_t *key, otf_bytes_t *val)
 {
 	const uint8_t *p = kv.ptr, *end = kv.ptr + kv.len;
+	/* The encoders' shape: key (1), then value (2), each shorter than
+	 * 128 bytes, nothing else: read without the field loop. */
+	if (kv.len >= 4 && p[0] == 0x0a && p[1] < 0x80 && (size_t)p[1] + 4 <= kv.len &&
+	    p[2 + p[1]] == 0x12 && p[3 + p[1]] < 0x80 && (size_t)p[1] + 4 + p[3 + p[1]] == kv.len) {
+		*key = (otf_bytes_t){p + 2, p[1]};
+		*val = (otf_bytes_t){p + 4 + p[1], p[3 + p[1]]};
+		return true;
+	}
 	*key = (otf_bytes_t){NULL, 0};
 	*val = (otf_bytes_t){NULL, 0};
 	while (p < end) {
@@ -224,9 +256,47 @@ static inline bool kv_fast(otf_bytes_t kv, otf_bytes_t *key, otf_bytes_t *val)
 	return true;
 }
 
-/* 1 equal, 0 not, UNSURE on bytes the views refuse. */
-static int attr_eq(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t val)
+/* What one walk over a resource's attributes found for a key: the first
+ * KeyValue with it decides (its AnyValue in v), as ottl_lazy.c. */
+enum { KEY_ABSENT = 0, KEY_FOUND = 1, KEY_UNSURE = 2 };
+typedef struct key_found {
+	otf_bytes_t v;
+	uint8_t state;
+} key_found_t;
+
+/* One KeyValue of the walk: true when every key is found (stop). */
+static inline bool scan_kv(otf_bytes_t k, otf_bytes_t v, const otf_bytes_t *keys, size_t nkeys,
+                           key_found_t *out, size_t *left)
 {
+	for (size_t j = 0; j < nkeys; j++) {
+		if (out[j].state == KEY_FOUND || k.len != keys[j].len ||
+		    !eq(k.ptr, keys[j].ptr, k.len))
+			continue;
+		out[j].state = KEY_FOUND;
+		out[j].v = v;
+		return --*left == 0;
+	}
+	return false;
+}
+
+static void scan_unsure(key_found_t *out, size_t nkeys)
+{
+	for (size_t j = 0; j < nkeys; j++)
+		if (out[j].state != KEY_FOUND)
+			out[j].state = KEY_UNSURE;
+}
+
+/* Finds keys[0 .. nkeys) in resource's attributes (Resource.attributes =
+ * 1) in one walk that stops once all are found; keys not found before
+ * bytes the views refuse are KEY_UNSURE, as a walk for that key alone
+ * would have met those bytes first. */
+static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, key_found_t *out)
+{
+	for (size_t j = 0; j < nkeys; j++)
+		out[j].state = KEY_ABSENT;
+	size_t left = nkeys;
+	if (!left)
+		return;
 	/* an absent field is {NULL, 0}: no arithmetic on NULL */
 	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
 	while (p < end) {
@@ -237,25 +307,13 @@ static int attr_eq(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t val)
 		otf_bytes_t kv = {p, n}, k, v;
 		p += n;
 		if (f != 1)
-			continue; /* Resource.attributes = 1 */
-		if (!kv_fast(kv, &k, &v) && otf_view_kv_read(kv, &k, &v))
-			return OTF_OTTL_FAST_UNSURE;
-		if (k.len != key.len || !eq(k.ptr, key.ptr, k.len))
 			continue;
-		/* The AnyValue: a lone string_value (field 1) is the usual one. */
-		const uint8_t *q = v.ptr, *vend = v.len ? v.ptr + v.len : q;
-		size_t sl;
-		if (v.len && otf_view_ld_field(&q, vend, &sl) == 1 && q + sl == vend) {
-			if (!val.ptr)
-				return 0;
-			return sl == val.len && eq(q, val.ptr, sl);
+		if (!kv_fast(kv, &k, &v) && otf_view_kv_read(kv, &k, &v)) {
+			scan_unsure(out, nkeys);
+			return;
 		}
-		otf_view_any_t a;
-		if (otf_view_any_read(v, &a))
-			return OTF_OTTL_FAST_UNSURE;
-		if (!val.ptr)
-			return a.type == OTF_ANY_EMPTY;
-		return a.type == OTF_ANY_STRING && otf__ottl_bytes_eq(a.u.bytes, val);
+		if (scan_kv(k, v, keys, nkeys, out, &left))
+			return;
 	}
 	if (p < end) { /* the rest, field by field, by the views */
 		otf_view_iter_t it;
@@ -263,39 +321,79 @@ static int attr_eq(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t val)
 		int rc;
 		otf_view_iter_init(&it, (otf_bytes_t){p, (size_t)(end - p)}, 1);
 		while ((rc = otf_view_iter_next(&it, &kv)) > 0) {
-			if (otf_view_kv_read(kv, &k, &v))
-				return OTF_OTTL_FAST_UNSURE;
-			if (!otf__ottl_bytes_eq(k, key))
-				continue;
-			otf_view_any_t a;
-			if (otf_view_any_read(v, &a))
-				return OTF_OTTL_FAST_UNSURE;
-			if (!val.ptr)
-				return a.type == OTF_ANY_EMPTY;
-			return a.type == OTF_ANY_STRING && otf__ottl_bytes_eq(a.u.bytes, val);
+			if (otf_view_kv_read(kv, &k, &v)) {
+				scan_unsure(out, nkeys);
+				return;
+			}
+			if (scan_kv(k, v, keys, nkeys, out, &left))
+				return;
 		}
 		if (rc < 0)
-			return OTF_OTTL_FAST_UNSURE;
+			scan_unsure(out, nkeys);
 	}
-	return val.ptr == NULL; /* absent: nil */
 }
 
+/* 1 when what the walk found for a key equals val (NULL: nil), 0 not,
+ * UNSURE on bytes the views refuse. */
+static int value_eq(const key_found_t *kf, otf_bytes_t val)
+{
+	if (kf->state == KEY_UNSURE)
+		return OTF_OTTL_FAST_UNSURE;
+	if (kf->state == KEY_ABSENT)
+		return val.ptr == NULL; /* absent: nil */
+	otf_bytes_t v = kf->v;
+	/* The AnyValue: a lone string_value (field 1) is the usual one. */
+	const uint8_t *q = v.ptr, *vend = v.len ? v.ptr + v.len : q;
+	size_t sl;
+	if (v.len && otf_view_ld_field(&q, vend, &sl) == 1 && q + sl == vend) {
+		if (!val.ptr)
+			return 0;
+		return sl == val.len && eq(q, val.ptr, sl);
+	}
+	otf_view_any_t a;
+	if (otf_view_any_read(v, &a))
+		return OTF_OTTL_FAST_UNSURE;
+	if (!val.ptr)
+		return a.type == OTF_ANY_EMPTY;
+	return a.type == OTF_ANY_STRING && otf__ottl_bytes_eq(a.u.bytes, val);
+}
+
+/* One evaluation: the condition's slots mapped to the caller's (a set's
+ * union of keys, or the condition's own), the attribute walk done at the
+ * first attribute compare, for every key at once. */
+typedef struct eval_ctx {
+	otf_bytes_t resource;
+	const otf_bytes_t *keys; /* the walk's keys */
+	size_t nkeys;
+	key_found_t *found; /* nkeys, filled by the walk */
+	bool scanned;
+	const uint8_t *amap, *hmap; /* condition slot -> walk / header slot */
+	const char *const *hdr_vals;
+} eval_ctx_t;
+
+static const uint8_t k_ident[FAST_MAX_NODES] = {0,  1,  2,  3,  4,  5,  6,  7,  8,  9,  10,
+                                                11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21,
+                                                22, 23, 24, 25, 26, 27, 28, 29, 30, 31};
+
 /* A compare leaf: 1, 0 or UNSURE. */
-static inline int leaf(const fast_node_t *x, otf_bytes_t resource, const char *const *hdr_vals)
+static inline int leaf(const fast_node_t *x, eval_ctx_t *cx)
 {
 	if (x->op == OP_HDR_CMP) {
-		const char *v = hdr_vals[x->slot];
+		const char *v = cx->hdr_vals[cx->hmap[x->slot]];
 		bool eq = x->val.ptr ? v && strlen(v) == x->val.len &&
 		                           (!x->val.len || !memcmp(v, x->val.ptr, x->val.len))
 		                     : v == NULL;
 		return eq != x->ne;
 	}
-	int rc = attr_eq(resource, x->key, x->val);
+	if (!cx->scanned) {
+		scan(cx->resource, cx->keys, cx->nkeys, cx->found);
+		cx->scanned = true;
+	}
+	int rc = value_eq(&cx->found[cx->amap[x->slot]], x->val);
 	return rc == OTF_OTTL_FAST_UNSURE ? rc : rc != x->ne;
 }
 
-static int eval(const otf_ottl_fast_t *f, size_t i, otf_bytes_t resource,
-                const char *const *hdr_vals)
+static int eval(const otf_ottl_fast_t *f, size_t i, eval_ctx_t *cx)
 {
 	const fast_node_t *x = &f->nodes[i];
 	int rc;
@@ -303,25 +401,137 @@ static int eval(const otf_ottl_fast_t *f, size_t i, otf_bytes_t resource,
 	case OP_CONST:
 		return x->b;
 	case OP_AND:
-		rc = eval(f, x->a, resource, hdr_vals);
-		return rc != 1 ? rc : eval(f, x->c, resource, hdr_vals);
+		rc = eval(f, x->a, cx);
+		return rc != 1 ? rc : eval(f, x->c, cx);
 	case OP_OR:
-		rc = eval(f, x->a, resource, hdr_vals);
-		return rc != 0 ? rc : eval(f, x->c, resource, hdr_vals);
+		rc = eval(f, x->a, cx);
+		return rc != 0 ? rc : eval(f, x->c, cx);
 	case OP_NOT:
-		rc = eval(f, x->a, resource, hdr_vals);
+		rc = eval(f, x->a, cx);
 		return rc == OTF_OTTL_FAST_UNSURE ? rc : !rc;
 	case OP_ATTR_CMP:
 	case OP_HDR_CMP:
-		return leaf(x, resource, hdr_vals);
+		return leaf(x, cx);
 	}
 	return OTF_OTTL_FAST_UNSURE;
 }
 
-int otf_ottl_fast_eval(const otf_ottl_fast_t *f, otf_bytes_t resource, const char *const *hdr_vals)
+static inline int eval_root(const otf_ottl_fast_t *f, eval_ctx_t *cx)
 {
 	const fast_node_t *x = &f->nodes[f->root];
 	if (x->op == OP_ATTR_CMP || x->op == OP_HDR_CMP)
-		return leaf(x, resource, hdr_vals); /* the usual: one compare */
-	return eval(f, f->root, resource, hdr_vals);
+		return leaf(x, cx); /* the usual: one compare */
+	return eval(f, f->root, cx);
+}
+
+int otf_ottl_fast_eval(const otf_ottl_fast_t *f, otf_bytes_t resource, const char *const *hdr_vals)
+{
+	key_found_t found[FAST_MAX_NODES];
+	eval_ctx_t cx = {.resource = resource,
+	                 .keys = f->attr_keys,
+	                 .nkeys = f->nattr,
+	                 .found = found,
+	                 .amap = k_ident,
+	                 .hmap = k_ident,
+	                 .hdr_vals = hdr_vals};
+	return eval_root(f, &cx);
+}
+
+struct otf_ottl_fast_set {
+	const otf_ottl_fast_t *const *conds;
+	size_t n;
+	otf_bytes_t keys[OTF_OTTL_FAST_SET_MAX_KEYS];
+	size_t nkeys;
+	const char *hdr_keys[OTF_OTTL_FAST_SET_MAX_HEADERS];
+	size_t nhdr;
+	/* per condition: its attribute slots and header slots -> the set's */
+	uint8_t (*amap)[FAST_MAX_NODES];
+	uint8_t (*hmap)[FAST_MAX_KEYS];
+};
+
+int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
+                             otf_ottl_fast_set_t **out)
+{
+	*out = NULL;
+	otf_ottl_fast_set_t *s = otf_calloc(1, sizeof *s);
+	if (!s)
+		return OTF_E_NOMEM;
+	s->amap = otf_calloc(n ? n : 1, sizeof *s->amap);
+	s->hmap = otf_calloc(n ? n : 1, sizeof *s->hmap);
+	if (!s->amap || !s->hmap) {
+		otf_ottl_fast_set_destroy(s);
+		return OTF_E_NOMEM;
+	}
+	s->conds = conds;
+	s->n = n;
+	for (size_t i = 0; i < n; i++) {
+		const otf_ottl_fast_t *f = conds[i];
+		for (size_t a = 0; a < f->nattr; a++) {
+			size_t j = 0;
+			while (j < s->nkeys && !otf__ottl_bytes_eq(s->keys[j], f->attr_keys[a]))
+				j++;
+			if (j == s->nkeys) {
+				if (j == OTF_OTTL_FAST_SET_MAX_KEYS)
+					goto too_many;
+				s->keys[s->nkeys++] = f->attr_keys[a];
+			}
+			s->amap[i][a] = (uint8_t)j;
+		}
+		for (size_t h = 0; h < f->nkeys; h++) {
+			size_t j = 0;
+			while (j < s->nhdr && strcmp(s->hdr_keys[j], f->hdr_keys[h]))
+				j++;
+			if (j == s->nhdr) {
+				if (j == OTF_OTTL_FAST_SET_MAX_HEADERS)
+					goto too_many;
+				s->hdr_keys[s->nhdr++] = f->hdr_keys[h];
+			}
+			s->hmap[i][h] = (uint8_t)j;
+		}
+	}
+	*out = s;
+	return 0;
+too_many:
+	otf_ottl_fast_set_destroy(s);
+	return 0;
+}
+
+void otf_ottl_fast_set_destroy(otf_ottl_fast_set_t *s)
+{
+	if (!s)
+		return;
+	otf_free(s->amap);
+	otf_free(s->hmap);
+	otf_free(s);
+}
+
+size_t otf_ottl_fast_set_header_count(const otf_ottl_fast_set_t *s)
+{
+	return s->nhdr;
+}
+
+const char *otf_ottl_fast_set_header_key(const otf_ottl_fast_set_t *s, size_t slot)
+{
+	return slot < s->nhdr ? s->hdr_keys[slot] : NULL;
+}
+
+int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                           const char *const *hdr_vals)
+{
+	key_found_t found[OTF_OTTL_FAST_SET_MAX_KEYS];
+	eval_ctx_t cx = {.resource = resource,
+	                 .keys = s->keys,
+	                 .nkeys = s->nkeys,
+	                 .found = found,
+	                 .hdr_vals = hdr_vals};
+	for (size_t i = 0; i < s->n; i++) {
+		cx.amap = s->amap[i];
+		cx.hmap = s->hmap[i];
+		int rc = eval_root(s->conds[i], &cx);
+		if (rc == OTF_OTTL_FAST_UNSURE)
+			return OTF_OTTL_FAST_SET_UNSURE;
+		if (rc)
+			return (int)i;
+	}
+	return OTF_OTTL_FAST_SET_NONE;
 }

@@ -5,6 +5,7 @@
 #include "otflow/ottl.h"
 #include "otflow/pdata_codec.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,7 @@ static const char *hdr(const void *user, const char *key)
 	return NULL;
 }
 
-int ottl_fast_check(size_t c, size_t h, const uint8_t *resource, size_t len, char *diff,
-                    size_t difflen)
+static void setup(void)
 {
 	if (!g_prog) {
 		otf_ottl_error_t oe;
@@ -75,21 +75,18 @@ int ottl_fast_check(size_t c, size_t h, const uint8_t *resource, size_t len, cha
 			if (otf_ottl_fast_compile(g_prog, i, &g_fast[i]))
 				abort();
 	}
-	c %= ottl_fast_conds_len;
-	h %= ottl_fast_hdr_sets_len;
-	const otf_ottl_fast_t *f = g_fast[c];
-	if (!f)
-		return FAST_NOT_FAST;
-	const char *vals[8] = {0};
-	for (size_t k = 0; k < otf_ottl_fast_header_count(f) && k < 8; k++)
-		vals[k] = hdr(k_hdrs[h], otf_ottl_fast_header_key(f, k));
-	int fast = otf_ottl_fast_eval(f, (otf_bytes_t){resource, len}, vals);
+}
 
+/* The tree's answer for condition c: 1, 0, negative on an error; the
+ * decoder's code when it refuses the bytes (*refused set). */
+static int tree_eval(size_t c, size_t h, const uint8_t *resource, size_t len, bool *refused)
+{
 	otf_arena_t a;
 	otf_arena_init(&a, 4096);
 	otf_resource_t res;
 	int rc = otf_pdata_decode_resource(&res, resource, len, &a, NULL);
 	int tree = rc;
+	*refused = rc != 0;
 	if (!rc) {
 		otf_ottl_record_t rec;
 		memset(&rec, 0, sizeof rec);
@@ -103,9 +100,73 @@ int ottl_fast_check(size_t c, size_t h, const uint8_t *resource, size_t len, cha
 		tree = otf_ottl_eval_condition(g_prog, c, &rec, &oe);
 	}
 	otf_arena_close(&a);
+	return tree;
+}
+
+int ottl_fast_set_check(const size_t *conds, size_t n, size_t h, const uint8_t *resource,
+                        size_t len, char *diff, size_t difflen)
+{
+	setup();
+	h %= ottl_fast_hdr_sets_len;
+	const otf_ottl_fast_t *f[8];
+	if (n > 8)
+		n = 8;
+	for (size_t i = 0; i < n; i++)
+		if (!(f[i] = g_fast[conds[i] % ottl_fast_conds_len]))
+			return FAST_SAME;
+	otf_ottl_fast_set_t *s;
+	if (otf_ottl_fast_set_create(f, n, &s) || !s)
+		abort();
+	const char *vals[OTF_OTTL_FAST_SET_MAX_HEADERS] = {0};
+	for (size_t k = 0; k < otf_ottl_fast_set_header_count(s); k++)
+		vals[k] = hdr(k_hdrs[h], otf_ottl_fast_set_header_key(s, k));
+	int fast = otf_ottl_fast_set_eval(s, (otf_bytes_t){resource, len}, vals);
+	otf_ottl_fast_set_destroy(s);
+	int tree = OTF_OTTL_FAST_SET_NONE;
+	for (size_t i = 0; i < n; i++) {
+		bool refused;
+		int rc = tree_eval(conds[i] % ottl_fast_conds_len, h, resource, len, &refused);
+		if (refused)
+			return FAST_SAME; /* the tree's to report, as below */
+		if (rc < 0) {
+			tree = OTF_OTTL_FAST_SET_UNSURE;
+			break;
+		}
+		if (rc == 1) {
+			tree = (int)i;
+			break;
+		}
+	}
+	if (tree == fast)
+		return FAST_SAME;
+	int at = snprintf(diff, difflen, "set of");
+	for (size_t i = 0; i < n && at > 0 && (size_t)at < difflen; i++)
+		at += snprintf(diff + at, difflen - (size_t)at, " [%s]",
+		               ottl_fast_conds[conds[i] % ottl_fast_conds_len]);
+	if (at > 0 && (size_t)at < difflen)
+		snprintf(diff + at, difflen - (size_t)at, ", header set %zu: fast %d, tree %d", h,
+		         fast, tree);
+	return FAST_DIFFERENT;
+}
+
+int ottl_fast_check(size_t c, size_t h, const uint8_t *resource, size_t len, char *diff,
+                    size_t difflen)
+{
+	setup();
+	c %= ottl_fast_conds_len;
+	h %= ottl_fast_hdr_sets_len;
+	const otf_ottl_fast_t *f = g_fast[c];
+	if (!f)
+		return FAST_NOT_FAST;
+	const char *vals[8] = {0};
+	for (size_t k = 0; k < otf_ottl_fast_header_count(f) && k < 8; k++)
+		vals[k] = hdr(k_hdrs[h], otf_ottl_fast_header_key(f, k));
+	int fast = otf_ottl_fast_eval(f, (otf_bytes_t){resource, len}, vals);
+	bool refused;
+	int tree = tree_eval(c, h, resource, len, &refused);
 	/* The decoder's refusals are the tree's to report (the router asks it
 	 * when the fast form is unsure; receivers validate before routers). */
-	if (rc || tree == fast)
+	if (refused || tree == fast)
 		return FAST_SAME;
 	snprintf(diff, difflen, "condition %s, header set %zu: fast %d, tree %d",
 	         ottl_fast_conds[c], h, fast, tree);

@@ -25,4 +25,12 @@ enum {
 int ottl_fast_check(size_t c, size_t h, const uint8_t *resource, size_t len, char *diff,
                     size_t difflen);
 
+/* The conditions conds[0 .. n) (indexes into the table, n <= 8) as one
+ * otf_ottl_fast_set_t on resource with header set h: FAST_SAME when its
+ * route is the first condition the tree finds true (or none), the
+ * decoder refused the bytes, or a condition is not fast; FAST_DIFFERENT
+ * with diff filled in otherwise. */
+int ottl_fast_set_check(const size_t *conds, size_t n, size_t h, const uint8_t *resource,
+                        size_t len, char *diff, size_t difflen);
+
 #endif

@@ -261,6 +261,99 @@ static void test_expiry_cancels(void **state)
 	otf_config_destroy(cfg);
 }
 
+/* Starts yaml's engine; *e, *dag, *cfg for the caller to stop. */
+static void start(const char *yaml, otf_engine_t **e, otf_dag_t **dag, otf_config_t **cfg)
+{
+	otf_tf_reset();
+	otf_service_settings_t st;
+	otf_config_error_t err;
+	*cfg = NULL;
+	*dag = NULL;
+	int rc = otf_config_load_string("test.yaml", yaml, strlen(yaml), NULL, cfg, &err);
+	if (!rc)
+		rc = otf_service_build(*cfg, dag, &st, &err);
+	if (rc)
+		fail_msg("build: %s", err.text);
+	otf_log_set_level(OTF_LOG_ERROR);
+	assert_int_equal(otf_engine_start(*dag, &st.runtime, e), 0);
+}
+
+static void stop(otf_engine_t *e, otf_dag_t *dag, otf_config_t *cfg)
+{
+	otf_engine_request_stop(e);
+	assert_int_equal(otf_engine_join(e), 0);
+	otf_dag_destroy(dag);
+	otf_config_destroy(cfg);
+}
+
+/* A watched message goes on itself: the sink gets the ids the source
+ * sent, with no source id (no copy of the deadline node's own), each
+ * with its deadline, and the source's acks come back through the node. */
+static void test_message_goes_on_itself(void **state)
+{
+	(void)state;
+	otf_engine_t *e;
+	otf_dag_t *dag;
+	otf_config_t *cfg;
+	start(DL_YAML("count: 3", "timeout: 5s"), &e, &dag, &cfg);
+	otf_tf_await_answers(3, 5000);
+	assert_int_equal(atomic_load(&otf_tf.acks), 3);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 3);
+	for (int i = 0; i < 3; i++) {
+		uint64_t id = atomic_load(&otf_tf.sink[0].id[i]);
+		if (!otf_tf_was_sent(id))
+			fail_msg("sink got message %llu, not one the source sent",
+			         (unsigned long long)id);
+		assert_int_equal(atomic_load(&otf_tf.sink[0].source[i]), 0);
+		uint64_t dl = atomic_load(&otf_tf.sink[0].deadline[i]);
+		uint64_t sent = atomic_load(&otf_tf.sent_ns);
+		if (dl < sent + 4000 * MS || dl > sent + 6000 * MS)
+			fail_msg("message %d: deadline %lld ms after the send, want 5000", i,
+			         (long long)(dl - sent) / 1000000);
+	}
+	stop(e, dag, cfg);
+}
+
+/* One timer for the node, armed for the nearest deadline: a message with
+ * a deadline earlier than the one the timer waits for is answered at its
+ * own (about 300 ms), the other at its own (about 900 ms); each once,
+ * -ETIMEDOUT, both held messages cancelled. */
+static void test_expiry_in_deadline_order(void **state)
+{
+	(void)state;
+	const char *yaml = "nodes:\n"
+	                   "  late: {type: tf_src, config: {deadline_ms: 900}}\n"
+	                   "  soon: {type: tf_src, config: {deadline_ms: 300, delay_ms: 50}}\n"
+	                   "  dl: {type: deadline, config: {timeout: 20s}}\n"
+	                   "  k: {type: tf_sink, config: {hold: true}}\n"
+	                   "connections:\n"
+	                   "  - {from: late, to: dl}\n"
+	                   "  - {from: soon, to: dl}\n"
+	                   "  - {from: dl, to: k}\n"
+	                   "runtime: {workers: 1, shutdown_timeout: 2s}\n";
+	uint64_t t0 = otf_tf_now_ns();
+	otf_engine_t *e;
+	otf_dag_t *dag;
+	otf_config_t *cfg;
+	start(yaml, &e, &dag, &cfg);
+	otf_tf_await_answers(2, 5000);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 2);
+	assert_int_equal(atomic_load(&otf_tf.error), -ETIMEDOUT);
+	uint64_t first = atomic_load(&otf_tf.answered_ns[0]) - t0;
+	uint64_t second = atomic_load(&otf_tf.answered_ns[1]) - t0;
+	if (first < 300 * MS || first >= 880 * MS)
+		fail_msg("first answer %llu ms after the start, want the 300 ms deadline",
+		         (unsigned long long)(first / MS));
+	if (second < 900 * MS)
+		fail_msg("second answer %llu ms after the start, before its 900 ms deadline",
+		         (unsigned long long)(second / MS));
+	for (int i = 0; i < 5000 && atomic_load(&otf_tf.sink[0].cancelled) < 2; i++)
+		usleep(1000);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].cancelled), 2);
+	stop(e, dag, cfg);
+	assert_int_equal(atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks), 2);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +363,8 @@ int main(void)
 	    cmocka_unit_test(test_batch_honours_deadline),
 	    cmocka_unit_test(test_failover_honours_deadline),
 	    cmocka_unit_test(test_expiry_cancels),
+	    cmocka_unit_test(test_message_goes_on_itself),
+	    cmocka_unit_test(test_expiry_in_deadline_order),
 	};
 	return cmocka_run_group_tests(tests, setup, otf_tf_teardown);
 }

@@ -166,6 +166,78 @@ static void test_equals_tree(void **state)
 	assert_true(total > 100000);
 }
 
+/* A router's routes as one set (one attribute walk for every route's
+ * keys): the route is the first condition the tree finds true, on the
+ * same resources and header sets, for random tables of 1 to 6 routes. */
+static void test_set_equals_tree(void **state)
+{
+	(void)state;
+	char diff[1024];
+	size_t total = 0;
+	for (int i = 0; i < 3000; i++) {
+		pb_t r = {0};
+		resource(&r);
+		for (int t = 0; t < 4; t++) {
+			size_t conds[6], n = 1 + rnd(6);
+			for (size_t k = 0; k < n; k++)
+				conds[k] = rnd((unsigned)ottl_fast_conds_len);
+			for (size_t h = 0; h < ottl_fast_hdr_sets_len; h++) {
+				int rc =
+				    ottl_fast_set_check(conds, n, h, r.b, r.n, diff, sizeof diff);
+				if (rc == FAST_DIFFERENT)
+					fail_msg("resource %d: %s", i, diff);
+				total++;
+			}
+		}
+	}
+	assert_true(total > 50000);
+	/* known answers: [request X-Tenant acme, service.name checkout,
+	 * tenant nil] on {service.name: checkout} */
+	const char *const conds[] = {
+	    "request[\"X-Tenant\"] == \"acme\"",
+	    "attributes[\"service.name\"] == \"checkout\"",
+	    "attributes[\"tenant\"] == nil",
+	    "attributes[\"service.name\"] == \"other\" or attributes[\"k\"] == \"x\"",
+	};
+	otf_ottl_program_t *p;
+	otf_ottl_error_t oe;
+	assert_int_equal(otf_ottl_compile_conditions(&p, OTF_OTTL_CTX_RESOURCE, conds, 4, &oe), 0);
+	otf_ottl_fast_t *f[4];
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(otf_ottl_fast_compile(p, (size_t)i, &f[i]), 0);
+		assert_non_null(f[i]);
+	}
+	otf_ottl_fast_set_t *set;
+	assert_int_equal(otf_ottl_fast_set_create((const otf_ottl_fast_t *const *)f, 4, &set), 0);
+	assert_non_null(set);
+	assert_int_equal(otf_ottl_fast_set_header_count(set), 1);
+	assert_string_equal(otf_ottl_fast_set_header_key(set, 0), "X-Tenant");
+	pb_t r = {0}, kv = {0}, v = {0};
+	ld(&v, 1, "checkout", 8);
+	ld(&kv, 1, "service.name", 12);
+	ld(&kv, 2, v.b, v.n);
+	ld(&r, 1, kv.b, kv.n);
+	otf_bytes_t res = {r.b, r.n};
+	const char *hnone[1] = {NULL}, *hacme[1] = {"acme"}, *hother[1] = {"other"};
+	assert_int_equal(otf_ottl_fast_set_eval(set, res, hnone), 1);
+	assert_int_equal(otf_ottl_fast_set_eval(set, res, hacme), 0);
+	assert_int_equal(otf_ottl_fast_set_eval(set, res, hother), 1);
+	/* the empty resource: tenant is nil (route 2) */
+	assert_int_equal(otf_ottl_fast_set_eval(set, (otf_bytes_t){NULL, 0}, hnone), 2);
+	/* malformed before the key: unsure; routes 3 alone: none */
+	const uint8_t bad[] = {0x0a, 0x20, 0x0a};
+	assert_int_equal(otf_ottl_fast_set_eval(set, (otf_bytes_t){bad, sizeof bad}, hnone),
+	                 OTF_OTTL_FAST_SET_UNSURE);
+	otf_ottl_fast_set_destroy(set);
+	assert_int_equal(otf_ottl_fast_set_create((const otf_ottl_fast_t *const *)&f[3], 1, &set),
+	                 0);
+	assert_int_equal(otf_ottl_fast_set_eval(set, res, hnone), OTF_OTTL_FAST_SET_NONE);
+	otf_ottl_fast_set_destroy(set);
+	for (int i = 0; i < 4; i++)
+		otf_ottl_fast_destroy(f[i]);
+	otf_ottl_program_destroy(p);
+}
+
 /* Known answers, so "same as the tree" is not "both wrong". */
 static void test_known_answers(void **state)
 {
@@ -234,6 +306,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_equals_tree),
 	    cmocka_unit_test(test_known_answers),
+	    cmocka_unit_test(test_set_equals_tree),
 	    cmocka_unit_test(test_other_shapes_stay_on_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -66,10 +66,16 @@ struct otf__cr {
 	decision_cache_t cache;
 	otf_ottl_program_t *prog;
 	/* Fast path: every route compiled to byte compares (otf_ottl_fast_t),
-	 * their request[] values looked up once per request (hdr, hdr_done). */
+	 * joined in one set (one attribute walk per resource for all routes),
+	 * its request[] values looked up once per request (hdr). */
 	bool all_fast;
 	otf_ottl_fast_t *fast[OTF_CR_MAX_ROUTES];
-	const char *hdr[OTF_CR_MAX_ROUTES][8];
+	otf_ottl_fast_set_t *set;
+	const char *hdr[OTF_OTTL_FAST_SET_MAX_HEADERS];
+	/* Output port per signal and route + 1 (0: default), found on first
+	 * use: a node's ports are wired once, before its first message.
+	 * PORT_UNKNOWN until then; -1: neither the route nor default wired. */
+	int8_t port[OTF_SIGNAL_COUNT][OTF_CR_MAX_ROUTES + 1];
 	const char *const *names;
 	size_t n;
 	int ctx;
@@ -92,8 +98,12 @@ bool otf__cr_cond_always(const char *cond)
 	return true;
 }
 
+#define PORT_UNKNOWN (-2)
+
 static void fast_drop(otf__cr_t *r)
 {
+	otf_ottl_fast_set_destroy(r->set);
+	r->set = NULL;
 	for (size_t i = 0; i < OTF_CR_MAX_ROUTES; i++) {
 		otf_ottl_fast_destroy(r->fast[i]);
 		r->fast[i] = NULL;
@@ -108,8 +118,10 @@ static void fast_build(otf__cr_t *r)
 	fast_drop(r);
 	bool all = r->ctx == OTF_CR_CTX_RESOURCE && r->n > 0;
 	for (size_t i = 0; all && i < r->n; i++)
-		all = !otf_ottl_fast_compile(r->prog, i, &r->fast[i]) && r->fast[i] &&
-		      otf_ottl_fast_header_count(r->fast[i]) <= 8;
+		all = !otf_ottl_fast_compile(r->prog, i, &r->fast[i]) && r->fast[i];
+	all = all &&
+	      !otf_ottl_fast_set_create((const otf_ottl_fast_t *const *)r->fast, r->n, &r->set) &&
+	      r->set;
 	if (!all)
 		fast_drop(r);
 	r->all_fast = all;
@@ -156,6 +168,7 @@ int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
 		if (strstr(conds[i], "Now("))
 			r->cacheable = false;
 	otf_arena_init(&r->arena, 4096);
+	memset(r->port, PORT_UNKNOWN, sizeof r->port);
 	if (conds) /* routes of the caller's: nothing to evaluate */
 		fast_build(r);
 	*out = r;
@@ -452,12 +465,17 @@ static otf_buf_t *build_part(const unit_t *units, size_t nunits, int route)
 
 /* Output port of route for signal s: its own, or default when the route
  * has nothing wired for s; -1 when neither has. */
-static int port_of(const otf__cr_t *r, int route, otf_signal_t s)
+static int port_of(otf__cr_t *r, int route, otf_signal_t s)
 {
 	int port = route >= 0 ? route + 1 : 0;
+	int8_t *c = &r->port[s][port];
+	if (*c != PORT_UNKNOWN)
+		return *c;
 	if (otf_node_port_has_output(r->node, port, s))
-		return port;
-	return otf_node_port_has_output(r->node, 0, s) ? 0 : -1;
+		*c = (int8_t)port;
+	else
+		*c = otf_node_port_has_output(r->node, 0, s) ? 0 : -1;
+	return *c;
 }
 
 void otf__cr_drop_unmatched(otf__cr_t *r, _Atomic uint64_t *drops)
@@ -607,6 +625,38 @@ void otf__cr_send_parts(otf__cr_t *r, otf_msg_t *m, otf_buf_t **parts)
 	join_settle(r, j);
 }
 
+/* otf_view_ld_field with lengths of up to 4 varint bytes read without its
+ * loop: the *Data and Resource* groups are the request's big fields (a
+ * 340 kB ScopeLogs is a 3-byte length), walked once per message. Same
+ * results: anything else is the view function's. */
+static inline uint32_t ld_field(const uint8_t **pp, const uint8_t *end, size_t *len)
+{
+	const uint8_t *p = *pp;
+	if (end - p < 5 || (p[0] & 0x87) != 0x02)
+		return otf_view_ld_field(pp, end, len);
+	uint64_t n = p[1];
+	size_t k = 2;
+	if (n & 0x80) {
+		n = (n & 0x7f) | (uint64_t)(p[2] & 0x7f) << 7;
+		k = 3;
+		if (p[2] & 0x80) {
+			n |= (uint64_t)(p[3] & 0x7f) << 14;
+			k = 4;
+			if (p[3] & 0x80) {
+				if (p[4] & 0x80)
+					return otf_view_ld_field(pp, end, len);
+				n |= (uint64_t)p[4] << 21;
+				k = 5;
+			}
+		}
+	}
+	if (n > (uint64_t)(end - p) - k)
+		return 0;
+	*len = (size_t)n;
+	*pp = p + k;
+	return (uint32_t)p[0] >> 3;
+}
+
 /* A Resource* group's head (field 1, the last one wins) as
  * otf_view_group_read finds it, read inline when every field has the
  * common shape; the view function otherwise. */
@@ -616,7 +666,7 @@ static int group_head(otf_bytes_t msg, otf_bytes_t *head)
 	*head = (otf_bytes_t){NULL, 0};
 	while (p < end) {
 		size_t n;
-		uint32_t f = otf_view_ld_field(&p, end, &n);
+		uint32_t f = ld_field(&p, end, &n);
 		if (!f) {
 			otf_view_group_t g;
 			int rc = otf_view_group_read(msg, &g);
@@ -638,12 +688,18 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 {
 	const otf_buf_t *payload = otf_msg_payload(m);
 	const uint8_t *p = payload->data, *end = payload->data + payload->len;
-	uint64_t looked_up = 0;
+	/* the request's headers: once per request, none to look for in a
+	 * request without any */
+	size_t nh = otf_ottl_fast_set_header_count(r->set);
+	bool any = otf_msg_header_count(m) > 0;
+	for (size_t k = 0; k < nh; k++)
+		r->hdr[k] =
+		    any ? otf_msg_header_get(m, otf_ottl_fast_set_header_key(r->set, k)) : NULL;
 	int first = ROUTE_MIXED;
 	while (p < end) {
 		/* *Data: resource_* = 1; any other shape is the general path's */
 		size_t len;
-		uint32_t field = otf_view_ld_field(&p, end, &len);
+		uint32_t field = ld_field(&p, end, &len);
 		if (!field)
 			return false;
 		otf_bytes_t content = {p, len}, head;
@@ -652,25 +708,11 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 			continue;
 		if (group_head(content, &head))
 			return false;
-		int route = ROUTE_DEFAULT;
-		for (size_t i = 0; i < r->n; i++) {
-			const otf_ottl_fast_t *f = r->fast[i];
-			if (!(looked_up & (1ull << i))) {
-				/* the request's headers: once per request */
-				size_t nk = otf_ottl_fast_header_count(f);
-				for (size_t k = 0; k < nk; k++)
-					r->hdr[i][k] =
-					    otf_msg_header_get(m, otf_ottl_fast_header_key(f, k));
-				looked_up |= 1ull << i;
-			}
-			int v = otf_ottl_fast_eval(f, head, r->hdr[i]);
-			if (v == OTF_OTTL_FAST_UNSURE)
-				return false;
-			if (v) {
-				route = (int)i;
-				break;
-			}
-		}
+		int route = otf_ottl_fast_set_eval(r->set, head, r->hdr);
+		if (route == OTF_OTTL_FAST_SET_UNSURE)
+			return false;
+		if (route == OTF_OTTL_FAST_SET_NONE)
+			route = ROUTE_DEFAULT;
 		if (first == ROUTE_MIXED)
 			first = route;
 		else if (route != first)
@@ -680,10 +722,19 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 	return true;
 }
 
+/* The general path: out of line, so that the fast one does not pay for its
+ * frame (its buffers are most of a kilobyte of stack). */
+static __attribute__((noinline)) void general_consume(otf__cr_t *r, otf_msg_t *m);
+
 void otf__cr_consume(otf__cr_t *r, otf_msg_t *m)
 {
 	if (r->all_fast && fast_consume(r, m))
 		return;
+	general_consume(r, m);
+}
+
+static void general_consume(otf__cr_t *r, otf_msg_t *m)
+{
 	otf_buf_t *payload = otf_msg_payload(m);
 	otf_arena_reset(&r->arena);
 	otf_ottl_record_t rec;

@@ -23,9 +23,12 @@
  * Fast path (resource context): when every route's condition has the
  * fast form (otf_ottl_fast_t in otflow/ottl.h: attributes["k"] == "v",
  * request["H"] == "v", and/or/not of those), each resource is evaluated
- * on its encoded bytes with no decode and no allocation, the request's
- * headers looked up once per request; when the resources all go to one
- * route the message is passed on from there. Resources for different
+ * on its encoded bytes with no decode and no allocation: the routes are
+ * one otf_ottl_fast_set_t, so a resource's attributes are walked once for
+ * every route's keys; the request's headers are looked up once per
+ * request (not at all when it has none), and each route's output port
+ * once per instance; when the resources all go to one route the message
+ * is passed on from there. Resources for different
  * routes, bytes the fast form is unsure of, and every other condition
  * take the general path below (same results: tests/unit/test_ottl_fast.c).
  *

@@ -19,18 +19,28 @@
  * the sending queue nacks what expires in it, all with -ETIMEDOUT.
  *
  * The deadline is also enforced here (CAN, otflow/component.h): a message
- * with a deadline travels on as a copy of this node's own (same payload,
- * envelope, items; the original's id as its source) that this node
- * subscribes to, and a timer waits for its deadline (plus GRACE_MS). The
- * copy's outcome answers the original and stops the timer. When the timer
- * fires first,
- * the original is nacked -ETIMEDOUT at once (the client gets
- * DEADLINE_EXCEEDED / 504 at its deadline, whatever downstream is doing)
- * and the copy is cancelled: queued copies are dropped, retries stop, a
- * send not yet started is skipped, one in flight aborted where the
- * protocol allows, also in nodes that do not watch deadlines themselves
- * (plugins). Counted as cancelled here. Its late outcome is then ignored.
- * A CAN of the original (its client left) passes on to the copy. A
+ * with a deadline travels on itself (same id, headers, payload), its
+ * upstream part (the subscribers below this node, its fan-out join) cut
+ * off and kept here (otf_node_send_detached), so that this node answers
+ * the client: with the message's outcome when it comes first, or, when
+ * the deadline (plus GRACE_MS) comes first, at once with -ETIMEDOUT (the
+ * client gets DEADLINE_EXCEEDED / 504 at its deadline, whatever
+ * downstream is doing), and then the message is cancelled: queued it is
+ * dropped, retries stop, a send not yet started is skipped, one in flight
+ * aborted where the protocol allows, also in nodes that do not watch
+ * deadlines themselves (plugins). Counted as cancelled here. Its late
+ * outcome is then ignored. A CAN of the message's id (its client left)
+ * reaches the nodes after this one by itself. Where the part cannot be cut
+ * off (a subscriber upstream wants the message itself back: retry before
+ * this node) a copy of this node's own travels instead (same payload,
+ * envelope, items; the original's id as its source; a CAN of the original
+ * passes on to it), as before.
+ *
+ * Timers: one per instance (worker), armed for the nearest deadline of a
+ * min-heap of the messages watched; an answered message leaves the heap
+ * and the timer stays armed (firing early only finds nothing due and arms
+ * for the next), so a message costs no timer of its own. The bookkeeping
+ * (and the cut-off part's storage) comes from a free list. A
  * message without a deadline is passed on as it is (same id). */
 #include "otflow/alloc.h"
 #include "otflow/component.h"
@@ -52,25 +62,48 @@ typedef struct deadline_config {
 	int64_t max_timeout_ns;
 } deadline_config_t;
 
-/* A message travelling on as a copy (see the top of this file). */
+/* A message watched until its deadline (see the top of this file): its
+ * cut-off upstream part (up, in the storage after this struct), or, for a
+ * copy, the original. */
 typedef struct held held_t;
 struct held {
-	held_t *prev, *next;
-	otf_msg_t *orig;  /* answered once; NULL once expired */
-	uint64_t orig_id; /* CAN of the original finds it */
+	held_t *prev, *next;    /* expired, or on the free list (next) */
+	otf_msg_upstream_t *up; /* detached: answered once; NULL once answered */
+	otf_msg_t *orig;        /* copy: answered once; NULL once answered */
+	uint64_t id;            /* the message's (copy: the original's, for CAN) */
 	uint64_t copy_id;
-	int64_t timer_id; /* > 0 while waiting for the deadline */
+	uint64_t key;  /* unix ns when it expires here (deadline + GRACE_MS) */
+	uint32_t hidx; /* position in the heap while watched */
+	bool watched;  /* in the heap (else expired, waiting for its outcome) */
 	otf_signal_t signal;
 	uint64_t items;
 };
 
 #define GRACE_MS 2
+/* The upstream part's storage after the struct, aligned for any type. */
+#define HELD_HEAD ((sizeof(held_t) + 15) & ~(size_t)15)
+
+/* A heap entry: the key beside its message, so that sifting reads the
+ * array only. */
+typedef struct slot {
+	uint64_t key;
+	held_t *h;
+} slot_t;
 
 typedef struct deadline {
 	otf_node_t *node;
 	uv_loop_t *loop;
 	const deadline_config_t *cfg;
-	held_t *list;
+	slot_t *heap; /* min-heap by key */
+	uint32_t n, cap;
+	/* CLOCK_REALTIME read once per loop iteration (at loop_ms): a read
+	 * costs more than the rest of a message's work here, and a deadline
+	 * is kept to the millisecond. */
+	uint64_t clock_ns, clock_loop_ms;
+	held_t *expired; /* answered at their deadline, outcome still to come */
+	held_t *spare;
+	int64_t timer_id;   /* > 0 while the timer is armed */
+	uint64_t armed_key; /* the key it is armed for */
 } deadline_t;
 
 static const otf_config_field_t k_schema[] = {
@@ -163,26 +196,141 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 	return 0;
 }
 
-static void unlink_held(deadline_t *d, held_t *h)
+static void heap_swap(deadline_t *d, uint32_t a, uint32_t b)
 {
-	if (h->timer_id > 0)
-		otf_node_timer_stop(d->node, h->timer_id);
-	if (h->prev)
-		h->prev->next = h->next;
-	else
-		d->list = h->next;
-	if (h->next)
-		h->next->prev = h->prev;
-	otf_free(h);
+	slot_t t = d->heap[a];
+	d->heap[a] = d->heap[b];
+	d->heap[b] = t;
+	d->heap[a].h->hidx = a;
+	d->heap[b].h->hidx = b;
 }
 
-/* m (deadline want, later than now) goes on as a copy watched by a timer;
- * false when that cannot be set up (nothing sent, m still the caller's). */
+static void heap_up(deadline_t *d, uint32_t i)
+{
+	while (i > 0 && d->heap[(i - 1) / 2].key > d->heap[i].key) {
+		heap_swap(d, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void heap_down(deadline_t *d, uint32_t i)
+{
+	for (;;) {
+		uint32_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < d->n && d->heap[l].key < d->heap[m].key)
+			m = l;
+		if (r < d->n && d->heap[r].key < d->heap[m].key)
+			m = r;
+		if (m == i)
+			return;
+		heap_swap(d, i, m);
+		i = m;
+	}
+}
+
+static bool heap_push(deadline_t *d, held_t *h)
+{
+	if (d->n == d->cap) {
+		uint32_t ncap = d->cap ? d->cap * 2 : 64;
+		slot_t *nh = otf_realloc(d->heap, ncap * sizeof *nh);
+		if (!nh)
+			return false;
+		d->heap = nh;
+		d->cap = ncap;
+	}
+	h->hidx = d->n;
+	h->watched = true;
+	d->heap[d->n++] = (slot_t){h->key, h};
+	heap_up(d, h->hidx);
+	return true;
+}
+
+static void heap_remove(deadline_t *d, held_t *h)
+{
+	uint32_t i = h->hidx;
+	h->watched = false;
+	if (--d->n == i)
+		return;
+	d->heap[i] = d->heap[d->n];
+	d->heap[i].h->hidx = i;
+	if (i > 0 && d->heap[(i - 1) / 2].key > d->heap[i].key)
+		heap_up(d, i);
+	else
+		heap_down(d, i);
+}
+
+static held_t *take(deadline_t *d)
+{
+	held_t *h = d->spare;
+	if (h)
+		d->spare = h->next;
+	else if (!(h = otf_malloc(HELD_HEAD + otf_msg_upstream_size())))
+		return NULL;
+	memset(h, 0, sizeof *h);
+	return h;
+}
+
+static void give_back(deadline_t *d, held_t *h)
+{
+	h->next = d->spare;
+	d->spare = h;
+}
+
+/* The timer armed for the nearest key: started only when none is armed
+ * or the nearest is earlier than the armed one (a fixed timeout gives
+ * keys in order: no timer call per message). */
+static void arm(deadline_t *d, uint64_t now)
+{
+	if (!d->n || (d->timer_id > 0 && d->armed_key <= d->heap[0].key))
+		return;
+	if (d->timer_id > 0)
+		otf_node_timer_stop(d->node, d->timer_id);
+	d->timer_id = 0;
+	uint64_t key = d->heap[0].key;
+	/* the loop clock, which the timer counts from, may be behind */
+	uv_update_time(d->loop);
+	uint64_t ms = key > now ? (key - now + 999999) / 1000000 : 0;
+	int64_t id = otf_node_timer_start(d->node, ms, 0, 1);
+	if (id > 0) {
+		d->timer_id = id;
+		d->armed_key = key;
+	}
+}
+
+/* m (deadline want, later than now) goes on watched; false when that
+ * cannot be set up (nothing sent, m still the caller's). *rc: a send's
+ * failure (m then nacked here). */
 static bool send_watched(deadline_t *d, otf_msg_t *m, uint64_t want, uint64_t now)
 {
-	held_t *h = otf_calloc(1, sizeof *h);
+	held_t *h = take(d);
 	if (!h)
 		return false;
+	h->key = want + GRACE_MS * 1000000ull;
+	h->signal = otf_msg_signal(m);
+	h->items = otf_msg_items(m);
+	h->id = otf_msg_id(m);
+	if (!heap_push(d, h)) {
+		give_back(d, h);
+		return false;
+	}
+	otf_msg_set_deadline(m, want);
+	otf_msg_upstream_t *up;
+	int rc = otf_node_send_detached(d->node, m,
+	                                OTF_INTEREST_ACK | OTF_INTEREST_NACK | OTF_INTEREST_QUEUED,
+	                                (uint64_t)(uintptr_t)h, (char *)h + HELD_HEAD, &up);
+	if (!rc) {
+		h->up = up;
+		arm(d, now);
+		return true;
+	}
+	if (rc != OTF_E_UNSUPPORTED) {
+		heap_remove(d, h);
+		give_back(d, h);
+		otf_msg_nack(m, rc, false,
+		             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
+		return true;
+	}
+	/* A subscriber upstream wants m itself back: a copy goes instead. */
 	otf_msg_t *c = otf_msg_create(d->node, otf_msg_signal(m), otf_buf_ref(otf_msg_payload(m)),
 	                              otf_msg_items(m));
 	if (!c || otf_msg_add_source(c, otf_msg_id(m)) || otf_msg_copy_envelope(c, m) ||
@@ -191,40 +339,22 @@ static bool send_watched(deadline_t *d, otf_msg_t *m, uint64_t want, uint64_t no
 	                      (uint64_t)(uintptr_t)h)) {
 		if (c)
 			otf_msg_drop(c);
-		otf_free(h);
-		return false;
-	}
-	otf_msg_set_deadline(c, want);
-	/* This node is the backstop: its timer fires GRACE_MS after the
-	 * deadline, on a fresh loop clock, so that a node after it that
-	 * watches the deadline itself (retry, a sending queue, an exporter's
-	 * attempt) answers first with its own reason, and only a message
-	 * nobody gave up on is expired here. */
-	uv_update_time(d->loop);
-	uint64_t ms = (want - now + 999999) / 1000000 + GRACE_MS;
-	h->timer_id = otf_node_timer_start(d->node, ms, 0, (uint64_t)(uintptr_t)h);
-	if (h->timer_id <= 0) {
-		otf_msg_drop(c);
-		otf_free(h);
+		heap_remove(d, h);
+		give_back(d, h);
 		return false;
 	}
 	h->orig = m;
-	h->orig_id = otf_msg_id(m);
 	h->copy_id = otf_msg_id(c);
-	h->signal = otf_msg_signal(m);
-	h->items = otf_msg_items(m);
-	h->next = d->list;
-	if (d->list)
-		d->list->prev = h;
-	d->list = h;
-	int rc = otf_node_send(d->node, c);
+	rc = otf_node_send(d->node, c);
 	if (rc) {
 		otf_msg_drop(c);
-		h->orig = NULL;
-		unlink_held(d, h);
+		heap_remove(d, h);
+		give_back(d, h);
 		otf_msg_nack(m, rc, false,
 		             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
+		return true;
 	}
+	arm(d, now);
 	return true;
 }
 
@@ -232,7 +362,12 @@ static void consume(void *inst, otf_msg_t *m)
 {
 	deadline_t *d = inst;
 	const deadline_config_t *cfg = d->cfg;
-	uint64_t now = now_unix_ns();
+	uint64_t loop_ms = uv_now(d->loop);
+	if (!d->clock_ns || loop_ms != d->clock_loop_ms) {
+		d->clock_ns = now_unix_ns();
+		d->clock_loop_ms = loop_ms;
+	}
+	uint64_t now = d->clock_ns;
 	uint64_t have = otf_msg_deadline(m), want = 0;
 	uint64_t client = 0;
 	if (cfg->client_timeout) {
@@ -270,30 +405,65 @@ static void consume(void *inst, otf_msg_t *m)
 		             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 }
 
-/* The deadline passed before the copy's outcome: answer, then cancel. */
+/* The deadline passed before the outcome: answer, then cancel. */
 static void expire(deadline_t *d, held_t *h)
 {
-	h->timer_id = 0;
-	if (!h->orig)
-		return;
-	otf_msg_t *m = h->orig;
-	h->orig = NULL; /* the copy's outcome, when it comes, only frees h */
+	heap_remove(d, h);
+	h->prev = NULL;
+	h->next = d->expired;
+	if (d->expired)
+		d->expired->prev = h;
+	d->expired = h;
 	otf_node_count(d->node, OTF_COUNTER_CANCELLED, h->signal, h->items);
-	otf_msg_nack(m, -ETIMEDOUT, false, "deadline: deadline exceeded");
-	otf_msg_cancel(d->node, h->copy_id, "deadline exceeded");
+	if (h->up) {
+		otf_msg_upstream_t *up = h->up;
+		h->up = NULL; /* the outcome, when it comes, only frees h */
+		otf_msg_upstream_nack(up, -ETIMEDOUT, false, 0, "deadline: deadline exceeded");
+		otf_msg_cancel(d->node, h->id, "deadline exceeded");
+	} else if (h->orig) {
+		otf_msg_t *m = h->orig;
+		h->orig = NULL;
+		otf_msg_nack(m, -ETIMEDOUT, false, "deadline: deadline exceeded");
+		otf_msg_cancel(d->node, h->copy_id, "deadline exceeded");
+	}
 }
 
 static void on_outcome(deadline_t *d, held_t *h, const otf_ctrl_t *c)
 {
-	if (h->orig) {
+	if (h->watched) {
+		heap_remove(d, h);
+	} else { /* expired: off its list */
+		if (h->prev)
+			h->prev->next = h->next;
+		else
+			d->expired = h->next;
+		if (h->next)
+			h->next->prev = h->prev;
+	}
+	uint64_t after = c->permanent ? 0 : c->retry_after_ns;
+	if (h->up) {
+		if (c->type == OTF_CTRL_ACK)
+			otf_msg_upstream_ack(h->up);
+		else
+			otf_msg_upstream_nack(h->up, c->error, c->permanent, after, c->reason);
+	} else if (h->orig) {
 		if (c->type == OTF_CTRL_ACK)
 			otf_msg_ack(h->orig);
-		else if (c->retry_after_ns && !c->permanent)
-			otf_msg_nack_throttled(h->orig, c->error, c->retry_after_ns, c->reason);
+		else if (after)
+			otf_msg_nack_throttled(h->orig, c->error, after, c->reason);
 		else
 			otf_msg_nack(h->orig, c->error, c->permanent, c->reason);
 	}
-	unlink_held(d, h);
+	give_back(d, h);
+}
+
+static void on_timer(deadline_t *d)
+{
+	d->timer_id = 0;
+	uint64_t now = now_unix_ns();
+	while (d->n && d->heap[0].key <= now)
+		expire(d, d->heap[0].h);
+	arm(d, now);
 }
 
 static void control(void *inst, const otf_ctrl_t *c)
@@ -306,26 +476,29 @@ static void control(void *inst, const otf_ctrl_t *c)
 		on_outcome(d, h, c);
 		break;
 	case OTF_CTRL_QUEUED:
-		/* Passed up: the copy stands for the original (an ack node's
-		 * pre_export above still hears its sending queue). */
-		if (h->orig)
+		/* Passed up: an ack node's pre_export above still hears its
+		 * sending queue. */
+		if (h->up)
+			otf_msg_upstream_queued(h->up);
+		else if (h->orig)
 			otf_msg_queued(h->orig);
 		break;
 	case OTF_CTRL_TMR:
-		expire(d, h);
+		on_timer(d);
 		break;
 	case OTF_CTRL_CAN:
-		/* The original's client left: its copy goes too (the copy's
-		 * outcome still answers the original). */
-		for (held_t *w = d->list; w; w = w->next)
-			if (w->orig_id == c->msg_id) {
-				otf_msg_cancel(d->node, w->copy_id,
+		/* The original's client left: a copy goes too (its outcome still
+		 * answers the original). A detached message kept its id: the CAN
+		 * reaches the nodes after this one by itself. */
+		for (uint32_t i = 0; i < d->n; i++)
+			if (d->heap[i].h->orig && d->heap[i].h->id == c->msg_id) {
+				otf_msg_cancel(d->node, d->heap[i].h->copy_id,
 				               c->reason[0] ? c->reason : "cancelled");
 				break;
 			}
 		break;
 	case OTF_CTRL_KIL:
-		/* Copies in flight are answered downstream; timers may still
+		/* Messages in flight are answered downstream; the timer may still
 		 * fire until destroy. */
 		otf_node_shutdown_done(d->node);
 		break;
@@ -340,12 +513,26 @@ static void destroy(void *inst)
 {
 	deadline_t *d = inst;
 	/* Outcomes that never came (the downstream node timed out): the
-	 * originals are dropped unanswered, as the engine does at shutdown. */
-	while (d->list) {
-		if (d->list->orig)
-			otf_msg_drop(d->list->orig);
-		d->list->timer_id = 0;
-		unlink_held(d, d->list);
+	 * upstream parts and originals are released unanswered, as the engine
+	 * does at shutdown; the messages in flight are the engine's. */
+	for (uint32_t i = 0; i < d->n; i++) {
+		held_t *h = d->heap[i].h;
+		if (h->up)
+			otf_msg_upstream_discard(h->up);
+		else if (h->orig)
+			otf_msg_drop(h->orig);
+		otf_free(h);
+	}
+	otf_free(d->heap);
+	while (d->expired) {
+		held_t *h = d->expired;
+		d->expired = h->next;
+		otf_free(h);
+	}
+	while (d->spare) {
+		held_t *h = d->spare;
+		d->spare = h->next;
+		otf_free(h);
 	}
 	otf_free(d);
 }
