@@ -2,11 +2,13 @@
 #include "core/lazylib.h"
 
 #include <dlfcn.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
@@ -37,4 +39,54 @@ void otf__lazylib_load(const char *soname, const char *who, const char *const *n
 		atomic_store_explicit(loaded, 1, memory_order_release);
 	}
 	pthread_mutex_unlock(&g_lock);
+}
+
+int otf__lazylib_try_load(const char *const *paths, size_t npaths, const char *const *names,
+                          size_t n, void (**table)(void), _Atomic int *loaded, char *why,
+                          size_t size)
+{
+	if (atomic_load_explicit(loaded, memory_order_acquire))
+		return 0;
+	int rc = -1;
+	if (size)
+		why[0] = '\0';
+	pthread_mutex_lock(&g_lock);
+	if (atomic_load_explicit(loaded, memory_order_acquire)) {
+		rc = 0;
+		goto out;
+	}
+	for (size_t k = 0; k < npaths; k++) {
+		bool is_path = strchr(paths[k], '/') != NULL;
+		/* Candidates that do not exist say nothing: the reason kept is
+		 * that of one that exists but does not load (wrong ELF class, a
+		 * missing dependency). */
+		if (is_path && access(paths[k], F_OK) != 0)
+			continue;
+		void *h = dlopen(paths[k], RTLD_NOW | RTLD_LOCAL);
+		if (!h) {
+			const char *e = dlerror();
+			if (size && !why[0] && (is_path || (e && !strstr(e, "No such file"))))
+				snprintf(why, size, "%s", e ? e : paths[k]);
+			continue;
+		}
+		size_t i = 0;
+		for (; i < n; i++) {
+			void *f = dlsym(h, names[i]);
+			if (!f)
+				break;
+			memcpy(&table[i], &f, sizeof f);
+		}
+		if (i < n) {
+			if (size)
+				snprintf(why, size, "%s: no %s", paths[k], names[i]);
+			dlclose(h);
+			goto out;
+		}
+		atomic_store_explicit(loaded, 1, memory_order_release);
+		rc = 0;
+		goto out;
+	}
+out:
+	pthread_mutex_unlock(&g_lock);
+	return rc;
 }

@@ -20,4 +20,16 @@
 void otf__lazylib_load(const char *soname, const char *who, const char *const *names, size_t n,
                        void (**table)(void), _Atomic int *loaded);
 
+/* The same for a library whose absence the caller can report (a module of
+ * otflow's own, e.g. the OTLP/JSON decoder): tries paths[0..npaths) in
+ * order (a path with a '/' is opened as it is, a bare name through the
+ * dynamic loader's search) and fills the table from the first that opens.
+ * Returns 0 (also when already loaded), or -1 with why (NUL-terminated,
+ * cut to size) holding the loader's reason for the first candidate that
+ * exists but does not load, "" when none exists; nothing is kept loaded
+ * then, and a later call tries again. */
+int otf__lazylib_try_load(const char *const *paths, size_t npaths, const char *const *names,
+                          size_t n, void (**table)(void), _Atomic int *loaded, char *why,
+                          size_t size);
+
 #endif

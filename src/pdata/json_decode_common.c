@@ -3,6 +3,7 @@
  * from numbers or strings, doubles with NaN/Infinity, enums by number or
  * name) and the messages shared by every signal. */
 #include "json_internal.h"
+#include "json_sj_dl.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -116,6 +117,11 @@ int otf__jdec_begin(otf__jdec *d, otf__jval *root, const char *json, size_t len,
 	d->json = json;
 	d->len = len;
 	d->jdepth = (size_t)jdepth;
+	/* The parser is a module loaded now (json_sj_dl.h): a missing one
+	 * fails this decode, not the process. */
+	char why[sizeof err->detail];
+	if (otf__jsj_module_load(why, sizeof why))
+		return otf__perr_set(err, OTF_E_UNSUPPORTED, 0, "%s", why);
 	d->p = otf__jsj_get();
 	if (!d->p)
 		return otf__perr_set(err, OTF_E_NOMEM, 0, "json parser");

@@ -10,7 +10,8 @@
 # 3 MiB (its heap under 512 kB), and the admin DAG route still reports
 # every node with the counters of what was sent (its table is now sized
 # per request). The libraries of components the config does not use are
-# not mapped at all.
+# not mapped at all, nor the OTLP/JSON parser's C++ before a JSON request,
+# and all of the idle process's resident memory stays under 6 MiB.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -69,6 +70,16 @@ for lib in libcurl libpq librdkafka libgnutls; do
 	fi
 done
 
+# The OTLP/JSON parser (C++: libstdc++ and simdjson) is a module loaded at
+# the first JSON decode (src/pdata/json_sj_dl.h): at idle none of it is mapped.
+for lib in libstdc++ libsimdjson libotflow-json; do
+	if grep -q "/$lib\.so" "/proc/$PID/maps"; then
+		bad "idle otflow maps $lib (before any OTLP/JSON request)"
+	else
+		ok "idle otflow does not map $lib"
+	fi
+done
+
 # Sanitizer builds map shadow memory and keep freed blocks in quarantine:
 # their RSS says nothing about otflow's.
 if grep -q __asan_init "$OTF_BIN" 2>/dev/null; then
@@ -79,6 +90,14 @@ else
 		ok "idle RssAnon with two workers: $anon kB (<= 3072 kB)"
 	else
 		bad "idle RssAnon with two workers: $anon kB (> 3072 kB)"
+		sed 's/^/  | /' "/proc/$PID/status" | grep -E 'Rss|Threads'
+	fi
+	# All of it, the mapped libraries' resident pages included (issue 15: 6 MiB).
+	rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$PID/status")
+	if [ "$rss" -le 6144 ]; then
+		ok "idle VmRSS with two workers: $rss kB (<= 6144 kB)"
+	else
+		bad "idle VmRSS with two workers: $rss kB (> 6144 kB)"
 		sed 's/^/  | /' "/proc/$PID/status" | grep -E 'Rss|Threads'
 	fi
 	# The start's large blocks (the nodes' control rings) stay out of the
@@ -105,6 +124,11 @@ print(" ".join(sorted(n)), n["receiver:otlp"]["counters"]["accepted"], n["export
 	sleep 0.1
 done
 expect_eq "admin DAG: nodes, accepted and sent" "exporter:nop processor:batch@logs receiver:otlp 3 3" "$got"
+if grep -q "/libotflow-json\.so" "/proc/$PID/maps"; then
+	ok "the JSON request loaded libotflow-json.so"
+else
+	bad "libotflow-json.so not mapped after an OTLP/JSON request"
+fi
 
 kill -TERM "$PID"
 wait_pid "$PID" 20

@@ -75,6 +75,15 @@ void otf__otlp_ingest(otf_signal_t signal, otlp_encoding_t enc, otf_buf_t *body,
 			snprintf(out->message, sizeof out->message, "out of memory");
 			return;
 		}
+		/* The JSON parser module is missing (src/pdata/json_sj_dl.h): not
+		 * the client's fault; the detail names the file. */
+		if (rc == OTF_E_UNSUPPORTED) {
+			out->http_status = 500;
+			snprintf(out->message, sizeof out->message,
+			         "OTLP/JSON decoding is unavailable on this server: %s",
+			         perr.detail);
+			return;
+		}
 		if (rc) {
 			char buf[300];
 			out->http_status = 400;
