@@ -22,17 +22,20 @@ cp "$root/usr/share/otflow/otflow.yaml" "$root/etc/otflow/otflow.yaml"
 # Debug info stays in the build tree.
 strip --strip-debug "$root/usr/bin/otflow" "$root"/usr/lib/*/libotmmap.so.*.*.* \
 	"$root"/usr/lib/libotmmap.so.*.*.* 2>/dev/null || true
+# The OTLP/JSON parser module (otflow loads it at the first JSON request).
+find "$root/usr/lib" -name libotflow-json.so -exec strip --strip-debug {} +
 find "$root" -name __pycache__ -prune -exec rm -rf {} +
 depends=""
 if command -v dpkg-shlibdeps >/dev/null 2>&1; then
 	mkdir -p "$stage/src/debian"
 	: > "$stage/src/debian/control"
-	elves=$(find "$root/usr" -type f \( -name otflow -o -name 'libotmmap.so.*' \))
+	elves=$(find "$root/usr" -type f \( -name otflow -o -name 'libotmmap.so.*' \
+		-o -name libotflow-json.so \))
 	depends=$(cd "$stage/src" && dpkg-shlibdeps -O $elves 2>/dev/null |
 		sed -n 's/^shlibs:Depends=//p') || depends=""
 fi
 [ -n "$depends" ] || depends="libc6, libjson-c5, libyaml-0-2, libuv1, zlib1g, libzstd1, \
-libnghttp2-14, libpq5, libhttp-parser2.9, libcurl4"
+libnghttp2-14, libpq5, libhttp-parser2.9, libcurl4, libsimdjson14, libstdc++6"
 # libcurl, libpq and librdkafka are loaded at first use (dlopen, src/core/lazylib.h),
 # which dpkg-shlibdeps cannot see.
 for p in libcurl4 libpq5 librdkafka1; do

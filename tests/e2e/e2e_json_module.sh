@@ -3,7 +3,8 @@
 # that otflow loads at the first JSON decode. From an install tree (cmake
 # --install into a staging root, as scripts/make-deb.sh does) the installed
 # otflow finds it in LIBDIR/otflow and decodes a JSON request: every record
-# arrives in the file exporter with its body. Without the module the same
+# arrives in the file exporter with its body, and a program linking the
+# installed libotflow.so decodes JSON through it too. Without the module the same
 # request gets 500 with a message naming the file, the log names the path
 # looked at, protobuf requests on the same server are still accepted, and
 # the process stays up and exits 0 on SIGTERM; `pdata convert` from JSON
@@ -66,6 +67,45 @@ grep -q "$ROOT/usr/lib/.*otflow/libotflow-json.so" "/proc/$OTF_PID/maps" &&
 	ok "the installed module is the one mapped" ||
 	bad "mapped: $(grep -o '/[^ ]*libotflow-json[^ ]*' "/proc/$OTF_PID/maps" | head -1)"
 otf_stop
+
+# 1b. a program embedding the installed libotflow.so (LIBDIR) decodes JSON:
+# the module is found in LIBDIR/otflow, beside the library.
+cat >"$TMP/dec.c" <<'C'
+#include <otflow/arena.h>
+#include <otflow/pdata_codec.h>
+#include <stdio.h>
+#include <string.h>
+int main(int argc, char **argv)
+{
+	otf_arena_t a;
+	otf_logs_t l;
+	otf_pdata_error_t e;
+	char buf[300];
+	otf_arena_init(&a, 0);
+	int rc = otf_pdata_json_decode_logs(&l, argv[1], strlen(argv[1]), &a, NULL, &e);
+	if (rc) {
+		printf("error %d: %s\n", rc, otf_pdata_error_format(&e, buf, sizeof buf));
+		return 1;
+	}
+	const otf_scope_logs_t *sl = &l.resource_logs[0].scope_logs[0];
+	for (size_t i = 0; i < sl->log_records_len; i++)
+		printf("%s%.*s", i ? " " : "", (int)sl->log_records[i].body.u.string_value.len,
+		       (const char *)sl->log_records[i].body.u.string_value.ptr);
+	printf("\n");
+	otf_arena_close(&a);
+	(void)argc;
+	return 0;
+}
+C
+LIBDIR=$(dirname "$(find "$ROOT/usr/lib" -name 'libotflow.so.0' | head -1)")
+CCFLAGS=""
+grep -q __asan_init "$OTF_BIN" 2>/dev/null && CCFLAGS="-fsanitize=address,undefined"
+if ${CC:-cc} $CCFLAGS -I"$ROOT/usr/include" "$TMP/dec.c" -L"$LIBDIR" -lotflow -o "$TMP/dec" 2>"$TMP/cc.log"; then
+	expect_eq "embedding program on the installed libotflow.so" "one two three" \
+		"$(LD_LIBRARY_PATH=$LIBDIR "$TMP/dec" "$body" 2>&1)"
+else
+	bad "cc: $(head -3 "$TMP/cc.log")"
+fi
 
 # 2. installed, module missing
 "$BUILD/otflow" pdata convert --signal logs --from json --to proto <(echo "$body") \
