@@ -41,34 +41,45 @@ int otf__jsj_module_load(char *why, size_t size);
 #ifndef OTF_JSJ_LINKED
 
 typedef struct otf__jsj_fns {
-	__typeof__(otf__jsj_get) *otf__jsj_get;
-	__typeof__(otf__jsj_parse) *otf__jsj_parse;
-	__typeof__(otf__jsj_finish) *otf__jsj_finish;
-	__typeof__(otf__jsj_validate) *otf__jsj_validate;
-	__typeof__(otf__jsj_error) *otf__jsj_error;
-	__typeof__(otf__jsj_object) *otf__jsj_object;
-	__typeof__(otf__jsj_array) *otf__jsj_array;
-	__typeof__(otf__jsj_first_bad_utf8) *otf__jsj_first_bad_utf8;
-	__typeof__(otf__jsj_release) *otf__jsj_release;
-	__typeof__(otf__jsj_trim) *otf__jsj_trim;
+	__typeof__(otf__jsj_get) *get;
+	__typeof__(otf__jsj_parse) *parse;
+	__typeof__(otf__jsj_finish) *finish;
+	__typeof__(otf__jsj_validate) *validate;
+	__typeof__(otf__jsj_error) *error;
+	__typeof__(otf__jsj_object) *object;
+	__typeof__(otf__jsj_array) *array;
+	__typeof__(otf__jsj_first_bad_utf8) *first_bad_utf8;
+	__typeof__(otf__jsj_release) *release;
+	__typeof__(otf__jsj_trim) *trim;
 } otf__jsj_fns_t;
 
 extern otf__jsj_fns_t otf__jsj_table;
 extern _Atomic int otf__jsj_loaded;
 
-/* Every call but release and trim comes after a successful
- * otf__jsj_module_load() (the decoders' entry): straight through the
- * table. release and trim have nothing to free before a parser exists. */
-#define otf__jsj_get            (otf__jsj_table.otf__jsj_get)
-#define otf__jsj_parse          (otf__jsj_table.otf__jsj_parse)
-#define otf__jsj_finish         (otf__jsj_table.otf__jsj_finish)
-#define otf__jsj_validate       (otf__jsj_table.otf__jsj_validate)
-#define otf__jsj_error          (otf__jsj_table.otf__jsj_error)
-#define otf__jsj_object         (otf__jsj_table.otf__jsj_object)
-#define otf__jsj_array          (otf__jsj_table.otf__jsj_array)
-#define otf__jsj_first_bad_utf8 (otf__jsj_table.otf__jsj_first_bad_utf8)
-#define otf__jsj_release()      (otf__jsj_loaded ? otf__jsj_table.otf__jsj_release() : (void)0)
-#define otf__jsj_trim()         (otf__jsj_loaded ? otf__jsj_table.otf__jsj_trim() : (void)0)
+/* release and trim have nothing to free before a parser exists. */
+static inline void otf__jsj_release_dl(void)
+{
+	if (otf__jsj_loaded)
+		otf__jsj_table.release();
+}
+static inline void otf__jsj_trim_dl(void)
+{
+	if (otf__jsj_loaded)
+		otf__jsj_table.trim();
+}
+
+/* Every other call comes after a successful otf__jsj_module_load() (the
+ * decoders' entry): straight through the table. */
+#define otf__jsj_get            (otf__jsj_table.get)
+#define otf__jsj_parse          (otf__jsj_table.parse)
+#define otf__jsj_finish         (otf__jsj_table.finish)
+#define otf__jsj_validate       (otf__jsj_table.validate)
+#define otf__jsj_error          (otf__jsj_table.error)
+#define otf__jsj_object         (otf__jsj_table.object)
+#define otf__jsj_array          (otf__jsj_table.array)
+#define otf__jsj_first_bad_utf8 (otf__jsj_table.first_bad_utf8)
+#define otf__jsj_release        otf__jsj_release_dl
+#define otf__jsj_trim           otf__jsj_trim_dl
 
 #endif
 
