@@ -15,6 +15,13 @@
  * changed. */
 void otf__exph_publish_budget(otf_exph_t *h)
 {
+	/* A replaced instance (rebuild, KIL handover) shares its node with
+	 * the new one, which owns the node's budget now: the old one's closing
+	 * 0, published when its last send ended after the new one's, held
+	 * the receivers with nothing left to lift it (e2e_rebuild_storage,
+	 * seen under ASan: no request answered after the switch). */
+	if (h->handed_over)
+		return;
 	if (h->block_on_overflow && !h->closing) {
 		/* Full, messages wait for room (their clients wait too): the
 		 * receivers are stopped only once the waiting room is full. */
