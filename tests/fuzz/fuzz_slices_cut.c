@@ -32,6 +32,8 @@ static bool drop(void *ctx, uint64_t id)
 	return (*(const unsigned *)ctx >> id) & 1;
 }
 
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 2)
