@@ -1,5 +1,7 @@
-/* The sender behind the OTLP exporters (exporterhelper.h): queue, consumers,
- * retries with backoff, deadlines, acknowledgements, shutdown. */
+/* The sender behind the OTLP exporters (exporterhelper.h): consumers,
+ * retries with backoff, deadlines, outcomes, timers, shutdown. What comes
+ * into the queue (consume, block_on_overflow, the storage's group commit)
+ * is exph_admit.c. */
 #include "exporterhelper.h"
 
 #include "otflow/alloc.h"
@@ -9,14 +11,9 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 #include <uv.h>
 
 #include "exph_sender_internal.h"
-
-static void dispatch(otf_exph_t *h);
-static void admit_blocked(otf_exph_t *h);
-static void arm_timer(otf_exph_t *h, uint64_t due_ms);
 
 static double rnd01(otf_exph_t *h)
 {
@@ -127,7 +124,7 @@ otf_exph_t *otf__exph_create(otf_node_t *node, const otf_exph_retry_config_t *re
 		otf__exph_store_replay(h->store, node, on_replayed, h);
 		/* Sent once the exporter finished its own create. */
 		if (h->q.len)
-			arm_timer(h, uv_now(h->loop));
+			otf__exph_arm_timer(h, uv_now(h->loop));
 	}
 	otf__exph_live_add(h);
 	/* The receivers know the room before the first burst, not after. */
@@ -146,64 +143,6 @@ static void check_drained(otf_exph_t *h)
 		otf_node_shutdown_done(h->node);
 }
 
-static void sync_unlink(otf_exph_t *h, otf_exph_req_t *r)
-{
-	for (otf_exph_req_t **pp = &h->sync_head; *pp; pp = &(*pp)->sync_next) {
-		if (*pp == r) {
-			*pp = r->sync_next;
-			break;
-		}
-	}
-	r->sync_next = NULL;
-	r->sync_wait = false;
-}
-
-/* Poll interval while a sync runs on the WAL's thread. */
-#define SYNC_POLL_MS 1
-
-/* Group commit: the appends of a loop turn are handed to the WAL's sync
- * thread (one fdatasync per signal for all of them, and for what other
- * workers appended), while this loop goes on taking requests; the messages
- * whose records are durable are acknowledged here, the rest wait for the
- * next poll. wait: sync here and now (shutdown). */
-static void on_sync(otf_exph_t *h, bool wait)
-{
-	h->sync_timer = 0;
-	otf__exph_store_sync(h->store, wait);
-	otf_exph_req_t **pp = &h->sync_head;
-	while (*pp) {
-		otf_exph_req_t *r = *pp;
-		int rc;
-		if (!otf__exph_store_synced(h->store, r->signal, r->sync_token, &rc)) {
-			pp = &r->sync_next;
-			continue;
-		}
-		*pp = r->sync_next;
-		r->sync_next = NULL;
-		r->sync_wait = false;
-		if (r->msg) {
-			if (rc) {
-				char why[160];
-				snprintf(why, sizeof why, "sending queue storage: sync failed: %s",
-				         otf_strerror(rc));
-				otf_msg_nack(r->msg, rc, false, why);
-			} else if (r->sync_queued) {
-				otf_msg_queued(r->msg);
-				continue; /* still answered with the outcome */
-			} else {
-				otf_msg_ack(r->msg);
-			}
-			r->msg = NULL;
-		}
-	}
-	if (h->sync_head) {
-		int64_t id = otf_node_timer_start(h->node, SYNC_POLL_MS, 0, OTF_EXPH_SYNC_TOKEN);
-		h->sync_timer = id > 0 ? id : 0;
-		if (!h->sync_timer)
-			on_sync(h, true);
-	}
-}
-
 /* The request's final outcome: acknowledge, release, free. */
 static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int error,
                    const char *reason)
@@ -212,7 +151,7 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 		h->busy--;
 	otf__exph_queue_release(&h->q, r->size);
 	if (r->sync_wait)
-		sync_unlink(h, r);
+		otf__exph_sync_unlink(h, r);
 	/* On disk until sent or failed for good: a retryable failure because
 	 * the exporter is stopping leaves it for the next run. */
 	if (r->wal_id && !(h->closing && o == OTF_EXPH_RETRYABLE))
@@ -238,8 +177,8 @@ static void finish(otf_exph_t *h, otf_exph_req_t *r, otf_exph_outcome_t o, int e
 	otf_buf_unref(r->meta);
 	otf_free(r->slices);
 	otf_free(r);
-	admit_blocked(h);
-	dispatch(h);
+	otf__exph_admit_blocked(h);
+	otf__exph_dispatch(h);
 	otf__exph_publish_budget(h);
 	check_drained(h);
 }
@@ -260,7 +199,7 @@ void otf__exph_list_add(otf_exph_req_t **head, otf_exph_req_t *r)
 	list_add(head, r);
 }
 
-static void arm_timer(otf_exph_t *h, uint64_t due_ms)
+void otf__exph_arm_timer(otf_exph_t *h, uint64_t due_ms)
 {
 	if (h->timer_id > 0 && h->timer_due_ms <= due_ms)
 		return;
@@ -325,7 +264,7 @@ static void retry_later(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_
 	r->state = ST_WAITING;
 	r->due_ms = now + delay_ms;
 	list_add(&h->waiting, r);
-	arm_timer(h, r->due_ms);
+	otf__exph_arm_timer(h, r->due_ms);
 }
 
 /* capture for a request replayed from storage: a message made for the
@@ -424,7 +363,7 @@ static void attempt(otf_exph_t *h, otf_exph_req_t *r)
 	}
 }
 
-static void dispatch(otf_exph_t *h)
+void otf__exph_dispatch(otf_exph_t *h)
 {
 	if (h->in_dispatch)
 		return;
@@ -436,214 +375,6 @@ static void dispatch(otf_exph_t *h)
 		attempt(h, r);
 	}
 	h->in_dispatch = false;
-}
-
-static uint64_t msg_size(const otf_exph_t *h, otf_msg_t *m)
-{
-	return size_of(h, otf_msg_items(m), otf_msg_payload(m));
-}
-
-static void refuse(otf_exph_t *h, otf_msg_t *m, int error, const char *why)
-{
-	otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, otf_msg_signal(m), otf_msg_items(m));
-	otf_msg_nack(m, error, false, why);
-}
-
-/* Loop-clock deadline of the message; 0 = none. */
-static uint64_t deadline_ms(otf_exph_t *h, otf_msg_t *m)
-{
-	uint64_t dl = otf_msg_deadline(m);
-	if (!dl)
-		return 0;
-	struct timespec ts;
-	uint64_t now_ns = 0;
-	if (!clock_gettime(CLOCK_REALTIME, &ts))
-		now_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-	uint64_t left_ms = dl > now_ns ? (dl - now_ns) / 1000000 : 0;
-	return uv_now(h->loop) + (left_ms ? left_ms : 1);
-}
-
-/* r's message is answered (acked, or reported queued) by on_sync once
- * the sync that covers its record returned. */
-static void sync_wait(otf_exph_t *h, otf_exph_req_t *r, bool queued)
-{
-	r->sync_wait = true;
-	r->sync_queued = queued;
-	r->sync_next = h->sync_head;
-	h->sync_head = r;
-	if (!h->sync_timer) {
-		int64_t id = otf_node_timer_start(h->node, 0, 0, OTF_EXPH_SYNC_TOKEN);
-		h->sync_timer = id > 0 ? id : 0;
-		if (!h->sync_timer)
-			on_sync(h, true);
-	}
-}
-
-/* Queues m, whose size units are already reserved. */
-static void enqueue(otf_exph_t *h, otf_msg_t *m, uint64_t size)
-{
-	otf_exph_req_t *r = otf_calloc(1, sizeof *r);
-	if (!r) {
-		otf__exph_queue_release(&h->q, size);
-		refuse(h, m, OTF_E_NOMEM, "out of memory");
-		return;
-	}
-	r->payload = otf_buf_ref(otf_msg_payload(m));
-	r->signal = otf_msg_signal(m);
-	r->items = otf_msg_items(m);
-	r->msg_id = otf_msg_id(m);
-	r->size = size;
-	r->state = ST_QUEUED;
-	r->deadline_ms = deadline_ms(h, m);
-	const otf_msg_slice_t *sl;
-	size_t nsl = otf_msg_source_slices(m, &sl);
-	if (nsl && (r->slices = otf_malloc(nsl * sizeof *sl)) != NULL) {
-		memcpy(r->slices, sl, nsl * sizeof *sl);
-		r->nslices = nsl; /* without memory: sent whole, as without CAN */
-	}
-	if (h->ops.capture) {
-		int rc = h->ops.capture(h->ctx, r, m);
-		if (rc) {
-			if (r->xdata && h->ops.release)
-				h->ops.release(h->ctx, r);
-			otf_buf_unref(r->payload);
-			otf_free(r->slices);
-			otf_free(r);
-			otf__exph_queue_release(&h->q, size);
-			otf_node_count(h->node, OTF_COUNTER_SEND_FAILED, otf_msg_signal(m),
-			               otf_msg_items(m));
-			otf_msg_nack(m, rc, true, "request headers could not be made");
-			return;
-		}
-	}
-	if (h->store) {
-		char why[256];
-		int rc = otf__exph_store_put(h->store, h->node, r->signal, r->items, r->payload, m,
-		                             &r->wal_id, &r->sync_token, why, sizeof why);
-		if (rc) {
-			if (r->xdata && h->ops.release)
-				h->ops.release(h->ctx, r);
-			otf_buf_unref(r->payload);
-			otf_free(r->slices);
-			otf_free(r);
-			otf__exph_queue_release(&h->q, size);
-			refuse(h, m, rc == OTF_E_NOSPACE ? -EAGAIN : rc, why);
-			return;
-		}
-	}
-	if (h->wait_for_result) {
-		r->msg = m;
-		/* Without a sending queue the request is only in flight: the
-		 * sender waits for the result as the Collector's does. */
-		if (h->queue_enabled && !h->store)
-			otf_msg_queued(m);
-		else if (h->queue_enabled)
-			sync_wait(h, r, true); /* queued once its record is durable */
-	} else if (h->store) {
-		/* Acknowledged once the sync that covers its record
-		 * returned (on_sync). */
-		r->msg = m;
-		sync_wait(h, r, false);
-	} else {
-		otf_msg_ack(m);
-	}
-	otf__exph_queue_push(&h->q, r);
-	if (r->deadline_ms)
-		arm_timer(h, r->deadline_ms); /* expire_queued() when it passes */
-}
-
-/* block_on_overflow: m waits for room instead of being refused, until its
- * deadline (or the exporter's timeout when it has none). */
-static bool block(otf_exph_t *h, otf_msg_t *m, uint64_t size)
-{
-	if (!h->block_on_overflow || size > h->q.cap || h->blocked_len >= MAX_BLOCKED)
-		return false;
-	blocked_t *b = otf_calloc(1, sizeof *b);
-	if (!b)
-		return false;
-	uint64_t now = uv_now(h->loop);
-	uint64_t until = deadline_ms(h, m);
-	uint64_t wait = h->timeout_ms ? h->timeout_ms : BLOCK_WAIT_DEFAULT_MS;
-	if (!until || until > now + wait)
-		until = now + wait;
-	b->msg = m;
-	b->size = size;
-	b->since_ms = now;
-	b->until_ms = until;
-	if (h->blocked_tail)
-		h->blocked_tail->next = b;
-	else
-		h->blocked = b;
-	h->blocked_tail = b;
-	h->blocked_len++;
-	arm_timer(h, until);
-	return true;
-}
-
-/* Room was released: the oldest waiting messages go into the queue, in
- * order (a large one at the head is not overtaken). */
-static void admit_blocked(otf_exph_t *h)
-{
-	while (h->blocked && !h->closing && !otf__exph_queue_reserve(&h->q, h->blocked->size)) {
-		blocked_t *b = h->blocked;
-		h->blocked = b->next;
-		if (!h->blocked)
-			h->blocked_tail = NULL;
-		h->blocked_len--;
-		enqueue(h, b->msg, b->size);
-		otf_free(b);
-	}
-}
-
-/* Refuses the waiting messages whose wait is over (all when closing);
- * returns the earliest remaining end of a wait, 0 when none. */
-static uint64_t expire_blocked(otf_exph_t *h, uint64_t now)
-{
-	blocked_t **pp = &h->blocked, *last = NULL;
-	uint64_t next = 0;
-	while (*pp) {
-		blocked_t *b = *pp;
-		if (h->closing || b->until_ms <= now) {
-			*pp = b->next;
-			h->blocked_len--;
-			char why[96];
-			if (h->closing)
-				snprintf(why, sizeof why, "exporter shutting down");
-			else
-				snprintf(why, sizeof why, "sending queue is full (waited %llu ms)",
-				         (unsigned long long)(now - b->since_ms));
-			refuse(h, b->msg, -EAGAIN, why);
-			otf_free(b);
-			continue;
-		}
-		if (!next || b->until_ms < next)
-			next = b->until_ms;
-		last = b;
-		pp = &b->next;
-	}
-	h->blocked_tail = last;
-	return next;
-}
-
-void otf__exph_consume(otf_exph_t *h, otf_msg_t *m)
-{
-	if (h->adopt && otf__exph_adopt(h, m))
-		return; /* the replaced instance's request, with its record */
-	if (h->closing) {
-		refuse(h, m, -EAGAIN, "exporter shutting down");
-		return;
-	}
-	uint64_t size = msg_size(h, m);
-	/* Earlier waiters first: a newcomer must not take the room they wait for. */
-	if (h->blocked || otf__exph_queue_reserve(&h->q, size)) {
-		if (!block(h, m, size))
-			refuse(h, m, -EAGAIN, "sending queue is full");
-		otf__exph_publish_budget(h);
-		return;
-	}
-	enqueue(h, m, size);
-	dispatch(h);
-	otf__exph_publish_budget(h);
 }
 
 void otf__exph_done(otf_exph_t *h, otf_exph_req_t *r, const otf_exph_result_t *res)
@@ -729,21 +460,21 @@ static void on_timer(otf_exph_t *h)
 		}
 		r = nx;
 	}
-	uint64_t bnext = expire_blocked(h, now);
+	uint64_t bnext = otf__exph_expire_blocked(h, now);
 	if (bnext && (!next || bnext < next))
 		next = bnext;
 	uint64_t qnext = expire_queued(h, now);
 	if (qnext && (!next || qnext < next))
 		next = qnext;
 	if (next)
-		arm_timer(h, next);
+		otf__exph_arm_timer(h, next);
 	while (due) {
 		r = due;
 		due = r->next;
 		r->next = NULL;
 		attempt(h, r);
 	}
-	dispatch(h); /* requests replayed at create */
+	otf__exph_dispatch(h); /* requests replayed at create */
 }
 
 bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
@@ -758,7 +489,7 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 	}
 	if (c->type == OTF_CTRL_TMR && c->calldata == OTF_EXPH_SYNC_TOKEN) {
 		if (h->store)
-			on_sync(h, false);
+			otf__exph_on_sync(h, false);
 		return true;
 	}
 	if (c->type == OTF_CTRL_KIL) {
@@ -769,7 +500,7 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 				/* Answered first: a request handed over is on
 				 * no list of this instance's. */
 				otf_node_timer_stop(h->node, h->sync_timer);
-				on_sync(h, true);
+				otf__exph_on_sync(h, true);
 			}
 			otf__exph_hand_over(h);
 		}
@@ -779,13 +510,13 @@ bool otf__exph_control(otf_exph_t *h, const otf_ctrl_t *c)
 		h->closing = true;
 		if (h->sync_timer > 0) {
 			otf_node_timer_stop(h->node, h->sync_timer);
-			on_sync(h, true); /* every waiting client answered now */
+			otf__exph_on_sync(h, true); /* every waiting client answered now */
 		}
 		if (h->timer_id > 0)
 			otf_node_timer_stop(h->node, h->timer_id);
 		h->timer_id = 0;
 		on_timer(h); /* also refuses the messages waiting for room */
-		dispatch(h);
+		otf__exph_dispatch(h);
 		check_drained(h);
 		return true;
 	}
@@ -801,16 +532,6 @@ void otf__exph_each_inflight(otf_exph_t *h, otf_exph_each_cb cb, void *ctx)
 size_t otf__exph_queued(const otf_exph_t *h)
 {
 	return h->q.len + h->busy;
-}
-
-void otf__exph_admit(otf_exph_t *h, otf_exph_req_t *r)
-{
-	otf__exph_queue_force(&h->q, r->size);
-	otf__exph_queue_push(&h->q, r);
-	if (r->deadline_ms)
-		arm_timer(h, r->deadline_ms);
-	dispatch(h);
-	otf__exph_publish_budget(h);
 }
 
 void otf__exph_free_list(otf_exph_t *h, otf_exph_req_t *r)

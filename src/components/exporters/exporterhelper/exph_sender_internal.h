@@ -1,5 +1,6 @@
-/* Sender internals shared by exph_sender.c and exph_reb.c (the control
- * plane: REB publication, CAN). Not for the transports. */
+/* Sender internals shared by exph_sender.c (consumers, retries, outcomes),
+ * exph_admit.c (into the queue), exph_reb.c (the control plane: REB
+ * publication, CAN) and exph_handover.c. Not for the transports. */
 #ifndef OTF_EXPH_SENDER_INTERNAL_H
 #define OTF_EXPH_SENDER_INTERNAL_H
 
@@ -97,8 +98,29 @@ void otf__exph_forget_adopted(otf_exph_t *h);
  * unlinked from every list of h). */
 void otf__exph_hand_over(otf_exph_t *h);
 void otf__exph_hand_over_list(otf_exph_t *h, otf_exph_req_t *r);
-/* exph_sender.c, for the above: r's size in h's sizer; queue and send. */
+/* exph_sender.c, for the above: r's size in h's sizer. */
 uint64_t otf__exph_size_of(const otf_exph_t *h, uint64_t items, const otf_buf_t *payload);
+/* exph_sender.c: starts queued requests while consumers are free (not
+ * reentrant: a nested call returns at once); arms the one timer (retries,
+ * deadlines, block_on_overflow waits) for due_ms (loop clock) unless it
+ * is due earlier already. */
+void otf__exph_dispatch(otf_exph_t *h);
+void otf__exph_arm_timer(otf_exph_t *h, uint64_t due_ms);
+
+/* exph_admit.c: admit queues a handed-over request past the budget (it
+ * was within the old instance's) and sends; admit_blocked moves the
+ * oldest block_on_overflow waiters that now fit into the queue;
+ * expire_blocked refuses the waiters whose wait is over (all when
+ * closing) and returns the earliest remaining end of a wait (loop clock,
+ * 0 = none). */
 void otf__exph_admit(otf_exph_t *h, otf_exph_req_t *r);
+void otf__exph_admit_blocked(otf_exph_t *h);
+uint64_t otf__exph_expire_blocked(otf_exph_t *h, uint64_t now);
+/* exph_admit.c, group commit with storage: on_sync answers the messages
+ * whose records are durable (wait: syncs here and now first) and polls
+ * again while some are not; sync_unlink takes r off the waiting list
+ * (its outcome came first). */
+void otf__exph_on_sync(otf_exph_t *h, bool wait);
+void otf__exph_sync_unlink(otf_exph_t *h, otf_exph_req_t *r);
 
 #endif

@@ -232,7 +232,7 @@ int otf__exph_store_open(otf_exph_store_t *s, otf_node_t *node, otf_signal_t sig
 void otf__exph_store_settle(otf_exph_store_t *s, otf_signal_t sig, uint64_t id);
 void otf__exph_store_close(otf_exph_store_t *s);
 
-/* ---- the sender (exph_sender.c) ---- */
+/* ---- the sender (exph_sender.c, exph_admit.c) ---- */
 
 typedef enum otf_exph_outcome {
 	OTF_EXPH_OK = 0,
