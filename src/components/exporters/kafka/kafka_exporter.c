@@ -1,5 +1,6 @@
 /* exporter `kafka`: produces each OTLP request to a Kafka topic with
  * librdkafka, behind the shared sending queue and retries (exporterhelper.h).
+ * Schema and validation: kafka_exporter_config.c.
  *
  * Keys and defaults: opentelemetry-collector-contrib exporter/kafkaexporter
  * (README, config.go). otlp_proto messages are the request bytes as they
@@ -17,9 +18,7 @@
  * loop (kafka_common.h, pump). A message too large for the broker is a
  * permanent failure; every other delivery error (broker down, timeout,
  * leader change) is retryable. */
-#include "kafka_common.h"
-
-#include "../exporterhelper/exporterhelper.h"
+#include "kafka_exporter.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -30,36 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <uv.h>
-
-typedef struct kexp_signal {
-	char *topic;
-	char *encoding;
-	bool topic_present, encoding_present;
-} kexp_signal_t;
-
-typedef struct kexp_producer {
-	int64_t max_message_bytes;
-	int64_t required_acks;
-	char *compression;
-	int64_t compression_level;
-	int64_t flush_max_messages;
-	int64_t linger_ns;
-} kexp_producer_t;
-
-typedef struct kexp_config {
-	otf_kafka_conn_config_t conn;
-	char *topic;    /* older top-level form: every signal */
-	char *encoding; /* the same */
-	kexp_signal_t sig[OTF_SIGNAL_COUNT];
-	char *topic_from_attribute;
-	bool by_trace_id, metrics_by_resource, logs_by_resource;
-	kexp_producer_t producer;
-	int64_t timeout_ns;
-	otf_exph_retry_config_t retry;
-	otf_exph_queue_config_t queue;
-} kexp_config_t;
-
-enum { ENC_PROTO = 0, ENC_JSON = 1 };
 
 typedef struct attempt attempt_t;
 
@@ -95,15 +64,6 @@ struct attempt {
 
 static const char *const k_default_topic[OTF_SIGNAL_COUNT] = {"otlp_spans", "otlp_metrics",
                                                               "otlp_logs"};
-
-static int parse_encoding(const char *s)
-{
-	if (!s || !strcmp(s, "otlp_proto"))
-		return ENC_PROTO;
-	if (!strcmp(s, "otlp_json"))
-		return ENC_JSON;
-	return -1;
-}
 
 static void attempt_free(attempt_t *a)
 {
@@ -304,7 +264,7 @@ static int make_parts(kexp_t *e, otf_exph_req_t *req, part_t **parts, size_t *n,
 			         otf_strerror(rc));
 		}
 		for (size_t i = 0; i < ntp; i++) {
-			if (!rc && e->enc[s] == ENC_PROTO && tp[i].buf->len > max) {
+			if (!rc && e->enc[s] == KEXP_ENC_PROTO && tp[i].buf->len > max) {
 				fail->outcome = OTF_EXPH_PERMANENT;
 				snprintf(fail->reason, sizeof fail->reason,
 				         "the spans of trace %s take %zu bytes, more than "
@@ -323,7 +283,7 @@ static int make_parts(kexp_t *e, otf_exph_req_t *req, part_t **parts, size_t *n,
 			topic_from_group(e, pt);
 		}
 		otf_free(tp);
-	} else if (!per_res && (p->len <= max || e->enc[s] == ENC_JSON)) {
+	} else if (!per_res && (p->len <= max || e->enc[s] == KEXP_ENC_JSON)) {
 		rc = part_add(parts, n, &cap, otf_buf_ref(p));
 	} else {
 		int ng = otf__kafka_groups(p->data, p->len, NULL, 0);
@@ -340,7 +300,7 @@ static int make_parts(kexp_t *e, otf_exph_req_t *req, part_t **parts, size_t *n,
 		rc = 0;
 		for (int i = 0; i < ng && !rc;) {
 			size_t first = otf__kafka_group_wire_len(&g[i]);
-			if (first > max && e->enc[s] == ENC_PROTO) {
+			if (first > max && e->enc[s] == KEXP_ENC_PROTO) {
 				fail->outcome = OTF_EXPH_PERMANENT;
 				snprintf(fail->reason, sizeof fail->reason,
 				         "a resource of %zu bytes is larger than "
@@ -390,7 +350,7 @@ static int make_parts(kexp_t *e, otf_exph_req_t *req, part_t **parts, size_t *n,
 		part_t *pt = &(*parts)[i];
 		if (!pt->topic[0])
 			snprintf(pt->topic, sizeof pt->topic, "%s", e->topic[s]);
-		if (e->enc[s] == ENC_JSON) {
+		if (e->enc[s] == KEXP_ENC_JSON) {
 			otf_buf_t *j = NULL;
 			rc = to_json(s, pt->buf, &j);
 			if (rc) {
@@ -509,7 +469,7 @@ static int create(const otf_create_ctx_t *ctx, void **inst)
 		const char *en = sc->encoding_present || !c->encoding || !c->encoding[0]
 		                     ? sc->encoding
 		                     : c->encoding;
-		e->enc[s] = parse_encoding(en);
+		e->enc[s] = otf__kexp_encoding(en);
 	}
 	char acks[24], batch[24], linger[24], maxb[24], tmo[24], level[24];
 	snprintf(acks, sizeof acks, "%lld", (long long)c->producer.required_acks);
@@ -603,185 +563,6 @@ static void destroy(void *inst)
 	otf_free(e);
 }
 
-static int validate(const void *config, char *err, size_t errlen)
-{
-	const kexp_config_t *c = config;
-	int rc = otf__kafka_conn_validate(&c->conn, err, errlen);
-	if (rc)
-		return rc;
-	static const char *const names[OTF_SIGNAL_COUNT] = {"traces", "metrics", "logs"};
-	if (parse_encoding(c->encoding) < 0) {
-		snprintf(err, errlen, "encoding: \"%s\" is not one of otlp_proto, otlp_json",
-		         c->encoding);
-		return OTF_E_CONFIG;
-	}
-	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
-		if (parse_encoding(c->sig[s].encoding) < 0) {
-			snprintf(err, errlen,
-			         "%s.encoding: \"%s\" is not one of otlp_proto, otlp_json",
-			         names[s], c->sig[s].encoding);
-			return OTF_E_CONFIG;
-		}
-	}
-	const char *z = c->producer.compression;
-	if (!z || (strcmp(z, "none") && strcmp(z, "gzip") && strcmp(z, "snappy") &&
-	           strcmp(z, "lz4") && strcmp(z, "zstd"))) {
-		snprintf(err, errlen,
-		         "producer.compression: \"%s\" is not one of none, gzip, snappy, lz4, zstd",
-		         z ? z : "");
-		return OTF_E_CONFIG;
-	}
-	if (c->timeout_ns < 0) {
-		snprintf(err, errlen, "timeout: must not be negative");
-		return OTF_E_CONFIG;
-	}
-	return otf__exph_validate(&c->retry, &c->queue, err, errlen);
-}
-
-#define SIGNAL_SCHEMA(name, deftopic)                                                         \
-	static const otf_config_field_t name[] = {                                            \
-	    {.key = "topic",                                                                  \
-	     .type = OTF_CFG_STRING,                                                          \
-	     .offset = offsetof(kexp_signal_t, topic),                                        \
-	     .def = deftopic,                                                                 \
-	     .present_at = OTF_CONFIG_PRESENT(kexp_signal_t, topic_present),                  \
-	     .desc = "Topic to produce to (the top-level topic, when set, is the default)."}, \
-	    {.key = "encoding",                                                               \
-	     .type = OTF_CFG_STRING,                                                          \
-	     .offset = offsetof(kexp_signal_t, encoding),                                     \
-	     .def = "otlp_proto",                                                             \
-	     .present_at = OTF_CONFIG_PRESENT(kexp_signal_t, encoding_present),               \
-	     .desc = "otlp_proto (the request bytes as received) or otlp_json."},             \
-	    OTF_CONFIG_FIELD_END,                                                             \
-	}
-SIGNAL_SCHEMA(k_traces_schema, "otlp_spans");
-SIGNAL_SCHEMA(k_metrics_schema, "otlp_metrics");
-SIGNAL_SCHEMA(k_logs_schema, "otlp_logs");
-
-static const otf_config_field_t k_cparams_schema[] = {
-    {.key = "level",
-     .type = OTF_CFG_INT,
-     .offset = 0,
-     .def = "-1",
-     .min = "-1",
-     .max = "12",
-     .desc = "Codec level (compression.level); -1 = the codec's default."},
-    OTF_CONFIG_FIELD_END,
-};
-
-static const otf_config_field_t k_producer_schema[] = {
-    {.key = "max_message_bytes",
-     .type = OTF_CFG_INT,
-     .offset = offsetof(kexp_producer_t, max_message_bytes),
-     .def = "1000000",
-     .min = "1",
-     .max = "1000000000",
-     .desc = "Largest message, before compression; a larger request is split by resource, "
-             "a larger resource refused permanently."},
-    {.key = "required_acks",
-     .type = OTF_CFG_INT,
-     .offset = offsetof(kexp_producer_t, required_acks),
-     .def = "1",
-     .min = "-1",
-     .max = "1",
-     .desc = "acks: 0 none, 1 the leader, -1 every in-sync replica."},
-    {.key = "compression",
-     .type = OTF_CFG_STRING,
-     .offset = offsetof(kexp_producer_t, compression),
-     .def = "none",
-     .desc = "none, gzip, snappy, lz4 or zstd (compression.codec)."},
-    {.key = "compression_params",
-     .type = OTF_CFG_OBJECT,
-     .offset = offsetof(kexp_producer_t, compression_level),
-     .sub = k_cparams_schema,
-     .desc = "Compression settings."},
-    {.key = "flush_max_messages",
-     .type = OTF_CFG_INT,
-     .offset = offsetof(kexp_producer_t, flush_max_messages),
-     .def = "10000",
-     .min = "1",
-     .max = "1000000",
-     .desc = "Most messages in one produce request (batch.num.messages)."},
-    {.key = "linger",
-     .type = OTF_CFG_DURATION,
-     .offset = offsetof(kexp_producer_t, linger_ns),
-     .def = "10ms",
-     .min = "0s",
-     .max = "900s",
-     .desc = "How long a partition waits for more messages before a request (linger.ms)."},
-    OTF_CONFIG_FIELD_END,
-};
-
-static const otf_config_field_t k_schema[] = {
-    OTF_KAFKA_CONN_FIELDS(kexp_config_t, conn),
-    {.key = "topic",
-     .type = OTF_CFG_STRING,
-     .offset = offsetof(kexp_config_t, topic),
-     .desc = "Older form: the topic of every signal without its own <signal>.topic."},
-    {.key = "encoding",
-     .type = OTF_CFG_STRING,
-     .offset = offsetof(kexp_config_t, encoding),
-     .desc = "Older form: the encoding of every signal without its own <signal>.encoding."},
-    {.key = "traces",
-     .type = OTF_CFG_OBJECT,
-     .offset = offsetof(kexp_config_t, sig[OTF_SIGNAL_TRACES]),
-     .sub = k_traces_schema,
-     .desc = "Topic and encoding of traces."},
-    {.key = "metrics",
-     .type = OTF_CFG_OBJECT,
-     .offset = offsetof(kexp_config_t, sig[OTF_SIGNAL_METRICS]),
-     .sub = k_metrics_schema,
-     .desc = "Topic and encoding of metrics."},
-    {.key = "logs",
-     .type = OTF_CFG_OBJECT,
-     .offset = offsetof(kexp_config_t, sig[OTF_SIGNAL_LOGS]),
-     .sub = k_logs_schema,
-     .desc = "Topic and encoding of logs."},
-    {.key = "topic_from_attribute",
-     .type = OTF_CFG_STRING,
-     .offset = offsetof(kexp_config_t, topic_from_attribute),
-     .desc = "Resource attribute whose string value is the topic (one message per "
-             "resource; resources without it use the signal's topic)."},
-    {.key = "partition_traces_by_id",
-     .type = OTF_CFG_BOOL,
-     .offset = offsetof(kexp_config_t, by_trace_id),
-     .def = "false",
-     .desc = "One message per trace id (its resources and scopes, only its spans), "
-             "keyed by the trace id in hex, so a trace stays on one partition."},
-    {.key = "partition_metrics_by_resource_attributes",
-     .type = OTF_CFG_BOOL,
-     .offset = offsetof(kexp_config_t, metrics_by_resource),
-     .def = "false",
-     .desc = "One message per resource, keyed by a hash of its sorted attributes."},
-    {.key = "partition_logs_by_resource_attributes",
-     .type = OTF_CFG_BOOL,
-     .offset = offsetof(kexp_config_t, logs_by_resource),
-     .def = "false",
-     .desc = "One message per resource, keyed by a hash of its sorted attributes."},
-    {.key = "producer",
-     .type = OTF_CFG_OBJECT,
-     .offset = offsetof(kexp_config_t, producer),
-     .sub = k_producer_schema,
-     .desc = "librdkafka producer settings."},
-    {.key = "timeout",
-     .type = OTF_CFG_DURATION,
-     .offset = offsetof(kexp_config_t, timeout_ns),
-     .def = "5s",
-     .desc = "Longest wait for a delivery report (message.timeout.ms, which includes "
-             "librdkafka's own retries); 0 = none."},
-    {.key = "retry_on_failure",
-     .type = OTF_CFG_OBJECT,
-     .offset = offsetof(kexp_config_t, retry),
-     .sub = otf__exph_retry_schema,
-     .desc = "Retries of failed deliveries (broker down, timeouts)."},
-    {.key = "sending_queue",
-     .type = OTF_CFG_OBJECT,
-     .offset = offsetof(kexp_config_t, queue),
-     .sub = otf__exph_queue_schema,
-     .desc = "In-memory queue in front of the producer."},
-    OTF_CONFIG_FIELD_END,
-};
-
 OTF_EXPH_CHECK_REBUILD(kexp_config_t)
 
 const otf_component_factory_t otf_exporter_kafka_factory = {
@@ -792,9 +573,9 @@ const otf_component_factory_t otf_exporter_kafka_factory = {
     .description = "Produces OTLP (otlp_proto or otlp_json) to Kafka topics with librdkafka; "
                    "acknowledged on the broker's delivery report.",
     .stability = {OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA, OTF_STABILITY_ALPHA},
-    .config_schema = k_schema,
+    .config_schema = otf__kexp_schema,
     .config_size = sizeof(kexp_config_t),
-    .validate = validate,
+    .validate = otf__kexp_validate,
     .create = {create, create, create},
     .consume = {consume, consume, consume},
     .control = control,
