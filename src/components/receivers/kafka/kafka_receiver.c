@@ -27,8 +27,7 @@
  * Self-metrics per partition (otflow/selfmetric.h):
  * otelcol_kafka_receiver_commits, _redeliveries, _skipped, _offset_lag
  * (kafka_receiver_metrics.c). */
-#include "kafka_offsets.h"
-#include "kafka_receiver.h"
+#include "kafka_receiver_state.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -44,213 +43,8 @@
 
 #define TIMER_TOKEN 0x4b524356ull
 
-typedef struct held {
-	uint32_t gen;
-	int32_t next_free; /* free list; -1 = end */
-	bool live;
-	bool waiting; /* for a redelivery */
-	bool sent;    /* in the pipeline */
-	int part;
-	int64_t offset;
-	rd_kafka_message_t *rkm;
-	otf_buf_t *payload; /* converted once, reused by redeliveries */
-	uint64_t items;
-	uint32_t attempts;
-	otf_exph_backoff_t backoff;
-	uint64_t due_ms;
-	bool warned;
-} held_t;
-
-typedef struct part {
-	bool used;
-	char topic[256];
-	int32_t partition;
-	otf_signal_t signal;
-	int enc;
-	otf_kafka_track_t track;
-	rd_kafka_topic_partition_list_t *tp; /* this partition alone */
-	bool paused;
-	size_t waiting;
-	krcv_part_metrics_t m;
-} part_t;
-
-typedef struct krcv {
-	otf_node_t *node; /* first: otf__kafka_log_cb */
-	const krcv_config_t *cfg;
-	uv_loop_t *loop;
-	rd_kafka_t *rk;
-	otf_kafka_pump_t *pump;
-	uint32_t signals; /* wired, OTF_SIGNAL_BIT */
-	part_t **parts;   /* stable: counters are linked into a registry */
-	size_t nparts;
-	held_t *held;
-	size_t nheld;
-	int32_t free_head;
-	size_t inflight; /* held in the pipeline */
-	int64_t timer;
-	uint64_t timer_due;
-	bool closing, closed, started;
-	bool closing_async; /* rd_kafka_consumer_close_queue running */
-	uint64_t last_err_log_ms;
-	bool cooperative;
-	bool starved; /* REB: the budget downstream is 0, every partition paused */
-} krcv_t;
-
 static void maybe_close(krcv_t *r);
 static void serve_close(krcv_t *r);
-
-/* ---- slots ---- */
-
-static int held_new(krcv_t *r)
-{
-	if (r->free_head < 0) {
-		size_t n = r->nheld ? r->nheld * 2 : 64;
-		held_t *h = otf_realloc(r->held, n * sizeof *h);
-		if (!h)
-			return OTF_E_NOMEM;
-		memset(h + r->nheld, 0, (n - r->nheld) * sizeof *h);
-		for (size_t i = r->nheld; i < n; i++)
-			h[i].next_free = i + 1 < n ? (int32_t)(i + 1) : -1;
-		r->free_head = (int32_t)r->nheld;
-		r->held = h;
-		r->nheld = n;
-	}
-	int i = r->free_head;
-	held_t *h = &r->held[i];
-	r->free_head = h->next_free;
-	uint32_t gen = h->gen + 1;
-	memset(h, 0, sizeof *h);
-	h->gen = gen;
-	h->live = true;
-	return i;
-}
-
-static void held_free(krcv_t *r, int i)
-{
-	held_t *h = &r->held[i];
-	if (h->rkm)
-		rd_kafka_message_destroy(h->rkm);
-	otf_buf_unref(h->payload);
-	if (h->sent)
-		r->inflight--;
-	if (h->waiting && h->part >= 0)
-		r->parts[h->part]->waiting--;
-	uint32_t gen = h->gen;
-	memset(h, 0, sizeof *h);
-	h->gen = gen;
-	h->next_free = r->free_head;
-	r->free_head = i;
-}
-
-/* ---- partitions ---- */
-
-static int part_find(krcv_t *r, const char *topic, int32_t partition)
-{
-	for (size_t i = 0; i < r->nparts; i++)
-		if (r->parts[i] && r->parts[i]->partition == partition &&
-		    !strcmp(r->parts[i]->topic, topic))
-			return (int)i;
-	return -1;
-}
-
-static otf_signal_t topic_signal(krcv_t *r, const char *topic, int *enc)
-{
-	for (int s = 0; s < OTF_SIGNAL_COUNT; s++) {
-		if (!(r->signals & (1u << s)))
-			continue;
-		size_t n;
-		const char *const *t = otf__krcv_topics(r->cfg, (otf_signal_t)s, &n);
-		for (size_t i = 0; i < n; i++) {
-			if (!strcmp(t[i], topic)) {
-				*enc = otf__krcv_signal_encoding(r->cfg, (otf_signal_t)s);
-				return (otf_signal_t)s;
-			}
-		}
-	}
-	return (otf_signal_t)-1;
-}
-
-static void part_open(krcv_t *r, const char *topic, int32_t partition)
-{
-	if (part_find(r, topic, partition) >= 0)
-		return;
-	int enc = 0;
-	otf_signal_t s = topic_signal(r, topic, &enc);
-	if ((int)s < 0)
-		return;
-	size_t i;
-	for (i = 0; i < r->nparts && r->parts[i]; i++) {
-	}
-	if (i == r->nparts) {
-		part_t **pp = otf_realloc(r->parts, (r->nparts + 1) * sizeof *pp);
-		if (!pp)
-			return;
-		r->parts = pp;
-		r->parts[r->nparts++] = NULL;
-	}
-	part_t *p = otf_calloc(1, sizeof *p);
-	if (!p)
-		return;
-	/* bound + slack: messages already fetched when the pause lands */
-	if (otf__kafka_track_init(&p->track, (size_t)r->cfg->max_inflight * 2 + 64)) {
-		otf_free(p);
-		return;
-	}
-	r->parts[i] = p;
-	p->tp = rd_kafka_topic_partition_list_new(1);
-	rd_kafka_topic_partition_list_add(p->tp, topic, partition);
-	snprintf(p->topic, sizeof p->topic, "%s", topic);
-	p->partition = partition;
-	p->signal = s;
-	p->enc = enc;
-	p->used = true;
-	char label[160];
-	snprintf(label, sizeof label, "%s %s/%d", otf_node_name(r->node), topic, (int)partition);
-	otf__krcv_metrics_open(&p->m, label);
-}
-
-static void part_close(krcv_t *r, int pi)
-{
-	part_t *p = r->parts[pi];
-	/* Held messages are forgotten: the next owner starts at the commit. */
-	for (size_t i = 0; i < r->nheld; i++)
-		if (r->held[i].live && r->held[i].part == pi)
-			held_free(r, (int)i);
-	otf__kafka_track_close(&p->track);
-	rd_kafka_topic_partition_list_destroy(p->tp);
-	otf__krcv_metrics_close(&p->m);
-	otf_free(p);
-	r->parts[pi] = NULL;
-}
-
-static void part_pause(krcv_t *r, part_t *p)
-{
-	if (p->paused)
-		return;
-	p->paused = true;
-	rd_kafka_pause_partitions(r->rk, p->tp);
-}
-
-static void part_maybe_resume(krcv_t *r, part_t *p)
-{
-	if (!p->paused || r->closing || r->starved || p->waiting ||
-	    otf__kafka_track_len(&p->track) >= (size_t)r->cfg->max_inflight)
-		return;
-	p->paused = false;
-	rd_kafka_resume_partitions(r->rk, p->tp);
-}
-
-/* Marks position pos (next offset to consume) of p for commit. */
-static void part_store(krcv_t *r, part_t *p, int64_t pos)
-{
-	p->tp->elems[0].offset = pos;
-	rd_kafka_resp_err_t e = rd_kafka_offsets_store(r->rk, p->tp);
-	if (e)
-		otf_node_log(r->node, OTF_LOG_WARN, "cannot store offset %" PRId64 " of %s/%d: %s",
-		             pos, p->topic, (int)p->partition, rd_kafka_err2str(e));
-	else if (!r->cfg->autocommit.enable)
-		rd_kafka_commit(r->rk, p->tp, 1);
-}
 
 /* ---- sending ---- */
 
@@ -272,7 +66,7 @@ static void redeliver_later(krcv_t *r, int hi, const char *why)
 	held_t *h = &r->held[hi];
 	part_t *p = r->parts[h->part];
 	if (r->closing) {
-		held_free(r, hi); /* not marked: consumed again after a restart */
+		otf__krcv_held_free(r, hi); /* not marked: consumed again after a restart */
 		maybe_close(r);
 		return;
 	}
@@ -304,7 +98,7 @@ static void redeliver_later(krcv_t *r, int hi, const char *why)
 		             (int)p->partition, h->offset, (unsigned long long)(h->due_ms - now),
 		             why);
 	}
-	part_pause(r, p);
+	otf__krcv_part_pause(r, p);
 	arm_timer(r, h->due_ms);
 }
 
@@ -314,9 +108,9 @@ static void settle(krcv_t *r, int hi)
 	part_t *p = r->parts[h->part];
 	int64_t pos = otf__kafka_track_done(&p->track, h->offset);
 	if (pos > 0 && r->cfg->marking.after)
-		part_store(r, p, pos);
-	held_free(r, hi);
-	part_maybe_resume(r, p);
+		otf__krcv_part_store(r, p, pos);
+	otf__krcv_held_free(r, hi);
+	otf__krcv_part_maybe_resume(r, p);
 	maybe_close(r);
 }
 
@@ -405,7 +199,7 @@ static void on_message(krcv_t *r, rd_kafka_message_t *rkm)
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
-	int pi = part_find(r, rd_kafka_topic_name(rkm->rkt), rkm->partition);
+	int pi = otf__krcv_part_find(r, rd_kafka_topic_name(rkm->rkt), rkm->partition);
 	if (pi < 0 || r->closing) {
 		rd_kafka_message_destroy(rkm);
 		return;
@@ -418,17 +212,17 @@ static void on_message(krcv_t *r, rd_kafka_message_t *rkm)
 		/* Fetched before the pause took effect: fetch it again once
 		 * the budget returns, rather than push it into a full pipeline. */
 		rd_kafka_seek(rkm->rkt, rkm->partition, rkm->offset, 0);
-		part_pause(r, p); /* one assigned meanwhile */
+		otf__krcv_part_pause(r, p); /* one assigned meanwhile */
 		rd_kafka_message_destroy(rkm);
 		return;
 	}
 	int rc = otf__kafka_track_add(&p->track, rkm->offset);
-	int hi = rc ? rc : held_new(r);
+	int hi = rc ? rc : otf__krcv_held_new(r);
 	if (rc || hi < 0) {
 		/* Past the slack or out of memory: fetch it again later. */
 		if (rc != OTF_E_INVAL) {
 			rd_kafka_seek(rkm->rkt, rkm->partition, rkm->offset, 0);
-			part_pause(r, p);
+			otf__krcv_part_pause(r, p);
 		}
 		if (!rc)
 			otf__kafka_track_done(&p->track, rkm->offset);
@@ -443,9 +237,9 @@ static void on_message(krcv_t *r, rd_kafka_message_t *rkm)
 		p->m.first = rkm->offset;
 	otf__krcv_lag_update(&p->m, r->rk, p->topic, p->partition);
 	if (!r->cfg->marking.after)
-		part_store(r, p, rkm->offset + 1);
+		otf__krcv_part_store(r, p, rkm->offset + 1);
 	if (otf__kafka_track_len(&p->track) >= (size_t)r->cfg->max_inflight)
-		part_pause(r, p);
+		otf__krcv_part_pause(r, p);
 	send_held(r, hi);
 }
 
@@ -481,7 +275,7 @@ static void on_timer(krcv_t *r)
 			h->waiting = false;
 			p->waiting--;
 			send_held(r, (int)i);
-			part_maybe_resume(r, p);
+			otf__krcv_part_maybe_resume(r, p);
 		} else if (!next || h->due_ms < next) {
 			next = h->due_ms;
 		}
@@ -516,7 +310,7 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	krcv_t *r = opaque;
 	if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
 		for (int i = 0; i < parts->cnt; i++)
-			part_open(r, parts->elems[i].topic, parts->elems[i].partition);
+			otf__krcv_part_open(r, parts->elems[i].topic, parts->elems[i].partition);
 		if (r->cooperative)
 			rd_kafka_error_destroy(rd_kafka_incremental_assign(rk, parts));
 		else
@@ -529,9 +323,9 @@ static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	 * starts right after it. */
 	rd_kafka_commit(rk, NULL, 1);
 	for (int i = 0; i < parts->cnt; i++) {
-		int pi = part_find(r, parts->elems[i].topic, parts->elems[i].partition);
+		int pi = otf__krcv_part_find(r, parts->elems[i].topic, parts->elems[i].partition);
 		if (pi >= 0)
-			part_close(r, pi);
+			otf__krcv_part_close(r, pi);
 	}
 	if (r->cooperative)
 		rd_kafka_error_destroy(rd_kafka_incremental_unassign(rk, parts));
@@ -551,7 +345,8 @@ static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
 	for (int i = 0; i < offsets->cnt; i++) {
 		if (offsets->elems[i].err || offsets->elems[i].offset < 0)
 			continue;
-		int pi = part_find(r, offsets->elems[i].topic, offsets->elems[i].partition);
+		int pi =
+		    otf__krcv_part_find(r, offsets->elems[i].topic, offsets->elems[i].partition);
 		if (pi < 0)
 			continue;
 		part_t *p = r->parts[pi];
@@ -736,9 +531,9 @@ static void control(void *inst, const otf_ctrl_t *c)
 			if (!r->parts[i])
 				continue;
 			if (starve)
-				part_pause(r, r->parts[i]);
+				otf__krcv_part_pause(r, r->parts[i]);
 			else
-				part_maybe_resume(r, r->parts[i]);
+				otf__krcv_part_maybe_resume(r, r->parts[i]);
 		}
 		otf_node_log(r->node, OTF_LOG_DEBUG, "%s partitions: resource budget %s",
 		             starve ? "pausing" : "resuming", starve ? "exhausted" : "back");
@@ -755,10 +550,10 @@ static void control(void *inst, const otf_ctrl_t *c)
 		 * comes again after a restart; in-flight outcomes are awaited. */
 		for (size_t i = 0; i < r->nparts; i++)
 			if (r->parts[i])
-				part_pause(r, r->parts[i]);
+				otf__krcv_part_pause(r, r->parts[i]);
 		for (size_t i = 0; i < r->nheld; i++)
 			if (r->held[i].live && !r->held[i].sent)
-				held_free(r, (int)i);
+				otf__krcv_held_free(r, (int)i);
 		if (!r->started) {
 			r->closed = true;
 			otf_node_shutdown_done(r->node);
@@ -781,10 +576,10 @@ static void destroy(void *inst)
 	bool unclosed = !r->closed;
 	for (size_t i = 0; i < r->nparts; i++)
 		if (r->parts[i])
-			part_close(r, (int)i);
+			otf__krcv_part_close(r, (int)i);
 	for (size_t i = 0; i < r->nheld; i++)
 		if (r->held[i].live)
-			held_free(r, (int)i);
+			otf__krcv_held_free(r, (int)i);
 	/* Not closed (the shutdown deadline passed, or no KIL): no second,
 	 * blocking close; the group sees the member leave by its session
 	 * timeout and nothing unacknowledged was committed. */
