@@ -76,8 +76,8 @@ void otf__krcv_held_free(krcv_t *r, int i);
  * adds an entry for a partition of a wired signal's topic (nothing when
  * it exists, is not ours, or memory is short: its messages are then
  * dropped, never half-tracked); close forgets its held messages (the next
- * owner starts at the commit). pause/maybe_resume: resumed only when
- * nothing of it waits for a redelivery, it has room under
+ * owner starts at the commit). pause/maybe_resume: resumed only when not
+ * closing, nothing of it waits for a redelivery, it has room under
  * max_inflight_per_partition and the budget downstream is not 0.
  * store marks pos (the next offset to consume) for commit, and commits
  * at once without autocommit. */
