@@ -1,9 +1,7 @@
-/* Unary gRPC client on nghttp2 + libuv (grpc_client.h). */
-#include "grpc_client.h"
-
-#include "components/exporters/exporterhelper/exporterhelper.h" /* status parse */
-#include "net/grpc_internal.h"                                  /* response reader */
-#include "net/tls_internal.h"
+/* Unary gRPC client on nghttp2 + libuv (grpc_client.h): calls, connections
+ * (resolve, connect, TLS, reads and writes), deadlines. The HTTP/2 session
+ * of a connection is grpc_client_session.c. */
+#include "grpc_client_internal.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -13,77 +11,17 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { C_RESOLVING = 1, C_CONNECTING, C_READY, C_CLOSED };
-
 /* A server that accepts but never completes the TLS handshake (a
  * plaintext server waiting for a request) is given up after the client's
  * handshake_timeout_ms, or this when that is 0. */
 #define TLS_HANDSHAKE_MS 10000u
-
-typedef struct conn conn_t;
-
-struct otf_grpcc_call {
-	otf_grpcc_t *cl;
-	conn_t *conn; /* NULL while waiting for a connection */
-	int32_t stream_id;
-	otf_grpcc_call_t *prev, *next; /* client's pending list or conn's list */
-	char *path;
-	otf_buf_t *body;   /* the request message, written after prefix */
-	uint8_t prefix[5]; /* Length-Prefixed-Message header */
-	size_t off;        /* bytes of prefix + body sent */
-	uint64_t timeout_ms, deadline_ms;
-	otf__grpc_reader_t reader;
-	otf_grpcc_result_t res;
-	bool got_status, timed_out, done;
-	char encoding[32];
-	otf_grpcc_cb cb;
-	void *arg;
-	char **meta; /* per-call headers: name, value, ...; names lower-cased */
-	size_t n_meta;
-};
-
-struct conn {
-	otf__tls_io_t io; /* the socket, with TLS when the client has it */
-	uv_getaddrinfo_t gai;
-	uv_connect_t connect;
-	otf_grpcc_t *cl;
-	conn_t *prev, *next; /* every open connection of the client */
-	nghttp2_session *h2;
-	int state;
-	bool goaway, writing, closing;
-	uint64_t connected_ms; /* TCP connected (loop clock): the handshake's start */
-	otf_grpcc_call_t *calls;
-	otf__grpcc_wbatch_t w;
-	char rbuf[16384];
-};
-
-struct otf_grpcc {
-	uv_loop_t *loop;
-	char *host, *authority, *encoding;
-	uint16_t port;
-	otf_tls_ctx_t *tls; /* NULL = h2c */
-	char *server_name;  /* SNI and the name verified */
-	char **meta;        /* name, value, ..., NULL; names lower-cased */
-	size_t n_meta;
-	size_t max_recv;
-	uint64_t handshake_ms;     /* a TLS handshake's limit from the TCP connect */
-	conn_t *conn;              /* the connection new calls use */
-	conn_t *conns;             /* all of them (draining after GOAWAY too) */
-	otf_grpcc_call_t *pending; /* waiting for conn to be ready */
-	otf_grpcc_call_t *done;    /* finished, callbacks not yet run */
-	uv_timer_t timer;          /* deadlines; runs finished callbacks */
-	int handles;
-	bool closing;
-	otf_grpcc_close_cb close_cb;
-	void *close_arg;
-};
 
 static void conn_close(conn_t *k);
 static void conn_fail(conn_t *k, const char *why);
 static void conn_flush(conn_t *k);
 static void on_timer(uv_timer_t *t);
 
-static void list_add(otf_grpcc_call_t **head, otf_grpcc_call_t *c)
+void otf__grpcc_list_add(otf_grpcc_call_t **head, otf_grpcc_call_t *c)
 {
 	c->prev = NULL;
 	c->next = *head;
@@ -124,7 +62,7 @@ static void kick(otf_grpcc_t *cl)
 }
 
 /* The call's outcome is known: off its list, onto the done list. */
-static void finish(otf_grpcc_call_t *c, int status, const char *msg)
+void otf__grpcc_finish(otf_grpcc_call_t *c, int status, const char *msg)
 {
 	if (c->done)
 		return;
@@ -141,209 +79,8 @@ static void finish(otf_grpcc_call_t *c, int status, const char *msg)
 	c->res.status = status;
 	if (msg)
 		snprintf(c->res.message, sizeof c->res.message, "%s", msg);
-	list_add(&cl->done, c);
+	otf__grpcc_list_add(&cl->done, c);
 	kick(cl);
-}
-
-/* Status of a stream that closed (PROTOCOL-HTTP2.md, "Responses"). */
-static void stream_closed(otf_grpcc_call_t *c, uint32_t error_code)
-{
-	char why[160];
-	if (c->timed_out) {
-		finish(c, OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
-		return;
-	}
-	if (c->res.http_status && c->res.http_status != 200) {
-		snprintf(why, sizeof why, "HTTP status %d%s%.100s", c->res.http_status,
-		         c->res.message[0] ? ": " : "", c->res.message);
-		finish(c, otf__grpcc_http_status(c->res.http_status), why);
-		return;
-	}
-	if (!c->got_status) {
-		if (error_code == NGHTTP2_REFUSED_STREAM)
-			finish(c, OTF_GRPC_UNAVAILABLE, "stream refused by the server");
-		else if (error_code == NGHTTP2_CANCEL)
-			finish(c, OTF_GRPC_CANCELLED, "stream cancelled by the server");
-		else {
-			snprintf(why, sizeof why, "stream closed without grpc-status (%s)",
-			         nghttp2_http2_strerror(error_code));
-			finish(c, error_code ? OTF_GRPC_INTERNAL : OTF_GRPC_UNKNOWN, why);
-		}
-		return;
-	}
-	if (c->res.status == OTF_GRPC_OK) {
-		const char *detail = NULL;
-		int st = otf__grpc_reader_finish(&c->reader, c->encoding, strlen(c->encoding),
-		                                 &c->res.response, &detail);
-		if (st &&
-		    !(st == OTF_GRPC_INTERNAL && c->reader.n_msgs == 0 && !c->reader.hdr_len)) {
-			snprintf(why, sizeof why, "bad response message: %s", detail ? detail : "");
-			finish(c, st, why);
-			return;
-		}
-	}
-	finish(c, c->res.status, NULL);
-}
-
-static int on_header(nghttp2_session *s, const nghttp2_frame *f, const uint8_t *name, size_t nl,
-                     const uint8_t *value, size_t vl, uint8_t flags, void *ud)
-{
-	(void)flags;
-	(void)ud;
-	otf_grpcc_call_t *c = nghttp2_session_get_stream_user_data(s, f->hd.stream_id);
-	if (!c)
-		return 0;
-#define IS(lit) (nl == sizeof(lit) - 1 && !memcmp(name, lit, nl))
-	if (IS(":status")) {
-		c->res.http_status = (int)strtol((const char *)value, NULL, 10);
-	} else if (IS("grpc-status")) {
-		c->got_status = true;
-		c->res.status = (int)strtol((const char *)value, NULL, 10);
-	} else if (IS("grpc-message")) {
-		otf__grpcc_percent_decode((const char *)value, vl, c->res.message,
-		                          sizeof c->res.message);
-	} else if (IS("grpc-encoding")) {
-		snprintf(c->encoding, sizeof c->encoding, "%.*s", (int)vl, (const char *)value);
-	} else if (IS("grpc-status-details-bin")) {
-		uint8_t bin[1024];
-		long n = otf__grpcc_base64_decode((const char *)value, vl, bin, sizeof bin);
-		int code;
-		uint64_t ns = 0;
-		if (n > 0 && !otf__exph_status_parse(bin, (size_t)n, &code, NULL, 0, &ns) && ns) {
-			c->res.retry_ns = ns;
-			c->res.has_retry_info = true;
-		}
-	}
-#undef IS
-	return 0;
-}
-
-static int on_data(nghttp2_session *s, uint8_t flags, int32_t sid, const uint8_t *data, size_t len,
-                   void *ud)
-{
-	(void)flags;
-	(void)ud;
-	otf_grpcc_call_t *c = nghttp2_session_get_stream_user_data(s, sid);
-	if (!c)
-		return 0;
-	const char *detail = NULL;
-	int st = otf__grpc_reader_feed(&c->reader, data, len, &detail);
-	if (st) {
-		char why[160];
-		snprintf(why, sizeof why, "bad response: %s", detail ? detail : "");
-		nghttp2_submit_rst_stream(s, NGHTTP2_FLAG_NONE, sid, NGHTTP2_CANCEL);
-		finish(c, st, why);
-	}
-	return 0;
-}
-
-static int on_close(nghttp2_session *s, int32_t sid, uint32_t error_code, void *ud)
-{
-	(void)ud;
-	otf_grpcc_call_t *c = nghttp2_session_get_stream_user_data(s, sid);
-	if (c)
-		stream_closed(c, error_code);
-	return 0;
-}
-
-static int on_frame_recv(nghttp2_session *s, const nghttp2_frame *f, void *ud)
-{
-	(void)s;
-	conn_t *k = ud;
-	if (f->hd.type == NGHTTP2_GOAWAY) {
-		/* Streams above last_stream_id are closed by nghttp2 as
-		 * REFUSED_STREAM; new calls go to a new connection. */
-		k->goaway = true;
-		if (k->cl->conn == k)
-			k->cl->conn = NULL;
-	}
-	return 0;
-}
-
-/* The request body is prefix + message. Only its length is decided here:
- * the bytes go out in send_data (NO_COPY), right after, in the same
- * nghttp2_session_mem_send. */
-static ssize_t read_body(nghttp2_session *s, int32_t sid, uint8_t *buf, size_t len, uint32_t *flags,
-                         nghttp2_data_source *src, void *ud)
-{
-	(void)s;
-	(void)sid;
-	(void)buf;
-	(void)ud;
-	otf_grpcc_call_t *c = src->ptr;
-	size_t left = c->body->len + 5 - c->off;
-	size_t n = left < len ? left : len;
-	*flags |= NGHTTP2_DATA_FLAG_NO_COPY;
-	if (n == left)
-		*flags |= NGHTTP2_DATA_FLAG_EOF;
-	return (ssize_t)n;
-}
-
-static int send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *framehd, size_t len,
-                     nghttp2_data_source *src, void *ud)
-{
-	(void)s;
-	static const uint8_t zeros[256];
-	conn_t *k = ud;
-	otf__grpcc_wbatch_t *w = &k->w;
-	otf_grpcc_call_t *c = src->ptr;
-	size_t pad = f->data.padlen;
-	uint8_t padlen = (uint8_t)(pad ? pad - 1 : 0);
-	if (otf__grpcc_stage_add(w, framehd, 9) || (pad && otf__grpcc_stage_add(w, &padlen, 1)))
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	if (c->off < 5) {
-		size_t n = 5 - c->off < len ? 5 - c->off : len;
-		if (otf__grpcc_stage_add(w, c->prefix + c->off, n))
-			return NGHTTP2_ERR_CALLBACK_FAILURE;
-		c->off += n;
-		len -= n;
-	}
-	if (otf__grpcc_slice_add(w, c->body, c->off - 5, len))
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	c->off += len;
-	if (pad > 1 && otf__grpcc_stage_add(w, zeros, pad - 1))
-		return NGHTTP2_ERR_CALLBACK_FAILURE;
-	/* Enough for one write: let conn_flush send it. */
-	return w->total >= 256 * 1024 ? NGHTTP2_ERR_PAUSE : 0;
-}
-
-static void submit(conn_t *k, otf_grpcc_call_t *c)
-{
-	otf_grpcc_t *cl = k->cl;
-	char tmo[16];
-	nghttp2_nv nv[24 + 64];
-	size_t n = 0;
-#define NV(nm, val)                                                                     \
-	nv[n++] = (nghttp2_nv){(uint8_t *)(uintptr_t)(nm), (uint8_t *)(uintptr_t)(val), \
-	                       strlen(nm), strlen(val), NGHTTP2_NV_FLAG_NONE}
-	NV(":method", "POST");
-	NV(":scheme", cl->tls ? "https" : "http");
-	NV(":path", c->path);
-	NV(":authority", cl->authority);
-	NV("content-type", "application/grpc");
-	NV("te", "trailers");
-	NV("user-agent", "grpc-c/otflow-" OTF_VERSION);
-	NV("grpc-accept-encoding", "identity,gzip,zstd,deflate");
-	if (cl->encoding)
-		NV("grpc-encoding", cl->encoding);
-	if (c->timeout_ms) {
-		otf__grpcc_timeout(c->timeout_ms, tmo);
-		NV("grpc-timeout", tmo);
-	}
-	for (size_t i = 0; i + 1 < cl->n_meta && n + 1 < sizeof nv / sizeof nv[0]; i += 2)
-		NV(cl->meta[i], cl->meta[i + 1]);
-	for (size_t i = 0; i + 1 < c->n_meta && n + 1 < sizeof nv / sizeof nv[0]; i += 2)
-		NV(c->meta[i], c->meta[i + 1]);
-#undef NV
-	nghttp2_data_provider dp = {.source.ptr = c, .read_callback = read_body};
-	c->conn = k;
-	list_add(&k->calls, c);
-	int32_t sid = nghttp2_submit_request(k->h2, NULL, nv, n, &dp, c);
-	if (sid < 0) {
-		finish(c, OTF_GRPC_UNAVAILABLE, nghttp2_strerror(sid));
-		return;
-	}
-	c->stream_id = sid;
 }
 
 static void on_write(uv_write_t *req, int status)
@@ -483,10 +220,10 @@ static void conn_close(conn_t *k)
 	if (cl->conn == k) {
 		cl->conn = NULL;
 		while (cl->pending)
-			finish(cl->pending, OTF_GRPC_UNAVAILABLE, "connection failed");
+			otf__grpcc_finish(cl->pending, OTF_GRPC_UNAVAILABLE, "connection failed");
 	}
 	while (k->calls)
-		finish(k->calls, OTF_GRPC_UNAVAILABLE, "connection closed");
+		otf__grpcc_finish(k->calls, OTF_GRPC_UNAVAILABLE, "connection closed");
 	if (k->h2)
 		nghttp2_session_del(k->h2);
 	k->h2 = NULL;
@@ -506,32 +243,11 @@ static void conn_fail(conn_t *k, const char *why)
 	if (cl->conn == k) {
 		cl->conn = NULL;
 		while (cl->pending)
-			finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
+			otf__grpcc_finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
 	}
 	while (k->calls)
-		finish(k->calls, OTF_GRPC_UNAVAILABLE, why);
+		otf__grpcc_finish(k->calls, OTF_GRPC_UNAVAILABLE, why);
 	conn_close(k);
-}
-
-static int session_new(conn_t *k)
-{
-	nghttp2_session_callbacks *cb;
-	if (nghttp2_session_callbacks_new(&cb))
-		return OTF_E_NOMEM;
-	nghttp2_session_callbacks_set_on_header_callback(cb, on_header);
-	nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data);
-	nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_close);
-	nghttp2_session_callbacks_set_on_frame_recv_callback(cb, on_frame_recv);
-	nghttp2_session_callbacks_set_send_data_callback(cb, send_data);
-	int rc = nghttp2_session_client_new(&k->h2, cb, k);
-	nghttp2_session_callbacks_del(cb);
-	if (rc)
-		return OTF_E_NOMEM;
-	/* A large window: responses are small, but so is the default. */
-	nghttp2_settings_entry s[] = {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-	                              {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, 1 << 20}};
-	nghttp2_submit_settings(k->h2, NGHTTP2_FLAG_NONE, s, 2);
-	return 0;
 }
 
 static void on_connect(uv_connect_t *req, int status)
@@ -540,14 +256,14 @@ static void on_connect(uv_connect_t *req, int status)
 	otf_grpcc_t *cl = k->cl;
 	if (k->closing)
 		return;
-	if (status < 0 || session_new(k)) {
+	if (status < 0 || otf__grpcc_session_new(k)) {
 		char why[160];
 		snprintf(why, sizeof why, "connect to %s:%u: %s", cl->host, cl->port,
 		         status < 0 ? uv_strerror(status) : "out of memory");
 		if (cl->conn == k) {
 			cl->conn = NULL;
 			while (cl->pending)
-				finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
+				otf__grpcc_finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
 		}
 		conn_close(k);
 		return;
@@ -566,7 +282,7 @@ static void on_connect(uv_connect_t *req, int status)
 	while (cl->conn == k && cl->pending) {
 		otf_grpcc_call_t *c = cl->pending;
 		list_del(&cl->pending, c);
-		submit(k, c);
+		otf__grpcc_submit(k, c);
 	}
 	conn_flush(k);
 }
@@ -592,7 +308,7 @@ static void on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 		if (cl->conn == k) {
 			cl->conn = NULL;
 			while (cl->pending)
-				finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
+				otf__grpcc_finish(cl->pending, OTF_GRPC_UNAVAILABLE, why);
 		}
 		k->state = C_CONNECTING;
 		conn_close(k);
@@ -673,7 +389,8 @@ static void on_timer(uv_timer_t *t)
 	for (; c; c = nx) {
 		nx = c->next;
 		if (c->deadline_ms && now >= c->deadline_ms)
-			finish(c, OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded while connecting");
+			otf__grpcc_finish(c, OTF_GRPC_DEADLINE_EXCEEDED,
+			                  "deadline exceeded while connecting");
 	}
 	for (conn_t *k = cl->conns, *kn; k; k = kn) {
 		kn = k->next;
@@ -685,7 +402,8 @@ static void on_timer(uv_timer_t *t)
 				c->timed_out = true;
 				nghttp2_submit_rst_stream(k->h2, NGHTTP2_FLAG_NONE, c->stream_id,
 				                          NGHTTP2_CANCEL);
-				finish(c, OTF_GRPC_DEADLINE_EXCEEDED, "deadline exceeded");
+				otf__grpcc_finish(c, OTF_GRPC_DEADLINE_EXCEEDED,
+				                  "deadline exceeded");
 			}
 		}
 		conn_flush(k);
@@ -815,12 +533,12 @@ otf_grpcc_call_t *otf__grpcc_call_ex(otf_grpcc_t *cl, const char *path, otf_buf_
 	c->deadline_ms = timeout_ms ? uv_now(cl->loop) + timeout_ms : 0;
 	otf__grpc_reader_init(&c->reader, cl->max_recv, true);
 	if (cl->conn && cl->conn->state == C_READY && !cl->conn->goaway) {
-		submit(cl->conn, c);
+		otf__grpcc_submit(cl->conn, c);
 		conn_flush(cl->conn);
 	} else {
-		list_add(&cl->pending, c);
+		otf__grpcc_list_add(&cl->pending, c);
 		if (!cl->conn && !(cl->conn = conn_open(cl)))
-			finish(c, OTF_GRPC_UNAVAILABLE, "cannot open a connection");
+			otf__grpcc_finish(c, OTF_GRPC_UNAVAILABLE, "cannot open a connection");
 	}
 	uv_timer_start(&cl->timer, on_timer, c->done ? 0 : 100, 100);
 	return c;
