@@ -83,6 +83,21 @@ int otf__jdec_object(otf__jdec *d, otf__jval *v, otf__jfield_fn fn, void *out);
 int otf__jdec_array(otf__jdec *d, otf__jval *v, const char *name, size_t esize, void *items_ptr,
                     size_t *len, otf__jelem_fn fn);
 
+/* JSON_TYPE error "expected <want>, got <v's type>" (json-c's type names). */
+int otf__jdec_type_error(otf__jdec *d, const char *want, const otf__jval *v);
+
+/* The value of hex digit c (either case), -1 when c is not one. Without
+ * branches on the digit's kind: in random hex ids, digits and
+ * letters alternate unpredictably, and the mispredictions cost more than
+ * the rest of the id's decoding. */
+static inline int otf__jhex_digit(int c)
+{
+	unsigned d = (unsigned)c - '0';
+	unsigned l = ((unsigned)c | 0x20u) - 'a';
+	int v = d < 10 ? (int)d : (int)l + 10;
+	return d < 10 || l < 6 ? v : -1;
+}
+
 /* Scalars. Each returns 0 or a negative OTF_E_* code with the detail set. */
 int otf__jdec_string(otf__jdec *d, otf__jval *v, otf_bytes_t *out);
 int otf__jdec_id(otf__jdec *d, otf__jval *v, otf_bytes_t *out, size_t id_len);
