@@ -408,6 +408,20 @@ int otf__build_native(otf_dag_t *dag, const otf_config_node_t *root, otf_config_
 struct otf_service_settings;
 int otf__read_telemetry(const otf_config_node_t *root, struct otf_service_settings *s,
                         otf_config_error_t *err);
+/* service_config.c: `runtime` into rt (defaults first); extensions and
+ * service.extensions (health_check into s, registered extension types
+ * created into dag); `service` (admin endpoint into s, unknown keys
+ * refused). Each 0 or OTF_E_CONFIG with err set (OTF_E_NOMEM). */
+int otf__read_runtime(const struct otf_config_node *root, otf_runtime_config_t *rt,
+                      otf_config_error_t *err);
+int otf__read_extensions(const struct otf_config_node *root, struct otf_service_settings *s,
+                         otf_dag_t *dag, otf_config_error_t *err);
+int otf__read_service(const struct otf_config_node *root, struct otf_service_settings *s,
+                      otf_config_error_t *err);
+/* config_dag.c: the type of a component id ("type/name" -> type,
+ * truncated to cap); a node's origin "file:line" ("" without a file). */
+void otf__config_id_type(const char *id, char *type, size_t cap);
+void otf__config_origin_of(const struct otf_config_node *n, char *buf, size_t cap);
 /* health_config.c: health_check's use_v2 or component_health (key) into s. */
 int otf__read_health_v2(const char *key, const struct otf_config_node *v,
                         struct otf_service_settings *s, otf_config_error_t *err);
