@@ -192,6 +192,7 @@ int lg_run_grpc(const lg_options_t *o, const char *path, otf_buf_t *const *bodie
 	pthread_barrier_wait(&sh.ready);
 	sh.t0 = now_s();
 	sh.end = sh.t0 + o->duration_s;
+	out->t0 = sh.t0;
 	pthread_barrier_wait(&sh.go);
 	for (uint32_t i = 0; i < o->connections; i++) {
 		pthread_join(w[i].thread, NULL);

@@ -42,6 +42,7 @@ typedef struct lg_result {
 	 * its sleep), when its response was in */
 	double *trace;
 	size_t trace_len, trace_cap; /* doubles, 3 per request */
+	double t0;                   /* the schedule's start, CLOCK_MONOTONIC s */
 	/* /proc/thread-self/schedstat of threads that ended (ns on CPU, ns
 	 * waiting on a run queue, timeslices), so the summary can say how
 	 * long the client itself waited to run */

@@ -177,7 +177,9 @@ static void usage(FILE *f)
 	      "  --size BYTES                   approximate bytes per item (default 360)\n"
 	      "  --json                         print the summary as JSON\n"
 	      "  --latency-out FILE             write every latency (ms, ascending), one a line\n"
-	      "  --trace-out FILE               gRPC: one line per request, \"due sent done\"\n"
+	      "  --trace-out FILE               gRPC: after a line \"# t0 S\" (the schedule's\n"
+	      "                                 start, CLOCK_MONOTONIC seconds), one line per\n"
+	      "                                 request, \"due sent done\"\n"
 	      "                                 (ms from the schedule's start: when it was due,\n"
 	      "                                 when its thread began sending it, when its\n"
 	      "                                 response was in), in order of completion per\n"
@@ -337,6 +339,9 @@ static void report(run_t *r, double elapsed)
 			return;
 		}
 		const double *t = r->res.trace;
+		/* the start on CLOCK_MONOTONIC, to line the requests up with a
+		 * trace of the machine (perf record -k CLOCK_MONOTONIC) */
+		fprintf(f, "# t0 %.6f\n", r->res.t0);
 		for (size_t i = 0; i + 2 < r->res.trace_len; i += 3)
 			fprintf(f, "%.4f %.4f %.4f\n", t[i] * 1e3, t[i + 1] * 1e3, t[i + 2] * 1e3);
 		fclose(f);
