@@ -9,7 +9,7 @@ ROWS.jsonl has one JSON object per run (written by the suite's point()):
   connection was free and the request due), from_sent {p50, p99, p999}
   (ms from then to the response),
   otflow/sink/client {cpu_us, runq_us, slices} (schedstat deltas),
-  steal_ms (both cores, /proc/stat), busy_ms (all non-idle CPU of the
+  steal_ms (both cores, /proc/stat), steal_cpu_ms [core 0, core 1], busy_ms (all non-idle CPU of the
   machine), dur_s.
 Writes OUT_DIR/runs.md (every run), OUT_DIR/summary.md (median per load),
 OUT_DIR/pick (for each level the run whose p99 is the median: "level run")
@@ -42,7 +42,7 @@ with open(f"{out}/runs.md", "w") as f:
     f.write(
         "| load | run | acked logs/s | p50 ms | p99 ms | p999 ms | max ms | p99 from send ms "
         "| client late p99 ms "
-        "| run queue µs/req otflow / sink / client | steal ms | other load (cores) |\n"
+        "| run queue µs/req otflow / sink / client | steal ms core 0 / 1 | other load (cores) |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     for r in rows:
@@ -52,7 +52,8 @@ with open(f"{out}/runs.md", "w") as f:
             f'| {lat["p99"]:.2f} | {lat["p999"]:.2f} | {lat["max"]:.2f} | {r["from_sent"]["p99"]:.2f} '
             f'| {late["p99"]:.2f} '
             f'| {per_req(r, "otflow", "runq_us"):.0f} / {per_req(r, "sink", "runq_us"):.0f} '
-            f'/ {per_req(r, "client", "runq_us"):.0f} | {r["steal_ms"]:.0f} '
+            f'/ {per_req(r, "client", "runq_us"):.0f} '
+            f'| {r["steal_cpu_ms"][0]:.0f} / {r["steal_cpu_ms"][1]:.0f} '
             f"| {other_cores(r):.2f} |\n"
         )
 

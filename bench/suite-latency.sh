@@ -7,6 +7,11 @@
 # request's scheduled send time) on core 1. send_batch_size equals the
 # items per request, so every request is sent on by size at once; the batch
 # timeout (10 s) would show as 10 s latencies if it were ever hit.
+# Each level runs BENCH_LATENCY_RUNS times (default 5), interleaved; every
+# run is published with what the machine did meanwhile (run-queue wait of
+# the three processes, steal, other load), then the median. A last traced
+# run at 50% (perf, when allowed) decomposes the requests' time
+# (bench/latency_breakdown.py); BENCH_LATENCY_TRACE=0 skips it.
 # Writes the "latency" section of docs/benchmarks.md and docs/latency.png
 # (gnuplot). Public tools only.
 # usage: bench/suite-latency.sh BUILD_DIR
@@ -105,7 +110,9 @@ $RT taskset -c 1 "$LG" --endpoint "127.0.0.1:$PORT" --rate 0 --duration 1 --conn
 # ran something else on our virtual CPUs, invisible to the schedstat run
 # queue: a task "running" through it shows as one long timeslice.
 machine() {
-	awk '/^cpu / {printf "%d %d\n", ($2 + $3 + $4 + $7 + $8) * 10, $9 * 10}' /proc/stat
+	awk '/^cpu / {b = ($2 + $3 + $4 + $7 + $8) * 10; t = $9 * 10}
+		/^cpu0 / {s0 = $9 * 10} /^cpu1 / {s1 = $9 * 10}
+		END {printf "%d %d %d %d\n", b, t, s0, s1}' /proc/stat
 }
 
 # point NAME LEVEL RUN RATE: one fixed-rate run (RATE 0 = as fast as
@@ -156,7 +163,8 @@ print(json.dumps({
     "otflow": ds(o0, o1), "sink": ds(s0, s1),
     "client": {"cpu_us": r["sched"]["cpu_us"], "runq_us": r["sched"]["runq_us"],
                "slices": r["sched"]["slices"]},
-    "busy_ms": m1[0] - m0[0], "steal_ms": m1[1] - m0[1], "dur_s": float(a[14]) - float(a[13])}))
+    "busy_ms": m1[0] - m0[0], "steal_ms": m1[1] - m0[1],
+    "steal_cpu_ms": [m1[2] - m0[2], m1[3] - m0[3]], "dur_s": float(a[14]) - float(a[13])}))
 PY
 	tail -n 1 "$tmp/rows.jsonl" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(r["acked_per_s"])' | cut -d. -f1
 }
@@ -225,14 +233,30 @@ fi
 python3 bench/latency_table.py "$tmp/rows.jsonl" "$tmp"
 while read -r p run; do
 	[ "$p" -eq 0 ] || cp "$tmp/p${p}r$run.lat" "$tmp/p$p.lat"
+	# the same run from the client's send (without its wait for a busy
+	# connection or for its own thread): the server side's share
+	[ "$p" -ne 50 ] || awk '!/^#/ {printf "%.4f\n", $3 - $2}' "$tmp/p${p}r$run.trace" |
+		sort -n >"$tmp/p50s.lat"
 done <"$tmp/pick"
 P50_P99=$(cat "$tmp/p50_p99")
 P50_ALL=$(cat "$tmp/p50_all")
 ABOVE="- load average at the start: $LOAD0 (the machine is shared)."
+# Real-time tasks past their budget (sched_rt_runtime_us of every second)
+# are stopped until the next period: the kernel says so once per boot.
+if dmesg 2>/dev/null | grep -q "RT throttling activated"; then
+	ABOVE="$ABOVE
+- the kernel log has \"sched: RT throttling activated\" (since boot): some real-time task
+  used its whole budget (sched_rt_runtime_us) and real-time tasks were stopped for the rest of
+  a period; stalls of up to $((1000 - $(cat /proc/sys/kernel/sched_rt_runtime_us) / 1000)) ms can come from it."
+elif dmesg >/dev/null 2>&1; then
+	ABOVE="$ABOVE
+- real-time throttling: never activated since boot (no \"RT throttling activated\" in the
+  kernel log), so no stall below comes from the SCHED_FIFO budget."
+fi
 
 # Percentile spectrum: x = 1 / (1 - quantile) on a log axis, so 50%, 90%,
 # 99%, 99.9% are evenly spaced.
-for p in 10 50 90; do
+for p in 10 50 90 50s; do
 	awk -v n="$(wc -l <"$tmp/p$p.lat")" 'NR < n {print n / (n - NR), $1}' "$tmp/p$p.lat" >"$tmp/p$p.dat"
 done
 png="docs/latency.png"
@@ -253,6 +277,7 @@ set arrow from 100, graph 0 to 100, graph 1 nohead dashtype 2 lc rgb "#888888"
 plot "$tmp/p10.dat" using 1:2 with lines lw 2 title "10% of saturation", \
      "$tmp/p50.dat" using 1:2 with lines lw 2 title "50% of saturation", \
      "$tmp/p90.dat" using 1:2 with lines lw 2 title "90% of saturation", \
+     "$tmp/p50s.dat" using 1:2 with lines lw 1 dashtype 2 title "50%, from the client's send", \
      1 with lines dashtype 3 lc rgb "#cc0000" title "target: p99 <= 1 ms at 50%"
 G
 else

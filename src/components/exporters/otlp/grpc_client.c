@@ -82,6 +82,7 @@ struct otf_grpcc {
 	otf_grpcc_call_t *done;    /* finished, callbacks not yet run */
 	uv_timer_t timer;          /* deadlines; runs finished callbacks */
 	int handles;
+	uint64_t writes; /* socket writes started */
 	bool closing;
 	otf_grpcc_close_cb close_cb;
 	void *close_arg;
@@ -409,6 +410,7 @@ static void conn_flush(conn_t *k)
 	}
 	w->req.data = k;
 	k->writing = true;
+	k->cl->writes++;
 	if (otf__tls_io_write(&k->io, &w->req, w->bufs, (unsigned)w->nseg, on_write)) {
 		k->writing = false;
 		otf__grpcc_batch_reset(w);
@@ -833,6 +835,11 @@ otf_grpcc_call_t *otf__grpcc_call_ex(otf_grpcc_t *cl, const char *path, otf_buf_
 	}
 	uv_timer_start(&cl->timer, on_timer, c->done ? 0 : 100, 100);
 	return c;
+}
+
+uint64_t otf__grpcc_writes(const otf_grpcc_t *c)
+{
+	return c->writes;
 }
 
 void otf__grpcc_cancel(otf_grpcc_call_t *c)
