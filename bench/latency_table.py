@@ -11,6 +11,8 @@ ROWS.jsonl has one JSON object per run (written by the suite's point()):
   otflow/sink/client {cpu_us, runq_us, slices} (schedstat deltas),
   steal_ms (both cores, /proc/stat), steal_cpu_ms [core 0, core 1], busy_ms (all non-idle CPU of the
   machine), dur_s.
+A fixed-rate run that acknowledged less than 95% of its offered rate is
+marked overloaded and left out of its level's medians (unless all were).
 Writes OUT_DIR/runs.md (every run), OUT_DIR/summary.md (median per load),
 OUT_DIR/pick (for each level the run whose p99 is the median: "level run")
 and OUT_DIR/p50_p99, OUT_DIR/p50_all (the 50% figures for the text).
@@ -34,13 +36,20 @@ def other_cores(r):
     return max(r["busy_ms"] - ours, 0) / 1000 / r["dur_s"]
 
 
+def overloaded(r):
+    # a fixed-rate run that acknowledged less than 95% of what it offered
+    return r["level"] > 0 and r["acked_per_s"] < 0.95 * r["offered"]
+
+
 def label(r):
-    return "saturation" if r["level"] == 0 else f'{r["level"]}%'
+    if r["level"] == 0:
+        return "saturation"
+    return f'{r["level"]}% ({r["offered"]})' + (" **overloaded**" if overloaded(r) else "")
 
 
 with open(f"{out}/runs.md", "w") as f:
     f.write(
-        "| load | run | acked logs/s | p50 ms | p99 ms | p999 ms | max ms | p99 from send ms "
+        "| load (offered logs/s) | run | acked logs/s | p50 ms | p99 ms | p999 ms | max ms | p99 from send ms "
         "| client late p99 ms "
         "| run queue µs/req otflow / sink / client | steal ms core 0 / 1 | other load (cores) |\n"
         "|---|---|---|---|---|---|---|---|---|---|---|---|\n"
@@ -67,7 +76,9 @@ with open(f"{out}/summary.md", "w") as f:
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n"
     )
     for level in sorted({r["level"] for r in rows}, key=lambda x: (x != 0, x)):
-        rs = [r for r in rows if r["level"] == level]
+        every = [r for r in rows if r["level"] == level]
+        rs = [r for r in every if not overloaded(r)] or every
+        n_over = sum(1 for r in every if overloaded(r))
         p99s = sorted(r["lat"]["p99"] for r in rs)
         # the run whose p99 is the median (the lower middle for an even
         # count) is the one plotted
@@ -76,14 +87,15 @@ with open(f"{out}/summary.md", "w") as f:
         offered = (
             "saturation (as fast as possible)"
             if level == 0
-            else f'{level}% ({rs[0]["offered"]} logs/s)'
+            else f'{level}% (median {med(r["offered"] for r in rs):.0f} logs/s)'
         )
+        runs = f"{len(rs)}" + (f" (+{n_over} overloaded)" if n_over and len(rs) < len(every) else "")
         runq = med(
             per_req(r, "otflow", "runq_us") + per_req(r, "sink", "runq_us")
             + per_req(r, "client", "runq_us") for r in rs
         )
         f.write(
-            f"| {offered} | {len(rs)} | {med(r['acked_per_s'] for r in rs):.0f} "
+            f"| {offered} | {runs} | {med(r['acked_per_s'] for r in rs):.0f} "
             f"| {med(r['lat']['p50'] for r in rs):.2f} "
             f"| **{med(p99s):.2f}** ({', '.join(f'{x:.2f}' for x in p99s)}) "
             f"| {med(r['lat']['p999'] for r in rs):.2f} "
