@@ -119,9 +119,11 @@ machine() {
 }
 
 # point NAME LEVEL RUN RATE [SECONDS]: one fixed-rate run (RATE 0 = as
-# fast as possible; SECONDS defaults to DUR); appends one JSON line to $tmp/rows.jsonl, latencies to
-# $tmp/NAME.lat. The CPU and run-queue wait of otflow and the second otflow
-# from their schedstat, the client's from its own summary.
+# fast as possible; SECONDS defaults to DUR); appends one JSON line to
+# $tmp/rows.jsonl (for bench/latency_table.py) and prints the acknowledged
+# logs/s; latencies to $tmp/NAME.lat, the client's trace to NAME.trace. The
+# CPU and run-queue wait of otflow and the second otflow from their
+# schedstat, the client's from its own summary.
 point() {
 	o0=$(sched "$OPID")
 	s0=$(sched "$SPID")
@@ -287,8 +289,9 @@ set logscale x
 set xrange [1:10000]
 set xtics ("0%%" 1, "50%%" 2, "90%%" 10, "99%%" 100, "99.9%%" 1000, "99.99%%" 10000)
 set xlabel "percentile"
-set yrange [0:*]
-set ylabel "latency (ms)"
+set logscale y
+set yrange [0.2:*]
+set ylabel "latency (ms, log scale)"
 set grid
 set key top left
 set arrow from 100, graph 0 to 100, graph 1 nohead dashtype 2 lc rgb "#888888"
