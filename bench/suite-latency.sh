@@ -321,9 +321,11 @@ out="$tmp/section.md"
 	echo "  ${DUR} s at a fixed rate of 10%, 50% and 90% of it. Every run is in the second table (its"
 	echo "  offered rate in brackets; **overloaded**: it acknowledged < 95% of that, a queue growing"
 	echo "  for the whole run, left out of the medians); the first has the median per load (p99 in"
-	echo "  bold, every counted run's p99 in brackets) and the plot shows the run with the median p99. Latency is from each request's scheduled send time to its response (no"
-	echo "  coordinated omission); \"client late\": how long after its due time the load generator's"
-	echo "  thread began sending (its own wakeup and run-queue wait, part of the latency). CPU, run"
+	echo "  bold, every counted run's p99 in brackets) and the plot shows the run with the median p99."
+	echo "  Latency is from each request's scheduled send time to its response (no coordinated"
+	echo "  omission); \"p99 from send\": from when the load generator's thread began sending;"
+	echo "  \"client late\": how long after the request was due and its connection free that thread"
+	echo "  began sending (its own wakeup and run-queue wait, part of the latency). CPU, run"
 	echo "  queue and wakeups from /proc/PID/task/*/schedstat (ns on CPU, ns runnable but waiting for"
 	echo "  a CPU, timeslices; the client reads its own threads'), per request; steal and the other"
 	echo "  load from /proc/stat over the run (steal: time the hypervisor did not run our virtual"
@@ -339,7 +341,10 @@ out="$tmp/section.md"
 	echo
 	cat "$tmp/runs.md"
 	echo
-	[ ! -s "$tmp/breakdown.md" ] || cat "$tmp/breakdown.md"
+	if [ -s "$tmp/breakdown.md" ]; then
+		cat "$tmp/breakdown.md"
+		echo
+	fi
 	echo "![latency percentiles](latency.png)"
 	echo
 	cat bench/latency_notes.md
