@@ -28,6 +28,7 @@ python3 python3-pip python3-venv
 strace dpkg-dev
 time util-linux procps iproute2
 gnuplot-nox
+linux-perf
 "
 
 missing=""

@@ -55,6 +55,21 @@ static void record(lg_result_t *r, double seconds)
 	r->lat[r->lat_len++] = seconds;
 }
 
+static void trace(lg_result_t *r, double due, double sent, double done)
+{
+	if (r->trace_len + 3 > r->trace_cap) {
+		size_t ncap = r->trace_cap ? r->trace_cap * 2 : 3072;
+		double *n = otf_realloc(r->trace, ncap * sizeof *n);
+		if (!n)
+			return;
+		r->trace = n;
+		r->trace_cap = ncap;
+	}
+	r->trace[r->trace_len++] = due;
+	r->trace[r->trace_len++] = sent;
+	r->trace[r->trace_len++] = done;
+}
+
 static void *run(void *arg)
 {
 	worker_t *w = arg;
@@ -75,7 +90,8 @@ static void *run(void *arg)
 	uint32_t ns = o->streams ? o->streams : 1;
 	h2_result_t *res = otf_calloc(ns, sizeof *res);
 	double *t1 = otf_calloc(ns, sizeof *t1);
-	bool stop = !res || !t1;
+	double *ts = otf_calloc(ns, sizeof *ts); /* when sending began */
+	bool stop = !res || !t1 || !ts;
 	while (!stop) {
 		uint32_t n = 0;
 		bool broken = false;
@@ -108,7 +124,8 @@ static void *run(void *arg)
 			 * wakeup waited in the client's queue, and leaving that out
 			 * (coordinated omission) would hide exactly the stalls a tail
 			 * figure is for. */
-			t1[n] = o->rate > 0 ? due : now_s();
+			ts[n] = now_s();
+			t1[n] = o->rate > 0 ? due : ts[n];
 			memset(&res[n], 0, sizeof res[n]);
 			int32_t id = h2_submit(c, "POST", sh->path, "application/grpc",
 			                       gz ? extra : NULL, b->data, b->len, &res[n]);
@@ -121,8 +138,11 @@ static void *run(void *arg)
 		if (!n)
 			continue;
 		int rc = broken ? -1 : h2_run(c, 30000);
+		double done = now_s();
 		for (uint32_t k = 0; k < n; k++) {
-			record(&w->res, now_s() - t1[k]);
+			record(&w->res, done - t1[k]);
+			if (o->trace_out)
+				trace(&w->res, t1[k] - sh->t0, ts[k] - sh->t0, done - sh->t0);
 			w->res.requests++;
 			w->res.items_sent += o->batch;
 			if (rc == 0 && res[k].http_status == 200 && res[k].grpc_status == 0) {
@@ -142,8 +162,10 @@ static void *run(void *arg)
 	}
 	otf_free(res);
 	otf_free(t1);
+	otf_free(ts);
 	if (c)
 		h2_close(c);
+	lg_sched_add_self(&w->res);
 	return NULL;
 }
 
@@ -170,6 +192,7 @@ int lg_run_grpc(const lg_options_t *o, const char *path, otf_buf_t *const *bodie
 	pthread_barrier_wait(&sh.ready);
 	sh.t0 = now_s();
 	sh.end = sh.t0 + o->duration_s;
+	out->t0 = sh.t0;
 	pthread_barrier_wait(&sh.go);
 	for (uint32_t i = 0; i < o->connections; i++) {
 		pthread_join(w[i].thread, NULL);
@@ -183,6 +206,12 @@ int lg_run_grpc(const lg_options_t *o, const char *path, otf_buf_t *const *bodie
 		for (size_t k = 0; k < r->lat_len; k++)
 			record(out, r->lat[k]);
 		otf_free(r->lat);
+		for (size_t k = 0; k + 2 < r->trace_len; k += 3)
+			trace(out, r->trace[k], r->trace[k + 1], r->trace[k + 2]);
+		otf_free(r->trace);
+		out->sched_cpu_ns += r->sched_cpu_ns;
+		out->sched_wait_ns += r->sched_wait_ns;
+		out->sched_slices += r->sched_slices;
 	}
 	otf_free(w);
 	pthread_barrier_destroy(&sh.ready);

@@ -24,6 +24,7 @@ typedef struct lg_options {
 	uint32_t size;           /* approximate bytes per item */
 	bool json_summary;       /* print the summary as one JSON object */
 	const char *latency_out; /* --latency-out FILE: every latency, ms, sorted */
+	const char *trace_out;   /* --trace-out FILE: due, sent, done of each request (gRPC) */
 	const char *write_body;  /* write one request body here and exit (for other clients) */
 } lg_options_t;
 
@@ -36,8 +37,21 @@ typedef struct lg_result {
 	uint64_t requests, items_sent, items_acked, items_failed;
 	double *lat; /* seconds per export call */
 	size_t lat_len, lat_cap;
+	/* --trace-out: (due, sent, done) per request, s from the schedule's
+	 * start: when it was due, when its thread began sending it (after
+	 * its sleep), when its response was in */
+	double *trace;
+	size_t trace_len, trace_cap; /* doubles, 3 per request */
+	double t0;                   /* the schedule's start, CLOCK_MONOTONIC s */
+	/* /proc/thread-self/schedstat of threads that ended (ns on CPU, ns
+	 * waiting on a run queue, timeslices), so the summary can say how
+	 * long the client itself waited to run */
+	uint64_t sched_cpu_ns, sched_wait_ns, sched_slices;
 	char last_error[256];
 } lg_result_t;
+
+/* Adds the calling thread's schedstat to r (Linux; nothing elsewhere). */
+void lg_sched_add_self(lg_result_t *r);
 
 /* The gRPC path (grpc_path.c): bodies are gRPC-framed requests for path
  * (/opentelemetry.proto.collector.<signal>.v1.<Service>/Export). The

@@ -177,6 +177,13 @@ static void usage(FILE *f)
 	      "  --size BYTES                   approximate bytes per item (default 360)\n"
 	      "  --json                         print the summary as JSON\n"
 	      "  --latency-out FILE             write every latency (ms, ascending), one a line\n"
+	      "  --trace-out FILE               gRPC: after a line \"# t0 S\" (the schedule's\n"
+	      "                                 start, CLOCK_MONOTONIC seconds), one line per\n"
+	      "                                 request, \"due sent done\"\n"
+	      "                                 (ms from the schedule's start: when it was due,\n"
+	      "                                 when its thread began sending it, when its\n"
+	      "                                 response was in), in order of completion per\n"
+	      "                                 connection\n"
 	      "  --write-body FILE              write one request body (gRPC: with its 5-byte\n"
 	      "                                 message prefix) to FILE and exit, for another\n"
 	      "                                 client such as h2load -d FILE\n",
@@ -243,6 +250,8 @@ static int parse(int argc, char **argv, lg_options_t *o)
 			o->compression = v;
 		} else if (!strcmp(a, "--latency-out")) {
 			o->latency_out = v;
+		} else if (!strcmp(a, "--trace-out")) {
+			o->trace_out = v;
 		} else if (!strcmp(a, "--write-body")) {
 			o->write_body = v;
 		} else if (!strcmp(a, "--size")) {
@@ -268,27 +277,48 @@ static int parse(int argc, char **argv, lg_options_t *o)
 	return 0;
 }
 
+void lg_sched_add_self(lg_result_t *r)
+{
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+	unsigned long long cpu, wait, slices;
+	if (!f)
+		return;
+	if (fscanf(f, "%llu %llu %llu", &cpu, &wait, &slices) == 3) {
+		r->sched_cpu_ns += cpu;
+		r->sched_wait_ns += wait;
+		r->sched_slices += slices;
+	}
+	fclose(f);
+}
+
 static void report(run_t *r, double elapsed)
 {
+	lg_sched_add_self(&r->res); /* the main thread (all of the HTTP path) */
 	qsort(r->res.lat, r->res.lat_len, sizeof *r->res.lat, cmp_double);
 	double rate = elapsed > 0 ? (double)r->res.items_acked / elapsed : 0;
 	if (r->o.json_summary) {
 		printf("{\"requests\":%llu,\"items_sent\":%llu,\"items_acked\":%llu,"
 		       "\"items_failed\":%llu,\"elapsed_s\":%.3f,\"acked_per_s\":%.1f,"
 		       "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,"
-		       "\"max\":%.3f}}\n",
+		       "\"max\":%.3f},\"sched\":{\"cpu_us\":%.0f,\"runq_us\":%.0f,"
+		       "\"slices\":%llu}}\n",
 		       (unsigned long long)r->res.requests, (unsigned long long)r->res.items_sent,
 		       (unsigned long long)r->res.items_acked,
 		       (unsigned long long)r->res.items_failed, elapsed, rate, pct(r, 50),
-		       pct(r, 90), pct(r, 99), pct(r, 99.9), pct(r, 100));
+		       pct(r, 90), pct(r, 99), pct(r, 99.9), pct(r, 100),
+		       (double)r->res.sched_cpu_ns / 1e3, (double)r->res.sched_wait_ns / 1e3,
+		       (unsigned long long)r->res.sched_slices);
 	} else {
 		printf("requests:      %llu\nitems sent:    %llu\nitems acked:   %llu\n"
 		       "items failed:  %llu\nelapsed:       %.3f s\nacked/s:       %.1f\n"
-		       "latency ms:    p50 %.3f  p90 %.3f  p99 %.3f  p999 %.3f  max %.3f\n",
+		       "latency ms:    p50 %.3f  p90 %.3f  p99 %.3f  p999 %.3f  max %.3f\n"
+		       "client:        %.1f ms on CPU, %.1f ms waiting to run, %llu timeslices\n",
 		       (unsigned long long)r->res.requests, (unsigned long long)r->res.items_sent,
 		       (unsigned long long)r->res.items_acked,
 		       (unsigned long long)r->res.items_failed, elapsed, rate, pct(r, 50),
-		       pct(r, 90), pct(r, 99), pct(r, 99.9), pct(r, 100));
+		       pct(r, 90), pct(r, 99), pct(r, 99.9), pct(r, 100),
+		       (double)r->res.sched_cpu_ns / 1e6, (double)r->res.sched_wait_ns / 1e6,
+		       (unsigned long long)r->res.sched_slices);
 	}
 	if (r->res.items_failed)
 		fprintf(stderr, "otflow-loadgen: last failure: %s\n", r->res.last_error);
@@ -300,6 +330,20 @@ static void report(run_t *r, double elapsed)
 		}
 		for (size_t i = 0; i < r->res.lat_len; i++)
 			fprintf(f, "%.4f\n", r->res.lat[i] * 1000.0);
+		fclose(f);
+	}
+	if (r->o.trace_out) {
+		FILE *f = fopen(r->o.trace_out, "w");
+		if (!f) {
+			fprintf(stderr, "otflow-loadgen: cannot write %s\n", r->o.trace_out);
+			return;
+		}
+		const double *t = r->res.trace;
+		/* the start on CLOCK_MONOTONIC, to line the requests up with a
+		 * trace of the machine (perf record -k CLOCK_MONOTONIC) */
+		fprintf(f, "# t0 %.6f\n", r->res.t0);
+		for (size_t i = 0; i + 2 < r->res.trace_len; i += 3)
+			fprintf(f, "%.4f %.4f %.4f\n", t[i] * 1e3, t[i + 1] * 1e3, t[i + 2] * 1e3);
 		fclose(f);
 	}
 }
@@ -342,6 +386,7 @@ int main(int argc, char **argv)
 			otf_buf_unref(r.bodies[i]);
 		curl_slist_free_all(r.headers);
 		otf_free(r.res.lat);
+		otf_free(r.res.trace);
 		curl_global_cleanup();
 		return rc ? rc : r.res.items_failed ? 1 : 0;
 	}

@@ -110,7 +110,7 @@ static void conn_flush(conn_t *k)
 			return;
 		}
 		/* 0 also when send_data paused the session */
-		if (n == 0 || w->total >= 256 * 1024)
+		if (n == 0 || w->total >= WRITE_BATCH_BYTES)
 			break;
 	}
 	if (!w->total) {
@@ -137,6 +137,7 @@ static void conn_flush(conn_t *k)
 	}
 	w->req.data = k;
 	k->writing = true;
+	k->cl->writes++;
 	if (otf__tls_io_write(&k->io, &w->req, w->bufs, (unsigned)w->nseg, on_write)) {
 		k->writing = false;
 		otf__grpcc_batch_reset(w);
@@ -542,6 +543,11 @@ otf_grpcc_call_t *otf__grpcc_call_ex(otf_grpcc_t *cl, const char *path, otf_buf_
 	}
 	uv_timer_start(&cl->timer, on_timer, c->done ? 0 : 100, 100);
 	return c;
+}
+
+uint64_t otf__grpcc_writes(const otf_grpcc_t *c)
+{
+	return c->writes;
 }
 
 void otf__grpcc_cancel(otf_grpcc_call_t *c)

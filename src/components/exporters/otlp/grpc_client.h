@@ -78,6 +78,9 @@ otf_grpcc_call_t *otf__grpcc_call(otf_grpcc_t *c, const char *path, otf_buf_t *m
 otf_grpcc_call_t *otf__grpcc_call_ex(otf_grpcc_t *c, const char *path, otf_buf_t *msg,
                                      bool compressed, uint64_t timeout_ms, const char *const *meta,
                                      otf_grpcc_cb cb, void *arg);
+/* Socket writes the client has started (diagnostics and tests): a request
+ * whose HEADERS and DATA fit one write batch (1 MiB) goes out in one. */
+uint64_t otf__grpcc_writes(const otf_grpcc_t *c);
 /* Abandons a call: its stream is reset, cb never runs. */
 void otf__grpcc_cancel(otf_grpcc_call_t *call);
 /* Closes the connection; calls still open are abandoned (no callbacks).

@@ -12,6 +12,15 @@
 
 #include <nghttp2/nghttp2.h>
 
+/* Most bytes gathered into one write. A whole request of the usual sizes
+ * (a batch of 1000 logs is ~360 KB) goes out in one writev: the backend's
+ * receiver is woken once the message has arrived (its receive low-water
+ * mark), so a request cut at 256 KiB left it waiting for the rest until
+ * our next loop turn (one more epoll_wait and writev per request). DATA
+ * payloads are not copied (slices of the message), so the size costs only
+ * iovecs: 16 KiB frames make ~130 segments per MiB, well under IOV_MAX. */
+#define WRITE_BATCH_BYTES (1024u * 1024u)
+
 enum { C_RESOLVING = 1, C_CONNECTING, C_READY, C_CLOSED };
 
 typedef struct conn conn_t;
@@ -67,6 +76,7 @@ struct otf_grpcc {
 	otf_grpcc_call_t *done;    /* finished, callbacks not yet run */
 	uv_timer_t timer;          /* deadlines; runs finished callbacks */
 	int handles;
+	uint64_t writes; /* socket writes started */
 	bool closing;
 	otf_grpcc_close_cb close_cb;
 	void *close_arg;

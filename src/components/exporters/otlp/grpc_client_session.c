@@ -174,7 +174,7 @@ static int send_data(nghttp2_session *s, nghttp2_frame *f, const uint8_t *frameh
 	if (pad > 1 && otf__grpcc_stage_add(w, zeros, pad - 1))
 		return NGHTTP2_ERR_CALLBACK_FAILURE;
 	/* Enough for one write: let conn_flush send it. */
-	return w->total >= 256 * 1024 ? NGHTTP2_ERR_PAUSE : 0;
+	return w->total >= WRITE_BATCH_BYTES ? NGHTTP2_ERR_PAUSE : 0;
 }
 
 void otf__grpcc_submit(conn_t *k, otf_grpcc_call_t *c)
