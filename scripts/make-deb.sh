@@ -36,9 +36,9 @@ if command -v dpkg-shlibdeps >/dev/null 2>&1; then
 fi
 [ -n "$depends" ] || depends="libc6, libjson-c5, libyaml-0-2, libuv1, zlib1g, libzstd1, \
 libnghttp2-14, libpq5, libhttp-parser2.9, libcurl4, libsimdjson14, libstdc++6"
-# libcurl, libpq and librdkafka are loaded at first use (dlopen, src/core/lazylib.h),
-# which dpkg-shlibdeps cannot see.
-for p in libcurl4 libpq5 librdkafka1; do
+# libcurl, libpq, librdkafka, OpenSSL and libcrypt are loaded at first use (dlopen,
+# src/core/lazylib.h), which dpkg-shlibdeps cannot see.
+for p in libcurl4 libpq5 librdkafka1 libssl3 libcrypt1; do
 	printf '%s\n' "$depends" | grep -q "\b$p\b" || depends="$depends, $p"
 done
 size=$(du -sk "$root/usr" "$root/etc" | awk '{s += $1} END {print s}')

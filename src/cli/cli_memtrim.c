@@ -29,6 +29,18 @@
  * Under steady load the second condition rarely holds twice in a row, and
  * a trim then costs a few hundred page faults.
  *
+ * Steady load: the heap also holds free memory that is no burst's rest.
+ * The batches being filled (one per worker, ~3.3 MB each at the batch
+ * processor's defaults) are the largest blocks; when one is sent and the
+ * next does not fit the hole it left (a request buffer took part of it),
+ * the next goes to the top and the hole stays resident: at 100k logs/s
+ * malloc kept 6-11 MB free next to ~9.5 MB in use (malloc_info), most of
+ * the process's RSS. So a look that finds at least STEADY_FREE free, and
+ * at least a quarter of what is in use, trims too. What that costs is the
+ * page faults of the freed memory that is used again (about 1000 a second
+ * at 100k logs/s, ~1.5 us each here, against 350 without), not a copy;
+ * the quarter keeps it in proportion to the data a large pipeline holds.
+ *
  * A GLIBC_TUNABLES setting for malloc replaces all of these settings (the
  * release still runs). */
 #include "cli/cli.h"
@@ -41,8 +53,9 @@
 #include <string.h>
 #include <uv.h>
 
-#define TICK_MS  1000
-#define MIN_FREE (1u << 20)
+#define TICK_MS     1000
+#define MIN_FREE    (1u << 20)
+#define STEADY_FREE (2u << 20)
 
 struct otf_cli_memtrim {
 	uv_timer_t timer;
@@ -68,6 +81,13 @@ static void on_tick(uv_timer_t *h)
 	otf_cli_memtrim_t *t = h->data;
 	struct mallinfo2 mi = mallinfo2();
 	size_t used = mi.uordblks, held = mi.fordblks;
+	if (held >= STEADY_FREE && held >= used / 4) {
+		malloc_trim(0);
+		t->trims++;
+		t->high = used;
+		t->calm = 0;
+		return;
+	}
 	if (used > t->high)
 		t->high = used;
 	if (t->high - used >= MIN_FREE && held >= used && held >= MIN_FREE) {

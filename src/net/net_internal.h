@@ -94,7 +94,12 @@ void otf__net_conns_put(otf__net_conns_t *r);
  * NULL (no record, no memory) = plain allocations. */
 struct otf_bufpool;
 struct otf_bufpool *otf__net_conns_pool(const otf__net_conns_t *r);
-#define OTF__NET_POOL_BYTES (1024u * 1024)
+/* 512 KiB: one idle 340 kB request buffer per loop. Each message's buffer
+ * comes back as soon as the batch processor copied it, so at 100k logs/s
+ * (4 connections, 2 workers) the second idle buffer 1 MiB allowed was only
+ * resident memory: max RSS 12.1-12.4 vs 12.7-19 MiB, saturation per-log
+ * CPU the same within noise (docs/benchmarks.md, "Memory"). */
+#define OTF__NET_POOL_BYTES (512u * 1024)
 #define OTF__NET_DIRECT_MIN (64u * 1024)
 /* Announcing costs a client nothing: per connection, the whole buffers
  * taken for messages and bodies still arriving stay within this; beyond

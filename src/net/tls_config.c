@@ -16,9 +16,6 @@
 #include "otflow/selfmetric.h"
 
 #include <errno.h>
-#include <openssl/err.h>
-#include <openssl/pem.h>
-#include <openssl/x509v3.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
@@ -325,6 +322,11 @@ static int set_suites(SSL_CTX *ctx, const otf_config_strlist_t *l, const char *w
 int otf_tls_cipher_names(const otf_config_strlist_t *suites, const char *where, char *v12,
                          size_t n12, char *v13, size_t n13, char *err, size_t errlen)
 {
+	char why[320];
+	if (otf__openssl_try_load(why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s", where ? where : "tls", why);
+		return OTF_E_CONFIG;
+	}
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx)
 		return OTF_E_NOMEM;
@@ -368,7 +370,7 @@ static int build(const otf_tls_ctx_t *t, SSL_CTX **out, char *err, size_t errlen
 	SSL_CTX *ctx = SSL_CTX_new(server ? TLS_server_method() : TLS_client_method());
 	if (!ctx)
 		return OTF_E_NOMEM;
-	int rc = 0, minv, maxv;
+	int rc = 0, minv = 0, maxv = 0; /* set by parse_version when it returns 0 */
 	if (parse_version(c->min_version, TLS1_2_VERSION, &minv))
 		rc = cfg_err(err, errlen, w, "min_version: \"%s\" is not one of 1.0, 1.1, 1.2, 1.3",
 		             c->min_version);
@@ -499,6 +501,13 @@ int otf_tls_ctx_create(const otf_tls_config_t *cfg, otf_tls_role_t role, const c
 	if (role == OTF_TLS_CLIENT && cfg->insecure) {
 		snprintf(err, errlen, "%s.insecure: a plaintext connection has no TLS context",
 		         where);
+		return OTF_E_CONFIG;
+	}
+	/* OpenSSL is loaded at first use (core/openssl_dl.h): here, so that a
+	 * missing library is this block's configuration error at start. */
+	char why[320];
+	if (otf__openssl_try_load(why, sizeof why) < 0) {
+		snprintf(err, errlen, "%s: %s", where ? where : "tls", why);
 		return OTF_E_CONFIG;
 	}
 	otf_tls_ctx_t *t = otf_calloc(1, sizeof *t);

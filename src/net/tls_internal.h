@@ -30,9 +30,9 @@
 #ifndef OTFLOW_NET_TLS_INTERNAL_H
 #define OTFLOW_NET_TLS_INTERNAL_H
 
+#include "core/openssl_dl.h"
 #include "otflow/tls.h"
 
-#include <openssl/ssl.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <uv.h>

@@ -4,10 +4,10 @@
 #include "ottl_internal.h"
 
 #include "otflow/err.h"
+#include "core/openssl_dl.h"
 
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -9,8 +9,8 @@
 # admin endpoint on) keeps its private anonymous memory (RssAnon) under
 # 3 MiB (its heap under 512 kB), and the admin DAG route still reports
 # every node with the counters of what was sent (its table is now sized
-# per request). The libraries of components the config does not use are
-# not mapped at all, nor the OTLP/JSON parser's C++ before a JSON request,
+# per request). The libraries of components the config does not use
+# (OpenSSL without TLS or a hash among them) are not mapped at all, nor the OTLP/JSON parser's C++ before a JSON request,
 # and all of the idle process's resident memory stays under 6 MiB.
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -60,11 +60,12 @@ threads=$(awk '/^Threads:/ {print $2}' "/proc/$PID/status")
 [ "$threads" -ge 3 ] && ok "main thread and two workers running ($threads threads)" ||
 	bad "threads: $threads"
 
-# libcurl, libpq and librdkafka (and their dependency trees) are loaded by
-# the components that use them, at first use: a config without them maps none.
-for lib in libcurl libpq librdkafka libgnutls; do
+# libcurl, libpq and librdkafka (and their dependency trees), OpenSSL and
+# libcrypt are loaded by the components that use them, at first use: a
+# config without them (no TLS, no hash, no basicauth) maps none.
+for lib in libcurl libpq librdkafka libgnutls libssl libcrypto libcrypt; do
 	if grep -q "/$lib\.so" "/proc/$PID/maps"; then
-		bad "idle otflow without otlphttp, partial or kafka components maps $lib"
+		bad "idle otflow without TLS, hashes, basicauth, otlphttp, partial or kafka components maps $lib"
 	else
 		ok "idle otflow does not map $lib"
 	fi

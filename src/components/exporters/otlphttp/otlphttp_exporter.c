@@ -15,10 +15,10 @@
 #include "otflow/arena.h"
 #include "otflow/err.h"
 #include "otflow/pdata_codec.h"
+#include "core/openssl_dl.h"
 
 #include <ctype.h>
 #include <stdio.h>
-#include <openssl/ssl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>

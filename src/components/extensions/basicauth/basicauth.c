@@ -23,10 +23,10 @@
 #include "otflow/config_schema.h"
 #include "otflow/err.h"
 #include "otflow/extension.h"
+#include "core/openssl_dl.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>

@@ -3,13 +3,13 @@
  * Apache's apr_md5_encode implements it); libcrypt has no $apr1$, so it is
  * computed here from OpenSSL's MD5. */
 #include "htpasswd.h"
+#include "crypt_dl.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
+#include "core/openssl_dl.h"
 
-#include <crypt.h>
 #include <errno.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 

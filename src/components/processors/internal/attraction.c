@@ -5,10 +5,10 @@
 #include "otflow/err.h"
 #include "otflow/pdata_edit.h"
 #include "ottl/ottl_internal.h"
+#include "core/openssl_dl.h"
 
 #include <errno.h>
 #include <math.h>
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

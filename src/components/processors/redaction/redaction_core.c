@@ -20,9 +20,8 @@
 #include "redaction.h"
 
 #include "otflow/err.h"
+#include "core/openssl_dl.h"
 
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>

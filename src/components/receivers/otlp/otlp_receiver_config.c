@@ -207,11 +207,12 @@ static const otf_config_field_t k_grpc[] = {
     {.key = "read_buffer_size",
      .type = OTF_CFG_SIZE,
      .offset = offsetof(otlp_grpc_t, read_buffer_size),
-     .def = "512KiB",
+     .def = "64KiB",
      .max = "16MiB",
      .range_why = "one buffer per worker, allocated while connections exist",
-     .desc = "Bytes read from a socket at a time (one buffer per worker, shared by its "
-             "connections; 0 = 64 KiB)."},
+     .desc = "Bytes read from a socket at a time into the read buffer (one per worker, "
+             "shared by its connections; 0 = 64 KiB). Messages of 64 KiB or more are "
+             "read in place, not through it."},
     {.key = "write_buffer_size",
      .type = OTF_CFG_SIZE,
      .offset = offsetof(otlp_grpc_t, write_buffer_size),
