@@ -330,10 +330,10 @@ int otf__vv_fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
 	const uint8_t *s, *se;
 	while (p < end) {
-		uint64_t t;
+		/* Every LogRecord field has a one-byte tag: a longer one is
+		 * an unknown field, which the table walk skips. */
+		unsigned t = *p++;
 		bool ok;
-		if (OTF_UNLIKELY(otf__pbd_rv(&p, end, &t)))
-			return bail(v, sv);
 		switch (t) {
 		case T(1, I64):  /* time_unix_nano */
 		case T(11, I64): /* observed_time_unix_nano */
