@@ -12,7 +12,8 @@
 # ACKs its reads send, with the loopback delivery of both on its core).
 # BASE_OTFLOW=path (a baseline build's otflow) adds a side-by-side table:
 # the 100 req/s rows, both binaries in turns (a fresh process each run),
-# REQUEST_ROUNDS (3) runs each, best and median ratio. Writes the
+# REQUEST_ROUNDS (3) runs each, best and median ratio; REQUEST_BASE_LABEL
+# names the baseline in the text. Writes the
 # "request" section of docs/benchmarks.md. Public tools only.
 # usage: [BASE_OTFLOW=path] bench/suite-request.sh BUILD_DIR
 set -eu
@@ -184,8 +185,8 @@ out="$tmp/section.md"
 	stop_otf
 	if [ -n "${BASE_OTFLOW:-}" ]; then
 		rounds=${REQUEST_ROUNDS:-3}
-		echo "Side by side at 100 req/s (BASE_OTFLOW: $(basename "$(dirname "$BASE_OTFLOW")")/$(basename "$BASE_OTFLOW");"
-		echo "this build: $OTF): the two binaries in turns, a fresh process per run, $rounds runs"
+		echo "Side by side at 100 req/s (base: ${REQUEST_BASE_LABEL:-the BASE_OTFLOW binary}; this: $OTF"
+		echo "at $(git rev-parse --short HEAD 2>/dev/null || echo unknown)): the two binaries in turns, a fresh process per run, $rounds runs"
 		echo "each; CPU ns/log of every run, the ratio this/base of the best and of the median runs;"
 		echo "per request (medians): reads + readvs, epoll_waits, packets sent."
 		echo
