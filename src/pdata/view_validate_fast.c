@@ -325,10 +325,57 @@ int otf__vv_fast_status(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 	return 0;
 }
 
+/* LogRecord.body: mostly one string_value. */
+OTF__INLINE bool fbody(vwalk_t *v, const uint8_t **pp, const uint8_t *end)
+{
+	const uint8_t *s, *se;
+	if (!flen(pp, end, &s, &se))
+		return false;
+	return (se - s >= 2 && s[0] == 0x0a && s[1] < 0x80 && s[1] == se - s - 2 &&
+	        otf__pbd_utf8_ok(s + 2, s[1])) ||
+	       otf__vv_walk_any(v, s, se, 1) == 0;
+}
+
+/* Is the next tag t? Then step over it. */
+OTF__INLINE bool ftag(const uint8_t **pp, const uint8_t *end, uint8_t t)
+{
+	if (*pp < end && **pp == t) {
+		++*pp;
+		return true;
+	}
+	return false;
+}
+
 int otf__vv_fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 {
 	vsaved_t sv = {v->c->records, v->c->items, v->c->attributes};
-	const uint8_t *s, *se;
+	/* The encoders (protobuf's, Go's pdata, ours) write fields in field
+	 * number order: take them in that order first, one compare each (an
+	 * absent field costs that compare), instead of a jump through the
+	 * switch per field; whatever is left (another order, a repeated
+	 * field, an error) goes through the switch loop below. */
+	if (ftag(&p, end, T(1, I64)) && !fskip(&p, end, 8))
+		return bail(v, sv);
+	if (ftag(&p, end, T(2, VARINT)) && !fvarint(&p, end))
+		return bail(v, sv);
+	if (ftag(&p, end, T(3, LEN)) && !fstr(&p, end))
+		return bail(v, sv);
+	if (ftag(&p, end, T(5, LEN)) && !fbody(v, &p, end))
+		return bail(v, sv);
+	if (ftag(&p, end, T(6, LEN)) && !fattrs(v, &p, end, T(6, LEN)))
+		return bail(v, sv);
+	if (ftag(&p, end, T(7, VARINT)) && !fvarint(&p, end))
+		return bail(v, sv);
+	if (ftag(&p, end, T(8, I32)) && !fskip(&p, end, 4))
+		return bail(v, sv);
+	if (ftag(&p, end, T(9, LEN)) && !fid(&p, end, OTF_TRACE_ID_LEN))
+		return bail(v, sv);
+	if (ftag(&p, end, T(10, LEN)) && !fid(&p, end, OTF_SPAN_ID_LEN))
+		return bail(v, sv);
+	if (ftag(&p, end, T(11, I64)) && !fskip(&p, end, 8))
+		return bail(v, sv);
+	if (ftag(&p, end, T(12, LEN)) && !fstr(&p, end))
+		return bail(v, sv);
 	while (p < end) {
 		/* Every LogRecord field has a one-byte tag: a longer one is
 		 * an unknown field, which the table walk skips. */
@@ -347,11 +394,8 @@ int otf__vv_fast_log(vwalk_t *v, const uint8_t *p, const uint8_t *end)
 		case T(12, LEN): /* event_name */
 			ok = fstr(&p, end);
 			break;
-		case T(5, LEN): /* body: mostly one string_value */
-			ok = flen(&p, end, &s, &se);
-			if (ok && !(se - s >= 2 && s[0] == 0x0a && s[1] < 0x80 &&
-			            s[1] == se - s - 2 && otf__pbd_utf8_ok(s + 2, s[1])))
-				ok = otf__vv_walk_any(v, s, se, 1) == 0;
+		case T(5, LEN): /* body */
+			ok = fbody(v, &p, end);
 			break;
 		case T(6, LEN): /* attributes */
 			ok = fattrs(v, &p, end, T(6, LEN));
