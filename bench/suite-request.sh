@@ -8,8 +8,14 @@
 # the sum over otflow's threads of /proc/PID/task/*/schedstat (ns on
 # CPU) over the run, per log acknowledged; syscalls and wakeups per
 # request come from `perf stat` tracepoints when perf may read them.
-# Writes the "request" section of docs/benchmarks.md. Public tools only.
-# usage: bench/suite-request.sh BUILD_DIR
+# Packets otflow's context sent (net:net_dev_xmit: its answers and the
+# ACKs its reads send, with the loopback delivery of both on its core).
+# BASE_OTFLOW=path (a baseline build's otflow) adds a side-by-side table:
+# the 100 req/s rows, both binaries in turns (a fresh process each run),
+# REQUEST_ROUNDS (3) runs each, best and median ratio; REQUEST_BASE_LABEL
+# names the baseline in the text. Writes the
+# "request" section of docs/benchmarks.md. Public tools only.
+# usage: [BASE_OTFLOW=path] bench/suite-request.sh BUILD_DIR
 set -eu
 cd "$(dirname "$0")/.."
 build=${1:-build-bench}
@@ -46,14 +52,23 @@ GPATH=/opentelemetry.proto.collector.logs.v1.LogsService/Export
 "$LG" --protocol grpc --size 340 --write-body "$tmp/grpc.bin"
 "$LG" --protocol http --size 340 --write-body "$tmp/http.bin"
 
-taskset -c 0 "$OTF" --config "$tmp/otflow.yaml" > "$tmp/otflow.log" 2>&1 &
-OPID=$!
-i=0
-until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$HP),0.2)" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -lt 100 ] || { echo "bench: otflow did not start:" >&2; cat "$tmp/otflow.log" >&2; exit 1; }
-	sleep 0.1
-done
+# start_otf BIN: otflow on core 0, up once its HTTP port accepts.
+start_otf() {
+	taskset -c 0 "$1" --config "$tmp/otflow.yaml" > "$tmp/otflow.log" 2>&1 &
+	OPID=$!
+	i=0
+	until python3 -c "import socket,sys; socket.create_connection(('127.0.0.1',$HP),0.2)" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -lt 100 ] || { echo "bench: otflow did not start:" >&2; cat "$tmp/otflow.log" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+stop_otf() {
+	kill -TERM "$OPID"
+	wait "$OPID" || true
+	OPID=""
+}
+start_otf "$OTF"
 
 HAVE_H2LOAD=0
 command -v h2load > /dev/null 2>&1 && HAVE_H2LOAD=1
@@ -70,7 +85,7 @@ if command -v nghttp > /dev/null 2>&1; then
 	fi
 fi
 
-PERF_EV="syscalls:sys_enter_read,syscalls:sys_enter_readv,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_setsockopt,sched:sched_switch"
+PERF_EV="syscalls:sys_enter_read,syscalls:sys_enter_readv,syscalls:sys_enter_write,syscalls:sys_enter_epoll_wait,syscalls:sys_enter_epoll_ctl,syscalls:sys_enter_setsockopt,sched:sched_switch,net:net_dev_xmit"
 HAVE_PERF=0
 if command -v perf > /dev/null 2>&1 &&
 	perf stat -e syscalls:sys_enter_read -p "$OPID" -o /dev/null -- sleep 0.1 > /dev/null 2>&1; then
@@ -78,7 +93,7 @@ if command -v perf > /dev/null 2>&1 &&
 fi
 
 # client: loadgen | h2load; proto: grpc | http; rps: requests/s, 0 = saturation.
-# Prints "acked/s ns_per_log reads readvs epoll_waits writes epoll_ctl setsockopt switches failed"
+# Prints "acked/s ns_per_log reads readvs epoll_waits writes epoll_ctl setsockopt switches failed packets"
 run() {
 	client=$1 proto=$2 rps=$3
 	[ "$proto" = grpc ] && port=$GP || port=$HP
@@ -134,7 +149,7 @@ def per(name):
     return f"{counts[name] / max(reqs, 1):.1f}" if name in counts else "n/a"
 print(f"{rate:.0f} {(int(c1) - int(c0)) / logs:.0f} {per('sys_enter_read')} {per('sys_enter_readv')} {per('sys_enter_epoll_wait')} "
       f"{per('sys_enter_write')} {per('sys_enter_epoll_ctl')} {per('sys_enter_setsockopt')} "
-      f"{per('sched_switch')} {failed}")
+      f"{per('sched_switch')} {failed} {per('net_dev_xmit')}")
 PY
 }
 
@@ -152,8 +167,8 @@ out="$tmp/section.md"
 	echo "  /proc/PID/task/*/schedstat. Per request: syscalls and context switches of otflow from"
 	echo "  \`perf stat\` tracepoints (n/a when perf may not read them)."
 	echo
-	echo "| client | protocol | offered | logs/s | CPU ns/log | read | readv | epoll_wait | write | epoll_ctl | setsockopt | ctx switches | failed |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	echo "| client | protocol | offered | logs/s | CPU ns/log | read | readv | epoll_wait | write | epoll_ctl | setsockopt | ctx switches | packets sent | failed |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 	for proto in grpc http; do
 		for rps in 100 0; do
 			[ "$rps" = 0 ] && offered=saturation || offered="100 req/s (100k logs/s)"
@@ -162,15 +177,63 @@ out="$tmp/section.md"
 				name=otflow-loadgen
 				[ "$client" = h2load ] && { [ "$proto" = grpc ] && name=h2load || name="h2load --h1"; }
 				set -- $(run "$client" "$proto" "$rps")
-				echo "| $name | $proto | $offered | $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 | ${10} |"
+				echo "| $name | $proto | $offered | $1 | $2 | $3 | $4 | $5 | $6 | $7 | $8 | $9 | ${11} | ${10} |"
 			done
 		done
 	done
 	echo
+	stop_otf
+	if [ -n "${BASE_OTFLOW:-}" ]; then
+		rounds=${REQUEST_ROUNDS:-3}
+		echo "Side by side at 100 req/s (base: ${REQUEST_BASE_LABEL:-the BASE_OTFLOW binary}; this: $OTF"
+		echo "at $(git rev-parse --short HEAD 2>/dev/null || echo unknown)): the two binaries in turns, a fresh process per run, $rounds runs"
+		echo "each; CPU ns/log of every run, the ratio this/base of the best and of the median runs;"
+		echo "per request (medians): reads + readvs, epoll_waits, packets sent."
+		echo
+		echo "| client | protocol | base ns/log | this ns/log | best | median | base read+readv / epoll_wait / packets | this |"
+		echo "|---|---|---|---|---|---|---|---|"
+		for proto in grpc http; do
+			for client in loadgen h2load; do
+				[ "$client" = h2load ] && [ $HAVE_H2LOAD = 0 ] && continue
+				name=otflow-loadgen
+				[ "$client" = h2load ] && { [ "$proto" = grpc ] && name=h2load || name="h2load --h1"; }
+				: > "$tmp/pairs"
+				r=0
+				while [ $r -lt "$rounds" ]; do
+					for which in base this; do
+						[ $which = base ] && bin=$BASE_OTFLOW || bin=$OTF
+						start_otf "$bin"
+						echo "$which $(run "$client" "$proto" 100)" >> "$tmp/pairs"
+						stop_otf
+					done
+					r=$((r + 1))
+				done
+				python3 - "$name" "$proto" "$tmp/pairs" <<'PY'
+import statistics, sys
+name, proto, path = sys.argv[1:]
+runs = {"base": [], "this": []}
+for line in open(path):
+    f = line.split()
+    runs[f[0]].append(f[1:])
+def num(x):
+    try:
+        return float(x)
+    except ValueError:
+        return float("nan")
+def col(w, i):
+    return [num(r[i]) for r in runs[w]]
+def counts(w):
+    rd = statistics.median([a + b for a, b in zip(col(w, 2), col(w, 3))])
+    return f"{rd:.1f} / {statistics.median(col(w, 4)):.1f} / {statistics.median(col(w, 10)):.1f}"
+b, t = col("base", 1), col("this", 1)
+print(f"| {name} | {proto} | {' '.join(f'{x:.0f}' for x in b)} | {' '.join(f'{x:.0f}' for x in t)} | "
+      f"{min(t) / min(b):.2f} | {statistics.median(t) / statistics.median(b):.2f} | {counts('base')} | {counts('this')} |")
+PY
+			done
+		done
+		echo
+	fi
 	cat bench/request_notes.md
 } > "$out"
-kill -TERM "$OPID"
-wait "$OPID" || true
-OPID=""
 bench_section request "$out"
 echo "bench: request figures written to docs/benchmarks.md"

@@ -25,7 +25,9 @@
  *
  * Large messages are read in place, not through the read buffer
  * (grpc_direct.c): on_alloc points the read at the message, and a read
- * that filled its buffer is followed by scatter reads of the rest.
+ * that filled its buffer is followed by scatter reads of the rest. When
+ * the last of those came back short the socket is empty, and the read
+ * libuv would make next (one per request, always EAGAIN) is skipped.
  *
  * Writes go out with uv_try_write first: an answer that fits in the
  * socket buffer (all of them, in practice) then costs one write(2) and no
@@ -117,6 +119,12 @@ static void on_alloc(uv_handle_t *h, size_t suggested, uv_buf_t *buf)
 	otf_grpc_server_t *s = c->srv;
 	size_t n = otf__grpc_read_buffer_bytes(s);
 	(void)suggested;
+	if (c->drained) { /* libuv's read after a draining scatter read: EAGAIN */
+		c->drained = false;
+		c->skipped_read = true;
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
 	if (otf__grpc_direct_alloc(c, buf))
 		return;
 	if (!s->rbuf && !(s->rbuf = otf_malloc(n))) {
@@ -348,6 +356,11 @@ void otf__grpc_conn_fail(otf__grpc_conn_t *c)
 static void on_read(uv_stream_t *st, ssize_t nread, const uv_buf_t *buf)
 {
 	otf__grpc_conn_t *c = st->data;
+	if (nread == UV_ENOBUFS && c->skipped_read) {
+		c->skipped_read = false; /* on_alloc skipped a read: epoll says when */
+		return;
+	}
+	c->drained = false;
 	if (nread < 0) {
 		conn_close(c);
 		return;

@@ -184,6 +184,8 @@ static bool scatter_once(otf__grpc_conn_t *c, otf_grpc_call_t *call, size_t fl)
 		done += l;
 	}
 	otf_buf_unref(hold);
+	if ((size_t)got < cap)
+		c->drained = true; /* nothing more queued: see on_alloc */
 	return (size_t)got == cap;
 }
 

@@ -128,6 +128,12 @@ struct otf__grpc_conn {
 	 * messages is short (OTF__GRPC_SHORT_READ), so that the bulk of the
 	 * next large message is read in place, not into the read buffer. */
 	bool big;
+	/* A scatter read (grpc_direct.c) came back short: the socket is empty,
+	 * so libuv's next read in this wakeup (it reads again after one that
+	 * filled its buffer) would only return EAGAIN; on_alloc skips it with
+	 * an empty buffer (on_read then gets UV_ENOBUFS and skipped_read). */
+	bool drained;
+	bool skipped_read;
 	/* Frame boundaries of the client's bytes, tracked ahead of nghttp2
 	 * so that a frame trickled byte by byte is noticed. */
 	uint8_t preface_left;    /* bytes of the 24-byte preface still due */

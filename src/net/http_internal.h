@@ -172,6 +172,10 @@ struct otf__http_conn {
 	bool lingering;
 	bool closing;
 	bool held; /* reads nothing until otf_http_server_resume (REB backpressure) */
+	/* The last request's body was large (taken whole): the read between
+	 * requests is short, so that the next body's bulk is read straight
+	 * into it rather than through the read buffer (http_conn.c). */
+	bool big;
 	struct sockaddr_storage peer;
 	otf__net_link_t link; /* the loop's connection count (net_conns.c) */
 	/* HTTP/2 (http2_session.c): chosen by ALPN "h2" or by the client's

@@ -309,6 +309,105 @@ static void test_fast_walks(void **state)
 	}
 }
 
+/* One log record's fields, each as its own piece, to be written in any
+ * order: 0 time, 1 severity_number, 2 severity_text, 3 body, 4-6 three
+ * attributes, 7 flags, 8 trace_id, 9 span_id, 10 observed time, 11
+ * event_name. */
+#define LOG_PIECES 12
+static void log_piece(pb_t *lr, int i, const uint8_t *tid, size_t tid_len, const char *event)
+{
+	pb_t body = {0};
+	switch (i) {
+	case 0:
+		pb_fixed64(lr, 1, 1700000000000000000ull);
+		break;
+	case 1:
+		pb_tag(lr, 2, 0);
+		pb_varint(lr, 9);
+		break;
+	case 2:
+		pb_str(lr, 3, "INFO");
+		break;
+	case 3:
+		pb_str(&body, 1, "GET /api/v1/orders/123456 -> 200 in 12 ms");
+		pb_msg(lr, 5, &body);
+		break;
+	case 4:
+		pb_attr_str(lr, 6, "http.request.method", "GET");
+		break;
+	case 5:
+		attr_varint(lr, 6, "http.response.status_code", 3, 503);
+		break;
+	case 6:
+		pb_attr_str(lr, 6, "user_agent.original", "Mozilla/5.0 (X11; Linux x86_64)");
+		break;
+	case 7:
+		pb_raw(lr, "\x45\x01\x00\x00\x00", 5);
+		break;
+	case 8:
+		pb_bytes(lr, 9, tid, tid_len);
+		break;
+	case 9:
+		pb_bytes(lr, 10, SID, 8);
+		break;
+	case 10:
+		pb_fixed64(lr, 11, 1700000000000150000ull);
+		break;
+	default:
+		pb_str(lr, 12, event);
+		break;
+	}
+}
+
+/* The log record walk takes fields in field-number order first and the
+ * rest through its loop: any order, repeats and errors in either part give
+ * the table walk's result, counts and path. */
+static void test_log_field_orders(void **state)
+{
+	(void)state;
+	static const int orders[][LOG_PIECES] = {
+	    {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, /* as encoders write them */
+	    {11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0}, /* reversed */
+	    {0, 4, 1, 5, 2, 6, 3, 7, 8, 9, 10, 11}, /* attributes in between */
+	    {0, 1, 2, 3, 4, 8, 5, 9, 6, 10, 7, 11}, /* after the ids too */
+	    {8, 0, 1, 2, 3, 4, 5, 6, 7, 9, 10, 11}, /* one out of order first */
+	};
+	static const uint8_t short_tid[15] = {1};
+	char msg[400];
+	otf_view_counts_t c;
+	for (size_t o = 0; o < sizeof orders / sizeof orders[0]; o++) {
+		for (int err = 0; err < 3; err++) { /* none, trace_id, event_name */
+			pb_t sl = {0}, rl = {0}, ld = {0};
+			for (int r = 0; r < 2; r++) {
+				pb_t lr = {0};
+				for (int i = 0; i < LOG_PIECES; i++)
+					log_piece(&lr, orders[o][i],
+					          r && err == 1 ? short_tid : TID,
+					          r && err == 1 ? 15 : 16,
+					          r && err == 2 ? "bad \xc3" : "order.placed");
+				if (o == 4)
+					log_piece(&lr, 5, TID, 16, ""); /* a repeated attribute */
+				pb_msg(&sl, 2, &lr);
+			}
+			pb_msg(&rl, 2, &sl);
+			pb_msg(&ld, 1, &rl);
+			int want = err == 1 ? OTF_E_ID_LENGTH : err == 2 ? OTF_E_UTF8 : 0;
+			int rc = validate(OTF_SIGNAL_LOGS, &ld, NULL, &c, msg, sizeof msg);
+			if (rc != want)
+				fail_msg("order %zu, error %d: %s", o, err, msg);
+			if (!want) {
+				assert_int_equal(c.records, 2);
+				assert_int_equal(c.attributes, o == 4 ? 8 : 6);
+			} else {
+				assert_non_null(strstr(msg, "log_records[1]."));
+				assert_non_null(strstr(msg, err == 1 ? "trace_id" : "event_name"));
+			}
+			same_as_decoder(OTF_SIGNAL_LOGS, &ld, want);
+			free(ld.b);
+		}
+	}
+}
+
 /* Metrics: the counts match otf_view_count_metrics, also with two data
  * members (the last wins). */
 static void test_metrics_counts(void **state)
@@ -438,6 +537,7 @@ int main(void)
 	    cmocka_unit_test(test_item_limit),         cmocka_unit_test(test_attribute_limit),
 	    cmocka_unit_test(test_metrics_counts),     cmocka_unit_test(test_fast_walks),
 	    cmocka_unit_test(test_fast_walks_metrics), cmocka_unit_test(test_ascii_every_position),
+	    cmocka_unit_test(test_log_field_orders),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
