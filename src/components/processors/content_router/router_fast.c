@@ -1,0 +1,116 @@
+/* The fast path of the routing core (router.h): every resource of a
+ * request evaluated by the routes' fast set (otf_ottl_fast_set_t) on its
+ * encoded bytes, no decode, no allocation; the general path
+ * (router_eval.c) for anything else. */
+#include "router_internal.h"
+
+#include <stdint.h>
+
+/* otf_view_ld_field with lengths of up to 4 varint bytes read without its
+ * loop: the *Data and Resource* groups are the request's big fields (a
+ * 340 kB ScopeLogs is a 3-byte length), walked once per message. Same
+ * results: anything else is the view function's. (A branchless read of
+ * the four bytes as one word was more instructions: these branches are
+ * predicted, one request shape follows another.) */
+static inline uint32_t ld_field(const uint8_t **pp, const uint8_t *end, size_t *len)
+{
+	const uint8_t *p = *pp;
+	if (end - p < 5 || (p[0] & 0x87) != 0x02)
+		return otf_view_ld_field(pp, end, len);
+	uint64_t n = p[1];
+	size_t k = 2;
+	if (n & 0x80) {
+		n = (n & 0x7f) | (uint64_t)(p[2] & 0x7f) << 7;
+		k = 3;
+		if (p[2] & 0x80) {
+			n |= (uint64_t)(p[3] & 0x7f) << 14;
+			k = 4;
+			if (p[3] & 0x80) {
+				if (p[4] & 0x80)
+					return otf_view_ld_field(pp, end, len);
+				n |= (uint64_t)p[4] << 21;
+				k = 5;
+			}
+		}
+	}
+	if (n > (uint64_t)(end - p) - k)
+		return 0;
+	*len = (size_t)n;
+	*pp = p + k;
+	return (uint32_t)p[0] >> 3;
+}
+
+/* A Resource* group's head (field 1, the last one wins) as
+ * otf_view_group_read finds it, read inline when every field has the
+ * common shape; the view function otherwise. */
+static int group_head(otf_bytes_t msg, otf_bytes_t *head)
+{
+	const uint8_t *p = msg.ptr, *end = msg.len ? msg.ptr + msg.len : p;
+	*head = (otf_bytes_t){NULL, 0};
+	while (p < end) {
+		size_t n;
+		uint32_t f = ld_field(&p, end, &n);
+		if (!f) {
+			otf_view_group_t g;
+			int rc = otf_view_group_read(msg, &g);
+			*head = g.head;
+			return rc;
+		}
+		if (f == 1)
+			*head = (otf_bytes_t){p, n};
+		p += n;
+	}
+	return 0;
+}
+
+/* Every resource evaluated by the fast conditions on its bytes: when they
+ * all go to one route the message is passed on and true is returned;
+ * false (nothing done) when resources go to different routes or bytes are
+ * malformed: the general path below decides (and splits, or reports). */
+static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
+{
+	const otf_buf_t *payload = otf_msg_payload(m);
+	const uint8_t *p = payload->data, *end = payload->data + payload->len;
+	/* the request's headers: once per request, none to look for in a
+	 * request without any */
+	size_t nh = otf_ottl_fast_set_header_count(r->set);
+	bool any = otf_msg_header_count(m) > 0;
+	for (size_t k = 0; k < nh; k++)
+		r->hdr[k] =
+		    any ? otf_msg_header_get(m, otf_ottl_fast_set_header_key(r->set, k)) : NULL;
+	int first = ROUTE_MIXED;
+	while (p < end) {
+		/* *Data: resource_* = 1; any other shape is the general path's */
+		size_t len;
+		uint32_t field = ld_field(&p, end, &len);
+		if (!field)
+			return false;
+		otf_bytes_t content = {p, len}, head;
+		p += len;
+		if (field != 1)
+			continue;
+		if (group_head(content, &head))
+			return false;
+		int route = otf_ottl_fast_set_eval(r->set, head, r->hdr);
+		if (route == OTF_OTTL_FAST_SET_UNSURE)
+			return false;
+		if (route == OTF_OTTL_FAST_SET_NONE)
+			route = ROUTE_DEFAULT;
+		if (first == ROUTE_MIXED)
+			first = route;
+		else if (route != first)
+			return false;
+	}
+	otf__cr_pass_on(r, m, first == ROUTE_MIXED ? ROUTE_DEFAULT : first);
+	return true;
+}
+
+/* The general path is in its own file (out of line), so that the fast
+ * one does not pay for its frame (its buffers are most of a kilobyte of
+ * stack). */
+void otf__cr_consume(otf__cr_t *r, otf_msg_t *m)
+{
+	if (r->all_fast && fast_consume(r, m))
+		return;
+	otf__cr_general_consume(r, m);
+}
