@@ -256,47 +256,43 @@ static inline bool kv_fast(otf_bytes_t kv, otf_bytes_t *key, otf_bytes_t *val)
 	return true;
 }
 
-/* What one walk over a resource's attributes found for a key: the first
- * KeyValue with it decides (its AnyValue in v), as ottl_lazy.c. */
-enum { KEY_ABSENT = 0, KEY_FOUND = 1, KEY_UNSURE = 2 };
-typedef struct key_found {
-	otf_bytes_t v;
-	uint8_t state;
-} key_found_t;
+/* What one walk over a resource's attributes found for its keys: the
+ * first KeyValue with a key decides (its AnyValue in v), as ottl_lazy.c.
+ * A key not found is absent, or unsure when the walk met bytes the views
+ * refuse before finding it (a walk for that key alone would have met them
+ * too). Only found bits are read from v: nothing to clear per walk. */
+typedef struct walk {
+	uint64_t found; /* bit j: keys[j] found, its AnyValue in v[j] */
+	bool unsure;
+	bool done;
+	otf_bytes_t v[OTF_OTTL_FAST_SET_MAX_KEYS];
+} walk_t;
 
-/* One KeyValue of the walk: true when every key is found (stop). */
+/* One KeyValue of the walk: true when every key is found (stop). Keys are
+ * few (a router's routes read one or two): a loop of length compares. */
 static inline bool scan_kv(otf_bytes_t k, otf_bytes_t v, const otf_bytes_t *keys, size_t nkeys,
-                           key_found_t *out, size_t *left)
+                           uint64_t all, walk_t *w)
 {
 	for (size_t j = 0; j < nkeys; j++) {
-		if (out[j].state == KEY_FOUND || k.len != keys[j].len ||
-		    !eq(k.ptr, keys[j].ptr, k.len))
+		if (k.len != keys[j].len || (w->found >> j & 1) || !eq(k.ptr, keys[j].ptr, k.len))
 			continue;
-		out[j].state = KEY_FOUND;
-		out[j].v = v;
-		return --*left == 0;
+		w->found |= (uint64_t)1 << j;
+		w->v[j] = v;
+		return w->found == all;
 	}
 	return false;
 }
 
-static void scan_unsure(key_found_t *out, size_t nkeys)
-{
-	for (size_t j = 0; j < nkeys; j++)
-		if (out[j].state != KEY_FOUND)
-			out[j].state = KEY_UNSURE;
-}
-
 /* Finds keys[0 .. nkeys) in resource's attributes (Resource.attributes =
- * 1) in one walk that stops once all are found; keys not found before
- * bytes the views refuse are KEY_UNSURE, as a walk for that key alone
- * would have met those bytes first. */
-static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, key_found_t *out)
+ * 1) in one walk that stops once all are found. */
+static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, walk_t *w)
 {
-	for (size_t j = 0; j < nkeys; j++)
-		out[j].state = KEY_ABSENT;
-	size_t left = nkeys;
-	if (!left)
+	w->found = 0;
+	w->unsure = false;
+	w->done = true;
+	if (!nkeys)
 		return;
+	uint64_t all = nkeys >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nkeys) - 1;
 	/* an absent field is {NULL, 0}: no arithmetic on NULL */
 	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
 	while (p < end) {
@@ -309,10 +305,10 @@ static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, ke
 		if (f != 1)
 			continue;
 		if (!kv_fast(kv, &k, &v) && otf_view_kv_read(kv, &k, &v)) {
-			scan_unsure(out, nkeys);
+			w->unsure = true;
 			return;
 		}
-		if (scan_kv(k, v, keys, nkeys, out, &left))
+		if (scan_kv(k, v, keys, nkeys, all, w))
 			return;
 	}
 	if (p < end) { /* the rest, field by field, by the views */
@@ -322,27 +318,28 @@ static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, ke
 		otf_view_iter_init(&it, (otf_bytes_t){p, (size_t)(end - p)}, 1);
 		while ((rc = otf_view_iter_next(&it, &kv)) > 0) {
 			if (otf_view_kv_read(kv, &k, &v)) {
-				scan_unsure(out, nkeys);
+				w->unsure = true;
 				return;
 			}
-			if (scan_kv(k, v, keys, nkeys, out, &left))
+			if (scan_kv(k, v, keys, nkeys, all, w))
 				return;
 		}
 		if (rc < 0)
-			scan_unsure(out, nkeys);
+			w->unsure = true;
 	}
 }
 
-/* 1 when what the walk found for a key equals val (NULL: nil), 0 not,
+/* 1 when what the walk found for key j equals val (NULL: nil), 0 not,
  * UNSURE on bytes the views refuse. */
-static int value_eq(const key_found_t *kf, otf_bytes_t val)
+static inline int value_eq(const walk_t *w, size_t j, otf_bytes_t val)
 {
-	if (kf->state == KEY_UNSURE)
-		return OTF_OTTL_FAST_UNSURE;
-	if (kf->state == KEY_ABSENT)
-		return val.ptr == NULL; /* absent: nil */
-	otf_bytes_t v = kf->v;
-	/* The AnyValue: a lone string_value (field 1) is the usual one. */
+	if (!(w->found >> j & 1))
+		return w->unsure ? OTF_OTTL_FAST_UNSURE : val.ptr == NULL; /* absent: nil */
+	otf_bytes_t v = w->v[j];
+	/* The AnyValue: a lone string_value (field 1) is the usual one, and
+	 * shorter than 128 bytes the encoders' usual shape. */
+	if (v.len >= 2 && v.ptr[0] == 0x0a && v.ptr[1] < 0x80 && (size_t)v.ptr[1] + 2 == v.len)
+		return val.ptr && v.ptr[1] == val.len && eq(v.ptr + 2, val.ptr, val.len);
 	const uint8_t *q = v.ptr, *vend = v.len ? v.ptr + v.len : q;
 	size_t sl;
 	if (v.len && otf_view_ld_field(&q, vend, &sl) == 1 && q + sl == vend) {
@@ -358,6 +355,14 @@ static int value_eq(const key_found_t *kf, otf_bytes_t val)
 	return a.type == OTF_ANY_STRING && otf__ottl_bytes_eq(a.u.bytes, val);
 }
 
+/* request[] == val (NULL: nil) on the header's value v (NULL: absent). */
+static inline bool hdr_eq(const char *v, otf_bytes_t val)
+{
+	if (!val.ptr)
+		return v == NULL;
+	return v && strlen(v) == val.len && (!val.len || !memcmp(v, val.ptr, val.len));
+}
+
 /* One evaluation: the condition's slots mapped to the caller's (a set's
  * union of keys, or the condition's own), the attribute walk done at the
  * first attribute compare, for every key at once. */
@@ -365,8 +370,7 @@ typedef struct eval_ctx {
 	otf_bytes_t resource;
 	const otf_bytes_t *keys; /* the walk's keys */
 	size_t nkeys;
-	key_found_t *found; /* nkeys, filled by the walk */
-	bool scanned;
+	walk_t *walk;
 	const uint8_t *amap, *hmap; /* condition slot -> walk / header slot */
 	const char *const *hdr_vals;
 } eval_ctx_t;
@@ -378,18 +382,11 @@ static const uint8_t k_ident[FAST_MAX_NODES] = {0,  1,  2,  3,  4,  5,  6,  7,  
 /* A compare leaf: 1, 0 or UNSURE. */
 static inline int leaf(const fast_node_t *x, eval_ctx_t *cx)
 {
-	if (x->op == OP_HDR_CMP) {
-		const char *v = cx->hdr_vals[cx->hmap[x->slot]];
-		bool eq = x->val.ptr ? v && strlen(v) == x->val.len &&
-		                           (!x->val.len || !memcmp(v, x->val.ptr, x->val.len))
-		                     : v == NULL;
-		return eq != x->ne;
-	}
-	if (!cx->scanned) {
-		scan(cx->resource, cx->keys, cx->nkeys, cx->found);
-		cx->scanned = true;
-	}
-	int rc = value_eq(&cx->found[cx->amap[x->slot]], x->val);
+	if (x->op == OP_HDR_CMP)
+		return hdr_eq(cx->hdr_vals[cx->hmap[x->slot]], x->val) != x->ne;
+	if (!cx->walk->done)
+		scan(cx->resource, cx->keys, cx->nkeys, cx->walk);
+	int rc = value_eq(cx->walk, cx->amap[x->slot], x->val);
 	return rc == OTF_OTTL_FAST_UNSURE ? rc : rc != x->ne;
 }
 
@@ -426,16 +423,27 @@ static inline int eval_root(const otf_ottl_fast_t *f, eval_ctx_t *cx)
 
 int otf_ottl_fast_eval(const otf_ottl_fast_t *f, otf_bytes_t resource, const char *const *hdr_vals)
 {
-	key_found_t found[FAST_MAX_NODES];
+	walk_t w;
+	w.done = false;
 	eval_ctx_t cx = {.resource = resource,
 	                 .keys = f->attr_keys,
 	                 .nkeys = f->nattr,
-	                 .found = found,
+	                 .walk = &w,
 	                 .amap = k_ident,
 	                 .hmap = k_ident,
 	                 .hdr_vals = hdr_vals};
 	return eval_root(f, &cx);
 }
+
+/* A set's condition whose root is one compare or a constant (the usual
+ * route: `attributes["k"] == "v"`), with its slot already the set's: the
+ * set evaluates those in a flat loop, the others by their tree. */
+typedef struct set_leaf {
+	fast_op_t op; /* OP_CONST, OP_ATTR_CMP, OP_HDR_CMP; OP_AND: a tree */
+	bool b, ne;
+	uint8_t slot;
+	otf_bytes_t val;
+} set_leaf_t;
 
 struct otf_ottl_fast_set {
 	const otf_ottl_fast_t *const *conds;
@@ -447,6 +455,7 @@ struct otf_ottl_fast_set {
 	/* per condition: its attribute slots and header slots -> the set's */
 	uint8_t (*amap)[FAST_MAX_NODES];
 	uint8_t (*hmap)[FAST_MAX_KEYS];
+	set_leaf_t *leaves; /* per condition */
 };
 
 int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
@@ -458,7 +467,8 @@ int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
 		return OTF_E_NOMEM;
 	s->amap = otf_calloc(n ? n : 1, sizeof *s->amap);
 	s->hmap = otf_calloc(n ? n : 1, sizeof *s->hmap);
-	if (!s->amap || !s->hmap) {
+	s->leaves = otf_calloc(n ? n : 1, sizeof *s->leaves);
+	if (!s->amap || !s->hmap || !s->leaves) {
 		otf_ottl_fast_set_destroy(s);
 		return OTF_E_NOMEM;
 	}
@@ -488,6 +498,17 @@ int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
 			}
 			s->hmap[i][h] = (uint8_t)j;
 		}
+		const fast_node_t *x = &f->nodes[f->root];
+		set_leaf_t *l = &s->leaves[i];
+		l->op = x->op == OP_CONST || x->op == OP_ATTR_CMP || x->op == OP_HDR_CMP ? x->op
+		                                                                         : OP_AND;
+		l->b = x->b;
+		l->ne = x->ne;
+		l->val = x->val;
+		if (x->op == OP_ATTR_CMP)
+			l->slot = s->amap[i][x->slot];
+		else if (x->op == OP_HDR_CMP)
+			l->slot = s->hmap[i][x->slot];
 	}
 	*out = s;
 	return 0;
@@ -502,6 +523,7 @@ void otf_ottl_fast_set_destroy(otf_ottl_fast_set_t *s)
 		return;
 	otf_free(s->amap);
 	otf_free(s->hmap);
+	otf_free(s->leaves);
 	otf_free(s);
 }
 
@@ -515,19 +537,42 @@ const char *otf_ottl_fast_set_header_key(const otf_ottl_fast_set_t *s, size_t sl
 	return slot < s->nhdr ? s->hdr_keys[slot] : NULL;
 }
 
-int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
-                           const char *const *hdr_vals)
+/* Condition i of s by its tree (its root is no single compare). */
+static __attribute__((noinline)) int set_eval_tree(const otf_ottl_fast_set_t *s, size_t i,
+                                                   otf_bytes_t resource,
+                                                   const char *const *hdr_vals, walk_t *w)
 {
-	key_found_t found[OTF_OTTL_FAST_SET_MAX_KEYS];
 	eval_ctx_t cx = {.resource = resource,
 	                 .keys = s->keys,
 	                 .nkeys = s->nkeys,
-	                 .found = found,
+	                 .walk = w,
+	                 .amap = s->amap[i],
+	                 .hmap = s->hmap[i],
 	                 .hdr_vals = hdr_vals};
+	return eval_root(s->conds[i], &cx);
+}
+
+int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                           const char *const *hdr_vals)
+{
+	walk_t w;
+	w.done = false;
 	for (size_t i = 0; i < s->n; i++) {
-		cx.amap = s->amap[i];
-		cx.hmap = s->hmap[i];
-		int rc = eval_root(s->conds[i], &cx);
+		const set_leaf_t *x = &s->leaves[i];
+		int rc;
+		if (x->op == OP_HDR_CMP) {
+			rc = hdr_eq(hdr_vals[x->slot], x->val) != x->ne;
+		} else if (x->op == OP_ATTR_CMP) {
+			if (!w.done)
+				scan(resource, s->keys, s->nkeys, &w);
+			rc = value_eq(&w, x->slot, x->val);
+			if (rc != OTF_OTTL_FAST_UNSURE)
+				rc = rc != x->ne;
+		} else if (x->op == OP_CONST) {
+			rc = x->b;
+		} else {
+			rc = set_eval_tree(s, i, resource, hdr_vals, &w);
+		}
 		if (rc == OTF_OTTL_FAST_UNSURE)
 			return OTF_OTTL_FAST_SET_UNSURE;
 		if (rc)
