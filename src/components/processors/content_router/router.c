@@ -49,6 +49,9 @@ static void fast_build(otf__cr_t *r)
 	if (!all)
 		fast_drop(r);
 	r->all_fast = all;
+	r->nhdr = all ? otf_ottl_fast_set_header_count(r->set) : 0;
+	r->fcache.valid = false;
+	r->fcache.misses = r->fcache.rest = 0;
 }
 
 int otf__cr_create(otf__cr_t **out, otf_node_t *node, const char *const *conds,
@@ -170,7 +173,7 @@ void otf__cr_drop(otf__cr_t *r, otf_signal_t s, uint64_t items)
 		             (unsigned long long)items, otf_signal_name(s));
 }
 
-static void nack_send(otf_msg_t *m, int rc)
+void otf__cr_nack_send(otf_msg_t *m, int rc)
 {
 	otf_msg_nack(m, rc, false, rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 }
@@ -193,7 +196,7 @@ void otf__cr_pass_on(otf__cr_t *r, otf_msg_t *m, int route)
 	}
 	int rc = otf_node_send_port(r->node, port, m);
 	if (rc)
-		nack_send(m, rc);
+		otf__cr_nack_send(m, rc);
 }
 
 int otf__cr_check_wiring(const char *const *names, size_t n, bool always, uint32_t in,

@@ -5,6 +5,7 @@
 #include "router_internal.h"
 
 #include <stdint.h>
+#include <string.h>
 
 /* otf_view_ld_field with lengths of up to 4 varint bytes read without its
  * loop: the *Data and Resource* groups are the request's big fields (a
@@ -63,21 +64,64 @@ static int group_head(otf_bytes_t msg, otf_bytes_t *head)
 	return 0;
 }
 
-/* Every resource evaluated by the fast conditions on its bytes: when they
- * all go to one route the message is passed on and true is returned;
- * false (nothing done) when resources go to different routes or bytes are
- * malformed: the general path below decides (and splits, or reports). */
+/* The request's values of the set's headers equal the cached decision's. */
+static bool cache_headers_same(const otf__cr_t *r)
+{
+	const fast_cache_t *c = &r->fcache;
+	for (size_t k = 0; k < r->nhdr; k++) {
+		const char *v = r->hdr[k];
+		if ((v != NULL) != c->hdr_present[k] || (v && strcmp(v, c->hdr_val[k])))
+			return false;
+	}
+	return true;
+}
+
+/* Keeps route as the decision for head under the request's header values;
+ * false when they do not fit (the cache is then empty). */
+static bool cache_store(otf__cr_t *r, otf_bytes_t head, int route)
+{
+	fast_cache_t *c = &r->fcache;
+	c->valid = false;
+	if (head.len > CACHE_HEAD_MAX || r->nhdr > CACHE_KEYS)
+		return false;
+	for (size_t k = 0; k < r->nhdr; k++) {
+		const char *v = r->hdr[k];
+		size_t n = v ? strlen(v) : 0;
+		if (n >= FAST_CACHE_HDR)
+			return false;
+		c->hdr_present[k] = v != NULL;
+		memcpy(c->hdr_val[k], v ? v : "", n + 1);
+	}
+	if (head.len)
+		memcpy(c->head, head.ptr, head.len);
+	c->head_len = head.len;
+	c->route = route;
+	c->valid = true;
+	return true;
+}
+
+/* Every resource evaluated by the fast conditions on its bytes (or its
+ * route taken from the decision cache): when they all go to one route the
+ * message is passed on and true is returned; false (nothing done) when
+ * resources go to different routes or bytes are malformed: the general
+ * path decides (and splits, or reports). */
 static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 {
 	const otf_buf_t *payload = otf_msg_payload(m);
 	const uint8_t *p = payload->data, *end = payload->data + payload->len;
 	/* the request's headers: once per request, none to look for in a
 	 * request without any */
-	size_t nh = otf_ottl_fast_set_header_count(r->set);
-	bool any = otf_msg_header_count(m) > 0;
-	for (size_t k = 0; k < nh; k++)
-		r->hdr[k] =
-		    any ? otf_msg_header_get(m, otf_ottl_fast_set_header_key(r->set, k)) : NULL;
+	size_t nh = r->nhdr;
+	if (nh) {
+		bool any = otf_msg_header_count(m) > 0;
+		for (size_t k = 0; k < nh; k++)
+			r->hdr[k] =
+			    any ? otf_msg_header_get(m, otf_ottl_fast_set_header_key(r->set, k))
+			        : NULL;
+	}
+	fast_cache_t *c = &r->fcache;
+	/* the cached decision's headers are this request's (checked once) */
+	bool hdr_same = c->valid && cache_headers_same(r);
 	int first = ROUTE_MIXED;
 	while (p < end) {
 		/* *Data: resource_* = 1; any other shape is the general path's */
@@ -91,7 +135,26 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 			continue;
 		if (group_head(content, &head))
 			return false;
-		int route = otf_ottl_fast_set_eval(r->set, head, r->hdr);
+		int route;
+		if (c->rest) {
+			c->rest--;
+			route = otf_ottl_fast_set_eval(r->set, head, r->hdr);
+		} else if (hdr_same && head.len == c->head_len &&
+		           (!head.len || !memcmp(head.ptr, c->head, head.len))) {
+			route = c->route;
+			c->misses = 0;
+		} else {
+			route = otf_ottl_fast_set_eval(r->set, head, r->hdr);
+			if (route == OTF_OTTL_FAST_SET_UNSURE)
+				return false;
+			if (c->valid && ++c->misses >= FAST_CACHE_MISSES) {
+				c->valid = hdr_same = false;
+				c->misses = 0;
+				c->rest = FAST_CACHE_REST;
+			} else {
+				hdr_same = cache_store(r, head, route);
+			}
+		}
 		if (route == OTF_OTTL_FAST_SET_UNSURE)
 			return false;
 		if (route == OTF_OTTL_FAST_SET_NONE)
@@ -101,7 +164,17 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 		else if (route != first)
 			return false;
 	}
-	otf__cr_pass_on(r, m, first == ROUTE_MIXED ? ROUTE_DEFAULT : first);
+	int route = first == ROUTE_MIXED ? ROUTE_DEFAULT : first;
+	/* The port found before; PORT_UNKNOWN or -1 (nothing wired):
+	 * otf__cr_pass_on finds it, or drops, or reports. */
+	int port = r->port[otf_msg_signal(m)][route + 1];
+	if (port < 0) {
+		otf__cr_pass_on(r, m, route);
+		return true;
+	}
+	int rc = otf_node_send_port(r->node, port, m);
+	if (rc)
+		otf__cr_nack_send(m, rc);
 	return true;
 }
 

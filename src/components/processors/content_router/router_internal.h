@@ -54,6 +54,27 @@ typedef struct decision_cache {
 	bool present[CACHE_KEYS];
 } decision_cache_t;
 
+/* The fast path's decision cache (router_fast.c): the last resource's
+ * route, reused while the next resource has the same bytes and the
+ * request the same values of the set's headers (a fast set reads nothing
+ * else, so the route is the same). After FAST_CACHE_MISSES misses in a
+ * row (many resources interleaved: each miss pays a copy) it is off for
+ * FAST_CACHE_REST resources, then tried again. */
+#define FAST_CACHE_MISSES 8
+#define FAST_CACHE_REST   1024
+#define FAST_CACHE_HDR    128 /* a header value longer than this: not kept */
+
+typedef struct fast_cache {
+	bool valid;
+	int route;
+	uint32_t misses, rest;
+	size_t head_len;
+	uint8_t head[CACHE_HEAD_MAX];
+	/* the set's header values the route was decided with (set slots) */
+	bool hdr_present[CACHE_KEYS];
+	char hdr_val[CACHE_KEYS][FAST_CACHE_HDR];
+} fast_cache_t;
+
 struct otf__cr {
 	otf_node_t *node;
 	bool cacheable;       /* resource context, no condition reads the clock */
@@ -67,6 +88,8 @@ struct otf__cr {
 	otf_ottl_fast_t *fast[OTF_CR_MAX_ROUTES];
 	otf_ottl_fast_set_t *set;
 	const char *hdr[OTF_OTTL_FAST_SET_MAX_HEADERS];
+	size_t nhdr; /* the set's header count */
+	fast_cache_t fcache;
 	/* Output port per signal and route + 1 (0: default), found on first
 	 * use: a node's ports are wired once, before its first message.
 	 * PORT_UNKNOWN until then; -1: neither the route nor default wired. */
@@ -86,6 +109,8 @@ struct otf__cr {
 /* Output port of route (-1: default) for signal s: its own, or default
  * when the route has nothing wired for s; -1 when neither has. */
 int otf__cr_port_of(otf__cr_t *r, int route, otf_signal_t s);
+/* m nacked for the send that failed with rc (retryable). */
+void otf__cr_nack_send(otf_msg_t *m, int rc);
 /* Unmatched data of signal s dropped (otf__cr_drop_unmatched). */
 void otf__cr_drop(otf__cr_t *r, otf_signal_t s, uint64_t items);
 /* The general path (router_eval.c): routes m whatever its conditions and
