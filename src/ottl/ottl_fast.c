@@ -283,18 +283,12 @@ static inline bool scan_kv(otf_bytes_t k, otf_bytes_t v, const otf_bytes_t *keys
 	return false;
 }
 
-/* Finds keys[0 .. nkeys) in resource's attributes (Resource.attributes =
- * 1) in one walk that stops once all are found. */
-static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, walk_t *w)
+/* The walk from p on, field by field (any shape): what scan leaves to the
+ * views. Out of line: encoders write the shape scan reads itself. */
+static __attribute__((noinline)) void scan_rest(const uint8_t *p, const uint8_t *end,
+                                                const otf_bytes_t *keys, size_t nkeys, uint64_t all,
+                                                walk_t *w)
 {
-	w->found = 0;
-	w->unsure = false;
-	w->done = true;
-	if (!nkeys)
-		return;
-	uint64_t all = nkeys >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nkeys) - 1;
-	/* an absent field is {NULL, 0}: no arithmetic on NULL */
-	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
 	while (p < end) {
 		size_t n;
 		uint32_t f = otf_view_ld_field(&p, end, &n);
@@ -311,7 +305,7 @@ static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, wa
 		if (scan_kv(k, v, keys, nkeys, all, w))
 			return;
 	}
-	if (p < end) { /* the rest, field by field, by the views */
+	if (p < end) {
 		otf_view_iter_t it;
 		otf_bytes_t kv, k, v;
 		int rc;
@@ -327,6 +321,42 @@ static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, wa
 		if (rc < 0)
 			w->unsure = true;
 	}
+}
+
+/* Finds keys[0 .. nkeys) (all: their bits) in resource's attributes
+ * (Resource.attributes = 1) in one walk that stops once all are found.
+ * Inline for the encoders' shape, attributes (field 1) shorter than 128
+ * bytes; anything else from there on is scan_rest's. */
+static inline void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, uint64_t all,
+                        walk_t *w)
+{
+	w->found = 0;
+	w->unsure = false;
+	w->done = true;
+	if (!nkeys)
+		return;
+	/* an absent field is {NULL, 0}: no arithmetic on NULL */
+	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
+	while (p < end) {
+		size_t n = end - p >= 2 ? p[1] : 0x80;
+		if (p[0] != 0x0a || n >= 0x80 || n > (size_t)(end - p) - 2) {
+			scan_rest(p, end, keys, nkeys, all, w);
+			return;
+		}
+		otf_bytes_t kv = {p + 2, n}, k, v;
+		p += 2 + n;
+		if (!kv_fast(kv, &k, &v) && otf_view_kv_read(kv, &k, &v)) {
+			w->unsure = true;
+			return;
+		}
+		if (scan_kv(k, v, keys, nkeys, all, w))
+			return;
+	}
+}
+
+static inline uint64_t all_bits(size_t nkeys)
+{
+	return nkeys >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nkeys) - 1;
 }
 
 /* 1 when what the walk found for key j equals val (NULL: nil), 0 not,
@@ -385,7 +415,7 @@ static inline int leaf(const fast_node_t *x, eval_ctx_t *cx)
 	if (x->op == OP_HDR_CMP)
 		return hdr_eq(cx->hdr_vals[cx->hmap[x->slot]], x->val) != x->ne;
 	if (!cx->walk->done)
-		scan(cx->resource, cx->keys, cx->nkeys, cx->walk);
+		scan(cx->resource, cx->keys, cx->nkeys, all_bits(cx->nkeys), cx->walk);
 	int rc = value_eq(cx->walk, cx->amap[x->slot], x->val);
 	return rc == OTF_OTTL_FAST_UNSURE ? rc : rc != x->ne;
 }
@@ -456,6 +486,7 @@ struct otf_ottl_fast_set {
 	uint8_t (*amap)[FAST_MAX_NODES];
 	uint8_t (*hmap)[FAST_MAX_KEYS];
 	set_leaf_t *leaves; /* per condition */
+	uint64_t all;       /* the bits of keys[0 .. nkeys) */
 };
 
 int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
@@ -510,6 +541,7 @@ int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
 		else if (x->op == OP_HDR_CMP)
 			l->slot = s->hmap[i][x->slot];
 	}
+	s->all = all_bits(s->nkeys);
 	*out = s;
 	return 0;
 too_many:
@@ -564,7 +596,7 @@ int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
 			rc = hdr_eq(hdr_vals[x->slot], x->val) != x->ne;
 		} else if (x->op == OP_ATTR_CMP) {
 			if (!w.done)
-				scan(resource, s->keys, s->nkeys, &w);
+				scan(resource, s->keys, s->nkeys, s->all, &w);
 			rc = value_eq(&w, x->slot, x->val);
 			if (rc != OTF_OTTL_FAST_UNSURE)
 				rc = rc != x->ne;
