@@ -361,11 +361,15 @@ static inline uint64_t all_bits(size_t nkeys)
 
 /* 1 when what the walk found for key j equals val (NULL: nil), 0 not,
  * UNSURE on bytes the views refuse. */
-static inline int value_eq(const walk_t *w, size_t j, otf_bytes_t val)
+enum { KEY_ABSENT = 0, KEY_FOUND = 1, KEY_UNSURE = 2 };
+
+/* 1 when a key in state (KEY_*, its AnyValue v when found) equals val
+ * (NULL: nil), 0 not, UNSURE on bytes the views refuse. */
+static inline int value_is(int state, otf_bytes_t v, otf_bytes_t val)
 {
-	if (!(w->found >> j & 1))
-		return w->unsure ? OTF_OTTL_FAST_UNSURE : val.ptr == NULL; /* absent: nil */
-	otf_bytes_t v = w->v[j];
+	if (state != KEY_FOUND)
+		return state == KEY_UNSURE ? OTF_OTTL_FAST_UNSURE
+		                           : val.ptr == NULL; /* absent: nil */
 	/* The AnyValue: a lone string_value (field 1) is the usual one, and
 	 * shorter than 128 bytes the encoders' usual shape. */
 	if (v.len >= 2 && v.ptr[0] == 0x0a && v.ptr[1] < 0x80 && (size_t)v.ptr[1] + 2 == v.len)
@@ -383,6 +387,48 @@ static inline int value_eq(const walk_t *w, size_t j, otf_bytes_t val)
 	if (!val.ptr)
 		return a.type == OTF_ANY_EMPTY;
 	return a.type == OTF_ANY_STRING && otf__ottl_bytes_eq(a.u.bytes, val);
+}
+
+/* What the walk found for key j equals val: value_is. */
+static inline int value_eq(const walk_t *w, size_t j, otf_bytes_t val)
+{
+	int state = w->found >> j & 1 ? KEY_FOUND : w->unsure ? KEY_UNSURE : KEY_ABSENT;
+	return value_is(state, w->v[j], val);
+}
+
+/* find1 from p on, any shape: scan_rest for one key. */
+static __attribute__((noinline)) int find1_rest(const uint8_t *p, const uint8_t *end,
+                                                otf_bytes_t key, otf_bytes_t *v)
+{
+	walk_t w;
+	w.found = 0;
+	w.unsure = false;
+	scan_rest(p, end, &key, 1, 1, &w);
+	if (w.found) {
+		*v = w.v[0];
+		return KEY_FOUND;
+	}
+	return w.unsure ? KEY_UNSURE : KEY_ABSENT;
+}
+
+/* scan for a set with one attribute key (every route reads the same one,
+ * or one route reads one): its state (KEY_*) and AnyValue in *v, kept in
+ * registers rather than a walk_t. Same rules as scan. */
+static inline int find1(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t *v)
+{
+	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
+	while (p < end) {
+		size_t n = end - p >= 2 ? p[1] : 0x80;
+		if (p[0] != 0x0a || n >= 0x80 || n > (size_t)(end - p) - 2)
+			return find1_rest(p, end, key, v);
+		otf_bytes_t kv = {p + 2, n}, k;
+		p += 2 + n;
+		if (!kv_fast(kv, &k, v) && otf_view_kv_read(kv, &k, v))
+			return KEY_UNSURE;
+		if (k.len == key.len && eq(k.ptr, key.ptr, k.len))
+			return KEY_FOUND;
+	}
+	return KEY_ABSENT;
 }
 
 /* request[] == val (NULL: nil) on the header's value v (NULL: absent). */
@@ -589,11 +635,20 @@ int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
 {
 	walk_t w;
 	w.done = false;
+	/* a set of one attribute key: its state (-1: not walked yet) and value */
+	int st1 = -1;
+	otf_bytes_t v1 = {NULL, 0};
 	for (size_t i = 0; i < s->n; i++) {
 		const set_leaf_t *x = &s->leaves[i];
 		int rc;
 		if (x->op == OP_HDR_CMP) {
 			rc = hdr_eq(hdr_vals[x->slot], x->val) != x->ne;
+		} else if (x->op == OP_ATTR_CMP && s->nkeys == 1) {
+			if (st1 < 0)
+				st1 = find1(resource, s->keys[0], &v1);
+			rc = value_is(st1, v1, x->val);
+			if (rc != OTF_OTTL_FAST_UNSURE)
+				rc = rc != x->ne;
 		} else if (x->op == OP_ATTR_CMP) {
 			if (!w.done)
 				scan(resource, s->keys, s->nkeys, s->all, &w);
