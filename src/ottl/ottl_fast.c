@@ -20,6 +20,7 @@
 #include "otflow/err.h"
 #include "otflow/pdata_view.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define REQUEST_KEY_MAX 256 /* as ottl_request.c */
@@ -265,6 +266,10 @@ typedef struct walk {
 	uint64_t found; /* bit j: keys[j] found, its AnyValue in v[j] */
 	bool unsure;
 	bool done;
+	/* the bytes of the resource the answer depends on: up to where the
+	 * walk stopped with every key found; SIZE_MAX (all of it, its length
+	 * too) when it reached the end or left the inline shape */
+	size_t used;
 	otf_bytes_t v[OTF_OTTL_FAST_SET_MAX_KEYS];
 } walk_t;
 
@@ -333,6 +338,7 @@ static inline void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nk
 	w->found = 0;
 	w->unsure = false;
 	w->done = true;
+	w->used = nkeys ? SIZE_MAX : 0;
 	if (!nkeys)
 		return;
 	/* an absent field is {NULL, 0}: no arithmetic on NULL */
@@ -349,8 +355,10 @@ static inline void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nk
 			w->unsure = true;
 			return;
 		}
-		if (scan_kv(k, v, keys, nkeys, all, w))
+		if (scan_kv(k, v, keys, nkeys, all, w)) {
+			w->used = (size_t)(p - resource.ptr);
 			return;
+		}
 	}
 }
 
@@ -414,8 +422,9 @@ static __attribute__((noinline)) int find1_rest(const uint8_t *p, const uint8_t 
 /* scan for a set with one attribute key (every route reads the same one,
  * or one route reads one): its state (KEY_*) and AnyValue in *v, kept in
  * registers rather than a walk_t. Same rules as scan. */
-static inline int find1(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t *v)
+static inline int find1(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t *v, size_t *used)
 {
+	*used = SIZE_MAX;
 	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
 	while (p < end) {
 		size_t n = end - p >= 2 ? p[1] : 0x80;
@@ -425,8 +434,10 @@ static inline int find1(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t *v)
 		p += 2 + n;
 		if (!kv_fast(kv, &k, v) && otf_view_kv_read(kv, &k, v))
 			return KEY_UNSURE;
-		if (k.len == key.len && eq(k.ptr, key.ptr, k.len))
+		if (k.len == key.len && eq(k.ptr, key.ptr, k.len)) {
+			*used = (size_t)(p - resource.ptr);
 			return KEY_FOUND;
+		}
 	}
 	return KEY_ABSENT;
 }
@@ -630,13 +641,20 @@ static __attribute__((noinline)) int set_eval_tree(const otf_ottl_fast_set_t *s,
 	return eval_root(s->conds[i], &cx);
 }
 
-int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
-                           const char *const *hdr_vals)
+static inline size_t max_used(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+int otf_ottl_fast_set_eval_used(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                                const char *const *hdr_vals, size_t *used)
 {
 	walk_t w;
 	w.done = false;
+	*used = 0; /* nothing read yet: the headers alone decide */
 	/* a set of one attribute key: its state (-1: not walked yet) and value */
 	int st1 = -1;
+	size_t used1 = 0;
 	otf_bytes_t v1 = {NULL, 0};
 	for (size_t i = 0; i < s->n; i++) {
 		const set_leaf_t *x = &s->leaves[i];
@@ -644,14 +662,18 @@ int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
 		if (x->op == OP_HDR_CMP) {
 			rc = hdr_eq(hdr_vals[x->slot], x->val) != x->ne;
 		} else if (x->op == OP_ATTR_CMP && s->nkeys == 1) {
-			if (st1 < 0)
-				st1 = find1(resource, s->keys[0], &v1);
+			if (st1 < 0) {
+				st1 = find1(resource, s->keys[0], &v1, &used1);
+				*used = max_used(*used, used1);
+			}
 			rc = value_is(st1, v1, x->val);
 			if (rc != OTF_OTTL_FAST_UNSURE)
 				rc = rc != x->ne;
 		} else if (x->op == OP_ATTR_CMP) {
-			if (!w.done)
+			if (!w.done) {
 				scan(resource, s->keys, s->nkeys, s->all, &w);
+				*used = max_used(*used, w.used);
+			}
 			rc = value_eq(&w, x->slot, x->val);
 			if (rc != OTF_OTTL_FAST_UNSURE)
 				rc = rc != x->ne;
@@ -659,6 +681,8 @@ int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
 			rc = x->b;
 		} else {
 			rc = set_eval_tree(s, i, resource, hdr_vals, &w);
+			if (w.done)
+				*used = max_used(*used, w.used);
 		}
 		if (rc == OTF_OTTL_FAST_UNSURE)
 			return OTF_OTTL_FAST_SET_UNSURE;
@@ -666,4 +690,11 @@ int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
 			return (int)i;
 	}
 	return OTF_OTTL_FAST_SET_NONE;
+}
+
+int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                           const char *const *hdr_vals)
+{
+	size_t used;
+	return otf_ottl_fast_set_eval_used(s, resource, hdr_vals, &used);
 }

@@ -78,12 +78,17 @@ static bool cache_headers_same(const otf__cr_t *r, const char *const *hv)
 	return true;
 }
 
-/* Keeps route as the decision for head under the request's header values;
- * false when they do not fit (the cache is then empty). */
-static bool cache_store(otf__cr_t *r, otf_bytes_t head, int route, const char *const *hv)
+/* Keeps route as the decision for head (its first used bytes, SIZE_MAX:
+ * all of it) under the request's header values; false when they do not
+ * fit (the cache is then empty). */
+static bool cache_store(otf__cr_t *r, otf_bytes_t head, size_t used, int route,
+                        const char *const *hv)
 {
 	fast_cache_t *c = &r->fcache;
 	c->valid = false;
+	c->whole = used == SIZE_MAX;
+	if (!c->whole)
+		head.len = used;
 	if (head.len > CACHE_HEAD_MAX || r->nhdr > CACHE_KEYS)
 		return false;
 	for (size_t k = 0; k < r->nhdr; k++) {
@@ -143,12 +148,14 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 		if (c->rest) {
 			c->rest--;
 			route = otf_ottl_fast_set_eval(r->set, head, hv);
-		} else if (hdr_same && head.len == c->head_len &&
-		           (!head.len || !memcmp(head.ptr, c->head, head.len))) {
+		} else if (hdr_same &&
+		           (c->whole ? head.len == c->head_len : head.len >= c->head_len) &&
+		           (!c->head_len || !memcmp(head.ptr, c->head, c->head_len))) {
 			route = c->route;
 			c->misses = 0;
 		} else {
-			route = otf_ottl_fast_set_eval(r->set, head, hv);
+			size_t used;
+			route = otf_ottl_fast_set_eval_used(r->set, head, hv, &used);
 			if (route == OTF_OTTL_FAST_SET_UNSURE)
 				return false;
 			if (c->valid && ++c->misses >= FAST_CACHE_MISSES) {
@@ -156,7 +163,7 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 				c->misses = 0;
 				c->rest = FAST_CACHE_REST;
 			} else {
-				hdr_same = cache_store(r, head, route, hv);
+				hdr_same = cache_store(r, head, used, route, hv);
 			}
 		}
 		if (route == OTF_OTTL_FAST_SET_UNSURE)

@@ -57,7 +57,9 @@ typedef struct decision_cache {
 /* The fast path's decision cache (router_fast.c): the last resource's
  * route, reused while the next resource has the same bytes and the
  * request the same values of the set's headers (a fast set reads nothing
- * else, so the route is the same). After FAST_CACHE_MISSES misses in a
+ * else, so the route is the same). Same bytes: the leading bytes the
+ * set's answer depended on (otf_ottl_fast_set_eval_used: its walk stops
+ * once every key is found), or the whole resource when it read all. After FAST_CACHE_MISSES misses in a
  * row (many resources interleaved: each miss pays a copy) it is off for
  * FAST_CACHE_REST resources, then tried again. */
 #define FAST_CACHE_MISSES 8
@@ -68,6 +70,7 @@ typedef struct fast_cache {
 	bool valid;
 	int route;
 	uint32_t misses, rest;
+	bool whole; /* head is the whole resource, else its first head_len bytes */
 	size_t head_len;
 	uint8_t head[CACHE_HEAD_MAX];
 	/* the set's header values the route was decided with (set slots) */
