@@ -81,6 +81,30 @@ static const char *const k_json[] = {
     "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
     "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
     "\"a2\"}}]}]}]}",
+    /* 9: 1's resource and shape, other log bodies of the same lengths */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"x1\"}},{\"body\":{\"stringValue\":\"x2\"}}]}]}]}",
+    /* 10: 1's resource with two scopes */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}}]},{\"scope\":{\"name\":\"t\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a2\"}}]}]}]}",
+    /* 11: 1 with tenant b: the same length and shape, one byte apart */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"b\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}},{\"body\":{\"stringValue\":\"a2\"}}]}]}]}",
+    /* 12: 1's group (its request's prefix), then 2's: a request longer than 1 */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}},{\"body\":{\"stringValue\":\"a2\"}}]}]},"
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"b\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"b1\"}}]}]}]}",
 };
 
 /* Protobuf of k_json[i] (the codec's canonical encoding). */
@@ -259,16 +283,19 @@ static void test_same_resource_other_header(void **state)
  * one resource over and over (hits), resources one byte apart (tenant a,
  * then b), one equal to the cached up to its first attribute, a request
  * of two equal resources, one of three routes (split, the general path),
- * and a stretch of alternating resources long enough to turn the cache
- * off. Each sink gets exactly the messages of its route, in order, bytes
+ * requests of one resource and scope equal up to their records (taken
+ * without a walk) or of two scopes, and a stretch of alternating
+ * resources long enough to turn the cache off. Each sink gets exactly the messages of its route, in order, bytes
  * untouched. */
 static void test_fast_decision_cache(void **state)
 {
 	(void)state;
 	/* payload, expected sink (-1: split over all three) */
 	int seq[64][2], n = 0;
-	static const int head[][2] = {{1, 0}, {1, 0}, {1, 0}, {2, 1}, {2, 1}, {1, 0},  {3, 2},
-	                              {7, 0}, {1, 0}, {8, 0}, {8, 0}, {2, 1}, {0, -1}, {1, 0}};
+	static const int head[][2] = {{1, 0},  {1, 0},  {1, 0},  {2, 1},   {2, 1}, {1, 0},  {3, 2},
+	                              {7, 0},  {1, 0},  {8, 0},  {8, 0},   {2, 1}, {0, -1}, {1, 0},
+	                              {9, 0},  {1, 0},  {10, 0}, {1, 0},   {2, 1}, {9, 0},  {1, 0},
+	                              {11, 1}, {11, 1}, {1, 0},  {12, -1}, {1, 0}};
 	for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) {
 		seq[n][0] = head[i][0];
 		seq[n++][1] = head[i][1];
@@ -303,8 +330,8 @@ static void test_fast_decision_cache(void **state)
 	int at[3] = {0, 0, 0};
 	for (int i = 0; i < n; i++) {
 		int p = seq[i][0], k = seq[i][1];
-		if (k < 0) { /* split: each sink's part of payload 0 */
-			for (int s = 0; s < 3; s++) {
+		if (k < 0) { /* split: each sink's part of payload 0 (12: of the first two) */
+			for (int s = 0; s < (p == 12 ? 2 : 3); s++) {
 				otf_buf_t *exp = pb_of(s + 1), *got = otf_tf.sink[s].payload[at[s]];
 				assert_non_null(got);
 				assert_int_equal(got->len, exp->len);

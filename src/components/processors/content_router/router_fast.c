@@ -85,7 +85,7 @@ static bool cache_store(otf__cr_t *r, otf_bytes_t head, size_t used, int route,
                         const char *const *hv)
 {
 	fast_cache_t *c = &r->fcache;
-	c->valid = false;
+	c->valid = c->layout = false;
 	c->whole = used == SIZE_MAX;
 	if (!c->whole)
 		head.len = used;
@@ -104,6 +104,24 @@ static bool cache_store(otf__cr_t *r, otf_bytes_t head, size_t used, int route,
 	c->head_len = head.len;
 	c->route = route;
 	c->valid = true;
+	return true;
+}
+
+/* The request d[0 .. n) is one Resource* group ending it, made of a head
+ * (field 1) and one Scope* group (field 2) ending the group: *prefix is
+ * the offset past that Scope* group's length. */
+static bool one_group(const uint8_t *d, size_t n, size_t *prefix)
+{
+	const uint8_t *p = d, *end = d + n;
+	size_t len;
+	if (ld_field(&p, end, &len) != 1 || len != (size_t)(end - p))
+		return false;
+	if (ld_field(&p, end, &len) != 1)
+		return false;
+	p += len;
+	if (ld_field(&p, end, &len) != 2 || len != (size_t)(end - p))
+		return false;
+	*prefix = (size_t)(p - d);
 	return true;
 }
 
@@ -132,6 +150,14 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 	/* the cached decision's headers are this request's (checked once) */
 	bool hdr_same = c->valid && cache_headers_same(r, hv);
 	int first = ROUTE_MIXED;
+	if (hdr_same && c->layout && !c->rest && payload->len == c->req_len &&
+	    !memcmp(p, c->req, c->req_prefix)) {
+		first = c->route;
+		c->misses = 0;
+		p = end;
+	}
+	size_t groups = 0;
+	bool stored = false;
 	while (p < end) {
 		/* *Data: resource_* = 1; any other shape is the general path's */
 		size_t len;
@@ -144,6 +170,7 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 			continue;
 		if (group_head(content, &head))
 			return false;
+		groups++;
 		int route;
 		if (c->rest) {
 			c->rest--;
@@ -163,7 +190,7 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 				c->misses = 0;
 				c->rest = FAST_CACHE_REST;
 			} else {
-				hdr_same = cache_store(r, head, used, route, hv);
+				hdr_same = stored = cache_store(r, head, used, route, hv);
 			}
 		}
 		if (route == OTF_OTTL_FAST_SET_UNSURE)
@@ -175,7 +202,15 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 		else if (route != first)
 			return false;
 	}
+	if (stored && groups == 1 && one_group(payload->data, payload->len, &c->req_prefix) &&
+	    c->req_prefix <= sizeof c->req) {
+		memcpy(c->req, payload->data, c->req_prefix);
+		c->req_len = payload->len;
+		c->layout = true;
+	}
 	int route = first == ROUTE_MIXED ? ROUTE_DEFAULT : first;
+	if (route == OTF_OTTL_FAST_SET_NONE)
+		route = ROUTE_DEFAULT;
 	/* The port found before; PORT_UNKNOWN or -1 (nothing wired):
 	 * otf__cr_pass_on finds it, or drops, or reports. */
 	int port = r->port[otf_msg_signal(m)][route + 1];

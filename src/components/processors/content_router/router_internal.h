@@ -76,6 +76,14 @@ typedef struct fast_cache {
 	/* the set's header values the route was decided with (set slots) */
 	bool hdr_present[CACHE_KEYS];
 	char hdr_val[CACHE_KEYS][FAST_CACHE_HDR];
+	/* The request it was decided in, when that was one Resource* group of
+	 * a head and one Scope* group, the group ending the request (the usual
+	 * request of one client): its length and its bytes up to the Scope*
+	 * group's length. A request equal in both has that shape and that
+	 * head, so it takes the route without being walked. */
+	bool layout;
+	size_t req_len, req_prefix;
+	uint8_t req[CACHE_HEAD_MAX + 32];
 } fast_cache_t;
 
 struct otf__cr {
