@@ -32,7 +32,9 @@
  * next resource has the same leading bytes as far as the set read them
  * (otf_ottl_fast_set_eval_used) and the request the same values of the
  * set's headers; after 8 misses in a row that cache rests for 1024
- * resources (router_internal.h). Resources for different
+ * resources (router_internal.h). A request of one resource and one scope
+ * equal to the cached one in length and up to its scope's length is
+ * passed on without a walk. Resources for different
  * routes, bytes the fast form is unsure of, and every other condition
  * take the general path below (same results: tests/unit/test_ottl_fast.c).
  *
