@@ -256,6 +256,14 @@ const char *otf_ottl_fast_set_header_key(const otf_ottl_fast_set_t *s, size_t sl
  * by set header slot. No allocation. */
 int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
                            const char *const *hdr_vals);
+/* As otf_ottl_fast_set_eval, and *used says how much of resource the
+ * answer depends on: every resource whose first *used bytes are these gets
+ * the same answer under the same hdr_vals (the attribute walk stops once
+ * it has found every key it looks for; 0: the headers alone decided);
+ * SIZE_MAX: this resource only, all its bytes and its length. A router's
+ * decision cache compares that much (tests/unit/test_ottl_fast.c). */
+int otf_ottl_fast_set_eval_used(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                                const char *const *hdr_vals, size_t *used);
 
 /* Counters of a run; the caller adds them up and exports them. */
 typedef struct otf_ottl_stats {

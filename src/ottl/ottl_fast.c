@@ -20,6 +20,7 @@
 #include "otflow/err.h"
 #include "otflow/pdata_view.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #define REQUEST_KEY_MAX 256 /* as ottl_request.c */
@@ -256,49 +257,43 @@ static inline bool kv_fast(otf_bytes_t kv, otf_bytes_t *key, otf_bytes_t *val)
 	return true;
 }
 
-/* What one walk over a resource's attributes found for a key: the first
- * KeyValue with it decides (its AnyValue in v), as ottl_lazy.c. */
-enum { KEY_ABSENT = 0, KEY_FOUND = 1, KEY_UNSURE = 2 };
-typedef struct key_found {
-	otf_bytes_t v;
-	uint8_t state;
-} key_found_t;
+/* What one walk over a resource's attributes found for its keys: the
+ * first KeyValue with a key decides (its AnyValue in v), as ottl_lazy.c.
+ * A key not found is absent, or unsure when the walk met bytes the views
+ * refuse before finding it (a walk for that key alone would have met them
+ * too). Only found bits are read from v: nothing to clear per walk. */
+typedef struct walk {
+	uint64_t found; /* bit j: keys[j] found, its AnyValue in v[j] */
+	bool unsure;
+	bool done;
+	/* the bytes of the resource the answer depends on: up to where the
+	 * walk stopped with every key found; SIZE_MAX (all of it, its length
+	 * too) when it reached the end or left the inline shape */
+	size_t used;
+	otf_bytes_t v[OTF_OTTL_FAST_SET_MAX_KEYS];
+} walk_t;
 
-/* One KeyValue of the walk: true when every key is found (stop). */
+/* One KeyValue of the walk: true when every key is found (stop). Keys are
+ * few (a router's routes read one or two): a loop of length compares. */
 static inline bool scan_kv(otf_bytes_t k, otf_bytes_t v, const otf_bytes_t *keys, size_t nkeys,
-                           key_found_t *out, size_t *left)
+                           uint64_t all, walk_t *w)
 {
 	for (size_t j = 0; j < nkeys; j++) {
-		if (out[j].state == KEY_FOUND || k.len != keys[j].len ||
-		    !eq(k.ptr, keys[j].ptr, k.len))
+		if (k.len != keys[j].len || (w->found >> j & 1) || !eq(k.ptr, keys[j].ptr, k.len))
 			continue;
-		out[j].state = KEY_FOUND;
-		out[j].v = v;
-		return --*left == 0;
+		w->found |= (uint64_t)1 << j;
+		w->v[j] = v;
+		return w->found == all;
 	}
 	return false;
 }
 
-static void scan_unsure(key_found_t *out, size_t nkeys)
+/* The walk from p on, field by field (any shape): what scan leaves to the
+ * views. Out of line: encoders write the shape scan reads itself. */
+static __attribute__((noinline)) void scan_rest(const uint8_t *p, const uint8_t *end,
+                                                const otf_bytes_t *keys, size_t nkeys, uint64_t all,
+                                                walk_t *w)
 {
-	for (size_t j = 0; j < nkeys; j++)
-		if (out[j].state != KEY_FOUND)
-			out[j].state = KEY_UNSURE;
-}
-
-/* Finds keys[0 .. nkeys) in resource's attributes (Resource.attributes =
- * 1) in one walk that stops once all are found; keys not found before
- * bytes the views refuse are KEY_UNSURE, as a walk for that key alone
- * would have met those bytes first. */
-static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, key_found_t *out)
-{
-	for (size_t j = 0; j < nkeys; j++)
-		out[j].state = KEY_ABSENT;
-	size_t left = nkeys;
-	if (!left)
-		return;
-	/* an absent field is {NULL, 0}: no arithmetic on NULL */
-	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
 	while (p < end) {
 		size_t n;
 		uint32_t f = otf_view_ld_field(&p, end, &n);
@@ -309,40 +304,84 @@ static void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, ke
 		if (f != 1)
 			continue;
 		if (!kv_fast(kv, &k, &v) && otf_view_kv_read(kv, &k, &v)) {
-			scan_unsure(out, nkeys);
+			w->unsure = true;
 			return;
 		}
-		if (scan_kv(k, v, keys, nkeys, out, &left))
+		if (scan_kv(k, v, keys, nkeys, all, w))
 			return;
 	}
-	if (p < end) { /* the rest, field by field, by the views */
+	if (p < end) {
 		otf_view_iter_t it;
 		otf_bytes_t kv, k, v;
 		int rc;
 		otf_view_iter_init(&it, (otf_bytes_t){p, (size_t)(end - p)}, 1);
 		while ((rc = otf_view_iter_next(&it, &kv)) > 0) {
 			if (otf_view_kv_read(kv, &k, &v)) {
-				scan_unsure(out, nkeys);
+				w->unsure = true;
 				return;
 			}
-			if (scan_kv(k, v, keys, nkeys, out, &left))
+			if (scan_kv(k, v, keys, nkeys, all, w))
 				return;
 		}
 		if (rc < 0)
-			scan_unsure(out, nkeys);
+			w->unsure = true;
 	}
 }
 
-/* 1 when what the walk found for a key equals val (NULL: nil), 0 not,
- * UNSURE on bytes the views refuse. */
-static int value_eq(const key_found_t *kf, otf_bytes_t val)
+/* Finds keys[0 .. nkeys) (all: their bits) in resource's attributes
+ * (Resource.attributes = 1) in one walk that stops once all are found.
+ * Inline for the encoders' shape, attributes (field 1) shorter than 128
+ * bytes; anything else from there on is scan_rest's. */
+static inline void scan(otf_bytes_t resource, const otf_bytes_t *keys, size_t nkeys, uint64_t all,
+                        walk_t *w)
 {
-	if (kf->state == KEY_UNSURE)
-		return OTF_OTTL_FAST_UNSURE;
-	if (kf->state == KEY_ABSENT)
-		return val.ptr == NULL; /* absent: nil */
-	otf_bytes_t v = kf->v;
-	/* The AnyValue: a lone string_value (field 1) is the usual one. */
+	w->found = 0;
+	w->unsure = false;
+	w->done = true;
+	w->used = nkeys ? SIZE_MAX : 0;
+	if (!nkeys)
+		return;
+	/* an absent field is {NULL, 0}: no arithmetic on NULL */
+	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
+	while (p < end) {
+		size_t n = end - p >= 2 ? p[1] : 0x80;
+		if (p[0] != 0x0a || n >= 0x80 || n > (size_t)(end - p) - 2) {
+			scan_rest(p, end, keys, nkeys, all, w);
+			return;
+		}
+		otf_bytes_t kv = {p + 2, n}, k, v;
+		p += 2 + n;
+		if (!kv_fast(kv, &k, &v) && otf_view_kv_read(kv, &k, &v)) {
+			w->unsure = true;
+			return;
+		}
+		if (scan_kv(k, v, keys, nkeys, all, w)) {
+			w->used = (size_t)(p - resource.ptr);
+			return;
+		}
+	}
+}
+
+static inline uint64_t all_bits(size_t nkeys)
+{
+	return nkeys >= 64 ? ~(uint64_t)0 : ((uint64_t)1 << nkeys) - 1;
+}
+
+/* 1 when what the walk found for key j equals val (NULL: nil), 0 not,
+ * UNSURE on bytes the views refuse. */
+enum { KEY_ABSENT = 0, KEY_FOUND = 1, KEY_UNSURE = 2 };
+
+/* 1 when a key in state (KEY_*, its AnyValue v when found) equals val
+ * (NULL: nil), 0 not, UNSURE on bytes the views refuse. */
+static inline int value_is(int state, otf_bytes_t v, otf_bytes_t val)
+{
+	if (state != KEY_FOUND)
+		return state == KEY_UNSURE ? OTF_OTTL_FAST_UNSURE
+		                           : val.ptr == NULL; /* absent: nil */
+	/* The AnyValue: a lone string_value (field 1) is the usual one, and
+	 * shorter than 128 bytes the encoders' usual shape. */
+	if (v.len >= 2 && v.ptr[0] == 0x0a && v.ptr[1] < 0x80 && (size_t)v.ptr[1] + 2 == v.len)
+		return val.ptr && v.ptr[1] == val.len && eq(v.ptr + 2, val.ptr, val.len);
 	const uint8_t *q = v.ptr, *vend = v.len ? v.ptr + v.len : q;
 	size_t sl;
 	if (v.len && otf_view_ld_field(&q, vend, &sl) == 1 && q + sl == vend) {
@@ -358,6 +397,59 @@ static int value_eq(const key_found_t *kf, otf_bytes_t val)
 	return a.type == OTF_ANY_STRING && otf__ottl_bytes_eq(a.u.bytes, val);
 }
 
+/* What the walk found for key j equals val: value_is. */
+static inline int value_eq(const walk_t *w, size_t j, otf_bytes_t val)
+{
+	int state = w->found >> j & 1 ? KEY_FOUND : w->unsure ? KEY_UNSURE : KEY_ABSENT;
+	return value_is(state, w->v[j], val);
+}
+
+/* find1 from p on, any shape: scan_rest for one key. */
+static __attribute__((noinline)) int find1_rest(const uint8_t *p, const uint8_t *end,
+                                                otf_bytes_t key, otf_bytes_t *v)
+{
+	walk_t w;
+	w.found = 0;
+	w.unsure = false;
+	scan_rest(p, end, &key, 1, 1, &w);
+	if (w.found) {
+		*v = w.v[0];
+		return KEY_FOUND;
+	}
+	return w.unsure ? KEY_UNSURE : KEY_ABSENT;
+}
+
+/* scan for a set with one attribute key (every route reads the same one,
+ * or one route reads one): its state (KEY_*) and AnyValue in *v, kept in
+ * registers rather than a walk_t. Same rules as scan. */
+static inline int find1(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t *v, size_t *used)
+{
+	*used = SIZE_MAX;
+	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
+	while (p < end) {
+		size_t n = end - p >= 2 ? p[1] : 0x80;
+		if (p[0] != 0x0a || n >= 0x80 || n > (size_t)(end - p) - 2)
+			return find1_rest(p, end, key, v);
+		otf_bytes_t kv = {p + 2, n}, k;
+		p += 2 + n;
+		if (!kv_fast(kv, &k, v) && otf_view_kv_read(kv, &k, v))
+			return KEY_UNSURE;
+		if (k.len == key.len && eq(k.ptr, key.ptr, k.len)) {
+			*used = (size_t)(p - resource.ptr);
+			return KEY_FOUND;
+		}
+	}
+	return KEY_ABSENT;
+}
+
+/* request[] == val (NULL: nil) on the header's value v (NULL: absent). */
+static inline bool hdr_eq(const char *v, otf_bytes_t val)
+{
+	if (!val.ptr)
+		return v == NULL;
+	return v && strlen(v) == val.len && (!val.len || !memcmp(v, val.ptr, val.len));
+}
+
 /* One evaluation: the condition's slots mapped to the caller's (a set's
  * union of keys, or the condition's own), the attribute walk done at the
  * first attribute compare, for every key at once. */
@@ -365,8 +457,7 @@ typedef struct eval_ctx {
 	otf_bytes_t resource;
 	const otf_bytes_t *keys; /* the walk's keys */
 	size_t nkeys;
-	key_found_t *found; /* nkeys, filled by the walk */
-	bool scanned;
+	walk_t *walk;
 	const uint8_t *amap, *hmap; /* condition slot -> walk / header slot */
 	const char *const *hdr_vals;
 } eval_ctx_t;
@@ -378,18 +469,11 @@ static const uint8_t k_ident[FAST_MAX_NODES] = {0,  1,  2,  3,  4,  5,  6,  7,  
 /* A compare leaf: 1, 0 or UNSURE. */
 static inline int leaf(const fast_node_t *x, eval_ctx_t *cx)
 {
-	if (x->op == OP_HDR_CMP) {
-		const char *v = cx->hdr_vals[cx->hmap[x->slot]];
-		bool eq = x->val.ptr ? v && strlen(v) == x->val.len &&
-		                           (!x->val.len || !memcmp(v, x->val.ptr, x->val.len))
-		                     : v == NULL;
-		return eq != x->ne;
-	}
-	if (!cx->scanned) {
-		scan(cx->resource, cx->keys, cx->nkeys, cx->found);
-		cx->scanned = true;
-	}
-	int rc = value_eq(&cx->found[cx->amap[x->slot]], x->val);
+	if (x->op == OP_HDR_CMP)
+		return hdr_eq(cx->hdr_vals[cx->hmap[x->slot]], x->val) != x->ne;
+	if (!cx->walk->done)
+		scan(cx->resource, cx->keys, cx->nkeys, all_bits(cx->nkeys), cx->walk);
+	int rc = value_eq(cx->walk, cx->amap[x->slot], x->val);
 	return rc == OTF_OTTL_FAST_UNSURE ? rc : rc != x->ne;
 }
 
@@ -426,16 +510,27 @@ static inline int eval_root(const otf_ottl_fast_t *f, eval_ctx_t *cx)
 
 int otf_ottl_fast_eval(const otf_ottl_fast_t *f, otf_bytes_t resource, const char *const *hdr_vals)
 {
-	key_found_t found[FAST_MAX_NODES];
+	walk_t w;
+	w.done = false;
 	eval_ctx_t cx = {.resource = resource,
 	                 .keys = f->attr_keys,
 	                 .nkeys = f->nattr,
-	                 .found = found,
+	                 .walk = &w,
 	                 .amap = k_ident,
 	                 .hmap = k_ident,
 	                 .hdr_vals = hdr_vals};
 	return eval_root(f, &cx);
 }
+
+/* A set's condition whose root is one compare or a constant (the usual
+ * route: `attributes["k"] == "v"`), with its slot already the set's: the
+ * set evaluates those in a flat loop, the others by their tree. */
+typedef struct set_leaf {
+	fast_op_t op; /* OP_CONST, OP_ATTR_CMP, OP_HDR_CMP; OP_AND: a tree */
+	bool b, ne;
+	uint8_t slot;
+	otf_bytes_t val;
+} set_leaf_t;
 
 struct otf_ottl_fast_set {
 	const otf_ottl_fast_t *const *conds;
@@ -447,6 +542,8 @@ struct otf_ottl_fast_set {
 	/* per condition: its attribute slots and header slots -> the set's */
 	uint8_t (*amap)[FAST_MAX_NODES];
 	uint8_t (*hmap)[FAST_MAX_KEYS];
+	set_leaf_t *leaves; /* per condition */
+	uint64_t all;       /* the bits of keys[0 .. nkeys) */
 };
 
 int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
@@ -458,7 +555,8 @@ int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
 		return OTF_E_NOMEM;
 	s->amap = otf_calloc(n ? n : 1, sizeof *s->amap);
 	s->hmap = otf_calloc(n ? n : 1, sizeof *s->hmap);
-	if (!s->amap || !s->hmap) {
+	s->leaves = otf_calloc(n ? n : 1, sizeof *s->leaves);
+	if (!s->amap || !s->hmap || !s->leaves) {
 		otf_ottl_fast_set_destroy(s);
 		return OTF_E_NOMEM;
 	}
@@ -488,7 +586,19 @@ int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
 			}
 			s->hmap[i][h] = (uint8_t)j;
 		}
+		const fast_node_t *x = &f->nodes[f->root];
+		set_leaf_t *l = &s->leaves[i];
+		l->op = x->op == OP_CONST || x->op == OP_ATTR_CMP || x->op == OP_HDR_CMP ? x->op
+		                                                                         : OP_AND;
+		l->b = x->b;
+		l->ne = x->ne;
+		l->val = x->val;
+		if (x->op == OP_ATTR_CMP)
+			l->slot = s->amap[i][x->slot];
+		else if (x->op == OP_HDR_CMP)
+			l->slot = s->hmap[i][x->slot];
 	}
+	s->all = all_bits(s->nkeys);
 	*out = s;
 	return 0;
 too_many:
@@ -502,6 +612,7 @@ void otf_ottl_fast_set_destroy(otf_ottl_fast_set_t *s)
 		return;
 	otf_free(s->amap);
 	otf_free(s->hmap);
+	otf_free(s->leaves);
 	otf_free(s);
 }
 
@@ -515,23 +626,75 @@ const char *otf_ottl_fast_set_header_key(const otf_ottl_fast_set_t *s, size_t sl
 	return slot < s->nhdr ? s->hdr_keys[slot] : NULL;
 }
 
-int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
-                           const char *const *hdr_vals)
+/* Condition i of s by its tree (its root is no single compare). */
+static __attribute__((noinline)) int set_eval_tree(const otf_ottl_fast_set_t *s, size_t i,
+                                                   otf_bytes_t resource,
+                                                   const char *const *hdr_vals, walk_t *w)
 {
-	key_found_t found[OTF_OTTL_FAST_SET_MAX_KEYS];
 	eval_ctx_t cx = {.resource = resource,
 	                 .keys = s->keys,
 	                 .nkeys = s->nkeys,
-	                 .found = found,
+	                 .walk = w,
+	                 .amap = s->amap[i],
+	                 .hmap = s->hmap[i],
 	                 .hdr_vals = hdr_vals};
+	return eval_root(s->conds[i], &cx);
+}
+
+static inline size_t max_used(size_t a, size_t b)
+{
+	return a > b ? a : b;
+}
+
+int otf_ottl_fast_set_eval_used(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                                const char *const *hdr_vals, size_t *used)
+{
+	walk_t w;
+	w.done = false;
+	*used = 0; /* nothing read yet: the headers alone decide */
+	/* a set of one attribute key: its state (-1: not walked yet) and value */
+	int st1 = -1;
+	size_t used1 = 0;
+	otf_bytes_t v1 = {NULL, 0};
 	for (size_t i = 0; i < s->n; i++) {
-		cx.amap = s->amap[i];
-		cx.hmap = s->hmap[i];
-		int rc = eval_root(s->conds[i], &cx);
+		const set_leaf_t *x = &s->leaves[i];
+		int rc;
+		if (x->op == OP_HDR_CMP) {
+			rc = hdr_eq(hdr_vals[x->slot], x->val) != x->ne;
+		} else if (x->op == OP_ATTR_CMP && s->nkeys == 1) {
+			if (st1 < 0) {
+				st1 = find1(resource, s->keys[0], &v1, &used1);
+				*used = max_used(*used, used1);
+			}
+			rc = value_is(st1, v1, x->val);
+			if (rc != OTF_OTTL_FAST_UNSURE)
+				rc = rc != x->ne;
+		} else if (x->op == OP_ATTR_CMP) {
+			if (!w.done) {
+				scan(resource, s->keys, s->nkeys, s->all, &w);
+				*used = max_used(*used, w.used);
+			}
+			rc = value_eq(&w, x->slot, x->val);
+			if (rc != OTF_OTTL_FAST_UNSURE)
+				rc = rc != x->ne;
+		} else if (x->op == OP_CONST) {
+			rc = x->b;
+		} else {
+			rc = set_eval_tree(s, i, resource, hdr_vals, &w);
+			if (w.done)
+				*used = max_used(*used, w.used);
+		}
 		if (rc == OTF_OTTL_FAST_UNSURE)
 			return OTF_OTTL_FAST_SET_UNSURE;
 		if (rc)
 			return (int)i;
 	}
 	return OTF_OTTL_FAST_SET_NONE;
+}
+
+int otf_ottl_fast_set_eval(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                           const char *const *hdr_vals)
+{
+	size_t used;
+	return otf_ottl_fast_set_eval_used(s, resource, hdr_vals, &used);
 }

@@ -6,6 +6,7 @@
 #include "otflow/pdata_codec.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -120,7 +121,36 @@ int ottl_fast_set_check(const size_t *conds, size_t n, size_t h, const uint8_t *
 	const char *vals[OTF_OTTL_FAST_SET_MAX_HEADERS] = {0};
 	for (size_t k = 0; k < otf_ottl_fast_set_header_count(s); k++)
 		vals[k] = hdr(k_hdrs[h], otf_ottl_fast_set_header_key(s, k));
-	int fast = otf_ottl_fast_set_eval(s, (otf_bytes_t){resource, len}, vals);
+	size_t used;
+	int fast = otf_ottl_fast_set_eval_used(s, (otf_bytes_t){resource, len}, vals, &used);
+	if (fast != otf_ottl_fast_set_eval(s, (otf_bytes_t){resource, len}, vals))
+		abort();
+	/* The answer depends on the first `used` bytes alone: the same on
+	 * those bytes cut there, and followed by bytes no walk accepts. */
+	if (fast != OTF_OTTL_FAST_SET_UNSURE && used != SIZE_MAX) {
+		static const uint8_t junk[] = {0xff, 0xff, 0x0a, 0x7f, 0x12};
+		uint8_t buf[4096 + sizeof junk];
+		int cut = -3, more = -3;
+		if (used > len)
+			abort();
+		if (used + sizeof junk <= sizeof buf) {
+			if (used)
+				memcpy(buf, resource, used);
+			memcpy(buf + used, junk, sizeof junk);
+			cut =
+			    otf_ottl_fast_set_eval(s, (otf_bytes_t){used ? buf : NULL, used}, vals);
+			more =
+			    otf_ottl_fast_set_eval(s, (otf_bytes_t){buf, used + sizeof junk}, vals);
+		}
+		if (cut != -3 && (cut != fast || more != fast)) {
+			otf_ottl_fast_set_destroy(s);
+			snprintf(diff, difflen,
+			         "set answer %d on %zu bytes depends on more than its %zu used: %d "
+			         "cut there, %d with junk after",
+			         fast, len, used, cut, more);
+			return FAST_DIFFERENT;
+		}
+	}
 	otf_ottl_fast_set_destroy(s);
 	int tree = OTF_OTTL_FAST_SET_NONE;
 	for (size_t i = 0; i < n; i++) {

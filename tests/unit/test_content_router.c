@@ -66,6 +66,45 @@ static const char *const k_json[] = {
     "{\"resourceLogs\":[{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{"
     "\"stringValue\":\"a\"}}]},\"scopeLogs\":["
     "{\"scope\":{\"name\":\"beta\"},\"logRecords\":[{\"body\":{\"stringValue\":\"y\"}}]}]}]}",
+    /* 7: tenant a, then an attribute of its own (bytes unlike 1's after
+     * the first KeyValue) */
+    "{\"resourceLogs\":[{\"resource\":{\"attributes\":["
+    "{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}},"
+    "{\"key\":\"zone\",\"value\":{\"stringValue\":\"z1\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a7\"}}]}]}]}",
+    /* 8: two resources of tenant a (1's twice) */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}}]}]},"
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a2\"}}]}]}]}",
+    /* 9: 1's resource and shape, other log bodies of the same lengths */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"x1\"}},{\"body\":{\"stringValue\":\"x2\"}}]}]}]}",
+    /* 10: 1's resource with two scopes */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}}]},{\"scope\":{\"name\":\"t\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a2\"}}]}]}]}",
+    /* 11: 1 with tenant b: the same length and shape, one byte apart */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"b\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}},{\"body\":{\"stringValue\":\"a2\"}}]}]}]}",
+    /* 12: 1's group (its request's prefix), then 2's: a request longer than 1 */
+    "{\"resourceLogs\":["
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"a\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"a1\"}},{\"body\":{\"stringValue\":\"a2\"}}]}]},"
+    "{\"resource\":{\"attributes\":[{\"key\":\"tenant\",\"value\":{\"stringValue\":\"b\"}}]},"
+    "\"scopeLogs\":[{\"scope\":{\"name\":\"s\"},\"logRecords\":[{\"body\":{\"stringValue\":"
+    "\"b1\"}}]}]}]}",
 };
 
 /* Protobuf of k_json[i] (the codec's canonical encoding). */
@@ -237,6 +276,80 @@ static void test_same_resource_other_header(void **state)
 	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 1);
 	assert_int_equal(atomic_load(&otf_tf.sink[1].seen), 1);
 	assert_int_equal(atomic_load(&otf_tf.sink[2].seen), 0);
+}
+
+/* The fast path's decision cache (the last resource's route, reused for
+ * the same bytes) gives every message the route its own resource has:
+ * one resource over and over (hits), resources one byte apart (tenant a,
+ * then b), one equal to the cached up to its first attribute, a request
+ * of two equal resources, one of three routes (split, the general path),
+ * requests of one resource and scope equal up to their records (taken
+ * without a walk) or of two scopes, and a stretch of alternating
+ * resources long enough to turn the cache off. Each sink gets exactly the messages of its route, in order, bytes
+ * untouched. */
+static void test_fast_decision_cache(void **state)
+{
+	(void)state;
+	/* payload, expected sink (-1: split over all three) */
+	int seq[64][2], n = 0;
+	static const int head[][2] = {{1, 0},  {1, 0},  {1, 0},  {2, 1},   {2, 1}, {1, 0},  {3, 2},
+	                              {7, 0},  {1, 0},  {8, 0},  {8, 0},   {2, 1}, {0, -1}, {1, 0},
+	                              {9, 0},  {1, 0},  {10, 0}, {1, 0},   {2, 1}, {9, 0},  {1, 0},
+	                              {11, 1}, {11, 1}, {1, 0},  {12, -1}, {1, 0}};
+	for (size_t i = 0; i < sizeof head / sizeof head[0]; i++) {
+		seq[n][0] = head[i][0];
+		seq[n++][1] = head[i][1];
+	}
+	for (int i = 0; i < 24; i++) { /* alternating: misses in a row */
+		seq[n][0] = i % 2 ? 2 : 1;
+		seq[n++][1] = i % 2;
+	}
+	for (int i = 0; i < 4; i++) {
+		seq[n][0] = i == 2 ? 3 : 1;
+		seq[n++][1] = i == 2 ? 2 : 0;
+	}
+	otf_tf_reset();
+	for (int i = 0; i < n; i++)
+		otf_tf_add(OTF_SIGNAL_LOGS, pb_of(seq[i][0]), 1);
+	run_t r;
+	otf_config_error_t err;
+	if (build(&r, CR_YAML("", ROUTES_AB, "", "", ""), &err))
+		fail_msg("build: %s", err.text);
+	assert_int_equal(otf_engine_start(r.dag, &r.st.runtime, &r.e), 0);
+	for (int i = 0; i < 10000 && atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < n;
+	     i++)
+		usleep(1000);
+	int answered = atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks);
+	otf_engine_request_stop(r.e);
+	assert_int_equal(otf_engine_join(r.e), 0);
+	otf_dag_destroy(r.dag);
+	otf_config_destroy(r.cfg);
+	if (answered < n)
+		fail_msg("%d of %d messages answered within 10 s", answered, n);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
+	int at[3] = {0, 0, 0};
+	for (int i = 0; i < n; i++) {
+		int p = seq[i][0], k = seq[i][1];
+		if (k < 0) { /* split: each sink's part of payload 0 (12: of the first two) */
+			for (int s = 0; s < (p == 12 ? 2 : 3); s++) {
+				otf_buf_t *exp = pb_of(s + 1), *got = otf_tf.sink[s].payload[at[s]];
+				assert_non_null(got);
+				assert_int_equal(got->len, exp->len);
+				assert_memory_equal(got->data, exp->data, exp->len);
+				otf_buf_unref(exp);
+				at[s]++;
+			}
+			continue;
+		}
+		otf_buf_t *exp = pb_of(p), *got = otf_tf.sink[k].payload[at[k]];
+		if (!got || got->len != exp->len || memcmp(got->data, exp->data, exp->len))
+			fail_msg("message %d (payload %d): not the next at sink %d", i, p, k);
+		otf_buf_unref(exp);
+		assert_int_equal(otf_tf.sink[k].id[at[k]], atomic_load(&otf_tf.sent_ids[i]));
+		at[k]++;
+	}
+	for (int s = 0; s < 3; s++)
+		assert_int_equal(atomic_load(&otf_tf.sink[s].seen), at[s]);
 }
 
 /* A part failing fails the original: retryable when any failure is,
@@ -557,6 +670,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_single_route_passes_message, teardown),
 	    cmocka_unit_test_teardown(test_request_header, teardown),
 	    cmocka_unit_test_teardown(test_same_resource_other_header, teardown),
+	    cmocka_unit_test_teardown(test_fast_decision_cache, teardown),
 	    cmocka_unit_test_teardown(test_part_failure_nacks_original, teardown),
 	    cmocka_unit_test_teardown(test_split_per_scope, teardown),
 	    cmocka_unit_test_teardown(test_error_mode, teardown),
