@@ -10,8 +10,10 @@
 # Over the whole run every request posted is held by exactly one backend.
 set -u
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/failover_lib.sh
 . "$E2E_DIR/failover_lib.sh"
 CFG="$OTF_SOURCE_DIR/examples/scenarios/failover.yaml"
+# shellcheck disable=SC2034 # the request failover_lib.sh posts
 TRACES="$OTF_SOURCE_DIR/examples/pdata/traces.json"
 
 # front_exec PORT HEALTH PRIMARY SECONDARY

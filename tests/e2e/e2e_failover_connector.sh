@@ -14,8 +14,10 @@
 # Over the whole run every request posted is held by exactly one backend.
 set -u
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/failover_lib.sh
 . "$E2E_DIR/failover_lib.sh"
 CFG="$E2E_DIR/failover-connector.yaml"
+# shellcheck disable=SC2034 # the request failover_lib.sh posts
 TRACES="$OTF_SOURCE_DIR/examples/pdata/traces.json"
 
 OTF_E2E_PORT=1 OTF_E2E_HEALTH_PORT=2 OTF_PRIMARY_PORT=3 OTF_SECONDARY_PORT=4 \

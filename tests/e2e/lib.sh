@@ -188,6 +188,7 @@ otf_start_yaml() {
 		otf_wait_healthy "$OTF_PID" "$HEALTH"
 		rc=$?
 		if [ $rc = 0 ]; then
+			# shellcheck disable=SC2034 # for the sourcing scripts
 			PID=$OTF_PID
 			return 0
 		fi
