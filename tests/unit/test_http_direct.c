@@ -49,7 +49,7 @@ static uint8_t *read_response(int fd, size_t *len)
 {
 	size_t cap = 1 << 20, n = 0;
 	uint8_t *b = malloc(cap);
-	for (int tries = 0; tries < 1000; tries++) {
+	for (int tries = 0; tries < 6000; tries++) {
 		b[n] = 0;
 		char *end = strstr((char *)b, "\r\n\r\n");
 		if (end) {
@@ -135,7 +135,7 @@ static void test_short_then_close(void **state)
 	assert_int_equal(ns_pool_stats(v).out_count, 1);
 	close(fd);
 	int i = 0;
-	for (; i < 500 && ns_pool_stats(v).out_count != 0; i++) {
+	for (; i < 3000 && ns_pool_stats(v).out_count != 0; i++) {
 		struct timespec ts = {0, 10 * 1000 * 1000};
 		nanosleep(&ts, NULL);
 	}

@@ -147,7 +147,7 @@ static void test_mark_follows_the_message(void **state)
 
 	/* And a whole message on a fresh connection is echoed intact. */
 	h2_result_t r4 = {0};
-	assert_int_equal(h2_unary(v->port, NS_M_ECHO, NULL, f, fl, &r4, 5000), 0);
+	assert_int_equal(h2_unary(v->port, NS_M_ECHO, NULL, f, fl, &r4, 60000), 0);
 	assert_int_equal(r4.grpc_status, 0);
 	got = grpc_unframe(&r4, &n);
 	assert_non_null(got);
