@@ -8,13 +8,11 @@
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PORT=$(free_port)
-HEALTH=$(free_port)
-PROM=$(free_port)
 BACK=$(free_port)
 python3 "$E2E_DIR/capture_http.py" "$BACK" X-None "$TMP/cap.txt" &
 track $!
-cat > "$TMP/c.yaml" <<Y
+config() {
+	cat <<Y
 receivers:
   otlp: {wait_for_result: true, protocols: {http: {endpoint: "127.0.0.1:$PORT"}}}
 processors:
@@ -33,13 +31,8 @@ service:
   pipelines: {logs: {receivers: [otlp], processors: [batch], exporters: [otlphttp]}}
 runtime: {workers: 1}
 Y
-"$OTF_BIN" --config "$TMP/c.yaml" > "$TMP/otflow.log" 2>&1 &
-PID=$!
-track "$PID"
-for _ in $(seq 100); do
-	[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HEALTH/")" = 200 ] && break
-	sleep 0.1
-done
+}
+otf_start_yaml config || finish
 # The backend answers before the test starts.
 for _ in $(seq 100); do
 	curl -s -m 1 -o /dev/null -XPOST --data '{}' "http://127.0.0.1:$BACK/" && break
@@ -55,12 +48,8 @@ post kept-record 15 > "$TMP/b.code" &
 B=$!
 post cancelled-record 1 > "$TMP/a.code"
 expect_eq "client A gave up before the flush" 000 "$(cat "$TMP/a.code")"
-metric() {
-	curl -s -m 2 "http://127.0.0.1:$PROM/metrics" |
-		awk -v p="$1" 'index($0, p) == 1 { s += $NF } END { print s + 0 }'
-}
-for _ in $(seq 100); do [ "$(metric otelcol_processor_cancelled_log_records)" -ge 1 ] && break; sleep 0.05; done
-expect_eq "the batch counted A's record cancelled" 1 "$(metric otelcol_processor_cancelled_log_records)"
+for _ in $(seq 100); do [ "$(prom_metric otelcol_processor_cancelled_log_records)" -ge 1 ] && break; sleep 0.05; done
+expect_eq "the batch counted A's record cancelled" 1 "$(prom_metric otelcol_processor_cancelled_log_records)"
 wait "$B"
 expect_eq "client B answered 200 at the flush" 200 "$(cat "$TMP/b.code")"
 for _ in $(seq 100); do grep -q kept-record "$TMP/cap.txt" 2>/dev/null && break; sleep 0.05; done

@@ -13,11 +13,10 @@
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PORT=$(free_port)
-HEALTH=$(free_port)
-PROM=$(free_port)
+# The backend's port: bound late (once A left), reserved meanwhile.
 BACK=$(free_port)
-cat > "$TMP/c.yaml" <<Y
+config() {
+	cat <<Y
 receivers:
   otlp: {wait_for_result: true, protocols: {http: {endpoint: "127.0.0.1:$PORT"}}}
 processors:
@@ -41,27 +40,13 @@ service:
   pipelines: {logs: {receivers: [otlp], processors: [batch], exporters: [otlphttp]}}
 runtime: {workers: 1}
 Y
-"$OTF_BIN" --config "$TMP/c.yaml" > "$TMP/otflow.log" 2>&1 &
-PID=$!
-track "$PID"
-for _ in $(seq 100); do
-	[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HEALTH/")" = 200 ] && break
-	sleep 0.1
-done
-metric() {
-	curl -s -m 2 "http://127.0.0.1:$PROM/metrics" |
-		awk -v p="$1" 'index($0, p) == 1 { s += $NF } END { print s + 0 }'
 }
-post() { # post BODY: the HTTP code into $TMP/BODY.code (nothing when curl was killed)
-	exec curl -s -m 60 -o /dev/null -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
-		--data "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":\"$1\"}}]}]}]}" \
-		"http://127.0.0.1:$PORT/v1/logs" > "$TMP/$1.code"
-}
-post kept-b &
+otf_start_yaml config || finish
+post_log_record kept-b &
 B=$!
-post kept-c &
+post_log_record kept-c &
 C=$!
-post cancelled-a &
+post_log_record cancelled-a &
 A=$!
 # send_batch_size 3: the batch is built once all three arrived; its export
 # fails (backend down) and waits for a retry.
@@ -71,9 +56,9 @@ grep -q "Will retry" "$TMP/otflow.log" && ok "the built batch of three waits for
 kill "$A" # A disconnects
 wait "$A" 2>/dev/null
 expect_eq "client A was told nothing (it left)" "" "$(cat "$TMP/cancelled-a.code")"
-for _ in $(seq 200); do [ "$(metric otelcol_exporter_cancelled_log_records)" -ge 1 ] && break; sleep 0.05; done
-expect_eq "the exporter cut A's one record out" 1 "$(metric otelcol_exporter_cancelled_log_records)"
-expect_eq "the batch had nothing of A pending" 0 "$(metric otelcol_processor_cancelled_log_records)"
+for _ in $(seq 200); do [ "$(prom_metric otelcol_exporter_cancelled_log_records)" -ge 1 ] && break; sleep 0.05; done
+expect_eq "the exporter cut A's one record out" 1 "$(prom_metric otelcol_exporter_cancelled_log_records)"
+expect_eq "the batch had nothing of A pending" 0 "$(prom_metric otelcol_processor_cancelled_log_records)"
 python3 "$E2E_DIR/capture_http.py" "$BACK" X-None "$TMP/cap.txt" &
 track $!
 wait "$B"
@@ -87,7 +72,7 @@ case "$got" in
 *) bad "backend got: '$got'" ;;
 esac
 grep -q cancelled-a "$TMP/cap.txt" && bad "A's cancelled record was exported" || ok "A's record never reached the backend"
-expect_eq "B's and C's records counted sent" 2 "$(metric otelcol_exporter_sent_log_records)"
+expect_eq "B's and C's records counted sent" 2 "$(prom_metric otelcol_exporter_sent_log_records)"
 kill -TERM "$PID"
 wait_pid "$PID" 20 && ok "exits 0" || bad "exit status"
 finish

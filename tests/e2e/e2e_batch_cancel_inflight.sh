@@ -11,16 +11,15 @@
 # shellcheck source=tests/e2e/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-PORT=$(free_port)
-HEALTH=$(free_port)
-PROM=$(free_port)
 BACK=$(free_port)
 # The backend: per connection, "got BYTES" once the request's bytes came,
-# "closed" when the client closed the connection.
+# "closed" when the client closed the connection; $TMP/back.up once it
+# listens.
 python3 -c '
 import socket, sys, threading
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+open(sys.argv[3], "w").close()
 def serve(c):
     n = 0
     while True:
@@ -34,9 +33,18 @@ def serve(c):
 while True:
     c, _ = s.accept()
     threading.Thread(target=serve, args=(c,), daemon=True).start()
-' "$BACK" "$TMP/back.txt" &
+' "$BACK" "$TMP/back.txt" "$TMP/back.up" &
 track $!
-cat > "$TMP/c.yaml" <<Y
+end=$((SECONDS + 30))
+until [ -e "$TMP/back.up" ]; do
+	if [ $SECONDS -ge $end ]; then
+		bad "the backend does not listen on $BACK after 30 s"
+		finish
+	fi
+	sleep 0.05
+done
+config() {
+	cat <<Y
 receivers:
   otlp: {wait_for_result: true, protocols: {http: {endpoint: "127.0.0.1:$PORT"}}}
 processors:
@@ -60,35 +68,21 @@ service:
   pipelines: {logs: {receivers: [otlp], processors: [batch], exporters: [otlphttp]}}
 runtime: {workers: 1}
 Y
-"$OTF_BIN" --config "$TMP/c.yaml" > "$TMP/otflow.log" 2>&1 &
-PID=$!
-track "$PID"
-for _ in $(seq 100); do
-	[ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$HEALTH/")" = 200 ] && break
-	sleep 0.1
-done
-metric() {
-	curl -s -m 2 "http://127.0.0.1:$PROM/metrics" |
-		awk -v p="$1" 'index($0, p) == 1 { s += $NF } END { print s + 0 }'
 }
-post() { # post BODY: the HTTP code into $TMP/BODY.code (nothing when curl was killed)
-	exec curl -s -m 60 -o /dev/null -w '%{http_code}' -XPOST -H 'Content-Type: application/json' \
-		--data "{\"resourceLogs\":[{\"scopeLogs\":[{\"logRecords\":[{\"body\":{\"stringValue\":\"$1\"}}]}]}]}" \
-		"http://127.0.0.1:$PORT/v1/logs" > "$TMP/$1.code"
-}
-post left-a &
+otf_start_yaml config || finish
+post_log_record left-a &
 A=$!
-post kept-b &
+post_log_record kept-b &
 B=$!
 for _ in $(seq 200); do grep -q "^got" "$TMP/back.txt" 2>/dev/null && break; sleep 0.05; done
 grep -q "^got" "$TMP/back.txt" && ok "the batch of both is in flight at the backend" ||
 	bad "nothing reached the backend"
 kill "$A"
 wait "$A" 2>/dev/null
-for _ in $(seq 200); do [ "$(metric otelcol_receiver_cancelled_log_records)" -ge 1 ] && break; sleep 0.05; done
-expect_eq "A's request cancelled by the receiver" 1 "$(metric otelcol_receiver_cancelled_log_records)"
+for _ in $(seq 200); do [ "$(prom_metric otelcol_receiver_cancelled_log_records)" -ge 1 ] && break; sleep 0.05; done
+expect_eq "A's request cancelled by the receiver" 1 "$(prom_metric otelcol_receiver_cancelled_log_records)"
 expect_eq "the send in flight still carries B: nothing cancelled on the exporter" 0 \
-	"$(metric otelcol_exporter_cancelled_log_records)"
+	"$(prom_metric otelcol_exporter_cancelled_log_records)"
 grep -q closed "$TMP/back.txt" && bad "the transfer was aborted though B still waits" ||
 	ok "the transfer goes on for B"
 kill "$B"
@@ -96,9 +90,9 @@ wait "$B" 2>/dev/null
 for _ in $(seq 200); do grep -q closed "$TMP/back.txt" && break; sleep 0.05; done
 grep -q closed "$TMP/back.txt" && ok "once B left too, the transfer is aborted (connection closed)" ||
 	bad "the transfer was not aborted: $(cat "$TMP/back.txt")"
-for _ in $(seq 200); do [ "$(metric otelcol_exporter_cancelled_log_records)" -ge 2 ] && break; sleep 0.05; done
-expect_eq "both records counted cancelled on the exporter" 2 "$(metric otelcol_exporter_cancelled_log_records)"
-expect_eq "nothing counted sent" 0 "$(metric otelcol_exporter_sent_log_records)"
+for _ in $(seq 200); do [ "$(prom_metric otelcol_exporter_cancelled_log_records)" -ge 2 ] && break; sleep 0.05; done
+expect_eq "both records counted cancelled on the exporter" 2 "$(prom_metric otelcol_exporter_cancelled_log_records)"
+expect_eq "nothing counted sent" 0 "$(prom_metric otelcol_exporter_sent_log_records)"
 expect_eq "A was told nothing" "" "$(cat "$TMP/left-a.code")"
 expect_eq "B was told nothing" "" "$(cat "$TMP/kept-b.code")"
 kill -TERM "$PID"

@@ -12,17 +12,35 @@ set -u
 . "$(dirname "$0")/lib.sh"
 EX="$OTF_SOURCE_DIR/examples/pdata"
 
+# The backend binds a port of its own choice (nothing can take it between
+# a choice and the bind) and says which in $TMP/backend.port once it
+# listens; each request it receives (and never answers) adds a line to
+# $TMP/backend.got.
 export OTF_E2E_BACKEND_PORT
-OTF_E2E_BACKEND_PORT=$(free_port)
 python3 -c '
-import socket, sys
+import os, socket, sys
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(16)
+s.bind(("127.0.0.1", 0)); s.listen(16)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write("%d\n" % s.getsockname()[1])
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
 held = []
 while True:
-    c, _ = s.accept(); held.append(c)   # read nothing, answer nothing
-' "$OTF_E2E_BACKEND_PORT" &
+    c, _ = s.accept(); held.append(c)   # answer nothing
+    if c.recv(65536):
+        with open(sys.argv[2], "a") as f:
+            f.write("request\n")
+' "$TMP/backend.port" "$TMP/backend.got" &
 track $!
+end=$((SECONDS + 30))
+until [ -s "$TMP/backend.port" ]; do
+	if [ $SECONDS -ge $end ]; then
+		bad "the backend did not listen within 30 s"
+		finish
+	fi
+	sleep 0.05
+done
+OTF_E2E_BACKEND_PORT=$(cat "$TMP/backend.port")
 
 if ! otf_start deadline "$E2E_DIR/deadline.yaml"; then
 	bad "otflow did not start"
@@ -36,7 +54,12 @@ post() { # post N [header]: status and seconds into $TMP/code.N, body into $TMP/
 }
 post 0 -H 'grpc-timeout: 4S' &
 clients=$!
-sleep 0.3 # let it take the consumer first
+# Request 0 takes the exporter's one consumer first: the others follow
+# once the backend has it (3 s at most: then it is late, and they queue
+# all the same).
+end=$((SECONDS + 3))
+until [ -s "$TMP/backend.got" ] || [ $SECONDS -ge $end ]; do sleep 0.02; done
+[ -s "$TMP/backend.got" ] || echo "note: request 0 not at the backend after 3 s"
 for i in 1 2 3; do
 	post $i &
 	clients="$clients $!"

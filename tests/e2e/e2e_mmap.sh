@@ -31,6 +31,9 @@ receivers:
     delivery: $2
     span_ttl: 30s
     scan_interval: 100ms
+    # the writers here all live: a hole is one descheduled between claim
+    # and publish on a loaded machine, never a loss
+    hole_timeout: 10s
     metrics: {export_interval: 300ms, temporality: delta}
 exporters:
   file: {path: $3, flush_interval: 50ms}
@@ -107,7 +110,7 @@ assert len(d["logs"]) == 1 and len(d["metrics"]) == 1
 # exporter acknowledges into a stdio buffer a SIGKILL throws away).
 cat > "$tmp/c.yaml" <<Y
 receivers:
-  otlp_mmap: {path: $tmp/alo.mmap, delivery: at_least_once, scan_interval: 100ms}
+  otlp_mmap: {path: $tmp/alo.mmap, delivery: at_least_once, scan_interval: 100ms, hole_timeout: 10s}
 exporters:
   debug: {verbosity: normal}
 service:
@@ -121,10 +124,22 @@ start
 python3 "$W" gen "$tmp/alo.mmap" --seed 11 --spans 4000 --logs 0 --measurements 0 \
 	--slots 128 --manifest "$tmp/m3" > /dev/null &
 gpid=$!
+# Each kill waits (20 s at most) until the running instance has written a
+# checkpoint (the first restart must find one: checked below by its log
+# line), or the writer is done; a fixed 0.6 s between kills could pass
+# before a loaded machine had started either process.
+ckpt="$tmp/alo.mmap.otflow-ckpt"
+: > "$tmp/started"
 for _ in 1 2 3; do
-	sleep 0.6
+	end=$((SECONDS + 20))
+	until { [ -e "$ckpt" ] && [ "$ckpt" -nt "$tmp/started" ]; } || ! kill -0 $gpid 2>/dev/null ||
+		[ $SECONDS -ge $end ]; do
+		sleep 0.05
+	done
+	sleep 0.2
 	kill -9 "$pid"
 	wait "$pid" 2>/dev/null
+	touch "$tmp/started"
 	start
 done
 wait $gpid

@@ -21,13 +21,13 @@
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 export OTF_E2E_ADMIN_PORT OTF_E2E_PORT2 OTF_E2E_PORT3
-OTF_E2E_ADMIN_PORT=$(free_port)
+# The admin port is bound at start: otf_start chooses it afresh with the
+# others on each attempt (OTF_START_PORT_VARS); ADMIN is set after it.
 OTF_E2E_PORT2=$(free_port)
 OTF_E2E_PORT3=$(free_port) # taken by another process before the reload that uses it
 C="$TMP/shape.yaml"
 B="$TMP/b.jsonl"
 CF="$TMP/c.jsonl"
-ADMIN="http://127.0.0.1:$OTF_E2E_ADMIN_PORT"
 
 # cfg [b] [c] [taken] [batch]: the config with the optional pipelines
 # (batch: a batch processor in the first one).
@@ -65,23 +65,26 @@ cfg() {
 	} > "$C"
 }
 mono() { python3 -c 'import time; print(time.monotonic_ns())'; }
-# wait_log N TEXT: waits (10 s) until the log has N lines with TEXT.
+# wait_log N TEXT: waits (30 s: a reload under ASan on a loaded machine)
+# until the log has N lines with TEXT.
 wait_log() {
-	for _ in $(seq 200); do
-		[ "$(grep -cF -- "$2" "$OTF_LOG")" -ge "$1" ] && return 0
+	local end=$((SECONDS + 30))
+	until [ "$(grep -cF -- "$2" "$OTF_LOG")" -ge "$1" ]; do
+		[ $SECONDS -lt $end ] || return 1
 		sleep 0.05
 	done
-	return 1
 }
 answered_after() { awk -v t="$1" '$2 > t && $3 == 200' "$TMP/load.log" | wc -l; }
-# more_after NS WHAT [N]: waits until N (20) requests answered 200 after NS.
+# more_after NS WHAT [N]: waits (30 s) until N (20) requests answered 200 after NS.
 more_after() {
-	for _ in $(seq 200); do
-		[ "$(answered_after "$1")" -ge "${3:-20}" ] && return 0
+	local end=$((SECONDS + 30))
+	until [ "$(answered_after "$1")" -ge "${3:-20}" ]; do
+		if [ $SECONDS -ge $end ]; then
+			bad "only $(answered_after "$1") requests answered after $2 (30 s)"
+			return 1
+		fi
 		sleep 0.05
 	done
-	bad "only $(answered_after "$1") requests answered after $2"
-	return 1
 }
 # nodes: the node ids of GET /api/v1/dag, sorted, space-separated.
 nodes() {
@@ -90,7 +93,8 @@ nodes() {
 }
 
 cfg
-otf_start shape "$C" || { bad "otflow did not start"; finish; }
+OTF_START_PORT_VARS=OTF_E2E_ADMIN_PORT otf_start shape "$C" || { bad "otflow did not start"; finish; }
+ADMIN="http://127.0.0.1:$OTF_E2E_ADMIN_PORT"
 expect_eq "the DAG at start" "exporter:file/a receiver:otlp" "$(nodes)"
 : > "$TMP/load.log"
 : > "$TMP/load2.log"

@@ -22,20 +22,22 @@ mock topic ingress_metrics 1
 export OTF_KAFKA_BROKERS=$BROKERS OTF_KAFKA_TOPIC=ingress_logs OTF_KAFKA_GROUP=gi \
 	OTF_KAFKA_TOPIC_TRACES=ingress_spans OTF_KAFKA_TOPIC_METRICS=ingress_metrics
 
-# start_backend NAME PORT: otflow writing $TMP/NAME.jsonl, healthy.
+# start_backend NAME PORT: otflow writing $TMP/NAME.jsonl, healthy. Its
+# health port is chosen when it starts, afresh if it was taken meanwhile
+# (its data port is the one the front's config names).
 start_backend() {
-	local health i=0
-	health=$(free_port)
-	OTF_E2E_PORT=$2 OTF_E2E_HEALTH_PORT=$health OTF_E2E_OUT="$TMP/$1.jsonl" \
-		otf_run "$1" "$E2E_DIR/otflow-e2e.yaml"
-	until [ "$(curl -s -m 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$health/")" = 200 ]; do
-		i=$((i + 1))
-		if [ $i -ge 100 ]; then
-			bad "$1 did not start: $(tail -5 "$TMP/$1.log")"
-			finish
-		fi
-		sleep 0.1
+	local health attempt rc
+	for attempt in 1 2 3; do
+		health=$(free_port)
+		OTF_E2E_PORT=$2 OTF_E2E_HEALTH_PORT=$health OTF_E2E_OUT="$TMP/$1.jsonl" \
+			otf_run "$1" "$E2E_DIR/otflow-e2e.yaml"
+		wait_up "$1" "http://127.0.0.1:$health/" 200
+		rc=$?
+		[ $rc = 0 ] && return 0
+		[ $rc = 1 ] || break
 	done
+	bad "$1 did not start (attempt $attempt): $(tail -5 "$TMP/$1.log")"
+	finish
 }
 
 # metric NAME FILTER: the sum of the series of NAME whose labels match FILTER.
@@ -56,11 +58,22 @@ wait_metric() {
 }
 
 export OTF_BACKEND_A_PORT OTF_BACKEND_B_PORT OTF_PORT OTF_HEALTH_PORT OTF_METRICS_PORT
+# A's port is bound only once A starts, long after this: free_port keeps
+# it reserved (below the ephemeral range) meanwhile.
 OTF_BACKEND_A_PORT=$(free_port) OTF_BACKEND_B_PORT=$(free_port)
-OTF_PORT=$(free_port) OTF_HEALTH_PORT=$(free_port) OTF_METRICS_PORT=$(free_port)
 start_backend B "$OTF_BACKEND_B_PORT"
-otf_run S "$CFG"
-wait_http "$OTF_PORT" S
+# S's own ports (nobody else names them): fresh ones if it cannot bind.
+for attempt in 1 2 3; do
+	OTF_PORT=$(free_port) OTF_HEALTH_PORT=$(free_port) OTF_METRICS_PORT=$(free_port)
+	otf_run S "$CFG"
+	wait_up S "http://127.0.0.1:$OTF_PORT/"
+	rc=$?
+	[ $rc = 0 ] && break
+	if [ $rc = 2 ] || [ $attempt = 3 ]; then
+		bad "S did not start"
+		finish
+	fi
+done
 
 # Backend A is down: 20 requests of 10 records, each answered at once.
 t0=$SECONDS

@@ -52,6 +52,31 @@ wait_http() {
 	done
 }
 
+# wait_up NAME URL [CODE] [SECONDS]: until URL answers CODE (default: any
+# HTTP answer) while NAME's process runs, SECONDS (30) at most. Returns 0
+# once up, 1 when the process exited first (most often a port taken: start
+# it again on other ports), 2 when it is still not up; the log's tail is
+# printed on failure.
+wait_up() {
+	local pid code end=$((SECONDS + ${4:-30}))
+	eval "pid=\$PID_$1"
+	while :; do
+		code=$(curl -s -m 2 -o /dev/null -w '%{http_code}' "$2" 2>/dev/null)
+		if [ -n "${3:-}" ]; then [ "$code" = "$3" ] && return 0; else [ "$code" != 000 ] && return 0; fi
+		if ! kill -0 "$pid" 2>/dev/null; then
+			wait "$pid" 2>/dev/null
+			untrack "$pid"
+			echo "$1 exited while starting: $(tail -3 "$TMP/$1.log")"
+			return 1
+		fi
+		if [ $SECONDS -ge $end ]; then
+			echo "$1 not up on $2 after ${4:-30} s: $(tail -3 "$TMP/$1.log")"
+			return 2
+		fi
+		sleep 0.1
+	done
+}
+
 # wait_log NAME PATTERN SECONDS: until NAME's log matches (grep -E).
 wait_log() {
 	local i=0

@@ -22,6 +22,9 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import free_port as ports  # noqa: E402 (reserved test ports, tests/e2e/free_port.py)
+
 BIN = os.environ["OTF_BIN"]
 DSN = os.environ["PG_DSN"]
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -40,11 +43,8 @@ def check(cond, what):
 
 
 def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    p = s.getsockname()[1]
-    s.close()
-    return p
+    """A port reserved for this process until it exits (free_port.py)."""
+    return ports.pick()
 
 
 def sql(q):
@@ -100,7 +100,7 @@ def proto_b64(obj):
     return base64.b64encode(r.stdout).decode()
 
 
-def record(span, event, freq="5s", body="json", t=None, extra=None):
+def record(span, event, freq="10s", body="json", t=None, extra=None):
     a = [kv("partial.event", event), kv("extra.attr", "from-log"), kv("job.id", "log-loses")]
     if freq is not None and event == "heartbeat":
         a.append(kv("partial.frequency", freq))
@@ -140,17 +140,42 @@ def post(port, records, expect=200):
     return code
 
 
-def wait_port(port, proc, log):
-    for _ in range(200):
+class Exited(Exception):
+    """otflow exited before it listened (most often: a port taken)."""
+
+
+def wait_port(port, proc, log, timeout=30):
+    """Until port accepts, 30 s at most (ASan on a loaded machine);
+    Exited when the process ends first."""
+    end = time.time() + timeout
+    while time.time() < end:
         try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
         except OSError:
             if proc.poll() is not None:
-                break
+                raise Exited(open(log).read())
             time.sleep(0.05)
     print(open(log).read())
-    raise SystemExit("otflow did not come up")
+    raise SystemExit("otflow did not listen on %d within %d s" % (port, timeout))
+
+
+def start(work, name, nports, make):
+    """An Otflow with make(*ports) as its keyword arguments, on nports
+    fresh ports, listening on all of them. One that exits first (a port
+    taken since it was chosen) is started again on other ports: 3 attempts.
+    Returns (otflow, ports)."""
+    for attempt in range(3):
+        ps = [free_port() for _ in range(nports)]
+        o = Otflow(work, name, **make(*ps))
+        try:
+            for p in ps:
+                wait_port(p, o.proc, o.log)
+            return o, ps
+        except Exited as e:
+            print("otflow %s exited while starting (attempt %d, ports %s):\n%s"
+                  % (name, attempt + 1, ps, e), flush=True)
+    raise SystemExit("otflow %s did not start" % name)
 
 
 RUNNING = []
@@ -163,7 +188,7 @@ def kill_all():
 
 
 class Otflow:
-    def __init__(self, work, name, yaml, port=None, cfg=None, env=None, extra=None):
+    def __init__(self, work, name, yaml=None, port=None, cfg=None, env=None, extra=None):
         self.cfg = cfg or os.path.join(work, name + ".yaml")
         self.log = os.path.join(work, name + ".log")
         if not cfg:
@@ -234,6 +259,7 @@ exporters:
     path: %s
     flush_interval: 50ms
 service:
+  admin: {endpoint: ""}
   telemetry: {logs: {level: info}, metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], exporters: [partial]}
@@ -249,20 +275,21 @@ def row(span):
 
 
 def scenario_basic(work):
-    port = free_port()
     out = os.path.join(work, "basic.jsonl")
-    # Tombstones live 6 s: the checks on B's tombstone below must see it
+    # Tombstones live 20 s: the checks on B's tombstone below must see it
     # even when a loaded machine takes seconds between its stop and them
-    # (with 1 s it was purged first and the late heartbeat made a new row).
-    o = Otflow(work, "basic", yaml_full(port, out, tombstone_ttl="6s"), port)
+    # (with 1 s it was purged first and the late heartbeat made a new row;
+    # under ASan at a load of 20 on 2 cores, 6 s were not enough either).
+    o, (port,) = start(work, "basic", 1,
+                       lambda p: {"yaml": yaml_full(p, out, tombstone_ttl="20s")})
     A, B, C, D, E, F = (Span(n) for n in "ABCDEF")
     t_a = time.time_ns()
     # JSON body (A, B, C), base64 protobuf string body (D), raw protobuf bytes body (F).
-    # D and F expire 3 s after this (long enough for the checks below on a
-    # loaded machine); the others live 15 s unless refreshed or stopped.
+    # D and F expire 9 s after this (long enough for the checks below on a
+    # loaded machine); the others live 30 s unless refreshed or stopped.
     post(port, [record(A, "heartbeat", t=t_a), record(B, "heartbeat"), record(C, "heartbeat"),
-                record(D, "heartbeat", freq="1s", body="proto"),
-                record(F, "heartbeat", freq="1s", body="bytes")])
+                record(D, "heartbeat", freq="3s", body="proto"),
+                record(F, "heartbeat", freq="3s", body="bytes")])
     n = sql("SELECT count(*) FROM partial_traces")[0][0]
     check(n == "5", "5 rows after 5 heartbeats (wait_for_result means committed), got " + n)
     for s in (A, B, C, D, F):
@@ -294,19 +321,20 @@ def scenario_basic(work):
     # stop + heartbeat of one span in one request: the stop wins
     post(port, [record(E, "stop"), record(E, "heartbeat")])
     check(row(E)[0] == "t", "stop wins within one request: %s" % (row(E),))
-    # keep A alive (expiry 3 s, refreshed every 0.2 s) until D and F are
-    # emitted (15 s at most)
+    # keep A alive (expiry 15 s, refreshed every 0.2 s: under ASan at a
+    # load of 20 on 2 cores one heartbeat's answer took over 6 s) until D
+    # and F are emitted (30 s at most)
     last_a = t_a
-    end = time.time() + 15
+    end = time.time() + 30
     while time.time() < end:
         last_a = time.time_ns()
-        post(port, [record(A, "heartbeat", freq="1s", t=last_a)])
+        post(port, [record(A, "heartbeat", freq="5s", t=last_a)])
         if len(read_spans(out)) >= 2:
             break
         time.sleep(0.2)
     names = [sp["name"] for _, _, sp in read_spans(out)]
     check(sorted(names) == ["D", "F"], "only D and F emitted while A is alive: %s" % names)
-    check(wait_for(lambda: len(read_spans(out)) >= 3, 10), "A emitted once its heartbeats stop")
+    check(wait_for(lambda: len(read_spans(out)) >= 3, 40), "A emitted once its heartbeats stop")
     time.sleep(1.5)  # more cycles: nothing may be emitted twice
     spans = read_spans(out)
     names = sorted(sp["name"] for _, _, sp in spans)
@@ -331,8 +359,8 @@ def scenario_basic(work):
             check(end_t == last_a, "A ends at its last heartbeat (%d vs %d)" % (end_t, last_a))
         else:
             check(end_t > s.start, "end after start for " + s.name)
-    # rows of emitted spans are gone; tombstones purged after tombstone_ttl (6 s)
-    check(wait_for(lambda: sql("SELECT count(*) FROM partial_traces")[0][0] == "0", 20),
+    # rows of emitted spans are gone; tombstones purged after tombstone_ttl (20 s)
+    check(wait_for(lambda: sql("SELECT count(*) FROM partial_traces")[0][0] == "0", 45),
           "table empty after emission and tombstone purge: %s" % sql(
               "SELECT span_id, stopped_at IS NOT NULL FROM partial_traces"))
     o.stop()
@@ -342,8 +370,7 @@ def scenario_exactly_once(work):
     """Several receiver processes (2 workers each) race for the same expired
     rows: every span comes out exactly once."""
     N = 10000
-    port = free_port()
-    exp = Otflow(work, "writer", """
+    exp, (port,) = start(work, "writer", 1, lambda port: {"yaml": """
 runtime: {workers: 2}
 receivers:
   otlp:
@@ -352,10 +379,11 @@ receivers:
 exporters:
   partial: {postgres: "%s", expiry_factor: 3}
 service:
+  admin: {endpoint: ""}
   telemetry: {metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], exporters: [partial]}
-""" % (port, DSN), port)
+""" % (port, DSN)})
     spans = [Span("s%d" % i) for i in range(N)]
     for i in range(0, N, 500):
         post(port, [record(s, "heartbeat", freq="1h") for s in spans[i:i + 500]])
@@ -372,6 +400,7 @@ receivers:
 exporters:
   file: {path: %s, flush_interval: 50ms}
 service:
+  admin: {endpoint: ""}
   telemetry: {metrics: {level: none}}
   pipelines:
     traces: {receivers: [partial], exporters: [file]}
@@ -400,23 +429,25 @@ service:
 
 
 def scenario_db_restart(work):
-    port = free_port()
     out = os.path.join(work, "restart.jsonl")
-    o = Otflow(work, "restart", yaml_full(port, out, workers=1,
-                                          extra_exp="    timeout: 2s"), port)
+    o, (port,) = start(work, "restart", 1, lambda p: {
+        "yaml": yaml_full(p, out, workers=1, extra_exp="    timeout: 2s")})
     A, B = Span("A"), Span("B")
-    post(port, [record(A, "heartbeat", freq="200ms")])
+    # 1 s heartbeats, 3 s expiry: A's row must still be there when checked
+    # (200 ms, a 600 ms expiry, was too short for a loaded machine under ASan).
+    post(port, [record(A, "heartbeat", freq="1s")])
     check(row(A) is not None, "row stored before the restart")
     harness("pg_server_stop")
-    code = post(port, [record(B, "heartbeat", freq="200ms")], expect=None)
+    code = post(port, [record(B, "heartbeat", freq="1s")], expect=None)
     check(code == 503, "database down: heartbeat answered 503 (retryable), got %s" % code)
-    time.sleep(1.0)  # A expires meanwhile; the receiver's cycles fail and retry
+    # A expires meanwhile; the receiver's cycles fail and retry
+    time.sleep(3.0)
     harness("pg_server_start")
-    ok = wait_for(lambda: post(port, [record(B, "heartbeat", freq="200ms")], expect=None) == 200,
+    ok = wait_for(lambda: post(port, [record(B, "heartbeat", freq="1s")], expect=None) == 200,
                   15)
     check(ok, "the exporter reconnects after the restart")
     check(wait_for(lambda: sorted(sp["name"] for _, _, sp in read_spans(out)) == ["A", "B"],
-                   15), "A and B emitted after the restart: %s" % [
+                   30), "A and B emitted after the restart: %s" % [
         sp["name"] for _, _, sp in read_spans(out)])
     o.stop()
     log = open(o.log).read()
@@ -506,18 +537,17 @@ def scenario_sdk(work):
     """examples/partial.yaml as shipped, fed SDK-shaped heartbeat and stop
     logs over OTLP/HTTP (protobuf, as the Python OTLP exporter sends) and
     OTLP/gRPC (as the .NET default): the same outcome on both transports."""
-    hport, gport = free_port(), free_port()
     out = os.path.join(work, "sdk.jsonl")
-    o = Otflow(work, "sdk", None, gport, cfg=os.path.join(HERE, "..", "..", "examples",
-                                                          "partial.yaml"),
-               env={"OTFLOW_HTTP_ENDPOINT": "127.0.0.1:%d" % hport,
-                    "OTFLOW_GRPC_ENDPOINT": "127.0.0.1:%d" % gport,
-                    "OTFLOW_PARTIAL_POSTGRES": DSN, "OTFLOW_FILE_PATH": out,
-                    "OTFLOW_PARTIAL_GC_INTERVAL": "200ms", "OTFLOW_PARTIAL_JITTER": "50ms"},
-               # the shipped file serves self-metrics on :8888, which another
-               # process on the machine may hold: not what this test is about
-               extra="service: {telemetry: {metrics: {level: none}}}\n")
-    wait_port(hport, o.proc, o.log)
+    o, (hport, gport) = start(work, "sdk", 2, lambda hport, gport: dict(
+        cfg=os.path.join(HERE, "..", "..", "examples", "partial.yaml"),
+        env={"OTFLOW_HTTP_ENDPOINT": "127.0.0.1:%d" % hport,
+             "OTFLOW_GRPC_ENDPOINT": "127.0.0.1:%d" % gport,
+             "OTFLOW_PARTIAL_POSTGRES": DSN, "OTFLOW_FILE_PATH": out,
+             "OTFLOW_PARTIAL_GC_INTERVAL": "200ms", "OTFLOW_PARTIAL_JITTER": "50ms"},
+        # the shipped file serves self-metrics on :8888 and the admin API on
+        # :8889, which another process on the machine may hold: not what
+        # this test is about
+        extra="service: {telemetry: {metrics: {level: none}}, admin: {endpoint: \"\"}}\n"))
     want = {}
     for tr in ("http", "grpc"):
         ids = lambda: ("%032x" % random.getrandbits(128), "%016x" % random.getrandbits(64))
@@ -577,6 +607,7 @@ exporters:
     postgres: "%s"
 %s
 service:
+  admin: {endpoint: ""}
   telemetry: {logs: {level: info}, metrics: {level: none}}
   pipelines:
     logs: {receivers: [otlp], exporters: [partial]}
@@ -618,8 +649,7 @@ def scenario_schema(work):
     """The exporter creates its schema at start (create_schema, default true)."""
     drop_schema()
     # Fresh database, no migrate: the first heartbeat is stored.
-    port = free_port()
-    o = Otflow(work, "autoschema", yaml_exporter(port), port)
+    o, (port,) = start(work, "autoschema", 1, lambda p: {"yaml": yaml_exporter(p)})
     B = Span("B")
     code, body = post_body(port, [record(B, "heartbeat")])
     check(code == 200, "fresh database: heartbeat answered %s %r" % (code, body))
@@ -632,8 +662,13 @@ def scenario_schema(work):
     drop_schema()
     ports = [free_port(), free_port()]
     procs = [Otflow(work, "race%d" % i, yaml_exporter(p)) for i, p in enumerate(ports)]
-    for o, p in zip(procs, ports):
-        wait_port(p, o.proc, o.log)
+    for i in range(2):
+        try:
+            wait_port(ports[i], procs[i].proc, procs[i].log)
+        except Exited as e:  # a port taken since its choice: once more on another
+            print("race%d exited while starting:\n%s" % (i, e), flush=True)
+            procs[i], (ports[i],) = start(work, "race%d" % i, 1,
+                                          lambda p: {"yaml": yaml_exporter(p)})
     spans = [Span("R%d" % i) for i in range(2)]
     results = [None, None]
 
@@ -659,8 +694,8 @@ def scenario_schema(work):
 
     # create_schema: false on an empty database: today's behaviour, a clear error, nothing created.
     drop_schema()
-    port = free_port()
-    o = Otflow(work, "noschema", yaml_exporter(port, "    create_schema: false"), port)
+    o, (port,) = start(work, "noschema", 1,
+                       lambda p: {"yaml": yaml_exporter(p, "    create_schema: false")})
     A = Span("A")
     code, body = post_body(port, [record(A, "heartbeat")])
     check(code != 200 and "partial_traces" in body and "does not exist" in body,
@@ -673,6 +708,7 @@ def scenario_schema(work):
 
 
 def main():
+    atexit.register(ports.release)
     atexit.register(kill_all)
     random.seed()
     name, work = sys.argv[1], sys.argv[2]

@@ -32,8 +32,11 @@ pg__bin() {
 	echo ""
 }
 
+# A free port reserved for this shell until pg_stop (tests/e2e/free_port.py:
+# the port stays free while the server is down for a restart).
+PG__HERE=${OTF_SOURCE_DIR:-.}/tests/e2e
 pg__free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	python3 "$PG__HERE/free_port.py" $$
 }
 
 # Runs a command as the server's owner.
@@ -93,8 +96,16 @@ pg_start() {
 		cat "$PG_DIR/initdb.log" >&2
 		return 1
 	}
-	PG_PORT=$(pg__free_port)
-	pg_server_start || return 1
+	# A port taken between its choice and the server's bind: another one.
+	for pg__try in 1 2 3; do
+		PG_PORT=$(pg__free_port)
+		pg_server_start 2>"$PG_DIR/start.err" && break
+		if [ $pg__try = 3 ] || ! grep -q "already in use" "$PG_DIR/server.log"; then
+			cat "$PG_DIR/start.err" >&2
+			return 1
+		fi
+		: >"$PG_DIR/server.log"
+	done
 	PG_DSN="host=127.0.0.1 port=$PG_PORT user=postgres dbname=postgres connect_timeout=5"
 	export PG_DSN PG_PORT PG_DIR PG_BINDIR
 }
@@ -103,6 +114,7 @@ pg_stop() {
 	if [ -z "${PG_EXTERNAL:-}" ] && [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR" ]; then
 		pg__as "$PG_BINDIR/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1
 		rm -rf "$PG_DIR"
+		python3 "$PG__HERE/free_port.py" --release $$ 2>/dev/null
 	fi
 	PG_DIR=""
 }

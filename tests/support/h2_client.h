@@ -16,6 +16,7 @@ typedef struct h2_result {
 	char status_details[1024]; /* grpc-status-details-bin, as sent (base64) */
 	uint8_t *data;             /* DATA payload (gRPC framed), malloc'd */
 	size_t data_len;
+	size_t data_cap;   /* bytes allocated at data (grown by doubling) */
 	bool closed;       /* the stream closed */
 	uint32_t rst_code; /* error code at stream close */
 	void *priv;        /* the request body source */

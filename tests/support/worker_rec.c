@@ -173,7 +173,9 @@ uint8_t *otf_wr_logs_request(int req, const char *mark, size_t *len)
 	return out;
 }
 
-void otf_wr_engine_up(otf_wr_engine_t *rn, bool http)
+/* One start on fresh ports: 0, or the engine's error (a port taken since
+ * otf_wr_free_port chose it: the caller tries again). */
+static int engine_try(otf_wr_engine_t *rn, bool http)
 {
 	rn->port = otf_wr_free_port();
 	rn->http_port = http ? otf_wr_free_port() : 0;
@@ -203,7 +205,24 @@ void otf_wr_engine_up(otf_wr_engine_t *rn, bool http)
 	if (rc)
 		fprintf(stderr, "%s\n", err.text);
 	assert_int_equal(rc, 0);
-	assert_int_equal(otf_engine_start(rn->dag, &st.runtime, &rn->eng), 0);
+	rc = otf_engine_start(rn->dag, &st.runtime, &rn->eng);
+	if (rc) {
+		otf_dag_destroy(rn->dag);
+		otf_config_destroy(rn->cfg);
+	}
+	return rc;
+}
+
+void otf_wr_engine_up(otf_wr_engine_t *rn, bool http)
+{
+	int rc = -1;
+	for (int attempt = 1; attempt <= 3 && rc; attempt++) {
+		rc = engine_try(rn, http);
+		if (rc)
+			fprintf(stderr, "engine start on ports %d/%d: %s (attempt %d)\n", rn->port,
+			        rn->http_port, otf_strerror(rc), attempt);
+	}
+	assert_int_equal(rc, 0);
 	for (int i = 0; i < 200; i++) {
 		int fd = tcp_connect(rn->port);
 		if (fd >= 0) {

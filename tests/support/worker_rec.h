@@ -54,7 +54,9 @@ int otf_wr_free_port(void);
  * whose string bodies are "rec-RRR-II" plus mark (malloc; *len bytes). */
 uint8_t *otf_wr_logs_request(int req, const char *mark, size_t *len);
 /* Starts otlp (wait_for_result, gRPC and with http also OTLP/HTTP) ->
- * test_rec on 2 workers and waits until the gRPC port accepts. */
+ * test_rec on 2 workers and waits until the gRPC port accepts; on fresh
+ * ports again when the start fails (a port taken since its choice), 3
+ * attempts. */
 void otf_wr_engine_up(otf_wr_engine_t *rn, bool http);
 void otf_wr_engine_down(otf_wr_engine_t *rn);
 /* Frees and forgets what test_rec recorded. */

@@ -9,13 +9,11 @@
 #include <cmocka.h>
 
 #include "h2_client.h"
+#include "net_srv.h"
 #include "net/grpc_internal.h"
 #include "otflow/alloc.h"
 #include "otflow/grpc_server.h"
 
-#include <arpa/inet.h>
-#include <dirent.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,96 +22,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define M_ECHO "/test.Echo/Echo"
-
-typedef struct srv {
-	uv_loop_t loop;
-	uv_async_t stop;
-	pthread_t th;
-	otf_grpc_server_t *s;
-	int port;
-	bool closed;
-} srv_t;
-
-static void handler(otf_grpc_call_t *call, void *ctx)
+/* The echo server of these tests (tests/support/net_srv.c). */
+static ns_srv_t *srv_start(void)
 {
-	(void)ctx;
-	otf_buf_t *b = otf_grpc_call_message(call);
-	assert_int_equal(otf_grpc_respond(call, b->data, b->len), 0);
-}
-
-static void on_closed(void *arg)
-{
-	((srv_t *)arg)->closed = true;
-}
-
-static void on_stop(uv_async_t *a)
-{
-	srv_t *v = a->data;
-	otf_grpc_server_close(v->s, on_closed, v);
-	uv_close((uv_handle_t *)a, NULL);
-}
-
-static void *loop_main(void *arg)
-{
-	srv_t *v = arg;
-	uv_run(&v->loop, UV_RUN_DEFAULT);
-	return NULL;
-}
-
-static srv_t *srv_start(void)
-{
-	srv_t *v = calloc(1, sizeof *v);
-	assert_int_equal(uv_loop_init(&v->loop), 0);
-	otf_grpc_server_config_t c = {
-	    .host = "127.0.0.1", .permit_without_stream = true, .min_ping_time_ms = 1};
-	assert_int_equal(otf_grpc_server_create(&v->loop, &c, handler, NULL, &v->s), 0);
-	v->port = otf_grpc_server_bound_port(v->s);
-	assert_true(v->port > 0);
-	uv_async_init(&v->loop, &v->stop, on_stop);
-	v->stop.data = v;
-	pthread_create(&v->th, NULL, loop_main, v);
-	return v;
-}
-
-static void srv_stop(srv_t *v)
-{
-	uv_async_send(&v->stop);
-	pthread_join(v->th, NULL);
-	assert_true(v->closed);
-	assert_int_equal(uv_loop_close(&v->loop), 0);
-	free(v);
-}
-
-static uint8_t *pattern(size_t n)
-{
-	uint8_t *p = malloc(n);
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(i * 7 + i / 251);
-	return p;
-}
-
-/* The server's end of the one connection to port: the socket in this
- * process bound to it that has a peer (the listener has none). */
-static int server_side_fd(int port)
-{
-	DIR *d = opendir("/proc/self/fd");
-	assert_non_null(d);
-	int found = -1;
-	struct dirent *e;
-	while ((e = readdir(d)) && found < 0) {
-		int fd = atoi(e->d_name);
-		struct sockaddr_in a, p;
-		socklen_t al = sizeof a, pl = sizeof p;
-		if (fd <= 2 || getsockname(fd, (struct sockaddr *)&a, &al) < 0 ||
-		    a.sin_family != AF_INET || ntohs(a.sin_port) != port ||
-		    getpeername(fd, (struct sockaddr *)&p, &pl) < 0)
-			continue;
-		found = fd;
-	}
-	closedir(d);
-	assert_true(found >= 0);
-	return found;
+	otf_grpc_server_config_t c = {.permit_without_stream = true, .min_ping_time_ms = 1};
+	return ns_grpc_start(&c);
 }
 
 static int lowat(int fd)
@@ -143,7 +56,7 @@ static void test_message_read_whole_is_one_allocation(void **state)
 {
 	(void)state;
 	const size_t len = 340000;
-	uint8_t *p = pattern(len);
+	uint8_t *p = ns_pattern(len, 0);
 	size_t fl;
 	uint8_t *f = grpc_frame(p, len, 0, &fl);
 	for (int hint = 1; hint >= 0; hint--) {
@@ -182,15 +95,15 @@ static void test_message_read_whole_is_one_allocation(void **state)
 static void test_mark_follows_the_message(void **state)
 {
 	(void)state;
-	srv_t *v = srv_start();
+	ns_srv_t *v = srv_start();
 	const size_t len = 400000, half = 200000;
-	uint8_t *p = pattern(len);
+	uint8_t *p = ns_pattern(len, 0);
 	size_t fl;
 	uint8_t *f = grpc_frame(p, len, 0, &fl);
 	h2_conn_t *c = h2_connect(v->port);
 	assert_non_null(c);
 	h2_pump(c, 20);
-	int fd = server_side_fd(v->port);
+	int fd = ns_server_side_fd(v->port);
 	assert_int_equal(lowat(fd), 1);
 
 	/* Half of a message: the mark is what is still due. It stands for
@@ -200,7 +113,7 @@ static void test_mark_follows_the_message(void **state)
 	static h2_result_t open_calls[8];
 	int n_open = 0, m = 0;
 	while (n_open < 8 && m != (int)(len - half)) {
-		assert_true(h2_submit_open(c, M_ECHO, f, 5 + half, &open_calls[n_open++]) > 0);
+		assert_true(h2_submit_open(c, NS_M_ECHO, f, 5 + half, &open_calls[n_open++]) > 0);
 		for (int i = 0; i < 100 && (m = lowat(fd)) != (int)(len - half); i++)
 			h2_pump(c, 1); /* sends the half, in 1 ms steps */
 	}
@@ -216,7 +129,7 @@ static void test_mark_follows_the_message(void **state)
 	size_t sl;
 	uint8_t *sf = grpc_frame(small, sizeof small, 0, &sl);
 	h2_result_t r2 = {0};
-	assert_true(h2_submit(c, NULL, M_ECHO, NULL, NULL, sf, sl, &r2) > 0);
+	assert_true(h2_submit(c, NULL, NS_M_ECHO, NULL, NULL, sf, sl, &r2) > 0);
 	for (int i = 0; i < 500 && !r2.closed; i++)
 		h2_pump(c, 10);
 	assert_true(r2.closed);
@@ -234,7 +147,7 @@ static void test_mark_follows_the_message(void **state)
 
 	/* And a whole message on a fresh connection is echoed intact. */
 	h2_result_t r4 = {0};
-	assert_int_equal(h2_unary(v->port, M_ECHO, NULL, f, fl, &r4, 5000), 0);
+	assert_int_equal(h2_unary(v->port, NS_M_ECHO, NULL, f, fl, &r4, 60000), 0);
 	assert_int_equal(r4.grpc_status, 0);
 	got = grpc_unframe(&r4, &n);
 	assert_non_null(got);
@@ -244,7 +157,7 @@ static void test_mark_follows_the_message(void **state)
 	free(sf);
 	free(f);
 	free(p);
-	srv_stop(v);
+	ns_stop(v);
 }
 
 int main(void)
