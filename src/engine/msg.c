@@ -425,6 +425,31 @@ void otf__msg_settle_shell_nack(otf_msg_t *shell, int error, bool permanent,
 	settle_ex(shell, false, error, permanent, reason, permanent ? 0 : retry_after_ns, true);
 }
 
+/* The control signal of outcome (ok, ...) for frame f of m, in c. */
+static inline void outcome_fill(otf_ctrl_t *c, const otf_msg_t *m, const otf_msg_frame_t *f,
+                                bool ok, int error, bool permanent, const char *reason,
+                                uint64_t retry_after_ns, bool back)
+{
+	otf__ctrl_clear(c, ok);
+	c->type = ok ? OTF_CTRL_ACK : OTF_CTRL_NACK;
+	c->msg_id = m->id;
+	c->calldata = f->calldata;
+	c->instance_gen = f->gen + 1;
+	c->signal = m->signal;
+	c->items = m->items;
+	if ((f->interests & OTF_INTEREST_RETURN_PAYLOAD) && m->payload)
+		c->payload = otf_buf_ref(m->payload);
+	if (!ok) {
+		c->error = error;
+		c->permanent = permanent;
+		c->retry_after_ns = permanent ? 0 : retry_after_ns;
+		if (reason)
+			snprintf(c->reason, sizeof c->reason, "%s", reason);
+	}
+	if (back)
+		c->msg = (otf_msg_t *)m;
+}
+
 static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const char *reason,
                       uint64_t retry_after_ns, bool shell)
 {
@@ -433,6 +458,22 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
 		otf_msg_frame_t *f = &m->frames[--m->nframes];
 		if (!(f->interests & want))
 			continue;
+		bool back = !shell && (f->interests & OTF_INTEREST_RETURN_MSG);
+		otf__watch_t *k;
+		if (__builtin_expect(f->node->worker->watch != NULL, 0) && !shell &&
+		    (k = otf__watch_find(m, f, m->nframes))) {
+			/* The subscriber's send is still running (a fused stage):
+			 * the outcome is that send's answer, no control signal.
+			 * Counted as the pump counts a delivered one. */
+			outcome_fill(k->out, m, f, ok, error, permanent, reason, retry_after_ns,
+			             back);
+			k->caught = true;
+			otf__node_tally(f->node, ok ? OTF_COUNTER_ACKS : OTF_COUNTER_NACKS,
+			                m->signal, 1);
+			if (!back)
+				otf__msg_free(m);
+			return;
+		}
 		/* Built in the subscriber's queue slot: one ACK per message and
 		 * hop, a copy less each. */
 		otf_ctrl_t tmp;
@@ -440,25 +481,7 @@ static void settle_ex(otf_msg_t *m, bool ok, int error, bool permanent, const ch
 		otf_ctrl_t *c = slot;
 		if (!c)
 			c = &tmp; /* filled below, then posted as a copy */
-		otf__ctrl_clear(c, ok);
-		c->type = ok ? OTF_CTRL_ACK : OTF_CTRL_NACK;
-		c->msg_id = m->id;
-		c->calldata = f->calldata;
-		c->instance_gen = f->gen + 1;
-		c->signal = m->signal;
-		c->items = m->items;
-		if ((f->interests & OTF_INTEREST_RETURN_PAYLOAD) && m->payload)
-			c->payload = otf_buf_ref(m->payload);
-		if (!ok) {
-			c->error = error;
-			c->permanent = permanent;
-			c->retry_after_ns = permanent ? 0 : retry_after_ns;
-			if (reason)
-				snprintf(c->reason, sizeof c->reason, "%s", reason);
-		}
-		bool back = !shell && (f->interests & OTF_INTEREST_RETURN_MSG);
-		if (back)
-			c->msg = m;
+		outcome_fill(c, m, f, ok, error, permanent, reason, retry_after_ns, back);
 		if (slot)
 			otf__node_ctrl_commit(f->node);
 		else

@@ -117,8 +117,65 @@ size_t otf_msg_upstream_size(void)
 	return sizeof(struct otf_msg_upstream);
 }
 
+/* A watched send (otf_node_send_watched): node's frame is m's top one
+ * (just pushed); the watch lives on the caller's stack while the send
+ * runs, innermost first, and settle (msg.c) answers it instead of posting
+ * when the outcome reaches that frame during the send. */
+static inline void watch_arm(otf__watch_t *k, otf_node_t *node, const otf_msg_t *m, otf_ctrl_t *out)
+{
+	otf_worker_t *w = node->worker;
+	k->node = node;
+	k->msg = m;
+	k->frame = m->nframes - 1;
+	k->caught = false;
+	k->out = out;
+	k->outer = w->watch;
+	w->watch = k;
+}
+
+static inline int watch_disarm(otf__watch_t *k, int rc)
+{
+	k->node->worker->watch = k->outer;
+	/* A send that failed sent nothing, so nothing can have answered. */
+	return !rc && k->caught ? OTF_SENT_ANSWERED : rc;
+}
+
+int otf_node_send_watched(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                          otf_ctrl_t *out)
+{
+	if (m->nframes == OTF_MSG_MAX_FRAMES)
+		return OTF_E_NOSPACE;
+	otf_msg_frame_t *f = &m->frames[m->nframes++];
+	f->node = node;
+	f->interests = interests;
+	f->calldata = calldata;
+	f->gen = node->cur_gen;
+	otf__watch_t k;
+	watch_arm(&k, node, m, out);
+	int rc = watch_disarm(&k, otf_node_send(node, m));
+	if (rc < 0)
+		m->nframes--; /* nothing sent: m as it came */
+	return rc;
+}
+
+static int send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                         void *storage, otf_msg_upstream_t **up, otf_ctrl_t *out);
+
 int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
                            void *storage, otf_msg_upstream_t **up)
+{
+	return send_detached(node, m, interests, calldata, storage, up, NULL);
+}
+
+int otf_node_send_detached_watched(otf_node_t *node, otf_msg_t *m, uint32_t interests,
+                                   uint64_t calldata, void *storage, otf_msg_upstream_t **up,
+                                   otf_ctrl_t *out)
+{
+	return send_detached(node, m, interests, calldata, storage, up, out);
+}
+
+static int send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                         void *storage, otf_msg_upstream_t **up, otf_ctrl_t *out)
 {
 	uint32_t n = m->nframes;
 	bool want_payload = false;
@@ -146,26 +203,36 @@ int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, u
 	memcpy(shell->frames, m->frames, n * sizeof *m->frames);
 	shell->join = m->join;
 	shell->join_index = m->join_index;
+	/* Taken now: on a fused edge m may be answered and freed before the
+	 * send returns. */
+	shell->payload = want_payload && m->payload ? otf_buf_ref(m->payload) : NULL;
 	bool child = m->child;
 	m->nframes = 0;
 	m->join = NULL;
 	m->child = false;
 	if (interests)
 		otf_msg_subscribe(m, node, interests, calldata); /* cannot fail: no frames */
-	int rc = otf_node_send(node, m);
-	if (rc) {
+	int rc;
+	if (out && interests) {
+		otf__watch_t k;
+		watch_arm(&k, node, m, out);
+		rc = watch_disarm(&k, otf_node_send(node, m));
+	} else {
+		rc = otf_node_send(node, m);
+	}
+	if (rc < 0) {
 		memcpy(m->frames, shell->frames, n * sizeof *m->frames);
 		m->nframes = n;
 		m->join = shell->join;
 		m->child = child;
+		otf_buf_unref(shell->payload);
 		return rc;
 	}
 	/* m is no fan-out copy any more: the part answers its join. */
 	if (child)
 		shell->worker->live_children--;
-	shell->payload = want_payload && m->payload ? otf_buf_ref(m->payload) : NULL;
 	*up = u;
-	return 0;
+	return rc;
 }
 
 void otf_msg_upstream_ack(otf_msg_upstream_t *up)
