@@ -128,6 +128,15 @@ typedef struct otf_budget {
  * or to send it again with a new subscription (a retrying node that
  * resends the same message instead of one of its own per attempt). */
 #define OTF_INTEREST_RETURN_MSG 16u
+/* An ACK passes this frame: the node hears it (with OTF_INTEREST_ACK; its
+ * otf_ctrl_t.msg NULL, the message not handed back even with
+ * OTF_INTEREST_RETURN_MSG, which then applies to a NACK only), and the
+ * same ACK goes on to the frames below, as if this one were not there: the
+ * message is answered upstream at once, in the same unwinding. For a node
+ * that hears every ACK only to pass it on (retry: its bookkeeping ends with
+ * the ACK, a NACK gives it the message back to resend), one unwinding of
+ * the stack per message instead of two. A NACK stops here as usual. */
+#define OTF_INTEREST_ACK_PASSES 32u
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;

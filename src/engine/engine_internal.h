@@ -285,6 +285,11 @@ int otf__factory_port(const otf_component_factory_t *f, const void *config, cons
 uint32_t otf__factory_nports(const otf_component_factory_t *f, const void *config);
 /* Name of port i + 1 (factory ports or config_port); NULL past the last. */
 const char *otf__port_name(const otf_component_factory_t *f, const void *config, uint32_t i);
+/* Engine-private interest bit: the frame was pushed by a watched send
+ * (otf_node_send_watched), so settle looks for its watch; set on no other
+ * frame (otf_msg_subscribe clears it). It stays after a send that was not
+ * answered, harmlessly: no watch matches once the send returned. */
+#define OTF__INTEREST_WATCHED 0x80000000u
 /* msg_handover.c: a send made by node with its own frame (index frame of
  * msg) on top, armed on the sender's stack while the send runs: an
  * outcome that reaches that frame during the send is written to *out

@@ -3,14 +3,16 @@
  * branch of a DAG can retry, not only an exporter's queue.
  *
  * Each message consumed is sent on itself (same id, payload, headers and
- * deadline), subscribed to with OTF_INTEREST_RETURN_MSG: its outcome hands
- * the message back instead of releasing it, so the node keeps no copy and
+ * deadline), subscribed to with OTF_INTEREST_RETURN_MSG: a NACK hands the
+ * message back instead of releasing it, so the node keeps no copy and
  * makes no message of its own per attempt. The send is watched
  * (otf_node_send_watched): on a fused edge an outcome that arises inside
  * it (a sink that answers at once) is the send's return, not a control
  * signal, and a message acked so is never held (no bookkeeping, no
  * second signal); either way:
- *   ACK            the message is acked (on upstream);
+ *   ACK            the message is acked on upstream, in the same
+ *                  unwinding of its subscription stack
+ *                  (OTF_INTEREST_ACK_PASSES), and forgotten here;
  *   NACK permanent the message is nacked permanent at once (retrying
  *                  cannot help);
  *   NACK retryable the node keeps the message and waits (exponential
@@ -200,19 +202,22 @@ static void give_up(retry_t *r, held_t *h, otf_msg_t *m, int error, bool permane
 	otf_msg_nack(m, error, permanent, why);
 }
 
-/* Without OTF_INTEREST_RETURN_PAYLOAD: an outcome carries no payload
- * reference to release. */
-#define INTERESTS (OTF_INTEREST_ACK | OTF_INTEREST_NACK | OTF_INTEREST_RETURN_MSG)
+/* The ACK passes on upstream in the same unwinding (the node only
+ * forgets the message), a NACK hands the message back. Without
+ * OTF_INTEREST_RETURN_PAYLOAD: an outcome carries no payload reference to
+ * release. */
+#define INTERESTS \
+	(OTF_INTEREST_ACK | OTF_INTEREST_ACK_PASSES | OTF_INTEREST_NACK | OTF_INTEREST_RETURN_MSG)
 
 static void on_nack(retry_t *r, held_t *h, otf_msg_t *m, const otf_ctrl_t *c);
 
-/* An attempt's outcome, the message back (RETURN_MSG): heard by the send
- * or as a control signal. */
+/* An attempt's outcome, heard by the send or as a control signal: an ACK
+ * went on upstream already (OTF_INTEREST_ACK_PASSES), a NACK brings the
+ * message back (RETURN_MSG). */
 static void on_outcome(retry_t *r, held_t *h, const otf_ctrl_t *c)
 {
 	if (c->type == OTF_CTRL_ACK) {
 		release(r, h);
-		otf_msg_ack(c->msg);
 	} else {
 		on_nack(r, h, c->msg, c);
 	}
@@ -275,10 +280,8 @@ static void consume(void *inst, otf_msg_t *m)
 	uint64_t id = otf_msg_id(m), bytes = p->len;
 	otf_ctrl_t c;
 	int rc = otf_node_send_watched(r->node, m, INTERESTS, (uint64_t)(uintptr_t)h, &c);
-	if (rc == OTF_SENT_ANSWERED && c.type == OTF_CTRL_ACK) {
-		otf_msg_ack(c.msg); /* delivered: upstream learns it now */
-		return;
-	}
+	if (rc == OTF_SENT_ANSWERED && c.type == OTF_CTRL_ACK)
+		return; /* delivered, and upstream acked in the same unwinding */
 	if (rc < 0) {
 		if (rc == OTF_E_NOSPACE) {
 			otf_node_count(r->node, OTF_COUNTER_DROPPED, s, items);
