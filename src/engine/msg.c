@@ -478,7 +478,9 @@ __attribute__((noinline)) static bool settle_heard(otf_msg_t *m, const otf_msg_f
 	} else {
 		otf_ctrl_t tmp;
 		otf_ctrl_t *slot = otf__node_ctrl_slot(f->node);
-		otf_ctrl_t *c = slot ? slot : &tmp;
+		otf_ctrl_t *c = slot;
+		if (!c)
+			c = &tmp; /* filled below, then posted as a copy */
 		outcome_fill(c, m, f, ok, error, permanent, reason, retry_after_ns, back);
 		if (slot)
 			otf__node_ctrl_commit(f->node);
