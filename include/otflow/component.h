@@ -137,6 +137,8 @@ typedef struct otf_budget {
  * the ACK, a NACK gives it the message back to resend), one unwinding of
  * the stack per message instead of two. A NACK stops here as usual. */
 #define OTF_INTEREST_ACK_PASSES 32u
+/* Bit 31 of interests is the engine's (a watched send's frame): cleared
+ * when a component passes it. */
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;
@@ -507,7 +509,10 @@ int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, u
  *                          reason "" for an ACK). No control signal follows
  *                          for it; the engine counts it as a delivered one
  *                          (OTF_COUNTER_ACKS / NACKS of node). Without
- *                          RETURN_MSG, m is freed already.
+ *                          RETURN_MSG (or for an ACK with
+ *                          OTF_INTEREST_ACK_PASSES, which went on to the
+ *                          frames below in the same unwinding), m is
+ *                          answered and freed already.
  *   0                      sent; the outcome comes later as a control signal,
  *                          as after otf_node_send (through a channel, from an
  *                          exporter that answers later, or when node has
