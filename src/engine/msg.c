@@ -457,11 +457,13 @@ static inline void outcome_fill(otf_ctrl_t *c, const otf_msg_t *m, const otf_msg
  * (OTF_INTEREST_ACK_PASSES) or a watched send may be waiting for it
  * (otf_node_send_watched, OTF__INTEREST_WATCHED): delivered to the watch when it is f's, else
  * posted. True when the unwinding ends here (m freed or handed back),
- * false when the ACK goes on to the frames below. Out of line: the plain
- * path (every hop's ACK) stays as short as before. */
-__attribute__((noinline)) static bool settle_heard(otf_msg_t *m, const otf_msg_frame_t *f, bool ok,
-                                                   int error, bool permanent, const char *reason,
-                                                   uint64_t retry_after_ns, bool shell)
+ * false when the ACK goes on to the frames below. Inlined behind one test
+ * of the frame's interests: the plain path (every hop's ACK) stays as
+ * short as before (cachegrind: out of line it cost retry 38 instructions
+ * per message more, inlined without that test pass-through 19 more). */
+__attribute__((always_inline)) static inline bool
+settle_heard(otf_msg_t *m, const otf_msg_frame_t *f, bool ok, int error, bool permanent,
+             const char *reason, uint64_t retry_after_ns, bool shell)
 {
 	bool pass = ok && (f->interests & OTF_INTEREST_ACK_PASSES);
 	bool back = !shell && !pass && (f->interests & OTF_INTEREST_RETURN_MSG);
