@@ -1,5 +1,7 @@
-/* Outcomes heard by the send (otf_node_send_watched, src/engine/msg.c and
- * msg_handover.c): a processor that subscribes to what it sends gets each
+/* Outcomes heard by the send (otf_node_send_watched and
+ * otf_node_send_detached_watched, src/engine/msg.c and msg_handover.c): a
+ * processor that subscribes to what it sends (the message back with its
+ * outcome, or its upstream part cut off and answered by it) gets each
  * outcome exactly once, with the same content, whether it came as the
  * send's answer (OTF_SENT_ANSWERED: a fused sink that answers in its
  * consume) or as a control signal (a channel, a sink that holds, a QUEUED
