@@ -16,7 +16,10 @@
  * upstream node's otf_node_send, made from its own consume, may run this
  * node's consume before it returns. So after a successful send a node
  * must not touch the message it sent (it may already be answered and
- * freed), and the outcome still arrives later, as a queued control.
+ * freed), and the outcome still arrives later, as a queued control,
+ * unless the node sent with otf_node_send_watched: then an outcome that
+ * arises during the send is that send's return value instead (no
+ * callback, so no re-entry either).
  *
  * ABI: otf_component_factory_t begins with abi_version and struct_size so
  * that components built against an older header keep working; built-in
@@ -125,6 +128,17 @@ typedef struct otf_budget {
  * or to send it again with a new subscription (a retrying node that
  * resends the same message instead of one of its own per attempt). */
 #define OTF_INTEREST_RETURN_MSG 16u
+/* An ACK passes this frame: the node hears it (with OTF_INTEREST_ACK; its
+ * otf_ctrl_t.msg NULL, the message not handed back even with
+ * OTF_INTEREST_RETURN_MSG, which then applies to a NACK only), and the
+ * same ACK goes on to the frames below, as if this one were not there: the
+ * message is answered upstream at once, in the same unwinding. For a node
+ * that hears every ACK only to pass it on (retry: its bookkeeping ends with
+ * the ACK, a NACK gives it the message back to resend), one unwinding of
+ * the stack per message instead of two. A NACK stops here as usual. */
+#define OTF_INTEREST_ACK_PASSES 32u
+/* Bit 31 of interests is the engine's (a watched send's frame): cleared
+ * when a component passes it. */
 
 typedef struct otf_ctrl {
 	otf_ctrl_type_t type;
@@ -473,6 +487,60 @@ size_t otf_msg_upstream_size(void);
  * data on in a message of its own. */
 int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
                            void *storage, otf_msg_upstream_t **up);
+/* Outcomes heard by the send (engine: src/engine/msg_handover.c, msg.c).
+ * A node that subscribes to what it sends and hears every outcome (retry
+ * bounds what it holds in flight, deadline answers the part it cut off)
+ * would otherwise take a second control signal and a scheduler turn per
+ * message, even when the outcome came at once: on a fused edge the nodes
+ * after it run inside its send, and a sink that answers in its consume
+ * settles the message before the send returns.
+ *
+ * otf_node_send_watched sends m on as otf_node_send does, with m
+ * subscribed by node first (interests, calldata: otf_msg_subscribe's), and
+ * returns:
+ *   OTF_SENT_ANSWERED (1)  sent, and the outcome reached node's frame while
+ *                          the send ran: the ACK or NACK is in *out as
+ *                          control() would have received it (type ACK or
+ *                          NACK, msg_id, calldata, signal, items; a NACK's
+ *                          error, permanent, reason, retry_after_ns; payload
+ *                          with OTF_INTEREST_RETURN_PAYLOAD: a reference the
+ *                          caller unrefs; msg with OTF_INTEREST_RETURN_MSG:
+ *                          m, the caller's again; every other field 0, the
+ *                          reason "" for an ACK). No control signal follows
+ *                          for it; the engine counts it as a delivered one
+ *                          (OTF_COUNTER_ACKS / NACKS of node). Without
+ *                          RETURN_MSG (or for an ACK with
+ *                          OTF_INTEREST_ACK_PASSES, which went on to the
+ *                          frames below in the same unwinding), m is
+ *                          answered and freed already.
+ *   0                      sent; the outcome comes later as a control signal,
+ *                          as after otf_node_send (through a channel, from an
+ *                          exporter that answers later, or when node has
+ *                          control signals queued: an outcome never overtakes
+ *                          a signal queued before it, so a QUEUED report
+ *                          during the send makes its ACK queued too).
+ *   negative               as otf_node_send (and OTF_E_NOSPACE: 16 frames
+ *                          already): nothing sent, m unsubscribed, the
+ *                          caller's as it came.
+ * The node is not re-entered: no callback of it runs during the send; it
+ * handles the answer itself after the call returns, in the callback that
+ * sent (its consume, or control when it resends from a timer: such a send
+ * goes through the channel, whose outcome always comes later). Only the
+ * outcome of the frame this call pushed is caught, only during this call;
+ * QUEUED reports, CAN and every other signal are queued as before. The
+ * semantics are those of otf_node_send + a control signal, fused or not:
+ * only the delivery differs. Worker thread only.
+ *
+ * otf_node_send_detached_watched: otf_node_send_detached, the outcome of
+ * node's frame heard the same way (returns OTF_SENT_ANSWERED with *out
+ * filled and *up set; the part is the caller's to answer, as after 0;
+ * interests 0 subscribes nothing, so nothing can be caught). */
+#define OTF_SENT_ANSWERED 1
+int otf_node_send_watched(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                          otf_ctrl_t *out);
+int otf_node_send_detached_watched(otf_node_t *node, otf_msg_t *m, uint32_t interests,
+                                   uint64_t calldata, void *storage, otf_msg_upstream_t **up,
+                                   otf_ctrl_t *out);
 /* Answers a detached upstream part once, as otf_msg_ack / otf_msg_nack /
  * otf_msg_nack_throttled (retry_after_ns 0 = none) would have answered the
  * message; its storage is the caller's again after the call. */

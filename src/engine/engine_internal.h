@@ -203,6 +203,10 @@ typedef struct otf_worker {
 	 * and how many direct calls of fused stages are nested (fuse.c). */
 	otf_node_t *consuming;
 	uint32_t fuse_depth;
+	/* The sends waiting to hear their own outcome (otf_node_send_watched,
+	 * innermost first; msg_handover.c): settle hands such an outcome to the
+	 * send instead of posting a control signal. NULL: none. */
+	struct otf__watch *watch;
 	/* The node whose control signals the pump delivers now, NULL
 	 * otherwise: with consuming, the node that answers a message (msg.c
 	 * counts a NACK no one hears at it). */
@@ -281,6 +285,35 @@ int otf__factory_port(const otf_component_factory_t *f, const void *config, cons
 uint32_t otf__factory_nports(const otf_component_factory_t *f, const void *config);
 /* Name of port i + 1 (factory ports or config_port); NULL past the last. */
 const char *otf__port_name(const otf_component_factory_t *f, const void *config, uint32_t i);
+/* Engine-private interest bit: the frame was pushed by a watched send
+ * (otf_node_send_watched), so settle looks for its watch; set on no other
+ * frame (otf_msg_subscribe clears it). It stays after a send that was not
+ * answered, harmlessly: no watch matches once the send returned. */
+#define OTF__INTEREST_WATCHED 0x80000000u
+/* msg_handover.c: a send made by node with its own frame (index frame of
+ * msg) on top, armed on the sender's stack while the send runs: an
+ * outcome that reaches that frame during the send is written to *out
+ * (caught) instead of being posted (otf_node_send_watched). */
+typedef struct otf__watch {
+	otf_node_t *node;
+	const otf_msg_t *msg;
+	uint32_t frame;
+	bool caught;
+	otf_ctrl_t *out;
+	struct otf__watch *outer;
+} otf__watch_t;
+/* settle's side: the watch of frame f (index at, of m), when one waits for
+ * it and may take it now (node's control queue empty: the outcome must not
+ * overtake a signal queued before it); NULL otherwise. */
+static inline otf__watch_t *otf__watch_find(const otf_msg_t *m, const otf_msg_frame_t *f,
+                                            uint32_t at)
+{
+	otf__watch_t *k = f->node->worker->watch;
+	for (; k; k = k->outer)
+		if (k->msg == m && k->frame == at && k->node == f->node)
+			return f->node->control.len ? NULL : k;
+	return NULL;
+}
 /* msg.c */
 void otf__msg_free(otf_msg_t *m);
 /* Answers m's upstream with a NACK now (frames, join) while m itself stays

@@ -19,9 +19,15 @@
  *   - fewer than OTF_FUSE_MAX_DEPTH (8) direct calls are nested (bounded stack).
  * ACK/NACK still travel through the control rings, so a node is never
  * re-entered by the outcome of what it sent, and the DAG is acyclic, so a
- * direct call never reaches the node that made it. Subscription frames,
- * counters and the KIL order (a node gets KIL once its predecessors are
- * done and its ring is empty) are the same either way. */
+ * direct call never reaches the node that made it. One exception keeps
+ * that rule: a node that sent with otf_node_send_watched (retry, deadline)
+ * gets an outcome arising inside its direct call as the send's return
+ * value, not as a callback (msg.c settle, msg_handover.c), when its control
+ * queue is empty (an outcome never overtakes a signal queued before it);
+ * it saves the second control signal and scheduler turn per message such
+ * a node paid. Subscription frames, counters and the KIL order (a node
+ * gets KIL once its predecessors are done and its ring is empty) are the
+ * same either way. */
 #include "engine/engine_internal.h"
 
 #include "otflow/alloc.h"

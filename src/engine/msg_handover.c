@@ -13,36 +13,56 @@
 #include <string.h>
 
 /* The common case: a subscriber takes the ACK (no join to answer). Its
- * control signal is built before the send and posted after it, as settle
- * would have; the frames from it down are m's no more. */
+ * control signal is built after the send, in the subscriber's queue slot
+ * (or, when that subscriber's own send is still running, as that send's
+ * answer: otf_node_send_watched), as settle would have; the frames from
+ * it down are m's no more. Only frame 0 is overwritten (by node's
+ * subscription) and restored when the send fails. */
 static int send_then_post(otf_node_t *node, otf_msg_t *m, uint32_t at, uint32_t interests,
                           uint64_t calldata)
 {
-	otf_msg_frame_t top[OTF_MSG_MAX_FRAMES];
 	uint32_t n = m->nframes;
-	memcpy(top, m->frames, n * sizeof *top);
-	const otf_msg_frame_t *f = &top[at];
-	otf_ctrl_t c;
-	otf__ctrl_clear(&c, true);
-	c.type = OTF_CTRL_ACK;
-	c.msg_id = m->id;
-	c.calldata = f->calldata;
-	c.instance_gen = f->gen + 1;
-	c.signal = m->signal;
-	c.items = m->items;
-	if (f->interests & OTF_INTEREST_RETURN_PAYLOAD)
-		c.payload = otf_buf_ref(m->payload);
+	const otf_msg_frame_t f0 = m->frames[0], fa = m->frames[at];
+	const otf_msg_frame_t *f = &fa;
+	uint64_t id = m->id, items = m->items;
+	otf_signal_t s = m->signal;
+	/* Taken now: on a fused edge m may be answered and freed before the
+	 * send returns. */
+	otf_buf_t *payload =
+	    (f->interests & OTF_INTEREST_RETURN_PAYLOAD) ? otf_buf_ref(m->payload) : NULL;
 	m->nframes = 0;
 	if (interests)
 		otf_msg_subscribe(m, node, interests, calldata); /* cannot fail: no frames */
 	int rc = otf_node_send(node, m);
 	if (rc) {
-		memcpy(m->frames, top, n * sizeof *top);
+		m->frames[0] = f0;
 		m->nframes = n;
-		otf_buf_unref(c.payload);
+		otf_buf_unref(payload);
 		return rc;
 	}
-	otf__node_post_ctrl(f->node, &c);
+	otf__watch_t *k = (f->interests & OTF__INTEREST_WATCHED) && f->node->worker->watch
+	                      ? otf__watch_find(m, f, at)
+	                      : NULL;
+	otf_ctrl_t tmp;
+	otf_ctrl_t *c = k ? k->out : otf__node_ctrl_slot(f->node);
+	if (!c)
+		c = &tmp; /* filled below, then posted as a copy */
+	otf__ctrl_clear(c, true);
+	c->type = OTF_CTRL_ACK;
+	c->msg_id = id;
+	c->calldata = f->calldata;
+	c->instance_gen = f->gen + 1;
+	c->signal = s;
+	c->items = items;
+	c->payload = payload;
+	if (k) {
+		k->caught = true;
+		otf__node_tally(f->node, OTF_COUNTER_ACKS, s, 1);
+	} else if (c != &tmp) {
+		otf__node_ctrl_commit(f->node);
+	} else {
+		otf__node_post_ctrl(f->node, &tmp);
+	}
 	return 0;
 }
 
@@ -61,7 +81,9 @@ int otf_node_send_acked(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint
 		at = k;
 		break;
 	}
-	if (at >= 0 && !m->child)
+	/* An ACK that passes answers the frames below it too: settle's walk
+	 * (the shell below) does that. */
+	if (at >= 0 && !m->child && !(m->frames[at].interests & OTF_INTEREST_ACK_PASSES))
 		return send_then_post(node, m, (uint32_t)at, interests, calldata);
 	bool want_payload = at >= 0 && (m->frames[at].interests & OTF_INTEREST_RETURN_PAYLOAD);
 	/* The answering part: what settle reads (frames, join, id, signal,
@@ -106,8 +128,10 @@ int otf_node_send_acked(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint
 }
 
 /* The detached part is a message shell in the caller's storage: what
- * settle reads (frames, join, id, signal, items, a payload reference when
- * a subscriber below asked for it), settled with settle's shell rule. */
+ * settle and otf_msg_queued read (frames, join and join_index, id,
+ * signal, items, worker, a payload reference when a subscriber below
+ * asked for it), settled with settle's shell rule; its other fields are
+ * never set nor read. */
 struct otf_msg_upstream {
 	otf_msg_t shell;
 };
@@ -117,8 +141,65 @@ size_t otf_msg_upstream_size(void)
 	return sizeof(struct otf_msg_upstream);
 }
 
+/* A watched send (otf_node_send_watched): node's frame is m's top one
+ * (just pushed); the watch lives on the caller's stack while the send
+ * runs, innermost first, and settle (msg.c) answers it instead of posting
+ * when the outcome reaches that frame during the send. */
+static inline void watch_arm(otf__watch_t *k, otf_node_t *node, const otf_msg_t *m, otf_ctrl_t *out)
+{
+	otf_worker_t *w = node->worker;
+	k->node = node;
+	k->msg = m;
+	k->frame = m->nframes - 1;
+	k->caught = false;
+	k->out = out;
+	k->outer = w->watch;
+	w->watch = k;
+}
+
+static inline int watch_disarm(otf__watch_t *k, int rc)
+{
+	k->node->worker->watch = k->outer;
+	/* A send that failed sent nothing, so nothing can have answered. */
+	return !rc && k->caught ? OTF_SENT_ANSWERED : rc;
+}
+
+int otf_node_send_watched(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                          otf_ctrl_t *out)
+{
+	if (m->nframes == OTF_MSG_MAX_FRAMES)
+		return OTF_E_NOSPACE;
+	otf_msg_frame_t *f = &m->frames[m->nframes++];
+	f->node = node;
+	f->interests = interests | OTF__INTEREST_WATCHED;
+	f->calldata = calldata;
+	f->gen = node->cur_gen;
+	otf__watch_t k;
+	watch_arm(&k, node, m, out);
+	int rc = watch_disarm(&k, otf_node_send(node, m));
+	if (rc < 0)
+		m->nframes--; /* nothing sent: m as it came */
+	return rc;
+}
+
+static int send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                         void *storage, otf_msg_upstream_t **up, otf_ctrl_t *out);
+
 int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
                            void *storage, otf_msg_upstream_t **up)
+{
+	return send_detached(node, m, interests, calldata, storage, up, NULL);
+}
+
+int otf_node_send_detached_watched(otf_node_t *node, otf_msg_t *m, uint32_t interests,
+                                   uint64_t calldata, void *storage, otf_msg_upstream_t **up,
+                                   otf_ctrl_t *out)
+{
+	return send_detached(node, m, interests, calldata, storage, up, out);
+}
+
+static int send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, uint64_t calldata,
+                         void *storage, otf_msg_upstream_t **up, otf_ctrl_t *out)
 {
 	uint32_t n = m->nframes;
 	bool want_payload = false;
@@ -137,35 +218,56 @@ int otf_node_send_detached(otf_node_t *node, otf_msg_t *m, uint32_t interests, u
 	}
 	otf_msg_upstream_t *u = storage;
 	otf_msg_t *shell = &u->shell;
-	memset(shell, 0, offsetof(otf_msg_t, frames));
+	/* Only what the part's readers use (struct otf_msg_upstream): once
+	 * per message, no memset of the whole envelope. */
 	shell->id = m->id;
 	shell->signal = m->signal;
 	shell->items = m->items;
 	shell->worker = m->worker;
 	shell->nframes = n;
-	memcpy(shell->frames, m->frames, n * sizeof *m->frames);
+	for (uint32_t k = 0; k < n; k++)
+		shell->frames[k] = m->frames[k];
 	shell->join = m->join;
 	shell->join_index = m->join_index;
+	shell->child = false;
+	/* Taken now: on a fused edge m may be answered and freed before the
+	 * send returns. */
+	shell->payload = want_payload && m->payload ? otf_buf_ref(m->payload) : NULL;
 	bool child = m->child;
 	m->nframes = 0;
 	m->join = NULL;
 	m->child = false;
-	if (interests)
-		otf_msg_subscribe(m, node, interests, calldata); /* cannot fail: no frames */
-	int rc = otf_node_send(node, m);
-	if (rc) {
-		memcpy(m->frames, shell->frames, n * sizeof *m->frames);
+	if (interests) { /* m's only frame: otf_msg_subscribe's, which cannot fail */
+		otf_msg_frame_t *f = &m->frames[0];
+		f->node = node;
+		f->interests = interests & ~OTF__INTEREST_WATCHED;
+		f->calldata = calldata;
+		f->gen = node->cur_gen;
+		m->nframes = 1;
+	}
+	int rc;
+	if (out && interests) {
+		otf__watch_t k;
+		m->frames[0].interests |= OTF__INTEREST_WATCHED;
+		watch_arm(&k, node, m, out);
+		rc = watch_disarm(&k, otf_node_send(node, m));
+	} else {
+		rc = otf_node_send(node, m);
+	}
+	if (rc < 0) {
+		for (uint32_t k = 0; k < n; k++)
+			m->frames[k] = shell->frames[k];
 		m->nframes = n;
 		m->join = shell->join;
 		m->child = child;
+		otf_buf_unref(shell->payload);
 		return rc;
 	}
 	/* m is no fan-out copy any more: the part answers its join. */
 	if (child)
 		shell->worker->live_children--;
-	shell->payload = want_payload && m->payload ? otf_buf_ref(m->payload) : NULL;
 	*up = u;
-	return 0;
+	return rc;
 }
 
 void otf_msg_upstream_ack(otf_msg_upstream_t *up)

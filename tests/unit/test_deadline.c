@@ -39,8 +39,11 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Runs yaml until the message is answered (at most 5 s). */
-static void run(const char *yaml)
+/* The engine counters of node "dl" (traces) when the last run stopped. */
+static uint64_t g_dl[OTF_COUNTER_COUNT_];
+
+/* Runs yaml until n messages are answered (at most 5 s). */
+static void run_n(const char *yaml, int n)
 {
 	otf_tf_reset();
 	otf_config_t *cfg = NULL;
@@ -55,14 +58,27 @@ static void run(const char *yaml)
 		fail_msg("build: %s", err.text);
 	otf_log_set_level(OTF_LOG_ERROR);
 	assert_int_equal(otf_engine_start(dag, &st.runtime, &e), 0);
-	for (int i = 0; i < 5000 && atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < 1; i++)
+	for (int i = 0; i < 5000 && atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < n; i++)
 		usleep(1000);
-	if (atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < 1)
-		fail_msg("the message was not answered within 5 s");
+	if (atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks) < n)
+		fail_msg("%d of %d messages answered within 5 s",
+		         atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks), n);
+	memset(g_dl, 0, sizeof g_dl);
+	otf_node_stats_t ns[8];
+	size_t nn = otf_engine_stats(e, ns, 8);
+	for (size_t i = 0; i < nn && i < 8; i++)
+		if (!strcmp(ns[i].name, "dl"))
+			for (int c = 0; c < OTF_COUNTER_COUNT_; c++)
+				g_dl[c] = ns[i].counters[c][OTF_SIGNAL_TRACES];
 	otf_engine_request_stop(e);
 	assert_int_equal(otf_engine_join(e), 0);
 	otf_dag_destroy(dag);
 	otf_config_destroy(cfg);
+}
+
+static void run(const char *yaml)
+{
+	run_n(yaml, 1);
 }
 
 #define DL_YAML(src_cfg, dl_cfg)                         \
@@ -354,6 +370,85 @@ static void test_expiry_in_deadline_order(void **state)
 	assert_int_equal(atomic_load(&otf_tf.acks) + atomic_load(&otf_tf.nacks), 2);
 }
 
+/* Answers the sink gives at once reach the watched message inside the
+ * deadline node's send when fused (otf_node_send_detached_watched: no
+ * control signal, nothing watched) or as control signals when not
+ * (test_deadline_nofuse): the client gets the same answer either way
+ * (ACK; a throttled NACK with its delay, error and reason; a permanent
+ * NACK), each message went on itself with its deadline, nothing expired
+ * or was cancelled, and the engine counts the outcomes at the node. */
+static void test_answered_at_once(void **state)
+{
+	(void)state;
+	run_n(DL_YAML("count: 5", "timeout: 2s"), 5);
+	assert_int_equal(atomic_load(&otf_tf.acks), 5);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 5);
+	for (int i = 0; i < 5; i++) {
+		assert_int_equal(atomic_load(&otf_tf.sink[0].id[i]),
+		                 atomic_load(&otf_tf.sent_ids[i]));
+		uint64_t dl = atomic_load(&otf_tf.sink[0].deadline[i]);
+		uint64_t at = atomic_load(&otf_tf.sink[0].arrived_ns[i]);
+		if (dl < at + 1000 * MS || dl > at + 2000 * MS)
+			fail_msg("message %d: deadline %lld ms after its arrival, want <= 2000", i,
+			         (long long)(dl - at) / 1000000);
+	}
+	assert_int_equal(g_dl[OTF_COUNTER_ACKS], 5);
+	assert_int_equal(g_dl[OTF_COUNTER_NACKS], 0);
+	assert_int_equal(g_dl[OTF_COUNTER_CANCELLED], 0);
+	const char *throttled = "nodes:\n"
+	                        "  src: {type: tf_src, config: {count: 3}}\n"
+	                        "  dl: {type: deadline, config: {timeout: 2s}}\n"
+	                        "  k: {type: tf_sink, config: {fail: -1, throttle_ms: 7}}\n"
+	                        "connections:\n"
+	                        "  - {from: src, to: dl}\n"
+	                        "  - {from: dl, to: k}\n"
+	                        "runtime: {workers: 1, shutdown_timeout: 2s}\n";
+	run_n(throttled, 3);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 3);
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 0);
+	assert_int_equal(atomic_load(&otf_tf.error), -EAGAIN);
+	assert_int_equal(atomic_load(&otf_tf.retry_after_ns), 7 * MS);
+	assert_string_equal(otf_tf.reason, "sink throttled");
+	assert_int_equal(g_dl[OTF_COUNTER_NACKS], 3);
+	assert_int_equal(g_dl[OTF_COUNTER_CANCELLED], 0);
+	const char *bad = "nodes:\n"
+	                  "  src: {type: tf_src, config: {count: 2}}\n"
+	                  "  dl: {type: deadline, config: {timeout: 2s}}\n"
+	                  "  k: {type: tf_sink, config: {fail: -1, permanent: true}}\n"
+	                  "connections:\n"
+	                  "  - {from: src, to: dl}\n"
+	                  "  - {from: dl, to: k}\n"
+	                  "runtime: {workers: 1, shutdown_timeout: 2s}\n";
+	run_n(bad, 2);
+	assert_int_equal(atomic_load(&otf_tf.nack_permanent), 2);
+	assert_string_equal(otf_tf.reason, "sink down");
+}
+
+/* A QUEUED report during the send comes before the ACK (an outcome never
+ * overtakes a signal queued before it): the ack node's pre_export above
+ * acks its client at the sink's queued report, then hears the ACK; three
+ * messages, each answered once, nothing expired. */
+static void test_queued_before_outcome(void **state)
+{
+	(void)state;
+	run_n("nodes:\n"
+	      "  src: {type: tf_src, config: {count: 3}}\n"
+	      "  a: {type: ack, config: {mode: pre_export}}\n"
+	      "  dl: {type: deadline, config: {timeout: 2s}}\n"
+	      "  k: {type: tf_sink, config: {queued: true}}\n"
+	      "connections:\n"
+	      "  - {from: src, to: a}\n"
+	      "  - {from: a, to: dl}\n"
+	      "  - {from: dl, to: k}\n"
+	      "runtime: {workers: 1, shutdown_timeout: 2s}\n",
+	      3);
+	assert_int_equal(atomic_load(&otf_tf.acks), 3);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 3);
+	assert_int_equal(g_dl[OTF_COUNTER_ACKS], 3);
+	assert_int_equal(g_dl[OTF_COUNTER_CANCELLED], 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -365,6 +460,8 @@ int main(void)
 	    cmocka_unit_test(test_expiry_cancels),
 	    cmocka_unit_test(test_message_goes_on_itself),
 	    cmocka_unit_test(test_expiry_in_deadline_order),
+	    cmocka_unit_test(test_answered_at_once),
+	    cmocka_unit_test(test_queued_before_outcome),
 	};
 	return cmocka_run_group_tests(tests, setup, otf_tf_teardown);
 }

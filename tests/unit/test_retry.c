@@ -202,6 +202,54 @@ static void test_shutdown_nacks_waiting(void **state)
 	assert_non_null(strstr(otf_tf.reason, "retry: shutting down"));
 }
 
+/* A NACK and the ACKs the sink gives at once, inside retry's send when
+ * the stage is fused (otf_node_send_watched: no control signal) or as
+ * control signals when not (test_retry_nofuse): the same outcome either
+ * way. The nacked message is sent again (same id) and delivered, every
+ * message is acked upstream once, and the engine counts at retry the
+ * outcomes it heard (5 ACKs, 1 NACK) and the resend. */
+static void test_nack_heard_resends(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, "count: 5", FAST, "nack_at: 1");
+	otf_tf_await_answers(5, 5000);
+	assert_int_equal(atomic_load(&otf_tf.acks), 5);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
+	otf_tf_await_seen(0, 6, 5000);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].seen), 6);
+	assert_int_equal(atomic_load(&otf_tf.sink[0].nacked), 1);
+	/* the resend is the message nacked, after the four others */
+	assert_int_equal(atomic_load(&otf_tf.sink[0].id[5]), atomic_load(&otf_tf.sink[0].id[1]));
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(atomic_load(&otf_tf.acked[i]), 1);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_RETRIED), 1);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_DROPPED), 0);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_ACKS), 5);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_NACKS), 1);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_MSGS_IN), 5);
+	stop(&r);
+}
+
+/* What is held is what has no outcome yet: a message acked at once (in
+ * the send, fused) leaves nothing held, one waiting for its resend holds
+ * * its items until then. Ten messages 4 ms apart through max_items 3, the
+ * fourth nacked once: all ten delivered, none refused, so every ACK gave
+ * its items back (a leak would refuse the later ones). */
+static void test_outcomes_free_the_bound(void **state)
+{
+	(void)state;
+	run_t r;
+	start(&r, "count: 1, again_ms: 4, repeat: 9", FAST ", max_items: 3", "nack_at: 3");
+	otf_tf_await_answers(10, 10000);
+	assert_int_equal(atomic_load(&otf_tf.acks), 10);
+	assert_int_equal(atomic_load(&otf_tf.nacks), 0);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_DROPPED), 0);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_RETRIED), 1);
+	assert_int_equal(retry_counter(&r, OTF_COUNTER_ACKS), 10);
+	stop(&r);
+}
+
 /* Keys out of range are config errors. */
 static void test_config_range(void **state)
 {
@@ -239,6 +287,8 @@ int main(int argc, char **argv)
 	    cmocka_unit_test(test_deadline),
 	    cmocka_unit_test(test_bounded),
 	    cmocka_unit_test(test_shutdown_nacks_waiting),
+	    cmocka_unit_test(test_nack_heard_resends),
+	    cmocka_unit_test(test_outcomes_free_the_bound),
 	    cmocka_unit_test(test_config_range),
 	};
 	return cmocka_run_group_tests(tests, setup, otf_tf_teardown);

@@ -40,7 +40,10 @@
  * min-heap of the messages watched; an answered message leaves the heap
  * and the timer stays armed (firing early only finds nothing due and arms
  * for the next), so a message costs no timer of its own. The bookkeeping
- * (and the cut-off part's storage) comes from a free list. A
+ * (and the cut-off part's storage) comes from a free list. A message
+ * answered inside its send (a fused sink that answers at once: the
+ * outcome is the send's return, otf_node_send_detached_watched, no
+ * control signal) is never watched: its part is answered then. A
  * message without a deadline is passed on as it is (same id). */
 #include "otflow/alloc.h"
 #include "otflow/component.h"
@@ -228,16 +231,24 @@ static void heap_down(deadline_t *d, uint32_t i)
 	}
 }
 
+/* Room for one more entry: false on OOM. */
+static bool heap_reserve(deadline_t *d)
+{
+	if (d->n < d->cap)
+		return true;
+	uint32_t ncap = d->cap ? d->cap * 2 : 64;
+	slot_t *nh = otf_realloc(d->heap, ncap * sizeof *nh);
+	if (!nh)
+		return false;
+	d->heap = nh;
+	d->cap = ncap;
+	return true;
+}
+
 static bool heap_push(deadline_t *d, held_t *h)
 {
-	if (d->n == d->cap) {
-		uint32_t ncap = d->cap ? d->cap * 2 : 64;
-		slot_t *nh = otf_realloc(d->heap, ncap * sizeof *nh);
-		if (!nh)
-			return false;
-		d->heap = nh;
-		d->cap = ncap;
-	}
+	if (!heap_reserve(d))
+		return false;
 	h->hidx = d->n;
 	h->watched = true;
 	d->heap[d->n++] = (slot_t){h->key, h};
@@ -297,46 +308,83 @@ static void arm(deadline_t *d, uint64_t now)
 	}
 }
 
+/* Answers the cut-off part with outcome c (ACK or NACK). */
+static void answer_up(otf_msg_upstream_t *up, const otf_ctrl_t *c)
+{
+	if (c->type == OTF_CTRL_ACK)
+		otf_msg_upstream_ack(up);
+	else
+		otf_msg_upstream_nack(up, c->error, c->permanent,
+		                      c->permanent ? 0 : c->retry_after_ns, c->reason);
+}
+
+/* Without OTF_INTEREST_RETURN_PAYLOAD: an outcome carries no payload
+ * reference to release. */
+#define INTERESTS (OTF_INTEREST_ACK | OTF_INTEREST_NACK | OTF_INTEREST_QUEUED)
+
 /* m (deadline want, later than now) goes on watched; false when that
- * cannot be set up (nothing sent, m still the caller's). *rc: a send's
- * failure (m then nacked here). */
+ * cannot be set up (nothing sent, m still the caller's). A send's failure
+ * nacks m here. */
 static bool send_watched(deadline_t *d, otf_msg_t *m, uint64_t want, uint64_t now)
 {
-	held_t *h = take(d);
-	if (!h)
-		return false;
-	h->key = want + GRACE_MS * 1000000ull;
-	h->signal = otf_msg_signal(m);
-	h->items = otf_msg_items(m);
-	h->id = otf_msg_id(m);
-	if (!heap_push(d, h)) {
-		give_back(d, h);
-		return false;
+	/* The bookkeeping (and the cut-off part's storage) is the free list's
+	 * head, taken off it only when the message is watched: on a fused
+	 * edge a sink that answers at once settles it inside the send
+	 * (otf_node_send_detached_watched), before any deadline (no timer
+	 * runs during a send), and the part is answered then with nothing
+	 * left to watch. Room in the heap is made first, so that watching
+	 * after a send cannot fail. */
+	held_t *h = d->spare;
+	if (!h) {
+		if (!(h = otf_malloc(HELD_HEAD + otf_msg_upstream_size())))
+			return false;
+		h->next = NULL;
+		d->spare = h;
 	}
+	if (!heap_reserve(d))
+		return false;
+	otf_signal_t s = otf_msg_signal(m);
+	uint64_t items = otf_msg_items(m), id = otf_msg_id(m);
 	otf_msg_set_deadline(m, want);
 	otf_msg_upstream_t *up;
-	int rc = otf_node_send_detached(d->node, m,
-	                                OTF_INTEREST_ACK | OTF_INTEREST_NACK | OTF_INTEREST_QUEUED,
-	                                (uint64_t)(uintptr_t)h, (char *)h + HELD_HEAD, &up);
+	otf_ctrl_t oc;
+	int rc = otf_node_send_detached_watched(d->node, m, INTERESTS, (uint64_t)(uintptr_t)h,
+	                                        (char *)h + HELD_HEAD, &up, &oc);
+	if (rc == OTF_SENT_ANSWERED) {
+		answer_up(up, &oc);
+		return true;
+	}
 	if (!rc) {
+		d->spare = h->next;
+		memset(h, 0, sizeof *h);
+		h->key = want + GRACE_MS * 1000000ull;
+		h->signal = s;
+		h->items = items;
+		h->id = id;
 		h->up = up;
+		heap_push(d, h); /* cannot fail: reserved */
 		arm(d, now);
 		return true;
 	}
 	if (rc != OTF_E_UNSUPPORTED) {
-		heap_remove(d, h);
-		give_back(d, h);
 		otf_msg_nack(m, rc, false,
 		             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 		return true;
+	}
+	h = take(d); /* the head seen above: not NULL */
+	h->key = want + GRACE_MS * 1000000ull;
+	h->signal = s;
+	h->items = items;
+	h->id = id;
+	if (!heap_push(d, h)) {
+		give_back(d, h);
+		return false;
 	}
 	/* A subscriber upstream wants m itself back: a copy goes instead. */
 	otf_msg_t *c = otf_msg_create(d->node, otf_msg_signal(m), otf_buf_ref(otf_msg_payload(m)),
 	                              otf_msg_items(m));
 	if (!c || otf_msg_add_source(c, otf_msg_id(m)) || otf_msg_copy_envelope(c, m) ||
-	    otf_msg_subscribe(c, d->node,
-	                      OTF_INTEREST_ACK | OTF_INTEREST_NACK | OTF_INTEREST_QUEUED,
-	                      (uint64_t)(uintptr_t)h)) {
+	    otf_msg_subscribe(c, d->node, INTERESTS, (uint64_t)(uintptr_t)h)) {
 		if (c)
 			otf_msg_drop(c);
 		heap_remove(d, h);
@@ -442,10 +490,7 @@ static void on_outcome(deadline_t *d, held_t *h, const otf_ctrl_t *c)
 	}
 	uint64_t after = c->permanent ? 0 : c->retry_after_ns;
 	if (h->up) {
-		if (c->type == OTF_CTRL_ACK)
-			otf_msg_upstream_ack(h->up);
-		else
-			otf_msg_upstream_nack(h->up, c->error, c->permanent, after, c->reason);
+		answer_up(h->up, c);
 	} else if (h->orig) {
 		if (c->type == OTF_CTRL_ACK)
 			otf_msg_ack(h->orig);

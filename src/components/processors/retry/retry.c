@@ -3,10 +3,16 @@
  * branch of a DAG can retry, not only an exporter's queue.
  *
  * Each message consumed is sent on itself (same id, payload, headers and
- * deadline), subscribed to with OTF_INTEREST_RETURN_MSG: its outcome hands
- * the message back instead of releasing it, so the node keeps no copy and
- * makes no message of its own per attempt:
- *   ACK            the message is acked (on upstream);
+ * deadline), subscribed to with OTF_INTEREST_RETURN_MSG: a NACK hands the
+ * message back instead of releasing it, so the node keeps no copy and
+ * makes no message of its own per attempt. The send is watched
+ * (otf_node_send_watched): on a fused edge an outcome that arises inside
+ * it (a sink that answers at once) is the send's return, not a control
+ * signal, and a message acked so is never held (no bookkeeping, no
+ * second signal); either way:
+ *   ACK            the message is acked on upstream, in the same
+ *                  unwinding of its subscription stack
+ *                  (OTF_INTEREST_ACK_PASSES), and forgotten here;
  *   NACK permanent the message is nacked permanent at once (retrying
  *                  cannot help);
  *   NACK retryable the node keeps the message and waits (exponential
@@ -196,31 +202,42 @@ static void give_up(retry_t *r, held_t *h, otf_msg_t *m, int error, bool permane
 	otf_msg_nack(m, error, permanent, why);
 }
 
-#define INTERESTS (OTF_INTEREST_ACK | OTF_INTEREST_NACK | OTF_INTEREST_RETURN_MSG)
+/* The ACK passes on upstream in the same unwinding (the node only
+ * forgets the message), a NACK hands the message back. Without
+ * OTF_INTEREST_RETURN_PAYLOAD: an outcome carries no payload reference to
+ * release. */
+#define INTERESTS \
+	(OTF_INTEREST_ACK | OTF_INTEREST_ACK_PASSES | OTF_INTEREST_NACK | OTF_INTEREST_RETURN_MSG)
 
-/* One attempt: m itself goes on, to come back with its outcome. */
+static void on_nack(retry_t *r, held_t *h, otf_msg_t *m, const otf_ctrl_t *c);
+
+/* An attempt's outcome, heard by the send or as a control signal: an ACK
+ * went on upstream already (OTF_INTEREST_ACK_PASSES), a NACK brings the
+ * message back (RETURN_MSG). */
+static void on_outcome(retry_t *r, held_t *h, const otf_ctrl_t *c)
+{
+	if (c->type == OTF_CTRL_ACK) {
+		release(r, h);
+	} else {
+		on_nack(r, h, c->msg, c);
+	}
+}
+
+/* A resend (h held, its first attempt made by consume): m itself goes on,
+ * to come back with its outcome. */
 static void attempt(retry_t *r, held_t *h, otf_msg_t *m)
 {
 	h->msg = NULL;
-	if (otf_msg_subscribe(m, r->node, INTERESTS, (uint64_t)(uintptr_t)h)) {
-		give_up(r, h, m, OTF_E_NOMEM, false, "retry: too many subscribers");
-		return;
-	}
 	h->attempts++;
-	int rc = otf_node_send(r->node, m);
-	if (rc) {
-		otf_msg_unsubscribe(m, r->node);
-		if (h->attempts == 1) {
-			/* Nothing taken downstream: backpressure goes upstream as it
-			 * came, rather than being held here. */
-			release(r, h);
-			otf_msg_nack(m, rc, false,
-			             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
-			return;
-		}
+	otf_ctrl_t c;
+	int rc = otf_node_send_watched(r->node, m, INTERESTS, (uint64_t)(uintptr_t)h, &c);
+	if (rc == OTF_SENT_ANSWERED)
+		on_outcome(r, h, &c);
+	else if (rc == OTF_E_NOSPACE)
+		give_up(r, h, m, OTF_E_NOMEM, false, "retry: too many subscribers");
+	else if (rc)
 		give_up(r, h, m, rc, false,
 		        rc == -EAGAIN ? "retry: downstream queue full" : otf_strerror(rc));
-	}
 }
 
 static void consume(void *inst, otf_msg_t *m)
@@ -244,34 +261,64 @@ static void consume(void *inst, otf_msg_t *m)
 		otf_msg_nack(m, OTF_E_NOMEM, false, why);
 		return;
 	}
+	/* The bookkeeping is the free list's head, taken off it only when the
+	 * message stays: on a fused edge a sink that answers at once settles
+	 * it inside the send (otf_node_send_watched), and an ACK then leaves
+	 * nothing held. Nothing else of this node runs during the send (no
+	 * re-entry), so the bounds above, checked against what is held now,
+	 * hold for the send too. */
 	held_t *h = r->spare;
-	if (h)
-		r->spare = h->next;
-	else if (!(h = otf_malloc(sizeof *h))) {
-		otf_msg_nack(m, OTF_E_NOMEM, false, "retry: out of memory");
+	if (!h) {
+		if (!(h = otf_malloc(sizeof *h))) {
+			otf_msg_nack(m, OTF_E_NOMEM, false, "retry: out of memory");
+			return;
+		}
+		h->next = NULL;
+		r->spare = h;
+	}
+	otf_signal_t s = otf_msg_signal(m);
+	uint64_t id = otf_msg_id(m), bytes = p->len;
+	otf_ctrl_t c;
+	int rc = otf_node_send_watched(r->node, m, INTERESTS, (uint64_t)(uintptr_t)h, &c);
+	if (rc == OTF_SENT_ANSWERED && c.type == OTF_CTRL_ACK)
+		return; /* delivered, and upstream acked in the same unwinding */
+	if (rc < 0) {
+		if (rc == OTF_E_NOSPACE) {
+			otf_node_count(r->node, OTF_COUNTER_DROPPED, s, items);
+			otf_node_error(r->node, OTF_ERR_DATA, "dropped",
+			               "retry: too many subscribers");
+			otf_msg_nack(m, OTF_E_NOMEM, false, "retry: too many subscribers");
+			return;
+		}
+		/* Nothing taken downstream: backpressure goes upstream as it
+		 * came, rather than being held here. */
+		otf_msg_nack(m, rc, false,
+		             rc == -EAGAIN ? "downstream queue full" : otf_strerror(rc));
 		return;
 	}
-	/* Member by member: this runs once per message. The deadline and the
-	 * backoff schedule are read at the first failure, not here: most
-	 * messages never fail. */
+	/* Held from here: in flight (0), or its first attempt failed (the
+	 * NACK heard by the send). Member by member: the deadline and the
+	 * backoff schedule are read at the first failure. */
+	r->spare = h->next;
 	h->prev = NULL;
 	h->msg = NULL;
-	h->id = otf_msg_id(m);
-	h->signal = otf_msg_signal(m);
+	h->id = id;
+	h->signal = s;
 	h->items = items;
-	h->bytes = p->len;
+	h->bytes = bytes;
 	h->start_ms = uv_now(r->loop);
 	h->backoff_started = false;
-	h->attempts = 0;
+	h->attempts = 1;
 	h->timer_id = 0;
 	h->cancelled = false;
 	h->next = r->list;
 	if (r->list)
 		r->list->prev = h;
 	r->list = h;
-	r->bytes += p->len;
+	r->bytes += bytes;
 	r->items += items;
-	attempt(r, h, m);
+	if (rc == OTF_SENT_ANSWERED)
+		on_nack(r, h, c.msg, &c);
 }
 
 /* CAN of an original: waiting, it is answered and forgotten now; with an
@@ -363,11 +410,8 @@ static void control(void *inst, const otf_ctrl_t *c)
 		cancel(r, c->msg_id, c->reason[0] ? c->reason : "cancelled");
 		break;
 	case OTF_CTRL_ACK:
-		release(r, h);
-		otf_msg_ack(c->msg);
-		break;
 	case OTF_CTRL_NACK:
-		on_nack(r, h, c->msg, c);
+		on_outcome(r, h, c);
 		break;
 	case OTF_CTRL_TMR:
 		h->timer_id = 0;
