@@ -265,6 +265,17 @@ int otf_grpc_respond_status(otf_grpc_call_t *call, int code, const char *message
 int otf_grpc_respond_status_details(otf_grpc_call_t *call, int code, const char *message,
                                     const void *details, size_t len);
 
+/* Serializes google.rpc.Status{code, message, details: [Any{type_url
+ * "type.googleapis.com/google.rpc.RetryInfo", value: RetryInfo{retry_delay:
+ * Duration of delay_ns}}]} into buf (cap bytes): the details a server gives
+ * with RESOURCE_EXHAUSTED / UNAVAILABLE so that the client waits delay_ns
+ * before retrying (OTLP specification, "Failures"). message: message_len
+ * bytes (not NUL-terminated; NULL or 0 = no message field). Returns the
+ * bytes written, 0 when they do not fit in cap (nothing usable written).
+ * Pure function, any thread. */
+size_t otf_grpc_status_retry_info(uint8_t *buf, size_t cap, int code, const char *message,
+                                  size_t message_len, uint64_t delay_ns);
+
 #ifdef __cplusplus
 }
 #endif

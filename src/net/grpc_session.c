@@ -4,6 +4,7 @@
  * Trailers-Only); client PINGs are policed here (enforcement_policy).
  * No socket code: output is produced by grpc_conn.c's flush. */
 #include "net/grpc_internal.h"
+#include "pdata/pb_varint.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -145,15 +146,49 @@ static ssize_t read_resp(nghttp2_session *h2, int32_t sid, uint8_t *buf, size_t 
 		(uint8_t *)(n), (uint8_t *)(v), sizeof(n) - 1, (vl), NGHTTP2_NV_FLAG_NONE \
 	}
 
-static size_t put_varint(uint8_t *p, uint64_t v)
+size_t otf_grpc_status_retry_info(uint8_t *b, size_t cap, int code, const char *message,
+                                  size_t message_len, uint64_t delay_ns)
 {
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
+	static const char k_type[] = "type.googleapis.com/google.rpc.RetryInfo";
+	uint8_t dur[24], ri[32], any[96];
+	uint8_t *d = dur, *r = ri, *a = any;
+	*d++ = 0x08; /* Duration.seconds */
+	d = otf__pb_varint_put(d, delay_ns / 1000000000ull);
+	if (delay_ns % 1000000000ull) {
+		*d++ = 0x10; /* Duration.nanos */
+		d = otf__pb_varint_put(d, delay_ns % 1000000000ull);
 	}
-	p[n++] = (uint8_t)v;
-	return n;
+	*r++ = 0x0a; /* RetryInfo.retry_delay */
+	r = otf__pb_varint_put(r, (uint64_t)(d - dur));
+	memcpy(r, dur, (size_t)(d - dur));
+	r += d - dur;
+	*a++ = 0x0a; /* Any.type_url */
+	a = otf__pb_varint_put(a, sizeof k_type - 1);
+	memcpy(a, k_type, sizeof k_type - 1);
+	a += sizeof k_type - 1;
+	*a++ = 0x12; /* Any.value */
+	a = otf__pb_varint_put(a, (uint64_t)(r - ri));
+	memcpy(a, ri, (size_t)(r - ri));
+	a += r - ri;
+	size_t al = (size_t)(a - any);
+	/* code (<= 11 bytes), message and details keys and lengths (<= 22) */
+	if (!message)
+		message_len = 0;
+	if (message_len + al + 33 > cap)
+		return 0;
+	uint8_t *p = b;
+	*p++ = 0x08;                                        /* Status.code */
+	p = otf__pb_varint_put(p, (uint64_t)(int64_t)code); /* int32: sign-extended */
+	if (message_len) {
+		*p++ = 0x12; /* Status.message */
+		p = otf__pb_varint_put(p, message_len);
+		memcpy(p, message, message_len);
+		p += message_len;
+	}
+	*p++ = 0x1a; /* Status.details */
+	p = otf__pb_varint_put(p, al);
+	memcpy(p, any, al);
+	return (size_t)(p - b) + al;
 }
 
 /* grpc-status-details-bin: base64 (unpadded) of a google.rpc.Status {code, message,
@@ -161,42 +196,12 @@ static size_t put_varint(uint8_t *p, uint64_t v)
  * grpc-go and the OTLP exporters read a server's throttling delay from. */
 static size_t retry_details(int code, const char *message, uint32_t retry_ms, char *out, size_t cap)
 {
-	static const char k_type[] = "type.googleapis.com/google.rpc.RetryInfo";
-	uint8_t dur[24], ri[32], any[96], st[512];
-	size_t dn = 0, rn = 0, an = 0, sn = 0;
-	dur[dn++] = 0x08;
-	dn += put_varint(dur + dn, retry_ms / 1000);
-	if (retry_ms % 1000) {
-		dur[dn++] = 0x10;
-		dn += put_varint(dur + dn, (uint64_t)(retry_ms % 1000) * 1000000u);
-	}
-	ri[rn++] = 0x0a;
-	rn += put_varint(ri + rn, dn);
-	memcpy(ri + rn, dur, dn);
-	rn += dn;
-	any[an++] = 0x0a;
-	an += put_varint(any + an, sizeof k_type - 1);
-	memcpy(any + an, k_type, sizeof k_type - 1);
-	an += sizeof k_type - 1;
-	any[an++] = 0x12;
-	an += put_varint(any + an, rn);
-	memcpy(any + an, ri, rn);
-	an += rn;
+	uint8_t st[512];
 	size_t ml = message ? strlen(message) : 0;
 	if (ml > 300)
 		ml = 300;
-	st[sn++] = 0x08;
-	sn += put_varint(st + sn, (uint64_t)code);
-	if (ml) {
-		st[sn++] = 0x12;
-		sn += put_varint(st + sn, ml);
-		memcpy(st + sn, message, ml);
-		sn += ml;
-	}
-	st[sn++] = 0x1a;
-	sn += put_varint(st + sn, an);
-	memcpy(st + sn, any, an);
-	sn += an;
+	size_t sn = otf_grpc_status_retry_info(st, sizeof st, code, message, ml,
+	                                       (uint64_t)retry_ms * 1000000u);
 	static const char k_b64[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t o = 0;

@@ -2,6 +2,7 @@
  * (records.h, otf__rr_split_*): classify every record of a request by the
  * table, then slice the request's bytes into one request per route. */
 #include "records.h"
+#include "pdata/pb_varint.h"
 
 #include "otflow/alloc.h"
 #include "otflow/arena.h"
@@ -498,17 +499,10 @@ static int classify(otf__rr_split_t *r, walk_t *w, const otf_buf_t *b, cls_t *c,
 
 /* ---- building a route's request from the input's bytes ---- */
 
+/* v as a varint at dst, or only its size when dst is NULL (the sizing pass). */
 static size_t put_varint(uint8_t *dst, uint64_t v)
 {
-	size_t n = 0;
-	do {
-		uint8_t b = (uint8_t)(v & 0x7f);
-		v >>= 7;
-		if (dst)
-			dst[n] = b | (v ? 0x80 : 0);
-		n++;
-	} while (v);
-	return n;
+	return dst ? (size_t)(otf__pb_varint_put(dst, v) - dst) : otf__pb_varint_len(v);
 }
 
 /* A length-delimited field's tag (one byte: fields 1..15) and length. */

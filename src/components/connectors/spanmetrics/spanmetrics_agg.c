@@ -73,22 +73,22 @@ static int kb_reserve(otf_sm_agg_t *a, size_t more)
 static int kb_kv(otf_sm_agg_t *a, const char *key, size_t klen, const uint8_t *val, size_t vlen,
                  bool str)
 {
-	size_t any = str ? 1 + otf__sm_varint_len(vlen) + vlen : vlen;
-	size_t kv = 1 + otf__sm_varint_len(klen) + klen + 1 + otf__sm_varint_len(any) + any;
-	if (kb_reserve(a, 1 + otf__sm_varint_len(kv) + kv))
+	size_t any = str ? 1 + otf__pb_varint_len(vlen) + vlen : vlen;
+	size_t kv = 1 + otf__pb_varint_len(klen) + klen + 1 + otf__pb_varint_len(any) + any;
+	if (kb_reserve(a, 1 + otf__pb_varint_len(kv) + kv))
 		return OTF_E_NOMEM;
 	uint8_t *p = a->kb + a->kb_len;
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, kv);
+	p = otf__pb_varint_put(p, kv);
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, klen);
+	p = otf__pb_varint_put(p, klen);
 	memcpy(p, key, klen);
 	p += klen;
 	*p++ = 0x12;
-	p = otf__sm_put_varint(p, any);
+	p = otf__pb_varint_put(p, any);
 	if (str) {
 		*p++ = 0x0a;
-		p = otf__sm_put_varint(p, vlen);
+		p = otf__pb_varint_put(p, vlen);
 	}
 	if (vlen)
 		memcpy(p, val, vlen);
@@ -112,7 +112,7 @@ static int ck_put(otf_sm_agg_t *a, uint8_t tag, const uint8_t *p, size_t n)
 	}
 	uint8_t *q = a->ck + a->ck_len;
 	*q++ = tag;
-	q = otf__sm_put_varint(q, n);
+	q = otf__pb_varint_put(q, n);
 	if (n)
 		memcpy(q, p, n);
 	a->ck_len = (size_t)(q + n - a->ck);
@@ -228,15 +228,15 @@ static bool key_listed(const otf_config_strlist_t *l, otf_bytes_t k)
  * everything kept decodes at flush. 0 or the decoder's code. */
 static int check_resource(const uint8_t *res, size_t n)
 {
-	size_t inner = 1 + otf__sm_varint_len(n) + n;
-	size_t total = 1 + otf__sm_varint_len(inner) + inner;
+	size_t inner = 1 + otf__pb_varint_len(n) + n;
+	size_t total = 1 + otf__pb_varint_len(inner) + inner;
 	uint8_t *t = otf_malloc(total), *p = t;
 	if (!t)
 		return OTF_E_NOMEM;
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, inner);
+	p = otf__pb_varint_put(p, inner);
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, n);
+	p = otf__pb_varint_put(p, n);
 	memcpy(p, res, n);
 	otf_arena_t ar;
 	otf_arena_init(&ar, 4096);
@@ -287,8 +287,8 @@ static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 		a->res = r;
 		a->cap_res = cap;
 	}
-	size_t inner = 1 + otf__sm_varint_len(head.len) + head.len;
-	size_t total = 1 + otf__sm_varint_len(inner) + inner;
+	size_t inner = 1 + otf__pb_varint_len(head.len) + head.len;
+	size_t total = 1 + otf__pb_varint_len(inner) + inner;
 	int rc = check_resource(head.ptr, head.len);
 	if (rc) {
 		a->err = rc;
@@ -300,9 +300,9 @@ static int64_t resource_get(otf_sm_agg_t *a, otf_bytes_t head, uint64_t now)
 		return -2;
 	}
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, inner);
+	p = otf__pb_varint_put(p, inner);
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, head.len);
+	p = otf__pb_varint_put(p, head.len);
 	memcpy(p, head.ptr, head.len);
 	resource_t *r = &a->res[a->nres];
 	*r = (resource_t){

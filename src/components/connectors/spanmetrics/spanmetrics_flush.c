@@ -27,15 +27,15 @@ static int decode_wrapped(otf_arena_t *ar, const uint8_t *t, size_t n, otf_resou
 
 static int key_attrs(otf_arena_t *ar, const series_t *s, otf_attributes_t *out)
 {
-	size_t inner = 1 + otf__sm_varint_len(s->key_len) + s->key_len;
-	size_t total = 1 + otf__sm_varint_len(inner) + inner;
+	size_t inner = 1 + otf__pb_varint_len(s->key_len) + s->key_len;
+	size_t total = 1 + otf__pb_varint_len(inner) + inner;
 	uint8_t *t = otf_arena_alloc(ar, total), *p = t;
 	if (!t)
 		return OTF_E_NOMEM;
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, inner);
+	p = otf__pb_varint_put(p, inner);
 	*p++ = 0x0a;
-	p = otf__sm_put_varint(p, s->key_len);
+	p = otf__pb_varint_put(p, s->key_len);
 	memcpy(p, s->key, s->key_len);
 	otf_resource_t r;
 	int rc = decode_wrapped(ar, t, total, &r);

@@ -5,6 +5,7 @@
 #define OTFLOW_SPANMETRICS_INT_H
 
 #include "spanmetrics.h"
+#include "pdata/pb_varint.h"
 
 #include <string.h>
 
@@ -58,26 +59,6 @@ struct otf_sm_agg {
 	otf_sm_stats_t st;
 	int err; /* resource_get's failure */
 };
-
-static inline size_t otf__sm_varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static inline uint8_t *otf__sm_put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
 
 /* Frees what series s holds (not s itself). */
 void otf__sm_series_free(series_t *s);

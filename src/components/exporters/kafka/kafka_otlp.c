@@ -3,6 +3,7 @@
  * added. Kept apart from librdkafka and libuv so the fuzz target
  * (tests/fuzz/fuzz_kafka_otlp.c) builds it alone. */
 #include "kafka_common.h"
+#include "pdata/pb_varint.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -30,36 +31,16 @@ int otf__kafka_groups(const uint8_t *data, size_t len, otf_kafka_group_t *out, s
 	return rc < 0 ? rc : n;
 }
 
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
 /* tag (field, wire type 2) + length */
 static uint8_t *put_ld(uint8_t *p, uint32_t field, size_t len)
 {
-	p = put_varint(p, (uint64_t)field << 3 | 2);
-	return put_varint(p, len);
+	p = otf__pb_varint_put(p, (uint64_t)field << 3 | 2);
+	return otf__pb_varint_put(p, len);
 }
 
 static size_t ld_len(uint32_t field, size_t len)
 {
-	return varint_len((uint64_t)field << 3 | 2) + varint_len(len) + len;
+	return otf__pb_varint_len((uint64_t)field << 3 | 2) + otf__pb_varint_len(len) + len;
 }
 
 size_t otf__kafka_group_wire_len(const otf_kafka_group_t *g)

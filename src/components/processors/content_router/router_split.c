@@ -3,6 +3,7 @@
  * ranges (never decoded and re-encoded); each part is a message of the
  * node's own, and the original's outcome joins theirs. */
 #include "router_internal.h"
+#include "pdata/pb_varint.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -11,26 +12,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-
-static size_t varint_len(uint64_t v)
-{
-	size_t n = 1;
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
 
 /* A MIXED unit's part for route: the Resource* content made of its
  * resource (1) and schema_url (3) fields and the scopes of that route.
@@ -80,7 +61,7 @@ static otf_buf_t *build_part(const unit_t *units, size_t nunits, int route)
 			total += u->raw.len;
 		} else if (u->route == ROUTE_MIXED && unit_has(u, route)) {
 			size_t c = mixed_part(u, route, NULL);
-			total += 1 + varint_len(c) + c;
+			total += 1 + otf__pb_varint_len(c) + c;
 		}
 	}
 	otf_buf_t *b = otf_buf_create(total ? total : 1);
@@ -95,7 +76,7 @@ static otf_buf_t *build_part(const unit_t *units, size_t nunits, int route)
 		} else if (u->route == ROUTE_MIXED && unit_has(u, route)) {
 			size_t c = mixed_part(u, route, NULL);
 			*p++ = 0x0a; /* field 1 (resource_*), length-delimited */
-			p = put_varint(p, c);
+			p = otf__pb_varint_put(p, c);
 			p += mixed_part(u, route, p);
 		}
 	}

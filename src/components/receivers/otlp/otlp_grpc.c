@@ -305,59 +305,6 @@ static void on_call(otf_grpc_call_t *call, void *ctx)
 	link_pending(g, p);
 }
 
-/* google.rpc.Status{code, message, details: [Any{RetryInfo{retry_delay}}]}
- * into b (cap bytes): the throttle delay a NACK carried, passed on to the
- * client as the OTLP specification asks ("Failures": RetryInfo with
- * RESOURCE_EXHAUSTED / UNAVAILABLE). 0 when it does not fit. */
-static size_t put_varint(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-static size_t status_with_retry_info(uint8_t *b, size_t cap, int code, const char *msg,
-                                     uint64_t delay_ns)
-{
-	static const char type[] = "type.googleapis.com/google.rpc.RetryInfo";
-	uint8_t dur[24], ri[32], any[96];
-	size_t dl = 0, rl = 0, al = 0, ml = strlen(msg), n = 0;
-	dur[dl++] = 0x08; /* Duration.seconds */
-	dl += put_varint(dur + dl, delay_ns / 1000000000ull);
-	if (delay_ns % 1000000000ull) {
-		dur[dl++] = 0x10; /* Duration.nanos */
-		dl += put_varint(dur + dl, delay_ns % 1000000000ull);
-	}
-	ri[rl++] = 0x0a; /* RetryInfo.retry_delay */
-	ri[rl++] = (uint8_t)dl;
-	memcpy(ri + rl, dur, dl);
-	rl += dl;
-	any[al++] = 0x0a; /* Any.type_url */
-	any[al++] = (uint8_t)(sizeof type - 1);
-	memcpy(any + al, type, sizeof type - 1);
-	al += sizeof type - 1;
-	any[al++] = 0x12; /* Any.value */
-	any[al++] = (uint8_t)rl;
-	memcpy(any + al, ri, rl);
-	al += rl;
-	if (ml + al + 32 > cap)
-		return 0;
-	b[n++] = 0x08;
-	n += put_varint(b + n, (uint64_t)code);
-	b[n++] = 0x12;
-	n += put_varint(b + n, ml);
-	memcpy(b + n, msg, ml);
-	n += ml;
-	b[n++] = 0x1a;
-	n += put_varint(b + n, al);
-	memcpy(b + n, any, al);
-	return n + al;
-}
-
 /* The status a NACK is answered with, its message into msg. */
 static int nack_status(const otf_ctrl_t *c, char *msg, size_t cap)
 {
@@ -379,7 +326,9 @@ static void respond_failure(otf_grpc_call_t *call, int st, const char *msg, uint
 	uint8_t details[512];
 	size_t dn = 0;
 	if (retry_after_ns && (st == OTF_GRPC_UNAVAILABLE || st == OTF_GRPC_RESOURCE_EXHAUSTED))
-		dn = status_with_retry_info(details, sizeof details, st, msg, retry_after_ns);
+		/* the throttle delay a NACK carried, passed on to the client */
+		dn = otf_grpc_status_retry_info(details, sizeof details, st, msg, strlen(msg),
+		                                retry_after_ns);
 	otf_grpc_respond_status_details(call, st, msg, details, dn);
 }
 

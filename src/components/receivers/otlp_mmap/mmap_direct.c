@@ -11,6 +11,7 @@
  * last resolved scope's resource for each) and the same encoder for every
  * record, so the bytes are identical (tests/unit/test_mmap_direct.c). */
 #include "mmap_drain.h"
+#include "pdata/pb_varint.h"
 
 #include "otflow/alloc.h"
 #include "otflow/err.h"
@@ -89,24 +90,14 @@ static bool reserve(uint8_t **b, size_t *cap, size_t len, size_t n)
 	return true;
 }
 
-static uint8_t *put_varint(uint8_t *p, uint64_t v)
-{
-	while (v >= 0x80) {
-		*p++ = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	*p++ = (uint8_t)v;
-	return p;
-}
-
 /* A LEN field (key, length, contents) appended to the group buffer. */
 static int append_field(uint8_t **b, size_t *len, size_t *cap, uint32_t field, const uint8_t *s,
                         size_t n)
 {
 	if (!reserve(b, cap, *len, n + 12))
 		return OTF_E_NOMEM;
-	uint8_t *p = put_varint(*b + *len, OTF__PBE_KEY(field, OTF_WT_LEN));
-	p = put_varint(p, n);
+	uint8_t *p = otf__pb_varint_put(*b + *len, OTF__PBE_KEY(field, OTF_WT_LEN));
+	p = otf__pb_varint_put(p, n);
 	memcpy(p, s, n);
 	*len = (size_t)(p + n - *b);
 	return 0;
@@ -226,7 +217,7 @@ void otf__mmd_dir_flush(otf__mmd_t *d, otf__mmd_dir_t *g)
 		uint8_t *p = buf->data;
 		for (size_t r = 0; r < m; r++) {
 			*p++ = (uint8_t)OTF__PBE_KEY(1, OTF_WT_LEN);
-			p = put_varint(p, res_body[r]);
+			p = otf__pb_varint_put(p, res_body[r]);
 			memcpy(p, g->hdr + res_off[r], res_len[r]);
 			p += res_len[r];
 			for (size_t j = 0; j < g->k; j++) {
@@ -234,7 +225,7 @@ void otf__mmd_dir_flush(otf__mmd_t *d, otf__mmd_dir_t *g)
 				if (n->res != (int)r)
 					continue;
 				*p++ = (uint8_t)OTF__PBE_KEY(2, OTF_WT_LEN);
-				p = put_varint(p, n->body);
+				p = otf__pb_varint_put(p, n->body);
 				memcpy(p, g->hdr + n->sc_off, n->sc_len);
 				p += n->sc_len;
 				memcpy(p, n->b, n->len);
