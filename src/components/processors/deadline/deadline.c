@@ -420,7 +420,10 @@ static void consume(void *inst, otf_msg_t *m)
 	uint64_t client = 0;
 	if (cfg->client_timeout) {
 		client = have;
-		const char *h = otf_msg_header_get(m, "grpc-timeout");
+		/* Most messages carry no metadata (HTTP, or the otlp receiver
+		 * turned grpc-timeout into the deadline already): no lookup. */
+		const char *h =
+		    otf_msg_header_count(m) ? otf_msg_header_get(m, "grpc-timeout") : NULL;
 		uint64_t t = h ? grpc_timeout_ns(h) : 0;
 		if (t && (!client || now + t < client))
 			client = now + t;
