@@ -3,7 +3,10 @@
  *
  *   pass-through        source -> sink
  *   forward             source -> forward -> sink (the cost of a hop)
- *   content_router      source -> content_router (2 routes) -> sink
+ *   content_router      source -> content_router (2 routes) -> sink, and
+ *                       the same with 4 requests in turn whose resources
+ *                       differ in service.name (its decision cache misses:
+ *                       every resource evaluated, many clients interleaved)
  *   ack -> retry        source -> ack (ingress) -> retry -> sink, and
  *                       each of the two alone
  *   deadline            source -> deadline (timeout 5s) -> sink
@@ -48,6 +51,12 @@
 #define LOGS     1000
 
 static otf_buf_t *g_payload;
+/* The request with service.name "checkout" (the first one) and three of
+ * the same length that differ there only, sent in turn by the rows with
+ * variants (config_t). */
+#define VARIANTS 4
+static otf_buf_t *g_variant[VARIANTS];
+static int g_variants = 1;
 /* Per configuration: messages per run, and whether the source validates
  * each request as the OTLP receiver does before sending it. */
 static uint64_t g_messages = MESSAGES;
@@ -96,7 +105,8 @@ static void send_one(src_t *s)
 		    cnt.records != LOGS)
 			atomic_fetch_add(&g_failed, 1);
 	}
-	otf_msg_t *m = otf_msg_create(s->node, OTF_SIGNAL_LOGS, otf_buf_ref(g_payload), LOGS);
+	otf_buf_t *b = g_variants > 1 ? g_variant[s->sent % (uint64_t)g_variants] : g_payload;
+	otf_msg_t *m = otf_msg_create(s->node, OTF_SIGNAL_LOGS, otf_buf_ref(b), LOGS);
 	if (!m || otf_msg_subscribe(m, s->node, OTF_INTEREST_ACK | OTF_INTEREST_NACK, 0) ||
 	    otf_node_send(s->node, m)) {
 		if (m)
@@ -231,6 +241,8 @@ typedef struct config {
 	/* routes each record (decode, a condition per record): fewer
 	 * messages, as the OTLP baseline's, compared with pass-through */
 	bool per_record;
+	/* requests sent in turn (g_variant), 0 or 1: the same one */
+	int variants;
 } config_t;
 
 #define RUNTIME        "runtime: {workers: 1, channel_capacity: 256}\n"
@@ -260,6 +272,22 @@ typedef struct config {
 	"  - {from: ack, to: retry}\n"                  \
 	"  - {from: retry, to: sink}\n"
 
+#define CONTENT_ROUTER                                                       \
+	"nodes:\n"                                                           \
+	"  src: {type: bench_src}\n"                                         \
+	"  router:\n"                                                        \
+	"    type: content_router\n"                                         \
+	"    config:\n"                                                      \
+	"      routes:\n"                                                    \
+	"        acme: 'request[\"X-Tenant\"] == \"acme\"'\n"                \
+	"        checkout: 'attributes[\"service.name\"] == \"checkout\"'\n" \
+	"  sink: {type: bench_sink}\n"                                       \
+	"connections:\n"                                                     \
+	"  - {from: src, to: router}\n"                                      \
+	"  - {from: router.acme, to: sink}\n"                                \
+	"  - {from: router.checkout, to: sink}\n"                            \
+	"  - {from: router.default, to: sink}\n"
+
 static const config_t k_configs[] = {
     {"pass-through", 0, 0,
      "nodes:\n"
@@ -277,42 +305,14 @@ static const config_t k_configs[] = {
      "  - {from: src, to: fwd}\n"
      "  - {from: fwd, to: sink}\n" RUNTIME},
     /* The resource matches the second route: both conditions run. */
-    {"content_router (2 routes)", 1, 1,
-     "nodes:\n"
-     "  src: {type: bench_src}\n"
-     "  router:\n"
-     "    type: content_router\n"
-     "    config:\n"
-     "      routes:\n"
-     "        acme: 'request[\"X-Tenant\"] == \"acme\"'\n"
-     "        checkout: 'attributes[\"service.name\"] == \"checkout\"'\n"
-     "  sink: {type: bench_sink}\n"
-     "connections:\n"
-     "  - {from: src, to: router}\n"
-     "  - {from: router.acme, to: sink}\n"
-     "  - {from: router.checkout, to: sink}\n"
-     "  - {from: router.default, to: sink}\n" RUNTIME},
+    {"content_router (2 routes)", 1, 1, CONTENT_ROUTER RUNTIME},
     {"ack (ingress) -> retry", 2, 0, ACK_RETRY RUNTIME},
     /* Channel elimination: the same chain with a channel on every edge
      * (runtime.fuse: false) and as one fused stage (the default; src is
      * a receiver, so its edge to p1 stays a channel either way). */
     {"4 pass-through processors, not fused", 4, 0, CHAIN4 RUNTIME_NOFUSE},
     {"4 pass-through processors, fused", 4, 0, CHAIN4 RUNTIME},
-    {"content_router (2 routes), not fused", 1, 1,
-     "nodes:\n"
-     "  src: {type: bench_src}\n"
-     "  router:\n"
-     "    type: content_router\n"
-     "    config:\n"
-     "      routes:\n"
-     "        acme: 'request[\"X-Tenant\"] == \"acme\"'\n"
-     "        checkout: 'attributes[\"service.name\"] == \"checkout\"'\n"
-     "  sink: {type: bench_sink}\n"
-     "connections:\n"
-     "  - {from: src, to: router}\n"
-     "  - {from: router.acme, to: sink}\n"
-     "  - {from: router.checkout, to: sink}\n"
-     "  - {from: router.default, to: sink}\n" RUNTIME_NOFUSE},
+    {"content_router (2 routes), not fused", 1, 1, CONTENT_ROUTER RUNTIME_NOFUSE},
     {"ack (ingress) -> retry, not fused", 2, 0, ACK_RETRY RUNTIME_NOFUSE},
     {"ack (ingress) alone", 1, 0,
      "nodes:\n"
@@ -366,6 +366,11 @@ static const config_t k_configs[] = {
      "    logs/errors: {receivers: [routing], exporters: [bench_sink]}\n"
      "    logs/other: {receivers: [routing], exporters: [bench_sink]}\n" RUNTIME,
      0, true},
+    /* content_router (2 routes) with 4 requests in turn whose resources differ (one goes
+     * to checkout, three to default): the decision cache misses and every
+     * resource is evaluated, the general case of many clients. */
+    {"content_router (2 routes), 4 resources in turn", 1, 1, CONTENT_ROUTER RUNTIME, 0, false,
+     VARIANTS},
 };
 #define NCONFIGS (sizeof k_configs / sizeof k_configs[0])
 
@@ -380,6 +385,7 @@ static uint64_t run(const config_t *c)
 	atomic_store(&g_done, 0);
 	atomic_store(&g_failed, 0);
 	g_validate = c->validate;
+	g_variants = c->variants;
 	/* validating 1000 logs is ~1000 times a hop: fewer messages */
 	g_messages = c->validate || c->per_record ? MESSAGES / 40 : MESSAGES;
 	if (otf_config_load_string("bench.yaml", c->yaml, strlen(c->yaml), NULL, &cfg, &err) ||
@@ -405,6 +411,30 @@ static uint64_t run(const config_t *c)
 	otf_dag_destroy(dag);
 	otf_config_destroy(cfg);
 	return atomic_load(&g_cpu_ns);
+}
+
+/* g_variant: the payload, and copies whose resource's service.name
+ * ("checkout", its first occurrence: the resource leads the request) is
+ * "checkou1" .. "checkou3". */
+static int make_variants(void)
+{
+	const uint8_t *d = g_payload->data;
+	size_t n = g_payload->len, at = 0;
+	while (at + 8 <= n && memcmp(d + at, "checkout", 8))
+		at++;
+	if (at + 8 > n) {
+		fprintf(stderr, "dataflow_bench: no service.name in the payload\n");
+		return -1;
+	}
+	g_variant[0] = g_payload;
+	for (int v = 1; v < VARIANTS; v++) {
+		otf_buf_t *b = otf_buf_create_copy(d, n);
+		if (!b)
+			return -1;
+		b->data[at + 7] = (uint8_t)('0' + v);
+		g_variant[v] = b;
+	}
+	return 0;
 }
 
 /* i is in the comma-separated list of indexes only. */
@@ -433,6 +463,8 @@ int main(void)
 		fprintf(stderr, "dataflow_bench: no payload\n");
 		return 1;
 	}
+	if (make_variants())
+		return 1;
 	uint64_t best[NCONFIGS];
 	for (size_t i = 0; i < NCONFIGS; i++)
 		best[i] = UINT64_MAX;
@@ -485,5 +517,7 @@ int main(void)
 		       per_msg, per_msg / LOGS, (per_msg / b - 1) * 100, added, target);
 	}
 	otf_buf_unref(g_payload);
+	for (int v = 1; v < VARIANTS; v++)
+		otf_buf_unref(g_variant[v]);
 	return 0;
 }

@@ -201,6 +201,13 @@ static inline bool eq(const uint8_t *a, const uint8_t *b, size_t n)
 	uint64_t x, y, x2, y2;
 	uint32_t u, v, u2, v2;
 	if (n >= 8) {
+		if (n <= 16) { /* keys and values mostly: two words, overlapping */
+			memcpy(&x, a, 8);
+			memcpy(&y, b, 8);
+			memcpy(&x2, a + n - 8, 8);
+			memcpy(&y2, b + n - 8, 8);
+			return ((x ^ y) | (x2 ^ y2)) == 0;
+		}
 		/* whole words, the last one overlapping the one before */
 		while (n > 8) {
 			memcpy(&x, a, 8);
@@ -442,6 +449,64 @@ static inline int find1(otf_bytes_t resource, otf_bytes_t key, otf_bytes_t *v, s
 	return KEY_ABSENT;
 }
 
+/* find1's answer, returned by value: a caller keeps it in registers
+ * (through a pointer it had to be kept in memory). */
+typedef struct found {
+	int st; /* KEY_* */
+	otf_bytes_t v;
+	size_t used;
+} found_t;
+
+/* One KeyValue kv of find1_flat that is not the key's in the encoders'
+ * shape: kv_fast or the views, then the key compare (st KEY_ABSENT: go
+ * on). Out of line: the usual KeyValue is the inline test's. */
+static __attribute__((noinline)) found_t kv_other(otf_bytes_t kv, otf_bytes_t key)
+{
+	found_t r = {KEY_ABSENT, {NULL, 0}, SIZE_MAX};
+	otf_bytes_t k;
+	if (!kv_fast(kv, &k, &r.v) && otf_view_kv_read(kv, &k, &r.v))
+		r.st = KEY_UNSURE;
+	else if (k.len == key.len && eq(k.ptr, key.ptr, k.len))
+		r.st = KEY_FOUND;
+	return r;
+}
+
+static __attribute__((noinline)) found_t find1_rest_v(const uint8_t *p, const uint8_t *end,
+                                                      otf_bytes_t key)
+{
+	found_t r = {KEY_ABSENT, {NULL, 0}, SIZE_MAX};
+	r.st = find1_rest(p, end, key, &r.v);
+	return r;
+}
+
+/* find1 of a flat set (its one key, s->keys[0], and that key's KeyValue
+ * head s->key_enc): the same answer. A KeyValue in kv_fast's shape whose
+ * head is the key's (key field, key, value tag: one compare) with a
+ * value length ending it is found inline; any other goes to kv_other. */
+static inline found_t find1_flat(otf_bytes_t resource, otf_bytes_t key, const uint8_t *kenc,
+                                 size_t kenc_len)
+{
+	const uint8_t *p = resource.ptr, *end = resource.len ? resource.ptr + resource.len : p;
+	while (p < end) {
+		size_t n = end - p >= 2 ? p[1] : 0x80;
+		if (p[0] != 0x0a || n >= 0x80 || n > (size_t)(end - p) - 2)
+			return find1_rest_v(p, end, key);
+		const uint8_t *kv = p + 2;
+		p += 2 + n;
+		if (kenc_len && n > kenc_len && eq(kv, kenc, kenc_len) && kv[kenc_len] < 0x80 &&
+		    kenc_len + 1 + kv[kenc_len] == n)
+			return (found_t){KEY_FOUND,
+			                 {kv + kenc_len + 1, kv[kenc_len]},
+			                 (size_t)(p - resource.ptr)};
+		found_t r = kv_other((otf_bytes_t){kv, n}, key);
+		if (r.st == KEY_FOUND)
+			r.used = (size_t)(p - resource.ptr);
+		if (r.st != KEY_ABSENT)
+			return r;
+	}
+	return (found_t){KEY_ABSENT, {NULL, 0}, SIZE_MAX};
+}
+
 /* request[] == val (NULL: nil) on the header's value v (NULL: absent). */
 static inline bool hdr_eq(const char *v, otf_bytes_t val)
 {
@@ -529,8 +594,17 @@ typedef struct set_leaf {
 	fast_op_t op; /* OP_CONST, OP_ATTR_CMP, OP_HDR_CMP; OP_AND: a tree */
 	bool b, ne;
 	uint8_t slot;
+	/* OP_ATTR_CMP with a string shorter than 128 bytes: enc_len bytes of
+	 * enc are the AnyValue the encoders write for it (string_value = 1,
+	 * its length, its bytes); 0 otherwise */
+	uint8_t enc_len;
 	otf_bytes_t val;
+	uint8_t enc[2 + 127];
 } set_leaf_t;
+
+/* The encoders' KeyValue of a key shorter than 128 bytes starts with
+ * these bytes: key = 1, its length, its bytes, then value's tag (2). */
+#define KEY_ENC_MAX (3 + 127)
 
 struct otf_ottl_fast_set {
 	const otf_ottl_fast_t *const *conds;
@@ -544,6 +618,12 @@ struct otf_ottl_fast_set {
 	uint8_t (*hmap)[FAST_MAX_KEYS];
 	set_leaf_t *leaves; /* per condition */
 	uint64_t all;       /* the bits of keys[0 .. nkeys) */
+	/* every condition a leaf (no tree) and at most one attribute key:
+	 * set_eval_flat, with that key's KeyValue head (key_enc_len bytes of
+	 * key_enc; 0: a key of 128 bytes or more) */
+	bool flat;
+	size_t key_enc_len;
+	uint8_t key_enc[KEY_ENC_MAX];
 };
 
 int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
@@ -593,12 +673,31 @@ int otf_ottl_fast_set_create(const otf_ottl_fast_t *const *conds, size_t n,
 		l->b = x->b;
 		l->ne = x->ne;
 		l->val = x->val;
-		if (x->op == OP_ATTR_CMP)
+		if (x->op == OP_ATTR_CMP) {
 			l->slot = s->amap[i][x->slot];
-		else if (x->op == OP_HDR_CMP)
+			if (x->val.ptr && x->val.len < 0x80) {
+				l->enc[0] = 0x0a;
+				l->enc[1] = (uint8_t)x->val.len;
+				if (x->val.len)
+					memcpy(l->enc + 2, x->val.ptr, x->val.len);
+				l->enc_len = (uint8_t)(2 + x->val.len);
+			}
+		} else if (x->op == OP_HDR_CMP)
 			l->slot = s->hmap[i][x->slot];
 	}
 	s->all = all_bits(s->nkeys);
+	s->flat = s->nkeys <= 1;
+	for (size_t i = 0; i < n; i++)
+		if (s->leaves[i].op == OP_AND)
+			s->flat = false;
+	if (s->nkeys == 1 && s->keys[0].len < 0x80) {
+		s->key_enc[0] = 0x0a;
+		s->key_enc[1] = (uint8_t)s->keys[0].len;
+		if (s->keys[0].len)
+			memcpy(s->key_enc + 2, s->keys[0].ptr, s->keys[0].len);
+		s->key_enc[2 + s->keys[0].len] = 0x12;
+		s->key_enc_len = 3 + s->keys[0].len;
+	}
 	*out = s;
 	return 0;
 too_many:
@@ -646,8 +745,78 @@ static inline size_t max_used(size_t a, size_t b)
 	return a > b ? a : b;
 }
 
+/* Leaf x (OP_ATTR_CMP) on the key's state st and AnyValue v: 1, 0 or
+ * UNSURE, as value_is. The usual value, the encoders' lone string, is
+ * compared with the literal's encoding at once. */
+static inline int leaf_value(const set_leaf_t *x, int st, otf_bytes_t v)
+{
+	int rc;
+	if (st == KEY_FOUND && x->enc_len) {
+		if (v.len == x->enc_len && eq(v.ptr, x->enc, x->enc_len))
+			rc = 1;
+		else if (v.len >= 2 && v.ptr[0] == 0x0a && v.ptr[1] < 0x80 &&
+		         (size_t)v.ptr[1] + 2 == v.len)
+			rc = 0; /* another string */
+		else
+			rc = value_is(st, v, x->val);
+	} else {
+		rc = value_is(st, v, x->val);
+	}
+	return rc == OTF_OTTL_FAST_UNSURE ? rc : rc != x->ne;
+}
+
+/* otf_ottl_fast_set_eval_used of a flat set (s->flat): leaves only, one
+ * attribute key at most, found by find1 at the first attribute leaf. No
+ * walk_t: the frame and the registers of the general loop below are not
+ * paid for the usual router. */
+static inline int set_eval_flat(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
+                                const char *const *hdr_vals, size_t *used)
+{
+	found_t f1 = {-1, {NULL, 0}, 0}; /* st -1: not walked yet */
+	size_t used1 = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		const set_leaf_t *x = &s->leaves[i];
+		int rc;
+		if (x->op == OP_HDR_CMP) {
+			rc = hdr_eq(hdr_vals[x->slot], x->val) != x->ne;
+		} else if (x->op == OP_ATTR_CMP) {
+			if (f1.st < 0) {
+				f1 = find1_flat(resource, s->keys[0], s->key_enc, s->key_enc_len);
+				used1 = f1.used;
+			}
+			rc = leaf_value(x, f1.st, f1.v);
+			if (rc == OTF_OTTL_FAST_UNSURE) {
+				*used = used1;
+				return OTF_OTTL_FAST_SET_UNSURE;
+			}
+		} else {
+			rc = x->b;
+		}
+		if (rc) {
+			*used = used1; /* 0: the headers alone decided */
+			return (int)i;
+		}
+	}
+	*used = used1;
+	return OTF_OTTL_FAST_SET_NONE;
+}
+
+static __attribute__((noinline)) int set_eval_walk(const otf_ottl_fast_set_t *s,
+                                                   otf_bytes_t resource,
+                                                   const char *const *hdr_vals, size_t *used);
+
 int otf_ottl_fast_set_eval_used(const otf_ottl_fast_set_t *s, otf_bytes_t resource,
                                 const char *const *hdr_vals, size_t *used)
+{
+	if (s->flat)
+		return set_eval_flat(s, resource, hdr_vals, used);
+	return set_eval_walk(s, resource, hdr_vals, used);
+}
+
+/* The general set: trees, several keys (one walk_t for all). */
+static __attribute__((noinline)) int set_eval_walk(const otf_ottl_fast_set_t *s,
+                                                   otf_bytes_t resource,
+                                                   const char *const *hdr_vals, size_t *used)
 {
 	walk_t w;
 	w.done = false;

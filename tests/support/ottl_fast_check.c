@@ -38,6 +38,8 @@ const char *const ottl_fast_conds[] = {
     "false",
     "true and attributes[\"k\"] != \"x\"",
     "false or request[\"X-Tenant\"] == \"acme\"",
+    "attributes[\"" OTTL_FAST_LONG "\"] == \"checkout\"",
+    "attributes[\"service.name\"] == \"" OTTL_FAST_LONG "\"",
 };
 const size_t ottl_fast_conds_len = sizeof ottl_fast_conds / sizeof ottl_fast_conds[0];
 

@@ -9,6 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* A key and a string of 133 bytes: longer than the encoders' one-byte
+ * lengths (the fast path's inline shapes), in conditions of the table
+ * and in the tests' resources. */
+#define OTTL_FAST_LONG                                                                            \
+	"long-0123456789abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789" \
+	"abcdefghijklmnopqrstuvwxyz0123456789abcdefghij"
+
 extern const char *const ottl_fast_conds[];
 extern const size_t ottl_fast_conds_len;
 /* Header sets: hdr_sets_len of them, each NULL-terminated key, value pairs. */

@@ -56,13 +56,13 @@ static unsigned rnd(unsigned n)
 	return (unsigned)(g_rng % n);
 }
 
-static const char *const k_keys[] = {"service.name", "tenant", "k", "", "other"};
-static const char *const k_vals[] = {"checkout", "acme", "", "x", "other"};
+static const char *const k_keys[] = {"service.name", "tenant", "k", "", "other", OTTL_FAST_LONG};
+static const char *const k_vals[] = {"checkout", "acme", "", "x", "other", OTTL_FAST_LONG};
 
 /* One AnyValue of a random kind and encoding. */
 static void any(pb_t *v)
 {
-	const char *s = k_vals[rnd(5)];
+	const char *s = k_vals[rnd(6)];
 	pb_t kv = {0};
 	switch (rnd(9)) {
 	case 0: /* no member: nil */
@@ -111,7 +111,7 @@ static void resource(pb_t *r)
 	unsigned n = rnd(6);
 	for (unsigned i = 0; i < n; i++) {
 		pb_t kv = {0}, v = {0};
-		const char *k = k_keys[rnd(5)];
+		const char *k = k_keys[rnd(6)];
 		any(&v);
 		switch (rnd(6)) {
 		case 0: /* value before key */

@@ -173,8 +173,9 @@ static bool fast_consume(otf__cr_t *r, otf_msg_t *m)
 		groups++;
 		int route;
 		if (c->rest) {
+			size_t used; /* not kept: the cache is off */
 			c->rest--;
-			route = otf_ottl_fast_set_eval(r->set, head, hv);
+			route = otf_ottl_fast_set_eval_used(r->set, head, hv, &used);
 		} else if (hdr_same &&
 		           (c->whole ? head.len == c->head_len : head.len >= c->head_len) &&
 		           (!c->head_len || !memcmp(head.ptr, c->head, c->head_len))) {
