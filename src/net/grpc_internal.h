@@ -286,4 +286,10 @@ void otf__grpc_call_free(otf_grpc_call_t *call);
  * the handler once (cfg.call_gone). */
 void otf__grpc_call_gone(otf__grpc_conn_t *c, otf_grpc_call_t *call, int why);
 
+/* in (len bytes) as base64 without padding, the form of gRPC binary metadata
+ * (PROTOCOL-HTTP2.md, "-bin" headers), NUL-terminated into out; stops before
+ * a group that would not fit cap (cap >= (len + 2) / 3 * 4 + 1 takes all).
+ * Returns the characters written. */
+size_t otf__grpc_b64(const uint8_t *in, size_t len, char *out, size_t cap);
+
 #endif

@@ -294,30 +294,14 @@ int otf_grpc_respond_status(otf_grpc_call_t *call, int code, const char *message
 int otf_grpc_respond_status_details(otf_grpc_call_t *call, int code, const char *message,
                                     const void *details, size_t len)
 {
-	static const char k_b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	if (!call || !details || !len || code <= 0 || code > 16)
 		return otf_grpc_respond_status(call, code, message);
 	/* Binary metadata is base64, sent unpadded (PROTOCOL-HTTP2.md). */
-	char *b = otf_malloc((len + 2) / 3 * 4 + 1);
+	size_t cap = (len + 2) / 3 * 4 + 1;
+	char *b = otf_malloc(cap);
 	if (!b)
 		return otf_grpc_respond_status(call, code, message);
-	const uint8_t *p = details;
-	size_t o = 0;
-	for (size_t i = 0; i < len; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		if (i + 1 < len)
-			v |= (uint32_t)p[i + 1] << 8;
-		if (i + 2 < len)
-			v |= p[i + 2];
-		b[o++] = k_b64[(v >> 18) & 63];
-		b[o++] = k_b64[(v >> 12) & 63];
-		if (i + 1 < len)
-			b[o++] = k_b64[(v >> 6) & 63];
-		if (i + 2 < len)
-			b[o++] = k_b64[v & 63];
-	}
-	b[o] = '\0';
+	size_t o = otf__grpc_b64(details, len, b, cap);
 	call->details_b64 = b;
 	call->details_b64_len = o;
 	/* call may be freed inside: b is ours to free after. */

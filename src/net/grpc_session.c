@@ -191,6 +191,28 @@ size_t otf_grpc_status_retry_info(uint8_t *b, size_t cap, int code, const char *
 	return (size_t)(p - b) + al;
 }
 
+size_t otf__grpc_b64(const uint8_t *in, size_t len, char *out, size_t cap)
+{
+	static const char k_b64[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t o = 0;
+	for (size_t i = 0; i < len && o + 4 < cap; i += 3) {
+		uint32_t v = (uint32_t)in[i] << 16;
+		if (i + 1 < len)
+			v |= (uint32_t)in[i + 1] << 8;
+		if (i + 2 < len)
+			v |= in[i + 2];
+		out[o++] = k_b64[(v >> 18) & 63];
+		out[o++] = k_b64[(v >> 12) & 63];
+		if (i + 1 < len)
+			out[o++] = k_b64[(v >> 6) & 63];
+		if (i + 2 < len)
+			out[o++] = k_b64[v & 63];
+	}
+	out[o] = '\0';
+	return o;
+}
+
 /* grpc-status-details-bin: base64 (unpadded) of a google.rpc.Status {code, message,
  * details: [Any google.rpc.RetryInfo {retry_delay: Duration}]}, the form
  * grpc-go and the OTLP exporters read a server's throttling delay from. */
@@ -202,24 +224,7 @@ static size_t retry_details(int code, const char *message, uint32_t retry_ms, ch
 		ml = 300;
 	size_t sn = otf_grpc_status_retry_info(st, sizeof st, code, message, ml,
 	                                       (uint64_t)retry_ms * 1000000u);
-	static const char k_b64[] =
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	size_t o = 0;
-	for (size_t i = 0; i < sn && o + 4 < cap; i += 3) {
-		uint32_t v = (uint32_t)st[i] << 16;
-		if (i + 1 < sn)
-			v |= (uint32_t)st[i + 1] << 8;
-		if (i + 2 < sn)
-			v |= st[i + 2];
-		out[o++] = k_b64[(v >> 18) & 63];
-		out[o++] = k_b64[(v >> 12) & 63];
-		if (i + 1 < sn)
-			out[o++] = k_b64[(v >> 6) & 63];
-		if (i + 2 < sn)
-			out[o++] = k_b64[v & 63];
-	}
-	out[o] = '\0';
-	return o;
+	return otf__grpc_b64(st, sn, out, cap);
 }
 
 /* Trailers-Only answer, optionally with an HTTP status other than 200. */
